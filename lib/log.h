@@ -1,0 +1,60 @@
+/*
+ * log.h - the OmniPITR log line format, to a strftime-expanded file or stderr.
+ *
+ * Every line is
+ *     YYYY-MM-DD HH:MM:SS.uuuuuu +ZZZZ : PID : PROGRAM : LEVEL : message
+ * so that existing log watchers and pitr-monitor read pitrkit's logs as they
+ * read OmniPITR's.  The file name is expanded again for every line (see
+ * logpath.h), so a long-running process follows a daily or weekly template.
+ * Each line is written with a single write(2) on an O_APPEND descriptor, so
+ * lines of concurrent processes sharing one file never interleave.
+ */
+#ifndef PITR_LOG_H
+#define PITR_LOG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum pitr_log_level {
+	PITR_LOG_LOG,
+	PITR_LOG_ERROR,
+	PITR_LOG_FATAL,
+};
+
+/*
+ * Set the program name and the log template (NULL: lines go to stderr).
+ * `verbose` enables pitr_log_verbose() lines.  May be called again (tests
+ * do).  Returns 0, or -1 if the template is empty (reported on stderr).
+ */
+int pitr_log_open(const char *progname, const char *template_, bool verbose);
+
+/* Forget the template and close any open file.  Safe to call twice. */
+void pitr_log_close(void);
+
+/* Write one line at `level`.  A failure to write the log file is reported
+ * once on stderr and the line is written there instead: a log problem never
+ * hides the message. */
+void pitr_log(enum pitr_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void pitr_log_v(enum pitr_log_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+/* Shorthands: LOG, ERROR, and LOG only when verbose. */
+void pitr_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pitr_log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pitr_log_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool pitr_log_is_verbose(void);
+
+/*
+ * Test hook: when `buf` is not NULL, every line's "LEVEL : message" part is
+ * also appended to `buf` (NUL-terminated, truncated to `size`), one line per
+ * message.  Passing NULL stops capturing.
+ */
+void pitr_log_capture(char *buf, size_t size);
+
+/* Format the line prefix for `tv_sec`/`tv_usec` in local time into `out`
+ * ("2024-01-31 12:00:00.000123 +0100"); exposed for tests and pitr-monitor. */
+void pitr_log_format_time(long tv_sec, long tv_usec, char *out, size_t size);
+
+#endif

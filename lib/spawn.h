@@ -1,0 +1,51 @@
+/*
+ * spawn.h - run a helper program (rsync, a --dst-pipe program) safely.
+ *
+ * Programs run with execvp(3) on an argument vector built in code, never
+ * through a shell.  Their exit status is checked and a failure logged with
+ * the program's name and status.  SIGPIPE is ignored in the parent while a
+ * child's stdin pipe is written, so a child that exits early gives EPIPE,
+ * not a signal death of the archiver (PostgreSQL treats that as fatal).
+ */
+#ifndef PITR_SPAWN_H
+#define PITR_SPAWN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct pitr_spawn {
+	pid_t pid;
+	int stdin_fd;       /* write end of the child's stdin, or -1 */
+	char *label;        /* program name for messages */
+};
+
+/*
+ * Start argv[0] (searched on PATH) with argv.  If `stdin_pipe` is true the
+ * child's stdin is a pipe whose write end is sp->stdin_fd; otherwise the
+ * child's stdin is `stdin_fd` if >= 0, else /dev/null.  stdout goes to
+ * stderr (PostgreSQL's log); stderr is inherited.  Returns 0, or -1 after
+ * logging (including a program that cannot be executed, reported as
+ * such rather than as a generic exit status).
+ */
+int pitr_spawn_start(struct pitr_spawn *sp, char *const argv[], bool stdin_pipe, int stdin_fd);
+
+/* Write all of buf to the child's stdin pipe.  Returns 0 or -1 (logged). */
+int pitr_spawn_write(struct pitr_spawn *sp, const void *buf, size_t len);
+
+/* Close the stdin pipe (if any) and wait for the child.  Returns 0 if it
+ * exited with status 0, or -1 after logging how it ended. */
+int pitr_spawn_wait(struct pitr_spawn *sp);
+
+/* Kill (SIGTERM) and reap a child that is no longer wanted; accepts a
+ * never-started or already-reaped spawn. */
+void pitr_spawn_kill(struct pitr_spawn *sp);
+
+/* Run to completion: start with no stdin and wait.  Returns 0 or -1. */
+int pitr_spawn_run(char *const argv[]);
+
+/* Run argv and capture up to `size`-1 bytes of its stdout into `out`
+ * (NUL-terminated).  Returns the exit status (0..255), or -1 after logging
+ * if it could not be run or died of a signal. */
+int pitr_spawn_capture(char *const argv[], char *out, size_t size);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * sysid.h - one cluster per archive: the system identifier record.
+ *
+ * The first segment archived into a local destination records its
+ * cluster's system identifier there, in `.pitrkit-system-identifier` (a
+ * name no WAL reader takes for WAL); later segments from another cluster
+ * are refused, so two clusters archiving to one directory by mistake
+ * cannot silently mix their WAL.
+ */
+#ifndef PITR_SYSID_H
+#define PITR_SYSID_H
+
+#include <stdint.h>
+
+#define PITR_SYSID_FILE ".pitrkit-system-identifier"
+
+/*
+ * Check `sysid` against the record in `dir`, writing the record durably
+ * if there is none yet.  Returns 0 when they match (or the record was just
+ * made), or -1 after logging: a different identifier (both named), or an
+ * unreadable / malformed record.
+ */
+int pitr_sysid_check_or_record(const char *dir, uint64_t sysid);
+
+/* Read the record: 0 with *out set, 1 when there is none, -1 (logged) on a
+ * malformed or unreadable record. */
+int pitr_sysid_read(const char *dir, uint64_t *out);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * harness.h - fixtures shared by the Check unit tests: a scratch directory
+ * per test, file builders, WAL segment builders and log capture.
+ */
+#ifndef PITR_T_HARNESS_H
+#define PITR_T_HARNESS_H
+
+#include <check.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Create a fresh scratch directory (under $TMPDIR or /tmp) and chdir into
+ * nothing: returns its path (static storage, valid until h_teardown()).
+ * Also starts capturing log lines (see h_log()). */
+const char *h_setup(void);
+
+/* Remove the scratch directory recursively and stop log capture. */
+void h_teardown(void);
+
+/* The scratch directory of the running test. */
+const char *h_dir(void);
+
+/* A path inside the scratch directory (static ring of buffers, valid for
+ * the next 8 calls). */
+const char *h_path(const char *name);
+
+/* Write `len` bytes to `path` (created or truncated, parents not made). */
+void h_write_file(const char *path, const void *buf, size_t len);
+
+/* Read a whole file; returns a malloc'd buffer (NUL-terminated) and its
+ * length in *len; fails the test if unreadable. */
+char *h_read_file(const char *path, size_t *len);
+
+/* True if path exists. */
+int h_exists(const char *path);
+
+/* Number of directory entries (without . and ..). */
+int h_count_entries(const char *dir);
+
+/*
+ * Build an in-memory WAL segment of `segsize` bytes whose first page carries
+ * a valid long header (PostgreSQL 15 magic 0xD110) for timeline `tli`,
+ * segment number `segno`, system identifier `sysid`, block size 8192; the
+ * rest is pseudo-random but deterministic for `seed` (compressible about
+ * 2:1, like real WAL).  Returns a malloc'd buffer.
+ */
+unsigned char *h_make_segment(uint32_t segsize, uint32_t tli, uint64_t segno, uint64_t sysid,
+			      unsigned seed);
+
+/* h_make_segment() written to dir/<its name>; returns the path (static). */
+const char *h_write_segment(const char *dir, uint32_t segsize, uint32_t tli, uint64_t segno,
+			    uint64_t sysid);
+
+/* Everything logged since h_setup() ("LEVEL : message\n" lines). */
+const char *h_log(void);
+
+/* Forget captured lines. */
+void h_log_reset(void);
+
+/* Run a suite and return the process exit status: 0 when all passed. */
+int h_run_suite(Suite *s);
+
+#endif
