@@ -144,30 +144,46 @@ pitr_log_v(enum pitr_log_level level, const char *fmt, va_list ap)
 	char stamp[48];
 	struct timeval tv;
 	int saved_errno = errno;
-	int head, len;
+	int level_at, head, len, msg_len;
 	int fd = -1;
+	ssize_t written;
 
 	gettimeofday(&tv, NULL);
 	pitr_log_format_time(tv.tv_sec, tv.tv_usec, stamp, sizeof(stamp));
-	head = snprintf(line, sizeof(line), "%s : %d : %s : %s : ", stamp, (int)getpid(),
-			logger.progname, level_names[level]);
-	len = head + vsnprintf(line + head, sizeof(line) - (size_t)head - 1, fmt, ap);
+	/* Where LEVEL starts, for the capture: searching for the level name
+	 * would stop early in a program name such as "LOGGER". */
+	level_at = snprintf(line, sizeof(line), "%s : %d : %s : ", stamp, (int)getpid(),
+			    logger.progname);
+	head = level_at + snprintf(line + level_at, sizeof(line) - (size_t)level_at, "%s : ",
+				   level_names[level]);
+	msg_len = vsnprintf(line + head, sizeof(line) - (size_t)head - 1, fmt, ap);
+	len = head + (msg_len > 0 ? msg_len : 0);
 	if (len > (int)sizeof(line) - 2)
 		len = (int)sizeof(line) - 2;
 	line[len++] = '\n';
 	line[len] = '\0';
 
-	if (logger.capture != NULL) {
+	if (logger.capture != NULL && logger.capture_size > 0) {
 		size_t used = strlen(logger.capture);
-		const char *part = strstr(line, level_names[level]);
 
-		snprintf(logger.capture + used, logger.capture_size - used, "%s", part);
+		snprintf(logger.capture + used, logger.capture_size - used, "%s", line + level_at);
 	}
 	if (logger.template_ != NULL)
 		fd = current_fd(tv.tv_sec);
-	if (fd < 0 || write(fd, line, (size_t)len) != len)
-		if (write(STDERR_FILENO, line, (size_t)len) < 0)
-			(void)0;  /* nowhere left to report it */
+	if (fd >= 0) {
+		written = write(fd, line, (size_t)len);
+		if (written != len) {
+			/* Said once, like the open failure; the line goes to stderr. */
+			if (!logger.file_failed)
+				fprintf(stderr, "%s: could not write log file \"%s\": %s\n",
+					logger.progname, logger.path,
+					written < 0 ? strerror(errno) : "short write");
+			logger.file_failed = true;
+			fd = -1;
+		}
+	}
+	if (fd < 0 && write(STDERR_FILENO, line, (size_t)len) < 0)
+		(void)0;  /* nowhere left to report it */
 	errno = saved_errno;
 }
 

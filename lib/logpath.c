@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,6 +18,7 @@ pitr_logpath_expand(const char *template_, time_t when)
 	char *fmt = NULL;
 	char *out = NULL;
 	size_t tlen, cap, fmt_idx = 0;
+	bool out_of_memory = false;
 
 	if (template_ == NULL || *template_ == '\0') {
 		errno = EINVAL;
@@ -52,8 +54,10 @@ pitr_logpath_expand(const char *template_, time_t when)
 
 		free(out);
 		out = malloc(cap);
-		if (out == NULL)
+		if (out == NULL) {
+			out_of_memory = true;
 			break;
+		}
 		n = strftime(out, cap, fmt, &tm);
 		if (n > 0) {
 			free(fmt);
@@ -62,6 +66,8 @@ pitr_logpath_expand(const char *template_, time_t when)
 	}
 	free(out);
 	free(fmt);
-	errno = out == NULL ? ENOMEM : EINVAL;
+	/* Decided by a flag: `out` may be freed here, and a freed pointer's
+	 * value cannot be compared. */
+	errno = out_of_memory ? ENOMEM : EINVAL;
 	return NULL;
 }
