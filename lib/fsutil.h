@@ -49,6 +49,11 @@ const char *pitr_fsutil_publish_final_path(const struct pitr_publish *p);
  */
 int pitr_fsutil_publish_commit(struct pitr_publish *p, enum pitr_publish_outcome *outcome);
 
+/* Give up on the file: close and remove the temporary file if it still
+ * exists (after a CONFLICT, say).  The paths stay readable; the handle must
+ * still be freed.  Accepts NULL. */
+void pitr_fsutil_publish_abort(struct pitr_publish *p);
+
 /* Remove the temporary file if it still exists and free; accepts NULL.
  * Call after commit too: it then only frees. */
 void pitr_fsutil_publish_free(struct pitr_publish *p);

@@ -29,6 +29,15 @@ struct pitr_spawn {
  */
 int pitr_spawn_start(struct pitr_spawn *sp, char *const argv[], bool stdin_pipe, int stdin_fd);
 
+/*
+ * Like pitr_spawn_start() without a stdin pipe, but with stdout redirected
+ * too: the child's stdin is `stdin_fd` (/dev/null if -1) and its stdout is
+ * `stdout_fd` (our stderr if -1).  Both stay owned by the caller, who may
+ * close them once this returns.  Returns 0, or -1 after logging.
+ */
+int pitr_spawn_start_redirect(struct pitr_spawn *sp, char *const argv[], int stdin_fd,
+			      int stdout_fd);
+
 /* Write all of buf to the child's stdin pipe.  Returns 0 or -1 (logged). */
 int pitr_spawn_write(struct pitr_spawn *sp, const void *buf, size_t len);
 
