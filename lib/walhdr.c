@@ -35,7 +35,7 @@ static const struct {
 
 /* XLOG_BLCKSZ bounds as walhdr.h states them (--with-wal-blocksize). */
 #define MIN_BLCKSZ 1024u
-#define MAX_BLCKSZ 32768u
+#define MAX_BLCKSZ 65536u  /* configure --with-wal-blocksize goes to 64 kB */
 
 /* Little-endian field of `bytes` bytes at `p`, assembled byte by byte so
  * that neither host byte order nor alignment matters. */

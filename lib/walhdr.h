@@ -39,7 +39,7 @@ const char *pitr_walhdr_version(uint16_t magic);
 /*
  * Check a decoded header against the segment's name: known magic, long
  * header flag, valid segment size that the name fits, block size a power of
- * two from 1 kB to 32 kB, page address equal to the segment's start, header
+ * two from 1 kB to 64 kB, page address equal to the segment's start, header
  * timeline not after the name's.  `what` names the file in the message.
  * Returns 0, or -1 after logging one error line naming `what` and the first
  * problem found.

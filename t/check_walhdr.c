@@ -335,6 +335,12 @@ set_blcksz_64k(unsigned char *b)
 }
 
 static void
+set_blcksz_128k(unsigned char *b)
+{
+	put_le(b + OFF_BLCKSZ, 131072, 4);
+}
+
+static void
 set_blcksz_1k(unsigned char *b)
 {
 	put_le(b + OFF_BLCKSZ, 1024, 4);
@@ -354,8 +360,9 @@ START_TEST(test_check_blcksz)
 		   "\"b\" has an invalid block size in its header: 512");
 	check_case(16 * MIB, 1, 1, "000000010000000000000001", set_blcksz_3000, "b",
 		   "\"b\" has an invalid block size in its header: 3000");
-	check_case(16 * MIB, 1, 1, "000000010000000000000001", set_blcksz_64k, "b",
-		   "\"b\" has an invalid block size in its header: 65536");
+	check_case(16 * MIB, 1, 1, "000000010000000000000001", set_blcksz_128k, "b",
+		   "\"b\" has an invalid block size in its header: 131072");
+	check_case(16 * MIB, 1, 1, "000000010000000000000001", set_blcksz_64k, "b", "");
 	check_case(16 * MIB, 1, 1, "000000010000000000000001", set_blcksz_1k, "b", "");
 	check_case(16 * MIB, 1, 1, "000000010000000000000001", set_blcksz_32k, "b", "");
 }

@@ -66,7 +66,7 @@ h_dir(void)
 const char *
 h_path(const char *name)
 {
-	static char ring[8][4096];
+	static char ring[8][8192 + 16];
 	static unsigned next;
 	char *buf = ring[next++ % 8];
 
