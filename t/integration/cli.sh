@@ -1,2 +1,91 @@
 #!/bin/bash
-echo "0 passed, 0 failed"
+# cli.sh - the command-line contract of pitr-archive (STYLE.md rule 13):
+# help, version, option errors and the man page.
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+it_init cli --no-root
+PA=$PITR_BUILDDIR/bin/pitr-archive
+MAN=$PITR_SRCDIR/man/pitr-archive.1
+[ -x "$PA" ] || it_bail "no $PA: build first"
+
+# --- help -----------------------------------------------------------------
+it_run "$PA" --help
+is "--help exits 0" "$IT_RC" 0
+is "--help writes nothing on stderr" "$IT_ERR" ""
+like "--help shows the usage on stdout" "$IT_OUT" 'pitr-archive'
+help=$IT_OUT
+# The options the spec gives pitr-archive (OmniPITR's), each listed.
+for opt in data-dir force-data-dir dst-local dst-remote dst-backup dst-pipe temp-dir \
+	log state-dir pid-file parallel-jobs verbose not-nice rsync-path config-file \
+	help version; do
+	like "--help lists --$opt" "$help" "(^|[^a-z-])--$opt([^a-z-]|$)"
+done
+# Their OmniPITR short spellings.
+for opt in D f dl dr db dp t l s PJ v nn rp V; do
+	like "--help lists -$opt" "$help" "(^|[^a-zA-Z-])-$opt([^a-zA-Z-]|$)"
+done
+
+it_run "$PA" '-?'
+is "-? exits 0" "$IT_RC" 0
+is "-? prints the same help as --help" "$IT_OUT" "$help"
+
+# --- version --------------------------------------------------------------
+version=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$PITR_BUILDDIR/config.h")
+for opt in --version -V; do
+	it_run "$PA" "$opt"
+	is "$opt exits 0" "$IT_RC" 0
+	is "$opt prints 'pitr-archive (pitrkit) VERSION' on stdout" "$IT_OUT" \
+		"pitr-archive (pitrkit) $version"
+	is "$opt writes nothing on stderr" "$IT_ERR" ""
+done
+
+# --- option errors: exit 1, nothing on stdout, one stderr line naming the option
+LOGLINE='^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} [+-][0-9]{4} : [0-9]+ : pitr-archive : (ERROR|FATAL) : '
+
+# option_error DESC REGEX ARGS...: ARGS are refused with one line on stderr
+# matching REGEX.
+option_error()
+{
+	local desc=$1 re=$2
+	shift 2
+	it_run "$PA" "$@"
+	is "$desc: exit status 1" "$IT_RC" 1
+	is "$desc: nothing on stdout" "$IT_OUT" ""
+	is "$desc: exactly one line on stderr" "$(count_lines "$IT_ERR")" 1
+	like "$desc: the line is a log line" "$IT_ERR" "$LOGLINE"
+	like "$desc: the line names the option" "$IT_ERR" "$re"
+}
+
+option_error "unknown option" 'no-such-option' --no-such-option -dl "$T/a" pg_wal/000000010000000000000001
+option_error "unknown short option" '-Q([^a-zA-Z0-9]|$)' -Q -dl "$T/a" pg_wal/000000010000000000000001
+option_error "missing value (-dl last)" '(-dl|dst-local)' -dl
+option_error "bad value (-PJ abc)" '(-PJ|parallel-jobs).*abc|abc.*(-PJ|parallel-jobs)' \
+	-PJ abc -dl "$T/a" pg_wal/000000010000000000000001
+option_error "out-of-range value (-PJ 0)" '(-PJ|parallel-jobs)' \
+	-PJ 0 -dl "$T/a" pg_wal/000000010000000000000001
+option_error "no WAL path" '%p|WAL' -dl "$T/a"
+
+# The spec: an option error goes to stderr and to the log.
+mkdir -p "$T/log"
+it_run "$PA" -l "$T/log/cli.log" --no-such-option -dl "$T/a" pg_wal/000000010000000000000001
+is "unknown option with --log: exit status 1" "$IT_RC" 1
+like "unknown option with --log: stderr names it" "$IT_ERR" 'no-such-option'
+ok "unknown option with --log: the log names it" grep -q 'ERROR : .*no-such-option' "$T/log/cli.log"
+
+# Nothing was created by the refused runs.
+ok "no destination dir was created by refused runs" test ! -e "$T/a"
+
+# --- man page -------------------------------------------------------------
+ok "man page $MAN exists" test -s "$MAN"
+ok "man page has a .TH header" grep -q '^\.TH PITR-ARCHIVE 1' "$MAN"
+# roff spells '-' as '\-'; drop that and font changes before looking.
+mantext=$(sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$MAN" 2>/dev/null)
+longopts=$(printf '%s\n' "$help" | grep -oE -- '--[a-z][a-z0-9-]*[a-z0-9]' | sort -u)
+like "--help spells long options" "$(count_lines "$longopts")" '^[1-9][0-9]*$'
+for opt in $longopts; do
+	like "man page documents $opt" "$mantext" "(^|[^a-z-])$opt([^a-z-]|$)"
+done
+
+it_done

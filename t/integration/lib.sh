@@ -1,0 +1,474 @@
+# lib.sh - shared helpers of the integration tests: a scratch dir, PostgreSQL 15
+# clusters run as the postgres user, rsync daemons, and TAP-like assertions.
+#
+# Sourced (never run) by t/integration/*.sh.  A test calls `it_init NAME`
+# first and `it_done` last; everything it started is stopped by the EXIT
+# trap, by its own pid file or data dir, never by process name.
+# shellcheck shell=bash
+
+set -u
+
+PGBIN=/usr/lib/postgresql/15/bin
+PITR_SRCDIR=${PITR_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+PITR_BUILDDIR=${PITR_BUILDDIR:-}
+
+T=                  # the scratch dir of this test
+IT_NAME=            # the test's name
+IT_N=0              # assertions made
+IT_PASS=0
+IT_FAIL=0
+IT_OUT=             # it_run's results
+IT_ERR=
+IT_RC=0
+
+# --- output ---------------------------------------------------------------
+
+# Print each argument as a diagnostic line (TAP comment).
+diag()
+{
+	local line
+	for line in "$@"; do
+		[ -n "$line" ] && printf '%s\n' "$line" | sed 's/^/#   /'
+	done
+	return 0
+}
+
+# Abort before any assertion, saying why: a test that cannot run fails, it
+# never skips silently.
+it_bail()
+{
+	printf '# %s: %s\n' "${IT_NAME:-$(basename "$0")}" "$*"
+	echo "0 passed, 1 failed"
+	exit 1
+}
+
+it_pass()
+{
+	IT_N=$((IT_N + 1))
+	IT_PASS=$((IT_PASS + 1))
+	printf 'ok %d - %s\n' "$IT_N" "$1"
+}
+
+# it_fail DESC [DIAGNOSTIC...]
+it_fail()
+{
+	local desc=$1
+	shift
+	IT_N=$((IT_N + 1))
+	IT_FAIL=$((IT_FAIL + 1))
+	printf 'not ok %d - %s\n' "$IT_N" "$desc"
+	diag "$@"
+}
+
+# The last lines of a text, for diagnostics.
+it_tail()
+{
+	printf '%s\n' "$1" | tail -n "${2:-20}"
+}
+
+# --- assertions -----------------------------------------------------------
+
+# it_cmd CMD...: the command line for a diagnostic, cut to 300 characters.
+it_cmd()
+{
+	local line="$*"
+	[ "${#line}" -le 300 ] || line="${line:0:300}..."
+	printf 'command: %s\n' "$line"
+}
+
+# ok DESC CMD...: pass if CMD exits 0.  CMD runs in a subshell (its output
+# is captured for the diagnostics), so it cannot set variables.
+ok()
+{
+	local desc=$1 out rc=0
+	shift
+	out=$("$@" 2>&1) || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		it_pass "$desc"
+	else
+		it_fail "$desc" "$(it_cmd "$@")" "exit status: $rc" "$(it_tail "$out")"
+	fi
+}
+
+# nok DESC CMD...: pass if CMD exits non-zero.
+nok()
+{
+	local desc=$1 out rc=0
+	shift
+	out=$("$@" 2>&1) || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		it_pass "$desc"
+	else
+		it_fail "$desc" "$(it_cmd "$@")" "exit status: 0, expected non-zero" "$(it_tail "$out")"
+	fi
+}
+
+# is DESC GOT EXPECTED: string equality.
+is()
+{
+	if [ "$2" = "$3" ]; then
+		it_pass "$1"
+	else
+		it_fail "$1" "got:      '$2'" "expected: '$3'"
+	fi
+}
+
+# like DESC GOT REGEX: GOT matches the extended regular expression.
+like()
+{
+	if [[ $2 =~ $3 ]]; then
+		it_pass "$1"
+	else
+		it_fail "$1" "got:      '$2'" "expected to match: /$3/"
+	fi
+}
+
+# it_run CMD...: run CMD, keeping its stdout in IT_OUT, its stderr in
+# IT_ERR and its exit status in IT_RC, for the assertions that follow.
+# shellcheck disable=SC2034
+it_run()
+{
+	IT_RC=0
+	"$@" >"$T/.it/out" 2>"$T/.it/err" || IT_RC=$?
+	IT_OUT=$(cat "$T/.it/out")
+	IT_ERR=$(cat "$T/.it/err")
+}
+
+# count_lines TEXT: the number of lines in TEXT (0 for an empty one).
+count_lines()
+{
+	if [ -z "$1" ]; then
+		echo 0
+	else
+		printf '%s\n' "$1" | wc -l
+	fi
+}
+
+# poll TIMEOUT CMD...: run CMD (quietly) every 0.2 s until it exits 0;
+# returns 1 when TIMEOUT seconds passed first.
+poll()
+{
+	local deadline=$((SECONDS + $1))
+	shift
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.2
+	done
+}
+
+# wait_for DESC TIMEOUT CMD...: an assertion that CMD succeeds within
+# TIMEOUT seconds.
+wait_for()
+{
+	local desc=$1 timeout=$2 out rc=0
+	shift 2
+	if poll "$timeout" "$@"; then
+		it_pass "$desc"
+	else
+		out=$("$@" 2>&1) || rc=$?
+		it_fail "$desc" "timed out after ${timeout}s: $*" "last exit status: $rc" \
+			"$(it_tail "$out")"
+	fi
+}
+
+# it_done: the closing line; exit 0 only if something passed and nothing
+# failed.
+it_done()
+{
+	echo "$IT_PASS passed, $IT_FAIL failed"
+	if [ "$IT_FAIL" -eq 0 ] && [ "$IT_PASS" -gt 0 ]; then
+		exit 0
+	fi
+	exit 1
+}
+
+# --- setup and cleanup ----------------------------------------------------
+
+# Run a command as the postgres user, from the scratch dir (a cwd postgres
+# may enter).
+as_pg()
+{
+	(cd "${T:-/}" && runuser -u postgres -- "$@")
+}
+
+# mkdir_pg DIR...: create directories (and parents) owned by postgres.
+mkdir_pg()
+{
+	mkdir -p "$@" && chown postgres:postgres "$@"
+}
+
+# it_init NAME [--no-root]: checks, scratch dir, cleanup trap.  Without
+# --no-root the test needs root (it runs servers as postgres).
+it_init()
+{
+	IT_NAME=$1
+	if [ "${2:-}" != --no-root ]; then
+		[ "$(id -u)" -eq 0 ] ||
+			it_bail "must run as root: PostgreSQL and rsync daemons are started as the postgres user with runuser"
+		id postgres >/dev/null 2>&1 || it_bail "no postgres user"
+		[ -x "$PGBIN/postgres" ] || it_bail "no PostgreSQL 15 server in $PGBIN"
+	fi
+	[ -n "$PITR_BUILDDIR" ] ||
+		it_bail "PITR_BUILDDIR is not set (run through make check, or export the absolute build dir)"
+	T=$(mktemp -d "/tmp/pitrkit-it-$IT_NAME.XXXXXX") || it_bail "mktemp failed"
+	chmod 755 "$T"
+	if [ "$(id -u)" -eq 0 ]; then
+		chown postgres:postgres "$T"
+	fi
+	mkdir "$T/.it"
+	: >"$T/.it/ports"
+	: >"$T/.it/clusters"
+	: >"$T/.it/rsyncds"
+	trap it_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	echo "# scratch dir $T"
+}
+
+# The EXIT trap: stop every cluster and daemon this test started, then
+# remove the scratch dir unless PITR_KEEP=1.
+it_cleanup()
+{
+	local rc=$? dir name
+	trap - EXIT INT TERM
+	if [ -n "$T" ] && [ -d "$T/.it" ]; then
+		while read -r dir; do
+			[ -f "$dir/postmaster.pid" ] || continue
+			as_pg "$PGBIN/pg_ctl" -D "$dir" -m immediate -w -t 30 stop >/dev/null 2>&1
+		done <"$T/.it/clusters"
+		while read -r name; do
+			rsyncd_stop "$name" >/dev/null 2>&1
+		done <"$T/.it/rsyncds"
+		if [ "${PITR_KEEP:-0}" = 1 ]; then
+			echo "# kept $T"
+		else
+			rm -rf "$T"
+		fi
+	fi
+	exit "$rc"
+}
+
+# --- ports ----------------------------------------------------------------
+
+# True if something accepts TCP connections on 127.0.0.1:PORT.
+port_open()
+{
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# free_port: print a TCP port in 20000-60000 nothing listens on, never one
+# handed out before in this test (recorded in a file so that command
+# substitution subshells see it too).
+free_port()
+{
+	local port try
+	for try in $(seq 1 500); do
+		port=$(((RANDOM * 32768 + RANDOM) % 40001 + 20000))
+		grep -qx "$port" "$T/.it/ports" && continue
+		port_open "$port" && continue
+		[ -z "$(ss -Hltn "sport = :$port" 2>/dev/null)" ] || continue
+		echo "$port" >>"$T/.it/ports"
+		echo "$port"
+		return 0
+	done
+	echo "free_port: no free port after $try tries" >&2
+	return 1
+}
+
+# --- PostgreSQL -----------------------------------------------------------
+
+# The file remembering a cluster's port.
+pg_portfile()
+{
+	local key=$1
+	echo "$T/.it/port.${key//\//%}"
+}
+
+# pg_port DIR: the port the cluster in DIR was started on.
+pg_port()
+{
+	cat "$(pg_portfile "$1")" 2>/dev/null
+}
+
+# pg_new DIR [INITDB ARGS...]: initdb as postgres, trust auth, superuser
+# postgres.  The output goes to DIR.initdb.log.
+pg_new()
+{
+	local dir=$1
+	shift
+	if ! as_pg "$PGBIN/initdb" -D "$dir" --auth=trust -U postgres -N -E UTF8 \
+		--locale=C "$@" >"$dir.initdb.log" 2>&1; then
+		diag "initdb $dir failed:" "$(it_tail "$(cat "$dir.initdb.log")")"
+		return 1
+	fi
+}
+
+# pg_set DIR 'key = value'...: append settings to DIR/postgresql.conf (the
+# last line for a key wins).
+pg_set()
+{
+	local dir=$1
+	shift
+	printf '%s\n' "$@" >>"$dir/postgresql.conf"
+}
+
+# pg_start DIR: start the cluster on 127.0.0.1 and a free port (the same
+# port again on a restart), sockets in T/sock, server log DIR/../NAME.log.
+pg_start()
+{
+	local dir=$1 port log pf
+	pf=$(pg_portfile "$dir")
+	if [ -s "$pf" ]; then
+		port=$(cat "$pf")
+	else
+		port=$(free_port) || return 1
+		echo "$port" >"$pf"
+	fi
+	[ -d "$T/sock" ] || mkdir_pg "$T/sock"
+	pg_set "$dir" "port = $port" "listen_addresses = '127.0.0.1'" \
+		"unix_socket_directories = '$T/sock'" "logging_collector = off"
+	grep -qxF "$dir" "$T/.it/clusters" || echo "$dir" >>"$T/.it/clusters"
+	log="$(dirname "$dir")/$(basename "$dir").log"
+	if ! as_pg "$PGBIN/pg_ctl" -D "$dir" -l "$log" -w -t 90 start >/dev/null 2>&1; then
+		diag "pg_ctl start $dir failed; server log:" "$(it_tail "$(cat "$log" 2>/dev/null)")"
+		return 1
+	fi
+}
+
+# pg_stop DIR [MODE]: stop the cluster (mode fast by default) and wait.
+pg_stop()
+{
+	as_pg "$PGBIN/pg_ctl" -D "$1" -m "${2:-fast}" -w -t 90 stop >/dev/null
+}
+
+# pg_sql DIR SQL...: run each SQL (one psql session, -c per statement) and
+# print the unaligned tuples.  Tests may use psql; the product may not.
+pg_sql()
+{
+	local dir=$1 port s args=()
+	shift
+	port=$(pg_port "$dir") || { echo "pg_sql: no port recorded for $dir" >&2; return 1; }
+	for s in "$@"; do
+		args+=(-c "$s")
+	done
+	PGCONNECT_TIMEOUT=10 "$PGBIN/psql" -XAtq -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" \
+		-U postgres -d postgres "${args[@]}"
+}
+
+# pg_bench DIR PGBENCH-ARGS...: pgbench against the cluster's postgres db.
+pg_bench()
+{
+	local dir=$1 port
+	shift
+	port=$(pg_port "$dir") || return 1
+	"$PGBIN/pgbench" -h 127.0.0.1 -p "$port" -U postgres "$@" postgres
+}
+
+# pg_switch DIR: write something, switch to a new segment and print the
+# name of the segment just finished.
+pg_switch()
+{
+	pg_sql "$1" "SET client_min_messages = warning" \
+		"CREATE TABLE IF NOT EXISTS it_switch (at timestamptz)" \
+		"INSERT INTO it_switch VALUES (clock_timestamp())" \
+		"SELECT pg_walfile_name(pg_switch_wal())"
+}
+
+# pg_is_archived DIR WALNAME: true if the server archived WALNAME: its
+# .done status file, or pg_stat_archiver (for segments, a later segment
+# archived, since they are archived in order, and no .ready left).
+pg_is_archived()
+{
+	local dir=$1 name=$2 last
+	[ -e "$dir/pg_wal/archive_status/$name.done" ] && return 0
+	last=$(pg_sql "$dir" "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") || return 1
+	[ "$last" = "$name" ] && return 0
+	[[ $name =~ ^[0-9A-F]{24}$ && $last =~ ^[0-9A-F]{24}$ ]] || return 1
+	[ -e "$dir/pg_wal/archive_status/$name.ready" ] && return 1
+	[[ ! $last < $name ]]
+}
+
+# pg_wait_archived DIR WALNAME TIMEOUT: wait until WALNAME is archived;
+# on timeout print the archiver's statistics and return 1.
+pg_wait_archived()
+{
+	poll "$3" pg_is_archived "$1" "$2" && return 0
+	echo "not archived within $3 s: $2"
+	pg_sql "$1" "SELECT archived_count, last_archived_wal, failed_count, last_failed_wal FROM pg_stat_archiver"
+	return 1
+}
+
+# pg_archiver DIR COLUMN: one column of pg_stat_archiver.
+pg_archiver()
+{
+	pg_sql "$1" "SELECT coalesce($2::text, '') FROM pg_stat_archiver"
+}
+
+# --- rsync daemons --------------------------------------------------------
+
+# rsyncd_start NAME MODULEDIR [MODULE]: run an rsync daemon on 127.0.0.1
+# and a free port (the same port again on a restart) serving the writable
+# module MODULE (default NAME) from MODULEDIR, as uid postgres.
+rsyncd_start()
+{
+	local name=$1 dir=$2 module=${3:-$1} port pf conf
+	pf="$T/.it/rsyncd.$name.port"
+	echo "$module" >"$T/.it/rsyncd.$name.module"
+	if [ -s "$pf" ]; then
+		port=$(cat "$pf")
+	else
+		port=$(free_port) || return 1
+		echo "$port" >"$pf"
+	fi
+	conf="$T/rsyncd-$name.conf"
+	cat >"$conf" <<EOF
+pid file = $T/rsyncd-$name.pid
+log file = $T/rsyncd-$name.log
+address = 127.0.0.1
+port = $port
+use chroot = no
+uid = postgres
+gid = postgres
+
+[$module]
+	path = $dir
+	read only = false
+EOF
+	grep -qxF "$name" "$T/.it/rsyncds" || echo "$name" >>"$T/.it/rsyncds"
+	if ! rsync --daemon --config="$conf"; then
+		diag "rsync --daemon --config=$conf failed"
+		return 1
+	fi
+	if ! poll 20 port_open "$port"; then
+		diag "rsync daemon $name not listening on $port:" \
+			"$(it_tail "$(cat "$T/rsyncd-$name.log" 2>/dev/null)")"
+		return 1
+	fi
+}
+
+# rsyncd_stop NAME: stop the daemon by its pid file and wait until its
+# port is closed.
+rsyncd_stop()
+{
+	local name=$1 pidf pid port
+	pidf="$T/rsyncd-$name.pid"
+	port=$(cat "$T/.it/rsyncd.$name.port" 2>/dev/null)
+	[ -s "$pidf" ] || return 0
+	pid=$(cat "$pidf")
+	kill "$pid" 2>/dev/null
+	poll 20 eval "! kill -0 $pid && ! port_open $port" || return 1
+	rm -f "$pidf"
+}
+
+# rsyncd_url NAME: the daemon's module URL, with a trailing slash.
+rsyncd_url()
+{
+	echo "rsync://127.0.0.1:$(cat "$T/.it/rsyncd.$1.port")/$(cat "$T/.it/rsyncd.$1.module")/"
+}
+
+# rsyncd_port NAME
+rsyncd_port()
+{
+	cat "$T/.it/rsyncd.$1.port"
+}
