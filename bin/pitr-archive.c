@@ -49,22 +49,14 @@ main(int argc, char **argv)
 	struct pitr_archive_opts a = { 0 };
 	int rc = 1;
 
-	pitr_log_open("pitr-archive", NULL, false);
-	if (pitr_opts_parse(&o, archive_options, NOPTIONS, argc, argv) != 0)
-		goto out;
-	if (o.help) {
-		pitr_opts_print_help(stdout, "pitr-archive", "pitr-archive [OPTION]... WAL_PATH",
-				     archive_options, NOPTIONS);
+	switch (pitr_opts_begin(&o, "pitr-archive", "pitr-archive [OPTION]... WAL_PATH",
+				archive_options, NOPTIONS, argc, argv)) {
+	case 1:
 		rc = 0;
+		/* fall through */
+	case -1:
 		goto out;
 	}
-	if (o.version) {
-		pitr_opts_print_version(stdout, "pitr-archive");
-		rc = 0;
-		goto out;
-	}
-	if (pitr_log_open("pitr-archive", pitr_opts_str(&o, "log"), pitr_opts_flag(&o, "verbose")) != 0)
-		goto out;
 	for (size_t path_idx = 0; path_idx < sizeof(ignored_paths) / sizeof(ignored_paths[0]); path_idx++)
 		if (pitr_opts_str(&o, ignored_paths[path_idx]) != NULL)
 			pitr_log_verbose("--%s ignored: pitr-archive does this work in-process",

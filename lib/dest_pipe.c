@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dest.h"
@@ -60,7 +61,7 @@ pipe_finish_begin(struct pitr_dest *d)
 		pitr_log_error("could not open \"%s\": %s", pp->stage.path, strerror(errno));
 		return -1;
 	}
-	rc = pitr_spawn_start_redirect(&pp->child, argv, fd, -1);
+	rc = pitr_spawn_start_redirect(&pp->child, argv, fd, -1, -1);
 	close(fd);
 	if (rc == 0)
 		pp->running = true;
@@ -71,10 +72,16 @@ static int
 pipe_finish_end(struct pitr_dest *d, enum pitr_dest_result *result)
 {
 	struct pipe_priv *pp = d->priv;
+	char how[96];
+	int status;
 
 	pp->running = false;
-	if (pitr_spawn_wait(&pp->child) != 0) {
-		pitr_log_error("pipe destination \"%s\" failed for \"%s\"", d->spec.location, d->name);
+	if (pitr_spawn_reap(&pp->child, &status) != 0)
+		return -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		pitr_spawn_status_text(status, how, sizeof(how));
+		pitr_log_error("pipe destination \"%s\" failed for \"%s\": %s", d->spec.location,
+			       d->name, how);
 		return -1;
 	}
 	*result = PITR_DEST_DELIVERED;

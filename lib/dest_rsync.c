@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dest.h"
@@ -31,7 +32,9 @@ struct rsync_priv {
 	struct pitr_dest_stage stage;
 	struct pitr_spawn child;
 	char *out_path;       /* rsync's itemized output */
+	char *err_path;       /* rsync's messages, quoted in our error line */
 	int out_fd;
+	int err_fd;
 	bool running;
 };
 
@@ -99,6 +102,7 @@ rsync_open(struct pitr_dest *d, const char *name)
 		return -1;
 	}
 	rp->out_fd = -1;
+	rp->err_fd = -1;
 	rp->child.pid = -1;
 	rp->child.stdin_fd = -1;
 	d->priv = rp;
@@ -113,7 +117,29 @@ rsync_write(struct pitr_dest *d, const void *buf, size_t len)
 	return pitr_dest_stage_write(&rp->stage, buf, len);
 }
 
-/* Start rsync with its stdout in a fresh file of the staging dir. */
+/* (Re)create a capture file `name` in the staging dir. */
+static int
+open_capture(const struct rsync_priv *rp, const char *name, char **path, int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	if (*path == NULL)
+		*path = pitr_fsutil_join(rp->stage.dir, name);
+	if (*path == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	*fd = open(*path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (*fd < 0) {
+		pitr_log_error("could not create \"%s\": %s", *path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Start rsync with its stdout and stderr in fresh files of the staging
+ * dir. */
 static int
 start_rsync(struct pitr_dest *d, bool compare_only)
 {
@@ -121,24 +147,41 @@ start_rsync(struct pitr_dest *d, bool compare_only)
 	char *argv[RSYNC_ARGV_MAX];
 	char tbuf[2][48];
 
-	if (rp->out_fd >= 0)
-		close(rp->out_fd);
-	if (rp->out_path == NULL)
-		rp->out_path = pitr_fsutil_join(rp->stage.dir, ".rsync-output");
-	if (rp->out_path == NULL) {
-		pitr_log_error("out of memory");
+	if (open_capture(rp, ".rsync-output", &rp->out_path, &rp->out_fd) != 0 ||
+	    open_capture(rp, ".rsync-errors", &rp->err_path, &rp->err_fd) != 0)
 		return -1;
-	}
-	rp->out_fd = open(rp->out_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (rp->out_fd < 0) {
-		pitr_log_error("could not create \"%s\": %s", rp->out_path, strerror(errno));
-		return -1;
-	}
 	build_argv(d, rp->stage.path, compare_only, argv, tbuf);
-	if (pitr_spawn_start_redirect(&rp->child, argv, -1, rp->out_fd) != 0)
+	if (pitr_spawn_start_redirect(&rp->child, argv, -1, rp->out_fd, rp->err_fd) != 0)
 		return -1;
 	rp->running = true;
 	return 0;
+}
+
+/*
+ * rsync's own explanation, for the one error line: its first "rsync: "
+ * line (the cause, such as "failed to connect ... Connection refused"),
+ * else its last line.  Written into `buf`.
+ */
+static void
+rsync_reason(const struct rsync_priv *rp, char *buf, size_t size)
+{
+	size_t len;
+	char *text = pitr_fsutil_read_small(rp->err_path, 1 << 16, &len);
+	char *line, *save = NULL, *chosen = NULL;
+
+	buf[0] = '\0';
+	if (text == NULL)
+		return;
+	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "rsync: ", 7) == 0) {
+			chosen = line + 7;
+			break;
+		}
+		chosen = line;
+	}
+	if (chosen != NULL)
+		snprintf(buf, size, ": %s", chosen);
+	free(text);
 }
 
 static int
@@ -159,12 +202,18 @@ wait_rsync(struct pitr_dest *d)
 	struct rsync_priv *rp = d->priv;
 	char *out;
 	size_t len;
-	int sent;
+	int sent, status;
 
 	rp->running = false;
-	if (pitr_spawn_wait(&rp->child) != 0) {
-		pitr_log_error("could not deliver \"%s\" to remote destination \"%s\"", d->name,
-			       d->spec.location);
+	if (pitr_spawn_reap(&rp->child, &status) != 0)
+		return -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		char how[96], why[512];
+
+		pitr_spawn_status_text(status, how, sizeof(how));
+		rsync_reason(rp, why, sizeof(why));
+		pitr_log_error("could not deliver \"%s\" to remote destination \"%s\": rsync %s%s",
+			       d->name, d->spec.location, how, why);
 		return -1;
 	}
 	out = pitr_fsutil_read_small(rp->out_path, 1 << 20, &len);
@@ -220,6 +269,11 @@ rsync_abort(struct pitr_dest *d)
 	if (rp->out_path != NULL)
 		unlink(rp->out_path);
 	free(rp->out_path);
+	if (rp->err_fd >= 0)
+		close(rp->err_fd);
+	if (rp->err_path != NULL)
+		unlink(rp->err_path);
+	free(rp->err_path);
 	pitr_dest_stage_remove(&rp->stage);
 	free(rp);
 	d->priv = NULL;

@@ -25,6 +25,7 @@ static struct {
 	char *path;             /* the expansion the fd belongs to */
 	int fd;
 	bool verbose;
+	bool tee;               /* also write file lines to stderr */
 	bool file_failed;       /* a file problem was reported once already */
 	char *capture;
 	size_t capture_size;
@@ -46,6 +47,7 @@ pitr_log_open(const char *progname, const char *template_, bool verbose)
 		snprintf(logger.progname, sizeof(logger.progname), "%s", slash ? slash + 1 : progname);
 	}
 	logger.verbose = verbose;
+	logger.tee = false;
 	logger.file_failed = false;
 	if (template_ != NULL) {
 		if (*template_ == '\0') {
@@ -182,7 +184,7 @@ pitr_log_v(enum pitr_log_level level, const char *fmt, va_list ap)
 			fd = -1;
 		}
 	}
-	if (fd < 0 && write(STDERR_FILENO, line, (size_t)len) < 0)
+	if ((fd < 0 || logger.tee) && write(STDERR_FILENO, line, (size_t)len) < 0)
 		(void)0;  /* nowhere left to report it */
 	errno = saved_errno;
 }
@@ -227,6 +229,12 @@ pitr_log_verbose(const char *fmt, ...)
 	va_start(ap, fmt);
 	pitr_log_v(PITR_LOG_LOG, fmt, ap);
 	va_end(ap);
+}
+
+void
+pitr_log_tee_stderr(bool on)
+{
+	logger.tee = on;
 }
 
 bool

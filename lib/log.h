@@ -29,6 +29,11 @@ enum pitr_log_level {
  */
 int pitr_log_open(const char *progname, const char *template_, bool verbose);
 
+/* While `on`, lines that go to the log file are also written to stderr:
+ * an option error must reach both the operator's terminal and the log.
+ * pitr_log_open() turns it off. */
+void pitr_log_tee_stderr(bool on);
+
 /* Forget the template and close any open file.  Safe to call twice. */
 void pitr_log_close(void);
 

@@ -651,3 +651,54 @@ pitr_opts_print_version(FILE *fp, const char *progname)
 	/* argv[0] may be a path; the program's name is its last part. */
 	fprintf(fp, "%s (pitrkit) %s\n", slash != NULL ? slash + 1 : progname, PITR_VERSION);
 }
+
+/* The last --log value on the command line, ignoring every error: the
+ * strict parse that follows reports them, into this log. */
+static const char *
+prescan_log(const struct pitr_opt_def *defs, size_t ndefs, int argc, char **argv)
+{
+	struct pitr_opts probe = { .defs = defs, .ndefs = ndefs };
+	const char *log = NULL;
+	char err[ERR_MAX];
+	int argi = 1;
+
+	while (argi < argc) {
+		size_t def_idx = 0;
+		const char *value = NULL;
+
+		switch (next_arg(&probe, argc, argv, &argi, &def_idx, &value, err, sizeof(err))) {
+		case ARG_OPTION:
+			if (strcmp(defs[def_idx].name, "log") == 0)
+				log = value;
+			break;
+		case ARG_END:
+			return log;
+		case ARG_OPERAND:
+		case ARG_ERROR:
+			break;
+		}
+	}
+	return log;
+}
+
+int
+pitr_opts_begin(struct pitr_opts *o, const char *progname, const char *usage,
+		const struct pitr_opt_def *defs, size_t ndefs, int argc, char **argv)
+{
+	if (pitr_log_open(progname, prescan_log(defs, ndefs, argc, argv), false) != 0)
+		return -1;
+	pitr_log_tee_stderr(true);
+	if (pitr_opts_parse(o, defs, ndefs, argc, argv) != 0)
+		return -1;
+	if (o->help) {
+		pitr_opts_print_help(stdout, progname, usage, defs, ndefs);
+		return 1;
+	}
+	if (o->version) {
+		pitr_opts_print_version(stdout, progname);
+		return 1;
+	}
+	if (pitr_log_open(progname, pitr_opts_str(o, "log"), pitr_opts_flag(o, "verbose")) != 0)
+		return -1;
+	return 0;
+}

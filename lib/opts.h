@@ -110,6 +110,19 @@ int pitr_opts_parse_int(const char *optname, const char *str, long min, long max
 void pitr_opts_print_help(FILE *fp, const char *progname, const char *usage,
 			  const struct pitr_opt_def *defs, size_t ndefs);
 
+/*
+ * The common start of every program's main(): open the log named by the
+ * command line's --log (found by a lenient first pass, so that even an
+ * option error reaches the log file as well as stderr), parse, and answer
+ * --help (with `usage`) or --version on stdout.  Returns 1 when --help or
+ * --version was answered (exit 0); 0 to go on, with the log open as the
+ * final --log and --verbose say; -1 after an option error was logged (exit
+ * 1).  `o` needs pitr_opts_free() in every case.  The table must have
+ * "log" and "verbose" entries.
+ */
+int pitr_opts_begin(struct pitr_opts *o, const char *progname, const char *usage,
+		    const struct pitr_opt_def *defs, size_t ndefs, int argc, char **argv);
+
 /* Print "PROGNAME (pitrkit) VERSION". */
 void pitr_opts_print_version(FILE *fp, const char *progname);
 

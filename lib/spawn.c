@@ -61,7 +61,7 @@ move_fd(int from, int to)
  * so a successful exec just closes it) and the child exits 127.
  */
 static void
-child_exec(char *const argv[], int stdin_fd, int stdout_fd, int errfd)
+child_exec(char *const argv[], int stdin_fd, int stdout_fd, int stderr_fd, int errfd)
 {
 	sigset_t none;
 	int err;
@@ -69,6 +69,8 @@ child_exec(char *const argv[], int stdin_fd, int stdout_fd, int errfd)
 	if (move_fd(stdin_fd, STDIN_FILENO) != 0)
 		goto fail;
 	if (move_fd(stdout_fd, STDOUT_FILENO) != 0)
+		goto fail;
+	if (stderr_fd >= 0 && move_fd(stderr_fd, STDERR_FILENO) != 0)
 		goto fail;
 	signal(SIGPIPE, SIG_DFL);
 	sigemptyset(&none);
@@ -102,7 +104,7 @@ reap(pid_t pid, const char *label, int *status)
  */
 static int
 start_child(struct pitr_spawn *sp, char *const argv[], bool stdin_pipe, int stdin_fd,
-	    int stdout_fd)
+	    int stdout_fd, int stderr_fd)
 {
 	int in[2] = { -1, -1 };
 	int errpipe[2] = { -1, -1 };
@@ -148,7 +150,7 @@ start_child(struct pitr_spawn *sp, char *const argv[], bool stdin_pipe, int stdi
 		goto out;
 	}
 	if (sp->pid == 0)
-		child_exec(argv, stdin_fd, stdout_fd >= 0 ? stdout_fd : STDERR_FILENO,
+		child_exec(argv, stdin_fd, stdout_fd >= 0 ? stdout_fd : STDERR_FILENO, stderr_fd,
 			   errpipe[1]);
 
 	close(errpipe[1]);
@@ -189,13 +191,14 @@ out:
 int
 pitr_spawn_start(struct pitr_spawn *sp, char *const argv[], bool stdin_pipe, int stdin_fd)
 {
-	return start_child(sp, argv, stdin_pipe, stdin_fd, -1);
+	return start_child(sp, argv, stdin_pipe, stdin_fd, -1, -1);
 }
 
 int
-pitr_spawn_start_redirect(struct pitr_spawn *sp, char *const argv[], int stdin_fd, int stdout_fd)
+pitr_spawn_start_redirect(struct pitr_spawn *sp, char *const argv[], int stdin_fd, int stdout_fd,
+			  int stderr_fd)
 {
-	return start_child(sp, argv, false, stdin_fd, stdout_fd);
+	return start_child(sp, argv, false, stdin_fd, stdout_fd, stderr_fd);
 }
 
 int
@@ -244,6 +247,30 @@ check_status(const char *label, int status)
 			       strsignal(WTERMSIG(status)));
 	}
 	return -1;
+}
+
+void
+pitr_spawn_status_text(int status, char *buf, size_t size)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, size, "exit status %d", WEXITSTATUS(status));
+	else
+		snprintf(buf, size, "terminated by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+}
+
+int
+pitr_spawn_reap(struct pitr_spawn *sp, int *status)
+{
+	int rc;
+
+	assert(sp->pid > 0);
+	close_stdin(sp);
+	rc = reap(sp->pid, sp->label, status);
+	sp->pid = -1;
+	free(sp->label);
+	sp->label = NULL;
+	return rc;
 }
 
 int
@@ -306,7 +333,7 @@ pitr_spawn_capture(char *const argv[], char *out, size_t size)
 		pitr_log_error("could not create a pipe for \"%s\": %s", argv[0], strerror(errno));
 		goto out;
 	}
-	if (start_child(&sp, argv, false, -1, outpipe[1]) != 0)
+	if (start_child(&sp, argv, false, -1, outpipe[1], -1) != 0)
 		goto out;
 	close(outpipe[1]);
 	outpipe[1] = -1;

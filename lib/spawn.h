@@ -30,13 +30,14 @@ struct pitr_spawn {
 int pitr_spawn_start(struct pitr_spawn *sp, char *const argv[], bool stdin_pipe, int stdin_fd);
 
 /*
- * Like pitr_spawn_start() without a stdin pipe, but with stdout redirected
- * too: the child's stdin is `stdin_fd` (/dev/null if -1) and its stdout is
- * `stdout_fd` (our stderr if -1).  Both stay owned by the caller, who may
- * close them once this returns.  Returns 0, or -1 after logging.
+ * Like pitr_spawn_start() without a stdin pipe, but with stdout and stderr
+ * redirected too: the child's stdin is `stdin_fd` (/dev/null if -1), its
+ * stdout `stdout_fd` (our stderr if -1) and its stderr `stderr_fd` (ours if
+ * -1).  All stay owned by the caller, who may close them once this returns.
+ * Returns 0, or -1 after logging.
  */
 int pitr_spawn_start_redirect(struct pitr_spawn *sp, char *const argv[], int stdin_fd,
-			      int stdout_fd);
+			      int stdout_fd, int stderr_fd);
 
 /* Write all of buf to the child's stdin pipe.  Returns 0 or -1 (logged). */
 int pitr_spawn_write(struct pitr_spawn *sp, const void *buf, size_t len);
@@ -44,6 +45,15 @@ int pitr_spawn_write(struct pitr_spawn *sp, const void *buf, size_t len);
 /* Close the stdin pipe (if any) and wait for the child.  Returns 0 if it
  * exited with status 0, or -1 after logging how it ended. */
 int pitr_spawn_wait(struct pitr_spawn *sp);
+
+/* Close the stdin pipe (if any) and wait for the child without judging
+ * how it ended, for callers that report the failure with more context.
+ * Returns 0 with the wait status in *status, or -1 (logged) if waitpid
+ * failed. */
+int pitr_spawn_reap(struct pitr_spawn *sp, int *status);
+
+/* "exit status N" or "terminated by signal N (Name)" for a wait status. */
+void pitr_spawn_status_text(int status, char *buf, size_t size);
 
 /* Kill (SIGTERM) and reap a child that is no longer wanted; accepts a
  * never-started or already-reaped spawn. */

@@ -259,6 +259,37 @@ START_TEST(test_line_to_stderr)
 }
 END_TEST
 
+START_TEST(test_tee_stderr)
+{
+	char *err, *file;
+
+	ck_assert_int_eq(pitr_log_open("prog", h_path("t.log"), false), 0);
+	pitr_log_tee_stderr(true);
+	stderr_begin();
+	pitr_log(PITR_LOG_ERROR, "both places");
+	err = stderr_end();
+	file = h_read_file(h_path("t.log"), NULL);
+	assert_lines(err, "prog", 1, LEVELS("ERROR"), MSGS("both places"));
+	ck_assert_str_eq(err, file);
+	free(err);
+	free(file);
+	/* Opening again turns the copy off. */
+	ck_assert_int_eq(pitr_log_open("prog", h_path("t.log"), false), 0);
+	stderr_begin();
+	pitr_log(PITR_LOG_LOG, "file only");
+	err = stderr_end();
+	ck_assert_str_eq(err, "");
+	free(err);
+	pitr_log_tee_stderr(true);
+	pitr_log_tee_stderr(false);
+	stderr_begin();
+	pitr_log(PITR_LOG_LOG, "file only again");
+	err = stderr_end();
+	ck_assert_str_eq(err, "");
+	free(err);
+}
+END_TEST
+
 START_TEST(test_line_truncated)
 {
 	const char *path = h_path("long.log");
@@ -578,6 +609,7 @@ make_suite(void)
 	tc = tcase("pitr_log");
 	tcase_add_test(tc, test_line_format);
 	tcase_add_test(tc, test_line_to_stderr);
+	tcase_add_test(tc, test_tee_stderr);
 	tcase_add_test(tc, test_line_truncated);
 	tcase_add_test(tc, test_errno_preserved);
 	tcase_add_test(tc, test_rotation);

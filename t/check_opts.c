@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "log.h"
@@ -47,6 +50,35 @@ teardown(void)
 {
 	pitr_opts_free(&opts);
 	h_teardown();
+}
+
+/* Run pitr_opts_begin() on a NULL-terminated argv, with stdout and stderr
+ * sent to files of the scratch dir. */
+static int
+begin(char **argv)
+{
+	int argc = 0, rc, saved_out, saved_err, fd;
+
+	while (argv[argc] != NULL)
+		argc++;
+	fflush(stdout);
+	fflush(stderr);
+	saved_out = dup(STDOUT_FILENO);
+	saved_err = dup(STDERR_FILENO);
+	fd = open(h_path("stdout.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	dup2(fd, STDOUT_FILENO);
+	close(fd);
+	fd = open(h_path("stderr.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	rc = pitr_opts_begin(&opts, "prog", "prog [OPTION]...", defs, NDEFS, argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(saved_out, STDOUT_FILENO);
+	dup2(saved_err, STDERR_FILENO);
+	close(saved_out);
+	close(saved_err);
+	return rc;
 }
 
 /* Parse a NULL-terminated argv against the test table. */
@@ -857,6 +889,66 @@ START_TEST(test_version)
 }
 END_TEST
 
+START_TEST(test_begin_error_reaches_log)
+{
+	char logpath[4096];
+	char *file, *err;
+
+	snprintf(logpath, sizeof(logpath), "%s", h_path("sub/^Y.log"));
+	/* The bad option comes before --log and the log dir does not exist
+	 * yet: the error still reaches both the log file and stderr. */
+	ck_assert_int_eq(begin(ARGV("--bogus", "-l", logpath)), -1);
+	{
+		char expanded[4096];
+		time_t now = time(NULL);
+		struct tm tm;
+
+		localtime_r(&now, &tm);
+		strftime(expanded, sizeof(expanded), "sub/%Y.log", &tm);
+		file = h_read_file(h_path(expanded), NULL);
+	}
+	err = h_read_file(h_path("stderr.txt"), NULL);
+	ck_assert_ptr_nonnull(strstr(file, " : prog : ERROR : unknown option \"--bogus\"\n"));
+	ck_assert_str_eq(file, err);
+	free(file);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_begin_help_version_normal)
+{
+	char *out;
+
+	ck_assert_int_eq(begin(ARGV("--version")), 1);
+	out = h_read_file(h_path("stdout.txt"), NULL);
+	ck_assert_str_eq(out, "prog (pitrkit) " PITR_VERSION "\n");
+	free(out);
+	pitr_opts_free(&opts);
+
+	ck_assert_int_eq(begin(ARGV("-?")), 1);
+	out = h_read_file(h_path("stdout.txt"), NULL);
+	ck_assert_ptr_nonnull(strstr(out, "Usage: prog [OPTION]...\n"));
+	free(out);
+	pitr_opts_free(&opts);
+
+	/* Going on: the log is the final --log, verbose as given. */
+	char blog[4096];
+
+	snprintf(blog, sizeof(blog), "%s", h_path("b.log"));
+	ck_assert_int_eq(begin(ARGV("-v", "-l", "/nonexistent-dir-a/x.log", "--log", blog, "op")), 0);
+	ck_assert(pitr_log_is_verbose());
+	ck_assert_uint_eq(opts.noperands, 1);
+	pitr_log_info("into b");
+	out = h_read_file(h_path("b.log"), NULL);
+	ck_assert_ptr_nonnull(strstr(out, " : prog : LOG : into b\n"));
+	free(out);
+	/* Only the error path copies lines to stderr. */
+	out = h_read_file(h_path("stderr.txt"), NULL);
+	ck_assert_str_eq(out, "");
+	free(out);
+}
+END_TEST
+
 static TCase *
 tcase(const char *name)
 {
@@ -939,6 +1031,11 @@ make_suite(void)
 	tcase_add_test(tc, test_help_column_capped);
 	tcase_add_test(tc, test_help_lists_every_spelling);
 	tcase_add_test(tc, test_help_long_spelling_truncated);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("pitr_opts_begin");
+	tcase_add_test(tc, test_begin_error_reaches_log);
+	tcase_add_test(tc, test_begin_help_version_normal);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("pitr_opts_print_version");

@@ -255,7 +255,7 @@ START_TEST(test_redirect_stdout)
 	ck_assert_int_ge(in, 0);
 	ck_assert_int_ge(out, 0);
 	stderr_to(h_path("err"));
-	ck_assert_int_eq(pitr_spawn_start_redirect(&sp, argv, in, out), 0);
+	ck_assert_int_eq(pitr_spawn_start_redirect(&sp, argv, in, out, -1), 0);
 	close(in);
 	close(out);
 	ck_assert_int_eq(sp.stdin_fd, -1);
@@ -274,7 +274,7 @@ START_TEST(test_redirect_defaults)
 	/* -1, -1: stdin /dev/null, stdout to our stderr. */
 	stdin_feed("inherited\n");
 	stderr_to(h_path("err"));
-	ck_assert_int_eq(pitr_spawn_start_redirect(&sp, argv, -1, -1), 0);
+	ck_assert_int_eq(pitr_spawn_start_redirect(&sp, argv, -1, -1, -1), 0);
 	ck_assert_int_eq(pitr_spawn_wait(&sp), 0);
 	stderr_restore();
 	assert_content(h_path("err"), "");
@@ -283,11 +283,41 @@ START_TEST(test_redirect_defaults)
 		char *echo[] = { "echo", "to stderr", NULL };
 
 		stderr_to(h_path("err"));
-		ck_assert_int_eq(pitr_spawn_start_redirect(&sp, echo, -1, -1), 0);
+		ck_assert_int_eq(pitr_spawn_start_redirect(&sp, echo, -1, -1, -1), 0);
 		ck_assert_int_eq(pitr_spawn_wait(&sp), 0);
 		stderr_restore();
 		assert_content(h_path("err"), "to stderr\n");
 	}
+}
+END_TEST
+
+START_TEST(test_redirect_stderr_and_reap)
+{
+	struct pitr_spawn sp;
+	char *argv[] = { "sh", "-c", "echo out; echo err >&2; exit 5", NULL };
+	char text[128];
+	int out, err, status = -1;
+
+	out = open(h_path("out"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	err = open(h_path("err"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert_int_ge(out, 0);
+	ck_assert_int_ge(err, 0);
+	ck_assert_int_eq(pitr_spawn_start_redirect(&sp, argv, -1, out, err), 0);
+	close(out);
+	close(err);
+	/* reap judges nothing and logs nothing: the caller reports. */
+	ck_assert_int_eq(pitr_spawn_reap(&sp, &status), 0);
+	ck_assert_int_eq(sp.pid, -1);
+	ck_assert_ptr_null(sp.label);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 5);
+	assert_content(h_path("out"), "out\n");
+	assert_content(h_path("err"), "err\n");
+	ck_assert_str_eq(h_log(), "");
+	pitr_spawn_status_text(status, text, sizeof(text));
+	ck_assert_str_eq(text, "exit status 5");
+	pitr_spawn_status_text(9, text, sizeof(text));   /* killed by SIGKILL */
+	ck_assert_str_eq(text, "terminated by signal 9 (Killed)");
 }
 END_TEST
 
@@ -296,7 +326,7 @@ START_TEST(test_redirect_missing_program)
 	struct pitr_spawn sp;
 	char *argv[] = { MISSING, NULL };
 
-	ck_assert_int_eq(pitr_spawn_start_redirect(&sp, argv, -1, -1), -1);
+	ck_assert_int_eq(pitr_spawn_start_redirect(&sp, argv, -1, -1, -1), -1);
 	assert_error("could not execute \"" MISSING "\": No such file or directory");
 	assert_no_children();
 }
@@ -626,6 +656,7 @@ make_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase("start_redirect");
+	tcase_add_test(tc, test_redirect_stderr_and_reap);
 	tcase_add_test(tc, test_redirect_stdout);
 	tcase_add_test(tc, test_redirect_defaults);
 	tcase_add_test(tc, test_redirect_missing_program);
