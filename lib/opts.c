@@ -42,7 +42,8 @@ enum arg_class {
 	ARG_ERROR,     /* err holds the message */
 };
 
-/* Whether options of `kind` take a value. */
+/* Whether options of `kind` take a value (and so the next argument when
+ * it is not given with '='). */
 static bool
 kind_takes_value(enum pitr_opt_kind kind)
 {
@@ -54,6 +55,7 @@ kind_takes_value(enum pitr_opt_kind kind)
 	case PITR_OPT_CONFIG:
 		return true;
 	case PITR_OPT_FLAG:
+	case PITR_OPT_OPTIONAL:
 	case PITR_OPT_HELP:
 	case PITR_OPT_VERSION:
 		return false;
@@ -205,6 +207,11 @@ apply(struct pitr_opts *o, size_t def_idx, const char *value, char *err, size_t 
 	switch (def->kind) {
 	case PITR_OPT_FLAG:
 		break;
+	case PITR_OPT_OPTIONAL:
+		/* A bare occurrence keeps a value given earlier. */
+		if (value != NULL)
+			val->str = value;
+		break;
 	case PITR_OPT_HELP:
 		o->help = true;
 		break;
@@ -243,6 +250,13 @@ check_value(const struct pitr_opts *o, size_t def_idx, bool has_value, const cha
 {
 	const struct pitr_opt_def *def = &o->defs[def_idx];
 
+	if (def->kind == PITR_OPT_OPTIONAL) {
+		if (has_value && value[0] == '\0') {
+			snprintf(err, errsize, "option \"--%s\" has an empty value", def->name);
+			return -1;
+		}
+		return 0;
+	}
 	if (!kind_takes_value(def->kind)) {
 		if (has_value) {
 			snprintf(err, errsize, "option \"--%s\" does not take a value", def->name);
@@ -589,10 +603,11 @@ buf_add(char *buf, size_t size, size_t *used, const char *fmt, ...)
  * Write the spellings of `def` as a user types them into buf: the leading
  * short aliases with one dash, the long name, the other aliases with two
  * dashes ("-dl, --dst-local=DIR", "--config-file, --config, --cfg=FILE"),
- * then "=ARG" for options with a value.  The short ones are the aliases of
- * at most SHORT_ALIAS_MAX characters before the first longer one, so a
- * table lists OmniPITR's "dl" first, and long synonyms after a long one
- * (even a short word like "cfg", which OmniPITR documents as --cfg).
+ * then "=ARG" for options with a value ("[=ARG]" when it is optional).
+ * The short ones are the aliases of at most SHORT_ALIAS_MAX characters
+ * before the first longer one, so a table lists OmniPITR's "dl" first, and
+ * long synonyms after a long one (even a short word like "cfg", which
+ * OmniPITR documents as --cfg).
  * Returns the length written (truncated to size).
  */
 static size_t
@@ -614,6 +629,8 @@ format_spellings(const struct pitr_opt_def *def, char *buf, size_t size)
 			buf_add(buf, size, &used, ", --%.*s", (int)alen, alias);
 	if (kind_takes_value(def->kind))
 		buf_add(buf, size, &used, "=%s", def->argname != NULL ? def->argname : "VALUE");
+	else if (def->kind == PITR_OPT_OPTIONAL)
+		buf_add(buf, size, &used, "[=%s]", def->argname != NULL ? def->argname : "VALUE");
 	return used;
 }
 

@@ -32,6 +32,12 @@ enum pitr_opt_kind {
 	PITR_OPT_STRING,   /* one value; the last one given wins */
 	PITR_OPT_LIST,     /* repeatable value; all are kept in order */
 	PITR_OPT_INT,      /* one integer value in [min, max] */
+	PITR_OPT_OPTIONAL, /* a flag that may carry a value: only as --opt=VALUE (or
+			    * "opt VALUE" in a config file), because the next
+			    * argument cannot be told from an operand; the program
+			    * decides what a following operand means
+			    * (pitr-restore -r %r).  Counts like a flag; str is the
+			    * last value given, or NULL */
 	PITR_OPT_IGNORED,  /* takes a value that pitrkit does not need (--gzip-path) */
 	PITR_OPT_CONFIG,   /* --config-file: read another option source */
 	PITR_OPT_HELP,     /* -?/--help */

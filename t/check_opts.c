@@ -374,6 +374,74 @@ START_TEST(test_parse_error_frees)
 }
 END_TEST
 
+/* A table with an option whose value is optional, as pitr-restore's -r. */
+static const struct pitr_opt_def optional_defs[] = {
+	{ "remove-unneeded", "r", PITR_OPT_OPTIONAL, "SEGMENT", 0, 0, "remove old files" },
+	{ "verbose", "v", PITR_OPT_FLAG, NULL, 0, 0, "log more" },
+	PITR_OPTS_COMMON,
+};
+#define NOPTIONAL_DEFS (sizeof(optional_defs) / sizeof(optional_defs[0]))
+
+static int
+parse_optional(char **argv)
+{
+	int argc = 0;
+
+	while (argv[argc] != NULL)
+		argc++;
+	return pitr_opts_parse(&opts, optional_defs, NOPTIONAL_DEFS, argc, argv);
+}
+
+START_TEST(test_parse_optional_value)
+{
+	char **argv = ARGV("-r", "000000010000000000000003", "f", "-v");
+
+	/* Bare: a flag; the next argument stays an operand. */
+	ck_assert_int_eq(parse_optional(argv), 0);
+	ck_assert_uint_eq(pitr_opts_get(&opts, "remove-unneeded")->count, 1);
+	ck_assert(pitr_opts_flag(&opts, "remove-unneeded"));
+	ck_assert_ptr_null(pitr_opts_str(&opts, "remove-unneeded"));
+	ck_assert_uint_eq(opts.noperands, 2);
+	ck_assert_ptr_eq(opts.operands[0], argv[2]);
+	ck_assert(pitr_opts_flag(&opts, "verbose"));
+	pitr_opts_free(&opts);
+
+	/* With '=': the value, in every spelling; a later bare one keeps it. */
+	ck_assert_int_eq(parse_optional(ARGV("--remove-unneeded=A", "-r=B", "--r=C", "-r", "x")), 0);
+	ck_assert_str_eq(pitr_opts_str(&opts, "remove-unneeded"), "C");
+	ck_assert_uint_eq(pitr_opts_get(&opts, "remove-unneeded")->count, 4);
+	ASSERT_OPERANDS("x");
+	pitr_opts_free(&opts);
+
+	/* Not given at all. */
+	ck_assert_int_eq(parse_optional(ARGV("x")), 0);
+	ck_assert(!pitr_opts_flag(&opts, "remove-unneeded"));
+	pitr_opts_free(&opts);
+
+	/* An empty value is an error naming the option. */
+	h_log_reset();
+	ck_assert_int_eq(parse_optional(ARGV("-r=")), -1);
+	ck_assert_str_eq(h_log(), "ERROR : option \"--remove-unneeded\" has an empty value\n");
+}
+END_TEST
+
+START_TEST(test_config_optional_value)
+{
+	char *argv[] = { "prog", "--cfg", NULL, NULL };
+
+	argv[2] = (char *)config("c", "remove-unneeded\n");
+	ck_assert_int_eq(parse_optional(argv), 0);
+	ck_assert(pitr_opts_flag(&opts, "remove-unneeded"));
+	ck_assert_ptr_null(pitr_opts_str(&opts, "remove-unneeded"));
+	pitr_opts_free(&opts);
+
+	argv[2] = (char *)config("c", "-r 000000010000000000000009  \n");
+	ck_assert_int_eq(parse_optional(argv), 0);
+	ck_assert_str_eq(pitr_opts_str(&opts, "remove-unneeded"), "000000010000000000000009");
+	ck_assert_uint_eq(opts.noperands, 0);
+}
+END_TEST
+
 /* --- pitr_opts_parse: config files ------------------------------------- */
 
 START_TEST(test_config_list_precedence)
@@ -804,6 +872,22 @@ START_TEST(test_help_exact)
 }
 END_TEST
 
+START_TEST(test_help_optional_value)
+{
+	char *out = help_text("prog", optional_defs, NOPTIONAL_DEFS);
+
+	ck_assert_str_eq(out,
+			 "Usage: prog\n"
+			 "Options:\n"
+			 "  -r, --remove-unneeded[=SEGMENT]      remove old files\n"
+			 "  -v, --verbose                        log more\n"
+			 "  --config-file, --config, --cfg=FILE  read options from FILE, one per line\n"
+			 "  -?, --help                           show this help and exit\n"
+			 "  -V, --version                        show the version and exit\n");
+	free(out);
+}
+END_TEST
+
 START_TEST(test_help_column_capped)
 {
 	static const struct pitr_opt_def table[] = {
@@ -983,6 +1067,8 @@ make_suite(void)
 	tcase_add_test(tc, test_parse_missing_value);
 	tcase_add_test(tc, test_parse_flag_with_value);
 	tcase_add_test(tc, test_parse_error_frees);
+	tcase_add_test(tc, test_parse_optional_value);
+	tcase_add_test(tc, test_config_optional_value);
 	tcase_add_test(tc, test_config_list_precedence);
 	tcase_add_test(tc, test_config_string_precedence);
 	tcase_add_test(tc, test_config_every_spelling);
@@ -1028,6 +1114,7 @@ make_suite(void)
 
 	tc = tcase("pitr_opts_print_help");
 	tcase_add_test(tc, test_help_exact);
+	tcase_add_test(tc, test_help_optional_value);
 	tcase_add_test(tc, test_help_column_capped);
 	tcase_add_test(tc, test_help_lists_every_spelling);
 	tcase_add_test(tc, test_help_long_spelling_truncated);

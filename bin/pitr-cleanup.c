@@ -1,0 +1,58 @@
+/*
+ * pitr-cleanup - archive_cleanup_command: remove the archived segments a
+ * streaming standby no longer needs.  Parses options and calls
+ * pitr_cmd_cleanup().
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd_cleanup.h"
+#include "log.h"
+#include "opts.h"
+
+static const struct pitr_opt_def cleanup_options[] = {
+	{ "archive", "a", PITR_OPT_STRING, "[CODEC=]DIR", 0, 0, "the archive to clean (files of every codec are removed)" },
+	{ "dry-run", "n", PITR_OPT_FLAG, NULL, 0, 0, "print the files that would be removed, remove nothing" },
+	{ "log", "l", PITR_OPT_STRING, "TEMPLATE", 0, 0, "log file, ^-strftime template (default: stderr)" },
+	{ "pid-file", NULL, PITR_OPT_STRING, "FILE", 0, 0, "run only one copy at a time, locked on FILE" },
+	{ "removal-pause-trigger", "p", PITR_OPT_STRING, "FILE", 0, 0, "remove nothing while FILE exists" },
+	{ "verbose", "v", PITR_OPT_FLAG, NULL, 0, 0, "log each removed file" },
+	PITR_OPTS_COMMON,
+};
+
+#define NOPTIONS (sizeof(cleanup_options) / sizeof(cleanup_options[0]))
+
+int
+main(int argc, char **argv)
+{
+	struct pitr_opts o = { 0 };
+	struct pitr_cleanup_opts c = { 0 };
+	int rc = 1;
+
+	switch (pitr_opts_begin(&o, "pitr-cleanup", "pitr-cleanup [OPTION]... %r",
+				cleanup_options, NOPTIONS, argc, argv)) {
+	case 1:
+		rc = 0;
+		/* fall through */
+	case -1:
+		goto out;
+	}
+	if (o.noperands != 1) {
+		pitr_log_error(o.noperands == 0 ? "no WAL segment given: archive_cleanup_command must "
+				"pass \"%%r\"" : "more than one operand given: "
+				"archive_cleanup_command passes only \"%%r\"");
+		goto out;
+	}
+	c.archive = pitr_opts_str(&o, "archive");
+	c.pause_trigger = pitr_opts_str(&o, "removal-pause-trigger");
+	c.pid_file = pitr_opts_str(&o, "pid-file");
+	c.dry_run = pitr_opts_flag(&o, "dry-run");
+	c.segment = o.operands[0];
+	rc = pitr_cmd_cleanup(&c) == 0 ? 0 : 1;
+out:
+	pitr_opts_free(&o);
+	pitr_log_close();
+	return rc;
+}

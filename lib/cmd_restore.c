@@ -1,0 +1,1011 @@
+/*
+ * cmd_restore.c - pitr-restore: hand PostgreSQL the WAL file it asks for
+ * (restore_command), keep a warm standby waiting, finish recovery on a
+ * trigger, and prune the archive behind the standby.
+ *
+ * One call serves one file.  A segment that is in the archive is
+ * decompressed to a temporary file beside %p, checked (full segment size,
+ * a long page header that matches its name, the archive's cluster),
+ * fsync'ed and renamed to %p, so PostgreSQL never sees a partial or corrupt
+ * segment.  A missing segment is waited for, polling the archive with
+ * stat(2), unless -sr is given or a finish trigger says to end recovery:
+ * the exit status 1 that then follows is how a restore command tells
+ * PostgreSQL "no such file", which ends archive recovery.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "archdir.h"
+#include "cmd_restore.h"
+#include "codec.h"
+#include "controldata.h"
+#include "dest.h"
+#include "fsutil.h"
+#include "log.h"
+#include "pidfile.h"
+#include "spawn.h"
+#include "sysid.h"
+#include "wal.h"
+#include "walhdr.h"
+
+#define DEFAULT_POLL_MS 200
+#define DEFAULT_STABLE_MS 1000
+#define DEFAULT_REMOVE_AT_A_TIME 3
+/* While waiting, removal passes follow each other this closely while
+ * there is a backlog, and this far apart once there is none: each pass
+ * may run pg_controldata and reads the whole archive directory. */
+#define REMOVAL_BUSY_MS 1000
+#define REMOVAL_IDLE_MS 10000
+/* -ep hang retries pg_controldata this often (each failure is logged). */
+#define HANG_RETRY_MS 30000
+/* A finish trigger holds a word; anything longer is still a trigger. */
+#define TRIGGER_MAX 4096
+#define COPY_BUF_SIZE (1 << 20)
+/* No file PostgreSQL asks for is larger than the largest segment. */
+#define MAX_FILE_SIZE ((uint64_t)PITR_WAL_MAX_SEGSIZE)
+
+/* Set by the signal handlers, read by the waiting loops. */
+static volatile sig_atomic_t got_usr1;
+static volatile sig_atomic_t got_term;
+
+enum finish_mode {
+	FINISH_NONE,       /* no trigger: wait for missing segments */
+	FINISH_PENDING,    /* a trigger exists but its content is not settled */
+	FINISH_SMART,      /* deliver what the archive has, without delay, then end */
+	FINISH_IMMEDIATE,  /* end now */
+};
+
+/* What the finish trigger looked like at the last look. */
+struct trigger_watch {
+	char *content;         /* malloc'd, NULL when the file was absent */
+	size_t len;
+	struct stat st;
+	double since_ms;       /* monotonic time the content was first seen so */
+	bool pending_logged;
+	bool stat_error_logged;
+	enum finish_mode decided;  /* sticky once decided */
+};
+
+enum cutoff_result {
+	CUTOFF_OK,         /* *cutoff says what may go */
+	CUTOFF_SKIP,       /* no removal this time; deliver as usual */
+	CUTOFF_FAIL,       /* give up the call */
+};
+
+/* Everything one call holds, released by run_free(). */
+struct restore_run {
+	const struct pitr_restore_opts *opts;
+	struct pitr_pidfile *pidfile;
+	struct pitr_dest_spec source;
+	struct pitr_wal_name name;
+	enum pitr_wal_kind kind;
+	char *dest_path;             /* %p, resolved against the data dir */
+	char *dest_dir;
+	char *dest_base;
+	int poll_ms;
+	int stable_ms;
+	size_t remove_at_a_time;
+	struct trigger_watch trigger;
+	bool handlers_set;
+	struct sigaction old_usr1, old_term, old_int, old_hup;
+	bool have_fixed_cutoff;      /* -r SEGMENT */
+	struct pitr_wal_name fixed_cutoff;
+	char *controldata_prog;
+	bool removal_done;           /* nothing more to remove in this call */
+	bool pause_logged;
+	double next_removal_ms;
+	char **hook_argv;            /* -h split into words, one free slot for the path */
+	size_t hook_argc;
+	char *hook_dir;              /* temporary dir for -h copies */
+	unsigned char *buf;
+};
+
+static void
+on_usr1(int signo)
+{
+	(void)signo;
+	got_usr1 = 1;
+}
+
+static void
+on_term(int signo)
+{
+	(void)signo;
+	got_term = 1;
+}
+
+/* PostgreSQL signals the startup process's whole process group on reload;
+ * dying of SIGHUP would be fatal for the server.  A handler (rather than
+ * SIG_IGN) is reset by exec, so children get the default back. */
+static void
+on_hup(int signo)
+{
+	(void)signo;
+}
+
+static double
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+static double
+real_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+static double
+mtime_ms(const struct stat *st)
+{
+	return st->st_mtim.tv_sec * 1000.0 + st->st_mtim.tv_nsec / 1e6;
+}
+
+/* Sleep `ms`, returning early when a signal arrives (the caller checks the
+ * flags right after). */
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	(void)nanosleep(&ts, NULL);
+}
+
+static int
+set_handler(int signo, void (*fn)(int), struct sigaction *old)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a signal must cut a sleep short. */
+	if (sigaction(signo, &sa, old) != 0) {
+		pitr_log_error("could not set a handler for signal %d: %s", signo, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+install_handlers(struct restore_run *run)
+{
+	got_usr1 = 0;
+	got_term = 0;
+	if (set_handler(SIGUSR1, on_usr1, &run->old_usr1) != 0)
+		return -1;
+	if (set_handler(SIGTERM, on_term, &run->old_term) != 0 ||
+	    set_handler(SIGINT, on_term, &run->old_int) != 0 ||
+	    set_handler(SIGHUP, on_hup, &run->old_hup) != 0) {
+		sigaction(SIGUSR1, &run->old_usr1, NULL);
+		sigaction(SIGTERM, &run->old_term, NULL);
+		sigaction(SIGINT, &run->old_int, NULL);
+		return -1;
+	}
+	run->handlers_set = true;
+	return 0;
+}
+
+static void
+run_free(struct restore_run *run)
+{
+	if (run->handlers_set) {
+		sigaction(SIGUSR1, &run->old_usr1, NULL);
+		sigaction(SIGTERM, &run->old_term, NULL);
+		sigaction(SIGINT, &run->old_int, NULL);
+		sigaction(SIGHUP, &run->old_hup, NULL);
+	}
+	if (run->hook_dir != NULL && rmdir(run->hook_dir) != 0)
+		pitr_log_error("could not remove \"%s\": %s", run->hook_dir, strerror(errno));
+	free(run->hook_dir);
+	if (run->hook_argv != NULL)
+		for (size_t word_idx = 0; word_idx < run->hook_argc; word_idx++)
+			free(run->hook_argv[word_idx]);
+	free(run->hook_argv);
+	free(run->trigger.content);
+	free(run->controldata_prog);
+	free(run->dest_path);
+	free(run->dest_dir);
+	free(run->dest_base);
+	free(run->buf);
+	pitr_dest_spec_free(&run->source);
+	pitr_pidfile_release(run->pidfile);
+}
+
+int
+pitr_restore_ep_from_name(const char *name, enum pitr_restore_ep *out)
+{
+	static const char *const names[] = { "break", "hang", "ignore" };
+
+	for (size_t name_idx = 0; name_idx < sizeof(names) / sizeof(names[0]); name_idx++) {
+		if (strcmp(name, names[name_idx]) == 0) {
+			*out = (enum pitr_restore_ep)name_idx;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Split the -h COMMAND into words at blanks, without a shell: '...' and
+ * "..." group words (the quotes are dropped; nothing else is special).
+ * Leaves one NULL slot for the file name and one for the terminator.
+ * Returns 0, or -1 after logging.
+ */
+static int
+split_command(struct restore_run *run, const char *cmd)
+{
+	size_t len = strlen(cmd);
+	char **argv = calloc(len / 2 + 3, sizeof(*argv));
+	size_t argc = 0;
+	const char *pos = cmd;
+
+	if (argv == NULL)
+		goto nomem;
+	run->hook_argv = argv;
+	for (;;) {
+		char *word, *out;
+		char quote = '\0';
+
+		pos += strspn(pos, " \t");
+		if (*pos == '\0')
+			break;
+		word = malloc(len + 1);
+		if (word == NULL)
+			goto nomem;
+		argv[argc++] = word;
+		run->hook_argc = argc;
+		out = word;
+		for (; *pos != '\0'; pos++) {
+			if (quote != '\0') {
+				if (*pos == quote)
+					quote = '\0';
+				else
+					*out++ = *pos;
+			} else if (*pos == '\'' || *pos == '"') {
+				quote = *pos;
+			} else if (*pos == ' ' || *pos == '\t') {
+				break;
+			} else {
+				*out++ = *pos;
+			}
+		}
+		*out = '\0';
+		if (quote != '\0') {
+			pitr_log_error("--pre-removal-processing \"%s\" has an unterminated %c quote", cmd,
+				       quote);
+			return -1;
+		}
+	}
+	if (argc == 0) {
+		pitr_log_error("--pre-removal-processing names no program");
+		return -1;
+	}
+	return 0;
+nomem:
+	pitr_log_error("out of memory");
+	return -1;
+}
+
+/* Check the options and resolve paths, before anything is touched. */
+static int
+prepare(struct restore_run *run)
+{
+	const struct pitr_restore_opts *opts = run->opts;
+	const char *data_dir = opts->data_dir != NULL ? opts->data_dir : ".";
+	const char *slash;
+	struct stat st;
+	char *version;
+
+	if (opts->wal_name == NULL || opts->wal_name[0] == '\0' || strchr(opts->wal_name, '/') ||
+	    strcmp(opts->wal_name, ".") == 0 || strcmp(opts->wal_name, "..") == 0) {
+		pitr_log_error("\"%s\" is not a WAL file name: restore_command must pass \"%%f\"",
+			       opts->wal_name != NULL ? opts->wal_name : "");
+		return -1;
+	}
+	if (opts->wal_path == NULL || opts->wal_path[0] == '\0') {
+		pitr_log_error("no destination given: restore_command must pass \"%%p\"");
+		return -1;
+	}
+	if (opts->source == NULL) {
+		pitr_log_error("no --source given: pitr-restore needs the archive to read from");
+		return -1;
+	}
+	if (pitr_dest_spec_parse(opts->source, PITR_DEST_LOCAL, "--source", &run->source) != 0)
+		return -1;
+	if (stat(run->source.location, &st) != 0) {
+		pitr_log_error("could not open --source \"%s\": %s", run->source.location,
+			       strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		pitr_log_error("--source \"%s\" is not a directory", run->source.location);
+		return -1;
+	}
+	version = pitr_fsutil_join(data_dir, "PG_VERSION");
+	if (version == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	if (stat(version, &st) != 0) {
+		pitr_log_error("\"%s\" is not a PostgreSQL data directory (no PG_VERSION): give the "
+			       "right --data-dir", data_dir);
+		free(version);
+		return -1;
+	}
+	free(version);
+	if (opts->remove_cutoff != NULL) {
+		enum pitr_wal_kind kind = pitr_wal_parse(opts->remove_cutoff, &run->fixed_cutoff);
+
+		if (kind != PITR_WAL_SEGMENT && kind != PITR_WAL_PARTIAL && kind != PITR_WAL_BACKUP) {
+			pitr_log_error("--remove-unneeded \"%s\" is not a WAL segment name: "
+				       "restore_command must pass \"%%r\"", opts->remove_cutoff);
+			return -1;
+		}
+		run->have_fixed_cutoff = true;
+	}
+	if (opts->remove_unneeded && opts->pre_removal_processing != NULL &&
+	    split_command(run, opts->pre_removal_processing) != 0)
+		return -1;
+	if (opts->remove_before && !opts->remove_unneeded)
+		pitr_log_verbose("--remove-before has no effect without --remove-unneeded");
+
+	run->kind = pitr_wal_parse(opts->wal_name, &run->name);
+	if (opts->wal_path[0] == '/' || strcmp(data_dir, ".") == 0)
+		run->dest_path = strdup(opts->wal_path);
+	else
+		run->dest_path = pitr_fsutil_join(data_dir, opts->wal_path);
+	if (run->dest_path == NULL)
+		goto nomem;
+	slash = strrchr(run->dest_path, '/');
+	if (slash != NULL) {
+		run->dest_dir = strndup(run->dest_path, slash == run->dest_path ? 1 : (size_t)(slash - run->dest_path));
+		run->dest_base = strdup(slash + 1);
+	} else {
+		run->dest_dir = strdup(".");
+		run->dest_base = strdup(run->dest_path);
+	}
+	if (run->dest_dir == NULL || run->dest_base == NULL)
+		goto nomem;
+	if (run->dest_base[0] == '\0') {
+		pitr_log_error("\"%s\" names a directory, not a file: restore_command must pass \"%%p\"",
+			       opts->wal_path);
+		return -1;
+	}
+	run->poll_ms = opts->poll_ms > 0 ? opts->poll_ms : DEFAULT_POLL_MS;
+	run->stable_ms = opts->trigger_stable_ms > 0 ? opts->trigger_stable_ms : DEFAULT_STABLE_MS;
+	run->remove_at_a_time = opts->remove_at_a_time > 0 ? (size_t)opts->remove_at_a_time
+							   : DEFAULT_REMOVE_AT_A_TIME;
+	run->buf = malloc(COPY_BUF_SIZE);
+	if (run->buf == NULL)
+		goto nomem;
+	return 0;
+nomem:
+	pitr_log_error("out of memory");
+	return -1;
+}
+
+/* True if the trigger's content asks for an immediate finish: "NOW",
+ * optionally followed by a newline (or other trailing blanks). */
+static bool
+says_now(const char *content, size_t len)
+{
+	while (len > 0 && (content[len - 1] == '\n' || content[len - 1] == '\r' ||
+			   content[len - 1] == ' ' || content[len - 1] == '\t'))
+		len--;
+	return len == 3 && memcmp(content, "NOW", 3) == 0;
+}
+
+static bool
+same_file_state(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/*
+ * Look at SIGUSR1 and the finish trigger.  `echo NOW > trigger` creates an
+ * empty file before it writes NOW, and an empty trigger means "smart",
+ * which drops the recovery delay: deciding at that instant would replay
+ * exactly what the operator wants to stop.  So the content only counts
+ * once it has been stable for stable_ms: either the file was last changed
+ * that long ago (and did not change while we read it), or we have seen the
+ * same content for that long.  Until then the answer is FINISH_PENDING.
+ */
+static enum finish_mode
+check_finish(struct restore_run *run)
+{
+	struct trigger_watch *tw = &run->trigger;
+	const char *path = run->opts->finish_trigger;
+	struct stat before, after;
+	char *content;
+	size_t len = 0;
+	double now;
+	bool stable;
+
+	if (got_usr1 && tw->decided != FINISH_IMMEDIATE) {
+		pitr_log_info("SIGUSR1 received: immediate finish of recovery");
+		tw->decided = FINISH_IMMEDIATE;
+	}
+	if (tw->decided != FINISH_NONE || path == NULL)
+		return tw->decided;
+	if (stat(path, &before) != 0) {
+		if (errno != ENOENT && !tw->stat_error_logged) {
+			pitr_log_error("could not stat finish trigger \"%s\": %s", path, strerror(errno));
+			tw->stat_error_logged = true;
+		}
+		goto absent;
+	}
+	content = pitr_fsutil_read_small(path, TRIGGER_MAX, &len);
+	if (content == NULL) {
+		if (errno == ENOENT)
+			goto absent;
+		/* It exists, so the operator wants recovery to end; unable to
+		 * tell how, stop replaying at once rather than replay on. */
+		pitr_log_info("finish trigger \"%s\" exists but cannot be read: immediate finish", path);
+		tw->decided = FINISH_IMMEDIATE;
+		return tw->decided;
+	}
+	if (stat(path, &after) != 0) {
+		/* Removed or replaced meanwhile: certainly not stable. */
+		after = before;
+		after.st_ino = 0;
+	}
+	now = mono_ms();
+	if (tw->content == NULL || tw->len != len || memcmp(tw->content, content, len) != 0 ||
+	    !same_file_state(&tw->st, &after)) {
+		free(tw->content);
+		tw->content = content;
+		tw->len = len;
+		tw->st = after;
+		tw->since_ms = now;
+	} else {
+		free(content);
+	}
+	stable = now - tw->since_ms >= run->stable_ms ||
+		 (same_file_state(&before, &after) && real_ms() - mtime_ms(&after) >= run->stable_ms);
+	if (!stable) {
+		if (!tw->pending_logged)
+			pitr_log_verbose("finish trigger \"%s\" found; waiting for its content to settle",
+					 path);
+		tw->pending_logged = true;
+		return FINISH_PENDING;
+	}
+	if (says_now(tw->content, tw->len)) {
+		pitr_log_info("finish trigger \"%s\" says NOW: immediate finish of recovery", path);
+		tw->decided = FINISH_IMMEDIATE;
+	} else {
+		pitr_log_info("finish trigger \"%s\" found: smart finish of recovery, handing over the "
+			      "segments already in the archive without delay", path);
+		tw->decided = FINISH_SMART;
+	}
+	return tw->decided;
+absent:
+	free(tw->content);
+	tw->content = NULL;
+	tw->pending_logged = false;
+	return FINISH_NONE;
+}
+
+/*
+ * Decompress `src` (`codec`) into `fd` (the file at `out_path`).  With
+ * `check` not NULL the result must be one whole WAL segment named `check`:
+ * its long page header matches the name, and its length is the header's
+ * segment size; *hdr gets the header.  Never reads more than the largest
+ * segment.  Returns 0 with *total set, or -1 after logging one line.
+ */
+static int
+decompress_to(struct restore_run *run, const char *src, enum pitr_codec codec, int fd,
+	      const char *out_path, const struct pitr_wal_name *check, struct pitr_walhdr *hdr,
+	      uint64_t *total)
+{
+	struct pitr_codec_reader *reader = NULL;
+	unsigned char head[PITR_WALHDR_SIZE];
+	size_t head_len = 0;
+	uint64_t seg_size = MAX_FILE_SIZE;
+	int in = -1;
+	int rc = -1;
+
+	*total = 0;
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		pitr_log_error("could not open \"%s\": %s", src, strerror(errno));
+		goto out;
+	}
+	reader = pitr_codec_reader_new(codec, in, src);
+	if (reader == NULL)
+		goto out;
+	for (;;) {
+		ssize_t n = pitr_codec_reader_read(reader, run->buf, COPY_BUF_SIZE);
+		size_t off = 0;
+
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		if (check != NULL && head_len < sizeof(head)) {
+			size_t take = sizeof(head) - head_len < (size_t)n ? sizeof(head) - head_len
+									   : (size_t)n;
+
+			memcpy(head + head_len, run->buf, take);
+			head_len += take;
+			if (head_len == sizeof(head)) {
+				(void)pitr_walhdr_decode(head, head_len, hdr);
+				if (pitr_walhdr_check(hdr, check, src) != 0)
+					goto out;
+				seg_size = hdr->seg_size;
+			}
+		}
+		*total += (uint64_t)n;
+		if (*total > seg_size) {
+			if (check != NULL)
+				pitr_log_error("\"%s\" holds more than the %llu bytes its header says "
+					       "segments are", src, (unsigned long long)seg_size);
+			else
+				pitr_log_error("\"%s\" holds more than %llu bytes: not a file PostgreSQL "
+					       "archived", src, (unsigned long long)seg_size);
+			goto out;
+		}
+		while (off < (size_t)n) {
+			ssize_t w = write(fd, run->buf + off, (size_t)n - off);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				pitr_log_error("could not write \"%s\": %s", out_path, strerror(errno));
+				goto out;
+			}
+			off += (size_t)w;
+		}
+	}
+	if (check != NULL && head_len < sizeof(head)) {
+		pitr_log_error("\"%s\" holds %llu bytes: too short to be a WAL segment", src,
+			       (unsigned long long)*total);
+		goto out;
+	}
+	if (check != NULL && *total != seg_size) {
+		pitr_log_error("\"%s\" holds %llu bytes of WAL but its header says segments are %llu "
+			       "bytes", src, (unsigned long long)*total, (unsigned long long)seg_size);
+		goto out;
+	}
+	rc = 0;
+out:
+	pitr_codec_reader_free(reader);
+	if (in >= 0)
+		close(in);
+	return rc;
+}
+
+/* A segment of another cluster must not be handed over: compare with the
+ * archive's record, when pitr-archive made one. */
+static int
+check_cluster(struct restore_run *run, const char *src, uint64_t sysid)
+{
+	uint64_t recorded;
+	int found = pitr_sysid_read(run->source.location, &recorded);
+
+	if (found < 0)
+		return -1;
+	if (found == 0 && recorded != sysid) {
+		pitr_log_error("\"%s\" is WAL of database system %llu, but archive \"%s\" holds "
+			       "system %llu", src, (unsigned long long)sysid, run->source.location,
+			       (unsigned long long)recorded);
+		return -1;
+	}
+	return 0;
+}
+
+/* Decompress, check, fsync and rename the archive file `src` to %p. */
+static int
+deliver(struct restore_run *run, const char *src, enum pitr_codec codec)
+{
+	bool is_segment = run->kind == PITR_WAL_SEGMENT || run->kind == PITR_WAL_PARTIAL;
+	double started = mono_ms();
+	struct pitr_walhdr hdr;
+	char *tmp = NULL;
+	uint64_t total = 0;
+	int fd = -1;
+	int rc = -1;
+
+	if (asprintf(&tmp, "%s/%s%s.XXXXXX", run->dest_dir, PITR_FSUTIL_TMP_PREFIX,
+		     run->dest_base) < 0) {
+		tmp = NULL;
+		pitr_log_error("out of memory");
+		goto out;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		pitr_log_error("could not create a temporary file in \"%s\": %s", run->dest_dir,
+			       strerror(errno));
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	if (decompress_to(run, src, codec, fd, tmp, is_segment ? &run->name : NULL, &hdr,
+			  &total) != 0)
+		goto out;
+	if (is_segment && check_cluster(run, src, hdr.sysid) != 0)
+		goto out;
+	if (fsync(fd) != 0) {
+		pitr_log_error("could not fsync \"%s\": %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		pitr_log_error("could not write \"%s\": %s", tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (got_usr1) {
+		pitr_log_info("SIGUSR1 received: immediate finish of recovery, \"%s\" not restored",
+			      run->opts->wal_name);
+		goto out;
+	}
+	if (rename(tmp, run->dest_path) != 0) {
+		pitr_log_error("could not rename \"%s\" to \"%s\": %s", tmp, run->dest_path,
+			       strerror(errno));
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	if (pitr_fsutil_fsync_dir(run->dest_dir) != 0)
+		goto out;
+	pitr_log_info("restored \"%s\" from \"%s\" in %.1f ms", run->opts->wal_name, src,
+		      mono_ms() - started);
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp != NULL) {
+		unlink(tmp);
+		free(tmp);
+	}
+	return rc;
+}
+
+/* Wait up to `ms`, in poll steps, for SIGTERM/SIGINT or a decided finish
+ * trigger.  Returns the finish mode seen (FINISH_NONE or PENDING when the
+ * time ran out), or -1 for a termination signal. */
+static int
+wait_hang_step(struct restore_run *run, int ms)
+{
+	double until = mono_ms() + ms;
+
+	while (mono_ms() < until) {
+		enum finish_mode mode;
+
+		if (got_term)
+			return -1;
+		mode = check_finish(run);
+		if (mode == FINISH_SMART || mode == FINISH_IMMEDIATE)
+			return (int)mode;
+		sleep_ms(run->poll_ms);
+	}
+	return (int)FINISH_NONE;
+}
+
+/*
+ * What may be removed: -r's SEGMENT, or pg_controldata's REDO WAL file.
+ * When pg_controldata fails, -ep decides: break fails the call, ignore
+ * skips removal for the rest of it, hang waits (retrying now and then)
+ * until it works, a finish trigger or a termination signal.
+ */
+static enum cutoff_result
+get_cutoff(struct restore_run *run, struct pitr_wal_name *cutoff)
+{
+	const struct pitr_restore_opts *opts = run->opts;
+	const char *data_dir = opts->data_dir != NULL ? opts->data_dir : ".";
+	bool hanging = false;
+
+	if (run->have_fixed_cutoff) {
+		*cutoff = run->fixed_cutoff;
+		return CUTOFF_OK;
+	}
+	for (;;) {
+		struct pitr_controldata cd;
+		int waited;
+
+		if (run->controldata_prog == NULL)
+			run->controldata_prog = pitr_controldata_find(opts->pgcontroldata_path, data_dir);
+		if (run->controldata_prog != NULL &&
+		    pitr_controldata_read(run->controldata_prog, data_dir, &cd) == 0) {
+			(void)pitr_wal_parse(cd.redo_wal_file, cutoff);
+			if (hanging)
+				pitr_log_info("pg_controldata works again: going on");
+			return CUTOFF_OK;
+		}
+		switch (opts->error_pgcontroldata) {
+		case PITR_RESTORE_EP_BREAK:
+			pitr_log_info("not restoring \"%s\": pg_controldata failed, so the files to "
+				      "remove are unknown (--error-pgcontroldata break)", opts->wal_name);
+			return CUTOFF_FAIL;
+		case PITR_RESTORE_EP_IGNORE:
+			pitr_log_info("pg_controldata failed: no removal in this call "
+				      "(--error-pgcontroldata ignore)");
+			run->removal_done = true;
+			return CUTOFF_SKIP;
+		case PITR_RESTORE_EP_HANG:
+			break;
+		}
+		if (!hanging)
+			pitr_log_info("pg_controldata failed: waiting until it works again, a finish "
+				      "trigger or a signal (--error-pgcontroldata hang)");
+		hanging = true;
+		waited = wait_hang_step(run, HANG_RETRY_MS);
+		if (waited < 0) {
+			pitr_log_info("interrupted by a signal while waiting for pg_controldata");
+			return CUTOFF_FAIL;
+		}
+		if (waited == FINISH_IMMEDIATE)
+			return CUTOFF_FAIL;
+		if (waited == FINISH_SMART) {
+			run->removal_done = true;
+			return CUTOFF_SKIP;
+		}
+	}
+}
+
+/* -h: hand the file to the hook, uncompressed, under its WAL name, before
+ * it is removed.  The command runs with execvp, never a shell. */
+static int
+pre_removal_hook(void *ctx, const char *dir, const struct pitr_archdir_entry *entry)
+{
+	struct restore_run *run = ctx;
+	const char *tmpdir = run->opts->temp_dir;
+	char walname[PITR_WAL_NAME_MAX];
+	char *src = NULL, *copy = NULL;
+	uint64_t total;
+	int fd = -1;
+	int rc = -1;
+
+	if (run->hook_argv == NULL)
+		return 0;
+	if (tmpdir == NULL)
+		tmpdir = getenv("TMPDIR") != NULL && *getenv("TMPDIR") != '\0' ? getenv("TMPDIR")
+									  : "/tmp";
+	if (run->hook_dir == NULL) {
+		if (asprintf(&run->hook_dir, "%s/pitr-restore.XXXXXX", tmpdir) < 0) {
+			run->hook_dir = NULL;
+			goto nomem;
+		}
+		if (mkdtemp(run->hook_dir) == NULL) {
+			pitr_log_error("could not create a temporary directory in \"%s\": %s", tmpdir,
+				       strerror(errno));
+			free(run->hook_dir);
+			run->hook_dir = NULL;
+			goto out;
+		}
+	}
+	pitr_wal_format(walname, &entry->name);
+	src = pitr_fsutil_join(dir, entry->file);
+	copy = pitr_fsutil_join(run->hook_dir, walname);
+	if (src == NULL || copy == NULL)
+		goto nomem;
+	fd = open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		pitr_log_error("could not create \"%s\": %s", copy, strerror(errno));
+		goto out;
+	}
+	if (decompress_to(run, src, entry->codec, fd, copy, NULL, NULL, &total) != 0)
+		goto out;
+	if (close(fd) != 0) {
+		fd = -1;
+		pitr_log_error("could not write \"%s\": %s", copy, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	run->hook_argv[run->hook_argc] = copy;
+	if (pitr_spawn_run(run->hook_argv) != 0) {
+		run->hook_argv[run->hook_argc] = NULL;
+		goto out;
+	}
+	run->hook_argv[run->hook_argc] = NULL;
+	pitr_log_verbose("--pre-removal-processing done for \"%s\"", src);
+	rc = 0;
+	goto out;
+nomem:
+	pitr_log_error("out of memory");
+out:
+	if (rc != 0 && src != NULL)
+		pitr_log_info("removal of \"%s\" and newer files postponed", src);
+	if (fd >= 0)
+		close(fd);
+	if (copy != NULL)
+		unlink(copy);
+	free(copy);
+	free(src);
+	return rc;
+}
+
+/* One removal pass: at most -rt files older than `cutoff`, oldest first,
+ * unless the pause trigger exists.  Returns the number removed. */
+static size_t
+removal_pass(struct restore_run *run, const struct pitr_wal_name *cutoff)
+{
+	const char *pause = run->opts->removal_pause_trigger;
+	char cutname[PITR_WAL_NAME_MAX];
+	size_t removed = 0;
+
+	if (pause != NULL && access(pause, F_OK) == 0) {
+		if (!run->pause_logged)
+			pitr_log_verbose("removal pause trigger \"%s\" exists: not removing anything",
+					 pause);
+		run->pause_logged = true;
+		return 0;
+	}
+	(void)pitr_archdir_remove_older(run->source.location, cutoff, run->remove_at_a_time,
+					pre_removal_hook, run, &removed);
+	if (removed > 0) {
+		pitr_wal_format(cutname, cutoff);
+		pitr_log_info("removed %zu file%s older than \"%s\" from \"%s\"", removed,
+			      removed == 1 ? "" : "s", cutname, run->source.location);
+	}
+	return removed;
+}
+
+/* While waiting: a removal pass when one is due.  Returns -1 when -ep
+ * break (or a signal in -ep hang) says to give up the call. */
+static int
+removal_while_waiting(struct restore_run *run)
+{
+	struct pitr_wal_name cutoff;
+	size_t removed;
+
+	if (!run->opts->remove_unneeded || run->removal_done || mono_ms() < run->next_removal_ms)
+		return 0;
+	switch (get_cutoff(run, &cutoff)) {
+	case CUTOFF_FAIL:
+		return -1;
+	case CUTOFF_SKIP:
+		return 0;
+	case CUTOFF_OK:
+		break;
+	}
+	removed = removal_pass(run, &cutoff);
+	/* A fixed cutoff cannot move: once a pass leaves nothing behind,
+	 * nothing more will become removable in this call. */
+	if (removed < run->remove_at_a_time && run->have_fixed_cutoff)
+		run->removal_done = true;
+	run->next_removal_ms = mono_ms() + (removed == run->remove_at_a_time ? REMOVAL_BUSY_MS
+									       : REMOVAL_IDLE_MS);
+	return 0;
+}
+
+/* Deliver `src`, with -r's removal before (-rb) or after it.  The cutoff
+ * is learnt first, so that -ep break fails before anything is delivered. */
+static int
+deliver_and_prune(struct restore_run *run, const char *src, enum pitr_codec codec)
+{
+	const struct pitr_restore_opts *opts = run->opts;
+	struct pitr_wal_name cutoff;
+	bool prune = false;
+
+	if (opts->remove_unneeded && !run->removal_done) {
+		switch (get_cutoff(run, &cutoff)) {
+		case CUTOFF_FAIL:
+			return -1;
+		case CUTOFF_SKIP:
+			break;
+		case CUTOFF_OK:
+			prune = true;
+			break;
+		}
+	}
+	if (prune && opts->remove_before)
+		removal_pass(run, &cutoff);
+	if (deliver(run, src, codec) != 0)
+		return -1;
+	if (prune && !opts->remove_before)
+		removal_pass(run, &cutoff);
+	return 0;
+}
+
+/* The main loop: deliver, wait, or end, as the archive and the finish
+ * trigger say. */
+static int
+restore_loop(struct restore_run *run)
+{
+	const struct pitr_restore_opts *opts = run->opts;
+	bool waiting_logged = false, delay_logged = false;
+
+	for (;;) {
+		enum finish_mode mode;
+		enum pitr_codec codec;
+		struct stat st;
+		char *src = NULL;
+		int found, rc;
+
+		if (got_term) {
+			pitr_log_info("interrupted by a signal: \"%s\" not restored", opts->wal_name);
+			return -1;
+		}
+		mode = check_finish(run);
+		if (mode == FINISH_IMMEDIATE) {
+			pitr_log_info("ending recovery: \"%s\" not restored (immediate finish)",
+				      opts->wal_name);
+			return -1;
+		}
+		found = pitr_archdir_find(run->source.location, opts->wal_name, run->source.codec,
+					  &src, &codec, &st);
+		if (found < 0)
+			return -1;
+		if (found == 1 && mode != FINISH_PENDING) {
+			double age_ms = real_ms() - mtime_ms(&st);
+
+			/* The delay holds segments back; history files carry
+			 * no changes to protect against. */
+			if (run->kind != PITR_WAL_SEGMENT || opts->recovery_delay <= 0 ||
+			    mode == FINISH_SMART || age_ms >= opts->recovery_delay * 1000.0) {
+				rc = deliver_and_prune(run, src, codec);
+				free(src);
+				return rc;
+			}
+			if (!delay_logged)
+				pitr_log_verbose("\"%s\" is in the archive but younger than the %d s "
+						 "--recovery-delay: waiting", src, opts->recovery_delay);
+			delay_logged = true;
+		}
+		free(src);
+		if (found == 0 && mode != FINISH_PENDING) {
+			if (run->kind != PITR_WAL_SEGMENT) {
+				pitr_log_info("\"%s\" is not in the archive", opts->wal_name);
+				return -1;
+			}
+			if (opts->streaming_replication) {
+				pitr_log_info("segment \"%s\" is not in the archive: returning to "
+					      "streaming replication", opts->wal_name);
+				return -1;
+			}
+			if (mode == FINISH_SMART) {
+				pitr_log_info("ending recovery: segment \"%s\" is not in the archive "
+					      "(smart finish)", opts->wal_name);
+				return -1;
+			}
+			if (!waiting_logged)
+				pitr_log_verbose("segment \"%s\" is not in the archive yet: waiting",
+						 opts->wal_name);
+			waiting_logged = true;
+		}
+		if (removal_while_waiting(run) != 0)
+			return -1;
+		sleep_ms(run->poll_ms);
+	}
+}
+
+int
+pitr_cmd_restore(const struct pitr_restore_opts *opts)
+{
+	struct restore_run run = { .opts = opts };
+	int rc = -1;
+
+	/* First, so that a SIGUSR1 or SIGHUP that comes early cannot kill us. */
+	if (install_handlers(&run) != 0)
+		goto out;
+	if (prepare(&run) != 0)
+		goto out;
+	if (opts->pid_file != NULL) {
+		run.pidfile = pitr_pidfile_acquire(opts->pid_file);
+		if (run.pidfile == NULL)
+			goto out;
+	}
+	rc = restore_loop(&run);
+out:
+	run_free(&run);
+	return rc;
+}
