@@ -103,6 +103,12 @@ main(int argc, char **argv)
 		if (pitr_opts_str(&o, ignored_paths[path_idx]) != NULL)
 			pitr_log_verbose("--%s ignored: pitr-restore does this work in-process",
 					 ignored_paths[path_idx]);
+	ep = pitr_opts_str(&o, "error-pgcontroldata");
+	if (ep != NULL && pitr_restore_ep_from_name(ep, &r.error_pgcontroldata) != 0) {
+		pitr_log_error("invalid value \"%s\" for option \"--error-pgcontroldata\": expected "
+			       "break, hang or ignore", ep);
+		goto out;
+	}
 	r.remove_unneeded = pitr_opts_flag(&o, "remove-unneeded");
 	r.remove_cutoff = pitr_opts_str(&o, "remove-unneeded");
 	if (o.noperands == 3 && r.remove_unneeded && r.remove_cutoff == NULL) {
@@ -123,12 +129,6 @@ main(int argc, char **argv)
 	} else {
 		pitr_log_error("too many operands: restore_command passes \"%%f\" \"%%p\", and "
 			       "\"%%r\" only after --remove-unneeded");
-		goto out;
-	}
-	ep = pitr_opts_str(&o, "error-pgcontroldata");
-	if (ep != NULL && pitr_restore_ep_from_name(ep, &r.error_pgcontroldata) != 0) {
-		pitr_log_error("invalid value \"%s\" for option \"--error-pgcontroldata\": expected "
-			       "break, hang or ignore", ep);
 		goto out;
 	}
 	r.data_dir = pitr_opts_str(&o, "data-dir") ? pitr_opts_str(&o, "data-dir") : ".";

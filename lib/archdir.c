@@ -59,6 +59,27 @@ pitr_archdir_find(const char *dir, const char *walname, enum pitr_codec preferre
 	return 0;
 }
 
+int
+pitr_archdir_parse_cutoff(const char *name, struct pitr_wal_name *out)
+{
+	char copy[PITR_WAL_NAME_MAX];
+	enum pitr_wal_kind kind;
+
+	assert(out != NULL);
+	if (name == NULL || strlen(name) >= sizeof(copy))
+		return -1;
+	snprintf(copy, sizeof(copy), "%s", name);
+	/* Timeline 0 exists only in %r before the first restartpoint. */
+	if (strncmp(copy, "00000000", 8) == 0)
+		copy[7] = '1';
+	kind = pitr_wal_parse(copy, out);
+	if (kind != PITR_WAL_SEGMENT && kind != PITR_WAL_PARTIAL && kind != PITR_WAL_BACKUP)
+		return -1;
+	out->kind = PITR_WAL_SEGMENT;
+	out->offset = 0;
+	return 0;
+}
+
 /* qsort order: position (timeline ignored), then file name, so that equal
  * positions on several timelines come out in a stable order. */
 static int
@@ -77,17 +98,18 @@ parse_entry(const char *file, struct pitr_archdir_entry *e)
 {
 	char stem[PITR_WAL_NAME_MAX];
 	size_t stem_len = 0;
+	size_t file_len = strlen(file);
 	enum pitr_codec codec = pitr_codec_from_filename(file, &stem_len);
 	enum pitr_wal_kind kind;
 
-	if (stem_len >= sizeof(stem) || strlen(file) >= sizeof(e->file))
+	if (stem_len >= sizeof(stem) || file_len >= sizeof(e->file))
 		return false;
 	memcpy(stem, file, stem_len);
 	stem[stem_len] = '\0';
 	kind = pitr_wal_parse(stem, &e->name);
 	if (kind != PITR_WAL_SEGMENT && kind != PITR_WAL_PARTIAL)
 		return false;
-	snprintf(e->file, sizeof(e->file), "%s", file);
+	memcpy(e->file, file, file_len + 1);
 	e->codec = codec;
 	return true;
 }

@@ -41,6 +41,17 @@ int pitr_archdir_find(const char *dir, const char *walname, enum pitr_codec pref
 		      char **path, enum pitr_codec *codec, struct stat *st);
 
 /*
+ * Parse a cutoff name (%r): a segment name, or a partial segment or backup
+ * history file name meaning its segment, as pg_archivecleanup takes them.
+ * Timeline 00000000 is accepted too: PostgreSQL passes
+ * "000000000000000000000000" as %r before the first restartpoint, and only
+ * the position counts.  Returns 0 with *out set (kind PITR_WAL_SEGMENT,
+ * timeline 1 for timeline 0), or -1 without logging (the caller names the
+ * option).
+ */
+int pitr_archdir_parse_cutoff(const char *name, struct pitr_wal_name *out);
+
+/*
  * The segments and partial segments in `dir`, any codec extension, whose
  * position is before `cutoff` (timeline ignored).  `cutoff` may be a
  * segment, a partial segment or a backup history file name: only its

@@ -28,7 +28,6 @@ pitr_cmd_cleanup(const struct pitr_cleanup_opts *opts)
 	struct pitr_pidfile *pidfile = NULL;
 	struct pitr_archdir_entry *entries = NULL;
 	struct pitr_wal_name cutoff;
-	enum pitr_wal_kind kind;
 	FILE *out = opts->out != NULL ? opts->out : stdout;
 	size_t n = 0, removed = 0;
 	int rc = -1;
@@ -37,10 +36,7 @@ pitr_cmd_cleanup(const struct pitr_cleanup_opts *opts)
 		pitr_log_error("no --archive given: pitr-cleanup needs the archive to clean");
 		goto out;
 	}
-	kind = opts->segment != NULL ? pitr_wal_parse(opts->segment, &cutoff) : PITR_WAL_NONE;
-	/* %r is a segment; pg_archivecleanup also takes a .partial or a
-	 * .backup name, meaning its segment. */
-	if (kind != PITR_WAL_SEGMENT && kind != PITR_WAL_PARTIAL && kind != PITR_WAL_BACKUP) {
+	if (pitr_archdir_parse_cutoff(opts->segment, &cutoff) != 0) {
 		pitr_log_error("\"%s\" is not a WAL segment name: archive_cleanup_command must pass "
 			       "\"%%r\"", opts->segment != NULL ? opts->segment : "");
 		goto out;

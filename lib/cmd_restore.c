@@ -350,9 +350,7 @@ prepare(struct restore_run *run)
 	}
 	free(version);
 	if (opts->remove_cutoff != NULL) {
-		enum pitr_wal_kind kind = pitr_wal_parse(opts->remove_cutoff, &run->fixed_cutoff);
-
-		if (kind != PITR_WAL_SEGMENT && kind != PITR_WAL_PARTIAL && kind != PITR_WAL_BACKUP) {
+		if (pitr_archdir_parse_cutoff(opts->remove_cutoff, &run->fixed_cutoff) != 0) {
 			pitr_log_error("--remove-unneeded \"%s\" is not a WAL segment name: "
 				       "restore_command must pass \"%%r\"", opts->remove_cutoff);
 			return -1;
@@ -916,14 +914,42 @@ deliver_and_prune(struct restore_run *run, const char *src, enum pitr_codec code
 	return 0;
 }
 
-/* The main loop: deliver, wait, or end, as the archive and the finish
- * trigger say. */
+/*
+ * Anything but a segment: handed over when present, else "no such file" at
+ * once.  Never held back by a finish, a delay or removal: such files carry
+ * no changes to replay, and at the end of recovery the server needs the
+ * archive's timeline history files to pick a timeline nobody used yet.
+ */
+static int
+restore_other(struct restore_run *run)
+{
+	enum pitr_codec codec;
+	char *src = NULL;
+	int found, rc;
+
+	found = pitr_archdir_find(run->source.location, run->opts->wal_name, run->source.codec,
+				  &src, &codec, NULL);
+	if (found < 0)
+		return -1;
+	if (found == 0) {
+		pitr_log_info("\"%s\" is not in the archive", run->opts->wal_name);
+		return -1;
+	}
+	rc = deliver(run, src, codec);
+	free(src);
+	return rc;
+}
+
+/* The main loop for a segment: deliver, wait, or end, as the archive and
+ * the finish trigger say. */
 static int
 restore_loop(struct restore_run *run)
 {
 	const struct pitr_restore_opts *opts = run->opts;
 	bool waiting_logged = false, delay_logged = false;
 
+	if (run->kind != PITR_WAL_SEGMENT)
+		return restore_other(run);
 	for (;;) {
 		enum finish_mode mode;
 		enum pitr_codec codec;
@@ -948,10 +974,8 @@ restore_loop(struct restore_run *run)
 		if (found == 1 && mode != FINISH_PENDING) {
 			double age_ms = real_ms() - mtime_ms(&st);
 
-			/* The delay holds segments back; history files carry
-			 * no changes to protect against. */
-			if (run->kind != PITR_WAL_SEGMENT || opts->recovery_delay <= 0 ||
-			    mode == FINISH_SMART || age_ms >= opts->recovery_delay * 1000.0) {
+			if (opts->recovery_delay <= 0 || mode == FINISH_SMART ||
+			    age_ms >= opts->recovery_delay * 1000.0) {
 				rc = deliver_and_prune(run, src, codec);
 				free(src);
 				return rc;
@@ -963,10 +987,6 @@ restore_loop(struct restore_run *run)
 		}
 		free(src);
 		if (found == 0 && mode != FINISH_PENDING) {
-			if (run->kind != PITR_WAL_SEGMENT) {
-				pitr_log_info("\"%s\" is not in the archive", opts->wal_name);
-				return -1;
-			}
 			if (opts->streaming_replication) {
 				pitr_log_info("segment \"%s\" is not in the archive: returning to "
 					      "streaming replication", opts->wal_name);

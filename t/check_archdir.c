@@ -165,6 +165,40 @@ START_TEST(test_find_missing_and_errors)
 }
 END_TEST
 
+/* --- pitr_archdir_parse_cutoff ------------------------------------------ */
+
+START_TEST(test_parse_cutoff)
+{
+	struct pitr_wal_name c;
+	char name[PITR_WAL_NAME_MAX];
+	static const char *const bad[] = {
+		"00000001.history", "%r", "", "00000001000000000000000g", "0000000100000000000000001",
+		"000000000000000000000000.history",
+		"000000010000000000000001000000010000000000000001000000010000000000000001",
+	};
+
+	ck_assert_int_eq(pitr_archdir_parse_cutoff("00000002000000010000002A", &c), 0);
+	pitr_wal_format(name, &c);
+	ck_assert_str_eq(name, "00000002000000010000002A");
+	/* A partial segment or backup history file means its segment. */
+	ck_assert_int_eq(pitr_archdir_parse_cutoff("00000002000000010000002A.partial", &c), 0);
+	pitr_wal_format(name, &c);
+	ck_assert_str_eq(name, "00000002000000010000002A");
+	ck_assert_int_eq(pitr_archdir_parse_cutoff("00000002000000010000002A.00000028.backup", &c),
+			 0);
+	ck_assert_int_eq(c.kind, PITR_WAL_SEGMENT);
+	ck_assert_uint_eq(c.offset, 0);
+	/* %r before the first restartpoint: position 0, nothing older. */
+	ck_assert_int_eq(pitr_archdir_parse_cutoff("000000000000000000000000", &c), 0);
+	ck_assert_uint_eq(c.log, 0);
+	ck_assert_uint_eq(c.seg, 0);
+	for (size_t bad_idx = 0; bad_idx < sizeof(bad) / sizeof(bad[0]); bad_idx++)
+		ck_assert_msg(pitr_archdir_parse_cutoff(bad[bad_idx], &c) == -1, "%s", bad[bad_idx]);
+	ck_assert_int_eq(pitr_archdir_parse_cutoff(NULL, &c), -1);
+	ck_assert_str_eq(h_log(), "");
+}
+END_TEST
+
 /* --- pitr_archdir_list_older ------------------------------------------- */
 
 START_TEST(test_list_kinds_and_order)
@@ -374,6 +408,11 @@ make_suite(void)
 	tcase_add_test(tc, test_find_preferred_first);
 	tcase_add_test(tc, test_find_other_codecs);
 	tcase_add_test(tc, test_find_missing_and_errors);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("pitr_archdir_parse_cutoff");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_parse_cutoff);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("pitr_archdir_list_older");

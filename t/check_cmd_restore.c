@@ -631,6 +631,13 @@ START_TEST(test_trigger_now)
 		 "recovery\nLOG : ending recovery: \"" SEG(2) "\" not restored (immediate finish)\n",
 		 p_trigger);
 	ck_assert_str_eq(h_log(), want);
+	/* History files are still served (or answered missing at once). */
+	h_write_file(h_path("arch/00000002.history"), "h\n", 2);
+	opts.wal_name = "00000002.history";
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	ck_assert(h_exists(p_dest));
+	opts.wal_name = "00000003.history";
+	ck_assert_int_eq(pitr_cmd_restore(&opts), -1);
 }
 END_TEST
 
@@ -661,6 +668,13 @@ START_TEST(test_trigger_smart)
 	ck_assert_int_eq(pitr_cmd_restore(&opts), -1);
 	assert_logged("LOG : ending recovery: segment \"" SEG(3) "\" is not in the archive (smart "
 		      "finish)\n");
+	/* History files are served whatever the finish: at its end the server
+	 * picks its new timeline by them. */
+	h_write_file(h_path("arch/00000002.history"), "h\n", 2);
+	opts.wal_name = "00000002.history";
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	ck_assert_int_eq(unlink(p_dest), 0);
+	opts.wal_name = SEG(3);
 	/* Any content but NOW is smart too. */
 	h_write_file(p_trigger, "NOW please\n", 11);
 	set_age(p_trigger, 5);
@@ -756,6 +770,12 @@ START_TEST(test_remove_fixed_cutoff)
 	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
 	ck_assert(!arch_has(SEG(3) ".gz") && arch_has(SEG(4) ".gz"));
 	ck_assert(arch_has("00000001.history"));
+	/* Before the first restartpoint PostgreSQL passes timeline 0 and
+	 * position 0: nothing is older. */
+	archive_stubs(1, 1);
+	opts.remove_cutoff = "000000000000000000000000";
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	ck_assert(arch_has(SEG(1) ".gz"));
 }
 END_TEST
 
