@@ -59,15 +59,28 @@ is_bare_remove_unneeded(const char *arg)
 }
 
 /*
- * With -r, a third operand is %r: the one right after a bare -r in argv
- * ("-r %r %f %p"), else the last one ("%f %p %r").  Operands point into
- * argv, so the one after -r is found by identity.  Returns its index.
+ * With -r, which of three operands is %r.  %f and %p always come as the
+ * pair "%f %p", and %p is a path (PostgreSQL passes pg_wal/RECOVERYXLOG)
+ * where %f and %r are bare names: when exactly one operand has a slash it
+ * is %p, the one before it %f, and the remaining one %r, whatever the
+ * order ("-r %r %f %p", "%f %p -r %r", "-r %f %p %r").  Otherwise %r is the
+ * operand right after a bare -r (operands point into argv, so it is found
+ * by identity), else the last one.  Returns its index.
  */
 static size_t
 cutoff_operand(const struct pitr_opts *o, int argc, char **argv)
 {
 	size_t found = o->noperands - 1;
+	size_t nslash = 0, p_idx = 0;
 
+	for (size_t op_idx = 0; op_idx < o->noperands; op_idx++) {
+		if (strchr(o->operands[op_idx], '/') != NULL) {
+			nslash++;
+			p_idx = op_idx;
+		}
+	}
+	if (nslash == 1 && p_idx > 0)
+		return p_idx == 1 ? 2 : 0;
 	for (int argi = 1; argi + 1 < argc; argi++) {
 		if (strcmp(argv[argi], "--") == 0)
 			break;
