@@ -1,6 +1,9 @@
 /*
  * archdir.c - find, list and prune WAL files in a local archive directory
  * (see archdir.h).
+ *
+ * Line coverage: the allocation failures and readdir(3) errors are not
+ * provoked by t/check_archdir.c.
  */
 #include "config.h"
 

@@ -11,6 +11,11 @@
  * stat(2), unless -sr is given or a finish trigger says to end recovery:
  * the exit status 1 that then follows is how a restore command tells
  * PostgreSQL "no such file", which ends archive recovery.
+ *
+ * Line coverage: t/check_cmd_restore.c does not provoke allocation,
+ * sigaction, fsync, close, rename or write failures, a file vanishing
+ * between stat and open, nor a SIGUSR1 in the instant between the checks
+ * and the rename of a delivery.
  */
 #include "config.h"
 
@@ -46,7 +51,7 @@
 #define REMOVAL_BUSY_MS 1000
 #define REMOVAL_IDLE_MS 10000
 /* -ep hang retries pg_controldata this often (each failure is logged). */
-#define HANG_RETRY_MS 30000
+#define DEFAULT_HANG_RETRY_MS 30000
 /* A finish trigger holds a word; anything longer is still a trigger. */
 #define TRIGGER_MAX 4096
 #define COPY_BUF_SIZE (1 << 20)
@@ -93,6 +98,7 @@ struct restore_run {
 	char *dest_base;
 	int poll_ms;
 	int stable_ms;
+	int hang_retry_ms;
 	size_t remove_at_a_time;
 	struct trigger_watch trigger;
 	bool handlers_set;
@@ -109,6 +115,7 @@ struct restore_run {
 	unsigned char *buf;
 };
 
+/* Signal handlers only set the flags the waiting loops check. */
 static void
 on_usr1(int signo)
 {
@@ -116,6 +123,7 @@ on_usr1(int signo)
 	got_usr1 = 1;
 }
 
+/* SIGTERM (the server shuts down) and SIGINT: give up the wait. */
 static void
 on_term(int signo)
 {
@@ -132,6 +140,7 @@ on_hup(int signo)
 	(void)signo;
 }
 
+/* Milliseconds on the monotonic clock, for intervals. */
 static double
 mono_ms(void)
 {
@@ -141,6 +150,7 @@ mono_ms(void)
 	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
+/* Milliseconds of wall-clock time, to compare with file times. */
 static double
 real_ms(void)
 {
@@ -150,6 +160,7 @@ real_ms(void)
 	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
+/* A file's modification time in wall-clock milliseconds. */
 static double
 mtime_ms(const struct stat *st)
 {
@@ -166,6 +177,8 @@ sleep_ms(int ms)
 	(void)nanosleep(&ts, NULL);
 }
 
+/* Install `fn` for `signo`, saving the old action in *old.  Returns 0 or
+ * -1 (logged). */
 static int
 set_handler(int signo, void (*fn)(int), struct sigaction *old)
 {
@@ -182,6 +195,7 @@ set_handler(int signo, void (*fn)(int), struct sigaction *old)
 	return 0;
 }
 
+/* Install every handler of a call, or none.  Returns 0 or -1 (logged). */
 static int
 install_handlers(struct restore_run *run)
 {
@@ -201,6 +215,7 @@ install_handlers(struct restore_run *run)
 	return 0;
 }
 
+/* Release everything a call holds and put the old signal actions back. */
 static void
 run_free(struct restore_run *run)
 {
@@ -372,7 +387,10 @@ prepare(struct restore_run *run)
 		goto nomem;
 	slash = strrchr(run->dest_path, '/');
 	if (slash != NULL) {
-		run->dest_dir = strndup(run->dest_path, slash == run->dest_path ? 1 : (size_t)(slash - run->dest_path));
+		/* "/RECOVERYXLOG" lives in "/". */
+		size_t dir_len = slash == run->dest_path ? 1 : (size_t)(slash - run->dest_path);
+
+		run->dest_dir = strndup(run->dest_path, dir_len);
 		run->dest_base = strdup(slash + 1);
 	} else {
 		run->dest_dir = strdup(".");
@@ -387,6 +405,7 @@ prepare(struct restore_run *run)
 	}
 	run->poll_ms = opts->poll_ms > 0 ? opts->poll_ms : DEFAULT_POLL_MS;
 	run->stable_ms = opts->trigger_stable_ms > 0 ? opts->trigger_stable_ms : DEFAULT_STABLE_MS;
+	run->hang_retry_ms = opts->hang_retry_ms > 0 ? opts->hang_retry_ms : DEFAULT_HANG_RETRY_MS;
 	run->remove_at_a_time = opts->remove_at_a_time > 0 ? (size_t)opts->remove_at_a_time
 							   : DEFAULT_REMOVE_AT_A_TIME;
 	run->buf = malloc(COPY_BUF_SIZE);
@@ -409,6 +428,7 @@ says_now(const char *content, size_t len)
 	return len == 3 && memcmp(content, "NOW", 3) == 0;
 }
 
+/* True if two stat results show the same file, unchanged. */
 static bool
 same_file_state(const struct stat *a, const struct stat *b)
 {
@@ -745,7 +765,7 @@ get_cutoff(struct restore_run *run, struct pitr_wal_name *cutoff)
 			pitr_log_info("pg_controldata failed: waiting until it works again, a finish "
 				      "trigger or a signal (--error-pgcontroldata hang)");
 		hanging = true;
-		waited = wait_hang_step(run, HANG_RETRY_MS);
+		waited = wait_hang_step(run, run->hang_retry_ms);
 		if (waited < 0) {
 			pitr_log_info("interrupted by a signal while waiting for pg_controldata");
 			return CUTOFF_FAIL;

@@ -36,6 +36,7 @@ struct pitr_restore_opts {
 	/* Timing, for tests; 0 means the default. */
 	int poll_ms;                        /* archive and trigger polling: 200 */
 	int trigger_stable_ms;              /* trigger content stable this long: 1000 */
+	int hang_retry_ms;                  /* -ep hang retries pg_controldata: 30000 */
 };
 
 /* Parse an -ep value ("break", "hang", "ignore").  Returns 0, or -1

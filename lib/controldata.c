@@ -1,6 +1,9 @@
 /*
  * controldata.c - run pg_controldata and read the few values pitrkit needs
  * from it (see controldata.h).
+ *
+ * Line coverage: only the allocation-failure branches are not reached by
+ * t/check_controldata.c.
  */
 #include "config.h"
 

@@ -153,6 +153,21 @@ START_TEST(test_dry_run)
 	snprintf(line, sizeof(line), "LOG : dry run: 5 files older than \"000000020000000000000005\" "
 		 "would be removed from \"%s\"\n", p_arch);
 	ck_assert_str_eq(h_log(), line);
+
+	/* The list cannot be written: an error. */
+	opts.out = fopen("/dev/full", "w");
+	ck_assert_ptr_nonnull(opts.out);
+	h_log_reset();
+	ck_assert_int_eq(pitr_cmd_cleanup(&opts), -1);
+	ck_assert_str_eq(h_log(), "ERROR : could not write the list of files: No space left on "
+			 "device\n");
+	fclose(opts.out);
+	/* Nor read. */
+	opts.out = NULL;
+	opts.archive = h_path("nope");
+	h_log_reset();
+	ck_assert_int_eq(pitr_cmd_cleanup(&opts), -1);
+	ck_assert_ptr_nonnull(strstr(h_log(), "ERROR : could not open directory"));
 }
 END_TEST
 

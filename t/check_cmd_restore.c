@@ -54,7 +54,7 @@ setup(void)
 	opts.temp_dir = p_tmp;
 	opts.wal_path = "pg_wal/RECOVERYXLOG";
 	opts.poll_ms = 20;
-	opts.trigger_stable_ms = 200;
+	opts.trigger_stable_ms = 150;
 }
 
 static void
@@ -350,8 +350,12 @@ START_TEST(test_relative_to_cwd)
 	opts.wal_name = SEG(6);
 	ck_assert_int_eq(chdir(p_data), 0);
 	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	/* A %p without a directory. */
+	opts.wal_path = "RECOVERYXLOG";
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
 	ck_assert_int_eq(chdir(cwd), 0);
 	free(cwd);
+	ck_assert_int_eq(unlink(h_path("data/RECOVERYXLOG")), 0);
 	assert_restored(6);
 	/* An absolute %p is taken as is. */
 	ck_assert_int_eq(unlink(p_dest), 0);
@@ -484,7 +488,7 @@ START_TEST(test_history_files)
 	opts.recovery_delay = 3600;
 	started = now_s();
 	ck_assert_int_eq(pitr_cmd_restore(&opts), -1);
-	ck_assert(now_s() - started < 0.5);
+	ck_assert(now_s() - started < 2.0);
 	ck_assert_str_eq(h_log(), "LOG : \"00000002.history\" is not in the archive\n");
 	assert_nothing_restored();
 
@@ -513,7 +517,7 @@ START_TEST(test_streaming_missing)
 	opts.wal_name = SEG(7);
 	opts.streaming_replication = true;
 	ck_assert_int_eq(pitr_cmd_restore(&opts), -1);
-	ck_assert(now_s() - started < 0.5);
+	ck_assert(now_s() - started < 2.0);
 	ck_assert_str_eq(h_log(), "LOG : segment \"" SEG(7) "\" is not in the archive: returning to "
 			 "streaming replication\n");
 	/* Present: delivered as usual. */
@@ -607,7 +611,7 @@ START_TEST(test_recovery_delay)
 	set_age(path, 10);
 	started = now_s();
 	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
-	ck_assert(now_s() - started < 0.3);
+	ck_assert(now_s() - started < 1.0);
 	assert_restored(2);
 }
 END_TEST
@@ -657,7 +661,7 @@ START_TEST(test_trigger_smart)
 	set_age(p_trigger, 5);
 	started = now_s();
 	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
-	ck_assert(now_s() - started < 0.3);
+	ck_assert(now_s() - started < 1.0);
 	assert_restored(2);
 	snprintf(line, sizeof(line), "LOG : finish trigger \"%s\" found: smart finish of recovery, "
 		 "handing over the segments already in the archive without delay\n", p_trigger);
@@ -701,9 +705,9 @@ START_TEST(test_trigger_settles)
 	child = later(100, NULL, NULL, p_trigger, "NOW\n", 0);
 	ck_assert_int_eq(pitr_cmd_restore(&opts), -1);
 	reap(child);
-	/* Decided only after 200 ms of stable content, from 100 ms on (file
+	/* Decided only after 150 ms of stable content, from 100 ms on (file
 	 * times come from a coarse clock: a few ms of slack). */
-	ck_assert_msg(now_s() - started >= 0.28, "%f [%s]", now_s() - started, h_log());
+	ck_assert_msg(now_s() - started >= 0.23, "%f [%s]", now_s() - started, h_log());
 	assert_nothing_restored();
 	assert_logged("\" found; waiting for its content to settle\n");
 	assert_logged("\" says NOW: immediate finish of recovery\n");
@@ -715,7 +719,7 @@ START_TEST(test_trigger_settles)
 	h_log_reset();
 	started = now_s();
 	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
-	ck_assert(now_s() - started >= 0.18);
+	ck_assert(now_s() - started >= 0.13);
 	assert_restored(2);
 	assert_logged("smart finish of recovery");
 }
@@ -747,6 +751,14 @@ START_TEST(test_remove_fixed_cutoff)
 	archive_segment(PITR_CODEC_GZIP, 5, SYSID, NULL);
 	h_write_file(h_path("arch/00000001.history"), "x", 1);
 	opts.wal_name = SEG(5);
+	/* -rb alone does nothing (and says so with -v). */
+	opts.remove_before = true;
+	pitr_log_open("check", NULL, true);
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	assert_logged("LOG : --remove-before has no effect without --remove-unneeded\n");
+	ck_assert_int_eq(h_count_entries(p_arch), 6);
+	pitr_log_open("check", NULL, false);
+	opts.remove_before = false;
 	opts.remove_unneeded = true;
 	opts.remove_cutoff = SEG(4);
 	opts.remove_at_a_time = 2;
@@ -829,6 +841,22 @@ START_TEST(test_hook_failure_postpones)
 		 "postponed\n", p_arch);
 	assert_logged(line);
 	assert_logged("ERROR : \"/bin/sh\" failed with exit status 4\n");
+	ck_assert_int_eq(h_count_entries(p_tmp), 0);
+
+	/* A temporary directory that cannot be made postpones removal too. */
+	opts.pre_removal_processing = "true";
+	opts.temp_dir = h_path("no-such-dir");
+	h_log_reset();
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	snprintf(line, sizeof(line), "ERROR : could not create a temporary directory in \"%s\": No "
+		 "such file or directory\n", h_path("no-such-dir"));
+	assert_logged(line);
+	ck_assert(arch_has(SEG(2) ".gz"));
+	/* Without -t: $TMPDIR. */
+	opts.temp_dir = NULL;
+	setenv("TMPDIR", p_tmp, 1);
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	ck_assert(!arch_has(SEG(2) ".gz") && !arch_has(SEG(3) ".gz"));
 	ck_assert_int_eq(h_count_entries(p_tmp), 0);
 }
 END_TEST
@@ -940,6 +968,61 @@ START_TEST(test_ep_hang)
 	reap(child);
 	assert_restored(5);
 	ck_assert(arch_has(SEG(1) ".gz"));
+}
+END_TEST
+
+START_TEST(test_ep_hang_recovers)
+{
+	char body[8192];
+	pid_t child;
+
+	/* pg_controldata fails until the flag file exists, 100 ms in. */
+	archive_stubs(1, 3);
+	archive_segment(PITR_CODEC_GZIP, 5, SYSID, NULL);
+	snprintf(body, sizeof(body),
+		 "[ -e '%s' ] || exit 2\n"
+		 "echo \"Database system identifier:           77\"\n"
+		 "echo \"Latest checkpoint's REDO WAL file:    " SEG(3) "\"\n"
+		 "echo \"Bytes per WAL segment:                1048576\"\n", h_path("works"));
+	opts.pgcontroldata_path = script("pgcd", body);
+	opts.wal_name = SEG(5);
+	opts.remove_unneeded = true;
+	opts.error_pgcontroldata = PITR_RESTORE_EP_HANG;
+	opts.hang_retry_ms = 50;
+	child = later(100, NULL, NULL, h_path("works"), "", 0);
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	reap(child);
+	assert_restored(5);
+	assert_logged_before("LOG : pg_controldata failed: waiting", "LOG : pg_controldata works "
+			     "again: going on\n");
+	ck_assert(!arch_has(SEG(2) ".gz") && arch_has(SEG(3) ".gz"));
+}
+END_TEST
+
+START_TEST(test_odd_triggers)
+{
+	char line[16384];
+
+	archive_segment(PITR_CODEC_NONE, 2, SYSID, NULL);
+	opts.wal_name = SEG(2);
+	/* A trigger that exists but cannot be read: stop replaying. */
+	ck_assert_int_eq(mkdir(p_trigger, 0700), 0);
+	opts.finish_trigger = p_trigger;
+	ck_assert_int_eq(pitr_cmd_restore(&opts), -1);
+	assert_nothing_restored();
+	snprintf(line, sizeof(line), "ERROR : could not read \"%s\": Is a directory\n"
+		 "LOG : finish trigger \"%s\" exists but cannot be read: immediate finish\n",
+		 p_trigger, p_trigger);
+	assert_logged(line);
+	/* One that cannot even be looked for: an error, once; no finish. */
+	snprintf(p_source, sizeof(p_source), "%s/x", h_path("data/PG_VERSION"));
+	opts.finish_trigger = p_source;
+	h_log_reset();
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	assert_restored(2);
+	snprintf(line, sizeof(line), "ERROR : could not stat finish trigger \"%s\": Not a "
+		 "directory\n", p_source);
+	assert_logged(line);
 }
 END_TEST
 
@@ -1081,6 +1164,8 @@ make_suite(void)
 	tcase_add_test(tc, test_remove_while_waiting);
 	tcase_add_test(tc, test_ep_break_and_ignore);
 	tcase_add_test(tc, test_ep_hang);
+	tcase_add_test(tc, test_ep_hang_recovers);
+	tcase_add_test(tc, test_odd_triggers);
 	tcase_add_test(tc, test_bad_options);
 	tcase_add_test(tc, test_pid_file_busy);
 	suite_add_tcase(s, tc);
