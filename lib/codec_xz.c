@@ -130,17 +130,43 @@ xz_writer_alloc(struct pitr_codec_writer *w)
 	return xw;
 }
 
+/* The dictionary never exceeds this: the xz tool's presets 6 to 9 use 8 to
+ * 64 MiB, which costs an encoder 94 to 674 MiB, while a WAL segment is
+ * usually 16 MiB and rarely gains from a window beyond a few MiB.  With
+ * 4 MiB the encoder stays under 64 MiB at every level; the output is still
+ * a standard .xz / .lzma file. */
+#define XZ_MAX_DICT ((uint32_t)4 << 20)
+
+/* The preset for the writer's level, dictionary bounded (see above). */
+static int
+bounded_preset(struct pitr_codec_writer *w, lzma_options_lzma *opts)
+{
+	if (lzma_lzma_preset(opts, (uint32_t)w->level))
+		return codec_writer_fail(w, lzma_reason(LZMA_OPTIONS_ERROR));
+	if (opts->dict_size > XZ_MAX_DICT)
+		opts->dict_size = XZ_MAX_DICT;
+	return 0;
+}
+
 /* CRC64, as `xz` writes by default.  The threaded encoder would split the
  * stream into blocks and change the output, so threads are ignored. */
 int
 codec_xz_writer_new(struct pitr_codec_writer *w)
 {
 	struct xz_writer *xw = xz_writer_alloc(w);
+	lzma_options_lzma opts;
+	lzma_filter filters[2];
 	lzma_ret ret;
 
 	if (xw == NULL)
 		return -1;
-	ret = lzma_easy_encoder(&xw->strm, (uint32_t)w->level, LZMA_CHECK_CRC64);
+	if (bounded_preset(w, &opts) != 0)
+		return -1;
+	filters[0].id = LZMA_FILTER_LZMA2;
+	filters[0].options = &opts;
+	filters[1].id = LZMA_VLI_UNKNOWN;
+	filters[1].options = NULL;
+	ret = lzma_stream_encoder(&xw->strm, filters, LZMA_CHECK_CRC64);
 	if (ret != LZMA_OK)
 		return codec_writer_fail(w, lzma_reason(ret));
 	return 0;
@@ -157,8 +183,8 @@ codec_lzma_writer_new(struct pitr_codec_writer *w)
 
 	if (xw == NULL)
 		return -1;
-	if (lzma_lzma_preset(&opts, (uint32_t)w->level))
-		return codec_writer_fail(w, lzma_reason(LZMA_OPTIONS_ERROR));
+	if (bounded_preset(w, &opts) != 0)
+		return -1;
 	ret = lzma_alone_encoder(&xw->strm, &opts);
 	if (ret != LZMA_OK)
 		return codec_writer_fail(w, lzma_reason(ret));

@@ -30,11 +30,15 @@
  * stays 0600: archived WAL holds the whole database's changes, so it is
  * readable by the archiving user only, as PostgreSQL's own files are.
  */
+#define PUBLISH_WRITEBACK_CHUNK ((off_t)1 << 20)
+
 struct pitr_publish {
 	char *dir;
 	char *final_path;
 	char *temp_path;
 	int fd;                 /* open temporary file, -1 once closed */
+	off_t written;          /* bytes written so far */
+	off_t flushed;          /* bytes handed to writeback so far */
 	bool temp_exists;       /* the temporary file is still on disk */
 	bool committed;
 };
@@ -161,6 +165,18 @@ pitr_fsutil_publish_write(struct pitr_publish *p, const void *buf, size_t len)
 		pitr_log_error("could not write \"%s\": %s", p->temp_path, strerror(errno));
 		return -1;
 	}
+	p->written += (off_t)len;
+#ifdef SYNC_FILE_RANGE_WRITE
+	/* Start writeback of every full MiB as it comes (as PostgreSQL's
+	 * backend flush does), so the disk works while the next part is being
+	 * compressed and the fsync at commit has little left to wait for.  Only
+	 * a hint: commit's fsync is what makes the file durable, so a failure
+	 * here is not an error. */
+	if (p->written - p->flushed >= PUBLISH_WRITEBACK_CHUNK) {
+		(void)sync_file_range(p->fd, p->flushed, p->written - p->flushed, SYNC_FILE_RANGE_WRITE);
+		p->flushed = p->written;
+	}
+#endif
 	return 0;
 }
 
