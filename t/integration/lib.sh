@@ -472,3 +472,137 @@ rsyncd_port()
 {
 	cat "$T/.it/rsyncd.$1.port"
 }
+
+# --- standbys (restore.sh) ------------------------------------------------
+
+# pg_launch DIR: start the cluster like pg_start (same port rules, sockets
+# and log) but without waiting until it accepts connections: a standby
+# that is not consistent yet, or whose restore_command blocks, is started
+# this way and then watched with wait_for.
+pg_launch()
+{
+	local dir=$1 port log pf
+	pf=$(pg_portfile "$dir")
+	if [ -s "$pf" ]; then
+		port=$(cat "$pf")
+	else
+		port=$(free_port) || return 1
+		echo "$port" >"$pf"
+	fi
+	[ -d "$T/sock" ] || mkdir_pg "$T/sock"
+	pg_set "$dir" "port = $port" "listen_addresses = '127.0.0.1'" \
+		"unix_socket_directories = '$T/sock'" "logging_collector = off"
+	grep -qxF "$dir" "$T/.it/clusters" || echo "$dir" >>"$T/.it/clusters"
+	log=$(pg_logfile "$dir")
+	if ! as_pg "$PGBIN/pg_ctl" -D "$dir" -l "$log" -W start >/dev/null 2>&1; then
+		diag "pg_ctl start $dir failed; server log:" "$(it_tail "$(cat "$log" 2>/dev/null)")"
+		return 1
+	fi
+}
+
+# pg_logfile DIR: the server log pg_start and pg_launch write.
+pg_logfile()
+{
+	echo "$(dirname "$1")/$(basename "$1").log"
+}
+
+# pg_alive DIR: the postmaster of DIR runs (pg_ctl status).
+pg_alive()
+{
+	as_pg "$PGBIN/pg_ctl" -D "$1" status >/dev/null 2>&1
+}
+
+# pg_control DIR FIELD: one field of pg_controldata, e.g. "Database
+# cluster state" or "Latest checkpoint's REDO WAL file".
+pg_control()
+{
+	"$PGBIN/pg_controldata" "$1" 2>/dev/null | sed -n "s/^$2: *//p"
+}
+
+# pg_in_recovery DIR: the server answers and is in recovery.
+pg_in_recovery()
+{
+	[ "$(pg_sql "$1" "SELECT pg_is_in_recovery()" 2>/dev/null)" = t ]
+}
+
+# pg_promoted DIR: the server answers and is no longer in recovery.
+pg_promoted()
+{
+	[ "$(pg_sql "$1" "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ]
+}
+
+# pg_replayed DIR LSN: the standby in DIR replayed up to LSN.
+pg_replayed()
+{
+	[ "$(pg_sql "$1" "SELECT pg_last_wal_replay_lsn() >= '$2'::pg_lsn" 2>/dev/null)" = t ]
+}
+
+# pg_streaming DIR: the standby in DIR receives WAL by streaming.
+pg_streaming()
+{
+	[ "$(pg_sql "$1" "SELECT status FROM pg_stat_wal_receiver" 2>/dev/null)" = streaming ]
+}
+
+# pg_lsn DIR: the primary's current insert position.
+pg_lsn()
+{
+	pg_sql "$1" "SELECT pg_current_wal_insert_lsn()"
+}
+
+# pg_base_backup PRIMARY DIR [PG_BASEBACKUP ARGS...]: a base backup of the
+# running PRIMARY into DIR (fast checkpoint, no WAL in it unless ARGS say
+# so: pg_basebackup -X none waits until the server archived the WAL the
+# backup needs).
+pg_base_backup()
+{
+	local src=$1 dst=$2
+	shift 2
+	as_pg "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$(pg_port "$src")" -U postgres \
+		-D "$dst" -c fast -X none "$@"
+}
+
+# pg_standby_new BACKUP DIR KIND RESTORE_COMMAND ['key = value'...]: a
+# standby in DIR from a copy of the base backup BACKUP.  KIND: warm
+# (recovery.signal: archive recovery that a blocking restore_command keeps
+# going) or standby (standby.signal).  Hot standby on, WAL prefetch off (a
+# blocking restore_command with the prefetcher on holds back the end of
+# the current segment), no archiving of its own (a promoted standby would
+# otherwise archive into its primary's archives), checkpoint_timeout 30 s.
+# Further settings follow, the last one for a key wins.
+pg_standby_new()
+{
+	local backup=$1 dir=$2 kind=$3 cmd=$4
+	shift 4
+	cp -a "$backup" "$dir" || return 1
+	case $kind in
+	warm) as_pg touch "$dir/recovery.signal" ;;
+	standby) as_pg touch "$dir/standby.signal" ;;
+	*) echo "pg_standby_new: unknown kind $kind" >&2; return 1 ;;
+	esac
+	pg_set "$dir" "archive_mode = off" "hot_standby = on" "recovery_prefetch = off" \
+		"checkpoint_timeout = 30s" "restore_command = '$cmd'" "$@"
+}
+
+# wal_in DIR: the WAL segment names (24 hex digits, extension stripped) of
+# the files in an archive directory, sorted, one a line.
+wal_in()
+{
+	local f
+	for f in "$1"/*; do
+		f=${f##*/}
+		[[ $f =~ ^[0-9A-F]{24}(\.[a-z0-9]+)?$ ]] && echo "${f:0:24}"
+	done | sort
+}
+
+# proc_pids PATTERN: the pids of the processes whose command line contains
+# PATTERN (a fixed string), one a line; only for looking, and for ending
+# processes a test itself caused, by id.
+proc_pids()
+{
+	local p
+	for p in /proc/[0-9]*; do
+		[ "${p#/proc/}" = "$$" ] && continue
+		tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF -- "$1" && echo "${p#/proc/}"
+	done
+	return 0
+}
