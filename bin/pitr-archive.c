@@ -38,10 +38,6 @@ static const struct pitr_opt_def archive_options[] = {
 
 #define NOPTIONS (sizeof(archive_options) / sizeof(archive_options[0]))
 
-static const char *const ignored_paths[] = {
-	"bzip2-path", "gzip-path", "lz4-path", "lzma-path", "nice-path", "xz-path",
-};
-
 int
 main(int argc, char **argv)
 {
@@ -57,10 +53,6 @@ main(int argc, char **argv)
 	case -1:
 		goto out;
 	}
-	for (size_t path_idx = 0; path_idx < sizeof(ignored_paths) / sizeof(ignored_paths[0]); path_idx++)
-		if (pitr_opts_str(&o, ignored_paths[path_idx]) != NULL)
-			pitr_log_verbose("--%s ignored: pitr-archive does this work in-process",
-					 ignored_paths[path_idx]);
 	if (o.noperands != 1) {
 		pitr_log_error(o.noperands == 0 ? "no WAL file given: archive_command must pass \"%%p\"" :
 				"more than one WAL file given: archive_command must pass only \"%%p\"");

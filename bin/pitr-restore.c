@@ -40,10 +40,6 @@ static const struct pitr_opt_def restore_options[] = {
 
 #define NOPTIONS (sizeof(restore_options) / sizeof(restore_options[0]))
 
-static const char *const ignored_paths[] = {
-	"bzip2-path", "gzip-path", "lz4-path", "lzma-path", "xz-path",
-};
-
 /* The spellings of -r without a value, after which %r may follow. */
 static bool
 is_bare_remove_unneeded(const char *arg)
@@ -112,10 +108,6 @@ main(int argc, char **argv)
 	case -1:
 		goto out;
 	}
-	for (size_t path_idx = 0; path_idx < sizeof(ignored_paths) / sizeof(ignored_paths[0]); path_idx++)
-		if (pitr_opts_str(&o, ignored_paths[path_idx]) != NULL)
-			pitr_log_verbose("--%s ignored: pitr-restore does this work in-process",
-					 ignored_paths[path_idx]);
 	ep = pitr_opts_str(&o, "error-pgcontroldata");
 	if (ep != NULL && pitr_restore_ep_from_name(ep, &r.error_pgcontroldata) != 0) {
 		pitr_log_error("invalid value \"%s\" for option \"--error-pgcontroldata\": expected "

@@ -717,5 +717,9 @@ pitr_opts_begin(struct pitr_opts *o, const char *progname, const char *usage,
 	}
 	if (pitr_log_open(progname, pitr_opts_str(o, "log"), pitr_opts_flag(o, "verbose")) != 0)
 		return -1;
+	for (size_t def_idx = 0; def_idx < ndefs; def_idx++)
+		if (defs[def_idx].kind == PITR_OPT_IGNORED && o->values[def_idx].count > 0)
+			pitr_log_verbose("--%s ignored: %s does this work in-process", defs[def_idx].name,
+					 progname);
 	return 0;
 }

@@ -122,7 +122,8 @@ void pitr_opts_print_help(FILE *fp, const char *progname, const char *usage,
  * option error reaches the log file as well as stderr), parse, and answer
  * --help (with `usage`) or --version on stdout.  Returns 1 when --help or
  * --version was answered (exit 0); 0 to go on, with the log open as the
- * final --log and --verbose say; -1 after an option error was logged (exit
+ * final --log and --verbose say (and --verbose logs every PITR_OPT_IGNORED
+ * option given); -1 after an option error was logged (exit
  * 1).  `o` needs pitr_opts_free() in every case.  The table must have
  * "log" and "verbose" entries.
  */

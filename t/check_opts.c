@@ -1019,12 +1019,16 @@ START_TEST(test_begin_help_version_normal)
 	char blog[4096];
 
 	snprintf(blog, sizeof(blog), "%s", h_path("b.log"));
-	ck_assert_int_eq(begin(ARGV("-v", "-l", "/nonexistent-dir-a/x.log", "--log", blog, "op")), 0);
+	ck_assert_int_eq(begin(ARGV("-v", "-l", "/nonexistent-dir-a/x.log", "--log", blog, "op",
+				    "-gp", "/usr/bin/gzip")), 0);
 	ck_assert(pitr_log_is_verbose());
 	ck_assert_uint_eq(opts.noperands, 1);
 	pitr_log_info("into b");
 	out = h_read_file(h_path("b.log"), NULL);
 	ck_assert_ptr_nonnull(strstr(out, " : prog : LOG : into b\n"));
+	/* --verbose tells which accepted options are ignored. */
+	ck_assert_ptr_nonnull(strstr(out, " : prog : LOG : --gzip-path ignored: prog does this work "
+				     "in-process\n"));
 	free(out);
 	/* Only the error path copies lines to stderr. */
 	out = h_read_file(h_path("stderr.txt"), NULL);
