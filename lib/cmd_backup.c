@@ -1,0 +1,748 @@
+/*
+ * cmd_backup.c - pitr-backup-master: a hot base backup of a primary.
+ *
+ * One libpq session brackets the copy with pg_backup_start and
+ * pg_backup_stop.  The data dir is streamed once into a tar; each distinct
+ * codec among the destinations compresses it once and fans its output out
+ * to that codec's destinations, as pitr-archive does for WAL.  WAL written
+ * during the copy is collected by pitr-archive --dst-backup into the -x dir
+ * and becomes the xlog tarball.  Every destination file is left unfinished
+ * (at a temporary name) until all three files are complete, then the data,
+ * xlog and meta files are published in that order, so a failed or killed
+ * run leaves nothing at a final name.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd_backup.h"
+#include "codec.h"
+#include "dest.h"
+#include "fsutil.h"
+#include "log.h"
+#include "pgconn.h"
+#include "pidfile.h"
+#include "tarwrite.h"
+#include "wal.h"
+
+#define BACKUP_NICENESS 10
+#define BACKUP_THREADS 4
+#define BACKUP_WAL_WAIT 300
+
+enum { FT_DATA, FT_XLOG, FT_META, FT_COUNT };
+static const char *const filetypes[FT_COUNT] = { "data", "xlog", "meta" };
+
+struct bk_target {
+	struct pitr_dest *dest;
+	size_t group_idx;
+	bool failed;
+};
+
+struct bk_group {
+	enum pitr_codec codec;
+	int level;
+	struct pitr_codec_writer *writer;
+	struct bk_stream *stream;
+};
+
+/* One output file (data, xlog or meta) to every destination. */
+struct bk_stream {
+	struct bk_target *targets;
+	size_t ntargets;
+	struct bk_group *groups;
+	size_t ngroups;
+};
+
+struct bk_run {
+	const struct pitr_backup_opts *opts;
+	struct pitr_dest_env env;
+	struct pitr_pidfile *pidfile;
+	struct pitr_dest_spec *specs;
+	size_t nspecs;
+	struct bk_stream streams[FT_COUNT];
+	struct pitr_pgconn *conn;
+	struct pitr_tarwrite *tar;
+	char hostname[256];
+	char *data_dir;              /* realpath */
+	const char *data_base;       /* its last component */
+	char *xlog_moved;            /* -x after it was renamed away */
+	bool xlog_created;
+	time_t start_time, stop_time;
+};
+
+/* Drop everything; targets not finished are aborted, so nothing partial
+ * reaches a final name. */
+static void
+run_free(struct bk_run *run)
+{
+	for (int ft = 0; ft < FT_COUNT; ft++) {
+		struct bk_stream *s = &run->streams[ft];
+
+		for (size_t i = 0; i < s->ntargets; i++) {
+			pitr_dest_abort(s->targets[i].dest);
+			pitr_dest_free(s->targets[i].dest);
+		}
+		for (size_t i = 0; i < s->ngroups; i++)
+			pitr_codec_writer_free(s->groups[i].writer);
+		free(s->targets);
+		free(s->groups);
+	}
+	for (size_t i = 0; i < run->nspecs; i++)
+		pitr_dest_spec_free(&run->specs[i]);
+	free(run->specs);
+	pitr_tarwrite_free(run->tar);
+	pitr_pgconn_close(run->conn);
+	pitr_pidfile_release(run->pidfile);
+	free(run->data_dir);
+	free(run->xlog_moved);
+}
+
+char *
+pitr_backup_expand_template(const char *tmpl, const char *hostname, const char *filetype,
+			    const char *cext, long when)
+{
+	static const char *const keys[] = { "__HOSTNAME__", "__FILETYPE__", "__CEXT__" };
+	const char *vals[] = { hostname, filetype, cext };
+	char fmt[1024], out[1024];
+	size_t n = 0;
+	time_t t = (time_t)when;
+	struct tm tm;
+
+	for (const char *p = tmpl; *p != '\0';) {
+		const char *add = NULL;
+		size_t skip = 1;
+		bool is_value = false;
+
+		for (size_t k = 0; k < 3; k++)
+			if (strncmp(p, keys[k], strlen(keys[k])) == 0) {
+				add = vals[k];
+				skip = strlen(keys[k]);
+				is_value = true;
+			}
+		if (add == NULL) {
+			static const char one[2][3] = { "%", "%%" };
+
+			if (*p == '^')
+				add = one[0];
+			else if (*p == '%')
+				add = one[1];  /* a literal '%' of the template */
+		}
+		if (add == NULL) {
+			if (n + 1 >= sizeof(fmt))
+				goto toolong;
+			fmt[n++] = *p;
+		} else {
+			for (const char *v = add; *v != '\0'; v++) {
+				if (n + 2 >= sizeof(fmt))
+					goto toolong;
+				/* A '%' inside a value (a host name) is literal. */
+				if (is_value && *v == '%')
+					fmt[n++] = '%';
+				fmt[n++] = *v;
+			}
+		}
+		p += skip;
+	}
+	fmt[n] = '\0';
+	localtime_r(&t, &tm);
+	out[0] = '\0';
+	if (n > 0 && strftime(out, sizeof(out), fmt, &tm) == 0)
+		goto toolong;
+	if (out[0] == '\0' || strchr(out, '/') != NULL || strcmp(out, ".") == 0 ||
+	    strcmp(out, "..") == 0) {
+		pitr_log_error("filename template \"%s\" gives \"%s\" for the %s file: not a file name",
+			       tmpl, out, filetype);
+		return NULL;
+	}
+	{
+		char *res = strdup(out);
+
+		if (res == NULL)
+			pitr_log_error("out of memory");
+		return res;
+	}
+toolong:
+	pitr_log_error("filename template \"%s\" is too long", tmpl);
+	return NULL;
+}
+
+/* Parse every destination option; nothing happens before they are all
+ * valid. */
+static int
+collect_specs(struct bk_run *run)
+{
+	const struct pitr_backup_opts *opts = run->opts;
+	const struct {
+		const char **args;
+		size_t n;
+		enum pitr_dest_kind kind;
+		const char *optname;
+	} lists[] = {
+		{ opts->dst_local, opts->ndst_local, PITR_DEST_LOCAL, "--dst-local" },
+		{ opts->dst_remote, opts->ndst_remote, PITR_DEST_RSYNC, "--dst-remote" },
+		{ opts->dst_pipe, opts->ndst_pipe, PITR_DEST_PIPE, "--dst-pipe" },
+	};
+	size_t total = opts->ndst_local + opts->ndst_remote + opts->ndst_pipe;
+
+	if (total == 0) {
+		pitr_log_error("no destination given: use --dst-local, --dst-remote or --dst-pipe");
+		return -1;
+	}
+	run->specs = calloc(total, sizeof(*run->specs));
+	if (run->specs == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	for (size_t l = 0; l < 3; l++)
+		for (size_t i = 0; i < lists[l].n; i++) {
+			if (pitr_dest_spec_parse(lists[l].args[i], lists[l].kind, lists[l].optname,
+						 &run->specs[run->nspecs]) != 0)
+				return -1;
+			run->nspecs++;
+		}
+	return 0;
+}
+
+/* The codec writer's sink: fan out to the group's live targets. */
+static int
+group_sink(void *ctx, const void *buf, size_t len)
+{
+	struct bk_group *g = ctx;
+	struct bk_stream *s = g->stream;
+	size_t group_idx = (size_t)(g - s->groups);
+
+	for (size_t i = 0; i < s->ntargets; i++) {
+		struct bk_target *t = &s->targets[i];
+
+		if (t->group_idx != group_idx)
+			continue;
+		if (t->failed || pitr_dest_write(t->dest, buf, len) != 0) {
+			t->failed = true;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A backup is only worth having complete everywhere: any failure fails
+ * the stream, so the sink for the tar writer is plain. */
+static int
+stream_sink(void *ctx, const void *buf, size_t len)
+{
+	struct bk_stream *s = ctx;
+
+	for (size_t i = 0; i < s->ngroups; i++)
+		if (pitr_codec_writer_write(s->groups[i].writer, buf, len) != 0)
+			return -1;
+	return 0;
+}
+
+static int
+thread_count(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return cpus < 1 ? 1 : cpus > BACKUP_THREADS ? BACKUP_THREADS : (int)cpus;
+}
+
+/* Open file type `ft` on every destination, one codec writer per
+ * distinct codec. */
+static int
+stream_open(struct bk_run *run, int ft)
+{
+	struct bk_stream *s = &run->streams[ft];
+	const char *tmpl = run->opts->filename_template ? run->opts->filename_template :
+		PITR_BACKUP_DEFAULT_TEMPLATE;
+
+	s->targets = calloc(run->nspecs, sizeof(*s->targets));
+	s->groups = calloc(run->nspecs, sizeof(*s->groups));
+	if (s->targets == NULL || s->groups == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < run->nspecs; i++) {
+		const struct pitr_dest_spec *spec = &run->specs[i];
+		struct bk_target *t = &s->targets[i];
+		char *name;
+		size_t g;
+		int rc;
+
+		for (g = 0; g < s->ngroups; g++)
+			if (s->groups[g].codec == spec->codec && s->groups[g].level == spec->level)
+				break;
+		if (g == s->ngroups) {
+			s->groups[g].codec = spec->codec;
+			s->groups[g].level = spec->level;
+			s->groups[g].stream = s;
+			s->ngroups++;
+		}
+		t->group_idx = g;
+		t->dest = pitr_dest_new(spec, &run->env);
+		if (t->dest == NULL)
+			return -1;
+		s->ntargets++;
+		name = pitr_backup_expand_template(tmpl, run->hostname, filetypes[ft],
+						   pitr_codec_ext(spec->codec), (long)run->start_time);
+		if (name == NULL)
+			return -1;
+		rc = pitr_dest_open(t->dest, name);
+		free(name);
+		if (rc != 0) {
+			t->failed = true;
+			return -1;
+		}
+	}
+	for (size_t g = 0; g < s->ngroups; g++) {
+		s->groups[g].writer = pitr_codec_writer_new(s->groups[g].codec, s->groups[g].level,
+							    thread_count(), group_sink, &s->groups[g]);
+		if (s->groups[g].writer == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+stream_close(struct bk_run *run, int ft)
+{
+	struct bk_stream *s = &run->streams[ft];
+
+	for (size_t g = 0; g < s->ngroups; g++)
+		if (pitr_codec_writer_finish(s->groups[g].writer) != 0)
+			return -1;
+	return 0;
+}
+
+/* Publish every file: locals first, in data/xlog/meta order, then the
+ * staged (remote, pipe) ones --parallel-jobs at a time. */
+static int
+publish_all(struct bk_run *run)
+{
+	size_t jobs = run->opts->parallel_jobs > 0 ? (size_t)run->opts->parallel_jobs : 1;
+	int rc = 0;
+
+	for (int staged = 0; staged < 2; staged++)
+		for (int ft = 0; ft < FT_COUNT; ft++) {
+			struct bk_stream *s = &run->streams[ft];
+			size_t begun = 0, first = 0;
+
+			for (size_t i = 0; i <= s->ntargets; i++) {
+				if (i < s->ntargets) {
+					struct bk_target *t = &s->targets[i];
+
+					if ((t->dest->spec.kind != PITR_DEST_LOCAL) != (staged == 1))
+						continue;
+					if (t->failed || pitr_dest_finish_begin(t->dest) != 0) {
+						t->failed = true;
+						rc = -1;
+						continue;
+					}
+					begun++;
+					if (begun < jobs)
+						continue;
+				}
+				for (size_t j = first; j < i && j < s->ntargets; j++) {
+					struct bk_target *t = &s->targets[j];
+					enum pitr_dest_result result;
+
+					if ((t->dest->spec.kind != PITR_DEST_LOCAL) != (staged == 1) || t->failed)
+						continue;
+					if (pitr_dest_finish_end(t->dest, &result) != 0) {
+						t->failed = true;
+						rc = -1;
+						continue;
+					}
+					if (result == PITR_DEST_ALREADY)
+						pitr_log_info("\"%s\" was already at %s with the same content",
+							      t->dest->name, pitr_dest_label(t->dest));
+					else
+						pitr_log_verbose("delivered \"%s\" to %s", t->dest->name,
+								 pitr_dest_label(t->dest));
+					/* Done: make abort at the end a no-op for it. */
+					t->failed = true;
+				}
+				first = i + 1;
+				begun = 0;
+			}
+		}
+	/* failed doubles as "finished" above; a real failure set rc. */
+	return rc;
+}
+
+static int
+check_dirs(struct bk_run *run, const char *server_data_dir)
+{
+	const char *want = run->opts->data_dir ? run->opts->data_dir : server_data_dir;
+	char real_server[PATH_MAX];
+	char *pgv;
+	struct stat st;
+
+	run->data_dir = realpath(want, NULL);
+	if (run->data_dir == NULL) {
+		pitr_log_error("could not resolve data directory \"%s\": %s", want, strerror(errno));
+		return -1;
+	}
+	pgv = pitr_fsutil_join(run->data_dir, "PG_VERSION");
+	if (pgv == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	if (stat(pgv, &st) != 0) {
+		pitr_log_error("\"%s\" is not a PostgreSQL data directory (no PG_VERSION)", want);
+		free(pgv);
+		return -1;
+	}
+	free(pgv);
+	if (realpath(server_data_dir, real_server) == NULL || strcmp(real_server, run->data_dir) != 0) {
+		pitr_log_error("data directory \"%s\" is not the one of the server connected to (\"%s\")",
+			       want, server_data_dir);
+		return -1;
+	}
+	run->data_base = strrchr(run->data_dir, '/') + 1;
+	if (*run->data_base == '\0') {
+		pitr_log_error("data directory \"%s\" has no name to put in the tarball", want);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+make_xlog_dir(struct bk_run *run)
+{
+	const char *x = run->opts->xlogs;
+
+	if (x == NULL || x[0] != '/') {
+		pitr_log_error(x == NULL ? "no --xlogs dir given: it must be the --dst-backup dir of "
+			       "pitr-archive%s" : "--xlogs \"%s\" must be an absolute path", x ? x : "");
+		return -1;
+	}
+	if (mkdir(x, 0700) != 0) {
+		if (errno == EEXIST)
+			pitr_log_error("--xlogs dir \"%s\" already exists: another backup is running, or "
+				       "one was killed (remove it if none runs)", x);
+		else
+			pitr_log_error("could not create --xlogs dir \"%s\": %s", x, strerror(errno));
+		return -1;
+	}
+	run->xlog_created = true;
+	return 0;
+}
+
+/* Rename -x away first (pitr-archive may be copying into it: after the
+ * rename it sees no dir and stops), then empty and remove it. */
+static int
+move_xlog_dir(struct bk_run *run)
+{
+	if (run->xlog_moved != NULL || !run->xlog_created)
+		return 0;
+	if (asprintf(&run->xlog_moved, "%s.pitr-done.%ld", run->opts->xlogs, (long)getpid()) < 0) {
+		run->xlog_moved = NULL;
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	if (rename(run->opts->xlogs, run->xlog_moved) != 0) {
+		pitr_log_error("could not rename \"%s\" to \"%s\": %s", run->opts->xlogs,
+			       run->xlog_moved, strerror(errno));
+		free(run->xlog_moved);
+		run->xlog_moved = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+remove_xlog_dir(struct bk_run *run)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if (move_xlog_dir(run) != 0 || run->xlog_moved == NULL)
+		return;
+	d = opendir(run->xlog_moved);
+	if (d != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			char *p;
+
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			p = pitr_fsutil_join(run->xlog_moved, de->d_name);
+			if (p != NULL && unlink(p) != 0)
+				pitr_log_error("could not remove \"%s\": %s", p, strerror(errno));
+			free(p);
+		}
+		closedir(d);
+	}
+	if (rmdir(run->xlog_moved) != 0)
+		pitr_log_error("could not remove \"%s\": %s", run->xlog_moved, strerror(errno));
+	run->xlog_created = false;
+}
+
+/* Stream every tablespace (pg_tblspc symlinks) as tablespaces/<path>. */
+static int
+add_tablespaces(struct bk_run *run)
+{
+	char *tsdir = pitr_fsutil_join(run->data_dir, "pg_tblspc");
+	DIR *d = NULL;
+	struct dirent *de;
+	int rc = -1;
+
+	if (tsdir == NULL || (d = opendir(tsdir)) == NULL) {
+		pitr_log_error("could not open directory \"%s\": %s", tsdir ? tsdir : "pg_tblspc",
+			       strerror(errno));
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char link[PATH_MAX], prefix[PATH_MAX + 16];
+		char *lp;
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		lp = pitr_fsutil_join(tsdir, de->d_name);
+		if (lp == NULL) {
+			pitr_log_error("out of memory");
+			goto out;
+		}
+		n = readlink(lp, link, sizeof(link) - 1);
+		free(lp);
+		if (n < 0)
+			continue;     /* an in-place tablespace is inside the data dir */
+		link[n] = '\0';
+		snprintf(prefix, sizeof(prefix), "tablespaces%s%s", link[0] == '/' ? "" : "/", link);
+		if (pitr_tarwrite_add_tree(run->tar, link, prefix, PITR_TARWRITE_PGDATA) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (d != NULL)
+		closedir(d);
+	free(tsdir);
+	return rc;
+}
+
+/* "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)" */
+static int
+label_start_file(const char *label, char *out)
+{
+	const char *p = strstr(label, "START WAL LOCATION: ");
+
+	p = p ? strstr(p, "(file ") : NULL;
+	if (p == NULL || sscanf(p, "(file %24[0-9A-F])", out) != 1 || strlen(out) != 24 ||
+	    pitr_wal_parse(out, NULL) != PITR_WAL_SEGMENT) {
+		pitr_log_error("backup_label from the server has no START WAL LOCATION file name");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+format_time(time_t t, char *out, size_t size)
+{
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(out, size, "%Y-%m-%d %H:%M:%S %z", &tm);
+}
+
+/* Wait for `name` in -x: pg_backup_stop(true) returned after archiving
+ * it, but an archiver retry may still be writing. */
+static int
+wait_for_segment(struct bk_run *run, const char *name)
+{
+	int limit = run->opts->wal_wait > 0 ? run->opts->wal_wait : BACKUP_WAL_WAIT;
+	char *p = pitr_fsutil_join(run->opts->xlogs, name);
+	struct stat st;
+
+	if (p == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	for (int i = 0; i < limit * 10; i++) {
+		if (stat(p, &st) == 0) {
+			free(p);
+			return 0;
+		}
+		usleep(100000);
+	}
+	pitr_log_error("WAL segment \"%s\" did not reach --xlogs dir \"%s\" within %d s: is "
+		       "archive_command pitr-archive --dst-backup %s?", name, run->opts->xlogs, limit,
+		       run->opts->xlogs);
+	free(p);
+	return -1;
+}
+
+int
+pitr_cmd_backup_master(const struct pitr_backup_opts *opts)
+{
+	struct bk_run run = { .opts = opts };
+	struct pitr_pgconn_params params = { opts->dbname, opts->host, opts->port, opts->user };
+	struct pitr_pgconn_backup_stop stop = { 0 };
+	char *server_dd = NULL, *segsize_s = NULL, *sysid = NULL, *start_lsn = NULL, *stop_file = NULL;
+	char *meta = NULL, *sql = NULL, *label = NULL;
+	char start_file[32], prefix[PATH_MAX], tstart[64], tstop[64], codecs[128] = "";
+	uint64_t data_size = 0, xlog_size = 0;
+	struct pitr_wal_name sname, ename;
+	unsigned long long segsize;
+	bool publishing = false;
+	int rc = -1;
+
+	run.env.temp_dir = opts->temp_dir;
+	run.env.rsync_path = opts->rsync_path;
+	if (gethostname(run.hostname, sizeof(run.hostname) - 1) != 0)
+		strcpy(run.hostname, "localhost");
+	if (opts->pid_file != NULL && (run.pidfile = pitr_pidfile_acquire(opts->pid_file)) == NULL)
+		goto out;
+	if (collect_specs(&run) != 0)
+		goto out;
+	if (opts->xlogs == NULL || opts->xlogs[0] != '/') {
+		make_xlog_dir(&run);  /* logs the reason */
+		goto out;
+	}
+	run.conn = pitr_pgconn_connect(&params);
+	if (run.conn == NULL)
+		goto out;
+	if (pitr_pgconn_show(run.conn, "data_directory", &server_dd) != 0 ||
+	    pitr_pgconn_query_value(run.conn, "SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'",
+				    &segsize_s) != 0 ||
+	    pitr_pgconn_query_value(run.conn, "SELECT system_identifier FROM pg_control_system()",
+				    &sysid) != 0)
+		goto out;
+	segsize = strtoull(segsize_s, NULL, 10);
+	if (!pitr_wal_segsize_valid(segsize)) {
+		pitr_log_error("server reports wal_segment_size \"%s\", not a valid segment size", segsize_s);
+		goto out;
+	}
+	if (check_dirs(&run, server_dd) != 0 || make_xlog_dir(&run) != 0)
+		goto out;
+	run.start_time = time(NULL);
+	format_time(run.start_time, tstart, sizeof(tstart));
+	if (asprintf(&label, "pitrkit %s %s", run.hostname, tstart) < 0) {
+		label = NULL;
+		pitr_log_error("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < run.nspecs; i++)
+		if (strstr(codecs, pitr_codec_name(run.specs[i].codec)) == NULL)
+			snprintf(codecs + strlen(codecs), sizeof(codecs) - strlen(codecs), "%s%s",
+				 codecs[0] ? "," : "", pitr_codec_name(run.specs[i].codec));
+	if (!opts->not_nice)
+		(void)setpriority(PRIO_PROCESS, 0, BACKUP_NICENESS);
+
+	/* The data tarball. */
+	if (stream_open(&run, FT_DATA) != 0)
+		goto out;
+	if (pitr_pgconn_backup_start(run.conn, label, &start_lsn) != 0)
+		goto out;
+	pitr_log_info("backup \"%s\" started at %s", label, start_lsn);
+	run.tar = pitr_tarwrite_new(stream_sink, &run.streams[FT_DATA]);
+	if (run.tar == NULL ||
+	    pitr_tarwrite_add_tree(run.tar, run.data_dir, run.data_base,
+				   PITR_TARWRITE_PGDATA | PITR_TARWRITE_ROOT_0700) != 0 ||
+	    add_tablespaces(&run) != 0)
+		goto out;
+	if (pitr_pgconn_backup_stop(run.conn, &stop) != 0)
+		goto out;
+	run.stop_time = time(NULL);
+	snprintf(prefix, sizeof(prefix), "%s/backup_label", run.data_base);
+	if (pitr_tarwrite_add_buffer(run.tar, prefix, stop.labelfile, strlen(stop.labelfile), 0600) != 0)
+		goto out;
+	snprintf(prefix, sizeof(prefix), "%s/tablespace_map", run.data_base);
+	if (stop.spcmapfile[0] != '\0' &&
+	    pitr_tarwrite_add_buffer(run.tar, prefix, stop.spcmapfile, strlen(stop.spcmapfile), 0600) != 0)
+		goto out;
+	if (pitr_tarwrite_finish(run.tar) != 0 || stream_close(&run, FT_DATA) != 0)
+		goto out;
+	data_size = pitr_tarwrite_bytes(run.tar);
+	pitr_tarwrite_free(run.tar);
+	run.tar = NULL;
+
+	/* The xlog tarball: start to stop segment from -x. */
+	if (label_start_file(stop.labelfile, start_file) != 0)
+		goto out;
+	if (asprintf(&sql, "SELECT pg_walfile_name('%s')", stop.lsn) < 0) {
+		sql = NULL;
+		pitr_log_error("out of memory");
+		goto out;
+	}
+	if (pitr_pgconn_query_value(run.conn, sql, &stop_file) != 0)
+		goto out;
+	pitr_pgconn_close(run.conn);
+	run.conn = NULL;
+	if (pitr_wal_parse(start_file, &sname) != PITR_WAL_SEGMENT ||
+	    pitr_wal_parse(stop_file, &ename) != PITR_WAL_SEGMENT ||
+	    pitr_wal_segno(&ename, (uint32_t)segsize) < pitr_wal_segno(&sname, (uint32_t)segsize)) {
+		pitr_log_error("server gave an impossible WAL range \"%s\" to \"%s\"", start_file, stop_file);
+		goto out;
+	}
+	if (wait_for_segment(&run, stop_file) != 0 || move_xlog_dir(&run) != 0)
+		goto out;
+	if (stream_open(&run, FT_XLOG) != 0)
+		goto out;
+	run.tar = pitr_tarwrite_new(stream_sink, &run.streams[FT_XLOG]);
+	if (run.tar == NULL)
+		goto out;
+	for (uint64_t segno = pitr_wal_segno(&sname, (uint32_t)segsize);
+	     segno <= pitr_wal_segno(&ename, (uint32_t)segsize); segno++) {
+		char name[PITR_WAL_NAME_MAX], *path;
+		int r;
+
+		pitr_wal_format_segment(name, sname.tli, segno, (uint32_t)segsize);
+		path = pitr_fsutil_join(run.xlog_moved, name);
+		snprintf(prefix, sizeof(prefix), "%s/pg_wal/%s", run.data_base, name);
+		r = path ? pitr_tarwrite_add_file(run.tar, path, prefix) : -1;
+		free(path);
+		if (r != 0)
+			goto out;
+	}
+	if (pitr_tarwrite_finish(run.tar) != 0 || stream_close(&run, FT_XLOG) != 0)
+		goto out;
+	xlog_size = pitr_tarwrite_bytes(run.tar);
+
+	/* The meta file, last: its presence marks a complete backup. */
+	format_time(run.stop_time, tstop, sizeof(tstop));
+	if (asprintf(&meta, "start_wal=%s\nstop_wal=%s\nstart_lsn=%s\nstop_lsn=%s\nstart_time=%s\n"
+		     "stop_time=%s\nhost=%s\nlabel=%s\nsystem_identifier=%s\ntimeline=%" PRIu32 "\n"
+		     "data_dir=%s\ndata_size=%" PRIu64 "\nxlog_size=%" PRIu64 "\ncodec=%s\ndigests=\n",
+		     start_file, stop_file, start_lsn, stop.lsn, tstart, tstop, run.hostname, label, sysid,
+		     sname.tli, run.data_dir, data_size, xlog_size, codecs) < 0) {
+		meta = NULL;
+		pitr_log_error("out of memory");
+		goto out;
+	}
+	if (stream_open(&run, FT_META) != 0 || stream_sink(&run.streams[FT_META], meta, strlen(meta)) != 0 ||
+	    stream_close(&run, FT_META) != 0)
+		goto out;
+	publishing = true;
+	if (publish_all(&run) != 0) {
+		pitr_log_error("backup incomplete: some destinations did not receive all three files");
+		goto out;
+	}
+	pitr_log_info("backup \"%s\" done: WAL %s to %s, %" PRIu64 " bytes of data, %" PRIu64
+		      " bytes of WAL, to %zu destinations", label, start_file, stop_file, data_size,
+		      xlog_size, run.nspecs);
+	rc = 0;
+out:
+	if (rc != 0 && !publishing)
+		pitr_log_error("backup failed: no file was published");
+	remove_xlog_dir(&run);
+	pitr_pgconn_backup_stop_free(&stop);
+	free(server_dd);
+	free(segsize_s);
+	free(sysid);
+	free(start_lsn);
+	free(stop_file);
+	free(meta);
+	free(sql);
+	free(label);
+	run_free(&run);
+	return rc;
+}

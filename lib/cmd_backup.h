@@ -1,0 +1,50 @@
+/*
+ * cmd_backup.h - pitr-backup-master: a hot base backup of a primary, as a
+ * data tarball, an xlog tarball and a meta file, to every destination.
+ */
+#ifndef PITR_CMD_BACKUP_H
+#define PITR_CMD_BACKUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct pitr_backup_opts {
+	const char *data_dir;          /* -D; NULL: the server's data_directory */
+	const char *dbname;            /* -d, a name or a full conninfo */
+	const char *host;              /* -h */
+	const char *port;              /* -p */
+	const char *user;              /* -U */
+	const char *xlogs;             /* -x, absolute, must not exist */
+	const char **dst_local;        /* -dl [CODEC=]DIR */
+	size_t ndst_local;
+	const char **dst_remote;       /* -dr [CODEC=]rsync location */
+	size_t ndst_remote;
+	const char **dst_pipe;         /* -dp [CODEC=]PROGRAM */
+	size_t ndst_pipe;
+	const char *temp_dir;          /* -t */
+	const char *filename_template; /* -f; NULL: the default */
+	const char *pid_file;          /* --pid-file */
+	int parallel_jobs;             /* -PJ, >= 1 */
+	bool not_nice;                 /* -nn */
+	const char *rsync_path;        /* -rp */
+	int wal_wait;                  /* seconds to wait for the stop segment; 0: 300 */
+};
+
+/* The -f default, OmniPITR's. */
+#define PITR_BACKUP_DEFAULT_TEMPLATE "__HOSTNAME__-__FILETYPE__-^Y-^m-^d.tar__CEXT__"
+
+/*
+ * Expand a -f template for `filetype` ("data", "xlog", "meta") and codec
+ * extension `cext` (".gz"): __HOSTNAME__, __FILETYPE__, __CEXT__, then '^'
+ * becomes '%' and strftime(3) runs on `when` in local time.  Returns a
+ * malloc'd name, or NULL after logging (empty result, a '/' in it, ENOMEM).
+ */
+char *pitr_backup_expand_template(const char *tmpl, const char *hostname, const char *filetype,
+				  const char *cext, long when);
+
+/* Take the backup.  Returns 0 when every destination holds all three
+ * files durably; -1 after logging, with nothing at a final name, the -x
+ * dir removed and no backup left open on the server. */
+int pitr_cmd_backup_master(const struct pitr_backup_opts *opts);
+
+#endif
