@@ -592,7 +592,6 @@ pitr_cmd_backup_master(const struct pitr_backup_opts *opts)
 	uint64_t data_size = 0, xlog_size = 0;
 	struct pitr_wal_name sname, ename;
 	unsigned long long segsize;
-	bool publishing = false;
 	int rc = -1;
 
 	run.env.temp_dir = opts->temp_dir;
@@ -721,7 +720,6 @@ pitr_cmd_backup_master(const struct pitr_backup_opts *opts)
 	if (stream_open(&run, FT_META) != 0 || stream_sink(&run.streams[FT_META], meta, strlen(meta)) != 0 ||
 	    stream_close(&run, FT_META) != 0)
 		goto out;
-	publishing = true;
 	if (publish_all(&run) != 0) {
 		pitr_log_error("backup incomplete: some destinations did not receive all three files");
 		goto out;
@@ -731,8 +729,6 @@ pitr_cmd_backup_master(const struct pitr_backup_opts *opts)
 		      xlog_size, run.nspecs);
 	rc = 0;
 out:
-	if (rc != 0 && !publishing)
-		pitr_log_error("backup failed: no file was published");
 	remove_xlog_dir(&run);
 	pitr_pgconn_backup_stop_free(&stop);
 	free(server_dd);

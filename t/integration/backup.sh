@@ -1,0 +1,100 @@
+#!/bin/bash
+# backup.sh - pitr-backup-master against a real PostgreSQL 15 primary with
+# pitr-archive --dst-backup as its archive_command, a tablespace and
+# pgbench writing during the backup; the backup is extracted with tar,
+# started, checked with pg_amcheck and must hold every row committed before
+# it began.  Refused cases: an existing -x dir, an unreachable server.
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib.sh
+# shellcheck disable=SC2317
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+it_init backup
+PA=$PITR_BUILDDIR/bin/pitr-archive
+PB=$PITR_BUILDDIR/bin/pitr-backup-master
+[ -x "$PB" ] || it_bail "no $PB: build first"
+ok "pitr-backup-master runs as the postgres user" as_pg "$PB" --version
+
+P1=$T/p1
+mkdir_pg "$T/arch" "$T/state" "$T/bk" "$T/bk2" "$T/ts"
+ok "initdb p1 (1 MiB segments)" pg_new "$P1" --wal-segsize=1
+pg_set "$P1" "archive_mode = on" \
+	"archive_command = '$PA -dl $T/arch -db $T/xlogs -s $T/state \"%p\"'"
+ok "p1 starts" pg_start "$P1"
+PORT=$(pg_port "$P1")
+ok "amcheck, a tablespace and rows in it" pg_sql "$P1" "CREATE EXTENSION amcheck" \
+	"CREATE TABLESPACE ts LOCATION '$T/ts'" \
+	"CREATE TABLE in_ts (id int PRIMARY KEY, v text) TABLESPACE ts" \
+	"INSERT INTO in_ts SELECT g, md5(g::text) FROM generate_series(1, 20000) g" \
+	"CREATE TABLE before_rows AS SELECT g AS id FROM generate_series(1, 50000) g"
+ok "pgbench -i -s 3 on p1" pg_bench "$P1" -i -s 3 -q
+HIST_BEFORE=$(pg_sql "$P1" "SELECT count(*) FROM pgbench_history")
+pg_bench "$P1" -T 15 -c 2 -j 2 >"$T/pgbench.log" 2>&1 &
+BENCH=$!
+sleep 2
+HIST_STARTED=$(pg_sql "$P1" "SELECT count(*) FROM pgbench_history")
+
+it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "gzip=$T/bk" \
+	-f "bk-__FILETYPE__.tar__CEXT__"
+is "backup exits 0 while pgbench runs" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+wait "$BENCH"
+ok "pgbench ran without errors" grep -q 'number of transactions actually processed' "$T/pgbench.log"
+is "three files in the destination" "$(cd "$T/bk" && ls | tr '\n' ' ')" \
+	"bk-data.tar.gz bk-meta.tar.gz bk-xlog.tar.gz "
+nok "the -x dir is gone" test -e "$T/xlogs"
+ok "no leftover -x dir" bash -c "! ls -d $T/xlogs* 2>/dev/null | grep -q ."
+META=$(gzip -dc "$T/bk/bk-meta.tar.gz")
+like "meta: start_wal" "$META" $'(^|\n)start_wal=[0-9A-F]{24}\n'
+like "meta: stop_wal" "$META" $'\nstop_wal=[0-9A-F]{24}\n'
+like "meta: stop_time with a numeric zone" "$META" $'\nstop_time=[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} [+-][0-9]{4}\n'
+like "meta: system_identifier" "$META" \
+	$'\nsystem_identifier='"$(pg_sql "$P1" 'SELECT system_identifier FROM pg_control_system()')"$'\n'
+like "meta: timeline 1, codec gzip" "$META" $'\ntimeline=1\n.*\ncodec=gzip\n'
+
+R=$T/r
+mkdir_pg "$R"
+ok "data tarball extracts with tar" tar -xzf "$T/bk/bk-data.tar.gz" -C "$R"
+ok "xlog tarball extracts with tar" tar -xzf "$T/bk/bk-xlog.tar.gz" -C "$R"
+is "the data dir entry has mode 0700" "$(stat -c %a "$R/p1")" 700
+ok "backup_label is in the data dir" test -s "$R/p1/backup_label"
+ok "no postmaster.pid" test ! -e "$R/p1/postmaster.pid"
+ok "the tablespace is under tablespaces/" test -d "$R/tablespaces$T/ts"
+nok "pg_wal holds only what the xlog tarball gave" bash -c "ls $R/p1/pg_wal | grep -v -E '^([0-9A-F]{24}|archive_status)\$'"
+# Point the tablespace at its extracted copy, as pitr-recover will.
+sed -i "s|$T/ts\$|$R/tablespaces$T/ts|" "$R/p1/tablespace_map"
+chown -R postgres:postgres "$R"
+pg_set "$R/p1" "archive_mode = off"
+ok "the restored cluster starts (no restore_command)" pg_start "$R/p1"
+ok "pg_amcheck --all is clean" "$PGBIN/pg_amcheck" --all -h 127.0.0.1 -p "$(pg_port "$R/p1")" -U postgres
+is "before_rows complete" "$(pg_sql "$R/p1" 'SELECT count(*) FROM before_rows')" 50000
+is "tablespace rows complete" "$(pg_sql "$R/p1" 'SELECT count(*), sum(id) FROM in_ts')" "20000|200010000"
+got=$(pg_sql "$R/p1" "SELECT count(*) FROM pgbench_history")
+ok "pgbench_history holds every row committed before the backup ($HIST_STARTED <= $got)" \
+	test "$got" -ge "$HIST_STARTED" -a "$got" -ge "$HIST_BEFORE"
+pg_stop "$R/p1"
+
+mkdir_pg "$T/xlogs"
+it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "$T/bk2"
+is "an existing -x dir: exit 1" "$IT_RC" 1
+like "an existing -x dir: one clear line" "$IT_ERR" \
+	"ERROR : --xlogs dir \"$T/xlogs\" already exists: another backup is running"
+is "an existing -x dir: one error line" "$(grep -c ' : ERROR : ' <<<"$IT_ERR")" 1
+is "an existing -x dir: nothing delivered" "$(ls -A "$T/bk2")" ""
+ok "the existing -x dir is left alone" test -d "$T/xlogs"
+rmdir "$T/xlogs"
+
+DEAD=$(free_port)
+it_run as_pg "$PB" -h 127.0.0.1 -p "$DEAD" -U postgres -x "$T/xlogs" -dl "$T/bk2"
+is "an unreachable server: exit 1" "$IT_RC" 1
+like "an unreachable server: the reason" "$IT_ERR" \
+	"ERROR : could not connect to PostgreSQL: connection to server at \"127.0.0.1\", port $DEAD failed: Connection refused"
+is "an unreachable server: nothing at a final name" "$(ls -A "$T/bk2")" ""
+nok "an unreachable server: no -x dir" test -e "$T/xlogs"
+
+it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -x "$T/xlogs" -dl "$T/bk2" -dg SHA-256
+is "-dg: exit 1" "$IT_RC" 1
+like "-dg: not supported yet" "$IT_ERR" 'ERROR : option "--digest" is not supported yet'
+is "no backup left open on p1" "$(pg_sql "$P1" "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND query LIKE '%pg_backup_st%'")" 0
+
+it_done
