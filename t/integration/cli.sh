@@ -1,6 +1,6 @@
 #!/bin/bash
-# cli.sh - the command-line contract of pitr-archive (STYLE.md rule 13):
-# help, version, option errors and the man page.
+# cli.sh - the command-line contract (STYLE.md rule 13): pitr-archive in
+# detail, then every program's help, version, option errors and man page.
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -87,5 +87,39 @@ like "--help spells long options" "$(count_lines "$longopts")" '^[1-9][0-9]*$'
 for opt in $longopts; do
 	like "man page documents $opt" "$mantext" "(^|[^a-z-])$opt([^a-z-]|$)"
 done
+
+# --- every other program: the same contract, in brief -----------------------
+for prog in pitr-restore pitr-cleanup pitr-backup-master; do
+	bin=$PITR_BUILDDIR/bin/$prog
+	man=$PITR_SRCDIR/man/$prog.1
+	it_run "$bin" --help
+	is "$prog --help exits 0" "$IT_RC" 0
+	like "$prog --help shows its usage on stdout" "$IT_OUT" "Usage: $prog"
+	phelp=$IT_OUT
+	it_run "$bin" -V
+	is "$prog -V prints its version" "$IT_OUT" "$prog (pitrkit) $version"
+	for bad in --no-such-option "-l"; do
+		it_run "$bin" "$bad"
+		is "$prog $bad: exit status 1" "$IT_RC" 1
+		is "$prog $bad: exactly one line on stderr" "$(count_lines "$IT_ERR")" 1
+		like "$prog $bad: the line names the option" "$IT_ERR" "(no-such-option|--log)"
+	done
+	ok "$prog: man page exists with its .TH header" grep -q "^\.TH ${prog^^} 1" "$man"
+	pman=$(sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$man" 2>/dev/null)
+	for opt in $(printf '%s\n' "$phelp" | grep -oE -- '--[a-z][a-z0-9-]*[a-z0-9]' | sort -u); do
+		like "$prog man page documents $opt" "$pman" "(^|[^a-z-])$opt([^a-z-]|$)"
+	done
+done
+
+# --- what archive_command and restore_command load -------------------------
+# They run once per WAL file: libpq and libarchive (and ICU, GnuTLS,
+# Kerberos behind them) stay out of them, in libpitrkit-backup.
+for prog in pitr-archive pitr-restore pitr-cleanup; do
+	needed=$(LD_LIBRARY_PATH=$PITR_BUILDDIR/lib/.libs ldd "$PITR_BUILDDIR/bin/.libs/$prog" 2>&1)
+	like "$prog links libpitrkit" "$needed" 'libpitrkit\.so'
+	unlike "$prog loads neither libpq nor libarchive" "$needed" 'libpq|libarchive'
+done
+needed=$(LD_LIBRARY_PATH=$PITR_BUILDDIR/lib/.libs ldd "$PITR_BUILDDIR/bin/.libs/pitr-backup-master" 2>&1)
+like "pitr-backup-master links libpitrkit-backup" "$needed" 'libpitrkit-backup\.so'
 
 it_done

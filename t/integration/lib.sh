@@ -123,6 +123,16 @@ like()
 	fi
 }
 
+# unlike DESC GOT REGEX: GOT does not match the extended regular expression.
+unlike()
+{
+	if [[ $2 =~ $3 ]]; then
+		it_fail "$1" "got:      '$2'" "expected not to match: /$3/"
+	else
+		it_pass "$1"
+	fi
+}
+
 # it_run CMD...: run CMD, keeping its stdout in IT_OUT, its stderr in
 # IT_ERR and its exit status in IT_RC, for the assertions that follow.
 # shellcheck disable=SC2034
