@@ -1,6 +1,6 @@
 /*
  * codec_gzip.c - gzip written with libdeflate as independent fixed-size
- * members (on worker threads when asked), read with zlib's inflate.
+ * members (on worker threads when asked), read with ISA-L's inflate.
  */
 #include "config.h"
 
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include <libdeflate.h>
-#include <zlib.h>
+#include <isa-l/igzip_lib.h>
 
 #include "codec_impl.h"
 #include "log.h"
@@ -373,75 +373,85 @@ codec_gzip_writer_new(struct pitr_codec_writer *w)
 	return 0;
 }
 
-/* Reading: zlib inflate in gzip mode, member after member. */
+/*
+ * Reading: ISA-L's inflate in gzip mode, member after member.  It streams
+ * like zlib's but decodes two to three times as fast, which is what
+ * restore_command spends its time on.  Its errors are given zlib's words,
+ * which operators and tests already know.
+ */
 
 struct gzip_reader {
-	z_stream zs;
-	bool zs_init;
+	struct inflate_state st;
 	bool member_end;            /* a member ended and no byte of another was seen */
 };
+
+static const char *
+isal_reason(int ret)
+{
+	switch (ret) {
+	case ISAL_INCORRECT_CHECKSUM:
+		return "incorrect data check";
+	case ISAL_INVALID_WRAPPER:
+		return "incorrect header check";
+	case ISAL_UNSUPPORTED_METHOD:
+		return "unknown compression method";
+	case ISAL_INVALID_BLOCK:
+		return "invalid block type";
+	case ISAL_INVALID_SYMBOL:
+		return "invalid code";
+	case ISAL_INVALID_LOOKBACK:
+		return "invalid distance too far back";
+	default:
+		return "invalid compressed data";
+	}
+}
 
 /*
  * Members follow each other until the end of the file; the file must end
  * exactly after one.  Bytes after a member that do not start a valid one
- * (trailing garbage, zero padding) are reported as corrupt by inflate's
- * header check.  At the end of the file inflate still runs, without input,
- * to flush what it holds; if it then neither ends a member nor produces
- * anything, the file is truncated.
+ * (trailing garbage, zero padding) fail the header check.  At the end of
+ * the file, a member that neither ends nor produces anything more is
+ * truncated.
  */
 static ssize_t
 gzip_read(struct pitr_codec_reader *r, unsigned char *buf, size_t len)
 {
 	struct gzip_reader *gr = r->impl;
-	uInt want = len > UINT_MAX ? UINT_MAX : (uInt)len;
+	uint32_t want = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
 	int ret;
 
-	gr->zs.next_out = buf;
-	gr->zs.avail_out = want;
-	while (gr->zs.avail_out == want) {
+	gr->st.next_out = buf;
+	gr->st.avail_out = want;
+	while (gr->st.avail_out == want) {
 		if (codec_reader_fill(r) != 0)
 			return -1;
 		if (gr->member_end) {
 			if (r->in_pos == r->in_len)
 				break;
-			inflateReset(&gr->zs);
+			isal_inflate_reset(&gr->st);
+			gr->st.crc_flag = ISAL_GZIP;
 			gr->member_end = false;
 		}
-		gr->zs.next_in = r->in + r->in_pos;
-		gr->zs.avail_in = (uInt)(r->in_len - r->in_pos);
-		ret = inflate(&gr->zs, Z_NO_FLUSH);
-		r->in_pos = r->in_len - gr->zs.avail_in;
-		switch (ret) {
-		case Z_OK:
-		case Z_BUF_ERROR:       /* no progress: only without input */
-			break;
-		case Z_STREAM_END:
+		gr->st.next_in = r->in + r->in_pos;
+		gr->st.avail_in = (uint32_t)(r->in_len - r->in_pos);
+		gr->st.next_out = buf + (want - gr->st.avail_out);
+		ret = isal_inflate(&gr->st);
+		r->in_pos = r->in_len - gr->st.avail_in;
+		if (ret < 0 || ret == ISAL_NEED_DICT)
+			return codec_reader_corrupt(r, isal_reason(ret));
+		if (gr->st.block_state == ISAL_BLOCK_FINISH)
 			gr->member_end = true;
-			break;
-		case Z_MEM_ERROR:
-			return codec_reader_fail(r, strerror(ENOMEM));
-		default:
-			/* Z_DATA_ERROR (Z_NEED_DICT needs a zlib header, not gzip). */
-			return codec_reader_corrupt(r, gr->zs.msg != NULL ? gr->zs.msg
-							: "invalid compressed data");
-		}
 		if (r->eof && r->in_pos == r->in_len && !gr->member_end &&
-		    gr->zs.avail_out == want)
+		    gr->st.avail_out == want)
 			return codec_reader_truncated(r);
 	}
-	return (ssize_t)(want - gr->zs.avail_out);
+	return (ssize_t)(want - gr->st.avail_out);
 }
 
 static void
 gzip_reader_free(struct pitr_codec_reader *r)
 {
-	struct gzip_reader *gr = r->impl;
-
-	if (gr == NULL)
-		return;
-	if (gr->zs_init)
-		inflateEnd(&gr->zs);
-	free(gr);
+	free(r->impl);
 	r->impl = NULL;
 }
 
@@ -454,18 +464,14 @@ int
 codec_gzip_reader_new(struct pitr_codec_reader *r)
 {
 	struct gzip_reader *gr;
-	int ret;
 
 	r->ops = &gzip_reader_ops;
 	gr = calloc(1, sizeof(*gr));
 	if (gr == NULL)
 		return codec_reader_fail(r, strerror(errno));
 	r->impl = gr;
-	/* 15 + 16: a 32 KiB window and a gzip wrapper only. */
-	ret = inflateInit2(&gr->zs, 15 + 16);
-	if (ret != Z_OK)
-		return codec_reader_fail(r, ret == Z_MEM_ERROR ? strerror(ENOMEM)
-					 : gr->zs.msg != NULL ? gr->zs.msg : "inflateInit2 failed");
-	gr->zs_init = true;
+	isal_inflate_init(&gr->st);
+	/* The gzip wrapper: header parsed, CRC-32 and length checked. */
+	gr->st.crc_flag = ISAL_GZIP;
 	return 0;
 }
