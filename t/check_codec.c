@@ -700,7 +700,9 @@ START_TEST(test_write_memory_xz)
 END_TEST
 
 /* A sink failure inside write: -1, the sink's line only, and the writer
- * stays failed.  Loop index: codec, then threaded gzip at the end. */
+ * stays failed.  Loop index: codec, then threaded gzip at the end.  zstd's
+ * worker may not have produced any output by the end of a write, so for it
+ * the failure may surface at the second write or at finish. */
 START_TEST(test_write_sink_failure)
 {
 	enum pitr_codec codec = _i < PITR_CODEC_COUNT ? (enum pitr_codec)_i : PITR_CODEC_GZIP;
@@ -711,10 +713,17 @@ START_TEST(test_write_sink_failure)
 	struct pitr_codec_writer *w = pitr_codec_writer_new(codec, 0, threads, failing_sink, &sb);
 
 	ck_assert_ptr_nonnull(w);
-	ck_assert_int_eq(pitr_codec_writer_write(w, data, len), -1);
-	ck_assert_str_eq(h_log(), sink_error);
-	ck_assert_int_eq(pitr_codec_writer_write(w, data, 10), -1);
-	ck_assert_int_eq(pitr_codec_writer_finish(w), -1);
+	if (codec == PITR_CODEC_ZSTD) {
+		(void)pitr_codec_writer_write(w, data, len);
+		(void)pitr_codec_writer_write(w, data, 10);
+		ck_assert_int_eq(pitr_codec_writer_finish(w), -1);
+		ck_assert_str_eq(h_log(), sink_error);
+	} else {
+		ck_assert_int_eq(pitr_codec_writer_write(w, data, len), -1);
+		ck_assert_str_eq(h_log(), sink_error);
+		ck_assert_int_eq(pitr_codec_writer_write(w, data, 10), -1);
+		ck_assert_int_eq(pitr_codec_writer_finish(w), -1);
+	}
 	ck_assert_uint_eq(sb.calls, 1);
 	ck_assert_str_eq(h_log(), sink_error);
 	pitr_codec_writer_free(w);
@@ -987,7 +996,7 @@ START_TEST(test_read_corrupt)
 		[PITR_CODEC_LZMA] = "ERROR : \"%s\" is corrupt: compressed data is corrupt\n",
 		[PITR_CODEC_XZ] = "ERROR : \"%s\" is corrupt: compressed data is corrupt\n",
 		[PITR_CODEC_LZ4] = "ERROR : \"%s\" is corrupt: ERROR_contentChecksum_invalid\n",
-		[PITR_CODEC_ZSTD] = "ERROR : \"%s\" is corrupt: Restored data doesn't match checksum\n",
+		[PITR_CODEC_ZSTD] = "ERROR : \"%s\" is corrupt: Data corruption detected\n",
 	};
 	size_t len = MIB + MIB / 2;
 	unsigned char *data = make_text(len, 51);
