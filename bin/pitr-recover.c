@@ -1,0 +1,2 @@
+/* pitr-recover - placeholder: being written this session. */
+int main(void) { return 1; }

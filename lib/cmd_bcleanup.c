@@ -1,0 +1,1 @@
+/* cmd_bcleanup.c - placeholder: being written this session. */

@@ -1,0 +1,1 @@
+/* cmd_recover.c - placeholder: being written this session. */

@@ -1,0 +1,1 @@
+/* cmd_verify.c - placeholder: being written this session. */

@@ -1,0 +1,4 @@
+/* cmd_verify.h - placeholder: being written this session. */
+#ifndef PITR_CMD_VERIFY_H
+#define PITR_CMD_VERIFY_H
+#endif

@@ -1,0 +1,1 @@
+/* digest.c - placeholder: being written this session. */

@@ -1,0 +1,1 @@
+/* tarread.c - placeholder: being written this session. */
