@@ -548,8 +548,10 @@ ok "12 s later w4 still has the 1000 users rows" has_rows "$W4" users 1000
 sleep 0.5
 echo NOW >"$T/trig/w4"
 wait_for "NOW: w4 is promoted" 25 pg_promoted "$W4"
+# The TRUNCATE's segment becomes replayable 40 s after it was archived;
+# w4 must be promoted before that (and still has the rows, checked below).
 ok "w4 was promoted inside the window ($(secs_since "$T1") s after the TRUNCATE was archived)" \
-	test "$(secs_since "$T1")" -lt 38
+	test "$(secs_since "$T1")" -lt 40
 ok "w4 still has the 1000 users rows after promotion" has_rows "$W4" users 1000
 ok "w4 accepts writes" pg_sql "$W4" "INSERT INTO users VALUES (1001)"
 ok "w4's log says it chose the immediate (NOW) finish" log_has "$T/log/w4.log" ' : LOG : .*(NOW|[Ii]mmediate)'
@@ -574,18 +576,19 @@ echo >"$T/trig/w1"
 touch "$T/e/finish.recovery" "$T/ew/finish.recovery"
 Ttrig=$(date +%s)
 ok "the triggers came $((Ttrig - T2)) s after the last rows were archived (less than w7w's 30 s)" \
-	test $((Ttrig - T2)) -lt 15
+	test $((Ttrig - T2)) -lt 25
 for d in "$W1" "$W7" "$W7W"; do
 	n=$(basename "$d")
 	wait_for "$n is promoted by the smart finish trigger" 60 pg_promoted "$d"
+	[ "$d" = "$W7W" ] && promoted7w=$(secs_since "$T2")
 	is "$n has every pgbench_history row archived ($hist)" \
 		"$(rows "$d" "SELECT count(*) FROM pgbench_history")" "$hist"
 	is "$n has the 100 late rows and the one after the last switch" \
 		"$(rows "$d" "SELECT count(*), sum(id) FROM late")" "101|5049"
 	ok "$n accepts writes" pg_sql "$d" "INSERT INTO late VALUES (0)"
 done
-ok "w7w (-w 30) was promoted with segments younger than its window ($(secs_since "$T2") s)" \
-	test "$(secs_since "$T2")" -lt 30
+ok "w7w (-w 30) was promoted with segments younger than its window (${promoted7w:-?} s)" \
+	test "${promoted7w:-99}" -lt 30
 for e in e ew; do
 	n=w7; [ "$e" = ew ] && n=w7w
 	logs=$(ls "$T/$e/log")
