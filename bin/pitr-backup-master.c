@@ -1,6 +1,6 @@
 /*
  * pitr-backup-master - hot base backup of a primary: data tarball, xlog
- * tarball and meta file to every destination.  Parses options and calls
+ * tarball, digest files and meta file to every destination.  Parses options and calls
  * pitr_cmd_backup_master().
  */
 #include "config.h"
@@ -16,7 +16,7 @@ static const struct pitr_opt_def backup_options[] = {
 	{ "bzip2-path", "bp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; compression is in-process" },
 	{ "data-dir", "D", PITR_OPT_STRING, "DIR", 0, 0, "the cluster's data directory (default: the server's data_directory)" },
 	{ "database", "d", PITR_OPT_STRING, "DBNAME", 0, 0, "database or full conninfo to connect to (default: libpq's)" },
-	{ "digest", "dg", PITR_OPT_STRING, "LIST", 0, 0, "digests of the files (not supported yet)" },
+	{ "digest", "dg", PITR_OPT_STRING, "LIST", 0, 0, "digest files of the data and xlog files: MD5,SHA-1,SHA-224,SHA-256,SHA-384,SHA-512" },
 	{ "dst-direct", "dd", PITR_OPT_LIST, "[CODEC=]HOST:DIR", 0, 0, "ssh destination (not supported yet)" },
 	{ "dst-local", "dl", PITR_OPT_LIST, "[CODEC=]DIR", 0, 0, "local backup directory (repeatable)" },
 	{ "dst-pipe", "dp", PITR_OPT_LIST, "[CODEC=]PROGRAM", 0, 0, "program run with the file name, data on stdin (repeatable)" },
@@ -51,7 +51,7 @@ static const struct pitr_opt_def backup_options[] = {
 int
 main(int argc, char **argv)
 {
-	static const char *const unsupported[] = { "digest", "dst-direct", "skip-xlogs" };
+	static const char *const unsupported[] = { "dst-direct", "skip-xlogs" };
 	struct pitr_opts o = { 0 };
 	struct pitr_backup_opts b = { 0 };
 	int rc = 1;
@@ -89,6 +89,7 @@ main(int argc, char **argv)
 	b.parallel_jobs = (int)pitr_opts_int(&o, "parallel-jobs", 1);
 	b.not_nice = pitr_opts_flag(&o, "not-nice");
 	b.rsync_path = pitr_opts_str(&o, "rsync-path");
+	b.digests = pitr_opts_str(&o, "digest");
 	rc = pitr_cmd_backup_master(&b) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

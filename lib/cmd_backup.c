@@ -6,10 +6,14 @@
  * codec among the destinations compresses it once and fans its output out
  * to that codec's destinations, as pitr-archive does for WAL.  WAL written
  * during the copy is collected by pitr-archive --dst-backup into the -x dir
- * and becomes the xlog tarball.  Every destination file is left unfinished
- * (at a temporary name) until all three files are complete, then the data,
- * xlog and meta files are published in that order, so a failed or killed
- * run leaves nothing at a final name.
+ * and becomes the xlog tarball.  The --digest digests are taken of the
+ * bytes as stored, as each codec group hands them to its destinations, so
+ * no file is read twice; one plain digest file per algorithm lists a
+ * destination's data and xlog files.  Every destination file is left
+ * unfinished (at a temporary name) until all files are complete, then the
+ * data, xlog, digest and meta files are published in that order (the meta
+ * last: its presence marks a complete backup), so a failed or killed run
+ * leaves nothing at a final name.
  */
 #include "config.h"
 
@@ -28,6 +32,7 @@
 #include "cmd_backup.h"
 #include "codec.h"
 #include "dest.h"
+#include "digest.h"
 #include "fsutil.h"
 #include "log.h"
 #include "pgconn.h"
@@ -39,8 +44,10 @@
 #define BACKUP_THREADS 4
 #define BACKUP_WAL_WAIT 300
 
-enum { FT_DATA, FT_XLOG, FT_META, FT_COUNT };
-static const char *const filetypes[FT_COUNT] = { "data", "xlog", "meta" };
+/* Streams in publication order: data, xlog, one per digest, meta. */
+enum { FT_DATA, FT_XLOG, FT_DIGEST0 };
+#define FT_META(run) (FT_DIGEST0 + (run)->ndigests)
+#define FT_COUNT(run) (FT_DIGEST0 + (run)->ndigests + 1)
 
 struct bk_target {
 	struct pitr_dest *dest;
@@ -53,6 +60,9 @@ struct bk_group {
 	int level;
 	struct pitr_codec_writer *writer;
 	struct bk_stream *stream;
+	size_t ndigests;             /* data and xlog streams only */
+	struct pitr_digest *digests[PITR_BACKUP_MAX_DIGESTS];
+	char hex[PITR_BACKUP_MAX_DIGESTS][PITR_DIGEST_HEX_MAX];
 };
 
 /* One output file (data, xlog or meta) to every destination. */
@@ -69,7 +79,9 @@ struct bk_run {
 	struct pitr_pidfile *pidfile;
 	struct pitr_dest_spec *specs;
 	size_t nspecs;
-	struct bk_stream streams[FT_COUNT];
+	const char *digests[PITR_BACKUP_MAX_DIGESTS];  /* canonical names */
+	size_t ndigests;
+	struct bk_stream *streams;   /* FT_COUNT(run) of them */
 	struct pitr_pgconn *conn;
 	struct pitr_tarwrite *tar;
 	char hostname[256];
@@ -85,18 +97,22 @@ struct bk_run {
 static void
 run_free(struct bk_run *run)
 {
-	for (int ft = 0; ft < FT_COUNT; ft++) {
+	for (size_t ft = 0; run->streams != NULL && ft < FT_COUNT(run); ft++) {
 		struct bk_stream *s = &run->streams[ft];
 
 		for (size_t i = 0; i < s->ntargets; i++) {
 			pitr_dest_abort(s->targets[i].dest);
 			pitr_dest_free(s->targets[i].dest);
 		}
-		for (size_t i = 0; i < s->ngroups; i++)
+		for (size_t i = 0; i < s->ngroups; i++) {
 			pitr_codec_writer_free(s->groups[i].writer);
+			for (size_t k = 0; k < s->groups[i].ndigests; k++)
+				pitr_digest_free(s->groups[i].digests[k]);
+		}
 		free(s->targets);
 		free(s->groups);
 	}
+	free(run->streams);
 	for (size_t i = 0; i < run->nspecs; i++)
 		pitr_dest_spec_free(&run->specs[i]);
 	free(run->specs);
@@ -176,6 +192,88 @@ toolong:
 	return NULL;
 }
 
+int
+pitr_backup_parse_digests(const char *list, const char **out)
+{
+	size_t n = 0;
+
+	if (list == NULL)
+		return 0;
+	for (const char *p = list;;) {
+		const char *end = strchr(p, ','), *canon;
+		char name[64];
+		size_t len;
+
+		if (end == NULL)
+			end = p + strlen(p);
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		len = (size_t)(end - p);
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 0) {
+			pitr_log_error("empty digest name in --digest \"%s\"", list);
+			return -1;
+		}
+		snprintf(name, sizeof(name), "%.*s", (int)len, p);
+		canon = len < sizeof(name) ? pitr_digest_canonical(name) : NULL;
+		if (canon == NULL) {
+			pitr_log_error("unknown digest \"%.*s\" in --digest \"%s\": expected MD5, SHA-1, "
+				       "SHA-224, SHA-256, SHA-384 or SHA-512", (int)len, p, list);
+			return -1;
+		}
+		for (size_t i = 0; i < n && canon != NULL; i++)
+			if (out[i] == canon)
+				canon = NULL;
+		if (canon != NULL)
+			out[n++] = canon;
+		if (*end == '\0')
+			break;
+		p = end + 1;
+	}
+	return (int)n;
+}
+
+int
+pitr_backup_check_template(const char *tmpl, const char *hostname, const char *const *cexts,
+			   size_t n, const char *const *digests, size_t ndigests, long when)
+{
+	static const char *const fixed[] = { "data", "xlog", "meta" };
+	size_t nnames = 3 + ndigests;
+	char **names = calloc(nnames, sizeof(*names));
+	const char **types = calloc(nnames, sizeof(*types));
+	int rc = -1;
+
+	if (names == NULL || types == NULL) {
+		pitr_log_error("out of memory");
+		goto out;
+	}
+	for (size_t c = 0; c < n; c++) {
+		for (size_t i = 0; i < nnames; i++) {
+			types[i] = i < 3 ? fixed[i] : digests[i - 3];
+			free(names[i]);
+			names[i] = pitr_backup_expand_template(tmpl, hostname, types[i],
+							      i < 3 ? cexts[c] : "", when);
+			if (names[i] == NULL)
+				goto out;
+			for (size_t j = 0; j < i; j++)
+				if (strcmp(names[i], names[j]) == 0) {
+					pitr_log_error("filename template \"%s\" gives \"%s\" for both the %s "
+						       "and the %s file: it needs __FILETYPE__", tmpl,
+						       names[i], types[j], types[i]);
+					goto out;
+				}
+		}
+	}
+	rc = 0;
+out:
+	for (size_t i = 0; names != NULL && i < nnames; i++)
+		free(names[i]);
+	free(names);
+	free(types);
+	return rc;
+}
+
 /* Parse every destination option; nothing happens before they are all
  * valid. */
 static int
@@ -221,6 +319,9 @@ group_sink(void *ctx, const void *buf, size_t len)
 	struct bk_stream *s = g->stream;
 	size_t group_idx = (size_t)(g - s->groups);
 
+	for (size_t k = 0; k < g->ndigests; k++)
+		if (pitr_digest_update(g->digests[k], buf, len) != 0)
+			return -1;
 	for (size_t i = 0; i < s->ntargets; i++) {
 		struct bk_target *t = &s->targets[i];
 
@@ -255,10 +356,12 @@ thread_count(void)
 	return cpus < 1 ? 1 : cpus > BACKUP_THREADS ? BACKUP_THREADS : (int)cpus;
 }
 
-/* Open file type `ft` on every destination, one codec writer per
- * distinct codec. */
+/* Open stream `ft` on every destination, one codec writer per distinct
+ * codec (and level), each digesting what it stores when `digest` is set;
+ * a `plain` stream (the digest files) has no writers: the caller writes
+ * each target's own text uncompressed. */
 static int
-stream_open(struct bk_run *run, int ft)
+stream_open(struct bk_run *run, size_t ft, const char *filetype, bool digest, bool plain)
 {
 	struct bk_stream *s = &run->streams[ft];
 	const char *tmpl = run->opts->filename_template ? run->opts->filename_template :
@@ -271,28 +374,33 @@ stream_open(struct bk_run *run, int ft)
 		return -1;
 	}
 	for (size_t i = 0; i < run->nspecs; i++) {
-		const struct pitr_dest_spec *spec = &run->specs[i];
+		struct pitr_dest_spec spec = run->specs[i];
 		struct bk_target *t = &s->targets[i];
 		char *name;
 		size_t g;
 		int rc;
 
+		if (plain) {
+			/* Stored as is, so compared as is should it exist already. */
+			spec.codec = PITR_CODEC_NONE;
+			spec.level = 0;
+		}
 		for (g = 0; g < s->ngroups; g++)
-			if (s->groups[g].codec == spec->codec && s->groups[g].level == spec->level)
+			if (s->groups[g].codec == spec.codec && s->groups[g].level == spec.level)
 				break;
 		if (g == s->ngroups) {
-			s->groups[g].codec = spec->codec;
-			s->groups[g].level = spec->level;
+			s->groups[g].codec = spec.codec;
+			s->groups[g].level = spec.level;
 			s->groups[g].stream = s;
 			s->ngroups++;
 		}
 		t->group_idx = g;
-		t->dest = pitr_dest_new(spec, &run->env);
+		t->dest = pitr_dest_new(&spec, &run->env);
 		if (t->dest == NULL)
 			return -1;
 		s->ntargets++;
-		name = pitr_backup_expand_template(tmpl, run->hostname, filetypes[ft],
-						   pitr_codec_ext(spec->codec), (long)run->start_time);
+		name = pitr_backup_expand_template(tmpl, run->hostname, filetype,
+						   pitr_codec_ext(spec.codec), (long)run->start_time);
 		if (name == NULL)
 			return -1;
 		rc = pitr_dest_open(t->dest, name);
@@ -302,28 +410,77 @@ stream_open(struct bk_run *run, int ft)
 			return -1;
 		}
 	}
-	for (size_t g = 0; g < s->ngroups; g++) {
-		s->groups[g].writer = pitr_codec_writer_new(s->groups[g].codec, s->groups[g].level,
-							    thread_count(), group_sink, &s->groups[g]);
-		if (s->groups[g].writer == NULL)
+	for (size_t g = 0; g < s->ngroups && !plain; g++) {
+		struct bk_group *grp = &s->groups[g];
+
+		for (size_t k = 0; digest && k < run->ndigests; k++) {
+			grp->digests[k] = pitr_digest_new(run->digests[k]);
+			if (grp->digests[k] == NULL)
+				return -1;
+			grp->ndigests++;
+		}
+		grp->writer = pitr_codec_writer_new(grp->codec, grp->level, thread_count(), group_sink,
+						    grp);
+		if (grp->writer == NULL)
 			return -1;
 	}
 	return 0;
 }
 
+/* End the stream's codec streams; their digests are then final. */
 static int
-stream_close(struct bk_run *run, int ft)
+stream_close(struct bk_run *run, size_t ft)
 {
 	struct bk_stream *s = &run->streams[ft];
 
-	for (size_t g = 0; g < s->ngroups; g++)
-		if (pitr_codec_writer_finish(s->groups[g].writer) != 0)
+	for (size_t g = 0; g < s->ngroups; g++) {
+		struct bk_group *grp = &s->groups[g];
+
+		if (pitr_codec_writer_finish(grp->writer) != 0)
 			return -1;
+		for (size_t k = 0; k < grp->ndigests; k++)
+			if (pitr_digest_final(grp->digests[k], grp->hex[k]) != 0)
+				return -1;
+	}
 	return 0;
 }
 
-/* Publish every file: locals first, in data/xlog/meta order, then the
- * staged (remote, pipe) ones --parallel-jobs at a time. */
+/* One digest file per algorithm and destination: "HEX  NAME" for the data
+ * and xlog files of that destination, as `sha256sum -c` reads it. */
+static int
+write_digest_files(struct bk_run *run)
+{
+	const struct bk_stream *data = &run->streams[FT_DATA], *xlog = &run->streams[FT_XLOG];
+
+	for (size_t k = 0; k < run->ndigests; k++) {
+		size_t ft = FT_DIGEST0 + k;
+		struct bk_stream *s = &run->streams[ft];
+
+		if (stream_open(run, ft, run->digests[k], false, true) != 0)
+			return -1;
+		for (size_t i = 0; i < s->ntargets; i++) {
+			const struct bk_target *dt = &data->targets[i], *xt = &xlog->targets[i];
+			char *l1 = pitr_digest_line(data->groups[dt->group_idx].hex[k], dt->dest->name);
+			char *l2 = pitr_digest_line(xlog->groups[xt->group_idx].hex[k], xt->dest->name);
+			int rc = -1;
+
+			if (l1 != NULL && l2 != NULL &&
+			    pitr_dest_write(s->targets[i].dest, l1, strlen(l1)) == 0 &&
+			    pitr_dest_write(s->targets[i].dest, l2, strlen(l2)) == 0)
+				rc = 0;
+			free(l1);
+			free(l2);
+			if (rc != 0) {
+				s->targets[i].failed = true;
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Publish every file: locals first, in data/xlog/digests/meta order, then
+ * the staged (remote, pipe) ones --parallel-jobs at a time. */
 static int
 publish_all(struct bk_run *run)
 {
@@ -331,7 +488,7 @@ publish_all(struct bk_run *run)
 	int rc = 0;
 
 	for (int staged = 0; staged < 2; staged++)
-		for (int ft = 0; ft < FT_COUNT; ft++) {
+		for (size_t ft = 0; ft < FT_COUNT(run); ft++) {
 			struct bk_stream *s = &run->streams[ft];
 			size_t begun = 0, first = 0;
 
@@ -376,6 +533,27 @@ publish_all(struct bk_run *run)
 		}
 	/* failed doubles as "finished" above; a real failure set rc. */
 	return rc;
+}
+
+/* Every file name, for every codec, before anything is started. */
+static int
+check_names(struct bk_run *run)
+{
+	const char *cexts[PITR_CODEC_COUNT];
+	size_t n = 0;
+
+	for (size_t i = 0; i < run->nspecs; i++) {
+		const char *ext = pitr_codec_ext(run->specs[i].codec);
+		size_t j;
+
+		for (j = 0; j < n && strcmp(cexts[j], ext) != 0; j++)
+			;
+		if (j == n)
+			cexts[n++] = ext;
+	}
+	return pitr_backup_check_template(run->opts->filename_template ? run->opts->filename_template :
+					  PITR_BACKUP_DEFAULT_TEMPLATE, run->hostname, cexts, n,
+					  run->digests, run->ndigests, (long)time(NULL));
 }
 
 static int
@@ -589,6 +767,8 @@ pitr_cmd_backup_master(const struct pitr_backup_opts *opts)
 	char *server_dd = NULL, *segsize_s = NULL, *sysid = NULL, *start_lsn = NULL, *stop_file = NULL;
 	char *meta = NULL, *sql = NULL, *label = NULL;
 	char start_file[32], prefix[PATH_MAX], tstart[64], tstop[64], codecs[128] = "";
+	char digests[128] = "";
+	int nd;
 	uint64_t data_size = 0, xlog_size = 0;
 	struct pitr_wal_name sname, ename;
 	unsigned long long segsize;
@@ -602,6 +782,20 @@ pitr_cmd_backup_master(const struct pitr_backup_opts *opts)
 		goto out;
 	if (collect_specs(&run) != 0)
 		goto out;
+	nd = pitr_backup_parse_digests(opts->digests, run.digests);
+	if (nd < 0)
+		goto out;
+	run.ndigests = (size_t)nd;
+	for (size_t k = 0; k < run.ndigests; k++)
+		snprintf(digests + strlen(digests), sizeof(digests) - strlen(digests), "%s%s",
+			 k > 0 ? "," : "", run.digests[k]);
+	if (check_names(&run) != 0)
+		goto out;
+	run.streams = calloc(FT_COUNT(&run), sizeof(*run.streams));
+	if (run.streams == NULL) {
+		pitr_log_error("out of memory");
+		goto out;
+	}
 	if (opts->xlogs == NULL || opts->xlogs[0] != '/') {
 		make_xlog_dir(&run);  /* logs the reason */
 		goto out;
@@ -637,7 +831,7 @@ pitr_cmd_backup_master(const struct pitr_backup_opts *opts)
 		(void)setpriority(PRIO_PROCESS, 0, BACKUP_NICENESS);
 
 	/* The data tarball. */
-	if (stream_open(&run, FT_DATA) != 0)
+	if (stream_open(&run, FT_DATA, "data", true, false) != 0)
 		goto out;
 	if (pitr_pgconn_backup_start(run.conn, label, &start_lsn) != 0)
 		goto out;
@@ -684,7 +878,7 @@ pitr_cmd_backup_master(const struct pitr_backup_opts *opts)
 	}
 	if (wait_for_segment(&run, stop_file) != 0 || move_xlog_dir(&run) != 0)
 		goto out;
-	if (stream_open(&run, FT_XLOG) != 0)
+	if (stream_open(&run, FT_XLOG, "xlog", true, false) != 0)
 		goto out;
 	run.tar = pitr_tarwrite_new(stream_sink, &run.streams[FT_XLOG]);
 	if (run.tar == NULL)
@@ -705,23 +899,28 @@ pitr_cmd_backup_master(const struct pitr_backup_opts *opts)
 	if (pitr_tarwrite_finish(run.tar) != 0 || stream_close(&run, FT_XLOG) != 0)
 		goto out;
 	xlog_size = pitr_tarwrite_bytes(run.tar);
+	if (write_digest_files(&run) != 0)
+		goto out;
 
 	/* The meta file, last: its presence marks a complete backup. */
 	format_time(run.stop_time, tstop, sizeof(tstop));
 	if (asprintf(&meta, "start_wal=%s\nstop_wal=%s\nstart_lsn=%s\nstop_lsn=%s\nstart_time=%s\n"
-		     "stop_time=%s\nhost=%s\nlabel=%s\nsystem_identifier=%s\ntimeline=%" PRIu32 "\n"
-		     "data_dir=%s\ndata_size=%" PRIu64 "\nxlog_size=%" PRIu64 "\ncodec=%s\ndigests=\n",
-		     start_file, stop_file, start_lsn, stop.lsn, tstart, tstop, run.hostname, label, sysid,
-		     sname.tli, run.data_dir, data_size, xlog_size, codecs) < 0) {
+		     "stop_time=%s\nstart_epoch=%lld\nstop_epoch=%lld\nhost=%s\nlabel=%s\n"
+		     "system_identifier=%s\ntimeline=%" PRIu32 "\nwal_segment_size=%llu\ndata_dir=%s\n"
+		     "data_size=%" PRIu64 "\nxlog_size=%" PRIu64 "\ncodec=%s\ndigests=%s\n",
+		     start_file, stop_file, start_lsn, stop.lsn, tstart, tstop, (long long)run.start_time,
+		     (long long)run.stop_time, run.hostname, label, sysid, sname.tli, segsize,
+		     run.data_dir, data_size, xlog_size, codecs, digests) < 0) {
 		meta = NULL;
 		pitr_log_error("out of memory");
 		goto out;
 	}
-	if (stream_open(&run, FT_META) != 0 || stream_sink(&run.streams[FT_META], meta, strlen(meta)) != 0 ||
-	    stream_close(&run, FT_META) != 0)
+	if (stream_open(&run, FT_META(&run), "meta", false, false) != 0 ||
+	    stream_sink(&run.streams[FT_META(&run)], meta, strlen(meta)) != 0 ||
+	    stream_close(&run, FT_META(&run)) != 0)
 		goto out;
 	if (publish_all(&run) != 0) {
-		pitr_log_error("backup incomplete: some destinations did not receive all three files");
+		pitr_log_error("backup incomplete: some destinations did not receive all the files");
 		goto out;
 	}
 	pitr_log_info("backup \"%s\" done: WAL %s to %s, %" PRIu64 " bytes of data, %" PRIu64

@@ -28,7 +28,11 @@ struct pitr_backup_opts {
 	bool not_nice;                 /* -nn */
 	const char *rsync_path;        /* -rp */
 	int wal_wait;                  /* seconds to wait for the stop segment; 0: 300 */
+	const char *digests;           /* -dg LIST, "MD5,SHA-256"; NULL: none */
 };
+
+/* At most one of each digest digest.h knows. */
+#define PITR_BACKUP_MAX_DIGESTS 6
 
 /* The -f default, OmniPITR's. */
 #define PITR_BACKUP_DEFAULT_TEMPLATE "__HOSTNAME__-__FILETYPE__-^Y-^m-^d.tar__CEXT__"
@@ -42,7 +46,25 @@ struct pitr_backup_opts {
 char *pitr_backup_expand_template(const char *tmpl, const char *hostname, const char *filetype,
 				  const char *cext, long when);
 
-/* Take the backup.  Returns 0 when every destination holds all three
+/*
+ * Parse a --digest LIST: names separated by commas (blanks around them
+ * ignored), spelt as digest.h accepts them.  The canonical names ("SHA-256")
+ * go to `out` (PITR_BACKUP_MAX_DIGESTS entries) in the order given,
+ * repeats dropped.  Returns their count (0 for a NULL list), or -1 after
+ * logging one line naming the unknown or empty name.
+ */
+int pitr_backup_parse_digests(const char *list, const char **out);
+
+/*
+ * Check that `tmpl` gives every file of a backup, for every codec
+ * extension in `cexts` (n of them), a distinct valid name: data, xlog,
+ * meta and each digest in `digests` (canonical names, with the extension
+ * ""), expanded for time `when`.  Returns 0, or -1 after logging.
+ */
+int pitr_backup_check_template(const char *tmpl, const char *hostname, const char *const *cexts,
+			       size_t n, const char *const *digests, size_t ndigests, long when);
+
+/* Take the backup.  Returns 0 when every destination holds all its
  * files durably; -1 after logging, with nothing at a final name, the -x
  * dir removed and no backup left open on the server. */
 int pitr_cmd_backup_master(const struct pitr_backup_opts *opts);

@@ -1,5 +1,6 @@
 /* check_cmd_backup.c - unit tests for lib/cmd_backup.c: file name
- * templates and the refusals that come before any server contact. */
+ * templates (digest file names included), --digest lists and the refusals
+ * that come before any server contact. */
 #include "config.h"
 
 #include <check.h>
@@ -38,6 +39,96 @@ START_TEST(test_expand_template)
 }
 END_TEST
 
+START_TEST(test_digest_names)
+{
+	long when = 1709212455;
+	char *s;
+
+	h_setup();
+	setenv("TZ", "UTC", 1);
+	tzset();
+	/* A digest file: the canonical name, no codec extension. */
+	s = pitr_backup_expand_template(PITR_BACKUP_DEFAULT_TEMPLATE, "db1", "SHA-256", "", when);
+	ck_assert_str_eq(s, "db1-SHA-256-2024-02-29.tar");
+	free(s);
+	s = pitr_backup_expand_template("bk-__FILETYPE__-^Y^m^d-^H^M^S.tar__CEXT__", "h", "MD5", "",
+					when);
+	ck_assert_str_eq(s, "bk-MD5-20240229-131415.tar");
+	free(s);
+	ck_assert_str_eq(h_log(), "");
+	h_teardown();
+}
+END_TEST
+
+START_TEST(test_parse_digests)
+{
+	const char *d[PITR_BACKUP_MAX_DIGESTS];
+
+	h_setup();
+	ck_assert_int_eq(pitr_backup_parse_digests(NULL, d), 0);
+	ck_assert_int_eq(pitr_backup_parse_digests("MD5,SHA-256", d), 2);
+	ck_assert_str_eq(d[0], "MD5");
+	ck_assert_str_eq(d[1], "SHA-256");
+	ck_assert_int_eq(pitr_backup_parse_digests("sha512, SHA-1 ,md5,SHA-512,sha-1", d), 3);
+	ck_assert_str_eq(d[0], "SHA-512");
+	ck_assert_str_eq(d[1], "SHA-1");
+	ck_assert_str_eq(d[2], "MD5");
+	ck_assert_int_eq(pitr_backup_parse_digests("MD5,SHA-1,SHA-224,SHA-256,SHA-384,SHA-512,md5", d), 6);
+	ck_assert_str_eq(d[5], "SHA-512");
+	ck_assert_str_eq(h_log(), "");
+	ck_assert_int_eq(pitr_backup_parse_digests("MD5,SHA-3", d), -1);
+	ck_assert_str_eq(h_log(), "ERROR : unknown digest \"SHA-3\" in --digest \"MD5,SHA-3\": expected "
+			 "MD5, SHA-1, SHA-224, SHA-256, SHA-384 or SHA-512\n");
+	h_log_reset();
+	ck_assert_int_eq(pitr_backup_parse_digests("CRC32", d), -1);
+	ck_assert_str_eq(h_log(), "ERROR : unknown digest \"CRC32\" in --digest \"CRC32\": expected "
+			 "MD5, SHA-1, SHA-224, SHA-256, SHA-384 or SHA-512\n");
+	h_log_reset();
+	ck_assert_int_eq(pitr_backup_parse_digests("MD5,,SHA-1", d), -1);
+	ck_assert_str_eq(h_log(), "ERROR : empty digest name in --digest \"MD5,,SHA-1\"\n");
+	h_log_reset();
+	ck_assert_int_eq(pitr_backup_parse_digests("MD5, ", d), -1);
+	ck_assert_str_eq(h_log(), "ERROR : empty digest name in --digest \"MD5, \"\n");
+	h_log_reset();
+	ck_assert_int_eq(pitr_backup_parse_digests("", d), -1);
+	ck_assert_str_eq(h_log(), "ERROR : empty digest name in --digest \"\"\n");
+	h_teardown();
+}
+END_TEST
+
+START_TEST(test_check_template)
+{
+	const char *cexts[] = { ".gz", "" };
+	const char *dg[] = { "MD5", "SHA-256" };
+	long when = 1709212455;
+
+	h_setup();
+	setenv("TZ", "UTC", 1);
+	tzset();
+	ck_assert_int_eq(pitr_backup_check_template(PITR_BACKUP_DEFAULT_TEMPLATE, "h", cexts, 2, dg, 2,
+						    when), 0);
+	ck_assert_int_eq(pitr_backup_check_template("bk-__FILETYPE__.tar__CEXT__", "h", cexts, 1, NULL, 0,
+						    when), 0);
+	ck_assert_str_eq(h_log(), "");
+	ck_assert_int_eq(pitr_backup_check_template("bk-^Y.tar__CEXT__", "h", cexts, 2, dg, 2, when), -1);
+	ck_assert_str_eq(h_log(), "ERROR : filename template \"bk-^Y.tar__CEXT__\" gives \"bk-2024.tar.gz\" "
+			 "for both the data and the xlog file: it needs __FILETYPE__\n");
+	h_log_reset();
+	/* Without __FILETYPE__ every file has one name: the first pair is
+	 * named. */
+	ck_assert_int_eq(pitr_backup_check_template("x__CEXT__-__HOSTNAME__", "h", cexts + 1, 1, dg, 1,
+						    when), -1);
+	ck_assert_str_eq(h_log(), "ERROR : filename template \"x__CEXT__-__HOSTNAME__\" gives \"x-h\" "
+			 "for both the data and the xlog file: it needs __FILETYPE__\n");
+	h_log_reset();
+	/* A template that cannot name a digest file. */
+	ck_assert_int_eq(pitr_backup_check_template("__FILETYPE__/x", "h", cexts, 1, dg, 1, when), -1);
+	ck_assert_str_eq(h_log(), "ERROR : filename template \"__FILETYPE__/x\" gives \"data/x\" for the "
+			 "data file: not a file name\n");
+	h_teardown();
+}
+END_TEST
+
 START_TEST(test_refusals)
 {
 	const char *dl[] = { "/nonexistent-dest" };
@@ -55,6 +146,19 @@ START_TEST(test_refusals)
 	ck_assert_ptr_nonnull(strstr(h_log(), "--dst-local"));
 	h_log_reset();
 	o.dst_local = dl;
+	o.digests = "SHA-256,SHA256,whirlpool";
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
+	ck_assert_str_eq(h_log(), "ERROR : unknown digest \"whirlpool\" in --digest "
+			 "\"SHA-256,SHA256,whirlpool\": expected MD5, SHA-1, SHA-224, SHA-256, SHA-384 or "
+			 "SHA-512\n");
+	h_log_reset();
+	o.digests = "SHA-256";
+	o.filename_template = "same-for-all";
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
+	ck_assert_str_eq(h_log(), "ERROR : filename template \"same-for-all\" gives \"same-for-all\" for "
+			 "both the data and the xlog file: it needs __FILETYPE__\n");
+	h_log_reset();
+	o.filename_template = NULL;
 	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
 	ck_assert_str_eq(h_log(), "ERROR : no --xlogs dir given: it must be the --dst-backup dir of "
 			 "pitr-archive\n");
@@ -81,6 +185,11 @@ make_suite(void)
 	TCase *tc = tcase_create("expand_template");
 
 	tcase_add_test(tc, test_expand_template);
+	tcase_add_test(tc, test_digest_names);
+	tcase_add_test(tc, test_check_template);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("digests");
+	tcase_add_test(tc, test_parse_digests);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("backup_master");
 	tcase_add_test(tc, test_refusals);

@@ -3,7 +3,9 @@
 # pitr-archive --dst-backup as its archive_command, a tablespace and
 # pgbench writing during the backup; the backup is extracted with tar,
 # started, checked with pg_amcheck and must hold every row committed before
-# it began.  Refused cases: an existing -x dir, an unreachable server.
+# it began.  A second backup with -dg MD5,SHA-256 to two destinations of
+# different codecs: md5sum -c and sha256sum -c pass in each.  Refused
+# cases: an existing -x dir, an unreachable server, an unknown digest.
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
 # shellcheck disable=SC2317
@@ -51,6 +53,12 @@ like "meta: stop_time with a numeric zone" "$META" $'\nstop_time=[0-9]{4}-[0-9]{
 like "meta: system_identifier" "$META" \
 	$'\nsystem_identifier='"$(pg_sql "$P1" 'SELECT system_identifier FROM pg_control_system()')"$'\n'
 like "meta: timeline 1, codec gzip" "$META" $'\ntimeline=1\n.*\ncodec=gzip\n'
+like "meta: start and stop epochs" "$META" $'\nstart_epoch=[0-9]{10}\nstop_epoch=[0-9]{10}\n'
+like "meta: 1 MiB segments" "$META" $'\nwal_segment_size=1048576\n'
+like "meta: no digests, last line" "$META" $'\ndigests=$'
+S_EPOCH=$(sed -n 's/^start_epoch=//p' <<<"$META")
+S_TIME=$(sed -n 's/^start_time=//p' <<<"$META")
+is "meta: start_epoch is start_time" "$S_EPOCH" "$(date -d "$S_TIME" +%s)"
 
 R=$T/r
 mkdir_pg "$R"
@@ -92,9 +100,41 @@ like "an unreachable server: the reason" "$IT_ERR" \
 is "an unreachable server: nothing at a final name" "$(ls -A "$T/bk2")" ""
 nok "an unreachable server: no -x dir" test -e "$T/xlogs"
 
-it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -x "$T/xlogs" -dl "$T/bk2" -dg SHA-256
-is "-dg: exit 1" "$IT_RC" 1
-like "-dg: not supported yet" "$IT_ERR" 'ERROR : option "--digest" is not supported yet'
+mkdir_pg "$T/dg-gz" "$T/dg-zst"
+it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "gzip=$T/dg-gz" \
+	-dl "zstd=$T/dg-zst" -dg MD5,SHA-256 -f "dg-__FILETYPE__.tar__CEXT__"
+is "-dg MD5,SHA-256: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+is "-dg: five files in the gzip destination" "$(cd "$T/dg-gz" && ls | tr '\n' ' ')" \
+	"dg-MD5.tar dg-SHA-256.tar dg-data.tar.gz dg-meta.tar.gz dg-xlog.tar.gz "
+is "-dg: five files in the zstd destination" "$(cd "$T/dg-zst" && ls | tr '\n' ' ')" \
+	"dg-MD5.tar dg-SHA-256.tar dg-data.tar.zst dg-meta.tar.zst dg-xlog.tar.zst "
+for d in dg-gz dg-zst; do
+	ext=${d#dg-}
+	ok "$d: md5sum -c passes" bash -c "cd '$T/$d' && md5sum -c --strict dg-MD5.tar"
+	ok "$d: sha256sum -c passes" bash -c "cd '$T/$d' && sha256sum -c --strict dg-SHA-256.tar"
+	is "$d: the MD5 file lists the data and xlog files" \
+		"$(cut -c35- "$T/$d/dg-MD5.tar" | tr '\n' ' ')" "dg-data.tar.$ext dg-xlog.tar.$ext "
+	is "$d: the SHA-256 file holds the stored bytes' digests" "$(cat "$T/$d/dg-SHA-256.tar")" \
+		"$(cd "$T/$d" && sha256sum "dg-data.tar.$ext" "dg-xlog.tar.$ext")"
+done
+META=$(gzip -dc "$T/dg-gz/dg-meta.tar.gz")
+like "-dg meta: the digests" "$META" $'\ndigests=MD5,SHA-256$'
+like "-dg meta: epochs and segment size" "$META" \
+	$'\nstart_epoch=[0-9]+\nstop_epoch=[0-9]+\n.*\nwal_segment_size=1048576\n'
+like "-dg meta: both codecs" "$META" $'\ncodec=gzip,zstd\n'
+is "-dg meta: the same in the zstd destination" "$(zstd -dc "$T/dg-zst/dg-meta.tar.zst")" "$META"
+ok "-dg: the xlog tarball is whole" tar -tzf "$T/dg-gz/dg-xlog.tar.gz"
+
+mkdir_pg "$T/dg-bad"
+it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "gzip=$T/dg-bad" \
+	-dg MD5,SHA-3
+is "-dg with an unknown name: exit 1" "$IT_RC" 1
+like "-dg with an unknown name: the name" "$IT_ERR" \
+	'ERROR : unknown digest "SHA-3" in --digest "MD5,SHA-3": expected MD5, SHA-1, SHA-224, SHA-256, SHA-384 or SHA-512'
+is "-dg with an unknown name: one error line" "$(grep -c ' : ERROR : ' <<<"$IT_ERR")" 1
+is "-dg with an unknown name: nothing at a final name" "$(ls -A "$T/dg-bad")" ""
+nok "-dg with an unknown name: no -x dir" test -e "$T/xlogs"
 is "no backup left open on p1" "$(pg_sql "$P1" "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND query LIKE '%pg_backup_st%'")" 0
 
 it_done
