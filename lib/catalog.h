@@ -10,8 +10,14 @@
  * its extension names, or plain) is a pitrkit meta file.  Its data, xlog
  * and digest files carry the same name with that "meta" replaced by
  * "data", "xlog" or the digest's name (pitr-backup-master's -f template
- * expands __FILETYPE__ to those words).  A meta file that cannot be read,
- * or whose data file is missing, is a problem, listed, not a backup.
+ * expands __FILETYPE__ to those words; digest files are plain text, so
+ * their name also lacks the codec extension).  When "meta" occurs several
+ * times (a host called "metabox"), the occurrence whose "data" sibling
+ * exists counts.  A meta file that cannot be read, or whose data file is
+ * missing, is a problem, listed, not a backup; a file with "meta" in its
+ * name that reads fine but holds no meta text is ignored unless its data
+ * sibling exists.  Hidden files and pitrkit's temporary files
+ * (".pitr-tmp.*") are ignored in both directories.
  */
 #ifndef PITR_CATALOG_H
 #define PITR_CATALOG_H
@@ -54,7 +60,8 @@ struct pitr_catalog_backup {
 	char *label;
 	uint64_t sysid;
 	uint32_t timeline;
-	uint32_t segsize;    /* wal_segment_size of the cluster */
+	uint32_t segsize;    /* wal_segment_size of the cluster (the catalog's
+			      * when the meta file does not say) */
 	char *data_dir;      /* the data dir it was taken from */
 	uint64_t data_size;  /* tar bytes, before compression */
 	uint64_t xlog_size;
@@ -98,16 +105,21 @@ struct pitr_catalog_file {
 struct pitr_catalog {
 	struct pitr_catalog_backup *backups;  /* oldest start first */
 	size_t nbackups;
-	uint32_t segsize;    /* from the backups, else from the first segment's
-			      * header; 0 when neither exists */
+	uint32_t segsize;    /* from the backups (the oldest that states it), else
+			      * from the first archived segment with a valid
+			      * header; 0 when neither tells (segments are then
+			      * not counted, and a problem says so) */
 	struct pitr_catalog_file *files;      /* every WAL file in the archive, by
 					       * timeline then position */
 	size_t nfiles;
 	struct pitr_catalog_timeline *timelines;  /* ascending tli */
 	size_t ntimelines;
 	char **problems;     /* one line each: unreadable meta files, backups
-			      * missing a file, backups that disagree on the
-			      * segment size, files named like WAL that are not */
+			      * missing a file (data, xlog when xlog_size > 0,
+			      * digest), backups that disagree on the segment
+			      * size, files named like WAL that are not (or not
+			      * regular files), unreadable or invalid history
+			      * files, timelines after 1 without one */
 	size_t nproblems;
 };
 
@@ -133,7 +145,10 @@ const struct pitr_catalog_timeline *pitr_catalog_timeline(const struct pitr_cata
  * `segno`, found as PostgreSQL's XLogFileReadAnyTLI finds it: among `tli`
  * and its ancestors (from tli's history file), newest first, skipping
  * those that begin after the segment, the first whose segment file is in
- * the archive.  Returns the file, or NULL when the archive lacks it.
+ * the archive.  Unlike PostgreSQL it also skips an ancestor whose line
+ * ended before the segment (that file holds WAL the child never had, on
+ * which PostgreSQL's replay would stop anyway).  Returns the file, or NULL
+ * when the archive lacks it (or the segment size is unknown).
  */
 const struct pitr_catalog_file *pitr_catalog_find_segment(const struct pitr_catalog *cat,
 							  uint32_t tli, uint64_t segno);
@@ -152,19 +167,23 @@ uint32_t pitr_catalog_latest_timeline(const struct pitr_catalog *cat, uint32_t t
  * segments must be in the archive too; otherwise the backup's own xlog
  * tarball holds them and they are not needed.  Returns 0 when complete;
  * 1 with *missing set to the first missing segment's name (at least
- * PITR_WAL_NAME_MAX bytes); -1 after logging when the backup's timeline is
- * not on tli's history.
+ * PITR_WAL_NAME_MAX bytes, named on the newest timeline recovery asks for
+ * it on); -1 after logging when the backup's timeline is not on tli's
+ * history, when b ends after tli's line left b's timeline, or when the
+ * segment size is unknown.
  */
 int pitr_catalog_check_path(const struct pitr_catalog *cat, const struct pitr_catalog_backup *b,
 			    uint32_t tli, uint64_t end_lsn, char *missing);
 
-/* The end of the recoverable window along tli from b: the LSN just past
- * the last segment the archive holds without a gap (0 when not even the
- * backup's stop segment is reachable). */
+/* The end of the recoverable window along tli (0: the latest) from b: the
+ * LSN just past the last segment the backup's xlog tarball and the archive
+ * hold without a gap (0 when not even the backup's stop segment is
+ * reachable, or b is not on tli's path; nothing logged). */
 uint64_t pitr_catalog_reachable_lsn(const struct pitr_catalog *cat,
 				    const struct pitr_catalog_backup *b, uint32_t tli);
 
-/* "0/3000028" <-> 0x3000028.  Parse returns 0 or -1 (not an LSN). */
+/* "0/3000028" <-> 0x3000028 (format writes upper-case hex, parse takes
+ * either case, 1 to 8 digits each side).  Parse returns 0 or -1. */
 int pitr_catalog_parse_lsn(const char *text, uint64_t *out);
 void pitr_catalog_format_lsn(uint64_t lsn, char *out, size_t size);
 
@@ -174,8 +193,13 @@ char *pitr_catalog_path(const char *dir, const char *file);
 /*
  * Parse meta file text into *b (fields name/meta_file/data_file/xlog_file
  * /codec/digests' files are not touched: they come from the directory).
- * `what` names the file in the message.  Returns 0, or -1 with a one-line
- * reason in `err` (size errsize), nothing logged.
+ * Required: start_wal stop_wal start_lsn stop_lsn start_time stop_time
+ * timeline; the epochs default to the times, wal_segment_size to 0
+ * (unknown); the keys must agree (timeline and start_wal, positions, LSNs
+ * inside their segments when the size is known).  `what` names the file
+ * in the message ("WHAT: reason").  Returns 0, or -1 with a one-line
+ * reason in `err` (size errsize), nothing logged and nothing left
+ * allocated in *b.
  */
 int pitr_catalog_parse_meta(const char *text, const char *what, struct pitr_catalog_backup *b,
 			    char *err, size_t errsize);
