@@ -69,8 +69,8 @@ pitr_catalog_path(const char *dir, const char *file)
 }
 
 /* "gzip=/dir" names /dir: the codec prefix matters to writers only. */
-static const char *
-strip_codec(const char *spec)
+const char *
+pitr_catalog_dir(const char *spec)
 {
 	const char *eq = strchr(spec, '=');
 	enum pitr_codec codec;
@@ -1153,8 +1153,8 @@ build_timelines(struct pitr_catalog *cat, const char *dir)
 int
 pitr_catalog_load(const char *backup_dir, const char *archive_dir, struct pitr_catalog *cat)
 {
-	const char *bdir = backup_dir ? strip_codec(backup_dir) : NULL;
-	const char *adir = archive_dir ? strip_codec(archive_dir) : NULL;
+	const char *bdir = backup_dir ? pitr_catalog_dir(backup_dir) : NULL;
+	const char *adir = archive_dir ? pitr_catalog_dir(archive_dir) : NULL;
 
 	memset(cat, 0, sizeof(*cat));
 	if (bdir != NULL && load_backups(cat, bdir) != 0)

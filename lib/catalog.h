@@ -187,6 +187,10 @@ uint64_t pitr_catalog_reachable_lsn(const struct pitr_catalog *cat,
 int pitr_catalog_parse_lsn(const char *text, uint64_t *out);
 void pitr_catalog_format_lsn(uint64_t lsn, char *out, size_t size);
 
+/* The dir a "[CODEC=]DIR" option names (a pointer into `spec`): the
+ * prefix is dropped when it is a codec's name. */
+const char *pitr_catalog_dir(const char *spec);
+
 /* Path of a file in a dir (malloc'd; NULL after logging ENOMEM). */
 char *pitr_catalog_path(const char *dir, const char *file);
 
