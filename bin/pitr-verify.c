@@ -1,2 +1,51 @@
-/* pitr-verify - placeholder: being written this session. */
-int main(void) { return 1; }
+/*
+ * pitr-verify - prove the backups and the WAL archive restorable: digests,
+ * every archived segment decompressed and its header checked, gaps.
+ * Parses options and calls pitr_cmd_verify().
+ */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "cmd_verify.h"
+#include "log.h"
+#include "opts.h"
+
+static const struct pitr_opt_def verify_options[] = {
+	{ "archive", "a", PITR_OPT_LIST, "[CODEC=]DIR", 0, 0, "a WAL archive directory (repeatable; at least one)" },
+	{ "backup-dir", "b", PITR_OPT_STRING, "[CODEC=]DIR", 0, 0, "the directory pitr-backup-master wrote backups to" },
+	{ "log", "l", PITR_OPT_STRING, "TEMPLATE", 0, 0, "log file, ^-strftime template (default: stderr)" },
+	{ "verbose", "v", PITR_OPT_FLAG, NULL, 0, 0, "log every file as it is checked" },
+	PITR_OPTS_COMMON,
+};
+
+#define NOPTIONS (sizeof(verify_options) / sizeof(verify_options[0]))
+
+int
+main(int argc, char **argv)
+{
+	struct pitr_opts o = { 0 };
+	struct pitr_verify_opts v = { 0 };
+	int rc = 1;
+
+	switch (pitr_opts_begin(&o, "pitr-verify", "pitr-verify [--backup-dir DIR] --archive DIR... [OPTION]...",
+				verify_options, NOPTIONS, argc, argv)) {
+	case 1:
+		rc = 0;
+		/* fall through */
+	case -1:
+		goto out;
+	}
+	if (o.noperands != 0) {
+		pitr_log_error("unexpected argument \"%s\": pitr-verify takes only options", o.operands[0]);
+		goto out;
+	}
+	v.backup_dir = pitr_opts_str(&o, "backup-dir");
+	v.archives = pitr_opts_list(&o, "archive", &v.narchives);
+	v.out = stdout;
+	rc = pitr_cmd_verify(&v) == 0 ? 0 : 1;
+out:
+	pitr_opts_free(&o);
+	pitr_log_close();
+	return rc;
+}
