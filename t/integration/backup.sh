@@ -4,7 +4,8 @@
 # pgbench writing during the backup; the backup is extracted with tar,
 # started, checked with pg_amcheck and must hold every row committed before
 # it began.  A second backup with -dg MD5,SHA-256 to two destinations of
-# different codecs: md5sum -c and sha256sum -c pass in each.  Refused
+# different codecs: md5sum -c and sha256sum -c pass in each, and so does
+# pitr-verify, until a byte of a data file changes.  Refused
 # cases: an existing -x dir, an unreachable server, an unknown digest.
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
@@ -125,6 +126,19 @@ like "-dg meta: epochs and segment size" "$META" \
 like "-dg meta: both codecs" "$META" $'\ncodec=gzip,zstd\n'
 is "-dg meta: the same in the zstd destination" "$(zstd -dc "$T/dg-zst/dg-meta.tar.zst")" "$META"
 ok "-dg: the xlog tarball is whole" tar -tzf "$T/dg-gz/dg-xlog.tar.gz"
+PV=$PITR_BUILDDIR/bin/pitr-verify
+for d in dg-gz dg-zst; do
+	it_run "$PV" -b "$T/$d" -a "$T/arch"
+	is "pitr-verify -b $d: exit 0" "$IT_RC" 0
+	like "pitr-verify -b $d: one backup, no problem" "$IT_OUT" '^1 backups, [0-9]+ segments checked, 0 problems$'
+done
+printf 'X' | dd of="$T/dg-zst/dg-data.tar.zst" bs=1 seek=200 conv=notrunc 2>/dev/null
+it_run "$PV" -b "$T/dg-zst" -a "$T/arch"
+is "a damaged data file: pitr-verify exit 1" "$IT_RC" 1
+like "a damaged data file: MD5 and SHA-256 named" "$IT_OUT" \
+	"^PROBLEM: backup file \"$T/dg-zst/dg-data.tar.zst\": MD5 is [0-9a-f]{32}, its digest file says [0-9a-f]{32}
+PROBLEM: backup file \"$T/dg-zst/dg-data.tar.zst\": SHA-256 is [0-9a-f]{64}, its digest file says [0-9a-f]{64}
+1 backups, [0-9]+ segments checked, 2 problems\$"
 
 mkdir_pg "$T/dg-bad"
 it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "gzip=$T/dg-bad" \
