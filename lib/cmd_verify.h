@@ -11,11 +11,13 @@
  * segments every backup needs, up to the end of its timeline path; gaps
  * inside each timeline.
  *
- * Each problem is one line on `out`:
- *     PROBLEM: PATH: REASON
- * PATH is the file (or, for a missing segment, the archive directory); the
- * reason is one of a fixed set of phrasings the man page lists.  When a
- * module below (codec, WAL header, file reads) found the fault it has
+ * Each problem is one line on `out`, in the form of catalog.h's problems:
+ *     PROBLEM: KIND "PATH": REASON
+ * KIND is "meta file", "backup file", "digest file", "archive file" or
+ * "archive" (PATH then is the archive directory, for missing segments);
+ * the reason is one of a fixed set of phrasings the man page lists.  The
+ * catalog's own problems are printed as "PROBLEM: " and their line.  When
+ * a module below (codec, WAL header, file reads) found the fault it has
  * logged its own exact words too.  Last comes the summary:
  *     N backups, N segments checked, N problems
  */
