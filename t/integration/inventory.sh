@@ -103,13 +103,12 @@ cp -a "$BK" "$T/bk2"
 A2=$T/arch2
 B2=$T/bk2
 start2=$(meta "${METAS[1]}" start_wal)
-stop3=$(mapfile -t s < <(cd "$A2" && ls | grep -E '^[0-9A-F]{24}\.gz$' | sort); echo "${s[-3]%.gz}")
 gap=$(meta "${METAS[0]}" stop_wal)
 # a gap right after backup 1, needed by backup 1 only
 next=$(printf '%s%08X' "${gap:0:16}" $((16#${gap:16:8} + 1)))
 rm "$A2/$next.gz"
-# a truncated segment
-head -c 2000 "$A/$stop3.gz" >"$A2/$stop3.gz"
+# a truncated segment: the last one
+head -c 2000 "$A/$last.gz" >"$A2/$last.gz"
 # a segment whose header names another position (bytes 8..15: page address)
 lie=$(printf '%s%08X' "${start2:0:16}" $((16#${start2:16:8} + 1)))
 gzip -dc "$A/$lie.gz" >"$T/lie"
@@ -122,10 +121,20 @@ with open(sys.argv[1], "r+b") as f:
     f.seek(0, 2); n = f.tell() // 2; f.seek(n); b = f.read(1); f.seek(n); f.write(bytes([b[0] ^ 0xFF]))' "$B2/$data2"
 it_run "$PV" -b "$B2" -a "$A2"
 is "pitr-verify with four faults: exit 1" "$IT_RC" 1
-like "pitr-verify names the missing segment $next" "$IT_OUT" "$next"
-like "pitr-verify names the truncated $stop3.gz" "$IT_OUT" "$stop3"
-like "pitr-verify names $lie.gz, whose header lies" "$IT_OUT" "$lie"
-like "pitr-verify names the changed data tarball $data2" "$IT_OUT" "$data2"
+like "pitr-verify names the missing segment $next" "$IT_OUT" \
+	"PROBLEM: archive \"$A2\": segment $next is missing"
+like "pitr-verify names the truncated $last.gz" "$IT_OUT" \
+	"PROBLEM: archive file \"$A2/$last.gz\": not a complete gzip stream"
+like "pitr-verify names $lie.gz, whose header lies" "$IT_OUT" \
+	"PROBLEM: archive file \"$A2/$lie.gz\": bad WAL header"
+like "pitr-verify names the changed data tarball $data2" "$IT_OUT" \
+	"PROBLEM: backup file \"$B2/$data2\": SHA-256 is [0-9a-f]{64}, its digest file says [0-9a-f]{64}"
+b1=${METAS[0]/meta/*}
+like "pitr-verify says backup 1 needs $next" "$IT_OUT" \
+	"PROBLEM: archive \"$A2\": first missing segment $next needed by backup ${b1//\*/\\*}"
+is "pitr-verify: five problem lines (the gap is one in the timeline and one on backup 1's path)" \
+	"$(grep -c '^PROBLEM: ' <<<"$IT_OUT")" 5
+like "pitr-verify closes with its summary" "$IT_OUT" $'\n3 backups, [0-9]+ segments checked, 5 problems$'
 unlike "pitr-verify does not accuse the good tarballs" "$IT_OUT" "${METAS[2]/meta/data}"
 
 # ============================================================================
