@@ -38,6 +38,17 @@ first_line(const char *msg, char *buf, size_t size)
 	return buf;
 }
 
+/* The server's NOTICEs ("all required WAL segments have been archived")
+ * would go to stderr raw; they belong in our log, in our format. */
+static void
+log_notice(void *arg, const char *message)
+{
+	char buf[512];
+
+	(void)arg;
+	pitr_log_verbose("server: %s", first_line(message, buf, sizeof(buf)));
+}
+
 struct pitr_pgconn *
 pitr_pgconn_connect(const struct pitr_pgconn_params *params)
 {
@@ -87,6 +98,7 @@ pitr_pgconn_connect(const struct pitr_pgconn_params *params)
 		pitr_pgconn_close(c);
 		return NULL;
 	}
+	PQsetNoticeProcessor(c->conn, log_notice, NULL);
 	return c;
 }
 

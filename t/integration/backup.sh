@@ -41,6 +41,7 @@ it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "gzip=$
 	-f "bk-__FILETYPE__.tar__CEXT__"
 is "backup exits 0 while pgbench runs" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+unlike "the server's NOTICE does not reach stderr raw (it is logged with -v)" "$IT_ERR" "NOTICE:"
 wait "$BENCH"
 ok "pgbench ran without errors" grep -q 'number of transactions actually processed' "$T/pgbench.log"
 is "three files in the destination" "$(cd "$T/bk" && ls | tr '\n' ' ')" \
