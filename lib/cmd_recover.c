@@ -1990,7 +1990,9 @@ start_and_wait(struct rc_run *run)
 				out = OUT_STANDBY;
 			if (out != OUT_WAITING)
 				break;
-		} else if (seen_pid || w.fatal[0] != '\0') {
+		} else if (seen_pid || w.fatal[0] != '\0' || w.shut_down) {
+			/* (A server that stops at once, at a target reached with
+			 * the backup, may come and go between two looks.) */
 			/* The postmaster is gone: at the target, or failed. */
 			watch_read(&w);
 			if (w.stop_line[0] != '\0' && w.shut_down) {
