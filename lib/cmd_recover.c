@@ -671,6 +671,7 @@ struct rc_run {
 	char *restore_prog;
 	char *archive;             /* [CODEC=]absolute dir */
 	char *pg_ctl;
+	bool probed;               /* --start: a session was tried once */
 };
 
 static void
@@ -1774,6 +1775,8 @@ struct watch {
 	char last_line[1024];
 	unsigned new_tli;          /* "selected new timeline ID: N" */
 	bool shut_down;            /* "database system is shut down" */
+	bool paused;               /* "recovery has paused" */
+	bool promoted;             /* "database system is ready to accept connections" */
 };
 
 static void
@@ -1802,6 +1805,10 @@ watch_line(struct watch *w, const char *line)
 		w->new_tli = (unsigned)strtoul(p + 26, NULL, 10);
 	else if (strstr(line, "database system is shut down") != NULL)
 		w->shut_down = true;
+	else if (strstr(line, "recovery has paused") != NULL)
+		w->paused = true;
+	else if (strstr(line, "database system is ready to accept connections") != NULL)
+		w->promoted = true;
 	/* Connection attempts while the server starts are its clients'
 	 * business, not a failure of the server. */
 	if ((strstr(line, "FATAL:  ") != NULL || strstr(line, "PANIC:  ") != NULL) &&
@@ -1910,6 +1917,23 @@ ask_server(struct rc_run *run, const struct pm_state *pm, bool *broken, char *re
 
 	if (PQpingParams(keys, vals, 0) != PQPING_OK)
 		return OUT_WAITING;
+	if (!run->probed) {
+		/* A first session without pgconn's error line: not being able
+		 * to log in is no failure here, the server log still tells. */
+		PGconn *pc = PQconnectdbParams(keys, vals, 0);
+
+		run->probed = true;
+		if (PQstatus(pc) != CONNECTION_OK) {
+			const char *msg = PQerrorMessage(pc);
+
+			pitr_log_info("cannot query the server (%.*s): watching its log instead",
+				      (int)strcspn(msg, "\n"), msg);
+			PQfinish(pc);
+			*broken = true;
+			return OUT_WAITING;
+		}
+		PQfinish(pc);
+	}
 	c = pitr_pgconn_connect(&params);
 	if (c == NULL) {
 		*broken = true;
@@ -1985,6 +2009,15 @@ start_and_wait(struct rc_run *run)
 		if (pm.present && pm.alive) {
 			if (!broken && strcmp(pm.status, "ready") == 0)
 				out = ask_server(run, &pm, &broken, replay, sizeof(replay));
+			/* Without a session (no role named like this user, say)
+			 * the server log tells. */
+			else if (broken && w.promoted)
+				out = OUT_PROMOTED;
+			else if (broken && w.paused)
+				out = OUT_PAUSED;
+			else if (broken && strcmp(pm.status, "ready") == 0 && run->o->standby &&
+				 run->target.kind == PITR_RECOVER_END)
+				out = OUT_STANDBY;
 			else if (strcmp(pm.status, "standby") == 0 && run->o->standby &&
 				 run->target.kind == PITR_RECOVER_END)
 				out = OUT_STANDBY;
@@ -2043,7 +2076,9 @@ start_and_wait(struct rc_run *run)
 		pitr_log_info("the server runs as a standby of the archive on port %s", pm.port);
 		break;
 	case OUT_SHUT_DOWN:
-		pitr_log_info("the server shut down at the target (recovery_target_action shutdown)");
+		pitr_log_info("the server shut down at the target (%s)",
+			      run->o->target_action != NULL && strcmp(run->o->target_action, "shutdown") == 0 ?
+			      "recovery_target_action shutdown" : "pause without hot_standby stops the server");
 		break;
 	case OUT_WAITING:
 		break;

@@ -76,7 +76,7 @@ recover()
 	mkdir_pg "$T/$name"
 	echo "$port" >"$(pg_portfile "$T/$name/data")"
 	echo "$T/$name/data" >>"$T/.it/clusters"
-	it_run as_pg "$PR" -b "$BK" -a "gzip=$A" -D "$T/$name/data" --tablespace-map "$T/ts=$T/$name/ts" \
+	it_run as_pg env ${RECOVER_ENV:-} "$PR" -b "$BK" -a "gzip=$A" -D "$T/$name/data" --tablespace-map "$T/ts=$T/$name/ts" \
 		--start --port "$port" --wait 120 "$@"
 }
 count() { pg_sql "$T/$1/data" "SELECT count(*), max(id) FROM t"; }
@@ -111,10 +111,14 @@ is "--target-xid: still in recovery, paused" \
 	"$(pg_sql "$T/r-xid/data" "SELECT pg_is_in_recovery(), pg_get_wal_replay_pause_state()")" "t|paused"
 pg_stop "$T/r-xid/data"
 
-# --- restore point ----------------------------------------------------------
-recover r-name --target-name rp1 --target-action promote
+# --- restore point, watched through the server log only ---------------------
+RECOVER_ENV=PGUSER=no_such_role recover r-name --target-name rp1 --target-action promote
 is "--target-name: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR" "$(it_tail "$(server_log r-name)")"
+like "--target-name: no session (no such role), the log is watched" "$IT_ERR" \
+	'LOG : cannot query the server \(.*no_such_role.*\): watching its log instead'
+unlike "--target-name: no error line" "$IT_ERR" ' : ERROR : '
+like "--target-name: promoted" "$IT_ERR" "the server is promoted, on timeline 2"
 like "--target-name: where recovery stopped" "$IT_ERR" 'recovery stopped: recovery stopping at restore point "rp1", time '
 is "--target-name: rows 1..600" "$(count r-name)" "600|600"
 pg_stop "$T/r-name/data"
