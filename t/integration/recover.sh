@@ -163,6 +163,20 @@ wait_for "--standby: the standby follows the archive (rows 1..1000)" 60 eval "[ 
 is "--standby: still in recovery" "$(pg_sql "$T/r-sb/data" "SELECT pg_is_in_recovery()")" t
 pg_stop "$T/r-sb/data"
 
+# --- targets never reached ---------------------------------------------------
+FUTURE=$((XID + 1000000))
+recover r-never --target-xid "$FUTURE"
+is "a transaction the archive never reaches: exit 1" "$IT_RC" 1
+like "... the server's reason given" "$IT_ERR" \
+	'ERROR : the server stopped before reaching the target: recovery ended before configured recovery target was reached \(see '
+ok "... the recovered directory stays for a look" test -f "$T/r-never/data/PG_VERSION"
+recover r-wait --standby --target-xid "$FUTURE" --wait 3
+is "a standby waiting longer than --wait: exit 1" "$IT_RC" 1
+like "... said so, the server still running" "$IT_ERR" \
+	'ERROR : the server did not reach the target within 3 s; it is still running \(see '
+ok "... it is" pg_alive "$T/r-wait/data"
+pg_stop "$T/r-wait/data"
+
 # --- as root, without --start: the files belong to the cluster's owner --------
 mkdir_pg "$T/r-root1"
 it_run "$PR" -b "$BK" -a "gzip=$A" -D "$T/r-root1/data" --tablespace-map "$T/ts=$T/r-root1/ts" \
