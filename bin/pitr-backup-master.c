@@ -35,7 +35,7 @@ static const struct pitr_opt_def backup_options[] = {
 	{ "psql-path", "pp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; pitrkit connects with libpq" },
 	{ "rsync-path", "rp", PITR_OPT_STRING, "PATH", 0, 0, "the rsync program (default: rsync on PATH)" },
 	{ "shell-path", "sh", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; no shell is run" },
-	{ "skip-xlogs", "sx", PITR_OPT_FLAG, NULL, 0, 0, "no xlog tarball (not supported yet)" },
+	{ "skip-xlogs", "sx", PITR_OPT_FLAG, NULL, 0, 0, "no xlog tarball and no -x dir: the backup is restored with the archive" },
 	{ "tar-path", "tp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; tar is written in-process" },
 	{ "tee-path", NULL, PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; output fans out in-process" },
 	{ "temp-dir", "t", PITR_OPT_STRING, "DIR", 0, 0, "staging for remote and pipe copies (default: $TMPDIR or /tmp)" },
@@ -51,7 +51,7 @@ static const struct pitr_opt_def backup_options[] = {
 int
 main(int argc, char **argv)
 {
-	static const char *const unsupported[] = { "dst-direct", "skip-xlogs" };
+	static const char *const unsupported[] = { "dst-direct" };
 	struct pitr_opts o = { 0 };
 	struct pitr_backup_opts b = { 0 };
 	int rc = 1;
@@ -90,6 +90,7 @@ main(int argc, char **argv)
 	b.not_nice = pitr_opts_flag(&o, "not-nice");
 	b.rsync_path = pitr_opts_str(&o, "rsync-path");
 	b.digests = pitr_opts_str(&o, "digest");
+	b.skip_xlogs = pitr_opts_flag(&o, "skip-xlogs");
 	rc = pitr_cmd_backup_master(&b) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

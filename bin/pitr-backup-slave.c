@@ -1,2 +1,106 @@
-/* pitr-backup-slave - placeholder: being written this session. */
-int main(void) { return 1; }
+/*
+ * pitr-backup-slave - hot base backup of a hot standby: data tarball, xlog
+ * tarball (from the archive the standby restores from), digest files and
+ * meta file to every destination.  Parses options and calls
+ * pitr_cmd_backup_slave().
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd_backup.h"
+#include "log.h"
+#include "opts.h"
+
+static const struct pitr_opt_def backup_options[] = {
+	{ "bzip2-path", "bp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; compression is in-process" },
+	{ "data-dir", "D", PITR_OPT_STRING, "DIR", 0, 0, "the cluster's data directory (default: the server's data_directory)" },
+	{ "call-master", "cm", PITR_OPT_FLAG, NULL, 0, 0, "accepted for OmniPITR; PostgreSQL 15 backs up the standby without the master" },
+	{ "database", "d", PITR_OPT_STRING, "DBNAME", 0, 0, "database or full conninfo to connect to (default: libpq's)" },
+	{ "digest", "dg", PITR_OPT_STRING, "LIST", 0, 0, "digest files of the data and xlog files: MD5,SHA-1,SHA-224,SHA-256,SHA-384,SHA-512" },
+	{ "dst-direct", "dd", PITR_OPT_LIST, "[CODEC=]HOST:DIR", 0, 0, "ssh destination (not supported yet)" },
+	{ "dst-local", "dl", PITR_OPT_LIST, "[CODEC=]DIR", 0, 0, "local backup directory (repeatable)" },
+	{ "dst-pipe", "dp", PITR_OPT_LIST, "[CODEC=]PROGRAM", 0, 0, "program run with the file name, data on stdin (repeatable)" },
+	{ "dst-remote", "dr", PITR_OPT_LIST, "[CODEC=]URL", 0, 0, "rsync://host[:port]/module/path/ or host:/path/ (repeatable)" },
+	{ "filename-template", "f", PITR_OPT_STRING, "TEMPLATE", 0, 0, "file names (default: " PITR_BACKUP_DEFAULT_TEMPLATE ")" },
+	{ "gzip-path", "gp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; compression is in-process" },
+	{ "host", "h", PITR_OPT_STRING, "HOST", 0, 0, "server host or socket dir (default: libpq's)" },
+	{ "log", "l", PITR_OPT_STRING, "TEMPLATE", 0, 0, "log file, ^-strftime template (default: stderr)" },
+	{ "lz4-path", NULL, PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; compression is in-process" },
+	{ "lzma-path", "lp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; compression is in-process" },
+	{ "nice-path", "np", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; priority is lowered in-process" },
+	{ "not-nice", "nn", PITR_OPT_FLAG, NULL, 0, 0, "do not lower the priority while compressing" },
+	{ "parallel-jobs", "PJ", PITR_OPT_INT, "N", 1, 64, "remote and pipe deliveries run at once (default: 1)" },
+	{ "pid-file", NULL, PITR_OPT_STRING, "FILE", 0, 0, "run only one copy at a time, locked on FILE" },
+	{ "port", "P", PITR_OPT_STRING, "PORT", 0, 0, "standby's port (default: libpq's)" },
+	{ "pgcontroldata-path", "pp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; the standby is asked through libpq" },
+	{ "psql-path", NULL, PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; pitrkit connects with libpq" },
+	{ "removal-pause-trigger", "p", PITR_OPT_STRING, "FILE", 0, 0, "created while the backup needs the archive's WAL (pitr-restore -p)" },
+	{ "rsync-path", "rp", PITR_OPT_STRING, "PATH", 0, 0, "the rsync program (default: rsync on PATH)" },
+	{ "shell-path", "sh", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; no shell is run" },
+	{ "source", "s", PITR_OPT_STRING, "[CODEC=]DIR", 0, 0, "the archive the standby restores from" },
+	{ "skip-xlogs", "sx", PITR_OPT_FLAG, NULL, 0, 0, "no xlog tarball: the backup is restored with the archive" },
+	{ "tar-path", "tp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; tar is written in-process" },
+	{ "tee-path", NULL, PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; output fans out in-process" },
+	{ "temp-dir", "t", PITR_OPT_STRING, "DIR", 0, 0, "staging for remote and pipe copies (default: $TMPDIR or /tmp)" },
+	{ "username", "U", PITR_OPT_STRING, "USER", 0, 0, "user to connect as (default: libpq's)" },
+	{ "verbose", "v", PITR_OPT_FLAG, NULL, 0, 0, "log every delivery and timings" },
+	{ "xlogs", "x", PITR_OPT_IGNORED, "DIR", 0, 0, "accepted for OmniPITR; the WAL comes from --source" },
+	{ "xz-path", NULL, PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; compression is in-process" },
+	PITR_OPTS_COMMON,
+};
+
+#define NOPTIONS (sizeof(backup_options) / sizeof(backup_options[0]))
+
+int
+main(int argc, char **argv)
+{
+	static const char *const unsupported[] = { "dst-direct" };
+	struct pitr_opts o = { 0 };
+	struct pitr_backup_opts b = { 0 };
+	int rc = 1;
+
+	switch (pitr_opts_begin(&o, "pitr-backup-slave", "pitr-backup-slave [OPTION]...",
+				backup_options, NOPTIONS, argc, argv)) {
+	case 1:
+		rc = 0;
+		/* fall through */
+	case -1:
+		goto out;
+	}
+	if (o.noperands != 0) {
+		pitr_log_error("unexpected argument \"%s\": pitr-backup-slave takes only options",
+			       o.operands[0]);
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
+		if (pitr_opts_get(&o, unsupported[i])->count > 0) {
+			pitr_log_error("option \"--%s\" is not supported yet", unsupported[i]);
+			goto out;
+		}
+	b.data_dir = pitr_opts_str(&o, "data-dir");
+	b.dbname = pitr_opts_str(&o, "database");
+	b.host = pitr_opts_str(&o, "host");
+	b.port = pitr_opts_str(&o, "port");
+	b.user = pitr_opts_str(&o, "username");
+	b.dst_local = pitr_opts_list(&o, "dst-local", &b.ndst_local);
+	b.dst_remote = pitr_opts_list(&o, "dst-remote", &b.ndst_remote);
+	b.dst_pipe = pitr_opts_list(&o, "dst-pipe", &b.ndst_pipe);
+	b.temp_dir = pitr_opts_str(&o, "temp-dir");
+	b.filename_template = pitr_opts_str(&o, "filename-template");
+	b.pid_file = pitr_opts_str(&o, "pid-file");
+	b.parallel_jobs = (int)pitr_opts_int(&o, "parallel-jobs", 1);
+	b.not_nice = pitr_opts_flag(&o, "not-nice");
+	b.rsync_path = pitr_opts_str(&o, "rsync-path");
+	b.digests = pitr_opts_str(&o, "digest");
+	b.skip_xlogs = pitr_opts_flag(&o, "skip-xlogs");
+	b.source = pitr_opts_str(&o, "source");
+	b.pause_trigger = pitr_opts_str(&o, "removal-pause-trigger");
+	b.call_master = pitr_opts_flag(&o, "call-master");
+	rc = pitr_cmd_backup_slave(&b) == 0 ? 0 : 1;
+out:
+	pitr_opts_free(&o);
+	pitr_log_close();
+	return rc;
+}

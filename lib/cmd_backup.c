@@ -1,12 +1,14 @@
 /*
- * cmd_backup.c - pitr-backup-master: a hot base backup of a primary.
+ * cmd_backup.c - pitr-backup-master and pitr-backup-slave: a hot base
+ * backup of a primary or of a hot standby.
  *
  * One libpq session brackets the copy with pg_backup_start and
  * pg_backup_stop.  The data dir is streamed once into a tar; each distinct
  * codec among the destinations compresses it once and fans its output out
  * to that codec's destinations, as pitr-archive does for WAL.  WAL written
  * during the copy is collected by pitr-archive --dst-backup into the -x dir
- * and becomes the xlog tarball.  The --digest digests are taken of the
+ * and becomes the xlog tarball; on a standby the segments come from the
+ * archive it restores from, kept there by the removal pause trigger.  The --digest digests are taken of the
  * bytes as stored, as each codec group hands them to its destinations, so
  * no file is read twice; one plain digest file per algorithm lists a
  * destination's data and xlog files.  Every destination file is left
@@ -18,6 +20,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <dirent.h>
@@ -29,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "archdir.h"
 #include "cmd_backup.h"
 #include "codec.h"
 #include "dest.h"
@@ -67,6 +73,7 @@ struct bk_group {
 
 /* One output file (data, xlog or meta) to every destination. */
 struct bk_stream {
+	struct bk_run *run;
 	struct bk_target *targets;
 	size_t ntargets;
 	struct bk_group *groups;
@@ -89,8 +96,36 @@ struct bk_run {
 	const char *data_base;       /* its last component */
 	char *xlog_moved;            /* -x after it was renamed away */
 	bool xlog_created;
+	bool slave;
+	struct pitr_dest_spec source; /* slave: -s, the standby's archive */
+	bool trigger_owned;          /* slave: this run created -p */
+	bool stop_logged;            /* the signal was reported */
 	time_t start_time, stop_time;
 };
+
+/* The signal that asked the run to stop; 0 while none did.  The handler
+ * only sets it: the copy loops and every step check it, and the run fails
+ * through its normal cleanup. */
+static volatile sig_atomic_t bk_signal;
+
+static void
+on_signal(int signo)
+{
+	bk_signal = signo;
+}
+
+/* True (after logging once) when a signal asked the run to stop. */
+static bool
+stopped(struct bk_run *run)
+{
+	if (bk_signal == 0)
+		return false;
+	if (!run->stop_logged)
+		pitr_log_error("interrupted by %s: backup abandoned", bk_signal == SIGINT ? "SIGINT" :
+			       "SIGTERM");
+	run->stop_logged = true;
+	return true;
+}
 
 /* Drop everything; targets not finished are aborted, so nothing partial
  * reaches a final name. */
@@ -119,6 +154,7 @@ run_free(struct bk_run *run)
 	pitr_tarwrite_free(run->tar);
 	pitr_pgconn_close(run->conn);
 	pitr_pidfile_release(run->pidfile);
+	pitr_dest_spec_free(&run->source);
 	free(run->data_dir);
 	free(run->xlog_moved);
 }
@@ -274,6 +310,52 @@ out:
 	return rc;
 }
 
+char *
+pitr_backup_template_glob(const char *tmpl, const char *hostname, const char *filetype,
+			  const char *cext)
+{
+	static const char *const keys[] = { "__HOSTNAME__", "__FILETYPE__", "__CEXT__" };
+	const char *vals[] = { hostname, filetype, cext };
+	/* Each template byte gives at most two pattern bytes. */
+	size_t size = strlen(tmpl) * 2 + (strlen(hostname) + strlen(filetype) + strlen(cext)) * 2 *
+		(strlen(tmpl) / 8 + 1) + 1;
+	char *out = malloc(size), *o = out;
+
+	if (out == NULL) {
+		pitr_log_error("out of memory");
+		return NULL;
+	}
+	for (const char *p = tmpl; *p != '\0';) {
+		const char *lit = NULL;
+		size_t skip = 1, litlen = 1;
+
+		for (size_t k = 0; k < 3 && lit == NULL; k++)
+			if (strncmp(p, keys[k], strlen(keys[k])) == 0) {
+				lit = vals[k];
+				litlen = strlen(vals[k]);
+				skip = strlen(keys[k]);
+			}
+		if (lit == NULL && *p == '^') {
+			/* A conversion, its E or O modifier included. */
+			skip = p[1] == '\0' ? 1 : (p[1] == 'E' || p[1] == 'O') && p[2] != '\0' ? 3 : 2;
+			if (o == out || o[-1] != '*' || (o - out >= 2 && o[-2] == '\\'))
+				*o++ = '*';
+			p += skip;
+			continue;
+		}
+		if (lit == NULL)
+			lit = p;
+		for (size_t i = 0; i < litlen; i++) {
+			if (strchr("*?[]\\", lit[i]) != NULL)
+				*o++ = '\\';
+			*o++ = lit[i];
+		}
+		p += skip;
+	}
+	*o = '\0';
+	return out;
+}
+
 /* Parse every destination option; nothing happens before they are all
  * valid. */
 static int
@@ -342,6 +424,8 @@ stream_sink(void *ctx, const void *buf, size_t len)
 {
 	struct bk_stream *s = ctx;
 
+	if (stopped(s->run))
+		return -1;
 	for (size_t i = 0; i < s->ngroups; i++)
 		if (pitr_codec_writer_write(s->groups[i].writer, buf, len) != 0)
 			return -1;
@@ -367,6 +451,7 @@ stream_open(struct bk_run *run, size_t ft, const char *filetype, bool digest, bo
 	const char *tmpl = run->opts->filename_template ? run->opts->filename_template :
 		PITR_BACKUP_DEFAULT_TEMPLATE;
 
+	s->run = run;
 	s->targets = calloc(run->nspecs, sizeof(*s->targets));
 	s->groups = calloc(run->nspecs, sizeof(*s->groups));
 	if (s->targets == NULL || s->groups == NULL) {
@@ -459,14 +544,17 @@ write_digest_files(struct bk_run *run)
 		if (stream_open(run, ft, run->digests[k], false, true) != 0)
 			return -1;
 		for (size_t i = 0; i < s->ntargets; i++) {
-			const struct bk_target *dt = &data->targets[i], *xt = &xlog->targets[i];
+			const struct bk_target *dt = &data->targets[i];
+			const struct bk_target *xt = xlog->ntargets > 0 ? &xlog->targets[i] : NULL;
 			char *l1 = pitr_digest_line(data->groups[dt->group_idx].hex[k], dt->dest->name);
-			char *l2 = pitr_digest_line(xlog->groups[xt->group_idx].hex[k], xt->dest->name);
+			/* -sx: no xlog file to list. */
+			char *l2 = xlog->ntargets == 0 ? strdup("") :
+				pitr_digest_line(xlog->groups[xt->group_idx].hex[k], xt->dest->name);
 			int rc = -1;
 
 			if (l1 != NULL && l2 != NULL &&
 			    pitr_dest_write(s->targets[i].dest, l1, strlen(l1)) == 0 &&
-			    pitr_dest_write(s->targets[i].dest, l2, strlen(l2)) == 0)
+			    (l2[0] == '\0' || pitr_dest_write(s->targets[i].dest, l2, strlen(l2)) == 0))
 				rc = 0;
 			free(l1);
 			free(l2);
@@ -593,26 +681,234 @@ check_dirs(struct bk_run *run, const char *server_data_dir)
 	return 0;
 }
 
+/* The pid in an owner file (-x dir, pause trigger): > 0, or 0 when the
+ * file is missing or holds no pid (not one of ours). */
+static long
+owner_pid(const char *path)
+{
+	size_t len;
+	char *buf = pitr_fsutil_read_small(path, 64, &len), *end;
+	long pid;
+
+	if (buf == NULL)
+		return 0;
+	errno = 0;
+	pid = strtol(buf, &end, 10);
+	if (errno != 0 || end == buf || (*end != '\n' && *end != '\0') || pid <= 0)
+		pid = 0;
+	free(buf);
+	return pid;
+}
+
+/* The owner is gone for sure: no such process.  A pid reused since, or a
+ * process of another user (EPERM), counts as alive: refusing is safe. */
+static bool
+owner_dead(long pid)
+{
+	return pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+static int
+write_owner(const char *dir, const char *name, bool replace)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	return pitr_fsutil_publish_buffer(dir, name, buf, strlen(buf), replace, NULL);
+}
+
+static void remove_xlog_dir(struct bk_run *run);
+
+/* Create -x with our pid inside.  A dir left by a killed backup (its owner
+ * file names a process that is gone) is removed and made again; any other
+ * existing dir is refused. */
 static int
 make_xlog_dir(struct bk_run *run)
 {
 	const char *x = run->opts->xlogs;
+	bool retried = false;
 
 	if (x == NULL || x[0] != '/') {
 		pitr_log_error(x == NULL ? "no --xlogs dir given: it must be the --dst-backup dir of "
 			       "pitr-archive%s" : "--xlogs \"%s\" must be an absolute path", x ? x : "");
 		return -1;
 	}
-	if (mkdir(x, 0700) != 0) {
-		if (errno == EEXIST)
-			pitr_log_error("--xlogs dir \"%s\" already exists: another backup is running, or "
-				       "one was killed (remove it if none runs)", x);
-		else
+	while (mkdir(x, 0700) != 0) {
+		char *of;
+		long pid;
+
+		if (errno != EEXIST || retried) {
 			pitr_log_error("could not create --xlogs dir \"%s\": %s", x, strerror(errno));
-		return -1;
+			return -1;
+		}
+		of = pitr_fsutil_join(x, PITR_BACKUP_OWNER_FILE);
+		if (of == NULL) {
+			pitr_log_error("out of memory");
+			return -1;
+		}
+		pid = owner_pid(of);
+		free(of);
+		if (!owner_dead(pid)) {
+			if (pid > 0)
+				pitr_log_error("--xlogs dir \"%s\" already exists: backup process %ld is "
+					       "running", x, pid);
+			else
+				pitr_log_error("--xlogs dir \"%s\" already exists: another backup is running, "
+					       "or one was killed (remove it if none runs)", x);
+			return -1;
+		}
+		pitr_log_info("--xlogs dir \"%s\" was left by backup process %ld, which is gone: "
+			      "taking it over", x, pid);
+		run->xlog_created = true;
+		remove_xlog_dir(run);
+		free(run->xlog_moved);
+		run->xlog_moved = NULL;
+		if (run->xlog_created) {
+			run->xlog_created = false;  /* not ours to remove at the end */
+			return -1;                  /* logged */
+		}
+		retried = true;
 	}
 	run->xlog_created = true;
+	return write_owner(x, PITR_BACKUP_OWNER_FILE, false);
+}
+
+/* Remove the temporary files (fsutil.h's names) that a killed run left for
+ * this backup's files in the local destinations; other files, pitr-archive's
+ * temporary WAL included, do not match. */
+static int
+remove_stale_temps(struct bk_run *run)
+{
+	const char *tmpl = run->opts->filename_template ? run->opts->filename_template :
+		PITR_BACKUP_DEFAULT_TEMPLATE;
+
+	for (size_t i = 0; i < run->nspecs; i++) {
+		const struct pitr_dest_spec *spec = &run->specs[i];
+		char *pats[3 + PITR_BACKUP_MAX_DIGESTS] = { NULL };
+		size_t npats = 0;
+		DIR *d;
+		struct dirent *de;
+		int rc = -1;
+
+		if (spec->kind != PITR_DEST_LOCAL)
+			continue;
+		for (size_t k = 0; k < 3 + run->ndigests; k++) {
+			static const char *const fixed[] = { "data", "xlog", "meta" };
+			char *g = pitr_backup_template_glob(tmpl, run->hostname, k < 3 ? fixed[k] :
+							    run->digests[k - 3], k < 3 ?
+							    pitr_codec_ext(spec->codec) : "");
+
+			if (g == NULL || asprintf(&pats[npats], "%s%s.??????", PITR_FSUTIL_TMP_PREFIX,
+						  g) < 0) {
+				free(g);
+				pitr_log_error("out of memory");
+				goto next;
+			}
+			free(g);
+			npats++;
+		}
+		d = opendir(spec->location);
+		if (d == NULL) {
+			rc = 0;  /* the destination's own open names the problem */
+			goto next;
+		}
+		while ((de = readdir(d)) != NULL) {
+			if (strncmp(de->d_name, PITR_FSUTIL_TMP_PREFIX, strlen(PITR_FSUTIL_TMP_PREFIX)) != 0)
+				continue;
+			for (size_t k = 0; k < npats; k++)
+				if (fnmatch(pats[k], de->d_name, 0) == 0) {
+					char *p = pitr_fsutil_join(spec->location, de->d_name);
+
+					if (p != NULL && unlink(p) == 0)
+						pitr_log_info("removed \"%s\", left by an interrupted backup", p);
+					else if (p != NULL && errno != ENOENT)
+						pitr_log_error("could not remove \"%s\": %s", p, strerror(errno));
+					free(p);
+					break;
+				}
+		}
+		closedir(d);
+		rc = 0;
+next:
+		for (size_t k = 0; k < npats; k++)
+			free(pats[k]);
+		if (rc != 0)
+			return -1;
+	}
 	return 0;
+}
+
+/* Create the removal pause trigger with our pid.  One that exists already
+ * is another process's pause and is left alone, unless its owner is gone
+ * (a killed backup): then it becomes ours. */
+static int
+claim_trigger(struct bk_run *run)
+{
+	const char *path = run->opts->pause_trigger;
+	char buf[32], *dir, *slash;
+	int fd;
+	long pid;
+
+	if (path == NULL)
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		ssize_t n;
+
+		snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+		run->trigger_owned = true;
+		n = write(fd, buf, strlen(buf));
+		if (n != (ssize_t)strlen(buf) || fsync(fd) != 0) {
+			pitr_log_error("could not write removal pause trigger \"%s\": %s", path,
+				       n < 0 ? strerror(errno) : "short write");
+			close(fd);
+			return -1;
+		}
+		close(fd);
+		pitr_log_verbose("created removal pause trigger \"%s\"", path);
+		return 0;
+	}
+	if (errno != EEXIST) {
+		pitr_log_error("could not create removal pause trigger \"%s\": %s", path,
+			       strerror(errno));
+		return -1;
+	}
+	pid = owner_pid(path);
+	if (!owner_dead(pid)) {
+		pitr_log_info("removal pause trigger \"%s\" exists already: left for its owner", path);
+		return 0;
+	}
+	dir = strdup(path);
+	if (dir == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	pitr_log_info("removal pause trigger \"%s\" was left by backup process %ld, which is gone: "
+		      "taking it over", path, pid);
+	fd = write_owner(slash ? dir : ".", slash ? strrchr(path, '/') + 1 : path, true);
+	free(dir);
+	if (fd != 0)
+		return -1;
+	run->trigger_owned = true;
+	return 0;
+}
+
+static void
+release_trigger(struct bk_run *run)
+{
+	if (!run->trigger_owned)
+		return;
+	if (unlink(run->opts->pause_trigger) != 0 && errno != ENOENT)
+		pitr_log_error("could not remove removal pause trigger \"%s\": %s",
+			       run->opts->pause_trigger, strerror(errno));
+	else
+		pitr_log_verbose("removed removal pause trigger \"%s\"", run->opts->pause_trigger);
+	run->trigger_owned = false;
 }
 
 /* Rename -x away first (pitr-archive may be copying into it: after the
@@ -731,49 +1027,174 @@ format_time(time_t t, char *out, size_t size)
 	strftime(out, size, "%Y-%m-%d %H:%M:%S %z", &tm);
 }
 
-/* Wait for `name` in -x: pg_backup_stop(true) returned after archiving
- * it, but an archiver retry may still be writing. */
+/* Where `name` is now: 1 with *path (malloc'd) and *codec set when the
+ * backup's WAL source holds it, 0 when not yet, -1 after logging. */
+static int
+find_segment(struct bk_run *run, const char *name, char **path, enum pitr_codec *codec)
+{
+	struct stat st;
+
+	if (run->slave)
+		return pitr_archdir_find(run->source.location, name, run->source.codec, path, codec,
+					 NULL);
+	*codec = PITR_CODEC_NONE;
+	*path = pitr_fsutil_join(run->xlog_moved ? run->xlog_moved : run->opts->xlogs, name);
+	if (*path == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	if (stat(*path, &st) == 0)
+		return 1;
+	free(*path);
+	*path = NULL;
+	return 0;
+}
+
+/* Wait for the stop segment in the WAL source: on a primary
+ * pg_backup_stop(true) returned after archiving it, but an archiver retry
+ * may still be writing; a standby archives nothing itself and restores a
+ * segment only once it is in the archive. */
 static int
 wait_for_segment(struct bk_run *run, const char *name)
 {
 	int limit = run->opts->wal_wait > 0 ? run->opts->wal_wait : BACKUP_WAL_WAIT;
-	char *p = pitr_fsutil_join(run->opts->xlogs, name);
-	struct stat st;
 
-	if (p == NULL) {
-		pitr_log_error("out of memory");
-		return -1;
-	}
 	for (int i = 0; i < limit * 10; i++) {
-		if (stat(p, &st) == 0) {
-			free(p);
-			return 0;
-		}
+		char *path = NULL;
+		enum pitr_codec codec;
+		int r = find_segment(run, name, &path, &codec);
+
+		free(path);
+		if (r != 0)
+			return r > 0 ? 0 : -1;
+		if (stopped(run))
+			return -1;
 		usleep(100000);
 	}
-	pitr_log_error("WAL segment \"%s\" did not reach --xlogs dir \"%s\" within %d s: is "
-		       "archive_command pitr-archive --dst-backup %s?", name, run->opts->xlogs, limit,
-		       run->opts->xlogs);
-	free(p);
+	if (run->slave)
+		pitr_log_error("WAL segment \"%s\" did not reach --source archive \"%s\" within %d s: "
+			       "is the primary archiving there?", name, run->source.location, limit);
+	else
+		pitr_log_error("WAL segment \"%s\" did not reach --xlogs dir \"%s\" within %d s: is "
+			       "archive_command pitr-archive --dst-backup %s?", name, run->opts->xlogs,
+			       limit, run->opts->xlogs);
 	return -1;
 }
 
-int
-pitr_cmd_backup_master(const struct pitr_backup_opts *opts)
+/* One segment of the backup into the xlog tarball, decompressed by its
+ * codec when it comes from the archive. */
+static int
+add_segment(struct bk_run *run, const char *name, const char *member, size_t segsize)
 {
-	struct bk_run run = { .opts = opts };
+	char *path = NULL, *buf = NULL;
+	enum pitr_codec codec;
+	struct pitr_codec_reader *r = NULL;
+	size_t got = 0;
+	int fd = -1, rc = -1, found = find_segment(run, name, &path, &codec);
+
+	if (found == 0)
+		pitr_log_error("WAL segment \"%s\" the backup needs is missing from %s \"%s\"", name,
+			       run->slave ? "--source archive" : "--xlogs dir",
+			       run->slave ? run->source.location : run->opts->xlogs);
+	if (found != 1)
+		goto out;
+	if (!run->slave) {
+		rc = pitr_tarwrite_add_file(run->tar, path, member);
+		goto out;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		pitr_log_error("could not open \"%s\": %s", path, strerror(errno));
+		goto out;
+	}
+	buf = malloc(segsize + 1);
+	r = buf ? pitr_codec_reader_new(codec, fd, path) : NULL;
+	if (r == NULL) {
+		if (buf == NULL)
+			pitr_log_error("out of memory");
+		goto out;
+	}
+	/* One byte more than a segment, to see an overlong one. */
+	while (got <= segsize) {
+		ssize_t n = pitr_codec_reader_read(r, buf + got, segsize + 1 - got);
+
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got != segsize) {
+		pitr_log_error("archived WAL segment \"%s\" holds %s%zu bytes, not a segment of %zu",
+			       path, got > segsize ? "more than " : "", got > segsize ? segsize : got,
+			       segsize);
+		goto out;
+	}
+	rc = pitr_tarwrite_add_buffer(run->tar, member, buf, segsize, 0600);
+out:
+	pitr_codec_reader_free(r);
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	free(path);
+	return rc;
+}
+
+/* The segment holding the byte before `lsn` ("0/3000028"), as
+ * pg_walfile_name() names it; it cannot run on a standby. */
+static int
+lsn_segment(const char *lsn, uint32_t tli, uint32_t segsize, char *out)
+{
+	unsigned int hi, lo;
+	char extra;
+	uint64_t pos;
+
+	if (sscanf(lsn, "%X/%X%c", &hi, &lo, &extra) != 2) {
+		pitr_log_error("server gave \"%s\", not a WAL location", lsn);
+		return -1;
+	}
+	pos = ((uint64_t)hi << 32) | lo;
+	pitr_wal_format_segment(out, tli, pos == 0 ? 0 : (pos - 1) / segsize, segsize);
+	return 0;
+}
+
+static int
+install_signals(struct sigaction *old_term, struct sigaction *old_int)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	bk_signal = 0;
+	if (sigaction(SIGTERM, &sa, old_term) != 0 || sigaction(SIGINT, &sa, old_int) != 0) {
+		pitr_log_error("could not install signal handlers: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+backup_run(const struct pitr_backup_opts *opts, bool slave)
+{
+	struct bk_run run = { .opts = opts, .slave = slave };
 	struct pitr_pgconn_params params = { opts->dbname, opts->host, opts->port, opts->user };
 	struct pitr_pgconn_backup_stop stop = { 0 };
-	char *server_dd = NULL, *segsize_s = NULL, *sysid = NULL, *start_lsn = NULL, *stop_file = NULL;
-	char *meta = NULL, *sql = NULL, *label = NULL;
-	char start_file[32], prefix[PATH_MAX], tstart[64], tstop[64], codecs[128] = "";
-	char digests[128] = "";
+	struct sigaction old_term, old_int;
+	char *server_dd = NULL, *segsize_s = NULL, *sysid = NULL, *start_lsn = NULL;
+	char *recovery = NULL, *meta = NULL, *label = NULL;
+	char start_file[32], stop_file[PITR_WAL_NAME_MAX], prefix[PATH_MAX], tstart[64], tstop[64];
+	char codecs[128] = "", digests[128] = "";
 	int nd;
 	uint64_t data_size = 0, xlog_size = 0;
 	struct pitr_wal_name sname, ename;
 	unsigned long long segsize;
+	bool want_xlogs = !opts->skip_xlogs;
 	int rc = -1;
 
+	if (install_signals(&old_term, &old_int) != 0)
+		return -1;
 	run.env.temp_dir = opts->temp_dir;
 	run.env.rsync_path = opts->rsync_path;
 	if (gethostname(run.hostname, sizeof(run.hostname) - 1) != 0)
@@ -796,7 +1217,15 @@ pitr_cmd_backup_master(const struct pitr_backup_opts *opts)
 		pitr_log_error("out of memory");
 		goto out;
 	}
-	if (opts->xlogs == NULL || opts->xlogs[0] != '/') {
+	if (slave && opts->source != NULL &&
+	    pitr_dest_spec_parse(opts->source, PITR_DEST_LOCAL, "--source", &run.source) != 0)
+		goto out;
+	if (slave && want_xlogs && opts->source == NULL) {
+		pitr_log_error("no --source given: the xlog tarball is made from the archive the "
+			       "standby restores from (or use --skip-xlogs)");
+		goto out;
+	}
+	if (!slave && want_xlogs && (opts->xlogs == NULL || opts->xlogs[0] != '/')) {
 		make_xlog_dir(&run);  /* logs the reason */
 		goto out;
 	}
@@ -807,15 +1236,29 @@ pitr_cmd_backup_master(const struct pitr_backup_opts *opts)
 	    pitr_pgconn_query_value(run.conn, "SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'",
 				    &segsize_s) != 0 ||
 	    pitr_pgconn_query_value(run.conn, "SELECT system_identifier FROM pg_control_system()",
-				    &sysid) != 0)
+				    &sysid) != 0 ||
+	    pitr_pgconn_query_value(run.conn, "SELECT pg_is_in_recovery()", &recovery) != 0)
 		goto out;
+	if (strcmp(recovery, slave ? "t" : "f") != 0) {
+		pitr_log_error(slave ? "the server is not a standby (not in recovery): use "
+			       "pitr-backup-master" : "the server is a standby (in recovery): use "
+			       "pitr-backup-slave");
+		goto out;
+	}
 	segsize = strtoull(segsize_s, NULL, 10);
 	if (!pitr_wal_segsize_valid(segsize)) {
 		pitr_log_error("server reports wal_segment_size \"%s\", not a valid segment size", segsize_s);
 		goto out;
 	}
-	if (check_dirs(&run, server_dd) != 0 || make_xlog_dir(&run) != 0)
+	if (check_dirs(&run, server_dd) != 0)
 		goto out;
+	if (!slave && want_xlogs && make_xlog_dir(&run) != 0)
+		goto out;
+	if (remove_stale_temps(&run) != 0)
+		goto out;
+	if (slave && opts->call_master)
+		pitr_log_verbose("--call-master: PostgreSQL 15 runs the backup on the standby itself; "
+				 "the master is not called");
 	run.start_time = time(NULL);
 	format_time(run.start_time, tstart, sizeof(tstart));
 	if (asprintf(&label, "pitrkit %s %s", run.hostname, tstart) < 0) {
@@ -833,7 +1276,9 @@ pitr_cmd_backup_master(const struct pitr_backup_opts *opts)
 	/* The data tarball. */
 	if (stream_open(&run, FT_DATA, "data", true, false) != 0)
 		goto out;
-	if (pitr_pgconn_backup_start(run.conn, label, &start_lsn) != 0)
+	if (slave && claim_trigger(&run) != 0)
+		goto out;
+	if (stopped(&run) || pitr_pgconn_backup_start(run.conn, label, &start_lsn) != 0)
 		goto out;
 	pitr_log_info("backup \"%s\" started at %s", label, start_lsn);
 	run.tar = pitr_tarwrite_new(stream_sink, &run.streams[FT_DATA]);
@@ -842,7 +1287,7 @@ pitr_cmd_backup_master(const struct pitr_backup_opts *opts)
 				   PITR_TARWRITE_PGDATA | PITR_TARWRITE_ROOT_0700) != 0 ||
 	    add_tablespaces(&run) != 0)
 		goto out;
-	if (pitr_pgconn_backup_stop(run.conn, &stop) != 0)
+	if (stopped(&run) || pitr_pgconn_backup_stop(run.conn, &stop) != 0)
 		goto out;
 	run.stop_time = time(NULL);
 	snprintf(prefix, sizeof(prefix), "%s/backup_label", run.data_base);
@@ -857,48 +1302,45 @@ pitr_cmd_backup_master(const struct pitr_backup_opts *opts)
 	data_size = pitr_tarwrite_bytes(run.tar);
 	pitr_tarwrite_free(run.tar);
 	run.tar = NULL;
-
-	/* The xlog tarball: start to stop segment from -x. */
-	if (label_start_file(stop.labelfile, start_file) != 0)
-		goto out;
-	if (asprintf(&sql, "SELECT pg_walfile_name('%s')", stop.lsn) < 0) {
-		sql = NULL;
-		pitr_log_error("out of memory");
-		goto out;
-	}
-	if (pitr_pgconn_query_value(run.conn, sql, &stop_file) != 0)
-		goto out;
 	pitr_pgconn_close(run.conn);
 	run.conn = NULL;
-	if (pitr_wal_parse(start_file, &sname) != PITR_WAL_SEGMENT ||
-	    pitr_wal_parse(stop_file, &ename) != PITR_WAL_SEGMENT ||
+
+	/* The xlog tarball: start to stop segment from the WAL source. */
+	if (label_start_file(stop.labelfile, start_file) != 0 ||
+	    pitr_wal_parse(start_file, &sname) != PITR_WAL_SEGMENT ||
+	    lsn_segment(stop.lsn, sname.tli, (uint32_t)segsize, stop_file) != 0)
+		goto out;
+	if (pitr_wal_parse(stop_file, &ename) != PITR_WAL_SEGMENT ||
 	    pitr_wal_segno(&ename, (uint32_t)segsize) < pitr_wal_segno(&sname, (uint32_t)segsize)) {
 		pitr_log_error("server gave an impossible WAL range \"%s\" to \"%s\"", start_file, stop_file);
 		goto out;
 	}
-	if (wait_for_segment(&run, stop_file) != 0 || move_xlog_dir(&run) != 0)
-		goto out;
-	if (stream_open(&run, FT_XLOG, "xlog", true, false) != 0)
-		goto out;
-	run.tar = pitr_tarwrite_new(stream_sink, &run.streams[FT_XLOG]);
-	if (run.tar == NULL)
-		goto out;
-	for (uint64_t segno = pitr_wal_segno(&sname, (uint32_t)segsize);
-	     segno <= pitr_wal_segno(&ename, (uint32_t)segsize); segno++) {
-		char name[PITR_WAL_NAME_MAX], *path;
-		int r;
-
-		pitr_wal_format_segment(name, sname.tli, segno, (uint32_t)segsize);
-		path = pitr_fsutil_join(run.xlog_moved, name);
-		snprintf(prefix, sizeof(prefix), "%s/pg_wal/%s", run.data_base, name);
-		r = path ? pitr_tarwrite_add_file(run.tar, path, prefix) : -1;
-		free(path);
-		if (r != 0)
+	if (want_xlogs || (slave && opts->source != NULL)) {
+		if (wait_for_segment(&run, stop_file) != 0 || (!slave && move_xlog_dir(&run) != 0))
 			goto out;
 	}
-	if (pitr_tarwrite_finish(run.tar) != 0 || stream_close(&run, FT_XLOG) != 0)
-		goto out;
-	xlog_size = pitr_tarwrite_bytes(run.tar);
+	if (want_xlogs) {
+		if (stream_open(&run, FT_XLOG, "xlog", true, false) != 0)
+			goto out;
+		run.tar = pitr_tarwrite_new(stream_sink, &run.streams[FT_XLOG]);
+		if (run.tar == NULL)
+			goto out;
+		for (uint64_t segno = pitr_wal_segno(&sname, (uint32_t)segsize);
+		     segno <= pitr_wal_segno(&ename, (uint32_t)segsize); segno++) {
+			char name[PITR_WAL_NAME_MAX];
+
+			pitr_wal_format_segment(name, sname.tli, segno, (uint32_t)segsize);
+			snprintf(prefix, sizeof(prefix), "%s/pg_wal/%s", run.data_base, name);
+			if (stopped(&run) || add_segment(&run, name, prefix, (size_t)segsize) != 0)
+				goto out;
+		}
+		if (pitr_tarwrite_finish(run.tar) != 0 || stream_close(&run, FT_XLOG) != 0)
+			goto out;
+		xlog_size = pitr_tarwrite_bytes(run.tar);
+	}
+	/* The segments are in the xlog tarball (or, with -sx, the archive
+	 * serves them): cleanup may go on. */
+	release_trigger(&run);
 	if (write_digest_files(&run) != 0)
 		goto out;
 
@@ -919,25 +1361,41 @@ pitr_cmd_backup_master(const struct pitr_backup_opts *opts)
 	    stream_sink(&run.streams[FT_META(&run)], meta, strlen(meta)) != 0 ||
 	    stream_close(&run, FT_META(&run)) != 0)
 		goto out;
+	if (stopped(&run))
+		goto out;
 	if (publish_all(&run) != 0) {
 		pitr_log_error("backup incomplete: some destinations did not receive all the files");
 		goto out;
 	}
 	pitr_log_info("backup \"%s\" done: WAL %s to %s, %" PRIu64 " bytes of data, %" PRIu64
-		      " bytes of WAL, to %zu destinations", label, start_file, stop_file, data_size,
-		      xlog_size, run.nspecs);
+		      " bytes of WAL%s, to %zu destinations", label, start_file, stop_file, data_size,
+		      xlog_size, want_xlogs ? "" : " (--skip-xlogs: restore with the archive)", run.nspecs);
 	rc = 0;
 out:
 	remove_xlog_dir(&run);
+	release_trigger(&run);
 	pitr_pgconn_backup_stop_free(&stop);
 	free(server_dd);
 	free(segsize_s);
 	free(sysid);
+	free(recovery);
 	free(start_lsn);
-	free(stop_file);
 	free(meta);
-	free(sql);
 	free(label);
 	run_free(&run);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGINT, &old_int, NULL);
 	return rc;
+}
+
+int
+pitr_cmd_backup_master(const struct pitr_backup_opts *opts)
+{
+	return backup_run(opts, false);
+}
+
+int
+pitr_cmd_backup_slave(const struct pitr_backup_opts *opts)
+{
+	return backup_run(opts, true);
 }

@@ -1,6 +1,9 @@
 /*
- * cmd_backup.h - pitr-backup-master: a hot base backup of a primary, as a
- * data tarball, an xlog tarball and a meta file, to every destination.
+ * cmd_backup.h - pitr-backup-master and pitr-backup-slave: a hot base
+ * backup of a primary or of a hot standby, as a data tarball, an xlog
+ * tarball and a meta file, to every destination.  Both run the same steps;
+ * only the source of the backup's WAL differs (the -x dir pitr-archive
+ * fills on a primary, the archive a standby restores from).
  */
 #ifndef PITR_CMD_BACKUP_H
 #define PITR_CMD_BACKUP_H
@@ -12,7 +15,7 @@ struct pitr_backup_opts {
 	const char *data_dir;          /* -D; NULL: the server's data_directory */
 	const char *dbname;            /* -d, a name or a full conninfo */
 	const char *host;              /* -h */
-	const char *port;              /* -p */
+	const char *port;              /* -p (slave: -P) */
 	const char *user;              /* -U */
 	const char *xlogs;             /* -x, absolute, must not exist */
 	const char **dst_local;        /* -dl [CODEC=]DIR */
@@ -29,7 +32,16 @@ struct pitr_backup_opts {
 	const char *rsync_path;        /* -rp */
 	int wal_wait;                  /* seconds to wait for the stop segment; 0: 300 */
 	const char *digests;           /* -dg LIST, "MD5,SHA-256"; NULL: none */
+	bool skip_xlogs;               /* -sx: no xlog tarball; restore with the archive */
+	/* pitr-backup-slave only */
+	const char *source;            /* -s [CODEC=]DIR, the archive the standby restores from */
+	const char *pause_trigger;     /* -p FILE, present while the backup needs the archive */
+	bool call_master;              /* -cm, accepted: see pitr-backup-slave(1) */
 };
+
+/* Written into the -x dir when it is created: the owning process's pid, so
+ * that a run finding the dir of a killed backup may take it over. */
+#define PITR_BACKUP_OWNER_FILE ".pitr-backup.pid"
 
 /* At most one of each digest digest.h knows. */
 #define PITR_BACKUP_MAX_DIGESTS 6
@@ -64,9 +76,31 @@ int pitr_backup_parse_digests(const char *list, const char **out);
 int pitr_backup_check_template(const char *tmpl, const char *hostname, const char *const *cexts,
 			       size_t n, const char *const *digests, size_t ndigests, long when);
 
+/*
+ * The fnmatch(3) pattern matching every name `tmpl` gives the `filetype`
+ * file with extension `cext`, whatever the time: each strftime conversion
+ * (^X) becomes '*', everything else is matched literally.  Used to find
+ * the temporary files (fsutil.h) a killed backup left in a destination.
+ * Returns a malloc'd pattern, or NULL after logging (ENOMEM).
+ */
+char *pitr_backup_template_glob(const char *tmpl, const char *hostname, const char *filetype,
+				const char *cext);
+
 /* Take the backup.  Returns 0 when every destination holds all its
  * files durably; -1 after logging, with nothing at a final name, the -x
  * dir removed and no backup left open on the server. */
 int pitr_cmd_backup_master(const struct pitr_backup_opts *opts);
+
+/* The same from a hot standby: pg_backup_start and pg_backup_stop run on
+ * the standby, the xlog tarball's segments come from opts->source, and
+ * opts->pause_trigger exists from before the start until they are all
+ * read.  Returns as pitr_cmd_backup_master() does; the trigger file is
+ * removed on every path if this run created it. */
+int pitr_cmd_backup_slave(const struct pitr_backup_opts *opts);
+
+/* SIGTERM and SIGINT while a backup runs make it fail through its cleanup
+ * (nothing at a final name, the -x dir removed, the server's backup
+ * aborted by the session's end); a signal during pg_backup_start or
+ * pg_backup_stop takes effect when that call returns. */
 
 #endif

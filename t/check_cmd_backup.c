@@ -1,9 +1,11 @@
 /* check_cmd_backup.c - unit tests for lib/cmd_backup.c: file name
- * templates (digest file names included), --digest lists and the refusals
- * that come before any server contact. */
+ * templates (digest file names included) and their patterns, --digest
+ * lists and the refusals that come before any server contact, for the
+ * master and the slave. */
 #include "config.h"
 
 #include <check.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -129,6 +131,44 @@ START_TEST(test_check_template)
 }
 END_TEST
 
+START_TEST(test_template_glob)
+{
+	long when = 1709212455;
+	char *g, *name;
+
+	h_setup();
+	setenv("TZ", "UTC", 1);
+	tzset();
+	g = pitr_backup_template_glob(PITR_BACKUP_DEFAULT_TEMPLATE, "db1", "data", ".gz");
+	ck_assert_str_eq(g, "db1-data-*-*-*.tar.gz");
+	name = pitr_backup_expand_template(PITR_BACKUP_DEFAULT_TEMPLATE, "db1", "data", ".gz", when);
+	ck_assert_int_eq(fnmatch(g, name, 0), 0);
+	free(name);
+	/* Another file type, codec or host does not match. */
+	name = pitr_backup_expand_template(PITR_BACKUP_DEFAULT_TEMPLATE, "db1", "xlog", ".gz", when);
+	ck_assert_int_ne(fnmatch(g, name, 0), 0);
+	free(name);
+	ck_assert_int_ne(fnmatch(g, "db1-data-2024-02-29.tar.zst", 0), 0);
+	ck_assert_int_ne(fnmatch(g, "db2-data-2024-02-29.tar.gz", 0), 0);
+	free(g);
+	/* Adjacent conversions give one '*'; glob characters of the host and
+	 * the template are literal; ^E and ^O modifiers belong to their
+	 * conversion; a literal '%' stays. */
+	g = pitr_backup_template_glob("__FILETYPE__-^Y^m^d_^EY[1]%?^", "h*[x]\\", "meta", "");
+	ck_assert_str_eq(g, "meta-*_*\\[1\\]%\\?*");
+	ck_assert_int_eq(fnmatch(g, "meta-20240229_2024[1]%?", 0), 0);
+	ck_assert_int_ne(fnmatch(g, "meta-20240229_20241%?", 0), 0);
+	free(g);
+	g = pitr_backup_template_glob("__HOSTNAME__-__FILETYPE__", "h*[x]", "MD5", "");
+	ck_assert_str_eq(g, "h\\*\\[x\\]-MD5");
+	ck_assert_int_eq(fnmatch(g, "h*[x]-MD5", 0), 0);
+	ck_assert_int_ne(fnmatch(g, "hh[x]-MD5", 0), 0);
+	free(g);
+	ck_assert_str_eq(h_log(), "");
+	h_teardown();
+}
+END_TEST
+
 START_TEST(test_refusals)
 {
 	const char *dl[] = { "/nonexistent-dest" };
@@ -174,6 +214,50 @@ START_TEST(test_refusals)
 	ck_assert_str_eq(h_log(), "ERROR : could not connect to PostgreSQL: connection to server at "
 			 "\"127.0.0.1\", port 1 failed: Connection refused\n");
 	ck_assert(!h_exists(h_path("x")));
+	h_log_reset();
+	/* -sx: no -x dir needed, so the run goes as far as the server. */
+	o.xlogs = NULL;
+	o.skip_xlogs = true;
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
+	ck_assert_str_eq(h_log(), "ERROR : could not connect to PostgreSQL: connection to server at "
+			 "\"127.0.0.1\", port 1 failed: Connection refused\n");
+	h_teardown();
+}
+END_TEST
+
+START_TEST(test_slave_refusals)
+{
+	const char *dl[1];
+	struct pitr_backup_opts o = { 0 };
+
+	h_setup();
+	dl[0] = h_path("dest");
+	o.dst_local = dl;
+	o.ndst_local = 1;
+	o.host = "127.0.0.1";
+	o.port = "1";
+	o.pause_trigger = h_path("pause");
+	ck_assert_int_eq(pitr_cmd_backup_slave(&o), -1);
+	ck_assert_str_eq(h_log(), "ERROR : no --source given: the xlog tarball is made from the archive "
+			 "the standby restores from (or use --skip-xlogs)\n");
+	h_log_reset();
+	o.source = "nocodec=/x";
+	ck_assert_int_eq(pitr_cmd_backup_slave(&o), -1);
+	ck_assert_ptr_nonnull(strstr(h_log(), "--source"));
+	h_log_reset();
+	o.source = "gzip=/x";
+	ck_assert_int_eq(pitr_cmd_backup_slave(&o), -1);
+	ck_assert_str_eq(h_log(), "ERROR : could not connect to PostgreSQL: connection to server at "
+			 "\"127.0.0.1\", port 1 failed: Connection refused\n");
+	h_log_reset();
+	/* -sx needs no archive. */
+	o.source = NULL;
+	o.skip_xlogs = true;
+	ck_assert_int_eq(pitr_cmd_backup_slave(&o), -1);
+	ck_assert_str_eq(h_log(), "ERROR : could not connect to PostgreSQL: connection to server at "
+			 "\"127.0.0.1\", port 1 failed: Connection refused\n");
+	/* The trigger is only made once the server answered. */
+	ck_assert(!h_exists(h_path("pause")));
 	h_teardown();
 }
 END_TEST
@@ -187,12 +271,14 @@ make_suite(void)
 	tcase_add_test(tc, test_expand_template);
 	tcase_add_test(tc, test_digest_names);
 	tcase_add_test(tc, test_check_template);
+	tcase_add_test(tc, test_template_glob);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("digests");
 	tcase_add_test(tc, test_parse_digests);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("backup_master");
 	tcase_add_test(tc, test_refusals);
+	tcase_add_test(tc, test_slave_refusals);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -84,6 +84,62 @@ ok "pgbench_history holds every row committed before the backup ($HIST_STARTED <
 	test "$got" -ge "$HIST_STARTED" -a "$got" -ge "$HIST_BEFORE"
 pg_stop "$R/p1"
 
+# Killed half way: xz (slow) so that the copy is still running when the
+# signal comes, once the server holds the backup open and the data file's
+# temporary file exists.
+backup_open()
+{
+	[ "$(pg_sql "$P1" "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND query ILIKE '%pg_backup_start%'")" -gt 0 ]
+}
+no_backup_open()
+{
+	[ "$(pg_sql "$P1" "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND query ILIKE '%pg_backup_start%') + (SELECT count(*) FROM pg_stat_progress_basebackup)")" = 0 ]
+}
+for sig in TERM INT KILL; do
+	K=$T/kill-$sig
+	mkdir_pg "$K"
+	as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "xz=$K" \
+		-f "k-__FILETYPE__.tar__CEXT__" --pid-file "$T/kill.pid" >"$K.log" 2>&1 &
+	job=$!
+	wait_for "SIG$sig: the backup is open and copying" 30 \
+		bash -c "ls -A '$K' | grep -q '^\.pitr-tmp\.k-data\.tar\.xz\.' && test -s '$T/kill.pid'"
+	wait_for "SIG$sig: the server holds the backup open" 30 backup_open
+	victim=$(cat "$T/kill.pid")
+	ok "SIG$sig: the backup still runs (pid $victim)" kill -0 "$victim"
+	kill -"$sig" "$victim"
+	rc=0
+	wait "$job" || rc=$?
+	if [ "$sig" = KILL ]; then
+		nok "SIGKILL: exit status not 0" test "$rc" -eq 0
+		is "SIGKILL: only temporary files in the destination" \
+			"$(ls -A "$K" | grep -v '^\.pitr-tmp\.k-data\.tar\.xz\.......$')" ""
+		is "SIGKILL: the -x dir names its dead owner" "$(cat "$T/xlogs/.pitr-backup.pid")" "$victim"
+	else
+		is "SIG$sig: exit 1" "$rc" 1
+		like "SIG$sig: one clear line" "$(cat "$K.log")" "ERROR : interrupted by SIG$sig: backup abandoned"
+		is "SIG$sig: one error line" "$(grep -c ' : ERROR : ' "$K.log")" 1
+		is "SIG$sig: nothing left in the destination" "$(ls -A "$K")" ""
+		nok "SIG$sig: the -x dir is removed" bash -c "ls -d $T/xlogs* 2>/dev/null | grep -q ."
+		nok "SIG$sig: the pid file is removed" test -e "$T/kill.pid"
+	fi
+	wait_for "SIG$sig: no backup left open on the server" 10 no_backup_open
+done
+# The re-run after SIGKILL takes the dead run's -x dir over and clears its
+# temporary file, and nothing else (pitr-archive's temporary name kept).
+as_pg touch "$K/.pitr-tmp.000000010000000000000001.AbCdEf" "$K/.pitr-tmp.k-data.tar.gz.AbCdEf"
+it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "xz:0=$K" \
+	-f "k-__FILETYPE__.tar__CEXT__" --pid-file "$T/kill.pid"
+is "re-run after SIGKILL: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+like "re-run: takes the dead run's -x dir over" "$IT_ERR" \
+	"LOG : --xlogs dir \"$T/xlogs\" was left by backup process $victim, which is gone: taking it over"
+like "re-run: removes the killed run's temporary file" "$IT_ERR" \
+	"LOG : removed \"$K/\.pitr-tmp\.k-data\.tar\.xz\.......\", left by an interrupted backup"
+is "re-run: the backup and the other temporary files" "$(ls -A "$K" | tr '\n' ' ')" \
+	".pitr-tmp.000000010000000000000001.AbCdEf .pitr-tmp.k-data.tar.gz.AbCdEf k-data.tar.xz k-meta.tar.xz k-xlog.tar.xz "
+ok "re-run: the xlog tarball is whole" tar -tJf "$K/k-xlog.tar.xz"
+nok "re-run: no -x dir left" bash -c "ls -d $T/xlogs* 2>/dev/null | grep -q ."
+
 mkdir_pg "$T/xlogs"
 it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "$T/bk2"
 is "an existing -x dir: exit 1" "$IT_RC" 1
