@@ -76,7 +76,7 @@ recover()
 	mkdir_pg "$T/$name"
 	echo "$port" >"$(pg_portfile "$T/$name/data")"
 	echo "$T/$name/data" >>"$T/.it/clusters"
-	it_run as_pg env ${RECOVER_ENV:-} "$PR" -b "$BK" -a "gzip=$A" -D "$T/$name/data" --tablespace-map "$T/ts=$T/$name/ts" \
+	it_run as_pg env ${RECOVER_ENV:+"$RECOVER_ENV"} "$PR" -b "$BK" -a "gzip=$A" -D "$T/$name/data" --tablespace-map "$T/ts=$T/$name/ts" \
 		--start --port "$port" --wait 120 "$@"
 }
 count() { pg_sql "$T/$1/data" "SELECT count(*), max(id) FROM t"; }
