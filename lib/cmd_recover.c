@@ -1043,9 +1043,13 @@ log_plan(const struct rc_run *run)
 	} else {
 		snprintf(end, sizeof(end), "the end of the archive");
 	}
-	pitr_log_info("WAL needed: %s to %s on timeline %" PRIu32 " (%s from the backup's xlog "
-		      "tarball, the rest from archive \"%s\")", b->start_wal, end, run->tli,
-		      b->xlog_file ? "start to stop segment" : "nothing", run->o->archive);
+	if (b->xlog_file != NULL)
+		pitr_log_info("WAL needed: %s to %s on timeline %" PRIu32 " (start to stop segment from "
+			      "the backup's xlog tarball, the rest from archive \"%s\")", b->start_wal, end,
+			      run->tli, run->o->archive);
+	else
+		pitr_log_info("WAL needed: %s to %s on timeline %" PRIu32 " (all from archive \"%s\": "
+			      "the backup has no xlog tarball)", b->start_wal, end, run->tli, run->o->archive);
 }
 
 /* ------------------------------------------------------------------------

@@ -190,6 +190,8 @@ make_source(void)
  * tarball, stop time 2024-03-01 12:05 UTC, SHA-256 digests when `digests`.
  * The source's tablespace is then moved away, so its path is free.
  */
+static bool skip_xlogs;   /* make_backup: as pitr-backup-master -sx */
+
 static void
 make_backup(bool digests)
 {
@@ -220,8 +222,10 @@ make_backup(bool digests)
 	       "start_lsn=0/200028\nstop_lsn=0/300100\nstart_time=2024-03-01 12:00:00 +0000\n"
 	       "stop_time=2024-03-01 12:05:00 +0000\nhost=db1\nlabel=pitrkit db1 2024-03-01\n"
 	       "system_identifier=%llu\ntimeline=1\nwal_segment_size=%u\ndata_dir=%s\n"
-	       "data_size=10000\nxlog_size=2098176\ncodec=gzip\ndigests=%s\n",
-	       (unsigned long long)SYSID, SEG, src, digests ? "SHA-256" : "");
+	       "data_size=10000\nxlog_size=%d\ncodec=gzip\ndigests=%s\n",
+	       (unsigned long long)SYSID, SEG, src, skip_xlogs ? 0 : 2098176, digests ? "SHA-256" : "");
+	if (skip_xlogs)
+		ck_assert_int_eq(unlink(sf("%s/bk-xlog-1.tar.gz", bk)), 0);
 	put(sf("%s/bk-meta-1.tar.gz", bk), PITR_CODEC_GZIP, meta, strlen(meta));
 	if (digests) {
 		char line[1024];
@@ -763,6 +767,39 @@ START_TEST(test_recover_remap_standby)
 }
 END_TEST
 
+/* A backup taken with --skip-xlogs: its WAL comes from the archive only,
+ * from its start segment on. */
+START_TEST(test_recover_skip_xlogs)
+{
+	struct pitr_recover_opts o;
+
+	skip_xlogs = true;
+	make_backup(false);
+	opts_init(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), 0);
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+	ck_assert_ptr_nonnull(strstr(h_log(), sf("LOG : WAL needed: 000000010000000000000002 to "
+						 "000000010000000000000006 (the last archived segment) on "
+						 "timeline 1 (all from archive \"gzip=%s\": the backup has no "
+						 "xlog tarball)\n", arch)));
+	ck_assert_int_eq(h_count_entries(h_path("new/pg_wal")), 1);
+	ck_assert_int_eq(h_exists(h_path("new/pg_wal/archive_status")), 1);
+	assert_content(h_path("new/backup_label"), "LABEL\n");
+
+	/* Its start segment is needed from the archive now. */
+	h_log_reset();
+	ck_assert_int_eq(unlink(sf("%s/000000010000000000000002.gz", arch)), 0);
+	o.target_dir = h_path("new2");
+	o.target_immediate = true;
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error(sf("archive \"gzip=%s\" lacks WAL segment 000000010000000000000002, which recovery "
+			"from backup \"bk-*-1.tar.gz\" to --target-immediate (the end of the backup) needs: "
+			"nothing written", arch));
+	assert_nothing_left(h_path("new2"));
+	skip_xlogs = false;
+}
+END_TEST
+
 START_TEST(test_refuse_nonempty_target)
 {
 	struct pitr_recover_opts o;
@@ -1001,6 +1038,7 @@ recover_suite(void)
 	tcase_add_test(tc, test_restore_beside);
 	tcase_add_test(tc, test_recover_layout);
 	tcase_add_test(tc, test_recover_remap_standby);
+	tcase_add_test(tc, test_recover_skip_xlogs);
 	tcase_add_test(tc, test_refuse_nonempty_target);
 	tcase_add_test(tc, test_refuse_gap);
 	tcase_add_test(tc, test_refuse_digest);
