@@ -595,7 +595,10 @@ publish_all(struct bk_run *run)
 					if (begun < jobs)
 						continue;
 				}
-				for (size_t j = first; j < i && j < s->ntargets; j++) {
+				/* Wait for the begun ones, the one just begun included. */
+				size_t end = i < s->ntargets ? i + 1 : s->ntargets;
+
+				for (size_t j = first; j < end; j++) {
 					struct bk_target *t = &s->targets[j];
 					enum pitr_dest_result result;
 
@@ -615,7 +618,7 @@ publish_all(struct bk_run *run)
 					/* Done: make abort at the end a no-op for it. */
 					t->failed = true;
 				}
-				first = i + 1;
+				first = end;
 				begun = 0;
 			}
 		}

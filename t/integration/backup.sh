@@ -98,11 +98,13 @@ no_backup_open()
 for sig in TERM INT KILL; do
 	K=$T/kill-$sig
 	mkdir_pg "$K"
-	as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "xz=$K" \
+	codec=xz
+	[ "$sig" = KILL ] && codec=gzip:9  # the re-run uses gzip:1: quicker than xz
+	as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "$codec=$K" \
 		-f "k-__FILETYPE__.tar__CEXT__" --pid-file "$T/kill.pid" >"$K.log" 2>&1 &
 	job=$!
 	wait_for "SIG$sig: the backup is open and copying" 30 \
-		bash -c "ls -A '$K' | grep -q '^\.pitr-tmp\.k-data\.tar\.xz\.' && test -s '$T/kill.pid'"
+		bash -c "ls -A '$K' | grep -q '^\.pitr-tmp\.k-data\.tar\.[gx]z\.' && test -s '$T/kill.pid'"
 	wait_for "SIG$sig: the server holds the backup open" 30 backup_open
 	victim=$(cat "$T/kill.pid")
 	ok "SIG$sig: the backup still runs (pid $victim)" kill -0 "$victim"
@@ -112,7 +114,7 @@ for sig in TERM INT KILL; do
 	if [ "$sig" = KILL ]; then
 		nok "SIGKILL: exit status not 0" test "$rc" -eq 0
 		is "SIGKILL: only temporary files in the destination" \
-			"$(ls -A "$K" | grep -v '^\.pitr-tmp\.k-data\.tar\.xz\.......$')" ""
+			"$(ls -A "$K" | grep -v '^\.pitr-tmp\.k-data\.tar\.gz\.......$')" ""
 		is "SIGKILL: the -x dir names its dead owner" "$(cat "$T/xlogs/.pitr-backup.pid")" "$victim"
 	else
 		is "SIG$sig: exit 1" "$rc" 1
@@ -125,19 +127,20 @@ for sig in TERM INT KILL; do
 	wait_for "SIG$sig: no backup left open on the server" 10 no_backup_open
 done
 # The re-run after SIGKILL takes the dead run's -x dir over and clears its
-# temporary file, and nothing else (pitr-archive's temporary name kept).
-as_pg touch "$K/.pitr-tmp.000000010000000000000001.AbCdEf" "$K/.pitr-tmp.k-data.tar.gz.AbCdEf"
-it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "xz:0=$K" \
+# temporary file, and nothing else (pitr-archive's temporary name kept, and
+# another codec's).
+as_pg touch "$K/.pitr-tmp.000000010000000000000001.AbCdEf" "$K/.pitr-tmp.k-data.tar.xz.AbCdEf"
+it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "gzip:1=$K" \
 	-f "k-__FILETYPE__.tar__CEXT__" --pid-file "$T/kill.pid"
 is "re-run after SIGKILL: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
 like "re-run: takes the dead run's -x dir over" "$IT_ERR" \
 	"LOG : --xlogs dir \"$T/xlogs\" was left by backup process $victim, which is gone: taking it over"
 like "re-run: removes the killed run's temporary file" "$IT_ERR" \
-	"LOG : removed \"$K/\.pitr-tmp\.k-data\.tar\.xz\.......\", left by an interrupted backup"
+	"LOG : removed \"$K/\.pitr-tmp\.k-data\.tar\.gz\.......\", left by an interrupted backup"
 is "re-run: the backup and the other temporary files" "$(ls -A "$K" | tr '\n' ' ')" \
-	".pitr-tmp.000000010000000000000001.AbCdEf .pitr-tmp.k-data.tar.gz.AbCdEf k-data.tar.xz k-meta.tar.xz k-xlog.tar.xz "
-ok "re-run: the xlog tarball is whole" tar -tJf "$K/k-xlog.tar.xz"
+	".pitr-tmp.000000010000000000000001.AbCdEf .pitr-tmp.k-data.tar.xz.AbCdEf k-data.tar.gz k-meta.tar.gz k-xlog.tar.gz "
+ok "re-run: the xlog tarball is whole" tar -tzf "$K/k-xlog.tar.gz"
 nok "re-run: no -x dir left" bash -c "ls -d $T/xlogs* 2>/dev/null | grep -q ."
 
 mkdir_pg "$T/xlogs"
@@ -206,6 +209,52 @@ like "-dg with an unknown name: the name" "$IT_ERR" \
 is "-dg with an unknown name: one error line" "$(grep -c ' : ERROR : ' <<<"$IT_ERR")" 1
 is "-dg with an unknown name: nothing at a final name" "$(ls -A "$T/dg-bad")" ""
 nok "-dg with an unknown name: no -x dir" test -e "$T/xlogs"
+# -sx: no xlog tarball, no -x dir; pitr-recover takes the WAL from the
+# archive.
+pg_sql "$P1" "CREATE TABLE sx_rows AS SELECT g AS id FROM generate_series(1, 1234) g" >/dev/null
+mkdir_pg "$T/sx"
+it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -sx -dl "gzip=$T/sx" -f "sx-__FILETYPE__.tar__CEXT__"
+is "-sx: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+is "-sx: data and meta only" "$(cd "$T/sx" && ls | tr '\n' ' ')" "sx-data.tar.gz sx-meta.tar.gz "
+nok "-sx: no -x dir made" bash -c "ls -d $T/xlogs* 2>/dev/null | grep -q ."
+like "-sx meta: xlog_size=0" "$(gzip -dc "$T/sx/sx-meta.tar.gz")" $'\nxlog_size=0\n'
+mkdir_pg "$T/rsx"
+RSXPORT=$(free_port)
+echo "$RSXPORT" >"$(pg_portfile "$T/rsx/r")"
+echo "$T/rsx/r" >>"$T/.it/clusters"
+it_run as_pg "$PITR_BUILDDIR/bin/pitr-recover" -b "$T/sx" -a "$T/arch" -D "$T/rsx/r" \
+	--tablespace-map "$T/ts=$T/rsx/ts" --start --port "$RSXPORT" --target-action promote \
+	--pitr-restore "$PITR_BUILDDIR/bin/pitr-restore"
+is "-sx backup: pitr-recover with the archive exits 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_OUT" "$IT_ERR"
+is "-sx backup: the rows committed before it" "$(pg_sql "$T/rsx/r" "SELECT count(*) FROM sx_rows")" 1234
+is "-sx backup: tablespace rows" "$(pg_sql "$T/rsx/r" "SELECT count(*) FROM in_ts")" 20000
+pg_stop "$T/rsx/r" >/dev/null 2>&1
+
+# The seed's A.1.5 command line (paths aside): no -h/-p (libpq's PG*
+# variables), -D with a trailing slash, a ^a log template, -t, --pid-file.
+mkdir_pg "$T/a15" "$T/a15log" "$T/a15dst" "$T/a15tmp"
+it_run as_pg env PGHOST="$T/sock" PGPORT="$PORT" "$PB" \
+	-U postgres \
+	-D "$P1/" \
+	-l "$T/a15log/^a.log" \
+	-x "$T/xlogs" \
+	-dl "gzip=$T/a15dst" \
+	-t "$T/a15tmp/" \
+	--pid-file "$T/a15/omnipitr-backup-master.pid" \
+	-v
+is "A.1.5 command line: exit 0" "$IT_RC" 0
+A15LOG=$T/a15log/$(date +%a).log
+[ "$IT_RC" -eq 0 ] || diag "$(cat "$A15LOG" 2>/dev/null)"
+H=$(hostname)
+D=$(date +%Y-%m-%d)
+is "A.1.5: the default names" "$(cd "$T/a15dst" && ls | tr '\n' ' ')" \
+	"$H-data-$D.tar.gz $H-meta-$D.tar.gz $H-xlog-$D.tar.gz "
+like "A.1.5: -v logs the deliveries to the ^a log" "$(cat "$A15LOG")" "delivered \"$H-meta-$D.tar.gz\""
+nok "A.1.5: the pid file is gone" test -e "$T/a15/omnipitr-backup-master.pid"
+ok "A.1.5: the data tarball is whole" tar -tzf "$T/a15dst/$H-data-$D.tar.gz"
+
 is "no backup left open on p1" "$(pg_sql "$P1" "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND query LIKE '%pg_backup_st%'")" 0
 
 it_done
