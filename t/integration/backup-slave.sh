@@ -1,0 +1,112 @@
+#!/bin/bash
+# backup-slave.sh - pitr-backup-slave against a warm standby built from a
+# pitr-backup-master backup and following its primary through pitr-restore
+# from the primary's gzip archive.  The standby's backup takes its xlog
+# tarball from that archive, holds the removal pause trigger from before
+# pg_backup_start until the tarball is complete, restores on its own (data
+# and xlog tarballs extracted with tar, no archive), and both the standby
+# and the restored copy promote and accept writes.
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib.sh
+# shellcheck disable=SC2317
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+it_init backup-slave
+PA=$PITR_BUILDDIR/bin/pitr-archive
+PB=$PITR_BUILDDIR/bin/pitr-backup-master
+PS=$PITR_BUILDDIR/bin/pitr-backup-slave
+PR=$PITR_BUILDDIR/bin/pitr-restore
+for p in "$PA" "$PB" "$PS" "$PR"; do
+	[ -x "$p" ] || it_bail "no $p: build first"
+done
+
+# Besides lib.sh's cleanup: a standby's pitr-restore blocked on the next
+# segment is ended by pid once the clusters are stopped.
+slave_cleanup()
+{
+	local dir pid
+	[ -n "$T" ] && [ -d "$T/.it" ] || return 0
+	while read -r dir; do
+		[ -f "$dir/postmaster.pid" ] || continue
+		as_pg "$PGBIN/pg_ctl" -D "$dir" -m immediate -w -t 30 stop >/dev/null 2>&1
+	done <"$T/.it/clusters"
+	for pid in $(proc_pids "$T/"); do
+		tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q 'pitr-restore' &&
+			kill -KILL "$pid" 2>/dev/null
+	done
+	return 0
+}
+trap 'rc=$?; slave_cleanup; (exit $rc); it_cleanup' EXIT
+
+M=$T/m S=$T/s
+mkdir_pg "$T/arch" "$T/state" "$T/mbk" "$T/sbk" "$T/base" "$T/r"
+ok "initdb m (1 MiB segments)" pg_new "$M" --wal-segsize=1
+pg_set "$M" "archive_mode = on" \
+	"archive_command = '$PA -dl gzip=$T/arch -db $T/xlogs -s $T/state \"%p\"'"
+ok "m starts" pg_start "$M"
+ok "rows on m" pg_sql "$M" "CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 10000) g"
+it_run as_pg "$PB" -h 127.0.0.1 -p "$(pg_port "$M")" -U postgres -x "$T/xlogs" -dl "$T/mbk" \
+	-f "m-__FILETYPE__.tar__CEXT__"
+is "master backup: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+ok "master backup: data extracts" tar -xf "$T/mbk/m-data.tar" -C "$T/base"
+ok "master backup: xlog extracts" tar -xf "$T/mbk/m-xlog.tar" -C "$T/base"
+chown -R postgres:postgres "$T/base"
+ok "s: warm standby restoring from the archive (-r %r, -p, -f)" pg_standby_new "$T/base/m" "$S" warm \
+	"$PR -l $T/restore.log -s gzip=$T/arch -r %r -p $T/pause -f $T/finish %f %p"
+ok "s starts and becomes consistent" pg_start "$S"
+ok "more rows on m, a checkpoint and a switch" pg_sql "$M" \
+	"CREATE TABLE before_sb AS SELECT g AS id FROM generate_series(1, 5000) g" "CHECKPOINT" \
+	"SELECT pg_switch_wal()"
+wait_for "s replays them from the archive" 60 \
+	bash -c "[ \"\$(PGCONNECT_TIMEOUT=5 $PGBIN/psql -XAtq -h 127.0.0.1 -p $(pg_port "$S") -U postgres -d postgres -c 'SELECT count(*) FROM before_sb' 2>/dev/null)\" = 5000 ]"
+
+# The backup of the standby, with the pause trigger watched while it runs.
+as_pg "$PS" -h 127.0.0.1 -P "$(pg_port "$S")" -U postgres -s "gzip=$T/arch" -p "$T/pause" \
+	-dl "$T/sbk" -f "s-__FILETYPE__.tar__CEXT__" -cm -v >"$T/sb.log" 2>&1 &
+job=$!
+rm -f "$T/seen"
+while kill -0 "$job" 2>/dev/null; do
+	[ -e "$T/pause" ] && cp "$T/pause" "$T/seen" 2>/dev/null
+	sleep 0.01
+done
+rc=0
+wait "$job" || rc=$?
+is "pitr-backup-slave: exit 0" "$rc" 0
+[ "$rc" -eq 0 ] || diag "$(cat "$T/sb.log")"
+ok "the removal pause trigger existed during the backup" test -e "$T/seen"
+like "... holding the backup's pid" "$(cat "$T/seen" 2>/dev/null)" '^[0-9]+$'
+nok "... and is gone after it" test -e "$T/pause"
+like "-v: the trigger's creation and removal are logged" "$(cat "$T/sb.log")" \
+	"created removal pause trigger \"$T/pause\".*removed removal pause trigger \"$T/pause\""
+is "three files" "$(cd "$T/sbk" && ls | tr '\n' ' ')" "s-data.tar s-meta.tar s-xlog.tar "
+META=$(cat "$T/sbk/s-meta.tar")
+like "meta: timeline 1, uncompressed" "$META" $'\ntimeline=1\n.*\ncodec=none\n'
+like "meta: the standby's system identifier is the master's" "$META" \
+	$'\nsystem_identifier='"$(pg_sql "$M" 'SELECT system_identifier FROM pg_control_system()')"$'\n'
+like "backup_label says it was taken from a standby" "$(tar -xOf "$T/sbk/s-data.tar" s/backup_label)" \
+	'BACKUP FROM: standby'
+
+# Restored with tar alone: the archive is out of reach (restore_command
+# fails), so the xlog tarball must hold every segment the backup needs.
+ok "the standby's data tarball extracts" tar -xf "$T/sbk/s-data.tar" -C "$T/r"
+ok "the standby's xlog tarball extracts" tar -xf "$T/sbk/s-xlog.tar" -C "$T/r"
+chown -R postgres:postgres "$T/r"
+pg_set "$T/r/s" "restore_command = '/bin/false'"
+ok "the restored copy starts without the archive" pg_start "$T/r/s"
+wait_for "the restored copy ends recovery (promotes)" 60 pg_promoted "$T/r/s"
+is "restored: rows from before the standby was made" "$(pg_sql "$T/r/s" "SELECT count(*) FROM t")" 10000
+is "restored: rows replayed by the standby" "$(pg_sql "$T/r/s" "SELECT count(*) FROM before_sb")" 5000
+ok "restored: accepts writes" pg_sql "$T/r/s" "INSERT INTO t VALUES (0)"
+
+as_pg touch "$T/finish"
+wait_for "the standby promotes on the finish trigger" 60 pg_promoted "$S"
+ok "the promoted standby accepts writes" pg_sql "$S" "INSERT INTO before_sb VALUES (0)"
+is "the promoted standby holds the rows" "$(pg_sql "$S" "SELECT count(*) FROM before_sb")" 5001
+
+# Refusals: a primary given to the slave, a standby given to the master.
+it_run as_pg "$PS" -h 127.0.0.1 -P "$(pg_port "$M")" -U postgres -s "gzip=$T/arch" -dl "$T/sbk"
+is "slave on a primary: exit 1" "$IT_RC" 1
+like "slave on a primary: the reason" "$IT_ERR" \
+	'ERROR : the server is not a standby \(not in recovery\): use pitr-backup-master'
+it_done
