@@ -17,7 +17,7 @@ static const struct pitr_opt_def recover_options[] = {
 	{ "backup", NULL, PITR_OPT_STRING, "NAME|latest", 0, 0, "the backup to use (default: chosen by the target)" },
 	{ "backup-dir", "b", PITR_OPT_STRING, "DIR", 0, 0, "where pitr-backup-master put the backups" },
 	{ "log", "l", PITR_OPT_STRING, "TEMPLATE", 0, 0, "log file, ^-strftime template (default: stderr)" },
-	{ "pg-ctl", NULL, PITR_OPT_STRING, "PATH", 0, 0, "the pg_ctl program (default: on PATH, else /usr/lib/postgresql/VERSION/bin)" },
+	{ "pg-ctl", NULL, PITR_OPT_STRING, "PATH", 0, 0, "the pg_ctl program (default: /usr/lib/postgresql/VERSION/bin/pg_ctl, else on PATH)" },
 	{ "pitr-restore", NULL, PITR_OPT_STRING, "PATH", 0, 0, "restore_command's program (default: pitr-restore beside this program)" },
 	{ "port", NULL, PITR_OPT_INT, "N", 1, 65535, "the recovered server's port" },
 	{ "standby", NULL, PITR_OPT_FLAG, NULL, 0, 0, "a standby that follows the archive (standby.signal)" },

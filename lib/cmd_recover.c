@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -778,14 +779,43 @@ find_restore_program(struct rc_run *run)
 	return 0;
 }
 
-/* pg_ctl: the option, else on PATH, else PostgreSQL's Debian layout for
- * `version` (NULL: not known yet).  Returns 0, 1 when not found yet (only
- * with version NULL), -1 after logging. */
+/* The first executable `dir`/pg_ctl among PATH's directories (malloc'd),
+ * or NULL. */
+static char *
+pg_ctl_on_path(void)
+{
+	const char *path = getenv("PATH");
+	char *cand;
+
+	for (const char *p = path ? path : ""; *p != '\0';) {
+		size_t len = strcspn(p, ":");
+
+		if (len > 0 && asprintf(&cand, "%.*s/pg_ctl", (int)len, p) >= 0) {
+			if (access(cand, X_OK) == 0)
+				return cand;
+			free(cand);
+		}
+		p += len;
+		if (*p == ':')
+			p++;
+	}
+	return NULL;
+}
+
+/*
+ * pg_ctl: the option; else the backup's own major version in PostgreSQL's
+ * Debian layout (a pg_ctl of another version on PATH would start a server
+ * that refuses the data dir); else pg_ctl on PATH.  With `version` NULL
+ * (before extraction) only the option and PATH are looked at, so that a
+ * machine with no pg_ctl at all is refused before anything is written.
+ * Returns 0 with run->pg_ctl set, 1 when it is not decided yet (only with
+ * version NULL), -1 after logging.
+ */
 static int
 find_pg_ctl(struct rc_run *run, const char *version)
 {
-	const char *path = getenv("PATH");
 	char *cand = NULL;
+	glob_t g;
 
 	if (run->pg_ctl != NULL)
 		return 0;
@@ -794,41 +824,41 @@ find_pg_ctl(struct rc_run *run, const char *version)
 			pitr_log_error("--pg-ctl \"%s\" is not executable: %s", run->o->pg_ctl, strerror(errno));
 			return -1;
 		}
-		run->pg_ctl = strdup(run->o->pg_ctl);
-		goto done;
-	}
-	for (const char *p = path ? path : ""; *p != '\0';) {
-		size_t len = strcspn(p, ":");
-
-		if (len > 0 && asprintf(&cand, "%.*s/pg_ctl", (int)len, p) >= 0) {
-			if (access(cand, X_OK) == 0) {
-				run->pg_ctl = cand;
-				goto done;
-			}
-			free(cand);
+		if ((run->pg_ctl = strdup(run->o->pg_ctl)) == NULL) {
+			pitr_log_error("out of memory");
+			return -1;
 		}
-		p += len;
-		if (*p == ':')
-			p++;
+		return 0;
 	}
-	if (version == NULL)
+	if (version == NULL) {
+		bool any;
+
+		cand = pg_ctl_on_path();
+		any = cand != NULL ||
+		      glob("/usr/lib/postgresql/*/bin/pg_ctl", GLOB_NOSORT, NULL, &g) == 0;
+		if (cand == NULL)
+			globfree(&g);
+		free(cand);
+		if (!any) {
+			pitr_log_error("no pg_ctl on PATH nor in /usr/lib/postgresql/*/bin: give --pg-ctl");
+			return -1;
+		}
 		return 1;
+	}
 	if (asprintf(&cand, "/usr/lib/postgresql/%s/bin/pg_ctl", version) < 0) {
 		pitr_log_error("out of memory");
 		return -1;
 	}
 	if (access(cand, X_OK) != 0) {
-		pitr_log_error("no pg_ctl on PATH nor at \"%s\" (PostgreSQL %s): give --pg-ctl", cand,
-			       version);
 		free(cand);
+		cand = pg_ctl_on_path();
+	}
+	if (cand == NULL) {
+		pitr_log_error("no pg_ctl for PostgreSQL %s at /usr/lib/postgresql/%s/bin nor on PATH: "
+			       "give --pg-ctl", version, version);
 		return -1;
 	}
 	run->pg_ctl = cand;
-done:
-	if (run->pg_ctl == NULL) {
-		pitr_log_error("out of memory");
-		return -1;
-	}
 	return 0;
 }
 

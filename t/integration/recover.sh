@@ -83,9 +83,12 @@ count() { pg_sql "$T/$1/data" "SELECT count(*), max(id) FROM t"; }
 server_log() { cat "$T/$1/data/pitr-recover.log" 2>/dev/null; }
 
 # --- LSN, promote -----------------------------------------------------------
-recover r-lsn --target-lsn "$LSN" --target-action promote
+# No pg_ctl on this PATH: the backup's own version in Debian's layout.
+RECOVER_ENV="PATH=/usr/bin:/bin" recover r-lsn --target-lsn "$LSN" --target-action promote
 is "--target-lsn: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR" "$(it_tail "$(server_log r-lsn)")"
+like "--target-lsn: pg_ctl of the backup's PostgreSQL 15, found without PATH" "$IT_ERR" \
+	"starting the server: /usr/lib/postgresql/15/bin/pg_ctl start"
 like "--target-lsn: backup 1 chosen (the newest that ends before the LSN)" "$IT_ERR" "from backup \"$(re "$B1")\""
 like "--target-lsn: the plan names the WAL needed" "$IT_ERR" "WAL needed: [0-9A-F]{24} to [0-9A-F]{24} \(the target LSN's segment\)"
 like "--target-lsn: SHA-256 digests checked" "$IT_ERR" "SHA-256 digests of backup \"$(re "$B1")\" match"
