@@ -6,11 +6,13 @@
  *
  * Safety: a member name that is absolute, contains a ".." component, or is
  * not under a prefix the caller maps is refused with one error line naming
- * the tarball and the member; links whose target would leave the
- * destination are refused the same way (symbolic links under pg_tblspc are
- * the exception the caller allows, see PITR_TARREAD_ALLOW_SYMLINKS).
- * Files are written with the member's mode, owner when running as root,
- * and mtime.
+ * the tarball and the member; so is a member whose destination already
+ * exists (nothing is overwritten), a hard link leaving the destination, and
+ * every symbolic link unless the caller allows them (pg_tblspc links, see
+ * PITR_TARREAD_ALLOW_SYMLINKS).  Nothing is written through a symbolic
+ * link.  Files are written with the member's mode, owner when running as
+ * root, and mtime.  The compressed stream is read to its end after the
+ * tar's end marker, so a damaged gzip trailer (CRC) is not missed.
  */
 #ifndef PITR_TARREAD_H
 #define PITR_TARREAD_H
