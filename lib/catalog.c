@@ -134,7 +134,7 @@ parse_u64(const char *s, uint64_t *out)
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
  * algorithm): timegm() is not standard C and mktime() would apply the
- * reader's time zone, not the one the meta file states. */
+ * reader's time zone, not the one the text states. */
 static int64_t
 days_from_civil(int64_t y, int m, int d)
 {
@@ -148,22 +148,95 @@ days_from_civil(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-/* "YYYY-MM-DD HH:MM:SS +ZZZZ", the form pitr-backup-master writes. */
+static int
+digits(const char **p, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*p)[i]))
+			return -1;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	*out = v;
+	return 0;
+}
+
+int
+pitr_catalog_parse_time(const char *text, time_t *out, bool *has_zone)
+{
+	const char *p = text;
+	int y, mo, d, h, mi, s = 0, zh = 0, zm = 0, sign = 0;
+	struct tm tm;
+
+	if (digits(&p, 4, &y) != 0 || *p++ != '-' || digits(&p, 2, &mo) != 0 || *p++ != '-' ||
+	    digits(&p, 2, &d) != 0 || (*p != ' ' && *p != 'T'))
+		return -1;
+	p++;
+	if (digits(&p, 2, &h) != 0 || *p++ != ':' || digits(&p, 2, &mi) != 0)
+		return -1;
+	if (*p == ':') {
+		p++;
+		if (digits(&p, 2, &s) != 0)
+			return -1;
+		if (*p == '.') {
+			p++;
+			if (!isdigit((unsigned char)*p))
+				return -1;
+			while (isdigit((unsigned char)*p))
+				p++;
+		}
+	}
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+		return -1;
+	while (*p == ' ')
+		p++;
+	if (*p == '\0') {
+		*has_zone = false;
+	} else if (strcmp(p, "Z") == 0 || strcasecmp(p, "UTC") == 0 || strcasecmp(p, "GMT") == 0) {
+		*has_zone = true;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p++ == '-' ? -1 : 1;
+		if (digits(&p, 2, &zh) != 0)
+			return -1;
+		if (*p == ':')
+			p++;
+		if (*p != '\0' && digits(&p, 2, &zm) != 0)
+			return -1;
+		if (*p != '\0' || zh > 15 || zm > 59)
+			return -1;
+		*has_zone = true;
+	} else {
+		return -1;
+	}
+	if (*has_zone) {
+		int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+
+		t -= sign * (zh * 3600 + zm * 60);
+		*out = (time_t)t;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	tm.tm_isdst = -1;
+	*out = mktime(&tm);
+	return *out == (time_t)-1 ? -1 : 0;
+}
+
+/* The meta's "YYYY-MM-DD HH:MM:SS +ZZZZ": its zone is required, so that
+ * the reader's own zone never shifts a backup in time. */
 static int
 parse_time(const char *s, time_t *out)
 {
-	int y, mo, d, h, mi, sec, zh, zm, end = -1;
-	char sign;
+	bool zone;
 
-	if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d %c%2d%2d%n", &y, &mo, &d, &h, &mi, &sec, &sign, &zh,
-		   &zm, &end) != 9 || end < 0 || s[end] != '\0' || strlen(s) != 25)
-		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 ||
-	    (sign != '+' && sign != '-') || zh > 23 || zm > 59 || y < 1970)
-		return -1;
-	*out = (time_t)(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
-			(sign == '-' ? -1 : 1) * (zh * 3600 + zm * 60));
-	return 0;
+	return pitr_catalog_parse_time(s, out, &zone) == 0 && zone ? 0 : -1;
 }
 
 /* ---- meta files ---- */

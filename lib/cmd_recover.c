@@ -52,101 +52,6 @@
  * Targets
  * ------------------------------------------------------------------------ */
 
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	/* Howard Hinnant's algorithm: days since 1970-01-01. */
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int
-digits(const char **p, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)(*p)[i]))
-			return -1;
-		v = v * 10 + ((*p)[i] - '0');
-	}
-	*p += n;
-	*out = v;
-	return 0;
-}
-
-int
-pitr_recover_parse_time(const char *text, time_t *out, bool *has_zone)
-{
-	const char *p = text;
-	int y, mo, d, h, mi, s = 0, zh = 0, zm = 0, sign = 0;
-	struct tm tm;
-
-	if (digits(&p, 4, &y) != 0 || *p++ != '-' || digits(&p, 2, &mo) != 0 || *p++ != '-' ||
-	    digits(&p, 2, &d) != 0 || (*p != ' ' && *p != 'T'))
-		return -1;
-	p++;
-	if (digits(&p, 2, &h) != 0 || *p++ != ':' || digits(&p, 2, &mi) != 0)
-		return -1;
-	if (*p == ':') {
-		p++;
-		if (digits(&p, 2, &s) != 0)
-			return -1;
-		if (*p == '.') {
-			p++;
-			if (!isdigit((unsigned char)*p))
-				return -1;
-			while (isdigit((unsigned char)*p))
-				p++;
-		}
-	}
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
-		return -1;
-	while (*p == ' ')
-		p++;
-	if (*p == '\0') {
-		*has_zone = false;
-	} else if (strcmp(p, "Z") == 0 || strcasecmp(p, "UTC") == 0 || strcasecmp(p, "GMT") == 0) {
-		*has_zone = true;
-	} else if (*p == '+' || *p == '-') {
-		sign = *p++ == '-' ? -1 : 1;
-		if (digits(&p, 2, &zh) != 0)
-			return -1;
-		if (*p == ':')
-			p++;
-		if (*p != '\0' && digits(&p, 2, &zm) != 0)
-			return -1;
-		if (*p != '\0' || zh > 15 || zm > 59)
-			return -1;
-		*has_zone = true;
-	} else {
-		return -1;
-	}
-	if (*has_zone) {
-		int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
-
-		t -= sign * (zh * 3600 + zm * 60);
-		*out = (time_t)t;
-		return 0;
-	}
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = s;
-	tm.tm_isdst = -1;
-	*out = mktime(&tm);
-	return *out == (time_t)-1 ? -1 : 0;
-}
-
 void
 pitr_recover_target_free(struct pitr_recover_target *t)
 {
@@ -189,7 +94,7 @@ pitr_recover_parse_target(const struct pitr_recover_opts *o, struct pitr_recover
 	case PITR_RECOVER_TIME: {
 		bool zone;
 
-		if (pitr_recover_parse_time(t->value, &t->epoch, &zone) != 0) {
+		if (pitr_catalog_parse_time(t->value, &t->epoch, &zone) != 0) {
 			pitr_log_error("invalid value \"%s\" for option \"--target-time\": expected "
 				       "YYYY-MM-DD HH:MM:SS[.FFFFFF][+HH[:MM]|Z]", t->value);
 			return -1;

@@ -70,14 +70,6 @@ int pitr_recover_parse_target(const struct pitr_recover_opts *o, struct pitr_rec
 void pitr_recover_target_free(struct pitr_recover_target *t);
 
 /*
- * Parse a recovery_target_time: "YYYY-MM-DD HH:MM[:SS[.frac]]" (or a 'T'
- * between date and time) with an optional zone "Z", "UTC", "GMT" or
- * [+-]HH[[:]MM]; without a zone the time is local.  *has_zone says which.
- * Returns 0, or -1 (nothing logged).
- */
-int pitr_recover_parse_time(const char *text, time_t *out, bool *has_zone);
-
-/*
  * The backup to recover from: `name` ("latest", a catalog name or one of
  * its file names), else by the target: TIME the newest that stopped
  * before it, LSN the newest whose stop LSN is at or before it, XID and
