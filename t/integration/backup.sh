@@ -114,7 +114,7 @@ for sig in TERM INT KILL; do
 	if [ "$sig" = KILL ]; then
 		nok "SIGKILL: exit status not 0" test "$rc" -eq 0
 		is "SIGKILL: only temporary files in the destination" \
-			"$(ls -A "$K" | grep -v '^\.pitr-tmp\.k-data\.tar\.gz\.......$')" ""
+			"$(find "$K" -mindepth 1 ! -name '.pitr-tmp.k-data.tar.gz.??????' -printf '%f\n')" ""
 		is "SIGKILL: the -x dir names its dead owner" "$(cat "$T/xlogs/.pitr-backup.pid")" "$victim"
 	else
 		is "SIG$sig: exit 1" "$rc" 1
