@@ -42,50 +42,11 @@ teardown(void)
 	h_teardown();
 }
 
-/* A formatted string that stays valid for the next 15 calls. */
-static const char *sf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static const char *
-sf(const char *fmt, ...)
-{
-	static char ring[16][8192];
-	static int next;
-	char *out = ring[next++ % 16];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(out, sizeof(ring[0]), fmt, ap);
-	va_end(ap);
-	return out;
-}
-
-static int
-fd_sink(void *ctx, const void *buf, size_t len)
-{
-	return write(*(int *)ctx, buf, len) == (ssize_t)len ? 0 : -1;
-}
-
 /* dir/name holding `len` bytes compressed with `codec`. */
 static void
 put(const char *dir, const char *name, enum pitr_codec codec, const void *buf, size_t len)
 {
-	char path[8192];
-	struct pitr_codec_writer *w;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (codec == PITR_CODEC_NONE) {
-		h_write_file(path, buf, len);
-		return;
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(fd, 0);
-	w = pitr_codec_writer_new(codec, 0, 1, fd_sink, &fd);
-	ck_assert_ptr_nonnull(w);
-	ck_assert_int_eq(pitr_codec_writer_write(w, buf, len), 0);
-	ck_assert_int_eq(pitr_codec_writer_finish(w), 0);
-	pitr_codec_writer_free(w);
-	ck_assert_int_eq(close(fd), 0);
+	h_write_compressed(h_fmt("%s/%s", dir, name), codec, buf, len);
 }
 
 static void
@@ -476,13 +437,13 @@ START_TEST(test_load_backups)
 		const char *want[8];
 		const char *wantp[9];
 
-		want[0] = sf("meta file \"%s/h-meta-20240304.tar.gz\": its data file \"h-data-20240304.tar.gz\" is missing", bk);
-		want[1] = sf("meta file \"%s/h-meta-20240306.tar\": invalid start_wal \"garbage\"", bk);
-		want[2] = sf("meta file \"%s/h-meta-20240308.tar.zst\": its xlog file \"h-xlog-20240308.tar.zst\" is missing", bk);
-		want[3] = sf("meta file \"%s/h-meta-20240308.tar.zst\": its SHA-256 digest file \"h-SHA-256-20240308.tar\" is missing", bk);
-		want[4] = sf("meta file \"%s/h-meta-20240308.tar.zst\": its MD5 digest file \"h-MD5-20240308.tar\" is missing", bk);
-		want[5] = sf("meta file \"%s/h-meta-20240305.tar.gz\": cannot read it as gzip", bk);
-		want[6] = sf("meta file \"%s/h-meta-20240307.tar\": not a pitrkit meta file", bk);
+		want[0] = h_fmt("meta file \"%s/h-meta-20240304.tar.gz\": its data file \"h-data-20240304.tar.gz\" is missing", bk);
+		want[1] = h_fmt("meta file \"%s/h-meta-20240306.tar\": invalid start_wal \"garbage\"", bk);
+		want[2] = h_fmt("meta file \"%s/h-meta-20240308.tar.zst\": its xlog file \"h-xlog-20240308.tar.zst\" is missing", bk);
+		want[3] = h_fmt("meta file \"%s/h-meta-20240308.tar.zst\": its SHA-256 digest file \"h-SHA-256-20240308.tar\" is missing", bk);
+		want[4] = h_fmt("meta file \"%s/h-meta-20240308.tar.zst\": its MD5 digest file \"h-MD5-20240308.tar\" is missing", bk);
+		want[5] = h_fmt("meta file \"%s/h-meta-20240305.tar.gz\": cannot read it as gzip", bk);
+		want[6] = h_fmt("meta file \"%s/h-meta-20240307.tar\": not a pitrkit meta file", bk);
 		for (int i = 0; i < 7; i++)
 			wantp[i] = want[i];
 		wantp[7] = NULL;
@@ -510,7 +471,7 @@ START_TEST(test_load_order_and_segsize_conflict)
 	ck_assert_str_eq(cat.backups[0].name, "b-*-04");
 	ck_assert_str_eq(cat.backups[1].name, "a-*-05");
 	ck_assert_uint_eq(cat.segsize, SEG);
-	wantp[0] = sf("backup \"a-*-05\" has wal_segment_size 2097152, backup \"b-*-04\" 1048576");
+	wantp[0] = h_fmt("backup \"a-*-05\" has wal_segment_size 2097152, backup \"b-*-04\" 1048576");
 	assert_problems(&cat, wantp);
 	pitr_catalog_free(&cat);
 }
@@ -597,10 +558,10 @@ START_TEST(test_archive_gaps)
 	ck_assert_uint_eq(t->gaps[0].last, 4);
 	ck_assert_uint_eq(t->gaps[1].first, 7);
 	ck_assert_uint_eq(t->gaps[1].last, 8);
-	want[0] = sf("archive file \"%s/000000010000000000000004.tmp\" is named like a WAL file but is not one", arch);
-	want[1] = sf("archive file \"%s/000000010000000000000007\" is not a regular file", arch);
-	want[2] = sf("archive file \"%s/00000001000000000000000a\" is named like a WAL file but is not one", arch);
-	want[3] = sf("archive file \"%s/000000010000000000001000\" is named like a WAL file but cannot be one with 1048576-byte segments", arch);
+	want[0] = h_fmt("archive file \"%s/000000010000000000000004.tmp\" is named like a WAL file but is not one", arch);
+	want[1] = h_fmt("archive file \"%s/000000010000000000000007\" is not a regular file", arch);
+	want[2] = h_fmt("archive file \"%s/00000001000000000000000a\" is named like a WAL file but is not one", arch);
+	want[3] = h_fmt("archive file \"%s/000000010000000000001000\" is named like a WAL file but cannot be one with 1048576-byte segments", arch);
 	assert_problems(&cat, want);
 	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 1, 2)->file, "000000010000000000000002");
 	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 1, 3)->file, "000000010000000000000003.zst");
@@ -626,8 +587,8 @@ START_TEST(test_archive_segsize_from_later_header)
 	load(&cat, NULL, arch);
 	ck_assert_uint_eq(cat.segsize, SEG);
 	ck_assert_uint_eq(cat.timelines[0].nsegments, 3);
-	want[0] = sf("archive file \"%s/000000010000000000000001\": no valid WAL page header to learn the segment size from", arch);
-	want[1] = sf("archive file \"%s/000000010000000000000002\": no valid WAL page header to learn the segment size from", arch);
+	want[0] = h_fmt("archive file \"%s/000000010000000000000001\": no valid WAL page header to learn the segment size from", arch);
+	want[1] = h_fmt("archive file \"%s/000000010000000000000002\": no valid WAL page header to learn the segment size from", arch);
 	assert_problems(&cat, want);
 	pitr_catalog_free(&cat);
 
@@ -747,10 +708,10 @@ START_TEST(test_history_problems)
 	ck_assert_uint_eq(cat.ntimelines, 5);
 	for (size_t i = 0; i < 5; i++)
 		ck_assert(!cat.timelines[i].has_history);
-	want[0] = sf("history file \"%s/00000001.history\": not a valid history of timeline 1", arch);
-	want[1] = sf("history file \"%s/00000002.history\": not a valid timeline history", arch);
-	want[2] = sf("history file \"%s/00000004.history\": not a valid history of timeline 4", arch);
-	want[3] = sf("history file \"%s/00000005.history.gz\": cannot read it as gzip", arch);
+	want[0] = h_fmt("history file \"%s/00000001.history\": not a valid history of timeline 1", arch);
+	want[1] = h_fmt("history file \"%s/00000002.history\": not a valid timeline history", arch);
+	want[2] = h_fmt("history file \"%s/00000004.history\": not a valid history of timeline 4", arch);
+	want[3] = h_fmt("history file \"%s/00000005.history.gz\": cannot read it as gzip", arch);
 	ck_assert_uint_eq(cat.nproblems, 8);
 	for (int i = 0; i < 4; i++)
 		ck_assert_str_eq(cat.problems[i], want[i]);

@@ -49,48 +49,11 @@ teardown(void)
 	h_teardown();
 }
 
-/* A formatted string valid for the next 15 calls. */
-static const char *sf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static const char *
-sf(const char *fmt, ...)
-{
-	static char ring[16][8192];
-	static int next;
-	char *out = ring[next++ % 16];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(out, sizeof(ring[0]), fmt, ap);
-	va_end(ap);
-	return out;
-}
-
-static int
-fd_sink(void *ctx, const void *buf, size_t len)
-{
-	return write(*(int *)ctx, buf, len) == (ssize_t)len ? 0 : -1;
-}
-
+/* dir/name holding `len` bytes compressed with `codec`. */
 static void
 put(const char *dir, const char *name, enum pitr_codec codec, const void *buf, size_t len)
 {
-	const char *path = sf("%s/%s", dir, name);
-	struct pitr_codec_writer *w;
-	int fd;
-
-	if (codec == PITR_CODEC_NONE) {
-		h_write_file(path, buf, len);
-		return;
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(fd, 0);
-	w = pitr_codec_writer_new(codec, 0, 1, fd_sink, &fd);
-	ck_assert_ptr_nonnull(w);
-	ck_assert_int_eq(pitr_codec_writer_write(w, buf, len), 0);
-	ck_assert_int_eq(pitr_codec_writer_finish(w), 0);
-	pitr_codec_writer_free(w);
-	ck_assert_int_eq(close(fd), 0);
+	h_write_compressed(h_fmt("%s/%s", dir, name), codec, buf, len);
 }
 
 static void
@@ -112,7 +75,7 @@ put_segment(uint32_t tli, uint64_t segno, enum pitr_codec codec, time_t base)
 	strcat(name, pitr_codec_ext(codec));
 	put(arch, name, codec, buf, SEG);
 	free(buf);
-	set_mtime(sf("%s/%s", arch, name), base + 600 * (time_t)segno);
+	set_mtime(h_fmt("%s/%s", arch, name), base + 600 * (time_t)segno);
 }
 
 #define TL1_BASE 1709290000   /* 2024-03-01 10:46:40 UTC */
@@ -180,8 +143,8 @@ START_TEST(test_text)
 	char *text;
 
 	make_world();
-	text = run_info(bk, sf("gzip=%s", arch), false, 0);
-	ck_assert_str_eq(text, sf(
+	text = run_info(bk, h_fmt("gzip=%s", arch), false, 0);
+	ck_assert_str_eq(text, h_fmt(
 		"Backups in %s: 2\n"
 		"  db-*-20240301.tar.gz\n"
 		"    label:        nightly \"full\"\tbackup \\ 1\n"
@@ -225,7 +188,7 @@ END_TEST
 static const char *
 expected_json(void)
 {
-	return sf(
+	return h_fmt(
 		"{\n"
 		"  \"backup_dir\": \"%s\",\n"
 		"  \"archive_dir\": \"%s\",\n"
@@ -351,7 +314,7 @@ START_TEST(test_json)
 			 (char *)h_path("report"), NULL };
 
 	make_world();
-	text = run_info(sf("none=%s", bk), arch, true, 0);
+	text = run_info(h_fmt("none=%s", bk), arch, true, 0);
 	ck_assert_str_eq(text, expected_json());
 	free(text);
 	/* What a script reads back. */
@@ -366,7 +329,7 @@ START_TEST(test_json_empty)
 
 	/* An empty backup dir only: no archive, no window. */
 	text = run_info(bk, NULL, true, 0);
-	ck_assert_str_eq(text, sf("{\n"
+	ck_assert_str_eq(text, h_fmt("{\n"
 				  "  \"backup_dir\": \"%s\",\n"
 				  "  \"archive_dir\": null,\n"
 				  "  \"segment_size\": null,\n"
@@ -377,7 +340,7 @@ START_TEST(test_json_empty)
 				  "}\n", bk));
 	free(text);
 	text = run_info(NULL, arch, false, 0);
-	ck_assert_str_eq(text, sf("Archive %s: 0 files, 0 segments\n"
+	ck_assert_str_eq(text, h_fmt("Archive %s: 0 files, 0 segments\n"
 				  "Recoverable window: none (no backup to recover from)\n"
 				  "Problems: 0\n", arch));
 	free(text);
@@ -398,7 +361,7 @@ START_TEST(test_window_skips_unrecoverable)
 	/* Older than both, --skip-xlogs, and its segment 1 is gone. */
 	put(bk, "old-meta", PITR_CODEC_NONE, m0, strlen(m0));
 	put(bk, "old-data", PITR_CODEC_NONE, "d", 1);
-	ck_assert_int_eq(unlink(sf("%s/000000010000000000000001.gz", arch)), 0);
+	ck_assert_int_eq(unlink(h_fmt("%s/000000010000000000000001.gz", arch)), 0);
 	ck_assert_int_eq(pitr_catalog_load(bk, arch, &cat), 0);
 	ck_assert_str_eq(cat.backups[0].name, "old-*");
 	pitr_info_window(&cat, &w);
@@ -475,7 +438,7 @@ START_TEST(test_errors)
 	text = run_info(bk, h_path("missing"), true, -1);
 	ck_assert_str_eq(text, "");
 	free(text);
-	ck_assert_str_eq(h_log(), sf("ERROR : cannot read archive dir \"%s\": No such file or "
+	ck_assert_str_eq(h_log(), h_fmt("ERROR : cannot read archive dir \"%s\": No such file or "
 				     "directory\n", h_path("missing")));
 	h_log_reset();
 	/* A report that cannot be written is an error. */

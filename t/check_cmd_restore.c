@@ -72,31 +72,6 @@ now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int
-fd_sink(void *ctx, const void *buf, size_t len)
-{
-	int fd = *(int *)ctx;
-
-	ck_assert_int_eq(write(fd, buf, len), (ssize_t)len);
-	return 0;
-}
-
-/* Write `len` bytes compressed with `codec` to `path`. */
-static void
-write_compressed(const char *path, enum pitr_codec codec, const void *buf, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	struct pitr_codec_writer *w;
-
-	ck_assert_int_ge(fd, 0);
-	w = pitr_codec_writer_new(codec, pitr_codec_min_level(codec), 1, fd_sink, &fd);
-	ck_assert_ptr_nonnull(w);
-	ck_assert_int_eq(pitr_codec_writer_write(w, buf, len), 0);
-	ck_assert_int_eq(pitr_codec_writer_finish(w), 0);
-	pitr_codec_writer_free(w);
-	ck_assert_int_eq(close(fd), 0);
-}
-
 /* Segment `segno` of cluster `sysid`: h_make_segment()'s first page, then
  * long runs, which every codec compresses quickly (xz and bzip2 take half
  * a second for a megabyte of noise on a slow machine). */
@@ -123,7 +98,7 @@ archive_segment(enum pitr_codec codec, uint64_t segno, uint64_t sysid, const cha
 	pitr_wal_format_segment(own, 1, segno, SEGSIZE);
 	snprintf(path, sizeof(path), "%s/%s%s", p_arch, name != NULL ? name : own,
 		 pitr_codec_ext(codec));
-	write_compressed(path, codec, seg, SEGSIZE);
+	h_write_compressed(path, codec, seg, SEGSIZE);
 	free(seg);
 	return path;
 }
@@ -263,7 +238,7 @@ archive_stubs(int first, int last)
 		char path[8192];
 
 		snprintf(path, sizeof(path), "%s/00000001000000000000000%X.gz", p_arch, segno);
-		write_compressed(path, PITR_CODEC_GZIP, "stub", 4);
+		h_write_compressed(path, PITR_CODEC_GZIP, "stub", 4);
 	}
 }
 
@@ -447,7 +422,7 @@ START_TEST(test_bad_archive_files)
 	expect_refused(path, msg);
 
 	/* Not WAL at all. */
-	write_compressed(path, PITR_CODEC_XZ, "hello", 5);
+	h_write_compressed(path, PITR_CODEC_XZ, "hello", 5);
 	snprintf(msg, sizeof(msg), "\"%s\" holds 5 bytes: too short to be a WAL segment", path);
 	expect_refused(path, msg);
 	free(seg);
@@ -494,7 +469,7 @@ START_TEST(test_history_files)
 
 	/* Present (compressed, and fresh: the delay is for segments). */
 	snprintf(path, sizeof(path), "%s/00000002.history.gz", p_arch);
-	write_compressed(path, PITR_CODEC_GZIP, text, strlen(text));
+	h_write_compressed(path, PITR_CODEC_GZIP, text, strlen(text));
 	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
 	got = h_read_file(h_path("data/pg_wal/RECOVERYHISTORY"), &len);
 	ck_assert_str_eq(got, text);

@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "harness.h"
 #include "log.h"
 #include "wal.h"
@@ -195,4 +197,44 @@ h_run_suite(Suite *s)
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed == 0 ? 0 : 1;
+}
+
+int
+h_fd_sink(void *ctx, const void *buf, size_t len)
+{
+	return write(*(int *)ctx, buf, len) == (ssize_t)len ? 0 : -1;
+}
+
+void
+h_write_compressed(const char *path, int codec, const void *buf, size_t len)
+{
+	struct pitr_codec_writer *w;
+	int fd;
+
+	if (codec == PITR_CODEC_NONE) {
+		h_write_file(path, buf, len);
+		return;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
+	w = pitr_codec_writer_new((enum pitr_codec)codec, 0, 1, h_fd_sink, &fd);
+	ck_assert_ptr_nonnull(w);
+	ck_assert_int_eq(pitr_codec_writer_write(w, buf, len), 0);
+	ck_assert_int_eq(pitr_codec_writer_finish(w), 0);
+	pitr_codec_writer_free(w);
+	ck_assert_int_eq(close(fd), 0);
+}
+
+const char *
+h_fmt(const char *fmt, ...)
+{
+	static char ring[16][8192];
+	static int next;
+	char *out = ring[next++ % 16];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out, sizeof(ring[0]), fmt, ap);
+	va_end(ap);
+	return out;
 }

@@ -6,6 +6,7 @@
 #define PITR_T_HARNESS_H
 
 #include <check.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,18 @@ const char *h_path(const char *name);
 
 /* Write `len` bytes to `path` (created or truncated, parents not made). */
 void h_write_file(const char *path, const void *buf, size_t len);
+
+/* A codec sink (pitr_codec_sink_fn) writing to the fd `ctx` points to. */
+int h_fd_sink(void *ctx, const void *buf, size_t len);
+
+/* Write `len` bytes to `path` compressed with `codec` (a value of enum
+ * pitr_codec; PITR_CODEC_NONE writes them as they are) by our codec
+ * writer at its default level; fails the test on any error. */
+void h_write_compressed(const char *path, int codec, const void *buf, size_t len);
+
+/* A formatted string, valid for the next 15 calls (a ring of buffers, as
+ * h_path's). */
+const char *h_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Read a whole file; returns a malloc'd buffer (NUL-terminated) and its
  * length in *len; fails the test if unreadable. */
