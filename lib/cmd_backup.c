@@ -963,6 +963,20 @@ remove_xlog_dir(struct bk_run *run)
 	run->xlog_created = false;
 }
 
+/* global/pg_control, after every other file of the data dir and the
+ * tablespaces: a backup taken on a standby ends, when recovered, at the
+ * minRecoveryPoint of this copy, which must be later than every page
+ * copied before it (basebackup.c sends it last for the same reason). */
+static int
+add_pg_control(struct bk_run *run)
+{
+	char path[PATH_MAX], name[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/global/pg_control", run->data_dir);
+	snprintf(name, sizeof(name), "%s/global/pg_control", run->data_base);
+	return pitr_tarwrite_add_file(run->tar, path, name);
+}
+
 /* Stream every tablespace (pg_tblspc symlinks) as tablespaces/<path>. */
 static int
 add_tablespaces(struct bk_run *run)
@@ -1287,8 +1301,9 @@ backup_run(const struct pitr_backup_opts *opts, bool slave)
 	run.tar = pitr_tarwrite_new(stream_sink, &run.streams[FT_DATA]);
 	if (run.tar == NULL ||
 	    pitr_tarwrite_add_tree(run.tar, run.data_dir, run.data_base,
-				   PITR_TARWRITE_PGDATA | PITR_TARWRITE_ROOT_0700) != 0 ||
-	    add_tablespaces(&run) != 0)
+				   PITR_TARWRITE_PGDATA | PITR_TARWRITE_ROOT_0700 |
+				   PITR_TARWRITE_SKIP_PGCONTROL) != 0 ||
+	    add_tablespaces(&run) != 0 || add_pg_control(&run) != 0)
 		goto out;
 	if (stopped(&run) || pitr_pgconn_backup_stop(run.conn, &stop) != 0)
 		goto out;

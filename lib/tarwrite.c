@@ -274,6 +274,10 @@ add_dir(struct pitr_tarwrite *t, const char *path, const char *name, unsigned fl
 		if (pgdata && (name_in(de->d_name, exclude_files, false) ||
 			       name_in(de->d_name, exclude_file_prefixes, true)))
 			continue;
+		if ((flags & PITR_TARWRITE_SKIP_PGCONTROL) && depth == 1 &&
+		    strcmp(de->d_name, "pg_control") == 0 && strlen(path) >= 7 &&
+		    strcmp(path + strlen(path) - 7, "/global") == 0)
+			continue;
 		cpath = pitr_fsutil_join(path, de->d_name);
 		cname = pitr_fsutil_join(name, de->d_name);
 		if (cpath == NULL || cname == NULL) {

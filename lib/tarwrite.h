@@ -14,6 +14,11 @@
 /* add_tree flags */
 #define PITR_TARWRITE_PGDATA 0x1  /* skip what PostgreSQL says not to back up */
 #define PITR_TARWRITE_ROOT_0700 0x2 /* the tree's own entry gets mode 0700 */
+/* leave global/pg_control out, for the caller to add after every other
+ * file: recovery of a backup taken on a standby ends at the copy's
+ * minRecoveryPoint, which must be later than any page in the copy (as
+ * PostgreSQL's basebackup.c sends it last) */
+#define PITR_TARWRITE_SKIP_PGCONTROL 0x4
 
 struct pitr_tarwrite;
 

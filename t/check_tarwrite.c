@@ -152,6 +152,42 @@ START_TEST(test_add_tree)
 }
 END_TEST
 
+/* With PITR_TARWRITE_SKIP_PGCONTROL only global/pg_control stays out
+ * (for the caller to add last); without it, it is in. */
+START_TEST(test_skip_pg_control)
+{
+	for (int skip = 0; skip <= 1; skip++) {
+		struct mem m = { .fail_after = -1 };
+		struct pitr_tarwrite *t;
+		char *list;
+
+		h_setup();
+		mk("pg", 0700);
+		mk("pg/global", 0700);
+		put("pg/global/pg_control", "ctl");
+		put("pg/global/1260", "rel");
+		mk("pg/base", 0700);
+		put("pg/base/pg_control", "not the one");
+		t = pitr_tarwrite_new(mem_sink, &m);
+		ck_assert_int_eq(pitr_tarwrite_add_tree(t, h_path("pg"), "data",
+							PITR_TARWRITE_PGDATA |
+							(skip ? PITR_TARWRITE_SKIP_PGCONTROL : 0)), 0);
+		ck_assert_int_eq(pitr_tarwrite_finish(t), 0);
+		list = listing(&m, NULL, NULL);
+		ck_assert_ptr_nonnull(strstr(list, "data/global/1260 100600 3\n"));
+		ck_assert_ptr_nonnull(strstr(list, "data/base/pg_control 100600 11\n"));
+		if (skip)
+			ck_assert_msg(strstr(list, "data/global/pg_control") == NULL, "%s", list);
+		else
+			ck_assert_ptr_nonnull(strstr(list, "data/global/pg_control 100600 3\n"));
+		free(list);
+		pitr_tarwrite_free(t);
+		free(m.buf);
+		h_teardown();
+	}
+}
+END_TEST
+
 START_TEST(test_add_tree_missing)
 {
 	struct mem m = { .fail_after = -1 };
@@ -256,6 +292,7 @@ make_suite(void)
 		const TTest *test;
 	} cases[] = {
 		{ "add_tree", test_add_tree },
+		{ "skip_pg_control", test_skip_pg_control },
 		{ "add_tree_missing", test_add_tree_missing },
 		{ "add_file", test_add_file },
 		{ "add_buffer", test_add_buffer_sink_failure },

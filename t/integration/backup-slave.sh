@@ -84,6 +84,8 @@ META=$(cat "$T/sbk/s-meta.tar")
 like "meta: timeline 1, uncompressed" "$META" $'\ntimeline=1\n.*\ncodec=none\n'
 like "meta: the standby's system identifier is the master's" "$META" \
 	$'\nsystem_identifier='"$(pg_sql "$M" 'SELECT system_identifier FROM pg_control_system()')"$'\n'
+is "global/pg_control is the last file copied, before backup_label" \
+	"$(tar -tf "$T/sbk/s-data.tar" | grep -v '/$' | grep -v -x -e s/backup_label -e s/tablespace_map | tail -n 1)" s/global/pg_control
 like "backup_label says it was taken from a standby" "$(tar -xOf "$T/sbk/s-data.tar" s/backup_label)" \
 	'BACKUP FROM: standby'
 
