@@ -49,6 +49,7 @@
 #define BACKUP_NICENESS 10
 #define BACKUP_THREADS 4
 #define BACKUP_WAL_WAIT 300
+#define BACKUP_WAL_POLL_US 20000
 
 /* Streams in publication order: data, xlog, one per digest, meta. */
 enum { FT_DATA, FT_XLOG, FT_DIGEST0 };
@@ -1067,16 +1068,17 @@ find_segment(struct bk_run *run, const char *name, char **path, enum pitr_codec 
 	return 0;
 }
 
-/* Wait for the stop segment in the WAL source: on a primary
- * pg_backup_stop(true) returned after archiving it, but an archiver retry
- * may still be writing; a standby archives nothing itself and restores a
- * segment only once it is in the archive. */
+/* Wait for the stop segment in the WAL source: on a primary the archiver
+ * delivers it to the -x dir after pg_backup_stop switched to the next
+ * segment (the archiver runs in order, so every earlier one is there
+ * too); a standby archives nothing itself and restores a segment only once
+ * it is in the archive. */
 static int
 wait_for_segment(struct bk_run *run, const char *name)
 {
 	int limit = run->opts->wal_wait > 0 ? run->opts->wal_wait : BACKUP_WAL_WAIT;
 
-	for (int i = 0; i < limit * 10; i++) {
+	for (int i = 0; i < limit * (1000000 / BACKUP_WAL_POLL_US); i++) {
 		char *path = NULL;
 		enum pitr_codec codec;
 		int r = find_segment(run, name, &path, &codec);
@@ -1086,7 +1088,7 @@ wait_for_segment(struct bk_run *run, const char *name)
 			return r > 0 ? 0 : -1;
 		if (stopped(run))
 			return -1;
-		usleep(100000);
+		usleep(BACKUP_WAL_POLL_US);
 	}
 	if (run->slave)
 		pitr_log_error("WAL segment \"%s\" did not reach --source archive \"%s\" within %d s: "
@@ -1305,7 +1307,12 @@ backup_run(const struct pitr_backup_opts *opts, bool slave)
 				   PITR_TARWRITE_SKIP_PGCONTROL) != 0 ||
 	    add_tablespaces(&run) != 0 || add_pg_control(&run) != 0)
 		goto out;
-	if (stopped(&run) || pitr_pgconn_backup_stop(run.conn, &stop) != 0)
+	/* With an xlog tarball the stop segment is waited for in the -x dir
+	 * (or the standby's -s archive) at a finer step than PostgreSQL's
+	 * one-second look at the archiver; with -sx on a primary the archive
+	 * itself must hold the WAL, so PostgreSQL waits for it. */
+	if (stopped(&run) ||
+	    pitr_pgconn_backup_stop(run.conn, !want_xlogs && !slave, &stop) != 0)
 		goto out;
 	run.stop_time = time(NULL);
 	snprintf(prefix, sizeof(prefix), "%s/backup_label", run.data_base);

@@ -191,13 +191,15 @@ pitr_pgconn_backup_start(struct pitr_pgconn *c, const char *label, char **lsn)
 }
 
 int
-pitr_pgconn_backup_stop(struct pitr_pgconn *c, struct pitr_pgconn_backup_stop *out)
+pitr_pgconn_backup_stop(struct pitr_pgconn *c, bool wait_archive, struct pitr_pgconn_backup_stop *out)
 {
 	PGresult *res;
 	char buf[512];
 
 	memset(out, 0, sizeof(*out));
-	res = PQexec(c->conn, "SELECT lsn, labelfile, spcmapfile FROM pg_backup_stop(wait_for_archive => true)");
+	res = PQexec(c->conn, wait_archive ?
+		     "SELECT lsn, labelfile, spcmapfile FROM pg_backup_stop(wait_for_archive => true)" :
+		     "SELECT lsn, labelfile, spcmapfile FROM pg_backup_stop(wait_for_archive => false)");
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
 	    PQnfields(res) != 3) {
 		pitr_log_error("could not stop the backup: %s",

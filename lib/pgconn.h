@@ -5,6 +5,8 @@
 #ifndef PITR_PGCONN_H
 #define PITR_PGCONN_H
 
+#include <stdbool.h>
+
 struct pitr_pgconn;
 
 /* Connection options; NULL fields fall back to libpq's PG* environment
@@ -45,9 +47,13 @@ struct pitr_pgconn_backup_stop {
 	char *spcmapfile;
 };
 
-/* SELECT * FROM pg_backup_stop(wait_for_archive => true) in the session
- * that started the backup.  Returns 0 or -1 (logged). */
-int pitr_pgconn_backup_stop(struct pitr_pgconn *c, struct pitr_pgconn_backup_stop *out);
+/* SELECT * FROM pg_backup_stop(wait_for_archive => WAIT) in the session
+ * that started the backup.  With wait_archive false the caller waits for
+ * the WAL itself: PostgreSQL 15 looks at the archiver only once a second
+ * there, which is most of a small backup's time.  Returns 0 or -1
+ * (logged). */
+int pitr_pgconn_backup_stop(struct pitr_pgconn *c, bool wait_archive,
+			    struct pitr_pgconn_backup_stop *out);
 
 /* Release the fields; accepts a zeroed struct. */
 void pitr_pgconn_backup_stop_free(struct pitr_pgconn_backup_stop *s);
