@@ -89,7 +89,7 @@ for opt in $longopts; do
 done
 
 # --- every other program: the same contract, in brief -----------------------
-for prog in pitr-restore pitr-cleanup pitr-backup-master pitr-backup-cleanup pitr-recover pitr-info \
+for prog in pitr-restore pitr-cleanup pitr-backup-master pitr-backup-slave pitr-backup-cleanup pitr-recover pitr-info \
 	pitr-verify; do
 	bin=$PITR_BUILDDIR/bin/$prog
 	man=$PITR_SRCDIR/man/$prog.1
