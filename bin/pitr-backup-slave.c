@@ -19,7 +19,7 @@ static const struct pitr_opt_def backup_options[] = {
 	{ "call-master", "cm", PITR_OPT_FLAG, NULL, 0, 0, "accepted for OmniPITR; PostgreSQL 15 backs up the standby without the master" },
 	{ "database", "d", PITR_OPT_STRING, "DBNAME", 0, 0, "database or full conninfo to connect to (default: libpq's)" },
 	{ "digest", "dg", PITR_OPT_STRING, "LIST", 0, 0, "digest files of the data and xlog files: MD5,SHA-1,SHA-224,SHA-256,SHA-384,SHA-512" },
-	{ "dst-direct", "dd", PITR_OPT_LIST, "[CODEC=]HOST:DIR", 0, 0, "ssh destination (not supported yet)" },
+	{ "dst-direct", "dd", PITR_OPT_LIST, "[CODEC=][USER@]HOST:/DIR", 0, 0, "remote directory written through ssh, no local copy (repeatable)" },
 	{ "dst-local", "dl", PITR_OPT_LIST, "[CODEC=]DIR", 0, 0, "local backup directory (repeatable)" },
 	{ "dst-pipe", "dp", PITR_OPT_LIST, "[CODEC=]PROGRAM", 0, 0, "program run with the file name, data on stdin (repeatable)" },
 	{ "dst-remote", "dr", PITR_OPT_LIST, "[CODEC=]URL", 0, 0, "rsync://host[:port]/module/path/ or host:/path/ (repeatable)" },
@@ -41,6 +41,7 @@ static const struct pitr_opt_def backup_options[] = {
 	{ "shell-path", "sh", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; no shell is run" },
 	{ "source", "s", PITR_OPT_STRING, "[CODEC=]DIR", 0, 0, "the archive the standby restores from" },
 	{ "skip-xlogs", "sx", PITR_OPT_FLAG, NULL, 0, 0, "no xlog tarball: the backup is restored with the archive" },
+	{ "ssh-path", "ssh", PITR_OPT_STRING, "PATH", 0, 0, "the ssh program for --dst-direct (default: ssh on PATH)" },
 	{ "tar-path", "tp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; tar is written in-process" },
 	{ "tee-path", NULL, PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; output fans out in-process" },
 	{ "temp-dir", "t", PITR_OPT_STRING, "DIR", 0, 0, "staging for remote and pipe copies (default: $TMPDIR or /tmp)" },
@@ -56,7 +57,6 @@ static const struct pitr_opt_def backup_options[] = {
 int
 main(int argc, char **argv)
 {
-	static const char *const unsupported[] = { "dst-direct" };
 	struct pitr_opts o = { 0 };
 	struct pitr_backup_opts b = { 0 };
 	int rc = 1;
@@ -74,11 +74,6 @@ main(int argc, char **argv)
 			       o.operands[0]);
 		goto out;
 	}
-	for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
-		if (pitr_opts_get(&o, unsupported[i])->count > 0) {
-			pitr_log_error("option \"--%s\" is not supported yet", unsupported[i]);
-			goto out;
-		}
 	b.data_dir = pitr_opts_str(&o, "data-dir");
 	b.dbname = pitr_opts_str(&o, "database");
 	b.host = pitr_opts_str(&o, "host");
@@ -87,12 +82,14 @@ main(int argc, char **argv)
 	b.dst_local = pitr_opts_list(&o, "dst-local", &b.ndst_local);
 	b.dst_remote = pitr_opts_list(&o, "dst-remote", &b.ndst_remote);
 	b.dst_pipe = pitr_opts_list(&o, "dst-pipe", &b.ndst_pipe);
+	b.dst_direct = pitr_opts_list(&o, "dst-direct", &b.ndst_direct);
 	b.temp_dir = pitr_opts_str(&o, "temp-dir");
 	b.filename_template = pitr_opts_str(&o, "filename-template");
 	b.pid_file = pitr_opts_str(&o, "pid-file");
 	b.parallel_jobs = (int)pitr_opts_int(&o, "parallel-jobs", 1);
 	b.not_nice = pitr_opts_flag(&o, "not-nice");
 	b.rsync_path = pitr_opts_str(&o, "rsync-path");
+	b.ssh_path = pitr_opts_str(&o, "ssh-path");
 	b.digests = pitr_opts_str(&o, "digest");
 	b.skip_xlogs = pitr_opts_flag(&o, "skip-xlogs");
 	b.source = pitr_opts_str(&o, "source");

@@ -372,11 +372,13 @@ collect_specs(struct bk_run *run)
 		{ opts->dst_local, opts->ndst_local, PITR_DEST_LOCAL, "--dst-local" },
 		{ opts->dst_remote, opts->ndst_remote, PITR_DEST_RSYNC, "--dst-remote" },
 		{ opts->dst_pipe, opts->ndst_pipe, PITR_DEST_PIPE, "--dst-pipe" },
+		{ opts->dst_direct, opts->ndst_direct, PITR_DEST_SSH, "--dst-direct" },
 	};
-	size_t total = opts->ndst_local + opts->ndst_remote + opts->ndst_pipe;
+	size_t total = opts->ndst_local + opts->ndst_remote + opts->ndst_pipe + opts->ndst_direct;
 
 	if (total == 0) {
-		pitr_log_error("no destination given: use --dst-local, --dst-remote or --dst-pipe");
+		pitr_log_error("no destination given: use --dst-local, --dst-remote, --dst-direct or "
+			       "--dst-pipe");
 		return -1;
 	}
 	run->specs = calloc(total, sizeof(*run->specs));
@@ -384,10 +386,14 @@ collect_specs(struct bk_run *run)
 		pitr_log_error("out of memory");
 		return -1;
 	}
-	for (size_t l = 0; l < 3; l++)
+	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++)
 		for (size_t i = 0; i < lists[l].n; i++) {
-			if (pitr_dest_spec_parse(lists[l].args[i], lists[l].kind, lists[l].optname,
-						 &run->specs[run->nspecs]) != 0)
+			struct pitr_dest_spec *spec = &run->specs[run->nspecs];
+
+			if ((lists[l].kind == PITR_DEST_SSH ?
+			     pitr_dest_ssh_spec_parse(lists[l].args[i], lists[l].optname, spec) :
+			     pitr_dest_spec_parse(lists[l].args[i], lists[l].kind, lists[l].optname,
+						  spec)) != 0)
 				return -1;
 			run->nspecs++;
 		}
@@ -481,7 +487,8 @@ stream_open(struct bk_run *run, size_t ft, const char *filetype, bool digest, bo
 			s->ngroups++;
 		}
 		t->group_idx = g;
-		t->dest = pitr_dest_new(&spec, &run->env);
+		t->dest = spec.kind == PITR_DEST_SSH ? pitr_dest_ssh_new(&spec, &run->env) :
+			pitr_dest_new(&spec, &run->env);
 		if (t->dest == NULL)
 			return -1;
 		s->ntargets++;
@@ -513,6 +520,23 @@ stream_open(struct bk_run *run, size_t ft, const char *filetype, bool digest, bo
 	return 0;
 }
 
+/* Wait for the stream's direct (ssh) uploads to end, so that a failed one
+ * is known before anything is published and no ssh session idles while
+ * the next file is made. */
+static int
+end_uploads(struct bk_stream *s)
+{
+	for (size_t i = 0; i < s->ntargets; i++) {
+		struct bk_target *t = &s->targets[i];
+
+		if (t->dest->spec.kind == PITR_DEST_SSH && pitr_dest_ssh_end_upload(t->dest) != 0) {
+			t->failed = true;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* End the stream's codec streams; their digests are then final. */
 static int
 stream_close(struct bk_run *run, size_t ft)
@@ -528,7 +552,7 @@ stream_close(struct bk_run *run, size_t ft)
 			if (pitr_digest_final(grp->digests[k], grp->hex[k]) != 0)
 				return -1;
 	}
-	return 0;
+	return end_uploads(s);
 }
 
 /* One digest file per algorithm and destination: "HEX  NAME" for the data
@@ -564,18 +588,28 @@ write_digest_files(struct bk_run *run)
 				return -1;
 			}
 		}
+		if (end_uploads(s) != 0)
+			return -1;
 	}
 	return 0;
 }
 
 /* Publish every file: locals first, in data/xlog/digests/meta order, then
- * the staged (remote, pipe) ones --parallel-jobs at a time. */
+ * the staged and direct (remote, pipe, ssh) ones --parallel-jobs at a
+ * time.  A destination that failed one file gets none of the later ones:
+ * a meta file (the mark of a complete backup) never reaches a destination
+ * that lacks the data before it. */
 static int
 publish_all(struct bk_run *run)
 {
 	size_t jobs = run->opts->parallel_jobs > 0 ? (size_t)run->opts->parallel_jobs : 1;
+	bool *broken = calloc(run->nspecs, sizeof(*broken));
 	int rc = 0;
 
+	if (broken == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
 	for (int staged = 0; staged < 2; staged++)
 		for (size_t ft = 0; ft < FT_COUNT(run); ft++) {
 			struct bk_stream *s = &run->streams[ft];
@@ -587,8 +621,9 @@ publish_all(struct bk_run *run)
 
 					if ((t->dest->spec.kind != PITR_DEST_LOCAL) != (staged == 1))
 						continue;
-					if (t->failed || pitr_dest_finish_begin(t->dest) != 0) {
+					if (t->failed || broken[i] || pitr_dest_finish_begin(t->dest) != 0) {
 						t->failed = true;
+						broken[i] = true;
 						rc = -1;
 						continue;
 					}
@@ -607,6 +642,7 @@ publish_all(struct bk_run *run)
 						continue;
 					if (pitr_dest_finish_end(t->dest, &result) != 0) {
 						t->failed = true;
+						broken[j] = true;
 						rc = -1;
 						continue;
 					}
@@ -623,6 +659,7 @@ publish_all(struct bk_run *run)
 				begun = 0;
 			}
 		}
+	free(broken);
 	/* failed doubles as "finished" above; a real failure set rc. */
 	return rc;
 }
@@ -1216,6 +1253,7 @@ backup_run(const struct pitr_backup_opts *opts, bool slave)
 		return -1;
 	run.env.temp_dir = opts->temp_dir;
 	run.env.rsync_path = opts->rsync_path;
+	run.env.ssh_path = opts->ssh_path;
 	if (gethostname(run.hostname, sizeof(run.hostname) - 1) != 0)
 		strcpy(run.hostname, "localhost");
 	if (opts->pid_file != NULL && (run.pidfile = pitr_pidfile_acquire(opts->pid_file)) == NULL)

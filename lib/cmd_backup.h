@@ -24,12 +24,15 @@ struct pitr_backup_opts {
 	size_t ndst_remote;
 	const char **dst_pipe;         /* -dp [CODEC=]PROGRAM */
 	size_t ndst_pipe;
+	const char **dst_direct;       /* -dd [CODEC=][USER@]HOST:/DIR, through ssh */
+	size_t ndst_direct;
 	const char *temp_dir;          /* -t */
 	const char *filename_template; /* -f; NULL: the default */
 	const char *pid_file;          /* --pid-file */
 	int parallel_jobs;             /* -PJ, >= 1 */
 	bool not_nice;                 /* -nn */
 	const char *rsync_path;        /* -rp */
+	const char *ssh_path;          /* -ssh, for -dd; NULL: ssh on PATH */
 	int wal_wait;                  /* seconds to wait for the stop segment; 0: 300 */
 	const char *digests;           /* -dg LIST, "MD5,SHA-256"; NULL: none */
 	bool skip_xlogs;               /* -sx: no xlog tarball; restore with the archive */

@@ -10,7 +10,11 @@
  *                 [user@]host:/path/ (rsync over the remote shell);
  *   --dst-pipe    a program, run once per file with the file name
  *                 (extension included) as its only argument and the data on
- *                 its standard input.
+ *                 its standard input;
+ *   --dst-direct  [user@]host:/path, written through ssh with no local copy
+ *                 (dest_ssh.c, in libpitrkit-backup: made with
+ *                 pitr_dest_ssh_spec_parse() and pitr_dest_ssh_new(), never
+ *                 with the generic calls, which know only the kinds above).
  *
  * Callers never switch on the kind: they open a destination for a name,
  * write the (already compressed) bytes, then finish it in two steps so that
@@ -30,6 +34,7 @@ enum pitr_dest_kind {
 	PITR_DEST_LOCAL,
 	PITR_DEST_RSYNC,
 	PITR_DEST_PIPE,
+	PITR_DEST_SSH,      /* libpitrkit-backup only: see pitr_dest_ssh_new() */
 };
 
 struct pitr_dest_spec {
@@ -55,6 +60,7 @@ struct pitr_dest_env {
 	const char *temp_dir;     /* staging for rsync uploads (default $TMPDIR or /tmp) */
 	const char *rsync_path;   /* the rsync program (default "rsync", found on PATH) */
 	int rsync_timeout;        /* seconds for rsync --timeout / --contimeout */
+	const char *ssh_path;     /* the ssh program for --dst-direct (default "ssh" on PATH) */
 };
 
 enum pitr_dest_result {
@@ -102,5 +108,35 @@ const char *pitr_dest_label(const struct pitr_dest *d);
 extern const struct pitr_dest_ops pitr_dest_local_ops;
 extern const struct pitr_dest_ops pitr_dest_rsync_ops;
 extern const struct pitr_dest_ops pitr_dest_pipe_ops;
+
+/*
+ * Direct (ssh) destinations, in libpitrkit-backup (dest_ssh.c).  open
+ * starts `ssh HOST <command>` writing its stdin to a temporary name in the
+ * remote directory; finish_begin publishes it there with a second ssh
+ * call (fsync, link to the final name, remove the temporary name, fsync
+ * the directory); abort removes the remote temporary file (best effort,
+ * logged).
+ */
+extern const struct pitr_dest_ops pitr_dest_ssh_ops;
+
+/* Parse [CODEC[:LEVEL]=][USER@]HOST:/PATH given to `optname`.  0, or -1
+ * after logging. */
+int pitr_dest_ssh_spec_parse(const char *arg, const char *optname, struct pitr_dest_spec *out);
+
+/* A destination for a PITR_DEST_SSH spec (copied); NULL after logging.
+ * Use the generic calls on it. */
+struct pitr_dest *pitr_dest_ssh_new(const struct pitr_dest_spec *spec,
+				    const struct pitr_dest_env *env);
+
+/* Wait for the upload of an opened file to end (the remote temporary file
+ * complete): 0, or -1 after logging one line with ssh's reason.  A no-op
+ * once done; finish_begin does it too.  Ending each upload as soon as its
+ * file is written means no file is published before every upload of the
+ * run is known to be complete. */
+int pitr_dest_ssh_end_upload(struct pitr_dest *d);
+
+/* `s` single-quoted for a POSIX shell ("a'b" gives 'a'\''b'); malloc'd,
+ * NULL after logging. */
+char *pitr_dest_ssh_quote(const char *s);
 
 #endif

@@ -5,8 +5,10 @@
 # started, checked with pg_amcheck and must hold every row committed before
 # it began.  A second backup with -dg MD5,SHA-256 to two destinations of
 # different codecs: md5sum -c and sha256sum -c pass in each, and so does
-# pitr-verify, until a byte of a data file changes.  Refused
-# cases: an existing -x dir, an unreachable server, an unknown digest.
+# pitr-verify, until a byte of a data file changes.  -dd through a real
+# sshd on 127.0.0.1 next to a -dl: identical files, nothing overwritten,
+# ssh's reason when the host does not answer.  Refused cases: an existing
+# -x dir, an unreachable server, an unknown digest.
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
 # shellcheck disable=SC2317
@@ -254,6 +256,112 @@ is "A.1.5: the default names" "$(cd "$T/a15dst" && ls | tr '\n' ' ')" \
 like "A.1.5: -v logs the deliveries to the ^a log" "$(cat "$A15LOG")" "delivered \"$H-meta-$D.tar.gz\""
 nok "A.1.5: the pid file is gone" test -e "$T/a15/omnipitr-backup-master.pid"
 ok "A.1.5: the data tarball is whole" tar -tzf "$T/a15dst/$H-data-$D.tar.gz"
+
+# -dd: a real sshd on 127.0.0.1 (a host key and a client key made here),
+# logged in to as postgres through an ssh wrapper with its own client
+# config.  UsePAM yes: Debian's postgres account is locked ("!" password),
+# which sshd refuses without PAM even for a key.
+SSHD_PID=
+sshd_stop()
+{
+	[ -n "$SSHD_PID" ] || return 0
+	kill "$SSHD_PID" 2>/dev/null
+	poll 10 eval "! kill -0 $SSHD_PID"
+	SSHD_PID=
+}
+# The EXIT trap stops sshd by its pid, then runs lib.sh's cleanup with the
+# script's exit status.
+it_rc=0
+trap 'it_rc=$?; sshd_stop; (exit $it_rc); it_cleanup' EXIT
+S=$T/ssh
+mkdir_pg "$S" "$T/dd-remote" "$T/dd-local"
+ssh-keygen -q -t ed25519 -N '' -C pitr-test-host -f "$S/host_key"
+as_pg ssh-keygen -q -t ed25519 -N '' -C pitr-test-client -f "$S/client_key"
+cp "$S/client_key.pub" "$S/authorized_keys"
+SSHD_PORT=$(free_port)
+DD_DEAD=$(free_port)
+cat >"$S/sshd_config" <<EOF
+ListenAddress 127.0.0.1
+HostKey $S/host_key
+AuthorizedKeysFile $S/authorized_keys
+AllowUsers postgres
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM yes
+PidFile $S/sshd.pid
+StrictModes no
+EOF
+cat >"$S/config" <<EOF
+Host 127.0.0.1 dead
+	HostName 127.0.0.1
+	User postgres
+	IdentityFile $S/client_key
+	IdentitiesOnly yes
+	UserKnownHostsFile $S/known_hosts
+	StrictHostKeyChecking accept-new
+	LogLevel ERROR
+Host 127.0.0.1
+	Port $SSHD_PORT
+Host dead
+	Port $DD_DEAD
+EOF
+printf '#!/bin/sh\nexec ssh -F %s "$@"\n' "$S/config" >"$S/ssh"
+chmod 755 "$S/ssh"
+mkdir -p /run/sshd
+/usr/sbin/sshd -D -f "$S/sshd_config" -p "$SSHD_PORT" -E "$S/sshd.log" &
+SSHD_PID=$!
+wait_for "sshd listens on 127.0.0.1:$SSHD_PORT" 10 port_open "$SSHD_PORT"
+ok "ssh logs in as postgres with the test key" as_pg "$S/ssh" -o BatchMode=yes 127.0.0.1 true
+
+it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -ssh "$S/ssh" \
+	-dd "gzip=127.0.0.1:$T/dd-remote" -dl "gzip=$T/dd-local" -dg SHA-256 \
+	-f "dd-__FILETYPE__.tar__CEXT__" -v
+is "-dd and -dl: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+is "-dd: the backup at the remote path, no temporary file" "$(ls -A "$T/dd-remote" | tr '\n' ' ')" \
+	"dd-SHA-256.tar dd-data.tar.gz dd-meta.tar.gz dd-xlog.tar.gz "
+is "-dl: the same names" "$(ls -A "$T/dd-local" | tr '\n' ' ')" \
+	"dd-SHA-256.tar dd-data.tar.gz dd-meta.tar.gz dd-xlog.tar.gz "
+for f in dd-SHA-256.tar dd-data.tar.gz dd-meta.tar.gz dd-xlog.tar.gz; do
+	ok "-dd: $f identical to the -dl copy" cmp "$T/dd-remote/$f" "$T/dd-local/$f"
+done
+is "-dd: files are postgres's, mode 0600" "$(stat -c '%U %a' "$T/dd-remote"/* | sort -u)" "postgres 600"
+ok "-dd: sha256sum -c passes at the remote path" bash -c "cd '$T/dd-remote' && sha256sum -c --strict dd-SHA-256.tar"
+like "-dd: -v logs the delivery" "$IT_ERR" "delivered \"dd-meta.tar.gz\" to 127.0.0.1:$T/dd-remote"
+like "-dd meta: gzip" "$(gzip -dc "$T/dd-remote/dd-meta.tar.gz")" $'\ncodec=gzip\n'
+mkdir_pg "$T/dd-x"
+ok "-dd: the data tarball extracts" tar -xzf "$T/dd-remote/dd-data.tar.gz" -C "$T/dd-x"
+ok "-dd: the xlog tarball extracts" tar -xzf "$T/dd-remote/dd-xlog.tar.gz" -C "$T/dd-x"
+ok "-dd: backup_label and WAL extracted" bash -c "test -s '$T/dd-x/p1/backup_label' && ls '$T/dd-x/p1/pg_wal' | grep -qE '^[0-9A-F]{24}\$'"
+
+# The same names again: the remote data file differs, so it is not
+# overwritten, the later files are not published there, and the run's
+# remote temporary files are removed.
+mkdir_pg "$T/dd-local2"
+BEFORE=$(cd "$T/dd-remote" && sha256sum ./*)
+it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -ssh "$S/ssh" \
+	-dd "gzip=127.0.0.1:$T/dd-remote" -dl "gzip=$T/dd-local2" -dg SHA-256 \
+	-f "dd-__FILETYPE__.tar__CEXT__"
+is "-dd onto an existing backup: exit 1" "$IT_RC" 1
+like "-dd onto an existing backup: the reason" "$IT_ERR" \
+	"ERROR : \"dd-data.tar.gz\" already exists at direct destination \"127.0.0.1:$T/dd-remote\" with different content: not overwritten"
+is "-dd onto an existing backup: the remote files untouched, no temporary file" \
+	"$(cd "$T/dd-remote" && ls -A | tr '\n' ' '; sha256sum ./*)" \
+	"dd-SHA-256.tar dd-data.tar.gz dd-meta.tar.gz dd-xlog.tar.gz $BEFORE"
+
+# An ssh host that does not answer (a closed port).
+mkdir_pg "$T/dd-dead" "$T/dd-local3"
+it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -ssh "$S/ssh" \
+	-dd "gzip=dead:$T/dd-dead" -dl "gzip=$T/dd-local3" -f "dd-__FILETYPE__.tar__CEXT__"
+is "-dd to a closed port: exit 1" "$IT_RC" 1
+like "-dd to a closed port: the destination and ssh's reason" "$IT_ERR" \
+	"ERROR : could not deliver \"dd-data.tar.gz\" to direct destination \"dead:$T/dd-dead\": ssh exit status 255: ssh: connect to host 127.0.0.1 port $DD_DEAD: Connection refused"
+is "-dd to a closed port: one error line" "$(grep -c ' : ERROR : ' <<<"$IT_ERR")" 1
+is "-dd to a closed port: nothing at the -dl destination" "$(ls -A "$T/dd-local3")" ""
+is "-dd to a closed port: nothing at the remote path" "$(ls -A "$T/dd-dead")" ""
+nok "-dd to a closed port: no -x dir" bash -c "ls -d $T/xlogs* 2>/dev/null | grep -q ."
+sshd_stop
+ok "sshd stopped" bash -c "! kill -0 \$(cat '$S/sshd.pid' 2>/dev/null) 2>/dev/null"
 
 is "no backup left open on p1" "$(pg_sql "$P1" "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND query LIKE '%pg_backup_st%'")" 0
 
