@@ -224,7 +224,7 @@ read_capture(int fd, char *buf, size_t size)
 }
 
 /* ": " and ssh's last non-empty stderr line (its reason, or the remote
- * command's), or "" when it said nothing. */
+ * command's), or "" when it said nothing; `size` is at least 1003. */
 static void
 ssh_reason(const struct ssh_priv *sp, char *buf, size_t size)
 {
@@ -237,8 +237,9 @@ ssh_reason(const struct ssh_priv *sp, char *buf, size_t size)
 		*--end = '\0';
 	while (end > text && end[-1] != '\n')
 		end--;
+	/* One line of ssh's is short; a longer one is cut. */
 	if (*end != '\0')
-		snprintf(buf, size, ": %s", end);
+		snprintf(buf, size, ": %.1000s", end);
 }
 
 static bool
