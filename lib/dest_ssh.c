@@ -494,9 +494,12 @@ ssh_finish_end(struct pitr_dest *d, enum pitr_dest_result *result)
 	}
 	if (wait_ssh(d, "publish", "at") != 0)
 		return -1;
-	/* The command ran to its end: the temporary name is gone. */
-	sp->tmp_exists = false;
-	sp->state = SSH_DONE;
+	/* An outcome printed means the command ran to its end, the temporary
+	 * name removed. */
+	if (captured(sp, MARK_NEW) || captured(sp, MARK_SAME) || captured(sp, MARK_DIFFER)) {
+		sp->tmp_exists = false;
+		sp->state = SSH_DONE;
+	}
 	if (captured(sp, MARK_NEW)) {
 		*result = PITR_DEST_DELIVERED;
 	} else if (captured(sp, MARK_SAME)) {
@@ -506,9 +509,11 @@ ssh_finish_end(struct pitr_dest *d, enum pitr_dest_result *result)
 			       "content: not overwritten", d->name, d->spec.location);
 		return -1;
 	} else {
+		/* Not known to have run to its end: abort removes the temporary
+		 * name. */
 		pitr_log_error("could not publish \"%s\" at direct destination \"%s\": the remote "
 			       "command reported no outcome", d->name, d->spec.location);
-		sp->tmp_exists = true;
+		sp->state = SSH_UPLOADED;
 		return -1;
 	}
 	return 0;

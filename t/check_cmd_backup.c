@@ -447,6 +447,23 @@ START_TEST(test_ssh_deliver)
 	ck_assert(!h_exists(h_path("missing")));
 	h_log_reset();
 
+	/* A publish command that says nothing (it did not run to its end):
+	 * an error, and abort removes the temporary name. */
+	{
+		static const char mute[] = "#!/bin/sh\nfor a; do last=$a; done\n"
+			"case $last in sync*) exit 0;; esac\nexec /bin/sh -c \"$last\"\n";
+
+		h_write_file(h_path("ssh-mute"), mute, strlen(mute));
+	}
+	ck_assert_int_eq(chmod(h_path("ssh-mute"), 0755), 0);
+	env.ssh_path = h_path("ssh-mute");
+	snprintf(loc, sizeof(loc), "db2:%s", remote);
+	ck_assert_int_eq(ssh_deliver(&env, loc, "f.tar", "x", &result), -1);
+	ck_assert_str_eq(h_log(), h_fmt("ERROR : could not publish \"f.tar\" at direct destination "
+					"\"%s\": the remote command reported no outcome\n", loc));
+	ck_assert_int_eq(h_count_entries(remote), 1);
+	h_log_reset();
+
 	/* An ssh that cannot be run. */
 	env.ssh_path = h_path("no-such-ssh");
 	snprintf(loc, sizeof(loc), "db2:%s", remote);
@@ -456,7 +473,7 @@ START_TEST(test_ssh_deliver)
 	ck_assert_int_eq(h_count_entries(remote), 1);
 	/* The capture files were unlinked at once: only the test's own
 	 * files are in the temp dir. */
-	ck_assert_int_eq(h_count_entries(h_dir()), 3);
+	ck_assert_int_eq(h_count_entries(h_dir()), 4);
 	h_teardown();
 }
 END_TEST
