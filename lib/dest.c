@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,18 @@ static const char *const kind_prefix[] = {
 	[PITR_DEST_RSYNC] = "remote",
 	[PITR_DEST_PIPE] = "pipe",
 };
+
+/* The ssh kind is made by libpitrkit-backup's own calls (dest.h); asked
+ * of these tables, it would read past them. */
+static bool
+kind_known(enum pitr_dest_kind kind)
+{
+	if ((size_t)kind < sizeof(ops_by_kind) / sizeof(ops_by_kind[0]) && ops_by_kind[kind] != NULL)
+		return true;
+	pitr_log_error("destination kind %d is not made by pitr_dest_new(): use its own calls",
+		       (int)kind);
+	return false;
+}
 
 /*
  * True if `prefix` (length `len`) has the shape of a codec spelling,
@@ -87,6 +100,8 @@ pitr_dest_spec_parse(const char *arg, enum pitr_dest_kind kind, const char *optn
 	size_t loclen;
 
 	memset(out, 0, sizeof(*out));
+	if (!kind_known(kind))
+		return -1;
 	if (eq != NULL && looks_like_codec(arg, (size_t)(eq - arg))) {
 		char name[32];
 		size_t namelen = strcspn(arg, ":=");
@@ -159,8 +174,11 @@ pitr_dest_spec_free(struct pitr_dest_spec *spec)
 struct pitr_dest *
 pitr_dest_new(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env)
 {
-	struct pitr_dest *d = calloc(1, sizeof(*d));
+	struct pitr_dest *d;
 
+	if (!kind_known(spec->kind))
+		return NULL;
+	d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		goto nomem;
 	d->ops = ops_by_kind[spec->kind];

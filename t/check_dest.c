@@ -350,6 +350,27 @@ START_TEST(test_rsync_unreachable)
 }
 END_TEST
 
+/* The ssh kind belongs to libpitrkit-backup's own calls: the generic ones
+ * refuse it with one line instead of reading past their tables. */
+START_TEST(test_ssh_kind_refused)
+{
+	struct pitr_dest_spec spec;
+	struct pitr_dest_env env = { 0 };
+
+	h_setup();
+	ck_assert_int_eq(pitr_dest_spec_parse("gzip=host:/dir", PITR_DEST_SSH, "--dst-direct", &spec), -1);
+	ck_assert_str_eq(h_log(), "ERROR : destination kind 3 is not made by pitr_dest_new(): use its own calls\n");
+	h_log_reset();
+	memset(&spec, 0, sizeof(spec));
+	spec.kind = PITR_DEST_SSH;
+	spec.location = "host:/dir";
+	spec.key = "ssh";
+	ck_assert_ptr_null(pitr_dest_new(&spec, &env));
+	ck_assert_str_eq(h_log(), "ERROR : destination kind 3 is not made by pitr_dest_new(): use its own calls\n");
+	h_teardown();
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -367,6 +388,7 @@ make_suite(void)
 		{ "pipe: delivers", test_pipe_delivers },
 		{ "pipe: failure", test_pipe_failure },
 		{ "rsync: unreachable", test_rsync_unreachable },
+		{ "ssh kind refused", test_ssh_kind_refused },
 	};
 
 	for (size_t case_idx = 0; case_idx < sizeof(cases) / sizeof(cases[0]); case_idx++) {
