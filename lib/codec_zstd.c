@@ -13,6 +13,8 @@
 
 #include "codec_impl.h"
 
+#define ZSTD_JOB_SIZE (4 << 20)
+
 struct zstd_writer {
 	ZSTD_CCtx *cctx;
 	size_t out_len;             /* bytes waiting in out */
@@ -106,6 +108,11 @@ codec_zstd_writer_new(struct pitr_codec_writer *w)
 		ret = ZSTD_CCtx_setParameter(zw->cctx, ZSTD_c_checksumFlag, 1);
 	if (!ZSTD_isError(ret))
 		ret = ZSTD_CCtx_setParameter(zw->cctx, ZSTD_c_nbWorkers, 1);
+	/* The worker's default job (8 MiB at level 3) keeps several
+	 * job-sized buffers: 49 MiB resident on a long stream such as a
+	 * backup.  4 MiB jobs hold that to 27 MiB for 0.02% more output. */
+	if (!ZSTD_isError(ret))
+		ret = ZSTD_CCtx_setParameter(zw->cctx, ZSTD_c_jobSize, ZSTD_JOB_SIZE);
 	if (ZSTD_isError(ret))
 		return codec_writer_fail(w, ZSTD_getErrorName(ret));
 	return 0;
