@@ -101,7 +101,25 @@ is "restored: rows from before the standby was made" "$(pg_sql "$T/r/s" "SELECT 
 is "restored: rows replayed by the standby" "$(pg_sql "$T/r/s" "SELECT count(*) FROM before_sb")" 5000
 ok "restored: accepts writes" pg_sql "$T/r/s" "INSERT INTO t VALUES (0)"
 
-as_pg touch "$T/finish"
+# The standby's backup seeds a second standby that follows the master
+# through the archive.
+mkdir_pg "$T/s2base"
+ok "s2: the standby's backup extracts" bash -c "tar -xf '$T/sbk/s-data.tar' -C '$T/s2base' && tar -xf '$T/sbk/s-xlog.tar' -C '$T/s2base'"
+chown -R postgres:postgres "$T/s2base"
+rm -f "$T/s2base/s/standby.signal" "$T/s2base/s/recovery.signal"
+S2=$T/s2
+ok "s2: warm standby seeded from the standby's backup" pg_standby_new "$T/s2base/s" "$S2" warm \
+	"$PR -l $T/restore2.log -s gzip=$T/arch -f $T/finish2 %f %p"
+ok "s2 starts" pg_start "$S2"
+ok "rows on m after s2 was seeded, and a switch" pg_sql "$M" \
+	"CREATE TABLE after_s2 AS SELECT g AS id FROM generate_series(1, 777) g" "SELECT pg_switch_wal()"
+wait_for "s2 follows the master: it replays them from the archive" 60 \
+	bash -c "[ \"\$(PGCONNECT_TIMEOUT=5 $PGBIN/psql -XAtq -h 127.0.0.1 -p $(pg_port "$S2") -U postgres -d postgres -c 'SELECT count(*) FROM after_s2' 2>/dev/null)\" = 777 ]"
+
+as_pg touch "$T/finish" "$T/finish2"
+wait_for "s2 promotes on its finish trigger" 60 pg_promoted "$S2"
+ok "the promoted s2 accepts writes" pg_sql "$S2" "INSERT INTO after_s2 VALUES (0)"
+is "the promoted s2 holds the master's rows" "$(pg_sql "$S2" "SELECT count(*) FROM t")" 10000
 wait_for "the standby promotes on the finish trigger" 60 pg_promoted "$S"
 ok "the promoted standby accepts writes" pg_sql "$S" "INSERT INTO before_sb VALUES (0)"
 is "the promoted standby holds the rows" "$(pg_sql "$S" "SELECT count(*) FROM before_sb")" 5001

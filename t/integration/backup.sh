@@ -163,6 +163,24 @@ like "an unreachable server: the reason" "$IT_ERR" \
 is "an unreachable server: nothing at a final name" "$(ls -A "$T/bk2")" ""
 nok "an unreachable server: no -x dir" test -e "$T/xlogs"
 
+mkdir_pg "$T/notpg"
+it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -D "$T/notpg" -x "$T/xlogs" -dl "$T/bk2"
+is "a wrong data dir: exit 1" "$IT_RC" 1
+is "a wrong data dir: one error line" "$(grep -c ' : ERROR : ' <<<"$IT_ERR")" 1
+like "a wrong data dir: the line names it" "$IT_ERR" "ERROR : .*$T/notpg"
+is "a wrong data dir: nothing at a final name" "$(ls -A "$T/bk2")" ""
+nok "a wrong data dir: no -x dir" test -e "$T/xlogs"
+
+mkdir -p "$T/ro" && chmod 555 "$T/ro"
+it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "$T/ro" -dl "$T/bk2"
+is "an unwritable destination: exit 1" "$IT_RC" 1
+like "an unwritable destination: the line names it" "$IT_ERR" "ERROR : .*$T/ro.*Permission denied"
+is "an unwritable destination: nothing in it" "$(ls -A "$T/ro")" ""
+nok "an unwritable destination: no meta at a final name in the other one" \
+	bash -c "ls '$T/bk2' | grep -q meta"
+nok "an unwritable destination: no -x dir left" bash -c "ls -d $T/xlogs* 2>/dev/null | grep -q ."
+rm -rf "$T/bk2" && mkdir_pg "$T/bk2"
+
 mkdir_pg "$T/dg-gz" "$T/dg-zst"
 it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "gzip=$T/dg-gz" \
 	-dl "zstd=$T/dg-zst" -dg MD5,SHA-256 -f "dg-__FILETYPE__.tar__CEXT__"
