@@ -1462,3 +1462,26 @@ pitr_cmd_backup_slave(const struct pitr_backup_opts *opts)
 {
 	return backup_run(opts, true);
 }
+
+void
+pitr_backup_opts_shared(const struct pitr_opts *o, struct pitr_backup_opts *b)
+{
+	b->data_dir = pitr_opts_str(o, "data-dir");
+	b->dbname = pitr_opts_str(o, "database");
+	b->host = pitr_opts_str(o, "host");
+	b->port = pitr_opts_str(o, "port");
+	b->user = pitr_opts_str(o, "username");
+	b->dst_local = pitr_opts_list(o, "dst-local", &b->ndst_local);
+	b->dst_remote = pitr_opts_list(o, "dst-remote", &b->ndst_remote);
+	b->dst_pipe = pitr_opts_list(o, "dst-pipe", &b->ndst_pipe);
+	b->dst_direct = pitr_opts_list(o, "dst-direct", &b->ndst_direct);
+	b->temp_dir = pitr_opts_str(o, "temp-dir");
+	b->filename_template = pitr_opts_str(o, "filename-template");
+	b->pid_file = pitr_opts_str(o, "pid-file");
+	b->parallel_jobs = (int)pitr_opts_int(o, "parallel-jobs", 1);
+	b->not_nice = pitr_opts_flag(o, "not-nice");
+	b->rsync_path = pitr_opts_str(o, "rsync-path");
+	b->ssh_path = pitr_opts_str(o, "ssh-path");
+	b->digests = pitr_opts_str(o, "digest");
+	b->skip_xlogs = pitr_opts_flag(o, "skip-xlogs");
+}

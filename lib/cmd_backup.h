@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "opts.h"
+
 struct pitr_backup_opts {
 	const char *data_dir;          /* -D; NULL: the server's data_directory */
 	const char *dbname;            /* -d, a name or a full conninfo */
@@ -51,6 +53,46 @@ struct pitr_backup_opts {
 
 /* The -f default, OmniPITR's. */
 #define PITR_BACKUP_DEFAULT_TEMPLATE "__HOSTNAME__-__FILETYPE__-^Y-^m-^d.tar__CEXT__"
+
+/*
+ * The option table entries pitr-backup-master and pitr-backup-slave share
+ * (each adds its own: the port's short name, the WAL source, ...), and the
+ * fields of struct pitr_backup_opts they fill, read by
+ * pitr_backup_opts_shared().
+ */
+#define PITR_BACKUP_SHARED_OPTS \
+	{ "bzip2-path", "bp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; compression is in-process" }, \
+	{ "data-dir", "D", PITR_OPT_STRING, "DIR", 0, 0, "the cluster's data directory (default: the server's data_directory)" }, \
+	{ "database", "d", PITR_OPT_STRING, "DBNAME", 0, 0, "database or full conninfo to connect to (default: libpq's)" }, \
+	{ "digest", "dg", PITR_OPT_STRING, "LIST", 0, 0, "digest files of the data and xlog files: MD5,SHA-1,SHA-224,SHA-256,SHA-384,SHA-512" }, \
+	{ "dst-direct", "dd", PITR_OPT_LIST, "[CODEC=][USER@]HOST:/DIR", 0, 0, "remote directory written through ssh, no local copy (repeatable)" }, \
+	{ "dst-local", "dl", PITR_OPT_LIST, "[CODEC=]DIR", 0, 0, "local backup directory (repeatable)" }, \
+	{ "dst-pipe", "dp", PITR_OPT_LIST, "[CODEC=]PROGRAM", 0, 0, "program run with the file name, data on stdin (repeatable)" }, \
+	{ "dst-remote", "dr", PITR_OPT_LIST, "[CODEC=]URL", 0, 0, "rsync://host[:port]/module/path/ or host:/path/ (repeatable)" }, \
+	{ "filename-template", "f", PITR_OPT_STRING, "TEMPLATE", 0, 0, "file names (default: " PITR_BACKUP_DEFAULT_TEMPLATE ")" }, \
+	{ "gzip-path", "gp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; compression is in-process" }, \
+	{ "host", "h", PITR_OPT_STRING, "HOST", 0, 0, "server host or socket dir (default: libpq's)" }, \
+	{ "log", "l", PITR_OPT_STRING, "TEMPLATE", 0, 0, "log file, ^-strftime template (default: stderr)" }, \
+	{ "lz4-path", NULL, PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; compression is in-process" }, \
+	{ "lzma-path", "lp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; compression is in-process" }, \
+	{ "nice-path", "np", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; priority is lowered in-process" }, \
+	{ "not-nice", "nn", PITR_OPT_FLAG, NULL, 0, 0, "do not lower the priority while compressing" }, \
+	{ "parallel-jobs", "PJ", PITR_OPT_INT, "N", 1, 64, "remote and pipe deliveries run at once (default: 1)" }, \
+	{ "pid-file", NULL, PITR_OPT_STRING, "FILE", 0, 0, "run only one copy at a time, locked on FILE" }, \
+	{ "rsync-path", "rp", PITR_OPT_STRING, "PATH", 0, 0, "the rsync program (default: rsync on PATH)" }, \
+	{ "shell-path", "sh", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; no shell is run" }, \
+	{ "ssh-path", "ssh", PITR_OPT_STRING, "PATH", 0, 0, "the ssh program for --dst-direct (default: ssh on PATH)" }, \
+	{ "tar-path", "tp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; tar is written in-process" }, \
+	{ "tee-path", NULL, PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; output fans out in-process" }, \
+	{ "temp-dir", "t", PITR_OPT_STRING, "DIR", 0, 0, "staging for remote and pipe copies (default: $TMPDIR or /tmp)" }, \
+	{ "username", "U", PITR_OPT_STRING, "USER", 0, 0, "user to connect as (default: libpq's)" }, \
+	{ "verbose", "v", PITR_OPT_FLAG, NULL, 0, 0, "log every delivery and timings" }, \
+	{ "xz-path", NULL, PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; compression is in-process" }
+
+/* Fill the options both programs share (connection, destinations, file
+ * names, digests, -sx, ...) from `o`, parsed with a table holding
+ * PITR_BACKUP_SHARED_OPTS and "port". */
+void pitr_backup_opts_shared(const struct pitr_opts *o, struct pitr_backup_opts *b);
 
 /*
  * Expand a -f template for `filetype` ("data", "xlog", "meta") and codec
