@@ -759,8 +759,9 @@ cmp_backup(const void *pa, const void *pb)
 }
 
 /* Fill the directory-given fields of a parsed backup; problems for the
- * files it lacks.  Returns 0, 1 when it is not a usable backup (problem
- * listed), -1 on ENOMEM. */
+ * files it lacks.  Returns 0; 2 for a remnant (no data file: problem
+ * listed, data_file NULL, xlog_file and digest files set only where they
+ * exist); -1 on ENOMEM. */
 static int
 backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const char *path,
 	     struct pitr_catalog_backup *b)
@@ -768,20 +769,11 @@ backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const 
 	long at = meta_position(dir, name);
 	size_t stem;
 
-	if (at < 0) {
-		const char *last = name;
+	bool remnant = at < 0;
 
+	if (remnant) {
 		for (const char *p = strstr(name, "meta"); p != NULL; p = strstr(p + 1, "meta"))
-			last = p;
-		{
-			char *data = sibling_name(name, (size_t)(last - name), "data", false);
-			int r = data == NULL ? -1
-					     : add_problem(cat, "meta file \"%s\": its data file \"%s\" is missing",
-							   path, data);
-
-			free(data);
-			return r == 0 ? 1 : -1;
-		}
+			at = (long)(p - name);
 	}
 	b->codec = pitr_codec_from_filename(name, &stem);
 	if ((b->meta_file = strdup(name)) == NULL ||
@@ -789,6 +781,29 @@ backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const 
 	    (b->data_file = sibling_name(name, (size_t)at, "data", false)) == NULL ||
 	    (b->xlog_file = sibling_name(name, (size_t)at, "xlog", false)) == NULL)
 		goto nomem;
+	if (remnant) {
+		/* What a removal killed half way leaves: its other files, the
+		 * meta last, for pitr-backup-cleanup to finish. */
+		if (add_problem(cat, "meta file \"%s\": its data file \"%s\" is missing", path,
+				b->data_file) != 0)
+			return -1;
+		free(b->data_file);
+		b->data_file = NULL;
+		if (!is_regular(dir, b->xlog_file)) {
+			free(b->xlog_file);
+			b->xlog_file = NULL;
+		}
+		for (size_t i = 0; i < b->ndigests; i++) {
+			if ((b->digests[i].file = sibling_name(name, (size_t)at, b->digests[i].algorithm,
+							       true)) == NULL)
+				goto nomem;
+			if (!is_regular(dir, b->digests[i].file)) {
+				free(b->digests[i].file);
+				b->digests[i].file = NULL;
+			}
+		}
+		return 2;
+	}
 	if (!is_regular(dir, b->xlog_file)) {
 		/* --skip-xlogs writes no xlog tarball and says so by its size. */
 		if (b->xlog_size > 0 &&
@@ -815,13 +830,15 @@ nomem:
 static bool
 is_backup_file(const struct pitr_catalog *cat, const char *name)
 {
-	for (size_t i = 0; i < cat->nbackups; i++) {
-		const struct pitr_catalog_backup *b = &cat->backups[i];
+	for (size_t i = 0; i < cat->nbackups + cat->nremnants; i++) {
+		const struct pitr_catalog_backup *b =
+			i < cat->nbackups ? &cat->backups[i] : &cat->remnants[i - cat->nbackups];
 
-		if (strcmp(name, b->data_file) == 0 || (b->xlog_file && strcmp(name, b->xlog_file) == 0))
+		if ((b->data_file && strcmp(name, b->data_file) == 0) ||
+		    (b->xlog_file && strcmp(name, b->xlog_file) == 0))
 			return true;
 		for (size_t d = 0; d < b->ndigests; d++)
-			if (strcmp(name, b->digests[d].file) == 0)
+			if (b->digests[d].file && strcmp(name, b->digests[d].file) == 0)
 				return true;
 	}
 	return false;
@@ -874,16 +891,17 @@ load_backups(struct pitr_catalog *cat, const char *dir)
 		}
 		r = backup_files(cat, dir, names[i], path, &b);
 		free(path);
-		if (r == 0) {
-			struct pitr_catalog_backup *grown =
-				realloc(cat->backups, (cat->nbackups + 1) * sizeof(*grown));
+		if (r == 0 || r == 2) {
+			struct pitr_catalog_backup **list = r == 0 ? &cat->backups : &cat->remnants;
+			size_t *count = r == 0 ? &cat->nbackups : &cat->nremnants;
+			struct pitr_catalog_backup *grown = realloc(*list, (*count + 1) * sizeof(*grown));
 
 			if (grown == NULL) {
 				pitr_log_error("out of memory");
 				r = -1;
 			} else {
-				cat->backups = grown;
-				cat->backups[cat->nbackups++] = b;
+				*list = grown;
+				(*list)[(*count)++] = b;
 				continue;
 			}
 		}
@@ -916,6 +934,8 @@ load_backups(struct pitr_catalog *cat, const char *dir)
 	}
 	if (cat->nbackups > 1)
 		qsort(cat->backups, cat->nbackups, sizeof(*cat->backups), cmp_backup);
+	if (cat->nremnants > 1)
+		qsort(cat->remnants, cat->nremnants, sizeof(*cat->remnants), cmp_backup);
 	rc = 0;
 out:
 	free(other);
@@ -1260,6 +1280,9 @@ pitr_catalog_free(struct pitr_catalog *cat)
 	for (size_t i = 0; i < cat->nbackups; i++)
 		backup_free(&cat->backups[i]);
 	free(cat->backups);
+	for (size_t i = 0; i < cat->nremnants; i++)
+		backup_free(&cat->remnants[i]);
+	free(cat->remnants);
 	for (size_t i = 0; i < cat->nfiles; i++)
 		free(cat->files[i].file);
 	free(cat->files);

@@ -105,6 +105,12 @@ struct pitr_catalog_file {
 struct pitr_catalog {
 	struct pitr_catalog_backup *backups;  /* oldest start first */
 	size_t nbackups;
+	struct pitr_catalog_backup *remnants;  /* meta files whose data file is
+						* gone (a removal killed half
+						* way): data_file NULL, xlog_file
+						* and digests' files NULL where
+						* absent; oldest start first */
+	size_t nremnants;
 	uint32_t segsize;    /* from the backups (the oldest that states it), else
 			      * from the first archived segment with a valid
 			      * header; 0 when neither tells (segments are then

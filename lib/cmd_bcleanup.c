@@ -197,13 +197,15 @@ remove_leftovers(struct bc_run *run, const char *dir)
 	return rc;
 }
 
-/* Remove one backup's files, data first and meta last (see the top).
+/* Remove one backup's files, data first and meta last (see the top); a
+ * remnant (no data file) has its other files removed the same way.
  * Returns true when the backup is still whole: its data file stayed. */
 static bool
 remove_backup(struct bc_run *run, const char *dir, const struct pitr_catalog_backup *b)
 {
-	pitr_log_verbose("- Backup %s (started %s)", b->name, b->start_time);
-	if (remove_file(run, "backup", dir, b->data_file) != 0) {
+	pitr_log_verbose("- Backup %s (started %s)%s", b->name, b->start_time,
+			 b->data_file == NULL ? ", half removed before: finishing" : "");
+	if (b->data_file != NULL && remove_file(run, "backup", dir, b->data_file) != 0) {
 		run->failed = true;
 		return true;
 	}
@@ -380,6 +382,12 @@ pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 			cutoff = start;
 		anchored = true;
 	}
+	/* What an earlier run killed half way left (the catalog's remnants:
+	 * meta files whose data file is gone) goes once it is outside the
+	 * window too; it is no backup, so it anchors no WAL. */
+	for (size_t i = 0; i < cat.nremnants; i++)
+		if (cat.remnants[i].start_epoch < keep_since)
+			(void)remove_backup(&run, bdir, &cat.remnants[i]);
 	if (anchored && remove_wal(&run, adir, &cat, &cutoff) != 0)
 		run.failed = true;
 

@@ -433,6 +433,13 @@ START_TEST(test_load_backups)
 	ck_assert_uint_eq(cat.segsize, SEG);
 	ck_assert_uint_eq(cat.nfiles, 0);
 	ck_assert_uint_eq(cat.ntimelines, 0);
+	/* The meta whose data file is gone: a remnant, with what it still
+	 * has, for pitr-backup-cleanup to finish. */
+	ck_assert_uint_eq(cat.nremnants, 1);
+	b = &cat.remnants[0];
+	ck_assert_str_eq(b->name, "h-*-20240304.tar.gz");
+	ck_assert_str_eq(b->meta_file, "h-meta-20240304.tar.gz");
+	ck_assert_ptr_null(b->data_file);
 	{
 		const char *want[8];
 		const char *wantp[9];

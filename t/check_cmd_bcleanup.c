@@ -828,6 +828,38 @@ START_TEST(test_half_removed_backup_keeps_meta)
 	for (size_t i = 0; i < N(old_wal); i++)
 		ck_assert(!h_exists(in(p_arch, old_wal[i])));
 	ck_assert_int_eq(h_count_entries(p_arch), 9);
+
+	/* The next run finishes b1: its other files, the meta last. */
+	fail_unlink = NULL;
+	h_log_reset();
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	for (size_t i = 1; i < 4; i++) {
+		ck_assert(!h_exists(in(p_bk, b1_files[i])));
+		assert_logged(removing("backup", p_bk, b1_files[i]));
+	}
+	ck_assert_uint_lt(log_pos(removing("backup", p_bk, b1_files[2])),
+			  log_pos(removing("backup", p_bk, b1_files[3])));
+	assert_logged("half removed before: finishing");
+	assert_not_logged("ERROR");
+	ck_assert_int_eq(h_count_entries(p_bk), 8);
+	ck_assert_int_eq(h_count_entries(p_arch), 9);
+}
+END_TEST
+
+/* A remnant inside the window is left alone (it may be what an operator
+ * is looking at); it protects no WAL either way. */
+START_TEST(test_recent_remnant_stays)
+{
+	make_standard();
+	ck_assert_int_eq(unlink(in(p_bk, "bk-data-b4.tar.zst")), 0);
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	ck_assert(h_exists(in(p_bk, "bk-meta-b4.tar.zst")));
+	ck_assert(h_exists(in(p_bk, "bk-xlog-b4.tar.zst")));
+	ck_assert(h_exists(in(p_bk, "bk-SHA-256-b4.tar")));
+	assert_not_logged("half removed before");
+	/* b3 is now the newest backup and still anchors the WAL. */
+	ck_assert(h_exists(in(p_arch, "000000010000000000000008")));
+	ck_assert(!h_exists(in(p_arch, "000000010000000000000007.gz")));
 }
 END_TEST
 
@@ -895,6 +927,7 @@ suite(void)
 	tcase_add_test(tc, test_bad_options);
 	tcase_add_test(tc, test_data_file_stays_keeps_its_wal);
 	tcase_add_test(tc, test_half_removed_backup_keeps_meta);
+	tcase_add_test(tc, test_recent_remnant_stays);
 	tcase_add_test(tc, test_wal_failure_stops);
 	tcase_add_test(tc, test_pid_file);
 	suite_add_tcase(s, tc);
