@@ -72,15 +72,7 @@ pitr_catalog_path(const char *dir, const char *file)
 const char *
 pitr_catalog_dir(const char *spec)
 {
-	const char *eq = strchr(spec, '=');
-	enum pitr_codec codec;
-	char name[16];
-
-	if (eq == NULL || (size_t)(eq - spec) >= sizeof(name))
-		return spec;
-	memcpy(name, spec, (size_t)(eq - spec));
-	name[eq - spec] = '\0';
-	return pitr_codec_from_name(name, &codec) == 0 ? eq + 1 : spec;
+	return spec + pitr_codec_prefix_len(spec);
 }
 
 /* ---- LSNs, times, numbers ---- */

@@ -617,28 +617,12 @@ run_cleanup(struct rc_run *run, bool failed)
 	free(run->pg_ctl);
 }
 
-/* The codec prefix of a [CODEC=]DIR argument: its length including '=',
- * or 0. */
-static size_t
-codec_prefix(const char *spec)
-{
-	const char *eq = strchr(spec, '=');
-	char name[32];
-	enum pitr_codec c;
-
-	if (eq == NULL || eq == spec || (size_t)(eq - spec) >= sizeof(name) || strchr(spec, '/') < eq)
-		return 0;
-	memcpy(name, spec, (size_t)(eq - spec));
-	name[eq - spec] = '\0';
-	return pitr_codec_from_name(name, &c) == 0 ? (size_t)(eq - spec) + 1 : 0;
-}
-
 /* restore_command runs in the data dir: the archive must be absolute. */
 static int
 resolve_archive(struct rc_run *run)
 {
 	const char *spec = run->o->archive;
-	size_t pre = codec_prefix(spec);
+	size_t pre = pitr_codec_prefix_len(spec);
 	char *real = realpath(spec + pre, NULL);
 
 	if (real == NULL) {
@@ -896,7 +880,7 @@ check_digests(struct rc_run *run)
 	}
 	for (size_t i = 0; i < b->ndigests; i++) {
 		const struct pitr_catalog_digest *d = &b->digests[i];
-		char *dpath = pitr_catalog_path(run->o->backup_dir, d->file);
+		char *dpath = pitr_catalog_path(pitr_catalog_dir(run->o->backup_dir), d->file);
 		char *text = NULL;
 		size_t len;
 
@@ -923,7 +907,7 @@ check_digests(struct rc_run *run)
 					       dpath, files[f]);
 				goto fail;
 			}
-			fpath = pitr_catalog_path(run->o->backup_dir, files[f]);
+			fpath = pitr_catalog_path(pitr_catalog_dir(run->o->backup_dir), files[f]);
 			if (fpath == NULL)
 				goto fail;
 			r = pitr_digest_file(d->algorithm, fpath, got);
@@ -1615,7 +1599,7 @@ assemble(struct rc_run *run)
 		return -1;
 	}
 	run->tmp_created = true;
-	path = pitr_catalog_path(run->o->backup_dir, b->data_file);
+	path = pitr_catalog_path(pitr_catalog_dir(run->o->backup_dir), b->data_file);
 	if (path == NULL)
 		goto out;
 	run->tarball = path;
@@ -1624,7 +1608,7 @@ assemble(struct rc_run *run)
 	free(path);
 	path = NULL;
 	if (b->xlog_file != NULL) {
-		path = pitr_catalog_path(run->o->backup_dir, b->xlog_file);
+		path = pitr_catalog_path(pitr_catalog_dir(run->o->backup_dir), b->xlog_file);
 		if (path == NULL)
 			goto out;
 		run->tarball = path;
@@ -2078,7 +2062,7 @@ pitr_cmd_recover(const struct pitr_recover_opts *o)
 		goto out;
 	for (size_t i = 0; i < run.cat.nproblems; i++)
 		pitr_log_verbose("catalog: %s", run.cat.problems[i]);
-	run.b = pitr_recover_choose(&run.cat, o->backup_dir, o->backup, &run.target, tli_wanted);
+	run.b = pitr_recover_choose(&run.cat, pitr_catalog_dir(o->backup_dir), o->backup, &run.target, tli_wanted);
 	if (run.b == NULL)
 		goto out;
 	if (o->target_timeline != NULL && strcmp(o->target_timeline, "current") == 0)

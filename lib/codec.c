@@ -379,3 +379,17 @@ none_reader_new(struct pitr_codec_reader *r)
 	r->ops = &none_reader_ops;
 	return 0;
 }
+
+size_t
+pitr_codec_prefix_len(const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	enum pitr_codec codec;
+	char name[16];
+
+	if (eq == NULL || (size_t)(eq - spec) >= sizeof(name))
+		return 0;
+	memcpy(name, spec, (size_t)(eq - spec));
+	name[eq - spec] = '\0';
+	return pitr_codec_from_name(name, &codec) == 0 ? (size_t)(eq - spec) + 1 : 0;
+}

@@ -46,6 +46,11 @@ int pitr_codec_from_name(const char *name, enum pitr_codec *out);
  * does); *stem_len gets the length of the name without the extension. */
 enum pitr_codec pitr_codec_from_filename(const char *filename, size_t *stem_len);
 
+/* The length of the "CODEC=" that starts a "[CODEC=]DIR" argument,
+ * '=' included, when CODEC names a codec; else 0 (the whole argument is
+ * the dir, even if it holds a '='). */
+size_t pitr_codec_prefix_len(const char *spec);
+
 /* The command-line tool's default level (gzip 6, bzip2 9, lzma 6, xz 6,
  * lz4 1, zstd 3; none 0) and the accepted range. */
 int pitr_codec_default_level(enum pitr_codec codec);

@@ -723,6 +723,24 @@ START_TEST(test_recover_remap_standby)
 }
 END_TEST
 
+/* --backup-dir as "CODEC=DIR", the way pitr-backup-master's -dl names it:
+ * the files are found in DIR. */
+START_TEST(test_recover_backup_dir_with_codec)
+{
+	struct pitr_recover_opts o;
+	const char *nd = h_path("new");
+
+	make_backup(false);
+	mk(nd);
+	opts_init(&o);
+	o.backup_dir = h_fmt("gzip=%s", bk);
+	ck_assert_int_eq(pitr_cmd_recover(&o), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), "from backup \"bk-*-1.tar.gz\""));
+	ck_assert_int_eq(h_exists(h_fmt("%s/recovery.signal", nd)), 1);
+	ck_assert_int_eq(h_exists(h_fmt("%s/PG_VERSION", nd)), 1);
+}
+END_TEST
+
 /* A backup taken with --skip-xlogs: its WAL comes from the archive only,
  * from its start segment on. */
 START_TEST(test_recover_skip_xlogs)
@@ -994,6 +1012,7 @@ recover_suite(void)
 	tcase_add_test(tc, test_restore_beside);
 	tcase_add_test(tc, test_recover_layout);
 	tcase_add_test(tc, test_recover_remap_standby);
+	tcase_add_test(tc, test_recover_backup_dir_with_codec);
 	tcase_add_test(tc, test_recover_skip_xlogs);
 	tcase_add_test(tc, test_refuse_nonempty_target);
 	tcase_add_test(tc, test_refuse_gap);

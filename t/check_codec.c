@@ -410,6 +410,19 @@ START_TEST(test_from_filename)
 }
 END_TEST
 
+START_TEST(test_prefix_len)
+{
+	ck_assert_uint_eq(pitr_codec_prefix_len("gzip=/arch"), 5);
+	ck_assert_uint_eq(pitr_codec_prefix_len("zstd=rel/dir"), 5);
+	ck_assert_uint_eq(pitr_codec_prefix_len("none=/arch"), 5);
+	ck_assert_uint_eq(pitr_codec_prefix_len("/arch"), 0);
+	ck_assert_uint_eq(pitr_codec_prefix_len("/a=b/arch"), 0);      /* '=' in a dir name */
+	ck_assert_uint_eq(pitr_codec_prefix_len("gzipx=/arch"), 0);    /* no such codec */
+	ck_assert_uint_eq(pitr_codec_prefix_len("=/arch"), 0);
+	ck_assert_uint_eq(pitr_codec_prefix_len("a-very-long-name-indeed=/arch"), 0);
+}
+END_TEST
+
 START_TEST(test_default_level)
 {
 	ck_assert_int_eq(pitr_codec_default_level(PITR_CODEC_NONE), 0);
@@ -1185,6 +1198,7 @@ make_suite(void)
 
 	tc = make_tcase("pitr_codec_from_filename", 10);
 	tcase_add_test(tc, test_from_filename);
+	tcase_add_test(tc, test_prefix_len);
 	suite_add_tcase(s, tc);
 
 	tc = make_tcase("pitr_codec_default_level", 10);
