@@ -537,6 +537,7 @@ decompress_to(struct restore_run *run, const char *src, enum pitr_codec codec, i
 	unsigned char head[PITR_WALHDR_SIZE];
 	size_t head_len = 0;
 	uint64_t seg_size = MAX_FILE_SIZE;
+	off_t flushed = 0;
 	int in = -1;
 	int rc = -1;
 
@@ -591,6 +592,7 @@ decompress_to(struct restore_run *run, const char *src, enum pitr_codec codec, i
 			}
 			off += (size_t)w;
 		}
+		pitr_fsutil_writeback(fd, &flushed, (off_t)*total);
 	}
 	if (check != NULL && head_len < sizeof(head)) {
 		pitr_log_error("\"%s\" holds %llu bytes: too short to be a WAL segment", src,

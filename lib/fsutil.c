@@ -24,14 +24,16 @@
 /* files_equal() reads both files in blocks of this size. */
 #define COMPARE_BLOCK (64 * 1024)
 
+/* Pending bytes that make pitr_fsutil_writeback() start writeback: big
+ * enough for few calls, small enough that the disk starts early. */
+#define WRITEBACK_CHUNK ((off_t)1 << 20)
+
 /*
  * A file being published.  The temporary file lives in the destination
  * directory so that the final rename never crosses a filesystem.  Its mode
  * stays 0600: archived WAL holds the whole database's changes, so it is
  * readable by the archiving user only, as PostgreSQL's own files are.
  */
-#define PUBLISH_WRITEBACK_CHUNK ((off_t)1 << 20)
-
 struct pitr_publish {
 	char *dir;
 	char *final_path;
@@ -166,18 +168,26 @@ pitr_fsutil_publish_write(struct pitr_publish *p, const void *buf, size_t len)
 		return -1;
 	}
 	p->written += (off_t)len;
-#ifdef SYNC_FILE_RANGE_WRITE
-	/* Start writeback of every full MiB as it comes (as PostgreSQL's
-	 * backend flush does), so the disk works while the next part is being
-	 * compressed and the fsync at commit has little left to wait for.  Only
-	 * a hint: commit's fsync is what makes the file durable, so a failure
-	 * here is not an error. */
-	if (p->written - p->flushed >= PUBLISH_WRITEBACK_CHUNK) {
-		(void)sync_file_range(p->fd, p->flushed, p->written - p->flushed, SYNC_FILE_RANGE_WRITE);
-		p->flushed = p->written;
-	}
-#endif
+	pitr_fsutil_writeback(p->fd, &p->flushed, p->written);
 	return 0;
+}
+
+void
+pitr_fsutil_writeback(int fd, off_t *flushed, off_t written)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	/* As PostgreSQL's backend flush does: only a hint, since the fsync
+	 * that follows is what makes the file durable, so a failure here is
+	 * not an error. */
+	if (written - *flushed >= WRITEBACK_CHUNK) {
+		(void)sync_file_range(fd, *flushed, written - *flushed, SYNC_FILE_RANGE_WRITE);
+		*flushed = written;
+	}
+#else
+	(void)fd;
+	(void)flushed;
+	(void)written;
+#endif
 }
 
 const char *

@@ -65,6 +65,15 @@ void pitr_fsutil_publish_free(struct pitr_publish *p);
 int pitr_fsutil_publish_buffer(const char *dir, const char *name, const void *buf, size_t len,
 			       bool replace, enum pitr_publish_outcome *outcome);
 
+/*
+ * Start writeback of what was written to `fd` since *flushed once a full
+ * MiB is pending (sync_file_range WRITE; nothing where it is missing), and
+ * advance *flushed.  Called as a file is written, it lets the disk work
+ * while the next part is produced, so the fsync that must follow has
+ * little left to wait for.  Never an error: only the fsync counts.
+ */
+void pitr_fsutil_writeback(int fd, off_t *flushed, off_t written);
+
 /* mkdir -p with `mode` for the directories it creates.  Returns 0 or -1
  * (logged). */
 int pitr_fsutil_mkdir_p(const char *path, mode_t mode);

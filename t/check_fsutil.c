@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -524,6 +525,44 @@ START_TEST(test_fsync_dir)
 }
 END_TEST
 
+/* --- writeback -------------------------------------------------------- */
+
+START_TEST(test_writeback_bookkeeping)
+{
+	size_t len = (size_t)1 << 20;
+	char *buf = calloc(1, len);
+	off_t flushed = 0;
+	int fd;
+
+	ck_assert_ptr_nonnull(buf);
+	fd = open(h_path("wb"), O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, buf, len - 1), (ssize_t)(len - 1));
+	pitr_fsutil_writeback(fd, &flushed, (off_t)len - 1);
+	ck_assert_int_eq(flushed, 0); /* less than a MiB pending: nothing started */
+	ck_assert_int_eq(write(fd, buf, 1), 1);
+	pitr_fsutil_writeback(fd, &flushed, (off_t)len);
+#ifdef SYNC_FILE_RANGE_WRITE
+	ck_assert_int_eq(flushed, (off_t)len);
+#else
+	ck_assert_int_eq(flushed, 0);
+#endif
+	ck_assert_int_eq(close(fd), 0);
+	ck_assert_str_eq(h_log(), "");
+	free(buf);
+}
+END_TEST
+
+/* Only a hint: a descriptor it cannot use is no error and logs nothing. */
+START_TEST(test_writeback_bad_fd)
+{
+	off_t flushed = 0;
+
+	pitr_fsutil_writeback(-1, &flushed, (off_t)4 << 20);
+	ck_assert_str_eq(h_log(), "");
+}
+END_TEST
+
 /* --- files_equal ------------------------------------------------------- */
 
 START_TEST(test_files_equal)
@@ -783,6 +822,11 @@ make_suite(void)
 
 	tc = tcase("fsync_dir");
 	tcase_add_test(tc, test_fsync_dir);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("writeback");
+	tcase_add_test(tc, test_writeback_bookkeeping);
+	tcase_add_test(tc, test_writeback_bad_fd);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("files_equal");
