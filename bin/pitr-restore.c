@@ -24,6 +24,7 @@ static const struct pitr_opt_def restore_options[] = {
 	{ "lzma-path", "lp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; decompression is in-process" },
 	{ "pgcontroldata-path", "pp", PITR_OPT_STRING, "PATH", 0, 0, "the pg_controldata program (default: found on PATH or by PG_VERSION)" },
 	{ "pid-file", NULL, PITR_OPT_STRING, "FILE", 0, 0, "run only one copy at a time, locked on FILE" },
+	{ "prefetch", "pf", PITR_OPT_INT, "N", 0, PITR_RESTORE_PREFETCH_MAX, "decompress the next N segments in the background, for the next calls (default: 0)" },
 	{ "pre-removal-processing", "h", PITR_OPT_STRING, "COMMAND", 0, 0, "run COMMAND FILE (no shell) with each file before removing it" },
 	{ "recovery-delay", "w", PITR_OPT_INT, "SECONDS", 0, 315360000, "hand a segment over only once it is that old in the archive" },
 	{ "removal-pause-trigger", "p", PITR_OPT_STRING, "FILE", 0, 0, "remove nothing while FILE exists" },
@@ -148,6 +149,7 @@ main(int argc, char **argv)
 	r.streaming_replication = pitr_opts_flag(&o, "streaming-replication");
 	r.pid_file = pitr_opts_str(&o, "pid-file");
 	r.pgcontroldata_path = pitr_opts_str(&o, "pgcontroldata-path");
+	r.prefetch = (int)pitr_opts_int(&o, "prefetch", 0);
 	r.wal_name = ops[0];
 	r.wal_path = ops[1];
 	rc = pitr_cmd_restore(&r) == 0 ? 0 : 1;

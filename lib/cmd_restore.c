@@ -12,6 +12,13 @@
  * the exit status 1 that then follows is how a restore command tells
  * PostgreSQL "no such file", which ends archive recovery.
  *
+ * With -pf, the decompression of the next segments overlaps the server's
+ * replay of this one: a forked worker writes them, checked and fsync'ed,
+ * into PITR_RESTORE_PREFETCH_DIR beside %p, and the next call renames its
+ * segment from there.  The server replays in one process and waits for
+ * every restore command, so without this a backlog's decompression adds
+ * to its replay time; with it the work moves to another core.
+ *
  * Line coverage: t/check_cmd_restore.c does not provoke allocation,
  * sigaction, fsync, close, rename or write failures, a file vanishing
  * between stat and open, nor a SIGUSR1 in the instant between the checks
@@ -25,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -112,6 +120,8 @@ struct restore_run {
 	char **hook_argv;            /* -h split into words, one free slot for the path */
 	size_t hook_argc;
 	char *hook_dir;              /* temporary dir for -h copies */
+	char *prefetch_dir;          /* -pf: dest_dir/PITR_RESTORE_PREFETCH_DIR, else NULL */
+	uint32_t seg_size;           /* of the segment handed over (-pf steps by it) */
 	unsigned char *buf;
 };
 
@@ -228,6 +238,7 @@ run_free(struct restore_run *run)
 	if (run->hook_dir != NULL && rmdir(run->hook_dir) != 0)
 		pitr_log_error("could not remove \"%s\": %s", run->hook_dir, strerror(errno));
 	free(run->hook_dir);
+	free(run->prefetch_dir);
 	if (run->hook_argv != NULL)
 		for (size_t word_idx = 0; word_idx < run->hook_argc; word_idx++)
 			free(run->hook_argv[word_idx]);
@@ -408,6 +419,16 @@ prepare(struct restore_run *run)
 	run->hang_retry_ms = opts->hang_retry_ms > 0 ? opts->hang_retry_ms : DEFAULT_HANG_RETRY_MS;
 	run->remove_at_a_time = opts->remove_at_a_time > 0 ? (size_t)opts->remove_at_a_time
 							   : DEFAULT_REMOVE_AT_A_TIME;
+	if (opts->prefetch < 0 || opts->prefetch > PITR_RESTORE_PREFETCH_MAX) {
+		pitr_log_error("--prefetch %d is out of range: 0 to %d segments", opts->prefetch,
+			       PITR_RESTORE_PREFETCH_MAX);
+		return -1;
+	}
+	if (opts->prefetch > 0) {
+		run->prefetch_dir = pitr_fsutil_join(run->dest_dir, PITR_RESTORE_PREFETCH_DIR);
+		if (run->prefetch_dir == NULL)
+			goto nomem;
+	}
 	run->buf = malloc(COPY_BUF_SIZE);
 	if (run->buf == NULL)
 		goto nomem;
@@ -633,7 +654,7 @@ check_cluster(struct restore_run *run, const char *src, uint64_t sysid)
 
 /* Decompress, check, fsync and rename the archive file `src` to %p. */
 static int
-deliver(struct restore_run *run, const char *src, enum pitr_codec codec)
+deliver_archived(struct restore_run *run, const char *src, enum pitr_codec codec)
 {
 	bool is_segment = run->kind == PITR_WAL_SEGMENT || run->kind == PITR_WAL_PARTIAL;
 	double started = mono_ms();
@@ -662,6 +683,8 @@ deliver(struct restore_run *run, const char *src, enum pitr_codec codec)
 		goto out;
 	if (is_segment && check_cluster(run, src, hdr.sysid) != 0)
 		goto out;
+	if (is_segment)
+		run->seg_size = hdr.seg_size;
 	if (fsync(fd) != 0) {
 		pitr_log_error("could not fsync \"%s\": %s", tmp, strerror(errno));
 		goto out;
@@ -697,6 +720,285 @@ out:
 		free(tmp);
 	}
 	return rc;
+}
+
+/* --- -pf: segments decompressed ahead ------------------------------------ */
+
+/* The worker's lock, inside the prefetch dir: one worker at a time. */
+#define PREFETCH_LOCK "worker.pid"
+
+/*
+ * Hand %f over from the prefetch dir, if a worker left it there.  The
+ * worker checked it before giving it its name; the header, size and
+ * cluster are checked again (a few bytes) so that nothing another process
+ * put there reaches the server.  Returns 1 when it is at %p, fsync'ed; 0
+ * when there is no usable copy (an unusable one is removed: the caller
+ * decompresses from the archive); -1 after logging a failure.
+ */
+static int
+take_prefetched(struct restore_run *run)
+{
+	double started = mono_ms();
+	struct pitr_walhdr hdr;
+	char *path = pitr_fsutil_join(run->prefetch_dir, run->opts->wal_name);
+	int fd = -1;
+	int rc = -1;
+
+	if (path == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	if (access(path, F_OK) != 0) {
+		rc = 0;
+		goto out;
+	}
+	if (pitr_walhdr_read_file(path, &run->name, &hdr) != 0 ||
+	    check_cluster(run, path, hdr.sysid) != 0) {
+		pitr_log_info("not using the prefetched \"%s\": restoring it from the archive", path);
+		(void)unlink(path);
+		rc = 0;
+		goto out;
+	}
+	/* The worker fsync'ed it; this costs nothing then, and makes sure. */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0) {
+		pitr_log_error("could not fsync \"%s\": %s", path, strerror(errno));
+		goto out;
+	}
+	if (got_usr1) {
+		pitr_log_info("SIGUSR1 received: immediate finish of recovery, \"%s\" not restored",
+			      run->opts->wal_name);
+		goto out;
+	}
+	if (rename(path, run->dest_path) != 0) {
+		pitr_log_error("could not rename \"%s\" to \"%s\": %s", path, run->dest_path,
+			       strerror(errno));
+		goto out;
+	}
+	if (pitr_fsutil_fsync_dir(run->dest_dir) != 0)
+		goto out;
+	run->seg_size = hdr.seg_size;
+	pitr_log_info("restored \"%s\" from the prefetched \"%s\" in %.1f ms", run->opts->wal_name,
+		      path, mono_ms() - started);
+	rc = 1;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return rc;
+}
+
+/* Hand `src` over: the prefetched copy of a segment when there is one,
+ * else decompressed from the archive. */
+static int
+deliver(struct restore_run *run, const char *src, enum pitr_codec codec)
+{
+	if (run->prefetch_dir != NULL && run->kind == PITR_WAL_SEGMENT) {
+		int took = take_prefetched(run);
+
+		if (took != 0)
+			return took > 0 ? 0 : -1;
+	}
+	return deliver_archived(run, src, codec);
+}
+
+/*
+ * Remove from the prefetch dir what no later call will take: with
+ * `keep_window`, every segment but the -pf ones after %f on its timeline,
+ * and temporary files (only the lock holder calls it so, and any it finds
+ * were left by a killed worker); without, every segment.  The lock file
+ * and another worker's temporary files are left alone.
+ */
+static void
+prefetch_prune(struct restore_run *run, bool keep_window)
+{
+	uint64_t wanted = 0;
+	struct dirent *de;
+	DIR *dir = opendir(run->prefetch_dir);
+
+	if (dir == NULL) {
+		if (errno != ENOENT)
+			pitr_log_error("could not open directory \"%s\": %s", run->prefetch_dir,
+				       strerror(errno));
+		return;
+	}
+	if (keep_window)
+		wanted = pitr_wal_segno(&run->name, run->seg_size);
+	while ((de = readdir(dir)) != NULL) {
+		struct pitr_wal_name name;
+		bool drop;
+
+		if (strncmp(de->d_name, PITR_FSUTIL_TMP_PREFIX, strlen(PITR_FSUTIL_TMP_PREFIX)) == 0) {
+			drop = keep_window;
+		} else if (pitr_wal_parse(de->d_name, &name) == PITR_WAL_SEGMENT) {
+			drop = !keep_window || name.tli != run->name.tli;
+			if (!drop) {
+				uint64_t segno = pitr_wal_segno(&name, run->seg_size);
+
+				drop = segno <= wanted || segno > wanted + (uint64_t)run->opts->prefetch;
+			}
+		} else {
+			drop = false;
+		}
+		if (drop && unlinkat(dirfd(dir), de->d_name, 0) != 0 && errno != ENOENT)
+			pitr_log_error("could not remove \"%s/%s\": %s", run->prefetch_dir, de->d_name,
+				       strerror(errno));
+	}
+	closedir(dir);
+}
+
+/* Decompress the archive's `walname` (`name`) into the prefetch dir,
+ * checked and fsync'ed, under its own name.  Returns 0, 1 when the archive
+ * does not hold it (yet), -1 after logging. */
+static int
+prefetch_one(struct restore_run *run, const struct pitr_wal_name *name, const char *walname)
+{
+	double started = mono_ms();
+	enum pitr_codec codec;
+	struct pitr_walhdr hdr;
+	char *src = NULL, *tmp = NULL, *final = NULL;
+	uint64_t total;
+	int found, fd = -1;
+	int rc = -1;
+
+	found = pitr_archdir_find(run->source.location, walname, run->source.codec, &src, &codec,
+				  NULL);
+	if (found <= 0) {
+		rc = found == 0 ? 1 : -1;
+		goto out;
+	}
+	final = pitr_fsutil_join(run->prefetch_dir, walname);
+	if (final == NULL || asprintf(&tmp, "%s/%s%s.XXXXXX", run->prefetch_dir,
+				      PITR_FSUTIL_TMP_PREFIX, walname) < 0) {
+		tmp = NULL;
+		pitr_log_error("out of memory");
+		goto out;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		pitr_log_error("could not create a temporary file in \"%s\": %s", run->prefetch_dir,
+			       strerror(errno));
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	if (decompress_to(run, src, codec, fd, tmp, name, &hdr, &total) != 0 ||
+	    check_cluster(run, src, hdr.sysid) != 0)
+		goto out;
+	if (fsync(fd) != 0) {
+		pitr_log_error("could not fsync \"%s\": %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		pitr_log_error("could not write \"%s\": %s", tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (got_term)
+		goto out;
+	if (rename(tmp, final) != 0) {
+		pitr_log_error("could not rename \"%s\" to \"%s\": %s", tmp, final, strerror(errno));
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	pitr_log_verbose("prefetched \"%s\" from \"%s\" in %.1f ms", walname, src,
+			 mono_ms() - started);
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp != NULL) {
+		unlink(tmp);
+		free(tmp);
+	}
+	free(final);
+	free(src);
+	return rc;
+}
+
+/* The worker: under the prefetch dir's lock, drop what is stale, then
+ * decompress the -pf segments after %f that the archive holds. */
+static void
+prefetch_work(struct restore_run *run)
+{
+	struct pitr_wal_name next = run->name;
+	struct pitr_pidfile *lock = NULL;
+	struct sigaction old_quit;
+	char *lock_path = NULL;
+	bool busy;
+	int devnull;
+
+	/* The parent removes its --pid-file when it returns. */
+	pitr_pidfile_forget(run->pidfile);
+	run->pidfile = NULL;
+	/* The server's immediate shutdown sends the group SIGQUIT: end as on
+	 * SIGTERM, leaving no temporary file. */
+	(void)set_handler(SIGQUIT, on_term, &old_quit);
+	/* Whoever reads the restore command's output must not wait for the
+	 * worker (the log, on stderr without -l, stays). */
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull >= 0) {
+		(void)dup2(devnull, STDIN_FILENO);
+		(void)dup2(devnull, STDOUT_FILENO);
+		close(devnull);
+	}
+	if (mkdir(run->prefetch_dir, 0700) != 0 && errno != EEXIST) {
+		pitr_log_error("could not create directory \"%s\": %s", run->prefetch_dir,
+			       strerror(errno));
+		return;
+	}
+	lock_path = pitr_fsutil_join(run->prefetch_dir, PREFETCH_LOCK);
+	if (lock_path == NULL) {
+		pitr_log_error("out of memory");
+		return;
+	}
+	lock = pitr_pidfile_try(lock_path, &busy);
+	free(lock_path);
+	if (lock == NULL)
+		return;  /* another worker is at it, or the failure is logged */
+	prefetch_prune(run, true);
+	for (int ahead = 0; ahead < run->opts->prefetch && !got_term; ahead++) {
+		char walname[PITR_WAL_NAME_MAX];
+		char *path;
+		bool have;
+
+		if (pitr_wal_next(&next, run->seg_size) != 0)
+			break;
+		pitr_wal_format(walname, &next);
+		path = pitr_fsutil_join(run->prefetch_dir, walname);
+		if (path == NULL) {
+			pitr_log_error("out of memory");
+			break;
+		}
+		have = access(path, F_OK) == 0;
+		free(path);
+		if (!have && prefetch_one(run, &next, walname) != 0)
+			break;
+	}
+	pitr_pidfile_release(lock);
+}
+
+/* Fork the worker and return at once; a failed fork only costs speed. */
+static void
+prefetch_start(struct restore_run *run)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		pitr_log_info("could not start prefetching: %s", strerror(errno));
+		return;
+	}
+	if (pid > 0)
+		return;
+	/* The -h copies' directory is the parent's to remove. */
+	free(run->hook_dir);
+	run->hook_dir = NULL;
+	prefetch_work(run);
+	run_free(run);
+	pitr_log_close();
+	_exit(0);
 }
 
 /* Wait up to `ms`, in poll steps, for SIGTERM/SIGINT or a decided finish
@@ -949,6 +1251,11 @@ restore_other(struct restore_run *run)
 	char *src = NULL;
 	int found, rc;
 
+	/* The server asks for history files when it starts and when recovery
+	 * ends (to choose the next timeline): after a promotion no call
+	 * would take the prefetched segments, so they go now. */
+	if (run->prefetch_dir != NULL)
+		prefetch_prune(run, false);
 	found = pitr_archdir_find(run->source.location, run->opts->wal_name, run->source.codec,
 				  &src, &codec, NULL);
 	if (found < 0)
@@ -1000,6 +1307,8 @@ restore_loop(struct restore_run *run)
 			    age_ms >= opts->recovery_delay * 1000.0) {
 				rc = deliver_and_prune(run, src, codec);
 				free(src);
+				if (rc == 0 && run->prefetch_dir != NULL)
+					prefetch_start(run);
 				return rc;
 			}
 			if (!delay_logged)

@@ -31,6 +31,7 @@ struct pitr_restore_opts {
 	const char *pid_file;               /* --pid-file */
 	const char *pgcontroldata_path;     /* -pp; NULL: found (see controldata.h) */
 	enum pitr_restore_ep error_pgcontroldata; /* -ep */
+	int prefetch;                       /* -pf N: segments decompressed ahead; 0: none */
 	const char *wal_name;               /* %f: the file PostgreSQL wants */
 	const char *wal_path;               /* %p: where it goes, relative to data_dir */
 	/* Timing, for tests; 0 means the default. */
@@ -38,6 +39,14 @@ struct pitr_restore_opts {
 	int trigger_stable_ms;              /* trigger content stable this long: 1000 */
 	int hang_retry_ms;                  /* -ep hang retries pg_controldata: 30000 */
 };
+
+/* The most segments -pf may decompress ahead (each takes a segment's
+ * room in pg_wal). */
+#define PITR_RESTORE_PREFETCH_MAX 16
+
+/* Where -pf keeps segments decompressed ahead: a directory beside %p (in
+ * pg_wal, so that handing one over is a rename), which PostgreSQL ignores. */
+#define PITR_RESTORE_PREFETCH_DIR ".pitr-prefetch"
 
 /* Parse an -ep value ("break", "hang", "ignore").  Returns 0, or -1
  * without logging (the caller names the option). */
@@ -52,6 +61,13 @@ int pitr_restore_ep_from_name(const char *name, enum pitr_restore_ep *out);
  * ones back.  Returns 0 when the file is at wal_path, complete and
  * checked; -1 otherwise, including the expected "not there" answers
  * (logged as LOG lines) and failures (logged as errors).
+ *
+ * With opts->prefetch, a segment found in PITR_RESTORE_PREFETCH_DIR (whole
+ * and checked) is handed over by a rename, and after handing a segment
+ * over a forked worker decompresses the next ones the archive holds into
+ * that directory and exits; the caller returns at once.  The worker stays
+ * in the caller's process group, so the server's shutdown signals reach
+ * it as they reach the restore command.
  */
 int pitr_cmd_restore(const struct pitr_restore_opts *opts);
 

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,14 +54,18 @@ write_pid(int fd)
 	return 0;
 }
 
-struct pitr_pidfile *
-pitr_pidfile_acquire(const char *path)
+/* pitr_pidfile_acquire() and _try(): with `busy` not NULL, a file another
+ * copy holds sets *busy and is not logged. */
+static struct pitr_pidfile *
+acquire(const char *path, bool *busy)
 {
 	struct pitr_pidfile *pf = NULL;
 	struct pitr_pidfile *ret = NULL;
 	pid_t otherpid = -1;
 	int saved;
 
+	if (busy != NULL)
+		*busy = false;
 	pf = calloc(1, sizeof(*pf));
 	if (pf == NULL) {
 		pitr_log_error("could not create pid file \"%s\": %s", path, strerror(errno));
@@ -69,7 +74,9 @@ pitr_pidfile_acquire(const char *path)
 	pf->pfh = pidfile_open(path, 0644, &otherpid);
 	if (pf->pfh == NULL) {
 		saved = errno;
-		if (saved == EEXIST && otherpid > 0)
+		if (saved == EEXIST && busy != NULL)
+			*busy = true;
+		else if (saved == EEXIST && otherpid > 0)
 			pitr_log_error("another copy is already running with pid %d (pid file \"%s\")",
 				       (int)otherpid, path);
 		else if (saved == EEXIST)
@@ -93,6 +100,29 @@ pitr_pidfile_acquire(const char *path)
 out:
 	free(pf);
 	return ret;
+}
+
+struct pitr_pidfile *
+pitr_pidfile_acquire(const char *path)
+{
+	return acquire(path, NULL);
+}
+
+struct pitr_pidfile *
+pitr_pidfile_try(const char *path, bool *busy)
+{
+	return acquire(path, busy);
+}
+
+void
+pitr_pidfile_forget(struct pitr_pidfile *pf)
+{
+	if (pf == NULL)
+		return;
+	/* Closes our descriptor and frees; the file and the lock held through
+	 * the parent's descriptor stay. */
+	pidfile_close(pf->pfh);
+	free(pf);
 }
 
 void

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1105,6 +1106,219 @@ START_TEST(test_pid_file_busy)
 }
 END_TEST
 
+/* --- -pf: prefetch ------------------------------------------------------ */
+
+/* The prefetch dir beside %p. */
+static const char *
+pf_dir(void)
+{
+	return h_path("data/pg_wal/" PITR_RESTORE_PREFETCH_DIR);
+}
+
+/* Wait for every worker this process forked: each exits 0. */
+static void
+wait_workers(void)
+{
+	pid_t pid;
+	int status;
+
+	while ((pid = waitpid(-1, &status, 0)) > 0) {
+		ck_assert(WIFEXITED(status));
+		ck_assert_int_eq(WEXITSTATUS(status), 0);
+	}
+}
+
+/* Assert the prefetch dir holds exactly segments first..last, each the
+ * whole segment. */
+static void
+assert_prefetched(uint64_t first, uint64_t last)
+{
+	char dir[4096];
+
+	snprintf(dir, sizeof(dir), "%s", pf_dir());
+	ck_assert_int_eq(h_count_entries(dir), (int)(last - first + 1));
+	for (uint64_t segno = first; segno <= last; segno++) {
+		char name[PITR_WAL_NAME_MAX], path[8192];
+		unsigned char *want = make_segment(segno, SYSID);
+		size_t len;
+		char *got;
+
+		pitr_wal_format_segment(name, 1, segno, SEGSIZE);
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		got = h_read_file(path, &len);
+		ck_assert_uint_eq(len, SEGSIZE);
+		ck_assert_mem_eq(got, want, SEGSIZE);
+		free(got);
+		free(want);
+	}
+}
+
+/* Handing over 1 leaves 2 and 3 decompressed ahead (not 4: -pf 2); the
+ * next call takes 2 by a rename (the same inode), and the worker then
+ * holds 3 and 4.  Nothing else is left in the dir: no lock, no temp. */
+START_TEST(test_prefetch_window_and_take)
+{
+	char path[8192];
+	struct stat pre, got;
+
+	for (uint64_t segno = 1; segno <= 5; segno++)
+		archive_segment(PITR_CODEC_GZIP, segno, SYSID, NULL);
+	opts.prefetch = 2;
+	opts.wal_name = SEG(1);
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	wait_workers();
+	assert_prefetched(2, 3);
+	snprintf(path, sizeof(path), "%s/%s", pf_dir(), SEG(2));
+	ck_assert_int_eq(stat(path, &pre), 0);
+	ck_assert_int_eq(unlink(p_dest), 0);
+
+	h_log_reset();
+	opts.wal_name = SEG(2);
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	assert_logged("LOG : restored \"" SEG(2) "\" from the prefetched \"");
+	ck_assert_int_eq(stat(p_dest, &got), 0);
+	ck_assert_uint_eq(got.st_ino, pre.st_ino);
+	wait_workers();
+	assert_prefetched(3, 4);
+	{
+		unsigned char *want = make_segment(2, SYSID);
+		size_t len;
+		char *have = h_read_file(p_dest, &len);
+
+		ck_assert_uint_eq(len, SEGSIZE);
+		ck_assert_mem_eq(have, want, SEGSIZE);
+		free(have);
+		free(want);
+	}
+}
+END_TEST
+
+/* The worker stops at the end of the archive. */
+START_TEST(test_prefetch_stops_at_archive_end)
+{
+	archive_segment(PITR_CODEC_LZ4, 1, SYSID, NULL);
+	archive_segment(PITR_CODEC_LZ4, 2, SYSID, NULL);
+	opts.prefetch = 4;
+	opts.wal_name = SEG(1);
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	wait_workers();
+	assert_prefetched(2, 2);
+}
+END_TEST
+
+/* A killed worker's temporary file, segments before %f or beyond the
+ * window, and another timeline's are removed; what is in the window stays. */
+START_TEST(test_prefetch_prunes_stale)
+{
+	unsigned char *seg;
+	char path[8192];
+
+	for (uint64_t segno = 1; segno <= 4; segno++)
+		archive_segment(PITR_CODEC_NONE, segno, SYSID, NULL);
+	ck_assert_int_eq(mkdir(pf_dir(), 0700), 0);
+	snprintf(path, sizeof(path), "%s/.pitr-tmp.%s.abc123", pf_dir(), SEG(3));
+	h_write_file(path, "partial", 7);
+	seg = make_segment(1, SYSID);
+	snprintf(path, sizeof(path), "%s/%s", pf_dir(), SEG(1));
+	h_write_file(path, seg, SEGSIZE);
+	snprintf(path, sizeof(path), "%s/%s", pf_dir(), SEG(9));
+	h_write_file(path, seg, SEGSIZE);
+	snprintf(path, sizeof(path), "%s/000000020000000000000003", pf_dir());
+	h_write_file(path, seg, SEGSIZE);
+	free(seg);
+	opts.prefetch = 2;
+	opts.wal_name = SEG(2);
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	wait_workers();
+	assert_prefetched(3, 4);
+}
+END_TEST
+
+/* A copy in the prefetch dir that does not match its name never reaches
+ * %p: it is removed and the segment comes from the archive. */
+START_TEST(test_prefetch_bad_copy_not_used)
+{
+	unsigned char *seg = make_segment(3, SYSID);
+	char path[8192];
+
+	archive_segment(PITR_CODEC_ZSTD, 2, SYSID, NULL);
+	ck_assert_int_eq(mkdir(pf_dir(), 0700), 0);
+	snprintf(path, sizeof(path), "%s/%s", pf_dir(), SEG(2));
+	h_write_file(path, seg, SEGSIZE);
+	free(seg);
+	opts.prefetch = 1;
+	opts.wal_name = SEG(2);
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	wait_workers();
+	assert_logged("not using the prefetched \"");
+	assert_logged("LOG : restored \"" SEG(2) "\" from \"");
+	{
+		unsigned char *want = make_segment(2, SYSID);
+		size_t len;
+		char *got = h_read_file(p_dest, &len);
+
+		ck_assert_uint_eq(len, SEGSIZE);
+		ck_assert_mem_eq(got, want, SEGSIZE);
+		free(got);
+		free(want);
+	}
+	ck_assert(!h_exists(path));
+}
+END_TEST
+
+/* The server asks for history files when recovery ends: the prefetched
+ * segments go then, whatever the answer. */
+START_TEST(test_prefetch_history_request_clears)
+{
+	for (uint64_t segno = 1; segno <= 3; segno++)
+		archive_segment(PITR_CODEC_NONE, segno, SYSID, NULL);
+	opts.prefetch = 2;
+	opts.wal_name = SEG(1);
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	wait_workers();
+	assert_prefetched(2, 3);
+	ck_assert_int_eq(unlink(p_dest), 0);
+	opts.wal_name = "00000002.history";
+	ck_assert_int_eq(pitr_cmd_restore(&opts), -1);
+	ck_assert_int_eq(h_count_entries(pf_dir()), 0);
+}
+END_TEST
+
+/* While another worker holds the lock, a new one leaves at once. */
+START_TEST(test_prefetch_one_worker_at_a_time)
+{
+	char path[8192];
+	int fd;
+
+	archive_segment(PITR_CODEC_NONE, 1, SYSID, NULL);
+	archive_segment(PITR_CODEC_NONE, 2, SYSID, NULL);
+	ck_assert_int_eq(mkdir(pf_dir(), 0700), 0);
+	snprintf(path, sizeof(path), "%s/worker.pid", pf_dir());
+	fd = open(path, O_RDWR | O_CREAT, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+	ck_assert_int_eq(write(fd, "1", 1), 1);
+	opts.prefetch = 1;
+	opts.wal_name = SEG(1);
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	wait_workers();
+	ck_assert_int_eq(h_count_entries(pf_dir()), 1); /* the lock only */
+	close(fd);
+	ck_assert_int_eq(unlink(path), 0);
+}
+END_TEST
+
+START_TEST(test_prefetch_out_of_range)
+{
+	archive_segment(PITR_CODEC_NONE, 1, SYSID, NULL);
+	opts.prefetch = PITR_RESTORE_PREFETCH_MAX + 1;
+	opts.wal_name = SEG(1);
+	ck_assert_int_eq(pitr_cmd_restore(&opts), -1);
+	ck_assert_str_eq(h_log(), "ERROR : --prefetch 17 is out of range: 0 to 16 segments\n");
+	assert_nothing_restored();
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -1143,6 +1357,13 @@ make_suite(void)
 	tcase_add_test(tc, test_odd_triggers);
 	tcase_add_test(tc, test_bad_options);
 	tcase_add_test(tc, test_pid_file_busy);
+	tcase_add_test(tc, test_prefetch_window_and_take);
+	tcase_add_test(tc, test_prefetch_stops_at_archive_end);
+	tcase_add_test(tc, test_prefetch_prunes_stale);
+	tcase_add_test(tc, test_prefetch_bad_copy_not_used);
+	tcase_add_test(tc, test_prefetch_history_request_clears);
+	tcase_add_test(tc, test_prefetch_one_worker_at_a_time);
+	tcase_add_test(tc, test_prefetch_out_of_range);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +194,83 @@ START_TEST(test_acquire_write_fails)
 }
 END_TEST
 
+/* --- try ---------------------------------------------------------------- */
+
+START_TEST(test_try_free_file)
+{
+	bool busy = true;
+	struct pitr_pidfile *pf = pitr_pidfile_try(h_path("x.pid"), &busy);
+
+	ck_assert_ptr_nonnull(pf);
+	ck_assert(!busy);
+	assert_holds_pid(h_path("x.pid"), getpid());
+	pitr_pidfile_release(pf);
+	ck_assert(!h_exists(h_path("x.pid")));
+	ck_assert_str_eq(h_log(), "");
+}
+END_TEST
+
+/* Held by another copy (the lock taken here as another process would):
+ * busy, and nothing logged, since not running then is the expected
+ * answer. */
+START_TEST(test_try_busy_is_silent)
+{
+	bool busy = false;
+	int fd;
+
+	fd = open(h_path("x.pid"), O_RDWR | O_CREAT, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+	ck_assert_int_eq(write(fd, "1", 1), 1);
+	ck_assert_ptr_null(pitr_pidfile_try(h_path("x.pid"), &busy));
+	ck_assert(busy);
+	ck_assert_str_eq(h_log(), "");
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_try_other_failure_logged)
+{
+	bool busy = true;
+	char msg[4096];
+
+	ck_assert_ptr_null(pitr_pidfile_try(h_path("no/x.pid"), &busy));
+	ck_assert(!busy);
+	snprintf(msg, sizeof(msg), "could not create pid file \"%s\": No such file or directory",
+		 h_path("no/x.pid"));
+	assert_error(msg);
+}
+END_TEST
+
+/* --- forget ------------------------------------------------------------- */
+
+/* A forked child forgets the inherited lock: the file stays, and the
+ * parent still holds it, so a third copy is refused. */
+START_TEST(test_forget_in_child_keeps_parents_lock)
+{
+	struct pitr_pidfile *pf = pitr_pidfile_acquire(h_path("x.pid"));
+	char log[4096];
+	pid_t pid;
+	int status;
+
+	ck_assert_ptr_nonnull(pf);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		pitr_pidfile_forget(pf);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert(h_exists(h_path("x.pid")));
+	assert_holds_pid(h_path("x.pid"), getpid());
+	ck_assert_int_eq(acquire_in_child(h_path("x.pid"), log, sizeof(log)), 1);
+	pitr_pidfile_forget(NULL);
+	pitr_pidfile_release(pf);
+	ck_assert(!h_exists(h_path("x.pid")));
+}
+END_TEST
+
 /* --- release ----------------------------------------------------------- */
 
 START_TEST(test_release_removes)
@@ -230,6 +308,16 @@ make_suite(void)
 	tcase_add_test(tc, test_acquire_locked_empty);
 	tcase_add_test(tc, test_acquire_missing_dir);
 	tcase_add_test(tc, test_acquire_write_fails);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("try");
+	tcase_add_test(tc, test_try_free_file);
+	tcase_add_test(tc, test_try_busy_is_silent);
+	tcase_add_test(tc, test_try_other_failure_logged);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("forget");
+	tcase_add_test(tc, test_forget_in_child_keeps_parents_lock);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("release");
