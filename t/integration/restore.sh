@@ -175,9 +175,9 @@ history_seen()
 
 # gone_from DIR: the segments in the reference archive (never pruned) that
 # DIR no longer holds, one a line.  The master goes on archiving (autovacuum
-# fills segments too) and pitr-archive writes ref before the other archives,
-# so a segment newer than DIR's newest may be in ref and not yet in DIR:
-# that one is on its way, not gone.  Removal takes the oldest first, so the
+# fills segments too) and pitr-archive publishes a file in its archives one
+# after another, ref first, so a segment newer than DIR's newest may be in
+# ref and not yet in DIR: that one is on its way, not gone.  Removal takes the oldest first, so the
 # segments that count are those up to DIR's newest (all of ref if DIR holds
 # none).
 gone_from()
