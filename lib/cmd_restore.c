@@ -652,6 +652,57 @@ check_cluster(struct restore_run *run, const char *src, uint64_t sysid)
 	return 0;
 }
 
+/*
+ * Decompress `src` into a new temporary file in `dir` named after `base`,
+ * checked as the segment `check` (whole, its header, its cluster; *hdr gets
+ * the header) unless that is NULL, and fsync'ed.  Returns 0 with *tmp_out
+ * (malloc'd) naming the closed file, for the caller to rename or unlink;
+ * -1 after logging, with nothing left behind.
+ */
+static int
+decompress_to_temp(struct restore_run *run, const char *src, enum pitr_codec codec,
+		   const char *dir, const char *base, const struct pitr_wal_name *check,
+		   struct pitr_walhdr *hdr, char **tmp_out)
+{
+	char *tmp = NULL;
+	uint64_t total = 0;
+	int fd = -1;
+
+	*tmp_out = NULL;
+	if (asprintf(&tmp, "%s/%s%s.XXXXXX", dir, PITR_FSUTIL_TMP_PREFIX, base) < 0) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		pitr_log_error("could not create a temporary file in \"%s\": %s", dir,
+			       strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	if (decompress_to(run, src, codec, fd, tmp, check, hdr, &total) != 0)
+		goto fail;
+	if (check != NULL && check_cluster(run, src, hdr->sysid) != 0)
+		goto fail;
+	if (fsync(fd) != 0) {
+		pitr_log_error("could not fsync \"%s\": %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		pitr_log_error("could not write \"%s\": %s", tmp, strerror(errno));
+		goto fail;
+	}
+	*tmp_out = tmp;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	free(tmp);
+	return -1;
+}
+
 /* Decompress, check, fsync and rename the archive file `src` to %p. */
 static int
 deliver_archived(struct restore_run *run, const char *src, enum pitr_codec codec)
@@ -660,41 +711,13 @@ deliver_archived(struct restore_run *run, const char *src, enum pitr_codec codec
 	double started = mono_ms();
 	struct pitr_walhdr hdr;
 	char *tmp = NULL;
-	uint64_t total = 0;
-	int fd = -1;
 	int rc = -1;
 
-	if (asprintf(&tmp, "%s/%s%s.XXXXXX", run->dest_dir, PITR_FSUTIL_TMP_PREFIX,
-		     run->dest_base) < 0) {
-		tmp = NULL;
-		pitr_log_error("out of memory");
-		goto out;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		pitr_log_error("could not create a temporary file in \"%s\": %s", run->dest_dir,
-			       strerror(errno));
-		free(tmp);
-		tmp = NULL;
-		goto out;
-	}
-	if (decompress_to(run, src, codec, fd, tmp, is_segment ? &run->name : NULL, &hdr,
-			  &total) != 0)
-		goto out;
-	if (is_segment && check_cluster(run, src, hdr.sysid) != 0)
-		goto out;
+	if (decompress_to_temp(run, src, codec, run->dest_dir, run->dest_base,
+			       is_segment ? &run->name : NULL, &hdr, &tmp) != 0)
+		return -1;
 	if (is_segment)
 		run->seg_size = hdr.seg_size;
-	if (fsync(fd) != 0) {
-		pitr_log_error("could not fsync \"%s\": %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		pitr_log_error("could not write \"%s\": %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
 	if (got_usr1) {
 		pitr_log_info("SIGUSR1 received: immediate finish of recovery, \"%s\" not restored",
 			      run->opts->wal_name);
@@ -713,8 +736,6 @@ deliver_archived(struct restore_run *run, const char *src, enum pitr_codec codec
 		      mono_ms() - started);
 	rc = 0;
 out:
-	if (fd >= 0)
-		close(fd);
 	if (tmp != NULL) {
 		unlink(tmp);
 		free(tmp);
@@ -857,44 +878,20 @@ prefetch_one(struct restore_run *run, const struct pitr_wal_name *name, const ch
 	enum pitr_codec codec;
 	struct pitr_walhdr hdr;
 	char *src = NULL, *tmp = NULL, *final = NULL;
-	uint64_t total;
-	int found, fd = -1;
+	int found;
 	int rc = -1;
 
 	found = pitr_archdir_find(run->source.location, walname, run->source.codec, &src, &codec,
 				  NULL);
-	if (found <= 0) {
-		rc = found == 0 ? 1 : -1;
-		goto out;
-	}
+	if (found <= 0)
+		return found == 0 ? 1 : -1;
 	final = pitr_fsutil_join(run->prefetch_dir, walname);
-	if (final == NULL || asprintf(&tmp, "%s/%s%s.XXXXXX", run->prefetch_dir,
-				      PITR_FSUTIL_TMP_PREFIX, walname) < 0) {
-		tmp = NULL;
+	if (final == NULL) {
 		pitr_log_error("out of memory");
 		goto out;
 	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		pitr_log_error("could not create a temporary file in \"%s\": %s", run->prefetch_dir,
-			       strerror(errno));
-		free(tmp);
-		tmp = NULL;
+	if (decompress_to_temp(run, src, codec, run->prefetch_dir, walname, name, &hdr, &tmp) != 0)
 		goto out;
-	}
-	if (decompress_to(run, src, codec, fd, tmp, name, &hdr, &total) != 0 ||
-	    check_cluster(run, src, hdr.sysid) != 0)
-		goto out;
-	if (fsync(fd) != 0) {
-		pitr_log_error("could not fsync \"%s\": %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		pitr_log_error("could not write \"%s\": %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
 	if (got_term)
 		goto out;
 	if (rename(tmp, final) != 0) {
@@ -907,8 +904,6 @@ prefetch_one(struct restore_run *run, const struct pitr_wal_name *name, const ch
 			 mono_ms() - started);
 	rc = 0;
 out:
-	if (fd >= 0)
-		close(fd);
 	if (tmp != NULL) {
 		unlink(tmp);
 		free(tmp);
