@@ -250,6 +250,7 @@ it_cleanup()
 		while read -r name; do
 			rsyncd_stop "$name" >/dev/null 2>&1
 		done <"$T/.it/rsyncds"
+		release_ports
 		if [ "${PITR_KEEP:-0}" = 1 ]; then
 			echo "# kept $T"
 		else
@@ -267,23 +268,61 @@ port_open()
 	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# free_port: print a TCP port in 20000-60000 nothing listens on, never one
-# handed out before in this test (recorded in a file so that command
-# substitution subshells see it too).
+# Ports handed out, across the tests that make check runs side by side: a
+# port chosen by one test is not listening yet when another looks, so each
+# reservation is a directory here (mkdir is atomic), holding the owning
+# test's pid, removed by that test's cleanup.
+PORT_REGISTRY=/tmp/pitrkit-it-ports
+
+# The ports to choose from: from 20000 up to below the kernel's ephemeral
+# range, from which outgoing connections (psql, rsync, ssh) take their
+# local ports and could take a chosen one before its server binds it.
+port_range()
+{
+	local lo hi
+	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
+	[ "${lo:-0}" -gt 21000 ] || lo=32768
+	echo "20000 $((lo - 1))"
+}
+
+# free_port: print a TCP port below the ephemeral range that nothing listens
+# on and no running test has reserved, and reserve it for this test (also
+# recorded in a file, so that command substitution subshells see it).
 free_port()
 {
-	local port try
+	local port try lo hi owner
+	read -r lo hi < <(port_range)
+	mkdir -p -m 1777 "$PORT_REGISTRY" 2>/dev/null
 	for try in $(seq 1 500); do
-		port=$(((RANDOM * 32768 + RANDOM) % 40001 + 20000))
+		port=$(((RANDOM * 32768 + RANDOM) % (hi - lo + 1) + lo))
 		grep -qx "$port" "$T/.it/ports" && continue
 		port_open "$port" && continue
 		[ -z "$(ss -Hltn "sport = :$port" 2>/dev/null)" ] || continue
+		if ! mkdir "$PORT_REGISTRY/$port" 2>/dev/null; then
+			# Reserved by another test; one that died without its
+			# cleanup keeps it, which costs one port of thousands.
+			owner=$(cat "$PORT_REGISTRY/$port/owner" 2>/dev/null)
+			[ "$owner" = "$$" ] || continue
+		fi
+		echo "$$" >"$PORT_REGISTRY/$port/owner"
 		echo "$port" >>"$T/.it/ports"
 		echo "$port"
 		return 0
 	done
 	echo "free_port: no free port after $try tries" >&2
 	return 1
+}
+
+# release_ports: drop this test's reservations (from it_cleanup).
+release_ports()
+{
+	local port
+	[ -f "$T/.it/ports" ] || return 0
+	while read -r port; do
+		[ "$(cat "$PORT_REGISTRY/$port/owner" 2>/dev/null)" = "$$" ] &&
+			rm -rf "${PORT_REGISTRY:?}/$port"
+	done <"$T/.it/ports"
+	return 0
 }
 
 # --- PostgreSQL -----------------------------------------------------------
