@@ -172,16 +172,14 @@ pitr_dest_spec_free(struct pitr_dest_spec *spec)
 }
 
 struct pitr_dest *
-pitr_dest_new(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env)
+pitr_dest_alloc(const struct pitr_dest_ops *ops, const struct pitr_dest_spec *spec,
+		const struct pitr_dest_env *env)
 {
-	struct pitr_dest *d;
+	struct pitr_dest *d = calloc(1, sizeof(*d));
 
-	if (!kind_known(spec->kind))
-		return NULL;
-	d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		goto nomem;
-	d->ops = ops_by_kind[spec->kind];
+	d->ops = ops;
 	d->env = env;
 	d->spec = *spec;
 	d->spec.location = strdup(spec->location);
@@ -195,6 +193,14 @@ nomem:
 		pitr_dest_spec_free(&d->spec);
 	free(d);
 	return NULL;
+}
+
+struct pitr_dest *
+pitr_dest_new(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env)
+{
+	if (!kind_known(spec->kind))
+		return NULL;
+	return pitr_dest_alloc(ops_by_kind[spec->kind], spec, env);
 }
 
 const char *

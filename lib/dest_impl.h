@@ -1,7 +1,7 @@
 /*
- * dest_impl.h - what the destination kinds share: a staged copy of the file
- * in the temp dir, for kinds whose delivery is a child process reading a
- * finished file (rsync, pipe programs).  Staging first means a slow or
+ * dest_impl.h - what the destination kinds share: their allocation, and a
+ * staged copy of the file in the temp dir, for kinds whose delivery is a
+ * child process reading a finished file (rsync, pipe programs).  Staging first means a slow or
  * failing child never stalls the compression stream that feeds every other
  * destination, and -PJ can run the children side by side.
  */
@@ -11,6 +11,12 @@
 #include <stddef.h>
 
 #include "dest.h"
+
+/* A destination of `ops` for a copy of `spec` (the kind constructors
+ * share it; libpitrkit-backup's ssh kind too).  NULL after logging. */
+struct pitr_dest *pitr_dest_alloc(const struct pitr_dest_ops *ops,
+				  const struct pitr_dest_spec *spec,
+				  const struct pitr_dest_env *env);
 
 struct pitr_dest_stage {
 	char *dir;     /* private directory under the temp dir */

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "dest.h"
+#include "dest_impl.h"
 #include "fsutil.h"
 #include "log.h"
 #include "spawn.h"
@@ -168,24 +169,7 @@ pitr_dest_ssh_spec_parse(const char *arg, const char *optname, struct pitr_dest_
 struct pitr_dest *
 pitr_dest_ssh_new(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env)
 {
-	struct pitr_dest *d = calloc(1, sizeof(*d));
-
-	if (d == NULL)
-		goto nomem;
-	d->ops = &pitr_dest_ssh_ops;
-	d->env = env;
-	d->spec = *spec;
-	d->spec.location = strdup(spec->location);
-	d->spec.key = strdup(spec->key);
-	if (d->spec.location == NULL || d->spec.key == NULL)
-		goto nomem;
-	return d;
-nomem:
-	pitr_log_error("out of memory");
-	if (d != NULL)
-		pitr_dest_spec_free(&d->spec);
-	free(d);
-	return NULL;
+	return pitr_dest_alloc(&pitr_dest_ssh_ops, spec, env);
 }
 
 /* An unlinked file in the temp dir for ssh's stdout or stderr.  -1 after
