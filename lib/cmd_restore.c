@@ -868,16 +868,17 @@ prefetch_prune(struct restore_run *run, bool keep_window)
 	closedir(dir);
 }
 
-/* Decompress the archive's `walname` (`name`) into the prefetch dir,
- * checked and fsync'ed, under its own name.  Returns 0, 1 when the archive
- * does not hold it (yet), -1 after logging. */
+/* Decompress the archive's `walname` (`name`) to `final` in the prefetch
+ * dir, checked and fsync'ed.  Returns 0, 1 when the archive does not hold
+ * it (yet), -1 after logging. */
 static int
-prefetch_one(struct restore_run *run, const struct pitr_wal_name *name, const char *walname)
+prefetch_one(struct restore_run *run, const struct pitr_wal_name *name, const char *walname,
+	     const char *final)
 {
 	double started = mono_ms();
 	enum pitr_codec codec;
 	struct pitr_walhdr hdr;
-	char *src = NULL, *tmp = NULL, *final = NULL;
+	char *src = NULL, *tmp = NULL;
 	int found;
 	int rc = -1;
 
@@ -885,11 +886,6 @@ prefetch_one(struct restore_run *run, const struct pitr_wal_name *name, const ch
 				  NULL);
 	if (found <= 0)
 		return found == 0 ? 1 : -1;
-	final = pitr_fsutil_join(run->prefetch_dir, walname);
-	if (final == NULL) {
-		pitr_log_error("out of memory");
-		goto out;
-	}
 	if (decompress_to_temp(run, src, codec, run->prefetch_dir, walname, name, &hdr, &tmp) != 0)
 		goto out;
 	if (got_term)
@@ -908,7 +904,6 @@ out:
 		unlink(tmp);
 		free(tmp);
 	}
-	free(final);
 	free(src);
 	return rc;
 }
@@ -957,7 +952,7 @@ prefetch_work(struct restore_run *run)
 	for (int ahead = 0; ahead < run->opts->prefetch && !got_term; ahead++) {
 		char walname[PITR_WAL_NAME_MAX];
 		char *path;
-		bool have;
+		int rc = 0;
 
 		if (pitr_wal_next(&next, run->seg_size) != 0)
 			break;
@@ -967,9 +962,10 @@ prefetch_work(struct restore_run *run)
 			pitr_log_error("out of memory");
 			break;
 		}
-		have = access(path, F_OK) == 0;
+		if (access(path, F_OK) != 0)
+			rc = prefetch_one(run, &next, walname, path);
 		free(path);
-		if (!have && prefetch_one(run, &next, walname) != 0)
+		if (rc != 0)
 			break;
 	}
 	pitr_pidfile_release(lock);
