@@ -112,6 +112,15 @@ for prog in pitr-restore pitr-cleanup pitr-backup-master pitr-backup-slave pitr-
 	done
 done
 
+# pitr-restore -pf: a count from 0 to 16, refused with one line otherwise.
+for bad in 17 -1 x; do
+	it_run "$PITR_BUILDDIR/bin/pitr-restore" -pf "$bad" -s "$T" 000000010000000000000001 pg_wal/RECOVERYXLOG
+	is "pitr-restore -pf $bad: exit status 1" "$IT_RC" 1
+	is "pitr-restore -pf $bad: exactly one line on stderr" "$(count_lines "$IT_ERR")" 1
+	like "pitr-restore -pf $bad: the line names --prefetch and its range" "$IT_ERR" \
+		'"--prefetch": expected an integer from 0 to 16'
+done
+
 # --- what archive_command and restore_command load -------------------------
 # They run once per WAL file: libpq and libarchive (and ICU, GnuTLS,
 # Kerberos behind them) stay out of them, in libpitrkit-backup.
