@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cmd_archive.h"
-#include "log.h"
-#include "opts.h"
+#include "command/archive/archive.h"
+#include "common/log.h"
+#include "common/opts.h"
 
 static const struct pitr_opt_def archive_options[] = {
 	{ "bzip2-path", "bp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; compression is in-process" },

@@ -9,9 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "cmd_bcleanup.h"
-#include "log.h"
-#include "opts.h"
+#include "command/bcleanup/bcleanup.h"
+#include "common/log.h"
+#include "common/opts.h"
 
 static const struct pitr_opt_def bcleanup_options[] = {
 	{ "archive", "a", PITR_OPT_STRING, "[CODEC=]DIR", 0, 0, "the WAL archive (required)" },

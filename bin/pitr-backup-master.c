@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cmd_backup.h"
-#include "log.h"
-#include "opts.h"
+#include "command/backup/backup.h"
+#include "common/log.h"
+#include "common/opts.h"
 
 static const struct pitr_opt_def backup_options[] = {
 	{ "port", "p", PITR_OPT_STRING, "PORT", 0, 0, "server port (default: libpq's)" },

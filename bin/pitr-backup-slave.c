@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cmd_backup.h"
-#include "log.h"
-#include "opts.h"
+#include "command/backup/backup.h"
+#include "common/log.h"
+#include "common/opts.h"
 
 static const struct pitr_opt_def backup_options[] = {
 	{ "call-master", "cm", PITR_OPT_FLAG, NULL, 0, 0, "accepted for OmniPITR; PostgreSQL 15 backs up the standby without the master" },

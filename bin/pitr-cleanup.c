@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cmd_cleanup.h"
-#include "log.h"
-#include "opts.h"
+#include "command/cleanup/cleanup.h"
+#include "common/log.h"
+#include "common/opts.h"
 
 static const struct pitr_opt_def cleanup_options[] = {
 	{ "archive", "a", PITR_OPT_STRING, "[CODEC=]DIR", 0, 0, "the archive to clean (files of every codec are removed)" },

@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cmd_info.h"
-#include "log.h"
-#include "opts.h"
+#include "command/info/info.h"
+#include "common/log.h"
+#include "common/opts.h"
 
 static const struct pitr_opt_def info_options[] = {
 	{ "archive", "a", PITR_OPT_STRING, "[CODEC=]DIR", 0, 0, "the WAL archive (any codec's files are read)" },

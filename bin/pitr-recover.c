@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cmd_recover.h"
-#include "log.h"
-#include "opts.h"
+#include "command/recover/recover.h"
+#include "common/log.h"
+#include "common/opts.h"
 
 static const struct pitr_opt_def recover_options[] = {
 	{ "archive", "a", PITR_OPT_STRING, "[CODEC=]DIR", 0, 0, "the WAL archive (pitr-archive's --dst-local dir)" },

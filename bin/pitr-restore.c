@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd_restore.h"
-#include "log.h"
-#include "opts.h"
+#include "command/restore/restore.h"
+#include "common/log.h"
+#include "common/opts.h"
 
 static const struct pitr_opt_def restore_options[] = {
 	{ "bzip2-path", "bp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; decompression is in-process" },

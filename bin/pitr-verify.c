@@ -7,9 +7,9 @@
 
 #include <stdio.h>
 
-#include "cmd_verify.h"
-#include "log.h"
-#include "opts.h"
+#include "command/verify/verify.h"
+#include "common/log.h"
+#include "common/opts.h"
 
 static const struct pitr_opt_def verify_options[] = {
 	{ "archive", "a", PITR_OPT_LIST, "[CODEC=]DIR", 0, 0, "a WAL archive directory (repeatable; at least one)" },

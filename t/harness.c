@@ -14,10 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "codec.h"
+#include "compress/codec.h"
 #include "harness.h"
-#include "log.h"
-#include "wal.h"
+#include "common/log.h"
+#include "postgres/wal.h"
 
 static char scratch[4096];
 static char logbuf[1 << 16];

@@ -1,0 +1,36 @@
+/*
+ * archive.h - pitr-archive: deliver one finished WAL file to every
+ * destination, durably (archive_command).
+ */
+#ifndef PITR_CMD_ARCHIVE_H
+#define PITR_CMD_ARCHIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct pitr_archive_opts {
+	const char *data_dir;          /* -D, default "." */
+	bool force_data_dir;           /* -f: do not check that data_dir is a cluster */
+	const char **dst_local;        /* -dl, [CODEC=]DIR */
+	size_t ndst_local;
+	const char **dst_remote;       /* -dr, [CODEC=]rsync location */
+	size_t ndst_remote;
+	const char **dst_pipe;         /* -dp, [CODEC=]PROGRAM */
+	size_t ndst_pipe;
+	const char *dst_backup;        /* -db, absolute, only while it exists */
+	const char *temp_dir;          /* -t */
+	const char *state_dir;         /* -s */
+	const char *pid_file;          /* --pid-file */
+	int parallel_jobs;             /* -PJ, >= 1 */
+	bool not_nice;                 /* -nn */
+	const char *rsync_path;        /* -rp */
+	int rsync_timeout;             /* seconds; 0: the default */
+	const char *wal_path;          /* the %p operand */
+};
+
+/* Archive opts->wal_path.  Logs what it did and every failure.  Returns 0
+ * only when every destination holds the file, durably; -1 otherwise (with
+ * the state dir recording the destinations that succeeded). */
+int pitr_cmd_archive(const struct pitr_archive_opts *opts);
+
+#endif

@@ -1,0 +1,403 @@
+/*
+ * bcleanup.c - pitr-backup-cleanup: remove the backups older than the
+ * window and the archived WAL that no remaining backup needs.
+ *
+ * Order, chosen so that a run killed at any point leaves nothing that looks
+ * usable and is not:
+ *  - Backups before WAL.  Killed in between, the archive merely keeps WAL
+ *    longer than needed; the other way round, old backups would stand
+ *    complete in the catalog without the WAL they need.
+ *  - Within a backup: the data file first, then the xlog tarball, the
+ *    digest files, and the meta file last.  The catalog stops offering a
+ *    backup as soon as its data file is gone (it becomes a listed problem,
+ *    so pitr-recover never picks a half-removed backup), while the meta
+ *    stays as the one record that names the rest: removing the meta first
+ *    would leave the data and xlog tarballs as orphans nothing reports.
+ *  - WAL oldest first, stopping at the first file that cannot be removed,
+ *    so the archive keeps one contiguous run from that file on and never
+ *    gets a hole that pitr-verify would then report as a gap.
+ *
+ * A backup whose data file could not be removed counts as still present:
+ * its WAL is kept as if it were in the window.  A later failure inside a
+ * backup stops that backup (its meta stays, listed by the catalog as a
+ * problem) but not the others.  Any failure makes the run's result -1.
+ *
+ * --dry-run goes through exactly the same decisions; only the unlink (and
+ * truncation) is skipped, so it lists what a real run removes.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "repo/catalog.h"
+#include "command/bcleanup/bcleanup.h"
+#include "dest/dest.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/pidfile.h"
+#include "postgres/wal.h"
+
+#define SECONDS_PER_DAY 86400
+#define KEEP_DAYS_MAX 100000
+#define SLEEP_MS_MAX 3600000
+
+struct bc_run {
+	const struct pitr_bcleanup_opts *opts;
+	const char *prefix;       /* "(dry-run) " or "" */
+	size_t count;             /* files removed (or, dry, that would be) */
+	uint64_t bytes;
+	bool failed;
+};
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static bool
+is_trunc_leftover(const char *name)
+{
+	size_t len = strlen(name), plen = strlen(PITR_FSUTIL_TMP_PREFIX),
+	       slen = strlen(PITR_BCLEANUP_TRUNC_SUFFIX);
+
+	return len > plen + slen && strncmp(name, PITR_FSUTIL_TMP_PREFIX, plen) == 0 &&
+	       strcmp(name + len - slen, PITR_BCLEANUP_TRUNC_SUFFIX) == 0;
+}
+
+/*
+ * Shrink `path` by opts->truncate bytes at a time, pausing after each step,
+ * then unlink it.  The file is first renamed to a temporary name in the
+ * same directory: a file cut short must never stand at its real name (a
+ * truncated WAL segment would look like a corrupt one), and a successful
+ * rename also shows the directory lets us unlink.  A leftover that already
+ * has such a name is shrunk where it is.
+ */
+static int
+shrink_and_unlink(struct bc_run *run, const char *dir, const char *file, const char *path,
+		  off_t size)
+{
+	const off_t step = (off_t)run->opts->truncate;
+	char *tmp = NULL;
+	const char *target = path;
+	int fd = -1, rc = -1;
+
+	if (!is_trunc_leftover(file)) {
+		if (asprintf(&tmp, "%s/%s%s%s", dir, PITR_FSUTIL_TMP_PREFIX, file,
+			     PITR_BCLEANUP_TRUNC_SUFFIX) < 0) {
+			tmp = NULL;
+			pitr_log_error("out of memory");
+			return -1;
+		}
+		if (rename(path, tmp) != 0) {
+			pitr_log_error("could not remove \"%s\": renaming it to \"%s\" failed: %s",
+				       path, tmp, strerror(errno));
+			goto out;
+		}
+		target = tmp;
+	}
+	fd = open(target, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		pitr_log_info("could not open \"%s\" to truncate it (%s): unlinking it at once",
+			      target, strerror(errno));
+	while (fd >= 0 && size > step) {
+		size -= step;
+		if (ftruncate(fd, size) != 0) {
+			pitr_log_info("could not truncate \"%s\" (%s): unlinking it at once", target,
+				      strerror(errno));
+			break;
+		}
+		pitr_log_verbose("Truncated %s to %jd bytes", target, (intmax_t)size);
+		sleep_ms(run->opts->sleep_ms);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (unlink(target) != 0 && errno != ENOENT) {
+		pitr_log_error("could not remove \"%s\" (renamed from \"%s\"): %s", target, path,
+			       strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(tmp);
+	return rc;
+}
+
+/*
+ * The one place a file is removed, or, in a dry run, only named.  `kind`
+ * is "backup", "xlog" or "leftover" (OmniPITR's log words for the first
+ * two).  A file already gone (a concurrent run) is not an error and not
+ * counted.  Returns 0, or -1 after logging.
+ */
+static int
+remove_file(struct bc_run *run, const char *kind, const char *dir, const char *file)
+{
+	struct stat st;
+	char *path = pitr_catalog_path(dir, file);
+	int rc = -1;
+
+	if (path == NULL)
+		return -1;
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT) {
+			pitr_log_info("%s file already gone: %s", kind, path);
+			rc = 0;
+		} else {
+			pitr_log_error("could not remove \"%s\": %s", path, strerror(errno));
+		}
+		goto out;
+	}
+	pitr_log_info("%sRemoving %s file: %s", run->prefix, kind, path);
+	if (!run->opts->dry_run) {
+		if (run->opts->truncate > 0 && S_ISREG(st.st_mode) &&
+		    (uint64_t)st.st_size > run->opts->truncate) {
+			if (shrink_and_unlink(run, dir, file, path, st.st_size) != 0)
+				goto out;
+		} else if (unlink(path) != 0 && errno != ENOENT) {
+			pitr_log_error("could not remove \"%s\": %s", path, strerror(errno));
+			goto out;
+		}
+	}
+	run->count++;
+	run->bytes += (uint64_t)st.st_size;
+	rc = 0;
+out:
+	free(path);
+	return rc;
+}
+
+/* Finish what an interrupted truncation left in `dir`. */
+static int
+remove_leftovers(struct bc_run *run, const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int rc = 0;
+
+	if (d == NULL) {
+		pitr_log_error("could not read directory \"%s\": %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (is_trunc_leftover(de->d_name) && remove_file(run, "leftover", dir, de->d_name) != 0)
+			rc = -1;
+	closedir(d);
+	return rc;
+}
+
+/* Remove one backup's files, data first and meta last (see the top); a
+ * remnant (no data file) has its other files removed the same way.
+ * Returns true when the backup is still whole: its data file stayed. */
+static bool
+remove_backup(struct bc_run *run, const char *dir, const struct pitr_catalog_backup *b)
+{
+	pitr_log_verbose("- Backup %s (started %s)%s", b->name, b->start_time,
+			 b->data_file == NULL ? ", half removed before: finishing" : "");
+	if (b->data_file != NULL && remove_file(run, "backup", dir, b->data_file) != 0) {
+		run->failed = true;
+		return true;
+	}
+	if (b->xlog_file != NULL && remove_file(run, "backup", dir, b->xlog_file) != 0)
+		goto fail;
+	for (size_t i = 0; i < b->ndigests; i++)
+		if (b->digests[i].file != NULL &&
+		    remove_file(run, "backup", dir, b->digests[i].file) != 0)
+			goto fail;
+	if (remove_file(run, "backup", dir, b->meta_file) != 0)
+		goto fail;
+	return false;
+fail:
+	pitr_log_error("backup \"%s\" is half removed: its meta file \"%s\" stays, so the next run "
+		       "and pitr-info see it", b->name, b->meta_file);
+	run->failed = true;
+	return false;
+}
+
+static int
+cmp_files(const void *pa, const void *pb)
+{
+	const struct pitr_catalog_file *a = *(const struct pitr_catalog_file *const *)pa;
+	const struct pitr_catalog_file *b = *(const struct pitr_catalog_file *const *)pb;
+	int c = pitr_wal_cmp_position(&a->name, &b->name);
+
+	return c != 0 ? c : strcmp(a->file, b->file);
+}
+
+/* Remove the segments, partial segments and backup history files before
+ * `cutoff`'s position, oldest first, stopping at the first failure. */
+static int
+remove_wal(struct bc_run *run, const char *dir, const struct pitr_catalog *cat,
+	   const struct pitr_wal_name *cutoff)
+{
+	const struct pitr_catalog_file **old;
+	char cutname[PITR_WAL_NAME_MAX];
+	size_t n = 0;
+	int rc = 0;
+
+	pitr_wal_format(cutname, cutoff);
+	old = calloc(cat->nfiles > 0 ? cat->nfiles : 1, sizeof(*old));
+	if (old == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < cat->nfiles; i++) {
+		const struct pitr_catalog_file *f = &cat->files[i];
+
+		if ((f->name.kind == PITR_WAL_SEGMENT || f->name.kind == PITR_WAL_PARTIAL ||
+		     f->name.kind == PITR_WAL_BACKUP) && pitr_wal_cmp_position(&f->name, cutoff) < 0)
+			old[n++] = f;
+	}
+	if (n == 0) {
+		pitr_log_verbose("No xlogs to remove (the oldest backup kept starts at %s).", cutname);
+		goto out;
+	}
+	qsort(old, n, sizeof(*old), cmp_files);
+	pitr_log_verbose("%zu xlogs to be removed, from %s to %s (the oldest backup kept starts at "
+			 "%s)", n, old[0]->file, old[n - 1]->file, cutname);
+	for (size_t i = 0; i < n; i++)
+		if (remove_file(run, "xlog", dir, old[i]->file) != 0) {
+			pitr_log_error("stopped removing WAL at \"%s\": newer files stay, so the "
+				       "archive keeps no hole", old[i]->file);
+			rc = -1;
+			break;
+		}
+out:
+	free(old);
+	return rc;
+}
+
+static int
+check_opts(const struct pitr_bcleanup_opts *opts)
+{
+	if (opts->archive == NULL) {
+		pitr_log_error("no --archive given: pitr-backup-cleanup needs the WAL archive");
+		return -1;
+	}
+	if (opts->backup_dir == NULL) {
+		pitr_log_error("no --backup-dir given: pitr-backup-cleanup needs the backup directory");
+		return -1;
+	}
+	if (opts->keep_days < 1 || opts->keep_days > KEEP_DAYS_MAX) {
+		pitr_log_error("invalid value \"%ld\" for option \"--keep-days\": expected an integer "
+			       "from 1 to %d", opts->keep_days, KEEP_DAYS_MAX);
+		return -1;
+	}
+	if (opts->sleep_ms < 0 || opts->sleep_ms > SLEEP_MS_MAX) {
+		pitr_log_error("invalid value \"%ld\" for option \"--sleep\": expected an integer "
+			       "from 0 to %d", opts->sleep_ms, SLEEP_MS_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+int
+pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
+{
+	struct pitr_dest_spec bspec = { 0 }, aspec = { 0 };
+	struct pitr_pidfile *pidfile = NULL;
+	struct pitr_catalog cat = { 0 };
+	struct bc_run run = { .opts = opts, .prefix = opts->dry_run ? "(dry-run) " : "" };
+	struct pitr_wal_name cutoff = { 0 };
+	bool anchored = false;
+	const char *bdir, *adir;
+	time_t now, keep_since;
+	size_t nold = 0;
+	int rc = -1;
+
+	if (check_opts(opts) != 0 ||
+	    pitr_dest_spec_parse(opts->backup_dir, PITR_DEST_LOCAL, "--backup-dir", &bspec) != 0 ||
+	    pitr_dest_spec_parse(opts->archive, PITR_DEST_LOCAL, "--archive", &aspec) != 0)
+		goto out;
+	if (opts->filename_template != NULL)
+		pitr_log_verbose("--filename-template \"%s\" is not needed: backups are found by "
+				 "their meta files", opts->filename_template);
+	bdir = bspec.location;
+	adir = aspec.location;
+	if (opts->pid_file != NULL) {
+		pidfile = pitr_pidfile_acquire(opts->pid_file);
+		if (pidfile == NULL)
+			goto out;
+	}
+	if (pitr_catalog_load(opts->backup_dir, opts->archive, &cat) != 0)
+		goto out;
+	for (size_t i = 0; i < cat.nproblems; i++)
+		pitr_log_verbose("not a backup, left alone: %s", cat.problems[i]);
+	if (cat.nbackups == 0) {
+		pitr_log_error("no backup in \"%s\"%s: refusing to remove anything, because without a "
+			       "backup nothing tells which WAL is no longer needed", bdir,
+			       cat.nproblems > 0 ? " (only files the catalog could not use: see "
+						   "pitr-info)" : "");
+		goto out;
+	}
+
+	now = opts->now != 0 ? opts->now : time(NULL);
+	keep_since = now - (time_t)opts->keep_days * SECONDS_PER_DAY;
+	if (remove_leftovers(&run, bdir) != 0 || remove_leftovers(&run, adir) != 0)
+		run.failed = true;
+
+	/* cat.backups is oldest start first, so the newest is the last one,
+	 * which stays whatever its age: a cluster whose backups stopped must
+	 * not be left with none. */
+	for (size_t i = 0; i < cat.nbackups; i++)
+		if (cat.backups[i].start_epoch < keep_since && i + 1 < cat.nbackups)
+			nold++;
+	if (nold == 0)
+		pitr_log_verbose("No backups to remove.");
+	else
+		pitr_log_verbose("%zu backups to remove.", nold);
+	if (cat.backups[cat.nbackups - 1].start_epoch < keep_since)
+		pitr_log_info("keeping backup \"%s\" although it started more than %ld day%s ago: it "
+			      "is the newest", cat.backups[cat.nbackups - 1].name, opts->keep_days,
+			      opts->keep_days == 1 ? "" : "s");
+
+	for (size_t i = 0; i < cat.nbackups; i++) {
+		const struct pitr_catalog_backup *b = &cat.backups[i];
+		struct pitr_wal_name start;
+		bool stays = true;
+
+		if (b->start_epoch < keep_since && i + 1 < cat.nbackups)
+			stays = remove_backup(&run, bdir, b);
+		if (!stays)
+			continue;
+		if (pitr_wal_parse(b->start_wal, &start) != PITR_WAL_SEGMENT) {
+			pitr_log_error("backup \"%s\" names no start segment (\"%s\"): not removing "
+				       "any WAL", b->name, b->start_wal);
+			run.failed = true;
+			anchored = false;
+			break;
+		}
+		if (!anchored || pitr_wal_cmp_position(&start, &cutoff) < 0)
+			cutoff = start;
+		anchored = true;
+	}
+	/* What an earlier run killed half way left (the catalog's remnants:
+	 * meta files whose data file is gone) goes once it is outside the
+	 * window too; it is no backup, so it anchors no WAL. */
+	for (size_t i = 0; i < cat.nremnants; i++)
+		if (cat.remnants[i].start_epoch < keep_since)
+			(void)remove_backup(&run, bdir, &cat.remnants[i]);
+	if (anchored && remove_wal(&run, adir, &cat, &cutoff) != 0)
+		run.failed = true;
+
+	pitr_log_info("%sRemoved %zu files, total: %.1fMB", run.prefix, run.count,
+		      (double)run.bytes / (1024.0 * 1024.0));
+	rc = run.failed ? -1 : 0;
+out:
+	pitr_catalog_free(&cat);
+	pitr_pidfile_release(pidfile);
+	pitr_dest_spec_free(&aspec);
+	pitr_dest_spec_free(&bspec);
+	return rc;
+}

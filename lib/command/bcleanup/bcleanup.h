@@ -1,0 +1,56 @@
+/*
+ * bcleanup.h - pitr-backup-cleanup: retention.  Removes the backups
+ * that started more than --keep-days ago, except the newest, and the
+ * archived WAL that no remaining backup needs.
+ *
+ * Backups are found by their meta files through catalog.h, so the
+ * filename template they were written with does not matter.
+ */
+#ifndef PITR_CMD_BCLEANUP_H
+#define PITR_CMD_BCLEANUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Removed files are first renamed to this prefix + their name + this
+ * suffix when they are truncated in steps (see --truncate), so that a
+ * shortened file never stands at its real name; a leftover of an
+ * interrupted run is removed by the next. */
+#define PITR_BCLEANUP_TRUNC_SUFFIX ".bcleanup"
+
+struct pitr_bcleanup_opts {
+	const char *archive;      /* -a [CODEC=]DIR (required); the codec does not
+				   * matter: every codec's files are considered */
+	const char *backup_dir;   /* -b [CODEC=]DIR (required); likewise */
+	long keep_days;           /* -k: at least 1 */
+	uint64_t truncate;        /* -t BYTES: shrink larger files by this much at a
+				   * time before unlinking them; 0: unlink at once */
+	long sleep_ms;            /* -s: pause after each truncation step */
+	bool dry_run;             /* -d: log what would go, remove nothing */
+	const char *pid_file;     /* --pid-file */
+	const char *filename_template;  /* -f: accepted for OmniPITR and not needed
+					 * (backups are found by their meta files) */
+	time_t now;               /* the time the window is counted from;
+				   * 0: time(NULL) (tests pin it) */
+};
+
+/*
+ * Remove every backup whose start is more than keep_days * 86400 seconds
+ * before `now`, except the newest backup, all its files (data, xlog,
+ * digests, the meta last); then every archived segment, partial segment
+ * and backup history file positioned before the start segment of the
+ * oldest backup that remains (timeline ignored, any codec extension), oldest
+ * first.  Timeline history files are never removed.  Each removal is
+ * logged ("Removing backup file: PATH", "Removing xlog file: PATH", with
+ * "(dry-run) " in front and nothing removed under dry_run: one code path
+ * decides for both) and the run ends with "Removed N files, total: X.XMB".
+ *
+ * Refuses (error, nothing removed) when the backup dir holds no backup: WAL
+ * with no backup to anchor it is not judged unneeded.  A file that cannot
+ * be removed is logged and makes the result -1; see bcleanup.c for how
+ * the rest of the run goes on.  Returns 0, or -1 after logging.
+ */
+int pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * cleanup.c - pitr-cleanup: remove the archived segments a streaming
+ * standby no longer needs (archive_cleanup_command).
+ *
+ * PostgreSQL runs it at every restartpoint with %r, the oldest file the
+ * standby still needs; everything older goes, as pg_archivecleanup would
+ * remove it, except that every codec's extension is recognised.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "repo/archdir.h"
+#include "command/cleanup/cleanup.h"
+#include "dest/dest.h"
+#include "common/log.h"
+#include "common/pidfile.h"
+#include "postgres/wal.h"
+
+int
+pitr_cmd_cleanup(const struct pitr_cleanup_opts *opts)
+{
+	struct pitr_dest_spec archive = { 0 };
+	struct pitr_pidfile *pidfile = NULL;
+	struct pitr_archdir_entry *entries = NULL;
+	struct pitr_wal_name cutoff;
+	FILE *out = opts->out != NULL ? opts->out : stdout;
+	size_t n = 0, removed = 0;
+	int rc = -1;
+
+	if (opts->archive == NULL) {
+		pitr_log_error("no --archive given: pitr-cleanup needs the archive to clean");
+		goto out;
+	}
+	if (pitr_archdir_parse_cutoff(opts->segment, &cutoff) != 0) {
+		pitr_log_error("\"%s\" is not a WAL segment name: archive_cleanup_command must pass "
+			       "\"%%r\"", opts->segment != NULL ? opts->segment : "");
+		goto out;
+	}
+	if (pitr_dest_spec_parse(opts->archive, PITR_DEST_LOCAL, "--archive", &archive) != 0)
+		goto out;
+	if (opts->pid_file != NULL) {
+		pidfile = pitr_pidfile_acquire(opts->pid_file);
+		if (pidfile == NULL)
+			goto out;
+	}
+	if (opts->pause_trigger != NULL && access(opts->pause_trigger, F_OK) == 0) {
+		pitr_log_info("removal pause trigger \"%s\" exists: not removing anything",
+			      opts->pause_trigger);
+		rc = 0;
+		goto out;
+	}
+	if (opts->dry_run) {
+		if (pitr_archdir_list_older(archive.location, &cutoff, &entries, &n) != 0)
+			goto out;
+		for (size_t entry_idx = 0; entry_idx < n; entry_idx++)
+			fprintf(out, "%s\n", entries[entry_idx].file);
+		if (fflush(out) != 0) {
+			pitr_log_error("could not write the list of files: %s", strerror(errno));
+			goto out;
+		}
+		pitr_log_info("dry run: %zu file%s older than \"%s\" would be removed from \"%s\"", n,
+			      n == 1 ? "" : "s", opts->segment, archive.location);
+		rc = 0;
+		goto out;
+	}
+	rc = pitr_archdir_remove_older(archive.location, &cutoff, 0, NULL, NULL, &removed);
+	if (removed > 0 || rc == 0)
+		pitr_log_info("removed %zu file%s older than \"%s\" from \"%s\"", removed,
+			      removed == 1 ? "" : "s", opts->segment, archive.location);
+out:
+	free(entries);
+	pitr_pidfile_release(pidfile);
+	pitr_dest_spec_free(&archive);
+	return rc;
+}

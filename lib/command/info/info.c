@@ -1,0 +1,536 @@
+/*
+ * info.c - pitr-info: the catalog as a report, text or JSON (see
+ * info.h; the JSON schema is documented in man/pitr-info.1).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "repo/catalog.h"
+#include "command/info/info.h"
+#include "compress/codec.h"
+#include "common/log.h"
+#include "postgres/wal.h"
+
+/* How far from a backup recovery can go: along the latest timeline that
+ * descends from the backup's, through its xlog tarball and the archive. */
+struct reach {
+	uint32_t tli;
+	uint64_t lsn;      /* 0: not even the backup's end */
+	time_t epoch;
+};
+
+static void
+reach_of(const struct pitr_catalog *cat, const struct pitr_catalog_backup *b, struct reach *r)
+{
+	const struct pitr_catalog_file *f = NULL;
+
+	r->tli = pitr_catalog_latest_timeline(cat, b->timeline);
+	r->lsn = pitr_catalog_reachable_lsn(cat, b, r->tli);
+	if (r->lsn != 0)
+		f = pitr_catalog_find_segment(cat, r->tli, r->lsn / cat->segsize - 1);
+	/* The last segment came from the backup's own xlog tarball: it was
+	 * complete when the backup stopped. */
+	r->epoch = f != NULL ? f->mtime : b->stop_epoch;
+}
+
+void
+pitr_info_window(const struct pitr_catalog *cat, struct pitr_info_window *w)
+{
+	memset(w, 0, sizeof(*w));
+	for (size_t i = 0; i < cat->nbackups; i++) {
+		const struct pitr_catalog_backup *b = &cat->backups[i];
+		struct reach r;
+
+		reach_of(cat, b, &r);
+		if (r.lsn == 0)
+			continue;
+		w->backup = b;
+		w->tli = r.tli;
+		w->start_lsn = b->stop_lsn;
+		w->start_epoch = b->stop_epoch;
+		w->end_lsn = r.lsn;
+		w->end_epoch = r.epoch;
+		return;
+	}
+}
+
+/* ---- small formatters ---- */
+
+/* The form the meta files use, in the reader's time zone. */
+static const char *
+fmt_time(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%d %H:%M:%S %z", &tm) == 0)
+		snprintf(buf, size, "@%lld", (long long)t);
+	return buf;
+}
+
+static const char *
+fmt_lsn(uint64_t lsn, char *buf, size_t size)
+{
+	pitr_catalog_format_lsn(lsn, buf, size);
+	return buf;
+}
+
+static const char *
+fmt_size(uint64_t bytes, char *buf, size_t size)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = (double)bytes;
+	int u = -1;
+
+	if (bytes < 1024) {
+		snprintf(buf, size, "%" PRIu64 " B", bytes);
+		return buf;
+	}
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, size, "%.1f %s", v, units[u]);
+	return buf;
+}
+
+static const char *
+fmt_seg(uint32_t tli, uint64_t segno, uint32_t segsize, char *buf)
+{
+	pitr_wal_format_segment(buf, tli, segno, segsize);
+	return buf;
+}
+
+/* ---- text ---- */
+
+static void
+text_backup(FILE *out, const struct pitr_catalog *cat, const struct pitr_catalog_backup *b)
+{
+	char t[64], l[32], s1[32], s2[32];
+	struct reach r;
+
+	fprintf(out, "  %s\n", b->name);
+	fprintf(out, "    label:        %s\n", b->label ? b->label : "");
+	fprintf(out, "    host:         %s\n", b->host ? b->host : "");
+	fprintf(out, "    system id:    %" PRIu64 "\n", b->sysid);
+	fprintf(out, "    data dir:     %s\n", b->data_dir ? b->data_dir : "");
+	fprintf(out, "    timeline:     %" PRIu32 "\n", b->timeline);
+	fprintf(out, "    start:        %s, WAL %s, LSN %s\n", b->start_time, b->start_wal,
+		fmt_lsn(b->start_lsn, l, sizeof(l)));
+	fprintf(out, "    stop:         %s, WAL %s, LSN %s\n", b->stop_time, b->stop_wal,
+		fmt_lsn(b->stop_lsn, l, sizeof(l)));
+	fprintf(out, "    size:         %s data, %s xlog (before compression), %s\n",
+		fmt_size(b->data_size, s1, sizeof(s1)), fmt_size(b->xlog_size, s2, sizeof(s2)),
+		pitr_codec_name(b->codec));
+	fprintf(out, "    files:        %s %s%s%s\n", b->meta_file, b->data_file,
+		b->xlog_file ? " " : " (no xlog file)", b->xlog_file ? b->xlog_file : "");
+	fprintf(out, "    digests:     ");
+	if (b->ndigests == 0)
+		fprintf(out, " none");
+	for (size_t d = 0; d < b->ndigests; d++)
+		fprintf(out, " %s (%s)", b->digests[d].algorithm, b->digests[d].file);
+	fprintf(out, "\n");
+	reach_of(cat, b, &r);
+	if (r.lsn == 0)
+		fprintf(out, "    recoverable:  no (timeline %" PRIu32 ")\n", r.tli);
+	else
+		fprintf(out, "    recoverable:  to LSN %s, %s (timeline %" PRIu32 ")\n",
+			fmt_lsn(r.lsn, l, sizeof(l)), fmt_time(r.epoch, t, sizeof(t)), r.tli);
+}
+
+static void
+text_timeline(FILE *out, const struct pitr_catalog *cat, const struct pitr_catalog_timeline *t)
+{
+	char a[PITR_WAL_NAME_MAX], z[PITR_WAL_NAME_MAX], l[32];
+
+	fprintf(out, "  timeline %" PRIu32, t->tli);
+	if (t->has_history && t->nancestry > 0)
+		fprintf(out, " (from timeline %" PRIu32 " at %s)", t->ancestry[t->nancestry - 1].tli,
+			fmt_lsn(t->ancestry[t->nancestry - 1].end, l, sizeof(l)));
+	else if (t->tli > 1)
+		fprintf(out, " (no history file)");
+	if (t->nsegments == 0) {
+		fprintf(out, ": no segments\n");
+		return;
+	}
+	fprintf(out, ": %s to %s, %zu segment%s, %zu gap%s\n", fmt_seg(t->tli, t->first, cat->segsize, a),
+		fmt_seg(t->tli, t->last, cat->segsize, z), t->nsegments, t->nsegments == 1 ? "" : "s",
+		t->ngaps, t->ngaps == 1 ? "" : "s");
+	for (size_t g = 0; g < t->ngaps; g++) {
+		const struct pitr_catalog_gap *gap = &t->gaps[g];
+
+		if (gap->first == gap->last)
+			fprintf(out, "    missing %s\n", fmt_seg(t->tli, gap->first, cat->segsize, a));
+		else
+			fprintf(out, "    missing %s to %s (%" PRIu64 " segments)\n",
+				fmt_seg(t->tli, gap->first, cat->segsize, a),
+				fmt_seg(t->tli, gap->last, cat->segsize, z), gap->last - gap->first + 1);
+	}
+}
+
+static void
+text_report(FILE *out, const struct pitr_info_opts *opts, const char *bdir, const char *adir,
+	    const struct pitr_catalog *cat)
+{
+	struct pitr_info_window w;
+	char t1[64], t2[64], l1[32], l2[32];
+
+	if (opts->backup_dir != NULL) {
+		fprintf(out, "Backups in %s: %zu\n", bdir, cat->nbackups);
+		for (size_t i = 0; i < cat->nbackups; i++)
+			text_backup(out, cat, &cat->backups[i]);
+	}
+	if (opts->archive != NULL) {
+		size_t segs = 0;
+
+		for (size_t i = 0; i < cat->ntimelines; i++)
+			segs += cat->timelines[i].nsegments;
+		fprintf(out, "Archive %s: %zu file%s, %zu segment%s", adir, cat->nfiles,
+			cat->nfiles == 1 ? "" : "s", segs, segs == 1 ? "" : "s");
+		if (cat->segsize != 0)
+			fprintf(out, " of %" PRIu32 " bytes", cat->segsize);
+		fprintf(out, "\n");
+		for (size_t i = 0; i < cat->ntimelines; i++)
+			text_timeline(out, cat, &cat->timelines[i]);
+	}
+	pitr_info_window(cat, &w);
+	if (w.backup == NULL)
+		fprintf(out, "Recoverable window: none (no backup to recover from)\n");
+	else
+		fprintf(out, "Recoverable window on timeline %" PRIu32 ": from %s (LSN %s, end of backup "
+			"%s) to %s (LSN %s)\n", w.tli, fmt_time(w.start_epoch, t1, sizeof(t1)),
+			fmt_lsn(w.start_lsn, l1, sizeof(l1)), w.backup->name,
+			fmt_time(w.end_epoch, t2, sizeof(t2)), fmt_lsn(w.end_lsn, l2, sizeof(l2)));
+	fprintf(out, "Problems: %zu\n", cat->nproblems);
+	for (size_t i = 0; i < cat->nproblems; i++)
+		fprintf(out, "  %s\n", cat->problems[i]);
+}
+
+/* ---- JSON ---- */
+
+/* The length of the UTF-8 sequence at s (1-4), or 0 if it is not one
+ * (overlong forms, surrogates and code points past U+10FFFF included). */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	size_t n;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		n = 2, cp = s[0] & 0x1F;
+	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+		n = 3, cp = s[0] & 0x0F;
+	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3F);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+		return 0;
+	return n;
+}
+
+void
+pitr_info_json_string(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc('"', out);
+	while (*p != '\0') {
+		size_t n = utf8_len(p);
+
+		if (n == 0) {
+			fputs("\\ufffd", out);
+			p++;
+			continue;
+		}
+		if (n > 1) {
+			fwrite(p, 1, n, out);
+			p += n;
+			continue;
+		}
+		switch (*p) {
+		case '"': fputs("\\\"", out); break;
+		case '\\': fputs("\\\\", out); break;
+		case '\b': fputs("\\b", out); break;
+		case '\f': fputs("\\f", out); break;
+		case '\n': fputs("\\n", out); break;
+		case '\r': fputs("\\r", out); break;
+		case '\t': fputs("\\t", out); break;
+		default:
+			if (*p < 0x20)
+				fprintf(out, "\\u%04x", *p);
+			else
+				fputc(*p, out);
+		}
+		p++;
+	}
+	fputc('"', out);
+}
+
+/* A writer that indents by two per level and puts commas where they
+ * belong, so the output is both valid and readable. */
+#define JSON_DEPTH 8
+
+struct jw {
+	FILE *out;
+	int depth;
+	bool empty[JSON_DEPTH];
+};
+
+static void
+jw_key(struct jw *j, const char *key)
+{
+	if (j->depth > 0) {
+		fputs(j->empty[j->depth] ? "\n" : ",\n", j->out);
+		j->empty[j->depth] = false;
+		fprintf(j->out, "%*s", 2 * j->depth, "");
+	}
+	if (key != NULL) {
+		pitr_info_json_string(j->out, key);
+		fputs(": ", j->out);
+	}
+}
+
+static void
+jw_open(struct jw *j, const char *key, char bracket)
+{
+	jw_key(j, key);
+	fputc(bracket, j->out);
+	j->depth++;
+	j->empty[j->depth] = true;
+}
+
+static void
+jw_close(struct jw *j, char bracket)
+{
+	bool empty = j->empty[j->depth];
+
+	j->depth--;
+	if (!empty)
+		fprintf(j->out, "\n%*s", 2 * j->depth, "");
+	fputc(bracket, j->out);
+}
+
+static void
+jw_str(struct jw *j, const char *key, const char *value)
+{
+	jw_key(j, key);
+	if (value == NULL)
+		fputs("null", j->out);
+	else
+		pitr_info_json_string(j->out, value);
+}
+
+static void
+jw_num(struct jw *j, const char *key, long long value)
+{
+	jw_key(j, key);
+	fprintf(j->out, "%lld", value);
+}
+
+static void
+jw_unum(struct jw *j, const char *key, uint64_t value)
+{
+	jw_key(j, key);
+	fprintf(j->out, "%" PRIu64, value);
+}
+
+static void
+jw_null(struct jw *j, const char *key)
+{
+	jw_key(j, key);
+	fputs("null", j->out);
+}
+
+static void
+jw_bool(struct jw *j, const char *key, bool value)
+{
+	jw_key(j, key);
+	fputs(value ? "true" : "false", j->out);
+}
+
+static void
+jw_lsn(struct jw *j, const char *key, uint64_t lsn)
+{
+	char l[32];
+
+	jw_str(j, key, fmt_lsn(lsn, l, sizeof(l)));
+}
+
+static void
+jw_time(struct jw *j, const char *key, time_t t)
+{
+	char buf[64];
+
+	jw_str(j, key, fmt_time(t, buf, sizeof(buf)));
+}
+
+static void
+json_backup(struct jw *j, const struct pitr_catalog *cat, const struct pitr_catalog_backup *b)
+{
+	char sysid[32];
+	struct reach r;
+
+	jw_open(j, NULL, '{');
+	jw_str(j, "name", b->name);
+	jw_str(j, "label", b->label);
+	jw_str(j, "host", b->host);
+	snprintf(sysid, sizeof(sysid), "%" PRIu64, b->sysid);
+	jw_str(j, "system_identifier", sysid);
+	jw_str(j, "data_dir", b->data_dir);
+	jw_unum(j, "timeline", b->timeline);
+	jw_str(j, "start_time", b->start_time);
+	jw_str(j, "stop_time", b->stop_time);
+	jw_num(j, "start_epoch", (long long)b->start_epoch);
+	jw_num(j, "stop_epoch", (long long)b->stop_epoch);
+	jw_str(j, "start_wal", b->start_wal);
+	jw_str(j, "stop_wal", b->stop_wal);
+	jw_lsn(j, "start_lsn", b->start_lsn);
+	jw_lsn(j, "stop_lsn", b->stop_lsn);
+	jw_unum(j, "data_size", b->data_size);
+	jw_unum(j, "xlog_size", b->xlog_size);
+	jw_str(j, "codec", pitr_codec_name(b->codec));
+	jw_str(j, "meta_file", b->meta_file);
+	jw_str(j, "data_file", b->data_file);
+	jw_str(j, "xlog_file", b->xlog_file);
+	jw_open(j, "digests", '[');
+	for (size_t d = 0; d < b->ndigests; d++) {
+		jw_open(j, NULL, '{');
+		jw_str(j, "algorithm", b->digests[d].algorithm);
+		jw_str(j, "file", b->digests[d].file);
+		jw_close(j, '}');
+	}
+	jw_close(j, ']');
+	reach_of(cat, b, &r);
+	jw_open(j, "recoverable", '{');
+	jw_unum(j, "timeline", r.tli);
+	if (r.lsn == 0) {
+		jw_null(j, "end_lsn");
+		jw_null(j, "end_time");
+		jw_null(j, "end_epoch");
+	} else {
+		jw_lsn(j, "end_lsn", r.lsn);
+		jw_time(j, "end_time", r.epoch);
+		jw_num(j, "end_epoch", (long long)r.epoch);
+	}
+	jw_close(j, '}');
+	jw_close(j, '}');
+}
+
+static void
+json_timeline(struct jw *j, const struct pitr_catalog *cat, const struct pitr_catalog_timeline *t)
+{
+	char a[PITR_WAL_NAME_MAX];
+	bool parent = t->has_history && t->nancestry > 0;
+
+	jw_open(j, NULL, '{');
+	jw_unum(j, "timeline", t->tli);
+	jw_bool(j, "history", t->has_history);
+	if (parent) {
+		jw_unum(j, "parent", t->ancestry[t->nancestry - 1].tli);
+		jw_lsn(j, "switch_lsn", t->ancestry[t->nancestry - 1].end);
+	} else {
+		jw_null(j, "parent");
+		jw_null(j, "switch_lsn");
+	}
+	jw_str(j, "first", t->nsegments ? fmt_seg(t->tli, t->first, cat->segsize, a) : NULL);
+	jw_str(j, "last", t->nsegments ? fmt_seg(t->tli, t->last, cat->segsize, a) : NULL);
+	jw_unum(j, "segments", t->nsegments);
+	jw_open(j, "gaps", '[');
+	for (size_t g = 0; g < t->ngaps; g++) {
+		jw_open(j, NULL, '{');
+		jw_str(j, "first", fmt_seg(t->tli, t->gaps[g].first, cat->segsize, a));
+		jw_str(j, "last", fmt_seg(t->tli, t->gaps[g].last, cat->segsize, a));
+		jw_unum(j, "segments", t->gaps[g].last - t->gaps[g].first + 1);
+		jw_close(j, '}');
+	}
+	jw_close(j, ']');
+	jw_close(j, '}');
+}
+
+static void
+json_report(FILE *out, const char *bdir, const char *adir, const struct pitr_catalog *cat)
+{
+	struct jw j = { .out = out };
+	struct pitr_info_window w;
+
+	jw_open(&j, NULL, '{');
+	jw_str(&j, "backup_dir", bdir);
+	jw_str(&j, "archive_dir", adir);
+	if (cat->segsize != 0)
+		jw_unum(&j, "segment_size", cat->segsize);
+	else
+		jw_null(&j, "segment_size");
+	jw_open(&j, "backups", '[');
+	for (size_t i = 0; i < cat->nbackups; i++)
+		json_backup(&j, cat, &cat->backups[i]);
+	jw_close(&j, ']');
+	jw_open(&j, "timelines", '[');
+	for (size_t i = 0; i < cat->ntimelines; i++)
+		json_timeline(&j, cat, &cat->timelines[i]);
+	jw_close(&j, ']');
+	pitr_info_window(cat, &w);
+	if (w.backup == NULL) {
+		jw_null(&j, "window");
+	} else {
+		jw_open(&j, "window", '{');
+		jw_str(&j, "backup", w.backup->name);
+		jw_unum(&j, "timeline", w.tli);
+		jw_lsn(&j, "start_lsn", w.start_lsn);
+		jw_time(&j, "start_time", w.start_epoch);
+		jw_num(&j, "start_epoch", (long long)w.start_epoch);
+		jw_lsn(&j, "end_lsn", w.end_lsn);
+		jw_time(&j, "end_time", w.end_epoch);
+		jw_num(&j, "end_epoch", (long long)w.end_epoch);
+		jw_close(&j, '}');
+	}
+	jw_open(&j, "problems", '[');
+	for (size_t i = 0; i < cat->nproblems; i++)
+		jw_str(&j, NULL, cat->problems[i]);
+	jw_close(&j, ']');
+	jw_close(&j, '}');
+	fputc('\n', out);
+}
+
+/* ---- the command ---- */
+
+int
+pitr_cmd_info(const struct pitr_info_opts *opts)
+{
+	FILE *out = opts->out != NULL ? opts->out : stdout;
+	const char *bdir = opts->backup_dir ? pitr_catalog_dir(opts->backup_dir) : NULL;
+	const char *adir = opts->archive ? pitr_catalog_dir(opts->archive) : NULL;
+	struct pitr_catalog cat;
+
+	if (opts->backup_dir == NULL && opts->archive == NULL) {
+		pitr_log_error("nothing to report on: give --backup-dir, --archive or both");
+		return -1;
+	}
+	if (pitr_catalog_load(opts->backup_dir, opts->archive, &cat) != 0)
+		return -1;
+	pitr_log_verbose("read %zu backups, %zu archived files on %zu timelines, %zu problems",
+			 cat.nbackups, cat.nfiles, cat.ntimelines, cat.nproblems);
+	if (opts->json)
+		json_report(out, bdir, adir, &cat);
+	else
+		text_report(out, opts, bdir, adir, &cat);
+	pitr_catalog_free(&cat);
+	if (fflush(out) != 0 || ferror(out)) {
+		pitr_log_error("cannot write the report: %s", strerror(errno ? errno : EIO));
+		return -1;
+	}
+	return 0;
+}

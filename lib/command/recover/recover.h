@@ -1,0 +1,115 @@
+/*
+ * recover.h - pitr-recover: a new data directory recovered from a
+ * pitr-backup-master backup and a WAL archive, to a point in time, a
+ * transaction, an LSN, a restore point, consistency, or the archive's end.
+ *
+ * Nothing is written until every check passed (a target the archive
+ * reaches without a gap, the backup's digests, a free target directory);
+ * the data directory is assembled under a temporary sibling name and
+ * renamed into place only when complete and synced, and everything created
+ * is removed again when anything fails.
+ */
+#ifndef PITR_CMD_RECOVER_H
+#define PITR_CMD_RECOVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "repo/catalog.h"
+
+struct pitr_recover_opts {
+	const char *backup_dir;        /* -b */
+	const char *backup;            /* --backup NAME|latest; NULL: chosen by the target */
+	const char *archive;           /* -a [CODEC=]DIR, handed to pitr-restore -s */
+	const char *target_dir;        /* -D, the new data directory */
+	const char *target_time;       /* at most one of these five */
+	const char *target_xid;
+	const char *target_lsn;
+	const char *target_name;
+	bool target_immediate;
+	const char *target_action;     /* promote|pause|shutdown; NULL: pause */
+	const char *target_timeline;   /* latest|current|N; NULL: latest */
+	bool standby;                  /* standby.signal instead of recovery.signal */
+	const char **tablespace_map;   /* OLD=NEW, repeatable */
+	size_t ntablespace_map;
+	bool start;                    /* start the server and wait for the target */
+	int port;                      /* written as port = N; 0: not written */
+	const char *pitr_restore;      /* NULL: pitr-restore next to this program */
+	const char *pg_ctl;            /* NULL: pg_ctl on PATH, else by PG_VERSION */
+	int wait;                      /* seconds --start waits; 0: 600 */
+};
+
+enum pitr_recover_kind {
+	PITR_RECOVER_END = 0,          /* no target: the end of the archive */
+	PITR_RECOVER_TIME,
+	PITR_RECOVER_XID,
+	PITR_RECOVER_LSN,
+	PITR_RECOVER_NAME,
+	PITR_RECOVER_IMMEDIATE,
+};
+
+/* The target, parsed. */
+struct pitr_recover_target {
+	enum pitr_recover_kind kind;
+	const char *value;             /* as given (NULL for END and IMMEDIATE) */
+	char *conf_value;              /* what recovery_target_* gets (malloc'd):
+					* a time without a zone gets this
+					* machine's UTC offset, so PostgreSQL
+					* reads the moment the backup was
+					* chosen for */
+	time_t epoch;                  /* TIME: whole seconds, rounded down */
+	uint64_t lsn;                  /* LSN */
+};
+
+/* Check the target options (at most one target, each well-formed).
+ * Returns 0, or -1 after logging the option and why.  Free with
+ * pitr_recover_target_free() in either case. */
+int pitr_recover_parse_target(const struct pitr_recover_opts *o, struct pitr_recover_target *t);
+void pitr_recover_target_free(struct pitr_recover_target *t);
+
+/*
+ * The backup to recover from: `name` ("latest", a catalog name or one of
+ * its file names), else by the target: TIME the newest that stopped
+ * before it, LSN the newest whose stop LSN is at or before it, XID and
+ * NAME the oldest (their position is unknown until WAL is replayed, and
+ * every later one is reachable from the oldest), IMMEDIATE and END the
+ * newest.  Only backups whose timeline lies on the history of `tli`
+ * (0: any) are considered.  Returns the backup, or NULL after logging why
+ * none fits.
+ */
+const struct pitr_catalog_backup *pitr_recover_choose(const struct pitr_catalog *cat,
+						       const char *backup_dir, const char *name,
+						       const struct pitr_recover_target *t, uint32_t tli);
+
+/* A word for a shell command line: as is when it is plain, else in single
+ * quotes; '%' doubled for restore_command's placeholders.  malloc'd, NULL
+ * after logging ENOMEM. */
+char *pitr_recover_shell_word(const char *s);
+
+/* A postgresql.conf string literal, quotes included: ' and \ doubled.
+ * malloc'd, NULL after logging ENOMEM. */
+char *pitr_recover_conf_quote(const char *s);
+
+/*
+ * The lines pitr-recover appends to postgresql.auto.conf: a comment naming
+ * the backup, restore_command (`restore_program` -s `archive` %f "%p"),
+ * the target setting, recovery_target_action, recovery_target_timeline,
+ * and port when o->port is set.  malloc'd, NULL after logging ENOMEM.
+ */
+char *pitr_recover_conf_text(const struct pitr_recover_opts *o, const struct pitr_recover_target *t,
+			     const char *backup_name, const char *restore_program,
+			     const char *archive);
+
+/* pitr-restore next to the program `exe` (/proc/self/exe), stepping out
+ * of libtool's .libs/ and lt- prefix in a build tree.  malloc'd, NULL
+ * after logging ENOMEM. */
+char *pitr_recover_restore_beside(const char *exe);
+
+/* Run pitr-recover.  Returns 0, or -1 after logging, with nothing left
+ * behind when the failure came before the data directory was complete
+ * (a failure of --start leaves the recovered directory in place). */
+int pitr_cmd_recover(const struct pitr_recover_opts *opts);
+
+#endif

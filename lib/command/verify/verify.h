@@ -1,0 +1,46 @@
+/*
+ * verify.h - pitr-verify: prove that the backups and the WAL archive
+ * can be restored, and list every reason they could not.
+ *
+ * Checked, through catalog.h's view of the directories: every backup's
+ * digest files against the files as stored (a backup without digests has
+ * its data and xlog files decompressed to the end instead); every archived
+ * file decompressed to the end, segments exactly one segment long with a
+ * header that fits their name (walhdr.h) and the system identifier of the
+ * backups and of the rest of the archive; history files parsed; the
+ * segments every backup needs, up to the end of its timeline path; gaps
+ * inside each timeline.
+ *
+ * Each problem is one line on `out`, in the form of catalog.h's problems:
+ *     PROBLEM: KIND "PATH": REASON
+ * KIND is "meta file", "backup file", "digest file", "archive file" or
+ * "archive" (PATH then is the archive directory, for missing segments);
+ * the reason is one of a fixed set of phrasings the man page lists.  The
+ * catalog's own problems are printed as "PROBLEM: " and their line.  When
+ * a module below (codec, WAL header, file reads) found the fault it has
+ * logged its own exact words too.  Last comes the summary:
+ *     N backups, N segments checked, N problems
+ */
+#ifndef PITR_CMD_VERIFY_H
+#define PITR_CMD_VERIFY_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct pitr_verify_opts {
+	const char *backup_dir;    /* -b; NULL: no backups to check */
+	const char **archives;     /* -a [CODEC=]DIR, at least one */
+	size_t narchives;
+	FILE *out;                 /* problem lines and the summary (stdout) */
+};
+
+/*
+ * Verify.  Returns 0 when no problem was found, 1 when problems were
+ * printed (the summary too), -1 after logging when the check could not be
+ * made at all (no archive given, a bad option value, a directory that
+ * cannot be read: nothing is printed) or not finished (out of memory: no
+ * summary).
+ */
+int pitr_cmd_verify(const struct pitr_verify_opts *opts);
+
+#endif

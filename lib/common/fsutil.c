@@ -1,0 +1,600 @@
+/*
+ * fsutil.c - durable file publication and small filesystem helpers (see fsutil.h).
+ *
+ * Line coverage: the unit tests provoke every failure they can (missing
+ * directories, things in the way, write limits); the branches left are
+ * ENOMEM and I/O errors from fsync, close, fstat and read, and the link
+ * fallback noted below.
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/fsutil.h"
+#include "common/log.h"
+
+/* files_equal() reads both files in blocks of this size. */
+#define COMPARE_BLOCK (64 * 1024)
+
+/* Pending bytes that make pitr_fsutil_writeback() start writeback: big
+ * enough for few calls, small enough that the disk starts early. */
+#define WRITEBACK_CHUNK ((off_t)1 << 20)
+
+/*
+ * A file being published.  The temporary file lives in the destination
+ * directory so that the final rename never crosses a filesystem.  Its mode
+ * stays 0600: archived WAL holds the whole database's changes, so it is
+ * readable by the archiving user only, as PostgreSQL's own files are.
+ */
+struct pitr_publish {
+	char *dir;
+	char *final_path;
+	char *temp_path;
+	int fd;                 /* open temporary file, -1 once closed */
+	off_t written;          /* bytes written so far */
+	off_t flushed;          /* bytes handed to writeback so far */
+	bool temp_exists;       /* the temporary file is still on disk */
+	bool committed;
+};
+
+char *
+pitr_fsutil_join(const char *dir, const char *name)
+{
+	size_t dlen = strlen(dir);
+	size_t nlen = strlen(name);
+	/* No separator after an empty dir (name alone, relative to the working
+	 * directory) nor after one that already ends in '/'. */
+	bool sep = dlen > 0 && dir[dlen - 1] != '/';
+	char *out = malloc(dlen + (sep ? 1 : 0) + nlen + 1);
+
+	if (out == NULL)
+		return NULL;
+	memcpy(out, dir, dlen);
+	if (sep)
+		out[dlen++] = '/';
+	memcpy(out + dlen, name, nlen + 1);
+	return out;
+}
+
+/* Write all of buf to fd, retrying short writes and EINTR.  Returns 0, or
+ * -1 with errno set (ENOSPC for a write that makes no progress, as
+ * PostgreSQL assumes). */
+static int
+write_all(int fd, const void *buf, size_t len)
+{
+	const char *pos = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, pos, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = ENOSPC;
+			return -1;
+		}
+		pos += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read up to len bytes, stopping early only at end of file.  Returns the
+ * count read, or -1 with errno set. */
+static ssize_t
+read_full(int fd, void *buf, size_t len)
+{
+	char *pos = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = read(fd, pos + done, len - done);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+struct pitr_publish *
+pitr_fsutil_publish_open(const char *dir, const char *name)
+{
+	struct pitr_publish *p = NULL;
+	struct pitr_publish *ret = NULL;
+	size_t len;
+	int saved;
+
+	assert(strchr(name, '/') == NULL);
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		goto nomem;
+	p->fd = -1;
+	p->dir = strdup(dir);
+	p->final_path = pitr_fsutil_join(dir, name);
+	len = strlen(dir) + 1 + strlen(PITR_FSUTIL_TMP_PREFIX) + strlen(name) + sizeof(".XXXXXX");
+	p->temp_path = malloc(len);
+	if (p->dir == NULL || p->final_path == NULL || p->temp_path == NULL)
+		goto nomem;
+	snprintf(p->temp_path, len, "%s/%s%s.XXXXXX", dir, PITR_FSUTIL_TMP_PREFIX, name);
+
+	p->fd = mkostemp(p->temp_path, O_CLOEXEC);
+	if (p->fd < 0) {
+		pitr_log_error("could not create a temporary file in \"%s\": %s", dir,
+			       strerror(errno));
+		goto out;
+	}
+	p->temp_exists = true;
+	/* mkostemp() already asks for 0600, but through the umask: make the
+	 * mode exact, whatever umask the archiver was started with. */
+	if (fchmod(p->fd, 0600) != 0) {
+		pitr_log_error("could not change the mode of \"%s\": %s", p->temp_path,
+			       strerror(errno));
+		goto out;
+	}
+	ret = p;
+	p = NULL;
+	goto out;
+nomem:
+	saved = errno;
+	pitr_log_error("could not create a temporary file in \"%s\": %s", dir, strerror(saved));
+out:
+	pitr_fsutil_publish_free(p);
+	return ret;
+}
+
+int
+pitr_fsutil_publish_write(struct pitr_publish *p, const void *buf, size_t len)
+{
+	assert(p->fd >= 0);
+	if (write_all(p->fd, buf, len) != 0) {
+		pitr_log_error("could not write \"%s\": %s", p->temp_path, strerror(errno));
+		return -1;
+	}
+	p->written += (off_t)len;
+	pitr_fsutil_writeback(p->fd, &p->flushed, p->written);
+	return 0;
+}
+
+void
+pitr_fsutil_writeback(int fd, off_t *flushed, off_t written)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	/* As PostgreSQL's backend flush does: only a hint, since the fsync
+	 * that follows is what makes the file durable, so a failure here is
+	 * not an error. */
+	if (written - *flushed >= WRITEBACK_CHUNK) {
+		(void)sync_file_range(fd, *flushed, written - *flushed, SYNC_FILE_RANGE_WRITE);
+		*flushed = written;
+	}
+#else
+	(void)fd;
+	(void)flushed;
+	(void)written;
+#endif
+}
+
+const char *
+pitr_fsutil_publish_temp_path(const struct pitr_publish *p)
+{
+	return p->temp_path;
+}
+
+const char *
+pitr_fsutil_publish_final_path(const struct pitr_publish *p)
+{
+	return p->final_path;
+}
+
+/* fsync an existing file by path.  Returns 0 or -1 (logged). */
+static int
+fsync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = -1;
+
+	if (fd < 0) {
+		pitr_log_error("could not open \"%s\": %s", path, strerror(errno));
+		goto out;
+	}
+	if (fsync(fd) != 0) {
+		pitr_log_error("could not fsync \"%s\": %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/*
+ * Move temp to final without replacing anything.  Returns 0, or -1 with
+ * errno set (EEXIST when a file is at the final name).  renameat2() with
+ * RENAME_NOREPLACE is atomic; filesystems without it (EINVAL) and kernels
+ * without the call (ENOSYS) get link()+unlink(), which also refuses to
+ * replace, at the price of two links for a moment.
+ */
+static int
+rename_noreplace(const char *temp, const char *final)
+{
+	if (renameat2(AT_FDCWD, temp, AT_FDCWD, final, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* Not covered by the unit tests: tmpfs and ext4 both support
+	 * RENAME_NOREPLACE, so this branch needs an older filesystem. */
+	if (link(temp, final) != 0)
+		return -1;
+	if (unlink(temp) != 0) {
+		/* Report it, so the caller retries and finds IDENTICAL. */
+		int saved = errno;
+
+		pitr_log_error("could not remove \"%s\": %s", temp, strerror(saved));
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+/* The common end of commit and publish_buffer: with `replace`, a plain
+ * rename() replaces whatever is at the final name. */
+static int
+publish_commit(struct pitr_publish *p, bool replace, enum pitr_publish_outcome *outcome)
+{
+	int rc = -1;
+	int fd = p->fd;
+	int eq;
+
+	assert(!p->committed && fd >= 0);
+	p->committed = true;
+	if (fsync(fd) != 0) {
+		pitr_log_error("could not fsync \"%s\": %s", p->temp_path, strerror(errno));
+		goto out;
+	}
+	p->fd = -1;
+	if (close(fd) != 0) {
+		pitr_log_error("could not close \"%s\": %s", p->temp_path, strerror(errno));
+		goto out;
+	}
+	if (replace) {
+		if (rename(p->temp_path, p->final_path) != 0) {
+			pitr_log_error("could not rename \"%s\" to \"%s\": %s", p->temp_path,
+				       p->final_path, strerror(errno));
+			goto out;
+		}
+		p->temp_exists = false;
+		*outcome = PITR_PUBLISH_NEW;
+	} else if (rename_noreplace(p->temp_path, p->final_path) == 0) {
+		p->temp_exists = false;
+		*outcome = PITR_PUBLISH_NEW;
+	} else if (errno != EEXIST) {
+		pitr_log_error("could not rename \"%s\" to \"%s\": %s", p->temp_path,
+			       p->final_path, strerror(errno));
+		goto out;
+	} else {
+		eq = pitr_fsutil_files_equal(p->temp_path, p->final_path);
+		if (eq < 0)
+			goto out;
+		if (eq == 0) {
+			/* Keep the temporary file: the caller may compare further
+			 * (e.g. decompressed) before giving up. */
+			*outcome = PITR_PUBLISH_CONFLICT;
+			rc = 0;
+			goto out;
+		}
+		if (unlink(p->temp_path) != 0) {
+			pitr_log_error("could not remove \"%s\": %s", p->temp_path,
+				       strerror(errno));
+			goto out;
+		}
+		p->temp_exists = false;
+		/* The file may have been renamed into place by a process that
+		 * died before its own fsyncs: make it durable before counting it
+		 * as delivered. */
+		if (fsync_path(p->final_path) != 0)
+			goto out;
+		*outcome = PITR_PUBLISH_IDENTICAL;
+	}
+	if (pitr_fsutil_fsync_dir(p->dir) != 0)
+		goto out;
+	rc = 0;
+out:
+	return rc;
+}
+
+int
+pitr_fsutil_publish_commit(struct pitr_publish *p, enum pitr_publish_outcome *outcome)
+{
+	return publish_commit(p, false, outcome);
+}
+
+void
+pitr_fsutil_publish_abort(struct pitr_publish *p)
+{
+	if (p == NULL)
+		return;
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+	/* Nothing to report on failure: a leftover carries the temporary
+	 * prefix, so it is recognisable and never taken for WAL. */
+	if (p->temp_exists)
+		unlink(p->temp_path);
+	p->temp_exists = false;
+}
+
+void
+pitr_fsutil_publish_free(struct pitr_publish *p)
+{
+	if (p == NULL)
+		return;
+	pitr_fsutil_publish_abort(p);
+	free(p->dir);
+	free(p->final_path);
+	free(p->temp_path);
+	free(p);
+}
+
+int
+pitr_fsutil_publish_buffer(const char *dir, const char *name, const void *buf, size_t len,
+			   bool replace, enum pitr_publish_outcome *outcome)
+{
+	struct pitr_publish *p = NULL;
+	enum pitr_publish_outcome result;
+	int rc = -1;
+
+	p = pitr_fsutil_publish_open(dir, name);
+	if (p == NULL)
+		goto out;
+	if (pitr_fsutil_publish_write(p, buf, len) != 0)
+		goto out;
+	if (publish_commit(p, replace, &result) != 0)
+		goto out;
+	if (outcome != NULL)
+		*outcome = result;
+	rc = 0;
+out:
+	pitr_fsutil_publish_free(p);
+	return rc;
+}
+
+/* True if path names a directory (following symlinks). */
+static bool
+is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int
+pitr_fsutil_mkdir_p(const char *path, mode_t mode)
+{
+	char *copy = strdup(path);
+	char *end;
+	int rc = -1;
+	int saved;
+
+	if (copy == NULL || *copy == '\0') {
+		if (copy != NULL)
+			errno = ENOENT;
+		pitr_log_error("could not create directory \"%s\": %s", path, strerror(errno));
+		goto out;
+	}
+	/*
+	 * Create each prefix in turn; `mode` goes through the umask, as with
+	 * mkdir -p.  A failure on an existing directory is fine whatever the
+	 * errno (a read-only parent may say EROFS or EACCES before EEXIST).
+	 */
+	end = copy;
+	while (*end != '\0') {
+		bool last;
+
+		while (*end == '/')
+			end++;
+		while (*end != '\0' && *end != '/')
+			end++;
+		last = end[strspn(end, "/")] == '\0';
+		saved = *end;
+		*end = '\0';
+		if (mkdir(copy, mode) != 0 && !is_dir(copy)) {
+			/* Something that is not a directory is in the way. */
+			if (errno == EEXIST)
+				errno = ENOTDIR;
+			pitr_log_error("could not create directory \"%s\": %s", copy,
+				       strerror(errno));
+			goto out;
+		}
+		*end = (char)saved;
+		if (last)
+			break;
+	}
+	rc = 0;
+out:
+	free(copy);
+	return rc;
+}
+
+int
+pitr_fsutil_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = -1;
+
+	if (fd < 0) {
+		pitr_log_error("could not open directory \"%s\": %s", dir, strerror(errno));
+		goto out;
+	}
+	/* Some filesystems cannot fsync a directory and say EINVAL; PostgreSQL
+	 * ignores that too, as there is nothing more to be done. */
+	if (fsync(fd) != 0 && errno != EINVAL) {
+		pitr_log_error("could not fsync directory \"%s\": %s", dir, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int
+pitr_fsutil_files_equal(const char *a, const char *b)
+{
+	const char *paths[2] = { a, b };
+	int fds[2] = { -1, -1 };
+	struct stat st[2];
+	char *bufs[2] = { NULL, NULL };
+	ssize_t got[2];
+	int rc = -1;
+
+	for (int file_idx = 0; file_idx < 2; file_idx++) {
+		fds[file_idx] = open(paths[file_idx], O_RDONLY | O_CLOEXEC);
+		if (fds[file_idx] < 0) {
+			pitr_log_error("could not open \"%s\": %s", paths[file_idx],
+				       strerror(errno));
+			goto out;
+		}
+		if (fstat(fds[file_idx], &st[file_idx]) != 0) {
+			pitr_log_error("could not stat \"%s\": %s", paths[file_idx],
+				       strerror(errno));
+			goto out;
+		}
+	}
+	/* A directory or device is never "the same file content". */
+	if (!S_ISREG(st[0].st_mode) || !S_ISREG(st[1].st_mode) || st[0].st_size != st[1].st_size) {
+		rc = 0;
+		goto out;
+	}
+	bufs[0] = malloc(COMPARE_BLOCK);
+	bufs[1] = malloc(COMPARE_BLOCK);
+	if (bufs[0] == NULL || bufs[1] == NULL) {
+		pitr_log_error("could not compare \"%s\" and \"%s\": %s", a, b, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		for (int file_idx = 0; file_idx < 2; file_idx++) {
+			got[file_idx] = read_full(fds[file_idx], bufs[file_idx], COMPARE_BLOCK);
+			if (got[file_idx] < 0) {
+				pitr_log_error("could not read \"%s\": %s", paths[file_idx],
+					       strerror(errno));
+				goto out;
+			}
+		}
+		/* Unequal counts: one file changed size while being read. */
+		if (got[0] != got[1] || memcmp(bufs[0], bufs[1], (size_t)got[0]) != 0) {
+			rc = 0;
+			goto out;
+		}
+		if (got[0] < COMPARE_BLOCK)
+			break;
+	}
+	rc = 1;
+out:
+	for (int file_idx = 0; file_idx < 2; file_idx++) {
+		if (fds[file_idx] >= 0)
+			close(fds[file_idx]);
+		free(bufs[file_idx]);
+	}
+	return rc;
+}
+
+char *
+pitr_fsutil_read_small(const char *path, size_t max, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	char *ret = NULL;
+	size_t cap, used = 0;
+	int fd;
+	int saved = 0;
+
+	assert(max < SIZE_MAX / 2);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		saved = errno;
+		if (saved != ENOENT)
+			pitr_log_error("could not open \"%s\": %s", path, strerror(saved));
+		goto out;
+	}
+	if (fstat(fd, &st) != 0) {
+		saved = errno;
+		pitr_log_error("could not stat \"%s\": %s", path, strerror(saved));
+		goto out;
+	}
+	/* Only a regular file's size means anything (/proc files say 0). */
+	if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max)
+		goto too_large;
+	/* Room for one byte more than expected (to notice a file that grew
+	 * since fstat) and the NUL; the buffer grows up to max + 2. */
+	cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 2 : (max < 4096 ? max + 2 : 4096);
+	for (;;) {
+		ssize_t n;
+
+		if (used + 1 == cap) {
+			/* Always more than cap: used <= max here. */
+			size_t grown = cap * 2 > max + 2 ? max + 2 : cap * 2;
+			char *bigger;
+
+			bigger = realloc(buf, grown);
+			if (bigger == NULL) {
+				saved = errno;
+				pitr_log_error("could not read \"%s\": %s", path, strerror(saved));
+				goto out;
+			}
+			buf = bigger;
+			cap = grown;
+		} else if (buf == NULL) {
+			buf = malloc(cap);
+			if (buf == NULL) {
+				saved = errno;
+				pitr_log_error("could not read \"%s\": %s", path, strerror(saved));
+				goto out;
+			}
+		}
+		n = read_full(fd, buf + used, cap - 1 - used);
+		if (n < 0) {
+			saved = errno;
+			pitr_log_error("could not read \"%s\": %s", path, strerror(saved));
+			goto out;
+		}
+		used += (size_t)n;
+		if (used > max)
+			goto too_large;
+		if (used < cap - 1)
+			break;          /* end of file */
+	}
+	buf[used] = '\0';
+	if (len != NULL)
+		*len = used;
+	ret = buf;
+	buf = NULL;
+	goto out;
+too_large:
+	saved = EFBIG;
+	pitr_log_error("\"%s\" is larger than %zu bytes", path, max);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	if (ret == NULL)
+		errno = saved;
+	return ret;
+}

@@ -1,0 +1,253 @@
+/*
+ * log.c - the OmniPITR log line format (see log.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/logpath.h"
+
+#define LOG_LINE_MAX 8192
+
+static struct {
+	char progname[64];
+	char *template_;        /* NULL: stderr */
+	char *path;             /* the expansion the fd belongs to */
+	int fd;
+	bool verbose;
+	bool tee;               /* also write file lines to stderr */
+	bool file_failed;       /* a file problem was reported once already */
+	char *capture;
+	size_t capture_size;
+} logger = { .progname = "pitrkit", .fd = -1 };
+
+static const char *const level_names[] = {
+	[PITR_LOG_LOG] = "LOG",
+	[PITR_LOG_ERROR] = "ERROR",
+	[PITR_LOG_FATAL] = "FATAL",
+};
+
+int
+pitr_log_open(const char *progname, const char *template_, bool verbose)
+{
+	pitr_log_close();
+	if (progname != NULL) {
+		const char *slash = strrchr(progname, '/');
+
+		snprintf(logger.progname, sizeof(logger.progname), "%s", slash ? slash + 1 : progname);
+	}
+	logger.verbose = verbose;
+	logger.tee = false;
+	logger.file_failed = false;
+	if (template_ != NULL) {
+		if (*template_ == '\0') {
+			fprintf(stderr, "%s: log file template is empty\n", logger.progname);
+			return -1;
+		}
+		logger.template_ = strdup(template_);
+		if (logger.template_ == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+void
+pitr_log_close(void)
+{
+	if (logger.fd >= 0)
+		close(logger.fd);
+	logger.fd = -1;
+	free(logger.template_);
+	logger.template_ = NULL;
+	free(logger.path);
+	logger.path = NULL;
+}
+
+/* Create the parent directories of `path` (mode 0700 is too strict for
+ * shared log dirs; 0755 as mkdir -p would). */
+static void
+make_parents(const char *path)
+{
+	char *copy = strdup(path);
+
+	if (copy == NULL)
+		return;
+	for (char *slash = strchr(copy + 1, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(copy, 0755) != 0 && errno != EEXIST)
+			break;
+		*slash = '/';
+	}
+	free(copy);
+}
+
+/* Return the fd for the current expansion of the template, reopening when
+ * the expansion changed (rotation), or -1 when the file cannot be used. */
+static int
+current_fd(time_t now)
+{
+	char *path = pitr_logpath_expand(logger.template_, now);
+	int saved;
+
+	if (path == NULL) {
+		if (!logger.file_failed)
+			fprintf(stderr, "%s: could not expand log file template \"%s\": %s\n",
+				logger.progname, logger.template_, strerror(errno));
+		logger.file_failed = true;
+		return -1;
+	}
+	if (logger.fd >= 0 && logger.path != NULL && strcmp(path, logger.path) == 0) {
+		free(path);
+		return logger.fd;
+	}
+	if (logger.fd >= 0)
+		close(logger.fd);
+	free(logger.path);
+	logger.path = path;
+	make_parents(path);
+	logger.fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (logger.fd < 0) {
+		saved = errno;
+		if (!logger.file_failed)
+			fprintf(stderr, "%s: could not open log file \"%s\": %s\n", logger.progname,
+				path, strerror(saved));
+		logger.file_failed = true;
+	}
+	return logger.fd;
+}
+
+void
+pitr_log_format_time(long tv_sec, long tv_usec, char *out, size_t size)
+{
+	time_t t = (time_t)tv_sec;
+	struct tm tm;
+	char date[32], zone[8];
+
+	localtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm);
+	strftime(zone, sizeof(zone), "%z", &tm);
+	snprintf(out, size, "%s.%06ld %s", date, tv_usec, zone);
+}
+
+void
+pitr_log_v(enum pitr_log_level level, const char *fmt, va_list ap)
+{
+	char line[LOG_LINE_MAX];
+	char stamp[48];
+	struct timeval tv;
+	int saved_errno = errno;
+	int level_at, head, len, msg_len;
+	int fd = -1;
+	ssize_t written;
+
+	gettimeofday(&tv, NULL);
+	pitr_log_format_time(tv.tv_sec, tv.tv_usec, stamp, sizeof(stamp));
+	/* Where LEVEL starts, for the capture: searching for the level name
+	 * would stop early in a program name such as "LOGGER". */
+	level_at = snprintf(line, sizeof(line), "%s : %d : %s : ", stamp, (int)getpid(),
+			    logger.progname);
+	head = level_at + snprintf(line + level_at, sizeof(line) - (size_t)level_at, "%s : ",
+				   level_names[level]);
+	msg_len = vsnprintf(line + head, sizeof(line) - (size_t)head - 1, fmt, ap);
+	len = head + (msg_len > 0 ? msg_len : 0);
+	if (len > (int)sizeof(line) - 2)
+		len = (int)sizeof(line) - 2;
+	line[len++] = '\n';
+	line[len] = '\0';
+
+	if (logger.capture != NULL && logger.capture_size > 0) {
+		size_t used = strlen(logger.capture);
+
+		snprintf(logger.capture + used, logger.capture_size - used, "%s", line + level_at);
+	}
+	if (logger.template_ != NULL)
+		fd = current_fd(tv.tv_sec);
+	if (fd >= 0) {
+		written = write(fd, line, (size_t)len);
+		if (written != len) {
+			/* Said once, like the open failure; the line goes to stderr. */
+			if (!logger.file_failed)
+				fprintf(stderr, "%s: could not write log file \"%s\": %s\n",
+					logger.progname, logger.path,
+					written < 0 ? strerror(errno) : "short write");
+			logger.file_failed = true;
+			fd = -1;
+		}
+	}
+	if ((fd < 0 || logger.tee) && write(STDERR_FILENO, line, (size_t)len) < 0)
+		(void)0;  /* nowhere left to report it */
+	errno = saved_errno;
+}
+
+void
+pitr_log(enum pitr_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pitr_log_v(level, fmt, ap);
+	va_end(ap);
+}
+
+void
+pitr_log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pitr_log_v(PITR_LOG_LOG, fmt, ap);
+	va_end(ap);
+}
+
+void
+pitr_log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pitr_log_v(PITR_LOG_ERROR, fmt, ap);
+	va_end(ap);
+}
+
+void
+pitr_log_verbose(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!logger.verbose)
+		return;
+	va_start(ap, fmt);
+	pitr_log_v(PITR_LOG_LOG, fmt, ap);
+	va_end(ap);
+}
+
+void
+pitr_log_tee_stderr(bool on)
+{
+	logger.tee = on;
+}
+
+bool
+pitr_log_is_verbose(void)
+{
+	return logger.verbose;
+}
+
+void
+pitr_log_capture(char *buf, size_t size)
+{
+	logger.capture = buf;
+	logger.capture_size = size;
+	if (buf != NULL && size > 0)
+		buf[0] = '\0';
+}

@@ -1,0 +1,376 @@
+/*
+ * spawn.c - run helper programs with execvp(3), never through a shell (see spawn.h).
+ *
+ * Line coverage: the child's side of fork never returns to write coverage
+ * data, and pipe/fork/waitpid/read failures (resource exhaustion) are not
+ * provoked by the tests.
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/spawn.h"
+
+/*
+ * Ignore SIGPIPE for the whole process, once: a child that exits before
+ * reading all its input must give EPIPE on our write, never kill the
+ * archiver with a signal (PostgreSQL treats that as fatal).  Children get
+ * the default back before exec, as programs expect.
+ */
+static void
+ignore_sigpipe(void)
+{
+	static volatile sig_atomic_t done;
+
+	if (!done) {
+		signal(SIGPIPE, SIG_IGN);
+		done = 1;
+	}
+}
+
+/* In the child: make `from` the descriptor `to`, without close-on-exec.
+ * Returns 0 or -1. */
+static int
+move_fd(int from, int to)
+{
+	int flags;
+
+	if (from != to)
+		return dup2(from, to) < 0 ? -1 : 0;
+	/* dup2() onto itself would keep FD_CLOEXEC. */
+	flags = fcntl(to, F_GETFD);
+	if (flags < 0)
+		return -1;
+	return fcntl(to, F_SETFD, flags & ~FD_CLOEXEC);
+}
+
+/*
+ * In the child, after fork: set up descriptors and signals and exec.  Only
+ * async-signal-safe calls, since the parent may have threads (parallel
+ * deliveries).  An exec failure is reported through `errfd` (close-on-exec,
+ * so a successful exec just closes it) and the child exits 127.
+ */
+static void
+child_exec(char *const argv[], int stdin_fd, int stdout_fd, int stderr_fd, int errfd)
+{
+	sigset_t none;
+	int err;
+
+	if (move_fd(stdin_fd, STDIN_FILENO) != 0)
+		goto fail;
+	if (move_fd(stdout_fd, STDOUT_FILENO) != 0)
+		goto fail;
+	if (stderr_fd >= 0 && move_fd(stderr_fd, STDERR_FILENO) != 0)
+		goto fail;
+	signal(SIGPIPE, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execvp(argv[0], argv);
+fail:
+	err = errno;
+	if (write(errfd, &err, sizeof(err)) < 0)
+		(void)0;  /* the parent then sees exit status 127 */
+	_exit(127);
+}
+
+/* waitpid() through EINTR.  Returns 0 with *status set, or -1 (logged). */
+static int
+reap(pid_t pid, const char *label, int *status)
+{
+	while (waitpid(pid, status, 0) < 0) {
+		if (errno != EINTR) {
+			pitr_log_error("could not wait for \"%s\": %s", label, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Start argv with stdin from `stdin_fd` (or a new pipe if `stdin_pipe`,
+ * or /dev/null if neither) and stdout to `stdout_fd` (or our stderr if
+ * -1).  Fills sp; on failure returns -1 (logged) with sp->pid == -1,
+ * sp->stdin_fd == -1 and sp->label == NULL.
+ */
+static int
+start_child(struct pitr_spawn *sp, char *const argv[], bool stdin_pipe, int stdin_fd,
+	    int stdout_fd, int stderr_fd)
+{
+	int in[2] = { -1, -1 };
+	int errpipe[2] = { -1, -1 };
+	int devnull = -1;
+	int child_err;
+	int status;
+	ssize_t n;
+	int rc = -1;
+
+	assert(argv != NULL && argv[0] != NULL);
+	sp->pid = -1;
+	sp->stdin_fd = -1;
+	sp->label = strdup(argv[0]);
+	if (sp->label == NULL) {
+		pitr_log_error("could not start \"%s\": %s", argv[0], strerror(errno));
+		goto out;
+	}
+	/* Everything close-on-exec from birth: another thread's child must not
+	 * inherit our pipe's write end, or this child would never see EOF. */
+	if (stdin_pipe) {
+		ignore_sigpipe();
+		if (pipe2(in, O_CLOEXEC) != 0) {
+			pitr_log_error("could not create a pipe for \"%s\": %s", sp->label,
+				       strerror(errno));
+			goto out;
+		}
+		stdin_fd = in[0];
+	} else if (stdin_fd < 0) {
+		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (devnull < 0) {
+			pitr_log_error("could not open \"/dev/null\": %s", strerror(errno));
+			goto out;
+		}
+		stdin_fd = devnull;
+	}
+	if (pipe2(errpipe, O_CLOEXEC) != 0) {
+		pitr_log_error("could not create a pipe for \"%s\": %s", sp->label, strerror(errno));
+		goto out;
+	}
+	sp->pid = fork();
+	if (sp->pid < 0) {
+		pitr_log_error("could not start \"%s\": %s", sp->label, strerror(errno));
+		goto out;
+	}
+	if (sp->pid == 0)
+		child_exec(argv, stdin_fd, stdout_fd >= 0 ? stdout_fd : STDERR_FILENO, stderr_fd,
+			   errpipe[1]);
+
+	close(errpipe[1]);
+	errpipe[1] = -1;
+	/* EOF means exec succeeded; an int is the child's errno. */
+	do
+		n = read(errpipe[0], &child_err, sizeof(child_err));
+	while (n < 0 && errno == EINTR);
+	if (n != 0) {
+		if (n != (ssize_t)sizeof(child_err))
+			child_err = n < 0 ? errno : EIO;
+		pitr_log_error("could not execute \"%s\": %s", sp->label, strerror(child_err));
+		reap(sp->pid, sp->label, &status);
+		sp->pid = -1;
+		goto out;
+	}
+	if (stdin_pipe) {
+		sp->stdin_fd = in[1];
+		in[1] = -1;
+	}
+	rc = 0;
+out:
+	for (int end_idx = 0; end_idx < 2; end_idx++) {
+		if (in[end_idx] >= 0)
+			close(in[end_idx]);
+		if (errpipe[end_idx] >= 0)
+			close(errpipe[end_idx]);
+	}
+	if (devnull >= 0)
+		close(devnull);
+	if (rc != 0) {
+		free(sp->label);
+		sp->label = NULL;
+	}
+	return rc;
+}
+
+int
+pitr_spawn_start(struct pitr_spawn *sp, char *const argv[], bool stdin_pipe, int stdin_fd)
+{
+	return start_child(sp, argv, stdin_pipe, stdin_fd, -1, -1);
+}
+
+int
+pitr_spawn_start_redirect(struct pitr_spawn *sp, char *const argv[], int stdin_fd, int stdout_fd,
+			  int stderr_fd)
+{
+	return start_child(sp, argv, false, stdin_fd, stdout_fd, stderr_fd);
+}
+
+int
+pitr_spawn_write(struct pitr_spawn *sp, const void *buf, size_t len)
+{
+	const char *pos = buf;
+
+	assert(sp->stdin_fd >= 0);
+	while (len > 0) {
+		ssize_t n = write(sp->stdin_fd, pos, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			pitr_log_error("could not write to \"%s\": %s", sp->label,
+				       strerror(n < 0 ? errno : EIO));
+			return -1;
+		}
+		pos += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Close our end of the child's stdin, if any. */
+static void
+close_stdin(struct pitr_spawn *sp)
+{
+	if (sp->stdin_fd >= 0)
+		close(sp->stdin_fd);
+	sp->stdin_fd = -1;
+}
+
+/* Log how a child that did not exit 0 ended.  Returns 0 for exit status
+ * 0, else -1. */
+static int
+check_status(const char *label, int status)
+{
+	if (WIFEXITED(status)) {
+		if (WEXITSTATUS(status) == 0)
+			return 0;
+		pitr_log_error("\"%s\" failed with exit status %d", label, WEXITSTATUS(status));
+	} else {
+		/* waitpid() without WUNTRACED reports only exits and signals. */
+		pitr_log_error("\"%s\" was terminated by signal %d (%s)", label, WTERMSIG(status),
+			       strsignal(WTERMSIG(status)));
+	}
+	return -1;
+}
+
+void
+pitr_spawn_status_text(int status, char *buf, size_t size)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, size, "exit status %d", WEXITSTATUS(status));
+	else
+		snprintf(buf, size, "terminated by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+}
+
+int
+pitr_spawn_reap(struct pitr_spawn *sp, int *status)
+{
+	int rc;
+
+	assert(sp->pid > 0);
+	close_stdin(sp);
+	rc = reap(sp->pid, sp->label, status);
+	sp->pid = -1;
+	free(sp->label);
+	sp->label = NULL;
+	return rc;
+}
+
+int
+pitr_spawn_wait(struct pitr_spawn *sp)
+{
+	int status;
+	int rc = -1;
+
+	assert(sp->pid > 0);
+	close_stdin(sp);
+	if (reap(sp->pid, sp->label, &status) != 0)
+		goto out;
+	rc = check_status(sp->label, status);
+out:
+	sp->pid = -1;
+	free(sp->label);
+	sp->label = NULL;
+	return rc;
+}
+
+void
+pitr_spawn_kill(struct pitr_spawn *sp)
+{
+	int status;
+
+	/* pid 0 would be our own process group: only a started child. */
+	if (sp->pid > 0) {
+		close_stdin(sp);
+		kill(sp->pid, SIGTERM);
+		reap(sp->pid, sp->label, &status);
+	}
+	sp->pid = -1;
+	free(sp->label);
+	sp->label = NULL;
+}
+
+int
+pitr_spawn_run(char *const argv[])
+{
+	struct pitr_spawn sp;
+
+	if (pitr_spawn_start(&sp, argv, false, -1) != 0)
+		return -1;
+	return pitr_spawn_wait(&sp);
+}
+
+int
+pitr_spawn_capture(char *const argv[], char *out, size_t size)
+{
+	struct pitr_spawn sp = { .pid = -1, .stdin_fd = -1, .label = NULL };
+	int outpipe[2] = { -1, -1 };
+	size_t used = 0;
+	char discard[4096];
+	int status;
+	int rc = -1;
+
+	assert(out != NULL && size > 0);
+	out[0] = '\0';
+	if (pipe2(outpipe, O_CLOEXEC) != 0) {
+		pitr_log_error("could not create a pipe for \"%s\": %s", argv[0], strerror(errno));
+		goto out;
+	}
+	if (start_child(&sp, argv, false, -1, outpipe[1], -1) != 0)
+		goto out;
+	close(outpipe[1]);
+	outpipe[1] = -1;
+	/* Read to EOF even past `size`, so the child never blocks on a full
+	 * pipe (or dies of SIGPIPE) because we stopped listening. */
+	for (;;) {
+		bool keep = used < size - 1;
+		ssize_t n = keep ? read(outpipe[0], out + used, size - 1 - used)
+				 : read(outpipe[0], discard, sizeof(discard));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			pitr_log_error("could not read from \"%s\": %s", sp.label, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (keep)
+			used += (size_t)n;
+	}
+	out[used] = '\0';
+	if (reap(sp.pid, sp.label, &status) != 0) {
+		sp.pid = -1;    /* not ours to signal any more */
+		goto out;
+	}
+	sp.pid = -1;
+	if (WIFEXITED(status)) {
+		rc = WEXITSTATUS(status);
+	} else {
+		check_status(sp.label, status);
+		rc = -1;
+	}
+out:
+	for (int end_idx = 0; end_idx < 2; end_idx++)
+		if (outpipe[end_idx] >= 0)
+			close(outpipe[end_idx]);
+	pitr_spawn_kill(&sp);
+	return rc;
+}

@@ -1,0 +1,346 @@
+/*
+ * dest.c - destination specs, the kind-independent calls, and the staging
+ * shared by the kinds that deliver through a child process.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dest/dest.h"
+#include "dest/dest_impl.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+
+static const struct pitr_dest_ops *const ops_by_kind[] = {
+	[PITR_DEST_LOCAL] = &pitr_dest_local_ops,
+	[PITR_DEST_RSYNC] = &pitr_dest_rsync_ops,
+	[PITR_DEST_PIPE] = &pitr_dest_pipe_ops,
+};
+
+static const char *const kind_prefix[] = {
+	[PITR_DEST_LOCAL] = "local",
+	[PITR_DEST_RSYNC] = "remote",
+	[PITR_DEST_PIPE] = "pipe",
+};
+
+/* The ssh kind is made by libpitrkit-backup's own calls (dest.h); asked
+ * of these tables, it would read past them. */
+static bool
+kind_known(enum pitr_dest_kind kind)
+{
+	if ((size_t)kind < sizeof(ops_by_kind) / sizeof(ops_by_kind[0]) && ops_by_kind[kind] != NULL)
+		return true;
+	pitr_log_error("destination kind %d is not made by pitr_dest_new(): use its own calls",
+		       (int)kind);
+	return false;
+}
+
+/*
+ * True if `prefix` (length `len`) has the shape of a codec spelling,
+ * NAME or NAME:LEVEL with NAME in [a-z0-9].  Only then is the text before
+ * '=' taken as a codec: a directory such as "/data/a=b" keeps its '='.
+ */
+static bool
+looks_like_codec(const char *prefix, size_t len)
+{
+	size_t pos = 0;
+
+	while (pos < len && ((prefix[pos] >= 'a' && prefix[pos] <= 'z') ||
+			     (prefix[pos] >= '0' && prefix[pos] <= '9')))
+		pos++;
+	if (pos == 0)
+		return false;
+	if (pos == len)
+		return true;
+	if (prefix[pos] != ':' || pos + 1 == len)
+		return false;
+	for (pos++; pos < len; pos++)
+		if (prefix[pos] < '0' || prefix[pos] > '9')
+			return false;
+	return true;
+}
+
+/*
+ * Check an rsync location: rsync://[user@]host[:port]/module[/path] for a
+ * daemon, or [user@]host:path for the remote shell.  A plain local path is
+ * refused: --dst-remote with a directory is a typo for --dst-local, and
+ * rsync would silently copy locally.
+ */
+static bool
+rsync_location_valid(const char *loc)
+{
+	if (strncmp(loc, "rsync://", 8) == 0) {
+		const char *host = loc + 8;
+		const char *slash = strchr(host, '/');
+
+		return slash != NULL && slash != host && slash[1] != '\0' && slash[1] != '/';
+	} else {
+		const char *colon = strchr(loc, ':');
+		const char *slash = strchr(loc, '/');
+
+		return colon != NULL && colon != loc && (slash == NULL || slash > colon) &&
+		       colon[1] != '\0';
+	}
+}
+
+int
+pitr_dest_spec_parse(const char *arg, enum pitr_dest_kind kind, const char *optname,
+		     struct pitr_dest_spec *out)
+{
+	const char *eq = strchr(arg, '=');
+	const char *loc = arg;
+	enum pitr_codec codec = PITR_CODEC_NONE;
+	long level = 0;
+	size_t loclen;
+
+	memset(out, 0, sizeof(*out));
+	if (!kind_known(kind))
+		return -1;
+	if (eq != NULL && looks_like_codec(arg, (size_t)(eq - arg))) {
+		char name[32];
+		size_t namelen = strcspn(arg, ":=");
+
+		if (namelen >= sizeof(name) || (snprintf(name, sizeof(name), "%.*s", (int)namelen, arg),
+						pitr_codec_from_name(name, &codec) != 0)) {
+			pitr_log_error("unknown compression \"%.*s\" in %s \"%s\": expected none, gzip, "
+				       "bzip2, lzma, xz, lz4 or zstd", (int)namelen, arg, optname, arg);
+			return -1;
+		}
+		if (arg[namelen] == ':') {
+			char *end;
+
+			errno = 0;
+			level = strtol(arg + namelen + 1, &end, 10);
+			if (errno != 0 || end != eq || level < pitr_codec_min_level(codec) ||
+			    level > pitr_codec_max_level(codec)) {
+				pitr_log_error("invalid compression level in %s \"%s\": %s takes %d to %d",
+					       optname, arg, pitr_codec_name(codec),
+					       pitr_codec_min_level(codec), pitr_codec_max_level(codec));
+				return -1;
+			}
+		}
+		loc = eq + 1;
+	}
+	if (*loc == '\0') {
+		pitr_log_error("%s \"%s\" names no location", optname, arg);
+		return -1;
+	}
+	if (kind == PITR_DEST_RSYNC && !rsync_location_valid(loc)) {
+		pitr_log_error("%s \"%s\" is not an rsync location: expected "
+			       "rsync://[user@]host[:port]/module/path/ or [user@]host:/path/",
+			       optname, arg);
+		return -1;
+	}
+	out->kind = kind;
+	out->codec = codec;
+	out->level = (int)level;
+	/* rsync needs the trailing slash to treat the target as a directory. */
+	loclen = strlen(loc);
+	out->location = malloc(loclen + 2);
+	if (out->location == NULL)
+		goto nomem;
+	memcpy(out->location, loc, loclen + 1);
+	if (kind == PITR_DEST_RSYNC && loc[loclen - 1] != '/')
+		strcat(out->location, "/");
+	if (asprintf(&out->key, "%s:%s=%s", kind_prefix[kind], pitr_codec_name(codec),
+		     out->location) < 0) {
+		out->key = NULL;
+		goto nomem;
+	}
+	return 0;
+nomem:
+	pitr_log_error("out of memory");
+	pitr_dest_spec_free(out);
+	return -1;
+}
+
+void
+pitr_dest_spec_free(struct pitr_dest_spec *spec)
+{
+	if (spec == NULL)
+		return;
+	free(spec->location);
+	free(spec->key);
+	spec->location = NULL;
+	spec->key = NULL;
+}
+
+struct pitr_dest *
+pitr_dest_alloc(const struct pitr_dest_ops *ops, const struct pitr_dest_spec *spec,
+		const struct pitr_dest_env *env)
+{
+	struct pitr_dest *d = calloc(1, sizeof(*d));
+
+	if (d == NULL)
+		goto nomem;
+	d->ops = ops;
+	d->env = env;
+	d->spec = *spec;
+	d->spec.location = strdup(spec->location);
+	d->spec.key = strdup(spec->key);
+	if (d->spec.location == NULL || d->spec.key == NULL)
+		goto nomem;
+	return d;
+nomem:
+	pitr_log_error("out of memory");
+	if (d != NULL)
+		pitr_dest_spec_free(&d->spec);
+	free(d);
+	return NULL;
+}
+
+struct pitr_dest *
+pitr_dest_new(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env)
+{
+	if (!kind_known(spec->kind))
+		return NULL;
+	return pitr_dest_alloc(ops_by_kind[spec->kind], spec, env);
+}
+
+const char *
+pitr_dest_label(const struct pitr_dest *d)
+{
+	return d->spec.location;
+}
+
+int
+pitr_dest_open(struct pitr_dest *d, const char *name)
+{
+	free(d->name);
+	d->name = strdup(name);
+	if (d->name == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	return d->ops->open(d, name);
+}
+
+int
+pitr_dest_write(struct pitr_dest *d, const void *buf, size_t len)
+{
+	return d->ops->write(d, buf, len);
+}
+
+int
+pitr_dest_finish_begin(struct pitr_dest *d)
+{
+	return d->ops->finish_begin(d);
+}
+
+int
+pitr_dest_finish_end(struct pitr_dest *d, enum pitr_dest_result *result)
+{
+	return d->ops->finish_end(d, result);
+}
+
+void
+pitr_dest_abort(struct pitr_dest *d)
+{
+	if (d != NULL)
+		d->ops->abort(d);
+}
+
+void
+pitr_dest_free(struct pitr_dest *d)
+{
+	if (d == NULL)
+		return;
+	d->ops->free(d);
+	pitr_dest_spec_free(&d->spec);
+	free(d->name);
+	free(d);
+}
+
+int
+pitr_dest_stage_open(struct pitr_dest_stage *st, const struct pitr_dest_env *env, const char *name)
+{
+	const char *tmp = env->temp_dir;
+
+	memset(st, 0, sizeof(*st));
+	st->fd = -1;
+	if (tmp == NULL || *tmp == '\0')
+		tmp = getenv("TMPDIR");
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	if (asprintf(&st->dir, "%s/pitr-stage.XXXXXX", tmp) < 0) {
+		st->dir = NULL;
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	if (mkdtemp(st->dir) == NULL) {
+		pitr_log_error("could not create a staging directory in \"%s\": %s", tmp,
+			       strerror(errno));
+		free(st->dir);
+		st->dir = NULL;
+		return -1;
+	}
+	st->path = pitr_fsutil_join(st->dir, name);
+	if (st->path == NULL) {
+		pitr_log_error("out of memory");
+		goto fail;
+	}
+	st->fd = open(st->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (st->fd < 0) {
+		pitr_log_error("could not create \"%s\": %s", st->path, strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	pitr_dest_stage_remove(st);
+	return -1;
+}
+
+int
+pitr_dest_stage_write(struct pitr_dest_stage *st, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(st->fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			pitr_log_error("could not write \"%s\": %s", st->path, strerror(errno));
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+pitr_dest_stage_close(struct pitr_dest_stage *st)
+{
+	int fd = st->fd;
+
+	st->fd = -1;
+	if (fd >= 0 && close(fd) != 0) {
+		pitr_log_error("could not write \"%s\": %s", st->path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void
+pitr_dest_stage_remove(struct pitr_dest_stage *st)
+{
+	if (st->fd >= 0)
+		close(st->fd);
+	st->fd = -1;
+	if (st->path != NULL)
+		unlink(st->path);
+	if (st->dir != NULL)
+		rmdir(st->dir);
+	free(st->path);
+	free(st->dir);
+	st->path = NULL;
+	st->dir = NULL;
+}

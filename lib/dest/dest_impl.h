@@ -1,0 +1,42 @@
+/*
+ * dest_impl.h - what the destination kinds share: their allocation, and a
+ * staged copy of the file in the temp dir, for kinds whose delivery is a
+ * child process reading a finished file (rsync, pipe programs).  Staging first means a slow or
+ * failing child never stalls the compression stream that feeds every other
+ * destination, and -PJ can run the children side by side.
+ */
+#ifndef PITR_DEST_IMPL_H
+#define PITR_DEST_IMPL_H
+
+#include <stddef.h>
+
+#include "dest/dest.h"
+
+/* A destination of `ops` for a copy of `spec` (the kind constructors
+ * share it; libpitrkit-backup's ssh kind too).  NULL after logging. */
+struct pitr_dest *pitr_dest_alloc(const struct pitr_dest_ops *ops,
+				  const struct pitr_dest_spec *spec,
+				  const struct pitr_dest_env *env);
+
+struct pitr_dest_stage {
+	char *dir;     /* private directory under the temp dir */
+	char *path;    /* dir/<file name> */
+	int fd;
+};
+
+/* Create dir and an empty file named `name` in it.  Returns 0 or -1
+ * (logged). */
+int pitr_dest_stage_open(struct pitr_dest_stage *st, const struct pitr_dest_env *env,
+			 const char *name);
+
+/* Append.  Returns 0 or -1 (logged). */
+int pitr_dest_stage_write(struct pitr_dest_stage *st, const void *buf, size_t len);
+
+/* Close the file for writing; it stays for the child to read.  0 or -1. */
+int pitr_dest_stage_close(struct pitr_dest_stage *st);
+
+/* Remove the file and the directory, free paths; safe on a zeroed or
+ * already-removed stage. */
+void pitr_dest_stage_remove(struct pitr_dest_stage *st);
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * local.c - a local directory destination: durable publish of the
+ * file under its final name (see fsutil.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "compress/codec.h"
+#include "dest/dest.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+
+struct local_priv {
+	struct pitr_publish *pub;
+	enum pitr_dest_result result;
+};
+
+static int
+local_open(struct pitr_dest *d, const char *name)
+{
+	struct local_priv *lp;
+	struct stat st;
+
+	/* Never create the directory: a missing archive mount must fail
+	 * loudly, not fill the root filesystem. */
+	if (stat(d->spec.location, &st) != 0) {
+		pitr_log_error("could not use local destination \"%s\": %s", d->spec.location,
+			       strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		pitr_log_error("local destination \"%s\" is not a directory", d->spec.location);
+		return -1;
+	}
+	lp = calloc(1, sizeof(*lp));
+	if (lp == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	lp->pub = pitr_fsutil_publish_open(d->spec.location, name);
+	if (lp->pub == NULL) {
+		free(lp);
+		return -1;
+	}
+	d->priv = lp;
+	return 0;
+}
+
+static int
+local_write(struct pitr_dest *d, const void *buf, size_t len)
+{
+	struct local_priv *lp = d->priv;
+
+	return pitr_fsutil_publish_write(lp->pub, buf, len);
+}
+
+/*
+ * Compare the decompressed contents of two files of `codec`: an archive
+ * that already holds the segment compressed at another level still holds
+ * the same segment.  1 equal, 0 different, -1 error (logged).
+ */
+static int
+same_content(enum pitr_codec codec, const char *a, const char *b)
+{
+	struct pitr_codec_reader *ra = NULL, *rb = NULL;
+	int fa = -1, fb = -1;
+	int rc = -1;
+	static char bufa[65536], bufb[65536];
+
+	fa = open(a, O_RDONLY | O_CLOEXEC);
+	fb = open(b, O_RDONLY | O_CLOEXEC);
+	if (fa < 0 || fb < 0) {
+		pitr_log_error("could not open \"%s\": %s", fa < 0 ? a : b, strerror(errno));
+		goto out;
+	}
+	ra = pitr_codec_reader_new(codec, fa, a);
+	rb = pitr_codec_reader_new(codec, fb, b);
+	if (ra == NULL || rb == NULL)
+		goto out;
+	for (;;) {
+		ssize_t na = pitr_codec_reader_read(ra, bufa, sizeof(bufa));
+		ssize_t nb, got = 0;
+
+		if (na < 0)
+			goto out;
+		/* Fill the same amount from b, which may return shorter reads. */
+		while (got < na) {
+			nb = pitr_codec_reader_read(rb, bufb + got, (size_t)(na - got));
+			if (nb < 0)
+				goto out;
+			if (nb == 0)
+				break;
+			got += nb;
+		}
+		if (got != na || memcmp(bufa, bufb, (size_t)na) != 0) {
+			rc = 0;
+			goto out;
+		}
+		if (na == 0) {
+			rc = 1;
+			goto out;
+		}
+	}
+out:
+	pitr_codec_reader_free(ra);
+	pitr_codec_reader_free(rb);
+	if (fa >= 0)
+		close(fa);
+	if (fb >= 0)
+		close(fb);
+	return rc;
+}
+
+static int
+local_finish_begin(struct pitr_dest *d)
+{
+	struct local_priv *lp = d->priv;
+	enum pitr_publish_outcome outcome;
+	int same;
+
+	if (pitr_fsutil_publish_commit(lp->pub, &outcome) != 0)
+		return -1;
+	switch (outcome) {
+	case PITR_PUBLISH_NEW:
+		lp->result = PITR_DEST_DELIVERED;
+		return 0;
+	case PITR_PUBLISH_IDENTICAL:
+		lp->result = PITR_DEST_ALREADY;
+		return 0;
+	case PITR_PUBLISH_CONFLICT:
+		break;
+	}
+	same = d->spec.codec == PITR_CODEC_NONE ? 0 :
+		same_content(d->spec.codec, pitr_fsutil_publish_temp_path(lp->pub),
+			     pitr_fsutil_publish_final_path(lp->pub));
+	if (same < 0)
+		return -1;
+	if (same == 0) {
+		pitr_log_error("\"%s\" already exists with different content: not overwritten",
+			       pitr_fsutil_publish_final_path(lp->pub));
+		return -1;
+	}
+	lp->result = PITR_DEST_ALREADY;
+	return 0;
+}
+
+static int
+local_finish_end(struct pitr_dest *d, enum pitr_dest_result *result)
+{
+	struct local_priv *lp = d->priv;
+
+	*result = lp->result;
+	pitr_fsutil_publish_free(lp->pub);
+	free(lp);
+	d->priv = NULL;
+	return 0;
+}
+
+static void
+local_abort(struct pitr_dest *d)
+{
+	struct local_priv *lp = d->priv;
+
+	if (lp == NULL)
+		return;
+	pitr_fsutil_publish_free(lp->pub);
+	free(lp);
+	d->priv = NULL;
+}
+
+const struct pitr_dest_ops pitr_dest_local_ops = {
+	.kind_name = "local",
+	.open = local_open,
+	.write = local_write,
+	.finish_begin = local_finish_begin,
+	.finish_end = local_finish_end,
+	.abort = local_abort,
+	.free = local_abort,
+};

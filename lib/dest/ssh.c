@@ -1,0 +1,565 @@
+/*
+ * ssh.c - a direct destination (--dst-direct [USER@]HOST:/DIR): each
+ * file is streamed through the real ssh program straight into a temporary
+ * name in DIR on the remote host, with no local copy, and published there
+ * by a second ssh call once every file of the run is complete.
+ *
+ * ssh runs with execvp on an argument vector; only the remote user's
+ * shell parses the remote command, in which every path is single-quoted
+ * for a POSIX shell.  The remote side needs GNU coreutils 8.24 or later
+ * (`sync FILE` fsyncs that file or directory) and cmp.
+ *
+ * Publishing mirrors the local destination (fsutil.h): fsync the
+ * temporary file, link it to the final name (link(2) never replaces an
+ * existing name), remove the temporary name, fsync the directory.  A final
+ * name that exists already with the same bytes counts as delivered; with
+ * other bytes it is an error and is left alone.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "dest/dest.h"
+#include "dest/dest_impl.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/spawn.h"
+
+#define SSH_ARGV_MAX 16
+/* Printed by the remote commands on stdout, to tell outcomes apart from
+ * ssh's own exit status 255 and from the remote shell's errors. */
+#define MARK_CREATED "pitr:created"
+#define MARK_NEW "pitr:new"
+#define MARK_SAME "pitr:same"
+#define MARK_DIFFER "pitr:differ"
+
+enum ssh_state {
+	SSH_UPLOADING,    /* ssh runs `cat` into the temporary name */
+	SSH_UPLOADED,     /* it exited 0: the temporary file is complete */
+	SSH_PUBLISHING,   /* the publish command runs */
+	SSH_DONE,         /* published (or found identical): nothing to undo */
+};
+
+struct ssh_priv {
+	char *userhost;         /* "[user@]host" as ssh takes it */
+	char *dir;              /* remote directory, absolute */
+	char *tmp;              /* remote temporary path */
+	char *final;            /* remote final path */
+	struct pitr_spawn child;
+	int in_fd;              /* our end of the upload's stdin, or -1 */
+	int out_fd, err_fd;     /* ssh's stdout and stderr, unlinked files */
+	bool running;
+	bool tmp_exists;        /* the remote temporary file may exist */
+	enum ssh_state state;
+	enum pitr_dest_result result;
+};
+
+char *
+pitr_dest_ssh_quote(const char *s)
+{
+	size_t n = 3;
+	char *out, *o;
+
+	for (const char *p = s; *p != '\0'; p++)
+		n += *p == '\'' ? 4 : 1;
+	out = malloc(n);
+	if (out == NULL) {
+		pitr_log_error("out of memory");
+		return NULL;
+	}
+	o = out;
+	*o++ = '\'';
+	for (const char *p = s; *p != '\0'; p++) {
+		/* Close the quote, an escaped quote, reopen: '\'' */
+		if (*p == '\'') {
+			memcpy(o, "'\\''", 4);
+			o += 4;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return out;
+}
+
+/*
+ * Split "[user@]host:/dir" into "[user@]host" and "/dir" (trailing
+ * slashes dropped, "/" kept).  A host in brackets may hold colons
+ * ("[::1]:/dir").  Returns 0, or -1 when the location has not that shape
+ * (nothing logged, nothing allocated).
+ */
+static int
+split_location(const char *loc, char **userhost, char **dir)
+{
+	const char *at = strchr(loc, '@'), *first_colon = strchr(loc, ':'), *host, *colon;
+	size_t dlen;
+
+	/* An '@' after the host is part of the path. */
+	if (at != NULL && (first_colon == NULL || at > first_colon))
+		at = NULL;
+	if (at == loc)
+		return -1;
+	host = at != NULL ? at + 1 : loc;
+	if (*host == '[') {
+		const char *close = strchr(host, ']');
+
+		if (close == NULL || close[1] != ':' || close == host + 1)
+			return -1;
+		colon = close + 1;
+	} else {
+		colon = strchr(host, ':');
+	}
+	/* A host starting with '-' would be an option to ssh. */
+	if (colon == NULL || colon == host || *host == '-' || colon[1] != '/')
+		return -1;
+	for (const char *p = loc; p < colon; p++)
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '/')
+			return -1;
+	dlen = strlen(colon + 1);
+	while (dlen > 1 && colon[dlen] == '/')
+		dlen--;
+	*userhost = strndup(loc, (size_t)(colon - loc));
+	*dir = strndup(colon + 1, dlen);
+	if (*userhost == NULL || *dir == NULL) {
+		free(*userhost);
+		free(*dir);
+		*userhost = *dir = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+pitr_dest_ssh_spec_parse(const char *arg, const char *optname, struct pitr_dest_spec *out)
+{
+	char *uh = NULL, *dir = NULL, *key;
+
+	/* The pipe kind takes any location: the codec prefix is parsed the
+	 * same way for every kind. */
+	if (pitr_dest_spec_parse(arg, PITR_DEST_PIPE, optname, out) != 0)
+		return -1;
+	if (split_location(out->location, &uh, &dir) != 0) {
+		pitr_log_error("%s \"%s\" is not an ssh location: expected [CODEC=][USER@]HOST:/PATH",
+			       optname, arg);
+		pitr_dest_spec_free(out);
+		return -1;
+	}
+	free(uh);
+	free(dir);
+	if (asprintf(&key, "direct:%s=%s", pitr_codec_name(out->codec), out->location) < 0) {
+		pitr_log_error("out of memory");
+		pitr_dest_spec_free(out);
+		return -1;
+	}
+	free(out->key);
+	out->key = key;
+	out->kind = PITR_DEST_SSH;
+	return 0;
+}
+
+struct pitr_dest *
+pitr_dest_ssh_new(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env)
+{
+	return pitr_dest_alloc(&pitr_dest_ssh_ops, spec, env);
+}
+
+/* An unlinked file in the temp dir for ssh's stdout or stderr.  -1 after
+ * logging. */
+static int
+capture_file(const struct pitr_dest_env *env)
+{
+	const char *tmp = env->temp_dir;
+	char *path;
+	int fd;
+
+	if (tmp == NULL || *tmp == '\0')
+		tmp = getenv("TMPDIR");
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	if (asprintf(&path, "%s/pitr-ssh.XXXXXX", tmp) < 0) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		pitr_log_error("could not create a file in \"%s\": %s", tmp, strerror(errno));
+	else
+		unlink(path);
+	free(path);
+	return fd;
+}
+
+/* The captured text (NUL-terminated, at most `size`-1 bytes). */
+static void
+read_capture(int fd, char *buf, size_t size)
+{
+	ssize_t n = pread(fd, buf, size - 1, 0);
+
+	buf[n > 0 ? (size_t)n : 0] = '\0';
+}
+
+/* ": " and ssh's last non-empty stderr line (its reason, or the remote
+ * command's), or "" when it said nothing; `size` is at least 1003. */
+static void
+ssh_reason(const struct ssh_priv *sp, char *buf, size_t size)
+{
+	char text[8192], *end;
+
+	buf[0] = '\0';
+	read_capture(sp->err_fd, text, sizeof(text));
+	end = text + strlen(text);
+	while (end > text && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		*--end = '\0';
+	while (end > text && end[-1] != '\n')
+		end--;
+	/* One line of ssh's is short; a longer one is cut. */
+	if (*end != '\0')
+		snprintf(buf, size, ": %.1000s", end);
+}
+
+static bool
+captured(const struct ssh_priv *sp, const char *mark)
+{
+	char text[1024];
+
+	read_capture(sp->out_fd, text, sizeof(text));
+	return strstr(text, mark) != NULL;
+}
+
+static const char *
+ssh_program(const struct pitr_dest *d)
+{
+	return d->env->ssh_path != NULL && *d->env->ssh_path != '\0' ? d->env->ssh_path : "ssh";
+}
+
+/* Start ssh running `cmd` on the remote host, stdin from `stdin_fd` (-1:
+ * /dev/null), its output in fresh captures.  0, or -1 after logging. */
+static int
+start_ssh(struct pitr_dest *d, const char *cmd, int stdin_fd)
+{
+	struct ssh_priv *sp = d->priv;
+	char *argv[SSH_ARGV_MAX];
+	int argc = 0;
+
+	if (ftruncate(sp->out_fd, 0) != 0 || ftruncate(sp->err_fd, 0) != 0 ||
+	    lseek(sp->out_fd, 0, SEEK_SET) < 0 || lseek(sp->err_fd, 0, SEEK_SET) < 0) {
+		pitr_log_error("could not reset a capture file: %s", strerror(errno));
+		return -1;
+	}
+	argv[argc++] = (char *)ssh_program(d);
+	/* Never prompt (a cron job has nobody to answer); notice a dead peer
+	 * instead of hanging for the TCP timeout. */
+	argv[argc++] = "-o";
+	argv[argc++] = "BatchMode=yes";
+	argv[argc++] = "-o";
+	argv[argc++] = "ConnectTimeout=30";
+	argv[argc++] = "-o";
+	argv[argc++] = "ServerAliveInterval=15";
+	argv[argc++] = "-o";
+	argv[argc++] = "ServerAliveCountMax=4";
+	argv[argc++] = "--";
+	argv[argc++] = sp->userhost;
+	argv[argc++] = (char *)cmd;
+	argv[argc] = NULL;
+	if (pitr_spawn_start_redirect(&sp->child, argv, stdin_fd, sp->out_fd, sp->err_fd) != 0)
+		return -1;
+	sp->running = true;
+	return 0;
+}
+
+/* Wait for the running ssh.  0 if it exited 0; otherwise -1 after logging
+ * one line: "could not `what` NAME `prep` direct destination LOCATION: ssh
+ * exit status N: reason". */
+static int
+wait_ssh(struct pitr_dest *d, const char *what, const char *prep)
+{
+	struct ssh_priv *sp = d->priv;
+	int status;
+
+	sp->running = false;
+	if (sp->in_fd >= 0) {
+		close(sp->in_fd);
+		sp->in_fd = -1;
+	}
+	if (pitr_spawn_reap(&sp->child, &status) != 0)
+		return -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		char how[96], why[1024];
+
+		pitr_spawn_status_text(status, how, sizeof(how));
+		ssh_reason(sp, why, sizeof(why));
+		pitr_log_error("could not %s \"%s\" %s direct destination \"%s\": ssh %s%s", what,
+			       d->name, prep, d->spec.location, how, why);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+ssh_open(struct pitr_dest *d, const char *name)
+{
+	struct ssh_priv *sp = calloc(1, sizeof(*sp));
+	static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char rnd[8];
+	char suffix[sizeof(rnd) + 1], *qtmp = NULL, *cmd = NULL;
+	int in[2] = { -1, -1 }, rc = -1;
+
+	if (sp == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	sp->in_fd = sp->out_fd = sp->err_fd = -1;
+	sp->child.pid = -1;
+	sp->child.stdin_fd = -1;
+	d->priv = sp;
+	if (split_location(d->spec.location, &sp->userhost, &sp->dir) != 0) {
+		pitr_log_error("direct destination \"%s\" is not [USER@]HOST:/PATH", d->spec.location);
+		return -1;
+	}
+	if (getentropy(rnd, sizeof(rnd)) != 0) {
+		pitr_log_error("could not get random bytes: %s", strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		suffix[i] = alnum[rnd[i] % (sizeof(alnum) - 1)];
+	suffix[sizeof(rnd)] = '\0';
+	if (asprintf(&sp->tmp, "%s%s%s%s.%s", sp->dir, strcmp(sp->dir, "/") ? "/" : "",
+		     PITR_FSUTIL_TMP_PREFIX, name, suffix) < 0 ||
+	    asprintf(&sp->final, "%s%s%s", sp->dir, strcmp(sp->dir, "/") ? "/" : "", name) < 0) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	if ((sp->out_fd = capture_file(d->env)) < 0 || (sp->err_fd = capture_file(d->env)) < 0)
+		return -1;
+	qtmp = pitr_dest_ssh_quote(sp->tmp);
+	/* noclobber: the name is ours alone; 0600 as the local temp files
+	 * (fsutil.h); the mark says the file exists, for the cleanup. */
+	if (qtmp == NULL || asprintf(&cmd, "umask 077 && set -C && : >%s && echo " MARK_CREATED
+				     " && exec cat >>%s", qtmp, qtmp) < 0) {
+		if (qtmp != NULL)
+			pitr_log_error("out of memory");
+		cmd = NULL;
+		goto out;
+	}
+	/* Close-on-exec from birth: no other child may hold our write end,
+	 * or this ssh would never see the end of its input. */
+	if (pipe2(in, O_CLOEXEC) != 0) {
+		pitr_log_error("could not create a pipe for ssh: %s", strerror(errno));
+		goto out;
+	}
+	/* A remote end that went away gives EPIPE on our write, reported
+	 * with ssh's reason, not a signal death. */
+	signal(SIGPIPE, SIG_IGN);
+	if (start_ssh(d, cmd, in[0]) != 0)
+		goto out;
+	sp->in_fd = in[1];
+	in[1] = -1;
+	sp->state = SSH_UPLOADING;
+	rc = 0;
+out:
+	if (in[0] >= 0)
+		close(in[0]);
+	if (in[1] >= 0)
+		close(in[1]);
+	free(qtmp);
+	free(cmd);
+	return rc;
+}
+
+int
+pitr_dest_ssh_end_upload(struct pitr_dest *d)
+{
+	struct ssh_priv *sp = d->priv;
+	int rc;
+
+	if (sp == NULL || sp->state != SSH_UPLOADING)
+		return 0;
+	rc = wait_ssh(d, "deliver", "to");
+	sp->tmp_exists = captured(sp, MARK_CREATED);
+	if (rc != 0)
+		return -1;
+	sp->state = SSH_UPLOADED;
+	return 0;
+}
+
+static int
+ssh_write(struct pitr_dest *d, const void *buf, size_t len)
+{
+	struct ssh_priv *sp = d->priv;
+	const char *p = buf;
+
+	if (sp->state != SSH_UPLOADING || sp->in_fd < 0) {
+		pitr_log_error("\"%s\" to direct destination \"%s\" is no longer being written",
+			       d->name, d->spec.location);
+		return -1;
+	}
+	while (len > 0) {
+		ssize_t n = write(sp->in_fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EPIPE) {
+			/* ssh is gone: its exit status and reason say why. */
+			if (pitr_dest_ssh_end_upload(d) == 0)
+				pitr_log_error("could not deliver \"%s\" to direct destination \"%s\": ssh "
+					       "stopped reading its input", d->name, d->spec.location);
+			return -1;
+		}
+		if (n < 0) {
+			pitr_log_error("could not write \"%s\" to ssh for direct destination \"%s\": %s",
+				       d->name, d->spec.location, strerror(errno));
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+ssh_finish_begin(struct pitr_dest *d)
+{
+	struct ssh_priv *sp = d->priv;
+	char *qt = NULL, *qf = NULL, *qd = NULL, *cmd = NULL;
+	int rc = -1;
+
+	if (pitr_dest_ssh_end_upload(d) != 0)
+		return -1;
+	if (sp->state != SSH_UPLOADED) {
+		pitr_log_error("\"%s\" to direct destination \"%s\" is not complete", d->name,
+			       d->spec.location);
+		return -1;
+	}
+	qt = pitr_dest_ssh_quote(sp->tmp);
+	qf = pitr_dest_ssh_quote(sp->final);
+	qd = pitr_dest_ssh_quote(sp->dir);
+	/* fsync the data, link (never replaces), drop the temporary name,
+	 * fsync the directory; an existing final name is only compared. */
+	if (qt == NULL || qf == NULL || qd == NULL ||
+	    asprintf(&cmd, "sync -- %s && if [ -e %s ] || [ -h %s ]; then if cmp -s -- %s %s; then "
+		     "r=" MARK_SAME "; else r=" MARK_DIFFER "; fi; else ln -- %s %s && r=" MARK_NEW
+		     "; fi && rm -f -- %s && sync -- %s && echo \"$r\"", qt, qf, qf, qt, qf, qt, qf,
+		     qt, qd) < 0) {
+		if (qt != NULL && qf != NULL && qd != NULL)
+			pitr_log_error("out of memory");
+		cmd = NULL;
+		goto out;
+	}
+	if (start_ssh(d, cmd, -1) != 0)
+		goto out;
+	sp->state = SSH_PUBLISHING;
+	rc = 0;
+out:
+	free(qt);
+	free(qf);
+	free(qd);
+	free(cmd);
+	return rc;
+}
+
+static int
+ssh_finish_end(struct pitr_dest *d, enum pitr_dest_result *result)
+{
+	struct ssh_priv *sp = d->priv;
+
+	if (sp->state != SSH_PUBLISHING) {
+		pitr_log_error("\"%s\" to direct destination \"%s\" was not being published", d->name,
+			       d->spec.location);
+		return -1;
+	}
+	if (wait_ssh(d, "publish", "at") != 0)
+		return -1;
+	/* An outcome printed means the command ran to its end, the temporary
+	 * name removed. */
+	if (captured(sp, MARK_NEW) || captured(sp, MARK_SAME) || captured(sp, MARK_DIFFER)) {
+		sp->tmp_exists = false;
+		sp->state = SSH_DONE;
+	}
+	if (captured(sp, MARK_NEW)) {
+		*result = PITR_DEST_DELIVERED;
+	} else if (captured(sp, MARK_SAME)) {
+		*result = PITR_DEST_ALREADY;
+	} else if (captured(sp, MARK_DIFFER)) {
+		pitr_log_error("\"%s\" already exists at direct destination \"%s\" with different "
+			       "content: not overwritten", d->name, d->spec.location);
+		return -1;
+	} else {
+		/* Not known to have run to its end: abort removes the temporary
+		 * name. */
+		pitr_log_error("could not publish \"%s\" at direct destination \"%s\": the remote "
+			       "command reported no outcome", d->name, d->spec.location);
+		sp->state = SSH_UPLOADED;
+		return -1;
+	}
+	return 0;
+}
+
+/* Best effort: remove the remote temporary file of an unfinished run. */
+static void
+remove_remote_tmp(struct pitr_dest *d)
+{
+	struct ssh_priv *sp = d->priv;
+	char *q = pitr_dest_ssh_quote(sp->tmp), *cmd = NULL;
+
+	if (q == NULL || asprintf(&cmd, "rm -f -- %s", q) < 0) {
+		if (q != NULL)
+			pitr_log_error("out of memory");
+		free(q);
+		return;
+	}
+	if (start_ssh(d, cmd, -1) == 0 && wait_ssh(d, "remove the temporary file of", "at") == 0)
+		pitr_log_verbose("removed \"%s\" from %s", sp->tmp, sp->userhost);
+	free(q);
+	free(cmd);
+}
+
+static void
+ssh_abort(struct pitr_dest *d)
+{
+	struct ssh_priv *sp = d->priv;
+
+	if (sp == NULL)
+		return;
+	if (sp->in_fd >= 0)
+		close(sp->in_fd);
+	sp->in_fd = -1;
+	if (sp->running) {
+		pitr_spawn_kill(&sp->child);
+		sp->running = false;
+		if (sp->state == SSH_UPLOADING)
+			sp->tmp_exists = captured(sp, MARK_CREATED);
+		else
+			sp->tmp_exists = true;  /* a publish cut short */
+	}
+	if (sp->tmp_exists && sp->state != SSH_DONE)
+		remove_remote_tmp(d);
+	if (sp->out_fd >= 0)
+		close(sp->out_fd);
+	if (sp->err_fd >= 0)
+		close(sp->err_fd);
+	free(sp->userhost);
+	free(sp->dir);
+	free(sp->tmp);
+	free(sp->final);
+	free(sp);
+	d->priv = NULL;
+}
+
+const struct pitr_dest_ops pitr_dest_ssh_ops = {
+	.kind_name = "direct",
+	.open = ssh_open,
+	.write = ssh_write,
+	.finish_begin = ssh_finish_begin,
+	.finish_end = ssh_finish_end,
+	.abort = ssh_abort,
+	.free = ssh_abort,
+};

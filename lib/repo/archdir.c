@@ -1,0 +1,228 @@
+/*
+ * archdir.c - find, list and prune WAL files in a local archive directory
+ * (see archdir.h).
+ *
+ * Line coverage: the allocation failures and readdir(3) errors are not
+ * provoked by t/check_archdir.c.
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "repo/archdir.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+
+int
+pitr_archdir_find(const char *dir, const char *walname, enum pitr_codec preferred,
+		  char **path, enum pitr_codec *codec, struct stat *st)
+{
+	struct stat sbuf;
+	char *candidate = NULL;
+
+	assert(dir != NULL && walname != NULL && path != NULL && codec != NULL);
+	*path = NULL;
+	for (int try_idx = -1; try_idx < PITR_CODEC_COUNT; try_idx++) {
+		/* The preferred codec first, then the others in table order. */
+		enum pitr_codec c = try_idx < 0 ? preferred : (enum pitr_codec)try_idx;
+
+		if (try_idx >= 0 && c == preferred)
+			continue;
+		if (asprintf(&candidate, "%s/%s%s", dir, walname, pitr_codec_ext(c)) < 0) {
+			pitr_log_error("out of memory");
+			return -1;
+		}
+		if (stat(candidate, &sbuf) != 0) {
+			if (errno != ENOENT) {
+				pitr_log_error("could not stat \"%s\": %s", candidate, strerror(errno));
+				free(candidate);
+				return -1;
+			}
+			free(candidate);
+			candidate = NULL;
+			continue;
+		}
+		if (!S_ISREG(sbuf.st_mode)) {
+			pitr_log_error("\"%s\" is not a regular file", candidate);
+			free(candidate);
+			return -1;
+		}
+		*path = candidate;
+		*codec = c;
+		if (st != NULL)
+			*st = sbuf;
+		return 1;
+	}
+	return 0;
+}
+
+int
+pitr_archdir_parse_cutoff(const char *name, struct pitr_wal_name *out)
+{
+	char copy[PITR_WAL_NAME_MAX];
+	enum pitr_wal_kind kind;
+
+	assert(out != NULL);
+	if (name == NULL || strlen(name) >= sizeof(copy))
+		return -1;
+	snprintf(copy, sizeof(copy), "%s", name);
+	/* Timeline 0 exists only in %r before the first restartpoint. */
+	if (strncmp(copy, "00000000", 8) == 0)
+		copy[7] = '1';
+	kind = pitr_wal_parse(copy, out);
+	if (kind != PITR_WAL_SEGMENT && kind != PITR_WAL_PARTIAL && kind != PITR_WAL_BACKUP)
+		return -1;
+	out->kind = PITR_WAL_SEGMENT;
+	out->offset = 0;
+	return 0;
+}
+
+/* qsort order: position (timeline ignored), then file name, so that equal
+ * positions on several timelines come out in a stable order. */
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct pitr_archdir_entry *ea = a, *eb = b;
+	int pos = pitr_wal_cmp_position(&ea->name, &eb->name);
+
+	return pos != 0 ? pos : strcmp(ea->file, eb->file);
+}
+
+/* Parse a directory entry into *e if it is a segment or partial segment
+ * (with any codec extension).  Returns true if it is one. */
+static bool
+parse_entry(const char *file, struct pitr_archdir_entry *e)
+{
+	char stem[PITR_WAL_NAME_MAX];
+	size_t stem_len = 0;
+	size_t file_len = strlen(file);
+	enum pitr_codec codec = pitr_codec_from_filename(file, &stem_len);
+	enum pitr_wal_kind kind;
+
+	if (stem_len >= sizeof(stem) || file_len >= sizeof(e->file))
+		return false;
+	memcpy(stem, file, stem_len);
+	stem[stem_len] = '\0';
+	kind = pitr_wal_parse(stem, &e->name);
+	if (kind != PITR_WAL_SEGMENT && kind != PITR_WAL_PARTIAL)
+		return false;
+	memcpy(e->file, file, file_len + 1);
+	e->codec = codec;
+	return true;
+}
+
+int
+pitr_archdir_list_older(const char *dir, const struct pitr_wal_name *cutoff,
+			struct pitr_archdir_entry **entries, size_t *n)
+{
+	struct pitr_archdir_entry *list = NULL;
+	struct pitr_wal_name limit;
+	size_t count = 0, cap = 0;
+	struct dirent *de;
+	DIR *dh = NULL;
+	int rc = -1;
+
+	assert(dir != NULL && cutoff != NULL && entries != NULL && n != NULL);
+	assert(cutoff->kind == PITR_WAL_SEGMENT || cutoff->kind == PITR_WAL_PARTIAL ||
+	       cutoff->kind == PITR_WAL_BACKUP);
+	*entries = NULL;
+	*n = 0;
+	/* Only the cutoff's position counts: as a plain segment it sorts
+	 * before its own .partial and .backup, which are therefore kept. */
+	limit = *cutoff;
+	limit.kind = PITR_WAL_SEGMENT;
+	limit.offset = 0;
+
+	dh = opendir(dir);
+	if (dh == NULL) {
+		pitr_log_error("could not open directory \"%s\": %s", dir, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		struct pitr_archdir_entry e;
+
+		errno = 0;
+		de = readdir(dh);
+		if (de == NULL) {
+			if (errno != 0) {
+				pitr_log_error("could not read directory \"%s\": %s", dir,
+					       strerror(errno));
+				goto out;
+			}
+			break;
+		}
+		if (!parse_entry(de->d_name, &e) || pitr_wal_cmp_position(&e.name, &limit) >= 0)
+			continue;
+		if (count == cap) {
+			size_t newcap = cap > 0 ? cap * 2 : 64;
+			struct pitr_archdir_entry *grown = realloc(list, newcap * sizeof(*grown));
+
+			if (grown == NULL) {
+				pitr_log_error("could not list \"%s\": %s", dir, strerror(ENOMEM));
+				goto out;
+			}
+			list = grown;
+			cap = newcap;
+		}
+		list[count++] = e;
+	}
+	if (count > 0)
+		qsort(list, count, sizeof(*list), entry_cmp);
+	*entries = count > 0 ? list : NULL;
+	*n = count;
+	if (count > 0)
+		list = NULL;
+	rc = 0;
+out:
+	free(list);
+	if (dh != NULL)
+		closedir(dh);
+	return rc;
+}
+
+int
+pitr_archdir_remove_older(const char *dir, const struct pitr_wal_name *cutoff, size_t limit,
+			  pitr_archdir_hook_fn hook, void *ctx, size_t *removed)
+{
+	struct pitr_archdir_entry *entries = NULL;
+	size_t n = 0, done = 0;
+	char *path = NULL;
+	int rc = -1;
+
+	if (removed != NULL)
+		*removed = 0;
+	if (pitr_archdir_list_older(dir, cutoff, &entries, &n) != 0)
+		goto out;
+	if (limit > 0 && n > limit)
+		n = limit;
+	for (size_t entry_idx = 0; entry_idx < n; entry_idx++) {
+		if (hook != NULL && hook(ctx, dir, &entries[entry_idx]) != 0)
+			goto out;
+		path = pitr_fsutil_join(dir, entries[entry_idx].file);
+		if (path == NULL) {
+			pitr_log_error("out of memory");
+			goto out;
+		}
+		if (unlink(path) != 0 && errno != ENOENT) {
+			pitr_log_error("could not remove \"%s\": %s", path, strerror(errno));
+			goto out;
+		}
+		pitr_log_verbose("removed \"%s\"", path);
+		free(path);
+		path = NULL;
+		done++;
+	}
+	rc = 0;
+out:
+	if (removed != NULL)
+		*removed = done;
+	free(path);
+	free(entries);
+	return rc;
+}

@@ -1,0 +1,1547 @@
+/*
+ * catalog.c - the backups of a backup dir and the WAL of an archive, read
+ * once into one structure every recovery-side program shares (see
+ * catalog.h).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "repo/catalog.h"
+#include "compress/codec.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "postgres/wal.h"
+#include "postgres/walhdr.h"
+
+/* A meta file is a few hundred bytes; a file larger than this is not one
+ * (a data tarball whose name happens to contain "meta"), and reading stops
+ * there. */
+#define META_MAX (64 * 1024)
+/* A history file gains one short line per timeline switch. */
+#define HISTORY_MAX (1024 * 1024)
+
+static int
+add_problem(struct pitr_catalog *cat, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+add_problem(struct pitr_catalog *cat, const char *fmt, ...)
+{
+	char **grown = realloc(cat->problems, (cat->nproblems + 1) * sizeof(*grown));
+	va_list ap;
+	char *line;
+	int n;
+
+	if (grown == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	cat->problems = grown;
+	va_start(ap, fmt);
+	n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	cat->problems[cat->nproblems++] = line;
+	return 0;
+}
+
+char *
+pitr_catalog_path(const char *dir, const char *file)
+{
+	char *p = pitr_fsutil_join(dir, file);
+
+	if (p == NULL)
+		pitr_log_error("out of memory");
+	return p;
+}
+
+/* "gzip=/dir" names /dir: the codec prefix matters to writers only. */
+const char *
+pitr_catalog_dir(const char *spec)
+{
+	return spec + pitr_codec_prefix_len(spec);
+}
+
+/* ---- LSNs, times, numbers ---- */
+
+int
+pitr_catalog_parse_lsn(const char *text, uint64_t *out)
+{
+	uint64_t part[2] = { 0, 0 };
+	const char *p = text;
+
+	for (int half = 0; half < 2; half++) {
+		int digits = 0;
+
+		while (isxdigit((unsigned char)*p)) {
+			if (++digits > 8)
+				return -1;
+			part[half] = part[half] * 16 +
+				     (uint64_t)(isdigit((unsigned char)*p) ? *p - '0'
+									 : (tolower((unsigned char)*p) - 'a' + 10));
+			p++;
+		}
+		if (digits == 0 || *p != (half == 0 ? '/' : '\0'))
+			return -1;
+		p++;
+	}
+	*out = part[0] << 32 | part[1];
+	return 0;
+}
+
+void
+pitr_catalog_format_lsn(uint64_t lsn, char *out, size_t size)
+{
+	snprintf(out, size, "%X/%X", (unsigned)(lsn >> 32), (unsigned)(uint32_t)lsn);
+}
+
+static int
+parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (!isdigit((unsigned char)*s) || v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * algorithm): timegm() is not standard C and mktime() would apply the
+ * reader's time zone, not the one the text states. */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int
+digits(const char **p, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*p)[i]))
+			return -1;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	*out = v;
+	return 0;
+}
+
+int
+pitr_catalog_parse_time(const char *text, time_t *out, bool *has_zone)
+{
+	const char *p = text;
+	int y, mo, d, h, mi, s = 0, zh = 0, zm = 0, sign = 0;
+	struct tm tm;
+
+	if (digits(&p, 4, &y) != 0 || *p++ != '-' || digits(&p, 2, &mo) != 0 || *p++ != '-' ||
+	    digits(&p, 2, &d) != 0 || (*p != ' ' && *p != 'T'))
+		return -1;
+	p++;
+	if (digits(&p, 2, &h) != 0 || *p++ != ':' || digits(&p, 2, &mi) != 0)
+		return -1;
+	if (*p == ':') {
+		p++;
+		if (digits(&p, 2, &s) != 0)
+			return -1;
+		if (*p == '.') {
+			p++;
+			if (!isdigit((unsigned char)*p))
+				return -1;
+			while (isdigit((unsigned char)*p))
+				p++;
+		}
+	}
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+		return -1;
+	while (*p == ' ')
+		p++;
+	if (*p == '\0') {
+		*has_zone = false;
+	} else if (strcmp(p, "Z") == 0 || strcasecmp(p, "UTC") == 0 || strcasecmp(p, "GMT") == 0) {
+		*has_zone = true;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p++ == '-' ? -1 : 1;
+		if (digits(&p, 2, &zh) != 0)
+			return -1;
+		if (*p == ':')
+			p++;
+		if (*p != '\0' && digits(&p, 2, &zm) != 0)
+			return -1;
+		if (*p != '\0' || zh > 15 || zm > 59)
+			return -1;
+		*has_zone = true;
+	} else {
+		return -1;
+	}
+	if (*has_zone) {
+		int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+
+		t -= sign * (zh * 3600 + zm * 60);
+		*out = (time_t)t;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	tm.tm_isdst = -1;
+	*out = mktime(&tm);
+	return *out == (time_t)-1 ? -1 : 0;
+}
+
+/* The meta's "YYYY-MM-DD HH:MM:SS +ZZZZ": its zone is required, so that
+ * the reader's own zone never shifts a backup in time. */
+static int
+parse_time(const char *s, time_t *out)
+{
+	bool zone;
+
+	return pitr_catalog_parse_time(s, out, &zone) == 0 && zone ? 0 : -1;
+}
+
+/* ---- meta files ---- */
+
+enum meta_key {
+	MK_START_WAL, MK_STOP_WAL, MK_START_LSN, MK_STOP_LSN, MK_START_TIME, MK_STOP_TIME,
+	MK_START_EPOCH, MK_STOP_EPOCH, MK_HOST, MK_LABEL, MK_SYSID, MK_TIMELINE, MK_SEGSIZE,
+	MK_DATA_DIR, MK_DATA_SIZE, MK_XLOG_SIZE, MK_CODEC, MK_DIGESTS, MK_COUNT
+};
+
+static const char *const meta_keys[MK_COUNT] = {
+	"start_wal", "stop_wal", "start_lsn", "stop_lsn", "start_time", "stop_time",
+	"start_epoch", "stop_epoch", "host", "label", "system_identifier", "timeline",
+	"wal_segment_size", "data_dir", "data_size", "xlog_size", "codec", "digests",
+};
+
+/* Without these a backup cannot be placed in the WAL stream or in time. */
+static const enum meta_key meta_required[] = {
+	MK_START_WAL, MK_STOP_WAL, MK_START_LSN, MK_STOP_LSN, MK_START_TIME, MK_STOP_TIME, MK_TIMELINE,
+};
+
+static void
+free_parsed(struct pitr_catalog_backup *b)
+{
+	free(b->start_time);
+	free(b->stop_time);
+	free(b->host);
+	free(b->label);
+	free(b->data_dir);
+	for (size_t i = 0; i < b->ndigests; i++) {
+		free(b->digests[i].algorithm);
+		free(b->digests[i].file);
+	}
+	free(b->digests);
+	b->start_time = b->stop_time = b->host = b->label = b->data_dir = NULL;
+	b->digests = NULL;
+	b->ndigests = 0;
+}
+
+static int
+set_string(char **field, const char *value)
+{
+	*field = strdup(value);
+	return *field == NULL ? -1 : 0;
+}
+
+/* Returns 0, -1 for a name that cannot be part of a file name, -2 on
+ * ENOMEM. */
+static int
+parse_digest_list(const char *value, struct pitr_catalog_backup *b)
+{
+	const char *p = value;
+
+	while (*p != '\0') {
+		size_t len = strcspn(p, ",");
+
+		for (size_t i = 0; i < len; i++)
+			if (!isalnum((unsigned char)p[i]) && p[i] != '-')
+				return -1;
+		if (len > 0) {
+			struct pitr_catalog_digest *grown =
+				realloc(b->digests, (b->ndigests + 1) * sizeof(*grown));
+
+			if (grown == NULL)
+				return -2;
+			b->digests = grown;
+			b->digests[b->ndigests].file = NULL;
+			b->digests[b->ndigests].algorithm = strndup(p, len);
+			if (b->digests[b->ndigests].algorithm == NULL)
+				return -2;
+			b->ndigests++;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+/* One key's value into b; returns 0, -1 for a bad value, -2 on ENOMEM. */
+static int
+meta_value(enum meta_key key, const char *value, struct pitr_catalog_backup *b, bool *epoch_given)
+{
+	struct pitr_wal_name w;
+	uint64_t n;
+
+	switch (key) {
+	case MK_START_WAL:
+	case MK_STOP_WAL:
+		if (pitr_wal_parse(value, &w) != PITR_WAL_SEGMENT)
+			return -1;
+		snprintf(key == MK_START_WAL ? b->start_wal : b->stop_wal, PITR_WAL_NAME_MAX, "%s", value);
+		return 0;
+	case MK_START_LSN:
+		return pitr_catalog_parse_lsn(value, &b->start_lsn);
+	case MK_STOP_LSN:
+		return pitr_catalog_parse_lsn(value, &b->stop_lsn);
+	case MK_START_TIME:
+	case MK_STOP_TIME: {
+		time_t t;
+
+		if (parse_time(value, &t) != 0)
+			return -1;
+		if (!epoch_given[key == MK_START_TIME ? 0 : 1])
+			*(key == MK_START_TIME ? &b->start_epoch : &b->stop_epoch) = t;
+		return set_string(key == MK_START_TIME ? &b->start_time : &b->stop_time, value) ? -2 : 0;
+	}
+	case MK_START_EPOCH:
+	case MK_STOP_EPOCH:
+		if (parse_u64(value, &n) != 0 || n > INT64_MAX)
+			return -1;
+		*(key == MK_START_EPOCH ? &b->start_epoch : &b->stop_epoch) = (time_t)n;
+		epoch_given[key == MK_START_EPOCH ? 0 : 1] = true;
+		return 0;
+	case MK_HOST:
+		return set_string(&b->host, value) ? -2 : 0;
+	case MK_LABEL:
+		return set_string(&b->label, value) ? -2 : 0;
+	case MK_DATA_DIR:
+		return set_string(&b->data_dir, value) ? -2 : 0;
+	case MK_SYSID:
+		return parse_u64(value, &b->sysid);
+	case MK_TIMELINE:
+		if (parse_u64(value, &n) != 0 || n == 0 || n > UINT32_MAX)
+			return -1;
+		b->timeline = (uint32_t)n;
+		return 0;
+	case MK_SEGSIZE:
+		if (parse_u64(value, &n) != 0 || !pitr_wal_segsize_valid(n))
+			return -1;
+		b->segsize = (uint32_t)n;
+		return 0;
+	case MK_DATA_SIZE:
+		return parse_u64(value, &b->data_size);
+	case MK_XLOG_SIZE:
+		return parse_u64(value, &b->xlog_size);
+	case MK_CODEC:
+		/* The destinations' codecs at backup time; what counts is the
+		 * extension of the files in this dir. */
+		return 0;
+	case MK_DIGESTS:
+		return parse_digest_list(value, b);
+	case MK_COUNT:
+		break;
+	}
+	return -1;
+}
+
+/* The keys agree with each other: names, positions and timeline. */
+static int
+meta_consistent(const struct pitr_catalog_backup *b, char *reason, size_t size)
+{
+	struct pitr_wal_name s, e;
+
+	pitr_wal_parse(b->start_wal, &s);
+	pitr_wal_parse(b->stop_wal, &e);
+	if (s.tli != b->timeline) {
+		snprintf(reason, size, "timeline %" PRIu32 " does not match start_wal %s", b->timeline,
+			 b->start_wal);
+		return -1;
+	}
+	if (b->stop_lsn < b->start_lsn || pitr_wal_cmp_position(&e, &s) < 0) {
+		snprintf(reason, size, "the backup stops (%s) before it starts (%s)", b->stop_wal,
+			 b->start_wal);
+		return -1;
+	}
+	if (b->segsize != 0) {
+		char lsn[32];
+
+		if (!pitr_wal_name_fits(&s, b->segsize) ||
+		    pitr_wal_segno(&s, b->segsize) != b->start_lsn / b->segsize) {
+			pitr_catalog_format_lsn(b->start_lsn, lsn, sizeof(lsn));
+			snprintf(reason, size, "start_lsn %s is not in start_wal %s", lsn, b->start_wal);
+			return -1;
+		}
+		/* pg_walfile_name() names the segment before a stop LSN that
+		 * falls on a segment boundary. */
+		if (!pitr_wal_name_fits(&e, b->segsize) ||
+		    pitr_wal_segno(&e, b->segsize) != (b->stop_lsn - (b->stop_lsn > 0)) / b->segsize) {
+			pitr_catalog_format_lsn(b->stop_lsn, lsn, sizeof(lsn));
+			snprintf(reason, size, "stop_lsn %s is not in stop_wal %s", lsn, b->stop_wal);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+pitr_catalog_parse_meta(const char *text, const char *what, struct pitr_catalog_backup *b,
+			char *err, size_t errsize)
+{
+	bool seen[MK_COUNT] = { false }, epoch_given[2] = { false, false };
+	const char *line = text;
+	char reason[256];
+	unsigned lineno = 0;
+	char *buf = NULL;
+
+	b->start_wal[0] = b->stop_wal[0] = '\0';
+	while (*line != '\0') {
+		size_t len = strcspn(line, "\n");
+		const char *next = line[len] == '\n' ? line + len + 1 : line + len;
+		const char *eq;
+		size_t k;
+		int r;
+
+		lineno++;
+		if (len == 0) {
+			line = next;
+			continue;
+		}
+		free(buf);
+		if ((buf = strndup(line, len)) == NULL)
+			goto nomem;
+		if ((eq = strchr(buf, '=')) == NULL) {
+			snprintf(reason, sizeof(reason), "line %u is not key=value", lineno);
+			goto bad;
+		}
+		buf[eq - buf] = '\0';
+		for (k = 0; k < MK_COUNT && strcmp(buf, meta_keys[k]) != 0; k++)
+			;
+		if (k < MK_COUNT) {
+			if (seen[k]) {
+				snprintf(reason, sizeof(reason), "key \"%s\" appears twice", buf);
+				goto bad;
+			}
+			seen[k] = true;
+			r = meta_value((enum meta_key)k, eq + 1, b, epoch_given);
+			if (r == -2)
+				goto nomem;
+			if (r != 0) {
+				snprintf(reason, sizeof(reason), "invalid %s \"%.64s\"", buf, eq + 1);
+				goto bad;
+			}
+		}
+		line = next;
+	}
+	for (size_t i = 0; i < sizeof(meta_required) / sizeof(meta_required[0]); i++)
+		if (!seen[meta_required[i]]) {
+			snprintf(reason, sizeof(reason), "no %s", meta_keys[meta_required[i]]);
+			goto bad;
+		}
+	if (meta_consistent(b, reason, sizeof(reason)) != 0)
+		goto bad;
+	free(buf);
+	return 0;
+nomem:
+	snprintf(reason, sizeof(reason), "out of memory");
+bad:
+	snprintf(err, errsize, "%s: %s", what, reason);
+	free(buf);
+	free_parsed(b);
+	return -1;
+}
+
+/* ---- history files ---- */
+
+int
+pitr_catalog_parse_history(const char *text, struct pitr_catalog_branch **out, size_t *n)
+{
+	struct pitr_catalog_branch *list = NULL;
+	const char *line = text;
+	size_t count = 0;
+
+	*out = NULL;
+	*n = 0;
+	while (*line != '\0') {
+		size_t len = strcspn(line, "\n");
+		const char *next = line[len] == '\n' ? line + len + 1 : line + len;
+		const char *p = line;
+		char lsn[32], *end;
+		unsigned long tli;
+		uint64_t at;
+		size_t lsnlen;
+
+		/* As PostgreSQL's readTimeLineHistory(): leading blanks, then
+		 * '#' comments and empty lines are skipped. */
+		while (p < line + len && isspace((unsigned char)*p))
+			p++;
+		if (p == line + len || *p == '#') {
+			line = next;
+			continue;
+		}
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		errno = 0;
+		tli = strtoul(p, &end, 10);
+		if (errno != 0 || tli == 0 || tli > UINT32_MAX || end >= line + len ||
+		    !isspace((unsigned char)*end))
+			goto bad;
+		p = end;
+		while (p < line + len && isspace((unsigned char)*p))
+			p++;
+		lsnlen = strcspn(p, " \t\r\n");
+		if (lsnlen == 0 || lsnlen >= sizeof(lsn))
+			goto bad;
+		memcpy(lsn, p, lsnlen);
+		lsn[lsnlen] = '\0';
+		if (pitr_catalog_parse_lsn(lsn, &at) != 0)
+			goto bad;
+		/* Each line is a later switch from a later timeline. */
+		if (count > 0 && (tli <= list[count - 1].tli || at < list[count - 1].end))
+			goto bad;
+		{
+			struct pitr_catalog_branch *grown = realloc(list, (count + 1) * sizeof(*grown));
+
+			if (grown == NULL)
+				goto bad;
+			list = grown;
+		}
+		list[count].tli = (uint32_t)tli;
+		list[count].end = at;
+		count++;
+		line = next;
+	}
+	*out = list;
+	*n = count;
+	return 0;
+bad:
+	free(list);
+	return -1;
+}
+
+/* ---- reading small files ---- */
+
+/*
+ * Decompress at most `max` bytes of `path` into a NUL-terminated buffer.
+ * Returns 0 with *text (NULL when the content is longer than `max` or holds
+ * NUL bytes: not the text file looked for), or -1 with `reason` set when
+ * the file cannot be opened or decompressed (the codec has logged the
+ * details of a corrupt stream).
+ */
+static int
+read_text(const char *path, enum pitr_codec codec, size_t max, char **text, char *reason,
+	  size_t reason_size)
+{
+	struct pitr_codec_reader *r = NULL;
+	char *buf = malloc(max + 1);
+	size_t len = 0;
+	int fd = -1, rc = -1;
+
+	*text = NULL;
+	if (buf == NULL) {
+		snprintf(reason, reason_size, "out of memory");
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(reason, reason_size, "cannot open: %s", strerror(errno));
+		goto out;
+	}
+	if ((r = pitr_codec_reader_new(codec, fd, path)) == NULL) {
+		snprintf(reason, reason_size, "cannot read it as %s", pitr_codec_name(codec));
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = pitr_codec_reader_read(r, buf + len, max + 1 - len);
+
+		if (n < 0) {
+			snprintf(reason, reason_size, "cannot read it as %s", pitr_codec_name(codec));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max) {
+			rc = 0;   /* longer than any such file: not one */
+			goto out;
+		}
+	}
+	buf[len] = '\0';
+	rc = 0;
+	if (memchr(buf, '\0', len) == NULL) {
+		*text = buf;
+		buf = NULL;
+	}
+out:
+	pitr_codec_reader_free(r);
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return rc;
+}
+
+static bool
+is_regular(const char *dir, const char *name)
+{
+	char *p = pitr_fsutil_join(dir, name);
+	struct stat st;
+	bool ok = p != NULL && stat(p, &st) == 0 && S_ISREG(st.st_mode);
+
+	free(p);
+	return ok;
+}
+
+/* ---- directory listing ---- */
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* Entry names of `dir` except "." and "..", sorted, so that every run and
+ * every program sees backups, files and problems in one order. */
+static int
+list_dir(const char *dir, const char *role, char ***names, size_t *n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **list = NULL;
+	size_t count = 0;
+
+	*names = NULL;
+	*n = 0;
+	if (d == NULL) {
+		pitr_log_error("cannot read %s \"%s\": %s", role, dir, strerror(errno));
+		return -1;
+	}
+	for (errno = 0; (de = readdir(d)) != NULL; errno = 0) {
+		char **grown;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((grown = realloc(list, (count + 1) * sizeof(*grown))) == NULL ||
+		    (grown[count] = strdup(de->d_name)) == NULL) {
+			if (grown != NULL)
+				list = grown;
+			free_names(list, count);
+			closedir(d);
+			pitr_log_error("out of memory");
+			return -1;
+		}
+		list = grown;
+		count++;
+	}
+	if (errno != 0) {
+		pitr_log_error("cannot read %s \"%s\": %s", role, dir, strerror(errno));
+		free_names(list, count);
+		closedir(d);
+		return -1;
+	}
+	closedir(d);
+	if (count > 0)
+		qsort(list, count, sizeof(*list), cmp_str);
+	*names = list;
+	*n = count;
+	return 0;
+}
+
+/* Temporary files of pitrkit's publish and hidden files are never what
+ * anyone archived or backed up. */
+static bool
+ignored_name(const char *name)
+{
+	return name[0] == '.' || strstr(name, PITR_FSUTIL_TMP_PREFIX) != NULL;
+}
+
+/* ---- backups ---- */
+
+/* `name` with the 4 bytes at `at` ("meta") replaced by `word`, and
+ * without the codec extension when `strip_ext` (digest files are plain
+ * text whatever the destination's codec). */
+static char *
+sibling_name(const char *name, size_t at, const char *word, bool strip_ext)
+{
+	size_t stem = strlen(name);
+	char *out;
+
+	if (strip_ext)
+		pitr_codec_from_filename(name, &stem);
+	if (stem < at + 4)
+		stem = strlen(name);   /* "meta" inside the extension: keep it whole */
+	if (asprintf(&out, "%.*s%s%.*s", (int)at, name, word, (int)(stem - at - 4), name + at + 4) < 0)
+		return NULL;
+	return out;
+}
+
+/* The "meta" in `name` whose "data" sibling exists, or -1. */
+static long
+meta_position(const char *dir, const char *name)
+{
+	for (const char *p = strstr(name, "meta"); p != NULL; p = strstr(p + 1, "meta")) {
+		char *data = sibling_name(name, (size_t)(p - name), "data", false);
+		bool found = data != NULL && is_regular(dir, data);
+
+		free(data);
+		if (found)
+			return (long)(p - name);
+	}
+	return -1;
+}
+
+static void
+backup_free(struct pitr_catalog_backup *b)
+{
+	free_parsed(b);
+	free(b->name);
+	free(b->meta_file);
+	free(b->data_file);
+	free(b->xlog_file);
+}
+
+static int
+cmp_backup(const void *pa, const void *pb)
+{
+	const struct pitr_catalog_backup *a = pa, *b = pb;
+
+	if (a->start_epoch != b->start_epoch)
+		return a->start_epoch < b->start_epoch ? -1 : 1;
+	if (a->start_lsn != b->start_lsn)
+		return a->start_lsn < b->start_lsn ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+/* Fill the directory-given fields of a parsed backup; problems for the
+ * files it lacks.  Returns 0; 2 for a remnant (no data file: problem
+ * listed, data_file NULL, xlog_file and digest files set only where they
+ * exist); -1 on ENOMEM. */
+static int
+backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const char *path,
+	     struct pitr_catalog_backup *b)
+{
+	long at = meta_position(dir, name);
+	size_t stem;
+
+	bool remnant = at < 0;
+
+	if (remnant) {
+		for (const char *p = strstr(name, "meta"); p != NULL; p = strstr(p + 1, "meta"))
+			at = (long)(p - name);
+	}
+	b->codec = pitr_codec_from_filename(name, &stem);
+	if ((b->meta_file = strdup(name)) == NULL ||
+	    (b->name = sibling_name(name, (size_t)at, "*", false)) == NULL ||
+	    (b->data_file = sibling_name(name, (size_t)at, "data", false)) == NULL ||
+	    (b->xlog_file = sibling_name(name, (size_t)at, "xlog", false)) == NULL)
+		goto nomem;
+	if (remnant) {
+		/* What a removal killed half way leaves: its other files, the
+		 * meta last, for pitr-backup-cleanup to finish. */
+		if (add_problem(cat, "meta file \"%s\": its data file \"%s\" is missing", path,
+				b->data_file) != 0)
+			return -1;
+		free(b->data_file);
+		b->data_file = NULL;
+		if (!is_regular(dir, b->xlog_file)) {
+			free(b->xlog_file);
+			b->xlog_file = NULL;
+		}
+		for (size_t i = 0; i < b->ndigests; i++) {
+			if ((b->digests[i].file = sibling_name(name, (size_t)at, b->digests[i].algorithm,
+							       true)) == NULL)
+				goto nomem;
+			if (!is_regular(dir, b->digests[i].file)) {
+				free(b->digests[i].file);
+				b->digests[i].file = NULL;
+			}
+		}
+		return 2;
+	}
+	if (!is_regular(dir, b->xlog_file)) {
+		/* --skip-xlogs writes no xlog tarball and says so by its size. */
+		if (b->xlog_size > 0 &&
+		    add_problem(cat, "meta file \"%s\": its xlog file \"%s\" is missing", path,
+				b->xlog_file) != 0)
+			return -1;
+		free(b->xlog_file);
+		b->xlog_file = NULL;
+	}
+	for (size_t i = 0; i < b->ndigests; i++) {
+		if ((b->digests[i].file = sibling_name(name, (size_t)at, b->digests[i].algorithm, true)) == NULL)
+			goto nomem;
+		if (!is_regular(dir, b->digests[i].file) &&
+		    add_problem(cat, "meta file \"%s\": its %s digest file \"%s\" is missing", path,
+				b->digests[i].algorithm, b->digests[i].file) != 0)
+			return -1;
+	}
+	return 0;
+nomem:
+	pitr_log_error("out of memory");
+	return -1;
+}
+
+static bool
+is_backup_file(const struct pitr_catalog *cat, const char *name)
+{
+	for (size_t i = 0; i < cat->nbackups + cat->nremnants; i++) {
+		const struct pitr_catalog_backup *b =
+			i < cat->nbackups ? &cat->backups[i] : &cat->remnants[i - cat->nbackups];
+
+		if ((b->data_file && strcmp(name, b->data_file) == 0) ||
+		    (b->xlog_file && strcmp(name, b->xlog_file) == 0))
+			return true;
+		for (size_t d = 0; d < b->ndigests; d++)
+			if (b->digests[d].file && strcmp(name, b->digests[d].file) == 0)
+				return true;
+	}
+	return false;
+}
+
+static int
+load_backups(struct pitr_catalog *cat, const char *dir)
+{
+	char **names = NULL, **other = NULL;
+	size_t n = 0, nother = 0;
+	int rc = -1;
+
+	if (list_dir(dir, "backup dir", &names, &n) != 0)
+		return -1;
+	/* Other files with "meta" in their name (a host called "metabox"
+	 * makes every file of its backups one) are judged once the backups
+	 * are known: their data and xlog files are no problem. */
+	if ((other = calloc(n + 1, sizeof(*other))) == NULL) {
+		pitr_log_error("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct pitr_catalog_backup b = { 0 };
+		char reason[256], what[4200], err[4600], *path, *text = NULL;
+		size_t stem;
+		int r;
+
+		if (ignored_name(names[i]) || strstr(names[i], "meta") == NULL ||
+		    !is_regular(dir, names[i]))
+			continue;
+		if ((path = pitr_catalog_path(dir, names[i])) == NULL)
+			goto out;
+		r = read_text(path, pitr_codec_from_filename(names[i], &stem), META_MAX, &text, reason,
+			      sizeof(reason));
+		if (r != 0 || text == NULL || strncmp(text, "start_wal=", 10) != 0) {
+			free(text);
+			free(path);
+			other[nother++] = names[i];
+			continue;
+		}
+		snprintf(what, sizeof(what), "meta file \"%s\"", path);
+		r = pitr_catalog_parse_meta(text, what, &b, err, sizeof(err));
+		free(text);
+		if (r != 0) {
+			r = add_problem(cat, "%s", err);
+			free(path);
+			if (r != 0)
+				goto out;
+			continue;
+		}
+		r = backup_files(cat, dir, names[i], path, &b);
+		free(path);
+		if (r == 0 || r == 2) {
+			struct pitr_catalog_backup **list = r == 0 ? &cat->backups : &cat->remnants;
+			size_t *count = r == 0 ? &cat->nbackups : &cat->nremnants;
+			struct pitr_catalog_backup *grown = realloc(*list, (*count + 1) * sizeof(*grown));
+
+			if (grown == NULL) {
+				pitr_log_error("out of memory");
+				r = -1;
+			} else {
+				*list = grown;
+				(*list)[(*count)++] = b;
+				continue;
+			}
+		}
+		backup_free(&b);
+		if (r < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < nother; i++) {
+		char reason[256], *path, *text = NULL;
+		size_t stem;
+		int r;
+
+		if (is_backup_file(cat, other[i]))
+			continue;
+		if ((path = pitr_catalog_path(dir, other[i])) == NULL)
+			goto out;
+		r = read_text(path, pitr_codec_from_filename(other[i], &stem), META_MAX, &text, reason,
+			      sizeof(reason));
+		free(text);
+		/* Unreadable: maybe a damaged meta file.  Readable but no meta:
+		 * a problem only when it sits where a backup's meta file
+		 * would (its data file exists). */
+		if (r != 0)
+			r = add_problem(cat, "meta file \"%s\": %s", path, reason);
+		else if (meta_position(dir, other[i]) >= 0)
+			r = add_problem(cat, "meta file \"%s\": not a pitrkit meta file", path);
+		free(path);
+		if (r != 0)
+			goto out;
+	}
+	if (cat->nbackups > 1)
+		qsort(cat->backups, cat->nbackups, sizeof(*cat->backups), cmp_backup);
+	if (cat->nremnants > 1)
+		qsort(cat->remnants, cat->nremnants, sizeof(*cat->remnants), cmp_backup);
+	rc = 0;
+out:
+	free(other);
+	free_names(names, n);
+	return rc;
+}
+
+/* ---- the archive ---- */
+
+static int
+cmp_file(const void *pa, const void *pb)
+{
+	const struct pitr_catalog_file *a = pa, *b = pb;
+	int c;
+
+	if (a->name.tli != b->name.tli)
+		return a->name.tli < b->name.tli ? -1 : 1;
+	if ((c = pitr_wal_cmp_position(&a->name, &b->name)) != 0)
+		return c;
+	if (a->name.kind != b->name.kind)
+		return a->name.kind == PITR_WAL_HISTORY ? -1 : 1;
+	return strcmp(a->file, b->file);
+}
+
+/* Starts like a WAL name ("0000000", any case) but is not one: a renamed
+ * or half-copied segment someone should look at. */
+static bool
+named_like_wal(const char *name)
+{
+	for (int i = 0; i < 8; i++)
+		if (!isxdigit((unsigned char)name[i]))
+			return false;
+	return true;
+}
+
+static int
+load_archive(struct pitr_catalog *cat, const char *dir)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	if (list_dir(dir, "archive dir", &names, &n) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct pitr_catalog_file f = { 0 };
+		char stem[PITR_WAL_NAME_MAX], *path;
+		size_t stem_len;
+		struct stat st;
+		int r = 0;
+
+		if (ignored_name(names[i]))
+			continue;
+		f.codec = pitr_codec_from_filename(names[i], &stem_len);
+		if (stem_len >= sizeof(stem) ||
+		    (memcpy(stem, names[i], stem_len), stem[stem_len] = '\0',
+		     pitr_wal_parse(stem, &f.name) == PITR_WAL_NONE)) {
+			if (named_like_wal(names[i]) &&
+			    add_problem(cat, "archive file \"%s/%s\" is named like a WAL file but is not one",
+					dir, names[i]) != 0)
+				goto out;
+			continue;
+		}
+		if ((path = pitr_catalog_path(dir, names[i])) == NULL)
+			goto out;
+		if (stat(path, &st) != 0)
+			r = add_problem(cat, "archive file \"%s\": %s", path, strerror(errno));
+		else if (!S_ISREG(st.st_mode))
+			r = add_problem(cat, "archive file \"%s\" is not a regular file", path);
+		free(path);
+		if (r != 0)
+			goto out;
+		if (!S_ISREG(st.st_mode))
+			continue;
+		{
+			struct pitr_catalog_file *grown = realloc(cat->files, (cat->nfiles + 1) * sizeof(*grown));
+
+			if (grown == NULL) {
+				pitr_log_error("out of memory");
+				goto out;
+			}
+			cat->files = grown;
+		}
+		f.file = names[i];
+		names[i] = NULL;
+		f.size = (uint64_t)st.st_size;
+		f.mtime = st.st_mtime;
+		cat->files[cat->nfiles++] = f;
+	}
+	if (cat->nfiles > 1)
+		qsort(cat->files, cat->nfiles, sizeof(*cat->files), cmp_file);
+	rc = 0;
+out:
+	free_names(names, n);
+	return rc;
+}
+
+/* The segment size a segment's first page header states, when the header
+ * is one of a segment of that name; 0 otherwise. */
+static uint32_t
+header_segsize(const char *dir, const struct pitr_catalog_file *f)
+{
+	unsigned char buf[PITR_WALHDR_SIZE];
+	struct pitr_codec_reader *r = NULL;
+	struct pitr_walhdr h;
+	size_t len = 0;
+	uint32_t out = 0;
+	char *path = pitr_fsutil_join(dir, f->file);
+	int fd = -1;
+
+	if (path == NULL)
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    (r = pitr_codec_reader_new(f->codec, fd, path)) == NULL)
+		goto out;
+	while (len < sizeof(buf)) {
+		ssize_t n = pitr_codec_reader_read(r, buf + len, sizeof(buf) - len);
+
+		if (n <= 0)
+			goto out;
+		len += (size_t)n;
+	}
+	if (pitr_walhdr_decode(buf, len, &h) == 0 && pitr_walhdr_version(h.magic) != NULL &&
+	    (h.info & PITR_WALHDR_XLP_LONG_HEADER) && pitr_wal_segsize_valid(h.seg_size) &&
+	    pitr_wal_name_fits(&f->name, h.seg_size) &&
+	    h.pageaddr == pitr_wal_start_lsn(&f->name, h.seg_size))
+		out = h.seg_size;
+out:
+	pitr_codec_reader_free(r);
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return out;
+}
+
+static int
+settle_segsize(struct pitr_catalog *cat, const char *archive_dir)
+{
+	const struct pitr_catalog_backup *first = NULL;
+
+	for (size_t i = 0; i < cat->nbackups; i++) {
+		const struct pitr_catalog_backup *b = &cat->backups[i];
+
+		if (b->segsize == 0)
+			continue;
+		if (first == NULL) {
+			first = b;
+			cat->segsize = b->segsize;
+		} else if (b->segsize != first->segsize &&
+			   add_problem(cat, "backup \"%s\" has wal_segment_size %" PRIu32
+				       ", backup \"%s\" %" PRIu32, b->name, b->segsize, first->name,
+				       first->segsize) != 0) {
+			return -1;
+		}
+	}
+	for (size_t i = 0; cat->segsize == 0 && archive_dir != NULL && i < cat->nfiles; i++) {
+		const struct pitr_catalog_file *f = &cat->files[i];
+
+		if (f->name.kind != PITR_WAL_SEGMENT)
+			continue;
+		cat->segsize = header_segsize(archive_dir, f);
+		if (cat->segsize == 0 &&
+		    add_problem(cat, "archive file \"%s/%s\": no valid WAL page header to learn the "
+				"segment size from", archive_dir, f->file) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < cat->nbackups; i++)
+		if (cat->backups[i].segsize == 0)
+			cat->backups[i].segsize = cat->segsize;
+	return 0;
+}
+
+/* Drop segment names that cannot exist with this segment size (last
+ * eight digits too large). */
+static int
+drop_misfits(struct pitr_catalog *cat, const char *dir)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < cat->nfiles; i++) {
+		struct pitr_catalog_file *f = &cat->files[i];
+
+		if (cat->segsize != 0 && !pitr_wal_name_fits(&f->name, cat->segsize)) {
+			int r = add_problem(cat, "archive file \"%s/%s\" is named like a WAL file but "
+					    "cannot be one with %" PRIu32 "-byte segments", dir, f->file,
+					    cat->segsize);
+
+			free(f->file);
+			if (r != 0) {
+				for (size_t j = i + 1; j < cat->nfiles; j++)
+					cat->files[keep++] = cat->files[j];
+				cat->nfiles = keep;
+				return -1;
+			}
+			continue;
+		}
+		cat->files[keep++] = *f;
+	}
+	cat->nfiles = keep;
+	return 0;
+}
+
+static struct pitr_catalog_timeline *
+timeline_add(struct pitr_catalog *cat, uint32_t tli)
+{
+	struct pitr_catalog_timeline *grown;
+
+	if (cat->ntimelines > 0 && cat->timelines[cat->ntimelines - 1].tli == tli)
+		return &cat->timelines[cat->ntimelines - 1];
+	grown = realloc(cat->timelines, (cat->ntimelines + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		pitr_log_error("out of memory");
+		return NULL;
+	}
+	cat->timelines = grown;
+	memset(&grown[cat->ntimelines], 0, sizeof(*grown));
+	grown[cat->ntimelines].tli = tli;
+	return &grown[cat->ntimelines++];
+}
+
+static int
+add_gap(struct pitr_catalog_timeline *t, uint64_t first, uint64_t last)
+{
+	struct pitr_catalog_gap *grown = realloc(t->gaps, (t->ngaps + 1) * sizeof(*grown));
+
+	if (grown == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	t->gaps = grown;
+	t->gaps[t->ngaps].first = first;
+	t->gaps[t->ngaps].last = last;
+	t->ngaps++;
+	return 0;
+}
+
+static int
+read_history(struct pitr_catalog *cat, const char *dir, const struct pitr_catalog_file *f,
+	     struct pitr_catalog_timeline *t)
+{
+	char reason[256], *path, *text = NULL;
+	int r = 0;
+
+	if (t->has_history)
+		return 0;   /* the same history under a second codec */
+	if ((path = pitr_catalog_path(dir, f->file)) == NULL)
+		return -1;
+	if (read_text(path, f->codec, HISTORY_MAX, &text, reason, sizeof(reason)) != 0)
+		r = add_problem(cat, "history file \"%s\": %s", path, reason);
+	else if (text == NULL ||
+		 pitr_catalog_parse_history(text, &t->ancestry, &t->nancestry) != 0)
+		r = add_problem(cat, "history file \"%s\": not a valid timeline history", path);
+	else if (t->tli == 1 || t->nancestry == 0 || t->ancestry[t->nancestry - 1].tli >= t->tli) {
+		r = add_problem(cat, "history file \"%s\": not a valid history of timeline %" PRIu32,
+				path, t->tli);
+		free(t->ancestry);
+		t->ancestry = NULL;
+		t->nancestry = 0;
+	} else {
+		t->has_history = true;
+	}
+	free(text);
+	free(path);
+	return r;
+}
+
+static int
+build_timelines(struct pitr_catalog *cat, const char *dir)
+{
+	for (size_t i = 0; i < cat->nfiles; i++) {
+		const struct pitr_catalog_file *f = &cat->files[i];
+		struct pitr_catalog_timeline *t = timeline_add(cat, f->name.tli);
+		uint64_t segno;
+
+		if (t == NULL)
+			return -1;
+		if (f->name.kind == PITR_WAL_HISTORY) {
+			if (read_history(cat, dir, f, t) != 0)
+				return -1;
+			continue;
+		}
+		if (f->name.kind != PITR_WAL_SEGMENT || cat->segsize == 0)
+			continue;
+		segno = pitr_wal_segno(&f->name, cat->segsize);
+		if (t->nsegments == 0) {
+			t->first = t->last = segno;
+			t->nsegments = 1;
+		} else if (segno != t->last) {   /* equal: the same segment under another codec */
+			if (segno > t->last + 1 && add_gap(t, t->last + 1, segno - 1) != 0)
+				return -1;
+			t->last = segno;
+			t->nsegments++;
+		}
+	}
+	for (size_t i = 0; i < cat->ntimelines; i++) {
+		const struct pitr_catalog_timeline *t = &cat->timelines[i];
+
+		/* Recovery into or across this timeline needs its history;
+		 * PostgreSQL archives it at promotion. */
+		if (t->tli > 1 && !t->has_history &&
+		    add_problem(cat, "timeline %" PRIu32 " has no valid history file in the archive",
+				t->tli) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+pitr_catalog_load(const char *backup_dir, const char *archive_dir, struct pitr_catalog *cat)
+{
+	const char *bdir = backup_dir ? pitr_catalog_dir(backup_dir) : NULL;
+	const char *adir = archive_dir ? pitr_catalog_dir(archive_dir) : NULL;
+
+	memset(cat, 0, sizeof(*cat));
+	if (bdir != NULL && load_backups(cat, bdir) != 0)
+		goto fail;
+	if (adir != NULL && load_archive(cat, adir) != 0)
+		goto fail;
+	if (settle_segsize(cat, adir) != 0)
+		goto fail;
+	if (adir != NULL && cat->segsize == 0) {
+		for (size_t i = 0; i < cat->nfiles; i++)
+			if (cat->files[i].name.kind == PITR_WAL_SEGMENT) {
+				if (add_problem(cat, "the segment size is unknown (no backup states it, no "
+						"archived segment has a valid header): segments are not "
+						"counted") != 0)
+					goto fail;
+				break;
+			}
+	}
+	if (adir != NULL && (drop_misfits(cat, adir) != 0 || build_timelines(cat, adir) != 0))
+		goto fail;
+	return 0;
+fail:
+	pitr_catalog_free(cat);
+	return -1;
+}
+
+void
+pitr_catalog_free(struct pitr_catalog *cat)
+{
+	for (size_t i = 0; i < cat->nbackups; i++)
+		backup_free(&cat->backups[i]);
+	free(cat->backups);
+	for (size_t i = 0; i < cat->nremnants; i++)
+		backup_free(&cat->remnants[i]);
+	free(cat->remnants);
+	for (size_t i = 0; i < cat->nfiles; i++)
+		free(cat->files[i].file);
+	free(cat->files);
+	for (size_t i = 0; i < cat->ntimelines; i++) {
+		free(cat->timelines[i].ancestry);
+		free(cat->timelines[i].gaps);
+	}
+	free(cat->timelines);
+	for (size_t i = 0; i < cat->nproblems; i++)
+		free(cat->problems[i]);
+	free(cat->problems);
+	memset(cat, 0, sizeof(*cat));
+}
+
+/* ---- queries ---- */
+
+const struct pitr_catalog_timeline *
+pitr_catalog_timeline(const struct pitr_catalog *cat, uint32_t tli)
+{
+	for (size_t i = 0; i < cat->ntimelines; i++)
+		if (cat->timelines[i].tli == tli)
+			return &cat->timelines[i];
+	return NULL;
+}
+
+/*
+ * The timelines recovery along `tli` passes through, newest first, each
+ * with the LSN where it begins and the one where it was left (UINT64_MAX
+ * for tli itself).  Step k of n+1 (k = n is tli, k < n the ancestors from
+ * its history).
+ */
+struct path {
+	uint32_t tli;
+	const struct pitr_catalog_branch *anc;
+	size_t n;
+};
+
+static struct path
+path_of(const struct pitr_catalog *cat, uint32_t tli)
+{
+	const struct pitr_catalog_timeline *t = pitr_catalog_timeline(cat, tli);
+	struct path p = { tli, NULL, 0 };
+
+	if (t != NULL && t->has_history) {
+		p.anc = t->ancestry;
+		p.n = t->nancestry;
+	}
+	return p;
+}
+
+static uint32_t
+step_tli(const struct path *p, size_t k)
+{
+	return k == p->n ? p->tli : p->anc[k].tli;
+}
+
+static uint64_t
+step_begin(const struct path *p, size_t k)
+{
+	return k == 0 ? 0 : p->anc[k - 1].end;
+}
+
+static uint64_t
+step_end(const struct path *p, size_t k)
+{
+	return k == p->n ? UINT64_MAX : p->anc[k].end;
+}
+
+/* The segment file (tli, segno) itself, by binary search. */
+static const struct pitr_catalog_file *
+find_file(const struct pitr_catalog *cat, uint32_t tli, uint64_t segno)
+{
+	uint64_t per_id = pitr_wal_segs_per_id(cat->segsize);
+	struct pitr_wal_name key = { PITR_WAL_SEGMENT, tli, (uint32_t)(segno / per_id),
+				     (uint32_t)(segno % per_id), 0 };
+	size_t lo = 0, hi = cat->nfiles;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct pitr_wal_name *m = &cat->files[mid].name;
+		int c = m->tli != tli ? (m->tli < tli ? -1 : 1) : pitr_wal_cmp_position(m, &key);
+
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < cat->nfiles && cat->files[lo].name.tli == tli &&
+	    cat->files[lo].name.kind == PITR_WAL_SEGMENT &&
+	    pitr_wal_cmp_position(&cat->files[lo].name, &key) == 0)
+		return &cat->files[lo];
+	return NULL;
+}
+
+/*
+ * XLogFileReadAnyTLI skips the timelines that begin after the segment and
+ * takes the newest that has it.  It does not skip an ancestor that ended
+ * before the segment (its file past the switch holds WAL the child never
+ * had, and replay then stops at that page's timeline); such a file never
+ * serves here, which gives the same verdict without reading it.
+ */
+const struct pitr_catalog_file *
+pitr_catalog_find_segment(const struct pitr_catalog *cat, uint32_t tli, uint64_t segno)
+{
+	struct path p = path_of(cat, tli);
+
+	if (cat->segsize == 0)
+		return NULL;
+	for (size_t k = p.n + 1; k-- > 0;) {
+		const struct pitr_catalog_file *f;
+
+		if (segno < step_begin(&p, k) / cat->segsize)
+			continue;
+		if (k < p.n && segno > step_end(&p, k) / cat->segsize)
+			continue;
+		if ((f = find_file(cat, step_tli(&p, k), segno)) != NULL)
+			return f;
+	}
+	return NULL;
+}
+
+static bool
+descends(const struct pitr_catalog_timeline *t, uint32_t tli)
+{
+	if (t->tli == tli)
+		return true;
+	for (size_t i = 0; t->has_history && i < t->nancestry; i++)
+		if (t->ancestry[i].tli == tli)
+			return true;
+	return false;
+}
+
+uint32_t
+pitr_catalog_latest_timeline(const struct pitr_catalog *cat, uint32_t tli)
+{
+	uint32_t best = tli;
+
+	for (size_t i = 0; i < cat->ntimelines; i++)
+		if (cat->timelines[i].tli > best && descends(&cat->timelines[i], tli))
+			best = cat->timelines[i].tli;
+	return best;
+}
+
+/* Whether recovery from b can follow tli: b's timeline is tli or an
+ * ancestor that b ended on before tli's line left it.  Logs why not when
+ * `log`. */
+static bool
+on_path(const struct pitr_catalog *cat, const struct pitr_catalog_backup *b, uint32_t tli, bool log)
+{
+	struct path p = path_of(cat, tli);
+	const struct pitr_catalog_timeline *t = pitr_catalog_timeline(cat, tli);
+	char stop[32], fork[32];
+
+	if (b->timeline == tli)
+		return true;
+	/* Timeline 1 has no ancestors and needs no history file. */
+	if (tli > 1 && (t == NULL || !t->has_history)) {
+		if (log)
+			pitr_log_error("backup \"%s\" is on timeline %" PRIu32 ", and the archive has no "
+				       "history file of timeline %" PRIu32 " to tell whether it leads "
+				       "there", b->name, b->timeline, tli);
+		return false;
+	}
+	for (size_t k = 0; k < p.n; k++) {
+		if (p.anc[k].tli != b->timeline)
+			continue;
+		if (b->stop_lsn <= p.anc[k].end)
+			return true;
+		if (log) {
+			pitr_catalog_format_lsn(b->stop_lsn, stop, sizeof(stop));
+			pitr_catalog_format_lsn(p.anc[k].end, fork, sizeof(fork));
+			pitr_log_error("backup \"%s\" ends at %s on timeline %" PRIu32 ", after "
+				       "timeline %" PRIu32 " branched off it at %s", b->name, stop,
+				       b->timeline, tli, fork);
+		}
+		return false;
+	}
+	if (log)
+		pitr_log_error("backup \"%s\" is on timeline %" PRIu32 ", which is not in the history "
+			       "of timeline %" PRIu32, b->name, b->timeline, tli);
+	return false;
+}
+
+static uint64_t
+wal_segno(const char *name, uint32_t segsize)
+{
+	struct pitr_wal_name w;
+
+	pitr_wal_parse(name, &w);
+	return pitr_wal_segno(&w, segsize);
+}
+
+int
+pitr_catalog_check_path(const struct pitr_catalog *cat, const struct pitr_catalog_backup *b,
+			uint32_t tli, uint64_t end_lsn, char *missing)
+{
+	uint32_t seg = cat->segsize != 0 ? cat->segsize : b->segsize;
+	uint64_t first, last, stop_seg;
+	struct path p;
+
+	if (tli == 0)
+		tli = pitr_catalog_latest_timeline(cat, b->timeline);
+	if (!on_path(cat, b, tli, true))
+		return -1;
+	if (seg == 0) {
+		pitr_log_error("backup \"%s\": the segment size is unknown (not in its meta file, "
+			       "no segment in the archive)", b->name);
+		return -1;
+	}
+	p = path_of(cat, tli);
+	stop_seg = wal_segno(b->stop_wal, seg);
+	first = b->xlog_file != NULL ? stop_seg + 1 : wal_segno(b->start_wal, seg);
+	if (end_lsn != 0) {
+		last = end_lsn / seg;
+	} else {
+		/* The last segment the archive holds on this path. */
+		last = 0;
+		for (size_t k = 0; k <= p.n; k++) {
+			const struct pitr_catalog_timeline *t = pitr_catalog_timeline(cat, step_tli(&p, k));
+			uint64_t end = k == p.n ? UINT64_MAX : step_end(&p, k) / seg;
+
+			if (t == NULL || t->nsegments == 0)
+				continue;
+			for (uint64_t s = t->last < end ? t->last : end; s >= t->first; s--) {
+				if (find_file(cat, t->tli, s) != NULL) {
+					if (s > last)
+						last = s;
+					break;
+				}
+				if (s == 0)
+					break;
+			}
+		}
+	}
+	if (b->xlog_file == NULL && last < stop_seg)
+		last = stop_seg;
+	for (uint64_t segno = first; segno <= last; segno++) {
+		if (pitr_catalog_find_segment(cat, tli, segno) != NULL)
+			continue;
+		/* Named on the newest timeline recovery asks for it on. */
+		for (size_t k = p.n + 1; k-- > 0;)
+			if (segno >= step_begin(&p, k) / seg) {
+				pitr_wal_format_segment(missing, step_tli(&p, k), segno, seg);
+				break;
+			}
+		return 1;
+	}
+	return 0;
+}
+
+uint64_t
+pitr_catalog_reachable_lsn(const struct pitr_catalog *cat, const struct pitr_catalog_backup *b,
+			   uint32_t tli)
+{
+	uint64_t segno, stop_seg;
+
+	if (cat->segsize == 0)
+		return 0;
+	if (tli == 0)
+		tli = pitr_catalog_latest_timeline(cat, b->timeline);
+	if (!on_path(cat, b, tli, false))
+		return 0;
+	stop_seg = wal_segno(b->stop_wal, cat->segsize);
+	segno = b->xlog_file != NULL ? stop_seg + 1 : wal_segno(b->start_wal, cat->segsize);
+	while (pitr_catalog_find_segment(cat, tli, segno) != NULL)
+		segno++;
+	if (segno <= stop_seg)
+		return 0;
+	return segno * cat->segsize;
+}

@@ -1,0 +1,231 @@
+/*
+ * catalog.h - what a backup directory and a WAL archive hold: the backups
+ * pitr-backup-master wrote (read from their meta files), the archived WAL
+ * per timeline with its gaps, and the timeline history that ties them.
+ * pitr-info, pitr-verify, pitr-recover and pitr-backup-cleanup all read
+ * their world through this module, so they agree on it.
+ *
+ * A backup is found by its meta file: any regular file in the backup dir
+ * whose name contains "meta" and whose content (decompressed by the codec
+ * its extension names, or plain) is a pitrkit meta file.  Its data, xlog
+ * and digest files carry the same name with that "meta" replaced by
+ * "data", "xlog" or the digest's name (pitr-backup-master's -f template
+ * expands __FILETYPE__ to those words; digest files are plain text, so
+ * their name also lacks the codec extension).  When "meta" occurs several
+ * times (a host called "metabox"), the occurrence whose "data" sibling
+ * exists counts.  A meta file that cannot be read, or whose data file is
+ * missing, is a problem, listed, not a backup; a file with "meta" in its
+ * name that reads fine but holds no meta text is ignored unless its data
+ * sibling exists.  Hidden files and pitrkit's temporary files
+ * (".pitr-tmp.*") are ignored in both directories.
+ */
+#ifndef PITR_CATALOG_H
+#define PITR_CATALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "compress/codec.h"
+#include "postgres/wal.h"
+
+/* The meta file's format: "key=value" lines, in this order; unknown keys
+ * are ignored by the reader, so later versions may add some. */
+#define PITR_CATALOG_META_KEYS                                                     \
+	"start_wal stop_wal start_lsn stop_lsn start_time stop_time start_epoch "  \
+	"stop_epoch host label system_identifier timeline wal_segment_size "       \
+	"data_dir data_size xlog_size codec digests"
+
+struct pitr_catalog_digest {
+	char *algorithm;     /* "MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512" */
+	char *file;          /* the digest file's name in the backup dir */
+};
+
+struct pitr_catalog_backup {
+	char *name;          /* the meta file name with "meta" replaced by "*" */
+	char *meta_file;     /* file names inside the backup dir */
+	char *data_file;
+	char *xlog_file;     /* NULL when the backup was taken with --skip-xlogs */
+	enum pitr_codec codec;   /* of the files in this dir (from their extension) */
+	char start_wal[PITR_WAL_NAME_MAX];
+	char stop_wal[PITR_WAL_NAME_MAX];
+	uint64_t start_lsn;
+	uint64_t stop_lsn;
+	char *start_time;    /* "YYYY-MM-DD HH:MM:SS +ZZZZ", as the meta has it */
+	char *stop_time;
+	time_t start_epoch;
+	time_t stop_epoch;
+	char *host;
+	char *label;
+	uint64_t sysid;
+	uint32_t timeline;
+	uint32_t segsize;    /* wal_segment_size of the cluster (the catalog's
+			      * when the meta file does not say) */
+	char *data_dir;      /* the data dir it was taken from */
+	uint64_t data_size;  /* tar bytes, before compression */
+	uint64_t xlog_size;
+	struct pitr_catalog_digest *digests;  /* one per algorithm the meta names */
+	size_t ndigests;
+};
+
+struct pitr_catalog_gap {
+	uint64_t first;      /* the first missing segment number */
+	uint64_t last;       /* the last missing one (inclusive) */
+};
+
+/* One line of a timeline history file: `tli` was current until `end`. */
+struct pitr_catalog_branch {
+	uint32_t tli;
+	uint64_t end;
+};
+
+struct pitr_catalog_timeline {
+	uint32_t tli;
+	bool has_history;    /* TTTTTTTT.history is in the archive (and parsed) */
+	struct pitr_catalog_branch *ancestry;  /* its history file, oldest first;
+						* empty for timeline 1 */
+	size_t nancestry;
+	uint64_t first;      /* segment numbers of its first and last segment; */
+	uint64_t last;       /*   both 0 and nsegments 0 when it has none */
+	size_t nsegments;
+	struct pitr_catalog_gap *gaps;  /* missing segments between first and last */
+	size_t ngaps;
+};
+
+/* One archived file, as found in the archive dir. */
+struct pitr_catalog_file {
+	char *file;          /* the directory entry (WAL name + codec extension) */
+	struct pitr_wal_name name;
+	enum pitr_codec codec;
+	uint64_t size;       /* bytes on disk */
+	time_t mtime;
+};
+
+struct pitr_catalog {
+	struct pitr_catalog_backup *backups;  /* oldest start first */
+	size_t nbackups;
+	struct pitr_catalog_backup *remnants;  /* meta files whose data file is
+						* gone (a removal killed half
+						* way): data_file NULL, xlog_file
+						* and digests' files NULL where
+						* absent; oldest start first */
+	size_t nremnants;
+	uint32_t segsize;    /* from the backups (the oldest that states it), else
+			      * from the first archived segment with a valid
+			      * header; 0 when neither tells (segments are then
+			      * not counted, and a problem says so) */
+	struct pitr_catalog_file *files;      /* every WAL file in the archive, by
+					       * timeline then position */
+	size_t nfiles;
+	struct pitr_catalog_timeline *timelines;  /* ascending tli */
+	size_t ntimelines;
+	char **problems;     /* one line each: unreadable meta files, backups
+			      * missing a file (data, xlog when xlog_size > 0,
+			      * digest), backups that disagree on the segment
+			      * size, files named like WAL that are not (or not
+			      * regular files), unreadable or invalid history
+			      * files, timelines after 1 without one */
+	size_t nproblems;
+};
+
+/*
+ * Read `backup_dir` (NULL: no backups) and `archive_dir` (NULL: no
+ * archive).  Either may be given with a "CODEC=" prefix, which is ignored:
+ * files are recognised by their own extension.  A missing or unreadable
+ * directory is an error; everything wrong inside one is a problem listed
+ * in cat->problems, not an error.  Returns 0, or -1 after logging (cat is
+ * then empty and needs no free, but freeing it is harmless).
+ */
+int pitr_catalog_load(const char *backup_dir, const char *archive_dir, struct pitr_catalog *cat);
+
+/* Release everything; accepts a zeroed catalog. */
+void pitr_catalog_free(struct pitr_catalog *cat);
+
+/* The timeline entry for `tli`, or NULL. */
+const struct pitr_catalog_timeline *pitr_catalog_timeline(const struct pitr_catalog *cat,
+							   uint32_t tli);
+
+/*
+ * The archived file recovery along timeline `tli` reads for segment
+ * `segno`, found as PostgreSQL's XLogFileReadAnyTLI finds it: among `tli`
+ * and its ancestors (from tli's history file), newest first, skipping
+ * those that begin after the segment, the first whose segment file is in
+ * the archive.  Unlike PostgreSQL it also skips an ancestor whose line
+ * ended before the segment (that file holds WAL the child never had, on
+ * which PostgreSQL's replay would stop anyway).  Returns the file, or NULL
+ * when the archive lacks it (or the segment size is unknown).
+ */
+const struct pitr_catalog_file *pitr_catalog_find_segment(const struct pitr_catalog *cat,
+							  uint32_t tli, uint64_t segno);
+
+/*
+ * The newest timeline descending from `tli` (tli itself when none does):
+ * what recovery_target_timeline = 'latest' will follow.
+ */
+uint32_t pitr_catalog_latest_timeline(const struct pitr_catalog *cat, uint32_t tli);
+
+/*
+ * Check that the archive holds every segment recovery from `b` needs,
+ * along timeline `tli` (0: the latest descending from b->timeline), from
+ * b's start segment to `end_lsn`'s segment (0: to the last segment the
+ * archive holds on that path).  With --skip-xlogs backups the start to stop
+ * segments must be in the archive too; otherwise the backup's own xlog
+ * tarball holds them and they are not needed.  Returns 0 when complete;
+ * 1 with *missing set to the first missing segment's name (at least
+ * PITR_WAL_NAME_MAX bytes, named on the newest timeline recovery asks for
+ * it on); -1 after logging when the backup's timeline is not on tli's
+ * history, when b ends after tli's line left b's timeline, or when the
+ * segment size is unknown.
+ */
+int pitr_catalog_check_path(const struct pitr_catalog *cat, const struct pitr_catalog_backup *b,
+			    uint32_t tli, uint64_t end_lsn, char *missing);
+
+/* The end of the recoverable window along tli (0: the latest) from b: the
+ * LSN just past the last segment the backup's xlog tarball and the archive
+ * hold without a gap (0 when not even the backup's stop segment is
+ * reachable, or b is not on tli's path; nothing logged). */
+uint64_t pitr_catalog_reachable_lsn(const struct pitr_catalog *cat,
+				    const struct pitr_catalog_backup *b, uint32_t tli);
+
+/*
+ * Parse a time as recovery_target_time and the meta file write it:
+ * "YYYY-MM-DD HH:MM[:SS[.frac]]" (or a 'T' between date and time) with an
+ * optional zone "Z", "UTC", "GMT" or [+-]HH[[:]MM], a space before it
+ * allowed; without a zone the time is local.  *has_zone says which.
+ * Fractions are dropped.  Returns 0, or -1 (nothing logged).
+ */
+int pitr_catalog_parse_time(const char *text, time_t *out, bool *has_zone);
+
+/* "0/3000028" <-> 0x3000028 (format writes upper-case hex, parse takes
+ * either case, 1 to 8 digits each side).  Parse returns 0 or -1. */
+int pitr_catalog_parse_lsn(const char *text, uint64_t *out);
+void pitr_catalog_format_lsn(uint64_t lsn, char *out, size_t size);
+
+/* The dir a "[CODEC=]DIR" option names (a pointer into `spec`): the
+ * prefix is dropped when it is a codec's name. */
+const char *pitr_catalog_dir(const char *spec);
+
+/* Path of a file in a dir (malloc'd; NULL after logging ENOMEM). */
+char *pitr_catalog_path(const char *dir, const char *file);
+
+/*
+ * Parse meta file text into *b (fields name/meta_file/data_file/xlog_file
+ * /codec/digests' files are not touched: they come from the directory).
+ * Required: start_wal stop_wal start_lsn stop_lsn start_time stop_time
+ * timeline; the epochs default to the times, wal_segment_size to 0
+ * (unknown); the keys must agree (timeline and start_wal, positions, LSNs
+ * inside their segments when the size is known).  `what` names the file
+ * in the message ("WHAT: reason").  Returns 0, or -1 with a one-line
+ * reason in `err` (size errsize), nothing logged and nothing left
+ * allocated in *b.
+ */
+int pitr_catalog_parse_meta(const char *text, const char *what, struct pitr_catalog_backup *b,
+			    char *err, size_t errsize);
+
+/* Parse a timeline history file's text ("parentTLI<TAB>X/X<TAB>reason"
+ * lines; blank and '#' lines skipped) into *out (malloc'd, oldest first).
+ * Returns 0, or -1 (malformed; nothing allocated). */
+int pitr_catalog_parse_history(const char *text, struct pitr_catalog_branch **out, size_t *n);
+
+#endif

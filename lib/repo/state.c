@@ -1,0 +1,174 @@
+/*
+ * state.c - the per-WAL-file record of destinations already done (see state.h).
+ *
+ * Line coverage: only the ENOMEM branches are left to the reader.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "repo/state.h"
+
+#define STATE_SUFFIX ".pitr-state"
+
+/* A record far above anything real (a few destination keys) is not ours. */
+#define STATE_MAX (1024 * 1024)
+
+/*
+ * The record is kept in memory exactly as on disk: keys, each followed by
+ * '\n'.  Every add rewrites the whole file, which stays a few lines long.
+ */
+struct pitr_state {
+	char *dir;
+	char *name;     /* <wal_name>.pitr-state */
+	char *path;
+	char *text;     /* NUL-terminated; empty or ending in '\n' */
+	size_t len;
+};
+
+void
+pitr_state_free(struct pitr_state *st)
+{
+	if (st == NULL)
+		return;
+	free(st->dir);
+	free(st->name);
+	free(st->path);
+	free(st->text);
+	free(st);
+}
+
+struct pitr_state *
+pitr_state_load(const char *state_dir, const char *wal_name)
+{
+	struct pitr_state *st = NULL;
+	struct pitr_state *ret = NULL;
+	size_t nlen = strlen(wal_name);
+	int fd = -1;
+
+	if (nlen == 0 || strchr(wal_name, '/') != NULL) {
+		pitr_log_error("invalid WAL file name \"%s\" for the state file", wal_name);
+		goto out;
+	}
+	/* Open it rather than stat() it: the directory must be searchable too. */
+	fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		pitr_log_error("could not open directory \"%s\": %s", state_dir, strerror(errno));
+		goto out;
+	}
+	st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		goto nomem;
+	st->dir = strdup(state_dir);
+	st->name = malloc(nlen + sizeof(STATE_SUFFIX));
+	if (st->dir == NULL || st->name == NULL)
+		goto nomem;
+	memcpy(st->name, wal_name, nlen);
+	memcpy(st->name + nlen, STATE_SUFFIX, sizeof(STATE_SUFFIX));
+	st->path = pitr_fsutil_join(state_dir, st->name);
+	if (st->path == NULL)
+		goto nomem;
+
+	st->text = pitr_fsutil_read_small(st->path, STATE_MAX, &st->len);
+	if (st->text == NULL) {
+		if (errno != ENOENT)
+			goto out;
+		st->text = strdup("");
+		st->len = 0;
+		if (st->text == NULL)
+			goto nomem;
+	}
+	if (strlen(st->text) != st->len) {
+		pitr_log_error("\"%s\" is not a valid state file", st->path);
+		goto out;
+	}
+	/* Records are only ever published whole, so a missing final newline
+	 * means someone edited the file: take the last line as a key anyway. */
+	if (st->len > 0 && st->text[st->len - 1] != '\n') {
+		char *grown = realloc(st->text, st->len + 2);
+
+		if (grown == NULL)
+			goto nomem;
+		st->text = grown;
+		st->text[st->len++] = '\n';
+		st->text[st->len] = '\0';
+	}
+	ret = st;
+	st = NULL;
+	goto out;
+nomem:
+	pitr_log_error("could not load the state of \"%s\": %s", wal_name, strerror(ENOMEM));
+out:
+	if (fd >= 0)
+		close(fd);
+	pitr_state_free(st);
+	return ret;
+}
+
+bool
+pitr_state_has(const struct pitr_state *st, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *line = st->text;
+
+	while (*line != '\0') {
+		const char *nl = strchr(line, '\n');
+
+		/* text always ends in '\n' when not empty */
+		if ((size_t)(nl - line) == klen && memcmp(line, key, klen) == 0)
+			return true;
+		line = nl + 1;
+	}
+	return false;
+}
+
+int
+pitr_state_add(struct pitr_state *st, const char *key)
+{
+	size_t klen = strlen(key);
+	size_t old_len = st->len;
+	char *grown;
+
+	if (klen == 0 || strchr(key, '\n') != NULL) {
+		pitr_log_error("invalid destination key for the state file");
+		return -1;
+	}
+	if (pitr_state_has(st, key))
+		return 0;
+	grown = realloc(st->text, st->len + klen + 2);
+	if (grown == NULL) {
+		pitr_log_error("could not update \"%s\": %s", st->path, strerror(ENOMEM));
+		return -1;
+	}
+	st->text = grown;
+	memcpy(st->text + st->len, key, klen);
+	st->len += klen;
+	st->text[st->len++] = '\n';
+	st->text[st->len] = '\0';
+	if (pitr_fsutil_publish_buffer(st->dir, st->name, st->text, st->len, true, NULL) != 0) {
+		/* Memory keeps matching the disk: the key is not recorded. */
+		st->len = old_len;
+		st->text[st->len] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+int
+pitr_state_clear(struct pitr_state *st)
+{
+	if (unlink(st->path) != 0 && errno != ENOENT) {
+		pitr_log_error("could not remove \"%s\": %s", st->path, strerror(errno));
+		return -1;
+	}
+	st->len = 0;
+	st->text[0] = '\0';
+	return pitr_fsutil_fsync_dir(st->dir);
+}

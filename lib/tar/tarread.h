@@ -1,0 +1,63 @@
+/*
+ * tarread.h - extract a (compressed) backup tarball safely: libarchive
+ * reads the tar, our codec readers decompress it (the same code that reads
+ * archived WAL, so every codec pitrkit writes is read the same way), and
+ * each member's destination is chosen by the caller.
+ *
+ * Safety: a member name that is absolute, contains a ".." component, or is
+ * not under a prefix the caller maps is refused with one error line naming
+ * the tarball and the member; so is a member whose destination already
+ * exists (nothing is overwritten), a hard link leaving the destination, and
+ * every symbolic link unless the caller allows them (pg_tblspc links, see
+ * PITR_TARREAD_ALLOW_SYMLINKS).  Nothing is written through a symbolic
+ * link.  Files are written with the member's mode, owner when running as
+ * root, and mtime.  The compressed stream is read to its end after the
+ * tar's end marker, so a damaged gzip trailer (CRC) is not missed.
+ */
+#ifndef PITR_TARREAD_H
+#define PITR_TARREAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "compress/codec.h"
+
+/*
+ * Where a member goes.  Called once per member with its name as stored
+ * ("pgdata/base/1/1259").  Returns a malloc'd absolute destination path,
+ * or NULL with *skip set true to leave the member out silently, or NULL
+ * with *skip false after logging why the member is refused (which stops
+ * the extraction).
+ */
+typedef char *(*pitr_tarread_map_fn)(void *ctx, const char *member, bool *skip);
+
+/* extract flags */
+#define PITR_TARREAD_ALLOW_SYMLINKS 0x1  /* keep symbolic links as stored
+					  * (pg_tblspc links are rewritten
+					  * afterwards by the caller) */
+
+/*
+ * Extract `path` (compressed with `codec`) through `map`.  Returns 0, or
+ * -1 after logging one line (a corrupt or truncated tarball names the file
+ * and, when known, the member).  *bytes (may be NULL) gets the bytes of
+ * file data written.  Files written are not fsync'ed one by one: the
+ * caller syncs the whole tree once with pitr_tarread_sync().
+ */
+int pitr_tarread_extract(const char *path, enum pitr_codec codec, pitr_tarread_map_fn map,
+			 void *ctx, unsigned flags, uint64_t *bytes);
+
+/*
+ * List the members of a tarball (for pitr-verify: reading every byte
+ * proves the compressed stream and the tar are whole).  `fn` is called per
+ * member with its name and size and may be NULL.  Returns 0, or -1 after
+ * logging.
+ */
+int pitr_tarread_list(const char *path, enum pitr_codec codec,
+		      void (*fn)(void *ctx, const char *member, int64_t size), void *ctx);
+
+/* Make everything written under `dir` durable: syncfs(2) of its
+ * filesystem, then fsync of `dir` itself.  Returns 0, or -1 after
+ * logging. */
+int pitr_tarread_sync(const char *dir);
+
+#endif

@@ -1,0 +1,366 @@
+/*
+ * tarwrite.c - directory trees and buffers into a tar through libarchive,
+ * with PostgreSQL's base backup exclusions.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "tar/tarwrite.h"
+
+#define TARWRITE_BUF (256 * 1024)
+
+struct pitr_tarwrite {
+	struct archive *a;
+	pitr_codec_sink_fn sink;
+	void *ctx;
+	uint64_t bytes;
+	bool sink_failed;      /* the sink logged already */
+	bool discarding;       /* being freed: libarchive's trailer goes nowhere */
+	unsigned char *buf;
+};
+
+/* Directories whose contents are not backed up (basebackup.c
+ * excludeDirContents, plus pg_wal). */
+static const char *const exclude_dir_contents[] = {
+	"pg_stat_tmp", "pg_replslot", "pg_dynshmem", "pg_notify", "pg_serial",
+	"pg_snapshots", "pg_subtrans", NULL,
+};
+
+/* Files not backed up (basebackup.c excludeFiles); the *_prefix ones
+ * match by prefix. */
+static const char *const exclude_files[] = {
+	"postgresql.auto.conf.tmp", "current_logfiles.tmp", "backup_label", "tablespace_map",
+	"backup_manifest", "postmaster.pid", "postmaster.opts", "backup_label.old", NULL,
+};
+static const char *const exclude_file_prefixes[] = { "pg_internal.init", "pgsql_tmp", NULL };
+
+static la_ssize_t
+write_cb(struct archive *a, void *ctx, const void *buf, size_t len)
+{
+	struct pitr_tarwrite *t = ctx;
+
+	(void)a;
+	if (t->discarding)
+		return (la_ssize_t)len;
+	if (t->sink(t->ctx, buf, len) != 0) {
+		t->sink_failed = true;
+		return -1;
+	}
+	t->bytes += len;
+	return (la_ssize_t)len;
+}
+
+/* A libarchive failure, logged unless the sink already said why. */
+static int
+archive_failed(struct pitr_tarwrite *t, const char *what)
+{
+	if (!t->sink_failed)
+		pitr_log_error("could not write tar entry \"%s\": %s", what,
+			       archive_error_string(t->a) ? archive_error_string(t->a) : "unknown error");
+	return -1;
+}
+
+struct pitr_tarwrite *
+pitr_tarwrite_new(pitr_codec_sink_fn sink, void *ctx)
+{
+	struct pitr_tarwrite *t = calloc(1, sizeof(*t));
+
+	if (t == NULL || (t->buf = malloc(TARWRITE_BUF)) == NULL || (t->a = archive_write_new()) == NULL) {
+		pitr_log_error("out of memory");
+		pitr_tarwrite_free(t);
+		return NULL;
+	}
+	t->sink = sink;
+	t->ctx = ctx;
+	if (archive_write_set_format_pax_restricted(t->a) != ARCHIVE_OK ||
+	    archive_write_add_filter_none(t->a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(t->a, 1) != ARCHIVE_OK ||
+	    archive_write_open(t->a, t, NULL, write_cb, NULL) != ARCHIVE_OK) {
+		pitr_log_error("could not start a tar stream: %s", archive_error_string(t->a));
+		pitr_tarwrite_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static bool
+name_in(const char *name, const char *const *list, bool prefix)
+{
+	for (size_t i = 0; list[i] != NULL; i++)
+		if (prefix ? strncmp(name, list[i], strlen(list[i])) == 0 : strcmp(name, list[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Write a header for `name` from `st` (size only for regular files). */
+static int
+write_header(struct pitr_tarwrite *t, const char *name, const struct stat *st, const char *link)
+{
+	struct archive_entry *e = archive_entry_new();
+	int rc = -1;
+
+	if (e == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	archive_entry_copy_stat(e, st);
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_uname(e, NULL);
+	archive_entry_set_gname(e, NULL);
+	archive_entry_set_nlink(e, 1);
+	if (link != NULL)
+		archive_entry_set_symlink(e, link);
+	if (!S_ISREG(st->st_mode))
+		archive_entry_set_size(e, 0);
+	if (archive_write_header(t->a, e) != ARCHIVE_OK)
+		goto out;
+	rc = 0;
+out:
+	if (rc != 0)
+		archive_failed(t, name);
+	archive_entry_free(e);
+	return rc;
+}
+
+/* Store the file `path` as `name`: the size stat gave, padded with zeros
+ * if it shrank.  A file gone before it was opened is skipped (1). */
+static int
+add_file_fd(struct pitr_tarwrite *t, const char *path, const char *name, bool skip_vanished)
+{
+	struct stat st;
+	off_t left;
+	int fd;
+	int rc = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ENOENT && skip_vanished) {
+			pitr_log_verbose("\"%s\" vanished while the backup read it: skipped", path);
+			return 1;
+		}
+		pitr_log_error("could not open \"%s\": %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		pitr_log_error("could not stat \"%s\": %s", path, strerror(errno));
+		goto out;
+	}
+	if (write_header(t, name, &st, NULL) != 0)
+		goto out;
+	left = st.st_size;
+	while (left > 0) {
+		size_t want = left < TARWRITE_BUF ? (size_t)left : TARWRITE_BUF;
+		ssize_t n = read(fd, t->buf, want);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			pitr_log_error("could not read \"%s\": %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0) {
+			/* Shrunk since fstat: the header promised st_size. */
+			n = (ssize_t)want;
+			memset(t->buf, 0, want);
+		}
+		if (archive_write_data(t->a, t->buf, (size_t)n) != n) {
+			archive_failed(t, name);
+			goto out;
+		}
+		left -= n;
+	}
+	if (archive_write_finish_entry(t->a) != ARCHIVE_OK) {
+		archive_failed(t, name);
+		goto out;
+	}
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+int
+pitr_tarwrite_add_file(struct pitr_tarwrite *t, const char *path, const char *name)
+{
+	return add_file_fd(t, path, name, false) < 0 ? -1 : 0;
+}
+
+int
+pitr_tarwrite_add_buffer(struct pitr_tarwrite *t, const char *name, const void *buf, size_t len,
+			 mode_t mode)
+{
+	struct stat st;
+
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFREG | (mode & 07777);
+	st.st_size = (off_t)len;
+	st.st_mtime = time(NULL);
+	st.st_uid = getuid();
+	st.st_gid = getgid();
+	if (write_header(t, name, &st, NULL) != 0)
+		return -1;
+	if (len > 0 && archive_write_data(t->a, buf, len) != (la_ssize_t)len)
+		return archive_failed(t, name);
+	if (archive_write_finish_entry(t->a) != ARCHIVE_OK)
+		return archive_failed(t, name);
+	return 0;
+}
+
+/* Recursive walk: `path` on disk is `name` in the tar; `depth` 0 is the
+ * tree's root. */
+static int
+add_dir(struct pitr_tarwrite *t, const char *path, const char *name, unsigned flags, int depth,
+	bool contents)
+{
+	struct stat st;
+	DIR *d = NULL;
+	struct dirent *de;
+	int rc = -1;
+
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT && depth > 0) {
+			pitr_log_verbose("\"%s\" vanished while the backup read it: skipped", path);
+			return 0;
+		}
+		pitr_log_error("could not stat \"%s\": %s", path, strerror(errno));
+		return -1;
+	}
+	if (depth == 0 && (flags & PITR_TARWRITE_ROOT_0700))
+		st.st_mode = (st.st_mode & ~07777u) | 0700;
+	if (write_header(t, name, &st, NULL) != 0)
+		return -1;
+	if (!contents)
+		return 0;
+	d = opendir(path);
+	if (d == NULL) {
+		if (errno == ENOENT) {
+			return 0;
+		}
+		pitr_log_error("could not open directory \"%s\": %s", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		char *cpath = NULL, *cname = NULL;
+		bool pgdata = flags & PITR_TARWRITE_PGDATA;
+		int r = 0;
+
+		errno = 0;
+		de = readdir(d);
+		if (de == NULL) {
+			if (errno != 0) {
+				pitr_log_error("could not read directory \"%s\": %s", path, strerror(errno));
+				goto out;
+			}
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (pgdata && (name_in(de->d_name, exclude_files, false) ||
+			       name_in(de->d_name, exclude_file_prefixes, true)))
+			continue;
+		if ((flags & PITR_TARWRITE_SKIP_PGCONTROL) && depth == 1 &&
+		    strcmp(de->d_name, "pg_control") == 0 && strlen(path) >= 7 &&
+		    strcmp(path + strlen(path) - 7, "/global") == 0)
+			continue;
+		cpath = pitr_fsutil_join(path, de->d_name);
+		cname = pitr_fsutil_join(name, de->d_name);
+		if (cpath == NULL || cname == NULL) {
+			pitr_log_error("out of memory");
+			r = -1;
+		} else if (lstat(cpath, &st) != 0) {
+			if (errno != ENOENT) {
+				pitr_log_error("could not stat \"%s\": %s", cpath, strerror(errno));
+				r = -1;
+			}
+		} else if (S_ISDIR(st.st_mode)) {
+			bool keep_contents = !(pgdata && (name_in(de->d_name, exclude_dir_contents, false) ||
+							  (depth == 0 && strcmp(de->d_name, "pg_wal") == 0)));
+
+			r = add_dir(t, cpath, cname, flags, depth + 1, keep_contents);
+			/* pg_wal/archive_status must exist for the server to start. */
+			if (r == 0 && !keep_contents && depth == 0 && strcmp(de->d_name, "pg_wal") == 0) {
+				char *sname = pitr_fsutil_join(cname, "archive_status");
+
+				if (sname == NULL) {
+					pitr_log_error("out of memory");
+					r = -1;
+				} else {
+					r = write_header(t, sname, &st, NULL);
+				}
+				free(sname);
+			}
+		} else if (S_ISLNK(st.st_mode)) {
+			char link[PATH_MAX];
+			ssize_t n = readlink(cpath, link, sizeof(link) - 1);
+
+			if (n < 0) {
+				if (errno != ENOENT) {
+					pitr_log_error("could not read link \"%s\": %s", cpath, strerror(errno));
+					r = -1;
+				}
+			} else {
+				link[n] = '\0';
+				r = write_header(t, cname, &st, link);
+			}
+		} else if (S_ISREG(st.st_mode)) {
+			r = add_file_fd(t, cpath, cname, true) < 0 ? -1 : 0;
+		}
+		/* Sockets, fifos and devices have no place in a data dir. */
+		free(cpath);
+		free(cname);
+		if (r != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	closedir(d);
+	return rc;
+}
+
+int
+pitr_tarwrite_add_tree(struct pitr_tarwrite *t, const char *dir, const char *prefix, unsigned flags)
+{
+	return add_dir(t, dir, prefix, flags, 0, true);
+}
+
+int
+pitr_tarwrite_finish(struct pitr_tarwrite *t)
+{
+	if (archive_write_close(t->a) != ARCHIVE_OK)
+		return archive_failed(t, "end of archive");
+	return 0;
+}
+
+uint64_t
+pitr_tarwrite_bytes(const struct pitr_tarwrite *t)
+{
+	return t->bytes;
+}
+
+void
+pitr_tarwrite_free(struct pitr_tarwrite *t)
+{
+	if (t == NULL)
+		return;
+	t->discarding = true;
+	if (t->a != NULL)
+		archive_write_free(t->a);
+	free(t->buf);
+	free(t);
+}

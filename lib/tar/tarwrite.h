@@ -1,0 +1,61 @@
+/*
+ * tarwrite.h - stream directory trees and in-memory files into a tar
+ * (libarchive, pax restricted format) whose bytes go to a sink, so that
+ * compression and delivery stay with our codec writers and destinations.
+ */
+#ifndef PITR_TARWRITE_H
+#define PITR_TARWRITE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "compress/codec.h"
+
+/* add_tree flags */
+#define PITR_TARWRITE_PGDATA 0x1  /* skip what PostgreSQL says not to back up */
+#define PITR_TARWRITE_ROOT_0700 0x2 /* the tree's own entry gets mode 0700 */
+/* leave global/pg_control out, for the caller to add after every other
+ * file: recovery of a backup taken on a standby ends at the copy's
+ * minRecoveryPoint, which must be later than any page in the copy (as
+ * PostgreSQL's basebackup.c sends it last) */
+#define PITR_TARWRITE_SKIP_PGCONTROL 0x4
+
+struct pitr_tarwrite;
+
+/* A tar writer feeding `sink`.  Returns NULL after logging. */
+struct pitr_tarwrite *pitr_tarwrite_new(pitr_codec_sink_fn sink, void *ctx);
+
+/*
+ * Add `dir` and everything under it as `prefix`/... (prefix without a
+ * trailing slash).  Symbolic links are stored as links.  With
+ * PITR_TARWRITE_PGDATA the exclusions of PostgreSQL 15's basebackup.c
+ * apply: the contents (not the directories) of pg_wal, pg_stat_tmp,
+ * pg_replslot, pg_dynshmem, pg_notify, pg_serial, pg_snapshots and
+ * pg_subtrans; the files postmaster.pid, postmaster.opts, backup_label,
+ * tablespace_map, backup_manifest, postgresql.auto.conf.tmp,
+ * current_logfiles.tmp, pg_internal.init*, backup_label.old; anything named
+ * pgsql_tmp*.  A file that vanishes while the tree is read is skipped; a
+ * file is stored with the size stat gave, cut if it grew, zero-padded if it
+ * shrank (the backup's WAL replay makes it right).  Returns 0 or -1
+ * (logged).
+ */
+int pitr_tarwrite_add_tree(struct pitr_tarwrite *t, const char *dir, const char *prefix,
+			   unsigned flags);
+
+/* Add one regular file from disk as `name`.  Returns 0 or -1 (logged). */
+int pitr_tarwrite_add_file(struct pitr_tarwrite *t, const char *path, const char *name);
+
+/* Add an in-memory file (backup_label, tablespace_map).  Returns 0 or -1. */
+int pitr_tarwrite_add_buffer(struct pitr_tarwrite *t, const char *name, const void *buf,
+			     size_t len, mode_t mode);
+
+/* Write the end of the archive.  Returns 0 or -1 (logged). */
+int pitr_tarwrite_finish(struct pitr_tarwrite *t);
+
+/* Tar bytes handed to the sink so far. */
+uint64_t pitr_tarwrite_bytes(const struct pitr_tarwrite *t);
+
+/* Release; accepts NULL. */
+void pitr_tarwrite_free(struct pitr_tarwrite *t);
+
+#endif

@@ -1,0 +1,394 @@
+/*
+ * check_archive.c - unit tests for pitr_cmd_archive(): what reaches
+ * each destination, the state dir across a partial failure, and every
+ * kind of bad input refused with nothing left at a final name.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "command/archive/archive.h"
+#include "compress/codec.h"
+#include "harness.h"
+#include "postgres/sysid.h"
+
+#define SEGSIZE (1u << 20)
+#define SEG1 "000000010000000000000001"
+#define SEG2 "000000010000000000000002"
+
+static struct pitr_archive_opts opts;
+static const char *locals[4];
+/* Stable copies: h_path() reuses a small ring of buffers. */
+static char p_data[4096], p_tmp[4096], p_state[4096], p_a[4096], p_b[4096], p_backup[4096];
+
+static void
+setup(void)
+{
+	h_setup();
+	ck_assert_int_eq(mkdir(h_path("data"), 0700), 0);
+	ck_assert_int_eq(mkdir(h_path("data/pg_wal"), 0700), 0);
+	h_write_file(h_path("data/PG_VERSION"), "15\n", 3);
+	ck_assert_int_eq(mkdir(h_path("state"), 0700), 0);
+	ck_assert_int_eq(mkdir(h_path("tmp"), 0700), 0);
+	ck_assert_int_eq(mkdir(h_path("a"), 0700), 0);
+	ck_assert_int_eq(mkdir(h_path("b"), 0700), 0);
+	snprintf(p_data, sizeof(p_data), "%s", h_path("data"));
+	snprintf(p_tmp, sizeof(p_tmp), "%s", h_path("tmp"));
+	snprintf(p_state, sizeof(p_state), "%s", h_path("state"));
+	snprintf(p_a, sizeof(p_a), "%s", h_path("a"));
+	snprintf(p_b, sizeof(p_b), "%s", h_path("b"));
+	snprintf(p_backup, sizeof(p_backup), "%s", h_path("backup"));
+	memset(&opts, 0, sizeof(opts));
+	opts.data_dir = p_data;
+	opts.temp_dir = p_tmp;
+	opts.parallel_jobs = 1;
+	opts.not_nice = true;
+	opts.dst_local = locals;
+}
+
+static void
+teardown(void)
+{
+	h_teardown();
+}
+
+/* Decompress `path` with `codec` and compare it with `want`. */
+static void
+assert_content(const char *path, enum pitr_codec codec, const unsigned char *want, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	struct pitr_codec_reader *r;
+	unsigned char *got = malloc(len + 1);
+	size_t have = 0;
+	ssize_t n;
+
+	ck_assert_msg(fd >= 0, "missing %s", path);
+	r = pitr_codec_reader_new(codec, fd, path);
+	ck_assert_ptr_nonnull(r);
+	while ((n = pitr_codec_reader_read(r, got + have, len + 1 - have)) > 0)
+		have += (size_t)n;
+	ck_assert_int_eq(n, 0);
+	ck_assert_uint_eq(have, len);
+	ck_assert_mem_eq(got, want, len);
+	pitr_codec_reader_free(r);
+	close(fd);
+	free(got);
+}
+
+static void
+assert_error_line(const char *msg)
+{
+	char want[8192];
+
+	snprintf(want, sizeof(want), "ERROR : %s\n", msg);
+	ck_assert_msg(strstr(h_log(), want) != NULL, "log lacks [%s]: [%s]", want, h_log());
+}
+
+START_TEST(test_every_codec_once)
+{
+	unsigned char *seg;
+	char gz[4096], zst[4096];
+
+	h_write_segment(h_path("data/pg_wal"), SEGSIZE, 1, 1, 77);
+	seg = h_make_segment(SEGSIZE, 1, 1, 77, 1);
+	snprintf(gz, sizeof(gz), "gzip=%s", h_path("b"));
+	ck_assert_int_eq(mkdir(h_path("c"), 0700), 0);
+	snprintf(zst, sizeof(zst), "zstd=%s", h_path("c"));
+	locals[0] = p_a;
+	locals[1] = gz;
+	locals[2] = zst;
+	opts.ndst_local = 3;
+	opts.state_dir = p_state;
+	opts.wal_path = "pg_wal/" SEG1;
+	ck_assert_int_eq(pitr_cmd_archive(&opts), 0);
+	assert_content(h_path("a/" SEG1), PITR_CODEC_NONE, seg, SEGSIZE);
+	assert_content(h_path("b/" SEG1 ".gz"), PITR_CODEC_GZIP, seg, SEGSIZE);
+	assert_content(h_path("c/" SEG1 ".zst"), PITR_CODEC_ZSTD, seg, SEGSIZE);
+	/* Each destination holds the file and the cluster's record, nothing else. */
+	ck_assert_int_eq(h_count_entries(h_path("a")), 2);
+	ck_assert_int_eq(h_count_entries(h_path("b")), 2);
+	ck_assert(h_exists(h_path("c/" PITR_SYSID_FILE)));
+	/* All delivered: the state record is gone. */
+	ck_assert_int_eq(h_count_entries(h_path("state")), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), "LOG : archived \"" SEG1 "\" (segment) in "));
+	/* Archiving the same file again (PostgreSQL may, after a crash) succeeds. */
+	h_log_reset();
+	ck_assert_int_eq(pitr_cmd_archive(&opts), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), "with the same content"));
+	free(seg);
+}
+END_TEST
+
+START_TEST(test_history_file)
+{
+	const char *text = "1\t0/3000000\tno recovery target specified\n";
+
+	locals[0] = p_a;
+	opts.ndst_local = 1;
+	h_write_file(h_path("data/pg_wal/00000002.history"), text, strlen(text));
+	opts.wal_path = "pg_wal/00000002.history";
+	ck_assert_int_eq(pitr_cmd_archive(&opts), 0);
+	assert_content(h_path("a/00000002.history"), PITR_CODEC_NONE, (const unsigned char *)text,
+		       strlen(text));
+	/* No segment header, so no system identifier to record. */
+	ck_assert(!h_exists(h_path("a/" PITR_SYSID_FILE)));
+}
+END_TEST
+
+START_TEST(test_partial_failure_and_retry)
+{
+	char script[8192];
+	const char *pipes[1];
+	static char up[4096];
+	struct stat before, after;
+
+	h_write_segment(h_path("data/pg_wal"), SEGSIZE, 1, 2, 77);
+	/* A pipe destination that fails until the flag file exists. */
+	snprintf(script, sizeof(script),
+		 "#!/bin/sh\n[ -e '%s' ] || exit 4\ncat > '%s'/\"$1\"\n", h_path("flag"), h_path("b"));
+	h_write_file(h_path("up.sh"), script, strlen(script));
+	ck_assert_int_eq(chmod(h_path("up.sh"), 0755), 0);
+	locals[0] = p_a;
+	opts.ndst_local = 1;
+	snprintf(up, sizeof(up), "%s", h_path("up.sh"));
+	pipes[0] = up;
+	opts.dst_pipe = pipes;
+	opts.ndst_pipe = 1;
+	opts.state_dir = p_state;
+	opts.wal_path = "pg_wal/" SEG2;
+
+	ck_assert_int_eq(pitr_cmd_archive(&opts), -1);
+	assert_error_line("could not archive \"" SEG2 "\": 1 of 2 destinations failed; the others are "
+			  "recorded in the state dir");
+	ck_assert(h_exists(h_path("a/" SEG2)));
+	ck_assert(h_exists(h_path("state/" SEG2 ".pitr-state")));
+	ck_assert_int_eq(stat(h_path("a/" SEG2), &before), 0);
+
+	/* The retry delivers only to the pipe. */
+	h_write_file(h_path("flag"), "", 0);
+	h_log_reset();
+	ck_assert_int_eq(pitr_cmd_archive(&opts), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), "already delivered to"));
+	ck_assert_int_eq(stat(h_path("a/" SEG2), &after), 0);
+	ck_assert_int_eq(before.st_ino, after.st_ino);
+	ck_assert_int_eq(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
+	ck_assert(h_exists(h_path("b/" SEG2)));
+	ck_assert_int_eq(h_count_entries(h_path("state")), 0);
+	ck_assert_int_eq(h_count_entries(h_path("tmp")), 0);
+}
+END_TEST
+
+START_TEST(test_dst_backup_only_while_it_exists)
+{
+	h_write_segment(h_path("data/pg_wal"), SEGSIZE, 1, 1, 77);
+	locals[0] = p_a;
+	opts.ndst_local = 1;
+	opts.state_dir = p_state;
+	opts.dst_backup = p_backup;
+	opts.wal_path = "pg_wal/" SEG1;
+	ck_assert_int_eq(pitr_cmd_archive(&opts), 0);
+	ck_assert(!h_exists(h_path("backup")));
+	ck_assert_int_eq(mkdir(h_path("backup"), 0700), 0);
+	ck_assert_int_eq(pitr_cmd_archive(&opts), 0);
+	ck_assert(h_exists(h_path("backup/" SEG1)));
+	/* The backup's WAL collection gets no cluster record. */
+	ck_assert_int_eq(h_count_entries(h_path("backup")), 1);
+}
+END_TEST
+
+/* Run with the current opts, expect failure with `msg` and no file in a or b. */
+static void
+expect_refusal(const char *msg)
+{
+	h_log_reset();
+	ck_assert_int_eq(pitr_cmd_archive(&opts), -1);
+	assert_error_line(msg);
+	ck_assert_int_eq(h_count_entries(h_path("a")), 0);
+	ck_assert_int_eq(h_count_entries(h_path("b")), 0);
+	ck_assert_int_eq(h_count_entries(h_path("state")), 0);
+}
+
+START_TEST(test_bad_inputs)
+{
+	char msg[8192], path[4096];
+	unsigned char *seg;
+
+	locals[0] = p_a;
+	locals[1] = p_b;
+	opts.ndst_local = 2;
+	opts.state_dir = p_state;
+
+	/* Not a WAL name. */
+	h_write_file(h_path("data/pg_wal/notwal"), "x", 1);
+	opts.wal_path = "pg_wal/notwal";
+	snprintf(msg, sizeof(msg), "\"%s/pg_wal/notwal\" is not a WAL file: its name is not one "
+		 "PostgreSQL archives", h_path("data"));
+	expect_refusal(msg);
+
+	/* Missing file. */
+	opts.wal_path = "pg_wal/" SEG2;
+	h_log_reset();
+	ck_assert_int_eq(pitr_cmd_archive(&opts), -1);
+	ck_assert_ptr_nonnull(strstr(h_log(), "No such file or directory"));
+
+	/* A header that is not a WAL page header. */
+	seg = h_make_segment(SEGSIZE, 1, 1, 77, 1);
+	memset(seg, 0, 40);
+	snprintf(path, sizeof(path), "%s", h_path("data/pg_wal/" SEG1));
+	h_write_file(path, seg, SEGSIZE);
+	opts.wal_path = "pg_wal/" SEG1;
+	snprintf(msg, sizeof(msg), "\"%s\" is not a WAL segment of a known PostgreSQL version: "
+		 "page magic 0x0000", path);
+	expect_refusal(msg);
+	free(seg);
+
+	/* Truncated to half. */
+	seg = h_make_segment(SEGSIZE, 1, 1, 77, 1);
+	h_write_file(path, seg, SEGSIZE / 2);
+	snprintf(msg, sizeof(msg), "\"%s\" is %u bytes but its header says segments are %u bytes",
+		 path, SEGSIZE / 2, SEGSIZE);
+	expect_refusal(msg);
+
+	/* Named for another position than its header says. */
+	h_write_file(h_path("data/pg_wal/" SEG2), seg, SEGSIZE);
+	opts.wal_path = "pg_wal/" SEG2;
+	snprintf(msg, sizeof(msg), "\"%s\" has page address 0/100000 but its name says 0/200000",
+		 h_path("data/pg_wal/" SEG2));
+	expect_refusal(msg);
+	free(seg);
+
+	/* Two destinations without a state dir. */
+	h_write_segment(h_path("data/pg_wal"), SEGSIZE, 1, 1, 77);
+	opts.wal_path = "pg_wal/" SEG1;
+	opts.state_dir = NULL;
+	expect_refusal("2 destinations need --state-dir, so that a retry after a partial failure "
+		       "delivers only to the destinations that missed the file");
+	opts.state_dir = p_state;
+
+	/* --dst-backup must be absolute and plain. */
+	opts.dst_backup = "gzip=/x";
+	expect_refusal("--dst-backup \"gzip=/x\" cannot be compressed: pitr-backup-master reads it as "
+		       "plain WAL");
+	opts.dst_backup = "rel/dir";
+	expect_refusal("--dst-backup \"rel/dir\" must be an absolute path");
+	opts.dst_backup = NULL;
+
+	/* A bad destination spec fails before anything is written. */
+	locals[1] = "gzp=/x";
+	expect_refusal("unknown compression \"gzp\" in --dst-local \"gzp=/x\": expected none, gzip, "
+		       "bzip2, lzma, xz, lz4 or zstd");
+	locals[1] = p_b;
+
+	/* No destination at all. */
+	opts.ndst_local = 0;
+	expect_refusal("no destination given: use --dst-local, --dst-remote, --dst-pipe or --dst-backup");
+	opts.ndst_local = 2;
+
+	/* Not a data directory. */
+	static char seg1[4096];
+
+	snprintf(seg1, sizeof(seg1), "%s", h_path("data/pg_wal/" SEG1));
+	opts.data_dir = h_dir();
+	opts.wal_path = seg1;
+	snprintf(msg, sizeof(msg), "\"%s\" is not a PostgreSQL data directory (no PG_VERSION): give "
+		 "the right --data-dir, or --force-data-dir", h_dir());
+	expect_refusal(msg);
+	opts.force_data_dir = true;
+	ck_assert_int_eq(pitr_cmd_archive(&opts), 0);
+	ck_assert(h_exists(h_path("a/" SEG1)));
+}
+END_TEST
+
+START_TEST(test_other_cluster_refused)
+{
+	char msg[8192];
+
+	locals[0] = p_a;
+	opts.ndst_local = 1;
+	h_write_segment(h_path("data/pg_wal"), SEGSIZE, 1, 1, 77);
+	opts.wal_path = "pg_wal/" SEG1;
+	ck_assert_int_eq(pitr_cmd_archive(&opts), 0);
+	/* A segment of another cluster (system identifier 78). */
+	h_write_segment(h_path("data/pg_wal"), SEGSIZE, 1, 2, 78);
+	opts.wal_path = "pg_wal/" SEG2;
+	h_log_reset();
+	ck_assert_int_eq(pitr_cmd_archive(&opts), -1);
+	snprintf(msg, sizeof(msg), "\"%s\" holds WAL of database system 77, not 78: refusing to mix "
+		 "clusters in one archive", h_path("a"));
+	assert_error_line(msg);
+	ck_assert(!h_exists(h_path("a/" SEG2)));
+	ck_assert_int_eq(h_count_entries(h_path("a")), 2);
+}
+END_TEST
+
+START_TEST(test_pid_file_busy)
+{
+	pid_t child;
+	int status;
+	char pidpath[4096];
+
+	locals[0] = p_a;
+	opts.ndst_local = 1;
+	h_write_segment(h_path("data/pg_wal"), SEGSIZE, 1, 1, 77);
+	opts.wal_path = "pg_wal/" SEG1;
+	snprintf(pidpath, sizeof(pidpath), "%s", h_path("archive.pid"));
+	opts.pid_file = pidpath;
+	/* While another process holds the pid file, the run is refused. */
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		execlp("flock", "flock", pidpath, "sleep", "2", (char *)NULL);
+		_exit(127);
+	}
+	for (int wait_idx = 0; wait_idx < 100 && !h_exists(pidpath); wait_idx++)
+		usleep(10000);
+	usleep(100000);
+	ck_assert_int_eq(pitr_cmd_archive(&opts), -1);
+	ck_assert_ptr_nonnull(strstr(h_log(), "another copy is already running"));
+	ck_assert(!h_exists(h_path("a/" SEG1)));
+	waitpid(child, &status, 0);
+	ck_assert_int_eq(pitr_cmd_archive(&opts), 0);
+	ck_assert(h_exists(h_path("a/" SEG1)));
+	/* Released at the end of the run. */
+	ck_assert(!h_exists(pidpath));
+}
+END_TEST
+
+static Suite *
+make_suite(void)
+{
+	Suite *s = suite_create("cmd_archive");
+	struct {
+		const char *name;
+		const TTest *test;
+	} cases[] = {
+		{ "every codec compressed once", test_every_codec_once },
+		{ "history file", test_history_file },
+		{ "partial failure and retry", test_partial_failure_and_retry },
+		{ "dst-backup only while it exists", test_dst_backup_only_while_it_exists },
+		{ "bad inputs", test_bad_inputs },
+		{ "other cluster refused", test_other_cluster_refused },
+		{ "pid file busy", test_pid_file_busy },
+	};
+
+	for (size_t case_idx = 0; case_idx < sizeof(cases) / sizeof(cases[0]); case_idx++) {
+		TCase *tc = tcase_create(cases[case_idx].name);
+
+		tcase_add_checked_fixture(tc, setup, teardown);
+		tcase_add_test(tc, cases[case_idx].test);
+		suite_add_tcase(s, tc);
+	}
+	return s;
+}
+
+int
+main(void)
+{
+	return h_run_suite(make_suite());
+}

@@ -1,0 +1,476 @@
+/*
+ * check_info.c - unit tests for pitr-info: the exact text and JSON
+ * reports of a synthesized backup dir and archive (two timelines, a gap,
+ * a backup that cannot reach the latest timeline, a problem), JSON that
+ * python3's json module reads back, string escaping, the window's choice
+ * of backup, and the failures.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <utime.h>
+
+#include "repo/catalog.h"
+#include "command/info/info.h"
+#include "compress/codec.h"
+#include "harness.h"
+#include "common/log.h"
+#include "common/spawn.h"
+#include "postgres/wal.h"
+
+#define SEG (1u << 20)
+#define SYSID 7300000000000000001ULL
+
+static char bk[4096], arch[4096];
+
+static void
+setup(void)
+{
+	h_setup();
+	snprintf(bk, sizeof(bk), "%s", h_path("bk"));
+	snprintf(arch, sizeof(arch), "%s", h_path("arch"));
+	ck_assert_int_eq(mkdir(bk, 0700), 0);
+	ck_assert_int_eq(mkdir(arch, 0700), 0);
+	/* Times of WAL are printed in the reader's zone. */
+	setenv("TZ", "UTC", 1);
+	tzset();
+}
+
+static void
+teardown(void)
+{
+	h_teardown();
+}
+
+/* dir/name holding `len` bytes compressed with `codec`. */
+static void
+put(const char *dir, const char *name, enum pitr_codec codec, const void *buf, size_t len)
+{
+	h_write_compressed(h_fmt("%s/%s", dir, name), codec, buf, len);
+}
+
+static void
+set_mtime(const char *path, time_t t)
+{
+	struct utimbuf u = { t, t };
+
+	ck_assert_int_eq(utime(path, &u), 0);
+}
+
+/* Segment (tli, segno) archived with `codec`, mtime base + 600 * segno. */
+static void
+put_segment(uint32_t tli, uint64_t segno, enum pitr_codec codec, time_t base)
+{
+	unsigned char *buf = h_make_segment(SEG, tli, segno, SYSID, (unsigned)segno);
+	char name[80];
+
+	pitr_wal_format_segment(name, tli, segno, SEG);
+	strcat(name, pitr_codec_ext(codec));
+	put(arch, name, codec, buf, SEG);
+	free(buf);
+	set_mtime(h_fmt("%s/%s", arch, name), base + 600 * (time_t)segno);
+}
+
+#define TL1_BASE 1709290000   /* 2024-03-01 10:46:40 UTC */
+#define TL2_BASE 1709300000   /* 2024-03-01 13:33:20 UTC */
+
+/*
+ * Two backups: db-*-20240301.tar.gz (gzip, new meta form, a SHA-256
+ * digest file, timeline 1, segments 2-3) and db-*-20240302.tar (plain,
+ * old form, --skip-xlogs, segment 5 on timeline 1 after timeline 2 left
+ * it).  The archive: timeline 1 segments 1-4 and 6, timeline 2 (from 1 at
+ * 0/480000) segments 4-7, and a file named like WAL that is not.
+ */
+static void
+make_world(void)
+{
+	const char *m1 = "start_wal=000000010000000000000002\nstop_wal=000000010000000000000003\n"
+			 "start_lsn=0/200028\nstop_lsn=0/300100\n"
+			 "start_time=2024-03-01 12:00:00 +0100\nstop_time=2024-03-01 12:05:00 +0100\n"
+			 "start_epoch=1709290800\nstop_epoch=1709291100\nhost=db1\n"
+			 "label=nightly \"full\"\tbackup \\ 1\nsystem_identifier=7300000000000000001\n"
+			 "timeline=1\nwal_segment_size=1048576\ndata_dir=/var/lib/postgresql/15/main\n"
+			 "data_size=52428800\nxlog_size=2098176\ncodec=gzip\ndigests=SHA-256\n";
+	const char *m2 = "start_wal=000000010000000000000005\nstop_wal=000000010000000000000005\n"
+			 "start_lsn=0/500028\nstop_lsn=0/500100\n"
+			 "start_time=2024-03-02 12:00:00 +0100\nstop_time=2024-03-02 12:01:00 +0100\n"
+			 "host=db1\nlabel=second\nsystem_identifier=7300000000000000001\ntimeline=1\n"
+			 "data_dir=/var/lib/postgresql/15/main\ndata_size=1000\nxlog_size=0\n"
+			 "codec=none\ndigests=\n";
+
+	put(bk, "db-meta-20240301.tar.gz", PITR_CODEC_GZIP, m1, strlen(m1));
+	put(bk, "db-data-20240301.tar.gz", PITR_CODEC_GZIP, "d", 1);
+	put(bk, "db-xlog-20240301.tar.gz", PITR_CODEC_GZIP, "x", 1);
+	put(bk, "db-SHA-256-20240301.tar", PITR_CODEC_NONE, "0  db-data-20240301.tar.gz\n", 27);
+	put(bk, "db-meta-20240302.tar", PITR_CODEC_NONE, m2, strlen(m2));
+	put(bk, "db-data-20240302.tar", PITR_CODEC_NONE, "d", 1);
+	for (unsigned s = 1; s <= 4; s++)
+		put_segment(1, s, s % 2 ? PITR_CODEC_GZIP : PITR_CODEC_NONE, TL1_BASE);
+	put_segment(1, 6, PITR_CODEC_NONE, TL1_BASE);
+	put(arch, "00000002.history", PITR_CODEC_NONE, "1\t0/480000\tno recovery target specified\n", 40);
+	for (unsigned s = 4; s <= 7; s++)
+		put_segment(2, s, PITR_CODEC_ZSTD, TL2_BASE);
+	put(arch, "000000010000000000000004.partial.tmp", PITR_CODEC_NONE, "x", 1);
+}
+
+/* Run the command with the report going to a file; returns its text. */
+static char *
+run_info(const char *b, const char *a, bool json, int want_rc)
+{
+	struct pitr_info_opts o = { b, a, json, NULL };
+	const char *path = h_path("report");
+	char *text;
+	size_t len;
+
+	o.out = fopen(path, "w");
+	ck_assert_ptr_nonnull(o.out);
+	ck_assert_int_eq(pitr_cmd_info(&o), want_rc);
+	ck_assert_int_eq(fclose(o.out), 0);
+	text = h_read_file(path, &len);
+	ck_assert_uint_eq(strlen(text), len);
+	return text;
+}
+
+START_TEST(test_text)
+{
+	char *text;
+
+	make_world();
+	text = run_info(bk, h_fmt("gzip=%s", arch), false, 0);
+	ck_assert_str_eq(text, h_fmt(
+		"Backups in %s: 2\n"
+		"  db-*-20240301.tar.gz\n"
+		"    label:        nightly \"full\"\tbackup \\ 1\n"
+		"    host:         db1\n"
+		"    system id:    7300000000000000001\n"
+		"    data dir:     /var/lib/postgresql/15/main\n"
+		"    timeline:     1\n"
+		"    start:        2024-03-01 12:00:00 +0100, WAL 000000010000000000000002, LSN 0/200028\n"
+		"    stop:         2024-03-01 12:05:00 +0100, WAL 000000010000000000000003, LSN 0/300100\n"
+		"    size:         50.0 MiB data, 2.0 MiB xlog (before compression), gzip\n"
+		"    files:        db-meta-20240301.tar.gz db-data-20240301.tar.gz db-xlog-20240301.tar.gz\n"
+		"    digests:      SHA-256 (db-SHA-256-20240301.tar)\n"
+		"    recoverable:  to LSN 0/800000, 2024-03-01 14:43:20 +0000 (timeline 2)\n"
+		"  db-*-20240302.tar\n"
+		"    label:        second\n"
+		"    host:         db1\n"
+		"    system id:    7300000000000000001\n"
+		"    data dir:     /var/lib/postgresql/15/main\n"
+		"    timeline:     1\n"
+		"    start:        2024-03-02 12:00:00 +0100, WAL 000000010000000000000005, LSN 0/500028\n"
+		"    stop:         2024-03-02 12:01:00 +0100, WAL 000000010000000000000005, LSN 0/500100\n"
+		"    size:         1000 B data, 0 B xlog (before compression), none\n"
+		"    files:        db-meta-20240302.tar db-data-20240302.tar (no xlog file)\n"
+		"    digests:      none\n"
+		"    recoverable:  no (timeline 2)\n"
+		"Archive %s: 10 files, 9 segments of 1048576 bytes\n"
+		"  timeline 1: 000000010000000000000001 to 000000010000000000000006, 5 segments, 1 gap\n"
+		"    missing 000000010000000000000005\n"
+		"  timeline 2 (from timeline 1 at 0/480000): 000000020000000000000004 to "
+		"000000020000000000000007, 4 segments, 0 gaps\n"
+		"Recoverable window on timeline 2: from 2024-03-01 11:05:00 +0000 (LSN 0/300100, end of "
+		"backup db-*-20240301.tar.gz) to 2024-03-01 14:43:20 +0000 (LSN 0/800000)\n"
+		"Problems: 1\n"
+		"  archive file \"%s/000000010000000000000004.partial.tmp\" is named like a WAL file but "
+		"is not one\n", bk, arch, arch));
+	free(text);
+	ck_assert_str_eq(h_log(), "");
+}
+END_TEST
+
+static const char *
+expected_json(void)
+{
+	return h_fmt(
+		"{\n"
+		"  \"backup_dir\": \"%s\",\n"
+		"  \"archive_dir\": \"%s\",\n"
+		"  \"segment_size\": 1048576,\n"
+		"  \"backups\": [\n"
+		"    {\n"
+		"      \"name\": \"db-*-20240301.tar.gz\",\n"
+		"      \"label\": \"nightly \\\"full\\\"\\tbackup \\\\ 1\",\n"
+		"      \"host\": \"db1\",\n"
+		"      \"system_identifier\": \"7300000000000000001\",\n"
+		"      \"data_dir\": \"/var/lib/postgresql/15/main\",\n"
+		"      \"timeline\": 1,\n"
+		"      \"start_time\": \"2024-03-01 12:00:00 +0100\",\n"
+		"      \"stop_time\": \"2024-03-01 12:05:00 +0100\",\n"
+		"      \"start_epoch\": 1709290800,\n"
+		"      \"stop_epoch\": 1709291100,\n"
+		"      \"start_wal\": \"000000010000000000000002\",\n"
+		"      \"stop_wal\": \"000000010000000000000003\",\n"
+		"      \"start_lsn\": \"0/200028\",\n"
+		"      \"stop_lsn\": \"0/300100\",\n"
+		"      \"data_size\": 52428800,\n"
+		"      \"xlog_size\": 2098176,\n"
+		"      \"codec\": \"gzip\",\n"
+		"      \"meta_file\": \"db-meta-20240301.tar.gz\",\n"
+		"      \"data_file\": \"db-data-20240301.tar.gz\",\n"
+		"      \"xlog_file\": \"db-xlog-20240301.tar.gz\",\n"
+		"      \"digests\": [\n"
+		"        {\n"
+		"          \"algorithm\": \"SHA-256\",\n"
+		"          \"file\": \"db-SHA-256-20240301.tar\"\n"
+		"        }\n"
+		"      ],\n"
+		"      \"recoverable\": {\n"
+		"        \"timeline\": 2,\n"
+		"        \"end_lsn\": \"0/800000\",\n"
+		"        \"end_time\": \"2024-03-01 14:43:20 +0000\",\n"
+		"        \"end_epoch\": 1709304200\n"
+		"      }\n"
+		"    },\n"
+		"    {\n"
+		"      \"name\": \"db-*-20240302.tar\",\n"
+		"      \"label\": \"second\",\n"
+		"      \"host\": \"db1\",\n"
+		"      \"system_identifier\": \"7300000000000000001\",\n"
+		"      \"data_dir\": \"/var/lib/postgresql/15/main\",\n"
+		"      \"timeline\": 1,\n"
+		"      \"start_time\": \"2024-03-02 12:00:00 +0100\",\n"
+		"      \"stop_time\": \"2024-03-02 12:01:00 +0100\",\n"
+		"      \"start_epoch\": 1709377200,\n"
+		"      \"stop_epoch\": 1709377260,\n"
+		"      \"start_wal\": \"000000010000000000000005\",\n"
+		"      \"stop_wal\": \"000000010000000000000005\",\n"
+		"      \"start_lsn\": \"0/500028\",\n"
+		"      \"stop_lsn\": \"0/500100\",\n"
+		"      \"data_size\": 1000,\n"
+		"      \"xlog_size\": 0,\n"
+		"      \"codec\": \"none\",\n"
+		"      \"meta_file\": \"db-meta-20240302.tar\",\n"
+		"      \"data_file\": \"db-data-20240302.tar\",\n"
+		"      \"xlog_file\": null,\n"
+		"      \"digests\": [],\n"
+		"      \"recoverable\": {\n"
+		"        \"timeline\": 2,\n"
+		"        \"end_lsn\": null,\n"
+		"        \"end_time\": null,\n"
+		"        \"end_epoch\": null\n"
+		"      }\n"
+		"    }\n"
+		"  ],\n"
+		"  \"timelines\": [\n"
+		"    {\n"
+		"      \"timeline\": 1,\n"
+		"      \"history\": false,\n"
+		"      \"parent\": null,\n"
+		"      \"switch_lsn\": null,\n"
+		"      \"first\": \"000000010000000000000001\",\n"
+		"      \"last\": \"000000010000000000000006\",\n"
+		"      \"segments\": 5,\n"
+		"      \"gaps\": [\n"
+		"        {\n"
+		"          \"first\": \"000000010000000000000005\",\n"
+		"          \"last\": \"000000010000000000000005\",\n"
+		"          \"segments\": 1\n"
+		"        }\n"
+		"      ]\n"
+		"    },\n"
+		"    {\n"
+		"      \"timeline\": 2,\n"
+		"      \"history\": true,\n"
+		"      \"parent\": 1,\n"
+		"      \"switch_lsn\": \"0/480000\",\n"
+		"      \"first\": \"000000020000000000000004\",\n"
+		"      \"last\": \"000000020000000000000007\",\n"
+		"      \"segments\": 4,\n"
+		"      \"gaps\": []\n"
+		"    }\n"
+		"  ],\n"
+		"  \"window\": {\n"
+		"    \"backup\": \"db-*-20240301.tar.gz\",\n"
+		"    \"timeline\": 2,\n"
+		"    \"start_lsn\": \"0/300100\",\n"
+		"    \"start_time\": \"2024-03-01 11:05:00 +0000\",\n"
+		"    \"start_epoch\": 1709291100,\n"
+		"    \"end_lsn\": \"0/800000\",\n"
+		"    \"end_time\": \"2024-03-01 14:43:20 +0000\",\n"
+		"    \"end_epoch\": 1709304200\n"
+		"  },\n"
+		"  \"problems\": [\n"
+		"    \"archive file \\\"%s/000000010000000000000004.partial.tmp\\\" is named like a WAL "
+		"file but is not one\"\n"
+		"  ]\n"
+		"}\n", bk, arch, arch);
+}
+
+START_TEST(test_json)
+{
+	char *text, out[4096];
+	char *argv[] = { "python3", "-c",
+			 "import json,sys\n"
+			 "d=json.load(open(sys.argv[1], encoding='utf-8'))\n"
+			 "print(len(d['backups']), d['backups'][0]['label'], d['backups'][1]['xlog_file'],"
+			 " d['timelines'][1]['first'], d['window']['end_epoch'], len(d['problems']))",
+			 (char *)h_path("report"), NULL };
+
+	make_world();
+	text = run_info(h_fmt("none=%s", bk), arch, true, 0);
+	ck_assert_str_eq(text, expected_json());
+	free(text);
+	/* What a script reads back. */
+	ck_assert_int_eq(pitr_spawn_capture(argv, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "2 nightly \"full\"\tbackup \\ 1 None 000000020000000000000004 1709304200 1\n");
+}
+END_TEST
+
+START_TEST(test_json_empty)
+{
+	char *text;
+
+	/* An empty backup dir only: no archive, no window. */
+	text = run_info(bk, NULL, true, 0);
+	ck_assert_str_eq(text, h_fmt("{\n"
+				  "  \"backup_dir\": \"%s\",\n"
+				  "  \"archive_dir\": null,\n"
+				  "  \"segment_size\": null,\n"
+				  "  \"backups\": [],\n"
+				  "  \"timelines\": [],\n"
+				  "  \"window\": null,\n"
+				  "  \"problems\": []\n"
+				  "}\n", bk));
+	free(text);
+	text = run_info(NULL, arch, false, 0);
+	ck_assert_str_eq(text, h_fmt("Archive %s: 0 files, 0 segments\n"
+				  "Recoverable window: none (no backup to recover from)\n"
+				  "Problems: 0\n", arch));
+	free(text);
+}
+END_TEST
+
+/* The oldest backup that can reach the latest timeline opens the window. */
+START_TEST(test_window_skips_unrecoverable)
+{
+	struct pitr_catalog cat;
+	struct pitr_info_window w;
+	const char *m0 = "start_wal=000000010000000000000001\nstop_wal=000000010000000000000001\n"
+			 "start_lsn=0/100028\nstop_lsn=0/100100\n"
+			 "start_time=2024-02-28 12:00:00 +0000\nstop_time=2024-02-28 12:01:00 +0000\n"
+			 "timeline=1\nwal_segment_size=1048576\nxlog_size=0\n";
+
+	make_world();
+	/* Older than both, --skip-xlogs, and its segment 1 is gone. */
+	put(bk, "old-meta", PITR_CODEC_NONE, m0, strlen(m0));
+	put(bk, "old-data", PITR_CODEC_NONE, "d", 1);
+	ck_assert_int_eq(unlink(h_fmt("%s/000000010000000000000001.gz", arch)), 0);
+	ck_assert_int_eq(pitr_catalog_load(bk, arch, &cat), 0);
+	ck_assert_str_eq(cat.backups[0].name, "old-*");
+	pitr_info_window(&cat, &w);
+	ck_assert_ptr_eq(w.backup, &cat.backups[1]);
+	ck_assert_uint_eq(w.tli, 2);
+	ck_assert_uint_eq(w.start_lsn, 0x300100);
+	ck_assert_int_eq((long)w.start_epoch, 1709291100L);
+	ck_assert_uint_eq(w.end_lsn, 0x800000);
+	ck_assert_int_eq((long)w.end_epoch, TL2_BASE + 600 * 7);
+	pitr_catalog_free(&cat);
+
+	/* Nothing archived after a backup: its window ends with its own
+	 * stop segment, at its stop time. */
+	ck_assert_int_eq(pitr_catalog_load(bk, NULL, &cat), 0);
+	pitr_info_window(&cat, &w);
+	ck_assert_ptr_eq(w.backup, &cat.backups[1]);
+	ck_assert_uint_eq(w.tli, 1);
+	ck_assert_uint_eq(w.end_lsn, 0x400000);
+	ck_assert_int_eq((long)w.end_epoch, 1709291100L);
+	pitr_catalog_free(&cat);
+}
+END_TEST
+
+static char *
+json_of(const char *s)
+{
+	const char *path = h_path("json");
+	FILE *f = fopen(path, "w");
+	size_t len;
+
+	ck_assert_ptr_nonnull(f);
+	pitr_info_json_string(f, s);
+	ck_assert_int_eq(fclose(f), 0);
+	return h_read_file(path, &len);
+}
+
+START_TEST(test_json_string)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "", "\"\"" },
+		{ "plain /path-*.tar", "\"plain /path-*.tar\"" },
+		{ "q\"b\\s/", "\"q\\\"b\\\\s/\"" },
+		{ "\b\f\n\r\t", "\"\\b\\f\\n\\r\\t\"" },
+		{ "\x01\x1f\x7f", "\"\\u0001\\u001f\x7f\"" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"" },
+		/* Not UTF-8: a stray continuation byte, a cut sequence, an
+		 * overlong '/', a surrogate, Latin-1. */
+		{ "a\x80z", "\"a\\ufffdz\"" },
+		{ "\xe2\x82", "\"\\ufffd\\ufffd\"" },
+		{ "\xc0\xaf", "\"\\ufffd\\ufffd\"" },
+		{ "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" },
+		{ "caf\xe9", "\"caf\\ufffd\"" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = json_of(cases[i].in);
+
+		ck_assert_str_eq(got, cases[i].out);
+		free(got);
+	}
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+	struct pitr_info_opts o = { NULL, NULL, false, NULL };
+	char *text;
+
+	ck_assert_int_eq(pitr_cmd_info(&o), -1);
+	ck_assert_str_eq(h_log(), "ERROR : nothing to report on: give --backup-dir, --archive or both\n");
+	h_log_reset();
+	text = run_info(bk, h_path("missing"), true, -1);
+	ck_assert_str_eq(text, "");
+	free(text);
+	ck_assert_str_eq(h_log(), h_fmt("ERROR : cannot read archive dir \"%s\": No such file or "
+				     "directory\n", h_path("missing")));
+	h_log_reset();
+	/* A report that cannot be written is an error. */
+	o.backup_dir = bk;
+	o.out = fopen("/dev/full", "w");
+	ck_assert_ptr_nonnull(o.out);
+	ck_assert_int_eq(pitr_cmd_info(&o), -1);
+	fclose(o.out);
+	ck_assert_str_eq(h_log(), "ERROR : cannot write the report: No space left on device\n");
+}
+END_TEST
+
+static Suite *
+make_suite(void)
+{
+	Suite *s = suite_create("cmd_info");
+	TCase *tc = tcase_create("pitr_cmd_info");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_text);
+	tcase_add_test(tc, test_json);
+	tcase_add_test(tc, test_json_empty);
+	tcase_add_test(tc, test_window_skips_unrecoverable);
+	tcase_add_test(tc, test_json_string);
+	tcase_add_test(tc, test_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return h_run_suite(make_suite());
+}

@@ -1,0 +1,408 @@
+/*
+ * check_dest.c - unit tests for destination specs and the local and pipe
+ * destination kinds (rsync is exercised against a real daemon in
+ * t/integration/archive.sh; here only its failure path).
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "compress/codec.h"
+#include "dest/dest.h"
+#include "harness.h"
+
+static struct pitr_dest_env env;
+
+static void
+setup(void)
+{
+	h_setup();
+	memset(&env, 0, sizeof(env));
+	mkdir(h_path("tmp"), 0700);
+	env.temp_dir = h_path("tmp");
+	env.rsync_timeout = 5;
+}
+
+static void
+teardown(void)
+{
+	h_teardown();
+}
+
+static void
+assert_error(const char *msg)
+{
+	char want[8192];
+
+	snprintf(want, sizeof(want), "ERROR : %s\n", msg);
+	ck_assert_str_eq(h_log(), want);
+}
+
+/* --- pitr_dest_spec_parse() ------------------------------------------- */
+
+START_TEST(test_parse_plain_and_codec)
+{
+	struct pitr_dest_spec spec;
+
+	ck_assert_int_eq(pitr_dest_spec_parse("/mnt/a", PITR_DEST_LOCAL, "--dst-local", &spec), 0);
+	ck_assert_int_eq(spec.kind, PITR_DEST_LOCAL);
+	ck_assert_int_eq(spec.codec, PITR_CODEC_NONE);
+	ck_assert_int_eq(spec.level, 0);
+	ck_assert_str_eq(spec.location, "/mnt/a");
+	ck_assert_str_eq(spec.key, "local:none=/mnt/a");
+	pitr_dest_spec_free(&spec);
+
+	ck_assert_int_eq(pitr_dest_spec_parse("zstd:19=/mnt/a", PITR_DEST_LOCAL, "--dst-local", &spec), 0);
+	ck_assert_int_eq(spec.codec, PITR_CODEC_ZSTD);
+	ck_assert_int_eq(spec.level, 19);
+	ck_assert_str_eq(spec.location, "/mnt/a");
+	ck_assert_str_eq(spec.key, "local:zstd=/mnt/a");
+	pitr_dest_spec_free(&spec);
+
+	/* An '=' inside a path is not a codec. */
+	ck_assert_int_eq(pitr_dest_spec_parse("/data/a=b", PITR_DEST_LOCAL, "--dst-local", &spec), 0);
+	ck_assert_int_eq(spec.codec, PITR_CODEC_NONE);
+	ck_assert_str_eq(spec.location, "/data/a=b");
+	pitr_dest_spec_free(&spec);
+
+	ck_assert_int_eq(pitr_dest_spec_parse("gzip=rsync://u@h:8873/mod/p", PITR_DEST_RSYNC,
+					      "--dst-remote", &spec), 0);
+	ck_assert_int_eq(spec.codec, PITR_CODEC_GZIP);
+	ck_assert_str_eq(spec.location, "rsync://u@h:8873/mod/p/");
+	ck_assert_str_eq(spec.key, "remote:gzip=rsync://u@h:8873/mod/p/");
+	pitr_dest_spec_free(&spec);
+
+	ck_assert_int_eq(pitr_dest_spec_parse("bzip2=backups@host:/mnt/wal/", PITR_DEST_RSYNC,
+					      "--dst-remote", &spec), 0);
+	ck_assert_str_eq(spec.location, "backups@host:/mnt/wal/");
+	pitr_dest_spec_free(&spec);
+
+	ck_assert_int_eq(pitr_dest_spec_parse("lz4=/usr/bin/up load", PITR_DEST_PIPE, "--dst-pipe", &spec), 0);
+	ck_assert_int_eq(spec.codec, PITR_CODEC_LZ4);
+	ck_assert_str_eq(spec.location, "/usr/bin/up load");
+	pitr_dest_spec_free(&spec);
+	ck_assert_str_eq(h_log(), "");
+}
+END_TEST
+
+START_TEST(test_parse_errors)
+{
+	struct pitr_dest_spec spec;
+
+	ck_assert_int_eq(pitr_dest_spec_parse("gzp=/mnt/a", PITR_DEST_LOCAL, "--dst-local", &spec), -1);
+	assert_error("unknown compression \"gzp\" in --dst-local \"gzp=/mnt/a\": expected none, gzip, "
+		     "bzip2, lzma, xz, lz4 or zstd");
+	h_log_reset();
+	ck_assert_int_eq(pitr_dest_spec_parse("gzip:10=/mnt/a", PITR_DEST_LOCAL, "--dst-local", &spec), -1);
+	assert_error("invalid compression level in --dst-local \"gzip:10=/mnt/a\": gzip takes 1 to 9");
+	h_log_reset();
+	ck_assert_int_eq(pitr_dest_spec_parse("gzip=", PITR_DEST_LOCAL, "--dst-local", &spec), -1);
+	assert_error("--dst-local \"gzip=\" names no location");
+	h_log_reset();
+	ck_assert_int_eq(pitr_dest_spec_parse("gzip=/mnt/wal", PITR_DEST_RSYNC, "--dst-remote", &spec), -1);
+	assert_error("--dst-remote \"gzip=/mnt/wal\" is not an rsync location: expected "
+		     "rsync://[user@]host[:port]/module/path/ or [user@]host:/path/");
+	h_log_reset();
+	ck_assert_int_eq(pitr_dest_spec_parse("rsync://host", PITR_DEST_RSYNC, "--dst-remote", &spec), -1);
+	h_log_reset();
+	ck_assert_int_eq(pitr_dest_spec_parse(":/path", PITR_DEST_RSYNC, "--dst-remote", &spec), -1);
+}
+END_TEST
+
+/* --- local destination ------------------------------------------------ */
+
+static int
+deliver(const struct pitr_dest_spec *spec, const char *name, const void *buf, size_t len,
+	enum pitr_dest_result *result)
+{
+	struct pitr_dest *d = pitr_dest_new(spec, &env);
+	int rc = -1;
+
+	ck_assert_ptr_nonnull(d);
+	if (pitr_dest_open(d, name) == 0 && pitr_dest_write(d, buf, len) == 0 &&
+	    pitr_dest_finish_begin(d) == 0 && pitr_dest_finish_end(d, result) == 0)
+		rc = 0;
+	pitr_dest_abort(d);
+	pitr_dest_free(d);
+	return rc;
+}
+
+/* Compress `len` bytes of `buf` with `codec` at `level` into a malloc'd buffer. */
+struct membuf {
+	unsigned char *data;
+	size_t len;
+};
+
+static int
+mem_sink(void *ctx, const void *buf, size_t len)
+{
+	struct membuf *m = ctx;
+
+	m->data = realloc(m->data, m->len + len);
+	memcpy(m->data + m->len, buf, len);
+	m->len += len;
+	return 0;
+}
+
+static struct membuf
+compress(enum pitr_codec codec, int level, const void *buf, size_t len)
+{
+	struct membuf m = { NULL, 0 };
+	struct pitr_codec_writer *w = pitr_codec_writer_new(codec, level, 1, mem_sink, &m);
+
+	ck_assert_ptr_nonnull(w);
+	ck_assert_int_eq(pitr_codec_writer_write(w, buf, len), 0);
+	ck_assert_int_eq(pitr_codec_writer_finish(w), 0);
+	pitr_codec_writer_free(w);
+	return m;
+}
+
+START_TEST(test_local_new_identical_conflict)
+{
+	struct pitr_dest_spec spec;
+	enum pitr_dest_result result;
+	char *got;
+	size_t len;
+
+	mkdir(h_path("arch"), 0700);
+	ck_assert_int_eq(pitr_dest_spec_parse(h_path("arch"), PITR_DEST_LOCAL, "--dst-local", &spec), 0);
+	ck_assert_int_eq(deliver(&spec, "000000010000000000000001", "abc", 3, &result), 0);
+	ck_assert_int_eq(result, PITR_DEST_DELIVERED);
+	got = h_read_file(h_path("arch/000000010000000000000001"), &len);
+	ck_assert_uint_eq(len, 3);
+	ck_assert_str_eq(got, "abc");
+	free(got);
+	/* Only the file: no temporary left. */
+	ck_assert_int_eq(h_count_entries(h_path("arch")), 1);
+
+	ck_assert_int_eq(deliver(&spec, "000000010000000000000001", "abc", 3, &result), 0);
+	ck_assert_int_eq(result, PITR_DEST_ALREADY);
+	ck_assert_str_eq(h_log(), "");
+
+	ck_assert_int_eq(deliver(&spec, "000000010000000000000001", "abd", 3, &result), -1);
+	{
+		char msg[4096];
+
+		snprintf(msg, sizeof(msg), "\"%s\" already exists with different content: not overwritten",
+			 h_path("arch/000000010000000000000001"));
+		assert_error(msg);
+	}
+	got = h_read_file(h_path("arch/000000010000000000000001"), NULL);
+	ck_assert_str_eq(got, "abc");
+	free(got);
+	ck_assert_int_eq(h_count_entries(h_path("arch")), 1);
+	pitr_dest_spec_free(&spec);
+}
+END_TEST
+
+START_TEST(test_local_same_content_other_level)
+{
+	struct pitr_dest_spec spec;
+	enum pitr_dest_result result;
+	unsigned char *seg = h_make_segment(1 << 20, 1, 1, 42, 7);
+	unsigned char *other = h_make_segment(1 << 20, 1, 1, 42, 8);
+	struct membuf fast = compress(PITR_CODEC_GZIP, 1, seg, 1 << 20);
+	struct membuf best = compress(PITR_CODEC_GZIP, 9, seg, 1 << 20);
+	struct membuf diff = compress(PITR_CODEC_GZIP, 1, other, 1 << 20);
+	char path[4096];
+
+	/* The premise: the two levels really give different bytes. */
+	ck_assert(fast.len != best.len || memcmp(fast.data, best.data, fast.len) != 0);
+	mkdir(h_path("arch"), 0700);
+	ck_assert_int_eq(pitr_dest_spec_parse(h_path("arch"), PITR_DEST_LOCAL, "--dst-local", &spec), 0);
+	spec.codec = PITR_CODEC_GZIP;
+	ck_assert_int_eq(deliver(&spec, "000000010000000000000001.gz", best.data, best.len, &result), 0);
+	ck_assert_int_eq(result, PITR_DEST_DELIVERED);
+	ck_assert_int_eq(deliver(&spec, "000000010000000000000001.gz", fast.data, fast.len, &result), 0);
+	ck_assert_int_eq(result, PITR_DEST_ALREADY);
+	ck_assert_int_eq(deliver(&spec, "000000010000000000000001.gz", diff.data, diff.len, &result), -1);
+	snprintf(path, sizeof(path), "%s", h_path("arch/000000010000000000000001.gz"));
+	ck_assert_ptr_nonnull(strstr(h_log(), "already exists with different content"));
+	ck_assert_int_eq(h_count_entries(h_path("arch")), 1);
+	{
+		size_t len;
+		char *got = h_read_file(path, &len);
+
+		ck_assert_uint_eq(len, best.len);
+		ck_assert_mem_eq(got, best.data, len);
+		free(got);
+	}
+	pitr_dest_spec_free(&spec);
+	free(seg);
+	free(other);
+	free(fast.data);
+	free(best.data);
+	free(diff.data);
+}
+END_TEST
+
+START_TEST(test_local_missing_dir)
+{
+	struct pitr_dest_spec spec;
+	enum pitr_dest_result result;
+	char msg[4096];
+
+	ck_assert_int_eq(pitr_dest_spec_parse(h_path("nope"), PITR_DEST_LOCAL, "--dst-local", &spec), 0);
+	ck_assert_int_eq(deliver(&spec, "000000010000000000000001", "x", 1, &result), -1);
+	snprintf(msg, sizeof(msg), "could not use local destination \"%s\": No such file or directory",
+		 h_path("nope"));
+	assert_error(msg);
+	/* Never created: a missing mount must not be papered over. */
+	ck_assert(!h_exists(h_path("nope")));
+	pitr_dest_spec_free(&spec);
+
+	h_write_file(h_path("file"), "x", 1);
+	h_log_reset();
+	ck_assert_int_eq(pitr_dest_spec_parse(h_path("file"), PITR_DEST_LOCAL, "--dst-local", &spec), 0);
+	ck_assert_int_eq(deliver(&spec, "000000010000000000000001", "x", 1, &result), -1);
+	snprintf(msg, sizeof(msg), "local destination \"%s\" is not a directory", h_path("file"));
+	assert_error(msg);
+	pitr_dest_spec_free(&spec);
+}
+END_TEST
+
+START_TEST(test_local_abort_leaves_nothing)
+{
+	struct pitr_dest_spec spec;
+	struct pitr_dest *d;
+
+	mkdir(h_path("arch"), 0700);
+	ck_assert_int_eq(pitr_dest_spec_parse(h_path("arch"), PITR_DEST_LOCAL, "--dst-local", &spec), 0);
+	d = pitr_dest_new(&spec, &env);
+	ck_assert_int_eq(pitr_dest_open(d, "000000010000000000000001"), 0);
+	ck_assert_int_eq(pitr_dest_write(d, "half", 4), 0);
+	ck_assert_int_eq(h_count_entries(h_path("arch")), 1);   /* the temporary file */
+	pitr_dest_abort(d);
+	pitr_dest_free(d);
+	ck_assert_int_eq(h_count_entries(h_path("arch")), 0);
+	pitr_dest_spec_free(&spec);
+}
+END_TEST
+
+/* --- pipe destination ------------------------------------------------- */
+
+static void
+write_script(const char *path, const char *body)
+{
+	h_write_file(path, body, strlen(body));
+	ck_assert_int_eq(chmod(path, 0755), 0);
+}
+
+START_TEST(test_pipe_delivers)
+{
+	struct pitr_dest_spec spec;
+	enum pitr_dest_result result;
+	char script[8192], *got;
+
+	mkdir(h_path("out"), 0700);
+	snprintf(script, sizeof(script), "#!/bin/sh\ncat > '%s'/\"$1\"\n", h_path("out"));
+	write_script(h_path("sink.sh"), script);
+	ck_assert_int_eq(pitr_dest_spec_parse(h_path("sink.sh"), PITR_DEST_PIPE, "--dst-pipe", &spec), 0);
+	ck_assert_int_eq(deliver(&spec, "00000002.history", "1\t0/3000000\tno recovery target\n", 31,
+				 &result), 0);
+	ck_assert_int_eq(result, PITR_DEST_DELIVERED);
+	got = h_read_file(h_path("out/00000002.history"), NULL);
+	ck_assert_str_eq(got, "1\t0/3000000\tno recovery target\n");
+	free(got);
+	/* The staging directory is gone. */
+	ck_assert_int_eq(h_count_entries(h_path("tmp")), 0);
+	pitr_dest_spec_free(&spec);
+}
+END_TEST
+
+START_TEST(test_pipe_failure)
+{
+	struct pitr_dest_spec spec;
+	enum pitr_dest_result result;
+	char msg[4096];
+
+	write_script(h_path("fail.sh"), "#!/bin/sh\ncat >/dev/null\nexit 3\n");
+	ck_assert_int_eq(pitr_dest_spec_parse(h_path("fail.sh"), PITR_DEST_PIPE, "--dst-pipe", &spec), 0);
+	ck_assert_int_eq(deliver(&spec, "000000010000000000000001", "x", 1, &result), -1);
+	snprintf(msg, sizeof(msg), "ERROR : pipe destination \"%s\" failed for "
+		 "\"000000010000000000000001\": exit status 3\n", h_path("fail.sh"));
+	ck_assert_str_eq(h_log(), msg);
+	ck_assert_int_eq(h_count_entries(h_path("tmp")), 0);
+	pitr_dest_spec_free(&spec);
+}
+END_TEST
+
+START_TEST(test_rsync_unreachable)
+{
+	struct pitr_dest_spec spec;
+	enum pitr_dest_result result;
+
+	/* Port 1 on loopback: nothing listens, the connection is refused. */
+	ck_assert_int_eq(pitr_dest_spec_parse("rsync://127.0.0.1:1/mod/", PITR_DEST_RSYNC,
+					      "--dst-remote", &spec), 0);
+	ck_assert_int_eq(deliver(&spec, "000000010000000000000001", "x", 1, &result), -1);
+	/* One line, with rsync's own reason in it. */
+	ck_assert_str_eq(h_log(), "ERROR : could not deliver \"000000010000000000000001\" to remote "
+			 "destination \"rsync://127.0.0.1:1/mod/\": rsync exit status 10: [sender] "
+			 "failed to connect to 127.0.0.1 (127.0.0.1): Connection refused (111)\n");
+	ck_assert_int_eq(h_count_entries(h_path("tmp")), 0);
+	pitr_dest_spec_free(&spec);
+}
+END_TEST
+
+/* The ssh kind belongs to libpitrkit-backup's own calls: the generic ones
+ * refuse it with one line instead of reading past their tables. */
+START_TEST(test_ssh_kind_refused)
+{
+	struct pitr_dest_spec spec;
+	struct pitr_dest_env env = { 0 };
+
+	h_setup();
+	ck_assert_int_eq(pitr_dest_spec_parse("gzip=host:/dir", PITR_DEST_SSH, "--dst-direct", &spec), -1);
+	ck_assert_str_eq(h_log(), "ERROR : destination kind 3 is not made by pitr_dest_new(): use its own calls\n");
+	h_log_reset();
+	memset(&spec, 0, sizeof(spec));
+	spec.kind = PITR_DEST_SSH;
+	spec.location = "host:/dir";
+	spec.key = "ssh";
+	ck_assert_ptr_null(pitr_dest_new(&spec, &env));
+	ck_assert_str_eq(h_log(), "ERROR : destination kind 3 is not made by pitr_dest_new(): use its own calls\n");
+	h_teardown();
+}
+END_TEST
+
+static Suite *
+make_suite(void)
+{
+	Suite *s = suite_create("dest");
+	struct {
+		const char *name;
+		const TTest *test;
+	} cases[] = {
+		{ "pitr_dest_spec_parse", test_parse_plain_and_codec },
+		{ "pitr_dest_spec_parse errors", test_parse_errors },
+		{ "local: new, identical, conflict", test_local_new_identical_conflict },
+		{ "local: same content at another level", test_local_same_content_other_level },
+		{ "local: missing directory", test_local_missing_dir },
+		{ "local: abort", test_local_abort_leaves_nothing },
+		{ "pipe: delivers", test_pipe_delivers },
+		{ "pipe: failure", test_pipe_failure },
+		{ "rsync: unreachable", test_rsync_unreachable },
+		{ "ssh kind refused", test_ssh_kind_refused },
+	};
+
+	for (size_t case_idx = 0; case_idx < sizeof(cases) / sizeof(cases[0]); case_idx++) {
+		TCase *tc = tcase_create(cases[case_idx].name);
+
+		tcase_add_checked_fixture(tc, setup, teardown);
+		tcase_add_test(tc, cases[case_idx].test);
+		suite_add_tcase(s, tc);
+	}
+	return s;
+}
+
+int
+main(void)
+{
+	return h_run_suite(make_suite());
+}

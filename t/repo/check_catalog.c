@@ -1,0 +1,898 @@
+/*
+ * check_catalog.c - unit tests for the catalog: LSN text, meta and
+ * history parsing (both meta forms, every error), backup dirs (codecs,
+ * names, missing and damaged files), archive dirs (gaps, timelines, names
+ * that are not WAL, the segment size from a header), segment lookup across
+ * a timeline switch, path checks and the reachable end.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "repo/catalog.h"
+#include "compress/codec.h"
+#include "harness.h"
+#include "common/log.h"
+#include "postgres/wal.h"
+
+#define SEG (1u << 20)
+#define SYSID 7300000000000000001ULL
+
+static char bk[4096], arch[4096];
+
+static void
+setup(void)
+{
+	h_setup();
+	snprintf(bk, sizeof(bk), "%s", h_path("bk"));
+	snprintf(arch, sizeof(arch), "%s", h_path("arch"));
+	ck_assert_int_eq(mkdir(bk, 0700), 0);
+	ck_assert_int_eq(mkdir(arch, 0700), 0);
+}
+
+static void
+teardown(void)
+{
+	h_teardown();
+}
+
+/* dir/name holding `len` bytes compressed with `codec`. */
+static void
+put(const char *dir, const char *name, enum pitr_codec codec, const void *buf, size_t len)
+{
+	h_write_compressed(h_fmt("%s/%s", dir, name), codec, buf, len);
+}
+
+static void
+put_text(const char *dir, const char *name, enum pitr_codec codec, const char *text)
+{
+	put(dir, name, codec, text, strlen(text));
+}
+
+/* An archived segment (1 MiB, valid header) under its name + extension. */
+static void
+put_segment(uint32_t tli, uint64_t segno, enum pitr_codec codec)
+{
+	unsigned char *buf = h_make_segment(SEG, tli, segno, SYSID, (unsigned)segno);
+	char name[80];
+
+	pitr_wal_format_segment(name, tli, segno, SEG);
+	strcat(name, pitr_codec_ext(codec));
+	put(arch, name, codec, buf, SEG);
+	free(buf);
+}
+
+/*
+ * The meta text pitr-backup-master writes for a backup taken on March
+ * `day` from segment `start` to `stop` on `tli`; `tail` follows the
+ * classic keys (the new ones: epochs, wal_segment_size, digests).
+ */
+static const char *
+meta_text(int day, uint32_t tli, unsigned start, unsigned stop, const char *host,
+	  unsigned long xlog_size, const char *tail)
+{
+	static char buf[4096];
+
+	snprintf(buf, sizeof(buf),
+		 "start_wal=%08X00000000%08X\nstop_wal=%08X00000000%08X\nstart_lsn=0/%X\n"
+		 "stop_lsn=0/%X\nstart_time=2024-03-%02d 12:00:00 +0100\n"
+		 "stop_time=2024-03-%02d 12:05:00 +0100\nhost=%s\nlabel=pitrkit %s 2024-03-%02d\n"
+		 "system_identifier=%llu\ntimeline=%u\ndata_dir=/var/lib/pg\ndata_size=%d\n"
+		 "xlog_size=%lu\ncodec=gzip\n%s",
+		 tli, start, tli, stop, start * SEG + 0x28, stop * SEG + 0x100, day, day, host, host,
+		 day, (unsigned long long)SYSID, tli, 1000 + day, xlog_size, tail);
+	return buf;
+}
+
+/* A complete backup: meta (with codec), data and xlog files. */
+static void
+put_backup(const char *stem_fmt, int day, enum pitr_codec codec, const char *meta)
+{
+	char name[256], pattern[256];
+
+	for (int t = 0; t < 3; t++) {
+		static const char *const types[] = { "meta", "data", "xlog" };
+
+		snprintf(pattern, sizeof(pattern), stem_fmt, types[t], day);
+		snprintf(name, sizeof(name), "%s%s", pattern, pitr_codec_ext(codec));
+		put_text(bk, name, codec, t == 0 ? meta : types[t]);
+	}
+}
+
+static void
+load(struct pitr_catalog *cat, const char *b, const char *a)
+{
+	ck_assert_int_eq(pitr_catalog_load(b, a, cat), 0);
+}
+
+static void
+assert_problems(const struct pitr_catalog *cat, const char *const *want)
+{
+	size_t n = 0;
+
+	while (want[n] != NULL)
+		n++;
+	for (size_t i = 0; i < cat->nproblems && i < n; i++)
+		ck_assert_str_eq(cat->problems[i], want[i]);
+	ck_assert_uint_eq(cat->nproblems, n);
+}
+
+/* ---- LSNs ---- */
+
+START_TEST(test_lsn)
+{
+	static const char *const bad[] = { "", "0", "0/", "/1", "123456789/0", "0/123456789",
+					   "0/3000028x", "G/1", "0-1", " 0/1", "0/1/2", NULL };
+	uint64_t v = 7;
+	char out[32];
+
+	ck_assert_int_eq(pitr_catalog_parse_lsn("0/3000028", &v), 0);
+	ck_assert_uint_eq(v, 0x3000028);
+	ck_assert_int_eq(pitr_catalog_parse_lsn("16/b374d848", &v), 0);
+	ck_assert_uint_eq(v, 0x16B374D848ULL);
+	ck_assert_int_eq(pitr_catalog_parse_lsn("FFFFFFFF/FFFFFFFF", &v), 0);
+	ck_assert_uint_eq(v, UINT64_MAX);
+	for (int i = 0; bad[i] != NULL; i++) {
+		v = 7;
+		ck_assert_msg(pitr_catalog_parse_lsn(bad[i], &v) == -1, "accepted \"%s\"", bad[i]);
+		ck_assert_uint_eq(v, 7);
+	}
+	pitr_catalog_format_lsn(0x3000028, out, sizeof(out));
+	ck_assert_str_eq(out, "0/3000028");
+	pitr_catalog_format_lsn(0x16B374D848ULL, out, sizeof(out));
+	ck_assert_str_eq(out, "16/B374D848");
+	pitr_catalog_format_lsn(0, out, sizeof(out));
+	ck_assert_str_eq(out, "0/0");
+}
+END_TEST
+
+/* ---- meta parsing ---- */
+
+static void
+backup_clear(struct pitr_catalog_backup *b)
+{
+	free(b->start_time);
+	free(b->stop_time);
+	free(b->host);
+	free(b->label);
+	free(b->data_dir);
+	for (size_t i = 0; i < b->ndigests; i++) {
+		free(b->digests[i].algorithm);
+		free(b->digests[i].file);
+	}
+	free(b->digests);
+	memset(b, 0, sizeof(*b));
+}
+
+START_TEST(test_meta_old_form)
+{
+	/* Exactly what pitr-backup-master wrote before the epochs, segment
+	 * size and digests existed. */
+	const char *text = "start_wal=000000010000000000000002\nstop_wal=000000010000000000000003\n"
+			   "start_lsn=0/2000028\nstop_lsn=0/3000100\n"
+			   "start_time=2024-03-01 12:00:00 +0100\nstop_time=2024-03-01 12:05:30 -0230\n"
+			   "host=db1\nlabel=pitrkit db1 2024-03-01 12:00:00 +0100\n"
+			   "system_identifier=7300000000000000001\ntimeline=1\ndata_dir=/var/lib/pg\n"
+			   "data_size=123456\nxlog_size=2097664\ncodec=gzip,none\ndigests=\n";
+	struct pitr_catalog_backup b = { 0 };
+	char err[256] = "";
+
+	ck_assert_int_eq(pitr_catalog_parse_meta(text, "m", &b, err, sizeof(err)), 0);
+	ck_assert_str_eq(err, "");
+	ck_assert_str_eq(b.start_wal, "000000010000000000000002");
+	ck_assert_str_eq(b.stop_wal, "000000010000000000000003");
+	ck_assert_uint_eq(b.start_lsn, 0x2000028);
+	ck_assert_uint_eq(b.stop_lsn, 0x3000100);
+	ck_assert_str_eq(b.start_time, "2024-03-01 12:00:00 +0100");
+	ck_assert_str_eq(b.stop_time, "2024-03-01 12:05:30 -0230");
+	ck_assert_int_eq((long)b.start_epoch, 1709290800L);          /* 11:00:00 UTC */
+	ck_assert_int_eq((long)b.stop_epoch, 1709290800L + 3600 + 330 + 9000);  /* 14:35:30 UTC */
+	ck_assert_str_eq(b.host, "db1");
+	ck_assert_str_eq(b.label, "pitrkit db1 2024-03-01 12:00:00 +0100");
+	ck_assert_uint_eq(b.sysid, SYSID);
+	ck_assert_uint_eq(b.timeline, 1);
+	ck_assert_uint_eq(b.segsize, 0);
+	ck_assert_str_eq(b.data_dir, "/var/lib/pg");
+	ck_assert_uint_eq(b.data_size, 123456);
+	ck_assert_uint_eq(b.xlog_size, 2097664);
+	ck_assert_uint_eq(b.ndigests, 0);
+	ck_assert_ptr_null(b.digests);
+	ck_assert_ptr_null(b.name);
+	backup_clear(&b);
+}
+END_TEST
+
+START_TEST(test_meta_new_form)
+{
+	const char *text = "start_wal=000000020000000100000FFF\nstop_wal=000000020000000200000001\n"
+			   "start_lsn=1/FFF00028\nstop_lsn=2/100100\n"
+			   "start_time=2024-03-01 12:00:00 +0100\nstop_time=2024-03-01 12:05:00 +0100\n"
+			   "start_epoch=1709290801\nstop_epoch=1709291102\n"
+			   "host=\nlabel=x\nsystem_identifier=1\ntimeline=2\n"
+			   "wal_segment_size=1048576\ndata_dir=/d\ndata_size=1\nxlog_size=0\n"
+			   "codec=zstd\ndigests=SHA-256,MD5\nfuture_key=whatever\n";
+	struct pitr_catalog_backup b = { 0 };
+	char err[256] = "";
+
+	ck_assert_int_eq(pitr_catalog_parse_meta(text, "m", &b, err, sizeof(err)), 0);
+	ck_assert_uint_eq(b.start_lsn, 0x1FFF00028ULL);
+	ck_assert_uint_eq(b.stop_lsn, 0x200100100ULL);
+	/* The epochs the meta states win over the time strings. */
+	ck_assert_int_eq((long)b.start_epoch, 1709290801L);
+	ck_assert_int_eq((long)b.stop_epoch, 1709291102L);
+	ck_assert_str_eq(b.host, "");
+	ck_assert_uint_eq(b.timeline, 2);
+	ck_assert_uint_eq(b.segsize, SEG);
+	ck_assert_uint_eq(b.xlog_size, 0);
+	ck_assert_uint_eq(b.ndigests, 2);
+	ck_assert_str_eq(b.digests[0].algorithm, "SHA-256");
+	ck_assert_str_eq(b.digests[1].algorithm, "MD5");
+	ck_assert_ptr_null(b.digests[0].file);
+	backup_clear(&b);
+}
+END_TEST
+
+/* Replace the line starting with `key=` by `line` (NULL: drop it). */
+static const char *
+edit_meta(const char *text, const char *key, const char *line)
+{
+	static char buf[4096];
+	const char *at = strstr(text, key);
+	const char *eol;
+
+	ck_assert_ptr_nonnull(at);
+	eol = strchr(at, '\n') + 1;
+	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - text), text, line ? line : "", eol);
+	return buf;
+}
+
+START_TEST(test_meta_errors)
+{
+	const char *base = meta_text(1, 1, 2, 3, "h", 9, "wal_segment_size=1048576\ndigests=SHA-256\n");
+	static const struct {
+		const char *key, *line, *err;
+	} cases[] = {
+		{ "start_wal=", NULL, "F: no start_wal" },
+		{ "stop_lsn=", NULL, "F: no stop_lsn" },
+		{ "stop_time=", NULL, "F: no stop_time" },
+		{ "timeline=", NULL, "F: no timeline" },
+		{ "start_wal=", "start_wal=00000001000000000000000\n", "F: invalid start_wal \"00000001000000000000000\"" },
+		{ "stop_wal=", "stop_wal=00000001000000000000000A.partial\n", "F: invalid stop_wal \"00000001000000000000000A.partial\"" },
+		{ "start_lsn=", "start_lsn=0/x\n", "F: invalid start_lsn \"0/x\"" },
+		{ "start_time=", "start_time=2024-03-01 12:00:00\n", "F: invalid start_time \"2024-03-01 12:00:00\"" },
+		{ "stop_time=", "stop_time=2024-13-01 12:00:00 +0100\n", "F: invalid stop_time \"2024-13-01 12:00:00 +0100\"" },
+		{ "timeline=", "timeline=0\n", "F: invalid timeline \"0\"" },
+		{ "timeline=", "timeline=2\n", "F: timeline 2 does not match start_wal 000000010000000000000002" },
+		{ "data_size=", "data_size=-1\n", "F: invalid data_size \"-1\"" },
+		{ "system_identifier=", "system_identifier=99999999999999999999\n", "F: invalid system_identifier \"99999999999999999999\"" },
+		{ "wal_segment_size=", "wal_segment_size=1000000\n", "F: invalid wal_segment_size \"1000000\"" },
+		{ "digests=", "digests=SHA-256,../x\n", "F: invalid digests \"SHA-256,../x\"" },
+		{ "host=", "host=a\nhost=b\n", "F: key \"host\" appears twice" },
+		{ "host=", "just words\n", "F: line 7 is not key=value" },
+		{ "stop_wal=", "stop_wal=000000010000000000000001\n", "F: the backup stops (000000010000000000000001) before it starts (000000010000000000000002)" },
+		{ "start_lsn=", "start_lsn=0/100028\n", "F: start_lsn 0/100028 is not in start_wal 000000010000000000000002" },
+		{ "stop_lsn=", "stop_lsn=0/500000\n", "F: stop_lsn 0/500000 is not in stop_wal 000000010000000000000003" },
+	};
+	struct pitr_catalog_backup b = { 0 };
+	char err[256];
+
+	/* The unedited text parses, so every failure below is the edit's. */
+	ck_assert_int_eq(pitr_catalog_parse_meta(base, "F", &b, err, sizeof(err)), 0);
+	backup_clear(&b);
+	/* A stop LSN on a segment boundary is in the segment before, as
+	 * pg_walfile_name() names it. */
+	ck_assert_int_eq(pitr_catalog_parse_meta(edit_meta(base, "stop_lsn=", "stop_lsn=0/400000\n"), "F",
+						 &b, err, sizeof(err)), 0);
+	backup_clear(&b);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char copy[4096];
+
+		snprintf(copy, sizeof(copy), "%s", base);
+		err[0] = '\0';
+		ck_assert_int_eq(pitr_catalog_parse_meta(edit_meta(copy, cases[i].key, cases[i].line), "F",
+							 &b, err, sizeof(err)), -1);
+		ck_assert_str_eq(err, cases[i].err);
+		/* Nothing left allocated on failure. */
+		ck_assert_ptr_null(b.start_time);
+		ck_assert_ptr_null(b.host);
+		ck_assert_ptr_null(b.digests);
+	}
+	ck_assert_str_eq(h_log(), "");
+}
+END_TEST
+
+/* ---- history parsing ---- */
+
+START_TEST(test_history)
+{
+	struct pitr_catalog_branch *br = (void *)1;
+	size_t n = 9;
+
+	ck_assert_int_eq(pitr_catalog_parse_history("# comment\n\n1\t0/3800000\tno recovery target "
+						    "specified\n  \n2\t1/A0\tbefore 2024-03-01 12:00:00+01\n"
+						    "5 2/0 at restore point \"x\"", &br, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(br[0].tli, 1);
+	ck_assert_uint_eq(br[0].end, 0x3800000);
+	ck_assert_uint_eq(br[1].tli, 2);
+	ck_assert_uint_eq(br[1].end, 0x1000000A0ULL);
+	ck_assert_uint_eq(br[2].tli, 5);
+	ck_assert_uint_eq(br[2].end, 0x200000000ULL);
+	free(br);
+	ck_assert_int_eq(pitr_catalog_parse_history("", &br, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(br);
+}
+END_TEST
+
+START_TEST(test_history_errors)
+{
+	static const char *const bad[] = {
+		"x\t0/1\treason\n",              /* no timeline number */
+		"1\n",                            /* no switch point */
+		"1\t0/1x\n",                      /* not an LSN */
+		"0\t0/1\n",                       /* timeline 0 */
+		"2\t0/1\n1\t0/2\n",               /* timelines must increase */
+		"1\t0/5\n2\t0/4\n",               /* switch points must not go back */
+		"1\t0/1\n\nabc\n",
+		NULL,
+	};
+
+	for (int i = 0; bad[i] != NULL; i++) {
+		struct pitr_catalog_branch *br = (void *)1;
+		size_t n = 9;
+
+		ck_assert_msg(pitr_catalog_parse_history(bad[i], &br, &n) == -1, "accepted [%s]", bad[i]);
+		ck_assert_ptr_null(br);
+		ck_assert_uint_eq(n, 0);
+	}
+}
+END_TEST
+
+/* ---- backup dirs ---- */
+
+START_TEST(test_load_backups)
+{
+	char mtext[4096], path[8192];
+	struct pitr_catalog cat;
+	const struct pitr_catalog_backup *b;
+
+	/* gzip, new form, with its digest file (plain text, no extension). */
+	put_backup("h-%s-202403%02d.tar", 1, PITR_CODEC_GZIP,
+		   meta_text(1, 1, 2, 3, "h", 2000, "start_epoch=1709290800\nstop_epoch=1709291100\n"
+						  "wal_segment_size=1048576\ndigests=SHA-256\n"));
+	put_text(bk, "h-SHA-256-20240301.tar", PITR_CODEC_NONE, "x  h-data-20240301.tar.gz\n");
+	/* Plain, old form. */
+	put_backup("h-%s-202403%02d.tar", 2, PITR_CODEC_NONE, meta_text(2, 1, 5, 6, "h", 2000, "digests=\n"));
+	/* A host whose name holds "meta": every file of it does; the
+	 * backup was taken with --skip-xlogs (xlog_size 0, no xlog file). */
+	snprintf(mtext, sizeof(mtext), "%s", meta_text(3, 1, 8, 8, "metabox", 0, ""));
+	put_text(bk, "metabox-meta-20240303.tar.gz", PITR_CODEC_GZIP, mtext);
+	put_text(bk, "metabox-data-20240303.tar.gz", PITR_CODEC_GZIP, "data");
+	/* An xlog file and two digest files missing: listed, but a backup. */
+	snprintf(mtext, sizeof(mtext), "%s", meta_text(8, 1, 20, 21, "h", 5, "digests=SHA-256,MD5\n"));
+	put_text(bk, "h-meta-20240308.tar.zst", PITR_CODEC_ZSTD, mtext);
+	put_text(bk, "h-data-20240308.tar.zst", PITR_CODEC_ZSTD, "data");
+	/* Not backups. */
+	put_text(bk, "h-meta-20240304.tar.gz", PITR_CODEC_GZIP, meta_text(4, 1, 10, 11, "h", 1, ""));
+	put_text(bk, "h-meta-20240305.tar.gz", PITR_CODEC_NONE, "not gzip at all");
+	put_text(bk, "h-data-20240305.tar.gz", PITR_CODEC_GZIP, "data");
+	put_text(bk, "h-meta-20240306.tar", PITR_CODEC_NONE, "start_wal=garbage\n");
+	put_text(bk, "h-data-20240306.tar", PITR_CODEC_NONE, "data");
+	put_text(bk, "h-meta-20240307.tar", PITR_CODEC_NONE, "hello\n");
+	put_text(bk, "h-data-20240307.tar", PITR_CODEC_NONE, "data");
+	/* Ignored silently: foreign files, hidden and temporary files. */
+	put_text(bk, "metadata.txt", PITR_CODEC_NONE, "notes\n");
+	put_text(bk, ".pitr-tmp.h-meta-20240309.tar.gz.abc123", PITR_CODEC_NONE, "partial");
+	put_text(bk, ".h-meta-20240310.tar", PITR_CODEC_NONE, "start_wal=x\n");
+	snprintf(path, sizeof(path), "%s/meta-dir", bk);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+
+	load(&cat, bk, NULL);
+	ck_assert_uint_eq(cat.nbackups, 4);
+	b = &cat.backups[0];
+	ck_assert_str_eq(b->name, "h-*-20240301.tar.gz");
+	ck_assert_str_eq(b->meta_file, "h-meta-20240301.tar.gz");
+	ck_assert_str_eq(b->data_file, "h-data-20240301.tar.gz");
+	ck_assert_str_eq(b->xlog_file, "h-xlog-20240301.tar.gz");
+	ck_assert_int_eq(b->codec, PITR_CODEC_GZIP);
+	ck_assert_str_eq(b->start_wal, "000000010000000000000002");
+	ck_assert_str_eq(b->stop_wal, "000000010000000000000003");
+	ck_assert_uint_eq(b->start_lsn, 2 * SEG + 0x28);
+	ck_assert_uint_eq(b->stop_lsn, 3 * SEG + 0x100);
+	ck_assert_str_eq(b->label, "pitrkit h 2024-03-01");
+	ck_assert_uint_eq(b->segsize, SEG);
+	ck_assert_uint_eq(b->data_size, 1001);
+	ck_assert_uint_eq(b->ndigests, 1);
+	ck_assert_str_eq(b->digests[0].algorithm, "SHA-256");
+	ck_assert_str_eq(b->digests[0].file, "h-SHA-256-20240301.tar");
+	b = &cat.backups[1];
+	ck_assert_str_eq(b->name, "h-*-20240302.tar");
+	ck_assert_str_eq(b->xlog_file, "h-xlog-20240302.tar");
+	ck_assert_int_eq(b->codec, PITR_CODEC_NONE);
+	ck_assert_int_eq((long)b->start_epoch, 1709290800L + 86400);
+	ck_assert_int_eq((long)b->stop_epoch, 1709290800L + 86400 + 300);
+	/* The segment size the other backup states (no archive given). */
+	ck_assert_uint_eq(b->segsize, SEG);
+	b = &cat.backups[2];
+	ck_assert_str_eq(b->name, "metabox-*-20240303.tar.gz");
+	ck_assert_str_eq(b->data_file, "metabox-data-20240303.tar.gz");
+	ck_assert_ptr_null(b->xlog_file);
+	ck_assert_str_eq(b->host, "metabox");
+	b = &cat.backups[3];
+	ck_assert_str_eq(b->name, "h-*-20240308.tar.zst");
+	ck_assert_int_eq(b->codec, PITR_CODEC_ZSTD);
+	ck_assert_ptr_null(b->xlog_file);
+	ck_assert_str_eq(b->digests[1].file, "h-MD5-20240308.tar");
+	ck_assert_uint_eq(cat.segsize, SEG);
+	ck_assert_uint_eq(cat.nfiles, 0);
+	ck_assert_uint_eq(cat.ntimelines, 0);
+	/* The meta whose data file is gone: a remnant, with what it still
+	 * has, for pitr-backup-cleanup to finish. */
+	ck_assert_uint_eq(cat.nremnants, 1);
+	b = &cat.remnants[0];
+	ck_assert_str_eq(b->name, "h-*-20240304.tar.gz");
+	ck_assert_str_eq(b->meta_file, "h-meta-20240304.tar.gz");
+	ck_assert_ptr_null(b->data_file);
+	{
+		const char *want[8];
+		const char *wantp[9];
+
+		want[0] = h_fmt("meta file \"%s/h-meta-20240304.tar.gz\": its data file \"h-data-20240304.tar.gz\" is missing", bk);
+		want[1] = h_fmt("meta file \"%s/h-meta-20240306.tar\": invalid start_wal \"garbage\"", bk);
+		want[2] = h_fmt("meta file \"%s/h-meta-20240308.tar.zst\": its xlog file \"h-xlog-20240308.tar.zst\" is missing", bk);
+		want[3] = h_fmt("meta file \"%s/h-meta-20240308.tar.zst\": its SHA-256 digest file \"h-SHA-256-20240308.tar\" is missing", bk);
+		want[4] = h_fmt("meta file \"%s/h-meta-20240308.tar.zst\": its MD5 digest file \"h-MD5-20240308.tar\" is missing", bk);
+		want[5] = h_fmt("meta file \"%s/h-meta-20240305.tar.gz\": cannot read it as gzip", bk);
+		want[6] = h_fmt("meta file \"%s/h-meta-20240307.tar\": not a pitrkit meta file", bk);
+		for (int i = 0; i < 7; i++)
+			wantp[i] = want[i];
+		wantp[7] = NULL;
+		assert_problems(&cat, wantp);
+	}
+	/* The undecompressable meta file's codec error was logged too. */
+	snprintf(path, sizeof(path), "ERROR : \"%s/h-meta-20240305.tar.gz\"", bk);
+	ck_assert_msg(strstr(h_log(), path) != NULL, "log: [%s]", h_log());
+	pitr_catalog_free(&cat);
+	ck_assert_ptr_null(cat.backups);
+	pitr_catalog_free(&cat);   /* harmless twice */
+}
+END_TEST
+
+START_TEST(test_load_order_and_segsize_conflict)
+{
+	struct pitr_catalog cat;
+	const char *wantp[2] = { NULL, NULL };
+
+	/* Named in the opposite order of their start times. */
+	put_backup("a-%s-%02d", 5, PITR_CODEC_NONE, meta_text(5, 1, 0, 0, "a", 1, "wal_segment_size=2097152\n"));
+	put_backup("b-%s-%02d", 4, PITR_CODEC_NONE, meta_text(4, 1, 2, 3, "b", 1, "wal_segment_size=1048576\n"));
+	load(&cat, bk, NULL);
+	ck_assert_uint_eq(cat.nbackups, 2);
+	ck_assert_str_eq(cat.backups[0].name, "b-*-04");
+	ck_assert_str_eq(cat.backups[1].name, "a-*-05");
+	ck_assert_uint_eq(cat.segsize, SEG);
+	wantp[0] = h_fmt("backup \"a-*-05\" has wal_segment_size 2097152, backup \"b-*-04\" 1048576");
+	assert_problems(&cat, wantp);
+	pitr_catalog_free(&cat);
+}
+END_TEST
+
+START_TEST(test_load_missing_dirs)
+{
+	struct pitr_catalog cat;
+	char want[8192];
+
+	memset(&cat, 0x55, sizeof(cat));
+	ck_assert_int_eq(pitr_catalog_load(h_path("nope"), NULL, &cat), -1);
+	ck_assert_ptr_null(cat.backups);
+	ck_assert_uint_eq(cat.nproblems, 0);
+	snprintf(want, sizeof(want), "ERROR : cannot read backup dir \"%s\": No such file or directory\n",
+		 h_path("nope"));
+	ck_assert_str_eq(h_log(), want);
+	h_log_reset();
+	ck_assert_int_eq(pitr_catalog_load(bk, h_path("nope2"), &cat), -1);
+	snprintf(want, sizeof(want), "ERROR : cannot read archive dir \"%s\": No such file or directory\n",
+		 h_path("nope2"));
+	ck_assert_str_eq(h_log(), want);
+	pitr_catalog_free(&cat);
+	/* Neither dir: an empty catalog. */
+	load(&cat, NULL, NULL);
+	ck_assert_uint_eq(cat.nbackups + cat.nfiles + cat.ntimelines + cat.nproblems + cat.segsize, 0);
+	pitr_catalog_free(&cat);
+}
+END_TEST
+
+/* ---- archives ---- */
+
+START_TEST(test_archive_gaps)
+{
+	struct pitr_catalog cat;
+	const struct pitr_catalog_timeline *t;
+	char path[8192];
+	const char *want[5] = { NULL };
+	char codec_arch[8200];
+
+	put_segment(1, 1, PITR_CODEC_GZIP);
+	put_segment(1, 2, PITR_CODEC_NONE);
+	put_segment(1, 2, PITR_CODEC_LZ4);     /* the same segment twice */
+	put_segment(1, 3, PITR_CODEC_ZSTD);
+	put_segment(1, 5, PITR_CODEC_NONE);
+	put_segment(1, 6, PITR_CODEC_GZIP);
+	put_segment(1, 9, PITR_CODEC_NONE);
+	put_text(arch, "000000010000000000000009.partial", PITR_CODEC_NONE, "p");
+	put_text(arch, "000000010000000000000002.00000028.backup.gz", PITR_CODEC_GZIP, "START WAL\n");
+	put_text(arch, ".pitr-tmp.000000010000000000000004.gz.x1y2z3", PITR_CODEC_NONE, "tmp");
+	put_text(arch, ".000000010000000000000004", PITR_CODEC_NONE, "hidden");
+	put_text(arch, "README", PITR_CODEC_NONE, "notes");
+	put_text(arch, "000000010000000000000004.tmp", PITR_CODEC_NONE, "x");
+	put_text(arch, "00000001000000000000000a", PITR_CODEC_NONE, "x");
+	put_text(arch, "000000010000000000001000", PITR_CODEC_NONE, "x");   /* seg 4096 of 4096 */
+	snprintf(path, sizeof(path), "%s/000000010000000000000007", arch);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+
+	snprintf(codec_arch, sizeof(codec_arch), "gzip=%s", arch);
+	load(&cat, NULL, codec_arch);
+	ck_assert_uint_eq(cat.segsize, SEG);   /* from the first segment's header */
+	ck_assert_uint_eq(cat.nfiles, 9);
+	ck_assert_str_eq(cat.files[0].file, "000000010000000000000001.gz");
+	ck_assert_int_eq(cat.files[0].codec, PITR_CODEC_GZIP);
+	ck_assert_str_eq(cat.files[1].file, "000000010000000000000002");
+	ck_assert_uint_eq(cat.files[1].size, SEG);
+	ck_assert_str_eq(cat.files[2].file, "000000010000000000000002.lz4");
+	ck_assert_str_eq(cat.files[3].file, "000000010000000000000002.00000028.backup.gz");
+	ck_assert_int_eq(cat.files[3].name.kind, PITR_WAL_BACKUP);
+	ck_assert_str_eq(cat.files[4].file, "000000010000000000000003.zst");
+	ck_assert_str_eq(cat.files[7].file, "000000010000000000000009");
+	ck_assert_str_eq(cat.files[8].file, "000000010000000000000009.partial");
+	ck_assert_uint_eq(cat.ntimelines, 1);
+	t = pitr_catalog_timeline(&cat, 1);
+	ck_assert_ptr_eq(t, &cat.timelines[0]);
+	ck_assert_ptr_null(pitr_catalog_timeline(&cat, 2));
+	ck_assert(!t->has_history);
+	ck_assert_uint_eq(t->nancestry, 0);
+	ck_assert_uint_eq(t->first, 1);
+	ck_assert_uint_eq(t->last, 9);
+	ck_assert_uint_eq(t->nsegments, 6);
+	ck_assert_uint_eq(t->ngaps, 2);
+	ck_assert_uint_eq(t->gaps[0].first, 4);
+	ck_assert_uint_eq(t->gaps[0].last, 4);
+	ck_assert_uint_eq(t->gaps[1].first, 7);
+	ck_assert_uint_eq(t->gaps[1].last, 8);
+	want[0] = h_fmt("archive file \"%s/000000010000000000000004.tmp\" is named like a WAL file but is not one", arch);
+	want[1] = h_fmt("archive file \"%s/000000010000000000000007\" is not a regular file", arch);
+	want[2] = h_fmt("archive file \"%s/00000001000000000000000a\" is named like a WAL file but is not one", arch);
+	want[3] = h_fmt("archive file \"%s/000000010000000000001000\" is named like a WAL file but cannot be one with 1048576-byte segments", arch);
+	assert_problems(&cat, want);
+	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 1, 2)->file, "000000010000000000000002");
+	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 1, 3)->file, "000000010000000000000003.zst");
+	ck_assert_ptr_null(pitr_catalog_find_segment(&cat, 1, 4));
+	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 1, 9)->file, "000000010000000000000009");
+	ck_assert_ptr_null(pitr_catalog_find_segment(&cat, 1, 10));
+	ck_assert_ptr_null(pitr_catalog_find_segment(&cat, 2, 2));
+	pitr_catalog_free(&cat);
+}
+END_TEST
+
+START_TEST(test_archive_segsize_from_later_header)
+{
+	struct pitr_catalog cat;
+	const char *want[3] = { NULL };
+	unsigned char *seg = h_make_segment(SEG, 1, 3, SYSID, 3);
+
+	put_text(arch, "000000010000000000000001", PITR_CODEC_NONE, "short");
+	/* A valid header, but of segment 3, under the name of segment 2. */
+	put(arch, "000000010000000000000002", PITR_CODEC_NONE, seg, SEG);
+	free(seg);
+	put_segment(1, 3, PITR_CODEC_GZIP);
+	load(&cat, NULL, arch);
+	ck_assert_uint_eq(cat.segsize, SEG);
+	ck_assert_uint_eq(cat.timelines[0].nsegments, 3);
+	want[0] = h_fmt("archive file \"%s/000000010000000000000001\": no valid WAL page header to learn the segment size from", arch);
+	want[1] = h_fmt("archive file \"%s/000000010000000000000002\": no valid WAL page header to learn the segment size from", arch);
+	assert_problems(&cat, want);
+	pitr_catalog_free(&cat);
+
+	/* No header at all: nothing can be counted. */
+	ck_assert_int_eq(unlink(h_path("arch/000000010000000000000003.gz")), 0);
+	load(&cat, NULL, arch);
+	ck_assert_uint_eq(cat.segsize, 0);
+	ck_assert_uint_eq(cat.ntimelines, 1);
+	ck_assert_uint_eq(cat.timelines[0].nsegments, 0);
+	ck_assert_uint_eq(cat.nproblems, 3);
+	ck_assert_str_eq(cat.problems[2], "the segment size is unknown (no backup states it, no archived "
+					  "segment has a valid header): segments are not counted");
+	ck_assert_ptr_null(pitr_catalog_find_segment(&cat, 1, 1));
+	pitr_catalog_free(&cat);
+}
+END_TEST
+
+/*
+ * Timeline 1: segments 1-5 (4 and 5 after the switch: the abandoned
+ * future).  Timeline 2 left it at 0/380000 (in segment 3) and holds 3, 4,
+ * 6, 7.  Timeline 3 left timeline 1 at 0/280000 (in segment 2): holds 2.
+ */
+static void
+make_switch_archive(void)
+{
+	for (unsigned s = 1; s <= 5; s++)
+		put_segment(1, s, PITR_CODEC_GZIP);
+	put_segment(2, 3, PITR_CODEC_NONE);
+	put_segment(2, 4, PITR_CODEC_NONE);
+	put_segment(2, 6, PITR_CODEC_NONE);
+	put_segment(2, 7, PITR_CODEC_ZSTD);
+	put_text(arch, "00000002.history.gz", PITR_CODEC_GZIP, "1\t0/380000\tno recovery target specified\n");
+	put_segment(3, 2, PITR_CODEC_NONE);
+	put_text(arch, "00000003.history", PITR_CODEC_NONE, "1\t0/280000\tbefore 2024-03-01 12:00:00+01\n");
+}
+
+START_TEST(test_timeline_switch)
+{
+	struct pitr_catalog cat;
+	const struct pitr_catalog_timeline *t;
+
+	make_switch_archive();
+	load(&cat, NULL, arch);
+	ck_assert_uint_eq(cat.nproblems, 0);
+	ck_assert_uint_eq(cat.ntimelines, 3);
+	t = pitr_catalog_timeline(&cat, 2);
+	ck_assert(t->has_history);
+	ck_assert_uint_eq(t->nancestry, 1);
+	ck_assert_uint_eq(t->ancestry[0].tli, 1);
+	ck_assert_uint_eq(t->ancestry[0].end, 0x380000);
+	ck_assert_uint_eq(t->first, 3);
+	ck_assert_uint_eq(t->last, 7);
+	ck_assert_uint_eq(t->nsegments, 4);
+	ck_assert_uint_eq(t->ngaps, 1);
+	ck_assert_uint_eq(t->gaps[0].first, 5);
+	ck_assert_uint_eq(t->gaps[0].last, 5);
+	ck_assert_str_eq(cat.files[0].file, "000000010000000000000001.gz");
+	ck_assert_str_eq(cat.files[5].file, "00000002.history.gz");   /* history first in its timeline */
+
+	/* Before the switch: the parent's; from the switch segment on: the child's. */
+	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 2, 1)->file, "000000010000000000000001.gz");
+	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 2, 2)->file, "000000010000000000000002.gz");
+	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 2, 3)->file, "000000020000000000000003");
+	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 2, 4)->file, "000000020000000000000004");
+	/* The parent's segment 5 is past its end: it never serves timeline 2. */
+	ck_assert_ptr_null(pitr_catalog_find_segment(&cat, 2, 5));
+	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 2, 7)->file, "000000020000000000000007.zst");
+	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 1, 5)->file, "000000010000000000000005.gz");
+	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 3, 1)->file, "000000010000000000000001.gz");
+	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 3, 2)->file, "000000030000000000000002");
+	ck_assert_ptr_null(pitr_catalog_find_segment(&cat, 3, 3));
+	ck_assert_ptr_null(pitr_catalog_find_segment(&cat, 4, 1));
+	pitr_catalog_free(&cat);
+
+	/* Without the child's switch segment the parent's serves, as
+	 * PostgreSQL reads it: it holds the WAL up to the switch. */
+	ck_assert_int_eq(unlink(h_path("arch/000000020000000000000003")), 0);
+	load(&cat, NULL, arch);
+	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 2, 3)->file, "000000010000000000000003.gz");
+	pitr_catalog_free(&cat);
+}
+END_TEST
+
+START_TEST(test_latest_timeline)
+{
+	struct pitr_catalog cat;
+
+	make_switch_archive();
+	load(&cat, NULL, arch);
+	ck_assert_uint_eq(pitr_catalog_latest_timeline(&cat, 1), 3);
+	ck_assert_uint_eq(pitr_catalog_latest_timeline(&cat, 2), 2);
+	ck_assert_uint_eq(pitr_catalog_latest_timeline(&cat, 3), 3);
+	ck_assert_uint_eq(pitr_catalog_latest_timeline(&cat, 9), 9);
+	pitr_catalog_free(&cat);
+	/* A timeline 4 born of 2. */
+	put_text(arch, "00000004.history", PITR_CODEC_NONE, "1\t0/380000\tx\n2\t0/600000\ty\n");
+	load(&cat, NULL, arch);
+	ck_assert_uint_eq(pitr_catalog_latest_timeline(&cat, 1), 4);
+	ck_assert_uint_eq(pitr_catalog_latest_timeline(&cat, 2), 4);
+	ck_assert_uint_eq(pitr_catalog_latest_timeline(&cat, 3), 3);
+	pitr_catalog_free(&cat);
+}
+END_TEST
+
+START_TEST(test_history_problems)
+{
+	struct pitr_catalog cat;
+	const char *want[4];
+
+	put_segment(1, 1, PITR_CODEC_NONE);
+	put_text(arch, "00000002.history", PITR_CODEC_NONE, "garbage\n");
+	put_segment(3, 2, PITR_CODEC_NONE);
+	put_text(arch, "00000004.history", PITR_CODEC_NONE, "1\t0/100000\tx\n4\t0/200000\ty\n");
+	put_text(arch, "00000001.history", PITR_CODEC_NONE, "");
+	put_text(arch, "00000005.history.gz", PITR_CODEC_NONE, "not gzip");
+	load(&cat, NULL, arch);
+	ck_assert_uint_eq(cat.ntimelines, 5);
+	for (size_t i = 0; i < 5; i++)
+		ck_assert(!cat.timelines[i].has_history);
+	want[0] = h_fmt("history file \"%s/00000001.history\": not a valid history of timeline 1", arch);
+	want[1] = h_fmt("history file \"%s/00000002.history\": not a valid timeline history", arch);
+	want[2] = h_fmt("history file \"%s/00000004.history\": not a valid history of timeline 4", arch);
+	want[3] = h_fmt("history file \"%s/00000005.history.gz\": cannot read it as gzip", arch);
+	ck_assert_uint_eq(cat.nproblems, 8);
+	for (int i = 0; i < 4; i++)
+		ck_assert_str_eq(cat.problems[i], want[i]);
+	ck_assert_str_eq(cat.problems[4], "timeline 2 has no valid history file in the archive");
+	ck_assert_str_eq(cat.problems[5], "timeline 3 has no valid history file in the archive");
+	ck_assert_str_eq(cat.problems[6], "timeline 4 has no valid history file in the archive");
+	ck_assert_str_eq(cat.problems[7], "timeline 5 has no valid history file in the archive");
+	pitr_catalog_free(&cat);
+}
+END_TEST
+
+/* ---- paths ---- */
+
+static void
+load_switch_with_backups(struct pitr_catalog *cat)
+{
+	/* Backup A on timeline 1, segments 1-2, with its xlog tarball;
+	 * backup B the same with --skip-xlogs; backup C on timeline 1 up to
+	 * segment 4 (after timeline 2 left at segment 3); backup D on
+	 * timeline 2. */
+	put_backup("A-%s-%02d", 1, PITR_CODEC_NONE, meta_text(1, 1, 1, 2, "h", 9, "wal_segment_size=1048576\n"));
+	put_text(bk, "B-meta-02", PITR_CODEC_NONE, meta_text(2, 1, 1, 2, "h", 0, "wal_segment_size=1048576\n"));
+	put_text(bk, "B-data-02", PITR_CODEC_NONE, "d");
+	put_backup("C-%s-%02d", 3, PITR_CODEC_NONE, meta_text(3, 1, 4, 4, "h", 9, ""));
+	put_backup("D-%s-%02d", 4, PITR_CODEC_NONE, meta_text(4, 2, 4, 4, "h", 9, ""));
+	load(cat, bk, arch);
+	ck_assert_uint_eq(cat->nbackups, 4);
+	ck_assert_str_eq(cat->backups[1].name, "B-*-02");
+	ck_assert_ptr_null(cat->backups[1].xlog_file);
+}
+
+START_TEST(test_check_path)
+{
+	struct pitr_catalog cat;
+	char missing[PITR_WAL_NAME_MAX];
+	const struct pitr_catalog_backup *a, *b, *c, *d;
+
+	make_switch_archive();
+	ck_assert_int_eq(unlink(h_path("arch/00000003.history")), 0);
+	ck_assert_int_eq(unlink(h_path("arch/000000030000000000000002")), 0);
+	load_switch_with_backups(&cat);
+	a = &cat.backups[0], b = &cat.backups[1], c = &cat.backups[2], d = &cat.backups[3];
+
+	/* Latest (2) to the archive's end: segment 5 is missing. */
+	strcpy(missing, "-");
+	ck_assert_int_eq(pitr_catalog_check_path(&cat, a, 0, 0, missing), 1);
+	ck_assert_str_eq(missing, "000000020000000000000005");
+	ck_assert_int_eq(pitr_catalog_check_path(&cat, a, 2, 0, missing), 1);
+	ck_assert_str_eq(missing, "000000020000000000000005");
+	/* Up to a target before the gap: complete. */
+	ck_assert_int_eq(pitr_catalog_check_path(&cat, a, 2, 0x4FFFFF, missing), 0);
+	ck_assert_int_eq(pitr_catalog_check_path(&cat, a, 2, 0x500000, missing), 1);
+	/* Timeline 1 to its end is complete. */
+	ck_assert_int_eq(pitr_catalog_check_path(&cat, a, 1, 0, missing), 0);
+	ck_assert_int_eq(pitr_catalog_check_path(&cat, a, 1, 0x900000, missing), 1);
+	ck_assert_str_eq(missing, "000000010000000000000006");
+	ck_assert_int_eq(pitr_catalog_check_path(&cat, d, 0, 0x4FFFFF, missing), 0);
+	ck_assert_int_eq(pitr_catalog_check_path(&cat, d, 0, 0, missing), 1);
+	ck_assert_str_eq(missing, "000000020000000000000005");
+	pitr_catalog_free(&cat);
+
+	/* Without its xlog tarball the backup needs its own segments too. */
+	ck_assert_int_eq(unlink(h_path("arch/000000010000000000000001.gz")), 0);
+	load(&cat, bk, arch);
+	a = &cat.backups[0], b = &cat.backups[1], c = &cat.backups[2], d = &cat.backups[3];
+	ck_assert_int_eq(pitr_catalog_check_path(&cat, a, 1, 0, missing), 0);
+	ck_assert_int_eq(pitr_catalog_check_path(&cat, b, 1, 0, missing), 1);
+	ck_assert_str_eq(missing, "000000010000000000000001");
+	/* ... even with a target before its end. */
+	ck_assert_int_eq(pitr_catalog_check_path(&cat, b, 1, 0x100100, missing), 1);
+	ck_assert_str_eq(missing, "000000010000000000000001");
+	ck_assert_str_eq(h_log(), "");
+
+	/* C ended on timeline 1 after timeline 2 had left it. */
+	ck_assert_int_eq(pitr_catalog_check_path(&cat, c, 2, 0, missing), -1);
+	ck_assert_str_eq(h_log(), "ERROR : backup \"C-*-03\" ends at 0/400100 on timeline 1, after "
+				  "timeline 2 branched off it at 0/380000\n");
+	h_log_reset();
+	/* Timeline 2 is not on timeline 1's history. */
+	ck_assert_int_eq(pitr_catalog_check_path(&cat, d, 1, 0, missing), -1);
+	ck_assert_str_eq(h_log(), "ERROR : backup \"D-*-04\" is on timeline 2, which is not in the "
+				  "history of timeline 1\n");
+	h_log_reset();
+	ck_assert_int_eq(pitr_catalog_check_path(&cat, a, 3, 0, missing), -1);
+	ck_assert_str_eq(h_log(), "ERROR : backup \"A-*-01\" is on timeline 1, and the archive has no "
+				  "history file of timeline 3 to tell whether it leads there\n");
+	pitr_catalog_free(&cat);
+}
+END_TEST
+
+START_TEST(test_reachable)
+{
+	struct pitr_catalog cat;
+
+	make_switch_archive();
+	load_switch_with_backups(&cat);
+	/* Latest from timeline 1 is 3, which left 1 in segment 2: A's
+	 * tarball ends with segment 2, timeline 3 has only segment 2. */
+	ck_assert_uint_eq(pitr_catalog_latest_timeline(&cat, 1), 3);
+	ck_assert_uint_eq(pitr_catalog_reachable_lsn(&cat, &cat.backups[0], 0), 3 * SEG);
+	ck_assert_uint_eq(pitr_catalog_reachable_lsn(&cat, &cat.backups[0], 2), 5 * SEG);
+	ck_assert_uint_eq(pitr_catalog_reachable_lsn(&cat, &cat.backups[0], 1), 6 * SEG);
+	ck_assert_uint_eq(pitr_catalog_reachable_lsn(&cat, &cat.backups[1], 2), 5 * SEG);
+	ck_assert_uint_eq(pitr_catalog_reachable_lsn(&cat, &cat.backups[3], 2), 5 * SEG);
+	/* C is not on timeline 2's path. */
+	ck_assert_uint_eq(pitr_catalog_reachable_lsn(&cat, &cat.backups[2], 2), 0);
+	ck_assert_str_eq(h_log(), "");
+	pitr_catalog_free(&cat);
+	/* B without its first segment: not even its end is reachable. */
+	ck_assert_int_eq(unlink(h_path("arch/000000010000000000000001.gz")), 0);
+	load(&cat, bk, arch);
+	ck_assert_uint_eq(pitr_catalog_reachable_lsn(&cat, &cat.backups[1], 2), 0);
+	ck_assert_uint_eq(pitr_catalog_reachable_lsn(&cat, &cat.backups[0], 2), 5 * SEG);
+	pitr_catalog_free(&cat);
+}
+END_TEST
+
+START_TEST(test_path_helper)
+{
+	char *p = pitr_catalog_path("/a/", "b");
+
+	ck_assert_str_eq(p, "/a/b");
+	free(p);
+	p = pitr_catalog_path("/a", "b");
+	ck_assert_str_eq(p, "/a/b");
+	free(p);
+}
+END_TEST
+
+static Suite *
+make_suite(void)
+{
+	Suite *s = suite_create("catalog");
+	TCase *tc;
+
+	tc = tcase_create("parsing");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_lsn);
+	tcase_add_test(tc, test_meta_old_form);
+	tcase_add_test(tc, test_meta_new_form);
+	tcase_add_test(tc, test_meta_errors);
+	tcase_add_test(tc, test_history);
+	tcase_add_test(tc, test_history_errors);
+	tcase_add_test(tc, test_path_helper);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("backups");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_load_backups);
+	tcase_add_test(tc, test_load_order_and_segsize_conflict);
+	tcase_add_test(tc, test_load_missing_dirs);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("archive");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_archive_gaps);
+	tcase_add_test(tc, test_archive_segsize_from_later_header);
+	tcase_add_test(tc, test_timeline_switch);
+	tcase_add_test(tc, test_latest_timeline);
+	tcase_add_test(tc, test_history_problems);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("paths");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_check_path);
+	tcase_add_test(tc, test_reachable);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return h_run_suite(make_suite());
+}
