@@ -1,0 +1,265 @@
+/*
+ * extract.c - pitr-recover's extraction: the backup's data tarball into
+ * the temporary data directory and each tablespace's destination, its
+ * xlog tarball into pg_wal, each member's destination decided by its
+ * name so that nothing lands outside them.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "command/recover/recover_impl.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "repo/catalog.h"
+#include "tar/tarread.h"
+
+static char *
+dup_or_log(const char *s)
+{
+	char *d = strdup(s);
+
+	if (d == NULL)
+		pitr_log_error("out of memory");
+	return d;
+}
+
+static char *
+join_rest(const char *dir, const char *rest)
+{
+	char *p = NULL;
+
+	while (*rest == '/')
+		rest++;
+	if (*rest == '\0')
+		return dup_or_log(dir);
+	if (asprintf(&p, "%s/%s", dir, rest) < 0) {
+		pitr_log_error("out of memory");
+		return NULL;
+	}
+	return recover_strip_slashes(p);
+}
+
+/* "pg_tblspc/<oid>" exactly: a tablespace link, remade from tablespace_map. */
+static bool
+is_tblspc_link(const char *rest)
+{
+	const char *p = rest;
+
+	if (strncmp(p, "pg_tblspc/", 10) != 0)
+		return false;
+	p += 10;
+	return *p != '\0' && strspn(p, "0123456789") == strlen(p);
+}
+
+static char *
+map_tablespace(struct recover_run *run, const char *member, const char *path)
+{
+	char *p = strdup(path);
+	struct recover_tablespace *ts = NULL;
+	const char *rest = NULL;
+	char *out = NULL;
+
+	if (p == NULL) {
+		pitr_log_error("out of memory");
+		return NULL;
+	}
+	recover_strip_slashes(p);
+	if (strcmp(p, "/") == 0) {
+		pitr_log_error("\"%s\": member \"%s\" names no tablespace", run->tarball, member);
+		goto out;
+	}
+	for (size_t i = 0; i < run->nts; i++) {
+		size_t n = strlen(run->ts[i].old);
+
+		if (strncmp(p, run->ts[i].old, n) == 0 && (p[n] == '\0' || p[n] == '/')) {
+			ts = &run->ts[i];
+			rest = p + n;
+			break;
+		}
+	}
+	if (ts == NULL) {
+		/* pitr-backup-master stores each tablespace's own directory
+		 * first: the first member of a new path is its root. */
+		ts = recover_tablespace_add(run, p);
+		rest = "";
+		if (ts == NULL)
+			goto out;
+	}
+	out = join_rest(ts->real, rest);
+out:
+	free(p);
+	return out;
+}
+
+/* Where a data tarball member goes (pitr_tarread_map_fn): the data dir's
+ * under run->tmp, tablespaces' to their destinations, pg_tblspc's links
+ * skipped (remade from tablespace_map). */
+static char *
+map_data(void *ctx, const char *member, bool *skip)
+{
+	struct recover_run *run = ctx;
+	size_t bl = strlen(run->base);
+
+	*skip = false;
+	if (strncmp(member, run->base, bl) == 0 && (member[bl] == '\0' || member[bl] == '/')) {
+		const char *rest = member + bl;
+
+		while (*rest == '/')
+			rest++;
+		if (is_tblspc_link(rest)) {
+			*skip = true;
+			return NULL;
+		}
+		return join_rest(run->tmp, rest);
+	}
+	if (strncmp(member, "tablespaces/", 12) == 0)
+		return map_tablespace(run, member, member + 11);
+	pitr_log_error("\"%s\": member \"%s\" is neither under \"%s/\" nor under \"tablespaces/\"",
+		       run->tarball, member, run->base);
+	return NULL;
+}
+
+/* Where an xlog tarball member goes: only pg_wal's files, into run->tmp. */
+static char *
+map_xlog(void *ctx, const char *member, bool *skip)
+{
+	struct recover_run *run = ctx;
+	size_t bl = strlen(run->base);
+	const char *rest;
+
+	*skip = false;
+	if (strncmp(member, run->base, bl) == 0 && (member[bl] == '\0' || member[bl] == '/')) {
+		rest = member + bl;
+		while (*rest == '/')
+			rest++;
+		if (*rest == '\0')
+			return dup_or_log(run->tmp);
+		if (strncmp(rest, "pg_wal", 6) == 0 &&
+		    (rest[6] == '\0' || (rest[6] == '/' && strchr(rest + 7, '/') == NULL) ||
+		     strcmp(rest + 6, "/") == 0))
+			return join_rest(run->tmp, rest);
+	}
+	pitr_log_error("\"%s\": member \"%s\" is not a WAL file under \"%s/pg_wal/\"", run->tarball,
+		       member, run->base);
+	return NULL;
+}
+
+/* A backup of a data dir whose pg_wal was a link elsewhere stores the
+ * link; the recovered dir gets its own pg_wal. */
+static int
+own_pg_wal(struct recover_run *run)
+{
+	char *wal = pitr_fsutil_join(run->tmp, "pg_wal");
+	char *status = pitr_fsutil_join(run->tmp, "pg_wal/archive_status");
+	struct stat st;
+	int rc = -1;
+
+	if (wal == NULL || status == NULL) {
+		pitr_log_error("out of memory");
+		goto out;
+	}
+	if (lstat(wal, &st) == 0 && S_ISLNK(st.st_mode)) {
+		pitr_log_info("the backup's pg_wal was a symbolic link: the recovered directory gets "
+			      "its own pg_wal");
+		if (unlink(wal) != 0) {
+			pitr_log_error("could not remove \"%s\": %s", wal, strerror(errno));
+			goto out;
+		}
+	}
+	if (pitr_fsutil_mkdir_p(status, 0700) != 0 || recover_give_to_owner(run, wal) != 0 ||
+	    recover_give_to_owner(run, status) != 0)
+		goto out;
+	rc = 0;
+out:
+	free(wal);
+	free(status);
+	return rc;
+}
+
+static char *
+data_base_name(const char *data_dir)
+{
+	char *copy = strdup(data_dir), *slash, *out;
+
+	if (copy == NULL) {
+		pitr_log_error("out of memory");
+		return NULL;
+	}
+	recover_strip_slashes(copy);
+	slash = strrchr(copy, '/');
+	out = strdup(slash ? slash + 1 : copy);
+	free(copy);
+	if (out == NULL)
+		pitr_log_error("out of memory");
+	return out;
+}
+
+int
+recover_extract(struct recover_run *run, char **version)
+{
+	const struct pitr_catalog_backup *b = run->b;
+	char *path = NULL, *v = NULL;
+	uint64_t bytes = 0, wbytes = 0;
+	size_t len;
+	int rc = -1;
+
+	*version = NULL;
+	run->base = data_base_name(b->data_dir);
+	if (run->base == NULL)
+		return -1;
+	if (mkdir(run->tmp, 0700) != 0) {
+		pitr_log_error("could not create directory \"%s\": %s", run->tmp, strerror(errno));
+		return -1;
+	}
+	run->tmp_created = true;
+	path = pitr_catalog_path(pitr_catalog_dir(run->o->backup_dir), b->data_file);
+	if (path == NULL)
+		goto out;
+	run->tarball = path;
+	if (pitr_tarread_extract(path, b->codec, map_data, run, PITR_TARREAD_ALLOW_SYMLINKS, &bytes) != 0)
+		goto out;
+	free(path);
+	path = NULL;
+	if (b->xlog_file != NULL) {
+		path = pitr_catalog_path(pitr_catalog_dir(run->o->backup_dir), b->xlog_file);
+		if (path == NULL)
+			goto out;
+		run->tarball = path;
+		if (own_pg_wal(run) != 0 ||
+		    pitr_tarread_extract(path, b->codec, map_xlog, run, 0, &wbytes) != 0)
+			goto out;
+		free(path);
+		path = NULL;
+	} else if (own_pg_wal(run) != 0) {
+		goto out;
+	}
+	run->tarball = NULL;
+	pitr_log_info("extracted %" PRIu64 " bytes of data and %" PRIu64 " bytes of WAL", bytes, wbytes);
+	path = pitr_fsutil_join(run->tmp, "backup_label");
+	if (path == NULL || access(path, F_OK) != 0) {
+		pitr_log_error("the data tarball of backup \"%s\" has no %s/backup_label: not a base "
+			       "backup", b->name, run->base);
+		goto out;
+	}
+	free(path);
+	path = pitr_fsutil_join(run->tmp, "PG_VERSION");
+	if (path == NULL || (v = pitr_fsutil_read_small(path, 64, &len)) == NULL) {
+		if (path != NULL && errno == ENOENT)
+			pitr_log_error("the data tarball of backup \"%s\" has no %s/PG_VERSION: not a "
+				       "data directory", b->name, run->base);
+		goto out;
+	}
+	v[strcspn(v, " \r\n")] = '\0';
+	*version = v;
+	rc = 0;
+out:
+	free(path);
+	return rc;
+}

@@ -1,0 +1,184 @@
+/*
+ * recover_impl.h - what the files of pitr-recover share: the state of one
+ * run, and each file's entry points for recover.c's orchestration.
+ *
+ *   target.c      the recovery target and --target-timeline, parsed
+ *   choose.c      the backup chosen, and the proof that it and the
+ *                 archive reach the target (WAL path, digests)
+ *   settings.c    restore_command's parts and the recovery settings
+ *                 written into the new data directory
+ *   extract.c     the tarballs extracted under the temporary name
+ *   tablespace.c  --tablespace-map, each tablespace's destination, and
+ *                 tablespace_map and pg_tblspc relinked to them
+ *   start.c       --start: pg_ctl found, the server started and watched
+ *                 until it reaches the target
+ *   recover.c     the run in order, what the files share, and undoing a
+ *                 failed run
+ *
+ * Not installed.  These names carry no pitr_ prefix: they are not part of
+ * the library's interface.
+ */
+#ifndef PITR_CMD_RECOVER_IMPL_H
+#define PITR_CMD_RECOVER_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "command/recover/recover.h"
+#include "repo/catalog.h"
+
+/* The largest settings, digest or tablespace_map file read whole. */
+#define RECOVER_CONF_MAX (1024 * 1024)
+
+struct recover_tablespace {
+	char *old;          /* its path in the backup */
+	char *new;          /* where it goes (absolute, as given or the old one) */
+	char *real;         /* realpath(new), once it exists */
+	char *created;      /* the topmost directory this run created, or NULL */
+	bool remapped;
+};
+
+struct recover_run {
+	const struct pitr_recover_opts *o;
+	struct pitr_recover_target target;
+	struct pitr_catalog cat;
+	const struct pitr_catalog_backup *b;
+	uint32_t tli;              /* the timeline recovery follows (resolved) */
+	char *parent;              /* realpath of the target dir's parent */
+	char *final;               /* parent/name */
+	char *tmp;                 /* parent/.name.pitr-tmp-PID */
+	bool tmp_created;
+	bool renamed;              /* tmp is at final: nothing to undo */
+	char *base;                /* the data dir's name inside the tarballs */
+	const char *tarball;       /* the tarball being extracted, for messages */
+	struct recover_tablespace *ts;
+	size_t nts;
+	char **map_old, **map_new; /* --tablespace-map, parsed */
+	size_t nmap;
+	char *restore_prog;
+	char *archive;             /* [CODEC=]absolute dir */
+	char *pg_ctl;
+	bool probed;               /* --start: a session was tried once */
+};
+
+/* ---- recover.c: what the files share ----------------------------------- */
+
+enum recover_dir_state {
+	RECOVER_DIR_MISSING,
+	RECOVER_DIR_EMPTY,
+	RECOVER_DIR_FULL,
+	RECOVER_DIR_NOT_DIR,
+	RECOVER_DIR_ERROR,
+};
+
+/* Whether `path` is missing, an empty or a full directory, something
+ * else, or unreadable (errno set).  Logs nothing. */
+enum recover_dir_state recover_dir_state(const char *path);
+
+/* Strip trailing slashes (keeping "/"); returns s. */
+char *recover_strip_slashes(char *s);
+
+/* Chown `path` to the owner the extraction gave run->tmp, when running as
+ * root (the tarball's owner is restored then, so the server's user must be
+ * able to read what this run wrote itself).  Returns 0, or -1 after
+ * logging. */
+int recover_give_to_owner(struct recover_run *run, const char *path);
+
+/* Publish `text` as run->tmp/`name` (replacing it or not) and give it to
+ * the data directory's owner.  Returns 0, or -1 after logging. */
+int recover_write_file(struct recover_run *run, const char *name, const char *text, bool replace);
+
+/* ---- target.c ------------------------------------------------------------ */
+
+/* How the target reads in messages: "--target-time 2024-...". */
+void recover_target_text(const struct pitr_recover_target *t, char *out, size_t size);
+
+/* --target-timeline as a number in *tli_wanted; 0 for latest, current or
+ * none.  Returns 0, or -1 after logging. */
+int recover_target_timeline(const struct pitr_recover_opts *o, uint32_t *tli_wanted);
+
+/* ---- choose.c ------------------------------------------------------------ */
+
+/* Load the catalog, choose run->b (--backup or by the target, on the
+ * history of `tli_wanted`, 0: any) and resolve run->tli.  Returns 0, or -1
+ * after logging. */
+int recover_choose_backup(struct recover_run *run, uint32_t tli_wanted);
+
+/* Log the plan, then check that the archive holds every segment from the
+ * backup to the target.  Returns 0, or -1 after logging. */
+int recover_choose_check_wal(struct recover_run *run);
+
+/* Verify every digest the chosen backup has.  Returns 0 (an info line
+ * when it has none), or -1 after logging. */
+int recover_choose_check_digests(struct recover_run *run);
+
+/* ---- settings.c ---------------------------------------------------------- */
+
+/* run->archive: -a with its directory made absolute (restore_command runs
+ * in the data dir).  Returns 0, or -1 after logging. */
+int recover_settings_archive(struct recover_run *run);
+
+/* run->restore_prog: --pitr-restore, else pitr-restore beside this
+ * program; it must be executable.  Returns 0, or -1 after logging. */
+int recover_settings_restore_program(struct recover_run *run);
+
+/* Write the recovery settings into run->tmp: postgresql.auto.conf (the
+ * backup's own target settings commented out, pitr_recover_conf_text
+ * appended), postgresql.conf and pg_hba.conf when the backup had none, and
+ * the signal file (the other one removed).  Returns 0, or -1 after
+ * logging. */
+int recover_settings_write(struct recover_run *run);
+
+/* ---- extract.c ----------------------------------------------------------- */
+
+/* Create run->tmp and extract the backup's data and xlog tarballs into it
+ * (tablespaces to their destinations, judged as they come), give it its
+ * own pg_wal, and check it is a base backup.  Returns 0 with *version set
+ * to its PG_VERSION (malloc'd), or -1 after logging. */
+int recover_extract(struct recover_run *run, char **version);
+
+/* ---- tablespace.c -------------------------------------------------------- */
+
+/* Parse --tablespace-map into run->map_old/map_new.  Returns 0, or -1
+ * after logging. */
+int recover_tablespace_parse_map(struct recover_run *run);
+
+/* The tablespace the backup kept at `old`, met for the first time: its
+ * destination (mapped or the old path) judged free, created, and added to
+ * run->ts.  Returns the entry, or NULL after logging. */
+struct recover_tablespace *recover_tablespace_add(struct recover_run *run, const char *old);
+
+/* Check that --tablespace-map, the tablespaces extracted and the backup's
+ * tablespace_map name the same ones, then rewrite tablespace_map and make
+ * pg_tblspc's links for the new places.  Returns 0, or -1 after logging. */
+int recover_tablespace_relink(struct recover_run *run);
+
+/* Give the directories this run created above each tablespace to the data
+ * directory's owner (as root).  Returns 0, or -1 after logging. */
+int recover_tablespace_chown(struct recover_run *run);
+
+/* Sync each tablespace and its parent directory.  Returns 0, or -1 after
+ * logging. */
+int recover_tablespace_sync(struct recover_run *run);
+
+/* ---- start.c ------------------------------------------------------------- */
+
+/*
+ * pg_ctl: the option; else the backup's own major version in PostgreSQL's
+ * Debian layout (a pg_ctl of another version on PATH would start a server
+ * that refuses the data dir); else pg_ctl on PATH.  With `version` NULL
+ * (before extraction) only the option and PATH are looked at, so that a
+ * machine with no pg_ctl at all is refused before anything is written.
+ * Returns 0 with run->pg_ctl set, 1 when it is not decided yet (only with
+ * version NULL), -1 after logging.
+ */
+int recover_start_find_pg_ctl(struct recover_run *run, const char *version);
+
+/* Start the server on run->final and wait until it is at the target
+ * (promoted, paused, a standby, or shut down there).  Returns 0 after
+ * logging where it stopped, or -1 after logging why not (the server may be
+ * left running). */
+int recover_start_and_wait(struct recover_run *run);
+
+#endif

@@ -1,0 +1,357 @@
+/*
+ * settings.c - what pitr-recover writes into the new data directory so
+ * that PostgreSQL recovers: restore_command (pitr-restore and the archive,
+ * quoted for the shell and for the settings file), the target and its
+ * action, the timeline, the port, and the signal file that starts
+ * recovery or standby mode.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "command/recover/recover_impl.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "compress/codec.h"
+
+char *
+pitr_recover_shell_word(const char *s)
+{
+	static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				    "0123456789_/.,:=+@%-";
+	bool quote = s[0] == '\0' || strspn(s, plain) != strlen(s);
+	size_t n = 3;
+	char *out, *o;
+
+	for (const char *p = s; *p != '\0'; p++)
+		n += *p == '\'' ? 4 : *p == '%' ? 2 : 1;
+	out = malloc(n);
+	if (out == NULL) {
+		pitr_log_error("out of memory");
+		return NULL;
+	}
+	o = out;
+	if (quote)
+		*o++ = '\'';
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p == '\'') {
+			memcpy(o, "'\\''", 4);
+			o += 4;
+		} else if (*p == '%') {
+			*o++ = '%';
+			*o++ = '%';
+		} else {
+			*o++ = *p;
+		}
+	}
+	if (quote)
+		*o++ = '\'';
+	*o = '\0';
+	return out;
+}
+
+char *
+pitr_recover_conf_quote(const char *s)
+{
+	size_t n = 3;
+	char *out, *o;
+
+	for (const char *p = s; *p != '\0'; p++)
+		n += (*p == '\'' || *p == '\\') ? 2 : 1;
+	out = malloc(n);
+	if (out == NULL) {
+		pitr_log_error("out of memory");
+		return NULL;
+	}
+	o = out;
+	*o++ = '\'';
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p == '\'' || *p == '\\')
+			*o++ = *p;
+		*o++ = *p;
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return out;
+}
+
+/* Append a "key = 'value'" line to *text (realloc'd). */
+static int
+add_setting(char **text, const char *key, const char *value)
+{
+	char *q = pitr_recover_conf_quote(value), *n = NULL;
+
+	if (q == NULL)
+		return -1;
+	if (asprintf(&n, "%s%s = %s\n", *text, key, q) < 0) {
+		pitr_log_error("out of memory");
+		free(q);
+		return -1;
+	}
+	free(q);
+	free(*text);
+	*text = n;
+	return 0;
+}
+
+char *
+pitr_recover_conf_text(const struct pitr_recover_opts *o, const struct pitr_recover_target *t,
+		       const char *backup_name, const char *restore_program, const char *archive)
+{
+	static const char *const keys[] = {
+		[PITR_RECOVER_TIME] = "recovery_target_time",
+		[PITR_RECOVER_XID] = "recovery_target_xid",
+		[PITR_RECOVER_LSN] = "recovery_target_lsn",
+		[PITR_RECOVER_NAME] = "recovery_target_name",
+		[PITR_RECOVER_IMMEDIATE] = "recovery_target",
+	};
+	char *prog = pitr_recover_shell_word(restore_program);
+	char *arch = pitr_recover_shell_word(archive);
+	char *cmd = NULL, *text = NULL, *port = NULL;
+	char *ok = NULL;
+
+	if (prog == NULL || arch == NULL)
+		goto out;
+	/* -sr: a segment the archive lacks fails at once, so recovery ends
+	 * at the archive's end and a standby polls for the next one. */
+	if (asprintf(&cmd, "%s -sr -s %s %%f \"%%p\"", prog, arch) < 0 ||
+	    asprintf(&text, "# written by pitr-recover: recovery from backup %s\n", backup_name) < 0) {
+		cmd = text = NULL;
+		pitr_log_error("out of memory");
+		goto out;
+	}
+	if (add_setting(&text, "restore_command", cmd) != 0)
+		goto out;
+	if (t->kind != PITR_RECOVER_END &&
+	    add_setting(&text, keys[t->kind], t->kind == PITR_RECOVER_IMMEDIATE ? "immediate" :
+			t->conf_value) != 0)
+		goto out;
+	if (add_setting(&text, "recovery_target_action",
+			o->target_action != NULL ? o->target_action : "pause") != 0 ||
+	    add_setting(&text, "recovery_target_timeline",
+			o->target_timeline != NULL ? o->target_timeline : "latest") != 0)
+		goto out;
+	if (o->port > 0) {
+		if (asprintf(&port, "%s# pitr-recover --port\nport = %d\n", text, o->port) < 0) {
+			port = NULL;
+			pitr_log_error("out of memory");
+			goto out;
+		}
+		free(text);
+		text = port;
+	}
+	ok = text;
+	text = NULL;
+out:
+	free(prog);
+	free(arch);
+	free(cmd);
+	free(text);
+	return ok;
+}
+
+char *
+pitr_recover_restore_beside(const char *exe)
+{
+	char *dir = strdup(exe), *slash, *out = NULL;
+	size_t len;
+
+	if (dir == NULL) {
+		pitr_log_error("out of memory");
+		return NULL;
+	}
+	slash = strrchr(dir, '/');
+	if (slash == NULL) {
+		strcpy(dir, ".");
+	} else {
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	}
+	/* libtool runs bin/.libs/lt-pitr-recover from a build tree; its
+	 * pitr-restore wrapper is in bin/. */
+	len = strlen(dir);
+	if (len >= 6 && strcmp(dir + len - 6, "/.libs") == 0)
+		dir[len - 6] = '\0';
+	else if (strcmp(dir, ".libs") == 0)
+		strcpy(dir, ".");
+	len = strlen(dir);
+	if (asprintf(&out, "%s%spitr-restore", dir, len > 0 && dir[len - 1] == '/' ? "" : "/") < 0) {
+		out = NULL;
+		pitr_log_error("out of memory");
+	}
+	free(dir);
+	return out;
+}
+
+/* restore_command runs in the data dir: the archive must be absolute. */
+int
+recover_settings_archive(struct recover_run *run)
+{
+	const char *spec = run->o->archive;
+	size_t pre = pitr_codec_prefix_len(spec);
+	char *real = realpath(spec + pre, NULL);
+
+	if (real == NULL) {
+		pitr_log_error("archive \"%s\": %s", spec + pre, strerror(errno));
+		return -1;
+	}
+	if (asprintf(&run->archive, "%.*s%s", (int)pre, spec, real) < 0) {
+		run->archive = NULL;
+		pitr_log_error("out of memory");
+	}
+	free(real);
+	return run->archive != NULL ? 0 : -1;
+}
+
+int
+recover_settings_restore_program(struct recover_run *run)
+{
+	if (run->o->pitr_restore != NULL) {
+		run->restore_prog = realpath(run->o->pitr_restore, NULL);
+		if (run->restore_prog == NULL) {
+			pitr_log_error("--pitr-restore \"%s\": %s", run->o->pitr_restore, strerror(errno));
+			return -1;
+		}
+	} else {
+		char exe[PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+		if (n < 0) {
+			pitr_log_error("could not find this program's path (/proc/self/exe): %s; give "
+				       "--pitr-restore", strerror(errno));
+			return -1;
+		}
+		exe[n] = '\0';
+		run->restore_prog = pitr_recover_restore_beside(exe);
+		if (run->restore_prog == NULL)
+			return -1;
+	}
+	if (access(run->restore_prog, X_OK) != 0) {
+		pitr_log_error("restore program \"%s\" is not executable (%s): give --pitr-restore",
+			       run->restore_prog, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The settings keys pitr-recover writes or that would contradict them. */
+static bool
+conflicting_key(const char *line)
+{
+	static const char *const keys[] = {
+		"restore_command", "recovery_target", "recovery_target_lsn", "recovery_target_name",
+		"recovery_target_time", "recovery_target_xid", "recovery_target_inclusive",
+		"recovery_target_action", "recovery_target_timeline",
+	};
+	const char *p = line + strspn(line, " \t");
+	size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.");
+
+	if (n == 0 || (p[n] != '=' && p[n] != ' ' && p[n] != '\t'))
+		return false;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strlen(keys[i]) == n && strncasecmp(p, keys[i], n) == 0)
+			return true;
+	return false;
+}
+
+/* The backup's postgresql.auto.conf with pitr_recover_conf_text appended. */
+static int
+write_auto_conf(struct recover_run *run)
+{
+	char *apath = pitr_fsutil_join(run->tmp, "postgresql.auto.conf");
+	char *old = NULL, *add = NULL, *text = NULL, *p;
+	size_t len = 0, used = 0;
+	int rc = -1;
+
+	if (apath == NULL) {
+		pitr_log_error("out of memory");
+		goto out;
+	}
+	old = pitr_fsutil_read_small(apath, RECOVER_CONF_MAX, &len);
+	if (old == NULL && errno != ENOENT)
+		goto out;
+	add = pitr_recover_conf_text(run->o, &run->target, run->b->name, run->restore_prog,
+				     run->archive);
+	if (add == NULL)
+		goto out;
+	text = malloc(len * 2 + strlen(add) + 64);
+	if (text == NULL) {
+		pitr_log_error("out of memory");
+		goto out;
+	}
+	/* Two recovery targets make PostgreSQL refuse to start: settings the
+	 * backup carries are kept, commented out. */
+	for (char *line = old; line != NULL && *line != '\0'; line = p) {
+		p = strchr(line, '\n');
+		p = p ? p + 1 : line + strlen(line);
+		if (conflicting_key(line))
+			used += (size_t)sprintf(text + used, "# pitr-recover: ");
+		memcpy(text + used, line, (size_t)(p - line));
+		used += (size_t)(p - line);
+		if (p[-1] != '\n')
+			text[used++] = '\n';
+	}
+	strcpy(text + used, add);
+	if (recover_write_file(run, "postgresql.auto.conf", text, true) != 0)
+		goto out;
+	rc = 0;
+out:
+	free(apath);
+	free(old);
+	free(add);
+	free(text);
+	return rc;
+}
+
+/* Write `text` as run->tmp/`name` unless the backup has that file. */
+static int
+write_if_missing(struct recover_run *run, const char *name, const char *text)
+{
+	char *path = pitr_fsutil_join(run->tmp, name);
+	int rc = 0;
+
+	if (path == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	if (access(path, F_OK) != 0)
+		rc = recover_write_file(run, name, text, false);
+	free(path);
+	return rc;
+}
+
+int
+recover_settings_write(struct recover_run *run)
+{
+	const char *signal = run->o->standby ? "standby.signal" : "recovery.signal";
+	const char *other = run->o->standby ? "recovery.signal" : "standby.signal";
+	char *path;
+	int rc = -1;
+
+	if (write_auto_conf(run) != 0 ||
+	    write_if_missing(run, "postgresql.conf",
+			     "# written by pitr-recover: the backup had no postgresql.conf (it was kept\n"
+			     "# outside the data directory, /etc/postgresql on Debian); the recovery\n"
+			     "# settings are in postgresql.auto.conf\n") != 0 ||
+	    write_if_missing(run, "pg_hba.conf",
+			     "# written by pitr-recover: the backup had no pg_hba.conf; local\n"
+			     "# connections by the same operating system user only\n"
+			     "local all all peer\n") != 0)
+		return -1;
+	path = pitr_fsutil_join(run->tmp, other);
+	if (path == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	if (unlink(path) != 0 && errno != ENOENT)
+		pitr_log_error("could not remove \"%s\": %s", path, strerror(errno));
+	else if (recover_write_file(run, signal, "", false) == 0)
+		rc = 0;
+	free(path);
+	return rc;
+}
