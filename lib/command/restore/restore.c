@@ -703,6 +703,35 @@ fail:
 	return -1;
 }
 
+/*
+ * Rename the checked, fsync'ed file `from` to %p, make the rename durable,
+ * and log where the file came from (`origin`, then `shown` quoted) and the
+ * time since `started`.  A SIGUSR1 that came while the file was made ready
+ * stops short of the rename: the server is to end recovery without it.
+ * Returns 0, or -1 after logging; `from` is then gone only if the rename
+ * went through.
+ */
+static int
+put_in_place(struct restore_run *run, const char *from, const char *origin, const char *shown,
+	     double started)
+{
+	if (got_usr1) {
+		pitr_log_info("SIGUSR1 received: immediate finish of recovery, \"%s\" not restored",
+			      run->opts->wal_name);
+		return -1;
+	}
+	if (rename(from, run->dest_path) != 0) {
+		pitr_log_error("could not rename \"%s\" to \"%s\": %s", from, run->dest_path,
+			       strerror(errno));
+		return -1;
+	}
+	if (pitr_fsutil_fsync_dir(run->dest_dir) != 0)
+		return -1;
+	pitr_log_info("restored \"%s\" from %s\"%s\" in %.1f ms", run->opts->wal_name, origin, shown,
+		      mono_ms() - started);
+	return 0;
+}
+
 /* Decompress, check, fsync and rename the archive file `src` to %p. */
 static int
 deliver_archived(struct restore_run *run, const char *src, enum pitr_codec codec)
@@ -711,35 +740,19 @@ deliver_archived(struct restore_run *run, const char *src, enum pitr_codec codec
 	double started = mono_ms();
 	struct pitr_walhdr hdr;
 	char *tmp = NULL;
-	int rc = -1;
+	int rc;
 
 	if (decompress_to_temp(run, src, codec, run->dest_dir, run->dest_base,
 			       is_segment ? &run->name : NULL, &hdr, &tmp) != 0)
 		return -1;
 	if (is_segment)
 		run->seg_size = hdr.seg_size;
-	if (got_usr1) {
-		pitr_log_info("SIGUSR1 received: immediate finish of recovery, \"%s\" not restored",
-			      run->opts->wal_name);
-		goto out;
-	}
-	if (rename(tmp, run->dest_path) != 0) {
-		pitr_log_error("could not rename \"%s\" to \"%s\": %s", tmp, run->dest_path,
-			       strerror(errno));
-		goto out;
-	}
+	rc = put_in_place(run, tmp, "", src, started);
+	/* The name is our own temporary one: after a rename this finds
+	 * nothing, and nobody else can have taken it. */
+	if (rc != 0)
+		(void)unlink(tmp);
 	free(tmp);
-	tmp = NULL;
-	if (pitr_fsutil_fsync_dir(run->dest_dir) != 0)
-		goto out;
-	pitr_log_info("restored \"%s\" from \"%s\" in %.1f ms", run->opts->wal_name, src,
-		      mono_ms() - started);
-	rc = 0;
-out:
-	if (tmp != NULL) {
-		unlink(tmp);
-		free(tmp);
-	}
 	return rc;
 }
 
@@ -786,21 +799,9 @@ take_prefetched(struct restore_run *run)
 		pitr_log_error("could not fsync \"%s\": %s", path, strerror(errno));
 		goto out;
 	}
-	if (got_usr1) {
-		pitr_log_info("SIGUSR1 received: immediate finish of recovery, \"%s\" not restored",
-			      run->opts->wal_name);
-		goto out;
-	}
-	if (rename(path, run->dest_path) != 0) {
-		pitr_log_error("could not rename \"%s\" to \"%s\": %s", path, run->dest_path,
-			       strerror(errno));
-		goto out;
-	}
-	if (pitr_fsutil_fsync_dir(run->dest_dir) != 0)
-		goto out;
 	run->seg_size = hdr.seg_size;
-	pitr_log_info("restored \"%s\" from the prefetched \"%s\" in %.1f ms", run->opts->wal_name,
-		      path, mono_ms() - started);
+	if (put_in_place(run, path, "the prefetched ", path, started) != 0)
+		goto out;
 	rc = 1;
 out:
 	if (fd >= 0)
