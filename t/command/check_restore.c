@@ -2,8 +2,9 @@
  * check_restore.c - unit tests for pitr_cmd_restore(): every codec's
  * round trip, bad archive files refused with nothing at %p, the answers
  * that end recovery (history files, -sr, finish triggers, signals), the
- * warm standby's wait and delay, and removal with its limit, pause
- * trigger, hook and pg_controldata error modes.
+ * warm standby's wait and delay, removal with its limit, pause trigger,
+ * hook and pg_controldata error modes, and -pf's prefetch dir.  One TCase
+ * per part of lib/command/restore/, each section naming its file.
  */
 #include "config.h"
 
@@ -259,7 +260,7 @@ arch_has(const char *name)
 	return h_exists(path);
 }
 
-/* --- pitr_restore_ep_from_name ------------------------------------------ */
+/* --- pitr_restore_ep_from_name ------------------------------------------- */
 
 START_TEST(test_ep_from_name)
 {
@@ -278,7 +279,7 @@ START_TEST(test_ep_from_name)
 }
 END_TEST
 
-/* --- pitr_cmd_restore: delivery ------------------------------------------ */
+/* --- pitr_cmd_restore: hand-over (handover.c) ---------------------------- */
 
 START_TEST(test_every_codec)
 {
@@ -493,6 +494,8 @@ START_TEST(test_history_files)
 }
 END_TEST
 
+/* --- pitr_cmd_restore: waiting (restore.c) ------------------------------- */
+
 START_TEST(test_streaming_missing)
 {
 	double started = now_s();
@@ -509,8 +512,6 @@ START_TEST(test_streaming_missing)
 	assert_restored(7);
 }
 END_TEST
-
-/* --- pitr_cmd_restore: waiting ------------------------------------------- */
 
 START_TEST(test_wait_for_segment)
 {
@@ -599,7 +600,7 @@ START_TEST(test_recovery_delay)
 }
 END_TEST
 
-/* --- pitr_cmd_restore: finish triggers ------------------------------------ */
+/* --- pitr_cmd_restore: finish triggers (trigger.c) ----------------------- */
 
 START_TEST(test_trigger_now)
 {
@@ -724,7 +725,34 @@ START_TEST(test_trigger_while_waiting)
 }
 END_TEST
 
-/* --- pitr_cmd_restore: removal -------------------------------------------- */
+START_TEST(test_odd_triggers)
+{
+	char line[16384];
+
+	archive_segment(PITR_CODEC_NONE, 2, SYSID, NULL);
+	opts.wal_name = SEG(2);
+	/* A trigger that exists but cannot be read: stop replaying. */
+	ck_assert_int_eq(mkdir(p_trigger, 0700), 0);
+	opts.finish_trigger = p_trigger;
+	ck_assert_int_eq(pitr_cmd_restore(&opts), -1);
+	assert_nothing_restored();
+	snprintf(line, sizeof(line), "ERROR : could not read \"%s\": Is a directory\n"
+		 "LOG : finish trigger \"%s\" exists but cannot be read: immediate finish\n",
+		 p_trigger, p_trigger);
+	assert_logged(line);
+	/* One that cannot even be looked for: an error, once; no finish. */
+	snprintf(p_source, sizeof(p_source), "%s/x", h_path("data/PG_VERSION"));
+	opts.finish_trigger = p_source;
+	h_log_reset();
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	assert_restored(2);
+	snprintf(line, sizeof(line), "ERROR : could not stat finish trigger \"%s\": Not a "
+		 "directory\n", p_source);
+	assert_logged(line);
+}
+END_TEST
+
+/* --- pitr_cmd_restore: removal, -r (remove.c) ---------------------------- */
 
 START_TEST(test_remove_fixed_cutoff)
 {
@@ -982,34 +1010,7 @@ START_TEST(test_ep_hang_recovers)
 }
 END_TEST
 
-START_TEST(test_odd_triggers)
-{
-	char line[16384];
-
-	archive_segment(PITR_CODEC_NONE, 2, SYSID, NULL);
-	opts.wal_name = SEG(2);
-	/* A trigger that exists but cannot be read: stop replaying. */
-	ck_assert_int_eq(mkdir(p_trigger, 0700), 0);
-	opts.finish_trigger = p_trigger;
-	ck_assert_int_eq(pitr_cmd_restore(&opts), -1);
-	assert_nothing_restored();
-	snprintf(line, sizeof(line), "ERROR : could not read \"%s\": Is a directory\n"
-		 "LOG : finish trigger \"%s\" exists but cannot be read: immediate finish\n",
-		 p_trigger, p_trigger);
-	assert_logged(line);
-	/* One that cannot even be looked for: an error, once; no finish. */
-	snprintf(p_source, sizeof(p_source), "%s/x", h_path("data/PG_VERSION"));
-	opts.finish_trigger = p_source;
-	h_log_reset();
-	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
-	assert_restored(2);
-	snprintf(line, sizeof(line), "ERROR : could not stat finish trigger \"%s\": Not a "
-		 "directory\n", p_source);
-	assert_logged(line);
-}
-END_TEST
-
-/* --- pitr_cmd_restore: bad options ------------------------------------------ */
+/* --- pitr_cmd_restore: bad options (restore.c) --------------------------- */
 
 static void
 expect_option_error(const char *msg)
@@ -1113,7 +1114,7 @@ START_TEST(test_pid_file_busy)
 }
 END_TEST
 
-/* --- -pf: prefetch ------------------------------------------------------ */
+/* --- pitr_cmd_restore: prefetch, -pf (prefetch.c) ------------------------ */
 
 /* The prefetch dir beside %p. */
 static const char *
@@ -1319,7 +1320,7 @@ make_suite(void)
 	tcase_add_test(tc, test_ep_from_name);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("pitr_cmd_restore");
+	tc = tcase_create("pitr_cmd_restore: hand-over");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_every_codec);
 	tcase_add_test(tc, test_codec_of_the_file_wins);
@@ -1327,14 +1328,27 @@ make_suite(void)
 	tcase_add_test(tc, test_bad_archive_files);
 	tcase_add_test(tc, test_other_cluster_refused);
 	tcase_add_test(tc, test_history_files);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("pitr_cmd_restore: waiting");
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_streaming_missing);
 	tcase_add_test(tc, test_wait_for_segment);
 	tcase_add_test(tc, test_signals_while_waiting);
 	tcase_add_test(tc, test_recovery_delay);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("pitr_cmd_restore: finish triggers");
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_trigger_now);
 	tcase_add_test(tc, test_trigger_smart);
 	tcase_add_test(tc, test_trigger_settles);
 	tcase_add_test(tc, test_trigger_while_waiting);
+	tcase_add_test(tc, test_odd_triggers);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("pitr_cmd_restore: removal (-r)");
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_remove_fixed_cutoff);
 	tcase_add_test(tc, test_remove_before_with_hook);
 	tcase_add_test(tc, test_hook_failure_postpones);
@@ -1343,9 +1357,16 @@ make_suite(void)
 	tcase_add_test(tc, test_ep_break_and_ignore);
 	tcase_add_test(tc, test_ep_hang);
 	tcase_add_test(tc, test_ep_hang_recovers);
-	tcase_add_test(tc, test_odd_triggers);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("pitr_cmd_restore: bad options");
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_bad_options);
 	tcase_add_test(tc, test_pid_file_busy);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("pitr_cmd_restore: prefetch (-pf)");
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_prefetch_window_and_take);
 	tcase_add_test(tc, test_prefetch_stops_at_archive_end);
 	tcase_add_test(tc, test_prefetch_prunes_stale);

@@ -1,0 +1,286 @@
+/*
+ * handover.c - how a file reaches %p: decompressed from the archive into a
+ * temporary file beside it (or taken from the -pf prefetch dir), checked
+ * (full segment size, a long page header that matches its name, the
+ * archive's cluster), fsync'ed and renamed, so PostgreSQL never sees a
+ * partial or corrupt segment.  The -pf worker and the -h hook decompress
+ * through the same functions.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "command/restore/restore_impl.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "postgres/sysid.h"
+
+/* No file PostgreSQL asks for is larger than the largest segment. */
+#define MAX_FILE_SIZE ((uint64_t)PITR_WAL_MAX_SEGSIZE)
+
+int
+pitr_restore_handover_decompress(struct restore_run *run, const char *src, enum pitr_codec codec,
+				 int fd, const char *out_path, const struct pitr_wal_name *check,
+				 struct pitr_walhdr *hdr, uint64_t *total)
+{
+	struct pitr_codec_reader *reader = NULL;
+	unsigned char head[PITR_WALHDR_SIZE];
+	size_t head_len = 0;
+	uint64_t seg_size = MAX_FILE_SIZE;
+	off_t flushed = 0;
+	int in = -1;
+	int rc = -1;
+
+	*total = 0;
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		pitr_log_error("could not open \"%s\": %s", src, strerror(errno));
+		goto out;
+	}
+	reader = pitr_codec_reader_new(codec, in, src);
+	if (reader == NULL)
+		goto out;
+	for (;;) {
+		ssize_t n = pitr_codec_reader_read(reader, run->buf, PITR_RESTORE_BUF_SIZE);
+		size_t off = 0;
+
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		if (check != NULL && head_len < sizeof(head)) {
+			size_t take = sizeof(head) - head_len < (size_t)n ? sizeof(head) - head_len
+									   : (size_t)n;
+
+			memcpy(head + head_len, run->buf, take);
+			head_len += take;
+			if (head_len == sizeof(head)) {
+				(void)pitr_walhdr_decode(head, head_len, hdr);
+				if (pitr_walhdr_check(hdr, check, src) != 0)
+					goto out;
+				seg_size = hdr->seg_size;
+			}
+		}
+		*total += (uint64_t)n;
+		if (*total > seg_size) {
+			if (check != NULL)
+				pitr_log_error("\"%s\" holds more than the %llu bytes its header says "
+					       "segments are", src, (unsigned long long)seg_size);
+			else
+				pitr_log_error("\"%s\" holds more than %llu bytes: not a file PostgreSQL "
+					       "archived", src, (unsigned long long)seg_size);
+			goto out;
+		}
+		while (off < (size_t)n) {
+			ssize_t w = write(fd, run->buf + off, (size_t)n - off);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				pitr_log_error("could not write \"%s\": %s", out_path, strerror(errno));
+				goto out;
+			}
+			off += (size_t)w;
+		}
+		pitr_fsutil_writeback(fd, &flushed, (off_t)*total);
+	}
+	if (check != NULL && head_len < sizeof(head)) {
+		pitr_log_error("\"%s\" holds %llu bytes: too short to be a WAL segment", src,
+			       (unsigned long long)*total);
+		goto out;
+	}
+	if (check != NULL && *total != seg_size) {
+		pitr_log_error("\"%s\" holds %llu bytes of WAL but its header says segments are %llu "
+			       "bytes", src, (unsigned long long)*total, (unsigned long long)seg_size);
+		goto out;
+	}
+	rc = 0;
+out:
+	pitr_codec_reader_free(reader);
+	if (in >= 0)
+		close(in);
+	return rc;
+}
+
+/* A segment of another cluster must not be handed over: compare with the
+ * archive's record, when pitr-archive made one. */
+static int
+check_cluster(struct restore_run *run, const char *src, uint64_t sysid)
+{
+	uint64_t recorded;
+	int found = pitr_sysid_read(run->source.location, &recorded);
+
+	if (found < 0)
+		return -1;
+	if (found == 0 && recorded != sysid) {
+		pitr_log_error("\"%s\" is WAL of database system %llu, but archive \"%s\" holds "
+			       "system %llu", src, (unsigned long long)sysid, run->source.location,
+			       (unsigned long long)recorded);
+		return -1;
+	}
+	return 0;
+}
+
+int
+pitr_restore_handover_to_temp(struct restore_run *run, const char *src, enum pitr_codec codec,
+			      const char *dir, const char *base, const struct pitr_wal_name *check,
+			      struct pitr_walhdr *hdr, char **tmp_out)
+{
+	char *tmp = NULL;
+	uint64_t total = 0;
+	int fd = -1;
+
+	*tmp_out = NULL;
+	if (asprintf(&tmp, "%s/%s%s.XXXXXX", dir, PITR_FSUTIL_TMP_PREFIX, base) < 0) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		pitr_log_error("could not create a temporary file in \"%s\": %s", dir,
+			       strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	if (pitr_restore_handover_decompress(run, src, codec, fd, tmp, check, hdr, &total) != 0)
+		goto fail;
+	if (check != NULL && check_cluster(run, src, hdr->sysid) != 0)
+		goto fail;
+	if (fsync(fd) != 0) {
+		pitr_log_error("could not fsync \"%s\": %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		pitr_log_error("could not write \"%s\": %s", tmp, strerror(errno));
+		goto fail;
+	}
+	*tmp_out = tmp;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	free(tmp);
+	return -1;
+}
+
+/*
+ * Rename the checked, fsync'ed file `from` to %p, make the rename durable,
+ * and log where the file came from (`origin`, then `shown` quoted) and the
+ * time since `started`.  A SIGUSR1 that came while the file was made ready
+ * stops short of the rename: the server is to end recovery without it.
+ * Returns 0, or -1 after logging; `from` is then gone only if the rename
+ * went through.
+ */
+static int
+put_in_place(struct restore_run *run, const char *from, const char *origin, const char *shown,
+	     double started)
+{
+	if (pitr_restore_got_usr1) {
+		pitr_log_info("SIGUSR1 received: immediate finish of recovery, \"%s\" not restored",
+			      run->opts->wal_name);
+		return -1;
+	}
+	if (rename(from, run->dest_path) != 0) {
+		pitr_log_error("could not rename \"%s\" to \"%s\": %s", from, run->dest_path,
+			       strerror(errno));
+		return -1;
+	}
+	if (pitr_fsutil_fsync_dir(run->dest_dir) != 0)
+		return -1;
+	pitr_log_info("restored \"%s\" from %s\"%s\" in %.1f ms", run->opts->wal_name, origin, shown,
+		      mono_ms() - started);
+	return 0;
+}
+
+/* Decompress, check, fsync and rename the archive file `src` to %p. */
+static int
+deliver_archived(struct restore_run *run, const char *src, enum pitr_codec codec)
+{
+	bool is_segment = run->kind == PITR_WAL_SEGMENT || run->kind == PITR_WAL_PARTIAL;
+	double started = mono_ms();
+	struct pitr_walhdr hdr;
+	char *tmp = NULL;
+	int rc;
+
+	if (pitr_restore_handover_to_temp(run, src, codec, run->dest_dir, run->dest_base,
+					  is_segment ? &run->name : NULL, &hdr, &tmp) != 0)
+		return -1;
+	if (is_segment)
+		run->seg_size = hdr.seg_size;
+	rc = put_in_place(run, tmp, "", src, started);
+	/* The name is our own temporary one: after a rename this finds
+	 * nothing, and nobody else can have taken it. */
+	if (rc != 0)
+		(void)unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+/*
+ * Hand %f over from the prefetch dir, if a worker left it there.  The
+ * worker checked it before giving it its name; the header, size and
+ * cluster are checked again (a few bytes) so that nothing another process
+ * put there reaches the server.  Returns 1 when it is at %p, fsync'ed; 0
+ * when there is no usable copy (an unusable one is removed: the caller
+ * decompresses from the archive); -1 after logging a failure.
+ */
+static int
+take_prefetched(struct restore_run *run)
+{
+	double started = mono_ms();
+	struct pitr_walhdr hdr;
+	char *path = pitr_fsutil_join(run->prefetch_dir, run->opts->wal_name);
+	int fd = -1;
+	int rc = -1;
+
+	if (path == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	if (access(path, F_OK) != 0) {
+		rc = 0;
+		goto out;
+	}
+	if (pitr_walhdr_read_file(path, &run->name, &hdr) != 0 ||
+	    check_cluster(run, path, hdr.sysid) != 0) {
+		pitr_log_info("not using the prefetched \"%s\": restoring it from the archive", path);
+		(void)unlink(path);
+		rc = 0;
+		goto out;
+	}
+	/* The worker fsync'ed it; this costs nothing then, and makes sure. */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0) {
+		pitr_log_error("could not fsync \"%s\": %s", path, strerror(errno));
+		goto out;
+	}
+	run->seg_size = hdr.seg_size;
+	if (put_in_place(run, path, "the prefetched ", path, started) != 0)
+		goto out;
+	rc = 1;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return rc;
+}
+
+/* A segment's prefetched copy goes first: the worker did the work. */
+int
+pitr_restore_handover(struct restore_run *run, const char *src, enum pitr_codec codec)
+{
+	if (run->prefetch_dir != NULL && run->kind == PITR_WAL_SEGMENT) {
+		int took = take_prefetched(run);
+
+		if (took != 0)
+			return took > 0 ? 0 : -1;
+	}
+	return deliver_archived(run, src, codec);
+}

@@ -1,0 +1,263 @@
+/*
+ * remove.c - pitr-restore -r: prune the archive behind the standby.  What
+ * may go is decided by -r's SEGMENT (%r) or pg_controldata's REDO WAL
+ * file, with -ep saying what a failing pg_controldata means; each pass
+ * removes at most -rt files, oldest first, each handed uncompressed to the
+ * -h hook first, and none while the -p pause trigger exists.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "command/restore/restore_impl.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/spawn.h"
+#include "postgres/controldata.h"
+#include "repo/archdir.h"
+
+/* While waiting, removal passes follow each other this closely while
+ * there is a backlog, and this far apart once there is none: each pass
+ * may run pg_controldata and reads the whole archive directory. */
+#define REMOVAL_BUSY_MS 1000
+#define REMOVAL_IDLE_MS 10000
+
+/* The words are malloc'd, one each, and freed with run. */
+int
+pitr_restore_remove_parse_hook(struct restore_run *run, const char *cmd)
+{
+	size_t len = strlen(cmd);
+	char **argv = calloc(len / 2 + 3, sizeof(*argv));
+	size_t argc = 0;
+	const char *pos = cmd;
+
+	if (argv == NULL)
+		goto nomem;
+	run->hook_argv = argv;
+	for (;;) {
+		char *word, *out;
+		char quote = '\0';
+
+		pos += strspn(pos, " \t");
+		if (*pos == '\0')
+			break;
+		word = malloc(len + 1);
+		if (word == NULL)
+			goto nomem;
+		argv[argc++] = word;
+		run->hook_argc = argc;
+		out = word;
+		for (; *pos != '\0'; pos++) {
+			if (quote != '\0') {
+				if (*pos == quote)
+					quote = '\0';
+				else
+					*out++ = *pos;
+			} else if (*pos == '\'' || *pos == '"') {
+				quote = *pos;
+			} else if (*pos == ' ' || *pos == '\t') {
+				break;
+			} else {
+				*out++ = *pos;
+			}
+		}
+		*out = '\0';
+		if (quote != '\0') {
+			pitr_log_error("--pre-removal-processing \"%s\" has an unterminated %c quote", cmd,
+				       quote);
+			return -1;
+		}
+	}
+	if (argc == 0) {
+		pitr_log_error("--pre-removal-processing names no program");
+		return -1;
+	}
+	return 0;
+nomem:
+	pitr_log_error("out of memory");
+	return -1;
+}
+
+/* Learnt before each pass: the REDO file moves as the standby replays. */
+enum cutoff_result
+pitr_restore_remove_cutoff(struct restore_run *run, struct pitr_wal_name *cutoff)
+{
+	const struct pitr_restore_opts *opts = run->opts;
+	const char *data_dir = opts->data_dir != NULL ? opts->data_dir : ".";
+	bool hanging = false;
+
+	if (run->have_fixed_cutoff) {
+		*cutoff = run->fixed_cutoff;
+		return CUTOFF_OK;
+	}
+	for (;;) {
+		struct pitr_controldata cd;
+		int waited;
+
+		if (run->controldata_prog == NULL)
+			run->controldata_prog = pitr_controldata_find(opts->pgcontroldata_path, data_dir);
+		if (run->controldata_prog != NULL &&
+		    pitr_controldata_read(run->controldata_prog, data_dir, &cd) == 0) {
+			(void)pitr_wal_parse(cd.redo_wal_file, cutoff);
+			if (hanging)
+				pitr_log_info("pg_controldata works again: going on");
+			return CUTOFF_OK;
+		}
+		switch (opts->error_pgcontroldata) {
+		case PITR_RESTORE_EP_BREAK:
+			pitr_log_info("not restoring \"%s\": pg_controldata failed, so the files to "
+				      "remove are unknown (--error-pgcontroldata break)", opts->wal_name);
+			return CUTOFF_FAIL;
+		case PITR_RESTORE_EP_IGNORE:
+			pitr_log_info("pg_controldata failed: no removal in this call "
+				      "(--error-pgcontroldata ignore)");
+			run->removal_done = true;
+			return CUTOFF_SKIP;
+		case PITR_RESTORE_EP_HANG:
+			break;
+		}
+		if (!hanging)
+			pitr_log_info("pg_controldata failed: waiting until it works again, a finish "
+				      "trigger or a signal (--error-pgcontroldata hang)");
+		hanging = true;
+		waited = pitr_restore_trigger_wait(run, run->hang_retry_ms);
+		if (waited < 0) {
+			pitr_log_info("interrupted by a signal while waiting for pg_controldata");
+			return CUTOFF_FAIL;
+		}
+		if (waited == FINISH_IMMEDIATE)
+			return CUTOFF_FAIL;
+		if (waited == FINISH_SMART) {
+			run->removal_done = true;
+			return CUTOFF_SKIP;
+		}
+	}
+}
+
+/* -h: hand the file to the hook, uncompressed, under its WAL name, before
+ * it is removed.  The command runs with execvp, never a shell. */
+static int
+pre_removal_hook(void *ctx, const char *dir, const struct pitr_archdir_entry *entry)
+{
+	struct restore_run *run = ctx;
+	const char *tmpdir = run->opts->temp_dir;
+	char walname[PITR_WAL_NAME_MAX];
+	char *src = NULL, *copy = NULL;
+	uint64_t total;
+	int fd = -1;
+	int rc = -1;
+
+	if (run->hook_argv == NULL)
+		return 0;
+	if (tmpdir == NULL)
+		tmpdir = getenv("TMPDIR") != NULL && *getenv("TMPDIR") != '\0' ? getenv("TMPDIR")
+									  : "/tmp";
+	if (run->hook_dir == NULL) {
+		if (asprintf(&run->hook_dir, "%s/pitr-restore.XXXXXX", tmpdir) < 0) {
+			run->hook_dir = NULL;
+			goto nomem;
+		}
+		if (mkdtemp(run->hook_dir) == NULL) {
+			pitr_log_error("could not create a temporary directory in \"%s\": %s", tmpdir,
+				       strerror(errno));
+			free(run->hook_dir);
+			run->hook_dir = NULL;
+			goto out;
+		}
+	}
+	pitr_wal_format(walname, &entry->name);
+	src = pitr_fsutil_join(dir, entry->file);
+	copy = pitr_fsutil_join(run->hook_dir, walname);
+	if (src == NULL || copy == NULL)
+		goto nomem;
+	fd = open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		pitr_log_error("could not create \"%s\": %s", copy, strerror(errno));
+		goto out;
+	}
+	if (pitr_restore_handover_decompress(run, src, entry->codec, fd, copy, NULL, NULL,
+					     &total) != 0)
+		goto out;
+	if (close(fd) != 0) {
+		fd = -1;
+		pitr_log_error("could not write \"%s\": %s", copy, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	run->hook_argv[run->hook_argc] = copy;
+	if (pitr_spawn_run(run->hook_argv) != 0) {
+		run->hook_argv[run->hook_argc] = NULL;
+		goto out;
+	}
+	run->hook_argv[run->hook_argc] = NULL;
+	pitr_log_verbose("--pre-removal-processing done for \"%s\"", src);
+	rc = 0;
+	goto out;
+nomem:
+	pitr_log_error("out of memory");
+out:
+	if (rc != 0 && src != NULL)
+		pitr_log_info("removal of \"%s\" and newer files postponed", src);
+	if (fd >= 0)
+		close(fd);
+	if (copy != NULL)
+		unlink(copy);
+	free(copy);
+	free(src);
+	return rc;
+}
+
+size_t
+pitr_restore_remove_pass(struct restore_run *run, const struct pitr_wal_name *cutoff)
+{
+	const char *pause = run->opts->removal_pause_trigger;
+	char cutname[PITR_WAL_NAME_MAX];
+	size_t removed = 0;
+
+	if (pause != NULL && access(pause, F_OK) == 0) {
+		if (!run->pause_logged)
+			pitr_log_verbose("removal pause trigger \"%s\" exists: not removing anything",
+					 pause);
+		run->pause_logged = true;
+		return 0;
+	}
+	(void)pitr_archdir_remove_older(run->source.location, cutoff, run->remove_at_a_time,
+					pre_removal_hook, run, &removed);
+	if (removed > 0) {
+		pitr_wal_format(cutname, cutoff);
+		pitr_log_info("removed %zu file%s older than \"%s\" from \"%s\"", removed,
+			      removed == 1 ? "" : "s", cutname, run->source.location);
+	}
+	return removed;
+}
+
+int
+pitr_restore_remove_while_waiting(struct restore_run *run)
+{
+	struct pitr_wal_name cutoff;
+	size_t removed;
+
+	if (!run->opts->remove_unneeded || run->removal_done || mono_ms() < run->next_removal_ms)
+		return 0;
+	switch (pitr_restore_remove_cutoff(run, &cutoff)) {
+	case CUTOFF_FAIL:
+		return -1;
+	case CUTOFF_SKIP:
+		return 0;
+	case CUTOFF_OK:
+		break;
+	}
+	removed = pitr_restore_remove_pass(run, &cutoff);
+	/* A fixed cutoff cannot move: once a pass leaves nothing behind,
+	 * nothing more will become removable in this call. */
+	if (removed < run->remove_at_a_time && run->have_fixed_cutoff)
+		run->removal_done = true;
+	run->next_removal_ms = mono_ms() + (removed == run->remove_at_a_time ? REMOVAL_BUSY_MS
+									       : REMOVAL_IDLE_MS);
+	return 0;
+}

@@ -1,0 +1,229 @@
+/*
+ * restore_impl.h - what the files of pitr-restore share: the state of one
+ * call (struct restore_run) and the entry points of its parts.
+ *
+ *   restore.c   the call: options, signals, the wait for a segment, and
+ *               the order of removal and hand-over
+ *   trigger.c   the finish trigger (-f) and SIGUSR1: when recovery ends
+ *   handover.c  an archived or prefetched file made into %p: decompressed,
+ *               checked, fsync'ed, renamed
+ *   prefetch.c  -pf: the worker that decompresses the next segments ahead
+ *   remove.c    -r: what may go, the -h hook, the passes and their pace
+ *
+ * Not installed: the functions below are the library's only so that the
+ * files can call each other.
+ */
+#ifndef PITR_CMD_RESTORE_IMPL_H
+#define PITR_CMD_RESTORE_IMPL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "command/restore/restore.h"
+#include "compress/codec.h"
+#include "dest/dest.h"
+#include "postgres/wal.h"
+#include "postgres/walhdr.h"
+
+/* The size of run->buf, the decompression buffer. */
+#define PITR_RESTORE_BUF_SIZE (1 << 20)
+
+/* Set by the signal handlers (restore.c), read by the waiting loops. */
+extern volatile sig_atomic_t pitr_restore_got_usr1;  /* immediate finish */
+extern volatile sig_atomic_t pitr_restore_got_term;  /* give up */
+
+enum finish_mode {
+	FINISH_NONE,       /* no trigger: wait for missing segments */
+	FINISH_PENDING,    /* a trigger exists but its content is not settled */
+	FINISH_SMART,      /* deliver what the archive has, without delay, then end */
+	FINISH_IMMEDIATE,  /* end now */
+};
+
+/* What the finish trigger looked like at the last look. */
+struct trigger_watch {
+	char *content;         /* malloc'd, NULL when the file was absent */
+	size_t len;
+	struct stat st;
+	double since_ms;       /* monotonic time the content was first seen so */
+	bool pending_logged;
+	bool stat_error_logged;
+	enum finish_mode decided;  /* sticky once decided */
+};
+
+enum cutoff_result {
+	CUTOFF_OK,         /* *cutoff says what may go */
+	CUTOFF_SKIP,       /* no removal this time; deliver as usual */
+	CUTOFF_FAIL,       /* give up the call */
+};
+
+/* Everything one call holds, released by pitr_restore_run_free(). */
+struct restore_run {
+	const struct pitr_restore_opts *opts;
+	struct pitr_pidfile *pidfile;
+	struct pitr_dest_spec source;
+	struct pitr_wal_name name;
+	enum pitr_wal_kind kind;
+	char *dest_path;             /* %p, resolved against the data dir */
+	char *dest_dir;
+	char *dest_base;
+	int poll_ms;
+	int stable_ms;
+	int hang_retry_ms;
+	size_t remove_at_a_time;
+	struct trigger_watch trigger;
+	bool handlers_set;
+	struct sigaction old_usr1, old_term, old_int, old_hup;
+	bool have_fixed_cutoff;      /* -r SEGMENT */
+	struct pitr_wal_name fixed_cutoff;
+	char *controldata_prog;
+	bool removal_done;           /* nothing more to remove in this call */
+	bool pause_logged;
+	double next_removal_ms;
+	char **hook_argv;            /* -h split into words, one free slot for the path */
+	size_t hook_argc;
+	char *hook_dir;              /* temporary dir for -h copies */
+	char *prefetch_dir;          /* -pf: dest_dir/PITR_RESTORE_PREFETCH_DIR, else NULL */
+	uint32_t seg_size;           /* of the segment handed over (-pf steps by it) */
+	unsigned char *buf;          /* PITR_RESTORE_BUF_SIZE bytes */
+};
+
+/* Milliseconds on the monotonic clock, for intervals. */
+static inline double
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+/* Milliseconds of wall-clock time, to compare with file times. */
+static inline double
+real_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+/* A file's modification time in wall-clock milliseconds. */
+static inline double
+mtime_ms(const struct stat *st)
+{
+	return st->st_mtim.tv_sec * 1000.0 + st->st_mtim.tv_nsec / 1e6;
+}
+
+/* Sleep `ms`, returning early when a signal arrives (the caller checks the
+ * flags right after). */
+static inline void
+sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	(void)nanosleep(&ts, NULL);
+}
+
+/* --- restore.c ----------------------------------------------------------- */
+
+/* Make `signo` end the wait as SIGTERM does, saving the old action in
+ * *old.  Returns 0 or -1 (logged). */
+int pitr_restore_on_term_signal(int signo, struct sigaction *old);
+
+/* Release everything `run` holds and put the old signal actions back. */
+void pitr_restore_run_free(struct restore_run *run);
+
+/* --- trigger.c ----------------------------------------------------------- */
+
+/* Look at SIGUSR1 and the finish trigger; logs each decision once.
+ * Returns the mode; SMART and IMMEDIATE are final for the call. */
+enum finish_mode pitr_restore_trigger_check(struct restore_run *run);
+
+/* Wait up to `ms`, in poll steps, for SIGTERM/SIGINT or a decided finish
+ * trigger.  Returns the finish mode seen (FINISH_NONE or PENDING when the
+ * time ran out), or -1 for a termination signal. */
+int pitr_restore_trigger_wait(struct restore_run *run, int ms);
+
+/* --- handover.c ---------------------------------------------------------- */
+
+/* Hand `src` (`codec`, in the archive) over to %p: the prefetched copy of
+ * a segment when there is one, else decompressed from the archive; either
+ * way checked and fsync'ed before the rename.  Sets run->seg_size for a
+ * segment.  Returns 0, or -1 after logging (nothing is left at %p). */
+int pitr_restore_handover(struct restore_run *run, const char *src, enum pitr_codec codec);
+
+/*
+ * Decompress `src` (`codec`) into `fd` (the file at `out_path`) through
+ * run->buf.  With `check` not NULL the result must be one whole WAL
+ * segment named `check`: its long page header matches the name, and its
+ * length is the header's segment size; *hdr gets the header.  Never reads
+ * more than the largest segment.  Returns 0 with *total set, or -1 after
+ * logging one line.
+ */
+int pitr_restore_handover_decompress(struct restore_run *run, const char *src,
+				     enum pitr_codec codec, int fd, const char *out_path,
+				     const struct pitr_wal_name *check, struct pitr_walhdr *hdr,
+				     uint64_t *total);
+
+/*
+ * Decompress `src` into a new temporary file in `dir` named after `base`,
+ * checked as the segment `check` (whole, its header, the archive's
+ * cluster; *hdr gets the header) unless that is NULL, and fsync'ed.
+ * Returns 0 with *tmp_out (malloc'd) naming the closed file, for the
+ * caller to rename or unlink; -1 after logging, with nothing left behind.
+ */
+int pitr_restore_handover_to_temp(struct restore_run *run, const char *src,
+				  enum pitr_codec codec, const char *dir, const char *base,
+				  const struct pitr_wal_name *check, struct pitr_walhdr *hdr,
+				  char **tmp_out);
+
+/* --- prefetch.c ---------------------------------------------------------- */
+
+/* Fork the worker that fills the prefetch dir with the -pf segments after
+ * the one just handed over, and return at once; a failed fork is logged
+ * and only costs speed. */
+void pitr_restore_prefetch_start(struct restore_run *run);
+
+/*
+ * Remove from the prefetch dir what no later call will take: with
+ * `keep_window`, every segment but the -pf ones after %f on its timeline,
+ * and temporary files (only the lock holder calls it so, and any it finds
+ * were left by a killed worker); without, every segment.  The lock file
+ * and another worker's temporary files are left alone.  Failures are
+ * logged and otherwise ignored.
+ */
+void pitr_restore_prefetch_prune(struct restore_run *run, bool keep_window);
+
+/* --- remove.c ------------------------------------------------------------ */
+
+/*
+ * Split the -h COMMAND into run->hook_argv at blanks, without a shell:
+ * '...' and "..." group words (the quotes are dropped; nothing else is
+ * special).  Leaves one NULL slot for the file name and one for the
+ * terminator.  Returns 0, or -1 after logging.
+ */
+int pitr_restore_remove_parse_hook(struct restore_run *run, const char *cmd);
+
+/*
+ * What may be removed: -r's SEGMENT, or pg_controldata's REDO WAL file.
+ * When pg_controldata fails, -ep decides: break fails the call, ignore
+ * skips removal for the rest of it, hang waits (retrying now and then)
+ * until it works, a finish trigger or a termination signal.
+ */
+enum cutoff_result pitr_restore_remove_cutoff(struct restore_run *run,
+					      struct pitr_wal_name *cutoff);
+
+/* One removal pass: at most -rt files older than `cutoff`, oldest first,
+ * each through the -h hook first, unless the pause trigger exists.
+ * Returns the number removed; failures are logged and postpone the rest. */
+size_t pitr_restore_remove_pass(struct restore_run *run, const struct pitr_wal_name *cutoff);
+
+/* While waiting: a removal pass when one is due.  Returns -1 when -ep
+ * break (or a signal in -ep hang) says to give up the call, else 0. */
+int pitr_restore_remove_while_waiting(struct restore_run *run);
+
+#endif
