@@ -21,6 +21,8 @@
 #include "compress/codec.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "postgres/lsn.h"
+#include "postgres/timestamp.h"
 #include "postgres/wal.h"
 #include "postgres/walhdr.h"
 
@@ -75,38 +77,7 @@ pitr_catalog_dir(const char *spec)
 	return spec + pitr_codec_prefix_len(spec);
 }
 
-/* ---- LSNs, times, numbers ---- */
-
-int
-pitr_catalog_parse_lsn(const char *text, uint64_t *out)
-{
-	uint64_t part[2] = { 0, 0 };
-	const char *p = text;
-
-	for (int half = 0; half < 2; half++) {
-		int digits = 0;
-
-		while (isxdigit((unsigned char)*p)) {
-			if (++digits > 8)
-				return -1;
-			part[half] = part[half] * 16 +
-				     (uint64_t)(isdigit((unsigned char)*p) ? *p - '0'
-									 : (tolower((unsigned char)*p) - 'a' + 10));
-			p++;
-		}
-		if (digits == 0 || *p != (half == 0 ? '/' : '\0'))
-			return -1;
-		p++;
-	}
-	*out = part[0] << 32 | part[1];
-	return 0;
-}
-
-void
-pitr_catalog_format_lsn(uint64_t lsn, char *out, size_t size)
-{
-	snprintf(out, size, "%X/%X", (unsigned)(lsn >> 32), (unsigned)(uint32_t)lsn);
-}
+/* ---- numbers and times ---- */
 
 static int
 parse_u64(const char *s, uint64_t *out)
@@ -124,103 +95,6 @@ parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * algorithm): timegm() is not standard C and mktime() would apply the
- * reader's time zone, not the one the text states. */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int
-digits(const char **p, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)(*p)[i]))
-			return -1;
-		v = v * 10 + ((*p)[i] - '0');
-	}
-	*p += n;
-	*out = v;
-	return 0;
-}
-
-int
-pitr_catalog_parse_time(const char *text, time_t *out, bool *has_zone)
-{
-	const char *p = text;
-	int y, mo, d, h, mi, s = 0, zh = 0, zm = 0, sign = 0;
-	struct tm tm;
-
-	if (digits(&p, 4, &y) != 0 || *p++ != '-' || digits(&p, 2, &mo) != 0 || *p++ != '-' ||
-	    digits(&p, 2, &d) != 0 || (*p != ' ' && *p != 'T'))
-		return -1;
-	p++;
-	if (digits(&p, 2, &h) != 0 || *p++ != ':' || digits(&p, 2, &mi) != 0)
-		return -1;
-	if (*p == ':') {
-		p++;
-		if (digits(&p, 2, &s) != 0)
-			return -1;
-		if (*p == '.') {
-			p++;
-			if (!isdigit((unsigned char)*p))
-				return -1;
-			while (isdigit((unsigned char)*p))
-				p++;
-		}
-	}
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
-		return -1;
-	while (*p == ' ')
-		p++;
-	if (*p == '\0') {
-		*has_zone = false;
-	} else if (strcmp(p, "Z") == 0 || strcasecmp(p, "UTC") == 0 || strcasecmp(p, "GMT") == 0) {
-		*has_zone = true;
-	} else if (*p == '+' || *p == '-') {
-		sign = *p++ == '-' ? -1 : 1;
-		if (digits(&p, 2, &zh) != 0)
-			return -1;
-		if (*p == ':')
-			p++;
-		if (*p != '\0' && digits(&p, 2, &zm) != 0)
-			return -1;
-		if (*p != '\0' || zh > 15 || zm > 59)
-			return -1;
-		*has_zone = true;
-	} else {
-		return -1;
-	}
-	if (*has_zone) {
-		int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
-
-		t -= sign * (zh * 3600 + zm * 60);
-		*out = (time_t)t;
-		return 0;
-	}
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = s;
-	tm.tm_isdst = -1;
-	*out = mktime(&tm);
-	return *out == (time_t)-1 ? -1 : 0;
-}
-
 /* The meta's "YYYY-MM-DD HH:MM:SS +ZZZZ": its zone is required, so that
  * the reader's own zone never shifts a backup in time. */
 static int
@@ -228,7 +102,7 @@ parse_time(const char *s, time_t *out)
 {
 	bool zone;
 
-	return pitr_catalog_parse_time(s, out, &zone) == 0 && zone ? 0 : -1;
+	return pitr_timestamp_parse(s, out, &zone) == 0 && zone ? 0 : -1;
 }
 
 /* ---- meta files ---- */
@@ -323,9 +197,9 @@ meta_value(enum meta_key key, const char *value, struct pitr_catalog_backup *b, 
 		snprintf(key == MK_START_WAL ? b->start_wal : b->stop_wal, PITR_WAL_NAME_MAX, "%s", value);
 		return 0;
 	case MK_START_LSN:
-		return pitr_catalog_parse_lsn(value, &b->start_lsn);
+		return pitr_lsn_parse(value, &b->start_lsn);
 	case MK_STOP_LSN:
-		return pitr_catalog_parse_lsn(value, &b->stop_lsn);
+		return pitr_lsn_parse(value, &b->stop_lsn);
 	case MK_START_TIME:
 	case MK_STOP_TIME: {
 		time_t t;
@@ -400,7 +274,7 @@ meta_consistent(const struct pitr_catalog_backup *b, char *reason, size_t size)
 
 		if (!pitr_wal_name_fits(&s, b->segsize) ||
 		    pitr_wal_segno(&s, b->segsize) != b->start_lsn / b->segsize) {
-			pitr_catalog_format_lsn(b->start_lsn, lsn, sizeof(lsn));
+			pitr_lsn_format(b->start_lsn, lsn, sizeof(lsn));
 			snprintf(reason, size, "start_lsn %s is not in start_wal %s", lsn, b->start_wal);
 			return -1;
 		}
@@ -408,7 +282,7 @@ meta_consistent(const struct pitr_catalog_backup *b, char *reason, size_t size)
 		 * falls on a segment boundary. */
 		if (!pitr_wal_name_fits(&e, b->segsize) ||
 		    pitr_wal_segno(&e, b->segsize) != (b->stop_lsn - (b->stop_lsn > 0)) / b->segsize) {
-			pitr_catalog_format_lsn(b->stop_lsn, lsn, sizeof(lsn));
+			pitr_lsn_format(b->stop_lsn, lsn, sizeof(lsn));
 			snprintf(reason, size, "stop_lsn %s is not in stop_wal %s", lsn, b->stop_wal);
 			return -1;
 		}
@@ -526,7 +400,7 @@ pitr_catalog_parse_history(const char *text, struct pitr_catalog_branch **out, s
 			goto bad;
 		memcpy(lsn, p, lsnlen);
 		lsn[lsnlen] = '\0';
-		if (pitr_catalog_parse_lsn(lsn, &at) != 0)
+		if (pitr_lsn_parse(lsn, &at) != 0)
 			goto bad;
 		/* Each line is a later switch from a later timeline. */
 		if (count > 0 && (tli <= list[count - 1].tli || at < list[count - 1].end))
@@ -1444,8 +1318,8 @@ on_path(const struct pitr_catalog *cat, const struct pitr_catalog_backup *b, uin
 		if (b->stop_lsn <= p.anc[k].end)
 			return true;
 		if (log) {
-			pitr_catalog_format_lsn(b->stop_lsn, stop, sizeof(stop));
-			pitr_catalog_format_lsn(p.anc[k].end, fork, sizeof(fork));
+			pitr_lsn_format(b->stop_lsn, stop, sizeof(stop));
+			pitr_lsn_format(p.anc[k].end, fork, sizeof(fork));
 			pitr_log_error("backup \"%s\" ends at %s on timeline %" PRIu32 ", after "
 				       "timeline %" PRIu32 " branched off it at %s", b->name, stop,
 				       b->timeline, tli, fork);

@@ -188,20 +188,6 @@ int pitr_catalog_check_path(const struct pitr_catalog *cat, const struct pitr_ca
 uint64_t pitr_catalog_reachable_lsn(const struct pitr_catalog *cat,
 				    const struct pitr_catalog_backup *b, uint32_t tli);
 
-/*
- * Parse a time as recovery_target_time and the meta file write it:
- * "YYYY-MM-DD HH:MM[:SS[.frac]]" (or a 'T' between date and time) with an
- * optional zone "Z", "UTC", "GMT" or [+-]HH[[:]MM], a space before it
- * allowed; without a zone the time is local.  *has_zone says which.
- * Fractions are dropped.  Returns 0, or -1 (nothing logged).
- */
-int pitr_catalog_parse_time(const char *text, time_t *out, bool *has_zone);
-
-/* "0/3000028" <-> 0x3000028 (format writes upper-case hex, parse takes
- * either case, 1 to 8 digits each side).  Parse returns 0 or -1. */
-int pitr_catalog_parse_lsn(const char *text, uint64_t *out);
-void pitr_catalog_format_lsn(uint64_t lsn, char *out, size_t size);
-
 /* The dir a "[CODEC=]DIR" option names (a pointer into `spec`): the
  * prefix is dropped when it is a codec's name. */
 const char *pitr_catalog_dir(const char *spec);

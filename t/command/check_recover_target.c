@@ -14,6 +14,7 @@
 
 #include "command/recover/recover.h"
 #include "harness.h"
+#include "postgres/timestamp.h"
 #include "recover_fixture.h"
 #include "repo/catalog.h"
 
@@ -45,12 +46,12 @@ START_TEST(test_parse_time)
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		zone = !good[i].zone;
-		ck_assert_msg(pitr_catalog_parse_time(good[i].text, &t, &zone) == 0, "%s", good[i].text);
+		ck_assert_msg(pitr_timestamp_parse(good[i].text, &t, &zone) == 0, "%s", good[i].text);
 		ck_assert_msg(t == good[i].epoch, "%s: %ld", good[i].text, (long)t);
 		ck_assert_int_eq(zone, good[i].zone);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(pitr_catalog_parse_time(bad[i], &t, &zone) == -1, "accepted \"%s\"", bad[i]);
+		ck_assert_msg(pitr_timestamp_parse(bad[i], &t, &zone) == -1, "accepted \"%s\"", bad[i]);
 }
 END_TEST
 

@@ -1,5 +1,5 @@
 /*
- * check_catalog.c - unit tests for the catalog: LSN text, meta and
+ * check_catalog.c - unit tests for the catalog: meta and
  * history parsing (both meta forms, every error), backup dirs (codecs,
  * names, missing and damaged files), archive dirs (gaps, timelines, names
  * that are not WAL, the segment size from a header), segment lookup across
@@ -122,35 +122,6 @@ assert_problems(const struct pitr_catalog *cat, const char *const *want)
 		ck_assert_str_eq(cat->problems[i], want[i]);
 	ck_assert_uint_eq(cat->nproblems, n);
 }
-
-/* ---- LSNs ---- */
-
-START_TEST(test_lsn)
-{
-	static const char *const bad[] = { "", "0", "0/", "/1", "123456789/0", "0/123456789",
-					   "0/3000028x", "G/1", "0-1", " 0/1", "0/1/2", NULL };
-	uint64_t v = 7;
-	char out[32];
-
-	ck_assert_int_eq(pitr_catalog_parse_lsn("0/3000028", &v), 0);
-	ck_assert_uint_eq(v, 0x3000028);
-	ck_assert_int_eq(pitr_catalog_parse_lsn("16/b374d848", &v), 0);
-	ck_assert_uint_eq(v, 0x16B374D848ULL);
-	ck_assert_int_eq(pitr_catalog_parse_lsn("FFFFFFFF/FFFFFFFF", &v), 0);
-	ck_assert_uint_eq(v, UINT64_MAX);
-	for (int i = 0; bad[i] != NULL; i++) {
-		v = 7;
-		ck_assert_msg(pitr_catalog_parse_lsn(bad[i], &v) == -1, "accepted \"%s\"", bad[i]);
-		ck_assert_uint_eq(v, 7);
-	}
-	pitr_catalog_format_lsn(0x3000028, out, sizeof(out));
-	ck_assert_str_eq(out, "0/3000028");
-	pitr_catalog_format_lsn(0x16B374D848ULL, out, sizeof(out));
-	ck_assert_str_eq(out, "16/B374D848");
-	pitr_catalog_format_lsn(0, out, sizeof(out));
-	ck_assert_str_eq(out, "0/0");
-}
-END_TEST
 
 /* ---- meta parsing ---- */
 
@@ -856,7 +827,6 @@ make_suite(void)
 
 	tc = tcase_create("parsing");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_lsn);
 	tcase_add_test(tc, test_meta_old_form);
 	tcase_add_test(tc, test_meta_new_form);
 	tcase_add_test(tc, test_meta_errors);

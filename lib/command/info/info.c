@@ -15,6 +15,7 @@
 #include "command/info/info.h"
 #include "compress/codec.h"
 #include "common/log.h"
+#include "postgres/lsn.h"
 #include "postgres/wal.h"
 
 /* How far from a backup recovery can go: along the latest timeline that
@@ -76,7 +77,7 @@ fmt_time(time_t t, char *buf, size_t size)
 static const char *
 fmt_lsn(uint64_t lsn, char *buf, size_t size)
 {
-	pitr_catalog_format_lsn(lsn, buf, size);
+	pitr_lsn_format(lsn, buf, size);
 	return buf;
 }
 

@@ -17,6 +17,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "digest/digest.h"
+#include "postgres/lsn.h"
 #include "postgres/wal.h"
 #include "repo/catalog.h"
 
@@ -84,7 +85,7 @@ pitr_recover_choose(const struct pitr_catalog *cat, const char *backup_dir, cons
 			return NULL;
 		}
 		if (!reaches(best, t)) {
-			pitr_catalog_format_lsn(best->stop_lsn, lsn, sizeof(lsn));
+			pitr_lsn_format(best->stop_lsn, lsn, sizeof(lsn));
 			pitr_log_error("backup \"%s\" ended at %s (%s), after %s: recovery cannot stop "
 				       "before the end of its backup", best->name, best->stop_time, lsn, what);
 			return NULL;
@@ -155,8 +156,8 @@ log_plan(const struct recover_run *run)
 	char what[256], start[32], stop[32], end[128];
 
 	recover_target_text(&run->target, what, sizeof(what));
-	pitr_catalog_format_lsn(b->start_lsn, start, sizeof(start));
-	pitr_catalog_format_lsn(b->stop_lsn, stop, sizeof(stop));
+	pitr_lsn_format(b->start_lsn, start, sizeof(start));
+	pitr_lsn_format(b->stop_lsn, stop, sizeof(stop));
 	pitr_log_info("recovering to %s from backup \"%s\" (label \"%s\", taken %s to %s, WAL %s to %s, "
 		      "timeline %" PRIu32 ") into \"%s\"", what, b->name, b->label, b->start_time,
 		      b->stop_time, start, stop, b->timeline, run->final);

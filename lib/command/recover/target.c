@@ -14,6 +14,8 @@
 
 #include "command/recover/recover_impl.h"
 #include "common/log.h"
+#include "postgres/lsn.h"
+#include "postgres/timestamp.h"
 #include "repo/catalog.h"
 
 void
@@ -35,7 +37,7 @@ parse_value(struct pitr_recover_target *t)
 	case PITR_RECOVER_TIME: {
 		bool zone;
 
-		if (pitr_catalog_parse_time(t->value, &t->epoch, &zone) != 0) {
+		if (pitr_timestamp_parse(t->value, &t->epoch, &zone) != 0) {
 			pitr_log_error("invalid value \"%s\" for option \"--target-time\": expected "
 				       "YYYY-MM-DD HH:MM:SS[.FFFFFF][+HH[:MM]|Z]", t->value);
 			return -1;
@@ -72,12 +74,12 @@ parse_value(struct pitr_recover_target *t)
 	case PITR_RECOVER_LSN: {
 		char buf[32];
 
-		if (pitr_catalog_parse_lsn(t->value, &t->lsn) != 0) {
+		if (pitr_lsn_parse(t->value, &t->lsn) != 0) {
 			pitr_log_error("invalid value \"%s\" for option \"--target-lsn\": expected an LSN "
 				       "like 0/3000028", t->value);
 			return -1;
 		}
-		pitr_catalog_format_lsn(t->lsn, buf, sizeof(buf));
+		pitr_lsn_format(t->lsn, buf, sizeof(buf));
 		t->conf_value = strdup(buf);
 		break;
 	}

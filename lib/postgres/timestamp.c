@@ -1,0 +1,120 @@
+/*
+ * timestamp.c - PostgreSQL's timestamptz text to and from time_t, without
+ * the reader's time zone getting in the way when the text states one (see
+ * timestamp.h).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "postgres/timestamp.h"
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * algorithm): timegm() is not standard C and mktime() would apply the
+ * reader's time zone, not the one the text states. */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int
+digits(const char **p, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*p)[i]))
+			return -1;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	*out = v;
+	return 0;
+}
+
+int
+pitr_timestamp_parse(const char *text, time_t *out, bool *has_zone)
+{
+	const char *p = text;
+	int y, mo, d, h, mi, s = 0, zh = 0, zm = 0, sign = 0;
+	struct tm tm;
+
+	if (digits(&p, 4, &y) != 0 || *p++ != '-' || digits(&p, 2, &mo) != 0 || *p++ != '-' ||
+	    digits(&p, 2, &d) != 0 || (*p != ' ' && *p != 'T'))
+		return -1;
+	p++;
+	if (digits(&p, 2, &h) != 0 || *p++ != ':' || digits(&p, 2, &mi) != 0)
+		return -1;
+	if (*p == ':') {
+		p++;
+		if (digits(&p, 2, &s) != 0)
+			return -1;
+		if (*p == '.') {
+			p++;
+			if (!isdigit((unsigned char)*p))
+				return -1;
+			while (isdigit((unsigned char)*p))
+				p++;
+		}
+	}
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+		return -1;
+	while (*p == ' ')
+		p++;
+	if (*p == '\0') {
+		*has_zone = false;
+	} else if (strcmp(p, "Z") == 0 || strcasecmp(p, "UTC") == 0 || strcasecmp(p, "GMT") == 0) {
+		*has_zone = true;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p++ == '-' ? -1 : 1;
+		if (digits(&p, 2, &zh) != 0)
+			return -1;
+		if (*p == ':')
+			p++;
+		if (*p != '\0' && digits(&p, 2, &zm) != 0)
+			return -1;
+		if (*p != '\0' || zh > 15 || zm > 59)
+			return -1;
+		*has_zone = true;
+	} else {
+		return -1;
+	}
+	if (*has_zone) {
+		int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+
+		t -= sign * (zh * 3600 + zm * 60);
+		*out = (time_t)t;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	tm.tm_isdst = -1;
+	*out = mktime(&tm);
+	return *out == (time_t)-1 ? -1 : 0;
+}
+
+int
+pitr_timestamp_format(time_t t, char *out, size_t size)
+{
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL || strftime(out, size, "%Y-%m-%d %H:%M:%S %z", &tm) == 0)
+		return -1;
+	return 0;
+}

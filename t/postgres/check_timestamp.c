@@ -1,0 +1,115 @@
+/*
+ * check_timestamp.c - unit tests for lib/postgres/timestamp.c: the meta
+ * file's times written in the local zone with its offset and read back to
+ * the same instant whatever the reader's zone; a time without a zone is
+ * local.  recovery_target_time's many forms are tested with pitr-recover's
+ * targets (t/command/check_recover.c).
+ */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness.h"
+#include "postgres/timestamp.h"
+
+/* 2024-03-01 11:00:00 UTC */
+#define T0 1709290800L
+
+static char *saved_tz;
+
+static void
+set_tz(const char *tz)
+{
+	ck_assert_int_eq(setenv("TZ", tz, 1), 0);
+	tzset();
+}
+
+static void
+setup(void)
+{
+	const char *tz = getenv("TZ");
+
+	h_setup();
+	saved_tz = tz != NULL ? strdup(tz) : NULL;
+}
+
+static void
+teardown(void)
+{
+	if (saved_tz != NULL)
+		set_tz(saved_tz);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(saved_tz);
+	h_teardown();
+}
+
+START_TEST(test_format_and_back)
+{
+	static const struct {
+		const char *tz, *text;
+	} zones[] = {
+		{ "UTC0", "2024-03-01 11:00:00 +0000" },
+		{ "CET-1CEST,M3.5.0,M10.5.0/3", "2024-03-01 12:00:00 +0100" },
+		{ "<-0230>2:30", "2024-03-01 08:30:00 -0230" },
+	};
+	char out[PITR_TIMESTAMP_TEXT_MAX];
+
+	for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+		time_t t = 0;
+		bool zone = false;
+
+		set_tz(zones[i].tz);
+		ck_assert_int_eq(pitr_timestamp_format(T0, out, sizeof(out)), 0);
+		ck_assert_str_eq(out, zones[i].text);
+		/* Read back under another zone: the offset it states wins. */
+		set_tz("<+0545>-5:45");
+		ck_assert_int_eq(pitr_timestamp_parse(out, &t, &zone), 0);
+		ck_assert(zone);
+		ck_assert_int_eq((long)t, T0);
+	}
+	ck_assert_int_eq(pitr_timestamp_format(T0, out, 10), -1);
+}
+END_TEST
+
+START_TEST(test_parse_local)
+{
+	time_t t = 0;
+	bool zone = true;
+
+	set_tz("CET-1CEST,M3.5.0,M10.5.0/3");
+	ck_assert_int_eq(pitr_timestamp_parse("2024-03-01 12:00:00", &t, &zone), 0);
+	ck_assert(!zone);
+	ck_assert_int_eq((long)t, T0);
+	/* Summer time, as the zone's rules say. */
+	ck_assert_int_eq(pitr_timestamp_parse("2024-07-01 13:00", &t, &zone), 0);
+	ck_assert_int_eq((long)t, T0 + 122L * 86400);
+	ck_assert_int_eq(pitr_timestamp_parse("2024-07-01 13:00 Z", &t, &zone), 0);
+	ck_assert(zone);
+	ck_assert_int_eq((long)t, T0 + 122L * 86400 + 2 * 3600);
+	ck_assert_int_eq(pitr_timestamp_parse("2024-07-01 13:00 CEST", &t, &zone), -1);
+}
+END_TEST
+
+static Suite *
+make_suite(void)
+{
+	Suite *s = suite_create("timestamp");
+	TCase *tc = tcase_create("timestamp");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_format_and_back);
+	tcase_add_test(tc, test_parse_local);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return h_run_suite(make_suite());
+}
