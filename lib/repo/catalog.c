@@ -22,6 +22,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "postgres/lsn.h"
+#include "postgres/timeline.h"
 #include "postgres/timestamp.h"
 #include "postgres/wal.h"
 #include "postgres/walhdr.h"
@@ -30,8 +31,6 @@
  * (a data tarball whose name happens to contain "meta"), and reading stops
  * there. */
 #define META_MAX (64 * 1024)
-/* A history file gains one short line per timeline switch. */
-#define HISTORY_MAX (1024 * 1024)
 
 static int
 add_problem(struct pitr_catalog *cat, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -354,74 +353,6 @@ bad:
 	snprintf(err, errsize, "%s: %s", what, reason);
 	free(buf);
 	free_parsed(b);
-	return -1;
-}
-
-/* ---- history files ---- */
-
-int
-pitr_catalog_parse_history(const char *text, struct pitr_catalog_branch **out, size_t *n)
-{
-	struct pitr_catalog_branch *list = NULL;
-	const char *line = text;
-	size_t count = 0;
-
-	*out = NULL;
-	*n = 0;
-	while (*line != '\0') {
-		size_t len = strcspn(line, "\n");
-		const char *next = line[len] == '\n' ? line + len + 1 : line + len;
-		const char *p = line;
-		char lsn[32], *end;
-		unsigned long tli;
-		uint64_t at;
-		size_t lsnlen;
-
-		/* As PostgreSQL's readTimeLineHistory(): leading blanks, then
-		 * '#' comments and empty lines are skipped. */
-		while (p < line + len && isspace((unsigned char)*p))
-			p++;
-		if (p == line + len || *p == '#') {
-			line = next;
-			continue;
-		}
-		if (!isdigit((unsigned char)*p))
-			goto bad;
-		errno = 0;
-		tli = strtoul(p, &end, 10);
-		if (errno != 0 || tli == 0 || tli > UINT32_MAX || end >= line + len ||
-		    !isspace((unsigned char)*end))
-			goto bad;
-		p = end;
-		while (p < line + len && isspace((unsigned char)*p))
-			p++;
-		lsnlen = strcspn(p, " \t\r\n");
-		if (lsnlen == 0 || lsnlen >= sizeof(lsn))
-			goto bad;
-		memcpy(lsn, p, lsnlen);
-		lsn[lsnlen] = '\0';
-		if (pitr_lsn_parse(lsn, &at) != 0)
-			goto bad;
-		/* Each line is a later switch from a later timeline. */
-		if (count > 0 && (tli <= list[count - 1].tli || at < list[count - 1].end))
-			goto bad;
-		{
-			struct pitr_catalog_branch *grown = realloc(list, (count + 1) * sizeof(*grown));
-
-			if (grown == NULL)
-				goto bad;
-			list = grown;
-		}
-		list[count].tli = (uint32_t)tli;
-		list[count].end = at;
-		count++;
-		line = next;
-	}
-	*out = list;
-	*n = count;
-	return 0;
-bad:
-	free(list);
 	return -1;
 }
 
@@ -1049,12 +980,12 @@ read_history(struct pitr_catalog *cat, const char *dir, const struct pitr_catalo
 		return 0;   /* the same history under a second codec */
 	if ((path = pitr_catalog_path(dir, f->file)) == NULL)
 		return -1;
-	if (read_text(path, f->codec, HISTORY_MAX, &text, reason, sizeof(reason)) != 0)
+	if (read_text(path, f->codec, PITR_TIMELINE_HISTORY_MAX, &text, reason, sizeof(reason)) != 0)
 		r = add_problem(cat, "history file \"%s\": %s", path, reason);
 	else if (text == NULL ||
-		 pitr_catalog_parse_history(text, &t->ancestry, &t->nancestry) != 0)
+		 pitr_timeline_parse_history(text, &t->ancestry, &t->nancestry) != 0)
 		r = add_problem(cat, "history file \"%s\": not a valid timeline history", path);
-	else if (t->tli == 1 || t->nancestry == 0 || t->ancestry[t->nancestry - 1].tli >= t->tli) {
+	else if (!pitr_timeline_history_fits(t->tli, t->ancestry, t->nancestry)) {
 		r = add_problem(cat, "history file \"%s\": not a valid history of timeline %" PRIu32,
 				path, t->tli);
 		free(t->ancestry);
@@ -1174,47 +1105,19 @@ pitr_catalog_timeline(const struct pitr_catalog *cat, uint32_t tli)
 	return NULL;
 }
 
-/*
- * The timelines recovery along `tli` passes through, newest first, each
- * with the LSN where it begins and the one where it was left (UINT64_MAX
- * for tli itself).  Step k of n+1 (k = n is tli, k < n the ancestors from
- * its history).
- */
-struct path {
-	uint32_t tli;
-	const struct pitr_catalog_branch *anc;
-	size_t n;
-};
-
-static struct path
+/* The path recovery along `tli` takes, as far as the archive's history
+ * files tell. */
+static struct pitr_timeline_path
 path_of(const struct pitr_catalog *cat, uint32_t tli)
 {
 	const struct pitr_catalog_timeline *t = pitr_catalog_timeline(cat, tli);
-	struct path p = { tli, NULL, 0 };
+	struct pitr_timeline_path p = { tli, NULL, 0 };
 
 	if (t != NULL && t->has_history) {
 		p.anc = t->ancestry;
 		p.n = t->nancestry;
 	}
 	return p;
-}
-
-static uint32_t
-step_tli(const struct path *p, size_t k)
-{
-	return k == p->n ? p->tli : p->anc[k].tli;
-}
-
-static uint64_t
-step_begin(const struct path *p, size_t k)
-{
-	return k == 0 ? 0 : p->anc[k - 1].end;
-}
-
-static uint64_t
-step_end(const struct path *p, size_t k)
-{
-	return k == p->n ? UINT64_MAX : p->anc[k].end;
 }
 
 /* The segment file (tli, segno) itself, by binary search. */
@@ -1243,42 +1146,23 @@ find_file(const struct pitr_catalog *cat, uint32_t tli, uint64_t segno)
 	return NULL;
 }
 
-/*
- * XLogFileReadAnyTLI skips the timelines that begin after the segment and
- * takes the newest that has it.  It does not skip an ancestor that ended
- * before the segment (its file past the switch holds WAL the child never
- * had, and replay then stops at that page's timeline); such a file never
- * serves here, which gives the same verdict without reading it.
- */
+/* The newest step of the path that serves the segment and has its file,
+ * as recovery reads it (see pitr_timeline_step_serves). */
 const struct pitr_catalog_file *
 pitr_catalog_find_segment(const struct pitr_catalog *cat, uint32_t tli, uint64_t segno)
 {
-	struct path p = path_of(cat, tli);
+	struct pitr_timeline_path p = path_of(cat, tli);
 
 	if (cat->segsize == 0)
 		return NULL;
 	for (size_t k = p.n + 1; k-- > 0;) {
 		const struct pitr_catalog_file *f;
 
-		if (segno < step_begin(&p, k) / cat->segsize)
-			continue;
-		if (k < p.n && segno > step_end(&p, k) / cat->segsize)
-			continue;
-		if ((f = find_file(cat, step_tli(&p, k), segno)) != NULL)
+		if (pitr_timeline_step_serves(&p, k, segno, cat->segsize) &&
+		    (f = find_file(cat, pitr_timeline_step_tli(&p, k), segno)) != NULL)
 			return f;
 	}
 	return NULL;
-}
-
-static bool
-descends(const struct pitr_catalog_timeline *t, uint32_t tli)
-{
-	if (t->tli == tli)
-		return true;
-	for (size_t i = 0; t->has_history && i < t->nancestry; i++)
-		if (t->ancestry[i].tli == tli)
-			return true;
-	return false;
 }
 
 uint32_t
@@ -1286,9 +1170,13 @@ pitr_catalog_latest_timeline(const struct pitr_catalog *cat, uint32_t tli)
 {
 	uint32_t best = tli;
 
-	for (size_t i = 0; i < cat->ntimelines; i++)
-		if (cat->timelines[i].tli > best && descends(&cat->timelines[i], tli))
-			best = cat->timelines[i].tli;
+	for (size_t i = 0; i < cat->ntimelines; i++) {
+		struct pitr_timeline_path p = path_of(cat, cat->timelines[i].tli);
+		uint64_t end;
+
+		if (p.tli > best && pitr_timeline_switch_point(&p, tli, &end) == 0)
+			best = p.tli;
+	}
 	return best;
 }
 
@@ -1298,9 +1186,10 @@ pitr_catalog_latest_timeline(const struct pitr_catalog *cat, uint32_t tli)
 static bool
 on_path(const struct pitr_catalog *cat, const struct pitr_catalog_backup *b, uint32_t tli, bool log)
 {
-	struct path p = path_of(cat, tli);
+	struct pitr_timeline_path p = path_of(cat, tli);
 	const struct pitr_catalog_timeline *t = pitr_catalog_timeline(cat, tli);
-	char stop[32], fork[32];
+	char stop[PITR_LSN_TEXT_MAX], fork[PITR_LSN_TEXT_MAX];
+	uint64_t end;
 
 	if (b->timeline == tli)
 		return true;
@@ -1312,23 +1201,20 @@ on_path(const struct pitr_catalog *cat, const struct pitr_catalog_backup *b, uin
 				       "there", b->name, b->timeline, tli);
 		return false;
 	}
-	for (size_t k = 0; k < p.n; k++) {
-		if (p.anc[k].tli != b->timeline)
-			continue;
-		if (b->stop_lsn <= p.anc[k].end)
-			return true;
-		if (log) {
-			pitr_lsn_format(b->stop_lsn, stop, sizeof(stop));
-			pitr_lsn_format(p.anc[k].end, fork, sizeof(fork));
-			pitr_log_error("backup \"%s\" ends at %s on timeline %" PRIu32 ", after "
-				       "timeline %" PRIu32 " branched off it at %s", b->name, stop,
-				       b->timeline, tli, fork);
-		}
+	if (pitr_timeline_switch_point(&p, b->timeline, &end) != 0) {
+		if (log)
+			pitr_log_error("backup \"%s\" is on timeline %" PRIu32 ", which is not in the "
+				       "history of timeline %" PRIu32, b->name, b->timeline, tli);
 		return false;
 	}
-	if (log)
-		pitr_log_error("backup \"%s\" is on timeline %" PRIu32 ", which is not in the history "
-			       "of timeline %" PRIu32, b->name, b->timeline, tli);
+	if (b->stop_lsn <= end)
+		return true;
+	if (log) {
+		pitr_lsn_format(b->stop_lsn, stop, sizeof(stop));
+		pitr_lsn_format(end, fork, sizeof(fork));
+		pitr_log_error("backup \"%s\" ends at %s on timeline %" PRIu32 ", after timeline %"
+			       PRIu32 " branched off it at %s", b->name, stop, b->timeline, tli, fork);
+	}
 	return false;
 }
 
@@ -1341,13 +1227,39 @@ wal_segno(const char *name, uint32_t segsize)
 	return pitr_wal_segno(&w, segsize);
 }
 
+/* The last segment the archive holds on path p (0 when none). */
+static uint64_t
+archive_end(const struct pitr_catalog *cat, const struct pitr_timeline_path *p, uint32_t seg)
+{
+	uint64_t last = 0;
+
+	for (size_t k = 0; k <= p->n; k++) {
+		const struct pitr_catalog_timeline *t =
+			pitr_catalog_timeline(cat, pitr_timeline_step_tli(p, k));
+		uint64_t end = k == p->n ? UINT64_MAX : pitr_timeline_step_end(p, k) / seg;
+
+		if (t == NULL || t->nsegments == 0)
+			continue;
+		for (uint64_t s = t->last < end ? t->last : end; s >= t->first; s--) {
+			if (find_file(cat, t->tli, s) != NULL) {
+				if (s > last)
+					last = s;
+				break;
+			}
+			if (s == 0)
+				break;
+		}
+	}
+	return last;
+}
+
 int
 pitr_catalog_check_path(const struct pitr_catalog *cat, const struct pitr_catalog_backup *b,
 			uint32_t tli, uint64_t end_lsn, char *missing)
 {
 	uint32_t seg = cat->segsize != 0 ? cat->segsize : b->segsize;
 	uint64_t first, last, stop_seg;
-	struct path p;
+	struct pitr_timeline_path p;
 
 	if (tli == 0)
 		tli = pitr_catalog_latest_timeline(cat, b->timeline);
@@ -1361,39 +1273,13 @@ pitr_catalog_check_path(const struct pitr_catalog *cat, const struct pitr_catalo
 	p = path_of(cat, tli);
 	stop_seg = wal_segno(b->stop_wal, seg);
 	first = b->xlog_file != NULL ? stop_seg + 1 : wal_segno(b->start_wal, seg);
-	if (end_lsn != 0) {
-		last = end_lsn / seg;
-	} else {
-		/* The last segment the archive holds on this path. */
-		last = 0;
-		for (size_t k = 0; k <= p.n; k++) {
-			const struct pitr_catalog_timeline *t = pitr_catalog_timeline(cat, step_tli(&p, k));
-			uint64_t end = k == p.n ? UINT64_MAX : step_end(&p, k) / seg;
-
-			if (t == NULL || t->nsegments == 0)
-				continue;
-			for (uint64_t s = t->last < end ? t->last : end; s >= t->first; s--) {
-				if (find_file(cat, t->tli, s) != NULL) {
-					if (s > last)
-						last = s;
-					break;
-				}
-				if (s == 0)
-					break;
-			}
-		}
-	}
+	last = end_lsn != 0 ? end_lsn / seg : archive_end(cat, &p, seg);
 	if (b->xlog_file == NULL && last < stop_seg)
 		last = stop_seg;
 	for (uint64_t segno = first; segno <= last; segno++) {
 		if (pitr_catalog_find_segment(cat, tli, segno) != NULL)
 			continue;
-		/* Named on the newest timeline recovery asks for it on. */
-		for (size_t k = p.n + 1; k-- > 0;)
-			if (segno >= step_begin(&p, k) / seg) {
-				pitr_wal_format_segment(missing, step_tli(&p, k), segno, seg);
-				break;
-			}
+		pitr_wal_format_segment(missing, pitr_timeline_of_segment(&p, segno, seg), segno, seg);
 		return 1;
 	}
 	return 0;

@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "compress/codec.h"
+#include "postgres/timeline.h"
 #include "postgres/wal.h"
 
 /* The meta file's format: "key=value" lines, in this order; unknown keys
@@ -74,16 +75,10 @@ struct pitr_catalog_gap {
 	uint64_t last;       /* the last missing one (inclusive) */
 };
 
-/* One line of a timeline history file: `tli` was current until `end`. */
-struct pitr_catalog_branch {
-	uint32_t tli;
-	uint64_t end;
-};
-
 struct pitr_catalog_timeline {
 	uint32_t tli;
 	bool has_history;    /* TTTTTTTT.history is in the archive (and parsed) */
-	struct pitr_catalog_branch *ancestry;  /* its history file, oldest first;
+	struct pitr_timeline_branch *ancestry;  /* its history file, oldest first;
 						* empty for timeline 1 */
 	size_t nancestry;
 	uint64_t first;      /* segment numbers of its first and last segment; */
@@ -208,10 +203,5 @@ char *pitr_catalog_path(const char *dir, const char *file);
  */
 int pitr_catalog_parse_meta(const char *text, const char *what, struct pitr_catalog_backup *b,
 			    char *err, size_t errsize);
-
-/* Parse a timeline history file's text ("parentTLI<TAB>X/X<TAB>reason"
- * lines; blank and '#' lines skipped) into *out (malloc'd, oldest first).
- * Returns 0, or -1 (malformed; nothing allocated). */
-int pitr_catalog_parse_history(const char *text, struct pitr_catalog_branch **out, size_t *n);
 
 #endif

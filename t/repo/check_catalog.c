@@ -1,6 +1,6 @@
 /*
- * check_catalog.c - unit tests for the catalog: meta and
- * history parsing (both meta forms, every error), backup dirs (codecs,
+ * check_catalog.c - unit tests for the catalog: meta
+ * parsing (both meta forms, every error), backup dirs (codecs,
  * names, missing and damaged files), archive dirs (gaps, timelines, names
  * that are not WAL, the segment size from a header), segment lookup across
  * a timeline switch, path checks and the reachable end.
@@ -275,54 +275,6 @@ START_TEST(test_meta_errors)
 		ck_assert_ptr_null(b.digests);
 	}
 	ck_assert_str_eq(h_log(), "");
-}
-END_TEST
-
-/* ---- history parsing ---- */
-
-START_TEST(test_history)
-{
-	struct pitr_catalog_branch *br = (void *)1;
-	size_t n = 9;
-
-	ck_assert_int_eq(pitr_catalog_parse_history("# comment\n\n1\t0/3800000\tno recovery target "
-						    "specified\n  \n2\t1/A0\tbefore 2024-03-01 12:00:00+01\n"
-						    "5 2/0 at restore point \"x\"", &br, &n), 0);
-	ck_assert_uint_eq(n, 3);
-	ck_assert_uint_eq(br[0].tli, 1);
-	ck_assert_uint_eq(br[0].end, 0x3800000);
-	ck_assert_uint_eq(br[1].tli, 2);
-	ck_assert_uint_eq(br[1].end, 0x1000000A0ULL);
-	ck_assert_uint_eq(br[2].tli, 5);
-	ck_assert_uint_eq(br[2].end, 0x200000000ULL);
-	free(br);
-	ck_assert_int_eq(pitr_catalog_parse_history("", &br, &n), 0);
-	ck_assert_uint_eq(n, 0);
-	ck_assert_ptr_null(br);
-}
-END_TEST
-
-START_TEST(test_history_errors)
-{
-	static const char *const bad[] = {
-		"x\t0/1\treason\n",              /* no timeline number */
-		"1\n",                            /* no switch point */
-		"1\t0/1x\n",                      /* not an LSN */
-		"0\t0/1\n",                       /* timeline 0 */
-		"2\t0/1\n1\t0/2\n",               /* timelines must increase */
-		"1\t0/5\n2\t0/4\n",               /* switch points must not go back */
-		"1\t0/1\n\nabc\n",
-		NULL,
-	};
-
-	for (int i = 0; bad[i] != NULL; i++) {
-		struct pitr_catalog_branch *br = (void *)1;
-		size_t n = 9;
-
-		ck_assert_msg(pitr_catalog_parse_history(bad[i], &br, &n) == -1, "accepted [%s]", bad[i]);
-		ck_assert_ptr_null(br);
-		ck_assert_uint_eq(n, 0);
-	}
 }
 END_TEST
 
@@ -830,8 +782,6 @@ make_suite(void)
 	tcase_add_test(tc, test_meta_old_form);
 	tcase_add_test(tc, test_meta_new_form);
 	tcase_add_test(tc, test_meta_errors);
-	tcase_add_test(tc, test_history);
-	tcase_add_test(tc, test_history_errors);
 	tcase_add_test(tc, test_path_helper);
 	suite_add_tcase(s, tc);
 
