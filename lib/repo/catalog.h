@@ -17,7 +17,9 @@
  * missing, is a problem, listed, not a backup; a file with "meta" in its
  * name that reads fine but holds no meta text is ignored unless its data
  * sibling exists.  Hidden files and pitrkit's temporary files
- * (".pitr-tmp.*") are ignored in both directories.
+ * (".pitr-tmp.*") are ignored in both directories.  The meta file's
+ * format is repo/meta.h's; history files and the recovery path they
+ * describe are postgres/timeline.h's.
  */
 #ifndef PITR_CATALOG_H
 #define PITR_CATALOG_H
@@ -30,13 +32,6 @@
 #include "compress/codec.h"
 #include "postgres/timeline.h"
 #include "postgres/wal.h"
-
-/* The meta file's format: "key=value" lines, in this order; unknown keys
- * are ignored by the reader, so later versions may add some. */
-#define PITR_CATALOG_META_KEYS                                                     \
-	"start_wal stop_wal start_lsn stop_lsn start_time stop_time start_epoch "  \
-	"stop_epoch host label system_identifier timeline wal_segment_size "       \
-	"data_dir data_size xlog_size codec digests"
 
 struct pitr_catalog_digest {
 	char *algorithm;     /* "MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512" */
@@ -66,6 +61,9 @@ struct pitr_catalog_backup {
 	char *data_dir;      /* the data dir it was taken from */
 	uint64_t data_size;  /* tar bytes, before compression */
 	uint64_t xlog_size;
+	char *codecs;        /* the meta's codec line: the destinations' codecs
+			      * at backup time, comma-separated (NULL when it
+			      * has none); `codec` is what reads the files */
 	struct pitr_catalog_digest *digests;  /* one per algorithm the meta names */
 	size_t ndigests;
 };
@@ -189,19 +187,5 @@ const char *pitr_catalog_dir(const char *spec);
 
 /* Path of a file in a dir (malloc'd; NULL after logging ENOMEM). */
 char *pitr_catalog_path(const char *dir, const char *file);
-
-/*
- * Parse meta file text into *b (fields name/meta_file/data_file/xlog_file
- * /codec/digests' files are not touched: they come from the directory).
- * Required: start_wal stop_wal start_lsn stop_lsn start_time stop_time
- * timeline; the epochs default to the times, wal_segment_size to 0
- * (unknown); the keys must agree (timeline and start_wal, positions, LSNs
- * inside their segments when the size is known).  `what` names the file
- * in the message ("WHAT: reason").  Returns 0, or -1 with a one-line
- * reason in `err` (size errsize), nothing logged and nothing left
- * allocated in *b.
- */
-int pitr_catalog_parse_meta(const char *text, const char *what, struct pitr_catalog_backup *b,
-			    char *err, size_t errsize);
 
 #endif

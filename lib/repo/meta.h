@@ -1,0 +1,77 @@
+/*
+ * meta.h - the backup meta file, written and read here only.
+ *
+ * pitr-backup-master writes it last, so that its presence marks a complete
+ * backup; pitr-info, pitr-verify, pitr-recover and pitr-backup-cleanup
+ * learn a backup's facts from it (through the catalog).  It is text,
+ * "key=value" lines, each ending in "\n", in the order of PITR_META_KEYS:
+ *
+ *   start_wal, stop_wal      the first and last segment of the backup
+ *   start_lsn, stop_lsn      "X/X", as pg_backup_start/stop returned them
+ *   start_time, stop_time    "YYYY-MM-DD HH:MM:SS +ZZZZ", local with offset
+ *   start_epoch, stop_epoch  the same instants in seconds since 1970
+ *   host, label              the host that took it, the backup's label
+ *   system_identifier        the cluster's, in decimal
+ *   timeline                 the timeline of start_wal
+ *   wal_segment_size         the cluster's, in bytes
+ *   data_dir                 the data directory it was taken from
+ *   data_size, xlog_size     tar bytes before compression (0: no xlog
+ *                            tarball, --skip-xlogs)
+ *   codec                    the destinations' codecs, comma-separated
+ *   digests                  the digest files' algorithms, comma-separated
+ *
+ * Metas written before the epochs, wal_segment_size and digests existed
+ * are read too.  Unknown keys are ignored, so later versions may add some.
+ */
+#ifndef PITR_META_H
+#define PITR_META_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "repo/catalog.h"
+
+#define PITR_META_KEYS                                                             \
+	"start_wal stop_wal start_lsn stop_lsn start_time stop_time start_epoch "  \
+	"stop_epoch host label system_identifier timeline wal_segment_size "       \
+	"data_dir data_size xlog_size codec digests"
+
+/* A meta file is a few hundred bytes; a file larger than this is not one
+ * (a data tarball whose name happens to contain "meta"), and readers stop
+ * there. */
+#define PITR_META_MAX (64 * 1024)
+
+/* Whether `text` is meant as a meta file (it starts as every one does),
+ * as opposed to another file with "meta" in its name. */
+bool pitr_meta_detect(const char *text);
+
+/*
+ * Parse meta file text into the meta fields of *b: start_wal to digests'
+ * algorithms, `codecs` for the codec line (fields name/meta_file/data_file
+ * /xlog_file/codec/digests' files are not touched: they come from the
+ * directory).  Required: start_wal stop_wal start_lsn stop_lsn start_time
+ * stop_time timeline; the epochs default to the times, wal_segment_size to
+ * 0 (unknown); the keys must agree (timeline and start_wal, positions,
+ * LSNs inside their segments when the size is known).  `what` names the
+ * file in the message ("WHAT: reason").  Returns 0, or -1 with a one-line
+ * reason in `err` (size errsize), nothing logged and nothing left
+ * allocated in *b.  Release what it allocated with pitr_meta_clear().
+ */
+int pitr_meta_parse(const char *text, const char *what, struct pitr_catalog_backup *b,
+		    char *err, size_t errsize);
+
+/*
+ * The meta file text of *b, every key in PITR_META_KEYS order, as
+ * pitr_meta_parse reads it back: start_wal, stop_wal, start_time,
+ * stop_time, host, label, data_dir, codecs and the digests' algorithms
+ * are written as they are (NULL as empty; none may hold a newline), LSNs
+ * as PostgreSQL prints them, numbers in decimal.  Returns the text
+ * (malloc'd, the caller frees), or NULL after logging when out of memory.
+ */
+char *pitr_meta_format(const struct pitr_catalog_backup *b);
+
+/* Free what pitr_meta_parse allocated in *b (and the digests' file names)
+ * and set those fields to NULL; harmless on a zeroed backup. */
+void pitr_meta_clear(struct pitr_catalog_backup *b);
+
+#endif
