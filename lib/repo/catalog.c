@@ -22,7 +22,6 @@
 #include "compress/codec.h"
 #include "common/fsutil.h"
 #include "common/log.h"
-#include "postgres/lsn.h"
 #include "postgres/timeline.h"
 #include "postgres/wal.h"
 #include "postgres/walhdr.h"
@@ -279,9 +278,8 @@ backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const 
 	     struct pitr_catalog_backup *b)
 {
 	long at = meta_position(dir, name);
-	size_t stem;
-
 	bool remnant = at < 0;
+	size_t stem;
 
 	if (remnant) {
 		for (const char *p = strstr(name, "meta"); p != NULL; p = strstr(p + 1, "meta"))
@@ -301,24 +299,10 @@ backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const 
 			return -1;
 		free(b->data_file);
 		b->data_file = NULL;
-		if (!is_regular(dir, b->xlog_file)) {
-			free(b->xlog_file);
-			b->xlog_file = NULL;
-		}
-		for (size_t i = 0; i < b->ndigests; i++) {
-			if ((b->digests[i].file = sibling_name(name, (size_t)at, b->digests[i].algorithm,
-							       true)) == NULL)
-				goto nomem;
-			if (!is_regular(dir, b->digests[i].file)) {
-				free(b->digests[i].file);
-				b->digests[i].file = NULL;
-			}
-		}
-		return 2;
 	}
 	if (!is_regular(dir, b->xlog_file)) {
 		/* --skip-xlogs writes no xlog tarball and says so by its size. */
-		if (b->xlog_size > 0 &&
+		if (!remnant && b->xlog_size > 0 &&
 		    add_problem(cat, "meta file \"%s\": its xlog file \"%s\" is missing", path,
 				b->xlog_file) != 0)
 			return -1;
@@ -326,14 +310,21 @@ backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const 
 		b->xlog_file = NULL;
 	}
 	for (size_t i = 0; i < b->ndigests; i++) {
-		if ((b->digests[i].file = sibling_name(name, (size_t)at, b->digests[i].algorithm, true)) == NULL)
+		struct pitr_catalog_digest *d = &b->digests[i];
+
+		if ((d->file = sibling_name(name, (size_t)at, d->algorithm, true)) == NULL)
 			goto nomem;
-		if (!is_regular(dir, b->digests[i].file) &&
-		    add_problem(cat, "meta file \"%s\": its %s digest file \"%s\" is missing", path,
-				b->digests[i].algorithm, b->digests[i].file) != 0)
+		if (is_regular(dir, d->file))
+			continue;
+		if (remnant) {
+			free(d->file);
+			d->file = NULL;
+		} else if (add_problem(cat, "meta file \"%s\": its %s digest file \"%s\" is missing",
+				       path, d->algorithm, d->file) != 0) {
 			return -1;
+		}
 	}
-	return 0;
+	return remnant ? 2 : 0;
 nomem:
 	pitr_log_error("out of memory");
 	return -1;
@@ -357,6 +348,84 @@ is_backup_file(const struct pitr_catalog *cat, const char *name)
 }
 
 static int
+append_backup(struct pitr_catalog *cat, bool remnant, const struct pitr_catalog_backup *b)
+{
+	struct pitr_catalog_backup **list = remnant ? &cat->remnants : &cat->backups;
+	size_t *count = remnant ? &cat->nremnants : &cat->nbackups;
+	struct pitr_catalog_backup *grown = realloc(*list, (*count + 1) * sizeof(*grown));
+
+	if (grown == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	*list = grown;
+	(*list)[(*count)++] = *b;
+	return 0;
+}
+
+/* A file with "meta" in its name: its backup or remnant added, or the
+ * reason its meta text is refused listed.  Returns 0; 1 when it holds no
+ * meta text (judge_other decides once the backups are known); -1 after
+ * logging. */
+static int
+load_meta(struct pitr_catalog *cat, const char *dir, const char *name)
+{
+	struct pitr_catalog_backup b = { 0 };
+	char reason[256], what[4200], err[4600], *path, *text = NULL;
+	size_t stem;
+	int r;
+
+	if ((path = pitr_catalog_path(dir, name)) == NULL)
+		return -1;
+	r = read_text(path, pitr_codec_from_filename(name, &stem), PITR_META_MAX, &text, reason,
+		      sizeof(reason));
+	if (r != 0 || text == NULL || !pitr_meta_detect(text)) {
+		free(text);
+		free(path);
+		return 1;
+	}
+	snprintf(what, sizeof(what), "meta file \"%s\"", path);
+	r = pitr_meta_parse(text, what, &b, err, sizeof(err));
+	free(text);
+	if (r != 0) {
+		free(path);
+		return add_problem(cat, "%s", err);
+	}
+	r = backup_files(cat, dir, name, path, &b);
+	free(path);
+	if (r >= 0 && append_backup(cat, r == 2, &b) == 0)
+		return 0;
+	backup_free(&b);
+	return -1;
+}
+
+/* A file with "meta" in its name but no meta text, not one of a backup's
+ * files.  Unreadable: maybe a damaged meta file.  Readable: a problem
+ * only when it sits where a backup's meta file would (its data file
+ * exists).  Returns 0, or -1 after logging. */
+static int
+judge_other(struct pitr_catalog *cat, const char *dir, const char *name)
+{
+	char reason[256], *path, *text = NULL;
+	size_t stem;
+	int r;
+
+	if (is_backup_file(cat, name))
+		return 0;
+	if ((path = pitr_catalog_path(dir, name)) == NULL)
+		return -1;
+	r = read_text(path, pitr_codec_from_filename(name, &stem), PITR_META_MAX, &text, reason,
+		      sizeof(reason));
+	free(text);
+	if (r != 0)
+		r = add_problem(cat, "meta file \"%s\": %s", path, reason);
+	else if (meta_position(dir, name) >= 0)
+		r = add_problem(cat, "meta file \"%s\": not a pitrkit meta file", path);
+	free(path);
+	return r;
+}
+
+static int
 load_backups(struct pitr_catalog *cat, const char *dir)
 {
 	char **names = NULL, **other = NULL;
@@ -373,77 +442,19 @@ load_backups(struct pitr_catalog *cat, const char *dir)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct pitr_catalog_backup b = { 0 };
-		char reason[256], what[4200], err[4600], *path, *text = NULL;
-		size_t stem;
 		int r;
 
 		if (ignored_name(names[i]) || strstr(names[i], "meta") == NULL ||
 		    !is_regular(dir, names[i]))
 			continue;
-		if ((path = pitr_catalog_path(dir, names[i])) == NULL)
+		if ((r = load_meta(cat, dir, names[i])) < 0)
 			goto out;
-		r = read_text(path, pitr_codec_from_filename(names[i], &stem), PITR_META_MAX, &text, reason,
-			      sizeof(reason));
-		if (r != 0 || text == NULL || !pitr_meta_detect(text)) {
-			free(text);
-			free(path);
+		if (r == 1)
 			other[nother++] = names[i];
-			continue;
-		}
-		snprintf(what, sizeof(what), "meta file \"%s\"", path);
-		r = pitr_meta_parse(text, what, &b, err, sizeof(err));
-		free(text);
-		if (r != 0) {
-			r = add_problem(cat, "%s", err);
-			free(path);
-			if (r != 0)
-				goto out;
-			continue;
-		}
-		r = backup_files(cat, dir, names[i], path, &b);
-		free(path);
-		if (r == 0 || r == 2) {
-			struct pitr_catalog_backup **list = r == 0 ? &cat->backups : &cat->remnants;
-			size_t *count = r == 0 ? &cat->nbackups : &cat->nremnants;
-			struct pitr_catalog_backup *grown = realloc(*list, (*count + 1) * sizeof(*grown));
-
-			if (grown == NULL) {
-				pitr_log_error("out of memory");
-				r = -1;
-			} else {
-				*list = grown;
-				(*list)[(*count)++] = b;
-				continue;
-			}
-		}
-		backup_free(&b);
-		if (r < 0)
-			goto out;
 	}
-	for (size_t i = 0; i < nother; i++) {
-		char reason[256], *path, *text = NULL;
-		size_t stem;
-		int r;
-
-		if (is_backup_file(cat, other[i]))
-			continue;
-		if ((path = pitr_catalog_path(dir, other[i])) == NULL)
+	for (size_t i = 0; i < nother; i++)
+		if (judge_other(cat, dir, other[i]) != 0)
 			goto out;
-		r = read_text(path, pitr_codec_from_filename(other[i], &stem), PITR_META_MAX, &text, reason,
-			      sizeof(reason));
-		free(text);
-		/* Unreadable: maybe a damaged meta file.  Readable but no meta:
-		 * a problem only when it sits where a backup's meta file
-		 * would (its data file exists). */
-		if (r != 0)
-			r = add_problem(cat, "meta file \"%s\": %s", path, reason);
-		else if (meta_position(dir, other[i]) >= 0)
-			r = add_problem(cat, "meta file \"%s\": not a pitrkit meta file", path);
-		free(path);
-		if (r != 0)
-			goto out;
-	}
 	if (cat->nbackups > 1)
 		qsort(cat->backups, cat->nbackups, sizeof(*cat->backups), cmp_backup);
 	if (cat->nremnants > 1)
@@ -809,8 +820,6 @@ pitr_catalog_free(struct pitr_catalog *cat)
 	memset(cat, 0, sizeof(*cat));
 }
 
-/* ---- queries ---- */
-
 const struct pitr_catalog_timeline *
 pitr_catalog_timeline(const struct pitr_catalog *cat, uint32_t tli)
 {
@@ -818,205 +827,4 @@ pitr_catalog_timeline(const struct pitr_catalog *cat, uint32_t tli)
 		if (cat->timelines[i].tli == tli)
 			return &cat->timelines[i];
 	return NULL;
-}
-
-/* The path recovery along `tli` takes, as far as the archive's history
- * files tell. */
-static struct pitr_timeline_path
-path_of(const struct pitr_catalog *cat, uint32_t tli)
-{
-	const struct pitr_catalog_timeline *t = pitr_catalog_timeline(cat, tli);
-	struct pitr_timeline_path p = { tli, NULL, 0 };
-
-	if (t != NULL && t->has_history) {
-		p.anc = t->ancestry;
-		p.n = t->nancestry;
-	}
-	return p;
-}
-
-/* The segment file (tli, segno) itself, by binary search. */
-static const struct pitr_catalog_file *
-find_file(const struct pitr_catalog *cat, uint32_t tli, uint64_t segno)
-{
-	uint64_t per_id = pitr_wal_segs_per_id(cat->segsize);
-	struct pitr_wal_name key = { PITR_WAL_SEGMENT, tli, (uint32_t)(segno / per_id),
-				     (uint32_t)(segno % per_id), 0 };
-	size_t lo = 0, hi = cat->nfiles;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct pitr_wal_name *m = &cat->files[mid].name;
-		int c = m->tli != tli ? (m->tli < tli ? -1 : 1) : pitr_wal_cmp_position(m, &key);
-
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < cat->nfiles && cat->files[lo].name.tli == tli &&
-	    cat->files[lo].name.kind == PITR_WAL_SEGMENT &&
-	    pitr_wal_cmp_position(&cat->files[lo].name, &key) == 0)
-		return &cat->files[lo];
-	return NULL;
-}
-
-/* The newest step of the path that serves the segment and has its file,
- * as recovery reads it (see pitr_timeline_step_serves). */
-const struct pitr_catalog_file *
-pitr_catalog_find_segment(const struct pitr_catalog *cat, uint32_t tli, uint64_t segno)
-{
-	struct pitr_timeline_path p = path_of(cat, tli);
-
-	if (cat->segsize == 0)
-		return NULL;
-	for (size_t k = p.n + 1; k-- > 0;) {
-		const struct pitr_catalog_file *f;
-
-		if (pitr_timeline_step_serves(&p, k, segno, cat->segsize) &&
-		    (f = find_file(cat, pitr_timeline_step_tli(&p, k), segno)) != NULL)
-			return f;
-	}
-	return NULL;
-}
-
-uint32_t
-pitr_catalog_latest_timeline(const struct pitr_catalog *cat, uint32_t tli)
-{
-	uint32_t best = tli;
-
-	for (size_t i = 0; i < cat->ntimelines; i++) {
-		struct pitr_timeline_path p = path_of(cat, cat->timelines[i].tli);
-		uint64_t end;
-
-		if (p.tli > best && pitr_timeline_switch_point(&p, tli, &end) == 0)
-			best = p.tli;
-	}
-	return best;
-}
-
-/* Whether recovery from b can follow tli: b's timeline is tli or an
- * ancestor that b ended on before tli's line left it.  Logs why not when
- * `log`. */
-static bool
-on_path(const struct pitr_catalog *cat, const struct pitr_catalog_backup *b, uint32_t tli, bool log)
-{
-	struct pitr_timeline_path p = path_of(cat, tli);
-	const struct pitr_catalog_timeline *t = pitr_catalog_timeline(cat, tli);
-	char stop[PITR_LSN_TEXT_MAX], fork[PITR_LSN_TEXT_MAX];
-	uint64_t end;
-
-	if (b->timeline == tli)
-		return true;
-	/* Timeline 1 has no ancestors and needs no history file. */
-	if (tli > 1 && (t == NULL || !t->has_history)) {
-		if (log)
-			pitr_log_error("backup \"%s\" is on timeline %" PRIu32 ", and the archive has no "
-				       "history file of timeline %" PRIu32 " to tell whether it leads "
-				       "there", b->name, b->timeline, tli);
-		return false;
-	}
-	if (pitr_timeline_switch_point(&p, b->timeline, &end) != 0) {
-		if (log)
-			pitr_log_error("backup \"%s\" is on timeline %" PRIu32 ", which is not in the "
-				       "history of timeline %" PRIu32, b->name, b->timeline, tli);
-		return false;
-	}
-	if (b->stop_lsn <= end)
-		return true;
-	if (log) {
-		pitr_lsn_format(b->stop_lsn, stop, sizeof(stop));
-		pitr_lsn_format(end, fork, sizeof(fork));
-		pitr_log_error("backup \"%s\" ends at %s on timeline %" PRIu32 ", after timeline %"
-			       PRIu32 " branched off it at %s", b->name, stop, b->timeline, tli, fork);
-	}
-	return false;
-}
-
-static uint64_t
-wal_segno(const char *name, uint32_t segsize)
-{
-	struct pitr_wal_name w;
-
-	pitr_wal_parse(name, &w);
-	return pitr_wal_segno(&w, segsize);
-}
-
-/* The last segment the archive holds on path p (0 when none). */
-static uint64_t
-archive_end(const struct pitr_catalog *cat, const struct pitr_timeline_path *p, uint32_t seg)
-{
-	uint64_t last = 0;
-
-	for (size_t k = 0; k <= p->n; k++) {
-		const struct pitr_catalog_timeline *t =
-			pitr_catalog_timeline(cat, pitr_timeline_step_tli(p, k));
-		uint64_t end = k == p->n ? UINT64_MAX : pitr_timeline_step_end(p, k) / seg;
-
-		if (t == NULL || t->nsegments == 0)
-			continue;
-		for (uint64_t s = t->last < end ? t->last : end; s >= t->first; s--) {
-			if (find_file(cat, t->tli, s) != NULL) {
-				if (s > last)
-					last = s;
-				break;
-			}
-			if (s == 0)
-				break;
-		}
-	}
-	return last;
-}
-
-int
-pitr_catalog_check_path(const struct pitr_catalog *cat, const struct pitr_catalog_backup *b,
-			uint32_t tli, uint64_t end_lsn, char *missing)
-{
-	uint32_t seg = cat->segsize != 0 ? cat->segsize : b->segsize;
-	uint64_t first, last, stop_seg;
-	struct pitr_timeline_path p;
-
-	if (tli == 0)
-		tli = pitr_catalog_latest_timeline(cat, b->timeline);
-	if (!on_path(cat, b, tli, true))
-		return -1;
-	if (seg == 0) {
-		pitr_log_error("backup \"%s\": the segment size is unknown (not in its meta file, "
-			       "no segment in the archive)", b->name);
-		return -1;
-	}
-	p = path_of(cat, tli);
-	stop_seg = wal_segno(b->stop_wal, seg);
-	first = b->xlog_file != NULL ? stop_seg + 1 : wal_segno(b->start_wal, seg);
-	last = end_lsn != 0 ? end_lsn / seg : archive_end(cat, &p, seg);
-	if (b->xlog_file == NULL && last < stop_seg)
-		last = stop_seg;
-	for (uint64_t segno = first; segno <= last; segno++) {
-		if (pitr_catalog_find_segment(cat, tli, segno) != NULL)
-			continue;
-		pitr_wal_format_segment(missing, pitr_timeline_of_segment(&p, segno, seg), segno, seg);
-		return 1;
-	}
-	return 0;
-}
-
-uint64_t
-pitr_catalog_reachable_lsn(const struct pitr_catalog *cat, const struct pitr_catalog_backup *b,
-			   uint32_t tli)
-{
-	uint64_t segno, stop_seg;
-
-	if (cat->segsize == 0)
-		return 0;
-	if (tli == 0)
-		tli = pitr_catalog_latest_timeline(cat, b->timeline);
-	if (!on_path(cat, b, tli, false))
-		return 0;
-	stop_seg = wal_segno(b->stop_wal, cat->segsize);
-	segno = b->xlog_file != NULL ? stop_seg + 1 : wal_segno(b->start_wal, cat->segsize);
-	while (pitr_catalog_find_segment(cat, tli, segno) != NULL)
-		segno++;
-	if (segno <= stop_seg)
-		return 0;
-	return segno * cat->segsize;
 }

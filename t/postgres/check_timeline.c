@@ -3,7 +3,7 @@
  * (every malformed form refused), and the recovery path a history
  * describes: its steps, switch points, which timeline serves a segment and
  * which one recovery asks for it on.  The catalog's lookups over a real
- * archive are in t/repo/check_catalog.c.
+ * archive are in t/repo/check_walpath.c.
  */
 #include "config.h"
 

@@ -1,9 +1,9 @@
 /*
- * check_catalog.c - unit tests for the catalog: meta
- * parsing (both meta forms, every error), backup dirs (codecs,
- * names, missing and damaged files), archive dirs (gaps, timelines, names
- * that are not WAL, the segment size from a header), segment lookup across
- * a timeline switch, path checks and the reachable end.
+ * check_catalog.c - unit tests for lib/repo/catalog.c: backup dirs
+ * (codecs, names, missing and damaged files, remnants), archive dirs
+ * (gaps, timelines, history files, names that are not WAL, the segment
+ * size from a header).  The meta format's own tests are in check_meta.c,
+ * the lookups along a timeline in check_walpath.c.
  */
 #include "config.h"
 
@@ -16,100 +16,12 @@
 #include <unistd.h>
 
 #include "repo/catalog.h"
+#include "repo/walpath.h"
 #include "compress/codec.h"
 #include "harness.h"
+#include "catalog_fixture.h"
 #include "common/log.h"
 #include "postgres/wal.h"
-
-#define SEG (1u << 20)
-#define SYSID 7300000000000000001ULL
-
-static char bk[4096], arch[4096];
-
-static void
-setup(void)
-{
-	h_setup();
-	snprintf(bk, sizeof(bk), "%s", h_path("bk"));
-	snprintf(arch, sizeof(arch), "%s", h_path("arch"));
-	ck_assert_int_eq(mkdir(bk, 0700), 0);
-	ck_assert_int_eq(mkdir(arch, 0700), 0);
-}
-
-static void
-teardown(void)
-{
-	h_teardown();
-}
-
-/* dir/name holding `len` bytes compressed with `codec`. */
-static void
-put(const char *dir, const char *name, enum pitr_codec codec, const void *buf, size_t len)
-{
-	h_write_compressed(h_fmt("%s/%s", dir, name), codec, buf, len);
-}
-
-static void
-put_text(const char *dir, const char *name, enum pitr_codec codec, const char *text)
-{
-	put(dir, name, codec, text, strlen(text));
-}
-
-/* An archived segment (1 MiB, valid header) under its name + extension. */
-static void
-put_segment(uint32_t tli, uint64_t segno, enum pitr_codec codec)
-{
-	unsigned char *buf = h_make_segment(SEG, tli, segno, SYSID, (unsigned)segno);
-	char name[80];
-
-	pitr_wal_format_segment(name, tli, segno, SEG);
-	strcat(name, pitr_codec_ext(codec));
-	put(arch, name, codec, buf, SEG);
-	free(buf);
-}
-
-/*
- * The meta text pitr-backup-master writes for a backup taken on March
- * `day` from segment `start` to `stop` on `tli`; `tail` follows the
- * classic keys (the new ones: epochs, wal_segment_size, digests).
- */
-static const char *
-meta_text(int day, uint32_t tli, unsigned start, unsigned stop, const char *host,
-	  unsigned long xlog_size, const char *tail)
-{
-	static char buf[4096];
-
-	snprintf(buf, sizeof(buf),
-		 "start_wal=%08X00000000%08X\nstop_wal=%08X00000000%08X\nstart_lsn=0/%X\n"
-		 "stop_lsn=0/%X\nstart_time=2024-03-%02d 12:00:00 +0100\n"
-		 "stop_time=2024-03-%02d 12:05:00 +0100\nhost=%s\nlabel=pitrkit %s 2024-03-%02d\n"
-		 "system_identifier=%llu\ntimeline=%u\ndata_dir=/var/lib/pg\ndata_size=%d\n"
-		 "xlog_size=%lu\ncodec=gzip\n%s",
-		 tli, start, tli, stop, start * SEG + 0x28, stop * SEG + 0x100, day, day, host, host,
-		 day, (unsigned long long)SYSID, tli, 1000 + day, xlog_size, tail);
-	return buf;
-}
-
-/* A complete backup: meta (with codec), data and xlog files. */
-static void
-put_backup(const char *stem_fmt, int day, enum pitr_codec codec, const char *meta)
-{
-	char name[256], pattern[256];
-
-	for (int t = 0; t < 3; t++) {
-		static const char *const types[] = { "meta", "data", "xlog" };
-
-		snprintf(pattern, sizeof(pattern), stem_fmt, types[t], day);
-		snprintf(name, sizeof(name), "%s%s", pattern, pitr_codec_ext(codec));
-		put_text(bk, name, codec, t == 0 ? meta : types[t]);
-	}
-}
-
-static void
-load(struct pitr_catalog *cat, const char *b, const char *a)
-{
-	ck_assert_int_eq(pitr_catalog_load(b, a, cat), 0);
-}
 
 static void
 assert_problems(const struct pitr_catalog *cat, const char *const *want)
@@ -338,12 +250,12 @@ START_TEST(test_archive_gaps)
 	want[2] = h_fmt("archive file \"%s/00000001000000000000000a\" is named like a WAL file but is not one", arch);
 	want[3] = h_fmt("archive file \"%s/000000010000000000001000\" is named like a WAL file but cannot be one with 1048576-byte segments", arch);
 	assert_problems(&cat, want);
-	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 1, 2)->file, "000000010000000000000002");
-	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 1, 3)->file, "000000010000000000000003.zst");
-	ck_assert_ptr_null(pitr_catalog_find_segment(&cat, 1, 4));
-	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 1, 9)->file, "000000010000000000000009");
-	ck_assert_ptr_null(pitr_catalog_find_segment(&cat, 1, 10));
-	ck_assert_ptr_null(pitr_catalog_find_segment(&cat, 2, 2));
+	ck_assert_str_eq(pitr_walpath_find_segment(&cat, 1, 2)->file, "000000010000000000000002");
+	ck_assert_str_eq(pitr_walpath_find_segment(&cat, 1, 3)->file, "000000010000000000000003.zst");
+	ck_assert_ptr_null(pitr_walpath_find_segment(&cat, 1, 4));
+	ck_assert_str_eq(pitr_walpath_find_segment(&cat, 1, 9)->file, "000000010000000000000009");
+	ck_assert_ptr_null(pitr_walpath_find_segment(&cat, 1, 10));
+	ck_assert_ptr_null(pitr_walpath_find_segment(&cat, 2, 2));
 	pitr_catalog_free(&cat);
 }
 END_TEST
@@ -376,94 +288,7 @@ START_TEST(test_archive_segsize_from_later_header)
 	ck_assert_uint_eq(cat.nproblems, 3);
 	ck_assert_str_eq(cat.problems[2], "the segment size is unknown (no backup states it, no archived "
 					  "segment has a valid header): segments are not counted");
-	ck_assert_ptr_null(pitr_catalog_find_segment(&cat, 1, 1));
-	pitr_catalog_free(&cat);
-}
-END_TEST
-
-/*
- * Timeline 1: segments 1-5 (4 and 5 after the switch: the abandoned
- * future).  Timeline 2 left it at 0/380000 (in segment 3) and holds 3, 4,
- * 6, 7.  Timeline 3 left timeline 1 at 0/280000 (in segment 2): holds 2.
- */
-static void
-make_switch_archive(void)
-{
-	for (unsigned s = 1; s <= 5; s++)
-		put_segment(1, s, PITR_CODEC_GZIP);
-	put_segment(2, 3, PITR_CODEC_NONE);
-	put_segment(2, 4, PITR_CODEC_NONE);
-	put_segment(2, 6, PITR_CODEC_NONE);
-	put_segment(2, 7, PITR_CODEC_ZSTD);
-	put_text(arch, "00000002.history.gz", PITR_CODEC_GZIP, "1\t0/380000\tno recovery target specified\n");
-	put_segment(3, 2, PITR_CODEC_NONE);
-	put_text(arch, "00000003.history", PITR_CODEC_NONE, "1\t0/280000\tbefore 2024-03-01 12:00:00+01\n");
-}
-
-START_TEST(test_timeline_switch)
-{
-	struct pitr_catalog cat;
-	const struct pitr_catalog_timeline *t;
-
-	make_switch_archive();
-	load(&cat, NULL, arch);
-	ck_assert_uint_eq(cat.nproblems, 0);
-	ck_assert_uint_eq(cat.ntimelines, 3);
-	t = pitr_catalog_timeline(&cat, 2);
-	ck_assert(t->has_history);
-	ck_assert_uint_eq(t->nancestry, 1);
-	ck_assert_uint_eq(t->ancestry[0].tli, 1);
-	ck_assert_uint_eq(t->ancestry[0].end, 0x380000);
-	ck_assert_uint_eq(t->first, 3);
-	ck_assert_uint_eq(t->last, 7);
-	ck_assert_uint_eq(t->nsegments, 4);
-	ck_assert_uint_eq(t->ngaps, 1);
-	ck_assert_uint_eq(t->gaps[0].first, 5);
-	ck_assert_uint_eq(t->gaps[0].last, 5);
-	ck_assert_str_eq(cat.files[0].file, "000000010000000000000001.gz");
-	ck_assert_str_eq(cat.files[5].file, "00000002.history.gz");   /* history first in its timeline */
-
-	/* Before the switch: the parent's; from the switch segment on: the child's. */
-	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 2, 1)->file, "000000010000000000000001.gz");
-	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 2, 2)->file, "000000010000000000000002.gz");
-	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 2, 3)->file, "000000020000000000000003");
-	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 2, 4)->file, "000000020000000000000004");
-	/* The parent's segment 5 is past its end: it never serves timeline 2. */
-	ck_assert_ptr_null(pitr_catalog_find_segment(&cat, 2, 5));
-	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 2, 7)->file, "000000020000000000000007.zst");
-	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 1, 5)->file, "000000010000000000000005.gz");
-	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 3, 1)->file, "000000010000000000000001.gz");
-	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 3, 2)->file, "000000030000000000000002");
-	ck_assert_ptr_null(pitr_catalog_find_segment(&cat, 3, 3));
-	ck_assert_ptr_null(pitr_catalog_find_segment(&cat, 4, 1));
-	pitr_catalog_free(&cat);
-
-	/* Without the child's switch segment the parent's serves, as
-	 * PostgreSQL reads it: it holds the WAL up to the switch. */
-	ck_assert_int_eq(unlink(h_path("arch/000000020000000000000003")), 0);
-	load(&cat, NULL, arch);
-	ck_assert_str_eq(pitr_catalog_find_segment(&cat, 2, 3)->file, "000000010000000000000003.gz");
-	pitr_catalog_free(&cat);
-}
-END_TEST
-
-START_TEST(test_latest_timeline)
-{
-	struct pitr_catalog cat;
-
-	make_switch_archive();
-	load(&cat, NULL, arch);
-	ck_assert_uint_eq(pitr_catalog_latest_timeline(&cat, 1), 3);
-	ck_assert_uint_eq(pitr_catalog_latest_timeline(&cat, 2), 2);
-	ck_assert_uint_eq(pitr_catalog_latest_timeline(&cat, 3), 3);
-	ck_assert_uint_eq(pitr_catalog_latest_timeline(&cat, 9), 9);
-	pitr_catalog_free(&cat);
-	/* A timeline 4 born of 2. */
-	put_text(arch, "00000004.history", PITR_CODEC_NONE, "1\t0/380000\tx\n2\t0/600000\ty\n");
-	load(&cat, NULL, arch);
-	ck_assert_uint_eq(pitr_catalog_latest_timeline(&cat, 1), 4);
-	ck_assert_uint_eq(pitr_catalog_latest_timeline(&cat, 2), 4);
-	ck_assert_uint_eq(pitr_catalog_latest_timeline(&cat, 3), 3);
+	ck_assert_ptr_null(pitr_walpath_find_segment(&cat, 1, 1));
 	pitr_catalog_free(&cat);
 }
 END_TEST
@@ -498,112 +323,6 @@ START_TEST(test_history_problems)
 }
 END_TEST
 
-/* ---- paths ---- */
-
-static void
-load_switch_with_backups(struct pitr_catalog *cat)
-{
-	/* Backup A on timeline 1, segments 1-2, with its xlog tarball;
-	 * backup B the same with --skip-xlogs; backup C on timeline 1 up to
-	 * segment 4 (after timeline 2 left at segment 3); backup D on
-	 * timeline 2. */
-	put_backup("A-%s-%02d", 1, PITR_CODEC_NONE, meta_text(1, 1, 1, 2, "h", 9, "wal_segment_size=1048576\n"));
-	put_text(bk, "B-meta-02", PITR_CODEC_NONE, meta_text(2, 1, 1, 2, "h", 0, "wal_segment_size=1048576\n"));
-	put_text(bk, "B-data-02", PITR_CODEC_NONE, "d");
-	put_backup("C-%s-%02d", 3, PITR_CODEC_NONE, meta_text(3, 1, 4, 4, "h", 9, ""));
-	put_backup("D-%s-%02d", 4, PITR_CODEC_NONE, meta_text(4, 2, 4, 4, "h", 9, ""));
-	load(cat, bk, arch);
-	ck_assert_uint_eq(cat->nbackups, 4);
-	ck_assert_str_eq(cat->backups[1].name, "B-*-02");
-	ck_assert_ptr_null(cat->backups[1].xlog_file);
-}
-
-START_TEST(test_check_path)
-{
-	struct pitr_catalog cat;
-	char missing[PITR_WAL_NAME_MAX];
-	const struct pitr_catalog_backup *a, *b, *c, *d;
-
-	make_switch_archive();
-	ck_assert_int_eq(unlink(h_path("arch/00000003.history")), 0);
-	ck_assert_int_eq(unlink(h_path("arch/000000030000000000000002")), 0);
-	load_switch_with_backups(&cat);
-	a = &cat.backups[0], b = &cat.backups[1], c = &cat.backups[2], d = &cat.backups[3];
-
-	/* Latest (2) to the archive's end: segment 5 is missing. */
-	strcpy(missing, "-");
-	ck_assert_int_eq(pitr_catalog_check_path(&cat, a, 0, 0, missing), 1);
-	ck_assert_str_eq(missing, "000000020000000000000005");
-	ck_assert_int_eq(pitr_catalog_check_path(&cat, a, 2, 0, missing), 1);
-	ck_assert_str_eq(missing, "000000020000000000000005");
-	/* Up to a target before the gap: complete. */
-	ck_assert_int_eq(pitr_catalog_check_path(&cat, a, 2, 0x4FFFFF, missing), 0);
-	ck_assert_int_eq(pitr_catalog_check_path(&cat, a, 2, 0x500000, missing), 1);
-	/* Timeline 1 to its end is complete. */
-	ck_assert_int_eq(pitr_catalog_check_path(&cat, a, 1, 0, missing), 0);
-	ck_assert_int_eq(pitr_catalog_check_path(&cat, a, 1, 0x900000, missing), 1);
-	ck_assert_str_eq(missing, "000000010000000000000006");
-	ck_assert_int_eq(pitr_catalog_check_path(&cat, d, 0, 0x4FFFFF, missing), 0);
-	ck_assert_int_eq(pitr_catalog_check_path(&cat, d, 0, 0, missing), 1);
-	ck_assert_str_eq(missing, "000000020000000000000005");
-	pitr_catalog_free(&cat);
-
-	/* Without its xlog tarball the backup needs its own segments too. */
-	ck_assert_int_eq(unlink(h_path("arch/000000010000000000000001.gz")), 0);
-	load(&cat, bk, arch);
-	a = &cat.backups[0], b = &cat.backups[1], c = &cat.backups[2], d = &cat.backups[3];
-	ck_assert_int_eq(pitr_catalog_check_path(&cat, a, 1, 0, missing), 0);
-	ck_assert_int_eq(pitr_catalog_check_path(&cat, b, 1, 0, missing), 1);
-	ck_assert_str_eq(missing, "000000010000000000000001");
-	/* ... even with a target before its end. */
-	ck_assert_int_eq(pitr_catalog_check_path(&cat, b, 1, 0x100100, missing), 1);
-	ck_assert_str_eq(missing, "000000010000000000000001");
-	ck_assert_str_eq(h_log(), "");
-
-	/* C ended on timeline 1 after timeline 2 had left it. */
-	ck_assert_int_eq(pitr_catalog_check_path(&cat, c, 2, 0, missing), -1);
-	ck_assert_str_eq(h_log(), "ERROR : backup \"C-*-03\" ends at 0/400100 on timeline 1, after "
-				  "timeline 2 branched off it at 0/380000\n");
-	h_log_reset();
-	/* Timeline 2 is not on timeline 1's history. */
-	ck_assert_int_eq(pitr_catalog_check_path(&cat, d, 1, 0, missing), -1);
-	ck_assert_str_eq(h_log(), "ERROR : backup \"D-*-04\" is on timeline 2, which is not in the "
-				  "history of timeline 1\n");
-	h_log_reset();
-	ck_assert_int_eq(pitr_catalog_check_path(&cat, a, 3, 0, missing), -1);
-	ck_assert_str_eq(h_log(), "ERROR : backup \"A-*-01\" is on timeline 1, and the archive has no "
-				  "history file of timeline 3 to tell whether it leads there\n");
-	pitr_catalog_free(&cat);
-}
-END_TEST
-
-START_TEST(test_reachable)
-{
-	struct pitr_catalog cat;
-
-	make_switch_archive();
-	load_switch_with_backups(&cat);
-	/* Latest from timeline 1 is 3, which left 1 in segment 2: A's
-	 * tarball ends with segment 2, timeline 3 has only segment 2. */
-	ck_assert_uint_eq(pitr_catalog_latest_timeline(&cat, 1), 3);
-	ck_assert_uint_eq(pitr_catalog_reachable_lsn(&cat, &cat.backups[0], 0), 3 * SEG);
-	ck_assert_uint_eq(pitr_catalog_reachable_lsn(&cat, &cat.backups[0], 2), 5 * SEG);
-	ck_assert_uint_eq(pitr_catalog_reachable_lsn(&cat, &cat.backups[0], 1), 6 * SEG);
-	ck_assert_uint_eq(pitr_catalog_reachable_lsn(&cat, &cat.backups[1], 2), 5 * SEG);
-	ck_assert_uint_eq(pitr_catalog_reachable_lsn(&cat, &cat.backups[3], 2), 5 * SEG);
-	/* C is not on timeline 2's path. */
-	ck_assert_uint_eq(pitr_catalog_reachable_lsn(&cat, &cat.backups[2], 2), 0);
-	ck_assert_str_eq(h_log(), "");
-	pitr_catalog_free(&cat);
-	/* B without its first segment: not even its end is reachable. */
-	ck_assert_int_eq(unlink(h_path("arch/000000010000000000000001.gz")), 0);
-	load(&cat, bk, arch);
-	ck_assert_uint_eq(pitr_catalog_reachable_lsn(&cat, &cat.backups[1], 2), 0);
-	ck_assert_uint_eq(pitr_catalog_reachable_lsn(&cat, &cat.backups[0], 2), 5 * SEG);
-	pitr_catalog_free(&cat);
-}
-END_TEST
-
 START_TEST(test_path_helper)
 {
 	char *p = pitr_catalog_path("/a/", "b");
@@ -622,34 +341,26 @@ make_suite(void)
 	Suite *s = suite_create("catalog");
 	TCase *tc;
 
-	tc = tcase_create("parsing");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = tcase_create("helpers");
+	tcase_add_checked_fixture(tc, catalog_fixture_setup, catalog_fixture_teardown);
 	tcase_add_test(tc, test_path_helper);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("backups");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, catalog_fixture_setup, catalog_fixture_teardown);
 	tcase_add_test(tc, test_load_backups);
 	tcase_add_test(tc, test_load_order_and_segsize_conflict);
 	tcase_add_test(tc, test_load_missing_dirs);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("archive");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, catalog_fixture_setup, catalog_fixture_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_archive_gaps);
 	tcase_add_test(tc, test_archive_segsize_from_later_header);
-	tcase_add_test(tc, test_timeline_switch);
-	tcase_add_test(tc, test_latest_timeline);
 	tcase_add_test(tc, test_history_problems);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("paths");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_check_path);
-	tcase_add_test(tc, test_reachable);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

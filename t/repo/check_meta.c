@@ -121,8 +121,8 @@ edit_meta(const char *text, const char *key, const char *line)
 
 START_TEST(test_meta_errors)
 {
-	/* A backup on March 1st of segments 2 to 3, with its keys in the
-	 * order of an older pitr-backup-master. */
+	/* A backup on March 1st of segments 2 to 3; each case below breaks
+	 * one thing in it. */
 	const char *base = "start_wal=000000010000000000000002\nstop_wal=000000010000000000000003\n"
 			   "start_lsn=0/200028\nstop_lsn=0/300100\n"
 			   "start_time=2024-03-01 12:00:00 +0100\nstop_time=2024-03-01 12:05:00 +0100\n"

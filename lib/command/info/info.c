@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "repo/catalog.h"
+#include "repo/walpath.h"
 #include "command/info/info.h"
 #include "compress/codec.h"
 #include "common/log.h"
@@ -31,10 +32,10 @@ reach_of(const struct pitr_catalog *cat, const struct pitr_catalog_backup *b, st
 {
 	const struct pitr_catalog_file *f = NULL;
 
-	r->tli = pitr_catalog_latest_timeline(cat, b->timeline);
-	r->lsn = pitr_catalog_reachable_lsn(cat, b, r->tli);
+	r->tli = pitr_walpath_latest_timeline(cat, b->timeline);
+	r->lsn = pitr_walpath_reachable_lsn(cat, b, r->tli);
 	if (r->lsn != 0)
-		f = pitr_catalog_find_segment(cat, r->tli, r->lsn / cat->segsize - 1);
+		f = pitr_walpath_find_segment(cat, r->tli, r->lsn / cat->segsize - 1);
 	/* The last segment came from the backup's own xlog tarball: it was
 	 * complete when the backup stopped. */
 	r->epoch = f != NULL ? f->mtime : b->stop_epoch;

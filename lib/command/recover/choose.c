@@ -20,6 +20,7 @@
 #include "postgres/lsn.h"
 #include "postgres/wal.h"
 #include "repo/catalog.h"
+#include "repo/walpath.h"
 
 /* Is b's timeline on the history of `tli` (0: any), branching off after
  * the backup ended? */
@@ -141,7 +142,7 @@ recover_choose_backup(struct recover_run *run, uint32_t tli_wanted)
 	else if (tli_wanted != 0)
 		run->tli = tli_wanted;
 	else
-		run->tli = pitr_catalog_latest_timeline(&run->cat, run->b->timeline);
+		run->tli = pitr_walpath_latest_timeline(&run->cat, run->b->timeline);
 	if (run->cat.segsize == 0)
 		run->cat.segsize = run->b->segsize;
 	return 0;
@@ -197,7 +198,7 @@ recover_choose_check_wal(struct recover_run *run)
 	else if (run->target.kind == PITR_RECOVER_IMMEDIATE)
 		end = run->b->stop_lsn;
 	log_plan(run);
-	r = pitr_catalog_check_path(&run->cat, run->b, run->tli, end, missing);
+	r = pitr_walpath_check(&run->cat, run->b, run->tli, end, missing);
 	if (r <= 0)
 		return r;
 	recover_target_text(&run->target, what, sizeof(what));

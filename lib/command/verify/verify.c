@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "repo/catalog.h"
+#include "repo/walpath.h"
 #include "command/verify/verify.h"
 #include "compress/codec.h"
 #include "dest/dest.h"
@@ -441,7 +442,7 @@ check_gaps(struct vf_run *run, const struct pitr_catalog *acat, const char *dir)
 	for (size_t i = 0; i < acat->nbackups; i++) {
 		const struct pitr_catalog_backup *b = &acat->backups[i];
 		char missing[PITR_WAL_NAME_MAX];
-		int rc = pitr_catalog_check_path(acat, b, 0, 0, missing);
+		int rc = pitr_walpath_check(acat, b, 0, 0, missing);
 
 		if (rc == 1)
 			problem(run, "archive", dir, "first missing segment %s needed by backup %s",
