@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/fsutil.h"
+#include "common/io.h"
 #include "common/log.h"
 
 /* files_equal() reads both files in blocks of this size. */
@@ -62,55 +63,6 @@ pitr_fsutil_join(const char *dir, const char *name)
 		out[dlen++] = '/';
 	memcpy(out + dlen, name, nlen + 1);
 	return out;
-}
-
-/* Write all of buf to fd, retrying short writes and EINTR.  Returns 0, or
- * -1 with errno set (ENOSPC for a write that makes no progress, as
- * PostgreSQL assumes). */
-static int
-write_all(int fd, const void *buf, size_t len)
-{
-	const char *pos = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, pos, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			errno = ENOSPC;
-			return -1;
-		}
-		pos += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Read up to len bytes, stopping early only at end of file.  Returns the
- * count read, or -1 with errno set. */
-static ssize_t
-read_full(int fd, void *buf, size_t len)
-{
-	char *pos = buf;
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = read(fd, pos + done, len - done);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
 }
 
 struct pitr_publish *
@@ -163,7 +115,7 @@ int
 pitr_fsutil_publish_write(struct pitr_publish *p, const void *buf, size_t len)
 {
 	assert(p->fd >= 0);
-	if (write_all(p->fd, buf, len) != 0) {
+	if (pitr_io_write_all(p->fd, buf, len) != 0) {
 		pitr_log_error("could not write \"%s\": %s", p->temp_path, strerror(errno));
 		return -1;
 	}
@@ -491,7 +443,7 @@ pitr_fsutil_files_equal(const char *a, const char *b)
 	}
 	for (;;) {
 		for (int file_idx = 0; file_idx < 2; file_idx++) {
-			got[file_idx] = read_full(fds[file_idx], bufs[file_idx], COMPARE_BLOCK);
+			got[file_idx] = pitr_io_read_full(fds[file_idx], bufs[file_idx], COMPARE_BLOCK);
 			if (got[file_idx] < 0) {
 				pitr_log_error("could not read \"%s\": %s", paths[file_idx],
 					       strerror(errno));
@@ -569,7 +521,7 @@ pitr_fsutil_read_small(const char *path, size_t max, size_t *len)
 				goto out;
 			}
 		}
-		n = read_full(fd, buf + used, cap - 1 - used);
+		n = pitr_io_read_full(fd, buf + used, cap - 1 - used);
 		if (n < 0) {
 			saved = errno;
 			pitr_log_error("could not read \"%s\": %s", path, strerror(saved));

@@ -14,6 +14,7 @@
 
 #include "compress/codec.h"
 #include "compress/codec_impl.h"
+#include "common/io.h"
 #include "common/log.h"
 
 static int none_writer_new(struct pitr_codec_writer *w);
@@ -218,9 +219,7 @@ codec_reader_fill(struct pitr_codec_reader *r)
 
 	if (r->in_pos < r->in_len || r->eof)
 		return 0;
-	do
-		got = read(r->fd, r->in, CODEC_BUF_SIZE);
-	while (got < 0 && errno == EINTR);
+	got = pitr_io_read(r->fd, r->in, CODEC_BUF_SIZE);
 	if (got < 0) {
 		pitr_log_error("could not read \"%s\": %s", r->what, strerror(errno));
 		return -1;
@@ -352,9 +351,7 @@ none_read(struct pitr_codec_reader *r, unsigned char *buf, size_t len)
 {
 	ssize_t got;
 
-	do
-		got = read(r->fd, buf, len);
-	while (got < 0 && errno == EINTR);
+	got = pitr_io_read(r->fd, buf, len);
 	if (got < 0) {
 		pitr_log_error("could not read \"%s\": %s", r->what, strerror(errno));
 		return -1;

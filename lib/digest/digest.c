@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 
 #include "digest/digest.h"
+#include "common/io.h"
 #include "common/log.h"
 
 #define DIGEST_READ_SIZE (256 * 1024)
@@ -192,11 +193,9 @@ pitr_digest_file(const char *name, const char *path, char *hex)
 		goto out;
 	}
 	for (;;) {
-		ssize_t n = read(fd, buf, DIGEST_READ_SIZE);
+		ssize_t n = pitr_io_read(fd, buf, DIGEST_READ_SIZE);
 
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
 			pitr_log_error("could not read \"%s\": %s", path, strerror(errno));
 			goto out;
 		}

@@ -20,6 +20,7 @@
 #include <archive_entry.h>
 
 #include "common/fsutil.h"
+#include "common/io.h"
 #include "common/log.h"
 #include "tar/tarwrite.h"
 
@@ -166,10 +167,8 @@ add_file_fd(struct pitr_tarwrite *t, const char *path, const char *name, bool sk
 	left = st.st_size;
 	while (left > 0) {
 		size_t want = left < TARWRITE_BUF ? (size_t)left : TARWRITE_BUF;
-		ssize_t n = read(fd, t->buf, want);
+		ssize_t n = pitr_io_read(fd, t->buf, want);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
 			pitr_log_error("could not read \"%s\": %s", path, strerror(errno));
 			goto out;
