@@ -41,6 +41,7 @@
 #include "repo/catalog.h"
 #include "command/bcleanup/bcleanup.h"
 #include "dest/dest.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/pidfile.h"
@@ -57,15 +58,6 @@ struct bc_run {
 	uint64_t bytes;
 	bool failed;
 };
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 static bool
 is_trunc_leftover(const char *name)
@@ -120,7 +112,7 @@ shrink_and_unlink(struct bc_run *run, const char *dir, const char *file, const c
 			break;
 		}
 		pitr_log_verbose("Truncated %s to %jd bytes", target, (intmax_t)size);
-		sleep_ms(run->opts->sleep_ms);
+		pitr_clock_sleep_ms(run->opts->sleep_ms);
 	}
 	if (fd >= 0)
 		close(fd);
