@@ -21,6 +21,7 @@
 #include "common/io.h"
 #include "common/log.h"
 #include "common/spawn.h"
+#include "common/xalloc.h"
 
 /*
  * Ignore SIGPIPE for the whole process, once: a child that exits before
@@ -118,11 +119,8 @@ start_child(struct pitr_spawn *sp, char *const argv[], bool stdin_pipe, int stdi
 	assert(argv != NULL && argv[0] != NULL);
 	sp->pid = -1;
 	sp->stdin_fd = -1;
-	sp->label = strdup(argv[0]);
-	if (sp->label == NULL) {
-		pitr_log_error("could not start \"%s\": %s", argv[0], strerror(errno));
+	if ((sp->label = pitr_xstrdup(argv[0])) == NULL)
 		goto out;
-	}
 	/* Everything close-on-exec from birth: another thread's child must not
 	 * inherit our pipe's write end, or this child would never see EOF. */
 	if (stdin_pipe) {

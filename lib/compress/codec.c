@@ -16,6 +16,7 @@
 #include "compress/codec_impl.h"
 #include "common/io.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 
 static int none_writer_new(struct pitr_codec_writer *w);
 static int none_reader_new(struct pitr_codec_reader *r);
@@ -156,11 +157,8 @@ pitr_codec_writer_new(enum pitr_codec codec, int level, int threads, pitr_codec_
 				       level, ci->name, ci->min_level, ci->max_level);
 		return NULL;
 	}
-	w = calloc(1, sizeof(*w));
-	if (w == NULL) {
-		pitr_log_error("could not compress with %s: %s", ci->name, strerror(errno));
+	if ((w = pitr_xcalloc(1, sizeof(*w))) == NULL)
 		return NULL;
-	}
 	w->codec = codec;
 	w->level = level;
 	w->threads = threads > 1 ? threads : 1;
@@ -258,20 +256,14 @@ pitr_codec_reader_new(enum pitr_codec codec, int fd, const char *what)
 	const struct codec_info *ci = info(codec);
 	struct pitr_codec_reader *r = NULL;
 
-	r = calloc(1, sizeof(*r));
-	if (r == NULL)
-		goto nomem;
+	if ((r = pitr_xcalloc(1, sizeof(*r))) == NULL)
+		return NULL;
 	r->codec = codec;
 	r->fd = fd;
-	r->what = strdup(what);
-	r->in = malloc(CODEC_BUF_SIZE);
-	if (r->what == NULL || r->in == NULL)
-		goto nomem;
-	if (ci->reader_new(r) != 0)
+	if ((r->what = pitr_xstrdup(what)) == NULL || (r->in = pitr_xmalloc(CODEC_BUF_SIZE)) == NULL ||
+	    ci->reader_new(r) != 0)
 		goto fail;
 	return r;
-nomem:
-	pitr_log_error("could not decompress \"%s\": %s", what, strerror(ENOMEM));
 fail:
 	pitr_codec_reader_free(r);
 	return NULL;
