@@ -19,7 +19,9 @@
 #include <unistd.h>
 
 #include "common/fsutil.h"
+#include "common/io.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 
 /* files_equal() reads both files in blocks of this size. */
 #define COMPARE_BLOCK (64 * 1024)
@@ -53,7 +55,7 @@ pitr_fsutil_join(const char *dir, const char *name)
 	/* No separator after an empty dir (name alone, relative to the working
 	 * directory) nor after one that already ends in '/'. */
 	bool sep = dlen > 0 && dir[dlen - 1] != '/';
-	char *out = malloc(dlen + (sep ? 1 : 0) + nlen + 1);
+	char *out = pitr_xmalloc(dlen + (sep ? 1 : 0) + nlen + 1);
 
 	if (out == NULL)
 		return NULL;
@@ -64,76 +66,21 @@ pitr_fsutil_join(const char *dir, const char *name)
 	return out;
 }
 
-/* Write all of buf to fd, retrying short writes and EINTR.  Returns 0, or
- * -1 with errno set (ENOSPC for a write that makes no progress, as
- * PostgreSQL assumes). */
-static int
-write_all(int fd, const void *buf, size_t len)
-{
-	const char *pos = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, pos, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			errno = ENOSPC;
-			return -1;
-		}
-		pos += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Read up to len bytes, stopping early only at end of file.  Returns the
- * count read, or -1 with errno set. */
-static ssize_t
-read_full(int fd, void *buf, size_t len)
-{
-	char *pos = buf;
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = read(fd, pos + done, len - done);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
-}
-
 struct pitr_publish *
 pitr_fsutil_publish_open(const char *dir, const char *name)
 {
 	struct pitr_publish *p = NULL;
 	struct pitr_publish *ret = NULL;
-	size_t len;
-	int saved;
 
 	assert(strchr(name, '/') == NULL);
-	p = calloc(1, sizeof(*p));
-	if (p == NULL)
-		goto nomem;
+	if ((p = pitr_xcalloc(1, sizeof(*p))) == NULL)
+		goto out;
 	p->fd = -1;
-	p->dir = strdup(dir);
-	p->final_path = pitr_fsutil_join(dir, name);
-	len = strlen(dir) + 1 + strlen(PITR_FSUTIL_TMP_PREFIX) + strlen(name) + sizeof(".XXXXXX");
-	p->temp_path = malloc(len);
-	if (p->dir == NULL || p->final_path == NULL || p->temp_path == NULL)
-		goto nomem;
-	snprintf(p->temp_path, len, "%s/%s%s.XXXXXX", dir, PITR_FSUTIL_TMP_PREFIX, name);
-
+	if ((p->dir = pitr_xstrdup(dir)) == NULL ||
+	    (p->final_path = pitr_fsutil_join(dir, name)) == NULL ||
+	    (p->temp_path = pitr_xasprintf("%s/%s%s.XXXXXX", dir, PITR_FSUTIL_TMP_PREFIX,
+					   name)) == NULL)
+		goto out;
 	p->fd = mkostemp(p->temp_path, O_CLOEXEC);
 	if (p->fd < 0) {
 		pitr_log_error("could not create a temporary file in \"%s\": %s", dir,
@@ -150,10 +97,6 @@ pitr_fsutil_publish_open(const char *dir, const char *name)
 	}
 	ret = p;
 	p = NULL;
-	goto out;
-nomem:
-	saved = errno;
-	pitr_log_error("could not create a temporary file in \"%s\": %s", dir, strerror(saved));
 out:
 	pitr_fsutil_publish_free(p);
 	return ret;
@@ -163,7 +106,7 @@ int
 pitr_fsutil_publish_write(struct pitr_publish *p, const void *buf, size_t len)
 {
 	assert(p->fd >= 0);
-	if (write_all(p->fd, buf, len) != 0) {
+	if (pitr_io_write_all(p->fd, buf, len) != 0) {
 		pitr_log_error("could not write \"%s\": %s", p->temp_path, strerror(errno));
 		return -1;
 	}
@@ -387,15 +330,16 @@ is_dir(const char *path)
 int
 pitr_fsutil_mkdir_p(const char *path, mode_t mode)
 {
-	char *copy = strdup(path);
+	char *copy = pitr_xstrdup(path);
 	char *end;
 	int rc = -1;
 	int saved;
 
-	if (copy == NULL || *copy == '\0') {
-		if (copy != NULL)
-			errno = ENOENT;
-		pitr_log_error("could not create directory \"%s\": %s", path, strerror(errno));
+	if (copy == NULL)
+		goto out;
+	if (*copy == '\0') {
+		pitr_log_error("could not create directory \"%s\": %s", path, strerror(ENOENT));
+		errno = ENOENT;
 		goto out;
 	}
 	/*
@@ -483,15 +427,12 @@ pitr_fsutil_files_equal(const char *a, const char *b)
 		rc = 0;
 		goto out;
 	}
-	bufs[0] = malloc(COMPARE_BLOCK);
-	bufs[1] = malloc(COMPARE_BLOCK);
-	if (bufs[0] == NULL || bufs[1] == NULL) {
-		pitr_log_error("could not compare \"%s\" and \"%s\": %s", a, b, strerror(errno));
+	if ((bufs[0] = pitr_xmalloc(COMPARE_BLOCK)) == NULL ||
+	    (bufs[1] = pitr_xmalloc(COMPARE_BLOCK)) == NULL)
 		goto out;
-	}
 	for (;;) {
 		for (int file_idx = 0; file_idx < 2; file_idx++) {
-			got[file_idx] = read_full(fds[file_idx], bufs[file_idx], COMPARE_BLOCK);
+			got[file_idx] = pitr_io_read_full(fds[file_idx], bufs[file_idx], COMPARE_BLOCK);
 			if (got[file_idx] < 0) {
 				pitr_log_error("could not read \"%s\": %s", paths[file_idx],
 					       strerror(errno));
@@ -553,23 +494,18 @@ pitr_fsutil_read_small(const char *path, size_t max, size_t *len)
 			size_t grown = cap * 2 > max + 2 ? max + 2 : cap * 2;
 			char *bigger;
 
-			bigger = realloc(buf, grown);
+			bigger = pitr_xrealloc(buf, grown);
 			if (bigger == NULL) {
-				saved = errno;
-				pitr_log_error("could not read \"%s\": %s", path, strerror(saved));
+				saved = ENOMEM;
 				goto out;
 			}
 			buf = bigger;
 			cap = grown;
-		} else if (buf == NULL) {
-			buf = malloc(cap);
-			if (buf == NULL) {
-				saved = errno;
-				pitr_log_error("could not read \"%s\": %s", path, strerror(saved));
-				goto out;
-			}
+		} else if (buf == NULL && (buf = pitr_xmalloc(cap)) == NULL) {
+			saved = ENOMEM;
+			goto out;
 		}
-		n = read_full(fd, buf + used, cap - 1 - used);
+		n = pitr_io_read_full(fd, buf + used, cap - 1 - used);
 		if (n < 0) {
 			saved = errno;
 			pitr_log_error("could not read \"%s\": %s", path, strerror(saved));

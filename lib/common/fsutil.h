@@ -84,7 +84,8 @@ int pitr_fsutil_fsync_dir(const char *dir);
 /* Compare two files' contents: 1 equal, 0 different, -1 error (logged). */
 int pitr_fsutil_files_equal(const char *a, const char *b);
 
-/* Join dir and name with one '/' into a malloc'd string; NULL on ENOMEM. */
+/* Join dir and name with one '/' into a malloc'd string; NULL after
+ * logging "out of memory" (see xalloc.h). */
 char *pitr_fsutil_join(const char *dir, const char *name);
 
 /* Read a whole small file (at most `max` bytes) into a malloc'd,

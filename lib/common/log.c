@@ -1,5 +1,9 @@
 /*
  * log.c - the OmniPITR log line format (see log.h).
+ *
+ * The logger (and logpath.c) allocate with plain malloc, not common/xalloc,
+ * whose "out of memory" line would come back here: they report a failure
+ * by their return value instead.
  */
 #include "config.h"
 

@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "common/opts.h"
+#include "common/xalloc.h"
 
 #ifndef PITR_VERSION
 #define PITR_VERSION "unknown"
@@ -178,12 +179,12 @@ pitr_opts_parse_int(const char *optname, const char *str, long min, long max, lo
 	return 0;
 }
 
-/* Append `item` to the array *arr of *n strings.  Returns 0 or -1 (ENOMEM,
- * nothing logged). */
+/* Append `item` to the array *arr of *n strings.  Returns 0 or -1 (out of
+ * memory, logged). */
 static int
 append_str(const char ***arr, size_t *n, const char *item)
 {
-	const char **grown = realloc(*arr, (*n + 1) * sizeof(*grown));
+	const char **grown = pitr_xreallocarray(*arr, *n + 1, sizeof(*grown));
 
 	if (grown == NULL)
 		return -1;
@@ -229,11 +230,8 @@ apply(struct pitr_opts *o, size_t def_idx, const char *value, char *err, size_t 
 		val->str = value;
 		break;
 	case PITR_OPT_LIST:
-		if (append_str(&val->list, &val->nlist, value) != 0) {
-			pitr_log_error("could not store option \"--%s\": %s", def->name,
-				       strerror(errno));
+		if (append_str(&val->list, &val->nlist, value) != 0)
 			return -2;
-		}
 		break;
 	}
 	val->count++;
@@ -319,10 +317,9 @@ next_arg(const struct pitr_opts *o, int argc, char **argv, int *argi, size_t *de
 static int
 own(struct pitr_opts *o, char *str)
 {
-	char **grown = realloc(o->owned, (o->nowned + 1) * sizeof(*grown));
+	char **grown = pitr_xreallocarray(o->owned, o->nowned + 1, sizeof(*grown));
 
 	if (grown == NULL) {
-		pitr_log_error("could not store a config file value: %s", strerror(errno));
 		free(str);
 		return -1;
 	}
@@ -373,12 +370,7 @@ config_line(struct pitr_opts *o, char *line, char *err, size_t errsize)
 	if (check_value(o, (size_t)found, value != NULL, value, err, errsize) != 0)
 		return -1;
 	if (value != NULL) {
-		copy = strdup(value);
-		if (copy == NULL) {
-			pitr_log_error("could not store a config file value: %s", strerror(errno));
-			return -2;
-		}
-		if (own(o, copy) != 0)
+		if ((copy = pitr_xstrdup(value)) == NULL || own(o, copy) != 0)
 			return -2;
 		value = copy;
 	}
@@ -476,11 +468,9 @@ pitr_opts_parse(struct pitr_opts *o, const struct pitr_opt_def *defs, size_t nde
 	assert_table_sane(defs, ndefs);
 	o->defs = defs;
 	o->ndefs = ndefs;
-	o->values = calloc(ndefs > 0 ? ndefs : 1, sizeof(*o->values));
-	if (o->values == NULL) {
-		pitr_log_error("could not allocate options: %s", strerror(errno));
+	o->values = pitr_xcalloc(ndefs, sizeof(*o->values));
+	if (o->values == NULL)
 		return -1;
-	}
 	if (read_configs(o, argc, argv) != 0)
 		return -1;
 	while (argi < argc) {
@@ -509,11 +499,8 @@ pitr_opts_parse(struct pitr_opts *o, const struct pitr_opt_def *defs, size_t nde
 			}
 			break;
 		case ARG_OPERAND:
-			if (append_str(&o->operands, &o->noperands, arg) != 0) {
-				pitr_log_error("could not store operand \"%s\": %s", arg,
-					       strerror(errno));
+			if (append_str(&o->operands, &o->noperands, arg) != 0)
 				return -1;
-			}
 			break;
 		case ARG_END:
 			options_ended = true;

@@ -19,6 +19,7 @@
 
 #include "common/log.h"
 #include "common/pidfile.h"
+#include "common/xalloc.h"
 
 /* libbsd's handle holds the locked descriptor; the lock lasts as long as
  * it stays open, and dies with the process however it ends. */
@@ -66,11 +67,8 @@ acquire(const char *path, bool *busy)
 
 	if (busy != NULL)
 		*busy = false;
-	pf = calloc(1, sizeof(*pf));
-	if (pf == NULL) {
-		pitr_log_error("could not create pid file \"%s\": %s", path, strerror(errno));
+	if ((pf = pitr_xcalloc(1, sizeof(*pf))) == NULL)
 		goto out;
-	}
 	pf->pfh = pidfile_open(path, 0644, &otherpid);
 	if (pf->pfh == NULL) {
 		saved = errno;

@@ -18,8 +18,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/io.h"
 #include "common/log.h"
 #include "common/spawn.h"
+#include "common/xalloc.h"
 
 /*
  * Ignore SIGPIPE for the whole process, once: a child that exits before
@@ -117,11 +119,8 @@ start_child(struct pitr_spawn *sp, char *const argv[], bool stdin_pipe, int stdi
 	assert(argv != NULL && argv[0] != NULL);
 	sp->pid = -1;
 	sp->stdin_fd = -1;
-	sp->label = strdup(argv[0]);
-	if (sp->label == NULL) {
-		pitr_log_error("could not start \"%s\": %s", argv[0], strerror(errno));
+	if ((sp->label = pitr_xstrdup(argv[0])) == NULL)
 		goto out;
-	}
 	/* Everything close-on-exec from birth: another thread's child must not
 	 * inherit our pipe's write end, or this child would never see EOF. */
 	if (stdin_pipe) {
@@ -156,9 +155,7 @@ start_child(struct pitr_spawn *sp, char *const argv[], bool stdin_pipe, int stdi
 	close(errpipe[1]);
 	errpipe[1] = -1;
 	/* EOF means exec succeeded; an int is the child's errno. */
-	do
-		n = read(errpipe[0], &child_err, sizeof(child_err));
-	while (n < 0 && errno == EINTR);
+	n = pitr_io_read(errpipe[0], &child_err, sizeof(child_err));
 	if (n != 0) {
 		if (n != (ssize_t)sizeof(child_err))
 			child_err = n < 0 ? errno : EIO;
@@ -204,21 +201,10 @@ pitr_spawn_start_redirect(struct pitr_spawn *sp, char *const argv[], int stdin_f
 int
 pitr_spawn_write(struct pitr_spawn *sp, const void *buf, size_t len)
 {
-	const char *pos = buf;
-
 	assert(sp->stdin_fd >= 0);
-	while (len > 0) {
-		ssize_t n = write(sp->stdin_fd, pos, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			pitr_log_error("could not write to \"%s\": %s", sp->label,
-				       strerror(n < 0 ? errno : EIO));
-			return -1;
-		}
-		pos += n;
-		len -= (size_t)n;
+	if (pitr_io_write_all(sp->stdin_fd, buf, len) != 0) {
+		pitr_log_error("could not write to \"%s\": %s", sp->label, strerror(errno));
+		return -1;
 	}
 	return 0;
 }
@@ -341,11 +327,9 @@ pitr_spawn_capture(char *const argv[], char *out, size_t size)
 	 * pipe (or dies of SIGPIPE) because we stopped listening. */
 	for (;;) {
 		bool keep = used < size - 1;
-		ssize_t n = keep ? read(outpipe[0], out + used, size - 1 - used)
-				 : read(outpipe[0], discard, sizeof(discard));
+		ssize_t n = keep ? pitr_io_read(outpipe[0], out + used, size - 1 - used)
+				 : pitr_io_read(outpipe[0], discard, sizeof(discard));
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
 			pitr_log_error("could not read from \"%s\": %s", sp.label, strerror(errno));
 			goto out;

@@ -12,6 +12,7 @@
 #include <bzlib.h>
 
 #include "compress/codec_impl.h"
+#include "common/xalloc.h"
 
 /* libbz2 has no message function for stream errors: these say what its
  * return codes mean. */
@@ -126,9 +127,8 @@ codec_bzip2_writer_new(struct pitr_codec_writer *w)
 	int ret;
 
 	w->ops = &bzip2_writer_ops;
-	bw = calloc(1, sizeof(*bw));
-	if (bw == NULL)
-		return codec_writer_fail(w, strerror(errno));
+	if ((bw = pitr_xcalloc(1, sizeof(*bw))) == NULL)
+		return -1;
 	w->impl = bw;
 	/* Work factor 0 is libbz2's default (30), as the bzip2 tool uses. */
 	ret = BZ2_bzCompressInit(&bw->bz, w->level, 0, 0);
@@ -219,9 +219,8 @@ codec_bzip2_reader_new(struct pitr_codec_reader *r)
 	int ret;
 
 	r->ops = &bzip2_reader_ops;
-	br = calloc(1, sizeof(*br));
-	if (br == NULL)
-		return codec_reader_fail(r, strerror(errno));
+	if ((br = pitr_xcalloc(1, sizeof(*br))) == NULL)
+		return -1;
 	r->impl = br;
 	ret = BZ2_bzDecompressInit(&br->bz, 0, 0);
 	if (ret != BZ_OK)

@@ -14,7 +14,9 @@
 
 #include "compress/codec.h"
 #include "compress/codec_impl.h"
+#include "common/io.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 
 static int none_writer_new(struct pitr_codec_writer *w);
 static int none_reader_new(struct pitr_codec_reader *r);
@@ -155,11 +157,8 @@ pitr_codec_writer_new(enum pitr_codec codec, int level, int threads, pitr_codec_
 				       level, ci->name, ci->min_level, ci->max_level);
 		return NULL;
 	}
-	w = calloc(1, sizeof(*w));
-	if (w == NULL) {
-		pitr_log_error("could not compress with %s: %s", ci->name, strerror(errno));
+	if ((w = pitr_xcalloc(1, sizeof(*w))) == NULL)
 		return NULL;
-	}
 	w->codec = codec;
 	w->level = level;
 	w->threads = threads > 1 ? threads : 1;
@@ -218,9 +217,7 @@ codec_reader_fill(struct pitr_codec_reader *r)
 
 	if (r->in_pos < r->in_len || r->eof)
 		return 0;
-	do
-		got = read(r->fd, r->in, CODEC_BUF_SIZE);
-	while (got < 0 && errno == EINTR);
+	got = pitr_io_read(r->fd, r->in, CODEC_BUF_SIZE);
 	if (got < 0) {
 		pitr_log_error("could not read \"%s\": %s", r->what, strerror(errno));
 		return -1;
@@ -259,20 +256,14 @@ pitr_codec_reader_new(enum pitr_codec codec, int fd, const char *what)
 	const struct codec_info *ci = info(codec);
 	struct pitr_codec_reader *r = NULL;
 
-	r = calloc(1, sizeof(*r));
-	if (r == NULL)
-		goto nomem;
+	if ((r = pitr_xcalloc(1, sizeof(*r))) == NULL)
+		return NULL;
 	r->codec = codec;
 	r->fd = fd;
-	r->what = strdup(what);
-	r->in = malloc(CODEC_BUF_SIZE);
-	if (r->what == NULL || r->in == NULL)
-		goto nomem;
-	if (ci->reader_new(r) != 0)
+	if ((r->what = pitr_xstrdup(what)) == NULL || (r->in = pitr_xmalloc(CODEC_BUF_SIZE)) == NULL ||
+	    ci->reader_new(r) != 0)
 		goto fail;
 	return r;
-nomem:
-	pitr_log_error("could not decompress \"%s\": %s", what, strerror(ENOMEM));
 fail:
 	pitr_codec_reader_free(r);
 	return NULL;
@@ -352,9 +343,7 @@ none_read(struct pitr_codec_reader *r, unsigned char *buf, size_t len)
 {
 	ssize_t got;
 
-	do
-		got = read(r->fd, buf, len);
-	while (got < 0 && errno == EINTR);
+	got = pitr_io_read(r->fd, buf, len);
 	if (got < 0) {
 		pitr_log_error("could not read \"%s\": %s", r->what, strerror(errno));
 		return -1;

@@ -16,6 +16,7 @@
 
 #include "compress/codec_impl.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 
 /*
  * Input bytes per gzip member.  Every member starts with an empty window and
@@ -299,9 +300,8 @@ start_workers(struct pitr_codec_writer *w, int nworkers)
 	struct gzip_writer *gz = w->impl;
 	int err;
 
-	gz->workers = calloc((size_t)nworkers, sizeof(*gz->workers));
-	if (gz->workers == NULL)
-		return codec_writer_fail(w, strerror(errno));
+	if ((gz->workers = pitr_xcalloc((size_t)nworkers, sizeof(*gz->workers))) == NULL)
+		return -1;
 	gz->workers_len = nworkers;
 	for (int worker_idx = 0; worker_idx < nworkers; worker_idx++) {
 		gz->workers[worker_idx].gz = gz;
@@ -344,9 +344,8 @@ codec_gzip_writer_new(struct pitr_codec_writer *w)
 	if (nworkers == 1)
 		nworkers = 0;
 	w->ops = &gzip_writer_ops;
-	gz = calloc(1, sizeof(*gz));
-	if (gz == NULL)
-		return codec_writer_fail(w, strerror(errno));
+	if ((gz = pitr_xcalloc(1, sizeof(*gz))) == NULL)
+		return -1;
 	w->impl = gz;
 	gz->deflate_level = deflate_levels[w->level];
 	gz->nslots = nworkers == 0 ? 1 : nworkers + 2;
@@ -359,14 +358,12 @@ codec_gzip_writer_new(struct pitr_codec_writer *w)
 		gz->compressor = probe;
 	else
 		libdeflate_free_compressor(probe);
-	gz->slots = calloc((size_t)gz->nslots, sizeof(*gz->slots));
-	if (gz->slots == NULL)
-		return codec_writer_fail(w, strerror(errno));
+	if ((gz->slots = pitr_xcalloc((size_t)gz->nslots, sizeof(*gz->slots))) == NULL)
+		return -1;
 	for (int slot_idx = 0; slot_idx < gz->nslots; slot_idx++) {
-		gz->slots[slot_idx].in = malloc(GZIP_CHUNK);
-		gz->slots[slot_idx].out = malloc(gz->out_cap);
-		if (gz->slots[slot_idx].in == NULL || gz->slots[slot_idx].out == NULL)
-			return codec_writer_fail(w, strerror(errno));
+		if ((gz->slots[slot_idx].in = pitr_xmalloc(GZIP_CHUNK)) == NULL ||
+		    (gz->slots[slot_idx].out = pitr_xmalloc(gz->out_cap)) == NULL)
+			return -1;
 	}
 	if (nworkers > 0 && start_workers(w, nworkers) != 0)
 		return -1;
@@ -466,9 +463,8 @@ codec_gzip_reader_new(struct pitr_codec_reader *r)
 	struct gzip_reader *gr;
 
 	r->ops = &gzip_reader_ops;
-	gr = calloc(1, sizeof(*gr));
-	if (gr == NULL)
-		return codec_reader_fail(r, strerror(errno));
+	if ((gr = pitr_xcalloc(1, sizeof(*gr))) == NULL)
+		return -1;
 	r->impl = gr;
 	isal_inflate_init(&gr->st);
 	/* The gzip wrapper: header parsed, CRC-32 and length checked. */

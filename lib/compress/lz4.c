@@ -11,6 +11,7 @@
 #include <lz4frame.h>
 
 #include "compress/codec_impl.h"
+#include "common/xalloc.h"
 
 /* Input fed to LZ4F_compressUpdate() at a time, equal to the block size:
  * lz4frame compresses a whole block straight from the caller's buffer but
@@ -128,9 +129,8 @@ codec_lz4_writer_new(struct pitr_codec_writer *w)
 	LZ4F_errorCode_t ret;
 
 	w->ops = &lz4_writer_ops;
-	lw = calloc(1, sizeof(*lw));
-	if (lw == NULL)
-		return codec_writer_fail(w, strerror(errno));
+	if ((lw = pitr_xcalloc(1, sizeof(*lw))) == NULL)
+		return -1;
 	w->impl = lw;
 	lw->prefs.frameInfo.blockSizeID = LZ4F_max1MB;
 	lw->prefs.frameInfo.blockMode = LZ4F_blockIndependent;
@@ -139,9 +139,8 @@ codec_lz4_writer_new(struct pitr_codec_writer *w)
 	/* Output accumulates until a step's worst case might not fit: the
 	 * sink sees writes of at least CODEC_BUF_SIZE until the last. */
 	lw->out_cap = LZ4F_compressBound(LZ4_STEP, &lw->prefs) + CODEC_BUF_SIZE;
-	lw->out = malloc(lw->out_cap);
-	if (lw->out == NULL)
-		return codec_writer_fail(w, strerror(errno));
+	if ((lw->out = pitr_xmalloc(lw->out_cap)) == NULL)
+		return -1;
 	ret = LZ4F_createCompressionContext(&lw->cctx, LZ4F_VERSION);
 	if (LZ4F_isError(ret))
 		return codec_writer_fail(w, LZ4F_getErrorName(ret));
@@ -213,9 +212,8 @@ codec_lz4_reader_new(struct pitr_codec_reader *r)
 	LZ4F_errorCode_t ret;
 
 	r->ops = &lz4_reader_ops;
-	lr = calloc(1, sizeof(*lr));
-	if (lr == NULL)
-		return codec_reader_fail(r, strerror(errno));
+	if ((lr = pitr_xcalloc(1, sizeof(*lr))) == NULL)
+		return -1;
 	r->impl = lr;
 	ret = LZ4F_createDecompressionContext(&lr->dctx, LZ4F_VERSION);
 	if (LZ4F_isError(ret))

@@ -12,6 +12,7 @@
 #include <lzma.h>
 
 #include "compress/codec_impl.h"
+#include "common/xalloc.h"
 
 /* liblzma 5.4 has no message function: these are the xz tool's texts for
  * its return codes, lower-cased. */
@@ -119,11 +120,8 @@ xz_writer_alloc(struct pitr_codec_writer *w)
 	const lzma_stream init = LZMA_STREAM_INIT;
 
 	w->ops = &xz_writer_ops;
-	xw = malloc(sizeof(*xw));
-	if (xw == NULL) {
-		codec_writer_fail(w, strerror(errno));
+	if ((xw = pitr_xmalloc(sizeof(*xw))) == NULL)
 		return NULL;
-	}
 	xw->strm = init;
 	xw->out_len = 0;
 	w->impl = xw;
@@ -276,11 +274,8 @@ xz_reader_alloc(struct pitr_codec_reader *r)
 	const lzma_stream init = LZMA_STREAM_INIT;
 
 	r->ops = &xz_reader_ops;
-	xr = calloc(1, sizeof(*xr));
-	if (xr == NULL) {
-		codec_reader_fail(r, strerror(errno));
+	if ((xr = pitr_xcalloc(1, sizeof(*xr))) == NULL)
 		return NULL;
-	}
 	xr->strm = init;
 	r->impl = xr;
 	return xr;

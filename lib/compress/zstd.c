@@ -12,6 +12,7 @@
 #include <zstd_errors.h>
 
 #include "compress/codec_impl.h"
+#include "common/xalloc.h"
 
 #define ZSTD_JOB_SIZE (4 << 20)
 
@@ -96,9 +97,8 @@ codec_zstd_writer_new(struct pitr_codec_writer *w)
 	size_t ret;
 
 	w->ops = &zstd_writer_ops;
-	zw = calloc(1, sizeof(*zw));
-	if (zw == NULL)
-		return codec_writer_fail(w, strerror(errno));
+	if ((zw = pitr_xcalloc(1, sizeof(*zw))) == NULL)
+		return -1;
 	w->impl = zw;
 	zw->cctx = ZSTD_createCCtx();
 	if (zw->cctx == NULL)
@@ -188,9 +188,8 @@ codec_zstd_reader_new(struct pitr_codec_reader *r)
 	size_t ret;
 
 	r->ops = &zstd_reader_ops;
-	zr = calloc(1, sizeof(*zr));
-	if (zr == NULL)
-		return codec_reader_fail(r, strerror(errno));
+	if ((zr = pitr_xcalloc(1, sizeof(*zr))) == NULL)
+		return -1;
 	r->impl = zr;
 	zr->dctx = ZSTD_createDCtx();
 	if (zr->dctx == NULL)

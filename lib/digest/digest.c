@@ -18,7 +18,9 @@
 #include <openssl/evp.h>
 
 #include "digest/digest.h"
+#include "common/io.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 
 #define DIGEST_READ_SIZE (256 * 1024)
 
@@ -114,16 +116,11 @@ pitr_digest_new(const char *name)
 			       "or SHA-512", name ? name : "");
 		return NULL;
 	}
-	d = calloc(1, sizeof(*d));
-	if (d == NULL) {
-		pitr_log_error("out of memory");
+	if ((d = pitr_xcalloc(1, sizeof(*d))) == NULL)
 		return NULL;
-	}
 	d->algo = a;
-	d->ctx = EVP_MD_CTX_new();
-	if (d->ctx == NULL) {
+	if ((d->ctx = pitr_xcheck(EVP_MD_CTX_new())) == NULL) {
 		free(d);
-		pitr_log_error("out of memory");
 		return NULL;
 	}
 	if (EVP_DigestInit_ex(d->ctx, a->md(), NULL) != 1) {
@@ -181,22 +178,17 @@ pitr_digest_file(const char *name, const char *path, char *hex)
 
 	if (d == NULL)
 		return -1;
-	buf = malloc(DIGEST_READ_SIZE);
-	if (buf == NULL) {
-		pitr_log_error("out of memory");
+	if ((buf = pitr_xmalloc(DIGEST_READ_SIZE)) == NULL)
 		goto out;
-	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		pitr_log_error("could not open \"%s\": %s", path, strerror(errno));
 		goto out;
 	}
 	for (;;) {
-		ssize_t n = read(fd, buf, DIGEST_READ_SIZE);
+		ssize_t n = pitr_io_read(fd, buf, DIGEST_READ_SIZE);
 
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
 			pitr_log_error("could not read \"%s\": %s", path, strerror(errno));
 			goto out;
 		}
@@ -227,12 +219,10 @@ pitr_digest_line(const char *hex, const char *filename)
 {
 	bool esc = needs_escape(filename);
 	size_t len = strlen(hex) + 2 * strlen(filename) + 5;
-	char *line = malloc(len), *p;
+	char *line = pitr_xmalloc(len), *p;
 
-	if (line == NULL) {
-		pitr_log_error("out of memory");
+	if (line == NULL)
 		return NULL;
-	}
 	p = line;
 	if (esc)
 		*p++ = '\\';
@@ -305,14 +295,12 @@ int
 pitr_digest_lookup(const char *text, const char *filename, char *hex)
 {
 	size_t namesize = strlen(text) + 1;
-	char *name = malloc(namesize);
+	char *name = pitr_xmalloc(namesize);
 	char linehex[PITR_DIGEST_HEX_MAX];
 	int rc = 1;
 
-	if (name == NULL) {
-		pitr_log_error("out of memory");
+	if (name == NULL)
 		return -1;
-	}
 	/* Every line is parsed, the match or not: a damaged digest file is
 	 * reported as such even when the wanted line is intact. */
 	for (const char *p = text; *p != '\0';) {

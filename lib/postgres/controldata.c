@@ -17,9 +17,11 @@
 #include <unistd.h>
 
 #include "postgres/controldata.h"
+#include "common/findprog.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/spawn.h"
+#include "common/xalloc.h"
 
 #define LABEL_REDO_FILE "Latest checkpoint's REDO WAL file"
 #define LABEL_SEG_SIZE "Bytes per WAL segment"
@@ -27,9 +29,6 @@
 
 /* pg_controldata prints about 3 kB; anything past this is not its output. */
 #define OUTPUT_MAX 65536
-
-/* Debian's postgresql-NN packages keep the programs here, off PATH. */
-#define DEBIAN_BIN_FMT "/usr/lib/postgresql/%s/bin/pg_controldata"
 
 /*
  * Find the line "label: value" in `text` and copy the value, blanks
@@ -129,46 +128,6 @@ pitr_controldata_parse(const char *text, const char *what, struct pitr_controlda
 	return 0;
 }
 
-/* True if `path` is an executable regular file. */
-static bool
-is_executable(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
-
-/* pg_controldata's full path on $PATH (malloc'd), or NULL (ENOMEM logged,
- * not found silent: the caller tries elsewhere). */
-static char *
-search_path(bool *nomem)
-{
-	const char *env = getenv("PATH");
-	const char *pos;
-
-	*nomem = false;
-	if (env == NULL || *env == '\0')
-		return NULL;
-	for (pos = env;;) {
-		size_t len = strcspn(pos, ":");
-		char *candidate;
-
-		/* An empty entry is the current directory, as execvp sees it. */
-		if (asprintf(&candidate, "%.*s/pg_controldata", len > 0 ? (int)len : 1,
-			     len > 0 ? pos : ".") < 0) {
-			pitr_log_error("out of memory");
-			*nomem = true;
-			return NULL;
-		}
-		if (is_executable(candidate))
-			return candidate;
-		free(candidate);
-		if (pos[len] == '\0')
-			return NULL;
-		pos += len + 1;
-	}
-}
-
 char *
 pitr_controldata_find(const char *path, const char *data_dir)
 {
@@ -176,23 +135,15 @@ pitr_controldata_find(const char *path, const char *data_dir)
 	char *version_file = NULL;
 	char *version = NULL;
 	size_t len = 0;
-	bool nomem;
 
 	assert(data_dir != NULL);
-	if (path != NULL) {
-		found = strdup(path);
-		if (found == NULL)
-			pitr_log_error("out of memory");
+	if (path != NULL)
+		return pitr_xstrdup(path);
+	found = pitr_findprog_on_path("pg_controldata");
+	if (found != NULL || errno != ENOENT)
 		return found;
-	}
-	found = search_path(&nomem);
-	if (found != NULL || nomem)
-		return found;
-	version_file = pitr_fsutil_join(data_dir, "PG_VERSION");
-	if (version_file == NULL) {
-		pitr_log_error("out of memory");
+	if ((version_file = pitr_fsutil_join(data_dir, "PG_VERSION")) == NULL)
 		goto out;
-	}
 	version = pitr_fsutil_read_small(version_file, 64, &len);
 	if (version == NULL && errno != ENOENT)
 		goto out;  /* logged */
@@ -210,12 +161,9 @@ pitr_controldata_find(const char *path, const char *data_dir)
 			       version_file);
 		goto out;
 	}
-	if (asprintf(&found, DEBIAN_BIN_FMT, version) < 0) {
-		found = NULL;
-		pitr_log_error("out of memory");
+	if ((found = pitr_findprog_pgbin(version, "pg_controldata")) == NULL)
 		goto out;
-	}
-	if (!is_executable(found)) {
+	if (!pitr_findprog_executable(found)) {
 		pitr_log_error("could not find pg_controldata: it is not on PATH nor at \"%s\"; give "
 			       "its path with --pgcontroldata-path", found);
 		free(found);
@@ -232,16 +180,15 @@ pitr_controldata_read(const char *program, const char *data_dir, struct pitr_con
 {
 	char *argv[] = { (char *)program, (char *)data_dir, NULL };
 	const char *old = getenv("LC_ALL");
-	char *saved = old != NULL ? strdup(old) : NULL;
-	char *text = malloc(OUTPUT_MAX);
+	char *saved = NULL;
+	char *text = NULL;
 	int status;
 	int rc = -1;
 
 	assert(program != NULL && data_dir != NULL && out != NULL);
-	if (text == NULL || (old != NULL && saved == NULL)) {
-		pitr_log_error("out of memory");
+	if ((text = pitr_xmalloc(OUTPUT_MAX)) == NULL ||
+	    (old != NULL && (saved = pitr_xstrdup(old)) == NULL))
 		goto out;
-	}
 	/* Translated labels would not be found; the child inherits this, and
 	 * our own environment is put back at once. */
 	setenv("LC_ALL", "C", 1);

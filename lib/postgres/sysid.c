@@ -55,12 +55,8 @@ pitr_sysid_read(const char *dir, uint64_t *out)
 	size_t len;
 	int rc = -1;
 
-	path = pitr_fsutil_join(dir, PITR_SYSID_FILE);
-	if (path == NULL) {
-		pitr_log_error("could not read the system identifier record of \"%s\": %s", dir,
-			       strerror(errno));
+	if ((path = pitr_fsutil_join(dir, PITR_SYSID_FILE)) == NULL)
 		goto out;
-	}
 	text = pitr_fsutil_read_small(path, SYSID_RECORD_MAX, &len);
 	if (text == NULL) {
 		if (errno == ENOENT)

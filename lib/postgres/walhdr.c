@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/io.h"
 #include "common/log.h"
 #include "postgres/wal.h"
 #include "postgres/walhdr.h"
@@ -139,32 +140,6 @@ pitr_walhdr_check(const struct pitr_walhdr *hdr, const struct pitr_wal_name *nam
 }
 
 /*
- * Read up to `len` bytes from the start of `fd`, retrying short reads and
- * EINTR.  Returns the number read (less than `len` only at end of file), or
- * -1 with errno set.
- */
-static ssize_t
-read_full(int fd, unsigned char *buf, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = read(fd, buf + done, len - done);
-
-		if (n < 0) {
-			/* No signal handler interrupts the tests: not covered. */
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
-}
-
-/*
  * The size comes from fstat() on the descriptor that is read, so the size
  * and the header describe the same file even if the path is renamed over
  * meanwhile.  The header is checked before the size: for a file that is not
@@ -191,7 +166,7 @@ pitr_walhdr_read_file(const char *path, const struct pitr_wal_name *name,
 		pitr_log_error("could not stat \"%s\": %s", path, strerror(errno));
 		goto out;
 	}
-	if ((got = read_full(fd, buf, sizeof(buf))) < 0) {
+	if ((got = pitr_io_read_full(fd, buf, sizeof(buf))) < 0) {
 		pitr_log_error("could not read \"%s\": %s", path, strerror(errno));
 		goto out;
 	}

@@ -18,6 +18,7 @@
 #include "repo/archdir.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 
 int
 pitr_archdir_find(const char *dir, const char *walname, enum pitr_codec preferred,
@@ -34,10 +35,8 @@ pitr_archdir_find(const char *dir, const char *walname, enum pitr_codec preferre
 
 		if (try_idx >= 0 && c == preferred)
 			continue;
-		if (asprintf(&candidate, "%s/%s%s", dir, walname, pitr_codec_ext(c)) < 0) {
-			pitr_log_error("out of memory");
+		if ((candidate = pitr_xasprintf("%s/%s%s", dir, walname, pitr_codec_ext(c))) == NULL)
 			return -1;
-		}
 		if (stat(candidate, &sbuf) != 0) {
 			if (errno != ENOENT) {
 				pitr_log_error("could not stat \"%s\": %s", candidate, strerror(errno));
@@ -161,12 +160,12 @@ pitr_archdir_list_older(const char *dir, const struct pitr_wal_name *cutoff,
 			continue;
 		if (count == cap) {
 			size_t newcap = cap > 0 ? cap * 2 : 64;
-			struct pitr_archdir_entry *grown = realloc(list, newcap * sizeof(*grown));
+			struct pitr_archdir_entry *grown;
 
-			if (grown == NULL) {
-				pitr_log_error("could not list \"%s\": %s", dir, strerror(ENOMEM));
+			grown = pitr_xreallocarray(list, newcap, sizeof(*grown));
+
+			if (grown == NULL)
 				goto out;
-			}
 			list = grown;
 			cap = newcap;
 		}
@@ -204,11 +203,8 @@ pitr_archdir_remove_older(const char *dir, const struct pitr_wal_name *cutoff, s
 	for (size_t entry_idx = 0; entry_idx < n; entry_idx++) {
 		if (hook != NULL && hook(ctx, dir, &entries[entry_idx]) != 0)
 			goto out;
-		path = pitr_fsutil_join(dir, entries[entry_idx].file);
-		if (path == NULL) {
-			pitr_log_error("out of memory");
+		if ((path = pitr_fsutil_join(dir, entries[entry_idx].file)) == NULL)
 			goto out;
-		}
 		if (unlink(path) != 0 && errno != ENOENT) {
 			pitr_log_error("could not remove \"%s\": %s", path, strerror(errno));
 			goto out;

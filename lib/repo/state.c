@@ -14,6 +14,7 @@
 
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "repo/state.h"
 
 #define STATE_SUFFIX ".pitr-state"
@@ -63,27 +64,19 @@ pitr_state_load(const char *state_dir, const char *wal_name)
 		pitr_log_error("could not open directory \"%s\": %s", state_dir, strerror(errno));
 		goto out;
 	}
-	st = calloc(1, sizeof(*st));
-	if (st == NULL)
-		goto nomem;
-	st->dir = strdup(state_dir);
-	st->name = malloc(nlen + sizeof(STATE_SUFFIX));
-	if (st->dir == NULL || st->name == NULL)
-		goto nomem;
-	memcpy(st->name, wal_name, nlen);
-	memcpy(st->name + nlen, STATE_SUFFIX, sizeof(STATE_SUFFIX));
-	st->path = pitr_fsutil_join(state_dir, st->name);
-	if (st->path == NULL)
-		goto nomem;
+	if ((st = pitr_xcalloc(1, sizeof(*st))) == NULL ||
+	    (st->dir = pitr_xstrdup(state_dir)) == NULL ||
+	    (st->name = pitr_xasprintf("%s%s", wal_name, STATE_SUFFIX)) == NULL ||
+	    (st->path = pitr_fsutil_join(state_dir, st->name)) == NULL)
+		goto out;
 
 	st->text = pitr_fsutil_read_small(st->path, STATE_MAX, &st->len);
 	if (st->text == NULL) {
 		if (errno != ENOENT)
 			goto out;
-		st->text = strdup("");
 		st->len = 0;
-		if (st->text == NULL)
-			goto nomem;
+		if ((st->text = pitr_xstrdup("")) == NULL)
+			goto out;
 	}
 	if (strlen(st->text) != st->len) {
 		pitr_log_error("\"%s\" is not a valid state file", st->path);
@@ -92,19 +85,16 @@ pitr_state_load(const char *state_dir, const char *wal_name)
 	/* Records are only ever published whole, so a missing final newline
 	 * means someone edited the file: take the last line as a key anyway. */
 	if (st->len > 0 && st->text[st->len - 1] != '\n') {
-		char *grown = realloc(st->text, st->len + 2);
+		char *grown = pitr_xrealloc(st->text, st->len + 2);
 
 		if (grown == NULL)
-			goto nomem;
+			goto out;
 		st->text = grown;
 		st->text[st->len++] = '\n';
 		st->text[st->len] = '\0';
 	}
 	ret = st;
 	st = NULL;
-	goto out;
-nomem:
-	pitr_log_error("could not load the state of \"%s\": %s", wal_name, strerror(ENOMEM));
 out:
 	if (fd >= 0)
 		close(fd);
@@ -142,11 +132,8 @@ pitr_state_add(struct pitr_state *st, const char *key)
 	}
 	if (pitr_state_has(st, key))
 		return 0;
-	grown = realloc(st->text, st->len + klen + 2);
-	if (grown == NULL) {
-		pitr_log_error("could not update \"%s\": %s", st->path, strerror(ENOMEM));
+	if ((grown = pitr_xrealloc(st->text, st->len + klen + 2)) == NULL)
 		return -1;
-	}
 	st->text = grown;
 	memcpy(st->text + st->len, key, klen);
 	st->len += klen;

@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "server/pgconn.h"
 
 struct pitr_pgconn {
@@ -81,14 +82,9 @@ pitr_pgconn_connect(const struct pitr_pgconn_params *params)
 	keys[n] = NULL;
 	vals[n] = NULL;
 
-	c = calloc(1, sizeof(*c));
-	if (c == NULL) {
-		pitr_log_error("out of memory");
+	if ((c = pitr_xcalloc(1, sizeof(*c))) == NULL)
 		return NULL;
-	}
-	c->conn = PQconnectdbParams(keys, vals, 1);
-	if (c->conn == NULL) {
-		pitr_log_error("could not connect to PostgreSQL: out of memory");
+	if ((c->conn = pitr_xcheck(PQconnectdbParams(keys, vals, 1))) == NULL) {
 		free(c);
 		return NULL;
 	}
@@ -136,11 +132,7 @@ exec_one_row(struct pitr_pgconn *c, const char *sql, int ncols)
 static char *
 dup_value(PGresult *res, int col)
 {
-	char *s = strdup(PQgetisnull(res, 0, col) ? "" : PQgetvalue(res, 0, col));
-
-	if (s == NULL)
-		pitr_log_error("out of memory");
-	return s;
+	return pitr_xstrdup(PQgetisnull(res, 0, col) ? "" : PQgetvalue(res, 0, col));
 }
 
 int

@@ -28,6 +28,7 @@
 #include <archive_entry.h>
 
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "tar/tarread.h"
 
 #define TARREAD_BUF (256 * 1024)
@@ -79,12 +80,8 @@ source_open(struct tr_source *s, const char *path, enum pitr_codec codec)
 		pitr_log_error("could not open \"%s\": %s", path, strerror(errno));
 		return NULL;
 	}
-	s->buf = malloc(TARREAD_BUF);
-	a = archive_read_new();
-	if (s->buf == NULL || a == NULL) {
-		pitr_log_error("out of memory");
-		if (a != NULL)
-			archive_read_free(a);
+	if ((s->buf = pitr_xmalloc(TARREAD_BUF)) == NULL ||
+	    (a = pitr_xcheck(archive_read_new())) == NULL) {
 		source_close(s);
 		return NULL;
 	}
@@ -209,11 +206,8 @@ extract_entry(struct tr_source *s, struct archive *in, struct archive *out,
 			return refuse(s->path, member, reason);
 		}
 		/* The entry is reset by set_pathname below; keep the name. */
-		link_member = strdup(hardlink);
-		if (link_member == NULL) {
-			pitr_log_error("out of memory");
+		if ((link_member = pitr_xstrdup(hardlink)) == NULL)
 			return -1;
-		}
 	} else if (type == AE_IFLNK) {
 		if (!(flags & PITR_TARREAD_ALLOW_SYMLINKS))
 			return refuse(s->path, member, "a symbolic link");
@@ -288,9 +282,10 @@ pitr_tarread_extract(const char *path, enum pitr_codec codec, pitr_tarread_map_f
 	in = source_open(&s, path, codec);
 	if (in == NULL)
 		return -1;
-	out = archive_write_disk_new();
-	if (out == NULL || archive_write_disk_set_options(out, wflags) != ARCHIVE_OK) {
-		pitr_log_error("out of memory");
+	if ((out = pitr_xcheck(archive_write_disk_new())) == NULL)
+		goto out;
+	if (archive_write_disk_set_options(out, wflags) != ARCHIVE_OK) {
+		pitr_log_error("could not extract \"%s\": %s", path, archive_error_string(out));
 		goto out;
 	}
 	for (;;) {
@@ -304,11 +299,9 @@ pitr_tarread_extract(const char *path, enum pitr_codec codec, pitr_tarread_map_f
 			read_failed(&s, in, NULL);
 			goto out;
 		}
-		member = strdup(archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
-		if (member == NULL) {
-			pitr_log_error("out of memory");
+		member = pitr_xstrdup(archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
+		if (member == NULL)
 			goto out;
-		}
 		why = unsafe_name(member);
 		r = why != NULL ? refuse(path, member, why) :
 			extract_entry(&s, in, out, e, member, map, ctx, flags, &written);

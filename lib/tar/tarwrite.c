@@ -20,7 +20,9 @@
 #include <archive_entry.h>
 
 #include "common/fsutil.h"
+#include "common/io.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "tar/tarwrite.h"
 
 #define TARWRITE_BUF (256 * 1024)
@@ -79,10 +81,10 @@ archive_failed(struct pitr_tarwrite *t, const char *what)
 struct pitr_tarwrite *
 pitr_tarwrite_new(pitr_codec_sink_fn sink, void *ctx)
 {
-	struct pitr_tarwrite *t = calloc(1, sizeof(*t));
+	struct pitr_tarwrite *t = pitr_xcalloc(1, sizeof(*t));
 
-	if (t == NULL || (t->buf = malloc(TARWRITE_BUF)) == NULL || (t->a = archive_write_new()) == NULL) {
-		pitr_log_error("out of memory");
+	if (t == NULL || (t->buf = pitr_xmalloc(TARWRITE_BUF)) == NULL ||
+	    (t->a = pitr_xcheck(archive_write_new())) == NULL) {
 		pitr_tarwrite_free(t);
 		return NULL;
 	}
@@ -112,13 +114,11 @@ name_in(const char *name, const char *const *list, bool prefix)
 static int
 write_header(struct pitr_tarwrite *t, const char *name, const struct stat *st, const char *link)
 {
-	struct archive_entry *e = archive_entry_new();
+	struct archive_entry *e = pitr_xcheck(archive_entry_new());
 	int rc = -1;
 
-	if (e == NULL) {
-		pitr_log_error("out of memory");
+	if (e == NULL)
 		return -1;
-	}
 	archive_entry_copy_stat(e, st);
 	archive_entry_set_pathname(e, name);
 	archive_entry_set_uname(e, NULL);
@@ -166,10 +166,8 @@ add_file_fd(struct pitr_tarwrite *t, const char *path, const char *name, bool sk
 	left = st.st_size;
 	while (left > 0) {
 		size_t want = left < TARWRITE_BUF ? (size_t)left : TARWRITE_BUF;
-		ssize_t n = read(fd, t->buf, want);
+		ssize_t n = pitr_io_read(fd, t->buf, want);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
 			pitr_log_error("could not read \"%s\": %s", path, strerror(errno));
 			goto out;
@@ -278,10 +276,8 @@ add_dir(struct pitr_tarwrite *t, const char *path, const char *name, unsigned fl
 		    strcmp(de->d_name, "pg_control") == 0 && strlen(path) >= 7 &&
 		    strcmp(path + strlen(path) - 7, "/global") == 0)
 			continue;
-		cpath = pitr_fsutil_join(path, de->d_name);
-		cname = pitr_fsutil_join(name, de->d_name);
-		if (cpath == NULL || cname == NULL) {
-			pitr_log_error("out of memory");
+		if ((cpath = pitr_fsutil_join(path, de->d_name)) == NULL ||
+		    (cname = pitr_fsutil_join(name, de->d_name)) == NULL) {
 			r = -1;
 		} else if (lstat(cpath, &st) != 0) {
 			if (errno != ENOENT) {
@@ -297,12 +293,7 @@ add_dir(struct pitr_tarwrite *t, const char *path, const char *name, unsigned fl
 			if (r == 0 && !keep_contents && depth == 0 && strcmp(de->d_name, "pg_wal") == 0) {
 				char *sname = pitr_fsutil_join(cname, "archive_status");
 
-				if (sname == NULL) {
-					pitr_log_error("out of memory");
-					r = -1;
-				} else {
-					r = write_header(t, sname, &st, NULL);
-				}
+				r = sname != NULL ? write_header(t, sname, &st, NULL) : -1;
 				free(sname);
 			}
 		} else if (S_ISLNK(st.st_mode)) {

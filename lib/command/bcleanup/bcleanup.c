@@ -41,9 +41,11 @@
 #include "repo/catalog.h"
 #include "command/bcleanup/bcleanup.h"
 #include "dest/dest.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/pidfile.h"
+#include "common/xalloc.h"
 #include "postgres/wal.h"
 
 #define SECONDS_PER_DAY 86400
@@ -57,15 +59,6 @@ struct bc_run {
 	uint64_t bytes;
 	bool failed;
 };
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 static bool
 is_trunc_leftover(const char *name)
@@ -95,12 +88,10 @@ shrink_and_unlink(struct bc_run *run, const char *dir, const char *file, const c
 	int fd = -1, rc = -1;
 
 	if (!is_trunc_leftover(file)) {
-		if (asprintf(&tmp, "%s/%s%s%s", dir, PITR_FSUTIL_TMP_PREFIX, file,
-			     PITR_BCLEANUP_TRUNC_SUFFIX) < 0) {
-			tmp = NULL;
-			pitr_log_error("out of memory");
+		tmp = pitr_xasprintf("%s/%s%s%s", dir, PITR_FSUTIL_TMP_PREFIX, file,
+				     PITR_BCLEANUP_TRUNC_SUFFIX);
+		if (tmp == NULL)
 			return -1;
-		}
 		if (rename(path, tmp) != 0) {
 			pitr_log_error("could not remove \"%s\": renaming it to \"%s\" failed: %s",
 				       path, tmp, strerror(errno));
@@ -120,7 +111,7 @@ shrink_and_unlink(struct bc_run *run, const char *dir, const char *file, const c
 			break;
 		}
 		pitr_log_verbose("Truncated %s to %jd bytes", target, (intmax_t)size);
-		sleep_ms(run->opts->sleep_ms);
+		pitr_clock_sleep_ms(run->opts->sleep_ms);
 	}
 	if (fd >= 0)
 		close(fd);
@@ -247,11 +238,8 @@ remove_wal(struct bc_run *run, const char *dir, const struct pitr_catalog *cat,
 	int rc = 0;
 
 	pitr_wal_format(cutname, cutoff);
-	old = calloc(cat->nfiles > 0 ? cat->nfiles : 1, sizeof(*old));
-	if (old == NULL) {
-		pitr_log_error("out of memory");
+	if ((old = pitr_xcalloc(cat->nfiles, sizeof(*old))) == NULL)
 		return -1;
-	}
 	for (size_t i = 0; i < cat->nfiles; i++) {
 		const struct pitr_catalog_file *f = &cat->files[i];
 

@@ -29,6 +29,7 @@
 #include "digest/digest.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "postgres/walhdr.h"
 #include "postgres/wal.h"
 
@@ -293,11 +294,8 @@ check_backup_sysid(struct vf_run *run, const char *dir, const struct pitr_catalo
 	char *path;
 
 	if (!run->have_sysid) {
-		if (asprintf(&run->sysid_from, "backup %s", b->name) < 0) {
-			run->sysid_from = NULL;
-			pitr_log_error("out of memory");
+		if ((run->sysid_from = pitr_xasprintf("backup %s", b->name)) == NULL)
 			return -1;
-		}
 		run->sysid = b->sysid;
 		run->have_sysid = true;
 		return 0;
@@ -369,11 +367,9 @@ check_segment(struct vf_run *run, const struct pitr_catalog *cat, const char *pa
 		return 0;
 	}
 	if (!run->have_sysid) {
-		if (asprintf(&run->sysid_from, "archive file \"%s\"", path) < 0) {
-			run->sysid_from = NULL;
-			pitr_log_error("out of memory");
+		run->sysid_from = pitr_xasprintf("archive file \"%s\"", path);
+		if (run->sysid_from == NULL)
 			return -1;
-		}
 		run->sysid = hdr.sysid;
 		run->have_sysid = true;
 	} else if (hdr.sysid != run->sysid) {
@@ -468,13 +464,10 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 		pitr_log_error("no --archive given: pitr-verify needs at least one");
 		return -1;
 	}
-	run.buf = malloc(VF_READ_SIZE);
-	acats = calloc(opts->narchives, sizeof(*acats));
-	aspecs = calloc(opts->narchives, sizeof(*aspecs));
-	if (run.buf == NULL || acats == NULL || aspecs == NULL) {
-		pitr_log_error("out of memory");
+	if ((run.buf = pitr_xmalloc(VF_READ_SIZE)) == NULL ||
+	    (acats = pitr_xcalloc(opts->narchives, sizeof(*acats))) == NULL ||
+	    (aspecs = pitr_xcalloc(opts->narchives, sizeof(*aspecs))) == NULL)
 		goto out;
-	}
 	/* "gzip=/a" is the dir /a: files are known by their own extension, the
 	 * prefix is accepted so that other programs' arguments can be pasted. */
 	if (opts->backup_dir != NULL &&

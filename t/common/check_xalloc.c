@@ -1,0 +1,283 @@
+/*
+ * check_xalloc.c - unit tests for allocation that logs its own failure.
+ *
+ * Failures come from sizes no allocator grants (SIZE_MAX, or products
+ * that overflow); nothing is interposed.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "common/xalloc.h"
+
+#define OOM_LINE "ERROR : out of memory\n"
+
+/* AddressSanitizer reports every allocation it cannot grant, and the
+ * sanitizer run fails on any report: the tests that need the allocator
+ * itself to fail run in normal builds only.  Overflows are refused before
+ * the allocator is asked, so their tests run everywhere. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
+static void
+setup(void)
+{
+	h_setup();
+}
+
+static void
+teardown(void)
+{
+	h_teardown();
+}
+
+/* The failure was logged once and errno says ENOMEM. */
+static void
+assert_oom_logged(void)
+{
+	ck_assert_int_eq(errno, ENOMEM);
+	ck_assert_str_eq(h_log(), OOM_LINE);
+}
+
+/* --- pitr_xmalloc ---------------------------------------------------- */
+
+START_TEST(test_xmalloc)
+{
+	char *p = pitr_xmalloc(16);
+
+	ck_assert_ptr_nonnull(p);
+	memset(p, 'x', 16);
+	free(p);
+	ck_assert_str_eq(h_log(), "");
+}
+END_TEST
+
+START_TEST(test_xmalloc_zero_is_not_null)
+{
+	void *p = pitr_xmalloc(0);
+
+	ck_assert_ptr_nonnull(p);
+	free(p);
+}
+END_TEST
+
+START_TEST(test_xmalloc_fails_logged)
+{
+	ck_assert_ptr_null(pitr_xmalloc(SIZE_MAX));
+	assert_oom_logged();
+}
+END_TEST
+
+/* --- pitr_xcalloc ---------------------------------------------------- */
+
+START_TEST(test_xcalloc_zeroed)
+{
+	int *p = pitr_xcalloc(8, sizeof(int));
+
+	ck_assert_ptr_nonnull(p);
+	for (int idx = 0; idx < 8; idx++)
+		ck_assert_int_eq(p[idx], 0);
+	free(p);
+}
+END_TEST
+
+START_TEST(test_xcalloc_zero_is_not_null)
+{
+	void *a = pitr_xcalloc(0, 8);
+	void *b = pitr_xcalloc(8, 0);
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	free(a);
+	free(b);
+}
+END_TEST
+
+START_TEST(test_xcalloc_overflow_logged)
+{
+	ck_assert_ptr_null(pitr_xcalloc(SIZE_MAX / 2, 4));
+	assert_oom_logged();
+}
+END_TEST
+
+START_TEST(test_xcalloc_fails_logged)
+{
+	ck_assert_ptr_null(pitr_xcalloc(1, SIZE_MAX));
+	assert_oom_logged();
+}
+END_TEST
+
+/* --- pitr_xrealloc, pitr_xreallocarray -------------------------------- */
+
+START_TEST(test_xrealloc_keeps_content)
+{
+	char *p = pitr_xrealloc(NULL, 4);
+
+	ck_assert_ptr_nonnull(p);
+	memcpy(p, "abc", 4);
+	p = pitr_xrealloc(p, 4096);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_str_eq(p, "abc");
+	p = pitr_xreallocarray(p, 2, 4096);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_str_eq(p, "abc");
+	free(p);
+}
+END_TEST
+
+START_TEST(test_xrealloc_fails_keeps_block)
+{
+	char *p = pitr_xstrdup("abc");
+
+	ck_assert_ptr_null(pitr_xrealloc(p, SIZE_MAX));
+	assert_oom_logged();
+	ck_assert_str_eq(p, "abc");
+	free(p);
+}
+END_TEST
+
+START_TEST(test_xreallocarray_overflow_keeps_block)
+{
+	char *p = pitr_xstrdup("abc");
+
+	ck_assert_ptr_null(pitr_xreallocarray(p, SIZE_MAX / 2, 4));
+	assert_oom_logged();
+	ck_assert_str_eq(p, "abc");
+	free(p);
+}
+END_TEST
+
+START_TEST(test_xreallocarray_zero_size)
+{
+	void *p = pitr_xreallocarray(NULL, 5, 0);
+
+	ck_assert_ptr_nonnull(p);
+	free(p);
+}
+END_TEST
+
+/* --- pitr_xstrdup, pitr_xstrndup -------------------------------------- */
+
+START_TEST(test_xstrdup)
+{
+	char *a = pitr_xstrdup("a string");
+	char *b = pitr_xstrdup("");
+
+	ck_assert_str_eq(a, "a string");
+	ck_assert_str_eq(b, "");
+	free(a);
+	free(b);
+}
+END_TEST
+
+START_TEST(test_xstrndup)
+{
+	char *a = pitr_xstrndup("abcdef", 3);
+	char *b = pitr_xstrndup("ab", 10);
+
+	ck_assert_str_eq(a, "abc");
+	ck_assert_str_eq(b, "ab");
+	free(a);
+	free(b);
+}
+END_TEST
+
+/* --- pitr_xcheck ----------------------------------------------------- */
+
+START_TEST(test_xcheck)
+{
+	int x;
+
+	ck_assert_ptr_eq(pitr_xcheck(&x), &x);
+	ck_assert_str_eq(h_log(), "");
+	ck_assert_ptr_null(pitr_xcheck(NULL));
+	assert_oom_logged();
+}
+END_TEST
+
+/* --- pitr_xasprintf -------------------------------------------------- */
+
+START_TEST(test_xasprintf)
+{
+	char *a = pitr_xasprintf("%s/%s%03d", "dir", "file", 7);
+	char *b = pitr_xasprintf("%s", "");
+
+	ck_assert_str_eq(a, "dir/file007");
+	ck_assert_str_eq(b, "");
+	free(a);
+	free(b);
+	ck_assert_str_eq(h_log(), "");
+}
+END_TEST
+
+static TCase *
+tcase(const char *name)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	return tc;
+}
+
+static Suite *
+make_suite(void)
+{
+	Suite *s = suite_create("xalloc");
+	TCase *tc;
+
+	tc = tcase("xmalloc");
+	tcase_add_test(tc, test_xmalloc);
+	tcase_add_test(tc, test_xmalloc_zero_is_not_null);
+	if (!UNDER_ASAN)
+		tcase_add_test(tc, test_xmalloc_fails_logged);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("xcalloc");
+	tcase_add_test(tc, test_xcalloc_zeroed);
+	tcase_add_test(tc, test_xcalloc_zero_is_not_null);
+	tcase_add_test(tc, test_xcalloc_overflow_logged);
+	if (!UNDER_ASAN)
+		tcase_add_test(tc, test_xcalloc_fails_logged);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("xrealloc");
+	tcase_add_test(tc, test_xrealloc_keeps_content);
+	if (!UNDER_ASAN)
+		tcase_add_test(tc, test_xrealloc_fails_keeps_block);
+	tcase_add_test(tc, test_xreallocarray_overflow_keeps_block);
+	tcase_add_test(tc, test_xreallocarray_zero_size);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("xstrdup");
+	tcase_add_test(tc, test_xstrdup);
+	tcase_add_test(tc, test_xstrndup);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("xcheck");
+	tcase_add_test(tc, test_xcheck);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("xasprintf");
+	tcase_add_test(tc, test_xasprintf);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+int
+main(void)
+{
+	return h_run_suite(make_suite());
+}
