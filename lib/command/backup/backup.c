@@ -390,10 +390,8 @@ collect_specs(struct bk_run *run)
 		for (size_t i = 0; i < lists[l].n; i++) {
 			struct pitr_dest_spec *spec = &run->specs[run->nspecs];
 
-			if ((lists[l].kind == PITR_DEST_SSH ?
-			     pitr_dest_ssh_spec_parse(lists[l].args[i], lists[l].optname, spec) :
-			     pitr_dest_spec_parse(lists[l].args[i], lists[l].kind, lists[l].optname,
-						  spec)) != 0)
+			if (pitr_dest_spec_parse(lists[l].args[i], lists[l].kind, lists[l].optname,
+						 spec) != 0)
 				return -1;
 			run->nspecs++;
 		}
@@ -487,8 +485,7 @@ stream_open(struct bk_run *run, size_t ft, const char *filetype, bool digest, bo
 			s->ngroups++;
 		}
 		t->group_idx = g;
-		t->dest = spec.kind == PITR_DEST_SSH ? pitr_dest_ssh_new(&spec, &run->env) :
-			pitr_dest_new(&spec, &run->env);
+		t->dest = pitr_dest_new(&spec, &run->env);
 		if (t->dest == NULL)
 			return -1;
 		s->ntargets++;
@@ -529,7 +526,7 @@ end_uploads(struct bk_stream *s)
 	for (size_t i = 0; i < s->ntargets; i++) {
 		struct bk_target *t = &s->targets[i];
 
-		if (t->dest->spec.kind == PITR_DEST_SSH && pitr_dest_ssh_end_upload(t->dest) != 0) {
+		if (pitr_dest_end_upload(t->dest) != 0) {
 			t->failed = true;
 			return -1;
 		}
