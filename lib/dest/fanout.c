@@ -428,7 +428,10 @@ pitr_fanout_publish(struct pitr_fanout *f, pitr_fanout_published_fn published, v
 	size_t *batch = calloc(f->jobs, sizeof(*batch));
 
 	if (batch == NULL) {
+		/* Nothing published: every destination lacks its files. */
 		pitr_log_error("out of memory");
+		for (size_t dest_idx = 0; dest_idx < f->ndests; dest_idx++)
+			f->failed[dest_idx] = true;
 		return -1;
 	}
 	for (int staged = 0; staged < 2; staged++)

@@ -54,8 +54,10 @@ struct pitr_fanout_file;
 typedef char *(*pitr_fanout_name_fn)(void *arg, const char *ext);
 
 /* Sees the bytes group `group` stores (compressed) before its destinations
- * get them, to digest them once per codec.  0, or -1 after logging, which
- * fails the group as a destination's failure would. */
+ * get them, to digest them once per codec.  Called from pitr_fanout_write()
+ * and pitr_fanout_close() only (the codec writers hand out bytes there), so
+ * what it needs may be set up after pitr_fanout_open() returned.  0, or -1
+ * after logging, which fails the group as a destination's failure would. */
 typedef int (*pitr_fanout_tap_fn)(void *arg, size_t group, const void *buf, size_t len);
 
 /* Told of each file published, to log it and record it.  0, or -1 after
