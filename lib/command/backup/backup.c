@@ -38,6 +38,7 @@
 #include "command/backup/backup.h"
 #include "compress/codec.h"
 #include "dest/dest.h"
+#include "dest/fanout.h"
 #include "digest/digest.h"
 #include "common/fsutil.h"
 #include "common/log.h"
@@ -47,7 +48,6 @@
 #include "postgres/wal.h"
 
 #define BACKUP_NICENESS 10
-#define BACKUP_THREADS 4
 #define BACKUP_WAL_WAIT 300
 #define BACKUP_WAL_POLL_US 20000
 
@@ -56,28 +56,18 @@ enum { FT_DATA, FT_XLOG, FT_DIGEST0 };
 #define FT_META(run) (FT_DIGEST0 + (run)->ndigests)
 #define FT_COUNT(run) (FT_DIGEST0 + (run)->ndigests + 1)
 
-struct bk_target {
-	struct pitr_dest *dest;
-	size_t group_idx;
-	bool failed;
-};
-
-struct bk_group {
-	enum pitr_codec codec;
-	int level;
-	struct pitr_codec_writer *writer;
-	struct bk_stream *stream;
-	size_t ndigests;             /* data and xlog streams only */
+/* The --digest digests of one codec group's stored bytes. */
+struct bk_sums {
 	struct pitr_digest *digests[PITR_BACKUP_MAX_DIGESTS];
 	char hex[PITR_BACKUP_MAX_DIGESTS][PITR_DIGEST_HEX_MAX];
 };
 
-/* One output file (data, xlog or meta) to every destination. */
-struct bk_stream {
+/* One output file (data, xlog, a digest file or meta) to every destination. */
+struct bk_file {
 	struct bk_run *run;
-	struct bk_target *targets;
-	size_t ntargets;
-	struct bk_group *groups;
+	const char *filetype;        /* "data", "xlog", a digest name, "meta" */
+	struct pitr_fanout_file *file;
+	struct bk_sums *sums;        /* data and xlog with --digest: one per group */
 	size_t ngroups;
 };
 
@@ -89,7 +79,8 @@ struct bk_run {
 	size_t nspecs;
 	const char *digests[PITR_BACKUP_MAX_DIGESTS];  /* canonical names */
 	size_t ndigests;
-	struct bk_stream *streams;   /* FT_COUNT(run) of them */
+	struct pitr_fanout *fanout;  /* every destination, all or nothing */
+	struct bk_file *files;       /* FT_COUNT(run) of them */
 	struct pitr_pgconn *conn;
 	struct pitr_tarwrite *tar;
 	char hostname[256];
@@ -133,25 +124,17 @@ stopped(struct bk_run *run)
 static void
 run_free(struct bk_run *run)
 {
-	for (size_t ft = 0; run->streams != NULL && ft < FT_COUNT(run); ft++) {
-		struct bk_stream *s = &run->streams[ft];
+	pitr_fanout_free(run->fanout);
+	for (size_t ft = 0; run->files != NULL && ft < FT_COUNT(run); ft++) {
+		struct bk_file *bf = &run->files[ft];
 
-		for (size_t i = 0; i < s->ntargets; i++) {
-			pitr_dest_abort(s->targets[i].dest);
-			pitr_dest_free(s->targets[i].dest);
-		}
-		for (size_t i = 0; i < s->ngroups; i++) {
-			pitr_codec_writer_free(s->groups[i].writer);
-			for (size_t k = 0; k < s->groups[i].ndigests; k++)
-				pitr_digest_free(s->groups[i].digests[k]);
-		}
-		free(s->targets);
-		free(s->groups);
+		for (size_t group_idx = 0; bf->sums != NULL && group_idx < bf->ngroups; group_idx++)
+			for (size_t k = 0; k < run->ndigests; k++)
+				pitr_digest_free(bf->sums[group_idx].digests[k]);
+		free(bf->sums);
 	}
-	free(run->streams);
-	for (size_t i = 0; i < run->nspecs; i++)
-		pitr_dest_spec_free(&run->specs[i]);
-	free(run->specs);
+	free(run->files);
+	pitr_dest_specs_free(run->specs, run->nspecs);
 	pitr_tarwrite_free(run->tar);
 	pitr_pgconn_close(run->conn);
 	pitr_pidfile_release(run->pidfile);
@@ -357,199 +340,133 @@ pitr_backup_template_glob(const char *tmpl, const char *hostname, const char *fi
 	return out;
 }
 
-/* Parse every destination option; nothing happens before they are all
- * valid. */
+/* Parse every destination option into the fan-out; nothing happens
+ * before they are all valid. */
 static int
 collect_specs(struct bk_run *run)
 {
 	const struct pitr_backup_opts *opts = run->opts;
-	const struct {
-		const char **args;
-		size_t n;
-		enum pitr_dest_kind kind;
-		const char *optname;
-	} lists[] = {
-		{ opts->dst_local, opts->ndst_local, PITR_DEST_LOCAL, "--dst-local" },
-		{ opts->dst_remote, opts->ndst_remote, PITR_DEST_RSYNC, "--dst-remote" },
-		{ opts->dst_pipe, opts->ndst_pipe, PITR_DEST_PIPE, "--dst-pipe" },
-		{ opts->dst_direct, opts->ndst_direct, PITR_DEST_SSH, "--dst-direct" },
+	const struct pitr_dest_args args = {
+		.local = opts->dst_local, .nlocal = opts->ndst_local,
+		.remote = opts->dst_remote, .nremote = opts->ndst_remote,
+		.pipe = opts->dst_pipe, .npipe = opts->ndst_pipe,
+		.direct = opts->dst_direct, .ndirect = opts->ndst_direct,
 	};
-	size_t total = opts->ndst_local + opts->ndst_remote + opts->ndst_pipe + opts->ndst_direct;
 
-	if (total == 0) {
+	if (pitr_dest_args_count(&args) == 0) {
 		pitr_log_error("no destination given: use --dst-local, --dst-remote, --dst-direct or "
 			       "--dst-pipe");
 		return -1;
 	}
-	run->specs = calloc(total, sizeof(*run->specs));
-	if (run->specs == NULL) {
-		pitr_log_error("out of memory");
+	if (pitr_dest_args_parse(&args, &run->specs, &run->nspecs) != 0)
 		return -1;
-	}
-	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++)
-		for (size_t i = 0; i < lists[l].n; i++) {
-			struct pitr_dest_spec *spec = &run->specs[run->nspecs];
-
-			if (pitr_dest_spec_parse(lists[l].args[i], lists[l].kind, lists[l].optname,
-						 spec) != 0)
-				return -1;
-			run->nspecs++;
-		}
+	run->fanout = pitr_fanout_new(&run->env, PITR_FANOUT_ALL, opts->parallel_jobs);
+	if (run->fanout == NULL)
+		return -1;
+	for (size_t spec_idx = 0; spec_idx < run->nspecs; spec_idx++)
+		if (pitr_fanout_add(run->fanout, &run->specs[spec_idx]) != 0)
+			return -1;
 	return 0;
 }
 
-/* The codec writer's sink: fan out to the group's live targets. */
-static int
-group_sink(void *ctx, const void *buf, size_t len)
+/* A file's name at a destination: the -f template for its type and the
+ * destination's codec extension. */
+static char *
+file_name(void *arg, const char *ext)
 {
-	struct bk_group *g = ctx;
-	struct bk_stream *s = g->stream;
-	size_t group_idx = (size_t)(g - s->groups);
+	const struct bk_file *bf = arg;
+	const struct bk_run *run = bf->run;
 
-	for (size_t k = 0; k < g->ndigests; k++)
-		if (pitr_digest_update(g->digests[k], buf, len) != 0)
-			return -1;
-	for (size_t i = 0; i < s->ntargets; i++) {
-		struct bk_target *t = &s->targets[i];
+	return pitr_backup_expand_template(run->opts->filename_template ?
+					   run->opts->filename_template :
+					   PITR_BACKUP_DEFAULT_TEMPLATE, run->hostname, bf->filetype,
+					   ext, (long)run->start_time);
+}
 
-		if (t->group_idx != group_idx)
-			continue;
-		if (t->failed || pitr_dest_write(t->dest, buf, len) != 0) {
-			t->failed = true;
+/* The fan-out's tap: digest what a group stores, once per codec. */
+static int
+digest_tap(void *arg, size_t group, const void *buf, size_t len)
+{
+	struct bk_file *bf = arg;
+
+	for (size_t k = 0; k < bf->run->ndigests; k++)
+		if (pitr_digest_update(bf->sums[group].digests[k], buf, len) != 0)
 			return -1;
-		}
-	}
 	return 0;
 }
 
-/* A backup is only worth having complete everywhere: any failure fails
- * the stream, so the sink for the tar writer is plain. */
+/* A backup is only worth having complete everywhere: the fan-out fails
+ * the file at any destination's failure, and so does a signal. */
 static int
 stream_sink(void *ctx, const void *buf, size_t len)
 {
-	struct bk_stream *s = ctx;
+	struct bk_file *bf = ctx;
 
-	if (stopped(s->run))
+	if (stopped(bf->run))
 		return -1;
-	for (size_t i = 0; i < s->ngroups; i++)
-		if (pitr_codec_writer_write(s->groups[i].writer, buf, len) != 0)
-			return -1;
-	return 0;
+	return pitr_fanout_write(bf->file, buf, len);
 }
 
-static int
-thread_count(void)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return cpus < 1 ? 1 : cpus > BACKUP_THREADS ? BACKUP_THREADS : (int)cpus;
-}
-
-/* Open stream `ft` on every destination, one codec writer per distinct
+/* Open file `ft` on every destination, one codec writer per distinct
  * codec (and level), each digesting what it stores when `digest` is set;
- * a `plain` stream (the digest files) has no writers: the caller writes
- * each target's own text uncompressed. */
+ * a `plain` file (a digest file) has no writers: the caller writes each
+ * destination's own text uncompressed. */
 static int
 stream_open(struct bk_run *run, size_t ft, const char *filetype, bool digest, bool plain)
 {
-	struct bk_stream *s = &run->streams[ft];
-	const char *tmpl = run->opts->filename_template ? run->opts->filename_template :
-		PITR_BACKUP_DEFAULT_TEMPLATE;
+	struct bk_file *bf = &run->files[ft];
+	const struct pitr_fanout_file_opts fopts = {
+		.name = file_name, .plain = plain, .tap = digest && run->ndigests > 0 ? digest_tap : NULL,
+		.arg = bf,
+	};
 
-	s->run = run;
-	s->targets = calloc(run->nspecs, sizeof(*s->targets));
-	s->groups = calloc(run->nspecs, sizeof(*s->groups));
-	if (s->targets == NULL || s->groups == NULL) {
+	bf->run = run;
+	bf->filetype = filetype;
+	bf->file = pitr_fanout_open(run->fanout, &fopts);
+	if (bf->file == NULL)
+		return -1;
+	if (!digest || run->ndigests == 0)
+		return 0;
+	bf->sums = calloc(pitr_fanout_groups(bf->file), sizeof(*bf->sums));
+	if (bf->sums == NULL) {
 		pitr_log_error("out of memory");
 		return -1;
 	}
-	for (size_t i = 0; i < run->nspecs; i++) {
-		struct pitr_dest_spec spec = run->specs[i];
-		struct bk_target *t = &s->targets[i];
-		char *name;
-		size_t g;
-		int rc;
-
-		if (plain) {
-			/* Stored as is, so compared as is should it exist already. */
-			spec.codec = PITR_CODEC_NONE;
-			spec.level = 0;
-		}
-		for (g = 0; g < s->ngroups; g++)
-			if (s->groups[g].codec == spec.codec && s->groups[g].level == spec.level)
-				break;
-		if (g == s->ngroups) {
-			s->groups[g].codec = spec.codec;
-			s->groups[g].level = spec.level;
-			s->groups[g].stream = s;
-			s->ngroups++;
-		}
-		t->group_idx = g;
-		t->dest = pitr_dest_new(&spec, &run->env);
-		if (t->dest == NULL)
-			return -1;
-		s->ntargets++;
-		name = pitr_backup_expand_template(tmpl, run->hostname, filetype,
-						   pitr_codec_ext(spec.codec), (long)run->start_time);
-		if (name == NULL)
-			return -1;
-		rc = pitr_dest_open(t->dest, name);
-		free(name);
-		if (rc != 0) {
-			t->failed = true;
-			return -1;
-		}
-	}
-	for (size_t g = 0; g < s->ngroups && !plain; g++) {
-		struct bk_group *grp = &s->groups[g];
-
-		for (size_t k = 0; digest && k < run->ndigests; k++) {
-			grp->digests[k] = pitr_digest_new(run->digests[k]);
-			if (grp->digests[k] == NULL)
+	for (; bf->ngroups < pitr_fanout_groups(bf->file); bf->ngroups++)
+		for (size_t k = 0; k < run->ndigests; k++) {
+			bf->sums[bf->ngroups].digests[k] = pitr_digest_new(run->digests[k]);
+			if (bf->sums[bf->ngroups].digests[k] == NULL) {
+				bf->ngroups++;  /* freed by run_free */
 				return -1;
-			grp->ndigests++;
+			}
 		}
-		grp->writer = pitr_codec_writer_new(grp->codec, grp->level, thread_count(), group_sink,
-						    grp);
-		if (grp->writer == NULL)
-			return -1;
-	}
 	return 0;
 }
 
-/* Wait for the stream's direct (ssh) uploads to end, so that a failed one
- * is known before anything is published and no ssh session idles while
- * the next file is made. */
-static int
-end_uploads(struct bk_stream *s)
-{
-	for (size_t i = 0; i < s->ntargets; i++) {
-		struct bk_target *t = &s->targets[i];
-
-		if (pitr_dest_end_upload(t->dest) != 0) {
-			t->failed = true;
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* End the stream's codec streams; their digests are then final. */
+/* End file `ft`: its codec streams and uploads end; its digests are then
+ * final. */
 static int
 stream_close(struct bk_run *run, size_t ft)
 {
-	struct bk_stream *s = &run->streams[ft];
+	struct bk_file *bf = &run->files[ft];
 
-	for (size_t g = 0; g < s->ngroups; g++) {
-		struct bk_group *grp = &s->groups[g];
-
-		if (pitr_codec_writer_finish(grp->writer) != 0)
-			return -1;
-		for (size_t k = 0; k < grp->ndigests; k++)
-			if (pitr_digest_final(grp->digests[k], grp->hex[k]) != 0)
+	if (pitr_fanout_close(bf->file) != 0)
+		return -1;
+	for (size_t group_idx = 0; bf->sums != NULL && group_idx < bf->ngroups; group_idx++)
+		for (size_t k = 0; k < run->ndigests; k++)
+			if (pitr_digest_final(bf->sums[group_idx].digests[k],
+					      bf->sums[group_idx].hex[k]) != 0)
 				return -1;
-	}
-	return end_uploads(s);
+	return 0;
+}
+
+/* The line for destination `dest_idx`'s copy of `bf` in a digest file of
+ * digest `k`: "HEX  NAME\n".  Malloc'd, NULL after logging. */
+static char *
+digest_line(const struct bk_file *bf, size_t dest_idx, size_t k)
+{
+	return pitr_digest_line(bf->sums[pitr_fanout_group_of(bf->file, dest_idx)].hex[k],
+				pitr_fanout_name(bf->file, dest_idx));
 }
 
 /* One digest file per algorithm and destination: "HEX  NAME" for the data
@@ -557,108 +474,47 @@ stream_close(struct bk_run *run, size_t ft)
 static int
 write_digest_files(struct bk_run *run)
 {
-	const struct bk_stream *data = &run->streams[FT_DATA], *xlog = &run->streams[FT_XLOG];
+	const struct bk_file *data = &run->files[FT_DATA], *xlog = &run->files[FT_XLOG];
 
 	for (size_t k = 0; k < run->ndigests; k++) {
 		size_t ft = FT_DIGEST0 + k;
-		struct bk_stream *s = &run->streams[ft];
 
 		if (stream_open(run, ft, run->digests[k], false, true) != 0)
 			return -1;
-		for (size_t i = 0; i < s->ntargets; i++) {
-			const struct bk_target *dt = &data->targets[i];
-			const struct bk_target *xt = xlog->ntargets > 0 ? &xlog->targets[i] : NULL;
-			char *l1 = pitr_digest_line(data->groups[dt->group_idx].hex[k], dt->dest->name);
+		for (size_t dest_idx = 0; dest_idx < run->nspecs; dest_idx++) {
+			char *l1 = digest_line(data, dest_idx, k);
 			/* -sx: no xlog file to list. */
-			char *l2 = xlog->ntargets == 0 ? strdup("") :
-				pitr_digest_line(xlog->groups[xt->group_idx].hex[k], xt->dest->name);
+			char *l2 = xlog->file == NULL ? strdup("") : digest_line(xlog, dest_idx, k);
 			int rc = -1;
 
 			if (l1 != NULL && l2 != NULL &&
-			    pitr_dest_write(s->targets[i].dest, l1, strlen(l1)) == 0 &&
-			    (l2[0] == '\0' || pitr_dest_write(s->targets[i].dest, l2, strlen(l2)) == 0))
+			    pitr_fanout_write_one(run->files[ft].file, dest_idx, l1, strlen(l1)) == 0 &&
+			    (l2[0] == '\0' ||
+			     pitr_fanout_write_one(run->files[ft].file, dest_idx, l2, strlen(l2)) == 0))
 				rc = 0;
+			if (l1 != NULL && l2 == NULL)
+				pitr_log_error("out of memory");
 			free(l1);
 			free(l2);
-			if (rc != 0) {
-				s->targets[i].failed = true;
+			if (rc != 0)
 				return -1;
-			}
 		}
-		if (end_uploads(s) != 0)
+		if (stream_close(run, ft) != 0)
 			return -1;
 	}
 	return 0;
 }
 
-/* Publish every file: locals first, in data/xlog/digests/meta order, then
- * the staged and direct (remote, pipe, ssh) ones --parallel-jobs at a
- * time.  A destination that failed one file gets none of the later ones:
- * a meta file (the mark of a complete backup) never reaches a destination
- * that lacks the data before it. */
 static int
-publish_all(struct bk_run *run)
+log_delivery(void *arg, const struct pitr_dest *d, enum pitr_dest_result result)
 {
-	size_t jobs = run->opts->parallel_jobs > 0 ? (size_t)run->opts->parallel_jobs : 1;
-	bool *broken = calloc(run->nspecs, sizeof(*broken));
-	int rc = 0;
-
-	if (broken == NULL) {
-		pitr_log_error("out of memory");
-		return -1;
-	}
-	for (int staged = 0; staged < 2; staged++)
-		for (size_t ft = 0; ft < FT_COUNT(run); ft++) {
-			struct bk_stream *s = &run->streams[ft];
-			size_t begun = 0, first = 0;
-
-			for (size_t i = 0; i <= s->ntargets; i++) {
-				if (i < s->ntargets) {
-					struct bk_target *t = &s->targets[i];
-
-					if ((t->dest->spec.kind != PITR_DEST_LOCAL) != (staged == 1))
-						continue;
-					if (t->failed || broken[i] || pitr_dest_finish_begin(t->dest) != 0) {
-						t->failed = true;
-						broken[i] = true;
-						rc = -1;
-						continue;
-					}
-					begun++;
-					if (begun < jobs)
-						continue;
-				}
-				/* Wait for the begun ones, the one just begun included. */
-				size_t end = i < s->ntargets ? i + 1 : s->ntargets;
-
-				for (size_t j = first; j < end; j++) {
-					struct bk_target *t = &s->targets[j];
-					enum pitr_dest_result result;
-
-					if ((t->dest->spec.kind != PITR_DEST_LOCAL) != (staged == 1) || t->failed)
-						continue;
-					if (pitr_dest_finish_end(t->dest, &result) != 0) {
-						t->failed = true;
-						broken[j] = true;
-						rc = -1;
-						continue;
-					}
-					if (result == PITR_DEST_ALREADY)
-						pitr_log_info("\"%s\" was already at %s with the same content",
-							      t->dest->name, pitr_dest_label(t->dest));
-					else
-						pitr_log_verbose("delivered \"%s\" to %s", t->dest->name,
-								 pitr_dest_label(t->dest));
-					/* Done: make abort at the end a no-op for it. */
-					t->failed = true;
-				}
-				first = end;
-				begun = 0;
-			}
-		}
-	free(broken);
-	/* failed doubles as "finished" above; a real failure set rc. */
-	return rc;
+	(void)arg;
+	if (result == PITR_DEST_ALREADY)
+		pitr_log_info("\"%s\" was already at %s with the same content", d->name,
+			      pitr_dest_label(d));
+	else
+		pitr_log_verbose("delivered \"%s\" to %s", d->name, pitr_dest_label(d));
+	return 0;
 }
 
 /* Every file name, for every codec, before anything is started. */
@@ -822,13 +678,14 @@ remove_stale_temps(struct bk_run *run)
 
 	for (size_t i = 0; i < run->nspecs; i++) {
 		const struct pitr_dest_spec *spec = &run->specs[i];
+		const char *dir = pitr_dest_spec_dir(spec);
 		char *pats[3 + PITR_BACKUP_MAX_DIGESTS] = { NULL };
 		size_t npats = 0;
 		DIR *d;
 		struct dirent *de;
 		int rc = -1;
 
-		if (spec->kind != PITR_DEST_LOCAL)
+		if (dir == NULL)
 			continue;
 		for (size_t k = 0; k < 3 + run->ndigests; k++) {
 			static const char *const fixed[] = { "data", "xlog", "meta" };
@@ -845,7 +702,7 @@ remove_stale_temps(struct bk_run *run)
 			free(g);
 			npats++;
 		}
-		d = opendir(spec->location);
+		d = opendir(dir);
 		if (d == NULL) {
 			rc = 0;  /* the destination's own open names the problem */
 			goto next;
@@ -855,7 +712,7 @@ remove_stale_temps(struct bk_run *run)
 				continue;
 			for (size_t k = 0; k < npats; k++)
 				if (fnmatch(pats[k], de->d_name, 0) == 0) {
-					char *p = pitr_fsutil_join(spec->location, de->d_name);
+					char *p = pitr_fsutil_join(dir, de->d_name);
 
 					if (p != NULL && unlink(p) == 0)
 						pitr_log_info("removed \"%s\", left by an interrupted backup", p);
@@ -1266,8 +1123,8 @@ backup_run(const struct pitr_backup_opts *opts, bool slave)
 			 k > 0 ? "," : "", run.digests[k]);
 	if (check_names(&run) != 0)
 		goto out;
-	run.streams = calloc(FT_COUNT(&run), sizeof(*run.streams));
-	if (run.streams == NULL) {
+	run.files = calloc(FT_COUNT(&run), sizeof(*run.files));
+	if (run.files == NULL) {
 		pitr_log_error("out of memory");
 		goto out;
 	}
@@ -1335,7 +1192,7 @@ backup_run(const struct pitr_backup_opts *opts, bool slave)
 	if (stopped(&run) || pitr_pgconn_backup_start(run.conn, label, &start_lsn) != 0)
 		goto out;
 	pitr_log_info("backup \"%s\" started at %s", label, start_lsn);
-	run.tar = pitr_tarwrite_new(stream_sink, &run.streams[FT_DATA]);
+	run.tar = pitr_tarwrite_new(stream_sink, &run.files[FT_DATA]);
 	if (run.tar == NULL ||
 	    pitr_tarwrite_add_tree(run.tar, run.data_dir, run.data_base,
 				   PITR_TARWRITE_PGDATA | PITR_TARWRITE_ROOT_0700 |
@@ -1382,7 +1239,7 @@ backup_run(const struct pitr_backup_opts *opts, bool slave)
 	if (want_xlogs) {
 		if (stream_open(&run, FT_XLOG, "xlog", true, false) != 0)
 			goto out;
-		run.tar = pitr_tarwrite_new(stream_sink, &run.streams[FT_XLOG]);
+		run.tar = pitr_tarwrite_new(stream_sink, &run.files[FT_XLOG]);
 		if (run.tar == NULL)
 			goto out;
 		for (uint64_t segno = pitr_wal_segno(&sname, (uint32_t)segsize);
@@ -1418,12 +1275,12 @@ backup_run(const struct pitr_backup_opts *opts, bool slave)
 		goto out;
 	}
 	if (stream_open(&run, FT_META(&run), "meta", false, false) != 0 ||
-	    stream_sink(&run.streams[FT_META(&run)], meta, strlen(meta)) != 0 ||
+	    stream_sink(&run.files[FT_META(&run)], meta, strlen(meta)) != 0 ||
 	    stream_close(&run, FT_META(&run)) != 0)
 		goto out;
 	if (stopped(&run))
 		goto out;
-	if (publish_all(&run) != 0) {
+	if (pitr_fanout_publish(run.fanout, log_delivery, NULL) != 0) {
 		pitr_log_error("backup incomplete: some destinations did not receive all the files");
 		goto out;
 	}
