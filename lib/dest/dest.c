@@ -1,6 +1,7 @@
 /*
- * dest.c - destination specs, the kind-independent calls, and the staging
- * shared by the kinds that deliver through a child process.
+ * dest.c - destination specs and a program's destination options, the
+ * kind-independent calls, and the staging shared by the kinds that deliver
+ * through a child process.
  */
 #include "config.h"
 
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dest/dest.h"
@@ -21,23 +23,16 @@ static const struct pitr_dest_ops *const ops_by_kind[] = {
 	[PITR_DEST_LOCAL] = &pitr_dest_local_ops,
 	[PITR_DEST_RSYNC] = &pitr_dest_rsync_ops,
 	[PITR_DEST_PIPE] = &pitr_dest_pipe_ops,
+	[PITR_DEST_SSH] = &pitr_dest_ssh_ops,
 };
 
-static const char *const kind_prefix[] = {
-	[PITR_DEST_LOCAL] = "local",
-	[PITR_DEST_RSYNC] = "remote",
-	[PITR_DEST_PIPE] = "pipe",
-};
-
-/* The ssh kind is made by libpitrkit-backup's own calls (dest.h); asked
- * of these tables, it would read past them. */
+/* A kind from outside the enum would read past the table. */
 static bool
 kind_known(enum pitr_dest_kind kind)
 {
 	if ((size_t)kind < sizeof(ops_by_kind) / sizeof(ops_by_kind[0]) && ops_by_kind[kind] != NULL)
 		return true;
-	pitr_log_error("destination kind %d is not made by pitr_dest_new(): use its own calls",
-		       (int)kind);
+	pitr_log_error("destination kind %d is unknown", (int)kind);
 	return false;
 }
 
@@ -137,6 +132,11 @@ pitr_dest_spec_parse(const char *arg, enum pitr_dest_kind kind, const char *optn
 			       optname, arg);
 		return -1;
 	}
+	if (kind == PITR_DEST_SSH && !pitr_dest_ssh_location_valid(loc)) {
+		pitr_log_error("%s \"%s\" is not an ssh location: expected [CODEC=][USER@]HOST:/PATH",
+			       optname, arg);
+		return -1;
+	}
 	out->kind = kind;
 	out->codec = codec;
 	out->level = (int)level;
@@ -148,7 +148,7 @@ pitr_dest_spec_parse(const char *arg, enum pitr_dest_kind kind, const char *optn
 	memcpy(out->location, loc, loclen + 1);
 	if (kind == PITR_DEST_RSYNC && loc[loclen - 1] != '/')
 		strcat(out->location, "/");
-	if (asprintf(&out->key, "%s:%s=%s", kind_prefix[kind], pitr_codec_name(codec),
+	if (asprintf(&out->key, "%s:%s=%s", ops_by_kind[kind]->kind_name, pitr_codec_name(codec),
 		     out->location) < 0) {
 		out->key = NULL;
 		goto nomem;
@@ -171,15 +171,123 @@ pitr_dest_spec_free(struct pitr_dest_spec *spec)
 	spec->key = NULL;
 }
 
-struct pitr_dest *
-pitr_dest_alloc(const struct pitr_dest_ops *ops, const struct pitr_dest_spec *spec,
-		const struct pitr_dest_env *env)
+const char *
+pitr_dest_spec_dir(const struct pitr_dest_spec *spec)
 {
-	struct pitr_dest *d = calloc(1, sizeof(*d));
+	return spec->kind == PITR_DEST_LOCAL ? spec->location : NULL;
+}
 
+size_t
+pitr_dest_args_count(const struct pitr_dest_args *args)
+{
+	return args->nlocal + args->nremote + args->npipe + args->ndirect +
+		(args->backup != NULL ? 1 : 0);
+}
+
+/* --dst-backup's spec, in *spec, when its directory exists: 1; 0 when it
+ * does not (no backup is collecting WAL); -1 after logging. */
+static int
+backup_spec(const char *dir, struct pitr_dest_spec *spec)
+{
+	struct stat st;
+
+	/* The backup's WAL collection exists only while pitr-backup-master
+	 * runs: no directory, no copy. */
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		pitr_log_verbose("--dst-backup \"%s\" does not exist: no backup is collecting WAL", dir);
+		return 0;
+	}
+	memset(spec, 0, sizeof(*spec));
+	spec->kind = PITR_DEST_LOCAL;
+	spec->codec = PITR_CODEC_NONE;
+	spec->backup_copy = true;
+	spec->location = strdup(dir);
+	if (spec->location == NULL || asprintf(&spec->key, "backup:none=%s", dir) < 0) {
+		spec->key = NULL;
+		pitr_log_error("out of memory");
+		pitr_dest_spec_free(spec);
+		return -1;
+	}
+	return 1;
+}
+
+int
+pitr_dest_args_parse(const struct pitr_dest_args *args, struct pitr_dest_spec **specs, size_t *n)
+{
+	const struct {
+		const char **args;
+		size_t n;
+		enum pitr_dest_kind kind;
+		const char *optname;
+	} lists[] = {
+		{ args->local, args->nlocal, PITR_DEST_LOCAL, "--dst-local" },
+		{ args->remote, args->nremote, PITR_DEST_RSYNC, "--dst-remote" },
+		{ args->pipe, args->npipe, PITR_DEST_PIPE, "--dst-pipe" },
+		{ args->direct, args->ndirect, PITR_DEST_SSH, "--dst-direct" },
+	};
+	size_t total = pitr_dest_args_count(args);
+
+	*specs = NULL;
+	*n = 0;
+	if (args->backup != NULL && args->backup[0] != '/' && strchr(args->backup, '=') != NULL) {
+		pitr_log_error("--dst-backup \"%s\" cannot be compressed: pitr-backup-master reads it "
+			       "as plain WAL", args->backup);
+		return -1;
+	}
+	if (args->backup != NULL && args->backup[0] != '/') {
+		pitr_log_error("--dst-backup \"%s\" must be an absolute path", args->backup);
+		return -1;
+	}
+	if (total == 0)
+		return 0;
+	*specs = calloc(total, sizeof(**specs));
+	if (*specs == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	for (size_t list_idx = 0; list_idx < sizeof(lists) / sizeof(lists[0]); list_idx++) {
+		for (size_t arg_idx = 0; arg_idx < lists[list_idx].n; arg_idx++) {
+			if (pitr_dest_spec_parse(lists[list_idx].args[arg_idx], lists[list_idx].kind,
+						 lists[list_idx].optname, &(*specs)[*n]) != 0)
+				goto fail;
+			(*n)++;
+		}
+		/* Right after the locals: published with them. */
+		if (list_idx == 0 && args->backup != NULL) {
+			int found = backup_spec(args->backup, &(*specs)[*n]);
+
+			if (found < 0)
+				goto fail;
+			*n += (size_t)found;
+		}
+	}
+	return 0;
+fail:
+	pitr_dest_specs_free(*specs, *n);
+	*specs = NULL;
+	*n = 0;
+	return -1;
+}
+
+void
+pitr_dest_specs_free(struct pitr_dest_spec *specs, size_t n)
+{
+	for (size_t spec_idx = 0; spec_idx < n && specs != NULL; spec_idx++)
+		pitr_dest_spec_free(&specs[spec_idx]);
+	free(specs);
+}
+
+struct pitr_dest *
+pitr_dest_new(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env)
+{
+	struct pitr_dest *d;
+
+	if (!kind_known(spec->kind))
+		return NULL;
+	d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		goto nomem;
-	d->ops = ops;
+	d->ops = ops_by_kind[spec->kind];
 	d->env = env;
 	d->spec = *spec;
 	d->spec.location = strdup(spec->location);
@@ -195,18 +303,22 @@ nomem:
 	return NULL;
 }
 
-struct pitr_dest *
-pitr_dest_new(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env)
-{
-	if (!kind_known(spec->kind))
-		return NULL;
-	return pitr_dest_alloc(ops_by_kind[spec->kind], spec, env);
-}
-
 const char *
 pitr_dest_label(const struct pitr_dest *d)
 {
 	return d->spec.location;
+}
+
+const char *
+pitr_dest_kind_name(const struct pitr_dest *d)
+{
+	return d->ops->kind_name;
+}
+
+bool
+pitr_dest_staged(const struct pitr_dest *d)
+{
+	return d->ops->staged;
 }
 
 int
@@ -225,6 +337,12 @@ int
 pitr_dest_write(struct pitr_dest *d, const void *buf, size_t len)
 {
 	return d->ops->write(d, buf, len);
+}
+
+int
+pitr_dest_end_upload(struct pitr_dest *d)
+{
+	return d->ops->end_upload != NULL ? d->ops->end_upload(d) : 0;
 }
 
 int

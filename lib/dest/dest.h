@@ -1,6 +1,6 @@
 /*
- * dest.h - where archived files go: local directories, rsync locations and
- * pipe programs, behind one set of operations.
+ * dest.h - where archived files go: local directories, rsync locations,
+ * pipe programs and ssh hosts, behind one set of operations.
  *
  * A destination argument is [CODEC[:LEVEL]=]LOCATION.  CODEC is a name from
  * codec.h; without it the file is stored uncompressed.  LOCATION is, by the
@@ -11,15 +11,18 @@
  *   --dst-pipe    a program, run once per file with the file name
  *                 (extension included) as its only argument and the data on
  *                 its standard input;
- *   --dst-direct  [user@]host:/path, written through ssh with no local copy
- *                 (ssh.c: made with pitr_dest_ssh_spec_parse() and
- *                 pitr_dest_ssh_new(), never with the generic calls, which
- *                 know only the kinds above).
+ *   --dst-direct  [user@]host:/path, written through ssh with no local copy;
+ *   --dst-backup  (pitr-archive) an absolute directory that gets a plain
+ *                 copy only while it exists: pitr-backup-master's -x dir.
  *
  * Callers never switch on the kind: they open a destination for a name,
- * write the (already compressed) bytes, then finish it in two steps so that
- * several slow deliveries can run at once (finish_begin starts, finish_end
- * waits), or abort it.
+ * write the (already compressed) bytes, end the upload, then finish it in
+ * two steps so that several slow deliveries can run at once (finish_begin
+ * starts, finish_end waits), or abort it.  What differs between kinds and
+ * matters to a caller is a property: whether a destination is staged
+ * (pitr_dest_staged()) and which directory of this host it writes into
+ * (pitr_dest_spec_dir()).  fanout.h drives all of it for several
+ * destinations at once.
  */
 #ifndef PITR_DEST_H
 #define PITR_DEST_H
@@ -34,26 +37,63 @@ enum pitr_dest_kind {
 	PITR_DEST_LOCAL,
 	PITR_DEST_RSYNC,
 	PITR_DEST_PIPE,
-	PITR_DEST_SSH,      /* made by pitr_dest_ssh_new() only */
+	PITR_DEST_SSH,      /* --dst-direct */
 };
 
 struct pitr_dest_spec {
 	enum pitr_dest_kind kind;
 	enum pitr_codec codec;
 	int level;          /* 0: the codec's default */
-	char *location;     /* directory, rsync target (with trailing '/') or program */
+	char *location;     /* directory, rsync target (with trailing '/'), program or host:/dir */
 	char *key;          /* stable identity for the state dir: "local:gzip=/mnt/a" */
+	bool backup_copy;   /* --dst-backup: a backup's WAL collection, not an archive */
 };
 
 /*
  * Parse `arg` given to the option for `kind`.  Checks the codec name and
- * level and the rsync location's syntax (not that anything exists).
+ * level and the rsync and ssh locations' syntax (not that anything exists).
  * `optname` ("--dst-local") is named in the error.  Returns 0, or -1 after
  * logging.  Free with pitr_dest_spec_free().
  */
 int pitr_dest_spec_parse(const char *arg, enum pitr_dest_kind kind, const char *optname,
 			 struct pitr_dest_spec *out);
 void pitr_dest_spec_free(struct pitr_dest_spec *spec);
+
+/* The directory of this host a destination of `spec` writes into: its
+ * location for a local one (--dst-local, --dst-backup), NULL for the
+ * others, whose files only their own host sees. */
+const char *pitr_dest_spec_dir(const struct pitr_dest_spec *spec);
+
+/* A program's destination options as given; a program leaves empty the
+ * ones it has not. */
+struct pitr_dest_args {
+	const char **local;       /* --dst-local */
+	size_t nlocal;
+	const char **remote;      /* --dst-remote */
+	size_t nremote;
+	const char **pipe;        /* --dst-pipe */
+	size_t npipe;
+	const char **direct;      /* --dst-direct */
+	size_t ndirect;
+	const char *backup;       /* --dst-backup, or NULL */
+};
+
+/* How many destinations `args` names (--dst-backup counted, whether its
+ * directory exists or not). */
+size_t pitr_dest_args_count(const struct pitr_dest_args *args);
+
+/*
+ * Parse every destination option of `args`, nothing else happening before
+ * they are all valid, into *specs (*n of them) in this order: --dst-local,
+ * --dst-backup, --dst-remote, --dst-pipe, --dst-direct.  --dst-backup must
+ * be absolute and uncompressed; it is left out (logged with -v) while its
+ * directory does not exist, and its spec is a local one with the key
+ * "backup:none=DIR" and backup_copy set.  Returns 0 (*specs NULL when *n
+ * is 0), or -1 after logging one line.  Free with pitr_dest_specs_free().
+ */
+int pitr_dest_args_parse(const struct pitr_dest_args *args, struct pitr_dest_spec **specs,
+			 size_t *n);
+void pitr_dest_specs_free(struct pitr_dest_spec *specs, size_t n);
 
 /* Settings shared by every destination of a run. */
 struct pitr_dest_env {
@@ -71,9 +111,13 @@ enum pitr_dest_result {
 struct pitr_dest;
 
 struct pitr_dest_ops {
-	const char *kind_name;    /* "local", "rsync", "pipe" */
+	const char *kind_name;    /* "local", "remote", "pipe", "direct" */
+	/* Delivered by a child process (rsync, a pipe program, ssh), which may
+	 * be slow: finished after the local kinds, several at a time. */
+	bool staged;
 	int (*open)(struct pitr_dest *d, const char *name);
 	int (*write)(struct pitr_dest *d, const void *buf, size_t len);
+	int (*end_upload)(struct pitr_dest *d);   /* NULL: nothing to wait for */
 	int (*finish_begin)(struct pitr_dest *d);
 	int (*finish_end)(struct pitr_dest *d, enum pitr_dest_result *result);
 	void (*abort)(struct pitr_dest *d);
@@ -88,7 +132,8 @@ struct pitr_dest {
 	void *priv;                      /* the kind's own state */
 };
 
-/* A destination for `spec` (copied).  Returns NULL after logging. */
+/* A destination for `spec` (copied) of any kind; `env` is borrowed and
+ * must outlive it.  Returns NULL after logging. */
 struct pitr_dest *pitr_dest_new(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env);
 
 /* The kind-independent calls.  Each returns 0 or -1 after logging one line
@@ -96,44 +141,41 @@ struct pitr_dest *pitr_dest_new(const struct pitr_dest_spec *spec, const struct 
  * aborted before it is freed or opened again. */
 int pitr_dest_open(struct pitr_dest *d, const char *name);
 int pitr_dest_write(struct pitr_dest *d, const void *buf, size_t len);
+/* Wait until the file written so far is complete where it goes (not yet
+ * published): the ssh kind waits for its upload, the others have nothing
+ * to wait for.  A no-op once done; finish_begin does it too.  Ending each
+ * upload as soon as its file is written means no file is published
+ * before every upload of the run is known to be complete. */
+int pitr_dest_end_upload(struct pitr_dest *d);
 int pitr_dest_finish_begin(struct pitr_dest *d);
 int pitr_dest_finish_end(struct pitr_dest *d, enum pitr_dest_result *result);
 void pitr_dest_abort(struct pitr_dest *d);
 void pitr_dest_free(struct pitr_dest *d);
 
-/* A human label for messages: "local destination \"/mnt/a\"". */
+/* The destination's location, for messages: "/mnt/a". */
 const char *pitr_dest_label(const struct pitr_dest *d);
 
-/* Implementations (local.c, rsync.c, pipe.c). */
+/* Its kind's name, for messages: "local", "remote", "pipe", "direct". */
+const char *pitr_dest_kind_name(const struct pitr_dest *d);
+
+/* True for the kinds delivered by a child process from a staged or
+ * uploaded copy (remote, pipe, direct): see struct pitr_dest_ops. */
+bool pitr_dest_staged(const struct pitr_dest *d);
+
+/* Implementations (local.c, rsync.c, pipe.c, ssh.c). */
 extern const struct pitr_dest_ops pitr_dest_local_ops;
 extern const struct pitr_dest_ops pitr_dest_rsync_ops;
 extern const struct pitr_dest_ops pitr_dest_pipe_ops;
 
 /*
- * Direct (ssh) destinations (ssh.c).  open
- * starts `ssh HOST <command>` writing its stdin to a temporary name in the
- * remote directory; finish_begin publishes it there with a second ssh
- * call (fsync, link to the final name, remove the temporary name, fsync
- * the directory); abort removes the remote temporary file (best effort,
- * logged).
+ * Direct (ssh) destinations (ssh.c).  open starts `ssh HOST <command>`
+ * writing its stdin to a temporary name in the remote directory;
+ * end_upload waits for it; finish_begin publishes it there with a second
+ * ssh call (fsync, link to the final name, remove the temporary name,
+ * fsync the directory); abort removes the remote temporary file (best
+ * effort, logged).
  */
 extern const struct pitr_dest_ops pitr_dest_ssh_ops;
-
-/* Parse [CODEC[:LEVEL]=][USER@]HOST:/PATH given to `optname`.  0, or -1
- * after logging. */
-int pitr_dest_ssh_spec_parse(const char *arg, const char *optname, struct pitr_dest_spec *out);
-
-/* A destination for a PITR_DEST_SSH spec (copied); NULL after logging.
- * Use the generic calls on it. */
-struct pitr_dest *pitr_dest_ssh_new(const struct pitr_dest_spec *spec,
-				    const struct pitr_dest_env *env);
-
-/* Wait for the upload of an opened file to end (the remote temporary file
- * complete): 0, or -1 after logging one line with ssh's reason.  A no-op
- * once done; finish_begin does it too.  Ending each upload as soon as its
- * file is written means no file is published before every upload of the
- * run is known to be complete. */
-int pitr_dest_ssh_end_upload(struct pitr_dest *d);
 
 /* `s` single-quoted for a POSIX shell ("a'b" gives 'a'\''b'); malloc'd,
  * NULL after logging. */

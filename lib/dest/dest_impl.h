@@ -1,22 +1,22 @@
 /*
- * dest_impl.h - what the destination kinds share: their allocation, and a
- * staged copy of the file in the temp dir, for kinds whose delivery is a
- * child process reading a finished file (rsync, pipe programs).  Staging first means a slow or
- * failing child never stalls the compression stream that feeds every other
- * destination, and -PJ can run the children side by side.
+ * dest_impl.h - what the files of lib/dest share: the ssh location check
+ * spec parsing needs, and a staged copy of the file in the temp dir, for
+ * kinds whose delivery is a child process reading a finished file (rsync,
+ * pipe programs).  Staging first means a slow or failing child never
+ * stalls the compression stream that feeds every other destination, and
+ * -PJ can run the children side by side.
  */
 #ifndef PITR_DEST_IMPL_H
 #define PITR_DEST_IMPL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "dest/dest.h"
 
-/* A destination of `ops` for a copy of `spec` (the kind constructors
- * share it; libpitrkit-backup's ssh kind too).  NULL after logging. */
-struct pitr_dest *pitr_dest_alloc(const struct pitr_dest_ops *ops,
-				  const struct pitr_dest_spec *spec,
-				  const struct pitr_dest_env *env);
+/* True if `loc` has the shape of an ssh location, [USER@]HOST:/PATH
+ * (ssh.c).  Logs nothing. */
+bool pitr_dest_ssh_location_valid(const char *loc);
 
 struct pitr_dest_stage {
 	char *dir;     /* private directory under the temp dir */

@@ -104,6 +104,7 @@ pipe_abort(struct pitr_dest *d)
 
 const struct pitr_dest_ops pitr_dest_pipe_ops = {
 	.kind_name = "pipe",
+	.staged = true,
 	.open = pipe_open,
 	.write = pipe_write,
 	.finish_begin = pipe_finish_begin,

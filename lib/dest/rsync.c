@@ -281,6 +281,7 @@ rsync_abort(struct pitr_dest *d)
 
 const struct pitr_dest_ops pitr_dest_rsync_ops = {
 	.kind_name = "remote",
+	.staged = true,
 	.open = rsync_open,
 	.write = rsync_write,
 	.finish_begin = rsync_finish_begin,

@@ -138,38 +138,16 @@ split_location(const char *loc, char **userhost, char **dir)
 	return 0;
 }
 
-int
-pitr_dest_ssh_spec_parse(const char *arg, const char *optname, struct pitr_dest_spec *out)
+bool
+pitr_dest_ssh_location_valid(const char *loc)
 {
-	char *uh = NULL, *dir = NULL, *key;
+	char *userhost, *dir;
 
-	/* The pipe kind takes any location: the codec prefix is parsed the
-	 * same way for every kind. */
-	if (pitr_dest_spec_parse(arg, PITR_DEST_PIPE, optname, out) != 0)
-		return -1;
-	if (split_location(out->location, &uh, &dir) != 0) {
-		pitr_log_error("%s \"%s\" is not an ssh location: expected [CODEC=][USER@]HOST:/PATH",
-			       optname, arg);
-		pitr_dest_spec_free(out);
-		return -1;
-	}
-	free(uh);
+	if (split_location(loc, &userhost, &dir) != 0)
+		return false;
+	free(userhost);
 	free(dir);
-	if (asprintf(&key, "direct:%s=%s", pitr_codec_name(out->codec), out->location) < 0) {
-		pitr_log_error("out of memory");
-		pitr_dest_spec_free(out);
-		return -1;
-	}
-	free(out->key);
-	out->key = key;
-	out->kind = PITR_DEST_SSH;
-	return 0;
-}
-
-struct pitr_dest *
-pitr_dest_ssh_new(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env)
-{
-	return pitr_dest_alloc(&pitr_dest_ssh_ops, spec, env);
+	return true;
 }
 
 /* An unlinked file in the temp dir for ssh's stdout or stderr.  -1 after
@@ -375,8 +353,9 @@ out:
 	return rc;
 }
 
-int
-pitr_dest_ssh_end_upload(struct pitr_dest *d)
+/* Wait for the upload to end: the remote temporary file complete. */
+static int
+ssh_end_upload(struct pitr_dest *d)
 {
 	struct ssh_priv *sp = d->priv;
 	int rc;
@@ -409,7 +388,7 @@ ssh_write(struct pitr_dest *d, const void *buf, size_t len)
 			continue;
 		if (n < 0 && errno == EPIPE) {
 			/* ssh is gone: its exit status and reason say why. */
-			if (pitr_dest_ssh_end_upload(d) == 0)
+			if (ssh_end_upload(d) == 0)
 				pitr_log_error("could not deliver \"%s\" to direct destination \"%s\": ssh "
 					       "stopped reading its input", d->name, d->spec.location);
 			return -1;
@@ -432,7 +411,7 @@ ssh_finish_begin(struct pitr_dest *d)
 	char *qt = NULL, *qf = NULL, *qd = NULL, *cmd = NULL;
 	int rc = -1;
 
-	if (pitr_dest_ssh_end_upload(d) != 0)
+	if (ssh_end_upload(d) != 0)
 		return -1;
 	if (sp->state != SSH_UPLOADED) {
 		pitr_log_error("\"%s\" to direct destination \"%s\" is not complete", d->name,
@@ -556,8 +535,10 @@ ssh_abort(struct pitr_dest *d)
 
 const struct pitr_dest_ops pitr_dest_ssh_ops = {
 	.kind_name = "direct",
+	.staged = true,
 	.open = ssh_open,
 	.write = ssh_write,
+	.end_upload = ssh_end_upload,
 	.finish_begin = ssh_finish_begin,
 	.finish_end = ssh_finish_end,
 	.abort = ssh_abort,

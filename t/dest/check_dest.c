@@ -350,24 +350,158 @@ START_TEST(test_rsync_unreachable)
 }
 END_TEST
 
-/* The ssh kind belongs to libpitrkit-backup's own calls: the generic ones
- * refuse it with one line instead of reading past their tables. */
-START_TEST(test_ssh_kind_refused)
+/* The ssh kind is made by the generic calls like the others; a kind from
+ * outside the enum is refused with one line instead of reading past the
+ * tables. */
+START_TEST(test_ssh_kind_and_unknown_kind)
 {
 	struct pitr_dest_spec spec;
-	struct pitr_dest_env env = { 0 };
+	struct pitr_dest *d;
 
-	h_setup();
-	ck_assert_int_eq(pitr_dest_spec_parse("gzip=host:/dir", PITR_DEST_SSH, "--dst-direct", &spec), -1);
-	ck_assert_str_eq(h_log(), "ERROR : destination kind 3 is not made by pitr_dest_new(): use its own calls\n");
+	ck_assert_int_eq(pitr_dest_spec_parse("gzip=host:/dir", PITR_DEST_SSH, "--dst-direct", &spec), 0);
+	ck_assert_int_eq(spec.kind, PITR_DEST_SSH);
+	ck_assert_str_eq(spec.key, "direct:gzip=host:/dir");
+	d = pitr_dest_new(&spec, &env);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(pitr_dest_kind_name(d), "direct");
+	ck_assert(pitr_dest_staged(d));
+	/* Nothing opened: nothing to wait for. */
+	ck_assert_int_eq(pitr_dest_end_upload(d), 0);
+	ck_assert_ptr_null(pitr_dest_spec_dir(&spec));
+	pitr_dest_free(d);
+	pitr_dest_spec_free(&spec);
+	ck_assert_str_eq(h_log(), "");
+
+	ck_assert_int_eq(pitr_dest_spec_parse("/x", (enum pitr_dest_kind)42, "--dst-x", &spec), -1);
+	ck_assert_str_eq(h_log(), "ERROR : destination kind 42 is unknown\n");
 	h_log_reset();
 	memset(&spec, 0, sizeof(spec));
-	spec.kind = PITR_DEST_SSH;
-	spec.location = "host:/dir";
-	spec.key = "ssh";
+	spec.kind = (enum pitr_dest_kind)42;
+	spec.location = "/x";
+	spec.key = "x";
 	ck_assert_ptr_null(pitr_dest_new(&spec, &env));
-	ck_assert_str_eq(h_log(), "ERROR : destination kind 3 is not made by pitr_dest_new(): use its own calls\n");
-	h_teardown();
+	ck_assert_str_eq(h_log(), "ERROR : destination kind 42 is unknown\n");
+}
+END_TEST
+
+/* What differs between kinds, as properties. */
+START_TEST(test_kind_properties)
+{
+	static const struct {
+		const char *arg;
+		enum pitr_dest_kind kind;
+		const char *name;
+		bool staged;
+		bool has_dir;
+	} kinds[] = {
+		{ "/mnt/a", PITR_DEST_LOCAL, "local", false, true },
+		{ "h:/a/", PITR_DEST_RSYNC, "remote", true, false },
+		{ "/bin/true", PITR_DEST_PIPE, "pipe", true, false },
+		{ "h:/a", PITR_DEST_SSH, "direct", true, false },
+	};
+
+	for (size_t kind_idx = 0; kind_idx < sizeof(kinds) / sizeof(kinds[0]); kind_idx++) {
+		struct pitr_dest_spec spec;
+		struct pitr_dest *d;
+
+		ck_assert_int_eq(pitr_dest_spec_parse(kinds[kind_idx].arg, kinds[kind_idx].kind, "--x",
+						      &spec), 0);
+		d = pitr_dest_new(&spec, &env);
+		ck_assert_str_eq(pitr_dest_kind_name(d), kinds[kind_idx].name);
+		ck_assert_int_eq(pitr_dest_staged(d), kinds[kind_idx].staged);
+		ck_assert_str_eq(pitr_dest_label(d), kinds[kind_idx].arg);
+		if (kinds[kind_idx].has_dir)
+			ck_assert_str_eq(pitr_dest_spec_dir(&spec), kinds[kind_idx].arg);
+		else
+			ck_assert_ptr_null(pitr_dest_spec_dir(&spec));
+		pitr_dest_free(d);
+		pitr_dest_spec_free(&spec);
+	}
+	ck_assert_str_eq(h_log(), "");
+}
+END_TEST
+
+/* --- pitr_dest_args_parse() ------------------------------------------- */
+
+START_TEST(test_args_order_and_backup)
+{
+	const char *local[] = { "/l1", "gzip=/l2" };
+	const char *remote[] = { "h:/r/" };
+	const char *pipe[] = { "/p" };
+	const char *direct[] = { "xz=h:/d" };
+	struct pitr_dest_args args = { local, 2, remote, 1, pipe, 1, direct, 1, NULL };
+	struct pitr_dest_spec *specs;
+	size_t n;
+	const char *keys[] = {
+		"local:none=/l1", "local:gzip=/l2", "remote:none=h:/r/", "pipe:none=/p",
+		"direct:xz=h:/d",
+	};
+	const char *with_backup[] = {
+		"local:none=/l1", "local:gzip=/l2", h_fmt("backup:none=%s", h_path("bk")),
+		"remote:none=h:/r/", "pipe:none=/p", "direct:xz=h:/d",
+	};
+
+	ck_assert_uint_eq(pitr_dest_args_count(&args), 5);
+	ck_assert_int_eq(pitr_dest_args_parse(&args, &specs, &n), 0);
+	ck_assert_uint_eq(n, 5);
+	for (size_t spec_idx = 0; spec_idx < n; spec_idx++) {
+		ck_assert_str_eq(specs[spec_idx].key, keys[spec_idx]);
+		ck_assert(!specs[spec_idx].backup_copy);
+	}
+	pitr_dest_specs_free(specs, n);
+
+	/* --dst-backup: counted always, a spec only while its directory
+	 * exists, right after the locals. */
+	args.backup = h_path("bk");
+	ck_assert_uint_eq(pitr_dest_args_count(&args), 6);
+	ck_assert_int_eq(pitr_dest_args_parse(&args, &specs, &n), 0);
+	ck_assert_uint_eq(n, 5);
+	pitr_dest_specs_free(specs, n);
+	ck_assert_int_eq(mkdir(h_path("bk"), 0700), 0);
+	ck_assert_int_eq(pitr_dest_args_parse(&args, &specs, &n), 0);
+	ck_assert_uint_eq(n, 6);
+	for (size_t spec_idx = 0; spec_idx < n; spec_idx++)
+		ck_assert_str_eq(specs[spec_idx].key, with_backup[spec_idx]);
+	ck_assert_str_eq(pitr_dest_spec_dir(&specs[2]), h_path("bk"));
+	ck_assert(specs[2].backup_copy);
+	ck_assert_int_eq(specs[2].codec, PITR_CODEC_NONE);
+	pitr_dest_specs_free(specs, n);
+	ck_assert_str_eq(h_log(), "");
+
+	/* Nothing at all. */
+	memset(&args, 0, sizeof(args));
+	ck_assert_uint_eq(pitr_dest_args_count(&args), 0);
+	ck_assert_int_eq(pitr_dest_args_parse(&args, &specs, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(specs);
+}
+END_TEST
+
+START_TEST(test_args_errors)
+{
+	const char *local[] = { "/l1" };
+	const char *direct[] = { "h:rel" };
+	struct pitr_dest_args args = { .local = local, .nlocal = 1 };
+	struct pitr_dest_spec *specs;
+	size_t n;
+
+	args.backup = "gzip=/x";
+	ck_assert_int_eq(pitr_dest_args_parse(&args, &specs, &n), -1);
+	assert_error("--dst-backup \"gzip=/x\" cannot be compressed: pitr-backup-master reads it as "
+		     "plain WAL");
+	h_log_reset();
+	args.backup = "rel/dir";
+	ck_assert_int_eq(pitr_dest_args_parse(&args, &specs, &n), -1);
+	assert_error("--dst-backup \"rel/dir\" must be an absolute path");
+	h_log_reset();
+	args.backup = NULL;
+	args.direct = direct;
+	args.ndirect = 1;
+	ck_assert_int_eq(pitr_dest_args_parse(&args, &specs, &n), -1);
+	assert_error("--dst-direct \"h:rel\" is not an ssh location: expected "
+		     "[CODEC=][USER@]HOST:/PATH");
+	ck_assert_ptr_null(specs);
+	ck_assert_uint_eq(n, 0);
 }
 END_TEST
 
@@ -388,7 +522,10 @@ make_suite(void)
 		{ "pipe: delivers", test_pipe_delivers },
 		{ "pipe: failure", test_pipe_failure },
 		{ "rsync: unreachable", test_rsync_unreachable },
-		{ "ssh kind refused", test_ssh_kind_refused },
+		{ "ssh kind and an unknown kind", test_ssh_kind_and_unknown_kind },
+		{ "kind properties", test_kind_properties },
+		{ "pitr_dest_args_parse", test_args_order_and_backup },
+		{ "pitr_dest_args_parse errors", test_args_errors },
 	};
 
 	for (size_t case_idx = 0; case_idx < sizeof(cases) / sizeof(cases[0]); case_idx++) {

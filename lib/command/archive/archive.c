@@ -2,13 +2,15 @@
  * archive.c - pitr-archive: deliver one finished WAL file to every
  * destination, durably (archive_command).
  *
- * The file is read once.  Each distinct codec among the destinations that
- * still need the file compresses it once, and its output fans out to all of
- * them.  Local destinations are published first; remote and pipe
- * destinations, which were fed staged copies, are then delivered by child
- * processes, --parallel-jobs at a time.  Every success is recorded in the
- * state dir at once, so a retry after a partial failure (PostgreSQL calls
- * archive_command again for the same file) only delivers to the rest.
+ * The file is read once into the fan-out (dest/fanout.h): each distinct
+ * codec among the destinations that still need the file compresses it
+ * once, and its output goes to all of them.  Local destinations are
+ * published first; remote and pipe destinations, which were fed staged
+ * copies, are then delivered by child processes, --parallel-jobs at a
+ * time.  A destination that fails is isolated; every success is recorded
+ * in the state dir at once, so a retry after a partial failure (PostgreSQL
+ * calls archive_command again for the same file) only delivers to the
+ * rest.
  */
 #include "config.h"
 
@@ -25,6 +27,7 @@
 #include "command/archive/archive.h"
 #include "compress/codec.h"
 #include "dest/dest.h"
+#include "dest/fanout.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/pidfile.h"
@@ -35,23 +38,6 @@
 
 #define ARCHIVE_READ_SIZE (1 << 20)
 #define ARCHIVE_NICENESS 10
-#define ARCHIVE_MAX_THREADS 4
-
-struct archive_target {
-	struct pitr_dest *dest;
-	size_t group_idx;
-	bool is_backup;        /* the --dst-backup copy: no system identifier record */
-	bool opened;
-	bool failed;
-};
-
-struct archive_group {
-	enum pitr_codec codec;
-	int level;
-	struct pitr_codec_writer *writer;
-	struct archive_run *run;
-	size_t live;           /* targets of this group still being fed */
-};
 
 /* Everything one run holds, released by run_free(). */
 struct archive_run {
@@ -59,10 +45,9 @@ struct archive_run {
 	struct pitr_dest_env env;
 	struct pitr_pidfile *pidfile;
 	struct pitr_state *state;
-	struct archive_target *targets;
-	size_t ntargets;
-	struct archive_group *groups;
-	size_t ngroups;
+	struct pitr_dest_spec *specs;   /* every destination given */
+	size_t nspecs;
+	struct pitr_fanout *fanout;     /* those that still need the file */
 	char *wal_path;
 	const char *wal_name;
 	struct pitr_wal_name name;
@@ -84,14 +69,8 @@ now_ms(void)
 static void
 run_free(struct archive_run *run)
 {
-	for (size_t target_idx = 0; target_idx < run->ntargets; target_idx++) {
-		pitr_dest_abort(run->targets[target_idx].dest);
-		pitr_dest_free(run->targets[target_idx].dest);
-	}
-	free(run->targets);
-	for (size_t group_idx = 0; group_idx < run->ngroups; group_idx++)
-		pitr_codec_writer_free(run->groups[group_idx].writer);
-	free(run->groups);
+	pitr_fanout_free(run->fanout);
+	pitr_dest_specs_free(run->specs, run->nspecs);
 	pitr_state_free(run->state);
 	pitr_pidfile_release(run->pidfile);
 	if (run->fd >= 0)
@@ -165,72 +144,20 @@ identify_file(struct archive_run *run)
 	return 0;
 }
 
-/* Append one destination spec as a target unless the state dir says it
- * has the file already. */
-static int
-add_target(struct archive_run *run, const struct pitr_dest_spec *spec, bool is_backup)
-{
-	struct archive_target *t;
-	size_t group_idx;
-
-	if (run->state != NULL && pitr_state_has(run->state, spec->key)) {
-		pitr_log_info("\"%s\" already delivered to \"%s\" by an earlier attempt",
-			      run->wal_name, spec->location);
-		return 0;
-	}
-	for (group_idx = 0; group_idx < run->ngroups; group_idx++)
-		if (run->groups[group_idx].codec == spec->codec &&
-		    run->groups[group_idx].level == spec->level)
-			break;
-	if (group_idx == run->ngroups) {
-		struct archive_group *groups = realloc(run->groups, (run->ngroups + 1) * sizeof(*groups));
-
-		if (groups == NULL)
-			goto nomem;
-		run->groups = groups;
-		memset(&groups[group_idx], 0, sizeof(groups[0]));
-		groups[group_idx].codec = spec->codec;
-		groups[group_idx].level = spec->level;
-		groups[group_idx].run = run;
-		run->ngroups++;
-	}
-	t = realloc(run->targets, (run->ntargets + 1) * sizeof(*t));
-	if (t == NULL)
-		goto nomem;
-	run->targets = t;
-	t = &run->targets[run->ntargets];
-	memset(t, 0, sizeof(*t));
-	t->group_idx = group_idx;
-	t->is_backup = is_backup;
-	t->dest = pitr_dest_new(spec, &run->env);
-	if (t->dest == NULL)
-		return -1;
-	run->ntargets++;
-	return 0;
-nomem:
-	pitr_log_error("out of memory");
-	return -1;
-}
-
-/* Parse every destination option into targets.  Specs are parsed before
+/* Parse every destination option, then keep for delivery those the state
+ * dir does not say have the file already.  Specs are parsed before
  * anything else happens, so a typo fails the run without side effects. */
 static int
 collect_targets(struct archive_run *run)
 {
 	const struct pitr_archive_opts *opts = run->opts;
-	const struct {
-		const char **args;
-		size_t n;
-		enum pitr_dest_kind kind;
-		const char *optname;
-	} lists[] = {
-		{ opts->dst_local, opts->ndst_local, PITR_DEST_LOCAL, "--dst-local" },
-		{ opts->dst_remote, opts->ndst_remote, PITR_DEST_RSYNC, "--dst-remote" },
-		{ opts->dst_pipe, opts->ndst_pipe, PITR_DEST_PIPE, "--dst-pipe" },
+	const struct pitr_dest_args args = {
+		.local = opts->dst_local, .nlocal = opts->ndst_local,
+		.remote = opts->dst_remote, .nremote = opts->ndst_remote,
+		.pipe = opts->dst_pipe, .npipe = opts->ndst_pipe,
+		.backup = opts->dst_backup,
 	};
-	size_t total = opts->ndst_local + opts->ndst_remote + opts->ndst_pipe + (opts->dst_backup ? 1 : 0);
-	struct pitr_dest_spec spec;
-	int rc = 0;
+	size_t total = pitr_dest_args_count(&args);
 
 	if (total == 0) {
 		pitr_log_error("no destination given: use --dst-local, --dst-remote, --dst-pipe or "
@@ -242,53 +169,28 @@ collect_targets(struct archive_run *run)
 			       "failure delivers only to the destinations that missed the file", total);
 		return -1;
 	}
-	if (opts->dst_backup != NULL && opts->dst_backup[0] != '/' &&
-	    strchr(opts->dst_backup, '=') != NULL) {
-		pitr_log_error("--dst-backup \"%s\" cannot be compressed: pitr-backup-master reads it "
-			       "as plain WAL", opts->dst_backup);
+	if (pitr_dest_args_parse(&args, &run->specs, &run->nspecs) != 0)
 		return -1;
-	}
-	if (opts->dst_backup != NULL && opts->dst_backup[0] != '/') {
-		pitr_log_error("--dst-backup \"%s\" must be an absolute path", opts->dst_backup);
-		return -1;
-	}
 	if (opts->state_dir != NULL) {
 		run->state = pitr_state_load(opts->state_dir, run->wal_name);
 		if (run->state == NULL)
 			return -1;
 	}
-	/* Local destinations first: they are published first. */
-	for (size_t list_idx = 0; list_idx < sizeof(lists) / sizeof(lists[0]) && rc == 0; list_idx++) {
-		for (size_t arg_idx = 0; arg_idx < lists[list_idx].n && rc == 0; arg_idx++) {
-			if (pitr_dest_spec_parse(lists[list_idx].args[arg_idx], lists[list_idx].kind,
-						 lists[list_idx].optname, &spec) != 0)
-				return -1;
-			rc = add_target(run, &spec, false);
-			pitr_dest_spec_free(&spec);
-		}
-		if (list_idx == 0 && opts->dst_backup != NULL && rc == 0) {
-			struct stat st;
+	run->fanout = pitr_fanout_new(&run->env, PITR_FANOUT_ISOLATE, opts->parallel_jobs);
+	if (run->fanout == NULL)
+		return -1;
+	for (size_t spec_idx = 0; spec_idx < run->nspecs; spec_idx++) {
+		const struct pitr_dest_spec *spec = &run->specs[spec_idx];
 
-			/* The backup's WAL collection exists only while
-			 * pitr-backup-master runs: no directory, no copy. */
-			if (stat(opts->dst_backup, &st) != 0 || !S_ISDIR(st.st_mode)) {
-				pitr_log_verbose("--dst-backup \"%s\" does not exist: no backup is "
-						 "collecting WAL", opts->dst_backup);
-				continue;
-			}
-			memset(&spec, 0, sizeof(spec));
-			spec.kind = PITR_DEST_LOCAL;
-			spec.codec = PITR_CODEC_NONE;
-			spec.location = (char *)opts->dst_backup;
-			if (asprintf(&spec.key, "backup:none=%s", opts->dst_backup) < 0) {
-				pitr_log_error("out of memory");
-				return -1;
-			}
-			rc = add_target(run, &spec, true);
-			free(spec.key);
+		if (run->state != NULL && pitr_state_has(run->state, spec->key)) {
+			pitr_log_info("\"%s\" already delivered to \"%s\" by an earlier attempt",
+				      run->wal_name, spec->location);
+			continue;
 		}
+		if (pitr_fanout_add(run->fanout, spec) != 0)
+			return -1;
 	}
-	return rc;
+	return 0;
 }
 
 /* Refuse to mix clusters: every local archive records the system
@@ -298,87 +200,46 @@ check_system_identifier(struct archive_run *run)
 {
 	if (!run->has_hdr)
 		return 0;
-	for (size_t target_idx = 0; target_idx < run->ntargets; target_idx++) {
-		struct archive_target *t = &run->targets[target_idx];
+	for (size_t dest_idx = 0; dest_idx < pitr_fanout_count(run->fanout); dest_idx++) {
+		const struct pitr_dest_spec *spec = pitr_fanout_spec(run->fanout, dest_idx);
+		const char *dir = pitr_dest_spec_dir(spec);
 
-		if (t->dest->spec.kind != PITR_DEST_LOCAL || t->is_backup)
+		if (dir == NULL || spec->backup_copy)
 			continue;
-		if (pitr_sysid_check_or_record(t->dest->spec.location, run->hdr.sysid) != 0)
+		if (pitr_sysid_check_or_record(dir, run->hdr.sysid) != 0)
 			return -1;
 	}
 	return 0;
 }
 
-/* The codec writer's sink: fan the group's compressed bytes out to every
- * target of the group that has not failed. */
-static int
-group_sink(void *ctx, const void *buf, size_t len)
+/* The file's name at a destination: the WAL name and the codec's
+ * extension. */
+static char *
+target_name(void *arg, const char *ext)
 {
-	struct archive_group *g = ctx;
-	struct archive_run *run = g->run;
-	size_t group_idx = (size_t)(g - run->groups);
+	const struct archive_run *run = arg;
+	char *name;
 
-	for (size_t target_idx = 0; target_idx < run->ntargets; target_idx++) {
-		struct archive_target *t = &run->targets[target_idx];
-
-		if (t->group_idx != group_idx || t->failed)
-			continue;
-		if (pitr_dest_write(t->dest, buf, len) != 0) {
-			t->failed = true;
-			g->live--;
-		}
+	if (asprintf(&name, "%s%s", run->wal_name, ext) < 0) {
+		pitr_log_error("out of memory");
+		return NULL;
 	}
-	return g->live > 0 ? 0 : -1;
+	return name;
 }
 
-static void
-fail_group(struct archive_run *run, size_t group_idx)
-{
-	for (size_t target_idx = 0; target_idx < run->ntargets; target_idx++)
-		if (run->targets[target_idx].group_idx == group_idx)
-			run->targets[target_idx].failed = true;
-	run->groups[group_idx].live = 0;
-}
-
-static int
-thread_count(void)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (cpus < 1)
-		return 1;
-	return cpus > ARCHIVE_MAX_THREADS ? ARCHIVE_MAX_THREADS : (int)cpus;
-}
-
-/* Open every target, then read the file once, feeding each codec group.
- * Targets that fail are marked; the stream goes on for the others. */
+/* Read the file once, feeding every destination that still needs it.
+ * Destinations that fail are dropped (the fan-out's isolate policy) and
+ * the file goes on to the others.  -1 only when the file cannot be read. */
 static int
 stream_file(struct archive_run *run)
 {
-	bool compressing = false;
+	const struct pitr_fanout_file_opts fopts = { .name = target_name, .arg = run };
+	struct pitr_fanout_file *file = pitr_fanout_open(run->fanout, &fopts);
 
-	for (size_t target_idx = 0; target_idx < run->ntargets; target_idx++) {
-		struct archive_target *t = &run->targets[target_idx];
-		char fname[PITR_WAL_NAME_MAX + 16];
-
-		snprintf(fname, sizeof(fname), "%s%s", run->wal_name, pitr_codec_ext(t->dest->spec.codec));
-		if (pitr_dest_open(t->dest, fname) != 0)
-			t->failed = true;
-		else
-			run->groups[t->group_idx].live++;
-	}
-	for (size_t group_idx = 0; group_idx < run->ngroups; group_idx++) {
-		struct archive_group *g = &run->groups[group_idx];
-
-		if (g->live == 0)
-			continue;
-		compressing |= g->codec != PITR_CODEC_NONE;
-		g->writer = pitr_codec_writer_new(g->codec, g->level, thread_count(), group_sink, g);
-		if (g->writer == NULL)
-			fail_group(run, group_idx);
-	}
+	if (file == NULL)
+		return -1;
 	/* OmniPITR's default: compression yields to the server's own work. */
-	if (compressing && !run->opts->not_nice)
+	if (pitr_fanout_compresses(file) && !run->opts->not_nice)
 		(void)setpriority(PRIO_PROCESS, 0, ARCHIVE_NICENESS);
 
 	run->buf = malloc(ARCHIVE_READ_SIZE);
@@ -395,85 +256,32 @@ stream_file(struct archive_run *run)
 			pitr_log_error("could not read \"%s\": %s", run->wal_path, strerror(errno));
 			return -1;
 		}
-		if (n == 0)
+		/* -1: no destination is left to feed, each failure logged. */
+		if (n == 0 || pitr_fanout_write(file, run->buf, (size_t)n) != 0)
 			break;
-		for (size_t group_idx = 0; group_idx < run->ngroups; group_idx++) {
-			struct archive_group *g = &run->groups[group_idx];
-
-			if (g->live > 0 && pitr_codec_writer_write(g->writer, run->buf, (size_t)n) != 0)
-				fail_group(run, group_idx);
-		}
 	}
-	for (size_t group_idx = 0; group_idx < run->ngroups; group_idx++) {
-		struct archive_group *g = &run->groups[group_idx];
-
-		if (g->live > 0 && pitr_codec_writer_finish(g->writer) != 0)
-			fail_group(run, group_idx);
-	}
+	/* What it leaves is published; its failures are counted at the end. */
+	(void)pitr_fanout_close(file);
 	return 0;
 }
 
-/* Record a delivered target and log it.  A state-dir write failure fails
+/* Log a delivered file and record it.  A state-dir write failure fails
  * the run: the next retry would otherwise not know, which is harmless for
  * correctness but the operator must hear of a broken state dir. */
 static int
-record_delivery(struct archive_run *run, struct archive_target *t, enum pitr_dest_result result)
+record_delivery(void *arg, const struct pitr_dest *d, enum pitr_dest_result result)
 {
+	struct archive_run *run = arg;
+
 	if (result == PITR_DEST_ALREADY)
 		pitr_log_info("\"%s\" was already at %s destination \"%s\" with the same content",
-			      t->dest->name, t->dest->ops->kind_name, t->dest->spec.location);
+			      d->name, pitr_dest_kind_name(d), d->spec.location);
 	else
-		pitr_log_verbose("delivered \"%s\" to %s destination \"%s\"", t->dest->name,
-				 t->dest->ops->kind_name, t->dest->spec.location);
-	if (run->state != NULL && pitr_state_add(run->state, t->dest->spec.key) != 0) {
-		t->failed = true;
+		pitr_log_verbose("delivered \"%s\" to %s destination \"%s\"", d->name,
+				 pitr_dest_kind_name(d), d->spec.location);
+	if (run->state != NULL && pitr_state_add(run->state, d->spec.key) != 0)
 		return -1;
-	}
 	return 0;
-}
-
-/* Finish the targets for which `staged` matches: locals (false) one by
- * one, staged ones (true) --parallel-jobs at a time. */
-static void
-finish_targets(struct archive_run *run, bool staged)
-{
-	size_t jobs = run->opts->parallel_jobs > 0 ? (size_t)run->opts->parallel_jobs : 1;
-	size_t *batch = calloc(jobs, sizeof(*batch));
-	size_t nbatch = 0;
-
-	if (batch == NULL) {
-		pitr_log_error("out of memory");
-		for (size_t target_idx = 0; target_idx < run->ntargets; target_idx++)
-			run->targets[target_idx].failed = true;
-		return;
-	}
-	for (size_t target_idx = 0; target_idx <= run->ntargets; target_idx++) {
-		if (target_idx < run->ntargets) {
-			struct archive_target *t = &run->targets[target_idx];
-			bool is_staged = t->dest->spec.kind != PITR_DEST_LOCAL;
-
-			if (is_staged != staged || t->failed)
-				continue;
-			if (pitr_dest_finish_begin(t->dest) != 0) {
-				t->failed = true;
-				continue;
-			}
-			batch[nbatch++] = target_idx;
-			if (nbatch < jobs && staged)
-				continue;
-		}
-		for (size_t batch_idx = 0; batch_idx < nbatch; batch_idx++) {
-			struct archive_target *t = &run->targets[batch[batch_idx]];
-			enum pitr_dest_result result;
-
-			if (pitr_dest_finish_end(t->dest, &result) != 0)
-				t->failed = true;
-			else
-				record_delivery(run, t, result);
-		}
-		nbatch = 0;
-	}
-	free(batch);
 }
 
 int
@@ -481,7 +289,7 @@ pitr_cmd_archive(const struct pitr_archive_opts *opts)
 {
 	struct archive_run run = { .opts = opts, .fd = -1 };
 	double started = now_ms();
-	size_t nfailed = 0;
+	size_t ntargets;
 	int rc = -1;
 
 	run.env.temp_dir = opts->temp_dir;
@@ -496,20 +304,16 @@ pitr_cmd_archive(const struct pitr_archive_opts *opts)
 	if (check_data_dir(opts) != 0 || identify_file(&run) != 0 || collect_targets(&run) != 0 ||
 	    check_system_identifier(&run) != 0)
 		goto out;
-	if (run.ntargets > 0) {
+	ntargets = pitr_fanout_count(run.fanout);
+	if (ntargets > 0) {
 		if (stream_file(&run) != 0)
 			goto out;
 		pitr_log_verbose("compressed \"%s\" for %zu destinations in %.1f ms", run.wal_name,
-				 run.ntargets, now_ms() - started);
-		finish_targets(&run, false);
-		finish_targets(&run, true);
+				 ntargets, now_ms() - started);
 	}
-	for (size_t target_idx = 0; target_idx < run.ntargets; target_idx++)
-		if (run.targets[target_idx].failed)
-			nfailed++;
-	if (nfailed > 0) {
+	if (pitr_fanout_publish(run.fanout, record_delivery, &run) != 0) {
 		pitr_log_error("could not archive \"%s\": %zu of %zu destinations failed%s", run.wal_name,
-			       nfailed, run.ntargets,
+			       pitr_fanout_nfailed(run.fanout), ntargets,
 			       run.state != NULL ? "; the others are recorded in the state dir" : "");
 		goto out;
 	}

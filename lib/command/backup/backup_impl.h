@@ -1,0 +1,150 @@
+/*
+ * backup_impl.h - what the files of lib/command/backup share: the state of
+ * one run, and the calls each file makes for the run's phases in backup.c.
+ *
+ *   backup.c    the run as a sequence of phases, the data tarball, the
+ *               meta file, signals; the two programs' entry points
+ *   template.c  file names: -f templates expanded, checked and matched,
+ *               and the --digest names (backup.h)
+ *   files.c     the backup's files to every destination through the
+ *               fan-out (dest/fanout.h): names, digests, digest files,
+ *               publication, a killed run's temporary files
+ *   xlogdir.c   keeping the backup's WAL while it runs: the -x dir on a
+ *               primary, the removal pause trigger on a standby
+ *   segments.c  the WAL segments of the xlog tarball
+ *
+ * Every call returns 0, or -1 after logging one line, unless it says
+ * otherwise.
+ */
+#ifndef PITR_CMD_BACKUP_IMPL_H
+#define PITR_CMD_BACKUP_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "command/backup/backup.h"
+#include "dest/dest.h"
+#include "dest/fanout.h"
+#include "digest/digest.h"
+#include "postgres/wal.h"
+#include "server/pgconn.h"
+#include "tar/tarwrite.h"
+
+/* Files in publication order: data, xlog, one per digest, meta. */
+enum { FT_DATA, FT_XLOG, FT_DIGEST0 };
+#define FT_META(run) (FT_DIGEST0 + (run)->ndigests)
+#define FT_COUNT(run) (FT_DIGEST0 + (run)->ndigests + 1)
+
+/* The --digest digests of one codec group's stored bytes. */
+struct bk_sums {
+	struct pitr_digest *digests[PITR_BACKUP_MAX_DIGESTS];
+	char hex[PITR_BACKUP_MAX_DIGESTS][PITR_DIGEST_HEX_MAX];
+};
+
+/* One output file (data, xlog, a digest file or meta) to every destination. */
+struct bk_file {
+	struct bk_run *run;
+	const char *filetype;        /* "data", "xlog", a digest name, "meta" */
+	struct pitr_fanout_file *file;  /* NULL until opened (xlog: never with -sx) */
+	struct bk_sums *sums;        /* data and xlog with --digest: one per group */
+	size_t ngroups;
+};
+
+/* Everything one run holds, released by backup.c's run_free(). */
+struct bk_run {
+	const struct pitr_backup_opts *opts;
+	bool slave;
+	struct pitr_dest_env env;
+	struct pitr_pidfile *pidfile;
+	struct pitr_dest_spec *specs;
+	size_t nspecs;
+	const char *digests[PITR_BACKUP_MAX_DIGESTS];  /* canonical names */
+	size_t ndigests;
+	struct pitr_fanout *fanout;  /* every destination, all or nothing */
+	struct bk_file *files;       /* FT_COUNT(run) of them */
+	struct pitr_pgconn *conn;
+	struct pitr_tarwrite *tar;
+	char hostname[256];
+	char *data_dir;              /* realpath */
+	const char *data_base;       /* its last component */
+	char *xlog_moved;            /* -x after it was renamed away */
+	bool xlog_created;
+	struct pitr_dest_spec source; /* slave: -s, the standby's archive */
+	bool trigger_owned;          /* slave: this run created -p */
+	bool stop_logged;            /* the signal was reported */
+	/* What the meta file says. */
+	char *label;
+	char *sysid;
+	char *start_lsn;
+	struct pitr_pgconn_backup_stop stop;
+	unsigned long long segsize;
+	char start_file[32];
+	char stop_file[PITR_WAL_NAME_MAX];
+	struct pitr_wal_name sname, ename;  /* start and stop segments */
+	time_t start_time, stop_time;
+	char tstart[64];
+	char codecs[128];            /* "gzip,none" */
+	char digest_names[128];      /* "MD5,SHA-256" */
+	uint64_t data_size, xlog_size;
+};
+
+/* backup.c: true (after logging once) when SIGTERM or SIGINT asked the
+ * run to stop. */
+bool pitr_backup_stopped(struct bk_run *run);
+
+/* files.c */
+
+/* Parse the destination options into run->specs and the fan-out. */
+int pitr_backup_files_collect(struct bk_run *run);
+/* Check every file name the -f template gives, for every codec, before
+ * anything is started. */
+int pitr_backup_files_check_names(struct bk_run *run);
+/* Remove the temporary files a killed run left for this backup's files
+ * in the local destinations. */
+int pitr_backup_files_remove_stale_temps(struct bk_run *run);
+/* Open file `ft` of type `filetype` on every destination; `digest`: its
+ * groups' stored bytes are digested; `plain`: a digest file, written to
+ * each destination with its own text. */
+int pitr_backup_files_open(struct bk_run *run, size_t ft, const char *filetype, bool digest,
+			   bool plain);
+/* A codec sink (`ctx` a struct bk_file *) feeding the file to every
+ * destination; fails once a signal asked the run to stop. */
+int pitr_backup_files_sink(void *ctx, const void *buf, size_t len);
+/* End file `ft`: codec streams and uploads ended, digests final. */
+int pitr_backup_files_close(struct bk_run *run, size_t ft);
+/* Open, write and close one digest file per --digest algorithm. */
+int pitr_backup_files_write_digests(struct bk_run *run);
+/* Publish every file (fanout.h's order), logging each. */
+int pitr_backup_files_publish(struct bk_run *run);
+
+/* xlogdir.c */
+
+/* Create -x with our pid in it, taking over one a killed backup left. */
+int pitr_backup_xlogdir_make(struct bk_run *run);
+/* Rename -x away (pitr-archive stops copying into it); a no-op if this
+ * run did not create it or moved it already. */
+int pitr_backup_xlogdir_move(struct bk_run *run);
+/* Move -x away if it is not, empty it and remove it; failures logged, the
+ * run's result unchanged. */
+void pitr_backup_xlogdir_remove(struct bk_run *run);
+/* Create the removal pause trigger (-p) with our pid, unless another
+ * live process holds it. */
+int pitr_backup_xlogdir_claim_trigger(struct bk_run *run);
+/* Remove the trigger if this run holds it; failures logged. */
+void pitr_backup_xlogdir_release_trigger(struct bk_run *run);
+
+/* segments.c */
+
+/* The start and stop segments from the backup label and the stop LSN,
+ * into run->start_file, stop_file, sname and ename. */
+int pitr_backup_segments_range(struct bk_run *run);
+/* Wait until the stop segment is in the WAL source (-x dir or --source
+ * archive), at most --wal-wait seconds. */
+int pitr_backup_segments_wait(struct bk_run *run);
+/* Add every segment from start to stop to run->tar, decompressed when
+ * they come from the archive. */
+int pitr_backup_segments_add(struct bk_run *run);
+
+#endif

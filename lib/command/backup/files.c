@@ -1,0 +1,300 @@
+/*
+ * files.c - a backup's files (data, xlog, digest files, meta) to every
+ * destination through one fan-out (dest/fanout.h) with its all-or-nothing
+ * policy: each named by the -f template for the destination's codec,
+ * compressed once per codec, digested once per codec as stored, left at a
+ * temporary name until every file is complete, then published.  Also the
+ * temporary files a killed run left in the local destinations.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "command/backup/backup.h"
+#include "command/backup/backup_impl.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "compress/codec.h"
+#include "dest/dest.h"
+#include "dest/fanout.h"
+#include "digest/digest.h"
+
+/* -f, or the default. */
+static const char *
+name_template(const struct bk_run *run)
+{
+	return run->opts->filename_template ? run->opts->filename_template :
+		PITR_BACKUP_DEFAULT_TEMPLATE;
+}
+
+int
+pitr_backup_files_collect(struct bk_run *run)
+{
+	const struct pitr_backup_opts *opts = run->opts;
+	const struct pitr_dest_args args = {
+		.local = opts->dst_local, .nlocal = opts->ndst_local,
+		.remote = opts->dst_remote, .nremote = opts->ndst_remote,
+		.pipe = opts->dst_pipe, .npipe = opts->ndst_pipe,
+		.direct = opts->dst_direct, .ndirect = opts->ndst_direct,
+	};
+
+	if (pitr_dest_args_count(&args) == 0) {
+		pitr_log_error("no destination given: use --dst-local, --dst-remote, --dst-direct or "
+			       "--dst-pipe");
+		return -1;
+	}
+	if (pitr_dest_args_parse(&args, &run->specs, &run->nspecs) != 0)
+		return -1;
+	run->fanout = pitr_fanout_new(&run->env, PITR_FANOUT_ALL, opts->parallel_jobs);
+	if (run->fanout == NULL)
+		return -1;
+	for (size_t spec_idx = 0; spec_idx < run->nspecs; spec_idx++)
+		if (pitr_fanout_add(run->fanout, &run->specs[spec_idx]) != 0)
+			return -1;
+	return 0;
+}
+
+/* A file's name at a destination: the -f template for its type and the
+ * destination's codec extension. */
+static char *
+file_name(void *arg, const char *ext)
+{
+	const struct bk_file *bf = arg;
+	const struct bk_run *run = bf->run;
+
+	return pitr_backup_expand_template(name_template(run), run->hostname, bf->filetype, ext,
+					   (long)run->start_time);
+}
+
+/* The fan-out's tap: digest what a group stores, once per codec. */
+static int
+digest_tap(void *arg, size_t group, const void *buf, size_t len)
+{
+	struct bk_file *bf = arg;
+
+	for (size_t k = 0; k < bf->run->ndigests; k++)
+		if (pitr_digest_update(bf->sums[group].digests[k], buf, len) != 0)
+			return -1;
+	return 0;
+}
+
+/* A backup is only worth having complete everywhere: the fan-out fails
+ * the file at any destination's failure (its ALL policy), and so does a
+ * signal. */
+int
+pitr_backup_files_sink(void *ctx, const void *buf, size_t len)
+{
+	struct bk_file *bf = ctx;
+
+	if (pitr_backup_stopped(bf->run))
+		return -1;
+	return pitr_fanout_write(bf->file, buf, len);
+}
+
+/* One codec writer per distinct codec (and level), each digesting what
+ * it stores when `digest` is set; a `plain` file (a digest file) has no
+ * writers: the caller writes each destination's own text uncompressed. */
+int
+pitr_backup_files_open(struct bk_run *run, size_t ft, const char *filetype, bool digest,
+		       bool plain)
+{
+	struct bk_file *bf = &run->files[ft];
+	const struct pitr_fanout_file_opts fopts = {
+		.name = file_name, .plain = plain, .tap = digest && run->ndigests > 0 ? digest_tap : NULL,
+		.arg = bf,
+	};
+
+	bf->run = run;
+	bf->filetype = filetype;
+	bf->file = pitr_fanout_open(run->fanout, &fopts);
+	if (bf->file == NULL)
+		return -1;
+	if (!digest || run->ndigests == 0)
+		return 0;
+	bf->sums = calloc(pitr_fanout_groups(bf->file), sizeof(*bf->sums));
+	if (bf->sums == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	for (; bf->ngroups < pitr_fanout_groups(bf->file); bf->ngroups++)
+		for (size_t k = 0; k < run->ndigests; k++) {
+			bf->sums[bf->ngroups].digests[k] = pitr_digest_new(run->digests[k]);
+			if (bf->sums[bf->ngroups].digests[k] == NULL) {
+				bf->ngroups++;  /* freed by run_free */
+				return -1;
+			}
+		}
+	return 0;
+}
+
+int
+pitr_backup_files_close(struct bk_run *run, size_t ft)
+{
+	struct bk_file *bf = &run->files[ft];
+
+	if (pitr_fanout_close(bf->file) != 0)
+		return -1;
+	for (size_t group_idx = 0; bf->sums != NULL && group_idx < bf->ngroups; group_idx++)
+		for (size_t k = 0; k < run->ndigests; k++)
+			if (pitr_digest_final(bf->sums[group_idx].digests[k],
+					      bf->sums[group_idx].hex[k]) != 0)
+				return -1;
+	return 0;
+}
+
+/* The line for destination `dest_idx`'s copy of `bf` in a digest file of
+ * digest `k`: "HEX  NAME\n".  Malloc'd, NULL after logging. */
+static char *
+digest_line(const struct bk_file *bf, size_t dest_idx, size_t k)
+{
+	return pitr_digest_line(bf->sums[pitr_fanout_group_of(bf->file, dest_idx)].hex[k],
+				pitr_fanout_name(bf->file, dest_idx));
+}
+
+/* One digest file per algorithm and destination: "HEX  NAME" for the data
+ * and xlog files of that destination, as `sha256sum -c` reads it. */
+int
+pitr_backup_files_write_digests(struct bk_run *run)
+{
+	const struct bk_file *data = &run->files[FT_DATA], *xlog = &run->files[FT_XLOG];
+
+	for (size_t k = 0; k < run->ndigests; k++) {
+		size_t ft = FT_DIGEST0 + k;
+
+		if (pitr_backup_files_open(run, ft, run->digests[k], false, true) != 0)
+			return -1;
+		for (size_t dest_idx = 0; dest_idx < run->nspecs; dest_idx++) {
+			char *l1 = digest_line(data, dest_idx, k);
+			/* -sx: no xlog file to list. */
+			char *l2 = xlog->file != NULL ? digest_line(xlog, dest_idx, k) : NULL;
+			int rc = -1;
+
+			if (l1 != NULL && (l2 != NULL || xlog->file == NULL) &&
+			    pitr_fanout_write_one(run->files[ft].file, dest_idx, l1, strlen(l1)) == 0 &&
+			    (l2 == NULL ||
+			     pitr_fanout_write_one(run->files[ft].file, dest_idx, l2, strlen(l2)) == 0))
+				rc = 0;
+			free(l1);
+			free(l2);
+			if (rc != 0)
+				return -1;
+		}
+		if (pitr_backup_files_close(run, ft) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The fan-out's published callback: the file named at its destination. */
+static int
+log_delivery(void *arg, const struct pitr_dest *d, enum pitr_dest_result result)
+{
+	(void)arg;
+	if (result == PITR_DEST_ALREADY)
+		pitr_log_info("\"%s\" was already at %s with the same content", d->name,
+			      pitr_dest_label(d));
+	else
+		pitr_log_verbose("delivered \"%s\" to %s", d->name, pitr_dest_label(d));
+	return 0;
+}
+
+/* Locals first, then the staged and direct ones --parallel-jobs at a
+ * time, each in data/xlog/digests/meta order; a destination that failed
+ * one file gets none of the later ones: a meta file (the mark of a
+ * complete backup) never reaches a destination that lacks the data before
+ * it. */
+int
+pitr_backup_files_publish(struct bk_run *run)
+{
+	return pitr_fanout_publish(run->fanout, log_delivery, NULL);
+}
+
+int
+pitr_backup_files_check_names(struct bk_run *run)
+{
+	const char *cexts[PITR_CODEC_COUNT];
+	size_t n = 0;
+
+	for (size_t i = 0; i < run->nspecs; i++) {
+		const char *ext = pitr_codec_ext(run->specs[i].codec);
+		size_t j;
+
+		for (j = 0; j < n && strcmp(cexts[j], ext) != 0; j++)
+			;
+		if (j == n)
+			cexts[n++] = ext;
+	}
+	return pitr_backup_check_template(name_template(run), run->hostname, cexts, n, run->digests,
+					  run->ndigests, (long)time(NULL));
+}
+
+/* The temporary files are fsutil.h's names for this backup's files; other
+ * files, pitr-archive's temporary WAL included, do not match. */
+int
+pitr_backup_files_remove_stale_temps(struct bk_run *run)
+{
+	const char *tmpl = name_template(run);
+
+	for (size_t i = 0; i < run->nspecs; i++) {
+		const struct pitr_dest_spec *spec = &run->specs[i];
+		const char *dir = pitr_dest_spec_dir(spec);
+		char *pats[3 + PITR_BACKUP_MAX_DIGESTS] = { NULL };
+		size_t npats = 0;
+		DIR *d;
+		struct dirent *de;
+		int rc = -1;
+
+		if (dir == NULL)
+			continue;
+		for (size_t k = 0; k < 3 + run->ndigests; k++) {
+			static const char *const fixed[] = { "data", "xlog", "meta" };
+			char *g = pitr_backup_template_glob(tmpl, run->hostname, k < 3 ? fixed[k] :
+							    run->digests[k - 3], k < 3 ?
+							    pitr_codec_ext(spec->codec) : "");
+
+			if (g == NULL || asprintf(&pats[npats], "%s%s.??????", PITR_FSUTIL_TMP_PREFIX,
+						  g) < 0) {
+				free(g);
+				pitr_log_error("out of memory");
+				goto next;
+			}
+			free(g);
+			npats++;
+		}
+		d = opendir(dir);
+		if (d == NULL) {
+			rc = 0;  /* the destination's own open names the problem */
+			goto next;
+		}
+		while ((de = readdir(d)) != NULL) {
+			if (strncmp(de->d_name, PITR_FSUTIL_TMP_PREFIX, strlen(PITR_FSUTIL_TMP_PREFIX)) != 0)
+				continue;
+			for (size_t k = 0; k < npats; k++)
+				if (fnmatch(pats[k], de->d_name, 0) == 0) {
+					char *p = pitr_fsutil_join(dir, de->d_name);
+
+					if (p != NULL && unlink(p) == 0)
+						pitr_log_info("removed \"%s\", left by an interrupted backup", p);
+					else if (p != NULL && errno != ENOENT)
+						pitr_log_error("could not remove \"%s\": %s", p, strerror(errno));
+					free(p);
+					break;
+				}
+		}
+		closedir(d);
+		rc = 0;
+next:
+		for (size_t k = 0; k < npats; k++)
+			free(pats[k]);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}

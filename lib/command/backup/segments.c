@@ -1,0 +1,211 @@
+/*
+ * segments.c - the WAL segments of the xlog tarball: the range from the
+ * backup label's start segment to the one holding the stop LSN, waited for
+ * in the WAL source and read from it (on a primary the -x dir, as
+ * pitr-archive copied them; on a standby the archive it restores from,
+ * decompressed by their codec).
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "command/backup/backup.h"
+#include "command/backup/backup_impl.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "compress/codec.h"
+#include "postgres/wal.h"
+#include "repo/archdir.h"
+#include "tar/tarwrite.h"
+
+#define BACKUP_WAL_WAIT 300
+#define BACKUP_WAL_POLL_US 20000
+
+/* "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)" */
+static int
+label_start_file(const char *label, char *out)
+{
+	const char *p = strstr(label, "START WAL LOCATION: ");
+
+	p = p ? strstr(p, "(file ") : NULL;
+	if (p == NULL || sscanf(p, "(file %24[0-9A-F])", out) != 1 || strlen(out) != 24 ||
+	    pitr_wal_parse(out, NULL) != PITR_WAL_SEGMENT) {
+		pitr_log_error("backup_label from the server has no START WAL LOCATION file name");
+		return -1;
+	}
+	return 0;
+}
+
+/* Where `name` is now: 1 with *path (malloc'd) and *codec set when the
+ * backup's WAL source holds it, 0 when not yet, -1 after logging. */
+static int
+find_segment(struct bk_run *run, const char *name, char **path, enum pitr_codec *codec)
+{
+	struct stat st;
+
+	if (run->slave)
+		return pitr_archdir_find(run->source.location, name, run->source.codec, path, codec,
+					 NULL);
+	*codec = PITR_CODEC_NONE;
+	*path = pitr_fsutil_join(run->xlog_moved ? run->xlog_moved : run->opts->xlogs, name);
+	if (*path == NULL) {
+		pitr_log_error("out of memory");
+		return -1;
+	}
+	if (stat(*path, &st) == 0)
+		return 1;
+	free(*path);
+	*path = NULL;
+	return 0;
+}
+
+/* On a primary the archiver delivers the stop segment to the -x dir after
+ * pg_backup_stop switched to the next segment (the archiver runs in order,
+ * so every earlier one is there too); a standby archives nothing itself
+ * and restores a segment only once it is in the archive. */
+int
+pitr_backup_segments_wait(struct bk_run *run)
+{
+	int limit = run->opts->wal_wait > 0 ? run->opts->wal_wait : BACKUP_WAL_WAIT;
+
+	for (int i = 0; i < limit * (1000000 / BACKUP_WAL_POLL_US); i++) {
+		char *path = NULL;
+		enum pitr_codec codec;
+		int r = find_segment(run, run->stop_file, &path, &codec);
+
+		free(path);
+		if (r != 0)
+			return r > 0 ? 0 : -1;
+		if (pitr_backup_stopped(run))
+			return -1;
+		usleep(BACKUP_WAL_POLL_US);
+	}
+	if (run->slave)
+		pitr_log_error("WAL segment \"%s\" did not reach --source archive \"%s\" within %d s: "
+			       "is the primary archiving there?", run->stop_file, run->source.location, limit);
+	else
+		pitr_log_error("WAL segment \"%s\" did not reach --xlogs dir \"%s\" within %d s: is "
+			       "archive_command pitr-archive --dst-backup %s?", run->stop_file, run->opts->xlogs,
+			       limit, run->opts->xlogs);
+	return -1;
+}
+
+/* One segment of the backup into the xlog tarball, decompressed by its
+ * codec when it comes from the archive. */
+static int
+add_segment(struct bk_run *run, const char *name, const char *member, size_t segsize)
+{
+	char *path = NULL, *buf = NULL;
+	enum pitr_codec codec;
+	struct pitr_codec_reader *r = NULL;
+	size_t got = 0;
+	int fd = -1, rc = -1, found = find_segment(run, name, &path, &codec);
+
+	if (found == 0)
+		pitr_log_error("WAL segment \"%s\" the backup needs is missing from %s \"%s\"", name,
+			       run->slave ? "--source archive" : "--xlogs dir",
+			       run->slave ? run->source.location : run->opts->xlogs);
+	if (found != 1)
+		goto out;
+	if (!run->slave) {
+		rc = pitr_tarwrite_add_file(run->tar, path, member);
+		goto out;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		pitr_log_error("could not open \"%s\": %s", path, strerror(errno));
+		goto out;
+	}
+	buf = malloc(segsize + 1);
+	r = buf ? pitr_codec_reader_new(codec, fd, path) : NULL;
+	if (r == NULL) {
+		if (buf == NULL)
+			pitr_log_error("out of memory");
+		goto out;
+	}
+	/* One byte more than a segment, to see an overlong one. */
+	while (got <= segsize) {
+		ssize_t n = pitr_codec_reader_read(r, buf + got, segsize + 1 - got);
+
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got != segsize) {
+		pitr_log_error("archived WAL segment \"%s\" holds %s%zu bytes, not a segment of %zu",
+			       path, got > segsize ? "more than " : "", got > segsize ? segsize : got,
+			       segsize);
+		goto out;
+	}
+	rc = pitr_tarwrite_add_buffer(run->tar, member, buf, segsize, 0600);
+out:
+	pitr_codec_reader_free(r);
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	free(path);
+	return rc;
+}
+
+/* The segment holding the byte before `lsn` ("0/3000028"), as
+ * pg_walfile_name() names it; it cannot run on a standby. */
+static int
+lsn_segment(const char *lsn, uint32_t tli, uint32_t segsize, char *out)
+{
+	unsigned int hi, lo;
+	char extra;
+	uint64_t pos;
+
+	if (sscanf(lsn, "%X/%X%c", &hi, &lo, &extra) != 2) {
+		pitr_log_error("server gave \"%s\", not a WAL location", lsn);
+		return -1;
+	}
+	pos = ((uint64_t)hi << 32) | lo;
+	pitr_wal_format_segment(out, tli, pos == 0 ? 0 : (pos - 1) / segsize, segsize);
+	return 0;
+}
+
+int
+pitr_backup_segments_range(struct bk_run *run)
+{
+	uint32_t segsize = (uint32_t)run->segsize;
+
+	if (label_start_file(run->stop.labelfile, run->start_file) != 0 ||
+	    pitr_wal_parse(run->start_file, &run->sname) != PITR_WAL_SEGMENT ||
+	    lsn_segment(run->stop.lsn, run->sname.tli, segsize, run->stop_file) != 0)
+		return -1;
+	if (pitr_wal_parse(run->stop_file, &run->ename) != PITR_WAL_SEGMENT ||
+	    pitr_wal_segno(&run->ename, segsize) < pitr_wal_segno(&run->sname, segsize)) {
+		pitr_log_error("server gave an impossible WAL range \"%s\" to \"%s\"", run->start_file,
+			       run->stop_file);
+		return -1;
+	}
+	return 0;
+}
+
+int
+pitr_backup_segments_add(struct bk_run *run)
+{
+	uint32_t segsize = (uint32_t)run->segsize;
+
+	for (uint64_t segno = pitr_wal_segno(&run->sname, segsize);
+	     segno <= pitr_wal_segno(&run->ename, segsize); segno++) {
+		char name[PITR_WAL_NAME_MAX], member[PATH_MAX];
+
+		pitr_wal_format_segment(name, run->sname.tli, segno, segsize);
+		snprintf(member, sizeof(member), "%s/pg_wal/%s", run->data_base, name);
+		if (pitr_backup_stopped(run) || add_segment(run, name, member, (size_t)segsize) != 0)
+			return -1;
+	}
+	return 0;
+}
