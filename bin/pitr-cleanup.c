@@ -13,12 +13,16 @@
 #include "common/opts.h"
 
 static const struct pitr_opt_def cleanup_options[] = {
-	{ "archive", "a", PITR_OPT_STRING, "[CODEC=]DIR", 0, 0, "the archive to clean (files of every codec are removed)" },
-	{ "dry-run", "n", PITR_OPT_FLAG, NULL, 0, 0, "print the files that would be removed, remove nothing" },
-	{ "log", "l", PITR_OPT_STRING, "TEMPLATE", 0, 0, "log file, ^-strftime template (default: stderr)" },
-	{ "pid-file", NULL, PITR_OPT_STRING, "FILE", 0, 0, "run only one copy at a time, locked on FILE" },
-	{ "removal-pause-trigger", "p", PITR_OPT_STRING, "FILE", 0, 0, "remove nothing while FILE exists" },
-	{ "verbose", "v", PITR_OPT_FLAG, NULL, 0, 0, "log each removed file" },
+	{ "archive", "a", PITR_OPT_STRING, "[CODEC=]DIR",
+	  .help = "the archive to clean (files of every codec are removed)",
+	  .required = "pitr-cleanup needs the archive to clean" },
+	{ "dry-run", "n", PITR_OPT_FLAG, NULL,
+	  .help = "print the files that would be removed, remove nothing" },
+	PITR_OPTS_LOG,
+	PITR_OPTS_PID_FILE,
+	{ "removal-pause-trigger", "p", PITR_OPT_STRING, "FILE",
+	  .help = "remove nothing while FILE exists" },
+	PITR_OPTS_VERBOSE("log each removed file"),
 	PITR_OPTS_COMMON,
 };
 

@@ -55,11 +55,15 @@ int pitr_dest_spec_parse(const char *arg, enum pitr_dest_kind kind, const char *
 			 struct pitr_dest_spec *out);
 void pitr_dest_spec_free(struct pitr_dest_spec *spec);
 
+/* rsync's --timeout and --contimeout when the env gives none. */
+#define PITR_DEST_RSYNC_TIMEOUT_DEFAULT 60
+
 /* Settings shared by every destination of a run. */
 struct pitr_dest_env {
 	const char *temp_dir;     /* staging for rsync uploads (default $TMPDIR or /tmp) */
 	const char *rsync_path;   /* the rsync program (default "rsync", found on PATH) */
-	int rsync_timeout;        /* seconds for rsync --timeout / --contimeout */
+	int rsync_timeout;        /* seconds for rsync --timeout / --contimeout; 0: the
+				   * default below */
 	const char *ssh_path;     /* the ssh program for --dst-direct (default "ssh" on PATH) */
 };
 

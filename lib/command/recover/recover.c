@@ -36,13 +36,13 @@
 #include "command/recover/recover.h"
 #include "digest/digest.h"
 #include "common/fsutil.h"
+#include "common/opts.h"
 #include "common/log.h"
 #include "server/pgconn.h"
 #include "common/spawn.h"
 #include "tar/tarread.h"
 #include "postgres/wal.h"
 
-#define RECOVER_WAIT_DEFAULT 600
 #define RECOVER_POLL_MS 200
 #define RECOVER_LOG_NAME "pitr-recover.log"
 #define RECOVER_CONF_MAX (1024 * 1024)
@@ -406,9 +406,9 @@ pitr_recover_conf_text(const struct pitr_recover_opts *o, const struct pitr_reco
 			t->conf_value) != 0)
 		goto out;
 	if (add_setting(&text, "recovery_target_action",
-			o->target_action != NULL ? o->target_action : "pause") != 0 ||
+			o->target_action != NULL ? o->target_action : PITR_RECOVER_TARGET_ACTION_DEFAULT) != 0 ||
 	    add_setting(&text, "recovery_target_timeline",
-			o->target_timeline != NULL ? o->target_timeline : "latest") != 0)
+			o->target_timeline != NULL ? o->target_timeline : PITR_RECOVER_TARGET_TIMELINE_DEFAULT) != 0)
 		goto out;
 	if (o->port > 0) {
 		if (asprintf(&port, "%s# pitr-recover --port\nport = %d\n", text, o->port) < 0) {
@@ -1896,7 +1896,7 @@ out:
 static int
 start_and_wait(struct rc_run *run)
 {
-	int limit = run->o->wait > 0 ? run->o->wait : RECOVER_WAIT_DEFAULT;
+	int limit = run->o->wait > 0 ? run->o->wait : PITR_RECOVER_WAIT_DEFAULT;
 	struct watch w;
 	struct pm_state pm;
 	char replay[512] = "";
@@ -2019,22 +2019,15 @@ out:
 static int
 check_options(const struct pitr_recover_opts *o)
 {
-	static const char *const actions[] = { "promote", "pause", "shutdown" };
-	bool action_ok = o->target_action == NULL;
-
 	if (o->backup_dir == NULL || o->archive == NULL || o->target_dir == NULL) {
 		pitr_log_error("missing %s: --backup-dir, --archive and --target-dir are required",
 			       o->backup_dir == NULL ? "--backup-dir" : o->archive == NULL ? "--archive" :
 			       "--target-dir");
 		return -1;
 	}
-	for (size_t i = 0; i < 3 && !action_ok; i++)
-		action_ok = strcmp(o->target_action, actions[i]) == 0;
-	if (!action_ok) {
-		pitr_log_error("invalid value \"%s\" for option \"--target-action\": expected promote, "
-			       "pause or shutdown", o->target_action);
+	if (o->target_action != NULL &&
+	    pitr_opts_check_choice("target-action", o->target_action, PITR_RECOVER_TARGET_ACTIONS) < 0)
 		return -1;
-	}
 	if (o->start && geteuid() == 0) {
 		pitr_log_error("--start: PostgreSQL does not run as root; run pitr-recover as the user "
 			       "the server runs as (runuser -u postgres -- pitr-recover ...)");

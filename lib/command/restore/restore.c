@@ -52,7 +52,6 @@
 
 #define DEFAULT_POLL_MS 200
 #define DEFAULT_STABLE_MS 1000
-#define DEFAULT_REMOVE_AT_A_TIME 3
 /* While waiting, removal passes follow each other this closely while
  * there is a backlog, and this far apart once there is none: each pass
  * may run pg_controldata and reads the whole archive directory. */
@@ -418,7 +417,7 @@ prepare(struct restore_run *run)
 	run->stable_ms = opts->trigger_stable_ms > 0 ? opts->trigger_stable_ms : DEFAULT_STABLE_MS;
 	run->hang_retry_ms = opts->hang_retry_ms > 0 ? opts->hang_retry_ms : DEFAULT_HANG_RETRY_MS;
 	run->remove_at_a_time = opts->remove_at_a_time > 0 ? (size_t)opts->remove_at_a_time
-							   : DEFAULT_REMOVE_AT_A_TIME;
+							   : PITR_RESTORE_REMOVE_AT_A_TIME_DEFAULT;
 	if (opts->prefetch < 0 || opts->prefetch > PITR_RESTORE_PREFETCH_MAX) {
 		pitr_log_error("--prefetch %d is out of range: 0 to %d segments", opts->prefetch,
 			       PITR_RESTORE_PREFETCH_MAX);
@@ -1091,7 +1090,7 @@ pre_removal_hook(void *ctx, const char *dir, const struct pitr_archdir_entry *en
 		return 0;
 	if (tmpdir == NULL)
 		tmpdir = getenv("TMPDIR") != NULL && *getenv("TMPDIR") != '\0' ? getenv("TMPDIR")
-									  : "/tmp";
+									  : PITR_FSUTIL_TMPDIR_DEFAULT;
 	if (run->hook_dir == NULL) {
 		if (asprintf(&run->hook_dir, "%s/pitr-restore.XXXXXX", tmpdir) < 0) {
 			run->hook_dir = NULL;
