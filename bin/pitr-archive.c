@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/opts.h"
 #include "dest/dest.h"
+#include "postgres/operand.h"
 
 static const struct pitr_opt_def archive_options[] = {
 	{ "data-dir", "D", PITR_OPT_STRING, "DIR", .dflt = ".",
@@ -62,11 +63,8 @@ main(int argc, char **argv)
 	case -1:
 		goto out;
 	}
-	if (o.noperands != 1) {
-		pitr_log_error(o.noperands == 0 ? "no WAL file given: archive_command must pass \"%%p\"" :
-				"more than one WAL file given: archive_command must pass only \"%%p\"");
+	if (pitr_operand_archive(o.operands, o.noperands, &a.wal_path) != 0)
 		goto out;
-	}
 	a.data_dir = pitr_opts_str(&o, "data-dir");
 	a.force_data_dir = pitr_opts_flag(&o, "force-data-dir");
 	a.dst_local = pitr_opts_list(&o, "dst-local", &a.ndst_local);
@@ -80,7 +78,6 @@ main(int argc, char **argv)
 	a.not_nice = pitr_opts_flag(&o, "not-nice");
 	a.rsync_path = pitr_opts_str(&o, "rsync-path");
 	a.rsync_timeout = (int)pitr_opts_int(&o, "rsync-timeout");
-	a.wal_path = o.operands[0];
 	rc = pitr_cmd_archive(&a) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

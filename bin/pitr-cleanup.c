@@ -11,6 +11,7 @@
 #include "command/cleanup/cleanup.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "postgres/operand.h"
 
 static const struct pitr_opt_def cleanup_options[] = {
 	{ "archive", "a", PITR_OPT_STRING, "[CODEC=]DIR",
@@ -43,17 +44,12 @@ main(int argc, char **argv)
 	case -1:
 		goto out;
 	}
-	if (o.noperands != 1) {
-		pitr_log_error(o.noperands == 0 ? "no WAL segment given: archive_cleanup_command must "
-				"pass \"%%r\"" : "more than one operand given: "
-				"archive_cleanup_command passes only \"%%r\"");
+	if (pitr_operand_cleanup(o.operands, o.noperands, &c.segment) != 0)
 		goto out;
-	}
 	c.archive = pitr_opts_str(&o, "archive");
 	c.pause_trigger = pitr_opts_str(&o, "removal-pause-trigger");
 	c.pid_file = pitr_opts_str(&o, "pid-file");
 	c.dry_run = pitr_opts_flag(&o, "dry-run");
-	c.segment = o.operands[0];
 	rc = pitr_cmd_cleanup(&c) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

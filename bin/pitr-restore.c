@@ -7,12 +7,12 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "command/restore/restore.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "postgres/operand.h"
 
 static const struct pitr_opt_def restore_options[] = {
 	{ "data-dir", "D", PITR_OPT_STRING, "DIR", .dflt = ".",
@@ -53,61 +53,12 @@ static const struct pitr_opt_def restore_options[] = {
 
 #define NOPTIONS (sizeof(restore_options) / sizeof(restore_options[0]))
 
-/* The spellings of -r without a value, after which %r may follow. */
-static bool
-is_bare_remove_unneeded(const char *arg)
-{
-	static const char *const spellings[] = {
-		"-r", "--r", "-remove-unneeded", "--remove-unneeded",
-	};
-
-	for (size_t spell_idx = 0; spell_idx < sizeof(spellings) / sizeof(spellings[0]); spell_idx++)
-		if (strcmp(arg, spellings[spell_idx]) == 0)
-			return true;
-	return false;
-}
-
-/*
- * With -r, which of three operands is %r.  %f and %p always come as the
- * pair "%f %p", and %p is a path (PostgreSQL passes pg_wal/RECOVERYXLOG)
- * where %f and %r are bare names: when exactly one operand has a slash it
- * is %p, the one before it %f, and the remaining one %r, whatever the
- * order ("-r %r %f %p", "%f %p -r %r", "-r %f %p %r").  Otherwise %r is the
- * operand right after a bare -r (operands point into argv, so it is found
- * by identity), else the last one.  Returns its index.
- */
-static size_t
-cutoff_operand(const struct pitr_opts *o, int argc, char **argv)
-{
-	size_t found = o->noperands - 1;
-	size_t nslash = 0, p_idx = 0;
-
-	for (size_t op_idx = 0; op_idx < o->noperands; op_idx++) {
-		if (strchr(o->operands[op_idx], '/') != NULL) {
-			nslash++;
-			p_idx = op_idx;
-		}
-	}
-	if (nslash == 1 && p_idx > 0)
-		return p_idx == 1 ? 2 : 0;
-	for (int argi = 1; argi + 1 < argc; argi++) {
-		if (strcmp(argv[argi], "--") == 0)
-			break;
-		if (!is_bare_remove_unneeded(argv[argi]))
-			continue;
-		for (size_t op_idx = 0; op_idx < o->noperands; op_idx++)
-			if (o->operands[op_idx] == argv[argi + 1])
-				found = op_idx;
-	}
-	return found;
-}
-
 int
 main(int argc, char **argv)
 {
 	struct pitr_opts o = { 0 };
 	struct pitr_restore_opts r = { 0 };
-	const char *ops[2];
+	struct pitr_operand_restore ops;
 	int rc = 1;
 
 	switch (pitr_opts_begin(&o, "pitr-restore",
@@ -125,26 +76,12 @@ main(int argc, char **argv)
 					&r.error_pgcontroldata);
 	r.remove_unneeded = pitr_opts_flag(&o, "remove-unneeded");
 	r.remove_cutoff = pitr_opts_str(&o, "remove-unneeded");
-	if (o.noperands == 3 && r.remove_unneeded && r.remove_cutoff == NULL) {
-		size_t cut = cutoff_operand(&o, argc, argv);
-		size_t n = 0;
-
-		r.remove_cutoff = o.operands[cut];
-		for (size_t op_idx = 0; op_idx < 3; op_idx++)
-			if (op_idx != cut)
-				ops[n++] = o.operands[op_idx];
-	} else if (o.noperands == 2) {
-		ops[0] = o.operands[0];
-		ops[1] = o.operands[1];
-	} else if (o.noperands < 2) {
-		pitr_log_error("WAL file name and destination not given: restore_command must pass "
-			       "\"%%f\" \"%%p\"");
+	/* A bare -r may take %r from the operands. */
+	if (pitr_operand_restore(o.operands, o.noperands, r.remove_unneeded && r.remove_cutoff == NULL,
+				 pitr_opts_get(&o, "remove-unneeded")->next_operand, &ops) != 0)
 		goto out;
-	} else {
-		pitr_log_error("too many operands: restore_command passes \"%%f\" \"%%p\", and "
-			       "\"%%r\" only after --remove-unneeded");
-		goto out;
-	}
+	if (ops.cutoff != NULL)
+		r.remove_cutoff = ops.cutoff;
 	r.data_dir = pitr_opts_str(&o, "data-dir");
 	r.source = pitr_opts_str(&o, "source");
 	r.recovery_delay = (int)pitr_opts_int(&o, "recovery-delay");
@@ -158,8 +95,8 @@ main(int argc, char **argv)
 	r.pid_file = pitr_opts_str(&o, "pid-file");
 	r.pgcontroldata_path = pitr_opts_str(&o, "pgcontroldata-path");
 	r.prefetch = (int)pitr_opts_int(&o, "prefetch");
-	r.wal_name = ops[0];
-	r.wal_path = ops[1];
+	r.wal_name = ops.wal_name;
+	r.wal_path = ops.wal_path;
 	rc = pitr_cmd_restore(&r) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);
