@@ -32,7 +32,7 @@ static const struct pitr_opt_def archive_options[] = {
 	{ "parallel-jobs", "PJ", PITR_OPT_INT, "N", .min = 1, .max = 64, .dflt = "1",
 	  .help = "remote and pipe deliveries run at once" },
 	PITR_OPTS_PID_FILE,
-	{ "rsync-path", "rp", PITR_OPT_STRING, "PATH", .dflt_doc = "rsync on PATH",
+	{ "rsync-path", "rp", PITR_OPT_STRING, "PATH", .dflt_doc = "rsync on the PATH",
 	  .help = "the rsync program" },
 	{ "rsync-timeout", NULL, PITR_OPT_INT, "SECONDS", .min = 1, .max = 86400,
 	  .dflt = PITR_OPTS_STR(PITR_DEST_RSYNC_TIMEOUT_DEFAULT),

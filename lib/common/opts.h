@@ -92,7 +92,7 @@ struct pitr_opt_def {
 /* --log, which every program has (pitr_opts_begin() opens it). */
 #define PITR_OPTS_LOG                                                            \
 	{ "log", "l", PITR_OPT_STRING, "TEMPLATE",                               \
-	  .help = "log file, ^-strftime template", .dflt_doc = "stderr" }
+	  .help = "log file, ^-strftime template", .dflt_doc = "standard error" }
 
 /* --verbose, which every program has, with what it adds to the log. */
 #define PITR_OPTS_VERBOSE(HELP) { "verbose", "v", PITR_OPT_FLAG, NULL, .help = HELP }

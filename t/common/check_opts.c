@@ -1130,7 +1130,7 @@ START_TEST(test_help_defaults_required_choices)
 			 "(default: break)\n"
 			 "  --level=LEVEL                        a level\n"
 			 "  -l, --log=TEMPLATE                   log file, ^-strftime template "
-			 "(default: stderr)\n"
+			 "(default: standard error)\n"
 			 "  -rt, --remove-at-a-time=N            files per pass (default: 3)\n"
 			 "  -s, --source=DIR                     the archive (required)\n"
 			 "  -t, --temp-dir=DIR                   temporary files (default: $TMPDIR or "

@@ -87,9 +87,9 @@ struct pitr_backup_opts {
 	{ "parallel-jobs", "PJ", PITR_OPT_INT, "N", .min = 1, .max = 64,          \
 	  .dflt = "1", .help = "remote and pipe deliveries run at once" },        \
 	PITR_OPTS_PID_FILE,                                                       \
-	{ "rsync-path", "rp", PITR_OPT_STRING, "PATH", .dflt_doc = "rsync on PATH", \
+	{ "rsync-path", "rp", PITR_OPT_STRING, "PATH", .dflt_doc = "rsync on the PATH", \
 	  .help = "the rsync program" },                                          \
-	{ "ssh-path", "ssh", PITR_OPT_STRING, "PATH", .dflt_doc = "ssh on PATH",  \
+	{ "ssh-path", "ssh", PITR_OPT_STRING, "PATH", .dflt_doc = "ssh on the PATH", \
 	  .help = "the ssh program for --dst-direct" },                           \
 	{ "temp-dir", "t", PITR_OPT_STRING, "DIR",                                \
 	  .dflt_doc = "$TMPDIR or " PITR_FSUTIL_TMPDIR_DEFAULT,                   \
