@@ -8,31 +8,41 @@
 #include <stdlib.h>
 
 #include "command/archive/archive.h"
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "dest/dest.h"
+#include "postgres/operand.h"
 
 static const struct pitr_opt_def archive_options[] = {
-	{ "bzip2-path", "bp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; compression is in-process" },
-	{ "data-dir", "D", PITR_OPT_STRING, "DIR", 0, 0, "the cluster's data directory (default: .)" },
-	{ "dst-backup", "db", PITR_OPT_STRING, "DIR", 0, 0, "absolute dir that gets a plain copy while it exists (pitr-backup-master -x)" },
-	{ "dst-local", "dl", PITR_OPT_LIST, "[CODEC=]DIR", 0, 0, "local archive directory (repeatable)" },
-	{ "dst-pipe", "dp", PITR_OPT_LIST, "[CODEC=]PROGRAM", 0, 0, "program run with the file name, data on stdin (repeatable)" },
-	{ "dst-remote", "dr", PITR_OPT_LIST, "[CODEC=]URL", 0, 0, "rsync://host[:port]/module/path/ or host:/path/ (repeatable)" },
-	{ "force-data-dir", "f", PITR_OPT_FLAG, NULL, 0, 0, "use --data-dir even if it does not look like a cluster" },
-	{ "gzip-path", "gp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; compression is in-process" },
-	{ "log", "l", PITR_OPT_STRING, "TEMPLATE", 0, 0, "log file, ^-strftime template (default: stderr)" },
-	{ "lz4-path", NULL, PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; compression is in-process" },
-	{ "lzma-path", "lp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; compression is in-process" },
-	{ "nice-path", "np", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; priority is lowered in-process" },
-	{ "not-nice", "nn", PITR_OPT_FLAG, NULL, 0, 0, "do not lower the priority while compressing" },
-	{ "parallel-jobs", "PJ", PITR_OPT_INT, "N", 1, 64, "remote and pipe deliveries run at once (default: 1)" },
-	{ "pid-file", NULL, PITR_OPT_STRING, "FILE", 0, 0, "run only one copy at a time, locked on FILE" },
-	{ "rsync-path", "rp", PITR_OPT_STRING, "PATH", 0, 0, "the rsync program (default: rsync on PATH)" },
-	{ "rsync-timeout", NULL, PITR_OPT_INT, "SECONDS", 1, 86400, "rsync connection and I/O timeout (default: 60)" },
-	{ "state-dir", "s", PITR_OPT_STRING, "DIR", 0, 0, "remembers partial deliveries; needed with several destinations" },
-	{ "temp-dir", "t", PITR_OPT_STRING, "DIR", 0, 0, "staging for remote and pipe copies (default: $TMPDIR or /tmp)" },
-	{ "verbose", "v", PITR_OPT_FLAG, NULL, 0, 0, "log every delivery and timings" },
-	{ "xz-path", NULL, PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; compression is in-process" },
+	{ "data-dir", "D", PITR_OPT_STRING, "DIR", .dflt = ".",
+	  .help = "the cluster's data directory" },
+	{ "dst-backup", "db", PITR_OPT_STRING, "DIR",
+	  .help = "absolute dir that gets a plain copy while it exists (pitr-backup-master -x)" },
+	{ "dst-local", "dl", PITR_OPT_LIST, "[CODEC=]DIR",
+	  .help = "local archive directory (repeatable)" },
+	{ "dst-pipe", "dp", PITR_OPT_LIST, "[CODEC=]PROGRAM",
+	  .help = "program run with the file name, data on stdin (repeatable)" },
+	{ "dst-remote", "dr", PITR_OPT_LIST, "[CODEC=]URL",
+	  .help = "rsync://host[:port]/module/path/ or host:/path/ (repeatable)" },
+	{ "force-data-dir", "f", PITR_OPT_FLAG, NULL,
+	  .help = "use --data-dir even if it does not look like a cluster" },
+	PITR_OPTS_LOG,
+	PITR_OPTS_NICE,
+	{ "parallel-jobs", "PJ", PITR_OPT_INT, "N", .min = 1, .max = 64, .dflt = "1",
+	  .help = "remote and pipe deliveries run at once" },
+	PITR_OPTS_PID_FILE,
+	{ "rsync-path", "rp", PITR_OPT_STRING, "PATH", .dflt_doc = "rsync on the PATH",
+	  .help = "the rsync program" },
+	{ "rsync-timeout", NULL, PITR_OPT_INT, "SECONDS", .min = 1, .max = 86400,
+	  .dflt = PITR_OPTS_STR(PITR_DEST_RSYNC_TIMEOUT_DEFAULT),
+	  .help = "rsync connection and I/O timeout" },
+	{ "state-dir", "s", PITR_OPT_STRING, "DIR",
+	  .help = "remembers partial deliveries; needed with several destinations" },
+	{ "temp-dir", "t", PITR_OPT_STRING, "DIR", .dflt_doc = "$TMPDIR or " PITR_FSUTIL_TMPDIR_DEFAULT,
+	  .help = "staging for remote and pipe copies" },
+	PITR_OPTS_VERBOSE("log every delivery and timings"),
+	PITR_OPTS_IGNORED_CODEC_PATHS("compression"),
 	PITR_OPTS_COMMON,
 };
 
@@ -53,12 +63,9 @@ main(int argc, char **argv)
 	case -1:
 		goto out;
 	}
-	if (o.noperands != 1) {
-		pitr_log_error(o.noperands == 0 ? "no WAL file given: archive_command must pass \"%%p\"" :
-				"more than one WAL file given: archive_command must pass only \"%%p\"");
+	if (pitr_operand_archive(o.operands, o.noperands, &a.wal_path) != 0)
 		goto out;
-	}
-	a.data_dir = pitr_opts_str(&o, "data-dir") ? pitr_opts_str(&o, "data-dir") : ".";
+	a.data_dir = pitr_opts_str(&o, "data-dir");
 	a.force_data_dir = pitr_opts_flag(&o, "force-data-dir");
 	a.dst_local = pitr_opts_list(&o, "dst-local", &a.ndst_local);
 	a.dst_remote = pitr_opts_list(&o, "dst-remote", &a.ndst_remote);
@@ -67,11 +74,10 @@ main(int argc, char **argv)
 	a.temp_dir = pitr_opts_str(&o, "temp-dir");
 	a.state_dir = pitr_opts_str(&o, "state-dir");
 	a.pid_file = pitr_opts_str(&o, "pid-file");
-	a.parallel_jobs = (int)pitr_opts_int(&o, "parallel-jobs", 1);
+	a.parallel_jobs = (int)pitr_opts_int(&o, "parallel-jobs");
 	a.not_nice = pitr_opts_flag(&o, "not-nice");
 	a.rsync_path = pitr_opts_str(&o, "rsync-path");
-	a.rsync_timeout = (int)pitr_opts_int(&o, "rsync-timeout", 0);
-	a.wal_path = o.operands[0];
+	a.rsync_timeout = (int)pitr_opts_int(&o, "rsync-timeout");
 	rc = pitr_cmd_archive(&a) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

@@ -13,10 +13,14 @@
 #include "common/opts.h"
 
 static const struct pitr_opt_def backup_options[] = {
-	{ "port", "p", PITR_OPT_STRING, "PORT", 0, 0, "server port (default: libpq's)" },
-	{ "psql-path", "pp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; pitrkit connects with libpq" },
-	{ "skip-xlogs", "sx", PITR_OPT_FLAG, NULL, 0, 0, "no xlog tarball and no -x dir: the backup is restored with the archive" },
-	{ "xlogs", "x", PITR_OPT_STRING, "DIR", 0, 0, "the --dst-backup dir of pitr-archive; must not exist" },
+	{ "port", "p", PITR_OPT_STRING, "PORT", .dflt_doc = "libpq's",
+	  .help = "server port" },
+	{ "psql-path", "pp", PITR_OPT_IGNORED, "PATH",
+	  .help = "accepted for OmniPITR; pitrkit connects with libpq" },
+	{ "skip-xlogs", "sx", PITR_OPT_FLAG, NULL,
+	  .help = "no xlog tarball and no -x dir: the backup is restored with the archive" },
+	{ "xlogs", "x", PITR_OPT_STRING, "DIR",
+	  .help = "the --dst-backup dir of pitr-archive; must not exist" },
 	PITR_BACKUP_SHARED_OPTS,
 	PITR_OPTS_COMMON,
 };
@@ -38,11 +42,8 @@ main(int argc, char **argv)
 	case -1:
 		goto out;
 	}
-	if (o.noperands != 0) {
-		pitr_log_error("unexpected argument \"%s\": pitr-backup-master takes only options",
-			       o.operands[0]);
+	if (pitr_opts_no_operands(&o, "pitr-backup-master") != 0)
 		goto out;
-	}
 	pitr_backup_opts_shared(&o, &b);
 	b.xlogs = pitr_opts_str(&o, "xlogs");
 	rc = pitr_cmd_backup_master(&b) == 0 ? 0 : 1;

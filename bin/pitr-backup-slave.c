@@ -14,14 +14,22 @@
 #include "common/opts.h"
 
 static const struct pitr_opt_def backup_options[] = {
-	{ "call-master", "cm", PITR_OPT_FLAG, NULL, 0, 0, "accepted for OmniPITR; PostgreSQL 15 backs up the standby without the master" },
-	{ "port", "P", PITR_OPT_STRING, "PORT", 0, 0, "standby's port (default: libpq's)" },
-	{ "pgcontroldata-path", "pp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; the standby is asked through libpq" },
-	{ "psql-path", NULL, PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; pitrkit connects with libpq" },
-	{ "removal-pause-trigger", "p", PITR_OPT_STRING, "FILE", 0, 0, "created while the backup needs the archive's WAL (pitr-restore -p)" },
-	{ "source", "s", PITR_OPT_STRING, "[CODEC=]DIR", 0, 0, "the archive the standby restores from" },
-	{ "skip-xlogs", "sx", PITR_OPT_FLAG, NULL, 0, 0, "no xlog tarball: the backup is restored with the archive" },
-	{ "xlogs", "x", PITR_OPT_IGNORED, "DIR", 0, 0, "accepted for OmniPITR; the WAL comes from --source" },
+	{ "call-master", "cm", PITR_OPT_FLAG, NULL,
+	  .help = "accepted for OmniPITR; PostgreSQL 15 backs up the standby without the master" },
+	{ "port", "P", PITR_OPT_STRING, "PORT", .dflt_doc = "libpq's",
+	  .help = "standby's port" },
+	{ "pgcontroldata-path", "pp", PITR_OPT_IGNORED, "PATH",
+	  .help = "accepted for OmniPITR; the standby is asked through libpq" },
+	{ "psql-path", NULL, PITR_OPT_IGNORED, "PATH",
+	  .help = "accepted for OmniPITR; pitrkit connects with libpq" },
+	{ "removal-pause-trigger", "p", PITR_OPT_STRING, "FILE",
+	  .help = "created while the backup needs the archive's WAL (pitr-restore -p)" },
+	{ "source", "s", PITR_OPT_STRING, "[CODEC=]DIR",
+	  .help = "the archive the standby restores from" },
+	{ "skip-xlogs", "sx", PITR_OPT_FLAG, NULL,
+	  .help = "no xlog tarball: the backup is restored with the archive" },
+	{ "xlogs", "x", PITR_OPT_IGNORED, "DIR",
+	  .help = "accepted for OmniPITR; the WAL comes from --source" },
 	PITR_BACKUP_SHARED_OPTS,
 	PITR_OPTS_COMMON,
 };
@@ -43,11 +51,8 @@ main(int argc, char **argv)
 	case -1:
 		goto out;
 	}
-	if (o.noperands != 0) {
-		pitr_log_error("unexpected argument \"%s\": pitr-backup-slave takes only options",
-			       o.operands[0]);
+	if (pitr_opts_no_operands(&o, "pitr-backup-slave") != 0)
 		goto out;
-	}
 	pitr_backup_opts_shared(&o, &b);
 	b.source = pitr_opts_str(&o, "source");
 	b.pause_trigger = pitr_opts_str(&o, "removal-pause-trigger");

@@ -11,14 +11,19 @@
 #include "command/cleanup/cleanup.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "postgres/operand.h"
 
 static const struct pitr_opt_def cleanup_options[] = {
-	{ "archive", "a", PITR_OPT_STRING, "[CODEC=]DIR", 0, 0, "the archive to clean (files of every codec are removed)" },
-	{ "dry-run", "n", PITR_OPT_FLAG, NULL, 0, 0, "print the files that would be removed, remove nothing" },
-	{ "log", "l", PITR_OPT_STRING, "TEMPLATE", 0, 0, "log file, ^-strftime template (default: stderr)" },
-	{ "pid-file", NULL, PITR_OPT_STRING, "FILE", 0, 0, "run only one copy at a time, locked on FILE" },
-	{ "removal-pause-trigger", "p", PITR_OPT_STRING, "FILE", 0, 0, "remove nothing while FILE exists" },
-	{ "verbose", "v", PITR_OPT_FLAG, NULL, 0, 0, "log each removed file" },
+	{ "archive", "a", PITR_OPT_STRING, "[CODEC=]DIR",
+	  .help = "the archive to clean (files of every codec are removed)",
+	  .required = "pitr-cleanup needs the archive to clean" },
+	{ "dry-run", "n", PITR_OPT_FLAG, NULL,
+	  .help = "print the files that would be removed, remove nothing" },
+	PITR_OPTS_LOG,
+	PITR_OPTS_PID_FILE,
+	{ "removal-pause-trigger", "p", PITR_OPT_STRING, "FILE",
+	  .help = "remove nothing while FILE exists" },
+	PITR_OPTS_VERBOSE("log each removed file"),
 	PITR_OPTS_COMMON,
 };
 
@@ -39,17 +44,12 @@ main(int argc, char **argv)
 	case -1:
 		goto out;
 	}
-	if (o.noperands != 1) {
-		pitr_log_error(o.noperands == 0 ? "no WAL segment given: archive_cleanup_command must "
-				"pass \"%%r\"" : "more than one operand given: "
-				"archive_cleanup_command passes only \"%%r\"");
+	if (pitr_operand_cleanup(o.operands, o.noperands, &c.segment) != 0)
 		goto out;
-	}
 	c.archive = pitr_opts_str(&o, "archive");
 	c.pause_trigger = pitr_opts_str(&o, "removal-pause-trigger");
 	c.pid_file = pitr_opts_str(&o, "pid-file");
 	c.dry_run = pitr_opts_flag(&o, "dry-run");
-	c.segment = o.operands[0];
 	rc = pitr_cmd_cleanup(&c) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

@@ -13,11 +13,14 @@
 #include "common/opts.h"
 
 static const struct pitr_opt_def info_options[] = {
-	{ "archive", "a", PITR_OPT_STRING, "[CODEC=]DIR", 0, 0, "the WAL archive (any codec's files are read)" },
-	{ "backup-dir", "b", PITR_OPT_STRING, "[CODEC=]DIR", 0, 0, "the backup directory of pitr-backup-master" },
-	{ "json", NULL, PITR_OPT_FLAG, NULL, 0, 0, "one JSON object instead of text (schema in pitr-info(1))" },
-	{ "log", "l", PITR_OPT_STRING, "TEMPLATE", 0, 0, "log file, ^-strftime template (default: stderr)" },
-	{ "verbose", "v", PITR_OPT_FLAG, NULL, 0, 0, "log what was read" },
+	{ "archive", "a", PITR_OPT_STRING, "[CODEC=]DIR",
+	  .help = "the WAL archive (any codec's files are read)" },
+	{ "backup-dir", "b", PITR_OPT_STRING, "[CODEC=]DIR",
+	  .help = "the backup directory of pitr-backup-master" },
+	{ "json", NULL, PITR_OPT_FLAG, NULL,
+	  .help = "one JSON object instead of text (schema in pitr-info(1))" },
+	PITR_OPTS_LOG,
+	PITR_OPTS_VERBOSE("log what was read"),
 	PITR_OPTS_COMMON,
 };
 
@@ -38,10 +41,8 @@ main(int argc, char **argv)
 	case -1:
 		goto out;
 	}
-	if (o.noperands != 0) {
-		pitr_log_error("unexpected argument \"%s\": pitr-info takes only options", o.operands[0]);
+	if (pitr_opts_no_operands(&o, "pitr-info") != 0)
 		goto out;
-	}
 	info.backup_dir = pitr_opts_str(&o, "backup-dir");
 	info.archive = pitr_opts_str(&o, "archive");
 	info.json = pitr_opts_flag(&o, "json");

@@ -13,26 +13,49 @@
 #include "common/opts.h"
 
 static const struct pitr_opt_def recover_options[] = {
-	{ "archive", "a", PITR_OPT_STRING, "[CODEC=]DIR", 0, 0, "the WAL archive (pitr-archive's --dst-local dir)" },
-	{ "backup", NULL, PITR_OPT_STRING, "NAME|latest", 0, 0, "the backup to use (default: chosen by the target)" },
-	{ "backup-dir", "b", PITR_OPT_STRING, "DIR", 0, 0, "where pitr-backup-master put the backups" },
-	{ "log", "l", PITR_OPT_STRING, "TEMPLATE", 0, 0, "log file, ^-strftime template (default: stderr)" },
-	{ "pg-ctl", NULL, PITR_OPT_STRING, "PATH", 0, 0, "the pg_ctl program (default: /usr/lib/postgresql/VERSION/bin/pg_ctl, else on PATH)" },
-	{ "pitr-restore", NULL, PITR_OPT_STRING, "PATH", 0, 0, "restore_command's program (default: pitr-restore beside this program)" },
-	{ "port", NULL, PITR_OPT_INT, "N", 1, 65535, "the recovered server's port" },
-	{ "standby", NULL, PITR_OPT_FLAG, NULL, 0, 0, "a standby that follows the archive (standby.signal)" },
-	{ "start", NULL, PITR_OPT_FLAG, NULL, 0, 0, "start the server and wait until it reaches the target" },
-	{ "tablespace-map", NULL, PITR_OPT_LIST, "OLD=NEW", 0, 0, "put the tablespace at OLD in NEW (repeatable)" },
-	{ "target-action", NULL, PITR_OPT_STRING, "ACTION", 0, 0, "promote, pause or shutdown at the target (default: pause)" },
-	{ "target-dir", "D", PITR_OPT_STRING, "NEWDATA", 0, 0, "the new data directory (absent or empty)" },
-	{ "target-immediate", NULL, PITR_OPT_FLAG, NULL, 0, 0, "stop as soon as the backup is consistent" },
-	{ "target-lsn", NULL, PITR_OPT_STRING, "LSN", 0, 0, "stop after this WAL position" },
-	{ "target-name", NULL, PITR_OPT_STRING, "NAME", 0, 0, "stop at this restore point (pg_create_restore_point)" },
-	{ "target-time", NULL, PITR_OPT_STRING, "TIME", 0, 0, "stop after the last commit before TIME" },
-	{ "target-timeline", NULL, PITR_OPT_STRING, "latest|current|N", 0, 0, "the timeline to follow (default: latest)" },
-	{ "target-xid", NULL, PITR_OPT_STRING, "XID", 0, 0, "stop after this transaction commits" },
-	{ "verbose", "v", PITR_OPT_FLAG, NULL, 0, 0, "log more: catalog problems, every step" },
-	{ "wait", NULL, PITR_OPT_INT, "SECONDS", 1, 315360000, "how long --start waits for the target (default: 600)" },
+	{ "archive", "a", PITR_OPT_STRING, "[CODEC=]DIR",
+	  .help = "the WAL archive (pitr-archive's --dst-local dir)",
+	  .required = "pitr-recover needs the WAL archive" },
+	{ "backup", NULL, PITR_OPT_STRING, "NAME|latest", .dflt_doc = "chosen by the target",
+	  .help = "the backup to use" },
+	{ "backup-dir", "b", PITR_OPT_STRING, "DIR", .help = "where pitr-backup-master put the backups",
+	  .required = "pitr-recover needs the backups" },
+	PITR_OPTS_LOG,
+	{ "pg-ctl", NULL, PITR_OPT_STRING, "PATH",
+	  .dflt_doc = "/usr/lib/postgresql/VERSION/bin/pg_ctl, else pg_ctl on the PATH",
+	  .help = "the pg_ctl program" },
+	{ "pitr-restore", NULL, PITR_OPT_STRING, "PATH",
+	  .dflt_doc = "pitr-restore in the directory of this program",
+	  .help = "restore_command's program" },
+	{ "port", NULL, PITR_OPT_INT, "N", .min = 1, .max = 65535,
+	  .help = "the recovered server's port" },
+	{ "standby", NULL, PITR_OPT_FLAG, NULL,
+	  .help = "a standby that follows the archive (standby.signal)" },
+	{ "start", NULL, PITR_OPT_FLAG, NULL,
+	  .help = "start the server and wait until it reaches the target" },
+	{ "tablespace-map", NULL, PITR_OPT_LIST, "OLD=NEW",
+	  .help = "put the tablespace at OLD in NEW (repeatable)" },
+	{ "target-action", NULL, PITR_OPT_STRING, NULL, .choices = PITR_RECOVER_TARGET_ACTIONS,
+	  .dflt = PITR_RECOVER_TARGET_ACTION_DEFAULT, .help = "what the server does at the target" },
+	{ "target-dir", "D", PITR_OPT_STRING, "NEWDATA",
+	  .help = "the new data directory (absent or empty)",
+	  .required = "pitr-recover needs the new data directory" },
+	{ "target-immediate", NULL, PITR_OPT_FLAG, NULL,
+	  .help = "stop as soon as the backup is consistent" },
+	{ "target-lsn", NULL, PITR_OPT_STRING, "LSN",
+	  .help = "stop after this WAL position" },
+	{ "target-name", NULL, PITR_OPT_STRING, "NAME",
+	  .help = "stop at this restore point (pg_create_restore_point)" },
+	{ "target-time", NULL, PITR_OPT_STRING, "TIME",
+	  .help = "stop after the last commit before TIME" },
+	{ "target-timeline", NULL, PITR_OPT_STRING, "latest|current|N",
+	  .dflt = PITR_RECOVER_TARGET_TIMELINE_DEFAULT, .help = "the timeline to follow" },
+	{ "target-xid", NULL, PITR_OPT_STRING, "XID",
+	  .help = "stop after this transaction commits" },
+	PITR_OPTS_VERBOSE("log more: catalog problems, every step"),
+	{ "wait", NULL, PITR_OPT_INT, "SECONDS", .min = 1, .max = 315360000,
+	  .dflt = PITR_OPTS_STR(PITR_RECOVER_WAIT_DEFAULT),
+	  .help = "how long --start waits for the target" },
 	PITR_OPTS_COMMON,
 };
 
@@ -54,11 +77,8 @@ main(int argc, char **argv)
 	case -1:
 		goto out;
 	}
-	if (o.noperands != 0) {
-		pitr_log_error("unexpected argument \"%s\": pitr-recover takes only options",
-			       o.operands[0]);
+	if (pitr_opts_no_operands(&o, "pitr-recover") != 0)
 		goto out;
-	}
 	r.backup_dir = pitr_opts_str(&o, "backup-dir");
 	r.backup = pitr_opts_str(&o, "backup");
 	r.archive = pitr_opts_str(&o, "archive");
@@ -73,10 +93,10 @@ main(int argc, char **argv)
 	r.standby = pitr_opts_flag(&o, "standby");
 	r.tablespace_map = pitr_opts_list(&o, "tablespace-map", &r.ntablespace_map);
 	r.start = pitr_opts_flag(&o, "start");
-	r.port = (int)pitr_opts_int(&o, "port", 0);
+	r.port = (int)pitr_opts_int(&o, "port");
 	r.pitr_restore = pitr_opts_str(&o, "pitr-restore");
 	r.pg_ctl = pitr_opts_str(&o, "pg-ctl");
-	r.wait = (int)pitr_opts_int(&o, "wait", 0);
+	r.wait = (int)pitr_opts_int(&o, "wait");
 	rc = pitr_cmd_recover(&r) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

@@ -12,10 +12,13 @@
 #include "common/opts.h"
 
 static const struct pitr_opt_def verify_options[] = {
-	{ "archive", "a", PITR_OPT_LIST, "[CODEC=]DIR", 0, 0, "a WAL archive directory (repeatable; at least one)" },
-	{ "backup-dir", "b", PITR_OPT_STRING, "[CODEC=]DIR", 0, 0, "the directory pitr-backup-master wrote backups to" },
-	{ "log", "l", PITR_OPT_STRING, "TEMPLATE", 0, 0, "log file, ^-strftime template (default: stderr)" },
-	{ "verbose", "v", PITR_OPT_FLAG, NULL, 0, 0, "log every file as it is checked" },
+	{ "archive", "a", PITR_OPT_LIST, "[CODEC=]DIR",
+	  .help = "a WAL archive directory (repeatable)",
+	  .required = "pitr-verify needs at least one" },
+	{ "backup-dir", "b", PITR_OPT_STRING, "[CODEC=]DIR",
+	  .help = "the directory pitr-backup-master wrote backups to" },
+	PITR_OPTS_LOG,
+	PITR_OPTS_VERBOSE("log every file as it is checked"),
 	PITR_OPTS_COMMON,
 };
 
@@ -36,10 +39,8 @@ main(int argc, char **argv)
 	case -1:
 		goto out;
 	}
-	if (o.noperands != 0) {
-		pitr_log_error("unexpected argument \"%s\": pitr-verify takes only options", o.operands[0]);
+	if (pitr_opts_no_operands(&o, "pitr-verify") != 0)
 		goto out;
-	}
 	v.backup_dir = pitr_opts_str(&o, "backup-dir");
 	v.archives = pitr_opts_list(&o, "archive", &v.narchives);
 	v.out = stdout;

@@ -18,6 +18,10 @@
  * for a WAL file, and a crash's leftovers are recognisable. */
 #define PITR_FSUTIL_TMP_PREFIX ".pitr-tmp."
 
+/* Where temporary files go when neither a --temp-dir nor $TMPDIR says;
+ * every --temp-dir's help shows it. */
+#define PITR_FSUTIL_TMPDIR_DEFAULT "/tmp"
+
 enum pitr_publish_outcome {
 	PITR_PUBLISH_NEW,        /* the file is now at its final name */
 	PITR_PUBLISH_IDENTICAL,  /* a file with the same content was there already */

@@ -1,6 +1,7 @@
 /*
- * opts.c - one option table feeding the command-line parser, the
- * config-file reader and --help (see opts.h).
+ * opts.c - one option table feeding the command-line parser and the
+ * config-file reader (see opts.h); --help and --version are printed by
+ * opts_help.c.
  *
  * The allocation-failure branches are the only ones t/check_opts.c does not
  * reach: making malloc fail on cue would need an interposer.
@@ -17,23 +18,12 @@
 
 #include "common/log.h"
 #include "common/opts.h"
+#include "common/opts_impl.h"
 #include "common/xalloc.h"
-
-#ifndef PITR_VERSION
-#define PITR_VERSION "unknown"
-#endif
 
 /* Room for one error message; long values are truncated, which a log line
  * (8 KiB) would do anyway. */
 #define ERR_MAX 4096
-
-/* Aliases of at most this many characters are OmniPITR's short spellings
- * (-dl, -?, -rcp), shown with one dash in --help. */
-#define SHORT_ALIAS_MAX 3
-
-/* --help pads the spellings to this column at most, so that one very long
- * spelling does not push every help text to the right. */
-#define HELP_COLUMN_MAX 40
 
 /* What one argv element turned out to be. */
 enum arg_class {
@@ -43,10 +33,23 @@ enum arg_class {
 	ARG_ERROR,     /* err holds the message */
 };
 
-/* Whether options of `kind` take a value (and so the next argument when
- * it is not given with '='). */
-static bool
-kind_takes_value(enum pitr_opt_kind kind)
+void
+pitr_opts_buf_add(char *buf, size_t size, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*used + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *used, size - *used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*used = *used + (size_t)n < size ? *used + (size_t)n : size - 1;
+}
+
+bool
+pitr_opts_kind_takes_value(enum pitr_opt_kind kind)
 {
 	switch (kind) {
 	case PITR_OPT_STRING:
@@ -65,10 +68,8 @@ kind_takes_value(enum pitr_opt_kind kind)
 	return false;
 }
 
-/* Step through the space-separated alias list: returns the next alias and
- * its length in *len, advancing *pos, or NULL at the end. */
-static const char *
-next_alias(const char **pos, size_t *len)
+const char *
+pitr_opts_next_alias(const char **pos, size_t *len)
 {
 	const char *start;
 
@@ -90,7 +91,7 @@ aliases_have(const char *aliases, const char *name, size_t len)
 	const char *alias;
 	size_t alen;
 
-	while ((alias = next_alias(&pos, &alen)) != NULL)
+	while ((alias = pitr_opts_next_alias(&pos, &alen)) != NULL)
 		if (alen == len && memcmp(alias, name, len) == 0)
 			return true;
 	return false;
@@ -110,30 +111,6 @@ find_spelling(const struct pitr_opt_def *defs, size_t ndefs, const char *name, s
 			return (long)def_idx;
 	}
 	return -1;
-}
-
-/* Assert that no spelling names two options: with the table's first match
- * winning, a duplicate would silently hide an option. */
-static void
-assert_table_sane(const struct pitr_opt_def *defs, size_t ndefs)
-{
-#ifndef NDEBUG
-	for (size_t def_idx = 0; def_idx < ndefs; def_idx++) {
-		const char *pos = defs[def_idx].aliases;
-		const char *alias;
-		size_t alen;
-
-		assert(defs[def_idx].name != NULL && defs[def_idx].name[0] != '\0');
-		(void)kind_takes_value(defs[def_idx].kind);
-		assert(find_spelling(defs, ndefs, defs[def_idx].name,
-				     strlen(defs[def_idx].name)) == (long)def_idx);
-		while ((alias = next_alias(&pos, &alen)) != NULL)
-			assert(find_spelling(defs, ndefs, alias, alen) == (long)def_idx);
-	}
-#else
-	(void)defs;
-	(void)ndefs;
-#endif
 }
 
 /*
@@ -177,6 +154,109 @@ pitr_opts_parse_int(const char *optname, const char *str, long min, long max, lo
 		return -1;
 	}
 	return 0;
+}
+
+/* Index of `value` among the '|'-separated `choices`, or -1. */
+static int
+choice_index(const char *choices, const char *value)
+{
+	size_t vlen = strlen(value);
+	int idx = 0;
+
+	for (const char *pos = choices;; pos++, idx++) {
+		size_t len = strcspn(pos, "|");
+
+		if (len == vlen && memcmp(pos, value, len) == 0)
+			return idx;
+		pos += len;
+		if (*pos == '\0')
+			return -1;
+	}
+}
+
+/* Write the uniform message for a value not among `choices` into err:
+ * the choices listed as "a, b or c". */
+static void
+choice_error(const char *optname, const char *value, const char *choices, char *err,
+	     size_t errsize)
+{
+	size_t used = 0;
+
+	pitr_opts_buf_add(err, errsize, &used, "invalid value \"%s\" for option \"--%s\": expected ", value,
+		optname);
+	for (const char *pos = choices;; pos++) {
+		size_t len = strcspn(pos, "|");
+
+		pitr_opts_buf_add(err, errsize, &used, "%.*s", (int)len, pos);
+		pos += len;
+		if (*pos == '\0')
+			break;
+		pitr_opts_buf_add(err, errsize, &used, "%s", strchr(pos + 1, '|') != NULL ? ", " : " or ");
+	}
+}
+
+int
+pitr_opts_check_choice(const char *optname, const char *value, const char *choices)
+{
+	char err[ERR_MAX];
+	int idx;
+
+	assert(optname != NULL && value != NULL && choices != NULL);
+	idx = choice_index(choices, value);
+	if (idx < 0) {
+		choice_error(optname, value, choices, err, sizeof(err));
+		pitr_log_error("%s", err);
+	}
+	return idx;
+}
+
+/* Assert that `def`'s default, choices and required fit its kind: a
+ * default must be a value the parser would take. */
+static void
+assert_row_sane(const struct pitr_opt_def *def)
+{
+#ifndef NDEBUG
+	char err[ERR_MAX];
+	long num;
+
+	assert(def->dflt == NULL || def->kind == PITR_OPT_STRING || def->kind == PITR_OPT_INT);
+	assert(def->dflt == NULL || def->dflt_doc == NULL);
+	assert(def->dflt == NULL || def->kind != PITR_OPT_INT ||
+	       parse_int(def->name, def->dflt, def->min, def->max, &num, err, sizeof(err)) == 0);
+	assert(def->choices == NULL || def->kind == PITR_OPT_STRING);
+	assert(def->choices == NULL || def->dflt == NULL || choice_index(def->choices, def->dflt) >= 0);
+	assert(def->required == NULL || def->dflt == NULL);
+	assert(def->required == NULL || def->kind == PITR_OPT_STRING || def->kind == PITR_OPT_INT ||
+	       def->kind == PITR_OPT_LIST);
+#else
+	(void)def;
+#endif
+}
+
+/* Assert that no spelling names two options (with the table's first match
+ * winning, a duplicate would silently hide an option) and that every row
+ * is sane. */
+static void
+assert_table_sane(const struct pitr_opt_def *defs, size_t ndefs)
+{
+#ifndef NDEBUG
+	for (size_t def_idx = 0; def_idx < ndefs; def_idx++) {
+		const char *pos = defs[def_idx].aliases;
+		const char *alias;
+		size_t alen;
+
+		assert(defs[def_idx].name != NULL && defs[def_idx].name[0] != '\0');
+		(void)pitr_opts_kind_takes_value(defs[def_idx].kind);
+		assert(find_spelling(defs, ndefs, defs[def_idx].name,
+				     strlen(defs[def_idx].name)) == (long)def_idx);
+		while ((alias = pitr_opts_next_alias(&pos, &alen)) != NULL)
+			assert(find_spelling(defs, ndefs, alias, alen) == (long)def_idx);
+		assert_row_sane(&defs[def_idx]);
+	}
+#else
+	(void)defs;
+	(void)ndefs;
+#endif
 }
 
 /* Append `item` to the array *arr of *n strings.  Returns 0 or -1 (out of
@@ -225,6 +305,12 @@ apply(struct pitr_opts *o, size_t def_idx, const char *value, char *err, size_t 
 		val->str = value;
 		break;
 	case PITR_OPT_STRING:
+		if (def->choices != NULL && choice_index(def->choices, value) < 0) {
+			choice_error(def->name, value, def->choices, err, errsize);
+			return -1;
+		}
+		val->str = value;
+		break;
 	case PITR_OPT_IGNORED:
 	case PITR_OPT_CONFIG:
 		val->str = value;
@@ -255,7 +341,7 @@ check_value(const struct pitr_opts *o, size_t def_idx, bool has_value, const cha
 		}
 		return 0;
 	}
-	if (!kind_takes_value(def->kind)) {
+	if (!pitr_opts_kind_takes_value(def->kind)) {
 		if (has_value) {
 			snprintf(err, errsize, "option \"--%s\" does not take a value", def->name);
 			return -1;
@@ -304,7 +390,7 @@ next_arg(const struct pitr_opts *o, int argc, char **argv, int *argi, size_t *de
 	*def_idx = (size_t)found;
 	if (eq != NULL) {
 		*value = eq + 1;
-	} else if (kind_takes_value(o->defs[found].kind) && *argi < argc) {
+	} else if (pitr_opts_kind_takes_value(o->defs[found].kind) && *argi < argc) {
 		*value = argv[(*argi)++];
 	}
 	if (check_value(o, *def_idx, *value != NULL, *value, err, errsize) != 0)
@@ -455,12 +541,52 @@ read_configs(struct pitr_opts *o, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * After parsing: give every absent option its table default, then refuse
+ * the first absent required one (not when --help or --version was asked:
+ * they need nothing).  Returns 0 or -1 (logged).
+ */
+static int
+finish(struct pitr_opts *o)
+{
+	char err[ERR_MAX];
+
+	for (size_t def_idx = 0; def_idx < o->ndefs; def_idx++) {
+		const struct pitr_opt_def *def = &o->defs[def_idx];
+		struct pitr_opt_value *val = &o->values[def_idx];
+
+		if (val->count > 0 || def->dflt == NULL)
+			continue;
+		val->str = def->dflt;
+		if (def->kind == PITR_OPT_INT) {
+			/* assert_table_sane() checked that it parses. */
+			int prc = parse_int(def->name, def->dflt, def->min, def->max, &val->num,
+					    err, sizeof(err));
+
+			assert(prc == 0);
+			(void)prc;
+		}
+	}
+	if (o->help || o->version)
+		return 0;
+	for (size_t def_idx = 0; def_idx < o->ndefs; def_idx++) {
+		if (o->defs[def_idx].required != NULL && o->values[def_idx].count == 0) {
+			pitr_log_error("no --%s given: %s", o->defs[def_idx].name,
+				       o->defs[def_idx].required);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 pitr_opts_parse(struct pitr_opts *o, const struct pitr_opt_def *defs, size_t ndefs, int argc,
 		char **argv)
 {
 	char err[ERR_MAX];
 	bool options_ended = false;
+	/* The OPTIONAL option whose bare occurrence the last argument was. */
+	long bare = -1;
 	int argi = 1;
 
 	assert(o != NULL && defs != NULL && argc >= 1 && argv != NULL);
@@ -471,6 +597,8 @@ pitr_opts_parse(struct pitr_opts *o, const struct pitr_opt_def *defs, size_t nde
 	o->values = pitr_xcalloc(ndefs, sizeof(*o->values));
 	if (o->values == NULL)
 		return -1;
+	for (size_t def_idx = 0; def_idx < ndefs; def_idx++)
+		o->values[def_idx].next_operand = -1;
 	if (read_configs(o, argc, argv) != 0)
 		return -1;
 	while (argi < argc) {
@@ -478,7 +606,9 @@ pitr_opts_parse(struct pitr_opts *o, const struct pitr_opt_def *defs, size_t nde
 		size_t def_idx = 0;
 		const char *value = NULL;
 		const char *arg = argv[argi];
+		long after = bare;
 
+		bare = -1;
 		if (options_ended)
 			argi++;
 		else
@@ -488,6 +618,8 @@ pitr_opts_parse(struct pitr_opts *o, const struct pitr_opt_def *defs, size_t nde
 			/* Config files were read by read_configs(). */
 			if (o->defs[def_idx].kind == PITR_OPT_CONFIG)
 				break;
+			if (o->defs[def_idx].kind == PITR_OPT_OPTIONAL && value == NULL)
+				bare = (long)def_idx;
 			switch (apply(o, def_idx, value, err, sizeof(err))) {
 			case 0:
 				break;
@@ -499,6 +631,8 @@ pitr_opts_parse(struct pitr_opts *o, const struct pitr_opt_def *defs, size_t nde
 			}
 			break;
 		case ARG_OPERAND:
+			if (after >= 0)
+				o->values[after].next_operand = (long)o->noperands;
 			if (append_str(&o->operands, &o->noperands, arg) != 0)
 				return -1;
 			break;
@@ -510,7 +644,7 @@ pitr_opts_parse(struct pitr_opts *o, const struct pitr_opt_def *defs, size_t nde
 			return -1;
 		}
 	}
-	return 0;
+	return finish(o);
 }
 
 void
@@ -553,11 +687,9 @@ pitr_opts_flag(const struct pitr_opts *o, const char *name)
 }
 
 long
-pitr_opts_int(const struct pitr_opts *o, const char *name, long dflt)
+pitr_opts_int(const struct pitr_opts *o, const char *name)
 {
-	const struct pitr_opt_value *val = pitr_opts_get(o, name);
-
-	return val->count > 0 ? val->num : dflt;
+	return pitr_opts_get(o, name)->num;
 }
 
 const char **
@@ -570,90 +702,14 @@ pitr_opts_list(const struct pitr_opts *o, const char *name, size_t *n)
 	return val->list;
 }
 
-/* Append printf output to buf[*used..size), truncating quietly. */
-static void __attribute__((format(printf, 4, 5)))
-buf_add(char *buf, size_t size, size_t *used, const char *fmt, ...)
+int
+pitr_opts_no_operands(const struct pitr_opts *o, const char *progname)
 {
-	va_list ap;
-	int n;
-
-	if (*used + 1 >= size)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(buf + *used, size - *used, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*used = *used + (size_t)n < size ? *used + (size_t)n : size - 1;
-}
-
-/*
- * Write the spellings of `def` as a user types them into buf: the leading
- * short aliases with one dash, the long name, the other aliases with two
- * dashes ("-dl, --dst-local=DIR", "--config-file, --config, --cfg=FILE"),
- * then "=ARG" for options with a value ("[=ARG]" when it is optional).
- * The short ones are the aliases of at most SHORT_ALIAS_MAX characters
- * before the first longer one, so a table lists OmniPITR's "dl" first, and
- * long synonyms after a long one (even a short word like "cfg", which
- * OmniPITR documents as --cfg).
- * Returns the length written (truncated to size).
- */
-static size_t
-format_spellings(const struct pitr_opt_def *def, char *buf, size_t size)
-{
-	const char *pos = def->aliases;
-	const char *alias;
-	size_t alen, nshort = 0, alias_idx = 0, used = 0;
-
-	buf[0] = '\0';
-	while ((alias = next_alias(&pos, &alen)) != NULL && alen <= SHORT_ALIAS_MAX) {
-		buf_add(buf, size, &used, "-%.*s, ", (int)alen, alias);
-		nshort++;
-	}
-	buf_add(buf, size, &used, "--%s", def->name);
-	pos = def->aliases;
-	while ((alias = next_alias(&pos, &alen)) != NULL)
-		if (alias_idx++ >= nshort)
-			buf_add(buf, size, &used, ", --%.*s", (int)alen, alias);
-	if (kind_takes_value(def->kind))
-		buf_add(buf, size, &used, "=%s", def->argname != NULL ? def->argname : "VALUE");
-	else if (def->kind == PITR_OPT_OPTIONAL)
-		buf_add(buf, size, &used, "[=%s]", def->argname != NULL ? def->argname : "VALUE");
-	return used;
-}
-
-void
-pitr_opts_print_help(FILE *fp, const char *progname, const char *usage,
-		     const struct pitr_opt_def *defs, size_t ndefs)
-{
-	char spell[512];
-	int column = 0;
-
-	/* The usage text names the program itself, as the caller words it. */
-	(void)progname;
-	fprintf(fp, "Usage: %s\n", usage);
-	fprintf(fp, "Options:\n");
-	for (size_t def_idx = 0; def_idx < ndefs; def_idx++) {
-		int len = (int)format_spellings(&defs[def_idx], spell, sizeof(spell));
-
-		if (len > column && len <= HELP_COLUMN_MAX)
-			column = len;
-	}
-	for (size_t def_idx = 0; def_idx < ndefs; def_idx++) {
-		format_spellings(&defs[def_idx], spell, sizeof(spell));
-		if (defs[def_idx].help != NULL)
-			fprintf(fp, "  %-*s  %s\n", column, spell, defs[def_idx].help);
-		else
-			fprintf(fp, "  %s\n", spell);
-	}
-}
-
-void
-pitr_opts_print_version(FILE *fp, const char *progname)
-{
-	const char *slash = strrchr(progname, '/');
-
-	/* argv[0] may be a path; the program's name is its last part. */
-	fprintf(fp, "%s (pitrkit) %s\n", slash != NULL ? slash + 1 : progname, PITR_VERSION);
+	if (o->noperands == 0)
+		return 0;
+	pitr_log_error("unexpected argument \"%s\": %s takes only options", o->operands[0],
+		       progname);
+	return -1;
 }
 
 /* The last --log value on the command line, ignoring every error: the

@@ -44,29 +44,97 @@ enum pitr_opt_kind {
 	PITR_OPT_VERSION,  /* -V/--version */
 };
 
+/*
+ * One option.  Tables give the first four fields in order and the rest by
+ * name, so that a row says only what applies to it:
+ *   { "remove-at-a-time", "rt", PITR_OPT_INT, "N", .min = 1, .max = 1000000,
+ *     .dflt = "3", .help = "remove at most N files per pass" },
+ * --help shows the spellings, the help text, "(required)" and
+ * "(default: ...)" from these fields, so a default or a choice is written
+ * once, here.
+ */
 struct pitr_opt_def {
 	const char *name;     /* long name without dashes: "dst-local" */
 	const char *aliases;  /* other names, space separated: "dl"; NULL for none */
 	enum pitr_opt_kind kind;
-	const char *argname;  /* "DIR", shown in --help; NULL for flags */
+	const char *argname;  /* "DIR", shown in --help; NULL: the choices ("a|b"), else
+			       * "VALUE"; NULL for flags */
 	long min, max;        /* PITR_OPT_INT only */
-	const char *help;     /* one line */
+	const char *help;     /* one line, without the default */
+	const char *dflt;     /* STRING and INT: the value when the option is absent,
+			       * returned by pitr_opts_str() and pitr_opts_int() (an INT's
+			       * must parse within [min, max]); NULL: none */
+	const char *dflt_doc; /* a default computed at run time, as --help describes
+			       * it ("$TMPDIR or /tmp"); the accessors return NULL or 0.
+			       * At most one of dflt and dflt_doc */
+	const char *choices;  /* STRING only: the values allowed, separated by '|'
+			       * ("break|hang|ignore"); the parser refuses any other
+			       * with one line listing them; NULL: any value */
+	const char *required; /* NULL: optional; else why the program needs it: the
+			       * parser refuses its absence with
+			       *   no --NAME given: REQUIRED */
 };
 
+/* A number as the string a dflt field takes: .dflt = PITR_OPTS_STR(N_DEFAULT),
+ * so that a default the library applies too is written once. */
+#define PITR_OPTS_STR(x) PITR_OPTS_STR_(x)
+#define PITR_OPTS_STR_(x) #x
+
 /* The entries every program has, to put at the end of its table. */
-#define PITR_OPTS_COMMON                                                        \
-	{ "config-file", "config cfg", PITR_OPT_CONFIG, "FILE", 0, 0,           \
-	  "read options from FILE, one per line" },                             \
-	{ "help", "?", PITR_OPT_HELP, NULL, 0, 0, "show this help and exit" },  \
-	{ "version", "V", PITR_OPT_VERSION, NULL, 0, 0,                         \
-	  "show the version and exit" }
+#define PITR_OPTS_COMMON                                                         \
+	{ "config-file", "config cfg", PITR_OPT_CONFIG, "FILE",                  \
+	  .help = "read options from FILE, one per line" },                      \
+	{ "help", "?", PITR_OPT_HELP, NULL, .help = "show this help and exit" }, \
+	{ "version", "V", PITR_OPT_VERSION, NULL, .help = "show the version and exit" }
+
+/* The rows several programs share, each declared here once. */
+
+/* --log, which every program has (pitr_opts_begin() opens it). */
+#define PITR_OPTS_LOG                                                            \
+	{ "log", "l", PITR_OPT_STRING, "TEMPLATE",                               \
+	  .help = "log file, ^-strftime template", .dflt_doc = "standard error" }
+
+/* --verbose, which every program has, with what it adds to the log. */
+#define PITR_OPTS_VERBOSE(HELP) { "verbose", "v", PITR_OPT_FLAG, NULL, .help = HELP }
+
+/* --pid-file, for the programs that must not run twice at once. */
+#define PITR_OPTS_PID_FILE                                                       \
+	{ "pid-file", NULL, PITR_OPT_STRING, "FILE",                             \
+	  .help = "run only one copy at a time, locked on FILE" }
+
+/* OmniPITR's compressor program paths, accepted and ignored: pitrkit
+ * compresses and decompresses in-process.  WORK is "compression" or
+ * "decompression". */
+#define PITR_OPTS_IGNORED_CODEC_PATHS(WORK)                                      \
+	{ "bzip2-path", "bp", PITR_OPT_IGNORED, "PATH",                          \
+	  .help = "accepted for OmniPITR; " WORK " is in-process" },             \
+	{ "gzip-path", "gp", PITR_OPT_IGNORED, "PATH",                           \
+	  .help = "accepted for OmniPITR; " WORK " is in-process" },             \
+	{ "lz4-path", NULL, PITR_OPT_IGNORED, "PATH",                            \
+	  .help = "accepted for OmniPITR; " WORK " is in-process" },             \
+	{ "lzma-path", "lp", PITR_OPT_IGNORED, "PATH",                           \
+	  .help = "accepted for OmniPITR; " WORK " is in-process" },             \
+	{ "xz-path", NULL, PITR_OPT_IGNORED, "PATH",                             \
+	  .help = "accepted for OmniPITR; " WORK " is in-process" }
+
+/* The programs that compress lower their priority in-process: OmniPITR's
+ * nice(1) path is accepted and ignored, and -nn keeps the priority. */
+#define PITR_OPTS_NICE                                                           \
+	{ "nice-path", "np", PITR_OPT_IGNORED, "PATH",                           \
+	  .help = "accepted for OmniPITR; priority is lowered in-process" },     \
+	{ "not-nice", "nn", PITR_OPT_FLAG, NULL,                                 \
+	  .help = "do not lower the priority while compressing" }
 
 struct pitr_opt_value {
 	unsigned count;   /* times given */
-	const char *str;  /* STRING/INT: the last value (points into argv or owned storage) */
-	long num;         /* INT: the parsed value */
+	const char *str;  /* STRING/INT: the last value (points into argv or owned
+			   * storage), else the table's dflt */
+	long num;         /* INT: the parsed value, else the dflt's, else 0 */
 	const char **list;/* LIST: every value, in order */
 	size_t nlist;
+	long next_operand;/* OPTIONAL: the index in operands of the operand that
+			   * came right after the option's last bare occurrence on
+			   * the command line ("-r %r"); -1: none */
 };
 
 struct pitr_opts {
@@ -84,8 +152,10 @@ struct pitr_opts {
 /*
  * Parse argv (argv[0] is skipped) against `defs`, config files included.
  * Returns 0, or -1 after logging one error naming the option: unknown
- * option, missing value, bad integer, a value given to a flag, an
- * unreadable config file or a bad line in it (with file and line number).
+ * option, missing value, bad integer, a value not among the choices, a
+ * value given to a flag, an unreadable config file or a bad line in it
+ * (with file and line number), or, unless --help or --version was given,
+ * the first required option of the table missing.
  * On -1, `o` still needs pitr_opts_free().
  */
 int pitr_opts_parse(struct pitr_opts *o, const struct pitr_opt_def *defs, size_t ndefs,
@@ -98,11 +168,20 @@ void pitr_opts_free(struct pitr_opts *o);
  * a programmer error and asserts). */
 const struct pitr_opt_value *pitr_opts_get(const struct pitr_opts *o, const char *name);
 
-/* Convenience: value string or NULL; flag given; list and its length. */
+/* Convenience: the value string, else the table's default, else NULL; flag
+ * given; the integer, else the table's default, else 0; list and its
+ * length. */
 const char *pitr_opts_str(const struct pitr_opts *o, const char *name);
 bool pitr_opts_flag(const struct pitr_opts *o, const char *name);
-long pitr_opts_int(const struct pitr_opts *o, const char *name, long dflt);
+long pitr_opts_int(const struct pitr_opts *o, const char *name);
 const char **pitr_opts_list(const struct pitr_opts *o, const char *name, size_t *n);
+
+/*
+ * For a program that takes no operands: returns 0 if none was given, else
+ * -1 after logging
+ *   unexpected argument "X": PROGNAME takes only options
+ */
+int pitr_opts_no_operands(const struct pitr_opts *o, const char *progname);
 
 /*
  * Parse a decimal integer in [min, max] for option `optname`.  Returns 0,
@@ -111,8 +190,16 @@ const char **pitr_opts_list(const struct pitr_opts *o, const char *name, size_t 
  */
 int pitr_opts_parse_int(const char *optname, const char *str, long min, long max, long *out);
 
+/*
+ * Check `value` of option `optname` against `choices` ("a|b|c", as in a
+ * table's choices field).  Returns the index of the choice it is (exact,
+ * case-sensitive match), or -1 after logging the one uniform message:
+ *   invalid value "x" for option "--name": expected a, b or c
+ */
+int pitr_opts_check_choice(const char *optname, const char *value, const char *choices);
+
 /* Print --help: `usage` line(s), then one line per option with all its
- * spellings and its help text. */
+ * spellings, its help text, "(required)" and its default. */
 void pitr_opts_print_help(FILE *fp, const char *progname, const char *usage,
 			  const struct pitr_opt_def *defs, size_t ndefs);
 

@@ -385,7 +385,7 @@ pitr_dest_stage_open(struct pitr_dest_stage *st, const struct pitr_dest_env *env
 	if (tmp == NULL || *tmp == '\0')
 		tmp = getenv("TMPDIR");
 	if (tmp == NULL || *tmp == '\0')
-		tmp = "/tmp";
+		tmp = PITR_FSUTIL_TMPDIR_DEFAULT;
 	if (asprintf(&st->dir, "%s/pitr-stage.XXXXXX", tmp) < 0) {
 		st->dir = NULL;
 		pitr_log_error("out of memory");

@@ -95,11 +95,15 @@ int pitr_dest_args_parse(const struct pitr_dest_args *args, struct pitr_dest_spe
 			 size_t *n);
 void pitr_dest_specs_free(struct pitr_dest_spec *specs, size_t n);
 
+/* rsync's --timeout and --contimeout when the env gives none. */
+#define PITR_DEST_RSYNC_TIMEOUT_DEFAULT 60
+
 /* Settings shared by every destination of a run. */
 struct pitr_dest_env {
 	const char *temp_dir;     /* staging for rsync uploads (default $TMPDIR or /tmp) */
 	const char *rsync_path;   /* the rsync program (default "rsync", found on PATH) */
-	int rsync_timeout;        /* seconds for rsync --timeout / --contimeout */
+	int rsync_timeout;        /* seconds for rsync --timeout / --contimeout; 0: the
+				   * default below */
 	const char *ssh_path;     /* the ssh program for --dst-direct (default "ssh" on PATH) */
 };
 

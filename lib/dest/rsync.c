@@ -25,7 +25,6 @@
 #include "common/log.h"
 #include "common/spawn.h"
 
-#define RSYNC_DEFAULT_TIMEOUT 60
 #define RSYNC_ARGV_MAX 16
 
 struct rsync_priv {
@@ -67,7 +66,7 @@ static void
 build_argv(const struct pitr_dest *d, const char *src, bool compare_only, char *argv[],
 	   char tbuf[2][48])
 {
-	int timeout = d->env->rsync_timeout > 0 ? d->env->rsync_timeout : RSYNC_DEFAULT_TIMEOUT;
+	int timeout = d->env->rsync_timeout > 0 ? d->env->rsync_timeout : PITR_DEST_RSYNC_TIMEOUT_DEFAULT;
 	int argc = 0;
 
 	argv[argc++] = (char *)rsync_program(d);

@@ -162,7 +162,7 @@ capture_file(const struct pitr_dest_env *env)
 	if (tmp == NULL || *tmp == '\0')
 		tmp = getenv("TMPDIR");
 	if (tmp == NULL || *tmp == '\0')
-		tmp = "/tmp";
+		tmp = PITR_FSUTIL_TMPDIR_DEFAULT;
 	if (asprintf(&path, "%s/pitr-ssh.XXXXXX", tmp) < 0) {
 		pitr_log_error("out of memory");
 		return -1;

@@ -21,14 +21,14 @@
 /* A table shaped like a program's: multi-letter short names, -d and -D,
  * -v and -V, every kind. */
 static const struct pitr_opt_def defs[] = {
-	{ "data-dir", "D", PITR_OPT_STRING, "DIR", 0, 0, "data directory" },
-	{ "database", "d", PITR_OPT_STRING, "NAME", 0, 0, "database name" },
-	{ "dst-local", "dl", PITR_OPT_LIST, "DIR", 0, 0, "local destination" },
-	{ "dst-remote", "dr", PITR_OPT_LIST, "URI", 0, 0, "remote destination" },
-	{ "gzip-path", "gp", PITR_OPT_IGNORED, "PATH", 0, 0, "ignored" },
-	{ "log", "l", PITR_OPT_STRING, "TEMPLATE", 0, 0, "log file template" },
-	{ "parallel-jobs", "PJ", PITR_OPT_INT, "N", 1, 64, "parallel jobs" },
-	{ "verbose", "v", PITR_OPT_FLAG, NULL, 0, 0, "log more" },
+	{ "data-dir", "D", PITR_OPT_STRING, "DIR", .help = "data directory" },
+	{ "database", "d", PITR_OPT_STRING, "NAME", .help = "database name" },
+	{ "dst-local", "dl", PITR_OPT_LIST, "DIR", .help = "local destination" },
+	{ "dst-remote", "dr", PITR_OPT_LIST, "URI", .help = "remote destination" },
+	{ "gzip-path", "gp", PITR_OPT_IGNORED, "PATH", .help = "ignored" },
+	{ "log", "l", PITR_OPT_STRING, "TEMPLATE", .help = "log file template" },
+	{ "parallel-jobs", "PJ", PITR_OPT_INT, "N", .min = 1, .max = 64, .help = "parallel jobs" },
+	{ "verbose", "v", PITR_OPT_FLAG, NULL, .help = "log more" },
 	PITR_OPTS_COMMON,
 };
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
@@ -143,6 +143,43 @@ assert_parse_error(char **argv, const char *msg)
 	ck_assert_str_eq(h_log(), want);
 	pitr_opts_free(&opts);
 }
+
+/* A table with defaults, a required option and choices, as the programs'
+ * tables have them. */
+static const struct pitr_opt_def dflt_defs[] = {
+	{ "data-dir", "D", PITR_OPT_STRING, "DIR", .dflt = ".", .help = "data directory" },
+	{ "error-pgcontroldata", "ep", PITR_OPT_STRING, NULL, .choices = "break|hang|ignore",
+	  .dflt = "break", .help = "when pg_controldata fails" },
+	{ "level", NULL, PITR_OPT_STRING, "LEVEL", .choices = "low|high", .help = "a level" },
+	PITR_OPTS_LOG,
+	{ "remove-at-a-time", "rt", PITR_OPT_INT, "N", .min = 1, .max = 10, .dflt = "3",
+	  .help = "files per pass" },
+	{ "source", "s", PITR_OPT_STRING, "DIR", .help = "the archive",
+	  .required = "prog needs the archive" },
+	{ "temp-dir", "t", PITR_OPT_STRING, "DIR", .dflt_doc = "$TMPDIR or /tmp",
+	  .help = "temporary files" },
+	{ "wait", NULL, PITR_OPT_INT, "S", .min = 0, .max = 9, .required = "prog needs to know" },
+	{ "archive", "a", PITR_OPT_LIST, "DIR", .required = "prog needs at least one" },
+	PITR_OPTS_VERBOSE("log more"),
+	PITR_OPTS_COMMON,
+};
+#define NDFLT_DEFS (sizeof(dflt_defs) / sizeof(dflt_defs[0]))
+
+/* Parse against dflt_defs; the required options not in argv are added
+ * unless `bare` (argv as given). */
+static int
+parse_dflt_argv(char **argv, bool bare)
+{
+	char *full[64] = { "prog", "--wait", "0", "-a", "/x" };
+	int argc = bare ? 1 : 5;
+
+	for (int argi = 1; argv[argi] != NULL; argi++) {
+		ck_assert_int_lt(argc, 63);
+		full[argc++] = argv[argi];
+	}
+	return pitr_opts_parse(&opts, dflt_defs, NDFLT_DEFS, argc, full);
+}
+#define parse_dflt(argv) parse_dflt_argv(argv, false)
 
 /* --- pitr_opts_parse: command line ------------------------------------- */
 
@@ -279,7 +316,7 @@ START_TEST(test_parse_ignored_and_int)
 			 0);
 	ck_assert_str_eq(pitr_opts_str(&opts, "gzip-path"), "/usr/bin/pigz");
 	ck_assert_uint_eq(pitr_opts_get(&opts, "gzip-path")->count, 2);
-	ck_assert_int_eq(pitr_opts_int(&opts, "parallel-jobs", 3), 7);
+	ck_assert_int_eq(pitr_opts_int(&opts, "parallel-jobs"), 7);
 	ck_assert_str_eq(pitr_opts_str(&opts, "parallel-jobs"), "7");
 	ck_assert_int_eq(pitr_opts_get(&opts, "parallel-jobs")->num, 7);
 }
@@ -288,10 +325,10 @@ END_TEST
 START_TEST(test_parse_int_edges)
 {
 	ck_assert_int_eq(parse(ARGV("--parallel-jobs=1")), 0);
-	ck_assert_int_eq(pitr_opts_int(&opts, "parallel-jobs", 3), 1);
+	ck_assert_int_eq(pitr_opts_int(&opts, "parallel-jobs"), 1);
 	pitr_opts_free(&opts);
 	ck_assert_int_eq(parse(ARGV("-PJ", "64", "--PJ=+64")), 0);
-	ck_assert_int_eq(pitr_opts_int(&opts, "parallel-jobs", 3), 64);
+	ck_assert_int_eq(pitr_opts_int(&opts, "parallel-jobs"), 64);
 	pitr_opts_free(&opts);
 	assert_parse_error(ARGV("-PJ", "0"), "invalid value \"0\" for option \"--parallel-jobs\": "
 					     "expected an integer from 1 to 64");
@@ -376,8 +413,8 @@ END_TEST
 
 /* A table with an option whose value is optional, as pitr-restore's -r. */
 static const struct pitr_opt_def optional_defs[] = {
-	{ "remove-unneeded", "r", PITR_OPT_OPTIONAL, "SEGMENT", 0, 0, "remove old files" },
-	{ "verbose", "v", PITR_OPT_FLAG, NULL, 0, 0, "log more" },
+	{ "remove-unneeded", "r", PITR_OPT_OPTIONAL, "SEGMENT", .help = "remove old files" },
+	{ "verbose", "v", PITR_OPT_FLAG, NULL, .help = "log more" },
 	PITR_OPTS_COMMON,
 };
 #define NOPTIONAL_DEFS (sizeof(optional_defs) / sizeof(optional_defs[0]))
@@ -442,6 +479,192 @@ START_TEST(test_config_optional_value)
 }
 END_TEST
 
+START_TEST(test_parse_next_operand)
+{
+	/* The operand right after a bare -r, wherever it stands. */
+	ck_assert_int_eq(parse_optional(ARGV("-r", "R", "f", "p")), 0);
+	ck_assert_int_eq(pitr_opts_get(&opts, "remove-unneeded")->next_operand, 0);
+	pitr_opts_free(&opts);
+	ck_assert_int_eq(parse_optional(ARGV("f", "p", "--remove-unneeded", "R")), 0);
+	ck_assert_int_eq(pitr_opts_get(&opts, "remove-unneeded")->next_operand, 2);
+	pitr_opts_free(&opts);
+	/* The last bare occurrence counts. */
+	ck_assert_int_eq(parse_optional(ARGV("-r", "a", "--r", "b", "c")), 0);
+	ck_assert_int_eq(pitr_opts_get(&opts, "remove-unneeded")->next_operand, 1);
+	pitr_opts_free(&opts);
+	/* None: not bare, followed by an option or by "--", not given, or
+	 * given in a config file (which has no operands). */
+	ck_assert_int_eq(parse_optional(ARGV("-r=S", "a")), 0);
+	ck_assert_int_eq(pitr_opts_get(&opts, "remove-unneeded")->next_operand, -1);
+	pitr_opts_free(&opts);
+	ck_assert_int_eq(parse_optional(ARGV("-r", "-v", "a")), 0);
+	ck_assert_int_eq(pitr_opts_get(&opts, "remove-unneeded")->next_operand, -1);
+	pitr_opts_free(&opts);
+	ck_assert_int_eq(parse_optional(ARGV("-r", "--", "a")), 0);
+	ck_assert_int_eq(pitr_opts_get(&opts, "remove-unneeded")->next_operand, -1);
+	pitr_opts_free(&opts);
+	ck_assert_int_eq(parse_optional(ARGV("a", "b")), 0);
+	ck_assert_int_eq(pitr_opts_get(&opts, "remove-unneeded")->next_operand, -1);
+	ck_assert_int_eq(pitr_opts_get(&opts, "verbose")->next_operand, -1);
+	pitr_opts_free(&opts);
+	ck_assert_int_eq(parse_optional(ARGV("--cfg", (char *)config("c", "r\n"), "a")), 0);
+	ck_assert_int_eq(pitr_opts_get(&opts, "remove-unneeded")->next_operand, -1);
+}
+END_TEST
+
+/* --- pitr_opts_parse: defaults, required options, choices --------------- */
+
+START_TEST(test_parse_defaults)
+{
+	ck_assert_int_eq(parse_dflt(ARGV("-s", "/a")), 0);
+	ck_assert_str_eq(pitr_opts_str(&opts, "data-dir"), ".");
+	ck_assert_str_eq(pitr_opts_str(&opts, "error-pgcontroldata"), "break");
+	ck_assert_str_eq(pitr_opts_str(&opts, "remove-at-a-time"), "3");
+	/* A default is not an occurrence. */
+	ck_assert_uint_eq(pitr_opts_get(&opts, "data-dir")->count, 0);
+	ck_assert(!pitr_opts_flag(&opts, "data-dir"));
+	/* A computed default is only described: the program computes it. */
+	ck_assert_ptr_null(pitr_opts_str(&opts, "temp-dir"));
+	ck_assert_ptr_null(pitr_opts_str(&opts, "level"));
+	ck_assert_ptr_null(pitr_opts_str(&opts, "log"));
+	pitr_opts_free(&opts);
+
+	/* Given on the command line or in a config file, the value wins. */
+	ck_assert_int_eq(parse_dflt(ARGV("-s", "/a", "-D", "/d", "-ep", "hang",
+					  "--cfg", (char *)config("c", "rt 9\n"))), 0);
+	ck_assert_str_eq(pitr_opts_str(&opts, "data-dir"), "/d");
+	ck_assert_str_eq(pitr_opts_str(&opts, "error-pgcontroldata"), "hang");
+	ck_assert_int_eq(pitr_opts_int(&opts, "remove-at-a-time"), 9);
+	ck_assert_str_eq(h_log(), "");
+}
+END_TEST
+
+START_TEST(test_parse_required)
+{
+	/* The first required option of the table that is missing, named. */
+	h_log_reset();
+	ck_assert_int_eq(parse_dflt_argv(ARGV(NULL), true), -1);
+	ck_assert_str_eq(h_log(), "ERROR : no --source given: prog needs the archive\n");
+	pitr_opts_free(&opts);
+	h_log_reset();
+	ck_assert_int_eq(parse_dflt_argv(ARGV("-s", "/a"), true), -1);
+	ck_assert_str_eq(h_log(), "ERROR : no --wait given: prog needs to know\n");
+	pitr_opts_free(&opts);
+	h_log_reset();
+	ck_assert_int_eq(parse_dflt_argv(ARGV("-s", "/a", "--wait", "0"), true), -1);
+	ck_assert_str_eq(h_log(), "ERROR : no --archive given: prog needs at least one\n");
+	pitr_opts_free(&opts);
+
+	/* A config file may give them. */
+	h_log_reset();
+	ck_assert_int_eq(parse_dflt_argv(ARGV("--cfg", (char *)config("c", "s /a\nwait 1\na /x\n")),
+					 true), 0);
+	ck_assert_str_eq(pitr_opts_str(&opts, "source"), "/a");
+	pitr_opts_free(&opts);
+
+	/* --help and --version need nothing. */
+	ck_assert_int_eq(parse_dflt_argv(ARGV("--help"), true), 0);
+	ck_assert(opts.help);
+	pitr_opts_free(&opts);
+	ck_assert_int_eq(parse_dflt_argv(ARGV("-V"), true), 0);
+	ck_assert(opts.version);
+	ck_assert_str_eq(h_log(), "");
+}
+END_TEST
+
+START_TEST(test_parse_choices)
+{
+	const char *cfg;
+	char want[4096];
+
+	ck_assert_int_eq(parse_dflt(ARGV("-s", "/a", "-ep", "ignore", "--level=high")), 0);
+	ck_assert_str_eq(pitr_opts_str(&opts, "error-pgcontroldata"), "ignore");
+	ck_assert_str_eq(pitr_opts_str(&opts, "level"), "high");
+	pitr_opts_free(&opts);
+
+	h_log_reset();
+	ck_assert_int_eq(parse_dflt(ARGV("-s", "/a", "-ep", "x")), -1);
+	ck_assert_str_eq(h_log(), "ERROR : invalid value \"x\" for option \"--error-pgcontroldata\": "
+				  "expected break, hang or ignore\n");
+	pitr_opts_free(&opts);
+	/* Exact and case-sensitive: no prefix, no other case, not two at once. */
+	for (size_t bad_idx = 0; bad_idx < 4; bad_idx++) {
+		static const char *const bad[] = { "brea", "Break", "break|hang", "breaks" };
+
+		h_log_reset();
+		ck_assert_int_eq(parse_dflt(ARGV("-s", "/a", "-ep", (char *)bad[bad_idx])), -1);
+		snprintf(want, sizeof(want), "ERROR : invalid value \"%s\" for option "
+			 "\"--error-pgcontroldata\": expected break, hang or ignore\n", bad[bad_idx]);
+		ck_assert_str_eq(h_log(), want);
+		pitr_opts_free(&opts);
+	}
+	h_log_reset();
+	ck_assert_int_eq(parse_dflt(ARGV("-s", "/a", "--level", "mid")), -1);
+	ck_assert_str_eq(h_log(), "ERROR : invalid value \"mid\" for option \"--level\": "
+				  "expected low or high\n");
+	pitr_opts_free(&opts);
+
+	/* In a config file, with its name and line. */
+	h_log_reset();
+	cfg = config("c", "# x\nep hung\n");
+	ck_assert_int_eq(parse_dflt(ARGV("-s", "/a", "--cfg", (char *)cfg)), -1);
+	snprintf(want, sizeof(want), "ERROR : invalid line 2 in config file \"%s\": invalid value "
+		 "\"hung\" for option \"--error-pgcontroldata\": expected break, hang or ignore\n", cfg);
+	ck_assert_str_eq(h_log(), want);
+}
+END_TEST
+
+START_TEST(test_parse_bad_default_asserts)
+{
+	/* A default the parser would refuse is a programmer error. */
+	static const struct pitr_opt_def bad[] = {
+		{ "n", NULL, PITR_OPT_INT, "N", .min = 1, .max = 9, .dflt = "10" },
+	};
+
+	(void)pitr_opts_parse(&opts, bad, 1, 1, ARGV(NULL));
+}
+END_TEST
+
+START_TEST(test_parse_bad_choice_default_asserts)
+{
+	static const struct pitr_opt_def bad[] = {
+		{ "c", NULL, PITR_OPT_STRING, NULL, .choices = "a|b", .dflt = "c" },
+	};
+
+	(void)pitr_opts_parse(&opts, bad, 1, 1, ARGV(NULL));
+}
+END_TEST
+
+START_TEST(test_no_operands)
+{
+	ck_assert_int_eq(parse(ARGV("-v")), 0);
+	ck_assert_int_eq(pitr_opts_no_operands(&opts, "pitr-x"), 0);
+	pitr_opts_free(&opts);
+	ck_assert_str_eq(h_log(), "");
+	ck_assert_int_eq(parse(ARGV("a", "-v", "b")), 0);
+	ck_assert_int_eq(pitr_opts_no_operands(&opts, "pitr-x"), -1);
+	ck_assert_str_eq(h_log(), "ERROR : unexpected argument \"a\": pitr-x takes only options\n");
+}
+END_TEST
+
+START_TEST(test_check_choice)
+{
+	ck_assert_int_eq(pitr_opts_check_choice("target-action", "promote",
+						"promote|pause|shutdown"), 0);
+	ck_assert_int_eq(pitr_opts_check_choice("target-action", "shutdown",
+						"promote|pause|shutdown"), 2);
+	ck_assert_int_eq(pitr_opts_check_choice("one", "only", "only"), 0);
+	ck_assert_str_eq(h_log(), "");
+	ck_assert_int_eq(pitr_opts_check_choice("target-action", "stop", "promote|pause|shutdown"),
+			 -1);
+	ck_assert_str_eq(h_log(), "ERROR : invalid value \"stop\" for option \"--target-action\": "
+				  "expected promote, pause or shutdown\n");
+	h_log_reset();
+	ck_assert_int_eq(pitr_opts_check_choice("one", "", "only"), -1);
+	ck_assert_str_eq(h_log(), "ERROR : invalid value \"\" for option \"--one\": expected only\n");
+}
+END_TEST
+
 /* --- pitr_opts_parse: config files ------------------------------------- */
 
 START_TEST(test_config_list_precedence)
@@ -463,12 +686,12 @@ START_TEST(test_config_string_precedence)
 
 	ck_assert_int_eq(parse(ARGV("--log", "/a", "--cfg", (char *)cfg)), 0);
 	ck_assert_str_eq(pitr_opts_str(&opts, "log"), "/a");
-	ck_assert_int_eq(pitr_opts_int(&opts, "parallel-jobs", 1), 5);
+	ck_assert_int_eq(pitr_opts_int(&opts, "parallel-jobs"), 5);
 	pitr_opts_free(&opts);
 
 	ck_assert_int_eq(parse(ARGV("--config-file", (char *)cfg, "-PJ", "9")), 0);
 	ck_assert_str_eq(pitr_opts_str(&opts, "log"), "/c");
-	ck_assert_int_eq(pitr_opts_int(&opts, "parallel-jobs", 1), 9);
+	ck_assert_int_eq(pitr_opts_int(&opts, "parallel-jobs"), 9);
 	ck_assert_str_eq(pitr_opts_str(&opts, "parallel-jobs"), "9");
 }
 END_TEST
@@ -722,12 +945,19 @@ END_TEST
 
 START_TEST(test_int_default)
 {
+	/* Without a table default, an absent INT is 0. */
 	ck_assert_int_eq(parse(ARGV(NULL)), 0);
-	ck_assert_int_eq(pitr_opts_int(&opts, "parallel-jobs", 3), 3);
-	ck_assert_int_eq(pitr_opts_int(&opts, "parallel-jobs", -7), -7);
+	ck_assert_int_eq(pitr_opts_int(&opts, "parallel-jobs"), 0);
 	pitr_opts_free(&opts);
 	ck_assert_int_eq(parse(ARGV("-PJ", "12")), 0);
-	ck_assert_int_eq(pitr_opts_int(&opts, "parallel-jobs", 3), 12);
+	ck_assert_int_eq(pitr_opts_int(&opts, "parallel-jobs"), 12);
+	pitr_opts_free(&opts);
+	/* With one, the default; given, the value. */
+	ck_assert_int_eq(parse_dflt(ARGV("-s", "/a")), 0);
+	ck_assert_int_eq(pitr_opts_int(&opts, "remove-at-a-time"), 3);
+	pitr_opts_free(&opts);
+	ck_assert_int_eq(parse_dflt(ARGV("-s", "/a", "-rt", "8")), 0);
+	ck_assert_int_eq(pitr_opts_int(&opts, "remove-at-a-time"), 8);
 }
 END_TEST
 
@@ -846,12 +1076,12 @@ help_text(const char *usage, const struct pitr_opt_def *table, size_t n)
 START_TEST(test_help_exact)
 {
 	static const struct pitr_opt_def table[] = {
-		{ "dst-local", "dl", PITR_OPT_LIST, "DIR", 0, 0, "archive to DIR" },
-		{ "verbose", "v", PITR_OPT_FLAG, NULL, 0, 0, "log more" },
-		{ "gzip-path", "gp", PITR_OPT_IGNORED, NULL, 0, 0, "ignored" },
-		{ "pid-file", NULL, PITR_OPT_STRING, "FILE", 0, 0, "lock with FILE" },
-		{ "remote-cat-path", "rcp remote-cat", PITR_OPT_STRING, "PATH", 0, 0, "cat" },
-		{ "quiet", NULL, PITR_OPT_FLAG, NULL, 0, 0, NULL },
+		{ "dst-local", "dl", PITR_OPT_LIST, "DIR", .help = "archive to DIR" },
+		{ "verbose", "v", PITR_OPT_FLAG, NULL, .help = "log more" },
+		{ "gzip-path", "gp", PITR_OPT_IGNORED, NULL, .help = "ignored" },
+		{ "pid-file", NULL, PITR_OPT_STRING, "FILE", .help = "lock with FILE" },
+		{ "remote-cat-path", "rcp remote-cat", PITR_OPT_STRING, "PATH", .help = "cat" },
+		{ "quiet", NULL, PITR_OPT_FLAG, NULL, .help = NULL },
 		PITR_OPTS_COMMON,
 	};
 	char *out = help_text("pitr-test [OPTIONS] FILE", table, sizeof(table) / sizeof(table[0]));
@@ -888,12 +1118,39 @@ START_TEST(test_help_optional_value)
 }
 END_TEST
 
+START_TEST(test_help_defaults_required_choices)
+{
+	char *out = help_text("prog", dflt_defs, NDFLT_DEFS);
+
+	ck_assert_str_eq(out,
+			 "Usage: prog\n"
+			 "Options:\n"
+			 "  -D, --data-dir=DIR                   data directory (default: .)\n"
+			 "  -ep, --error-pgcontroldata=break|hang|ignore  when pg_controldata fails "
+			 "(default: break)\n"
+			 "  --level=LEVEL                        a level\n"
+			 "  -l, --log=TEMPLATE                   log file, ^-strftime template "
+			 "(default: standard error)\n"
+			 "  -rt, --remove-at-a-time=N            files per pass (default: 3)\n"
+			 "  -s, --source=DIR                     the archive (required)\n"
+			 "  -t, --temp-dir=DIR                   temporary files (default: $TMPDIR or "
+			 "/tmp)\n"
+			 "  --wait=S                             (required)\n"
+			 "  -a, --archive=DIR                    (required)\n"
+			 "  -v, --verbose                        log more\n"
+			 "  --config-file, --config, --cfg=FILE  read options from FILE, one per line\n"
+			 "  -?, --help                           show this help and exit\n"
+			 "  -V, --version                        show the version and exit\n");
+	free(out);
+}
+END_TEST
+
 START_TEST(test_help_column_capped)
 {
 	static const struct pitr_opt_def table[] = {
-		{ "a", NULL, PITR_OPT_FLAG, NULL, 0, 0, "short" },
-		{ "a-very-long-option-name-indeed-longer", "b", PITR_OPT_STRING, "VALUE", 0, 0,
-		  "long" },
+		{ "a", NULL, PITR_OPT_FLAG, NULL, .help = "short" },
+		{ "a-very-long-option-name-indeed-longer", "b", PITR_OPT_STRING, "VALUE",
+		  .help = "long" },
 	};
 	char *out = help_text("x\n       y", table, 2);
 
@@ -929,7 +1186,7 @@ START_TEST(test_help_long_spelling_truncated)
 {
 	char name[700];
 	struct pitr_opt_def table[] = {
-		{ name, "x", PITR_OPT_STRING, "ARG", 0, 0, "h" },
+		{ name, "x", PITR_OPT_STRING, "ARG", .help = "h" },
 	};
 	char want[1024];
 	char *out;
@@ -1072,6 +1329,12 @@ make_suite(void)
 	tcase_add_test(tc, test_parse_flag_with_value);
 	tcase_add_test(tc, test_parse_error_frees);
 	tcase_add_test(tc, test_parse_optional_value);
+	tcase_add_test(tc, test_parse_next_operand);
+	tcase_add_test(tc, test_parse_defaults);
+	tcase_add_test(tc, test_parse_required);
+	tcase_add_test(tc, test_parse_choices);
+	tcase_add_test_raise_signal(tc, test_parse_bad_default_asserts, SIGABRT);
+	tcase_add_test_raise_signal(tc, test_parse_bad_choice_default_asserts, SIGABRT);
 	tcase_add_test(tc, test_config_optional_value);
 	tcase_add_test(tc, test_config_list_precedence);
 	tcase_add_test(tc, test_config_string_precedence);
@@ -1111,6 +1374,14 @@ make_suite(void)
 	tcase_add_test(tc, test_list);
 	suite_add_tcase(s, tc);
 
+	tc = tcase("pitr_opts_no_operands");
+	tcase_add_test(tc, test_no_operands);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("pitr_opts_check_choice");
+	tcase_add_test(tc, test_check_choice);
+	suite_add_tcase(s, tc);
+
 	tc = tcase("pitr_opts_parse_int");
 	tcase_add_test(tc, test_parse_int_ok);
 	tcase_add_test(tc, test_parse_int_errors);
@@ -1119,6 +1390,7 @@ make_suite(void)
 	tc = tcase("pitr_opts_print_help");
 	tcase_add_test(tc, test_help_exact);
 	tcase_add_test(tc, test_help_optional_value);
+	tcase_add_test(tc, test_help_defaults_required_choices);
 	tcase_add_test(tc, test_help_column_capped);
 	tcase_add_test(tc, test_help_lists_every_spelling);
 	tcase_add_test(tc, test_help_long_spelling_truncated);

@@ -112,6 +112,94 @@ for prog in pitr-restore pitr-cleanup pitr-backup-master pitr-backup-slave pitr-
 	done
 done
 
+# --- every option's default, allowed values and "required": --help (from
+# the option table) and the man page say the same -------------------------
+
+# man_items MAN: the man page's .TP entries, one per line as "TAGS<TAB>TEXT"
+# (the tags of .TQ lines joined), roff dropped: \- is -, font escapes go,
+# the font macros show their text (.BR and its kind join their arguments
+# as troff does), other requests are dropped.
+man_items()
+{
+	sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\&//g' "$1" | awk '
+		function flush() { if (tags != "") print tags "\t" body; tags = ""; body = "" }
+		function text(line,    args, n, i, out, join) {
+			if (line !~ /^\./)
+				return line
+			if (line !~ /^\.(B|I|BR|RB|IR|RI|BI|IB) /)
+				return ""
+			join = line ~ /^\.[BIR][BIR] /
+			sub(/^\.[A-Z]+ /, "", line)
+			n = 0
+			while (line != "") {
+				if (line ~ /^"/) {
+					match(line, /^"[^"]*"?/)
+					args[++n] = substr(line, 2, RLENGTH - 1)
+					sub(/"$/, "", args[n])
+				} else {
+					match(line, /^[^ ]+/)
+					args[++n] = substr(line, 1, RLENGTH)
+				}
+				line = substr(line, RLENGTH + 1)
+				sub(/^ +/, "", line)
+			}
+			out = ""
+			for (i = 1; i <= n; i++)
+				out = out (i > 1 && !join ? " " : "") args[i]
+			return out
+		}
+		/^\.TQ/ { wanttag = 1; next }
+		/^\.(TP|SH|SS)/ { flush(); intp = ($0 ~ /^\.TP/); wanttag = intp; next }
+		intp && wanttag { tags = tags " " text($0); wanttag = 0; next }
+		intp { t = text($0); if (t != "") body = body " " t }
+		END { flush() }' | tr -s ' '
+}
+
+# has DESC HAYSTACK NEEDLE...: HAYSTACK holds one of the NEEDLEs, literally
+# and ignoring case.
+has()
+{
+	local desc=$1 hay=${2,,} needle
+	shift 2
+	for needle in "$@"; do
+		if [[ $hay == *"${needle,,}"* ]]; then
+			it_pass "$desc"
+			return
+		fi
+	done
+	it_fail "$desc" "got:      '$hay'" "expected to contain: '$1'"
+}
+
+for prog in pitr-archive pitr-restore pitr-cleanup pitr-backup-master pitr-backup-slave \
+	pitr-backup-cleanup pitr-recover pitr-info pitr-verify; do
+	items=$(man_items "$PITR_SRCDIR/man/$prog.1")
+	it_run "$PITR_BUILDDIR/bin/$prog" --help
+	while IFS= read -r line; do
+		opt=$(printf '%s\n' "$line" | grep -oE -- '--[a-z][a-z0-9-]*[a-z0-9]' | head -n 1)
+		# The entry whose tags spell the option.
+		item=$(printf '%s\n' "$items" | awk -F '\t' -v opt="$opt" '{
+			tags = " " $1 " "
+			gsub(/[^a-zA-Z0-9?-]/, " ", tags)
+			if (index(tags, " " opt " ")) { print; exit }
+		}')
+		like "$prog man page has an entry for $opt" "$item" '.'
+		dflt=$(printf '%s\n' "$line" | sed -n 's/.*(default: \(.*\))$/\1/p')
+		if [ -n "$dflt" ]; then
+			has "$prog man page gives $opt's default, $dflt" "$item" "default $dflt" \
+				"default: $dflt" "default, $dflt" "default is $dflt"
+		fi
+		if [[ $line == *"(required)"* ]]; then
+			has "$prog man page says $opt is required" "$item" "required"
+		fi
+		# Allowed values: the lowercase words of an =a|b|c argument.
+		values=$(printf '%s\n' "$line" | sed -n 's/^ *[^ ]*=\([^ ]*|[^ ]*\) .*/\1/p' | tr '|' '\n' |
+			grep -E '^[a-z]+$' || true)
+		for value in $values; do
+			has "$prog man page names $opt's value $value" "$item" "$value"
+		done
+	done < <(printf '%s\n' "$IT_OUT" | grep -E '^  -')
+done
+
 # pitr-restore -pf: a count from 0 to 16, refused with one line otherwise.
 for bad in 17 -1 x; do
 	it_run "$PITR_BUILDDIR/bin/pitr-restore" -pf "$bad" -s "$T" 000000010000000000000001 pg_wal/RECOVERYXLOG

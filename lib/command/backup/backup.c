@@ -511,7 +511,7 @@ pitr_backup_opts_shared(const struct pitr_opts *o, struct pitr_backup_opts *b)
 	b->temp_dir = pitr_opts_str(o, "temp-dir");
 	b->filename_template = pitr_opts_str(o, "filename-template");
 	b->pid_file = pitr_opts_str(o, "pid-file");
-	b->parallel_jobs = (int)pitr_opts_int(o, "parallel-jobs", 1);
+	b->parallel_jobs = (int)pitr_opts_int(o, "parallel-jobs");
 	b->not_nice = pitr_opts_flag(o, "not-nice");
 	b->rsync_path = pitr_opts_str(o, "rsync-path");
 	b->ssh_path = pitr_opts_str(o, "ssh-path");

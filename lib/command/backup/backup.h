@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/fsutil.h"
 #include "common/opts.h"
 
 struct pitr_backup_opts {
@@ -60,34 +61,49 @@ struct pitr_backup_opts {
  * fields of struct pitr_backup_opts they fill, read by
  * pitr_backup_opts_shared().
  */
-#define PITR_BACKUP_SHARED_OPTS \
-	{ "bzip2-path", "bp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; compression is in-process" }, \
-	{ "data-dir", "D", PITR_OPT_STRING, "DIR", 0, 0, "the cluster's data directory (default: the server's data_directory)" }, \
-	{ "database", "d", PITR_OPT_STRING, "DBNAME", 0, 0, "database or full conninfo to connect to (default: libpq's)" }, \
-	{ "digest", "dg", PITR_OPT_STRING, "LIST", 0, 0, "digest files of the data and xlog files: MD5,SHA-1,SHA-224,SHA-256,SHA-384,SHA-512" }, \
-	{ "dst-direct", "dd", PITR_OPT_LIST, "[CODEC=][USER@]HOST:/DIR", 0, 0, "remote directory written through ssh, no local copy (repeatable)" }, \
-	{ "dst-local", "dl", PITR_OPT_LIST, "[CODEC=]DIR", 0, 0, "local backup directory (repeatable)" }, \
-	{ "dst-pipe", "dp", PITR_OPT_LIST, "[CODEC=]PROGRAM", 0, 0, "program run with the file name, data on stdin (repeatable)" }, \
-	{ "dst-remote", "dr", PITR_OPT_LIST, "[CODEC=]URL", 0, 0, "rsync://host[:port]/module/path/ or host:/path/ (repeatable)" }, \
-	{ "filename-template", "f", PITR_OPT_STRING, "TEMPLATE", 0, 0, "file names (default: " PITR_BACKUP_DEFAULT_TEMPLATE ")" }, \
-	{ "gzip-path", "gp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; compression is in-process" }, \
-	{ "host", "h", PITR_OPT_STRING, "HOST", 0, 0, "server host or socket dir (default: libpq's)" }, \
-	{ "log", "l", PITR_OPT_STRING, "TEMPLATE", 0, 0, "log file, ^-strftime template (default: stderr)" }, \
-	{ "lz4-path", NULL, PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; compression is in-process" }, \
-	{ "lzma-path", "lp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; compression is in-process" }, \
-	{ "nice-path", "np", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; priority is lowered in-process" }, \
-	{ "not-nice", "nn", PITR_OPT_FLAG, NULL, 0, 0, "do not lower the priority while compressing" }, \
-	{ "parallel-jobs", "PJ", PITR_OPT_INT, "N", 1, 64, "remote and pipe deliveries run at once (default: 1)" }, \
-	{ "pid-file", NULL, PITR_OPT_STRING, "FILE", 0, 0, "run only one copy at a time, locked on FILE" }, \
-	{ "rsync-path", "rp", PITR_OPT_STRING, "PATH", 0, 0, "the rsync program (default: rsync on PATH)" }, \
-	{ "shell-path", "sh", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; no shell is run" }, \
-	{ "ssh-path", "ssh", PITR_OPT_STRING, "PATH", 0, 0, "the ssh program for --dst-direct (default: ssh on PATH)" }, \
-	{ "tar-path", "tp", PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; tar is written in-process" }, \
-	{ "tee-path", NULL, PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; output fans out in-process" }, \
-	{ "temp-dir", "t", PITR_OPT_STRING, "DIR", 0, 0, "staging for remote and pipe copies (default: $TMPDIR or /tmp)" }, \
-	{ "username", "U", PITR_OPT_STRING, "USER", 0, 0, "user to connect as (default: libpq's)" }, \
-	{ "verbose", "v", PITR_OPT_FLAG, NULL, 0, 0, "log every delivery and timings" }, \
-	{ "xz-path", NULL, PITR_OPT_IGNORED, "PATH", 0, 0, "accepted for OmniPITR; compression is in-process" }
+#define PITR_BACKUP_SHARED_OPTS                                                  \
+	{ "data-dir", "D", PITR_OPT_STRING, "DIR",                                \
+	  .dflt_doc = "the server's data_directory",                              \
+	  .help = "the cluster's data directory" },                               \
+	{ "database", "d", PITR_OPT_STRING, "DBNAME", .dflt_doc = "libpq's",      \
+	  .help = "database or full conninfo to connect to" },                    \
+	{ "digest", "dg", PITR_OPT_STRING, "LIST",                                \
+	  .help = "digest files of the data and xlog files: "                     \
+		  "MD5,SHA-1,SHA-224,SHA-256,SHA-384,SHA-512" },                  \
+	{ "dst-direct", "dd", PITR_OPT_LIST, "[CODEC=][USER@]HOST:/DIR",          \
+	  .help = "remote directory written through ssh, no local copy (repeatable)" }, \
+	{ "dst-local", "dl", PITR_OPT_LIST, "[CODEC=]DIR",                        \
+	  .help = "local backup directory (repeatable)" },                        \
+	{ "dst-pipe", "dp", PITR_OPT_LIST, "[CODEC=]PROGRAM",                     \
+	  .help = "program run with the file name, data on stdin (repeatable)" }, \
+	{ "dst-remote", "dr", PITR_OPT_LIST, "[CODEC=]URL",                       \
+	  .help = "rsync://host[:port]/module/path/ or host:/path/ (repeatable)" }, \
+	{ "filename-template", "f", PITR_OPT_STRING, "TEMPLATE",                  \
+	  .dflt = PITR_BACKUP_DEFAULT_TEMPLATE, .help = "file names" },           \
+	{ "host", "h", PITR_OPT_STRING, "HOST", .dflt_doc = "libpq's",            \
+	  .help = "server host or socket dir" },                                  \
+	PITR_OPTS_LOG,                                                            \
+	PITR_OPTS_NICE,                                                           \
+	{ "parallel-jobs", "PJ", PITR_OPT_INT, "N", .min = 1, .max = 64,          \
+	  .dflt = "1", .help = "remote and pipe deliveries run at once" },        \
+	PITR_OPTS_PID_FILE,                                                       \
+	{ "rsync-path", "rp", PITR_OPT_STRING, "PATH", .dflt_doc = "rsync on the PATH", \
+	  .help = "the rsync program" },                                          \
+	{ "ssh-path", "ssh", PITR_OPT_STRING, "PATH", .dflt_doc = "ssh on the PATH", \
+	  .help = "the ssh program for --dst-direct" },                           \
+	{ "temp-dir", "t", PITR_OPT_STRING, "DIR",                                \
+	  .dflt_doc = "$TMPDIR or " PITR_FSUTIL_TMPDIR_DEFAULT,                   \
+	  .help = "staging for remote and pipe copies" },                         \
+	{ "username", "U", PITR_OPT_STRING, "USER", .dflt_doc = "libpq's",        \
+	  .help = "user to connect as" },                                         \
+	PITR_OPTS_VERBOSE("log every delivery and timings"),                      \
+	PITR_OPTS_IGNORED_CODEC_PATHS("compression"),                             \
+	{ "shell-path", "sh", PITR_OPT_IGNORED, "PATH",                           \
+	  .help = "accepted for OmniPITR; no shell is run" },                     \
+	{ "tar-path", "tp", PITR_OPT_IGNORED, "PATH",                             \
+	  .help = "accepted for OmniPITR; tar is written in-process" },           \
+	{ "tee-path", NULL, PITR_OPT_IGNORED, "PATH",                             \
+	  .help = "accepted for OmniPITR; output fans out in-process" }
 
 /* Fill the options both programs share (connection, destinations, file
  * names, digests, -sx, ...) from `o`, parsed with a table holding

@@ -24,6 +24,7 @@
 
 #include "command/recover/recover_impl.h"
 #include "common/fsutil.h"
+#include "common/opts.h"
 #include "common/log.h"
 #include "repo/catalog.h"
 #include "tar/tarread.h"
@@ -280,22 +281,15 @@ out:
 static int
 check_options(const struct pitr_recover_opts *o)
 {
-	static const char *const actions[] = { "promote", "pause", "shutdown" };
-	bool action_ok = o->target_action == NULL;
-
 	if (o->backup_dir == NULL || o->archive == NULL || o->target_dir == NULL) {
 		pitr_log_error("missing %s: --backup-dir, --archive and --target-dir are required",
 			       o->backup_dir == NULL ? "--backup-dir" : o->archive == NULL ? "--archive" :
 			       "--target-dir");
 		return -1;
 	}
-	for (size_t i = 0; i < 3 && !action_ok; i++)
-		action_ok = strcmp(o->target_action, actions[i]) == 0;
-	if (!action_ok) {
-		pitr_log_error("invalid value \"%s\" for option \"--target-action\": expected promote, "
-			       "pause or shutdown", o->target_action);
+	if (o->target_action != NULL &&
+	    pitr_opts_check_choice("target-action", o->target_action, PITR_RECOVER_TARGET_ACTIONS) < 0)
 		return -1;
-	}
 	if (o->start && geteuid() == 0) {
 		pitr_log_error("--start: PostgreSQL does not run as root; run pitr-recover as the user "
 			       "the server runs as (runuser -u postgres -- pitr-recover ...)");

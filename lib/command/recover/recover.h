@@ -29,8 +29,8 @@ struct pitr_recover_opts {
 	const char *target_lsn;
 	const char *target_name;
 	bool target_immediate;
-	const char *target_action;     /* promote|pause|shutdown; NULL: pause */
-	const char *target_timeline;   /* latest|current|N; NULL: latest */
+	const char *target_action;     /* PITR_RECOVER_TARGET_ACTIONS; NULL: the default */
+	const char *target_timeline;   /* latest|current|N; NULL: the default */
 	bool standby;                  /* standby.signal instead of recovery.signal */
 	const char **tablespace_map;   /* OLD=NEW, repeatable */
 	size_t ntablespace_map;
@@ -38,8 +38,15 @@ struct pitr_recover_opts {
 	int port;                      /* written as port = N; 0: not written */
 	const char *pitr_restore;      /* NULL: pitr-restore next to this program */
 	const char *pg_ctl;            /* NULL: pg_ctl on PATH, else by PG_VERSION */
-	int wait;                      /* seconds --start waits; 0: 600 */
+	int wait;                      /* seconds --start waits; 0: the default */
 };
+
+/* What --target-action may be, and the defaults pitr_cmd_recover() gives
+ * the options left NULL or 0 (pitr-recover's option table shows them). */
+#define PITR_RECOVER_TARGET_ACTIONS "promote|pause|shutdown"
+#define PITR_RECOVER_TARGET_ACTION_DEFAULT "pause"
+#define PITR_RECOVER_TARGET_TIMELINE_DEFAULT "latest"
+#define PITR_RECOVER_WAIT_DEFAULT 600
 
 enum pitr_recover_kind {
 	PITR_RECOVER_END = 0,          /* no target: the end of the archive */

@@ -133,9 +133,9 @@ pitr_recover_conf_text(const struct pitr_recover_opts *o, const struct pitr_reco
 			t->conf_value) != 0)
 		goto out;
 	if (add_setting(&text, "recovery_target_action",
-			o->target_action != NULL ? o->target_action : "pause") != 0 ||
+			o->target_action != NULL ? o->target_action : PITR_RECOVER_TARGET_ACTION_DEFAULT) != 0 ||
 	    add_setting(&text, "recovery_target_timeline",
-			o->target_timeline != NULL ? o->target_timeline : "latest") != 0)
+			o->target_timeline != NULL ? o->target_timeline : PITR_RECOVER_TARGET_TIMELINE_DEFAULT) != 0)
 		goto out;
 	if (o->port > 0) {
 		if (asprintf(&port, "%s# pitr-recover --port\nport = %d\n", text, o->port) < 0) {

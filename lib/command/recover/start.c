@@ -24,7 +24,6 @@
 #include "common/spawn.h"
 #include "server/pgconn.h"
 
-#define RECOVER_WAIT_DEFAULT 600
 #define RECOVER_POLL_MS 200
 #define RECOVER_LOG_NAME "pitr-recover.log"
 #define RECOVER_NO_PID_GRACE 15      /* s for postmaster.pid to appear */
@@ -341,7 +340,7 @@ static int
 wait_for_target(struct recover_run *run, struct watch *w, struct pm_state *pm, char *replay,
 		size_t size, enum outcome *out)
 {
-	int limit = run->o->wait > 0 ? run->o->wait : RECOVER_WAIT_DEFAULT;
+	int limit = run->o->wait > 0 ? run->o->wait : PITR_RECOVER_WAIT_DEFAULT;
 	bool broken = false, seen_pid = false;
 	struct timespec t0, now;
 

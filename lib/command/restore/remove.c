@@ -156,7 +156,7 @@ pre_removal_hook(void *ctx, const char *dir, const struct pitr_archdir_entry *en
 		return 0;
 	if (tmpdir == NULL)
 		tmpdir = getenv("TMPDIR") != NULL && *getenv("TMPDIR") != '\0' ? getenv("TMPDIR")
-									  : "/tmp";
+									  : PITR_FSUTIL_TMPDIR_DEFAULT;
 	if (run->hook_dir == NULL) {
 		if (asprintf(&run->hook_dir, "%s/pitr-restore.XXXXXX", tmpdir) < 0) {
 			run->hook_dir = NULL;

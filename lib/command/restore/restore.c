@@ -36,7 +36,6 @@
 
 #define DEFAULT_POLL_MS 200
 #define DEFAULT_STABLE_MS 1000
-#define DEFAULT_REMOVE_AT_A_TIME 3
 /* -ep hang retries pg_controldata this often (each failure is logged). */
 #define DEFAULT_HANG_RETRY_MS 30000
 
@@ -258,7 +257,7 @@ prepare(struct restore_run *run)
 	run->stable_ms = opts->trigger_stable_ms > 0 ? opts->trigger_stable_ms : DEFAULT_STABLE_MS;
 	run->hang_retry_ms = opts->hang_retry_ms > 0 ? opts->hang_retry_ms : DEFAULT_HANG_RETRY_MS;
 	run->remove_at_a_time = opts->remove_at_a_time > 0 ? (size_t)opts->remove_at_a_time
-							   : DEFAULT_REMOVE_AT_A_TIME;
+							   : PITR_RESTORE_REMOVE_AT_A_TIME_DEFAULT;
 	if (opts->prefetch < 0 || opts->prefetch > PITR_RESTORE_PREFETCH_MAX) {
 		pitr_log_error("--prefetch %d is out of range: 0 to %d segments", opts->prefetch,
 			       PITR_RESTORE_PREFETCH_MAX);

@@ -23,7 +23,7 @@ struct pitr_restore_opts {
 	bool remove_unneeded;               /* -r */
 	const char *remove_cutoff;          /* -r's SEGMENT (%r); NULL: pg_controldata's REDO file */
 	bool remove_before;                 /* -rb: prune before handing the file over */
-	int remove_at_a_time;               /* -rt, files per pass; 0: the default, 3 */
+	int remove_at_a_time;               /* -rt, files per pass; 0: the default below */
 	const char *removal_pause_trigger;  /* -p FILE: no removal while it exists */
 	const char *pre_removal_processing; /* -h COMMAND, run with each file before removal */
 	const char *temp_dir;               /* -t, for -h copies; default $TMPDIR or /tmp */
@@ -39,6 +39,9 @@ struct pitr_restore_opts {
 	int trigger_stable_ms;              /* trigger content stable this long: 1000 */
 	int hang_retry_ms;                  /* -ep hang retries pg_controldata: 30000 */
 };
+
+/* -rt's default: files removed per pass. */
+#define PITR_RESTORE_REMOVE_AT_A_TIME_DEFAULT 3
 
 /* The most segments -pf may decompress ahead (each takes a segment's
  * room in pg_wal). */
