@@ -10,6 +10,8 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 it_init archive
+# rsync for the daemons, the command-line tools to read every codec back.
+it_require rsync gzip zstd lz4 bzip2 xz
 PA=$PITR_BUILDDIR/bin/pitr-archive
 [ -x "$PA" ] || it_bail "no $PA: build first"
 ok "pitr-archive runs as the postgres user" as_pg "$PA" --version

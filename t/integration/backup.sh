@@ -15,6 +15,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 it_init backup
+it_require /usr/sbin/sshd ssh ssh-keygen zstd
 PA=$PITR_BUILDDIR/bin/pitr-archive
 PB=$PITR_BUILDDIR/bin/pitr-backup-master
 [ -x "$PB" ] || it_bail "no $PB: build first"

@@ -12,6 +12,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 it_init inventory
+it_require python3
 PA=$PITR_BUILDDIR/bin/pitr-archive
 PB=$PITR_BUILDDIR/bin/pitr-backup-master
 PI=$PITR_BUILDDIR/bin/pitr-info

@@ -12,6 +12,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 it_init recover
+it_require python3
 PA=$PITR_BUILDDIR/bin/pitr-archive
 PB=$PITR_BUILDDIR/bin/pitr-backup-master
 PR=$PITR_BUILDDIR/bin/pitr-recover
