@@ -24,9 +24,40 @@
 
 static int saved_stderr = -1;
 
+/*
+ * execvp(3) reports EACCES, not ENOENT, for a program found nowhere when a
+ * directory on PATH cannot be searched, as root's /root/... entries cannot
+ * by a normal user who inherited them (su, runuser, sudo -E): keep the
+ * searchable directories, so that MISSING is missing wherever it is looked
+ * for and the tests assert the same message for every user.
+ */
+static void
+searchable_path(void)
+{
+	const char *path = getenv("PATH");
+	char *copy, *kept, *dir, *save = NULL;
+	size_t used = 0;
+
+	if (path == NULL)
+		return;
+	copy = strdup(path);
+	kept = calloc(1, strlen(path) + 1);
+	ck_assert_ptr_nonnull(copy);
+	ck_assert_ptr_nonnull(kept);
+	for (dir = strtok_r(copy, ":", &save); dir != NULL; dir = strtok_r(NULL, ":", &save)) {
+		if (access(dir, X_OK) != 0)
+			continue;
+		used += (size_t)sprintf(kept + used, "%s%s", used > 0 ? ":" : "", dir);
+	}
+	ck_assert_int_eq(setenv("PATH", kept, 1), 0);
+	free(copy);
+	free(kept);
+}
+
 static void
 setup(void)
 {
+	searchable_path();
 	h_setup();
 }
 

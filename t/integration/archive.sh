@@ -10,11 +10,11 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 it_init archive
+# rsync for the daemons, the command-line tools to read every codec back.
+it_require rsync gzip zstd lz4 bzip2 xz
 PA=$PITR_BUILDDIR/bin/pitr-archive
-[ -x "$PA" ] || it_bail "no $PA: build first"
+it_need_built "$PA"
 ok "pitr-archive runs as the postgres user" as_pg "$PA" --version
-
-SYSID_FILE=.pitrkit-system-identifier
 
 # --- helpers --------------------------------------------------------------
 
@@ -84,15 +84,6 @@ no_temp_files()
 	[ -z "$found" ] || { echo "$found"; return 1; }
 }
 
-# empty_dir DIR: DIR exists and holds nothing.
-empty_dir()
-{
-	local content
-	[ -d "$1" ] || { echo "no directory $1"; return 1; }
-	content=$(ls -A "$1")
-	[ -z "$content" ] || { echo "$1 holds: $content"; return 1; }
-}
-
 # done_names DIR: the WAL files the server marked archived (.done).
 done_names()
 {
@@ -119,27 +110,6 @@ archiver_failed_more()
 	[ "$(pg_archiver "$1" failed_count)" -gt "$2" ]
 }
 
-# replayed DIR LSN: the standby in DIR replayed up to LSN.
-replayed()
-{
-	[ "$(pg_sql "$1" "SELECT pg_last_wal_replay_lsn() >= '$2'::pg_lsn")" = t ]
-}
-
-# streaming DIR: the standby in DIR receives WAL by streaming.
-streaming()
-{
-	[ "$(pg_sql "$1" "SELECT status FROM pg_stat_wal_receiver")" = streaming ]
-}
-
-# no_hidden_files DIR: nothing but the system identifier record starts
-# with a dot in DIR (no rsync or pitrkit temporary file left).
-no_hidden_files()
-{
-	local found
-	found=$(find "$1" -name '.*' ! -name "$SYSID_FILE")
-	[ -z "$found" ] || { echo "$found"; return 1; }
-}
-
 # file_id FILE: inode and modification time, to see whether it was rewritten.
 file_id()
 {
@@ -163,18 +133,19 @@ ok "rsync daemon for the remote destination starts" rsyncd_start remote "$T/remo
 REMOTE_URL=$(rsyncd_url remote)
 REMOTE_PORT=$(rsyncd_port remote)
 
-# archive_cmd STATEDIR: the main archive_command.
-archive_cmd()
+# archive_args STATEDIR: pitr-archive's arguments in the main
+# archive_command.
+archive_args()
 {
-	printf '%s' "$PA -D . -l $T/log/^Y-^m-^d.log -s $1" \
+	printf '%s' "-D . -l $T/log/^Y-^m-^d.log -s $1" \
 		" -dl $T/plain -dl gzip=$T/gz -dl zstd=$T/zst -dl lz4=$T/lz4" \
 		" -dl bzip2=$T/bz2 -dl xz=$T/xz -dl lzma=$T/lzma" \
-		" -dr gzip=$REMOTE_URL -dp $T/pipe.sh \"%p\""
+		" -dr gzip=$REMOTE_URL -dp $T/pipe.sh"
 }
 
 ok "initdb p1 (1 MiB segments)" pg_new "$P1" --wal-segsize=1
-pg_set "$P1" "archive_mode = on" "archive_command = '$(archive_cmd "$T/state")'" \
-	"wal_keep_size = 128MB"
+pg_archiving "$P1" "$(archive_args "$T/state")"
+pg_set "$P1" "wal_keep_size = 128MB"
 ok "p1 starts" pg_start "$P1"
 is "p1 has 1 MiB segments" "$(pg_sql "$P1" 'SHOW wal_segment_size')" 1MB
 ok "pgbench -i -s 2 on p1" pg_bench "$P1" -i -s 2 -q
@@ -218,12 +189,12 @@ ok ".backup plain copy equals pg_wal's" cmp "$T/plain/$backup" "$P1/pg_wal/$back
 # p2 archives into the same destinations once promoted (archive_mode = on:
 # a standby does not archive, a promoted one archives the new timeline's
 # history file and the old timeline's last segment as .partial).
-pg_set "$P2" "archive_mode = on" "archive_command = '$(archive_cmd "$T/state2")'"
+pg_archiving "$P2" "$(archive_args "$T/state2")"
 ok "p2 starts as a streaming standby" pg_start "$P2"
-wait_for "p2 streams from p1" 30 streaming "$P2"
+wait_for "p2 streams from p1" 30 pg_streaming "$P2"
 pg_sql "$P1" "INSERT INTO it_switch VALUES (clock_timestamp())" >/dev/null
 lsn=$(pg_sql "$P1" "SELECT pg_current_wal_insert_lsn()")
-wait_for "p2 replayed p1's WAL up to $lsn" 30 replayed "$P2" "$lsn"
+wait_for "p2 replayed p1's WAL up to $lsn" 30 pg_replayed "$P2" "$lsn"
 ok "p2 is promoted" as_pg "$PGBIN/pg_ctl" -D "$P2" -w -t 60 promote
 ok "p2 archived 00000002.history" pg_wait_archived "$P2" 00000002.history 60
 wait_for "p2 wrote a .partial segment" 30 one_file "$P2/pg_wal" '*.partial'
@@ -290,8 +261,7 @@ wait_for "no rsync temporary file at the remote" 30 no_hidden_files "$T/remote"
 P3=$T/p3
 mkdir_pg "$T/d" "$T/d/state" "$T/d/plain" "$T/d/gz"
 ok "initdb p3 (16 MiB segments)" pg_new "$P3"
-pg_set "$P3" "archive_mode = on" \
-	"archive_command = '$PA -s $T/d/state -dl gzip=$T/d/gz -dl $T/d/plain \"%p\"'"
+pg_archiving "$P3" -s "$T/d/state" -dl "gzip=$T/d/gz" -dl "$T/d/plain"
 ok "p3 starts" pg_start "$P3"
 is "p3 has 16 MiB segments" "$(pg_sql "$P3" 'SHOW wal_segment_size')" 16MB
 s16=$(pg_switch "$P3")
@@ -310,8 +280,8 @@ ok "rsync daemon 2 (module wal_archive) starts" rsyncd_start r2 "$T/e/r2" wal_ar
 url1="rsync://127.0.0.1:$(rsyncd_port r1)/wal_archive"
 url2="rsync://127.0.0.1:$(rsyncd_port r2)/wal_archive"
 ok "initdb p4 (1 MiB segments)" pg_new "$P4" --wal-segsize=1
-pg_set "$P4" "archive_mode = on" \
-	"archive_command = '$PA -l $T/e/log/^a.log -s $T/e/state -db $T/e/backup -dr gzip=$url1 -dr gzip=$url2 -t $T/e/tmp/ -v \"%p\"'"
+pg_archiving "$P4" -l "$T/e/log/^a.log" -s "$T/e/state" -db "$T/e/backup" -dr "gzip=$url1" \
+	-dr "gzip=$url2" -t "$T/e/tmp/" -v
 ok "p4 starts" pg_start "$P4"
 e1=$(pg_switch "$P4")
 ok "p4 archived $e1 (no backup dir)" pg_wait_archived "$P4" "$e1" 60

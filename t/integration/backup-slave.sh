@@ -16,33 +16,14 @@ PA=$PITR_BUILDDIR/bin/pitr-archive
 PB=$PITR_BUILDDIR/bin/pitr-backup-master
 PS=$PITR_BUILDDIR/bin/pitr-backup-slave
 PR=$PITR_BUILDDIR/bin/pitr-restore
-for p in "$PA" "$PB" "$PS" "$PR"; do
-	[ -x "$p" ] || it_bail "no $p: build first"
-done
-
-# Besides lib.sh's cleanup: a standby's pitr-restore blocked on the next
-# segment is ended by pid once the clusters are stopped.
-slave_cleanup()
-{
-	local dir pid
-	[ -n "$T" ] && [ -d "$T/.it" ] || return 0
-	while read -r dir; do
-		[ -f "$dir/postmaster.pid" ] || continue
-		as_pg "$PGBIN/pg_ctl" -D "$dir" -m immediate -w -t 30 stop >/dev/null 2>&1
-	done <"$T/.it/clusters"
-	for pid in $(proc_pids "$T/"); do
-		tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q 'pitr-restore' &&
-			kill -KILL "$pid" 2>/dev/null
-	done
-	return 0
-}
-trap 'rc=$?; slave_cleanup; (exit $rc); it_cleanup' EXIT
+it_need_built "$PA" "$PB" "$PS" "$PR"
+# A standby's pitr-restore blocked on the next segment outlives its server.
+it_reap pitr-restore
 
 M=$T/m S=$T/s
 mkdir_pg "$T/arch" "$T/state" "$T/mbk" "$T/sbk" "$T/base" "$T/r"
 ok "initdb m (1 MiB segments)" pg_new "$M" --wal-segsize=1
-pg_set "$M" "archive_mode = on" \
-	"archive_command = '$PA -dl gzip=$T/arch -db $T/xlogs -s $T/state \"%p\"'"
+pg_archiving "$M" -dl "gzip=$T/arch" -db "$T/xlogs" -s "$T/state"
 ok "m starts" pg_start "$M"
 ok "rows on m" pg_sql "$M" "CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 10000) g"
 it_run as_pg "$PB" -h 127.0.0.1 -p "$(pg_port "$M")" -U postgres -x "$T/xlogs" -dl "$T/mbk" \
@@ -58,8 +39,7 @@ ok "s starts and becomes consistent" pg_start "$S"
 ok "more rows on m, a checkpoint and a switch" pg_sql "$M" \
 	"CREATE TABLE before_sb AS SELECT g AS id FROM generate_series(1, 5000) g" "CHECKPOINT" \
 	"SELECT pg_switch_wal()"
-wait_for "s replays them from the archive" 60 \
-	bash -c "[ \"\$(PGCONNECT_TIMEOUT=5 $PGBIN/psql -XAtq -h 127.0.0.1 -p $(pg_port "$S") -U postgres -d postgres -c 'SELECT count(*) FROM before_sb' 2>/dev/null)\" = 5000 ]"
+wait_for "s replays them from the archive" 60 pg_has_rows "$S" before_sb 5000
 
 # The backup of the standby, with the pause trigger watched while it runs.
 as_pg "$PS" -h 127.0.0.1 -P "$(pg_port "$S")" -U postgres -s "gzip=$T/arch" -p "$T/pause" \
@@ -113,8 +93,7 @@ ok "s2: warm standby seeded from the standby's backup" pg_standby_new "$T/s2base
 ok "s2 starts" pg_start "$S2"
 ok "rows on m after s2 was seeded, and a switch" pg_sql "$M" \
 	"CREATE TABLE after_s2 AS SELECT g AS id FROM generate_series(1, 777) g" "SELECT pg_switch_wal()"
-wait_for "s2 follows the master: it replays them from the archive" 60 \
-	bash -c "[ \"\$(PGCONNECT_TIMEOUT=5 $PGBIN/psql -XAtq -h 127.0.0.1 -p $(pg_port "$S2") -U postgres -d postgres -c 'SELECT count(*) FROM after_s2' 2>/dev/null)\" = 777 ]"
+wait_for "s2 follows the master: it replays them from the archive" 60 pg_has_rows "$S2" after_s2 777
 
 as_pg touch "$T/finish" "$T/finish2"
 wait_for "s2 promotes on its finish trigger" 60 pg_promoted "$S2"

@@ -15,16 +15,16 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 it_init backup
+it_require /usr/sbin/sshd ssh ssh-keygen zstd
 PA=$PITR_BUILDDIR/bin/pitr-archive
 PB=$PITR_BUILDDIR/bin/pitr-backup-master
-[ -x "$PB" ] || it_bail "no $PB: build first"
+it_need_built "$PA" "$PB"
 ok "pitr-backup-master runs as the postgres user" as_pg "$PB" --version
 
 P1=$T/p1
 mkdir_pg "$T/arch" "$T/state" "$T/bk" "$T/bk2" "$T/ts"
 ok "initdb p1 (1 MiB segments)" pg_new "$P1" --wal-segsize=1
-pg_set "$P1" "archive_mode = on" \
-	"archive_command = '$PA -dl $T/arch -db $T/xlogs -s $T/state \"%p\"'"
+pg_archiving "$P1" -dl "$T/arch" -db "$T/xlogs" -s "$T/state"
 ok "p1 starts" pg_start "$P1"
 PORT=$(pg_port "$P1")
 ok "amcheck, a tablespace and rows in it" pg_sql "$P1" "CREATE EXTENSION amcheck" \
@@ -243,9 +243,7 @@ is "-sx: data and meta only" "$(cd "$T/sx" && ls | tr '\n' ' ')" "sx-data.tar.gz
 nok "-sx: no -x dir made" bash -c "ls -d $T/xlogs* 2>/dev/null | grep -q ."
 like "-sx meta: xlog_size=0" "$(gzip -dc "$T/sx/sx-meta.tar.gz")" $'\nxlog_size=0\n'
 mkdir_pg "$T/rsx"
-RSXPORT=$(free_port)
-echo "$RSXPORT" >"$(pg_portfile "$T/rsx/r")"
-echo "$T/rsx/r" >>"$T/.it/clusters"
+RSXPORT=$(pg_adopt "$T/rsx/r")
 it_run as_pg "$PITR_BUILDDIR/bin/pitr-recover" -b "$T/sx" -a "$T/arch" -D "$T/rsx/r" \
 	--tablespace-map "$T/ts=$T/rsx/ts" --start --port "$RSXPORT" --target-action promote \
 	--pitr-restore "$PITR_BUILDDIR/bin/pitr-restore"
@@ -290,10 +288,7 @@ sshd_stop()
 	poll 10 eval "! kill -0 $SSHD_PID"
 	SSHD_PID=
 }
-# The EXIT trap stops sshd by its pid, then runs lib.sh's cleanup with the
-# script's exit status.
-it_rc=0
-trap 'it_rc=$?; sshd_stop; (exit $it_rc); it_cleanup' EXIT
+it_at_exit sshd_stop
 S=$T/ssh
 mkdir_pg "$S" "$T/dd-remote" "$T/dd-local"
 ssh-keygen -q -t ed25519 -N '' -C pitr-test-host -f "$S/host_key"

@@ -8,7 +8,7 @@
 it_init cli --no-root
 PA=$PITR_BUILDDIR/bin/pitr-archive
 MAN=$PITR_SRCDIR/man/pitr-archive.1
-[ -x "$PA" ] || it_bail "no $PA: build first"
+it_need_built "$PA"
 
 # --- help -----------------------------------------------------------------
 it_run "$PA" --help

@@ -12,23 +12,21 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 it_init inventory
+it_require python3
 PA=$PITR_BUILDDIR/bin/pitr-archive
 PB=$PITR_BUILDDIR/bin/pitr-backup-master
 PI=$PITR_BUILDDIR/bin/pitr-info
 PV=$PITR_BUILDDIR/bin/pitr-verify
 PC=$PITR_BUILDDIR/bin/pitr-backup-cleanup
 PR=$PITR_BUILDDIR/bin/pitr-recover
-for p in "$PA" "$PB" "$PI" "$PV" "$PC" "$PR"; do
-	[ -x "$p" ] || it_bail "no $p: build first"
-done
+it_need_built "$PA" "$PB" "$PI" "$PV" "$PC" "$PR"
 
 A=$T/arch
 BK=$T/bk
 P1=$T/p1
 mkdir_pg "$A" "$BK" "$T/state" "$T/log"
 ok "initdb p1 (1 MiB segments)" pg_new "$P1" --wal-segsize=1
-pg_set "$P1" "archive_mode = on" \
-	"archive_command = '$PA -dl gzip=$A -db $T/xlogs -s $T/state \"%p\"'"
+pg_archiving "$P1" -dl "gzip=$A" -db "$T/xlogs" -s "$T/state"
 ok "p1 starts" pg_start "$P1"
 PORT=$(pg_port "$P1")
 
@@ -116,9 +114,7 @@ printf '\x42' | dd of="$T/lie" bs=1 seek=12 conv=notrunc status=none
 gzip -c "$T/lie" >"$A2/$lie.gz"
 # a data tarball with one byte changed
 data2=${METAS[1]/meta/data}
-python3 -c 'import sys
-with open(sys.argv[1], "r+b") as f:
-    f.seek(0, 2); n = f.tell() // 2; f.seek(n); b = f.read(1); f.seek(n); f.write(bytes([b[0] ^ 0xFF]))' "$B2/$data2"
+flip_byte "$B2/$data2"
 it_run "$PV" -b "$B2" -a "$A2"
 is "pitr-verify with four faults: exit 1" "$IT_RC" 1
 like "pitr-verify names the missing segment $next" "$IT_OUT" \
@@ -181,9 +177,7 @@ is "pitr-verify after cleanup: exit 0" "$IT_RC" 0
 
 R=$T/r
 mkdir_pg "$T/rp"
-RPORT=$(free_port)
-echo "$RPORT" >"$(pg_portfile "$T/rp/r")"
-echo "$T/rp/r" >>"$T/.it/clusters"
+RPORT=$(pg_adopt "$T/rp/r")
 it_run as_pg "$PR" -b "$BK" -a "gzip=$A" -D "$T/rp/r" --target-action promote --start --port "$RPORT" \
 	--pitr-restore "$PITR_BUILDDIR/bin/pitr-restore"
 is "the kept backup recovers to the end of the archive: exit 0" "$IT_RC" 0

@@ -33,13 +33,35 @@ diag()
 	return 0
 }
 
-# Abort before any assertion, saying why: a test that cannot run fails, it
-# never skips silently.
+# Abort before any assertion, saying why: a broken set-up (no build, a
+# fixture that does not come up) fails the test.
 it_bail()
 {
 	printf '# %s: %s\n' "${IT_NAME:-$(basename "$0")}" "$*"
 	echo "0 passed, 1 failed"
 	exit 1
+}
+
+# it_skip REASON: this machine cannot run the test (not root, no
+# PostgreSQL 15, no sshd...): exit 77, automake's SKIP, so that a
+# newcomer's make check ends with passes and skips.  Under
+# PITR_TEST_STRICT=1, which scripts/test (and so CI) sets, a missing
+# prerequisite is a failure instead: CI can never pass by skipping.
+it_skip()
+{
+	[ "${PITR_TEST_STRICT:-0}" = 1 ] && it_bail "$* (PITR_TEST_STRICT=1: not skipped)"
+	printf '# SKIP %s: %s\n' "${IT_NAME:-$(basename "$0")}" "$*"
+	exit 77
+}
+
+# it_require PROGRAM...: skip (see it_skip) unless each PROGRAM, a name
+# looked up on PATH or an absolute path, can be run.
+it_require()
+{
+	local prog
+	for prog in "$@"; do
+		command -v "$prog" >/dev/null 2>&1 || it_skip "$prog is not installed"
+	done
 }
 
 it_pass()
@@ -208,16 +230,28 @@ mkdir_pg()
 	mkdir -p "$@" && chown postgres:postgres "$@"
 }
 
+# it_need_built PROGRAM...: bail out unless each PROGRAM (a path in the
+# build dir) was built.
+it_need_built()
+{
+	local prog
+	for prog in "$@"; do
+		[ -x "$prog" ] || it_bail "no $prog: build first"
+	done
+}
+
 # it_init NAME [--no-root]: checks, scratch dir, cleanup trap.  Without
-# --no-root the test needs root (it runs servers as postgres).
+# --no-root the test needs root, the postgres user and PostgreSQL 15 (it
+# runs servers as postgres), and skips without them (see it_skip).
 it_init()
 {
 	IT_NAME=$1
 	if [ "${2:-}" != --no-root ]; then
 		[ "$(id -u)" -eq 0 ] ||
-			it_bail "must run as root: PostgreSQL and rsync daemons are started as the postgres user with runuser"
-		id postgres >/dev/null 2>&1 || it_bail "no postgres user"
-		[ -x "$PGBIN/postgres" ] || it_bail "no PostgreSQL 15 server in $PGBIN"
+			it_skip "needs root: PostgreSQL and rsync daemons are started as the postgres user with runuser"
+		id postgres >/dev/null 2>&1 || it_skip "no postgres user"
+		[ -x "$PGBIN/initdb" ] && [ -x "$PGBIN/postgres" ] ||
+			it_skip "no PostgreSQL 15 in $PGBIN (postgresql-15)"
 	fi
 	[ -n "$PITR_BUILDDIR" ] ||
 		it_bail "PITR_BUILDDIR is not set (run through make check, or export the absolute build dir)"
@@ -230,23 +264,50 @@ it_init()
 	: >"$T/.it/ports"
 	: >"$T/.it/clusters"
 	: >"$T/.it/rsyncds"
+	: >"$T/.it/reap"
+	: >"$T/.it/at-exit"
 	trap it_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	echo "# scratch dir $T"
 }
 
+# it_reap ERE: at exit, once the clusters are stopped, end (SIGKILL, by
+# pid) every process whose command line names the scratch dir and matches
+# ERE: a restore_command blocked on the next segment outlives its server.
+it_reap()
+{
+	echo "$1" >>"$T/.it/reap"
+}
+
+# it_at_exit CMD...: at exit, after the clusters are stopped, run CMD (a
+# daemon of the test's own, e.g.), quietly.
+it_at_exit()
+{
+	printf '%q ' "$@" >>"$T/.it/at-exit"
+	echo >>"$T/.it/at-exit"
+}
+
 # The EXIT trap: stop every cluster and daemon this test started, then
 # remove the scratch dir unless PITR_KEEP=1.
 it_cleanup()
 {
-	local rc=$? dir name
+	local rc=$? dir name re pid cmd
 	trap - EXIT INT TERM
 	if [ -n "$T" ] && [ -d "$T/.it" ]; then
 		while read -r dir; do
 			[ -f "$dir/postmaster.pid" ] || continue
 			as_pg "$PGBIN/pg_ctl" -D "$dir" -m immediate -w -t 30 stop >/dev/null 2>&1
 		done <"$T/.it/clusters"
+		while read -r re; do
+			for pid in $(proc_pids "$T/"); do
+				tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qE -- "$re" &&
+					kill -KILL "$pid" 2>/dev/null
+			done
+		done <"$T/.it/reap"
+		while read -r cmd; do
+			eval "$cmd" >/dev/null 2>&1
+		done <"$T/.it/at-exit"
 		while read -r name; do
 			rsyncd_stop "$name" >/dev/null 2>&1
 		done <"$T/.it/rsyncds"
@@ -362,11 +423,12 @@ pg_set()
 	printf '%s\n' "$@" >>"$dir/postgresql.conf"
 }
 
-# pg_start DIR: start the cluster on 127.0.0.1 and a free port (the same
-# port again on a restart), sockets in T/sock, server log DIR/../NAME.log.
-pg_start()
+# pg_adopt DIR: the port of the cluster in DIR (a free one, recorded, the
+# first time), and DIR on the list of clusters the cleanup stops: for a
+# cluster that a program under test starts (pitr-recover --start --port).
+pg_adopt()
 {
-	local dir=$1 port log pf
+	local dir=$1 port pf
 	pf=$(pg_portfile "$dir")
 	if [ -s "$pf" ]; then
 		port=$(cat "$pf")
@@ -374,11 +436,38 @@ pg_start()
 		port=$(free_port) || return 1
 		echo "$port" >"$pf"
 	fi
+	grep -qxF "$dir" "$T/.it/clusters" || echo "$dir" >>"$T/.it/clusters"
+	echo "$port"
+}
+
+# pg_prepare DIR: what pg_start and pg_launch do before pg_ctl: DIR's port
+# (pg_adopt), 127.0.0.1, sockets in T/sock, no logging collector.
+pg_prepare()
+{
+	local dir=$1 port
+	port=$(pg_adopt "$dir") || return 1
 	[ -d "$T/sock" ] || mkdir_pg "$T/sock"
 	pg_set "$dir" "port = $port" "listen_addresses = '127.0.0.1'" \
 		"unix_socket_directories = '$T/sock'" "logging_collector = off"
-	grep -qxF "$dir" "$T/.it/clusters" || echo "$dir" >>"$T/.it/clusters"
-	log="$(dirname "$dir")/$(basename "$dir").log"
+}
+
+# pg_archiving DIR ARGS...: the cluster in DIR archives with this build's
+# pitr-archive ARGS "%p" (archive_mode on).
+pg_archiving()
+{
+	local dir=$1
+	shift
+	pg_set "$dir" "archive_mode = on" \
+		"archive_command = '$PITR_BUILDDIR/bin/pitr-archive $* \"%p\"'"
+}
+
+# pg_start DIR: start the cluster on 127.0.0.1 and a free port (the same
+# port again on a restart), sockets in T/sock, server log DIR/../NAME.log.
+pg_start()
+{
+	local dir=$1 log
+	pg_prepare "$dir" || return 1
+	log=$(pg_logfile "$dir")
 	if ! as_pg "$PGBIN/pg_ctl" -D "$dir" -l "$log" -w -t 90 start >/dev/null 2>&1; then
 		diag "pg_ctl start $dir failed; server log:" "$(it_tail "$(cat "$log" 2>/dev/null)")"
 		return 1
@@ -530,18 +619,8 @@ rsyncd_port()
 # this way and then watched with wait_for.
 pg_launch()
 {
-	local dir=$1 port log pf
-	pf=$(pg_portfile "$dir")
-	if [ -s "$pf" ]; then
-		port=$(cat "$pf")
-	else
-		port=$(free_port) || return 1
-		echo "$port" >"$pf"
-	fi
-	[ -d "$T/sock" ] || mkdir_pg "$T/sock"
-	pg_set "$dir" "port = $port" "listen_addresses = '127.0.0.1'" \
-		"unix_socket_directories = '$T/sock'" "logging_collector = off"
-	grep -qxF "$dir" "$T/.it/clusters" || echo "$dir" >>"$T/.it/clusters"
+	local dir=$1 log
+	pg_prepare "$dir" || return 1
 	log=$(pg_logfile "$dir")
 	if ! as_pg "$PGBIN/pg_ctl" -D "$dir" -l "$log" -W start >/dev/null 2>&1; then
 		diag "pg_ctl start $dir failed; server log:" "$(it_tail "$(cat "$log" 2>/dev/null)")"
@@ -590,6 +669,13 @@ pg_replayed()
 pg_streaming()
 {
 	[ "$(pg_sql "$1" "SELECT status FROM pg_stat_wal_receiver" 2>/dev/null)" = streaming ]
+}
+
+# pg_has_rows DIR TABLE N: the server answers and TABLE holds exactly N
+# rows.
+pg_has_rows()
+{
+	[ "$(pg_sql "$1" "SELECT count(*) FROM $2" 2>/dev/null)" = "$3" ]
 }
 
 # pg_lsn DIR: the primary's current insert position.
@@ -654,4 +740,34 @@ proc_pids()
 		tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF -- "$1" && echo "${p#/proc/}"
 	done
 	return 0
+}
+
+# --- files ----------------------------------------------------------------
+
+# empty_dir DIR: DIR exists and holds nothing.
+empty_dir()
+{
+	local content
+	[ -d "$1" ] || { echo "no directory $1"; return 1; }
+	content=$(ls -A "$1")
+	[ -z "$content" ] || { echo "$1 holds: $content"; return 1; }
+}
+
+# no_hidden_files DIR: nothing below DIR but pitr-archive's system
+# identifier record starts with a dot (no rsync or pitrkit temporary file
+# left).
+no_hidden_files()
+{
+	local found
+	found=$(find "$1" -name '.*' ! -name .pitrkit-system-identifier)
+	[ -z "$found" ] || { echo "$found"; return 1; }
+}
+
+# flip_byte FILE: invert the byte in the middle of FILE (damage that keeps
+# its size).
+flip_byte()
+{
+	python3 -c 'import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(0, 2); n = f.tell() // 2; f.seek(n); b = f.read(1); f.seek(n); f.write(bytes([b[0] ^ 0xFF]))' "$1"
 }

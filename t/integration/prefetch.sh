@@ -11,7 +11,7 @@
 it_init prefetch
 PA=$PITR_BUILDDIR/bin/pitr-archive
 PR=$PITR_BUILDDIR/bin/pitr-restore
-[ -x "$PA" ] && [ -x "$PR" ] || it_bail "no $PA or $PR: build first"
+it_need_built "$PA" "$PR"
 
 M=$T/m S=$T/s A=$T/a
 mkdir_pg "$A" "$T/log"
@@ -62,8 +62,7 @@ no_prefetched_segments()
 }
 
 ok "initdb the master (1 MiB segments)" pg_new "$M" --wal-segsize=1
-pg_set "$M" "archive_mode = on" \
-	"archive_command = '$PA -l $T/log/archive.log -dl gzip=$A \"%p\"'"
+pg_archiving "$M" -l "$T/log/archive.log" -dl "gzip=$A"
 ok "the master starts" pg_start "$M" || it_bail "no master"
 ok "base backup of the master (WAL from the archive only)" pg_base_backup "$M" "$T/base"
 ok "a backlog: pgbench -i -s 3 and 20000 rows in t" pg_bench "$M" -i -s 3 -q

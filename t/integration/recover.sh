@@ -12,12 +12,11 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 it_init recover
+it_require python3
 PA=$PITR_BUILDDIR/bin/pitr-archive
 PB=$PITR_BUILDDIR/bin/pitr-backup-master
 PR=$PITR_BUILDDIR/bin/pitr-recover
-for p in "$PA" "$PB" "$PR"; do
-	[ -x "$p" ] || it_bail "no $p: build first"
-done
+it_need_built "$PA" "$PB" "$PR"
 
 A=$T/arch
 BK=$T/bk
@@ -72,10 +71,8 @@ recover()
 {
 	local name=$1 port
 	shift
-	port=$(free_port)
 	mkdir_pg "$T/$name"
-	echo "$port" >"$(pg_portfile "$T/$name/data")"
-	echo "$T/$name/data" >>"$T/.it/clusters"
+	port=$(pg_adopt "$T/$name/data")
 	it_run as_pg env ${RECOVER_ENV:+"$RECOVER_ENV"} "$PR" -b "$BK" -a "gzip=$A" -D "$T/$name/data" --tablespace-map "$T/ts=$T/$name/ts" \
 		--start --port "$port" --wait 120 "$@"
 }
@@ -210,9 +207,7 @@ data1=${METAS[0]/meta/data}
 digest1=${METAS[0]/meta/SHA-256}
 digest1=${digest1%.gz}
 cp -p "$BK/$data1" "$T/$data1.orig"
-python3 -c 'import sys
-with open(sys.argv[1], "r+b") as f:
-    f.seek(0, 2); n = f.tell() // 2; f.seek(n); b = f.read(1); f.seek(n); f.write(bytes([b[0] ^ 0xFF]))' "$BK/$data1"
+flip_byte "$BK/$data1"
 mkdir_pg "$T/r-bad"
 it_run as_pg "$PR" -b "$BK" -a "gzip=$A" -D "$T/r-bad/data" --backup "$B1"
 is "a damaged data tarball: exit 1" "$IT_RC" 1

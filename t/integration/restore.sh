@@ -21,32 +21,15 @@ it_init restore
 PA=$PITR_BUILDDIR/bin/pitr-archive
 PR=$PITR_BUILDDIR/bin/pitr-restore
 PC=$PITR_BUILDDIR/bin/pitr-cleanup
-for p in "$PA" "$PR" "$PC"; do
-	[ -x "$p" ] || it_bail "no $p: build first"
-done
+it_need_built "$PA" "$PR" "$PC"
 SEGSIZE=1048576
 # XLOG_PAGE_MAGIC of PostgreSQL 15 (0xD110), as the first two bytes of a
 # segment read by od -tx1.
 WAL_MAGIC=10d1
 
-# Besides lib.sh's cleanup: end what a blocked restore_command of ours may
-# leave behind (the -ep hang standby's pitr-restore), by pid, after the
-# clusters are stopped.
-restore_cleanup()
-{
-	local dir pid
-	[ -n "$T" ] && [ -d "$T/.it" ] || return 0
-	while read -r dir; do
-		[ -f "$dir/postmaster.pid" ] || continue
-		as_pg "$PGBIN/pg_ctl" -D "$dir" -m immediate -w -t 30 stop >/dev/null 2>&1
-	done <"$T/.it/clusters"
-	for pid in $(proc_pids "$T/"); do
-		tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qE 'pitr-(restore|cleanup)' &&
-			kill -KILL "$pid" 2>/dev/null
-	done
-	return 0
-}
-trap 'rc=$?; restore_cleanup; (exit $rc); it_cleanup' EXIT
+# What a blocked restore_command of ours may leave behind (the -ep hang
+# standby's pitr-restore) outlives its server.
+it_reap 'pitr-(restore|cleanup)'
 
 ok "pitr-restore runs as the postgres user" as_pg "$PR" --version
 ok "pitr-cleanup runs as the postgres user" as_pg "$PC" --version
@@ -74,15 +57,6 @@ older_than()
 	return "$bad"
 }
 
-# empty_dir DIR: DIR exists and holds nothing.
-empty_dir()
-{
-	local content
-	[ -d "$1" ] || { echo "no directory $1"; return 1; }
-	content=$(ls -A "$1")
-	[ -z "$content" ] || { echo "$1 holds: $content"; return 1; }
-}
-
 # secs_since EPOCH: whole seconds from EPOCH to now.
 secs_since()
 {
@@ -99,12 +73,6 @@ log_has()
 rows()
 {
 	pg_sql "$1" "$2" 2>/dev/null
-}
-
-# has_rows DIR TABLE N: TABLE on DIR holds exactly N rows.
-has_rows()
-{
-	[ "$(rows "$1" "SELECT count(*) FROM $2")" = "$3" ]
 }
 
 # mark_seen DIR TAG: the marks row TAG is visible on DIR.
@@ -246,15 +214,6 @@ no_pitr_running()
 	! pitr_waiting "$1"
 }
 
-# no_hidden_files DIR: nothing but the system identifier record starts
-# with a dot below DIR (no temporary file left).
-no_hidden_files()
-{
-	local found
-	found=$(find "$1" -name '.*' ! -name .pitrkit-system-identifier)
-	[ -z "$found" ] || { echo "$found"; return 1; }
-}
-
 # not_promoted DIR: the server in DIR never ended recovery: its log has no
 # new timeline and no read-write start (it may not be consistent yet, so
 # it is not asked).
@@ -339,14 +298,14 @@ mkdir_pg "$A" "$T/log" "$T/mstate" "$T/trig" "$T/hook" "$T/tmp" "$T/tmp/w2" \
 for a in "${ARCHIVES[@]}"; do
 	mkdir_pg "$A/$a"
 done
-acmd="$PA -l $T/log/archive.log -s $T/mstate"
+aargs=(-l "$T/log/archive.log" -s "$T/mstate")
 for a in "${ARCHIVES[@]}"; do
-	acmd+=" -dl gzip=$A/$a"
+	aargs+=(-dl "gzip=$A/$a")
 done
-acmd+=' "%p"'
 
 ok "initdb the master (1 MiB segments)" pg_new "$M" --wal-segsize=1
-pg_set "$M" "archive_mode = on" "archive_command = '$acmd'" "wal_keep_size = 64MB"
+pg_archiving "$M" "${aargs[@]}"
+pg_set "$M" "wal_keep_size = 64MB"
 ok "the master starts" pg_start "$M" || it_bail "no master"
 ok "pgbench -i on the master" pg_bench "$M" -i -s 1 -q
 ok "tables users (1000 rows) and marks on the master" pg_sql "$M" \
@@ -561,7 +520,7 @@ nok "break: no FATAL or PANIC in w6b's server log (exit status below 126)" \
 # 4. the -w 40 safety window, and a NOW trigger written the way `echo NOW >`
 #    does (an empty file first)
 # ============================================================================
-wait_for "w4 becomes consistent (after its 40 s window)" 120 has_rows "$W4" users 1000
+wait_for "w4 becomes consistent (after its 40 s window)" 120 pg_has_rows "$W4" users 1000
 ready4=$(ready_at "$W4")
 like "w4's server log tells when it became consistent" "${ready4:-}" '^[0-9]+$'
 # Measured from that segment's arrival in w4's archive (what -w counts
@@ -578,7 +537,7 @@ seg=$(pg_switch "$M")
 ok "the TRUNCATE's segment $seg is archived" pg_wait_archived "$M" "$seg" 60
 T1=$(date +%s)
 sleep 12
-ok "12 s later w4 still has the 1000 users rows" has_rows "$W4" users 1000
+ok "12 s later w4 still has the 1000 users rows" pg_has_rows "$W4" users 1000
 : >"$T/trig/w4"
 sleep 0.5
 echo NOW >"$T/trig/w4"
@@ -587,7 +546,7 @@ wait_for "NOW: w4 is promoted" 25 pg_promoted "$W4"
 # w4 must be promoted before that (and still has the rows, checked below).
 ok "w4 was promoted inside the window ($(secs_since "$T1") s after the TRUNCATE was archived)" \
 	test "$(secs_since "$T1")" -lt 40
-ok "w4 still has the 1000 users rows after promotion" has_rows "$W4" users 1000
+ok "w4 still has the 1000 users rows after promotion" pg_has_rows "$W4" users 1000
 ok "w4 accepts writes" pg_sql "$W4" "INSERT INTO users VALUES (1001)"
 ok "w4's log says it chose the immediate (NOW) finish" log_has "$T/log/w4.log" ' : LOG : .*(NOW|[Ii]mmediate)'
 nok "w4's log has no ERROR line" grep -h ' : ERROR : ' "$T/log/w4.log"
