@@ -17,6 +17,7 @@
 #include "dest/dest.h"
 #include "dest/dest_impl.h"
 #include "common/fsutil.h"
+#include "common/io.h"
 #include "common/log.h"
 
 static const struct pitr_dest_ops *const ops_by_kind[] = {
@@ -417,19 +418,9 @@ fail:
 int
 pitr_dest_stage_write(struct pitr_dest_stage *st, const void *buf, size_t len)
 {
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(st->fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			pitr_log_error("could not write \"%s\": %s", st->path, strerror(errno));
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
+	if (pitr_io_write_all(st->fd, buf, len) != 0) {
+		pitr_log_error("could not write \"%s\": %s", st->path, strerror(errno));
+		return -1;
 	}
 	return 0;
 }

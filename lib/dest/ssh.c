@@ -30,6 +30,7 @@
 #include "dest/dest.h"
 #include "dest/dest_impl.h"
 #include "common/fsutil.h"
+#include "common/io.h"
 #include "common/log.h"
 #include "common/spawn.h"
 
@@ -374,34 +375,24 @@ static int
 ssh_write(struct pitr_dest *d, const void *buf, size_t len)
 {
 	struct ssh_priv *sp = d->priv;
-	const char *p = buf;
 
 	if (sp->state != SSH_UPLOADING || sp->in_fd < 0) {
 		pitr_log_error("\"%s\" to direct destination \"%s\" is no longer being written",
 			       d->name, d->spec.location);
 		return -1;
 	}
-	while (len > 0) {
-		ssize_t n = write(sp->in_fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EPIPE) {
-			/* ssh is gone: its exit status and reason say why. */
-			if (ssh_end_upload(d) == 0)
-				pitr_log_error("could not deliver \"%s\" to direct destination \"%s\": ssh "
-					       "stopped reading its input", d->name, d->spec.location);
-			return -1;
-		}
-		if (n < 0) {
-			pitr_log_error("could not write \"%s\" to ssh for direct destination \"%s\": %s",
-				       d->name, d->spec.location, strerror(errno));
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
+	if (pitr_io_write_all(sp->in_fd, buf, len) == 0)
+		return 0;
+	if (errno == EPIPE) {
+		/* ssh is gone: its exit status and reason say why. */
+		if (ssh_end_upload(d) == 0)
+			pitr_log_error("could not deliver \"%s\" to direct destination \"%s\": ssh "
+				       "stopped reading its input", d->name, d->spec.location);
+		return -1;
 	}
-	return 0;
+	pitr_log_error("could not write \"%s\" to ssh for direct destination \"%s\": %s", d->name,
+		       d->spec.location, strerror(errno));
+	return -1;
 }
 
 static int

@@ -29,6 +29,7 @@
 #include "dest/dest.h"
 #include "dest/fanout.h"
 #include "common/fsutil.h"
+#include "common/io.h"
 #include "common/log.h"
 #include "common/pidfile.h"
 #include "repo/state.h"
@@ -248,10 +249,8 @@ stream_file(struct archive_run *run)
 		return -1;
 	}
 	for (;;) {
-		ssize_t n = read(run->fd, run->buf, ARCHIVE_READ_SIZE);
+		ssize_t n = pitr_io_read(run->fd, run->buf, ARCHIVE_READ_SIZE);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
 			pitr_log_error("could not read \"%s\": %s", run->wal_path, strerror(errno));
 			return -1;

@@ -21,6 +21,7 @@
 #include "command/backup/backup.h"
 #include "command/backup/backup_impl.h"
 #include "common/fsutil.h"
+#include "common/io.h"
 #include "common/log.h"
 
 /* The pid in an owner file (-x dir, pause trigger): > 0, or 0 when the
@@ -126,14 +127,11 @@ pitr_backup_xlogdir_claim_trigger(struct bk_run *run)
 		return 0;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd >= 0) {
-		ssize_t n;
-
 		snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 		run->trigger_owned = true;
-		n = write(fd, buf, strlen(buf));
-		if (n != (ssize_t)strlen(buf) || fsync(fd) != 0) {
+		if (pitr_io_write_all(fd, buf, strlen(buf)) != 0 || fsync(fd) != 0) {
 			pitr_log_error("could not write removal pause trigger \"%s\": %s", path,
-				       n < 0 ? strerror(errno) : "short write");
+				       strerror(errno));
 			close(fd);
 			return -1;
 		}

@@ -17,6 +17,7 @@
 
 #include "command/restore/restore_impl.h"
 #include "common/fsutil.h"
+#include "common/io.h"
 #include "common/log.h"
 #include "postgres/sysid.h"
 
@@ -47,7 +48,6 @@ pitr_restore_handover_decompress(struct restore_run *run, const char *src, enum 
 		goto out;
 	for (;;) {
 		ssize_t n = pitr_codec_reader_read(reader, run->buf, PITR_RESTORE_BUF_SIZE);
-		size_t off = 0;
 
 		if (n < 0)
 			goto out;
@@ -76,16 +76,9 @@ pitr_restore_handover_decompress(struct restore_run *run, const char *src, enum 
 					       "archived", src, (unsigned long long)seg_size);
 			goto out;
 		}
-		while (off < (size_t)n) {
-			ssize_t w = write(fd, run->buf + off, (size_t)n - off);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				pitr_log_error("could not write \"%s\": %s", out_path, strerror(errno));
-				goto out;
-			}
-			off += (size_t)w;
+		if (pitr_io_write_all(fd, run->buf, (size_t)n) != 0) {
+			pitr_log_error("could not write \"%s\": %s", out_path, strerror(errno));
+			goto out;
 		}
 		pitr_fsutil_writeback(fd, &flushed, (off_t)*total);
 	}
