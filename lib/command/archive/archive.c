@@ -21,13 +21,13 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "command/archive/archive.h"
 #include "compress/codec.h"
 #include "dest/dest.h"
 #include "dest/fanout.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/io.h"
 #include "common/log.h"
@@ -57,15 +57,6 @@ struct archive_run {
 	int fd;
 	unsigned char *buf;
 };
-
-static double
-now_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return tv.tv_sec * 1000.0 + tv.tv_usec / 1000.0;
-}
 
 static void
 run_free(struct archive_run *run)
@@ -287,7 +278,7 @@ int
 pitr_cmd_archive(const struct pitr_archive_opts *opts)
 {
 	struct archive_run run = { .opts = opts, .fd = -1 };
-	double started = now_ms();
+	double started = pitr_clock_ms();
 	size_t ntargets;
 	int rc = -1;
 
@@ -308,7 +299,7 @@ pitr_cmd_archive(const struct pitr_archive_opts *opts)
 		if (stream_file(&run) != 0)
 			goto out;
 		pitr_log_verbose("compressed \"%s\" for %zu destinations in %.1f ms", run.wal_name,
-				 ntargets, now_ms() - started);
+				 ntargets, pitr_clock_ms() - started);
 	}
 	if (pitr_fanout_publish(run.fanout, record_delivery, &run) != 0) {
 		pitr_log_error("could not archive \"%s\": %zu of %zu destinations failed%s", run.wal_name,
@@ -319,7 +310,7 @@ pitr_cmd_archive(const struct pitr_archive_opts *opts)
 	if (run.state != NULL && pitr_state_clear(run.state) != 0)
 		goto out;
 	pitr_log_info("archived \"%s\" (%s) in %.1f ms", run.wal_name, pitr_wal_kind_name(run.name.kind),
-		      now_ms() - started);
+		      pitr_clock_ms() - started);
 	rc = 0;
 out:
 	run_free(&run);

@@ -19,6 +19,7 @@
 
 #include "command/backup/backup.h"
 #include "command/backup/backup_impl.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "compress/codec.h"
@@ -27,7 +28,7 @@
 #include "tar/tarwrite.h"
 
 #define BACKUP_WAL_WAIT 300
-#define BACKUP_WAL_POLL_US 20000
+#define BACKUP_WAL_POLL_MS 20
 
 /* "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)" */
 static int
@@ -75,8 +76,9 @@ int
 pitr_backup_segments_wait(struct bk_run *run)
 {
 	int limit = run->opts->wal_wait > 0 ? run->opts->wal_wait : BACKUP_WAL_WAIT;
+	double until = pitr_clock_ms() + limit * 1000.0;
 
-	for (int i = 0; i < limit * (1000000 / BACKUP_WAL_POLL_US); i++) {
+	for (;;) {
 		char *path = NULL;
 		enum pitr_codec codec;
 		int r = find_segment(run, run->stop_file, &path, &codec);
@@ -86,7 +88,9 @@ pitr_backup_segments_wait(struct bk_run *run)
 			return r > 0 ? 0 : -1;
 		if (pitr_backup_stopped(run))
 			return -1;
-		usleep(BACKUP_WAL_POLL_US);
+		if (pitr_clock_ms() >= until)
+			break;
+		(void)pitr_clock_sleep_interruptible_ms(BACKUP_WAL_POLL_MS);
 	}
 	if (run->slave)
 		pitr_log_error("WAL segment \"%s\" did not reach --source archive \"%s\" within %d s: "

@@ -13,12 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
 
 #include "command/recover/recover_impl.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/spawn.h"
@@ -232,14 +232,6 @@ read_pidfile(const char *dir, struct pm_state *pm)
 	free(text);
 }
 
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 enum outcome { OUT_WAITING, OUT_PROMOTED, OUT_PAUSED, OUT_STANDBY, OUT_SHUT_DOWN };
 
 /* Ask the running server where it is.  Returns the outcome, or
@@ -342,9 +334,8 @@ wait_for_target(struct recover_run *run, struct watch *w, struct pm_state *pm, c
 {
 	int limit = run->o->wait > 0 ? run->o->wait : PITR_RECOVER_WAIT_DEFAULT;
 	bool broken = false, seen_pid = false;
-	struct timespec t0, now;
+	double t0 = pitr_clock_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		double elapsed;
 
@@ -369,8 +360,7 @@ wait_for_target(struct recover_run *run, struct watch *w, struct pm_state *pm, c
 				       w->log_path);
 			return -1;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		elapsed = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+		elapsed = (pitr_clock_ms() - t0) / 1000.0;
 		if (!seen_pid && elapsed > RECOVER_NO_PID_GRACE) {
 			pitr_log_error("the server did not start within %d s (see \"%s\")",
 				       RECOVER_NO_PID_GRACE, w->log_path);
@@ -381,7 +371,7 @@ wait_for_target(struct recover_run *run, struct watch *w, struct pm_state *pm, c
 				       "running (see \"%s\")", limit, w->log_path);
 			return -1;
 		}
-		sleep_ms(RECOVER_POLL_MS);
+		(void)pitr_clock_sleep_interruptible_ms(RECOVER_POLL_MS);
 	}
 }
 

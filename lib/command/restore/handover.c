@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "command/restore/restore_impl.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/io.h"
 #include "common/log.h"
@@ -188,7 +189,7 @@ put_in_place(struct restore_run *run, const char *from, const char *origin, cons
 	if (pitr_fsutil_fsync_dir(run->dest_dir) != 0)
 		return -1;
 	pitr_log_info("restored \"%s\" from %s\"%s\" in %.1f ms", run->opts->wal_name, origin, shown,
-		      mono_ms() - started);
+		      pitr_clock_ms() - started);
 	return 0;
 }
 
@@ -197,7 +198,7 @@ static int
 deliver_archived(struct restore_run *run, const char *src, enum pitr_codec codec)
 {
 	bool is_segment = run->kind == PITR_WAL_SEGMENT || run->kind == PITR_WAL_PARTIAL;
-	double started = mono_ms();
+	double started = pitr_clock_ms();
 	struct pitr_walhdr hdr;
 	char *tmp = NULL;
 	int rc;
@@ -227,7 +228,7 @@ deliver_archived(struct restore_run *run, const char *src, enum pitr_codec codec
 static int
 take_prefetched(struct restore_run *run)
 {
-	double started = mono_ms();
+	double started = pitr_clock_ms();
 	struct pitr_walhdr hdr;
 	char *path = pitr_fsutil_join(run->prefetch_dir, run->opts->wal_name);
 	int fd = -1;

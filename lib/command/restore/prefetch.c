@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "command/restore/restore_impl.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/pidfile.h"
@@ -74,7 +75,7 @@ static int
 prefetch_one(struct restore_run *run, const struct pitr_wal_name *name, const char *walname,
 	     const char *final)
 {
-	double started = mono_ms();
+	double started = pitr_clock_ms();
 	enum pitr_codec codec;
 	struct pitr_walhdr hdr;
 	char *src = NULL, *tmp = NULL;
@@ -97,7 +98,7 @@ prefetch_one(struct restore_run *run, const struct pitr_wal_name *name, const ch
 	free(tmp);
 	tmp = NULL;
 	pitr_log_verbose("prefetched \"%s\" from \"%s\" in %.1f ms", walname, src,
-			 mono_ms() - started);
+			 pitr_clock_ms() - started);
 	rc = 0;
 out:
 	if (tmp != NULL) {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "command/restore/restore_impl.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/spawn.h"
@@ -242,7 +243,7 @@ pitr_restore_remove_while_waiting(struct restore_run *run)
 	struct pitr_wal_name cutoff;
 	size_t removed;
 
-	if (!run->opts->remove_unneeded || run->removal_done || mono_ms() < run->next_removal_ms)
+	if (!run->opts->remove_unneeded || run->removal_done || pitr_clock_ms() < run->next_removal_ms)
 		return 0;
 	switch (pitr_restore_remove_cutoff(run, &cutoff)) {
 	case CUTOFF_FAIL:
@@ -257,7 +258,7 @@ pitr_restore_remove_while_waiting(struct restore_run *run)
 	 * nothing more will become removable in this call. */
 	if (removed < run->remove_at_a_time && run->have_fixed_cutoff)
 		run->removal_done = true;
-	run->next_removal_ms = mono_ms() + (removed == run->remove_at_a_time ? REMOVAL_BUSY_MS
+	run->next_removal_ms = pitr_clock_ms() + (removed == run->remove_at_a_time ? REMOVAL_BUSY_MS
 									       : REMOVAL_IDLE_MS);
 	return 0;
 }

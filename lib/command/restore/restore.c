@@ -29,6 +29,7 @@
 
 #include "command/restore/restore.h"
 #include "command/restore/restore_impl.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/pidfile.h"
@@ -369,7 +370,7 @@ restore_loop(struct restore_run *run)
 		if (found < 0)
 			return -1;
 		if (found == 1 && mode != FINISH_PENDING) {
-			double age_ms = real_ms() - mtime_ms(&st);
+			double age_ms = pitr_clock_file_age_ms(&st);
 
 			if (opts->recovery_delay <= 0 || mode == FINISH_SMART ||
 			    age_ms >= opts->recovery_delay * 1000.0) {
@@ -403,7 +404,7 @@ restore_loop(struct restore_run *run)
 		}
 		if (pitr_restore_remove_while_waiting(run) != 0)
 			return -1;
-		sleep_ms(run->poll_ms);
+		(void)pitr_clock_sleep_interruptible_ms(run->poll_ms);
 	}
 }
 
