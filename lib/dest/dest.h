@@ -181,8 +181,4 @@ extern const struct pitr_dest_ops pitr_dest_pipe_ops;
  */
 extern const struct pitr_dest_ops pitr_dest_ssh_ops;
 
-/* `s` single-quoted for a POSIX shell ("a'b" gives 'a'\''b'); malloc'd,
- * NULL after logging. */
-char *pitr_dest_ssh_quote(const char *s);
-
 #endif

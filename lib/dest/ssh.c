@@ -32,6 +32,7 @@
 #include "common/fsutil.h"
 #include "common/io.h"
 #include "common/log.h"
+#include "common/quote.h"
 #include "common/spawn.h"
 
 #define SSH_ARGV_MAX 16
@@ -62,35 +63,6 @@ struct ssh_priv {
 	enum ssh_state state;
 	enum pitr_dest_result result;
 };
-
-char *
-pitr_dest_ssh_quote(const char *s)
-{
-	size_t n = 3;
-	char *out, *o;
-
-	for (const char *p = s; *p != '\0'; p++)
-		n += *p == '\'' ? 4 : 1;
-	out = malloc(n);
-	if (out == NULL) {
-		pitr_log_error("out of memory");
-		return NULL;
-	}
-	o = out;
-	*o++ = '\'';
-	for (const char *p = s; *p != '\0'; p++) {
-		/* Close the quote, an escaped quote, reopen: '\'' */
-		if (*p == '\'') {
-			memcpy(o, "'\\''", 4);
-			o += 4;
-		} else {
-			*o++ = *p;
-		}
-	}
-	*o++ = '\'';
-	*o = '\0';
-	return out;
-}
 
 /*
  * Split "[user@]host:/dir" into "[user@]host" and "/dir" (trailing
@@ -319,7 +291,7 @@ ssh_open(struct pitr_dest *d, const char *name)
 	}
 	if ((sp->out_fd = capture_file(d->env)) < 0 || (sp->err_fd = capture_file(d->env)) < 0)
 		return -1;
-	qtmp = pitr_dest_ssh_quote(sp->tmp);
+	qtmp = pitr_quote_shell(sp->tmp);
 	/* noclobber: the name is ours alone; 0600 as the local temp files
 	 * (fsutil.h); the mark says the file exists, for the cleanup. */
 	if (qtmp == NULL || asprintf(&cmd, "umask 077 && set -C && : >%s && echo " MARK_CREATED
@@ -409,9 +381,9 @@ ssh_finish_begin(struct pitr_dest *d)
 			       d->spec.location);
 		return -1;
 	}
-	qt = pitr_dest_ssh_quote(sp->tmp);
-	qf = pitr_dest_ssh_quote(sp->final);
-	qd = pitr_dest_ssh_quote(sp->dir);
+	qt = pitr_quote_shell(sp->tmp);
+	qf = pitr_quote_shell(sp->final);
+	qd = pitr_quote_shell(sp->dir);
 	/* fsync the data, link (never replaces), drop the temporary name,
 	 * fsync the directory; an existing final name is only compared. */
 	if (qt == NULL || qf == NULL || qd == NULL ||
@@ -478,7 +450,7 @@ static void
 remove_remote_tmp(struct pitr_dest *d)
 {
 	struct ssh_priv *sp = d->priv;
-	char *q = pitr_dest_ssh_quote(sp->tmp), *cmd = NULL;
+	char *q = pitr_quote_shell(sp->tmp), *cmd = NULL;
 
 	if (q == NULL || asprintf(&cmd, "rm -f -- %s", q) < 0) {
 		if (q != NULL)

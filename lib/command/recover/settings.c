@@ -18,74 +18,14 @@
 #include "command/recover/recover_impl.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/quote.h"
 #include "compress/codec.h"
-
-char *
-pitr_recover_shell_word(const char *s)
-{
-	static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				    "0123456789_/.,:=+@%-";
-	bool quote = s[0] == '\0' || strspn(s, plain) != strlen(s);
-	size_t n = 3;
-	char *out, *o;
-
-	for (const char *p = s; *p != '\0'; p++)
-		n += *p == '\'' ? 4 : *p == '%' ? 2 : 1;
-	out = malloc(n);
-	if (out == NULL) {
-		pitr_log_error("out of memory");
-		return NULL;
-	}
-	o = out;
-	if (quote)
-		*o++ = '\'';
-	for (const char *p = s; *p != '\0'; p++) {
-		if (*p == '\'') {
-			memcpy(o, "'\\''", 4);
-			o += 4;
-		} else if (*p == '%') {
-			*o++ = '%';
-			*o++ = '%';
-		} else {
-			*o++ = *p;
-		}
-	}
-	if (quote)
-		*o++ = '\'';
-	*o = '\0';
-	return out;
-}
-
-char *
-pitr_recover_conf_quote(const char *s)
-{
-	size_t n = 3;
-	char *out, *o;
-
-	for (const char *p = s; *p != '\0'; p++)
-		n += (*p == '\'' || *p == '\\') ? 2 : 1;
-	out = malloc(n);
-	if (out == NULL) {
-		pitr_log_error("out of memory");
-		return NULL;
-	}
-	o = out;
-	*o++ = '\'';
-	for (const char *p = s; *p != '\0'; p++) {
-		if (*p == '\'' || *p == '\\')
-			*o++ = *p;
-		*o++ = *p;
-	}
-	*o++ = '\'';
-	*o = '\0';
-	return out;
-}
 
 /* Append a "key = 'value'" line to *text (realloc'd). */
 static int
 add_setting(char **text, const char *key, const char *value)
 {
-	char *q = pitr_recover_conf_quote(value), *n = NULL;
+	char *q = pitr_quote_conf(value), *n = NULL;
 
 	if (q == NULL)
 		return -1;
@@ -111,8 +51,8 @@ pitr_recover_conf_text(const struct pitr_recover_opts *o, const struct pitr_reco
 		[PITR_RECOVER_NAME] = "recovery_target_name",
 		[PITR_RECOVER_IMMEDIATE] = "recovery_target",
 	};
-	char *prog = pitr_recover_shell_word(restore_program);
-	char *arch = pitr_recover_shell_word(archive);
+	char *prog = pitr_quote_command_word(restore_program);
+	char *arch = pitr_quote_command_word(archive);
 	char *cmd = NULL, *text = NULL, *port = NULL;
 	char *ok = NULL;
 

@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/quote.h"
 #include "common/spawn.h"
 #include "postgres/controldata.h"
 #include "repo/archdir.h"
@@ -28,60 +29,18 @@
 #define REMOVAL_BUSY_MS 1000
 #define REMOVAL_IDLE_MS 10000
 
-/* The words are malloc'd, one each, and freed with run. */
+/* The words are freed with run (pitr_quote_split_free). */
 int
 pitr_restore_remove_parse_hook(struct restore_run *run, const char *cmd)
 {
-	size_t len = strlen(cmd);
-	char **argv = calloc(len / 2 + 3, sizeof(*argv));
-	size_t argc = 0;
-	const char *pos = cmd;
-
-	if (argv == NULL)
-		goto nomem;
-	run->hook_argv = argv;
-	for (;;) {
-		char *word, *out;
-		char quote = '\0';
-
-		pos += strspn(pos, " \t");
-		if (*pos == '\0')
-			break;
-		word = malloc(len + 1);
-		if (word == NULL)
-			goto nomem;
-		argv[argc++] = word;
-		run->hook_argc = argc;
-		out = word;
-		for (; *pos != '\0'; pos++) {
-			if (quote != '\0') {
-				if (*pos == quote)
-					quote = '\0';
-				else
-					*out++ = *pos;
-			} else if (*pos == '\'' || *pos == '"') {
-				quote = *pos;
-			} else if (*pos == ' ' || *pos == '\t') {
-				break;
-			} else {
-				*out++ = *pos;
-			}
-		}
-		*out = '\0';
-		if (quote != '\0') {
-			pitr_log_error("--pre-removal-processing \"%s\" has an unterminated %c quote", cmd,
-				       quote);
-			return -1;
-		}
-	}
-	if (argc == 0) {
+	run->hook_argv = pitr_quote_split(cmd, "--pre-removal-processing", 1, &run->hook_argc);
+	if (run->hook_argv == NULL)
+		return -1;
+	if (run->hook_argc == 0) {
 		pitr_log_error("--pre-removal-processing names no program");
 		return -1;
 	}
 	return 0;
-nomem:
-	pitr_log_error("out of memory");
-	return -1;
 }
 
 /* Learnt before each pass: the REDO file moves as the standby replays. */

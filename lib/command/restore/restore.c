@@ -33,6 +33,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/pidfile.h"
+#include "common/quote.h"
 #include "repo/archdir.h"
 
 #define DEFAULT_POLL_MS 200
@@ -125,10 +126,7 @@ pitr_restore_run_free(struct restore_run *run)
 		pitr_log_error("could not remove \"%s\": %s", run->hook_dir, strerror(errno));
 	free(run->hook_dir);
 	free(run->prefetch_dir);
-	if (run->hook_argv != NULL)
-		for (size_t word_idx = 0; word_idx < run->hook_argc; word_idx++)
-			free(run->hook_argv[word_idx]);
-	free(run->hook_argv);
+	pitr_quote_split_free(run->hook_argv);
 	free(run->trigger.content);
 	free(run->controldata_prog);
 	free(run->dest_path);

@@ -163,10 +163,10 @@ void pitr_restore_prefetch_prune(struct restore_run *run, bool keep_window);
 /* --- remove.c ------------------------------------------------------------ */
 
 /*
- * Split the -h COMMAND into run->hook_argv at blanks, without a shell:
- * '...' and "..." group words (the quotes are dropped; nothing else is
- * special).  Leaves one NULL slot for the file name and one for the
- * terminator.  Returns 0, or -1 after logging.
+ * Split the -h COMMAND into run->hook_argv at blanks, without a shell, as
+ * pitr_quote_split() does, leaving one NULL slot for the file name and one
+ * for the terminator.  Returns 0, or -1 after logging (a command that
+ * names no program too).
  */
 int pitr_restore_remove_parse_hook(struct restore_run *run, const char *cmd);
 
