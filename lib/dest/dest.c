@@ -379,14 +379,10 @@ pitr_dest_free(struct pitr_dest *d)
 int
 pitr_dest_stage_open(struct pitr_dest_stage *st, const struct pitr_dest_env *env, const char *name)
 {
-	const char *tmp = env->temp_dir;
+	const char *tmp = pitr_fsutil_tmpdir(env->temp_dir);
 
 	memset(st, 0, sizeof(*st));
 	st->fd = -1;
-	if (tmp == NULL || *tmp == '\0')
-		tmp = getenv("TMPDIR");
-	if (tmp == NULL || *tmp == '\0')
-		tmp = PITR_FSUTIL_TMPDIR_DEFAULT;
 	if (asprintf(&st->dir, "%s/pitr-stage.XXXXXX", tmp) < 0) {
 		st->dir = NULL;
 		pitr_log_error("out of memory");

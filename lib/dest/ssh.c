@@ -128,14 +128,10 @@ pitr_dest_ssh_location_valid(const char *loc)
 static int
 capture_file(const struct pitr_dest_env *env)
 {
-	const char *tmp = env->temp_dir;
+	const char *tmp = pitr_fsutil_tmpdir(env->temp_dir);
 	char *path;
 	int fd;
 
-	if (tmp == NULL || *tmp == '\0')
-		tmp = getenv("TMPDIR");
-	if (tmp == NULL || *tmp == '\0')
-		tmp = PITR_FSUTIL_TMPDIR_DEFAULT;
 	if (asprintf(&path, "%s/pitr-ssh.XXXXXX", tmp) < 0) {
 		pitr_log_error("out of memory");
 		return -1;

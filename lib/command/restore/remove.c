@@ -105,7 +105,7 @@ static int
 pre_removal_hook(void *ctx, const char *dir, const struct pitr_archdir_entry *entry)
 {
 	struct restore_run *run = ctx;
-	const char *tmpdir = run->opts->temp_dir;
+	const char *tmpdir = pitr_fsutil_tmpdir(run->opts->temp_dir);
 	char walname[PITR_WAL_NAME_MAX];
 	char *src = NULL, *copy = NULL;
 	uint64_t total;
@@ -114,9 +114,6 @@ pre_removal_hook(void *ctx, const char *dir, const struct pitr_archdir_entry *en
 
 	if (run->hook_argv == NULL)
 		return 0;
-	if (tmpdir == NULL)
-		tmpdir = getenv("TMPDIR") != NULL && *getenv("TMPDIR") != '\0' ? getenv("TMPDIR")
-									  : PITR_FSUTIL_TMPDIR_DEFAULT;
 	if (run->hook_dir == NULL) {
 		if (asprintf(&run->hook_dir, "%s/pitr-restore.XXXXXX", tmpdir) < 0) {
 			run->hook_dir = NULL;
