@@ -95,7 +95,7 @@ int pitr_fsutil_files_equal(const char *a, const char *b);
 const char *pitr_fsutil_tmpdir(const char *dir);
 
 /* Join dir and name with one '/' into a malloc'd string; NULL after
- * logging "out of memory" (see xalloc.h). */
+ * logging a failed allocation (see xalloc.h). */
 char *pitr_fsutil_join(const char *dir, const char *name);
 
 /* Read a whole small file (at most `max` bytes) into a malloc'd,

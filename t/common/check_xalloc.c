@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,6 +223,33 @@ START_TEST(test_xasprintf)
 }
 END_TEST
 
+static char *
+format_with_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A function that takes a format of its own, as pitr_xvasprintf's callers
+ * are. */
+static char *
+format_with_prefix(const char *fmt, ...)
+{
+	va_list ap;
+	char *out;
+
+	va_start(ap, fmt);
+	out = pitr_xvasprintf(fmt, ap);
+	va_end(ap);
+	return out;
+}
+
+START_TEST(test_xvasprintf)
+{
+	char *a = format_with_prefix("%s=%d", "n", 42);
+
+	ck_assert_str_eq(a, "n=42");
+	free(a);
+	ck_assert_str_eq(h_log(), "");
+}
+END_TEST
+
 static TCase *
 tcase(const char *name)
 {
@@ -271,6 +299,7 @@ make_suite(void)
 
 	tc = tcase("xasprintf");
 	tcase_add_test(tc, test_xasprintf);
+	tcase_add_test(tc, test_xvasprintf);
 	suite_add_tcase(s, tc);
 
 	return s;

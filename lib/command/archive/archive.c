@@ -32,6 +32,7 @@
 #include "common/io.h"
 #include "common/log.h"
 #include "common/pidfile.h"
+#include "common/xalloc.h"
 #include "repo/state.h"
 #include "postgres/sysid.h"
 #include "postgres/wal.h"
@@ -81,10 +82,8 @@ check_data_dir(const struct pitr_archive_opts *opts)
 	if (opts->force_data_dir)
 		return 0;
 	control = pitr_fsutil_join(opts->data_dir, "PG_VERSION");
-	if (control == NULL) {
-		pitr_log_error("out of memory");
+	if (control == NULL)
 		return -1;
-	}
 	if (stat(control, &st) != 0) {
 		pitr_log_error("\"%s\" is not a PostgreSQL data directory (no PG_VERSION): "
 			       "give the right --data-dir, or --force-data-dir", opts->data_dir);
@@ -107,13 +106,11 @@ identify_file(struct archive_run *run)
 		return -1;
 	}
 	if (path[0] == '/' || strcmp(run->opts->data_dir, ".") == 0)
-		run->wal_path = strdup(path);
+		run->wal_path = pitr_xstrdup(path);
 	else
 		run->wal_path = pitr_fsutil_join(run->opts->data_dir, path);
-	if (run->wal_path == NULL) {
-		pitr_log_error("out of memory");
+	if (run->wal_path == NULL)
 		return -1;
-	}
 	slash = strrchr(run->wal_path, '/');
 	run->wal_name = slash != NULL ? slash + 1 : run->wal_path;
 	if (pitr_wal_parse(run->wal_name, &run->name) == PITR_WAL_NONE) {
@@ -210,13 +207,8 @@ static char *
 target_name(void *arg, const char *ext)
 {
 	const struct archive_run *run = arg;
-	char *name;
 
-	if (asprintf(&name, "%s%s", run->wal_name, ext) < 0) {
-		pitr_log_error("out of memory");
-		return NULL;
-	}
-	return name;
+	return pitr_xasprintf("%s%s", run->wal_name, ext);
 }
 
 /* Read the file once, feeding every destination that still needs it.
@@ -234,11 +226,9 @@ stream_file(struct archive_run *run)
 	if (pitr_fanout_compresses(file) && !run->opts->not_nice)
 		(void)setpriority(PRIO_PROCESS, 0, ARCHIVE_NICENESS);
 
-	run->buf = malloc(ARCHIVE_READ_SIZE);
-	if (run->buf == NULL) {
-		pitr_log_error("out of memory");
+	run->buf = pitr_xmalloc(ARCHIVE_READ_SIZE);
+	if (run->buf == NULL)
 		return -1;
-	}
 	for (;;) {
 		ssize_t n = pitr_io_read(run->fd, run->buf, ARCHIVE_READ_SIZE);
 

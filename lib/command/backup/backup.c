@@ -42,6 +42,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/pidfile.h"
+#include "common/xalloc.h"
 #include "server/pgconn.h"
 #include "tar/tarwrite.h"
 #include "postgres/wal.h"
@@ -113,10 +114,8 @@ check_dirs(struct bk_run *run, const char *server_data_dir)
 		return -1;
 	}
 	pgv = pitr_fsutil_join(run->data_dir, "PG_VERSION");
-	if (pgv == NULL) {
-		pitr_log_error("out of memory");
+	if (pgv == NULL)
 		return -1;
-	}
 	if (stat(pgv, &st) != 0) {
 		pitr_log_error("\"%s\" is not a PostgreSQL data directory (no PG_VERSION)", want);
 		free(pgv);
@@ -172,10 +171,8 @@ add_tablespaces(struct bk_run *run)
 		if (de->d_name[0] == '.')
 			continue;
 		lp = pitr_fsutil_join(tsdir, de->d_name);
-		if (lp == NULL) {
-			pitr_log_error("out of memory");
+		if (lp == NULL)
 			goto out;
-		}
 		n = readlink(lp, link, sizeof(link) - 1);
 		free(lp);
 		if (n < 0)
@@ -269,11 +266,9 @@ prepare(struct bk_run *run)
 			 run->digests[k]);
 	if (pitr_backup_files_check_names(run) != 0)
 		return -1;
-	run->files = calloc(FT_COUNT(run), sizeof(*run->files));
-	if (run->files == NULL) {
-		pitr_log_error("out of memory");
+	run->files = pitr_xcalloc(FT_COUNT(run), sizeof(*run->files));
+	if (run->files == NULL)
 		return -1;
-	}
 	if (run->slave && opts->source != NULL &&
 	    pitr_dest_spec_parse(opts->source, PITR_DEST_LOCAL, "--source", &run->source) != 0)
 		return -1;
@@ -342,11 +337,9 @@ begin(struct bk_run *run)
 				 "the master is not called");
 	run->start_time = time(NULL);
 	format_time(run->start_time, run->tstart, sizeof(run->tstart));
-	if (asprintf(&run->label, "pitrkit %s %s", run->hostname, run->tstart) < 0) {
-		run->label = NULL;
-		pitr_log_error("out of memory");
+	run->label = pitr_xasprintf("pitrkit %s %s", run->hostname, run->tstart);
+	if (run->label == NULL)
 		return -1;
-	}
 	for (size_t i = 0; i < run->nspecs; i++)
 		if (strstr(run->codecs, pitr_codec_name(run->specs[i].codec)) == NULL)
 			snprintf(run->codecs + strlen(run->codecs), sizeof(run->codecs) - strlen(run->codecs),

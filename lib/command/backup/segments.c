@@ -22,6 +22,7 @@
 #include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "compress/codec.h"
 #include "postgres/wal.h"
 #include "repo/archdir.h"
@@ -57,10 +58,8 @@ find_segment(struct bk_run *run, const char *name, char **path, enum pitr_codec 
 					 NULL);
 	*codec = PITR_CODEC_NONE;
 	*path = pitr_fsutil_join(run->xlog_moved ? run->xlog_moved : run->opts->xlogs, name);
-	if (*path == NULL) {
-		pitr_log_error("out of memory");
+	if (*path == NULL)
 		return -1;
-	}
 	if (stat(*path, &st) == 0)
 		return 1;
 	free(*path);
@@ -128,13 +127,10 @@ add_segment(struct bk_run *run, const char *name, const char *member, size_t seg
 		pitr_log_error("could not open \"%s\": %s", path, strerror(errno));
 		goto out;
 	}
-	buf = malloc(segsize + 1);
+	buf = pitr_xmalloc(segsize + 1);
 	r = buf ? pitr_codec_reader_new(codec, fd, path) : NULL;
-	if (r == NULL) {
-		if (buf == NULL)
-			pitr_log_error("out of memory");
+	if (r == NULL)
 		goto out;
-	}
 	/* One byte more than a segment, to see an overlong one. */
 	while (got <= segsize) {
 		ssize_t n = pitr_codec_reader_read(r, buf + got, segsize + 1 - got);

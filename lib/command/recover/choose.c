@@ -220,7 +220,7 @@ recover_choose_check_digests(struct recover_run *run)
 	}
 	for (size_t i = 0; i < b->ndigests; i++) {
 		const struct pitr_catalog_digest *d = &b->digests[i];
-		char *dpath = pitr_catalog_path(pitr_catalog_dir(run->o->backup_dir), d->file);
+		char *dpath = pitr_fsutil_join(pitr_catalog_dir(run->o->backup_dir), d->file);
 		char *text = NULL;
 		size_t len;
 
@@ -247,7 +247,7 @@ recover_choose_check_digests(struct recover_run *run)
 					       dpath, files[f]);
 				goto fail;
 			}
-			fpath = pitr_catalog_path(pitr_catalog_dir(run->o->backup_dir), files[f]);
+			fpath = pitr_fsutil_join(pitr_catalog_dir(run->o->backup_dir), files[f]);
 			if (fpath == NULL)
 				goto fail;
 			r = pitr_digest_file(d->algorithm, fpath, got);

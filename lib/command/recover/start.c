@@ -29,8 +29,8 @@
 #define RECOVER_LOG_NAME "pitr-recover.log"
 #define RECOVER_NO_PID_GRACE 15      /* s for postmaster.pid to appear */
 
-/* pg_ctl on PATH, as execvp finds it: -1 after logging when out of memory,
- * else 0 with *path set (NULL: none). */
+/* pg_ctl on PATH, as execvp finds it: -1 after logging a failed
+ * allocation, else 0 with *path set (NULL: none). */
 static int
 pg_ctl_on_path(char **path)
 {
@@ -410,10 +410,8 @@ recover_start_and_wait(struct recover_run *run)
 
 	memset(&w, 0, sizeof(w));
 	w.log_path = pitr_fsutil_join(run->final, RECOVER_LOG_NAME);
-	if (w.log_path == NULL) {
-		pitr_log_error("out of memory");
+	if (w.log_path == NULL)
 		return -1;
-	}
 	{
 		/* -W: pg_ctl's own wait gives up after its timeout while a long
 		 * replay goes on, and counts a server that stops at the target

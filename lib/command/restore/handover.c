@@ -20,6 +20,7 @@
 #include "common/fsutil.h"
 #include "common/io.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "postgres/sysid.h"
 
 /* No file PostgreSQL asks for is larger than the largest segment. */
@@ -130,10 +131,9 @@ pitr_restore_handover_to_temp(struct restore_run *run, const char *src, enum pit
 	int fd = -1;
 
 	*tmp_out = NULL;
-	if (asprintf(&tmp, "%s/%s%s.XXXXXX", dir, PITR_FSUTIL_TMP_PREFIX, base) < 0) {
-		pitr_log_error("out of memory");
+	tmp = pitr_xasprintf("%s/%s%s.XXXXXX", dir, PITR_FSUTIL_TMP_PREFIX, base);
+	if (tmp == NULL)
 		return -1;
-	}
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		pitr_log_error("could not create a temporary file in \"%s\": %s", dir,
@@ -234,10 +234,8 @@ take_prefetched(struct restore_run *run)
 	int fd = -1;
 	int rc = -1;
 
-	if (path == NULL) {
-		pitr_log_error("out of memory");
+	if (path == NULL)
 		return -1;
-	}
 	if (access(path, F_OK) != 0) {
 		rc = 0;
 		goto out;

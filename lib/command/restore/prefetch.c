@@ -141,10 +141,8 @@ prefetch_work(struct restore_run *run)
 		return;
 	}
 	lock_path = pitr_fsutil_join(run->prefetch_dir, PREFETCH_LOCK);
-	if (lock_path == NULL) {
-		pitr_log_error("out of memory");
+	if (lock_path == NULL)
 		return;
-	}
 	lock = pitr_pidfile_try(lock_path, &busy);
 	free(lock_path);
 	if (lock == NULL)
@@ -159,10 +157,8 @@ prefetch_work(struct restore_run *run)
 			break;
 		pitr_wal_format(walname, &next);
 		path = pitr_fsutil_join(run->prefetch_dir, walname);
-		if (path == NULL) {
-			pitr_log_error("out of memory");
+		if (path == NULL)
 			break;
-		}
 		if (access(path, F_OK) != 0)
 			rc = prefetch_one(run, &next, walname, path);
 		free(path);

@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "common/quote.h"
 #include "common/spawn.h"
+#include "common/xalloc.h"
 #include "postgres/controldata.h"
 #include "repo/archdir.h"
 
@@ -115,10 +116,9 @@ pre_removal_hook(void *ctx, const char *dir, const struct pitr_archdir_entry *en
 	if (run->hook_argv == NULL)
 		return 0;
 	if (run->hook_dir == NULL) {
-		if (asprintf(&run->hook_dir, "%s/pitr-restore.XXXXXX", tmpdir) < 0) {
-			run->hook_dir = NULL;
-			goto nomem;
-		}
+		run->hook_dir = pitr_xasprintf("%s/pitr-restore.XXXXXX", tmpdir);
+		if (run->hook_dir == NULL)
+			goto out;
 		if (mkdtemp(run->hook_dir) == NULL) {
 			pitr_log_error("could not create a temporary directory in \"%s\": %s", tmpdir,
 				       strerror(errno));
@@ -128,10 +128,9 @@ pre_removal_hook(void *ctx, const char *dir, const struct pitr_archdir_entry *en
 		}
 	}
 	pitr_wal_format(walname, &entry->name);
-	src = pitr_fsutil_join(dir, entry->file);
-	copy = pitr_fsutil_join(run->hook_dir, walname);
-	if (src == NULL || copy == NULL)
-		goto nomem;
+	if ((src = pitr_fsutil_join(dir, entry->file)) == NULL ||
+	    (copy = pitr_fsutil_join(run->hook_dir, walname)) == NULL)
+		goto out;
 	fd = open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		pitr_log_error("could not create \"%s\": %s", copy, strerror(errno));
@@ -154,9 +153,6 @@ pre_removal_hook(void *ctx, const char *dir, const struct pitr_archdir_entry *en
 	run->hook_argv[run->hook_argc] = NULL;
 	pitr_log_verbose("--pre-removal-processing done for \"%s\"", src);
 	rc = 0;
-	goto out;
-nomem:
-	pitr_log_error("out of memory");
 out:
 	if (rc != 0 && src != NULL)
 		pitr_log_info("removal of \"%s\" and newer files postponed", src);
