@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "compress/codec.h"
+#include "postgres/lsn.h"
 #include "postgres/wal.h"
 #include "repo/archdir.h"
 #include "tar/tarwrite.h"
@@ -157,21 +158,14 @@ out:
 	return rc;
 }
 
-/* The segment holding the byte before `lsn` ("0/3000028"), as
- * pg_walfile_name() names it; it cannot run on a standby. */
+/* A WAL location as the server gave it ("0/3000028", pg_lsn's text). */
 static int
-lsn_segment(const char *lsn, uint32_t tli, uint32_t segsize, char *out)
+server_lsn(const char *text, uint64_t *pos)
 {
-	unsigned int hi, lo;
-	char extra;
-	uint64_t pos;
-
-	if (sscanf(lsn, "%X/%X%c", &hi, &lo, &extra) != 2) {
-		pitr_log_error("server gave \"%s\", not a WAL location", lsn);
+	if (pitr_lsn_parse(text, pos) != 0) {
+		pitr_log_error("server gave \"%s\", not a WAL location", text);
 		return -1;
 	}
-	pos = ((uint64_t)hi << 32) | lo;
-	pitr_wal_format_segment(out, tli, pos == 0 ? 0 : (pos - 1) / segsize, segsize);
 	return 0;
 }
 
@@ -182,8 +176,13 @@ pitr_backup_segments_range(struct bk_run *run)
 
 	if (label_start_file(run->stop.labelfile, run->start_file) != 0 ||
 	    pitr_wal_parse(run->start_file, &run->sname) != PITR_WAL_SEGMENT ||
-	    lsn_segment(run->stop.lsn, run->sname.tli, segsize, run->stop_file) != 0)
+	    server_lsn(run->start_lsn, &run->start_pos) != 0 ||
+	    server_lsn(run->stop.lsn, &run->stop_pos) != 0)
 		return -1;
+	/* The segment holding the byte before the stop LSN, as
+	 * pg_walfile_name() names it; it cannot run on a standby. */
+	pitr_wal_format_segment(run->stop_file, run->sname.tli,
+				run->stop_pos == 0 ? 0 : (run->stop_pos - 1) / segsize, segsize);
 	if (pitr_wal_parse(run->stop_file, &run->ename) != PITR_WAL_SEGMENT ||
 	    pitr_wal_segno(&run->ename, segsize) < pitr_wal_segno(&run->sname, segsize)) {
 		pitr_log_error("server gave an impossible WAL range \"%s\" to \"%s\"", run->start_file,
