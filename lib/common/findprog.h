@@ -34,11 +34,11 @@ char *pitr_findprog_on_path(const char *name);
 /* The path of `name` in the bin directory of PostgreSQL major version
  * `version` ("15"), whether or not it is there (see
  * pitr_findprog_executable()).  Returns a malloc'd string the caller
- * frees, or NULL after logging "out of memory". */
+ * frees, or NULL after logging a failed allocation (xalloc.h). */
 char *pitr_findprog_pgbin(const char *version, const char *name);
 
 /* True if the bin directory of some PostgreSQL major version holds an
- * executable `name` (false also after logging "out of memory"). */
+ * executable `name` (false also after logging a failed allocation). */
 bool pitr_findprog_pgbin_any(const char *name);
 
 #endif

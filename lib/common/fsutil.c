@@ -47,6 +47,16 @@ struct pitr_publish {
 	bool committed;
 };
 
+const char *
+pitr_fsutil_tmpdir(const char *dir)
+{
+	const char *env = getenv("TMPDIR");
+
+	if (dir != NULL && *dir != '\0')
+		return dir;
+	return env != NULL && *env != '\0' ? env : PITR_FSUTIL_TMPDIR_DEFAULT;
+}
+
 char *
 pitr_fsutil_join(const char *dir, const char *name)
 {

@@ -88,8 +88,14 @@ int pitr_fsutil_fsync_dir(const char *dir);
 /* Compare two files' contents: 1 equal, 0 different, -1 error (logged). */
 int pitr_fsutil_files_equal(const char *a, const char *b);
 
+/* Where temporary files go: `dir` when it is given (not NULL nor empty:
+ * a --temp-dir), else $TMPDIR when it is set and not empty, else
+ * PITR_FSUTIL_TMPDIR_DEFAULT.  Returns `dir`, the environment's string or
+ * a constant: the caller does not free it. */
+const char *pitr_fsutil_tmpdir(const char *dir);
+
 /* Join dir and name with one '/' into a malloc'd string; NULL after
- * logging "out of memory" (see xalloc.h). */
+ * logging a failed allocation (see xalloc.h). */
 char *pitr_fsutil_join(const char *dir, const char *name);
 
 /* Read a whole small file (at most `max` bytes) into a malloc'd,

@@ -16,7 +16,7 @@
 
 /* `s` single-quoted for a POSIX shell, always, each ' written as '\''
  * ("a'b" gives 'a'\''b'): the shell gives back `s` exactly, whatever it
- * holds.  NULL after logging "out of memory". */
+ * holds.  NULL after logging a failed allocation (xalloc.h). */
 char *pitr_quote_shell(const char *s);
 
 /*
@@ -25,12 +25,13 @@ char *pitr_quote_shell(const char *s);
  * %f/%p/%r replacement gives it back, and single-quoted as by
  * pitr_quote_shell() only when it is empty or holds anything but letters,
  * digits and _/.,:=+@%- (so that plain paths stay readable).  NULL after
- * logging "out of memory".
+ * logging a failed allocation.
  */
 char *pitr_quote_command_word(const char *s);
 
 /* `s` as a postgresql.conf string literal, quotes included, with ' and \
- * doubled ("it's" gives 'it''s').  NULL after logging "out of memory". */
+ * doubled ("it's" gives 'it''s').  NULL after logging a failed
+ * allocation. */
 char *pitr_quote_conf(const char *s);
 
 /*
@@ -42,7 +43,7 @@ char *pitr_quote_conf(const char *s);
  * slots (room for arguments the caller adds, and the terminator), for
  * pitr_quote_split_free(); *nwords may be 0.  NULL after logging: an
  * unterminated quote ("<what> \"<s>\" has an unterminated ' quote", `what`
- * naming the option it came from) or "out of memory".
+ * naming the option it came from) or a failed allocation.
  */
 char **pitr_quote_split(const char *s, const char *what, size_t spare, size_t *nwords);
 

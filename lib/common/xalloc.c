@@ -92,12 +92,24 @@ pitr_xasprintf(const char *fmt, ...)
 {
 	va_list ap;
 	char *out;
+
+	va_start(ap, fmt);
+	out = pitr_xvasprintf(fmt, ap);
+	va_end(ap);
+	return out;
+}
+
+char *
+pitr_xvasprintf(const char *fmt, va_list ap)
+{
+	va_list measure;
+	char *out;
 	int len;
 
 	/* Measured first, so the one allocation goes through pitr_xmalloc. */
-	va_start(ap, fmt);
-	len = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
+	va_copy(measure, ap);
+	len = vsnprintf(NULL, 0, fmt, measure);
+	va_end(measure);
 	if (len < 0) {
 		/* EOVERFLOW: printf cannot count past INT_MAX.  Not provoked by
 		 * the tests (it needs a 2 GiB string): not covered. */
@@ -107,8 +119,6 @@ pitr_xasprintf(const char *fmt, ...)
 	out = pitr_xmalloc((size_t)len + 1);
 	if (out == NULL)
 		return NULL;
-	va_start(ap, fmt);
 	vsnprintf(out, (size_t)len + 1, fmt, ap);
-	va_end(ap);
 	return out;
 }

@@ -10,6 +10,7 @@
 #ifndef PITR_XALLOC_H
 #define PITR_XALLOC_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /* malloc(3); a size of 0 gives a unique pointer, never NULL. */
@@ -42,5 +43,9 @@ void *pitr_xcheck(void *p);
 /* The printf-style formatted string.  A format that cannot be expanded
  * (an output over INT_MAX bytes) is logged as such. */
 char *pitr_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* pitr_xasprintf() with the arguments in `ap`, for functions that take a
+ * format of their own; `ap` is left as vsnprintf(3) leaves it. */
+char *pitr_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 #endif

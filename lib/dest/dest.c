@@ -17,7 +17,9 @@
 #include "dest/dest.h"
 #include "dest/dest_impl.h"
 #include "common/fsutil.h"
+#include "common/io.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 
 static const struct pitr_dest_ops *const ops_by_kind[] = {
 	[PITR_DEST_LOCAL] = &pitr_dest_local_ops,
@@ -142,20 +144,18 @@ pitr_dest_spec_parse(const char *arg, enum pitr_dest_kind kind, const char *optn
 	out->level = (int)level;
 	/* rsync needs the trailing slash to treat the target as a directory. */
 	loclen = strlen(loc);
-	out->location = malloc(loclen + 2);
+	out->location = pitr_xmalloc(loclen + 2);
 	if (out->location == NULL)
-		goto nomem;
+		goto fail;
 	memcpy(out->location, loc, loclen + 1);
 	if (kind == PITR_DEST_RSYNC && loc[loclen - 1] != '/')
 		strcat(out->location, "/");
-	if (asprintf(&out->key, "%s:%s=%s", ops_by_kind[kind]->kind_name, pitr_codec_name(codec),
-		     out->location) < 0) {
-		out->key = NULL;
-		goto nomem;
-	}
+	out->key = pitr_xasprintf("%s:%s=%s", ops_by_kind[kind]->kind_name, pitr_codec_name(codec),
+				  out->location);
+	if (out->key == NULL)
+		goto fail;
 	return 0;
-nomem:
-	pitr_log_error("out of memory");
+fail:
 	pitr_dest_spec_free(out);
 	return -1;
 }
@@ -169,6 +169,19 @@ pitr_dest_spec_free(struct pitr_dest_spec *spec)
 	free(spec->key);
 	spec->location = NULL;
 	spec->key = NULL;
+}
+
+int
+pitr_dest_spec_copy(struct pitr_dest_spec *dst, const struct pitr_dest_spec *src)
+{
+	*dst = *src;
+	dst->location = dst->key = NULL;
+	if ((dst->location = pitr_xstrdup(src->location)) == NULL ||
+	    (dst->key = pitr_xstrdup(src->key)) == NULL) {
+		pitr_dest_spec_free(dst);
+		return -1;
+	}
+	return 0;
 }
 
 const char *
@@ -201,10 +214,8 @@ backup_spec(const char *dir, struct pitr_dest_spec *spec)
 	spec->kind = PITR_DEST_LOCAL;
 	spec->codec = PITR_CODEC_NONE;
 	spec->backup_copy = true;
-	spec->location = strdup(dir);
-	if (spec->location == NULL || asprintf(&spec->key, "backup:none=%s", dir) < 0) {
-		spec->key = NULL;
-		pitr_log_error("out of memory");
+	if ((spec->location = pitr_xstrdup(dir)) == NULL ||
+	    (spec->key = pitr_xasprintf("backup:none=%s", dir)) == NULL) {
 		pitr_dest_spec_free(spec);
 		return -1;
 	}
@@ -240,11 +251,9 @@ pitr_dest_args_parse(const struct pitr_dest_args *args, struct pitr_dest_spec **
 	}
 	if (total == 0)
 		return 0;
-	*specs = calloc(total, sizeof(**specs));
-	if (*specs == NULL) {
-		pitr_log_error("out of memory");
+	*specs = pitr_xcalloc(total, sizeof(**specs));
+	if (*specs == NULL)
 		return -1;
-	}
 	for (size_t list_idx = 0; list_idx < sizeof(lists) / sizeof(lists[0]); list_idx++) {
 		for (size_t arg_idx = 0; arg_idx < lists[list_idx].n; arg_idx++) {
 			if (pitr_dest_spec_parse(lists[list_idx].args[arg_idx], lists[list_idx].kind,
@@ -284,23 +293,16 @@ pitr_dest_new(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env
 
 	if (!kind_known(spec->kind))
 		return NULL;
-	d = calloc(1, sizeof(*d));
+	d = pitr_xcalloc(1, sizeof(*d));
 	if (d == NULL)
-		goto nomem;
+		return NULL;
 	d->ops = ops_by_kind[spec->kind];
 	d->env = env;
-	d->spec = *spec;
-	d->spec.location = strdup(spec->location);
-	d->spec.key = strdup(spec->key);
-	if (d->spec.location == NULL || d->spec.key == NULL)
-		goto nomem;
+	if (pitr_dest_spec_copy(&d->spec, spec) != 0) {
+		free(d);
+		return NULL;
+	}
 	return d;
-nomem:
-	pitr_log_error("out of memory");
-	if (d != NULL)
-		pitr_dest_spec_free(&d->spec);
-	free(d);
-	return NULL;
 }
 
 const char *
@@ -325,11 +327,9 @@ int
 pitr_dest_open(struct pitr_dest *d, const char *name)
 {
 	free(d->name);
-	d->name = strdup(name);
-	if (d->name == NULL) {
-		pitr_log_error("out of memory");
+	d->name = pitr_xstrdup(name);
+	if (d->name == NULL)
 		return -1;
-	}
 	return d->ops->open(d, name);
 }
 
@@ -378,19 +378,13 @@ pitr_dest_free(struct pitr_dest *d)
 int
 pitr_dest_stage_open(struct pitr_dest_stage *st, const struct pitr_dest_env *env, const char *name)
 {
-	const char *tmp = env->temp_dir;
+	const char *tmp = pitr_fsutil_tmpdir(env->temp_dir);
 
 	memset(st, 0, sizeof(*st));
 	st->fd = -1;
-	if (tmp == NULL || *tmp == '\0')
-		tmp = getenv("TMPDIR");
-	if (tmp == NULL || *tmp == '\0')
-		tmp = PITR_FSUTIL_TMPDIR_DEFAULT;
-	if (asprintf(&st->dir, "%s/pitr-stage.XXXXXX", tmp) < 0) {
-		st->dir = NULL;
-		pitr_log_error("out of memory");
+	st->dir = pitr_xasprintf("%s/pitr-stage.XXXXXX", tmp);
+	if (st->dir == NULL)
 		return -1;
-	}
 	if (mkdtemp(st->dir) == NULL) {
 		pitr_log_error("could not create a staging directory in \"%s\": %s", tmp,
 			       strerror(errno));
@@ -399,10 +393,8 @@ pitr_dest_stage_open(struct pitr_dest_stage *st, const struct pitr_dest_env *env
 		return -1;
 	}
 	st->path = pitr_fsutil_join(st->dir, name);
-	if (st->path == NULL) {
-		pitr_log_error("out of memory");
+	if (st->path == NULL)
 		goto fail;
-	}
 	st->fd = open(st->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (st->fd < 0) {
 		pitr_log_error("could not create \"%s\": %s", st->path, strerror(errno));
@@ -417,19 +409,9 @@ fail:
 int
 pitr_dest_stage_write(struct pitr_dest_stage *st, const void *buf, size_t len)
 {
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(st->fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			pitr_log_error("could not write \"%s\": %s", st->path, strerror(errno));
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
+	if (pitr_io_write_all(st->fd, buf, len) != 0) {
+		pitr_log_error("could not write \"%s\": %s", st->path, strerror(errno));
+		return -1;
 	}
 	return 0;
 }

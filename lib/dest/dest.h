@@ -59,6 +59,11 @@ int pitr_dest_spec_parse(const char *arg, enum pitr_dest_kind kind, const char *
 			 struct pitr_dest_spec *out);
 void pitr_dest_spec_free(struct pitr_dest_spec *spec);
 
+/* *dst becomes a copy of *src with its own strings, for
+ * pitr_dest_spec_free().  Returns 0, or -1 after logging (*dst then holds
+ * no string). */
+int pitr_dest_spec_copy(struct pitr_dest_spec *dst, const struct pitr_dest_spec *src);
+
 /* The directory of this host a destination of `spec` writes into: its
  * location for a local one (--dst-local, --dst-backup), NULL for the
  * others, whose files only their own host sees. */
@@ -180,9 +185,5 @@ extern const struct pitr_dest_ops pitr_dest_pipe_ops;
  * effort, logged).
  */
 extern const struct pitr_dest_ops pitr_dest_ssh_ops;
-
-/* `s` single-quoted for a POSIX shell ("a'b" gives 'a'\''b'); malloc'd,
- * NULL after logging. */
-char *pitr_dest_ssh_quote(const char *s);
 
 #endif

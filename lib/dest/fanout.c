@@ -12,6 +12,7 @@
 
 #include "compress/codec.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "dest/dest.h"
 #include "dest/fanout.h"
 
@@ -66,12 +67,10 @@ thread_count(void)
 struct pitr_fanout *
 pitr_fanout_new(const struct pitr_dest_env *env, enum pitr_fanout_policy policy, int parallel_jobs)
 {
-	struct pitr_fanout *f = calloc(1, sizeof(*f));
+	struct pitr_fanout *f = pitr_xcalloc(1, sizeof(*f));
 
-	if (f == NULL) {
-		pitr_log_error("out of memory");
+	if (f == NULL)
 		return NULL;
-	}
 	f->env = env;
 	f->policy = policy;
 	f->jobs = parallel_jobs > 0 ? (size_t)parallel_jobs : 1;
@@ -82,29 +81,21 @@ pitr_fanout_new(const struct pitr_dest_env *env, enum pitr_fanout_policy policy,
 int
 pitr_fanout_add(struct pitr_fanout *f, const struct pitr_dest_spec *spec)
 {
-	struct pitr_dest_spec *specs = realloc(f->specs, (f->ndests + 1) * sizeof(*specs));
+	struct pitr_dest_spec *specs = pitr_xreallocarray(f->specs, f->ndests + 1, sizeof(*specs));
 	bool *failed;
 
 	if (specs == NULL)
-		goto nomem;
+		return -1;
 	f->specs = specs;
-	failed = realloc(f->failed, (f->ndests + 1) * sizeof(*failed));
+	failed = pitr_xreallocarray(f->failed, f->ndests + 1, sizeof(*failed));
 	if (failed == NULL)
-		goto nomem;
+		return -1;
 	f->failed = failed;
-	specs[f->ndests] = *spec;
-	specs[f->ndests].location = strdup(spec->location);
-	specs[f->ndests].key = strdup(spec->key);
-	if (specs[f->ndests].location == NULL || specs[f->ndests].key == NULL) {
-		pitr_dest_spec_free(&specs[f->ndests]);
-		goto nomem;
-	}
+	if (pitr_dest_spec_copy(&specs[f->ndests], spec) != 0)
+		return -1;
 	failed[f->ndests] = false;
 	f->ndests++;
 	return 0;
-nomem:
-	pitr_log_error("out of memory");
-	return -1;
 }
 
 size_t
@@ -234,26 +225,22 @@ open_one(struct pitr_fanout_file *file, size_t dest_idx)
 static struct pitr_fanout_file *
 file_new(struct pitr_fanout *f, const struct pitr_fanout_file_opts *opts)
 {
-	struct pitr_fanout_file **files = realloc(f->files, (f->nfiles + 1) * sizeof(*files));
+	struct pitr_fanout_file **files = pitr_xreallocarray(f->files, f->nfiles + 1, sizeof(*files));
 	struct pitr_fanout_file *file;
 
 	if (files == NULL)
-		goto nomem;
+		return NULL;
 	f->files = files;
-	file = calloc(1, sizeof(*file));
+	file = pitr_xcalloc(1, sizeof(*file));
 	if (file == NULL)
-		goto nomem;
+		return NULL;
 	files[f->nfiles++] = file;
 	file->f = f;
 	file->opts = *opts;
-	file->deliveries = calloc(f->ndests > 0 ? f->ndests : 1, sizeof(*file->deliveries));
-	file->groups = calloc(f->ndests > 0 ? f->ndests : 1, sizeof(*file->groups));
-	if (file->deliveries == NULL || file->groups == NULL)
-		goto nomem;
+	if ((file->deliveries = pitr_xcalloc(f->ndests, sizeof(*file->deliveries))) == NULL ||
+	    (file->groups = pitr_xcalloc(f->ndests, sizeof(*file->groups))) == NULL)
+		return NULL;
 	return file;
-nomem:
-	pitr_log_error("out of memory");
-	return NULL;
 }
 
 struct pitr_fanout_file *
@@ -425,11 +412,10 @@ publish_file(struct pitr_fanout_file *file, bool staged, size_t *batch,
 int
 pitr_fanout_publish(struct pitr_fanout *f, pitr_fanout_published_fn published, void *arg)
 {
-	size_t *batch = calloc(f->jobs, sizeof(*batch));
+	size_t *batch = pitr_xcalloc(f->jobs, sizeof(*batch));
 
 	if (batch == NULL) {
 		/* Nothing published: every destination lacks its files. */
-		pitr_log_error("out of memory");
 		for (size_t dest_idx = 0; dest_idx < f->ndests; dest_idx++)
 			f->failed[dest_idx] = true;
 		return -1;

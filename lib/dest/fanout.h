@@ -28,7 +28,7 @@
  *                        destinations, and fails at the end.
  *
  * Every failure is logged once, by the destination or the codec; the
- * fan-out itself logs only running out of memory.  pitr_fanout_free()
+ * fan-out itself logs only a failed allocation.  pitr_fanout_free()
  * aborts whatever was not published, so an abandoned run leaves nothing at
  * a final name.
  */

@@ -15,6 +15,7 @@
 #include "dest/dest.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 
 struct local_priv {
 	struct pitr_publish *pub;
@@ -38,11 +39,9 @@ local_open(struct pitr_dest *d, const char *name)
 		pitr_log_error("local destination \"%s\" is not a directory", d->spec.location);
 		return -1;
 	}
-	lp = calloc(1, sizeof(*lp));
-	if (lp == NULL) {
-		pitr_log_error("out of memory");
+	lp = pitr_xcalloc(1, sizeof(*lp));
+	if (lp == NULL)
 		return -1;
-	}
 	lp->pub = pitr_fsutil_publish_open(d->spec.location, name);
 	if (lp->pub == NULL) {
 		free(lp);

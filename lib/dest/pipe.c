@@ -17,6 +17,7 @@
 #include "dest/dest_impl.h"
 #include "common/log.h"
 #include "common/spawn.h"
+#include "common/xalloc.h"
 
 struct pipe_priv {
 	struct pitr_dest_stage stage;
@@ -27,12 +28,10 @@ struct pipe_priv {
 static int
 pipe_open(struct pitr_dest *d, const char *name)
 {
-	struct pipe_priv *pp = calloc(1, sizeof(*pp));
+	struct pipe_priv *pp = pitr_xcalloc(1, sizeof(*pp));
 
-	if (pp == NULL) {
-		pitr_log_error("out of memory");
+	if (pp == NULL)
 		return -1;
-	}
 	pp->child.pid = -1;
 	pp->child.stdin_fd = -1;
 	d->priv = pp;

@@ -24,6 +24,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/spawn.h"
+#include "common/xalloc.h"
 
 #define RSYNC_ARGV_MAX 16
 
@@ -94,12 +95,10 @@ build_argv(const struct pitr_dest *d, const char *src, bool compare_only, char *
 static int
 rsync_open(struct pitr_dest *d, const char *name)
 {
-	struct rsync_priv *rp = calloc(1, sizeof(*rp));
+	struct rsync_priv *rp = pitr_xcalloc(1, sizeof(*rp));
 
-	if (rp == NULL) {
-		pitr_log_error("out of memory");
+	if (rp == NULL)
 		return -1;
-	}
 	rp->out_fd = -1;
 	rp->err_fd = -1;
 	rp->child.pid = -1;
@@ -125,10 +124,8 @@ open_capture(const struct rsync_priv *rp, const char *name, char **path, int *fd
 	*fd = -1;
 	if (*path == NULL)
 		*path = pitr_fsutil_join(rp->stage.dir, name);
-	if (*path == NULL) {
-		pitr_log_error("out of memory");
+	if (*path == NULL)
 		return -1;
-	}
 	*fd = open(*path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (*fd < 0) {
 		pitr_log_error("could not create \"%s\": %s", *path, strerror(errno));

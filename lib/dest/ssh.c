@@ -30,8 +30,11 @@
 #include "dest/dest.h"
 #include "dest/dest_impl.h"
 #include "common/fsutil.h"
+#include "common/io.h"
 #include "common/log.h"
+#include "common/quote.h"
 #include "common/spawn.h"
+#include "common/xalloc.h"
 
 #define SSH_ARGV_MAX 16
 /* Printed by the remote commands on stdout, to tell outcomes apart from
@@ -61,35 +64,6 @@ struct ssh_priv {
 	enum ssh_state state;
 	enum pitr_dest_result result;
 };
-
-char *
-pitr_dest_ssh_quote(const char *s)
-{
-	size_t n = 3;
-	char *out, *o;
-
-	for (const char *p = s; *p != '\0'; p++)
-		n += *p == '\'' ? 4 : 1;
-	out = malloc(n);
-	if (out == NULL) {
-		pitr_log_error("out of memory");
-		return NULL;
-	}
-	o = out;
-	*o++ = '\'';
-	for (const char *p = s; *p != '\0'; p++) {
-		/* Close the quote, an escaped quote, reopen: '\'' */
-		if (*p == '\'') {
-			memcpy(o, "'\\''", 4);
-			o += 4;
-		} else {
-			*o++ = *p;
-		}
-	}
-	*o++ = '\'';
-	*o = '\0';
-	return out;
-}
 
 /*
  * Split "[user@]host:/dir" into "[user@]host" and "/dir" (trailing
@@ -155,18 +129,12 @@ pitr_dest_ssh_location_valid(const char *loc)
 static int
 capture_file(const struct pitr_dest_env *env)
 {
-	const char *tmp = env->temp_dir;
-	char *path;
+	const char *tmp = pitr_fsutil_tmpdir(env->temp_dir);
+	char *path = pitr_xasprintf("%s/pitr-ssh.XXXXXX", tmp);
 	int fd;
 
-	if (tmp == NULL || *tmp == '\0')
-		tmp = getenv("TMPDIR");
-	if (tmp == NULL || *tmp == '\0')
-		tmp = PITR_FSUTIL_TMPDIR_DEFAULT;
-	if (asprintf(&path, "%s/pitr-ssh.XXXXXX", tmp) < 0) {
-		pitr_log_error("out of memory");
+	if (path == NULL)
 		return -1;
-	}
 	fd = mkostemp(path, O_CLOEXEC);
 	if (fd < 0)
 		pitr_log_error("could not create a file in \"%s\": %s", tmp, strerror(errno));
@@ -285,16 +253,14 @@ wait_ssh(struct pitr_dest *d, const char *what, const char *prep)
 static int
 ssh_open(struct pitr_dest *d, const char *name)
 {
-	struct ssh_priv *sp = calloc(1, sizeof(*sp));
+	struct ssh_priv *sp = pitr_xcalloc(1, sizeof(*sp));
 	static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 	unsigned char rnd[8];
 	char suffix[sizeof(rnd) + 1], *qtmp = NULL, *cmd = NULL;
 	int in[2] = { -1, -1 }, rc = -1;
 
-	if (sp == NULL) {
-		pitr_log_error("out of memory");
+	if (sp == NULL)
 		return -1;
-	}
 	sp->in_fd = sp->out_fd = sp->err_fd = -1;
 	sp->child.pid = -1;
 	sp->child.stdin_fd = -1;
@@ -310,24 +276,19 @@ ssh_open(struct pitr_dest *d, const char *name)
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		suffix[i] = alnum[rnd[i] % (sizeof(alnum) - 1)];
 	suffix[sizeof(rnd)] = '\0';
-	if (asprintf(&sp->tmp, "%s%s%s%s.%s", sp->dir, strcmp(sp->dir, "/") ? "/" : "",
-		     PITR_FSUTIL_TMP_PREFIX, name, suffix) < 0 ||
-	    asprintf(&sp->final, "%s%s%s", sp->dir, strcmp(sp->dir, "/") ? "/" : "", name) < 0) {
-		pitr_log_error("out of memory");
+	if ((sp->tmp = pitr_xasprintf("%s%s%s%s.%s", sp->dir, strcmp(sp->dir, "/") ? "/" : "",
+				      PITR_FSUTIL_TMP_PREFIX, name, suffix)) == NULL ||
+	    (sp->final = pitr_xasprintf("%s%s%s", sp->dir, strcmp(sp->dir, "/") ? "/" : "",
+					name)) == NULL)
 		return -1;
-	}
 	if ((sp->out_fd = capture_file(d->env)) < 0 || (sp->err_fd = capture_file(d->env)) < 0)
 		return -1;
-	qtmp = pitr_dest_ssh_quote(sp->tmp);
 	/* noclobber: the name is ours alone; 0600 as the local temp files
 	 * (fsutil.h); the mark says the file exists, for the cleanup. */
-	if (qtmp == NULL || asprintf(&cmd, "umask 077 && set -C && : >%s && echo " MARK_CREATED
-				     " && exec cat >>%s", qtmp, qtmp) < 0) {
-		if (qtmp != NULL)
-			pitr_log_error("out of memory");
-		cmd = NULL;
+	if ((qtmp = pitr_quote_shell(sp->tmp)) == NULL ||
+	    (cmd = pitr_xasprintf("umask 077 && set -C && : >%s && echo " MARK_CREATED
+				  " && exec cat >>%s", qtmp, qtmp)) == NULL)
 		goto out;
-	}
 	/* Close-on-exec from birth: no other child may hold our write end,
 	 * or this ssh would never see the end of its input. */
 	if (pipe2(in, O_CLOEXEC) != 0) {
@@ -374,34 +335,24 @@ static int
 ssh_write(struct pitr_dest *d, const void *buf, size_t len)
 {
 	struct ssh_priv *sp = d->priv;
-	const char *p = buf;
 
 	if (sp->state != SSH_UPLOADING || sp->in_fd < 0) {
 		pitr_log_error("\"%s\" to direct destination \"%s\" is no longer being written",
 			       d->name, d->spec.location);
 		return -1;
 	}
-	while (len > 0) {
-		ssize_t n = write(sp->in_fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EPIPE) {
-			/* ssh is gone: its exit status and reason say why. */
-			if (ssh_end_upload(d) == 0)
-				pitr_log_error("could not deliver \"%s\" to direct destination \"%s\": ssh "
-					       "stopped reading its input", d->name, d->spec.location);
-			return -1;
-		}
-		if (n < 0) {
-			pitr_log_error("could not write \"%s\" to ssh for direct destination \"%s\": %s",
-				       d->name, d->spec.location, strerror(errno));
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
+	if (pitr_io_write_all(sp->in_fd, buf, len) == 0)
+		return 0;
+	if (errno == EPIPE) {
+		/* ssh is gone: its exit status and reason say why. */
+		if (ssh_end_upload(d) == 0)
+			pitr_log_error("could not deliver \"%s\" to direct destination \"%s\": ssh "
+				       "stopped reading its input", d->name, d->spec.location);
+		return -1;
 	}
-	return 0;
+	pitr_log_error("could not write \"%s\" to ssh for direct destination \"%s\": %s", d->name,
+		       d->spec.location, strerror(errno));
+	return -1;
 }
 
 static int
@@ -418,21 +369,15 @@ ssh_finish_begin(struct pitr_dest *d)
 			       d->spec.location);
 		return -1;
 	}
-	qt = pitr_dest_ssh_quote(sp->tmp);
-	qf = pitr_dest_ssh_quote(sp->final);
-	qd = pitr_dest_ssh_quote(sp->dir);
 	/* fsync the data, link (never replaces), drop the temporary name,
 	 * fsync the directory; an existing final name is only compared. */
-	if (qt == NULL || qf == NULL || qd == NULL ||
-	    asprintf(&cmd, "sync -- %s && if [ -e %s ] || [ -h %s ]; then if cmp -s -- %s %s; then "
-		     "r=" MARK_SAME "; else r=" MARK_DIFFER "; fi; else ln -- %s %s && r=" MARK_NEW
-		     "; fi && rm -f -- %s && sync -- %s && echo \"$r\"", qt, qf, qf, qt, qf, qt, qf,
-		     qt, qd) < 0) {
-		if (qt != NULL && qf != NULL && qd != NULL)
-			pitr_log_error("out of memory");
-		cmd = NULL;
+	if ((qt = pitr_quote_shell(sp->tmp)) == NULL || (qf = pitr_quote_shell(sp->final)) == NULL ||
+	    (qd = pitr_quote_shell(sp->dir)) == NULL ||
+	    (cmd = pitr_xasprintf("sync -- %s && if [ -e %s ] || [ -h %s ]; then if cmp -s -- %s %s; "
+				  "then r=" MARK_SAME "; else r=" MARK_DIFFER "; fi; else ln -- %s %s "
+				  "&& r=" MARK_NEW "; fi && rm -f -- %s && sync -- %s && echo \"$r\"",
+				  qt, qf, qf, qt, qf, qt, qf, qt, qd)) == NULL)
 		goto out;
-	}
 	if (start_ssh(d, cmd, -1) != 0)
 		goto out;
 	sp->state = SSH_PUBLISHING;
@@ -487,11 +432,9 @@ static void
 remove_remote_tmp(struct pitr_dest *d)
 {
 	struct ssh_priv *sp = d->priv;
-	char *q = pitr_dest_ssh_quote(sp->tmp), *cmd = NULL;
+	char *q = pitr_quote_shell(sp->tmp), *cmd = NULL;
 
-	if (q == NULL || asprintf(&cmd, "rm -f -- %s", q) < 0) {
-		if (q != NULL)
-			pitr_log_error("out of memory");
+	if (q == NULL || (cmd = pitr_xasprintf("rm -f -- %s", q)) == NULL) {
 		free(q);
 		return;
 	}

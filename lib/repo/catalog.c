@@ -22,6 +22,7 @@
 #include "compress/codec.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "postgres/timeline.h"
 #include "postgres/wal.h"
 #include "postgres/walhdr.h"
@@ -32,35 +33,20 @@ add_problem(struct pitr_catalog *cat, const char *fmt, ...) __attribute__((forma
 static int
 add_problem(struct pitr_catalog *cat, const char *fmt, ...)
 {
-	char **grown = realloc(cat->problems, (cat->nproblems + 1) * sizeof(*grown));
+	char **grown = pitr_xreallocarray(cat->problems, cat->nproblems + 1, sizeof(*grown));
 	va_list ap;
 	char *line;
-	int n;
 
-	if (grown == NULL) {
-		pitr_log_error("out of memory");
+	if (grown == NULL)
 		return -1;
-	}
 	cat->problems = grown;
 	va_start(ap, fmt);
-	n = vasprintf(&line, fmt, ap);
+	line = pitr_xvasprintf(fmt, ap);
 	va_end(ap);
-	if (n < 0) {
-		pitr_log_error("out of memory");
+	if (line == NULL)
 		return -1;
-	}
 	cat->problems[cat->nproblems++] = line;
 	return 0;
-}
-
-char *
-pitr_catalog_path(const char *dir, const char *file)
-{
-	char *p = pitr_fsutil_join(dir, file);
-
-	if (p == NULL)
-		pitr_log_error("out of memory");
-	return p;
 }
 
 /* "gzip=/dir" names /dir: the codec prefix matters to writers only. */
@@ -75,24 +61,22 @@ pitr_catalog_dir(const char *spec)
 /*
  * Decompress at most `max` bytes of `path` into a NUL-terminated buffer.
  * Returns 0 with *text (NULL when the content is longer than `max` or holds
- * NUL bytes: not the text file looked for), or -1 with `reason` set when
- * the file cannot be opened or decompressed (the codec has logged the
- * details of a corrupt stream).
+ * NUL bytes: not the text file looked for), -1 with `reason` set when the
+ * file cannot be opened or decompressed (the codec has logged the details
+ * of a corrupt stream), or -2 after logging a failed allocation.
  */
 static int
 read_text(const char *path, enum pitr_codec codec, size_t max, char **text, char *reason,
 	  size_t reason_size)
 {
 	struct pitr_codec_reader *r = NULL;
-	char *buf = malloc(max + 1);
+	char *buf = pitr_xmalloc(max + 1);
 	size_t len = 0;
 	int fd = -1, rc = -1;
 
 	*text = NULL;
-	if (buf == NULL) {
-		snprintf(reason, reason_size, "out of memory");
-		return -1;
-	}
+	if (buf == NULL)
+		return -2;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		snprintf(reason, reason_size, "cannot open: %s", strerror(errno));
 		goto out;
@@ -178,13 +162,12 @@ list_dir(const char *dir, const char *role, char ***names, size_t *n)
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if ((grown = realloc(list, (count + 1) * sizeof(*grown))) == NULL ||
-		    (grown[count] = strdup(de->d_name)) == NULL) {
+		if ((grown = pitr_xreallocarray(list, count + 1, sizeof(*grown))) == NULL ||
+		    (grown[count] = pitr_xstrdup(de->d_name)) == NULL) {
 			if (grown != NULL)
 				list = grown;
 			free_names(list, count);
 			closedir(d);
-			pitr_log_error("out of memory");
 			return -1;
 		}
 		list = grown;
@@ -221,15 +204,13 @@ static char *
 sibling_name(const char *name, size_t at, const char *word, bool strip_ext)
 {
 	size_t stem = strlen(name);
-	char *out;
 
 	if (strip_ext)
 		pitr_codec_from_filename(name, &stem);
 	if (stem < at + 4)
 		stem = strlen(name);   /* "meta" inside the extension: keep it whole */
-	if (asprintf(&out, "%.*s%s%.*s", (int)at, name, word, (int)(stem - at - 4), name + at + 4) < 0)
-		return NULL;
-	return out;
+	return pitr_xasprintf("%.*s%s%.*s", (int)at, name, word, (int)(stem - at - 4),
+			      name + at + 4);
 }
 
 /* The "meta" in `name` whose "data" sibling exists, or -1. */
@@ -286,11 +267,11 @@ backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const 
 			at = (long)(p - name);
 	}
 	b->codec = pitr_codec_from_filename(name, &stem);
-	if ((b->meta_file = strdup(name)) == NULL ||
+	if ((b->meta_file = pitr_xstrdup(name)) == NULL ||
 	    (b->name = sibling_name(name, (size_t)at, "*", false)) == NULL ||
 	    (b->data_file = sibling_name(name, (size_t)at, "data", false)) == NULL ||
 	    (b->xlog_file = sibling_name(name, (size_t)at, "xlog", false)) == NULL)
-		goto nomem;
+		return -1;
 	if (remnant) {
 		/* What a removal killed half way leaves: its other files, the
 		 * meta last, for pitr-backup-cleanup to finish. */
@@ -313,7 +294,7 @@ backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const 
 		struct pitr_catalog_digest *d = &b->digests[i];
 
 		if ((d->file = sibling_name(name, (size_t)at, d->algorithm, true)) == NULL)
-			goto nomem;
+			return -1;
 		if (is_regular(dir, d->file))
 			continue;
 		if (remnant) {
@@ -325,9 +306,6 @@ backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const 
 		}
 	}
 	return remnant ? 2 : 0;
-nomem:
-	pitr_log_error("out of memory");
-	return -1;
 }
 
 static bool
@@ -352,12 +330,10 @@ append_backup(struct pitr_catalog *cat, bool remnant, const struct pitr_catalog_
 {
 	struct pitr_catalog_backup **list = remnant ? &cat->remnants : &cat->backups;
 	size_t *count = remnant ? &cat->nremnants : &cat->nbackups;
-	struct pitr_catalog_backup *grown = realloc(*list, (*count + 1) * sizeof(*grown));
+	struct pitr_catalog_backup *grown = pitr_xreallocarray(*list, *count + 1, sizeof(*grown));
 
-	if (grown == NULL) {
-		pitr_log_error("out of memory");
+	if (grown == NULL)
 		return -1;
-	}
 	*list = grown;
 	(*list)[(*count)++] = *b;
 	return 0;
@@ -375,21 +351,21 @@ load_meta(struct pitr_catalog *cat, const char *dir, const char *name)
 	size_t stem;
 	int r;
 
-	if ((path = pitr_catalog_path(dir, name)) == NULL)
+	if ((path = pitr_fsutil_join(dir, name)) == NULL)
 		return -1;
 	r = read_text(path, pitr_codec_from_filename(name, &stem), PITR_META_MAX, &text, reason,
 		      sizeof(reason));
 	if (r != 0 || text == NULL || !pitr_meta_detect(text)) {
 		free(text);
 		free(path);
-		return 1;
+		return r == -2 ? -1 : 1;
 	}
 	snprintf(what, sizeof(what), "meta file \"%s\"", path);
 	r = pitr_meta_parse(text, what, &b, err, sizeof(err));
 	free(text);
 	if (r != 0) {
 		free(path);
-		return add_problem(cat, "%s", err);
+		return r == -2 ? -1 : add_problem(cat, "%s", err);
 	}
 	r = backup_files(cat, dir, name, path, &b);
 	free(path);
@@ -412,12 +388,14 @@ judge_other(struct pitr_catalog *cat, const char *dir, const char *name)
 
 	if (is_backup_file(cat, name))
 		return 0;
-	if ((path = pitr_catalog_path(dir, name)) == NULL)
+	if ((path = pitr_fsutil_join(dir, name)) == NULL)
 		return -1;
 	r = read_text(path, pitr_codec_from_filename(name, &stem), PITR_META_MAX, &text, reason,
 		      sizeof(reason));
 	free(text);
-	if (r != 0)
+	if (r == -2)
+		r = -1;
+	else if (r != 0)
 		r = add_problem(cat, "meta file \"%s\": %s", path, reason);
 	else if (meta_position(dir, name) >= 0)
 		r = add_problem(cat, "meta file \"%s\": not a pitrkit meta file", path);
@@ -437,10 +415,8 @@ load_backups(struct pitr_catalog *cat, const char *dir)
 	/* Other files with "meta" in their name (a host called "metabox"
 	 * makes every file of its backups one) are judged once the backups
 	 * are known: their data and xlog files are no problem. */
-	if ((other = calloc(n + 1, sizeof(*other))) == NULL) {
-		pitr_log_error("out of memory");
+	if ((other = pitr_xcalloc(n + 1, sizeof(*other))) == NULL)
 		goto out;
-	}
 	for (size_t i = 0; i < n; i++) {
 		int r;
 
@@ -522,7 +498,7 @@ load_archive(struct pitr_catalog *cat, const char *dir)
 				goto out;
 			continue;
 		}
-		if ((path = pitr_catalog_path(dir, names[i])) == NULL)
+		if ((path = pitr_fsutil_join(dir, names[i])) == NULL)
 			goto out;
 		if (stat(path, &st) != 0)
 			r = add_problem(cat, "archive file \"%s\": %s", path, strerror(errno));
@@ -534,12 +510,11 @@ load_archive(struct pitr_catalog *cat, const char *dir)
 		if (!S_ISREG(st.st_mode))
 			continue;
 		{
-			struct pitr_catalog_file *grown = realloc(cat->files, (cat->nfiles + 1) * sizeof(*grown));
+			struct pitr_catalog_file *grown =
+				pitr_xreallocarray(cat->files, cat->nfiles + 1, sizeof(*grown));
 
-			if (grown == NULL) {
-				pitr_log_error("out of memory");
+			if (grown == NULL)
 				goto out;
-			}
 			cat->files = grown;
 		}
 		f.file = names[i];
@@ -668,11 +643,9 @@ timeline_add(struct pitr_catalog *cat, uint32_t tli)
 
 	if (cat->ntimelines > 0 && cat->timelines[cat->ntimelines - 1].tli == tli)
 		return &cat->timelines[cat->ntimelines - 1];
-	grown = realloc(cat->timelines, (cat->ntimelines + 1) * sizeof(*grown));
-	if (grown == NULL) {
-		pitr_log_error("out of memory");
+	grown = pitr_xreallocarray(cat->timelines, cat->ntimelines + 1, sizeof(*grown));
+	if (grown == NULL)
 		return NULL;
-	}
 	cat->timelines = grown;
 	memset(&grown[cat->ntimelines], 0, sizeof(*grown));
 	grown[cat->ntimelines].tli = tli;
@@ -682,12 +655,10 @@ timeline_add(struct pitr_catalog *cat, uint32_t tli)
 static int
 add_gap(struct pitr_catalog_timeline *t, uint64_t first, uint64_t last)
 {
-	struct pitr_catalog_gap *grown = realloc(t->gaps, (t->ngaps + 1) * sizeof(*grown));
+	struct pitr_catalog_gap *grown = pitr_xreallocarray(t->gaps, t->ngaps + 1, sizeof(*grown));
 
-	if (grown == NULL) {
-		pitr_log_error("out of memory");
+	if (grown == NULL)
 		return -1;
-	}
 	t->gaps = grown;
 	t->gaps[t->ngaps].first = first;
 	t->gaps[t->ngaps].last = last;
@@ -704,9 +675,12 @@ read_history(struct pitr_catalog *cat, const char *dir, const struct pitr_catalo
 
 	if (t->has_history)
 		return 0;   /* the same history under a second codec */
-	if ((path = pitr_catalog_path(dir, f->file)) == NULL)
+	if ((path = pitr_fsutil_join(dir, f->file)) == NULL)
 		return -1;
-	if (read_text(path, f->codec, PITR_TIMELINE_HISTORY_MAX, &text, reason, sizeof(reason)) != 0)
+	r = read_text(path, f->codec, PITR_TIMELINE_HISTORY_MAX, &text, reason, sizeof(reason));
+	if (r == -2)
+		r = -1;
+	else if (r != 0)
 		r = add_problem(cat, "history file \"%s\": %s", path, reason);
 	else if (text == NULL ||
 		 pitr_timeline_parse_history(text, &t->ancestry, &t->nancestry) != 0)

@@ -143,7 +143,4 @@ const struct pitr_catalog_timeline *pitr_catalog_timeline(const struct pitr_cata
  * prefix is dropped when it is a codec's name. */
 const char *pitr_catalog_dir(const char *spec);
 
-/* Path of a file in a dir (malloc'd; NULL after logging ENOMEM). */
-char *pitr_catalog_path(const char *dir, const char *file);
-
 #endif

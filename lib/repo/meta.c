@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "postgres/lsn.h"
 #include "postgres/timestamp.h"
 #include "postgres/wal.h"
@@ -64,12 +65,12 @@ static const enum meta_key meta_required[] = {
 static int
 set_string(char **field, const char *value)
 {
-	*field = strdup(value);
+	*field = pitr_xstrdup(value);
 	return *field == NULL ? -1 : 0;
 }
 
-/* Returns 0, -1 for a name that cannot be part of a file name, -2 on
- * ENOMEM. */
+/* Returns 0, -1 for a name that cannot be part of a file name, -2 after
+ * logging a failed allocation. */
 static int
 parse_digest_list(const char *value, struct pitr_catalog_backup *b)
 {
@@ -83,13 +84,13 @@ parse_digest_list(const char *value, struct pitr_catalog_backup *b)
 				return -1;
 		if (len > 0) {
 			struct pitr_catalog_digest *grown =
-				realloc(b->digests, (b->ndigests + 1) * sizeof(*grown));
+				pitr_xreallocarray(b->digests, b->ndigests + 1, sizeof(*grown));
 
 			if (grown == NULL)
 				return -2;
 			b->digests = grown;
 			b->digests[b->ndigests].file = NULL;
-			b->digests[b->ndigests].algorithm = strndup(p, len);
+			b->digests[b->ndigests].algorithm = pitr_xstrndup(p, len);
 			if (b->digests[b->ndigests].algorithm == NULL)
 				return -2;
 			b->ndigests++;
@@ -101,7 +102,8 @@ parse_digest_list(const char *value, struct pitr_catalog_backup *b)
 	return 0;
 }
 
-/* One key's value into b; returns 0, -1 for a bad value, -2 on ENOMEM. */
+/* One key's value into b; returns 0, -1 for a bad value, -2 after logging
+ * a failed allocation. */
 static int
 meta_value(enum meta_key key, const char *value, struct pitr_catalog_backup *b, bool *epoch_given)
 {
@@ -258,7 +260,7 @@ pitr_meta_parse(const char *text, const char *what, struct pitr_catalog_backup *
 			continue;
 		}
 		free(buf);
-		if ((buf = strndup(line, len)) == NULL)
+		if ((buf = pitr_xstrndup(line, len)) == NULL)
 			goto nomem;
 		if ((eq = strchr(buf, '=')) == NULL) {
 			snprintf(reason, sizeof(reason), "line %u is not key=value", lineno);
@@ -293,7 +295,9 @@ pitr_meta_parse(const char *text, const char *what, struct pitr_catalog_backup *
 	free(buf);
 	return 0;
 nomem:
-	snprintf(reason, sizeof(reason), "out of memory");
+	free(buf);
+	pitr_meta_clear(b);
+	return -2;
 bad:
 	snprintf(err, errsize, "%s: %s", what, reason);
 	free(buf);
@@ -372,24 +376,21 @@ pitr_meta_format(const struct pitr_catalog_backup *b)
 {
 	char *text = NULL;
 	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
+	/* A memory stream fails only for want of memory. */
+	FILE *out = pitr_xcheck(open_memstream(&text, &len));
 	bool failed;
 
-	if (out == NULL) {
-		pitr_log_error("out of memory");
+	if (out == NULL)
 		return NULL;
-	}
 	for (int k = 0; k < MK_COUNT; k++) {
 		fprintf(out, "%s=", meta_keys[k]);
 		write_value(out, (enum meta_key)k, b);
 		fputc('\n', out);
 	}
-	/* A memory stream fails only for want of memory. */
 	failed = ferror(out) != 0;
 	if (fclose(out) != 0 || failed) {
 		free(text);
-		pitr_log_error("out of memory");
-		return NULL;
+		text = NULL;
 	}
-	return text;
+	return pitr_xcheck(text);
 }

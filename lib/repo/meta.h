@@ -53,8 +53,9 @@ bool pitr_meta_detect(const char *text);
  * stop_time timeline; the epochs default to the times, wal_segment_size to
  * 0 (unknown); the keys must agree (timeline and start_wal, positions,
  * LSNs inside their segments when the size is known).  `what` names the
- * file in the message ("WHAT: reason").  Returns 0, or -1 with a one-line
- * reason in `err` (size errsize), nothing logged and nothing left
+ * file in the message ("WHAT: reason").  Returns 0; -1 with a one-line
+ * reason in `err` (size errsize), nothing logged; or -2 after logging an
+ * allocation failure (common/xalloc).  On failure nothing is left
  * allocated in *b.  Release what it allocated with pitr_meta_clear().
  */
 int pitr_meta_parse(const char *text, const char *what, struct pitr_catalog_backup *b,
@@ -66,7 +67,8 @@ int pitr_meta_parse(const char *text, const char *what, struct pitr_catalog_back
  * stop_time, host, label, data_dir, codecs and the digests' algorithms
  * are written as they are (NULL as empty; none may hold a newline), LSNs
  * as PostgreSQL prints them, numbers in decimal.  Returns the text
- * (malloc'd, the caller frees), or NULL after logging when out of memory.
+ * (malloc'd, the caller frees), or NULL after logging an allocation
+ * failure.
  */
 char *pitr_meta_format(const struct pitr_catalog_backup *b);
 

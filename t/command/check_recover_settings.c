@@ -1,8 +1,9 @@
 /*
  * check_recover_settings.c - unit tests for the recovery settings
- * pitr-recover writes (lib/command/recover/settings.c): quoting for the
- * shell and for postgresql.conf, the postgresql.auto.conf lines for each
- * target and option, and where pitr-restore is looked for.
+ * pitr-recover writes (lib/command/recover/settings.c): the
+ * postgresql.auto.conf lines for each target and option, quoted as
+ * common/quote does (its tables in t/common/check_quote), and where
+ * pitr-restore is looked for.
  */
 #include "config.h"
 
@@ -14,40 +15,6 @@
 #include "recover_fixture.h"
 
 /* ---- settings text ---------------------------------------------------------- */
-
-START_TEST(test_quoting)
-{
-	static const char *const shell[][2] = {
-		{ "/usr/bin/pitr-restore", "/usr/bin/pitr-restore" },
-		{ "gzip=/mnt/wal_archive", "gzip=/mnt/wal_archive" },
-		{ "/mnt/my archive", "'/mnt/my archive'" },
-		{ "/mnt/it's", "'/mnt/it'\\''s'" },
-		{ "/mnt/100%", "/mnt/100%%" },
-		{ "/a b/%f", "'/a b/%%f'" },
-		{ "$HOME", "'$HOME'" },
-		{ "", "''" },
-	};
-	static const char *const conf[][2] = {
-		{ "plain", "'plain'" },
-		{ "it's", "'it''s'" },
-		{ "back\\slash", "'back\\\\slash'" },
-		{ "", "''" },
-	};
-
-	for (size_t i = 0; i < sizeof(shell) / sizeof(shell[0]); i++) {
-		char *q = pitr_recover_shell_word(shell[i][0]);
-
-		ck_assert_str_eq(q, shell[i][1]);
-		free(q);
-	}
-	for (size_t i = 0; i < sizeof(conf) / sizeof(conf[0]); i++) {
-		char *q = pitr_recover_conf_quote(conf[i][0]);
-
-		ck_assert_str_eq(q, conf[i][1]);
-		free(q);
-	}
-}
-END_TEST
 
 START_TEST(test_conf_text)
 {
@@ -126,7 +93,6 @@ recover_settings_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_quoting);
 	tcase_add_test(tc, test_conf_text);
 	tcase_add_test(tc, test_restore_beside);
 	suite_add_tcase(s, tc);

@@ -626,6 +626,28 @@ START_TEST(test_files_equal_missing)
 }
 END_TEST
 
+/* --- tmpdir ------------------------------------------------------------- */
+
+START_TEST(test_tmpdir)
+{
+	const char *saved = getenv("TMPDIR");
+	char *keep = saved != NULL ? strdup(saved) : NULL;
+
+	ck_assert_int_eq(setenv("TMPDIR", "/var/tmp/x", 1), 0);
+	ck_assert_str_eq(pitr_fsutil_tmpdir("/given"), "/given");
+	ck_assert_str_eq(pitr_fsutil_tmpdir(NULL), "/var/tmp/x");
+	ck_assert_str_eq(pitr_fsutil_tmpdir(""), "/var/tmp/x");
+	ck_assert_int_eq(setenv("TMPDIR", "", 1), 0);
+	ck_assert_str_eq(pitr_fsutil_tmpdir(NULL), PITR_FSUTIL_TMPDIR_DEFAULT);
+	ck_assert_int_eq(unsetenv("TMPDIR"), 0);
+	ck_assert_str_eq(pitr_fsutil_tmpdir(NULL), PITR_FSUTIL_TMPDIR_DEFAULT);
+	ck_assert_str_eq(pitr_fsutil_tmpdir("/given"), "/given");
+	if (keep != NULL)
+		ck_assert_int_eq(setenv("TMPDIR", keep, 1), 0);
+	free(keep);
+}
+END_TEST
+
 /* --- join -------------------------------------------------------------- */
 
 START_TEST(test_join)
@@ -634,6 +656,8 @@ START_TEST(test_join)
 		{ "a", "b", "a/b" },
 		{ "a/", "b", "a/b" },
 		{ "/", "b", "/b" },
+		{ "/a/", "b", "/a/b" },
+		{ "/a", "b", "/a/b" },
 		{ "/x/y", "z.gz", "/x/y/z.gz" },
 		{ "", "b", "b" },
 		{ "a", "", "a/" },
@@ -833,6 +857,10 @@ make_suite(void)
 	tcase_add_test(tc, test_files_equal);
 	tcase_add_test(tc, test_files_equal_not_regular);
 	tcase_add_test(tc, test_files_equal_missing);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("tmpdir");
+	tcase_add_test(tc, test_tmpdir);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("join");

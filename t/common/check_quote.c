@@ -52,6 +52,8 @@ START_TEST(test_shell_always_quotes)
 		{ "100%", "'100%'" },
 		{ "$HOME `x` \\ \"q\"", "'$HOME `x` \\ \"q\"'" },
 		{ "", "''" },
+		{ "/a b/it's $x`y`\\n", "'/a b/it'\\''s $x`y`\\n'" },
+		{ "''", "''\\'''\\'''" },
 	};
 
 	for (size_t case_idx = 0; case_idx < sizeof(cases) / sizeof(cases[0]); case_idx++) {

@@ -90,6 +90,26 @@ START_TEST(test_parse_plain_and_codec)
 }
 END_TEST
 
+/* A copy owns its strings: freeing the original leaves it whole. */
+START_TEST(test_spec_copy)
+{
+	struct pitr_dest_spec spec, copy;
+
+	ck_assert_int_eq(pitr_dest_spec_parse("zstd:3=/mnt/a", PITR_DEST_LOCAL, "--dst-local", &spec), 0);
+	ck_assert_int_eq(pitr_dest_spec_copy(&copy, &spec), 0);
+	ck_assert_ptr_ne(copy.location, spec.location);
+	ck_assert_ptr_ne(copy.key, spec.key);
+	pitr_dest_spec_free(&spec);
+	ck_assert_int_eq(copy.kind, PITR_DEST_LOCAL);
+	ck_assert_int_eq(copy.codec, PITR_CODEC_ZSTD);
+	ck_assert_int_eq(copy.level, 3);
+	ck_assert_str_eq(copy.location, "/mnt/a");
+	ck_assert_str_eq(copy.key, "local:zstd=/mnt/a");
+	pitr_dest_spec_free(&copy);
+	ck_assert_str_eq(h_log(), "");
+}
+END_TEST
+
 START_TEST(test_parse_errors)
 {
 	struct pitr_dest_spec spec;
@@ -515,6 +535,7 @@ make_suite(void)
 	} cases[] = {
 		{ "pitr_dest_spec_parse", test_parse_plain_and_codec },
 		{ "pitr_dest_spec_parse errors", test_parse_errors },
+		{ "pitr_dest_spec_copy", test_spec_copy },
 		{ "local: new, identical, conflict", test_local_new_identical_conflict },
 		{ "local: same content at another level", test_local_same_content_other_level },
 		{ "local: missing directory", test_local_missing_dir },

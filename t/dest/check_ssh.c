@@ -1,6 +1,7 @@
-/* check_ssh.c - unit tests for lib/dest/ssh.c (--dst-direct): quoting,
- * locations, and deliveries whose remote commands are run by a stand-in
- * ssh that hands them to the local sh. */
+/* check_ssh.c - unit tests for lib/dest/ssh.c (--dst-direct): locations,
+ * and deliveries whose remote commands are run by a stand-in ssh that
+ * hands them to the local sh (its quoting is common/quote's, tested in
+ * t/common/check_quote). */
 #include "config.h"
 
 #include <check.h>
@@ -23,25 +24,6 @@ count_char(const char *s, char c)
 		n += *s == c;
 	return n;
 }
-
-START_TEST(test_ssh_quote)
-{
-	char *q;
-
-	h_setup();
-	q = pitr_dest_ssh_quote("/a b/it's $x`y`\\n");
-	ck_assert_str_eq(q, "'/a b/it'\\''s $x`y`\\n'");
-	free(q);
-	q = pitr_dest_ssh_quote("");
-	ck_assert_str_eq(q, "''");
-	free(q);
-	q = pitr_dest_ssh_quote("''");
-	ck_assert_str_eq(q, "''\\'''\\'''");
-	free(q);
-	ck_assert_str_eq(h_log(), "");
-	h_teardown();
-}
-END_TEST
 
 START_TEST(test_ssh_spec_parse)
 {
@@ -233,7 +215,6 @@ make_suite(void)
 	Suite *s = suite_create("dest_ssh");
 	TCase *tc = tcase_create("dst_direct");
 
-	tcase_add_test(tc, test_ssh_quote);
 	tcase_add_test(tc, test_ssh_spec_parse);
 	tcase_add_test(tc, test_ssh_deliver);
 	suite_add_tcase(s, tc);

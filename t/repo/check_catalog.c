@@ -323,28 +323,11 @@ START_TEST(test_history_problems)
 }
 END_TEST
 
-START_TEST(test_path_helper)
-{
-	char *p = pitr_catalog_path("/a/", "b");
-
-	ck_assert_str_eq(p, "/a/b");
-	free(p);
-	p = pitr_catalog_path("/a", "b");
-	ck_assert_str_eq(p, "/a/b");
-	free(p);
-}
-END_TEST
-
 static Suite *
 make_suite(void)
 {
 	Suite *s = suite_create("catalog");
 	TCase *tc;
-
-	tc = tcase_create("helpers");
-	tcase_add_checked_fixture(tc, catalog_fixture_setup, catalog_fixture_teardown);
-	tcase_add_test(tc, test_path_helper);
-	suite_add_tcase(s, tc);
 
 	tc = tcase_create("backups");
 	tcase_add_checked_fixture(tc, catalog_fixture_setup, catalog_fixture_teardown);

@@ -21,16 +21,18 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "command/archive/archive.h"
 #include "compress/codec.h"
 #include "dest/dest.h"
 #include "dest/fanout.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
+#include "common/io.h"
 #include "common/log.h"
 #include "common/pidfile.h"
+#include "common/xalloc.h"
 #include "repo/state.h"
 #include "postgres/sysid.h"
 #include "postgres/wal.h"
@@ -57,15 +59,6 @@ struct archive_run {
 	unsigned char *buf;
 };
 
-static double
-now_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return tv.tv_sec * 1000.0 + tv.tv_usec / 1000.0;
-}
-
 static void
 run_free(struct archive_run *run)
 {
@@ -89,10 +82,8 @@ check_data_dir(const struct pitr_archive_opts *opts)
 	if (opts->force_data_dir)
 		return 0;
 	control = pitr_fsutil_join(opts->data_dir, "PG_VERSION");
-	if (control == NULL) {
-		pitr_log_error("out of memory");
+	if (control == NULL)
 		return -1;
-	}
 	if (stat(control, &st) != 0) {
 		pitr_log_error("\"%s\" is not a PostgreSQL data directory (no PG_VERSION): "
 			       "give the right --data-dir, or --force-data-dir", opts->data_dir);
@@ -115,13 +106,11 @@ identify_file(struct archive_run *run)
 		return -1;
 	}
 	if (path[0] == '/' || strcmp(run->opts->data_dir, ".") == 0)
-		run->wal_path = strdup(path);
+		run->wal_path = pitr_xstrdup(path);
 	else
 		run->wal_path = pitr_fsutil_join(run->opts->data_dir, path);
-	if (run->wal_path == NULL) {
-		pitr_log_error("out of memory");
+	if (run->wal_path == NULL)
 		return -1;
-	}
 	slash = strrchr(run->wal_path, '/');
 	run->wal_name = slash != NULL ? slash + 1 : run->wal_path;
 	if (pitr_wal_parse(run->wal_name, &run->name) == PITR_WAL_NONE) {
@@ -218,13 +207,8 @@ static char *
 target_name(void *arg, const char *ext)
 {
 	const struct archive_run *run = arg;
-	char *name;
 
-	if (asprintf(&name, "%s%s", run->wal_name, ext) < 0) {
-		pitr_log_error("out of memory");
-		return NULL;
-	}
-	return name;
+	return pitr_xasprintf("%s%s", run->wal_name, ext);
 }
 
 /* Read the file once, feeding every destination that still needs it.
@@ -242,16 +226,12 @@ stream_file(struct archive_run *run)
 	if (pitr_fanout_compresses(file) && !run->opts->not_nice)
 		(void)setpriority(PRIO_PROCESS, 0, ARCHIVE_NICENESS);
 
-	run->buf = malloc(ARCHIVE_READ_SIZE);
-	if (run->buf == NULL) {
-		pitr_log_error("out of memory");
+	run->buf = pitr_xmalloc(ARCHIVE_READ_SIZE);
+	if (run->buf == NULL)
 		return -1;
-	}
 	for (;;) {
-		ssize_t n = read(run->fd, run->buf, ARCHIVE_READ_SIZE);
+		ssize_t n = pitr_io_read(run->fd, run->buf, ARCHIVE_READ_SIZE);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
 			pitr_log_error("could not read \"%s\": %s", run->wal_path, strerror(errno));
 			return -1;
@@ -288,7 +268,7 @@ int
 pitr_cmd_archive(const struct pitr_archive_opts *opts)
 {
 	struct archive_run run = { .opts = opts, .fd = -1 };
-	double started = now_ms();
+	double started = pitr_clock_ms();
 	size_t ntargets;
 	int rc = -1;
 
@@ -309,7 +289,7 @@ pitr_cmd_archive(const struct pitr_archive_opts *opts)
 		if (stream_file(&run) != 0)
 			goto out;
 		pitr_log_verbose("compressed \"%s\" for %zu destinations in %.1f ms", run.wal_name,
-				 ntargets, now_ms() - started);
+				 ntargets, pitr_clock_ms() - started);
 	}
 	if (pitr_fanout_publish(run.fanout, record_delivery, &run) != 0) {
 		pitr_log_error("could not archive \"%s\": %zu of %zu destinations failed%s", run.wal_name,
@@ -320,7 +300,7 @@ pitr_cmd_archive(const struct pitr_archive_opts *opts)
 	if (run.state != NULL && pitr_state_clear(run.state) != 0)
 		goto out;
 	pitr_log_info("archived \"%s\" (%s) in %.1f ms", run.wal_name, pitr_wal_kind_name(run.name.kind),
-		      now_ms() - started);
+		      pitr_clock_ms() - started);
 	rc = 0;
 out:
 	run_free(&run);

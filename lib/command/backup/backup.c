@@ -20,6 +20,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -42,9 +43,12 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/pidfile.h"
+#include "common/xalloc.h"
 #include "server/pgconn.h"
 #include "tar/tarwrite.h"
+#include "postgres/timestamp.h"
 #include "postgres/wal.h"
+#include "repo/meta.h"
 
 #define BACKUP_NICENESS 10
 
@@ -95,7 +99,6 @@ run_free(struct bk_run *run)
 	free(run->data_dir);
 	free(run->xlog_moved);
 	free(run->label);
-	free(run->sysid);
 	free(run->start_lsn);
 }
 
@@ -113,10 +116,8 @@ check_dirs(struct bk_run *run, const char *server_data_dir)
 		return -1;
 	}
 	pgv = pitr_fsutil_join(run->data_dir, "PG_VERSION");
-	if (pgv == NULL) {
-		pitr_log_error("out of memory");
+	if (pgv == NULL)
 		return -1;
-	}
 	if (stat(pgv, &st) != 0) {
 		pitr_log_error("\"%s\" is not a PostgreSQL data directory (no PG_VERSION)", want);
 		free(pgv);
@@ -172,10 +173,8 @@ add_tablespaces(struct bk_run *run)
 		if (de->d_name[0] == '.')
 			continue;
 		lp = pitr_fsutil_join(tsdir, de->d_name);
-		if (lp == NULL) {
-			pitr_log_error("out of memory");
+		if (lp == NULL)
 			goto out;
-		}
 		n = readlink(lp, link, sizeof(link) - 1);
 		free(lp);
 		if (n < 0)
@@ -193,13 +192,17 @@ out:
 	return rc;
 }
 
-static void
-format_time(time_t t, char *out, size_t size)
+/* Now, into *t and as the meta file writes it into `out`
+ * (PITR_TIMESTAMP_TEXT_MAX bytes). */
+static int
+stamp_now(time_t *t, char *out)
 {
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(out, size, "%Y-%m-%d %H:%M:%S %z", &tm);
+	*t = time(NULL);
+	if (pitr_timestamp_format(*t, out, PITR_TIMESTAMP_TEXT_MAX) != 0) {
+		pitr_log_error("could not format the local time of %lld", (long long)*t);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -219,26 +222,38 @@ install_signals(struct sigaction *old_term, struct sigaction *old_int)
 	return 0;
 }
 
-/* The meta file's text, which pitr-info, pitr-recover and the catalog
- * read.  Malloc'd, NULL after logging. */
+/* The meta file's text (repo/meta.h), which pitr-info, pitr-recover and
+ * the catalog read.  Malloc'd, NULL after logging. */
 static char *
-meta_text(const struct bk_run *run)
+meta_text(struct bk_run *run)
 {
-	char tstop[64], *meta;
+	struct pitr_catalog_digest digests[PITR_BACKUP_MAX_DIGESTS];
+	struct pitr_catalog_backup b = {
+		.start_lsn = run->start_pos,
+		.stop_lsn = run->stop_pos,
+		.start_time = run->tstart,
+		.stop_time = run->tstop,
+		.start_epoch = run->start_time,
+		.stop_epoch = run->stop_time,
+		.host = run->hostname,
+		.label = run->label,
+		.sysid = run->sysid,
+		.timeline = run->sname.tli,
+		.segsize = (uint32_t)run->segsize,
+		.data_dir = run->data_dir,
+		.data_size = run->data_size,
+		.xlog_size = run->xlog_size,
+		.codecs = run->codecs,
+		.digests = digests,
+		.ndigests = run->ndigests,
+	};
 
-	format_time(run->stop_time, tstop, sizeof(tstop));
-	if (asprintf(&meta, "start_wal=%s\nstop_wal=%s\nstart_lsn=%s\nstop_lsn=%s\nstart_time=%s\n"
-		     "stop_time=%s\nstart_epoch=%lld\nstop_epoch=%lld\nhost=%s\nlabel=%s\n"
-		     "system_identifier=%s\ntimeline=%" PRIu32 "\nwal_segment_size=%llu\ndata_dir=%s\n"
-		     "data_size=%" PRIu64 "\nxlog_size=%" PRIu64 "\ncodec=%s\ndigests=%s\n",
-		     run->start_file, run->stop_file, run->start_lsn, run->stop.lsn, run->tstart, tstop,
-		     (long long)run->start_time, (long long)run->stop_time, run->hostname, run->label,
-		     run->sysid, run->sname.tli, run->segsize, run->data_dir, run->data_size,
-		     run->xlog_size, run->codecs, run->digest_names) < 0) {
-		pitr_log_error("out of memory");
-		return NULL;
-	}
-	return meta;
+	snprintf(b.start_wal, sizeof(b.start_wal), "%s", run->start_file);
+	snprintf(b.stop_wal, sizeof(b.stop_wal), "%s", run->stop_file);
+	/* The canonical names, which the format only reads. */
+	for (size_t k = 0; k < run->ndigests; k++)
+		digests[k] = (struct pitr_catalog_digest){ .algorithm = (char *)run->digests[k] };
+	return pitr_meta_format(&b);
 }
 
 /* Everything checked that needs no server: the options, the destinations,
@@ -263,17 +278,11 @@ prepare(struct bk_run *run)
 	if (nd < 0)
 		return -1;
 	run->ndigests = (size_t)nd;
-	for (size_t k = 0; k < run->ndigests; k++)
-		snprintf(run->digest_names + strlen(run->digest_names),
-			 sizeof(run->digest_names) - strlen(run->digest_names), "%s%s", k > 0 ? "," : "",
-			 run->digests[k]);
 	if (pitr_backup_files_check_names(run) != 0)
 		return -1;
-	run->files = calloc(FT_COUNT(run), sizeof(*run->files));
-	if (run->files == NULL) {
-		pitr_log_error("out of memory");
+	run->files = pitr_xcalloc(FT_COUNT(run), sizeof(*run->files));
+	if (run->files == NULL)
 		return -1;
-	}
 	if (run->slave && opts->source != NULL &&
 	    pitr_dest_spec_parse(opts->source, PITR_DEST_LOCAL, "--source", &run->source) != 0)
 		return -1;
@@ -294,7 +303,7 @@ connect_server(struct bk_run *run)
 {
 	const struct pitr_backup_opts *opts = run->opts;
 	struct pitr_pgconn_params params = { opts->dbname, opts->host, opts->port, opts->user };
-	char *server_dd = NULL, *segsize_s = NULL, *recovery = NULL;
+	char *server_dd = NULL, *segsize_s = NULL, *sysid_s = NULL, *recovery = NULL, *end;
 	int rc = -1;
 
 	run->conn = pitr_pgconn_connect(&params);
@@ -304,7 +313,7 @@ connect_server(struct bk_run *run)
 	    pitr_pgconn_query_value(run->conn, "SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'",
 				    &segsize_s) != 0 ||
 	    pitr_pgconn_query_value(run->conn, "SELECT system_identifier FROM pg_control_system()",
-				    &run->sysid) != 0 ||
+				    &sysid_s) != 0 ||
 	    pitr_pgconn_query_value(run->conn, "SELECT pg_is_in_recovery()", &recovery) != 0)
 		goto out;
 	if (strcmp(recovery, run->slave ? "t" : "f") != 0) {
@@ -318,10 +327,20 @@ connect_server(struct bk_run *run)
 		pitr_log_error("server reports wal_segment_size \"%s\", not a valid segment size", segsize_s);
 		goto out;
 	}
+	/* A bigint: the unsigned identifier, negative once its top bit is
+	 * set (clusters made after 2038). */
+	errno = 0;
+	run->sysid = sysid_s[0] == '-' ? (uint64_t)strtoll(sysid_s, &end, 10)
+				       : strtoull(sysid_s, &end, 10);
+	if (!isdigit((unsigned char)sysid_s[sysid_s[0] == '-']) || *end != '\0' || errno != 0) {
+		pitr_log_error("server reports system identifier \"%s\", not a number", sysid_s);
+		goto out;
+	}
 	rc = check_dirs(run, server_dd);
 out:
 	free(server_dd);
 	free(segsize_s);
+	free(sysid_s);
 	free(recovery);
 	return rc;
 }
@@ -340,13 +359,11 @@ begin(struct bk_run *run)
 	if (run->slave && opts->call_master)
 		pitr_log_verbose("--call-master: PostgreSQL 15 runs the backup on the standby itself; "
 				 "the master is not called");
-	run->start_time = time(NULL);
-	format_time(run->start_time, run->tstart, sizeof(run->tstart));
-	if (asprintf(&run->label, "pitrkit %s %s", run->hostname, run->tstart) < 0) {
-		run->label = NULL;
-		pitr_log_error("out of memory");
+	if (stamp_now(&run->start_time, run->tstart) != 0)
 		return -1;
-	}
+	run->label = pitr_xasprintf("pitrkit %s %s", run->hostname, run->tstart);
+	if (run->label == NULL)
+		return -1;
 	for (size_t i = 0; i < run->nspecs; i++)
 		if (strstr(run->codecs, pitr_codec_name(run->specs[i].codec)) == NULL)
 			snprintf(run->codecs + strlen(run->codecs), sizeof(run->codecs) - strlen(run->codecs),
@@ -384,7 +401,8 @@ copy_data(struct bk_run *run)
 	if (pitr_backup_stopped(run) ||
 	    pitr_pgconn_backup_stop(run->conn, run->opts->skip_xlogs && !run->slave, &run->stop) != 0)
 		return -1;
-	run->stop_time = time(NULL);
+	if (stamp_now(&run->stop_time, run->tstop) != 0)
+		return -1;
 	snprintf(member, sizeof(member), "%s/backup_label", run->data_base);
 	if (pitr_tarwrite_add_buffer(run->tar, member, run->stop.labelfile,
 				     strlen(run->stop.labelfile), 0600) != 0)

@@ -28,6 +28,7 @@
 #include "dest/dest.h"
 #include "dest/fanout.h"
 #include "digest/digest.h"
+#include "postgres/timestamp.h"
 #include "postgres/wal.h"
 #include "server/pgconn.h"
 #include "tar/tarwrite.h"
@@ -76,17 +77,17 @@ struct bk_run {
 	bool stop_logged;            /* the signal was reported */
 	/* What the meta file says. */
 	char *label;
-	char *sysid;
-	char *start_lsn;
+	uint64_t sysid;
+	char *start_lsn;             /* as pg_backup_start gave it */
 	struct pitr_pgconn_backup_stop stop;
+	uint64_t start_pos, stop_pos;  /* start_lsn and stop.lsn parsed */
 	unsigned long long segsize;
 	char start_file[32];
 	char stop_file[PITR_WAL_NAME_MAX];
 	struct pitr_wal_name sname, ename;  /* start and stop segments */
 	time_t start_time, stop_time;
-	char tstart[64];
+	char tstart[PITR_TIMESTAMP_TEXT_MAX], tstop[PITR_TIMESTAMP_TEXT_MAX];
 	char codecs[128];            /* "gzip,none" */
-	char digest_names[128];      /* "MD5,SHA-256" */
 	uint64_t data_size, xlog_size;
 };
 
@@ -138,7 +139,8 @@ void pitr_backup_xlogdir_release_trigger(struct bk_run *run);
 /* segments.c */
 
 /* The start and stop segments from the backup label and the stop LSN,
- * into run->start_file, stop_file, sname and ename. */
+ * into run->start_file, stop_file, sname and ename, and the start and stop
+ * LSNs into run->start_pos and stop_pos. */
 int pitr_backup_segments_range(struct bk_run *run);
 /* Wait until the stop segment is in the WAL source (-x dir or --source
  * archive), at most --wal-wait seconds. */

@@ -21,6 +21,7 @@
 #include "command/backup/backup_impl.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "compress/codec.h"
 #include "dest/dest.h"
 #include "dest/fanout.h"
@@ -118,11 +119,9 @@ pitr_backup_files_open(struct bk_run *run, size_t ft, const char *filetype, bool
 		return -1;
 	if (!digest || run->ndigests == 0)
 		return 0;
-	bf->sums = calloc(pitr_fanout_groups(bf->file), sizeof(*bf->sums));
-	if (bf->sums == NULL) {
-		pitr_log_error("out of memory");
+	bf->sums = pitr_xcalloc(pitr_fanout_groups(bf->file), sizeof(*bf->sums));
+	if (bf->sums == NULL)
 		return -1;
-	}
 	for (; bf->ngroups < pitr_fanout_groups(bf->file); bf->ngroups++)
 		for (size_t k = 0; k < run->ndigests; k++) {
 			bf->sums[bf->ngroups].digests[k] = pitr_digest_new(run->digests[k]);
@@ -259,13 +258,11 @@ pitr_backup_files_remove_stale_temps(struct bk_run *run)
 							    run->digests[k - 3], k < 3 ?
 							    pitr_codec_ext(spec->codec) : "");
 
-			if (g == NULL || asprintf(&pats[npats], "%s%s.??????", PITR_FSUTIL_TMP_PREFIX,
-						  g) < 0) {
-				free(g);
-				pitr_log_error("out of memory");
-				goto next;
-			}
+			if (g != NULL)
+				pats[npats] = pitr_xasprintf("%s%s.??????", PITR_FSUTIL_TMP_PREFIX, g);
 			free(g);
+			if (pats[npats] == NULL)
+				goto next;
 			npats++;
 		}
 		d = opendir(dir);

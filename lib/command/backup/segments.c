@@ -19,15 +19,18 @@
 
 #include "command/backup/backup.h"
 #include "command/backup/backup_impl.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "compress/codec.h"
+#include "postgres/lsn.h"
 #include "postgres/wal.h"
 #include "repo/archdir.h"
 #include "tar/tarwrite.h"
 
 #define BACKUP_WAL_WAIT 300
-#define BACKUP_WAL_POLL_US 20000
+#define BACKUP_WAL_POLL_MS 20
 
 /* "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)" */
 static int
@@ -56,10 +59,8 @@ find_segment(struct bk_run *run, const char *name, char **path, enum pitr_codec 
 					 NULL);
 	*codec = PITR_CODEC_NONE;
 	*path = pitr_fsutil_join(run->xlog_moved ? run->xlog_moved : run->opts->xlogs, name);
-	if (*path == NULL) {
-		pitr_log_error("out of memory");
+	if (*path == NULL)
 		return -1;
-	}
 	if (stat(*path, &st) == 0)
 		return 1;
 	free(*path);
@@ -75,8 +76,9 @@ int
 pitr_backup_segments_wait(struct bk_run *run)
 {
 	int limit = run->opts->wal_wait > 0 ? run->opts->wal_wait : BACKUP_WAL_WAIT;
+	double until = pitr_clock_ms() + limit * 1000.0;
 
-	for (int i = 0; i < limit * (1000000 / BACKUP_WAL_POLL_US); i++) {
+	for (;;) {
 		char *path = NULL;
 		enum pitr_codec codec;
 		int r = find_segment(run, run->stop_file, &path, &codec);
@@ -86,7 +88,9 @@ pitr_backup_segments_wait(struct bk_run *run)
 			return r > 0 ? 0 : -1;
 		if (pitr_backup_stopped(run))
 			return -1;
-		usleep(BACKUP_WAL_POLL_US);
+		if (pitr_clock_ms() >= until)
+			break;
+		(void)pitr_clock_sleep_interruptible_ms(BACKUP_WAL_POLL_MS);
 	}
 	if (run->slave)
 		pitr_log_error("WAL segment \"%s\" did not reach --source archive \"%s\" within %d s: "
@@ -124,13 +128,10 @@ add_segment(struct bk_run *run, const char *name, const char *member, size_t seg
 		pitr_log_error("could not open \"%s\": %s", path, strerror(errno));
 		goto out;
 	}
-	buf = malloc(segsize + 1);
+	buf = pitr_xmalloc(segsize + 1);
 	r = buf ? pitr_codec_reader_new(codec, fd, path) : NULL;
-	if (r == NULL) {
-		if (buf == NULL)
-			pitr_log_error("out of memory");
+	if (r == NULL)
 		goto out;
-	}
 	/* One byte more than a segment, to see an overlong one. */
 	while (got <= segsize) {
 		ssize_t n = pitr_codec_reader_read(r, buf + got, segsize + 1 - got);
@@ -157,21 +158,14 @@ out:
 	return rc;
 }
 
-/* The segment holding the byte before `lsn` ("0/3000028"), as
- * pg_walfile_name() names it; it cannot run on a standby. */
+/* A WAL location as the server gave it ("0/3000028", pg_lsn's text). */
 static int
-lsn_segment(const char *lsn, uint32_t tli, uint32_t segsize, char *out)
+server_lsn(const char *text, uint64_t *pos)
 {
-	unsigned int hi, lo;
-	char extra;
-	uint64_t pos;
-
-	if (sscanf(lsn, "%X/%X%c", &hi, &lo, &extra) != 2) {
-		pitr_log_error("server gave \"%s\", not a WAL location", lsn);
+	if (pitr_lsn_parse(text, pos) != 0) {
+		pitr_log_error("server gave \"%s\", not a WAL location", text);
 		return -1;
 	}
-	pos = ((uint64_t)hi << 32) | lo;
-	pitr_wal_format_segment(out, tli, pos == 0 ? 0 : (pos - 1) / segsize, segsize);
 	return 0;
 }
 
@@ -182,8 +176,13 @@ pitr_backup_segments_range(struct bk_run *run)
 
 	if (label_start_file(run->stop.labelfile, run->start_file) != 0 ||
 	    pitr_wal_parse(run->start_file, &run->sname) != PITR_WAL_SEGMENT ||
-	    lsn_segment(run->stop.lsn, run->sname.tli, segsize, run->stop_file) != 0)
+	    server_lsn(run->start_lsn, &run->start_pos) != 0 ||
+	    server_lsn(run->stop.lsn, &run->stop_pos) != 0)
 		return -1;
+	/* The segment holding the byte before the stop LSN, as
+	 * pg_walfile_name() names it; it cannot run on a standby. */
+	pitr_wal_format_segment(run->stop_file, run->sname.tli,
+				run->stop_pos == 0 ? 0 : (run->stop_pos - 1) / segsize, segsize);
 	if (pitr_wal_parse(run->stop_file, &run->ename) != PITR_WAL_SEGMENT ||
 	    pitr_wal_segno(&run->ename, segsize) < pitr_wal_segno(&run->sname, segsize)) {
 		pitr_log_error("server gave an impossible WAL range \"%s\" to \"%s\"", run->start_file,

@@ -14,6 +14,7 @@
 
 #include "command/backup/backup.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "digest/digest.h"
 
 char *
@@ -73,13 +74,7 @@ pitr_backup_expand_template(const char *tmpl, const char *hostname, const char *
 			       tmpl, out, filetype);
 		return NULL;
 	}
-	{
-		char *res = strdup(out);
-
-		if (res == NULL)
-			pitr_log_error("out of memory");
-		return res;
-	}
+	return pitr_xstrdup(out);
 toolong:
 	pitr_log_error("filename template \"%s\" is too long", tmpl);
 	return NULL;
@@ -133,14 +128,12 @@ pitr_backup_check_template(const char *tmpl, const char *hostname, const char *c
 {
 	static const char *const fixed[] = { "data", "xlog", "meta" };
 	size_t nnames = 3 + ndigests;
-	char **names = calloc(nnames, sizeof(*names));
-	const char **types = calloc(nnames, sizeof(*types));
+	const char **types = NULL;
+	char **names = pitr_xcalloc(nnames, sizeof(*names));
 	int rc = -1;
 
-	if (names == NULL || types == NULL) {
-		pitr_log_error("out of memory");
+	if (names == NULL || (types = pitr_xcalloc(nnames, sizeof(*types))) == NULL)
 		goto out;
-	}
 	for (size_t c = 0; c < n; c++) {
 		for (size_t i = 0; i < nnames; i++) {
 			types[i] = i < 3 ? fixed[i] : digests[i - 3];
@@ -176,12 +169,10 @@ pitr_backup_template_glob(const char *tmpl, const char *hostname, const char *fi
 	/* Each template byte gives at most two pattern bytes. */
 	size_t size = strlen(tmpl) * 2 + (strlen(hostname) + strlen(filetype) + strlen(cext)) * 2 *
 		(strlen(tmpl) / 8 + 1) + 1;
-	char *out = malloc(size), *o = out;
+	char *out = pitr_xmalloc(size), *o = out;
 
-	if (out == NULL) {
-		pitr_log_error("out of memory");
+	if (out == NULL)
 		return NULL;
-	}
 	for (const char *p = tmpl; *p != '\0';) {
 		const char *lit = NULL;
 		size_t skip = 1, litlen = 1;

@@ -21,7 +21,9 @@
 #include "command/backup/backup.h"
 #include "command/backup/backup_impl.h"
 #include "common/fsutil.h"
+#include "common/io.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 
 /* The pid in an owner file (-x dir, pause trigger): > 0, or 0 when the
  * file is missing or holds no pid (not one of ours). */
@@ -81,10 +83,8 @@ pitr_backup_xlogdir_make(struct bk_run *run)
 			return -1;
 		}
 		of = pitr_fsutil_join(x, PITR_BACKUP_OWNER_FILE);
-		if (of == NULL) {
-			pitr_log_error("out of memory");
+		if (of == NULL)
 			return -1;
-		}
 		pid = owner_pid(of);
 		free(of);
 		if (!owner_dead(pid)) {
@@ -126,14 +126,11 @@ pitr_backup_xlogdir_claim_trigger(struct bk_run *run)
 		return 0;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd >= 0) {
-		ssize_t n;
-
 		snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 		run->trigger_owned = true;
-		n = write(fd, buf, strlen(buf));
-		if (n != (ssize_t)strlen(buf) || fsync(fd) != 0) {
+		if (pitr_io_write_all(fd, buf, strlen(buf)) != 0 || fsync(fd) != 0) {
 			pitr_log_error("could not write removal pause trigger \"%s\": %s", path,
-				       n < 0 ? strerror(errno) : "short write");
+				       strerror(errno));
 			close(fd);
 			return -1;
 		}
@@ -151,11 +148,9 @@ pitr_backup_xlogdir_claim_trigger(struct bk_run *run)
 		pitr_log_info("removal pause trigger \"%s\" exists already: left for its owner", path);
 		return 0;
 	}
-	dir = strdup(path);
-	if (dir == NULL) {
-		pitr_log_error("out of memory");
+	dir = pitr_xstrdup(path);
+	if (dir == NULL)
 		return -1;
-	}
 	slash = strrchr(dir, '/');
 	if (slash == dir)
 		slash[1] = '\0';
@@ -191,11 +186,9 @@ pitr_backup_xlogdir_move(struct bk_run *run)
 {
 	if (run->xlog_moved != NULL || !run->xlog_created)
 		return 0;
-	if (asprintf(&run->xlog_moved, "%s.pitr-done.%ld", run->opts->xlogs, (long)getpid()) < 0) {
-		run->xlog_moved = NULL;
-		pitr_log_error("out of memory");
+	run->xlog_moved = pitr_xasprintf("%s.pitr-done.%ld", run->opts->xlogs, (long)getpid());
+	if (run->xlog_moved == NULL)
 		return -1;
-	}
 	if (rename(run->opts->xlogs, run->xlog_moved) != 0) {
 		pitr_log_error("could not rename \"%s\" to \"%s\": %s", run->opts->xlogs,
 			       run->xlog_moved, strerror(errno));

@@ -136,7 +136,7 @@ static int
 remove_file(struct bc_run *run, const char *kind, const char *dir, const char *file)
 {
 	struct stat st;
-	char *path = pitr_catalog_path(dir, file);
+	char *path = pitr_fsutil_join(dir, file);
 	int rc = -1;
 
 	if (path == NULL)

@@ -17,6 +17,7 @@
 #include "compress/codec.h"
 #include "common/log.h"
 #include "postgres/lsn.h"
+#include "postgres/timestamp.h"
 #include "postgres/wal.h"
 
 /* How far from a backup recovery can go: along the latest timeline that
@@ -64,13 +65,12 @@ pitr_info_window(const struct pitr_catalog *cat, struct pitr_info_window *w)
 
 /* ---- small formatters ---- */
 
-/* The form the meta files use, in the reader's time zone. */
+/* The form the meta files use, in the reader's time zone; "@EPOCH" for a
+ * time the local calendar cannot show. */
 static const char *
 fmt_time(time_t t, char *buf, size_t size)
 {
-	struct tm tm;
-
-	if (localtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%d %H:%M:%S %z", &tm) == 0)
+	if (pitr_timestamp_format(t, buf, size) != 0)
 		snprintf(buf, size, "@%lld", (long long)t);
 	return buf;
 }

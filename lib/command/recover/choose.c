@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "digest/digest.h"
 #include "postgres/lsn.h"
+#include "postgres/timeline.h"
 #include "postgres/wal.h"
 #include "repo/catalog.h"
 #include "repo/walpath.h"
@@ -28,16 +29,16 @@ static bool
 on_history(const struct pitr_catalog *cat, const struct pitr_catalog_backup *b, uint32_t tli)
 {
 	const struct pitr_catalog_timeline *tl;
+	struct pitr_timeline_path path = { tli, NULL, 0 };
+	uint64_t end;
 
-	if (tli == 0 || b->timeline == tli)
+	if (tli == 0)
 		return true;
-	tl = pitr_catalog_timeline(cat, tli);
-	if (tl == NULL)
-		return false;
-	for (size_t i = 0; i < tl->nancestry; i++)
-		if (tl->ancestry[i].tli == b->timeline)
-			return tl->ancestry[i].end >= b->stop_lsn;
-	return false;
+	if ((tl = pitr_catalog_timeline(cat, tli)) != NULL) {
+		path.anc = tl->ancestry;
+		path.n = tl->nancestry;
+	}
+	return pitr_timeline_switch_point(&path, b->timeline, &end) == 0 && end >= b->stop_lsn;
 }
 
 static bool
@@ -220,7 +221,7 @@ recover_choose_check_digests(struct recover_run *run)
 	}
 	for (size_t i = 0; i < b->ndigests; i++) {
 		const struct pitr_catalog_digest *d = &b->digests[i];
-		char *dpath = pitr_catalog_path(pitr_catalog_dir(run->o->backup_dir), d->file);
+		char *dpath = pitr_fsutil_join(pitr_catalog_dir(run->o->backup_dir), d->file);
 		char *text = NULL;
 		size_t len;
 
@@ -247,7 +248,7 @@ recover_choose_check_digests(struct recover_run *run)
 					       dpath, files[f]);
 				goto fail;
 			}
-			fpath = pitr_catalog_path(pitr_catalog_dir(run->o->backup_dir), files[f]);
+			fpath = pitr_fsutil_join(pitr_catalog_dir(run->o->backup_dir), files[f]);
 			if (fpath == NULL)
 				goto fail;
 			r = pitr_digest_file(d->algorithm, fpath, got);

@@ -17,33 +17,21 @@
 #include "command/recover/recover_impl.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "repo/catalog.h"
 #include "tar/tarread.h"
 
 static char *
-dup_or_log(const char *s)
-{
-	char *d = strdup(s);
-
-	if (d == NULL)
-		pitr_log_error("out of memory");
-	return d;
-}
-
-static char *
 join_rest(const char *dir, const char *rest)
 {
-	char *p = NULL;
+	char *p;
 
 	while (*rest == '/')
 		rest++;
 	if (*rest == '\0')
-		return dup_or_log(dir);
-	if (asprintf(&p, "%s/%s", dir, rest) < 0) {
-		pitr_log_error("out of memory");
-		return NULL;
-	}
-	return recover_strip_slashes(p);
+		return pitr_xstrdup(dir);
+	p = pitr_xasprintf("%s/%s", dir, rest);
+	return p != NULL ? recover_strip_slashes(p) : NULL;
 }
 
 /* "pg_tblspc/<oid>" exactly: a tablespace link, remade from tablespace_map. */
@@ -61,15 +49,13 @@ is_tblspc_link(const char *rest)
 static char *
 map_tablespace(struct recover_run *run, const char *member, const char *path)
 {
-	char *p = strdup(path);
+	char *p = pitr_xstrdup(path);
 	struct recover_tablespace *ts = NULL;
 	const char *rest = NULL;
 	char *out = NULL;
 
-	if (p == NULL) {
-		pitr_log_error("out of memory");
+	if (p == NULL)
 		return NULL;
-	}
 	recover_strip_slashes(p);
 	if (strcmp(p, "/") == 0) {
 		pitr_log_error("\"%s\": member \"%s\" names no tablespace", run->tarball, member);
@@ -140,7 +126,7 @@ map_xlog(void *ctx, const char *member, bool *skip)
 		while (*rest == '/')
 			rest++;
 		if (*rest == '\0')
-			return dup_or_log(run->tmp);
+			return pitr_xstrdup(run->tmp);
 		if (strncmp(rest, "pg_wal", 6) == 0 &&
 		    (rest[6] == '\0' || (rest[6] == '/' && strchr(rest + 7, '/') == NULL) ||
 		     strcmp(rest + 6, "/") == 0))
@@ -156,15 +142,13 @@ map_xlog(void *ctx, const char *member, bool *skip)
 static int
 own_pg_wal(struct recover_run *run)
 {
-	char *wal = pitr_fsutil_join(run->tmp, "pg_wal");
-	char *status = pitr_fsutil_join(run->tmp, "pg_wal/archive_status");
+	char *wal = NULL, *status = NULL;
 	struct stat st;
 	int rc = -1;
 
-	if (wal == NULL || status == NULL) {
-		pitr_log_error("out of memory");
+	if ((wal = pitr_fsutil_join(run->tmp, "pg_wal")) == NULL ||
+	    (status = pitr_fsutil_join(run->tmp, "pg_wal/archive_status")) == NULL)
 		goto out;
-	}
 	if (lstat(wal, &st) == 0 && S_ISLNK(st.st_mode)) {
 		pitr_log_info("the backup's pg_wal was a symbolic link: the recovered directory gets "
 			      "its own pg_wal");
@@ -186,18 +170,14 @@ out:
 static char *
 data_base_name(const char *data_dir)
 {
-	char *copy = strdup(data_dir), *slash, *out;
+	char *copy = pitr_xstrdup(data_dir), *slash, *out;
 
-	if (copy == NULL) {
-		pitr_log_error("out of memory");
+	if (copy == NULL)
 		return NULL;
-	}
 	recover_strip_slashes(copy);
 	slash = strrchr(copy, '/');
-	out = strdup(slash ? slash + 1 : copy);
+	out = pitr_xstrdup(slash ? slash + 1 : copy);
 	free(copy);
-	if (out == NULL)
-		pitr_log_error("out of memory");
 	return out;
 }
 
@@ -219,7 +199,7 @@ recover_extract(struct recover_run *run, char **version)
 		return -1;
 	}
 	run->tmp_created = true;
-	path = pitr_catalog_path(pitr_catalog_dir(run->o->backup_dir), b->data_file);
+	path = pitr_fsutil_join(pitr_catalog_dir(run->o->backup_dir), b->data_file);
 	if (path == NULL)
 		goto out;
 	run->tarball = path;
@@ -228,7 +208,7 @@ recover_extract(struct recover_run *run, char **version)
 	free(path);
 	path = NULL;
 	if (b->xlog_file != NULL) {
-		path = pitr_catalog_path(pitr_catalog_dir(run->o->backup_dir), b->xlog_file);
+		path = pitr_fsutil_join(pitr_catalog_dir(run->o->backup_dir), b->xlog_file);
 		if (path == NULL)
 			goto out;
 		run->tarball = path;
@@ -243,7 +223,9 @@ recover_extract(struct recover_run *run, char **version)
 	run->tarball = NULL;
 	pitr_log_info("extracted %" PRIu64 " bytes of data and %" PRIu64 " bytes of WAL", bytes, wbytes);
 	path = pitr_fsutil_join(run->tmp, "backup_label");
-	if (path == NULL || access(path, F_OK) != 0) {
+	if (path == NULL)
+		goto out;
+	if (access(path, F_OK) != 0) {
 		pitr_log_error("the data tarball of backup \"%s\" has no %s/backup_label: not a base "
 			       "backup", b->name, run->base);
 		goto out;

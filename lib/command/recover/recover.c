@@ -26,6 +26,7 @@
 #include "common/fsutil.h"
 #include "common/opts.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "repo/catalog.h"
 #include "tar/tarread.h"
 
@@ -134,10 +135,8 @@ recover_write_file(struct recover_run *run, const char *name, const char *text, 
 	if (pitr_fsutil_publish_buffer(run->tmp, name, text, strlen(text), replace, NULL) != 0)
 		return -1;
 	path = pitr_fsutil_join(run->tmp, name);
-	if (path == NULL) {
-		pitr_log_error("out of memory");
+	if (path == NULL)
 		return -1;
-	}
 	rc = recover_give_to_owner(run, path);
 	free(path);
 	return rc;
@@ -188,14 +187,12 @@ run_cleanup(struct recover_run *run, bool failed)
 static int
 check_target_dir(struct recover_run *run)
 {
-	char *copy = strdup(run->o->target_dir), *slash, *name;
-	const char *pdir;
+	char *copy = pitr_xstrdup(run->o->target_dir), *slash, *name;
+	const char *pdir, *sep;
 	int rc = -1;
 
-	if (copy == NULL) {
-		pitr_log_error("out of memory");
+	if (copy == NULL)
 		return -1;
-	}
 	recover_strip_slashes(copy);
 	slash = strrchr(copy, '/');
 	name = slash ? slash + 1 : copy;
@@ -212,12 +209,11 @@ check_target_dir(struct recover_run *run)
 			       pdir, strerror(errno));
 		goto out;
 	}
-	if (asprintf(&run->final, "%s%s%s", run->parent, strcmp(run->parent, "/") ? "/" : "", name) < 0 ||
-	    asprintf(&run->tmp, "%s%s.%s.pitr-tmp-%ld", run->parent, strcmp(run->parent, "/") ? "/" : "",
-		     name, (long)getpid()) < 0) {
-		pitr_log_error("out of memory");
+	sep = strcmp(run->parent, "/") != 0 ? "/" : "";
+	if ((run->final = pitr_xasprintf("%s%s%s", run->parent, sep, name)) == NULL ||
+	    (run->tmp = pitr_xasprintf("%s%s.%s.pitr-tmp-%ld", run->parent, sep, name,
+				       (long)getpid())) == NULL)
 		goto out;
-	}
 	switch (recover_dir_state(run->final)) {
 	case RECOVER_DIR_MISSING:
 	case RECOVER_DIR_EMPTY:

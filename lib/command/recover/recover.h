@@ -90,15 +90,6 @@ const struct pitr_catalog_backup *pitr_recover_choose(const struct pitr_catalog 
 						       const char *backup_dir, const char *name,
 						       const struct pitr_recover_target *t, uint32_t tli);
 
-/* A word for a shell command line: as is when it is plain, else in single
- * quotes; '%' doubled for restore_command's placeholders.  malloc'd, NULL
- * after logging ENOMEM. */
-char *pitr_recover_shell_word(const char *s);
-
-/* A postgresql.conf string literal, quotes included: ' and \ doubled.
- * malloc'd, NULL after logging ENOMEM. */
-char *pitr_recover_conf_quote(const char *s);
-
 /*
  * The lines pitr-recover appends to postgresql.auto.conf: a comment naming
  * the backup, restore_command (`restore_program` -s `archive` %f "%p"),

@@ -167,9 +167,11 @@ int recover_tablespace_sync(struct recover_run *run);
 /*
  * pg_ctl: the option; else the backup's own major version in PostgreSQL's
  * Debian layout (a pg_ctl of another version on PATH would start a server
- * that refuses the data dir); else pg_ctl on PATH.  With `version` NULL
- * (before extraction) only the option and PATH are looked at, so that a
- * machine with no pg_ctl at all is refused before anything is written.
+ * that refuses the data dir); else pg_ctl on PATH (as execvp reads it,
+ * common/findprog).  With `version` NULL (before extraction) only whether
+ * there is one, on PATH or in any version's bin directory, is looked at,
+ * so that a machine with no pg_ctl at all is refused before anything is
+ * written.
  * Returns 0 with run->pg_ctl set, 1 when it is not decided yet (only with
  * version NULL), -1 after logging.
  */

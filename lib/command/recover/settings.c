@@ -18,83 +18,22 @@
 #include "command/recover/recover_impl.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/quote.h"
+#include "common/xalloc.h"
 #include "compress/codec.h"
-
-char *
-pitr_recover_shell_word(const char *s)
-{
-	static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				    "0123456789_/.,:=+@%-";
-	bool quote = s[0] == '\0' || strspn(s, plain) != strlen(s);
-	size_t n = 3;
-	char *out, *o;
-
-	for (const char *p = s; *p != '\0'; p++)
-		n += *p == '\'' ? 4 : *p == '%' ? 2 : 1;
-	out = malloc(n);
-	if (out == NULL) {
-		pitr_log_error("out of memory");
-		return NULL;
-	}
-	o = out;
-	if (quote)
-		*o++ = '\'';
-	for (const char *p = s; *p != '\0'; p++) {
-		if (*p == '\'') {
-			memcpy(o, "'\\''", 4);
-			o += 4;
-		} else if (*p == '%') {
-			*o++ = '%';
-			*o++ = '%';
-		} else {
-			*o++ = *p;
-		}
-	}
-	if (quote)
-		*o++ = '\'';
-	*o = '\0';
-	return out;
-}
-
-char *
-pitr_recover_conf_quote(const char *s)
-{
-	size_t n = 3;
-	char *out, *o;
-
-	for (const char *p = s; *p != '\0'; p++)
-		n += (*p == '\'' || *p == '\\') ? 2 : 1;
-	out = malloc(n);
-	if (out == NULL) {
-		pitr_log_error("out of memory");
-		return NULL;
-	}
-	o = out;
-	*o++ = '\'';
-	for (const char *p = s; *p != '\0'; p++) {
-		if (*p == '\'' || *p == '\\')
-			*o++ = *p;
-		*o++ = *p;
-	}
-	*o++ = '\'';
-	*o = '\0';
-	return out;
-}
 
 /* Append a "key = 'value'" line to *text (realloc'd). */
 static int
 add_setting(char **text, const char *key, const char *value)
 {
-	char *q = pitr_recover_conf_quote(value), *n = NULL;
+	char *q = pitr_quote_conf(value), *n;
 
 	if (q == NULL)
 		return -1;
-	if (asprintf(&n, "%s%s = %s\n", *text, key, q) < 0) {
-		pitr_log_error("out of memory");
-		free(q);
-		return -1;
-	}
+	n = pitr_xasprintf("%s%s = %s\n", *text, key, q);
 	free(q);
+	if (n == NULL)
+		return -1;
 	free(*text);
 	*text = n;
 	return 0;
@@ -111,21 +50,17 @@ pitr_recover_conf_text(const struct pitr_recover_opts *o, const struct pitr_reco
 		[PITR_RECOVER_NAME] = "recovery_target_name",
 		[PITR_RECOVER_IMMEDIATE] = "recovery_target",
 	};
-	char *prog = pitr_recover_shell_word(restore_program);
-	char *arch = pitr_recover_shell_word(archive);
-	char *cmd = NULL, *text = NULL, *port = NULL;
+	char *prog = NULL, *arch = NULL, *cmd = NULL, *text = NULL, *port = NULL;
 	char *ok = NULL;
 
-	if (prog == NULL || arch == NULL)
-		goto out;
 	/* -sr: a segment the archive lacks fails at once, so recovery ends
 	 * at the archive's end and a standby polls for the next one. */
-	if (asprintf(&cmd, "%s -sr -s %s %%f \"%%p\"", prog, arch) < 0 ||
-	    asprintf(&text, "# written by pitr-recover: recovery from backup %s\n", backup_name) < 0) {
-		cmd = text = NULL;
-		pitr_log_error("out of memory");
+	if ((prog = pitr_quote_command_word(restore_program)) == NULL ||
+	    (arch = pitr_quote_command_word(archive)) == NULL ||
+	    (cmd = pitr_xasprintf("%s -sr -s %s %%f \"%%p\"", prog, arch)) == NULL ||
+	    (text = pitr_xasprintf("# written by pitr-recover: recovery from backup %s\n",
+				   backup_name)) == NULL)
 		goto out;
-	}
 	if (add_setting(&text, "restore_command", cmd) != 0)
 		goto out;
 	if (t->kind != PITR_RECOVER_END &&
@@ -138,11 +73,9 @@ pitr_recover_conf_text(const struct pitr_recover_opts *o, const struct pitr_reco
 			o->target_timeline != NULL ? o->target_timeline : PITR_RECOVER_TARGET_TIMELINE_DEFAULT) != 0)
 		goto out;
 	if (o->port > 0) {
-		if (asprintf(&port, "%s# pitr-recover --port\nport = %d\n", text, o->port) < 0) {
-			port = NULL;
-			pitr_log_error("out of memory");
+		port = pitr_xasprintf("%s# pitr-recover --port\nport = %d\n", text, o->port);
+		if (port == NULL)
 			goto out;
-		}
 		free(text);
 		text = port;
 	}
@@ -159,13 +92,11 @@ out:
 char *
 pitr_recover_restore_beside(const char *exe)
 {
-	char *dir = strdup(exe), *slash, *out = NULL;
+	char *dir = pitr_xstrdup(exe), *slash, *out;
 	size_t len;
 
-	if (dir == NULL) {
-		pitr_log_error("out of memory");
+	if (dir == NULL)
 		return NULL;
-	}
 	slash = strrchr(dir, '/');
 	if (slash == NULL) {
 		strcpy(dir, ".");
@@ -180,10 +111,7 @@ pitr_recover_restore_beside(const char *exe)
 	else if (strcmp(dir, ".libs") == 0)
 		strcpy(dir, ".");
 	len = strlen(dir);
-	if (asprintf(&out, "%s%spitr-restore", dir, len > 0 && dir[len - 1] == '/' ? "" : "/") < 0) {
-		out = NULL;
-		pitr_log_error("out of memory");
-	}
+	out = pitr_xasprintf("%s%spitr-restore", dir, len > 0 && dir[len - 1] == '/' ? "" : "/");
 	free(dir);
 	return out;
 }
@@ -200,10 +128,7 @@ recover_settings_archive(struct recover_run *run)
 		pitr_log_error("archive \"%s\": %s", spec + pre, strerror(errno));
 		return -1;
 	}
-	if (asprintf(&run->archive, "%.*s%s", (int)pre, spec, real) < 0) {
-		run->archive = NULL;
-		pitr_log_error("out of memory");
-	}
+	run->archive = pitr_xasprintf("%.*s%s", (int)pre, spec, real);
 	free(real);
 	return run->archive != NULL ? 0 : -1;
 }
@@ -268,10 +193,8 @@ write_auto_conf(struct recover_run *run)
 	size_t len = 0, used = 0;
 	int rc = -1;
 
-	if (apath == NULL) {
-		pitr_log_error("out of memory");
+	if (apath == NULL)
 		goto out;
-	}
 	old = pitr_fsutil_read_small(apath, RECOVER_CONF_MAX, &len);
 	if (old == NULL && errno != ENOENT)
 		goto out;
@@ -279,11 +202,9 @@ write_auto_conf(struct recover_run *run)
 				     run->archive);
 	if (add == NULL)
 		goto out;
-	text = malloc(len * 2 + strlen(add) + 64);
-	if (text == NULL) {
-		pitr_log_error("out of memory");
+	text = pitr_xmalloc(len * 2 + strlen(add) + 64);
+	if (text == NULL)
 		goto out;
-	}
 	/* Two recovery targets make PostgreSQL refuse to start: settings the
 	 * backup carries are kept, commented out. */
 	for (char *line = old; line != NULL && *line != '\0'; line = p) {
@@ -315,10 +236,8 @@ write_if_missing(struct recover_run *run, const char *name, const char *text)
 	char *path = pitr_fsutil_join(run->tmp, name);
 	int rc = 0;
 
-	if (path == NULL) {
-		pitr_log_error("out of memory");
+	if (path == NULL)
 		return -1;
-	}
 	if (access(path, F_OK) != 0)
 		rc = recover_write_file(run, name, text, false);
 	free(path);
@@ -344,10 +263,8 @@ recover_settings_write(struct recover_run *run)
 			     "local all all peer\n") != 0)
 		return -1;
 	path = pitr_fsutil_join(run->tmp, other);
-	if (path == NULL) {
-		pitr_log_error("out of memory");
+	if (path == NULL)
 		return -1;
-	}
 	if (unlink(path) != 0 && errno != ENOENT)
 		pitr_log_error("could not remove \"%s\": %s", path, strerror(errno));
 	else if (recover_write_file(run, signal, "", false) == 0)

@@ -7,55 +7,41 @@
 #include "config.h"
 
 #include <errno.h>
-#include <glob.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
 
 #include "command/recover/recover_impl.h"
+#include "common/clock.h"
+#include "common/findprog.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/spawn.h"
+#include "common/xalloc.h"
 #include "server/pgconn.h"
 
 #define RECOVER_POLL_MS 200
 #define RECOVER_LOG_NAME "pitr-recover.log"
 #define RECOVER_NO_PID_GRACE 15      /* s for postmaster.pid to appear */
 
-/* The first executable `dir`/pg_ctl among PATH's directories (malloc'd),
- * or NULL. */
-static char *
-pg_ctl_on_path(void)
+/* pg_ctl on PATH, as execvp finds it: -1 after logging a failed
+ * allocation, else 0 with *path set (NULL: none). */
+static int
+pg_ctl_on_path(char **path)
 {
-	const char *path = getenv("PATH");
-	char *cand;
-
-	for (const char *p = path ? path : ""; *p != '\0';) {
-		size_t len = strcspn(p, ":");
-
-		if (len > 0 && asprintf(&cand, "%.*s/pg_ctl", (int)len, p) >= 0) {
-			if (access(cand, X_OK) == 0)
-				return cand;
-			free(cand);
-		}
-		p += len;
-		if (*p == ':')
-			p++;
-	}
-	return NULL;
+	*path = pitr_findprog_on_path("pg_ctl");
+	return *path == NULL && errno == ENOMEM ? -1 : 0;
 }
 
 int
 recover_start_find_pg_ctl(struct recover_run *run, const char *version)
 {
 	char *cand = NULL;
-	glob_t g;
 
 	if (run->pg_ctl != NULL)
 		return 0;
@@ -64,37 +50,36 @@ recover_start_find_pg_ctl(struct recover_run *run, const char *version)
 			pitr_log_error("--pg-ctl \"%s\" is not executable: %s", run->o->pg_ctl, strerror(errno));
 			return -1;
 		}
-		if ((run->pg_ctl = strdup(run->o->pg_ctl)) == NULL) {
-			pitr_log_error("out of memory");
-			return -1;
-		}
-		return 0;
+		run->pg_ctl = pitr_xstrdup(run->o->pg_ctl);
+		return run->pg_ctl != NULL ? 0 : -1;
 	}
 	if (version == NULL) {
 		bool any;
 
-		cand = pg_ctl_on_path();
-		any = cand != NULL ||
-		      glob("/usr/lib/postgresql/*/bin/pg_ctl", GLOB_NOSORT, NULL, &g) == 0;
-		if (cand == NULL)
-			globfree(&g);
+		if (pg_ctl_on_path(&cand) != 0)
+			return -1;
+		errno = 0;
+		any = cand != NULL || pitr_findprog_pgbin_any("pg_ctl");
 		free(cand);
+		if (!any && errno == ENOMEM)
+			return -1;
 		if (!any) {
-			pitr_log_error("no pg_ctl on PATH nor in /usr/lib/postgresql/*/bin: give --pg-ctl");
+			pitr_log_error("no pg_ctl on PATH nor in " PITR_FINDPROG_PGBIN_FMT ": give --pg-ctl",
+				       "*");
 			return -1;
 		}
 		return 1;
 	}
-	if (asprintf(&cand, "/usr/lib/postgresql/%s/bin/pg_ctl", version) < 0) {
-		pitr_log_error("out of memory");
+	cand = pitr_findprog_pgbin(version, "pg_ctl");
+	if (cand == NULL)
 		return -1;
-	}
-	if (access(cand, X_OK) != 0) {
+	if (!pitr_findprog_executable(cand)) {
 		free(cand);
-		cand = pg_ctl_on_path();
+		if (pg_ctl_on_path(&cand) != 0)
+			return -1;
 	}
 	if (cand == NULL) {
-		pitr_log_error("no pg_ctl for PostgreSQL %s at /usr/lib/postgresql/%s/bin nor on PATH: "
+		pitr_log_error("no pg_ctl for PostgreSQL %s at " PITR_FINDPROG_PGBIN_FMT " nor on PATH: "
 			       "give --pg-ctl", version, version);
 		return -1;
 	}
@@ -232,14 +217,6 @@ read_pidfile(const char *dir, struct pm_state *pm)
 	free(text);
 }
 
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 enum outcome { OUT_WAITING, OUT_PROMOTED, OUT_PAUSED, OUT_STANDBY, OUT_SHUT_DOWN };
 
 /* Ask the running server where it is.  Returns the outcome, or
@@ -342,9 +319,8 @@ wait_for_target(struct recover_run *run, struct watch *w, struct pm_state *pm, c
 {
 	int limit = run->o->wait > 0 ? run->o->wait : PITR_RECOVER_WAIT_DEFAULT;
 	bool broken = false, seen_pid = false;
-	struct timespec t0, now;
+	double t0 = pitr_clock_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		double elapsed;
 
@@ -369,8 +345,7 @@ wait_for_target(struct recover_run *run, struct watch *w, struct pm_state *pm, c
 				       w->log_path);
 			return -1;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		elapsed = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+		elapsed = (pitr_clock_ms() - t0) / 1000.0;
 		if (!seen_pid && elapsed > RECOVER_NO_PID_GRACE) {
 			pitr_log_error("the server did not start within %d s (see \"%s\")",
 				       RECOVER_NO_PID_GRACE, w->log_path);
@@ -381,7 +356,7 @@ wait_for_target(struct recover_run *run, struct watch *w, struct pm_state *pm, c
 				       "running (see \"%s\")", limit, w->log_path);
 			return -1;
 		}
-		sleep_ms(RECOVER_POLL_MS);
+		(void)pitr_clock_sleep_interruptible_ms(RECOVER_POLL_MS);
 	}
 }
 
@@ -435,10 +410,8 @@ recover_start_and_wait(struct recover_run *run)
 
 	memset(&w, 0, sizeof(w));
 	w.log_path = pitr_fsutil_join(run->final, RECOVER_LOG_NAME);
-	if (w.log_path == NULL) {
-		pitr_log_error("out of memory");
+	if (w.log_path == NULL)
 		return -1;
-	}
 	{
 		/* -W: pg_ctl's own wait gives up after its timeout while a long
 		 * replay goes on, and counts a server that stops at the target

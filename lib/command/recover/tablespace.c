@@ -17,6 +17,7 @@
 #include "command/recover/recover_impl.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "tar/tarread.h"
 
 int
@@ -26,12 +27,9 @@ recover_tablespace_parse_map(struct recover_run *run)
 
 	if (n == 0)
 		return 0;
-	run->map_old = calloc(n, sizeof(char *));
-	run->map_new = calloc(n, sizeof(char *));
-	if (run->map_old == NULL || run->map_new == NULL) {
-		pitr_log_error("out of memory");
+	if ((run->map_old = pitr_xcalloc(n, sizeof(char *))) == NULL ||
+	    (run->map_new = pitr_xcalloc(n, sizeof(char *))) == NULL)
 		return -1;
-	}
 	for (size_t i = 0; i < n; i++) {
 		const char *arg = run->o->tablespace_map[i];
 		const char *eq = strchr(arg, '=');
@@ -41,13 +39,10 @@ recover_tablespace_parse_map(struct recover_run *run)
 				       "OLDDIR=NEWDIR, both absolute", arg);
 			return -1;
 		}
-		run->map_old[i] = strndup(arg, (size_t)(eq - arg));
-		run->map_new[i] = strdup(eq + 1);
 		run->nmap++;
-		if (run->map_old[i] == NULL || run->map_new[i] == NULL) {
-			pitr_log_error("out of memory");
+		if ((run->map_old[i] = pitr_xstrndup(arg, (size_t)(eq - arg))) == NULL ||
+		    (run->map_new[i] = pitr_xstrdup(eq + 1)) == NULL)
 			return -1;
-		}
 		recover_strip_slashes(run->map_old[i]);
 		recover_strip_slashes(run->map_new[i]);
 		for (size_t j = 0; j < i; j++)
@@ -116,22 +111,16 @@ recover_tablespace_add(struct recover_run *run, const char *old)
 		pitr_log_error("tablespace destination \"%s\": %s", new, strerror(errno));
 		return NULL;
 	}
-	grown = realloc(run->ts, (run->nts + 1) * sizeof(*run->ts));
-	if (grown == NULL) {
-		pitr_log_error("out of memory");
+	grown = pitr_xreallocarray(run->ts, run->nts + 1, sizeof(*run->ts));
+	if (grown == NULL)
 		return NULL;
-	}
 	run->ts = grown;
 	ts = &run->ts[run->nts];
 	memset(ts, 0, sizeof(*ts));
 	run->nts++;
 	ts->remapped = remapped;
-	ts->old = strdup(old);
-	ts->new = strdup(new);
-	if (ts->old == NULL || ts->new == NULL) {
-		pitr_log_error("out of memory");
+	if ((ts->old = pitr_xstrdup(old)) == NULL || (ts->new = pitr_xstrdup(new)) == NULL)
 		return NULL;
-	}
 	ts->created = first_missing(new);
 	if (ts->created != NULL && pitr_fsutil_mkdir_p(new, 0700) != 0)
 		return NULL;
@@ -167,7 +156,7 @@ parse_spcmap(const char *text, const char *what, struct ts_line **out, size_t *n
 
 		if (ch == '\0' || (!bs && (ch == '\n' || ch == '\r'))) {
 			size_t digits = strspn(line, "0123456789");
-			struct ts_line *grown;
+			struct ts_line *grown, *l;
 
 			line[i] = '\0';
 			if (i > 0) {
@@ -177,20 +166,16 @@ parse_spcmap(const char *text, const char *what, struct ts_line **out, size_t *n
 				}
 				if (*n == cap) {
 					cap = cap ? cap * 2 : 4;
-					grown = realloc(*out, cap * sizeof(**out));
-					if (grown == NULL) {
-						pitr_log_error("out of memory");
+					grown = pitr_xreallocarray(*out, cap, sizeof(**out));
+					if (grown == NULL)
 						return -1;
-					}
 					*out = grown;
 				}
-				(*out)[*n].oid = strndup(line, digits);
-				(*out)[*n].path = strdup(line + digits + 1);
-				(*n)++;
-				if ((*out)[*n - 1].oid == NULL || (*out)[*n - 1].path == NULL) {
-					pitr_log_error("out of memory");
+				l = &(*out)[(*n)++];
+				l->path = NULL;
+				if ((l->oid = pitr_xstrndup(line, digits)) == NULL ||
+				    (l->path = pitr_xstrdup(line + digits + 1)) == NULL)
 					return -1;
-				}
 			}
 			i = 0;
 			if (ch == '\0')
@@ -271,10 +256,9 @@ relink_one(struct recover_run *run, const struct ts_line *line, char *out, size_
 	out[(*used)++] = '\n';
 	/* PostgreSQL remakes these links from tablespace_map at start;
 	 * making them now keeps the directory whole before that. */
-	if (asprintf(&link, "%s/pg_tblspc/%s", run->tmp, line->oid) < 0) {
-		pitr_log_error("out of memory");
+	link = pitr_xasprintf("%s/pg_tblspc/%s", run->tmp, line->oid);
+	if (link == NULL)
 		return -1;
-	}
 	r = symlink(ts->real, link);
 	if (r != 0)
 		pitr_log_error("could not create symbolic link \"%s\": %s", link, strerror(errno));
@@ -293,10 +277,8 @@ recover_tablespace_relink(struct recover_run *run)
 	size_t nlines = 0, len = 0, used = 0;
 	int rc = -1;
 
-	if (mpath == NULL) {
-		pitr_log_error("out of memory");
+	if (mpath == NULL)
 		return -1;
-	}
 	text = pitr_fsutil_read_small(mpath, RECOVER_CONF_MAX, &len);
 	if (text == NULL && errno != ENOENT)
 		goto out;
@@ -308,11 +290,9 @@ recover_tablespace_relink(struct recover_run *run)
 		rc = 0;
 		goto out;
 	}
-	out = calloc(1, len * 2 + nlines * (PATH_MAX * 2 + 32) + 1);
-	if (out == NULL) {
-		pitr_log_error("out of memory");
+	out = pitr_xcalloc(1, len * 2 + nlines * (PATH_MAX * 2 + 32) + 1);
+	if (out == NULL)
 		goto out;
-	}
 	for (size_t i = 0; i < nlines; i++)
 		if (relink_one(run, &lines[i], out, &used) != 0)
 			goto out;
@@ -339,11 +319,9 @@ chown_created(struct recover_run *run, const struct recover_tablespace *ts)
 
 	if (geteuid() != 0 || ts->created == NULL)
 		return 0;
-	copy = strdup(ts->new);
-	if (copy == NULL) {
-		pitr_log_error("out of memory");
+	copy = pitr_xstrdup(ts->new);
+	if (copy == NULL)
 		return -1;
-	}
 	start = strlen(ts->created);
 	for (char *p = copy + start;; p++) {
 		if (*p == '/' || *p == '\0') {
@@ -374,13 +352,11 @@ int
 recover_tablespace_sync(struct recover_run *run)
 {
 	for (size_t i = 0; i < run->nts; i++) {
-		char *parent = strdup(run->ts[i].real), *slash;
+		char *parent = pitr_xstrdup(run->ts[i].real), *slash;
 		int rc;
 
-		if (parent == NULL) {
-			pitr_log_error("out of memory");
+		if (parent == NULL)
 			return -1;
-		}
 		slash = strrchr(parent, '/');
 		if (slash != NULL)
 			slash[slash == parent ? 1 : 0] = '\0';

@@ -14,6 +14,7 @@
 
 #include "command/recover/recover_impl.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "postgres/lsn.h"
 #include "postgres/timestamp.h"
 #include "repo/catalog.h"
@@ -43,7 +44,7 @@ parse_value(struct pitr_recover_target *t)
 			return -1;
 		}
 		if (zone) {
-			t->conf_value = strdup(t->value);
+			t->conf_value = pitr_xstrdup(t->value);
 		} else {
 			/* Write the offset chosen here, so that PostgreSQL reads the
 			 * same moment whatever its TimeZone setting. */
@@ -52,8 +53,7 @@ parse_value(struct pitr_recover_target *t)
 
 			localtime_r(&t->epoch, &tm);
 			strftime(off, sizeof(off), "%z", &tm);
-			if (asprintf(&t->conf_value, "%s %s", t->value, off) < 0)
-				t->conf_value = NULL;
+			t->conf_value = pitr_xasprintf("%s %s", t->value, off);
 		}
 		break;
 	}
@@ -68,7 +68,7 @@ parse_value(struct pitr_recover_target *t)
 				       "transaction ID (a number from 3)", t->value);
 			return -1;
 		}
-		t->conf_value = strdup(t->value);
+		t->conf_value = pitr_xstrdup(t->value);
 		break;
 	}
 	case PITR_RECOVER_LSN: {
@@ -80,7 +80,7 @@ parse_value(struct pitr_recover_target *t)
 			return -1;
 		}
 		pitr_lsn_format(t->lsn, buf, sizeof(buf));
-		t->conf_value = strdup(buf);
+		t->conf_value = pitr_xstrdup(buf);
 		break;
 	}
 	case PITR_RECOVER_NAME:
@@ -90,14 +90,10 @@ parse_value(struct pitr_recover_target *t)
 				       "name is 1 to 63 bytes", t->value);
 			return -1;
 		}
-		t->conf_value = strdup(t->value);
+		t->conf_value = pitr_xstrdup(t->value);
 		break;
 	}
-	if (t->conf_value == NULL) {
-		pitr_log_error("out of memory");
-		return -1;
-	}
-	return 0;
+	return t->conf_value != NULL ? 0 : -1;
 }
 
 int

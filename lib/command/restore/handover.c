@@ -16,8 +16,11 @@
 #include <unistd.h>
 
 #include "command/restore/restore_impl.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
+#include "common/io.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "postgres/sysid.h"
 
 /* No file PostgreSQL asks for is larger than the largest segment. */
@@ -47,7 +50,6 @@ pitr_restore_handover_decompress(struct restore_run *run, const char *src, enum 
 		goto out;
 	for (;;) {
 		ssize_t n = pitr_codec_reader_read(reader, run->buf, PITR_RESTORE_BUF_SIZE);
-		size_t off = 0;
 
 		if (n < 0)
 			goto out;
@@ -76,16 +78,9 @@ pitr_restore_handover_decompress(struct restore_run *run, const char *src, enum 
 					       "archived", src, (unsigned long long)seg_size);
 			goto out;
 		}
-		while (off < (size_t)n) {
-			ssize_t w = write(fd, run->buf + off, (size_t)n - off);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				pitr_log_error("could not write \"%s\": %s", out_path, strerror(errno));
-				goto out;
-			}
-			off += (size_t)w;
+		if (pitr_io_write_all(fd, run->buf, (size_t)n) != 0) {
+			pitr_log_error("could not write \"%s\": %s", out_path, strerror(errno));
+			goto out;
 		}
 		pitr_fsutil_writeback(fd, &flushed, (off_t)*total);
 	}
@@ -136,10 +131,9 @@ pitr_restore_handover_to_temp(struct restore_run *run, const char *src, enum pit
 	int fd = -1;
 
 	*tmp_out = NULL;
-	if (asprintf(&tmp, "%s/%s%s.XXXXXX", dir, PITR_FSUTIL_TMP_PREFIX, base) < 0) {
-		pitr_log_error("out of memory");
+	tmp = pitr_xasprintf("%s/%s%s.XXXXXX", dir, PITR_FSUTIL_TMP_PREFIX, base);
+	if (tmp == NULL)
 		return -1;
-	}
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		pitr_log_error("could not create a temporary file in \"%s\": %s", dir,
@@ -195,7 +189,7 @@ put_in_place(struct restore_run *run, const char *from, const char *origin, cons
 	if (pitr_fsutil_fsync_dir(run->dest_dir) != 0)
 		return -1;
 	pitr_log_info("restored \"%s\" from %s\"%s\" in %.1f ms", run->opts->wal_name, origin, shown,
-		      mono_ms() - started);
+		      pitr_clock_ms() - started);
 	return 0;
 }
 
@@ -204,7 +198,7 @@ static int
 deliver_archived(struct restore_run *run, const char *src, enum pitr_codec codec)
 {
 	bool is_segment = run->kind == PITR_WAL_SEGMENT || run->kind == PITR_WAL_PARTIAL;
-	double started = mono_ms();
+	double started = pitr_clock_ms();
 	struct pitr_walhdr hdr;
 	char *tmp = NULL;
 	int rc;
@@ -234,16 +228,14 @@ deliver_archived(struct restore_run *run, const char *src, enum pitr_codec codec
 static int
 take_prefetched(struct restore_run *run)
 {
-	double started = mono_ms();
+	double started = pitr_clock_ms();
 	struct pitr_walhdr hdr;
 	char *path = pitr_fsutil_join(run->prefetch_dir, run->opts->wal_name);
 	int fd = -1;
 	int rc = -1;
 
-	if (path == NULL) {
-		pitr_log_error("out of memory");
+	if (path == NULL)
 		return -1;
-	}
 	if (access(path, F_OK) != 0) {
 		rc = 0;
 		goto out;

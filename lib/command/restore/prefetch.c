@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "command/restore/restore_impl.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/pidfile.h"
@@ -74,7 +75,7 @@ static int
 prefetch_one(struct restore_run *run, const struct pitr_wal_name *name, const char *walname,
 	     const char *final)
 {
-	double started = mono_ms();
+	double started = pitr_clock_ms();
 	enum pitr_codec codec;
 	struct pitr_walhdr hdr;
 	char *src = NULL, *tmp = NULL;
@@ -97,7 +98,7 @@ prefetch_one(struct restore_run *run, const struct pitr_wal_name *name, const ch
 	free(tmp);
 	tmp = NULL;
 	pitr_log_verbose("prefetched \"%s\" from \"%s\" in %.1f ms", walname, src,
-			 mono_ms() - started);
+			 pitr_clock_ms() - started);
 	rc = 0;
 out:
 	if (tmp != NULL) {
@@ -140,10 +141,8 @@ prefetch_work(struct restore_run *run)
 		return;
 	}
 	lock_path = pitr_fsutil_join(run->prefetch_dir, PREFETCH_LOCK);
-	if (lock_path == NULL) {
-		pitr_log_error("out of memory");
+	if (lock_path == NULL)
 		return;
-	}
 	lock = pitr_pidfile_try(lock_path, &busy);
 	free(lock_path);
 	if (lock == NULL)
@@ -158,10 +157,8 @@ prefetch_work(struct restore_run *run)
 			break;
 		pitr_wal_format(walname, &next);
 		path = pitr_fsutil_join(run->prefetch_dir, walname);
-		if (path == NULL) {
-			pitr_log_error("out of memory");
+		if (path == NULL)
 			break;
-		}
 		if (access(path, F_OK) != 0)
 			rc = prefetch_one(run, &next, walname, path);
 		free(path);

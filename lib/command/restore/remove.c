@@ -15,9 +15,12 @@
 #include <unistd.h>
 
 #include "command/restore/restore_impl.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/quote.h"
 #include "common/spawn.h"
+#include "common/xalloc.h"
 #include "postgres/controldata.h"
 #include "repo/archdir.h"
 
@@ -27,60 +30,18 @@
 #define REMOVAL_BUSY_MS 1000
 #define REMOVAL_IDLE_MS 10000
 
-/* The words are malloc'd, one each, and freed with run. */
+/* The words are freed with run (pitr_quote_split_free). */
 int
 pitr_restore_remove_parse_hook(struct restore_run *run, const char *cmd)
 {
-	size_t len = strlen(cmd);
-	char **argv = calloc(len / 2 + 3, sizeof(*argv));
-	size_t argc = 0;
-	const char *pos = cmd;
-
-	if (argv == NULL)
-		goto nomem;
-	run->hook_argv = argv;
-	for (;;) {
-		char *word, *out;
-		char quote = '\0';
-
-		pos += strspn(pos, " \t");
-		if (*pos == '\0')
-			break;
-		word = malloc(len + 1);
-		if (word == NULL)
-			goto nomem;
-		argv[argc++] = word;
-		run->hook_argc = argc;
-		out = word;
-		for (; *pos != '\0'; pos++) {
-			if (quote != '\0') {
-				if (*pos == quote)
-					quote = '\0';
-				else
-					*out++ = *pos;
-			} else if (*pos == '\'' || *pos == '"') {
-				quote = *pos;
-			} else if (*pos == ' ' || *pos == '\t') {
-				break;
-			} else {
-				*out++ = *pos;
-			}
-		}
-		*out = '\0';
-		if (quote != '\0') {
-			pitr_log_error("--pre-removal-processing \"%s\" has an unterminated %c quote", cmd,
-				       quote);
-			return -1;
-		}
-	}
-	if (argc == 0) {
+	run->hook_argv = pitr_quote_split(cmd, "--pre-removal-processing", 1, &run->hook_argc);
+	if (run->hook_argv == NULL)
+		return -1;
+	if (run->hook_argc == 0) {
 		pitr_log_error("--pre-removal-processing names no program");
 		return -1;
 	}
 	return 0;
-nomem:
-	pitr_log_error("out of memory");
-	return -1;
 }
 
 /* Learnt before each pass: the REDO file moves as the standby replays. */
@@ -145,7 +106,7 @@ static int
 pre_removal_hook(void *ctx, const char *dir, const struct pitr_archdir_entry *entry)
 {
 	struct restore_run *run = ctx;
-	const char *tmpdir = run->opts->temp_dir;
+	const char *tmpdir = pitr_fsutil_tmpdir(run->opts->temp_dir);
 	char walname[PITR_WAL_NAME_MAX];
 	char *src = NULL, *copy = NULL;
 	uint64_t total;
@@ -154,14 +115,10 @@ pre_removal_hook(void *ctx, const char *dir, const struct pitr_archdir_entry *en
 
 	if (run->hook_argv == NULL)
 		return 0;
-	if (tmpdir == NULL)
-		tmpdir = getenv("TMPDIR") != NULL && *getenv("TMPDIR") != '\0' ? getenv("TMPDIR")
-									  : PITR_FSUTIL_TMPDIR_DEFAULT;
 	if (run->hook_dir == NULL) {
-		if (asprintf(&run->hook_dir, "%s/pitr-restore.XXXXXX", tmpdir) < 0) {
-			run->hook_dir = NULL;
-			goto nomem;
-		}
+		run->hook_dir = pitr_xasprintf("%s/pitr-restore.XXXXXX", tmpdir);
+		if (run->hook_dir == NULL)
+			goto out;
 		if (mkdtemp(run->hook_dir) == NULL) {
 			pitr_log_error("could not create a temporary directory in \"%s\": %s", tmpdir,
 				       strerror(errno));
@@ -171,10 +128,9 @@ pre_removal_hook(void *ctx, const char *dir, const struct pitr_archdir_entry *en
 		}
 	}
 	pitr_wal_format(walname, &entry->name);
-	src = pitr_fsutil_join(dir, entry->file);
-	copy = pitr_fsutil_join(run->hook_dir, walname);
-	if (src == NULL || copy == NULL)
-		goto nomem;
+	if ((src = pitr_fsutil_join(dir, entry->file)) == NULL ||
+	    (copy = pitr_fsutil_join(run->hook_dir, walname)) == NULL)
+		goto out;
 	fd = open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		pitr_log_error("could not create \"%s\": %s", copy, strerror(errno));
@@ -197,9 +153,6 @@ pre_removal_hook(void *ctx, const char *dir, const struct pitr_archdir_entry *en
 	run->hook_argv[run->hook_argc] = NULL;
 	pitr_log_verbose("--pre-removal-processing done for \"%s\"", src);
 	rc = 0;
-	goto out;
-nomem:
-	pitr_log_error("out of memory");
 out:
 	if (rc != 0 && src != NULL)
 		pitr_log_info("removal of \"%s\" and newer files postponed", src);
@@ -242,7 +195,7 @@ pitr_restore_remove_while_waiting(struct restore_run *run)
 	struct pitr_wal_name cutoff;
 	size_t removed;
 
-	if (!run->opts->remove_unneeded || run->removal_done || mono_ms() < run->next_removal_ms)
+	if (!run->opts->remove_unneeded || run->removal_done || pitr_clock_ms() < run->next_removal_ms)
 		return 0;
 	switch (pitr_restore_remove_cutoff(run, &cutoff)) {
 	case CUTOFF_FAIL:
@@ -257,7 +210,7 @@ pitr_restore_remove_while_waiting(struct restore_run *run)
 	 * nothing more will become removable in this call. */
 	if (removed < run->remove_at_a_time && run->have_fixed_cutoff)
 		run->removal_done = true;
-	run->next_removal_ms = mono_ms() + (removed == run->remove_at_a_time ? REMOVAL_BUSY_MS
+	run->next_removal_ms = pitr_clock_ms() + (removed == run->remove_at_a_time ? REMOVAL_BUSY_MS
 									       : REMOVAL_IDLE_MS);
 	return 0;
 }

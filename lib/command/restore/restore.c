@@ -29,9 +29,12 @@
 
 #include "command/restore/restore.h"
 #include "command/restore/restore_impl.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/pidfile.h"
+#include "common/quote.h"
+#include "common/xalloc.h"
 #include "repo/archdir.h"
 
 #define DEFAULT_POLL_MS 200
@@ -124,10 +127,7 @@ pitr_restore_run_free(struct restore_run *run)
 		pitr_log_error("could not remove \"%s\": %s", run->hook_dir, strerror(errno));
 	free(run->hook_dir);
 	free(run->prefetch_dir);
-	if (run->hook_argv != NULL)
-		for (size_t word_idx = 0; word_idx < run->hook_argc; word_idx++)
-			free(run->hook_argv[word_idx]);
-	free(run->hook_argv);
+	pitr_quote_split_free(run->hook_argv);
 	free(run->trigger.content);
 	free(run->controldata_prog);
 	free(run->dest_path);
@@ -161,33 +161,29 @@ resolve_dest(struct restore_run *run, const char *data_dir)
 	const char *slash;
 
 	if (wal_path[0] == '/' || strcmp(data_dir, ".") == 0)
-		run->dest_path = strdup(wal_path);
+		run->dest_path = pitr_xstrdup(wal_path);
 	else
 		run->dest_path = pitr_fsutil_join(data_dir, wal_path);
 	if (run->dest_path == NULL)
-		goto nomem;
+		return -1;
 	slash = strrchr(run->dest_path, '/');
 	if (slash != NULL) {
 		/* "/RECOVERYXLOG" lives in "/". */
 		size_t dir_len = slash == run->dest_path ? 1 : (size_t)(slash - run->dest_path);
 
-		run->dest_dir = strndup(run->dest_path, dir_len);
-		run->dest_base = strdup(slash + 1);
-	} else {
-		run->dest_dir = strdup(".");
-		run->dest_base = strdup(run->dest_path);
+		if ((run->dest_dir = pitr_xstrndup(run->dest_path, dir_len)) == NULL ||
+		    (run->dest_base = pitr_xstrdup(slash + 1)) == NULL)
+			return -1;
+	} else if ((run->dest_dir = pitr_xstrdup(".")) == NULL ||
+		   (run->dest_base = pitr_xstrdup(run->dest_path)) == NULL) {
+		return -1;
 	}
-	if (run->dest_dir == NULL || run->dest_base == NULL)
-		goto nomem;
 	if (run->dest_base[0] == '\0') {
 		pitr_log_error("\"%s\" names a directory, not a file: restore_command must pass \"%%p\"",
 			       wal_path);
 		return -1;
 	}
 	return 0;
-nomem:
-	pitr_log_error("out of memory");
-	return -1;
 }
 
 /* Check the options and resolve paths, before anything is touched. */
@@ -225,10 +221,8 @@ prepare(struct restore_run *run)
 		return -1;
 	}
 	version = pitr_fsutil_join(data_dir, "PG_VERSION");
-	if (version == NULL) {
-		pitr_log_error("out of memory");
+	if (version == NULL)
 		return -1;
-	}
 	if (stat(version, &st) != 0) {
 		pitr_log_error("\"%s\" is not a PostgreSQL data directory (no PG_VERSION): give the "
 			       "right --data-dir", data_dir);
@@ -266,15 +260,10 @@ prepare(struct restore_run *run)
 	if (opts->prefetch > 0) {
 		run->prefetch_dir = pitr_fsutil_join(run->dest_dir, PITR_RESTORE_PREFETCH_DIR);
 		if (run->prefetch_dir == NULL)
-			goto nomem;
+			return -1;
 	}
-	run->buf = malloc(PITR_RESTORE_BUF_SIZE);
-	if (run->buf == NULL)
-		goto nomem;
-	return 0;
-nomem:
-	pitr_log_error("out of memory");
-	return -1;
+	run->buf = pitr_xmalloc(PITR_RESTORE_BUF_SIZE);
+	return run->buf != NULL ? 0 : -1;
 }
 
 /* Deliver `src`, with -r's removal before (-rb) or after it.  The cutoff
@@ -369,7 +358,7 @@ restore_loop(struct restore_run *run)
 		if (found < 0)
 			return -1;
 		if (found == 1 && mode != FINISH_PENDING) {
-			double age_ms = real_ms() - mtime_ms(&st);
+			double age_ms = pitr_clock_file_age_ms(&st);
 
 			if (opts->recovery_delay <= 0 || mode == FINISH_SMART ||
 			    age_ms >= opts->recovery_delay * 1000.0) {
@@ -403,7 +392,7 @@ restore_loop(struct restore_run *run)
 		}
 		if (pitr_restore_remove_while_waiting(run) != 0)
 			return -1;
-		sleep_ms(run->poll_ms);
+		(void)pitr_clock_sleep_interruptible_ms(run->poll_ms);
 	}
 }
 

@@ -21,7 +21,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "command/restore/restore.h"
 #include "compress/codec.h"
@@ -90,43 +89,6 @@ struct restore_run {
 	uint32_t seg_size;           /* of the segment handed over (-pf steps by it) */
 	unsigned char *buf;          /* PITR_RESTORE_BUF_SIZE bytes */
 };
-
-/* Milliseconds on the monotonic clock, for intervals. */
-static inline double
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
-
-/* Milliseconds of wall-clock time, to compare with file times. */
-static inline double
-real_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
-
-/* A file's modification time in wall-clock milliseconds. */
-static inline double
-mtime_ms(const struct stat *st)
-{
-	return st->st_mtim.tv_sec * 1000.0 + st->st_mtim.tv_nsec / 1e6;
-}
-
-/* Sleep `ms`, returning early when a signal arrives (the caller checks the
- * flags right after). */
-static inline void
-sleep_ms(int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-	(void)nanosleep(&ts, NULL);
-}
 
 /* --- restore.c ----------------------------------------------------------- */
 
@@ -201,10 +163,10 @@ void pitr_restore_prefetch_prune(struct restore_run *run, bool keep_window);
 /* --- remove.c ------------------------------------------------------------ */
 
 /*
- * Split the -h COMMAND into run->hook_argv at blanks, without a shell:
- * '...' and "..." group words (the quotes are dropped; nothing else is
- * special).  Leaves one NULL slot for the file name and one for the
- * terminator.  Returns 0, or -1 after logging.
+ * Split the -h COMMAND into run->hook_argv at blanks, without a shell, as
+ * pitr_quote_split() does, leaving one NULL slot for the file name and one
+ * for the terminator.  Returns 0, or -1 after logging (a command that
+ * names no program too).
  */
 int pitr_restore_remove_parse_hook(struct restore_run *run, const char *cmd);
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "command/restore/restore_impl.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 
@@ -86,7 +87,7 @@ pitr_restore_trigger_check(struct restore_run *run)
 		after = before;
 		after.st_ino = 0;
 	}
-	now = mono_ms();
+	now = pitr_clock_ms();
 	if (tw->content == NULL || tw->len != len || memcmp(tw->content, content, len) != 0 ||
 	    !same_file_state(&tw->st, &after)) {
 		free(tw->content);
@@ -98,7 +99,7 @@ pitr_restore_trigger_check(struct restore_run *run)
 		free(content);
 	}
 	stable = now - tw->since_ms >= run->stable_ms ||
-		 (same_file_state(&before, &after) && real_ms() - mtime_ms(&after) >= run->stable_ms);
+		 (same_file_state(&before, &after) && pitr_clock_file_age_ms(&after) >= run->stable_ms);
 	if (!stable) {
 		if (!tw->pending_logged)
 			pitr_log_verbose("finish trigger \"%s\" found; waiting for its content to settle",
@@ -127,9 +128,9 @@ absent:
 int
 pitr_restore_trigger_wait(struct restore_run *run, int ms)
 {
-	double until = mono_ms() + ms;
+	double until = pitr_clock_ms() + ms;
 
-	while (mono_ms() < until) {
+	while (pitr_clock_ms() < until) {
 		enum finish_mode mode;
 
 		if (pitr_restore_got_term)
@@ -137,7 +138,7 @@ pitr_restore_trigger_wait(struct restore_run *run, int ms)
 		mode = pitr_restore_trigger_check(run);
 		if (mode == FINISH_SMART || mode == FINISH_IMMEDIATE)
 			return (int)mode;
-		sleep_ms(run->poll_ms);
+		(void)pitr_clock_sleep_interruptible_ms(run->poll_ms);
 	}
 	return (int)FINISH_NONE;
 }

@@ -190,7 +190,7 @@ check_digests(struct vf_run *run, const char *dir, const struct pitr_catalog_bac
 	char hex[2][VF_MAX_DIGESTS][PITR_DIGEST_HEX_MAX];
 	int readable[2];
 	size_t n = b->ndigests < VF_MAX_DIGESTS ? b->ndigests : VF_MAX_DIGESTS;
-	char *meta_path = pitr_catalog_path(dir, b->meta_file);
+	char *meta_path = pitr_fsutil_join(dir, b->meta_file);
 	int rc = -1;
 
 	if (meta_path == NULL)
@@ -202,7 +202,7 @@ check_digests(struct vf_run *run, const char *dir, const struct pitr_catalog_bac
 				b->digests[k].algorithm);
 	}
 	for (size_t i = 0; i < nfiles; i++) {
-		char *path = pitr_catalog_path(dir, files[i]);
+		char *path = pitr_fsutil_join(dir, files[i]);
 
 		if (path == NULL)
 			goto out;
@@ -217,7 +217,7 @@ check_digests(struct vf_run *run, const char *dir, const struct pitr_catalog_bac
 
 		if (algos[k] == NULL)
 			continue;
-		dpath = pitr_catalog_path(dir, b->digests[k].file);
+		dpath = pitr_fsutil_join(dir, b->digests[k].file);
 		if (dpath == NULL)
 			goto out;
 		text = pitr_fsutil_read_small(dpath, VF_DIGEST_FILE_MAX, &len);
@@ -242,7 +242,7 @@ check_digests(struct vf_run *run, const char *dir, const struct pitr_catalog_bac
 				continue;
 			}
 			if (readable[i] == 0 && strcmp(listed, hex[i][k]) != 0) {
-				char *path = pitr_catalog_path(dir, files[i]);
+				char *path = pitr_fsutil_join(dir, files[i]);
 
 				if (path == NULL) {
 					free(text);
@@ -276,7 +276,7 @@ check_streams(struct vf_run *run, const char *dir, const struct pitr_catalog_bac
 
 		if (files[i] == NULL)
 			continue;
-		path = pitr_catalog_path(dir, files[i]);
+		path = pitr_fsutil_join(dir, files[i]);
 		if (path == NULL)
 			return -1;
 		rc = read_whole(run, path, b->codec, NULL, NULL, &total);
@@ -302,7 +302,7 @@ check_backup_sysid(struct vf_run *run, const char *dir, const struct pitr_catalo
 	}
 	if (b->sysid == run->sysid)
 		return 0;
-	path = pitr_catalog_path(dir, b->meta_file);
+	path = pitr_fsutil_join(dir, b->meta_file);
 	if (path == NULL)
 		return -1;
 	problem(run, "meta file", path, "system identifier %" PRIu64 ", not the %" PRIu64 " of %s",
@@ -384,7 +384,7 @@ check_archive_files(struct vf_run *run, const struct pitr_catalog *cat, const ch
 {
 	for (size_t i = 0; i < cat->nfiles; i++) {
 		const struct pitr_catalog_file *f = &cat->files[i];
-		char *path = pitr_catalog_path(dir, f->file);
+		char *path = pitr_fsutil_join(dir, f->file);
 		uint64_t total;
 		enum vf_read rc;
 		int ret = 0;

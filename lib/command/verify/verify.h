@@ -38,8 +38,8 @@ struct pitr_verify_opts {
  * Verify.  Returns 0 when no problem was found, 1 when problems were
  * printed (the summary too), -1 after logging when the check could not be
  * made at all (no archive given, a bad option value, a directory that
- * cannot be read: nothing is printed) or not finished (out of memory: no
- * summary).
+ * cannot be read: nothing is printed) or not finished (an allocation
+ * failed: no summary).
  */
 int pitr_cmd_verify(const struct pitr_verify_opts *opts);
 
