@@ -148,15 +148,17 @@ is "re-run: the backup and the other temporary files" "$(ls -A "$K" | tr '\n' ' 
 ok "re-run: the xlog tarball is whole" tar -tzf "$K/k-xlog.tar.gz"
 nok "re-run: no -x dir left" bash -c "ls -d $T/xlogs* 2>/dev/null | grep -q ."
 
-mkdir_pg "$T/xlogs"
-it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "$T/bk2"
+# Another run's -x dir, at a path the server's archive_command does not copy
+# into (its -db "$T/xlogs" could put a segment in it while this runs).
+mkdir_pg "$T/xlogs-busy"
+it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs-busy" -dl "$T/bk2"
 is "an existing -x dir: exit 1" "$IT_RC" 1
 like "an existing -x dir: one clear line" "$IT_ERR" \
-	"ERROR : --xlogs dir \"$T/xlogs\" already exists: another backup is running"
+	"ERROR : --xlogs dir \"$T/xlogs-busy\" already exists: another backup is running"
 is "an existing -x dir: one error line" "$(grep -c ' : ERROR : ' <<<"$IT_ERR")" 1
 is "an existing -x dir: nothing delivered" "$(ls -A "$T/bk2")" ""
-ok "the existing -x dir is left alone" test -d "$T/xlogs"
-rmdir "$T/xlogs"
+ok "the existing -x dir is left alone" test -d "$T/xlogs-busy"
+rmdir "$T/xlogs-busy"
 
 DEAD=$(free_port)
 it_run as_pg "$PB" -h 127.0.0.1 -p "$DEAD" -U postgres -x "$T/xlogs" -dl "$T/bk2"
