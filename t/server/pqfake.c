@@ -591,12 +591,16 @@ PQexecParams(PGconn *conn, const char *command, int nParams, const Oid *paramTyp
 void
 PQfinish(PGconn *conn)
 {
+	struct step *s;
+
 	if (conn == NULL)
 		return;  /* as libpq */
 	if (!live_conn(conn, "PQfinish"))
 		return;
-	take(CALL_FINISH, NULL, 0, 0, NULL, "PQfinish()");
+	s = take(CALL_FINISH, NULL, 0, 0, NULL, "PQfinish()");
 	conn->finished = calls;
+	if (s != NULL && s->during != NULL)
+		s->during(s->during_arg);
 }
 
 /* --- libpq, answered from the session and the results ----------------- */
