@@ -762,6 +762,24 @@ END_TEST
 
 /* --- signals ------------------------------------------------------------ */
 
+/*
+ * libarchive before 3.8 (Debian 12 ships 3.6.2) does not free its client
+ * write buffer when archive_write_free() follows a fatal write error, as a
+ * signal during the copy causes (fixed upstream by libarchive pull
+ * request 2729); pitr_tarwrite_free() frees the stream all the same.
+ * Under AddressSanitizer that run's allocations are left out of the leak
+ * check (its other checks still apply); a suppression cannot be narrower,
+ * since the leaked buffer references the whole stream.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define LIBARCHIVE_LEAK_BEGIN() __lsan_disable()
+#define LIBARCHIVE_LEAK_END() __lsan_enable()
+#else
+#define LIBARCHIVE_LEAK_BEGIN() ((void)0)
+#define LIBARCHIVE_LEAK_END() ((void)0)
+#endif
+
 static void
 send_signal(void *arg)
 {
@@ -782,7 +800,9 @@ START_TEST(test_sigterm_during_copy)
 	bf_script_start();
 	h_pq_during(send_signal, (void *)&sig);
 	bf_script_finish();
+	LIBARCHIVE_LEAK_BEGIN();
 	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
+	LIBARCHIVE_LEAK_END();
 	/* One line: the copy stops at its next write. */
 	ck_assert_str_eq(h_log(), h_fmt("LOG : backup \"%s\" started at " BF_START_LSN "\n"
 					"ERROR : interrupted by SIGTERM: backup abandoned\n",
@@ -812,11 +832,13 @@ START_TEST(test_sigint_waiting_for_wal)
 	bf_setup();
 	bf_opts(&o);
 	o.wal_wait = 30;
+	/* The data file is complete when the session ends; the WAL is not in
+	 * -x yet. */
 	bf_script_connect(bf_pgdata, "f");
 	bf_script_start();
 	bf_script_stop(BF_STOP_NOWAIT, false, NULL);
-	h_pq_during(send_signal, (void *)&sig);
 	bf_script_finish();
+	h_pq_during(send_signal, (void *)&sig);
 	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
 	ck_assert_str_eq(h_log(), h_fmt("LOG : backup \"%s\" started at " BF_START_LSN "\n"
 					"ERROR : interrupted by SIGINT: backup abandoned\n",
