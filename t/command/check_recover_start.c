@@ -9,7 +9,9 @@
 #include "config.h"
 
 #include <check.h>
+#include <stdbool.h>
 #include <ftw.h>
+#include <glob.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,7 +121,7 @@ recover_opts(struct pitr_recover_opts *o)
  * The stand-in pg_ctl: checks it was called as `pg_ctl start -D DIR -l
  * LOG -W`, writes `log` to LOG and a postmaster.pid for a postmaster with
  * pid `pid` ("$PPID": this process, alive) in status `status`, and exits
- * `status_code`.
+ * `exit_code`.
  */
 static void
 fake_pg_ctl(const char *log, const char *pid, const char *status, int exit_code)
@@ -493,6 +495,131 @@ START_TEST(test_pg_ctl_not_executable)
 }
 END_TEST
 
+/* A standby the session cannot tell about: its postmaster.pid says
+ * "standby", or it is ready and the session is refused. */
+START_TEST(test_standby_without_session)
+{
+	struct pitr_recover_opts o;
+
+	bf_setup();
+	take_backup();
+	recover_opts(&o);
+	o.standby = true;
+	fake_pg_ctl("LOG:  entering standby mode\n", "$PPID", "standby", 0);
+	ck_assert_str_eq(run(&o, 0), h_fmt("%sLOG : the server runs as a standby of the archive on "
+					   "port 5999\n", STARTING()));
+	h_log_reset();
+	snprintf(newdir, sizeof(newdir), "%s", h_path("new2"));
+	fake_pg_ctl("LOG:  entering standby mode\n", "$PPID", "ready", 0);
+	h_pq_ping(PING_INFO, 0, PQPING_OK);
+	h_pq_connect(PING_INFO, 0);
+	h_pq_error("connection to server on socket \"/tmp/.s.PGSQL.5999\" failed: FATAL:  role "
+		   "\"nobody\" does not exist\n");
+	h_pq_finish();
+	ck_assert_str_eq(run(&o, 0), h_fmt(
+		"%s"
+		"LOG : cannot query the server (connection to server on socket \"/tmp/.s.PGSQL.5999\" "
+		"failed: FATAL:  role \"nobody\" does not exist): watching its log instead\n"
+		"LOG : the server runs as a standby of the archive on port 5999\n", STARTING()));
+	bf_teardown();
+}
+END_TEST
+
+/* The first session works, pgconn's does not, or cannot say the version:
+ * the log tells. */
+START_TEST(test_session_refused)
+{
+	struct pitr_recover_opts o;
+
+	bf_setup();
+	take_backup();
+	recover_opts(&o);
+	o.target_action = "promote";
+	fake_pg_ctl(LOG_PROMOTED, "$PPID", "ready", 0);
+	h_pq_ping(PING_INFO, 0, PQPING_OK);
+	h_pq_connect(PING_INFO, 0);
+	h_pq_finish();
+	h_pq_connect(SESSION_INFO, 1);
+	h_pq_error("connection to server on socket \"/tmp/.s.PGSQL.5999\" failed: FATAL:  too many "
+		   "connections for role \"nobody\"\n");
+	h_pq_finish();
+	ck_assert_str_eq(run(&o, 0), h_fmt(
+		"%s"
+		"ERROR : could not connect to PostgreSQL: connection to server on socket "
+		"\"/tmp/.s.PGSQL.5999\" failed: FATAL:  too many connections for role \"nobody\"\n"
+		"LOG : recovery stopped: recovery stopping after WAL location (LSN) \"0/400000\"\n"
+		"LOG : last completed transaction was at log time 2026-01-01 00:00:00+00\n"
+		"LOG : the server is promoted, on timeline 2, and accepts writes on port 5999\n",
+		STARTING()));
+	h_pq_done();
+	h_log_reset();
+
+	snprintf(newdir, sizeof(newdir), "%s", h_path("new2"));
+	h_pq_ping(PING_INFO, 0, PQPING_OK);
+	h_pq_connect(PING_INFO, 0);
+	h_pq_finish();
+	h_pq_connect(SESSION_INFO, 1);
+	h_pq_exec("SELECT pg_is_in_recovery()");
+	h_pq_value("f");
+	h_pq_exec("SHOW server_version_num");
+	h_pq_error("ERROR:  permission denied\n");
+	h_pq_finish();
+	ck_assert_str_eq(run(&o, 0), h_fmt(
+		"%s"
+		"ERROR : query \"SHOW server_version_num\" failed: permission denied\n"
+		"LOG : recovery stopped: recovery stopping after WAL location (LSN) \"0/400000\"\n"
+		"LOG : last completed transaction was at log time 2026-01-01 00:00:00+00\n"
+		"LOG : the server is promoted, on timeline 2, and accepts writes on port 5999\n",
+		STARTING()));
+	bf_teardown();
+}
+END_TEST
+
+/* Without --pg-ctl: the backup's version in PostgreSQL's Debian layout,
+ * else the first pg_ctl on PATH (an empty entry is the working dir); none
+ * anywhere is refused. */
+START_TEST(test_pg_ctl_found)
+{
+	struct pitr_recover_opts o;
+	glob_t g;
+	bool debian_any = glob("/usr/lib/postgresql/*/bin/pg_ctl", GLOB_NOSORT, NULL, &g) == 0;
+
+	globfree(&g);
+	bf_setup();
+	/* A version no machine has installed, so that PATH decides. */
+	h_write_file(h_fmt("%s/PG_VERSION", bf_pgdata), "99\n", 3);
+	take_backup();
+	ck_assert_int_eq(mkdir(h_path("bin"), 0755), 0);
+	ck_assert_int_eq(mkdir(h_path("nobin"), 0755), 0);
+	h_write_file(h_path("nobin/pg_ctl"), "#!/bin/sh\n", 10);
+	snprintf(pg_ctl, sizeof(pg_ctl), "%s", h_path("bin/pg_ctl"));
+	recover_opts(&o);
+	o.pg_ctl = NULL;
+	o.standby = true;
+	fake_pg_ctl("", "$PPID", "standby", 0);
+	setenv("PATH", h_fmt(":%s:%s", h_path("nobin"), h_path("bin")), 1);
+	ck_assert_str_eq(run(&o, 0), h_fmt("%sLOG : the server runs as a standby of the archive on "
+					   "port 5999\n", STARTING()));
+	h_log_reset();
+
+	snprintf(newdir, sizeof(newdir), "%s", h_path("new2"));
+	setenv("PATH", h_path("nobin"), 1);
+	become_server_user();
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	become_root_again();
+	/* Refused before anything is extracted when no pg_ctl is anywhere;
+	 * once the backup's version is known otherwise. */
+	if (debian_any)
+		ck_assert_ptr_nonnull(strstr(h_log(), "LOG : extracted "));
+	ck_assert_str_eq(strstr(h_log(), "ERROR : "), debian_any ?
+			 "ERROR : no pg_ctl for PostgreSQL 99 at /usr/lib/postgresql/99/bin nor on PATH: "
+			 "give --pg-ctl\n" :
+			 "ERROR : no pg_ctl on PATH nor in /usr/lib/postgresql/*/bin: give --pg-ctl\n");
+	ck_assert(!h_exists(newdir));
+	bf_teardown();
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -513,6 +640,9 @@ make_suite(void)
 	tcase_add_test(tc, test_session_breaks);
 	tcase_add_test(tc, test_pg_ctl_fails);
 	tcase_add_test(tc, test_pg_ctl_not_executable);
+	tcase_add_test(tc, test_standby_without_session);
+	tcase_add_test(tc, test_session_refused);
+	tcase_add_test(tc, test_pg_ctl_found);
 	suite_add_tcase(s, tc);
 	return s;
 }
