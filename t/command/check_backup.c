@@ -1,8 +1,9 @@
 /* check_backup.c - unit tests for lib/command/backup/: file name
  * templates (digest file names included) and their patterns, --digest
- * lists and the refusals that come before any server contact, for the
- * master and the slave.  lib/dest/ssh.c (--dst-direct) is tested in
- * t/dest/check_ssh.c. */
+ * lists, the shared options and the refusals that come before any server
+ * contact, for the master and the slave.  The runs themselves, against a
+ * scripted server, are in check_backup_master.c and check_backup_slave.c;
+ * lib/dest/ssh.c (--dst-direct) is tested in t/dest/check_ssh.c. */
 #include "config.h"
 
 #include <check.h>
@@ -266,6 +267,73 @@ START_TEST(test_slave_refusals)
 }
 END_TEST
 
+/* The options both programs share reach struct pitr_backup_opts, each
+ * to its field; what is not given keeps the table's default. */
+START_TEST(test_opts_shared)
+{
+	static const struct pitr_opt_def defs[] = {
+		{ "port", "p", PITR_OPT_STRING, "PORT", .help = "server port" },
+		{ "skip-xlogs", "sx", PITR_OPT_FLAG, NULL, .help = "no xlog tarball" },
+		PITR_BACKUP_SHARED_OPTS,
+		PITR_OPTS_COMMON,
+	};
+	char *argv[] = {
+		"pitr-backup-master", "-D", "/srv/pg", "-d", "db1", "-h", "/run/pg", "-p", "5433",
+		"-U", "bk", "-dl", "/bk1", "-dl", "gzip=/bk2", "-dr", "rsync://h/m/", "-dp",
+		"zstd=/bin/store", "-dd", "h:/bk", "-t", "/var/tmp", "-f", "x-__FILETYPE__",
+		"--pid-file", "/run/bk.pid", "-PJ", "3", "-nn", "-rp", "/opt/rsync", "-ssh",
+		"/opt/ssh", "-dg", "MD5", "-sx", NULL,
+	};
+	struct pitr_opts o = { 0 };
+	struct pitr_backup_opts b = { 0 }, d = { 0 };
+
+	h_setup();
+	ck_assert_int_eq(pitr_opts_parse(&o, defs, sizeof(defs) / sizeof(defs[0]),
+					 (int)(sizeof(argv) / sizeof(argv[0])) - 1, argv), 0);
+	pitr_backup_opts_shared(&o, &b);
+	ck_assert_str_eq(b.data_dir, "/srv/pg");
+	ck_assert_str_eq(b.dbname, "db1");
+	ck_assert_str_eq(b.host, "/run/pg");
+	ck_assert_str_eq(b.port, "5433");
+	ck_assert_str_eq(b.user, "bk");
+	ck_assert_uint_eq(b.ndst_local, 2);
+	ck_assert_str_eq(b.dst_local[0], "/bk1");
+	ck_assert_str_eq(b.dst_local[1], "gzip=/bk2");
+	ck_assert_uint_eq(b.ndst_remote, 1);
+	ck_assert_str_eq(b.dst_remote[0], "rsync://h/m/");
+	ck_assert_uint_eq(b.ndst_pipe, 1);
+	ck_assert_str_eq(b.dst_pipe[0], "zstd=/bin/store");
+	ck_assert_uint_eq(b.ndst_direct, 1);
+	ck_assert_str_eq(b.dst_direct[0], "h:/bk");
+	ck_assert_str_eq(b.temp_dir, "/var/tmp");
+	ck_assert_str_eq(b.filename_template, "x-__FILETYPE__");
+	ck_assert_str_eq(b.pid_file, "/run/bk.pid");
+	ck_assert_int_eq(b.parallel_jobs, 3);
+	ck_assert(b.not_nice);
+	ck_assert_str_eq(b.rsync_path, "/opt/rsync");
+	ck_assert_str_eq(b.ssh_path, "/opt/ssh");
+	ck_assert_str_eq(b.digests, "MD5");
+	ck_assert(b.skip_xlogs);
+	/* Left to the caller: -x, the slave's own options. */
+	ck_assert_ptr_null(b.xlogs);
+	ck_assert_ptr_null(b.source);
+	pitr_opts_free(&o);
+
+	memset(&o, 0, sizeof(o));
+	ck_assert_int_eq(pitr_opts_parse(&o, defs, sizeof(defs) / sizeof(defs[0]), 1, argv), 0);
+	pitr_backup_opts_shared(&o, &d);
+	ck_assert_ptr_null(d.data_dir);
+	ck_assert_uint_eq(d.ndst_local, 0);
+	ck_assert_str_eq(d.filename_template, PITR_BACKUP_DEFAULT_TEMPLATE);
+	ck_assert_int_eq(d.parallel_jobs, 1);
+	ck_assert(!d.not_nice);
+	ck_assert(!d.skip_xlogs);
+	ck_assert_ptr_null(d.digests);
+	pitr_opts_free(&o);
+	ck_assert_str_eq(h_log(), "");
+	h_teardown();
+}
+END_TEST
 
 static Suite *
 make_suite(void)
@@ -284,6 +352,7 @@ make_suite(void)
 	tc = tcase_create("backup_master");
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_slave_refusals);
+	tcase_add_test(tc, test_opts_shared);
 	suite_add_tcase(s, tc);
 	return s;
 }

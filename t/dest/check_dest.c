@@ -1,7 +1,8 @@
 /*
  * check_dest.c - unit tests for destination specs and the local and pipe
- * destination kinds (rsync is exercised against a real daemon in
- * t/integration/archive.sh; here only its failure path).
+ * destination kinds; rsync through a remote shell that runs its server
+ * side here, and an unreachable daemon (a real daemon is exercised in
+ * t/integration/archive.sh).
  */
 #include "config.h"
 
@@ -370,6 +371,56 @@ START_TEST(test_rsync_unreachable)
 }
 END_TEST
 
+/* A remote shell that runs the remote command here (rsync's RSYNC_RSH):
+ * "host:/dir" destinations then reach rsync's real server side without a
+ * network, so the delivery, an identical file found there and a
+ * different one are the real rsync's answers. */
+static const char *
+local_rsh(void)
+{
+	static char path[4096];
+
+	snprintf(path, sizeof(path), "%s", h_path("rsh"));
+	write_script(path, "#!/bin/sh\n# rsh HOST COMMAND...: the command, run here\nshift\n"
+		     "exec sh -c \"$*\"\n");
+	ck_assert_int_eq(setenv("RSYNC_RSH", path, 1), 0);
+	return path;
+}
+
+START_TEST(test_rsync_remote_shell)
+{
+	struct pitr_dest_spec spec;
+	enum pitr_dest_result result;
+	char *got;
+	size_t len;
+
+	local_rsh();
+	ck_assert_int_eq(mkdir(h_path("remote"), 0700), 0);
+	ck_assert_int_eq(pitr_dest_spec_parse(h_fmt("localhost:%s/", h_path("remote")),
+					      PITR_DEST_RSYNC, "--dst-remote", &spec), 0);
+	ck_assert_int_eq(deliver(&spec, "000000010000000000000001", "first", 5, &result), 0);
+	ck_assert_int_eq(result, PITR_DEST_DELIVERED);
+	got = h_read_file(h_path("remote/000000010000000000000001"), &len);
+	ck_assert_str_eq(got, "first");
+	free(got);
+	/* The same again: found there, nothing sent, not an error. */
+	ck_assert_int_eq(deliver(&spec, "000000010000000000000001", "first", 5, &result), 0);
+	ck_assert_int_eq(result, PITR_DEST_ALREADY);
+	ck_assert_str_eq(h_log(), "");
+	/* Other content under that name is never overwritten. */
+	ck_assert_int_eq(deliver(&spec, "000000010000000000000001", "other", 5, &result), -1);
+	ck_assert_str_eq(h_log(), h_fmt("ERROR : \"000000010000000000000001\" already exists at remote "
+					"destination \"%s\" with different content: not "
+					"overwritten\n", spec.location));
+	got = h_read_file(h_path("remote/000000010000000000000001"), &len);
+	ck_assert_str_eq(got, "first");
+	free(got);
+	/* Nothing staged is left. */
+	ck_assert_int_eq(h_count_entries(h_path("tmp")), 0);
+	pitr_dest_spec_free(&spec);
+}
+END_TEST
+
 /* The ssh kind is made by the generic calls like the others; a kind from
  * outside the enum is refused with one line instead of reading past the
  * tables. */
@@ -543,6 +594,7 @@ make_suite(void)
 		{ "pipe: delivers", test_pipe_delivers },
 		{ "pipe: failure", test_pipe_failure },
 		{ "rsync: unreachable", test_rsync_unreachable },
+		{ "rsync: through a remote shell", test_rsync_remote_shell },
 		{ "ssh kind and an unknown kind", test_ssh_kind_and_unknown_kind },
 		{ "kind properties", test_kind_properties },
 		{ "pitr_dest_args_parse", test_args_order_and_backup },
