@@ -124,15 +124,22 @@ recover_opts(struct pitr_recover_opts *o)
  * `exit_code`.
  */
 static void
-fake_pg_ctl(const char *log, const char *pid, const char *status, int exit_code)
+fake_pg_ctl_at(const char *sockdir, const char *log, const char *pid, const char *status,
+	       int exit_code)
 {
 	script_file(pg_ctl, h_fmt(
 		"#!/bin/sh\n"
 		"[ \"$1 $2 $4 $6\" = 'start -D -l -W' ] || { echo \"bad arguments: $*\" >&2; exit 3; }\n"
 		"printf '%%s' '%s' > \"$5\"\n"
-		"[ -n '%s' ] && printf '%%s\\n%%s\\n1700000000\\n5999\\n/tmp\\nlocalhost\\n  5999001   "
+		"[ -n '%s' ] && printf '%%s\\n%%s\\n1700000000\\n5999\\n%s\\nlocalhost\\n  5999001   "
 		"   32768\\n%%s\\n' \"%s\" \"$3\" '%s' > \"$3/postmaster.pid\"\n"
-		"exit %d\n", log, pid, pid, status, exit_code));
+		"exit %d\n", log, pid, sockdir, pid, status, exit_code));
+}
+
+static void
+fake_pg_ctl(const char *log, const char *pid, const char *status, int exit_code)
+{
+	fake_pg_ctl_at("/tmp", log, pid, status, exit_code);
 }
 
 #define PING_INFO "host=/tmp port=5999 dbname=postgres connect_timeout=5"
@@ -220,6 +227,40 @@ END_TEST
 
 /* Paused at the target (the default action), asked in each version's
  * words. */
+/* A server listening on TCP only writes an empty socket-directory line
+ * into postmaster.pid: the lines after it keep their places, so the
+ * session goes to its listen address and the status is read. */
+START_TEST(test_promoted_tcp_only)
+{
+	struct pitr_recover_opts o;
+
+	bf_setup();
+	take_backup();
+	recover_opts(&o);
+	o.target_lsn = "0/400000";
+	o.target_action = "promote";
+	fake_pg_ctl_at("", LOG_PROMOTED, "$PPID", "ready", 0);
+	h_pq_ping("host=localhost port=5999 dbname=postgres connect_timeout=5", 0, PQPING_OK);
+	h_pq_connect("host=localhost port=5999 dbname=postgres connect_timeout=5", 0);
+	h_pq_finish();
+	h_pq_connect("dbname=postgres host=localhost port=5999 fallback_application_name=pitrkit", 1);
+	h_pq_exec("SELECT pg_is_in_recovery()");
+	h_pq_value("f");
+	h_pq_exec("SHOW server_version_num");
+	h_pq_value("150010");
+	h_pq_exec(REPLAY_SQL);
+	h_pq_value(REPLAY);
+	h_pq_finish();
+	ck_assert_str_eq(run(&o, 0), h_fmt(
+		"%s"
+		"LOG : recovery stopped: recovery stopping after WAL location (LSN) \"0/400000\"\n"
+		"LOG : last completed transaction was at log time 2026-01-01 00:00:00+00\n"
+		"LOG : last replayed WAL position " REPLAY "\n"
+		"LOG : the server is promoted, on timeline 2, and accepts writes on port 5999\n",
+		STARTING()));
+}
+END_TEST
+
 START_TEST(test_paused)
 {
 	struct pitr_recover_opts o;
@@ -628,6 +669,7 @@ make_suite(void)
 
 	tcase_add_checked_fixture(tc, h_pq_reset, h_pq_done);
 	tcase_add_test(tc, test_promoted);
+	tcase_add_test(tc, test_promoted_tcp_only);
 	tcase_add_test(tc, test_paused);
 	tcase_add_test(tc, test_paused_before_14);
 	tcase_add_test(tc, test_standby);

@@ -185,7 +185,7 @@ static void
 read_pidfile(const char *dir, struct pm_state *pm)
 {
 	char *path = pitr_fsutil_join(dir, "postmaster.pid");
-	char *text, *line, *save = NULL;
+	char *text, *line, *rest;
 	size_t len;
 	int n = 0;
 
@@ -197,7 +197,9 @@ read_pidfile(const char *dir, struct pm_state *pm)
 	if (text == NULL)
 		return;
 	pm->present = true;
-	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+	/* strsep, not strtok: a server listening on TCP only leaves the socket
+	 * directory's line empty, and the lines after it keep their places. */
+	for (rest = text; (line = strsep(&rest, "\n")) != NULL;) {
 		n++;
 		if (n == 1) {
 			long pid = strtol(line, NULL, 10);
