@@ -133,11 +133,14 @@ watch_line(struct watch *w, const char *line)
 		w->paused = true;
 	else if (strstr(line, "database system is ready to accept connections") != NULL)
 		w->promoted = true;
-	/* Connection attempts while the server starts are its clients'
-	 * business, not a failure of the server. */
+	/* Connection attempts turned away are their clients' business, not a
+	 * failure of the server: while it starts, stops, or (after its
+	 * startup process failed, FATAL above) waits to exit, which is when
+	 * pitr-recover's own session can be told "in recovery mode". */
 	if ((strstr(line, "FATAL:  ") != NULL || strstr(line, "PANIC:  ") != NULL) &&
 	    strstr(line, "the database system is starting up") == NULL &&
 	    strstr(line, "the database system is not yet accepting connections") == NULL &&
+	    strstr(line, "the database system is in recovery mode") == NULL &&
 	    strstr(line, "the database system is shutting down") == NULL)
 		keep_message(w->fatal, sizeof(w->fatal), line);
 }
