@@ -293,6 +293,29 @@ START_TEST(test_backup)
 }
 END_TEST
 
+/* -x given with a trailing slash ("DIR/", as shells complete it) is the
+ * same dir: made, renamed away and removed, the backup whole. */
+START_TEST(test_xlogs_trailing_slash)
+{
+	struct pitr_backup_opts o;
+	char *l;
+
+	bf_setup();
+	bf_opts(&o);
+	o.xlogs = h_fmt("%s//", bf_xlogs);
+	script_backup(BF_STOP_NOWAIT, NULL);
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	l = bf_dir_list(bf_dest);
+	ck_assert_str_eq(l, "bk-data.tar\nbk-meta.tar\nbk-xlog.tar\n");
+	free(l);
+	assert_xlog_tar(h_fmt("%s/bk-xlog.tar", bf_dest), PITR_CODEC_NONE);
+	l = bf_dir_list(h_dir());
+	ck_assert_str_eq(l, SCRATCH_AFTER);
+	free(l);
+	bf_teardown();
+}
+END_TEST
+
 /* -sx: no xlog tarball and no -x dir; PostgreSQL waits for the archive.
  * A tablespace map from the server goes into the data tarball. */
 START_TEST(test_skip_xlogs)
@@ -1073,6 +1096,7 @@ make_suite(void)
 
 	tcase_add_checked_fixture(tc, h_pq_reset, h_pq_done);
 	tcase_add_test(tc, test_backup);
+	tcase_add_test(tc, test_xlogs_trailing_slash);
 	tcase_add_test(tc, test_skip_xlogs);
 	tcase_add_test(tc, test_template_codecs_digests);
 	tcase_add_test(tc, test_pid_file_and_nice);

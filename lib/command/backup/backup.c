@@ -480,15 +480,38 @@ publish(struct bk_run *run)
 	return 0;
 }
 
+/* `dir` without trailing slashes ("/x/" is "/x"): rename(2) refuses to
+ * move "/x/" to "/x.pitr-done.PID".  NULL for NULL; NULL after logging. */
+static char *
+without_trailing_slashes(const char *dir)
+{
+	char *copy;
+	size_t len;
+
+	if (dir == NULL || (copy = pitr_xstrdup(dir)) == NULL)
+		return NULL;
+	len = strlen(copy);
+	while (len > 1 && copy[len - 1] == '/')
+		copy[--len] = '\0';
+	return copy;
+}
+
 static int
 backup_run(const struct pitr_backup_opts *opts, bool slave)
 {
-	struct bk_run run = { .opts = opts, .slave = slave };
+	struct pitr_backup_opts own = *opts;
+	struct bk_run run = { .opts = &own, .slave = slave };
 	struct sigaction old_term, old_int;
+	char *xlogs = without_trailing_slashes(opts->xlogs);
 	int rc = -1;
 
-	if (install_signals(&old_term, &old_int) != 0)
+	if (opts->xlogs != NULL && xlogs == NULL)
 		return -1;
+	own.xlogs = xlogs;
+	if (install_signals(&old_term, &old_int) != 0) {
+		free(xlogs);
+		return -1;
+	}
 	if (prepare(&run) == 0 && connect_server(&run) == 0 && begin(&run) == 0 &&
 	    copy_data(&run) == 0 && copy_xlogs(&run) == 0 &&
 	    pitr_backup_files_write_digests(&run) == 0 && write_meta(&run) == 0 &&
@@ -497,6 +520,7 @@ backup_run(const struct pitr_backup_opts *opts, bool slave)
 	pitr_backup_xlogdir_remove(&run);
 	pitr_backup_xlogdir_release_trigger(&run);
 	run_free(&run);
+	free(xlogs);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGINT, &old_int, NULL);
 	return rc;
