@@ -233,8 +233,10 @@ xz_read(struct pitr_codec_reader *r, unsigned char *buf, size_t len)
 		case LZMA_BUF_ERROR:
 			return codec_reader_truncated(r);
 		case LZMA_MEM_ERROR:
-		case LZMA_MEMLIMIT_ERROR:
 			return codec_reader_fail(r, lzma_reason(ret));
+		case LZMA_MEMLIMIT_ERROR:
+			return codec_reader_corrupt(r, "its header asks for more than 256 MiB to "
+						    "decompress");
 		default:
 			return codec_reader_corrupt(r, lzma_reason(ret));
 		}
@@ -281,7 +283,13 @@ xz_reader_alloc(struct pitr_codec_reader *r)
 	return xr;
 }
 
-/* No memory limit: the writer chose the dictionary (64 MiB at -9). */
+/*
+ * The decoders' memory limit.  xz and lzma at -9 (pitrkit's highest level,
+ * and the xz tool's) need about 65 MiB to decompress; a damaged or crafted
+ * header can ask for 4 GiB, which is refused rather than allocated.
+ */
+#define XZ_READ_MEMLIMIT (256ULL << 20)
+
 int
 codec_xz_reader_new(struct pitr_codec_reader *r)
 {
@@ -290,7 +298,7 @@ codec_xz_reader_new(struct pitr_codec_reader *r)
 
 	if (xr == NULL)
 		return -1;
-	ret = lzma_stream_decoder(&xr->strm, UINT64_MAX, LZMA_CONCATENATED);
+	ret = lzma_stream_decoder(&xr->strm, XZ_READ_MEMLIMIT, LZMA_CONCATENATED);
 	if (ret != LZMA_OK)
 		return codec_reader_fail(r, lzma_reason(ret));
 	return 0;
@@ -305,7 +313,7 @@ codec_lzma_reader_new(struct pitr_codec_reader *r)
 	if (xr == NULL)
 		return -1;
 	xr->alone = true;
-	ret = lzma_alone_decoder(&xr->strm, UINT64_MAX);
+	ret = lzma_alone_decoder(&xr->strm, XZ_READ_MEMLIMIT);
 	if (ret != LZMA_OK)
 		return codec_reader_fail(r, lzma_reason(ret));
 	return 0;

@@ -1037,6 +1037,24 @@ START_TEST(test_read_corrupt)
 }
 END_TEST
 
+/* A .lzma header asking for a 4 GiB dictionary (damaged or crafted) is
+ * refused with one line, not allocated. */
+START_TEST(test_read_lzma_huge_dictionary)
+{
+	static const unsigned char header[] = {
+		0x5d, 0xff, 0xff, 0xff, 0xff,                    /* props, dictionary 4 GiB */
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,  /* size unknown */
+		0x00, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47,
+	};
+	const char *path = h_path("huge.lzma");
+
+	h_write_file(path, header, sizeof(header));
+	expect_read_failure(PITR_CODEC_LZMA, path,
+			    "ERROR : \"%s\" is corrupt: its header asks for more than 256 MiB to "
+			    "decompress\n");
+}
+END_TEST
+
 /* Bytes after the end of the last member or frame are corrupt, zero
  * padding included; the stream before them is not mistaken for all. */
 START_TEST(test_read_trailing)
@@ -1246,6 +1264,7 @@ make_suite(void)
 	tcase_add_test(tc, test_read_tool_empty);
 	tcase_add_test(tc, test_read_truncated);
 	tcase_add_test(tc, test_read_corrupt);
+	tcase_add_test(tc, test_read_lzma_huge_dictionary);
 	tcase_add_test(tc, test_read_trailing);
 	tcase_add_test(tc, test_read_not_compressed);
 	tcase_add_test(tc, test_read_error);
