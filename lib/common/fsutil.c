@@ -155,19 +155,24 @@ pitr_fsutil_publish_final_path(const struct pitr_publish *p)
 	return p->final_path;
 }
 
-/* fsync an existing file by path.  Returns 0 or -1 (logged). */
+/*
+ * fsync what `path` names, opened with `flags` (O_DIRECTORY or 0); errors
+ * name it as `noun` ("" or "directory ").  Some filesystems cannot fsync a
+ * directory and say EINVAL; PostgreSQL ignores that too, as there is
+ * nothing more to be done.  Returns 0 or -1 (logged).
+ */
 static int
-fsync_path(const char *path)
+fsync_opened(const char *path, int flags, const char *noun)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
 	int rc = -1;
 
 	if (fd < 0) {
-		pitr_log_error("could not open \"%s\": %s", path, strerror(errno));
+		pitr_log_error("could not open %s\"%s\": %s", noun, path, strerror(errno));
 		goto out;
 	}
-	if (fsync(fd) != 0) {
-		pitr_log_error("could not fsync \"%s\": %s", path, strerror(errno));
+	if (fsync(fd) != 0 && !((flags & O_DIRECTORY) != 0 && errno == EINVAL)) {
+		pitr_log_error("could not fsync %s\"%s\": %s", noun, path, strerror(errno));
 		goto out;
 	}
 	rc = 0;
@@ -261,7 +266,7 @@ publish_commit(struct pitr_publish *p, bool replace, enum pitr_publish_outcome *
 		/* The file may have been renamed into place by a process that
 		 * died before its own fsyncs: make it durable before counting it
 		 * as delivered. */
-		if (fsync_path(p->final_path) != 0)
+		if (fsync_opened(p->final_path, 0, "") != 0)
 			goto out;
 		*outcome = PITR_PUBLISH_IDENTICAL;
 	}
@@ -389,24 +394,7 @@ out:
 int
 pitr_fsutil_fsync_dir(const char *dir)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = -1;
-
-	if (fd < 0) {
-		pitr_log_error("could not open directory \"%s\": %s", dir, strerror(errno));
-		goto out;
-	}
-	/* Some filesystems cannot fsync a directory and say EINVAL; PostgreSQL
-	 * ignores that too, as there is nothing more to be done. */
-	if (fsync(fd) != 0 && errno != EINVAL) {
-		pitr_log_error("could not fsync directory \"%s\": %s", dir, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	return rc;
+	return fsync_opened(dir, O_DIRECTORY, "directory ");
 }
 
 int
