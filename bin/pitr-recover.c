@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "command/recover/recover.h"
 #include "common/log.h"
@@ -16,6 +17,9 @@ static const struct pitr_opt_def recover_options[] = {
 	{ "archive", "a", PITR_OPT_STRING, "[CODEC=]DIR",
 	  .help = "the WAL archive (pitr-archive's --dst-local dir)",
 	  .required = "pitr-recover needs the WAL archive" },
+	{ "archive-mode", NULL, PITR_OPT_STRING, NULL, .choices = PITR_RECOVER_ARCHIVE_MODES,
+	  .dflt_doc = "off; preserve with --standby",
+	  .help = "whether the recovered copy archives as its source did" },
 	{ "backup", NULL, PITR_OPT_STRING, "NAME|latest", .dflt_doc = "chosen by the target",
 	  .help = "the backup to use" },
 	{ "backup-dir", "b", PITR_OPT_STRING, "DIR", .help = "where pitr-backup-master put the backups",
@@ -24,6 +28,9 @@ static const struct pitr_opt_def recover_options[] = {
 	{ "pg-ctl", NULL, PITR_OPT_STRING, "PATH",
 	  .dflt_doc = "/usr/lib/postgresql/VERSION/bin/pg_ctl, else pg_ctl on the PATH",
 	  .help = "the pg_ctl program" },
+	{ "pitr-recover", NULL, PITR_OPT_STRING, "PATH",
+	  .dflt_doc = "this program",
+	  .help = "recovery_end_command's program (pitr-recover --recovery-ended)" },
 	{ "pitr-restore", NULL, PITR_OPT_STRING, "PATH",
 	  .dflt_doc = "pitr-restore in the directory of this program",
 	  .help = "restore_command's program" },
@@ -61,6 +68,39 @@ static const struct pitr_opt_def recover_options[] = {
 
 #define NOPTIONS (sizeof(recover_options) / sizeof(recover_options[0]))
 
+/* pitr-recover --recovery-ended: what recovery_end_command runs. */
+static const struct pitr_opt_def ended_options[] = {
+	{ "recovery-ended", NULL, PITR_OPT_FLAG, NULL,
+	  .help = "remove pitr-recover's recovery settings (recovery_end_command)" },
+	{ "data-dir", "D", PITR_OPT_STRING, "DIR", .dflt = ".",
+	  .help = "the data directory (the server runs the command in it)" },
+	PITR_OPTS_LOG,
+	PITR_OPTS_COMMON,
+};
+
+static int
+recovery_ended(int argc, char **argv)
+{
+	struct pitr_opts o = { 0 };
+	int rc = 1;
+
+	switch (pitr_opts_begin(&o, "pitr-recover", "pitr-recover --recovery-ended [-D DIR]",
+				ended_options, sizeof(ended_options) / sizeof(ended_options[0]),
+				argc, argv)) {
+	case 1:
+		rc = 0;
+		/* fall through */
+	case -1:
+		goto out;
+	}
+	if (pitr_opts_no_operands(&o, "pitr-recover") == 0)
+		rc = pitr_cmd_recover_ended(pitr_opts_str(&o, "data-dir")) == 0 ? 0 : 1;
+out:
+	pitr_opts_free(&o);
+	pitr_log_close();
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -68,6 +108,10 @@ main(int argc, char **argv)
 	struct pitr_recover_opts r = { 0 };
 	int rc = 1;
 
+	/* A mode of its own, with its own options: the server's
+	 * recovery_end_command. */
+	if (argc >= 2 && strcmp(argv[1], "--recovery-ended") == 0)
+		return recovery_ended(argc, argv);
 	switch (pitr_opts_begin(&o, "pitr-recover",
 				"pitr-recover -b DIR -a [CODEC=]DIR -D NEWDATA [TARGET] [OPTION]...",
 				recover_options, NOPTIONS, argc, argv)) {
@@ -95,6 +139,8 @@ main(int argc, char **argv)
 	r.start = pitr_opts_flag(&o, "start");
 	r.port = (int)pitr_opts_int(&o, "port");
 	r.pitr_restore = pitr_opts_str(&o, "pitr-restore");
+	r.pitr_recover = pitr_opts_str(&o, "pitr-recover");
+	r.archive_mode = pitr_opts_str(&o, "archive-mode");
 	r.pg_ctl = pitr_opts_str(&o, "pg-ctl");
 	r.wait = (int)pitr_opts_int(&o, "wait");
 	rc = pitr_cmd_recover(&r) == 0 ? 0 : 1;

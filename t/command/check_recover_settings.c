@@ -9,10 +9,24 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "command/recover/recover.h"
+#include "common/fsutil.h"
 #include "harness.h"
 #include "recover_fixture.h"
+
+/* What every copy gets first: the source's settings voided. */
+#define VOIDS \
+	"# pitr-recover: the source's replication, trigger and recovery settings do not apply to this copy\n" \
+	"primary_conninfo = ''\nprimary_slot_name = ''\npromote_trigger_file = ''\n" \
+	"archive_cleanup_command = ''\nrecovery_end_command = ''\nrestore_command = ''\n" \
+	"recovery_target = ''\nrecovery_target_lsn = ''\nrecovery_target_name = ''\n" \
+	"recovery_target_time = ''\nrecovery_target_xid = ''\nrecovery_target_inclusive = 'on'\n" \
+	"recovery_target_action = 'pause'\nrecovery_target_timeline = 'latest'\n"
+#define ARCHIVE_OFF \
+	"# pitr-recover --archive-mode=off: a recovered copy does not archive into its source's " \
+	"archive (--archive-mode=preserve keeps archiving)\narchive_mode = 'off'\n"
 
 /* ---- settings text ---------------------------------------------------------- */
 
@@ -29,36 +43,58 @@ START_TEST(test_conf_text)
 	o.port = 5433;
 	ck_assert_int_eq(pitr_recover_parse_target(&o, &t), 0);
 	text = pitr_recover_conf_text(&o, &t, "bk-*-1.tar.gz", "/opt/pitr kit/pitr-restore",
-				      "gzip=/mnt/100%");
+				      "gzip=/mnt/100%", "/opt/pitr kit/pitr-recover");
 	ck_assert_str_eq(text, "# written by pitr-recover: recovery from backup bk-*-1.tar.gz\n"
+			 VOIDS ARCHIVE_OFF
+			 "# pitr-recover --port\nport = 5433\n"
+			 PITR_RECOVER_BLOCK_BEGIN "\n"
 			 "restore_command = '''/opt/pitr kit/pitr-restore'' -sr -s gzip=/mnt/100%% %f \"%p\"'\n"
 			 "recovery_target_name = 'it''s done'\n"
 			 "recovery_target_action = 'promote'\n"
 			 "recovery_target_timeline = 'current'\n"
-			 "# pitr-recover --port\nport = 5433\n");
+			 "recovery_end_command = '''/opt/pitr kit/pitr-recover'' --recovery-ended'\n"
+			 PITR_RECOVER_BLOCK_END "\n");
 	free(text);
 	pitr_recover_target_free(&t);
 
 	/* Defaults: pause, latest; no target line at the end of the archive. */
 	opts_init(&o);
 	ck_assert_int_eq(pitr_recover_parse_target(&o, &t), 0);
-	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch");
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover");
 	ck_assert_str_eq(text, "# written by pitr-recover: recovery from backup b\n"
+			 VOIDS ARCHIVE_OFF PITR_RECOVER_BLOCK_BEGIN "\n"
 			 "restore_command = '/bin/pitr-restore -sr -s /arch %f \"%p\"'\n"
 			 "recovery_target_action = 'pause'\n"
-			 "recovery_target_timeline = 'latest'\n");
+			 "recovery_target_timeline = 'latest'\n"
+			 "recovery_end_command = '/bin/pitr-recover --recovery-ended'\n"
+			 PITR_RECOVER_BLOCK_END "\n");
+	free(text);
+	/* A standby archives as its source did, unless told otherwise. */
+	o.standby = true;
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover");
+	ck_assert_ptr_null(strstr(text, "archive_mode"));
+	ck_assert_ptr_nonnull(strstr(text, "\nprimary_conninfo = ''\n"));
+	free(text);
+	o.archive_mode = "off";
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover");
+	ck_assert_ptr_nonnull(strstr(text, ARCHIVE_OFF));
+	free(text);
+	o.standby = false;
+	o.archive_mode = "preserve";
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover");
+	ck_assert_ptr_null(strstr(text, "archive_mode"));
 	free(text);
 	pitr_recover_target_free(&t);
 	o.target_immediate = true;
 	ck_assert_int_eq(pitr_recover_parse_target(&o, &t), 0);
-	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch");
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover");
 	ck_assert_ptr_nonnull(strstr(text, "\nrecovery_target = 'immediate'\n"));
 	free(text);
 	pitr_recover_target_free(&t);
 	opts_init(&o);
 	o.target_time = "2024-03-01 11:00:00";
 	ck_assert_int_eq(pitr_recover_parse_target(&o, &t), 0);
-	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch");
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover");
 	ck_assert_ptr_nonnull(strstr(text, "\nrecovery_target_time = '2024-03-01 11:00:00 +0000'\n"));
 	free(text);
 	pitr_recover_target_free(&t);
@@ -85,6 +121,67 @@ START_TEST(test_restore_beside)
 }
 END_TEST
 
+/* ---- --recovery-ended --------------------------------------------------------- */
+
+START_TEST(test_strip_block)
+{
+	const char *conf = "work_mem = '8MB'\n" VOIDS ARCHIVE_OFF PITR_RECOVER_BLOCK_BEGIN "\n"
+			   "restore_command = 'x'\nrecovery_target_xid = '7'\n"
+			   "recovery_end_command = 'y'\n" PITR_RECOVER_BLOCK_END "\nport = 1\n";
+	/* ALTER SYSTEM's rewrite: no comments, the order kept. */
+	const char *rewritten = "work_mem = '8MB'\nrestore_command = ''\nrecovery_target_xid = ''\n"
+				"archive_mode = 'off'\nrestore_command = 'x'\n"
+				"recovery_target_xid = '7'\nrecovery_end_command = 'y'\nport = 1\n";
+	size_t removed;
+	char *out = pitr_recover_strip_block(conf, &removed);
+
+	ck_assert_str_eq(out, "work_mem = '8MB'\n" VOIDS ARCHIVE_OFF "port = 1\n");
+	ck_assert_uint_eq(removed, 5);
+	free(out);
+	out = pitr_recover_strip_block(rewritten, &removed);
+	ck_assert_str_eq(out, "work_mem = '8MB'\nrestore_command = ''\nrecovery_target_xid = ''\n"
+			 "archive_mode = 'off'\nport = 1\n");
+	ck_assert_uint_eq(removed, 3);
+	free(out);
+	/* Nothing of pitr-recover's: nothing removed. */
+	out = pitr_recover_strip_block("restore_command = 'z'\n", &removed);
+	ck_assert_str_eq(out, "restore_command = 'z'\n");
+	ck_assert_uint_eq(removed, 0);
+	free(out);
+}
+END_TEST
+
+#define ENDED_CONF VOIDS ARCHIVE_OFF PITR_RECOVER_BLOCK_BEGIN "\nrestore_command = 'x'\n" \
+	PITR_RECOVER_BLOCK_END "\n"
+
+START_TEST(test_recovery_ended)
+{
+	const char *dir = h_path("data");
+	char *got;
+	size_t len;
+
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	/* Not a data dir: refused, nothing written. */
+	h_log_reset();
+	ck_assert_int_eq(pitr_cmd_recover_ended(dir), -1);
+	ck_assert_ptr_nonnull(strstr(h_log(), "is not a PostgreSQL data directory"));
+	h_write_file(h_path("data/PG_VERSION"), "15\n", 3);
+	h_write_file(h_path("data/postgresql.auto.conf"), ENDED_CONF, strlen(ENDED_CONF));
+	h_log_reset();
+	ck_assert_int_eq(pitr_cmd_recover_ended(dir), 0);
+	got = pitr_fsutil_read_small(h_path("data/postgresql.auto.conf"), 65536, &len);
+	ck_assert_str_eq(got, VOIDS ARCHIVE_OFF);
+	free(got);
+	ck_assert_ptr_nonnull(strstr(h_log(), "LOG : recovery ended: pitr-recover's recovery settings "
+				     "(3 lines) removed"));
+	ck_assert_ptr_nonnull(strstr(h_log(), "LOG : archiving stays disabled in this copy"));
+	/* Again: nothing to remove, still 0. */
+	h_log_reset();
+	ck_assert_int_eq(pitr_cmd_recover_ended(dir), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), "no recovery settings of pitr-recover left"));
+}
+END_TEST
+
 static Suite *
 recover_settings_suite(void)
 {
@@ -95,6 +192,8 @@ recover_settings_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_conf_text);
 	tcase_add_test(tc, test_restore_beside);
+	tcase_add_test(tc, test_strip_block);
+	tcase_add_test(tc, test_recovery_ended);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -111,6 +111,7 @@ recover_opts(struct pitr_recover_opts *o)
 	o->archive = archive;
 	o->target_dir = newdir;
 	o->pitr_restore = restore_prog;
+	o->pitr_recover = restore_prog;
 	o->pg_ctl = pg_ctl;
 	o->start = true;
 	o->port = 5999;
@@ -186,6 +187,9 @@ run(const struct pitr_recover_opts *o, int want_rc)
 	become_root_again();
 	ready = strstr(h_log(), h_fmt("LOG : data directory \"%s\" is ready for recovery", newdir));
 	ck_assert_msg(ready != NULL, "%s", h_log());
+	/* Then whether the copy archives, always. */
+	ready = strchr(ready, '\n') + 1;
+	ck_assert_msg(strncmp(ready, "LOG : archiving ", 16) == 0, "%s", h_log());
 	return strchr(ready, '\n') + 1;
 }
 

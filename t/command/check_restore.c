@@ -1085,6 +1085,41 @@ START_TEST(test_bad_options)
 }
 END_TEST
 
+START_TEST(test_absolute_outside_data_dir)
+{
+	char *cwd = getcwd(NULL, 0);
+	char msg[8192];
+
+	/* pg_rewind --restore-target-wal: its own cwd, an absolute %p. */
+	archive_segment(PITR_CODEC_NONE, 6, SYSID, NULL);
+	opts.data_dir = NULL;
+	opts.wal_name = SEG(6);
+	opts.wal_path = p_dest;
+	ck_assert_int_eq(chdir(p_arch), 0);
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	assert_restored(6);
+	ck_assert_int_eq(unlink(p_dest), 0);
+	/* -r with %r reads no data dir either. */
+	opts.remove_unneeded = true;
+	opts.remove_cutoff = SEG(1);
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	assert_restored(6);
+	ck_assert_int_eq(unlink(p_dest), 0);
+	/* -r without %r runs pg_controldata on the data dir: required. */
+	opts.remove_cutoff = NULL;
+	snprintf(msg, sizeof(msg), "\".\" is not a PostgreSQL data directory (no PG_VERSION): give "
+		 "the right --data-dir");
+	expect_option_error(msg);
+	/* So does a relative %p. */
+	opts.remove_unneeded = false;
+	opts.wal_path = "pg_wal/RECOVERYXLOG";
+	expect_option_error(msg);
+	ck_assert_int_eq(chdir(cwd), 0);
+	free(cwd);
+}
+END_TEST
+
+
 START_TEST(test_pid_file_busy)
 {
 	char pidpath[4096];
@@ -1362,6 +1397,7 @@ make_suite(void)
 	tc = tcase_create("pitr_cmd_restore: bad options");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_bad_options);
+	tcase_add_test(tc, test_absolute_outside_data_dir);
 	tcase_add_test(tc, test_pid_file_busy);
 	suite_add_tcase(s, tc);
 

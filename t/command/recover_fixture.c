@@ -74,4 +74,5 @@ opts_init(struct pitr_recover_opts *o)
 	o->archive = h_fmt("gzip=%s", arch);
 	o->target_dir = h_path("new");
 	o->pitr_restore = prog;
+	o->pitr_recover = prog;
 }

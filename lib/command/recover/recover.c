@@ -179,6 +179,7 @@ run_cleanup(struct recover_run *run, bool failed)
 	free(run->tmp);
 	free(run->base);
 	free(run->restore_prog);
+	free(run->recover_prog);
 	free(run->archive);
 	free(run->pg_ctl);
 }
@@ -286,6 +287,9 @@ check_options(const struct pitr_recover_opts *o)
 	if (o->target_action != NULL &&
 	    pitr_opts_check_choice("target-action", o->target_action, PITR_RECOVER_TARGET_ACTIONS) < 0)
 		return -1;
+	if (o->archive_mode != NULL &&
+	    pitr_opts_check_choice("archive-mode", o->archive_mode, PITR_RECOVER_ARCHIVE_MODES) < 0)
+		return -1;
 	if (o->start && geteuid() == 0) {
 		pitr_log_error("--start: PostgreSQL does not run as root; run pitr-recover as the user "
 			       "the server runs as (runuser -u postgres -- pitr-recover ...)");
@@ -316,6 +320,14 @@ pitr_cmd_recover(const struct pitr_recover_opts *o)
 		goto out;
 	pitr_log_info("data directory \"%s\" is ready for recovery (%s)", run.final,
 		      o->standby ? "standby.signal" : "recovery.signal");
+	if (pitr_recover_archives(o))
+		pitr_log_info("archiving as the backup's source did (--archive-mode=preserve%s): once "
+			      "promoted, the copy runs the source's archive_command", o->archive_mode == NULL ?
+			      ", the default with --standby" : "");
+	else
+		pitr_log_info("archiving disabled in the copy (--archive-mode=off): archive_mode = 'off' "
+			      "in its postgresql.auto.conf; give --archive-mode=preserve to recover the "
+			      "production primary itself");
 	if (o->start && recover_start_and_wait(&run) != 0)
 		goto out;
 	rc = 0;

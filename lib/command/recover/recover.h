@@ -36,6 +36,9 @@ struct pitr_recover_opts {
 	size_t ntablespace_map;
 	bool start;                    /* start the server and wait for the target */
 	int port;                      /* written as port = N; 0: not written */
+	const char *archive_mode;      /* PITR_RECOVER_ARCHIVE_MODES; NULL: off, preserve
+					* with --standby */
+	const char *pitr_recover;      /* recovery_end_command's program; NULL: this one */
 	const char *pitr_restore;      /* NULL: pitr-restore next to this program */
 	const char *pg_ctl;            /* NULL: pg_ctl on PATH, else by PG_VERSION */
 	int wait;                      /* seconds --start waits; 0: the default */
@@ -47,6 +50,12 @@ struct pitr_recover_opts {
 #define PITR_RECOVER_TARGET_ACTION_DEFAULT "pause"
 #define PITR_RECOVER_TARGET_TIMELINE_DEFAULT "latest"
 #define PITR_RECOVER_WAIT_DEFAULT 600
+#define PITR_RECOVER_ARCHIVE_MODES "off|preserve"
+
+/* The marks around the settings that only serve the recovery; the
+ * --recovery-ended mode removes the lines from the first to the second. */
+#define PITR_RECOVER_BLOCK_BEGIN "# pitr-recover: recovery settings, removed when recovery ends"
+#define PITR_RECOVER_BLOCK_END "# pitr-recover: end of the recovery settings"
 
 enum pitr_recover_kind {
 	PITR_RECOVER_END = 0,          /* no target: the end of the archive */
@@ -91,19 +100,52 @@ const struct pitr_catalog_backup *pitr_recover_choose(const struct pitr_catalog 
 						       const struct pitr_recover_target *t, uint32_t tli);
 
 /*
- * The lines pitr-recover appends to postgresql.auto.conf: a comment naming
- * the backup, restore_command (`restore_program` -s `archive` %f "%p"),
- * the target setting, recovery_target_action, recovery_target_timeline,
- * and port when o->port is set.  malloc'd, NULL after logging ENOMEM.
+ * The lines pitr-recover appends to postgresql.auto.conf.  First what
+ * isolates the copy from the backup's source, kept for good: every
+ * replication, trigger and recovery setting the source may have set
+ * (postgresql.conf included) voided by an empty or default value,
+ * archive_mode = 'off' unless --archive-mode=preserve (or --standby), and
+ * port with --port.  Then, between PITR_RECOVER_BLOCK_BEGIN and _END, the
+ * recovery settings: restore_command (`restore_program` -sr -s `archive`
+ * %f "%p"), the target, recovery_target_action, recovery_target_timeline,
+ * and recovery_end_command (`recover_program` --recovery-ended), which
+ * removes that block when recovery ends.  Each setting is written after
+ * its void value, and the last occurrence of a setting is the one
+ * PostgreSQL applies.  malloc'd, NULL after logging ENOMEM.
  */
 char *pitr_recover_conf_text(const struct pitr_recover_opts *o, const struct pitr_recover_target *t,
 			     const char *backup_name, const char *restore_program,
-			     const char *archive);
+			     const char *archive, const char *recover_program);
+
+/* Whether the copy archives: false unless --archive-mode=preserve, or
+ * --standby without --archive-mode. */
+bool pitr_recover_archives(const struct pitr_recover_opts *o);
 
 /* pitr-restore next to the program `exe` (/proc/self/exe), stepping out
  * of libtool's .libs/ and lt- prefix in a build tree.  malloc'd, NULL
  * after logging ENOMEM. */
 char *pitr_recover_restore_beside(const char *exe);
+
+/* The program `name` next to `exe`, as pitr_recover_restore_beside. */
+char *pitr_recover_program_beside(const char *exe, const char *name);
+
+/*
+ * `conf` (postgresql.auto.conf's text) without the recovery settings:
+ * the lines from PITR_RECOVER_BLOCK_BEGIN to PITR_RECOVER_BLOCK_END.
+ * When the marks are gone (ALTER SYSTEM rewrites the file without
+ * comments), every line setting restore_command, recovery_target* or
+ * recovery_end_command after the last "restore_command = ''" is removed
+ * instead.  *removed: the lines removed.  malloc'd, NULL after logging
+ * ENOMEM.
+ */
+char *pitr_recover_strip_block(const char *conf, size_t *removed);
+
+/* pitr-recover --recovery-ended: recovery_end_command, run by the server
+ * in its data directory `data_dir` when recovery ends.  Removes the
+ * recovery settings from postgresql.auto.conf (pitr_recover_strip_block)
+ * so that a restart does not recover again, and logs what it did and
+ * whether the copy archives.  Returns 0, or -1 after logging. */
+int pitr_cmd_recover_ended(const char *data_dir);
 
 /* Run pitr-recover.  Returns 0, or -1 after logging, with nothing left
  * behind when the failure came before the data directory was complete

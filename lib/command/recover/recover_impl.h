@@ -57,6 +57,7 @@ struct recover_run {
 	char **map_old, **map_new; /* --tablespace-map, parsed */
 	size_t nmap;
 	char *restore_prog;
+	char *recover_prog;        /* recovery_end_command's program */
 	char *archive;             /* [CODEC=]absolute dir */
 	char *pg_ctl;
 	bool probed;               /* --start: a session was tried once */
@@ -122,6 +123,10 @@ int recover_settings_archive(struct recover_run *run);
 /* run->restore_prog: --pitr-restore, else pitr-restore beside this
  * program; it must be executable.  Returns 0, or -1 after logging. */
 int recover_settings_restore_program(struct recover_run *run);
+
+/* The setting a postgresql.conf line sets: its first character, with
+ * *len its length; NULL for a comment or a blank line. */
+const char *recover_line_key(const char *line, size_t *len);
 
 /* Write the recovery settings into run->tmp: postgresql.auto.conf (the
  * backup's own target settings commented out, pitr_recover_conf_text

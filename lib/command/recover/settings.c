@@ -39,9 +39,68 @@ add_setting(char **text, const char *key, const char *value)
 	return 0;
 }
 
-char *
-pitr_recover_conf_text(const struct pitr_recover_opts *o, const struct pitr_recover_target *t,
-		       const char *backup_name, const char *restore_program, const char *archive)
+/* Append `line` (a comment, or a setting already formatted) to *text. */
+static int
+add_line(char **text, const char *line)
+{
+	char *n = pitr_xasprintf("%s%s\n", *text, line);
+
+	if (n == NULL)
+		return -1;
+	free(*text);
+	*text = n;
+	return 0;
+}
+
+bool
+pitr_recover_archives(const struct pitr_recover_opts *o)
+{
+	if (o->archive_mode == NULL)
+		return o->standby;
+	return strcmp(o->archive_mode, "preserve") == 0;
+}
+
+/* What isolates the copy from the backup's source: every setting of the
+ * source that reaches out (to its primary, its trigger, its archive) or
+ * that would recover again, voided; archive_mode; port. */
+static int
+isolation_text(char **text, const struct pitr_recover_opts *o)
+{
+	static const char *const voids[][2] = {
+		{ "primary_conninfo", "" }, { "primary_slot_name", "" },
+		{ "promote_trigger_file", "" }, { "archive_cleanup_command", "" },
+		{ "recovery_end_command", "" }, { "restore_command", "" },
+		{ "recovery_target", "" }, { "recovery_target_lsn", "" },
+		{ "recovery_target_name", "" }, { "recovery_target_time", "" },
+		{ "recovery_target_xid", "" }, { "recovery_target_inclusive", "on" },
+		{ "recovery_target_action", "pause" }, { "recovery_target_timeline", "latest" },
+	};
+
+	if (add_line(text, "# pitr-recover: the source's replication, trigger and recovery "
+		     "settings do not apply to this copy") != 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(voids) / sizeof(voids[0]); i++)
+		if (add_setting(text, voids[i][0], voids[i][1]) != 0)
+			return -1;
+	if (!pitr_recover_archives(o) &&
+	    (add_line(text, "# pitr-recover --archive-mode=off: a recovered copy does not archive "
+		      "into its source's archive (--archive-mode=preserve keeps archiving)") != 0 ||
+	     add_setting(text, "archive_mode", "off") != 0))
+		return -1;
+	if (o->port > 0) {
+		char port[32];
+
+		snprintf(port, sizeof(port), "port = %d", o->port);
+		if (add_line(text, "# pitr-recover --port") != 0 || add_line(text, port) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The recovery settings, between the marks. */
+static int
+recovery_text(char **text, const struct pitr_recover_opts *o, const struct pitr_recover_target *t,
+	      const char *restore_cmd, const char *end_cmd)
 {
 	static const char *const keys[] = {
 		[PITR_RECOVER_TIME] = "recovery_target_time",
@@ -50,7 +109,30 @@ pitr_recover_conf_text(const struct pitr_recover_opts *o, const struct pitr_reco
 		[PITR_RECOVER_NAME] = "recovery_target_name",
 		[PITR_RECOVER_IMMEDIATE] = "recovery_target",
 	};
-	char *prog = NULL, *arch = NULL, *cmd = NULL, *text = NULL, *port = NULL;
+
+	if (add_line(text, PITR_RECOVER_BLOCK_BEGIN) != 0 ||
+	    add_setting(text, "restore_command", restore_cmd) != 0)
+		return -1;
+	if (t->kind != PITR_RECOVER_END &&
+	    add_setting(text, keys[t->kind], t->kind == PITR_RECOVER_IMMEDIATE ? "immediate" :
+			t->conf_value) != 0)
+		return -1;
+	if (add_setting(text, "recovery_target_action",
+			o->target_action != NULL ? o->target_action : PITR_RECOVER_TARGET_ACTION_DEFAULT) != 0 ||
+	    add_setting(text, "recovery_target_timeline",
+			o->target_timeline != NULL ? o->target_timeline : PITR_RECOVER_TARGET_TIMELINE_DEFAULT) != 0 ||
+	    add_setting(text, "recovery_end_command", end_cmd) != 0 ||
+	    add_line(text, PITR_RECOVER_BLOCK_END) != 0)
+		return -1;
+	return 0;
+}
+
+char *
+pitr_recover_conf_text(const struct pitr_recover_opts *o, const struct pitr_recover_target *t,
+		       const char *backup_name, const char *restore_program, const char *archive,
+		       const char *recover_program)
+{
+	char *prog = NULL, *arch = NULL, *cmd = NULL, *text = NULL, *rec = NULL, *end = NULL;
 	char *ok = NULL;
 
 	/* -sr: a segment the archive lacks fails at once, so recovery ends
@@ -58,39 +140,33 @@ pitr_recover_conf_text(const struct pitr_recover_opts *o, const struct pitr_reco
 	if ((prog = pitr_quote_command_word(restore_program)) == NULL ||
 	    (arch = pitr_quote_command_word(archive)) == NULL ||
 	    (cmd = pitr_xasprintf("%s -sr -s %s %%f \"%%p\"", prog, arch)) == NULL ||
+	    (rec = pitr_quote_command_word(recover_program)) == NULL ||
+	    (end = pitr_xasprintf("%s --recovery-ended", rec)) == NULL ||
 	    (text = pitr_xasprintf("# written by pitr-recover: recovery from backup %s\n",
 				   backup_name)) == NULL)
 		goto out;
-	if (add_setting(&text, "restore_command", cmd) != 0)
+	if (isolation_text(&text, o) != 0 || recovery_text(&text, o, t, cmd, end) != 0)
 		goto out;
-	if (t->kind != PITR_RECOVER_END &&
-	    add_setting(&text, keys[t->kind], t->kind == PITR_RECOVER_IMMEDIATE ? "immediate" :
-			t->conf_value) != 0)
-		goto out;
-	if (add_setting(&text, "recovery_target_action",
-			o->target_action != NULL ? o->target_action : PITR_RECOVER_TARGET_ACTION_DEFAULT) != 0 ||
-	    add_setting(&text, "recovery_target_timeline",
-			o->target_timeline != NULL ? o->target_timeline : PITR_RECOVER_TARGET_TIMELINE_DEFAULT) != 0)
-		goto out;
-	if (o->port > 0) {
-		port = pitr_xasprintf("%s# pitr-recover --port\nport = %d\n", text, o->port);
-		if (port == NULL)
-			goto out;
-		free(text);
-		text = port;
-	}
 	ok = text;
 	text = NULL;
 out:
 	free(prog);
 	free(arch);
 	free(cmd);
+	free(rec);
+	free(end);
 	free(text);
 	return ok;
 }
 
 char *
 pitr_recover_restore_beside(const char *exe)
+{
+	return pitr_recover_program_beside(exe, "pitr-restore");
+}
+
+char *
+pitr_recover_program_beside(const char *exe, const char *name)
 {
 	char *dir = pitr_xstrdup(exe), *slash, *out;
 	size_t len;
@@ -111,7 +187,7 @@ pitr_recover_restore_beside(const char *exe)
 	else if (strcmp(dir, ".libs") == 0)
 		strcpy(dir, ".");
 	len = strlen(dir);
-	out = pitr_xasprintf("%s%spitr-restore", dir, len > 0 && dir[len - 1] == '/' ? "" : "/");
+	out = pitr_xasprintf("%s%s%s", dir, len > 0 && dir[len - 1] == '/' ? "" : "/", name);
 	free(dir);
 	return out;
 }
@@ -133,14 +209,18 @@ recover_settings_archive(struct recover_run *run)
 	return run->archive != NULL ? 0 : -1;
 }
 
-int
-recover_settings_restore_program(struct recover_run *run)
+/* `given` made absolute, else `name` beside this program; it must be
+ * executable.  Returns it (malloc'd), or NULL after logging. */
+static char *
+find_program(const char *given, const char *name, const char *option)
 {
-	if (run->o->pitr_restore != NULL) {
-		run->restore_prog = realpath(run->o->pitr_restore, NULL);
-		if (run->restore_prog == NULL) {
-			pitr_log_error("--pitr-restore \"%s\": %s", run->o->pitr_restore, strerror(errno));
-			return -1;
+	char *prog;
+
+	if (given != NULL) {
+		prog = realpath(given, NULL);
+		if (prog == NULL) {
+			pitr_log_error("--%s \"%s\": %s", option, given, strerror(errno));
+			return NULL;
 		}
 	} else {
 		char exe[PATH_MAX];
@@ -148,20 +228,44 @@ recover_settings_restore_program(struct recover_run *run)
 
 		if (n < 0) {
 			pitr_log_error("could not find this program's path (/proc/self/exe): %s; give "
-				       "--pitr-restore", strerror(errno));
-			return -1;
+				       "--%s", strerror(errno), option);
+			return NULL;
 		}
 		exe[n] = '\0';
-		run->restore_prog = pitr_recover_restore_beside(exe);
-		if (run->restore_prog == NULL)
-			return -1;
+		prog = pitr_recover_program_beside(exe, name);
+		if (prog == NULL)
+			return NULL;
 	}
-	if (access(run->restore_prog, X_OK) != 0) {
-		pitr_log_error("restore program \"%s\" is not executable (%s): give --pitr-restore",
-			       run->restore_prog, strerror(errno));
+	if (access(prog, X_OK) != 0) {
+		pitr_log_error("%s program \"%s\" is not executable (%s): give --%s",
+			       strcmp(name, "pitr-restore") == 0 ? "restore" : "recovery end", prog,
+			       strerror(errno), option);
+		free(prog);
+		return NULL;
+	}
+	return prog;
+}
+
+int
+recover_settings_restore_program(struct recover_run *run)
+{
+	run->restore_prog = find_program(run->o->pitr_restore, "pitr-restore", "pitr-restore");
+	if (run->restore_prog == NULL)
 		return -1;
-	}
-	return 0;
+	run->recover_prog = find_program(run->o->pitr_recover, "pitr-recover", "pitr-recover");
+	return run->recover_prog != NULL ? 0 : -1;
+}
+
+const char *
+recover_line_key(const char *line, size_t *len)
+{
+	const char *p = line + strspn(line, " \t");
+	size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.");
+
+	if (n == 0 || (p[n] != '=' && p[n] != ' ' && p[n] != '\t'))
+		return NULL;
+	*len = n;
+	return p;
 }
 
 /* The settings keys pitr-recover writes or that would contradict them. */
@@ -171,12 +275,14 @@ conflicting_key(const char *line)
 	static const char *const keys[] = {
 		"restore_command", "recovery_target", "recovery_target_lsn", "recovery_target_name",
 		"recovery_target_time", "recovery_target_xid", "recovery_target_inclusive",
-		"recovery_target_action", "recovery_target_timeline",
+		"recovery_target_action", "recovery_target_timeline", "primary_conninfo",
+		"primary_slot_name", "promote_trigger_file", "archive_cleanup_command",
+		"recovery_end_command",
 	};
-	const char *p = line + strspn(line, " \t");
-	size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.");
+	size_t n;
+	const char *p = recover_line_key(line, &n);
 
-	if (n == 0 || (p[n] != '=' && p[n] != ' ' && p[n] != '\t'))
+	if (p == NULL)
 		return false;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (strlen(keys[i]) == n && strncasecmp(p, keys[i], n) == 0)
@@ -199,14 +305,15 @@ write_auto_conf(struct recover_run *run)
 	if (old == NULL && errno != ENOENT)
 		goto out;
 	add = pitr_recover_conf_text(run->o, &run->target, run->b->name, run->restore_prog,
-				     run->archive);
+				     run->archive, run->recover_prog);
 	if (add == NULL)
 		goto out;
 	text = pitr_xmalloc(len * 2 + strlen(add) + 64);
 	if (text == NULL)
 		goto out;
-	/* Two recovery targets make PostgreSQL refuse to start: settings the
-	 * backup carries are kept, commented out. */
+	/* Two recovery targets make PostgreSQL refuse to start, and the
+	 * source's replication and trigger settings would reach out to it:
+	 * such settings the backup carries are kept, commented out. */
 	for (char *line = old; line != NULL && *line != '\0'; line = p) {
 		p = strchr(line, '\n');
 		p = p ? p + 1 : line + strlen(line);

@@ -186,6 +186,34 @@ resolve_dest(struct restore_run *run, const char *data_dir)
 	return 0;
 }
 
+/* The data dir is only read for a relative %p (PostgreSQL's own call,
+ * from the data dir) and for -r without %r (pg_controldata reads it):
+ * pg_rewind --restore-target-wal runs restore_command from its own working
+ * directory with an absolute %p. */
+static bool
+needs_data_dir(const struct pitr_restore_opts *opts)
+{
+	return opts->wal_path[0] != '/' || (opts->remove_unneeded && opts->remove_cutoff == NULL);
+}
+
+static int
+check_data_dir(const char *data_dir)
+{
+	char *version = pitr_fsutil_join(data_dir, "PG_VERSION");
+	struct stat st;
+	int rc = 0;
+
+	if (version == NULL)
+		return -1;
+	if (stat(version, &st) != 0) {
+		pitr_log_error("\"%s\" is not a PostgreSQL data directory (no PG_VERSION): give the "
+			       "right --data-dir", data_dir);
+		rc = -1;
+	}
+	free(version);
+	return rc;
+}
+
 /* Check the options and resolve paths, before anything is touched. */
 static int
 prepare(struct restore_run *run)
@@ -193,7 +221,6 @@ prepare(struct restore_run *run)
 	const struct pitr_restore_opts *opts = run->opts;
 	const char *data_dir = opts->data_dir != NULL ? opts->data_dir : ".";
 	struct stat st;
-	char *version;
 
 	if (opts->wal_name == NULL || opts->wal_name[0] == '\0' || strchr(opts->wal_name, '/') ||
 	    strcmp(opts->wal_name, ".") == 0 || strcmp(opts->wal_name, "..") == 0) {
@@ -220,16 +247,8 @@ prepare(struct restore_run *run)
 		pitr_log_error("--source \"%s\" is not a directory", run->source.location);
 		return -1;
 	}
-	version = pitr_fsutil_join(data_dir, "PG_VERSION");
-	if (version == NULL)
+	if (needs_data_dir(opts) && check_data_dir(data_dir) != 0)
 		return -1;
-	if (stat(version, &st) != 0) {
-		pitr_log_error("\"%s\" is not a PostgreSQL data directory (no PG_VERSION): give the "
-			       "right --data-dir", data_dir);
-		free(version);
-		return -1;
-	}
-	free(version);
 	if (opts->remove_cutoff != NULL) {
 		if (pitr_archdir_parse_cutoff(opts->remove_cutoff, &run->fixed_cutoff) != 0) {
 			pitr_log_error("--remove-unneeded \"%s\" is not a WAL segment name: "
