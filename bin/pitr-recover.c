@@ -75,6 +75,7 @@ static const struct pitr_opt_def ended_options[] = {
 	{ "data-dir", "D", PITR_OPT_STRING, "DIR", .dflt = ".",
 	  .help = "the data directory (the server runs the command in it)" },
 	PITR_OPTS_LOG,
+	PITR_OPTS_VERBOSE("log more"),
 	PITR_OPTS_COMMON,
 };
 

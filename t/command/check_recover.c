@@ -256,7 +256,7 @@ START_TEST(test_recover_layout)
 		 PITR_RECOVER_BLOCK_BEGIN "\n"
 		 "restore_command = '%s -sr -s gzip=%s %%f \"%%p\"'\n"
 		 "recovery_target_lsn = '0/400000'\nrecovery_target_action = 'promote'\n"
-		 "recovery_target_timeline = 'latest'\nrecovery_end_command = '%s --recovery-ended'\n"
+		 "recovery_target_timeline = 'latest'\nrecovery_end_command = '%s --recovery-ended || exit 1'\n"
 		 PITR_RECOVER_BLOCK_END "\n", prog, arch, prog);
 	assert_content(h_fmt("%s/postgresql.auto.conf", nd), want);
 	assert_content(h_fmt("%s/recovery.signal", nd), "");

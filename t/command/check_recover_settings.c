@@ -52,7 +52,7 @@ START_TEST(test_conf_text)
 			 "recovery_target_name = 'it''s done'\n"
 			 "recovery_target_action = 'promote'\n"
 			 "recovery_target_timeline = 'current'\n"
-			 "recovery_end_command = '''/opt/pitr kit/pitr-recover'' --recovery-ended'\n"
+			 "recovery_end_command = '''/opt/pitr kit/pitr-recover'' --recovery-ended || exit 1'\n"
 			 PITR_RECOVER_BLOCK_END "\n");
 	free(text);
 	pitr_recover_target_free(&t);
@@ -66,7 +66,7 @@ START_TEST(test_conf_text)
 			 "restore_command = '/bin/pitr-restore -sr -s /arch %f \"%p\"'\n"
 			 "recovery_target_action = 'pause'\n"
 			 "recovery_target_timeline = 'latest'\n"
-			 "recovery_end_command = '/bin/pitr-recover --recovery-ended'\n"
+			 "recovery_end_command = '/bin/pitr-recover --recovery-ended || exit 1'\n"
 			 PITR_RECOVER_BLOCK_END "\n");
 	free(text);
 	/* A standby archives as its source did, unless told otherwise. */

@@ -136,12 +136,15 @@ pitr_recover_conf_text(const struct pitr_recover_opts *o, const struct pitr_reco
 	char *ok = NULL;
 
 	/* -sr: a segment the archive lacks fails at once, so recovery ends
-	 * at the archive's end and a standby polls for the next one. */
+	 * at the archive's end and a standby polls for the next one.  "||
+	 * exit 1": the server stops for good when recovery_end_command dies of
+	 * a signal or the shell cannot run it (127), and only warns on 1; a
+	 * copy moved to a host without pitrkit still promotes. */
 	if ((prog = pitr_quote_command_word(restore_program)) == NULL ||
 	    (arch = pitr_quote_command_word(archive)) == NULL ||
 	    (cmd = pitr_xasprintf("%s -sr -s %s %%f \"%%p\"", prog, arch)) == NULL ||
 	    (rec = pitr_quote_command_word(recover_program)) == NULL ||
-	    (end = pitr_xasprintf("%s --recovery-ended", rec)) == NULL ||
+	    (end = pitr_xasprintf("%s --recovery-ended || exit 1", rec)) == NULL ||
 	    (text = pitr_xasprintf("# written by pitr-recover: recovery from backup %s\n",
 				   backup_name)) == NULL)
 		goto out;
