@@ -532,6 +532,16 @@ START_TEST(test_refuse_options)
 		     "shutdown");
 	h_log_reset();
 	opts_init(&o);
+	o.archive_mode = "on";
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error("invalid value \"on\" for option \"--archive-mode\": expected off or preserve");
+	h_log_reset();
+	opts_init(&o);
+	o.pitr_recover = h_path("bin/nope");
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error(h_fmt("--pitr-recover \"%s\": No such file or directory", h_path("bin/nope")));
+	h_log_reset();
+	opts_init(&o);
 	o.target_timeline = "newest";
 	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
 	assert_error("invalid value \"newest\" for option \"--target-timeline\": expected latest, current "

@@ -130,8 +130,12 @@ is "--target-time: exit 0" "$IT_RC" 0
 like "--target-time: backup 2 chosen (the newest that ends before the time)" "$IT_ERR" "from backup \"$(re "$B2")\""
 like "--target-time: where recovery stopped" "$IT_ERR" "recovery stopped: recovery stopping before commit of transaction [0-9]+, time "
 is "--target-time: rows 1..800" "$(count r-time)" "800|800"
-like "--target-time: restore_command is pitr-restore of this build" \
-	"$(cat "$T/r-time/data/postgresql.auto.conf")" "$(re "restore_command = '$PITR_BUILDDIR/bin/pitr-restore -sr -s gzip=$A %f \"%p\"'")"
+like "--target-time: pitr-restore restored the archive's segments" "$(server_log r-time)" \
+	'pitr-restore : LOG : restored "[0-9A-F]{24}"'
+like "--target-time: promoted, recovery_end_command removed the recovery settings" "$(server_log r-time)" \
+	"pitr-recover : LOG : recovery ended: pitr-recover's recovery settings \([0-9]+ lines\) removed"
+unlike "--target-time: ... so no restore_command of pitr-recover's is left" \
+	"$(cat "$T/r-time/data/postgresql.auto.conf")" "restore_command = '[^']"
 pg_stop "$T/r-time/data"
 
 # --- immediate, shutdown ----------------------------------------------------
@@ -142,6 +146,8 @@ like "--target-immediate: the newest backup chosen" "$IT_ERR" "from backup \"$(r
 like "--target-immediate: where recovery stopped" "$IT_ERR" "recovery stopped: recovery stopping after reaching consistency"
 like "--target-immediate: shut down at the target" "$IT_ERR" "the server shut down at the target"
 nok "--target-immediate: no server runs" pg_alive "$T/r-imm/data"
+like "--target-immediate: restore_command is pitr-restore of this build, still there (not promoted)" \
+	"$(cat "$T/r-imm/data/postgresql.auto.conf")" "$(re "restore_command = '$PITR_BUILDDIR/bin/pitr-restore -sr -s gzip=$A %f \"%p\"'")"
 # Started again to pause there instead, it shows the rows of backup 2.
 sed -i "s/^recovery_target_action = 'shutdown'/recovery_target_action = 'pause'/" "$T/r-imm/data/postgresql.auto.conf"
 ok "--target-immediate: restarted to pause at the target" pg_start "$T/r-imm/data"

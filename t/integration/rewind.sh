@@ -39,7 +39,10 @@ wait_for "s replays them" 60 pg_replayed "$S" "$lsn"
 
 ok "s is promoted" pg_sql "$S" "SELECT pg_promote()"
 wait_for "s accepts writes" 60 pg_promoted "$S"
-ok "rows on the new primary s" pg_sql "$S" "INSERT INTO t SELECT generate_series(2001, 2100)"
+# A checkpoint, so that s's control file shows its new timeline (what
+# pg_rewind compares).
+ok "rows on the new primary s, a checkpoint" pg_sql "$S" "INSERT INTO t SELECT generate_series(2001, 2100)" \
+	"CHECKPOINT"
 
 # The old primary diverges: writes of its own, several segments, archived.
 ok "p diverges: rows of its own and four segment switches" pg_sql "$P" \
