@@ -43,7 +43,7 @@ START_TEST(test_conf_text)
 	o.port = 5433;
 	ck_assert_int_eq(pitr_recover_parse_target(&o, &t), 0);
 	text = pitr_recover_conf_text(&o, &t, "bk-*-1.tar.gz", "/opt/pitr kit/pitr-restore",
-				      "gzip=/mnt/100%", "/opt/pitr kit/pitr-recover");
+				      "gzip=/mnt/100%", "/opt/pitr kit/pitr-recover", 15);
 	ck_assert_str_eq(text, "# written by pitr-recover: recovery from backup bk-*-1.tar.gz\n"
 			 VOIDS ARCHIVE_OFF
 			 "# pitr-recover --port\nport = 5433\n"
@@ -60,7 +60,7 @@ START_TEST(test_conf_text)
 	/* Defaults: pause, latest; no target line at the end of the archive. */
 	opts_init(&o);
 	ck_assert_int_eq(pitr_recover_parse_target(&o, &t), 0);
-	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover");
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover", 15);
 	ck_assert_str_eq(text, "# written by pitr-recover: recovery from backup b\n"
 			 VOIDS ARCHIVE_OFF PITR_RECOVER_BLOCK_BEGIN "\n"
 			 "restore_command = '/bin/pitr-restore -sr -s /arch %f \"%p\"'\n"
@@ -71,30 +71,36 @@ START_TEST(test_conf_text)
 	free(text);
 	/* A standby archives as its source did, unless told otherwise. */
 	o.standby = true;
-	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover");
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover", 15);
 	ck_assert_ptr_null(strstr(text, "archive_mode"));
 	ck_assert_ptr_nonnull(strstr(text, "\nprimary_conninfo = ''\n"));
 	free(text);
 	o.archive_mode = "off";
-	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover");
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover", 15);
 	ck_assert_ptr_nonnull(strstr(text, ARCHIVE_OFF));
+	free(text);
+	/* PostgreSQL 16 has no promote_trigger_file. */
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover", 16);
+	ck_assert_ptr_null(strstr(text, "promote_trigger_file"));
+	ck_assert_ptr_nonnull(strstr(text, "\nprimary_conninfo = ''\nprimary_slot_name = ''\n"
+				     "archive_cleanup_command = ''\n"));
 	free(text);
 	o.standby = false;
 	o.archive_mode = "preserve";
-	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover");
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover", 15);
 	ck_assert_ptr_null(strstr(text, "archive_mode"));
 	free(text);
 	pitr_recover_target_free(&t);
 	o.target_immediate = true;
 	ck_assert_int_eq(pitr_recover_parse_target(&o, &t), 0);
-	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover");
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover", 15);
 	ck_assert_ptr_nonnull(strstr(text, "\nrecovery_target = 'immediate'\n"));
 	free(text);
 	pitr_recover_target_free(&t);
 	opts_init(&o);
 	o.target_time = "2024-03-01 11:00:00";
 	ck_assert_int_eq(pitr_recover_parse_target(&o, &t), 0);
-	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover");
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover", 15);
 	ck_assert_ptr_nonnull(strstr(text, "\nrecovery_target_time = '2024-03-01 11:00:00 +0000'\n"));
 	free(text);
 	pitr_recover_target_free(&t);

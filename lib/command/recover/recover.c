@@ -245,7 +245,7 @@ assemble(struct recover_run *run)
 
 	if (recover_extract(run, &version) != 0)
 		return -1;
-	if (recover_tablespace_relink(run) != 0 || recover_settings_write(run) != 0 ||
+	if (recover_tablespace_relink(run) != 0 || recover_settings_write(run, version) != 0 ||
 	    recover_tablespace_chown(run) != 0)
 		goto out;
 	if (chmod(run->tmp, 0700) != 0) {

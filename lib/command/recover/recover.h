@@ -111,11 +111,13 @@ const struct pitr_catalog_backup *pitr_recover_choose(const struct pitr_catalog 
  * and recovery_end_command (`recover_program` --recovery-ended), which
  * removes that block when recovery ends.  Each setting is written after
  * its void value, and the last occurrence of a setting is the one
- * PostgreSQL applies.  malloc'd, NULL after logging ENOMEM.
+ * PostgreSQL applies.  `pg_major` is the backup's PostgreSQL major version
+ * (promote_trigger_file is not written for 16 and later, which refuse it
+ * as unknown).  malloc'd, NULL after logging ENOMEM.
  */
 char *pitr_recover_conf_text(const struct pitr_recover_opts *o, const struct pitr_recover_target *t,
 			     const char *backup_name, const char *restore_program,
-			     const char *archive, const char *recover_program);
+			     const char *archive, const char *recover_program, unsigned pg_major);
 
 /* Whether the copy archives: false unless --archive-mode=preserve, or
  * --standby without --archive-mode. */

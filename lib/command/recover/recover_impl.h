@@ -130,10 +130,11 @@ const char *recover_line_key(const char *line, size_t *len);
 
 /* Write the recovery settings into run->tmp: postgresql.auto.conf (the
  * backup's own target settings commented out, pitr_recover_conf_text
- * appended), postgresql.conf and pg_hba.conf when the backup had none, and
- * the signal file (the other one removed).  Returns 0, or -1 after
+ * appended, for the PostgreSQL `version` of PG_VERSION), postgresql.conf
+ * and pg_hba.conf when the backup had none, and the signal file (the other
+ * one removed).  Returns 0, or -1 after
  * logging. */
-int recover_settings_write(struct recover_run *run);
+int recover_settings_write(struct recover_run *run, const char *version);
 
 /* ---- extract.c ----------------------------------------------------------- */
 

@@ -64,7 +64,7 @@ pitr_recover_archives(const struct pitr_recover_opts *o)
  * source that reaches out (to its primary, its trigger, its archive) or
  * that would recover again, voided; archive_mode; port. */
 static int
-isolation_text(char **text, const struct pitr_recover_opts *o)
+isolation_text(char **text, const struct pitr_recover_opts *o, unsigned pg_major)
 {
 	static const char *const voids[][2] = {
 		{ "primary_conninfo", "" }, { "primary_slot_name", "" },
@@ -79,9 +79,13 @@ isolation_text(char **text, const struct pitr_recover_opts *o)
 	if (add_line(text, "# pitr-recover: the source's replication, trigger and recovery "
 		     "settings do not apply to this copy") != 0)
 		return -1;
-	for (size_t i = 0; i < sizeof(voids) / sizeof(voids[0]); i++)
+	for (size_t i = 0; i < sizeof(voids) / sizeof(voids[0]); i++) {
+		/* PostgreSQL 16 dropped the setting; naming it stops the server. */
+		if (pg_major >= 16 && strcmp(voids[i][0], "promote_trigger_file") == 0)
+			continue;
 		if (add_setting(text, voids[i][0], voids[i][1]) != 0)
 			return -1;
+	}
 	if (!pitr_recover_archives(o) &&
 	    (add_line(text, "# pitr-recover --archive-mode=off: a recovered copy does not archive "
 		      "into its source's archive (--archive-mode=preserve keeps archiving)") != 0 ||
@@ -130,7 +134,7 @@ recovery_text(char **text, const struct pitr_recover_opts *o, const struct pitr_
 char *
 pitr_recover_conf_text(const struct pitr_recover_opts *o, const struct pitr_recover_target *t,
 		       const char *backup_name, const char *restore_program, const char *archive,
-		       const char *recover_program)
+		       const char *recover_program, unsigned pg_major)
 {
 	char *prog = NULL, *arch = NULL, *cmd = NULL, *text = NULL, *rec = NULL, *end = NULL;
 	char *ok = NULL;
@@ -148,7 +152,7 @@ pitr_recover_conf_text(const struct pitr_recover_opts *o, const struct pitr_reco
 	    (text = pitr_xasprintf("# written by pitr-recover: recovery from backup %s\n",
 				   backup_name)) == NULL)
 		goto out;
-	if (isolation_text(&text, o) != 0 || recovery_text(&text, o, t, cmd, end) != 0)
+	if (isolation_text(&text, o, pg_major) != 0 || recovery_text(&text, o, t, cmd, end) != 0)
 		goto out;
 	ok = text;
 	text = NULL;
@@ -295,7 +299,7 @@ conflicting_key(const char *line)
 
 /* The backup's postgresql.auto.conf with pitr_recover_conf_text appended. */
 static int
-write_auto_conf(struct recover_run *run)
+write_auto_conf(struct recover_run *run, unsigned pg_major)
 {
 	char *apath = pitr_fsutil_join(run->tmp, "postgresql.auto.conf");
 	char *old = NULL, *add = NULL, *text = NULL, *p;
@@ -308,7 +312,7 @@ write_auto_conf(struct recover_run *run)
 	if (old == NULL && errno != ENOENT)
 		goto out;
 	add = pitr_recover_conf_text(run->o, &run->target, run->b->name, run->restore_prog,
-				     run->archive, run->recover_prog);
+				     run->archive, run->recover_prog, pg_major);
 	if (add == NULL)
 		goto out;
 	text = pitr_xmalloc(len * 2 + strlen(add) + 64);
@@ -355,14 +359,15 @@ write_if_missing(struct recover_run *run, const char *name, const char *text)
 }
 
 int
-recover_settings_write(struct recover_run *run)
+recover_settings_write(struct recover_run *run, const char *version)
 {
 	const char *signal = run->o->standby ? "standby.signal" : "recovery.signal";
 	const char *other = run->o->standby ? "recovery.signal" : "standby.signal";
 	char *path;
 	int rc = -1;
 
-	if (write_auto_conf(run) != 0 ||
+	/* PG_VERSION holds the major version ("15"; "9.6" before 10). */
+	if (write_auto_conf(run, (unsigned)strtoul(version, NULL, 10)) != 0 ||
 	    write_if_missing(run, "postgresql.conf",
 			     "# written by pitr-recover: the backup had no postgresql.conf (it was kept\n"
 			     "# outside the data directory, /etc/postgresql on Debian); the recovery\n"
