@@ -294,10 +294,11 @@ report_state_failure(const struct archive_run *run, size_t ntargets)
 			       "destination fails", run->wal_name, run->opts->state_dir, run->state_error);
 		return 0;
 	}
-	pitr_log_error("could not archive \"%s\": %zu of %zu destinations failed; the %zu that "
+	pitr_log_error("could not archive \"%s\": %zu of %zu destinations failed; %zu %s that "
 		       "succeeded could not be recorded in state dir \"%s\" (%s), so a retry "
-		       "delivers to them again", run->wal_name, nfailed, ntargets, run->nunrecorded,
-		       run->opts->state_dir, run->state_error);
+		       "repeats %s", run->wal_name, nfailed, ntargets, run->nunrecorded,
+		       run->nunrecorded == 1 ? "delivery" : "deliveries", run->opts->state_dir,
+		       run->state_error, run->nunrecorded == 1 ? "it" : "them");
 	return -1;
 }
 
