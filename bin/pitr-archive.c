@@ -36,7 +36,7 @@ static const struct pitr_opt_def archive_options[] = {
 	  .help = "the rsync program" },
 	{ "rsync-timeout", NULL, PITR_OPT_INT, "SECONDS", .min = 1, .max = 86400,
 	  .dflt = PITR_OPTS_STR(PITR_DEST_RSYNC_TIMEOUT_DEFAULT),
-	  .help = "rsync connection and I/O timeout" },
+	  .help = "how long a hung rsync peer is waited for" },
 	{ "state-dir", "s", PITR_OPT_STRING, "DIR",
 	  .help = "remembers partial deliveries; needed with several destinations" },
 	{ "temp-dir", "t", PITR_OPT_STRING, "DIR", .dflt_doc = "$TMPDIR or " PITR_FSUTIL_TMPDIR_DEFAULT,

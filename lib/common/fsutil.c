@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -452,6 +453,135 @@ out:
 			close(fds[file_idx]);
 		free(bufs[file_idx]);
 	}
+	return rc;
+}
+
+/* The descent of pitr_fsutil_remove_tree: one open directory at a time
+ * (a deep tree would need a descriptor per level otherwise) and the names
+ * leading to it from `top`, to remove each one from its parent once empty. */
+struct rm_walk {
+	const char *top;
+	int fd;
+	char **names;
+	size_t depth, cap;
+};
+
+static int
+rm_failed(const struct rm_walk *w, const char *what, const char *name)
+{
+	pitr_log_error("could not remove \"%s\": could not %s \"%s\" %zu levels down: %s", w->top,
+		       what, name, w->depth, strerror(errno));
+	return -1;
+}
+
+/* Unlink what is not a directory in the current one; *sub is a copy of the
+ * first subdirectory's name, or NULL when none is left. */
+static int
+rm_level(struct rm_walk *w, char **sub)
+{
+	int dfd = dup(w->fd);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct dirent *de;
+	struct stat st;
+	int rc = 0;
+
+	*sub = NULL;
+	if (d == NULL) {
+		rc = rm_failed(w, "read", ".");
+		if (dfd >= 0)
+			close(dfd);
+		return rc;
+	}
+	rewinddir(d);  /* the dup shares the offset of an earlier pass */
+	while (rc == 0 && *sub == NULL && (errno = 0, de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(w->fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			rc = errno == ENOENT ? 0 : rm_failed(w, "stat", de->d_name);
+		else if (S_ISDIR(st.st_mode))
+			rc = (*sub = pitr_xstrdup(de->d_name)) != NULL ? 0 : -1;
+		else if (unlinkat(w->fd, de->d_name, 0) != 0 && errno != ENOENT)
+			rc = rm_failed(w, "unlink", de->d_name);
+	}
+	if (rc == 0 && *sub == NULL && errno != 0)
+		rc = rm_failed(w, "read", ".");
+	closedir(d);
+	return rc;
+}
+
+/* Step into subdirectory `sub` (taken over), or back out of the current
+ * one and remove it (sub NULL). */
+static int
+rm_step(struct rm_walk *w, char *sub)
+{
+	int nfd = openat(w->fd, sub != NULL ? sub : "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			 O_CLOEXEC);
+
+	if (nfd < 0) {
+		rm_failed(w, "open", sub != NULL ? sub : "..");
+		free(sub);
+		return -1;
+	}
+	close(w->fd);
+	w->fd = nfd;
+	if (sub == NULL) {
+		char *name = w->names[--w->depth];
+		int rc = unlinkat(w->fd, name, AT_REMOVEDIR) == 0 ? 0 : rm_failed(w, "rmdir", name);
+
+		free(name);
+		return rc;
+	}
+	if (w->depth == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 32;
+		char **grown = pitr_xrealloc(w->names, cap * sizeof(*grown));
+
+		if (grown == NULL) {
+			free(sub);
+			return -1;
+		}
+		w->names = grown;
+		w->cap = cap;
+	}
+	w->names[w->depth++] = sub;
+	return 0;
+}
+
+int
+pitr_fsutil_remove_tree(const char *path)
+{
+	struct rm_walk w = { .top = path, .fd = -1 };
+	struct stat st;
+	char *sub;
+	int rc = -1;
+
+	if (lstat(path, &st) != 0)
+		rc = errno == ENOENT ? 0 : -1;
+	else if (!S_ISDIR(st.st_mode))
+		rc = unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+	else
+		rc = 1;
+	if (rc <= 0) {
+		if (rc < 0)
+			pitr_log_error("could not remove \"%s\": %s", path, strerror(errno));
+		return rc;
+	}
+	rc = -1;
+	if ((w.fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		rm_failed(&w, "open", ".");
+		return -1;
+	}
+	while (rm_level(&w, &sub) == 0) {
+		if (sub == NULL && w.depth == 0) {
+			rc = rmdir(path) == 0 || errno == ENOENT ? 0 : rm_failed(&w, "rmdir", path);
+			break;
+		}
+		if (rm_step(&w, sub) != 0)
+			break;
+	}
+	close(w.fd);
+	while (w.depth > 0)
+		free(w.names[--w.depth]);
+	free(w.names);
 	return rc;
 }
 

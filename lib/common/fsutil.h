@@ -82,6 +82,11 @@ void pitr_fsutil_writeback(int fd, off_t *flushed, off_t written);
  * (logged). */
 int pitr_fsutil_mkdir_p(const char *path, mode_t mode);
 
+/* rm -rf `path` without following symbolic links, at any depth (by
+ * descriptors, so paths beyond PATH_MAX are no obstacle).  A missing path
+ * is no error.  Returns 0 or -1 (logged once, at the first failure). */
+int pitr_fsutil_remove_tree(const char *path);
+
 /* fsync a directory.  Returns 0 or -1 (logged). */
 int pitr_fsutil_fsync_dir(const char *dir);
 

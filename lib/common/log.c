@@ -33,6 +33,8 @@ static struct {
 	bool file_failed;       /* a file problem was reported once already */
 	char *capture;
 	size_t capture_size;
+	char *hold;             /* pitr_log_hold(): the first message, not written */
+	size_t hold_size;
 } logger = { .progname = "pitrkit", .fd = -1 };
 
 static const char *const level_names[] = {
@@ -163,6 +165,12 @@ pitr_log_v(enum pitr_log_level level, const char *fmt, va_list ap)
 	head = level_at + snprintf(line + level_at, sizeof(line) - (size_t)level_at, "%s : ",
 				   level_names[level]);
 	msg_len = vsnprintf(line + head, sizeof(line) - (size_t)head - 1, fmt, ap);
+	if (logger.hold != NULL) {
+		if (logger.hold[0] == '\0')
+			snprintf(logger.hold, logger.hold_size, "%s", line + head);
+		errno = saved_errno;
+		return;
+	}
 	len = head + (msg_len > 0 ? msg_len : 0);
 	if (len > (int)sizeof(line) - 2)
 		len = (int)sizeof(line) - 2;
@@ -245,6 +253,15 @@ bool
 pitr_log_is_verbose(void)
 {
 	return logger.verbose;
+}
+
+void
+pitr_log_hold(char *buf, size_t size)
+{
+	logger.hold = size > 0 ? buf : NULL;
+	logger.hold_size = size;
+	if (logger.hold != NULL)
+		buf[0] = '\0';
 }
 
 void

@@ -52,6 +52,13 @@ void pitr_log_verbose(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 bool pitr_log_is_verbose(void);
 
 /*
+ * While `buf` is not NULL, messages are not written: the first one's text
+ * (without time, program and level) is kept in `buf` (`size` bytes), for a
+ * caller that folds a step's failure into its own one line.  NULL ends it.
+ */
+void pitr_log_hold(char *buf, size_t size);
+
+/*
  * Test hook: when `buf` is not NULL, every line's "LEVEL : message" part is
  * also appended to `buf` (NUL-terminated, truncated to `size`), one line per
  * message.  Passing NULL stops capturing.

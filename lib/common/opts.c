@@ -415,12 +415,12 @@ own(struct pitr_opts *o, char *str)
 }
 
 /*
- * Apply one config file line (trailing newline included).  Returns 0 (also
- * for blank and comment lines), -1 with the message in err, or -2 for an
- * error already logged.
+ * Apply one config file line of `read` bytes (trailing newline included).
+ * Returns 0 (also for blank and comment lines), -1 with the message in err,
+ * or -2 for an error already logged.
  */
 static int
-config_line(struct pitr_opts *o, char *line, char *err, size_t errsize)
+config_line(struct pitr_opts *o, char *line, size_t read, char *err, size_t errsize)
 {
 	size_t len = strlen(line);
 	char *typed, *name, *value = NULL;
@@ -428,6 +428,11 @@ config_line(struct pitr_opts *o, char *line, char *err, size_t errsize)
 	size_t namelen;
 	long found;
 
+	/* Everything after a NUL would be dropped without a word. */
+	if (len != read) {
+		snprintf(err, errsize, "contains a NUL byte");
+		return -1;
+	}
 	while (len > 0 && isspace((unsigned char)line[len - 1]))
 		line[--len] = '\0';
 	typed = line + strspn(line, " \t");
@@ -475,6 +480,7 @@ read_config(struct pitr_opts *o, const char *path)
 	char err[ERR_MAX];
 	int rc = -1;
 	int lrc;
+	ssize_t nread;
 
 	fp = fopen(path, "r");
 	if (fp == NULL) {
@@ -483,10 +489,10 @@ read_config(struct pitr_opts *o, const char *path)
 	}
 	for (;;) {
 		errno = 0;
-		if (getline(&line, &cap, fp) < 0)
+		if ((nread = getline(&line, &cap, fp)) < 0)
 			break;
 		lineno++;
-		lrc = config_line(o, line, err, sizeof(err));
+		lrc = config_line(o, line, (size_t)nread, err, sizeof(err));
 		if (lrc == -1)
 			pitr_log_error("invalid line %lu in config file \"%s\": %s", lineno, path,
 				       err);

@@ -4,7 +4,9 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,4 +159,112 @@ pitr_quote_split_free(char **words)
 	for (size_t word_idx = 0; words[word_idx] != NULL; word_idx++)
 		free(words[word_idx]);
 	free(words);
+}
+
+/* The length of the valid UTF-8 sequence at `p` that is not a C1 control
+ * character (U+0080 to U+009F, which some terminals obey), or 0. */
+static size_t
+utf8_printable(const unsigned char *p)
+{
+	size_t n;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	/* No overlong forms, surrogates or code points past U+10FFFF. */
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	else if (p[0] == 0xc2 && p[1] <= 0x9f)
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* The escape of byte `c` (room for 5 bytes), or NULL when it stands as it is. */
+static const char *
+text_escape(unsigned char c, char *buf)
+{
+	switch (c) {
+	case '\n': return "\\n";
+	case '\t': return "\\t";
+	case '\r': return "\\r";
+	case '\\': return "\\\\";
+	default:
+		break;
+	}
+	if (c < 0x20 || c >= 0x7f) {
+		snprintf(buf, 5, "\\x%02x", c);
+		return buf;
+	}
+	return NULL;
+}
+
+char *
+pitr_quote_text(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *out = pitr_xmalloc(strlen(s) * 4 + 1), *o = out;
+	char esc[5];
+
+	if (out == NULL)
+		return NULL;
+	while (*p != '\0') {
+		size_t n = *p >= 0x80 ? utf8_printable(p) : 0;
+		const char *e = n == 0 ? text_escape(*p, esc) : NULL;
+
+		if (e != NULL) {
+			o = stpcpy(o, e);
+			p++;
+		} else {
+			n = n == 0 ? 1 : n;
+			memcpy(o, p, n);
+			o += n;
+			p += n;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+int
+pitr_quote_fprintf(FILE *out, const char *fmt, ...)
+{
+	va_list ap;
+	char *line, *text;
+	size_t len;
+	bool newline;
+
+	va_start(ap, fmt);
+	line = pitr_xvasprintf(fmt, ap);
+	va_end(ap);
+	if (line == NULL)
+		return -1;
+	len = strlen(line);
+	if ((newline = len > 0 && line[len - 1] == '\n'))
+		line[len - 1] = '\0';
+	text = pitr_quote_text(line);
+	free(line);
+	if (text == NULL)
+		return -1;
+	fputs(text, out);
+	if (newline)
+		fputc('\n', out);
+	free(text);
+	return 0;
 }

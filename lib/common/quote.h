@@ -13,6 +13,7 @@
 #define PITR_QUOTE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* `s` single-quoted for a POSIX shell, always, each ' written as '\''
  * ("a'b" gives 'a'\''b'): the shell gives back `s` exactly, whatever it
@@ -46,6 +47,21 @@ char *pitr_quote_conf(const char *s);
  * naming the option it came from) or a failed allocation.
  */
 char **pitr_quote_split(const char *s, const char *what, size_t spare, size_t *nwords);
+
+/*
+ * `s` for a report or a log line, where a name read from disk must not
+ * start a line of its own or move the terminal: newline, tab and carriage
+ * return as \n \t \r, a backslash doubled, other control bytes (C0, DEL,
+ * the C1 range U+0080-U+009F) and bytes that are not valid UTF-8 as \xHH;
+ * valid UTF-8 stays as it is.  NULL after logging a failed allocation.
+ */
+char *pitr_quote_text(const char *s);
+
+/* fprintf(out, fmt, ...) with the whole text passed through
+ * pitr_quote_text(), except a newline that ends it: one report line (or a
+ * piece of one) whatever the arguments hold.  Returns 0, or -1 after
+ * logging a failed allocation. */
+int pitr_quote_fprintf(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Free a vector from pitr_quote_split(): its words up to the first NULL
  * slot, then the vector; accepts NULL. */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 
 static int none_writer_new(struct pitr_codec_writer *w);
 static int none_reader_new(struct pitr_codec_reader *r);
+static int read_failed(const struct pitr_codec_reader *r);
 
 /* One row per codec; the levels are the command-line tools'. */
 static const struct codec_info {
@@ -218,10 +220,8 @@ codec_reader_fill(struct pitr_codec_reader *r)
 	if (r->in_pos < r->in_len || r->eof)
 		return 0;
 	got = pitr_io_read(r->fd, r->in, CODEC_BUF_SIZE);
-	if (got < 0) {
-		pitr_log_error("could not read \"%s\": %s", r->what, strerror(errno));
-		return -1;
-	}
+	if (got < 0)
+		return read_failed(r);
 	r->in_pos = 0;
 	r->in_len = (size_t)got;
 	if (got == 0)
@@ -232,26 +232,53 @@ codec_reader_fill(struct pitr_codec_reader *r)
 int
 codec_reader_truncated(const struct pitr_codec_reader *r)
 {
-	pitr_log_error("\"%s\" is truncated: the compressed stream ends early", r->what);
+	if (r->err != NULL)
+		snprintf(r->err, r->err_size, "truncated: the compressed stream ends early");
+	else
+		pitr_log_error("\"%s\" is truncated: the compressed stream ends early", r->what);
 	return -1;
 }
 
 int
 codec_reader_corrupt(const struct pitr_codec_reader *r, const char *reason)
 {
-	pitr_log_error("\"%s\" is corrupt: %s", r->what, reason);
+	if (r->err != NULL)
+		snprintf(r->err, r->err_size, "corrupt: %s", reason);
+	else
+		pitr_log_error("\"%s\" is corrupt: %s", r->what, reason);
 	return -1;
 }
 
 int
 codec_reader_fail(const struct pitr_codec_reader *r, const char *reason)
 {
-	pitr_log_error("could not decompress \"%s\": %s", r->what, reason);
+	if (r->err != NULL)
+		snprintf(r->err, r->err_size, "could not decompress: %s", reason);
+	else
+		pitr_log_error("could not decompress \"%s\": %s", r->what, reason);
+	return -1;
+}
+
+/* read(2) of the compressed input failed (errno set). */
+static int
+read_failed(const struct pitr_codec_reader *r)
+{
+	if (r->err != NULL)
+		snprintf(r->err, r->err_size, "could not read: %s", strerror(errno));
+	else
+		pitr_log_error("could not read \"%s\": %s", r->what, strerror(errno));
 	return -1;
 }
 
 struct pitr_codec_reader *
 pitr_codec_reader_new(enum pitr_codec codec, int fd, const char *what)
+{
+	return pitr_codec_reader_new_quiet(codec, fd, what, NULL, 0);
+}
+
+struct pitr_codec_reader *
+pitr_codec_reader_new_quiet(enum pitr_codec codec, int fd, const char *what, char *err,
+			    size_t err_size)
 {
 	const struct codec_info *ci = info(codec);
 	struct pitr_codec_reader *r = NULL;
@@ -260,6 +287,10 @@ pitr_codec_reader_new(enum pitr_codec codec, int fd, const char *what)
 		return NULL;
 	r->codec = codec;
 	r->fd = fd;
+	r->err = err_size > 0 ? err : NULL;
+	r->err_size = err_size;
+	if (r->err != NULL)
+		r->err[0] = '\0';
 	if ((r->what = pitr_xstrdup(what)) == NULL || (r->in = pitr_xmalloc(CODEC_BUF_SIZE)) == NULL ||
 	    ci->reader_new(r) != 0)
 		goto fail;
@@ -344,10 +375,8 @@ none_read(struct pitr_codec_reader *r, unsigned char *buf, size_t len)
 	ssize_t got;
 
 	got = pitr_io_read(r->fd, buf, len);
-	if (got < 0) {
-		pitr_log_error("could not read \"%s\": %s", r->what, strerror(errno));
-		return -1;
-	}
+	if (got < 0)
+		return read_failed(r);
 	return got;
 }
 

@@ -92,6 +92,17 @@ struct pitr_codec_reader;
 struct pitr_codec_reader *pitr_codec_reader_new(enum pitr_codec codec, int fd, const char *what);
 
 /*
+ * The same, for a caller that reports a bad file in its own words: the
+ * reader's failures (of this call and of every read) are not logged, and
+ * their reason, without the file's name ("corrupt: incorrect header
+ * check", "truncated: the compressed stream ends early"), is written to
+ * `err` (`err_size` bytes).  Failed allocations are still logged.
+ */
+struct pitr_codec_reader *pitr_codec_reader_new_quiet(enum pitr_codec codec, int fd,
+						      const char *what, char *err,
+						      size_t err_size);
+
+/*
  * Read up to `len` decompressed bytes.  Returns the count, 0 at the end of a
  * complete stream, or -1 after logging one line naming `what`: a read error,
  * corrupt data, or a stream that ends before its format says it is complete

@@ -70,6 +70,8 @@ struct pitr_codec_reader {
 	bool eof;                   /* read(2) returned 0 */
 	bool failed;
 	bool done;
+	char *err;                  /* quiet reader: its one failure goes here */
+	size_t err_size;
 };
 
 /* Codec constructors: set ops and impl; 0, or -1 after logging. */

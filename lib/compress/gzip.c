@@ -380,6 +380,7 @@ codec_gzip_writer_new(struct pitr_codec_writer *w)
 struct gzip_reader {
 	struct inflate_state st;
 	bool member_end;            /* a member ended and no byte of another was seen */
+	bool started;               /* the file's first bytes were judged */
 };
 
 static const char *
@@ -422,6 +423,13 @@ gzip_read(struct pitr_codec_reader *r, unsigned char *buf, size_t len)
 	while (gr->st.avail_out == want) {
 		if (codec_reader_fill(r) != 0)
 			return -1;
+		/* Something else under a .gz name is not gzip, rather than a
+		 * gzip header cut short (what ISA-L makes of a short one). */
+		if (!gr->started && r->in_len > 0) {
+			gr->started = true;
+			if (r->in[0] != 0x1f || (r->in_len > 1 && r->in[1] != 0x8b))
+				return codec_reader_corrupt(r, "incorrect header check");
+		}
 		if (gr->member_end) {
 			if (r->in_pos == r->in_len)
 				break;

@@ -100,15 +100,16 @@ int pitr_dest_args_parse(const struct pitr_dest_args *args, struct pitr_dest_spe
 			 size_t *n);
 void pitr_dest_specs_free(struct pitr_dest_spec *specs, size_t n);
 
-/* rsync's --timeout and --contimeout when the env gives none. */
+/* The seconds a hung rsync peer is given when the env says none. */
 #define PITR_DEST_RSYNC_TIMEOUT_DEFAULT 60
 
 /* Settings shared by every destination of a run. */
 struct pitr_dest_env {
 	const char *temp_dir;     /* staging for rsync uploads (default $TMPDIR or /tmp) */
 	const char *rsync_path;   /* the rsync program (default "rsync", found on PATH) */
-	int rsync_timeout;        /* seconds for rsync --timeout / --contimeout; 0: the
-				   * default below */
+	int rsync_timeout;        /* seconds a hung rsync peer is given (rsync gets
+				   * --contimeout of it, --timeout of 2/3 of it);
+				   * 0: the default above */
 	const char *ssh_path;     /* the ssh program for --dst-direct (default "ssh" on PATH) */
 };
 

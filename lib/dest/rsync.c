@@ -61,13 +61,24 @@ rsync_program(const struct pitr_dest *d)
 	return d->env->rsync_path != NULL && *d->env->rsync_path != '\0' ? d->env->rsync_path : "rsync";
 }
 
+/* rsync's exit statuses for an I/O timeout and a daemon connection timeout. */
+#define RSYNC_EXIT_TIMEOUT 30
+#define RSYNC_EXIT_CONTIMEOUT 35
+
+/* The seconds a hung peer is given. */
+static int
+rsync_timeout(const struct pitr_dest *d)
+{
+	return d->env->rsync_timeout > 0 ? d->env->rsync_timeout : PITR_DEST_RSYNC_TIMEOUT_DEFAULT;
+}
+
 /* Build rsync's argument vector into argv (RSYNC_ARGV_MAX entries);
  * strings for the timeouts live in `tbuf`. */
 static void
 build_argv(const struct pitr_dest *d, const char *src, bool compare_only, char *argv[],
 	   char tbuf[2][48])
 {
-	int timeout = d->env->rsync_timeout > 0 ? d->env->rsync_timeout : PITR_DEST_RSYNC_TIMEOUT_DEFAULT;
+	int timeout = rsync_timeout(d);
 	int argc = 0;
 
 	argv[argc++] = (char *)rsync_program(d);
@@ -80,7 +91,10 @@ build_argv(const struct pitr_dest *d, const char *src, bool compare_only, char *
 		if (rsync_has_fsync(rsync_program(d)))
 			argv[argc++] = "--fsync";
 	}
-	snprintf(tbuf[0], sizeof(tbuf[0]), "--timeout=%d", timeout);
+	/* rsync starts the I/O clock of a silent peer at its first check, half
+	 * a --timeout in, and so gives up after one and a half of it (90 s for
+	 * 60); two thirds of ours makes a hung peer cost `timeout` in all. */
+	snprintf(tbuf[0], sizeof(tbuf[0]), "--timeout=%d", timeout >= 3 ? timeout * 2 / 3 : 1);
 	argv[argc++] = tbuf[0];
 	if (strncmp(d->spec.location, "rsync://", 8) == 0) {
 		snprintf(tbuf[1], sizeof(tbuf[1]), "--contimeout=%d", timeout);
@@ -207,7 +221,13 @@ wait_rsync(struct pitr_dest *d)
 		char how[96], why[512];
 
 		pitr_spawn_status_text(status, how, sizeof(how));
-		rsync_reason(rp, why, sizeof(why));
+		if (WIFEXITED(status) && (WEXITSTATUS(status) == RSYNC_EXIT_TIMEOUT ||
+					  WEXITSTATUS(status) == RSYNC_EXIT_CONTIMEOUT))
+			/* rsync would name its own (two-thirds) --timeout. */
+			snprintf(why, sizeof(why), ": the peer did not answer within --rsync-timeout "
+				 "(%d seconds)", rsync_timeout(d));
+		else
+			rsync_reason(rp, why, sizeof(why));
 		pitr_log_error("could not deliver \"%s\" to remote destination \"%s\": rsync %s%s",
 			       d->name, d->spec.location, how, why);
 		return -1;

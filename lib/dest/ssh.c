@@ -66,16 +66,16 @@ struct ssh_priv {
 };
 
 /*
- * Split "[user@]host:/dir" into "[user@]host" and "/dir" (trailing
- * slashes dropped, "/" kept).  A host in brackets may hold colons
- * ("[::1]:/dir").  Returns 0, or -1 when the location has not that shape
- * (nothing logged, nothing allocated).
+ * The shape of "[user@]host:/dir": the length of "[user@]host" and of the
+ * dir after the colon (trailing slashes dropped, "/" kept).  A host in
+ * brackets may hold colons ("[::1]:/dir").  Returns 0, or -1 when the
+ * location has not that shape.  Nothing is allocated, so nothing can fail
+ * unseen.
  */
 static int
-split_location(const char *loc, char **userhost, char **dir)
+location_shape(const char *loc, size_t *uhlen, size_t *dlen)
 {
 	const char *at = strchr(loc, '@'), *first_colon = strchr(loc, ':'), *host, *colon;
-	size_t dlen;
 
 	/* An '@' after the host is part of the path. */
 	if (at != NULL && (first_colon == NULL || at > first_colon))
@@ -98,16 +98,30 @@ split_location(const char *loc, char **userhost, char **dir)
 	for (const char *p = loc; p < colon; p++)
 		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '/')
 			return -1;
-	dlen = strlen(colon + 1);
-	while (dlen > 1 && colon[dlen] == '/')
-		dlen--;
-	*userhost = strndup(loc, (size_t)(colon - loc));
-	*dir = strndup(colon + 1, dlen);
-	if (*userhost == NULL || *dir == NULL) {
-		free(*userhost);
-		free(*dir);
-		*userhost = *dir = NULL;
+	*dlen = strlen(colon + 1);
+	while (*dlen > 1 && colon[*dlen] == '/')
+		(*dlen)--;
+	*uhlen = (size_t)(colon - loc);
+	return 0;
+}
+
+/* Split "[user@]host:/dir" into malloc'd "[user@]host" and "/dir" (see
+ * location_shape).  Returns 0; -1 when the location has not that shape
+ * (nothing logged, nothing allocated); -2 after logging a failed
+ * allocation. */
+static int
+split_location(const char *loc, char **userhost, char **dir)
+{
+	size_t uhlen, dlen;
+
+	*userhost = *dir = NULL;
+	if (location_shape(loc, &uhlen, &dlen) != 0)
 		return -1;
+	if ((*userhost = pitr_xstrndup(loc, uhlen)) == NULL ||
+	    (*dir = pitr_xstrndup(loc + uhlen + 1, dlen)) == NULL) {
+		free(*userhost);
+		*userhost = NULL;
+		return -2;
 	}
 	return 0;
 }
@@ -115,13 +129,9 @@ split_location(const char *loc, char **userhost, char **dir)
 bool
 pitr_dest_ssh_location_valid(const char *loc)
 {
-	char *userhost, *dir;
+	size_t uhlen, dlen;
 
-	if (split_location(loc, &userhost, &dir) != 0)
-		return false;
-	free(userhost);
-	free(dir);
-	return true;
+	return location_shape(loc, &uhlen, &dlen) == 0;
 }
 
 /* An unlinked file in the temp dir for ssh's stdout or stderr.  -1 after
@@ -265,10 +275,13 @@ ssh_open(struct pitr_dest *d, const char *name)
 	sp->child.pid = -1;
 	sp->child.stdin_fd = -1;
 	d->priv = sp;
-	if (split_location(d->spec.location, &sp->userhost, &sp->dir) != 0) {
-		pitr_log_error("direct destination \"%s\" is not [USER@]HOST:/PATH", d->spec.location);
+	if ((rc = split_location(d->spec.location, &sp->userhost, &sp->dir)) != 0) {
+		if (rc == -1)
+			pitr_log_error("direct destination \"%s\" is not [USER@]HOST:/PATH",
+				       d->spec.location);
 		return -1;
 	}
+	rc = -1;
 	if (getentropy(rnd, sizeof(rnd)) != 0) {
 		pitr_log_error("could not get random bytes: %s", strerror(errno));
 		return -1;

@@ -62,8 +62,9 @@ pitr_catalog_dir(const char *spec)
  * Decompress at most `max` bytes of `path` into a NUL-terminated buffer.
  * Returns 0 with *text (NULL when the content is longer than `max` or holds
  * NUL bytes: not the text file looked for), -1 with `reason` set when the
- * file cannot be opened or decompressed (the codec has logged the details
- * of a corrupt stream), or -2 after logging a failed allocation.
+ * file cannot be opened or decompressed (the codec's reason included, and
+ * not logged: the caller's problem line is the one report), or -2 after
+ * logging a failed allocation.
  */
 static int
 read_text(const char *path, enum pitr_codec codec, size_t max, char **text, char *reason,
@@ -71,6 +72,7 @@ read_text(const char *path, enum pitr_codec codec, size_t max, char **text, char
 {
 	struct pitr_codec_reader *r = NULL;
 	char *buf = pitr_xmalloc(max + 1);
+	char why[256] = "";
 	size_t len = 0;
 	int fd = -1, rc = -1;
 
@@ -81,15 +83,17 @@ read_text(const char *path, enum pitr_codec codec, size_t max, char **text, char
 		snprintf(reason, reason_size, "cannot open: %s", strerror(errno));
 		goto out;
 	}
-	if ((r = pitr_codec_reader_new(codec, fd, path)) == NULL) {
-		snprintf(reason, reason_size, "cannot read it as %s", pitr_codec_name(codec));
+	/* The reason goes into the one problem line, not into the log too. */
+	if ((r = pitr_codec_reader_new_quiet(codec, fd, path, why, sizeof(why))) == NULL) {
+		snprintf(reason, reason_size, "cannot read it as %s: %s", pitr_codec_name(codec), why);
 		goto out;
 	}
 	for (;;) {
 		ssize_t n = pitr_codec_reader_read(r, buf + len, max + 1 - len);
 
 		if (n < 0) {
-			snprintf(reason, reason_size, "cannot read it as %s", pitr_codec_name(codec));
+			snprintf(reason, reason_size, "cannot read it as %s: %s", pitr_codec_name(codec),
+				 why);
 			goto out;
 		}
 		if (n == 0)
@@ -347,7 +351,7 @@ static int
 load_meta(struct pitr_catalog *cat, const char *dir, const char *name)
 {
 	struct pitr_catalog_backup b = { 0 };
-	char reason[256], what[4200], err[4600], *path, *text = NULL;
+	char reason[512], what[4200], err[4600], *path, *text = NULL;
 	size_t stem;
 	int r;
 
@@ -382,7 +386,7 @@ load_meta(struct pitr_catalog *cat, const char *dir, const char *name)
 static int
 judge_other(struct pitr_catalog *cat, const char *dir, const char *name)
 {
-	char reason[256], *path, *text = NULL;
+	char reason[512], *path, *text = NULL;
 	size_t stem;
 	int r;
 
@@ -670,7 +674,7 @@ static int
 read_history(struct pitr_catalog *cat, const char *dir, const struct pitr_catalog_file *f,
 	     struct pitr_catalog_timeline *t)
 {
-	char reason[256], *path, *text = NULL;
+	char reason[512], *path, *text = NULL;
 	int r = 0;
 
 	if (t->has_history)

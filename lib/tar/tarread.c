@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,6 +223,15 @@ extract_entry(struct tr_source *s, struct archive *in, struct archive *out,
 	if (dest[0] != '/') {
 		pitr_log_error("\"%s\": member \"%s\" mapped to relative path \"%s\"", s->path, member,
 			       dest);
+		goto out;
+	}
+	/* libarchive would create it, piece by piece, but no later step (nor
+	 * PostgreSQL) can name it, and nothing may be created that cannot be
+	 * removed by name: refuse it before anything is written. */
+	if (strlen(dest) >= PATH_MAX) {
+		pitr_log_error("\"%s\": member \"%.100s...\" refused: its destination would be %zu "
+			       "bytes long, over the system's limit of %d", s->path, member,
+			       strlen(dest), PATH_MAX);
 		goto out;
 	}
 	if (link_member != NULL) {

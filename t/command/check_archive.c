@@ -184,6 +184,107 @@ START_TEST(test_partial_failure_and_retry)
 }
 END_TEST
 
+/* An ERROR line that starts with `start` and ends with `end`; returns
+ * the log from it on. */
+static const char *
+assert_error_span(const char *start, const char *end)
+{
+	char want[4096];
+	const char *e, *nl;
+
+	snprintf(want, sizeof(want), "ERROR : %s", start);
+	e = strstr(h_log(), want);
+	ck_assert_msg(e != NULL, "log lacks [%s]: [%s]", want, h_log());
+	nl = strchr(e, '\n');
+	ck_assert_ptr_nonnull(nl);
+	ck_assert_msg((size_t)(nl - e) >= strlen(end) && strncmp(nl - strlen(end), end, strlen(end)) == 0,
+		      "[%.*s] does not end with [%s]", (int)(nl - e), e, end);
+	return e;
+}
+
+/* That line, and no other ERROR line. */
+static void
+assert_one_error(const char *start, const char *end)
+{
+	const char *e = assert_error_span(start, end);
+
+	ck_assert_msg(e == strstr(h_log(), "ERROR") && strstr(e + 1, "ERROR") == NULL,
+		      "more than one error: [%s]", h_log());
+}
+
+/* A state dir where nothing can be created (/proc/self: whoever runs the
+ * test, root included): both deliveries succeed, so the file is archived
+ * and the run succeeds, with one line saying the record could not be
+ * written, where and why; no destination is called failed. */
+START_TEST(test_state_dir_unwritable)
+{
+	h_write_segment(h_path("data/pg_wal"), SEGSIZE, 1, 2, 77);
+	locals[0] = p_a;
+	locals[1] = p_b;
+	opts.ndst_local = 2;
+	opts.state_dir = "/proc/self";
+	opts.wal_path = "pg_wal/" SEG2;
+	ck_assert_int_eq(pitr_cmd_archive(&opts), 0);
+	ck_assert(h_exists(h_path("a/" SEG2)));
+	ck_assert(h_exists(h_path("b/" SEG2)));
+	assert_one_error("archived \"" SEG2 "\" to every destination, but could not record it in "
+			 "state dir \"/proc/self\" (",
+			 "); nothing is lost, but fix the state dir before a destination fails");
+	ck_assert_ptr_null(strstr(h_log(), "destinations failed"));
+}
+END_TEST
+
+/* The same with one destination failing: the run fails, and its line
+ * says which succeeded and that the state dir could not record them. */
+START_TEST(test_state_dir_unwritable_partial)
+{
+	char script[8192];
+	const char *pipes[1];
+	static char up[4096];
+
+	h_write_segment(h_path("data/pg_wal"), SEGSIZE, 1, 2, 77);
+	snprintf(script, sizeof(script), "#!/bin/sh\nexit 4\n");
+	h_write_file(h_path("up.sh"), script, strlen(script));
+	ck_assert_int_eq(chmod(h_path("up.sh"), 0755), 0);
+	snprintf(up, sizeof(up), "%s", h_path("up.sh"));
+	pipes[0] = up;
+	locals[0] = p_a;
+	opts.ndst_local = 1;
+	opts.dst_pipe = pipes;
+	opts.ndst_pipe = 1;
+	opts.state_dir = "/proc/self";
+	opts.wal_path = "pg_wal/" SEG2;
+	ck_assert_int_eq(pitr_cmd_archive(&opts), -1);
+	ck_assert(h_exists(h_path("a/" SEG2)));
+	/* The state write's own words (fsutil's) are not asserted here. */
+	assert_error_span("could not archive \"" SEG2 "\": 1 of 2 destinations failed; 1 delivery "
+			 "that succeeded could not be recorded in state dir \"/proc/self\" (",
+			 "), so a retry repeats it");
+}
+END_TEST
+
+/* Every destination failing: no "others" to speak of. */
+START_TEST(test_all_failed)
+{
+	static char up[2][4096];
+	const char *pipes[2];
+
+	h_write_segment(h_path("data/pg_wal"), SEGSIZE, 1, 2, 77);
+	h_write_file(h_path("fail.sh"), "#!/bin/sh\nexit 4\n", 18);
+	ck_assert_int_eq(chmod(h_path("fail.sh"), 0755), 0);
+	snprintf(up[0], sizeof(up[0]), "%s", h_path("fail.sh"));
+	snprintf(up[1], sizeof(up[1]), "gzip=%s", h_path("fail.sh"));
+	pipes[0] = up[0];
+	pipes[1] = up[1];
+	opts.dst_pipe = pipes;
+	opts.ndst_pipe = 2;
+	opts.state_dir = p_state;
+	opts.wal_path = "pg_wal/" SEG2;
+	ck_assert_int_eq(pitr_cmd_archive(&opts), -1);
+	assert_error_line("could not archive \"" SEG2 "\": 2 of 2 destinations failed");
+}
+END_TEST
+
 START_TEST(test_dst_backup_only_while_it_exists)
 {
 	h_write_segment(h_path("data/pg_wal"), SEGSIZE, 1, 1, 77);
@@ -375,6 +476,9 @@ make_suite(void)
 		{ "bad inputs", test_bad_inputs },
 		{ "other cluster refused", test_other_cluster_refused },
 		{ "pid file busy", test_pid_file_busy },
+		{ "state dir unwritable", test_state_dir_unwritable },
+		{ "state dir unwritable, one destination failing", test_state_dir_unwritable_partial },
+		{ "all destinations failing", test_all_failed },
 	};
 
 	for (size_t case_idx = 0; case_idx < sizeof(cases) / sizeof(cases[0]); case_idx++) {

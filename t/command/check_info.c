@@ -147,7 +147,7 @@ START_TEST(test_text)
 	ck_assert_str_eq(text, h_fmt(
 		"Backups in %s: 2\n"
 		"  db-*-20240301.tar.gz\n"
-		"    label:        nightly \"full\"\tbackup \\ 1\n"
+		"    label:        nightly \"full\"\\tbackup \\\\ 1\n"
 		"    host:         db1\n"
 		"    system id:    7300000000000000001\n"
 		"    data dir:     /var/lib/postgresql/15/main\n"
@@ -427,6 +427,40 @@ START_TEST(test_json_string)
 }
 END_TEST
 
+/* File names and meta values come from disk: a crafted one must not add
+ * report lines or move the terminal.  Control bytes and invalid UTF-8 are
+ * shown escaped in the text report. */
+START_TEST(test_text_escapes_names)
+{
+	const char *m = "start_wal=000000010000000000000005\nstop_wal=000000010000000000000005\n"
+			"start_lsn=0/500028\nstop_lsn=0/500100\n"
+			"start_time=2024-03-02 12:00:00 +0100\nstop_time=2024-03-02 12:01:00 +0100\n"
+			"host=db\xe9\nlabel=a\x1b[2Jb\nsystem_identifier=7300000000000000001\n"
+			"timeline=1\ndata_dir=/d\ndata_size=1000\nxlog_size=0\ncodec=none\ndigests=\n";
+	const char *evil = "x\nProblems: 0\n";
+	char *text;
+
+	put(bk, h_fmt("%s-meta-1.tar", evil), PITR_CODEC_NONE, m, strlen(m));
+	put(bk, h_fmt("%s-data-1.tar", evil), PITR_CODEC_NONE, "d", 1);
+	put(bk, "y\tz-meta-2.tar", PITR_CODEC_NONE, "hello\n", 6);
+	put(bk, "y\tz-data-2.tar", PITR_CODEC_NONE, "d", 1);
+	text = run_info(bk, NULL, false, 0);
+	ck_assert_ptr_nonnull(strstr(text, "\n  x\\nProblems: 0\\n-*-1.tar\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\n    label:        a\\x1b[2Jb\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\n    host:         db\\xe9\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\n    files:        x\\nProblems: 0\\n-meta-1.tar "
+				    "x\\nProblems: 0\\n-data-1.tar (no xlog file)\n"));
+	ck_assert_ptr_nonnull(strstr(text, h_fmt("\nProblems: 1\n  meta file \"%s/y\\tz-meta-2.tar\": "
+						 "not a pitrkit meta file\n", bk)));
+	/* One "Problems:" line, and no raw control byte but the line ends. */
+	ck_assert_ptr_null(strstr(strstr(text, "\nProblems:") + 1, "\nProblems:"));
+	for (const char *c = text; *c != '\0'; c++)
+		ck_assert_msg(*c == '\n' || (unsigned char)*c >= 0x20, "raw control byte in:\n%s", text);
+	free(text);
+	ck_assert_str_eq(h_log(), "");
+}
+END_TEST
+
 START_TEST(test_errors)
 {
 	struct pitr_info_opts o = { NULL, NULL, false, NULL };
@@ -465,6 +499,7 @@ make_suite(void)
 	tcase_add_test(tc, test_window_skips_unrecoverable);
 	tcase_add_test(tc, test_json_string);
 	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_text_escapes_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -95,6 +95,7 @@ make_source(void)
  * The source's tablespace is then moved away, so its path is free.
  */
 static bool skip_xlogs;   /* make_backup: as pitr-backup-master -sx */
+static const char *extra_member;   /* make_backup: one more data member */
 
 static void
 make_backup(bool digests)
@@ -111,6 +112,8 @@ make_backup(bool digests)
 	ck_assert_int_eq(pitr_tarwrite_add_tree(t, ts, h_fmt("tablespaces%s", ts), PITR_TARWRITE_PGDATA), 0);
 	ck_assert_int_eq(pitr_tarwrite_add_buffer(t, "pgdata/backup_label", "LABEL\n", 6, 0600), 0);
 	ck_assert_int_eq(pitr_tarwrite_add_buffer(t, "pgdata/tablespace_map", map, strlen(map), 0600), 0);
+	if (extra_member != NULL)
+		ck_assert_int_eq(pitr_tarwrite_add_buffer(t, extra_member, "x", 1, 0600), 0);
 	tar_close(&f, t);
 	t = tar_open(&f, h_fmt("%s/bk-xlog-1.tar.gz", bk));
 	for (uint64_t s = 2; s <= 3; s++) {
@@ -519,6 +522,34 @@ START_TEST(test_refuse_truncated_tarball)
 }
 END_TEST
 
+/* A member whose destination is longer than PATH_MAX (5,000 characters
+ * in 25 directories): refused in one line, and nothing of the run is left,
+ * even what lies deeper than a path can name. */
+START_TEST(test_refuse_long_member)
+{
+	struct pitr_recover_opts o;
+	char name[5200];
+	size_t n = 0, dest_len;
+
+	n += (size_t)snprintf(name + n, sizeof(name) - n, "pgdata");
+	for (int i = 0; i < 25; i++)
+		n += (size_t)snprintf(name + n, sizeof(name) - n, "/%0199d", i);
+	snprintf(name + n, sizeof(name) - n, "/file");
+	extra_member = name;
+	make_backup(false);
+	extra_member = NULL;
+	opts_init(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	dest_len = strlen(h_fmt("%s/.new.pitr-tmp-%ld", h_dir(), (long)getpid())) + 1 + n - 6 +
+		   strlen("file");
+	assert_error(h_fmt("\"%s/bk-data-1.tar.gz\": member \"%.100s...\" refused: its destination "
+			   "would be %zu bytes long, over the system's limit of %d", bk, name, dest_len,
+			   PATH_MAX));
+	assert_nothing_left(h_path("new"));
+	ck_assert_int_eq(h_exists(ts), 0);
+}
+END_TEST
+
 START_TEST(test_refuse_options)
 {
 	struct pitr_recover_opts o;
@@ -605,6 +636,7 @@ recover_suite(void)
 	tcase_add_test(tc, test_refuse_digest);
 	tcase_add_test(tc, test_refuse_tablespace);
 	tcase_add_test(tc, test_refuse_truncated_tarball);
+	tcase_add_test(tc, test_refuse_long_member);
 	tcase_add_test(tc, test_refuse_options);
 	suite_add_tcase(s, tc);
 	return s;

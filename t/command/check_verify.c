@@ -555,6 +555,24 @@ START_TEST(test_refusals)
 }
 END_TEST
 
+/* A crafted file name cannot add report lines: one problem, one line,
+ * its control bytes escaped. */
+START_TEST(test_problem_names_escaped)
+{
+	const char *r;
+	char want[16384];
+
+	backup("SHA-256");
+	clean_archive(arch);
+	h_write_file(join(bk, "x\nPROBLEM: fake-meta-1.tar"), "hello\n", 6);
+	h_write_file(join(bk, "x\nPROBLEM: fake-data-1.tar"), "d", 1);
+	ck_assert_int_eq(verify1(&r), 1);
+	snprintf(want, sizeof(want), "PROBLEM: meta file \"%s/x\\nPROBLEM: fake-meta-1.tar\": not a "
+		 "pitrkit meta file\n1 backups, 6 segments checked, 1 problems\n", bk);
+	ck_assert_str_eq(r, want);
+}
+END_TEST
+
 /* The program: exit 0 clean, 1 with problems (on stdout), 1 refused. */
 START_TEST(test_program)
 {
@@ -616,6 +634,7 @@ make_suite(void)
 	tcase_add_test(tc, test_unknown_segsize);
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_program);
+	tcase_add_test(tc, test_problem_names_escaped);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -779,6 +779,94 @@ START_TEST(test_read_small_not_a_dir)
 }
 END_TEST
 
+/* --- remove_tree -------------------------------------------------------- */
+
+/* Below `top`, 30 directories of 200-character names (a path of 6,000
+ * bytes, beyond PATH_MAX), each with a file, a link to `outside` and a
+ * dangling link; a second branch at the first level. */
+static void
+make_deep_tree(const char *top, const char *outside)
+{
+	char name[256];
+	int fd, nfd;
+
+	ck_assert_int_eq(mkdir(top, 0700), 0);
+	fd = open(top, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(mkdirat(fd, "branch", 0700), 0);
+	for (int level = 0; level < 30; level++) {
+		snprintf(name, sizeof(name), "%0200d", level);
+		ck_assert_int_eq(mkdirat(fd, name, 0700), 0);
+		nfd = openat(fd, name, O_RDONLY | O_DIRECTORY);
+		ck_assert_int_ge(nfd, 0);
+		close(fd);
+		fd = nfd;
+		close(openat(fd, "file", O_WRONLY | O_CREAT, 0600));
+		ck_assert_int_eq(symlinkat(outside, fd, "link"), 0);
+		ck_assert_int_eq(symlinkat("/nonexistent", fd, "dangling"), 0);
+	}
+	close(fd);
+}
+
+START_TEST(test_remove_tree_beyond_path_max)
+{
+	const char *top = h_path("deep"), *outside = h_path("outside");
+
+	mkdir(outside, 0700);
+	h_write_file(h_path("outside/kept"), "k", 1);
+	make_deep_tree(top, outside);
+	h_log_reset();
+	ck_assert_int_eq(pitr_fsutil_remove_tree(top), 0);
+	ck_assert_str_eq(h_log(), "");
+	ck_assert_int_eq(h_exists(top), 0);
+	/* Links were removed, never followed. */
+	assert_content(h_path("outside/kept"), "k");
+}
+END_TEST
+
+START_TEST(test_remove_tree_not_a_dir)
+{
+	h_write_file(h_path("f"), "x", 1);
+	ck_assert_int_eq(symlink(h_dir(), h_path("l")), 0);
+	ck_assert_int_eq(pitr_fsutil_remove_tree(h_path("f")), 0);
+	ck_assert_int_eq(pitr_fsutil_remove_tree(h_path("l")), 0);
+	ck_assert_int_eq(pitr_fsutil_remove_tree(h_path("missing")), 0);
+	ck_assert_int_eq(h_exists(h_path("f")), 0);
+	ck_assert_int_eq(h_exists(h_path("l")), 0);
+	ck_assert_int_eq(h_exists(h_dir()), 1);
+	ck_assert_str_eq(h_log(), "");
+}
+END_TEST
+
+/* A failure stops it with one line: here the descriptor limit leaves
+ * room for the top directory's and no more (as root too). */
+START_TEST(test_remove_tree_fails_once)
+{
+	struct rlimit rl;
+	rlim_t saved;
+	char msg[4096];
+	int lowest = dup(0), rc;
+
+	ck_assert_int_ge(lowest, 0);
+	close(lowest);
+	ck_assert_int_eq(mkdir(h_path("t"), 0700), 0);
+	h_write_file(h_path("t/a"), "x", 1);
+	h_log_reset();
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	saved = rl.rlim_cur;
+	rl.rlim_cur = (rlim_t)lowest + 1;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	rc = pitr_fsutil_remove_tree(h_path("t"));
+	rl.rlim_cur = saved;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ck_assert_int_eq(rc, -1);
+	snprintf(msg, sizeof(msg), "could not remove \"%s\": could not read \".\" 0 levels down: "
+		 "Too many open files", h_path("t"));
+	assert_error(msg);
+	ck_assert_int_eq(h_exists(h_path("t/a")), 1);
+}
+END_TEST
+
 static TCase *
 tcase(const char *name)
 {
@@ -875,6 +963,9 @@ make_suite(void)
 	tcase_add_test(tc, test_read_small_unsized);
 	tcase_add_test(tc, test_read_small_directory);
 	tcase_add_test(tc, test_read_small_not_a_dir);
+	tcase_add_test(tc, test_remove_tree_beyond_path_max);
+	tcase_add_test(tc, test_remove_tree_not_a_dir);
+	tcase_add_test(tc, test_remove_tree_fails_once);
 	suite_add_tcase(s, tc);
 
 	return s;

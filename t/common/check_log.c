@@ -559,6 +559,32 @@ START_TEST(test_capture_level_after_progname)
 }
 END_TEST
 
+/* --- pitr_log_hold ------------------------------------------------------ */
+
+START_TEST(test_hold)
+{
+	char held[16];
+	char *err;
+
+	stderr_begin();
+	pitr_log_hold(held, sizeof(held));
+	ck_assert_str_eq(held, "");
+	errno = EACCES;
+	pitr_log_error("the cause, long enough to be cut");
+	ck_assert_int_eq(errno, EACCES);
+	pitr_log_error("a consequence");
+	pitr_log_hold(NULL, 0);
+	/* The first message's text alone, cut to the buffer. */
+	ck_assert_str_eq(held, "the cause, long");
+	pitr_log_error("after");
+	err = stderr_end();
+	/* Held messages were not written. */
+	ck_assert_int_eq(count(err, "\n"), 1);
+	ck_assert_ptr_nonnull(strstr(err, "ERROR : after\n"));
+	free(err);
+}
+END_TEST
+
 /* --- pitr_log_format_time ---------------------------------------------- */
 
 START_TEST(test_format_time)
@@ -634,6 +660,10 @@ make_suite(void)
 	tc = tcase("pitr_log_verbose");
 	tcase_add_test(tc, test_verbose_off);
 	tcase_add_test(tc, test_verbose_on);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("pitr_log_hold");
+	tcase_add_test(tc, test_hold);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("pitr_log_capture");

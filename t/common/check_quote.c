@@ -226,6 +226,63 @@ tcase(const char *name)
 	return tc;
 }
 
+/* ---- text ---- */
+
+static void
+assert_text(const char *s, const char *want)
+{
+	char *got = pitr_quote_text(s);
+
+	ck_assert_ptr_nonnull(got);
+	ck_assert_str_eq(got, want);
+	free(got);
+}
+
+START_TEST(test_text_controls)
+{
+	assert_text("", "");
+	assert_text("plain name-1.tar.gz", "plain name-1.tar.gz");
+	assert_text("a\nPROBLEM: none\n", "a\\nPROBLEM: none\\n");
+	assert_text("t\tr\rb\\", "t\\tr\\rb\\\\");
+	assert_text("\x01\x1b[31m\x7f", "\\x01\\x1b[31m\\x7f");
+}
+END_TEST
+
+START_TEST(test_text_utf8)
+{
+	/* Valid UTF-8 stays: é, €, 𝄞. */
+	assert_text("caf\xc3\xa9 \xe2\x82\xac \xf0\x9d\x84\x9e", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9d\x84\x9e");
+	/* Not UTF-8: a Latin-1 é, a cut sequence, overlong "/", a surrogate,
+	 * past U+10FFFF, a lone continuation byte. */
+	assert_text("caf\xe9", "caf\\xe9");
+	assert_text("\xe2\x82", "\\xe2\\x82");
+	assert_text("\xc0\xaf", "\\xc0\\xaf");
+	assert_text("\xed\xa0\x80", "\\xed\\xa0\\x80");
+	assert_text("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80");
+	assert_text("\x80", "\\x80");
+	/* C1 controls (U+009B is CSI for some terminals), encoded right. */
+	assert_text("\xc2\x9b" "2J", "\\xc2\\x9b2J");
+	assert_text("\xc2\xa0", "\xc2\xa0");
+}
+END_TEST
+
+START_TEST(test_text_fprintf)
+{
+	const char *path = h_path("out");
+	FILE *f = fopen(path, "w");
+	char *got;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(pitr_quote_fprintf(f, "  %s\n", "x\nPROBLEM: y"), 0);
+	ck_assert_int_eq(pitr_quote_fprintf(f, "a %s", "b\tc"), 0);
+	ck_assert_int_eq(pitr_quote_fprintf(f, "\n"), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	got = h_read_file(path, NULL);
+	ck_assert_str_eq(got, "  x\\nPROBLEM: y\na b\\tc\n");
+	free(got);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -252,6 +309,12 @@ make_suite(void)
 	tcase_add_test(tc, test_split_spare_slots);
 	tcase_add_test(tc, test_split_unterminated_quote);
 	tcase_add_test(tc, test_split_free_null);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("text");
+	tcase_add_test(tc, test_text_controls);
+	tcase_add_test(tc, test_text_utf8);
+	tcase_add_test(tc, test_text_fprintf);
 	suite_add_tcase(s, tc);
 
 	return s;

@@ -1111,6 +1111,56 @@ START_TEST(test_read_not_compressed)
 }
 END_TEST
 
+/* A few bytes that are not gzip under a .gz name are not gzip, not a
+ * gzip header cut short. */
+START_TEST(test_read_short_not_gzip)
+{
+	const char *path = h_path("short.gz");
+
+	h_write_file(path, "hello\n", 6);
+	expect_read_failure(PITR_CODEC_GZIP, path, "ERROR : \"%s\" is corrupt: incorrect header check\n");
+	h_write_file(path, "x", 1);
+	expect_read_failure(PITR_CODEC_GZIP, path, "ERROR : \"%s\" is corrupt: incorrect header check\n");
+	/* The magic alone is a header cut short. */
+	h_write_file(path, "\x1f\x8b", 2);
+	expect_read_failure(PITR_CODEC_GZIP, path,
+			    "ERROR : \"%s\" is truncated: the compressed stream ends early\n");
+}
+END_TEST
+
+/* A quiet reader logs nothing: its reason, without the name, is the
+ * caller's to report. */
+START_TEST(test_read_quiet)
+{
+	const char *path = h_path("plain.txt");
+	unsigned char buf[64];
+	char err[256] = "stale";
+	struct pitr_codec_reader *r;
+	int fd;
+
+	h_write_file(path, "not compressed at all\n", 22);
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	h_log_reset();
+	r = pitr_codec_reader_new_quiet(PITR_CODEC_GZIP, fd, path, err, sizeof(err));
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(err, "");
+	ck_assert_int_eq(pitr_codec_reader_read(r, buf, sizeof(buf)), -1);
+	ck_assert_str_eq(err, "corrupt: incorrect header check");
+	ck_assert_str_eq(h_log(), "");
+	pitr_codec_reader_free(r);
+	close(fd);
+	fd = open(h_dir(), O_RDONLY | O_DIRECTORY);
+	r = pitr_codec_reader_new_quiet(PITR_CODEC_ZSTD, fd, "dir", err, sizeof(err));
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(pitr_codec_reader_read(r, buf, sizeof(buf)), -1);
+	ck_assert_str_eq(err, "could not read: Is a directory");
+	ck_assert_str_eq(h_log(), "");
+	pitr_codec_reader_free(r);
+	close(fd);
+}
+END_TEST
+
 /* A read error names the source and the system's reason, for every codec. */
 START_TEST(test_read_error)
 {
@@ -1267,6 +1317,8 @@ make_suite(void)
 	tcase_add_test(tc, test_read_lzma_huge_dictionary);
 	tcase_add_test(tc, test_read_trailing);
 	tcase_add_test(tc, test_read_not_compressed);
+	tcase_add_test(tc, test_read_short_not_gzip);
+	tcase_add_test(tc, test_read_quiet);
 	tcase_add_test(tc, test_read_error);
 	tcase_add_test(tc, test_read_none);
 	suite_add_tcase(s, tc);

@@ -6,10 +6,13 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -371,6 +374,45 @@ START_TEST(test_rsync_unreachable)
 }
 END_TEST
 
+/* A peer that completes the TCP handshake and never says a word (a
+ * listening socket nobody accepts on): rsync gives up on its own, in one
+ * line.  rsync notices a silent peer only after one and a half of its
+ * --timeout, so it is given two thirds of ours: "after 2 seconds" for
+ * --rsync-timeout 3 (3 s in all; the seconds are not asserted). */
+START_TEST(test_rsync_hung_peer)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t salen = sizeof(sa);
+	struct pitr_dest_spec spec;
+	enum pitr_dest_result result;
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	char url[64], *args;
+
+	ck_assert_int_ge(lfd, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&sa, &salen), 0);
+	snprintf(url, sizeof(url), "rsync://127.0.0.1:%u/mod/", (unsigned)ntohs(sa.sin_port));
+	env.rsync_timeout = 3;
+	write_script(h_path("rsync-wrap"), h_fmt("#!/bin/sh\necho \" $* \" > '%s'\nexec rsync \"$@\"\n",
+						 h_path("rsync-args")));
+	env.rsync_path = h_path("rsync-wrap");
+	ck_assert_int_eq(pitr_dest_spec_parse(url, PITR_DEST_RSYNC, "--dst-remote", &spec), 0);
+	ck_assert_int_eq(deliver(&spec, "000000010000000000000001", "x", 1, &result), -1);
+	ck_assert_str_eq(h_log(), h_fmt("ERROR : could not deliver \"000000010000000000000001\" to "
+					"remote destination \"%s\": rsync exit status 30: the peer did not "
+					"answer within --rsync-timeout (3 seconds)\n", url));
+	/* rsync was given two thirds of it (it waits one and a half). */
+	args = h_read_file(h_path("rsync-args"), NULL);
+	ck_assert_ptr_nonnull(strstr(args, " --timeout=2 --contimeout=3 "));
+	free(args);
+	ck_assert_int_eq(h_count_entries(h_path("tmp")), 0);
+	pitr_dest_spec_free(&spec);
+	close(lfd);
+}
+END_TEST
+
 /* A remote shell that runs the remote command here (rsync's RSYNC_RSH):
  * "host:/dir" destinations then reach rsync's real server side without a
  * network, so the delivery, an identical file found there and a
@@ -594,6 +636,7 @@ make_suite(void)
 		{ "pipe: delivers", test_pipe_delivers },
 		{ "pipe: failure", test_pipe_failure },
 		{ "rsync: unreachable", test_rsync_unreachable },
+		{ "rsync: hung peer", test_rsync_hung_peer },
 		{ "rsync: through a remote shell", test_rsync_remote_shell },
 		{ "ssh kind and an unknown kind", test_ssh_kind_and_unknown_kind },
 		{ "kind properties", test_kind_properties },

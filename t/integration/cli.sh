@@ -66,6 +66,10 @@ option_error "bad value (-PJ abc)" '(-PJ|parallel-jobs).*abc|abc.*(-PJ|parallel-
 option_error "out-of-range value (-PJ 0)" '(-PJ|parallel-jobs)' \
 	-PJ 0 -dl "$T/a" pg_wal/000000010000000000000001
 option_error "no WAL path" '%p|WAL' -dl "$T/a"
+# A NUL byte in a config file line would cut its value short unseen.
+printf 'dl %s\0/more\n' "$T/a" > "$T/nul.conf"
+option_error "config line with a NUL byte" 'line 1 in config file .*nul\.conf.*NUL byte' \
+	--cfg "$T/nul.conf" pg_wal/000000010000000000000001
 
 # The spec: an option error goes to stderr and to the log.
 mkdir -p "$T/log"

@@ -191,6 +191,28 @@ is "cleanup with every backup old: exit 0" "$IT_RC" 0
 ok "the newest backup is never removed" test -f "$BK/${METAS[2]}"
 ok "... nor its data tarball" test -f "$BK/${METAS[2]/meta/data}"
 
+# Crafted names and a .gz meta file that is not gzip: each problem is one
+# line, control bytes escaped, nothing besides on stderr.
+CR=$T/crafted
+mkdir -p "$CR"
+printf 'not gzip\n' > "$CR/db-meta-1.tar.gz"
+printf 'd' > "$CR/db-data-1.tar.gz"
+printf 'hello\n' > "$CR/x"$'\n'"Problems: 0-meta-2.tar"
+printf 'd' > "$CR/x"$'\n'"Problems: 0-data-2.tar"
+it_run "$PI" -b "$CR"
+is "pitr-info, crafted names: exit 0" "$IT_RC" 0
+is "pitr-info, crafted names: nothing on stderr" "$IT_ERR" ""
+is "pitr-info, crafted names: one Problems line" "$(grep -c '^Problems:' <<<"$IT_OUT")" 1
+like "pitr-info, crafted names: the .gz that is not gzip, in one line" "$IT_OUT" \
+	"  meta file \"$CR/db-meta-1.tar.gz\": cannot read it as gzip: corrupt: incorrect header check"
+like "pitr-info, crafted names: the newline shown as \\n" "$IT_OUT" \
+	"  meta file \"$CR/x\\\\nProblems: 0-meta-2.tar\": not a pitrkit meta file"
+it_run "$PV" -b "$CR" -a "$A"
+is "pitr-verify, crafted names: exit 1" "$IT_RC" 1
+is "pitr-verify, crafted names: nothing on stderr" "$IT_ERR" ""
+is "pitr-verify, crafted names: two problems, two lines, and the summary" \
+	"$(grep -c '^PROBLEM: meta file' <<<"$IT_OUT") $(count_lines "$IT_OUT")" "2 3"
+
 mkdir_pg "$T/empty"
 it_run "$PC" -a "gzip=$A" -b "$T/empty" -k 7
 is "cleanup without any backup: exit 1" "$IT_RC" 1

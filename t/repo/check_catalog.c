@@ -129,16 +129,17 @@ START_TEST(test_load_backups)
 		want[2] = h_fmt("meta file \"%s/h-meta-20240308.tar.zst\": its xlog file \"h-xlog-20240308.tar.zst\" is missing", bk);
 		want[3] = h_fmt("meta file \"%s/h-meta-20240308.tar.zst\": its SHA-256 digest file \"h-SHA-256-20240308.tar\" is missing", bk);
 		want[4] = h_fmt("meta file \"%s/h-meta-20240308.tar.zst\": its MD5 digest file \"h-MD5-20240308.tar\" is missing", bk);
-		want[5] = h_fmt("meta file \"%s/h-meta-20240305.tar.gz\": cannot read it as gzip", bk);
+		want[5] = h_fmt("meta file \"%s/h-meta-20240305.tar.gz\": cannot read it as gzip: corrupt: incorrect header check", bk);
 		want[6] = h_fmt("meta file \"%s/h-meta-20240307.tar\": not a pitrkit meta file", bk);
 		for (int i = 0; i < 7; i++)
 			wantp[i] = want[i];
 		wantp[7] = NULL;
 		assert_problems(&cat, wantp);
 	}
-	/* The undecompressable meta file's codec error was logged too. */
-	snprintf(path, sizeof(path), "ERROR : \"%s/h-meta-20240305.tar.gz\"", bk);
-	ck_assert_msg(strstr(h_log(), path) != NULL, "log: [%s]", h_log());
+	/* The undecompressable meta file's problem is its one report: the
+	 * codec's reason is in it, not logged besides (twice, once by the
+	 * meta reading and once by the judging of files without meta). */
+	ck_assert_msg(strstr(h_log(), "ERROR") == NULL, "log: [%s]", h_log());
 	pitr_catalog_free(&cat);
 	ck_assert_ptr_null(cat.backups);
 	pitr_catalog_free(&cat);   /* harmless twice */
@@ -311,7 +312,7 @@ START_TEST(test_history_problems)
 	want[0] = h_fmt("history file \"%s/00000001.history\": not a valid history of timeline 1", arch);
 	want[1] = h_fmt("history file \"%s/00000002.history\": not a valid timeline history", arch);
 	want[2] = h_fmt("history file \"%s/00000004.history\": not a valid history of timeline 4", arch);
-	want[3] = h_fmt("history file \"%s/00000005.history.gz\": cannot read it as gzip", arch);
+	want[3] = h_fmt("history file \"%s/00000005.history.gz\": cannot read it as gzip: corrupt: incorrect header check", arch);
 	ck_assert_uint_eq(cat.nproblems, 8);
 	for (int i = 0; i < 4; i++)
 		ck_assert_str_eq(cat.problems[i], want[i]);

@@ -57,6 +57,8 @@ struct archive_run {
 	bool has_hdr;
 	int fd;
 	unsigned char *buf;
+	char state_error[1024];         /* why the state dir took no record ("" if it did) */
+	size_t nunrecorded;             /* deliveries the state dir does not know of */
 };
 
 static void
@@ -245,9 +247,10 @@ stream_file(struct archive_run *run)
 	return 0;
 }
 
-/* Log a delivered file and record it.  A state-dir write failure fails
- * the run: the next retry would otherwise not know, which is harmless for
- * correctness but the operator must hear of a broken state dir. */
+/* Log a delivered file and record it.  A state-dir write failure does not
+ * undo the delivery: it is kept for the run's last line (after it, no
+ * further write is tried), and only costs a retry a delivery that finds
+ * the file already there. */
 static int
 record_delivery(void *arg, const struct pitr_dest *d, enum pitr_dest_result result)
 {
@@ -259,9 +262,44 @@ record_delivery(void *arg, const struct pitr_dest *d, enum pitr_dest_result resu
 	else
 		pitr_log_verbose("delivered \"%s\" to %s destination \"%s\"", d->name,
 				 pitr_dest_kind_name(d), d->spec.location);
-	if (run->state != NULL && pitr_state_add(run->state, d->spec.key) != 0)
-		return -1;
+	if (run->state == NULL)
+		return 0;
+	if (run->state_error[0] == '\0') {
+		int r;
+
+		pitr_log_hold(run->state_error, sizeof(run->state_error));
+		r = pitr_state_add(run->state, d->spec.key);
+		pitr_log_hold(NULL, 0);
+		if (r == 0)
+			return 0;
+		if (run->state_error[0] == '\0')
+			snprintf(run->state_error, sizeof(run->state_error), "unknown error");
+	}
+	run->nunrecorded++;
 	return 0;
+}
+
+/* The run's one line when the state dir could not record deliveries:
+ * whether the file is archived, and where and why the record failed.
+ * Returns the run's result: 0 when every destination holds the file (see
+ * pitr-archive(1), "State directory"), else -1. */
+static int
+report_state_failure(const struct archive_run *run, size_t ntargets)
+{
+	size_t nfailed = pitr_fanout_nfailed(run->fanout);
+
+	if (nfailed == 0) {
+		pitr_log_error("archived \"%s\" to every destination, but could not record it in state "
+			       "dir \"%s\" (%s); nothing is lost, but fix the state dir before a "
+			       "destination fails", run->wal_name, run->opts->state_dir, run->state_error);
+		return 0;
+	}
+	pitr_log_error("could not archive \"%s\": %zu of %zu destinations failed; %zu %s that "
+		       "succeeded could not be recorded in state dir \"%s\" (%s), so a retry "
+		       "repeats %s", run->wal_name, nfailed, ntargets, run->nunrecorded,
+		       run->nunrecorded == 1 ? "delivery" : "deliveries", run->opts->state_dir,
+		       run->state_error, run->nunrecorded == 1 ? "it" : "them");
+	return -1;
 }
 
 int
@@ -291,10 +329,15 @@ pitr_cmd_archive(const struct pitr_archive_opts *opts)
 		pitr_log_verbose("compressed \"%s\" for %zu destinations in %.1f ms", run.wal_name,
 				 ntargets, pitr_clock_ms() - started);
 	}
-	if (pitr_fanout_publish(run.fanout, record_delivery, &run) != 0) {
+	if (pitr_fanout_publish(run.fanout, record_delivery, &run) != 0 || run.nunrecorded > 0) {
+		if (run.nunrecorded > 0) {
+			rc = report_state_failure(&run, ntargets);
+			goto out;
+		}
 		pitr_log_error("could not archive \"%s\": %zu of %zu destinations failed%s", run.wal_name,
 			       pitr_fanout_nfailed(run.fanout), ntargets,
-			       run.state != NULL ? "; the others are recorded in the state dir" : "");
+			       run.state != NULL && pitr_fanout_nfailed(run.fanout) < ntargets ?
+			       "; the others are recorded in the state dir" : "");
 		goto out;
 	}
 	if (run.state != NULL && pitr_state_clear(run.state) != 0)

@@ -194,6 +194,7 @@ pitr_backup_xlogdir_move(struct bk_run *run)
 			       run->xlog_moved, strerror(errno));
 		free(run->xlog_moved);
 		run->xlog_moved = NULL;
+		run->xlog_created = false;  /* said once: the clean-up must not try again */
 		return -1;
 	}
 	return 0;

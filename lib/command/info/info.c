@@ -16,6 +16,7 @@
 #include "command/info/info.h"
 #include "compress/codec.h"
 #include "common/log.h"
+#include "common/quote.h"
 #include "postgres/lsn.h"
 #include "postgres/timestamp.h"
 #include "postgres/wal.h"
@@ -116,33 +117,33 @@ text_backup(FILE *out, const struct pitr_catalog *cat, const struct pitr_catalog
 	char t[64], l[32], s1[32], s2[32];
 	struct reach r;
 
-	fprintf(out, "  %s\n", b->name);
-	fprintf(out, "    label:        %s\n", b->label ? b->label : "");
-	fprintf(out, "    host:         %s\n", b->host ? b->host : "");
-	fprintf(out, "    system id:    %" PRIu64 "\n", b->sysid);
-	fprintf(out, "    data dir:     %s\n", b->data_dir ? b->data_dir : "");
-	fprintf(out, "    timeline:     %" PRIu32 "\n", b->timeline);
-	fprintf(out, "    start:        %s, WAL %s, LSN %s\n", b->start_time, b->start_wal,
-		fmt_lsn(b->start_lsn, l, sizeof(l)));
-	fprintf(out, "    stop:         %s, WAL %s, LSN %s\n", b->stop_time, b->stop_wal,
-		fmt_lsn(b->stop_lsn, l, sizeof(l)));
-	fprintf(out, "    size:         %s data, %s xlog (before compression), %s\n",
-		fmt_size(b->data_size, s1, sizeof(s1)), fmt_size(b->xlog_size, s2, sizeof(s2)),
-		pitr_codec_name(b->codec));
-	fprintf(out, "    files:        %s %s%s%s\n", b->meta_file, b->data_file,
-		b->xlog_file ? " " : " (no xlog file)", b->xlog_file ? b->xlog_file : "");
-	fprintf(out, "    digests:     ");
+	pitr_quote_fprintf(out, "  %s\n", b->name);
+	pitr_quote_fprintf(out, "    label:        %s\n", b->label ? b->label : "");
+	pitr_quote_fprintf(out, "    host:         %s\n", b->host ? b->host : "");
+	pitr_quote_fprintf(out, "    system id:    %" PRIu64 "\n", b->sysid);
+	pitr_quote_fprintf(out, "    data dir:     %s\n", b->data_dir ? b->data_dir : "");
+	pitr_quote_fprintf(out, "    timeline:     %" PRIu32 "\n", b->timeline);
+	pitr_quote_fprintf(out, "    start:        %s, WAL %s, LSN %s\n", b->start_time, b->start_wal,
+			   fmt_lsn(b->start_lsn, l, sizeof(l)));
+	pitr_quote_fprintf(out, "    stop:         %s, WAL %s, LSN %s\n", b->stop_time, b->stop_wal,
+			   fmt_lsn(b->stop_lsn, l, sizeof(l)));
+	pitr_quote_fprintf(out, "    size:         %s data, %s xlog (before compression), %s\n",
+			   fmt_size(b->data_size, s1, sizeof(s1)), fmt_size(b->xlog_size, s2, sizeof(s2)),
+			   pitr_codec_name(b->codec));
+	pitr_quote_fprintf(out, "    files:        %s %s%s%s\n", b->meta_file, b->data_file,
+			   b->xlog_file ? " " : " (no xlog file)", b->xlog_file ? b->xlog_file : "");
+	pitr_quote_fprintf(out, "    digests:     ");
 	if (b->ndigests == 0)
-		fprintf(out, " none");
+		pitr_quote_fprintf(out, " none");
 	for (size_t d = 0; d < b->ndigests; d++)
-		fprintf(out, " %s (%s)", b->digests[d].algorithm, b->digests[d].file);
-	fprintf(out, "\n");
+		pitr_quote_fprintf(out, " %s (%s)", b->digests[d].algorithm, b->digests[d].file);
+	pitr_quote_fprintf(out, "\n");
 	reach_of(cat, b, &r);
 	if (r.lsn == 0)
-		fprintf(out, "    recoverable:  no (timeline %" PRIu32 ")\n", r.tli);
+		pitr_quote_fprintf(out, "    recoverable:  no (timeline %" PRIu32 ")\n", r.tli);
 	else
-		fprintf(out, "    recoverable:  to LSN %s, %s (timeline %" PRIu32 ")\n",
-			fmt_lsn(r.lsn, l, sizeof(l)), fmt_time(r.epoch, t, sizeof(t)), r.tli);
+		pitr_quote_fprintf(out, "    recoverable:  to LSN %s, %s (timeline %" PRIu32 ")\n",
+				   fmt_lsn(r.lsn, l, sizeof(l)), fmt_time(r.epoch, t, sizeof(t)), r.tli);
 }
 
 static void
@@ -150,28 +151,28 @@ text_timeline(FILE *out, const struct pitr_catalog *cat, const struct pitr_catal
 {
 	char a[PITR_WAL_NAME_MAX], z[PITR_WAL_NAME_MAX], l[32];
 
-	fprintf(out, "  timeline %" PRIu32, t->tli);
+	pitr_quote_fprintf(out, "  timeline %" PRIu32, t->tli);
 	if (t->has_history && t->nancestry > 0)
-		fprintf(out, " (from timeline %" PRIu32 " at %s)", t->ancestry[t->nancestry - 1].tli,
-			fmt_lsn(t->ancestry[t->nancestry - 1].end, l, sizeof(l)));
+		pitr_quote_fprintf(out, " (from timeline %" PRIu32 " at %s)", t->ancestry[t->nancestry - 1].tli,
+				   fmt_lsn(t->ancestry[t->nancestry - 1].end, l, sizeof(l)));
 	else if (t->tli > 1)
-		fprintf(out, " (no history file)");
+		pitr_quote_fprintf(out, " (no history file)");
 	if (t->nsegments == 0) {
-		fprintf(out, ": no segments\n");
+		pitr_quote_fprintf(out, ": no segments\n");
 		return;
 	}
-	fprintf(out, ": %s to %s, %zu segment%s, %zu gap%s\n", fmt_seg(t->tli, t->first, cat->segsize, a),
-		fmt_seg(t->tli, t->last, cat->segsize, z), t->nsegments, t->nsegments == 1 ? "" : "s",
-		t->ngaps, t->ngaps == 1 ? "" : "s");
+	pitr_quote_fprintf(out, ": %s to %s, %zu segment%s, %zu gap%s\n", fmt_seg(t->tli, t->first, cat->segsize, a),
+			   fmt_seg(t->tli, t->last, cat->segsize, z), t->nsegments, t->nsegments == 1 ? "" : "s",
+			   t->ngaps, t->ngaps == 1 ? "" : "s");
 	for (size_t g = 0; g < t->ngaps; g++) {
 		const struct pitr_catalog_gap *gap = &t->gaps[g];
 
 		if (gap->first == gap->last)
-			fprintf(out, "    missing %s\n", fmt_seg(t->tli, gap->first, cat->segsize, a));
+			pitr_quote_fprintf(out, "    missing %s\n", fmt_seg(t->tli, gap->first, cat->segsize, a));
 		else
-			fprintf(out, "    missing %s to %s (%" PRIu64 " segments)\n",
-				fmt_seg(t->tli, gap->first, cat->segsize, a),
-				fmt_seg(t->tli, gap->last, cat->segsize, z), gap->last - gap->first + 1);
+			pitr_quote_fprintf(out, "    missing %s to %s (%" PRIu64 " segments)\n",
+					   fmt_seg(t->tli, gap->first, cat->segsize, a),
+					   fmt_seg(t->tli, gap->last, cat->segsize, z), gap->last - gap->first + 1);
 	}
 }
 
@@ -183,7 +184,7 @@ text_report(FILE *out, const struct pitr_info_opts *opts, const char *bdir, cons
 	char t1[64], t2[64], l1[32], l2[32];
 
 	if (opts->backup_dir != NULL) {
-		fprintf(out, "Backups in %s: %zu\n", bdir, cat->nbackups);
+		pitr_quote_fprintf(out, "Backups in %s: %zu\n", bdir, cat->nbackups);
 		for (size_t i = 0; i < cat->nbackups; i++)
 			text_backup(out, cat, &cat->backups[i]);
 	}
@@ -192,25 +193,25 @@ text_report(FILE *out, const struct pitr_info_opts *opts, const char *bdir, cons
 
 		for (size_t i = 0; i < cat->ntimelines; i++)
 			segs += cat->timelines[i].nsegments;
-		fprintf(out, "Archive %s: %zu file%s, %zu segment%s", adir, cat->nfiles,
-			cat->nfiles == 1 ? "" : "s", segs, segs == 1 ? "" : "s");
+		pitr_quote_fprintf(out, "Archive %s: %zu file%s, %zu segment%s", adir, cat->nfiles,
+				   cat->nfiles == 1 ? "" : "s", segs, segs == 1 ? "" : "s");
 		if (cat->segsize != 0)
-			fprintf(out, " of %" PRIu32 " bytes", cat->segsize);
-		fprintf(out, "\n");
+			pitr_quote_fprintf(out, " of %" PRIu32 " bytes", cat->segsize);
+		pitr_quote_fprintf(out, "\n");
 		for (size_t i = 0; i < cat->ntimelines; i++)
 			text_timeline(out, cat, &cat->timelines[i]);
 	}
 	pitr_info_window(cat, &w);
 	if (w.backup == NULL)
-		fprintf(out, "Recoverable window: none (no backup to recover from)\n");
+		pitr_quote_fprintf(out, "Recoverable window: none (no backup to recover from)\n");
 	else
-		fprintf(out, "Recoverable window on timeline %" PRIu32 ": from %s (LSN %s, end of backup "
-			"%s) to %s (LSN %s)\n", w.tli, fmt_time(w.start_epoch, t1, sizeof(t1)),
-			fmt_lsn(w.start_lsn, l1, sizeof(l1)), w.backup->name,
-			fmt_time(w.end_epoch, t2, sizeof(t2)), fmt_lsn(w.end_lsn, l2, sizeof(l2)));
-	fprintf(out, "Problems: %zu\n", cat->nproblems);
+		pitr_quote_fprintf(out, "Recoverable window on timeline %" PRIu32 ": from %s (LSN %s, end of backup "
+				   "%s) to %s (LSN %s)\n", w.tli, fmt_time(w.start_epoch, t1, sizeof(t1)),
+				   fmt_lsn(w.start_lsn, l1, sizeof(l1)), w.backup->name,
+				   fmt_time(w.end_epoch, t2, sizeof(t2)), fmt_lsn(w.end_lsn, l2, sizeof(l2)));
+	pitr_quote_fprintf(out, "Problems: %zu\n", cat->nproblems);
 	for (size_t i = 0; i < cat->nproblems; i++)
-		fprintf(out, "  %s\n", cat->problems[i]);
+		pitr_quote_fprintf(out, "  %s\n", cat->problems[i]);
 }
 
 /* ---- JSON ---- */

@@ -15,7 +15,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,25 +33,12 @@
  * What the files share
  * ------------------------------------------------------------------------ */
 
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	if (remove(path) != 0 && errno != ENOENT)
-		pitr_log_error("could not remove \"%s\": %s", path, strerror(errno));
-	return 0;
-}
-
+/* By descriptors, not nftw(3): nothing a refused extraction left may
+ * stay behind, however deep. */
 static void
 rm_tree(const char *path)
 {
-	struct stat st;
-
-	if (lstat(path, &st) != 0)
-		return;
-	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	pitr_fsutil_remove_tree(path);
 }
 
 /* Remove what is inside `dir`, keeping it. */

@@ -54,30 +54,35 @@ recover_tablespace_parse_map(struct recover_run *run)
 	return 0;
 }
 
-/* The first directory of `path` that does not exist, or NULL when it
- * all exists (malloc'd). */
-static char *
-first_missing(const char *path)
+/* Set *missing to the first directory of `path` that does not exist
+ * (malloc'd), or NULL when it all exists.  Returns 0, or -1 after logging
+ * a failed allocation (not "all exists": what it creates must be known to
+ * be removed on a refusal). */
+static int
+first_missing(const char *path, char **missing)
 {
-	char *copy = strdup(path);
+	char *copy = pitr_xstrdup(path);
 
+	*missing = NULL;
 	if (copy == NULL)
-		return NULL;
+		return -1;
 	for (char *p = copy + 1;; p++) {
 		if (*p == '/' || *p == '\0') {
 			char saved = *p;
 			struct stat st;
 
 			*p = '\0';
-			if (lstat(copy, &st) != 0 && errno == ENOENT)
-				return copy;
+			if (lstat(copy, &st) != 0 && errno == ENOENT) {
+				*missing = copy;
+				return 0;
+			}
 			*p = saved;
 			if (saved == '\0')
 				break;
 		}
 	}
 	free(copy);
-	return NULL;
+	return 0;
 }
 
 struct recover_tablespace *
@@ -121,8 +126,8 @@ recover_tablespace_add(struct recover_run *run, const char *old)
 	ts->remapped = remapped;
 	if ((ts->old = pitr_xstrdup(old)) == NULL || (ts->new = pitr_xstrdup(new)) == NULL)
 		return NULL;
-	ts->created = first_missing(new);
-	if (ts->created != NULL && pitr_fsutil_mkdir_p(new, 0700) != 0)
+	if (first_missing(new, &ts->created) != 0 ||
+	    (ts->created != NULL && pitr_fsutil_mkdir_p(new, 0700) != 0))
 		return NULL;
 	/* libarchive's symlink guard checks every component from "/". */
 	ts->real = realpath(new, NULL);

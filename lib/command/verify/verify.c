@@ -29,6 +29,7 @@
 #include "digest/digest.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/quote.h"
 #include "common/xalloc.h"
 #include "postgres/walhdr.h"
 #include "postgres/wal.h"
@@ -55,12 +56,15 @@ static void
 problem(struct vf_run *run, const char *kind, const char *path, const char *fmt, ...)
 {
 	va_list ap;
+	char *reason;
 
-	fprintf(run->out, "PROBLEM: %s \"%s\": ", kind, path);
 	va_start(ap, fmt);
-	vfprintf(run->out, fmt, ap);
+	reason = pitr_xvasprintf(fmt, ap);
 	va_end(ap);
-	fputc('\n', run->out);
+	/* Names from disk are escaped: one problem, one line. */
+	pitr_quote_fprintf(run->out, "PROBLEM: %s \"%s\": %s\n", kind, path,
+			   reason != NULL ? reason : "(out of memory)");
+	free(reason);
 	run->nproblems++;
 }
 
@@ -486,7 +490,7 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 			goto out;
 
 	for (size_t i = 0; i < bcat.nproblems; i++) {
-		fprintf(run.out, "PROBLEM: %s\n", bcat.problems[i]);
+		pitr_quote_fprintf(run.out, "PROBLEM: %s\n", bcat.problems[i]);
 		run.nproblems++;
 	}
 	for (size_t i = 0; i < bcat.nbackups; i++) {
@@ -510,7 +514,7 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 					break;
 			if (j < bcat.nproblems)
 				continue;
-			fprintf(run.out, "PROBLEM: %s\n", acats[a].problems[i]);
+			pitr_quote_fprintf(run.out, "PROBLEM: %s\n", acats[a].problems[i]);
 			run.nproblems++;
 		}
 		if (check_archive_files(&run, &acats[a], dir) != 0)
