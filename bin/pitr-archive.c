@@ -32,6 +32,9 @@ static const struct pitr_opt_def archive_options[] = {
 	{ "parallel-jobs", "PJ", PITR_OPT_INT, "N", .min = 1, .max = 64, .dflt = "1",
 	  .help = "remote and pipe deliveries run at once" },
 	PITR_OPTS_PID_FILE,
+	{ "pipe-timeout", NULL, PITR_OPT_INT, "SECONDS", .min = 1, .max = 86400,
+	  .dflt = PITR_OPTS_STR(PITR_DEST_PIPE_TIMEOUT_DEFAULT),
+	  .help = "stop a --dst-pipe program that reads nothing for this long" },
 	{ "rsync-path", "rp", PITR_OPT_STRING, "PATH", .dflt_doc = "rsync on the PATH",
 	  .help = "the rsync program" },
 	{ "rsync-timeout", NULL, PITR_OPT_INT, "SECONDS", .min = 1, .max = 86400,
@@ -78,6 +81,7 @@ main(int argc, char **argv)
 	a.not_nice = pitr_opts_flag(&o, "not-nice");
 	a.rsync_path = pitr_opts_str(&o, "rsync-path");
 	a.rsync_timeout = (int)pitr_opts_int(&o, "rsync-timeout");
+	a.pipe_timeout = (int)pitr_opts_int(&o, "pipe-timeout");
 	rc = pitr_cmd_archive(&a) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

@@ -98,6 +98,18 @@ pitr_sigclean_remove(int slot)
 		atomic_store(&slots[slot].state, SLOT_FREE);
 }
 
+void
+pitr_sigclean_remove_pid(pid_t pid)
+{
+	for (int i = 0; i < PITR_SIGCLEAN_SLOTS; i++) {
+		int expect = SLOT_PID;
+
+		if (slots[i].pid == pid &&
+		    atomic_compare_exchange_strong(&slots[i].state, &expect, SLOT_FREE))
+			return;
+	}
+}
+
 int
 pitr_sigclean_count(void)
 {

@@ -29,6 +29,10 @@ int pitr_sigclean_add_path(const char *path, bool is_dir);
 /* Register a child to send SIGTERM to.  Returns the slot or -1. */
 int pitr_sigclean_add_pid(pid_t pid);
 
+/* Forget the slot of a child (after it is reaped); an unknown pid is
+ * accepted. */
+void pitr_sigclean_remove_pid(pid_t pid);
+
 /* Forget a slot (after a rename, a removal or a reap); -1 is accepted. */
 void pitr_sigclean_remove(int slot);
 

@@ -275,6 +275,7 @@ pitr_cmd_archive(const struct pitr_archive_opts *opts)
 	run.env.temp_dir = opts->temp_dir;
 	run.env.rsync_path = opts->rsync_path;
 	run.env.rsync_timeout = opts->rsync_timeout;
+	run.env.pipe_timeout = opts->pipe_timeout;
 
 	if (opts->pid_file != NULL) {
 		run.pidfile = pitr_pidfile_acquire(opts->pid_file);
