@@ -11,6 +11,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "common/sigclean.h"
 #include "dest/dest.h"
 #include "postgres/operand.h"
 
@@ -82,6 +83,11 @@ main(int argc, char **argv)
 	a.rsync_path = pitr_opts_str(&o, "rsync-path");
 	a.rsync_timeout = (int)pitr_opts_int(&o, "rsync-timeout");
 	a.pipe_timeout = (int)pitr_opts_int(&o, "pipe-timeout");
+	/* TERM, INT, QUIT (PostgreSQL's immediate shutdown signals the
+	 * archiver's group) and HUP remove this run's temporary files and end
+	 * with exit status 1. */
+	if (pitr_sigclean_install("pitr-archive", false) != 0)
+		goto out;
 	rc = pitr_cmd_archive(&a) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);
