@@ -305,6 +305,25 @@ pitr_tmp_found_free(struct pitr_tmp_found *found, size_t n)
 	free(found);
 }
 
+void
+pitr_tmp_size_text(off_t size, char *buf, size_t len)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)size;
+	size_t u = 0;
+
+	if (size < 1024) {
+		snprintf(buf, len, "%lld byte%s", (long long)size, size == 1 ? "" : "s");
+		return;
+	}
+	v /= 1024.0;
+	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024.0;
+		u++;
+	}
+	snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
 /* Remove one dead entry (locked as `fd`, consumed).  Returns 1 if it was
  * removed (or would be, dry), 0 if it vanished. */
 static int

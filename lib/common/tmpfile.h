@@ -58,6 +58,9 @@ int pitr_tmp_scan(const char *dir, struct pitr_tmp_found **found, size_t *n);
 
 void pitr_tmp_found_free(struct pitr_tmp_found *found, size_t n);
 
+/* A size for a report line: "512 bytes", "16.0 MiB". */
+void pitr_tmp_size_text(off_t size, char *buf, size_t len);
+
 /*
  * Remove the dead temporary files and directories in `dir` (a staging
  * directory with the files in it); with `dry_run`, only say which.  One
