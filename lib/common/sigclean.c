@@ -211,16 +211,23 @@ on_fatal(int signo)
 	pitr_sigclean_die(signo);
 }
 
-int
-pitr_sigclean_install(const char *progname, bool keep_hup)
+void
+pitr_sigclean_set_name(const char *progname)
 {
-	static const int signals[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP };
-	struct sigaction sa;
 	size_t len = 0;
 
 	put(line_prefix, sizeof(line_prefix), &len, progname);
 	put(line_prefix, sizeof(line_prefix), &len, ": ");
 	line_prefix[len] = '\0';
+}
+
+int
+pitr_sigclean_install(const char *progname, bool keep_hup)
+{
+	static const int signals[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP };
+	struct sigaction sa;
+
+	pitr_sigclean_set_name(progname);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_fatal;
 	/* One undo at a time: a second signal waits for the _exit. */

@@ -45,6 +45,10 @@ bool pitr_sigclean_busy(void);
  * (logged). */
 int pitr_sigclean_install(const char *progname, bool keep_hup);
 
+/* The program name the handlers' line starts with (pitr_sigclean_install()
+ * sets it too), for a program with handlers of its own. */
+void pitr_sigclean_set_name(const char *progname);
+
 /* Undo and _exit(1), as the handlers do; async-signal-safe, for handlers
  * of callers with their own signal logic. */
 void pitr_sigclean_die(int signo) __attribute__((noreturn));
