@@ -184,7 +184,7 @@ pitr_restore_prefetch_start(struct restore_run *run)
 	if (pid > 0)
 		return;
 	/* The -h copies' directory is the parent's to remove. */
-	free(run->hook_dir);
+	pitr_tmp_release(&run->hook_tmp);
 	run->hook_dir = NULL;
 	prefetch_work(run);
 	pitr_restore_run_free(run);

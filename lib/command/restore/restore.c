@@ -138,9 +138,8 @@ pitr_restore_run_free(struct restore_run *run)
 		sigaction(SIGHUP, &run->old_hup, NULL);
 		sigaction(SIGQUIT, &run->old_quit, NULL);
 	}
-	if (run->hook_dir != NULL && rmdir(run->hook_dir) != 0)
-		pitr_log_error("could not remove \"%s\": %s", run->hook_dir, strerror(errno));
-	free(run->hook_dir);
+	pitr_tmp_discard(&run->hook_tmp);
+	run->hook_dir = NULL;
 	free(run->prefetch_dir);
 	pitr_quote_split_free(run->hook_argv);
 	free(run->trigger.content);

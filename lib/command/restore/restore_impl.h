@@ -85,7 +85,8 @@ struct restore_run {
 	double next_removal_ms;
 	char **hook_argv;            /* -h split into words, one free slot for the path */
 	size_t hook_argc;
-	char *hook_dir;              /* temporary dir for -h copies */
+	char *hook_dir;              /* temporary dir for -h copies: hook_tmp.path */
+	struct pitr_tmp hook_tmp;    /* it, locked while this call lives (tmpfile.h) */
 	char *prefetch_dir;          /* -pf: dest_dir/PITR_RESTORE_PREFETCH_DIR, else NULL */
 	uint32_t seg_size;           /* of the segment handed over (-pf steps by it) */
 	unsigned char *buf;          /* PITR_RESTORE_BUF_SIZE bytes */
