@@ -16,7 +16,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 it_init interrupt
-it_require strace flock
+it_require strace flock rsync
 PA=$PITR_BUILDDIR/bin/pitr-archive
 PR=$PITR_BUILDDIR/bin/pitr-restore
 PV=$PITR_BUILDDIR/bin/pitr-verify
@@ -180,6 +180,26 @@ like "and the run's summary" "$IT_ERR" "could not archive \"$SEG\": 1 of 1 desti
 is "nothing else on stderr" "$(count_lines "$IT_ERR")" 2
 ok "the hung program is gone" gone "$(cat "$T/block.pid")"
 ok "-t is empty after the timeout" no_temps "$T/tmp"
+
+# --- --dst-remote: rsync is stopped with pitr-archive ---------------------
+
+mkdir_pg "$T/remote"
+ok "rsync daemon starts" rsyncd_start remote "$T/remote"
+rm -f "$T/pa.pid"
+as_pg "${SLOW[@]}" "$PA" -D "$P" -dr "$(rsyncd_url remote)" -t "$T/tmp" --pid-file "$T/pa.pid" \
+	"$T/in/$SEG" >"$T/pa.out" 2>"$T/pa.err" &
+bg=$!
+wait_for "rsync is uploading (its receiver's temporary file exists)" 120 \
+	bash -c "test -s '$T/pa.pid' && find '$T/remote' -name '.$SEG.*' | grep -q ."
+kill -TERM "$(cat "$T/pa.pid")"
+rc=0
+wait "$bg" || rc=$?
+is "SIGTERM while rsync uploads: exit status 1" "$rc" 1
+like "SIGTERM while rsync uploads: one line says so" "$(cat "$T/pa.err")" \
+	"pitr-archive: interrupted by SIGTERM; removed [1-9][0-9]* temporary files?"
+ok "SIGTERM while rsync uploads: -t is empty" no_temps "$T/tmp"
+wait_for "the rsync receiver removed its own temporary file" 30 \
+	bash -c "[ -z \"\$(ls -A '$T/remote')\" ]"
 
 # --- pitr-restore into pg_wal: QUIT mid-write, KILL, retry ----------------
 
