@@ -42,6 +42,13 @@ same_file(int fd, int dfd, const char *path)
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/* flock(2)'s ways of saying the filesystem has no locks. */
+static bool
+no_locks(int err)
+{
+	return err == ENOLCK || err == EOPNOTSUPP || err == EINVAL;
+}
+
 /* One attempt: make the file or directory at t->path (a template), open
  * and lock it.  Returns 1 done, 0 swept meanwhile (try again), -1 error
  * (logged). */
@@ -59,7 +66,10 @@ create_once(struct pitr_tmp *t, const char *dir)
 	}
 	if (fd < 0)
 		goto fail;
-	if (flock(fd, LOCK_EX) != 0) {
+	/* A filesystem without locks (some FUSE and network ones) still gets
+	 * the file: a sweep there cannot lock it either, so it takes it for a
+	 * live one and leaves it, which is safe. */
+	if (flock(fd, LOCK_EX) != 0 && !no_locks(errno)) {
 		pitr_log_error("could not lock \"%s\": %s", t->path, strerror(errno));
 		close(fd);
 		return -1;

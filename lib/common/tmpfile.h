@@ -11,7 +11,9 @@
  * the lock on the directory.
  *
  * Created files and directories are also registered with sigclean.h, so
- * a fatal signal removes them at once.
+ * a fatal signal removes them at once.  On a filesystem without locks the
+ * files are written all the same, and no sweep ever removes one there
+ * (it cannot tell a dead writer's).
  */
 #ifndef PITR_TMPFILE_H
 #define PITR_TMPFILE_H
