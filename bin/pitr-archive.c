@@ -11,6 +11,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "common/sigclean.h"
 #include "dest/dest.h"
 #include "postgres/operand.h"
 
@@ -32,6 +33,9 @@ static const struct pitr_opt_def archive_options[] = {
 	{ "parallel-jobs", "PJ", PITR_OPT_INT, "N", .min = 1, .max = 64, .dflt = "1",
 	  .help = "remote and pipe deliveries run at once" },
 	PITR_OPTS_PID_FILE,
+	{ "pipe-timeout", NULL, PITR_OPT_INT, "SECONDS", .min = 1, .max = 86400,
+	  .dflt = PITR_OPTS_STR(PITR_DEST_PIPE_TIMEOUT_DEFAULT),
+	  .help = "stop a --dst-pipe program that reads nothing for this long" },
 	{ "rsync-path", "rp", PITR_OPT_STRING, "PATH", .dflt_doc = "rsync on the PATH",
 	  .help = "the rsync program" },
 	{ "rsync-timeout", NULL, PITR_OPT_INT, "SECONDS", .min = 1, .max = 86400,
@@ -78,6 +82,12 @@ main(int argc, char **argv)
 	a.not_nice = pitr_opts_flag(&o, "not-nice");
 	a.rsync_path = pitr_opts_str(&o, "rsync-path");
 	a.rsync_timeout = (int)pitr_opts_int(&o, "rsync-timeout");
+	a.pipe_timeout = (int)pitr_opts_int(&o, "pipe-timeout");
+	/* TERM, INT, QUIT (PostgreSQL's immediate shutdown signals the
+	 * archiver's group) and HUP remove this run's temporary files and end
+	 * with exit status 1. */
+	if (pitr_sigclean_install("pitr-archive", false) != 0)
+		goto out;
 	rc = pitr_cmd_archive(&a) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

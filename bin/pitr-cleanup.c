@@ -11,6 +11,7 @@
 #include "command/cleanup/cleanup.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "common/sigclean.h"
 #include "postgres/operand.h"
 
 static const struct pitr_opt_def cleanup_options[] = {
@@ -50,6 +51,9 @@ main(int argc, char **argv)
 	c.pause_trigger = pitr_opts_str(&o, "removal-pause-trigger");
 	c.pid_file = pitr_opts_str(&o, "pid-file");
 	c.dry_run = pitr_opts_flag(&o, "dry-run");
+	/* A signal ends the run with exit status 1, never a signal death. */
+	if (pitr_sigclean_install("pitr-cleanup", false) != 0)
+		goto out;
 	rc = pitr_cmd_cleanup(&c) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

@@ -12,6 +12,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "common/sigclean.h"
 #include "postgres/operand.h"
 
 static const struct pitr_opt_def restore_options[] = {
@@ -98,6 +99,9 @@ main(int argc, char **argv)
 	r.prefetch = (int)pitr_opts_int(&o, "prefetch");
 	r.wal_name = ops.wal_name;
 	r.wal_path = ops.wal_path;
+	/* pitr_cmd_restore() installs its own handlers (SIGHUP ignored, TERM
+	 * ends a wait); they name the program in their line. */
+	pitr_sigclean_set_name("pitr-restore");
 	rc = pitr_cmd_restore(&r) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

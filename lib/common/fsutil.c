@@ -22,6 +22,7 @@
 #include "common/fsutil.h"
 #include "common/io.h"
 #include "common/log.h"
+#include "common/tmpfile.h"
 #include "common/xalloc.h"
 
 /* files_equal() reads both files in blocks of this size. */
@@ -40,8 +41,9 @@
 struct pitr_publish {
 	char *dir;
 	char *final_path;
-	char *temp_path;
-	int fd;                 /* open temporary file, -1 once closed */
+	char *temp_path;        /* a copy of tmp.path, readable after abort */
+	struct pitr_tmp tmp;    /* the locked temporary file */
+	int fd;                 /* tmp.fd while it is written, -1 once committed */
 	off_t written;          /* bytes written so far */
 	off_t flushed;          /* bytes handed to writeback so far */
 	bool temp_exists;       /* the temporary file is still on disk */
@@ -88,24 +90,16 @@ pitr_fsutil_publish_open(const char *dir, const char *name)
 		goto out;
 	p->fd = -1;
 	if ((p->dir = pitr_xstrdup(dir)) == NULL ||
-	    (p->final_path = pitr_fsutil_join(dir, name)) == NULL ||
-	    (p->temp_path = pitr_xasprintf("%s/%s%s.XXXXXX", dir, PITR_FSUTIL_TMP_PREFIX,
-					   name)) == NULL)
+	    (p->final_path = pitr_fsutil_join(dir, name)) == NULL)
 		goto out;
-	p->fd = mkostemp(p->temp_path, O_CLOEXEC);
-	if (p->fd < 0) {
-		pitr_log_error("could not create a temporary file in \"%s\": %s", dir,
-			       strerror(errno));
+	/* Locked while written, so a sweep (tmpfile.h) never takes it for a
+	 * dead run's. */
+	if (pitr_tmp_create(&p->tmp, dir, name) != 0)
 		goto out;
-	}
+	p->fd = p->tmp.fd;
 	p->temp_exists = true;
-	/* mkostemp() already asks for 0600, but through the umask: make the
-	 * mode exact, whatever umask the archiver was started with. */
-	if (fchmod(p->fd, 0600) != 0) {
-		pitr_log_error("could not change the mode of \"%s\": %s", p->temp_path,
-			       strerror(errno));
+	if ((p->temp_path = pitr_xstrdup(p->tmp.path)) == NULL)
 		goto out;
-	}
 	ret = p;
 	p = NULL;
 out:
@@ -212,6 +206,14 @@ rename_noreplace(const char *temp, const char *final)
 	return 0;
 }
 
+/* The temporary name is gone (renamed or removed): drop the lock. */
+static void
+tmp_gone(struct pitr_publish *p)
+{
+	p->temp_exists = false;
+	pitr_tmp_release(&p->tmp);
+}
+
 /* The common end of commit and publish_buffer: with `replace`, a plain
  * rename() replaces whatever is at the final name. */
 static int
@@ -227,21 +229,19 @@ publish_commit(struct pitr_publish *p, bool replace, enum pitr_publish_outcome *
 		pitr_log_error("could not fsync \"%s\": %s", p->temp_path, strerror(errno));
 		goto out;
 	}
+	/* The descriptor stays open, and the file locked, until it has left
+	 * its temporary name (tmp_gone()) or is removed. */
 	p->fd = -1;
-	if (close(fd) != 0) {
-		pitr_log_error("could not close \"%s\": %s", p->temp_path, strerror(errno));
-		goto out;
-	}
 	if (replace) {
 		if (rename(p->temp_path, p->final_path) != 0) {
 			pitr_log_error("could not rename \"%s\" to \"%s\": %s", p->temp_path,
 				       p->final_path, strerror(errno));
 			goto out;
 		}
-		p->temp_exists = false;
+		tmp_gone(p);
 		*outcome = PITR_PUBLISH_NEW;
 	} else if (rename_noreplace(p->temp_path, p->final_path) == 0) {
-		p->temp_exists = false;
+		tmp_gone(p);
 		*outcome = PITR_PUBLISH_NEW;
 	} else if (errno != EEXIST) {
 		pitr_log_error("could not rename \"%s\" to \"%s\": %s", p->temp_path,
@@ -263,7 +263,7 @@ publish_commit(struct pitr_publish *p, bool replace, enum pitr_publish_outcome *
 				       strerror(errno));
 			goto out;
 		}
-		p->temp_exists = false;
+		tmp_gone(p);
 		/* The file may have been renamed into place by a process that
 		 * died before its own fsyncs: make it durable before counting it
 		 * as delivered. */
@@ -289,13 +289,13 @@ pitr_fsutil_publish_abort(struct pitr_publish *p)
 {
 	if (p == NULL)
 		return;
-	if (p->fd >= 0)
-		close(p->fd);
 	p->fd = -1;
-	/* Nothing to report on failure: a leftover carries the temporary
-	 * prefix, so it is recognisable and never taken for WAL. */
+	/* A failure to remove is logged; a leftover carries the temporary
+	 * prefix and no lock, so the next sweep removes it. */
 	if (p->temp_exists)
-		unlink(p->temp_path);
+		pitr_tmp_discard(&p->tmp);
+	else
+		pitr_tmp_release(&p->tmp);
 	p->temp_exists = false;
 }
 

@@ -243,6 +243,12 @@ pitr_log_verbose(const char *fmt, ...)
 	va_end(ap);
 }
 
+int
+pitr_log_fd(void)
+{
+	return logger.fd;
+}
+
 void
 pitr_log_tee_stderr(bool on)
 {

@@ -37,6 +37,10 @@ void pitr_log_tee_stderr(bool on);
 /* Forget the template and close any open file.  Safe to call twice. */
 void pitr_log_close(void);
 
+/* The open log file's descriptor, or -1: for a signal handler's one
+ * line (sigclean.h).  Async-signal-safe. */
+int pitr_log_fd(void);
+
 /* Write one line at `level`.  A failure to write the log file is reported
  * once on stderr and the line is written there instead: a log problem never
  * hides the message. */

@@ -16,12 +16,17 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/io.h"
 #include "common/log.h"
+#include "common/sigclean.h"
 #include "common/spawn.h"
 #include "common/xalloc.h"
+
+/* How often a timed wait looks at its child. */
+#define SPAWN_POLL_MS 50
 
 /*
  * Ignore SIGPIPE for the whole process, once: a child that exits before
@@ -92,9 +97,11 @@ reap(pid_t pid, const char *label, int *status)
 	while (waitpid(pid, status, 0) < 0) {
 		if (errno != EINTR) {
 			pitr_log_error("could not wait for \"%s\": %s", label, strerror(errno));
+			pitr_sigclean_remove_pid(pid);
 			return -1;
 		}
 	}
+	pitr_sigclean_remove_pid(pid);
 	return 0;
 }
 
@@ -152,6 +159,8 @@ start_child(struct pitr_spawn *sp, char *const argv[], bool stdin_pipe, int stdi
 		child_exec(argv, stdin_fd, stdout_fd >= 0 ? stdout_fd : STDERR_FILENO, stderr_fd,
 			   errpipe[1]);
 
+	/* A fatal signal to us passes SIGTERM on to it (sigclean.h). */
+	(void)pitr_sigclean_add_pid(sp->pid);
 	close(errpipe[1]);
 	errpipe[1] = -1;
 	/* EOF means exec succeeded; an int is the child's errno. */
@@ -271,6 +280,76 @@ pitr_spawn_wait(struct pitr_spawn *sp)
 		goto out;
 	rc = check_status(sp->label, status);
 out:
+	sp->pid = -1;
+	free(sp->label);
+	sp->label = NULL;
+	return rc;
+}
+
+/* waitpid() without blocking.  Returns 1 with *status set once the child
+ * ended, 0 while it runs, -1 (logged) on error. */
+static int
+reap_nohang(struct pitr_spawn *sp, int *status)
+{
+	pid_t got = waitpid(sp->pid, status, WNOHANG);
+
+	if (got < 0 && errno != EINTR) {
+		pitr_log_error("could not wait for \"%s\": %s", sp->label, strerror(errno));
+		return -1;
+	}
+	return got == sp->pid ? 1 : 0;
+}
+
+/* Sleep `ms` milliseconds (a signal may cut it short). */
+static void
+nap_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	(void)nanosleep(&ts, NULL);
+}
+
+/* SIGTERM, SIGKILL after the grace period, and reap. */
+static void
+terminate(struct pitr_spawn *sp, int *status)
+{
+	kill(sp->pid, SIGTERM);
+	for (long waited = 0; waited < PITR_SPAWN_KILL_GRACE_MS; waited += SPAWN_POLL_MS) {
+		if (reap_nohang(sp, status) != 0)
+			return;
+		nap_ms(SPAWN_POLL_MS);
+	}
+	kill(sp->pid, SIGKILL);
+	(void)reap(sp->pid, sp->label, status);
+}
+
+int
+pitr_spawn_reap_timed(struct pitr_spawn *sp, int *status, long timeout_ms,
+		      bool (*progress)(void *arg), void *arg)
+{
+	long idle = 0;
+	int rc = 0;
+
+	assert(sp->pid > 0);
+	close_stdin(sp);
+	for (;;) {
+		int ended = reap_nohang(sp, status);
+
+		if (ended != 0) {
+			rc = ended < 0 ? -1 : 0;
+			break;
+		}
+		if (progress != NULL && progress(arg))
+			idle = 0;
+		if (idle >= timeout_ms) {
+			terminate(sp, status);
+			rc = 1;
+			break;
+		}
+		nap_ms(SPAWN_POLL_MS);
+		idle += SPAWN_POLL_MS;
+	}
+	pitr_sigclean_remove_pid(sp->pid);
 	sp->pid = -1;
 	free(sp->label);
 	sp->label = NULL;

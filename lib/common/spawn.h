@@ -52,6 +52,23 @@ int pitr_spawn_wait(struct pitr_spawn *sp);
  * failed. */
 int pitr_spawn_reap(struct pitr_spawn *sp, int *status);
 
+/* How long a child that outlived its timeout gets after SIGTERM before
+ * SIGKILL. */
+#define PITR_SPAWN_KILL_GRACE_MS 5000
+
+/*
+ * pitr_spawn_reap() with a limit: a child that neither ends nor makes
+ * progress for `timeout_ms` gets SIGTERM, then SIGKILL after
+ * PITR_SPAWN_KILL_GRACE_MS, and is reaped.  `progress` (may be NULL) is
+ * asked every poll and returns true when the child moved on since the last
+ * call, which restarts the clock.  Returns 0 with *status set, 1 when the
+ * child was killed for the timeout (*status says how it ended; not
+ * logged: the caller names the program and the limit), -1 (logged) when
+ * waitpid failed.
+ */
+int pitr_spawn_reap_timed(struct pitr_spawn *sp, int *status, long timeout_ms,
+			  bool (*progress)(void *arg), void *arg);
+
 /* "exit status N" or "terminated by signal N (Name)" for a wait status. */
 void pitr_spawn_status_text(int status, char *buf, size_t size);
 

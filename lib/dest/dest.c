@@ -19,6 +19,7 @@
 #include "common/fsutil.h"
 #include "common/io.h"
 #include "common/log.h"
+#include "common/sigclean.h"
 #include "common/xalloc.h"
 
 static const struct pitr_dest_ops *const ops_by_kind[] = {
@@ -382,16 +383,10 @@ pitr_dest_stage_open(struct pitr_dest_stage *st, const struct pitr_dest_env *env
 
 	memset(st, 0, sizeof(*st));
 	st->fd = -1;
-	st->dir = pitr_xasprintf("%s/pitr-stage.XXXXXX", tmp);
-	if (st->dir == NULL)
+	st->path_slot = -1;
+	if (pitr_tmp_mkdir(&st->tdir, tmp, "stage") != 0)
 		return -1;
-	if (mkdtemp(st->dir) == NULL) {
-		pitr_log_error("could not create a staging directory in \"%s\": %s", tmp,
-			       strerror(errno));
-		free(st->dir);
-		st->dir = NULL;
-		return -1;
-	}
+	st->dir = st->tdir.path;
 	st->path = pitr_fsutil_join(st->dir, name);
 	if (st->path == NULL)
 		goto fail;
@@ -400,6 +395,7 @@ pitr_dest_stage_open(struct pitr_dest_stage *st, const struct pitr_dest_env *env
 		pitr_log_error("could not create \"%s\": %s", st->path, strerror(errno));
 		goto fail;
 	}
+	st->path_slot = pitr_sigclean_add_path(st->path, false);
 	return 0;
 fail:
 	pitr_dest_stage_remove(st);
@@ -435,12 +431,15 @@ pitr_dest_stage_remove(struct pitr_dest_stage *st)
 	if (st->fd >= 0)
 		close(st->fd);
 	st->fd = -1;
-	if (st->path != NULL)
+	/* A zeroed stage (path NULL) owns no slot. */
+	if (st->path != NULL) {
 		unlink(st->path);
-	if (st->dir != NULL)
-		rmdir(st->dir);
+		pitr_sigclean_remove(st->path_slot);
+	}
+	st->path_slot = -1;
 	free(st->path);
-	free(st->dir);
 	st->path = NULL;
+	/* The directory last: removing it drops its lock. */
+	pitr_tmp_discard(&st->tdir);
 	st->dir = NULL;
 }

@@ -103,6 +103,11 @@ void pitr_dest_specs_free(struct pitr_dest_spec *specs, size_t n);
 /* The seconds a hung rsync peer is given when the env says none. */
 #define PITR_DEST_RSYNC_TIMEOUT_DEFAULT 60
 
+/* Seconds a --dst-pipe program may go without reading more of its input
+ * (or without ending once it read all of it) before it is stopped, when
+ * the env gives none. */
+#define PITR_DEST_PIPE_TIMEOUT_DEFAULT 600
+
 /* Settings shared by every destination of a run. */
 struct pitr_dest_env {
 	const char *temp_dir;     /* staging for rsync uploads (default $TMPDIR or /tmp) */
@@ -111,6 +116,7 @@ struct pitr_dest_env {
 				   * --contimeout of it, --timeout of 2/3 of it);
 				   * 0: the default above */
 	const char *ssh_path;     /* the ssh program for --dst-direct (default "ssh" on PATH) */
+	int pipe_timeout;         /* seconds, see PITR_DEST_PIPE_TIMEOUT_DEFAULT; 0: that */
 };
 
 enum pitr_dest_result {

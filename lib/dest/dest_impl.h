@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/tmpfile.h"
 #include "dest/dest.h"
 
 /* True if `loc` has the shape of an ssh location, [USER@]HOST:/PATH
@@ -19,12 +20,16 @@
 bool pitr_dest_ssh_location_valid(const char *loc);
 
 struct pitr_dest_stage {
-	char *dir;     /* private directory under the temp dir */
+	char *dir;     /* private directory under the temp dir (tdir.path) */
 	char *path;    /* dir/<file name> */
 	int fd;
+	struct pitr_tmp tdir;  /* the directory, locked while the stage lives */
+	int path_slot;         /* sigclean slot of path, or -1 */
 };
 
-/* Create dir and an empty file named `name` in it.  Returns 0 or -1
+/* Create dir (.pitr-tmp.stage.XXXXXX in the temp dir, locked: a sweep of
+ * the temp dir removes it only once its run is dead) and an empty file
+ * named `name` in it.  Returns 0 or -1
  * (logged). */
 int pitr_dest_stage_open(struct pitr_dest_stage *st, const struct pitr_dest_env *env,
 			 const char *name);

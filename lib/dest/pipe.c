@@ -2,12 +2,16 @@
  * pipe.c - a program destination (--dst-pipe): the program runs once
  * per file with the file name (extension included) as its only argument and
  * the data on its standard input, read from a staged copy so that the
- * program's speed never holds up the other destinations.
+ * program's speed never holds up the other destinations.  A program that
+ * stops reading, or does not end once it has read everything, is stopped
+ * after --pipe-timeout seconds without progress (SIGTERM, then SIGKILL),
+ * and the delivery fails.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -23,7 +27,39 @@ struct pipe_priv {
 	struct pitr_dest_stage stage;
 	struct pitr_spawn child;
 	bool running;
+	pid_t pid;            /* the child's, for progress() */
+	long long read_pos;   /* its stdin's offset when last looked at; -1 unknown */
 };
+
+/*
+ * Has the program read more of its input since the last look?  Its stdin
+ * is the staged file, opened for it alone, so the offset Linux shows in
+ * /proc/PID/fdinfo/0 is how far it has read.  Without /proc only the
+ * program's end counts.
+ */
+static bool
+progress(void *arg)
+{
+	struct pipe_priv *pp = arg;
+	char path[64], text[256];
+	long long pos = -1;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fdinfo/0", (long)pp->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	text[n] = '\0';
+	if (sscanf(text, "pos: %lld", &pos) != 1 || pos == pp->read_pos)
+		return false;
+	pp->read_pos = pos;
+	return true;
+}
 
 static int
 pipe_open(struct pitr_dest *d, const char *name)
@@ -62,8 +98,11 @@ pipe_finish_begin(struct pitr_dest *d)
 	}
 	rc = pitr_spawn_start_redirect(&pp->child, argv, fd, -1, -1);
 	close(fd);
-	if (rc == 0)
+	if (rc == 0) {
 		pp->running = true;
+		pp->pid = pp->child.pid;
+		pp->read_pos = -1;
+	}
 	return rc;
 }
 
@@ -74,9 +113,18 @@ pipe_finish_end(struct pitr_dest *d, enum pitr_dest_result *result)
 	char how[96];
 	int status;
 
+	int timeout = d->env->pipe_timeout > 0 ? d->env->pipe_timeout : PITR_DEST_PIPE_TIMEOUT_DEFAULT;
+	int rc;
+
 	pp->running = false;
-	if (pitr_spawn_reap(&pp->child, &status) != 0)
+	rc = pitr_spawn_reap_timed(&pp->child, &status, timeout * 1000L, progress, pp);
+	if (rc < 0)
 		return -1;
+	if (rc == 1) {
+		pitr_log_error("pipe destination \"%s\" failed for \"%s\": no progress for %d s "
+			       "(--pipe-timeout), stopped", d->spec.location, d->name, timeout);
+		return -1;
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		pitr_spawn_status_text(status, how, sizeof(how));
 		pitr_log_error("pipe destination \"%s\" failed for \"%s\": %s", d->spec.location,

@@ -23,6 +23,7 @@
 #include "dest/dest_impl.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/sigclean.h"
 #include "common/spawn.h"
 #include "common/xalloc.h"
 
@@ -35,6 +36,8 @@ struct rsync_priv {
 	char *err_path;       /* rsync's messages, quoted in our error line */
 	int out_fd;
 	int err_fd;
+	int out_slot;         /* sigclean slots of the two, or -1 */
+	int err_slot;
 	bool running;
 };
 
@@ -115,6 +118,7 @@ rsync_open(struct pitr_dest *d, const char *name)
 		return -1;
 	rp->out_fd = -1;
 	rp->err_fd = -1;
+	rp->out_slot = rp->err_slot = -1;
 	rp->child.pid = -1;
 	rp->child.stdin_fd = -1;
 	d->priv = rp;
@@ -131,15 +135,18 @@ rsync_write(struct pitr_dest *d, const void *buf, size_t len)
 
 /* (Re)create a capture file `name` in the staging dir. */
 static int
-open_capture(const struct rsync_priv *rp, const char *name, char **path, int *fd)
+open_capture(const struct rsync_priv *rp, const char *name, char **path, int *fd, int *slot)
 {
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
-	if (*path == NULL)
+	if (*path == NULL) {
 		*path = pitr_fsutil_join(rp->stage.dir, name);
-	if (*path == NULL)
-		return -1;
+		if (*path == NULL)
+			return -1;
+		/* A fatal signal empties the staging dir before removing it. */
+		*slot = pitr_sigclean_add_path(*path, false);
+	}
 	*fd = open(*path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (*fd < 0) {
 		pitr_log_error("could not create \"%s\": %s", *path, strerror(errno));
@@ -157,8 +164,8 @@ start_rsync(struct pitr_dest *d, bool compare_only)
 	char *argv[RSYNC_ARGV_MAX];
 	char tbuf[2][48];
 
-	if (open_capture(rp, ".rsync-output", &rp->out_path, &rp->out_fd) != 0 ||
-	    open_capture(rp, ".rsync-errors", &rp->err_path, &rp->err_fd) != 0)
+	if (open_capture(rp, ".rsync-output", &rp->out_path, &rp->out_fd, &rp->out_slot) != 0 ||
+	    open_capture(rp, ".rsync-errors", &rp->err_path, &rp->err_fd, &rp->err_slot) != 0)
 		return -1;
 	build_argv(d, rp->stage.path, compare_only, argv, tbuf);
 	if (pitr_spawn_start_redirect(&rp->child, argv, -1, rp->out_fd, rp->err_fd) != 0)
@@ -284,11 +291,13 @@ rsync_abort(struct pitr_dest *d)
 		close(rp->out_fd);
 	if (rp->out_path != NULL)
 		unlink(rp->out_path);
+	pitr_sigclean_remove(rp->out_slot);
 	free(rp->out_path);
 	if (rp->err_fd >= 0)
 		close(rp->err_fd);
 	if (rp->err_path != NULL)
 		unlink(rp->err_path);
+	pitr_sigclean_remove(rp->err_slot);
 	free(rp->err_path);
 	pitr_dest_stage_remove(&rp->stage);
 	free(rp);

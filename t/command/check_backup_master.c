@@ -8,12 +8,14 @@
 #include "config.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -751,32 +753,36 @@ START_TEST(test_stale_temps)
 {
 	struct pitr_backup_opts o;
 	static const char *const stale[] = {
+		/* this backup's, another backup's, a killed pitr-archive's:
+		 * nobody holds them locked (tmpfile.h) */
 		".pitr-tmp.bk-data.tar.AbC123", ".pitr-tmp.bk-meta.tar.x1y2z3",
-		".pitr-tmp.bk-SHA-256.tar.q1w2e3",
+		".pitr-tmp.bk-SHA-256.tar.q1w2e3", ".pitr-tmp.other-data.tar.AbC123",
+		".pitr-tmp.000000010000000000000003.Zz1234",
 	};
 	static const char *const kept[] = {
-		/* pitr-archive's, another backup's names, not a temporary
-		 * name's suffix */
-		".pitr-tmp.000000010000000000000002.Qq1234", ".pitr-tmp.other-data.tar.AbC123",
-		".pitr-tmp.bk-data.tar.AbC1234", "bk-data.tar.AbC123",
+		/* a live pitr-archive's (locked below), not a temporary name */
+		".pitr-tmp.000000010000000000000002.Qq1234", "bk-data.tar.AbC123",
 	};
 	char *l;
+	int lock_fd;
 
 	bf_setup();
 	bf_opts(&o);
 	o.digests = "SHA-256";
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < 5; i++)
 		h_write_file(h_fmt("%s/%s", bf_dest, stale[i]), "x", 1);
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < 2; i++)
 		h_write_file(h_fmt("%s/%s", bf_dest, kept[i]), "x", 1);
+	lock_fd = open(h_fmt("%s/%s", bf_dest, kept[0]), O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(lock_fd, 0);
+	ck_assert_int_eq(flock(lock_fd, LOCK_EX), 0);
 	script_backup(BF_STOP_NOWAIT, NULL);
 	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
-	for (size_t i = 0; i < 3; i++)
-		ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : removed \"%s/%s\", left by an "
-							    "interrupted backup\n", bf_dest, stale[i])));
+	close(lock_fd);
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : removed 5 temporary files left by "
+						    "interrupted runs in \"%s\"\n", bf_dest)));
 	l = bf_dir_list(bf_dest);
 	ck_assert_str_eq(l, ".pitr-tmp.000000010000000000000002.Qq1234\n"
-			 ".pitr-tmp.bk-data.tar.AbC1234\n.pitr-tmp.other-data.tar.AbC123\n"
 			 "bk-SHA-256.tar\nbk-data.tar\nbk-data.tar.AbC123\nbk-meta.tar\nbk-xlog.tar\n");
 	free(l);
 	bf_teardown();

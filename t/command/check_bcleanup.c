@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -667,18 +668,27 @@ START_TEST(test_truncate_exact_multiple_and_leftovers)
 	const char *left_bk = PITR_FSUTIL_TMP_PREFIX "bk-data-x.tar" PITR_BCLEANUP_TRUNC_SUFFIX;
 	const char *left_arch = PITR_FSUTIL_TMP_PREFIX "000000010000000000000001" PITR_BCLEANUP_TRUNC_SUFFIX;
 	const char *publishing = PITR_FSUTIL_TMP_PREFIX "000000010000000000000004.Ab3dEf";
+	const char *dead = PITR_FSUTIL_TMP_PREFIX "000000010000000000000003.Zz9yY8";
 	static char big[9000];
+	int lock_fd;
 
 	make_backup("new", PITR_CODEC_NONE, NOW, 1, 3, 100);
-	/* What a run killed while truncating leaves; and a file another
-	 * program is publishing, which is not ours. */
+	/* What a run killed while truncating leaves; a file another program
+	 * is publishing (locked: tmpfile.h), which is not ours; and one a
+	 * killed pitr-archive left (not locked). */
 	h_write_file(in(p_bk, left_bk), big, sizeof(big));
 	h_write_file(in(p_arch, left_arch), big, 500);
 	h_write_file(in(p_arch, publishing), big, 10);
+	h_write_file(in(p_arch, dead), big, 20);
+	lock_fd = open(in(p_arch, publishing), O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(lock_fd, 0);
+	ck_assert_int_eq(flock(lock_fd, LOCK_EX), 0);
 	opts.truncate = 3000;
 	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	close(lock_fd);
 	ck_assert(!h_exists(in(p_bk, left_bk)));
 	ck_assert(!h_exists(in(p_arch, left_arch)));
+	ck_assert(!h_exists(in(p_arch, dead)));
 	ck_assert(h_exists(in(p_arch, publishing)));
 	ck_assert_int_eq(h_count_entries(p_bk), 4);
 	/* The leftover is shrunk where it is: 9000 -> 6000 -> 3000, then
@@ -689,7 +699,8 @@ START_TEST(test_truncate_exact_multiple_and_leftovers)
 	assert_logged(line);
 	assert_not_logged("to 0 bytes");
 	assert_logged(removing("leftover", p_arch, left_arch));
-	assert_logged(closing(false, 2, 9500));
+	assert_logged(removing("leftover", p_arch, dead));
+	assert_logged(closing(false, 3, 9520));
 }
 END_TEST
 

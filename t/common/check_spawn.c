@@ -671,6 +671,77 @@ tcase(const char *name)
 	return tc;
 }
 
+/* --- timed reap ------------------------------------------------------- */
+
+START_TEST(test_reap_timed_exits_in_time)
+{
+	struct pitr_spawn sp;
+	char *const argv[] = { "true", NULL };
+	int status;
+
+	ck_assert_int_eq(pitr_spawn_start(&sp, argv, false, -1), 0);
+	ck_assert_int_eq(pitr_spawn_reap_timed(&sp, &status, 60000, NULL, NULL), 0);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_int_eq(sp.pid, -1);
+}
+END_TEST
+
+/* A program that never ends is stopped with SIGTERM once it has made no
+ * progress for the timeout. */
+START_TEST(test_reap_timed_stops_hung)
+{
+	struct pitr_spawn sp;
+	char *const argv[] = { "sleep", "600", NULL };
+	int status;
+
+	ck_assert_int_eq(pitr_spawn_start(&sp, argv, false, -1), 0);
+	ck_assert_int_eq(pitr_spawn_reap_timed(&sp, &status, 200, NULL, NULL), 1);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(WTERMSIG(status), SIGTERM);
+	ck_assert_str_eq(h_log(), "");
+}
+END_TEST
+
+/* One that ignores SIGTERM gets SIGKILL after the grace period. */
+START_TEST(test_reap_timed_kills_stubborn)
+{
+	struct pitr_spawn sp;
+	char *const argv[] = { "sh", "-c", "trap '' TERM; while :; do sleep 1; done", NULL };
+	int status;
+
+	ck_assert_int_eq(pitr_spawn_start(&sp, argv, false, -1), 0);
+	ck_assert_int_eq(pitr_spawn_reap_timed(&sp, &status, 100, NULL, NULL), 1);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(WTERMSIG(status), SIGKILL);
+}
+END_TEST
+
+/* Progress restarts the clock: a child that keeps moving outlives many
+ * timeouts. */
+static int progress_calls;
+
+static bool
+always_moving(void *arg)
+{
+	(void)arg;
+	return ++progress_calls < 20;
+}
+
+START_TEST(test_reap_timed_progress)
+{
+	struct pitr_spawn sp;
+	char *const argv[] = { "sleep", "600", NULL };
+	int status;
+
+	progress_calls = 0;
+	ck_assert_int_eq(pitr_spawn_start(&sp, argv, false, -1), 0);
+	ck_assert_int_eq(pitr_spawn_reap_timed(&sp, &status, 60, always_moving, NULL), 1);
+	/* Stopped only after the progress ended: 20 polls, then the timeout. */
+	ck_assert_int_ge(progress_calls, 20);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -723,6 +794,13 @@ make_suite(void)
 	tcase_add_test(tc, test_capture_signal);
 	tcase_add_test(tc, test_capture_missing);
 	tcase_add_test(tc, test_capture_stdin_devnull);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("reap_timed");
+	tcase_add_test(tc, test_reap_timed_exits_in_time);
+	tcase_add_test(tc, test_reap_timed_stops_hung);
+	tcase_add_test(tc, test_reap_timed_kills_stubborn);
+	tcase_add_test(tc, test_reap_timed_progress);
 	suite_add_tcase(s, tc);
 
 	return s;

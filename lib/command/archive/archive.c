@@ -32,6 +32,7 @@
 #include "common/io.h"
 #include "common/log.h"
 #include "common/pidfile.h"
+#include "common/tmpfile.h"
 #include "common/xalloc.h"
 #include "repo/state.h"
 #include "postgres/sysid.h"
@@ -184,6 +185,34 @@ collect_targets(struct archive_run *run)
 	return 0;
 }
 
+/* Remove a dead run's temporary files from `dir` when this run could
+ * write there: a directory it cannot use is its destination's to
+ * report, in one line. */
+static void
+sweep_dir(const char *dir)
+{
+	if (dir != NULL && access(dir, R_OK | W_OK | X_OK) == 0)
+		(void)pitr_tmp_sweep(dir, false);
+}
+
+/* Before writing anything: what killed runs left (a SIGKILL gives no
+ * chance to clean up) goes from every local directory this run writes
+ * into, the state dir and, for staged destinations, the temp dir.  Files
+ * locked by a run still going are left alone (tmpfile.h). */
+static void
+sweep_dead_temps(const struct archive_run *run)
+{
+	bool staged = false;
+
+	for (size_t spec_idx = 0; spec_idx < run->nspecs; spec_idx++) {
+		sweep_dir(pitr_dest_spec_dir(&run->specs[spec_idx]));
+		staged |= run->specs[spec_idx].kind != PITR_DEST_LOCAL;
+	}
+	sweep_dir(run->opts->state_dir);
+	if (staged)
+		sweep_dir(pitr_fsutil_tmpdir(run->opts->temp_dir));
+}
+
 /* Refuse to mix clusters: every local archive records the system
  * identifier of the first segment it received. */
 static int
@@ -313,14 +342,17 @@ pitr_cmd_archive(const struct pitr_archive_opts *opts)
 	run.env.temp_dir = opts->temp_dir;
 	run.env.rsync_path = opts->rsync_path;
 	run.env.rsync_timeout = opts->rsync_timeout;
+	run.env.pipe_timeout = opts->pipe_timeout;
 
 	if (opts->pid_file != NULL) {
 		run.pidfile = pitr_pidfile_acquire(opts->pid_file);
 		if (run.pidfile == NULL)
 			goto out;
 	}
-	if (check_data_dir(opts) != 0 || identify_file(&run) != 0 || collect_targets(&run) != 0 ||
-	    check_system_identifier(&run) != 0)
+	if (check_data_dir(opts) != 0 || identify_file(&run) != 0 || collect_targets(&run) != 0)
+		goto out;
+	sweep_dead_temps(&run);
+	if (check_system_identifier(&run) != 0)
 		goto out;
 	ntargets = pitr_fanout_count(run.fanout);
 	if (ntargets > 0) {

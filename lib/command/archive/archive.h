@@ -25,6 +25,7 @@ struct pitr_archive_opts {
 	bool not_nice;                 /* -nn */
 	const char *rsync_path;        /* -rp */
 	int rsync_timeout;             /* seconds; 0: the default */
+	int pipe_timeout;              /* --pipe-timeout seconds; 0: the default */
 	const char *wal_path;          /* the %p operand */
 };
 

@@ -102,8 +102,8 @@ int pitr_backup_files_collect(struct bk_run *run);
 /* Check every file name the -f template gives, for every codec, before
  * anything is started. */
 int pitr_backup_files_check_names(struct bk_run *run);
-/* Remove the temporary files a killed run left for this backup's files
- * in the local destinations. */
+/* Remove the temporary files killed runs left in the local destinations
+ * (those no live run holds locked: tmpfile.h). */
 int pitr_backup_files_remove_stale_temps(struct bk_run *run);
 /* Open file `ft` of type `filetype` on every destination; `digest`: its
  * groups' stored bytes are digested; `plain`: a digest file, written to

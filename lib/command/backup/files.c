@@ -21,6 +21,7 @@
 #include "command/backup/backup_impl.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/tmpfile.h"
 #include "common/xalloc.h"
 #include "compress/codec.h"
 #include "dest/dest.h"
@@ -234,64 +235,18 @@ pitr_backup_files_check_names(struct bk_run *run)
 					  run->ndigests, (long)time(NULL));
 }
 
-/* The temporary files are fsutil.h's names for this backup's files; other
- * files, pitr-archive's temporary WAL included, do not match. */
+/* Every temporary file in a local destination that no live run holds
+ * locked was left by a killed one (tmpfile.h): this backup's, another
+ * backup's or pitr-archive's, they all go.  A directory that cannot be
+ * read is the destination's own open to report. */
 int
 pitr_backup_files_remove_stale_temps(struct bk_run *run)
 {
-	const char *tmpl = name_template(run);
-
 	for (size_t i = 0; i < run->nspecs; i++) {
-		const struct pitr_dest_spec *spec = &run->specs[i];
-		const char *dir = pitr_dest_spec_dir(spec);
-		char *pats[3 + PITR_BACKUP_MAX_DIGESTS] = { NULL };
-		size_t npats = 0;
-		DIR *d;
-		struct dirent *de;
-		int rc = -1;
+		const char *dir = pitr_dest_spec_dir(&run->specs[i]);
 
-		if (dir == NULL)
-			continue;
-		for (size_t k = 0; k < 3 + run->ndigests; k++) {
-			static const char *const fixed[] = { "data", "xlog", "meta" };
-			char *g = pitr_backup_template_glob(tmpl, run->hostname, k < 3 ? fixed[k] :
-							    run->digests[k - 3], k < 3 ?
-							    pitr_codec_ext(spec->codec) : "");
-
-			if (g != NULL)
-				pats[npats] = pitr_xasprintf("%s%s.??????", PITR_FSUTIL_TMP_PREFIX, g);
-			free(g);
-			if (pats[npats] == NULL)
-				goto next;
-			npats++;
-		}
-		d = opendir(dir);
-		if (d == NULL) {
-			rc = 0;  /* the destination's own open names the problem */
-			goto next;
-		}
-		while ((de = readdir(d)) != NULL) {
-			if (strncmp(de->d_name, PITR_FSUTIL_TMP_PREFIX, strlen(PITR_FSUTIL_TMP_PREFIX)) != 0)
-				continue;
-			for (size_t k = 0; k < npats; k++)
-				if (fnmatch(pats[k], de->d_name, 0) == 0) {
-					char *p = pitr_fsutil_join(dir, de->d_name);
-
-					if (p != NULL && unlink(p) == 0)
-						pitr_log_info("removed \"%s\", left by an interrupted backup", p);
-					else if (p != NULL && errno != ENOENT)
-						pitr_log_error("could not remove \"%s\": %s", p, strerror(errno));
-					free(p);
-					break;
-				}
-		}
-		closedir(d);
-		rc = 0;
-next:
-		for (size_t k = 0; k < npats; k++)
-			free(pats[k]);
-		if (rc != 0)
-			return -1;
+		if (dir != NULL && access(dir, R_OK | W_OK | X_OK) == 0)
+			(void)pitr_tmp_sweep(dir, false);
 	}
 	return 0;
 }

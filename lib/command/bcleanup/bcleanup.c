@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,6 +46,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/pidfile.h"
+#include "common/tmpfile.h"
 #include "common/xalloc.h"
 #include "postgres/wal.h"
 
@@ -100,6 +102,10 @@ shrink_and_unlink(struct bc_run *run, const char *dir, const char *file, const c
 		target = tmp;
 	}
 	fd = open(target, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* Locked while it shrinks, so that no other program's sweep of dead
+	 * temporary files unlinks it at once, in one go. */
+	if (fd >= 0)
+		(void)flock(fd, LOCK_EX | LOCK_NB);
 	if (fd < 0)
 		pitr_log_info("could not open \"%s\" to truncate it (%s): unlinking it at once",
 			      target, strerror(errno));
@@ -169,22 +175,23 @@ out:
 	return rc;
 }
 
-/* Finish what an interrupted truncation left in `dir`. */
+/* Remove what killed runs left in `dir`: an interrupted truncation's
+ * file (finished as it was begun) and every other temporary file that no
+ * live run holds locked (tmpfile.h); a staging directory is not expected
+ * here and stays. */
 static int
 remove_leftovers(struct bc_run *run, const char *dir)
 {
-	struct dirent *de;
-	DIR *d = opendir(dir);
+	struct pitr_tmp_found *found;
+	size_t n;
 	int rc = 0;
 
-	if (d == NULL) {
-		pitr_log_error("could not read directory \"%s\": %s", dir, strerror(errno));
+	if (pitr_tmp_scan(dir, &found, &n) != 0)
 		return -1;
-	}
-	while ((de = readdir(d)) != NULL)
-		if (is_trunc_leftover(de->d_name) && remove_file(run, "leftover", dir, de->d_name) != 0)
+	for (size_t i = 0; i < n; i++)
+		if (!found[i].is_dir && remove_file(run, "leftover", dir, found[i].name) != 0)
 			rc = -1;
-	closedir(d);
+	pitr_tmp_found_free(found, n);
 	return rc;
 }
 

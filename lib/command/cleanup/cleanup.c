@@ -19,7 +19,29 @@
 #include "dest/dest.h"
 #include "common/log.h"
 #include "common/pidfile.h"
+#include "common/tmpfile.h"
 #include "postgres/wal.h"
+
+/* Dead runs' temporary files in the archive (tmpfile.h): listed to `out`
+ * on a dry run, else removed.  Returns 0 or -1 (logged). */
+static int
+dead_temps(const char *dir, bool dry_run, FILE *out)
+{
+	struct pitr_tmp_found *found;
+	size_t n;
+
+	if (!dry_run)
+		return pitr_tmp_sweep(dir, false) < 0 ? -1 : 0;
+	if (pitr_tmp_scan(dir, &found, &n) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%s\n", found[i].name);
+	if (n > 0)
+		pitr_log_info("dry run: %zu temporary file%s left by interrupted runs would be removed "
+			      "from \"%s\"", n, n == 1 ? "" : "s", dir);
+	pitr_tmp_found_free(found, n);
+	return 0;
+}
 
 int
 pitr_cmd_cleanup(const struct pitr_cleanup_opts *opts)
@@ -54,6 +76,8 @@ pitr_cmd_cleanup(const struct pitr_cleanup_opts *opts)
 		rc = 0;
 		goto out;
 	}
+	if (dead_temps(archive.location, opts->dry_run, out) != 0)
+		goto out;
 	if (opts->dry_run) {
 		if (pitr_archdir_list_older(archive.location, &cutoff, &entries, &n) != 0)
 			goto out;

@@ -17,6 +17,8 @@
 #include "compress/codec.h"
 #include "common/log.h"
 #include "common/quote.h"
+#include "common/tmpfile.h"
+#include "common/xalloc.h"
 #include "postgres/lsn.h"
 #include "postgres/timestamp.h"
 #include "postgres/wal.h"
@@ -510,6 +512,42 @@ json_report(FILE *out, const char *bdir, const char *adir, const struct pitr_cat
 
 /* ---- the command ---- */
 
+/* Add a problem line to cat for each temporary file in `dir` that no
+ * live run holds locked (tmpfile.h), as pitr-verify words it; `remover`
+ * is the program that removes it.  Returns 0 or -1 (logged). */
+static int
+add_leftovers(struct pitr_catalog *cat, const char *dir, const char *remover)
+{
+	struct pitr_tmp_found *found;
+	size_t n;
+	int rc = 0;
+
+	if (dir == NULL)
+		return 0;
+	if (pitr_tmp_scan(dir, &found, &n) != 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char **grown = pitr_xreallocarray(cat->problems, cat->nproblems + 1,
+						  sizeof(*grown));
+		char size[32], *line;
+
+		if (grown == NULL) {
+			rc = -1;
+			break;
+		}
+		cat->problems = grown;
+		pitr_tmp_size_text(found[i].size, size, sizeof(size));
+		line = pitr_xasprintf("temporary file \"%s/%s\": %s left by an interrupted run; "
+				      "%s removes it", dir, found[i].name, size, remover);
+		if (line == NULL)
+			rc = -1;
+		else
+			cat->problems[cat->nproblems++] = line;
+	}
+	pitr_tmp_found_free(found, n);
+	return rc;
+}
+
 int
 pitr_cmd_info(const struct pitr_info_opts *opts)
 {
@@ -524,6 +562,11 @@ pitr_cmd_info(const struct pitr_info_opts *opts)
 	}
 	if (pitr_catalog_load(opts->backup_dir, opts->archive, &cat) != 0)
 		return -1;
+	if (add_leftovers(&cat, bdir, "pitr-backup-cleanup") != 0 ||
+	    add_leftovers(&cat, adir, "pitr-cleanup") != 0) {
+		pitr_catalog_free(&cat);
+		return -1;
+	}
 	pitr_log_verbose("read %zu backups, %zu archived files on %zu timelines, %zu problems",
 			 cat.nbackups, cat.nfiles, cat.ntimelines, cat.nproblems);
 	if (opts->json)

@@ -124,43 +124,26 @@ check_cluster(struct restore_run *run, const char *src, uint64_t sysid)
 int
 pitr_restore_handover_to_temp(struct restore_run *run, const char *src, enum pitr_codec codec,
 			      const char *dir, const char *base, const struct pitr_wal_name *check,
-			      struct pitr_walhdr *hdr, char **tmp_out)
+			      struct pitr_walhdr *hdr, struct pitr_tmp *tmp_out)
 {
-	char *tmp = NULL;
 	uint64_t total = 0;
-	int fd = -1;
 
-	*tmp_out = NULL;
-	tmp = pitr_xasprintf("%s/%s%s.XXXXXX", dir, PITR_FSUTIL_TMP_PREFIX, base);
-	if (tmp == NULL)
+	/* Locked until renamed or removed: a sweep of pg_wal by the next call
+	 * after a SIGKILL takes only dead calls' files (tmpfile.h). */
+	if (pitr_tmp_create(tmp_out, dir, base) != 0)
 		return -1;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		pitr_log_error("could not create a temporary file in \"%s\": %s", dir,
-			       strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	if (pitr_restore_handover_decompress(run, src, codec, fd, tmp, check, hdr, &total) != 0)
+	if (pitr_restore_handover_decompress(run, src, codec, tmp_out->fd, tmp_out->path, check,
+					     hdr, &total) != 0)
 		goto fail;
 	if (check != NULL && check_cluster(run, src, hdr->sysid) != 0)
 		goto fail;
-	if (fsync(fd) != 0) {
-		pitr_log_error("could not fsync \"%s\": %s", tmp, strerror(errno));
+	if (fsync(tmp_out->fd) != 0) {
+		pitr_log_error("could not fsync \"%s\": %s", tmp_out->path, strerror(errno));
 		goto fail;
 	}
-	if (close(fd) != 0) {
-		fd = -1;
-		pitr_log_error("could not write \"%s\": %s", tmp, strerror(errno));
-		goto fail;
-	}
-	*tmp_out = tmp;
 	return 0;
 fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	free(tmp);
+	pitr_tmp_discard(tmp_out);
 	return -1;
 }
 
@@ -200,7 +183,7 @@ deliver_archived(struct restore_run *run, const char *src, enum pitr_codec codec
 	bool is_segment = run->kind == PITR_WAL_SEGMENT || run->kind == PITR_WAL_PARTIAL;
 	double started = pitr_clock_ms();
 	struct pitr_walhdr hdr;
-	char *tmp = NULL;
+	struct pitr_tmp tmp;
 	int rc;
 
 	if (pitr_restore_handover_to_temp(run, src, codec, run->dest_dir, run->dest_base,
@@ -208,12 +191,11 @@ deliver_archived(struct restore_run *run, const char *src, enum pitr_codec codec
 		return -1;
 	if (is_segment)
 		run->seg_size = hdr.seg_size;
-	rc = put_in_place(run, tmp, "", src, started);
-	/* The name is our own temporary one: after a rename this finds
-	 * nothing, and nobody else can have taken it. */
+	rc = put_in_place(run, tmp.path, "", src, started);
 	if (rc != 0)
-		(void)unlink(tmp);
-	free(tmp);
+		pitr_tmp_discard(&tmp);
+	else
+		pitr_tmp_release(&tmp);
 	return rc;
 }
 

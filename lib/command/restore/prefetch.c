@@ -82,7 +82,8 @@ prefetch_one(struct restore_run *run, const struct pitr_wal_name *name, const ch
 	double started = pitr_clock_ms();
 	enum pitr_codec codec;
 	struct pitr_walhdr hdr;
-	char *src = NULL, *tmp = NULL;
+	struct pitr_tmp tmp = { .fd = -1, .slot = -1 };
+	char *src = NULL;
 	int found;
 	int rc = -1;
 
@@ -95,20 +96,17 @@ prefetch_one(struct restore_run *run, const struct pitr_wal_name *name, const ch
 		goto out;
 	if (pitr_restore_got_term)
 		goto out;
-	if (rename(tmp, final) != 0) {
-		pitr_log_error("could not rename \"%s\" to \"%s\": %s", tmp, final, strerror(errno));
+	if (rename(tmp.path, final) != 0) {
+		pitr_log_error("could not rename \"%s\" to \"%s\": %s", tmp.path, final,
+			       strerror(errno));
 		goto out;
 	}
-	free(tmp);
-	tmp = NULL;
+	pitr_tmp_release(&tmp);
 	pitr_log_verbose("prefetched \"%s\" from \"%s\" in %.1f ms", walname, src,
 			 pitr_clock_ms() - started);
 	rc = 0;
 out:
-	if (tmp != NULL) {
-		unlink(tmp);
-		free(tmp);
-	}
+	pitr_tmp_discard(&tmp);
 	free(src);
 	return rc;
 }
@@ -186,7 +184,7 @@ pitr_restore_prefetch_start(struct restore_run *run)
 	if (pid > 0)
 		return;
 	/* The -h copies' directory is the parent's to remove. */
-	free(run->hook_dir);
+	pitr_tmp_release(&run->hook_tmp);
 	run->hook_dir = NULL;
 	prefetch_work(run);
 	pitr_restore_run_free(run);

@@ -19,7 +19,9 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/quote.h"
+#include "common/sigclean.h"
 #include "common/spawn.h"
+#include "common/tmpfile.h"
 #include "common/xalloc.h"
 #include "postgres/controldata.h"
 #include "repo/archdir.h"
@@ -110,22 +112,19 @@ pre_removal_hook(void *ctx, const char *dir, const struct pitr_archdir_entry *en
 	char walname[PITR_WAL_NAME_MAX];
 	char *src = NULL, *copy = NULL;
 	uint64_t total;
-	int fd = -1;
+	int fd = -1, slot = -1;
 	int rc = -1;
 
 	if (run->hook_argv == NULL)
 		return 0;
 	if (run->hook_dir == NULL) {
-		run->hook_dir = pitr_xasprintf("%s/pitr-restore.XXXXXX", tmpdir);
-		if (run->hook_dir == NULL)
+		/* What killed calls left in -t goes first; this call's
+		 * directory is locked while it lives (tmpfile.h). */
+		if (access(tmpdir, R_OK | W_OK | X_OK) == 0)
+			(void)pitr_tmp_sweep(tmpdir, false);
+		if (pitr_tmp_mkdir(&run->hook_tmp, tmpdir, "restore") != 0)
 			goto out;
-		if (mkdtemp(run->hook_dir) == NULL) {
-			pitr_log_error("could not create a temporary directory in \"%s\": %s", tmpdir,
-				       strerror(errno));
-			free(run->hook_dir);
-			run->hook_dir = NULL;
-			goto out;
-		}
+		run->hook_dir = run->hook_tmp.path;
 	}
 	pitr_wal_format(walname, &entry->name);
 	if ((src = pitr_fsutil_join(dir, entry->file)) == NULL ||
@@ -136,6 +135,8 @@ pre_removal_hook(void *ctx, const char *dir, const struct pitr_archdir_entry *en
 		pitr_log_error("could not create \"%s\": %s", copy, strerror(errno));
 		goto out;
 	}
+	/* A fatal signal empties the directory before removing it. */
+	slot = pitr_sigclean_add_path(copy, false);
 	if (pitr_restore_handover_decompress(run, src, entry->codec, fd, copy, NULL, NULL,
 					     &total) != 0)
 		goto out;
@@ -160,6 +161,7 @@ out:
 		close(fd);
 	if (copy != NULL)
 		unlink(copy);
+	pitr_sigclean_remove(slot);
 	free(copy);
 	free(src);
 	return rc;

@@ -34,6 +34,8 @@
 #include "common/log.h"
 #include "common/pidfile.h"
 #include "common/quote.h"
+#include "common/sigclean.h"
+#include "common/tmpfile.h"
 #include "common/xalloc.h"
 #include "repo/archdir.h"
 
@@ -53,12 +55,22 @@ on_usr1(int signo)
 	pitr_restore_got_usr1 = 1;
 }
 
-/* SIGTERM (the server shuts down) and SIGINT: give up the wait. */
+/* SIGTERM (the server shuts down) and SIGINT: give up the wait; in the
+ * middle of writing a file, remove it and exit 1 at once (sigclean.h). */
 static void
 on_term(int signo)
 {
-	(void)signo;
 	pitr_restore_got_term = 1;
+	if (pitr_sigclean_busy())
+		pitr_sigclean_die(signo);
+}
+
+/* SIGQUIT (the server's immediate shutdown or crash restart, sent to the
+ * whole group): leave at once, removing what is half written. */
+static void
+on_quit(int signo)
+{
+	pitr_sigclean_die(signo);
 }
 
 /* PostgreSQL signals the startup process's whole process group on reload;
@@ -104,10 +116,12 @@ install_handlers(struct restore_run *run)
 		return -1;
 	if (set_handler(SIGTERM, on_term, &run->old_term) != 0 ||
 	    set_handler(SIGINT, on_term, &run->old_int) != 0 ||
-	    set_handler(SIGHUP, on_hup, &run->old_hup) != 0) {
+	    set_handler(SIGHUP, on_hup, &run->old_hup) != 0 ||
+	    set_handler(SIGQUIT, on_quit, &run->old_quit) != 0) {
 		sigaction(SIGUSR1, &run->old_usr1, NULL);
 		sigaction(SIGTERM, &run->old_term, NULL);
 		sigaction(SIGINT, &run->old_int, NULL);
+		sigaction(SIGHUP, &run->old_hup, NULL);
 		return -1;
 	}
 	run->handlers_set = true;
@@ -122,10 +136,10 @@ pitr_restore_run_free(struct restore_run *run)
 		sigaction(SIGTERM, &run->old_term, NULL);
 		sigaction(SIGINT, &run->old_int, NULL);
 		sigaction(SIGHUP, &run->old_hup, NULL);
+		sigaction(SIGQUIT, &run->old_quit, NULL);
 	}
-	if (run->hook_dir != NULL && rmdir(run->hook_dir) != 0)
-		pitr_log_error("could not remove \"%s\": %s", run->hook_dir, strerror(errno));
-	free(run->hook_dir);
+	pitr_tmp_discard(&run->hook_tmp);
+	run->hook_dir = NULL;
 	free(run->prefetch_dir);
 	pitr_quote_split_free(run->hook_argv);
 	free(run->trigger.content);
@@ -431,6 +445,10 @@ pitr_cmd_restore(const struct pitr_restore_opts *opts)
 		if (run.pidfile == NULL)
 			goto out;
 	}
+	/* What a killed call left in pg_wal (its own .pitr-tmp.* files only:
+	 * nothing else there is ours to judge) goes before anything new is
+	 * written; a call still writing holds its file locked. */
+	(void)pitr_tmp_sweep(run.dest_dir, false);
 	rc = restore_loop(&run);
 out:
 	pitr_restore_run_free(&run);

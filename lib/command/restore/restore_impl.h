@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "command/restore/restore.h"
+#include "common/tmpfile.h"
 #include "compress/codec.h"
 #include "dest/dest.h"
 #include "postgres/wal.h"
@@ -75,7 +76,7 @@ struct restore_run {
 	size_t remove_at_a_time;
 	struct trigger_watch trigger;
 	bool handlers_set;
-	struct sigaction old_usr1, old_term, old_int, old_hup;
+	struct sigaction old_usr1, old_term, old_int, old_hup, old_quit;
 	bool have_fixed_cutoff;      /* -r SEGMENT */
 	struct pitr_wal_name fixed_cutoff;
 	char *controldata_prog;
@@ -84,7 +85,8 @@ struct restore_run {
 	double next_removal_ms;
 	char **hook_argv;            /* -h split into words, one free slot for the path */
 	size_t hook_argc;
-	char *hook_dir;              /* temporary dir for -h copies */
+	char *hook_dir;              /* temporary dir for -h copies: hook_tmp.path */
+	struct pitr_tmp hook_tmp;    /* it, locked while this call lives (tmpfile.h) */
 	char *prefetch_dir;          /* -pf: dest_dir/PITR_RESTORE_PREFETCH_DIR, else NULL */
 	uint32_t seg_size;           /* of the segment handed over (-pf steps by it) */
 	unsigned char *buf;          /* PITR_RESTORE_BUF_SIZE bytes */
@@ -135,13 +137,14 @@ int pitr_restore_handover_decompress(struct restore_run *run, const char *src,
  * Decompress `src` into a new temporary file in `dir` named after `base`,
  * checked as the segment `check` (whole, its header, the archive's
  * cluster; *hdr gets the header) unless that is NULL, and fsync'ed.
- * Returns 0 with *tmp_out (malloc'd) naming the closed file, for the
- * caller to rename or unlink; -1 after logging, with nothing left behind.
+ * Returns 0 with *tmp_out the file, still open and locked (tmpfile.h), for
+ * the caller to rename and release, or discard; -1 after logging, with
+ * nothing left behind.
  */
 int pitr_restore_handover_to_temp(struct restore_run *run, const char *src,
 				  enum pitr_codec codec, const char *dir, const char *base,
 				  const struct pitr_wal_name *check, struct pitr_walhdr *hdr,
-				  char **tmp_out);
+				  struct pitr_tmp *tmp_out);
 
 /* --- prefetch.c ---------------------------------------------------------- */
 

@@ -30,6 +30,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/quote.h"
+#include "common/tmpfile.h"
 #include "common/xalloc.h"
 #include "postgres/walhdr.h"
 #include "postgres/wal.h"
@@ -454,6 +455,34 @@ check_gaps(struct vf_run *run, const struct pitr_catalog *acat, const char *dir)
 }
 
 
+/* One problem line for each temporary file in `dir` that no live run
+ * holds locked (tmpfile.h): a killed run's, which only takes room;
+ * `remover` is the program that removes it.  Returns 0 or -1 (logged). */
+static int
+check_leftovers(struct vf_run *run, const char *dir, const char *remover)
+{
+	struct pitr_tmp_found *found;
+	size_t n;
+
+	if (dir == NULL)
+		return 0;
+	if (pitr_tmp_scan(dir, &found, &n) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char *path = pitr_fsutil_join(dir, found[i].name);
+		char size[32];
+
+		if (path == NULL)
+			break;
+		pitr_tmp_size_text(found[i].size, size, sizeof(size));
+		problem(run, "temporary file", path, "%s left by an interrupted run; %s removes it",
+			size, remover);
+		free(path);
+	}
+	pitr_tmp_found_free(found, n);
+	return 0;
+}
+
 int
 pitr_cmd_verify(const struct pitr_verify_opts *opts)
 {
@@ -493,6 +522,8 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 		pitr_quote_fprintf(run.out, "PROBLEM: %s\n", bcat.problems[i]);
 		run.nproblems++;
 	}
+	if (check_leftovers(&run, bspec.location, "pitr-backup-cleanup") != 0)
+		goto out;
 	for (size_t i = 0; i < bcat.nbackups; i++) {
 		const struct pitr_catalog_backup *b = &bcat.backups[i];
 		const char *dir = bspec.location;
@@ -517,7 +548,8 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 			pitr_quote_fprintf(run.out, "PROBLEM: %s\n", acats[a].problems[i]);
 			run.nproblems++;
 		}
-		if (check_archive_files(&run, &acats[a], dir) != 0)
+		if (check_leftovers(&run, dir, "pitr-cleanup") != 0 ||
+		    check_archive_files(&run, &acats[a], dir) != 0)
 			goto out;
 		check_gaps(&run, &acats[a], dir);
 	}

@@ -1,0 +1,76 @@
+/*
+ * tmpfile.h - temporary files that tell a live writer from a dead one.
+ *
+ * Every temporary file pitrkit writes is DIR/.pitr-tmp.BASE.XXXXXX (the
+ * prefix of fsutil.h, which every reader ignores), and its writer holds
+ * an advisory lock (flock LOCK_EX) on it for as long as the file is
+ * written: the kernel drops the lock when the writer dies, however it
+ * dies.  So a temporary file nobody holds locked was left by a dead run,
+ * and pitr_tmp_sweep() removes it; one that is locked belongs to a run
+ * still going and is left alone.  Staging directories are the same, with
+ * the lock on the directory.
+ *
+ * Created files and directories are also registered with sigclean.h, so
+ * a fatal signal removes them at once.  On a filesystem without locks the
+ * files are written all the same, and no sweep ever removes one there
+ * (it cannot tell a dead writer's).
+ */
+#ifndef PITR_TMPFILE_H
+#define PITR_TMPFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct pitr_tmp {
+	char *path;
+	int fd;         /* locked; the file open O_RDWR, or the directory; -1 when released */
+	int slot;       /* sigclean slot, or -1 */
+	bool is_dir;
+};
+
+/* Create DIR/.pitr-tmp.BASE.XXXXXX, mode 0600, open read-write and
+ * close-on-exec in t->fd, locked and registered.  Returns 0, or -1 after
+ * logging. */
+int pitr_tmp_create(struct pitr_tmp *t, const char *dir, const char *base);
+
+/* The same for a directory, mode 0700 (t->fd is the directory's). */
+int pitr_tmp_mkdir(struct pitr_tmp *t, const char *dir, const char *base);
+
+/* The file was renamed to its final name (or is someone else's now):
+ * forget it, close (dropping the lock) and free.  Accepts a zeroed or
+ * released handle. */
+void pitr_tmp_release(struct pitr_tmp *t);
+
+/* Remove the file (or the empty directory) if still there, then
+ * release.  Accepts a zeroed or released handle. */
+void pitr_tmp_discard(struct pitr_tmp *t);
+
+/* A dead run's temporary file found by pitr_tmp_scan(). */
+struct pitr_tmp_found {
+	char *name;     /* the entry's name in the directory */
+	off_t size;     /* bytes; for a directory, of the files in it */
+	bool is_dir;
+};
+
+/* Find the dead temporary files and directories in `dir` without
+ * removing anything.  Returns 0 with *found (malloc'd, *n entries, sorted
+ * by name), or -1 after logging; a missing directory has none. */
+int pitr_tmp_scan(const char *dir, struct pitr_tmp_found **found, size_t *n);
+
+void pitr_tmp_found_free(struct pitr_tmp_found *found, size_t n);
+
+/* A size for a report line: "512 bytes", "16.0 MiB". */
+void pitr_tmp_size_text(off_t size, char *buf, size_t len);
+
+/*
+ * Remove the dead temporary files and directories in `dir` (a staging
+ * directory with the files in it); with `dry_run`, only say which.  One
+ * info line for the directory when any is found, one per file in
+ * verbose mode.  A file that vanished meanwhile is not an error.
+ * Returns the number removed (or, dry, found), or -1 after logging when
+ * the directory cannot be read; a missing directory has none.
+ */
+int pitr_tmp_sweep(const char *dir, bool dry_run);
+
+#endif
