@@ -400,12 +400,12 @@ START_TEST(test_archive_bad_segments)
 	h_pq_done();
 	h_log_reset();
 
-	/* Not gzip at all. */
+	/* Not gzip at all: refused on its magic bytes. */
 	h_write_file(seg2, "not gzip", 8);
 	script_backup(NULL);
 	ck_assert_int_eq(pitr_cmd_backup_slave(&o), -1);
 	ck_assert_str_eq(h_log(), h_fmt("LOG : backup \"%s\" started at " BF_START_LSN "\n"
-					"ERROR : \"%s\" is truncated: the compressed stream ends early\n",
+					"ERROR : \"%s\" is corrupt: incorrect header check\n",
 					run_label(), seg2));
 	assert_dir(bf_dest, "");
 	h_pq_done();
