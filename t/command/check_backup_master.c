@@ -8,12 +8,14 @@
 #include "config.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -632,17 +634,32 @@ END_TEST
 
 /* --- the -x dir --------------------------------------------------------- */
 
+/* An owner file locked as a live backup holds it (this process stands
+ * for it); returns the descriptor holding the lock. */
+static int
+live_owner(const char *dir)
+{
+	const char *of = h_fmt("%s/%s", dir, PITR_BACKUP_OWNER_FILE);
+	int fd;
+
+	h_write_file(of, h_fmt("%ld\n", (long)getpid()), strlen(h_fmt("%ld\n", (long)getpid())));
+	fd = open(of, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+	return fd;
+}
+
 START_TEST(test_xlogs_dir_taken)
 {
 	struct pitr_backup_opts o;
-	char *owner;
+	char *owner, *l;
+	int fd;
 
 	bf_setup();
 	bf_opts(&o);
-	/* A live backup's dir (this process stands for it) is left alone. */
+	/* A live backup's dir (its owner file locked) is left alone. */
 	ck_assert_int_eq(mkdir(bf_xlogs, 0700), 0);
-	h_write_file(h_fmt("%s/%s", bf_xlogs, PITR_BACKUP_OWNER_FILE), h_fmt("%ld\n", (long)getpid()),
-		     strlen(h_fmt("%ld\n", (long)getpid())));
+	fd = live_owner(bf_xlogs);
 	bf_script_connect(bf_pgdata, "f");
 	bf_script_finish();
 	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
@@ -651,21 +668,12 @@ START_TEST(test_xlogs_dir_taken)
 	owner = h_read_file(h_fmt("%s/%s", bf_xlogs, PITR_BACKUP_OWNER_FILE), NULL);
 	ck_assert_str_eq(owner, h_fmt("%ld\n", (long)getpid()));
 	free(owner);
+	/* Nothing of this run is left next to it. */
+	l = bf_dir_list(h_dir());
+	ck_assert_str_eq(l, "arch\ndest\npgdata\nts\nxlogs\n");
+	free(l);
 	h_pq_done();
 	h_log_reset();
-
-	/* A dir without an owner: not ours to judge. */
-	ck_assert_int_eq(unlink(h_fmt("%s/%s", bf_xlogs, PITR_BACKUP_OWNER_FILE)), 0);
-	bf_script_connect(bf_pgdata, "f");
-	bf_script_finish();
-	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
-	ck_assert_str_eq(h_log(), h_fmt("ERROR : --xlogs dir \"%s\" already exists: another backup is "
-					"running, or one was killed (remove it if none runs)\n",
-					bf_xlogs));
-	ck_assert(h_exists(bf_xlogs));
-	h_pq_done();
-	h_log_reset();
-	ck_assert_int_eq(rmdir(bf_xlogs), 0);
 
 	/* Its parent is missing. */
 	o.xlogs = h_path("nodir/xlogs");
@@ -674,7 +682,65 @@ START_TEST(test_xlogs_dir_taken)
 	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
 	ck_assert_str_eq(h_log(), h_fmt("ERROR : could not create --xlogs dir \"%s\": No such file or "
 					"directory\n", h_path("nodir/xlogs")));
-	assert_nothing_left();
+	h_pq_done();
+	h_log_reset();
+	o.xlogs = bf_xlogs;
+
+	/* A dir whose owner file is not locked, whatever pid it names, is a
+	 * dead run's; one without an owner file (a run killed before it
+	 * wrote one, by an older pitrkit) too: taken over (issue 9). */
+	close(fd);
+	ck_assert_int_eq(unlink(h_fmt("%s/%s", bf_xlogs, PITR_BACKUP_OWNER_FILE)), 0);
+	bf_put_segment(bf_xlogs, 3, PITR_CODEC_NONE);
+	script_backup(BF_STOP_NOWAIT, NULL);
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : --xlogs dir \"%s\" was left by a backup that "
+						    "is gone (no owner file held): taking it over\n",
+						    bf_xlogs)));
+	l = bf_dir_list(h_dir());
+	ck_assert_str_eq(l, SCRATCH_AFTER);
+	free(l);
+	h_pq_done();
+	h_log_reset();
+
+	bf_teardown();
+}
+END_TEST
+
+/* What runs killed at each step of the dir's life leave next to it: the
+ * dir under its temporary name (killed before the rename into place) and
+ * the dir renamed away (killed after the backup's WAL was read); the
+ * next run removes both when no live run holds them, and leaves a live
+ * one's alone. */
+START_TEST(test_xlogs_dir_leftovers)
+{
+	struct pitr_backup_opts o;
+	char newdir[4200], done[4200], live[4200], *l;
+	long dead = bf_dead_pid();
+	int fd;
+
+	bf_setup();
+	bf_opts(&o);
+	snprintf(newdir, sizeof(newdir), "%s.pitr-new.%ld", bf_xlogs, dead);
+	snprintf(done, sizeof(done), "%s.pitr-done.%ld", bf_xlogs, dead + 1);
+	snprintf(live, sizeof(live), "%s.pitr-done.%ld", bf_xlogs, dead + 2);
+	ck_assert_int_eq(mkdir(newdir, 0700), 0);  /* killed before its owner file */
+	ck_assert_int_eq(mkdir(done, 0700), 0);
+	h_write_file(h_fmt("%s/%s", done, PITR_BACKUP_OWNER_FILE), "1\n", 2);
+	bf_put_segment(done, 3, PITR_CODEC_NONE);
+	ck_assert_int_eq(mkdir(live, 0700), 0);
+	fd = live_owner(live);
+	script_backup(BF_STOP_NOWAIT, NULL);
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : removed \"%s\", left by backup process 0, "
+						    "which is gone\n", newdir)));
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : removed \"%s\", left by backup process 1, "
+						    "which is gone\n", done)));
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+	l = bf_dir_list(h_dir());
+	ck_assert_str_eq(l, h_fmt("arch\ndest\npgdata\nts\nxlogs.pitr-done.%ld\n", dead + 2));
+	free(l);
+	close(fd);
 	bf_teardown();
 }
 END_TEST
@@ -1061,6 +1127,7 @@ START_TEST(test_xlogs_dir_rename_fails)
 {
 	struct pitr_backup_opts o;
 	char done[4200];
+	int fd;
 
 	bf_setup();
 	ck_assert_int_eq(pitr_log_open("check", NULL, true), 0);
@@ -1068,8 +1135,10 @@ START_TEST(test_xlogs_dir_rename_fails)
 	snprintf(done, sizeof(done), "%s.pitr-done.%ld", bf_xlogs, (long)getpid());
 	ck_assert_int_eq(mkdir(done, 0700), 0);
 	h_write_file(h_fmt("%s/x", done), "x", 1);
+	fd = live_owner(done);  /* a live run's: not swept */
 	script_backup(BF_STOP_NOWAIT, NULL);
 	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
+	close(fd);
 	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : backup \"%s\" started at " BF_START_LSN
 						    "\nERROR : could not rename \"%s\" to \"%s\": "
 						    "Directory not empty\n", run_label(), bf_xlogs,
@@ -1116,6 +1185,7 @@ make_suite(void)
 	tcase_add_checked_fixture(tc, h_pq_reset, h_pq_done);
 	tcase_add_test(tc, test_xlogs_dir_taken);
 	tcase_add_test(tc, test_xlogs_dir_takeover);
+	tcase_add_test(tc, test_xlogs_dir_leftovers);
 	tcase_add_test(tc, test_xlogs_wal_missing);
 	tcase_add_test(tc, test_xlogs_dir_rename_fails);
 	suite_add_tcase(s, tc);

@@ -98,6 +98,8 @@ run_free(struct bk_run *run)
 	pitr_dest_spec_free(&run->source);
 	free(run->data_dir);
 	free(run->xlog_moved);
+	if (run->xlog_lock_fd >= 0)
+		close(run->xlog_lock_fd);
 	free(run->label);
 	free(run->start_lsn);
 }
@@ -500,7 +502,7 @@ static int
 backup_run(const struct pitr_backup_opts *opts, bool slave)
 {
 	struct pitr_backup_opts own = *opts;
-	struct bk_run run = { .opts = &own, .slave = slave };
+	struct bk_run run = { .opts = &own, .slave = slave, .xlog_lock_fd = -1 };
 	struct sigaction old_term, old_int;
 	char *xlogs = without_trailing_slashes(opts->xlogs);
 	int rc = -1;

@@ -72,6 +72,7 @@ struct bk_run {
 	const char *data_base;       /* its last component */
 	char *xlog_moved;            /* -x after it was renamed away */
 	bool xlog_created;
+	int xlog_lock_fd;            /* flock on -x's owner file while we own it; -1 */
 	struct pitr_dest_spec source; /* slave: -s, the standby's archive */
 	bool trigger_owned;          /* slave: this run created -p */
 	bool stop_logged;            /* the signal was reported */
