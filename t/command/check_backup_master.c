@@ -74,6 +74,7 @@ static void
 script_backup(const char *stop_sql, const char *spcmap)
 {
 	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
 	bf_script_start();
 	bf_script_stop(stop_sql, false, spcmap);
 	if (strcmp(stop_sql, BF_STOP_NOWAIT) == 0)
@@ -445,6 +446,7 @@ START_TEST(test_start_refused)
 	bf_setup();
 	bf_opts(&o);
 	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
 	h_pq_exec_params("SELECT pg_backup_start($1, fast => true)", 1, "pitrkit *");
 	h_pq_error("ERROR:  WAL level not sufficient for making an online backup\nHINT:  wal_level "
 		   "must be set to \"replica\" or \"logical\" at server start.\n");
@@ -466,6 +468,7 @@ START_TEST(test_session_dies)
 	bf_setup();
 	bf_opts(&o);
 	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
 	bf_script_start();
 	h_pq_exec(BF_STOP_NOWAIT);
 	h_pq_dies("FATAL:  terminating connection due to administrator command\nserver closed the "
@@ -487,6 +490,7 @@ START_TEST(test_stop_fails)
 	bf_setup();
 	bf_opts(&o);
 	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
 	bf_script_start();
 	h_pq_exec(BF_STOP_NOWAIT);
 	h_pq_error("ERROR:  backup is not in progress\nHINT:  Did you call pg_backup_start()?\n");
@@ -520,6 +524,7 @@ START_TEST(test_stop_answers)
 	bf_opts(&o);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		bf_script_connect(bf_pgdata, "f");
+		bf_script_archiving();
 		bf_script_start();
 		h_pq_exec(BF_STOP_NOWAIT);
 		h_pq_rows(1, 3, cases[i].lsn, cases[i].label ? cases[i].label : bf_label(false), "");
@@ -772,6 +777,55 @@ START_TEST(test_xlogs_dir_takeover)
 }
 END_TEST
 
+/* archive_mode off, or no archive_command: refused before the start, in
+ * one line; a command that does not name -x: a warning (issue 9). */
+START_TEST(test_archiving_checked)
+{
+	struct pitr_backup_opts o;
+	char *l;
+
+	bf_setup();
+	bf_opts(&o);
+	bf_archive_mode = "off";
+	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
+	bf_script_finish();
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
+	ck_assert_str_eq(h_log(), "ERROR : archive_mode is \"off\" on the server: no WAL is archived, "
+			 "so the backup would never get its WAL (set archive_mode = on)\n");
+	assert_nothing_left();
+	h_pq_done();
+	h_log_reset();
+
+	bf_archive_mode = "always";
+	bf_archive_command = "";
+	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
+	bf_script_finish();
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
+	ck_assert_str_eq(h_log(), "ERROR : archive_command is empty on the server: no WAL is archived, "
+			 "so the backup would never get its WAL\n");
+	assert_nothing_left();
+	h_pq_done();
+	h_log_reset();
+
+	bf_archive_command = "/usr/local/bin/archive-wal %p";
+	script_backup(BF_STOP_NOWAIT, NULL);
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : WARNING: archive_command \"/usr/local/bin/"
+						    "archive-wal %%p\" does not name --xlogs dir \"%s\": "
+						    "unless what it runs gives it to pitr-archive "
+						    "--dst-backup %s, the backup's WAL will not arrive\n",
+						    bf_xlogs, bf_xlogs)));
+	l = bf_dir_list(bf_dest);
+	ck_assert_str_eq(l, "bk-data.tar\nbk-meta.tar\nbk-xlog.tar\n");
+	free(l);
+	bf_archive_mode = "on";
+	bf_archive_command = NULL;
+	bf_teardown();
+}
+END_TEST
+
 /* The WAL never reaches -x, or comes incomplete. */
 START_TEST(test_xlogs_wal_missing)
 {
@@ -782,6 +836,7 @@ START_TEST(test_xlogs_wal_missing)
 	bf_opts(&o);
 	o.wal_wait = 1;
 	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
 	bf_script_start();
 	bf_script_stop(BF_STOP_NOWAIT, false, NULL);
 	h_pq_during(archive_to_xlogs, (void *)&only_start);
@@ -796,6 +851,7 @@ START_TEST(test_xlogs_wal_missing)
 	h_log_reset();
 
 	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
 	bf_script_start();
 	bf_script_stop(BF_STOP_NOWAIT, false, NULL);
 	h_pq_during(archive_to_xlogs, (void *)&only_stop);
@@ -886,6 +942,7 @@ START_TEST(test_sigterm_during_copy)
 	ck_assert_int_eq(sigaction(SIGINT, NULL, &before_int), 0);
 	bf_opts(&o);
 	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
 	bf_script_start();
 	h_pq_during(send_signal, (void *)&sig);
 	bf_script_finish();
@@ -924,6 +981,7 @@ START_TEST(test_sigint_waiting_for_wal)
 	/* The data file is complete when the session ends; the WAL is not in
 	 * -x yet. */
 	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
 	bf_script_start();
 	bf_script_stop(BF_STOP_NOWAIT, false, NULL);
 	bf_script_finish();
@@ -1111,6 +1169,7 @@ START_TEST(test_tablespace_dirs)
 	ck_assert_int_eq(unlink(h_fmt("%s/pg_tblspc/16384", bf_pgdata)), 0);
 	ck_assert_int_eq(rmdir(h_fmt("%s/pg_tblspc", bf_pgdata)), 0);
 	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
 	bf_script_start();
 	bf_script_finish();
 	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
@@ -1186,6 +1245,7 @@ make_suite(void)
 	tcase_add_test(tc, test_xlogs_dir_taken);
 	tcase_add_test(tc, test_xlogs_dir_takeover);
 	tcase_add_test(tc, test_xlogs_dir_leftovers);
+	tcase_add_test(tc, test_archiving_checked);
 	tcase_add_test(tc, test_xlogs_wal_missing);
 	tcase_add_test(tc, test_xlogs_dir_rename_fails);
 	suite_add_tcase(s, tc);

@@ -375,6 +375,37 @@ begin(struct bk_run *run)
 	return 0;
 }
 
+/* On a primary the backup's WAL comes through archive_command: with
+ * archive_mode off or no command it never would, and the run would only
+ * find out after --wal-wait seconds.  A command that does not name -x may
+ * still reach it through a script: a warning. */
+static int
+check_archiving(struct bk_run *run)
+{
+	char *mode = NULL, *cmd = NULL;
+	int rc = -1;
+
+	if (pitr_pgconn_show(run->conn, "archive_mode", &mode) != 0 ||
+	    pitr_pgconn_show(run->conn, "archive_command", &cmd) != 0)
+		goto out;
+	if (strcmp(mode, "on") != 0 && strcmp(mode, "always") != 0)
+		pitr_log_error("archive_mode is \"%s\" on the server: no WAL is archived, so the "
+			       "backup would never get its WAL (set archive_mode = on)", mode);
+	else if (cmd[0] == '\0')
+		pitr_log_error("archive_command is empty on the server: no WAL is archived, so the "
+			       "backup would never get its WAL");
+	else
+		rc = 0;
+	if (rc == 0 && !run->opts->skip_xlogs && strstr(cmd, run->opts->xlogs) == NULL)
+		pitr_log_info("WARNING: archive_command \"%s\" does not name --xlogs dir \"%s\": unless "
+			      "what it runs gives it to pitr-archive --dst-backup %s, the backup's WAL "
+			      "will not arrive", cmd, run->opts->xlogs, run->opts->xlogs);
+out:
+	free(mode);
+	free(cmd);
+	return rc;
+}
+
 /* The data tarball, between pg_backup_start and pg_backup_stop, with the
  * backup label and tablespace map the stop returns. */
 static int
@@ -385,6 +416,8 @@ copy_data(struct bk_run *run)
 	if (pitr_backup_files_open(run, FT_DATA, "data", true, false) != 0)
 		return -1;
 	if (run->slave && pitr_backup_xlogdir_claim_trigger(run) != 0)
+		return -1;
+	if (!run->slave && check_archiving(run) != 0)
 		return -1;
 	if (pitr_backup_stopped(run) || pitr_pgconn_backup_start(run->conn, run->label, &run->start_lsn) != 0)
 		return -1;

@@ -31,6 +31,7 @@
 
 #define BACKUP_WAL_WAIT 300
 #define BACKUP_WAL_POLL_MS 20
+#define BACKUP_WAL_TELL_MS 10000  /* how often the wait is logged */
 
 /* "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)" */
 static int
@@ -76,7 +77,7 @@ int
 pitr_backup_segments_wait(struct bk_run *run)
 {
 	int limit = run->opts->wal_wait > 0 ? run->opts->wal_wait : BACKUP_WAL_WAIT;
-	double until = pitr_clock_ms() + limit * 1000.0;
+	double begun = pitr_clock_ms(), until = begun + limit * 1000.0, told = begun;
 
 	for (;;) {
 		char *path = NULL;
@@ -90,6 +91,13 @@ pitr_backup_segments_wait(struct bk_run *run)
 			return -1;
 		if (pitr_clock_ms() >= until)
 			break;
+		if (pitr_clock_ms() - told >= BACKUP_WAL_TELL_MS) {
+			told = pitr_clock_ms();
+			pitr_log_info("waiting for WAL segment \"%s\" in %s \"%s\" (%d s of %d)",
+				      run->stop_file, run->slave ? "--source archive" : "--xlogs dir",
+				      run->slave ? run->source.location : run->opts->xlogs,
+				      (int)((told - begun) / 1000.0 + 0.5), limit);
+		}
 		(void)pitr_clock_sleep_interruptible_ms(BACKUP_WAL_POLL_MS);
 	}
 	if (run->slave)
