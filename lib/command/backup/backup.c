@@ -377,7 +377,7 @@ begin(struct bk_run *run)
 
 /* On a primary the backup's WAL comes through archive_command: with
  * archive_mode off or no command it never would, and the run would only
- * find out after --wal-wait seconds.  A command that does not name -x may
+ * find out after 300 seconds.  A command that does not name -x may
  * still reach it through a script: a warning. */
 static int
 check_archiving(struct bk_run *run)
