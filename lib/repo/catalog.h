@@ -113,6 +113,12 @@ struct pitr_catalog {
 	size_t nfiles;
 	struct pitr_catalog_timeline *timelines;  /* ascending tli */
 	size_t ntimelines;
+	char **orphans;      /* files in the backup dir named as a backup's data,
+			      * xlog or digest file whose meta file is missing
+			      * (pitr_catalog_is_orphan()): what a run killed
+			      * while publishing left; one problem line lists
+			      * them */
+	size_t norphans;
 	char **problems;     /* one line each: unreadable meta files, backups
 			      * missing a file (data, xlog when xlog_size > 0,
 			      * digest), backups that disagree on the segment
@@ -131,6 +137,27 @@ struct pitr_catalog {
  * then empty and needs no free, but freeing it is harmless).
  */
 int pitr_catalog_load(const char *backup_dir, const char *archive_dir, struct pitr_catalog *cat);
+
+/*
+ * Whether `name` in `dir` is an orphan: a regular file whose name holds a
+ * non-meta file type word of the -f template (data, xlog, a digest name)
+ * where no file has "meta" in that place (with any codec extension for a
+ * digest file).  Files without such a word are no backup's and no orphan.
+ */
+bool pitr_catalog_is_orphan(const char *dir, const char *name);
+
+/*
+ * The backup dir's lock, PITR_CATALOG_LOCK_FILE (created if missing): a
+ * backup run holds it shared from before it checks its names until it
+ * ends, so a file without meta is only an orphan nobody owns while the
+ * lock can be taken exclusive; whoever removes orphans (the next backup
+ * at its start, pitr-backup-cleanup) takes it so, without waiting.
+ * Shared: waits.  Returns the descriptor holding it (close to release),
+ * -2 when exclusive is refused because another process holds it, -1
+ * after logging.
+ */
+#define PITR_CATALOG_LOCK_FILE ".pitr-backup.lock"
+int pitr_catalog_lock(const char *dir, bool exclusive);
 
 /* Release everything; accepts a zeroed catalog. */
 void pitr_catalog_free(struct pitr_catalog *cat);

@@ -35,6 +35,7 @@
 /* What the scratch directory holds after a run, whatever its outcome:
  * no -x dir, under its name or renamed away. */
 #define SCRATCH_AFTER "arch\ndest\npgdata\nts\n"
+#define SCRATCH_AFTER_DEST2 "arch\ndest\ndest2\npgdata\nts\n"
 
 /* pitr-archive --dst-backup at work: the backup's WAL reaches -x once
  * pg_backup_stop has switched segments.  `arg` points to the segments to
@@ -1010,28 +1011,43 @@ START_TEST(test_publish_refused)
 	bf_setup();
 	bf_opts(&o);
 	ck_assert_int_eq(mkdir(h_path("dest2"), 0700), 0);
-	h_write_file(h_path("dest2/bk-xlog.tar"), "another backup's", 16);
+	/* A run killed while publishing left its xlog file without meta: an
+	 * orphan, removed at the start of the next run with the same names
+	 * (issue 9), which then succeeds. */
+	h_write_file(h_path("dest2/bk-xlog.tar"), "a killed backup's", 17);
 	dl[0] = bf_dest;
 	dl[1] = h_path("dest2");
 	o.dst_local = dl;
 	o.ndst_local = 2;
 	script_backup(BF_STOP_NOWAIT, NULL);
-	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
-	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("ERROR : \"%s/bk-xlog.tar\" already exists with "
-						    "different content: not overwritten\n",
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : removed \"%s/bk-xlog.tar\", an orphan without "
+						    "meta file left by an interrupted backup\n",
 						    h_path("dest2"))));
-	ck_assert_ptr_nonnull(strstr(h_log(), "ERROR : backup incomplete: some destinations did not "
-				     "receive all the files\n"));
-	ck_assert_ptr_null(strstr(h_log(), "done"));
-	l = bf_dir_list(bf_dest);
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+	l = bf_dir_list(h_path("dest2"));
 	ck_assert_str_eq(l, "bk-data.tar\nbk-meta.tar\nbk-xlog.tar\n");
 	free(l);
-	l = bf_dir_list(h_path("dest2"));
-	ck_assert_str_eq(l, "bk-data.tar\nbk-xlog.tar\n");
+	h_pq_done();
+	h_log_reset();
+
+	/* A second backup with the same names (one name a day by default):
+	 * refused at once, before the server is asked to start, with a
+	 * hint; nothing of the first is touched. */
+	old = h_read_file(h_path("dest2/bk-data.tar"), NULL);
+	bf_script_connect(bf_pgdata, "f");
+	bf_script_finish();
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
+	ck_assert_str_eq(h_log(), h_fmt("ERROR : backup file \"%s/bk-data.tar\" exists already: -f "
+					"\"bk-__FILETYPE__.tar__CEXT__\" gives the next backup the same "
+					"names (add ^H^M to -f for more than one a day)\n", bf_dest));
+	l = h_read_file(h_path("dest2/bk-data.tar"), NULL);
+	ck_assert_str_eq(l, old);
 	free(l);
-	old = h_read_file(h_path("dest2/bk-xlog.tar"), NULL);
-	ck_assert_str_eq(old, "another backup's");
 	free(old);
+	l = bf_dir_list(h_dir());
+	ck_assert_str_eq(l, SCRATCH_AFTER_DEST2);
+	free(l);
 	bf_teardown();
 }
 END_TEST

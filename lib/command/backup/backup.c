@@ -90,6 +90,10 @@ run_free(struct bk_run *run)
 		free(bf->sums);
 	}
 	free(run->files);
+	for (size_t i = 0; run->dest_locks != NULL && i < run->nspecs; i++)
+		if (run->dest_locks[i] >= 0)
+			close(run->dest_locks[i]);
+	free(run->dest_locks);
 	pitr_dest_specs_free(run->specs, run->nspecs);
 	pitr_tarwrite_free(run->tar);
 	pitr_pgconn_close(run->conn);
@@ -361,7 +365,8 @@ begin(struct bk_run *run)
 	if (run->slave && opts->call_master)
 		pitr_log_verbose("--call-master: PostgreSQL 15 runs the backup on the standby itself; "
 				 "the master is not called");
-	if (stamp_now(&run->start_time, run->tstart) != 0)
+	if (stamp_now(&run->start_time, run->tstart) != 0 || pitr_backup_files_claim(run) != 0 ||
+	    pitr_backup_files_check_free(run) != 0)
 		return -1;
 	run->label = pitr_xasprintf("pitrkit %s %s", run->hostname, run->tstart);
 	if (run->label == NULL)

@@ -64,6 +64,7 @@ struct bk_run {
 	const char *digests[PITR_BACKUP_MAX_DIGESTS];  /* canonical names */
 	size_t ndigests;
 	struct pitr_fanout *fanout;  /* every destination, all or nothing */
+	int *dest_locks;             /* per spec: its dir's lock (catalog.h), -1 */
 	struct bk_file *files;       /* FT_COUNT(run) of them */
 	struct pitr_pgconn *conn;
 	struct pitr_tarwrite *tar;
@@ -106,6 +107,12 @@ int pitr_backup_files_check_names(struct bk_run *run);
 /* Remove the temporary files a killed run left for this backup's files
  * in the local destinations. */
 int pitr_backup_files_remove_stale_temps(struct bk_run *run);
+/* Take every local destination's lock (repo/catalog.h), removing first
+ * the orphans of this run's names where no other run holds it. */
+int pitr_backup_files_claim(struct bk_run *run);
+/* Refuse, with a hint, when a final name of this run's files exists at a
+ * local destination (a second backup in the template's period). */
+int pitr_backup_files_check_free(struct bk_run *run);
 /* Open file `ft` of type `filetype` on every destination; `digest`: its
  * groups' stored bytes are digested; `plain`: a digest file, written to
  * each destination with its own text. */
