@@ -434,7 +434,9 @@ pitr_catalog_is_orphan(const char *dir, const char *name)
 {
 	bool named = false;
 
-	if (ignored_name(name) || !is_regular(dir, name))
+	/* ".tar" keeps foreign files ("metadata.txt", "notes-data") out:
+	 * what is called an orphan here, pitr-backup-cleanup removes. */
+	if (ignored_name(name) || strstr(name, ".tar") == NULL || !is_regular(dir, name))
 		return false;
 	for (size_t w = 0; w < sizeof(orphan_words) / sizeof(orphan_words[0]); w++) {
 		size_t wlen = strlen(orphan_words[w]);

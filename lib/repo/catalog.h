@@ -139,10 +139,11 @@ struct pitr_catalog {
 int pitr_catalog_load(const char *backup_dir, const char *archive_dir, struct pitr_catalog *cat);
 
 /*
- * Whether `name` in `dir` is an orphan: a regular file whose name holds a
- * non-meta file type word of the -f template (data, xlog, a digest name)
- * where no file has "meta" in that place (with any codec extension for a
- * digest file).  Files without such a word are no backup's and no orphan.
+ * Whether `name` in `dir` is an orphan: a regular file whose name holds
+ * ".tar" (as every name of the default -f template does) and a non-meta
+ * file type word of the template (data, xlog, a digest name) where no
+ * file has "meta" in that place (with any codec extension for a digest
+ * file).  Other files are no backup's and no orphan.
  */
 bool pitr_catalog_is_orphan(const char *dir, const char *name);
 
