@@ -322,6 +322,50 @@ END_TEST
 
 /* -sx: no xlog tarball and no -x dir; PostgreSQL waits for the archive.
  * A tablespace map from the server goes into the data tarball. */
+/* A backup on timeline 3 carries the history files of 3 and of its
+ * ancestor 2 from pg_wal in its data tarball, where pg_basebackup puts
+ * them, and no other (issue 9). */
+START_TEST(test_timeline_history)
+{
+	struct pitr_backup_opts o;
+	const char *h3 = "1\t0/3000000\tno recovery target specified\n\n"
+			 "2\t0/5000000\tno recovery target specified\n";
+	const char *h2 = "1\t0/3000000\tno recovery target specified\n";
+	const char *label = "START WAL LOCATION: 0/200028 (file 000000030000000000000002)\n"
+			    "CHECKPOINT LOCATION: 0/200060\nBACKUP METHOD: streamed\n"
+			    "BACKUP FROM: primary\nSTART TIME: 2026-01-01 00:00:00 UTC\n"
+			    "LABEL: pitrkit\nSTART TIMELINE: 3\n";
+	char *list, *got;
+
+	bf_setup();
+	bf_opts(&o);
+	o.xlogs = NULL;
+	o.skip_xlogs = true;
+	h_write_file(h_fmt("%s/pg_wal/00000003.history", bf_pgdata), h3, strlen(h3));
+	h_write_file(h_fmt("%s/pg_wal/00000002.history", bf_pgdata), h2, strlen(h2));
+	h_write_file(h_fmt("%s/pg_wal/00000004.history", bf_pgdata), h3, strlen(h3));
+	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
+	bf_script_start();
+	h_pq_exec(BF_STOP_WAIT);
+	h_pq_rows(1, 3, BF_STOP_LSN, label, "");
+	bf_script_finish();
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	list = bf_tar_list(h_fmt("%s/bk-data.tar", bf_dest), PITR_CODEC_NONE);
+	ck_assert_ptr_nonnull(strstr(list, "pgdata/backup_label "));
+	ck_assert_ptr_nonnull(strstr(list, h_fmt("pgdata/pg_wal/00000003.history %zu\n"
+						 "pgdata/pg_wal/00000002.history %zu\n", strlen(h3),
+						 strlen(h2))));
+	ck_assert_ptr_null(strstr(list, "00000004.history"));
+	got = bf_tar_member(h_fmt("%s/bk-data.tar", bf_dest), PITR_CODEC_NONE,
+			    "pgdata/pg_wal/00000003.history", NULL);
+	ck_assert_str_eq(got, h3);
+	free(got);
+	free(list);
+	bf_teardown();
+}
+END_TEST
+
 START_TEST(test_skip_xlogs)
 {
 	struct pitr_backup_opts o;
@@ -1242,6 +1286,7 @@ make_suite(void)
 	tcase_add_test(tc, test_backup);
 	tcase_add_test(tc, test_xlogs_trailing_slash);
 	tcase_add_test(tc, test_skip_xlogs);
+	tcase_add_test(tc, test_timeline_history);
 	tcase_add_test(tc, test_template_codecs_digests);
 	tcase_add_test(tc, test_pid_file_and_nice);
 	tcase_add_test(tc, test_destination_missing);

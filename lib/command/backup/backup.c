@@ -452,6 +452,8 @@ copy_data(struct bk_run *run)
 	    pitr_tarwrite_add_buffer(run->tar, member, run->stop.spcmapfile,
 				     strlen(run->stop.spcmapfile), 0600) != 0)
 		return -1;
+	if (pitr_backup_segments_history_in_data(run) && pitr_backup_segments_add_history(run) != 0)
+		return -1;
 	if (pitr_tarwrite_finish(run->tar) != 0 || pitr_backup_files_close(run, FT_DATA) != 0)
 		return -1;
 	run->data_size = pitr_tarwrite_bytes(run->tar);
@@ -480,6 +482,8 @@ copy_xlogs(struct bk_run *run)
 			return -1;
 		run->tar = pitr_tarwrite_new(pitr_backup_files_sink, &run->files[FT_XLOG]);
 		if (run->tar == NULL || pitr_backup_segments_add(run) != 0 ||
+		    (!pitr_backup_segments_history_in_data(run) &&
+		     pitr_backup_segments_add_history(run) != 0) ||
 		    pitr_tarwrite_finish(run->tar) != 0 || pitr_backup_files_close(run, FT_XLOG) != 0)
 			return -1;
 		run->xlog_size = pitr_tarwrite_bytes(run->tar);

@@ -156,5 +156,14 @@ int pitr_backup_segments_wait(struct bk_run *run);
 /* Add every segment from start to stop to run->tar, decompressed when
  * they come from the archive. */
 int pitr_backup_segments_add(struct bk_run *run);
+/* Whether the backup's timeline history files go into the data tarball
+ * (pg_wal is a directory, as pg_basebackup places them) rather than the
+ * xlog tarball (pg_wal is a link, which the data tarball stores as one). */
+bool pitr_backup_segments_history_in_data(const struct bk_run *run);
+/* The history files of the backup label's START TIMELINE and of its
+ * ancestors, from pg_wal into run->tar under DATA/pg_wal/, so that a copy
+ * made from the backup keeps its ancestry (a later promotion writes it
+ * into the new timeline's file); nothing for timeline 1. */
+int pitr_backup_segments_add_history(struct bk_run *run);
 
 #endif

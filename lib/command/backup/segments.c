@@ -25,6 +25,7 @@
 #include "common/xalloc.h"
 #include "compress/codec.h"
 #include "postgres/lsn.h"
+#include "postgres/timeline.h"
 #include "postgres/wal.h"
 #include "repo/archdir.h"
 #include "tar/tarwrite.h"
@@ -215,4 +216,81 @@ pitr_backup_segments_add(struct bk_run *run)
 			return -1;
 	}
 	return 0;
+}
+
+/* One history file of pg_wal into run->tar as DATA/pg_wal/NAME: 1 when
+ * added, 0 when pg_wal lacks it. */
+static int
+add_history_file(struct bk_run *run, uint32_t tli)
+{
+	char name[32], path[PATH_MAX], member[PATH_MAX];
+	char *text;
+	size_t len;
+	int rc;
+
+	snprintf(name, sizeof(name), "%08" PRIX32 ".history", tli);
+	snprintf(path, sizeof(path), "%s/pg_wal/%s", run->data_dir, name);
+	text = pitr_fsutil_read_small(path, PITR_TIMELINE_HISTORY_MAX, &len);
+	if (text == NULL) {
+		if (errno != ENOENT)
+			return -1;   /* logged */
+		pitr_log_info("timeline history file \"%s\" is not in pg_wal: the backup does not carry "
+			      "it (recovery needs it from the archive)", name);
+		return 0;
+	}
+	snprintf(member, sizeof(member), "%s/pg_wal/%s", run->data_base, name);
+	rc = pitr_tarwrite_add_buffer(run->tar, member, text, len, 0600) == 0 ? 1 : -1;
+	free(text);
+	return rc;
+}
+
+bool
+pitr_backup_segments_history_in_data(const struct bk_run *run)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/pg_wal", run->data_dir);
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int
+pitr_backup_segments_add_history(struct bk_run *run)
+{
+	const char *p = strstr(run->stop.labelfile, "START TIMELINE: ");
+	unsigned long tli;
+	char path[PATH_MAX], *text;
+	struct pitr_timeline_branch *anc = NULL;
+	size_t len, n = 0;
+	int r;
+
+	/* A label without one fails on its START WAL LOCATION, which every
+	 * PostgreSQL 15 label has with it (pitr_backup_segments_range()). */
+	if (p == NULL)
+		return 0;
+	if (sscanf(p, "START TIMELINE: %lu", &tli) != 1 || tli == 0 || tli > UINT32_MAX) {
+		pitr_log_error("backup_label from the server has no valid START TIMELINE");
+		return -1;
+	}
+	if (tli == 1)
+		return 0;
+	if ((r = add_history_file(run, (uint32_t)tli)) <= 0)
+		return r;
+	/* Its ancestors' own files too, as pg_basebackup brings them: a
+	 * later promotion copies the parent's file into its new one. */
+	snprintf(path, sizeof(path), "%s/pg_wal/%08lX.history", run->data_dir, tli);
+	text = pitr_fsutil_read_small(path, PITR_TIMELINE_HISTORY_MAX, &len);
+	if (text == NULL || pitr_timeline_parse_history(text, &anc, &n) != 0) {
+		if (text != NULL)
+			pitr_log_error("timeline history file \"%s\" cannot be parsed", path);
+		free(text);
+		return -1;
+	}
+	free(text);
+	r = 0;
+	for (size_t i = 0; i < n && r >= 0; i++)
+		if (anc[i].tli > 1 && anc[i].tli < tli)
+			r = add_history_file(run, anc[i].tli);
+	free(anc);
+	return r < 0 ? -1 : 0;
 }
