@@ -511,27 +511,21 @@ is_orphan_listed(const struct pitr_catalog *cat, const char *name)
 int
 pitr_catalog_lock(const char *dir, bool exclusive)
 {
-	char *path = pitr_fsutil_join(dir, PITR_CATALOG_LOCK_FILE);
-	int fd;
+	/* The directory itself, so no lock file sits among the backups. */
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (path == NULL)
-		return -1;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		pitr_log_error("could not open lock file \"%s\": %s", path, strerror(errno));
-		free(path);
+		pitr_log_error("could not open directory \"%s\": %s", dir, strerror(errno));
 		return -1;
 	}
 	if (flock(fd, exclusive ? LOCK_EX | LOCK_NB : LOCK_SH) != 0) {
 		int busy = errno == EWOULDBLOCK;
 
 		if (!busy)
-			pitr_log_error("could not lock \"%s\": %s", path, strerror(errno));
+			pitr_log_error("could not lock directory \"%s\": %s", dir, strerror(errno));
 		close(fd);
-		free(path);
 		return busy ? -2 : -1;
 	}
-	free(path);
 	return fd;
 }
 

@@ -148,16 +148,14 @@ int pitr_catalog_load(const char *backup_dir, const char *archive_dir, struct pi
 bool pitr_catalog_is_orphan(const char *dir, const char *name);
 
 /*
- * The backup dir's lock, PITR_CATALOG_LOCK_FILE (created if missing): a
- * backup run holds it shared from before it checks its names until it
- * ends, so a file without meta is only an orphan nobody owns while the
- * lock can be taken exclusive; whoever removes orphans (the next backup
- * at its start, pitr-backup-cleanup) takes it so, without waiting.
- * Shared: waits.  Returns the descriptor holding it (close to release),
- * -2 when exclusive is refused because another process holds it, -1
- * after logging.
+ * The backup dir's lock, an flock(2) on the directory itself: a backup run
+ * holds it shared from before it checks its names until it ends, so a
+ * file without meta is only an orphan nobody owns while the lock can be
+ * taken exclusive; whoever removes orphans (the next backup at its start,
+ * pitr-backup-cleanup) takes it so, without waiting.  Shared: waits.
+ * Returns the descriptor holding it (close to release), -2 when exclusive
+ * is refused because another process holds it, -1 after logging.
  */
-#define PITR_CATALOG_LOCK_FILE ".pitr-backup.lock"
 int pitr_catalog_lock(const char *dir, bool exclusive);
 
 /* Release everything; accepts a zeroed catalog. */

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "backup_fixture.h"
-#include "repo/catalog.h"
 #include "compress/codec.h"
 #include "harness.h"
 #include "postgres/wal.h"
@@ -286,9 +285,7 @@ bf_dir_list(const char *dir)
 
 	ck_assert_msg(d != NULL, "opendir %s", dir);
 	while ((de = readdir(d)) != NULL)
-		/* The backup dir's lock (repo/catalog.h) stays by design. */
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
-		    strcmp(de->d_name, PITR_CATALOG_LOCK_FILE) != 0) {
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
 			ck_assert_uint_lt(n, 256);
 			names[n++] = strdup(de->d_name);
 		}
