@@ -56,13 +56,18 @@ without_meta()
 it_run as_pg strace -f -qq -o "$T/renames.log" -e trace=$RENAMES "${CMD[@]}" -dl "gzip=$T/bk0"
 is "a traced run exits 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
-N=$(grep -c -E '^[0-9]+ +rename' "$T/renames.log")
+# strace counts each system call apart: the Nth rename is the Kth call of
+# its own name.
+mapfile -t STEPS < <(sed -n -E 's/^[0-9]+ +(rename[a-z0-9]*)\(.*/\1/p' "$T/renames.log" |
+	awk '{ n[$1]++; print $1 ":" n[$1] }')
+N=${#STEPS[@]}
 is "a run makes 6 renames (-x in, -x away, data, xlog, SHA-256, meta)" "$N" 6
 diag "renames: $(grep -o -E '"[^"]*", [^"]*"[^"]*"' "$T/renames.log" | sed "s|$T/||g" | tr '\n' ';')"
 
 for ((i = 1; i <= N; i++)); do
+	step=${STEPS[i - 1]}
 	it_run as_pg strace -f -qq -o /dev/null -e trace=$RENAMES \
-		-e inject=$RENAMES:signal=SIGKILL:when=$i "${CMD[@]}" -dl "gzip=$BK"
+		-e inject="${step%:*}:signal=SIGKILL:when=${step#*:}" "${CMD[@]}" -dl "gzip=$BK"
 	nok "killed before rename $i: exit status not 0" test "$IT_RC" -eq 0
 	wait_for "killed before rename $i: no backup session left open on the server" 30 no_backup_open
 	left=$(without_meta "$BK")
@@ -101,6 +106,7 @@ is "... the backup there is untouched" "$(ls -A "$BK" | wc -l)" 4
 
 # --- a -x dir without an owner file ------------------------------------------
 mkdir_pg "$T/xlogs"
+as_pg touch "$T/xlogs/000000010000000000000001"  # what pitr-archive put there since
 it_run as_pg "${CMD[@]}" -dl "gzip=$T/bk0" -f "x-__FILETYPE__.tar__CEXT__"
 is "a -x dir a run killed before its owner file left: exit 0" "$IT_RC" 0
 like "... taken over, logged" "$IT_ERR" \
