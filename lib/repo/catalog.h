@@ -16,7 +16,10 @@
  * exists counts.  A meta file that cannot be read, or whose data file is
  * missing, is a problem, listed, not a backup; a file with "meta" in its
  * name that reads fine but holds no meta text is ignored unless its data
- * sibling exists.  Hidden files and pitrkit's temporary files
+ * sibling exists.  Files named like a backup's other files whose meta
+ * file is missing (a run killed while publishing: the meta comes last)
+ * are orphans, listed, never a backup.  Hidden files and pitrkit's
+ * temporary files
  * (".pitr-tmp.*") are ignored in both directories.  The meta file's
  * format is repo/meta.h's; history files and the recovery path they
  * describe are postgres/timeline.h's.

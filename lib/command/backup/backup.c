@@ -16,7 +16,9 @@
  * file is left unfinished (at a temporary name) until all files are
  * complete, then the data, xlog, digest and meta files are published in
  * that order (the meta last: its presence marks a complete backup), so a
- * failed or killed run leaves nothing at a final name.
+ * failed run leaves nothing at a final name, and a killed one at most
+ * files without meta, orphans no reader takes for a backup, which the next
+ * run with the same names removes (files.c).
  */
 #include "config.h"
 

@@ -189,29 +189,29 @@ remove_leftovers(struct bc_run *run, const char *dir)
 }
 
 /* The orphans (a backup's files without meta, catalog.h) once no backup
- * run holds the dir's lock: none is publishing them.  Returns the lock's
- * descriptor, held until the end of the run, or -1. */
-static int
+ * run holds the dir's lock: none is publishing them.  The lock is held
+ * only while they go, so a backup starting meanwhile waits that long. */
+static void
 remove_orphans(struct bc_run *run, const char *dir, const struct pitr_catalog *cat)
 {
 	int fd;
 
 	if (cat->norphans == 0)
-		return -1;
+		return;
 	fd = pitr_catalog_lock(dir, true);
 	if (fd == -2) {
 		pitr_log_info("a backup is running into \"%s\": the files without meta there may be "
 			      "its own, left for a later run", dir);
-		return -1;
+		return;
 	}
 	if (fd == -1) {
 		run->failed = true;
-		return -1;
+		return;
 	}
 	for (size_t i = 0; i < cat->norphans; i++)
 		if (remove_file(run, "orphan", dir, cat->orphans[i]) != 0)
 			run->failed = true;
-	return fd;
+	close(fd);
 }
 
 /* Remove one backup's files, data first and meta last (see the top); a
@@ -328,7 +328,7 @@ pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 	const char *bdir, *adir;
 	time_t now, keep_since;
 	size_t nold = 0;
-	int rc = -1, lock_fd = -1;
+	int rc = -1;
 
 	if (check_opts(opts) != 0 ||
 	    pitr_dest_spec_parse(opts->backup_dir, PITR_DEST_LOCAL, "--backup-dir", &bspec) != 0 ||
@@ -360,7 +360,7 @@ pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 	keep_since = now - (time_t)opts->keep_days * SECONDS_PER_DAY;
 	if (remove_leftovers(&run, bdir) != 0 || remove_leftovers(&run, adir) != 0)
 		run.failed = true;
-	lock_fd = remove_orphans(&run, bdir, &cat);
+	remove_orphans(&run, bdir, &cat);
 
 	/* cat.backups is oldest start first, so the newest is the last one,
 	 * which stays whatever its age: a cluster whose backups stopped must
@@ -410,8 +410,6 @@ pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 		      (double)run.bytes / (1024.0 * 1024.0));
 	rc = run.failed ? -1 : 0;
 out:
-	if (lock_fd >= 0)
-		close(lock_fd);
 	pitr_catalog_free(&cat);
 	pitr_pidfile_release(pidfile);
 	pitr_dest_spec_free(&aspec);
