@@ -353,13 +353,19 @@ out:
 	return rc;
 }
 
-/* Make ready to copy: the -x dir, no stale temporary files, the label,
+/* Make ready to copy: the destinations claimed and their names free, the
+ * -x dir, no stale temporary files, the label,
  * the codecs for the meta file, a lower priority. */
 static int
 begin(struct bk_run *run)
 {
 	const struct pitr_backup_opts *opts = run->opts;
 
+	/* The names first: a second backup of the day fails before -x
+	 * exists (pitr-archive would start copying into it). */
+	if (stamp_now(&run->start_time, run->tstart) != 0 || pitr_backup_files_claim(run) != 0 ||
+	    pitr_backup_files_check_free(run) != 0)
+		return -1;
 	if (!run->slave && !opts->skip_xlogs && pitr_backup_xlogdir_make(run) != 0)
 		return -1;
 	if (pitr_backup_files_remove_stale_temps(run) != 0)
@@ -367,9 +373,6 @@ begin(struct bk_run *run)
 	if (run->slave && opts->call_master)
 		pitr_log_verbose("--call-master: PostgreSQL 15 runs the backup on the standby itself; "
 				 "the master is not called");
-	if (stamp_now(&run->start_time, run->tstart) != 0 || pitr_backup_files_claim(run) != 0 ||
-	    pitr_backup_files_check_free(run) != 0)
-		return -1;
 	run->label = pitr_xasprintf("pitrkit %s %s", run->hostname, run->tstart);
 	if (run->label == NULL)
 		return -1;
