@@ -94,7 +94,6 @@ make_source(void)
  * The source's tablespace is then moved away, so its path is free.
  */
 static bool skip_xlogs;   /* make_backup: as pitr-backup-master -sx */
-static const char *stop_lsn = "0/300100";  /* make_backup: the meta's stop_lsn */
 
 static void
 make_backup(bool digests)
@@ -123,11 +122,11 @@ make_backup(bool digests)
 	}
 	tar_close(&f, t);
 	meta = h_fmt("start_wal=000000010000000000000002\nstop_wal=000000010000000000000003\n"
-	       "start_lsn=0/200028\nstop_lsn=%s\nstart_time=2024-03-01 12:00:00 +0000\n"
+	       "start_lsn=0/200028\nstop_lsn=0/300100\nstart_time=2024-03-01 12:00:00 +0000\n"
 	       "stop_time=2024-03-01 12:05:00 +0000\nhost=db1\nlabel=pitrkit db1 2024-03-01\n"
 	       "system_identifier=%llu\ntimeline=1\nwal_segment_size=%u\ndata_dir=%s\n"
 	       "data_size=10000\nxlog_size=%d\ncodec=gzip\ndigests=%s\n",
-	       stop_lsn, (unsigned long long)SYSID, SEG, src, skip_xlogs ? 0 : 2098176, digests ? "SHA-256" : "");
+	       (unsigned long long)SYSID, SEG, src, skip_xlogs ? 0 : 2098176, digests ? "SHA-256" : "");
 	if (skip_xlogs)
 		ck_assert_int_eq(unlink(h_fmt("%s/bk-xlog-1.tar.gz", bk)), 0);
 	h_write_compressed(h_fmt("%s/bk-meta-1.tar.gz", bk), PITR_CODEC_GZIP, meta, strlen(meta));
@@ -340,26 +339,6 @@ START_TEST(test_recover_skip_xlogs)
 			"nothing written", arch));
 	assert_nothing_left(h_path("new2"));
 	skip_xlogs = false;
-}
-END_TEST
-
-/* A stop position on a segment boundary (0/400000): the record ending
- * there is in segment 3, the backup's stop segment, so recovery to the
- * end of the backup needs nothing of segment 4 (issue 9). */
-START_TEST(test_recover_stop_on_boundary)
-{
-	struct pitr_recover_opts o;
-
-	stop_lsn = "0/400000";
-	make_backup(false);
-	ck_assert_int_eq(unlink(h_fmt("%s/000000010000000000000004.gz", arch)), 0);
-	opts_init(&o);
-	o.target_immediate = true;
-	ck_assert_int_eq(pitr_cmd_recover(&o), 0);
-	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
-	ck_assert_ptr_nonnull(strstr(h_log(), "WAL needed: 000000010000000000000002 to the backup's "
-				     "stop segment 000000010000000000000003"));
-	stop_lsn = "0/300100";
 }
 END_TEST
 
@@ -598,7 +577,6 @@ recover_suite(void)
 	tcase_add_test(tc, test_recover_skip_xlogs);
 	tcase_add_test(tc, test_refuse_nonempty_target);
 	tcase_add_test(tc, test_refuse_gap);
-	tcase_add_test(tc, test_recover_stop_on_boundary);
 	tcase_add_test(tc, test_refuse_digest);
 	tcase_add_test(tc, test_refuse_tablespace);
 	tcase_add_test(tc, test_refuse_truncated_tarball);

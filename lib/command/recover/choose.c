@@ -196,12 +196,8 @@ recover_choose_check_wal(struct recover_run *run)
 
 	if (run->target.kind == PITR_RECOVER_LSN)
 		end = run->target.lsn;
-	else if (run->target.kind == PITR_RECOVER_IMMEDIATE && run->b->stop_lsn > 0)
-		/* Consistent once the record ending at the stop LSN is replayed:
-		 * its last byte, not the stop LSN, names the last segment needed.
-		 * A stop on a segment boundary (0/A00000) needs segment 9, which
-		 * the backup records as its stop segment, not segment A. */
-		end = run->b->stop_lsn - 1;
+	else if (run->target.kind == PITR_RECOVER_IMMEDIATE)
+		end = run->b->stop_lsn;
 	log_plan(run);
 	r = pitr_walpath_check(&run->cat, run->b, run->tli, end, missing);
 	if (r <= 0)
