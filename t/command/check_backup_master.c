@@ -561,7 +561,7 @@ START_TEST(test_stop_answers)
 		  "backup_label from the server has no START WAL LOCATION file name" },
 		{ "0/300100x", NULL, "server gave \"0/300100x\", not a WAL location" },
 		{ "0/100000", NULL, "server gave an impossible WAL range \"" BF_START_WAL "\" to "
-		  "\"000000010000000000000000\"" },
+		  "\"000000010000000000000001\"" },
 	};
 	struct pitr_backup_opts o;
 
@@ -888,9 +888,11 @@ START_TEST(test_xlogs_wal_missing)
 	bf_script_finish();
 	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
 	ck_assert_str_eq(h_log(), h_fmt("LOG : backup \"%s\" started at " BF_START_LSN "\n"
+					"LOG : waiting for WAL segment \"" BF_STOP_WAL "\" in --xlogs dir "
+					"\"%s\" (0 s of 1)\n"
 					"ERROR : WAL segment \"" BF_STOP_WAL "\" did not reach --xlogs "
 					"dir \"%s\" within 1 s: is archive_command pitr-archive "
-					"--dst-backup %s?\n", run_label(), bf_xlogs, bf_xlogs));
+					"--dst-backup %s?\n", run_label(), bf_xlogs, bf_xlogs, bf_xlogs));
 	assert_nothing_left();
 	h_pq_done();
 	h_log_reset();

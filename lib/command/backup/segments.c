@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,17 @@ find_segment(struct bk_run *run, const char *name, char **path, enum pitr_codec 
 	return 0;
 }
 
+/* What the wait is for, said once it is not immediate and then every
+ * BACKUP_WAL_TELL_MS, so a -x or --source that nothing fills shows. */
+static void
+tell_wait(const struct bk_run *run, double waited_ms, int limit)
+{
+	pitr_log_info("waiting for WAL segment \"%s\" in %s \"%s\" (%d s of %d)", run->stop_file,
+		      run->slave ? "--source archive" : "--xlogs dir",
+		      run->slave ? run->source.location : run->opts->xlogs,
+		      (int)(waited_ms / 1000.0 + 0.5), limit);
+}
+
 /* On a primary the archiver delivers the stop segment to the -x dir after
  * pg_backup_stop switched to the next segment (the archiver runs in order,
  * so every earlier one is there too); a standby archives nothing itself
@@ -79,6 +91,7 @@ pitr_backup_segments_wait(struct bk_run *run)
 {
 	int limit = run->opts->wal_wait > 0 ? run->opts->wal_wait : BACKUP_WAL_WAIT;
 	double begun = pitr_clock_ms(), until = begun + limit * 1000.0, told = begun;
+	bool said = false;
 
 	for (;;) {
 		char *path = NULL;
@@ -92,12 +105,10 @@ pitr_backup_segments_wait(struct bk_run *run)
 			return -1;
 		if (pitr_clock_ms() >= until)
 			break;
-		if (pitr_clock_ms() - told >= BACKUP_WAL_TELL_MS) {
+		if (!said || pitr_clock_ms() - told >= BACKUP_WAL_TELL_MS) {
+			said = true;
 			told = pitr_clock_ms();
-			pitr_log_info("waiting for WAL segment \"%s\" in %s \"%s\" (%d s of %d)",
-				      run->stop_file, run->slave ? "--source archive" : "--xlogs dir",
-				      run->slave ? run->source.location : run->opts->xlogs,
-				      (int)((told - begun) / 1000.0 + 0.5), limit);
+			tell_wait(run, told - begun, limit);
 		}
 		(void)pitr_clock_sleep_interruptible_ms(BACKUP_WAL_POLL_MS);
 	}
@@ -188,10 +199,12 @@ pitr_backup_segments_range(struct bk_run *run)
 	    server_lsn(run->start_lsn, &run->start_pos) != 0 ||
 	    server_lsn(run->stop.lsn, &run->stop_pos) != 0)
 		return -1;
-	/* The segment holding the byte before the stop LSN, as
-	 * pg_walfile_name() names it; it cannot run on a standby. */
-	pitr_wal_format_segment(run->stop_file, run->sname.tli,
-				run->stop_pos == 0 ? 0 : (run->stop_pos - 1) / segsize, segsize);
+	/* The segment holding the stop LSN itself.  Recovery to the end of
+	 * the backup (recovery_target = 'immediate') stops before the first
+	 * record after it, which it must read: a stop on a segment boundary
+	 * (a standby's replay ending with a switch, 0/A00000) needs segment
+	 * A, not 9 as pg_walfile_name() would name it (issue 9). */
+	pitr_wal_format_segment(run->stop_file, run->sname.tli, run->stop_pos / segsize, segsize);
 	if (pitr_wal_parse(run->stop_file, &run->ename) != PITR_WAL_SEGMENT ||
 	    pitr_wal_segno(&run->ename, segsize) < pitr_wal_segno(&run->sname, segsize)) {
 		pitr_log_error("server gave an impossible WAL range \"%s\" to \"%s\"", run->start_file,
