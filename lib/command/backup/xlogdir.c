@@ -154,17 +154,27 @@ sweep_leftovers(const char *x)
 	}
 	rc = 0;
 	while ((de = readdir(d)) != NULL) {
-		const char *rest = de->d_name + strlen(prefix);
+		const char *rest;
 		char *path;
 		long pid;
 
-		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 ||
-		    (strncmp(rest, "new.", 4) != 0 && strncmp(rest, "done.", 5) != 0))
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
 			continue;
-		if ((path = pitr_fsutil_join(parent, de->d_name)) == NULL)
+		rest = de->d_name + strlen(prefix);
+		if (strncmp(rest, "new.", 4) != 0 && strncmp(rest, "done.", 5) != 0)
+			continue;
+		if ((path = pitr_fsutil_join(parent, de->d_name)) == NULL) {
 			rc = -1;
-		else if (owner_alive(path, &pid) == 0 && remove_flat(path) == 0)
-			pitr_log_info("removed \"%s\", left by backup process %ld, which is gone", path, pid);
+			continue;
+		}
+		if (owner_alive(path, &pid) == 0 && remove_flat(path) == 0) {
+			if (pid > 0)
+				pitr_log_info("removed \"%s\", left by backup process %ld, which is gone",
+					      path, pid);
+			else
+				pitr_log_info("removed \"%s\", left by a backup killed before it wrote its "
+					      "owner file", path);
+		}
 		free(path);
 	}
 out:
