@@ -44,11 +44,10 @@ no_backup_open()
 # Files at a final name in DIR whose meta file is missing.
 without_meta()
 {
-	local f
+	local f metas=("$1"/*-meta-*)
+	[ -e "${metas[0]}" ] && return 0
 	for f in "$1"/*; do
-		[ -e "$f" ] || continue
-		case $f in *-meta-*) continue ;; esac
-		ls "$1" | grep -q -- '-meta-' || echo "${f##*/}"
+		[ -e "$f" ] && echo "${f##*/}"
 	done
 }
 
@@ -73,7 +72,7 @@ for ((i = 1; i <= N; i++)); do
 	left=$(without_meta "$BK")
 	if [ -n "$left" ]; then
 		it_run "$PV" -b "$BK" -a "$A"
-		like "killed before rename $i: pitr-verify reports the orphans ($(echo $left))" "$IT_OUT" \
+		like "killed before rename $i: pitr-verify reports the orphans (${left//$'\n'/ })" "$IT_OUT" \
 			"orphan backup files without meta in \"$BK\": .*left by an interrupted backup"
 		is "killed before rename $i: pitr-verify exits 1" "$IT_RC" 1
 	fi
@@ -83,7 +82,7 @@ for ((i = 1; i <= N; i++)); do
 	[ -n "$left" ] && like "killed before rename $i: the orphans were removed, logged" "$IT_ERR" \
 		"an orphan without meta file left by an interrupted backup"
 	is "killed before rename $i: the four files of one backup, nothing else" \
-		"$(ls -A "$BK" | sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2}/DAY/' | tr '\n' ' ')" \
+		"$(find "$BK" -mindepth 1 -printf '%f\n' | LC_ALL=C sort | sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2}/DAY/' | tr '\n' ' ')" \
 		"$(hostname)-SHA-256-DAY.tar $(hostname)-data-DAY.tar.gz $(hostname)-meta-DAY.tar.gz $(hostname)-xlog-DAY.tar.gz "
 	is "killed before rename $i: no file without meta" "$(without_meta "$BK")" ""
 	nok "killed before rename $i: no -x dir left" bash -c "ls -d $T/xlogs* 2>/dev/null | grep -q ."
@@ -102,7 +101,7 @@ like "... at once, with the hint" "$IT_ERR" \
 	"ERROR : backup file \"$BK/$(hostname)-data-[0-9-]+\.tar\.gz\" exists already: .*add \^H\^M to -f for more than one a day"
 is "... one line" "$(grep -c ' : ' <<<"$IT_ERR")" 1
 unlike "... before pg_backup_start" "$IT_ERR" "started at"
-is "... the backup there is untouched" "$(ls -A "$BK" | wc -l)" 4
+is "... the backup there is untouched" "$(find "$BK" -mindepth 1 | wc -l)" 4
 
 # --- a -x dir without an owner file ------------------------------------------
 mkdir_pg "$T/xlogs"
