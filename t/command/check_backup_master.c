@@ -1048,6 +1048,37 @@ END_TEST
 
 /* A destination that refuses a file gets none of the later ones: no meta
  * file where the data or xlog is not; the others get everything. */
+/* One dir given twice, with two codecs: one lock, and the orphans of
+ * both codecs' names go. */
+START_TEST(test_orphans_same_dir_two_codecs)
+{
+	struct pitr_backup_opts o;
+	const char *dl[2];
+	char *l;
+
+	bf_setup();
+	bf_opts(&o);
+	h_write_file(h_fmt("%s/bk-data.tar", bf_dest), "killed", 6);
+	h_write_file(h_fmt("%s/bk-xlog.tar.gz", bf_dest), "killed", 6);
+	dl[0] = bf_dest;
+	dl[1] = h_fmt("gzip=%s", bf_dest);
+	o.dst_local = dl;
+	o.ndst_local = 2;
+	script_backup(BF_STOP_NOWAIT, NULL);
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : removed \"%s/bk-data.tar\", an orphan",
+						    bf_dest)));
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : removed \"%s/bk-xlog.tar.gz\", an orphan",
+						    bf_dest)));
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+	l = bf_dir_list(bf_dest);
+	ck_assert_str_eq(l, "bk-data.tar\nbk-data.tar.gz\nbk-meta.tar\nbk-meta.tar.gz\nbk-xlog.tar\n"
+			 "bk-xlog.tar.gz\n");
+	free(l);
+	bf_teardown();
+}
+END_TEST
+
 START_TEST(test_publish_refused)
 {
 	struct pitr_backup_opts o;
@@ -1318,6 +1349,7 @@ make_suite(void)
 	tcase_add_test(tc, test_sigterm_during_copy);
 	tcase_add_test(tc, test_sigint_waiting_for_wal);
 	tcase_add_test(tc, test_publish_refused);
+	tcase_add_test(tc, test_orphans_same_dir_two_codecs);
 	suite_add_tcase(s, tc);
 	return s;
 }

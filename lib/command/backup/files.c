@@ -349,10 +349,28 @@ out:
 	return rc;
 }
 
-/* One local destination's lock: exclusive if free (then its orphans of
- * this run's names go), held shared for the rest of the run. */
+/* The local destination dir of spec `i`, unless an earlier spec names
+ * the same one (a dir given twice, with two codecs): its lock is that
+ * spec's. */
+static const char *
+own_dir(const struct bk_run *run, size_t i)
+{
+	const char *dir = pitr_dest_spec_dir(&run->specs[i]);
+
+	for (size_t j = 0; dir != NULL && j < i; j++) {
+		const char *other = pitr_dest_spec_dir(&run->specs[j]);
+
+		if (other != NULL && strcmp(other, dir) == 0)
+			return NULL;
+	}
+	return dir;
+}
+
+/* Spec `i`'s dir lock: exclusive if free (then the orphans of this run's
+ * names go, for every spec naming that dir), held shared for the rest of
+ * the run. */
 static int
-claim_dir(struct bk_run *run, const struct pitr_dest_spec *spec, const char *dir)
+claim_dir(struct bk_run *run, size_t i, const char *dir)
 {
 	int fd = pitr_catalog_lock(dir, true);
 
@@ -363,9 +381,14 @@ claim_dir(struct bk_run *run, const struct pitr_dest_spec *spec, const char *dir
 	}
 	if (fd < 0)
 		return -1;
-	if (remove_orphans(run, spec, dir) != 0) {
-		close(fd);
-		return -1;
+	for (size_t k = i; k < run->nspecs; k++) {
+		const char *other = pitr_dest_spec_dir(&run->specs[k]);
+
+		if (other != NULL && strcmp(other, dir) == 0 &&
+		    remove_orphans(run, &run->specs[k], dir) != 0) {
+			close(fd);
+			return -1;
+		}
 	}
 	/* A conversion is not atomic: a cleanup may slip in between, which
 	 * is harmless, as nothing of this run is at a final name yet. */
@@ -386,12 +409,12 @@ pitr_backup_files_claim(struct bk_run *run)
 	for (size_t i = 0; i < run->nspecs; i++)
 		run->dest_locks[i] = -1;
 	for (size_t i = 0; i < run->nspecs; i++) {
-		const char *dir = pitr_dest_spec_dir(&run->specs[i]);
+		const char *dir = own_dir(run, i);
 
 		/* A missing dir: the destination's own open names the problem. */
 		if (dir == NULL || access(dir, F_OK) != 0)
 			continue;
-		if ((run->dest_locks[i] = claim_dir(run, &run->specs[i], dir)) < 0)
+		if ((run->dest_locks[i] = claim_dir(run, i, dir)) < 0)
 			return -1;
 	}
 	return 0;
