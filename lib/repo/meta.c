@@ -199,10 +199,13 @@ meta_consistent(const struct pitr_catalog_backup *b, char *reason, size_t size)
 			snprintf(reason, size, "start_lsn %s is not in start_wal %s", lsn, b->start_wal);
 			return -1;
 		}
-		/* pg_walfile_name() names the segment before a stop LSN that
-		 * falls on a segment boundary. */
+		/* A stop LSN on a segment boundary: the segment starting there
+		 * (what recovery to the backup's end reads, and what backups
+		 * record since issue 9), or the one before, as pg_walfile_name()
+		 * names it and earlier backups recorded. */
 		if (!pitr_wal_name_fits(&e, b->segsize) ||
-		    pitr_wal_segno(&e, b->segsize) != (b->stop_lsn - (b->stop_lsn > 0)) / b->segsize) {
+		    (pitr_wal_segno(&e, b->segsize) != b->stop_lsn / b->segsize &&
+		     pitr_wal_segno(&e, b->segsize) != (b->stop_lsn - (b->stop_lsn > 0)) / b->segsize)) {
 			pitr_lsn_format(b->stop_lsn, lsn, sizeof(lsn));
 			snprintf(reason, size, "stop_lsn %s is not in stop_wal %s", lsn, b->stop_wal);
 			return -1;

@@ -6,7 +6,10 @@
  * learn a backup's facts from it (through the catalog).  It is text,
  * "key=value" lines, each ending in "\n", in the order of PITR_META_KEYS:
  *
- *   start_wal, stop_wal      the first and last segment of the backup
+ *   start_wal, stop_wal      the first and last segment of the backup (the
+ *                            last holds stop_lsn: on a segment boundary the
+ *                            one starting there, or, in backups before
+ *                            issue 9, the one before)
  *   start_lsn, stop_lsn      "X/X", as pg_backup_start/stop returned them
  *   start_time, stop_time    "YYYY-MM-DD HH:MM:SS +ZZZZ", local with offset
  *   start_epoch, stop_epoch  the same instants in seconds since 1970

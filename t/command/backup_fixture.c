@@ -121,6 +121,18 @@ bf_script_connect(const char *data_directory, const char *in_recovery)
 	h_pq_value(in_recovery);
 }
 
+const char *bf_archive_mode = "on", *bf_archive_command;
+
+void
+bf_script_archiving(void)
+{
+	h_pq_exec("SHOW archive_mode");
+	h_pq_value(bf_archive_mode);
+	h_pq_exec("SHOW archive_command");
+	h_pq_value(bf_archive_command ? bf_archive_command :
+		   h_fmt("pitr-archive -dl /arch --dst-backup %s %%p", bf_xlogs));
+}
+
 void
 bf_script_start(void)
 {

@@ -53,6 +53,11 @@ void bf_opts(struct pitr_backup_opts *o);
 void bf_script_connect(const char *data_directory, const char *in_recovery);
 /* pg_backup_start with the run's label, answering BF_START_LSN; */
 void bf_script_start(void);
+/* A primary's SHOW archive_mode and archive_command, before the start:
+ * bf_archive_mode ("on") and bf_archive_command (NULL: pitr-archive
+ * with --dst-backup bf_xlogs). */
+extern const char *bf_archive_mode, *bf_archive_command;
+void bf_script_archiving(void);
 /* pg_backup_stop (`sql` one of BF_STOP_*) answering BF_STOP_LSN, the
  * backup label of bf_label(standby) and `spcmap` (NULL: ""); */
 void bf_script_stop(const char *sql, bool standby, const char *spcmap);

@@ -35,6 +35,7 @@
 /* What the scratch directory holds after a run, whatever its outcome:
  * no -x dir, under its name or renamed away. */
 #define SCRATCH_AFTER "arch\ndest\npgdata\nts\n"
+#define SCRATCH_AFTER_DEST2 "arch\ndest\ndest2\npgdata\nts\n"
 
 /* pitr-archive --dst-backup at work: the backup's WAL reaches -x once
  * pg_backup_stop has switched segments.  `arg` points to the segments to
@@ -74,6 +75,7 @@ static void
 script_backup(const char *stop_sql, const char *spcmap)
 {
 	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
 	bf_script_start();
 	bf_script_stop(stop_sql, false, spcmap);
 	if (strcmp(stop_sql, BF_STOP_NOWAIT) == 0)
@@ -320,6 +322,50 @@ END_TEST
 
 /* -sx: no xlog tarball and no -x dir; PostgreSQL waits for the archive.
  * A tablespace map from the server goes into the data tarball. */
+/* A backup on timeline 3 carries the history files of 3 and of its
+ * ancestor 2 from pg_wal in its data tarball, where pg_basebackup puts
+ * them, and no other (issue 9). */
+START_TEST(test_timeline_history)
+{
+	struct pitr_backup_opts o;
+	const char *h3 = "1\t0/3000000\tno recovery target specified\n\n"
+			 "2\t0/5000000\tno recovery target specified\n";
+	const char *h2 = "1\t0/3000000\tno recovery target specified\n";
+	const char *label = "START WAL LOCATION: 0/200028 (file 000000030000000000000002)\n"
+			    "CHECKPOINT LOCATION: 0/200060\nBACKUP METHOD: streamed\n"
+			    "BACKUP FROM: primary\nSTART TIME: 2026-01-01 00:00:00 UTC\n"
+			    "LABEL: pitrkit\nSTART TIMELINE: 3\n";
+	char *list, *got;
+
+	bf_setup();
+	bf_opts(&o);
+	o.xlogs = NULL;
+	o.skip_xlogs = true;
+	h_write_file(h_fmt("%s/pg_wal/00000003.history", bf_pgdata), h3, strlen(h3));
+	h_write_file(h_fmt("%s/pg_wal/00000002.history", bf_pgdata), h2, strlen(h2));
+	h_write_file(h_fmt("%s/pg_wal/00000004.history", bf_pgdata), h3, strlen(h3));
+	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
+	bf_script_start();
+	h_pq_exec(BF_STOP_WAIT);
+	h_pq_rows(1, 3, BF_STOP_LSN, label, "");
+	bf_script_finish();
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	list = bf_tar_list(h_fmt("%s/bk-data.tar", bf_dest), PITR_CODEC_NONE);
+	ck_assert_ptr_nonnull(strstr(list, "pgdata/backup_label "));
+	ck_assert_ptr_nonnull(strstr(list, h_fmt("pgdata/pg_wal/00000003.history %zu\n"
+						 "pgdata/pg_wal/00000002.history %zu\n", strlen(h3),
+						 strlen(h2))));
+	ck_assert_ptr_null(strstr(list, "00000004.history"));
+	got = bf_tar_member(h_fmt("%s/bk-data.tar", bf_dest), PITR_CODEC_NONE,
+			    "pgdata/pg_wal/00000003.history", NULL);
+	ck_assert_str_eq(got, h3);
+	free(got);
+	free(list);
+	bf_teardown();
+}
+END_TEST
+
 START_TEST(test_skip_xlogs)
 {
 	struct pitr_backup_opts o;
@@ -445,6 +491,7 @@ START_TEST(test_start_refused)
 	bf_setup();
 	bf_opts(&o);
 	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
 	h_pq_exec_params("SELECT pg_backup_start($1, fast => true)", 1, "pitrkit *");
 	h_pq_error("ERROR:  WAL level not sufficient for making an online backup\nHINT:  wal_level "
 		   "must be set to \"replica\" or \"logical\" at server start.\n");
@@ -466,6 +513,7 @@ START_TEST(test_session_dies)
 	bf_setup();
 	bf_opts(&o);
 	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
 	bf_script_start();
 	h_pq_exec(BF_STOP_NOWAIT);
 	h_pq_dies("FATAL:  terminating connection due to administrator command\nserver closed the "
@@ -487,6 +535,7 @@ START_TEST(test_stop_fails)
 	bf_setup();
 	bf_opts(&o);
 	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
 	bf_script_start();
 	h_pq_exec(BF_STOP_NOWAIT);
 	h_pq_error("ERROR:  backup is not in progress\nHINT:  Did you call pg_backup_start()?\n");
@@ -512,7 +561,7 @@ START_TEST(test_stop_answers)
 		  "backup_label from the server has no START WAL LOCATION file name" },
 		{ "0/300100x", NULL, "server gave \"0/300100x\", not a WAL location" },
 		{ "0/100000", NULL, "server gave an impossible WAL range \"" BF_START_WAL "\" to "
-		  "\"000000010000000000000000\"" },
+		  "\"000000010000000000000001\"" },
 	};
 	struct pitr_backup_opts o;
 
@@ -520,6 +569,7 @@ START_TEST(test_stop_answers)
 	bf_opts(&o);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		bf_script_connect(bf_pgdata, "f");
+		bf_script_archiving();
 		bf_script_start();
 		h_pq_exec(BF_STOP_NOWAIT);
 		h_pq_rows(1, 3, cases[i].lsn, cases[i].label ? cases[i].label : bf_label(false), "");
@@ -634,17 +684,32 @@ END_TEST
 
 /* --- the -x dir --------------------------------------------------------- */
 
+/* An owner file locked as a live backup holds it (this process stands
+ * for it); returns the descriptor holding the lock. */
+static int
+live_owner(const char *dir)
+{
+	const char *of = h_fmt("%s/%s", dir, PITR_BACKUP_OWNER_FILE);
+	int fd;
+
+	h_write_file(of, h_fmt("%ld\n", (long)getpid()), strlen(h_fmt("%ld\n", (long)getpid())));
+	fd = open(of, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+	return fd;
+}
+
 START_TEST(test_xlogs_dir_taken)
 {
 	struct pitr_backup_opts o;
-	char *owner;
+	char *owner, *l;
+	int fd;
 
 	bf_setup();
 	bf_opts(&o);
-	/* A live backup's dir (this process stands for it) is left alone. */
+	/* A live backup's dir (its owner file locked) is left alone. */
 	ck_assert_int_eq(mkdir(bf_xlogs, 0700), 0);
-	h_write_file(h_fmt("%s/%s", bf_xlogs, PITR_BACKUP_OWNER_FILE), h_fmt("%ld\n", (long)getpid()),
-		     strlen(h_fmt("%ld\n", (long)getpid())));
+	fd = live_owner(bf_xlogs);
 	bf_script_connect(bf_pgdata, "f");
 	bf_script_finish();
 	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
@@ -653,21 +718,12 @@ START_TEST(test_xlogs_dir_taken)
 	owner = h_read_file(h_fmt("%s/%s", bf_xlogs, PITR_BACKUP_OWNER_FILE), NULL);
 	ck_assert_str_eq(owner, h_fmt("%ld\n", (long)getpid()));
 	free(owner);
+	/* Nothing of this run is left next to it. */
+	l = bf_dir_list(h_dir());
+	ck_assert_str_eq(l, "arch\ndest\npgdata\nts\nxlogs\n");
+	free(l);
 	h_pq_done();
 	h_log_reset();
-
-	/* A dir without an owner: not ours to judge. */
-	ck_assert_int_eq(unlink(h_fmt("%s/%s", bf_xlogs, PITR_BACKUP_OWNER_FILE)), 0);
-	bf_script_connect(bf_pgdata, "f");
-	bf_script_finish();
-	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
-	ck_assert_str_eq(h_log(), h_fmt("ERROR : --xlogs dir \"%s\" already exists: another backup is "
-					"running, or one was killed (remove it if none runs)\n",
-					bf_xlogs));
-	ck_assert(h_exists(bf_xlogs));
-	h_pq_done();
-	h_log_reset();
-	ck_assert_int_eq(rmdir(bf_xlogs), 0);
 
 	/* Its parent is missing. */
 	o.xlogs = h_path("nodir/xlogs");
@@ -676,7 +732,65 @@ START_TEST(test_xlogs_dir_taken)
 	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
 	ck_assert_str_eq(h_log(), h_fmt("ERROR : could not create --xlogs dir \"%s\": No such file or "
 					"directory\n", h_path("nodir/xlogs")));
-	assert_nothing_left();
+	h_pq_done();
+	h_log_reset();
+	o.xlogs = bf_xlogs;
+
+	/* A dir whose owner file is not locked, whatever pid it names, is a
+	 * dead run's; one without an owner file (a run killed before it
+	 * wrote one, by an older pitrkit) too: taken over (issue 9). */
+	close(fd);
+	ck_assert_int_eq(unlink(h_fmt("%s/%s", bf_xlogs, PITR_BACKUP_OWNER_FILE)), 0);
+	bf_put_segment(bf_xlogs, 3, PITR_CODEC_NONE);
+	script_backup(BF_STOP_NOWAIT, NULL);
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : --xlogs dir \"%s\" was left by a backup that "
+						    "is gone (no owner file held): taking it over\n",
+						    bf_xlogs)));
+	l = bf_dir_list(h_dir());
+	ck_assert_str_eq(l, SCRATCH_AFTER);
+	free(l);
+	h_pq_done();
+	h_log_reset();
+
+	bf_teardown();
+}
+END_TEST
+
+/* What runs killed at each step of the dir's life leave next to it: the
+ * dir under its temporary name (killed before the rename into place) and
+ * the dir renamed away (killed after the backup's WAL was read); the
+ * next run removes both when no live run holds them, and leaves a live
+ * one's alone. */
+START_TEST(test_xlogs_dir_leftovers)
+{
+	struct pitr_backup_opts o;
+	char newdir[4200], done[4200], live[4200], *l;
+	long dead = bf_dead_pid();
+	int fd;
+
+	bf_setup();
+	bf_opts(&o);
+	snprintf(newdir, sizeof(newdir), "%s.pitr-new.%ld", bf_xlogs, dead);
+	snprintf(done, sizeof(done), "%s.pitr-done.%ld", bf_xlogs, dead + 1);
+	snprintf(live, sizeof(live), "%s.pitr-done.%ld", bf_xlogs, dead + 2);
+	ck_assert_int_eq(mkdir(newdir, 0700), 0);  /* killed before its owner file */
+	ck_assert_int_eq(mkdir(done, 0700), 0);
+	h_write_file(h_fmt("%s/%s", done, PITR_BACKUP_OWNER_FILE), "1\n", 2);
+	bf_put_segment(done, 3, PITR_CODEC_NONE);
+	ck_assert_int_eq(mkdir(live, 0700), 0);
+	fd = live_owner(live);
+	script_backup(BF_STOP_NOWAIT, NULL);
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : removed \"%s\", left by a backup killed "
+						    "before it wrote its owner file\n", newdir)));
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : removed \"%s\", left by backup process 1, "
+						    "which is gone\n", done)));
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+	l = bf_dir_list(h_dir());
+	ck_assert_str_eq(l, h_fmt("arch\ndest\npgdata\nts\nxlogs.pitr-done.%ld\n", dead + 2));
+	free(l);
+	close(fd);
 	bf_teardown();
 }
 END_TEST
@@ -708,6 +822,55 @@ START_TEST(test_xlogs_dir_takeover)
 }
 END_TEST
 
+/* archive_mode off, or no archive_command: refused before the start, in
+ * one line; a command that does not name -x: a warning (issue 9). */
+START_TEST(test_archiving_checked)
+{
+	struct pitr_backup_opts o;
+	char *l;
+
+	bf_setup();
+	bf_opts(&o);
+	bf_archive_mode = "off";
+	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
+	bf_script_finish();
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
+	ck_assert_str_eq(h_log(), "ERROR : archive_mode is \"off\" on the server: no WAL is archived, "
+			 "so the backup would never get its WAL (set archive_mode = on)\n");
+	assert_nothing_left();
+	h_pq_done();
+	h_log_reset();
+
+	bf_archive_mode = "always";
+	bf_archive_command = "";
+	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
+	bf_script_finish();
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
+	ck_assert_str_eq(h_log(), "ERROR : archive_command is empty on the server: no WAL is archived, "
+			 "so the backup would never get its WAL\n");
+	assert_nothing_left();
+	h_pq_done();
+	h_log_reset();
+
+	bf_archive_command = "/usr/local/bin/archive-wal %p";
+	script_backup(BF_STOP_NOWAIT, NULL);
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : WARNING: archive_command \"/usr/local/bin/"
+						    "archive-wal %%p\" does not name --xlogs dir \"%s\": "
+						    "unless what it runs gives it to pitr-archive "
+						    "--dst-backup %s, the backup's WAL will not arrive\n",
+						    bf_xlogs, bf_xlogs)));
+	l = bf_dir_list(bf_dest);
+	ck_assert_str_eq(l, "bk-data.tar\nbk-meta.tar\nbk-xlog.tar\n");
+	free(l);
+	bf_archive_mode = "on";
+	bf_archive_command = NULL;
+	bf_teardown();
+}
+END_TEST
+
 /* The WAL never reaches -x, or comes incomplete. */
 START_TEST(test_xlogs_wal_missing)
 {
@@ -718,20 +881,24 @@ START_TEST(test_xlogs_wal_missing)
 	bf_opts(&o);
 	o.wal_wait = 1;
 	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
 	bf_script_start();
 	bf_script_stop(BF_STOP_NOWAIT, false, NULL);
 	h_pq_during(archive_to_xlogs, (void *)&only_start);
 	bf_script_finish();
 	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
 	ck_assert_str_eq(h_log(), h_fmt("LOG : backup \"%s\" started at " BF_START_LSN "\n"
+					"LOG : waiting for WAL segment \"" BF_STOP_WAL "\" in --xlogs dir "
+					"\"%s\" (0 s of 1)\n"
 					"ERROR : WAL segment \"" BF_STOP_WAL "\" did not reach --xlogs "
 					"dir \"%s\" within 1 s: is archive_command pitr-archive "
-					"--dst-backup %s?\n", run_label(), bf_xlogs, bf_xlogs));
+					"--dst-backup %s?\n", run_label(), bf_xlogs, bf_xlogs, bf_xlogs));
 	assert_nothing_left();
 	h_pq_done();
 	h_log_reset();
 
 	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
 	bf_script_start();
 	bf_script_stop(BF_STOP_NOWAIT, false, NULL);
 	h_pq_during(archive_to_xlogs, (void *)&only_stop);
@@ -826,6 +993,7 @@ START_TEST(test_sigterm_during_copy)
 	ck_assert_int_eq(sigaction(SIGINT, NULL, &before_int), 0);
 	bf_opts(&o);
 	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
 	bf_script_start();
 	h_pq_during(send_signal, (void *)&sig);
 	bf_script_finish();
@@ -864,6 +1032,7 @@ START_TEST(test_sigint_waiting_for_wal)
 	/* The data file is complete when the session ends; the WAL is not in
 	 * -x yet. */
 	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
 	bf_script_start();
 	bf_script_stop(BF_STOP_NOWAIT, false, NULL);
 	bf_script_finish();
@@ -883,6 +1052,37 @@ END_TEST
 
 /* A destination that refuses a file gets none of the later ones: no meta
  * file where the data or xlog is not; the others get everything. */
+/* One dir given twice, with two codecs: one lock, and the orphans of
+ * both codecs' names go. */
+START_TEST(test_orphans_same_dir_two_codecs)
+{
+	struct pitr_backup_opts o;
+	const char *dl[2];
+	char *l;
+
+	bf_setup();
+	bf_opts(&o);
+	h_write_file(h_fmt("%s/bk-data.tar", bf_dest), "killed", 6);
+	h_write_file(h_fmt("%s/bk-xlog.tar.gz", bf_dest), "killed", 6);
+	dl[0] = bf_dest;
+	dl[1] = h_fmt("gzip=%s", bf_dest);
+	o.dst_local = dl;
+	o.ndst_local = 2;
+	script_backup(BF_STOP_NOWAIT, NULL);
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : removed \"%s/bk-data.tar\", an orphan",
+						    bf_dest)));
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : removed \"%s/bk-xlog.tar.gz\", an orphan",
+						    bf_dest)));
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+	l = bf_dir_list(bf_dest);
+	ck_assert_str_eq(l, "bk-data.tar\nbk-data.tar.gz\nbk-meta.tar\nbk-meta.tar.gz\nbk-xlog.tar\n"
+			 "bk-xlog.tar.gz\n");
+	free(l);
+	bf_teardown();
+}
+END_TEST
+
 START_TEST(test_publish_refused)
 {
 	struct pitr_backup_opts o;
@@ -892,28 +1092,43 @@ START_TEST(test_publish_refused)
 	bf_setup();
 	bf_opts(&o);
 	ck_assert_int_eq(mkdir(h_path("dest2"), 0700), 0);
-	h_write_file(h_path("dest2/bk-xlog.tar"), "another backup's", 16);
+	/* A run killed while publishing left its xlog file without meta: an
+	 * orphan, removed at the start of the next run with the same names
+	 * (issue 9), which then succeeds. */
+	h_write_file(h_path("dest2/bk-xlog.tar"), "a killed backup's", 17);
 	dl[0] = bf_dest;
 	dl[1] = h_path("dest2");
 	o.dst_local = dl;
 	o.ndst_local = 2;
 	script_backup(BF_STOP_NOWAIT, NULL);
-	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
-	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("ERROR : \"%s/bk-xlog.tar\" already exists with "
-						    "different content: not overwritten\n",
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : removed \"%s/bk-xlog.tar\", an orphan without "
+						    "meta file left by an interrupted backup\n",
 						    h_path("dest2"))));
-	ck_assert_ptr_nonnull(strstr(h_log(), "ERROR : backup incomplete: some destinations did not "
-				     "receive all the files\n"));
-	ck_assert_ptr_null(strstr(h_log(), "done"));
-	l = bf_dir_list(bf_dest);
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+	l = bf_dir_list(h_path("dest2"));
 	ck_assert_str_eq(l, "bk-data.tar\nbk-meta.tar\nbk-xlog.tar\n");
 	free(l);
-	l = bf_dir_list(h_path("dest2"));
-	ck_assert_str_eq(l, "bk-data.tar\nbk-xlog.tar\n");
+	h_pq_done();
+	h_log_reset();
+
+	/* A second backup with the same names (one name a day by default):
+	 * refused at once, before the server is asked to start, with a
+	 * hint; nothing of the first is touched. */
+	old = h_read_file(h_path("dest2/bk-data.tar"), NULL);
+	bf_script_connect(bf_pgdata, "f");
+	bf_script_finish();
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
+	ck_assert_str_eq(h_log(), h_fmt("ERROR : backup file \"%s/bk-data.tar\" exists already: -f "
+					"\"bk-__FILETYPE__.tar__CEXT__\" gives the next backup the same "
+					"names (add ^H^M to -f for more than one a day)\n", bf_dest));
+	l = h_read_file(h_path("dest2/bk-data.tar"), NULL);
+	ck_assert_str_eq(l, old);
 	free(l);
-	old = h_read_file(h_path("dest2/bk-xlog.tar"), NULL);
-	ck_assert_str_eq(old, "another backup's");
 	free(old);
+	l = bf_dir_list(h_dir());
+	ck_assert_str_eq(l, SCRATCH_AFTER_DEST2);
+	free(l);
 	bf_teardown();
 }
 END_TEST
@@ -1051,6 +1266,7 @@ START_TEST(test_tablespace_dirs)
 	ck_assert_int_eq(unlink(h_fmt("%s/pg_tblspc/16384", bf_pgdata)), 0);
 	ck_assert_int_eq(rmdir(h_fmt("%s/pg_tblspc", bf_pgdata)), 0);
 	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
 	bf_script_start();
 	bf_script_finish();
 	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
@@ -1067,6 +1283,7 @@ START_TEST(test_xlogs_dir_rename_fails)
 {
 	struct pitr_backup_opts o;
 	char done[4200];
+	int fd;
 
 	bf_setup();
 	ck_assert_int_eq(pitr_log_open("check", NULL, true), 0);
@@ -1074,8 +1291,10 @@ START_TEST(test_xlogs_dir_rename_fails)
 	snprintf(done, sizeof(done), "%s.pitr-done.%ld", bf_xlogs, (long)getpid());
 	ck_assert_int_eq(mkdir(done, 0700), 0);
 	h_write_file(h_fmt("%s/x", done), "x", 1);
+	fd = live_owner(done);  /* a live run's: not swept */
 	script_backup(BF_STOP_NOWAIT, NULL);
 	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
+	close(fd);
 	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : backup \"%s\" started at " BF_START_LSN
 						    "\nERROR : could not rename \"%s\" to \"%s\": "
 						    "Directory not empty\n", run_label(), bf_xlogs,
@@ -1106,6 +1325,7 @@ make_suite(void)
 	tcase_add_test(tc, test_backup);
 	tcase_add_test(tc, test_xlogs_trailing_slash);
 	tcase_add_test(tc, test_skip_xlogs);
+	tcase_add_test(tc, test_timeline_history);
 	tcase_add_test(tc, test_template_codecs_digests);
 	tcase_add_test(tc, test_pid_file_and_nice);
 	tcase_add_test(tc, test_destination_missing);
@@ -1124,6 +1344,8 @@ make_suite(void)
 	tcase_add_checked_fixture(tc, h_pq_reset, h_pq_done);
 	tcase_add_test(tc, test_xlogs_dir_taken);
 	tcase_add_test(tc, test_xlogs_dir_takeover);
+	tcase_add_test(tc, test_xlogs_dir_leftovers);
+	tcase_add_test(tc, test_archiving_checked);
 	tcase_add_test(tc, test_xlogs_wal_missing);
 	tcase_add_test(tc, test_xlogs_dir_rename_fails);
 	suite_add_tcase(s, tc);
@@ -1133,6 +1355,7 @@ make_suite(void)
 	tcase_add_test(tc, test_sigterm_during_copy);
 	tcase_add_test(tc, test_sigint_waiting_for_wal);
 	tcase_add_test(tc, test_publish_refused);
+	tcase_add_test(tc, test_orphans_same_dir_two_codecs);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -166,6 +166,47 @@ START_TEST(test_backup)
 }
 END_TEST
 
+/* A standby whose replay ends on a segment boundary (the primary's last
+ * record was a switch) stops there: the backup's last segment is the one
+ * that starts at the stop LSN, which recovery to the end of the backup
+ * reads before it stops, so the xlog tarball holds it (issue 9). */
+static void
+archive_boundary_segments(void *arg)
+{
+	(void)arg;
+	bf_put_segment(bf_arch, 3, PITR_CODEC_GZIP);
+	bf_put_segment(bf_arch, 4, PITR_CODEC_GZIP);
+}
+
+START_TEST(test_stop_on_boundary)
+{
+	struct pitr_backup_opts o;
+	char *list;
+
+	bf_setup();
+	slave_opts(&o);
+	bf_put_segment(bf_arch, 2, PITR_CODEC_GZIP);
+	bf_script_connect(bf_pgdata, "t");
+	bf_script_start();
+	h_pq_exec(BF_STOP_NOWAIT);
+	h_pq_rows(1, 3, "0/400000", bf_label(true), "");
+	h_pq_during(archive_boundary_segments, NULL);
+	bf_script_finish();
+	ck_assert_int_eq(pitr_cmd_backup_slave(&o), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), "done: WAL " BF_START_WAL " to 000000010000000000000004, "));
+	list = bf_tar_list(h_fmt("%s/bk-xlog.tar", bf_dest), PITR_CODEC_NONE);
+	ck_assert_str_eq(list, "pgdata/pg_wal/" BF_START_WAL " 1048576\n"
+			 "pgdata/pg_wal/" BF_STOP_WAL " 1048576\n"
+			 "pgdata/pg_wal/000000010000000000000004 1048576\n");
+	free(list);
+	list = bf_read(h_fmt("%s/bk-meta.tar", bf_dest), PITR_CODEC_NONE, NULL);
+	ck_assert(bf_has_line(list, "stop_wal=000000010000000000000004"));
+	ck_assert(bf_has_line(list, "stop_lsn=0/400000"));
+	free(list);
+	bf_teardown();
+}
+END_TEST
+
 /* -sx with -s: no xlog tarball, but the trigger holds until the stop
  * segment is in the archive, from where a recovery will read it. */
 START_TEST(test_skip_xlogs)
@@ -342,9 +383,11 @@ START_TEST(test_archive_timeout)
 	script_backup(NULL);
 	ck_assert_int_eq(pitr_cmd_backup_slave(&o), -1);
 	ck_assert_str_eq(h_log(), h_fmt("LOG : backup \"%s\" started at " BF_START_LSN "\n"
+					"LOG : waiting for WAL segment \"" BF_STOP_WAL "\" in --source "
+					"archive \"%s\" (0 s of 1)\n"
 					"ERROR : WAL segment \"" BF_STOP_WAL "\" did not reach --source "
 					"archive \"%s\" within 1 s: is the primary archiving there?\n",
-					run_label(), bf_arch));
+					run_label(), bf_arch, bf_arch));
 	ck_assert(!h_exists(trigger));
 	assert_dir(bf_dest, "");
 	bf_teardown();
@@ -434,6 +477,7 @@ make_suite(void)
 
 	tcase_add_checked_fixture(tc, h_pq_reset, h_pq_done);
 	tcase_add_test(tc, test_backup);
+	tcase_add_test(tc, test_stop_on_boundary);
 	tcase_add_test(tc, test_skip_xlogs);
 	tcase_add_test(tc, test_not_a_standby);
 	suite_add_tcase(s, tc);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "command/bcleanup/bcleanup.h"
+#include "repo/catalog.h"
 #include "compress/codec.h"
 #include "common/fsutil.h"
 #include "harness.h"
@@ -874,6 +875,33 @@ START_TEST(test_recent_remnant_stays)
 }
 END_TEST
 
+/* Files without their meta file (a backup killed while publishing) are
+ * orphans: removed, unless a backup run holds the dir's lock, when they
+ * may be the files it is publishing (issue 9). */
+START_TEST(test_orphans_removed)
+{
+	int fd;
+
+	make_standard();
+	h_write_file(in(p_bk, "bk-data-x9.tar.gz"), "killed", 6);
+	h_write_file(in(p_bk, "bk-SHA-256-x9.tar"), "killed", 6);
+	fd = pitr_catalog_lock(p_bk, false);   /* a backup running */
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	assert_logged(h_fmt("LOG : a backup is running into \"%s\": the files without meta there may "
+			    "be its own, left for a later run\n", p_bk));
+	ck_assert(h_exists(in(p_bk, "bk-data-x9.tar.gz")));
+	close(fd);
+	h_log_reset();
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	assert_logged(removing("orphan", p_bk, "bk-data-x9.tar.gz"));
+	assert_logged(removing("orphan", p_bk, "bk-SHA-256-x9.tar"));
+	ck_assert(!h_exists(in(p_bk, "bk-data-x9.tar.gz")));
+	ck_assert(!h_exists(in(p_bk, "bk-SHA-256-x9.tar")));
+	assert_not_logged("ERROR");
+}
+END_TEST
+
 START_TEST(test_wal_failure_stops)
 {
 	char line[32768];
@@ -940,6 +968,7 @@ suite(void)
 	tcase_add_test(tc, test_half_removed_backup_keeps_meta);
 	tcase_add_test(tc, test_recent_remnant_stays);
 	tcase_add_test(tc, test_wal_failure_stops);
+	tcase_add_test(tc, test_orphans_removed);
 	tcase_add_test(tc, test_pid_file);
 	suite_add_tcase(s, tc);
 	return s;

@@ -185,6 +185,26 @@ START_TEST(test_text)
 }
 END_TEST
 
+/* A backup killed while publishing left its data and xlog files without
+ * meta: no backup, one problem line naming them (issue 9). */
+START_TEST(test_orphans)
+{
+	char *text;
+
+	make_world();
+	put(bk, "db-data-20240303.tar.gz", PITR_CODEC_GZIP, "d", 1);
+	put(bk, "db-xlog-20240303.tar.gz", PITR_CODEC_GZIP, "x", 1);
+	text = run_info(bk, h_fmt("gzip=%s", arch), false, 0);
+	ck_assert_ptr_nonnull(strstr(text, "Backups in "));
+	ck_assert_ptr_nonnull(strstr(text, ": 2\n"));
+	ck_assert_ptr_nonnull(strstr(text, h_fmt("Problems: 2\n  orphan backup files without meta in "
+						 "\"%s\": \"db-data-20240303.tar.gz\", "
+						 "\"db-xlog-20240303.tar.gz\", left by an interrupted "
+						 "backup\n", bk)));
+	free(text);
+}
+END_TEST
+
 static const char *
 expected_json(void)
 {
@@ -494,6 +514,7 @@ make_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_text);
+	tcase_add_test(tc, test_orphans);
 	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_json_empty);
 	tcase_add_test(tc, test_window_skips_unrecoverable);

@@ -213,6 +213,32 @@ bad_pageaddr(unsigned char *buf)
 	buf[10] = 0x50;   /* page address bits 16-23: 0x40 -> 0x50 */
 }
 
+/* A backup whose meta file never arrived (its run was killed while
+ * publishing): its data, xlog and digest files are orphans, reported,
+ * never a backup (issue 9). */
+START_TEST(test_orphans)
+{
+	const char *r;
+	char want[16384];
+
+	backup("SHA-256");
+	clean_archive(arch);
+	ck_assert_int_eq(unlink(join(bk, "bk-meta.tar.gz")), 0);
+	ck_assert_int_eq(verify1(&r), 1);
+	snprintf(want, sizeof(want), "PROBLEM: orphan backup files without meta in \"%s\": "
+		 "\"bk-SHA-256.tar\", \"bk-data.tar.gz\", \"bk-xlog.tar.gz\", left by an interrupted "
+		 "backup\n0 backups, 6 segments checked, 1 problems\n", bk);
+	ck_assert_str_eq(r, want);
+	/* A file naming no backup file type is no orphan. */
+	ck_assert_int_eq(unlink(join(bk, "bk-SHA-256.tar")), 0);
+	ck_assert_int_eq(unlink(join(bk, "bk-data.tar.gz")), 0);
+	ck_assert_int_eq(unlink(join(bk, "bk-xlog.tar.gz")), 0);
+	h_write_file(join(bk, "README"), "x", 1);
+	ck_assert_int_eq(verify1(&r), 0);
+	ck_assert_str_eq(r, "0 backups, 6 segments checked, 0 problems\n");
+}
+END_TEST
+
 START_TEST(test_bad_header)
 {
 	const char *r;
@@ -621,6 +647,7 @@ make_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_clean);
+	tcase_add_test(tc, test_orphans);
 	tcase_add_test(tc, test_bad_header);
 	tcase_add_test(tc, test_truncated_gzip);
 	tcase_add_test(tc, test_gap);

@@ -16,7 +16,8 @@ PA=$PITR_BUILDDIR/bin/pitr-archive
 PB=$PITR_BUILDDIR/bin/pitr-backup-master
 PS=$PITR_BUILDDIR/bin/pitr-backup-slave
 PR=$PITR_BUILDDIR/bin/pitr-restore
-it_need_built "$PA" "$PB" "$PS" "$PR"
+PRC=$PITR_BUILDDIR/bin/pitr-recover
+it_need_built "$PA" "$PB" "$PS" "$PR" "$PRC"
 # A standby's pitr-restore blocked on the next segment outlives its server.
 it_reap pitr-restore
 
@@ -46,8 +47,16 @@ as_pg "$PS" -h 127.0.0.1 -P "$(pg_port "$S")" -U postgres -s "gzip=$T/arch" -p "
 	-dl "$T/sbk" -f "s-__FILETYPE__.tar__CEXT__" -cm -v >"$T/sb.log" 2>&1 &
 job=$!
 rm -f "$T/seen"
+switched=
 while kill -0 "$job" 2>/dev/null; do
 	[ -e "$T/pause" ] && cp "$T/pause" "$T/seen" 2>/dev/null
+	# The standby stops where the switch left it, on a segment boundary:
+	# the backup waits for the segment starting there, which m archives
+	# once it switches again.
+	if [ -z "$switched" ] && grep -q 'waiting for WAL segment' "$T/sb.log"; then
+		pg_sql "$M" "CREATE TABLE during_sb AS SELECT 1 AS id" "SELECT pg_switch_wal()" >/dev/null
+		switched=1
+	fi
 	sleep 0.01
 done
 rc=0
@@ -80,6 +89,38 @@ wait_for "the restored copy ends recovery (promotes)" 60 pg_promoted "$T/r/s"
 is "restored: rows from before the standby was made" "$(pg_sql "$T/r/s" "SELECT count(*) FROM t")" 10000
 is "restored: rows replayed by the standby" "$(pg_sql "$T/r/s" "SELECT count(*) FROM before_sb")" 5000
 ok "restored: accepts writes" pg_sql "$T/r/s" "INSERT INTO t VALUES (0)"
+
+# After the master's switch the standby's replay ends on a segment
+# boundary, where the backup stops.  Recovery to the end of the backup
+# (recovery_target = 'immediate') stops before the first record after
+# it, so it reads the segment starting there: the backup's last segment,
+# in its xlog tarball (issue 9).
+STOP=$(sed -n 's/^stop_lsn=//p' <<<"$META")
+STOP_WAL=$(sed -n 's/^stop_wal=//p' <<<"$META")
+is "the standby's backup stops on a segment boundary ($STOP)" "$((16#${STOP#*/} % 1048576))" 0
+is "its stop segment is the one starting there" "$STOP_WAL" \
+	"$(printf '00000001%08X%08X' 0 $((16#${STOP#*/} / 1048576)))"
+like "-v: the wait for it was said" "$(cat "$T/sb.log")" "waiting for WAL segment \"$STOP_WAL\" in --source archive"
+ok "the xlog tarball holds it" bash -c "tar -tf '$T/sbk/s-xlog.tar' | grep -qx 's/pg_wal/$STOP_WAL'"
+mkdir_pg "$T/ri"
+ok "a copy to the backup's end extracts" bash -c "tar -xf '$T/sbk/s-data.tar' -C '$T/ri' && tar -xf '$T/sbk/s-xlog.tar' -C '$T/ri'"
+chown -R postgres:postgres "$T/ri"
+pg_set "$T/ri/s" "restore_command = '/bin/false'" "recovery_target = 'immediate'" \
+	"recovery_target_action = 'promote'" "archive_mode = off"
+ok "the copy to the backup's end starts without the archive" pg_start "$T/ri/s"
+wait_for "it reaches the end of the backup with the xlog tarball alone, and promotes" 60 pg_promoted "$T/ri/s"
+like "... stopping there" "$(cat "$(pg_logfile "$T/ri/s")")" "recovery stopping after reaching consistency"
+is "... with the rows the standby replayed" "$(pg_sql "$T/ri/s" "SELECT count(*) FROM before_sb")" 5000
+pg_stop "$T/ri/s"
+mkdir_pg "$T/rp"
+it_run as_pg "$PRC" -b "$T/sbk" -a "gzip=$T/arch" -D "$T/rp/data" --target-immediate --start \
+	--port "$(pg_adopt "$T/rp/data")" --wait 120
+is "pitr-recover --target-immediate from it: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+like "... needing WAL up to its stop segment, from the xlog tarball" "$IT_ERR" \
+	"WAL needed: [0-9A-F]{24} to the backup's stop segment $STOP_WAL"
+is "... the copy holds the rows" "$(pg_sql "$T/rp/data" "SELECT count(*) FROM before_sb")" 5000
+pg_stop "$T/rp/data"
 
 # The standby's backup seeds a second standby that follows the master
 # through the archive.

@@ -150,15 +150,22 @@ nok "re-run: no -x dir left" bash -c "ls -d $T/xlogs* 2>/dev/null | grep -q ."
 
 # Another run's -x dir, at a path the server's archive_command does not copy
 # into (its -db "$T/xlogs" could put a segment in it while this runs).
+# Its owner file is locked, as a live backup holds it (flock(1) stands in).
 mkdir_pg "$T/xlogs-busy"
+as_pg bash -c "echo 4242 >'$T/xlogs-busy/.pitr-backup.pid'"
+flock "$T/xlogs-busy/.pitr-backup.pid" sleep 120 &
+HOLDER=$!
+wait_for "the owner file is locked" 10 bash -c "! flock -n '$T/xlogs-busy/.pitr-backup.pid' true"
 it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs-busy" -dl "$T/bk2"
 is "an existing -x dir: exit 1" "$IT_RC" 1
 like "an existing -x dir: one clear line" "$IT_ERR" \
-	"ERROR : --xlogs dir \"$T/xlogs-busy\" already exists: another backup is running"
+	"ERROR : --xlogs dir \"$T/xlogs-busy\" already exists: backup process 4242 is running"
 is "an existing -x dir: one error line" "$(grep -c ' : ERROR : ' <<<"$IT_ERR")" 1
 is "an existing -x dir: nothing delivered" "$(ls -A "$T/bk2")" ""
-ok "the existing -x dir is left alone" test -d "$T/xlogs-busy"
-rmdir "$T/xlogs-busy"
+ok "the existing -x dir is left alone" test -f "$T/xlogs-busy/.pitr-backup.pid"
+kill "$HOLDER"
+wait "$HOLDER" 2>/dev/null
+rm -r "$T/xlogs-busy"
 
 DEAD=$(free_port)
 it_run as_pg "$PB" -h 127.0.0.1 -p "$DEAD" -U postgres -x "$T/xlogs" -dl "$T/bk2"

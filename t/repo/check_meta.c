@@ -160,8 +160,13 @@ START_TEST(test_meta_errors)
 	ck_assert_int_eq(pitr_meta_parse(base, "F", &b, err, sizeof(err)), 0);
 	backup_clear(&b);
 	/* A stop LSN on a segment boundary is in the segment before, as
-	 * pg_walfile_name() names it. */
+	 * pg_walfile_name() names it and earlier backups recorded ... */
 	ck_assert_int_eq(pitr_meta_parse(edit_meta(base, "stop_lsn=", "stop_lsn=0/400000\n"), "F",
+						 &b, err, sizeof(err)), 0);
+	backup_clear(&b);
+	/* ... or in the one starting there, which backups record since
+	 * issue 9 (recovery to the backup's end reads it). */
+	ck_assert_int_eq(pitr_meta_parse(edit_meta(base, "stop_lsn=", "stop_lsn=0/300000\n"), "F",
 						 &b, err, sizeof(err)), 0);
 	backup_clear(&b);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

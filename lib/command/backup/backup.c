@@ -16,7 +16,9 @@
  * file is left unfinished (at a temporary name) until all files are
  * complete, then the data, xlog, digest and meta files are published in
  * that order (the meta last: its presence marks a complete backup), so a
- * failed or killed run leaves nothing at a final name.
+ * failed run leaves nothing at a final name, and a killed one at most
+ * files without meta, orphans no reader takes for a backup, which the next
+ * run with the same names removes (files.c).
  */
 #include "config.h"
 
@@ -90,6 +92,10 @@ run_free(struct bk_run *run)
 		free(bf->sums);
 	}
 	free(run->files);
+	for (size_t i = 0; run->dest_locks != NULL && i < run->nspecs; i++)
+		if (run->dest_locks[i] >= 0)
+			close(run->dest_locks[i]);
+	free(run->dest_locks);
 	pitr_dest_specs_free(run->specs, run->nspecs);
 	pitr_tarwrite_free(run->tar);
 	pitr_pgconn_close(run->conn);
@@ -98,6 +104,8 @@ run_free(struct bk_run *run)
 	pitr_dest_spec_free(&run->source);
 	free(run->data_dir);
 	free(run->xlog_moved);
+	if (run->xlog_lock_fd >= 0)
+		close(run->xlog_lock_fd);
 	free(run->label);
 	free(run->start_lsn);
 }
@@ -345,13 +353,19 @@ out:
 	return rc;
 }
 
-/* Make ready to copy: the -x dir, no stale temporary files, the label,
+/* Make ready to copy: the destinations claimed and their names free, the
+ * -x dir, no stale temporary files, the label,
  * the codecs for the meta file, a lower priority. */
 static int
 begin(struct bk_run *run)
 {
 	const struct pitr_backup_opts *opts = run->opts;
 
+	/* The names first: a second backup of the day fails before -x
+	 * exists (pitr-archive would start copying into it). */
+	if (stamp_now(&run->start_time, run->tstart) != 0 || pitr_backup_files_claim(run) != 0 ||
+	    pitr_backup_files_check_free(run) != 0)
+		return -1;
 	if (!run->slave && !opts->skip_xlogs && pitr_backup_xlogdir_make(run) != 0)
 		return -1;
 	if (pitr_backup_files_remove_stale_temps(run) != 0)
@@ -359,8 +373,6 @@ begin(struct bk_run *run)
 	if (run->slave && opts->call_master)
 		pitr_log_verbose("--call-master: PostgreSQL 15 runs the backup on the standby itself; "
 				 "the master is not called");
-	if (stamp_now(&run->start_time, run->tstart) != 0)
-		return -1;
 	run->label = pitr_xasprintf("pitrkit %s %s", run->hostname, run->tstart);
 	if (run->label == NULL)
 		return -1;
@@ -373,6 +385,37 @@ begin(struct bk_run *run)
 	return 0;
 }
 
+/* On a primary the backup's WAL comes through archive_command: with
+ * archive_mode off or no command it never would, and the run would only
+ * find out after 300 seconds.  A command that does not name -x may
+ * still reach it through a script: a warning. */
+static int
+check_archiving(struct bk_run *run)
+{
+	char *mode = NULL, *cmd = NULL;
+	int rc = -1;
+
+	if (pitr_pgconn_show(run->conn, "archive_mode", &mode) != 0 ||
+	    pitr_pgconn_show(run->conn, "archive_command", &cmd) != 0)
+		goto out;
+	if (strcmp(mode, "on") != 0 && strcmp(mode, "always") != 0)
+		pitr_log_error("archive_mode is \"%s\" on the server: no WAL is archived, so the "
+			       "backup would never get its WAL (set archive_mode = on)", mode);
+	else if (cmd[0] == '\0')
+		pitr_log_error("archive_command is empty on the server: no WAL is archived, so the "
+			       "backup would never get its WAL");
+	else
+		rc = 0;
+	if (rc == 0 && !run->opts->skip_xlogs && strstr(cmd, run->opts->xlogs) == NULL)
+		pitr_log_info("WARNING: archive_command \"%s\" does not name --xlogs dir \"%s\": unless "
+			      "what it runs gives it to pitr-archive --dst-backup %s, the backup's WAL "
+			      "will not arrive", cmd, run->opts->xlogs, run->opts->xlogs);
+out:
+	free(mode);
+	free(cmd);
+	return rc;
+}
+
 /* The data tarball, between pg_backup_start and pg_backup_stop, with the
  * backup label and tablespace map the stop returns. */
 static int
@@ -383,6 +426,8 @@ copy_data(struct bk_run *run)
 	if (pitr_backup_files_open(run, FT_DATA, "data", true, false) != 0)
 		return -1;
 	if (run->slave && pitr_backup_xlogdir_claim_trigger(run) != 0)
+		return -1;
+	if (!run->slave && check_archiving(run) != 0)
 		return -1;
 	if (pitr_backup_stopped(run) || pitr_pgconn_backup_start(run->conn, run->label, &run->start_lsn) != 0)
 		return -1;
@@ -412,6 +457,8 @@ copy_data(struct bk_run *run)
 	    pitr_tarwrite_add_buffer(run->tar, member, run->stop.spcmapfile,
 				     strlen(run->stop.spcmapfile), 0600) != 0)
 		return -1;
+	if (pitr_backup_segments_history_in_data(run) && pitr_backup_segments_add_history(run) != 0)
+		return -1;
 	if (pitr_tarwrite_finish(run->tar) != 0 || pitr_backup_files_close(run, FT_DATA) != 0)
 		return -1;
 	run->data_size = pitr_tarwrite_bytes(run->tar);
@@ -440,6 +487,8 @@ copy_xlogs(struct bk_run *run)
 			return -1;
 		run->tar = pitr_tarwrite_new(pitr_backup_files_sink, &run->files[FT_XLOG]);
 		if (run->tar == NULL || pitr_backup_segments_add(run) != 0 ||
+		    (!pitr_backup_segments_history_in_data(run) &&
+		     pitr_backup_segments_add_history(run) != 0) ||
 		    pitr_tarwrite_finish(run->tar) != 0 || pitr_backup_files_close(run, FT_XLOG) != 0)
 			return -1;
 		run->xlog_size = pitr_tarwrite_bytes(run->tar);
@@ -500,7 +549,7 @@ static int
 backup_run(const struct pitr_backup_opts *opts, bool slave)
 {
 	struct pitr_backup_opts own = *opts;
-	struct bk_run run = { .opts = &own, .slave = slave };
+	struct bk_run run = { .opts = &own, .slave = slave, .xlog_lock_fd = -1 };
 	struct sigaction old_term, old_int;
 	char *xlogs = without_trailing_slashes(opts->xlogs);
 	int rc = -1;

@@ -64,6 +64,7 @@ struct bk_run {
 	const char *digests[PITR_BACKUP_MAX_DIGESTS];  /* canonical names */
 	size_t ndigests;
 	struct pitr_fanout *fanout;  /* every destination, all or nothing */
+	int *dest_locks;             /* per spec: its dir's lock (catalog.h), -1 */
 	struct bk_file *files;       /* FT_COUNT(run) of them */
 	struct pitr_pgconn *conn;
 	struct pitr_tarwrite *tar;
@@ -72,6 +73,7 @@ struct bk_run {
 	const char *data_base;       /* its last component */
 	char *xlog_moved;            /* -x after it was renamed away */
 	bool xlog_created;
+	int xlog_lock_fd;            /* flock on -x's owner file while we own it; -1 */
 	struct pitr_dest_spec source; /* slave: -s, the standby's archive */
 	bool trigger_owned;          /* slave: this run created -p */
 	bool stop_logged;            /* the signal was reported */
@@ -105,6 +107,12 @@ int pitr_backup_files_check_names(struct bk_run *run);
 /* Remove the temporary files killed runs left in the local destinations
  * (those no live run holds locked: tmpfile.h). */
 int pitr_backup_files_remove_stale_temps(struct bk_run *run);
+/* Take every local destination's lock (repo/catalog.h), removing first
+ * the orphans of this run's names where no other run holds it. */
+int pitr_backup_files_claim(struct bk_run *run);
+/* Refuse, with a hint, when a final name of this run's files exists at a
+ * local destination (a second backup in the template's period). */
+int pitr_backup_files_check_free(struct bk_run *run);
 /* Open file `ft` of type `filetype` on every destination; `digest`: its
  * groups' stored bytes are digested; `plain`: a digest file, written to
  * each destination with its own text. */
@@ -148,5 +156,14 @@ int pitr_backup_segments_wait(struct bk_run *run);
 /* Add every segment from start to stop to run->tar, decompressed when
  * they come from the archive. */
 int pitr_backup_segments_add(struct bk_run *run);
+/* Whether the backup's timeline history files go into the data tarball
+ * (pg_wal is a directory, as pg_basebackup places them) rather than the
+ * xlog tarball (pg_wal is a link, which the data tarball stores as one). */
+bool pitr_backup_segments_history_in_data(const struct bk_run *run);
+/* The history files of the backup label's START TIMELINE and of its
+ * ancestors, from pg_wal into run->tar under DATA/pg_wal/, so that a copy
+ * made from the backup keeps its ancestry (a later promotion writes it
+ * into the new timeline's file); nothing for timeline 1. */
+int pitr_backup_segments_add_history(struct bk_run *run);
 
 #endif

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +29,7 @@
 #include "dest/dest.h"
 #include "dest/fanout.h"
 #include "digest/digest.h"
+#include "repo/catalog.h"
 
 /* -f, or the default. */
 static const char *
@@ -247,6 +250,176 @@ pitr_backup_files_remove_stale_temps(struct bk_run *run)
 
 		if (dir != NULL && access(dir, R_OK | W_OK | X_OK) == 0)
 			(void)pitr_tmp_sweep(dir, false);
+	}
+	return 0;
+}
+
+/* The run's files at a final name in `dir` without their meta file: the
+ * names this run's -f template gives at any date (its globs), which the
+ * catalog calls orphans.  Called with the dir's lock held exclusive: no
+ * run is publishing there. */
+static int
+remove_orphans(struct bk_run *run, const struct pitr_dest_spec *spec, const char *dir)
+{
+	char *pats[2 + PITR_BACKUP_MAX_DIGESTS] = { NULL };
+	size_t npats = 0;
+	DIR *d = NULL;
+	struct dirent *de;
+	int rc = -1;
+
+	for (size_t k = 0; k < 2 + run->ndigests; k++) {
+		pats[k] = pitr_backup_template_glob(name_template(run), run->hostname,
+						    k == 0 ? "data" : k == 1 ? "xlog" : run->digests[k - 2],
+						    k < 2 ? pitr_codec_ext(spec->codec) : "");
+		if (pats[k] == NULL)
+			goto out;
+		npats++;
+	}
+	if ((d = opendir(dir)) == NULL) {
+		rc = 0;  /* the destination's own open names the problem */
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t k;
+		char *p;
+
+		for (k = 0; k < npats && fnmatch(pats[k], de->d_name, 0) != 0; k++)
+			;
+		if (k == npats || !pitr_catalog_is_orphan(dir, de->d_name))
+			continue;
+		p = pitr_fsutil_join(dir, de->d_name);
+		if (p != NULL && unlink(p) == 0)
+			pitr_log_info("removed \"%s\", an orphan without meta file left by an interrupted "
+				      "backup", p);
+		else if (p != NULL && errno != ENOENT)
+			pitr_log_error("could not remove \"%s\": %s", p, strerror(errno));
+		free(p);
+	}
+	rc = 0;
+out:
+	if (d != NULL)
+		closedir(d);
+	for (size_t k = 0; k < npats; k++)
+		free(pats[k]);
+	return rc;
+}
+
+/* The local destination dir of spec `i`, unless an earlier spec names
+ * the same one (a dir given twice, with two codecs): its lock is that
+ * spec's. */
+static const char *
+own_dir(const struct bk_run *run, size_t i)
+{
+	const char *dir = pitr_dest_spec_dir(&run->specs[i]);
+
+	for (size_t j = 0; dir != NULL && j < i; j++) {
+		const char *other = pitr_dest_spec_dir(&run->specs[j]);
+
+		if (other != NULL && strcmp(other, dir) == 0)
+			return NULL;
+	}
+	return dir;
+}
+
+/* Spec `i`'s dir lock: exclusive if free (then the orphans of this run's
+ * names go, for every spec naming that dir), held shared for the rest of
+ * the run. */
+static int
+claim_dir(struct bk_run *run, size_t i, const char *dir)
+{
+	int fd = pitr_catalog_lock(dir, true);
+
+	if (fd == -2) {
+		pitr_log_verbose("another backup or a cleanup is using \"%s\": files without meta there "
+				 "may be its own, left alone", dir);
+		return pitr_catalog_lock(dir, false);
+	}
+	if (fd < 0)
+		return -1;
+	for (size_t k = i; k < run->nspecs; k++) {
+		const char *other = pitr_dest_spec_dir(&run->specs[k]);
+
+		if (other != NULL && strcmp(other, dir) == 0 &&
+		    remove_orphans(run, &run->specs[k], dir) != 0) {
+			close(fd);
+			return -1;
+		}
+	}
+	/* A conversion is not atomic: a cleanup may slip in between, which
+	 * is harmless, as nothing of this run is at a final name yet. */
+	if (flock(fd, LOCK_SH) != 0) {
+		pitr_log_error("could not lock \"%s\": %s", dir, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+pitr_backup_files_claim(struct bk_run *run)
+{
+	run->dest_locks = pitr_xcalloc(run->nspecs, sizeof(*run->dest_locks));
+	if (run->dest_locks == NULL)
+		return -1;
+	for (size_t i = 0; i < run->nspecs; i++)
+		run->dest_locks[i] = -1;
+	for (size_t i = 0; i < run->nspecs; i++) {
+		const char *dir = own_dir(run, i);
+
+		/* A missing dir: the destination's own open names the problem. */
+		if (dir == NULL || access(dir, F_OK) != 0)
+			continue;
+		if ((run->dest_locks[i] = claim_dir(run, i, dir)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A name at a final name already: with a template of one name a day, a
+ * second backup that day.  Refused before the server is asked to start. */
+static int
+check_free(struct bk_run *run, const char *dir, const char *filetype, const char *ext)
+{
+	char *name = pitr_backup_expand_template(name_template(run), run->hostname, filetype, ext,
+						 (long)run->start_time);
+	char *path = name ? pitr_fsutil_join(dir, name) : NULL;
+	struct stat st;
+	int rc = -1;
+
+	if (path == NULL)
+		goto out;
+	if (lstat(path, &st) != 0) {
+		rc = 0;
+		goto out;
+	}
+	if (strstr(name_template(run), "^H") == NULL || strstr(name_template(run), "^M") == NULL)
+		pitr_log_error("backup file \"%s\" exists already: -f \"%s\" gives the next backup the "
+			       "same names (add ^H^M to -f for more than one a day)", path,
+			       name_template(run));
+	else
+		pitr_log_error("backup file \"%s\" exists already: remove it, or use another -f", path);
+out:
+	free(name);
+	free(path);
+	return rc;
+}
+
+int
+pitr_backup_files_check_free(struct bk_run *run)
+{
+	for (size_t i = 0; i < run->nspecs; i++) {
+		const char *dir = pitr_dest_spec_dir(&run->specs[i]);
+		const char *ext = pitr_codec_ext(run->specs[i].codec);
+
+		if (dir == NULL)
+			continue;
+		if (check_free(run, dir, "data", ext) != 0 ||
+		    (!run->opts->skip_xlogs && check_free(run, dir, "xlog", ext) != 0) ||
+		    check_free(run, dir, "meta", ext) != 0)
+			return -1;
+		for (size_t k = 0; k < run->ndigests; k++)
+			if (check_free(run, dir, run->digests[k], "") != 0)
+				return -1;
 	}
 	return 0;
 }

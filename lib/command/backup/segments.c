@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +26,14 @@
 #include "common/xalloc.h"
 #include "compress/codec.h"
 #include "postgres/lsn.h"
+#include "postgres/timeline.h"
 #include "postgres/wal.h"
 #include "repo/archdir.h"
 #include "tar/tarwrite.h"
 
 #define BACKUP_WAL_WAIT 300
 #define BACKUP_WAL_POLL_MS 20
+#define BACKUP_WAL_TELL_MS 10000  /* how often the wait is logged */
 
 /* "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)" */
 static int
@@ -68,6 +71,17 @@ find_segment(struct bk_run *run, const char *name, char **path, enum pitr_codec 
 	return 0;
 }
 
+/* What the wait is for, said once it is not immediate and then every
+ * BACKUP_WAL_TELL_MS, so a -x or --source that nothing fills shows. */
+static void
+tell_wait(const struct bk_run *run, double waited_ms, int limit)
+{
+	pitr_log_info("waiting for WAL segment \"%s\" in %s \"%s\" (%d s of %d)", run->stop_file,
+		      run->slave ? "--source archive" : "--xlogs dir",
+		      run->slave ? run->source.location : run->opts->xlogs,
+		      (int)(waited_ms / 1000.0 + 0.5), limit);
+}
+
 /* On a primary the archiver delivers the stop segment to the -x dir after
  * pg_backup_stop switched to the next segment (the archiver runs in order,
  * so every earlier one is there too); a standby archives nothing itself
@@ -76,7 +90,8 @@ int
 pitr_backup_segments_wait(struct bk_run *run)
 {
 	int limit = run->opts->wal_wait > 0 ? run->opts->wal_wait : BACKUP_WAL_WAIT;
-	double until = pitr_clock_ms() + limit * 1000.0;
+	double begun = pitr_clock_ms(), until = begun + limit * 1000.0, told = begun;
+	bool said = false;
 
 	for (;;) {
 		char *path = NULL;
@@ -90,6 +105,11 @@ pitr_backup_segments_wait(struct bk_run *run)
 			return -1;
 		if (pitr_clock_ms() >= until)
 			break;
+		if (!said || pitr_clock_ms() - told >= BACKUP_WAL_TELL_MS) {
+			said = true;
+			told = pitr_clock_ms();
+			tell_wait(run, told - begun, limit);
+		}
 		(void)pitr_clock_sleep_interruptible_ms(BACKUP_WAL_POLL_MS);
 	}
 	if (run->slave)
@@ -179,10 +199,12 @@ pitr_backup_segments_range(struct bk_run *run)
 	    server_lsn(run->start_lsn, &run->start_pos) != 0 ||
 	    server_lsn(run->stop.lsn, &run->stop_pos) != 0)
 		return -1;
-	/* The segment holding the byte before the stop LSN, as
-	 * pg_walfile_name() names it; it cannot run on a standby. */
-	pitr_wal_format_segment(run->stop_file, run->sname.tli,
-				run->stop_pos == 0 ? 0 : (run->stop_pos - 1) / segsize, segsize);
+	/* The segment holding the stop LSN itself.  Recovery to the end of
+	 * the backup (recovery_target = 'immediate') stops before the first
+	 * record after it, which it must read: a stop on a segment boundary
+	 * (a standby's replay ending with a switch, 0/A00000) needs segment
+	 * A, not 9 as pg_walfile_name() would name it (issue 9). */
+	pitr_wal_format_segment(run->stop_file, run->sname.tli, run->stop_pos / segsize, segsize);
 	if (pitr_wal_parse(run->stop_file, &run->ename) != PITR_WAL_SEGMENT ||
 	    pitr_wal_segno(&run->ename, segsize) < pitr_wal_segno(&run->sname, segsize)) {
 		pitr_log_error("server gave an impossible WAL range \"%s\" to \"%s\"", run->start_file,
@@ -207,4 +229,81 @@ pitr_backup_segments_add(struct bk_run *run)
 			return -1;
 	}
 	return 0;
+}
+
+/* One history file of pg_wal into run->tar as DATA/pg_wal/NAME: 1 when
+ * added, 0 when pg_wal lacks it. */
+static int
+add_history_file(struct bk_run *run, uint32_t tli)
+{
+	char name[32], path[PATH_MAX], member[PATH_MAX];
+	char *text;
+	size_t len;
+	int rc;
+
+	snprintf(name, sizeof(name), "%08" PRIX32 ".history", tli);
+	snprintf(path, sizeof(path), "%s/pg_wal/%s", run->data_dir, name);
+	text = pitr_fsutil_read_small(path, PITR_TIMELINE_HISTORY_MAX, &len);
+	if (text == NULL) {
+		if (errno != ENOENT)
+			return -1;   /* logged */
+		pitr_log_info("timeline history file \"%s\" is not in pg_wal: the backup does not carry "
+			      "it (recovery needs it from the archive)", name);
+		return 0;
+	}
+	snprintf(member, sizeof(member), "%s/pg_wal/%s", run->data_base, name);
+	rc = pitr_tarwrite_add_buffer(run->tar, member, text, len, 0600) == 0 ? 1 : -1;
+	free(text);
+	return rc;
+}
+
+bool
+pitr_backup_segments_history_in_data(const struct bk_run *run)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/pg_wal", run->data_dir);
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int
+pitr_backup_segments_add_history(struct bk_run *run)
+{
+	const char *p = strstr(run->stop.labelfile, "START TIMELINE: ");
+	unsigned long tli;
+	char path[PATH_MAX], *text;
+	struct pitr_timeline_branch *anc = NULL;
+	size_t len, n = 0;
+	int r;
+
+	/* A label without one fails on its START WAL LOCATION, which every
+	 * PostgreSQL 15 label has with it (pitr_backup_segments_range()). */
+	if (p == NULL)
+		return 0;
+	if (sscanf(p, "START TIMELINE: %lu", &tli) != 1 || tli == 0 || tli > UINT32_MAX) {
+		pitr_log_error("backup_label from the server has no valid START TIMELINE");
+		return -1;
+	}
+	if (tli == 1)
+		return 0;
+	if ((r = add_history_file(run, (uint32_t)tli)) <= 0)
+		return r;
+	/* Its ancestors' own files too, as pg_basebackup brings them: a
+	 * later promotion copies the parent's file into its new one. */
+	snprintf(path, sizeof(path), "%s/pg_wal/%08lX.history", run->data_dir, tli);
+	text = pitr_fsutil_read_small(path, PITR_TIMELINE_HISTORY_MAX, &len);
+	if (text == NULL || pitr_timeline_parse_history(text, &anc, &n) != 0) {
+		if (text != NULL)
+			pitr_log_error("timeline history file \"%s\" cannot be parsed", path);
+		free(text);
+		return -1;
+	}
+	free(text);
+	r = 0;
+	for (size_t i = 0; i < n && r >= 0; i++)
+		if (anc[i].tli > 1 && anc[i].tli < tli)
+			r = add_history_file(run, anc[i].tli);
+	free(anc);
+	return r < 0 ? -1 : 0;
 }

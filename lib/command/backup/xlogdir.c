@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -61,55 +62,240 @@ write_owner(const char *dir, const char *name, bool replace)
 	return pitr_fsutil_publish_buffer(dir, name, buf, strlen(buf), replace, NULL);
 }
 
-/* A dir left by a killed backup (its owner file names a process that is
- * gone) is removed and made again; any other existing dir is refused. */
+/* -x's owner, the process holding an flock on its owner file for its whole
+ * run: 1 when one does (*pid from the file, 0 if unreadable), 0 when none
+ * does or the file is missing (a dead run's, or made by hand: with the
+ * dir made under a temporary name and renamed into place, a live run's
+ * dir always holds it). */
+static int
+owner_alive(const char *dir, long *pid)
+{
+	char *of = pitr_fsutil_join(dir, PITR_BACKUP_OWNER_FILE);
+	int fd, alive = 0;
+
+	*pid = 0;
+	if (of == NULL)
+		return 1;   /* refusing is safe */
+	*pid = owner_pid(of);
+	fd = open(of, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		alive = errno != ENOENT;
+	else if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+		alive = 1;  /* EWOULDBLOCK: held; anything else: not ours to judge */
+	if (fd >= 0)
+		close(fd);
+	free(of);
+	return alive;
+}
+
+/* Empty a flat dir (-x holds WAL files and the owner file) and remove it. */
+static int
+remove_flat(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int rc = 0;
+
+	if (d == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		pitr_log_error("could not open directory \"%s\": %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char *p;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		p = pitr_fsutil_join(dir, de->d_name);
+		if (p == NULL || (unlink(p) != 0 && errno != ENOENT)) {
+			if (p != NULL)
+				pitr_log_error("could not remove \"%s\": %s", p, strerror(errno));
+			rc = -1;
+		}
+		free(p);
+	}
+	closedir(d);
+	if (rc == 0 && rmdir(dir) != 0 && errno != ENOENT) {
+		pitr_log_error("could not remove \"%s\": %s", dir, strerror(errno));
+		rc = -1;
+	}
+	return rc;
+}
+
+/* -x's parent and the prefix of its siblings ("xlogs."), malloc'd. */
+static int
+split_xlogs(const char *x, char **parent, char **prefix)
+{
+	const char *slash = strrchr(x, '/');
+
+	*parent = slash == x ? pitr_xstrdup("/") : pitr_xasprintf("%.*s", (int)(slash - x), x);
+	*prefix = pitr_xasprintf("%s.pitr-", slash + 1);
+	return *parent != NULL && *prefix != NULL ? 0 : -1;
+}
+
+/* What a dead run left next to -x: "-x.pitr-new.PID" (killed before its
+ * dir was in place) and "-x.pitr-done.PID" (killed after renaming it
+ * away).  Their WAL is never the only copy (pitr-archive delivers it to
+ * the archive too) and a published backup holds its own: removed. */
+static int
+sweep_leftovers(const char *x)
+{
+	char *parent = NULL, *prefix = NULL;
+	DIR *d = NULL;
+	struct dirent *de;
+	int rc = -1;
+
+	if (split_xlogs(x, &parent, &prefix) != 0)
+		goto out;
+	if ((d = opendir(parent)) == NULL) {
+		rc = 0;   /* mkdir names the problem */
+		goto out;
+	}
+	rc = 0;
+	while ((de = readdir(d)) != NULL) {
+		const char *rest;
+		char *path;
+		long pid;
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		rest = de->d_name + strlen(prefix);
+		if (strncmp(rest, "new.", 4) != 0 && strncmp(rest, "done.", 5) != 0)
+			continue;
+		if ((path = pitr_fsutil_join(parent, de->d_name)) == NULL) {
+			rc = -1;
+			continue;
+		}
+		if (owner_alive(path, &pid) == 0 && remove_flat(path) == 0) {
+			if (pid > 0)
+				pitr_log_info("removed \"%s\", left by backup process %ld, which is gone",
+					      path, pid);
+			else
+				pitr_log_info("removed \"%s\", left by a backup killed before it wrote its "
+					      "owner file", path);
+		}
+		free(path);
+	}
+out:
+	if (d != NULL)
+		closedir(d);
+	free(parent);
+	free(prefix);
+	return rc;
+}
+
+/* A new dir `tmp` holding the owner file, locked through run->xlog_lock_fd
+ * and naming this process, made durable before it is renamed to -x. */
+static int
+make_owned(struct bk_run *run, const char *tmp)
+{
+	char buf[32], *of;
+
+	if (mkdir(tmp, 0700) != 0) {
+		pitr_log_error("could not create --xlogs dir \"%s\": %s", run->opts->xlogs, strerror(errno));
+		return -1;
+	}
+	if ((of = pitr_fsutil_join(tmp, PITR_BACKUP_OWNER_FILE)) == NULL)
+		return -1;
+	snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	run->xlog_lock_fd = open(of, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (run->xlog_lock_fd < 0 || flock(run->xlog_lock_fd, LOCK_EX | LOCK_NB) != 0 ||
+	    pitr_io_write_all(run->xlog_lock_fd, buf, strlen(buf)) != 0 ||
+	    fsync(run->xlog_lock_fd) != 0) {
+		pitr_log_error("could not write \"%s\": %s", of, strerror(errno));
+		free(of);
+		return -1;
+	}
+	free(of);
+	return pitr_fsutil_fsync_dir(tmp);
+}
+
+static int
+fsync_parent(const char *x)
+{
+	char *parent = NULL, *prefix = NULL;
+	int rc = split_xlogs(x, &parent, &prefix) == 0 ? pitr_fsutil_fsync_dir(parent) : -1;
+
+	free(parent);
+	free(prefix);
+	return rc;
+}
+
+/* The -x a dead run left, out of the way: renamed (so pitr-archive stops
+ * writing into it), then removed. */
+static int
+take_over(const char *x, long pid)
+{
+	char *away = pitr_xasprintf("%s.pitr-done.%ld", x, (long)getpid());
+	int rc = -1;
+
+	if (pid > 0)
+		pitr_log_info("--xlogs dir \"%s\" was left by backup process %ld, which is gone: "
+			      "taking it over", x, pid);
+	else
+		pitr_log_info("--xlogs dir \"%s\" was left by a backup that is gone (no owner file "
+			      "held): taking it over", x);
+	if (away == NULL)
+		return -1;
+	if (rename(x, away) != 0 && errno != ENOENT)
+		pitr_log_error("could not rename \"%s\" to \"%s\": %s", x, away, strerror(errno));
+	else
+		rc = remove_flat(away);
+	free(away);
+	return rc;
+}
+
+/* Made under a temporary name with its owner file locked inside, then
+ * renamed into place: -x never exists without a live owner's lock, so
+ * a run killed at any instant leaves nothing that stops the next one. */
 int
 pitr_backup_xlogdir_make(struct bk_run *run)
 {
 	const char *x = run->opts->xlogs;
-	bool retried = false;
+	char *tmp;
+	int rc = -1;
 
 	if (x == NULL || x[0] != '/') {
 		pitr_log_error(x == NULL ? "no --xlogs dir given: it must be the --dst-backup dir of "
 			       "pitr-archive%s" : "--xlogs \"%s\" must be an absolute path", x ? x : "");
 		return -1;
 	}
-	while (mkdir(x, 0700) != 0) {
-		char *of;
+	if (sweep_leftovers(x) != 0 ||
+	    (tmp = pitr_xasprintf("%s.pitr-new.%ld", x, (long)getpid())) == NULL)
+		return -1;
+	if (make_owned(run, tmp) != 0)
+		goto out;
+	for (int tries = 0; rename(tmp, x) != 0; tries++) {
 		long pid;
 
-		if (errno != EEXIST || retried) {
-			pitr_log_error("could not create --xlogs dir \"%s\": %s", x, strerror(errno));
-			return -1;
+		if ((errno != ENOTEMPTY && errno != EEXIST) || tries > 0) {
+			pitr_log_error("could not rename \"%s\" to \"%s\": %s", tmp, x, strerror(errno));
+			goto out;
 		}
-		of = pitr_fsutil_join(x, PITR_BACKUP_OWNER_FILE);
-		if (of == NULL)
-			return -1;
-		pid = owner_pid(of);
-		free(of);
-		if (!owner_dead(pid)) {
+		if (owner_alive(x, &pid)) {
 			if (pid > 0)
 				pitr_log_error("--xlogs dir \"%s\" already exists: backup process %ld is "
 					       "running", x, pid);
 			else
-				pitr_log_error("--xlogs dir \"%s\" already exists: another backup is running, "
-					       "or one was killed (remove it if none runs)", x);
-			return -1;
+				pitr_log_error("--xlogs dir \"%s\" already exists and its owner file is "
+					       "held or unreadable: another backup is running", x);
+			goto out;
 		}
-		pitr_log_info("--xlogs dir \"%s\" was left by backup process %ld, which is gone: "
-			      "taking it over", x, pid);
-		run->xlog_created = true;
-		pitr_backup_xlogdir_remove(run);
-		free(run->xlog_moved);
-		run->xlog_moved = NULL;
-		if (run->xlog_created) {
-			run->xlog_created = false;  /* not ours to remove at the end */
-			return -1;                  /* logged */
-		}
-		retried = true;
+		if (take_over(x, pid) != 0)
+			goto out;
 	}
 	run->xlog_created = true;
-	return write_owner(x, PITR_BACKUP_OWNER_FILE, false);
+	rc = fsync_parent(x);
+out:
+	if (!run->xlog_created) {
+		(void)remove_flat(tmp);
+		if (run->xlog_lock_fd >= 0)
+			close(run->xlog_lock_fd);
+		run->xlog_lock_fd = -1;
+	}
+	free(tmp);
+	return rc;
 }
 
 /* A trigger that exists already is another process's pause and is left
@@ -225,4 +411,7 @@ pitr_backup_xlogdir_remove(struct bk_run *run)
 	if (rmdir(run->xlog_moved) != 0)
 		pitr_log_error("could not remove \"%s\": %s", run->xlog_moved, strerror(errno));
 	run->xlog_created = false;
+	if (run->xlog_lock_fd >= 0)
+		close(run->xlog_lock_fd);  /* the lock goes once the dir is gone */
+	run->xlog_lock_fd = -1;
 }

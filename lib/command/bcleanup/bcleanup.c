@@ -134,7 +134,7 @@ out:
 
 /*
  * The one place a file is removed, or, in a dry run, only named.  `kind`
- * is "backup", "xlog" or "leftover" (OmniPITR's log words for the first
+ * is "backup", "xlog", "orphan" or "leftover" (OmniPITR's log words for the first
  * two).  A file already gone (a concurrent run) is not an error and not
  * counted.  Returns 0, or -1 after logging.
  */
@@ -193,6 +193,32 @@ remove_leftovers(struct bc_run *run, const char *dir)
 			rc = -1;
 	pitr_tmp_found_free(found, n);
 	return rc;
+}
+
+/* The orphans (a backup's files without meta, catalog.h) once no backup
+ * run holds the dir's lock: none is publishing them.  The lock is held
+ * only while they go, so a backup starting meanwhile waits that long. */
+static void
+remove_orphans(struct bc_run *run, const char *dir, const struct pitr_catalog *cat)
+{
+	int fd;
+
+	if (cat->norphans == 0)
+		return;
+	fd = pitr_catalog_lock(dir, true);
+	if (fd == -2) {
+		pitr_log_info("a backup is running into \"%s\": the files without meta there may be "
+			      "its own, left for a later run", dir);
+		return;
+	}
+	if (fd == -1) {
+		run->failed = true;
+		return;
+	}
+	for (size_t i = 0; i < cat->norphans; i++)
+		if (remove_file(run, "orphan", dir, cat->orphans[i]) != 0)
+			run->failed = true;
+	close(fd);
 }
 
 /* Remove one backup's files, data first and meta last (see the top); a
@@ -341,6 +367,7 @@ pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 	keep_since = now - (time_t)opts->keep_days * SECONDS_PER_DAY;
 	if (remove_leftovers(&run, bdir) != 0 || remove_leftovers(&run, adir) != 0)
 		run.failed = true;
+	remove_orphans(&run, bdir, &cat);
 
 	/* cat.backups is oldest start first, so the newest is the last one,
 	 * which stays whatever its age: a cluster whose backups stopped must
