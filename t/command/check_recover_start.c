@@ -86,6 +86,7 @@ take_backup(void)
 	o.xlogs = NULL;
 	o.skip_xlogs = true;
 	bf_script_connect(bf_pgdata, "f");
+	bf_script_archiving();
 	bf_script_start();
 	bf_script_stop(BF_STOP_WAIT, false, NULL);
 	bf_script_finish();
