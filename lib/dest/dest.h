@@ -193,4 +193,14 @@ extern const struct pitr_dest_ops pitr_dest_pipe_ops;
  */
 extern const struct pitr_dest_ops pitr_dest_ssh_ops;
 
+/*
+ * Remove, in the remote directory of a --dst-direct `spec`, the temporary
+ * files (.pitr-tmp.*) no live writer holds locked: what killed runs left.
+ * Needs flock(1) on the remote host; without it nothing is removed (said
+ * with -v).  One info line when any was removed.  An ssh that fails is
+ * logged with -v only: the delivery that follows reports it.  Returns the
+ * number removed, or -1.
+ */
+int pitr_dest_ssh_sweep(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env);
+
 #endif

@@ -14,11 +14,23 @@
  * existing name), remove the temporary name, fsync the directory.  A final
  * name that exists already with the same bytes counts as delivered; with
  * other bytes it is an error and is left alone.
+ *
+ * Only this run knows its temporary name, and only its second ssh call,
+ * made once the upload's ssh exited 0 with every byte counted, publishes
+ * it: a run killed mid-upload leaves the remote `cat` an end of input, and
+ * a short file at the temporary name that nothing ever publishes.  That
+ * file is what the remote writer's lock is for: where the remote host has
+ * util-linux flock(1), the writer holds an flock on its temporary file
+ * for as long as `cat` writes it (the same lock tmpfile.h's local writers
+ * hold), so pitr_dest_ssh_sweep() tells a dead run's file from a live one
+ * and removes only the dead.  Without flock(1) nothing is locked and
+ * nothing is swept.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +55,21 @@
 #define MARK_NEW "pitr:new"
 #define MARK_SAME "pitr:same"
 #define MARK_DIFFER "pitr:differ"
+#define MARK_SWEPT "pitr:swept "
+#define MARK_NOFLOCK "pitr:noflock"
+
+/*
+ * The remote sweep: every .pitr-tmp.* file in the directory that flock(1)
+ * can lock at once, which no live writer holds, is removed, and named on
+ * stdout.  A host without flock(1) cannot tell a dead writer's file from a
+ * live one's: nothing is removed there.  flock(1) opens the name with
+ * O_CREAT; a file removed meanwhile by another sweep is recreated empty
+ * and removed again, under the lock.
+ */
+#define SWEEP_CMD "cd -- %s || exit 1; command -v flock >/dev/null 2>&1 || { echo " \
+	MARK_NOFLOCK "; exit 0; }; for f in " PITR_FSUTIL_TMP_PREFIX "*; do if [ -f \"$f\" ] && " \
+	"[ ! -h \"$f\" ] && flock -n \"$f\" rm -f -- \"$f\" 2>/dev/null; then printf '" \
+	MARK_SWEPT "%%s\\n' \"$f\"; fi; done"
 
 enum ssh_state {
 	SSH_UPLOADING,    /* ssh runs `cat` into the temporary name */
@@ -59,6 +86,7 @@ struct ssh_priv {
 	struct pitr_spawn child;
 	int in_fd;              /* our end of the upload's stdin, or -1 */
 	int out_fd, err_fd;     /* ssh's stdout and stderr, unlinked files */
+	uint64_t bytes;         /* written to the upload so far */
 	bool running;
 	bool tmp_exists;        /* the remote temporary file may exist */
 	enum ssh_state state;
@@ -260,14 +288,13 @@ wait_ssh(struct pitr_dest *d, const char *what, const char *prep)
 	return 0;
 }
 
+/* d->priv: the location split and the capture files made.  0, or -1
+ * after logging (what was made is freed by priv_free()). */
 static int
-ssh_open(struct pitr_dest *d, const char *name)
+priv_new(struct pitr_dest *d)
 {
 	struct ssh_priv *sp = pitr_xcalloc(1, sizeof(*sp));
-	static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-	unsigned char rnd[8];
-	char suffix[sizeof(rnd) + 1], *qtmp = NULL, *cmd = NULL;
-	int in[2] = { -1, -1 }, rc = -1;
+	int rc;
 
 	if (sp == NULL)
 		return -1;
@@ -281,7 +308,38 @@ ssh_open(struct pitr_dest *d, const char *name)
 				       d->spec.location);
 		return -1;
 	}
-	rc = -1;
+	if ((sp->out_fd = capture_file(d->env)) < 0 || (sp->err_fd = capture_file(d->env)) < 0)
+		return -1;
+	return 0;
+}
+
+static void
+priv_free(struct pitr_dest *d)
+{
+	struct ssh_priv *sp = d->priv;
+
+	if (sp->out_fd >= 0)
+		close(sp->out_fd);
+	if (sp->err_fd >= 0)
+		close(sp->err_fd);
+	free(sp->userhost);
+	free(sp->dir);
+	free(sp->tmp);
+	free(sp->final);
+	free(sp);
+	d->priv = NULL;
+}
+
+/* sp->tmp, a fresh name ".pitr-tmp.NAME.XXXXXXXX" in the remote
+ * directory, and sp->final.  0, or -1 after logging. */
+static int
+remote_names(struct ssh_priv *sp, const char *name)
+{
+	static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	const char *sep = strcmp(sp->dir, "/") ? "/" : "";
+	unsigned char rnd[8];
+	char suffix[sizeof(rnd) + 1];
+
 	if (getentropy(rnd, sizeof(rnd)) != 0) {
 		pitr_log_error("could not get random bytes: %s", strerror(errno));
 		return -1;
@@ -289,18 +347,48 @@ ssh_open(struct pitr_dest *d, const char *name)
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		suffix[i] = alnum[rnd[i] % (sizeof(alnum) - 1)];
 	suffix[sizeof(rnd)] = '\0';
-	if ((sp->tmp = pitr_xasprintf("%s%s%s%s.%s", sp->dir, strcmp(sp->dir, "/") ? "/" : "",
-				      PITR_FSUTIL_TMP_PREFIX, name, suffix)) == NULL ||
-	    (sp->final = pitr_xasprintf("%s%s%s", sp->dir, strcmp(sp->dir, "/") ? "/" : "",
-					name)) == NULL)
+	if ((sp->tmp = pitr_xasprintf("%s%s%s%s.%s", sp->dir, sep, PITR_FSUTIL_TMP_PREFIX, name,
+				      suffix)) == NULL ||
+	    (sp->final = pitr_xasprintf("%s%s%s", sp->dir, sep, name)) == NULL)
 		return -1;
-	if ((sp->out_fd = capture_file(d->env)) < 0 || (sp->err_fd = capture_file(d->env)) < 0)
+	return 0;
+}
+
+/*
+ * The upload's remote command.  noclobber: the name is ours alone; 0600
+ * as the local temporary files (fsutil.h); the mark says the file exists,
+ * for the cleanup.  The file is created and opened once, as fd 3, and
+ * where flock(1) exists it locks that open file (the lock outlives
+ * flock(1), and `cat` inherits it) before a byte is written: a sweep
+ * (SWEEP_CMD) that got in between creating and locking removed the name,
+ * which the check after the lock notices.  Malloc'd, NULL after logging.
+ */
+static char *
+upload_command(const char *tmp)
+{
+	char *q = pitr_quote_shell(tmp), *cmd;
+
+	if (q == NULL)
+		return NULL;
+	cmd = pitr_xasprintf("umask 077 && set -C && exec 3>%s && echo " MARK_CREATED " && { ! "
+			     "command -v flock >/dev/null 2>&1 || { flock -n 3 && [ -f %s ]; } || { "
+			     "echo \"the temporary file was removed before it could be locked\" >&2; "
+			     "exit 1; }; } && exec cat >&3 3>&-", q, q);
+	free(q);
+	return cmd;
+}
+
+static int
+ssh_open(struct pitr_dest *d, const char *name)
+{
+	struct ssh_priv *sp;
+	char *cmd = NULL;
+	int in[2] = { -1, -1 }, rc = -1;
+
+	if (priv_new(d) != 0)
 		return -1;
-	/* noclobber: the name is ours alone; 0600 as the local temp files
-	 * (fsutil.h); the mark says the file exists, for the cleanup. */
-	if ((qtmp = pitr_quote_shell(sp->tmp)) == NULL ||
-	    (cmd = pitr_xasprintf("umask 077 && set -C && : >%s && echo " MARK_CREATED
-				  " && exec cat >>%s", qtmp, qtmp)) == NULL)
+	sp = d->priv;
+	if (remote_names(sp, name) != 0 || (cmd = upload_command(sp->tmp)) == NULL)
 		goto out;
 	/* Close-on-exec from birth: no other child may hold our write end,
 	 * or this ssh would never see the end of its input. */
@@ -322,7 +410,6 @@ out:
 		close(in[0]);
 	if (in[1] >= 0)
 		close(in[1]);
-	free(qtmp);
 	free(cmd);
 	return rc;
 }
@@ -354,8 +441,10 @@ ssh_write(struct pitr_dest *d, const void *buf, size_t len)
 			       d->name, d->spec.location);
 		return -1;
 	}
-	if (pitr_io_write_all(sp->in_fd, buf, len) == 0)
+	if (pitr_io_write_all(sp->in_fd, buf, len) == 0) {
+		sp->bytes += len;
 		return 0;
+	}
 	if (errno == EPIPE) {
 		/* ssh is gone: its exit status and reason say why. */
 		if (ssh_end_upload(d) == 0)
@@ -382,14 +471,18 @@ ssh_finish_begin(struct pitr_dest *d)
 			       d->spec.location);
 		return -1;
 	}
-	/* fsync the data, link (never replaces), drop the temporary name,
-	 * fsync the directory; an existing final name is only compared. */
+	/* Every byte written there (a sweep cannot have taken the file since
+	 * the writer locked it, but nothing short is ever published); fsync
+	 * the data, link (never replaces), drop the temporary name, fsync the
+	 * directory; an existing final name is only compared. */
 	if ((qt = pitr_quote_shell(sp->tmp)) == NULL || (qf = pitr_quote_shell(sp->final)) == NULL ||
 	    (qd = pitr_quote_shell(sp->dir)) == NULL ||
-	    (cmd = pitr_xasprintf("sync -- %s && if [ -e %s ] || [ -h %s ]; then if cmp -s -- %s %s; "
+	    (cmd = pitr_xasprintf("s=$(wc -c <%s) && { [ $s -eq %" PRIu64 " ] || { echo \"the "
+				  "temporary file has $s bytes of %" PRIu64 "\" >&2; exit 1; }; } && "
+				  "sync -- %s && if [ -e %s ] || [ -h %s ]; then if cmp -s -- %s %s; "
 				  "then r=" MARK_SAME "; else r=" MARK_DIFFER "; fi; else ln -- %s %s "
 				  "&& r=" MARK_NEW "; fi && rm -f -- %s && sync -- %s && echo \"$r\"",
-				  qt, qf, qf, qt, qf, qt, qf, qt, qd)) == NULL)
+				  qt, sp->bytes, sp->bytes, qt, qf, qf, qt, qf, qt, qf, qt, qd)) == NULL)
 		goto out;
 	if (start_ssh(d, cmd, -1) != 0)
 		goto out;
@@ -477,16 +570,76 @@ ssh_abort(struct pitr_dest *d)
 	}
 	if (sp->tmp_exists && sp->state != SSH_DONE)
 		remove_remote_tmp(d);
-	if (sp->out_fd >= 0)
-		close(sp->out_fd);
-	if (sp->err_fd >= 0)
-		close(sp->err_fd);
-	free(sp->userhost);
-	free(sp->dir);
-	free(sp->tmp);
-	free(sp->final);
-	free(sp);
-	d->priv = NULL;
+	priv_free(d);
+}
+
+/* Count (and with -v name) the files the sweep's output says it removed.
+ * The output of a sweep of many files may exceed a capture's read. */
+static int
+report_swept(const struct pitr_dest *d)
+{
+	const struct ssh_priv *sp = d->priv;
+	FILE *f;
+	char line[4096];
+	int fd = dup(sp->out_fd), count = 0;
+
+	if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0 || (f = fdopen(fd, "r")) == NULL) {
+		pitr_log_error("could not read the output of ssh: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strcmp(line, MARK_NOFLOCK) == 0)
+			pitr_log_verbose("%s has no flock(1): the temporary files interrupted runs left "
+					 "in \"%s\" there are not removed", sp->userhost, sp->dir);
+		if (strncmp(line, MARK_SWEPT, strlen(MARK_SWEPT)) != 0)
+			continue;
+		pitr_log_verbose("removed \"%s/%s\" at %s, left by an interrupted run", sp->dir,
+				 line + strlen(MARK_SWEPT), sp->userhost);
+		count++;
+	}
+	fclose(f);
+	if (count > 0)
+		pitr_log_info("removed %d temporary file%s left by interrupted runs at direct "
+			      "destination \"%s\"", count, count == 1 ? "" : "s", d->spec.location);
+	return count;
+}
+
+int
+pitr_dest_ssh_sweep(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env)
+{
+	struct pitr_dest *d = pitr_dest_new(spec, env);
+	struct ssh_priv *sp;
+	char *qd = NULL, *cmd = NULL;
+	int rc = -1, status;
+
+	if (d == NULL || priv_new(d) != 0)
+		goto out;
+	sp = d->priv;
+	if ((qd = pitr_quote_shell(sp->dir)) == NULL || (cmd = pitr_xasprintf(SWEEP_CMD, qd)) == NULL ||
+	    start_ssh(d, cmd, -1) != 0)
+		goto out;
+	sp->running = false;
+	if (pitr_spawn_reap(&sp->child, &status) != 0)
+		goto out;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		rc = report_swept(d);
+	} else {
+		char how[96], why[1024];
+
+		/* The delivery that follows reports an unreachable host. */
+		pitr_spawn_status_text(status, how, sizeof(how));
+		ssh_reason(sp, why, sizeof(why));
+		pitr_log_verbose("could not look for temporary files interrupted runs left at direct "
+				 "destination \"%s\": ssh %s%s", spec->location, how, why);
+	}
+out:
+	free(qd);
+	free(cmd);
+	pitr_dest_free(d);
+	return rc;
 }
 
 const struct pitr_dest_ops pitr_dest_ssh_ops = {

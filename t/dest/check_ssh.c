@@ -5,10 +5,15 @@
 #include "config.h"
 
 #include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "compress/codec.h"
@@ -136,7 +141,7 @@ START_TEST(test_ssh_deliver)
 	args = h_read_file(h_path("ssh.args"), &len);
 	ck_assert_ptr_nonnull(strstr(args, "-o\nBatchMode=yes\n-o\nConnectTimeout=30\n-o\n"
 				     "ServerAliveInterval=15\n-o\nServerAliveCountMax=4\n--\nme@db2\n"
-				     "sync -- "));
+				     "s=$(wc -c <"));
 	free(args);
 	ck_assert_str_eq(h_log(), "");
 
@@ -182,7 +187,7 @@ START_TEST(test_ssh_deliver)
 	 * an error, and abort removes the temporary name. */
 	{
 		static const char mute[] = "#!/bin/sh\nfor a; do last=$a; done\n"
-			"case $last in sync*) exit 0;; esac\nexec /bin/sh -c \"$last\"\n";
+			"case $last in s=*) exit 0;; esac\nexec /bin/sh -c \"$last\"\n";
 
 		h_write_file(h_path("ssh-mute"), mute, strlen(mute));
 	}
@@ -209,6 +214,247 @@ START_TEST(test_ssh_deliver)
 }
 END_TEST
 
+/* A stand-in ssh whose remote shell finds only the programs in `bindir`
+ * (made here with links to the real ones), and `flock`, a script, first
+ * when `flock_script` is given. */
+static const char *
+fake_ssh_path(const char *bindir, const char *flock_script)
+{
+	static const char *const progs[] = { "cat", "wc", "sync", "ln", "rm", "cmp", NULL };
+	static char path[4096];
+	char *script;
+
+	ck_assert_int_eq(mkdir(bindir, 0700), 0);
+	for (size_t i = 0; progs[i] != NULL; i++) {
+		char real[64];
+
+		snprintf(real, sizeof(real), "/usr/bin/%s", progs[i]);
+		if (access(real, X_OK) != 0)
+			snprintf(real, sizeof(real), "/bin/%s", progs[i]);
+		ck_assert_int_eq(symlink(real, h_fmt("%s/%s", bindir, progs[i])), 0);
+	}
+	if (flock_script != NULL) {
+		h_write_file(h_fmt("%s/flock", bindir), flock_script, strlen(flock_script));
+		ck_assert_int_eq(chmod(h_fmt("%s/flock", bindir), 0755), 0);
+	}
+	snprintf(path, sizeof(path), "%s", h_fmt("%s.ssh", bindir));
+	script = strdup(h_fmt("#!/bin/sh\nfor a; do last=$a; done\nPATH='%s' exec /bin/sh -c \"$last\"\n",
+			      bindir));
+	h_write_file(path, script, strlen(script));
+	free(script);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	return path;
+}
+
+/* The name of the one temporary file in `dir`, or "" when there is none. */
+static const char *
+remote_tmp(const char *dir)
+{
+	static char name[1024];
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	ck_assert_ptr_nonnull(d);
+	name[0] = '\0';
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, ".pitr-tmp.", 10) == 0 && de->d_type == DT_REG)
+			snprintf(name, sizeof(name), "%s/%s", dir, de->d_name);
+	closedir(d);
+	return name;
+}
+
+static struct pitr_dest *
+ssh_dest(const struct pitr_dest_env *env, const char *loc)
+{
+	struct pitr_dest_spec spec;
+	struct pitr_dest *d;
+
+	ck_assert_int_eq(pitr_dest_spec_parse(loc, PITR_DEST_SSH, "--dst-direct", &spec), 0);
+	d = pitr_dest_new(&spec, env);
+	pitr_dest_spec_free(&spec);
+	ck_assert_ptr_nonnull(d);
+	return d;
+}
+
+static int
+sweep(const struct pitr_dest_env *env, const char *loc)
+{
+	struct pitr_dest_spec spec;
+	int n;
+
+	ck_assert_int_eq(pitr_dest_spec_parse(loc, PITR_DEST_SSH, "--dst-direct", &spec), 0);
+	n = pitr_dest_ssh_sweep(&spec, env);
+	pitr_dest_spec_free(&spec);
+	return n;
+}
+
+/* Fails the test unless `path` holds `text`. */
+static void
+assert_file(const char *path, const char *text)
+{
+	char *got = h_read_file(path, NULL);
+
+	ck_assert_str_eq(got, text);
+	free(got);
+}
+
+/* True when someone holds `path` flock'ed. */
+static bool
+locked(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool held;
+
+	ck_assert_int_ge(fd, 0);
+	held = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
+}
+
+/* The sweep of the remote directory: a dead run's temporary file goes, a
+ * locked one (a live writer's, here the test's own lock), a staging
+ * directory, a symbolic link and every other file stay; a live upload's
+ * file is locked by its remote writer and survives a sweep. */
+START_TEST(test_ssh_sweep)
+{
+	struct pitr_dest_env env = { 0 };
+	enum pitr_dest_result result;
+	char remote[4096], loc[4200];
+	struct pitr_dest *d;
+	int lock_fd;
+
+	h_setup();
+	env.ssh_path = fake_ssh();
+	env.temp_dir = h_dir();
+	snprintf(remote, sizeof(remote), "%s", h_path("it's remote"));
+	ck_assert_int_eq(mkdir(remote, 0700), 0);
+	snprintf(loc, sizeof(loc), "db2:%s", remote);
+	h_write_file(h_fmt("%s/.pitr-tmp.dead b.tar.AAAAAAAA", remote), "part", 4);
+	h_write_file(h_fmt("%s/.pitr-tmp.live.tar.BBBBBBBB", remote), "part", 4);
+	h_write_file(h_fmt("%s/kept.tar", remote), "whole", 5);
+	ck_assert_int_eq(mkdir(h_fmt("%s/.pitr-tmp.stage.CCCCCC", remote), 0700), 0);
+	ck_assert_int_eq(symlink("kept.tar", h_fmt("%s/.pitr-tmp.link", remote)), 0);
+	lock_fd = open(h_fmt("%s/.pitr-tmp.live.tar.BBBBBBBB", remote), O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(lock_fd, 0);
+	ck_assert_int_eq(flock(lock_fd, LOCK_EX), 0);
+
+	ck_assert_int_eq(sweep(&env, loc), 1);
+	ck_assert_str_eq(h_log(), h_fmt("LOG : removed 1 temporary file left by interrupted runs at "
+					"direct destination \"%s\"\n", loc));
+	ck_assert(!h_exists(h_fmt("%s/.pitr-tmp.dead b.tar.AAAAAAAA", remote)));
+	ck_assert_int_eq(h_count_entries(remote), 4);
+	h_log_reset();
+	/* Nothing more to remove while the lock is held; then it goes. */
+	ck_assert_int_eq(sweep(&env, loc), 0);
+	ck_assert_str_eq(h_log(), "");
+	close(lock_fd);
+	ck_assert_int_eq(sweep(&env, loc), 1);
+	ck_assert_int_eq(h_count_entries(remote), 3);
+	h_log_reset();
+
+	/* An upload under way: its file is locked, a sweep leaves it, and it
+	 * is published whole. */
+	d = ssh_dest(&env, loc);
+	ck_assert_int_eq(pitr_dest_open(d, "up.tar"), 0);
+	ck_assert_int_eq(pitr_dest_write(d, "first half ", 11), 0);
+	/* The remote writer has locked the file once it asks for input: wait
+	 * for the bytes written so far to reach it. */
+	for (int i = 0; i < 1000; i++) {
+		struct stat st;
+
+		if (remote_tmp(remote)[0] != '\0' && stat(remote_tmp(remote), &st) == 0 &&
+		    st.st_size == 11)
+			break;
+		usleep(10000);
+	}
+	ck_assert(locked(remote_tmp(remote)));
+	ck_assert_int_eq(sweep(&env, loc), 0);
+	ck_assert_int_eq(pitr_dest_write(d, "second half", 11), 0);
+	ck_assert_int_eq(pitr_dest_end_upload(d), 0);
+	ck_assert_int_eq(pitr_dest_finish_begin(d), 0);
+	ck_assert_int_eq(pitr_dest_finish_end(d, &result), 0);
+	pitr_dest_free(d);
+	assert_file(h_fmt("%s/up.tar", remote), "first half second half");
+	ck_assert_str_eq(remote_tmp(remote), "");
+	ck_assert_str_eq(h_log(), "");
+
+	/* An unreachable host: said with -v only, nothing else happens. */
+	ck_assert_int_eq(sweep(&env, h_fmt("db2:%s", h_path("missing"))), -1);
+	ck_assert_str_eq(h_log(), "");
+	h_teardown();
+}
+END_TEST
+
+/* A remote host without flock(1): uploads work, unlocked, and a sweep
+ * removes nothing, since it cannot tell a dead writer's file. */
+START_TEST(test_ssh_no_flock)
+{
+	struct pitr_dest_env env = { 0 };
+	enum pitr_dest_result result;
+	char remote[4096], loc[4200];
+
+	h_setup();
+	env.ssh_path = fake_ssh_path(h_path("bin"), NULL);
+	env.temp_dir = h_dir();
+	snprintf(remote, sizeof(remote), "%s", h_path("remote"));
+	ck_assert_int_eq(mkdir(remote, 0700), 0);
+	snprintf(loc, sizeof(loc), "db2:%s", remote);
+	h_write_file(h_fmt("%s/.pitr-tmp.dead.tar.AAAAAAAA", remote), "part", 4);
+	ck_assert_int_eq(sweep(&env, loc), 0);
+	ck_assert(h_exists(h_fmt("%s/.pitr-tmp.dead.tar.AAAAAAAA", remote)));
+	ck_assert_int_eq(ssh_deliver(&env, loc, "a.tar", "whole", &result), 0);
+	ck_assert_int_eq(result, PITR_DEST_DELIVERED);
+	assert_file(h_fmt("%s/a.tar", remote), "whole");
+	ck_assert_int_eq(h_count_entries(remote), 2);
+	ck_assert_str_eq(h_log(), "");
+	h_teardown();
+}
+END_TEST
+
+/* The temporary file is never published short or after someone else
+ * took it: a sweep that removes it between its creation and the writer's
+ * lock (a flock(1) that sweeps first) fails the upload; bytes added
+ * after the upload fail the publish. */
+START_TEST(test_ssh_tmp_checked)
+{
+	struct pitr_dest_env env = { 0 };
+	enum pitr_dest_result result;
+	char remote[4096], loc[4200];
+	struct pitr_dest *d;
+	const char *racing;
+
+	h_setup();
+	env.temp_dir = h_dir();
+	snprintf(remote, sizeof(remote), "%s", h_path("remote"));
+	ck_assert_int_eq(mkdir(remote, 0700), 0);
+	snprintf(loc, sizeof(loc), "db2:%s", remote);
+	racing = h_fmt("#!/bin/sh\nrm -f '%s'/.pitr-tmp.*\nexec /usr/bin/flock \"$@\"\n", remote);
+	env.ssh_path = fake_ssh_path(h_path("bin"), racing);
+	ck_assert_int_eq(ssh_deliver(&env, loc, "a.tar", "whole", &result), -1);
+	ck_assert_str_eq(h_log(), h_fmt("ERROR : could not deliver \"a.tar\" to direct destination "
+					"\"%s\": ssh exit status 1: the temporary file was removed "
+					"before it could be locked\n", loc));
+	ck_assert_int_eq(h_count_entries(remote), 0);
+	h_log_reset();
+
+	env.ssh_path = fake_ssh();
+	d = ssh_dest(&env, loc);
+	ck_assert_int_eq(pitr_dest_open(d, "b.tar"), 0);
+	ck_assert_int_eq(pitr_dest_write(d, "abc", 3), 0);
+	ck_assert_int_eq(pitr_dest_end_upload(d), 0);
+	h_write_file(remote_tmp(remote), "abcdef", 6);
+	ck_assert_int_eq(pitr_dest_finish_begin(d), 0);
+	ck_assert_int_eq(pitr_dest_finish_end(d, &result), -1);
+	ck_assert_str_eq(h_log(), h_fmt("ERROR : could not publish \"b.tar\" at direct destination "
+					"\"%s\": ssh exit status 1: the temporary file has 6 bytes "
+					"of 3\n", loc));
+	pitr_dest_abort(d);
+	pitr_dest_free(d);
+	ck_assert_int_eq(h_count_entries(remote), 0);
+	h_teardown();
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -217,6 +463,9 @@ make_suite(void)
 
 	tcase_add_test(tc, test_ssh_spec_parse);
 	tcase_add_test(tc, test_ssh_deliver);
+	tcase_add_test(tc, test_ssh_sweep);
+	tcase_add_test(tc, test_ssh_no_flock);
+	tcase_add_test(tc, test_ssh_tmp_checked);
 	suite_add_tcase(s, tc);
 	return s;
 }

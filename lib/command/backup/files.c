@@ -238,10 +238,23 @@ pitr_backup_files_check_names(struct bk_run *run)
 					  run->ndigests, (long)time(NULL));
 }
 
+/* True when an earlier spec is an ssh destination at the same location:
+ * swept already. */
+static bool
+ssh_swept(const struct bk_run *run, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (run->specs[j].kind == PITR_DEST_SSH &&
+		    strcmp(run->specs[j].location, run->specs[i].location) == 0)
+			return true;
+	return false;
+}
+
 /* Every temporary file in a local destination that no live run holds
  * locked was left by a killed one (tmpfile.h): this backup's, another
- * backup's or pitr-archive's, they all go.  A directory that cannot be
- * read is the destination's own open to report. */
+ * backup's or pitr-archive's, they all go; so do those in a --dst-direct
+ * directory on its host (ssh.c).  A directory that cannot be read is the
+ * destination's own open to report. */
 int
 pitr_backup_files_remove_stale_temps(struct bk_run *run)
 {
@@ -250,6 +263,8 @@ pitr_backup_files_remove_stale_temps(struct bk_run *run)
 
 		if (dir != NULL && access(dir, R_OK | W_OK | X_OK) == 0)
 			(void)pitr_tmp_sweep(dir, false);
+		if (run->specs[i].kind == PITR_DEST_SSH && !ssh_swept(run, i))
+			(void)pitr_dest_ssh_sweep(&run->specs[i], &run->env);
 	}
 	return 0;
 }
