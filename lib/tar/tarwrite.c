@@ -52,17 +52,25 @@ static const char *const exclude_files[] = {
 };
 static const char *const exclude_file_prefixes[] = { "pg_internal.init", "pgsql_tmp", NULL };
 
+/*
+ * A sink that fails is not reported to libarchive: the bytes are taken
+ * and dropped, and each caller of a libarchive write checks sink_failed.
+ * A failed write callback puts the archive in its FATAL state, in which
+ * archive_write_free() (before libarchive 3.8; Debian 12 has 3.6.2) skips
+ * the close that frees the output buffer: 10 KiB leaked per run stopped
+ * by a signal or a failing destination.
+ */
 static la_ssize_t
 write_cb(struct archive *a, void *ctx, const void *buf, size_t len)
 {
 	struct pitr_tarwrite *t = ctx;
 
 	(void)a;
-	if (t->discarding)
+	if (t->discarding || t->sink_failed)
 		return (la_ssize_t)len;
 	if (t->sink(t->ctx, buf, len) != 0) {
 		t->sink_failed = true;
-		return -1;
+		return (la_ssize_t)len;
 	}
 	t->bytes += len;
 	return (la_ssize_t)len;
@@ -128,7 +136,7 @@ write_header(struct pitr_tarwrite *t, const char *name, const struct stat *st, c
 		archive_entry_set_symlink(e, link);
 	if (!S_ISREG(st->st_mode))
 		archive_entry_set_size(e, 0);
-	if (archive_write_header(t->a, e) != ARCHIVE_OK)
+	if (archive_write_header(t->a, e) != ARCHIVE_OK || t->sink_failed)
 		goto out;
 	rc = 0;
 out:
@@ -177,13 +185,13 @@ add_file_fd(struct pitr_tarwrite *t, const char *path, const char *name, bool sk
 			n = (ssize_t)want;
 			memset(t->buf, 0, want);
 		}
-		if (archive_write_data(t->a, t->buf, (size_t)n) != n) {
+		if (archive_write_data(t->a, t->buf, (size_t)n) != n || t->sink_failed) {
 			archive_failed(t, name);
 			goto out;
 		}
 		left -= n;
 	}
-	if (archive_write_finish_entry(t->a) != ARCHIVE_OK) {
+	if (archive_write_finish_entry(t->a) != ARCHIVE_OK || t->sink_failed) {
 		archive_failed(t, name);
 		goto out;
 	}
@@ -213,9 +221,9 @@ pitr_tarwrite_add_buffer(struct pitr_tarwrite *t, const char *name, const void *
 	st.st_gid = getgid();
 	if (write_header(t, name, &st, NULL) != 0)
 		return -1;
-	if (len > 0 && archive_write_data(t->a, buf, len) != (la_ssize_t)len)
+	if ((len > 0 && archive_write_data(t->a, buf, len) != (la_ssize_t)len) || t->sink_failed)
 		return archive_failed(t, name);
-	if (archive_write_finish_entry(t->a) != ARCHIVE_OK)
+	if (archive_write_finish_entry(t->a) != ARCHIVE_OK || t->sink_failed)
 		return archive_failed(t, name);
 	return 0;
 }
@@ -333,7 +341,7 @@ pitr_tarwrite_add_tree(struct pitr_tarwrite *t, const char *dir, const char *pre
 int
 pitr_tarwrite_finish(struct pitr_tarwrite *t)
 {
-	if (archive_write_close(t->a) != ARCHIVE_OK)
+	if (archive_write_close(t->a) != ARCHIVE_OK || t->sink_failed)
 		return archive_failed(t, "end of archive");
 	return 0;
 }

@@ -259,6 +259,32 @@ START_TEST(test_add_buffer_sink_failure)
 	 * write; its error is the only line logged. */
 	ck_assert_int_eq(pitr_tarwrite_add_buffer(t, "b", big, sizeof(big), 0600), -1);
 	ck_assert_str_eq(h_log(), "ERROR : sink full\n");
+	/* The stream stays failed, and the sink is not asked again (it would
+	 * log once more). */
+	ck_assert_int_eq(pitr_tarwrite_add_buffer(t, "c", big, sizeof(big), 0600), -1);
+	ck_assert_int_eq(pitr_tarwrite_finish(t), -1);
+	pitr_tarwrite_free(t);
+	ck_assert_str_eq(h_log(), "ERROR : sink full\n");
+	free(m.buf);
+	h_teardown();
+}
+END_TEST
+
+/* A sink that fails only when the end of the archive is flushed: the
+ * finish fails, with the sink's line only. */
+START_TEST(test_finish_sink_failure)
+{
+	struct mem m = { .fail_after = 0 };
+	struct pitr_tarwrite *t;
+
+	h_setup();
+	t = pitr_tarwrite_new(mem_sink, &m);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(pitr_tarwrite_add_buffer(t, "small", "x", 1, 0600), 0);
+	ck_assert_str_eq(h_log(), "");
+	ck_assert_int_eq(pitr_tarwrite_finish(t), -1);
+	ck_assert_str_eq(h_log(), "ERROR : sink full\n");
+	ck_assert_uint_eq(pitr_tarwrite_bytes(t), 0);
 	pitr_tarwrite_free(t);
 	ck_assert_str_eq(h_log(), "ERROR : sink full\n");
 	free(m.buf);
@@ -297,6 +323,7 @@ make_suite(void)
 		{ "add_file", test_add_file },
 		{ "add_buffer", test_add_buffer_sink_failure },
 		{ "finish", test_finish_empty },
+		{ "finish_sink_failure", test_finish_sink_failure },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -72,6 +72,7 @@ pitr_backup_stopped(struct bk_run *run)
 		return false;
 	if (!run->stop_logged)
 		pitr_log_error("interrupted by %s: backup abandoned", bk_signal == SIGINT ? "SIGINT" :
+			       bk_signal == SIGQUIT ? "SIGQUIT" : bk_signal == SIGHUP ? "SIGHUP" :
 			       "SIGTERM");
 	run->stop_logged = true;
 	return true;
@@ -213,8 +214,17 @@ stamp_now(time_t *t, char *out)
 	return 0;
 }
 
+/* The signals that abandon a run: a closed terminal (SIGHUP) and
+ * SIGQUIT too, which would otherwise kill it with its temporary files and
+ * -x dir left for the next run; pitr-backup-* documents no other use of
+ * either. */
+static const int bk_signals[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP };
+#define BK_NSIGNALS (sizeof(bk_signals) / sizeof(bk_signals[0]))
+
+/* Install on_signal for bk_signals, the old actions in `old`.  0, or -1
+ * after logging (none left installed). */
 static int
-install_signals(struct sigaction *old_term, struct sigaction *old_int)
+install_signals(struct sigaction old[BK_NSIGNALS])
 {
 	struct sigaction sa;
 
@@ -223,11 +233,21 @@ install_signals(struct sigaction *old_term, struct sigaction *old_int)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
 	bk_signal = 0;
-	if (sigaction(SIGTERM, &sa, old_term) != 0 || sigaction(SIGINT, &sa, old_int) != 0) {
-		pitr_log_error("could not install signal handlers: %s", strerror(errno));
-		return -1;
-	}
+	for (size_t i = 0; i < BK_NSIGNALS; i++)
+		if (sigaction(bk_signals[i], &sa, &old[i]) != 0) {
+			pitr_log_error("could not install signal handlers: %s", strerror(errno));
+			while (i-- > 0)
+				sigaction(bk_signals[i], &old[i], NULL);
+			return -1;
+		}
 	return 0;
+}
+
+static void
+restore_signals(const struct sigaction old[BK_NSIGNALS])
+{
+	for (size_t i = 0; i < BK_NSIGNALS; i++)
+		sigaction(bk_signals[i], &old[i], NULL);
 }
 
 /* The meta file's text (repo/meta.h), which pitr-info, pitr-recover and
@@ -550,14 +570,14 @@ backup_run(const struct pitr_backup_opts *opts, bool slave)
 {
 	struct pitr_backup_opts own = *opts;
 	struct bk_run run = { .opts = &own, .slave = slave, .xlog_lock_fd = -1 };
-	struct sigaction old_term, old_int;
+	struct sigaction old_actions[BK_NSIGNALS];
 	char *xlogs = without_trailing_slashes(opts->xlogs);
 	int rc = -1;
 
 	if (opts->xlogs != NULL && xlogs == NULL)
 		return -1;
 	own.xlogs = xlogs;
-	if (install_signals(&old_term, &old_int) != 0) {
+	if (install_signals(old_actions) != 0) {
 		free(xlogs);
 		return -1;
 	}
@@ -570,8 +590,7 @@ backup_run(const struct pitr_backup_opts *opts, bool slave)
 	pitr_backup_xlogdir_release_trigger(&run);
 	run_free(&run);
 	free(xlogs);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGINT, &old_int, NULL);
+	restore_signals(old_actions);
 	return rc;
 }
 
