@@ -7,8 +7,10 @@
 # different codecs: md5sum -c and sha256sum -c pass in each, and so does
 # pitr-verify, until a byte of a data file changes.  -dd through a real
 # sshd on 127.0.0.1 next to a -dl: identical files, nothing overwritten,
-# ssh's reason when the host does not answer.  Refused cases: an existing
-# -x dir, an unreachable server, an unknown digest.
+# ssh's reason when the host does not answer; the dead runs' temporary
+# files in a -dd dir swept (a planted one, a SIGKILLed upload's), a locked
+# one kept.  Refused cases: an existing -x dir, an unreachable server, an
+# unknown digest.
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
 # shellcheck disable=SC2317
@@ -389,6 +391,56 @@ wait "$job" || rc=$?
 is "-dd SIGTERM: exit 1" "$rc" 1
 is "-dd SIGTERM: one error line" "$(grep -c ' : ERROR : ' "$T/dd-term.log")" 1
 is "-dd SIGTERM: nothing left at the remote path" "$(ls -A "$T/dd-term")" ""
+
+# The sweep of a -dd dir: a planted temporary file nobody holds locked (a
+# dead run's) is removed by the next backup there, one held locked (a live
+# writer's: a process of the test holding an flock on it) is not.
+mkdir_pg "$T/dd-sweep"
+as_pg bash -c "printf part >'$T/dd-sweep/.pitr-tmp.dead.tar.gz.AAAAAAAA'; printf part >'$T/dd-sweep/.pitr-tmp.live.tar.gz.BBBBBBBB'"
+bash -c 'exec 9<"$1" && flock 9 && exec sleep 120' _ "$T/dd-sweep/.pitr-tmp.live.tar.gz.BBBBBBBB" &
+HOLDER=$!
+wait_for "-dd sweep: the test holds the live one locked" 10 \
+	bash -c "! flock -n '$T/dd-sweep/.pitr-tmp.live.tar.gz.BBBBBBBB' true"
+it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -ssh "$S/ssh" \
+	-dd "gzip=127.0.0.1:$T/dd-sweep" -f "dd-__FILETYPE__.tar__CEXT__" -v
+is "-dd sweep: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+like "-dd sweep: one line says how many" "$IT_ERR" \
+	"LOG : removed 1 temporary file left by interrupted runs at direct destination \"127.0.0.1:$T/dd-sweep\""
+like "-dd sweep: -v names it" "$IT_ERR" \
+	"removed \"$T/dd-sweep/.pitr-tmp.dead.tar.gz.AAAAAAAA\" at 127.0.0.1, left by an interrupted run"
+is "-dd sweep: the dead one gone, the locked one kept, the backup there" \
+	"$(LC_ALL=C ls -A "$T/dd-sweep" | tr '\n' ' ')" \
+	".pitr-tmp.live.tar.gz.BBBBBBBB dd-data.tar.gz dd-meta.tar.gz dd-xlog.tar.gz "
+kill "$HOLDER"
+wait "$HOLDER" 2>/dev/null || true
+
+# SIGKILL while the data file streams through ssh: the remote cat gets an
+# end of input and exits, leaving a short temporary file nothing
+# publishes; once its writer is gone nobody holds it, and the next run with
+# the same command line removes it and succeeds.
+mkdir_pg "$T/dd-kill"
+DD_KILL=(as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -ssh "$S/ssh"
+	-dd "xz=127.0.0.1:$T/dd-kill" -f "dd-__FILETYPE__.tar__CEXT__" --pid-file "$T/dd-kill.pid")
+"${DD_KILL[@]}" >"$T/dd-kill.log" 2>&1 &
+job=$!
+wait_for "-dd SIGKILL: the remote temporary file is being written" 30 \
+	bash -c "ls -A '$T/dd-kill' | grep -q '^\.pitr-tmp\.dd-data\.tar\.xz\.' && test -s '$T/dd-kill.pid'"
+TMPF=$(find "$T/dd-kill" -maxdepth 1 -name '.pitr-tmp.dd-data.tar.xz.*')
+ok "-dd SIGKILL: the remote writer holds it locked" bash -c "! flock -n '$TMPF' true"
+kill -KILL "$(cat "$T/dd-kill.pid")"
+wait "$job" 2>/dev/null || true
+wait_for "-dd SIGKILL: the remote writer ends, its lock with it" 30 flock -n "$TMPF" true
+ok "-dd SIGKILL: the short temporary file stays, nothing at a final name" \
+	bash -c "[ \"\$(ls -A '$T/dd-kill')\" = '$(basename "$TMPF")' ]"
+it_run "${DD_KILL[@]}" -v
+is "-dd after SIGKILL: the same command line succeeds" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+like "-dd after SIGKILL: the killed run's temporary file removed" "$IT_ERR" \
+	"removed \"$TMPF\" at 127.0.0.1, left by an interrupted run"
+is "-dd after SIGKILL: only the backup at the remote path" "$(ls -A "$T/dd-kill" | tr '\n' ' ')" \
+	"dd-data.tar.xz dd-meta.tar.xz dd-xlog.tar.xz "
+ok "-dd after SIGKILL: the data tarball is whole" xz -t "$T/dd-kill/dd-data.tar.xz"
 
 # An ssh host that does not answer (a closed port).
 mkdir_pg "$T/dd-dead" "$T/dd-local3"
