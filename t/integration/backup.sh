@@ -376,21 +376,28 @@ is "-dd onto an existing backup: the remote files untouched, no temporary file" 
 	"$(cd "$T/dd-remote" && ls -A | tr '\n' ' '; sha256sum ./*)" \
 	"dd-SHA-256.tar dd-data.tar.gz dd-meta.tar.gz dd-xlog.tar.gz $BEFORE"
 
-# SIGTERM while the data file streams through ssh (xz: slow enough): exit
-# 1 and the remote temporary file removed.
-mkdir_pg "$T/dd-term"
-as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -ssh "$S/ssh" \
-	-dd "xz=127.0.0.1:$T/dd-term" -f "dd-__FILETYPE__.tar__CEXT__" --pid-file "$T/dd.pid" \
-	>"$T/dd-term.log" 2>&1 &
-job=$!
-wait_for "-dd SIGTERM: the remote temporary file is being written" 30 \
-	bash -c "ls -A '$T/dd-term' | grep -q '^\.pitr-tmp\.dd-data\.tar\.xz\.' && test -s '$T/dd.pid'"
-kill -TERM "$(cat "$T/dd.pid")"
-rc=0
-wait "$job" || rc=$?
-is "-dd SIGTERM: exit 1" "$rc" 1
-is "-dd SIGTERM: one error line" "$(grep -c ' : ERROR : ' "$T/dd-term.log")" 1
-is "-dd SIGTERM: nothing left at the remote path" "$(ls -A "$T/dd-term")" ""
+# SIGTERM, SIGQUIT and SIGHUP while the data file streams through ssh (xz:
+# slow enough): exit 1, one line naming the signal, and the remote
+# temporary file removed.
+for sig in TERM QUIT HUP; do
+	mkdir_pg "$T/dd-term"
+	as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -ssh "$S/ssh" \
+		-dd "xz=127.0.0.1:$T/dd-term" -f "dd-__FILETYPE__.tar__CEXT__" --pid-file "$T/dd.pid" \
+		>"$T/dd-term.log" 2>&1 &
+	job=$!
+	wait_for "-dd SIG$sig: the remote temporary file is being written" 30 \
+		bash -c "ls -A '$T/dd-term' | grep -q '^\.pitr-tmp\.dd-data\.tar\.xz\.' && test -s '$T/dd.pid'"
+	kill -"$sig" "$(cat "$T/dd.pid")"
+	rc=0
+	wait "$job" || rc=$?
+	is "-dd SIG$sig: exit 1" "$rc" 1
+	is "-dd SIG$sig: one error line" "$(grep -c ' : ERROR : ' "$T/dd-term.log")" 1
+	like "-dd SIG$sig: it names the signal" "$(cat "$T/dd-term.log")" \
+		"ERROR : interrupted by SIG$sig: backup abandoned"
+	is "-dd SIG$sig: nothing left at the remote path" "$(ls -A "$T/dd-term")" ""
+	nok "-dd SIG$sig: no -x dir" bash -c "ls -d $T/xlogs* 2>/dev/null | grep -q ."
+	rm -r "$T/dd-term"
+done
 
 # The sweep of a -dd dir: a planted temporary file nobody holds locked (a
 # dead run's) is removed by the next backup there, one held locked (a live
