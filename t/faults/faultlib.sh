@@ -33,19 +33,19 @@ rnd()
 
 # --- WAL segments ---------------------------------------------------------
 
-# fault_segments DIR COUNT: COUNT real 16 MiB segments of a fresh
-# PostgreSQL 15 cluster (T/walsrc, stopped again) copied into DIR, full of
-# random text (md5 rows, no WAL compression) so that compressing them takes
-# time; their names, one a line, into DIR/names.
+# fault_segments DIR COUNT [MIB]: COUNT real segments of MIB MiB (default
+# 16) of a fresh PostgreSQL 15 cluster (T/walsrc.MIB, stopped again) copied
+# into DIR, full of random text (md5 rows, no WAL compression) so that
+# compressing them takes time; their names, one a line, into DIR/names.
 fault_segments()
 {
-	local dir=$1 count=$2 pg=$T/walsrc seg rows
+	local dir=$1 count=$2 mib=${3:-16} pg=$T/walsrc.${3:-16} seg rows
 	mkdir_pg "$dir"
-	pg_new "$pg" || return 1
+	pg_new "$pg" --wal-segsize="$mib" || return 1
 	pg_set "$pg" "wal_compression = off" "max_wal_size = 1GB" "min_wal_size = 1GB"
 	pg_start "$pg" || return 1
 	# About 9 MB of WAL per 100000 rows of two md5 values.
-	rows=$((count * 200000))
+	rows=$((count * mib * 14000 + 20000))
 	pg_sql "$pg" "CREATE TABLE r (v text)" \
 		"INSERT INTO r SELECT md5(random()::text) || md5(random()::text) FROM generate_series(1, $rows)" \
 		"SELECT pg_switch_wal()" >/dev/null || return 1
