@@ -482,11 +482,19 @@ read_config(struct pitr_opts *o, const char *path)
 		goto out;
 	}
 	for (;;) {
+		ssize_t n;
+
 		errno = 0;
-		if (getline(&line, &cap, fp) < 0)
+		if ((n = getline(&line, &cap, fp)) < 0)
 			break;
 		lineno++;
-		lrc = config_line(o, line, err, sizeof(err));
+		/* A NUL would end the value early without a word: refused. */
+		if (memchr(line, '\0', (size_t)n) != NULL) {
+			snprintf(err, sizeof(err), "it holds a NUL byte");
+			lrc = -1;
+		} else {
+			lrc = config_line(o, line, err, sizeof(err));
+		}
 		if (lrc == -1)
 			pitr_log_error("invalid line %lu in config file \"%s\": %s", lineno, path,
 				       err);

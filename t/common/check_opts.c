@@ -834,6 +834,19 @@ START_TEST(test_config_bad_lines)
 }
 END_TEST
 
+/* A NUL byte in a line is refused, not taken as the value's end. */
+START_TEST(test_config_nul_byte)
+{
+	static const char text[] = "v\ndl /a\0/b\n";
+	const char *cfg = h_path("nul.conf");
+	char want[8192];
+
+	h_write_file(cfg, text, sizeof(text) - 1);
+	snprintf(want, sizeof(want), "invalid line 2 in config file \"%s\": it holds a NUL byte", cfg);
+	assert_parse_error(ARGV("--cfg", (char *)cfg), want);
+}
+END_TEST
+
 START_TEST(test_config_nested)
 {
 	assert_config_error("dl /a\nconfig-file /other\n", 2,
@@ -1346,6 +1359,7 @@ make_suite(void)
 	tcase_add_test(tc, test_config_after_double_dash);
 	tcase_add_test(tc, test_config_as_value_not_read);
 	tcase_add_test(tc, test_config_bad_lines);
+	tcase_add_test(tc, test_config_nul_byte);
 	tcase_add_test(tc, test_config_nested);
 	tcase_add_test(tc, test_config_unreadable);
 	tcase_add_test(tc, test_config_errors_in_argv_order);
