@@ -38,10 +38,25 @@ kind_known(enum pitr_dest_kind kind)
 	return false;
 }
 
+/* True if the `len` bytes at `name` spell a codec's name. */
+static bool
+codec_name_known(const char *name, size_t len)
+{
+	char buf[32];
+	enum pitr_codec codec;
+
+	if (len >= sizeof(buf))
+		return false;
+	snprintf(buf, sizeof(buf), "%.*s", (int)len, name);
+	return pitr_codec_from_name(buf, &codec) == 0;
+}
+
 /*
  * True if `prefix` (length `len`) has the shape of a codec spelling,
  * NAME or NAME:LEVEL with NAME in [a-z0-9].  Only then is the text before
  * '=' taken as a codec: a directory such as "/data/a=b" keeps its '='.
+ * A known codec's name and ':' make it one whatever follows, so that
+ * "gzip:x=DIR" is refused as a bad level, not taken as a directory.
  */
 static bool
 looks_like_codec(const char *prefix, size_t len)
@@ -54,6 +69,8 @@ looks_like_codec(const char *prefix, size_t len)
 	if (pos == 0)
 		return false;
 	if (pos == len)
+		return true;
+	if (prefix[pos] == ':' && codec_name_known(prefix, pos))
 		return true;
 	if (prefix[pos] != ':' || pos + 1 == len)
 		return false;

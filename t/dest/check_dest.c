@@ -122,6 +122,16 @@ START_TEST(test_parse_errors)
 	ck_assert_int_eq(pitr_dest_spec_parse("gzip:10=/mnt/a", PITR_DEST_LOCAL, "--dst-local", &spec), -1);
 	assert_error("invalid compression level in --dst-local \"gzip:10=/mnt/a\": gzip takes 1 to 9");
 	h_log_reset();
+	/* A known codec and ':' with no level, a word or a sign: a bad level, not a dir. */
+	ck_assert_int_eq(pitr_dest_spec_parse("gzip:x=/mnt/a", PITR_DEST_LOCAL, "--dst-local", &spec), -1);
+	assert_error("invalid compression level in --dst-local \"gzip:x=/mnt/a\": gzip takes 1 to 9");
+	h_log_reset();
+	ck_assert_int_eq(pitr_dest_spec_parse("gzip:=/mnt/a", PITR_DEST_LOCAL, "--dst-local", &spec), -1);
+	assert_error("invalid compression level in --dst-local \"gzip:=/mnt/a\": gzip takes 1 to 9");
+	h_log_reset();
+	ck_assert_int_eq(pitr_dest_spec_parse("zstd:-1=/mnt/a", PITR_DEST_LOCAL, "--dst-local", &spec), -1);
+	assert_error("invalid compression level in --dst-local \"zstd:-1=/mnt/a\": zstd takes 1 to 19");
+	h_log_reset();
 	ck_assert_int_eq(pitr_dest_spec_parse("gzip=", PITR_DEST_LOCAL, "--dst-local", &spec), -1);
 	assert_error("--dst-local \"gzip=\" names no location");
 	h_log_reset();

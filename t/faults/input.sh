@@ -103,8 +103,8 @@ mkdir_pg "$T/nopg"
 archive_refused "-D without PG_VERSION" "PG_VERSION|data dir" -dl "$T/dst" -D "$T/nopg" "pg_wal/$S"
 
 # --- pitr-archive: codecs and destinations ----------------------------------
-for spec in "gzip:99" "gzip:x" "gzip:" "zstd:-1" "xz:10" "GZIP" "gz" "none:1"; do
-	archive_refused "codec spec '$spec='" "${spec//[:]/.?}|level|codec" -dl "$spec=$T/dst" "pg_wal/$S"
+for spec in "gzip:99" "gzip:x" "gzip:" "zstd:-1" "xz:10" "gz" "none:1" "lzma:1x"; do
+	archive_refused "codec spec '$spec='" "(unknown|invalid) compression.*$spec=" -dl "$spec=$T/dst" "pg_wal/$S"
 done
 archive_refused "an empty -dl" "dst-local|-dl|destination|empty" -dl "" "pg_wal/$S"
 archive_refused "-dl with a codec and no dir" "dst-local|-dl|destination|empty" -dl "gzip=" "pg_wal/$S"
