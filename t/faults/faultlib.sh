@@ -101,6 +101,20 @@ group_alive()
 	kill -0 -- "-$1" 2>/dev/null
 }
 
+# group_members PGID: the pid and command line of each process of the
+# group, one a line (for diagnostics).
+group_members()
+{
+	local p stat
+	for p in /proc/[0-9]*; do
+		stat=$(cat "$p/stat" 2>/dev/null) || continue
+		stat=${stat##*) }
+		read -r _ _ pgrp _ <<<"$stat"
+		[ "$pgrp" = "$1" ] && echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
+	done
+	return 0
+}
+
 # run_pg_in DIR CMD...: run CMD as postgres from DIR to its end, like
 # it_run (IT_RC, IT_OUT, IT_ERR).
 run_pg_in()

@@ -76,7 +76,7 @@ interrupt()
 	# (stderr: not the shell's "Killed" notice)
 	wait "$RUN_PID" 2>/dev/null || RC=$?
 	if ! poll 90 eval "! group_alive $RUN_PID"; then
-		note_bad group "trial $TRIAL: processes of the run outlived it by 90 s: $(pgrep -g "$RUN_PID" -a)"
+		note_bad group "trial $TRIAL: processes of the run outlived it by 90 s: $(group_members "$RUN_PID" | tr '\n' ';')"
 		kill -KILL -- "-$RUN_PID" 2>/dev/null
 	fi
 }
