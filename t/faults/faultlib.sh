@@ -5,6 +5,8 @@
 # Sourced (never run).  A script sources this file, then calls it_init as
 # the integration tests do.
 # shellcheck shell=bash
+# The variables set here are read by the scripts that source it:
+# shellcheck disable=SC2034
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=../integration/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
@@ -55,7 +57,9 @@ fault_segments()
 	: >"$dir/names"
 	for seg in "$pg"/pg_wal/[0-9A-F]*; do
 		seg=${seg##*/}
-		[[ $seg =~ ^[0-9A-F]{24}$ ]] && [[ $seg < $cur ]] || continue
+		if [[ ! $seg =~ ^[0-9A-F]{24}$ ]] || [[ ! $seg < $cur ]]; then
+			continue
+		fi
 		cp "$pg/pg_wal/$seg" "$dir/$seg" && echo "$seg" >>"$dir/names"
 		[ "$(wc -l <"$dir/names")" -ge "$count" ] && break
 	done

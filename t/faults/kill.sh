@@ -40,7 +40,6 @@ ok "3 finished 16 MiB segments of a PostgreSQL 15 cluster" fault_segments "$T/sr
 mapfile -t SEGS <"$T/src/names"
 [ "${#SEGS[@]}" -ge 3 ] || it_bail "no segments to archive"
 
-SIGNALS=(KILL TERM INT QUIT)
 declare -A SIGNUM=([KILL]=9 [TERM]=15 [INT]=2 [QUIT]=3)
 
 # draw_trial BASE_MS: SIG, TARGET (pid or group) and DELAY_MS of a trial.
@@ -219,6 +218,7 @@ for ((TRIAL = 1; TRIAL <= TRIALS; TRIAL++)); do
 	done < <(archive_finals "$seg")
 	# rsync's receiving daemon may finish its clean-up a moment after
 	# the client is gone.
+	# shellcheck disable=SC2016
 	poll 10 eval '[ -z "$(rsync_left)" ]'
 	after=$(archive_left)
 	if [ -n "$after" ]; then
