@@ -110,12 +110,13 @@ pitr_dest_spec_parse(const char *arg, enum pitr_dest_kind kind, const char *optn
 	const char *eq = strchr(arg, '=');
 	const char *loc = arg;
 	enum pitr_codec codec = PITR_CODEC_NONE;
-	long level = 0;
+	long level;
 	size_t loclen;
 
 	memset(out, 0, sizeof(*out));
 	if (!kind_known(kind))
 		return -1;
+	level = pitr_codec_default_level(codec);
 	if (eq != NULL && looks_like_codec(arg, (size_t)(eq - arg))) {
 		char name[32];
 		size_t namelen = strcspn(arg, ":=");
@@ -126,6 +127,9 @@ pitr_dest_spec_parse(const char *arg, enum pitr_dest_kind kind, const char *optn
 				       "bzip2, lzma, xz, lz4 or zstd", (int)namelen, arg, optname, arg);
 			return -1;
 		}
+		/* Explicit, so that "xz" and "xz:6" share one compressor and
+		 * "xz:0" is xz's preset 0, not "the default". */
+		level = pitr_codec_default_level(codec);
 		if (arg[namelen] == ':') {
 			char *end;
 

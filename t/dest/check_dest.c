@@ -58,6 +58,14 @@ START_TEST(test_parse_plain_and_codec)
 	ck_assert_str_eq(spec.key, "local:none=/mnt/a");
 	pitr_dest_spec_free(&spec);
 
+	/* No level: the codec's default, spelled out; xz:0 is xz's preset 0. */
+	ck_assert_int_eq(pitr_dest_spec_parse("xz=/mnt/a", PITR_DEST_LOCAL, "--dst-local", &spec), 0);
+	ck_assert_int_eq(spec.level, 6);
+	pitr_dest_spec_free(&spec);
+	ck_assert_int_eq(pitr_dest_spec_parse("xz:0=/mnt/a", PITR_DEST_LOCAL, "--dst-local", &spec), 0);
+	ck_assert_int_eq(spec.level, 0);
+	pitr_dest_spec_free(&spec);
+
 	ck_assert_int_eq(pitr_dest_spec_parse("zstd:19=/mnt/a", PITR_DEST_LOCAL, "--dst-local", &spec), 0);
 	ck_assert_int_eq(spec.codec, PITR_CODEC_ZSTD);
 	ck_assert_int_eq(spec.level, 19);
