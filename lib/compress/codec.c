@@ -148,7 +148,7 @@ pitr_codec_writer_new(enum pitr_codec codec, int level, int threads, pitr_codec_
 	struct pitr_codec_writer *w = NULL;
 
 	assert(sink != NULL);
-	if (level == 0)
+	if (level == 0 && ci->min_level > 0)
 		level = ci->default_level;
 	if (level < ci->min_level || level > ci->max_level) {
 		if (ci->min_level == ci->max_level)

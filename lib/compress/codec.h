@@ -64,7 +64,9 @@ typedef int (*pitr_codec_sink_fn)(void *ctx, const void *buf, size_t len);
 struct pitr_codec_writer;
 
 /*
- * A compressor for `codec` at `level` (0 means the default) feeding `sink`.
+ * A compressor for `codec` at `level` (0 means the default for the codecs
+ * whose levels start at 1; lzma's and xz's 0 is their preset 0) feeding
+ * `sink`.
  * `threads` > 1 lets codecs that can (gzip, zstd) use that many worker
  * threads; output is identical whatever the thread count.  Returns NULL
  * after logging on failure.  The caller frees it with

@@ -39,10 +39,25 @@ kind_known(enum pitr_dest_kind kind)
 	return false;
 }
 
+/* True if the `len` bytes at `name` spell a codec's name. */
+static bool
+codec_name_known(const char *name, size_t len)
+{
+	char buf[32];
+	enum pitr_codec codec;
+
+	if (len >= sizeof(buf))
+		return false;
+	snprintf(buf, sizeof(buf), "%.*s", (int)len, name);
+	return pitr_codec_from_name(buf, &codec) == 0;
+}
+
 /*
  * True if `prefix` (length `len`) has the shape of a codec spelling,
  * NAME or NAME:LEVEL with NAME in [a-z0-9].  Only then is the text before
  * '=' taken as a codec: a directory such as "/data/a=b" keeps its '='.
+ * A known codec's name and ':' make it one whatever follows, so that
+ * "gzip:x=DIR" is refused as a bad level, not taken as a directory.
  */
 static bool
 looks_like_codec(const char *prefix, size_t len)
@@ -55,6 +70,8 @@ looks_like_codec(const char *prefix, size_t len)
 	if (pos == 0)
 		return false;
 	if (pos == len)
+		return true;
+	if (prefix[pos] == ':' && codec_name_known(prefix, pos))
 		return true;
 	if (prefix[pos] != ':' || pos + 1 == len)
 		return false;
@@ -94,12 +111,13 @@ pitr_dest_spec_parse(const char *arg, enum pitr_dest_kind kind, const char *optn
 	const char *eq = strchr(arg, '=');
 	const char *loc = arg;
 	enum pitr_codec codec = PITR_CODEC_NONE;
-	long level = 0;
+	long level;
 	size_t loclen;
 
 	memset(out, 0, sizeof(*out));
 	if (!kind_known(kind))
 		return -1;
+	level = pitr_codec_default_level(codec);
 	if (eq != NULL && looks_like_codec(arg, (size_t)(eq - arg))) {
 		char name[32];
 		size_t namelen = strcspn(arg, ":=");
@@ -110,6 +128,9 @@ pitr_dest_spec_parse(const char *arg, enum pitr_dest_kind kind, const char *optn
 				       "bzip2, lzma, xz, lz4 or zstd", (int)namelen, arg, optname, arg);
 			return -1;
 		}
+		/* Explicit, so that "xz" and "xz:6" share one compressor and
+		 * "xz:0" is xz's preset 0, not "the default". */
+		level = pitr_codec_default_level(codec);
 		if (arg[namelen] == ':') {
 			char *end;
 

@@ -43,7 +43,7 @@ enum pitr_dest_kind {
 struct pitr_dest_spec {
 	enum pitr_dest_kind kind;
 	enum pitr_codec codec;
-	int level;          /* 0: the codec's default */
+	int level;          /* the codec's default when the spec gives none */
 	char *location;     /* directory, rsync target (with trailing '/'), program or host:/dir */
 	char *key;          /* stable identity for the state dir: "local:gzip=/mnt/a" */
 	bool backup_copy;   /* --dst-backup: a backup's WAL collection, not an archive */

@@ -285,6 +285,29 @@ START_TEST(test_all_failed)
 }
 END_TEST
 
+/* A single destination's failure is reported once: its own line names the
+ * cause, and no "1 of 1 destinations failed" line repeats it. */
+START_TEST(test_single_failure_one_line)
+{
+	const char *pipes[1] = { "false" };
+	const char *log, *p;
+	int lines = 0;
+
+	h_write_segment(h_path("data/pg_wal"), SEGSIZE, 1, 2, 78);
+	opts.dst_pipe = pipes;
+	opts.ndst_pipe = 1;
+	opts.wal_path = "pg_wal/" SEG2;
+	h_log_reset();
+	ck_assert_int_eq(pitr_cmd_archive(&opts), -1);
+	log = h_log();
+	for (p = log; (p = strstr(p, "ERROR : ")) != NULL; p++)
+		lines++;
+	ck_assert_msg(lines == 1, "expected one error line: [%s]", log);
+	ck_assert_ptr_null(strstr(log, "destinations failed"));
+	ck_assert_int_eq(h_count_entries(h_path("tmp")), 0);
+}
+END_TEST
+
 START_TEST(test_dst_backup_only_while_it_exists)
 {
 	h_write_segment(h_path("data/pg_wal"), SEGSIZE, 1, 1, 77);
@@ -472,6 +495,7 @@ make_suite(void)
 		{ "every codec compressed once", test_every_codec_once },
 		{ "history file", test_history_file },
 		{ "partial failure and retry", test_partial_failure_and_retry },
+		{ "single failure, one line", test_single_failure_one_line },
 		{ "dst-backup only while it exists", test_dst_backup_only_while_it_exists },
 		{ "bad inputs", test_bad_inputs },
 		{ "other cluster refused", test_other_cluster_refused },

@@ -61,6 +61,14 @@ START_TEST(test_parse_plain_and_codec)
 	ck_assert_str_eq(spec.key, "local:none=/mnt/a");
 	pitr_dest_spec_free(&spec);
 
+	/* No level: the codec's default, spelled out; xz:0 is xz's preset 0. */
+	ck_assert_int_eq(pitr_dest_spec_parse("xz=/mnt/a", PITR_DEST_LOCAL, "--dst-local", &spec), 0);
+	ck_assert_int_eq(spec.level, 6);
+	pitr_dest_spec_free(&spec);
+	ck_assert_int_eq(pitr_dest_spec_parse("xz:0=/mnt/a", PITR_DEST_LOCAL, "--dst-local", &spec), 0);
+	ck_assert_int_eq(spec.level, 0);
+	pitr_dest_spec_free(&spec);
+
 	ck_assert_int_eq(pitr_dest_spec_parse("zstd:19=/mnt/a", PITR_DEST_LOCAL, "--dst-local", &spec), 0);
 	ck_assert_int_eq(spec.codec, PITR_CODEC_ZSTD);
 	ck_assert_int_eq(spec.level, 19);
@@ -124,6 +132,16 @@ START_TEST(test_parse_errors)
 	h_log_reset();
 	ck_assert_int_eq(pitr_dest_spec_parse("gzip:10=/mnt/a", PITR_DEST_LOCAL, "--dst-local", &spec), -1);
 	assert_error("invalid compression level in --dst-local \"gzip:10=/mnt/a\": gzip takes 1 to 9");
+	h_log_reset();
+	/* A known codec and ':' with no level, a word or a sign: a bad level, not a dir. */
+	ck_assert_int_eq(pitr_dest_spec_parse("gzip:x=/mnt/a", PITR_DEST_LOCAL, "--dst-local", &spec), -1);
+	assert_error("invalid compression level in --dst-local \"gzip:x=/mnt/a\": gzip takes 1 to 9");
+	h_log_reset();
+	ck_assert_int_eq(pitr_dest_spec_parse("gzip:=/mnt/a", PITR_DEST_LOCAL, "--dst-local", &spec), -1);
+	assert_error("invalid compression level in --dst-local \"gzip:=/mnt/a\": gzip takes 1 to 9");
+	h_log_reset();
+	ck_assert_int_eq(pitr_dest_spec_parse("zstd:-1=/mnt/a", PITR_DEST_LOCAL, "--dst-local", &spec), -1);
+	assert_error("invalid compression level in --dst-local \"zstd:-1=/mnt/a\": zstd takes 1 to 19");
 	h_log_reset();
 	ck_assert_int_eq(pitr_dest_spec_parse("gzip=", PITR_DEST_LOCAL, "--dst-local", &spec), -1);
 	assert_error("--dst-local \"gzip=\" names no location");

@@ -366,10 +366,13 @@ pitr_cmd_archive(const struct pitr_archive_opts *opts)
 			rc = report_state_failure(&run, ntargets);
 			goto out;
 		}
-		pitr_log_error("could not archive \"%s\": %zu of %zu destinations failed%s", run.wal_name,
-			       pitr_fanout_nfailed(run.fanout), ntargets,
-			       run.state != NULL && pitr_fanout_nfailed(run.fanout) < ntargets ?
-			       "; the others are recorded in the state dir" : "");
+		/* One destination's failure is already its own line (ENOSPC,
+		 * EROFS...); a summary would say it twice. */
+		if (ntargets > 1)
+			pitr_log_error("could not archive \"%s\": %zu of %zu destinations failed%s",
+				       run.wal_name, pitr_fanout_nfailed(run.fanout), ntargets,
+				       run.state != NULL && pitr_fanout_nfailed(run.fanout) < ntargets ?
+				       "; the others are recorded in the state dir" : "");
 		goto out;
 	}
 	if (run.state != NULL && pitr_state_clear(run.state) != 0)
