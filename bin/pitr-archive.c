@@ -59,6 +59,12 @@ main(int argc, char **argv)
 	struct pitr_archive_opts a = { 0 };
 	int rc = 1;
 
+	/* First of all, so that no instant of the run dies of a signal: TERM,
+	 * INT, QUIT (PostgreSQL's immediate shutdown signals the archiver's
+	 * group) and HUP remove this run's temporary files and end with exit
+	 * status 1. */
+	if (pitr_sigclean_install("pitr-archive", false) != 0)
+		return 1;
 	switch (pitr_opts_begin(&o, "pitr-archive", "pitr-archive [OPTION]... WAL_PATH",
 				archive_options, NOPTIONS, argc, argv)) {
 	case 1:
@@ -83,11 +89,6 @@ main(int argc, char **argv)
 	a.rsync_path = pitr_opts_str(&o, "rsync-path");
 	a.rsync_timeout = (int)pitr_opts_int(&o, "rsync-timeout");
 	a.pipe_timeout = (int)pitr_opts_int(&o, "pipe-timeout");
-	/* TERM, INT, QUIT (PostgreSQL's immediate shutdown signals the
-	 * archiver's group) and HUP remove this run's temporary files and end
-	 * with exit status 1. */
-	if (pitr_sigclean_install("pitr-archive", false) != 0)
-		goto out;
 	rc = pitr_cmd_archive(&a) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

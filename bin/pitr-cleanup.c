@@ -37,6 +37,10 @@ main(int argc, char **argv)
 	struct pitr_cleanup_opts c = { 0 };
 	int rc = 1;
 
+	/* First of all: a signal at any instant ends the run with exit status
+	 * 1, never a signal death. */
+	if (pitr_sigclean_install("pitr-cleanup", false) != 0)
+		return 1;
 	switch (pitr_opts_begin(&o, "pitr-cleanup", "pitr-cleanup [OPTION]... %r",
 				cleanup_options, NOPTIONS, argc, argv)) {
 	case 1:
@@ -51,9 +55,6 @@ main(int argc, char **argv)
 	c.pause_trigger = pitr_opts_str(&o, "removal-pause-trigger");
 	c.pid_file = pitr_opts_str(&o, "pid-file");
 	c.dry_run = pitr_opts_flag(&o, "dry-run");
-	/* A signal ends the run with exit status 1, never a signal death. */
-	if (pitr_sigclean_install("pitr-cleanup", false) != 0)
-		goto out;
 	rc = pitr_cmd_cleanup(&c) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

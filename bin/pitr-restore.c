@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -63,6 +64,13 @@ main(int argc, char **argv)
 	struct pitr_operand_restore ops;
 	int rc = 1;
 
+	/* First of all, until pitr_cmd_restore() installs its own: TERM, INT
+	 * and QUIT end the run with exit status 1 (nothing is written yet), and
+	 * SIGHUP, which PostgreSQL sends the startup process's group on every
+	 * reload, is ignored (an exit 1 could end a recovery early). */
+	if (pitr_sigclean_install("pitr-restore", true) != 0)
+		return 1;
+	signal(SIGHUP, SIG_IGN);
 	switch (pitr_opts_begin(&o, "pitr-restore",
 				"pitr-restore [OPTION]... %f %p\n"
 				"       pitr-restore [OPTION]... -r %r %f %p",

@@ -21,7 +21,8 @@
 # After the interrupted run (and every process of its group has ended):
 # it exited 0, 1 or died of the signal sent (never another status, never
 # above 125 by itself); SIGTERM, SIGINT and SIGQUIT are handled (exit 0 or
-# 1, not death); every final name is absent or holds exactly the source's
+# 1, not death; such a signal drawn for an instant before main() has
+# installed the handlers waits for them: see await_handlers); every final name is absent or holds exactly the source's
 # bytes.  After the retry: exit 0, every final name holds exactly the
 # source's bytes, no ".pitr-tmp" file in any destination (or pg_wal), -t
 # and the state dir empty, no rsync temporary file at the remote.
@@ -59,6 +60,33 @@ draw_trial()
 	DELAY_MS=$(($1 * R / 1000))
 }
 
+# handlers_ready PID SIGNO: PID has ended, or it is a pitr program (past
+# exec and the wrappers) whose SigCgt mask shows a handler for SIGNO.
+handlers_ready()
+{
+	local exe mask
+	exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 0
+	case ${exe##*/} in *pitr-*) ;; *) return 1 ;; esac
+	mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
+	[ -n "$mask" ] || return 0
+	(((16#$mask >> ($2 - 1)) & 1))
+}
+
+# await_handlers PID SIGNO: until handlers_ready, for at most 10 s.  Before
+# main() installs its handlers (exec, the dynamic loader) a signal takes
+# its default action, which no program can change; a catchable signal
+# drawn for that instant is sent the moment the handlers exist, so what
+# the trial checks is the program's own handling.
+await_handlers()
+{
+	local i
+	for ((i = 0; i < 2000; i++)); do
+		handlers_ready "$1" "$2" && return 0
+		sleep 0.005
+	done
+	return 1
+}
+
 # interrupt CMD...: start CMD (start_pg_group from RUN_DIR), send SIG to
 # TARGET after DELAY_MS, wait for it (RC) and for every process of its
 # group; a group that outlives 90 s (rsync's timeout is 60) is killed and
@@ -68,6 +96,8 @@ interrupt()
 	local dest
 	start_pg_group "$RUN_DIR" "$@"
 	sleep "$(ms_to_s "$DELAY_MS")"
+	[ "$SIG" = KILL ] || await_handlers "$RUN_PID" "${SIGNUM[$SIG]}" ||
+		note_bad handled "trial $TRIAL: no handler for SIG$SIG within 10 s of the start"
 	dest=$RUN_PID
 	[ "$TARGET" = group ] && dest=-$RUN_PID
 	kill -s "$SIG" -- "$dest" 2>/dev/null
