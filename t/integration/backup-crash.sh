@@ -52,7 +52,7 @@ without_meta()
 }
 
 # How many renames a whole run makes.
-it_run as_pg strace -f -qq -o "$T/renames.log" -e trace=$RENAMES "${CMD[@]}" -dl "gzip=$T/bk0"
+it_run as_pg "${PTRACE_ENV[@]}" strace -f -qq -o "$T/renames.log" -e trace=$RENAMES "${CMD[@]}" -dl "gzip=$T/bk0"
 is "a traced run exits 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
 # strace counts each system call apart: the Nth rename is the Kth call of
@@ -65,7 +65,7 @@ diag "renames: $(grep -o -E '"[^"]*", [^"]*"[^"]*"' "$T/renames.log" | sed "s|$T
 
 for ((i = 1; i <= N; i++)); do
 	step=${STEPS[i - 1]}
-	it_run as_pg strace -f -qq -o /dev/null -e trace=$RENAMES \
+	it_run as_pg "${PTRACE_ENV[@]}" strace -f -qq -o /dev/null -e trace=$RENAMES \
 		-e inject="${step%:*}:signal=SIGKILL:when=${step#*:}" "${CMD[@]}" -dl "gzip=$BK"
 	nok "killed before rename $i: exit status not 0" test "$IT_RC" -eq 0
 	wait_for "killed before rename $i: no backup session left open on the server" 30 no_backup_open

@@ -60,7 +60,7 @@ is "the segment is 16 MiB" "$(stat -c %s "$T/in/$SEG")" 16777216
 
 # Every write(2) delayed by 0.2 s: a 16 MiB segment takes seconds per
 # destination (1 MiB writes), so a signal lands mid-write.
-SLOW=(strace -f -o /dev/null -e trace=write -e inject=write:delay_enter=200000)
+SLOW=("${PTRACE_ENV[@]}" strace -f -o /dev/null -e trace=write -e inject=write:delay_enter=200000)
 
 # archive_args: two local destinations (one compressed) and the state dir.
 ARGS=(-D "$P" -s "$T/state" -dl "$T/a" -dl "gzip=$T/b" -t "$T/tmp" --pid-file "$T/pa.pid")
