@@ -95,6 +95,27 @@ START_TEST(test_parse_local)
 }
 END_TEST
 
+/* Found by fuzz/fuzz_target: "2024-02-31 10:00" was taken (as 2 March),
+ * and pitr-recover wrote it as recovery_target_time, which PostgreSQL
+ * then refuses at start.  A day the month has not is refused; 29 February
+ * only in a leap year. */
+START_TEST(test_parse_day_of_month)
+{
+	time_t t = 0;
+	bool zone = false;
+
+	ck_assert_int_eq(pitr_timestamp_parse("2024-02-31 10:00", &t, &zone), -1);
+	ck_assert_int_eq(pitr_timestamp_parse("2024-02-30 10:00:00 +0100", &t, &zone), -1);
+	ck_assert_int_eq(pitr_timestamp_parse("2024-04-31 10:00 Z", &t, &zone), -1);
+	ck_assert_int_eq(pitr_timestamp_parse("2023-02-29 10:00 Z", &t, &zone), -1);
+	ck_assert_int_eq(pitr_timestamp_parse("1900-02-29 10:00 Z", &t, &zone), -1);
+	ck_assert_int_eq(pitr_timestamp_parse("2024-02-29 11:00:00 Z", &t, &zone), 0);
+	ck_assert_int_eq((long)t, T0 - 86400);
+	ck_assert_int_eq(pitr_timestamp_parse("2000-02-29 00:00 Z", &t, &zone), 0);
+	ck_assert_int_eq(pitr_timestamp_parse("2024-12-31 23:59:59 +0000", &t, &zone), 0);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -104,6 +125,7 @@ make_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_format_and_back);
 	tcase_add_test(tc, test_parse_local);
+	tcase_add_test(tc, test_parse_day_of_month);
 	suite_add_tcase(s, tc);
 	return s;
 }
