@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -122,12 +123,22 @@ pitr_timestamp_parse(const char *text, time_t *out, bool *has_zone)
 	return *out == (time_t)-1 ? -1 : 0;
 }
 
+/* The year as four digits, as PostgreSQL prints it and the parser reads
+ * it: strftime's %Y has no leading zeros ("24-03-01" for the year 24),
+ * and a year past 9999 has five. */
 int
 pitr_timestamp_format(time_t t, char *out, size_t size)
 {
 	struct tm tm;
+	int year, n;
 
-	if (localtime_r(&t, &tm) == NULL || strftime(out, size, "%Y-%m-%d %H:%M:%S %z", &tm) == 0)
+	if (localtime_r(&t, &tm) == NULL)
+		return -1;
+	year = tm.tm_year + 1900;
+	if (year < 0 || year > 9999)
+		return -1;
+	n = snprintf(out, size, "%04d", year);
+	if (n < 0 || (size_t)n >= size || strftime(out + n, size - (size_t)n, "-%m-%d %H:%M:%S %z", &tm) == 0)
 		return -1;
 	return 0;
 }

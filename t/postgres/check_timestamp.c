@@ -116,6 +116,31 @@ START_TEST(test_parse_day_of_month)
 }
 END_TEST
 
+/* Found by fuzz/fuzz_target: "0024-03-01 12:00:00 +0100" parsed, but was
+ * formatted as "24-03-01 11:00:00 +0000" (strftime's %Y has no leading
+ * zeros), which does not parse.  The year is written in four digits, as
+ * PostgreSQL writes it, and a year that needs five is refused. */
+START_TEST(test_format_four_digit_year)
+{
+	char out[PITR_TIMESTAMP_TEXT_MAX];
+	time_t t = 0;
+	bool zone = false;
+
+	set_tz("UTC0");
+	ck_assert_int_eq(pitr_timestamp_parse("0024-03-01 12:00:00 +0100", &t, &zone), 0);
+	ck_assert_int_eq((long long)t, -61404613200LL);
+	ck_assert_int_eq(pitr_timestamp_format(t, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "0024-03-01 11:00:00 +0000");
+	ck_assert_int_eq(pitr_timestamp_parse(out, &t, &zone), 0);
+	ck_assert_int_eq((long long)t, -61404613200LL);
+	ck_assert_int_eq(pitr_timestamp_format((time_t)253402300799LL, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "9999-12-31 23:59:59 +0000");
+	ck_assert_int_eq(pitr_timestamp_format((time_t)253402300800LL, out, sizeof(out)), -1);
+	ck_assert_int_eq(pitr_timestamp_format(T0, out, 4), -1);
+	ck_assert_int_eq(pitr_timestamp_format(T0, out, 5), -1);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -126,6 +151,7 @@ make_suite(void)
 	tcase_add_test(tc, test_format_and_back);
 	tcase_add_test(tc, test_parse_local);
 	tcase_add_test(tc, test_parse_day_of_month);
+	tcase_add_test(tc, test_format_four_digit_year);
 	suite_add_tcase(s, tc);
 	return s;
 }
