@@ -6,6 +6,8 @@
  * that succeeds must leave values the table allows: an INT within its
  * range, a STRING with choices one of them, no empty value, counts that
  * agree with the lists; and pitr_opts_free() must release everything.
+ * fuzz_args also hands the operands to postgres/operand, as pitr-archive,
+ * pitr-restore and pitr-cleanup do: what it picks must be among them.
  */
 #include "config.h"
 
@@ -14,6 +16,7 @@
 
 #include "common/opts.h"
 #include "fuzz.h"
+#include "postgres/operand.h"
 
 #define MAX_ARGS 64
 
@@ -96,6 +99,37 @@ make_argv(const uint8_t *data, size_t size, char **argv)
 }
 #endif
 
+#ifndef FUZZ_CONFIG
+static bool
+among(const char *s, const char *const *ops, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s == ops[i])
+			return true;
+	return false;
+}
+
+/* The operands as restore_command's, archive_command's and
+ * archive_cleanup_command's: what is picked must be one of them. */
+static void
+check_operands(const struct pitr_opts *o, long after_r)
+{
+	const char *const *ops = o->operands;
+	struct pitr_operand_restore r;
+	const char *one;
+
+	for (int want = 0; want < 2; want++)
+		if (pitr_operand_restore(ops, o->noperands, want, after_r, &r) == 0 &&
+		    (!among(r.wal_name, ops, o->noperands) || !among(r.wal_path, ops, o->noperands) ||
+		     r.wal_name == r.wal_path || (r.cutoff && !among(r.cutoff, ops, o->noperands))))
+			fuzz_fail("restore operands picked outside those given", NULL);
+	if (pitr_operand_archive(ops, o->noperands, &one) == 0 && one != ops[0])
+		fuzz_fail("archive operand is not the one given", NULL);
+	if (pitr_operand_cleanup(ops, o->noperands, &one) == 0 && one != ops[0])
+		fuzz_fail("cleanup operand is not the one given", NULL);
+}
+#endif
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -103,9 +137,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int argc = make_argv(data, size, argv);
 	struct pitr_opts o;
 
-	if (pitr_opts_parse(&o, defs, NDEFS, argc, argv) == 0)
+	if (pitr_opts_parse(&o, defs, NDEFS, argc, argv) == 0) {
 		for (size_t i = 0; i < NDEFS; i++)
 			check_value(&defs[i], &o.values[i]);
+#ifndef FUZZ_CONFIG
+		check_operands(&o, pitr_opts_get(&o, "remove-unneeded")->next_operand);
+#endif
+	}
 	pitr_opts_free(&o);
 #ifndef FUZZ_CONFIG
 	free(argv[0]);
