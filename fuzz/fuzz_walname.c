@@ -3,13 +3,15 @@
  * restore and cleanup commands are handed or find in a directory goes
  * through pitr_wal_parse.  A name it takes must format back to itself
  * (hex digits are upper case only, so the spelling is unique), and
- * stepping a segment forth and back must return to it.
+ * stepping a segment forth and back must return to it.  The name is also
+ * split as an archived file's, into a WAL name and a codec's extension.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "compress/codec.h"
 #include "fuzz.h"
 #include "postgres/wal.h"
 
@@ -46,6 +48,25 @@ check_segment(const struct pitr_wal_name *parsed, const char *name)
 	}
 }
 
+/* An archived file's name: a WAL name and its codec's extension, as the
+ * archive directory and the catalog split it. */
+static void
+check_archived(const char *name)
+{
+	size_t stem = 0;
+	enum pitr_codec codec = pitr_codec_from_filename(name, &stem);
+	const char *ext = pitr_codec_ext(codec);
+	char *bare;
+
+	if (stem > strlen(name) || strcmp(name + stem, ext) != 0)
+		fuzz_fail("the stem and extension do not make the name", name);
+	if ((bare = strndup(name, stem)) == NULL)
+		abort();
+	(void)pitr_wal_parse(bare, NULL);
+	(void)pitr_codec_prefix_len(name);
+	free(bare);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -67,6 +88,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (kind == PITR_WAL_SEGMENT || kind == PITR_WAL_PARTIAL || kind == PITR_WAL_BACKUP)
 			check_segment(&parsed, name);
 	}
+	check_archived(name);
 	free(name);
 	return 0;
 }
