@@ -33,6 +33,7 @@
 #include "tar/tarread.h"
 
 #define MAX_MEMBERS 64
+#define MEMBER_MAX 1024
 
 static char root[PATH_MAX];
 
@@ -109,6 +110,12 @@ map(void *ctx, const char *member, bool *skip)
 	*skip = false;
 	if (unsafe(member))
 		fuzz_fail("the map was asked about an unsafe member", member);
+	/* A deeper tree than PATH_MAX could not be removed by path after each
+	 * input (nor by pitr-recover's clean-up, a known limit): left out. */
+	if (strlen(member) > MEMBER_MAX) {
+		*skip = true;
+		return NULL;
+	}
 	if (asprintf(&dest, "%s/in/%s", root, member) < 0)
 		abort();
 	return dest;
