@@ -6,7 +6,9 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -26,6 +28,18 @@ days_from_civil(int64_t y, int m, int d)
 	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
 	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 	return era * 146097 + doe - 719468;
+}
+
+/* Days in month `m` of year `y`: PostgreSQL refuses 31 February as out
+ * of range, where days_from_civil and mktime() would roll it over into
+ * March. */
+static int
+month_days(int y, int m)
+{
+	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return days[m - 1] + (m == 2 && leap);
 }
 
 static int
@@ -68,7 +82,7 @@ pitr_timestamp_parse(const char *text, time_t *out, bool *has_zone)
 				p++;
 		}
 	}
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+	if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 || mi > 59 || s > 60)
 		return -1;
 	while (*p == ' ')
 		p++;
@@ -109,12 +123,22 @@ pitr_timestamp_parse(const char *text, time_t *out, bool *has_zone)
 	return *out == (time_t)-1 ? -1 : 0;
 }
 
+/* The year as four digits, as PostgreSQL prints it and the parser reads
+ * it: strftime's %Y has no leading zeros ("24-03-01" for the year 24),
+ * and a year past 9999 has five. */
 int
 pitr_timestamp_format(time_t t, char *out, size_t size)
 {
 	struct tm tm;
+	int year, n;
 
-	if (localtime_r(&t, &tm) == NULL || strftime(out, size, "%Y-%m-%d %H:%M:%S %z", &tm) == 0)
+	if (localtime_r(&t, &tm) == NULL)
+		return -1;
+	year = tm.tm_year + 1900;
+	if (year < 0 || year > 9999)
+		return -1;
+	n = snprintf(out, size, "%04d", year);
+	if (n < 0 || (size_t)n >= size || strftime(out + n, size - (size_t)n, "-%m-%d %H:%M:%S %z", &tm) == 0)
 		return -1;
 	return 0;
 }

@@ -26,8 +26,8 @@ int pitr_timestamp_parse(const char *text, time_t *out, bool *has_zone);
  * `t` in local time with its offset, "YYYY-MM-DD HH:MM:SS +ZZZZ" (what
  * pitr-backup-master records and pitr-info prints; pitr_timestamp_parse
  * reads it back to `t`).  Returns 0, or -1 when the time cannot be
- * represented or `size` is too small (PITR_TIMESTAMP_TEXT_MAX is enough);
- * nothing logged.
+ * represented in four digits of year (0 to 9999) or `size` is too small
+ * (PITR_TIMESTAMP_TEXT_MAX is enough); nothing logged.
  */
 int pitr_timestamp_format(time_t t, char *out, size_t size);
 

@@ -174,6 +174,48 @@ START_TEST(test_template_glob)
 }
 END_TEST
 
+/* Found by fuzz/fuzz_template: the pattern took a conversion to be '^'
+ * and one character, so for "__HOSANMET^_-__FILETYPE__-^Y-^m-^d.tarX_CEXT__"
+ * ("^_-" is strftime's %_ flag, then the conversion: the '-' and the 'd'
+ * of "data") it was "__HOSANMET*-data-*-*-*.tarX_CEXT__", which the name
+ * "__HOSANMET28ata-..." does not match: a killed backup's temporary files
+ * would stay.  Flags, widths and a key right after a '^' are conversions
+ * as strftime reads them. */
+START_TEST(test_template_glob_flags)
+{
+	static const char *const tmpls[] = {
+		"__HOSANMET^_-__FILETYPE__-^Y-^m-^d.tarX_CEXT__",
+		"__FILETYPE__-^_H^-M^010Y^#Z^^Y.tar__CEXT__",
+		"^__HOSTNAME__-__FILETYPE__^__CEXT__",
+		"__FILETYPE__^E",
+	};
+	long when = 1709212455;
+
+	h_setup();
+	setenv("TZ", "UTC", 1);
+	tzset();
+	for (size_t i = 0; i < sizeof(tmpls) / sizeof(tmpls[0]); i++) {
+		char *g = pitr_backup_template_glob(tmpls[i], "db1", "data", ".gz");
+		char *name = pitr_backup_expand_template(tmpls[i], "db1", "data", ".gz", when);
+
+		ck_assert_ptr_nonnull(g);
+		ck_assert_ptr_nonnull(name);
+		ck_assert_msg(fnmatch(g, name, 0) == 0, "\"%s\": \"%s\" against \"%s\"", tmpls[i],
+			      name, g);
+		free(g);
+		free(name);
+	}
+	{
+		char *g = pitr_backup_template_glob(tmpls[1], "db1", "data", ".gz");
+
+		ck_assert_str_eq(g, "data-*%Y.tar.gz");
+		free(g);
+	}
+	ck_assert_str_eq(h_log(), "");
+	h_teardown();
+}
+END_TEST
+
 START_TEST(test_refusals)
 {
 	const char *dl[] = { "/nonexistent-dest" };
@@ -345,6 +387,7 @@ make_suite(void)
 	tcase_add_test(tc, test_digest_names);
 	tcase_add_test(tc, test_check_template);
 	tcase_add_test(tc, test_template_glob);
+	tcase_add_test(tc, test_template_glob_flags);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("digests");
 	tcase_add_test(tc, test_parse_digests);

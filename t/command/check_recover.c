@@ -96,13 +96,14 @@ make_source(void)
  */
 static bool skip_xlogs;   /* make_backup: as pitr-backup-master -sx */
 static const char *extra_member;   /* make_backup: one more data member */
+static const char *map_tail;  /* make_backup: lines after tablespace_map's own */
 
 static void
 make_backup(bool digests)
 {
 	struct tar_file f;
 	struct pitr_tarwrite *t;
-	const char *map = h_fmt("16384 %s\n", ts), *meta;
+	const char *map = h_fmt("16384 %s\n%s", ts, map_tail ? map_tail : ""), *meta;
 	char hex[PITR_DIGEST_HEX_MAX];
 
 	make_source();
@@ -504,6 +505,24 @@ START_TEST(test_refuse_tablespace)
 }
 END_TEST
 
+/* A tablespace_map line of digits alone after a longer one: it was
+ * measured before it was ended, ran on into the first line's bytes and
+ * became a second tablespace "1" at the first one's path (a pg_tblspc/1
+ * link).  Found while writing the fuzz harnesses; refused as malformed. */
+START_TEST(test_refuse_malformed_tablespace_map)
+{
+	struct pitr_recover_opts o;
+
+	map_tail = "1\n";
+	make_backup(true);
+	map_tail = NULL;
+	opts_init(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	ck_assert_ptr_nonnull(strstr(h_log(), "tablespace_map\" is malformed: \"1\"\n"));
+	assert_nothing_left(h_path("new"));
+}
+END_TEST
+
 /* A damaged data tarball without digests: found while extracting, and
  * the half-built directory removed. */
 START_TEST(test_refuse_truncated_tarball)
@@ -637,6 +656,7 @@ recover_suite(void)
 	tcase_add_test(tc, test_refuse_tablespace);
 	tcase_add_test(tc, test_refuse_truncated_tarball);
 	tcase_add_test(tc, test_refuse_long_member);
+	tcase_add_test(tc, test_refuse_malformed_tablespace_map);
 	tcase_add_test(tc, test_refuse_options);
 	suite_add_tcase(s, tc);
 	return s;

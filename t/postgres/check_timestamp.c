@@ -95,6 +95,52 @@ START_TEST(test_parse_local)
 }
 END_TEST
 
+/* Found by fuzz/fuzz_target: "2024-02-31 10:00" was taken (as 2 March),
+ * and pitr-recover wrote it as recovery_target_time, which PostgreSQL
+ * then refuses at start.  A day the month has not is refused; 29 February
+ * only in a leap year. */
+START_TEST(test_parse_day_of_month)
+{
+	time_t t = 0;
+	bool zone = false;
+
+	ck_assert_int_eq(pitr_timestamp_parse("2024-02-31 10:00", &t, &zone), -1);
+	ck_assert_int_eq(pitr_timestamp_parse("2024-02-30 10:00:00 +0100", &t, &zone), -1);
+	ck_assert_int_eq(pitr_timestamp_parse("2024-04-31 10:00 Z", &t, &zone), -1);
+	ck_assert_int_eq(pitr_timestamp_parse("2023-02-29 10:00 Z", &t, &zone), -1);
+	ck_assert_int_eq(pitr_timestamp_parse("1900-02-29 10:00 Z", &t, &zone), -1);
+	ck_assert_int_eq(pitr_timestamp_parse("2024-02-29 11:00:00 Z", &t, &zone), 0);
+	ck_assert_int_eq((long)t, T0 - 86400);
+	ck_assert_int_eq(pitr_timestamp_parse("2000-02-29 00:00 Z", &t, &zone), 0);
+	ck_assert_int_eq(pitr_timestamp_parse("2024-12-31 23:59:59 +0000", &t, &zone), 0);
+}
+END_TEST
+
+/* Found by fuzz/fuzz_target: "0024-03-01 12:00:00 +0100" parsed, but was
+ * formatted as "24-03-01 11:00:00 +0000" (strftime's %Y has no leading
+ * zeros), which does not parse.  The year is written in four digits, as
+ * PostgreSQL writes it, and a year that needs five is refused. */
+START_TEST(test_format_four_digit_year)
+{
+	char out[PITR_TIMESTAMP_TEXT_MAX];
+	time_t t = 0;
+	bool zone = false;
+
+	set_tz("UTC0");
+	ck_assert_int_eq(pitr_timestamp_parse("0024-03-01 12:00:00 +0100", &t, &zone), 0);
+	ck_assert_int_eq((long long)t, -61404613200LL);
+	ck_assert_int_eq(pitr_timestamp_format(t, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "0024-03-01 11:00:00 +0000");
+	ck_assert_int_eq(pitr_timestamp_parse(out, &t, &zone), 0);
+	ck_assert_int_eq((long long)t, -61404613200LL);
+	ck_assert_int_eq(pitr_timestamp_format((time_t)253402300799LL, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "9999-12-31 23:59:59 +0000");
+	ck_assert_int_eq(pitr_timestamp_format((time_t)253402300800LL, out, sizeof(out)), -1);
+	ck_assert_int_eq(pitr_timestamp_format(T0, out, 4), -1);
+	ck_assert_int_eq(pitr_timestamp_format(T0, out, 5), -1);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -104,6 +150,8 @@ make_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_format_and_back);
 	tcase_add_test(tc, test_parse_local);
+	tcase_add_test(tc, test_parse_day_of_month);
+	tcase_add_test(tc, test_format_four_digit_year);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -140,9 +140,10 @@ int pitr_backup_check_template(const char *tmpl, const char *hostname, const cha
 /*
  * The fnmatch(3) pattern matching every name `tmpl` gives the `filetype`
  * file with extension `cext`, whatever the time: each strftime conversion
- * (^X) becomes '*', everything else is matched literally.  Used to find
- * the temporary files (fsutil.h) a killed backup left in a destination.
- * Returns a malloc'd pattern, or NULL after logging (ENOMEM).
+ * (^X, with its flags, width and modifier: ^_H, ^10Y, ^EY) becomes '*',
+ * everything else is matched literally.  Used to find the temporary files
+ * (fsutil.h) a killed backup left in a destination.  Returns a malloc'd
+ * pattern, or NULL after logging (a template too long, ENOMEM).
  */
 char *pitr_backup_template_glob(const char *tmpl, const char *hostname, const char *filetype,
 				const char *cext);

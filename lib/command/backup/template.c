@@ -17,16 +17,21 @@
 #include "common/xalloc.h"
 #include "digest/digest.h"
 
-char *
-pitr_backup_expand_template(const char *tmpl, const char *hostname, const char *filetype,
-			    const char *cext, long when)
+/* Room for a template's strftime format and for a file name. */
+#define TEMPLATE_MAX 1024
+
+/*
+ * The strftime(3) format of `tmpl`: its keys replaced by their values (a
+ * '%' in a value doubled: literal), each '^' turned into '%' and each '%'
+ * of the template doubled.  Returns 0, or -1 when it does not fit `size`.
+ */
+static int
+template_format(const char *tmpl, const char *hostname, const char *filetype, const char *cext,
+		char *fmt, size_t size)
 {
 	static const char *const keys[] = { "__HOSTNAME__", "__FILETYPE__", "__CEXT__" };
 	const char *vals[] = { hostname, filetype, cext };
-	char fmt[1024], out[1024];
 	size_t n = 0;
-	time_t t = (time_t)when;
-	struct tm tm;
 
 	for (const char *p = tmpl; *p != '\0';) {
 		const char *add = NULL;
@@ -48,13 +53,13 @@ pitr_backup_expand_template(const char *tmpl, const char *hostname, const char *
 				add = one[1];  /* a literal '%' of the template */
 		}
 		if (add == NULL) {
-			if (n + 1 >= sizeof(fmt))
-				goto toolong;
+			if (n + 1 >= size)
+				return -1;
 			fmt[n++] = *p;
 		} else {
 			for (const char *v = add; *v != '\0'; v++) {
-				if (n + 2 >= sizeof(fmt))
-					goto toolong;
+				if (n + 2 >= size)
+					return -1;
 				/* A '%' inside a value (a host name) is literal. */
 				if (is_value && *v == '%')
 					fmt[n++] = '%';
@@ -64,9 +69,22 @@ pitr_backup_expand_template(const char *tmpl, const char *hostname, const char *
 		p += skip;
 	}
 	fmt[n] = '\0';
+	return 0;
+}
+
+char *
+pitr_backup_expand_template(const char *tmpl, const char *hostname, const char *filetype,
+			    const char *cext, long when)
+{
+	char fmt[TEMPLATE_MAX], out[TEMPLATE_MAX];
+	time_t t = (time_t)when;
+	struct tm tm;
+
+	if (template_format(tmpl, hostname, filetype, cext, fmt, sizeof(fmt)) != 0)
+		goto toolong;
 	localtime_r(&t, &tm);
 	out[0] = '\0';
-	if (n > 0 && strftime(out, sizeof(out), fmt, &tm) == 0)
+	if (fmt[0] != '\0' && strftime(out, sizeof(out), fmt, &tm) == 0)
 		goto toolong;
 	if (out[0] == '\0' || strchr(out, '/') != NULL || strcmp(out, ".") == 0 ||
 	    strcmp(out, "..") == 0) {
@@ -160,45 +178,50 @@ out:
 	return rc;
 }
 
+/* The length of the conversion after a '%' at `p`, as glibc's strftime
+ * reads it: flags, a field width, an E or O modifier, the conversion
+ * character (fewer at the format's end). */
+static size_t
+conversion_len(const char *p)
+{
+	size_t n = strspn(p, "_-0^#");
+
+	n += strspn(p + n, "0123456789");
+	if (p[n] == 'E' || p[n] == 'O')
+		n++;
+	return p[n] == '\0' ? n : n + 1;
+}
+
+/* Made from the strftime format rather than the template, so that a
+ * conversion is exactly what strftime will take as one (a flag or width
+ * such as ^_H or ^10Y, a key's value right after a '^'). */
 char *
 pitr_backup_template_glob(const char *tmpl, const char *hostname, const char *filetype,
 			  const char *cext)
 {
-	static const char *const keys[] = { "__HOSTNAME__", "__FILETYPE__", "__CEXT__" };
-	const char *vals[] = { hostname, filetype, cext };
-	/* Each template byte gives at most two pattern bytes. */
-	size_t size = strlen(tmpl) * 2 + (strlen(hostname) + strlen(filetype) + strlen(cext)) * 2 *
-		(strlen(tmpl) / 8 + 1) + 1;
-	char *out = pitr_xmalloc(size), *o = out;
+	char fmt[TEMPLATE_MAX];
+	/* Each format byte gives at most two pattern bytes. */
+	char *out, *o;
 
-	if (out == NULL)
+	if (template_format(tmpl, hostname, filetype, cext, fmt, sizeof(fmt)) != 0) {
+		pitr_log_error("filename template \"%s\" is too long", tmpl);
 		return NULL;
-	for (const char *p = tmpl; *p != '\0';) {
-		const char *lit = NULL;
-		size_t skip = 1, litlen = 1;
-
-		for (size_t k = 0; k < 3 && lit == NULL; k++)
-			if (strncmp(p, keys[k], strlen(keys[k])) == 0) {
-				lit = vals[k];
-				litlen = strlen(vals[k]);
-				skip = strlen(keys[k]);
-			}
-		if (lit == NULL && *p == '^') {
-			/* A conversion, its E or O modifier included. */
-			skip = p[1] == '\0' ? 1 : (p[1] == 'E' || p[1] == 'O') && p[2] != '\0' ? 3 : 2;
+	}
+	if ((out = pitr_xmalloc(2 * strlen(fmt) + 1)) == NULL)
+		return NULL;
+	o = out;
+	for (const char *p = fmt; *p != '\0';) {
+		if (p[0] == '%' && p[1] != '%') {
+			p += 1 + conversion_len(p + 1);
 			if (o == out || o[-1] != '*' || (o - out >= 2 && o[-2] == '\\'))
 				*o++ = '*';
-			p += skip;
 			continue;
 		}
-		if (lit == NULL)
-			lit = p;
-		for (size_t i = 0; i < litlen; i++) {
-			if (strchr("*?[]\\", lit[i]) != NULL)
-				*o++ = '\\';
-			*o++ = lit[i];
-		}
-		p += skip;
+		if (p[0] == '%')
+			p++;     /* "%%" is one literal '%' */
+		if (strchr("*?[]\\", *p) != NULL)
+			*o++ = '\\';
+		*o++ = *p++;
 	}
 	*o = '\0';
 	return out;

@@ -160,10 +160,13 @@ parse_spcmap(const char *text, const char *what, struct ts_line **out, size_t *n
 		char ch = *p;
 
 		if (ch == '\0' || (!bs && (ch == '\n' || ch == '\r'))) {
-			size_t digits = strspn(line, "0123456789");
 			struct ts_line *grown, *l;
+			size_t digits;
 
+			/* Ended before it is measured: a line of digits alone
+			 * must not run on into an earlier, longer line's bytes. */
 			line[i] = '\0';
+			digits = strspn(line, "0123456789");
 			if (i > 0) {
 				if (digits == 0 || line[digits] != ' ' || line[digits + 1] == '\0') {
 					pitr_log_error("\"%s\" is malformed: \"%s\"", what, line);
