@@ -10,7 +10,8 @@
 # its whole process group (as PostgreSQL's shutdown and a crash restart,
 # and ^C, do), and the delay: from 0 to 1.25 times a run's measured
 # length, so every part of the run is hit.  PITR_FAULT_TRIALS trials each
-# (default 30; `make check-faults` runs 100).
+# (default 30; `make check-faults` runs 100); PITR_FAULT_SIGNALS narrows
+# the signals drawn.
 #
 # pitr-archive delivers to two local directories (gzip; xz level 1, the slow
 # part, under make check-faults, zstd in make check), an rsync daemon
@@ -43,11 +44,19 @@ mapfile -t SEGS <"$T/src/names"
 
 declare -A SIGNUM=([KILL]=9 [TERM]=15 [INT]=2 [QUIT]=3)
 
+# PITR_FAULT_SIGNALS="KILL" (or "TERM INT QUIT"...) draws every trial's
+# signal from that list instead, evenly: 100 kill -9 in a row, say.
+read -r -a ONLY_SIGNALS <<<"${PITR_FAULT_SIGNALS:-}"
+for s in "${ONLY_SIGNALS[@]}"; do
+	case $s in KILL | TERM | INT | QUIT) ;; *) it_bail "PITR_FAULT_SIGNALS: $s is not KILL, TERM, INT or QUIT" ;; esac
+done
+
 # draw_trial BASE_MS: SIG, TARGET (pid or group) and DELAY_MS of a trial.
 draw_trial()
 {
 	rnd 100
-	if [ "$R" -lt 70 ]; then SIG=KILL
+	if [ "${#ONLY_SIGNALS[@]}" -gt 0 ]; then SIG=${ONLY_SIGNALS[R % ${#ONLY_SIGNALS[@]}]}
+	elif [ "$R" -lt 70 ]; then SIG=KILL
 	elif [ "$R" -lt 80 ]; then SIG=TERM
 	elif [ "$R" -lt 90 ]; then SIG=INT
 	else SIG=QUIT
