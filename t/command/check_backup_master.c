@@ -736,19 +736,33 @@ START_TEST(test_xlogs_dir_taken)
 	h_log_reset();
 	o.xlogs = bf_xlogs;
 
-	/* A dir whose owner file is not locked, whatever pid it names, is a
-	 * dead run's; one without an owner file (a run killed before it
-	 * wrote one, by an older pitrkit) too: taken over (issue 9). */
+	/* An owner file no process locks but naming a live process (a run
+	 * of an older pitrkit, which held no lock): refused too (issue 9). */
 	close(fd);
-	ck_assert_int_eq(unlink(h_fmt("%s/%s", bf_xlogs, PITR_BACKUP_OWNER_FILE)), 0);
+	h_write_file(h_fmt("%s/%s", bf_xlogs, PITR_BACKUP_OWNER_FILE),
+		     h_fmt("%ld\n", (long)getppid()), strlen(h_fmt("%ld\n", (long)getppid())));
 	bf_put_segment(bf_xlogs, 3, PITR_CODEC_NONE);
-	script_backup(BF_STOP_NOWAIT, NULL);
-	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
-	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : --xlogs dir \"%s\" was left by a backup that "
-						    "is gone (no owner file held): taking it over\n",
-						    bf_xlogs)));
+	bf_script_connect(bf_pgdata, "f");
+	bf_script_finish();
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
+	ck_assert_str_eq(h_log(), h_fmt("ERROR : --xlogs dir \"%s\" already exists: backup process %ld "
+					"is running\n", bf_xlogs, (long)getppid()));
+	ck_assert(h_exists(h_fmt("%s/000000010000000000000003", bf_xlogs)));
+	h_pq_done();
+	h_log_reset();
+
+	/* No owner file: not made by a current pitrkit (by hand, or -x naming
+	 * the WAL archive): refused, nothing removed (issue 9). */
+	ck_assert_int_eq(unlink(h_fmt("%s/%s", bf_xlogs, PITR_BACKUP_OWNER_FILE)), 0);
+	bf_script_connect(bf_pgdata, "f");
+	bf_script_finish();
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
+	ck_assert_str_eq(h_log(), h_fmt("ERROR : --xlogs dir \"%s\" already exists and holds no owner "
+					"file (%s) naming a backup: remove it if no backup is "
+					"running\n", bf_xlogs, PITR_BACKUP_OWNER_FILE));
+	ck_assert(h_exists(h_fmt("%s/000000010000000000000003", bf_xlogs)));
 	l = bf_dir_list(h_dir());
-	ck_assert_str_eq(l, SCRATCH_AFTER);
+	ck_assert_str_eq(l, "arch\ndest\npgdata\nts\nxlogs\n");
 	free(l);
 	h_pq_done();
 	h_log_reset();
@@ -765,30 +779,40 @@ END_TEST
 START_TEST(test_xlogs_dir_leftovers)
 {
 	struct pitr_backup_opts o;
-	char newdir[4200], done[4200], live[4200], *l;
-	long dead = bf_dead_pid();
+	char newdir[4200], done[4200], live[4200], older[4200], running[4200], *l;
+	long dead = bf_dead_pid(), dead2 = bf_dead_pid(), alive = (long)getppid();
 	int fd;
 
 	bf_setup();
 	bf_opts(&o);
 	snprintf(newdir, sizeof(newdir), "%s.pitr-new.%ld", bf_xlogs, dead);
-	snprintf(done, sizeof(done), "%s.pitr-done.%ld", bf_xlogs, dead + 1);
+	snprintf(done, sizeof(done), "%s.pitr-done.%ld", bf_xlogs, dead2);
 	snprintf(live, sizeof(live), "%s.pitr-done.%ld", bf_xlogs, dead + 2);
+	snprintf(older, sizeof(older), "%s.pitr-done.%ld", bf_xlogs, dead + 3);
+	snprintf(running, sizeof(running), "%s.pitr-new.%ld", bf_xlogs, alive);
 	ck_assert_int_eq(mkdir(newdir, 0700), 0);  /* killed before its owner file */
 	ck_assert_int_eq(mkdir(done, 0700), 0);
-	h_write_file(h_fmt("%s/%s", done, PITR_BACKUP_OWNER_FILE), "1\n", 2);
+	h_write_file(h_fmt("%s/%s", done, PITR_BACKUP_OWNER_FILE), h_fmt("%ld\n", dead),
+		     strlen(h_fmt("%ld\n", dead)));
 	bf_put_segment(done, 3, PITR_CODEC_NONE);
 	ck_assert_int_eq(mkdir(live, 0700), 0);
 	fd = live_owner(live);
+	/* Unlocked, but its owner file names a live process (issue 9). */
+	ck_assert_int_eq(mkdir(older, 0700), 0);
+	h_write_file(h_fmt("%s/%s", older, PITR_BACKUP_OWNER_FILE), h_fmt("%ld\n", alive),
+		     strlen(h_fmt("%ld\n", alive)));
+	/* Its name gives a live process, still writing its owner file. */
+	ck_assert_int_eq(mkdir(running, 0700), 0);
 	script_backup(BF_STOP_NOWAIT, NULL);
 	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
-	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : removed \"%s\", left by a backup killed "
-						    "before it wrote its owner file\n", newdir)));
-	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : removed \"%s\", left by backup process 1, "
-						    "which is gone\n", done)));
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : removed \"%s\", left by backup process %ld, "
+						    "which is gone\n", newdir, dead)));
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : removed \"%s\", left by backup process %ld, "
+						    "which is gone\n", done, dead2)));
 	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
 	l = bf_dir_list(h_dir());
-	ck_assert_str_eq(l, h_fmt("arch\ndest\npgdata\nts\nxlogs.pitr-done.%ld\n", dead + 2));
+	ck_assert_str_eq(l, h_fmt("arch\ndest\npgdata\nts\nxlogs.pitr-done.%ld\nxlogs.pitr-done.%ld\n"
+				  "xlogs.pitr-new.%ld\n", dead + 2, dead + 3, alive));
 	free(l);
 	close(fd);
 	bf_teardown();

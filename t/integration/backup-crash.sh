@@ -5,8 +5,8 @@
 # their final names.  After each kill no backup session stays open on the
 # server, pitr-verify reports the files left without meta as orphans, and
 # the same command line then succeeds, leaving no file without its meta.
-# A -x dir without an owner file (a run killed before it wrote it) is taken
-# over; a second backup the same day fails at once with the ^H^M hint.  A
+# A -x dir without an owner file (made by hand, or -x naming the WAL
+# archive) is refused and left untouched; a second backup the same day fails at once with the ^H^M hint.  A
 # backup of a promoted server (timeline 2) carries 00000002.history: a
 # standby made from it by pitr-recover and promoted writes a
 # 00000003.history that still names timeline 1.
@@ -105,12 +105,15 @@ is "... the backup there is untouched" "$(find "$BK" -mindepth 1 | wc -l)" 4
 
 # --- a -x dir without an owner file ------------------------------------------
 mkdir_pg "$T/xlogs"
-as_pg touch "$T/xlogs/000000010000000000000001"  # what pitr-archive put there since
+as_pg touch "$T/xlogs/000000010000000000000001"  # e.g. -x naming the WAL archive
 it_run as_pg "${CMD[@]}" -dl "gzip=$T/bk0" -f "x-__FILETYPE__.tar__CEXT__"
-is "a -x dir a run killed before its owner file left: exit 0" "$IT_RC" 0
-like "... taken over, logged" "$IT_ERR" \
-	"--xlogs dir \"$T/xlogs\" was left by a backup that is gone \(no owner file held\): taking it over"
-nok "... no -x dir left" bash -c "ls -d $T/xlogs* 2>/dev/null | grep -q ."
+is "a -x dir no pitrkit run made: exit 1" "$IT_RC" 1
+like "... refused, with the hint" "$IT_ERR" \
+	"ERROR : --xlogs dir \"$T/xlogs\" already exists and holds no owner file \(\.pitr-backup\.pid\) naming a backup: remove it if no backup is running"
+is "... one line" "$(grep -c ' : ' <<<"$IT_ERR")" 1
+ok "... its files untouched" test -e "$T/xlogs/000000010000000000000001"
+nok "... nothing of the run left next to it" bash -c "ls -d $T/xlogs.* 2>/dev/null | grep -q ."
+rm -r "$T/xlogs"
 
 # --- timeline history in the backup ----------------------------------------------
 S=$T/s

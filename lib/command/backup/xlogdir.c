@@ -62,30 +62,47 @@ write_owner(const char *dir, const char *name, bool replace)
 	return pitr_fsutil_publish_buffer(dir, name, buf, strlen(buf), replace, NULL);
 }
 
-/* -x's owner, the process holding an flock on its owner file for its whole
- * run: 1 when one does (*pid from the file, 0 if unreadable), 0 when none
- * does or the file is missing (a dead run's, or made by hand: with the
- * dir made under a temporary name and renamed into place, a live run's
- * dir always holds it). */
-static int
-owner_alive(const char *dir, long *pid)
+/* A pid names a live process other than this one (a run of this or of
+ * an older pitrkit, which held no lock; or a reused pid): refusing is
+ * safe.  This process's own pid in a leftover is a previous boot's. */
+static bool
+pid_alive(long pid)
+{
+	return pid > 0 && pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH);
+}
+
+enum owner_state { OWNER_DEAD, OWNER_ALIVE, OWNER_NONE };
+
+/* -x's owner: alive while a process holds an flock on its owner file (a
+ * current pitrkit's run) or the pid the file names is alive (an older
+ * pitrkit's run held none).  OWNER_NONE: no owner file or no pid in it;
+ * the dir is made under a temporary name with its owner file inside and
+ * renamed into place, so such a dir was not made by a current pitrkit
+ * (by hand, or -x naming something else): never ours to remove. */
+static enum owner_state
+owner_state(const char *dir, long *pid)
 {
 	char *of = pitr_fsutil_join(dir, PITR_BACKUP_OWNER_FILE);
-	int fd, alive = 0;
+	enum owner_state st = OWNER_DEAD;
+	int fd;
 
 	*pid = 0;
 	if (of == NULL)
-		return 1;   /* refusing is safe */
+		return OWNER_ALIVE;   /* refusing is safe */
 	*pid = owner_pid(of);
 	fd = open(of, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		alive = errno != ENOENT;
+		st = errno == ENOENT ? OWNER_NONE : OWNER_ALIVE;
 	else if (flock(fd, LOCK_EX | LOCK_NB) != 0)
-		alive = 1;  /* EWOULDBLOCK: held; anything else: not ours to judge */
+		st = OWNER_ALIVE;  /* EWOULDBLOCK: held; anything else: not ours to judge */
+	else if (pid_alive(*pid))
+		st = OWNER_ALIVE;
+	else if (*pid == 0)
+		st = OWNER_NONE;
 	if (fd >= 0)
 		close(fd);
 	free(of);
-	return alive;
+	return st;
 }
 
 /* Empty a flat dir (-x holds WAL files and the owner file) and remove it. */
@@ -134,10 +151,29 @@ split_xlogs(const char *x, char **parent, char **prefix)
 	return *parent != NULL && *prefix != NULL ? 0 : -1;
 }
 
+/* The pid in a leftover's name after "-x.pitr-new." or "-x.pitr-done."
+ * (the run that made or renamed it), or 0: not one of ours. */
+static long
+leftover_pid(const char *rest)
+{
+	const char *num = strncmp(rest, "new.", 4) == 0 ? rest + 4 :
+			  strncmp(rest, "done.", 5) == 0 ? rest + 5 : NULL;
+	char *end;
+	long pid;
+
+	if (num == NULL || *num < '1' || *num > '9')
+		return 0;
+	errno = 0;
+	pid = strtol(num, &end, 10);
+	return errno == 0 && *end == '\0' ? pid : 0;
+}
+
 /* What a dead run left next to -x: "-x.pitr-new.PID" (killed before its
- * dir was in place) and "-x.pitr-done.PID" (killed after renaming it
- * away).  Their WAL is never the only copy (pitr-archive delivers it to
- * the archive too) and a published backup holds its own: removed. */
+ * dir was in place, maybe before its owner file existed) and
+ * "-x.pitr-done.PID" (killed after renaming it away).  Removed only when
+ * both the run its name gives and its owner file's are gone (lock and
+ * pid): their WAL is never the only copy (pitr-archive delivers it to the
+ * archive too) and a published backup holds its own. */
 static int
 sweep_leftovers(const char *x)
 {
@@ -154,27 +190,19 @@ sweep_leftovers(const char *x)
 	}
 	rc = 0;
 	while ((de = readdir(d)) != NULL) {
-		const char *rest;
 		char *path;
-		long pid;
+		long pid, npid;
 
-		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
-			continue;
-		rest = de->d_name + strlen(prefix);
-		if (strncmp(rest, "new.", 4) != 0 && strncmp(rest, "done.", 5) != 0)
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 ||
+		    (npid = leftover_pid(de->d_name + strlen(prefix))) == 0 || pid_alive(npid))
 			continue;
 		if ((path = pitr_fsutil_join(parent, de->d_name)) == NULL) {
 			rc = -1;
 			continue;
 		}
-		if (owner_alive(path, &pid) == 0 && remove_flat(path) == 0) {
-			if (pid > 0)
-				pitr_log_info("removed \"%s\", left by backup process %ld, which is gone",
-					      path, pid);
-			else
-				pitr_log_info("removed \"%s\", left by a backup killed before it wrote its "
-					      "owner file", path);
-		}
+		if (owner_state(path, &pid) != OWNER_ALIVE && remove_flat(path) == 0)
+			pitr_log_info("removed \"%s\", left by backup process %ld, which is gone",
+				      path, npid);
 		free(path);
 	}
 out:
@@ -223,27 +251,58 @@ fsync_parent(const char *x)
 }
 
 /* The -x a dead run left, out of the way: renamed (so pitr-archive stops
- * writing into it), then removed. */
+ * writing into it), then removed.  Another run may have taken the dead
+ * one over and put its own live -x in place between our check and the
+ * rename: what was renamed is checked again, and put back if alive. */
 static int
 take_over(const char *x, long pid)
 {
 	char *away = pitr_xasprintf("%s.pitr-done.%ld", x, (long)getpid());
 	int rc = -1;
 
-	if (pid > 0)
-		pitr_log_info("--xlogs dir \"%s\" was left by backup process %ld, which is gone: "
-			      "taking it over", x, pid);
-	else
-		pitr_log_info("--xlogs dir \"%s\" was left by a backup that is gone (no owner file "
-			      "held): taking it over", x);
+	pitr_log_info("--xlogs dir \"%s\" was left by backup process %ld, which is gone: "
+		      "taking it over", x, pid);
 	if (away == NULL)
 		return -1;
-	if (rename(x, away) != 0 && errno != ENOENT)
-		pitr_log_error("could not rename \"%s\" to \"%s\": %s", x, away, strerror(errno));
-	else
+	if (rename(x, away) != 0) {
+		if (errno == ENOENT)
+			rc = 0;   /* gone meanwhile: nothing to remove */
+		else
+			pitr_log_error("could not rename \"%s\" to \"%s\": %s", x, away,
+				       strerror(errno));
+	} else if (owner_state(away, &pid) == OWNER_DEAD)
 		rc = remove_flat(away);
+	else if (rename(away, x) != 0)
+		pitr_log_error("--xlogs dir \"%s\" was replaced by another backup's meanwhile and is "
+			       "left as \"%s\": could not rename it back: %s", x, away, strerror(errno));
+	else
+		pitr_log_error("--xlogs dir \"%s\" was replaced by another backup's meanwhile: "
+			       "left to it", x);
 	free(away);
 	return rc;
+}
+
+/* An existing -x: refused unless a dead run of a current pitrkit made it. */
+static int
+refuse_existing(const char *x, long *pid)
+{
+	switch (owner_state(x, pid)) {
+	case OWNER_DEAD:
+		return 0;
+	case OWNER_NONE:
+		pitr_log_error("--xlogs dir \"%s\" already exists and holds no owner file (%s) "
+			       "naming a backup: remove it if no backup is running", x,
+			       PITR_BACKUP_OWNER_FILE);
+		break;
+	default:
+		if (*pid > 0)
+			pitr_log_error("--xlogs dir \"%s\" already exists: backup process %ld is "
+				       "running", x, *pid);
+		else
+			pitr_log_error("--xlogs dir \"%s\" already exists and its owner file is "
+				       "held or unreadable: another backup is running", x);
+	}
+	return -1;
 }
 
 /* Made under a temporary name with its owner file locked inside, then
@@ -273,15 +332,8 @@ pitr_backup_xlogdir_make(struct bk_run *run)
 			pitr_log_error("could not rename \"%s\" to \"%s\": %s", tmp, x, strerror(errno));
 			goto out;
 		}
-		if (owner_alive(x, &pid)) {
-			if (pid > 0)
-				pitr_log_error("--xlogs dir \"%s\" already exists: backup process %ld is "
-					       "running", x, pid);
-			else
-				pitr_log_error("--xlogs dir \"%s\" already exists and its owner file is "
-					       "held or unreadable: another backup is running", x);
+		if (refuse_existing(x, &pid) != 0)
 			goto out;
-		}
 		if (take_over(x, pid) != 0)
 			goto out;
 	}
