@@ -22,7 +22,10 @@
 #include "common/log.h"
 #include "common/sigclean.h"
 
-enum slot_state { SLOT_FREE, SLOT_CLAIMED, SLOT_FILE, SLOT_DIR, SLOT_PID };
+/* SLOT_UNDONE: taken by the handler, never free again, so a thread that
+ * keeps running while another thread's handler reads the path can neither
+ * free nor claim it meanwhile (the process _exits anyway). */
+enum slot_state { SLOT_FREE, SLOT_CLAIMED, SLOT_FILE, SLOT_DIR, SLOT_PID, SLOT_UNDONE };
 
 struct slot {
 	atomic_int state;
@@ -94,8 +97,21 @@ pitr_sigclean_add_pid(pid_t pid)
 void
 pitr_sigclean_remove(int slot)
 {
-	if (slot >= 0 && slot < PITR_SIGCLEAN_SLOTS)
-		atomic_store(&slots[slot].state, SLOT_FREE);
+	int state;
+
+	if (slot < 0 || slot >= PITR_SIGCLEAN_SLOTS)
+		return;
+	state = atomic_load(&slots[slot].state);
+	while (state != SLOT_UNDONE &&
+	       !atomic_compare_exchange_weak(&slots[slot].state, &state, SLOT_FREE))
+		;
+}
+
+void
+pitr_sigclean_forget_all(void)
+{
+	for (int i = 0; i < PITR_SIGCLEAN_SLOTS; i++)
+		atomic_store(&slots[i].state, SLOT_FREE);
 }
 
 void
@@ -161,25 +177,37 @@ signame(int signo)
 	}
 }
 
-/* Remove the registered paths (newest first, so files go before their
- * directory) and signal the children.  Returns the files removed. */
+/* Take every slot in `from` for the handler; returns how many `act` did. */
+static int
+undo_pass(int from)
+{
+	int done = 0;
+
+	for (int i = 0; i < PITR_SIGCLEAN_SLOTS; i++) {
+		int state = from;
+
+		if (!atomic_compare_exchange_strong(&slots[i].state, &state, SLOT_UNDONE))
+			continue;
+		if (from == SLOT_FILE)
+			done += unlink(slots[i].path) == 0;
+		else if (from == SLOT_DIR)
+			(void)rmdir(slots[i].path);
+		else
+			(void)kill(slots[i].pid, SIGTERM);
+	}
+	return done;
+}
+
+/* Remove the registered files, then the directories (a file may sit in a
+ * lower slot than its directory: claim() reuses the lowest free one), and
+ * signal the children.  Returns the files removed. */
 static int
 undo(void)
 {
-	int removed = 0;
+	int removed = undo_pass(SLOT_FILE);
 
-	for (int i = PITR_SIGCLEAN_SLOTS - 1; i >= 0; i--) {
-		int state = atomic_exchange(&slots[i].state, SLOT_FREE);
-
-		if (state == SLOT_FILE && unlink(slots[i].path) == 0)
-			removed++;
-		else if (state == SLOT_DIR)
-			(void)rmdir(slots[i].path);
-		else if (state == SLOT_PID)
-			(void)kill(slots[i].pid, SIGTERM);
-		else if (state == SLOT_CLAIMED)
-			atomic_store(&slots[i].state, SLOT_CLAIMED);
-	}
+	(void)undo_pass(SLOT_DIR);
+	(void)undo_pass(SLOT_PID);
 	return removed;
 }
 

@@ -5,7 +5,7 @@
  * A fixed table, edited with signals blocked and read by the handler with
  * only async-signal-safe calls.  pitr_sigclean_install() makes SIGTERM,
  * SIGINT, SIGQUIT and SIGHUP remove every registered path (files first,
- * then directories: the reverse of registration), send SIGTERM to every
+ * then directories, in two passes whatever the slots' order), send SIGTERM to every
  * registered child, write one line to stderr (and the log file) and
  * _exit(1): PostgreSQL sees an ordinary failure, never a signal death or
  * an exit status above 125.  What SIGKILL leaves, the next run's
@@ -35,6 +35,11 @@ void pitr_sigclean_remove_pid(pid_t pid);
 
 /* Forget a slot (after a rename, a removal or a reap); -1 is accepted. */
 void pitr_sigclean_remove(int slot);
+
+/* In a forked child that does not exec (a worker with handlers of its
+ * own): forget the parent's paths and children, which are not its to
+ * remove or signal. */
+void pitr_sigclean_forget_all(void);
 
 /* True when a path is registered: a file is being written. */
 bool pitr_sigclean_busy(void);

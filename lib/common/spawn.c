@@ -10,6 +10,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@
 #include "common/sigclean.h"
 #include "common/spawn.h"
 #include "common/xalloc.h"
+
+void (*pitr_spawn_pre_exec_hook)(void);
 
 /* How often a timed wait looks at its child. */
 #define SPAWN_POLL_MS 50
@@ -73,13 +76,26 @@ child_exec(char *const argv[], int stdin_fd, int stdout_fd, int stderr_fd, int e
 	sigset_t none;
 	int err;
 
+	if (pitr_spawn_pre_exec_hook != NULL)
+		pitr_spawn_pre_exec_hook();
 	if (move_fd(stdin_fd, STDIN_FILENO) != 0)
 		goto fail;
 	if (move_fd(stdout_fd, STDOUT_FILENO) != 0)
 		goto fail;
 	if (stderr_fd >= 0 && move_fd(stderr_fd, STDERR_FILENO) != 0)
 		goto fail;
-	signal(SIGPIPE, SIG_DFL);
+	/* Until exec the parent's handlers would run here on a signal to the
+	 * group (undoing the parent's temporary files, a second line): the
+	 * parent forks with every signal blocked, and exec's own reset of
+	 * caught signals is done before unblocking them.  SIGPIPE gets the
+	 * default back too; others ignored stay so, as across exec. */
+	for (int signo = 1; signo < NSIG; signo++) {
+		struct sigaction sa;
+
+		if (sigaction(signo, NULL, &sa) == 0 &&
+		    (signo == SIGPIPE || (sa.sa_handler != SIG_IGN && sa.sa_handler != SIG_DFL)))
+			signal(signo, SIG_DFL);
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execvp(argv[0], argv);
@@ -120,6 +136,8 @@ start_child(struct pitr_spawn *sp, char *const argv[], bool stdin_pipe, int stdi
 	int devnull = -1;
 	int child_err;
 	int status;
+	sigset_t all, old_mask;
+	int fork_err;
 	ssize_t n;
 	int rc = -1;
 
@@ -150,17 +168,22 @@ start_child(struct pitr_spawn *sp, char *const argv[], bool stdin_pipe, int stdi
 		pitr_log_error("could not create a pipe for \"%s\": %s", sp->label, strerror(errno));
 		goto out;
 	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old_mask);
 	sp->pid = fork();
-	if (sp->pid < 0) {
-		pitr_log_error("could not start \"%s\": %s", sp->label, strerror(errno));
-		goto out;
-	}
+	fork_err = errno;
 	if (sp->pid == 0)
 		child_exec(argv, stdin_fd, stdout_fd >= 0 ? stdout_fd : STDERR_FILENO, stderr_fd,
 			   errpipe[1]);
-
-	/* A fatal signal to us passes SIGTERM on to it (sigclean.h). */
-	(void)pitr_sigclean_add_pid(sp->pid);
+	/* A fatal signal to us passes SIGTERM on to it (sigclean.h); one
+	 * that came since the fork waits until it is registered. */
+	if (sp->pid > 0)
+		(void)pitr_sigclean_add_pid(sp->pid);
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	if (sp->pid < 0) {
+		pitr_log_error("could not start \"%s\": %s", sp->label, strerror(fork_err));
+		goto out;
+	}
 	close(errpipe[1]);
 	errpipe[1] = -1;
 	/* EOF means exec succeeded; an int is the child's errno. */

@@ -84,4 +84,8 @@ int pitr_spawn_run(char *const argv[]);
  * if it could not be run or died of a signal. */
 int pitr_spawn_capture(char *const argv[], char *out, size_t size);
 
+/* For tests: called in the child first thing after fork (every signal
+ * still blocked, the parent's handlers still in place). */
+extern void (*pitr_spawn_pre_exec_hook)(void);
+
 #endif

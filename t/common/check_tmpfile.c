@@ -17,6 +17,7 @@
 
 #include "common/fsutil.h"
 #include "common/sigclean.h"
+#include "common/spawn.h"
 #include "common/tmpfile.h"
 #include "harness.h"
 
@@ -347,6 +348,80 @@ START_TEST(test_registry_full_and_too_long)
 }
 END_TEST
 
+/* A file registered in a lower slot than its directory (claim() reuses
+ * the lowest free one) is removed before it, so the directory goes too. */
+START_TEST(test_undo_files_before_dirs)
+{
+	const char *dir = h_path("stage"), *file = h_path("stage/f");
+	int status, errfd;
+	pid_t pid;
+
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	h_write_file(file, "x", 1);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int filler = pitr_sigclean_add_path("/nonexistent/x", false);
+
+		errfd = open(h_path("child.err"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (errfd < 0 || dup2(errfd, STDERR_FILENO) < 0 || filler != 0 ||
+		    pitr_sigclean_add_path(dir, true) != 1)
+			_exit(2);
+		pitr_sigclean_remove(filler);
+		if (pitr_sigclean_add_path(file, false) != 0)
+			_exit(3);
+		pitr_sigclean_die(SIGTERM);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 1);
+	ck_assert(!h_exists(file));
+	ck_assert(!h_exists(dir));
+}
+END_TEST
+
+static void
+term_before_exec(void)
+{
+	(void)raise(SIGTERM);
+}
+
+/* A signal a spawned child gets between fork and exec does not run the
+ * parent's handler there (which would remove the parent's temporary files
+ * and print a line): the child dies of it as an exec'ed program would. */
+START_TEST(test_spawn_child_no_undo)
+{
+	char *const argv[] = { "true", NULL };
+	const char *file = h_path("kept"), *errfile = h_path("child.err");
+	struct pitr_spawn sp;
+	int status, saved = dup(STDERR_FILENO), errfd;
+	char *text;
+
+	h_write_file(file, "x", 1);
+	ck_assert_int_eq(pitr_sigclean_install("check_tmpfile", false), 0);
+	ck_assert_int_ge(pitr_sigclean_add_path(file, false), 0);
+	errfd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(errfd, 0);
+	ck_assert_int_ge(dup2(errfd, STDERR_FILENO), 0);
+	close(errfd);
+	pitr_spawn_pre_exec_hook = term_before_exec;
+	ck_assert_int_eq(pitr_spawn_start(&sp, argv, false, -1), 0);
+	pitr_spawn_pre_exec_hook = NULL;
+	ck_assert_int_eq(pitr_spawn_reap(&sp, &status), 0);
+	ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
+	close(saved);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(WTERMSIG(status), SIGTERM);
+	ck_assert(h_exists(file));
+	text = h_read_file(errfile, NULL);
+	ck_assert_str_eq(text, "");
+	free(text);
+	ck_assert_int_eq(pitr_sigclean_count(), 1);
+	pitr_sigclean_forget_all();
+	ck_assert_int_eq(pitr_sigclean_count(), 0);
+}
+END_TEST
+
 static TCase *
 tcase(const char *name)
 {
@@ -379,6 +454,8 @@ make_suite(void)
 	tcase_add_test(tc, test_signal_quit);
 	tcase_add_test(tc, test_signal_hup);
 	tcase_add_test(tc, test_registry_full_and_too_long);
+	tcase_add_test(tc, test_undo_files_before_dirs);
+	tcase_add_test(tc, test_spawn_child_no_undo);
 	suite_add_tcase(s, tc);
 	return s;
 }

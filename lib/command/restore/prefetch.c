@@ -23,6 +23,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/pidfile.h"
+#include "common/sigclean.h"
 #include "repo/archdir.h"
 
 /* The worker's lock, inside the prefetch dir: one worker at a time. */
@@ -183,7 +184,10 @@ pitr_restore_prefetch_start(struct restore_run *run)
 	}
 	if (pid > 0)
 		return;
-	/* The -h copies' directory is the parent's to remove. */
+	/* What the parent registered (the -h copies' directory, a copy being
+	 * written) is the parent's to remove: the worker's handler undoes only
+	 * the worker's own temporary files. */
+	pitr_sigclean_forget_all();
 	pitr_tmp_release(&run->hook_tmp);
 	run->hook_dir = NULL;
 	prefetch_work(run);
