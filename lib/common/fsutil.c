@@ -458,11 +458,20 @@ out:
 
 /* The descent of pitr_fsutil_remove_tree: one open directory at a time
  * (a deep tree would need a descriptor per level otherwise) and the names
- * leading to it from `top`, to remove each one from its parent once empty. */
+ * leading to it from `top`, to remove each one from its parent once empty.
+ * ids[k] is the identity of the directory at level k (top: 0): ".." of a
+ * directory moved meanwhile is another one, so the way back up is checked
+ * against it, and found again from `top` by the names when it differs. */
+struct rm_id {
+	dev_t dev;
+	ino_t ino;
+};
+
 struct rm_walk {
 	const char *top;
 	int fd;
 	char **names;
+	struct rm_id *ids;
 	size_t depth, cap;
 };
 
@@ -509,16 +518,84 @@ rm_level(struct rm_walk *w, char **sub)
 	return rc;
 }
 
+/* Open `name` in `dfd` as a directory, without following a link; with
+ * `want`, only the directory it identifies (else -1, errno ESTALE). */
+static int
+rm_open(int dfd, const char *name, const struct rm_id *want)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+
+	if (fd >= 0 && want != NULL &&
+	    (fstat(fd, &st) != 0 || st.st_dev != want->dev || st.st_ino != want->ino)) {
+		close(fd);
+		errno = ESTALE;
+		return -1;
+	}
+	return fd;
+}
+
+/* The parent of the current directory (level depth - 1): "..", or, when
+ * that is not it any more (something was moved), the same one reached
+ * from `top` by the names, each level checked. */
+static int
+rm_parent(const struct rm_walk *w)
+{
+	size_t level = w->depth - 1;
+	int fd = rm_open(w->fd, "..", &w->ids[level]), nfd;
+
+	if (fd >= 0 || errno != ESTALE)
+		return fd;
+	fd = rm_open(AT_FDCWD, w->top, &w->ids[0]);
+	for (size_t k = 0; k < level && fd >= 0; k++) {
+		nfd = rm_open(fd, w->names[k], &w->ids[k + 1]);
+		close(fd);
+		fd = nfd;
+	}
+	return fd;
+}
+
+/* Make room for one more level. */
+static int
+rm_grow(struct rm_walk *w)
+{
+	size_t cap = w->cap ? w->cap * 2 : 32;
+	char **names;
+	struct rm_id *ids;
+
+	if (w->depth < w->cap)
+		return 0;
+	if ((names = pitr_xrealloc(w->names, cap * sizeof(*names))) == NULL)
+		return -1;
+	w->names = names;
+	if ((ids = pitr_xrealloc(w->ids, cap * sizeof(*ids))) == NULL)
+		return -1;
+	w->ids = ids;
+	w->cap = cap;
+	return 0;
+}
+
 /* Step into subdirectory `sub` (taken over), or back out of the current
  * one and remove it (sub NULL). */
 static int
 rm_step(struct rm_walk *w, char *sub)
 {
-	int nfd = openat(w->fd, sub != NULL ? sub : "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-			 O_CLOEXEC);
+	struct stat st;
+	int nfd;
 
-	if (nfd < 0) {
+	if (sub != NULL && (rm_grow(w) != 0 || fstat(w->fd, &st) != 0)) {
+		if (w->depth < w->cap)
+			rm_failed(w, "stat", ".");
+		free(sub);
+		return -1;
+	}
+	nfd = sub != NULL ? rm_open(w->fd, sub, NULL) : rm_parent(w);
+	if (nfd < 0 && sub == NULL && errno == ESTALE)
+		pitr_log_error("could not remove \"%s\": a directory %zu levels down was moved "
+			       "while it was being removed", w->top, w->depth);
+	else if (nfd < 0)
 		rm_failed(w, "open", sub != NULL ? sub : "..");
+	if (nfd < 0) {
 		free(sub);
 		return -1;
 	}
@@ -531,17 +608,7 @@ rm_step(struct rm_walk *w, char *sub)
 		free(name);
 		return rc;
 	}
-	if (w->depth == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 32;
-		char **grown = pitr_xrealloc(w->names, cap * sizeof(*grown));
-
-		if (grown == NULL) {
-			free(sub);
-			return -1;
-		}
-		w->names = grown;
-		w->cap = cap;
-	}
+	w->ids[w->depth] = (struct rm_id){ st.st_dev, st.st_ino };
 	w->names[w->depth++] = sub;
 	return 0;
 }
@@ -582,6 +649,7 @@ pitr_fsutil_remove_tree(const char *path)
 	while (w.depth > 0)
 		free(w.names[--w.depth]);
 	free(w.names);
+	free(w.ids);
 	return rc;
 }
 
