@@ -13,6 +13,7 @@
 
 #include "common/fsutil.h"
 #include "common/opts.h"
+#include "repo/orphan.h"
 
 struct pitr_backup_opts {
 	const char *data_dir;          /* -D; NULL: the server's data_directory */
@@ -53,7 +54,7 @@ struct pitr_backup_opts {
 #define PITR_BACKUP_MAX_DIGESTS 6
 
 /* The -f default, OmniPITR's. */
-#define PITR_BACKUP_DEFAULT_TEMPLATE "__HOSTNAME__-__FILETYPE__-^Y-^m-^d.tar__CEXT__"
+#define PITR_BACKUP_DEFAULT_TEMPLATE PITR_ORPHAN_DEFAULT_TEMPLATE
 
 /*
  * The option table entries pitr-backup-master and pitr-backup-slave share

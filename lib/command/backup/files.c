@@ -300,7 +300,7 @@ remove_orphans(struct bk_run *run, const struct pitr_dest_spec *spec, const char
 
 		for (k = 0; k < npats && fnmatch(pats[k], de->d_name, 0) != 0; k++)
 			;
-		if (k == npats || !pitr_catalog_is_orphan(dir, de->d_name))
+		if (k == npats || !pitr_orphan_check(name_template(run), run->hostname, dir, de->d_name))
 			continue;
 		p = pitr_fsutil_join(dir, de->d_name);
 		if (p != NULL && unlink(p) == 0)

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "repo/catalog.h"
+#include "repo/orphan.h"
 #include "command/bcleanup/bcleanup.h"
 #include "dest/dest.h"
 #include "common/clock.h"
@@ -195,17 +196,32 @@ remove_leftovers(struct bc_run *run, const char *dir)
 	return rc;
 }
 
-/* The orphans (a backup's files without meta, catalog.h) once no backup
- * run holds the dir's lock: none is publishing them.  The lock is held
- * only while they go, so a backup starting meanwhile waits that long. */
+/* Remove `name` when it is an orphan (a backup's file without its meta,
+ * repo/orphan.h) under the run's -f template, any host. */
 static void
-remove_orphans(struct bc_run *run, const char *dir, const struct pitr_catalog *cat)
+remove_if_orphan(struct bc_run *run, const char *dir, const char *name)
 {
-	int fd;
+	const char *tmpl = run->opts->filename_template != NULL ? run->opts->filename_template :
+				PITR_ORPHAN_DEFAULT_TEMPLATE;
 
-	if (cat->norphans == 0)
+	if (name[0] == '.' || !pitr_orphan_check(tmpl, NULL, dir, name))
 		return;
-	fd = pitr_catalog_lock(dir, true);
+	if (remove_file(run, "orphan", dir, name) != 0)
+		run->failed = true;
+}
+
+/* The orphans once no backup run holds the dir's lock: none is
+ * publishing them.  They are looked for only once the lock is held, not
+ * taken from the catalog loaded before: a backup that published its data
+ * file then has finished since.  The lock is held only while they go, so
+ * a backup starting meanwhile waits that long. */
+static void
+remove_orphans(struct bc_run *run, const char *dir)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd = pitr_catalog_lock(dir, true);
+
 	if (fd == -2) {
 		pitr_log_info("a backup is running into \"%s\": the files without meta there may be "
 			      "its own, left for a later run", dir);
@@ -215,9 +231,15 @@ remove_orphans(struct bc_run *run, const char *dir, const struct pitr_catalog *c
 		run->failed = true;
 		return;
 	}
-	for (size_t i = 0; i < cat->norphans; i++)
-		if (remove_file(run, "orphan", dir, cat->orphans[i]) != 0)
-			run->failed = true;
+	if ((d = opendir(dir)) == NULL) {
+		pitr_log_error("could not open \"%s\": %s", dir, strerror(errno));
+		run->failed = true;
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		remove_if_orphan(run, dir, de->d_name);
+	closedir(d);
 	close(fd);
 }
 
@@ -341,9 +363,6 @@ pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 	    pitr_dest_spec_parse(opts->backup_dir, PITR_DEST_LOCAL, "--backup-dir", &bspec) != 0 ||
 	    pitr_dest_spec_parse(opts->archive, PITR_DEST_LOCAL, "--archive", &aspec) != 0)
 		goto out;
-	if (opts->filename_template != NULL)
-		pitr_log_verbose("--filename-template \"%s\" is not needed: backups are found by "
-				 "their meta files", opts->filename_template);
 	bdir = bspec.location;
 	adir = aspec.location;
 	if (opts->pid_file != NULL) {
@@ -367,7 +386,7 @@ pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 	keep_since = now - (time_t)opts->keep_days * SECONDS_PER_DAY;
 	if (remove_leftovers(&run, bdir) != 0 || remove_leftovers(&run, adir) != 0)
 		run.failed = true;
-	remove_orphans(&run, bdir, &cat);
+	remove_orphans(&run, bdir);
 
 	/* cat.backups is oldest start first, so the newest is the last one,
 	 * which stays whatever its age: a cluster whose backups stopped must

@@ -29,8 +29,8 @@ struct pitr_bcleanup_opts {
 	long sleep_ms;            /* -s: pause after each truncation step */
 	bool dry_run;             /* -d: log what would go, remove nothing */
 	const char *pid_file;     /* --pid-file */
-	const char *filename_template;  /* -f: accepted for OmniPITR and not needed
-					 * (backups are found by their meta files) */
+	const char *filename_template;  /* -f: the names orphans have (backups are
+					 * found by their meta files); NULL: default */
 	time_t now;               /* the time the window is counted from;
 				   * 0: time(NULL) (tests pin it) */
 };
