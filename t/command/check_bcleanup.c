@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "command/bcleanup/bcleanup.h"
+#include "dest/dest.h"
 #include "repo/catalog.h"
 #include "compress/codec.h"
 #include "common/fsutil.h"
@@ -95,6 +96,7 @@ setup(void)
 	opts.keep_days = 7;
 	opts.sleep_ms = 0;
 	opts.now = NOW;
+	opts.min_age = -1;  /* files made here are seconds old; see test_young_orphan_stays */
 	fail_unlink = NULL;
 	meta_on_lock = NULL;
 	pitr_log_open("check", NULL, true);
@@ -968,6 +970,23 @@ START_TEST(test_orphan_finished_meanwhile)
 }
 END_TEST
 
+/* A remote backup (--dst-direct, --dst-remote) publishes its data file
+ * before its meta with no lock pitr-backup-cleanup can see: an orphan whose
+ * ctime is younger than PITR_DEST_UNLOCKED_MIN_AGE stays, said (issue 9). */
+START_TEST(test_young_orphan_stays)
+{
+	make_standard();
+	opts.min_age = 0;  /* the real default */
+	h_write_file(in(p_bk, "db1-data-2026-11-01.tar.gz"), "publishing", 10);
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	ck_assert(h_exists(in(p_bk, "db1-data-2026-11-01.tar.gz")));
+	assert_logged(h_fmt("LOG : orphan file left for now: younger than %d minutes (a backup may "
+			    "still be publishing it from another host): %s\n",
+			    PITR_DEST_UNLOCKED_MIN_AGE / 60, in(p_bk, "db1-data-2026-11-01.tar.gz")));
+	assert_not_logged("Removing orphan");
+}
+END_TEST
+
 START_TEST(test_wal_failure_stops)
 {
 	char line[32768];
@@ -1037,6 +1056,7 @@ suite(void)
 	tcase_add_test(tc, test_orphans_removed);
 	tcase_add_test(tc, test_orphans_by_template);
 	tcase_add_test(tc, test_orphan_finished_meanwhile);
+	tcase_add_test(tc, test_young_orphan_stays);
 	tcase_add_test(tc, test_pid_file);
 	suite_add_tcase(s, tc);
 	return s;

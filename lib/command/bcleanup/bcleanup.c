@@ -176,6 +176,36 @@ out:
 	return rc;
 }
 
+/* Whether `name` in `dir` changed (ctime for an orphan: its publishing
+ * rename sets it; mtime for a temporary file: its writes) less than the
+ * minimum age ago, logged: a remote writer holds no lock we can see, so a
+ * young file may be one still being published. */
+static bool
+too_young(const struct bc_run *run, const char *kind, const char *dir, const char *name,
+	  bool use_ctime)
+{
+	int min_age = run->opts->min_age != 0 ? run->opts->min_age : PITR_DEST_UNLOCKED_MIN_AGE;
+	char *path;
+	struct stat st;
+	time_t changed;
+
+	if (min_age < 0 || (path = pitr_fsutil_join(dir, name)) == NULL)
+		return min_age >= 0;
+	if (lstat(path, &st) != 0) {
+		free(path);
+		return false;   /* gone: remove_file() says so */
+	}
+	changed = use_ctime ? st.st_ctime : st.st_mtime;
+	if (time(NULL) - changed < min_age) {
+		pitr_log_info("%s file left for now: younger than %d minutes (a backup may still be "
+			      "publishing it from another host): %s", kind, min_age / 60, path);
+		free(path);
+		return true;
+	}
+	free(path);
+	return false;
+}
+
 /* Remove what killed runs left in `dir`: an interrupted truncation's
  * file (finished as it was begun) and every other temporary file that no
  * live run holds locked (tmpfile.h); a staging directory is not expected
@@ -197,14 +227,15 @@ remove_leftovers(struct bc_run *run, const char *dir)
 }
 
 /* Remove `name` when it is an orphan (a backup's file without its meta,
- * repo/orphan.h) under the run's -f template, any host. */
+ * repo/orphan.h) under the run's -f template, any host, and old enough. */
 static void
 remove_if_orphan(struct bc_run *run, const char *dir, const char *name)
 {
 	const char *tmpl = run->opts->filename_template != NULL ? run->opts->filename_template :
 				PITR_ORPHAN_DEFAULT_TEMPLATE;
 
-	if (name[0] == '.' || !pitr_orphan_check(tmpl, NULL, dir, name))
+	if (name[0] == '.' || !pitr_orphan_check(tmpl, NULL, dir, name) ||
+	    too_young(run, "orphan", dir, name, true))
 		return;
 	if (remove_file(run, "orphan", dir, name) != 0)
 		run->failed = true;
