@@ -972,14 +972,22 @@ END_TEST
 
 /* A remote backup (--dst-direct, --dst-remote) publishes its data file
  * before its meta with no lock pitr-backup-cleanup can see: an orphan whose
- * ctime is younger than PITR_DEST_UNLOCKED_MIN_AGE stays, said (issue 9). */
+ * ctime is younger than PITR_DEST_UNLOCKED_MIN_AGE stays, said; so does an
+ * unlocked temporary file younger than that (mtime) (issue 9). */
 START_TEST(test_young_orphan_stays)
 {
 	make_standard();
 	opts.min_age = 0;  /* the real default */
 	h_write_file(in(p_bk, "db1-data-2026-11-01.tar.gz"), "publishing", 10);
+	/* Unlocked, as a --dst-direct writer's between upload and publish. */
+	h_write_file(in(p_bk, ".pitr-tmp.db1-data.tar.gz.AAAAAA"), "uploaded", 8);
 	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
 	ck_assert(h_exists(in(p_bk, "db1-data-2026-11-01.tar.gz")));
+	ck_assert(h_exists(in(p_bk, ".pitr-tmp.db1-data.tar.gz.AAAAAA")));
+	assert_logged(h_fmt("LOG : leftover file left for now: younger than %d minutes (a backup may "
+			    "still be publishing it from another host): %s\n",
+			    PITR_DEST_UNLOCKED_MIN_AGE / 60, in(p_bk, ".pitr-tmp.db1-data.tar.gz.AAAAAA")));
+	assert_not_logged("Removing leftover");
 	assert_logged(h_fmt("LOG : orphan file left for now: younger than %d minutes (a backup may "
 			    "still be publishing it from another host): %s\n",
 			    PITR_DEST_UNLOCKED_MIN_AGE / 60, in(p_bk, "db1-data-2026-11-01.tar.gz")));

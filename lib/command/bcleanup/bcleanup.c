@@ -208,8 +208,9 @@ too_young(const struct bc_run *run, const char *kind, const char *dir, const cha
 
 /* Remove what killed runs left in `dir`: an interrupted truncation's
  * file (finished as it was begun) and every other temporary file that no
- * live run holds locked (tmpfile.h); a staging directory is not expected
- * here and stays. */
+ * live run holds locked (tmpfile.h) and that is older than the minimum
+ * age: a --dst-direct writer's file stands unlocked between its upload and
+ * its publish; a staging directory is not expected here and stays. */
 static int
 remove_leftovers(struct bc_run *run, const char *dir)
 {
@@ -220,7 +221,8 @@ remove_leftovers(struct bc_run *run, const char *dir)
 	if (pitr_tmp_scan(dir, &found, &n) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		if (!found[i].is_dir && remove_file(run, "leftover", dir, found[i].name) != 0)
+		if (!found[i].is_dir && !too_young(run, "leftover", dir, found[i].name, false) &&
+		    remove_file(run, "leftover", dir, found[i].name) != 0)
 			rc = -1;
 	pitr_tmp_found_free(found, n);
 	return rc;
