@@ -124,7 +124,8 @@ struct pitr_dest_env {
 				   * --contimeout of it, --timeout of 2/3 of it);
 				   * 0: the default above */
 	const char *ssh_path;     /* the ssh program for --dst-direct (default "ssh" on PATH) */
-	int pipe_timeout;         /* seconds, see PITR_DEST_PIPE_TIMEOUT_DEFAULT; 0: that */
+	int pipe_timeout;         /* seconds, see PITR_DEST_PIPE_TIMEOUT_DEFAULT; 0: that;
+				   * < 0: none */
 };
 
 enum pitr_dest_result {
