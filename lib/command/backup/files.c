@@ -270,9 +270,10 @@ pitr_backup_files_remove_stale_temps(struct bk_run *run)
 }
 
 /* The run's files at a final name in `dir` without their meta file: the
- * names this run's -f template gives at any date (its globs), which the
- * catalog calls orphans.  Called with the dir's lock held exclusive: no
- * run is publishing there. */
+ * names this run's -f template gives at any date (its globs, a quick
+ * filter), matched exactly by repo/orphan.h, so that an operator's
+ * "db1-data-2026-11-01-keep.tar.gz" never goes.  Called with the dir's
+ * lock held exclusive: no run is publishing there. */
 static int
 remove_orphans(struct bk_run *run, const struct pitr_dest_spec *spec, const char *dir)
 {
