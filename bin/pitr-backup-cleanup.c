@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "command/bcleanup/bcleanup.h"
+#include "repo/orphan.h"
 #include "common/log.h"
 #include "common/opts.h"
 
@@ -21,7 +22,8 @@ static const struct pitr_opt_def bcleanup_options[] = {
 	{ "dry-run", "d", PITR_OPT_FLAG, NULL,
 	  .help = "log what would be removed, remove nothing" },
 	{ "filename-template", "f", PITR_OPT_STRING, "TEMPLATE",
-	  .help = "accepted for OmniPITR; backups are found by their meta files" },
+	  .dflt = PITR_ORPHAN_DEFAULT_TEMPLATE,
+	  .help = "the backups' file names: which files without meta are orphans" },
 	{ "keep-days", "k", PITR_OPT_INT, "N", .min = 1, .max = 100000, .dflt = "7",
 	  .help = "keep the backups started in the last N days" },
 	PITR_OPTS_LOG,

@@ -108,6 +108,14 @@ void pitr_dest_specs_free(struct pitr_dest_spec *specs, size_t n);
  * the env gives none. */
 #define PITR_DEST_PIPE_TIMEOUT_DEFAULT 600
 
+/* Seconds a file a remote writer may have left unlocked must be unchanged
+ * before anyone removes it: a --dst-direct temporary file between its
+ * upload and its publish (ctime/mtime: the WAL wait alone may take 300 s),
+ * a --dst-direct or --dst-remote backup's data file before its meta is
+ * published (no lock reaches the remote dir).  Used by the remote sweep
+ * (ssh.c) and pitr-backup-cleanup. */
+#define PITR_DEST_UNLOCKED_MIN_AGE 3600
+
 /* Settings shared by every destination of a run. */
 struct pitr_dest_env {
 	const char *temp_dir;     /* staging for rsync uploads (default $TMPDIR or /tmp) */
@@ -116,7 +124,8 @@ struct pitr_dest_env {
 				   * --contimeout of it, --timeout of 2/3 of it);
 				   * 0: the default above */
 	const char *ssh_path;     /* the ssh program for --dst-direct (default "ssh" on PATH) */
-	int pipe_timeout;         /* seconds, see PITR_DEST_PIPE_TIMEOUT_DEFAULT; 0: that */
+	int pipe_timeout;         /* seconds, see PITR_DEST_PIPE_TIMEOUT_DEFAULT; 0: that;
+				   * < 0: none */
 };
 
 enum pitr_dest_result {

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,10 +115,12 @@ pipe_finish_end(struct pitr_dest *d, enum pitr_dest_result *result)
 	int status;
 
 	int timeout = d->env->pipe_timeout > 0 ? d->env->pipe_timeout : PITR_DEST_PIPE_TIMEOUT_DEFAULT;
+	/* < 0: none (backups, whose program may upload long after its input) */
+	long timeout_ms = d->env->pipe_timeout < 0 ? LONG_MAX : timeout * 1000L;
 	int rc;
 
 	pp->running = false;
-	rc = pitr_spawn_reap_timed(&pp->child, &status, timeout * 1000L, progress, pp);
+	rc = pitr_spawn_reap_timed(&pp->child, &status, timeout_ms, progress, pp);
 	if (rc < 0)
 		return -1;
 	if (rc == 1) {

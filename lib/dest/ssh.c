@@ -59,15 +59,21 @@
 #define MARK_NOFLOCK "pitr:noflock"
 
 /*
- * The remote sweep: every .pitr-tmp.* file in the directory that flock(1)
- * can lock at once, which no live writer holds, is removed, and named on
- * stdout.  A host without flock(1) cannot tell a dead writer's file from a
- * live one's: nothing is removed there.  flock(1) opens the name with
+ * The remote sweep: every .pitr-tmp.* file in the directory unchanged for
+ * more than PITR_DEST_UNLOCKED_MIN_AGE (find -mmin, in minutes) that
+ * flock(1) can lock at once, which no live writer holds, is removed, and
+ * named on stdout.  The age, because a writer's temporary file is unlocked
+ * between the end of its upload (cat exits) and its publish, which for a
+ * backup's data file comes after pg_backup_stop, the WAL wait and the xlog
+ * tarball.  A host without flock(1) cannot tell a dead writer's file from
+ * a live one's: nothing is removed there.  flock(1) opens the name with
  * O_CREAT; a file removed meanwhile by another sweep is recreated empty
- * and removed again, under the lock.
+ * and removed again, under the lock.  -maxdepth is no POSIX but GNU and
+ * BSD find have it.
  */
 #define SWEEP_CMD "cd -- %s || exit 1; command -v flock >/dev/null 2>&1 || { echo " \
-	MARK_NOFLOCK "; exit 0; }; for f in " PITR_FSUTIL_TMP_PREFIX "*; do if [ -f \"$f\" ] && " \
+	MARK_NOFLOCK "; exit 0; }; find . -maxdepth 1 -name '" PITR_FSUTIL_TMP_PREFIX "*' -type f " \
+	"-mmin +%d | while IFS= read -r f; do f=${f#./}; if [ -f \"$f\" ] && " \
 	"[ ! -h \"$f\" ] && flock -n \"$f\" rm -f -- \"$f\" 2>/dev/null; then printf '" \
 	MARK_SWEPT "%%s\\n' \"$f\"; fi; done"
 
@@ -618,7 +624,8 @@ pitr_dest_ssh_sweep(const struct pitr_dest_spec *spec, const struct pitr_dest_en
 	if (d == NULL || priv_new(d) != 0)
 		goto out;
 	sp = d->priv;
-	if ((qd = pitr_quote_shell(sp->dir)) == NULL || (cmd = pitr_xasprintf(SWEEP_CMD, qd)) == NULL ||
+	if ((qd = pitr_quote_shell(sp->dir)) == NULL ||
+	    (cmd = pitr_xasprintf(SWEEP_CMD, qd, PITR_DEST_UNLOCKED_MIN_AGE / 60)) == NULL ||
 	    start_ssh(d, cmd, -1) != 0)
 		goto out;
 	sp->running = false;

@@ -146,7 +146,10 @@ int pitr_catalog_load(const char *backup_dir, const char *archive_dir, struct pi
  * ".tar" (as every name of the default -f template does) and a non-meta
  * file type word of the template (data, xlog, a digest name) where no
  * file has "meta" in that place (with any codec extension for a digest
- * file).  Other files are no backup's and no orphan.
+ * file).  Other files are no backup's and no orphan.  Loose on purpose,
+ * for reporting (pitr-info, pitr-verify know no -f template): nothing is
+ * removed on this basis; removal asks repo/orphan.h, which knows the
+ * template (issue 9).
  */
 bool pitr_catalog_is_orphan(const char *dir, const char *name);
 

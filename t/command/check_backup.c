@@ -324,7 +324,7 @@ START_TEST(test_opts_shared)
 		"-U", "bk", "-dl", "/bk1", "-dl", "gzip=/bk2", "-dr", "rsync://h/m/", "-dp",
 		"zstd=/bin/store", "-dd", "h:/bk", "-t", "/var/tmp", "-f", "x-__FILETYPE__",
 		"--pid-file", "/run/bk.pid", "-PJ", "3", "-nn", "-rp", "/opt/rsync", "-ssh",
-		"/opt/ssh", "-dg", "MD5", "-sx", NULL,
+		"/opt/ssh", "-dg", "MD5", "-sx", "--pipe-timeout", "900", NULL,
 	};
 	struct pitr_opts o = { 0 };
 	struct pitr_backup_opts b = { 0 }, d = { 0 };
@@ -351,6 +351,7 @@ START_TEST(test_opts_shared)
 	ck_assert_str_eq(b.filename_template, "x-__FILETYPE__");
 	ck_assert_str_eq(b.pid_file, "/run/bk.pid");
 	ck_assert_int_eq(b.parallel_jobs, 3);
+	ck_assert_int_eq(b.pipe_timeout, 900);
 	ck_assert(b.not_nice);
 	ck_assert_str_eq(b.rsync_path, "/opt/rsync");
 	ck_assert_str_eq(b.ssh_path, "/opt/ssh");
@@ -368,6 +369,8 @@ START_TEST(test_opts_shared)
 	ck_assert_uint_eq(d.ndst_local, 0);
 	ck_assert_str_eq(d.filename_template, PITR_BACKUP_DEFAULT_TEMPLATE);
 	ck_assert_int_eq(d.parallel_jobs, 1);
+	/* No pipe timeout for backups unless asked (issue 9). */
+	ck_assert_int_eq(d.pipe_timeout, 0);
 	ck_assert(!d.not_nice);
 	ck_assert(!d.skip_xlogs);
 	ck_assert_ptr_null(d.digests);

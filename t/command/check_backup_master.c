@@ -1095,6 +1095,34 @@ START_TEST(test_orphans_same_dir_two_codecs)
 }
 END_TEST
 
+/* The start-of-run orphan sweep removes only names the -f template
+ * gives: an operator's kept copy "bk-data-2020-01-02-keep.tar" (no meta)
+ * matched the old glob bk-data-*-*-*.tar and went; now only the real
+ * orphan of the same template does (issue 9). */
+START_TEST(test_orphans_keep_copy_survives)
+{
+	struct pitr_backup_opts o;
+	const char *dl[1];
+
+	bf_setup();
+	bf_opts(&o);
+	o.filename_template = "bk-__FILETYPE__-^Y-^m-^d.tar__CEXT__";
+	h_write_file(h_fmt("%s/bk-data-2020-01-02.tar", bf_dest), "killed", 6);
+	h_write_file(h_fmt("%s/bk-data-2020-01-02-keep.tar", bf_dest), "operator", 8);
+	dl[0] = bf_dest;
+	o.dst_local = dl;
+	o.ndst_local = 1;
+	script_backup(BF_STOP_NOWAIT, NULL);
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : removed \"%s/bk-data-2020-01-02.tar\", "
+						    "an orphan", bf_dest)));
+	ck_assert(!h_exists(h_fmt("%s/bk-data-2020-01-02.tar", bf_dest)));
+	ck_assert(h_exists(h_fmt("%s/bk-data-2020-01-02-keep.tar", bf_dest)));
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+	bf_teardown();
+}
+END_TEST
+
 START_TEST(test_publish_refused)
 {
 	struct pitr_backup_opts o;
@@ -1368,6 +1396,7 @@ make_suite(void)
 	tcase_add_test(tc, test_sigint_waiting_for_wal);
 	tcase_add_test(tc, test_publish_refused);
 	tcase_add_test(tc, test_orphans_same_dir_two_codecs);
+	tcase_add_test(tc, test_orphans_keep_copy_survives);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -20,9 +20,11 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "command/bcleanup/bcleanup.h"
+#include "dest/dest.h"
 #include "repo/catalog.h"
 #include "compress/codec.h"
 #include "common/fsutil.h"
@@ -60,6 +62,26 @@ unlink(const char *path)
 	return unlinkat(AT_FDCWD, path, 0);
 }
 
+/*
+ * flock(2) as the library sees it: with `meta_on_lock` set, the first
+ * exclusive lock taken on a directory first writes that meta file, as a
+ * backup finishing its publish between the catalog's load and
+ * pitr-backup-cleanup's lock would.
+ */
+static const char *meta_on_lock;
+
+int
+flock(int fd, int op)
+{
+	struct stat st;
+
+	if (meta_on_lock != NULL && (op & LOCK_EX) && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		h_write_file(meta_on_lock, "finished", 8);
+		meta_on_lock = NULL;
+	}
+	return (int)syscall(SYS_flock, fd, op);
+}
+
 static void
 setup(void)
 {
@@ -74,7 +96,9 @@ setup(void)
 	opts.keep_days = 7;
 	opts.sleep_ms = 0;
 	opts.now = NOW;
+	opts.min_age = -1;  /* files made here are seconds old; see test_young_orphan_stays */
 	fail_unlink = NULL;
+	meta_on_lock = NULL;
 	pitr_log_open("check", NULL, true);
 }
 
@@ -783,8 +807,6 @@ START_TEST(test_bad_options)
 	opts.archive = p_arch;
 	opts.filename_template = "__HOSTNAME__-__FILETYPE__-^Y-^m-^d.tar__CEXT__";
 	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
-	assert_logged("LOG : --filename-template \"__HOSTNAME__-__FILETYPE__-^Y-^m-^d.tar__CEXT__\" "
-		      "is not needed: backups are found by their meta files\n");
 	ck_assert_int_eq(h_count_entries(p_bk), 8);
 	ck_assert_int_eq(h_count_entries(p_arch), 9);
 }
@@ -883,6 +905,7 @@ START_TEST(test_orphans_removed)
 	int fd;
 
 	make_standard();
+	opts.filename_template = "bk-__FILETYPE__-^a.tar__CEXT__";
 	h_write_file(in(p_bk, "bk-data-x9.tar.gz"), "killed", 6);
 	h_write_file(in(p_bk, "bk-SHA-256-x9.tar"), "killed", 6);
 	fd = pitr_catalog_lock(p_bk, false);   /* a backup running */
@@ -899,6 +922,76 @@ START_TEST(test_orphans_removed)
 	ck_assert(!h_exists(in(p_bk, "bk-data-x9.tar.gz")));
 	ck_assert(!h_exists(in(p_bk, "bk-SHA-256-x9.tar")));
 	assert_not_logged("ERROR");
+}
+END_TEST
+
+/* Only names the -f template (default here) gives a backup's data, xlog
+ * or digest file, at a time whose meta file is missing, are orphans:
+ * other files with "data" or "xlog" and ".tar" in their name, an
+ * operator's kept copy included, are no backup's and stay (issue 9). */
+START_TEST(test_orphans_by_template)
+{
+	static const char *const foreign[] = { "metadata.tar.gz", "customer-data-2026.tar.gz",
+					       "pg_xlog_old.tar", "db1-data-2026-11-01-keep.tar.gz",
+					       "db2-data-2026-11-02.tar" };
+
+	make_standard();
+	for (size_t i = 0; i < N(foreign); i++)
+		h_write_file(in(p_bk, foreign[i]), "theirs", 6);
+	h_write_file(in(p_bk, "db2-meta-2026-11-02.tar"), "a meta", 6);
+	h_write_file(in(p_bk, "db1-data-2026-11-01.tar.gz"), "killed", 6);
+	h_write_file(in(p_bk, "db1-SHA-256-2026-11-01.tar"), "killed", 6);
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	for (size_t i = 0; i < N(foreign); i++)
+		ck_assert_msg(h_exists(in(p_bk, foreign[i])), "%s removed", foreign[i]);
+	assert_logged(removing("orphan", p_bk, "db1-data-2026-11-01.tar.gz"));
+	assert_logged(removing("orphan", p_bk, "db1-SHA-256-2026-11-01.tar"));
+	ck_assert(!h_exists(in(p_bk, "db1-data-2026-11-01.tar.gz")));
+	ck_assert(!h_exists(in(p_bk, "db1-SHA-256-2026-11-01.tar")));
+}
+END_TEST
+
+/* A backup that had published its data file but not yet its meta when
+ * the catalog was loaded, and finished before pitr-backup-cleanup took
+ * the dir's lock, keeps its data file: orphans are looked for under the
+ * lock (issue 9). */
+START_TEST(test_orphan_finished_meanwhile)
+{
+	char meta[8192];
+
+	make_standard();
+	h_write_file(in(p_bk, "db1-data-2026-11-01.tar.gz"), "publishing", 10);
+	snprintf(meta, sizeof(meta), "%s/db1-meta-2026-11-01.tar.gz", p_bk);
+	meta_on_lock = meta;
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	ck_assert_ptr_null(meta_on_lock);
+	ck_assert(h_exists(in(p_bk, "db1-data-2026-11-01.tar.gz")));
+	assert_not_logged("orphan file");
+}
+END_TEST
+
+/* A remote backup (--dst-direct, --dst-remote) publishes its data file
+ * before its meta with no lock pitr-backup-cleanup can see: an orphan whose
+ * ctime is younger than PITR_DEST_UNLOCKED_MIN_AGE stays, said; so does an
+ * unlocked temporary file younger than that (mtime) (issue 9). */
+START_TEST(test_young_orphan_stays)
+{
+	make_standard();
+	opts.min_age = 0;  /* the real default */
+	h_write_file(in(p_bk, "db1-data-2026-11-01.tar.gz"), "publishing", 10);
+	/* Unlocked, as a --dst-direct writer's between upload and publish. */
+	h_write_file(in(p_bk, ".pitr-tmp.db1-data.tar.gz.AAAAAA"), "uploaded", 8);
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	ck_assert(h_exists(in(p_bk, "db1-data-2026-11-01.tar.gz")));
+	ck_assert(h_exists(in(p_bk, ".pitr-tmp.db1-data.tar.gz.AAAAAA")));
+	assert_logged(h_fmt("LOG : leftover file left for now: younger than %d minutes (a backup may "
+			    "still be publishing it from another host): %s\n",
+			    PITR_DEST_UNLOCKED_MIN_AGE / 60, in(p_bk, ".pitr-tmp.db1-data.tar.gz.AAAAAA")));
+	assert_not_logged("Removing leftover");
+	assert_logged(h_fmt("LOG : orphan file left for now: younger than %d minutes (a backup may "
+			    "still be publishing it from another host): %s\n",
+			    PITR_DEST_UNLOCKED_MIN_AGE / 60, in(p_bk, "db1-data-2026-11-01.tar.gz")));
+	assert_not_logged("Removing orphan");
 }
 END_TEST
 
@@ -969,6 +1062,9 @@ suite(void)
 	tcase_add_test(tc, test_recent_remnant_stays);
 	tcase_add_test(tc, test_wal_failure_stops);
 	tcase_add_test(tc, test_orphans_removed);
+	tcase_add_test(tc, test_orphans_by_template);
+	tcase_add_test(tc, test_orphan_finished_meanwhile);
+	tcase_add_test(tc, test_young_orphan_stays);
 	tcase_add_test(tc, test_pid_file);
 	suite_add_tcase(s, tc);
 	return s;

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -312,10 +313,24 @@ locked(const char *path)
 	return held;
 }
 
-/* The sweep of the remote directory: a dead run's temporary file goes, a
- * locked one (a live writer's, here the test's own lock), a staging
- * directory, a symbolic link and every other file stay; a live upload's
- * file is locked by its remote writer and survives a sweep. */
+/* Set `path`'s mtime twice PITR_DEST_UNLOCKED_MIN_AGE back: a file the
+ * remote sweep may judge. */
+static void
+age(const char *path)
+{
+	struct timespec t[2];
+
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= 2 * PITR_DEST_UNLOCKED_MIN_AGE;
+	t[1] = t[0];
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+/* The sweep of the remote directory: a dead run's old temporary file
+ * goes; a locked one (a live writer's, here the test's own lock), a young
+ * unlocked one (a writer's between its upload and its publish, issue 9),
+ * a staging directory, a symbolic link and every other file stay; a live
+ * upload's file is locked by its remote writer and survives a sweep. */
 START_TEST(test_ssh_sweep)
 {
 	struct pitr_dest_env env = { 0 };
@@ -338,19 +353,25 @@ START_TEST(test_ssh_sweep)
 	lock_fd = open(h_fmt("%s/.pitr-tmp.live.tar.BBBBBBBB", remote), O_RDONLY | O_CLOEXEC);
 	ck_assert_int_ge(lock_fd, 0);
 	ck_assert_int_eq(flock(lock_fd, LOCK_EX), 0);
+	age(h_fmt("%s/.pitr-tmp.dead b.tar.AAAAAAAA", remote));
+	age(h_fmt("%s/.pitr-tmp.live.tar.BBBBBBBB", remote));
+	h_write_file(h_fmt("%s/.pitr-tmp.young.tar.DDDDDDDD", remote), "uploaded", 8);
 
 	ck_assert_int_eq(sweep(&env, loc), 1);
 	ck_assert_str_eq(h_log(), h_fmt("LOG : removed 1 temporary file left by interrupted runs at "
 					"direct destination \"%s\"\n", loc));
 	ck_assert(!h_exists(h_fmt("%s/.pitr-tmp.dead b.tar.AAAAAAAA", remote)));
-	ck_assert_int_eq(h_count_entries(remote), 4);
+	ck_assert(h_exists(h_fmt("%s/.pitr-tmp.young.tar.DDDDDDDD", remote)));
+	ck_assert_int_eq(h_count_entries(remote), 5);
 	h_log_reset();
 	/* Nothing more to remove while the lock is held; then it goes. */
 	ck_assert_int_eq(sweep(&env, loc), 0);
 	ck_assert_str_eq(h_log(), "");
 	close(lock_fd);
 	ck_assert_int_eq(sweep(&env, loc), 1);
-	ck_assert_int_eq(h_count_entries(remote), 3);
+	ck_assert_int_eq(h_count_entries(remote), 4);
+	ck_assert(h_exists(h_fmt("%s/.pitr-tmp.young.tar.DDDDDDDD", remote)));
+	ck_assert_int_eq(unlink(h_fmt("%s/.pitr-tmp.young.tar.DDDDDDDD", remote)), 0);
 	h_log_reset();
 
 	/* An upload under way: its file is locked, a sweep leaves it, and it
@@ -401,6 +422,7 @@ START_TEST(test_ssh_no_flock)
 	ck_assert_int_eq(mkdir(remote, 0700), 0);
 	snprintf(loc, sizeof(loc), "db2:%s", remote);
 	h_write_file(h_fmt("%s/.pitr-tmp.dead.tar.AAAAAAAA", remote), "part", 4);
+	age(h_fmt("%s/.pitr-tmp.dead.tar.AAAAAAAA", remote));
 	ck_assert_int_eq(sweep(&env, loc), 0);
 	ck_assert(h_exists(h_fmt("%s/.pitr-tmp.dead.tar.AAAAAAAA", remote)));
 	ck_assert_int_eq(ssh_deliver(&env, loc, "a.tar", "whole", &result), 0);

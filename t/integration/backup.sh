@@ -399,11 +399,14 @@ for sig in TERM QUIT HUP; do
 	rm -r "$T/dd-term"
 done
 
-# The sweep of a -dd dir: a planted temporary file nobody holds locked (a
-# dead run's) is removed by the next backup there, one held locked (a live
-# writer's: a process of the test holding an flock on it) is not.
+# The sweep of a -dd dir: a planted temporary file nobody holds locked and
+# unchanged for two hours (a dead run's) is removed by the next backup
+# there; one held locked (a live writer's: a process of the test holding
+# an flock on it) is not, nor a young unlocked one (a writer's between its
+# upload and its publish: the sweep waits an hour, issue 9).
 mkdir_pg "$T/dd-sweep"
-as_pg bash -c "printf part >'$T/dd-sweep/.pitr-tmp.dead.tar.gz.AAAAAAAA'; printf part >'$T/dd-sweep/.pitr-tmp.live.tar.gz.BBBBBBBB'"
+as_pg bash -c "printf part >'$T/dd-sweep/.pitr-tmp.dead.tar.gz.AAAAAAAA'; printf part >'$T/dd-sweep/.pitr-tmp.live.tar.gz.BBBBBBBB'; printf part >'$T/dd-sweep/.pitr-tmp.young.tar.gz.CCCCCCCC'"
+touch -d '2 hours ago' "$T/dd-sweep/.pitr-tmp.dead.tar.gz.AAAAAAAA" "$T/dd-sweep/.pitr-tmp.live.tar.gz.BBBBBBBB"
 bash -c 'exec 9<"$1" && flock 9 && exec sleep 120' _ "$T/dd-sweep/.pitr-tmp.live.tar.gz.BBBBBBBB" &
 HOLDER=$!
 wait_for "-dd sweep: the test holds the live one locked" 10 \
@@ -416,9 +419,9 @@ like "-dd sweep: one line says how many" "$IT_ERR" \
 	"LOG : removed 1 temporary file left by interrupted runs at direct destination \"127.0.0.1:$T/dd-sweep\""
 like "-dd sweep: -v names it" "$IT_ERR" \
 	"removed \"$T/dd-sweep/.pitr-tmp.dead.tar.gz.AAAAAAAA\" at 127.0.0.1, left by an interrupted run"
-is "-dd sweep: the dead one gone, the locked one kept, the backup there" \
+is "-dd sweep: the dead one gone, the locked and the young ones kept, the backup there" \
 	"$(LC_ALL=C ls -A "$T/dd-sweep" | tr '\n' ' ')" \
-	".pitr-tmp.live.tar.gz.BBBBBBBB dd-data.tar.gz dd-meta.tar.gz dd-xlog.tar.gz "
+	".pitr-tmp.live.tar.gz.BBBBBBBB .pitr-tmp.young.tar.gz.CCCCCCCC dd-data.tar.gz dd-meta.tar.gz dd-xlog.tar.gz "
 kill "$HOLDER"
 wait "$HOLDER" 2>/dev/null || true
 
@@ -440,6 +443,8 @@ wait "$job" 2>/dev/null || true
 wait_for "-dd SIGKILL: the remote writer ends, its lock with it" 30 flock -n "$TMPF" true
 ok "-dd SIGKILL: the short temporary file stays, nothing at a final name" \
 	bash -c "[ \"\$(ls -A '$T/dd-kill')\" = '$(basename "$TMPF")' ]"
+# The remote sweep waits an hour before judging an unlocked file.
+touch -d '2 hours ago' "$TMPF"
 it_run "${DD_KILL[@]}" -v
 is "-dd after SIGKILL: the same command line succeeds" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"

@@ -294,6 +294,9 @@ prepare(struct bk_run *run)
 	int nd;
 
 	run->env.temp_dir = opts->temp_dir;
+	/* A backup's pipe program may upload for long after reading its
+	 * input (cat > f; scp f ...): no limit unless asked. */
+	run->env.pipe_timeout = opts->pipe_timeout > 0 ? opts->pipe_timeout : -1;
 	run->env.rsync_path = opts->rsync_path;
 	run->env.ssh_path = opts->ssh_path;
 	if (gethostname(run->hostname, sizeof(run->hostname) - 1) != 0)
@@ -622,6 +625,7 @@ pitr_backup_opts_shared(const struct pitr_opts *o, struct pitr_backup_opts *b)
 	b->filename_template = pitr_opts_str(o, "filename-template");
 	b->pid_file = pitr_opts_str(o, "pid-file");
 	b->parallel_jobs = (int)pitr_opts_int(o, "parallel-jobs");
+	b->pipe_timeout = (int)pitr_opts_int(o, "pipe-timeout");
 	b->not_nice = pitr_opts_flag(o, "not-nice");
 	b->rsync_path = pitr_opts_str(o, "rsync-path");
 	b->ssh_path = pitr_opts_str(o, "ssh-path");

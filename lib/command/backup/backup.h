@@ -13,6 +13,7 @@
 
 #include "common/fsutil.h"
 #include "common/opts.h"
+#include "repo/orphan.h"
 
 struct pitr_backup_opts {
 	const char *data_dir;          /* -D; NULL: the server's data_directory */
@@ -33,6 +34,7 @@ struct pitr_backup_opts {
 	const char *filename_template; /* -f; NULL: the default */
 	const char *pid_file;          /* --pid-file */
 	int parallel_jobs;             /* -PJ, >= 1 */
+	int pipe_timeout;              /* --pipe-timeout seconds; 0: none */
 	bool not_nice;                 /* -nn */
 	const char *rsync_path;        /* -rp */
 	const char *ssh_path;          /* -ssh, for -dd; NULL: ssh on PATH */
@@ -53,7 +55,7 @@ struct pitr_backup_opts {
 #define PITR_BACKUP_MAX_DIGESTS 6
 
 /* The -f default, OmniPITR's. */
-#define PITR_BACKUP_DEFAULT_TEMPLATE "__HOSTNAME__-__FILETYPE__-^Y-^m-^d.tar__CEXT__"
+#define PITR_BACKUP_DEFAULT_TEMPLATE PITR_ORPHAN_DEFAULT_TEMPLATE
 
 /*
  * The option table entries pitr-backup-master and pitr-backup-slave share
@@ -87,6 +89,9 @@ struct pitr_backup_opts {
 	{ "parallel-jobs", "PJ", PITR_OPT_INT, "N", .min = 1, .max = 64,          \
 	  .dflt = "1", .help = "remote and pipe deliveries run at once" },        \
 	PITR_OPTS_PID_FILE,                                                       \
+	{ "pipe-timeout", NULL, PITR_OPT_INT, "SECONDS", .min = 0, .max = 86400,  \
+	  .dflt = "0", .help = "stop a --dst-pipe program that reads nothing for " \
+	  "this long; 0: never" },                                                \
 	{ "rsync-path", "rp", PITR_OPT_STRING, "PATH", .dflt_doc = "rsync on the PATH", \
 	  .help = "the rsync program" },                                          \
 	{ "ssh-path", "ssh", PITR_OPT_STRING, "PATH", .dflt_doc = "ssh on the PATH", \

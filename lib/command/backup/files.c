@@ -270,9 +270,10 @@ pitr_backup_files_remove_stale_temps(struct bk_run *run)
 }
 
 /* The run's files at a final name in `dir` without their meta file: the
- * names this run's -f template gives at any date (its globs), which the
- * catalog calls orphans.  Called with the dir's lock held exclusive: no
- * run is publishing there. */
+ * names this run's -f template gives at any date (its globs, a quick
+ * filter), matched exactly by repo/orphan.h, so that an operator's
+ * "db1-data-2026-11-01-keep.tar.gz" never goes.  Called with the dir's
+ * lock held exclusive: no run is publishing there. */
 static int
 remove_orphans(struct bk_run *run, const struct pitr_dest_spec *spec, const char *dir)
 {
@@ -300,7 +301,7 @@ remove_orphans(struct bk_run *run, const struct pitr_dest_spec *spec, const char
 
 		for (k = 0; k < npats && fnmatch(pats[k], de->d_name, 0) != 0; k++)
 			;
-		if (k == npats || !pitr_catalog_is_orphan(dir, de->d_name))
+		if (k == npats || !pitr_orphan_check(name_template(run), run->hostname, dir, de->d_name))
 			continue;
 		p = pitr_fsutil_join(dir, de->d_name);
 		if (p != NULL && unlink(p) == 0)

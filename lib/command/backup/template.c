@@ -16,61 +16,10 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "digest/digest.h"
+#include "repo/orphan.h"
 
 /* Room for a template's strftime format and for a file name. */
 #define TEMPLATE_MAX 1024
-
-/*
- * The strftime(3) format of `tmpl`: its keys replaced by their values (a
- * '%' in a value doubled: literal), each '^' turned into '%' and each '%'
- * of the template doubled.  Returns 0, or -1 when it does not fit `size`.
- */
-static int
-template_format(const char *tmpl, const char *hostname, const char *filetype, const char *cext,
-		char *fmt, size_t size)
-{
-	static const char *const keys[] = { "__HOSTNAME__", "__FILETYPE__", "__CEXT__" };
-	const char *vals[] = { hostname, filetype, cext };
-	size_t n = 0;
-
-	for (const char *p = tmpl; *p != '\0';) {
-		const char *add = NULL;
-		size_t skip = 1;
-		bool is_value = false;
-
-		for (size_t k = 0; k < 3; k++)
-			if (strncmp(p, keys[k], strlen(keys[k])) == 0) {
-				add = vals[k];
-				skip = strlen(keys[k]);
-				is_value = true;
-			}
-		if (add == NULL) {
-			static const char one[2][3] = { "%", "%%" };
-
-			if (*p == '^')
-				add = one[0];
-			else if (*p == '%')
-				add = one[1];  /* a literal '%' of the template */
-		}
-		if (add == NULL) {
-			if (n + 1 >= size)
-				return -1;
-			fmt[n++] = *p;
-		} else {
-			for (const char *v = add; *v != '\0'; v++) {
-				if (n + 2 >= size)
-					return -1;
-				/* A '%' inside a value (a host name) is literal. */
-				if (is_value && *v == '%')
-					fmt[n++] = '%';
-				fmt[n++] = *v;
-			}
-		}
-		p += skip;
-	}
-	fmt[n] = '\0';
-	return 0;
-}
 
 char *
 pitr_backup_expand_template(const char *tmpl, const char *hostname, const char *filetype,
@@ -80,7 +29,7 @@ pitr_backup_expand_template(const char *tmpl, const char *hostname, const char *
 	time_t t = (time_t)when;
 	struct tm tm;
 
-	if (template_format(tmpl, hostname, filetype, cext, fmt, sizeof(fmt)) != 0)
+	if (pitr_orphan_template_format(tmpl, hostname, filetype, cext, fmt, sizeof(fmt)) != 0)
 		goto toolong;
 	localtime_r(&t, &tm);
 	out[0] = '\0';
@@ -178,20 +127,6 @@ out:
 	return rc;
 }
 
-/* The length of the conversion after a '%' at `p`, as glibc's strftime
- * reads it: flags, a field width, an E or O modifier, the conversion
- * character (fewer at the format's end). */
-static size_t
-conversion_len(const char *p)
-{
-	size_t n = strspn(p, "_-0^#");
-
-	n += strspn(p + n, "0123456789");
-	if (p[n] == 'E' || p[n] == 'O')
-		n++;
-	return p[n] == '\0' ? n : n + 1;
-}
-
 /* Made from the strftime format rather than the template, so that a
  * conversion is exactly what strftime will take as one (a flag or width
  * such as ^_H or ^10Y, a key's value right after a '^'). */
@@ -203,7 +138,7 @@ pitr_backup_template_glob(const char *tmpl, const char *hostname, const char *fi
 	/* Each format byte gives at most two pattern bytes. */
 	char *out, *o;
 
-	if (template_format(tmpl, hostname, filetype, cext, fmt, sizeof(fmt)) != 0) {
+	if (pitr_orphan_template_format(tmpl, hostname, filetype, cext, fmt, sizeof(fmt)) != 0) {
 		pitr_log_error("filename template \"%s\" is too long", tmpl);
 		return NULL;
 	}
@@ -212,7 +147,7 @@ pitr_backup_template_glob(const char *tmpl, const char *hostname, const char *fi
 	o = out;
 	for (const char *p = fmt; *p != '\0';) {
 		if (p[0] == '%' && p[1] != '%') {
-			p += 1 + conversion_len(p + 1);
+			p += 1 + pitr_orphan_conversion_len(p + 1);
 			if (o == out || o[-1] != '*' || (o - out >= 2 && o[-2] == '\\'))
 				*o++ = '*';
 			continue;

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "repo/catalog.h"
+#include "repo/orphan.h"
 #include "command/bcleanup/bcleanup.h"
 #include "dest/dest.h"
 #include "common/clock.h"
@@ -175,10 +176,41 @@ out:
 	return rc;
 }
 
+/* Whether `name` in `dir` changed (ctime for an orphan: its publishing
+ * rename sets it; mtime for a temporary file: its writes) less than the
+ * minimum age ago, logged: a remote writer holds no lock we can see, so a
+ * young file may be one still being published. */
+static bool
+too_young(const struct bc_run *run, const char *kind, const char *dir, const char *name,
+	  bool use_ctime)
+{
+	int min_age = run->opts->min_age != 0 ? run->opts->min_age : PITR_DEST_UNLOCKED_MIN_AGE;
+	char *path;
+	struct stat st;
+	time_t changed;
+
+	if (min_age < 0 || (path = pitr_fsutil_join(dir, name)) == NULL)
+		return min_age >= 0;
+	if (lstat(path, &st) != 0) {
+		free(path);
+		return false;   /* gone: remove_file() says so */
+	}
+	changed = use_ctime ? st.st_ctime : st.st_mtime;
+	if (time(NULL) - changed < min_age) {
+		pitr_log_info("%s file left for now: younger than %d minutes (a backup may still be "
+			      "publishing it from another host): %s", kind, min_age / 60, path);
+		free(path);
+		return true;
+	}
+	free(path);
+	return false;
+}
+
 /* Remove what killed runs left in `dir`: an interrupted truncation's
  * file (finished as it was begun) and every other temporary file that no
- * live run holds locked (tmpfile.h); a staging directory is not expected
- * here and stays. */
+ * live run holds locked (tmpfile.h) and that is older than the minimum
+ * age: a --dst-direct writer's file stands unlocked between its upload and
+ * its publish; a staging directory is not expected here and stays. */
 static int
 remove_leftovers(struct bc_run *run, const char *dir)
 {
@@ -189,23 +221,40 @@ remove_leftovers(struct bc_run *run, const char *dir)
 	if (pitr_tmp_scan(dir, &found, &n) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		if (!found[i].is_dir && remove_file(run, "leftover", dir, found[i].name) != 0)
+		if (!found[i].is_dir && !too_young(run, "leftover", dir, found[i].name, false) &&
+		    remove_file(run, "leftover", dir, found[i].name) != 0)
 			rc = -1;
 	pitr_tmp_found_free(found, n);
 	return rc;
 }
 
-/* The orphans (a backup's files without meta, catalog.h) once no backup
- * run holds the dir's lock: none is publishing them.  The lock is held
- * only while they go, so a backup starting meanwhile waits that long. */
+/* Remove `name` when it is an orphan (a backup's file without its meta,
+ * repo/orphan.h) under the run's -f template, any host, and old enough. */
 static void
-remove_orphans(struct bc_run *run, const char *dir, const struct pitr_catalog *cat)
+remove_if_orphan(struct bc_run *run, const char *dir, const char *name)
 {
-	int fd;
+	const char *tmpl = run->opts->filename_template != NULL ? run->opts->filename_template :
+				PITR_ORPHAN_DEFAULT_TEMPLATE;
 
-	if (cat->norphans == 0)
+	if (name[0] == '.' || !pitr_orphan_check(tmpl, NULL, dir, name) ||
+	    too_young(run, "orphan", dir, name, true))
 		return;
-	fd = pitr_catalog_lock(dir, true);
+	if (remove_file(run, "orphan", dir, name) != 0)
+		run->failed = true;
+}
+
+/* The orphans once no backup run holds the dir's lock: none is
+ * publishing them.  They are looked for only once the lock is held, not
+ * taken from the catalog loaded before: a backup that published its data
+ * file then has finished since.  The lock is held only while they go, so
+ * a backup starting meanwhile waits that long. */
+static void
+remove_orphans(struct bc_run *run, const char *dir)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd = pitr_catalog_lock(dir, true);
+
 	if (fd == -2) {
 		pitr_log_info("a backup is running into \"%s\": the files without meta there may be "
 			      "its own, left for a later run", dir);
@@ -215,9 +264,15 @@ remove_orphans(struct bc_run *run, const char *dir, const struct pitr_catalog *c
 		run->failed = true;
 		return;
 	}
-	for (size_t i = 0; i < cat->norphans; i++)
-		if (remove_file(run, "orphan", dir, cat->orphans[i]) != 0)
-			run->failed = true;
+	if ((d = opendir(dir)) == NULL) {
+		pitr_log_error("could not open \"%s\": %s", dir, strerror(errno));
+		run->failed = true;
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		remove_if_orphan(run, dir, de->d_name);
+	closedir(d);
 	close(fd);
 }
 
@@ -341,9 +396,6 @@ pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 	    pitr_dest_spec_parse(opts->backup_dir, PITR_DEST_LOCAL, "--backup-dir", &bspec) != 0 ||
 	    pitr_dest_spec_parse(opts->archive, PITR_DEST_LOCAL, "--archive", &aspec) != 0)
 		goto out;
-	if (opts->filename_template != NULL)
-		pitr_log_verbose("--filename-template \"%s\" is not needed: backups are found by "
-				 "their meta files", opts->filename_template);
 	bdir = bspec.location;
 	adir = aspec.location;
 	if (opts->pid_file != NULL) {
@@ -367,7 +419,7 @@ pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 	keep_since = now - (time_t)opts->keep_days * SECONDS_PER_DAY;
 	if (remove_leftovers(&run, bdir) != 0 || remove_leftovers(&run, adir) != 0)
 		run.failed = true;
-	remove_orphans(&run, bdir, &cat);
+	remove_orphans(&run, bdir);
 
 	/* cat.backups is oldest start first, so the newest is the last one,
 	 * which stays whatever its age: a cluster whose backups stopped must

@@ -29,8 +29,11 @@ struct pitr_bcleanup_opts {
 	long sleep_ms;            /* -s: pause after each truncation step */
 	bool dry_run;             /* -d: log what would go, remove nothing */
 	const char *pid_file;     /* --pid-file */
-	const char *filename_template;  /* -f: accepted for OmniPITR and not needed
-					 * (backups are found by their meta files) */
+	const char *filename_template;  /* -f: the names orphans have (backups are
+					 * found by their meta files); NULL: default */
+	int min_age;              /* seconds an orphan (ctime) or unlocked temporary
+				   * file (mtime) must be unchanged before it goes;
+				   * 0: PITR_DEST_UNLOCKED_MIN_AGE, < 0: none (tests) */
 	time_t now;               /* the time the window is counted from;
 				   * 0: time(NULL) (tests pin it) */
 };
