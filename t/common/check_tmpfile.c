@@ -221,6 +221,7 @@ doomed_child(int tell, const char *errfile)
 	char buf[8192];
 	char *const argv[] = { "sleep", "600", NULL };
 	pid_t sleeper;
+	sigset_t all, old;
 	int n, errfd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 	if (errfd < 0 || dup2(errfd, STDERR_FILENO) < 0 ||
@@ -230,13 +231,23 @@ doomed_child(int tell, const char *errfile)
 	snprintf(buf, sizeof(buf), "%s/file", d.path);
 	if (close(open(buf, O_WRONLY | O_CREAT, 0600)) != 0 || pitr_sigclean_add_path(buf, false) < 0)
 		_exit(3);
+	/* As spawn.c does: the program must not run our handlers between
+	 * fork and exec (it would undo and report a second time). */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
 	sleeper = fork();
 	if (sleeper == 0) {
+		static const int caught[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP };
+
+		for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+			signal(caught[i], SIG_DFL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
 	if (pitr_sigclean_add_pid(sleeper) < 0)
 		_exit(4);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	n = snprintf(buf, sizeof(buf), "%ld %s %s\n", (long)sleeper, t.path, d.path);
 	if (write(tell, buf, (size_t)n) != n)
 		_exit(5);
