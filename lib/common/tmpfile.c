@@ -86,6 +86,70 @@ fail:
 	return -1;
 }
 
+/* Open the existing file at t->path if it is a dead run's (no lock on
+ * it) and only a temporary name: a writer killed between link(2) and
+ * unlink(2) of fsutil's fallback left a second name of a published file,
+ * which must go, not be truncated.  Returns the fd, locked, or -1. */
+static int
+open_dead(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    !same_file(fd, AT_FDCWD, path)) {
+		close(fd);
+		return -1;
+	}
+	if (st.st_nlink > 1) {
+		(void)unlink(path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * A file's first name is always DIR/.pitr-tmp.BASE.000000, so that the
+ * retry of a killed run finds what that run left under the same name and
+ * takes it over (unlocked, it is dead: truncated and written again)
+ * without reading the whole directory, which in an archive of a million
+ * segments costs more than archiving one.  Returns 1 with t->fd locked,
+ * 0 when the name is a live writer's (or not a plain file): a random name
+ * then.
+ */
+static int
+claim_fixed(struct pitr_tmp *t)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		int fd = open(t->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+		if (fd >= 0) {
+			if ((flock(fd, LOCK_EX | LOCK_NB) != 0 && !no_locks(errno)) ||
+			    !same_file(fd, AT_FDCWD, t->path)) {
+				close(fd);
+				return 0;
+			}
+			t->fd = fd;
+			return 1;
+		}
+		if (errno != EEXIST)
+			return 0;
+		if ((fd = open_dead(t->path)) < 0)
+			continue;
+		if (ftruncate(fd, 0) != 0) {
+			close(fd);
+			return 0;
+		}
+		pitr_log_info("took over \"%s\", left by an interrupted run", t->path);
+		t->fd = fd;
+		return 1;
+	}
+	return 0;
+}
+
 static int
 create(struct pitr_tmp *t, const char *dir, const char *base, bool is_dir)
 {
@@ -94,6 +158,12 @@ create(struct pitr_tmp *t, const char *dir, const char *base, bool is_dir)
 	memset(t, 0, sizeof(*t));
 	t->fd = t->slot = -1;
 	t->is_dir = is_dir;
+	if (!is_dir) {
+		if ((t->path = pitr_xasprintf("%s/%s%s.000000", dir, PITR_FSUTIL_TMP_PREFIX,
+					      base)) == NULL)
+			return -1;
+		rc = claim_fixed(t);
+	}
 	for (int tries = 0; rc == 0 && tries < CREATE_TRIES; tries++) {
 		free(t->path);
 		t->path = pitr_xasprintf("%s/%s%s.XXXXXX", dir, PITR_FSUTIL_TMP_PREFIX, base);

@@ -1,7 +1,8 @@
 /*
  * tmpfile.h - temporary files that tell a live writer from a dead one.
  *
- * Every temporary file pitrkit writes is DIR/.pitr-tmp.BASE.XXXXXX (the
+ * Every temporary file pitrkit writes is DIR/.pitr-tmp.BASE.000000, or
+ * DIR/.pitr-tmp.BASE.XXXXXX while a live writer holds that one (the
  * prefix of fsutil.h, which every reader ignores), and its writer holds
  * an advisory lock (flock LOCK_EX) on it for as long as the file is
  * written: the kernel drops the lock when the writer dies, however it
@@ -29,9 +30,10 @@ struct pitr_tmp {
 	bool is_dir;
 };
 
-/* Create DIR/.pitr-tmp.BASE.XXXXXX, mode 0600, open read-write and
- * close-on-exec in t->fd, locked and registered.  Returns 0, or -1 after
- * logging. */
+/* Create DIR/.pitr-tmp.BASE.000000 (taking over a dead run's file of
+ * that name, truncated) or, when a live writer has it,
+ * DIR/.pitr-tmp.BASE.XXXXXX; mode 0600, open read-write and close-on-exec
+ * in t->fd, locked and registered.  Returns 0, or -1 after logging. */
 int pitr_tmp_create(struct pitr_tmp *t, const char *dir, const char *base);
 
 /* The same for a directory, mode 0700 (t->fd is the directory's). */

@@ -87,6 +87,43 @@ START_TEST(test_release_keeps_file_unlocked)
 }
 END_TEST
 
+/* The first name is fixed: a killed run's file there is taken over by
+ * the next writer of the same name (truncated, logged); a live writer's
+ * sends the next one to a random name; a second name of a published file
+ * (killed between link and unlink) is removed, never truncated. */
+START_TEST(test_fixed_name_taken_over)
+{
+	struct pitr_tmp a, b;
+	struct stat st;
+	const char *fixed = h_path(".pitr-tmp.seg.000000");
+	size_t len;
+	char *text;
+
+	h_write_file(fixed, "dead run", 8);
+	ck_assert_int_eq(pitr_tmp_create(&a, h_dir(), "seg"), 0);
+	ck_assert_str_eq(a.path, fixed);
+	ck_assert(locked(fixed));
+	ck_assert_int_eq(stat(fixed, &st), 0);
+	ck_assert_int_eq(st.st_size, 0);
+	ck_assert_str_eq(h_log(), h_fmt("LOG : took over \"%s\", left by an interrupted run\n", fixed));
+	ck_assert_int_eq(pitr_tmp_create(&b, h_dir(), "seg"), 0);
+	ck_assert_str_ne(b.path, fixed);
+	pitr_tmp_discard(&b);
+	pitr_tmp_discard(&a);
+	ck_assert_int_eq(h_count_entries(h_dir()), 0);
+
+	h_write_file(h_path("seg"), "published", 9);
+	ck_assert_int_eq(link(h_path("seg"), fixed), 0);
+	ck_assert_int_eq(pitr_tmp_create(&a, h_dir(), "seg"), 0);
+	ck_assert_str_eq(a.path, fixed);
+	text = h_read_file(h_path("seg"), &len);
+	ck_assert_str_eq(text, "published");
+	free(text);
+	pitr_tmp_discard(&a);
+	ck_assert_int_eq(h_count_entries(h_dir()), 1);
+}
+END_TEST
+
 START_TEST(test_create_missing_dir)
 {
 	struct pitr_tmp t;
@@ -451,6 +488,7 @@ make_suite(void)
 	tcase_add_test(tc, test_create_locked_and_registered);
 	tcase_add_test(tc, test_release_keeps_file_unlocked);
 	tcase_add_test(tc, test_create_missing_dir);
+	tcase_add_test(tc, test_fixed_name_taken_over);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("sweep");

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "command/archive/archive.h"
@@ -195,6 +196,25 @@ sweep_dir(const char *dir)
 		(void)pitr_tmp_sweep(dir, false);
 }
 
+/* An archive directory holds a file per segment, and reading it whole
+ * (a million entries) costs more than archiving one: a large one is swept
+ * on one call in ARCHIVE_SWEEP_ODDS, a small one on every call.  A retry
+ * does not wait for it: it takes over what its own killed run left there
+ * by name (tmpfile.h). */
+#define ARCHIVE_SWEEP_SMALL (64 * 1024)  /* st_size of a directory of ~1,500 names */
+#define ARCHIVE_SWEEP_ODDS 64
+
+static void
+sweep_archive_dir(const char *dir)
+{
+	struct stat st;
+
+	if (dir == NULL || stat(dir, &st) != 0)
+		return;
+	if (st.st_size <= ARCHIVE_SWEEP_SMALL || random() % ARCHIVE_SWEEP_ODDS == 0)
+		sweep_dir(dir);
+}
+
 /* Before writing anything: what killed runs left (a SIGKILL gives no
  * chance to clean up) goes from every local directory this run writes
  * into, the state dir and, for staged destinations, the temp dir.  Files
@@ -204,8 +224,9 @@ sweep_dead_temps(const struct archive_run *run)
 {
 	bool staged = false;
 
+	srandom((unsigned)(getpid() ^ time(NULL)));
 	for (size_t spec_idx = 0; spec_idx < run->nspecs; spec_idx++) {
-		sweep_dir(pitr_dest_spec_dir(&run->specs[spec_idx]));
+		sweep_archive_dir(pitr_dest_spec_dir(&run->specs[spec_idx]));
 		staged |= run->specs[spec_idx].kind != PITR_DEST_LOCAL;
 	}
 	sweep_dir(run->opts->state_dir);
