@@ -14,11 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "repo/catalog.h"
+#include "repo/orphan.h"
 #include "repo/meta.h"
 #include "compress/codec.h"
 #include "common/fsutil.h"
@@ -410,50 +410,6 @@ judge_other(struct pitr_catalog *cat, const char *dir, const char *name)
 
 /* ---- orphans ---- */
 
-/* The words -f's __FILETYPE__ gives a backup's files other than its meta. */
-static const char *const orphan_words[] = {
-	"data", "xlog", "MD5", "SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512",
-};
-
-/* Whether the meta file `name`'s occurrence of `word` at `at` stands for
- * exists: the same name with "meta" there, with the same extension, or,
- * for a digest file (plain text), with any codec's. */
-static bool
-meta_beside(const char *dir, const char *name, size_t at, size_t wlen, bool digest)
-{
-	bool found = false;
-
-	for (int c = 0; c < (digest ? PITR_CODEC_COUNT : 1) && !found; c++) {
-		char *meta = pitr_xasprintf("%.*smeta%s%s", (int)at, name, name + at + wlen,
-					    digest ? pitr_codec_ext((enum pitr_codec)c) : "");
-
-		found = meta != NULL && is_regular(dir, meta);
-		free(meta);
-	}
-	return found;
-}
-
-bool
-pitr_catalog_is_orphan(const char *dir, const char *name)
-{
-	bool named = false;
-
-	/* ".tar" keeps foreign files ("metadata.txt", "notes-data") out:
-	 * what is called an orphan here, pitr-backup-cleanup removes. */
-	if (ignored_name(name) || strstr(name, ".tar") == NULL || !is_regular(dir, name))
-		return false;
-	for (size_t w = 0; w < sizeof(orphan_words) / sizeof(orphan_words[0]); w++) {
-		size_t wlen = strlen(orphan_words[w]);
-
-		for (const char *p = strstr(name, orphan_words[w]); p != NULL; p = strstr(p + 1, orphan_words[w])) {
-			named = true;
-			if (meta_beside(dir, name, (size_t)(p - name), wlen, w >= 2))
-				return false;
-		}
-	}
-	return named;
-}
-
 static bool
 is_meta_file(const struct pitr_catalog *cat, const char *name)
 {
@@ -479,7 +435,7 @@ find_orphans(struct pitr_catalog *cat, const char *dir, char **names, size_t n)
 		char **grown, *more;
 
 		if (is_backup_file(cat, names[i]) || is_meta_file(cat, names[i]) ||
-		    !pitr_catalog_is_orphan(dir, names[i]))
+		    !pitr_orphan_loose(dir, names[i]))
 			continue;
 		grown = pitr_xreallocarray(cat->orphans, cat->norphans + 1, sizeof(*grown));
 		if (grown == NULL)
@@ -510,27 +466,6 @@ is_orphan_listed(const struct pitr_catalog *cat, const char *name)
 		if (strcmp(cat->orphans[i], name) == 0)
 			return true;
 	return false;
-}
-
-int
-pitr_catalog_lock(const char *dir, bool exclusive)
-{
-	/* The directory itself, so no lock file sits among the backups. */
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0) {
-		pitr_log_error("could not open directory \"%s\": %s", dir, strerror(errno));
-		return -1;
-	}
-	if (flock(fd, exclusive ? LOCK_EX | LOCK_NB : LOCK_SH) != 0) {
-		int busy = errno == EWOULDBLOCK;
-
-		if (!busy)
-			pitr_log_error("could not lock directory \"%s\": %s", dir, strerror(errno));
-		close(fd);
-		return busy ? -2 : -1;
-	}
-	return fd;
 }
 
 static int

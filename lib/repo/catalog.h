@@ -118,7 +118,7 @@ struct pitr_catalog {
 	size_t ntimelines;
 	char **orphans;      /* files in the backup dir named as a backup's data,
 			      * xlog or digest file whose meta file is missing
-			      * (pitr_catalog_is_orphan()): what a run killed
+			      * (pitr_orphan_loose()): what a run killed
 			      * while publishing left; one problem line lists
 			      * them */
 	size_t norphans;
@@ -140,29 +140,6 @@ struct pitr_catalog {
  * then empty and needs no free, but freeing it is harmless).
  */
 int pitr_catalog_load(const char *backup_dir, const char *archive_dir, struct pitr_catalog *cat);
-
-/*
- * Whether `name` in `dir` is an orphan: a regular file whose name holds
- * ".tar" (as every name of the default -f template does) and a non-meta
- * file type word of the template (data, xlog, a digest name) where no
- * file has "meta" in that place (with any codec extension for a digest
- * file).  Other files are no backup's and no orphan.  Loose on purpose,
- * for reporting (pitr-info, pitr-verify know no -f template): nothing is
- * removed on this basis; removal asks repo/orphan.h, which knows the
- * template (issue 9).
- */
-bool pitr_catalog_is_orphan(const char *dir, const char *name);
-
-/*
- * The backup dir's lock, an flock(2) on the directory itself: a backup run
- * holds it shared from before it checks its names until it ends, so a
- * file without meta is only an orphan nobody owns while the lock can be
- * taken exclusive; whoever removes orphans (the next backup at its start,
- * pitr-backup-cleanup) takes it so, without waiting.  Shared: waits.
- * Returns the descriptor holding it (close to release), -2 when exclusive
- * is refused because another process holds it, -1 after logging.
- */
-int pitr_catalog_lock(const char *dir, bool exclusive);
 
 /* Release everything; accepts a zeroed catalog. */
 void pitr_catalog_free(struct pitr_catalog *cat);

@@ -8,14 +8,19 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "repo/orphan.h"
 #include "compress/codec.h"
 #include "common/fsutil.h"
+#include "common/log.h"
 #include "common/xalloc.h"
 
 #define FORMAT_MAX 1024
@@ -185,12 +190,15 @@ rebuild(const char *f, const struct captures *caps)
 	return pitr_xstrdup(out);
 }
 
+/* Whether dir/name is a regular file, through a symbolic link when
+ * `follow`. */
 static bool
-is_regular_in(const char *dir, const char *name)
+is_regular_in(const char *dir, const char *name, bool follow)
 {
 	struct stat st;
 	char *path = pitr_fsutil_join(dir, name);
-	bool yes = path != NULL && lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+	bool yes = path != NULL && (follow ? stat(path, &st) : lstat(path, &st)) == 0 &&
+		   S_ISREG(st.st_mode);
 
 	free(path);
 	return yes;
@@ -218,7 +226,7 @@ match_type(const char *tmpl, const char *hostname, const char *dir, const char *
 		if (pitr_orphan_template_format(tmpl, hostname, "meta", mext, mfmt,
 						sizeof(mfmt)) != 0 || (meta = rebuild(mfmt, &caps)) == NULL)
 			return true;
-		*has_meta = is_regular_in(dir, meta);
+		*has_meta = is_regular_in(dir, meta, false);
 		free(meta);
 		if (*has_meta || !digest)
 			break;
@@ -231,7 +239,7 @@ pitr_orphan_check(const char *tmpl, const char *hostname, const char *dir, const
 {
 	bool named = false;
 
-	if (!is_regular_in(dir, name))
+	if (!is_regular_in(dir, name, false))
 		return false;
 	for (size_t t = 0; t < sizeof(orphan_types) / sizeof(orphan_types[0]); t++) {
 		bool digest = t >= 2;
@@ -248,4 +256,72 @@ pitr_orphan_check(const char *tmpl, const char *hostname, const char *dir, const
 		}
 	}
 	return named;
+}
+
+/* ---- the catalog's loose rule and the backup dir's lock ---- */
+
+/* The words -f's __FILETYPE__ gives a backup's files other than its meta. */
+static const char *const orphan_words[] = {
+	"data", "xlog", "MD5", "SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512",
+};
+
+/* Whether the meta file `name`'s occurrence of `word` at `at` stands for
+ * exists: the same name with "meta" there, with the same extension, or,
+ * for a digest file (plain text), with any codec's. */
+static bool
+meta_beside(const char *dir, const char *name, size_t at, size_t wlen, bool digest)
+{
+	bool found = false;
+
+	for (int c = 0; c < (digest ? PITR_CODEC_COUNT : 1) && !found; c++) {
+		char *meta = pitr_xasprintf("%.*smeta%s%s", (int)at, name, name + at + wlen,
+					    digest ? pitr_codec_ext((enum pitr_codec)c) : "");
+
+		found = meta != NULL && is_regular_in(dir, meta, true);
+		free(meta);
+	}
+	return found;
+}
+
+bool
+pitr_orphan_loose(const char *dir, const char *name)
+{
+	bool named = false;
+
+	/* ".tar" keeps foreign files ("metadata.txt", "notes-data") out:
+	 * what is called an orphan here, pitr-backup-cleanup removes. */
+	if (name[0] == '.' || strstr(name, PITR_FSUTIL_TMP_PREFIX) != NULL ||
+	    strstr(name, ".tar") == NULL || !is_regular_in(dir, name, true))
+		return false;
+	for (size_t w = 0; w < sizeof(orphan_words) / sizeof(orphan_words[0]); w++) {
+		size_t wlen = strlen(orphan_words[w]);
+
+		for (const char *p = strstr(name, orphan_words[w]); p != NULL; p = strstr(p + 1, orphan_words[w])) {
+			named = true;
+			if (meta_beside(dir, name, (size_t)(p - name), wlen, w >= 2))
+				return false;
+		}
+	}
+	return named;
+}
+
+int
+pitr_orphan_lock(const char *dir, bool exclusive)
+{
+	/* The directory itself, so no lock file sits among the backups. */
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		pitr_log_error("could not open directory \"%s\": %s", dir, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, exclusive ? LOCK_EX | LOCK_NB : LOCK_SH) != 0) {
+		int busy = errno == EWOULDBLOCK;
+
+		if (!busy)
+			pitr_log_error("could not lock directory \"%s\": %s", dir, strerror(errno));
+		close(fd);
+		return busy ? -2 : -1;
+	}
+	return fd;
 }

@@ -40,4 +40,27 @@ size_t pitr_orphan_conversion_len(const char *p);
 bool pitr_orphan_check(const char *tmpl, const char *hostname, const char *dir,
 		       const char *name);
 
+/*
+ * Whether `name` in `dir` is an orphan: a regular file whose name holds
+ * ".tar" (as every name of the default -f template does) and a non-meta
+ * file type word of the template (data, xlog, a digest name) where no
+ * file has "meta" in that place (with any codec extension for a digest
+ * file).  Other files are no backup's and no orphan.  Loose on purpose,
+ * for reporting (pitr-info, pitr-verify know no -f template): nothing is
+ * removed on this basis; removal asks pitr_orphan_check(), which knows
+ * the template (issue 9).
+ */
+bool pitr_orphan_loose(const char *dir, const char *name);
+
+/*
+ * The backup dir's lock, an flock(2) on the directory itself: a backup run
+ * holds it shared from before it checks its names until it ends, so a
+ * file without meta is only an orphan nobody owns while the lock can be
+ * taken exclusive; whoever removes orphans (the next backup at its start,
+ * pitr-backup-cleanup) takes it so, without waiting.  Shared: waits.
+ * Returns the descriptor holding it (close to release), -2 when exclusive
+ * is refused because another process holds it, -1 after logging.
+ */
+int pitr_orphan_lock(const char *dir, bool exclusive);
+
 #endif

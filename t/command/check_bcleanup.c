@@ -26,6 +26,7 @@
 #include "command/bcleanup/bcleanup.h"
 #include "dest/dest.h"
 #include "repo/catalog.h"
+#include "repo/orphan.h"
 #include "compress/codec.h"
 #include "common/fsutil.h"
 #include "harness.h"
@@ -908,7 +909,7 @@ START_TEST(test_orphans_removed)
 	opts.filename_template = "bk-__FILETYPE__-^a.tar__CEXT__";
 	h_write_file(in(p_bk, "bk-data-x9.tar.gz"), "killed", 6);
 	h_write_file(in(p_bk, "bk-SHA-256-x9.tar"), "killed", 6);
-	fd = pitr_catalog_lock(p_bk, false);   /* a backup running */
+	fd = pitr_orphan_lock(p_bk, false);   /* a backup running */
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
 	assert_logged(h_fmt("LOG : a backup is running into \"%s\": the files without meta there may "

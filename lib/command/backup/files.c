@@ -29,7 +29,6 @@
 #include "dest/dest.h"
 #include "dest/fanout.h"
 #include "digest/digest.h"
-#include "repo/catalog.h"
 
 /* -f, or the default. */
 static const char *
@@ -343,12 +342,12 @@ own_dir(const struct bk_run *run, size_t i)
 static int
 claim_dir(struct bk_run *run, size_t i, const char *dir)
 {
-	int fd = pitr_catalog_lock(dir, true);
+	int fd = pitr_orphan_lock(dir, true);
 
 	if (fd == -2) {
 		pitr_log_verbose("another backup or a cleanup is using \"%s\": files without meta there "
 				 "may be its own, left alone", dir);
-		return pitr_catalog_lock(dir, false);
+		return pitr_orphan_lock(dir, false);
 	}
 	if (fd < 0)
 		return -1;

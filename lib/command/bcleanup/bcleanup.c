@@ -253,7 +253,7 @@ remove_orphans(struct bc_run *run, const char *dir)
 {
 	DIR *d;
 	struct dirent *de;
-	int fd = pitr_catalog_lock(dir, true);
+	int fd = pitr_orphan_lock(dir, true);
 
 	if (fd == -2) {
 		pitr_log_info("a backup is running into \"%s\": the files without meta there may be "
