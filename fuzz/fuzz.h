@@ -14,7 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* libFuzzer's entry points. */
+/* libFuzzer's entry points.  fuzz_util.c's LLVMFuzzerInitialize() (weak)
+ * calls fuzz_quiet_log(); a harness that needs more defines its own. */
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -24,15 +24,6 @@
 #define OUT_CAP (64u << 20)
 #define ROUNDTRIP_MAX (256u << 10)
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet_log();
-	return 0;
-}
-
 /* Read everything from `fd`; the bytes in *out (malloc'd) when want_out.
  * Returns the reader's last result: 0 (clean end) or -1. */
 static int

@@ -18,15 +18,6 @@
 
 #define MAX_ARGS 16
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet_log();
-	return 0;
-}
-
 static void
 check_spec(const struct pitr_dest_spec *s, const char *arg)
 {

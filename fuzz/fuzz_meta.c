@@ -14,15 +14,6 @@
 #include "fuzz.h"
 #include "repo/meta.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet_log();
-	return 0;
-}
-
 static bool
 same_str(const char *a, const char *b)
 {

@@ -41,15 +41,6 @@ static const struct pitr_opt_def defs[] = {
 };
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet_log();
-	return 0;
-}
-
 static void
 check_value(const struct pitr_opt_def *def, const struct pitr_opt_value *v)
 {

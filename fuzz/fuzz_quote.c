@@ -17,15 +17,6 @@
 
 #define SPARE 3
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet_log();
-	return 0;
-}
-
 /* A POSIX shell's reading of a word made of '...' parts and \' . */
 static char *
 unquote_shell(const char *q)

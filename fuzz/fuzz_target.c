@@ -20,15 +20,6 @@
 #include "postgres/lsn.h"
 #include "postgres/timestamp.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet_log();
-	return 0;
-}
-
 static void
 check_lsn(const char *text)
 {

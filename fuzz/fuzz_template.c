@@ -20,15 +20,6 @@
 /* A host name with what a pattern or strftime would take as special. */
 #define HOST "db-1%d*[x]?\\"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet_log();
-	return 0;
-}
-
 static void
 check_type(const char *tmpl, const char *type, const char *cext, long when)
 {

@@ -17,15 +17,6 @@
 #include "postgres/timeline.h"
 #include "postgres/wal.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet_log();
-	return 0;
-}
-
 /* The history as PostgreSQL's writeTimeLineHistory() writes it. */
 static char *
 rewrite(const struct pitr_timeline_branch *b, size_t n)

@@ -23,6 +23,17 @@ fuzz_quiet_log(void)
 		abort();
 }
 
+/* Most harnesses need nothing more at start than a quiet log; one that
+ * does defines its own, which takes the place of this weak one. */
+__attribute__((weak)) int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_quiet_log();
+	return 0;
+}
+
 char *
 fuzz_cstr(const uint8_t *data, size_t size)
 {

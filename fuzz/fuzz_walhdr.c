@@ -14,15 +14,6 @@
 #include "postgres/wal.h"
 #include "postgres/walhdr.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet_log();
-	return 0;
-}
-
 /* The segment name the header's own fields point at, when they can. */
 static int
 implied_name(const struct pitr_walhdr *h, struct pitr_wal_name *name)

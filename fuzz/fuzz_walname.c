@@ -15,15 +15,6 @@
 #include "fuzz.h"
 #include "postgres/wal.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_quiet_log();
-	return 0;
-}
-
 /* Every segment size a cluster can have: 1 MiB to 1 GiB. */
 static void
 check_segment(const struct pitr_wal_name *parsed, const char *name)
