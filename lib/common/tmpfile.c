@@ -29,8 +29,9 @@
 #include "common/xalloc.h"
 
 /* A writer whose file keeps being swept before it can lock it gives up
- * after this many names; each loss needs a sweeper at that instant. */
-#define CREATE_TRIES 16
+ * after this many names; each loss needs a sweeper at that instant, and
+ * a busy machine lost 16 in a row to a sweeper that never paused. */
+#define CREATE_TRIES 256
 
 /* True if `path` still names the file open as `fd`. */
 static bool

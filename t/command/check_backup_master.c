@@ -781,14 +781,16 @@ START_TEST(test_xlogs_dir_leftovers)
 	struct pitr_backup_opts o;
 	char newdir[4200], done[4200], live[4200], older[4200], running[4200], *l;
 	long dead = bf_dead_pid(), dead2 = bf_dead_pid(), alive = (long)getppid();
+	/* Past both: dead2 may well be dead + 2 when other processes fork. */
+	long top = dead2 > dead ? dead2 : dead;
 	int fd;
 
 	bf_setup();
 	bf_opts(&o);
 	snprintf(newdir, sizeof(newdir), "%s.pitr-new.%ld", bf_xlogs, dead);
 	snprintf(done, sizeof(done), "%s.pitr-done.%ld", bf_xlogs, dead2);
-	snprintf(live, sizeof(live), "%s.pitr-done.%ld", bf_xlogs, dead + 2);
-	snprintf(older, sizeof(older), "%s.pitr-done.%ld", bf_xlogs, dead + 3);
+	snprintf(live, sizeof(live), "%s.pitr-done.%ld", bf_xlogs, top + 2);
+	snprintf(older, sizeof(older), "%s.pitr-done.%ld", bf_xlogs, top + 3);
 	snprintf(running, sizeof(running), "%s.pitr-new.%ld", bf_xlogs, alive);
 	ck_assert_int_eq(mkdir(newdir, 0700), 0);  /* killed before its owner file */
 	ck_assert_int_eq(mkdir(done, 0700), 0);
@@ -812,7 +814,7 @@ START_TEST(test_xlogs_dir_leftovers)
 	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
 	l = bf_dir_list(h_dir());
 	ck_assert_str_eq(l, h_fmt("arch\ndest\npgdata\nts\nxlogs.pitr-done.%ld\nxlogs.pitr-done.%ld\n"
-				  "xlogs.pitr-new.%ld\n", dead + 2, dead + 3, alive));
+				  "xlogs.pitr-new.%ld\n", top + 2, top + 3, alive));
 	free(l);
 	close(fd);
 	bf_teardown();
