@@ -1,0 +1,88 @@
+/*
+ * delta.h - pitr-synch's copies through the real rsync program: every
+ * output with -r (an existing, stopped data directory brought up to date by
+ * sending only what differs), and rsync daemon outputs always (a daemon
+ * speaks only rsync's protocol).  rsync is run with execvp and an argument
+ * vector (common/spawn), over ssh for ssh outputs.
+ *
+ * A file is "unchanged" only when its size and its whole content's
+ * checksum agree (rsync --checksum): size and modification time are not
+ * enough for PostgreSQL data files (a page rewritten within the
+ * timestamp's granularity, a diverged old primary's file of equal size and
+ * time).  Changed files are updated in place, block by block, so a local
+ * output is written only where it differs.
+ */
+#ifndef PITR_SYNCH_DELTA_H
+#define PITR_SYNCH_DELTA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "command/synch/output.h"
+
+/* How rsync is run: the same for every call of a run. */
+struct synch_delta_env {
+	const char *rsync_path;         /* -rp; NULL: rsync on PATH */
+	const char *remote_rsync_path;  /* -rsp: rsync --rsync-path; NULL: none */
+	const char *ssh_path;           /* NULL: ssh on PATH */
+	const char *temp_dir;           /* -t: staging of small files; NULL: $TMPDIR or /tmp */
+	bool compress;                  /* -c given: rsync -z */
+	int bwlimit;                    /* KiB/s (rsync --bwlimit); 0: none */
+	bool verbose;
+};
+
+/* What is at an output's data directory before a copy. */
+struct synch_probe {
+	bool exists;                    /* the directory exists */
+	bool empty;                     /* ... and holds nothing */
+	bool datadir;                   /* PG_VERSION and global/pg_control are there */
+	bool in_progress;               /* SYNCH_IN_PROGRESS is there (a copy interrupted) */
+	bool pid_file;                  /* postmaster.pid is there */
+	uint64_t sysid;                 /* from pg_control, else from SYNCH_IN_PROGRESS; 0: none */
+	char pg_version[16];            /* PG_VERSION's text; "" when absent */
+};
+
+/* Look at `dir` of `out` (the data directory, or a tablespace's): fetches
+ * PG_VERSION, global/pg_control, postmaster.pid and SYNCH_IN_PROGRESS when
+ * they exist (rsync for remote outputs).  Returns 0, or -1 after logging. */
+int synch_delta_probe(const struct synch_delta_env *env, const struct synch_output *out,
+		      const char *dir, struct synch_probe *probe);
+
+/* Start a copy at `out`'s data directory (created when missing): write
+ * SYNCH_IN_PROGRESS with `sysid`, then remove global/pg_control, so that
+ * from here until synch_delta_finish() the directory cannot be started.
+ * Returns 0, or -1 after logging. */
+int synch_delta_begin(const struct synch_delta_env *env, const struct synch_output *out,
+		      uint64_t sysid);
+
+/*
+ * Bring `dst_dir` at `out` (the data directory or a tablespace's mapped
+ * place) to the content of the local directory `src_dir`.  With `pgdata`,
+ * the base backup exclusions apply (tarwrite.h's list: the contents of
+ * pg_wal, pg_replslot, ..., postmaster.pid, backup_label, ...), the
+ * excluded files are removed at the output too (pg_wal emptied, kept as a
+ * directory or as the link it is), global/pg_control and pg_tblspc's links
+ * are left to the caller, and the names in `keep` (output-relative:
+ * "postgresql.conf") are neither sent nor removed.  Files only at the
+ * output are removed.  A source file that vanishes meanwhile is not an
+ * error (rsync's exit 24).  *sent (may be NULL) gets the bytes rsync
+ * reports sent.  Returns 0, or -1 after logging.
+ */
+int synch_delta_tree(const struct synch_delta_env *env, const struct synch_output *out,
+		     const char *src_dir, const char *dst_dir, bool pgdata,
+		     const char *const *keep, size_t nkeep, uint64_t *sent);
+
+/* Send the files `names` (relative, may hold a directory part:
+ * "pg_wal/000000010000000000000003") from the local directory `src_dir` to
+ * `out`'s data directory, each complete and synced under its name.
+ * Returns 0, or -1 after logging. */
+int synch_delta_files(const struct synch_delta_env *env, const struct synch_output *out,
+		      const char *src_dir, const char *const *names, size_t nnames);
+
+/* End the copy: send global/pg_control from `src_dir`, then remove
+ * SYNCH_IN_PROGRESS.  Returns 0, or -1 after logging. */
+int synch_delta_finish(const struct synch_delta_env *env, const struct synch_output *out,
+		       const char *src_dir);
+
+#endif
