@@ -19,6 +19,8 @@
 
 #include "repo/catalog.h"
 
+struct pitr_standby_opts;    /* command/standby/standby.h */
+
 struct pitr_recover_opts {
 	const char *backup_dir;        /* -b */
 	const char *backup;            /* --backup NAME|latest; NULL: chosen by the target */
@@ -31,7 +33,10 @@ struct pitr_recover_opts {
 	bool target_immediate;
 	const char *target_action;     /* PITR_RECOVER_TARGET_ACTIONS; NULL: the default */
 	const char *target_timeline;   /* latest|current|N; NULL: the default */
-	bool standby;                  /* standby.signal instead of recovery.signal */
+	bool standby;                  /* a standby (either mode of `sb`; without sb:
+					* standby.signal instead of recovery.signal) */
+	const struct pitr_standby_opts *sb; /* --standby, --warm-standby and the
+					* standby options; NULL: none but o->standby */
 	const char **tablespace_map;   /* OLD=NEW, repeatable */
 	size_t ntablespace_map;
 	bool start;                    /* start the server and wait for the target */
@@ -50,7 +55,7 @@ struct pitr_recover_opts {
 #define PITR_RECOVER_TARGET_ACTION_DEFAULT "pause"
 #define PITR_RECOVER_TARGET_TIMELINE_DEFAULT "latest"
 #define PITR_RECOVER_WAIT_DEFAULT 600
-#define PITR_RECOVER_ARCHIVE_MODES "off|preserve"
+#define PITR_RECOVER_ARCHIVE_MODES "off|preserve"   /* PITR_STANDBY_ARCHIVE_MODES */
 
 /* The marks around the settings that only serve the recovery; the
  * --recovery-ended mode removes the lines from the first to the second. */

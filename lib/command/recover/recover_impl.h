@@ -136,6 +136,9 @@ const char *recover_line_key(const char *line, size_t *len);
  * logging. */
 int recover_settings_write(struct recover_run *run, const char *version);
 
+/* The signal file the copy gets: "standby.signal" or "recovery.signal". */
+const char *recover_settings_signal(const struct pitr_recover_opts *o);
+
 /* ---- extract.c ----------------------------------------------------------- */
 
 /* Create run->tmp and extract the backup's data and xlog tarballs into it
