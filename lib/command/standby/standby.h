@@ -60,7 +60,7 @@ struct pitr_standby_opts {
 	  .dflt_doc = "off; preserve with --standby or --warm-standby",              \
 	  .help = "whether the copy archives as its source did" },                   \
 	{ "hot-standby", NULL, PITR_OPT_STRING, NULL, .choices = "on|off",            \
-	  .dflt_doc = "not written: the server's, on",                                \
+	  .dflt_doc = "the server's",                                \
 	  .help = "hot_standby: read-only queries while in recovery" },              \
 	{ "port", NULL, PITR_OPT_INT, "N", .min = 1, .max = 65535,                    \
 	  .help = "the copy's server port" },                                         \
