@@ -251,14 +251,13 @@ pitr_recovery_conf_translate(const char *key, const char *value, const char **ne
 	}
 	if (strcmp(key, "standby_mode") == 0) {
 		*on = pitr_recovery_conf_bool(value);
-		*why = *on == 1 ? "standby.signal (a standby)" :
-		       "recovery.signal (archive recovery, OmniPITR's warm standby)";
+		*why = *on == 1 ? "standby.signal (a standby)" : "recovery.signal (archive recovery)";
 		return *on < 0 ? (*why = "expected on or off", PITR_RCONF_INVALID) : PITR_RCONF_STANDBY;
 	}
 	if (strcmp(key, "trigger_file") == 0) {
 		*new_key = "promote_trigger_file";
-		*why = "renamed promote_trigger_file (PostgreSQL 12 to 15; pitr-restore's -f finish "
-		       "trigger is the OmniPITR way to end a warm standby)";
+		*why = "its name in PostgreSQL 12 to 15, which promote when the file appears; "
+		       "pitr-restore's -f finish trigger is the OmniPITR way to end a warm standby";
 		return PITR_RCONF_SETTING;
 	}
 	if (strcmp(key, "pause_at_recovery_target") == 0) {
