@@ -55,7 +55,7 @@ struct pitr_recover_opts {
 #define PITR_RECOVER_TARGET_ACTION_DEFAULT "pause"
 #define PITR_RECOVER_TARGET_TIMELINE_DEFAULT "latest"
 #define PITR_RECOVER_WAIT_DEFAULT 600
-#define PITR_RECOVER_ARCHIVE_MODES "off|preserve"   /* PITR_STANDBY_ARCHIVE_MODES */
+#define PITR_RECOVER_ARCHIVE_MODES "off|preserve"   /* as PITR_STANDBY_ARCHIVE_MODES */
 
 /* The marks around the settings that only serve the recovery; the
  * --recovery-ended mode removes the lines from the first to the second. */
@@ -116,7 +116,10 @@ const struct pitr_catalog_backup *pitr_recover_choose(const struct pitr_catalog 
  * and recovery_end_command (`recover_program` --recovery-ended), which
  * removes that block when recovery ends.  Each setting is written after
  * its void value, and the last occurrence of a setting is the one
- * PostgreSQL applies.  `pg_major` is the backup's PostgreSQL major version
+ * PostgreSQL applies.  The text is the standby module's
+ * (pitr_standby_added_text(), command/standby/standby.h): o->sb's mode,
+ * hot_standby, recovery_prefetch, primary_conninfo, --recovery-conf's
+ * settings and the --set lines after the block come from there.  `pg_major` is the backup's PostgreSQL major version
  * (promote_trigger_file is not written for 16 and later, which refuse it
  * as unknown).  malloc'd, NULL after logging ENOMEM.
  */
