@@ -33,6 +33,7 @@ static const struct pitr_opt_def recover_options[] = {
 	  .dflt_doc = "pitr-restore in the directory of this program",
 	  .help = "restore_command's program" },
 	PITR_STANDBY_OPTS,
+	PITR_STANDBY_OPT_PORT,
 	{ "start", NULL, PITR_OPT_FLAG, NULL,
 	  .help = "start the server and wait until it reaches the target" },
 	{ "tablespace-map", NULL, PITR_OPT_LIST, "OLD=NEW",

@@ -4,7 +4,7 @@
 # pitr-backup-master: a warm standby (--warm-standby --restore-options
 # "-f TRIGGER ...") replays the archive and promotes when the finish
 # trigger is touched; a streaming standby (--standby --primary-conninfo)
-# streams from the running primary; --set port and --set work_mem reach
+# streams from the running primary through its slot; --set port and --set work_mem reach
 # the running server; the guide's recovery.conf (--recovery-conf) makes a
 # working warm standby; each bad input is refused with one line, exit 1,
 # nothing written.
@@ -83,7 +83,8 @@ pg_stop "$W"
 # --- streaming standby --------------------------------------------------------------
 S=$T/stream
 port=$(pg_adopt "$S")
-recover stream --standby --port "$port" --start --wait 120 \
+ok "a replication slot on p1" pg_sql "$P1" "SELECT pg_create_physical_replication_slot('it_slot')"
+recover stream --standby --port "$port" --start --wait 120 --primary-slot-name it_slot \
 	--primary-conninfo "host=127.0.0.1 port=$PORT user=postgres application_name=it_s1"
 is "--standby --primary-conninfo: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
@@ -94,9 +95,12 @@ like "--standby: restore_command with -sr" "$(auto "$S")" "pitr-restore -sr -s g
 wait_for "--standby: it streams from p1 (pg_stat_wal_receiver)" 60 pg_streaming "$S"
 is "--standby: p1 sees it (pg_stat_replication)" \
 	"$(pg_sql "$P1" "SELECT application_name FROM pg_stat_replication")" it_s1
+is "--primary-slot-name: the standby uses p1's slot" \
+	"$(pg_sql "$P1" "SELECT active FROM pg_replication_slots WHERE slot_name = 'it_slot'")" t
 ok "rows 301..400 on p1, not switched (only streaming delivers them)" rows 301 400
 wait_for "--standby: the rows arrive by streaming (400 rows)" 60 eval "[ \"\$(count '$S')\" = 400 ]"
 pg_stop "$S"
+ok "the slot dropped" pg_sql "$P1" "SELECT pg_drop_replication_slot('it_slot')"
 
 # --- --set: the operator's settings win ---------------------------------------------
 X=$T/set

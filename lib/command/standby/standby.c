@@ -396,7 +396,9 @@ pitr_standby_opts_get(struct pitr_opts *po, struct pitr_standby_opts *o)
 	o->restore_options = pitr_opts_str(po, "restore-options");
 	o->hot_standby = pitr_opts_str(po, "hot-standby");
 	o->sets = pitr_opts_list(po, "set", &o->nsets);
-	o->port = (int)pitr_opts_int(po, "port");
+	for (size_t i = 0; i < po->ndefs; i++)
+		if (strcmp(po->defs[i].name, "port") == 0 && po->defs[i].kind == PITR_OPT_INT)
+			o->port = (int)pitr_opts_int(po, "port");
 	o->archive_mode = pitr_opts_str(po, "archive-mode");
 	o->recovery_conf = pitr_opts_str(po, "recovery-conf");
 	return pitr_standby_opts_check(o);

@@ -62,8 +62,6 @@ struct pitr_standby_opts {
 	{ "hot-standby", NULL, PITR_OPT_STRING, NULL, .choices = "on|off",            \
 	  .dflt_doc = "the server's",                                \
 	  .help = "hot_standby: read-only queries while in recovery" },              \
-	{ "port", NULL, PITR_OPT_INT, "N", .min = 1, .max = 65535,                    \
-	  .help = "the copy's server port" },                                         \
 	{ "primary-conninfo", NULL, PITR_OPT_STRING, "CONNINFO",                      \
 	  .help = "the primary a --standby streams from (primary_conninfo)" },       \
 	{ "primary-slot-name", NULL, PITR_OPT_STRING, "NAME",                         \
@@ -78,6 +76,12 @@ struct pitr_standby_opts {
 	  .help = "a streaming standby (standby.signal, restore_command -sr)" },     \
 	{ "warm-standby", NULL, PITR_OPT_FLAG, NULL,                                  \
 	  .help = "a warm standby of the archive (recovery.signal, no -sr)" }
+
+/* --port, the copy's port, apart: pitr-synch's -p/--port is OmniPITR's,
+ * the source's port (there --set port=N gives the copy's). */
+#define PITR_STANDBY_OPT_PORT                                                        \
+	{ "port", NULL, PITR_OPT_INT, "N", .min = 1, .max = 65535,                    \
+	  .help = "the copy's server port" }
 
 /* What differs between the callers of pitr_standby_auto_conf(). */
 struct pitr_standby_ctx {
@@ -99,8 +103,9 @@ struct pitr_standby_ctx {
 };
 
 /* Read the PITR_STANDBY_OPTS values from `o` into `out` (zeroed first),
- * reading and translating --recovery-conf (one info line per setting),
- * and check them.  Returns 0, or -1 after logging one line (out still
+ * and --port when the table has PITR_STANDBY_OPT_PORT (an INT row named
+ * "port"), reading and translating --recovery-conf (one info line per
+ * setting), and check them.  Returns 0, or -1 after logging one line (out still
  * needs pitr_standby_opts_free()). */
 int pitr_standby_opts_get(struct pitr_opts *o, struct pitr_standby_opts *out);
 
