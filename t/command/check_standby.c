@@ -12,6 +12,7 @@
 #include "command/recover/recover.h"
 #include "command/standby/recoveryconf.h"
 #include "command/standby/standby.h"
+#include "common/opts.h"
 #include "harness.h"
 
 static const char *const ARCH[] = { "gzip=/mnt/100%" };
@@ -189,6 +190,61 @@ START_TEST(test_refusals)
 	refused(&(struct pitr_standby_opts){ .sets = rc, .nsets = 1 }, "--restore-options");
 	refused(&(struct pitr_standby_opts){ .sets = nl, .nsets = 1 }, "control character");
 	refused(&(struct pitr_standby_opts){ .recovery_conf = h_path("none") }, "No such file");
+}
+END_TEST
+
+/* The option rows as a program's table holds them. */
+static const struct pitr_opt_def defs[] = {
+	PITR_STANDBY_OPTS,
+	PITR_STANDBY_OPT_PORT,
+	PITR_OPTS_LOG,
+	PITR_OPTS_VERBOSE("more"),
+	PITR_OPTS_COMMON,
+};
+/* pitr-synch's: its port is the source's, a string. */
+static const struct pitr_opt_def synch_defs[] = {
+	PITR_STANDBY_OPTS,
+	{ "port", "p", PITR_OPT_STRING, "PORT", .help = "the source's port" },
+	PITR_OPTS_LOG,
+	PITR_OPTS_VERBOSE("more"),
+	PITR_OPTS_COMMON,
+};
+
+START_TEST(test_opts_get)
+{
+	char *argv[] = { "prog", "--standby", "--primary-conninfo", "host=a", "--restore-options",
+			 "-pf 2 -w 5", "--set", "a=1", "--set", "b=2", "--port", "5999",
+			 "--hot-standby", "off", NULL };
+	char *both[] = { "prog", "--standby", "--warm-standby", NULL };
+	struct pitr_opts po = { 0 };
+	struct pitr_standby_opts o;
+
+	ck_assert_int_eq(pitr_opts_parse(&po, defs, sizeof(defs) / sizeof(defs[0]), 14, argv), 0);
+	ck_assert_int_eq(pitr_standby_opts_get(&po, &o), 0);
+	ck_assert_int_eq(o.mode, PITR_STANDBY_STREAMING);
+	ck_assert_str_eq(o.primary_conninfo, "host=a");
+	ck_assert_str_eq(o.restore_options, "-pf 2 -w 5");
+	ck_assert_uint_eq(o.nsets, 2);
+	ck_assert_str_eq(o.sets[1], "b=2");
+	ck_assert_int_eq(o.port, 5999);
+	ck_assert_str_eq(o.hot_standby, "off");
+	pitr_standby_opts_free(&o);
+	pitr_opts_free(&po);
+	/* A table whose port is another option's: not the copy's. */
+	memset(&po, 0, sizeof(po));
+	ck_assert_int_eq(pitr_opts_parse(&po, synch_defs, sizeof(synch_defs) / sizeof(synch_defs[0]),
+					 14, argv), 0);
+	ck_assert_int_eq(pitr_standby_opts_get(&po, &o), 0);
+	ck_assert_int_eq(o.port, 0);
+	pitr_standby_opts_free(&o);
+	pitr_opts_free(&po);
+	memset(&po, 0, sizeof(po));
+	ck_assert_int_eq(pitr_opts_parse(&po, defs, sizeof(defs) / sizeof(defs[0]), 3, both), 0);
+	h_log_reset();
+	ck_assert_int_eq(pitr_standby_opts_get(&po, &o), -1);
+	HAS(h_log(), "--standby and --warm-standby exclude each other");
+	pitr_standby_opts_free(&o);
+	pitr_opts_free(&po);
 }
 END_TEST
 
@@ -377,6 +433,7 @@ standby_suite(void)
 	tcase_add_test(tc, test_set_order);
 	tcase_add_test(tc, test_auto_conf_old);
 	tcase_add_test(tc, test_refusals);
+	tcase_add_test(tc, test_opts_get);
 	tcase_add_test(tc, test_parse);
 	tcase_add_test(tc, test_parse_bad);
 	tcase_add_test(tc, test_translate);

@@ -183,8 +183,8 @@ static int
 check_combination(const struct pitr_standby_opts *o)
 {
 	if (o->primary_conninfo != NULL && o->mode != PITR_STANDBY_STREAMING) {
-		pitr_log_error("--primary-conninfo needs --standby (%s does not stream)",
-			       mode_names[o->mode]);
+		pitr_log_error("primary_conninfo (--primary-conninfo, or a recovery.conf's) needs "
+			       "--standby (or standby_mode = on): %s does not stream", mode_names[o->mode]);
 		return -1;
 	}
 	if (o->primary_slot_name != NULL && o->primary_conninfo == NULL) {
@@ -268,8 +268,12 @@ merge_item(struct pitr_standby_opts *o, const struct pitr_recovery_conf_item *it
 		o->conf_restore_command = val;
 		return 0;
 	}
-	if (strcmp(k, "primary_conninfo") == 0 || strcmp(k, "primary_slot_name") == 0) {
-		*(k[8] == 'c' ? &o->primary_conninfo : &o->primary_slot_name) = val;
+	if (strcmp(k, "primary_conninfo") == 0) {
+		o->primary_conninfo = val;
+		return 0;
+	}
+	if (strcmp(k, "primary_slot_name") == 0) {
+		o->primary_slot_name = val;
 		return 0;
 	}
 	if ((key = own(o, pitr_xstrdup(k))) == NULL ||
