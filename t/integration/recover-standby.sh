@@ -3,11 +3,13 @@
 # PostgreSQL 15 primary archiving through pitr-archive, backed up once with
 # pitr-backup-master: a warm standby (--warm-standby --restore-options
 # "-f TRIGGER ...") replays the archive and promotes when the finish
-# trigger is touched; a streaming standby (--standby --primary-conninfo)
-# streams from the running primary through its slot; --set port and --set work_mem reach
-# the running server; the guide's recovery.conf (--recovery-conf) makes a
-# working warm standby; each bad input is refused with one line, exit 1,
-# nothing written.
+# trigger is touched; a streaming standby (--standby --primary-conninfo
+# --primary-slot-name) streams from the running primary through its slot;
+# --set port and --set work_mem reach the running server; the guide's
+# recovery.conf (--recovery-conf) makes a working warm standby, and a
+# streaming slave's recovery.conf a streaming standby that its trigger_file
+# promotes; each bad input is refused with one line, exit 1, nothing
+# written.
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
 # shellcheck disable=SC2317
@@ -140,6 +142,28 @@ wait_for "--recovery-conf: the standby follows the archive (500 rows)" 60 eval "
 as_pg touch "$T/omnipitr/finish.recovery"
 wait_for "--recovery-conf: the guide's finish trigger promotes it" 60 pg_promoted "$R"
 pg_stop "$R"
+
+# --- --recovery-conf: a streaming standby's, promoted by its trigger_file ----------------
+cat >"$T/stream.conf" <<EOF
+# OmniPITR's streaming slave
+standby_mode = 'on'
+primary_conninfo = 'host=127.0.0.1 port=$PORT user=postgres application_name=it_s2'
+restore_command = 'omnipitr-restore -sr -s gzip=$A %f %p'
+trigger_file = '$T/promote.now'
+EOF
+R2=$T/rconf2
+port=$(pg_adopt "$R2")
+recover rconf2 --recovery-conf "$T/stream.conf" --port "$port" --start --wait 120
+is "--recovery-conf (streaming): exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+like "--recovery-conf (streaming): one line per setting" "$(printf '%s' "$IT_ERR" | tr '\n' ' ')" \
+	"line 2: standby_mode = on: standby.signal.*line 3: primary_conninfo -> primary_conninfo.*line 4: restore_command.*line 5: trigger_file -> promote_trigger_file = '$T/promote.now' \(.*-f finish trigger"
+ok "--recovery-conf (streaming): standby.signal" test -f "$R2/standby.signal"
+wait_for "--recovery-conf (streaming): it streams from p1" 60 pg_streaming "$R2"
+as_pg touch "$T/promote.now"
+wait_for "--recovery-conf (streaming): trigger_file, as promote_trigger_file, promotes it" 60 \
+	pg_promoted "$R2"
+pg_stop "$R2"
 
 # --- bad input: one line, exit 1, nothing written --------------------------------------
 printf "restore_command = 'x %%f %%p'\nshared_buffers = '1GB'\n" >"$T/bad.conf"
