@@ -124,10 +124,6 @@ int recover_settings_archive(struct recover_run *run);
  * program; it must be executable.  Returns 0, or -1 after logging. */
 int recover_settings_restore_program(struct recover_run *run);
 
-/* The setting a postgresql.conf line sets: its first character, with
- * *len its length; NULL for a comment or a blank line. */
-const char *recover_line_key(const char *line, size_t *len);
-
 /* Write the recovery settings into run->tmp: postgresql.auto.conf (the
  * backup's own target settings commented out, pitr_recover_conf_text
  * appended, for the PostgreSQL `version` of PG_VERSION), postgresql.conf

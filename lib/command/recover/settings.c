@@ -212,18 +212,6 @@ recover_settings_restore_program(struct recover_run *run)
 	return run->recover_prog != NULL ? 0 : -1;
 }
 
-const char *
-recover_line_key(const char *line, size_t *len)
-{
-	const char *p = line + strspn(line, " \t");
-	size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.");
-
-	if (n == 0 || (p[n] != '=' && p[n] != ' ' && p[n] != '\t'))
-		return NULL;
-	*len = n;
-	return p;
-}
-
 /* The backup's postgresql.auto.conf with the recovery settings. */
 static int
 write_auto_conf(struct recover_run *run, unsigned pg_major)

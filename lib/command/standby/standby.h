@@ -116,6 +116,10 @@ int pitr_standby_opts_check(struct pitr_standby_opts *out);
 /* Release what opts_get/opts_check allocated; accepts a zeroed struct. */
 void pitr_standby_opts_free(struct pitr_standby_opts *o);
 
+/* The setting a postgresql.conf line sets: its first character, with
+ * *len its length; NULL for a comment or a blank line. */
+const char *pitr_standby_line_key(const char *line, size_t *len);
+
 /* The value --recovery-conf gave `key` (its PostgreSQL 12+ name), the
  * last one, or NULL. */
 const char *pitr_standby_conf_value(const struct pitr_standby_opts *o, const char *key);

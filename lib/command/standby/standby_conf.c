@@ -13,7 +13,6 @@
 #include <strings.h>
 
 #include "command/recover/recover.h"
-#include "command/recover/recover_impl.h"
 #include "command/standby/standby.h"
 #include "common/log.h"
 #include "common/quote.h"
@@ -353,7 +352,7 @@ conflicting_key(const char *line)
 		"recovery_end_command",
 	};
 	size_t n;
-	const char *p = recover_line_key(line, &n);
+	const char *p = pitr_standby_line_key(line, &n);
 
 	if (p == NULL)
 		return false;
@@ -393,4 +392,16 @@ pitr_standby_auto_conf(const char *old, const struct pitr_standby_opts *o,
 		strcpy(text + used, add);
 	free(add);
 	return text;
+}
+
+const char *
+pitr_standby_line_key(const char *line, size_t *len)
+{
+	const char *p = line + strspn(line, " \t");
+	size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.");
+
+	if (n == 0 || (p[n] != '=' && p[n] != ' ' && p[n] != '\t'))
+		return NULL;
+	*len = n;
+	return p;
 }
