@@ -131,9 +131,30 @@ recovery_text(char **text, const struct pitr_recover_opts *o, const struct pitr_
 	return 0;
 }
 
+/* "-s A -s B": every archive, in order, each quoted as a command word
+ * (pitr-restore takes a segment from the first that has it).  malloc'd,
+ * NULL after logging ENOMEM. */
+static char *
+source_words(const char *const *archives, size_t n)
+{
+	char *out = pitr_xstrdup("");
+
+	for (size_t i = 0; out != NULL && i < n; i++) {
+		char *word = pitr_quote_command_word(archives[i]), *more = NULL;
+
+		if (word != NULL)
+			more = pitr_xasprintf("%s%s-s %s", out, i > 0 ? " " : "", word);
+		free(word);
+		free(out);
+		out = more;
+	}
+	return out;
+}
+
 char *
 pitr_recover_conf_text(const struct pitr_recover_opts *o, const struct pitr_recover_target *t,
-		       const char *backup_name, const char *restore_program, const char *archive,
+		       const char *backup_name, const char *restore_program,
+		       const char *const *archives, size_t narchives,
 		       const char *recover_program, unsigned pg_major)
 {
 	char *prog = NULL, *arch = NULL, *cmd = NULL, *text = NULL, *rec = NULL, *end = NULL;
@@ -145,8 +166,8 @@ pitr_recover_conf_text(const struct pitr_recover_opts *o, const struct pitr_reco
 	 * a signal or the shell cannot run it (127), and only warns on 1; a
 	 * copy moved to a host without pitrkit still promotes. */
 	if ((prog = pitr_quote_command_word(restore_program)) == NULL ||
-	    (arch = pitr_quote_command_word(archive)) == NULL ||
-	    (cmd = pitr_xasprintf("%s -sr -s %s %%f \"%%p\"", prog, arch)) == NULL ||
+	    (arch = source_words(archives, narchives)) == NULL ||
+	    (cmd = pitr_xasprintf("%s -sr %s %%f \"%%p\"", prog, arch)) == NULL ||
 	    (rec = pitr_quote_command_word(recover_program)) == NULL ||
 	    (end = pitr_xasprintf("%s --recovery-ended || exit 1", rec)) == NULL ||
 	    (text = pitr_xasprintf("# written by pitr-recover: recovery from backup %s\n",
@@ -203,17 +224,24 @@ pitr_recover_program_beside(const char *exe, const char *name)
 int
 recover_settings_archive(struct recover_run *run)
 {
-	const char *spec = run->o->archive;
-	size_t pre = pitr_codec_prefix_len(spec);
-	char *real = realpath(spec + pre, NULL);
-
-	if (real == NULL) {
-		pitr_log_error("archive \"%s\": %s", spec + pre, strerror(errno));
+	if ((run->archives = pitr_xcalloc(run->o->narchives + 1, sizeof(*run->archives))) == NULL)
 		return -1;
+	for (size_t i = 0; i < run->o->narchives; i++) {
+		const char *spec = run->o->archives[i];
+		size_t pre = pitr_codec_prefix_len(spec);
+		char *real = realpath(spec + pre, NULL);
+
+		if (real == NULL) {
+			pitr_log_error("archive \"%s\": %s", spec + pre, strerror(errno));
+			return -1;
+		}
+		run->archives[run->narchives] = pitr_xasprintf("%.*s%s", (int)pre, spec, real);
+		free(real);
+		if (run->archives[run->narchives] == NULL)
+			return -1;
+		run->narchives++;
 	}
-	run->archive = pitr_xasprintf("%.*s%s", (int)pre, spec, real);
-	free(real);
-	return run->archive != NULL ? 0 : -1;
+	return 0;
 }
 
 /* `given` made absolute, else `name` beside this program; it must be
@@ -312,7 +340,8 @@ write_auto_conf(struct recover_run *run, unsigned pg_major)
 	if (old == NULL && errno != ENOENT)
 		goto out;
 	add = pitr_recover_conf_text(run->o, &run->target, run->b->name, run->restore_prog,
-				     run->archive, run->recover_prog, pg_major);
+				     (const char *const *)run->archives, run->narchives,
+				     run->recover_prog, pg_major);
 	if (add == NULL)
 		goto out;
 	text = pitr_xmalloc(len * 2 + strlen(add) + 64);
