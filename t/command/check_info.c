@@ -124,7 +124,7 @@ make_world(void)
 static char *
 run_info(const char *b, const char *a, bool json, int want_rc)
 {
-	struct pitr_info_opts o = { b, a, json, NULL };
+	struct pitr_info_opts o = { &b, b != NULL, &a, a != NULL, json, NULL };
 	const char *path = h_path("report");
 	char *text;
 	size_t len;
@@ -483,7 +483,8 @@ END_TEST
 
 START_TEST(test_errors)
 {
-	struct pitr_info_opts o = { NULL, NULL, false, NULL };
+	struct pitr_info_opts o = { NULL, 0, NULL, 0, false, NULL };
+	const char *bdirs[1] = { bk };
 	char *text;
 
 	ck_assert_int_eq(pitr_cmd_info(&o), -1);
@@ -496,7 +497,8 @@ START_TEST(test_errors)
 				     "directory\n", h_path("missing")));
 	h_log_reset();
 	/* A report that cannot be written is an error. */
-	o.backup_dir = bk;
+	o.backup_dirs = bdirs;
+	o.nbackup_dirs = 1;
 	o.out = fopen("/dev/full", "w");
 	ck_assert_ptr_nonnull(o.out);
 	ck_assert_int_eq(pitr_cmd_info(&o), -1);
