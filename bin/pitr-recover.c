@@ -115,7 +115,7 @@ main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "--recovery-ended") == 0)
 		return recovery_ended(argc, argv);
 	switch (pitr_opts_begin(&o, "pitr-recover",
-				"pitr-recover -b DIR -a [CODEC=]DIR -D NEWDATA [TARGET] [OPTION]...",
+				"pitr-recover -b DIR... -a [CODEC=]DIR... -D NEWDATA [TARGET] [OPTION]...",
 				recover_options, NOPTIONS, argc, argv)) {
 	case 1:
 		rc = 0;
