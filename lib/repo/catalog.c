@@ -614,7 +614,7 @@ out:
 	return rc;
 }
 
-/* Read a segment's first page header into *h: true when it is one of a
+/* Read a segment's first page header into *hp: true when it is one of a
  * segment of that name (its segment size then in h->seg_size). */
 static bool
 read_header(const char *dir, const struct pitr_catalog_file *f, struct pitr_walhdr *hp)
