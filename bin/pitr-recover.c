@@ -15,13 +15,14 @@
 #include "common/opts.h"
 
 static const struct pitr_opt_def recover_options[] = {
-	{ "archive", "a", PITR_OPT_STRING, "[CODEC=]DIR",
-	  .help = "the WAL archive (pitr-archive's --dst-local dir)",
-	  .required = "pitr-recover needs the WAL archive" },
+	{ "archive", "a", PITR_OPT_LIST, "[CODEC=]DIR",
+	  .help = "a WAL archive (pitr-archive's --dst-local dir); required, repeatable: "
+		  "the first that has a segment serves it" },
 	{ "backup", NULL, PITR_OPT_STRING, "NAME|latest", .dflt_doc = "chosen by the target",
 	  .help = "the backup to use" },
-	{ "backup-dir", "b", PITR_OPT_STRING, "DIR", .help = "where pitr-backup-master put the backups",
-	  .required = "pitr-recover needs the backups" },
+	{ "backup-dir", "b", PITR_OPT_LIST, "DIR",
+	  .help = "where pitr-backup-master put the backups; required, repeatable: the backup "
+		  "is chosen among all of them" },
 	PITR_OPTS_LOG,
 	{ "pg-ctl", NULL, PITR_OPT_STRING, "PATH",
 	  .dflt_doc = "/usr/lib/postgresql/VERSION/bin/pg_ctl, else pg_ctl on the PATH",
@@ -154,7 +155,7 @@ main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "--recovery-ended") == 0)
 		return recovery_ended(argc, argv);
 	switch (pitr_opts_begin(&o, "pitr-recover",
-				"pitr-recover -b DIR -a [CODEC=]DIR -D NEWDATA [TARGET] [OPTION]...",
+				"pitr-recover -b DIR... -a [CODEC=]DIR... -D NEWDATA [TARGET] [OPTION]...",
 				recover_options, NOPTIONS, argc, argv)) {
 	case 1:
 		rc = 0;
@@ -164,9 +165,9 @@ main(int argc, char **argv)
 	}
 	if (pitr_opts_no_operands(&o, "pitr-recover") != 0)
 		goto out;
-	r.backup_dir = pitr_opts_str(&o, "backup-dir");
+	r.backup_dirs = pitr_opts_list(&o, "backup-dir", &r.nbackup_dirs);
 	r.backup = pitr_opts_str(&o, "backup");
-	r.archive = pitr_opts_str(&o, "archive");
+	r.archives = pitr_opts_list(&o, "archive", &r.narchives);
 	r.target_dir = pitr_opts_str(&o, "target-dir");
 	r.target_time = pitr_opts_str(&o, "target-time");
 	r.target_xid = pitr_opts_str(&o, "target-xid");

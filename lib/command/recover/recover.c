@@ -167,7 +167,11 @@ run_cleanup(struct recover_run *run, bool failed)
 	free(run->base);
 	free(run->restore_prog);
 	free(run->recover_prog);
-	free(run->archive);
+	for (size_t i = 0; i < run->narchives; i++)
+		free(run->archives[i]);
+	free(run->archives);
+	free(run->archives_text);
+	free(run->backup_dirs_text);
 	free(run->pg_ctl);
 }
 
@@ -265,9 +269,9 @@ out:
 static int
 check_options(const struct pitr_recover_opts *o)
 {
-	if (o->backup_dir == NULL || o->archive == NULL || o->target_dir == NULL) {
+	if (o->nbackup_dirs == 0 || o->narchives == 0 || o->target_dir == NULL) {
 		pitr_log_error("missing %s: --backup-dir, --archive and --target-dir are required",
-			       o->backup_dir == NULL ? "--backup-dir" : o->archive == NULL ? "--archive" :
+			       o->nbackup_dirs == 0 ? "--backup-dir" : o->narchives == 0 ? "--archive" :
 			       "--target-dir");
 		return -1;
 	}
@@ -307,8 +311,8 @@ pitr_cmd_recover(const struct pitr_recover_opts *o)
 		goto out;
 	if (o->start && recover_start_find_pg_ctl(&run, NULL) < 0)
 		goto out;
-	if (recover_choose_backup(&run, tli_wanted) != 0 || recover_choose_check_wal(&run) != 0 ||
-	    recover_choose_check_digests(&run) != 0)
+	if (recover_choose_backup(&run, tli_wanted) != 0 || recover_choose_check_systems(&run) != 0 ||
+	    recover_choose_check_wal(&run) != 0 || recover_choose_check_digests(&run) != 0)
 		goto out;
 	if (assemble(&run) != 0)
 		goto out;

@@ -82,15 +82,15 @@ target_lines(const struct pitr_recover_opts *o, const struct pitr_recover_target
 /* postgresql.auto.conf: `old` (NULL: none) with what pitr-recover adds. */
 static char *
 auto_conf(const char *old, const struct pitr_recover_opts *o, const struct pitr_recover_target *t,
-	  const char *backup_name, const char *restore_program, const char *archive,
-	  const char *recover_program, unsigned pg_major)
+	  const char *backup_name, const char *restore_program, const char *const *archives,
+	  size_t narchives, const char *recover_program, unsigned pg_major)
 {
 	struct pitr_standby_opts sb;
 	char *header = pitr_xasprintf("written by pitr-recover: recovery from backup %s", backup_name);
 	char *extra = target_lines(o, t), *text = NULL;
 	struct pitr_standby_ctx ctx = {
 		.program = "pitr-recover", .header = header, .restore_program = restore_program,
-		.archives = &archive, .narchives = 1, .recovery_ended = recover_program,
+		.archives = archives, .narchives = narchives, .recovery_ended = recover_program,
 		.pg_major = pg_major, .extra = extra, .targets_by_caller = true,
 	};
 
@@ -108,11 +108,12 @@ auto_conf(const char *old, const struct pitr_recover_opts *o, const struct pitr_
 
 char *
 pitr_recover_conf_text(const struct pitr_recover_opts *o, const struct pitr_recover_target *t,
-		       const char *backup_name, const char *restore_program, const char *archive,
+		       const char *backup_name, const char *restore_program,
+		       const char *const *archives, size_t narchives,
 		       const char *recover_program, unsigned pg_major)
 {
-	return auto_conf(NULL, o, t, backup_name, restore_program, archive, recover_program,
-			 pg_major);
+	return auto_conf(NULL, o, t, backup_name, restore_program, archives, narchives,
+			 recover_program, pg_major);
 }
 
 char *
@@ -152,17 +153,24 @@ pitr_recover_program_beside(const char *exe, const char *name)
 int
 recover_settings_archive(struct recover_run *run)
 {
-	const char *spec = run->o->archive;
-	size_t pre = pitr_codec_prefix_len(spec);
-	char *real = realpath(spec + pre, NULL);
-
-	if (real == NULL) {
-		pitr_log_error("archive \"%s\": %s", spec + pre, strerror(errno));
+	if ((run->archives = pitr_xcalloc(run->o->narchives + 1, sizeof(*run->archives))) == NULL)
 		return -1;
+	for (size_t i = 0; i < run->o->narchives; i++) {
+		const char *spec = run->o->archives[i];
+		size_t pre = pitr_codec_prefix_len(spec);
+		char *real = realpath(spec + pre, NULL);
+
+		if (real == NULL) {
+			pitr_log_error("archive \"%s\": %s", spec + pre, strerror(errno));
+			return -1;
+		}
+		run->archives[run->narchives] = pitr_xasprintf("%.*s%s", (int)pre, spec, real);
+		free(real);
+		if (run->archives[run->narchives] == NULL)
+			return -1;
+		run->narchives++;
 	}
-	run->archive = pitr_xasprintf("%.*s%s", (int)pre, spec, real);
-	free(real);
-	return run->archive != NULL ? 0 : -1;
+	return 0;
 }
 
 /* `given` made absolute, else `name` beside this program; it must be
@@ -226,8 +234,9 @@ write_auto_conf(struct recover_run *run, unsigned pg_major)
 	old = pitr_fsutil_read_small(apath, RECOVER_CONF_MAX, &len);
 	if (old == NULL && errno != ENOENT)
 		goto out;
-	text = auto_conf(old, run->o, &run->target, run->b->name, run->restore_prog, run->archive,
-			 run->recover_prog, pg_major);
+	text = auto_conf(old, run->o, &run->target, run->b->name, run->restore_prog,
+			 (const char *const *)run->archives, run->narchives, run->recover_prog,
+			 pg_major);
 	if (text == NULL || recover_write_file(run, "postgresql.auto.conf", text, true) != 0)
 		goto out;
 	rc = 0;
