@@ -207,7 +207,7 @@ START_TEST(test_map_resolve)
 	WHERE_IS(mixed, "/srv/a/data", "/var/ts3", "/srv/a/ts3");
 	WHERE_IS(mixed, "remote:2222:/b/data", "/var/ts3/x", "/b/ts3/x");
 	WHERE_IS(tie, "remote:/d", "/ts1", "/host");
-	WHERE_IS(tie, "/d", "/ts1", "/plain2");             /* the last of equals */
+	WHERE_IS(tie, "/d", "/ts1", "/plain");              /* the first of equals */
 	WHERE_IS(user, "pg@remote:/d", "/ts1", "/pg");
 	WHERE_IS(user, "other@remote:/d", "/ts1", "/other");
 	WHERE_IS(user, "remote:/d", "/ts1", "/ts1");        /* a user's map needs that user */

@@ -38,7 +38,8 @@ void synch_map_free(struct synch_map *map);
 /*
  * Where tablespace `location` (absolute) goes at `out`: the longest OLD
  * among the maps that apply to `out` and are a prefix of `location` (by
- * path components), a host's map before a plain one of the same length;
+ * path components), a host's map before a plain one of the same length,
+ * then the first given;
  * else `location` itself.  Marks the map used.  Returns a malloc'd path,
  * or NULL after logging.
  */
