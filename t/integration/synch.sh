@@ -83,9 +83,32 @@ ok "primary: rows 1001..1100" pg_sql "$P" "INSERT INTO t SELECT generate_series(
 wait_for "o1 streams the new rows" 60 pg_has_rows "$T/o1/data" t 1100
 is "o1: pgbench_history as on the primary" "$(pg_sql "$T/o1/data" "SELECT count(*) FROM pgbench_history")" \
 	"$EXPECT"
-for o in o1 o2 o3; do
+
+# A hot standby as the source: o1 copied, pg_control before the stop, the
+# WAL from the standby's own pg_wal; -l and --pid-file on the way.
+mkdir_pg "$T/sb" "$T/log"
+it_run as_pg "$PS" -h 127.0.0.1 -p "$(pg_port "$T/o1/data")" -U postgres -a -o "$T/sb/data" \
+	-m "$T/o1/ts:ts" -l "$T/log/synch-^Y.log" --pid-file "$T/sb/synch.pid"
+is "standby source: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+like "standby source: the plan says so" "$IT_OUT" "copy of $T/o1/data \\(a standby\\)"
+ok "standby source: -l names the log by its template" grep -q "backup stopped at" "$T/log/synch-$(date +%Y).log"
+nok "standby source: the pid file is gone" test -e "$T/sb/synch.pid"
+ok "standby source: its copy starts" pg_start "$T/sb/data"
+ok "standby source: the copy is a standby, as its source (standby.signal came along)" pg_in_recovery "$T/sb/data"
+is "standby source: the copy has what the standby had" "$(pg_sql "$T/sb/data" "SELECT count(*) FROM t")" 1100
+for o in o1 o2 o3 sb; do
 	ok "$o stops" pg_stop "$T/$o/data"
 done
+
+# An output that fails (ssh to a host where nothing listens) is named; the
+# others complete; the run exits 1.
+it_run "${SYNCH[@]}" -a -o "$T/ok1/data" -o "dead:$T/never/data" -m "$T/ts:ts"
+is "a failed output: exit 1" "$IT_RC" 1
+like "a failed output: named" "$IT_ERR" "output \"dead:$T/never/data\" failed"
+like "a failed output: the other completes" "$IT_ERR" "output \"$T/ok1/data\": copy complete"
+ok "a failed output: the other's copy is whole" test -s "$T/ok1/data/global/pg_control"
+nok "a failed output: nothing at the failed one" test -e "$T/never"
 
 # --- bad input: one line, exit 1, nothing written ------------------------------
 LOGLINE='^[0-9-]{10} [0-9:.]{15} [+-][0-9]{4} : [0-9]+ : pitr-synch : ERROR : '

@@ -71,10 +71,12 @@ through_rsync(const struct synch_run *run, const struct synch_target *t)
 }
 
 static int
-refuse_rsync(const struct synch_run *run)
+refuse_rsync(struct synch_run *run)
 {
 	for (size_t i = 0; i < run->nt; i++)
-		if (through_rsync(run, &run->t[i])) {
+		run->t[i].delta = through_rsync(run, &run->t[i]);
+	for (size_t i = 0; i < run->nt; i++)
+		if (run->t[i].delta) {
 			pitr_log_error("output \"%s\": %s is not yet supported by this pitr-synch",
 				       run->t[i].out.label, run->o->rsync ? "-r (delta re-sync)" :
 				       "an rsync daemon output");
@@ -105,6 +107,15 @@ prepare(struct synch_run *run)
 			return -1;
 	if (o->compress != NULL && synch_parse_compress(o->compress, &run->codec, &run->level) != 0)
 		return -1;
+	run->denv = (struct synch_delta_env){
+		.rsync_path = o->rsync_path,
+		.remote_rsync_path = o->remote_rsync_path,
+		.ssh_path = o->ssh_path,
+		.temp_dir = o->temp_dir,
+		.compress = run->codec != PITR_CODEC_NONE,
+		.bwlimit = o->bwlimit,
+		.verbose = o->verbose,
+	};
 	if (refuse_rsync(run) != 0)
 		return -1;
 	if (o->bwlimit > 0 && !o->rsync) {
@@ -400,6 +411,8 @@ copy(struct synch_run *run)
 	    pitr_pgconn_backup_start(run->conn, label, &run->start_lsn) != 0)
 		goto out;
 	pitr_log_info("backup started at %s", run->start_lsn);
+	/* Here the delta targets (t->delta) get their trees (synch_delta_begin,
+	 * synch_delta_tree), after the stream's one read. */
 	if (synch_stream_data(run) != 0 || pitr_pgconn_backup_stop(run->conn, false, &stop) != 0)
 		goto out;
 	run->stop_lsn = stop.lsn;
@@ -407,6 +420,8 @@ copy(struct synch_run *run)
 	run->spcmapfile = stop.spcmapfile;
 	memset(&stop, 0, sizeof(stop));
 	pitr_log_info("backup stopped at %s", run->stop_lsn);
+	/* And here their WAL, configuration and pg_control
+	 * (synch_delta_files, synch_delta_finish). */
 	rc = synch_stream_finish(run);
 	if (rc == 0)
 		pitr_log_info("copied to %zu output%s, %" PRIu64 " bytes sent to each", run->nt,

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "command/synch/delta.h"
 #include "command/synch/output.h"
 #include "command/synch/synch.h"
 #include "common/spawn.h"
@@ -62,6 +63,7 @@ struct synch_member {
 struct synch_target {
 	struct synch_output out;
 	char **ts_dirs;         /* per source tablespace: its place here */
+	bool delta;             /* goes through rsync (-r, rsync://), not the stream */
 	struct pitr_spawn sp;   /* the receiver (or ssh) */
 	bool started, failed;
 };
@@ -85,12 +87,14 @@ struct synch_run {
 	char *stop_lsn;
 	char *labelfile;
 	char *spcmapfile;
+	struct synch_delta_env denv;     /* how rsync runs, for -r and rsync:// outputs */
 	struct pitr_codec_writer *writer;
 	struct pitr_tarwrite *tar;
 	uint64_t sent;
 };
 
-/* stream.c: start every target's receiver, send the copy, wait. */
+/* stream.c: start the receiver of every target that is not `delta`, send
+ * the copy, wait.  With no such target each call does nothing. */
 int synch_stream_start(struct synch_run *run);
 int synch_stream_data(struct synch_run *run);   /* between backup start and stop */
 int synch_stream_finish(struct synch_run *run); /* after the stop: WAL, pg_control, config */
