@@ -161,6 +161,7 @@ main(int argc, char **argv)
 	s.keep_conf = pitr_opts_flag(&o, "keep-conf");
 	s.force = pitr_opts_flag(&o, "force");
 	s.archive_mode = pitr_opts_str(&o, "archive-mode");
+	s.log = pitr_opts_str(&o, "log");
 	s.argv0 = argv[0];
 	rc = pitr_cmd_synch(&s) == 0 ? 0 : 1;
 out:

@@ -127,9 +127,14 @@ refused "non-empty output" "\"$T/full\" is not empty and holds no interrupted pi
 	-a -o "$T/full" -m "$T/ts:$T/bad-ts"
 is "non-empty output: untouched" "$(ls -A "$T/full")" keep
 nok "non-empty output: no tablespace dir made" test -e "$T/bad-ts"
-refused "output = source" "is the source data directory" -a -o "$P" -m "$T/ts:$T/bad-ts"
-refused "output inside the source" "is the source data directory" -a -o "$P/sub" -m "$T/ts:$T/bad-ts"
+refused "output = source" "is the source.s \"$P\" itself" -a -o "$P" -m "$T/ts:$T/bad-ts"
+refused "output inside the source" "is the source.s \"$P\" itself" -a -o "$P/sub" -m "$T/ts:$T/bad-ts"
 nok "output inside the source: nothing made" test -e "$P/sub"
+ln -s "$P" "$T/plink"
+refused "output inside the source through a link" "is the source.s \"$P\" itself" -a -o "$T/plink/new/data" \
+	-m "$T/ts:$T/bad-ts"
+refused "output inside the source's tablespace" "is the source.s \"$T/ts\" itself" -a -o "$T/ts/data" \
+	-m "$T/ts:$T/bad-ts"
 refused "tablespace onto the source's own" "tablespace \"$T/ts\" would be copied onto the source's own" \
 	-a -o "$T/bad"
 refused "--map naming no tablespace" "--map \"/nowhere:/x\" names no tablespace" \
@@ -155,12 +160,26 @@ is "no -a and no terminal: exit 1" "$IT_RC" 1
 is "no -a and no terminal: one line" "$(count_lines "$IT_ERR")" 1
 like "no -a and no terminal: asks for -a" "$IT_ERR" "give -a"
 like "no -a: the plan is shown first" "$IT_OUT" "to $T/bad"
+# On a terminal (script(1) gives it one): the plan, then the question;
+# anything but "y" copies nothing, "y" copies.
+printf '#!/bin/sh\nexec runuser -u postgres -- %q -h 127.0.0.1 -p %q -U postgres -o %q -m %q\n' \
+	"$PS" "$PORT" "$T/conf/data" "$T/ts:$T/conf/ts" >"$T/confirm.sh"
+chmod 755 "$T/confirm.sh"
+it_run bash -c "printf 'n\n' | script -qec '$T/confirm.sh' /dev/null"
+is "terminal, answered n: exit 1" "$IT_RC" 1
+like "terminal, answered n: the question was asked" "$IT_OUT" "Proceed\\? \\[y/N\\]"
+like "terminal, answered n: nothing copied" "$IT_OUT" "not confirmed: nothing copied"
+nok "terminal, answered n: nothing at the output" test -e "$T/conf"
+it_run bash -c "printf 'y\n' | script -qec '$T/confirm.sh' /dev/null"
+is "terminal, answered y: exit 0" "$IT_RC" 0
+ok "terminal, answered y: the copy is there" test -s "$T/conf/data/global/pg_control"
+
 for d in bad bad2 bad-ts; do
 	nok "bad input: nothing at $T/$d" test -e "$T/$d"
 done
 
 # --- an interrupted run: killed at a random moment, then run again ---------------
-# A receiver that reads slowly (about 2 MB/s, through a python cat on the
+# A receiver that reads slowly (about 1.3 MB/s, through a python cat on the
 # ssh output's host), so that the random moment falls inside the copy.
 cat >"$T/slow-synch" <<SLOW
 #!/bin/sh
@@ -170,7 +189,7 @@ while True:
     b = i.read1(65536)
     if not b:
         break
-    o.write(b); o.flush(); time.sleep(0.03)' | "$PS" "\$@"
+    o.write(b); o.flush(); time.sleep(0.05)' | "$PS" "\$@"
 SLOW
 chmod 755 "$T/slow-synch"
 SLOW=(as_pg "$PS" -h 127.0.0.1 -p "$PORT" -U postgres --ssh-path "$SSHD_DIR/ssh"
@@ -179,7 +198,7 @@ KILLCMD=("${SLOW[@]}" -a -c zstd -o "127.0.0.1:$T/k/data" -m "$T/ts:$T/k/ts")
 "${KILLCMD[@]}" >"$T/kill.out" 2>&1 &
 VICTIM=$!
 wait_for "the killed run's receiver began" 60 test -e "$T/k/data/pitr-synch.in-progress"
-sleep "$((RANDOM % 3)).$((RANDOM % 10))"
+sleep "$((RANDOM % 2)).$((RANDOM % 10))"
 # The run and everything it started, by pid (as_pg's runuser, pitr-synch,
 # ssh), and the receiver on the ssh host, at once: SIGKILL cleans nothing.
 kill_tree()
@@ -203,6 +222,7 @@ if [ -e "$T/k/data/pitr-synch.in-progress" ]; then
 	like "killed copy: for want of pg_control" "$(cat "$T/k.log")" 'could not open file ".*/global/pg_control"'
 else
 	diag "the run ended before the kill: nothing to check in the killed copy"
+	rm -rf "$T/k"
 fi
 it_run "${KILLCMD[@]}"
 is "the same command again: exit 0" "$IT_RC" 0
