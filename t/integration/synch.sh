@@ -270,9 +270,11 @@ P16=$T/p16
 ok "initdb p16 (16 MiB segments)" pg_new "$P16"
 ok "p16 starts" pg_start "$P16"
 ok "p16: rows" pg_sql "$P16" "CREATE TABLE u AS SELECT generate_series(1, 500) AS id"
-it_run as_pg "$PS" -h 127.0.0.1 -p "$(pg_port "$P16")" -U postgres -a -o "$T/c16/data"
+# Run as root this time: the copy is still the cluster's owner's.
+it_run "$PS" -h 127.0.0.1 -p "$(pg_port "$P16")" -U postgres -a -o "$T/c16/data"
 is "16 MiB: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+is "run as root: everything in the copy is postgres's" "$(find "$T/c16/data" ! -user postgres)" ""
 ok "16 MiB: the copy starts" pg_start "$T/c16/data"
 is "16 MiB: the copy has the rows" "$(pg_sql "$T/c16/data" "SELECT count(*) FROM u")" 500
 ok "16 MiB: the copy stops" pg_stop "$T/c16/data"
