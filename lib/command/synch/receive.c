@@ -220,7 +220,9 @@ mark(struct rc_run *run, struct rc_dir *dir)
 static void
 undo(struct rc_run *run)
 {
-	for (size_t i = 0; i < run->ndirs; i++) {
+	/* The last made first: a tablespace's place may be in a parent
+	 * made for the data directory. */
+	for (size_t i = run->ndirs; i-- > 0;) {
 		struct rc_dir *d = &run->dirs[i];
 
 		if ((d->created || d->marked) && empty_dir(d->path) == 0 && d->created) {
