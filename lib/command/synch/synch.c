@@ -334,8 +334,6 @@ resolve(struct synch_run *run)
 			if ((t->ts_dirs[k] = synch_map_resolve(run->maps, run->nmaps, &t->out,
 							       run->ts[k].location)) == NULL)
 				return -1;
-		if (t->out.kind == SYNCH_OUT_LOCAL && check_local(run, t) != 0)
-			return -1;
 	}
 	for (size_t m = 0; m < run->nmaps; m++)
 		if (!run->maps[m].used) {
@@ -343,6 +341,9 @@ resolve(struct synch_run *run)
 				       run->o->maps[m], run->nts, run->nts == 1 ? "" : "s");
 			return -1;
 		}
+	for (size_t i = 0; i < run->nt; i++)
+		if (run->t[i].out.kind == SYNCH_OUT_LOCAL && check_local(run, &run->t[i]) != 0)
+			return -1;
 	return synch_check_places(run);
 }
 
