@@ -3,7 +3,8 @@
  * (lib/command/synch/output.c): every -o form and its refusals, every -m
  * form and its refusals, which tablespace goes where at which output
  * (--map resolution), -c's codec names and OmniPITR's program paths; and
- * the tablespace_map text (config.c's escaping).
+ * the files written at an output besides the data (config.c: the
+ * tablespace_map's escaping, archive_mode off or preserved).
  */
 #include "config.h"
 
@@ -267,6 +268,54 @@ START_TEST(test_spcmap_text)
 }
 END_TEST
 
+/* ---- the configuration members ------------------------------------------ */
+
+START_TEST(test_config_members)
+{
+	struct synch_opts o = { 0 };
+	struct pitr_pgconn_tablespace ts[1] = { { "16384", "/srv/ts" } };
+	char *dirs[1] = { "/out/ts" };
+	struct synch_target t[1];
+	struct synch_run run = { .o = &o, .t = t, .nt = 1, .ts = ts, .nts = 1,
+				 .labelfile = "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n" };
+	struct synch_member *m;
+	size_t n;
+
+	memset(t, 0, sizeof(t));
+	t[0].ts_dirs = dirs;
+	run.data_dir = (char *)h_dir();
+	/* No postgresql.auto.conf at the source: archive_mode off alone. */
+	m = synch_config_members(&run, 0, &n);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(m[0].name, "backup_label");
+	ck_assert_str_eq(m[0].text, run.labelfile);
+	ck_assert_str_eq(m[1].name, "tablespace_map");
+	ck_assert_str_eq(m[1].text, "16384 /out/ts\n");
+	ck_assert_str_eq(m[2].name, "postgresql.auto.conf");
+	ck_assert_str_eq(m[2].text, "# pitr-synch --archive-mode=off: a copy does not archive into its "
+			 "source's archive (--archive-mode=preserve keeps archiving)\narchive_mode = 'off'\n");
+	synch_config_free(m, n);
+	/* The source's settings kept, a missing last newline added. */
+	h_write_file(h_path("postgresql.auto.conf"), "work_mem = '8MB'", 16);
+	m = synch_config_members(&run, 0, &n);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_str_eq(m[2].text, "work_mem = '8MB'\n# pitr-synch --archive-mode=off: a copy does not "
+			 "archive into its source's archive (--archive-mode=preserve keeps archiving)\n"
+			 "archive_mode = 'off'\n");
+	synch_config_free(m, n);
+	/* preserve: the source's file as it is; no tablespace, no map. */
+	o.archive_mode = "preserve";
+	run.nts = 0;
+	m = synch_config_members(&run, 0, &n);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(m[1].name, "postgresql.auto.conf");
+	ck_assert_str_eq(m[1].text, "work_mem = '8MB'");
+	synch_config_free(m, n);
+}
+END_TEST
+
 static Suite *
 synch_output_suite(void)
 {
@@ -281,6 +330,7 @@ synch_output_suite(void)
 	tcase_add_test(tc, test_map_resolve);
 	tcase_add_test(tc, test_compress);
 	tcase_add_test(tc, test_spcmap_text);
+	tcase_add_test(tc, test_config_members);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -135,6 +135,15 @@ refused "output inside the source through a link" "is the source.s \"$P\" itself
 	-m "$T/ts:$T/bad-ts"
 refused "output inside the source's tablespace" "is the source.s \"$T/ts\" itself" -a -o "$T/ts/data" \
 	-m "$T/ts:$T/bad-ts"
+# The source itself through ssh (this host): its receiver refuses it as a
+# directory that is not empty; the source is untouched and still runs.
+it_run "${SYNCH[@]}" -a -o "127.0.0.1:$P" -m "$T/ts:$T/bad-ts"
+is "the source through ssh: exit 1" "$IT_RC" 1
+like "the source through ssh: refused by its receiver" "$IT_ERR" \
+	"output \"$P\" is not empty and holds no interrupted pitr-synch copy"
+like "the source through ssh: the output named" "$IT_ERR" "output \"127.0.0.1:$P\" failed"
+ok "the source through ssh: the source still runs" pg_has_rows "$P" t 1100
+nok "the source through ssh: no mark left in it" test -e "$P/pitr-synch.in-progress"
 refused "tablespace onto the source's own" "tablespace \"$T/ts\" would be copied onto the source's own" \
 	-a -o "$T/bad"
 refused "--map naming no tablespace" "--map \"/nowhere:/x\" names no tablespace" \
