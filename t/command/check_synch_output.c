@@ -213,6 +213,25 @@ START_TEST(test_map_resolve)
 	WHERE_IS(user, "other@remote:/d", "/ts1", "/other");
 	WHERE_IS(user, "remote:/d", "/ts1", "/ts1");        /* a user's map needs that user */
 
+	/* A daemon's places stay in its module; beside a module's root there
+	 * is nothing. */
+	WHERE_IS(mixed, "rsync://h/mod/pg", "/var/ts3", "mod/ts3");
+	WHERE_IS(mixed, "rsync://h/mod/pg", "/mnt/x", "/mnt2/x");
+	{
+		static const char *const rel[] = { "/ts:ts" };
+		struct synch_map m;
+		struct synch_output o;
+
+		ck_assert_int_eq(synch_map_parse(rel[0], &m), 0);
+		ck_assert_int_eq(synch_output_parse("rsync://h/mod", &o), 0);
+		h_log_reset();
+		ck_assert_ptr_null(synch_map_resolve(&m, 1, &o, "/ts"));
+		ck_assert_str_eq(h_log(), "ERROR : --map \"/ts:ts\": output \"rsync://h/mod\" is a "
+				 "module's root, with no directory beside it: give an absolute NEW\n");
+		synch_map_free(&m);
+		synch_output_free(&o);
+	}
+
 	/* Used: what applied, so a map naming no tablespace is known. */
 	r = where(mixed, 5, "remote:/a/data", "/mnt/ssd/ts2", used);
 	free(r);
