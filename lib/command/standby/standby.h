@@ -156,6 +156,15 @@ char *pitr_standby_sources(const char *const *archives, size_t narchives);
 char *pitr_standby_added_text(const struct pitr_standby_opts *o, const struct pitr_standby_ctx *ctx);
 
 /*
+ * The lines a copy that is not made a standby gets (pitr-synch without a
+ * mode, --archive or --recovery-conf: a clone that keeps its source's
+ * settings, as pg_basebackup without -R makes): archive_mode = 'off'
+ * unless the copy archives, port, hot_standby, and every --set.  malloc'd,
+ * NULL after logging.
+ */
+char *pitr_standby_plain_text(const struct pitr_standby_opts *o, const struct pitr_standby_ctx *ctx);
+
+/*
  * The complete new postgresql.auto.conf: `old_auto_conf_text` (NULL: none)
  * with every line that sets what the added text controls commented out
  * ("# PROGRAM: " prefixed), then pitr_standby_added_text().  malloc'd,

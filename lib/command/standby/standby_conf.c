@@ -275,11 +275,17 @@ conf_text(char **text, const struct pitr_standby_opts *o, const struct pitr_stan
 static int
 recovery_text(char **text, const struct pitr_standby_opts *o, const struct pitr_standby_ctx *ctx)
 {
-	char *cmd = pitr_standby_restore_command(o, ctx), *end = NULL;
+	char *cmd = NULL, *end = NULL;
 	int rc = -1;
 
-	if (cmd == NULL || add_linef(text, "%s", PITR_RECOVER_BLOCK_BEGIN) != 0 ||
-	    add_setting(text, "restore_command", cmd) != 0)
+	/* A streaming standby pitr-synch made may have no archive: it has
+	 * the WAL of its copy in pg_wal and streams the rest. */
+	if (ctx->narchives > 0 || o->conf_restore_command != NULL) {
+		if ((cmd = pitr_standby_restore_command(o, ctx)) == NULL)
+			goto out;
+	}
+	if (add_linef(text, "%s", PITR_RECOVER_BLOCK_BEGIN) != 0 ||
+	    (cmd != NULL && add_setting(text, "restore_command", cmd) != 0))
 		goto out;
 	if (ctx->extra != NULL && add_raw(text, ctx->extra) != 0)
 		goto out;
@@ -322,6 +328,26 @@ set_text(char **text, const struct pitr_standby_opts *o, const struct pitr_stand
 			return -1;
 	}
 	return 0;
+}
+
+char *
+pitr_standby_plain_text(const struct pitr_standby_opts *o, const struct pitr_standby_ctx *ctx)
+{
+	char *text = pitr_xstrdup("");
+
+	if (text == NULL)
+		return NULL;
+	if ((!pitr_standby_archives(o) &&
+	     (add_linef(&text, "# %s --archive-mode=off: a copy does not archive into its source's "
+			"archive (--archive-mode=preserve keeps archiving)", ctx->program) != 0 ||
+	      add_setting(&text, "archive_mode", "off") != 0)) ||
+	    (o->port > 0 && (add_linef(&text, "# %s --port", ctx->program) != 0 ||
+			     add_linef(&text, "port = %d", o->port) != 0)) ||
+	    mode_text(&text, o, ctx) != 0 || set_text(&text, o, ctx) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
 }
 
 char *
