@@ -244,12 +244,51 @@ slave_bootstrap()
 
 # slave_start DATA LOG: "/etc/init.d/msyspg start".  Without pg_ctl's wait:
 # a warm standby answers only once it replayed up to consistency, which
-# with a -w window takes the window.  Then watch the logs, as the guide says.
+# with a -w window takes the window.  The step ends once the postmaster
+# runs; then watch the logs, as the guide says.
 slave_start()
 {
+	local waited=0
 	as_db "$PGBIN/pg_ctl" -D "$1" -l "$2" -W start
-	sleep 1
+	until as_db "$PGBIN/pg_ctl" -D "$1" status >/dev/null; do
+		if [ "$waited" -ge 10 ]; then
+			echo "the server in $1 did not start; see $2" >&2
+			return 1
+		fi
+		sleep 1
+		waited=$((waited + 1))
+	done
 	as_db "$PGBIN/pg_ctl" -D "$1" status
+}
+
+# wait_consistent PORT: wait until the hot standby at PORT accepts
+# connections, i.e. it replayed up to consistency.  Finishing NOW before
+# that ends recovery before the data is consistent, and PostgreSQL then
+# refuses to start at all.
+wait_consistent()
+{
+	local waited=0
+	until as_db "$PGBIN/pg_isready" -q -h "$PG_SOCKET_DIR" -p "$1"; do
+		if [ "$waited" -eq 0 ]; then
+			echo "waiting until the slave is consistent (a NOW finish before that would leave it unusable)"
+		fi
+		if [ "$waited" -ge "$FINISH_WAIT" ]; then
+			echo "the slave at port $1 is not consistent after $FINISH_WAIT s: finish it smart instead" >&2
+			return 1
+		fi
+		sleep 1
+		waited=$((waited + 1))
+	done
+}
+
+# promoted DATA: recovery ended: PostgreSQL removed recovery.signal and
+# pg_control says "in production".  Not pg_control alone: a data dir laid
+# out from a primary's backup says "in production" too until its startup
+# process, which may wait for the -w window first, begins the recovery.
+promoted()
+{
+	[ ! -e "$1/recovery.signal" ] &&
+		"$PGBIN/pg_controldata" "$1" | grep -q '^Database cluster state: *in production'
 }
 
 # finish DATA TRIGGER CONTENT: write the finish trigger (empty: smart; NOW:
@@ -264,7 +303,11 @@ finish()
 	else
 		as_db touch "$trigger"
 	fi
-	until "$PGBIN/pg_controldata" "$data" | grep -q '^Database cluster state: *in production'; do
+	until promoted "$data"; do
+		if ! as_db "$PGBIN/pg_ctl" -D "$data" status >/dev/null; then
+			echo "the server in $data stopped instead of being promoted: see its log" >&2
+			return 1
+		fi
 		if [ "$waited" -ge "$FINISH_WAIT" ]; then
 			echo "not promoted after $FINISH_WAIT s: $data" >&2
 			return 1
@@ -347,6 +390,7 @@ step_a2_slave2_finish_now()
 	# segments still inside the -w window (the TRUNCATE's) are never
 	# replayed.  Do it before the window passes.
 	say "A.2: finish $SLAVE2_HOST NOW, before its window lets the TRUNCATE through"
+	wait_consistent "$SLAVE2_PORT"
 	finish "$SLAVE2_DATA" "$SLAVE2_OMNIPITR/finish.recovery" NOW
 }
 
