@@ -80,6 +80,11 @@
 set -euo pipefail
 
 # --- what to adapt --------------------------------------------------------
+# Each step runs on one host and reads only that host's variables (and the
+# URLs of the slaves it archives to).  Servers are started and stopped with
+# pg_ctl -D DATA, which wants postgresql.conf in the data directory (as
+# initdb makes it, and as pitr-recover's copies have it); with Debian's
+# split layout (/etc/postgresql/15/main) use pg_ctlcluster 15 main there.
 # Programs.
 : "${PGBIN:=/usr/lib/postgresql/15/bin}"
 if [ -z "${PITR_BIN:-}" ]; then
@@ -231,7 +236,9 @@ slave_bootstrap()
 	# (recovery.signal; pitr-restore waits for every next segment, so the
 	# finish trigger is the only way out of recovery); its own port; the
 	# master's archive_command emptied (see the header: the history file
-	# and the new segments wait in pg_wal for A.3.4).
+	# and the new segments wait in pg_wal for A.3.4).  Hot standby, which
+	# the guide's PostgreSQL did not have, lets you watch the replay
+	# with read-only queries, and tells when a NOW finish is safe.
 	as_db "$PITR_BIN/pitr-recover" \
 		-b "$db" --backup latest \
 		-a "gzip=$omni/wal_archive" \
