@@ -179,7 +179,7 @@ like "A.3.4: the new master's archive_command names slave 2 and slave 3" \
 	"-s $T/slave1/omnipitr/state -db $T/slave1/omnipitr/backup -dr gzip=$SLAVE2_RSYNC -dr gzip=$SLAVE3_RSYNC "
 wait_for "A.3.4: the timeline history file reaches slave 3's archive" 60 \
 	test -f "$T/slave3/omnipitr/wal_archive/00000002.history.gz"
-ok "A.3.4: and slave 2's" test -f "$T/slave2/omnipitr/wal_archive/00000002.history.gz"
+wait_for "A.3.4: and slave 2's" 60 test -f "$T/slave2/omnipitr/wal_archive/00000002.history.gz"
 seg=$(pg_switch "$S1")
 like "the new master writes timeline 2's segments" "$seg" "^00000002"
 wait_for "A.3.4: they reach slave 3's archive" 60 test -f "$T/slave3/omnipitr/wal_archive/$seg.gz"
