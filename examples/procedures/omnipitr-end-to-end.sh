@@ -157,8 +157,14 @@ same_rows() { [ "$(rows "$1")" = "$(rows master)" ]; }
 in_recovery() { [ "$(sql "$1" "SELECT pg_is_in_recovery()")" = "$2" ]; }
 streaming() { [ "$(sql "$1" "SELECT status FROM pg_stat_wal_receiver")" = streaming ]; }
 
-# timeline NAME: the timeline a primary writes on.
-timeline() { sql "$1" "SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)"; }
+# timeline NAME: the timeline a primary writes on (its WAL file names' first
+# eight hex digits).
+timeline()
+{
+	local tli
+	tli=$(sql "$1" "SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)")
+	echo $((16#$tli))
+}
 
 # archived SEGMENT: the master's archiver reports SEGMENT (or a later one) done.
 archived()
@@ -276,7 +282,7 @@ step_master_backup()
 {
 	say "master-backup: hot backup of the master, its WAL in an xlog tarball"
 	run "$PITR_BIN/pitr-backup-master" -D "$MASTER_DATA" -h "$SOCKET_DIR" -p "$PORT_MASTER" \
-		-U "$DB_USER" -x "$BACKUP_XLOGS" -dl "gzip=$BACKUPS" \
+		-U "$DB_USER" -x "$BACKUP_XLOGS" -dl "gzip=$BACKUPS" -dg SHA-256 \
 		-f "master-__FILETYPE__.tar__CEXT__" -l "$OMNI/log/backup-master.log" -v
 	backup_files master
 	rotate
@@ -286,7 +292,7 @@ step_master_backup_sx()
 {
 	say "master-backup-sx: the same without xlog tarball (-sx): restored with the archive"
 	run "$PITR_BIN/pitr-backup-master" -D "$MASTER_DATA" -h "$SOCKET_DIR" -p "$PORT_MASTER" \
-		-U "$DB_USER" -sx -dl "gzip=$BACKUPS" \
+		-U "$DB_USER" -sx -dl "gzip=$BACKUPS" -dg SHA-256 \
 		-f "master-sx-__FILETYPE__.tar__CEXT__" -l "$OMNI/log/backup-master-sx.log" -v
 	backup_files master-sx
 	rotate
@@ -350,26 +356,26 @@ step_sr_slave() { sr_slave sr-slave master-data.tar.gz; }
 step_sr_from_slave() { sr_slave sr-from-slave slave-data.tar.gz; }
 step_sr_from_sr() { sr_slave sr-from-sr sr-slave-data.tar.gz; }
 
-# slave_backup NAME PREFIX [-sx]: pitr-backup-slave of slave NAME (its port,
+# slave_backup STEP NAME PREFIX [-sx]: pitr-backup-slave of slave NAME (its port,
 # its data directory, the archive it restores from, its removal pause file),
-# with the master under load meanwhile.
+# with the master under load meanwhile; its files named PREFIX-*.
 slave_backup()
 {
-	local name=$1 prefix=$2
-	shift 2
-	say "$prefix: hot backup of $name (pitr-backup-slave $*)"
+	local step=$1 name=$2 prefix=$3
+	shift 3
+	say "$step: hot backup of $name with pitr-backup-slave${*:+ $*}"
 	traffic_start
 	run "$PITR_BIN/pitr-backup-slave" -D "$(data_of "$name")" -h "$SOCKET_DIR" \
 		-P "$(port_of "$name")" -U "$DB_USER" -s "gzip=$ARCHIVE" -p "$OMNI/pause.$name" \
-		-dl "gzip=$BACKUPS" -f "$prefix-__FILETYPE__.tar__CEXT__" \
+		-dl "gzip=$BACKUPS" -dg SHA-256 -f "$prefix-__FILETYPE__.tar__CEXT__" \
 		-l "$OMNI/log/backup-$prefix.log" -v "$@"
 	traffic_stop
 	backup_files "$prefix"
 	rotate
 }
-step_slave_backup() { slave_backup slave slave; }
-step_slave_backup_sx() { slave_backup slave slave-sx -sx; }
-step_sr_slave_backup() { slave_backup sr-slave sr-slave; }
+step_slave_backup() { slave_backup slave-backup slave slave; }
+step_slave_backup_sx() { slave_backup slave-backup-sx slave slave-sx -sx; }
+step_sr_slave_backup() { slave_backup sr-slave-backup sr-slave sr-slave; }
 
 # promote_warm NAME: OmniPITR's promotion of a file-based slave: touch the
 # finish trigger; pitr-restore then hands over the rest of the archive and

@@ -182,7 +182,7 @@ step_backup()
 {
 	say "backup: the base backup of the primary (its WAL in an xlog tarball)"
 	run "$PITR_BIN/pitr-backup-master" -D "$PRIMARY_DATA" -h "$SOCKET_DIR" -p "$PRIMARY_PORT" \
-		-U "$DB_USER" -x "$BACKUP_XLOGS" -dl "gzip=$BACKUPS" \
+		-U "$DB_USER" -x "$BACKUP_XLOGS" -dl "gzip=$BACKUPS" -dg SHA-256 \
 		-f "__HOSTNAME__-__FILETYPE__-^Y-^m-^d-^H^M^S.tar__CEXT__" -l "$PITR_LOGS/backup.log"
 	( cd "$BACKUPS" && ls -l -- *-meta-* )
 }

@@ -38,6 +38,12 @@ BK=$W/omnipitr/backup
 rows() { pg_sql "$(D "$1")" "SELECT count(*) FROM t" 2>/dev/null; }
 tl() { pg_sql "$(D "$1")" "SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)"; }
 
+# digests PREFIX: the backup PREFIX-* has its SHA-256 digest file.
+digests()
+{
+	ok "$1: its SHA-256 digest file" test -s "$BK/$1-SHA-256.tar"
+}
+
 # step NAME: run the script's step NAME; its exit status is asserted.
 step()
 {
@@ -71,16 +77,19 @@ for f in data xlog meta; do
 	ok "master-backup: master-$f.tar.gz" test -s "$BK/master-$f.tar.gz"
 done
 ok "master-backup: its -x directory is gone" test ! -e "$W/omnipitr/backup-archive"
+digests master
 step master-backup-sx
 ok "master-backup-sx: master-sx-data.tar.gz" test -s "$BK/master-sx-data.tar.gz"
 ok "master-backup-sx: no xlog tarball" test ! -e "$BK/master-sx-xlog.tar.gz"
 like "master-backup-sx: its meta says xlog_size=0" "$(zcat "$BK/master-sx-meta.tar.gz")" "xlog_size=0"
+digests master-sx
 
 # standalone NAME: the step promoted a server of its own on timeline 2 with
 # the master's rows (all archived), not archiving.
 standalone()
 {
 	step "$1"
+	unlike "$1: the backup's digests are checked (no 'no digests' line)" "$IT_ERR" "has no digests"
 	is "$1: promoted" "$(pg_sql "$(D "$1")" "SELECT pg_is_in_recovery()")" f
 	is "$1: the master's rows" "$(rows "$1")" "$(rows master)"
 	is "$1: timeline 2" "$(tl "$1")" 00000002
@@ -115,9 +124,11 @@ done
 like "slave-backup: taken on the standby (backup_label)" \
 	"$(tar -xzOf "$BK/slave-data.tar.gz" --wildcards '*backup_label' 2>/dev/null)" "BACKUP FROM: standby"
 ok "slave-backup: its removal pause file removed" test ! -e "$W/omnipitr/pause.slave"
+digests slave
 step slave-backup-sx
 ok "slave-backup-sx: slave-sx-data.tar.gz" test -s "$BK/slave-sx-data.tar.gz"
 ok "slave-backup-sx: no xlog tarball" test ! -e "$BK/slave-sx-xlog.tar.gz"
+digests slave-sx
 standalone slave-standalone
 standalone slave-sx-standalone
 warm slave-slave
@@ -156,6 +167,7 @@ step sr-slave-backup
 for f in data xlog meta; do
 	ok "sr-slave-backup: sr-slave-$f.tar.gz" test -s "$BK/sr-slave-$f.tar.gz"
 done
+digests sr-slave
 standalone sr-standalone
 warm slave-of-sr
 stream sr-from-slave
@@ -173,6 +185,10 @@ wait_for "slave-of-sr: replays the master's last rows" 60 \
 	eval "[ \"\$(rows slave-of-sr)\" = \"\$(rows master)\" ]"
 promoted slave-of-sr
 is "the master: still the primary, on timeline 1" "$(tl master)" 00000001
+it_run "$PITR_BUILDDIR/bin/pitr-verify" -b "$BK" -a "gzip=$W/omnipitr/archive"
+is "pitr-verify: exit 0" "$IT_RC" 0
+like "pitr-verify: the five backups and the archive are restorable" "$IT_OUT" \
+	"^5 backups, [0-9]+ segments checked, 0 problems$"
 
 step stop
 for n in $NODES; do
