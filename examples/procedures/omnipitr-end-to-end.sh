@@ -77,6 +77,7 @@ if [ -z "$PITR_BIN" ]; then
 fi
 OMNI=$WORK_DIR/omnipitr                 # archive, backups, state, logs, triggers
 ARCHIVE=$OMNI/archive                   # the master's WAL archive; every slave reads it
+LONG_ARCHIVE=$OMNI/longarchive          # the long-term copy OmniPITR's test kept too
 BACKUPS=$OMNI/backup                    # every backup, told apart by its -f prefix
 BACKUP_XLOGS=$OMNI/backup-archive       # pitr-backup-master -x = pitr-archive -db
 MASTER_DATA=$WORK_DIR/data-master
@@ -242,15 +243,16 @@ step_master()
 	local -a initdb_opts
 	local cmd
 	say "master: a cluster archiving every segment with pitr-archive"
-	run mkdir -p "$ARCHIVE" "$BACKUPS" "$OMNI/state" "$OMNI/log" "$OMNI/tmp"
+	run mkdir -p "$ARCHIVE" "$LONG_ARCHIVE" "$BACKUPS" "$OMNI/state" "$OMNI/log" \
+		"$OMNI/tmp/archive" "$OMNI/tmp/backup-master" "$OMNI/tmp/backup-slave" "$OMNI/tmp/restore"
 	if [ ! -s "$MASTER_DATA/PG_VERSION" ]; then
 		read -r -a initdb_opts <<<"$INITDB_OPTS"
 		run "$PGBIN/initdb" -D "$MASTER_DATA" -U "$DB_USER" "${initdb_opts[@]}" >/dev/null
 	fi
-	# The guide's archive_command, with pitrkit's program: the archive every
-	# slave reads (-dl), the backups' WAL directory while a backup runs (-db),
-	# the state directory (-s).
-	cmd="$PITR_BIN/pitr-archive -l $OMNI/log/archive.log -dl gzip=$ARCHIVE -db $BACKUP_XLOGS -s $OMNI/state -v \"%p\""
+	# OmniPITR's test's archive_command, with pitrkit's program: the archive
+	# every slave reads and a long-term copy (-dl, twice), the backups' WAL
+	# directory while a backup runs (-db), the state directory (-s).
+	cmd="$PITR_BIN/pitr-archive -t $OMNI/tmp/archive/ -l $OMNI/log/archive.log -dl gzip=$ARCHIVE -dl gzip=$LONG_ARCHIVE -db $BACKUP_XLOGS -s $OMNI/state -v \"%p\""
 	# Configured with ALTER SYSTEM (postgresql.auto.conf), not by editing
 	# postgresql.conf: start once on the port and sockets asked, set, restart.
 	run "$PGBIN/pg_ctl" -D "$MASTER_DATA" -l "$MASTER_DATA.log" -w -s \
@@ -282,7 +284,7 @@ step_master_backup()
 {
 	say "master-backup: hot backup of the master, its WAL in an xlog tarball"
 	run "$PITR_BIN/pitr-backup-master" -D "$MASTER_DATA" -h "$SOCKET_DIR" -p "$PORT_MASTER" \
-		-U "$DB_USER" -x "$BACKUP_XLOGS" -dl "gzip=$BACKUPS" -dg SHA-256 \
+		-U "$DB_USER" -t "$OMNI/tmp/backup-master/" -x "$BACKUP_XLOGS" -dl "gzip=$BACKUPS" -dg SHA-256 \
 		-f "master-__FILETYPE__.tar__CEXT__" -l "$OMNI/log/backup-master.log" -v
 	backup_files master
 	rotate
@@ -292,7 +294,7 @@ step_master_backup_sx()
 {
 	say "master-backup-sx: the same without xlog tarball (-sx): restored with the archive"
 	run "$PITR_BIN/pitr-backup-master" -D "$MASTER_DATA" -h "$SOCKET_DIR" -p "$PORT_MASTER" \
-		-U "$DB_USER" -sx -dl "gzip=$BACKUPS" -dg SHA-256 \
+		-U "$DB_USER" -t "$OMNI/tmp/backup-master/" -sx -dl "gzip=$BACKUPS" -dg SHA-256 \
 		-f "master-sx-__FILETYPE__.tar__CEXT__" -l "$OMNI/log/backup-master-sx.log" -v
 	backup_files master-sx
 	rotate
@@ -327,7 +329,7 @@ warm_slave()
 	local name=$1
 	say "$name: a warm slave from $2, replaying the master's archive"
 	recover "$name" "$2" --warm-standby --hot-standby on --archive-mode off \
-		--restore-options "-l $OMNI/log/restore-$name.log -p $OMNI/pause.$name -f $WORK_DIR/data-$name.finish -t $OMNI/tmp"
+		--restore-options "-l $OMNI/log/restore-$name.log -p $OMNI/pause.$name -f $WORK_DIR/data-$name.finish -t $OMNI/tmp/restore/ -v"
 	in_recovery "$name" t || die "$name is not in recovery"
 	follows "$name"
 }
@@ -344,7 +346,7 @@ sr_slave()
 	say "$name: a streaming slave from $2"
 	recover "$name" "$2" --standby --hot-standby on --archive-mode off \
 		--primary-conninfo "host=$MASTER_HOST port=$PORT_MASTER user=$DB_USER application_name=$name" \
-		--restore-options "-l $OMNI/log/restore-$name.log -p $OMNI/pause.$name"
+		--restore-options "-l $OMNI/log/restore-$name.log -p $OMNI/pause.$name -t $OMNI/tmp/restore/ -v"
 	in_recovery "$name" t || die "$name is not in recovery"
 	wait_until "$name streams from the master" streaming "$name"
 	# Rows written now, without a segment switch, reach it only by streaming.
@@ -367,7 +369,7 @@ slave_backup()
 	traffic_start
 	run "$PITR_BIN/pitr-backup-slave" -D "$(data_of "$name")" -h "$SOCKET_DIR" \
 		-P "$(port_of "$name")" -U "$DB_USER" -s "gzip=$ARCHIVE" -p "$OMNI/pause.$name" \
-		-dl "gzip=$BACKUPS" -dg SHA-256 -f "$prefix-__FILETYPE__.tar__CEXT__" \
+		-t "$OMNI/tmp/backup-slave/" -dl "gzip=$BACKUPS" -dg SHA-256 -f "$prefix-__FILETYPE__.tar__CEXT__" \
 		-l "$OMNI/log/backup-$prefix.log" -v "$@"
 	traffic_stop
 	backup_files "$prefix"

@@ -70,6 +70,7 @@ is "master: 1000 rows" "$(rows master)" 1000
 last=$(pg_archiver "$(D master)" last_archived_wal)
 ok "master: its last segment $last in the archive" test -f "$W/omnipitr/archive/$last.gz"
 is "master: nothing failed to archive" "$(pg_archiver "$(D master)" failed_count)" 0
+ok "master: and in the long-term archive" test -f "$W/omnipitr/longarchive/$last.gz"
 
 # --- backups of the master ----------------------------------------------------------
 step master-backup
@@ -185,6 +186,8 @@ wait_for "slave-of-sr: replays the master's last rows" 60 \
 	eval "[ \"\$(rows slave-of-sr)\" = \"\$(rows master)\" ]"
 promoted slave-of-sr
 is "the master: still the primary, on timeline 1" "$(tl master)" 00000001
+is "the long-term archive holds what the archive holds" "$(wal_in "$W/omnipitr/longarchive")" \
+	"$(wal_in "$W/omnipitr/archive")"
 it_run "$PITR_BUILDDIR/bin/pitr-verify" -b "$BK" -a "gzip=$W/omnipitr/archive"
 is "pitr-verify: exit 0" "$IT_RC" 0
 like "pitr-verify: the five backups and the archive are restorable" "$IT_OUT" \
