@@ -255,8 +255,10 @@ step_master()
 	cmd="$PITR_BIN/pitr-archive -t $OMNI/tmp/archive/ -l $OMNI/log/archive.log -dl gzip=$ARCHIVE -dl gzip=$LONG_ARCHIVE -db $BACKUP_XLOGS -s $OMNI/state -v \"%p\""
 	# Configured with ALTER SYSTEM (postgresql.auto.conf), not by editing
 	# postgresql.conf: start once on the port and sockets asked, set, restart.
-	run "$PGBIN/pg_ctl" -D "$MASTER_DATA" -l "$MASTER_DATA.log" -w -s \
-		-o "-p $PORT_MASTER -k $SOCKET_DIR -c listen_addresses=$LISTEN_ADDRESSES" start
+	if ! run "$PGBIN/pg_ctl" -D "$MASTER_DATA" status >/dev/null; then
+		run "$PGBIN/pg_ctl" -D "$MASTER_DATA" -l "$MASTER_DATA.log" -w -s \
+			-o "-p $PORT_MASTER -k $SOCKET_DIR -c listen_addresses=$LISTEN_ADDRESSES" start
+	fi
 	sql master "ALTER SYSTEM SET port = $PORT_MASTER"
 	sql master "ALTER SYSTEM SET listen_addresses = '$LISTEN_ADDRESSES'"
 	sql master "ALTER SYSTEM SET unix_socket_directories = '$SOCKET_DIR'"

@@ -156,8 +156,10 @@ step_primary()
 	cmd="$PITR_BIN/pitr-archive -l $PITR_LOGS/archive.log -dl gzip=$ARCHIVE -db $BACKUP_XLOGS -s $PITR_STATE \"%p\""
 	# Set with ALTER SYSTEM (postgresql.auto.conf), not by editing files:
 	# start on the port and sockets asked, set, restart.
-	run "$PGBIN/pg_ctl" -D "$PRIMARY_DATA" -l "$PRIMARY_LOG" -w -s \
-		-o "-p $PRIMARY_PORT -k $SOCKET_DIR -c listen_addresses=$LISTEN_ADDRESSES" start
+	if ! run "$PGBIN/pg_ctl" -D "$PRIMARY_DATA" status >/dev/null; then
+		run "$PGBIN/pg_ctl" -D "$PRIMARY_DATA" -l "$PRIMARY_LOG" -w -s \
+			-o "-p $PRIMARY_PORT -k $SOCKET_DIR -c listen_addresses=$LISTEN_ADDRESSES" start
+	fi
 	sql "$PRIMARY_PORT" "ALTER SYSTEM SET port = $PRIMARY_PORT"
 	sql "$PRIMARY_PORT" "ALTER SYSTEM SET listen_addresses = '$LISTEN_ADDRESSES'"
 	sql "$PRIMARY_PORT" "ALTER SYSTEM SET unix_socket_directories = '$SOCKET_DIR'"
@@ -198,7 +200,7 @@ step_good_work()
 step_restore_point()
 {
 	say "restore-point: named before the risky change, so that recovery can stop exactly there"
-	sql "$PRIMARY_PORT" "SELECT pg_create_restore_point('$RESTORE_POINT')"
+	echo "   restore point '$RESTORE_POINT' at LSN $(sql "$PRIMARY_PORT" "SELECT pg_create_restore_point('$RESTORE_POINT')")"
 }
 
 step_purge()
@@ -269,8 +271,8 @@ step_recover_time()
 step_check_time()
 {
 	say "check-time: the paused copy, read-only: is this the state wanted?"
-	sql "$PIT_PORT" "SELECT pg_get_wal_replay_pause_state()"
-	sql "$PIT_PORT" "SELECT 'last transaction replayed: ' || pg_last_xact_replay_timestamp()"
+	echo "   replay: $(sql "$PIT_PORT" "SELECT pg_get_wal_replay_pause_state()")"
+	echo "   last transaction replayed: $(sql "$PIT_PORT" "SELECT pg_last_xact_replay_timestamp()")"
 	echo "   copy on port $PIT_PORT: $(counts "$PIT_PORT")"
 	# Not the wanted state?  Stop it, remove $PIT_DATA, and recover-time
 	# again with another TARGET_TIME: a paused copy cannot go back.
@@ -284,7 +286,7 @@ step_check_time()
 step_promote_time()
 {
 	say "promote-time: pg_wal_replay_resume() ends recovery at the target"
-	sql "$PIT_PORT" "SELECT pg_wal_replay_resume()"
+	sql "$PIT_PORT" "SELECT pg_wal_replay_resume()" >/dev/null
 	wait_until "the copy promoted" in_recovery "$PIT_PORT" f
 	echo "   copy on port $PIT_PORT promoted: $(counts "$PIT_PORT")"
 }

@@ -68,7 +68,7 @@ step good-work
 is "good-work: 1000 accounts" "$(n "$P" accounts)" 1000
 is "good-work: 50 orders" "$(n "$P" orders)" 50
 step restore-point
-like "restore-point: its LSN printed" "$IT_OUT" "[0-9A-F]+/[0-9A-F]+"
+like "restore-point: its LSN printed" "$IT_OUT" "restore point 'before_purge' at LSN [0-9A-F]+/[0-9A-F]+"
 step purge
 is "purge: no accounts left" "$(n "$P" accounts)" 0
 step more-work
@@ -96,12 +96,14 @@ like "restore point: the server stopped recovery at the restore point" \
 
 step recover-time
 is "time: the copy waits in recovery" "$(recovery "$PIT")" t
+like "time: the server stopped before the DELETE's commit and paused" "$(cat "$PIT/pitr-recover.log" 2>/dev/null)" \
+	"recovery stopping before commit of transaction [0-9]+.*pausing at the end of recovery"
 is "time: paused at the target" "$(pg_sql "$PIT" "SELECT pg_get_wal_replay_pause_state()")" paused
 is "time: the 75 orders of before the DELETE" "$(n "$PIT" orders)" 75
 is "time: the last good order is there" "$(pg_sql "$PIT" "SELECT max(at) FROM orders")" "$good"
 is "time: the purge (before the target) is replayed: no accounts" "$(n "$PIT" accounts)" 0
 step check-time
-like "check-time: it shows the pause and the rows" "$IT_OUT" "paused"$'\n'".*"$'\n'".*0 accounts, 75 orders"
+like "check-time: it shows the pause and the rows" "$IT_OUT" "replay: paused"$'\n'".*"$'\n'".*0 accounts, 75 orders"
 is "check-time: still paused (reading changes nothing)" "$(pg_sql "$PIT" "SELECT pg_get_wal_replay_pause_state()")" paused
 step promote-time
 is "promote-time: promoted" "$(recovery "$PIT")" f
