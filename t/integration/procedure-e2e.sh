@@ -198,4 +198,21 @@ for n in $NODES; do
 	ok "stop: data-$n stopped" eval "! pg_alive '$(D "$n")'"
 done
 
+# --- all: every step in one call, in a fresh directory -------------------------
+export WORK_DIR=$T/e2e-all
+mkdir_pg "$WORK_DIR"
+for n in $NODES; do
+	var=PORT_$(printf '%s' "$n" | tr 'a-z-' 'A-Z_')
+	port=$(pg_adopt "$WORK_DIR/data-$n") || it_bail "no free port"
+	export "$var=$port"
+done
+t0=$SECONDS
+it_run "$SCRIPT" all
+is "all: exit 0 ($((SECONDS - t0)) s)" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$(it_tail "$IT_OUT" 10)" "$(it_tail "$IT_ERR" 15)"
+is "all: every step ran, in order" "$(printf '%s\n' "$IT_OUT" | sed -n 's/^== \([a-z-]*\):.*/\1/p' | tr '\n' ' ')" \
+	"$("$SCRIPT" --list | cut -d' ' -f1 | tr '\n' ' ')"
+like "all: the last slave promoted on timeline 2" "$IT_OUT" "slave-of-sr: promoted, timeline 2, [0-9]+ rows, writable"
+ok "all: every server stopped" eval "! ls '$WORK_DIR'/data-*/postmaster.pid"
+
 it_done
