@@ -131,6 +131,8 @@ struct pitr_dest_env {
 enum pitr_dest_result {
 	PITR_DEST_DELIVERED,      /* the file is now there */
 	PITR_DEST_ALREADY,        /* identical file was there: counts as delivered */
+	PITR_DEST_GONE,           /* a --dst-backup dir removed meanwhile: the backup
+				   * ended and needs no copy; counts as delivered */
 };
 
 struct pitr_dest;

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +19,57 @@
 #include "common/xalloc.h"
 
 struct local_priv {
-	struct pitr_publish *pub;
+	struct pitr_publish *pub;    /* NULL when gone */
 	enum pitr_dest_result result;
 };
+
+/*
+ * A --dst-backup dir exists only while its backup needs WAL: the backup
+ * removes it once its last segment arrived, which may be while this run
+ * writes into it (the .backup history file comes right after).  That is
+ * not a failure: the copy is not needed any more.  Whether that is why a
+ * step failed: the dir is a backup copy's and it is gone.
+ */
+static bool
+backup_dir_gone(const struct pitr_dest *d)
+{
+	struct stat st;
+
+	return d->spec.backup_copy && stat(d->spec.location, &st) != 0 && errno == ENOENT;
+}
+
+/* Log a held message, or say at -v that the backup dir went away. */
+static bool
+gone_or_log(const struct pitr_dest *d, const char *held)
+{
+	if (backup_dir_gone(d)) {
+		pitr_log_verbose("backup WAL dir \"%s\" was removed meanwhile (its backup ended): "
+				 "no copy needed", d->spec.location);
+		return true;
+	}
+	pitr_log_error("%s", held);
+	return false;
+}
+
+/* lp->pub for `name`; a backup dir removed meanwhile leaves it NULL. */
+static int
+open_publish(struct pitr_dest *d, struct local_priv *lp, const char *name)
+{
+	char held[1024] = "";
+
+	if (!d->spec.backup_copy) {
+		lp->pub = pitr_fsutil_publish_open(d->spec.location, name);
+		return lp->pub != NULL ? 0 : -1;
+	}
+	pitr_log_hold(held, sizeof(held));
+	lp->pub = pitr_fsutil_publish_open(d->spec.location, name);
+	pitr_log_hold(NULL, 0);
+	if (lp->pub != NULL || gone_or_log(d, held)) {
+		lp->result = PITR_DEST_GONE;
+		return 0;
+	}
+	return -1;
+}
 
 static int
 local_open(struct pitr_dest *d, const char *name)
@@ -31,6 +80,10 @@ local_open(struct pitr_dest *d, const char *name)
 	/* Never create the directory: a missing archive mount must fail
 	 * loudly, not fill the root filesystem. */
 	if (stat(d->spec.location, &st) != 0) {
+		if (backup_dir_gone(d)) {
+			(void)gone_or_log(d, "");
+			return (d->priv = pitr_xcalloc(1, sizeof(*lp))) != NULL ? 0 : -1;
+		}
 		pitr_log_error("could not use local destination \"%s\": %s", d->spec.location,
 			       strerror(errno));
 		return -1;
@@ -42,8 +95,7 @@ local_open(struct pitr_dest *d, const char *name)
 	lp = pitr_xcalloc(1, sizeof(*lp));
 	if (lp == NULL)
 		return -1;
-	lp->pub = pitr_fsutil_publish_open(d->spec.location, name);
-	if (lp->pub == NULL) {
+	if (open_publish(d, lp, name) != 0) {
 		free(lp);
 		return -1;
 	}
@@ -56,7 +108,7 @@ local_write(struct pitr_dest *d, const void *buf, size_t len)
 {
 	struct local_priv *lp = d->priv;
 
-	return pitr_fsutil_publish_write(lp->pub, buf, len);
+	return lp->pub == NULL ? 0 : pitr_fsutil_publish_write(lp->pub, buf, len);
 }
 
 /*
@@ -121,10 +173,24 @@ local_finish_begin(struct pitr_dest *d)
 {
 	struct local_priv *lp = d->priv;
 	enum pitr_publish_outcome outcome;
-	int same;
+	char held[1024] = "";
+	int same, rc;
 
-	if (pitr_fsutil_publish_commit(lp->pub, &outcome) != 0)
-		return -1;
+	if (lp->pub == NULL) {
+		lp->result = PITR_DEST_GONE;
+		return 0;
+	}
+	if (d->spec.backup_copy)
+		pitr_log_hold(held, sizeof(held));
+	rc = pitr_fsutil_publish_commit(lp->pub, &outcome);
+	if (d->spec.backup_copy)
+		pitr_log_hold(NULL, 0);
+	if (rc != 0) {
+		if (!d->spec.backup_copy || !gone_or_log(d, held))
+			return -1;
+		lp->result = PITR_DEST_GONE;
+		return 0;
+	}
 	switch (outcome) {
 	case PITR_PUBLISH_NEW:
 		lp->result = PITR_DEST_DELIVERED;

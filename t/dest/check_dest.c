@@ -308,6 +308,56 @@ START_TEST(test_local_missing_dir)
 }
 END_TEST
 
+/* A --dst-backup dir its backup removes while a file is written into it
+ * (the backup ended): no copy needed, no error; a --dst-local dir that
+ * vanishes is still a failure. */
+START_TEST(test_backup_dir_removed_meanwhile)
+{
+	struct pitr_dest_spec spec = { 0 };
+	struct pitr_dest *d;
+	enum pitr_dest_result result;
+	char tmp[4096];
+
+	mkdir(h_path("x"), 0700);
+	spec.kind = PITR_DEST_LOCAL;
+	spec.location = (char *)h_path("x");
+	spec.key = (char *)"backup:none=x";
+	spec.backup_copy = true;
+	d = pitr_dest_new(&spec, &env);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(pitr_dest_open(d, "000000010000000000000001.00000028.backup"), 0);
+	ck_assert_int_eq(pitr_dest_write(d, "label", 5), 0);
+	/* What pitr-backup-master does once its last segment arrived. */
+	snprintf(tmp, sizeof(tmp), "rm -rf '%s'", h_path("x"));
+	ck_assert_int_eq(system(tmp), 0);
+	ck_assert_int_eq(pitr_dest_finish_begin(d), 0);
+	ck_assert_int_eq(pitr_dest_finish_end(d, &result), 0);
+	ck_assert_int_eq(result, PITR_DEST_GONE);
+	ck_assert_str_eq(h_log(), "");
+	pitr_dest_free(d);
+	/* Gone before the open. */
+	d = pitr_dest_new(&spec, &env);
+	ck_assert_int_eq(pitr_dest_open(d, "000000010000000000000002"), 0);
+	ck_assert_int_eq(pitr_dest_write(d, "seg", 3), 0);
+	ck_assert_int_eq(pitr_dest_finish_begin(d), 0);
+	ck_assert_int_eq(pitr_dest_finish_end(d, &result), 0);
+	ck_assert_int_eq(result, PITR_DEST_GONE);
+	ck_assert_str_eq(h_log(), "");
+	ck_assert(!h_exists(h_path("x")));
+	pitr_dest_free(d);
+	/* The same for an archive: a failure. */
+	mkdir(h_path("x"), 0700);
+	spec.backup_copy = false;
+	d = pitr_dest_new(&spec, &env);
+	ck_assert_int_eq(pitr_dest_open(d, "000000010000000000000003"), 0);
+	ck_assert_int_eq(system(tmp), 0);
+	ck_assert_int_eq(pitr_dest_finish_begin(d), -1);
+	ck_assert_str_ne(h_log(), "");
+	pitr_dest_abort(d);
+	pitr_dest_free(d);
+}
+END_TEST
+
 START_TEST(test_local_abort_leaves_nothing)
 {
 	struct pitr_dest_spec spec;
@@ -651,6 +701,7 @@ make_suite(void)
 		{ "local: same content at another level", test_local_same_content_other_level },
 		{ "local: missing directory", test_local_missing_dir },
 		{ "local: abort", test_local_abort_leaves_nothing },
+		{ "local: a backup dir removed meanwhile", test_backup_dir_removed_meanwhile },
 		{ "pipe: delivers", test_pipe_delivers },
 		{ "pipe: failure", test_pipe_failure },
 		{ "rsync: unreachable", test_rsync_unreachable },

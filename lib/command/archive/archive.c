@@ -309,7 +309,7 @@ record_delivery(void *arg, const struct pitr_dest *d, enum pitr_dest_result resu
 	if (result == PITR_DEST_ALREADY)
 		pitr_log_info("\"%s\" was already at %s destination \"%s\" with the same content",
 			      d->name, pitr_dest_kind_name(d), d->spec.location);
-	else
+	else if (result != PITR_DEST_GONE)     /* GONE is said at -v by the destination */
 		pitr_log_verbose("delivered \"%s\" to %s destination \"%s\"", d->name,
 				 pitr_dest_kind_name(d), d->spec.location);
 	if (run->state == NULL)
