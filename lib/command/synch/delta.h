@@ -39,6 +39,8 @@ struct synch_probe {
 	bool datadir;                   /* PG_VERSION and global/pg_control are there */
 	bool in_progress;               /* SYNCH_IN_PROGRESS is there (a copy interrupted) */
 	bool pid_file;                  /* postmaster.pid is there */
+	long pid;                       /* its first line, the postmaster's pid
+					 * (on the output's host); 0: none */
 	uint64_t sysid;                 /* from pg_control, else from SYNCH_IN_PROGRESS; 0: none */
 	char pg_version[16];            /* PG_VERSION's text; "" when absent */
 };
@@ -46,14 +48,14 @@ struct synch_probe {
 /* Look at `dir` of `out` (the data directory, or a tablespace's): fetches
  * PG_VERSION, global/pg_control, postmaster.pid and SYNCH_IN_PROGRESS when
  * they exist (rsync for remote outputs).  Returns 0, or -1 after logging. */
-int synch_delta_probe(const struct synch_delta_env *env, const struct synch_output *out,
+int pitr_synch_delta_probe(const struct synch_delta_env *env, const struct synch_output *out,
 		      const char *dir, struct synch_probe *probe);
 
 /* Start a copy at `out`'s data directory (created when missing): write
  * SYNCH_IN_PROGRESS with `sysid`, then remove global/pg_control, so that
- * from here until synch_delta_finish() the directory cannot be started.
+ * from here until pitr_synch_delta_finish() the directory cannot be started.
  * Returns 0, or -1 after logging. */
-int synch_delta_begin(const struct synch_delta_env *env, const struct synch_output *out,
+int pitr_synch_delta_begin(const struct synch_delta_env *env, const struct synch_output *out,
 		      uint64_t sysid);
 
 /*
@@ -69,7 +71,7 @@ int synch_delta_begin(const struct synch_delta_env *env, const struct synch_outp
  * error (rsync's exit 24).  *sent (may be NULL) gets the bytes rsync
  * reports sent.  Returns 0, or -1 after logging.
  */
-int synch_delta_tree(const struct synch_delta_env *env, const struct synch_output *out,
+int pitr_synch_delta_tree(const struct synch_delta_env *env, const struct synch_output *out,
 		     const char *src_dir, const char *dst_dir, bool pgdata,
 		     const char *const *keep, size_t nkeep, uint64_t *sent);
 
@@ -77,12 +79,12 @@ int synch_delta_tree(const struct synch_delta_env *env, const struct synch_outpu
  * "pg_wal/000000010000000000000003") from the local directory `src_dir` to
  * `out`'s data directory, each complete and synced under its name.
  * Returns 0, or -1 after logging. */
-int synch_delta_files(const struct synch_delta_env *env, const struct synch_output *out,
+int pitr_synch_delta_files(const struct synch_delta_env *env, const struct synch_output *out,
 		      const char *src_dir, const char *const *names, size_t nnames);
 
 /* End the copy: send global/pg_control from `src_dir`, then remove
  * SYNCH_IN_PROGRESS.  Returns 0, or -1 after logging. */
-int synch_delta_finish(const struct synch_delta_env *env, const struct synch_output *out,
+int pitr_synch_delta_finish(const struct synch_delta_env *env, const struct synch_output *out,
 		       const char *src_dir);
 
 #endif
