@@ -322,6 +322,25 @@ START_TEST(test_wal_links)
 }
 END_TEST
 
+/* A tablespace (not a data directory): the exclusions by name apply, the
+ * data directory's own rules do not (no pg_wal made there). */
+START_TEST(test_tablespace_tree)
+{
+	const char *src = h_path("ts");
+
+	put_file(src, "PG_15_202209061/16384/16390", 8192, 1);
+	put_text(src, "PG_15_202209061/pgsql_tmp/pgsql_tmp12.0", "temp");
+	put_text(outdir, "PG_15_202209061/16384/16391", "dropped");
+	ck_assert_int_eq(pitr_synch_delta_tree(&env, &out, src, outdir, false, NULL, 0, NULL), 0);
+	ck_assert(same_file(h_path("ts/PG_15_202209061/16384/16390"),
+			    h_path("out/PG_15_202209061/16384/16390")));
+	ck_assert(!h_exists(h_path("out/PG_15_202209061/16384/16391")));
+	ck_assert(!h_exists(h_path("out/PG_15_202209061/pgsql_tmp")));
+	ck_assert(!h_exists(h_path("out/pg_wal")));
+	ck_assert_int_eq(h_count_entries(outdir), 1);
+}
+END_TEST
+
 /* --- probe, begin, files, finish ---------------------------------------- */
 
 /* The whole cycle at `out`, whose data dir is `dir` seen locally. */
@@ -644,6 +663,7 @@ suite(void)
 	tcase_add_test(tc, test_identical_sends_little);
 	tcase_add_test(tc, test_pgdata_exclusions);
 	tcase_add_test(tc, test_wal_links);
+	tcase_add_test(tc, test_tablespace_tree);
 	tcase_add_test(tc, test_cycle_local);
 	tcase_add_test(tc, test_begin_creates);
 	tcase_add_test(tc, test_vanished_is_success);

@@ -55,12 +55,10 @@ rsync_program(const struct synch_delta_env *env)
  * the sender, so --delete removes it at the output too (rsync's
  * --delete-excluded, spelled out); "P" protects a name at the output from
  * deletion.  A rule without a leading slash matches at any depth, as
- * basebackup.c's names do; pg_wal is copied by empty_wal() instead (it may
- * be a link at either end); pg_control and the tablespace links are the
- * caller's.
+ * basebackup.c's names do (in tablespaces too: pgsql_tmp).
  */
 static void
-add_pgdata_filters(struct delta_cmd *c)
+add_name_filters(struct delta_cmd *c)
 {
 	for (const char *const *n = pitr_pgdata_exclude_dir_contents; *n != NULL; n++)
 		delta_cmd_addf(c, "--filter=H %s/*", *n);
@@ -68,6 +66,14 @@ add_pgdata_filters(struct delta_cmd *c)
 		delta_cmd_addf(c, "--filter=H %s", *n);
 	for (const char *const *n = pitr_pgdata_exclude_file_prefixes; *n != NULL; n++)
 		delta_cmd_addf(c, "--filter=H %s*", *n);
+}
+
+/* The data directory's own: pg_wal is copied by empty_wal() instead (it
+ * may be a link at either end); pg_control and the tablespace links are
+ * the caller's. */
+static void
+add_pgdata_filters(struct delta_cmd *c)
+{
 	delta_cmd_add(c, "--filter=H /global/pg_control");
 	delta_cmd_add(c, "--filter=P /global/pg_control");
 	delta_cmd_add(c, "--filter=H /pg_tblspc/*");
@@ -234,6 +240,7 @@ pitr_synch_delta_tree(const struct synch_delta_env *env, const struct synch_outp
 		goto out;
 	add_tree_options(&c, env);
 	add_keep_filters(&c, keep, nkeep);
+	add_name_filters(&c);
 	if (pgdata)
 		add_pgdata_filters(&c);
 	delta_cmd_add(&c, "--");

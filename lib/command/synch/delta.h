@@ -60,16 +60,18 @@ int pitr_synch_delta_begin(const struct synch_delta_env *env, const struct synch
 
 /*
  * Bring `dst_dir` at `out` (the data directory or a tablespace's mapped
- * place) to the content of the local directory `src_dir`.  With `pgdata`,
- * the base backup exclusions apply (tarwrite.h's list: the contents of
- * pg_wal, pg_replslot, ..., postmaster.pid, backup_label, ...), the
- * excluded files are removed at the output too (pg_wal emptied, kept as a
- * directory or as the link it is), global/pg_control and pg_tblspc's links
- * are left to the caller, and the names in `keep` (output-relative:
- * "postgresql.conf") are neither sent nor removed.  Files only at the
- * output are removed.  A source file that vanishes meanwhile is not an
- * error (rsync's exit 24).  *sent (may be NULL) gets the bytes rsync
- * reports sent.  Returns 0, or -1 after logging.
+ * place) to the content of the local directory `src_dir`.  The base backup
+ * exclusions by name apply (postgres/pgdata.h: the contents of
+ * pg_replslot, pg_stat_tmp, ..., postmaster.pid, backup_label,
+ * pgsql_tmp*, ...), and the excluded files are removed at the output too.
+ * With `pgdata`, also: pg_wal emptied but for an empty archive_status
+ * (kept as the directory or the link it is at the output),
+ * global/pg_control and pg_tblspc's links left to the caller.  The names
+ * in `keep` (output-relative: "postgresql.conf") and SYNCH_IN_PROGRESS
+ * are neither sent nor removed.  Files only at the output are removed.  A
+ * source file that vanishes meanwhile is not an error (rsync's exit 24).
+ * *sent (may be NULL) gets the bytes rsync reports sent.  Returns 0, or -1
+ * after logging.
  */
 int pitr_synch_delta_tree(const struct synch_delta_env *env, const struct synch_output *out,
 		     const char *src_dir, const char *dst_dir, bool pgdata,
