@@ -218,3 +218,69 @@ pitr_pgconn_backup_stop_free(struct pitr_pgconn_backup_stop *s)
 	free(s->spcmapfile);
 	memset(s, 0, sizeof(*s));
 }
+
+int
+pitr_pgconn_tablespaces(struct pitr_pgconn *c, struct pitr_pgconn_tablespace **out, size_t *n)
+{
+	PGresult *res = PQexec(c->conn, "SELECT oid, pg_tablespace_location(oid) FROM pg_tablespace "
+				"WHERE pg_tablespace_location(oid) LIKE '/%' ORDER BY oid");
+	char buf[512];
+	int rows;
+
+	*out = NULL;
+	*n = 0;
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != 2) {
+		pitr_log_error("could not list the tablespaces: %s",
+			       first_line(PQerrorMessage(c->conn), buf, sizeof(buf)));
+		PQclear(res);
+		return -1;
+	}
+	rows = PQntuples(res);
+	if (rows > 0 && (*out = pitr_xcalloc((size_t)rows, sizeof(**out))) == NULL) {
+		PQclear(res);
+		return -1;
+	}
+	for (int r = 0; r < rows; r++, (*n)++)
+		if (((*out)[r].oid = pitr_xstrdup(PQgetvalue(res, r, 0))) == NULL ||
+		    ((*out)[r].location = pitr_xstrdup(PQgetvalue(res, r, 1))) == NULL) {
+			(*n)++;
+			PQclear(res);
+			pitr_pgconn_tablespaces_free(*out, *n);
+			*out = NULL;
+			*n = 0;
+			return -1;
+		}
+	PQclear(res);
+	return 0;
+}
+
+void
+pitr_pgconn_tablespaces_free(struct pitr_pgconn_tablespace *ts, size_t n)
+{
+	for (size_t i = 0; ts != NULL && i < n; i++) {
+		free(ts[i].oid);
+		free(ts[i].location);
+	}
+	free(ts);
+}
+
+int
+pitr_pgconn_create_temp_slot(struct pitr_pgconn *c, const char *name, char **lsn)
+{
+	const char *params[1] = { name };
+	PGresult *res;
+	char buf[512];
+
+	*lsn = NULL;
+	res = PQexecParams(c->conn, "SELECT lsn FROM pg_create_physical_replication_slot($1, true, true)",
+			   1, NULL, params, NULL, NULL, 0);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		pitr_log_error("could not create replication slot \"%s\": %s", name,
+			       first_line(PQerrorMessage(c->conn), buf, sizeof(buf)));
+		PQclear(res);
+		return -1;
+	}
+	*lsn = dup_value(res, 0);
+	PQclear(res);
+	return *lsn != NULL ? 0 : -1;
+}

@@ -58,4 +58,22 @@ int pitr_pgconn_backup_stop(struct pitr_pgconn *c, bool wait_archive,
 /* Release the fields; accepts a zeroed struct. */
 void pitr_pgconn_backup_stop_free(struct pitr_pgconn_backup_stop *s);
 
+/* A tablespace outside the data directory (pg_tablespace_location() is
+ * absolute; in-place tablespaces are part of the data directory). */
+struct pitr_pgconn_tablespace {
+	char *oid;
+	char *location;
+};
+
+/* Every such tablespace, by OID.  Returns 0 with *out (malloc'd, for
+ * pitr_pgconn_tablespaces_free()) and *n set, or -1 (logged). */
+int pitr_pgconn_tablespaces(struct pitr_pgconn *c, struct pitr_pgconn_tablespace **out, size_t *n);
+void pitr_pgconn_tablespaces_free(struct pitr_pgconn_tablespace *ts, size_t n);
+
+/* A temporary physical replication slot `name` reserving WAL from now on
+ * (pg_create_physical_replication_slot(name, true, true)): the server
+ * keeps every segment from its LSN until the session ends.  *lsn gets the
+ * slot's restart LSN (malloc'd).  Returns 0 or -1 (logged). */
+int pitr_pgconn_create_temp_slot(struct pitr_pgconn *c, const char *name, char **lsn);
+
 #endif

@@ -291,53 +291,10 @@ ok "A.1.5: the data tarball is whole" tar -tzf "$T/a15dst/$H-data-$D.tar.gz"
 # logged in to as postgres through an ssh wrapper with its own client
 # config.  UsePAM yes: Debian's postgres account is locked ("!" password),
 # which sshd refuses without PAM even for a key.
-SSHD_PID=
-sshd_stop()
-{
-	[ -n "$SSHD_PID" ] || return 0
-	kill "$SSHD_PID" 2>/dev/null
-	poll 10 eval "! kill -0 $SSHD_PID"
-	SSHD_PID=
-}
-it_at_exit sshd_stop
-S=$T/ssh
-mkdir_pg "$S" "$T/dd-remote" "$T/dd-local"
-ssh-keygen -q -t ed25519 -N '' -C pitr-test-host -f "$S/host_key"
-as_pg ssh-keygen -q -t ed25519 -N '' -C pitr-test-client -f "$S/client_key"
-cp "$S/client_key.pub" "$S/authorized_keys"
-SSHD_PORT=$(free_port)
-DD_DEAD=$(free_port)
-cat >"$S/sshd_config" <<EOF
-ListenAddress 127.0.0.1
-HostKey $S/host_key
-AuthorizedKeysFile $S/authorized_keys
-AllowUsers postgres
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM yes
-PidFile $S/sshd.pid
-StrictModes no
-EOF
-cat >"$S/config" <<EOF
-Host 127.0.0.1 dead
-	HostName 127.0.0.1
-	User postgres
-	IdentityFile $S/client_key
-	IdentitiesOnly yes
-	UserKnownHostsFile $S/known_hosts
-	StrictHostKeyChecking accept-new
-	LogLevel ERROR
-Host 127.0.0.1
-	Port $SSHD_PORT
-Host dead
-	Port $DD_DEAD
-EOF
-printf '#!/bin/sh\nexec ssh -F %s "$@"\n' "$S/config" >"$S/ssh"
-chmod 755 "$S/ssh"
-mkdir -p /run/sshd
-/usr/sbin/sshd -D -f "$S/sshd_config" -p "$SSHD_PORT" -E "$S/sshd.log" &
-SSHD_PID=$!
-wait_for "sshd listens on 127.0.0.1:$SSHD_PORT" 30 port_open "$SSHD_PORT"
+sshd_start || it_bail "sshd did not start"
+S=$SSHD_DIR
+DD_DEAD=$SSHD_DEAD_PORT
+mkdir_pg "$T/dd-remote" "$T/dd-local"
 ok "ssh logs in as postgres with the test key" as_pg "$S/ssh" -o BatchMode=yes 127.0.0.1 true
 
 it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -ssh "$S/ssh" \

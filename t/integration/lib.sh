@@ -748,6 +748,71 @@ proc_pids()
 	return 0
 }
 
+# --- sshd -----------------------------------------------------------------
+
+# sshd_start: a real sshd on 127.0.0.1 and a free port (a host key and a
+# client key made here in SSHD_DIR=T/ssh), logged in to as postgres
+# through the wrapper SSHD_DIR/ssh with its own client config, for hosts
+# "127.0.0.1" and "dead" (SSHD_DEAD_PORT, where nothing listens).  UsePAM
+# yes: Debian's postgres account is locked ("!" password), which sshd
+# refuses without PAM even for a key.  Stopped at exit (sshd_stop).
+SSHD_PID=
+SSHD_DIR=
+SSHD_PORT=
+SSHD_DEAD_PORT=
+sshd_start()
+{
+	local s=$T/ssh
+	SSHD_DIR=$s
+	mkdir_pg "$s"
+	ssh-keygen -q -t ed25519 -N '' -C pitr-test-host -f "$s/host_key" || return 1
+	as_pg ssh-keygen -q -t ed25519 -N '' -C pitr-test-client -f "$s/client_key" || return 1
+	cp "$s/client_key.pub" "$s/authorized_keys"
+	SSHD_PORT=$(free_port) || return 1
+	SSHD_DEAD_PORT=$(free_port) || return 1
+	cat >"$s/sshd_config" <<EOF
+ListenAddress 127.0.0.1
+HostKey $s/host_key
+AuthorizedKeysFile $s/authorized_keys
+AllowUsers postgres
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM yes
+PidFile $s/sshd.pid
+StrictModes no
+EOF
+	cat >"$s/config" <<EOF
+Host 127.0.0.1 dead
+	HostName 127.0.0.1
+	User postgres
+	IdentityFile $s/client_key
+	IdentitiesOnly yes
+	UserKnownHostsFile $s/known_hosts
+	StrictHostKeyChecking accept-new
+	LogLevel ERROR
+Host 127.0.0.1
+	Port $SSHD_PORT
+Host dead
+	Port $SSHD_DEAD_PORT
+EOF
+	printf '#!/bin/sh\nexec ssh -F %s "$@"\n' "$s/config" >"$s/ssh"
+	chmod 755 "$s/ssh"
+	mkdir -p /run/sshd
+	/usr/sbin/sshd -D -f "$s/sshd_config" -p "$SSHD_PORT" -E "$s/sshd.log" &
+	SSHD_PID=$!
+	it_at_exit sshd_stop
+	wait_for "sshd listens on 127.0.0.1:$SSHD_PORT" 30 port_open "$SSHD_PORT"
+}
+
+# sshd_stop: stop the sshd sshd_start started, by its pid, and wait.
+sshd_stop()
+{
+	[ -n "$SSHD_PID" ] || return 0
+	kill "$SSHD_PID" 2>/dev/null
+	poll 10 eval "! kill -0 $SSHD_PID"
+	SSHD_PID=
+}
+
 # --- files ----------------------------------------------------------------
 
 # empty_dir DIR: DIR exists and holds nothing.

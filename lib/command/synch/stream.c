@@ -1,0 +1,377 @@
+/*
+ * stream.c - pitr-synch's full copy: the data directory and tablespaces
+ * read once into one tar stream, compressed once, and written to every
+ * output's receiver (pitr-synch --receive, run here or over ssh) at once.
+ *
+ * The stream holds, in order: the data directory without global/pg_control
+ * (pgdata/...), each tablespace (tablespaces/OID/...), pg_control (before
+ * pg_backup_stop: a standby's copy ends at the minRecoveryPoint it holds),
+ * then after the stop the WAL from the start segment to the stop segment
+ * and the timeline history files from the source's pg_wal (kept there by
+ * the run's replication slot), then each output's own configuration files
+ * (config/INDEX/NAME: its tablespace_map names its own places), then the
+ * tar's end, which alone lets a receiver finish.  An output whose
+ * receiver fails is dropped and named; the others go on.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "command/synch/synch_impl.h"
+#include "common/log.h"
+#include "common/quote.h"
+#include "common/sigclean.h"
+#include "common/xalloc.h"
+#include "postgres/lsn.h"
+#include "postgres/wal.h"
+#include "tar/tarwrite.h"
+
+#define ARGV_MAX 64
+
+static void
+target_failed(struct synch_target *t, const char *why)
+{
+	if (t->failed)
+		return;
+	t->failed = true;
+	pitr_log_error("output \"%s\" failed: %s", t->out.label, why);
+	pitr_sigclean_remove_pid(t->sp.pid);
+	pitr_spawn_kill(&t->sp);
+}
+
+static size_t
+live_targets(const struct synch_run *run)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < run->nt; i++)
+		n += run->t[i].started && !run->t[i].failed;
+	return n;
+}
+
+/* Compressed bytes to every live receiver. */
+static int
+fan_sink(void *ctx, const void *buf, size_t len)
+{
+	struct synch_run *run = ctx;
+
+	for (size_t i = 0; i < run->nt; i++) {
+		struct synch_target *t = &run->t[i];
+
+		if (t->started && !t->failed && pitr_spawn_write(&t->sp, buf, len) != 0)
+			target_failed(t, "its receiver stopped reading");
+	}
+	run->sent += len;
+	if (live_targets(run) == 0) {
+		pitr_log_error("no output is left to copy to");
+		return -1;
+	}
+	return 0;
+}
+
+/* Tar bytes into the compressor. */
+static int
+tar_sink(void *ctx, const void *buf, size_t len)
+{
+	struct synch_run *run = ctx;
+
+	return pitr_codec_writer_write(run->writer, buf, len);
+}
+
+/* The receiver's words: pitr-synch --receive DIR and the stream's facts. */
+static size_t
+receiver_words(const struct synch_run *run, size_t i, const char *prog, char **w, char *bufs)
+{
+	const struct synch_target *t = &run->t[i];
+	size_t n = 0;
+
+	w[n++] = (char *)prog;
+	w[n++] = "--receive";
+	w[n++] = t->out.path;
+	w[n++] = "--codec";
+	w[n++] = (char *)pitr_codec_name(run->codec);
+	w[n++] = "--sysid";
+	w[n++] = bufs;
+	snprintf(bufs, 32, "%" PRIu64, run->sysid);
+	w[n++] = "--index";
+	w[n++] = bufs + 32;
+	snprintf(bufs + 32, 32, "%zu", i);
+	if (run->o->verbose)
+		w[n++] = "--verbose";
+	w[n] = NULL;
+	return n;
+}
+
+/* The remote command line for ssh: every word shell-quoted. */
+static char *
+remote_command(char *const *words, size_t n)
+{
+	char *cmd = pitr_xstrdup(""), *q, *grown;
+
+	for (size_t k = 0; cmd != NULL && k < n; k++) {
+		if ((q = pitr_quote_shell(words[k])) == NULL) {
+			free(cmd);
+			return NULL;
+		}
+		grown = pitr_xasprintf("%s%s%s", cmd, k ? " " : "", q);
+		free(q);
+		free(cmd);
+		cmd = grown;
+	}
+	return cmd;
+}
+
+static int
+start_one(struct synch_run *run, size_t i, const char *local_prog)
+{
+	struct synch_target *t = &run->t[i];
+	char *w[ARGV_MAX + 8], *ssh[16], bufs[64], port[16], *cmd = NULL;
+	char **tsargs = pitr_xcalloc(run->nts + 1, sizeof(char *));
+	size_t n, s = 0;
+	int rc = -1;
+
+	if (tsargs == NULL)
+		return -1;
+	n = receiver_words(run, i, t->out.kind == SYNCH_OUT_LOCAL ? local_prog :
+			   run->o->remote_synch ? run->o->remote_synch : PITR_SYNCH_REMOTE_DEFAULT, w, bufs);
+	for (size_t k = 0; k < run->nts && n + 2 < ARGV_MAX; k++) {
+		if ((tsargs[k] = pitr_xasprintf("%s=%s", run->ts[k].oid, t->ts_dirs[k])) == NULL)
+			goto out;
+		w[n++] = "--tablespace";
+		w[n++] = tsargs[k];
+	}
+	w[n] = NULL;
+	if (t->out.kind == SYNCH_OUT_LOCAL) {
+		rc = pitr_spawn_start(&t->sp, w, true, -1);
+		goto started;
+	}
+	if ((cmd = remote_command(w, n)) == NULL)
+		goto out;
+	ssh[s++] = (char *)(run->o->ssh_path ? run->o->ssh_path : "ssh");
+	ssh[s++] = "-o";
+	ssh[s++] = "BatchMode=yes";
+	ssh[s++] = "-o";
+	ssh[s++] = "ServerAliveInterval=15";
+	if (t->out.port > 0) {
+		snprintf(port, sizeof(port), "%d", t->out.port);
+		ssh[s++] = "-p";
+		ssh[s++] = port;
+	}
+	if (t->out.user != NULL) {
+		ssh[s++] = "-l";
+		ssh[s++] = t->out.user;
+	}
+	ssh[s++] = "--";
+	ssh[s++] = t->out.host;
+	ssh[s++] = cmd;
+	ssh[s] = NULL;
+	rc = pitr_spawn_start(&t->sp, ssh, true, -1);
+started:
+	if (rc == 0) {
+		t->started = true;
+		pitr_sigclean_add_pid(t->sp.pid);
+		pitr_log_verbose("output \"%s\": receiver started (pid %ld)", t->out.label, (long)t->sp.pid);
+	} else {
+		t->failed = true;
+		pitr_log_error("output \"%s\" failed: its receiver could not be started", t->out.label);
+	}
+out:
+	for (size_t k = 0; k < run->nts; k++)
+		free(tsargs[k]);
+	free(tsargs);
+	free(cmd);
+	return rc;
+}
+
+int
+synch_stream_start(struct synch_run *run)
+{
+	const char *local = run->o->local_synch;
+
+	for (size_t i = 0; i < run->nt; i++)
+		(void)start_one(run, i, local);
+	if (live_targets(run) == 0)
+		return -1;
+	run->writer = pitr_codec_writer_new(run->codec, run->level, 1, fan_sink, run);
+	if (run->writer == NULL)
+		return -1;
+	run->tar = pitr_tarwrite_new(tar_sink, run);
+	return run->tar != NULL ? 0 : -1;
+}
+
+int
+synch_stream_data(struct synch_run *run)
+{
+	char path[PATH_MAX];
+
+	if (pitr_tarwrite_add_tree(run->tar, run->data_dir, SYNCH_MEMBER_DATA,
+				   PITR_TARWRITE_PGDATA | PITR_TARWRITE_ROOT_0700 |
+				   PITR_TARWRITE_SKIP_PGCONTROL) != 0)
+		return -1;
+	for (size_t k = 0; k < run->nts; k++) {
+		char prefix[64];
+
+		snprintf(prefix, sizeof(prefix), SYNCH_MEMBER_TS "/%s", run->ts[k].oid);
+		if (pitr_tarwrite_add_tree(run->tar, run->ts[k].location, prefix, PITR_TARWRITE_PGDATA) != 0)
+			return -1;
+	}
+	snprintf(path, sizeof(path), "%s/global/pg_control", run->data_dir);
+	return pitr_tarwrite_add_file(run->tar, path, SYNCH_MEMBER_DATA "/global/pg_control");
+}
+
+/* The start segment's name, from backup_label's START WAL LOCATION line. */
+static int
+label_start(const char *label, struct pitr_wal_name *start)
+{
+	const char *p = strstr(label, "START WAL LOCATION: ");
+	char name[32];
+
+	p = p != NULL ? strstr(p, "(file ") : NULL;
+	if (p == NULL || sscanf(p, "(file %24[0-9A-F])", name) != 1 ||
+	    pitr_wal_parse(name, start) != PITR_WAL_SEGMENT) {
+		pitr_log_error("backup_label from the server has no valid START WAL LOCATION");
+		return -1;
+	}
+	return 0;
+}
+
+/* The WAL the copy needs, start to stop segment, from the source's pg_wal. */
+static int
+add_wal(struct synch_run *run)
+{
+	uint32_t segsize = (uint32_t)run->segsize;
+	struct pitr_wal_name start;
+	uint64_t stop;
+
+	if (label_start(run->labelfile, &start) != 0)
+		return -1;
+	if (pitr_lsn_parse(run->stop_lsn, &stop) != 0) {
+		pitr_log_error("server gave \"%s\", not a WAL location", run->stop_lsn);
+		return -1;
+	}
+	for (uint64_t segno = pitr_wal_segno(&start, segsize); segno <= stop / segsize; segno++) {
+		char name[PITR_WAL_NAME_MAX], path[PATH_MAX], member[128];
+
+		pitr_wal_format_segment(name, start.tli, segno, segsize);
+		snprintf(path, sizeof(path), "%s/pg_wal/%s", run->data_dir, name);
+		snprintf(member, sizeof(member), SYNCH_MEMBER_DATA "/pg_wal/%s", name);
+		if (pitr_tarwrite_add_file(run->tar, path, member) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Every timeline history file of the source's pg_wal, as pg_basebackup
+ * brings them: a later promotion of the copy needs its ancestry. */
+static int
+add_history(struct synch_run *run)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	snprintf(dir, sizeof(dir), "%s/pg_wal", run->data_dir);
+	if ((d = opendir(dir)) == NULL) {
+		pitr_log_error("could not open directory \"%s\": %s", dir, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		struct pitr_wal_name wn;
+		char path[PATH_MAX + 256], member[300];
+
+		if (pitr_wal_parse(de->d_name, &wn) != PITR_WAL_HISTORY)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		snprintf(member, sizeof(member), SYNCH_MEMBER_DATA "/pg_wal/%s", de->d_name);
+		rc = pitr_tarwrite_add_file(run->tar, path, member);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int
+add_config(struct synch_run *run)
+{
+	for (size_t i = 0; i < run->nt; i++) {
+		struct synch_member *m;
+		size_t n;
+		int rc = 0;
+
+		if (!run->t[i].started || run->t[i].failed)
+			continue;
+		if ((m = synch_config_members(run, i, &n)) == NULL)
+			return -1;
+		for (size_t k = 0; rc == 0 && k < n; k++) {
+			char member[PATH_MAX];
+
+			snprintf(member, sizeof(member), SYNCH_MEMBER_CONFIG "/%zu/%s", i, m[k].name);
+			rc = pitr_tarwrite_add_buffer(run->tar, member, m[k].text, strlen(m[k].text), 0600);
+		}
+		synch_config_free(m, n);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Wait for every receiver: each one's own verdict on its output. */
+static int
+wait_all(struct synch_run *run)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < run->nt; i++) {
+		struct synch_target *t = &run->t[i];
+		char what[64];
+		int status;
+
+		if (!t->started || t->failed) {
+			rc = -1;
+			continue;
+		}
+		if (pitr_spawn_reap(&t->sp, &status) != 0 || status != 0) {
+			pitr_spawn_status_text(status, what, sizeof(what));
+			pitr_sigclean_remove_pid(t->sp.pid);
+			t->failed = true;
+			pitr_log_error("output \"%s\" failed: its receiver ended with %s", t->out.label, what);
+			rc = -1;
+			continue;
+		}
+		pitr_sigclean_remove_pid(t->sp.pid);
+		pitr_log_info("output \"%s\": copy complete", t->out.label);
+	}
+	return rc;
+}
+
+int
+synch_stream_finish(struct synch_run *run)
+{
+	if (add_wal(run) != 0 || add_history(run) != 0 || add_config(run) != 0 ||
+	    pitr_tarwrite_finish(run->tar) != 0 || pitr_codec_writer_finish(run->writer) != 0) {
+		synch_stream_abort(run);
+		return -1;
+	}
+	return wait_all(run);
+}
+
+void
+synch_stream_abort(struct synch_run *run)
+{
+	for (size_t i = 0; i < run->nt; i++) {
+		struct synch_target *t = &run->t[i];
+
+		if (t->started && !t->failed) {
+			t->failed = true;
+			pitr_sigclean_remove_pid(t->sp.pid);
+			pitr_spawn_kill(&t->sp);
+		}
+	}
+}

@@ -1,0 +1,446 @@
+/*
+ * synch.c - pitr-synch's run: the options checked, one libpq session to
+ * the source (its identity, data directory and tablespaces), the plan
+ * shown and confirmed, then between pg_backup_start and pg_backup_stop
+ * the copy to every output at once (stream.c), with a temporary physical
+ * replication slot keeping in pg_wal, until the session ends, the WAL the
+ * copy takes from there after the stop.
+ *
+ * Outputs are independent: one whose receiver fails is named and cleaned
+ * by its receiver, the others go on, and the run exits 1 (OmniPITR ran
+ * all-or-nothing; a copy that completed is a good copy whatever happened
+ * to another host).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "command/recover/recover.h"
+#include "command/synch/synch_impl.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/pidfile.h"
+#include "common/sigclean.h"
+#include "common/xalloc.h"
+#include "postgres/wal.h"
+#include "tar/tarwrite.h"
+
+static void
+run_free(struct synch_run *run)
+{
+	synch_stream_abort(run);
+	pitr_tarwrite_free(run->tar);
+	pitr_codec_writer_free(run->writer);
+	for (size_t i = 0; run->t != NULL && i < run->nt; i++) {
+		for (size_t k = 0; run->t[i].ts_dirs != NULL && k < run->nts; k++)
+			free(run->t[i].ts_dirs[k]);
+		free(run->t[i].ts_dirs);
+		synch_output_free(&run->t[i].out);
+	}
+	free(run->t);
+	for (size_t i = 0; run->maps != NULL && i < run->nmaps; i++)
+		synch_map_free(&run->maps[i]);
+	free(run->maps);
+	pitr_pgconn_close(run->conn);
+	pitr_pgconn_tablespaces_free(run->ts, run->nts);
+	free(run->data_dir);
+	free(run->start_lsn);
+	free(run->stop_lsn);
+	free(run->labelfile);
+	free(run->spcmapfile);
+}
+
+/*
+ * The one place where an output goes through rsync: -r (a delta re-sync)
+ * and rsync daemons (which speak only rsync's protocol).  The delta copy
+ * (delta.h) is not in this program yet.
+ */
+static bool
+through_rsync(const struct synch_run *run, const struct synch_target *t)
+{
+	return run->o->rsync || t->out.kind == SYNCH_OUT_RSYNCD;
+}
+
+static int
+refuse_rsync(const struct synch_run *run)
+{
+	for (size_t i = 0; i < run->nt; i++)
+		if (through_rsync(run, &run->t[i])) {
+			pitr_log_error("output \"%s\": %s is not yet supported by this pitr-synch",
+				       run->t[i].out.label, run->o->rsync ? "-r (delta re-sync)" :
+				       "an rsync daemon output");
+			return -1;
+		}
+	return 0;
+}
+
+/* Everything that needs no server. */
+static int
+prepare(struct synch_run *run)
+{
+	const struct synch_opts *o = run->o;
+
+	if (o->noutputs == 0) {
+		pitr_log_error("no --output given: pitr-synch needs somewhere to copy to");
+		return -1;
+	}
+	if ((run->t = pitr_xcalloc(o->noutputs, sizeof(*run->t))) == NULL)
+		return -1;
+	for (; run->nt < o->noutputs; run->nt++)
+		if (synch_output_parse(o->outputs[run->nt], &run->t[run->nt].out) != 0)
+			return -1;
+	if (o->nmaps > 0 && (run->maps = pitr_xcalloc(o->nmaps, sizeof(*run->maps))) == NULL)
+		return -1;
+	for (; run->nmaps < o->nmaps; run->nmaps++)
+		if (synch_map_parse(o->maps[run->nmaps], &run->maps[run->nmaps]) != 0)
+			return -1;
+	if (o->compress != NULL && synch_parse_compress(o->compress, &run->codec, &run->level) != 0)
+		return -1;
+	if (refuse_rsync(run) != 0)
+		return -1;
+	if (o->bwlimit > 0 && !o->rsync) {
+		pitr_log_error("--bwlimit limits rsync: it needs -r (the full copy runs unthrottled)");
+		return -1;
+	}
+	return 0;
+}
+
+/* A bigint: the unsigned identifier, negative once its top bit is set. */
+static int
+parse_sysid(const char *s, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = s[0] == '-' ? (uint64_t)strtoll(s, &end, 10) : strtoull(s, &end, 10);
+	if (!isdigit((unsigned char)s[s[0] == '-']) || *end != '\0' || errno != 0) {
+		pitr_log_error("server reports system identifier \"%s\", not a number", s);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_data_dir(struct synch_run *run, const char *server_dd)
+{
+	const char *want = run->o->data_dir ? run->o->data_dir : server_dd;
+	char real_server[PATH_MAX];
+
+	if ((run->data_dir = realpath(want, NULL)) == NULL) {
+		pitr_log_error("could not resolve data directory \"%s\": %s (pitr-synch runs on the "
+			       "source's host)", want, strerror(errno));
+		return -1;
+	}
+	if (realpath(server_dd, real_server) == NULL || strcmp(real_server, run->data_dir) != 0) {
+		pitr_log_error("data directory \"%s\" is not the one of the server connected to (\"%s\")",
+			       want, server_dd);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+connect_source(struct synch_run *run)
+{
+	const struct synch_opts *o = run->o;
+	struct pitr_pgconn_params params = { o->dbname, o->host, o->port, o->user };
+	char *dd = NULL, *seg = NULL, *sysid = NULL, *rec = NULL;
+	int rc = -1;
+
+	if ((run->conn = pitr_pgconn_connect(&params)) == NULL)
+		return -1;
+	if (pitr_pgconn_show(run->conn, "data_directory", &dd) != 0 ||
+	    pitr_pgconn_query_value(run->conn, "SELECT setting FROM pg_settings WHERE name = "
+				    "'wal_segment_size'", &seg) != 0 ||
+	    pitr_pgconn_query_value(run->conn, "SELECT system_identifier FROM pg_control_system()",
+				    &sysid) != 0 ||
+	    pitr_pgconn_query_value(run->conn, "SELECT pg_is_in_recovery()", &rec) != 0 ||
+	    pitr_pgconn_tablespaces(run->conn, &run->ts, &run->nts) != 0)
+		goto out;
+	run->standby = strcmp(rec, "t") == 0;
+	run->segsize = strtoull(seg, NULL, 10);
+	if (!pitr_wal_segsize_valid(run->segsize)) {
+		pitr_log_error("server reports wal_segment_size \"%s\", not a valid segment size", seg);
+		goto out;
+	}
+	if (parse_sysid(sysid, &run->sysid) != 0)
+		goto out;
+	rc = check_data_dir(run, dd);
+out:
+	free(dd);
+	free(seg);
+	free(sysid);
+	free(rec);
+	return rc;
+}
+
+/* `path` and `src` are one directory on this host: the same name, or the
+ * same device and inode, or `path` inside `src`. */
+static bool
+same_or_inside(const char *path, const char *src)
+{
+	struct stat a, b;
+	char *real = realpath(path, NULL);
+	size_t n = strlen(src);
+	bool hit;
+
+	hit = strcmp(path, src) == 0 || (strncmp(path, src, n) == 0 && path[n] == '/');
+	if (!hit && real != NULL)
+		hit = strcmp(real, src) == 0 || (strncmp(real, src, n) == 0 && real[n] == '/');
+	free(real);
+	if (!hit && stat(path, &a) == 0 && stat(src, &b) == 0)
+		hit = a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	return hit;
+}
+
+/* A local output's places: none is the source's own, and each is empty or
+ * an interrupted copy (the receiver checks the same; here it is one line
+ * before anything starts). */
+static int
+check_local(const struct synch_run *run, const struct synch_target *t)
+{
+	if (same_or_inside(t->out.path, run->data_dir)) {
+		pitr_log_error("output \"%s\" is the source data directory \"%s\" itself (or inside it)",
+			       t->out.label, run->data_dir);
+		return -1;
+	}
+	for (size_t k = 0; k < run->nts; k++)
+		if (same_or_inside(t->ts_dirs[k], run->ts[k].location) ||
+		    same_or_inside(t->ts_dirs[k], run->data_dir)) {
+			pitr_log_error("output \"%s\": tablespace \"%s\" would be copied onto the source's "
+				       "own \"%s\": give --map %s:NEWDIR", t->out.label, run->ts[k].location,
+				       t->ts_dirs[k], run->ts[k].location);
+			return -1;
+		}
+	return 0;
+}
+
+static bool
+overlap(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b), n = na < nb ? na : nb;
+
+	return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/') && (b[n] == '\0' || b[n] == '/');
+}
+
+/* Place `pa` of output `a` and `pb` of `b` on one host, one inside the
+ * other. */
+static bool
+collide(const struct synch_target *a, const char *pa, const struct synch_target *b, const char *pb)
+{
+	if ((a->out.host == NULL) != (b->out.host == NULL) ||
+	    (a->out.host != NULL && strcmp(a->out.host, b->out.host) != 0))
+		return false;
+	return overlap(pa, pb);
+}
+
+static const char *
+place(const struct synch_target *t, size_t k)
+{
+	return k == 0 ? t->out.path : t->ts_dirs[k - 1];
+}
+
+static int
+synch_check_places(const struct synch_run *run)
+{
+	for (size_t i = 0; i < run->nt; i++)
+		for (size_t j = i; j < run->nt; j++)
+			for (size_t a = 0; a <= run->nts; a++)
+				for (size_t b = i == j ? a + 1 : 0; b <= run->nts; b++)
+					if (collide(&run->t[i], place(&run->t[i], a), &run->t[j],
+						    place(&run->t[j], b))) {
+						pitr_log_error("outputs \"%s\" and \"%s\" would both write "
+							       "\"%s\" (give --map for the tablespaces)",
+							       run->t[i].out.label, run->t[j].out.label,
+							       place(&run->t[i], a));
+						return -1;
+					}
+	return 0;
+}
+
+/* Each tablespace's place at each output, every map used, no two
+ * outputs writing one place. */
+static int
+resolve(struct synch_run *run)
+{
+	for (size_t i = 0; i < run->nt; i++) {
+		struct synch_target *t = &run->t[i];
+
+		if (run->nts > 0 && (t->ts_dirs = pitr_xcalloc(run->nts, sizeof(char *))) == NULL)
+			return -1;
+		for (size_t k = 0; k < run->nts; k++)
+			if ((t->ts_dirs[k] = synch_map_resolve(run->maps, run->nmaps, &t->out,
+							       run->ts[k].location)) == NULL)
+				return -1;
+		if (t->out.kind == SYNCH_OUT_LOCAL && check_local(run, t) != 0)
+			return -1;
+	}
+	for (size_t m = 0; m < run->nmaps; m++)
+		if (!run->maps[m].used) {
+			pitr_log_error("--map \"%s\" names no tablespace of the source (%zu tablespace%s)",
+				       run->o->maps[m], run->nts, run->nts == 1 ? "" : "s");
+			return -1;
+		}
+	return synch_check_places(run);
+}
+
+/* A local output's place: missing, empty or an interrupted copy. */
+static int
+check_empty(const struct synch_target *t, const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	bool empty = true, ours = false;
+
+	if (d == NULL)
+		return 0;   /* missing (or unreadable: the receiver says which) */
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+			empty = false;
+			ours |= strcmp(de->d_name, SYNCH_IN_PROGRESS) == 0;
+		}
+	closedir(d);
+	if (empty || ours)
+		return 0;
+	pitr_log_error("output \"%s\": \"%s\" is not empty and holds no interrupted pitr-synch copy: "
+		       "empty it, or re-sync it with -r", t->out.label, path);
+	return -1;
+}
+
+static int
+check_outputs(const struct synch_run *run)
+{
+	for (size_t i = 0; i < run->nt; i++)
+		for (size_t k = 0; run->t[i].out.kind == SYNCH_OUT_LOCAL && k <= run->nts; k++)
+			if (check_empty(&run->t[i], place(&run->t[i], k)) != 0)
+				return -1;
+	return 0;
+}
+
+/* The plan, on stdout; without -a, "y" on the terminal to go on. */
+static int
+confirm(const struct synch_run *run)
+{
+	char answer[16] = "";
+	FILE *tty;
+
+	printf("pitr-synch: copy of %s%s (system identifier %" PRIu64 ")%s%s\n", run->data_dir,
+	       run->standby ? " (a standby)" : "", run->sysid, run->codec != PITR_CODEC_NONE ?
+	       ", compressed with " : "", run->codec != PITR_CODEC_NONE ? pitr_codec_name(run->codec) : "");
+	for (size_t i = 0; i < run->nt; i++) {
+		printf("  to %s\n", run->t[i].out.label);
+		for (size_t k = 0; k < run->nts; k++)
+			printf("    tablespace %s (%s) to %s\n", run->ts[k].location, run->ts[k].oid,
+			       run->t[i].ts_dirs[k]);
+	}
+	fflush(stdout);
+	if (run->o->automatic)
+		return 0;
+	if (!isatty(STDIN_FILENO) || (tty = fopen("/dev/tty", "r+")) == NULL) {
+		pitr_log_error("no terminal to confirm the copy on: give -a (--automatic) to copy "
+			       "without asking");
+		return -1;
+	}
+	fputs("Everything at these outputs will be replaced. Proceed? [y/N] ", tty);
+	fflush(tty);
+	if (fgets(answer, sizeof(answer), tty) == NULL)
+		answer[0] = '\0';
+	fclose(tty);
+	if (strcmp(answer, "y\n") != 0 && strcmp(answer, "y") != 0) {
+		pitr_log_error("not confirmed: nothing copied");
+		return -1;
+	}
+	return 0;
+}
+
+/* The local receiver: --local-synch, else the pitr-synch beside us. */
+static int
+find_receiver(struct synch_run *run, char **prog)
+{
+	*prog = NULL;
+	for (size_t i = 0; i < run->nt; i++)
+		if (run->t[i].out.kind == SYNCH_OUT_LOCAL) {
+			*prog = pitr_recover_program_beside(run->o->argv0 ? run->o->argv0 : "pitr-synch",
+							    "pitr-synch");
+			if (*prog == NULL)
+				return -1;
+			if (access(*prog, X_OK) != 0) {
+				pitr_log_error("receiver program \"%s\" is not executable: %s", *prog,
+					       strerror(errno));
+				return -1;
+			}
+			break;
+		}
+	return 0;
+}
+
+static int
+copy(struct synch_run *run)
+{
+	struct pitr_pgconn_backup_stop stop = { 0 };
+	char slot[64], *slot_lsn = NULL, label[96];
+	int rc = -1;
+
+	snprintf(slot, sizeof(slot), "pitr_synch_%ld", (long)getpid());
+	snprintf(label, sizeof(label), "pitr-synch %ld", (long)getpid());
+	if (pitr_pgconn_create_temp_slot(run->conn, slot, &slot_lsn) != 0)
+		return -1;
+	pitr_log_verbose("replication slot \"%s\" keeps the WAL from %s", slot, slot_lsn);
+	free(slot_lsn);
+	if (synch_stream_start(run) != 0 ||
+	    pitr_pgconn_backup_start(run->conn, label, &run->start_lsn) != 0)
+		goto out;
+	pitr_log_info("backup started at %s", run->start_lsn);
+	if (synch_stream_data(run) != 0 || pitr_pgconn_backup_stop(run->conn, false, &stop) != 0)
+		goto out;
+	run->stop_lsn = stop.lsn;
+	run->labelfile = stop.labelfile;
+	run->spcmapfile = stop.spcmapfile;
+	memset(&stop, 0, sizeof(stop));
+	pitr_log_info("backup stopped at %s", run->stop_lsn);
+	rc = synch_stream_finish(run);
+	if (rc == 0)
+		pitr_log_info("copied to %zu output%s, %" PRIu64 " bytes sent to each", run->nt,
+			      run->nt == 1 ? "" : "s", run->sent);
+out:
+	synch_stream_abort(run);
+	return rc;
+}
+
+int
+pitr_cmd_synch(const struct synch_opts *opts)
+{
+	struct synch_opts own = *opts;
+	struct synch_run run = { .o = &own };
+	struct pitr_pidfile *pf = NULL;
+	char *receiver = NULL;
+	int rc = -1;
+
+	if (prepare(&run) != 0 || find_receiver(&run, &receiver) != 0)
+		goto out;
+	own.local_synch = opts->local_synch ? opts->local_synch : receiver;
+	if (opts->pid_file != NULL && (pf = pitr_pidfile_acquire(opts->pid_file)) == NULL)
+		goto out;
+	if (connect_source(&run) != 0 || resolve(&run) != 0 || check_outputs(&run) != 0 ||
+	    confirm(&run) != 0)
+		goto out;
+	/* A signal stops the receivers (they remove what they wrote) and
+	 * ends the session, which aborts the backup and drops the slot. */
+	if (pitr_sigclean_install("pitr-synch", false) != 0)
+		goto out;
+	rc = copy(&run);
+out:
+	run_free(&run);
+	free(receiver);
+	pitr_pidfile_release(pf);
+	return rc;
+}

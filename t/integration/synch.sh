@@ -1,0 +1,198 @@
+#!/bin/bash
+# synch.sh - pitr-synch against a real PostgreSQL 15 primary (1 MiB
+# segments, a tablespace, pgbench data, pgbench writing during the copy):
+# one run copies it to two local outputs and one over ssh (a real sshd on
+# 127.0.0.1) at once, gzip in transit, the tablespace mapped per output;
+# every copy starts (one as a streaming standby, two standalone from their
+# backup_label) and shows the primary's rows.  Bad input is refused with
+# one line and nothing written; a run killed at a random moment leaves a
+# directory PostgreSQL refuses to start, and the same command run again
+# succeeds; SIGTERM removes what the run wrote.  A primary on the default
+# 16 MiB segments is copied too.
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib.sh
+# shellcheck disable=SC2317
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+it_init synch
+it_require /usr/sbin/sshd ssh ssh-keygen
+PS=$PITR_BUILDDIR/bin/pitr-synch
+it_need_built "$PS"
+
+P=$T/primary
+mkdir_pg "$T/ts" "$T/o1" "$T/o2" "$T/o3"
+ok "initdb primary (1 MiB segments)" pg_new "$P" --wal-segsize=1
+pg_set "$P" "wal_level = replica" "max_wal_senders = 10" "max_replication_slots = 10"
+ok "primary starts" pg_start "$P"
+PORT=$(pg_port "$P")
+ok "table t in tablespace ts, rows 1..1000; pgbench scale 2" \
+	pg_sql "$P" "CREATE TABLESPACE ts LOCATION '$T/ts'" \
+	"CREATE TABLE t (id int) TABLESPACE ts" "INSERT INTO t SELECT generate_series(1, 1000)"
+ok "pgbench -i -s 2" pg_bench "$P" -q -i -s 2
+TSOID=$(pg_sql "$P" "SELECT oid FROM pg_tablespace WHERE spcname = 'ts'")
+
+sshd_start || it_bail "sshd did not start"
+ok "ssh logs in as postgres with the test key" as_pg "$SSHD_DIR/ssh" -o BatchMode=yes 127.0.0.1 true
+
+SYNCH=(as_pg "$PS" -h 127.0.0.1 -p "$PORT" -U postgres --ssh-path "$SSHD_DIR/ssh"
+	--remote-pitr-synch "$PS")
+
+# --- three outputs at once ----------------------------------------------------
+pg_bench "$P" -T 4 -c 2 >/dev/null 2>&1 &
+BENCH=$!
+it_run "${SYNCH[@]}" -a -c gzip -o "$T/o1/data" -o "$T/o2/data" -o "127.0.0.1:$T/o3/data" \
+	-m "$T/ts:ts" -m "$T/ts:127.0.0.1:$T/o3/tsx" -v
+wait "$BENCH"
+is "three outputs: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+like "the plan names each output and the tablespace's place there" "$IT_OUT" \
+	"to $T/o1/data.*tablespace $T/ts \\($TSOID\\) to $T/o1/ts.*to 127.0.0.1:$T/o3/data.*to $T/o3/tsx"
+for o in o1 o2 o3; do
+	nok "$o: no in-progress mark left" test -e "$T/$o/data/pitr-synch.in-progress"
+	ok "$o: global/pg_control is there" test -s "$T/$o/data/global/pg_control"
+	ok "$o: backup_label is there" grep -q '^LABEL: pitr-synch' "$T/$o/data/backup_label"
+	like "$o: archive_mode off with its reason" "$(cat "$T/$o/data/postgresql.auto.conf")" \
+		"# pitr-synch --archive-mode=off.*archive_mode = 'off'"
+	nok "$o: no staging dir left" test -e "$T/$o/data/.pitr-synch.config"
+	is "$o: the data dir is postgres's, mode 700" "$(stat -c '%U %a' "$T/$o/data")" "postgres 700"
+done
+for o in o1 o2; do
+	is "$o: tablespace_map names $T/$o/ts" "$(cat "$T/$o/data/tablespace_map")" "$TSOID $T/$o/ts"
+	is "$o: pg_tblspc link to $T/$o/ts" "$(readlink "$T/$o/data/pg_tblspc/$TSOID")" "$T/$o/ts"
+done
+is "o3 (ssh): the host's own map wins: tablespace_map names $T/o3/tsx" \
+	"$(cat "$T/o3/data/tablespace_map")" "$TSOID $T/o3/tsx"
+ok "o3: the tablespace's files are at $T/o3/tsx" compgen -G "$T/o3/tsx/PG_15_*"
+
+# o1 a streaming standby (the test writes its settings until the standby
+# options arrive), o2 and o3 standalone from their backup_label.
+as_pg touch "$T/o1/data/standby.signal"
+pg_set "$T/o1/data" "primary_conninfo = 'host=127.0.0.1 port=$PORT user=postgres'"
+EXPECT=$(pg_sql "$P" "SELECT count(*) FROM pgbench_history")
+for o in o1 o2 o3; do
+	ok "$o starts" pg_start "$T/$o/data"
+done
+ok "o1 is a standby" pg_in_recovery "$T/o1/data"
+for o in o2 o3; do
+	ok "$o is a primary of its own" pg_promoted "$T/$o/data"
+	is "$o: table t has the primary's 1000 rows" "$(pg_sql "$T/$o/data" "SELECT count(*) FROM t")" 1000
+	is "$o: pgbench_accounts has the primary's 200000 rows" \
+		"$(pg_sql "$T/$o/data" "SELECT count(*) FROM pgbench_accounts")" 200000
+done
+ok "primary: rows 1001..1100" pg_sql "$P" "INSERT INTO t SELECT generate_series(1001, 1100)"
+wait_for "o1 streams the new rows" 60 pg_has_rows "$T/o1/data" t 1100
+is "o1: pgbench_history as on the primary" "$(pg_sql "$T/o1/data" "SELECT count(*) FROM pgbench_history")" \
+	"$EXPECT"
+for o in o1 o2 o3; do
+	ok "$o stops" pg_stop "$T/$o/data"
+done
+
+# --- bad input: one line, exit 1, nothing written ------------------------------
+LOGLINE='^[0-9-]{10} [0-9:.]{15} [+-][0-9]{4} : [0-9]+ : pitr-synch : ERROR : '
+refused()
+{
+	local desc=$1 re=$2
+	shift 2
+	it_run "${SYNCH[@]}" "$@"
+	is "$desc: exit 1" "$IT_RC" 1
+	is "$desc: one line on stderr" "$(count_lines "$IT_ERR")" 1
+	like "$desc: it says why" "$IT_ERR" "$LOGLINE.*$re"
+}
+mkdir_pg "$T/full"
+as_pg touch "$T/full/keep"
+refused "non-empty output" "\"$T/full\" is not empty and holds no interrupted pitr-synch copy" \
+	-a -o "$T/full" -m "$T/ts:$T/bad-ts"
+is "non-empty output: untouched" "$(ls -A "$T/full")" keep
+nok "non-empty output: no tablespace dir made" test -e "$T/bad-ts"
+refused "output = source" "is the source data directory" -a -o "$P" -m "$T/ts:$T/bad-ts"
+refused "output inside the source" "is the source data directory" -a -o "$P/sub" -m "$T/ts:$T/bad-ts"
+nok "output inside the source: nothing made" test -e "$P/sub"
+refused "tablespace onto the source's own" "tablespace \"$T/ts\" would be copied onto the source's own" \
+	-a -o "$T/bad"
+refused "--map naming no tablespace" "--map \"/nowhere:/x\" names no tablespace" \
+	-a -o "$T/bad" -m "$T/ts:$T/bad-ts" -m /nowhere:/x
+refused "two outputs, one place" "would both write \"$T/bad-ts\"" \
+	-a -o "$T/bad" -o "$T/bad2" -m "$T/ts:$T/bad-ts"
+it_run as_pg "$PS" -h 127.0.0.1 -p "$SSHD_DEAD_PORT" -U postgres -a -o "$T/bad"
+is "conninfo that cannot connect: exit 1" "$IT_RC" 1
+is "conninfo that cannot connect: one line" "$(count_lines "$IT_ERR")" 1
+like "conninfo that cannot connect: says so" "$IT_ERR" "could not connect to PostgreSQL"
+for bad in relative/dir host:relative "user@:/x" "h:0:/x" "h:99999:/x" / "/a/../b" "rsync://h"; do
+	refused "-o $bad" "invalid value \"$bad\" for option \"--output\"" -a -o "$bad"
+done
+for bad in foo /usr/bin/pbzip2 "gzip:99" ""; do
+	refused "-c '$bad'" "\"--compress\"" -a -c "$bad" -o "$T/bad"
+done
+for bad in relative:/x /x /x:host:rel; do
+	refused "-m $bad" "invalid value \"$bad\" for option \"--map\"" -a -o "$T/bad" -m "$bad"
+done
+refused "--bwlimit without -r" "--bwlimit limits rsync: it needs -r" -a --bwlimit 100 -o "$T/bad"
+it_run "${SYNCH[@]}" -o "$T/bad" -m "$T/ts:$T/bad-ts" </dev/null
+is "no -a and no terminal: exit 1" "$IT_RC" 1
+is "no -a and no terminal: one line" "$(count_lines "$IT_ERR")" 1
+like "no -a and no terminal: asks for -a" "$IT_ERR" "give -a"
+like "no -a: the plan is shown first" "$IT_OUT" "to $T/bad"
+for d in bad bad2 bad-ts; do
+	nok "bad input: nothing at $T/$d" test -e "$T/$d"
+done
+
+# --- an interrupted run: killed at a random moment, then run again ---------------
+KILLCMD=("${SYNCH[@]}" -a -c zstd -o "$T/k/data" -m "$T/ts:$T/k/ts")
+"${KILLCMD[@]}" >"$T/kill.out" 2>&1 &
+VICTIM=$!
+wait_for "the killed run's receiver began" 60 test -e "$T/k/data/pitr-synch.in-progress"
+sleep "0.$((RANDOM % 10))"
+# The run and everything it started, by pid (as_pg's runuser, pitr-synch,
+# its receiver).
+kill_tree()
+{
+	local p c
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		kill_tree "$c"
+	done
+	kill -KILL "$1" 2>/dev/null
+}
+kill_tree "$VICTIM"
+wait "$VICTIM" 2>/dev/null
+if [ -e "$T/k/data/pitr-synch.in-progress" ]; then
+	nok "killed copy: no global/pg_control" test -e "$T/k/data/global/pg_control"
+	nok "killed copy: PostgreSQL refuses to start it" \
+		as_pg "$PGBIN/postgres" -D "$T/k/data" -C data_directory
+else
+	diag "the run ended before the kill: nothing to check in the killed copy"
+fi
+it_run "${KILLCMD[@]}"
+is "the same command again: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+ok "the re-run's copy starts" pg_start "$T/k/data"
+is "the re-run's copy has table t's rows" "$(pg_sql "$T/k/data" "SELECT count(*) FROM t")" 1100
+ok "the re-run's copy stops" pg_stop "$T/k/data"
+
+# --- SIGTERM: the run stops, its outputs are removed --------------------------------
+"${SYNCH[@]}" -a -o "$T/term/data" -m "$T/ts:$T/term/ts" >"$T/term.out" 2>&1 &
+VICTIM=$!
+wait_for "the TERM run's receiver began" 60 test -e "$T/term/data/pitr-synch.in-progress"
+for c in $(cat /proc/"$VICTIM"/task/*/children); do
+	kill -TERM "$c"   # pitr-synch itself, under runuser
+done
+wait "$VICTIM"
+is "SIGTERM: exit 1" "$?" 1
+like "SIGTERM: the run says so" "$(cat "$T/term.out")" "pitr-synch"
+wait_for "SIGTERM: the receiver removed the output it made" 30 bash -c "! test -e '$T/term/data'"
+nok "SIGTERM: and the tablespace dir" test -e "$T/term/ts"
+is "SIGTERM: the source has no pitr-synch slot left" \
+	"$(pg_sql "$P" "SELECT count(*) FROM pg_replication_slots")" 0
+
+# --- the default 16 MiB segments ------------------------------------------------
+P16=$T/p16
+ok "initdb p16 (16 MiB segments)" pg_new "$P16"
+ok "p16 starts" pg_start "$P16"
+ok "p16: rows" pg_sql "$P16" "CREATE TABLE u AS SELECT generate_series(1, 500) AS id"
+it_run as_pg "$PS" -h 127.0.0.1 -p "$(pg_port "$P16")" -U postgres -a -o "$T/c16/data"
+is "16 MiB: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+ok "16 MiB: the copy starts" pg_start "$T/c16/data"
+is "16 MiB: the copy has the rows" "$(pg_sql "$T/c16/data" "SELECT count(*) FROM u")" 500
+ok "16 MiB: the copy stops" pg_stop "$T/c16/data"
+
+it_done
