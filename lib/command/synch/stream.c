@@ -196,7 +196,8 @@ synch_stream_start(struct synch_run *run)
 	const char *local = run->o->local_synch;
 
 	for (size_t i = 0; i < run->nt; i++)
-		(void)start_one(run, i, local);
+		if (!run->t[i].via_rsync)
+			(void)start_one(run, i, local);
 	if (live_targets(run) == 0)
 		return -1;
 	run->writer = pitr_codec_writer_new(run->codec, run->level, 1, fan_sink, run);
@@ -226,9 +227,8 @@ synch_stream_data(struct synch_run *run)
 	return pitr_tarwrite_add_file(run->tar, path, SYNCH_MEMBER_DATA "/global/pg_control");
 }
 
-/* The start segment's name, from backup_label's START WAL LOCATION line. */
-static int
-label_start(const char *label, struct pitr_wal_name *start)
+int
+synch_label_start(const char *label, struct pitr_wal_name *start)
 {
 	const char *p = strstr(label, "START WAL LOCATION: ");
 	char name[32];
@@ -250,7 +250,7 @@ add_wal(struct synch_run *run)
 	struct pitr_wal_name start;
 	uint64_t stop;
 
-	if (label_start(run->labelfile, &start) != 0)
+	if (synch_label_start(run->labelfile, &start) != 0)
 		return -1;
 	if (pitr_lsn_parse(run->stop_lsn, &stop) != 0) {
 		pitr_log_error("server gave \"%s\", not a WAL location", run->stop_lsn);
@@ -333,6 +333,8 @@ wait_all(struct synch_run *run)
 		char what[64];
 		int status;
 
+		if (t->via_rsync)
+			continue;
 		if (!t->started || t->failed) {
 			rc = -1;
 			continue;

@@ -38,6 +38,7 @@ static void
 run_free(struct synch_run *run)
 {
 	synch_stream_abort(run);
+	synch_rsync_free(run);
 	pitr_tarwrite_free(run->tar);
 	pitr_codec_writer_free(run->writer);
 	for (size_t i = 0; run->t != NULL && i < run->nt; i++) {
@@ -59,28 +60,14 @@ run_free(struct synch_run *run)
 	free(run->spcmapfile);
 }
 
-/*
- * The one place where an output goes through rsync: -r (a delta re-sync)
- * and rsync daemons (which speak only rsync's protocol).  The delta copy
- * (delta.h) is not in this program yet.
- */
+/* Whether any output goes through rsync (resync.c): -r, or a daemon. */
 static bool
-through_rsync(const struct synch_run *run, const struct synch_target *t)
-{
-	return run->o->rsync || t->out.kind == SYNCH_OUT_RSYNCD;
-}
-
-static int
-refuse_rsync(const struct synch_run *run)
+any_rsync(const struct synch_run *run)
 {
 	for (size_t i = 0; i < run->nt; i++)
-		if (through_rsync(run, &run->t[i])) {
-			pitr_log_error("output \"%s\": %s is not yet supported by this pitr-synch",
-				       run->t[i].out.label, run->o->rsync ? "-r (delta re-sync)" :
-				       "an rsync daemon output");
-			return -1;
-		}
-	return 0;
+		if (run->o->rsync || run->t[i].out.kind == SYNCH_OUT_RSYNCD)
+			return true;
+	return false;
 }
 
 /* Everything that needs no server. */
@@ -105,10 +92,9 @@ prepare(struct synch_run *run)
 			return -1;
 	if (o->compress != NULL && synch_parse_compress(o->compress, &run->codec, &run->level) != 0)
 		return -1;
-	if (refuse_rsync(run) != 0)
-		return -1;
-	if (o->bwlimit > 0 && !o->rsync) {
-		pitr_log_error("--bwlimit limits rsync: it needs -r (the full copy runs unthrottled)");
+	if (o->bwlimit > 0 && !any_rsync(run)) {
+		pitr_log_error("--bwlimit limits rsync: it needs -r or an rsync:// output (the full copy "
+			       "runs unthrottled)");
 		return -1;
 	}
 	return 0;
@@ -317,10 +303,13 @@ check_empty(const struct synch_target *t, const char *path)
 }
 
 static int
-check_outputs(const struct synch_run *run)
+check_outputs(struct synch_run *run)
 {
+	if (synch_rsync_check(run) != 0)
+		return -1;
 	for (size_t i = 0; i < run->nt; i++)
-		for (size_t k = 0; run->t[i].out.kind == SYNCH_OUT_LOCAL && k <= run->nts; k++)
+		for (size_t k = 0; run->t[i].out.kind == SYNCH_OUT_LOCAL && !run->t[i].via_rsync &&
+		     k <= run->nts; k++)
 			if (check_empty(&run->t[i], place(&run->t[i], k)) != 0)
 				return -1;
 	return 0;
@@ -368,7 +357,7 @@ find_receiver(struct synch_run *run, char **prog)
 {
 	*prog = NULL;
 	for (size_t i = 0; i < run->nt; i++)
-		if (run->t[i].out.kind == SYNCH_OUT_LOCAL) {
+		if (run->t[i].out.kind == SYNCH_OUT_LOCAL && !run->o->rsync) {
 			*prog = pitr_recover_program_beside(run->o->argv0 ? run->o->argv0 : "pitr-synch",
 							    "pitr-synch");
 			if (*prog == NULL)
@@ -383,12 +372,37 @@ find_receiver(struct synch_run *run, char **prog)
 	return 0;
 }
 
+/* Whether any output takes the tar stream (stream.c). */
+static bool
+any_streamed(const struct synch_run *run)
+{
+	for (size_t i = 0; i < run->nt; i++)
+		if (!run->t[i].via_rsync)
+			return true;
+	return false;
+}
+
+/* Between pg_backup_start and pg_backup_stop: the streamed outputs'
+ * copy, then the rsync outputs' trees. */
+static int
+copy_data(struct synch_run *run, bool streamed)
+{
+	int rc = 0;
+
+	if (streamed && synch_stream_data(run) != 0)
+		rc = -1;
+	if (synch_rsync_data(run) != 0)
+		rc = -1;
+	return rc;
+}
+
 static int
 copy(struct synch_run *run)
 {
 	struct pitr_pgconn_backup_stop stop = { 0 };
 	char slot[64], *slot_lsn = NULL, label[96];
-	int rc = -1;
+	bool streamed = any_streamed(run);
+	int rc = -1, data_rc;
 
 	snprintf(slot, sizeof(slot), "pitr_synch_%ld", (long)getpid());
 	snprintf(label, sizeof(label), "pitr-synch %ld", (long)getpid());
@@ -396,19 +410,26 @@ copy(struct synch_run *run)
 		return -1;
 	pitr_log_verbose("replication slot \"%s\" keeps the WAL from %s", slot, slot_lsn);
 	free(slot_lsn);
-	if (synch_stream_start(run) != 0 ||
+	if ((streamed && synch_stream_start(run) != 0) ||
 	    pitr_pgconn_backup_start(run->conn, label, &run->start_lsn) != 0)
 		goto out;
 	pitr_log_info("backup started at %s", run->start_lsn);
-	if (synch_stream_data(run) != 0 || pitr_pgconn_backup_stop(run->conn, false, &stop) != 0)
+	/* The rsync outputs are touched once the backup runs: a source that
+	 * cannot start one leaves them as they were. */
+	data_rc = synch_rsync_begin(run);
+	if (copy_data(run, streamed) != 0)
+		data_rc = -1;
+	if (pitr_pgconn_backup_stop(run->conn, false, &stop) != 0)
 		goto out;
 	run->stop_lsn = stop.lsn;
 	run->labelfile = stop.labelfile;
 	run->spcmapfile = stop.spcmapfile;
 	memset(&stop, 0, sizeof(stop));
 	pitr_log_info("backup stopped at %s", run->stop_lsn);
-	rc = synch_stream_finish(run);
-	if (rc == 0)
+	rc = streamed ? synch_stream_finish(run) : 0;
+	if (synch_rsync_finish(run) != 0 || data_rc != 0)
+		rc = -1;
+	if (rc == 0 && streamed)
 		pitr_log_info("copied to %zu output%s, %" PRIu64 " bytes sent to each", run->nt,
 			      run->nt == 1 ? "" : "s", run->sent);
 out:
