@@ -67,7 +67,8 @@ sync_local_files(const struct synch_delta_env *env, const char *dir, const char 
 }
 
 /* Each file is written under a temporary name and renamed (rsync's
- * default): complete under its name or not there.  --relative keeps the
+ * default): complete under its name or not there; a link is sent as a
+ * link.  --relative keeps the
  * names' directory part; --no-implied-dirs and --keep-dirlinks leave the
  * output's directories (pg_wal as a link) as they are. */
 int
@@ -86,6 +87,7 @@ delta_send_files(const struct synch_delta_env *env, const struct synch_output *o
 	delta_cmd_add(&c, "--relative");
 	delta_cmd_add(&c, "--no-implied-dirs");
 	delta_cmd_add(&c, "--keep-dirlinks");
+	delta_cmd_add(&c, "--links");
 	delta_cmd_add(&c, "--perms");
 	delta_cmd_add(&c, "--times");
 	delta_cmd_add(&c, "--checksum");

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "command/synch/synch_impl.h"
 #include "common/fsutil.h"
@@ -323,38 +324,73 @@ names_free(char **names, size_t n)
 	free(names);
 }
 
-/* Target `i`'s configuration files, staged in its own directory and sent. */
+/* Stage member `m` as dir/NAME (its directories made). */
+static int
+stage_member(const char *dir, const struct synch_member *m)
+{
+	char *path = pitr_fsutil_join(dir, m->name), *slash;
+	int rc = -1;
+
+	if (path == NULL)
+		return -1;
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	if (pitr_fsutil_mkdir_p(path, 0700) == 0)
+		rc = pitr_fsutil_publish_buffer(path, slash + 1, m->text, strlen(m->text), true, NULL);
+	free(path);
+	return rc;
+}
+
+/* pg_tblspc/OID, a link to the tablespace's place at target `i` (as the
+ * receiver makes them; the server would also make them from
+ * tablespace_map).  Its name goes to names[*n]. */
+static int
+stage_link(const struct synch_run *run, size_t i, size_t k, const char *dir, char **name)
+{
+	char *path;
+	int rc = 0;
+
+	if ((*name = pitr_xasprintf("pg_tblspc/%s", run->ts[k].oid)) == NULL ||
+	    (path = pitr_fsutil_join(dir, *name)) == NULL)
+		return -1;
+	if (symlink(run->t[i].ts_dirs[k], path) != 0) {
+		pitr_log_error("could not create the link \"%s\": %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(path);
+	return rc;
+}
+
+/* Target `i`'s configuration files and tablespace links, staged in its
+ * own directory and sent. */
 static int
 send_config(struct synch_run *run, size_t i)
 {
 	struct synch_member *m;
-	char sub[32], *dir = NULL;
-	const char **names = NULL;
-	size_t n;
+	char sub[32], *dir = NULL, **names = NULL, *tsdir = NULL;
+	size_t n, nn = 0;
 	int rc = -1;
 
 	snprintf(sub, sizeof(sub), "config-%zu", i);
 	if ((m = synch_config_members(run, i, &n)) == NULL)
 		return -1;
 	if ((dir = pitr_fsutil_join(run->rstage.path, sub)) == NULL ||
-	    (names = pitr_xcalloc(n + 1, sizeof(*names))) == NULL || pitr_fsutil_mkdir_p(dir, 0700) != 0)
+	    (tsdir = pitr_fsutil_join(dir, "pg_tblspc")) == NULL ||
+	    (names = pitr_xcalloc(n + run->nts + 1, sizeof(*names))) == NULL ||
+	    pitr_fsutil_mkdir_p(tsdir, 0700) != 0)
 		goto out;
 	for (size_t k = 0; k < n; k++) {
-		char *path = pitr_fsutil_join(dir, m[k].name), *slash = path ? strrchr(path, '/') : NULL;
-		int r = slash == NULL ? -1 : (*slash = '\0', pitr_fsutil_mkdir_p(path, 0700));
-
-		if (r == 0)
-			r = pitr_fsutil_publish_buffer(path, slash + 1, m[k].text, strlen(m[k].text), true,
-						       NULL);
-		free(path);
-		if (r != 0)
+		if (stage_member(dir, &m[k]) != 0 || (names[nn++] = pitr_xstrdup(m[k].name)) == NULL)
 			goto out;
-		names[k] = m[k].name;
 	}
-	rc = pitr_synch_delta_files(&run->denv, &run->t[i].out, dir, names, n);
+	for (size_t k = 0; k < run->nts; k++)
+		if (stage_link(run, i, k, dir, &names[nn++]) != 0)
+			goto out;
+	rc = pitr_synch_delta_files(&run->denv, &run->t[i].out, dir, (const char *const *)names, nn);
 out:
-	free(names);
+	names_free(names, nn);
 	free(dir);
+	free(tsdir);
 	synch_config_free(m, n);
 	return rc;
 }

@@ -1,0 +1,139 @@
+#!/bin/bash
+# synch-delta.sh - pitr-synch -r, the delta re-sync through the real rsync
+# program, against real PostgreSQL 15 servers (1 MiB segments): a primary
+# and its streaming standby; the standby promoted and written to, the old
+# primary diverged and stopped; the old primary re-synced from the new
+# one with -r, sending far less than the database's size, and started as
+# a standby of the new primary that follows it (its diverged writes gone).
+# An rsync daemon output copied, then re-synced with -r, and started.
+# Bad input: -r onto another system's data directory (refused, then
+# accepted with --force), onto a running server, onto a directory that is
+# no data directory.
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib.sh
+# shellcheck disable=SC2317
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+it_init synch-delta
+it_require rsync
+PS=$PITR_BUILDDIR/bin/pitr-synch
+it_need_built "$PS"
+
+P=$T/p
+S=$T/s
+mkdir_pg "$T/base" "$T/mod" "$T/other"
+ok "initdb p (1 MiB segments)" pg_new "$P" --wal-segsize=1
+pg_set "$P" "wal_level = replica" "max_wal_senders = 10" "max_replication_slots = 10" \
+	"checkpoint_timeout = 30s"
+ok "p starts" pg_start "$P"
+ok "pgbench -i -s 10 on p" pg_bench "$P" -q -i -s 10
+ok "table t, rows 1..1000" pg_sql "$P" "CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g"
+ok "s: a base backup of p" pg_base_backup "$P" "$T/base/s" -X stream
+ok "s: a streaming standby of p" pg_standby_new "$T/base/s" "$S" standby false \
+	"primary_conninfo = 'host=127.0.0.1 port=$(pg_port "$P") user=postgres application_name=s'"
+ok "s starts" pg_launch "$S"
+wait_for "s streams from p" 60 pg_streaming "$S"
+lsn=$(pg_lsn "$P")
+wait_for "s replays p's WAL" 60 pg_replayed "$S" "$lsn"
+
+# --- failover, then failback of the old primary by delta -----------------------------
+ok "s is promoted" pg_sql "$S" "SELECT pg_promote()"
+wait_for "s accepts writes" 60 pg_promoted "$S"
+ok "the new primary s: rows 1001..2000, some pgbench" \
+	pg_sql "$S" "INSERT INTO t SELECT generate_series(1001, 2000)"
+ok "pgbench on s" pg_bench "$S" -t 300 -c 2
+# The old primary diverges: a table and rows of its own, written in place
+# over pages s has too (same files, same sizes).
+ok "p diverges: rows of its own" pg_sql "$P" \
+	"CREATE TABLE only_p AS SELECT g FROM generate_series(1, 5000) g" \
+	"UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= 2000" "CHECKPOINT"
+ok "p stops" pg_stop "$P"
+SYSID_S=$(pg_control "$S" "Database system identifier")
+SYNCH=(as_pg "$PS" -h 127.0.0.1 -p "$(pg_port "$S")" -U postgres -D "$S" -a -v)
+
+it_run "${SYNCH[@]}" -r --keep-conf -o "$P"
+is "-r onto the old primary: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+sent=$(sed -n 's/.*data directory brought up to date, \([0-9]*\) bytes sent.*/\1/p' <<<"$IT_ERR" | head -1)
+size=$(pg_sql "$S" "SELECT sum(pg_database_size(oid)) FROM pg_database")
+ok "the bytes sent ($sent) are reported" test -n "$sent"
+# A sanity bound on the ratio, not a target (bench/synch measures those):
+# the failback changed a few pages of a database of $size bytes.
+ok "far below the database's size: $sent < $size / 4" test "${sent:-$size}" -lt $((size / 4))
+like "-v: rsync's figures per call" "$IT_ERR" "bytes sent as they are, [0-9]+ bytes found there"
+diag "$(grep -E 'rsync to|brought up to date' <<<"$IT_ERR" | sed 's/.* : //')"
+nok "no in-progress mark left" test -e "$P/pitr-synch.in-progress"
+ok "backup_label written" grep -q '^LABEL: pitr-synch' "$P/backup_label"
+is "the old primary is now s's system" "$(pg_control "$P" "Database system identifier")" "$SYSID_S"
+like "--keep-conf: p's own postgresql.conf stays (its port line)" "$(cat "$P/postgresql.conf")" \
+	"port = $(pg_port "$P")"
+is "pg_wal holds the copy's WAL only, archive_status empty" \
+	"$(find "$P/pg_wal/archive_status" -type f | wc -l)" 0
+nok "no postmaster.pid nor postmaster.opts copied" test -e "$P/postmaster.opts"
+
+as_pg touch "$P/standby.signal"
+pg_set "$P" "primary_conninfo = 'host=127.0.0.1 port=$(pg_port "$S") user=postgres application_name=p'"
+ok "the re-synced p starts" pg_launch "$P"
+wait_for "p is in recovery" 60 pg_in_recovery "$P"
+wait_for "p streams from s" 60 pg_streaming "$P"
+ok "rows 2001..2100 on s" pg_sql "$S" "INSERT INTO t SELECT generate_series(2001, 2100)"
+lsn=$(pg_lsn "$S")
+wait_for "p replays s's WAL" 60 pg_replayed "$P" "$lsn"
+is "p holds s's rows and none of its own" \
+	"$(pg_sql "$P" "SELECT count(*), max(id), to_regclass('only_p') IS NULL FROM t")" "2100|2100|t"
+is "pgbench_accounts as on s" "$(pg_sql "$P" "SELECT sum(abalance) FROM pgbench_accounts")" \
+	"$(pg_sql "$S" "SELECT sum(abalance) FROM pgbench_accounts")"
+ok "p stops" pg_stop "$P"
+
+# --- an rsync daemon output ---------------------------------------------------------
+ok "an rsync daemon on 127.0.0.1" rsyncd_start d "$T/mod"
+URL="$(rsyncd_url d)data"
+it_run "${SYNCH[@]}" -o "$URL"
+is "daemon output, first copy (no -r): exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+ok "daemon output: pg_control there" test -s "$T/mod/data/global/pg_control"
+it_run "${SYNCH[@]}" -o "$URL"
+is "daemon output holding a data dir, without -r: exit 1" "$IT_RC" 1
+like "... says to use -r" "$IT_ERR" "holds a data directory: re-sync it with -r"
+ok "rows 2101..3000 on s" pg_sql "$S" "INSERT INTO t SELECT generate_series(2101, 3000)"
+it_run "${SYNCH[@]}" -r -o "$URL" --bwlimit 100000
+is "daemon output re-synced with -r: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+pg_set "$T/mod/data" "archive_mode = off"
+ok "the daemon's copy starts (standalone, from its backup_label)" pg_start "$T/mod/data"
+is "the daemon's copy has s's 3000 rows" "$(pg_sql "$T/mod/data" "SELECT count(*) FROM t")" 3000
+ok "the daemon's copy stops" pg_stop "$T/mod/data"
+
+# --- bad input ---------------------------------------------------------------------
+LOGLINE='^[0-9-]{10} [0-9:.]{15} [+-][0-9]{4} : [0-9]+ : pitr-synch : ERROR : '
+O=$T/other/data
+ok "initdb another system" pg_new "$O"
+SYSID_O=$(pg_control "$O" "Database system identifier")
+it_run "${SYNCH[@]}" -r -o "$O"
+is "-r onto another system: exit 1" "$IT_RC" 1
+is "... one error line" "$(grep -c 'ERROR' <<<"$IT_ERR")" 1
+like "... naming both systems" "$IT_ERR" "${LOGLINE}output \"$O\" holds a data directory of system $SYSID_O, not the source's $SYSID_S: give --force"
+is "... the other system untouched" "$(pg_control "$O" "Database system identifier")" "$SYSID_O"
+nok "... no in-progress mark" test -e "$O/pitr-synch.in-progress"
+it_run "${SYNCH[@]}" -r --force -o "$O"
+is "-r --force onto another system: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+is "... it is s's system now" "$(pg_control "$O" "Database system identifier")" "$SYSID_S"
+
+R=$T/other/running
+ok "initdb a server that will run" pg_new "$R"
+ok "it runs" pg_start "$R"
+it_run "${SYNCH[@]}" -r --force -o "$R"
+is "-r onto a running server (even with --force): exit 1" "$IT_RC" 1
+like "... says a server runs there" "$IT_ERR" "${LOGLINE}output \"$R\": a server is running there"
+ok "... and it still runs" pg_alive "$R"
+ok "it stops" pg_stop "$R"
+
+mkdir_pg "$T/other/junk"
+as_pg touch "$T/other/junk/precious"
+it_run "${SYNCH[@]}" -r -o "$T/other/junk"
+is "-r onto a directory that is no data dir: exit 1" "$IT_RC" 1
+like "... says so" "$IT_ERR" "holds no data directory nor an interrupted pitr-synch copy"
+is "... untouched" "$(ls -A "$T/other/junk")" precious
+
+it_done
