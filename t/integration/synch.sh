@@ -83,9 +83,32 @@ ok "primary: rows 1001..1100" pg_sql "$P" "INSERT INTO t SELECT generate_series(
 wait_for "o1 streams the new rows" 60 pg_has_rows "$T/o1/data" t 1100
 is "o1: pgbench_history as on the primary" "$(pg_sql "$T/o1/data" "SELECT count(*) FROM pgbench_history")" \
 	"$EXPECT"
-for o in o1 o2 o3; do
+
+# A hot standby as the source: o1 copied, pg_control before the stop, the
+# WAL from the standby's own pg_wal; -l and --pid-file on the way.
+mkdir_pg "$T/sb" "$T/log"
+it_run as_pg "$PS" -h 127.0.0.1 -p "$(pg_port "$T/o1/data")" -U postgres -a -o "$T/sb/data" \
+	-m "$T/o1/ts:ts" -l "$T/log/synch-^Y.log" --pid-file "$T/sb/synch.pid"
+is "standby source: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+like "standby source: the plan says so" "$IT_OUT" "copy of $T/o1/data \\(a standby\\)"
+ok "standby source: -l names the log by its template" grep -q "backup stopped at" "$T/log/synch-$(date +%Y).log"
+nok "standby source: the pid file is gone" test -e "$T/sb/synch.pid"
+ok "standby source: its copy starts" pg_start "$T/sb/data"
+ok "standby source: the copy is a standby, as its source (standby.signal came along)" pg_in_recovery "$T/sb/data"
+is "standby source: the copy has what the standby had" "$(pg_sql "$T/sb/data" "SELECT count(*) FROM t")" 1100
+for o in o1 o2 o3 sb; do
 	ok "$o stops" pg_stop "$T/$o/data"
 done
+
+# An output that fails (ssh to a host where nothing listens) is named; the
+# others complete; the run exits 1.
+it_run "${SYNCH[@]}" -a -o "$T/ok1/data" -o "dead:$T/never/data" -m "$T/ts:ts"
+is "a failed output: exit 1" "$IT_RC" 1
+like "a failed output: named" "$IT_ERR" "output \"dead:$T/never/data\" failed"
+like "a failed output: the other completes" "$IT_ERR" "output \"$T/ok1/data\": copy complete"
+ok "a failed output: the other's copy is whole" test -s "$T/ok1/data/global/pg_control"
+nok "a failed output: nothing at the failed one" test -e "$T/never"
 
 # --- bad input: one line, exit 1, nothing written ------------------------------
 LOGLINE='^[0-9-]{10} [0-9:.]{15} [+-][0-9]{4} : [0-9]+ : pitr-synch : ERROR : '
@@ -137,50 +160,89 @@ for d in bad bad2 bad-ts; do
 done
 
 # --- an interrupted run: killed at a random moment, then run again ---------------
-KILLCMD=("${SYNCH[@]}" -a -c zstd -o "$T/k/data" -m "$T/ts:$T/k/ts")
+# A receiver that reads slowly (about 2 MB/s, through a python cat on the
+# ssh output's host), so that the random moment falls inside the copy.
+cat >"$T/slow-synch" <<SLOW
+#!/bin/sh
+python3 -c 'import sys, time
+i, o = sys.stdin.buffer, sys.stdout.buffer
+while True:
+    b = i.read1(65536)
+    if not b:
+        break
+    o.write(b); o.flush(); time.sleep(0.03)' | "$PS" "\$@"
+SLOW
+chmod 755 "$T/slow-synch"
+SLOW=(as_pg "$PS" -h 127.0.0.1 -p "$PORT" -U postgres --ssh-path "$SSHD_DIR/ssh"
+	--remote-pitr-synch "$T/slow-synch")
+KILLCMD=("${SLOW[@]}" -a -c zstd -o "127.0.0.1:$T/k/data" -m "$T/ts:$T/k/ts")
 "${KILLCMD[@]}" >"$T/kill.out" 2>&1 &
 VICTIM=$!
 wait_for "the killed run's receiver began" 60 test -e "$T/k/data/pitr-synch.in-progress"
-sleep "0.$((RANDOM % 10))"
+sleep "$((RANDOM % 3)).$((RANDOM % 10))"
 # The run and everything it started, by pid (as_pg's runuser, pitr-synch,
-# its receiver).
+# ssh), and the receiver on the ssh host, at once: SIGKILL cleans nothing.
 kill_tree()
 {
-	local p c
+	local c
 	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
 		kill_tree "$c"
 	done
 	kill -KILL "$1" 2>/dev/null
 }
+for r in $(proc_pids "--receive $T/k/data"); do
+	kill -KILL "$r" 2>/dev/null
+done
 kill_tree "$VICTIM"
 wait "$VICTIM" 2>/dev/null
 if [ -e "$T/k/data/pitr-synch.in-progress" ]; then
 	nok "killed copy: no global/pg_control" test -e "$T/k/data/global/pg_control"
+	pg_prepare "$T/k/data"
 	nok "killed copy: PostgreSQL refuses to start it" \
-		as_pg "$PGBIN/postgres" -D "$T/k/data" -C data_directory
+		as_pg "$PGBIN/pg_ctl" -D "$T/k/data" -l "$T/k.log" -w -t 30 start
+	like "killed copy: for want of pg_control" "$(cat "$T/k.log")" 'could not open file ".*/global/pg_control"'
 else
 	diag "the run ended before the kill: nothing to check in the killed copy"
 fi
 it_run "${KILLCMD[@]}"
 is "the same command again: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+like "the same command again: replaces the interrupted copy" "$IT_ERR" \
+	"\"$T/k/data\" holds an interrupted pitr-synch copy: replaced"
 ok "the re-run's copy starts" pg_start "$T/k/data"
 is "the re-run's copy has table t's rows" "$(pg_sql "$T/k/data" "SELECT count(*) FROM t")" 1100
 ok "the re-run's copy stops" pg_stop "$T/k/data"
 
-# --- SIGTERM: the run stops, its outputs are removed --------------------------------
-"${SYNCH[@]}" -a -o "$T/term/data" -m "$T/ts:$T/term/ts" >"$T/term.out" 2>&1 &
+# --- SIGTERM: the run stops, every output's copy is removed ------------------------
+"${SLOW[@]}" -a -o "$T/term/data" -o "127.0.0.1:$T/term2/data" -m "$T/ts:ts" >"$T/term.out" 2>&1 &
 VICTIM=$!
-wait_for "the TERM run's receiver began" 60 test -e "$T/term/data/pitr-synch.in-progress"
-for c in $(cat /proc/"$VICTIM"/task/*/children); do
-	kill -TERM "$c"   # pitr-synch itself, under runuser
-done
+wait_for "the TERM run's receivers began" 60 test -e "$T/term2/data/pitr-synch.in-progress"
+# pitr-synch itself, under the subshell and runuser of as_pg.
+synch_pid()
+{
+	local c
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		if grep -q 'pitr-synch' "/proc/$c/comm"; then
+			echo "$c"
+		else
+			synch_pid "$c"
+		fi
+	done
+}
+TERMPID=$(synch_pid "$VICTIM")
+like "SIGTERM: the run's pid found" "$TERMPID" '^[0-9]+$'
+kill -TERM "$TERMPID"
 wait "$VICTIM"
 is "SIGTERM: exit 1" "$?" 1
-like "SIGTERM: the run says so" "$(cat "$T/term.out")" "pitr-synch"
-wait_for "SIGTERM: the receiver removed the output it made" 30 bash -c "! test -e '$T/term/data'"
-nok "SIGTERM: and the tablespace dir" test -e "$T/term/ts"
-is "SIGTERM: the source has no pitr-synch slot left" \
+like "SIGTERM: the run says so" "$(cat "$T/term.out")" "pitr-synch : .*SIGTERM"
+for o in term term2; do
+	wait_for "SIGTERM: $o: the receiver removed the data dir it made" 30 \
+		bash -c "! test -e '$T/$o/data'"
+	nok "SIGTERM: $o: and the tablespace dir" test -e "$T/$o/ts"
+done
+no_session() { [ "$(pg_sql "$P" "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pitrkit'")" = 0 ]; }
+wait_for "SIGTERM: the session ended (which aborts the backup)" 30 no_session
+is "SIGTERM: the source has no replication slot left" \
 	"$(pg_sql "$P" "SELECT count(*) FROM pg_replication_slots")" 0
 
 # --- the default 16 MiB segments ------------------------------------------------

@@ -317,6 +317,83 @@ START_TEST(test_backup_stop)
 }
 END_TEST
 
+#define TS_SQL "SELECT oid, pg_tablespace_location(oid) FROM pg_tablespace " \
+	"WHERE pg_tablespace_location(oid) LIKE '/%' ORDER BY oid"
+#define SLOT_SQL "SELECT lsn FROM pg_create_physical_replication_slot($1, true, true)"
+
+START_TEST(test_tablespaces)
+{
+	struct pitr_pgconn *c;
+	struct pitr_pgconn_tablespace *ts = (void *)1;
+	size_t n = 99;
+
+	h_setup();
+	c = open_session();
+	h_pq_exec(TS_SQL);
+	h_pq_rows(2, 2, "16384", "/srv/ts1", "16390", "/srv/odd dir");
+	h_pq_exec(TS_SQL);
+	h_pq_rows(0, 2);
+	h_pq_exec(TS_SQL);
+	h_pq_error("ERROR:  permission denied for table pg_tablespace\n");
+	/* Two columns or nothing. */
+	h_pq_exec(TS_SQL);
+	h_pq_rows(1, 1, "16384");
+	h_pq_finish();
+	ck_assert_int_eq(pitr_pgconn_tablespaces(c, &ts, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(ts[0].oid, "16384");
+	ck_assert_str_eq(ts[0].location, "/srv/ts1");
+	ck_assert_str_eq(ts[1].oid, "16390");
+	ck_assert_str_eq(ts[1].location, "/srv/odd dir");
+	pitr_pgconn_tablespaces_free(ts, n);
+	/* None: an empty list. */
+	ck_assert_int_eq(pitr_pgconn_tablespaces(c, &ts, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(ts);
+	ck_assert_str_eq(h_log(), "");
+	ck_assert_int_eq(pitr_pgconn_tablespaces(c, &ts, &n), -1);
+	ck_assert_ptr_null(ts);
+	ck_assert_int_eq(pitr_pgconn_tablespaces(c, &ts, &n), -1);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_str_eq(h_log(), "ERROR : could not list the tablespaces: permission denied for table "
+			 "pg_tablespace\n"
+			 "ERROR : could not list the tablespaces: unknown error\n");
+	pitr_pgconn_tablespaces_free(NULL, 0);
+	pitr_pgconn_close(c);
+	h_teardown();
+}
+END_TEST
+
+START_TEST(test_temp_slot)
+{
+	struct pitr_pgconn *c;
+	char *lsn = (char *)"unset";
+
+	h_setup();
+	c = open_session();
+	/* The name goes as a parameter; temporary, reserving WAL now. */
+	h_pq_exec_params(SLOT_SQL, 1, "pitr_synch_42");
+	h_pq_value("0/3000028");
+	h_pq_exec_params(SLOT_SQL, 1, "pitr_synch_42");
+	h_pq_error("ERROR:  replication slot \"pitr_synch_42\" already exists\n");
+	h_pq_exec_params(SLOT_SQL, 1, "x");
+	h_pq_error("ERROR:  replication slots can only be used if max_replication_slots > 0\n");
+	h_pq_finish();
+	ck_assert_int_eq(pitr_pgconn_create_temp_slot(c, "pitr_synch_42", &lsn), 0);
+	ck_assert_str_eq(lsn, "0/3000028");
+	free(lsn);
+	ck_assert_int_eq(pitr_pgconn_create_temp_slot(c, "pitr_synch_42", &lsn), -1);
+	ck_assert_ptr_null(lsn);
+	ck_assert_int_eq(pitr_pgconn_create_temp_slot(c, "x", &lsn), -1);
+	ck_assert_str_eq(h_log(), "ERROR : could not create replication slot \"pitr_synch_42\": "
+			 "replication slot \"pitr_synch_42\" already exists\n"
+			 "ERROR : could not create replication slot \"x\": replication slots can only "
+			 "be used if max_replication_slots > 0\n");
+	pitr_pgconn_close(c);
+	h_teardown();
+}
+END_TEST
+
 START_TEST(test_notices)
 {
 	struct pitr_pgconn *c;
@@ -542,6 +619,8 @@ make_suite(void)
 	tcase_add_test(tc, test_backup_start);
 	tcase_add_test(tc, test_backup_stop);
 	tcase_add_test(tc, test_notices);
+	tcase_add_test(tc, test_tablespaces);
+	tcase_add_test(tc, test_temp_slot);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fake");
 	tcase_add_checked_fixture(tc, h_pq_reset, h_pq_done);

@@ -75,12 +75,15 @@ dir_state(const char *path)
 	return empty ? 1 : ours ? 2 : 0;
 }
 
-/* Everything inside `path`, not `path` itself. */
+/* Everything inside `path`, not `path` itself, SYNCH_IN_PROGRESS last:
+ * a removal cut short still leaves a directory marked as an interrupted
+ * copy. */
 static int
 empty_dir(const char *path)
 {
 	DIR *d = opendir(path);
 	struct dirent *de;
+	char *mark;
 	int rc = 0;
 
 	if (d == NULL)
@@ -88,7 +91,8 @@ empty_dir(const char *path)
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		char *p;
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    strcmp(de->d_name, SYNCH_IN_PROGRESS) == 0)
 			continue;
 		if ((p = pitr_fsutil_join(path, de->d_name)) == NULL)
 			rc = -1;
@@ -97,6 +101,11 @@ empty_dir(const char *path)
 		free(p);
 	}
 	closedir(d);
+	if (rc == 0 && (mark = pitr_fsutil_join(path, SYNCH_IN_PROGRESS)) != NULL) {
+		if (unlink(mark) != 0 && errno != ENOENT)
+			rc = -1;
+		free(mark);
+	}
 	return rc;
 }
 
@@ -160,10 +169,9 @@ undo(struct rc_run *run)
 	for (size_t i = 0; i < run->ndirs; i++) {
 		struct rc_dir *d = &run->dirs[i];
 
-		if (d->created)
-			(void)pitr_fsutil_remove_tree(d->path);
-		else if (d->marked)
-			(void)empty_dir(d->path);
+		if ((d->created || d->marked) && empty_dir(d->path) == 0 && d->created &&
+		    rmdir(d->path) != 0)
+			pitr_log_error("could not remove \"%s\": %s", d->path, strerror(errno));
 	}
 }
 

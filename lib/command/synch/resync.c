@@ -35,20 +35,6 @@
 /* The output's own configuration that --keep-conf keeps. */
 static const char *const keep_conf[] = { "postgresql.conf", "pg_hba.conf", "pg_ident.conf" };
 
-static void
-init_env(struct synch_run *run)
-{
-	const struct synch_opts *o = run->o;
-
-	run->denv.rsync_path = o->rsync_path;
-	run->denv.remote_rsync_path = o->remote_rsync_path;
-	run->denv.ssh_path = o->ssh_path;
-	run->denv.temp_dir = o->temp_dir;
-	run->denv.compress = o->compress != NULL;
-	run->denv.bwlimit = o->bwlimit;
-	run->denv.verbose = o->verbose;
-}
-
 /* A postmaster.pid found at a local output names a live process. */
 static bool
 pid_alive(long pid)
@@ -125,12 +111,10 @@ check_daemon_tablespaces(const struct synch_run *run, const struct synch_target 
 int
 synch_rsync_check(struct synch_run *run)
 {
-	init_env(run);
 	for (size_t i = 0; i < run->nt; i++) {
 		struct synch_target *t = &run->t[i];
 
-		t->via_rsync = run->o->rsync || t->out.kind == SYNCH_OUT_RSYNCD;
-		if (t->via_rsync && (check_daemon_tablespaces(run, t) != 0 || check_one(run, t) != 0))
+		if (t->delta && (check_daemon_tablespaces(run, t) != 0 || check_one(run, t) != 0))
 			return -1;
 	}
 	return 0;
@@ -139,7 +123,7 @@ synch_rsync_check(struct synch_run *run)
 static bool
 live(const struct synch_target *t)
 {
-	return t->via_rsync && !t->failed;
+	return t->delta && !t->failed;
 }
 
 static void
@@ -158,7 +142,7 @@ synch_rsync_begin(struct synch_run *run)
 	for (size_t i = 0; i < run->nt; i++) {
 		struct synch_target *t = &run->t[i];
 
-		if (!t->via_rsync)
+		if (!t->delta)
 			continue;
 		if (pitr_synch_delta_begin(&run->denv, &t->out, run->sysid) != 0) {
 			t->failed = true;
@@ -418,7 +402,7 @@ synch_rsync_finish(struct synch_run *run)
 	}
 	names_free(wal, nwal);
 	for (size_t i = 0; i < run->nt; i++)
-		if (run->t[i].via_rsync && run->t[i].failed)
+		if (run->t[i].delta && run->t[i].failed)
 			rc = -1;
 	return rc;
 }

@@ -190,13 +190,25 @@ out:
 	return rc;
 }
 
+static size_t
+stream_targets(const struct synch_run *run)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < run->nt; i++)
+		n += !run->t[i].delta;
+	return n;
+}
+
 int
 synch_stream_start(struct synch_run *run)
 {
 	const char *local = run->o->local_synch;
 
+	if (stream_targets(run) == 0)
+		return 0;   /* every output goes through rsync: no stream */
 	for (size_t i = 0; i < run->nt; i++)
-		if (!run->t[i].via_rsync)
+		if (!run->t[i].delta)
 			(void)start_one(run, i, local);
 	if (live_targets(run) == 0)
 		return -1;
@@ -212,6 +224,8 @@ synch_stream_data(struct synch_run *run)
 {
 	char path[PATH_MAX];
 
+	if (run->tar == NULL)
+		return 0;
 	if (pitr_tarwrite_add_tree(run->tar, run->data_dir, SYNCH_MEMBER_DATA,
 				   PITR_TARWRITE_PGDATA | PITR_TARWRITE_ROOT_0700 |
 				   PITR_TARWRITE_SKIP_PGCONTROL) != 0)
@@ -333,7 +347,7 @@ wait_all(struct synch_run *run)
 		char what[64];
 		int status;
 
-		if (t->via_rsync)
+		if (t->delta)
 			continue;
 		if (!t->started || t->failed) {
 			rc = -1;
@@ -356,6 +370,8 @@ wait_all(struct synch_run *run)
 int
 synch_stream_finish(struct synch_run *run)
 {
+	if (run->tar == NULL)
+		return 0;
 	if (add_wal(run) != 0 || add_history(run) != 0 || add_config(run) != 0 ||
 	    pitr_tarwrite_finish(run->tar) != 0 || pitr_codec_writer_finish(run->writer) != 0) {
 		synch_stream_abort(run);

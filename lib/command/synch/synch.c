@@ -60,14 +60,25 @@ run_free(struct synch_run *run)
 	free(run->spcmapfile);
 }
 
-/* Whether any output goes through rsync (resync.c): -r, or a daemon. */
+/* Whether an output goes through rsync (resync.c): -r, or a daemon
+ * (which speaks only rsync's protocol). */
 static bool
-any_rsync(const struct synch_run *run)
+through_rsync(const struct synch_run *run, const struct synch_target *t)
 {
-	for (size_t i = 0; i < run->nt; i++)
-		if (run->o->rsync || run->t[i].out.kind == SYNCH_OUT_RSYNCD)
-			return true;
-	return false;
+	return run->o->rsync || t->out.kind == SYNCH_OUT_RSYNCD;
+}
+
+/* Mark the outputs that go through rsync (resync.c); whether any does. */
+static bool
+mark_delta(struct synch_run *run)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < run->nt; i++) {
+		run->t[i].delta = through_rsync(run, &run->t[i]);
+		any |= run->t[i].delta;
+	}
+	return any;
 }
 
 /* Everything that needs no server. */
@@ -92,7 +103,16 @@ prepare(struct synch_run *run)
 			return -1;
 	if (o->compress != NULL && synch_parse_compress(o->compress, &run->codec, &run->level) != 0)
 		return -1;
-	if (o->bwlimit > 0 && !any_rsync(run)) {
+	run->denv = (struct synch_delta_env){
+		.rsync_path = o->rsync_path,
+		.remote_rsync_path = o->remote_rsync_path,
+		.ssh_path = o->ssh_path,
+		.temp_dir = o->temp_dir,
+		.compress = run->codec != PITR_CODEC_NONE,
+		.bwlimit = o->bwlimit,
+		.verbose = o->verbose,
+	};
+	if (!mark_delta(run) && o->bwlimit > 0) {
 		pitr_log_error("--bwlimit limits rsync: it needs -r or an rsync:// output (the full copy "
 			       "runs unthrottled)");
 		return -1;
@@ -308,7 +328,7 @@ check_outputs(struct synch_run *run)
 	if (synch_rsync_check(run) != 0)
 		return -1;
 	for (size_t i = 0; i < run->nt; i++)
-		for (size_t k = 0; run->t[i].out.kind == SYNCH_OUT_LOCAL && !run->t[i].via_rsync &&
+		for (size_t k = 0; run->t[i].out.kind == SYNCH_OUT_LOCAL && !run->t[i].delta &&
 		     k <= run->nts; k++)
 			if (check_empty(&run->t[i], place(&run->t[i], k)) != 0)
 				return -1;
@@ -372,28 +392,30 @@ find_receiver(struct synch_run *run, char **prog)
 	return 0;
 }
 
-/* Whether any output takes the tar stream (stream.c). */
-static bool
-any_streamed(const struct synch_run *run)
+/* How many outputs take the tar stream (stream.c). */
+static size_t
+streamed(const struct synch_run *run)
 {
+	size_t n = 0;
+
 	for (size_t i = 0; i < run->nt; i++)
-		if (!run->t[i].via_rsync)
-			return true;
-	return false;
+		n += !run->t[i].delta;
+	return n;
 }
 
-/* Between pg_backup_start and pg_backup_stop: the streamed outputs'
- * copy, then the rsync outputs' trees. */
-static int
-copy_data(struct synch_run *run, bool streamed)
+/*
+ * Between pg_backup_start and pg_backup_stop: the stream's one read, then
+ * the rsync outputs' trees (resync.c), which are touched only once the
+ * backup runs, so that a source that cannot start one leaves them as they
+ * were.  The two kinds fail apart: *stream_rc and *rsync_rc.
+ */
+static void
+copy_data(struct synch_run *run, int *stream_rc, int *rsync_rc)
 {
-	int rc = 0;
-
-	if (streamed && synch_stream_data(run) != 0)
-		rc = -1;
+	*rsync_rc = synch_rsync_begin(run);
+	*stream_rc = synch_stream_data(run);
 	if (synch_rsync_data(run) != 0)
-		rc = -1;
-	return rc;
+		*rsync_rc = -1;
 }
 
 static int
@@ -401,8 +423,7 @@ copy(struct synch_run *run)
 {
 	struct pitr_pgconn_backup_stop stop = { 0 };
 	char slot[64], *slot_lsn = NULL, label[96];
-	bool streamed = any_streamed(run);
-	int rc = -1, data_rc;
+	int rc = -1, stream_rc, rsync_rc;
 
 	snprintf(slot, sizeof(slot), "pitr_synch_%ld", (long)getpid());
 	snprintf(label, sizeof(label), "pitr-synch %ld", (long)getpid());
@@ -410,15 +431,11 @@ copy(struct synch_run *run)
 		return -1;
 	pitr_log_verbose("replication slot \"%s\" keeps the WAL from %s", slot, slot_lsn);
 	free(slot_lsn);
-	if ((streamed && synch_stream_start(run) != 0) ||
+	if (synch_stream_start(run) != 0 ||
 	    pitr_pgconn_backup_start(run->conn, label, &run->start_lsn) != 0)
 		goto out;
 	pitr_log_info("backup started at %s", run->start_lsn);
-	/* The rsync outputs are touched once the backup runs: a source that
-	 * cannot start one leaves them as they were. */
-	data_rc = synch_rsync_begin(run);
-	if (copy_data(run, streamed) != 0)
-		data_rc = -1;
+	copy_data(run, &stream_rc, &rsync_rc);
 	if (pitr_pgconn_backup_stop(run->conn, false, &stop) != 0)
 		goto out;
 	run->stop_lsn = stop.lsn;
@@ -426,12 +443,14 @@ copy(struct synch_run *run)
 	run->spcmapfile = stop.spcmapfile;
 	memset(&stop, 0, sizeof(stop));
 	pitr_log_info("backup stopped at %s", run->stop_lsn);
-	rc = streamed ? synch_stream_finish(run) : 0;
-	if (synch_rsync_finish(run) != 0 || data_rc != 0)
-		rc = -1;
-	if (rc == 0 && streamed)
-		pitr_log_info("copied to %zu output%s, %" PRIu64 " bytes sent to each", run->nt,
-			      run->nt == 1 ? "" : "s", run->sent);
+	if (stream_rc == 0)
+		stream_rc = synch_stream_finish(run);
+	if (stream_rc == 0 && streamed(run) > 0)
+		pitr_log_info("copied to %zu output%s, %" PRIu64 " bytes sent to each", streamed(run),
+			      streamed(run) == 1 ? "" : "s", run->sent);
+	if (synch_rsync_finish(run) != 0)
+		rsync_rc = -1;
+	rc = stream_rc == 0 && rsync_rc == 0 ? 0 : -1;
 out:
 	synch_stream_abort(run);
 	return rc;

@@ -41,7 +41,8 @@ void synch_map_free(struct synch_map *map);
 /*
  * Where tablespace `location` (absolute) goes at `out`: the longest OLD
  * among the maps that apply to `out` and are a prefix of `location` (by
- * path components), a host's map before a plain one of the same length;
+ * path components), a host's map before a plain one of the same length,
+ * then the first given;
  * else `location` itself.  Marks the map used.  Returns a malloc'd path,
  * or NULL after logging.
  */
@@ -64,9 +65,9 @@ struct synch_member {
 struct synch_target {
 	struct synch_output out;
 	char **ts_dirs;         /* per source tablespace: its place here */
+	bool delta;             /* goes through rsync (-r, rsync://), not the stream */
 	struct pitr_spawn sp;   /* the receiver (or ssh) */
 	bool started, failed;
-	bool via_rsync;         /* copied by resync.c (-r, a daemon), not streamed */
 };
 
 struct synch_run {
@@ -88,14 +89,15 @@ struct synch_run {
 	char *stop_lsn;
 	char *labelfile;
 	char *spcmapfile;
+	struct synch_delta_env denv;     /* how rsync runs, for -r and rsync:// outputs */
 	struct pitr_codec_writer *writer;
 	struct pitr_tarwrite *tar;
 	uint64_t sent;
-	struct synch_delta_env denv;   /* resync.c's */
 	struct pitr_tmp rstage;        /* resync.c's staging: pg_control, each output's config */
 };
 
-/* stream.c: start every target's receiver, send the copy, wait. */
+/* stream.c: start the receiver of every target that is not `delta`, send
+ * the copy, wait.  With no such target each call does nothing. */
 int synch_stream_start(struct synch_run *run);
 int synch_stream_data(struct synch_run *run);   /* between backup start and stop */
 int synch_stream_finish(struct synch_run *run); /* after the stop: WAL, pg_control, config */
