@@ -6,6 +6,8 @@
 # one with -r, sending far less than the database's size, and started as
 # a standby of the new primary that follows it (its diverged writes gone).
 # An rsync daemon output copied, then re-synced with -r, and started.
+# An ssh output (a real sshd on 127.0.0.1) copied by -r onto nothing,
+# refused while it holds a postmaster.pid, re-synced with --force, started.
 # Bad input: -r onto another system's data directory (refused, then
 # accepted with --force), onto a running server, onto a directory that is
 # no data directory.
@@ -104,8 +106,33 @@ ok "the daemon's copy starts (standalone, from its backup_label)" pg_start "$T/m
 is "the daemon's copy has s's 3000 rows" "$(pg_sql "$T/mod/data" "SELECT count(*) FROM t")" 3000
 ok "the daemon's copy stops" pg_stop "$T/mod/data"
 
-# --- bad input ---------------------------------------------------------------------
 LOGLINE='^[0-9-]{10} [0-9:.]{15} [+-][0-9]{4} : [0-9]+ : pitr-synch : ERROR : '
+
+# --- an ssh output (a real sshd on 127.0.0.1) ---------------------------------------
+it_require /usr/sbin/sshd ssh ssh-keygen
+sshd_start || it_bail "sshd did not start"
+SSHOUT=$T/sshout/data
+mkdir_pg "$T/sshout"
+it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -c zstd -r -o "127.0.0.1:$SSHOUT"
+is "ssh output, -r onto nothing: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+is "ssh output: s's system" "$(pg_control "$SSHOUT" "Database system identifier")" "$SYSID_S"
+ok "rows 3001..3500 on s" pg_sql "$S" "INSERT INTO t SELECT generate_series(3001, 3500)"
+as_pg touch "$SSHOUT/postmaster.pid"
+it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -r -o "127.0.0.1:$SSHOUT"
+is "ssh output holding postmaster.pid: exit 1" "$IT_RC" 1
+like "... a server may run there" "$IT_ERR" "pitr-synch : ERROR : output \"127.0.0.1:$SSHOUT\" holds postmaster.pid"
+it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -r --force -o "127.0.0.1:$SSHOUT"
+is "... with --force (the file is stale): exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+nok "... the stale postmaster.pid removed" test -e "$SSHOUT/postmaster.pid"
+pg_set "$SSHOUT" "archive_mode = off"
+ok "the ssh copy starts" pg_start "$SSHOUT"
+is "the ssh copy has s's 3500 rows" "$(pg_sql "$SSHOUT" "SELECT count(*) FROM t")" 3500
+ok "the ssh copy stops" pg_stop "$SSHOUT"
+
+# --- bad input ---------------------------------------------------------------------
+'^[0-9-]{10} [0-9:.]{15} [+-][0-9]{4} : [0-9]+ : pitr-synch : ERROR : '
 O=$T/other/data
 ok "initdb another system" pg_new "$O"
 SYSID_O=$(pg_control "$O" "Database system identifier")
