@@ -91,6 +91,7 @@ delta_send_files(const struct synch_delta_env *env, const struct synch_output *o
 	delta_cmd_add(&c, "--perms");
 	delta_cmd_add(&c, "--times");
 	delta_cmd_add(&c, "--checksum");
+	delta_cmd_add(&c, "--stats");
 	if (pitr_dest_rsync_has_fsync(env->rsync_path != NULL && *env->rsync_path != '\0' ?
 				      env->rsync_path : "rsync"))
 		delta_cmd_add(&c, "--fsync");
@@ -107,6 +108,10 @@ delta_send_files(const struct synch_delta_env *env, const struct synch_output *o
 			       n, n == 1 ? "" : "s", names[0], n > 1 ? ", ..." : "", dir, out->label,
 			       how, r.reason);
 	}
+	if (rc == 0)
+		pitr_log_verbose("rsync to \"%s\" at output \"%s\": %zu file%s (\"%s\"%s), %" PRIu64
+				 " bytes sent in all", dir, out->label, n, n == 1 ? "" : "s", names[0],
+				 n > 1 ? ", ..." : "", r.sent);
 	/* A file that vanished is not sent: an error for the files we name. */
 	if (rc == 0 && r.status != 0) {
 		pitr_log_error("could not send \"%s\" to output \"%s\": it vanished at the source",
