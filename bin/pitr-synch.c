@@ -121,6 +121,35 @@ out:
 	return rc;
 }
 
+/* The run's options from the parsed command line. */
+static void
+fill(const struct pitr_opts *o, const char *argv0, struct synch_opts *s)
+{
+	s->data_dir = pitr_opts_str(o, "data-dir");
+	s->dbname = pitr_opts_str(o, "database");
+	s->host = pitr_opts_str(o, "host");
+	s->port = pitr_opts_str(o, "port");
+	s->user = pitr_opts_str(o, "username");
+	s->outputs = pitr_opts_list(o, "output", &s->noutputs);
+	s->compress = pitr_opts_str(o, "compress");
+	s->rsync = pitr_opts_flag(o, "rsync");
+	s->maps = pitr_opts_list(o, "map", &s->nmaps);
+	s->pid_file = pitr_opts_str(o, "pid-file");
+	s->automatic = pitr_opts_flag(o, "automatic");
+	s->temp_dir = pitr_opts_str(o, "temp-dir");
+	s->verbose = pitr_opts_flag(o, "verbose");
+	s->rsync_path = pitr_opts_str(o, "rsync-path");
+	s->remote_rsync_path = pitr_opts_str(o, "remote-rsync-path");
+	s->ssh_path = pitr_opts_str(o, "ssh-path");
+	s->remote_synch = pitr_opts_str(o, "remote-pitr-synch");
+	s->bwlimit = (int)pitr_opts_int(o, "bwlimit");
+	s->keep_conf = pitr_opts_flag(o, "keep-conf");
+	s->force = pitr_opts_flag(o, "force");
+	s->archive_mode = pitr_opts_str(o, "archive-mode");
+	s->log = pitr_opts_str(o, "log");
+	s->argv0 = argv0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -140,28 +169,7 @@ main(int argc, char **argv)
 	}
 	if (pitr_opts_no_operands(&o, "pitr-synch") != 0)
 		goto out;
-	s.data_dir = pitr_opts_str(&o, "data-dir");
-	s.dbname = pitr_opts_str(&o, "database");
-	s.host = pitr_opts_str(&o, "host");
-	s.port = pitr_opts_str(&o, "port");
-	s.user = pitr_opts_str(&o, "username");
-	s.outputs = pitr_opts_list(&o, "output", &s.noutputs);
-	s.compress = pitr_opts_str(&o, "compress");
-	s.rsync = pitr_opts_flag(&o, "rsync");
-	s.maps = pitr_opts_list(&o, "map", &s.nmaps);
-	s.pid_file = pitr_opts_str(&o, "pid-file");
-	s.automatic = pitr_opts_flag(&o, "automatic");
-	s.temp_dir = pitr_opts_str(&o, "temp-dir");
-	s.verbose = pitr_opts_flag(&o, "verbose");
-	s.rsync_path = pitr_opts_str(&o, "rsync-path");
-	s.remote_rsync_path = pitr_opts_str(&o, "remote-rsync-path");
-	s.ssh_path = pitr_opts_str(&o, "ssh-path");
-	s.remote_synch = pitr_opts_str(&o, "remote-pitr-synch");
-	s.bwlimit = (int)pitr_opts_int(&o, "bwlimit");
-	s.keep_conf = pitr_opts_flag(&o, "keep-conf");
-	s.force = pitr_opts_flag(&o, "force");
-	s.archive_mode = pitr_opts_str(&o, "archive-mode");
-	s.argv0 = argv[0];
+	fill(&o, argv[0], &s);
 	rc = pitr_cmd_synch(&s) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

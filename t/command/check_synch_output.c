@@ -3,7 +3,8 @@
  * (lib/command/synch/output.c): every -o form and its refusals, every -m
  * form and its refusals, which tablespace goes where at which output
  * (--map resolution), -c's codec names and OmniPITR's program paths; and
- * the tablespace_map text (config.c's escaping).
+ * the files written at an output besides the data (config.c: the
+ * tablespace_map's escaping, archive_mode off or preserved).
  */
 #include "config.h"
 
@@ -212,6 +213,25 @@ START_TEST(test_map_resolve)
 	WHERE_IS(user, "other@remote:/d", "/ts1", "/other");
 	WHERE_IS(user, "remote:/d", "/ts1", "/ts1");        /* a user's map needs that user */
 
+	/* A daemon's places stay in its module; beside a module's root there
+	 * is nothing. */
+	WHERE_IS(mixed, "rsync://h/mod/pg", "/var/ts3", "mod/ts3");
+	WHERE_IS(mixed, "rsync://h/mod/pg", "/mnt/x", "/mnt2/x");
+	{
+		static const char *const rel[] = { "/ts:ts" };
+		struct synch_map m;
+		struct synch_output o;
+
+		ck_assert_int_eq(synch_map_parse(rel[0], &m), 0);
+		ck_assert_int_eq(synch_output_parse("rsync://h/mod", &o), 0);
+		h_log_reset();
+		ck_assert_ptr_null(synch_map_resolve(&m, 1, &o, "/ts"));
+		ck_assert_str_eq(h_log(), "ERROR : --map \"/ts:ts\": output \"rsync://h/mod\" is a "
+				 "module's root, with no directory beside it: give an absolute NEW\n");
+		synch_map_free(&m);
+		synch_output_free(&o);
+	}
+
 	/* Used: what applied, so a map naming no tablespace is known. */
 	r = where(mixed, 5, "remote:/a/data", "/mnt/ssd/ts2", used);
 	free(r);
@@ -267,6 +287,54 @@ START_TEST(test_spcmap_text)
 }
 END_TEST
 
+/* ---- the configuration members ------------------------------------------ */
+
+START_TEST(test_config_members)
+{
+	struct synch_opts o = { 0 };
+	struct pitr_pgconn_tablespace ts[1] = { { "16384", "/srv/ts" } };
+	char *dirs[1] = { "/out/ts" };
+	struct synch_target t[1];
+	struct synch_run run = { .o = &o, .t = t, .nt = 1, .ts = ts, .nts = 1,
+				 .labelfile = "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n" };
+	struct synch_member *m;
+	size_t n;
+
+	memset(t, 0, sizeof(t));
+	t[0].ts_dirs = dirs;
+	run.data_dir = (char *)h_dir();
+	/* No postgresql.auto.conf at the source: archive_mode off alone. */
+	m = synch_config_members(&run, 0, &n);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(m[0].name, "backup_label");
+	ck_assert_str_eq(m[0].text, run.labelfile);
+	ck_assert_str_eq(m[1].name, "tablespace_map");
+	ck_assert_str_eq(m[1].text, "16384 /out/ts\n");
+	ck_assert_str_eq(m[2].name, "postgresql.auto.conf");
+	ck_assert_str_eq(m[2].text, "# pitr-synch --archive-mode=off: a copy does not archive into its "
+			 "source's archive (--archive-mode=preserve keeps archiving)\narchive_mode = 'off'\n");
+	synch_config_free(m, n);
+	/* The source's settings kept, a missing last newline added. */
+	h_write_file(h_path("postgresql.auto.conf"), "work_mem = '8MB'", 16);
+	m = synch_config_members(&run, 0, &n);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_str_eq(m[2].text, "work_mem = '8MB'\n# pitr-synch --archive-mode=off: a copy does not "
+			 "archive into its source's archive (--archive-mode=preserve keeps archiving)\n"
+			 "archive_mode = 'off'\n");
+	synch_config_free(m, n);
+	/* preserve: the source's file as it is; no tablespace, no map. */
+	o.archive_mode = "preserve";
+	run.nts = 0;
+	m = synch_config_members(&run, 0, &n);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(m[1].name, "postgresql.auto.conf");
+	ck_assert_str_eq(m[1].text, "work_mem = '8MB'");
+	synch_config_free(m, n);
+}
+END_TEST
+
 static Suite *
 synch_output_suite(void)
 {
@@ -281,6 +349,7 @@ synch_output_suite(void)
 	tcase_add_test(tc, test_map_resolve);
 	tcase_add_test(tc, test_compress);
 	tcase_add_test(tc, test_spcmap_text);
+	tcase_add_test(tc, test_config_members);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -127,9 +127,23 @@ refused "non-empty output" "\"$T/full\" is not empty and holds no interrupted pi
 	-a -o "$T/full" -m "$T/ts:$T/bad-ts"
 is "non-empty output: untouched" "$(ls -A "$T/full")" keep
 nok "non-empty output: no tablespace dir made" test -e "$T/bad-ts"
-refused "output = source" "is the source data directory" -a -o "$P" -m "$T/ts:$T/bad-ts"
-refused "output inside the source" "is the source data directory" -a -o "$P/sub" -m "$T/ts:$T/bad-ts"
+refused "output = source" "is the source.s \"$P\" itself" -a -o "$P" -m "$T/ts:$T/bad-ts"
+refused "output inside the source" "is the source.s \"$P\" itself" -a -o "$P/sub" -m "$T/ts:$T/bad-ts"
 nok "output inside the source: nothing made" test -e "$P/sub"
+ln -s "$P" "$T/plink"
+refused "output inside the source through a link" "is the source.s \"$P\" itself" -a -o "$T/plink/new/data" \
+	-m "$T/ts:$T/bad-ts"
+refused "output inside the source's tablespace" "is the source.s \"$T/ts\" itself" -a -o "$T/ts/data" \
+	-m "$T/ts:$T/bad-ts"
+# The source itself through ssh (this host): its receiver refuses it as a
+# directory that is not empty; the source is untouched and still runs.
+it_run "${SYNCH[@]}" -a -o "127.0.0.1:$P" -m "$T/ts:$T/bad-ts"
+is "the source through ssh: exit 1" "$IT_RC" 1
+like "the source through ssh: refused by its receiver" "$IT_ERR" \
+	"output \"$P\" is not empty and holds no interrupted pitr-synch copy"
+like "the source through ssh: the output named" "$IT_ERR" "output \"127.0.0.1:$P\" failed"
+ok "the source through ssh: the source still runs" pg_has_rows "$P" t 1100
+nok "the source through ssh: no mark left in it" test -e "$P/pitr-synch.in-progress"
 refused "tablespace onto the source's own" "tablespace \"$T/ts\" would be copied onto the source's own" \
 	-a -o "$T/bad"
 refused "--map naming no tablespace" "--map \"/nowhere:/x\" names no tablespace" \
@@ -155,12 +169,26 @@ is "no -a and no terminal: exit 1" "$IT_RC" 1
 is "no -a and no terminal: one line" "$(count_lines "$IT_ERR")" 1
 like "no -a and no terminal: asks for -a" "$IT_ERR" "give -a"
 like "no -a: the plan is shown first" "$IT_OUT" "to $T/bad"
+# On a terminal (script(1) gives it one): the plan, then the question;
+# anything but "y" copies nothing, "y" copies.
+printf '#!/bin/sh\nexec runuser -u postgres -- %q -h 127.0.0.1 -p %q -U postgres -o %q -m %q\n' \
+	"$PS" "$PORT" "$T/conf/data" "$T/ts:$T/conf/ts" >"$T/confirm.sh"
+chmod 755 "$T/confirm.sh"
+it_run bash -c "printf 'n\n' | script -qec '$T/confirm.sh' /dev/null"
+is "terminal, answered n: exit 1" "$IT_RC" 1
+like "terminal, answered n: the question was asked" "$IT_OUT" "Proceed\\? \\[y/N\\]"
+like "terminal, answered n: nothing copied" "$IT_OUT" "not confirmed: nothing copied"
+nok "terminal, answered n: nothing at the output" test -e "$T/conf"
+it_run bash -c "printf 'y\n' | script -qec '$T/confirm.sh' /dev/null"
+is "terminal, answered y: exit 0" "$IT_RC" 0
+ok "terminal, answered y: the copy is there" test -s "$T/conf/data/global/pg_control"
+
 for d in bad bad2 bad-ts; do
 	nok "bad input: nothing at $T/$d" test -e "$T/$d"
 done
 
 # --- an interrupted run: killed at a random moment, then run again ---------------
-# A receiver that reads slowly (about 2 MB/s, through a python cat on the
+# A receiver that reads slowly (about 1.3 MB/s, through a python cat on the
 # ssh output's host), so that the random moment falls inside the copy.
 cat >"$T/slow-synch" <<SLOW
 #!/bin/sh
@@ -170,7 +198,7 @@ while True:
     b = i.read1(65536)
     if not b:
         break
-    o.write(b); o.flush(); time.sleep(0.03)' | "$PS" "\$@"
+    o.write(b); o.flush(); time.sleep(0.05)' | "$PS" "\$@"
 SLOW
 chmod 755 "$T/slow-synch"
 SLOW=(as_pg "$PS" -h 127.0.0.1 -p "$PORT" -U postgres --ssh-path "$SSHD_DIR/ssh"
@@ -179,7 +207,7 @@ KILLCMD=("${SLOW[@]}" -a -c zstd -o "127.0.0.1:$T/k/data" -m "$T/ts:$T/k/ts")
 "${KILLCMD[@]}" >"$T/kill.out" 2>&1 &
 VICTIM=$!
 wait_for "the killed run's receiver began" 60 test -e "$T/k/data/pitr-synch.in-progress"
-sleep "$((RANDOM % 3)).$((RANDOM % 10))"
+sleep "$((RANDOM % 2)).$((RANDOM % 10))"
 # The run and everything it started, by pid (as_pg's runuser, pitr-synch,
 # ssh), and the receiver on the ssh host, at once: SIGKILL cleans nothing.
 kill_tree()
@@ -203,6 +231,7 @@ if [ -e "$T/k/data/pitr-synch.in-progress" ]; then
 	like "killed copy: for want of pg_control" "$(cat "$T/k.log")" 'could not open file ".*/global/pg_control"'
 else
 	diag "the run ended before the kill: nothing to check in the killed copy"
+	rm -rf "$T/k"
 fi
 it_run "${KILLCMD[@]}"
 is "the same command again: exit 0" "$IT_RC" 0
@@ -250,9 +279,11 @@ P16=$T/p16
 ok "initdb p16 (16 MiB segments)" pg_new "$P16"
 ok "p16 starts" pg_start "$P16"
 ok "p16: rows" pg_sql "$P16" "CREATE TABLE u AS SELECT generate_series(1, 500) AS id"
-it_run as_pg "$PS" -h 127.0.0.1 -p "$(pg_port "$P16")" -U postgres -a -o "$T/c16/data"
+# Run as root this time: the copy is still the cluster's owner's.
+it_run "$PS" -h 127.0.0.1 -p "$(pg_port "$P16")" -U postgres -a -o "$T/c16/data"
 is "16 MiB: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+is "run as root: everything in the copy is postgres's" "$(find "$T/c16/data" ! -user postgres)" ""
 ok "16 MiB: the copy starts" pg_start "$T/c16/data"
 is "16 MiB: the copy has the rows" "$(pg_sql "$T/c16/data" "SELECT count(*) FROM u")" 500
 ok "16 MiB: the copy stops" pg_stop "$T/c16/data"

@@ -272,8 +272,15 @@ mapped(const struct synch_map *m, const struct synch_output *out, const char *re
 	if (m->new[0] == '/') {
 		base = pitr_xstrdup(m->new);
 	} else {
+		/* An rsync daemon's "module/path" keeps its module; its module's
+		 * root has nothing beside it. */
 		const char *slash = strrchr(out->path, '/');
 
+		if (slash == NULL) {
+			pitr_log_error("--map \"%s:%s\": output \"%s\" is a module's root, with no "
+				       "directory beside it: give an absolute NEW", m->old, m->new, out->label);
+			return NULL;
+		}
 		base = pitr_xasprintf("%.*s/%s", (int)(slash - out->path), out->path, m->new);
 	}
 	if (base == NULL)

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,8 @@ struct rc_dir {
 	char *oid;           /* NULL for the data directory */
 	char *path;
 	bool created;        /* this run made it: removed whole on failure */
+	size_t top;          /* created: the length of its first new ancestor ("/a/b" of
+			      * "/a/b/c" when /a existed), made and removed with it */
 	bool marked;         /* SYNCH_IN_PROGRESS written */
 };
 
@@ -109,6 +112,56 @@ empty_dir(const char *path)
 	return rc;
 }
 
+/* The length of the first component of `path` that does not exist. */
+static size_t
+first_missing(const char *path)
+{
+	char copy[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(copy))
+		return len;
+	memcpy(copy, path, len + 1);
+	for (size_t i = 1; i <= len; i++)
+		if (copy[i] == '/' || copy[i] == '\0') {
+			struct stat st;
+			int missing;
+
+			copy[i] = '\0';
+			missing = lstat(copy, &st) != 0 && errno == ENOENT;
+			copy[i] = path[i];
+			if (missing)
+				return i;
+		}
+	return len;
+}
+
+/* The ancestors of a created `dir` that this run made, deepest first: fn
+ * on each, as long as it returns 0. */
+static int
+each_made_ancestor(const struct rc_dir *dir, int (*fn)(const char *path, void *arg), void *arg)
+{
+	char copy[PATH_MAX];
+	char *slash;
+
+	if (!dir->created || strlen(dir->path) >= sizeof(copy))
+		return 0;
+	strcpy(copy, dir->path);
+	while ((slash = strrchr(copy, '/')) != NULL && (size_t)(slash - copy) >= dir->top) {
+		*slash = '\0';
+		if (fn(copy, arg) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+rmdir_quiet(const char *path, void *arg)
+{
+	(void)arg;
+	return rmdir(path);
+}
+
 /* Make `dir` ready: created, or empty, or an interrupted copy emptied. */
 static int
 claim(struct rc_dir *dir)
@@ -121,6 +174,7 @@ claim(struct rc_dir *dir)
 			pitr_log_error("could not stat \"%s\": %s", dir->path, strerror(errno));
 			return -1;
 		}
+		dir->top = first_missing(dir->path);
 		if (pitr_fsutil_mkdir_p(dir->path, 0700) != 0)
 			return -1;
 		dir->created = true;
@@ -166,12 +220,17 @@ mark(struct rc_run *run, struct rc_dir *dir)
 static void
 undo(struct rc_run *run)
 {
-	for (size_t i = 0; i < run->ndirs; i++) {
+	/* The last made first: a tablespace's place may be in a parent
+	 * made for the data directory. */
+	for (size_t i = run->ndirs; i-- > 0;) {
 		struct rc_dir *d = &run->dirs[i];
 
-		if ((d->created || d->marked) && empty_dir(d->path) == 0 && d->created &&
-		    rmdir(d->path) != 0)
-			pitr_log_error("could not remove \"%s\": %s", d->path, strerror(errno));
+		if ((d->created || d->marked) && empty_dir(d->path) == 0 && d->created) {
+			if (rmdir(d->path) != 0)
+				pitr_log_error("could not remove \"%s\": %s", d->path, strerror(errno));
+			else
+				(void)each_made_ancestor(d, rmdir_quiet, NULL);
+		}
 	}
 }
 
@@ -364,6 +423,54 @@ place_config(struct rc_run *run)
 	return rc;
 }
 
+static int
+chown_one(const char *path, void *arg)
+{
+	const struct stat *st = arg;
+
+	return lchown(path, st->st_uid, st->st_gid);
+}
+
+/* Run as root, the members keep their owners (tarread) but what this
+ * receiver made does not: the directories, pg_wal, the configuration
+ * files and the links go to the owner of PG_VERSION, the cluster's. */
+static int
+give_to_owner(struct rc_run *run)
+{
+	static const char *const made[] = { "", "pg_wal", "pg_wal/archive_status", "backup_label",
+					    "tablespace_map", "postgresql.auto.conf", NULL };
+	char *pgv = under(run->dirs[0].path, "PG_VERSION");
+	struct stat st;
+	int rc = 0;
+
+	if (geteuid() != 0 || pgv == NULL || stat(pgv, &st) != 0) {
+		free(pgv);
+		return 0;
+	}
+	free(pgv);
+	for (size_t i = 0; made[i] != NULL && rc == 0; i++) {
+		char *p = under(run->dirs[0].path, made[i]);
+
+		if (p == NULL || (lchown(p, st.st_uid, st.st_gid) != 0 && errno != ENOENT))
+			rc = -1;
+		free(p);
+	}
+	for (size_t i = 1; i < run->ndirs && rc == 0; i++) {
+		char *link = pitr_xasprintf("%s/pg_tblspc/%s", run->dirs[0].path, run->dirs[i].oid);
+
+		if (link == NULL || lchown(link, st.st_uid, st.st_gid) != 0 ||
+		    lchown(run->dirs[i].path, st.st_uid, st.st_gid) != 0)
+			rc = -1;
+		free(link);
+	}
+	for (size_t i = 0; i < run->ndirs && rc == 0; i++)
+		rc = each_made_ancestor(&run->dirs[i], chown_one, &st);
+	if (rc != 0)
+		pitr_log_error("could not give the copy to its owner (uid %ld): %s", (long)st.st_uid,
+			       strerror(errno));
+	return rc;
+}
+
 /* Everything durable, then pg_control under its name, then the marks
  * gone: from this point on the copy can be started. */
 static int
@@ -447,7 +554,8 @@ pitr_cmd_synch_receive(const struct synch_receive_opts *opts)
 		pitr_log_error("interrupted by signal %d: copy abandoned", (int)rc_signal);
 		goto out;
 	}
-	if (relink(&run) != 0 || place_config(&run) != 0 || finish(&run) != 0)
+	if (relink(&run) != 0 || place_config(&run) != 0 || give_to_owner(&run) != 0 ||
+	    finish(&run) != 0)
 		goto out;
 	pitr_log_verbose("\"%s\": %" PRIu64 " bytes written", opts->dir, bytes);
 	rc = 0;

@@ -33,7 +33,11 @@
 #include "postgres/wal.h"
 #include "tar/tarwrite.h"
 
-#define ARGV_MAX 64
+/* The receiver's words besides its tablespaces. */
+#define RECEIVER_WORDS 16
+/* Compression threads, as the backup's fan-out uses: more gain little next
+ * to reading and the receivers' work. */
+#define STREAM_MAX_THREADS 4
 
 static void
 target_failed(struct synch_target *t, const char *why)
@@ -85,28 +89,48 @@ tar_sink(void *ctx, const void *buf, size_t len)
 	return pitr_codec_writer_write(run->writer, buf, len);
 }
 
-/* The receiver's words: pitr-synch --receive DIR and the stream's facts. */
-static size_t
-receiver_words(const struct synch_run *run, size_t i, const char *prog, char **w, char *bufs)
+/* The receiver's words: pitr-synch --receive DIR, the stream's facts and
+ * each tablespace's place at this output.  Owned strings go to `own`
+ * (nts + 2 slots, for free_words()).  NULL-terminated; *n gets the count.
+ * NULL after logging. */
+static char **
+receiver_words(const struct synch_run *run, size_t i, const char *prog, char **own, size_t *n)
 {
 	const struct synch_target *t = &run->t[i];
-	size_t n = 0;
+	char **w = pitr_xcalloc(RECEIVER_WORDS + 2 * run->nts, sizeof(char *));
 
-	w[n++] = (char *)prog;
-	w[n++] = "--receive";
-	w[n++] = t->out.path;
-	w[n++] = "--codec";
-	w[n++] = (char *)pitr_codec_name(run->codec);
-	w[n++] = "--sysid";
-	w[n++] = bufs;
-	snprintf(bufs, 32, "%" PRIu64, run->sysid);
-	w[n++] = "--index";
-	w[n++] = bufs + 32;
-	snprintf(bufs + 32, 32, "%zu", i);
+	if (w == NULL || (own[0] = pitr_xasprintf("%" PRIu64, run->sysid)) == NULL ||
+	    (own[1] = pitr_xasprintf("%zu", i)) == NULL) {
+		free(w);
+		return NULL;
+	}
+	*n = 0;
+	w[(*n)++] = (char *)prog;
+	w[(*n)++] = "--receive";
+	w[(*n)++] = t->out.path;
+	w[(*n)++] = "--codec";
+	w[(*n)++] = (char *)pitr_codec_name(run->codec);
+	w[(*n)++] = "--sysid";
+	w[(*n)++] = own[0];
+	w[(*n)++] = "--index";
+	w[(*n)++] = own[1];
 	if (run->o->verbose)
-		w[n++] = "--verbose";
-	w[n] = NULL;
-	return n;
+		w[(*n)++] = "--verbose";
+	/* A local receiver logs where this run does; a remote one's lines come
+	 * back through ssh's standard error. */
+	if (run->o->log != NULL && t->out.kind == SYNCH_OUT_LOCAL) {
+		w[(*n)++] = "--log";
+		w[(*n)++] = (char *)run->o->log;
+	}
+	for (size_t k = 0; k < run->nts; k++) {
+		if ((own[k + 2] = pitr_xasprintf("%s=%s", run->ts[k].oid, t->ts_dirs[k])) == NULL) {
+			free(w);
+			return NULL;
+		}
+		w[(*n)++] = "--tablespace";
+		w[(*n)++] = own[k + 2];
+	}
+	return w;
 }
 
 /* The remote command line for ssh: every word shell-quoted. */
@@ -128,32 +152,16 @@ remote_command(char *const *words, size_t n)
 	return cmd;
 }
 
+/* ssh HOST 'the receiver's words', never prompting. */
 static int
-start_one(struct synch_run *run, size_t i, const char *local_prog)
+spawn_ssh(struct synch_run *run, struct synch_target *t, char *const *words, size_t n)
 {
-	struct synch_target *t = &run->t[i];
-	char *w[ARGV_MAX + 8], *ssh[16], bufs[64], port[16], *cmd = NULL;
-	char **tsargs = pitr_xcalloc(run->nts + 1, sizeof(char *));
-	size_t n, s = 0;
-	int rc = -1;
+	char *ssh[16], port[16], *cmd = remote_command(words, n);
+	size_t s = 0;
+	int rc;
 
-	if (tsargs == NULL)
+	if (cmd == NULL)
 		return -1;
-	n = receiver_words(run, i, t->out.kind == SYNCH_OUT_LOCAL ? local_prog :
-			   run->o->remote_synch ? run->o->remote_synch : PITR_SYNCH_REMOTE_DEFAULT, w, bufs);
-	for (size_t k = 0; k < run->nts && n + 2 < ARGV_MAX; k++) {
-		if ((tsargs[k] = pitr_xasprintf("%s=%s", run->ts[k].oid, t->ts_dirs[k])) == NULL)
-			goto out;
-		w[n++] = "--tablespace";
-		w[n++] = tsargs[k];
-	}
-	w[n] = NULL;
-	if (t->out.kind == SYNCH_OUT_LOCAL) {
-		rc = pitr_spawn_start(&t->sp, w, true, -1);
-		goto started;
-	}
-	if ((cmd = remote_command(w, n)) == NULL)
-		goto out;
 	ssh[s++] = (char *)(run->o->ssh_path ? run->o->ssh_path : "ssh");
 	ssh[s++] = "-o";
 	ssh[s++] = "BatchMode=yes";
@@ -173,7 +181,25 @@ start_one(struct synch_run *run, size_t i, const char *local_prog)
 	ssh[s++] = cmd;
 	ssh[s] = NULL;
 	rc = pitr_spawn_start(&t->sp, ssh, true, -1);
-started:
+	free(cmd);
+	return rc;
+}
+
+static int
+start_one(struct synch_run *run, size_t i, const char *local_prog)
+{
+	struct synch_target *t = &run->t[i];
+	char **own = pitr_xcalloc(run->nts + 2, sizeof(char *)), **w = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	if (own != NULL)
+		w = receiver_words(run, i, t->out.kind == SYNCH_OUT_LOCAL ? local_prog :
+				   run->o->remote_synch ? run->o->remote_synch : PITR_SYNCH_REMOTE_DEFAULT,
+				   own, &n);
+	if (w != NULL)
+		rc = t->out.kind == SYNCH_OUT_LOCAL ? pitr_spawn_start(&t->sp, w, true, -1)
+						    : spawn_ssh(run, t, w, n);
 	if (rc == 0) {
 		t->started = true;
 		pitr_sigclean_add_pid(t->sp.pid);
@@ -182,11 +208,10 @@ started:
 		t->failed = true;
 		pitr_log_error("output \"%s\" failed: its receiver could not be started", t->out.label);
 	}
-out:
-	for (size_t k = 0; k < run->nts; k++)
-		free(tsargs[k]);
-	free(tsargs);
-	free(cmd);
+	for (size_t k = 0; own != NULL && k < run->nts + 2; k++)
+		free(own[k]);
+	free(own);
+	free(w);
 	return rc;
 }
 
@@ -204,6 +229,7 @@ int
 synch_stream_start(struct synch_run *run)
 {
 	const char *local = run->o->local_synch;
+	long cpus;
 
 	if (stream_targets(run) == 0)
 		return 0;   /* every output goes through rsync: no stream */
@@ -212,7 +238,9 @@ synch_stream_start(struct synch_run *run)
 			(void)start_one(run, i, local);
 	if (live_targets(run) == 0)
 		return -1;
-	run->writer = pitr_codec_writer_new(run->codec, run->level, 1, fan_sink, run);
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	run->writer = pitr_codec_writer_new(run->codec, run->level, cpus < 1 ? 1 : cpus > STREAM_MAX_THREADS ?
+					    STREAM_MAX_THREADS : (int)cpus, fan_sink, run);
 	if (run->writer == NULL)
 		return -1;
 	run->tar = pitr_tarwrite_new(tar_sink, run);

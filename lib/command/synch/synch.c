@@ -189,42 +189,84 @@ out:
 	return rc;
 }
 
-/* `path` and `src` are one directory on this host: the same name, or the
- * same device and inode, or `path` inside `src`. */
-static bool
-same_or_inside(const char *path, const char *src)
+/* `path` with its longest existing prefix resolved (symbolic links, "."),
+ * so that a place not made yet is still compared where it would be.
+ * Malloc'd, NULL after logging. */
+static char *
+real_of(const char *path)
 {
-	struct stat a, b;
-	char *real = realpath(path, NULL);
-	size_t n = strlen(src);
-	bool hit;
+	char *copy = pitr_xstrdup(path), *cut = NULL, *real, *out;
 
-	hit = strcmp(path, src) == 0 || (strncmp(path, src, n) == 0 && path[n] == '/');
-	if (!hit && real != NULL)
-		hit = strcmp(real, src) == 0 || (strncmp(real, src, n) == 0 && real[n] == '/');
+	if (copy == NULL)
+		return NULL;
+	while ((real = realpath(copy, NULL)) == NULL && (cut = strrchr(copy, '/')) != NULL &&
+	       cut != copy)
+		*cut = '\0';
+	if (real == NULL) {
+		free(copy);
+		return pitr_xstrdup(path);
+	}
+	out = pitr_xasprintf("%s%s", real, path + strlen(copy));
 	free(real);
-	if (!hit && stat(path, &a) == 0 && stat(src, &b) == 0)
-		hit = a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-	return hit;
+	free(copy);
+	return out;
 }
 
-/* A local output's places: none is the source's own, and each is empty or
- * an interrupted copy (the receiver checks the same; here it is one line
- * before anything starts). */
+/* `path` is `src` or inside it, on this host, links resolved: -1 when it
+ * cannot be told (logged). */
+static int
+within(const char *path, const char *src)
+{
+	char *a = real_of(path), *b = real_of(src);
+	int r = -1;
+
+	if (a != NULL && b != NULL) {
+		size_t n = strlen(b);
+
+		r = strcmp(b, "/") == 0 || (strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/'));
+	}
+	free(a);
+	free(b);
+	return r;
+}
+
+/* Any of the source's places (its data dir, its tablespaces) that holds
+ * `path`; NULL when none does (or after logging). */
+static const char *
+source_place(const struct synch_run *run, const char *path, int *err)
+{
+	int r = within(path, run->data_dir);
+
+	*err = r < 0;
+	if (r != 0)
+		return r > 0 ? run->data_dir : NULL;
+	for (size_t k = 0; k < run->nts; k++)
+		if ((r = within(path, run->ts[k].location)) != 0) {
+			*err = r < 0;
+			return r > 0 ? run->ts[k].location : NULL;
+		}
+	return NULL;
+}
+
+/* A local output's places: none is the source's own or inside it. */
 static int
 check_local(const struct synch_run *run, const struct synch_target *t)
 {
-	if (same_or_inside(t->out.path, run->data_dir)) {
-		pitr_log_error("output \"%s\" is the source data directory \"%s\" itself (or inside it)",
-			       t->out.label, run->data_dir);
+	const char *src;
+	int err;
+
+	if ((src = source_place(run, t->out.path, &err)) != NULL || err) {
+		if (!err)
+			pitr_log_error("output \"%s\" is the source's \"%s\" itself (or inside it)",
+				       t->out.label, src);
 		return -1;
 	}
 	for (size_t k = 0; k < run->nts; k++)
-		if (same_or_inside(t->ts_dirs[k], run->ts[k].location) ||
-		    same_or_inside(t->ts_dirs[k], run->data_dir)) {
-			pitr_log_error("output \"%s\": tablespace \"%s\" would be copied onto the source's "
-				       "own \"%s\": give --map %s:NEWDIR", t->out.label, run->ts[k].location,
-				       t->ts_dirs[k], run->ts[k].location);
+		if ((src = source_place(run, t->ts_dirs[k], &err)) != NULL || err) {
+			if (!err)
+				pitr_log_error("output \"%s\": tablespace \"%s\" would be copied onto the "
+					       "source's own \"%s\": give --map %s:NEWDIR", t->out.label,
+					       run->ts[k].location, src, run->ts[k].location);
 			return -1;
 		}
 	return 0;
@@ -287,8 +329,6 @@ resolve(struct synch_run *run)
 			if ((t->ts_dirs[k] = synch_map_resolve(run->maps, run->nmaps, &t->out,
 							       run->ts[k].location)) == NULL)
 				return -1;
-		if (t->out.kind == SYNCH_OUT_LOCAL && check_local(run, t) != 0)
-			return -1;
 	}
 	for (size_t m = 0; m < run->nmaps; m++)
 		if (!run->maps[m].used) {
@@ -296,6 +336,9 @@ resolve(struct synch_run *run)
 				       run->o->maps[m], run->nts, run->nts == 1 ? "" : "s");
 			return -1;
 		}
+	for (size_t i = 0; i < run->nt; i++)
+		if (run->t[i].out.kind == SYNCH_OUT_LOCAL && check_local(run, &run->t[i]) != 0)
+			return -1;
 	return synch_check_places(run);
 }
 
@@ -418,6 +461,39 @@ copy_data(struct synch_run *run, int *stream_rc, int *rsync_rc)
 		*rsync_rc = -1;
 }
 
+/* The end of the tablespace_map line at `p`: its unescaped line break
+ * (PostgreSQL writes \ before a \, CR or LF in a path). */
+static const char *
+spcmap_line_end(const char *p)
+{
+	for (; *p != '\0' && *p != '\n'; p++)
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+	return p;
+}
+
+/* A tablespace made while the copy ran is in pg_backup_stop's map and not
+ * in the copy: refused, rather than a copy that lacks it. */
+static int
+check_spcmap(const struct synch_run *run)
+{
+	for (const char *p = run->spcmapfile; *p != '\0';) {
+		const char *end = spcmap_line_end(p);
+		size_t digits = strspn(p, "0123456789");
+		bool known = digits == 0;
+
+		for (size_t k = 0; !known && k < run->nts; k++)
+			known = strlen(run->ts[k].oid) == digits && strncmp(run->ts[k].oid, p, digits) == 0;
+		if (!known) {
+			pitr_log_error("tablespace %.*s was created while the copy ran: run pitr-synch again",
+				       (int)digits, p);
+			return -1;
+		}
+		p = *end != '\0' ? end + 1 : end;
+	}
+	return 0;
+}
+
 static int
 copy(struct synch_run *run)
 {
@@ -443,6 +519,8 @@ copy(struct synch_run *run)
 	run->spcmapfile = stop.spcmapfile;
 	memset(&stop, 0, sizeof(stop));
 	pitr_log_info("backup stopped at %s", run->stop_lsn);
+	if (check_spcmap(run) != 0)
+		goto out;
 	if (stream_rc == 0)
 		stream_rc = synch_stream_finish(run);
 	if (stream_rc == 0 && streamed(run) > 0)

@@ -37,6 +37,7 @@ struct synch_opts {
 	bool keep_conf;                /* --keep-conf (delta) */
 	bool force;                    /* --force (delta) */
 	const char *archive_mode;      /* --archive-mode off|preserve */
+	const char *log;               /* -l, passed on to local receivers */
 };
 
 #define PITR_SYNCH_ARCHIVE_MODES "off|preserve"
