@@ -8,6 +8,9 @@
 # An rsync daemon output copied, then re-synced with -r, and started.
 # An ssh output (a real sshd on 127.0.0.1) copied by -r onto nothing,
 # refused while it holds a postmaster.pid, re-synced with --force, started.
+# A tablespace mapped at a local output, a file only there removed; a -r
+# run killed half way leaves a copy that cannot start, the same command
+# again completes it.
 # Bad input: -r onto another system's data directory (refused, then
 # accepted with --force), onto a running server, onto a directory that is
 # no data directory.
@@ -131,8 +134,64 @@ ok "the ssh copy starts" pg_start "$SSHOUT"
 is "the ssh copy has s's 3500 rows" "$(pg_sql "$SSHOUT" "SELECT count(*) FROM t")" 3500
 ok "the ssh copy stops" pg_stop "$SSHOUT"
 
+# --- tablespaces, and a run killed half way --------------------------------------
+mkdir_pg "$T/c" "$T/tsd"
+ok "tablespace tsd on s, table u in it" pg_sql "$S" "CREATE TABLESPACE tsd LOCATION '$T/tsd'" \
+	"CREATE TABLE u TABLESPACE tsd AS SELECT generate_series(1, 500) AS id"
+TSOID=$(pg_sql "$S" "SELECT oid FROM pg_tablespace WHERE spcname = 'tsd'")
+C=$T/c/data
+it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:$T/c/tsd"
+is "-r with a tablespace, onto nothing: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+ok "rows 501..800 in u; a file only at the copy's tablespace" \
+	pg_sql "$S" "INSERT INTO u SELECT generate_series(501, 800)"
+as_pg touch "$(compgen -G "$T/c/tsd/PG_15_*")/stale"
+# A run killed half way (rsync slowed down so that the kill falls inside
+# it) leaves a copy PostgreSQL refuses to start; the same command again
+# completes it.
+printf '#!/bin/sh\nsleep 0.3\nexec rsync "$@"\n' >"$T/slow-rsync"
+chmod 755 "$T/slow-rsync"
+"${SYNCH[@]}" -r -rp "$T/slow-rsync" -o "$C" -m "$T/tsd:$T/c/tsd" >"$T/kill.out" 2>&1 &
+VICTIM=$!
+wait_for "the killed run marked the copy" 60 test -e "$C/pitr-synch.in-progress"
+# kill_synch PID: SIGKILL to the pitr-synch among PID's descendants (under
+# as_pg's subshell and runuser), by pid, and to nothing else.
+kill_synch()
+{
+	local c
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		if grep -q 'pitr-synch' "/proc/$c/comm" 2>/dev/null; then
+			kill -KILL "$c"
+		else
+			kill_synch "$c"
+		fi
+	done
+}
+kill_synch "$VICTIM"
+wait "$VICTIM" 2>/dev/null
+unlike "killed -r run: it was killed before it completed" "$(cat "$T/kill.out")" "copy complete"
+nok "killed -r run: no global/pg_control" test -e "$C/global/pg_control"
+it_run as_pg "$PGBIN/postgres" --single -D "$C" postgres </dev/null
+nok "killed -r run: PostgreSQL refuses to start it" test "$IT_RC" -eq 0
+like "... for want of pg_control" "$IT_ERR" 'could not open file "global/pg_control"'
+# pitr-synch's rsync dies with it (PR_SET_PDEATHSIG): nothing writes on
+# under the next run.
+no_process() { [ -z "$(proc_pids "$1")" ]; }
+wait_for "killed -r run: its rsync ends with it" 30 no_process "$C/"
+it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:$T/c/tsd"
+is "the same -r again: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+is "tablespace_map names the mapped place" "$(cat "$C/tablespace_map")" "$TSOID $T/c/tsd"
+is "pg_tblspc link to the mapped place" "$(readlink "$C/pg_tblspc/$TSOID")" "$T/c/tsd"
+nok "the file only at the copy's tablespace is gone" compgen -G "$T/c/tsd/PG_15_*/stale"
+pg_set "$C" "archive_mode = off"
+ok "the copy starts" pg_start "$C"
+is "the copy has u's 800 rows, from its tablespace" "$(pg_sql "$C" "SELECT count(*) FROM u")" 800
+is "... at the mapped place" "$(pg_sql "$C" "SELECT pg_tablespace_location($TSOID)")" "$T/c/tsd"
+ok "the copy stops" pg_stop "$C"
+ok "table u and tablespace tsd dropped on s" pg_sql "$S" "DROP TABLE u" "DROP TABLESPACE tsd"
+
 # --- bad input ---------------------------------------------------------------------
-'^[0-9-]{10} [0-9:.]{15} [+-][0-9]{4} : [0-9]+ : pitr-synch : ERROR : '
 O=$T/other/data
 ok "initdb another system" pg_new "$O"
 SYSID_O=$(pg_control "$O" "Database system identifier")
