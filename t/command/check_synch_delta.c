@@ -382,7 +382,7 @@ cycle(const char *dir)
 	ck_assert(same_file(h_path("src/backup_label"), h_fmt("%s/backup_label", dir)));
 	ck_assert(same_file(h_path("src/pg_wal/000000010000000000000003"),
 			    h_fmt("%s/pg_wal/000000010000000000000003", dir)));
-	ck_assert_int_eq(pitr_synch_delta_finish(&env, &out, src), 0);
+	ck_assert_int_eq(pitr_synch_delta_finish(&env, &out, h_path("src/global/pg_control")), 0);
 	ck_assert(same_file(h_path("src/global/pg_control"), h_fmt("%s/global/pg_control", dir)));
 	ck_assert(!h_exists(h_fmt("%s/%s", dir, SYNCH_IN_PROGRESS)));
 	ck_assert(!h_exists(h_fmt("%s/postmaster.pid", dir)));
@@ -394,6 +394,8 @@ cycle(const char *dir)
 	ck_assert(p.datadir && !p.in_progress && !p.pid_file);
 	ck_assert_uint_eq(p.sysid, SYSID_SRC);
 	ck_assert_str_eq(h_log(), "");
+	/* Every staging dir and rsync capture file removed. */
+	ck_assert_int_eq(h_count_entries(tmpdir), 0);
 }
 
 START_TEST(test_cycle_local)
@@ -414,7 +416,7 @@ START_TEST(test_begin_creates)
 	ck_assert_int_eq(pitr_synch_delta_begin(&env, &out, SYSID_SRC), 0);
 	ck_assert_int_eq(stat(outdir, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0700);
-	ck_assert_int_eq(pitr_synch_delta_finish(&env, &out, src), 0);
+	ck_assert_int_eq(pitr_synch_delta_finish(&env, &out, h_path("src/global/pg_control")), 0);
 	ck_assert(same_file(h_path("src/global/pg_control"), h_fmt("%s/global/pg_control", outdir)));
 	ck_assert_int_eq(h_count_entries(outdir), 1);
 }

@@ -54,7 +54,8 @@ ok "p diverges: rows of its own" pg_sql "$P" \
 	"UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= 2000" "CHECKPOINT"
 ok "p stops" pg_stop "$P"
 SYSID_S=$(pg_control "$S" "Database system identifier")
-SYNCH=(as_pg "$PS" -h 127.0.0.1 -p "$(pg_port "$S")" -U postgres -D "$S" -a -v)
+mkdir_pg "$T/stage"
+SYNCH=(as_pg "$PS" -h 127.0.0.1 -p "$(pg_port "$S")" -U postgres -D "$S" -a -v -t "$T/stage")
 
 it_run "${SYNCH[@]}" -r --keep-conf -o "$P"
 is "-r onto the old primary: exit 0" "$IT_RC" 0
@@ -170,6 +171,9 @@ kill_synch()
 kill_synch "$VICTIM"
 wait "$VICTIM" 2>/dev/null
 unlike "killed -r run: it was killed before it completed" "$(cat "$T/kill.out")" "copy complete"
+# What it staged is flat (files and links only), so that any pitrkit
+# program's sweep of dead temporary files can remove it.
+is "killed -r run: its staging dirs hold no directory" "$(find "$T/stage" -mindepth 2 -type d)" ""
 nok "killed -r run: no global/pg_control" test -e "$C/global/pg_control"
 it_run as_pg "$PGBIN/postgres" --single -D "$C" postgres </dev/null
 nok "killed -r run: PostgreSQL refuses to start it" test "$IT_RC" -eq 0
@@ -222,4 +226,6 @@ is "-r onto a directory that is no data dir: exit 1" "$IT_RC" 1
 like "... says so" "$IT_ERR" "holds no data directory nor an interrupted pitr-synch copy"
 is "... untouched" "$(ls -A "$T/other/junk")" precious
 
+is "no staging dir or rsync capture left but the killed run's" \
+	"$(find "$T/stage" -mindepth 1 -maxdepth 1 ! -name '.pitr-tmp.synch-*' | wc -l)" 0
 it_done

@@ -151,12 +151,12 @@ sync_local(const struct synch_delta_env *env, const struct synch_output *out, co
 	return 0;
 }
 
-/* A staging copy of what pg_wal must hold: an empty archive_status, both
- * with the mode of the source's pg_wal (0700, or 0750 with group access). */
+/* An empty staging directory with the mode of the source's pg_wal (0700,
+ * or 0750 with group access), for empty_wal(). */
 static int
 wal_template(const struct synch_delta_env *env, const char *src_dir, struct pitr_tmp *stage)
 {
-	char *src_wal = pitr_fsutil_join(src_dir, PITR_PGDATA_WAL_DIR), *status = NULL;
+	char *src_wal = pitr_fsutil_join(src_dir, PITR_PGDATA_WAL_DIR);
 	struct stat st;
 	mode_t mode = 0700;
 	int rc = -1;
@@ -165,47 +165,69 @@ wal_template(const struct synch_delta_env *env, const char *src_dir, struct pitr
 		return -1;
 	if (stat(src_wal, &st) == 0 && S_ISDIR(st.st_mode))
 		mode = st.st_mode & 0777;
-	if (delta_stage_make(env, stage, "synch-wal") != 0 ||
-	    (status = pitr_fsutil_join(stage->path, "archive_status")) == NULL)
+	if (delta_stage_make(env, stage, "synch-wal") != 0)
 		goto out;
-	if (mkdir(status, mode) != 0 || chmod(status, mode) != 0 || chmod(stage->path, mode) != 0) {
-		pitr_log_error("could not create \"%s\": %s", status, strerror(errno));
+	if (chmod(stage->path, mode) != 0) {
+		pitr_log_error("could not change the mode of \"%s\": %s", stage->path, strerror(errno));
 		goto out;
 	}
 	rc = 0;
 out:
 	free(src_wal);
-	free(status);
+	return rc;
+}
+
+/* `sub` of `dst_dir` at the output made exactly the (empty) staging dir
+ * `from`, but for the names `keep` protects (NULL: none). */
+static int
+empty_dir_at(const struct synch_delta_env *env, const struct synch_output *out,
+	     const char *from, const char *dst_dir, const char *sub, const char *keep,
+	     uint64_t *sent)
+{
+	struct delta_cmd c;
+	char *to = delta_location(out, dst_dir, sub);
+	int rc = -1;
+
+	if (to == NULL || delta_cmd_init(&c, env, out) != 0) {
+		free(to);
+		return -1;
+	}
+	delta_cmd_add(&c, "--recursive");
+	delta_cmd_add(&c, "--perms");
+	delta_cmd_add(&c, "--delete");
+	delta_cmd_add(&c, "--stats");
+	if (keep != NULL)
+		delta_cmd_addf(&c, "--filter=P /%s", keep);
+	delta_cmd_add(&c, "--");
+	delta_cmd_add(&c, from);
+	delta_cmd_add(&c, to);
+	rc = run_logged(env, &c, "empty pg_wal of", dst_dir, out, sent);
+	free(to);
 	return rc;
 }
 
 /* pg_wal at the output emptied but for an empty archive_status: the old
  * segments (a diverged timeline's, maybe) must not be replayed.  The
- * output's pg_wal stays the directory or the link it is. */
+ * output's pg_wal stays the directory or the link it is.  Two rsync runs
+ * from one empty staging dir (staging dirs stay flat: tmpfile.h's sweep
+ * removes files only): pg_wal without archive_status, then
+ * archive_status. */
 static int
 empty_wal(const struct synch_delta_env *env, const struct synch_output *out, const char *src_dir,
 	  const char *dst_dir, uint64_t *sent)
 {
 	struct pitr_tmp stage = { .fd = -1, .slot = -1 };
-	struct delta_cmd c;
-	char *from = NULL, *to = NULL;
+	char *from = NULL;
 	int rc = -1;
 
-	if (wal_template(env, src_dir, &stage) != 0 || (from = pitr_xasprintf("%s/", stage.path)) == NULL ||
-	    (to = delta_location(out, dst_dir, PITR_PGDATA_WAL_DIR)) == NULL ||
-	    delta_cmd_init(&c, env, out) != 0)
+	if (wal_template(env, src_dir, &stage) != 0 || (from = pitr_xasprintf("%s/", stage.path)) == NULL)
 		goto out;
-	delta_cmd_add(&c, "--recursive");
-	delta_cmd_add(&c, "--perms");
-	delta_cmd_add(&c, "--delete");
-	delta_cmd_add(&c, "--stats");
-	delta_cmd_add(&c, "--");
-	delta_cmd_add(&c, from);
-	delta_cmd_add(&c, to);
-	rc = run_logged(env, &c, "empty pg_wal of", dst_dir, out, sent);
+	rc = empty_dir_at(env, out, from, dst_dir, PITR_PGDATA_WAL_DIR, "archive_status", sent);
+	if (rc == 0)
+		rc = empty_dir_at(env, out, from, dst_dir, PITR_PGDATA_WAL_DIR "/archive_status", NULL,
+				  sent);
 out:
 	free(from);
-	free(to);
 	delta_stage_remove(&stage);
 	return rc;
 }

@@ -84,9 +84,11 @@ int pitr_synch_delta_tree(const struct synch_delta_env *env, const struct synch_
 int pitr_synch_delta_files(const struct synch_delta_env *env, const struct synch_output *out,
 		      const char *src_dir, const char *const *names, size_t nnames);
 
-/* End the copy: send global/pg_control from `src_dir`, then remove
- * SYNCH_IN_PROGRESS.  Returns 0, or -1 after logging. */
+/* End the copy: send `pg_control` (the local path of a file named
+ * pg_control: the source's global/pg_control, or a copy of it staged in a
+ * flat directory) as global/pg_control, then remove SYNCH_IN_PROGRESS.
+ * Returns 0, or -1 after logging. */
 int pitr_synch_delta_finish(const struct synch_delta_env *env, const struct synch_output *out,
-		       const char *src_dir);
+			    const char *pg_control);
 
 #endif

@@ -135,37 +135,6 @@ pitr_synch_delta_files(const struct synch_delta_env *env, const struct synch_out
 	return delta_send_files(env, out, out->path, src_dir, names, nnames);
 }
 
-/* Filter rules that let an rsync --delete see only `rel` (and the
- * directories above it): everything else at the output is excluded, and
- * so protected. */
-static void
-add_only_filters(struct delta_cmd *c, const char *rel)
-{
-	for (const char *p = strchr(rel, '/'); p != NULL; p = strchr(p + 1, '/'))
-		delta_cmd_addf(c, "--filter=+ /%.*s/", (int)(p - rel), rel);
-	delta_cmd_addf(c, "--filter=+ /%s", rel);
-	delta_cmd_add(c, "--filter=- *");
-}
-
-/* Make the (empty) directories of `rel` in the staging dir. */
-static int
-stage_parents(const char *stage, const char *rel)
-{
-	for (const char *p = strchr(rel, '/'); p != NULL; p = strchr(p + 1, '/')) {
-		char *dir = pitr_xasprintf("%s/%.*s", stage, (int)(p - rel), rel);
-
-		if (dir == NULL)
-			return -1;
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-			pitr_log_error("could not create \"%s\": %s", dir, strerror(errno));
-			free(dir);
-			return -1;
-		}
-		free(dir);
-	}
-	return 0;
-}
-
 static void
 log_remove_failure(const char *rel, const struct synch_output *out, const struct delta_result *r)
 {
@@ -176,26 +145,32 @@ log_remove_failure(const char *rel, const struct synch_output *out, const struct
 		       r->reason);
 }
 
-/* Remove `rel` (relative to the output's data dir) at a remote output:
- * an rsync --delete from an empty staging dir, filtered to that one name.
- * A name already missing is no error.  Returns 0 or -1 (logged). */
+/* Remove `rel` (relative to the output's data dir: "global/pg_control")
+ * at a remote output: an rsync --delete from an empty staging dir into
+ * the name's directory, filtered to that one name (everything else there
+ * is excluded, and so protected).  Staging dirs stay flat (tmpfile.h's
+ * sweep removes files only).  A name already missing is no error.
+ * Returns 0 or -1 (logged). */
 static int
 remote_remove(const struct synch_delta_env *env, const struct synch_output *out, const char *rel)
 {
 	struct pitr_tmp stage = { .fd = -1, .slot = -1 };
+	const char *slash = strrchr(rel, '/');
+	char *parent = slash != NULL ? pitr_xstrndup(rel, (size_t)(slash - rel)) : NULL;
 	struct delta_cmd c;
 	struct delta_result r;
 	char *from = NULL, *to = NULL;
 	int rc = -1;
 
-	if (delta_stage_make(env, &stage, "synch-remove") != 0 || stage_parents(stage.path, rel) != 0 ||
+	if ((slash != NULL && parent == NULL) || delta_stage_make(env, &stage, "synch-remove") != 0 ||
 	    (from = pitr_xasprintf("%s/", stage.path)) == NULL ||
-	    (to = delta_location(out, out->path, NULL)) == NULL || delta_cmd_init(&c, env, out) != 0)
+	    (to = delta_location(out, out->path, parent)) == NULL || delta_cmd_init(&c, env, out) != 0)
 		goto out;
-	/* No --perms nor --times: the output's directories keep theirs. */
+	/* No --perms nor --times: the output's directory keeps its own. */
 	delta_cmd_add(&c, "--recursive");
 	delta_cmd_add(&c, "--delete");
-	add_only_filters(&c, rel);
+	delta_cmd_addf(&c, "--filter=+ /%s", slash != NULL ? slash + 1 : rel);
+	delta_cmd_add(&c, "--filter=- *");
 	delta_cmd_add(&c, "--");
 	delta_cmd_add(&c, from);
 	delta_cmd_add(&c, to);
@@ -205,6 +180,7 @@ remote_remove(const struct synch_delta_env *env, const struct synch_output *out,
 	delta_result_free(&r);
 	delta_cmd_free(&c);
 out:
+	free(parent);
 	free(from);
 	free(to);
 	delta_stage_remove(&stage);
@@ -278,14 +254,28 @@ pitr_synch_delta_begin(const struct synch_delta_env *env, const struct synch_out
 
 int
 pitr_synch_delta_finish(const struct synch_delta_env *env, const struct synch_output *out,
-			const char *src_dir)
+			const char *pg_control)
 {
-	const char *name = PG_CONTROL;
+	const char *slash = strrchr(pg_control, '/');
+	char *dir = slash != NULL ? pitr_xstrndup(pg_control, (size_t)(slash - pg_control)) : NULL;
+	char *global = pitr_fsutil_join(out->path, "global");
+	const char *name = slash != NULL ? slash + 1 : pg_control;
+	int rc = -1;
 
-	if (delta_send_files(env, out, out->path, src_dir, &name, 1) != 0 ||
+	if (dir == NULL || global == NULL)
+		goto out;
+	if (strcmp(name, "pg_control") != 0) {
+		pitr_log_error("\"%s\" is not named pg_control", pg_control);
+		goto out;
+	}
+	if (delta_send_files(env, out, global, dir, &name, 1) != 0 ||
 	    remove_at(env, out, SYNCH_IN_PROGRESS) != 0)
-		return -1;
+		goto out;
 	pitr_log_verbose("output \"%s\": %s sent, %s removed", out->label, PG_CONTROL,
 			 SYNCH_IN_PROGRESS);
-	return 0;
+	rc = 0;
+out:
+	free(dir);
+	free(global);
+	return rc;
 }

@@ -120,6 +120,27 @@ synch_rsync_check(struct synch_run *run)
 	return 0;
 }
 
+static size_t
+delta_targets(const struct synch_run *run)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < run->nt; i++)
+		n += run->t[i].delta;
+	return n;
+}
+
+/* `out` with its data dir's `path` in place of its own: files sent into
+ * a directory below the data dir. */
+static struct synch_output
+below(const struct synch_output *out, char *path)
+{
+	struct synch_output o = *out;
+
+	o.path = path;
+	return o;
+}
+
 static bool
 live(const struct synch_target *t)
 {
@@ -174,27 +195,24 @@ trees(struct synch_run *run, struct synch_target *t, uint64_t *sent)
 	return 0;
 }
 
-/* The source's pg_control, staged now (before the stop) and sent last. */
+/* The source's pg_control, staged now (before the stop) and sent last.
+ * The staging dir stays flat (tmpfile.h's sweep removes files only). */
 static int
 stage_control(struct synch_run *run)
 {
-	char *src = pitr_fsutil_join(run->data_dir, "global/pg_control");
-	char *dir = pitr_fsutil_join(run->rstage.path, "global"), *buf = NULL;
+	char *src = pitr_fsutil_join(run->data_dir, "global/pg_control"), *buf = NULL;
 	size_t len;
 	int rc = -1;
 
-	if (src == NULL || dir == NULL)
-		goto out;
+	if (src == NULL)
+		return -1;
 	if ((buf = pitr_fsutil_read_small(src, 1 << 20, &len)) == NULL) {
 		if (errno == ENOENT)
 			pitr_log_error("could not read \"%s\": %s", src, strerror(ENOENT));
-		goto out;
+	} else {
+		rc = pitr_fsutil_publish_buffer(run->rstage.path, "pg_control", buf, len, true, NULL);
 	}
-	if (pitr_fsutil_mkdir_p(dir, 0700) == 0)
-		rc = pitr_fsutil_publish_buffer(dir, "pg_control", buf, len, true, NULL);
-out:
 	free(src);
-	free(dir);
 	free(buf);
 	return rc;
 }
@@ -218,6 +236,8 @@ synch_rsync_data(struct synch_run *run)
 		pitr_log_info("output \"%s\": data directory%s brought up to date, %" PRIu64
 			      " bytes sent", t->out.label, run->nts > 0 ? " and tablespaces" : "", sent);
 	}
+	if (delta_targets(run) == 0)
+		return 0;
 	if (pitr_tmp_mkdir(&run->rstage, pitr_fsutil_tmpdir(run->o->temp_dir), "synch-stage") != 0 ||
 	    stage_control(run) != 0)
 		return -1;
@@ -308,99 +328,137 @@ names_free(char **names, size_t n)
 	free(names);
 }
 
-/* Stage member `m` as dir/NAME (its directories made). */
+/* Stage member `m` flat in `dir` and send it: those in a directory
+ * ("conf.d/x") one by one, from a file of that base name. */
 static int
-stage_member(const char *dir, const struct synch_member *m)
+send_member(struct synch_run *run, size_t i, const char *dir, const struct synch_member *m,
+	    bool *batch)
 {
-	char *path = pitr_fsutil_join(dir, m->name), *slash;
-	int rc = -1;
+	const char *slash = strrchr(m->name, '/'), *base = slash != NULL ? slash + 1 : m->name;
+	char *sub;
+	int rc;
 
-	if (path == NULL)
+	*batch = slash == NULL;
+	if (pitr_fsutil_publish_buffer(dir, base, m->text, strlen(m->text), true, NULL) != 0)
 		return -1;
-	slash = strrchr(path, '/');
-	*slash = '\0';
-	if (pitr_fsutil_mkdir_p(path, 0700) == 0)
-		rc = pitr_fsutil_publish_buffer(path, slash + 1, m->text, strlen(m->text), true, NULL);
-	free(path);
-	return rc;
-}
-
-/* pg_tblspc/OID, a link to the tablespace's place at target `i` (as the
- * receiver makes them; the server would also make them from
- * tablespace_map).  Its name goes to names[*n]. */
-static int
-stage_link(const struct synch_run *run, size_t i, size_t k, const char *dir, char **name)
-{
-	char *path;
-	int rc = 0;
-
-	if ((*name = pitr_xasprintf("pg_tblspc/%s", run->ts[k].oid)) == NULL ||
-	    (path = pitr_fsutil_join(dir, *name)) == NULL)
+	if (*batch)
+		return 0;
+	if ((sub = pitr_xasprintf("%s/%.*s", run->t[i].out.path, (int)(slash - m->name), m->name)) == NULL)
 		return -1;
-	if (symlink(run->t[i].ts_dirs[k], path) != 0) {
-		pitr_log_error("could not create the link \"%s\": %s", path, strerror(errno));
-		rc = -1;
+	{
+		struct synch_output o = below(&run->t[i].out, sub);
+
+		rc = pitr_synch_delta_files(&run->denv, &o, dir, &base, 1);
 	}
-	free(path);
+	free(sub);
 	return rc;
 }
 
-/* Target `i`'s configuration files and tablespace links, staged in its
- * own directory and sent. */
+/* Target `i`'s configuration files, from a flat staging dir of their own
+ * (tablespace_map differs per output). */
 static int
 send_config(struct synch_run *run, size_t i)
 {
+	struct pitr_tmp stage = { .fd = -1, .slot = -1 };
 	struct synch_member *m;
-	char sub[32], *dir = NULL, **names = NULL, *tsdir = NULL;
+	const char **names = NULL;
 	size_t n, nn = 0;
+	bool batch;
 	int rc = -1;
 
-	snprintf(sub, sizeof(sub), "config-%zu", i);
 	if ((m = synch_config_members(run, i, &n)) == NULL)
 		return -1;
-	if ((dir = pitr_fsutil_join(run->rstage.path, sub)) == NULL ||
-	    (tsdir = pitr_fsutil_join(dir, "pg_tblspc")) == NULL ||
-	    (names = pitr_xcalloc(n + run->nts + 1, sizeof(*names))) == NULL ||
-	    pitr_fsutil_mkdir_p(tsdir, 0700) != 0)
+	if ((names = pitr_xcalloc(n + 1, sizeof(*names))) == NULL ||
+	    pitr_tmp_mkdir(&stage, pitr_fsutil_tmpdir(run->o->temp_dir), "synch-config") != 0)
 		goto out;
 	for (size_t k = 0; k < n; k++) {
-		if (stage_member(dir, &m[k]) != 0 || (names[nn++] = pitr_xstrdup(m[k].name)) == NULL)
+		if (send_member(run, i, stage.path, &m[k], &batch) != 0)
 			goto out;
+		if (batch)
+			names[nn++] = m[k].name;
 	}
-	for (size_t k = 0; k < run->nts; k++)
-		if (stage_link(run, i, k, dir, &names[nn++]) != 0)
-			goto out;
-	rc = pitr_synch_delta_files(&run->denv, &run->t[i].out, dir, (const char *const *)names, nn);
+	rc = pitr_synch_delta_files(&run->denv, &run->t[i].out, stage.path, names, nn);
 out:
-	names_free(names, nn);
-	free(dir);
-	free(tsdir);
+	if (stage.path != NULL && pitr_fsutil_remove_tree(stage.path) != 0)
+		rc = -1;
+	pitr_tmp_discard(&stage);
+	free(names);
 	synch_config_free(m, n);
+	return rc;
+}
+
+/* pg_tblspc/OID, links to each tablespace's place at target `i` (as the
+ * receiver makes them; the server would also make them from
+ * tablespace_map), from a flat staging dir of links sent into pg_tblspc. */
+static int
+send_links(struct synch_run *run, size_t i)
+{
+	struct pitr_tmp stage = { .fd = -1, .slot = -1 };
+	const char **names;
+	char *sub = NULL;
+	int rc = -1;
+
+	if (run->nts == 0)
+		return 0;
+	if ((names = pitr_xcalloc(run->nts, sizeof(*names))) == NULL ||
+	    (sub = pitr_fsutil_join(run->t[i].out.path, "pg_tblspc")) == NULL ||
+	    pitr_tmp_mkdir(&stage, pitr_fsutil_tmpdir(run->o->temp_dir), "synch-links") != 0)
+		goto out;
+	for (size_t k = 0; k < run->nts; k++) {
+		char *path = pitr_fsutil_join(stage.path, run->ts[k].oid);
+
+		names[k] = run->ts[k].oid;
+		if (path == NULL || symlink(run->t[i].ts_dirs[k], path) != 0) {
+			if (path != NULL)
+				pitr_log_error("could not create the link \"%s\": %s", path, strerror(errno));
+			free(path);
+			goto out;
+		}
+		free(path);
+	}
+	{
+		struct synch_output o = below(&run->t[i].out, sub);
+
+		rc = pitr_synch_delta_files(&run->denv, &o, stage.path, names, run->nts);
+	}
+out:
+	if (stage.path != NULL && pitr_fsutil_remove_tree(stage.path) != 0)
+		rc = -1;
+	pitr_tmp_discard(&stage);
+	free(names);
+	free(sub);
 	return rc;
 }
 
 int
 synch_rsync_finish(struct synch_run *run)
 {
-	char **wal = NULL;
+	char **wal = NULL, *control;
 	size_t nwal = 0;
-	int rc = wal_names(run, &wal, &nwal);
+	int rc;
+
+	if (delta_targets(run) == 0)
+		return 0;
+	if (run->rstage.path == NULL || (control = pitr_fsutil_join(run->rstage.path, "pg_control")) == NULL)
+		return -1;
+	rc = wal_names(run, &wal, &nwal);
 
 	for (size_t i = 0; rc == 0 && i < run->nt; i++) {
 		struct synch_target *t = &run->t[i];
 
 		if (!live(t))
 			continue;
-		if (send_config(run, i) != 0 ||
+		if (send_config(run, i) != 0 || send_links(run, i) != 0 ||
 		    pitr_synch_delta_files(&run->denv, &t->out, run->data_dir, (const char *const *)wal,
 					   nwal) != 0 ||
-		    pitr_synch_delta_finish(&run->denv, &t->out, run->rstage.path) != 0) {
+		    pitr_synch_delta_finish(&run->denv, &t->out, control) != 0) {
 			failed(t);
 			continue;
 		}
 		pitr_log_info("output \"%s\": copy complete", t->out.label);
 	}
 	names_free(wal, nwal);
+	free(control);
 	for (size_t i = 0; i < run->nt; i++)
 		if (run->t[i].delta && run->t[i].failed)
 			rc = -1;
