@@ -163,6 +163,17 @@ make_stale_output(const char *dir)
 	ck_assert_int_eq(symlink("/nonexistent/ts-out", h_fmt("%s/pg_tblspc/16400", dir)), 0);
 }
 
+/* The file at `path` holds exactly `text`. */
+static void
+assert_text(const char *path, const char *text)
+{
+	size_t len;
+	char *got = h_read_file(path, &len);
+
+	ck_assert_str_eq(got, text);
+	free(got);
+}
+
 static bool
 same_file(const char *a, const char *b)
 {
@@ -273,8 +284,7 @@ START_TEST(test_pgdata_exclusions)
 	ck_assert_int_eq(h_count_entries(h_path("out/pg_wal/archive_status")), 0);
 	/* Kept: the output's own configuration, the marker, pg_control and
 	 * the tablespace links (the caller's). */
-	ck_assert_str_eq(h_read_file(h_path("out/postgresql.conf"), &(size_t){ 0 }),
-			 "# the output's own\n");
+	assert_text(h_path("out/postgresql.conf"), "# the output's own\n");
 	ck_assert(h_exists(h_path("out/" SYNCH_IN_PROGRESS)));
 	put_control(h_path("expect"), SYSID_OLD);
 	ck_assert(same_file(h_path("expect/global/pg_control"), h_path("out/global/pg_control")));
@@ -371,8 +381,7 @@ cycle(const char *dir)
 
 	ck_assert_int_eq(pitr_synch_delta_begin(&env, &out, SYSID_SRC), 0);
 	ck_assert(!h_exists(h_fmt("%s/global/pg_control", dir)));
-	ck_assert_str_eq(h_read_file(h_fmt("%s/%s", dir, SYNCH_IN_PROGRESS), &(size_t){ 0 }),
-			 "system identifier 7300000000000000001\n");
+	assert_text(h_fmt("%s/%s", dir, SYNCH_IN_PROGRESS), "system identifier 7300000000000000001\n");
 	ck_assert_int_eq(pitr_synch_delta_probe(&env, &out, out.path, &p), 0);
 	ck_assert(p.in_progress && !p.datadir);
 	ck_assert_uint_eq(p.sysid, SYSID_SRC);
@@ -387,8 +396,7 @@ cycle(const char *dir)
 	ck_assert(!h_exists(h_fmt("%s/%s", dir, SYNCH_IN_PROGRESS)));
 	ck_assert(!h_exists(h_fmt("%s/postmaster.pid", dir)));
 	ck_assert(same_file(h_path("src/base/1/2600"), h_fmt("%s/base/1/2600", dir)));
-	ck_assert_str_eq(h_read_file(h_fmt("%s/postgresql.conf", dir), &(size_t){ 0 }),
-			 "# the output's own\n");
+	assert_text(h_fmt("%s/postgresql.conf", dir), "# the output's own\n");
 
 	ck_assert_int_eq(pitr_synch_delta_probe(&env, &out, out.path, &p), 0);
 	ck_assert(p.datadir && !p.in_progress && !p.pid_file);
