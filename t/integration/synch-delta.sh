@@ -130,6 +130,13 @@ it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -r --force -o "127.0.0.1:$SSHOUT
 is "... with --force (the file is stale): exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
 nok "... the stale postmaster.pid removed" test -e "$SSHOUT/postmaster.pid"
+# The source itself as an ssh output: its postmaster.pid is the source's,
+# refused even with --force (-r would empty its pg_wal).
+it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -r --force -o "127.0.0.1:$S"
+is "-r --force onto the source itself over ssh: exit 1" "$IT_RC" 1
+like "... it says so" "$IT_ERR" "pitr-synch : ERROR : output \"127.0.0.1:$S\" holds a postmaster.pid naming the source's own postmaster"
+ok "... and the source still runs" pg_promoted "$S"
+nok "... with no in-progress mark" test -e "$S/pitr-synch.in-progress"
 pg_set "$SSHOUT" "archive_mode = off"
 ok "the ssh copy starts" pg_start "$SSHOUT"
 is "the ssh copy has s's 3500 rows" "$(pg_sql "$SSHOUT" "SELECT count(*) FROM t")" 3500

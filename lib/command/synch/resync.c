@@ -42,8 +42,28 @@ pid_alive(long pid)
 	return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
 }
 
+/* The source's postmaster pid (postmaster.pid's first line); -1 unknown. */
+static long
+source_pid(const struct synch_run *run)
+{
+	char *path = pitr_fsutil_join(run->data_dir, "postmaster.pid"), *text;
+	size_t len;
+	long pid = 0;
+
+	if (path == NULL)
+		return -1;
+	if ((text = pitr_fsutil_read_small(path, 64 * 1024, &len)) != NULL) {
+		pid = strtol(text, NULL, 10);
+		free(text);
+	}
+	free(path);
+	return pid > 0 ? pid : -1;
+}
+
 /* A server that may run at the output: refused (a local live one always,
- * a remote one's pid file unless --force, as it cannot be checked). */
+ * a remote one's pid file unless --force, as it cannot be checked; one
+ * naming the source's own postmaster always: an ssh output that is the
+ * source itself, whose pg_wal -r would empty). */
 static int
 check_running(const struct synch_run *run, const struct synch_target *t,
 	      const struct synch_probe *p)
@@ -53,6 +73,11 @@ check_running(const struct synch_run *run, const struct synch_target *t,
 	if (t->out.kind == SYNCH_OUT_LOCAL && pid_alive(p->pid)) {
 		pitr_log_error("output \"%s\": a server is running there (postmaster.pid, pid %ld): "
 			       "stop it first", t->out.label, p->pid);
+		return -1;
+	}
+	if (t->out.kind != SYNCH_OUT_LOCAL && p->pid == source_pid(run)) {
+		pitr_log_error("output \"%s\" holds a postmaster.pid naming the source's own postmaster "
+			       "(pid %ld): it is the source itself; nothing copied", t->out.label, p->pid);
 		return -1;
 	}
 	if (t->out.kind != SYNCH_OUT_LOCAL && !run->o->force) {
