@@ -202,6 +202,26 @@ is "... at the mapped place" "$(pg_sql "$C" "SELECT pg_tablespace_location($TSOI
 ok "the copy stops" pg_stop "$C"
 ok "table u and tablespace tsd dropped on s" pg_sql "$S" "DROP TABLE u" "DROP TABLESPACE tsd"
 
+# --- two outputs, one failing half way -------------------------------------------
+# rsync fails (as a full disk would) on the second output's data directory
+# only: that output is named in one error line and left an interrupted
+# copy; the first completes.
+mkdir_pg "$T/twoa" "$T/twob"
+printf '%s\n' '#!/bin/sh' \
+	"case \" \$* \" in *\" --inplace \"*\" $T/twob/data/ \"*)" \
+	"	echo 'rsync: [receiver] write failed on \"base/1/1259\": No space left on device (28)' >&2" \
+	'	exit 11 ;;' 'esac' 'exec rsync "$@"' >"$T/full-rsync"
+chmod 755 "$T/full-rsync"
+it_run "${SYNCH[@]}" -r -rp "$T/full-rsync" -o "$T/twoa/data" -o "$T/twob/data"
+is "two outputs, the second failing: exit 1" "$IT_RC" 1
+is "... one error line" "$(grep -c ' : ERROR : ' <<<"$IT_ERR")" 1
+like "... naming the output and rsync's reason" "$IT_ERR" \
+	"ERROR : could not bring up to date \"$T/twob/data\" at output \"$T/twob/data\": rsync exit status 11: .receiver. write failed on \"base/1/1259\": No space left on device"
+ok "... the first output is complete" test -s "$T/twoa/data/global/pg_control"
+nok "... and unmarked" test -e "$T/twoa/data/pitr-synch.in-progress"
+ok "... the second holds the mark" test -e "$T/twob/data/pitr-synch.in-progress"
+nok "... and no pg_control" test -e "$T/twob/data/global/pg_control"
+
 # --- bad input ---------------------------------------------------------------------
 O=$T/other/data
 ok "initdb another system" pg_new "$O"

@@ -172,12 +172,14 @@ live(const struct synch_target *t)
 	return t->delta && !t->failed;
 }
 
+/* The error line (naming the output) is the delta call's; this one says
+ * what is left there. */
 static void
 failed(struct synch_target *t)
 {
 	t->failed = true;
-	pitr_log_error("output \"%s\" failed: it holds an interrupted copy (no global/pg_control): "
-		       "run pitr-synch -r again", t->out.label);
+	pitr_log_info("output \"%s\" failed: it holds an interrupted copy (no global/pg_control), "
+		      "which the same pitr-synch run again completes", t->out.label);
 }
 
 int
@@ -192,8 +194,6 @@ synch_rsync_begin(struct synch_run *run)
 			continue;
 		if (pitr_synch_delta_begin(&run->denv, &t->out, run->sysid) != 0) {
 			t->failed = true;
-			pitr_log_error("output \"%s\" failed: it could not be marked in progress",
-				       t->out.label);
 			rc = -1;
 		}
 	}
