@@ -13,10 +13,12 @@
 #include "common/opts.h"
 
 static const struct pitr_opt_def info_options[] = {
-	{ "archive", "a", PITR_OPT_STRING, "[CODEC=]DIR",
-	  .help = "the WAL archive (any codec's files are read)" },
-	{ "backup-dir", "b", PITR_OPT_STRING, "[CODEC=]DIR",
-	  .help = "the backup directory of pitr-backup-master" },
+	{ "archive", "a", PITR_OPT_LIST, "[CODEC=]DIR",
+	  .help = "a WAL archive (any codec's files are read); repeatable: several hosts' "
+		  "archives, the furthest named" },
+	{ "backup-dir", "b", PITR_OPT_LIST, "[CODEC=]DIR",
+	  .help = "a backup directory of pitr-backup-master; repeatable: several hosts' "
+		  "backups, the newest named" },
 	{ "json", NULL, PITR_OPT_FLAG, NULL,
 	  .help = "one JSON object instead of text (schema in pitr-info(1))" },
 	PITR_OPTS_LOG,
@@ -33,7 +35,7 @@ main(int argc, char **argv)
 	struct pitr_info_opts info = { 0 };
 	int rc = 1;
 
-	switch (pitr_opts_begin(&o, "pitr-info", "pitr-info [-b DIR] [-a [CODEC=]DIR] [--json] [OPTION]...",
+	switch (pitr_opts_begin(&o, "pitr-info", "pitr-info [-b DIR]... [-a [CODEC=]DIR]... [--json] [OPTION]...",
 				info_options, NOPTIONS, argc, argv)) {
 	case 1:
 		rc = 0;
@@ -43,8 +45,8 @@ main(int argc, char **argv)
 	}
 	if (pitr_opts_no_operands(&o, "pitr-info") != 0)
 		goto out;
-	info.backup_dir = pitr_opts_str(&o, "backup-dir");
-	info.archive = pitr_opts_str(&o, "archive");
+	info.backup_dirs = pitr_opts_list(&o, "backup-dir", &info.nbackup_dirs);
+	info.archives = pitr_opts_list(&o, "archive", &info.narchives);
 	info.json = pitr_opts_flag(&o, "json");
 	rc = pitr_cmd_info(&info) == 0 ? 0 : 1;
 out:

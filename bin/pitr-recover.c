@@ -10,20 +10,19 @@
 #include <string.h>
 
 #include "command/recover/recover.h"
+#include "command/standby/standby.h"
 #include "common/log.h"
 #include "common/opts.h"
 
 static const struct pitr_opt_def recover_options[] = {
-	{ "archive", "a", PITR_OPT_STRING, "[CODEC=]DIR",
-	  .help = "the WAL archive (pitr-archive's --dst-local dir)",
-	  .required = "pitr-recover needs the WAL archive" },
-	{ "archive-mode", NULL, PITR_OPT_STRING, NULL, .choices = PITR_RECOVER_ARCHIVE_MODES,
-	  .dflt_doc = "off; preserve with --standby",
-	  .help = "whether the recovered copy archives as its source did" },
+	{ "archive", "a", PITR_OPT_LIST, "[CODEC=]DIR",
+	  .help = "a WAL archive (pitr-archive's --dst-local dir); required, repeatable: "
+		  "the first that has a segment serves it" },
 	{ "backup", NULL, PITR_OPT_STRING, "NAME|latest", .dflt_doc = "chosen by the target",
 	  .help = "the backup to use" },
-	{ "backup-dir", "b", PITR_OPT_STRING, "DIR", .help = "where pitr-backup-master put the backups",
-	  .required = "pitr-recover needs the backups" },
+	{ "backup-dir", "b", PITR_OPT_LIST, "DIR",
+	  .help = "where pitr-backup-master put the backups; required, repeatable: the backup "
+		  "is chosen among all of them" },
 	PITR_OPTS_LOG,
 	{ "pg-ctl", NULL, PITR_OPT_STRING, "PATH",
 	  .dflt_doc = "/usr/lib/postgresql/VERSION/bin/pg_ctl, else pg_ctl on the PATH",
@@ -34,10 +33,8 @@ static const struct pitr_opt_def recover_options[] = {
 	{ "pitr-restore", NULL, PITR_OPT_STRING, "PATH",
 	  .dflt_doc = "pitr-restore in the directory of this program",
 	  .help = "restore_command's program" },
-	{ "port", NULL, PITR_OPT_INT, "N", .min = 1, .max = 65535,
-	  .help = "the recovered server's port" },
-	{ "standby", NULL, PITR_OPT_FLAG, NULL,
-	  .help = "a standby that follows the archive (standby.signal)" },
+	PITR_STANDBY_OPTS,
+	PITR_STANDBY_OPT_PORT,
 	{ "start", NULL, PITR_OPT_FLAG, NULL,
 	  .help = "start the server and wait until it reaches the target" },
 	{ "tablespace-map", NULL, PITR_OPT_LIST, "OLD=NEW",
@@ -79,6 +76,49 @@ static const struct pitr_opt_def ended_options[] = {
 	PITR_OPTS_COMMON,
 };
 
+/* One recovery.conf target setting into the option that means it;
+ * given both ways, refused. */
+static int
+conf_target(const struct pitr_opts *o, const struct pitr_standby_opts *sb, const char *key,
+	    const char *option, const char **field)
+{
+	const char *v = pitr_standby_conf_value(sb, key);
+
+	if (v == NULL)
+		return 0;
+	if (pitr_opts_get(o, option)->count > 0) {
+		pitr_log_error("--recovery-conf sets %s and --%s gives it too: give one", key, option);
+		return -1;
+	}
+	*field = v;
+	return 0;
+}
+
+/* --recovery-conf's target: pitr-recover's own, so that it chooses the
+ * backup and checks the archive as for --target-*. */
+static int
+conf_targets(const struct pitr_opts *o, const struct pitr_standby_opts *sb,
+	     struct pitr_recover_opts *r)
+{
+	const char *immediate = NULL;
+
+	if (conf_target(o, sb, "recovery_target_time", "target-time", &r->target_time) != 0 ||
+	    conf_target(o, sb, "recovery_target_xid", "target-xid", &r->target_xid) != 0 ||
+	    conf_target(o, sb, "recovery_target_lsn", "target-lsn", &r->target_lsn) != 0 ||
+	    conf_target(o, sb, "recovery_target_name", "target-name", &r->target_name) != 0 ||
+	    conf_target(o, sb, "recovery_target", "target-immediate", &immediate) != 0 ||
+	    conf_target(o, sb, "recovery_target_action", "target-action", &r->target_action) != 0 ||
+	    conf_target(o, sb, "recovery_target_timeline", "target-timeline", &r->target_timeline) != 0)
+		return -1;
+	if (immediate != NULL && strcmp(immediate, "immediate") != 0) {
+		pitr_log_error("--recovery-conf: recovery_target = '%s': the only target it names is "
+			       "'immediate'", immediate);
+		return -1;
+	}
+	r->target_immediate = r->target_immediate || immediate != NULL;
+	return 0;
+}
+
 static int
 recovery_ended(int argc, char **argv)
 {
@@ -107,6 +147,7 @@ main(int argc, char **argv)
 {
 	struct pitr_opts o = { 0 };
 	struct pitr_recover_opts r = { 0 };
+	struct pitr_standby_opts sb = { 0 };
 	int rc = 1;
 
 	/* A mode of its own, with its own options: the server's
@@ -114,7 +155,7 @@ main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "--recovery-ended") == 0)
 		return recovery_ended(argc, argv);
 	switch (pitr_opts_begin(&o, "pitr-recover",
-				"pitr-recover -b DIR -a [CODEC=]DIR -D NEWDATA [TARGET] [OPTION]...",
+				"pitr-recover -b DIR... -a [CODEC=]DIR... -D NEWDATA [TARGET] [OPTION]...",
 				recover_options, NOPTIONS, argc, argv)) {
 	case 1:
 		rc = 0;
@@ -124,9 +165,9 @@ main(int argc, char **argv)
 	}
 	if (pitr_opts_no_operands(&o, "pitr-recover") != 0)
 		goto out;
-	r.backup_dir = pitr_opts_str(&o, "backup-dir");
+	r.backup_dirs = pitr_opts_list(&o, "backup-dir", &r.nbackup_dirs);
 	r.backup = pitr_opts_str(&o, "backup");
-	r.archive = pitr_opts_str(&o, "archive");
+	r.archives = pitr_opts_list(&o, "archive", &r.narchives);
 	r.target_dir = pitr_opts_str(&o, "target-dir");
 	r.target_time = pitr_opts_str(&o, "target-time");
 	r.target_xid = pitr_opts_str(&o, "target-xid");
@@ -135,17 +176,21 @@ main(int argc, char **argv)
 	r.target_immediate = pitr_opts_flag(&o, "target-immediate");
 	r.target_action = pitr_opts_str(&o, "target-action");
 	r.target_timeline = pitr_opts_str(&o, "target-timeline");
-	r.standby = pitr_opts_flag(&o, "standby");
 	r.tablespace_map = pitr_opts_list(&o, "tablespace-map", &r.ntablespace_map);
 	r.start = pitr_opts_flag(&o, "start");
-	r.port = (int)pitr_opts_int(&o, "port");
 	r.pitr_restore = pitr_opts_str(&o, "pitr-restore");
 	r.pitr_recover = pitr_opts_str(&o, "pitr-recover");
-	r.archive_mode = pitr_opts_str(&o, "archive-mode");
 	r.pg_ctl = pitr_opts_str(&o, "pg-ctl");
 	r.wait = (int)pitr_opts_int(&o, "wait");
+	if (pitr_standby_opts_get(&o, &sb) != 0 || conf_targets(&o, &sb, &r) != 0)
+		goto out;
+	r.sb = &sb;
+	r.standby = sb.mode != PITR_STANDBY_NONE;
+	r.port = sb.port;
+	r.archive_mode = sb.archive_mode;
 	rc = pitr_cmd_recover(&r) == 0 ? 0 : 1;
 out:
+	pitr_standby_opts_free(&sb);
 	pitr_opts_free(&o);
 	pitr_log_close();
 	return rc;

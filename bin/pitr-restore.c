@@ -43,8 +43,9 @@ static const struct pitr_opt_def restore_options[] = {
 	  .help = "with -r: remove before handing the file over, not after" },
 	{ "remove-unneeded", "r", PITR_OPT_OPTIONAL, "SEGMENT",
 	  .help = "remove archived files older than SEGMENT (%r) or the REDO file" },
-	{ "source", "s", PITR_OPT_STRING, "[CODEC=]DIR", .help = "the archive to restore from",
-	  .required = "pitr-restore needs the archive to read from" },
+	{ "source", "s", PITR_OPT_LIST, "[CODEC=]DIR",
+	  .help = "an archive to restore from; required, repeatable: the first that has the file "
+		  "serves it" },
 	{ "streaming-replication", "sr", PITR_OPT_FLAG, NULL,
 	  .help = "a missing segment fails at once (the server then streams)" },
 	{ "temp-dir", "t", PITR_OPT_STRING, "DIR", .dflt_doc = "$TMPDIR or " PITR_FSUTIL_TMPDIR_DEFAULT,
@@ -93,7 +94,7 @@ main(int argc, char **argv)
 	if (ops.cutoff != NULL)
 		r.remove_cutoff = ops.cutoff;
 	r.data_dir = pitr_opts_str(&o, "data-dir");
-	r.source = pitr_opts_str(&o, "source");
+	r.sources = pitr_opts_list(&o, "source", &r.nsources);
 	r.recovery_delay = (int)pitr_opts_int(&o, "recovery-delay");
 	r.finish_trigger = pitr_opts_str(&o, "finish-trigger");
 	r.remove_before = pitr_opts_flag(&o, "remove-before");

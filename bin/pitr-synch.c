@@ -15,8 +15,8 @@
 #include "common/opts.h"
 
 static const struct pitr_opt_def synch_options[] = {
-	{ "archive-mode", NULL, PITR_OPT_STRING, NULL, .choices = PITR_SYNCH_ARCHIVE_MODES,
-	  .dflt = "off", .help = "whether the copy archives as its source does" },
+	{ "archive", NULL, PITR_OPT_LIST, "[CODEC=]DIR",
+	  .help = "a WAL archive at the output's host that restore_command reads (repeatable)" },
 	{ "automatic", "a", PITR_OPT_FLAG, NULL,
 	  .help = "copy without asking for confirmation on the terminal" },
 	{ "bwlimit", NULL, PITR_OPT_INT, "KBPS", .min = 0, .max = 100000000, .dflt = "0",
@@ -41,6 +41,12 @@ static const struct pitr_opt_def synch_options[] = {
 	  .required = "pitr-synch needs somewhere to copy to" },
 	PITR_OPTS_PID_FILE,
 	{ "port", "p", PITR_OPT_STRING, "PORT", .dflt_doc = "libpq's", .help = "server port" },
+	{ "pitr-recover", NULL, PITR_OPT_STRING, "PATH",
+	  .dflt_doc = "pitr-recover in the directory of this program",
+	  .help = "recovery_end_command's program at the output's host" },
+	{ "pitr-restore", NULL, PITR_OPT_STRING, "PATH",
+	  .dflt_doc = "pitr-restore in the directory of this program",
+	  .help = "restore_command's program at the output's host" },
 	{ "psql-path", "pp", PITR_OPT_IGNORED, "PATH",
 	  .help = "accepted for OmniPITR; pitrkit connects with libpq" },
 	{ "remote-compressor-path", "rcp", PITR_OPT_IGNORED, "PATH",
@@ -57,6 +63,7 @@ static const struct pitr_opt_def synch_options[] = {
 	  .help = "delta re-sync of an existing, stopped data directory with rsync" },
 	{ "rsync-path", "rp", PITR_OPT_STRING, "PATH", .dflt_doc = "rsync on the PATH",
 	  .help = "the rsync program" },
+	PITR_STANDBY_OPTS,
 	{ "ssh-path", NULL, PITR_OPT_STRING, "PATH", .dflt_doc = "ssh on the PATH",
 	  .help = "the ssh program" },
 	{ "tar-path", "tp", PITR_OPT_IGNORED, "PATH",
@@ -145,7 +152,9 @@ fill(const struct pitr_opts *o, const char *argv0, struct synch_opts *s)
 	s->bwlimit = (int)pitr_opts_int(o, "bwlimit");
 	s->keep_conf = pitr_opts_flag(o, "keep-conf");
 	s->force = pitr_opts_flag(o, "force");
-	s->archive_mode = pitr_opts_str(o, "archive-mode");
+	s->archives = pitr_opts_list(o, "archive", &s->narchives);
+	s->pitr_restore = pitr_opts_str(o, "pitr-restore");
+	s->pitr_recover = pitr_opts_str(o, "pitr-recover");
 	s->log = pitr_opts_str(o, "log");
 	s->argv0 = argv0;
 }
@@ -170,8 +179,10 @@ main(int argc, char **argv)
 	if (pitr_opts_no_operands(&o, "pitr-synch") != 0)
 		goto out;
 	fill(&o, argv[0], &s);
-	rc = pitr_cmd_synch(&s) == 0 ? 0 : 1;
+	if (pitr_standby_opts_get(&o, &s.sb) == 0)
+		rc = pitr_cmd_synch(&s) == 0 ? 0 : 1;
 out:
+	pitr_standby_opts_free(&s.sb);
 	pitr_opts_free(&o);
 	pitr_log_close();
 	return rc;

@@ -24,6 +24,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "postgres/sysid.h"
 #include "postgres/timeline.h"
 #include "postgres/wal.h"
 #include "postgres/walhdr.h"
@@ -313,6 +314,14 @@ backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const 
 	return remnant ? 2 : 0;
 }
 
+/* Whether b was read from the backup dir being read now: another host's
+ * dir may hold files of the same names, which say nothing about this one. */
+static bool
+in_current_dir(const struct pitr_catalog *cat, const struct pitr_catalog_backup *b)
+{
+	return cat->nbackup_dirs == 0 || b->dir == cat->nbackup_dirs - 1;
+}
+
 static bool
 is_backup_file(const struct pitr_catalog *cat, const char *name)
 {
@@ -320,6 +329,8 @@ is_backup_file(const struct pitr_catalog *cat, const char *name)
 		const struct pitr_catalog_backup *b =
 			i < cat->nbackups ? &cat->backups[i] : &cat->remnants[i - cat->nbackups];
 
+		if (!in_current_dir(cat, b))
+			continue;
 		if ((b->data_file && strcmp(name, b->data_file) == 0) ||
 		    (b->xlog_file && strcmp(name, b->xlog_file) == 0))
 			return true;
@@ -340,7 +351,8 @@ append_backup(struct pitr_catalog *cat, bool remnant, const struct pitr_catalog_
 	if (grown == NULL)
 		return -1;
 	*list = grown;
-	(*list)[(*count)++] = *b;
+	(*list)[*count] = *b;
+	(*list)[(*count)++].dir = cat->nbackup_dirs > 0 ? cat->nbackup_dirs - 1 : 0;
 	return 0;
 }
 
@@ -417,7 +429,7 @@ is_meta_file(const struct pitr_catalog *cat, const char *name)
 		const struct pitr_catalog_backup *b =
 			i < cat->nbackups ? &cat->backups[i] : &cat->remnants[i - cat->nbackups];
 
-		if (strcmp(name, b->meta_file) == 0)
+		if (in_current_dir(cat, b) && strcmp(name, b->meta_file) == 0)
 			return true;
 	}
 	return false;
@@ -523,6 +535,9 @@ cmp_file(const void *pa, const void *pb)
 		return c;
 	if (a->name.kind != b->name.kind)
 		return a->name.kind == PITR_WAL_HISTORY ? -1 : 1;
+	/* The first archive given serves a segment several hold. */
+	if (a->archive != b->archive)
+		return a->archive < b->archive ? -1 : 1;
 	return strcmp(a->file, b->file);
 }
 
@@ -585,6 +600,7 @@ load_archive(struct pitr_catalog *cat, const char *dir)
 			cat->files = grown;
 		}
 		f.file = names[i];
+		f.archive = cat->narchive_dirs - 1;
 		names[i] = NULL;
 		f.size = (uint64_t)st.st_size;
 		f.mtime = st.st_mtime;
@@ -598,21 +614,21 @@ out:
 	return rc;
 }
 
-/* The segment size a segment's first page header states, when the header
- * is one of a segment of that name; 0 otherwise. */
-static uint32_t
-header_segsize(const char *dir, const struct pitr_catalog_file *f)
+/* Read a segment's first page header into *hp: true when it is one of a
+ * segment of that name (its segment size then in h->seg_size). */
+static bool
+read_header(const char *dir, const struct pitr_catalog_file *f, struct pitr_walhdr *hp)
 {
 	unsigned char buf[PITR_WALHDR_SIZE];
 	struct pitr_codec_reader *r = NULL;
 	struct pitr_walhdr h;
 	size_t len = 0;
-	uint32_t out = 0;
+	bool out = false;
 	char *path = pitr_fsutil_join(dir, f->file);
 	int fd = -1;
 
 	if (path == NULL)
-		return 0;
+		return false;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
 	    (r = pitr_codec_reader_new(f->codec, fd, path)) == NULL)
 		goto out;
@@ -626,8 +642,10 @@ header_segsize(const char *dir, const struct pitr_catalog_file *f)
 	if (pitr_walhdr_decode(buf, len, &h) == 0 && pitr_walhdr_version(h.magic) != NULL &&
 	    (h.info & PITR_WALHDR_XLP_LONG_HEADER) && pitr_wal_segsize_valid(h.seg_size) &&
 	    pitr_wal_name_fits(&f->name, h.seg_size) &&
-	    h.pageaddr == pitr_wal_start_lsn(&f->name, h.seg_size))
-		out = h.seg_size;
+	    h.pageaddr == pitr_wal_start_lsn(&f->name, h.seg_size)) {
+		*hp = h;
+		out = true;
+	}
 out:
 	pitr_codec_reader_free(r);
 	if (fd >= 0)
@@ -636,8 +654,17 @@ out:
 	return out;
 }
 
+/* The segment size the header of f states; 0 when it states none. */
+static uint32_t
+header_segsize(const struct pitr_catalog *cat, const struct pitr_catalog_file *f)
+{
+	struct pitr_walhdr h;
+
+	return read_header(cat->archive_dirs[f->archive], f, &h) ? h.seg_size : 0;
+}
+
 static int
-settle_segsize(struct pitr_catalog *cat, const char *archive_dir)
+settle_segsize(struct pitr_catalog *cat)
 {
 	const struct pitr_catalog_backup *first = NULL;
 
@@ -656,15 +683,15 @@ settle_segsize(struct pitr_catalog *cat, const char *archive_dir)
 			return -1;
 		}
 	}
-	for (size_t i = 0; cat->segsize == 0 && archive_dir != NULL && i < cat->nfiles; i++) {
+	for (size_t i = 0; cat->segsize == 0 && i < cat->nfiles; i++) {
 		const struct pitr_catalog_file *f = &cat->files[i];
 
 		if (f->name.kind != PITR_WAL_SEGMENT)
 			continue;
-		cat->segsize = header_segsize(archive_dir, f);
+		cat->segsize = header_segsize(cat, f);
 		if (cat->segsize == 0 &&
 		    add_problem(cat, "archive file \"%s/%s\": no valid WAL page header to learn the "
-				"segment size from", archive_dir, f->file) != 0)
+				"segment size from", cat->archive_dirs[f->archive], f->file) != 0)
 			return -1;
 	}
 	for (size_t i = 0; i < cat->nbackups; i++)
@@ -676,7 +703,7 @@ settle_segsize(struct pitr_catalog *cat, const char *archive_dir)
 /* Drop segment names that cannot exist with this segment size (last
  * eight digits too large). */
 static int
-drop_misfits(struct pitr_catalog *cat, const char *dir)
+drop_misfits(struct pitr_catalog *cat)
 {
 	size_t keep = 0;
 
@@ -685,7 +712,8 @@ drop_misfits(struct pitr_catalog *cat, const char *dir)
 
 		if (cat->segsize != 0 && !pitr_wal_name_fits(&f->name, cat->segsize)) {
 			int r = add_problem(cat, "archive file \"%s/%s\" is named like a WAL file but "
-					    "cannot be one with %" PRIu32 "-byte segments", dir, f->file,
+					    "cannot be one with %" PRIu32 "-byte segments",
+					    cat->archive_dirs[f->archive], f->file,
 					    cat->segsize);
 
 			free(f->file);
@@ -767,7 +795,7 @@ read_history(struct pitr_catalog *cat, const char *dir, const struct pitr_catalo
 }
 
 static int
-build_timelines(struct pitr_catalog *cat, const char *dir)
+build_timelines(struct pitr_catalog *cat)
 {
 	for (size_t i = 0; i < cat->nfiles; i++) {
 		const struct pitr_catalog_file *f = &cat->files[i];
@@ -777,7 +805,7 @@ build_timelines(struct pitr_catalog *cat, const char *dir)
 		if (t == NULL)
 			return -1;
 		if (f->name.kind == PITR_WAL_HISTORY) {
-			if (read_history(cat, dir, f, t) != 0)
+			if (read_history(cat, cat->archive_dirs[f->archive], f, t) != 0)
 				return -1;
 			continue;
 		}
@@ -807,35 +835,87 @@ build_timelines(struct pitr_catalog *cat, const char *dir)
 	return 0;
 }
 
-int
-pitr_catalog_load(const char *backup_dir, const char *archive_dir, struct pitr_catalog *cat)
+/* Add the dir `spec` names to *dirs.  Returns it, or NULL on ENOMEM. */
+static const char *
+push_dir(char ***dirs, size_t *n, const char *spec)
 {
-	const char *bdir = backup_dir ? pitr_catalog_dir(backup_dir) : NULL;
-	const char *adir = archive_dir ? pitr_catalog_dir(archive_dir) : NULL;
+	char **grown = pitr_xreallocarray(*dirs, *n + 1, sizeof(*grown));
 
+	if (grown == NULL)
+		return NULL;
+	*dirs = grown;
+	if ((grown[*n] = pitr_xstrdup(pitr_catalog_dir(spec))) == NULL)
+		return NULL;
+	return grown[(*n)++];
+}
+
+/* The problem an archive with segments but no known segment size gets. */
+static int
+segsize_problem(struct pitr_catalog *cat)
+{
+	for (size_t i = 0; i < cat->nfiles; i++)
+		if (cat->files[i].name.kind == PITR_WAL_SEGMENT)
+			return add_problem(cat, "the segment size is unknown (no backup states it, no "
+					   "archived segment has a valid header): segments are not "
+					   "counted");
+	return 0;
+}
+
+int
+pitr_catalog_load_many(const char *const *backup_dirs, size_t nbackup_dirs,
+		       const char *const *archive_dirs, size_t narchive_dirs,
+		       struct pitr_catalog *cat)
+{
 	memset(cat, 0, sizeof(*cat));
-	if (bdir != NULL && load_backups(cat, bdir) != 0)
-		goto fail;
-	if (adir != NULL && load_archive(cat, adir) != 0)
-		goto fail;
-	if (settle_segsize(cat, adir) != 0)
-		goto fail;
-	if (adir != NULL && cat->segsize == 0) {
-		for (size_t i = 0; i < cat->nfiles; i++)
-			if (cat->files[i].name.kind == PITR_WAL_SEGMENT) {
-				if (add_problem(cat, "the segment size is unknown (no backup states it, no "
-						"archived segment has a valid header): segments are not "
-						"counted") != 0)
-					goto fail;
-				break;
-			}
+	for (size_t i = 0; i < nbackup_dirs; i++) {
+		const char *dir = push_dir(&cat->backup_dirs, &cat->nbackup_dirs, backup_dirs[i]);
+
+		if (dir == NULL || load_backups(cat, dir) != 0)
+			goto fail;
 	}
-	if (adir != NULL && (drop_misfits(cat, adir) != 0 || build_timelines(cat, adir) != 0))
+	for (size_t i = 0; i < narchive_dirs; i++) {
+		const char *dir = push_dir(&cat->archive_dirs, &cat->narchive_dirs, archive_dirs[i]);
+
+		if (dir == NULL || load_archive(cat, dir) != 0)
+			goto fail;
+	}
+	if (settle_segsize(cat) != 0)
+		goto fail;
+	if (narchive_dirs > 0 && cat->segsize == 0 && segsize_problem(cat) != 0)
+		goto fail;
+	if (narchive_dirs > 0 && (drop_misfits(cat) != 0 || build_timelines(cat) != 0))
 		goto fail;
 	return 0;
 fail:
 	pitr_catalog_free(cat);
 	return -1;
+}
+
+int
+pitr_catalog_load(const char *backup_dir, const char *archive_dir, struct pitr_catalog *cat)
+{
+	return pitr_catalog_load_many(&backup_dir, backup_dir != NULL ? 1 : 0, &archive_dir,
+				      archive_dir != NULL ? 1 : 0, cat);
+}
+
+int
+pitr_catalog_archive_sysid(const struct pitr_catalog *cat, size_t archive, uint64_t *sysid)
+{
+	int r = pitr_sysid_read(cat->archive_dirs[archive], sysid);
+
+	if (r != 1)
+		return r;
+	for (size_t i = 0; i < cat->nfiles; i++) {
+		const struct pitr_catalog_file *f = &cat->files[i];
+		struct pitr_walhdr h;
+
+		if (f->archive == archive && f->name.kind == PITR_WAL_SEGMENT &&
+		    read_header(cat->archive_dirs[archive], f, &h)) {
+			*sysid = h.sysid;
+			return 0;
+		}
+	}
+	return 1;
 }
 
 void
@@ -861,6 +941,12 @@ pitr_catalog_free(struct pitr_catalog *cat)
 	for (size_t i = 0; i < cat->nproblems; i++)
 		free(cat->problems[i]);
 	free(cat->problems);
+	for (size_t i = 0; i < cat->nbackup_dirs; i++)
+		free(cat->backup_dirs[i]);
+	free(cat->backup_dirs);
+	for (size_t i = 0; i < cat->narchive_dirs; i++)
+		free(cat->archive_dirs[i]);
+	free(cat->archive_dirs);
 	memset(cat, 0, sizeof(*cat));
 }
 

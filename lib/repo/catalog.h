@@ -69,6 +69,7 @@ struct pitr_catalog_backup {
 			      * has none); `codec` is what reads the files */
 	struct pitr_catalog_digest *digests;  /* one per algorithm the meta names */
 	size_t ndigests;
+	size_t dir;          /* its directory: cat->backup_dirs[dir] */
 };
 
 struct pitr_catalog_gap {
@@ -96,6 +97,7 @@ struct pitr_catalog_file {
 	enum pitr_codec codec;
 	uint64_t size;       /* bytes on disk */
 	time_t mtime;
+	size_t archive;      /* its directory: cat->archive_dirs[archive] */
 };
 
 struct pitr_catalog {
@@ -129,6 +131,13 @@ struct pitr_catalog {
 			      * regular files), unreadable or invalid history
 			      * files, timelines after 1 without one */
 	size_t nproblems;
+	char **backup_dirs;  /* the dirs read, in the order given, without a
+			      * codec prefix */
+	size_t nbackup_dirs;
+	char **archive_dirs; /* likewise; where a segment is in several, the
+			      * first archive's file comes first in `files` and
+			      * is the one pitr_walpath_find_segment() returns */
+	size_t narchive_dirs;
 };
 
 /*
@@ -140,6 +149,27 @@ struct pitr_catalog {
  * then empty and needs no free, but freeing it is harmless).
  */
 int pitr_catalog_load(const char *backup_dir, const char *archive_dir, struct pitr_catalog *cat);
+
+/*
+ * The same over several hosts' directories: the backups of every
+ * `backup_dirs` entry and the union of every `archive_dirs` entry's WAL,
+ * so that the timelines, their gaps and the recoverable paths are those
+ * of all of them together.  A segment several archives hold is counted
+ * once; the file of the first archive (in the order given) serves it.
+ * Problems name their directory.  Returns as pitr_catalog_load().
+ */
+int pitr_catalog_load_many(const char *const *backup_dirs, size_t nbackup_dirs,
+			   const char *const *archive_dirs, size_t narchive_dirs,
+			   struct pitr_catalog *cat);
+
+/*
+ * The system identifier of archive `archive` of cat: its
+ * .pitrkit-system-identifier record (postgres/sysid.h), else the long
+ * header of the first segment it holds whose header fits its name.
+ * Returns 0 with *sysid set, 1 when neither tells, -1 after logging (a
+ * malformed record).
+ */
+int pitr_catalog_archive_sysid(const struct pitr_catalog *cat, size_t archive, uint64_t *sysid);
 
 /* Release everything; accepts a zeroed catalog. */
 void pitr_catalog_free(struct pitr_catalog *cat);

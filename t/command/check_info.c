@@ -124,7 +124,7 @@ make_world(void)
 static char *
 run_info(const char *b, const char *a, bool json, int want_rc)
 {
-	struct pitr_info_opts o = { b, a, json, NULL };
+	struct pitr_info_opts o = { &b, b != NULL, &a, a != NULL, json, NULL };
 	const char *path = h_path("report");
 	char *text;
 	size_t len;
@@ -481,9 +481,167 @@ START_TEST(test_text_escapes_names)
 }
 END_TEST
 
+/* ---- several hosts ---- */
+
+/* Segment (tli, segno) of cluster `sysid`, plain, into `dir`, mtime
+ * base + 600 * segno. */
+static void
+put_segment_in(const char *dir, uint32_t tli, uint64_t segno, uint64_t sysid, time_t base)
+{
+	unsigned char *buf = h_make_segment(SEG, tli, segno, sysid, (unsigned)segno);
+	char name[80];
+
+	pitr_wal_format_segment(name, tli, segno, SEG);
+	put(dir, name, PITR_CODEC_NONE, buf, SEG);
+	free(buf);
+	set_mtime(h_fmt("%s/%s", dir, name), base + 600 * (time_t)segno);
+}
+
+/* Two hosts: the old primary (bk, arch: a timeline 1 backup, timeline 1
+ * WAL 1-6) and the promoted standby (bk2, arch2: a timeline 2 backup,
+ * timeline 2 from 0/480000, segments 4-8). */
+static void
+make_two_hosts(char *bk2, char *arch2)
+{
+	const char *m1 = "start_wal=000000010000000000000002\nstop_wal=000000010000000000000003\n"
+			 "start_lsn=0/200028\nstop_lsn=0/300100\n"
+			 "start_time=2024-03-01 12:00:00 +0000\nstop_time=2024-03-01 12:05:00 +0000\n"
+			 "host=db1\nlabel=one\nsystem_identifier=7300000000000000001\ntimeline=1\n"
+			 "wal_segment_size=1048576\ndata_dir=/d\ndata_size=1\nxlog_size=0\n"
+			 "codec=none\ndigests=\n";
+	const char *m2 = "start_wal=000000020000000000000006\nstop_wal=000000020000000000000006\n"
+			 "start_lsn=0/600028\nstop_lsn=0/600100\n"
+			 "start_time=2024-03-01 11:00:00 +0000\nstop_time=2024-03-01 11:01:00 +0000\n"
+			 "host=db2\nlabel=two\nsystem_identifier=7300000000000000001\ntimeline=2\n"
+			 "wal_segment_size=1048576\ndata_dir=/d\ndata_size=1\nxlog_size=0\n"
+			 "codec=none\ndigests=\n";
+
+	strcpy(bk2, h_path("bk2"));
+	strcpy(arch2, h_path("arch2"));
+	ck_assert_int_eq(mkdir(bk2, 0700), 0);
+	ck_assert_int_eq(mkdir(arch2, 0700), 0);
+	put(bk, "db-meta-1.tar", PITR_CODEC_NONE, m1, strlen(m1));
+	put(bk, "db-data-1.tar", PITR_CODEC_NONE, "d", 1);
+	/* The standby's clock was an hour behind: its backup still is the
+	 * newer, on the newer timeline. */
+	put(bk2, "db-meta-2.tar", PITR_CODEC_NONE, m2, strlen(m2));
+	put(bk2, "db-data-2.tar", PITR_CODEC_NONE, "d", 1);
+	for (unsigned s = 1; s <= 6; s++)
+		put_segment_in(arch, 1, s, SYSID, TL1_BASE);
+	put(arch2, "00000002.history", PITR_CODEC_NONE, "1\t0/480000\tno recovery target specified\n", 40);
+	for (unsigned s = 4; s <= 8; s++)
+		put_segment_in(arch2, 2, s, SYSID, TL2_BASE);
+}
+
+static char *
+run_hosts(const char *b1, const char *b2, const char *a1, const char *a2, bool json, int want_rc)
+{
+	const char *b[2] = { b1, b2 }, *a[2] = { a1, a2 };
+	struct pitr_info_opts o = { b, 2, a, 2, json, NULL };
+	const char *path = h_path("report");
+	char *text;
+	size_t len;
+
+	o.out = fopen(path, "w");
+	ck_assert_ptr_nonnull(o.out);
+	ck_assert_int_eq(pitr_cmd_info(&o), want_rc);
+	ck_assert_int_eq(fclose(o.out), 0);
+	text = h_read_file(path, &len);
+	return text;
+}
+
+static void
+assert_has(const char *text, const char *want)
+{
+	ck_assert_msg(strstr(text, want) != NULL, "no [%s] in:\n%s", want, text);
+}
+
+START_TEST(test_several_hosts_text)
+{
+	char bk2[4096], arch2[4096], *text;
+
+	make_two_hosts(bk2, arch2);
+	text = run_hosts(bk, bk2, arch, arch2, false, 0);
+	assert_has(text, h_fmt("Backups in %s: 1\n  db-*-1.tar\n", bk));
+	assert_has(text, h_fmt("Backups in %s: 1\n  db-*-2.tar\n", bk2));
+	assert_has(text, h_fmt("Archive %s: 6 files, 6 segments of 1048576 bytes\n"
+			       "  timeline 1: 000000010000000000000001 to 000000010000000000000006, "
+			       "6 segments, 0 gaps\n", arch));
+	assert_has(text, h_fmt("Archive %s: 6 files, 5 segments of 1048576 bytes\n"
+			       "  timeline 2 (from timeline 1 at 0/480000): 000000020000000000000004 to "
+			       "000000020000000000000008, 5 segments, 0 gaps\n", arch2));
+	assert_has(text, h_fmt("Newest backup: db-*-2.tar in %s (timeline 2, stopped 2024-03-01 "
+			       "11:01:00 +0000, LSN 0/600100)\n", bk2));
+	assert_has(text, h_fmt("Furthest archive: %s (timeline 2, last segment "
+			       "000000020000000000000008, to LSN 0/900000, 2024-03-01 14:53:20 +0000)\n",
+			       arch2));
+	assert_has(text, "Database system: 7300000000000000001 (every backup and archive that tells)\n");
+	/* Recovery runs over both archives: the first host's backup reaches
+	 * the second's timeline 2 through timeline 1 from the first. */
+	ck_assert_ptr_nonnull(strstr(strstr(text, "  db-*-1.tar\n"), "    recoverable:  to LSN 0/900000, "
+				     "2024-03-01 14:53:20 +0000 (timeline 2)\n"));
+	assert_has(text, "Recoverable window on timeline 2: from 2024-03-01 11:01:00 +0000 (LSN 0/600100, "
+		   "end of backup db-*-2.tar) to 2024-03-01 14:53:20 +0000 (LSN 0/900000)\n");
+	assert_has(text, "Problems: 0\n");
+	free(text);
+	ck_assert_str_eq(h_log(), "");
+}
+END_TEST
+
+START_TEST(test_several_hosts_json)
+{
+	char bk2[4096], arch2[4096], *text, out[4096];
+	char *argv[] = { "python3", "-c",
+			 "import json,sys\n"
+			 "d=json.load(open(sys.argv[1], encoding='utf-8'))\n"
+			 "n=d['newest_backup']; f=d['furthest_archive']\n"
+			 "print(n['backup_dir']==sys.argv[2], n['name'], n['stop_lsn'], f['archive_dir']==sys.argv[3],"
+			 " f['timeline'], f['last'], f['end_lsn'], d['same_system'], d['system_identifier'],"
+			 " [b['backup_dir']==sys.argv[2] for b in d['backups']],"
+			 " [a['segments'] for a in d['archives']], d['window']['end_lsn'])",
+			 (char *)h_path("report"), bk2, arch2, NULL };
+
+	make_two_hosts(bk2, arch2);
+	text = run_hosts(bk, bk2, arch, arch2, true, 0);
+	free(text);
+	ck_assert_int_eq(pitr_spawn_capture(argv, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "True db-*-2.tar 0/600100 True 2 000000020000000000000008 0/900000 True "
+			 "7300000000000000001 [True, False] [6, 5] 0/900000\n");
+}
+END_TEST
+
+/* Another cluster's archive among them: the report is written, and says
+ * so, and so does one error line; the call fails. */
+START_TEST(test_several_hosts_other_system)
+{
+	char bk2[4096], arch2[4096], *text, out[4096];
+	char *argv[] = { "python3", "-c",
+			 "import json,sys\n"
+			 "d=json.load(open(sys.argv[1], encoding='utf-8'))\n"
+			 "print(d['same_system'], d['system_identifier'], d['systems_differ'] is not None)",
+			 (char *)h_path("report"), NULL };
+	const char *line;
+
+	make_two_hosts(bk2, arch2);
+	put(arch2, ".pitrkit-system-identifier", PITR_CODEC_NONE, "42\n", 3);
+	line = h_fmt("backup \"db-*-2.tar\" in \"%s\" is of database system 7300000000000000001, "
+		     "archive \"%s\" of system 42: not one cluster", bk2, arch2);
+	text = run_hosts(bk, bk2, arch, arch2, false, -1);
+	assert_has(text, h_fmt("Database system: DIFFERENT: %s\n", line));
+	free(text);
+	ck_assert_str_eq(h_log(), h_fmt("ERROR : %s\n", line));
+	h_log_reset();
+	text = run_hosts(bk, bk2, arch, arch2, true, -1);
+	free(text);
+	ck_assert_int_eq(pitr_spawn_capture(argv, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "False None True\n");
+}
+END_TEST
+
 START_TEST(test_errors)
 {
-	struct pitr_info_opts o = { NULL, NULL, false, NULL };
+	struct pitr_info_opts o = { NULL, 0, NULL, 0, false, NULL };
+	const char *bdirs[1] = { bk };
 	char *text;
 
 	ck_assert_int_eq(pitr_cmd_info(&o), -1);
@@ -496,7 +654,8 @@ START_TEST(test_errors)
 				     "directory\n", h_path("missing")));
 	h_log_reset();
 	/* A report that cannot be written is an error. */
-	o.backup_dir = bk;
+	o.backup_dirs = bdirs;
+	o.nbackup_dirs = 1;
 	o.out = fopen("/dev/full", "w");
 	ck_assert_ptr_nonnull(o.out);
 	ck_assert_int_eq(pitr_cmd_info(&o), -1);
@@ -520,6 +679,9 @@ make_suite(void)
 	tcase_add_test(tc, test_window_skips_unrecoverable);
 	tcase_add_test(tc, test_json_string);
 	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_several_hosts_text);
+	tcase_add_test(tc, test_several_hosts_json);
+	tcase_add_test(tc, test_several_hosts_other_system);
 	tcase_add_test(tc, test_text_escapes_names);
 	suite_add_tcase(s, tc);
 	return s;

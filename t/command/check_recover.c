@@ -320,7 +320,7 @@ START_TEST(test_recover_backup_dir_with_codec)
 	make_backup(false);
 	mk(nd);
 	opts_init(&o);
-	o.backup_dir = h_fmt("gzip=%s", bk);
+	o.backup_dirs[0] = h_fmt("gzip=%s", bk);
 	ck_assert_int_eq(pitr_cmd_recover(&o), 0);
 	ck_assert_ptr_nonnull(strstr(h_log(), "from backup \"bk-*-1.tar.gz\""));
 	ck_assert_int_eq(h_exists(h_fmt("%s/recovery.signal", nd)), 1);
@@ -569,12 +569,108 @@ START_TEST(test_refuse_long_member)
 }
 END_TEST
 
+/* ---- several hosts ---------------------------------------------------------- */
+
+/* Move `name` from dir `from` to dir `to`. */
+static void
+move_file(const char *from, const char *to, const char *name)
+{
+	ck_assert_int_eq(rename(h_fmt("%s/%s", from, name), h_fmt("%s/%s", to, name)), 0);
+}
+
+/* Two hosts: the backup only in the second backup dir, the WAL split over
+ * two archives (segments 4 and 5 only in the second): the backup is found
+ * there, the path from it to the target is complete only in the union, and
+ * restore_command names both archives, in the order given. */
+START_TEST(test_recover_several_hosts)
+{
+	struct pitr_recover_opts o;
+	const char *nd = h_path("new"), *bk2 = h_path("bk2"), *arch2 = h_path("arch2");
+	const char *bdirs[2], *archives[2];
+
+	make_backup(false);
+	mk(bk2);
+	mk(arch2);
+	move_file(bk, bk2, "bk-data-1.tar.gz");
+	move_file(bk, bk2, "bk-xlog-1.tar.gz");
+	move_file(bk, bk2, "bk-meta-1.tar.gz");
+	move_file(arch, arch2, "000000010000000000000004.gz");
+	move_file(arch, arch2, "000000010000000000000005.gz");
+	opts_init(&o);
+	bdirs[0] = bk;
+	bdirs[1] = bk2;
+	archives[0] = h_fmt("gzip=%s", arch);
+	archives[1] = arch2;
+	o.backup_dirs = bdirs;
+	o.nbackup_dirs = 2;
+
+	/* One archive alone lacks segment 4. */
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error(h_fmt("archive \"gzip=%s\" lacks WAL segment 000000010000000000000004, which "
+			   "recovery from backup \"bk-*-1.tar.gz\" to the end of the archive needs: "
+			   "nothing written", arch));
+	assert_nothing_left(nd);
+	h_log_reset();
+
+	o.archives = archives;
+	o.narchives = 2;
+	ck_assert_int_eq(pitr_cmd_recover(&o), 0);
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("000000010000000000000006 (the last archived segment) "
+						 "on timeline 1 (start to stop segment from the backup's "
+						 "xlog tarball, the rest from archive \"gzip=%s\", \"%s\")",
+						 arch, arch2)));
+	assert_contains(h_fmt("%s/postgresql.auto.conf", nd),
+			h_fmt("-sr -s gzip=%s -s %s %%f \"%%p\"'\n", arch, arch2));
+	assert_content(h_fmt("%s/base/1/123", nd), "relation");
+}
+END_TEST
+
+/* An archive of another cluster among them: one line naming it, nothing
+ * written; a record of the backup's own system is fine. */
+START_TEST(test_refuse_other_system)
+{
+	struct pitr_recover_opts o;
+	const char *nd = h_path("new"), *arch2 = h_path("arch2");
+	const char *archives[2];
+
+	make_backup(false);
+	mk(arch2);
+	text_file(h_fmt("%s/.pitrkit-system-identifier", arch), h_fmt("%llu\n", (unsigned long long)SYSID));
+	text_file(h_fmt("%s/.pitrkit-system-identifier", arch2), "7300000000000000099\n");
+	opts_init(&o);
+	archives[0] = o.archives[0];
+	archives[1] = arch2;
+	o.archives = archives;
+	o.narchives = 2;
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error(h_fmt("archive \"%s\" holds WAL of database system 7300000000000000099, backup "
+			   "\"bk-*-1.tar.gz\" is of system %llu: nothing written", arch2,
+			   (unsigned long long)SYSID));
+	assert_nothing_left(nd);
+	/* Without a record, a segment's header tells. */
+	h_log_reset();
+	ck_assert_int_eq(unlink(h_fmt("%s/.pitrkit-system-identifier", arch2)), 0);
+	{
+		unsigned char *buf = h_make_segment(SEG, 1, 7, 7300000000000000099ULL, 7);
+
+		h_write_file(h_fmt("%s/000000010000000000000007", arch2), buf, SEG);
+		free(buf);
+	}
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error(h_fmt("archive \"%s\" holds WAL of database system 7300000000000000099, backup "
+			   "\"bk-*-1.tar.gz\" is of system %llu: nothing written", arch2,
+			   (unsigned long long)SYSID));
+	assert_nothing_left(nd);
+}
+END_TEST
+
 START_TEST(test_refuse_options)
 {
 	struct pitr_recover_opts o;
 
 	opts_init(&o);
-	o.archive = NULL;
+	o.narchives = 0;
 	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
 	assert_error("missing --archive: --backup-dir, --archive and --target-dir are required");
 	h_log_reset();
@@ -658,6 +754,8 @@ recover_suite(void)
 	tcase_add_test(tc, test_refuse_long_member);
 	tcase_add_test(tc, test_refuse_malformed_tablespace_map);
 	tcase_add_test(tc, test_refuse_options);
+	tcase_add_test(tc, test_recover_several_hosts);
+	tcase_add_test(tc, test_refuse_other_system);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -17,6 +17,9 @@
 #include "recover_fixture.h"
 
 /* What every copy gets first: the source's settings voided. */
+/* One archive, as the array pitr_recover_conf_text() takes. */
+#define A(dir) ((const char *const[]){ (dir) })
+
 #define VOIDS \
 	"# pitr-recover: the source's replication, trigger and recovery settings do not apply to this copy\n" \
 	"primary_conninfo = ''\nprimary_slot_name = ''\npromote_trigger_file = ''\n" \
@@ -43,7 +46,7 @@ START_TEST(test_conf_text)
 	o.port = 5433;
 	ck_assert_int_eq(pitr_recover_parse_target(&o, &t), 0);
 	text = pitr_recover_conf_text(&o, &t, "bk-*-1.tar.gz", "/opt/pitr kit/pitr-restore",
-				      "gzip=/mnt/100%", "/opt/pitr kit/pitr-recover", 15);
+				      A("gzip=/mnt/100%"), 1, "/opt/pitr kit/pitr-recover", 15);
 	ck_assert_str_eq(text, "# written by pitr-recover: recovery from backup bk-*-1.tar.gz\n"
 			 VOIDS ARCHIVE_OFF
 			 "# pitr-recover --port\nport = 5433\n"
@@ -57,10 +60,22 @@ START_TEST(test_conf_text)
 	free(text);
 	pitr_recover_target_free(&t);
 
+	/* Several archives: one -s each, in the order given (pitr-restore
+	 * takes a segment from the first that has it), each quoted alone. */
+	opts_init(&o);
+	ck_assert_int_eq(pitr_recover_parse_target(&o, &t), 0);
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore",
+				      (const char *const[]){ "/host a/arch", "gzip=/b", "/c" }, 3,
+				      "/bin/pitr-recover", 15);
+	ck_assert_ptr_nonnull(strstr(text, "restore_command = '/bin/pitr-restore -sr -s ''/host a/arch'' "
+				     "-s gzip=/b -s /c %f \"%p\"'\n"));
+	free(text);
+	pitr_recover_target_free(&t);
+
 	/* Defaults: pause, latest; no target line at the end of the archive. */
 	opts_init(&o);
 	ck_assert_int_eq(pitr_recover_parse_target(&o, &t), 0);
-	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover", 15);
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", A("/arch"), 1, "/bin/pitr-recover", 15);
 	ck_assert_str_eq(text, "# written by pitr-recover: recovery from backup b\n"
 			 VOIDS ARCHIVE_OFF PITR_RECOVER_BLOCK_BEGIN "\n"
 			 "restore_command = '/bin/pitr-restore -sr -s /arch %f \"%p\"'\n"
@@ -71,36 +86,36 @@ START_TEST(test_conf_text)
 	free(text);
 	/* A standby archives as its source did, unless told otherwise. */
 	o.standby = true;
-	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover", 15);
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", A("/arch"), 1, "/bin/pitr-recover", 15);
 	ck_assert_ptr_null(strstr(text, "archive_mode"));
 	ck_assert_ptr_nonnull(strstr(text, "\nprimary_conninfo = ''\n"));
 	free(text);
 	o.archive_mode = "off";
-	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover", 15);
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", A("/arch"), 1, "/bin/pitr-recover", 15);
 	ck_assert_ptr_nonnull(strstr(text, ARCHIVE_OFF));
 	free(text);
 	/* PostgreSQL 16 has no promote_trigger_file. */
-	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover", 16);
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", A("/arch"), 1, "/bin/pitr-recover", 16);
 	ck_assert_ptr_null(strstr(text, "promote_trigger_file"));
 	ck_assert_ptr_nonnull(strstr(text, "\nprimary_conninfo = ''\nprimary_slot_name = ''\n"
 				     "archive_cleanup_command = ''\n"));
 	free(text);
 	o.standby = false;
 	o.archive_mode = "preserve";
-	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover", 15);
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", A("/arch"), 1, "/bin/pitr-recover", 15);
 	ck_assert_ptr_null(strstr(text, "archive_mode"));
 	free(text);
 	pitr_recover_target_free(&t);
 	o.target_immediate = true;
 	ck_assert_int_eq(pitr_recover_parse_target(&o, &t), 0);
-	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover", 15);
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", A("/arch"), 1, "/bin/pitr-recover", 15);
 	ck_assert_ptr_nonnull(strstr(text, "\nrecovery_target = 'immediate'\n"));
 	free(text);
 	pitr_recover_target_free(&t);
 	opts_init(&o);
 	o.target_time = "2024-03-01 11:00:00";
 	ck_assert_int_eq(pitr_recover_parse_target(&o, &t), 0);
-	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", "/arch", "/bin/pitr-recover", 15);
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", A("/arch"), 1, "/bin/pitr-recover", 15);
 	ck_assert_ptr_nonnull(strstr(text, "\nrecovery_target_time = '2024-03-01 11:00:00 +0000'\n"));
 	free(text);
 	pitr_recover_target_free(&t);

@@ -108,8 +108,14 @@ recover_opts(struct pitr_recover_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	snprintf(archive, sizeof(archive), "gzip=%s", bf_arch);
-	o->backup_dir = bf_dest;
-	o->archive = archive;
+	static const char *bdirs[1], *archives[1];
+
+	bdirs[0] = bf_dest;
+	archives[0] = archive;
+	o->backup_dirs = bdirs;
+	o->nbackup_dirs = 1;
+	o->archives = archives;
+	o->narchives = 1;
 	o->target_dir = newdir;
 	o->pitr_restore = restore_prog;
 	o->pitr_recover = restore_prog;

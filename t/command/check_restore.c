@@ -34,6 +34,16 @@ static struct pitr_restore_opts opts;
 /* Stable copies: h_path() reuses a small ring of buffers. */
 static char p_data[4096], p_arch[4096], p_tmp[4096], p_dest[4096], p_trigger[4096];
 static char p_pause[4096], p_source[4200];
+static const char *sources[4];
+
+/* One -s, as most tests give. */
+static void
+set_source(const char *dir)
+{
+	sources[0] = dir;
+	opts.sources = sources;
+	opts.nsources = 1;
+}
 
 static void
 setup(void)
@@ -52,7 +62,7 @@ setup(void)
 	ck_assert_int_eq(mkdir(p_tmp, 0700), 0);
 	memset(&opts, 0, sizeof(opts));
 	opts.data_dir = p_data;
-	opts.source = p_arch;
+	set_source(p_arch);
 	opts.temp_dir = p_tmp;
 	opts.wal_path = "pg_wal/RECOVERYXLOG";
 	opts.poll_ms = 20;
@@ -290,7 +300,7 @@ START_TEST(test_every_codec)
 		path = archive_segment((enum pitr_codec)codec, 3, SYSID, NULL);
 		snprintf(line, sizeof(line), "LOG : restored \"" SEG(3) "\" from \"%s\" in ", path);
 		snprintf(p_source, sizeof(p_source), "%s=%s", pitr_codec_name(codec), p_arch);
-		opts.source = p_source;
+		set_source(p_source);
 		opts.wal_name = SEG(3);
 		h_log_reset();
 		ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
@@ -311,7 +321,7 @@ START_TEST(test_codec_of_the_file_wins)
 	archive_segment(PITR_CODEC_ZSTD, 4, SYSID, NULL);
 	archive_segment(PITR_CODEC_NONE, 5, SYSID, NULL);
 	snprintf(p_source, sizeof(p_source), "gzip=%s", p_arch);
-	opts.source = p_source;
+	set_source(p_source);
 	opts.wal_name = SEG(4);
 	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
 	assert_restored(4);
@@ -329,7 +339,7 @@ START_TEST(test_relative_to_cwd)
 	/* PostgreSQL's way: cwd is the data dir, -D defaults to ".". */
 	archive_segment(PITR_CODEC_LZ4, 6, SYSID, NULL);
 	snprintf(p_source, sizeof(p_source), "lz4=%s", p_arch);
-	opts.source = p_source;
+	set_source(p_source);
 	opts.data_dir = NULL;
 	opts.wal_name = SEG(6);
 	ck_assert_int_eq(chdir(p_data), 0);
@@ -496,6 +506,126 @@ END_TEST
 
 /* --- pitr_cmd_restore: waiting (restore.c) ------------------------------- */
 
+/* ---- several sources ---------------------------------------------------- */
+
+static void expect_option_error(const char *msg);
+
+/* Move archive file `name` from the archive into `dir`. */
+static void
+move_to(const char *dir, const char *name)
+{
+	char from[8192], to[8192];
+
+	snprintf(from, sizeof(from), "%s/%s", p_arch, name);
+	snprintf(to, sizeof(to), "%s/%s", dir, name);
+	ck_assert_int_eq(rename(from, to), 0);
+}
+
+/* Two hosts' archives: a segment comes from the first that has it, in the
+ * order given; -sr with a segment neither has fails at once; -r prunes
+ * both. */
+START_TEST(test_several_sources)
+{
+	char arch2[4096], line[16384];
+	double started;
+
+	snprintf(arch2, sizeof(arch2), "%s", h_path("arch2"));
+	ck_assert_int_eq(mkdir(arch2, 0700), 0);
+	sources[0] = p_arch;
+	sources[1] = arch2;
+	opts.nsources = 2;
+	/* 3 only in the second; 4 in both, the second's a wrong copy (5
+	 * under 4's name), which the first's shadows. */
+	archive_segment(PITR_CODEC_GZIP, 3, SYSID, NULL);
+	move_to(arch2, SEG(3) ".gz");
+	archive_segment(PITR_CODEC_NONE, 5, SYSID, SEG(4));
+	move_to(arch2, SEG(4));
+	archive_segment(PITR_CODEC_ZSTD, 4, SYSID, NULL);
+	opts.wal_name = SEG(3);
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	assert_restored(3);
+	opts.wal_name = SEG(4);
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	assert_restored(4);
+	/* Neither has 7: -sr answers at once. */
+	h_log_reset();
+	started = now_s();
+	opts.wal_name = SEG(7);
+	opts.streaming_replication = true;
+	ck_assert_int_eq(pitr_cmd_restore(&opts), -1);
+	ck_assert(now_s() - started < 2.0);
+	assert_logged("LOG : segment \"" SEG(7) "\" is not in the archive: returning to streaming "
+		      "replication\n");
+	opts.streaming_replication = false;
+	/* -r with a cutoff: what is older goes from each source. */
+	archive_segment(PITR_CODEC_GZIP, 1, SYSID, NULL);
+	archive_segment(PITR_CODEC_GZIP, 2, SYSID, NULL);
+	move_to(arch2, SEG(2) ".gz");
+	archive_segment(PITR_CODEC_GZIP, 2, SYSID, NULL);
+	opts.remove_unneeded = true;
+	opts.remove_cutoff = SEG(3);
+	opts.wal_name = SEG(4);
+	h_log_reset();
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	assert_restored(4);
+	ck_assert(!arch_has(SEG(1) ".gz") && !arch_has(SEG(2) ".gz") && arch_has(SEG(4) ".zst"));
+	snprintf(line, sizeof(line), "%s/" SEG(2) ".gz", arch2);
+	ck_assert(!h_exists(line));
+	snprintf(line, sizeof(line), "%s/" SEG(3) ".gz", arch2);
+	ck_assert(h_exists(line));
+	snprintf(line, sizeof(line), "LOG : removed 2 files older than \"" SEG(3) "\" from \"%s\"\n",
+		 p_arch);
+	assert_logged(line);
+	snprintf(line, sizeof(line), "LOG : removed 1 file older than \"" SEG(3) "\" from \"%s\"\n",
+		 arch2);
+	assert_logged(line);
+}
+END_TEST
+
+/* Sources of different clusters: refused before anything, in one line;
+ * a source without a record is held to the other's. */
+START_TEST(test_sources_other_clusters)
+{
+	char arch2[4096], msg[16384];
+	const char *path;
+
+	snprintf(arch2, sizeof(arch2), "%s", h_path("arch2"));
+	ck_assert_int_eq(mkdir(arch2, 0700), 0);
+	sources[0] = p_arch;
+	sources[1] = arch2;
+	opts.nsources = 2;
+	ck_assert_int_eq(pitr_sysid_check_or_record(p_arch, SYSID), 0);
+	ck_assert_int_eq(pitr_sysid_check_or_record(arch2, SYSID + 1), 0);
+	archive_segment(PITR_CODEC_GZIP, 2, SYSID, NULL);
+	opts.wal_name = SEG(2);
+	snprintf(msg, sizeof(msg), "--source \"%s\" holds WAL of database system 77, --source \"%s\" "
+		 "of system 78: the archives are of different clusters", p_arch, arch2);
+	expect_option_error(msg);
+	/* No record in the second: its segment of cluster 78 is refused. */
+	snprintf(msg, sizeof(msg), "%s/.pitrkit-system-identifier", arch2);
+	ck_assert_int_eq(unlink(msg), 0);
+	path = archive_segment(PITR_CODEC_GZIP, 3, SYSID + 1, NULL);
+	move_to(arch2, SEG(3) ".gz");
+	snprintf(msg, sizeof(msg), "%s/" SEG(3) ".gz", arch2);
+	(void)path;
+	opts.wal_name = SEG(3);
+	h_log_reset();
+	ck_assert_int_eq(pitr_cmd_restore(&opts), -1);
+	assert_nothing_restored();
+	{
+		char want[32768];
+
+		snprintf(want, sizeof(want), "ERROR : \"%s\" is WAL of database system 78, but archive "
+			 "\"%s\" holds system 77\n", msg, p_arch);
+		assert_logged(want);
+	}
+	/* The first's own segment goes through. */
+	opts.wal_name = SEG(2);
+	ck_assert_int_eq(pitr_cmd_restore(&opts), 0);
+	assert_restored(2);
+}
+END_TEST
+
 START_TEST(test_streaming_missing)
 {
 	double started = now_s();
@@ -525,7 +655,7 @@ START_TEST(test_wait_for_segment)
 	snprintf(staged, sizeof(staged), "%s/.pitr-tmp.staged.zst", p_arch);
 	snprintf(final, sizeof(final), "%s/" SEG(8) ".zst", p_arch);
 	snprintf(p_source, sizeof(p_source), "zstd=%s", p_arch);
-	opts.source = p_source;
+	set_source(p_source);
 	opts.wal_name = SEG(8);
 	pitr_log_open("check", NULL, true);
 	started = now_s();
@@ -579,7 +709,7 @@ START_TEST(test_recovery_delay)
 	double started;
 
 	snprintf(p_source, sizeof(p_source), "gzip=%s", p_arch);
-	opts.source = p_source;
+	set_source(p_source);
 	opts.wal_name = SEG(2);
 	opts.recovery_delay = 1;
 	/* 0.8 s old with a 1 s delay: handed over 0.2 s later. */
@@ -636,7 +766,7 @@ START_TEST(test_trigger_smart)
 
 	archive_segment(PITR_CODEC_GZIP, 2, SYSID, NULL);
 	snprintf(p_source, sizeof(p_source), "gzip=%s", p_arch);
-	opts.source = p_source;
+	set_source(p_source);
 	opts.wal_name = SEG(2);
 	opts.finish_trigger = p_trigger;
 	opts.recovery_delay = 3600;
@@ -1031,19 +1161,19 @@ START_TEST(test_bad_options)
 	archive_segment(PITR_CODEC_NONE, 2, SYSID, NULL);
 	opts.wal_name = SEG(2);
 
-	opts.source = NULL;
+	opts.nsources = 0;
 	expect_option_error("no --source given: pitr-restore needs the archive to read from");
-	opts.source = "gzp=/x";
+	set_source("gzp=/x");
 	expect_option_error("unknown compression \"gzp\" in --source \"gzp=/x\": expected none, "
 			    "gzip, bzip2, lzma, xz, lz4 or zstd");
-	opts.source = h_path("nope");
+	set_source(h_path("nope"));
 	snprintf(msg, sizeof(msg), "could not open --source \"%s\": No such file or directory",
 		 h_path("nope"));
 	expect_option_error(msg);
-	opts.source = h_path("data/PG_VERSION");
+	set_source(h_path("data/PG_VERSION"));
 	snprintf(msg, sizeof(msg), "--source \"%s\" is not a directory", h_path("data/PG_VERSION"));
 	expect_option_error(msg);
-	opts.source = p_arch;
+	set_source(p_arch);
 
 	opts.data_dir = p_arch;
 	snprintf(msg, sizeof(msg), "\"%s\" is not a PostgreSQL data directory (no PG_VERSION): give "
@@ -1362,6 +1492,8 @@ make_suite(void)
 	tcase_add_test(tc, test_relative_to_cwd);
 	tcase_add_test(tc, test_bad_archive_files);
 	tcase_add_test(tc, test_other_cluster_refused);
+	tcase_add_test(tc, test_several_sources);
+	tcase_add_test(tc, test_sources_other_clusters);
 	tcase_add_test(tc, test_history_files);
 	suite_add_tcase(s, tc);
 

@@ -289,6 +289,10 @@ END_TEST
 
 /* ---- the configuration members ------------------------------------------ */
 
+static const char *sets[] = { "port=5499" };
+static const char *archives_rel[] = { "gzip=arch" };
+static const char *archives_abs[] = { "gzip=/arch" };
+
 START_TEST(test_config_members)
 {
 	struct synch_opts o = { 0 };
@@ -324,13 +328,67 @@ START_TEST(test_config_members)
 			 "archive_mode = 'off'\n");
 	synch_config_free(m, n);
 	/* preserve: the source's file as it is; no tablespace, no map. */
-	o.archive_mode = "preserve";
+	o.sb.archive_mode = "preserve";
 	run.nts = 0;
 	m = synch_config_members(&run, 0, &n);
 	ck_assert_ptr_nonnull(m);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_str_eq(m[1].name, "postgresql.auto.conf");
-	ck_assert_str_eq(m[1].text, "work_mem = '8MB'");
+	ck_assert_str_eq(m[1].text, "work_mem = '8MB'\n");
+	synch_config_free(m, n);
+	/* --set on a clone: after the source's settings. */
+	o.sb.sets = sets;
+	o.sb.nsets = 1;
+	m = synch_config_members(&run, 0, &n);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_ptr_nonnull(strstr(m[1].text, "work_mem = '8MB'\n"));
+	ck_assert_ptr_nonnull(strstr(m[1].text, "\nport = '5499'\n"));
+	ck_assert_ptr_null(strstr(m[1].text, "primary_conninfo"));
+	synch_config_free(m, n);
+}
+END_TEST
+
+/* --standby --primary-conninfo without --archive: standby.signal, the
+ * conninfo in the recovery block, no restore_command; --warm-standby
+ * without an archive refused before anything is copied. */
+START_TEST(test_config_standby)
+{
+	struct synch_opts o = { 0 };
+	struct synch_run run = { .o = &o, .labelfile = (char *)"LABEL\n" };
+	struct synch_target t[1];
+	struct synch_member *m;
+	size_t n;
+
+	memset(t, 0, sizeof(t));
+	run.t = t;
+	run.nt = 1;
+	run.data_dir = (char *)h_dir();
+	h_write_file(h_path("postgresql.auto.conf"), "primary_conninfo = 'old'\n", 26);
+	o.sb.mode = PITR_STANDBY_STREAMING;
+	o.sb.primary_conninfo = "host=new";
+	ck_assert_int_eq(synch_config_check(&o), 0);
+	m = synch_config_members(&run, 0, &n);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(m[2].name, "standby.signal");
+	ck_assert_str_eq(m[2].text, "");
+	ck_assert_ptr_nonnull(strstr(m[1].text, "# pitr-synch: primary_conninfo = 'old'\n"));
+	ck_assert_ptr_nonnull(strstr(m[1].text, "\nprimary_conninfo = 'host=new'\n"));
+	ck_assert_ptr_null(strstr(m[1].text, "\nrestore_command = '/"));
+	synch_config_free(m, n);
+	o.sb.mode = PITR_STANDBY_WARM;
+	o.sb.primary_conninfo = NULL;
+	ck_assert_int_eq(synch_config_check(&o), -1);
+	o.archives = archives_rel;
+	o.narchives = 1;
+	ck_assert_int_eq(synch_config_check(&o), -1);
+	o.archives = archives_abs;
+	ck_assert_int_eq(synch_config_check(&o), 0);
+	m = synch_config_members(&run, 0, &n);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_str_eq(m[2].name, "recovery.signal");
+	ck_assert_ptr_nonnull(strstr(m[1].text, "-s gzip=/arch %f"));
+	ck_assert_ptr_nonnull(strstr(m[1].text, "recovery_prefetch = 'off'"));
 	synch_config_free(m, n);
 }
 END_TEST
@@ -350,6 +408,7 @@ synch_output_suite(void)
 	tcase_add_test(tc, test_compress);
 	tcase_add_test(tc, test_spcmap_text);
 	tcase_add_test(tc, test_config_members);
+	tcase_add_test(tc, test_config_standby);
 	suite_add_tcase(s, tc);
 	return s;
 }

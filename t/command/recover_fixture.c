@@ -70,8 +70,14 @@ void
 opts_init(struct pitr_recover_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->backup_dir = bk;
-	o->archive = h_fmt("gzip=%s", arch);
+	static const char *bdirs[1], *archives[1];
+
+	bdirs[0] = bk;
+	archives[0] = h_fmt("gzip=%s", arch);
+	o->backup_dirs = bdirs;
+	o->nbackup_dirs = 1;
+	o->archives = archives;
+	o->narchives = 1;
 	o->target_dir = h_path("new");
 	o->pitr_restore = prog;
 	o->pitr_recover = prog;

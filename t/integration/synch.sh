@@ -64,8 +64,10 @@ is "o3 (ssh): the host's own map wins: tablespace_map names $T/o3/tsx" \
 	"$(cat "$T/o3/data/tablespace_map")" "$TSOID $T/o3/tsx"
 ok "o3: the tablespace's files are at $T/o3/tsx" compgen -G "$T/o3/tsx/PG_15_*"
 
-# o1 a streaming standby (the test writes its settings until the standby
-# options arrive), o2 and o3 standalone from their backup_label.
+# The three are clones (no standby option): o1 is made a streaming standby
+# by hand here, as a pg_basebackup clone would be, to serve below as a hot
+# standby source; o2 and o3 start standalone from their backup_label.  The
+# standby options are tested on their own further down.
 as_pg touch "$T/o1/data/standby.signal"
 pg_set "$T/o1/data" "primary_conninfo = 'host=127.0.0.1 port=$PORT user=postgres'"
 EXPECT=$(pg_sql "$P" "SELECT count(*) FROM pgbench_history")
@@ -97,7 +99,31 @@ nok "standby source: the pid file is gone" test -e "$T/sb/synch.pid"
 ok "standby source: its copy starts" pg_start "$T/sb/data"
 ok "standby source: the copy is a standby, as its source (standby.signal came along)" pg_in_recovery "$T/sb/data"
 is "standby source: the copy has what the standby had" "$(pg_sql "$T/sb/data" "SELECT count(*) FROM t")" 1100
-for o in o1 o2 o3 sb; do
+# --- a streaming standby in one command ----------------------------------------
+# The standby options (as pitr-recover's) write its configuration: no
+# postgresql.conf edited, no signal file touched by hand; --set port wins
+# over what postgresql.conf says.
+mkdir_pg "$T/st"
+STPORT=$(pg_adopt "$T/st/data")
+it_run "${SYNCH[@]}" -a -o "$T/st/data" -m "$T/ts:ts" --standby \
+	--primary-conninfo "host=127.0.0.1 port=$PORT user=postgres" --hot-standby on \
+	--set "port=$STPORT" --set "work_mem=7MB"
+is "--standby: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+ok "--standby: standby.signal written" test -e "$T/st/data/standby.signal"
+nok "--standby: no recovery.signal" test -e "$T/st/data/recovery.signal"
+ST_CONF=$(cat "$T/st/data/postgresql.auto.conf")
+like "--standby: primary_conninfo written" "$ST_CONF" "primary_conninfo = 'host=127.0.0.1 port=$PORT user=postgres'"
+unlike "--standby: no restore_command without --archive" "$ST_CONF" "restore_command = '/"
+like "--standby: --set port last" "$ST_CONF" "port = '$STPORT'"
+ok "--standby: the copy starts as it is" as_pg "$PGBIN/pg_ctl" -D "$T/st/data" -l "$T/st.log" -w -t 90 start
+ok "--standby: in recovery" pg_in_recovery "$T/st/data"
+is "--standby: --set work_mem reached the server" "$(pg_sql "$T/st/data" "SHOW work_mem")" 7MB
+ok "primary: rows 1101..1200" pg_sql "$P" "INSERT INTO t SELECT generate_series(1101, 1200)"
+wait_for "--standby: it streams the new rows" 60 pg_has_rows "$T/st/data" t 1200
+ok "--standby: its WAL receiver streams" pg_streaming "$T/st/data"
+
+for o in o1 o2 o3 sb st; do
 	ok "$o stops" pg_stop "$T/$o/data"
 done
 
@@ -142,7 +168,7 @@ is "the source through ssh: exit 1" "$IT_RC" 1
 like "the source through ssh: refused by its receiver" "$IT_ERR" \
 	"output \"$P\" is not empty and holds no interrupted pitr-synch copy"
 like "the source through ssh: the output named" "$IT_ERR" "output \"127.0.0.1:$P\" failed"
-ok "the source through ssh: the source still runs" pg_has_rows "$P" t 1100
+ok "the source through ssh: the source still runs" pg_has_rows "$P" t 1200
 nok "the source through ssh: no mark left in it" test -e "$P/pitr-synch.in-progress"
 refused "tablespace onto the source's own" "tablespace \"$T/ts\" would be copied onto the source's own" \
 	-a -o "$T/bad"
@@ -239,7 +265,7 @@ is "the same command again: exit 0" "$IT_RC" 0
 like "the same command again: replaces the interrupted copy" "$IT_ERR" \
 	"\"$T/k/data\" holds an interrupted pitr-synch copy: replaced"
 ok "the re-run's copy starts" pg_start "$T/k/data"
-is "the re-run's copy has table t's rows" "$(pg_sql "$T/k/data" "SELECT count(*) FROM t")" 1100
+is "the re-run's copy has table t's rows" "$(pg_sql "$T/k/data" "SELECT count(*) FROM t")" 1200
 ok "the re-run's copy stops" pg_stop "$T/k/data"
 
 # --- SIGTERM: the run stops, every output's copy is removed ------------------------

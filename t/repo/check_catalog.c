@@ -324,6 +324,92 @@ START_TEST(test_history_problems)
 }
 END_TEST
 
+/* ---- several hosts ---- */
+
+static void
+move(const char *from, const char *to, const char *name)
+{
+	ck_assert_int_eq(rename(h_fmt("%s/%s", from, name), h_fmt("%s/%s", to, name)), 0);
+}
+
+/* Two backup dirs and two archives read as one: each backup and file
+ * knows its dir, the WAL is the union (a segment in both counted once,
+ * served by the first archive's file), and a file of one dir says nothing
+ * about the other (an orphan in the second is one although the first has
+ * its meta). */
+START_TEST(test_load_many)
+{
+	struct pitr_catalog cat;
+	const struct pitr_catalog_timeline *t;
+	const char *bk2 = h_path("bk2"), *arch2 = h_path("arch2");
+	char b2[4096], a2[4096];
+	const char *bdirs[2], *adirs[2], *want[2] = { NULL };
+	uint64_t sysid;
+
+	snprintf(b2, sizeof(b2), "%s", bk2);
+	snprintf(a2, sizeof(a2), "%s", arch2);
+	ck_assert_int_eq(mkdir(b2, 0700), 0);
+	ck_assert_int_eq(mkdir(a2, 0700), 0);
+	put_backup("db-%s-%02d.tar", 1, PITR_CODEC_NONE, meta_text(1, 1, 2, 3, "db1", 3, ""));
+	put_backup("db-%s-%02d.tar", 2, PITR_CODEC_NONE, meta_text(2, 1, 4, 4, "db2", 3, ""));
+	move(bk, b2, "db-meta-02.tar");
+	move(bk, b2, "db-data-02.tar");
+	move(bk, b2, "db-xlog-02.tar");
+	put_text(b2, "db-data-01.tar", PITR_CODEC_NONE, "copied alone");
+	put_segment(1, 1, PITR_CODEC_NONE);
+	put_segment(1, 3, PITR_CODEC_NONE);
+	put_segment(1, 5, PITR_CODEC_NONE);
+	move(arch, a2, "000000010000000000000003");
+	move(arch, a2, "000000010000000000000005");
+	put_segment(1, 2, PITR_CODEC_NONE);
+	move(arch, a2, "000000010000000000000002");
+	put_segment(1, 2, PITR_CODEC_GZIP);
+	put_segment(1, 4, PITR_CODEC_GZIP);
+	bdirs[0] = bk;
+	bdirs[1] = h_fmt("gzip=%s", b2);
+	adirs[0] = arch;
+	adirs[1] = a2;
+	ck_assert_int_eq(pitr_catalog_load_many(bdirs, 2, adirs, 2, &cat), 0);
+	ck_assert_uint_eq(cat.nbackup_dirs, 2);
+	ck_assert_str_eq(cat.backup_dirs[1], b2);   /* the codec prefix dropped */
+	ck_assert_uint_eq(cat.narchive_dirs, 2);
+	ck_assert_str_eq(cat.archive_dirs[1], a2);
+	ck_assert_uint_eq(cat.nbackups, 2);
+	ck_assert_str_eq(cat.backups[0].name, "db-*-01.tar");
+	ck_assert_uint_eq(cat.backups[0].dir, 0);
+	ck_assert_str_eq(cat.backups[1].name, "db-*-02.tar");
+	ck_assert_uint_eq(cat.backups[1].dir, 1);
+	want[0] = h_fmt("orphan backup files without meta in \"%s\": \"db-data-01.tar\", left by an "
+			"interrupted backup", b2);
+	assert_problems(&cat, want);
+	ck_assert_uint_eq(cat.nfiles, 6);
+	ck_assert_uint_eq(cat.ntimelines, 1);
+	t = &cat.timelines[0];
+	ck_assert_uint_eq(t->first, 1);
+	ck_assert_uint_eq(t->last, 5);
+	ck_assert_uint_eq(t->nsegments, 5);
+	ck_assert_uint_eq(t->ngaps, 0);
+	ck_assert_str_eq(pitr_walpath_find_segment(&cat, 1, 2)->file, "000000010000000000000002.gz");
+	ck_assert_uint_eq(pitr_walpath_find_segment(&cat, 1, 2)->archive, 0);
+	ck_assert_uint_eq(pitr_walpath_find_segment(&cat, 1, 3)->archive, 1);
+	ck_assert_uint_eq(pitr_walpath_reachable_lsn(&cat, &cat.backups[0], 1), 6 * (uint64_t)SEG);
+	/* Each archive's system: a segment header, else its record. */
+	ck_assert_int_eq(pitr_catalog_archive_sysid(&cat, 0, &sysid), 0);
+	ck_assert_uint_eq(sysid, SYSID);
+	put_text(a2, ".pitrkit-system-identifier", PITR_CODEC_NONE, "42\n");
+	ck_assert_int_eq(pitr_catalog_archive_sysid(&cat, 1, &sysid), 0);
+	ck_assert_uint_eq(sysid, 42);
+	pitr_catalog_free(&cat);
+	/* An archive with neither does not tell. */
+	ck_assert_int_eq(pitr_catalog_load_many(bdirs, 0, adirs, 1, &cat), 0);
+	ck_assert_int_eq(unlink(h_fmt("%s/000000010000000000000001", arch)), 0);
+	ck_assert_int_eq(unlink(h_fmt("%s/000000010000000000000002.gz", arch)), 0);
+	ck_assert_int_eq(unlink(h_fmt("%s/000000010000000000000004.gz", arch)), 0);
+	ck_assert_int_eq(pitr_catalog_archive_sysid(&cat, 0, &sysid), 1);
+	pitr_catalog_free(&cat);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -333,6 +419,7 @@ make_suite(void)
 	tc = tcase_create("backups");
 	tcase_add_checked_fixture(tc, catalog_fixture_setup, catalog_fixture_teardown);
 	tcase_add_test(tc, test_load_backups);
+	tcase_add_test(tc, test_load_many);
 	tcase_add_test(tc, test_load_order_and_segsize_conflict);
 	tcase_add_test(tc, test_load_missing_dirs);
 	suite_add_tcase(s, tc);

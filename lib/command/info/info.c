@@ -178,31 +178,55 @@ text_timeline(FILE *out, const struct pitr_catalog *cat, const struct pitr_catal
 	}
 }
 
+static size_t
+count_segments(const struct pitr_catalog *cat)
+{
+	size_t segs = 0;
+
+	for (size_t i = 0; i < cat->ntimelines; i++)
+		segs += cat->timelines[i].nsegments;
+	return segs;
+}
+
+/* The archive `adir` as `cat` (holding it alone, or the union) sees it. */
+static void
+text_archive(FILE *out, const char *adir, const struct pitr_catalog *cat)
+{
+	size_t segs = count_segments(cat);
+
+	pitr_quote_fprintf(out, "Archive %s: %zu file%s, %zu segment%s", adir, cat->nfiles,
+			   cat->nfiles == 1 ? "" : "s", segs, segs == 1 ? "" : "s");
+	if (cat->segsize != 0)
+		pitr_quote_fprintf(out, " of %" PRIu32 " bytes", cat->segsize);
+	pitr_quote_fprintf(out, "\n");
+	for (size_t i = 0; i < cat->ntimelines; i++)
+		text_timeline(out, cat, &cat->timelines[i]);
+}
+
+static void
+text_window_problems(FILE *out, const struct pitr_catalog *cat);
+
 static void
 text_report(FILE *out, const struct pitr_info_opts *opts, const char *bdir, const char *adir,
 	    const struct pitr_catalog *cat)
 {
-	struct pitr_info_window w;
-	char t1[64], t2[64], l1[32], l2[32];
-
-	if (opts->backup_dir != NULL) {
+	if (opts->nbackup_dirs > 0) {
 		pitr_quote_fprintf(out, "Backups in %s: %zu\n", bdir, cat->nbackups);
 		for (size_t i = 0; i < cat->nbackups; i++)
 			text_backup(out, cat, &cat->backups[i]);
 	}
-	if (opts->archive != NULL) {
-		size_t segs = 0;
+	if (opts->narchives > 0)
+		text_archive(out, adir, cat);
+	text_window_problems(out, cat);
+}
 
-		for (size_t i = 0; i < cat->ntimelines; i++)
-			segs += cat->timelines[i].nsegments;
-		pitr_quote_fprintf(out, "Archive %s: %zu file%s, %zu segment%s", adir, cat->nfiles,
-				   cat->nfiles == 1 ? "" : "s", segs, segs == 1 ? "" : "s");
-		if (cat->segsize != 0)
-			pitr_quote_fprintf(out, " of %" PRIu32 " bytes", cat->segsize);
-		pitr_quote_fprintf(out, "\n");
-		for (size_t i = 0; i < cat->ntimelines; i++)
-			text_timeline(out, cat, &cat->timelines[i]);
-	}
+/* The window, then the problems: the end of every text report. */
+static void
+text_window_problems(FILE *out, const struct pitr_catalog *cat)
+{
+	struct pitr_info_window w;
+	char t1[64], t2[64], l1[32], l2[32];
+
 	pitr_info_window(cat, &w);
 	if (w.backup == NULL)
 		pitr_quote_fprintf(out, "Recoverable window: none (no backup to recover from)\n");
@@ -384,13 +408,16 @@ jw_time(struct jw *j, const char *key, time_t t)
 }
 
 static void
-json_backup(struct jw *j, const struct pitr_catalog *cat, const struct pitr_catalog_backup *b)
+json_backup(struct jw *j, const struct pitr_catalog *cat, const struct pitr_catalog_backup *b,
+	    const char *dir)
 {
 	char sysid[32];
 	struct reach r;
 
 	jw_open(j, NULL, '{');
 	jw_str(j, "name", b->name);
+	if (dir != NULL)
+		jw_str(j, "backup_dir", dir);
 	jw_str(j, "label", b->label);
 	jw_str(j, "host", b->host);
 	snprintf(sysid, sizeof(sysid), "%" PRIu64, b->sysid);
@@ -466,11 +493,14 @@ json_timeline(struct jw *j, const struct pitr_catalog *cat, const struct pitr_ca
 	jw_close(j, '}');
 }
 
+static void json_timelines(struct jw *j, const struct pitr_catalog *cat);
+static void json_window(struct jw *j, const struct pitr_catalog *cat);
+static void json_problems(struct jw *j, const struct pitr_catalog *cat);
+
 static void
 json_report(FILE *out, const char *bdir, const char *adir, const struct pitr_catalog *cat)
 {
 	struct jw j = { .out = out };
-	struct pitr_info_window w;
 
 	jw_open(&j, NULL, '{');
 	jw_str(&j, "backup_dir", bdir);
@@ -481,33 +511,53 @@ json_report(FILE *out, const char *bdir, const char *adir, const struct pitr_cat
 		jw_null(&j, "segment_size");
 	jw_open(&j, "backups", '[');
 	for (size_t i = 0; i < cat->nbackups; i++)
-		json_backup(&j, cat, &cat->backups[i]);
+		json_backup(&j, cat, &cat->backups[i], NULL);
 	jw_close(&j, ']');
-	jw_open(&j, "timelines", '[');
-	for (size_t i = 0; i < cat->ntimelines; i++)
-		json_timeline(&j, cat, &cat->timelines[i]);
-	jw_close(&j, ']');
-	pitr_info_window(cat, &w);
-	if (w.backup == NULL) {
-		jw_null(&j, "window");
-	} else {
-		jw_open(&j, "window", '{');
-		jw_str(&j, "backup", w.backup->name);
-		jw_unum(&j, "timeline", w.tli);
-		jw_lsn(&j, "start_lsn", w.start_lsn);
-		jw_time(&j, "start_time", w.start_epoch);
-		jw_num(&j, "start_epoch", (long long)w.start_epoch);
-		jw_lsn(&j, "end_lsn", w.end_lsn);
-		jw_time(&j, "end_time", w.end_epoch);
-		jw_num(&j, "end_epoch", (long long)w.end_epoch);
-		jw_close(&j, '}');
-	}
-	jw_open(&j, "problems", '[');
-	for (size_t i = 0; i < cat->nproblems; i++)
-		jw_str(&j, NULL, cat->problems[i]);
-	jw_close(&j, ']');
+	json_timelines(&j, cat);
+	json_window(&j, cat);
+	json_problems(&j, cat);
 	jw_close(&j, '}');
 	fputc('\n', out);
+}
+
+static void
+json_timelines(struct jw *j, const struct pitr_catalog *cat)
+{
+	jw_open(j, "timelines", '[');
+	for (size_t i = 0; i < cat->ntimelines; i++)
+		json_timeline(j, cat, &cat->timelines[i]);
+	jw_close(j, ']');
+}
+
+static void
+json_window(struct jw *j, const struct pitr_catalog *cat)
+{
+	struct pitr_info_window w;
+
+	pitr_info_window(cat, &w);
+	if (w.backup == NULL) {
+		jw_null(j, "window");
+	} else {
+		jw_open(j, "window", '{');
+		jw_str(j, "backup", w.backup->name);
+		jw_unum(j, "timeline", w.tli);
+		jw_lsn(j, "start_lsn", w.start_lsn);
+		jw_time(j, "start_time", w.start_epoch);
+		jw_num(j, "start_epoch", (long long)w.start_epoch);
+		jw_lsn(j, "end_lsn", w.end_lsn);
+		jw_time(j, "end_time", w.end_epoch);
+		jw_num(j, "end_epoch", (long long)w.end_epoch);
+		jw_close(j, '}');
+	}
+}
+
+static void
+json_problems(struct jw *j, const struct pitr_catalog *cat)
+{
+	jw_open(j, "problems", '[');
+	for (size_t i = 0; i < cat->nproblems; i++)
+		jw_str(j, NULL, cat->problems[i]);
+	jw_close(j, ']');
 }
 
 /* ---- the command ---- */
@@ -548,35 +598,355 @@ add_leftovers(struct pitr_catalog *cat, const char *dir, const char *remover)
 	return rc;
 }
 
+/* ---- several hosts ---- */
+
+const struct pitr_catalog_backup *
+pitr_info_newest(const struct pitr_catalog *cat)
+{
+	const struct pitr_catalog_backup *best = NULL;
+
+	for (size_t i = 0; i < cat->nbackups; i++) {
+		const struct pitr_catalog_backup *b = &cat->backups[i];
+
+		if (best == NULL || b->timeline > best->timeline ||
+		    (b->timeline == best->timeline &&
+		     (b->stop_lsn > best->stop_lsn ||
+		      (b->stop_lsn == best->stop_lsn && b->stop_epoch > best->stop_epoch))))
+			best = b;
+	}
+	return best;
+}
+
+void
+pitr_info_furthest(const struct pitr_catalog *cats, size_t n, struct pitr_info_reach *r)
+{
+	memset(r, 0, sizeof(*r));
+	for (size_t a = 0; a < n; a++) {
+		const struct pitr_catalog *cat = &cats[a];
+
+		/* Timelines ascend: the last with segments is the latest. */
+		for (size_t t = cat->ntimelines; t-- > 0;) {
+			const struct pitr_catalog_timeline *tl = &cat->timelines[t];
+			const struct pitr_catalog_file *f;
+
+			if (tl->nsegments == 0 || cat->segsize == 0)
+				continue;
+			if (r->found && (tl->tli < r->tli || (tl->tli == r->tli && tl->last <= r->last)))
+				break;
+			f = pitr_walpath_find_segment(cat, tl->tli, tl->last);
+			r->found = true;
+			r->archive = a;
+			r->tli = tl->tli;
+			r->last = tl->last;
+			r->end_lsn = (tl->last + 1) * (uint64_t)cat->segsize;
+			r->end_epoch = f != NULL ? f->mtime : 0;
+			break;
+		}
+	}
+}
+
+/* What the report on several hosts adds to the union catalog: each
+ * archive alone, the newest backup, the furthest archive, the systems. */
+struct hosts {
+	struct pitr_catalog *acats;    /* one per archive */
+	size_t nacats;
+	const struct pitr_catalog_backup *newest;
+	struct pitr_info_reach far;
+	bool have_sysid;               /* one system is known ... */
+	uint64_t sysid;                /* ... this one */
+	char *mixed;                   /* else why not: the error line */
+};
+
+static void
+hosts_free(struct hosts *h)
+{
+	for (size_t i = 0; i < h->nacats; i++)
+		pitr_catalog_free(&h->acats[i]);
+	free(h->acats);
+	free(h->mixed);
+}
+
+/* One more system identifier, `what` saying whose: the first known is the
+ * reference, the first that differs makes h->mixed.  0 or -1 (ENOMEM). */
+static int
+hosts_system(struct hosts *h, uint64_t sysid, const char *what, char **ref_what)
+{
+	if (h->mixed != NULL)
+		return 0;
+	if (!h->have_sysid) {
+		h->have_sysid = true;
+		h->sysid = sysid;
+		return (*ref_what = pitr_xstrdup(what)) != NULL ? 0 : -1;
+	}
+	if (sysid == h->sysid)
+		return 0;
+	h->mixed = pitr_xasprintf("%s is of database system %" PRIu64 ", %s of system %" PRIu64
+				  ": not one cluster", *ref_what, h->sysid, what, sysid);
+	return h->mixed != NULL ? 0 : -1;
+}
+
+static int
+hosts_systems(struct hosts *h, const struct pitr_catalog *cat)
+{
+	char *ref = NULL, *what = NULL;
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < cat->nbackups; i++) {
+		const struct pitr_catalog_backup *b = &cat->backups[i];
+
+		what = pitr_xasprintf("backup \"%s\" in \"%s\"", b->name, cat->backup_dirs[b->dir]);
+		rc = what != NULL ? hosts_system(h, b->sysid, what, &ref) : -1;
+		free(what);
+	}
+	for (size_t a = 0; rc == 0 && a < cat->narchive_dirs; a++) {
+		uint64_t sysid;
+		int r = pitr_catalog_archive_sysid(cat, a, &sysid);
+
+		if (r != 0) {
+			rc = r < 0 ? -1 : 0;
+			continue;
+		}
+		what = pitr_xasprintf("archive \"%s\"", cat->archive_dirs[a]);
+		rc = what != NULL ? hosts_system(h, sysid, what, &ref) : -1;
+		free(what);
+	}
+	free(ref);
+	return rc;
+}
+
+static int
+hosts_load(struct hosts *h, const struct pitr_info_opts *opts, const struct pitr_catalog *cat)
+{
+	memset(h, 0, sizeof(*h));
+	h->acats = pitr_xcalloc(opts->narchives + 1, sizeof(*h->acats));
+	if (h->acats == NULL)
+		return -1;
+	for (; h->nacats < opts->narchives; h->nacats++)
+		if (pitr_catalog_load(NULL, opts->archives[h->nacats], &h->acats[h->nacats]) != 0)
+			return -1;
+	h->newest = pitr_info_newest(cat);
+	pitr_info_furthest(h->acats, h->nacats, &h->far);
+	return hosts_systems(h, cat);
+}
+
+static void
+text_hosts_summary(FILE *out, const struct pitr_catalog *cat, const struct hosts *h)
+{
+	char t[64], l[32], seg[PITR_WAL_NAME_MAX];
+	const struct pitr_catalog_backup *b = h->newest;
+
+	if (b == NULL)
+		pitr_quote_fprintf(out, "Newest backup: none\n");
+	else
+		pitr_quote_fprintf(out, "Newest backup: %s in %s (timeline %" PRIu32 ", stopped %s, "
+				   "LSN %s)\n", b->name, cat->backup_dirs[b->dir], b->timeline,
+				   b->stop_time, fmt_lsn(b->stop_lsn, l, sizeof(l)));
+	if (!h->far.found)
+		pitr_quote_fprintf(out, "Furthest archive: none (no segments)\n");
+	else
+		pitr_quote_fprintf(out, "Furthest archive: %s (timeline %" PRIu32 ", last segment %s, "
+				   "to LSN %s, %s)\n", cat->archive_dirs[h->far.archive], h->far.tli,
+				   fmt_seg(h->far.tli, h->far.last, h->acats[h->far.archive].segsize, seg),
+				   fmt_lsn(h->far.end_lsn, l, sizeof(l)), fmt_time(h->far.end_epoch, t, sizeof(t)));
+	if (h->mixed != NULL)
+		pitr_quote_fprintf(out, "Database system: DIFFERENT: %s\n", h->mixed);
+	else if (h->have_sysid)
+		pitr_quote_fprintf(out, "Database system: %" PRIu64 " (every backup and archive that "
+				   "tells)\n", h->sysid);
+	else
+		pitr_quote_fprintf(out, "Database system: unknown\n");
+}
+
+static void
+text_hosts(FILE *out, const struct pitr_catalog *cat, const struct hosts *h)
+{
+	for (size_t d = 0; d < cat->nbackup_dirs; d++) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < cat->nbackups; i++)
+			n += cat->backups[i].dir == d;
+		pitr_quote_fprintf(out, "Backups in %s: %zu\n", cat->backup_dirs[d], n);
+		for (size_t i = 0; i < cat->nbackups; i++)
+			if (cat->backups[i].dir == d)
+				text_backup(out, cat, &cat->backups[i]);
+	}
+	for (size_t a = 0; a < h->nacats; a++)
+		text_archive(out, cat->archive_dirs[a], &h->acats[a]);
+	text_hosts_summary(out, cat, h);
+	text_window_problems(out, cat);
+}
+
+static void
+json_dirs(struct jw *j, const char *key, char **dirs, size_t n)
+{
+	jw_open(j, key, '[');
+	for (size_t i = 0; i < n; i++)
+		jw_str(j, NULL, dirs[i]);
+	jw_close(j, ']');
+}
+
+static void
+json_sysid(struct jw *j, const char *key, bool known, uint64_t sysid)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%" PRIu64, sysid);
+	jw_str(j, key, known ? buf : NULL);
+}
+
+static void
+json_archives(struct jw *j, const struct pitr_catalog *cat, const struct hosts *h)
+{
+	jw_open(j, "archives", '[');
+	for (size_t a = 0; a < h->nacats; a++) {
+		const struct pitr_catalog *ac = &h->acats[a];
+		uint64_t sysid = 0;
+		bool known = pitr_catalog_archive_sysid(ac, 0, &sysid) == 0;
+
+		jw_open(j, NULL, '{');
+		jw_str(j, "archive_dir", cat->archive_dirs[a]);
+		json_sysid(j, "system_identifier", known, sysid);
+		jw_unum(j, "files", ac->nfiles);
+		jw_unum(j, "segments", count_segments(ac));
+		json_timelines(j, ac);
+		jw_close(j, '}');
+	}
+	jw_close(j, ']');
+}
+
+static void
+json_hosts_summary(struct jw *j, const struct pitr_catalog *cat, const struct hosts *h)
+{
+	char seg[PITR_WAL_NAME_MAX];
+	const struct pitr_catalog_backup *b = h->newest;
+
+	if (b == NULL) {
+		jw_null(j, "newest_backup");
+	} else {
+		jw_open(j, "newest_backup", '{');
+		jw_str(j, "backup_dir", cat->backup_dirs[b->dir]);
+		jw_str(j, "name", b->name);
+		jw_unum(j, "timeline", b->timeline);
+		jw_str(j, "stop_time", b->stop_time);
+		jw_num(j, "stop_epoch", (long long)b->stop_epoch);
+		jw_lsn(j, "stop_lsn", b->stop_lsn);
+		jw_close(j, '}');
+	}
+	if (!h->far.found) {
+		jw_null(j, "furthest_archive");
+	} else {
+		jw_open(j, "furthest_archive", '{');
+		jw_str(j, "archive_dir", cat->archive_dirs[h->far.archive]);
+		jw_unum(j, "timeline", h->far.tli);
+		jw_str(j, "last", fmt_seg(h->far.tli, h->far.last, h->acats[h->far.archive].segsize, seg));
+		jw_lsn(j, "end_lsn", h->far.end_lsn);
+		jw_time(j, "end_time", h->far.end_epoch);
+		jw_num(j, "end_epoch", (long long)h->far.end_epoch);
+		jw_close(j, '}');
+	}
+	jw_bool(j, "same_system", h->mixed == NULL);
+	json_sysid(j, "system_identifier", h->mixed == NULL && h->have_sysid, h->sysid);
+	jw_str(j, "systems_differ", h->mixed);
+}
+
+static void
+json_hosts(FILE *out, const struct pitr_catalog *cat, const struct hosts *h)
+{
+	struct jw j = { .out = out };
+
+	jw_open(&j, NULL, '{');
+	json_dirs(&j, "backup_dirs", cat->backup_dirs, cat->nbackup_dirs);
+	json_dirs(&j, "archive_dirs", cat->archive_dirs, cat->narchive_dirs);
+	if (cat->segsize != 0)
+		jw_unum(&j, "segment_size", cat->segsize);
+	else
+		jw_null(&j, "segment_size");
+	jw_open(&j, "backups", '[');
+	for (size_t i = 0; i < cat->nbackups; i++)
+		json_backup(&j, cat, &cat->backups[i], cat->backup_dirs[cat->backups[i].dir]);
+	jw_close(&j, ']');
+	json_archives(&j, cat, h);
+	json_timelines(&j, cat);
+	json_window(&j, cat);
+	json_hosts_summary(&j, cat, h);
+	json_problems(&j, cat);
+	jw_close(&j, '}');
+	fputc('\n', out);
+}
+
+/* ---- the command ---- */
+
+/* The report on several hosts; 1 when it was written but their systems
+ * differ (logged), -1 after logging a failure. */
+static int
+report_hosts(FILE *out, const struct pitr_info_opts *opts, const struct pitr_catalog *cat)
+{
+	struct hosts h;
+	int rc = -1;
+
+	if (hosts_load(&h, opts, cat) != 0)
+		goto out;
+	if (opts->json)
+		json_hosts(out, cat, &h);
+	else
+		text_hosts(out, cat, &h);
+	rc = 0;
+	if (h.mixed != NULL) {
+		pitr_log_error("%s", h.mixed);
+		rc = 1;
+	}
+out:
+	hosts_free(&h);
+	return rc;
+}
+
+static int
+add_all_leftovers(struct pitr_catalog *cat)
+{
+	for (size_t i = 0; i < cat->nbackup_dirs; i++)
+		if (add_leftovers(cat, cat->backup_dirs[i], "pitr-backup-cleanup") != 0)
+			return -1;
+	for (size_t i = 0; i < cat->narchive_dirs; i++)
+		if (add_leftovers(cat, cat->archive_dirs[i], "pitr-cleanup") != 0)
+			return -1;
+	return 0;
+}
+
 int
 pitr_cmd_info(const struct pitr_info_opts *opts)
 {
 	FILE *out = opts->out != NULL ? opts->out : stdout;
-	const char *bdir = opts->backup_dir ? pitr_catalog_dir(opts->backup_dir) : NULL;
-	const char *adir = opts->archive ? pitr_catalog_dir(opts->archive) : NULL;
+	bool several = opts->nbackup_dirs > 1 || opts->narchives > 1;
 	struct pitr_catalog cat;
+	int rc = 0;
 
-	if (opts->backup_dir == NULL && opts->archive == NULL) {
+	if (opts->nbackup_dirs == 0 && opts->narchives == 0) {
 		pitr_log_error("nothing to report on: give --backup-dir, --archive or both");
 		return -1;
 	}
-	if (pitr_catalog_load(opts->backup_dir, opts->archive, &cat) != 0)
+	if (pitr_catalog_load_many(opts->backup_dirs, opts->nbackup_dirs, opts->archives,
+				   opts->narchives, &cat) != 0)
 		return -1;
-	if (add_leftovers(&cat, bdir, "pitr-backup-cleanup") != 0 ||
-	    add_leftovers(&cat, adir, "pitr-cleanup") != 0) {
+	if (add_all_leftovers(&cat) != 0) {
 		pitr_catalog_free(&cat);
 		return -1;
 	}
 	pitr_log_verbose("read %zu backups, %zu archived files on %zu timelines, %zu problems",
 			 cat.nbackups, cat.nfiles, cat.ntimelines, cat.nproblems);
-	if (opts->json)
-		json_report(out, bdir, adir, &cat);
+	if (several)
+		rc = report_hosts(out, opts, &cat);
+	else if (opts->json)
+		json_report(out, cat.nbackup_dirs ? cat.backup_dirs[0] : NULL,
+			    cat.narchive_dirs ? cat.archive_dirs[0] : NULL, &cat);
 	else
-		text_report(out, opts, bdir, adir, &cat);
+		text_report(out, opts, cat.nbackup_dirs ? cat.backup_dirs[0] : NULL,
+			    cat.narchive_dirs ? cat.archive_dirs[0] : NULL, &cat);
 	pitr_catalog_free(&cat);
+	if (rc < 0)
+		return -1;
 	if (fflush(out) != 0 || ferror(out)) {
 		pitr_log_error("cannot write the report: %s", strerror(errno ? errno : EIO));
 		return -1;
 	}
-	return 0;
+	return rc == 0 ? 0 : -1;
 }

@@ -14,19 +14,45 @@
 #include "repo/catalog.h"
 
 struct pitr_info_opts {
-	const char *backup_dir;  /* -b [CODEC=]DIR, or NULL */
-	const char *archive;     /* -a [CODEC=]DIR, or NULL; at least one of the two */
-	bool json;               /* --json */
-	FILE *out;               /* where the report goes; NULL: stdout */
+	const char **backup_dirs;  /* -b [CODEC=]DIR, repeatable */
+	size_t nbackup_dirs;
+	const char **archives;     /* -a [CODEC=]DIR, repeatable; at least one
+				    * dir of either kind */
+	size_t narchives;
+	bool json;                 /* --json */
+	FILE *out;                 /* where the report goes; NULL: stdout */
 };
 
 /*
- * Read both dirs through the catalog and write the report.  Problems
- * inside the dirs are part of the report, not failures.  Returns 0, or -1
- * after logging (neither dir given, a dir unreadable, the report not
- * written).
+ * Read the dirs through the catalog and write the report.  Problems
+ * inside the dirs are part of the report, not failures.  With more than
+ * one -b or -a (several hosts), each dir is listed, the window is the one
+ * of all of them together, and the report adds the newest backup and the
+ * furthest archive (pitr_info_newest, pitr_info_furthest) and whether they
+ * are all of one database system.  Returns 0, or -1 after logging (no dir
+ * given, a dir unreadable, the report not written, or -- after the report
+ * -- dirs of different database systems).
  */
 int pitr_cmd_info(const struct pitr_info_opts *opts);
+
+/* The newest backup of cat, across all its backup dirs: the highest
+ * timeline (a promoted standby's backups are newer than its old primary's
+ * whatever their clocks said), then the latest stop LSN, then stop time;
+ * NULL when cat has none. */
+const struct pitr_catalog_backup *pitr_info_newest(const struct pitr_catalog *cat);
+
+/* The archive that reaches furthest: the one whose last segment on its
+ * latest timeline (the highest with segments) is the latest, timeline
+ * first.  `cats` are the archives' own catalogs (one archive each). */
+struct pitr_info_reach {
+	size_t archive;        /* index into cats; meaningless when !found */
+	bool found;
+	uint32_t tli;
+	uint64_t last;         /* segment number of that last segment */
+	uint64_t end_lsn;      /* just past it */
+	time_t end_epoch;      /* its mtime */
+};
+void pitr_info_furthest(const struct pitr_catalog *cats, size_t n, struct pitr_info_reach *r);
 
 /*
  * The recoverable window: from the end of the oldest backup recovery can

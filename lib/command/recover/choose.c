@@ -130,11 +130,14 @@ recover_choose_backup(struct recover_run *run, uint32_t tli_wanted)
 {
 	const struct pitr_recover_opts *o = run->o;
 
-	if (pitr_catalog_load(o->backup_dir, o->archive, &run->cat) != 0)
+	if ((run->backup_dirs_text = recover_dirs_text(o->backup_dirs, o->nbackup_dirs, true)) == NULL ||
+	    (run->archives_text = recover_dirs_text(o->archives, o->narchives, false)) == NULL ||
+	    pitr_catalog_load_many(o->backup_dirs, o->nbackup_dirs, o->archives, o->narchives,
+				   &run->cat) != 0)
 		return -1;
 	for (size_t i = 0; i < run->cat.nproblems; i++)
 		pitr_log_verbose("catalog: %s", run->cat.problems[i]);
-	run->b = pitr_recover_choose(&run->cat, pitr_catalog_dir(o->backup_dir), o->backup, &run->target,
+	run->b = pitr_recover_choose(&run->cat, run->backup_dirs_text, o->backup, &run->target,
 				     tli_wanted);
 	if (run->b == NULL)
 		return -1;
@@ -181,10 +184,11 @@ log_plan(const struct recover_run *run)
 	if (b->xlog_file != NULL)
 		pitr_log_info("WAL needed: %s to %s on timeline %" PRIu32 " (start to stop segment from "
 			      "the backup's xlog tarball, the rest from archive \"%s\")", b->start_wal, end,
-			      run->tli, run->o->archive);
+			      run->tli, run->archives_text);
 	else
 		pitr_log_info("WAL needed: %s to %s on timeline %" PRIu32 " (all from archive \"%s\": "
-			      "the backup has no xlog tarball)", b->start_wal, end, run->tli, run->o->archive);
+			      "the backup has no xlog tarball)", b->start_wal, end, run->tli,
+			      run->archives_text);
 }
 
 int
@@ -204,7 +208,7 @@ recover_choose_check_wal(struct recover_run *run)
 		return r;
 	recover_target_text(&run->target, what, sizeof(what));
 	pitr_log_error("archive \"%s\" lacks WAL segment %s, which recovery from backup \"%s\" "
-		       "to %s needs: nothing written", run->o->archive, missing, run->b->name, what);
+		       "to %s needs: nothing written", run->archives_text, missing, run->b->name, what);
 	return -1;
 }
 
@@ -221,7 +225,7 @@ recover_choose_check_digests(struct recover_run *run)
 	}
 	for (size_t i = 0; i < b->ndigests; i++) {
 		const struct pitr_catalog_digest *d = &b->digests[i];
-		char *dpath = pitr_fsutil_join(pitr_catalog_dir(run->o->backup_dir), d->file);
+		char *dpath = pitr_fsutil_join(recover_backup_dir(run), d->file);
 		char *text = NULL;
 		size_t len;
 
@@ -248,7 +252,7 @@ recover_choose_check_digests(struct recover_run *run)
 					       dpath, files[f]);
 				goto fail;
 			}
-			fpath = pitr_fsutil_join(pitr_catalog_dir(run->o->backup_dir), files[f]);
+			fpath = pitr_fsutil_join(recover_backup_dir(run), files[f]);
 			if (fpath == NULL)
 				goto fail;
 			r = pitr_digest_file(d->algorithm, fpath, got);

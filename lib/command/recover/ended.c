@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "command/recover/recover_impl.h"
+#include "command/standby/standby.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -48,7 +49,7 @@ static bool
 recovery_key(const char *line)
 {
 	size_t n;
-	const char *k = recover_line_key(line, &n);
+	const char *k = pitr_standby_line_key(line, &n);
 
 	return k != NULL && ((n == 15 && strncasecmp(k, "restore_command", n) == 0) ||
 			     (n == 20 && strncasecmp(k, "recovery_end_command", n) == 0) ||
@@ -60,7 +61,7 @@ static bool
 sets(const char *line, const char *key)
 {
 	size_t n;
-	const char *k = recover_line_key(line, &n);
+	const char *k = pitr_standby_line_key(line, &n);
 
 	return k != NULL && n == strlen(key) && strncasecmp(k, key, n) == 0;
 }

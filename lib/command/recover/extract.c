@@ -199,7 +199,7 @@ recover_extract(struct recover_run *run, char **version)
 		return -1;
 	}
 	run->tmp_created = true;
-	path = pitr_fsutil_join(pitr_catalog_dir(run->o->backup_dir), b->data_file);
+	path = pitr_fsutil_join(recover_backup_dir(run), b->data_file);
 	if (path == NULL)
 		goto out;
 	run->tarball = path;
@@ -208,7 +208,7 @@ recover_extract(struct recover_run *run, char **version)
 	free(path);
 	path = NULL;
 	if (b->xlog_file != NULL) {
-		path = pitr_fsutil_join(pitr_catalog_dir(run->o->backup_dir), b->xlog_file);
+		path = pitr_fsutil_join(recover_backup_dir(run), b->xlog_file);
 		if (path == NULL)
 			goto out;
 		run->tarball = path;

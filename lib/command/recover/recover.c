@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "command/recover/recover_impl.h"
+#include "command/standby/standby.h"
 #include "common/fsutil.h"
 #include "common/opts.h"
 #include "common/log.h"
@@ -166,7 +167,11 @@ run_cleanup(struct recover_run *run, bool failed)
 	free(run->base);
 	free(run->restore_prog);
 	free(run->recover_prog);
-	free(run->archive);
+	for (size_t i = 0; i < run->narchives; i++)
+		free(run->archives[i]);
+	free(run->archives);
+	free(run->archives_text);
+	free(run->backup_dirs_text);
 	free(run->pg_ctl);
 }
 
@@ -264,9 +269,9 @@ out:
 static int
 check_options(const struct pitr_recover_opts *o)
 {
-	if (o->backup_dir == NULL || o->archive == NULL || o->target_dir == NULL) {
+	if (o->nbackup_dirs == 0 || o->narchives == 0 || o->target_dir == NULL) {
 		pitr_log_error("missing %s: --backup-dir, --archive and --target-dir are required",
-			       o->backup_dir == NULL ? "--backup-dir" : o->archive == NULL ? "--archive" :
+			       o->nbackup_dirs == 0 ? "--backup-dir" : o->narchives == 0 ? "--archive" :
 			       "--target-dir");
 		return -1;
 	}
@@ -276,6 +281,13 @@ check_options(const struct pitr_recover_opts *o)
 	if (o->archive_mode != NULL &&
 	    pitr_opts_check_choice("archive-mode", o->archive_mode, PITR_RECOVER_ARCHIVE_MODES) < 0)
 		return -1;
+	if (o->sb != NULL && o->sb->mode == PITR_STANDBY_WARM &&
+	    (o->target_time != NULL || o->target_xid != NULL || o->target_lsn != NULL ||
+	     o->target_name != NULL || o->target_immediate)) {
+		pitr_log_error("--warm-standby takes no recovery target: it replays until its finish "
+			       "trigger (--restore-options \"-f FILE\"); recover to a target without it");
+		return -1;
+	}
 	if (o->start && geteuid() == 0) {
 		pitr_log_error("--start: PostgreSQL does not run as root; run pitr-recover as the user "
 			       "the server runs as (runuser -u postgres -- pitr-recover ...)");
@@ -299,17 +311,17 @@ pitr_cmd_recover(const struct pitr_recover_opts *o)
 		goto out;
 	if (o->start && recover_start_find_pg_ctl(&run, NULL) < 0)
 		goto out;
-	if (recover_choose_backup(&run, tli_wanted) != 0 || recover_choose_check_wal(&run) != 0 ||
-	    recover_choose_check_digests(&run) != 0)
+	if (recover_choose_backup(&run, tli_wanted) != 0 || recover_choose_check_systems(&run) != 0 ||
+	    recover_choose_check_wal(&run) != 0 || recover_choose_check_digests(&run) != 0)
 		goto out;
 	if (assemble(&run) != 0)
 		goto out;
 	pitr_log_info("data directory \"%s\" is ready for recovery (%s)", run.final,
-		      o->standby ? "standby.signal" : "recovery.signal");
+		      recover_settings_signal(o));
 	if (pitr_recover_archives(o))
 		pitr_log_info("archiving as the backup's source did (--archive-mode=preserve%s): once "
 			      "promoted, the copy runs the source's archive_command", o->archive_mode == NULL ?
-			      ", the default with --standby" : "");
+			      ", the default for a standby" : "");
 	else
 		pitr_log_info("archiving disabled in the copy (--archive-mode=off): archive_mode = 'off' "
 			      "in its postgresql.auto.conf; give --archive-mode=preserve to recover the "

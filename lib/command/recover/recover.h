@@ -19,10 +19,18 @@
 
 #include "repo/catalog.h"
 
+struct pitr_standby_opts;    /* command/standby/standby.h */
+
 struct pitr_recover_opts {
-	const char *backup_dir;        /* -b */
+	const char **backup_dirs;      /* -b [CODEC=]DIR, repeatable: the backup is
+					* chosen among all of theirs */
+	size_t nbackup_dirs;
 	const char *backup;            /* --backup NAME|latest; NULL: chosen by the target */
-	const char *archive;           /* -a [CODEC=]DIR, handed to pitr-restore -s */
+	const char **archives;         /* -a [CODEC=]DIR, repeatable: the WAL checked
+					* over their union, each handed to pitr-restore
+					* as -s in this order (the first that has a
+					* segment serves it) */
+	size_t narchives;
 	const char *target_dir;        /* -D, the new data directory */
 	const char *target_time;       /* at most one of these five */
 	const char *target_xid;
@@ -31,7 +39,10 @@ struct pitr_recover_opts {
 	bool target_immediate;
 	const char *target_action;     /* PITR_RECOVER_TARGET_ACTIONS; NULL: the default */
 	const char *target_timeline;   /* latest|current|N; NULL: the default */
-	bool standby;                  /* standby.signal instead of recovery.signal */
+	bool standby;                  /* a standby (either mode of `sb`; without sb:
+					* standby.signal instead of recovery.signal) */
+	const struct pitr_standby_opts *sb; /* --standby, --warm-standby and the
+					* standby options; NULL: none but o->standby */
 	const char **tablespace_map;   /* OLD=NEW, repeatable */
 	size_t ntablespace_map;
 	bool start;                    /* start the server and wait for the target */
@@ -50,7 +61,7 @@ struct pitr_recover_opts {
 #define PITR_RECOVER_TARGET_ACTION_DEFAULT "pause"
 #define PITR_RECOVER_TARGET_TIMELINE_DEFAULT "latest"
 #define PITR_RECOVER_WAIT_DEFAULT 600
-#define PITR_RECOVER_ARCHIVE_MODES "off|preserve"
+#define PITR_RECOVER_ARCHIVE_MODES "off|preserve"   /* as PITR_STANDBY_ARCHIVE_MODES */
 
 /* The marks around the settings that only serve the recovery; the
  * --recovery-ended mode removes the lines from the first to the second. */
@@ -86,7 +97,8 @@ int pitr_recover_parse_target(const struct pitr_recover_opts *o, struct pitr_rec
 void pitr_recover_target_free(struct pitr_recover_target *t);
 
 /*
- * The backup to recover from: `name` ("latest", a catalog name or one of
+ * The backup to recover from, among every backup of cat (all its backup
+ * dirs; `backup_dir` names them in messages): `name` ("latest", a catalog name or one of
  * its file names), else by the target: TIME the newest that stopped
  * before it, LSN the newest whose stop LSN is at or before it, XID and
  * NAME the oldest (their position is unknown until WAL is replayed, and
@@ -106,18 +118,22 @@ const struct pitr_catalog_backup *pitr_recover_choose(const struct pitr_catalog 
  * (postgresql.conf included) voided by an empty or default value,
  * archive_mode = 'off' unless --archive-mode=preserve (or --standby), and
  * port with --port.  Then, between PITR_RECOVER_BLOCK_BEGIN and _END, the
- * recovery settings: restore_command (`restore_program` -sr -s `archive`
- * %f "%p"), the target, recovery_target_action, recovery_target_timeline,
+ * recovery settings: restore_command (`restore_program` -sr -s ARCHIVE
+ * for each of `archives`, in order, %f "%p"), the target, recovery_target_action, recovery_target_timeline,
  * and recovery_end_command (`recover_program` --recovery-ended), which
  * removes that block when recovery ends.  Each setting is written after
  * its void value, and the last occurrence of a setting is the one
- * PostgreSQL applies.  `pg_major` is the backup's PostgreSQL major version
+ * PostgreSQL applies.  The text is the standby module's
+ * (pitr_standby_added_text(), command/standby/standby.h): o->sb's mode,
+ * hot_standby, recovery_prefetch, primary_conninfo, --recovery-conf's
+ * settings and the --set lines after the block come from there.  `pg_major` is the backup's PostgreSQL major version
  * (promote_trigger_file is not written for 16 and later, which refuse it
  * as unknown).  malloc'd, NULL after logging ENOMEM.
  */
 char *pitr_recover_conf_text(const struct pitr_recover_opts *o, const struct pitr_recover_target *t,
 			     const char *backup_name, const char *restore_program,
-			     const char *archive, const char *recover_program, unsigned pg_major);
+			     const char *const *archives, size_t narchives,
+			     const char *recover_program, unsigned pg_major);
 
 /* Whether the copy archives: false unless --archive-mode=preserve, or
  * --standby without --archive-mode. */

@@ -58,7 +58,10 @@ struct recover_run {
 	size_t nmap;
 	char *restore_prog;
 	char *recover_prog;        /* recovery_end_command's program */
-	char *archive;             /* [CODEC=]absolute dir */
+	char **archives;           /* -a, each [CODEC=]absolute dir */
+	size_t narchives;
+	char *archives_text;       /* "A", "B": the archives in messages */
+	char *backup_dirs_text;    /* likewise the backup dirs */
 	char *pg_ctl;
 	bool probed;               /* --start: a session was tried once */
 };
@@ -106,9 +109,22 @@ int recover_target_timeline(const struct pitr_recover_opts *o, uint32_t *tli_wan
  * after logging. */
 int recover_choose_backup(struct recover_run *run, uint32_t tli_wanted);
 
-/* Log the plan, then check that the archive holds every segment from the
- * backup to the target.  Returns 0, or -1 after logging. */
+/* Log the plan, then check that the archives together hold every segment
+ * from the backup to the target.  Returns 0, or -1 after logging. */
 int recover_choose_check_wal(struct recover_run *run);
+
+/* Check that every archive that tells its system identifier (its record,
+ * else a segment's header) tells the chosen backup's.  Returns 0, or -1
+ * after logging the first that differs. */
+int recover_choose_check_systems(struct recover_run *run);
+
+/* The directory run->b's files are in. */
+const char *recover_backup_dir(const struct recover_run *run);
+
+/* The dirs `specs` name (codec prefixes dropped with `strip`), as one
+ * string for messages: A", "B (each message quotes it whole).  malloc'd,
+ * NULL after logging ENOMEM. */
+char *recover_dirs_text(const char *const *specs, size_t n, bool strip);
 
 /* Verify every digest the chosen backup has.  Returns 0 (an info line
  * when it has none), or -1 after logging. */
@@ -116,17 +132,14 @@ int recover_choose_check_digests(struct recover_run *run);
 
 /* ---- settings.c ---------------------------------------------------------- */
 
-/* run->archive: -a with its directory made absolute (restore_command runs
- * in the data dir).  Returns 0, or -1 after logging. */
+/* run->archives: each -a with its directory made absolute
+ * (restore_command runs in the data dir).  Returns 0, or -1 after
+ * logging. */
 int recover_settings_archive(struct recover_run *run);
 
 /* run->restore_prog: --pitr-restore, else pitr-restore beside this
  * program; it must be executable.  Returns 0, or -1 after logging. */
 int recover_settings_restore_program(struct recover_run *run);
-
-/* The setting a postgresql.conf line sets: its first character, with
- * *len its length; NULL for a comment or a blank line. */
-const char *recover_line_key(const char *line, size_t *len);
 
 /* Write the recovery settings into run->tmp: postgresql.auto.conf (the
  * backup's own target settings commented out, pitr_recover_conf_text
@@ -135,6 +148,9 @@ const char *recover_line_key(const char *line, size_t *len);
  * one removed).  Returns 0, or -1 after
  * logging. */
 int recover_settings_write(struct recover_run *run, const char *version);
+
+/* The signal file the copy gets: "standby.signal" or "recovery.signal". */
+const char *recover_settings_signal(const struct pitr_recover_opts *o);
 
 /* ---- extract.c ----------------------------------------------------------- */
 

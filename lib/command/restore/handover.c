@@ -103,19 +103,16 @@ out:
 }
 
 /* A segment of another cluster must not be handed over: compare with the
- * archive's record, when pitr-archive made one. */
+ * archives' record, when pitr-archive made one (every source that has one
+ * has the same, pitr_restore_sources_open() saw to it), so a source
+ * without a record is held to the others'. */
 static int
 check_cluster(struct restore_run *run, const char *src, uint64_t sysid)
 {
-	uint64_t recorded;
-	int found = pitr_sysid_read(run->source.location, &recorded);
-
-	if (found < 0)
-		return -1;
-	if (found == 0 && recorded != sysid) {
+	if (run->have_sysid && run->sysid != sysid) {
 		pitr_log_error("\"%s\" is WAL of database system %llu, but archive \"%s\" holds "
-			       "system %llu", src, (unsigned long long)sysid, run->source.location,
-			       (unsigned long long)recorded);
+			       "system %llu", src, (unsigned long long)sysid, run->sysid_dir,
+			       (unsigned long long)run->sysid);
 		return -1;
 	}
 	return 0;

@@ -88,8 +88,7 @@ prefetch_one(struct restore_run *run, const struct pitr_wal_name *name, const ch
 	int found;
 	int rc = -1;
 
-	found = pitr_archdir_find(run->source.location, walname, run->source.codec, &src, &codec,
-				  NULL);
+	found = pitr_restore_find(run, walname, &src, &codec, NULL);
 	if (found <= 0)
 		return found == 0 ? 1 : -1;
 	if (pitr_restore_handover_to_temp(run, src, codec, run->prefetch_dir, walname, name, &hdr,

@@ -181,12 +181,20 @@ pitr_restore_remove_pass(struct restore_run *run, const struct pitr_wal_name *cu
 		run->pause_logged = true;
 		return 0;
 	}
-	(void)pitr_archdir_remove_older(run->source.location, cutoff, run->remove_at_a_time,
-					pre_removal_hook, run, &removed);
-	if (removed > 0) {
-		pitr_wal_format(cutname, cutoff);
-		pitr_log_info("removed %zu file%s older than \"%s\" from \"%s\"", removed,
-			      removed == 1 ? "" : "s", cutname, run->source.location);
+	/* Every source is pruned, each by up to -rt files a pass: a standby
+	 * fed from several hosts' archives keeps none of them growing. */
+	pitr_wal_format(cutname, cutoff);
+	for (size_t i = 0; i < run->nsources; i++) {
+		const char *dir = run->sources[i].location;
+		size_t n = 0;
+
+		(void)pitr_archdir_remove_older(dir, cutoff, run->remove_at_a_time, pre_removal_hook,
+						run, &n);
+		if (n > 0)
+			pitr_log_info("removed %zu file%s older than \"%s\" from \"%s\"", n,
+				      n == 1 ? "" : "s", cutname, dir);
+		if (n > removed)
+			removed = n;
 	}
 	return removed;
 }

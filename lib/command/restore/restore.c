@@ -148,7 +148,7 @@ pitr_restore_run_free(struct restore_run *run)
 	free(run->dest_dir);
 	free(run->dest_base);
 	free(run->buf);
-	pitr_dest_spec_free(&run->source);
+	pitr_restore_sources_free(run);
 	pitr_pidfile_release(run->pidfile);
 }
 
@@ -234,7 +234,6 @@ prepare(struct restore_run *run)
 {
 	const struct pitr_restore_opts *opts = run->opts;
 	const char *data_dir = opts->data_dir != NULL ? opts->data_dir : ".";
-	struct stat st;
 
 	if (opts->wal_name == NULL || opts->wal_name[0] == '\0' || strchr(opts->wal_name, '/') ||
 	    strcmp(opts->wal_name, ".") == 0 || strcmp(opts->wal_name, "..") == 0) {
@@ -246,21 +245,8 @@ prepare(struct restore_run *run)
 		pitr_log_error("no destination given: restore_command must pass \"%%p\"");
 		return -1;
 	}
-	if (opts->source == NULL) {
-		pitr_log_error("no --source given: pitr-restore needs the archive to read from");
+	if (pitr_restore_sources_open(run) != 0)
 		return -1;
-	}
-	if (pitr_dest_spec_parse(opts->source, PITR_DEST_LOCAL, "--source", &run->source) != 0)
-		return -1;
-	if (stat(run->source.location, &st) != 0) {
-		pitr_log_error("could not open --source \"%s\": %s", run->source.location,
-			       strerror(errno));
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		pitr_log_error("--source \"%s\" is not a directory", run->source.location);
-		return -1;
-	}
 	if (needs_data_dir(opts) && check_data_dir(data_dir) != 0)
 		return -1;
 	if (opts->remove_cutoff != NULL) {
@@ -346,8 +332,7 @@ restore_other(struct restore_run *run)
 	 * would take the prefetched segments, so they go now. */
 	if (run->prefetch_dir != NULL)
 		pitr_restore_prefetch_prune(run, false);
-	found = pitr_archdir_find(run->source.location, run->opts->wal_name, run->source.codec,
-				  &src, &codec, NULL);
+	found = pitr_restore_find(run, run->opts->wal_name, &src, &codec, NULL);
 	if (found < 0)
 		return -1;
 	if (found == 0) {
@@ -386,8 +371,7 @@ restore_loop(struct restore_run *run)
 				      opts->wal_name);
 			return -1;
 		}
-		found = pitr_archdir_find(run->source.location, opts->wal_name, run->source.codec,
-					  &src, &codec, &st);
+		found = pitr_restore_find(run, opts->wal_name, &src, &codec, &st);
 		if (found < 0)
 			return -1;
 		if (found == 1 && mode != FINISH_PENDING) {

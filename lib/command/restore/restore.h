@@ -17,7 +17,10 @@ enum pitr_restore_ep {
 
 struct pitr_restore_opts {
 	const char *data_dir;               /* -D, default "."; %p is relative to it */
-	const char *source;                 /* -s [CODEC=]DIR (required) */
+	const char **sources;               /* -s [CODEC=]DIR, repeatable (at least one):
+					     * a file is taken from the first that has
+					     * it; -r prunes each */
+	size_t nsources;
 	int recovery_delay;                 /* -w seconds; 0: none */
 	const char *finish_trigger;         /* -f FILE */
 	bool remove_unneeded;               /* -r */

@@ -9,6 +9,7 @@
  *               checked, fsync'ed, renamed
  *   prefetch.c  -pf: the worker that decompresses the next segments ahead
  *   remove.c    -r: what may go, the -h hook, the passes and their pace
+ *   sources.c   -s, repeatable: the archives, their cluster, the lookup
  *
  * Not installed: the functions below are the library's only so that the
  * files can call each other.
@@ -64,7 +65,11 @@ enum cutoff_result {
 struct restore_run {
 	const struct pitr_restore_opts *opts;
 	struct pitr_pidfile *pidfile;
-	struct pitr_dest_spec source;
+	struct pitr_dest_spec *sources;  /* -s, in the order given */
+	size_t nsources;
+	bool have_sysid;             /* a source records its cluster (all that do agree) */
+	uint64_t sysid;              /* that record */
+	const char *sysid_dir;       /* the first source with it */
 	struct pitr_wal_name name;
 	enum pitr_wal_kind kind;
 	char *dest_path;             /* %p, resolved against the data dir */
@@ -163,6 +168,22 @@ void pitr_restore_prefetch_start(struct restore_run *run);
  */
 void pitr_restore_prefetch_prune(struct restore_run *run, bool keep_window);
 
+/* --- sources.c ----------------------------------------------------------- */
+
+/* Parse every -s into run->sources, check each is a directory, and that
+ * the ones with a system identifier record agree (run->sysid).  Returns 0,
+ * or -1 after logging. */
+int pitr_restore_sources_open(struct restore_run *run);
+
+/* Release run->sources. */
+void pitr_restore_sources_free(struct restore_run *run);
+
+/* pitr_archdir_find() over the sources in order: the file from the first
+ * that has it.  Returns 1 with *path (malloc'd), *codec and *st (may be
+ * NULL) set, 0 when none has it, -1 after logging. */
+int pitr_restore_find(struct restore_run *run, const char *walname, char **path,
+		      enum pitr_codec *codec, struct stat *st);
+
 /* --- remove.c ------------------------------------------------------------ */
 
 /*
@@ -182,9 +203,11 @@ int pitr_restore_remove_parse_hook(struct restore_run *run, const char *cmd);
 enum cutoff_result pitr_restore_remove_cutoff(struct restore_run *run,
 					      struct pitr_wal_name *cutoff);
 
-/* One removal pass: at most -rt files older than `cutoff`, oldest first,
- * each through the -h hook first, unless the pause trigger exists.
- * Returns the number removed; failures are logged and postpone the rest. */
+/* One removal pass: at most -rt files older than `cutoff` from each
+ * source, oldest first, each through the -h hook first, unless the pause
+ * trigger exists.  Returns the most removed from one source (-rt: that one
+ * has more to go; fewer: every source is drained to the cutoff); failures
+ * are logged and postpone the rest. */
 size_t pitr_restore_remove_pass(struct restore_run *run, const struct pitr_wal_name *cutoff);
 
 /* While waiting: a removal pass when one is due.  Returns -1 when -ep

@@ -1,21 +1,26 @@
 /*
  * config.c - the files pitr-synch writes at an output besides the data:
  * backup_label and tablespace_map from pg_backup_stop (the map with each
- * tablespace's place at that output), and the copy's postgresql.auto.conf.
+ * tablespace's place at that output), the copy's postgresql.auto.conf
+ * with the standby options (standby/standby.h), and the signal file.
  * One function gathers them, so that the standby settings join them in
  * one place.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "command/recover/recover.h"
 #include "command/synch/synch_impl.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "compress/codec.h"
 
 /* postgresql.auto.conf is small; a larger one is not PostgreSQL's. */
 #define SYNCH_AUTO_CONF_MAX (1024 * 1024)
@@ -43,29 +48,132 @@ synch_spcmap_text(char *const *oids, char *const *dirs, size_t n)
 	return out;
 }
 
-/* The source's postgresql.auto.conf (the copy keeps its settings), with
- * archive_mode off unless --archive-mode=preserve: a copy must not
- * archive into its source's archive by accident. */
+/* Whether the standby options make the copy more than a clone. */
+static bool
+configured(const struct synch_opts *o)
+{
+	return o->sb.mode != PITR_STANDBY_NONE || o->narchives > 0 || o->sb.recovery_conf != NULL;
+}
+
+int
+synch_config_check(const struct synch_opts *o)
+{
+	for (size_t i = 0; i < o->narchives; i++) {
+		if (o->archives[i][pitr_codec_prefix_len(o->archives[i])] != '/') {
+			pitr_log_error("--archive \"%s\" must be absolute: restore_command runs in the "
+				       "copy's data directory", o->archives[i]);
+			return -1;
+		}
+	}
+	if (o->narchives > 0 || o->sb.conf_restore_command != NULL)
+		return 0;
+	if (o->sb.mode == PITR_STANDBY_WARM) {
+		pitr_log_error("--warm-standby needs --archive: the archive its restore_command waits on");
+		return -1;
+	}
+	if (o->sb.restore_options != NULL) {
+		pitr_log_error("--restore-options needs --archive: without one the copy has no "
+			       "restore_command");
+		return -1;
+	}
+	return 0;
+}
+
+/* `name` beside this program, or `given`. */
+static char *
+program(const char *given, const char *name)
+{
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (given != NULL)
+		return pitr_xstrdup(given);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0) {
+		pitr_log_error("could not find this program's path (/proc/self/exe): %s",
+			       strerror(errno));
+		return NULL;
+	}
+	exe[n] = '\0';
+	return pitr_recover_program_beside(exe, name);
+}
+
+/* The PostgreSQL major version of the source's PG_VERSION; 0 unknown. */
+static unsigned
+pg_major(const struct synch_run *run)
+{
+	char *path = pitr_fsutil_join(run->data_dir, "PG_VERSION"), *text;
+	size_t len;
+	unsigned v = 0;
+
+	text = path != NULL ? pitr_fsutil_read_small(path, 64, &len) : NULL;
+	if (text != NULL)
+		v = (unsigned)strtoul(text, NULL, 10);
+	free(path);
+	free(text);
+	return v;
+}
+
+/* The standby settings (standby/standby.h) after the source's own. */
+static char *
+standby_conf(const struct synch_run *run, const char *old)
+{
+	const struct synch_opts *o = run->o;
+	char *header = pitr_xasprintf("written by pitr-synch: a copy of %s", run->data_dir);
+	struct pitr_standby_ctx ctx = {
+		.program = "pitr-synch", .header = header, .archives = o->archives,
+		.narchives = o->narchives, .pg_major = pg_major(run),
+	};
+	char *restore = program(o->pitr_restore, "pitr-restore");
+	char *recover = program(o->pitr_recover, "pitr-recover");
+	char *cleanup = program(NULL, "pitr-cleanup");
+	char *text = NULL;
+
+	ctx.restore_program = restore;
+	ctx.recovery_ended = recover;
+	ctx.cleanup_program = cleanup;
+	if (header != NULL && restore != NULL && recover != NULL && cleanup != NULL)
+		text = pitr_standby_auto_conf(old, &o->sb, &ctx);
+	free(header);
+	free(restore);
+	free(recover);
+	free(cleanup);
+	return text;
+}
+
+/* A clone's: the source's settings kept, archive_mode off unless
+ * --archive-mode=preserve (a copy must not archive into its source's
+ * archive by accident), hot_standby and every --set. */
+static char *
+plain_conf(const struct synch_run *run, const char *old, size_t len)
+{
+	struct pitr_standby_ctx ctx = { .program = "pitr-synch", .pg_major = pg_major(run) };
+	char *add = pitr_standby_plain_text(&run->o->sb, &ctx), *out;
+
+	if (add == NULL)
+		return NULL;
+	out = pitr_xasprintf("%s%s%s", old != NULL ? old : "",
+			     old != NULL && len > 0 && old[len - 1] != '\n' ? "\n" : "", add);
+	free(add);
+	return out;
+}
+
+/* The copy's postgresql.auto.conf: the source's with what the options add. */
 static char *
 auto_conf(const struct synch_run *run)
 {
 	char *path = pitr_fsutil_join(run->data_dir, "postgresql.auto.conf");
-	char *text = NULL, *out;
+	char *old = NULL, *out;
 	size_t len = 0;
 
 	if (path == NULL)
 		return NULL;
-	text = pitr_fsutil_read_small(path, SYNCH_AUTO_CONF_MAX, &len);
+	old = pitr_fsutil_read_small(path, SYNCH_AUTO_CONF_MAX, &len);
 	free(path);
-	if (text == NULL && errno != ENOENT)
+	if (old == NULL && errno != ENOENT)
 		return NULL;
-	if (run->o->archive_mode != NULL && strcmp(run->o->archive_mode, "preserve") == 0)
-		return text != NULL ? text : pitr_xstrdup("");
-	out = pitr_xasprintf("%s%s# pitr-synch --archive-mode=off: a copy does not archive into its "
-			     "source's archive (--archive-mode=preserve keeps archiving)\n"
-			     "archive_mode = 'off'\n", text != NULL ? text : "",
-			     text != NULL && len > 0 && text[len - 1] != '\n' ? "\n" : "");
-	free(text);
+	out = configured(run->o) ? standby_conf(run, old) : plain_conf(run, old, len);
+	free(old);
 	return out;
 }
 
@@ -86,7 +194,7 @@ add(struct synch_member *m, size_t *n, const char *name, char *text)
 struct synch_member *
 synch_config_members(const struct synch_run *run, size_t i, size_t *n)
 {
-	struct synch_member *m = pitr_xcalloc(4, sizeof(*m));
+	struct synch_member *m = pitr_xcalloc(5, sizeof(*m));
 	char **oids = NULL;
 
 	*n = 0;
@@ -103,6 +211,10 @@ synch_config_members(const struct synch_run *run, size_t i, size_t *n)
 			goto fail;
 	}
 	if (add(m, n, "postgresql.auto.conf", auto_conf(run)) != 0)
+		goto fail;
+	/* The receiver removes the other signal file when it places this one. */
+	if (configured(run->o) &&
+	    add(m, n, pitr_standby_signal(&run->o->sb), pitr_xstrdup("")) != 0)
 		goto fail;
 	free(oids);
 	return m;

@@ -385,6 +385,29 @@ relink(struct rc_run *run)
 	return 0;
 }
 
+/* A signal file the sender placed replaces the source's other one: a copy
+ * of a standby made a warm standby must lose its standby.signal, which
+ * PostgreSQL would obey first. */
+static int
+drop_other_signal(struct rc_run *run, const char *placed)
+{
+	const char *other = strcmp(placed, "standby.signal") == 0 ? "recovery.signal" :
+			    strcmp(placed, "recovery.signal") == 0 ? "standby.signal" : NULL;
+	char *path;
+	int rc = 0;
+
+	if (other == NULL)
+		return 0;
+	if ((path = under(run->dirs[0].path, other)) == NULL)
+		return -1;
+	if (unlink(path) != 0 && errno != ENOENT) {
+		pitr_log_error("could not remove \"%s\": %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(path);
+	return rc;
+}
+
 /* The staged configuration files over the source's copies. */
 static int
 place_config(struct rc_run *run)
@@ -410,6 +433,8 @@ place_config(struct rc_run *run)
 		if (from == NULL || to == NULL || rename(from, to) != 0) {
 			pitr_log_error("could not move \"%s\" into place: %s", de->d_name, strerror(errno));
 			rc = -1;
+		} else {
+			rc = drop_other_signal(run, de->d_name);
 		}
 		free(from);
 		free(to);

@@ -103,6 +103,8 @@ prepare(struct synch_run *run)
 			return -1;
 	if (o->compress != NULL && synch_parse_compress(o->compress, &run->codec, &run->level) != 0)
 		return -1;
+	if (synch_config_check(o) != 0)
+		return -1;
 	run->denv = (struct synch_delta_env){
 		.rsync_path = o->rsync_path,
 		.remote_rsync_path = o->remote_rsync_path,

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "command/standby/standby.h"
+
 struct synch_opts {
 	const char *data_dir;          /* -D; NULL: the server's data_directory */
 	const char *dbname;            /* -d, a name or a full conninfo */
@@ -36,11 +38,16 @@ struct synch_opts {
 	int bwlimit;                   /* --bwlimit KiB/s; 0: none */
 	bool keep_conf;                /* --keep-conf (delta) */
 	bool force;                    /* --force (delta) */
-	const char *archive_mode;      /* --archive-mode off|preserve */
+	struct pitr_standby_opts sb;   /* the standby options, as pitr-recover's; archive_mode
+					* among them */
+	const char **archives;         /* --archive [CODEC=]DIR at the output's host, repeatable */
+	size_t narchives;
+	const char *pitr_restore;      /* restore_command's program at the output's host; NULL:
+					* pitr-restore beside this program */
+	const char *pitr_recover;      /* recovery_end_command's; NULL: pitr-recover beside */
 	const char *log;               /* -l, passed on to local receivers */
 };
 
-#define PITR_SYNCH_ARCHIVE_MODES "off|preserve"
 #define PITR_SYNCH_REMOTE_DEFAULT "pitr-synch"
 
 /* Copy.  Returns 0 when every output holds a complete copy; -1 after

@@ -126,6 +126,11 @@ int synch_label_start(const char *label, struct pitr_wal_name *start);
 struct synch_member *synch_config_members(const struct synch_run *run, size_t i, size_t *n);
 void synch_config_free(struct synch_member *m, size_t n);
 
+/* Check what the standby options need of the rest (--warm-standby and
+ * --restore-options an --archive, archives absolute) before anything
+ * is copied. */
+int synch_config_check(const struct synch_opts *o);
+
 /* The "OID PATH" lines of a tablespace_map for `oids`/`dirs`, with \ before
  * a \, CR or LF in a path, as PostgreSQL writes them.  Malloc'd, NULL after
  * logging. */
