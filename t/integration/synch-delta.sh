@@ -3,8 +3,9 @@
 # program, against real PostgreSQL 15 servers (1 MiB segments): a primary
 # and its streaming standby; the standby promoted and written to, the old
 # primary diverged and stopped; the old primary re-synced from the new
-# one with -r, sending far less than the database's size, and started as
-# a standby of the new primary that follows it (its diverged writes gone).
+# one in one command (-r --standby --primary-conninfo), sending far less
+# than the database's size, and started as a standby of the new primary
+# that follows it (its diverged writes gone).
 # An rsync daemon output copied, then re-synced with -r, and started.
 # An ssh output (a real sshd on 127.0.0.1) copied by -r onto nothing,
 # refused while it holds a postmaster.pid, re-synced with --force, started.
@@ -57,7 +58,8 @@ SYSID_S=$(pg_control "$S" "Database system identifier")
 mkdir_pg "$T/stage"
 SYNCH=(as_pg "$PS" -h 127.0.0.1 -p "$(pg_port "$S")" -U postgres -D "$S" -a -v -t "$T/stage")
 
-it_run "${SYNCH[@]}" -r --keep-conf -o "$P"
+it_run "${SYNCH[@]}" -r --keep-conf -o "$P" --standby \
+	--primary-conninfo "host=127.0.0.1 port=$(pg_port "$S") user=postgres application_name=p"
 is "-r onto the old primary: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
 sent=$(sed -n 's/.*data directory brought up to date, \([0-9]*\) bytes sent.*/\1/p' <<<"$IT_ERR" | head -1)
@@ -77,8 +79,9 @@ is "pg_wal holds the copy's WAL only, archive_status empty" \
 	"$(find "$P/pg_wal/archive_status" -type f | wc -l)" 0
 nok "no postmaster.pid nor postmaster.opts copied" test -e "$P/postmaster.opts"
 
-as_pg touch "$P/standby.signal"
-pg_set "$P" "primary_conninfo = 'host=127.0.0.1 port=$(pg_port "$S") user=postgres application_name=p'"
+ok "--standby: standby.signal written" test -e "$P/standby.signal"
+like "--standby: primary_conninfo in postgresql.auto.conf" "$(cat "$P/postgresql.auto.conf")" \
+	"primary_conninfo = .*port=$(pg_port "$S")"
 ok "the re-synced p starts" pg_launch "$P"
 wait_for "p is in recovery" 60 pg_in_recovery "$P"
 wait_for "p streams from s" 60 pg_streaming "$P"

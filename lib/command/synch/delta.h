@@ -84,6 +84,12 @@ int pitr_synch_delta_tree(const struct synch_delta_env *env, const struct synch_
 int pitr_synch_delta_files(const struct synch_delta_env *env, const struct synch_output *out,
 		      const char *src_dir, const char *const *names, size_t nnames);
 
+/* Remove `rel` (relative to `out`'s data directory: "recovery.signal")
+ * there, durably for a local output; a missing name is no error.  Returns
+ * 0, or -1 after logging. */
+int pitr_synch_delta_remove(const struct synch_delta_env *env, const struct synch_output *out,
+			    const char *rel);
+
 /* End the copy: send `pg_control` (the local path of a file named
  * pg_control: the source's global/pg_control, or a copy of it staged in a
  * flat directory) as global/pg_control, then remove SYNCH_IN_PROGRESS.

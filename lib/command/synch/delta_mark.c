@@ -219,6 +219,13 @@ remove_at(const struct synch_delta_env *env, const struct synch_output *out, con
 	return out->kind == SYNCH_OUT_LOCAL ? local_remove(out, rel) : remote_remove(env, out, rel);
 }
 
+int
+pitr_synch_delta_remove(const struct synch_delta_env *env, const struct synch_output *out,
+			const char *rel)
+{
+	return remove_at(env, out, rel);
+}
+
 /* The marker's text, in a staging dir (remote outputs) or in place. */
 static int
 write_marker(const struct synch_delta_env *env, const struct synch_output *out, uint64_t sysid)

@@ -379,6 +379,18 @@ send_member(struct synch_run *run, size_t i, const char *dir, const struct synch
 	return rc;
 }
 
+/* A signal file the configuration placed replaces the source's other one,
+ * which the tree brought (as the receiver does): a copy of a standby made
+ * a warm standby must lose its standby.signal. */
+static int
+drop_other_signal(struct synch_run *run, size_t i, const char *placed)
+{
+	const char *other = strcmp(placed, "standby.signal") == 0 ? "recovery.signal" :
+			    strcmp(placed, "recovery.signal") == 0 ? "standby.signal" : NULL;
+
+	return other != NULL ? pitr_synch_delta_remove(&run->denv, &run->t[i].out, other) : 0;
+}
+
 /* Target `i`'s configuration files, from a flat staging dir of their own
  * (tablespace_map differs per output). */
 static int
@@ -403,6 +415,8 @@ send_config(struct synch_run *run, size_t i)
 			names[nn++] = m[k].name;
 	}
 	rc = pitr_synch_delta_files(&run->denv, &run->t[i].out, stage.path, names, nn);
+	for (size_t k = 0; rc == 0 && k < n; k++)
+		rc = drop_other_signal(run, i, m[k].name);
 out:
 	if (stage.path != NULL && pitr_fsutil_remove_tree(stage.path) != 0)
 		rc = -1;
