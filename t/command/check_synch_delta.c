@@ -481,6 +481,19 @@ START_TEST(test_failure_one_line)
 }
 END_TEST
 
+/* A missing rsync program as the run's first: still one line. */
+START_TEST(test_missing_rsync_first)
+{
+	const char *src = h_path("src");
+
+	put_file(src, "a", 100, 1);
+	env.rsync_path = h_path("no-such-rsync");
+	ck_assert_int_eq(pitr_synch_delta_tree(&env, &out, src, outdir, false, NULL, 0, NULL), -1);
+	ck_assert_ptr_nonnull(strstr(h_log(), "no-such-rsync"));
+	ck_assert_ptr_null(strchr(strchr(h_log(), '\n') + 1, '\n'));
+}
+END_TEST
+
 /* --bwlimit and -z reach rsync (-z for remote outputs only). */
 START_TEST(test_options_reach_rsync)
 {
@@ -678,6 +691,7 @@ suite(void)
 	tcase_add_test(tc, test_begin_creates);
 	tcase_add_test(tc, test_vanished_is_success);
 	tcase_add_test(tc, test_failure_one_line);
+	tcase_add_test(tc, test_missing_rsync_first);
 	tcase_add_test(tc, test_options_reach_rsync);
 	tcase_add_test(tc, test_cycle_ssh);
 	tcase_add_test(tc, test_ssh_remote_rsync_path);

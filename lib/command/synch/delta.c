@@ -44,12 +44,6 @@
  */
 #define DELTA_BLOCK_SIZE 8192
 
-static const char *
-rsync_program(const struct synch_delta_env *env)
-{
-	return env->rsync_path != NULL && *env->rsync_path != '\0' ? env->rsync_path : "rsync";
-}
-
 /*
  * The base backup exclusions as rsync filter rules.  "H" hides a name from
  * the sender, so --delete removes it at the output too (rsync's
@@ -138,7 +132,7 @@ sync_local(const struct synch_delta_env *env, const struct synch_output *out, co
 {
 	int fd;
 
-	if (out->kind != SYNCH_OUT_LOCAL || pitr_dest_rsync_has_fsync(rsync_program(env)))
+	if (out->kind != SYNCH_OUT_LOCAL || delta_rsync_fsync(env))
 		return 0;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || syncfs(fd) != 0) {
@@ -244,7 +238,7 @@ add_tree_options(struct delta_cmd *c, const struct synch_delta_env *env)
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		delta_cmd_add(c, opts[i]);
 	delta_cmd_addf(c, "--block-size=%d", DELTA_BLOCK_SIZE);
-	if (pitr_dest_rsync_has_fsync(rsync_program(env)))
+	if (delta_rsync_fsync(env))
 		delta_cmd_add(c, "--fsync");
 }
 

@@ -64,6 +64,13 @@ void delta_result_free(struct delta_result *r);
 /* "rsync exit status N" for a failed run: into buf. */
 void delta_status_text(const struct delta_result *r, char *buf, size_t size);
 
+/* The rsync program of the env ("rsync" when none is given). */
+const char *delta_rsync_program(const struct synch_delta_env *env);
+
+/* Whether that rsync knows --fsync (dest.h's probe, asked only when the
+ * program exists). */
+bool delta_rsync_fsync(const struct synch_delta_env *env);
+
 /* A staging directory in the env's temp dir (pitr_tmp_mkdir); its
  * contents are removed by delta_stage_remove(). */
 int delta_stage_make(const struct synch_delta_env *env, struct pitr_tmp *t, const char *base);

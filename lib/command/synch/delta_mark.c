@@ -51,9 +51,7 @@ static int
 sync_local_files(const struct synch_delta_env *env, const char *dir, const char *const *names,
 		 size_t n)
 {
-	const char *rsync = env->rsync_path != NULL && *env->rsync_path != '\0' ? env->rsync_path : "rsync";
-
-	if (pitr_dest_rsync_has_fsync(rsync))
+	if (delta_rsync_fsync(env))
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		char *path = pitr_fsutil_join(dir, names[i]);
@@ -92,8 +90,7 @@ delta_send_files(const struct synch_delta_env *env, const struct synch_output *o
 	delta_cmd_add(&c, "--times");
 	delta_cmd_add(&c, "--checksum");
 	delta_cmd_add(&c, "--stats");
-	if (pitr_dest_rsync_has_fsync(env->rsync_path != NULL && *env->rsync_path != '\0' ?
-				      env->rsync_path : "rsync"))
+	if (delta_rsync_fsync(env))
 		delta_cmd_add(&c, "--fsync");
 	delta_cmd_add(&c, "--");
 	for (size_t i = 0; i < n; i++)

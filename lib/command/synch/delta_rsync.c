@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "command/synch/delta_impl.h"
+#include "common/findprog.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/spawn.h"
@@ -133,7 +134,7 @@ delta_cmd_init(struct delta_cmd *c, const struct synch_delta_env *env,
 	       const struct synch_output *out)
 {
 	memset(c, 0, sizeof(*c));
-	delta_cmd_add(c, env->rsync_path != NULL && *env->rsync_path != '\0' ? env->rsync_path : "rsync");
+	delta_cmd_add(c, delta_rsync_program(env));
 	/* Counts as plain digits, for --stats to be read back. */
 	delta_cmd_add(c, "--no-human-readable");
 	delta_cmd_addf(c, "--timeout=%d", DELTA_RSYNC_TIMEOUT);
@@ -271,6 +272,31 @@ delta_status_text(const struct delta_result *r, char *buf, size_t size)
 		snprintf(buf, size, "rsync exit status %d", r->status);
 	else
 		snprintf(buf, size, "rsync ended");
+}
+
+const char *
+delta_rsync_program(const struct synch_delta_env *env)
+{
+	return env->rsync_path != NULL && *env->rsync_path != '\0' ? env->rsync_path : "rsync";
+}
+
+/* Asked only of a program that exists: a missing one is reported once,
+ * by the run itself ("could not execute"), not by this probe first. */
+bool
+delta_rsync_fsync(const struct synch_delta_env *env)
+{
+	const char *prog = delta_rsync_program(env);
+	char *found = NULL;
+	bool exists;
+
+	if (strchr(prog, '/') != NULL) {
+		exists = pitr_findprog_executable(prog);
+	} else {
+		found = pitr_findprog_on_path(prog);
+		exists = found != NULL;
+		free(found);
+	}
+	return exists && pitr_dest_rsync_has_fsync(prog);
 }
 
 int
