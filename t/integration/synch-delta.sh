@@ -151,6 +151,13 @@ ok "tablespace tsd on s, table u in it" pg_sql "$S" "CREATE TABLESPACE tsd LOCAT
 	"CREATE TABLE u TABLESPACE tsd AS SELECT generate_series(1, 500) AS id"
 TSOID=$(pg_sql "$S" "SELECT oid FROM pg_tablespace WHERE spcname = 'tsd'")
 C=$T/c/data
+mkdir_pg "$T/junkts"
+as_pg touch "$T/junkts/precious"
+it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:$T/junkts"
+is "-r mapping a tablespace onto a directory that is no tablespace's: exit 1" "$IT_RC" 1
+like "... says so" "$IT_ERR" "tablespace place \"$T/junkts\" holds \"precious\", which is no tablespace's"
+is "... untouched" "$(ls -A "$T/junkts")" precious
+nok "... the output not made" test -e "$C"
 it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:$T/c/tsd"
 is "-r with a tablespace, onto nothing: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"

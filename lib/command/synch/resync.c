@@ -133,13 +133,46 @@ check_daemon_tablespaces(const struct synch_run *run, const struct synch_target 
 	return -1;
 }
 
+/*
+ * A local tablespace place that -r would bring to the source's content
+ * (removing everything else there) must be missing, empty, or look like a
+ * tablespace: only PostgreSQL's version directories (PG_15_...) and the
+ * in-progress mark.  A --map onto an unrelated directory is refused.  (A
+ * remote place is not listed: the man page says so.)
+ */
+static int
+check_local_places(const struct synch_run *run, const struct synch_target *t)
+{
+	for (size_t k = 0; t->out.kind == SYNCH_OUT_LOCAL && k < run->nts; k++) {
+		DIR *d = opendir(t->ts_dirs[k]);
+		struct dirent *de;
+		const char *bad = NULL;
+
+		if (d == NULL)
+			continue;   /* missing: made by the copy */
+		while (bad == NULL && (de = readdir(d)) != NULL)
+			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+			    strncmp(de->d_name, "PG_", 3) != 0 && strcmp(de->d_name, SYNCH_IN_PROGRESS) != 0)
+				bad = de->d_name;
+		if (bad != NULL) {
+			pitr_log_error("output \"%s\": tablespace place \"%s\" holds \"%s\", which is no "
+				       "tablespace's: nothing copied", t->out.label, t->ts_dirs[k], bad);
+			closedir(d);
+			return -1;
+		}
+		closedir(d);
+	}
+	return 0;
+}
+
 int
 synch_rsync_check(struct synch_run *run)
 {
 	for (size_t i = 0; i < run->nt; i++) {
 		struct synch_target *t = &run->t[i];
 
-		if (t->delta && (check_daemon_tablespaces(run, t) != 0 || check_one(run, t) != 0))
+		if (t->delta && (check_daemon_tablespaces(run, t) != 0 || check_one(run, t) != 0 ||
+				 check_local_places(run, t) != 0))
 			return -1;
 	}
 	return 0;
