@@ -17,6 +17,9 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -71,13 +74,24 @@ move_fd(int from, int to)
  * so a successful exec just closes it) and the child exits 127.
  */
 static void
-child_exec(char *const argv[], int stdin_fd, int stdout_fd, int stderr_fd, int errfd)
+child_exec(char *const argv[], int stdin_fd, int stdout_fd, int stderr_fd, int errfd,
+	   pid_t parent)
 {
 	sigset_t none;
 	int err;
 
 	if (pitr_spawn_pre_exec_hook != NULL)
 		pitr_spawn_pre_exec_hook();
+#ifdef PR_SET_PDEATHSIG
+	/* A parent killed outright (SIGKILL: sigclean cannot pass SIGTERM on)
+	 * takes its helper down too: an rsync left running after its
+	 * pitr-synch would go on writing, and deleting, under the next run.
+	 * A parent already gone before this point is noticed by its pid. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+		_exit(127);
+#else
+	(void)parent;
+#endif
 	if (move_fd(stdin_fd, STDIN_FILENO) != 0)
 		goto fail;
 	if (move_fd(stdout_fd, STDOUT_FILENO) != 0)
@@ -137,6 +151,7 @@ start_child(struct pitr_spawn *sp, char *const argv[], bool stdin_pipe, int stdi
 	int child_err;
 	int status;
 	sigset_t all, old_mask;
+	pid_t parent;
 	int fork_err;
 	ssize_t n;
 	int rc = -1;
@@ -170,11 +185,12 @@ start_child(struct pitr_spawn *sp, char *const argv[], bool stdin_pipe, int stdi
 	}
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old_mask);
+	parent = getpid();
 	sp->pid = fork();
 	fork_err = errno;
 	if (sp->pid == 0)
 		child_exec(argv, stdin_fd, stdout_fd >= 0 ? stdout_fd : STDERR_FILENO, stderr_fd,
-			   errpipe[1]);
+			   errpipe[1], parent);
 	/* A fatal signal to us passes SIGTERM on to it (sigclean.h); one
 	 * that came since the fork waits until it is registered. */
 	if (sp->pid > 0)

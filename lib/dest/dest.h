@@ -214,4 +214,15 @@ extern const struct pitr_dest_ops pitr_dest_ssh_ops;
  */
 int pitr_dest_ssh_sweep(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env);
 
+/* Whether the rsync program `rsync` knows --fsync (3.2.4 and later):
+ * asked once per process. */
+bool pitr_dest_rsync_has_fsync(const char *rsync);
+
+/* rsync's own explanation of a failure, for a one-line error, from the
+ * file `err_path` holding its stderr: its first "rsync: " or "@ERROR: "
+ * line (the cause, such as "failed to connect ... Connection refused" or a
+ * daemon's "Unknown module"), else its last line,
+ * written into `buf` as ": TEXT"; "" when it said nothing. */
+void pitr_dest_rsync_reason(const char *err_path, char *buf, size_t size);
+
 #endif

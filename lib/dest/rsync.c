@@ -41,10 +41,10 @@ struct rsync_priv {
 	bool running;
 };
 
-/* Whether this rsync knows --fsync (3.2.4 and later): asked once per
- * process, since archive_command runs once per file anyway. */
-static bool
-rsync_has_fsync(const char *rsync)
+/* Asked once per process, since archive_command runs once per file
+ * anyway. */
+bool
+pitr_dest_rsync_has_fsync(const char *rsync)
 {
 	static int known = -1;
 	static char help[1 << 16];
@@ -91,7 +91,7 @@ build_argv(const struct pitr_dest *d, const char *src, bool compare_only, char *
 		argv[argc++] = "--checksum";
 	} else {
 		argv[argc++] = "--ignore-existing";
-		if (rsync_has_fsync(rsync_program(d)))
+		if (pitr_dest_rsync_has_fsync(rsync_program(d)))
 			argv[argc++] = "--fsync";
 	}
 	/* rsync starts the I/O clock of a silent peer at its first check, half
@@ -174,16 +174,11 @@ start_rsync(struct pitr_dest *d, bool compare_only)
 	return 0;
 }
 
-/*
- * rsync's own explanation, for the one error line: its first "rsync: "
- * line (the cause, such as "failed to connect ... Connection refused"),
- * else its last line.  Written into `buf`.
- */
-static void
-rsync_reason(const struct rsync_priv *rp, char *buf, size_t size)
+void
+pitr_dest_rsync_reason(const char *err_path, char *buf, size_t size)
 {
 	size_t len;
-	char *text = pitr_fsutil_read_small(rp->err_path, 1 << 16, &len);
+	char *text = pitr_fsutil_read_small(err_path, 1 << 16, &len);
 	char *line, *save = NULL, *chosen = NULL;
 
 	buf[0] = '\0';
@@ -192,6 +187,11 @@ rsync_reason(const struct rsync_priv *rp, char *buf, size_t size)
 	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(line, "rsync: ", 7) == 0) {
 			chosen = line + 7;
+			break;
+		}
+		/* A daemon's refusal ("@ERROR: Unknown module 'x'"). */
+		if (strncmp(line, "@ERROR: ", 8) == 0) {
+			chosen = line + 8;
 			break;
 		}
 		chosen = line;
@@ -234,7 +234,7 @@ wait_rsync(struct pitr_dest *d)
 			snprintf(why, sizeof(why), ": the peer did not answer within --rsync-timeout "
 				 "(%d seconds)", rsync_timeout(d));
 		else
-			rsync_reason(rp, why, sizeof(why));
+			pitr_dest_rsync_reason(rp->err_path, why, sizeof(why));
 		pitr_log_error("could not deliver \"%s\" to remote destination \"%s\": rsync %s%s",
 			       d->name, d->spec.location, how, why);
 		return -1;

@@ -23,6 +23,7 @@
 #include "common/io.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "postgres/pgdata.h"
 #include "tar/tarwrite.h"
 
 #define TARWRITE_BUF (256 * 1024)
@@ -36,21 +37,6 @@ struct pitr_tarwrite {
 	bool discarding;       /* being freed: libarchive's trailer goes nowhere */
 	unsigned char *buf;
 };
-
-/* Directories whose contents are not backed up (basebackup.c
- * excludeDirContents, plus pg_wal). */
-static const char *const exclude_dir_contents[] = {
-	"pg_stat_tmp", "pg_replslot", "pg_dynshmem", "pg_notify", "pg_serial",
-	"pg_snapshots", "pg_subtrans", NULL,
-};
-
-/* Files not backed up (basebackup.c excludeFiles); the *_prefix ones
- * match by prefix. */
-static const char *const exclude_files[] = {
-	"postgresql.auto.conf.tmp", "current_logfiles.tmp", "backup_label", "tablespace_map",
-	"backup_manifest", "postmaster.pid", "postmaster.opts", "backup_label.old", NULL,
-};
-static const char *const exclude_file_prefixes[] = { "pg_internal.init", "pgsql_tmp", NULL };
 
 /*
  * A sink that fails is not reported to libarchive: the bytes are taken
@@ -107,15 +93,6 @@ pitr_tarwrite_new(pitr_codec_sink_fn sink, void *ctx)
 		return NULL;
 	}
 	return t;
-}
-
-static bool
-name_in(const char *name, const char *const *list, bool prefix)
-{
-	for (size_t i = 0; list[i] != NULL; i++)
-		if (prefix ? strncmp(name, list[i], strlen(list[i])) == 0 : strcmp(name, list[i]) == 0)
-			return true;
-	return false;
 }
 
 /* Write a header for `name` from `st` (size only for regular files). */
@@ -277,8 +254,9 @@ add_dir(struct pitr_tarwrite *t, const char *path, const char *name, unsigned fl
 		}
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (pgdata && (name_in(de->d_name, exclude_files, false) ||
-			       name_in(de->d_name, exclude_file_prefixes, true)))
+		/* What a base backup leaves out: postgres/pgdata.h, shared with
+		 * pitr-synch's rsync filter. */
+		if (pgdata && pitr_pgdata_excluded_name(de->d_name))
 			continue;
 		if ((flags & PITR_TARWRITE_SKIP_PGCONTROL) && depth == 1 &&
 		    strcmp(de->d_name, "pg_control") == 0 && strlen(path) >= 7 &&
@@ -293,8 +271,7 @@ add_dir(struct pitr_tarwrite *t, const char *path, const char *name, unsigned fl
 				r = -1;
 			}
 		} else if (S_ISDIR(st.st_mode)) {
-			bool keep_contents = !(pgdata && (name_in(de->d_name, exclude_dir_contents, false) ||
-							  (depth == 0 && strcmp(de->d_name, "pg_wal") == 0)));
+			bool keep_contents = !(pgdata && pitr_pgdata_excluded_contents(de->d_name, depth));
 
 			r = add_dir(t, cpath, cname, flags, depth + 1, keep_contents);
 			/* pg_wal/archive_status must exist for the server to start. */

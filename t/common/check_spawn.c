@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -486,6 +487,44 @@ END_TEST
 
 /* --- kill -------------------------------------------------------------- */
 
+/* A parent killed outright (SIGKILL, which no handler sees) takes its
+ * helper with it: the helper gets SIGTERM from the kernel.  The test is
+ * the subreaper that collects the orphan and sees how it ended. */
+START_TEST(test_dies_with_parent)
+{
+	int fds[2], status;
+	pid_t parent, helper = -1;
+
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	ck_assert_int_eq(pipe(fds), 0);
+	parent = fork();
+	ck_assert_int_ge(parent, 0);
+	if (parent == 0) {
+		struct pitr_spawn sp;
+		char *argv[] = { "sleep", "60", NULL };
+
+		close(fds[0]);
+		if (pitr_spawn_start(&sp, argv, false, -1) != 0)
+			_exit(1);
+		if (write(fds[1], &sp.pid, sizeof(sp.pid)) != (ssize_t)sizeof(sp.pid))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(fds[1]);
+	ck_assert_int_eq(read(fds[0], &helper, sizeof(helper)), (ssize_t)sizeof(helper));
+	close(fds[0]);
+	ck_assert_int_eq(kill(parent, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(parent, &status, 0), parent);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	/* The orphan comes to us; it ends by SIGTERM, not after its 60 s. */
+	ck_assert_int_eq(waitpid(helper, &status, 0), helper);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(WTERMSIG(status), SIGTERM);
+	ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 0), 0);
+}
+END_TEST
+
 START_TEST(test_kill_running)
 {
 	struct pitr_spawn sp;
@@ -777,6 +816,7 @@ make_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase("kill");
+	tcase_add_test(tc, test_dies_with_parent);
 	tcase_add_test(tc, test_kill_running);
 	tcase_add_test(tc, test_kill_with_stdin_pipe);
 	tcase_add_test(tc, test_kill_never_started);

@@ -39,6 +39,8 @@ struct synch_probe {
 	bool datadir;                   /* PG_VERSION and global/pg_control are there */
 	bool in_progress;               /* SYNCH_IN_PROGRESS is there (a copy interrupted) */
 	bool pid_file;                  /* postmaster.pid is there */
+	long pid;                       /* its first line, the postmaster's pid
+					 * (on the output's host); 0: none */
 	uint64_t sysid;                 /* from pg_control, else from SYNCH_IN_PROGRESS; 0: none */
 	char pg_version[16];            /* PG_VERSION's text; "" when absent */
 };
@@ -46,30 +48,32 @@ struct synch_probe {
 /* Look at `dir` of `out` (the data directory, or a tablespace's): fetches
  * PG_VERSION, global/pg_control, postmaster.pid and SYNCH_IN_PROGRESS when
  * they exist (rsync for remote outputs).  Returns 0, or -1 after logging. */
-int synch_delta_probe(const struct synch_delta_env *env, const struct synch_output *out,
+int pitr_synch_delta_probe(const struct synch_delta_env *env, const struct synch_output *out,
 		      const char *dir, struct synch_probe *probe);
 
 /* Start a copy at `out`'s data directory (created when missing): write
  * SYNCH_IN_PROGRESS with `sysid`, then remove global/pg_control, so that
- * from here until synch_delta_finish() the directory cannot be started.
+ * from here until pitr_synch_delta_finish() the directory cannot be started.
  * Returns 0, or -1 after logging. */
-int synch_delta_begin(const struct synch_delta_env *env, const struct synch_output *out,
+int pitr_synch_delta_begin(const struct synch_delta_env *env, const struct synch_output *out,
 		      uint64_t sysid);
 
 /*
  * Bring `dst_dir` at `out` (the data directory or a tablespace's mapped
- * place) to the content of the local directory `src_dir`.  With `pgdata`,
- * the base backup exclusions apply (tarwrite.h's list: the contents of
- * pg_wal, pg_replslot, ..., postmaster.pid, backup_label, ...), the
- * excluded files are removed at the output too (pg_wal emptied, kept as a
- * directory or as the link it is), global/pg_control and pg_tblspc's links
- * are left to the caller, and the names in `keep` (output-relative:
- * "postgresql.conf") are neither sent nor removed.  Files only at the
- * output are removed.  A source file that vanishes meanwhile is not an
- * error (rsync's exit 24).  *sent (may be NULL) gets the bytes rsync
- * reports sent.  Returns 0, or -1 after logging.
+ * place) to the content of the local directory `src_dir`.  The base backup
+ * exclusions by name apply (postgres/pgdata.h: the contents of
+ * pg_replslot, pg_stat_tmp, ..., postmaster.pid, backup_label,
+ * pgsql_tmp*, ...), and the excluded files are removed at the output too.
+ * With `pgdata`, also: pg_wal emptied but for an empty archive_status
+ * (kept as the directory or the link it is at the output),
+ * global/pg_control and pg_tblspc's links left to the caller.  The names
+ * in `keep` (output-relative: "postgresql.conf") and SYNCH_IN_PROGRESS
+ * are neither sent nor removed.  Files only at the output are removed.  A
+ * source file that vanishes meanwhile is not an error (rsync's exit 24).
+ * *sent (may be NULL) gets the bytes rsync reports sent.  Returns 0, or -1
+ * after logging.
  */
-int synch_delta_tree(const struct synch_delta_env *env, const struct synch_output *out,
+int pitr_synch_delta_tree(const struct synch_delta_env *env, const struct synch_output *out,
 		     const char *src_dir, const char *dst_dir, bool pgdata,
 		     const char *const *keep, size_t nkeep, uint64_t *sent);
 
@@ -77,12 +81,20 @@ int synch_delta_tree(const struct synch_delta_env *env, const struct synch_outpu
  * "pg_wal/000000010000000000000003") from the local directory `src_dir` to
  * `out`'s data directory, each complete and synced under its name.
  * Returns 0, or -1 after logging. */
-int synch_delta_files(const struct synch_delta_env *env, const struct synch_output *out,
+int pitr_synch_delta_files(const struct synch_delta_env *env, const struct synch_output *out,
 		      const char *src_dir, const char *const *names, size_t nnames);
 
-/* End the copy: send global/pg_control from `src_dir`, then remove
- * SYNCH_IN_PROGRESS.  Returns 0, or -1 after logging. */
-int synch_delta_finish(const struct synch_delta_env *env, const struct synch_output *out,
-		       const char *src_dir);
+/* Remove `rel` (relative to `out`'s data directory: "recovery.signal")
+ * there, durably for a local output; a missing name is no error.  Returns
+ * 0, or -1 after logging. */
+int pitr_synch_delta_remove(const struct synch_delta_env *env, const struct synch_output *out,
+			    const char *rel);
+
+/* End the copy: send `pg_control` (the local path of a file named
+ * pg_control: the source's global/pg_control, or a copy of it staged in a
+ * flat directory) as global/pg_control, then remove SYNCH_IN_PROGRESS.
+ * Returns 0, or -1 after logging. */
+int pitr_synch_delta_finish(const struct synch_delta_env *env, const struct synch_output *out,
+			    const char *pg_control);
 
 #endif

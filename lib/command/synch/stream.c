@@ -269,9 +269,8 @@ synch_stream_data(struct synch_run *run)
 	return pitr_tarwrite_add_file(run->tar, path, SYNCH_MEMBER_DATA "/global/pg_control");
 }
 
-/* The start segment's name, from backup_label's START WAL LOCATION line. */
-static int
-label_start(const char *label, struct pitr_wal_name *start)
+int
+synch_label_start(const char *label, struct pitr_wal_name *start)
 {
 	const char *p = strstr(label, "START WAL LOCATION: ");
 	char name[32];
@@ -293,7 +292,7 @@ add_wal(struct synch_run *run)
 	struct pitr_wal_name start;
 	uint64_t stop;
 
-	if (label_start(run->labelfile, &start) != 0)
+	if (synch_label_start(run->labelfile, &start) != 0)
 		return -1;
 	if (pitr_lsn_parse(run->stop_lsn, &stop) != 0) {
 		pitr_log_error("server gave \"%s\", not a WAL location", run->stop_lsn);

@@ -38,6 +38,7 @@ static void
 run_free(struct synch_run *run)
 {
 	synch_stream_abort(run);
+	synch_rsync_free(run);
 	pitr_tarwrite_free(run->tar);
 	pitr_codec_writer_free(run->writer);
 	for (size_t i = 0; run->t != NULL && i < run->nt; i++) {
@@ -59,30 +60,25 @@ run_free(struct synch_run *run)
 	free(run->spcmapfile);
 }
 
-/*
- * The one place where an output goes through rsync: -r (a delta re-sync)
- * and rsync daemons (which speak only rsync's protocol).  The delta copy
- * (delta.h) is not in this program yet.
- */
+/* Whether an output goes through rsync (resync.c): -r, or a daemon
+ * (which speaks only rsync's protocol). */
 static bool
 through_rsync(const struct synch_run *run, const struct synch_target *t)
 {
 	return run->o->rsync || t->out.kind == SYNCH_OUT_RSYNCD;
 }
 
-static int
-refuse_rsync(struct synch_run *run)
+/* Mark the outputs that go through rsync (resync.c); whether any does. */
+static bool
+mark_delta(struct synch_run *run)
 {
-	for (size_t i = 0; i < run->nt; i++)
+	bool any = false;
+
+	for (size_t i = 0; i < run->nt; i++) {
 		run->t[i].delta = through_rsync(run, &run->t[i]);
-	for (size_t i = 0; i < run->nt; i++)
-		if (run->t[i].delta) {
-			pitr_log_error("output \"%s\": %s is not yet supported by this pitr-synch",
-				       run->t[i].out.label, run->o->rsync ? "-r (delta re-sync)" :
-				       "an rsync daemon output");
-			return -1;
-		}
-	return 0;
+		any |= run->t[i].delta;
+	}
+	return any;
 }
 
 /* Everything that needs no server. */
@@ -118,10 +114,9 @@ prepare(struct synch_run *run)
 		.bwlimit = o->bwlimit,
 		.verbose = o->verbose,
 	};
-	if (refuse_rsync(run) != 0)
-		return -1;
-	if (o->bwlimit > 0 && !o->rsync) {
-		pitr_log_error("--bwlimit limits rsync: it needs -r (the full copy runs unthrottled)");
+	if (!mark_delta(run) && o->bwlimit > 0) {
+		pitr_log_error("--bwlimit limits rsync: it needs -r or an rsync:// output (the full copy "
+			       "runs unthrottled)");
 		return -1;
 	}
 	return 0;
@@ -373,10 +368,13 @@ check_empty(const struct synch_target *t, const char *path)
 }
 
 static int
-check_outputs(const struct synch_run *run)
+check_outputs(struct synch_run *run)
 {
+	if (synch_rsync_check(run) != 0)
+		return -1;
 	for (size_t i = 0; i < run->nt; i++)
-		for (size_t k = 0; run->t[i].out.kind == SYNCH_OUT_LOCAL && k <= run->nts; k++)
+		for (size_t k = 0; run->t[i].out.kind == SYNCH_OUT_LOCAL && !run->t[i].delta &&
+		     k <= run->nts; k++)
 			if (check_empty(&run->t[i], place(&run->t[i], k)) != 0)
 				return -1;
 	return 0;
@@ -424,7 +422,7 @@ find_receiver(struct synch_run *run, char **prog)
 {
 	*prog = NULL;
 	for (size_t i = 0; i < run->nt; i++)
-		if (run->t[i].out.kind == SYNCH_OUT_LOCAL) {
+		if (run->t[i].out.kind == SYNCH_OUT_LOCAL && !run->o->rsync) {
 			*prog = pitr_recover_program_beside(run->o->argv0 ? run->o->argv0 : "pitr-synch",
 							    "pitr-synch");
 			if (*prog == NULL)
@@ -437,6 +435,32 @@ find_receiver(struct synch_run *run, char **prog)
 			break;
 		}
 	return 0;
+}
+
+/* How many outputs take the tar stream (stream.c). */
+static size_t
+streamed(const struct synch_run *run)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < run->nt; i++)
+		n += !run->t[i].delta;
+	return n;
+}
+
+/*
+ * Between pg_backup_start and pg_backup_stop: the stream's one read, then
+ * the rsync outputs' trees (resync.c), which are touched only once the
+ * backup runs, so that a source that cannot start one leaves them as they
+ * were.  The two kinds fail apart: *stream_rc and *rsync_rc.
+ */
+static void
+copy_data(struct synch_run *run, int *stream_rc, int *rsync_rc)
+{
+	*rsync_rc = synch_rsync_begin(run);
+	*stream_rc = synch_stream_data(run);
+	if (synch_rsync_data(run) != 0)
+		*rsync_rc = -1;
 }
 
 /* The end of the tablespace_map line at `p`: its unescaped line break
@@ -477,7 +501,7 @@ copy(struct synch_run *run)
 {
 	struct pitr_pgconn_backup_stop stop = { 0 };
 	char slot[64], *slot_lsn = NULL, label[96];
-	int rc = -1;
+	int rc = -1, stream_rc, rsync_rc;
 
 	snprintf(slot, sizeof(slot), "pitr_synch_%ld", (long)getpid());
 	snprintf(label, sizeof(label), "pitr-synch %ld", (long)getpid());
@@ -489,9 +513,8 @@ copy(struct synch_run *run)
 	    pitr_pgconn_backup_start(run->conn, label, &run->start_lsn) != 0)
 		goto out;
 	pitr_log_info("backup started at %s", run->start_lsn);
-	/* Here the delta targets (t->delta) get their trees (synch_delta_begin,
-	 * synch_delta_tree), after the stream's one read. */
-	if (synch_stream_data(run) != 0 || pitr_pgconn_backup_stop(run->conn, false, &stop) != 0)
+	copy_data(run, &stream_rc, &rsync_rc);
+	if (pitr_pgconn_backup_stop(run->conn, false, &stop) != 0)
 		goto out;
 	run->stop_lsn = stop.lsn;
 	run->labelfile = stop.labelfile;
@@ -500,12 +523,14 @@ copy(struct synch_run *run)
 	pitr_log_info("backup stopped at %s", run->stop_lsn);
 	if (check_spcmap(run) != 0)
 		goto out;
-	/* And here their WAL, configuration and pg_control
-	 * (synch_delta_files, synch_delta_finish). */
-	rc = synch_stream_finish(run);
-	if (rc == 0)
-		pitr_log_info("copied to %zu output%s, %" PRIu64 " bytes sent to each", run->nt,
-			      run->nt == 1 ? "" : "s", run->sent);
+	if (stream_rc == 0)
+		stream_rc = synch_stream_finish(run);
+	if (stream_rc == 0 && streamed(run) > 0)
+		pitr_log_info("copied to %zu output%s, %" PRIu64 " bytes sent to each", streamed(run),
+			      streamed(run) == 1 ? "" : "s", run->sent);
+	if (synch_rsync_finish(run) != 0)
+		rsync_rc = -1;
+	rc = stream_rc == 0 && rsync_rc == 0 ? 0 : -1;
 out:
 	synch_stream_abort(run);
 	return rc;

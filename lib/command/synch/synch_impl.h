@@ -21,7 +21,9 @@
 #include "command/synch/output.h"
 #include "command/synch/synch.h"
 #include "common/spawn.h"
+#include "common/tmpfile.h"
 #include "compress/codec.h"
+#include "postgres/wal.h"
 #include "server/pgconn.h"
 
 /* One -m OLD:NEW. */
@@ -91,6 +93,7 @@ struct synch_run {
 	struct pitr_codec_writer *writer;
 	struct pitr_tarwrite *tar;
 	uint64_t sent;
+	struct pitr_tmp rstage;        /* resync.c's staging: pg_control, each output's config */
 };
 
 /* stream.c: start the receiver of every target that is not `delta`, send
@@ -99,6 +102,24 @@ int synch_stream_start(struct synch_run *run);
 int synch_stream_data(struct synch_run *run);   /* between backup start and stop */
 int synch_stream_finish(struct synch_run *run); /* after the stop: WAL, pg_control, config */
 void synch_stream_abort(struct synch_run *run);
+
+/*
+ * resync.c: the outputs copied through rsync (-r: every output, a delta
+ * re-sync; an rsync daemon always), each by itself: checked before the
+ * plan is confirmed, marked in progress before the backup starts, their
+ * trees brought up to date between start and stop (pg_control staged
+ * last), the configuration, WAL and pg_control sent after the stop.  A
+ * failed output is named and marked failed; the others go on.
+ */
+int synch_rsync_check(struct synch_run *run);
+int synch_rsync_begin(struct synch_run *run);
+int synch_rsync_data(struct synch_run *run);
+int synch_rsync_finish(struct synch_run *run);
+void synch_rsync_free(struct synch_run *run);
+
+/* stream.c: the start segment's name, from backup_label's START WAL
+ * LOCATION line. */
+int synch_label_start(const char *label, struct pitr_wal_name *start);
 
 /* config.c: the files written at target `i` besides the data, in order;
  * *n gets their count.  Returns NULL after logging. */

@@ -1,0 +1,268 @@
+#!/bin/bash
+# synch-delta.sh - pitr-synch -r, the delta re-sync through the real rsync
+# program, against real PostgreSQL 15 servers (1 MiB segments): a primary
+# and its streaming standby; the standby promoted and written to, the old
+# primary diverged and stopped; the old primary re-synced from the new
+# one in one command (-r --standby --primary-conninfo), sending far less
+# than the database's size, and started as a standby of the new primary
+# that follows it (its diverged writes gone).
+# An rsync daemon output copied, then re-synced with -r, and started.
+# An ssh output (a real sshd on 127.0.0.1) copied by -r onto nothing,
+# refused while it holds a postmaster.pid, re-synced with --force, started.
+# A tablespace mapped at a local output, a file only there removed; a -r
+# run killed half way leaves a copy that cannot start, the same command
+# again completes it.
+# Bad input: -r onto another system's data directory (refused, then
+# accepted with --force), onto a running server, onto a directory that is
+# no data directory.
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib.sh
+# shellcheck disable=SC2317
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+it_init synch-delta
+it_require rsync
+PS=$PITR_BUILDDIR/bin/pitr-synch
+it_need_built "$PS"
+
+P=$T/p
+S=$T/s
+mkdir_pg "$T/base" "$T/mod" "$T/other"
+ok "initdb p (1 MiB segments)" pg_new "$P" --wal-segsize=1
+pg_set "$P" "wal_level = replica" "max_wal_senders = 10" "max_replication_slots = 10" \
+	"checkpoint_timeout = 30s"
+ok "p starts" pg_start "$P"
+ok "pgbench -i -s 10 on p" pg_bench "$P" -q -i -s 10
+ok "table t, rows 1..1000" pg_sql "$P" "CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g"
+ok "s: a base backup of p" pg_base_backup "$P" "$T/base/s" -X stream
+ok "s: a streaming standby of p" pg_standby_new "$T/base/s" "$S" standby false \
+	"primary_conninfo = 'host=127.0.0.1 port=$(pg_port "$P") user=postgres application_name=s'"
+ok "s starts" pg_launch "$S"
+wait_for "s streams from p" 60 pg_streaming "$S"
+lsn=$(pg_lsn "$P")
+wait_for "s replays p's WAL" 60 pg_replayed "$S" "$lsn"
+
+# --- failover, then failback of the old primary by delta -----------------------------
+ok "s is promoted" pg_sql "$S" "SELECT pg_promote()"
+wait_for "s accepts writes" 60 pg_promoted "$S"
+ok "the new primary s: rows 1001..2000, some pgbench" \
+	pg_sql "$S" "INSERT INTO t SELECT generate_series(1001, 2000)"
+ok "pgbench on s" pg_bench "$S" -t 300 -c 2
+# The old primary diverges: a table and rows of its own, written in place
+# over pages s has too (same files, same sizes).
+ok "p diverges: rows of its own" pg_sql "$P" \
+	"CREATE TABLE only_p AS SELECT g FROM generate_series(1, 5000) g" \
+	"UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= 2000" "CHECKPOINT"
+ok "p stops" pg_stop "$P"
+SYSID_S=$(pg_control "$S" "Database system identifier")
+mkdir_pg "$T/stage"
+SYNCH=(as_pg "$PS" -h 127.0.0.1 -p "$(pg_port "$S")" -U postgres -D "$S" -a -v -t "$T/stage")
+
+it_run "${SYNCH[@]}" -r --keep-conf -o "$P" --standby \
+	--primary-conninfo "host=127.0.0.1 port=$(pg_port "$S") user=postgres application_name=p"
+is "-r onto the old primary: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+sent=$(sed -n 's/.*data directory brought up to date, \([0-9]*\) bytes sent.*/\1/p' <<<"$IT_ERR" | head -1)
+size=$(pg_sql "$S" "SELECT sum(pg_database_size(oid)) FROM pg_database")
+ok "the bytes sent ($sent) are reported" test -n "$sent"
+# A sanity bound on the ratio, not a target (bench/synch measures those):
+# the failback changed a few pages of a database of $size bytes.
+ok "far below the database's size: $sent < $size / 4" test "${sent:-$size}" -lt $((size / 4))
+like "-v: rsync's figures per call" "$IT_ERR" "bytes sent as they are, [0-9]+ bytes found there"
+diag "$(grep -E 'rsync to|brought up to date' <<<"$IT_ERR" | sed 's/.* : //')"
+nok "no in-progress mark left" test -e "$P/pitr-synch.in-progress"
+ok "backup_label written" grep -q '^LABEL: pitr-synch' "$P/backup_label"
+is "the old primary is now s's system" "$(pg_control "$P" "Database system identifier")" "$SYSID_S"
+like "--keep-conf: p's own postgresql.conf stays (its port line)" "$(cat "$P/postgresql.conf")" \
+	"port = $(pg_port "$P")"
+is "pg_wal holds the copy's WAL only, archive_status empty" \
+	"$(find "$P/pg_wal/archive_status" -type f | wc -l)" 0
+nok "no postmaster.pid nor postmaster.opts copied" test -e "$P/postmaster.opts"
+
+ok "--standby: standby.signal written" test -e "$P/standby.signal"
+like "--standby: primary_conninfo in postgresql.auto.conf" "$(cat "$P/postgresql.auto.conf")" \
+	"primary_conninfo = .*port=$(pg_port "$S")"
+ok "the re-synced p starts" pg_launch "$P"
+wait_for "p is in recovery" 60 pg_in_recovery "$P"
+wait_for "p streams from s" 60 pg_streaming "$P"
+ok "rows 2001..2100 on s" pg_sql "$S" "INSERT INTO t SELECT generate_series(2001, 2100)"
+lsn=$(pg_lsn "$S")
+wait_for "p replays s's WAL" 60 pg_replayed "$P" "$lsn"
+is "p holds s's rows and none of its own" \
+	"$(pg_sql "$P" "SELECT count(*), max(id), to_regclass('only_p') IS NULL FROM t")" "2100|2100|t"
+is "pgbench_accounts as on s" "$(pg_sql "$P" "SELECT sum(abalance) FROM pgbench_accounts")" \
+	"$(pg_sql "$S" "SELECT sum(abalance) FROM pgbench_accounts")"
+ok "p stops" pg_stop "$P"
+
+# --- an rsync daemon output ---------------------------------------------------------
+ok "an rsync daemon on 127.0.0.1" rsyncd_start d "$T/mod"
+URL="$(rsyncd_url d)data"
+it_run "${SYNCH[@]}" -o "$URL"
+is "daemon output, first copy (no -r): exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+ok "daemon output: pg_control there" test -s "$T/mod/data/global/pg_control"
+it_run "${SYNCH[@]}" -o "$URL"
+is "daemon output holding a data dir, without -r: exit 1" "$IT_RC" 1
+like "... says to use -r" "$IT_ERR" "holds a data directory: re-sync it with -r"
+ok "rows 2101..3000 on s" pg_sql "$S" "INSERT INTO t SELECT generate_series(2101, 3000)"
+it_run "${SYNCH[@]}" -r -o "$URL" --bwlimit 100000
+is "daemon output re-synced with -r: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+pg_set "$T/mod/data" "archive_mode = off"
+ok "the daemon's copy starts (standalone, from its backup_label)" pg_start "$T/mod/data"
+is "the daemon's copy has s's 3000 rows" "$(pg_sql "$T/mod/data" "SELECT count(*) FROM t")" 3000
+ok "the daemon's copy stops" pg_stop "$T/mod/data"
+
+LOGLINE='^[0-9-]{10} [0-9:.]{15} [+-][0-9]{4} : [0-9]+ : pitr-synch : ERROR : '
+
+# --- an ssh output (a real sshd on 127.0.0.1) ---------------------------------------
+it_require /usr/sbin/sshd ssh ssh-keygen
+sshd_start || it_bail "sshd did not start"
+SSHOUT=$T/sshout/data
+mkdir_pg "$T/sshout"
+it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -c zstd -r -o "127.0.0.1:$SSHOUT"
+is "ssh output, -r onto nothing: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+is "ssh output: s's system" "$(pg_control "$SSHOUT" "Database system identifier")" "$SYSID_S"
+ok "rows 3001..3500 on s" pg_sql "$S" "INSERT INTO t SELECT generate_series(3001, 3500)"
+as_pg touch "$SSHOUT/postmaster.pid"
+it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -r -o "127.0.0.1:$SSHOUT"
+is "ssh output holding postmaster.pid: exit 1" "$IT_RC" 1
+like "... a server may run there" "$IT_ERR" "pitr-synch : ERROR : output \"127.0.0.1:$SSHOUT\" holds postmaster.pid"
+it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -r --force -o "127.0.0.1:$SSHOUT"
+is "... with --force (the file is stale): exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+nok "... the stale postmaster.pid removed" test -e "$SSHOUT/postmaster.pid"
+# The source itself as an ssh output: its postmaster.pid is the source's,
+# refused even with --force (-r would empty its pg_wal).
+it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -r --force -o "127.0.0.1:$S"
+is "-r --force onto the source itself over ssh: exit 1" "$IT_RC" 1
+like "... it says so" "$IT_ERR" "pitr-synch : ERROR : output \"127.0.0.1:$S\" holds a postmaster.pid naming the source's own postmaster"
+ok "... and the source still runs" pg_promoted "$S"
+nok "... with no in-progress mark" test -e "$S/pitr-synch.in-progress"
+pg_set "$SSHOUT" "archive_mode = off"
+ok "the ssh copy starts" pg_start "$SSHOUT"
+is "the ssh copy has s's 3500 rows" "$(pg_sql "$SSHOUT" "SELECT count(*) FROM t")" 3500
+ok "the ssh copy stops" pg_stop "$SSHOUT"
+
+# --- tablespaces, and a run killed half way --------------------------------------
+mkdir_pg "$T/c" "$T/tsd"
+ok "tablespace tsd on s, table u in it" pg_sql "$S" "CREATE TABLESPACE tsd LOCATION '$T/tsd'" \
+	"CREATE TABLE u TABLESPACE tsd AS SELECT generate_series(1, 500) AS id"
+TSOID=$(pg_sql "$S" "SELECT oid FROM pg_tablespace WHERE spcname = 'tsd'")
+C=$T/c/data
+mkdir_pg "$T/junkts"
+as_pg touch "$T/junkts/precious"
+it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:$T/junkts"
+is "-r mapping a tablespace onto a directory that is no tablespace's: exit 1" "$IT_RC" 1
+like "... says so" "$IT_ERR" "tablespace place \"$T/junkts\" holds \"precious\", which is no tablespace's"
+is "... untouched" "$(ls -A "$T/junkts")" precious
+nok "... the output not made" test -e "$C"
+it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:$T/c/tsd"
+is "-r with a tablespace, onto nothing: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+ok "rows 501..800 in u; a file only at the copy's tablespace" \
+	pg_sql "$S" "INSERT INTO u SELECT generate_series(501, 800)"
+as_pg touch "$(compgen -G "$T/c/tsd/PG_15_*")/stale"
+# A run killed half way (rsync slowed down so that the kill falls inside
+# it) leaves a copy PostgreSQL refuses to start; the same command again
+# completes it.
+printf '#!/bin/sh\nsleep 0.3\nexec rsync "$@"\n' >"$T/slow-rsync"
+chmod 755 "$T/slow-rsync"
+"${SYNCH[@]}" -r -rp "$T/slow-rsync" -o "$C" -m "$T/tsd:$T/c/tsd" >"$T/kill.out" 2>&1 &
+VICTIM=$!
+wait_for "the killed run marked the copy" 60 test -e "$C/pitr-synch.in-progress"
+# kill_synch PID: SIGKILL to the pitr-synch among PID's descendants (under
+# as_pg's subshell and runuser), by pid, and to nothing else.
+kill_synch()
+{
+	local c
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		if grep -q 'pitr-synch' "/proc/$c/comm" 2>/dev/null; then
+			kill -KILL "$c"
+		else
+			kill_synch "$c"
+		fi
+	done
+}
+kill_synch "$VICTIM"
+wait "$VICTIM" 2>/dev/null
+unlike "killed -r run: it was killed before it completed" "$(cat "$T/kill.out")" "copy complete"
+# What it staged is flat (files and links only), so that any pitrkit
+# program's sweep of dead temporary files can remove it.
+is "killed -r run: its staging dirs hold no directory" "$(find "$T/stage" -mindepth 2 -type d)" ""
+nok "killed -r run: no global/pg_control" test -e "$C/global/pg_control"
+it_run as_pg "$PGBIN/postgres" --single -D "$C" postgres </dev/null
+nok "killed -r run: PostgreSQL refuses to start it" test "$IT_RC" -eq 0
+like "... for want of pg_control" "$IT_ERR" 'could not open file "global/pg_control"'
+# pitr-synch's rsync dies with it (PR_SET_PDEATHSIG): nothing writes on
+# under the next run.
+no_process() { [ -z "$(proc_pids "$1")" ]; }
+wait_for "killed -r run: its rsync ends with it" 30 no_process "$C/"
+it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:$T/c/tsd"
+is "the same -r again: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+is "tablespace_map names the mapped place" "$(cat "$C/tablespace_map")" "$TSOID $T/c/tsd"
+is "pg_tblspc link to the mapped place" "$(readlink "$C/pg_tblspc/$TSOID")" "$T/c/tsd"
+nok "the file only at the copy's tablespace is gone" compgen -G "$T/c/tsd/PG_15_*/stale"
+pg_set "$C" "archive_mode = off"
+ok "the copy starts" pg_start "$C"
+is "the copy has u's 800 rows, from its tablespace" "$(pg_sql "$C" "SELECT count(*) FROM u")" 800
+is "... at the mapped place" "$(pg_sql "$C" "SELECT pg_tablespace_location($TSOID)")" "$T/c/tsd"
+ok "the copy stops" pg_stop "$C"
+ok "table u and tablespace tsd dropped on s" pg_sql "$S" "DROP TABLE u" "DROP TABLESPACE tsd"
+
+# --- two outputs, one failing half way -------------------------------------------
+# rsync fails (as a full disk would) on the second output's data directory
+# only: that output is named in one error line and left an interrupted
+# copy; the first completes.
+mkdir_pg "$T/twoa" "$T/twob"
+printf '%s\n' '#!/bin/sh' \
+	"case \" \$* \" in *\" --inplace \"*\" $T/twob/data/ \"*)" \
+	"	echo 'rsync: [receiver] write failed on \"base/1/1259\": No space left on device (28)' >&2" \
+	'	exit 11 ;;' 'esac' 'exec rsync "$@"' >"$T/full-rsync"
+chmod 755 "$T/full-rsync"
+it_run "${SYNCH[@]}" -r -rp "$T/full-rsync" -o "$T/twoa/data" -o "$T/twob/data"
+is "two outputs, the second failing: exit 1" "$IT_RC" 1
+is "... one error line" "$(grep -c ' : ERROR : ' <<<"$IT_ERR")" 1
+like "... naming the output and rsync's reason" "$IT_ERR" \
+	"ERROR : could not bring up to date \"$T/twob/data\" at output \"$T/twob/data\": rsync exit status 11: .receiver. write failed on \"base/1/1259\": No space left on device"
+ok "... the first output is complete" test -s "$T/twoa/data/global/pg_control"
+nok "... and unmarked" test -e "$T/twoa/data/pitr-synch.in-progress"
+ok "... the second holds the mark" test -e "$T/twob/data/pitr-synch.in-progress"
+nok "... and no pg_control" test -e "$T/twob/data/global/pg_control"
+
+# --- bad input ---------------------------------------------------------------------
+O=$T/other/data
+ok "initdb another system" pg_new "$O"
+SYSID_O=$(pg_control "$O" "Database system identifier")
+it_run "${SYNCH[@]}" -r -o "$O"
+is "-r onto another system: exit 1" "$IT_RC" 1
+is "... one error line" "$(grep -c 'ERROR' <<<"$IT_ERR")" 1
+like "... naming both systems" "$IT_ERR" "${LOGLINE}output \"$O\" holds a data directory of system $SYSID_O, not the source's $SYSID_S: give --force"
+is "... the other system untouched" "$(pg_control "$O" "Database system identifier")" "$SYSID_O"
+nok "... no in-progress mark" test -e "$O/pitr-synch.in-progress"
+it_run "${SYNCH[@]}" -r --force -o "$O"
+is "-r --force onto another system: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+is "... it is s's system now" "$(pg_control "$O" "Database system identifier")" "$SYSID_S"
+
+R=$T/other/running
+ok "initdb a server that will run" pg_new "$R"
+ok "it runs" pg_start "$R"
+it_run "${SYNCH[@]}" -r --force -o "$R"
+is "-r onto a running server (even with --force): exit 1" "$IT_RC" 1
+like "... says a server runs there" "$IT_ERR" "${LOGLINE}output \"$R\": a server is running there"
+ok "... and it still runs" pg_alive "$R"
+ok "it stops" pg_stop "$R"
+
+mkdir_pg "$T/other/junk"
+as_pg touch "$T/other/junk/precious"
+it_run "${SYNCH[@]}" -r -o "$T/other/junk"
+is "-r onto a directory that is no data dir: exit 1" "$IT_RC" 1
+like "... says so" "$IT_ERR" "holds no data directory nor an interrupted pitr-synch copy"
+is "... untouched" "$(ls -A "$T/other/junk")" precious
+
+is "no staging dir or rsync capture left but the killed run's" \
+	"$(find "$T/stage" -mindepth 1 -maxdepth 1 ! -name '.pitr-tmp.synch-*' | wc -l)" 0
+it_done
