@@ -196,5 +196,9 @@ refused "--recovery-conf standby_mode = on with --warm-standby" "contradicts --w
 refused "--recovery-conf restore_command with --restore-options" "give one" \
 	--recovery-conf "$T/recovery.conf" --restore-options "-w 5"
 refused "--recovery-conf that does not exist" "No such file" --recovery-conf "$T/none.conf"
+printf "restore_command = 'omnipitr-restore -s gzip=/old/gone/archive %%f %%p'\n" >"$T/other.conf"
+chmod 644 "$T/other.conf"
+refused "--recovery-conf restore_command reading another archive than -a" \
+	"restore_command does not read the archive" --recovery-conf "$T/other.conf"
 
 it_done

@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/quote.h"
 #include "common/xalloc.h"
+#include "compress/codec.h"
 
 /* The largest recovery.conf read. */
 #define STANDBY_RECOVERY_CONF_MAX (1024 * 1024)
@@ -200,6 +201,34 @@ check_combination(const struct pitr_standby_opts *o)
 	return 0;
 }
 
+/* When --recovery-conf gives restore_command, every archive the caller
+ * was given (-a, --archive) must be one it reads: otherwise the copy would
+ * restore from elsewhere than what was named and checked.  An archive is
+ * found in the command as given or, when it exists here, as its real
+ * path. */
+static int
+check_archives(const struct pitr_standby_opts *o)
+{
+	if (o->conf_restore_command == NULL)
+		return 0;
+	for (size_t i = 0; i < o->narchives; i++) {
+		const char *g = o->archives[i] + pitr_codec_prefix_len(o->archives[i]);
+		char *real = realpath(g, NULL);
+		bool found = strstr(o->conf_restore_command, g) != NULL ||
+			     (real != NULL && strstr(o->conf_restore_command, real) != NULL);
+
+		free(real);
+		if (!found) {
+			pitr_log_error("--recovery-conf's restore_command does not read the archive "
+				       "\"%s\" given with --archive: the copy would restore from another "
+				       "archive than the one named; make them the same, or drop "
+				       "restore_command from the file", g);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Read --recovery-conf, with one line for what is wrong in it. */
 static int
 read_recovery_conf(const char *path, struct pitr_recovery_conf *rc)
@@ -364,7 +393,8 @@ merge_recovery_conf(struct pitr_standby_opts *o)
 			goto out;
 		}
 	}
-	if (merge_mode(o, standby_mode, mode_line) != 0 || check_combination(o) != 0)
+	if (merge_mode(o, standby_mode, mode_line) != 0 || check_combination(o) != 0 ||
+	    check_archives(o) != 0)
 		goto out;
 	log_conf(o, &rc);
 	ret = 0;
@@ -405,6 +435,9 @@ pitr_standby_opts_get(struct pitr_opts *po, struct pitr_standby_opts *o)
 			o->port = (int)pitr_opts_int(po, "port");
 	o->archive_mode = pitr_opts_str(po, "archive-mode");
 	o->recovery_conf = pitr_opts_str(po, "recovery-conf");
+	for (size_t i = 0; i < po->ndefs; i++)
+		if (strcmp(po->defs[i].name, "archive") == 0 && po->defs[i].kind == PITR_OPT_LIST)
+			o->archives = pitr_opts_list(po, "archive", &o->narchives);
 	return pitr_standby_opts_check(o);
 }
 

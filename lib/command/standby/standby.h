@@ -45,6 +45,10 @@ struct pitr_standby_opts {
 	int port;                       /* 0: not written */
 	const char *archive_mode;       /* off|preserve; NULL: off, preserve in a standby mode */
 	const char *recovery_conf;      /* --recovery-conf FILE (read by opts_get) */
+	const char **archives;          /* the program's -a/--archive (a LIST row named
+					 * "archive"): what a recovery.conf's
+					 * restore_command must read */
+	size_t narchives;
 	/* From --recovery-conf (owned; pitr_standby_opts_free()): */
 	struct pitr_standby_setting *conf;  /* what the file sets, translated */
 	size_t nconf;
