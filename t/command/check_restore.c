@@ -523,10 +523,10 @@ move_to(const char *dir, const char *name)
 
 /* Two hosts' archives: a segment comes from the first that has it, in the
  * order given; -sr with a segment neither has fails at once; -r prunes
- * both. */
+ * both once both record the cluster. */
 START_TEST(test_several_sources)
 {
-	char arch2[4096], line[16384];
+	char arch2[4096], arch3[4096], line[16384];
 	double started;
 
 	snprintf(arch2, sizeof(arch2), "%s", h_path("arch2"));
@@ -557,7 +557,16 @@ START_TEST(test_several_sources)
 	assert_logged("LOG : segment \"" SEG(7) "\" is not in the archive: returning to streaming "
 		      "replication\n");
 	opts.streaming_replication = false;
-	/* -r with a cutoff: what is older goes from each source. */
+	/* -r with a cutoff: what is older goes from each source that records
+	 * this cluster; a third one without a record loses nothing. */
+	ck_assert_int_eq(pitr_sysid_check_or_record(p_arch, SYSID), 0);
+	ck_assert_int_eq(pitr_sysid_check_or_record(arch2, SYSID), 0);
+	snprintf(arch3, sizeof(arch3), "%s", h_path("arch3"));
+	ck_assert_int_eq(mkdir(arch3, 0700), 0);
+	sources[2] = arch3;
+	opts.nsources = 3;
+	archive_segment(PITR_CODEC_GZIP, 1, SYSID, NULL);
+	move_to(arch3, SEG(1) ".gz");
 	archive_segment(PITR_CODEC_GZIP, 1, SYSID, NULL);
 	archive_segment(PITR_CODEC_GZIP, 2, SYSID, NULL);
 	move_to(arch2, SEG(2) ".gz");
@@ -579,6 +588,9 @@ START_TEST(test_several_sources)
 	snprintf(line, sizeof(line), "LOG : removed 1 file older than \"" SEG(3) "\" from \"%s\"\n",
 		 arch2);
 	assert_logged(line);
+	snprintf(line, sizeof(line), "%s/" SEG(1) ".gz", arch3);
+	ck_assert(h_exists(line));
+	opts.nsources = 2;
 }
 END_TEST
 

@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "postgres/sysid.h"
 #include "common/quote.h"
 #include "common/sigclean.h"
 #include "common/spawn.h"
@@ -167,6 +168,25 @@ out:
 	return rc;
 }
 
+/* With several sources, only those that record their cluster (the one
+ * the others record too: sources.c) are pruned: a source of unknown
+ * origin, a long-term archive given as a second -s for instance, loses
+ * nothing by name alone.  A single source is pruned as OmniPITR's was. */
+static bool
+prunable(struct restore_run *run, size_t i)
+{
+	uint64_t sysid;
+
+	if (run->nsources == 1 || pitr_sysid_read(run->sources[i].location, &sysid) == 0)
+		return true;
+	if (!run->unpruned_logged)
+		pitr_log_verbose("source \"%s\" records no system identifier: nothing is removed from "
+				 "it (-r prunes, of several sources, those of this cluster only)",
+				 run->sources[i].location);
+	run->unpruned_logged = true;
+	return false;
+}
+
 size_t
 pitr_restore_remove_pass(struct restore_run *run, const struct pitr_wal_name *cutoff)
 {
@@ -187,6 +207,9 @@ pitr_restore_remove_pass(struct restore_run *run, const struct pitr_wal_name *cu
 	for (size_t i = 0; i < run->nsources; i++) {
 		const char *dir = run->sources[i].location;
 		size_t n = 0;
+
+		if (!prunable(run, i))
+			continue;
 
 		(void)pitr_archdir_remove_older(dir, cutoff, run->remove_at_a_time, pre_removal_hook,
 						run, &n);

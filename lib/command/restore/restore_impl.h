@@ -70,6 +70,7 @@ struct restore_run {
 	bool have_sysid;             /* a source records its cluster (all that do agree) */
 	uint64_t sysid;              /* that record */
 	const char *sysid_dir;       /* the first source with it */
+	bool unpruned_logged;        /* -r: a source without a record was named */
 	struct pitr_wal_name name;
 	enum pitr_wal_kind kind;
 	char *dest_path;             /* %p, resolved against the data dir */
