@@ -60,6 +60,7 @@ set -euo pipefail
 : "${LOG_A:=/var/log/postgresql/postgresql-15-main.log}"
 : "${LOG_B:=/var/log/postgresql/postgresql-15-main.log}"
 : "${SSH_PATH:=ssh}"                    # pitr-synch --ssh-path
+: "${FAILBACK_OPTS:=}"                  # more pitr-synch -r options, e.g. --force (see failback)
 : "${WAIT:=120}"                        # seconds to wait for a server or a row
 
 if [ -z "$PITR_BIN" ]; then
@@ -223,7 +224,11 @@ step_failback()
 	# "8.1.1.3 Failback of the Primary Server": A's data dir is kept and
 	# only what differs is sent.  A must be stopped (it is: it crashed and
 	# was not restarted: started, it would have become a second primary).
-	synch "$DATA_B" "$PORT_B" "$HOST_A" "$DATA_A" "$HOST_B" "$PORT_B" "$PORT_A" -r
+	# pg_ctl stop -m immediate removes postmaster.pid; after a real crash
+	# (power loss, kill -9) it stays, pitr-synch cannot check a remote pid
+	# and refuses: make sure A is down, then FAILBACK_OPTS=--force.
+	# shellcheck disable=SC2086  # options, split on purpose
+	synch "$DATA_B" "$PORT_B" "$HOST_A" "$DATA_A" "$HOST_B" "$PORT_B" "$PORT_A" -r $FAILBACK_OPTS
 }
 
 step_failback_start()
