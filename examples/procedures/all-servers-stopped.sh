@@ -170,6 +170,9 @@ json_field()
 	sed -n "/\"$1\": {/,/}/p" | sed -n "s/.*\"$2\": \"\\([^\"]*\\)\".*/\\1/p" | head -n 1
 }
 
+# json_line FIELD: a top-level string FIELD of pitr-info --json (stdin).
+json_line() { sed -n "s/^  \"$1\": \"\(.*\)\",*$/\1/p" | head -n 1; }
+
 # pitr_info ARGS...: the one pitr-info call over both hosts' directories.
 pitr_info()
 {
@@ -327,18 +330,25 @@ step_identify()
 {
 	local json
 	say "identify: the newest backup and the furthest archive, over both hosts"
-	pitr_info
+	# ONE pitr-info over both hosts' backup dirs and archives (the seed's
+	# "pgx_rcvall -l" and "ls -ltr" on each server, compared by hand):
+	# its JSON is kept for recover-primary, which recovers from what was
+	# identified here.
 	json=$(pitr_info --json)
-	echo "   newest backup: $(json_field newest_backup name <<<"$json") in $(json_field newest_backup backup_dir <<<"$json")"
-	echo "   furthest archive: $(json_field furthest_archive archive_dir <<<"$json"), up to $(json_field furthest_archive last <<<"$json")"
+	printf '%s\n' "$json" | run tee "$PITR_A/identify.json" >/dev/null
+	grep -q '"same_system": true' <<<"$json" ||
+		die "the two hosts' directories are not one database system's: $(json_line systems_differ <<<"$json")"
+	echo "   newest backup: $(json_field newest_backup name <<<"$json") in $(json_field newest_backup backup_dir <<<"$json"), stopped $(json_field newest_backup stop_time <<<"$json")"
+	echo "   furthest archive: $(json_field furthest_archive archive_dir <<<"$json"), up to $(json_field furthest_archive last <<<"$json") ($(json_field furthest_archive end_time <<<"$json"))"
+	echo "   recoverable to: $(json_field window end_lsn <<<"$json"), $(json_field window end_time <<<"$json")"
 }
 
 step_recover_primary()
 {
-	local json name aside
+	local name aside
 	say "recover-primary: A recovered from the newest backup and both archives"
-	json=$(pitr_info --json)
-	name=$(json_field newest_backup name <<<"$json")
+	[ -s "$PITR_A/identify.json" ] || die "no $PITR_A/identify.json: run the identify step first"
+	name=$(json_field newest_backup name <"$PITR_A/identify.json")
 	[ -n "$name" ] || die "pitr-info found no backup"
 	# The damaged data directory is kept, not overwritten (the seed's *2).
 	if [ -e "$DATA_A" ]; then

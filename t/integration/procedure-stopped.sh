@@ -86,7 +86,9 @@ step save-wal
 ok "save-wal: $last_seg is in A's archive now" eval "ls '$T/a/pitr/wal_archive' | grep -q '^$last_seg'"
 like "save-wal: it says so" "$IT_OUT" "$last_seg: in A's archive"
 step identify
-like "identify: the text report names both backup dirs" "$IT_OUT" "$T/a/pitr/backup.*$T/b/pitr/backup"
+like "identify: its pitr-info JSON kept, naming both hosts' backup dirs" \
+	"$(tr -d '\n' <"$T/a/pitr/identify.json")" "\"backup_dirs\": \[ *\"$T/a/pitr/backup\", *\"$T/b/pitr/backup\" *\]"
+like "identify: the window reaches past the saved segment" "$IT_OUT" "recoverable to: [0-9A-F]+/[0-9A-F]+, [0-9-]+ [0-9:]+"
 like "identify: the newest backup is B's" "$IT_OUT" "newest backup: 127\\.0\\.0\\.1-\\*-[0-9-]+\\.tar\\.gz in $T/b/pitr/backup"
 like "identify: the furthest archive is A's, up to $last_seg" "$IT_OUT" \
 	"furthest archive: $T/a/pitr/wal_archive, up to $last_seg"
