@@ -133,11 +133,13 @@ it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -r --force -o "127.0.0.1:$SSHOUT
 is "... with --force (the file is stale): exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
 nok "... the stale postmaster.pid removed" test -e "$SSHOUT/postmaster.pid"
-# The source itself as an ssh output: its postmaster.pid is the source's,
-# refused even with --force (-r would empty its pg_wal).
+# The source itself as an ssh output: the mark pitr-synch put into the
+# source's data directory is found there, refused even with --force (-r
+# would empty its pg_wal).
 it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -r --force -o "127.0.0.1:$S"
 is "-r --force onto the source itself over ssh: exit 1" "$IT_RC" 1
-like "... it says so" "$IT_ERR" "pitr-synch : ERROR : output \"127.0.0.1:$S\" holds a postmaster.pid naming the source's own postmaster"
+like "... it says so" "$IT_ERR" "pitr-synch : ERROR : output \"127.0.0.1:$S\": \"$S\" is the source's data directory \"$S\" itself"
+is "... no mark left in the source" "$(find "$S" -maxdepth 1 -name '*synch-self*')" ""
 ok "... and the source still runs" pg_promoted "$S"
 nok "... with no in-progress mark" test -e "$S/pitr-synch.in-progress"
 pg_set "$SSHOUT" "archive_mode = off"
@@ -150,6 +152,20 @@ mkdir_pg "$T/c" "$T/tsd"
 ok "tablespace tsd on s, table u in it" pg_sql "$S" "CREATE TABLESPACE tsd LOCATION '$T/tsd'" \
 	"CREATE TABLE u TABLESPACE tsd AS SELECT generate_series(1, 500) AS id"
 TSOID=$(pg_sql "$S" "SELECT oid FROM pg_tablespace WHERE spcname = 'tsd'")
+# An ssh output that is this host, with no --map: each tablespace's place
+# is the source's own location, found by its mark and refused before
+# anything is written (rsync would have run onto the live tablespace).
+TSVD=$(compgen -G "$T/tsd/PG_15_*")
+as_pg mkdir -p "$TSVD/pgsql_tmp"
+as_pg touch "$TSVD/pgsql_tmp/pgsql_tmp42.0"
+it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -r --force -o "127.0.0.1:$T/sshout/b"
+is "-r to this host over ssh, no --map, with a tablespace: exit 1" "$IT_RC" 1
+like "... the place is the source's tablespace itself" "$IT_ERR" \
+	"${LOGLINE}output \"127.0.0.1:$T/sshout/b\": \"$T/tsd\" is the source's tablespace \"$T/tsd\" itself"
+ok "... the source's temporary file untouched" test -e "$TSVD/pgsql_tmp/pgsql_tmp42.0"
+nok "... the output not made" test -e "$T/sshout/b"
+is "... no mark left in the source nor its tablespace" \
+	"$(find "$S" "$T/tsd" -maxdepth 1 -name '*synch-self*')" ""
 C=$T/c/data
 mkdir_pg "$T/junkts"
 as_pg touch "$T/junkts/precious"

@@ -51,6 +51,14 @@ struct synch_probe {
 int pitr_synch_delta_probe(const struct synch_delta_env *env, const struct synch_output *out,
 		      const char *dir, struct synch_probe *probe);
 
+/* The names in `dir` of `out` ("." and ".." aside; rsync --list-only for
+ * a remote output): *exists false and none for a missing directory.
+ * Returns 0 with *names (NULL-terminated, for
+ * pitr_synch_delta_list_free()) and *n, or -1 after logging. */
+int pitr_synch_delta_list(const struct synch_delta_env *env, const struct synch_output *out,
+			  const char *dir, bool *exists, char ***names, size_t *n);
+void pitr_synch_delta_list_free(char **names, size_t n);
+
 /* Start a copy at `out`'s data directory (created when missing): write
  * SYNCH_IN_PROGRESS with `sysid`, then remove global/pg_control, so that
  * from here until pitr_synch_delta_finish() the directory cannot be started.

@@ -117,6 +117,12 @@ int synch_rsync_data(struct synch_run *run);
 int synch_rsync_finish(struct synch_run *run);
 void synch_rsync_free(struct synch_run *run);
 
+/* places.c: no place of any output is the source's data directory or
+ * one of its tablespaces, told by a mark with a random name put there and
+ * looked for at each place (an ssh output may be this very host).  The
+ * marks are removed before it returns. */
+int synch_places_check_self(const struct synch_run *run);
+
 /* stream.c: the start segment's name, from backup_label's START WAL
  * LOCATION line. */
 int synch_label_start(const char *label, struct pitr_wal_name *start);

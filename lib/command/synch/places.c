@@ -1,0 +1,140 @@
+/*
+ * places.c - whether an output's place is the source's own, found by
+ * what is there rather than by its name: an ssh output naming this very
+ * host (localhost, another of its names, an address) is a remote path
+ * that no textual or realpath comparison can tell from the source's.
+ *
+ * Before anything is written, a file with a random name is put into the
+ * source's data directory and into every tablespace location; every place
+ * of every output that goes through rsync, and every place of a local
+ * output, is then listed (readdir, or rsync --list-only over ssh).  A
+ * place holding one of those names is the source's directory itself, and
+ * the run is refused, --force or not.  The marks are removed before the
+ * plan is shown, on every path; a fatal signal removes them too (they are
+ * tmpfile.h files, registered with sigclean.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "command/synch/synch_impl.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+
+/* One mark: the source directory it is in, and its name there. */
+struct self_mark {
+	const char *src;
+	const char *what;       /* "data directory", "tablespace" */
+	struct pitr_tmp tmp;
+	const char *name;       /* the base name of tmp.path */
+};
+
+static void
+marks_remove(struct self_mark *m, size_t n)
+{
+	for (size_t i = 0; m != NULL && i < n; i++)
+		pitr_tmp_discard(&m[i].tmp);
+	free(m);
+}
+
+/* Mark k (0: the data directory, k: tablespace k-1) with `rand` in its
+ * name: a name no earlier run nor any other host can have left. */
+static int
+mark_one(const struct synch_run *run, struct self_mark *m, size_t k, uint64_t rand)
+{
+	char base[64];
+	const char *slash;
+
+	m->src = k == 0 ? run->data_dir : run->ts[k - 1].location;
+	m->what = k == 0 ? "data directory" : "tablespace";
+	m->tmp = (struct pitr_tmp){ .fd = -1, .slot = -1 };
+	snprintf(base, sizeof(base), "synch-self-%016" PRIx64 "-%zu", rand, k);
+	if (pitr_tmp_create(&m->tmp, m->src, base) != 0)
+		return -1;
+	slash = strrchr(m->tmp.path, '/');
+	m->name = slash != NULL ? slash + 1 : m->tmp.path;
+	return 0;
+}
+
+static struct self_mark *
+marks_make(const struct synch_run *run)
+{
+	struct self_mark *m = pitr_xcalloc(run->nts + 1, sizeof(*m));
+	uint64_t rand;
+
+	if (m == NULL)
+		return NULL;
+	if (getrandom(&rand, sizeof(rand), 0) != (ssize_t)sizeof(rand)) {
+		pitr_log_error("could not get random bytes: %s", strerror(errno));
+		free(m);
+		return NULL;
+	}
+	for (size_t k = 0; k <= run->nts; k++) {
+		if (mark_one(run, &m[k], k, rand) != 0) {
+			marks_remove(m, k);
+			return NULL;
+		}
+	}
+	return m;
+}
+
+static const char *
+place_of(const struct synch_target *t, size_t k)
+{
+	return k == 0 ? t->out.path : t->ts_dirs[k - 1];
+}
+
+/* Place k of target t holds none of the marks. */
+static int
+check_place(const struct synch_run *run, const struct synch_target *t, size_t k,
+	    const struct self_mark *m)
+{
+	const char *dir = place_of(t, k);
+	char **names;
+	size_t n;
+	bool exists;
+	int rc = 0;
+
+	if (pitr_synch_delta_list(&run->denv, &t->out, dir, &exists, &names, &n) != 0)
+		return -1;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		for (size_t j = 0; rc == 0 && j <= run->nts; j++)
+			if (strcmp(names[i], m[j].name) == 0) {
+				pitr_log_error("output \"%s\": \"%s\" is the source's %s \"%s\" itself "
+					       "(a mark put there was found): nothing copied",
+					       t->out.label, dir, m[j].what, m[j].src);
+				rc = -1;
+			}
+	pitr_synch_delta_list_free(names, n);
+	return rc;
+}
+
+/* The places a mark is looked for at: all of a target through rsync;
+ * a local streamed target's too (a readdir); a streamed remote target's
+ * receiver refuses a non-empty directory itself. */
+static bool
+looked_at(const struct synch_target *t)
+{
+	return t->delta || t->out.kind == SYNCH_OUT_LOCAL;
+}
+
+int
+synch_places_check_self(const struct synch_run *run)
+{
+	struct self_mark *m = marks_make(run);
+	int rc = 0;
+
+	if (m == NULL)
+		return -1;
+	for (size_t i = 0; rc == 0 && i < run->nt; i++)
+		for (size_t k = 0; rc == 0 && looked_at(&run->t[i]) && k <= run->nts; k++)
+			rc = check_place(run, &run->t[i], k, m);
+	marks_remove(m, run->nts + 1);
+	return rc;
+}
