@@ -161,14 +161,24 @@ as_pg touch "$TSVD/pgsql_tmp/pgsql_tmp42.0"
 it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -r --force -o "127.0.0.1:$T/sshout/b"
 is "-r to this host over ssh, no --map, with a tablespace: exit 1" "$IT_RC" 1
 like "... the place is the source's tablespace itself" "$IT_ERR" \
-	"${LOGLINE}output \"127.0.0.1:$T/sshout/b\": \"$T/tsd\" is the source's tablespace \"$T/tsd\" itself"
+	"pitr-synch : ERROR : output \"127.0.0.1:$T/sshout/b\": \"$T/tsd\" is the source's tablespace \"$T/tsd\" itself"
 ok "... the source's temporary file untouched" test -e "$TSVD/pgsql_tmp/pgsql_tmp42.0"
 nok "... the output not made" test -e "$T/sshout/b"
 is "... no mark left in the source nor its tablespace" \
 	"$(find "$S" "$T/tsd" -maxdepth 1 -name '*synch-self*')" ""
+as_pg rm -r "$TSVD/pgsql_tmp"
 C=$T/c/data
 mkdir_pg "$T/junkts"
 as_pg touch "$T/junkts/precious"
+# A remote place is listed (rsync --list-only) under the same rule.
+it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -r -o "127.0.0.1:$T/sshout/a" -m "$T/tsd:$T/junkts"
+is "-r over ssh mapping a tablespace onto a directory that is no tablespace's: exit 1" "$IT_RC" 1
+like "... says so" "$IT_ERR" "pitr-synch : ERROR : output \"127.0.0.1:$T/sshout/a\": tablespace place \"$T/junkts\" holds \"precious\", which is no tablespace's"
+is "... untouched" "$(ls -A "$T/junkts")" precious
+nok "... the output not made" test -e "$T/sshout/a"
+it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:/"
+is "-r mapping a tablespace onto /: exit 1" "$IT_RC" 1
+like "... an invalid --map" "$IT_ERR" "pitr-synch : ERROR : invalid value \"$T/tsd:/\" for option \"--map\""
 it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:$T/junkts"
 is "-r mapping a tablespace onto a directory that is no tablespace's: exit 1" "$IT_RC" 1
 like "... says so" "$IT_ERR" "tablespace place \"$T/junkts\" holds \"precious\", which is no tablespace's"

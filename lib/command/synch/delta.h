@@ -85,6 +85,13 @@ int pitr_synch_delta_tree(const struct synch_delta_env *env, const struct synch_
 		     const char *src_dir, const char *dst_dir, bool pgdata,
 		     const char *const *keep, size_t nkeep, uint64_t *sent);
 
+/* A tablespace: pitr_synch_delta_tree() of the version directory `vdir`
+ * ("PG_15_202209061") of `src_dir` only, to the same name in `dst_dir`;
+ * nothing else at the top of `dst_dir` is sent, changed or removed. */
+int pitr_synch_delta_tablespace(const struct synch_delta_env *env, const struct synch_output *out,
+				const char *src_dir, const char *dst_dir, const char *vdir,
+				uint64_t *sent);
+
 /* Send the files `names` (relative, may hold a directory part:
  * "pg_wal/000000010000000000000003") from the local directory `src_dir` to
  * `out`'s data directory, each complete and synced under its name.

@@ -85,6 +85,7 @@ struct synch_run {
 	bool standby;
 	struct pitr_pgconn_tablespace *ts;
 	size_t nts;
+	char ts_vdir[64];                /* their version directory, "PG_15_202209061" (-r) */
 	char *start_lsn;
 	char *stop_lsn;
 	char *labelfile;
