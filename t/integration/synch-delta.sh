@@ -125,14 +125,20 @@ is "ssh output, -r onto nothing: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
 is "ssh output: s's system" "$(pg_control "$SSHOUT" "Database system identifier")" "$SYSID_S"
 ok "rows 3001..3500 on s" pg_sql "$S" "INSERT INTO t SELECT generate_series(3001, 3500)"
-as_pg touch "$SSHOUT/postmaster.pid"
+# A stale postmaster.pid: its pid one of a process that has ended.
+DEADPID=$(sh -c 'echo $$')
+as_pg sh -c "printf '%s\n%s\n' $DEADPID '$SSHOUT' >'$SSHOUT/postmaster.pid'"
 it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -r -o "127.0.0.1:$SSHOUT"
 is "ssh output holding postmaster.pid: exit 1" "$IT_RC" 1
-like "... a server may run there" "$IT_ERR" "pitr-synch : ERROR : output \"127.0.0.1:$SSHOUT\" holds postmaster.pid"
+like "... a server may run there" "$IT_ERR" "pitr-synch : ERROR : output \"127.0.0.1:$SSHOUT\" holds postmaster.pid: a server may be running there; stop it \\(or give --stale-pid-file"
+# --force means another system's data directory, not a server that may run.
 it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -r --force -o "127.0.0.1:$SSHOUT"
-is "... with --force (the file is stale): exit 0" "$IT_RC" 0
+is "... with --force: still exit 1" "$IT_RC" 1
+like "... the same error" "$IT_ERR" "pitr-synch : ERROR : output \"127.0.0.1:$SSHOUT\" holds postmaster.pid"
+it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -r --stale-pid-file -o "127.0.0.1:$SSHOUT"
+is "... with --stale-pid-file: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
-nok "... the stale postmaster.pid removed" test -e "$SSHOUT/postmaster.pid"
+is "... the postmaster.pid neither removed nor written" "$(head -1 "$SSHOUT/postmaster.pid")" "$DEADPID"
 # The source itself as an ssh output: the mark pitr-synch put into the
 # source's data directory is found there, refused even with --force (-r
 # would empty its pg_wal).

@@ -64,10 +64,12 @@ add_name_filters(struct delta_cmd *c)
 
 /* The data directory's own: pg_wal is copied by empty_wal() instead (it
  * may be a link at either end); pg_control and the tablespace links are
- * the caller's. */
+ * the caller's.  The output's postmaster.pid is never removed nor
+ * written: a server may hold it (only a stale one gets this far). */
 static void
 add_pgdata_filters(struct delta_cmd *c)
 {
+	delta_cmd_add(c, "--filter=P /postmaster.pid");
 	delta_cmd_add(c, "--filter=H /global/pg_control");
 	delta_cmd_add(c, "--filter=P /global/pg_control");
 	delta_cmd_add(c, "--filter=H /pg_tblspc/*");

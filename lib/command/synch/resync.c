@@ -61,9 +61,11 @@ source_pid(const struct synch_run *run)
 }
 
 /* A server that may run at the output: refused (a local live one always,
- * a remote one's pid file unless --force, as it cannot be checked; one
- * naming the source's own postmaster always: an ssh output that is the
- * source itself, whose pg_wal -r would empty). */
+ * a remote one's pid file unless --stale-pid-file says its server is
+ * down, as that cannot be checked from here; one naming the source's own
+ * postmaster always: an ssh output that is the source itself, whose
+ * pg_wal -r would empty).  --force is not enough: it means another
+ * system's data directory, not a server that may be running. */
 static int
 check_running(const struct synch_run *run, const struct synch_target *t,
 	      const struct synch_probe *p)
@@ -80,9 +82,10 @@ check_running(const struct synch_run *run, const struct synch_target *t,
 			       "(pid %ld): it is the source itself; nothing copied", t->out.label, p->pid);
 		return -1;
 	}
-	if (t->out.kind != SYNCH_OUT_LOCAL && !run->o->force) {
+	if (t->out.kind != SYNCH_OUT_LOCAL && !run->o->stale_pid_file) {
 		pitr_log_error("output \"%s\" holds postmaster.pid: a server may be running there; "
-			       "stop it (or give --force if the file is stale)", t->out.label);
+			       "stop it (or give --stale-pid-file if it is known to be down)",
+			       t->out.label);
 		return -1;
 	}
 	return 0;
