@@ -179,7 +179,7 @@ as_pg touch "$T/junkts/precious"
 # A remote place is listed (rsync --list-only) under the same rule.
 it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -r -o "127.0.0.1:$T/sshout/a" -m "$T/tsd:$T/junkts"
 is "-r over ssh mapping a tablespace onto a directory that is no tablespace's: exit 1" "$IT_RC" 1
-like "... says so" "$IT_ERR" "pitr-synch : ERROR : output \"127.0.0.1:$T/sshout/a\": tablespace place \"$T/junkts\" holds \"precious\", which is no tablespace's"
+like "... says so" "$IT_ERR" "pitr-synch : ERROR : output \"127.0.0.1:$T/sshout/a\": tablespace place \"$T/junkts\" holds \"precious\", which is not the source's tablespace directory PG_15_"
 is "... untouched" "$(ls -A "$T/junkts")" precious
 nok "... the output not made" test -e "$T/sshout/a"
 it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:/"
@@ -187,8 +187,17 @@ is "-r mapping a tablespace onto /: exit 1" "$IT_RC" 1
 like "... an invalid --map" "$IT_ERR" "pitr-synch : ERROR : invalid value \"$T/tsd:/\" for option \"--map\""
 it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:$T/junkts"
 is "-r mapping a tablespace onto a directory that is no tablespace's: exit 1" "$IT_RC" 1
-like "... says so" "$IT_ERR" "tablespace place \"$T/junkts\" holds \"precious\", which is no tablespace's"
+like "... says so" "$IT_ERR" "tablespace place \"$T/junkts\" holds \"precious\", which is not the source's tablespace directory PG_15_"
 is "... untouched" "$(ls -A "$T/junkts")" precious
+nok "... the output not made" test -e "$C"
+# Another cluster's or major version's tablespace directory is not this
+# source's: refused, not emptied.
+mkdir_pg "$T/oldts" "$T/oldts/PG_14_202107181"
+as_pg touch "$T/oldts/PG_14_202107181/16384"
+it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:$T/oldts"
+is "-r mapping a tablespace onto a place holding PG_14_...: exit 1" "$IT_RC" 1
+like "... says so" "$IT_ERR" "tablespace place \"$T/oldts\" holds \"PG_14_202107181\", which is not the source's tablespace directory PG_15_"
+ok "... untouched" test -e "$T/oldts/PG_14_202107181/16384"
 nok "... the output not made" test -e "$C"
 it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:$T/c/tsd"
 is "-r with a tablespace, onto nothing: exit 0" "$IT_RC" 0

@@ -173,9 +173,10 @@ out:
 
 /*
  * A tablespace place (local or remote) that -r would bring to the source's
- * content must be missing, empty, or look like a tablespace: only
- * PostgreSQL's version directories (PG_15_...) and the in-progress mark.
- * A --map onto an unrelated directory is refused.
+ * content must be missing, empty, or hold only the source's own version
+ * directory (PG_15_202209061) and the in-progress mark: another cluster's
+ * or major version's (PG_14_...) is no copy of this source's, and a --map
+ * onto an unrelated directory is refused.
  */
 static int
 check_places(const struct synch_run *run, const struct synch_target *t)
@@ -189,11 +190,12 @@ check_places(const struct synch_run *run, const struct synch_target *t)
 		if (pitr_synch_delta_list(&run->denv, &t->out, t->ts_dirs[k], &exists, &names, &n) != 0)
 			return -1;
 		for (size_t i = 0; bad == NULL && i < n; i++)
-			if (strncmp(names[i], "PG_", 3) != 0 && strcmp(names[i], SYNCH_IN_PROGRESS) != 0)
+			if (strcmp(names[i], run->ts_vdir) != 0 && strcmp(names[i], SYNCH_IN_PROGRESS) != 0)
 				bad = names[i];
 		if (bad != NULL)
-			pitr_log_error("output \"%s\": tablespace place \"%s\" holds \"%s\", which is no "
-				       "tablespace's: nothing copied", t->out.label, t->ts_dirs[k], bad);
+			pitr_log_error("output \"%s\": tablespace place \"%s\" holds \"%s\", which is not "
+				       "the source's tablespace directory %s: nothing copied", t->out.label,
+				       t->ts_dirs[k], bad, run->ts_vdir);
 		pitr_synch_delta_list_free(names, n);
 		if (bad != NULL)
 			return -1;
@@ -214,6 +216,8 @@ delta_targets(const struct synch_run *run)
 int
 synch_rsync_check(struct synch_run *run)
 {
+	if (run->nts > 0 && delta_targets(run) > 0 && version_dir(run) != 0)
+		return -1;
 	for (size_t i = 0; i < run->nt; i++) {
 		struct synch_target *t = &run->t[i];
 
@@ -221,7 +225,7 @@ synch_rsync_check(struct synch_run *run)
 				 check_places(run, t) != 0))
 			return -1;
 	}
-	return run->nts > 0 && delta_targets(run) > 0 ? version_dir(run) : 0;
+	return 0;
 }
 
 /* `out` with its data dir's `path` in place of its own: files sent into
