@@ -251,6 +251,21 @@ ok "the copy starts" pg_start "$C"
 is "the copy has u's 800 rows, from its tablespace" "$(pg_sql "$C" "SELECT count(*) FROM u")" 800
 is "... at the mapped place" "$(pg_sql "$C" "SELECT pg_tablespace_location($TSOID)")" "$T/c/tsd"
 ok "the copy stops" pg_stop "$C"
+# A tablespace place that is the output itself by another path: through a
+# link (its --delete would empty the copy just written), or a link.
+ln -s "$T/c" "$T/clink"
+it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:$T/clink/data"
+is "-r with a tablespace place that is the output through a link: exit 1" "$IT_RC" 1
+like "... says so (the two places, either first)" "$IT_ERR" "pitr-synch : ERROR : output \"$C\": (\"$T/clink/data\" is \"$C\"|\"$C\" is \"$T/clink/data\") of output \"$C\" or inside it"
+it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:$T/clink/data/base/tsd"
+is "... or inside it through a link: exit 1" "$IT_RC" 1
+like "... says so" "$IT_ERR" "pitr-synch : ERROR : output \"$C\": \"$T/clink/data/base/tsd\" is \"$C\" of output \"$C\" or inside it"
+ln -s "$T/c/tsd" "$T/tslink"
+it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:$T/tslink"
+is "... a tablespace place that is a link: exit 1" "$IT_RC" 1
+like "... says so" "$IT_ERR" "pitr-synch : ERROR : output \"$C\": tablespace place \"$T/tslink\" is a symbolic link"
+ok "... the copy intact: pg_control" test -s "$C/global/pg_control"
+ok "... and base/" test -d "$C/base"
 ok "table u and tablespace tsd dropped on s" pg_sql "$S" "DROP TABLE u" "DROP TABLESPACE tsd"
 
 # --- two outputs, one failing half way -------------------------------------------

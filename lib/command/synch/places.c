@@ -12,6 +12,13 @@
  * the run is refused, --force or not.  The marks are removed before the
  * plan is shown, on every path; a fatal signal removes them too (they are
  * tmpfile.h files, registered with sigclean.h).
+ *
+ * Local places are also compared by what they are, not by how they are
+ * written: a tablespace place that is a symbolic link is refused, and no
+ * place may be another place of any local output, or the source's data
+ * directory, or lie inside one, by the device and inode of each of its
+ * existing ancestors (links followed): `-m OLD:LINK` with LINK pointing
+ * at the output would have the tablespace's --delete empty the copy.
  */
 #include "config.h"
 
@@ -21,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 
 #include "command/synch/synch_impl.h"
 #include "common/fsutil.h"
@@ -137,4 +145,73 @@ synch_places_check_self(const struct synch_run *run)
 			rc = check_place(run, &run->t[i], k, m);
 	marks_remove(m, run->nts + 1);
 	return rc;
+}
+
+/* `inner` is `outer` or lies below it, by the device and inode of each of
+ * `inner`'s existing ancestors (itself first; links followed, so a path
+ * through a link to `outer` is found).  A missing `outer` holds nothing. */
+static bool
+held_by(const char *inner, const char *outer)
+{
+	struct stat o, st;
+	char *p;
+	bool found = false;
+
+	if (stat(outer, &o) != 0 || (p = pitr_xstrdup(inner)) == NULL)
+		return false;
+	for (;;) {
+		char *cut;
+
+		if (stat(p, &st) == 0 && st.st_dev == o.st_dev && st.st_ino == o.st_ino) {
+			found = true;
+			break;
+		}
+		if ((cut = strrchr(p, '/')) == NULL || cut == p)
+			break;
+		*cut = '\0';
+	}
+	free(p);
+	return found;
+}
+
+/* Place `k` of local target `t` is no link (a tablespace's) and is held by
+ * no other place of the local targets nor by the source's data dir. */
+static int
+check_local_place(const struct synch_run *run, const struct synch_target *t, size_t k)
+{
+	const char *p = place_of(t, k);
+	struct stat st;
+
+	if (k > 0 && lstat(p, &st) == 0 && S_ISLNK(st.st_mode)) {
+		pitr_log_error("output \"%s\": tablespace place \"%s\" is a symbolic link: give "
+			       "--map the directory it names", t->out.label, p);
+		return -1;
+	}
+	if (held_by(p, run->data_dir)) {
+		pitr_log_error("output \"%s\": \"%s\" is the source's data directory \"%s\" or "
+			       "inside it", t->out.label, p, run->data_dir);
+		return -1;
+	}
+	for (size_t j = 0; j < run->nt; j++)
+		for (size_t b = 0; run->t[j].out.kind == SYNCH_OUT_LOCAL && b <= run->nts; b++) {
+			const char *q = place_of(&run->t[j], b);
+
+			if ((&run->t[j] == t && b == k) || !held_by(p, q))
+				continue;
+			pitr_log_error("output \"%s\": \"%s\" is \"%s\" of output \"%s\" or inside it "
+				       "(the same directory, by device and inode): each place must be "
+				       "a directory of its own", t->out.label, p, q, run->t[j].out.label);
+			return -1;
+		}
+	return 0;
+}
+
+int
+synch_places_check_local(const struct synch_run *run)
+{
+	for (size_t i = 0; i < run->nt; i++)
+		for (size_t k = 0; run->t[i].out.kind == SYNCH_OUT_LOCAL && k <= run->nts; k++)
+			if (check_local_place(run, &run->t[i], k) != 0)
+				return -1;
+	return 0;
 }

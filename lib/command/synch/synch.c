@@ -370,7 +370,8 @@ check_empty(const struct synch_target *t, const char *path)
 static int
 check_outputs(struct synch_run *run)
 {
-	if (synch_places_check_self(run) != 0 || synch_rsync_check(run) != 0)
+	if (synch_places_check_local(run) != 0 || synch_places_check_self(run) != 0 ||
+	    synch_rsync_check(run) != 0)
 		return -1;
 	for (size_t i = 0; i < run->nt; i++)
 		for (size_t k = 0; run->t[i].out.kind == SYNCH_OUT_LOCAL && !run->t[i].delta &&

@@ -124,6 +124,11 @@ void synch_rsync_free(struct synch_run *run);
  * marks are removed before it returns. */
 int synch_places_check_self(const struct synch_run *run);
 
+/* places.c: no tablespace place of a local output is a symbolic link,
+ * and no local place is another one, or the source's data directory, or
+ * inside one, by device and inode. */
+int synch_places_check_local(const struct synch_run *run);
+
 /* stream.c: the start segment's name, from backup_label's START WAL
  * LOCATION line. */
 int synch_label_start(const char *label, struct pitr_wal_name *start);
