@@ -319,6 +319,18 @@ is "-r onto a directory that is no data dir: exit 1" "$IT_RC" 1
 like "... says so" "$IT_ERR" "holds no data directory nor an interrupted pitr-synch copy"
 is "... untouched" "$(ls -A "$T/other/junk")" precious
 
+# An in-place tablespace (pg_tblspc/OID a directory): -r would leave it
+# out silently; refused in one line.
+ok "an in-place tablespace on s" pg_sql "$S" "SET allow_in_place_tablespaces = on" \
+	"CREATE TABLESPACE ip LOCATION ''"
+IPOID=$(pg_sql "$S" "SELECT oid FROM pg_tablespace WHERE spcname = 'ip'")
+it_run "${SYNCH[@]}" -r -o "$T/ipout/data"
+is "-r from a source with an in-place tablespace: exit 1" "$IT_RC" 1
+is "... one error line" "$(grep -c 'ERROR' <<<"$IT_ERR")" 1
+like "... naming it" "$IT_ERR" "pitr-synch : ERROR : the source's tablespace \"$S/pg_tblspc/$IPOID\" is in place"
+nok "... the output not made" test -e "$T/ipout/data"
+ok "the in-place tablespace dropped" pg_sql "$S" "DROP TABLESPACE ip"
+
 is "no staging dir or rsync capture left but the killed run's" \
 	"$(find "$T/stage" -mindepth 1 -maxdepth 1 ! -name '.pitr-tmp.synch-*' | wc -l)" 0
 it_done

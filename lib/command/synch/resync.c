@@ -172,6 +172,48 @@ out:
 }
 
 /*
+ * An in-place tablespace (allow_in_place_tablespaces: pg_tblspc/OID a
+ * directory, not a link; the session lists only those with an absolute
+ * location) would be hidden from rsync with pg_tblspc's links and so
+ * silently left out of the copy: refused, as the receiver refuses it in
+ * the stream.
+ */
+static int
+check_in_place(const struct synch_run *run)
+{
+	char *dir = pitr_fsutil_join(run->data_dir, "pg_tblspc"), *path = NULL;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int rc = 0;
+
+	if (dir == NULL)
+		return -1;
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		return 0;    /* none: PostgreSQL makes pg_tblspc, the copy does not need it */
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if ((path = pitr_fsutil_join(dir, de->d_name)) == NULL) {
+			rc = -1;
+			break;
+		}
+		if (lstat(path, &st) == 0 && !S_ISLNK(st.st_mode)) {
+			pitr_log_error("the source's tablespace \"%s\" is in place (a directory, not a "
+				       "link): -r copies only tablespaces with a location of their own",
+				       path);
+			rc = -1;
+		}
+		free(path);
+	}
+	closedir(d);
+	free(dir);
+	return rc;
+}
+
+/*
  * A tablespace place (local or remote) that -r would bring to the source's
  * content must be missing, empty, or hold only the source's own version
  * directory (PG_15_202209061) and the in-progress mark: another cluster's
@@ -216,7 +258,8 @@ delta_targets(const struct synch_run *run)
 int
 synch_rsync_check(struct synch_run *run)
 {
-	if (run->nts > 0 && delta_targets(run) > 0 && version_dir(run) != 0)
+	if (delta_targets(run) > 0 && (check_in_place(run) != 0 ||
+					(run->nts > 0 && version_dir(run) != 0)))
 		return -1;
 	for (size_t i = 0; i < run->nt; i++) {
 		struct synch_target *t = &run->t[i];
