@@ -240,6 +240,35 @@ like "... for want of pg_control" "$IT_ERR" 'could not open file "global/pg_cont
 # under the next run.
 no_process() { [ -z "$(proc_pids "$1")" ]; }
 wait_for "killed -r run: its rsync ends with it" 30 no_process "$C/"
+# The marks put into the source while the places are looked at go with a
+# fatal signal: SIGTERM while the remote listing runs (an rsync that lists
+# only once $T/go exists, which it never does).
+marks() { find "$S" "$T/tsd" -maxdepth 1 -name '*synch-self*' | grep -q .; }
+printf '%s\n' '#!/bin/sh' "case \" \$* \" in *' --list-only '*)" \
+	"	while [ ! -e '$T/go' ]; do sleep 0.1; done ;;" 'esac' 'exec rsync "$@"' >"$T/hang-rsync"
+chmod 755 "$T/hang-rsync"
+"${SYNCH[@]}" -r -rp "$T/hang-rsync" --ssh-path "$SSHD_DIR/ssh" -o "127.0.0.1:$T/sshout/m" \
+	-m "$T/tsd:$T/sshout/mts" >"$T/term.out" 2>&1 &
+VICTIM=$!
+wait_for "a run looking at its places has marked the source" 60 marks
+term_synch()
+{
+	local c
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		if grep -q 'pitr-synch' "/proc/$c/comm" 2>/dev/null; then
+			kill -TERM "$c"
+		else
+			term_synch "$c"
+		fi
+	done
+}
+term_synch "$VICTIM"
+rc=0
+wait "$VICTIM" 2>/dev/null || rc=$?
+as_pg touch "$T/go"
+is "SIGTERM while looking: exit 1" "$rc" 1
+nok "SIGTERM while looking: no mark left in the source nor its tablespace" marks
+nok "... nothing made at the output" test -e "$T/sshout/m"
 it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:$T/c/tsd"
 is "the same -r again: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"

@@ -7,7 +7,7 @@
  * Before anything is written, a file with a random name is put into the
  * source's data directory and into every tablespace location; every place
  * of every output that goes through rsync, and every place of a local
- * output, is then listed (readdir, or rsync --list-only over ssh).  A
+ * output, is then looked at (a stat, or rsync --list-only over ssh).  A
  * place holding one of those names is the source's directory itself, and
  * the run is refused, --force or not.  The marks are removed before the
  * plan is shown, on every path; a fatal signal removes them too (they are
@@ -98,7 +98,34 @@ place_of(const struct synch_target *t, size_t k)
 	return k == 0 ? t->out.path : t->ts_dirs[k - 1];
 }
 
-/* Place k of target t holds none of the marks. */
+static int
+found(const struct synch_target *t, const char *dir, const struct self_mark *m)
+{
+	pitr_log_error("output \"%s\": \"%s\" is the source's %s \"%s\" itself (a mark put "
+		       "there was found): nothing copied", t->out.label, dir, m->what, m->src);
+	return -1;
+}
+
+/* Place k of local target t holds none of the marks (a stat each). */
+static int
+check_local_marks(const struct synch_run *run, const struct synch_target *t, size_t k,
+		  const struct self_mark *m)
+{
+	const char *dir = place_of(t, k);
+	struct stat st;
+
+	for (size_t j = 0; j <= run->nts; j++) {
+		char *path = pitr_fsutil_join(dir, m[j].name);
+		bool there = path != NULL && lstat(path, &st) == 0;
+
+		free(path);
+		if (there)
+			return found(t, dir, &m[j]);
+	}
+	return 0;
+}
+
+/* Place k of target t holds none of the marks: a remote one listed. */
 static int
 check_place(const struct synch_run *run, const struct synch_target *t, size_t k,
 	    const struct self_mark *m)
@@ -109,26 +136,27 @@ check_place(const struct synch_run *run, const struct synch_target *t, size_t k,
 	bool exists;
 	int rc = 0;
 
+	if (t->out.kind == SYNCH_OUT_LOCAL)
+		return check_local_marks(run, t, k, m);
 	if (pitr_synch_delta_list(&run->denv, &t->out, dir, &exists, &names, &n) != 0)
 		return -1;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		for (size_t j = 0; rc == 0 && j <= run->nts; j++)
-			if (strcmp(names[i], m[j].name) == 0) {
-				pitr_log_error("output \"%s\": \"%s\" is the source's %s \"%s\" itself "
-					       "(a mark put there was found): nothing copied",
-					       t->out.label, dir, m[j].what, m[j].src);
-				rc = -1;
-			}
+			if (strcmp(names[i], m[j].name) == 0)
+				rc = found(t, dir, &m[j]);
 	pitr_synch_delta_list_free(names, n);
 	return rc;
 }
 
-/* The places a mark is looked for at: all of a target through rsync;
- * a local streamed target's too (a readdir); a streamed remote target's
- * receiver refuses a non-empty directory itself. */
+/* Whether place k of target t is looked at: every place of a target
+ * through rsync and of a local one (a stat); a streamed remote target's
+ * receiver refuses a non-empty directory itself, and an rsync daemon
+ * takes no tablespace (resync.c refuses them). */
 static bool
-looked_at(const struct synch_target *t)
+looked_at(const struct synch_target *t, size_t k)
 {
+	if (t->out.kind == SYNCH_OUT_RSYNCD)
+		return k == 0;
 	return t->delta || t->out.kind == SYNCH_OUT_LOCAL;
 }
 
@@ -141,8 +169,9 @@ synch_places_check_self(const struct synch_run *run)
 	if (m == NULL)
 		return -1;
 	for (size_t i = 0; rc == 0 && i < run->nt; i++)
-		for (size_t k = 0; rc == 0 && looked_at(&run->t[i]) && k <= run->nts; k++)
-			rc = check_place(run, &run->t[i], k, m);
+		for (size_t k = 0; rc == 0 && k <= run->nts; k++)
+			if (looked_at(&run->t[i], k))
+				rc = check_place(run, &run->t[i], k, m);
 	marks_remove(m, run->nts + 1);
 	return rc;
 }
