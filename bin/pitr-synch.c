@@ -66,6 +66,8 @@ static const struct pitr_opt_def synch_options[] = {
 	PITR_STANDBY_OPTS,
 	{ "ssh-path", NULL, PITR_OPT_STRING, "PATH", .dflt_doc = "ssh on the PATH",
 	  .help = "the ssh program" },
+	{ "stale-pid-file", NULL, PITR_OPT_FLAG, NULL,
+	  .help = "-r: a remote output's postmaster.pid is stale, its server known to be down" },
 	{ "tar-path", "tp", PITR_OPT_IGNORED, "PATH",
 	  .help = "accepted for OmniPITR; tar is written in-process" },
 	{ "temp-dir", "t", PITR_OPT_STRING, "DIR", .dflt_doc = "$TMPDIR or /tmp",
@@ -152,6 +154,7 @@ fill(const struct pitr_opts *o, const char *argv0, struct synch_opts *s)
 	s->bwlimit = (int)pitr_opts_int(o, "bwlimit");
 	s->keep_conf = pitr_opts_flag(o, "keep-conf");
 	s->force = pitr_opts_flag(o, "force");
+	s->stale_pid_file = pitr_opts_flag(o, "stale-pid-file");
 	s->archives = pitr_opts_list(o, "archive", &s->narchives);
 	s->pitr_restore = pitr_opts_str(o, "pitr-restore");
 	s->pitr_recover = pitr_opts_str(o, "pitr-recover");

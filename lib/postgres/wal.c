@@ -152,6 +152,12 @@ pitr_wal_start_lsn(const struct pitr_wal_name *name, uint32_t segsize)
 	return pitr_wal_segno(name, segsize) * segsize;
 }
 
+uint64_t
+pitr_wal_prev_segno(uint64_t lsn, uint32_t segsize)
+{
+	return lsn == 0 ? 0 : (lsn - 1) / segsize;
+}
+
 /* Order of the kinds that share one position: the segment itself first,
  * then what PostgreSQL derives from it.  Only for has_position() kinds. */
 static int

@@ -67,6 +67,13 @@ uint64_t pitr_wal_segno(const struct pitr_wal_name *name, uint32_t segsize);
  * first page header's address must be. */
 uint64_t pitr_wal_start_lsn(const struct pitr_wal_name *name, uint32_t segsize);
 
+/* The number of the segment holding the byte just before `lsn`
+ * (PostgreSQL's XLByteToPrevSeg): the last segment WAL ending at `lsn`
+ * needs.  A backup's stop LSN on a segment boundary needs the segment
+ * before the boundary, not the next one, which may not exist yet.  0 for
+ * an `lsn` of 0. */
+uint64_t pitr_wal_prev_segno(uint64_t lsn, uint32_t segsize);
+
 /*
  * Order two names by the 16 hex digits after the timeline, ignoring the
  * timeline, as pg_archivecleanup does: a parent timeline's segments that a

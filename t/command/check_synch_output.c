@@ -72,6 +72,8 @@ static const char *const bad_outputs[] = {
 	"relative/dir", "data", "", "host:relative", "host:", ":/p", "@h:/p", "u@:/p",
 	"h:0:/p", "h:65536:/p", "h:12x:/p", "h:22:rel", "/", "h:/", "/a/../b", "h:/a/..",
 	"rsync://", "rsync://h", "rsync://h/", "rsync://:873/m", "rsync://h:x/m", "rsync://h/m/../x",
+	/* issue 10: a "." component */
+	"/a/./b", "/a/.", "h:/a/.", "h:/./a", "rsync://h/m/./x",
 };
 
 START_TEST(test_output_refused)
@@ -128,6 +130,9 @@ END_TEST
 static const char *const bad_maps[] = {
 	"/ts", "ts:/x", "/ts:", ":/x", "/ts:h:rel", "/ts:h:22:/x", "/ts:h:", "/a/../b:/x",
 	"/ts:/a/../b", "/ts:..", "/ts:.", "/ts:./x", "/ts:@h:/x", "/ts:rsync://h/m",
+	/* issue 10: a place of "/" or with a "." component */
+	"/ts:/", "/ts://", "/ts:h:/", "/ts:/out/.", "/ts:/out/./x", "/ts:h:/out/.", "/a/./b:/x",
+	"/ts:x/.",
 };
 
 START_TEST(test_map_refused)

@@ -125,19 +125,27 @@ is "ssh output, -r onto nothing: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
 is "ssh output: s's system" "$(pg_control "$SSHOUT" "Database system identifier")" "$SYSID_S"
 ok "rows 3001..3500 on s" pg_sql "$S" "INSERT INTO t SELECT generate_series(3001, 3500)"
-as_pg touch "$SSHOUT/postmaster.pid"
+# A stale postmaster.pid: its pid one of a process that has ended.
+DEADPID=$(sh -c 'echo $$')
+as_pg sh -c "printf '%s\n%s\n' $DEADPID '$SSHOUT' >'$SSHOUT/postmaster.pid'"
 it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -r -o "127.0.0.1:$SSHOUT"
 is "ssh output holding postmaster.pid: exit 1" "$IT_RC" 1
-like "... a server may run there" "$IT_ERR" "pitr-synch : ERROR : output \"127.0.0.1:$SSHOUT\" holds postmaster.pid"
+like "... a server may run there" "$IT_ERR" "pitr-synch : ERROR : output \"127.0.0.1:$SSHOUT\" holds postmaster.pid: a server may be running there; stop it \\(or give --stale-pid-file"
+# --force means another system's data directory, not a server that may run.
 it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -r --force -o "127.0.0.1:$SSHOUT"
-is "... with --force (the file is stale): exit 0" "$IT_RC" 0
+is "... with --force: still exit 1" "$IT_RC" 1
+like "... the same error" "$IT_ERR" "pitr-synch : ERROR : output \"127.0.0.1:$SSHOUT\" holds postmaster.pid"
+it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -r --stale-pid-file -o "127.0.0.1:$SSHOUT"
+is "... with --stale-pid-file: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
-nok "... the stale postmaster.pid removed" test -e "$SSHOUT/postmaster.pid"
-# The source itself as an ssh output: its postmaster.pid is the source's,
-# refused even with --force (-r would empty its pg_wal).
+is "... the postmaster.pid neither removed nor written" "$(head -1 "$SSHOUT/postmaster.pid")" "$DEADPID"
+# The source itself as an ssh output: the mark pitr-synch put into the
+# source's data directory is found there, refused even with --force (-r
+# would empty its pg_wal).
 it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -r --force -o "127.0.0.1:$S"
 is "-r --force onto the source itself over ssh: exit 1" "$IT_RC" 1
-like "... it says so" "$IT_ERR" "pitr-synch : ERROR : output \"127.0.0.1:$S\" holds a postmaster.pid naming the source's own postmaster"
+like "... it says so" "$IT_ERR" "pitr-synch : ERROR : output \"127.0.0.1:$S\": \"$S\" is the source's data directory \"$S\" itself"
+is "... no mark left in the source" "$(find "$S" -maxdepth 1 -name '*synch-self*')" ""
 ok "... and the source still runs" pg_promoted "$S"
 nok "... with no in-progress mark" test -e "$S/pitr-synch.in-progress"
 pg_set "$SSHOUT" "archive_mode = off"
@@ -150,13 +158,46 @@ mkdir_pg "$T/c" "$T/tsd"
 ok "tablespace tsd on s, table u in it" pg_sql "$S" "CREATE TABLESPACE tsd LOCATION '$T/tsd'" \
 	"CREATE TABLE u TABLESPACE tsd AS SELECT generate_series(1, 500) AS id"
 TSOID=$(pg_sql "$S" "SELECT oid FROM pg_tablespace WHERE spcname = 'tsd'")
+# An ssh output that is this host, with no --map: each tablespace's place
+# is the source's own location, found by its mark and refused before
+# anything is written (rsync would have run onto the live tablespace).
+TSVD=$(compgen -G "$T/tsd/PG_15_*")
+as_pg mkdir -p "$TSVD/pgsql_tmp"
+as_pg touch "$TSVD/pgsql_tmp/pgsql_tmp42.0"
+it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -r --force -o "127.0.0.1:$T/sshout/b"
+is "-r to this host over ssh, no --map, with a tablespace: exit 1" "$IT_RC" 1
+like "... the place is the source's tablespace itself" "$IT_ERR" \
+	"pitr-synch : ERROR : output \"127.0.0.1:$T/sshout/b\": \"$T/tsd\" is the source's tablespace \"$T/tsd\" itself"
+ok "... the source's temporary file untouched" test -e "$TSVD/pgsql_tmp/pgsql_tmp42.0"
+nok "... the output not made" test -e "$T/sshout/b"
+is "... no mark left in the source nor its tablespace" \
+	"$(find "$S" "$T/tsd" -maxdepth 1 -name '*synch-self*')" ""
+as_pg rm -r "$TSVD/pgsql_tmp"
 C=$T/c/data
 mkdir_pg "$T/junkts"
 as_pg touch "$T/junkts/precious"
+# A remote place is listed (rsync --list-only) under the same rule.
+it_run "${SYNCH[@]}" --ssh-path "$SSHD_DIR/ssh" -r -o "127.0.0.1:$T/sshout/a" -m "$T/tsd:$T/junkts"
+is "-r over ssh mapping a tablespace onto a directory that is no tablespace's: exit 1" "$IT_RC" 1
+like "... says so" "$IT_ERR" "pitr-synch : ERROR : output \"127.0.0.1:$T/sshout/a\": tablespace place \"$T/junkts\" holds \"precious\", which is not the source's tablespace directory PG_15_"
+is "... untouched" "$(ls -A "$T/junkts")" precious
+nok "... the output not made" test -e "$T/sshout/a"
+it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:/"
+is "-r mapping a tablespace onto /: exit 1" "$IT_RC" 1
+like "... an invalid --map" "$IT_ERR" "pitr-synch : ERROR : invalid value \"$T/tsd:/\" for option \"--map\""
 it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:$T/junkts"
 is "-r mapping a tablespace onto a directory that is no tablespace's: exit 1" "$IT_RC" 1
-like "... says so" "$IT_ERR" "tablespace place \"$T/junkts\" holds \"precious\", which is no tablespace's"
+like "... says so" "$IT_ERR" "tablespace place \"$T/junkts\" holds \"precious\", which is not the source's tablespace directory PG_15_"
 is "... untouched" "$(ls -A "$T/junkts")" precious
+nok "... the output not made" test -e "$C"
+# Another cluster's or major version's tablespace directory is not this
+# source's: refused, not emptied.
+mkdir_pg "$T/oldts" "$T/oldts/PG_14_202107181"
+as_pg touch "$T/oldts/PG_14_202107181/16384"
+it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:$T/oldts"
+is "-r mapping a tablespace onto a place holding PG_14_...: exit 1" "$IT_RC" 1
+like "... says so" "$IT_ERR" "tablespace place \"$T/oldts\" holds \"PG_14_202107181\", which is not the source's tablespace directory PG_15_"
+ok "... untouched" test -e "$T/oldts/PG_14_202107181/16384"
 nok "... the output not made" test -e "$C"
 it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:$T/c/tsd"
 is "-r with a tablespace, onto nothing: exit 0" "$IT_RC" 0
@@ -199,6 +240,35 @@ like "... for want of pg_control" "$IT_ERR" 'could not open file "global/pg_cont
 # under the next run.
 no_process() { [ -z "$(proc_pids "$1")" ]; }
 wait_for "killed -r run: its rsync ends with it" 30 no_process "$C/"
+# The marks put into the source while the places are looked at go with a
+# fatal signal: SIGTERM while the remote listing runs (an rsync that lists
+# only once $T/go exists, which it never does).
+marks() { find "$S" "$T/tsd" -maxdepth 1 -name '*synch-self*' | grep -q .; }
+printf '%s\n' '#!/bin/sh' "case \" \$* \" in *' --list-only '*)" \
+	"	while [ ! -e '$T/go' ]; do sleep 0.1; done ;;" 'esac' 'exec rsync "$@"' >"$T/hang-rsync"
+chmod 755 "$T/hang-rsync"
+"${SYNCH[@]}" -r -rp "$T/hang-rsync" --ssh-path "$SSHD_DIR/ssh" -o "127.0.0.1:$T/sshout/m" \
+	-m "$T/tsd:$T/sshout/mts" >"$T/term.out" 2>&1 &
+VICTIM=$!
+wait_for "a run looking at its places has marked the source" 60 marks
+term_synch()
+{
+	local c
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		if grep -q 'pitr-synch' "/proc/$c/comm" 2>/dev/null; then
+			kill -TERM "$c"
+		else
+			term_synch "$c"
+		fi
+	done
+}
+term_synch "$VICTIM"
+rc=0
+wait "$VICTIM" 2>/dev/null || rc=$?
+as_pg touch "$T/go"
+is "SIGTERM while looking: exit 1" "$rc" 1
+nok "SIGTERM while looking: no mark left in the source nor its tablespace" marks
+nok "... nothing made at the output" test -e "$T/sshout/m"
 it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:$T/c/tsd"
 is "the same -r again: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
@@ -210,6 +280,21 @@ ok "the copy starts" pg_start "$C"
 is "the copy has u's 800 rows, from its tablespace" "$(pg_sql "$C" "SELECT count(*) FROM u")" 800
 is "... at the mapped place" "$(pg_sql "$C" "SELECT pg_tablespace_location($TSOID)")" "$T/c/tsd"
 ok "the copy stops" pg_stop "$C"
+# A tablespace place that is the output itself by another path: through a
+# link (its --delete would empty the copy just written), or a link.
+ln -s "$T/c" "$T/clink"
+it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:$T/clink/data"
+is "-r with a tablespace place that is the output through a link: exit 1" "$IT_RC" 1
+like "... says so (the two places, either first)" "$IT_ERR" "pitr-synch : ERROR : output \"$C\": (\"$T/clink/data\" is \"$C\"|\"$C\" is \"$T/clink/data\") of output \"$C\" or inside it"
+it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:$T/clink/data/base/tsd"
+is "... or inside it through a link: exit 1" "$IT_RC" 1
+like "... says so" "$IT_ERR" "pitr-synch : ERROR : output \"$C\": \"$T/clink/data/base/tsd\" is \"$C\" of output \"$C\" or inside it"
+ln -s "$T/c/tsd" "$T/tslink"
+it_run "${SYNCH[@]}" -r -o "$C" -m "$T/tsd:$T/tslink"
+is "... a tablespace place that is a link: exit 1" "$IT_RC" 1
+like "... says so" "$IT_ERR" "pitr-synch : ERROR : output \"$C\": tablespace place \"$T/tslink\" is a symbolic link"
+ok "... the copy intact: pg_control" test -s "$C/global/pg_control"
+ok "... and base/" test -d "$C/base"
 ok "table u and tablespace tsd dropped on s" pg_sql "$S" "DROP TABLE u" "DROP TABLESPACE tsd"
 
 # --- two outputs, one failing half way -------------------------------------------
@@ -262,6 +347,18 @@ it_run "${SYNCH[@]}" -r -o "$T/other/junk"
 is "-r onto a directory that is no data dir: exit 1" "$IT_RC" 1
 like "... says so" "$IT_ERR" "holds no data directory nor an interrupted pitr-synch copy"
 is "... untouched" "$(ls -A "$T/other/junk")" precious
+
+# An in-place tablespace (pg_tblspc/OID a directory): -r would leave it
+# out silently; refused in one line.
+ok "an in-place tablespace on s" pg_sql "$S" "SET allow_in_place_tablespaces = on" \
+	"CREATE TABLESPACE ip LOCATION ''"
+IPOID=$(pg_sql "$S" "SELECT oid FROM pg_tablespace WHERE spcname = 'ip'")
+it_run "${SYNCH[@]}" -r -o "$T/ipout/data"
+is "-r from a source with an in-place tablespace: exit 1" "$IT_RC" 1
+is "... one error line" "$(grep -c 'ERROR' <<<"$IT_ERR")" 1
+like "... naming it" "$IT_ERR" "pitr-synch : ERROR : the source's tablespace \"$S/pg_tblspc/$IPOID\" is in place"
+nok "... the output not made" test -e "$T/ipout/data"
+ok "the in-place tablespace dropped" pg_sql "$S" "DROP TABLESPACE ip"
 
 is "no staging dir or rsync capture left but the killed run's" \
 	"$(find "$T/stage" -mindepth 1 -maxdepth 1 ! -name '.pitr-tmp.synch-*' | wc -l)" 0

@@ -560,6 +560,20 @@ START_TEST(test_next_prev_walk)
 }
 END_TEST
 
+/* The segment before a boundary, as XLByteToPrevSeg (issue 10: a stop
+ * LSN on a boundary asked for the next segment). */
+START_TEST(test_prev_segno)
+{
+	ck_assert_uint_eq(pitr_wal_prev_segno(0, MIB), 0);
+	ck_assert_uint_eq(pitr_wal_prev_segno(1, MIB), 0);
+	ck_assert_uint_eq(pitr_wal_prev_segno(MIB, MIB), 0);
+	ck_assert_uint_eq(pitr_wal_prev_segno(MIB + 1, MIB), 1);
+	ck_assert_uint_eq(pitr_wal_prev_segno(7 * (uint64_t)MIB, MIB), 6);
+	ck_assert_uint_eq(pitr_wal_prev_segno(0x100000000ULL, 16 * MIB), 255);
+	ck_assert_uint_eq(pitr_wal_prev_segno(0x100000028ULL, 16 * MIB), 256);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -576,6 +590,7 @@ make_suite(void)
 		{ "pitr_wal_name_fits()", { test_name_fits } },
 		{ "pitr_wal_segno()", { test_segno } },
 		{ "pitr_wal_start_lsn()", { test_start_lsn } },
+		{ "pitr_wal_prev_segno()", { test_prev_segno } },
 		{ "pitr_wal_cmp_position()", { test_cmp_position } },
 		{ "pitr_wal_format_segment()", { test_format_segment } },
 		{ "pitr_wal_format()", { test_format } },

@@ -64,10 +64,12 @@ add_name_filters(struct delta_cmd *c)
 
 /* The data directory's own: pg_wal is copied by empty_wal() instead (it
  * may be a link at either end); pg_control and the tablespace links are
- * the caller's. */
+ * the caller's.  The output's postmaster.pid is never removed nor
+ * written: a server may hold it (only a stale one gets this far). */
 static void
 add_pgdata_filters(struct delta_cmd *c)
 {
+	delta_cmd_add(c, "--filter=P /postmaster.pid");
 	delta_cmd_add(c, "--filter=H /global/pg_control");
 	delta_cmd_add(c, "--filter=P /global/pg_control");
 	delta_cmd_add(c, "--filter=H /pg_tblspc/*");
@@ -242,10 +244,23 @@ add_tree_options(struct delta_cmd *c, const struct synch_delta_env *env)
 		delta_cmd_add(c, "--fsync");
 }
 
-int
-pitr_synch_delta_tree(const struct synch_delta_env *env, const struct synch_output *out,
-		      const char *src_dir, const char *dst_dir, bool pgdata,
-		      const char *const *keep, size_t nkeep, uint64_t *sent)
+/* A tablespace's: only its version directory `only` is sent, and
+ * anything else at the top of the place is neither sent nor removed, so
+ * --delete acts only inside the directory pitr-synch owns there.  These
+ * rules come first: the first rule that matches a name decides. */
+static void
+add_only_filters(struct delta_cmd *c, const char *only)
+{
+	if (only == NULL)
+		return;
+	delta_cmd_addf(c, "--filter=+ /%s/", only);
+	delta_cmd_add(c, "--filter=- /*");
+}
+
+static int
+tree(const struct synch_delta_env *env, const struct synch_output *out, const char *src_dir,
+     const char *dst_dir, bool pgdata, const char *only, const char *const *keep, size_t nkeep,
+     uint64_t *sent)
 {
 	struct delta_cmd c;
 	char *from = pitr_xasprintf("%s/", src_dir), *to = delta_location(out, dst_dir, NULL);
@@ -255,6 +270,7 @@ pitr_synch_delta_tree(const struct synch_delta_env *env, const struct synch_outp
 	if (from == NULL || to == NULL || delta_cmd_init(&c, env, out) != 0)
 		goto out;
 	add_tree_options(&c, env);
+	add_only_filters(&c, only);
 	add_keep_filters(&c, keep, nkeep);
 	add_name_filters(&c);
 	if (pgdata)
@@ -273,4 +289,20 @@ out:
 	free(from);
 	free(to);
 	return rc;
+}
+
+int
+pitr_synch_delta_tree(const struct synch_delta_env *env, const struct synch_output *out,
+		      const char *src_dir, const char *dst_dir, bool pgdata,
+		      const char *const *keep, size_t nkeep, uint64_t *sent)
+{
+	return tree(env, out, src_dir, dst_dir, pgdata, NULL, keep, nkeep, sent);
+}
+
+int
+pitr_synch_delta_tablespace(const struct synch_delta_env *env, const struct synch_output *out,
+			    const char *src_dir, const char *dst_dir, const char *vdir,
+			    uint64_t *sent)
+{
+	return tree(env, out, src_dir, dst_dir, false, vdir, NULL, 0, sent);
 }

@@ -51,6 +51,14 @@ struct synch_probe {
 int pitr_synch_delta_probe(const struct synch_delta_env *env, const struct synch_output *out,
 		      const char *dir, struct synch_probe *probe);
 
+/* The names in `dir` of `out` ("." and ".." aside; rsync --list-only for
+ * a remote output): *exists false and none for a missing directory.
+ * Returns 0 with *names (NULL-terminated, for
+ * pitr_synch_delta_list_free()) and *n, or -1 after logging. */
+int pitr_synch_delta_list(const struct synch_delta_env *env, const struct synch_output *out,
+			  const char *dir, bool *exists, char ***names, size_t *n);
+void pitr_synch_delta_list_free(char **names, size_t n);
+
 /* Start a copy at `out`'s data directory (created when missing): write
  * SYNCH_IN_PROGRESS with `sysid`, then remove global/pg_control, so that
  * from here until pitr_synch_delta_finish() the directory cannot be started.
@@ -76,6 +84,13 @@ int pitr_synch_delta_begin(const struct synch_delta_env *env, const struct synch
 int pitr_synch_delta_tree(const struct synch_delta_env *env, const struct synch_output *out,
 		     const char *src_dir, const char *dst_dir, bool pgdata,
 		     const char *const *keep, size_t nkeep, uint64_t *sent);
+
+/* A tablespace: pitr_synch_delta_tree() of the version directory `vdir`
+ * ("PG_15_202209061") of `src_dir` only, to the same name in `dst_dir`;
+ * nothing else at the top of `dst_dir` is sent, changed or removed. */
+int pitr_synch_delta_tablespace(const struct synch_delta_env *env, const struct synch_output *out,
+				const char *src_dir, const char *dst_dir, const char *vdir,
+				uint64_t *sent);
 
 /* Send the files `names` (relative, may hold a directory part:
  * "pg_wal/000000010000000000000003") from the local directory `src_dir` to

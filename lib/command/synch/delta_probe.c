@@ -204,6 +204,129 @@ list_remote(const struct synch_delta_env *env, const struct synch_output *out, c
 	return rc == 0 ? 0 : -1;
 }
 
+/* The name at the end of an rsync --list-only line: after the mode, the
+ * size, the date and the time.  NULL when the line has no such fields. */
+static const char *
+list_line_name(const char *line)
+{
+	const char *p = line;
+
+	for (int f = 0; f < 4; f++) {
+		p += strspn(p, " ");
+		if (*p == '\0')
+			return NULL;
+		p += strcspn(p, " ");
+	}
+	if (*p != ' ')
+		return NULL;
+	return p + 1;
+}
+
+/* Append a copy of `name` to the vector (NULL-terminated). */
+static int
+list_push(char ***names, size_t *n, const char *name)
+{
+	char **grown = pitr_xreallocarray(*names, *n + 2, sizeof(char *));
+
+	if (grown == NULL)
+		return -1;
+	*names = grown;
+	if ((grown[*n] = pitr_xstrdup(name)) == NULL)
+		return -1;
+	grown[++*n] = NULL;
+	return 0;
+}
+
+static int
+list_local(const char *dir, bool *exists, char ***names, size_t *n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int rc = 0;
+
+	if (d == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		pitr_log_error("could not open directory \"%s\": %s", dir, strerror(errno));
+		return -1;
+	}
+	*exists = true;
+	while (rc == 0 && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			rc = list_push(names, n, de->d_name);
+	closedir(d);
+	return rc;
+}
+
+static int
+list_names(const struct synch_delta_env *env, const struct synch_output *out, const char *dir,
+	   bool *exists, char ***names, size_t *n)
+{
+	struct delta_cmd c;
+	struct delta_result r;
+	char *loc = delta_location(out, dir, NULL), *line, *save = NULL;
+	int rc;
+
+	if (loc == NULL || delta_cmd_init(&c, env, out) != 0) {
+		free(loc);
+		return -1;
+	}
+	delta_cmd_add(&c, "--list-only");
+	delta_cmd_add(&c, "--dirs");
+	delta_cmd_add(&c, "--");
+	delta_cmd_add(&c, loc);
+	rc = delta_run(env, &c, &r);
+	if (rc == 1 && r.status == 23 && strstr(r.reason, "No such file or directory") != NULL) {
+		rc = 0;
+	} else if (rc == 1) {
+		char how[64];
+
+		delta_status_text(&r, how, sizeof(how));
+		pitr_log_error("could not list \"%s\" at output \"%s\": %s%s", dir, out->label, how,
+			       r.reason);
+	} else if (rc == 0) {
+		*exists = true;
+		for (line = strtok_r(r.stdout_text != NULL ? r.stdout_text : "", "\n", &save);
+		     rc == 0 && line != NULL; line = strtok_r(NULL, "\n", &save)) {
+			const char *name = list_line_name(line);
+
+			if (name != NULL && strcmp(name, ".") != 0)
+				rc = list_push(names, n, name);
+		}
+	}
+	delta_result_free(&r);
+	delta_cmd_free(&c);
+	free(loc);
+	return rc == 0 ? 0 : -1;
+}
+
+int
+pitr_synch_delta_list(const struct synch_delta_env *env, const struct synch_output *out,
+		      const char *dir, bool *exists, char ***names, size_t *n)
+{
+	int rc;
+
+	*exists = false;
+	*names = NULL;
+	*n = 0;
+	rc = out->kind == SYNCH_OUT_LOCAL ? list_local(dir, exists, names, n) :
+	     list_names(env, out, dir, exists, names, n);
+	if (rc != 0) {
+		pitr_synch_delta_list_free(*names, *n);
+		*names = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+void
+pitr_synch_delta_list_free(char **names, size_t n)
+{
+	for (size_t i = 0; names != NULL && i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
 /* Fetch the telling files into `stage`. */
 static int
 fetch_remote(const struct synch_delta_env *env, const struct synch_output *out, const char *dir,

@@ -40,15 +40,16 @@ parse_port(const char *s, size_t len)
 	return v >= 1 && v <= 65535 ? (int)v : -1;
 }
 
-/* A path with a ".." component or an empty one ("a//b" aside) is refused:
- * an output names one place. */
+/* A path with a "." or ".." component is refused: an output names one
+ * place, compared with the others as written (`-m OLD:$OUT/.` is the
+ * output itself, whose tablespace --delete would empty it). */
 static bool
 path_ok(const char *p)
 {
 	for (const char *c = p; *c != '\0';) {
 		size_t n = strcspn(c, "/");
 
-		if (n == 2 && c[0] == '.' && c[1] == '.')
+		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
 			return false;
 		c += n;
 		c += strspn(c, "/");
@@ -151,7 +152,8 @@ synch_output_parse(const char *arg, struct synch_output *out)
 			rc = 0;
 			if (strcmp(out->path, "/") == 0 || !path_ok(out->path)) {
 				pitr_log_error("invalid value \"%s\" for option \"--output\": the root "
-					       "directory or a path with \"..\" cannot be an output", arg);
+					       "directory or a path with \".\" or \"..\" cannot be an "
+					       "output", arg);
 				rc = -1;
 			}
 		}
@@ -200,6 +202,9 @@ synch_map_parse(const char *arg, struct synch_map *map)
 		if ((map->new = pitr_xstrdup(colon + 1)) == NULL)
 			goto oom;
 		strip_slashes(map->new);
+		/* A tablespace place is rsync --delete's target: never "/". */
+		if (strcmp(map->new, "/") == 0)
+			goto bad;
 		return 0;
 	}
 	pitr_log_hold(held, sizeof(held));

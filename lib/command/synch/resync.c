@@ -61,9 +61,11 @@ source_pid(const struct synch_run *run)
 }
 
 /* A server that may run at the output: refused (a local live one always,
- * a remote one's pid file unless --force, as it cannot be checked; one
- * naming the source's own postmaster always: an ssh output that is the
- * source itself, whose pg_wal -r would empty). */
+ * a remote one's pid file unless --stale-pid-file says its server is
+ * down, as that cannot be checked from here; one naming the source's own
+ * postmaster always: an ssh output that is the source itself, whose
+ * pg_wal -r would empty).  --force is not enough: it means another
+ * system's data directory, not a server that may be running. */
 static int
 check_running(const struct synch_run *run, const struct synch_target *t,
 	      const struct synch_probe *p)
@@ -80,9 +82,10 @@ check_running(const struct synch_run *run, const struct synch_target *t,
 			       "(pid %ld): it is the source itself; nothing copied", t->out.label, p->pid);
 		return -1;
 	}
-	if (t->out.kind != SYNCH_OUT_LOCAL && !run->o->force) {
+	if (t->out.kind != SYNCH_OUT_LOCAL && !run->o->stale_pid_file) {
 		pitr_log_error("output \"%s\" holds postmaster.pid: a server may be running there; "
-			       "stop it (or give --force if the file is stale)", t->out.label);
+			       "stop it (or give --stale-pid-file if it is known to be down)",
+			       t->out.label);
 		return -1;
 	}
 	return 0;
@@ -134,45 +137,109 @@ check_daemon_tablespaces(const struct synch_run *run, const struct synch_target 
 }
 
 /*
- * A local tablespace place that -r would bring to the source's content
- * (removing everything else there) must be missing, empty, or look like a
- * tablespace: only PostgreSQL's version directories (PG_15_...) and the
- * in-progress mark.  A --map onto an unrelated directory is refused.  (A
- * remote place is not listed: the man page says so.)
+ * The source's tablespace version directory, "PG_<major>_<catversion>"
+ * (PostgreSQL's TABLESPACE_VERSION_DIRECTORY): the major from PG_VERSION,
+ * the catalog version from pg_control, where catalog_version_no follows
+ * the system identifier and pg_control_version in every version.  It is
+ * what -r syncs of each tablespace, as pg_basebackup lays it out.
  */
 static int
-check_local_places(const struct synch_run *run, const struct synch_target *t)
+version_dir(struct synch_run *run)
 {
-	for (size_t k = 0; t->out.kind == SYNCH_OUT_LOCAL && k < run->nts; k++) {
-		DIR *d = opendir(t->ts_dirs[k]);
-		struct dirent *de;
-		const char *bad = NULL;
+	char *ver = pitr_fsutil_join(run->data_dir, "PG_VERSION"), *text = NULL;
+	char *ctl = pitr_fsutil_join(run->data_dir, "global/pg_control"), *buf = NULL;
+	size_t len, clen;
+	uint32_t cat;
+	int rc = -1;
 
-		if (d == NULL)
-			continue;   /* missing: made by the copy */
-		while (bad == NULL && (de = readdir(d)) != NULL)
-			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
-			    strncmp(de->d_name, "PG_", 3) != 0 && strcmp(de->d_name, SYNCH_IN_PROGRESS) != 0)
-				bad = de->d_name;
-		if (bad != NULL) {
-			pitr_log_error("output \"%s\": tablespace place \"%s\" holds \"%s\", which is no "
-				       "tablespace's: nothing copied", t->out.label, t->ts_dirs[k], bad);
-			closedir(d);
-			return -1;
-		}
-		closedir(d);
+	if (ver == NULL || ctl == NULL || (text = pitr_fsutil_read_small(ver, 4096, &len)) == NULL ||
+	    (buf = pitr_fsutil_read_small(ctl, 1 << 20, &clen)) == NULL)
+		goto out;
+	text[strcspn(text, "\r\n")] = '\0';
+	if (clen < 16 || text[0] == '\0' || strspn(text, "0123456789") != strlen(text)) {
+		pitr_log_error("\"%s\" or \"%s\" is not PostgreSQL's", ver, ctl);
+		goto out;
 	}
-	return 0;
+	memcpy(&cat, buf + 12, sizeof(cat));
+	snprintf(run->ts_vdir, sizeof(run->ts_vdir), "PG_%s_%" PRIu32, text, cat);
+	rc = 0;
+out:
+	free(ver);
+	free(ctl);
+	free(text);
+	free(buf);
+	return rc;
 }
 
-int
-synch_rsync_check(struct synch_run *run)
+/*
+ * An in-place tablespace (allow_in_place_tablespaces: pg_tblspc/OID a
+ * directory, not a link; the session lists only those with an absolute
+ * location) would be hidden from rsync with pg_tblspc's links and so
+ * silently left out of the copy: refused, as the receiver refuses it in
+ * the stream.
+ */
+static int
+check_in_place(const struct synch_run *run)
 {
-	for (size_t i = 0; i < run->nt; i++) {
-		struct synch_target *t = &run->t[i];
+	char *dir = pitr_fsutil_join(run->data_dir, "pg_tblspc"), *path = NULL;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int rc = 0;
 
-		if (t->delta && (check_daemon_tablespaces(run, t) != 0 || check_one(run, t) != 0 ||
-				 check_local_places(run, t) != 0))
+	if (dir == NULL)
+		return -1;
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		return 0;    /* none: PostgreSQL makes pg_tblspc, the copy does not need it */
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if ((path = pitr_fsutil_join(dir, de->d_name)) == NULL) {
+			rc = -1;
+			break;
+		}
+		if (lstat(path, &st) == 0 && !S_ISLNK(st.st_mode)) {
+			pitr_log_error("the source's tablespace \"%s\" is in place (a directory, not a "
+				       "link): -r copies only tablespaces with a location of their own",
+				       path);
+			rc = -1;
+		}
+		free(path);
+	}
+	closedir(d);
+	free(dir);
+	return rc;
+}
+
+/*
+ * A tablespace place (local or remote) that -r would bring to the source's
+ * content must be missing, empty, or hold only the source's own version
+ * directory (PG_15_202209061) and the in-progress mark: another cluster's
+ * or major version's (PG_14_...) is no copy of this source's, and a --map
+ * onto an unrelated directory is refused.
+ */
+static int
+check_places(const struct synch_run *run, const struct synch_target *t)
+{
+	for (size_t k = 0; k < run->nts; k++) {
+		const char *bad = NULL;
+		char **names;
+		size_t n;
+		bool exists;
+
+		if (pitr_synch_delta_list(&run->denv, &t->out, t->ts_dirs[k], &exists, &names, &n) != 0)
+			return -1;
+		for (size_t i = 0; bad == NULL && i < n; i++)
+			if (strcmp(names[i], run->ts_vdir) != 0 && strcmp(names[i], SYNCH_IN_PROGRESS) != 0)
+				bad = names[i];
+		if (bad != NULL)
+			pitr_log_error("output \"%s\": tablespace place \"%s\" holds \"%s\", which is not "
+				       "the source's tablespace directory %s: nothing copied", t->out.label,
+				       t->ts_dirs[k], bad, run->ts_vdir);
+		pitr_synch_delta_list_free(names, n);
+		if (bad != NULL)
 			return -1;
 	}
 	return 0;
@@ -186,6 +253,22 @@ delta_targets(const struct synch_run *run)
 	for (size_t i = 0; i < run->nt; i++)
 		n += run->t[i].delta;
 	return n;
+}
+
+int
+synch_rsync_check(struct synch_run *run)
+{
+	if (delta_targets(run) > 0 && (check_in_place(run) != 0 ||
+					(run->nts > 0 && version_dir(run) != 0)))
+		return -1;
+	for (size_t i = 0; i < run->nt; i++) {
+		struct synch_target *t = &run->t[i];
+
+		if (t->delta && (check_daemon_tablespaces(run, t) != 0 || check_one(run, t) != 0 ||
+				 check_places(run, t) != 0))
+			return -1;
+	}
+	return 0;
 }
 
 /* `out` with its data dir's `path` in place of its own: files sent into
@@ -245,8 +328,8 @@ trees(struct synch_run *run, struct synch_target *t, uint64_t *sent)
 		return -1;
 	*sent += part;
 	for (size_t k = 0; k < run->nts; k++) {
-		if (pitr_synch_delta_tree(&run->denv, &t->out, run->ts[k].location, t->ts_dirs[k],
-					  false, NULL, 0, &part) != 0)
+		if (pitr_synch_delta_tablespace(&run->denv, &t->out, run->ts[k].location,
+						t->ts_dirs[k], run->ts_vdir, &part) != 0)
 			return -1;
 		*sent += part;
 	}
@@ -368,7 +451,10 @@ wal_names(const struct synch_run *run, char ***names, size_t *n)
 		pitr_log_error("server gave \"%s\", not a WAL location", run->stop_lsn);
 		return -1;
 	}
-	for (uint64_t segno = pitr_wal_segno(&start, segsize); segno <= stop / segsize; segno++) {
+	/* The stop LSN ends the WAL: on a segment boundary, the segment
+	 * before it is the last (the next one may not exist yet). */
+	for (uint64_t segno = pitr_wal_segno(&start, segsize), last = pitr_wal_prev_segno(stop, segsize);
+	     segno <= last; segno++) {
 		char name[PITR_WAL_NAME_MAX];
 
 		pitr_wal_format_segment(name, start.tli, segno, segsize);

@@ -298,7 +298,10 @@ add_wal(struct synch_run *run)
 		pitr_log_error("server gave \"%s\", not a WAL location", run->stop_lsn);
 		return -1;
 	}
-	for (uint64_t segno = pitr_wal_segno(&start, segsize); segno <= stop / segsize; segno++) {
+	/* The stop LSN ends the WAL: on a segment boundary, the segment
+	 * before it is the last (the next one may not exist yet). */
+	for (uint64_t segno = pitr_wal_segno(&start, segsize), last = pitr_wal_prev_segno(stop, segsize);
+	     segno <= last; segno++) {
 		char name[PITR_WAL_NAME_MAX], path[PATH_MAX], member[128];
 
 		pitr_wal_format_segment(name, start.tli, segno, segsize);

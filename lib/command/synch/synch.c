@@ -370,7 +370,8 @@ check_empty(const struct synch_target *t, const char *path)
 static int
 check_outputs(struct synch_run *run)
 {
-	if (synch_rsync_check(run) != 0)
+	if (synch_places_check_local(run) != 0 || synch_places_check_self(run) != 0 ||
+	    synch_rsync_check(run) != 0)
 		return -1;
 	for (size_t i = 0; i < run->nt; i++)
 		for (size_t k = 0; run->t[i].out.kind == SYNCH_OUT_LOCAL && !run->t[i].delta &&
@@ -550,12 +551,13 @@ pitr_cmd_synch(const struct synch_opts *opts)
 	own.local_synch = opts->local_synch ? opts->local_synch : receiver;
 	if (opts->pid_file != NULL && (pf = pitr_pidfile_acquire(opts->pid_file)) == NULL)
 		goto out;
+	/* A signal removes the marks check_outputs() puts into the source,
+	 * stops the receivers (they remove what they wrote) and ends the
+	 * session, which aborts the backup and drops the slot. */
+	if (pitr_sigclean_install("pitr-synch", false) != 0)
+		goto out;
 	if (connect_source(&run) != 0 || resolve(&run) != 0 || check_outputs(&run) != 0 ||
 	    confirm(&run) != 0)
-		goto out;
-	/* A signal stops the receivers (they remove what they wrote) and
-	 * ends the session, which aborts the backup and drops the slot. */
-	if (pitr_sigclean_install("pitr-synch", false) != 0)
 		goto out;
 	rc = copy(&run);
 out:

@@ -37,7 +37,9 @@ struct synch_opts {
 	const char *argv0;             /* this program, to find the receiver beside it */
 	int bwlimit;                   /* --bwlimit KiB/s; 0: none */
 	bool keep_conf;                /* --keep-conf (delta) */
-	bool force;                    /* --force (delta) */
+	bool force;                    /* --force (delta): another system's data dir */
+	bool stale_pid_file;           /* --stale-pid-file (delta): a remote output's
+					* postmaster.pid names no running server */
 	struct pitr_standby_opts sb;   /* the standby options, as pitr-recover's; archive_mode
 					* among them */
 	const char **archives;         /* --archive [CODEC=]DIR at the output's host, repeatable */

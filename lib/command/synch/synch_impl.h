@@ -85,6 +85,7 @@ struct synch_run {
 	bool standby;
 	struct pitr_pgconn_tablespace *ts;
 	size_t nts;
+	char ts_vdir[64];                /* their version directory, "PG_15_202209061" (-r) */
 	char *start_lsn;
 	char *stop_lsn;
 	char *labelfile;
@@ -116,6 +117,17 @@ int synch_rsync_begin(struct synch_run *run);
 int synch_rsync_data(struct synch_run *run);
 int synch_rsync_finish(struct synch_run *run);
 void synch_rsync_free(struct synch_run *run);
+
+/* places.c: no place of any output is the source's data directory or
+ * one of its tablespaces, told by a mark with a random name put there and
+ * looked for at each place (an ssh output may be this very host).  The
+ * marks are removed before it returns. */
+int synch_places_check_self(const struct synch_run *run);
+
+/* places.c: no tablespace place of a local output is a symbolic link,
+ * and no local place is another one, or the source's data directory, or
+ * inside one, by device and inode. */
+int synch_places_check_local(const struct synch_run *run);
 
 /* stream.c: the start segment's name, from backup_label's START WAL
  * LOCATION line. */
