@@ -87,7 +87,7 @@ set -euo pipefail
 : "${B_BACKUPS_ON_A:=/mnt/pg-b/backup}"         # B's backups as A sees it
 : "${ARCHIVE_TIMEOUT:=60}"              # a segment is finished at least this often
 : "${SSH_PATH:=ssh}"                    # pitr-synch --ssh-path
-: "${REBUILD_OPTS:=}"                   # more pitr-synch -r options, e.g. --force (see rebuild-standby)
+: "${REBUILD_OPTS:=}"                   # more pitr-synch -r options, e.g. --stale-pid-file (see rebuild-standby)
 : "${WAIT:=300}"                        # seconds to wait for a server or a row
 
 if [ -z "$PITR_BIN" ]; then
@@ -378,7 +378,7 @@ step_rebuild_standby()
 	say "rebuild-standby: B's old data dir re-synced from A as A's standby (pitr-synch -r)"
 	# After a real power loss B's postmaster.pid stays behind; pitr-synch
 	# cannot check a remote pid and refuses: make sure B is down, then
-	# REBUILD_OPTS=--force.
+	# REBUILD_OPTS=--stale-pid-file.
 	# shellcheck disable=SC2086  # options, split on purpose
 	standby_of_a -r $REBUILD_OPTS
 }

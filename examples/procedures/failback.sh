@@ -60,7 +60,7 @@ set -euo pipefail
 : "${LOG_A:=/var/log/postgresql/postgresql-15-main.log}"
 : "${LOG_B:=/var/log/postgresql/postgresql-15-main.log}"
 : "${SSH_PATH:=ssh}"                    # pitr-synch --ssh-path
-: "${FAILBACK_OPTS:=}"                  # more pitr-synch -r options, e.g. --force (see failback)
+: "${FAILBACK_OPTS:=}"                  # more pitr-synch -r options, e.g. --stale-pid-file (see failback)
 : "${WAIT:=120}"                        # seconds to wait for a server or a row
 
 if [ -z "$PITR_BIN" ]; then
@@ -226,7 +226,7 @@ step_failback()
 	# was not restarted: started, it would have become a second primary).
 	# pg_ctl stop -m immediate removes postmaster.pid; after a real crash
 	# (power loss, kill -9) it stays, pitr-synch cannot check a remote pid
-	# and refuses: make sure A is down, then FAILBACK_OPTS=--force.
+	# and refuses: make sure A is down, then FAILBACK_OPTS=--stale-pid-file.
 	# shellcheck disable=SC2086  # options, split on purpose
 	synch "$DATA_B" "$PORT_B" "$HOST_A" "$DATA_A" "$HOST_B" "$PORT_B" "$PORT_A" -r $FAILBACK_OPTS
 }
