@@ -512,7 +512,7 @@ START_TEST(test_options_reach_rsync)
 	ck_assert_int_eq(pitr_synch_delta_tree(&env, &out, src, outdir, false, NULL, 0, NULL), 0);
 	args = h_read_file(h_path("args"), &len);
 	ck_assert_ptr_nonnull(strstr(args, " --bwlimit=20480 "));
-	ck_assert_ptr_nonnull(strstr(args, " --checksum "));
+	ck_assert_ptr_nonnull(strstr(args, " --ignore-times "));
 	ck_assert_ptr_nonnull(strstr(args, " --inplace "));
 	ck_assert_ptr_nonnull(strstr(args, " --no-whole-file "));
 	ck_assert_ptr_null(strstr(args, " --compress "));

@@ -5,12 +5,13 @@
  * speaks only rsync's protocol).  rsync is run with execvp and an argument
  * vector (common/spawn), over ssh for ssh outputs.
  *
- * A file is "unchanged" only when its size and its whole content's
- * checksum agree (rsync --checksum): size and modification time are not
- * enough for PostgreSQL data files (a page rewritten within the
- * timestamp's granularity, a diverged old primary's file of equal size and
- * time).  Changed files are updated in place, block by block, so a local
- * output is written only where it differs.
+ * A file is "unchanged" only when every block of it matches the source's
+ * by checksum and its whole content's checksum agrees (rsync
+ * --ignore-times: every file through the delta algorithm): size and
+ * modification time are not enough for PostgreSQL data files (a page
+ * rewritten within the timestamp's granularity, a diverged old primary's
+ * file of equal size and time).  Changed files are updated in place, block
+ * by block, so a local output is written only where it differs.
  */
 #ifndef PITR_SYNCH_DELTA_H
 #define PITR_SYNCH_DELTA_H
