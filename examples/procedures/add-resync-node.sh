@@ -260,34 +260,8 @@ step_traffic_end()
 
 # --- main -------------------------------------------------------------------------
 
-usage()
-{
-	echo "usage: $0 STEP | all | --list" >&2
-	exit 2
-}
-
-run_step()
-{
-	local s known=
-	for s in "${STEPS[@]}"; do
-		[ "${s%%|*}" = "$1" ] && known=1
-	done
-	[ -n "$known" ] || { echo "unknown step: $1" >&2; usage; }
-	"step_${1//-/_}"
-}
-
+# The step runner (--list, all, STEP) is steps.sh beside this script.
+# shellcheck source-path=SCRIPTDIR source=steps.sh
+. "$(dirname "$(readlink -f "$0")")/steps.sh"
 cd /
-case ${1:-} in
---list)
-	for s in "${STEPS[@]}"; do
-		printf '%-18s %s\n' "${s%%|*}" "${s#*|}"
-	done
-	;;
-all)
-	for s in "${STEPS[@]}"; do
-		run_step "${s%%|*}"
-	done
-	;;
-'' | -*) usage ;;
-*) run_step "$1" ;;
-esac
+procedure_main "$@"

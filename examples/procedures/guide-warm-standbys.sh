@@ -511,37 +511,7 @@ STEPS=(
 	"a3-slave3-finish-smart|A.3.7 fail over to slave 3"
 )
 
-usage()
-{
-	echo "usage: $(basename "$0") --list | all | STEP" >&2
-	exit 2
-}
-
-run_step()
-{
-	local s
-	for s in "${STEPS[@]}"; do
-		if [ "${s%%|*}" = "$1" ]; then
-			"step_${1//-/_}"
-			return
-		fi
-	done
-	echo "$(basename "$0"): no step $1 (--list shows them)" >&2
-	exit 2
-}
-
-[ $# -eq 1 ] || usage
-case $1 in
---list)
-	for s in "${STEPS[@]}"; do
-		printf '%-24s %s\n' "${s%%|*}" "${s#*|}"
-	done
-	;;
-all)
-	for s in "${STEPS[@]}"; do
-		run_step "${s%%|*}"
-	done
-	;;
--*) usage ;;
-*) run_step "$1" ;;
-esac
+# The step runner (--list, all, STEP) is steps.sh beside this script.
+# shellcheck source-path=SCRIPTDIR source=steps.sh
+. "$(dirname "$(readlink -f "$0")")/steps.sh"
+procedure_main "$@"

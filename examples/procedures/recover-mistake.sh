@@ -322,41 +322,18 @@ step_stop()
 
 # --- main -------------------------------------------------------------------------
 
-usage()
+# All in one go, the day's work would fall in the backup's second: a
+# backup's stop time is kept in whole seconds, and --target-time takes only
+# a backup that ended before the target.  (Hours pass here in real life.)
+procedure_between_steps()
 {
-	echo "usage: $0 STEP | all | --list" >&2
-	exit 2
+	if [ "$1" = backup ]; then
+		sleep 1.1
+	fi
 }
 
-run_step()
-{
-	local s known=
-	for s in "${STEPS[@]}"; do
-		[ "${s%%|*}" = "$1" ] && known=1
-	done
-	[ -n "$known" ] || { echo "unknown step: $1" >&2; usage; }
-	"step_${1//-/_}"
-}
-
+# The step runner (--list, all, STEP) is steps.sh beside this script.
+# shellcheck source-path=SCRIPTDIR source=steps.sh
+. "$(dirname "$(readlink -f "$0")")/steps.sh"
 cd /
-case ${1:-} in
---list)
-	for s in "${STEPS[@]}"; do
-		printf '%-22s %s\n' "${s%%|*}" "${s#*|}"
-	done
-	;;
-all)
-	for s in "${STEPS[@]}"; do
-		run_step "${s%%|*}"
-		# All in one go, the day's work would fall in the backup's second:
-		# a backup's stop time is kept in whole seconds, and --target-time
-		# takes only a backup that ended before the target.  (Hours pass
-		# here in real life.)
-		if [ "${s%%|*}" = backup ]; then
-			sleep 1.1
-		fi
-	done
-	;;
-'' | -*) usage ;;
-*) run_step "$1" ;;
-esac
+procedure_main "$@"
