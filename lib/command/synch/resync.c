@@ -30,7 +30,6 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/xalloc.h"
-#include "postgres/lsn.h"
 
 /* The output's own configuration that --keep-conf keeps. */
 static const char *const keep_conf[] = { "postgresql.conf", "pg_hba.conf", "pg_ident.conf" };
@@ -441,20 +440,13 @@ wal_names(const struct synch_run *run, char ***names, size_t *n)
 	uint32_t segsize = (uint32_t)run->segsize;
 	struct pitr_wal_name start;
 	size_t cap = 0;
-	uint64_t stop;
+	uint64_t last;
 
 	*names = NULL;
 	*n = 0;
-	if (synch_label_start(run->labelfile, &start) != 0)
+	if (synch_wal_range(run, &start, &last) != 0)
 		return -1;
-	if (pitr_lsn_parse(run->stop_lsn, &stop) != 0) {
-		pitr_log_error("server gave \"%s\", not a WAL location", run->stop_lsn);
-		return -1;
-	}
-	/* The stop LSN ends the WAL: on a segment boundary, the segment
-	 * before it is the last (the next one may not exist yet). */
-	for (uint64_t segno = pitr_wal_segno(&start, segsize), last = pitr_wal_prev_segno(stop, segsize);
-	     segno <= last; segno++) {
+	for (uint64_t segno = pitr_wal_segno(&start, segsize); segno <= last; segno++) {
 		char name[PITR_WAL_NAME_MAX];
 
 		pitr_wal_format_segment(name, start.tli, segno, segsize);

@@ -284,15 +284,12 @@ synch_label_start(const char *label, struct pitr_wal_name *start)
 	return 0;
 }
 
-/* The WAL the copy needs, start to stop segment, from the source's pg_wal. */
-static int
-add_wal(struct synch_run *run)
+int
+synch_wal_range(const struct synch_run *run, struct pitr_wal_name *start, uint64_t *last)
 {
-	uint32_t segsize = (uint32_t)run->segsize;
-	struct pitr_wal_name start;
 	uint64_t stop;
 
-	if (synch_label_start(run->labelfile, &start) != 0)
+	if (synch_label_start(run->labelfile, start) != 0)
 		return -1;
 	if (pitr_lsn_parse(run->stop_lsn, &stop) != 0) {
 		pitr_log_error("server gave \"%s\", not a WAL location", run->stop_lsn);
@@ -300,8 +297,21 @@ add_wal(struct synch_run *run)
 	}
 	/* The stop LSN ends the WAL: on a segment boundary, the segment
 	 * before it is the last (the next one may not exist yet). */
-	for (uint64_t segno = pitr_wal_segno(&start, segsize), last = pitr_wal_prev_segno(stop, segsize);
-	     segno <= last; segno++) {
+	*last = pitr_wal_prev_segno(stop, (uint32_t)run->segsize);
+	return 0;
+}
+
+/* The WAL the copy needs, start to stop segment, from the source's pg_wal. */
+static int
+add_wal(struct synch_run *run)
+{
+	uint32_t segsize = (uint32_t)run->segsize;
+	struct pitr_wal_name start;
+	uint64_t last;
+
+	if (synch_wal_range(run, &start, &last) != 0)
+		return -1;
+	for (uint64_t segno = pitr_wal_segno(&start, segsize); segno <= last; segno++) {
 		char name[PITR_WAL_NAME_MAX], path[PATH_MAX], member[128];
 
 		pitr_wal_format_segment(name, start.tli, segno, segsize);

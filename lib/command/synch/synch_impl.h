@@ -133,6 +133,11 @@ int synch_places_check_local(const struct synch_run *run);
  * LOCATION line. */
 int synch_label_start(const char *label, struct pitr_wal_name *start);
 
+/* The WAL a copy needs: *start from the backup label, *last the segment
+ * holding the stop LSN's last byte (PostgreSQL's XLByteToPrevSeg: on a
+ * segment boundary the one before). */
+int synch_wal_range(const struct synch_run *run, struct pitr_wal_name *start, uint64_t *last);
+
 /* config.c: the files written at target `i` besides the data, in order;
  * *n gets their count.  Returns NULL after logging. */
 struct synch_member *synch_config_members(const struct synch_run *run, size_t i, size_t *n);
