@@ -238,9 +238,9 @@ is "pitr-checksum: OmniPITR's line, MD5 of stdin by default" \
 	"$(printf '900150983cd24fb0d6963f7d28e17f72 *<stdin>\n' | od -An -c | tr -s ' \n' ' ')"
 printf 'some bytes' >"$T/f.tar.gz"
 for alg in md5 sha1 sha224 sha256 sha384 sha512; do
-	name=$(printf '%s' "$alg" | tr a-z A-Z | sed 's/^SHA/SHA-/')
+	name=$(printf '%s' "$alg" | tr '[:lower:]' '[:upper:]' | sed 's/^SHA/SHA-/')
 	is "pitr-checksum -d $name -f NAME: sha${alg#sha}sum -b's line" \
-		"$(cd "$T" && "$PCS" -d "$name" -f f.tar.gz <f.tar.gz)" "$(cd "$T" && "${alg}sum" -b f.tar.gz)"
+		"$("$PCS" -d "$name" -f f.tar.gz <"$T/f.tar.gz")" "$(cd "$T" && "${alg}sum" -b f.tar.gz)"
 done
 is "pitr-checksum -l: OmniPITR's list format, the names -d takes" "$("$PCS" -l)" \
 	"Available digests:
