@@ -54,7 +54,7 @@ omnipitr_line(const char *hex, const char *filename)
 static void
 assert_line(const char *digest, const char *filename, const char *input, const char *hex)
 {
-	char *out = NULL, *want = omnipitr_line(hex, filename ? filename : "<stdin>");
+	char *out = NULL, *want = omnipitr_line(hex, filename && *filename ? filename : "<stdin>");
 
 	ck_assert_int_eq(run(digest, filename, false, input, strlen(input), &out), 0);
 	ck_assert_str_eq(out, want);
@@ -69,6 +69,8 @@ START_TEST(test_omnipitr_lines)
 	/* No -d, no -f: OmniPITR's defaults, MD5 and "<stdin>". */
 	assert_line(NULL, NULL, "abc", "900150983cd24fb0d6963f7d28e17f72");
 	assert_line(NULL, NULL, "", "d41d8cd98f00b204e9800998ecf8427e");
+	/* Empty values are the defaults, as OmniPITR's "||" made them. */
+	assert_line("", "", "abc", "900150983cd24fb0d6963f7d28e17f72");
 	assert_line("MD5", "host-data-2026-12-02.tar.gz", "abc", "900150983cd24fb0d6963f7d28e17f72");
 	assert_line("SHA-1", "x", "abc", "a9993e364706816aba3e25717850c26c9cd0d89d");
 	assert_line("SHA", "x", "abc", "a9993e364706816aba3e25717850c26c9cd0d89d");

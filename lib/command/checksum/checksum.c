@@ -82,11 +82,14 @@ out:
 int
 pitr_cmd_checksum(const struct pitr_checksum_opts *opts)
 {
-	const char *asked = opts->digest ? opts->digest : PITR_CHECKSUM_DEFAULT_DIGEST;
+	/* An empty -d or -f is the default, as OmniPITR's "||" made it. */
+	const char *asked = opts->digest && *opts->digest ? opts->digest :
+		PITR_CHECKSUM_DEFAULT_DIGEST;
+	const char *filename = opts->filename && *opts->filename ? opts->filename :
+		PITR_CHECKSUM_DEFAULT_FILENAME;
 	const char *algorithm = pitr_checksum_digest_name(asked);
 	char hex[PITR_DIGEST_HEX_MAX];
 	char *line;
-	int rc;
 
 	if (opts->list)
 		return pitr_checksum_list(opts->out);
@@ -97,12 +100,10 @@ pitr_cmd_checksum(const struct pitr_checksum_opts *opts)
 	}
 	if (digest_fd(algorithm, opts->in, hex) != 0)
 		return -1;
-	line = pitr_digest_line(hex, opts->filename ? opts->filename :
-				PITR_CHECKSUM_DEFAULT_FILENAME);
+	line = pitr_digest_line(hex, filename);
 	if (line == NULL)
 		return -1;
 	fputs(line, opts->out);
 	free(line);
-	rc = finish_output(opts->out);
-	return rc;
+	return finish_output(opts->out);
 }

@@ -15,8 +15,8 @@
 #define PITR_CHECKSUM_DEFAULT_FILENAME "<stdin>"
 
 struct pitr_checksum_opts {
-	const char *digest;    /* -d NAME; NULL: MD5 */
-	const char *filename;  /* -f NAME; NULL: "<stdin>" */
+	const char *digest;    /* -d NAME; NULL or "": MD5 */
+	const char *filename;  /* -f NAME; NULL or "": "<stdin>" */
 	bool list;             /* -l: list the digests instead */
 	int in;                /* what is digested (standard input) */
 	FILE *out;             /* where the line goes (standard output) */
