@@ -18,8 +18,9 @@
 void
 mon_print_plain_number(FILE *out, bool have, double value)
 {
-	/* OmniPITR printed "%f" seconds, and 0 when the logs said nothing. */
-	if (have)
+	/* OmniPITR printed "%f" seconds, and 0 when the logs said nothing or
+	 * nothing was going on. */
+	if (have && value != 0)
 		fprintf(out, "%f\n", value);
 	else
 		fputs("0\n", out);
