@@ -28,7 +28,7 @@ age(double now, double then)
 }
 
 void
-mon_values_compute(const struct mon_state *s, double now, struct mon_values *v)
+pitr_mon_values_compute(const struct pitr_mon_state *s, double now, struct pitr_mon_values *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->now = now;
@@ -49,7 +49,7 @@ mon_values_compute(const struct mon_state *s, double now, struct mon_values *v)
 	"WHERE name LIKE '%.ready') || ' ' || failed_count FROM pg_stat_archiver"
 
 int
-mon_values_queue(const struct pitr_monitor_opts *o, struct mon_values *v)
+pitr_mon_values_queue(const struct pitr_monitor_opts *o, struct pitr_mon_values *v)
 {
 	struct pitr_pgconn *c = pitr_pgconn_connect(&o->conn);
 	char *answer = NULL;
@@ -100,7 +100,7 @@ parse_from(const char *text, double now, double *from)
 }
 
 int
-mon_errors_from(const struct pitr_monitor_opts *o, double now, double *from, bool *state_based)
+pitr_mon_errors_from(const struct pitr_monitor_opts *o, double now, double *from, bool *state_based)
 {
 	char *dir, *path, *text;
 	size_t len;
@@ -127,7 +127,7 @@ mon_errors_from(const struct pitr_monitor_opts *o, double now, double *from, boo
 }
 
 int
-mon_errors_save_from(const char *state_dir, double from)
+pitr_mon_errors_save_from(const char *state_dir, double from)
 {
 	char *dir = pitr_fsutil_join(state_dir, ERRORS_DIR);
 	char buf[64];
@@ -148,16 +148,16 @@ mon_errors_save_from(const char *state_dir, double from)
 static int
 by_epoch(const void *a, const void *b)
 {
-	const struct mon_error *x = *(const struct mon_error *const *)a;
-	const struct mon_error *y = *(const struct mon_error *const *)b;
+	const struct pitr_mon_error *x = *(const struct pitr_mon_error *const *)a;
+	const struct pitr_mon_error *y = *(const struct pitr_mon_error *const *)b;
 
 	return (x->epoch > y->epoch) - (x->epoch < y->epoch);
 }
 
 size_t
-mon_errors_after(const struct mon_state *s, double from, const struct mon_error ***out)
+pitr_mon_errors_after(const struct pitr_mon_state *s, double from, const struct pitr_mon_error ***out)
 {
-	const struct mon_error **list = pitr_xcalloc(s->nerrors + 1, sizeof(*list));
+	const struct pitr_mon_error **list = pitr_xcalloc(s->nerrors + 1, sizeof(*list));
 	size_t n = 0;
 
 	*out = list;

@@ -22,10 +22,11 @@
 #include "common/xalloc.h"
 
 char *
-mon_template_glob(const char *template_)
+pitr_mon_template_glob(const char *template_)
 {
 	char *out = pitr_xmalloc(2 * strlen(template_) + 1);
 	char *o = out;
+	bool wild = false;      /* the last thing written is a wildcard */
 
 	if (out == NULL)
 		return NULL;
@@ -35,13 +36,15 @@ mon_template_glob(const char *template_)
 			if ((p[1] == 'E' || p[1] == 'O') && p[2] != '\0')
 				p++;
 			p++;
-			if (o == out || o[-1] != '*')
+			if (!wild)
 				*o++ = '*';
+			wild = true;
 			continue;
 		}
 		if (strchr("*?[]\\", *p) != NULL)
 			*o++ = '\\';
 		*o++ = *p;
+		wild = false;
 	}
 	*o = '\0';
 	return out;
@@ -64,7 +67,7 @@ file_start(const char *path, const char *template_)
 		return -1;
 	}
 	fclose(fp);
-	start = mon_parse_time(head);
+	start = pitr_mon_parse_time(head);
 	if (start < 0)
 		return -1;
 	expanded = pitr_logpath_expand(template_, (time_t)start);
@@ -76,9 +79,9 @@ file_start(const char *path, const char *template_)
 
 /* Mark every state file named by a template in `seen`, adding new ones. */
 static int
-find_files(struct mon_state *s, const char *template_, bool *seen, size_t nseen)
+find_files(struct pitr_mon_state *s, const char *template_, bool *seen, size_t nseen)
 {
-	char *pattern = mon_template_glob(template_);
+	char *pattern = pitr_mon_template_glob(template_);
 	glob_t g = { 0 };
 	int rc;
 
@@ -92,7 +95,7 @@ find_files(struct mon_state *s, const char *template_, bool *seen, size_t nseen)
 		return -1;
 	}
 	for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++) {
-		struct mon_file *f = mon_state_file(s, g.gl_pathv[i]);
+		struct pitr_mon_file *f = pitr_mon_state_file(s, g.gl_pathv[i]);
 		double start;
 
 		if (f != NULL) {
@@ -101,7 +104,7 @@ find_files(struct mon_state *s, const char *template_, bool *seen, size_t nseen)
 			continue;
 		}
 		start = file_start(g.gl_pathv[i], template_);
-		if (start >= 0 && mon_state_add_file(s, g.gl_pathv[i], start) == NULL) {
+		if (start >= 0 && pitr_mon_state_add_file(s, g.gl_pathv[i], start) == NULL) {
 			globfree(&g);
 			return -1;
 		}
@@ -113,7 +116,7 @@ find_files(struct mon_state *s, const char *template_, bool *seen, size_t nseen)
 /* Forget the files no template names any more (removed, or no longer
  * asked for); the new ones are after the first `nold`. */
 static void
-drop_unseen(struct mon_state *s, const bool *seen, size_t nold)
+drop_unseen(struct pitr_mon_state *s, const bool *seen, size_t nold)
 {
 	size_t kept = 0;
 
@@ -129,16 +132,16 @@ drop_unseen(struct mon_state *s, const bool *seen, size_t nold)
 static int
 by_start(const void *a, const void *b)
 {
-	const struct mon_file *x = a, *y = b;
+	const struct pitr_mon_file *x = a, *y = b;
 
 	return (x->start > y->start) - (x->start < y->start);
 }
 
 /* The new complete lines of one file. */
 static long
-read_file(struct mon_state *s, size_t idx)
+read_file(struct pitr_mon_state *s, size_t idx)
 {
-	struct mon_file *f = &s->files[idx];
+	struct pitr_mon_file *f = &s->files[idx];
 	FILE *fp = fopen(f->path, "r");
 	struct stat st;
 	char *line = NULL;
@@ -157,13 +160,13 @@ read_file(struct mon_state *s, size_t idx)
 		f->offset = 0;
 	if (fseeko(fp, f->offset, SEEK_SET) == 0) {
 		while ((len = getline(&line, &cap, fp)) > 0 && line[len - 1] == '\n') {
-			struct mon_line l;
+			struct pitr_mon_line l;
 
 			f = &s->files[idx];
 			f->offset += len;
 			line[len - 1] = '\0';
-			if (mon_parse_line(line, &l) == 0)
-				mon_state_feed(s, &l);
+			if (pitr_mon_parse_line(line, &l) == 0)
+				pitr_mon_state_feed(s, &l);
 			n++;
 		}
 	}
@@ -174,7 +177,7 @@ read_file(struct mon_state *s, size_t idx)
 }
 
 long
-mon_read_logs(struct mon_state *s, const char *const *templates, size_t n)
+pitr_mon_read_logs(struct pitr_mon_state *s, const char *const *templates, size_t n)
 {
 	size_t nold = s->nfiles;
 	bool *seen = pitr_xcalloc(nold + 1, sizeof(*seen));

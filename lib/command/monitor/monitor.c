@@ -36,8 +36,8 @@ struct monitor_run {
 	enum check check;
 	bool nagios;
 	int format;             /* index in PITR_MONITOR_FORMATS */
-	struct mon_state state;
-	struct mon_values values;
+	struct pitr_mon_state state;
+	struct pitr_mon_values values;
 	int lock_fd;
 };
 
@@ -85,8 +85,8 @@ check_options(struct monitor_run *r)
 		bool have;
 		double value;
 
-		if (mon_threshold(o->warning, "warning", &have, &value) != 0 ||
-		    mon_threshold(o->critical, "critical", &have, &value) != 0)
+		if (pitr_mon_threshold(o->warning, "warning", &have, &value) != 0 ||
+		    pitr_mon_threshold(o->critical, "critical", &have, &value) != 0)
 			return -1;
 	}
 	if (r->nagios && r->check == CK_DUMP_STATE) {
@@ -130,32 +130,32 @@ read_state(struct monitor_run *r)
 	const struct pitr_monitor_opts *o = r->opts;
 	long n;
 
-	if (lock_state_dir(r) != 0 || mon_state_load(&r->state, o->state_dir) != 0)
+	if (lock_state_dir(r) != 0 || pitr_mon_state_load(&r->state, o->state_dir) != 0)
 		return -1;
-	n = mon_read_logs(&r->state, (const char *const *)o->logs, o->nlogs);
+	n = pitr_mon_read_logs(&r->state, (const char *const *)o->logs, o->nlogs);
 	if (n < 0)
 		return -1;
-	mon_state_prune(&r->state, now_epoch());
-	return mon_state_save(&r->state, o->state_dir);
+	pitr_mon_state_prune(&r->state, now_epoch());
+	return pitr_mon_state_save(&r->state, o->state_dir);
 }
 
 /* The errors check: the new ones since --from or the last call. */
 static int
 run_errors(struct monitor_run *r, FILE *out, size_t *count)
 {
-	const struct mon_error **errs;
+	const struct pitr_mon_error **errs;
 	double from;
 	bool state_based;
 	size_t n;
 	int rc = 0;
 
-	if (mon_errors_from(r->opts, r->values.now, &from, &state_based) != 0)
+	if (pitr_mon_errors_from(r->opts, r->values.now, &from, &state_based) != 0)
 		return -1;
-	n = mon_errors_after(&r->state, from, &errs);
+	n = pitr_mon_errors_after(&r->state, from, &errs);
 	for (size_t i = 0; out != NULL && i < n; i++)
-		mon_print_error(out, errs[i]);
+		pitr_mon_print_error(out, errs[i]);
 	if (n > 0 && state_based)
-		rc = mon_errors_save_from(r->opts->state_dir, errs[n - 1]->epoch);
+		rc = pitr_mon_errors_save_from(r->opts->state_dir, errs[n - 1]->epoch);
 	*count = n;
 	free(errs);
 	return rc;
@@ -165,8 +165,8 @@ run_errors(struct monitor_run *r, FILE *out, size_t *count)
 static bool
 check_number(const struct monitor_run *r, double *value, const char **unit)
 {
-	const struct mon_values *v = &r->values;
-	const struct mon_state *s = &r->state;
+	const struct pitr_mon_values *v = &r->values;
+	const struct pitr_mon_state *s = &r->state;
 
 	*unit = "s";
 	switch (r->check) {
@@ -192,24 +192,24 @@ run_one(struct monitor_run *r)
 	bool have;
 
 	if (r->check == CK_DUMP_STATE) {
-		mon_state_write(&r->state, stdout);
+		pitr_mon_state_write(&r->state, stdout);
 		return 0;
 	}
 	if (r->check == CK_ERRORS) {
 		if (run_errors(r, r->nagios ? NULL : stdout, &n) != 0)
 			return -1;
-		return r->nagios ? mon_nagios(stdout, o->check, true, (double)n, "", o->warning,
+		return r->nagios ? pitr_mon_nagios(stdout, o->check, true, (double)n, "", o->warning,
 					      o->critical) : 0;
 	}
-	if (r->check == CK_ARCHIVE_QUEUE && mon_values_queue(o, &r->values) != 0)
+	if (r->check == CK_ARCHIVE_QUEUE && pitr_mon_values_queue(o, &r->values) != 0)
 		return -1;
 	have = check_number(r, &value, &unit);
 	if (r->nagios)
-		return mon_nagios(stdout, o->check, have, value, unit, o->warning, o->critical);
+		return pitr_mon_nagios(stdout, o->check, have, value, unit, o->warning, o->critical);
 	if (r->check == CK_ARCHIVE_QUEUE)
 		printf("%ld\n", r->values.archive_queue);
 	else
-		mon_print_plain_number(stdout, have, value);
+		pitr_mon_print_plain_number(stdout, have, value);
 	return 0;
 }
 
@@ -218,7 +218,7 @@ static int
 run_all(struct monitor_run *r)
 {
 	const struct pitr_monitor_opts *o = r->opts;
-	const struct mon_error **errs = NULL;
+	const struct pitr_mon_error **errs = NULL;
 	double from = 0;
 	bool state_based;
 	char *buf = NULL;
@@ -226,14 +226,14 @@ run_all(struct monitor_run *r)
 	FILE *mem;
 	int rc;
 
-	if (o->conn_given && mon_values_queue(o, &r->values) != 0)
+	if (o->conn_given && pitr_mon_values_queue(o, &r->values) != 0)
 		return -1;
 	/* json lists the errors of --from's window, else every one kept; it
 	 * does not move the errors check's mark. */
 	if (r->format != FORMAT_PROMETHEUS) {
-		if (o->from != NULL && mon_errors_from(o, r->values.now, &from, &state_based) != 0)
+		if (o->from != NULL && pitr_mon_errors_from(o, r->values.now, &from, &state_based) != 0)
 			return -1;
-		nerrs = mon_errors_after(&r->state, from, &errs);
+		nerrs = pitr_mon_errors_after(&r->state, from, &errs);
 	}
 	mem = open_memstream(&buf, &len);
 	if (mem == NULL) {
@@ -241,15 +241,15 @@ run_all(struct monitor_run *r)
 		pitr_log_error("could not format the output: %s", strerror(errno));
 		return -1;
 	}
-	rc = r->format == FORMAT_PROMETHEUS ? mon_write_prometheus(mem, &r->values, &r->state) :
-	     mon_write_json(mem, &r->values, &r->state, errs, nerrs);
+	rc = r->format == FORMAT_PROMETHEUS ? pitr_mon_write_prometheus(mem, &r->values, &r->state) :
+	     pitr_mon_write_json(mem, &r->values, &r->state, errs, nerrs);
 	free(errs);
 	if (fclose(mem) != 0 || rc != 0) {
 		pitr_log_error("could not format the output");
 		free(buf);
 		return -1;
 	}
-	rc = o->output != NULL ? mon_publish_output(o->output, buf, len) :
+	rc = o->output != NULL ? pitr_mon_publish_output(o->output, buf, len) :
 	     (fwrite(buf, 1, len, stdout) == len ? 0 : -1);
 	free(buf);
 	return rc;
@@ -270,7 +270,7 @@ pitr_cmd_monitor(const struct pitr_monitor_opts *opts)
 		pitr_log_hold(held, sizeof(held));
 	rc = r.check == CK_ARCHIVE_QUEUE ? lock_state_dir(&r) : read_state(&r);
 	if (rc == 0) {
-		mon_values_compute(&r.state, now_epoch(), &r.values);
+		pitr_mon_values_compute(&r.state, now_epoch(), &r.values);
 		rc = r.check == CK_ALL ? run_all(&r) : run_one(&r);
 	}
 	if (r.nagios) {
@@ -285,7 +285,7 @@ pitr_cmd_monitor(const struct pitr_monitor_opts *opts)
 	}
 	if (fflush(stdout) != 0 && rc == 0)
 		rc = 1;
-	mon_state_free(&r.state);
+	pitr_mon_state_free(&r.state);
 	if (r.lock_fd >= 0)
 		close(r.lock_fd);
 	return rc;

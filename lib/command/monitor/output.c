@@ -16,7 +16,7 @@
 #include "common/log.h"
 
 void
-mon_print_plain_number(FILE *out, bool have, double value)
+pitr_mon_print_plain_number(FILE *out, bool have, double value)
 {
 	/* OmniPITR printed "%f" seconds, and 0 when the logs said nothing or
 	 * nothing was going on. */
@@ -27,7 +27,7 @@ mon_print_plain_number(FILE *out, bool have, double value)
 }
 
 void
-mon_print_error(FILE *out, const struct mon_error *e)
+pitr_mon_print_error(FILE *out, const struct pitr_mon_error *e)
 {
 	fprintf(out, "%s : %ld : %s\n", e->ts, e->pid, e->line);
 }
@@ -47,7 +47,7 @@ prom_gauge(FILE *out, const char *name, const char *help, bool have, double valu
 }
 
 int
-mon_write_prometheus(FILE *out, const struct mon_values *v, const struct mon_state *s)
+pitr_mon_write_prometheus(FILE *out, const struct pitr_mon_values *v, const struct pitr_mon_state *s)
 {
 	prom_gauge(out, "pitrkit_last_archive_age_seconds",
 		   "Seconds since pitr-archive last archived a WAL file.",
@@ -100,7 +100,7 @@ json_string(FILE *out, const char *key, const char *value)
 }
 
 static void
-json_errors(FILE *out, const struct mon_error **errs, size_t n)
+json_errors(FILE *out, const struct pitr_mon_error **errs, size_t n)
 {
 	fputs("  \"errors\": [", out);
 	for (size_t i = 0; i < n; i++) {
@@ -115,8 +115,8 @@ json_errors(FILE *out, const struct mon_error **errs, size_t n)
 }
 
 int
-mon_write_json(FILE *out, const struct mon_values *v, const struct mon_state *s,
-	       const struct mon_error **errs, size_t nerrs)
+pitr_mon_write_json(FILE *out, const struct pitr_mon_values *v, const struct pitr_mon_state *s,
+	       const struct pitr_mon_error **errs, size_t nerrs)
 {
 	fputs("{\n", out);
 	json_number(out, "last_archive_age", s->archive_last > 0, v->last_archive_age, false);
@@ -137,7 +137,7 @@ mon_write_json(FILE *out, const struct mon_values *v, const struct mon_state *s,
 static const char *const status_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
 
 int
-mon_threshold(const char *text, const char *opt, bool *have, double *value)
+pitr_mon_threshold(const char *text, const char *opt, bool *have, double *value)
 {
 	char *end;
 
@@ -171,7 +171,7 @@ perf_number(char *buf, size_t n, bool have, double value)
 }
 
 int
-mon_nagios(FILE *out, const char *name, bool have, double value, const char *unit,
+pitr_mon_nagios(FILE *out, const char *name, bool have, double value, const char *unit,
 	   const char *warning, const char *critical)
 {
 	bool hw, hc;
@@ -179,8 +179,8 @@ mon_nagios(FILE *out, const char *name, bool have, double value, const char *uni
 	char label[64], sv[32], sw[32], sc[32];
 	int st;
 
-	if (mon_threshold(warning, "warning", &hw, &w) != 0 ||
-	    mon_threshold(critical, "critical", &hc, &c) != 0)
+	if (pitr_mon_threshold(warning, "warning", &hw, &w) != 0 ||
+	    pitr_mon_threshold(critical, "critical", &hc, &c) != 0)
 		return PITR_MONITOR_UNKNOWN;
 	if (!have) {
 		fprintf(out, "PITR-MONITOR UNKNOWN - %s: nothing in the logs yet\n", name);
@@ -202,7 +202,7 @@ mon_nagios(FILE *out, const char *name, bool have, double value, const char *uni
 }
 
 int
-mon_publish_output(const char *path, const char *buf, size_t len)
+pitr_mon_publish_output(const char *path, const char *buf, size_t len)
 {
 	const char *slash = strrchr(path, '/');
 	char *dir = slash == NULL ? strdup(".") :

@@ -18,7 +18,7 @@
 #include "command/monitor/monitor_impl.h"
 
 double
-mon_parse_time(const char *text)
+pitr_mon_parse_time(const char *text)
 {
 	struct tm tm = { 0 };
 	int usec, zh, zm, n = 0;
@@ -59,18 +59,18 @@ take_field(const char **p, char *out, size_t n)
 }
 
 int
-mon_parse_line(const char *text, struct mon_line *l)
+pitr_mon_parse_line(const char *text, struct pitr_mon_line *l)
 {
 	const char *p;
 	char pid[24], prog[80];
 	char *end;
 
 	memset(l, 0, sizeof(*l));
-	l->epoch = mon_parse_time(text);
+	l->epoch = pitr_mon_parse_time(text);
 	if (l->epoch < 0 || strncmp(text + 32, " : ", 3) != 0)
 		return -1;
-	memcpy(l->ts, text, MON_TS_LEN);
-	l->ts[MON_TS_LEN] = '\0';
+	memcpy(l->ts, text, PITR_MON_TS_LEN);
+	l->ts[PITR_MON_TS_LEN] = '\0';
 	p = text + 35;
 	if (take_field(&p, pid, sizeof(pid)) != 0 || take_field(&p, prog, sizeof(prog)) != 0)
 		return -1;
@@ -108,9 +108,9 @@ quoted_after(const char *message, const char *prefix, char *name, size_t n)
 }
 
 static void
-feed_archive(struct mon_state *s, const struct mon_line *l, bool error)
+feed_archive(struct pitr_mon_state *s, const struct pitr_mon_line *l, bool error)
 {
-	char name[MON_WAL_NAME_MAX];
+	char name[PITR_MON_WAL_NAME_MAX];
 
 	if (error) {
 		/* A failure streak starts at its first error: current-archive-time
@@ -128,9 +128,9 @@ feed_archive(struct mon_state *s, const struct mon_line *l, bool error)
 }
 
 static void
-feed_restore(struct mon_state *s, const struct mon_line *l, bool error)
+feed_restore(struct pitr_mon_state *s, const struct pitr_mon_line *l, bool error)
 {
-	char name[MON_WAL_NAME_MAX];
+	char name[PITR_MON_WAL_NAME_MAX];
 
 	if (!error && quoted_after(l->message, "restored ", name, sizeof(name))) {
 		s->restore_last = l->epoch;
@@ -153,13 +153,13 @@ feed_restore(struct mon_state *s, const struct mon_line *l, bool error)
 }
 
 void
-mon_state_feed(struct mon_state *s, const struct mon_line *l)
+pitr_mon_state_feed(struct pitr_mon_state *s, const struct pitr_mon_line *l)
 {
 	bool error = strcmp(l->level, "ERROR") == 0 || strcmp(l->level, "FATAL") == 0;
 	char label[256];
 
 	if (error)
-		mon_state_add_error(s, l);
+		pitr_mon_state_add_error(s, l);
 	if (strcmp(l->program, "archive") == 0)
 		feed_archive(s, l, error);
 	else if (strcmp(l->program, "restore") == 0)

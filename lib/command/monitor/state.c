@@ -26,8 +26,8 @@
 #define STATE_FILE "pitr-monitor.state"
 #define STATE_HEADER "pitr-monitor-state\t1"
 
-struct mon_file *
-mon_state_file(struct mon_state *s, const char *path)
+struct pitr_mon_file *
+pitr_mon_state_file(struct pitr_mon_state *s, const char *path)
 {
 	for (size_t i = 0; i < s->nfiles; i++)
 		if (strcmp(s->files[i].path, path) == 0)
@@ -35,10 +35,10 @@ mon_state_file(struct mon_state *s, const char *path)
 	return NULL;
 }
 
-struct mon_file *
-mon_state_add_file(struct mon_state *s, const char *path, double start)
+struct pitr_mon_file *
+pitr_mon_state_add_file(struct pitr_mon_state *s, const char *path, double start)
 {
-	struct mon_file *f = pitr_xreallocarray(s->files, s->nfiles + 1, sizeof(*f));
+	struct pitr_mon_file *f = pitr_xreallocarray(s->files, s->nfiles + 1, sizeof(*f));
 	char *copy = pitr_xstrdup(path);
 
 	if (f == NULL || copy == NULL) {
@@ -49,14 +49,14 @@ mon_state_add_file(struct mon_state *s, const char *path, double start)
 	}
 	s->files = f;
 	f = &s->files[s->nfiles++];
-	*f = (struct mon_file){ .path = copy, .start = start };
+	*f = (struct pitr_mon_file){ .path = copy, .start = start };
 	return f;
 }
 
 static void
-add_error(struct mon_state *s, double epoch, long pid, const char *ts, const char *line)
+add_error(struct pitr_mon_state *s, double epoch, long pid, const char *ts, const char *line)
 {
-	struct mon_error *e = pitr_xreallocarray(s->errors, s->nerrors + 1, sizeof(*e));
+	struct pitr_mon_error *e = pitr_xreallocarray(s->errors, s->nerrors + 1, sizeof(*e));
 	char *copy = pitr_xstrdup(line);
 
 	if (e != NULL)
@@ -70,24 +70,24 @@ add_error(struct mon_state *s, double epoch, long pid, const char *ts, const cha
 		if (*c == '\t' || *c == '\n' || *c == '\r')
 			*c = ' ';
 	e = &s->errors[s->nerrors++];
-	*e = (struct mon_error){ .epoch = epoch, .pid = pid, .line = copy };
+	*e = (struct pitr_mon_error){ .epoch = epoch, .pid = pid, .line = copy };
 	snprintf(e->ts, sizeof(e->ts), "%s", ts);
 }
 
 void
-mon_state_add_error(struct mon_state *s, const struct mon_line *l)
+pitr_mon_state_add_error(struct pitr_mon_state *s, const struct pitr_mon_line *l)
 {
 	s->errors_total++;
 	add_error(s, l->epoch, l->pid, l->ts, l->level_and_message);
 }
 
 void
-mon_state_prune(struct mon_state *s, double now)
+pitr_mon_state_prune(struct pitr_mon_state *s, double now)
 {
 	size_t kept = 0;
 
 	for (size_t i = 0; i < s->nerrors; i++) {
-		if (s->errors[i].epoch >= now - MON_ERROR_KEEP_S)
+		if (s->errors[i].epoch >= now - PITR_MON_ERROR_KEEP_S)
 			s->errors[kept++] = s->errors[i];
 		else
 			free(s->errors[i].line);
@@ -96,7 +96,7 @@ mon_state_prune(struct mon_state *s, double now)
 }
 
 void
-mon_state_free(struct mon_state *s)
+pitr_mon_state_free(struct pitr_mon_state *s)
 {
 	for (size_t i = 0; i < s->nfiles; i++)
 		free(s->files[i].path);
@@ -108,7 +108,7 @@ mon_state_free(struct mon_state *s)
 }
 
 void
-mon_state_write(const struct mon_state *s, FILE *out)
+pitr_mon_state_write(const struct pitr_mon_state *s, FILE *out)
 {
 	fprintf(out, "%s\n", STATE_HEADER);
 	for (size_t i = 0; i < s->nfiles; i++)
@@ -151,13 +151,13 @@ copy_name(char *dst, size_t n, const char *src)
 
 /* One record.  Returns 0, or -1 for a line that is not one. */
 static int
-load_record(struct mon_state *s, char *line)
+load_record(struct pitr_mon_state *s, char *line)
 {
 	char *f[5];
 	int n = split(line, f, 5);
 
 	if (strcmp(f[0], "file") == 0 && n == 4) {
-		struct mon_file *file = mon_state_add_file(s, f[3], strtod(f[2], NULL));
+		struct pitr_mon_file *file = pitr_mon_state_add_file(s, f[3], strtod(f[2], NULL));
 
 		if (file != NULL)
 			file->offset = strtoll(f[1], NULL, 10);
@@ -174,7 +174,7 @@ load_record(struct mon_state *s, char *line)
 		s->backup_last = strtod(f[1], NULL);
 	} else if (strcmp(f[0], "errors-total") == 0 && n == 2) {
 		s->errors_total = strtoull(f[1], NULL, 10);
-	} else if (strcmp(f[0], "error") == 0 && n == 5 && strlen(f[3]) == MON_TS_LEN) {
+	} else if (strcmp(f[0], "error") == 0 && n == 5 && strlen(f[3]) == PITR_MON_TS_LEN) {
 		add_error(s, strtod(f[1], NULL), strtol(f[2], NULL, 10), f[3], f[4]);
 	} else {
 		return -1;
@@ -183,7 +183,7 @@ load_record(struct mon_state *s, char *line)
 }
 
 static int
-load_lines(struct mon_state *s, FILE *fp, const char *path)
+load_lines(struct pitr_mon_state *s, FILE *fp, const char *path)
 {
 	char *line = NULL;
 	size_t cap = 0;
@@ -207,7 +207,7 @@ load_lines(struct mon_state *s, FILE *fp, const char *path)
 }
 
 int
-mon_state_load(struct mon_state *s, const char *state_dir)
+pitr_mon_state_load(struct pitr_mon_state *s, const char *state_dir)
 {
 	char *path = pitr_fsutil_join(state_dir, STATE_FILE);
 	FILE *fp;
@@ -230,7 +230,7 @@ mon_state_load(struct mon_state *s, const char *state_dir)
 }
 
 int
-mon_state_save(const struct mon_state *s, const char *state_dir)
+pitr_mon_state_save(const struct pitr_mon_state *s, const char *state_dir)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -241,7 +241,7 @@ mon_state_save(const struct mon_state *s, const char *state_dir)
 		pitr_log_error("could not write the state: %s", strerror(errno));
 		return -1;
 	}
-	mon_state_write(s, mem);
+	pitr_mon_state_write(s, mem);
 	if (fclose(mem) != 0) {
 		pitr_log_error("could not write the state: %s", strerror(errno));
 		free(buf);
