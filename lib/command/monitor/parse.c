@@ -17,6 +17,23 @@
 
 #include "command/monitor/monitor_impl.h"
 
+/* The exact shape of the time at the start of a line: sscanf alone would
+ * take spaces and signs where digits belong. */
+static bool
+time_shaped(const char *text)
+{
+	static const char shape[] = "dddd-dd-dd dd:dd:dd.dddddd sdddd";
+
+	for (size_t i = 0; i < sizeof(shape) - 1; i++) {
+		bool ok = shape[i] == 'd' ? text[i] >= '0' && text[i] <= '9' :
+			  shape[i] == 's' ? text[i] == '+' || text[i] == '-' : text[i] == shape[i];
+
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 double
 pitr_mon_parse_time(const char *text)
 {
@@ -25,7 +42,7 @@ pitr_mon_parse_time(const char *text)
 	char sign;
 	time_t t;
 
-	if (sscanf(text, "%4d-%2d-%2d %2d:%2d:%2d.%6d %c%2d%2d%n", &tm.tm_year, &tm.tm_mon,
+	if (!time_shaped(text) || sscanf(text, "%4d-%2d-%2d %2d:%2d:%2d.%6d %c%2d%2d%n", &tm.tm_year, &tm.tm_mon,
 		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &usec, &sign, &zh, &zm,
 		   &n) != 10 || n != 32 || (sign != '+' && sign != '-'))
 		return -1;
