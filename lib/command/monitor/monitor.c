@@ -265,9 +265,12 @@ pitr_cmd_monitor(const struct pitr_monitor_opts *opts)
 	if (check_options(&r) != 0)
 		return 1;
 	/* A Nagios plugin answers UNKNOWN in its one status line, so the
-	 * failure's message is kept for that line. */
-	if (r.nagios)
+	 * failure's message is kept for that line; --verbose is off, or its
+	 * first line would be the one kept. */
+	if (r.nagios) {
+		pitr_log_open(NULL, NULL, false);
 		pitr_log_hold(held, sizeof(held));
+	}
 	rc = r.check == CK_ARCHIVE_QUEUE ? lock_state_dir(&r) : read_state(&r);
 	if (rc == 0) {
 		pitr_mon_values_compute(&r.state, now_epoch(), &r.values);
