@@ -155,7 +155,8 @@ by_epoch(const void *a, const void *b)
 }
 
 size_t
-pitr_mon_errors_after(const struct pitr_mon_state *s, double from, const struct pitr_mon_error ***out)
+pitr_mon_errors_after(const struct pitr_mon_state *s, double from,
+		      const struct pitr_mon_error ***out)
 {
 	const struct pitr_mon_error **list = pitr_xcalloc(s->nerrors + 1, sizeof(*list));
 	size_t n = 0;

@@ -82,7 +82,8 @@ void pitr_mon_state_write(const struct pitr_mon_state *s, FILE *out);
 void pitr_mon_state_prune(struct pitr_mon_state *s, double now);
 void pitr_mon_state_free(struct pitr_mon_state *s);
 struct pitr_mon_file *pitr_mon_state_file(struct pitr_mon_state *s, const char *path);
-struct pitr_mon_file *pitr_mon_state_add_file(struct pitr_mon_state *s, const char *path, double start);
+struct pitr_mon_file *pitr_mon_state_add_file(struct pitr_mon_state *s, const char *path,
+					      double start);
 void pitr_mon_state_add_error(struct pitr_mon_state *s, const struct pitr_mon_line *l);
 
 /* logread.c */
@@ -112,16 +113,19 @@ void pitr_mon_values_compute(const struct pitr_mon_state *s, double now, struct 
 int pitr_mon_values_queue(const struct pitr_monitor_opts *o, struct pitr_mon_values *v);
 /* The lower bound of the errors to show: --from, or the errors check's
  * last call (STATE_DIR/Check-errors/from-timestamp).  Returns 0 or -1. */
-int pitr_mon_errors_from(const struct pitr_monitor_opts *o, double now, double *from, bool *state_based);
+int pitr_mon_errors_from(const struct pitr_monitor_opts *o, double now, double *from,
+			 bool *state_based);
 int pitr_mon_errors_save_from(const char *state_dir, double from);
 /* The errors newer than `from`, sorted by time: count, and the last one's
  * epoch in *last. */
-size_t pitr_mon_errors_after(const struct pitr_mon_state *s, double from, const struct pitr_mon_error ***out);
+size_t pitr_mon_errors_after(const struct pitr_mon_state *s, double from,
+			     const struct pitr_mon_error ***out);
 
 /* output.c */
 void pitr_mon_print_plain_number(FILE *out, bool have, double value);
 void pitr_mon_print_error(FILE *out, const struct pitr_mon_error *e);
-int pitr_mon_write_prometheus(FILE *out, const struct pitr_mon_values *v, const struct pitr_mon_state *s);
+int pitr_mon_write_prometheus(FILE *out, const struct pitr_mon_values *v,
+			      const struct pitr_mon_state *s);
 int pitr_mon_write_json(FILE *out, const struct pitr_mon_values *v, const struct pitr_mon_state *s,
 		   const struct pitr_mon_error **errs, size_t nerrs);
 /* A threshold option's value: absent (*have false) or a number.  Returns

@@ -47,7 +47,8 @@ prom_gauge(FILE *out, const char *name, const char *help, bool have, double valu
 }
 
 int
-pitr_mon_write_prometheus(FILE *out, const struct pitr_mon_values *v, const struct pitr_mon_state *s)
+pitr_mon_write_prometheus(FILE *out, const struct pitr_mon_values *v,
+			  const struct pitr_mon_state *s)
 {
 	prom_gauge(out, "pitrkit_last_archive_age_seconds",
 		   "Seconds since pitr-archive last archived a WAL file.",

@@ -42,7 +42,8 @@ pitr_mon_parse_time(const char *text)
 	char sign;
 	time_t t;
 
-	if (!time_shaped(text) || sscanf(text, "%4d-%2d-%2d %2d:%2d:%2d.%6d %c%2d%2d%n", &tm.tm_year, &tm.tm_mon,
+	if (!time_shaped(text) ||
+	    sscanf(text, "%4d-%2d-%2d %2d:%2d:%2d.%6d %c%2d%2d%n", &tm.tm_year, &tm.tm_mon,
 		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &usec, &sign, &zh, &zm,
 		   &n) != 10 || n != 32 || (sign != '+' && sign != '-'))
 		return -1;
