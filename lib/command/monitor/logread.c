@@ -193,7 +193,8 @@ pitr_mon_read_logs(struct pitr_mon_state *s, const char *const *templates, size_
 	}
 	drop_unseen(s, seen, nold);
 	free(seen);
-	qsort(s->files, s->nfiles, sizeof(*s->files), by_start);
+	if (s->nfiles > 1)
+		qsort(s->files, s->nfiles, sizeof(*s->files), by_start);
 	for (size_t i = 0; i < s->nfiles; i++) {
 		long got = read_file(s, i);
 
