@@ -16,8 +16,8 @@ static const struct pitr_opt_def monitor_options[] = {
 	{ "log", "l", PITR_OPT_LIST, "TEMPLATE",
 	  .help = "a pitr-* (or omnipitr-*) program's log, ^-strftime template; repeatable; "
 		  "earlier days' files of the template are read too" },
-	{ "check", "c", PITR_OPT_STRING, NULL, .choices = PITR_MONITOR_CHECKS,
-	  .help = "the check to answer (plain output)" },
+	{ "check", "c", PITR_OPT_STRING, "CHECK",
+	  .help = "the check to answer (plain output): " PITR_MONITOR_CHECKS },
 	{ "state-dir", "s", PITR_OPT_STRING, "DIR",
 	  .required = "pitr-monitor keeps what it read of the logs there",
 	  .help = "where what was read is kept between calls" },

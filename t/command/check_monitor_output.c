@@ -276,6 +276,13 @@ START_TEST(test_cmd_refuses)
 
 	ck_assert_int_eq(run(&o, &out), 1);
 	ck_assert_ptr_nonnull(strstr(h_log(), "no --check given"));
+	/* OmniPITR's check names: case and '_' do not matter. */
+	o.check = "Dump_State";
+	ck_assert_int_eq(run(&o, &out), 0);
+	ck_assert_ptr_eq(strstr(out, "pitr-monitor-state\t1\n"), out);
+	o.check = "last-archive-ages";
+	ck_assert_int_eq(run(&o, &out), 1);
+	ck_assert_ptr_nonnull(strstr(h_log(), "invalid value \"last-archive-ages\" for option \"--check\""));
 	o.check = "last-archive-age";
 	o.format = "prometheus";
 	ck_assert_int_eq(run(&o, &out), 1);

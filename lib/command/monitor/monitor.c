@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,6 +32,12 @@ enum check {
 	CK_ALL,                 /* prometheus, json */
 };
 
+/* In the order of PITR_MONITOR_CHECKS and enum check. */
+static const char *const check_names[] = {
+	"last-archive-age", "current-archive-time", "archive-queue", "last-restore-age",
+	"current-restore-time", "last-backup-age", "errors", "dump-state",
+};
+
 struct monitor_run {
 	const struct pitr_monitor_opts *opts;
 	enum check check;
@@ -51,6 +58,26 @@ now_epoch(void)
 
 	gettimeofday(&tv, NULL);
 	return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+/* The check's index in PITR_MONITOR_CHECKS.  As OmniPITR, which loaded
+ * the check's class by its name, case and '_' for '-' do not matter
+ * ("Last_Archive_Age"). */
+static int
+check_index(const char *name)
+{
+	char norm[64];
+	size_t i;
+
+	for (i = 0; name[i] != '\0' && i < sizeof(norm) - 1; i++)
+		norm[i] = name[i] == '_' ? '-' : (char)tolower((unsigned char)name[i]);
+	norm[i] = '\0';
+	if (name[i] != '\0')
+		return pitr_opts_check_choice("check", name, PITR_MONITOR_CHECKS);
+	for (int c = 0; c <= CK_DUMP_STATE; c++)
+		if (strcmp(norm, check_names[c]) == 0)
+			return c;
+	return pitr_opts_check_choice("check", name, PITR_MONITOR_CHECKS);
 }
 
 /* The option combinations, refused before anything is read. */
@@ -75,7 +102,7 @@ check_options(struct monitor_run *r)
 		pitr_log_error("no --check given: plain output answers one check");
 		return -1;
 	} else {
-		int c = pitr_opts_check_choice("check", o->check, PITR_MONITOR_CHECKS);
+		int c = check_index(o->check);
 
 		if (c < 0)
 			return -1;
@@ -198,14 +225,15 @@ run_one(struct monitor_run *r)
 	if (r->check == CK_ERRORS) {
 		if (run_errors(r, r->nagios ? NULL : stdout, &n) != 0)
 			return -1;
-		return r->nagios ? pitr_mon_nagios(stdout, o->check, true, (double)n, "", o->warning,
-					      o->critical) : 0;
+		return r->nagios ? pitr_mon_nagios(stdout, check_names[r->check], true, (double)n,
+						   "", o->warning, o->critical) : 0;
 	}
 	if (r->check == CK_ARCHIVE_QUEUE && pitr_mon_values_queue(o, &r->values) != 0)
 		return -1;
 	have = check_number(r, &value, &unit);
 	if (r->nagios)
-		return pitr_mon_nagios(stdout, o->check, have, value, unit, o->warning, o->critical);
+		return pitr_mon_nagios(stdout, check_names[r->check], have, value, unit,
+				       o->warning, o->critical);
 	if (r->check == CK_ARCHIVE_QUEUE)
 		printf("%ld\n", r->values.archive_queue);
 	else
