@@ -170,6 +170,12 @@ print(d["archive_queue"] > 0, d["last_backup_age"] > 0, len(d["errors"]) > 0)
 ' <<<"$IT_OUT"
 is "json: read by python3, queue, backup age and errors there" "$IT_OUT" "True True True"
 
+# --- -l names logs to read, never pitr-monitor's own ----------------------
+mon -c last-archive-age --no-such-option
+is "an option error: exit 1" "$IT_RC" 1
+like "an option error: on stderr" "$IT_ERR" ' : pitr-monitor : ERROR : .*no-such-option'
+nok "no pitr-monitor line in the logs it reads" grep -q ' : pitr-monitor : ' "$L"/*.log
+
 # --- archiving works again -----------------------------------------------
 chmod 0700 "$A"
 seg=$(pg_switch "$M")
