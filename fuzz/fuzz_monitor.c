@@ -18,6 +18,19 @@
 #include "fuzz.h"
 
 static char state_dir[4096];
+static char log_path[4096];
+
+/* Leave nothing in $TMPDIR when the run ends. */
+static void
+remove_files(void)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/pitr-monitor.state", state_dir);
+	unlink(path);
+	rmdir(state_dir);
+	unlink(log_path);
+}
 
 /* The state's file text, malloc'd. */
 static char *
@@ -61,7 +74,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (state_dir[0] == '\0') {
 		snprintf(state_dir, sizeof(state_dir), "%s.state", path);
+		snprintf(log_path, sizeof(log_path), "%s", path);
 		mkdir(state_dir, 0700);
+		atexit(remove_files);
 	}
 	check_lines(data, size);
 	if (pitr_mon_read_logs(&s, templates, 1) < 0)
