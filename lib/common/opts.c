@@ -734,7 +734,9 @@ prescan_log(const struct pitr_opt_def *defs, size_t ndefs, int argc, char **argv
 
 		switch (next_arg(&probe, argc, argv, &argi, &def_idx, &value, err, sizeof(err))) {
 		case ARG_OPTION:
-			if (strcmp(defs[def_idx].name, "log") == 0)
+			/* A LIST --log names logs to read (pitr-monitor), not one to write. */
+			if (strcmp(defs[def_idx].name, "log") == 0 &&
+			    defs[def_idx].kind == PITR_OPT_STRING)
 				log = value;
 			break;
 		case ARG_END:

@@ -692,7 +692,8 @@ START_TEST(test_signals_while_waiting)
 	child = later(100, NULL, NULL, NULL, NULL, SIGTERM);
 	ck_assert_int_eq(pitr_cmd_restore(&opts), -1);
 	reap(child);
-	ck_assert_str_eq(h_log(), "LOG : interrupted by a signal: \"" SEG(9) "\" not restored\n");
+	ck_assert_str_eq(h_log(), "LOG : segment \"" SEG(9) "\" is not in the archive yet: waiting\n"
+			 "LOG : interrupted by a signal: \"" SEG(9) "\" not restored\n");
 	/* The previous handlers are back. */
 	ck_assert_int_eq(sigaction(SIGTERM, NULL, &sa), 0);
 	ck_assert_ptr_eq(sa.sa_handler, term_before.sa_handler);
@@ -709,7 +710,8 @@ START_TEST(test_signals_while_waiting)
 		reap(usr1);
 	}
 	reap(child);
-	ck_assert_str_eq(h_log(), "LOG : SIGUSR1 received: immediate finish of recovery\n"
+	ck_assert_str_eq(h_log(), "LOG : segment \"" SEG(9) "\" is not in the archive yet: waiting\n"
+			 "LOG : SIGUSR1 received: immediate finish of recovery\n"
 			 "LOG : ending recovery: \"" SEG(9) "\" not restored (immediate finish)\n");
 	assert_nothing_restored();
 }

@@ -402,9 +402,11 @@ restore_loop(struct restore_run *run)
 					      "(smart finish)", opts->wal_name);
 				return -1;
 			}
+			/* At LOG level: pitr-monitor's current-restore-time counts
+			 * from this line. */
 			if (!waiting_logged)
-				pitr_log_verbose("segment \"%s\" is not in the archive yet: waiting",
-						 opts->wal_name);
+				pitr_log_info("segment \"%s\" is not in the archive yet: waiting",
+					      opts->wal_name);
 			waiting_logged = true;
 		}
 		if (pitr_restore_remove_while_waiting(run) != 0)
