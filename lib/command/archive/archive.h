@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/opts.h"
+
 struct pitr_archive_opts {
 	const char *data_dir;          /* -D, default "." */
 	bool force_data_dir;           /* -f: do not check that data_dir is a cluster */
@@ -28,6 +30,14 @@ struct pitr_archive_opts {
 	int pipe_timeout;              /* --pipe-timeout seconds; 0: the default */
 	const char *wal_path;          /* the %p operand */
 };
+
+/* pitr-archive's option table, for pitr-archive and for pitr-check, which
+ * reads an archive_command's pitr-archive call with it. */
+extern const struct pitr_opt_def pitr_archive_option_defs[];
+extern const size_t pitr_archive_noption_defs;
+
+/* Fill *a from parsed options (every field but wal_path, the operand). */
+void pitr_archive_opts_read(const struct pitr_opts *o, struct pitr_archive_opts *a);
 
 /* Archive opts->wal_path.  Logs what it did and every failure.  Returns 0
  * only when every destination holds the file, durably; -1 otherwise (with
