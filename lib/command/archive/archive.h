@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "common/opts.h"
+#include "dest/dest.h"
 
 struct pitr_archive_opts {
 	const char *data_dir;          /* -D, default "." */
@@ -43,5 +44,18 @@ void pitr_archive_opts_read(const struct pitr_opts *o, struct pitr_archive_opts 
  * only when every destination holds the file, durably; -1 otherwise (with
  * the state dir recording the destinations that succeeded). */
 int pitr_cmd_archive(const struct pitr_archive_opts *opts);
+
+/*
+ * Look at up to `max` state records in `state_dir` other than `current`'s
+ * (picked at random, so repeated calls reach them all) and remove each one
+ * whose file every destination of `specs` holds: the record names the
+ * destination, or it is a local directory with a complete copy (read
+ * whole, header checked).  A record with a remote or pipe destination it
+ * does not name is kept.  What it removes and why it keeps a record are
+ * logged with -v.  Returns the number removed, or -1 after logging when
+ * the state dir cannot be read.
+ */
+int pitr_archive_prune_state(const char *state_dir, const char *current,
+			     const struct pitr_dest_spec *specs, size_t nspecs, size_t max);
 
 #endif
