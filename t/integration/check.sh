@@ -65,6 +65,13 @@ it_run "$PC" "${conn[@]}" --archive-command "cp %p $T/plain/%f"
 is "no pitr-archive call: exit 1, one line" "$IT_RC:$(count_lines "$IT_ERR")" 1:1
 like "no pitr-archive call: said" "$IT_ERR" 'runs no pitr-archive'
 
+# --- only a pipe destination: not checked, the archiver's word taken ----
+it_run "$PC" "${conn[@]}" --timeout 20 --archive-command "TMPDIR=$T exec $PA -dp 'cat' \"%p\""
+is "pipe only: exit 0" "$IT_RC" 0
+like "pipe only: the pipe is not checked" "$IT_OUT" 'pipe destination "cat": not checked'
+like "pipe only: pg_stat_archiver says the segment was archived" "$IT_OUT" \
+	'no destination can be read back; the server archived "[0-9A-F]{24}" in [0-9.]+ s'
+
 # --- a destination that stays empty -----------------------------------
 # Owned by root, mode 755: the postgres user cannot write there.  The
 # system identifier record is there already, so pitr-archive fails at this

@@ -456,6 +456,49 @@ prepare(struct check_run *run)
 	return 0;
 }
 
+/* Whether pg_stat_archiver's last_archived_wal is `wal` or after it
+ * (segments are archived in order); -1 when it cannot be read. */
+static int
+archiver_passed(struct check_run *run)
+{
+	char *last = NULL;
+	int passed;
+
+	if (pitr_pgconn_query_value(run->conn, "SELECT coalesce(last_archived_wal, '') "
+				    "FROM pg_stat_archiver", &last) != 0)
+		return -1;
+	passed = strlen(last) >= PITR_WAL_SEGNAME_LEN &&
+		 strncmp(last, run->wal, PITR_WAL_SEGNAME_LEN) >= 0;
+	free(last);
+	return passed;
+}
+
+/* No destination can be read back: the server's word that its
+ * archive_command succeeded for the segment is all there is. */
+static int
+wait_for_archiver(struct check_run *run)
+{
+	double deadline = run->switched + run->opts->timeout * 1000.0;
+	long pause = CHECK_POLL_FIRST_MS;
+	int passed;
+
+	while ((passed = archiver_passed(run)) == 0 && pitr_clock_ms() < deadline) {
+		pitr_clock_sleep_ms(pause);
+		pause = pause * 2 > CHECK_POLL_MAX_MS ? CHECK_POLL_MAX_MS : pause * 2;
+	}
+	if (passed < 0)
+		return -1;
+	if (passed == 0) {
+		pitr_log_error("the server did not archive \"%s\" within %d s (pg_stat_archiver)",
+			       run->wal, run->opts->timeout);
+		report_missing(run);
+		return -1;
+	}
+	report(run, "no destination can be read back; the server archived \"%s\" in %.2f s "
+	       "(pg_stat_archiver)", run->wal, (pitr_clock_ms() - run->switched) / 1000.0);
+	return 0;
+}
+
 int
 pitr_cmd_check(const struct pitr_check_opts *opts)
 {
@@ -466,6 +509,10 @@ pitr_cmd_check(const struct pitr_check_opts *opts)
 	if (prepare(&run) != 0 || switch_wal(&run) != 0)
 		goto out;
 	checked = waiting = mark_unchecked(&run);
+	if (checked == 0) {
+		rc = wait_for_archiver(&run);
+		goto out;
+	}
 	waiting = wait_for_targets(&run, waiting);
 	for (size_t idx = 0; idx < run.nspecs; idx++)
 		failed += run.targets[idx].state == TARGET_FAILED;

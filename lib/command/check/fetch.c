@@ -26,7 +26,8 @@
 
 /* The rsync command that copies `wal` under every codec's name from the
  * remote directory into `into`; the strings it needs live in `own`
- * (freed by the caller). */
+ * (zeroed by the caller, who frees every entry).  0 when one could
+ * not be made (logged). */
 static size_t
 fetch_argv(const struct pitr_dest_spec *spec, const char *wal, const struct check_fetch *fetch,
 	   const char *into, char *argv[], char *own[])
@@ -46,7 +47,6 @@ fetch_argv(const struct pitr_dest_spec *spec, const char *wal, const struct chec
 	argv[argc++] = spec->location;      /* ends in '/': the directory's contents */
 	argv[argc++] = (char *)into;
 	argv[argc] = NULL;
-	own[nown] = NULL;
 	for (size_t own_idx = 0; own_idx < nown; own_idx++)
 		if (own[own_idx] == NULL)
 			return 0;
@@ -59,7 +59,7 @@ static int
 run_rsync(const struct pitr_dest_spec *spec, const char *wal, const struct check_fetch *fetch,
 	  const char *into, const char *err_path, char *why, size_t why_size)
 {
-	char *argv[FETCH_ARGV_MAX], *own[FETCH_ARGV_MAX];
+	char *argv[FETCH_ARGV_MAX], *own[FETCH_ARGV_MAX] = { NULL };
 	struct pitr_spawn sp = { .pid = -1, .stdin_fd = -1 };
 	int err_fd, status = 0, rc = -1;
 	char reason[512];
@@ -86,7 +86,7 @@ run_rsync(const struct pitr_dest_spec *spec, const char *wal, const struct check
 	snprintf(why + strlen(why), why_size - strlen(why), "%s", reason);
 	rc = -1;
 out:
-	for (size_t own_idx = 0; own_idx < FETCH_ARGV_MAX && own[own_idx] != NULL; own_idx++)
+	for (size_t own_idx = 0; own_idx < FETCH_ARGV_MAX; own_idx++)
 		free(own[own_idx]);
 	return rc;
 }
