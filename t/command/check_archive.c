@@ -518,7 +518,9 @@ START_TEST(test_stale_state_records)
 	write_record("000000010000000000000004", ka);
 	/* SEG5: recorded at b, a truncated copy in a: needed. */
 	write_record("000000010000000000000005", kb);
-	h_write_file(h_path("a/000000010000000000000005"), seg4, SEGSIZE / 2);
+	free(seg3);
+	seg3 = h_make_segment(SEGSIZE, 1, 5, 77, 1);
+	h_write_file(h_path("a/000000010000000000000005"), seg3, SEGSIZE / 2);
 	pitr_log_open("check", NULL, true);
 	ck_assert_int_eq(pitr_archive_prune_state(p_state, NULL, specs, nspecs, 10), 1);
 	ck_assert(!h_exists(h_path("state/" SEG3 ".pitr-state")));
@@ -527,6 +529,8 @@ START_TEST(test_stale_state_records)
 	ck_assert_ptr_nonnull(strstr(h_log(), "removed state record of \"" SEG3 "\": every "
 				     "destination holds it"));
 	ck_assert_ptr_nonnull(strstr(h_log(), "kept state record of \"000000010000000000000004\""));
+	ck_assert_ptr_nonnull(strstr(h_log(), "kept state record of \"000000010000000000000005\": "));
+	ck_assert_ptr_nonnull(strstr(h_log(), "holds 524288 bytes but its header says"));
 	/* A copy that appears later makes the record stale. */
 	h_write_compressed(h_path("b/000000010000000000000004.gz"), PITR_CODEC_GZIP, seg4, SEGSIZE);
 	ck_assert_int_eq(pitr_archive_prune_state(p_state, NULL, specs, nspecs, 10), 1);
