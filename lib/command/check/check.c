@@ -64,6 +64,7 @@ struct check_run {
 	char wal[PITR_WAL_NAME_MAX];
 	struct pitr_wal_name name;
 	double switched;           /* pitr_clock_ms() at the switch */
+	int rsync_timeout;         /* the call's --rsync-timeout, or its default */
 };
 
 static void
@@ -394,8 +395,13 @@ wait_for_targets(struct check_run *run, size_t waiting)
 		double now;
 
 		for (size_t idx = 0; idx < run->nspecs; idx++) {
+			double left = (deadline - pitr_clock_ms()) / 1000.0;
+
 			if (run->targets[idx].state != TARGET_WAITING)
 				continue;
+			/* A hung peer must not hold the check past --timeout. */
+			run->fetch.rsync_timeout = left < 1 ? 1 : left < run->rsync_timeout ?
+						   (int)left + 1 : run->rsync_timeout;
 			poll_target(run, idx);
 			if (run->targets[idx].state != TARGET_WAITING)
 				waiting--;
@@ -449,10 +455,8 @@ prepare(struct check_run *run)
 	run->fetch.dir = run->fetch_dir.path;
 	run->fetch.rsync = run->a.rsync_path != NULL && *run->a.rsync_path != '\0' ?
 			   run->a.rsync_path : "rsync";
-	run->fetch.rsync_timeout = run->a.rsync_timeout > 0 ? run->a.rsync_timeout :
-				   PITR_DEST_RSYNC_TIMEOUT_DEFAULT;
-	if (run->fetch.rsync_timeout > run->opts->timeout)
-		run->fetch.rsync_timeout = run->opts->timeout;
+	run->rsync_timeout = run->a.rsync_timeout > 0 ? run->a.rsync_timeout :
+			     PITR_DEST_RSYNC_TIMEOUT_DEFAULT;
 	return 0;
 }
 
