@@ -52,8 +52,8 @@ int pitr_cmd_archive(const struct pitr_archive_opts *opts);
  * destination, or it is a local directory with a complete copy (read
  * whole, header checked).  A record with a remote or pipe destination it
  * does not name is kept.  What it removes and why it keeps a record are
- * logged with -v.  Returns the number removed, or -1 after logging when
- * the state dir cannot be read.
+ * logged with -v, and so is any failure: none fails the run.  Returns the
+ * number removed, or -1 when the state dir cannot be read.
  */
 int pitr_archive_prune_state(const char *state_dir, const char *current,
 			     const struct pitr_dest_spec *specs, size_t nspecs, size_t max);

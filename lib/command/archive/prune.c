@@ -104,10 +104,19 @@ prune_one(const char *state_dir, const char *wal, const struct pitr_dest_spec *s
 	}
 	if (!everywhere(st, wal, &name, specs, nspecs, why, sizeof(why))) {
 		pitr_log_verbose("kept state record of \"%s\": %s", wal, why);
-	} else if (pitr_state_clear(st) == 0) {
-		pitr_log_verbose("removed state record of \"%s\": every destination holds it", wal);
-		removed = 1;
+		goto out;
 	}
+	/* A state dir that cannot be written is the delivery's to report
+	 * (report_state_failure()): here it only costs a record kept. */
+	why[0] = '\0';
+	pitr_log_hold(why, sizeof(why));
+	removed = pitr_state_clear(st) == 0;
+	pitr_log_hold(NULL, 0);
+	if (removed)
+		pitr_log_verbose("removed state record of \"%s\": every destination holds it", wal);
+	else
+		pitr_log_verbose("could not remove state record of \"%s\": %s", wal, why);
+out:
 	pitr_state_free(st);
 	return removed;
 }
@@ -116,12 +125,18 @@ int
 pitr_archive_prune_state(const char *state_dir, const char *current,
 			 const struct pitr_dest_spec *specs, size_t nspecs, size_t max)
 {
-	char **names;
+	char **names, why[512] = "";
 	size_t n;
-	int removed = 0;
+	int removed = 0, rc;
 
-	if (pitr_state_list(state_dir, current, max, &names, &n) != 0)
+	/* Not this run's failure: said with -v only. */
+	pitr_log_hold(why, sizeof(why));
+	rc = pitr_state_list(state_dir, current, max, &names, &n);
+	pitr_log_hold(NULL, 0);
+	if (rc != 0) {
+		pitr_log_verbose("could not look for stale state records: %s", why);
 		return -1;
+	}
 	for (size_t name_idx = 0; name_idx < n; name_idx++)
 		removed += prune_one(state_dir, names[name_idx], specs, nspecs);
 	pitr_state_names_free(names, n);
