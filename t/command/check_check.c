@@ -133,6 +133,10 @@ START_TEST(test_find_call)
 		    (const char *[]){ "pitr-archive", "-dl", "/a b", "%p", NULL });
 	assert_call("pitr-archive -dl /a %p && touch /x\n: done",
 		    (const char *[]){ "pitr-archive", "-dl", "/a", "%p", NULL });
+	/* A comment's separators separate nothing. */
+	assert_call("pitr-archive -dl /a %p # was: ; pitr-archive -dl /b %p",
+		    (const char *[]){ "pitr-archive", "-dl", "/a", "%p", NULL });
+	assert_call("# old\npitr-archive %p", (const char *[]){ "pitr-archive", "%p", NULL });
 	/* A separator inside quotes is a character. */
 	assert_call("pitr-archive -dp 'a;b&&c' %p",
 		    (const char *[]){ "pitr-archive", "-dp", "a;b&&c", "%p", NULL });

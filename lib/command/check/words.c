@@ -232,6 +232,10 @@ element_end(const char *cmd, size_t start, size_t *next)
 			i++;
 		} else if (c == '\'' || c == '"') {
 			quote = c;
+		} else if (c == '#' && (i == start || strchr(" \t;&", cmd[i - 1]) != NULL)) {
+			/* A comment: its ; and && separate nothing. */
+			while (cmd[i + 1] != '\0' && cmd[i + 1] != '\n')
+				i++;
 		} else if (c == ';' || c == '\n' || (c == '&' && cmd[i + 1] == '&')) {
 			*next = i + (c == '&' ? 2 : 1);
 			return i;
