@@ -441,6 +441,24 @@ report_missing(struct check_run *run)
 	free(failures);
 }
 
+/* Failures the archiver retried with success do not fail the check, but
+ * a destination that fails now and then is worth a line. */
+static void
+report_retries(struct check_run *run)
+{
+	char *failures = archiver_failures(run);
+	long long more;
+
+	if (failures == NULL)
+		return;
+	more = strtoll(failures, NULL, 10) - run->failed_before;
+	if (more > 0)
+		report(run, "the server's archiver failed %lld time%s meanwhile, last on \"%s\", and "
+		       "retried with success (pg_stat_archiver)", more, more == 1 ? "" : "s",
+		       strchr(failures, ' ') + 1);
+	free(failures);
+}
+
 static int
 prepare(struct check_run *run)
 {
@@ -526,6 +544,7 @@ pitr_cmd_check(const struct pitr_check_opts *opts)
 		goto out;
 	report(&run, "archiving works: \"%s\" reached %zu destination%s in %.2f s", run.wal,
 	       checked, checked == 1 ? "" : "s", (pitr_clock_ms() - run.switched) / 1000.0);
+	report_retries(&run);
 	rc = 0;
 out:
 	run_free(&run);
