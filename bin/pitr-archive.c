@@ -8,49 +8,10 @@
 #include <stdlib.h>
 
 #include "command/archive/archive.h"
-#include "common/fsutil.h"
 #include "common/log.h"
 #include "common/opts.h"
 #include "common/sigclean.h"
-#include "dest/dest.h"
 #include "postgres/operand.h"
-
-static const struct pitr_opt_def archive_options[] = {
-	{ "data-dir", "D", PITR_OPT_STRING, "DIR", .dflt = ".",
-	  .help = "the cluster's data directory" },
-	{ "dst-backup", "db", PITR_OPT_STRING, "DIR",
-	  .help = "absolute dir that gets a plain copy while it exists (pitr-backup-master -x)" },
-	{ "dst-local", "dl", PITR_OPT_LIST, "[CODEC=]DIR",
-	  .help = "local archive directory (repeatable)" },
-	{ "dst-pipe", "dp", PITR_OPT_LIST, "[CODEC=]PROGRAM",
-	  .help = "program run with the file name, data on stdin (repeatable)" },
-	{ "dst-remote", "dr", PITR_OPT_LIST, "[CODEC=]URL",
-	  .help = "rsync://host[:port]/module/path/ or host:/path/ (repeatable)" },
-	{ "force-data-dir", "f", PITR_OPT_FLAG, NULL,
-	  .help = "use --data-dir even if it does not look like a cluster" },
-	PITR_OPTS_LOG,
-	PITR_OPTS_NICE,
-	{ "parallel-jobs", "PJ", PITR_OPT_INT, "N", .min = 1, .max = 64, .dflt = "1",
-	  .help = "remote and pipe deliveries run at once" },
-	PITR_OPTS_PID_FILE,
-	{ "pipe-timeout", NULL, PITR_OPT_INT, "SECONDS", .min = 1, .max = 86400,
-	  .dflt = PITR_OPTS_STR(PITR_DEST_PIPE_TIMEOUT_DEFAULT),
-	  .help = "stop a --dst-pipe program that reads nothing for this long" },
-	{ "rsync-path", "rp", PITR_OPT_STRING, "PATH", .dflt_doc = "rsync on the PATH",
-	  .help = "the rsync program" },
-	{ "rsync-timeout", NULL, PITR_OPT_INT, "SECONDS", .min = 1, .max = 86400,
-	  .dflt = PITR_OPTS_STR(PITR_DEST_RSYNC_TIMEOUT_DEFAULT),
-	  .help = "how long a hung rsync peer is waited for" },
-	{ "state-dir", "s", PITR_OPT_STRING, "DIR",
-	  .help = "remembers partial deliveries; needed with several destinations" },
-	{ "temp-dir", "t", PITR_OPT_STRING, "DIR", .dflt_doc = "$TMPDIR or " PITR_FSUTIL_TMPDIR_DEFAULT,
-	  .help = "staging for remote and pipe copies" },
-	PITR_OPTS_VERBOSE("log every delivery and timings"),
-	PITR_OPTS_IGNORED_CODEC_PATHS("compression"),
-	PITR_OPTS_COMMON,
-};
-
-#define NOPTIONS (sizeof(archive_options) / sizeof(archive_options[0]))
 
 int
 main(int argc, char **argv)
@@ -66,7 +27,7 @@ main(int argc, char **argv)
 	if (pitr_sigclean_install("pitr-archive", false) != 0)
 		return 1;
 	switch (pitr_opts_begin(&o, "pitr-archive", "pitr-archive [OPTION]... WAL_PATH",
-				archive_options, NOPTIONS, argc, argv)) {
+				pitr_archive_option_defs, pitr_archive_noption_defs, argc, argv)) {
 	case 1:
 		rc = 0;
 		/* fall through */
@@ -75,20 +36,7 @@ main(int argc, char **argv)
 	}
 	if (pitr_operand_archive(o.operands, o.noperands, &a.wal_path) != 0)
 		goto out;
-	a.data_dir = pitr_opts_str(&o, "data-dir");
-	a.force_data_dir = pitr_opts_flag(&o, "force-data-dir");
-	a.dst_local = pitr_opts_list(&o, "dst-local", &a.ndst_local);
-	a.dst_remote = pitr_opts_list(&o, "dst-remote", &a.ndst_remote);
-	a.dst_pipe = pitr_opts_list(&o, "dst-pipe", &a.ndst_pipe);
-	a.dst_backup = pitr_opts_str(&o, "dst-backup");
-	a.temp_dir = pitr_opts_str(&o, "temp-dir");
-	a.state_dir = pitr_opts_str(&o, "state-dir");
-	a.pid_file = pitr_opts_str(&o, "pid-file");
-	a.parallel_jobs = (int)pitr_opts_int(&o, "parallel-jobs");
-	a.not_nice = pitr_opts_flag(&o, "not-nice");
-	a.rsync_path = pitr_opts_str(&o, "rsync-path");
-	a.rsync_timeout = (int)pitr_opts_int(&o, "rsync-timeout");
-	a.pipe_timeout = (int)pitr_opts_int(&o, "pipe-timeout");
+	pitr_archive_opts_read(&o, &a);
 	rc = pitr_cmd_archive(&a) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

@@ -10,6 +10,7 @@
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include "repo/archdir.h"
 #include "common/fsutil.h"
+#include "common/io.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 
@@ -221,4 +223,85 @@ out:
 	free(path);
 	free(entries);
 	return rc;
+}
+
+#define COPY_READ_SIZE (256 * 1024)
+
+/* Decompress all of `fd`: the first PITR_WALHDR_SIZE bytes go to `head`,
+ * the length to *len.  0, or -1 with the reason in `why`. */
+static int
+read_stream(int fd, enum pitr_codec codec, const char *path, unsigned char *head,
+	    uint64_t *len, char *why, size_t why_size)
+{
+	struct pitr_codec_reader *r = pitr_codec_reader_new_quiet(codec, fd, path, why, why_size);
+	unsigned char *buf = pitr_xmalloc(COPY_READ_SIZE);
+	int rc = -1;
+
+	*len = 0;
+	if (r == NULL || buf == NULL)
+		goto out;
+	for (;;) {
+		ssize_t n = pitr_codec_reader_read(r, buf, COPY_READ_SIZE);
+
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		if (*len < PITR_WALHDR_SIZE) {
+			size_t take = PITR_WALHDR_SIZE - (size_t)*len;
+
+			memcpy(head + *len, buf, (size_t)n < take ? (size_t)n : take);
+		}
+		*len += (uint64_t)n;
+	}
+	rc = 0;
+out:
+	pitr_codec_reader_free(r);
+	free(buf);
+	return rc;
+}
+
+int
+pitr_archdir_check_copy(const char *path, enum pitr_codec codec,
+			const struct pitr_wal_name *name, struct pitr_walhdr *hdr, bool *has_hdr)
+{
+	unsigned char head[PITR_WALHDR_SIZE];
+	char why[256] = "";
+	uint64_t len;
+	int fd;
+	int rc;
+
+	*has_hdr = false;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		pitr_log_error("could not open \"%s\": %s", path, strerror(errno));
+		return -1;
+	}
+	rc = read_stream(fd, codec, path, head, &len, why, sizeof(why));
+	close(fd);
+	if (rc != 0) {
+		pitr_log_error("could not read \"%s\" as %s: %s", path, pitr_codec_name(codec),
+			       why[0] != '\0' ? why : "unknown error");
+		return -1;
+	}
+	if (name->kind != PITR_WAL_SEGMENT && name->kind != PITR_WAL_PARTIAL) {
+		if (len > 0)
+			return 0;
+		pitr_log_error("\"%s\" is empty", path);
+		return -1;
+	}
+	if (len < PITR_WALHDR_SIZE) {
+		pitr_log_error("\"%s\" is too short to be a WAL segment: %llu bytes", path,
+			       (unsigned long long)len);
+		return -1;
+	}
+	pitr_walhdr_decode(head, sizeof(head), hdr);
+	if (pitr_walhdr_check(hdr, name, path) != 0)
+		return -1;
+	if (len != hdr->seg_size) {
+		pitr_log_error("\"%s\" holds %llu bytes but its header says segments are %u bytes",
+			       path, (unsigned long long)len, (unsigned)hdr->seg_size);
+		return -1;
+	}
+	*has_hdr = true;
+	return 0;
 }

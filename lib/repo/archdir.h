@@ -18,6 +18,7 @@
 
 #include "compress/codec.h"
 #include "postgres/wal.h"
+#include "postgres/walhdr.h"
 
 /* Room for a WAL name, the longest codec extension and the NUL. */
 #define PITR_ARCHDIR_FILE_MAX (PITR_WAL_NAME_MAX + 8)
@@ -39,6 +40,19 @@ struct pitr_archdir_entry {
  */
 int pitr_archdir_find(const char *dir, const char *walname, enum pitr_codec preferred,
 		      char **path, enum pitr_codec *codec, struct stat *st);
+
+/*
+ * Read the archived copy at `path` (compressed with `codec`) of the WAL
+ * file `name` whole, as a restore would: the stream must be complete, and
+ * for a segment (or partial segment) its page header must pass
+ * pitr_walhdr_check() and its decompressed length equal the header's
+ * segment size; any other WAL file must not be empty.  Returns 0 with
+ * *hdr set for a segment (*has_hdr true), or -1 after logging one line
+ * naming `path` and the first problem.
+ */
+int pitr_archdir_check_copy(const char *path, enum pitr_codec codec,
+			    const struct pitr_wal_name *name, struct pitr_walhdr *hdr,
+			    bool *has_hdr);
 
 /*
  * Parse a cutoff name (%r): a segment name, or a partial segment or backup

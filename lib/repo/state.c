@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -158,4 +159,77 @@ pitr_state_clear(struct pitr_state *st)
 	st->len = 0;
 	st->text[0] = '\0';
 	return pitr_fsutil_fsync_dir(st->dir);
+}
+
+void
+pitr_state_names_free(char **names, size_t n)
+{
+	for (size_t name_idx = 0; name_idx < n; name_idx++)
+		free(names[name_idx]);
+	free(names);
+}
+
+/* The WAL name of a record's file name, or NULL (not a record, or `skip`'s). */
+static char *
+record_wal_name(const char *file, const char *skip)
+{
+	size_t len = strlen(file);
+	size_t slen = strlen(STATE_SUFFIX);
+	char *wal;
+
+	if (len <= slen || strcmp(file + len - slen, STATE_SUFFIX) != 0 || file[0] == '.')
+		return NULL;
+	if (skip != NULL && strlen(skip) == len - slen && memcmp(file, skip, len - slen) == 0)
+		return NULL;
+	wal = pitr_xstrdup(file);
+	if (wal != NULL)
+		wal[len - slen] = '\0';
+	return wal;
+}
+
+/* Reservoir sampling: the k-th record seen replaces a kept one with
+ * probability max/k, so every record is as likely to be picked. */
+int
+pitr_state_list(const char *state_dir, const char *skip, size_t max, char ***names, size_t *n)
+{
+	DIR *d;
+	struct dirent *de;
+	size_t seen = 0, scanned = 0;
+
+	*names = NULL;
+	*n = 0;
+	if (max == 0)
+		return 0;
+	if ((d = opendir(state_dir)) == NULL) {
+		pitr_log_error("could not open directory \"%s\": %s", state_dir, strerror(errno));
+		return -1;
+	}
+	if ((*names = pitr_xcalloc(max, sizeof(**names))) == NULL) {
+		closedir(d);
+		return -1;
+	}
+	while (scanned++ < PITR_STATE_SCAN_MAX && (de = readdir(d)) != NULL) {
+		char *wal = record_wal_name(de->d_name, skip);
+		size_t slot;
+
+		if (wal == NULL)
+			continue;
+		seen++;
+		slot = seen <= max ? seen - 1 : (size_t)random() % seen;
+		if (slot >= max) {
+			free(wal);
+			continue;
+		}
+		if (slot < *n)
+			free((*names)[slot]);
+		else
+			*n = slot + 1;
+		(*names)[slot] = wal;
+	}
+	closedir(d);
+	if (*n == 0) {
+		free(*names);
+		*names = NULL;
+	}
+	return 0;
 }

@@ -12,6 +12,7 @@
 #define PITR_STATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct pitr_state;
 
@@ -27,6 +28,19 @@ int pitr_state_add(struct pitr_state *st, const char *key);
 
 /* Remove the record (all destinations done).  Returns 0 or -1 (logged). */
 int pitr_state_clear(struct pitr_state *st);
+
+/*
+ * Up to `max` WAL names that have a record in `state_dir`, `skip`'s (may
+ * be NULL) left out, picked at random (random(3)) among the directory's
+ * first PITR_STATE_SCAN_MAX entries, so that repeated calls reach every
+ * record while one call's work stays bounded.  Returns 0 with *names
+ * (malloc'd, for pitr_state_names_free(); NULL when *n is 0) and *n set,
+ * or -1 after logging.
+ */
+#define PITR_STATE_SCAN_MAX 4096
+int pitr_state_list(const char *state_dir, const char *skip, size_t max, char ***names,
+		    size_t *n);
+void pitr_state_names_free(char **names, size_t n);
 
 /* Release; accepts NULL. */
 void pitr_state_free(struct pitr_state *st);

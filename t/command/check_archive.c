@@ -15,12 +15,15 @@
 
 #include "command/archive/archive.h"
 #include "compress/codec.h"
+#include "common/log.h"
+#include "dest/dest.h"
 #include "harness.h"
 #include "postgres/sysid.h"
 
 #define SEGSIZE (1u << 20)
 #define SEG1 "000000010000000000000001"
 #define SEG2 "000000010000000000000002"
+#define SEG3 "000000010000000000000003"
 
 static struct pitr_archive_opts opts;
 static const char *locals[4];
@@ -484,6 +487,91 @@ START_TEST(test_pid_file_busy)
 }
 END_TEST
 
+/* A record whose file is at every destination (recorded, or a complete
+ * local copy) is removed; one whose file is missing, incomplete or at a
+ * destination that cannot be checked is kept. */
+static void
+write_record(const char *wal, const char *keys)
+{
+	h_write_file(h_path(h_fmt("state/%s.pitr-state", wal)), keys, strlen(keys));
+}
+
+START_TEST(test_stale_state_records)
+{
+	const struct pitr_dest_args args = { .local = locals, .nlocal = 2 };
+	unsigned char *seg3 = h_make_segment(SEGSIZE, 1, 3, 77, 1);
+	unsigned char *seg4 = h_make_segment(SEGSIZE, 1, 4, 77, 1);
+	struct pitr_dest_spec *specs;
+	char gz[4096 + 8], ka[4096 + 16], kb[4096 + 16];
+	size_t nspecs;
+
+	snprintf(gz, sizeof(gz), "gzip=%s", p_b);
+	locals[0] = p_a;
+	locals[1] = gz;
+	ck_assert_int_eq(pitr_dest_args_parse(&args, &specs, &nspecs), 0);
+	snprintf(ka, sizeof(ka), "local:none=%s\n", p_a);
+	snprintf(kb, sizeof(kb), "local:gzip=%s\n", p_b);
+	/* SEG3: recorded at a, a complete copy in b: stale. */
+	write_record(SEG3, ka);
+	h_write_compressed(h_path("b/" SEG3 ".gz"), PITR_CODEC_GZIP, seg3, SEGSIZE);
+	/* SEG4: recorded at a, nothing in b: needed. */
+	write_record("000000010000000000000004", ka);
+	/* SEG5: recorded at b, a truncated copy in a: needed. */
+	write_record("000000010000000000000005", kb);
+	free(seg3);
+	seg3 = h_make_segment(SEGSIZE, 1, 5, 77, 1);
+	h_write_file(h_path("a/000000010000000000000005"), seg3, SEGSIZE / 2);
+	pitr_log_open("check", NULL, true);
+	ck_assert_int_eq(pitr_archive_prune_state(p_state, NULL, specs, nspecs, 10), 1);
+	ck_assert(!h_exists(h_path("state/" SEG3 ".pitr-state")));
+	ck_assert(h_exists(h_path("state/000000010000000000000004.pitr-state")));
+	ck_assert(h_exists(h_path("state/000000010000000000000005.pitr-state")));
+	ck_assert_ptr_nonnull(strstr(h_log(), "removed state record of \"" SEG3 "\": every "
+				     "destination holds it"));
+	ck_assert_ptr_nonnull(strstr(h_log(), "kept state record of \"000000010000000000000004\""));
+	ck_assert_ptr_nonnull(strstr(h_log(), "kept state record of \"000000010000000000000005\": "));
+	ck_assert_ptr_nonnull(strstr(h_log(), "holds 524288 bytes but its header says"));
+	/* A copy that appears later makes the record stale. */
+	h_write_compressed(h_path("b/000000010000000000000004.gz"), PITR_CODEC_GZIP, seg4, SEGSIZE);
+	ck_assert_int_eq(pitr_archive_prune_state(p_state, NULL, specs, nspecs, 10), 1);
+	ck_assert(!h_exists(h_path("state/000000010000000000000004.pitr-state")));
+	ck_assert(h_exists(h_path("state/000000010000000000000005.pitr-state")));
+	pitr_dest_specs_free(specs, nspecs);
+	free(seg3);
+	free(seg4);
+}
+END_TEST
+
+/* pitr-archive's own run removes a stale record, never one a pipe
+ * destination (which cannot be read back) may still need. */
+START_TEST(test_archive_prunes_stale_record)
+{
+	static char pipe_prog[4096];
+	const char *pipes[1] = { pipe_prog };
+	unsigned char *seg3 = h_make_segment(SEGSIZE, 1, 3, 77, 1);
+	char ka[4096 + 16];
+
+	snprintf(pipe_prog, sizeof(pipe_prog), "%s", "true");
+	h_write_segment(h_path("data/pg_wal"), SEGSIZE, 1, 2, 77);
+	locals[0] = p_a;
+	opts.ndst_local = 1;
+	opts.state_dir = p_state;
+	opts.wal_path = "pg_wal/" SEG2;
+	snprintf(ka, sizeof(ka), "local:none=%s\n", p_a);
+	write_record(SEG3, "");
+	h_write_file(h_path("a/" SEG3), seg3, SEGSIZE);
+	ck_assert_int_eq(pitr_cmd_archive(&opts), 0);
+	ck_assert_int_eq(h_count_entries(h_path("state")), 0);
+	/* With a pipe destination the record is kept. */
+	write_record(SEG3, ka);
+	opts.dst_pipe = pipes;
+	opts.ndst_pipe = 1;
+	ck_assert_int_eq(pitr_cmd_archive(&opts), 0);
+	ck_assert(h_exists(h_path("state/" SEG3 ".pitr-state")));
+	free(seg3);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -503,6 +591,8 @@ make_suite(void)
 		{ "state dir unwritable", test_state_dir_unwritable },
 		{ "state dir unwritable, one destination failing", test_state_dir_unwritable_partial },
 		{ "all destinations failing", test_all_failed },
+		{ "stale state records", test_stale_state_records },
+		{ "pitr-archive prunes a stale record", test_archive_prunes_stale_record },
 	};
 
 	for (size_t case_idx = 0; case_idx < sizeof(cases) / sizeof(cases[0]); case_idx++) {

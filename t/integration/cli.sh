@@ -94,7 +94,7 @@ done
 
 # --- every other program: the same contract, in brief -----------------------
 for prog in pitr-restore pitr-cleanup pitr-backup-master pitr-backup-slave pitr-backup-cleanup pitr-recover pitr-info \
-	pitr-verify pitr-synch pitr-monitor; do
+	pitr-verify pitr-synch pitr-monitor pitr-check; do
 	bin=$PITR_BUILDDIR/bin/$prog
 	man=$PITR_SRCDIR/man/$prog.1
 	it_run "$bin" --help
@@ -176,7 +176,7 @@ has()
 
 for prog in pitr-archive pitr-restore pitr-cleanup pitr-backup-master pitr-backup-slave \
 	pitr-backup-cleanup pitr-recover pitr-info pitr-verify pitr-synch pitr-checksum \
-	pitr-monitor; do
+	pitr-monitor pitr-check; do
 	items=$(man_items "$PITR_SRCDIR/man/$prog.1")
 	it_run "$PITR_BUILDDIR/bin/$prog" --help
 	while IFS= read -r line; do

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,6 +283,47 @@ END_TEST
 
 /* --- free -------------------------------------------------------------- */
 
+/* The records of a state dir: names without the suffix, `skip`'s and
+ * other files left out, at most `max`, every one reachable over calls. */
+START_TEST(test_list)
+{
+	static const char *const wals[] = { "000000010000000000000001",
+		"000000010000000000000002", "000000010000000000000003", "00000002.history" };
+	bool seen[4] = { false };
+	char **names;
+	size_t n;
+
+	ck_assert_int_eq(pitr_state_list(h_dir(), NULL, 8, &names, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(names);
+	for (size_t i = 0; i < 4; i++)
+		h_write_file(h_path(h_fmt("%s.pitr-state", wals[i])), "k\n", 2);
+	h_write_file(h_path("notes.txt"), "x", 1);
+	h_write_file(h_path(".pitr-tmp.x.pitr-state"), "x", 1);
+	ck_assert_int_eq(pitr_state_list(h_dir(), wals[0], 8, &names, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_str_ne(names[i], wals[0]);
+	pitr_state_names_free(names, n);
+	/* Two at a time, at random: every record comes up in a few calls. */
+	for (int call = 0; call < 200; call++) {
+		ck_assert_int_eq(pitr_state_list(h_dir(), NULL, 2, &names, &n), 0);
+		ck_assert_uint_eq(n, 2);
+		ck_assert_str_ne(names[0], names[1]);
+		for (size_t i = 0; i < n; i++)
+			for (size_t w = 0; w < 4; w++)
+				seen[w] |= strcmp(names[i], wals[w]) == 0;
+		pitr_state_names_free(names, n);
+	}
+	for (size_t w = 0; w < 4; w++)
+		ck_assert_msg(seen[w], "%s never listed", wals[w]);
+	ck_assert_int_eq(pitr_state_list(h_dir(), NULL, 0, &names, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(pitr_state_list(h_path("missing"), NULL, 2, &names, &n), -1);
+	ck_assert_ptr_nonnull(strstr(h_log(), "could not open directory"));
+}
+END_TEST
+
 START_TEST(test_free)
 {
 	struct pitr_state *st = pitr_state_load(h_dir(), WAL);
@@ -333,6 +375,10 @@ make_suite(void)
 	tc = tcase("clear");
 	tcase_add_test(tc, test_clear);
 	tcase_add_test(tc, test_clear_error);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("list");
+	tcase_add_test(tc, test_list);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("free");

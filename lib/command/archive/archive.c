@@ -42,6 +42,8 @@
 
 #define ARCHIVE_READ_SIZE (1 << 20)
 #define ARCHIVE_NICENESS 10
+/* State records of other files looked at per successful run. */
+#define ARCHIVE_PRUNE_MAX 2
 
 /* Everything one run holds, released by run_free(). */
 struct archive_run {
@@ -401,6 +403,11 @@ pitr_cmd_archive(const struct pitr_archive_opts *opts)
 	pitr_log_info("archived \"%s\" (%s) in %.1f ms", run.wal_name, pitr_wal_kind_name(run.name.kind),
 		      pitr_clock_ms() - started);
 	rc = 0;
+	/* Stale records of other files, a few per successful run: a failing
+	 * run's destinations are likely down, and checking can wait. */
+	if (run.state != NULL)
+		(void)pitr_archive_prune_state(opts->state_dir, run.wal_name, run.specs, run.nspecs,
+					       ARCHIVE_PRUNE_MAX);
 out:
 	run_free(&run);
 	return rc;

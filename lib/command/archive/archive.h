@@ -8,6 +8,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/opts.h"
+#include "dest/dest.h"
+
 struct pitr_archive_opts {
 	const char *data_dir;          /* -D, default "." */
 	bool force_data_dir;           /* -f: do not check that data_dir is a cluster */
@@ -29,9 +32,30 @@ struct pitr_archive_opts {
 	const char *wal_path;          /* the %p operand */
 };
 
+/* pitr-archive's option table, for pitr-archive and for pitr-check, which
+ * reads an archive_command's pitr-archive call with it. */
+extern const struct pitr_opt_def pitr_archive_option_defs[];
+extern const size_t pitr_archive_noption_defs;
+
+/* Fill *a from parsed options (every field but wal_path, the operand). */
+void pitr_archive_opts_read(const struct pitr_opts *o, struct pitr_archive_opts *a);
+
 /* Archive opts->wal_path.  Logs what it did and every failure.  Returns 0
  * only when every destination holds the file, durably; -1 otherwise (with
  * the state dir recording the destinations that succeeded). */
 int pitr_cmd_archive(const struct pitr_archive_opts *opts);
+
+/*
+ * Look at up to `max` state records in `state_dir` other than `current`'s
+ * (picked at random, so repeated calls reach them all) and remove each one
+ * whose file every destination of `specs` holds: the record names the
+ * destination, or it is a local directory with a complete copy (read
+ * whole, header checked).  A record with a remote or pipe destination it
+ * does not name is kept.  What it removes and why it keeps a record are
+ * logged with -v, and so is any failure: none fails the run.  Returns the
+ * number removed, or -1 when the state dir cannot be read.
+ */
+int pitr_archive_prune_state(const char *state_dir, const char *current,
+			     const struct pitr_dest_spec *specs, size_t nspecs, size_t max);
 
 #endif

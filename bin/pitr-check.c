@@ -1,0 +1,78 @@
+/*
+ * pitr-check - prove archiving end to end on a running server: switch
+ * WAL, wait for the segment at every destination of archive_command, read
+ * each copy back.  Parses options and calls pitr_cmd_check().
+ *
+ * A program of its own rather than a mode of pitr-archive: it needs libpq,
+ * which pitr-archive (run once per WAL file) must not load.
+ */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "command/check/check.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/opts.h"
+#include "common/sigclean.h"
+
+static const struct pitr_opt_def check_options[] = {
+	{ "archive-command", "ac", PITR_OPT_STRING, "COMMAND",
+	  .dflt_doc = "the server's archive_command",
+	  .help = "the archive_command to check, when the server's cannot be read" },
+	{ "data-dir", "D", PITR_OPT_STRING, "DIR", .dflt_doc = "the server's data_directory",
+	  .help = "what relative paths in archive_command are relative to" },
+	{ "database", "d", PITR_OPT_STRING, "DBNAME", .dflt_doc = "libpq's",
+	  .help = "database or full conninfo to connect to" },
+	{ "host", "h", PITR_OPT_STRING, "HOST", .dflt_doc = "libpq's",
+	  .help = "server host or socket dir" },
+	PITR_OPTS_LOG,
+	{ "port", "p", PITR_OPT_STRING, "PORT", .dflt_doc = "libpq's", .help = "server port" },
+	{ "temp-dir", "t", PITR_OPT_STRING, "DIR", .dflt_doc = "$TMPDIR or " PITR_FSUTIL_TMPDIR_DEFAULT,
+	  .help = "where copies from remote destinations are fetched" },
+	{ "timeout", NULL, PITR_OPT_INT, "SECONDS", .min = 1, .max = 86400, .dflt = "60",
+	  .help = "how long the segment may take to reach every destination" },
+	{ "username", "U", PITR_OPT_STRING, "USER", .dflt_doc = "libpq's",
+	  .help = "user to connect as" },
+	PITR_OPTS_VERBOSE("log each step"),
+	PITR_OPTS_COMMON,
+};
+
+#define NOPTIONS (sizeof(check_options) / sizeof(check_options[0]))
+
+int
+main(int argc, char **argv)
+{
+	struct pitr_opts o = { 0 };
+	struct pitr_check_opts c = { 0 };
+	int rc = 1;
+
+	/* A signal removes the fetched copies and ends with status 1. */
+	if (pitr_sigclean_install("pitr-check", false) != 0)
+		return 1;
+	switch (pitr_opts_begin(&o, "pitr-check", "pitr-check [OPTION]...", check_options, NOPTIONS,
+				argc, argv)) {
+	case 1:
+		rc = 0;
+		/* fall through */
+	case -1:
+		goto out;
+	}
+	if (pitr_opts_no_operands(&o, "pitr-check") != 0)
+		goto out;
+	c.conn.dbname = pitr_opts_str(&o, "database");
+	c.conn.host = pitr_opts_str(&o, "host");
+	c.conn.port = pitr_opts_str(&o, "port");
+	c.conn.user = pitr_opts_str(&o, "username");
+	c.data_dir = pitr_opts_str(&o, "data-dir");
+	c.archive_command = pitr_opts_str(&o, "archive-command");
+	c.temp_dir = pitr_opts_str(&o, "temp-dir");
+	c.timeout = (int)pitr_opts_int(&o, "timeout");
+	c.out = stdout;
+	c.to_log = pitr_opts_str(&o, "log") != NULL;
+	rc = pitr_cmd_check(&c) == 0 ? 0 : 1;
+out:
+	pitr_opts_free(&o);
+	pitr_log_close();
+	return rc;
+}

@@ -1,0 +1,552 @@
+/*
+ * check.c - pitr-check: prove archiving end to end (see check.h).
+ *
+ * The server's archive_command is read (SHOW, or --archive-command), its
+ * pitr-archive call found and parsed with pitr-archive's own option
+ * table, so the destinations are exactly those pitr-archive delivers to.
+ * A little WAL is written and pg_switch_wal() finishes the segment; every
+ * destination is then polled, with a growing interval, until it holds the
+ * segment or --timeout runs out.  Each copy is read back whole (fetched
+ * with rsync for a remote one), decompressed, its page header checked
+ * and its system identifier compared with the server's.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "command/archive/archive.h"
+#include "command/check/check.h"
+#include "command/check/check_impl.h"
+#include "common/clock.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/opts.h"
+#include "common/tmpfile.h"
+#include "common/xalloc.h"
+#include "repo/archdir.h"
+
+/* The first poll comes this soon after the switch; each later one waits
+ * twice as long, up to the cap. */
+#define CHECK_POLL_FIRST_MS 50
+#define CHECK_POLL_MAX_MS 2000
+
+enum target_state { TARGET_WAITING, TARGET_OK, TARGET_FAILED, TARGET_UNCHECKED };
+
+struct target {
+	const struct pitr_dest_spec *spec;
+	enum target_state state;
+	char why[512];             /* why the last probe could not ask the destination */
+};
+
+/* Everything one run holds, released by run_free(). */
+struct check_run {
+	const struct pitr_check_opts *opts;
+	struct pitr_pgconn *conn;
+	char *command;             /* archive_command */
+	char *data_dir;            /* -D or the server's data_directory; NULL: unknown */
+	struct pitr_check_call call;
+	struct pitr_opts aopts;    /* the call's options */
+	struct pitr_archive_opts a;
+	struct pitr_dest_spec *specs;
+	size_t nspecs;
+	struct target *targets;
+	struct pitr_tmp fetch_dir;
+	struct check_fetch fetch;
+	uint64_t sysid;
+	long long failed_before;   /* pg_stat_archiver.failed_count before the switch */
+	char wal[PITR_WAL_NAME_MAX];
+	struct pitr_wal_name name;
+	double switched;           /* pitr_clock_ms() at the switch */
+	int rsync_timeout;         /* the call's --rsync-timeout, or its default */
+};
+
+static void
+run_free(struct check_run *run)
+{
+	if (run->fetch_dir.path != NULL) {
+		(void)pitr_fsutil_remove_tree(run->fetch_dir.path);
+		pitr_tmp_release(&run->fetch_dir);
+	}
+	free(run->targets);
+	pitr_dest_specs_free(run->specs, run->nspecs);
+	pitr_opts_free(&run->aopts);
+	pitr_check_call_free(&run->call);
+	free(run->command);
+	free(run->data_dir);
+	pitr_pgconn_close(run->conn);
+}
+
+/* A result line: plain on stdout, or a LOG line with --log. */
+static void __attribute__((format(printf, 2, 3)))
+report(const struct check_run *run, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (run->opts->to_log) {
+		pitr_log_v(PITR_LOG_LOG, fmt, ap);
+	} else {
+		vfprintf(run->opts->out, fmt, ap);
+		fputc('\n', run->opts->out);
+		fflush(run->opts->out);
+	}
+	va_end(ap);
+}
+
+/* A setting the server may not have (archive_library before 15): NULL. */
+static char *
+show_quietly(struct pitr_pgconn *conn, const char *setting)
+{
+	char hold[512];
+	char *value = NULL;
+
+	pitr_log_hold(hold, sizeof(hold));
+	if (pitr_pgconn_show(conn, setting, &value) != 0)
+		value = NULL;
+	pitr_log_hold(NULL, 0);
+	return value;
+}
+
+/* archive_mode on, no archive_library, and the command to check. */
+static int
+read_settings(struct check_run *run)
+{
+	char *mode = NULL, *library = show_quietly(run->conn, "archive_library");
+	int rc = -1;
+
+	if (pitr_pgconn_show(run->conn, "archive_mode", &mode) != 0)
+		goto out;
+	if (strcmp(mode, "off") == 0) {
+		pitr_log_error("archive_mode is off: the server archives nothing (set archive_mode "
+			       "= on and restart it)");
+		goto out;
+	}
+	if (library != NULL && *library != '\0') {
+		pitr_log_error("archive_library is \"%s\": the server does not run archive_command",
+			       library);
+		goto out;
+	}
+	if (run->opts->archive_command != NULL)
+		run->command = pitr_xstrdup(run->opts->archive_command);
+	else if (pitr_pgconn_show(run->conn, "archive_command", &run->command) != 0)
+		goto out;
+	if (run->command == NULL)
+		goto out;
+	if (run->command[strspn(run->command, " \t\n")] == '\0') {
+		pitr_log_error("archive_command is empty: the server archives nothing");
+		goto out;
+	}
+	if (run->opts->data_dir != NULL)
+		run->data_dir = pitr_xstrdup(run->opts->data_dir);
+	else
+		run->data_dir = show_quietly(run->conn, "data_directory");
+	rc = 0;
+out:
+	free(mode);
+	free(library);
+	return rc;
+}
+
+/* Parse the call with pitr-archive's table in the data directory, where
+ * the archiver runs it, so that a relative --config-file is found. */
+static int
+parse_call(struct check_run *run)
+{
+	char why[1024] = "";
+	int here = -1, rc;
+
+	if (pitr_check_find_call(run->command, &run->call, why, sizeof(why)) != 0) {
+		pitr_log_error("cannot check archive_command \"%s\": %s; name the pitr-archive call "
+			       "with --archive-command", run->command, why);
+		return -1;
+	}
+	if (run->data_dir != NULL && (here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0 &&
+	    chdir(run->data_dir) != 0)
+		pitr_log_verbose("could not enter \"%s\": %s", run->data_dir, strerror(errno));
+	pitr_log_hold(why, sizeof(why));
+	rc = pitr_opts_parse(&run->aopts, pitr_archive_option_defs, pitr_archive_noption_defs,
+			     (int)run->call.argc, run->call.argv);
+	pitr_log_hold(NULL, 0);
+	if (here >= 0) {
+		if (fchdir(here) != 0)
+			pitr_log_error("could not go back to the working directory: %s", strerror(errno));
+		close(here);
+	}
+	if (rc != 0) {
+		pitr_log_error("cannot read archive_command's pitr-archive call: %s", why);
+		return -1;
+	}
+	pitr_archive_opts_read(&run->aopts, &run->a);
+	return 0;
+}
+
+/* A local destination given relative is relative to the data directory,
+ * the archiver's working directory. */
+static int
+resolve_local(struct check_run *run, struct pitr_dest_spec *spec)
+{
+	char *abs;
+
+	if (pitr_dest_spec_dir(spec) == NULL || spec->location[0] == '/')
+		return 0;
+	if (run->data_dir == NULL) {
+		pitr_log_error("destination \"%s\" is relative to the data directory: give it with "
+			       "--data-dir", spec->location);
+		return -1;
+	}
+	if ((abs = pitr_fsutil_join(run->data_dir, spec->location)) == NULL)
+		return -1;
+	free(spec->location);
+	spec->location = abs;
+	return 0;
+}
+
+static int
+collect_targets(struct check_run *run)
+{
+	const struct pitr_archive_opts *a = &run->a;
+	const struct pitr_dest_args args = {
+		.local = a->dst_local, .nlocal = a->ndst_local,
+		.remote = a->dst_remote, .nremote = a->ndst_remote,
+		.pipe = a->dst_pipe, .npipe = a->ndst_pipe,
+		.backup = a->dst_backup,
+	};
+
+	if (pitr_dest_args_parse(&args, &run->specs, &run->nspecs) != 0)
+		return -1;
+	if (run->nspecs == 0) {
+		pitr_log_error("archive_command's pitr-archive call names no destination");
+		return -1;
+	}
+	if ((run->targets = pitr_xcalloc(run->nspecs, sizeof(*run->targets))) == NULL)
+		return -1;
+	for (size_t spec_idx = 0; spec_idx < run->nspecs; spec_idx++) {
+		if (resolve_local(run, &run->specs[spec_idx]) != 0)
+			return -1;
+		run->targets[spec_idx].spec = &run->specs[spec_idx];
+	}
+	return 0;
+}
+
+static const char *
+kind_label(const struct pitr_dest_spec *spec)
+{
+	switch (spec->kind) {
+	case PITR_DEST_LOCAL:
+		return spec->backup_copy ? "backup" : "local";
+	case PITR_DEST_RSYNC:
+		return "remote";
+	case PITR_DEST_PIPE:
+		return "pipe";
+	default:
+		return "direct";
+	}
+}
+
+static int
+read_identity(struct check_run *run)
+{
+	char *v = NULL, *end;
+	int rc = -1;
+
+	if (pitr_pgconn_query_value(run->conn, "SELECT system_identifier FROM pg_control_system()",
+				    &v) != 0)
+		return -1;
+	errno = 0;
+	run->sysid = strtoull(v, &end, 10);
+	if (errno != 0 || *end != '\0' || end == v)
+		pitr_log_error("the server's system identifier \"%s\" is not a number", v);
+	else
+		rc = 0;
+	free(v);
+	return rc;
+}
+
+/* pg_stat_archiver's failed_count and last_failed_wal, as "N WAL". */
+static char *
+archiver_failures(struct check_run *run)
+{
+	char *v = NULL;
+
+	if (pitr_pgconn_query_value(run->conn, "SELECT failed_count || ' ' || "
+				    "coalesce(last_failed_wal, '') FROM pg_stat_archiver", &v) != 0)
+		return NULL;
+	return v;
+}
+
+/* Write a commit record (an xid, so it reaches WAL), then switch: the
+ * segment is certain to be new, and the name pg_walfile_name() gives for
+ * pg_switch_wal()'s LSN is the one just finished. */
+static int
+switch_wal(struct check_run *run)
+{
+	char *v = NULL, *failures = archiver_failures(run);
+	int rc = -1;
+
+	if (failures == NULL)
+		return -1;
+	run->failed_before = strtoll(failures, NULL, 10);
+	free(failures);
+	if (pitr_pgconn_query_value(run->conn, "SELECT txid_current()::text", &v) != 0)
+		return -1;
+	free(v);
+	v = NULL;
+	if (pitr_pgconn_query_value(run->conn, "SELECT pg_walfile_name(l) || ' ' || l::text "
+				    "FROM pg_switch_wal() AS l", &v) != 0)
+		return -1;
+	run->switched = pitr_clock_ms();
+	if (sscanf(v, "%63s", run->wal) != 1 || pitr_wal_parse(run->wal, &run->name) !=
+	    PITR_WAL_SEGMENT)
+		pitr_log_error("pg_switch_wal() gave \"%s\": not a segment name and LSN", v);
+	else
+		rc = 0;
+	if (rc == 0)
+		pitr_log_verbose("switched WAL at %s: waiting for \"%s\"", strchr(v, ' ') + 1, run->wal);
+	free(v);
+	return rc;
+}
+
+/* Read back the copy at `path` found for target `t`: whole, header
+ * checked, the server's system identifier.  0 or -1 (logged). */
+static int
+verify_copy(struct check_run *run, struct target *t, const char *path, enum pitr_codec codec)
+{
+	struct pitr_walhdr hdr;
+	bool has_hdr;
+
+	if (pitr_archdir_check_copy(path, codec, &run->name, &hdr, &has_hdr) != 0)
+		return -1;
+	if (hdr.sysid != run->sysid) {
+		pitr_log_error("the copy of \"%s\" at %s destination \"%s\" belongs to system "
+			       "%llu, not to this server's %llu", run->wal,
+			       kind_label(t->spec), t->spec->location,
+			       (unsigned long long)hdr.sysid, (unsigned long long)run->sysid);
+		return -1;
+	}
+	return 0;
+}
+
+/* One poll of target number `idx`. */
+static void
+poll_target(struct check_run *run, size_t idx)
+{
+	struct target *t = &run->targets[idx];
+	enum pitr_codec codec;
+	char *path = NULL;
+	int found = check_probe(t->spec, idx, run->wal, &run->fetch, &path, &codec, t->why,
+				sizeof(t->why));
+
+	if (found == 0)
+		return;
+	if (found < 0 || verify_copy(run, t, path, codec) != 0) {
+		t->state = TARGET_FAILED;
+	} else {
+		t->state = TARGET_OK;
+		report(run, "%s destination \"%s\": \"%s%s\" arrived in %.2f s, read back whole, "
+		       "page header and system identifier %llu checked", kind_label(t->spec),
+		       t->spec->location, run->wal, pitr_codec_ext(codec),
+		       (pitr_clock_ms() - run->switched) / 1000.0, (unsigned long long)run->sysid);
+	}
+	free(path);
+}
+
+/* The targets that cannot be read back are said once, up front: a pipe
+ * program's output, a --dst-backup copy (there only while a backup runs,
+ * not an archive). */
+static size_t
+mark_unchecked(struct check_run *run)
+{
+	size_t waiting = 0;
+
+	for (size_t idx = 0; idx < run->nspecs; idx++) {
+		struct target *t = &run->targets[idx];
+
+		if (t->spec->kind == PITR_DEST_PIPE || t->spec->kind == PITR_DEST_SSH) {
+			t->state = TARGET_UNCHECKED;
+			report(run, "%s destination \"%s\": not checked (it cannot be read back)",
+			       kind_label(t->spec), t->spec->location);
+		} else if (t->spec->backup_copy) {
+			t->state = TARGET_UNCHECKED;
+			report(run, "backup destination \"%s\": not checked (a backup's copy, not "
+			       "an archive)", t->spec->location);
+		} else {
+			waiting++;
+		}
+	}
+	return waiting;
+}
+
+/* Poll until every target is done or the time is up; returns how many
+ * are still waiting. */
+static size_t
+wait_for_targets(struct check_run *run, size_t waiting)
+{
+	double deadline = run->switched + run->opts->timeout * 1000.0;
+	long pause = CHECK_POLL_FIRST_MS;
+
+	for (;;) {
+		double now;
+
+		for (size_t idx = 0; idx < run->nspecs; idx++) {
+			double left = (deadline - pitr_clock_ms()) / 1000.0;
+
+			if (run->targets[idx].state != TARGET_WAITING)
+				continue;
+			/* A hung peer must not hold the check past --timeout. */
+			run->fetch.rsync_timeout = left < 1 ? 1 : left < run->rsync_timeout ?
+						   (int)left + 1 : run->rsync_timeout;
+			poll_target(run, idx);
+			if (run->targets[idx].state != TARGET_WAITING)
+				waiting--;
+		}
+		now = pitr_clock_ms();
+		if (waiting == 0 || now >= deadline)
+			return waiting;
+		if (pause > deadline - now)
+			pause = (long)(deadline - now) + 1;
+		pitr_clock_sleep_ms(pause);
+		pause = pause * 2 > CHECK_POLL_MAX_MS ? CHECK_POLL_MAX_MS : pause * 2;
+	}
+}
+
+/* One line per destination that lacks the segment, then what the
+ * server's archiver says. */
+static void
+report_missing(struct check_run *run)
+{
+	char *failures;
+
+	for (size_t idx = 0; idx < run->nspecs; idx++) {
+		const struct target *t = &run->targets[idx];
+
+		if (t->state == TARGET_WAITING)
+			pitr_log_error("\"%s\" did not reach %s destination \"%s\" within %d s%s%s",
+				       run->wal, kind_label(t->spec), t->spec->location,
+				       run->opts->timeout, t->why[0] != '\0' ? ": " : "", t->why);
+	}
+	if ((failures = archiver_failures(run)) == NULL)
+		return;
+	if (strtoll(failures, NULL, 10) > run->failed_before)
+		pitr_log_error("the server's archiver failed %lld times meanwhile, last on \"%s\" "
+			       "(pg_stat_archiver): the server log says why",
+			       strtoll(failures, NULL, 10) - run->failed_before,
+			       strchr(failures, ' ') + 1);
+	free(failures);
+}
+
+/* Failures the archiver retried with success do not fail the check, but
+ * a destination that fails now and then is worth a line. */
+static void
+report_retries(struct check_run *run)
+{
+	char *failures = archiver_failures(run);
+	long long more;
+
+	if (failures == NULL)
+		return;
+	more = strtoll(failures, NULL, 10) - run->failed_before;
+	if (more > 0)
+		report(run, "the server's archiver failed %lld time%s meanwhile, last on \"%s\", and "
+		       "retried with success (pg_stat_archiver)", more, more == 1 ? "" : "s",
+		       strchr(failures, ' ') + 1);
+	free(failures);
+}
+
+static int
+prepare(struct check_run *run)
+{
+	const char *tmp = pitr_fsutil_tmpdir(run->opts->temp_dir);
+
+	if ((run->conn = pitr_pgconn_connect(&run->opts->conn)) == NULL ||
+	    read_settings(run) != 0 || parse_call(run) != 0 || collect_targets(run) != 0 ||
+	    read_identity(run) != 0)
+		return -1;
+	if (pitr_tmp_mkdir(&run->fetch_dir, tmp, "pitr-check") != 0)
+		return -1;
+	run->fetch.dir = run->fetch_dir.path;
+	run->fetch.rsync = run->a.rsync_path != NULL && *run->a.rsync_path != '\0' ?
+			   run->a.rsync_path : "rsync";
+	run->rsync_timeout = run->a.rsync_timeout > 0 ? run->a.rsync_timeout :
+			     PITR_DEST_RSYNC_TIMEOUT_DEFAULT;
+	return 0;
+}
+
+/* Whether pg_stat_archiver's last_archived_wal is `wal` or after it
+ * (segments are archived in order); -1 when it cannot be read. */
+static int
+archiver_passed(struct check_run *run)
+{
+	char *last = NULL;
+	int passed;
+
+	if (pitr_pgconn_query_value(run->conn, "SELECT coalesce(last_archived_wal, '') "
+				    "FROM pg_stat_archiver", &last) != 0)
+		return -1;
+	passed = strlen(last) >= PITR_WAL_SEGNAME_LEN &&
+		 strncmp(last, run->wal, PITR_WAL_SEGNAME_LEN) >= 0;
+	free(last);
+	return passed;
+}
+
+/* No destination can be read back: the server's word that its
+ * archive_command succeeded for the segment is all there is. */
+static int
+wait_for_archiver(struct check_run *run)
+{
+	double deadline = run->switched + run->opts->timeout * 1000.0;
+	long pause = CHECK_POLL_FIRST_MS;
+	int passed;
+
+	while ((passed = archiver_passed(run)) == 0 && pitr_clock_ms() < deadline) {
+		pitr_clock_sleep_ms(pause);
+		pause = pause * 2 > CHECK_POLL_MAX_MS ? CHECK_POLL_MAX_MS : pause * 2;
+	}
+	if (passed < 0)
+		return -1;
+	if (passed == 0) {
+		pitr_log_error("the server did not archive \"%s\" within %d s (pg_stat_archiver)",
+			       run->wal, run->opts->timeout);
+		report_missing(run);
+		return -1;
+	}
+	report(run, "no destination can be read back; the server archived \"%s\" in %.2f s "
+	       "(pg_stat_archiver)", run->wal, (pitr_clock_ms() - run->switched) / 1000.0);
+	return 0;
+}
+
+int
+pitr_cmd_check(const struct pitr_check_opts *opts)
+{
+	struct check_run run = { .opts = opts };
+	size_t waiting, checked, failed = 0;
+	int rc = -1;
+
+	if (prepare(&run) != 0 || switch_wal(&run) != 0)
+		goto out;
+	checked = waiting = mark_unchecked(&run);
+	if (checked == 0) {
+		rc = wait_for_archiver(&run);
+		goto out;
+	}
+	waiting = wait_for_targets(&run, waiting);
+	for (size_t idx = 0; idx < run.nspecs; idx++)
+		failed += run.targets[idx].state == TARGET_FAILED;
+	if (waiting > 0)
+		report_missing(&run);
+	if (waiting > 0 || failed > 0)
+		goto out;
+	report(&run, "archiving works: \"%s\" reached %zu destination%s in %.2f s", run.wal,
+	       checked, checked == 1 ? "" : "s", (pitr_clock_ms() - run.switched) / 1000.0);
+	report_retries(&run);
+	rc = 0;
+out:
+	run_free(&run);
+	return rc;
+}

@@ -1,0 +1,67 @@
+/*
+ * check.h - pitr-check: prove archiving end to end on a running server.
+ * It forces a WAL switch, waits until the segment just finished is at
+ * every destination of the server's archive_command, reads each copy back
+ * and checks its header and system identifier.
+ */
+#ifndef PITR_CMD_CHECK_H
+#define PITR_CMD_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "server/pgconn.h"
+
+struct pitr_check_opts {
+	struct pitr_pgconn_params conn;  /* -d/-h/-p/-U; NULL: libpq's environment */
+	const char *data_dir;            /* -D: relative paths of archive_command; NULL:
+					  * the server's data_directory */
+	const char *archive_command;     /* --archive-command; NULL: SHOW archive_command */
+	const char *temp_dir;            /* -t: where remote copies are fetched */
+	int timeout;                     /* --timeout seconds, >= 1 */
+	FILE *out;                       /* result lines without --log (stdout) */
+	bool to_log;                     /* --log given: result lines are LOG lines */
+};
+
+/* Run the check.  Returns 0 when the segment reached every destination
+ * that can be read back, intact; -1 after logging what failed. */
+int pitr_cmd_check(const struct pitr_check_opts *opts);
+
+/* --- reading archive_command (words.c) ------------------------------- */
+
+/* The pitr-archive call of an archive_command: its words as the server's
+ * /bin/sh would pass them (argv[0] the program), "%%" already "%", "%p"
+ * and "%f" left as they are. */
+struct pitr_check_call {
+	char **argv;     /* argc words and a NULL */
+	size_t argc;
+};
+
+/*
+ * Split one simple command into words, as sh does for the plain case:
+ * blanks separate words, '...' is literal, "..." keeps its text with \
+ * escaping $ ` " \ and newline, \ outside quotes makes the next character
+ * literal, an unquoted # starting a word begins a comment.  Anything that
+ * needs more of the shell (| & ; < > ( ) $ ` globs, ~) is refused.
+ * Returns 0 with *words (NULL-terminated, for pitr_check_words_free())
+ * and *n set, or -1 with the reason in `err` (nothing logged).
+ */
+int pitr_check_split_words(const char *text, size_t len, char ***words, size_t *n, char *err,
+			   size_t err_size);
+void pitr_check_words_free(char **words, size_t n);
+
+/*
+ * Find the pitr-archive (or omnipitr-archive) call in `command`, which is
+ * a simple command or a list of them joined by && or ; (newlines too):
+ * leading NAME=VALUE assignments and an `exec` before the program are
+ * skipped.  The parts that are not the call may hold anything the shell
+ * reads.  Returns 0 with *call set (free with pitr_check_call_free()), or
+ * -1 with the reason in `err`: no call, more than one, or a call the
+ * splitter cannot read.
+ */
+int pitr_check_find_call(const char *command, struct pitr_check_call *call, char *err,
+			 size_t err_size);
+void pitr_check_call_free(struct pitr_check_call *call);
+
+#endif

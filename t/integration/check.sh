@@ -1,0 +1,102 @@
+#!/bin/bash
+# check.sh - pitr-check against a real archiving PostgreSQL 15 server: an
+# archive_command with two local directories (none and gzip) and an rsync
+# daemon passes, naming each destination; a destination that cannot be
+# written makes it fail naming that destination within --timeout; an
+# unreadable archive_command and archive_mode off fail with one line.
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+it_init check
+it_require rsync
+PC=$PITR_BUILDDIR/bin/pitr-check
+PA=$PITR_BUILDDIR/bin/pitr-archive
+it_need_built "$PC" "$PA"
+
+P=$T/p
+mkdir_pg "$T/plain"
+mkdir_pg "$T/gz"
+mkdir_pg "$T/remote"
+mkdir_pg "$T/state"
+ok "rsync daemon for the remote destination starts" rsyncd_start remote "$T/remote"
+URL=$(rsyncd_url remote)
+DESTS="-s $T/state -dl $T/plain -dl gzip=$T/gz -dr gzip=$URL"
+
+ok "initdb (1 MiB segments)" pg_new "$P" --wal-segsize=1
+pg_archiving "$P" "$DESTS"
+ok "the server starts" pg_start "$P"
+PORT=$(pg_port "$P")
+conn=(-h 127.0.0.1 -p "$PORT" -U postgres -d postgres)
+
+# --- every destination reached -----------------------------------------
+it_run "$PC" "${conn[@]}" --timeout 20
+is "pitr-check passes: exit 0" "$IT_RC" 0
+is "pitr-check passes: nothing on stderr" "$IT_ERR" ""
+seg=$(printf '%s\n' "$IT_OUT" | sed -n 's/^archiving works: "\([0-9A-F]*\)".*/\1/p')
+like "the last line names the segment and 3 destinations" "$IT_OUT" \
+	'archiving works: "[0-9A-F]{24}" reached 3 destinations in [0-9.]+ s'
+like "the plain directory is named, its copy checked" "$IT_OUT" \
+	"local destination \"$T/plain\": \"$seg\" arrived in [0-9.]+ s, read back whole, page header and system identifier [0-9]+ checked"
+like "the gzip directory is named, its .gz copy checked" "$IT_OUT" \
+	"local destination \"$T/gz\": \"$seg.gz\" arrived in"
+like "the rsync daemon is named, its .gz copy checked" "$IT_OUT" \
+	"remote destination \"$URL\": \"$seg.gz\" arrived in"
+ok "the segment is in the rsync daemon's directory" test -f "$T/remote/$seg.gz"
+is "four lines: one per destination and the result" "$(count_lines "$IT_OUT")" 4
+sysid=$(pg_sql "$P" "SELECT system_identifier FROM pg_control_system()")
+like "the system identifier checked is the server's" "$IT_OUT" "system identifier $sysid checked"
+
+# With --log the same lines are log lines in the file, nothing on stdout.
+it_run "$PC" "${conn[@]}" --timeout 20 -l "$T/check.log"
+is "pitr-check -l: exit 0" "$IT_RC" 0
+is "pitr-check -l: nothing on stdout" "$IT_OUT" ""
+ok "pitr-check -l: the result is a LOG line of pitr-check" \
+	grep -qE '^[0-9-]{10} [0-9:.]{15} [+-][0-9]{4} : [0-9]+ : pitr-check : LOG : archiving works' \
+	"$T/check.log"
+
+# --- archive_command that cannot be read, or runs no pitr-archive ---------
+it_run "$PC" "${conn[@]}" --archive-command "$PA -dl $T/plain %p | tee /tmp/x"
+is "a pipe in archive_command: exit 1" "$IT_RC" 1
+is "a pipe in archive_command: one line" "$(count_lines "$IT_ERR")" 1
+like "a pipe in archive_command: it says what it cannot read" "$IT_ERR" \
+	"cannot check archive_command .*a pipe '\\|'.*--archive-command"
+it_run "$PC" "${conn[@]}" --archive-command "cp %p $T/plain/%f"
+is "no pitr-archive call: exit 1, one line" "$IT_RC:$(count_lines "$IT_ERR")" 1:1
+like "no pitr-archive call: said" "$IT_ERR" 'runs no pitr-archive'
+
+# --- only a pipe destination: not checked, the archiver's word taken ----
+it_run "$PC" "${conn[@]}" --timeout 20 --archive-command "TMPDIR=$T exec $PA -dp 'cat' \"%p\""
+is "pipe only: exit 0" "$IT_RC" 0
+like "pipe only: the pipe is not checked" "$IT_OUT" 'pipe destination "cat": not checked'
+like "pipe only: pg_stat_archiver says the segment was archived" "$IT_OUT" \
+	'no destination can be read back; the server archived "[0-9A-F]{24}" in [0-9.]+ s'
+
+# --- a destination that stays empty -----------------------------------
+# Owned by root, mode 755: the postgres user cannot write there.  The
+# system identifier record is there already, so pitr-archive fails at this
+# destination alone and delivers to the others.
+mkdir -m 755 "$T/locked"
+install -m 644 "$T/plain/.pitrkit-system-identifier" "$T/locked/"
+pg_set "$P" "archive_command = '$PA $DESTS -dl $T/locked \"%p\"'"
+pg_sql "$P" "SELECT pg_reload_conf()" >/dev/null
+wait_for "the server reloads the new archive_command" 20 \
+	bash -c "[[ \$(PGCONNECT_TIMEOUT=10 $PGBIN/psql -XAtq -h 127.0.0.1 -p $PORT -U postgres -d postgres -c 'SHOW archive_command') == *locked* ]]"
+it_run "$PC" "${conn[@]}" --timeout 3
+is "a destination it cannot write: exit 1" "$IT_RC" 1
+like "it names the destination that lacks the segment" "$IT_ERR" \
+	"ERROR : \"[0-9A-F]{24}\" did not reach local destination \"$T/locked\" within 3 s"
+unlike "no other destination is said to lack it" "$IT_ERR" "did not reach [a-z]* destination \"($T/plain|$T/gz|rsync)"
+like "the archiver's failures are named" "$IT_ERR" "archiver failed [0-9]+ times meanwhile"
+like "the destinations that have it are still listed" "$IT_OUT" "local destination \"$T/plain\""
+
+# --- archive_mode off ----------------------------------------------------
+pg_set "$P" "archive_mode = off"
+ok "the server stops" pg_stop "$P" immediate
+ok "the server starts without archiving" pg_start "$P"
+it_run "$PC" "${conn[@]}"
+is "archive_mode off: exit 1" "$IT_RC" 1
+is "archive_mode off: one line" "$(count_lines "$IT_ERR")" 1
+like "archive_mode off: said" "$IT_ERR" 'archive_mode is off'
+
+it_done
