@@ -304,6 +304,14 @@ pitr_catalog_free(struct pitr_catalog *cat)
 	for (size_t i = 0; i < cat->norphans; i++)
 		free(cat->orphans[i]);
 	free(cat->orphans);
+	free(cat->orphan_dirs);
+	for (size_t i = 0; i < cat->nin_progress; i++) {
+		free(cat->in_progress[i].name);
+		for (size_t f = 0; f < cat->in_progress[i].nfiles; f++)
+			free(cat->in_progress[i].files[f]);
+		free(cat->in_progress[i].files);
+	}
+	free(cat->in_progress);
 	for (size_t i = 0; i < cat->nproblems; i++)
 		free(cat->problems[i]);
 	free(cat->problems);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,29 @@ cmp_backup(const void *pa, const void *pb)
 	return strcmp(a->name, b->name);
 }
 
+/* Bytes on disk of `name` in `dir`; 0 when it is absent (the problem
+ * that says so is listed elsewhere). */
+static uint64_t
+file_size(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (name == NULL || (size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path) ||
+	    stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	return (uint64_t)st.st_size;
+}
+
+static void
+sum_sizes(const char *dir, struct pitr_catalog_backup *b)
+{
+	b->stored_size = file_size(dir, b->meta_file) + file_size(dir, b->data_file) +
+			 file_size(dir, b->xlog_file);
+	for (size_t i = 0; i < b->ndigests; i++)
+		b->stored_size += file_size(dir, b->digests[i].file);
+}
+
 /* Fill the directory-given fields of a parsed backup; problems for the
  * files it lacks.  Returns 0; 2 for a remnant (no data file: problem
  * listed, data_file NULL, xlog_file and digest files set only where they
@@ -139,6 +163,7 @@ backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const 
 			return -1;
 		}
 	}
+	sum_sizes(dir, b);
 	return remnant ? 2 : 0;
 }
 
@@ -273,6 +298,7 @@ find_orphans(struct pitr_catalog *cat, const char *dir, char **names, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		char **grown, *more;
+		size_t *dirs;
 
 		if (is_backup_file(cat, names[i]) || is_meta_file(cat, names[i]) ||
 		    !pitr_orphan_loose(dir, names[i]))
@@ -281,6 +307,11 @@ find_orphans(struct pitr_catalog *cat, const char *dir, char **names, size_t n)
 		if (grown == NULL)
 			goto fail;
 		cat->orphans = grown;
+		dirs = pitr_xreallocarray(cat->orphan_dirs, cat->norphans + 1, sizeof(*dirs));
+		if (dirs == NULL)
+			goto fail;
+		cat->orphan_dirs = dirs;
+		dirs[cat->norphans] = cat->nbackup_dirs > 0 ? cat->nbackup_dirs - 1 : 0;
 		if ((cat->orphans[cat->norphans] = pitr_xstrdup(names[i])) == NULL)
 			goto fail;
 		cat->norphans++;

@@ -312,6 +312,7 @@ pitr_catalog_build_timelines(struct pitr_catalog *cat)
 
 		if (t == NULL)
 			return -1;
+		t->stored_size += f->size;
 		if (f->name.kind == PITR_WAL_HISTORY) {
 			if (read_history(cat, cat->archive_dirs[f->archive], f, t) != 0)
 				return -1;

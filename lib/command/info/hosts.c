@@ -193,6 +193,8 @@ text_hosts(FILE *out, const struct pitr_catalog *cat, const struct hosts *h)
 			if (cat->backups[i].dir == d)
 				pitr_info_text_backup(out, cat, &cat->backups[i]);
 	}
+	if (cat->nbackup_dirs > 0)
+		pitr_info_text_unfinished(out, cat);
 	for (size_t a = 0; a < h->nacats; a++)
 		pitr_info_text_archive(out, cat->archive_dirs[a], &h->acats[a]);
 	text_hosts_summary(out, cat, h);
@@ -231,6 +233,7 @@ json_archives(struct pitr_jw *j, const struct pitr_catalog *cat, const struct ho
 		json_sysid(j, "system_identifier", known, sysid);
 		pitr_jw_unum(j, "files", ac->nfiles);
 		pitr_jw_unum(j, "segments", pitr_info_count_segments(ac));
+		pitr_jw_unum(j, "stored_size", pitr_info_archive_stored(ac));
 		pitr_info_json_timelines(j, ac);
 		pitr_jw_close(j, '}');
 	}
@@ -293,6 +296,7 @@ json_hosts(FILE *out, const struct pitr_catalog *cat, const struct hosts *h)
 	pitr_info_json_window(&j, cat);
 	json_hosts_summary(&j, cat, h);
 	pitr_info_json_problems(&j, cat);
+	pitr_info_json_unfinished(&j, cat);
 	pitr_jw_close(&j, '}');
 	fputc('\n', out);
 }

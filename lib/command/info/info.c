@@ -7,9 +7,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "command/info/info_impl.h"
@@ -114,6 +116,28 @@ pitr_info_count_segments(const struct pitr_catalog *cat)
 	return segs;
 }
 
+uint64_t
+pitr_info_archive_stored(const struct pitr_catalog *cat)
+{
+	uint64_t bytes = 0;
+
+	for (size_t i = 0; i < cat->nfiles; i++)
+		bytes += cat->files[i].size;
+	return bytes;
+}
+
+uint64_t
+pitr_info_file_size(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path) ||
+	    stat(path, &st) != 0)
+		return 0;
+	return (uint64_t)st.st_size;
+}
+
 void
 pitr_info_json_string(FILE *out, const char *s)
 {
@@ -187,7 +211,7 @@ pitr_cmd_info(const struct pitr_info_opts *opts)
 	if (pitr_catalog_load_many(opts->backup_dirs, opts->nbackup_dirs, opts->archives,
 				   opts->narchives, &cat) != 0)
 		return -1;
-	if (add_all_leftovers(&cat) != 0) {
+	if (pitr_catalog_load_progress(&cat) != 0 || add_all_leftovers(&cat) != 0) {
 		pitr_catalog_free(&cat);
 		return -1;
 	}

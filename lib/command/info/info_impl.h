@@ -30,12 +30,17 @@ const char *pitr_info_fmt_lsn(uint64_t lsn, char *buf, size_t size);
 const char *pitr_info_fmt_size(uint64_t bytes, char *buf, size_t size);
 const char *pitr_info_fmt_seg(uint32_t tli, uint64_t segno, uint32_t segsize, char *buf);
 size_t pitr_info_count_segments(const struct pitr_catalog *cat);
+/* Bytes on disk of every file of the archive(s) cat read. */
+uint64_t pitr_info_archive_stored(const struct pitr_catalog *cat);
+/* Bytes on disk of dir/name; 0 when it cannot be read. */
+uint64_t pitr_info_file_size(const char *dir, const char *name);
 
 /* text.c */
 void pitr_info_text_backup(FILE *out, const struct pitr_catalog *cat,
 			   const struct pitr_catalog_backup *b);
 void pitr_info_text_archive(FILE *out, const char *adir, const struct pitr_catalog *cat);
 void pitr_info_text_window_problems(FILE *out, const struct pitr_catalog *cat);
+void pitr_info_text_unfinished(FILE *out, const struct pitr_catalog *cat);
 void pitr_info_text_report(FILE *out, const struct pitr_info_opts *opts, const char *bdir,
 			   const char *adir, const struct pitr_catalog *cat);
 
@@ -47,6 +52,7 @@ void pitr_info_json_backup(struct pitr_jw *j, const struct pitr_catalog *cat,
 void pitr_info_json_timelines(struct pitr_jw *j, const struct pitr_catalog *cat);
 void pitr_info_json_window(struct pitr_jw *j, const struct pitr_catalog *cat);
 void pitr_info_json_problems(struct pitr_jw *j, const struct pitr_catalog *cat);
+void pitr_info_json_unfinished(struct pitr_jw *j, const struct pitr_catalog *cat);
 void pitr_info_json_report(FILE *out, const char *bdir, const char *adir,
 			   const struct pitr_catalog *cat);
 

@@ -85,6 +85,9 @@ pitr_info_json_backup(struct pitr_jw *j, const struct pitr_catalog *cat, const s
 		pitr_jw_num(j, "end_epoch", (long long)r.epoch);
 	}
 	pitr_jw_close(j, '}');
+	pitr_jw_unum(j, "stored_size", b->stored_size);
+	pitr_jw_str(j, "pg_version", b->pg_version);
+	pitr_jw_str(j, "source", b->source);
 	pitr_jw_close(j, '}');
 }
 
@@ -116,9 +119,9 @@ json_timeline(struct pitr_jw *j, const struct pitr_catalog *cat, const struct pi
 		pitr_jw_close(j, '}');
 	}
 	pitr_jw_close(j, ']');
+	pitr_jw_unum(j, "stored_size", t->stored_size);
 	pitr_jw_close(j, '}');
 }
-
 
 void
 pitr_info_json_report(FILE *out, const char *bdir, const char *adir, const struct pitr_catalog *cat)
@@ -139,6 +142,11 @@ pitr_info_json_report(FILE *out, const char *bdir, const char *adir, const struc
 	pitr_info_json_timelines(&j, cat);
 	pitr_info_json_window(&j, cat);
 	pitr_info_json_problems(&j, cat);
+	if (cat->narchive_dirs > 0)
+		pitr_jw_unum(&j, "archive_stored_size", pitr_info_archive_stored(cat));
+	else
+		pitr_jw_null(&j, "archive_stored_size");
+	pitr_info_json_unfinished(&j, cat);
 	pitr_jw_close(&j, '}');
 	fputc('\n', out);
 }
@@ -180,5 +188,37 @@ pitr_info_json_problems(struct pitr_jw *j, const struct pitr_catalog *cat)
 	pitr_jw_open(j, "problems", '[');
 	for (size_t i = 0; i < cat->nproblems; i++)
 		pitr_jw_str(j, NULL, cat->problems[i]);
+	pitr_jw_close(j, ']');
+}
+
+/* The backups in progress and the orphaned files (see text.c). */
+void
+pitr_info_json_unfinished(struct pitr_jw *j, const struct pitr_catalog *cat)
+{
+	pitr_jw_open(j, "in_progress", '[');
+	for (size_t i = 0; i < cat->nin_progress; i++) {
+		const struct pitr_catalog_progress *p = &cat->in_progress[i];
+
+		pitr_jw_open(j, NULL, '{');
+		pitr_jw_str(j, "name", p->name);
+		pitr_jw_str(j, "backup_dir", cat->backup_dirs[p->dir]);
+		pitr_jw_open(j, "files", '[');
+		for (size_t f = 0; f < p->nfiles; f++)
+			pitr_jw_str(j, NULL, p->files[f]);
+		pitr_jw_close(j, ']');
+		pitr_jw_unum(j, "bytes", p->bytes);
+		pitr_jw_close(j, '}');
+	}
+	pitr_jw_close(j, ']');
+	pitr_jw_open(j, "orphans", '[');
+	for (size_t i = 0; i < cat->norphans; i++) {
+		const char *dir = cat->backup_dirs[cat->orphan_dirs[i]];
+
+		pitr_jw_open(j, NULL, '{');
+		pitr_jw_str(j, "backup_dir", dir);
+		pitr_jw_str(j, "file", cat->orphans[i]);
+		pitr_jw_unum(j, "size", pitr_info_file_size(dir, cat->orphans[i]));
+		pitr_jw_close(j, '}');
+	}
 	pitr_jw_close(j, ']');
 }

@@ -37,6 +37,13 @@ pitr_info_text_backup(FILE *out, const struct pitr_catalog *cat, const struct pi
 	pitr_quote_fprintf(out, "    size:         %s data, %s xlog (before compression), %s\n",
 			   pitr_info_fmt_size(b->data_size, s1, sizeof(s1)), pitr_info_fmt_size(b->xlog_size, s2, sizeof(s2)),
 			   pitr_codec_name(b->codec));
+	pitr_quote_fprintf(out, "    stored:       %s (%" PRIu64 " bytes on disk)\n",
+			   pitr_info_fmt_size(b->stored_size, s1, sizeof(s1)), b->stored_size);
+	pitr_quote_fprintf(out, "    version:      %s%s\n", b->pg_version ? "PostgreSQL " : "",
+			   b->pg_version ? b->pg_version : "unknown (not in the meta file)");
+	pitr_quote_fprintf(out, "    source:       %s\n", b->source == NULL ? "unknown (not in the meta file)" :
+			   strcmp(b->source, "standby") == 0 ? "standby (pitr-backup-slave)" :
+			   "primary (pitr-backup-master)");
 	pitr_quote_fprintf(out, "    files:        %s %s%s%s\n", b->meta_file, b->data_file,
 			   b->xlog_file ? " " : " (no xlog file)", b->xlog_file ? b->xlog_file : "");
 	pitr_quote_fprintf(out, "    digests:     ");
@@ -56,7 +63,7 @@ pitr_info_text_backup(FILE *out, const struct pitr_catalog *cat, const struct pi
 static void
 text_timeline(FILE *out, const struct pitr_catalog *cat, const struct pitr_catalog_timeline *t)
 {
-	char a[PITR_WAL_NAME_MAX], z[PITR_WAL_NAME_MAX], l[32];
+	char a[PITR_WAL_NAME_MAX], z[PITR_WAL_NAME_MAX], l[32], st[32];
 
 	pitr_quote_fprintf(out, "  timeline %" PRIu32, t->tli);
 	if (t->has_history && t->nancestry > 0)
@@ -65,12 +72,13 @@ text_timeline(FILE *out, const struct pitr_catalog *cat, const struct pitr_catal
 	else if (t->tli > 1)
 		pitr_quote_fprintf(out, " (no history file)");
 	if (t->nsegments == 0) {
-		pitr_quote_fprintf(out, ": no segments\n");
+		pitr_quote_fprintf(out, ": no segments, %s stored\n",
+				   pitr_info_fmt_size(t->stored_size, st, sizeof(st)));
 		return;
 	}
-	pitr_quote_fprintf(out, ": %s to %s, %zu segment%s, %zu gap%s\n", pitr_info_fmt_seg(t->tli, t->first, cat->segsize, a),
+	pitr_quote_fprintf(out, ": %s to %s, %zu segment%s, %zu gap%s, %s stored\n", pitr_info_fmt_seg(t->tli, t->first, cat->segsize, a),
 			   pitr_info_fmt_seg(t->tli, t->last, cat->segsize, z), t->nsegments, t->nsegments == 1 ? "" : "s",
-			   t->ngaps, t->ngaps == 1 ? "" : "s");
+			   t->ngaps, t->ngaps == 1 ? "" : "s", pitr_info_fmt_size(t->stored_size, st, sizeof(st)));
 	for (size_t g = 0; g < t->ngaps; g++) {
 		const struct pitr_catalog_gap *gap = &t->gaps[g];
 
@@ -88,14 +96,41 @@ void
 pitr_info_text_archive(FILE *out, const char *adir, const struct pitr_catalog *cat)
 {
 	size_t segs = pitr_info_count_segments(cat);
+	char st[32];
 
 	pitr_quote_fprintf(out, "Archive %s: %zu file%s, %zu segment%s", adir, cat->nfiles,
 			   cat->nfiles == 1 ? "" : "s", segs, segs == 1 ? "" : "s");
 	if (cat->segsize != 0)
 		pitr_quote_fprintf(out, " of %" PRIu32 " bytes", cat->segsize);
-	pitr_quote_fprintf(out, "\n");
+	pitr_quote_fprintf(out, ", %s stored\n",
+			   pitr_info_fmt_size(pitr_info_archive_stored(cat), st, sizeof(st)));
 	for (size_t i = 0; i < cat->ntimelines; i++)
 		text_timeline(out, cat, &cat->timelines[i]);
+}
+
+/* Backups being written now, then files a killed run left without meta. */
+void
+pitr_info_text_unfinished(FILE *out, const struct pitr_catalog *cat)
+{
+	char sz[32];
+
+	pitr_quote_fprintf(out, "Backups in progress: %zu\n", cat->nin_progress);
+	for (size_t i = 0; i < cat->nin_progress; i++) {
+		const struct pitr_catalog_progress *p = &cat->in_progress[i];
+
+		pitr_quote_fprintf(out, "  %s in %s: %zu file%s at temporary names, %s written so far\n",
+				   p->name, cat->backup_dirs[p->dir], p->nfiles, p->nfiles == 1 ? "" : "s",
+				   pitr_info_fmt_size(p->bytes, sz, sizeof(sz)));
+		for (size_t f = 0; f < p->nfiles; f++)
+			pitr_quote_fprintf(out, "    %s\n", p->files[f]);
+	}
+	pitr_quote_fprintf(out, "Orphaned files: %zu\n", cat->norphans);
+	for (size_t i = 0; i < cat->norphans; i++) {
+		const char *dir = cat->backup_dirs[cat->orphan_dirs[i]];
+
+		pitr_quote_fprintf(out, "  %s/%s (%s)\n", dir, cat->orphans[i],
+				   pitr_info_fmt_size(pitr_info_file_size(dir, cat->orphans[i]), sz, sizeof(sz)));
+	}
 }
 
 void
@@ -106,6 +141,7 @@ pitr_info_text_report(FILE *out, const struct pitr_info_opts *opts, const char *
 		pitr_quote_fprintf(out, "Backups in %s: %zu\n", bdir, cat->nbackups);
 		for (size_t i = 0; i < cat->nbackups; i++)
 			pitr_info_text_backup(out, cat, &cat->backups[i]);
+		pitr_info_text_unfinished(out, cat);
 	}
 	if (opts->narchives > 0)
 		pitr_info_text_archive(out, adir, cat);
