@@ -197,9 +197,13 @@ open_one(struct pitr_fanout_file *file, size_t dest_idx)
 	struct pitr_fanout *f = file->f;
 	struct delivery *d = &file->deliveries[dest_idx];
 	struct pitr_dest_spec spec = f->specs[dest_idx];
-	char *name;
+	/* A plain file still carries its destination codec's extension in
+	 * its name, as OmniPITR's digest files did. */
+	char *name = file->opts.name(file->opts.arg, pitr_codec_ext(spec.codec));
 	int rc;
 
+	if (name == NULL)
+		return -1;
 	if (file->opts.plain) {
 		/* Stored as is, so compared as is should it exist already. */
 		spec.codec = PITR_CODEC_NONE;
@@ -207,11 +211,10 @@ open_one(struct pitr_fanout_file *file, size_t dest_idx)
 	}
 	d->group = group_for(file, &spec);
 	d->dest = pitr_dest_new(&spec, f->env);
-	if (d->dest == NULL)
+	if (d->dest == NULL) {
+		free(name);
 		return -1;
-	name = file->opts.name(file->opts.arg, pitr_codec_ext(spec.codec));
-	if (name == NULL)
-		return -1;
+	}
 	rc = pitr_dest_open(d->dest, name);
 	free(name);
 	if (rc != 0)

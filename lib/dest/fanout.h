@@ -67,9 +67,10 @@ typedef int (*pitr_fanout_published_fn)(void *arg, const struct pitr_dest *d,
 
 struct pitr_fanout_file_opts {
 	pitr_fanout_name_fn name;      /* required */
-	/* Stored as written, whatever the destinations' codecs (each then
-	 * named with the extension ""), and written to one destination at a
-	 * time with pitr_fanout_write_one(): a text that differs between
+	/* Stored as written, whatever the destinations' codecs (each still
+	 * named with its codec's extension, as OmniPITR named its digest
+	 * files), and written to one destination at a time with
+	 * pitr_fanout_write_one(): a text that differs between
 	 * destinations. */
 	bool plain;
 	pitr_fanout_tap_fn tap;        /* NULL: none */

@@ -83,6 +83,12 @@ pitr_digest_canonical(const char *name)
 }
 
 const char *
+pitr_digest_nth(size_t i)
+{
+	return i < NALGOS ? algos[i].canonical : NULL;
+}
+
+const char *
 pitr_digest_tool(const char *canonical)
 {
 	const struct digest_algo *a = find_algo(canonical);
@@ -226,7 +232,7 @@ pitr_digest_line(const char *hex, const char *filename)
 	p = line;
 	if (esc)
 		*p++ = '\\';
-	p += sprintf(p, "%s  ", hex);
+	p += sprintf(p, "%s *", hex);
 	for (const char *f = filename; *f != '\0'; f++) {
 		if (esc && (*f == '\\' || *f == '\n' || *f == '\r')) {
 			*p++ = '\\';

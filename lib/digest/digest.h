@@ -20,6 +20,10 @@ struct pitr_digest;
  * pitrkit knows (nothing logged: the caller names the option). */
 const char *pitr_digest_canonical(const char *name);
 
+/* The canonical name of the i-th digest pitrkit knows, in byte order of
+ * the names ("MD5", "SHA-1", ... "SHA-512"), or NULL past the last. */
+const char *pitr_digest_nth(size_t i);
+
 /* The coreutils program that checks this digest's files ("sha256sum"),
  * for messages and man pages. */
 const char *pitr_digest_tool(const char *canonical);
@@ -42,15 +46,19 @@ void pitr_digest_free(struct pitr_digest *d);
 int pitr_digest_file(const char *name, const char *path, char *hex);
 
 /*
- * Format one line of a digest file, "HEX  FILENAME\n", as `sha256sum`
- * writes it (binary mode marker omitted, as GNU coreutils does on Linux).
- * Returns a malloc'd string, or NULL after logging ENOMEM.
+ * Format one line of a digest file, "HEX *FILENAME\n": what OmniPITR's
+ * omnipitr-checksum printed and its backups wrote to their digest files,
+ * and what `sha256sum --binary` writes (a name holding a backslash, a
+ * newline or a CR escaped as coreutils does, the line then starting with
+ * a backslash), so `sha256sum -c` reads it.  Returns a malloc'd string,
+ * or NULL after logging ENOMEM.
  */
 char *pitr_digest_line(const char *hex, const char *filename);
 
 /*
- * Find `filename`'s digest in digest-file text (lines as above; a '*'
- * before the name is accepted).  Returns 0 with `hex` filled
+ * Find `filename`'s digest in digest-file text (lines as above, or the
+ * text-mode "HEX  NAME" of pitrkit's digest files before issue 11 and of
+ * `sha256sum` without -b).  Returns 0 with `hex` filled
  * (PITR_DIGEST_HEX_MAX), 1 when the file is not listed, -1 when a line is
  * malformed (nothing logged: the caller names the digest file).
  */

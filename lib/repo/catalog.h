@@ -10,8 +10,10 @@
  * its extension names, or plain) is a pitrkit meta file.  Its data, xlog
  * and digest files carry the same name with that "meta" replaced by
  * "data", "xlog" or the digest's name (pitr-backup-master's -f template
- * expands __FILETYPE__ to those words; digest files are plain text, so
- * their name also lacks the codec extension).  When "meta" occurs several
+ * expands __FILETYPE__ to those words).  A digest file is plain text
+ * whatever its name's codec extension, as OmniPITR's were; one without
+ * that extension (pitrkit's before issue 11) is taken when the one with
+ * it is missing.  When "meta" occurs several
  * times (a host called "metabox"), the occurrence whose "data" sibling
  * exists counts.  A meta file that cannot be read, or whose data file is
  * missing, is a problem, listed, not a backup; a file with "meta" in its

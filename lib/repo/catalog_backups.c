@@ -33,8 +33,8 @@
 /* ---- backups ---- */
 
 /* `name` with the 4 bytes at `at` ("meta") replaced by `word`, and
- * without the codec extension when `strip_ext` (digest files are plain
- * text whatever the destination's codec). */
+ * without the codec extension when `strip_ext` (the digest files of
+ * backups before issue 11). */
 static char *
 sibling_name(const char *name, size_t at, const char *word, bool strip_ext)
 {
@@ -46,6 +46,33 @@ sibling_name(const char *name, size_t at, const char *word, bool strip_ext)
 		stem = strlen(name);   /* "meta" inside the extension: keep it whole */
 	return pitr_xasprintf("%.*s%s%.*s", (int)at, name, word, (int)(stem - at - 4),
 			      name + at + 4);
+}
+
+/*
+ * The name of the backup's digest file of `algorithm` beside meta file
+ * `name` ("meta" at `at`): with the meta file's codec extension, as
+ * OmniPITR's backups named it and pitrkit's do since issue 11, or, when
+ * only that exists, without it, as pitrkit's did before.  The new name when
+ * neither exists (the one a problem names).  NULL on ENOMEM.
+ */
+static char *
+digest_name(const char *dir, const char *name, size_t at, const char *algorithm)
+{
+	char *file = sibling_name(name, at, algorithm, false);
+	char *old;
+
+	if (file == NULL || pitr_catalog_is_regular(dir, file))
+		return file;
+	if ((old = sibling_name(name, at, algorithm, true)) == NULL) {
+		free(file);
+		return NULL;
+	}
+	if (strcmp(old, file) != 0 && pitr_catalog_is_regular(dir, old)) {
+		free(file);
+		return old;
+	}
+	free(old);
+	return file;
 }
 
 /* The "meta" in `name` whose "data" sibling exists, or -1. */
@@ -151,7 +178,7 @@ backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const 
 	for (size_t i = 0; i < b->ndigests; i++) {
 		struct pitr_catalog_digest *d = &b->digests[i];
 
-		if ((d->file = sibling_name(name, (size_t)at, d->algorithm, true)) == NULL)
+		if ((d->file = digest_name(dir, name, (size_t)at, d->algorithm)) == NULL)
 			return -1;
 		if (pitr_catalog_is_regular(dir, d->file))
 			continue;

@@ -241,14 +241,14 @@ pitr_orphan_check(const char *tmpl, const char *hostname, const char *dir, const
 
 	if (!is_regular_in(dir, name, false))
 		return false;
+	/* A digest file carries any codec's extension too (OmniPITR's names,
+	 * pitrkit's since issue 11), or none (pitrkit's before). */
 	for (size_t t = 0; t < sizeof(orphan_types) / sizeof(orphan_types[0]); t++) {
-		bool digest = t >= 2;
-
-		for (int c = 0; c < (digest ? 1 : PITR_CODEC_COUNT); c++) {
+		for (int c = 0; c < PITR_CODEC_COUNT; c++) {
 			bool has_meta;
 
 			if (!match_type(tmpl, hostname, dir, name, orphan_types[t],
-					digest ? "" : pitr_codec_ext((enum pitr_codec)c), &has_meta))
+					pitr_codec_ext((enum pitr_codec)c), &has_meta))
 				continue;
 			if (has_meta)
 				return false;

@@ -398,7 +398,7 @@ START_TEST(test_skip_xlogs)
 
 		ck_assert_int_eq(pitr_digest_file("SHA-256", h_fmt("%s/bk-data.tar", bf_dest), hex), 0);
 		d = h_read_file(h_fmt("%s/bk-SHA-256.tar", bf_dest), NULL);
-		ck_assert_str_eq(d, h_fmt("%s  bk-data.tar\n", hex));
+		ck_assert_str_eq(d, h_fmt("%s *bk-data.tar\n", hex));
 		free(d);
 	}
 	l = bf_dir_list(h_dir());
@@ -448,10 +448,10 @@ START_TEST(test_template_codecs_digests)
 	ck_assert_str_eq(l, h_fmt("%s-MD5-%s.tar\n%s-SHA-256-%s.tar\n%s-data-%s.tar\n"
 				  "%s-meta-%s.tar\n%s-xlog-%s.tar\n", h, dd, h, dd, h, dd, h, dd, h, dd));
 	free(l);
-	/* The codec's extension on the tarballs and the meta file; the digest
-	 * files are plain text. */
+	/* The codec's extension on every file, as OmniPITR named them; the
+	 * digest files are plain text all the same. */
 	l = bf_dir_list(dest2);
-	ck_assert_str_eq(l, h_fmt("%s-MD5-%s.tar\n%s-SHA-256-%s.tar\n%s-data-%s.tar.gz\n"
+	ck_assert_str_eq(l, h_fmt("%s-MD5-%s.tar.gz\n%s-SHA-256-%s.tar.gz\n%s-data-%s.tar.gz\n"
 				  "%s-meta-%s.tar.gz\n%s-xlog-%s.tar.gz\n", h, dd, h, dd, h, dd, h, dd,
 				  h, dd));
 	free(l);
@@ -469,8 +469,9 @@ START_TEST(test_template_codecs_digests)
 			snprintf(xn, sizeof(xn), "%s-xlog-%s.tar%s", h, dd, ext);
 			ck_assert_int_eq(pitr_digest_file(alg, h_fmt("%s/%s", dir, dn), hd), 0);
 			ck_assert_int_eq(pitr_digest_file(alg, h_fmt("%s/%s", dir, xn), hx), 0);
-			text = h_read_file(h_fmt("%s/%s-%s-%s.tar", dir, h, alg, dd), NULL);
-			ck_assert_str_eq(text, h_fmt("%s  %s\n%s  %s\n", hd, dn, hx, xn));
+			text = h_read_file(h_fmt("%s/%s-%s-%s.tar%s", dir, h, alg, dd, ext), NULL);
+			/* OmniPITR's lines: omnipitr-checksum's "%s *%s\n". */
+			ck_assert_str_eq(text, h_fmt("%s *%s\n%s *%s\n", hd, dn, hx, xn));
 			free(text);
 		}
 	}
@@ -1070,7 +1071,8 @@ END_TEST
 /* A destination that refuses a file gets none of the later ones: no meta
  * file where the data or xlog is not; the others get everything. */
 /* One dir given twice, with two codecs: one lock, and the orphans of
- * both codecs' names go. */
+ * both codecs' names go, a digest file's by its name with the codec's
+ * extension; each codec gets its own digest file (OmniPITR's names). */
 START_TEST(test_orphans_same_dir_two_codecs)
 {
 	struct pitr_backup_opts o;
@@ -1079,8 +1081,10 @@ START_TEST(test_orphans_same_dir_two_codecs)
 
 	bf_setup();
 	bf_opts(&o);
+	o.digests = "SHA-256";
 	h_write_file(h_fmt("%s/bk-data.tar", bf_dest), "killed", 6);
 	h_write_file(h_fmt("%s/bk-xlog.tar.gz", bf_dest), "killed", 6);
+	h_write_file(h_fmt("%s/bk-SHA-256.tar.gz", bf_dest), "killed", 6);
 	dl[0] = bf_dest;
 	dl[1] = h_fmt("gzip=%s", bf_dest);
 	o.dst_local = dl;
@@ -1091,10 +1095,12 @@ START_TEST(test_orphans_same_dir_two_codecs)
 						    bf_dest)));
 	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : removed \"%s/bk-xlog.tar.gz\", an orphan",
 						    bf_dest)));
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : removed \"%s/bk-SHA-256.tar.gz\", an "
+						    "orphan", bf_dest)));
 	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
 	l = bf_dir_list(bf_dest);
-	ck_assert_str_eq(l, "bk-data.tar\nbk-data.tar.gz\nbk-meta.tar\nbk-meta.tar.gz\nbk-xlog.tar\n"
-			 "bk-xlog.tar.gz\n");
+	ck_assert_str_eq(l, "bk-SHA-256.tar\nbk-SHA-256.tar.gz\nbk-data.tar\nbk-data.tar.gz\n"
+			 "bk-meta.tar\nbk-meta.tar.gz\nbk-xlog.tar\nbk-xlog.tar.gz\n");
 	free(l);
 	bf_teardown();
 }

@@ -139,7 +139,7 @@ backup(const char *digests)
 		snprintf(text, sizeof(text), "%s%s", l1, l2);
 		free(l1);
 		free(l2);
-		snprintf(fname, sizeof(fname), "bk-%s.tar", name);
+		snprintf(fname, sizeof(fname), "bk-%s.tar.gz", name);
 		h_write_file(join(bk, fname), text, strlen(text));
 	}
 	snprintf(meta, sizeof(meta),
@@ -198,8 +198,8 @@ START_TEST(test_clean)
 		ck_assert_str_eq(r, "0 backups, 6 segments checked, 0 problems\n");
 	}
 	/* A backup without digests: its streams are read whole instead. */
-	unlink(join(bk, "bk-MD5.tar"));
-	unlink(join(bk, "bk-SHA-256.tar"));
+	unlink(join(bk, "bk-MD5.tar.gz"));
+	unlink(join(bk, "bk-SHA-256.tar.gz"));
 	backup("");
 	ck_assert_int_eq(verify1(&r), 0);
 	ck_assert_str_eq(r, "1 backups, 6 segments checked, 0 problems\n");
@@ -226,11 +226,11 @@ START_TEST(test_orphans)
 	ck_assert_int_eq(unlink(join(bk, "bk-meta.tar.gz")), 0);
 	ck_assert_int_eq(verify1(&r), 1);
 	snprintf(want, sizeof(want), "PROBLEM: orphan backup files without meta in \"%s\": "
-		 "\"bk-SHA-256.tar\", \"bk-data.tar.gz\", \"bk-xlog.tar.gz\", left by an interrupted "
+		 "\"bk-SHA-256.tar.gz\", \"bk-data.tar.gz\", \"bk-xlog.tar.gz\", left by an interrupted "
 		 "backup\n0 backups, 6 segments checked, 1 problems\n", bk);
 	ck_assert_str_eq(r, want);
 	/* A file naming no backup file type is no orphan. */
-	ck_assert_int_eq(unlink(join(bk, "bk-SHA-256.tar")), 0);
+	ck_assert_int_eq(unlink(join(bk, "bk-SHA-256.tar.gz")), 0);
 	ck_assert_int_eq(unlink(join(bk, "bk-data.tar.gz")), 0);
 	ck_assert_int_eq(unlink(join(bk, "bk-xlog.tar.gz")), 0);
 	h_write_file(join(bk, "README"), "x", 1);
@@ -440,22 +440,22 @@ START_TEST(test_digest_files)
 	backup("MD5,SHA-256");
 	clean_archive(arch);
 	/* A malformed line; a file that lists only the data file. */
-	h_write_file(join(bk, "bk-MD5.tar"), "not a digest line\n", 18);
-	orig = h_read_file(join(bk, "bk-SHA-256.tar"), &len);
+	h_write_file(join(bk, "bk-MD5.tar.gz"), "not a digest line\n", 18);
+	orig = h_read_file(join(bk, "bk-SHA-256.tar.gz"), &len);
 	*strchr(orig, '\n') = '\0';
 	snprintf(text, sizeof(text), "%s\n", orig);
 	free(orig);
-	h_write_file(join(bk, "bk-SHA-256.tar"), text, strlen(text));
+	h_write_file(join(bk, "bk-SHA-256.tar.gz"), text, strlen(text));
 	ck_assert_int_eq(verify1(&r), 1);
 	snprintf(want, sizeof(want),
 		 "PROBLEM: digest file \"%s\": a line is not in md5sum -c format\n"
 		 "PROBLEM: digest file \"%s\": does not list \"bk-xlog.tar.gz\"\n"
-		 "1 backups, 6 segments checked, 2 problems\n", join(bk, "bk-MD5.tar"),
-		 join(bk, "bk-SHA-256.tar"));
+		 "1 backups, 6 segments checked, 2 problems\n", join(bk, "bk-MD5.tar.gz"),
+		 join(bk, "bk-SHA-256.tar.gz"));
 	ck_assert_str_eq(r, want);
 	/* A missing one is the catalog's problem, printed once though two
 	 * archives are checked. */
-	unlink(join(bk, "bk-MD5.tar"));
+	unlink(join(bk, "bk-MD5.tar.gz"));
 	clean_archive(arch2);
 	{
 		const char *a[] = { arch, arch2 };
@@ -464,18 +464,18 @@ START_TEST(test_digest_files)
 		ck_assert_int_eq(verify(bk, a, 2, &r), 1);
 		line = strstr(r, "PROBLEM: meta file \"");
 		ck_assert_ptr_nonnull(line);
-		ck_assert_ptr_nonnull(strstr(line, "bk-MD5.tar"));
+		ck_assert_ptr_nonnull(strstr(line, "bk-MD5.tar.gz"));
 		ck_assert_ptr_null(strstr(line + 1, "PROBLEM: meta file"));
 		ck_assert_ptr_nonnull(strstr(r, "\n1 backups, 12 segments checked, 2 problems\n"));
 	}
 	/* An unreadable one (a directory in its place). */
-	ck_assert_int_eq(mkdir(join(bk, "bk-MD5.tar"), 0700), 0);
+	ck_assert_int_eq(mkdir(join(bk, "bk-MD5.tar.gz"), 0700), 0);
 	h_log_reset();
 	ck_assert_int_eq(verify1(&r), 1);
 	snprintf(want, sizeof(want), "PROBLEM: digest file \"%s\": could not be read\n",
-		 join(bk, "bk-MD5.tar"));
+		 join(bk, "bk-MD5.tar.gz"));
 	ck_assert_ptr_nonnull(strstr(r, want));
-	ck_assert_ptr_nonnull(strstr(h_log(), join(bk, "bk-MD5.tar")));
+	ck_assert_ptr_nonnull(strstr(h_log(), join(bk, "bk-MD5.tar.gz")));
 }
 END_TEST
 
@@ -485,12 +485,36 @@ START_TEST(test_unknown_digest)
 	char want[16384];
 
 	backup("SHA-256,WHIRLPOOL");
-	h_write_file(join(bk, "bk-WHIRLPOOL.tar"), "", 0);
+	h_write_file(join(bk, "bk-WHIRLPOOL.tar.gz"), "", 0);
 	clean_archive(arch);
 	ck_assert_int_eq(verify1(&r), 1);
 	snprintf(want, sizeof(want), "PROBLEM: meta file \"%s\": names an unknown digest \"WHIRLPOOL\"\n"
 		 "1 backups, 6 segments checked, 1 problems\n", join(bk, "bk-meta.tar.gz"));
 	ck_assert_str_eq(r, want);
+}
+END_TEST
+
+/* A backup pitrkit took before issue 11: its digest file without the
+ * codec's extension and in text mode ("HEX  NAME"), still verified, and
+ * still caught when a file no longer matches. */
+START_TEST(test_old_digest_files)
+{
+	const char *r;
+	char *text, *star;
+
+	backup("SHA-256");
+	clean_archive(arch);
+	text = h_read_file(join(bk, "bk-SHA-256.tar.gz"), NULL);
+	for (star = strstr(text, " *"); star != NULL; star = strstr(star, " *"))
+		star[1] = ' ';
+	ck_assert_int_eq(unlink(join(bk, "bk-SHA-256.tar.gz")), 0);
+	h_write_file(join(bk, "bk-SHA-256.tar"), text, strlen(text));
+	free(text);
+	ck_assert_int_eq(verify1(&r), 0);
+	ck_assert_str_eq(r, "1 backups, 6 segments checked, 0 problems\n");
+	write_compressed(join(bk, "bk-xlog.tar.gz"), PITR_CODEC_GZIP, "changed", 7);
+	ck_assert_int_eq(verify1(&r), 1);
+	ck_assert_ptr_nonnull(strstr(r, "SHA-256 is "));
 }
 END_TEST
 
@@ -721,6 +745,7 @@ make_suite(void)
 	tcase_add_test(tc, test_digest_mismatch);
 	tcase_add_test(tc, test_digest_files);
 	tcase_add_test(tc, test_unknown_digest);
+	tcase_add_test(tc, test_old_digest_files);
 	tcase_add_test(tc, test_backup_streams);
 	tcase_add_test(tc, test_sizes_and_partials);
 	tcase_add_test(tc, test_timelines);

@@ -421,7 +421,8 @@ START_TEST(test_files_in_order)
 	file = pitr_fanout_open(f, &plain);
 	ck_assert_ptr_nonnull(file);
 	ck_assert(!pitr_fanout_compresses(file));
-	ck_assert_str_eq(pitr_fanout_name(file, 1), "list");
+	/* Named with the destination codec's extension, stored plain. */
+	ck_assert_str_eq(pitr_fanout_name(file, 1), "list.gz");
 	for (size_t dest_idx = 0; dest_idx < 3; dest_idx++) {
 		const char *text = h_fmt("for %zu\n", dest_idx);
 
@@ -430,8 +431,8 @@ START_TEST(test_files_in_order)
 	ck_assert_int_eq(pitr_fanout_close(file), 0);
 	ck_assert_int_eq(deliver_text(f, "meta", "META"), 0);
 	ck_assert_int_eq(pitr_fanout_publish(f, note_published, NULL), -1);
-	ck_assert_str_eq(seen, h_fmt("local data.gz %s\nlocal list %s\nlocal meta.gz %s\n"
-				     "pipe data.gz %s\npipe list %s\npipe meta.gz %s\n",
+	ck_assert_str_eq(seen, h_fmt("local data.gz %s\nlocal list.gz %s\nlocal meta.gz %s\n"
+				     "pipe data.gz %s\npipe list.gz %s\npipe meta.gz %s\n",
 				     h_path("a"), h_path("a"), h_path("a"), h_path("up.sh"),
 				     h_path("up.sh"), h_path("up.sh")));
 	ck_assert_str_eq(h_log(), h_fmt("ERROR : \"%s\" already exists with different content: not "
@@ -440,9 +441,9 @@ START_TEST(test_files_in_order)
 	ck_assert(pitr_fanout_failed(f, 2));
 	pitr_fanout_free(f);
 	ck_assert_str_eq(content(h_path("a/data.gz"), PITR_CODEC_GZIP), "DATA");
-	ck_assert_str_eq(content(h_path("a/list"), PITR_CODEC_NONE), "for 1\n");
+	ck_assert_str_eq(content(h_path("a/list.gz"), PITR_CODEC_NONE), "for 1\n");
 	ck_assert_str_eq(content(h_path("a/meta.gz"), PITR_CODEC_GZIP), "META");
-	ck_assert_str_eq(content(h_fmt("%s/list", out), PITR_CODEC_NONE), "for 0\n");
+	ck_assert_str_eq(content(h_fmt("%s/list.gz", out), PITR_CODEC_NONE), "for 0\n");
 	ck_assert_str_eq(content(h_fmt("%s/meta.gz", out), PITR_CODEC_GZIP), "META");
 	/* b: only its own old file. */
 	ck_assert_int_eq(h_count_entries(h_path("b")), 1);

@@ -55,11 +55,11 @@ digest_buf(const char *name, const void *buf, size_t len, size_t chunk, char *he
 	pitr_digest_free(d);
 }
 
-/* What `tool path` prints: exactly our digest line for that path. */
+/* What `tool -b path` prints: exactly our digest line for that path. */
 static void
 assert_tool_agrees(const char *tool, const char *path, const char *hex)
 {
-	char *argv[] = { (char *)tool, (char *)path, NULL };
+	char *argv[] = { (char *)tool, "-b", (char *)path, NULL };
 	char out[512];
 	char *line = pitr_digest_line(hex, path);
 
@@ -197,10 +197,10 @@ START_TEST(test_lines)
 
 	h_setup();
 	line = pitr_digest_line("abcd", "x");
-	ck_assert_str_eq(line, "abcd  x\n");
+	ck_assert_str_eq(line, "abcd *x\n");
 	free(line);
 	line = pitr_digest_line("abcd", "a\\b\nc\rd");
-	ck_assert_str_eq(line, "\\abcd  a\\\\b\\nc\\rd\n");
+	ck_assert_str_eq(line, "\\abcd *a\\\\b\\nc\\rd\n");
 	free(line);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(path, sizeof(path), "%s", h_path(names[i]));
@@ -279,6 +279,9 @@ START_TEST(test_lookup)
 	ck_assert_int_eq(pitr_digest_lookup(H32 "g  a\n", "a", hex), -1);         /* stray letter */
 	ck_assert_int_eq(pitr_digest_lookup("\\" H32 "  a\\x\n", "a", hex), -1);  /* bad escape */
 	ck_assert_int_eq(pitr_digest_lookup("\\" H32 "  a\\\n", "a", hex), -1);   /* cut escape */
+	/* OmniPITR's binary-mode lines and pitrkit's old text-mode ones. */
+	ck_assert_int_eq(pitr_digest_lookup(H32 " *a.tar\n" H64 "  b.tar\n", "a.tar", hex), 0);
+	ck_assert_int_eq(pitr_digest_lookup(H32 " *a.tar\n" H64 "  b.tar\n", "b.tar", hex), 0);
 	/* A good escaped line. */
 	ck_assert_int_eq(pitr_digest_lookup("\\" H32 "  a\\nb\n", "a\nb", hex), 0);
 	ck_assert_str_eq(h_log(), "");

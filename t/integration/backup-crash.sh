@@ -83,7 +83,7 @@ for ((i = 1; i <= N; i++)); do
 		"an orphan without meta file left by an interrupted backup"
 	is "killed before rename $i: the four files of one backup, nothing else" \
 		"$(find "$BK" -mindepth 1 -printf '%f\n' | LC_ALL=C sort | sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2}/DAY/' | tr '\n' ' ')" \
-		"$(hostname)-SHA-256-DAY.tar $(hostname)-data-DAY.tar.gz $(hostname)-meta-DAY.tar.gz $(hostname)-xlog-DAY.tar.gz "
+		"$(hostname)-SHA-256-DAY.tar.gz $(hostname)-data-DAY.tar.gz $(hostname)-meta-DAY.tar.gz $(hostname)-xlog-DAY.tar.gz "
 	is "killed before rename $i: no file without meta" "$(without_meta "$BK")" ""
 	nok "killed before rename $i: no -x dir left" bash -c "ls -d $T/xlogs* 2>/dev/null | grep -q ."
 	it_run "$PV" -b "$BK" -a "$A"

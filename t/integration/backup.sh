@@ -4,8 +4,10 @@
 # pgbench writing during the backup; the backup is extracted with tar,
 # started, checked with pg_amcheck and must hold every row committed before
 # it began.  A second backup with -dg MD5,SHA-256 to two destinations of
-# different codecs: md5sum -c and sha256sum -c pass in each, and so does
-# pitr-verify, until a byte of a data file changes.  -dd through a real
+# different codecs: its digest files named and written as OmniPITR's
+# (HOST-SHA-256-DAY.tar.gz, "HEX *NAME" lines, pitr-checksum's output),
+# md5sum -c and sha256sum -c pass in each, and so does pitr-verify (on
+# the earlier pitrkit form too), until a byte of a data file changes.  -dd through a real
 # sshd on 127.0.0.1 next to a -dl: identical files, nothing overwritten,
 # ssh's reason when the host does not answer; the dead runs' temporary
 # files in a -dd dir swept (a planted one, a SIGKILLed upload's), a locked
@@ -201,18 +203,29 @@ it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "gzip=$
 	-dl "zstd=$T/dg-zst" -dg MD5,SHA-256 -f "dg-__FILETYPE__.tar__CEXT__"
 is "-dg MD5,SHA-256: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+# Digest files named as OmniPITR named them: the template with the
+# digest's name and the codec's extension (plain text all the same).
 is "-dg: five files in the gzip destination" "$(cd "$T/dg-gz" && ls | tr '\n' ' ')" \
-	"dg-MD5.tar dg-SHA-256.tar dg-data.tar.gz dg-meta.tar.gz dg-xlog.tar.gz "
+	"dg-MD5.tar.gz dg-SHA-256.tar.gz dg-data.tar.gz dg-meta.tar.gz dg-xlog.tar.gz "
 is "-dg: five files in the zstd destination" "$(cd "$T/dg-zst" && ls | tr '\n' ' ')" \
-	"dg-MD5.tar dg-SHA-256.tar dg-data.tar.zst dg-meta.tar.zst dg-xlog.tar.zst "
+	"dg-MD5.tar.zst dg-SHA-256.tar.zst dg-data.tar.zst dg-meta.tar.zst dg-xlog.tar.zst "
+PCS=$PITR_BUILDDIR/bin/pitr-checksum
 for d in dg-gz dg-zst; do
 	ext=${d#dg-}
-	ok "$d: md5sum -c passes" bash -c "cd '$T/$d' && md5sum -c --strict dg-MD5.tar"
-	ok "$d: sha256sum -c passes" bash -c "cd '$T/$d' && sha256sum -c --strict dg-SHA-256.tar"
+	ok "$d: md5sum -c passes" bash -c "cd '$T/$d' && md5sum -c --strict dg-MD5.tar.$ext"
+	ok "$d: sha256sum -c passes" bash -c "cd '$T/$d' && sha256sum -c --strict dg-SHA-256.tar.$ext"
 	is "$d: the MD5 file lists the data and xlog files" \
-		"$(cut -c35- "$T/$d/dg-MD5.tar" | tr '\n' ' ')" "dg-data.tar.$ext dg-xlog.tar.$ext "
-	is "$d: the SHA-256 file holds the stored bytes' digests" "$(cat "$T/$d/dg-SHA-256.tar")" \
-		"$(cd "$T/$d" && sha256sum "dg-data.tar.$ext" "dg-xlog.tar.$ext")"
+		"$(cut -c33- "$T/$d/dg-MD5.tar.$ext" | tr '\n' ' ')" " *dg-data.tar.$ext  *dg-xlog.tar.$ext "
+	# OmniPITR's lines (omnipitr-checksum's "%s *%s\n"): sha256sum -b's.
+	is "$d: the SHA-256 file holds the stored bytes' digests, OmniPITR's lines" \
+		"$(cat "$T/$d/dg-SHA-256.tar.$ext")" \
+		"$(cd "$T/$d" && sha256sum -b "dg-data.tar.$ext" "dg-xlog.tar.$ext")"
+	# pitr-checksum on the data tarball prints the digest file's line.
+	for alg in MD5 SHA-256; do
+		is "$d: pitr-checksum -d $alg of the data tarball is the $alg file's line" \
+			"$("$PCS" -d "$alg" -f "dg-data.tar.$ext" <"$T/$d/dg-data.tar.$ext")" \
+			"$(head -n 1 "$T/$d/dg-$alg.tar.$ext")"
+	done
 done
 META=$(gzip -dc "$T/dg-gz/dg-meta.tar.gz")
 like "-dg meta: the digests" "$META" $'\ndigests=MD5,SHA-256\n'
@@ -227,6 +240,17 @@ for d in dg-gz dg-zst; do
 	is "pitr-verify -b $d: exit 0" "$IT_RC" 0
 	like "pitr-verify -b $d: one backup, no problem" "$IT_OUT" '^1 backups, [0-9]+ segments checked, 0 problems$'
 done
+# A backup pitrkit took before it named digest files as OmniPITR did: no
+# codec extension, "HEX  NAME" lines; still verified.
+cp -a "$T/dg-gz" "$T/dg-old"
+for alg in MD5 SHA-256; do
+	sed 's/ \*/  /' "$T/dg-old/dg-$alg.tar.gz" >"$T/dg-old/dg-$alg.tar"
+	rm "$T/dg-old/dg-$alg.tar.gz"
+done
+it_run "$PV" -b "$T/dg-old" -a "$T/arch"
+is "pitr-verify, digest files of the earlier form: exit 0" "$IT_RC" 0
+like "pitr-verify, digest files of the earlier form: no problem" "$IT_OUT" '^1 backups, [0-9]+ segments checked, 0 problems$'
+rm -rf "$T/dg-old"
 printf 'X' | dd of="$T/dg-zst/dg-data.tar.zst" bs=1 seek=200 conv=notrunc 2>/dev/null
 it_run "$PV" -b "$T/dg-zst" -a "$T/arch"
 is "a damaged data file: pitr-verify exit 1" "$IT_RC" 1
@@ -304,14 +328,14 @@ it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -ssh "$S/ss
 is "-dd and -dl: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
 is "-dd: the backup at the remote path, no temporary file" "$(ls -A "$T/dd-remote" | tr '\n' ' ')" \
-	"dd-SHA-256.tar dd-data.tar.gz dd-meta.tar.gz dd-xlog.tar.gz "
+	"dd-SHA-256.tar.gz dd-data.tar.gz dd-meta.tar.gz dd-xlog.tar.gz "
 is "-dl: the same names" "$(ls -A "$T/dd-local" | tr '\n' ' ')" \
-	"dd-SHA-256.tar dd-data.tar.gz dd-meta.tar.gz dd-xlog.tar.gz "
-for f in dd-SHA-256.tar dd-data.tar.gz dd-meta.tar.gz dd-xlog.tar.gz; do
+	"dd-SHA-256.tar.gz dd-data.tar.gz dd-meta.tar.gz dd-xlog.tar.gz "
+for f in dd-SHA-256.tar.gz dd-data.tar.gz dd-meta.tar.gz dd-xlog.tar.gz; do
 	ok "-dd: $f identical to the -dl copy" cmp "$T/dd-remote/$f" "$T/dd-local/$f"
 done
 is "-dd: files are postgres's, mode 0600" "$(stat -c '%U %a' "$T/dd-remote"/* | sort -u)" "postgres 600"
-ok "-dd: sha256sum -c passes at the remote path" bash -c "cd '$T/dd-remote' && sha256sum -c --strict dd-SHA-256.tar"
+ok "-dd: sha256sum -c passes at the remote path" bash -c "cd '$T/dd-remote' && sha256sum -c --strict dd-SHA-256.tar.gz"
 like "-dd: -v logs the delivery" "$IT_ERR" "delivered \"dd-meta.tar.gz\" to 127.0.0.1:$T/dd-remote"
 like "-dd meta: gzip" "$(gzip -dc "$T/dd-remote/dd-meta.tar.gz")" $'\ncodec=gzip\n'
 mkdir_pg "$T/dd-x"
@@ -332,7 +356,7 @@ like "-dd onto an existing backup: the reason" "$IT_ERR" \
 	"ERROR : \"dd-data.tar.gz\" already exists at direct destination \"127.0.0.1:$T/dd-remote\" with different content: not overwritten"
 is "-dd onto an existing backup: the remote files untouched, no temporary file" \
 	"$(cd "$T/dd-remote" && ls -A | tr '\n' ' '; sha256sum ./*)" \
-	"dd-SHA-256.tar dd-data.tar.gz dd-meta.tar.gz dd-xlog.tar.gz $BEFORE"
+	"dd-SHA-256.tar.gz dd-data.tar.gz dd-meta.tar.gz dd-xlog.tar.gz $BEFORE"
 
 # SIGTERM, SIGQUIT and SIGHUP while the data file streams through ssh (xz:
 # slow enough): exit 1, one line naming the signal, and the remote

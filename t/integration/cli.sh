@@ -175,7 +175,7 @@ has()
 }
 
 for prog in pitr-archive pitr-restore pitr-cleanup pitr-backup-master pitr-backup-slave \
-	pitr-backup-cleanup pitr-recover pitr-info pitr-verify pitr-synch; do
+	pitr-backup-cleanup pitr-recover pitr-info pitr-verify pitr-synch pitr-checksum; do
 	items=$(man_items "$PITR_SRCDIR/man/$prog.1")
 	it_run "$PITR_BUILDDIR/bin/$prog" --help
 	while IFS= read -r line; do
@@ -203,6 +203,53 @@ for prog in pitr-archive pitr-restore pitr-cleanup pitr-backup-master pitr-backu
 		done
 	done < <(printf '%s\n' "$IT_OUT" | grep -E '^  -')
 done
+
+# pitr-checksum: the same contract, except that -l is OmniPITR's --list
+# (the log has its long name only); its output byte for byte OmniPITR's.
+PCS=$PITR_BUILDDIR/bin/pitr-checksum
+it_run "$PCS" --help
+is "pitr-checksum --help exits 0" "$IT_RC" 0
+like "pitr-checksum --help shows its usage on stdout" "$IT_OUT" "Usage: pitr-checksum"
+for opt in digest filename list help version; do
+	like "pitr-checksum --help lists --$opt" "$IT_OUT" "(^|[^a-z-])--$opt([^a-z-]|$)"
+done
+for opt in d f l '\?' V; do
+	like "pitr-checksum --help lists -$opt" "$IT_OUT" "(^|[^a-zA-Z-])-$opt([^a-zA-Z-]|$)"
+done
+pchelp=$IT_OUT
+it_run "$PCS" -V
+is "pitr-checksum -V prints its version" "$IT_OUT" "pitr-checksum (pitrkit) $version"
+ok "pitr-checksum: man page exists with its .TH header" grep -q '^\.TH PITR-CHECKSUM 1' \
+	"$PITR_SRCDIR/man/pitr-checksum.1"
+pcman=$(sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$PITR_SRCDIR/man/pitr-checksum.1")
+for opt in $(printf '%s\n' "$pchelp" | grep -oE -- '--[a-z][a-z0-9-]*[a-z0-9]' | sort -u); do
+	like "pitr-checksum man page documents $opt" "$pcman" "(^|[^a-z-])$opt([^a-z-]|$)"
+done
+for bad in --no-such-option "-d SHA-3" operand; do
+	# shellcheck disable=SC2086
+	it_run "$PCS" $bad </dev/null
+	is "pitr-checksum $bad: exit status 1" "$IT_RC" 1
+	is "pitr-checksum $bad: nothing on stdout" "$IT_OUT" ""
+	is "pitr-checksum $bad: exactly one line on stderr" "$(count_lines "$IT_ERR")" 1
+done
+# OmniPITR's printf "%s *%s\n": MD5 and "<stdin>" by default.
+is "pitr-checksum: OmniPITR's line, MD5 of stdin by default" \
+	"$(printf abc | "$PCS" | od -An -c | tr -s ' \n' ' ')" \
+	"$(printf '900150983cd24fb0d6963f7d28e17f72 *<stdin>\n' | od -An -c | tr -s ' \n' ' ')"
+printf 'some bytes' >"$T/f.tar.gz"
+for alg in md5 sha1 sha224 sha256 sha384 sha512; do
+	name=$(printf '%s' "$alg" | tr '[:lower:]' '[:upper:]' | sed 's/^SHA/SHA-/')
+	is "pitr-checksum -d $name -f NAME: sha${alg#sha}sum -b's line" \
+		"$("$PCS" -d "$name" -f f.tar.gz <"$T/f.tar.gz")" "$(cd "$T" && "${alg}sum" -b f.tar.gz)"
+done
+is "pitr-checksum -l: OmniPITR's list format, the names -d takes" "$("$PCS" -l)" \
+	"Available digests:
+- MD5
+- SHA-1
+- SHA-224
+- SHA-256
+- SHA-384
+- SHA-512"
 
 # pitr-restore -pf: a count from 0 to 16, refused with one line otherwise.
 for bad in 17 -1 x; do

@@ -38,10 +38,11 @@ BK=$W/omnipitr/backup
 rows() { pg_sql "$(D "$1")" "SELECT count(*) FROM t" 2>/dev/null; }
 tl() { pg_sql "$(D "$1")" "SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)"; }
 
-# digests PREFIX: the backup PREFIX-* has its SHA-256 digest file.
+# digests PREFIX: the backup PREFIX-* has its SHA-256 digest file (named
+# as OmniPITR named it, with the codec's extension).
 digests()
 {
-	ok "$1: its SHA-256 digest file" test -s "$BK/$1-SHA-256.tar"
+	ok "$1: its SHA-256 digest file" test -s "$BK/$1-SHA-256.tar.gz"
 }
 
 # step NAME: run the script's step NAME; its exit status is asserted.

@@ -210,8 +210,9 @@ is "a WAL gap: nothing written" "$(ls -A "$T/r-gap")" ""
 mv "$T/$gap.gz" "$A/$gap.gz"
 
 data1=${METAS[0]/meta/data}
+# The digest file's name: the meta file's with SHA-256 for meta, its codec
+# extension kept (OmniPITR's names).
 digest1=${METAS[0]/meta/SHA-256}
-digest1=${digest1%.gz}
 cp -p "$BK/$data1" "$T/$data1.orig"
 flip_byte "$BK/$data1"
 mkdir_pg "$T/r-bad"

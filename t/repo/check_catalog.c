@@ -52,7 +52,8 @@ START_TEST(test_load_backups)
 	struct pitr_catalog cat;
 	const struct pitr_catalog_backup *b;
 
-	/* gzip, new form, with its digest file (plain text, no extension). */
+	/* gzip, new form, with its digest file as pitrkit named it before
+	 * issue 11 (plain text, no extension): still found. */
 	put_backup("h-%s-202403%02d.tar", 1, PITR_CODEC_GZIP,
 		   meta_text(1, 1, 2, 3, "h", 2000, "start_epoch=1709290800\nstop_epoch=1709291100\n"
 						  "wal_segment_size=1048576\ndigests=SHA-256\n"));
@@ -118,7 +119,8 @@ START_TEST(test_load_backups)
 	ck_assert_str_eq(b->name, "h-*-20240308.tar.zst");
 	ck_assert_int_eq(b->codec, PITR_CODEC_ZSTD);
 	ck_assert_ptr_null(b->xlog_file);
-	ck_assert_str_eq(b->digests[1].file, "h-MD5-20240308.tar");
+	/* Both missing: the name OmniPITR (and pitrkit now) gives it. */
+	ck_assert_str_eq(b->digests[1].file, "h-MD5-20240308.tar.zst");
 	ck_assert_uint_eq(cat.segsize, SEG);
 	ck_assert_uint_eq(cat.nfiles, 0);
 	ck_assert_uint_eq(cat.ntimelines, 0);
@@ -136,8 +138,8 @@ START_TEST(test_load_backups)
 		want[0] = h_fmt("meta file \"%s/h-meta-20240304.tar.gz\": its data file \"h-data-20240304.tar.gz\" is missing", bk);
 		want[1] = h_fmt("meta file \"%s/h-meta-20240306.tar\": invalid start_wal \"garbage\"", bk);
 		want[2] = h_fmt("meta file \"%s/h-meta-20240308.tar.zst\": its xlog file \"h-xlog-20240308.tar.zst\" is missing", bk);
-		want[3] = h_fmt("meta file \"%s/h-meta-20240308.tar.zst\": its SHA-256 digest file \"h-SHA-256-20240308.tar\" is missing", bk);
-		want[4] = h_fmt("meta file \"%s/h-meta-20240308.tar.zst\": its MD5 digest file \"h-MD5-20240308.tar\" is missing", bk);
+		want[3] = h_fmt("meta file \"%s/h-meta-20240308.tar.zst\": its SHA-256 digest file \"h-SHA-256-20240308.tar.zst\" is missing", bk);
+		want[4] = h_fmt("meta file \"%s/h-meta-20240308.tar.zst\": its MD5 digest file \"h-MD5-20240308.tar.zst\" is missing", bk);
 		want[5] = h_fmt("meta file \"%s/h-meta-20240305.tar.gz\": cannot read it as gzip: corrupt: incorrect header check", bk);
 		want[6] = h_fmt("meta file \"%s/h-meta-20240307.tar\": not a pitrkit meta file", bk);
 		for (int i = 0; i < 7; i++)
@@ -431,6 +433,42 @@ START_TEST(test_load_many)
 }
 END_TEST
 
+/* Digest files named as OmniPITR named them, with the codec's extension
+ * (plain text all the same), win over pitrkit's earlier names without
+ * it, which are still read; neither is taken for a meta file or an
+ * orphan, a host called "metabox" included. */
+START_TEST(test_digest_names)
+{
+	struct pitr_catalog cat;
+	const struct pitr_catalog_backup *b;
+	const char *none[1] = { NULL };
+
+	put_backup("h-%s-202403%02d.tar", 1, PITR_CODEC_GZIP,
+		   meta_text(1, 1, 2, 3, "h", 2000, "digests=SHA-256,MD5\n"));
+	put_text(bk, "h-SHA-256-20240301.tar.gz", PITR_CODEC_NONE, "x *h-data-20240301.tar.gz\n");
+	put_text(bk, "h-SHA-256-20240301.tar", PITR_CODEC_NONE, "x  h-data-20240301.tar.gz\n");
+	put_text(bk, "h-MD5-20240301.tar", PITR_CODEC_NONE, "x  h-data-20240301.tar.gz\n");
+	put_text(bk, "metabox-meta-20240303.tar.bz2", PITR_CODEC_BZIP2,
+		 meta_text(3, 1, 8, 9, "metabox", 10, "digests=MD5\n"));
+	put_text(bk, "metabox-data-20240303.tar.bz2", PITR_CODEC_BZIP2, "data");
+	put_text(bk, "metabox-xlog-20240303.tar.bz2", PITR_CODEC_BZIP2, "xlog");
+	put_text(bk, "metabox-MD5-20240303.tar.bz2", PITR_CODEC_NONE,
+		 "x *metabox-data-20240303.tar.bz2\n");
+	load(&cat, bk, arch);
+	ck_assert_uint_eq(cat.nbackups, 2);
+	b = &cat.backups[0];
+	ck_assert_str_eq(b->digests[0].file, "h-SHA-256-20240301.tar.gz");
+	ck_assert_str_eq(b->digests[1].file, "h-MD5-20240301.tar");
+	b = &cat.backups[1];
+	ck_assert_str_eq(b->name, "metabox-*-20240303.tar.bz2");
+	ck_assert_str_eq(b->digests[0].file, "metabox-MD5-20240303.tar.bz2");
+	/* The old SHA-256 file beside the new one is no backup's: an orphan
+	 * only by the loose rule's reading, which finds its meta file. */
+	assert_problems(&cat, none);
+	pitr_catalog_free(&cat);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -440,6 +478,7 @@ make_suite(void)
 	tc = tcase_create("backups");
 	tcase_add_checked_fixture(tc, catalog_fixture_setup, catalog_fixture_teardown);
 	tcase_add_test(tc, test_load_backups);
+	tcase_add_test(tc, test_digest_names);
 	tcase_add_test(tc, test_load_many);
 	tcase_add_test(tc, test_load_order_and_segsize_conflict);
 	tcase_add_test(tc, test_load_missing_dirs);

@@ -136,8 +136,8 @@ int pitr_backup_parse_digests(const char *list, const char **out);
 /*
  * Check that `tmpl` gives every file of a backup, for every codec
  * extension in `cexts` (n of them), a distinct valid name: data, xlog,
- * meta and each digest in `digests` (canonical names, with the extension
- * ""), expanded for time `when`.  Returns 0, or -1 after logging.
+ * meta and each digest in `digests` (canonical names), expanded for time
+ * `when`.  Returns 0, or -1 after logging.
  */
 int pitr_backup_check_template(const char *tmpl, const char *hostname, const char *const *cexts,
 			       size_t n, const char *const *digests, size_t ndigests, long when);

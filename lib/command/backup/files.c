@@ -152,7 +152,7 @@ pitr_backup_files_close(struct bk_run *run, size_t ft)
 }
 
 /* The line for destination `dest_idx`'s copy of `bf` in a digest file of
- * digest `k`: "HEX  NAME\n".  Malloc'd, NULL after logging. */
+ * digest `k`: "HEX *NAME\n".  Malloc'd, NULL after logging. */
 static char *
 digest_line(const struct bk_file *bf, size_t dest_idx, size_t k)
 {
@@ -160,8 +160,11 @@ digest_line(const struct bk_file *bf, size_t dest_idx, size_t k)
 				pitr_fanout_name(bf->file, dest_idx));
 }
 
-/* One digest file per algorithm and destination: "HEX  NAME" for the data
- * and xlog files of that destination, as `sha256sum -c` reads it. */
+/* One digest file per algorithm and destination, named by the template
+ * with the digest's name and the destination codec's extension, holding
+ * "HEX *NAME" for the data and xlog files of that destination: what
+ * OmniPITR's backups wrote (omnipitr-checksum's lines), which
+ * `sha256sum -c` reads. */
 int
 pitr_backup_files_write_digests(struct bk_run *run)
 {
@@ -276,16 +279,19 @@ pitr_backup_files_remove_stale_temps(struct bk_run *run)
 static int
 remove_orphans(struct bk_run *run, const struct pitr_dest_spec *spec, const char *dir)
 {
-	char *pats[2 + PITR_BACKUP_MAX_DIGESTS] = { NULL };
+	/* Digest files by both names: with the codec's extension (as
+	 * OmniPITR named them, and pitrkit since issue 11) and without. */
+	char *pats[2 + 2 * PITR_BACKUP_MAX_DIGESTS] = { NULL };
 	size_t npats = 0;
 	DIR *d = NULL;
 	struct dirent *de;
 	int rc = -1;
 
-	for (size_t k = 0; k < 2 + run->ndigests; k++) {
+	for (size_t k = 0; k < 2 + 2 * run->ndigests; k++) {
 		pats[k] = pitr_backup_template_glob(name_template(run), run->hostname,
-						    k == 0 ? "data" : k == 1 ? "xlog" : run->digests[k - 2],
-						    k < 2 ? pitr_codec_ext(spec->codec) : "");
+						    k == 0 ? "data" : k == 1 ? "xlog" :
+						    run->digests[(k - 2) / 2],
+						    k < 2 || k % 2 == 0 ? pitr_codec_ext(spec->codec) : "");
 		if (pats[k] == NULL)
 			goto out;
 		npats++;
@@ -433,7 +439,7 @@ pitr_backup_files_check_free(struct bk_run *run)
 		    check_free(run, dir, "meta", ext) != 0)
 			return -1;
 		for (size_t k = 0; k < run->ndigests; k++)
-			if (check_free(run, dir, run->digests[k], "") != 0)
+			if (check_free(run, dir, run->digests[k], ext) != 0)
 				return -1;
 	}
 	return 0;

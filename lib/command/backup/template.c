@@ -106,7 +106,7 @@ pitr_backup_check_template(const char *tmpl, const char *hostname, const char *c
 			types[i] = i < 3 ? fixed[i] : digests[i - 3];
 			free(names[i]);
 			names[i] = pitr_backup_expand_template(tmpl, hostname, types[i],
-							      i < 3 ? cexts[c] : "", when);
+							      cexts[c], when);
 			if (names[i] == NULL)
 				goto out;
 			for (size_t j = 0; j < i; j++)
