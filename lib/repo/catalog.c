@@ -67,8 +67,9 @@ pitr_catalog_dir(const char *spec)
  * logging a failed allocation.
  */
 int
-pitr_catalog_read_text(const char *path, enum pitr_codec codec, size_t max, char **text, char *reason,
-	  size_t reason_size)
+pitr_catalog_read_text(const char *path, enum pitr_codec codec, size_t max, char **text,
+		       char *reason,
+		       size_t reason_size)
 {
 	struct pitr_codec_reader *r = NULL;
 	char *buf = pitr_xmalloc(max + 1);
@@ -85,14 +86,16 @@ pitr_catalog_read_text(const char *path, enum pitr_codec codec, size_t max, char
 	}
 	/* The reason goes into the one problem line, not into the log too. */
 	if ((r = pitr_codec_reader_new_quiet(codec, fd, path, why, sizeof(why))) == NULL) {
-		snprintf(reason, reason_size, "cannot read it as %s: %s", pitr_codec_name(codec), why);
+		snprintf(reason, reason_size, "cannot read it as %s: %s", pitr_codec_name(codec),
+			 why);
 		goto out;
 	}
 	for (;;) {
 		ssize_t n = pitr_codec_reader_read(r, buf + len, max + 1 - len);
 
 		if (n < 0) {
-			snprintf(reason, reason_size, "cannot read it as %s: %s", pitr_codec_name(codec),
+			snprintf(reason, reason_size, "cannot read it as %s: %s",
+				 pitr_codec_name(codec),
 				 why);
 			goto out;
 		}
@@ -221,9 +224,10 @@ segsize_problem(struct pitr_catalog *cat)
 {
 	for (size_t i = 0; i < cat->nfiles; i++)
 		if (cat->files[i].name.kind == PITR_WAL_SEGMENT)
-			return pitr_catalog_add_problem(cat, "the segment size is unknown (no backup states it, no "
-					   "archived segment has a valid header): segments are not "
-					   "counted");
+			return pitr_catalog_add_problem(cat,
+							"the segment size is unknown (no backup states it, no "
+							"archived segment has a valid header): segments are not "
+							"counted");
 	return 0;
 }
 
@@ -240,7 +244,8 @@ pitr_catalog_load_many(const char *const *backup_dirs, size_t nbackup_dirs,
 			goto fail;
 	}
 	for (size_t i = 0; i < narchive_dirs; i++) {
-		const char *dir = push_dir(&cat->archive_dirs, &cat->narchive_dirs, archive_dirs[i]);
+		const char *dir = push_dir(&cat->archive_dirs, &cat->narchive_dirs,
+					   archive_dirs[i]);
 
 		if (dir == NULL || pitr_catalog_load_archive(cat, dir) != 0)
 			goto fail;

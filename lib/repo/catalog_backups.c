@@ -120,7 +120,8 @@ file_size(const char *dir, const char *name)
 	char path[PATH_MAX];
 	struct stat st;
 
-	if (name == NULL || (size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path) ||
+	if (name == NULL || (size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+					     name) >= sizeof(path) ||
 	    stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return 0;
 	return (uint64_t)st.st_size;
@@ -160,8 +161,9 @@ backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const 
 	if (remnant) {
 		/* What a removal killed half way leaves: its other files, the
 		 * meta last, for pitr-backup-cleanup to finish. */
-		if (pitr_catalog_add_problem(cat, "meta file \"%s\": its data file \"%s\" is missing", path,
-				b->data_file) != 0)
+		if (pitr_catalog_add_problem(cat,
+					     "meta file \"%s\": its data file \"%s\" is missing", path,
+					     b->data_file) != 0)
 			return -1;
 		free(b->data_file);
 		b->data_file = NULL;
@@ -169,8 +171,9 @@ backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const 
 	if (!pitr_catalog_is_regular(dir, b->xlog_file)) {
 		/* --skip-xlogs writes no xlog tarball and says so by its size. */
 		if (!remnant && b->xlog_size > 0 &&
-		    pitr_catalog_add_problem(cat, "meta file \"%s\": its xlog file \"%s\" is missing", path,
-				b->xlog_file) != 0)
+		    pitr_catalog_add_problem(cat,
+					     "meta file \"%s\": its xlog file \"%s\" is missing", path,
+					     b->xlog_file) != 0)
 			return -1;
 		free(b->xlog_file);
 		b->xlog_file = NULL;
@@ -185,8 +188,9 @@ backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const 
 		if (remnant) {
 			free(d->file);
 			d->file = NULL;
-		} else if (pitr_catalog_add_problem(cat, "meta file \"%s\": its %s digest file \"%s\" is missing",
-				       path, d->algorithm, d->file) != 0) {
+		} else if (pitr_catalog_add_problem(cat,
+						    "meta file \"%s\": its %s digest file \"%s\" is missing",
+						    path, d->algorithm, d->file) != 0) {
 			return -1;
 		}
 	}
@@ -250,8 +254,9 @@ load_meta(struct pitr_catalog *cat, const char *dir, const char *name)
 
 	if ((path = pitr_fsutil_join(dir, name)) == NULL)
 		return -1;
-	r = pitr_catalog_read_text(path, pitr_codec_from_filename(name, &stem), PITR_META_MAX, &text, reason,
-		      sizeof(reason));
+	r = pitr_catalog_read_text(path, pitr_codec_from_filename(name, &stem), PITR_META_MAX,
+				   &text, reason,
+				   sizeof(reason));
 	if (r != 0 || text == NULL || !pitr_meta_detect(text)) {
 		free(text);
 		free(path);
@@ -287,15 +292,17 @@ judge_other(struct pitr_catalog *cat, const char *dir, const char *name)
 		return 0;
 	if ((path = pitr_fsutil_join(dir, name)) == NULL)
 		return -1;
-	r = pitr_catalog_read_text(path, pitr_codec_from_filename(name, &stem), PITR_META_MAX, &text, reason,
-		      sizeof(reason));
+	r = pitr_catalog_read_text(path, pitr_codec_from_filename(name, &stem), PITR_META_MAX,
+				   &text, reason,
+				   sizeof(reason));
 	free(text);
 	if (r == -2)
 		r = -1;
 	else if (r != 0)
 		r = pitr_catalog_add_problem(cat, "meta file \"%s\": %s", path, reason);
 	else if (meta_position(dir, name) >= 0)
-		r = pitr_catalog_add_problem(cat, "meta file \"%s\": not a pitrkit meta file", path);
+		r = pitr_catalog_add_problem(cat, "meta file \"%s\": not a pitrkit meta file",
+					     path);
 	free(path);
 	return r;
 }
@@ -347,8 +354,9 @@ find_orphans(struct pitr_catalog *cat, const char *dir, char **names, size_t n)
 		if ((line = more) == NULL)
 			goto fail;
 	}
-	if (line != NULL && pitr_catalog_add_problem(cat, "orphan backup files without meta in \"%s\": %s, left by "
-					"an interrupted backup", dir, line) != 0)
+	if (line != NULL && pitr_catalog_add_problem(cat,
+						     "orphan backup files without meta in \"%s\": %s, left by "
+						     "an interrupted backup", dir, line) != 0)
 		goto fail;
 	free(line);
 	return 0;

@@ -83,17 +83,20 @@ pitr_catalog_load_archive(struct pitr_catalog *cat, const char *dir)
 		    (memcpy(stem, names[i], stem_len), stem[stem_len] = '\0',
 		     pitr_wal_parse(stem, &f.name) == PITR_WAL_NONE)) {
 			if (named_like_wal(names[i]) &&
-			    pitr_catalog_add_problem(cat, "archive file \"%s/%s\" is named like a WAL file but is not one",
-					dir, names[i]) != 0)
+			    pitr_catalog_add_problem(cat,
+						     "archive file \"%s/%s\" is named like a WAL file but is not one",
+						     dir, names[i]) != 0)
 				goto out;
 			continue;
 		}
 		if ((path = pitr_fsutil_join(dir, names[i])) == NULL)
 			goto out;
 		if (stat(path, &st) != 0)
-			r = pitr_catalog_add_problem(cat, "archive file \"%s\": %s", path, strerror(errno));
+			r = pitr_catalog_add_problem(cat, "archive file \"%s\": %s", path,
+						     strerror(errno));
 		else if (!S_ISREG(st.st_mode))
-			r = pitr_catalog_add_problem(cat, "archive file \"%s\" is not a regular file", path);
+			r = pitr_catalog_add_problem(cat,
+						     "archive file \"%s\" is not a regular file", path);
 		free(path);
 		if (r != 0)
 			goto out;
@@ -185,9 +188,10 @@ pitr_catalog_settle_segsize(struct pitr_catalog *cat)
 			first = b;
 			cat->segsize = b->segsize;
 		} else if (b->segsize != first->segsize &&
-			   pitr_catalog_add_problem(cat, "backup \"%s\" has wal_segment_size %" PRIu32
-				       ", backup \"%s\" %" PRIu32, b->name, b->segsize, first->name,
-				       first->segsize) != 0) {
+			   pitr_catalog_add_problem(cat,
+						    "backup \"%s\" has wal_segment_size %" PRIu32
+						    ", backup \"%s\" %" PRIu32, b->name, b->segsize, first->name,
+						    first->segsize) != 0) {
 			return -1;
 		}
 	}
@@ -198,8 +202,9 @@ pitr_catalog_settle_segsize(struct pitr_catalog *cat)
 			continue;
 		cat->segsize = header_segsize(cat, f);
 		if (cat->segsize == 0 &&
-		    pitr_catalog_add_problem(cat, "archive file \"%s/%s\": no valid WAL page header to learn the "
-				"segment size from", cat->archive_dirs[f->archive], f->file) != 0)
+		    pitr_catalog_add_problem(cat,
+					     "archive file \"%s/%s\": no valid WAL page header to learn the "
+					     "segment size from", cat->archive_dirs[f->archive], f->file) != 0)
 			return -1;
 	}
 	for (size_t i = 0; i < cat->nbackups; i++)
@@ -219,10 +224,11 @@ pitr_catalog_drop_misfits(struct pitr_catalog *cat)
 		struct pitr_catalog_file *f = &cat->files[i];
 
 		if (cat->segsize != 0 && !pitr_wal_name_fits(&f->name, cat->segsize)) {
-			int r = pitr_catalog_add_problem(cat, "archive file \"%s/%s\" is named like a WAL file but "
-					    "cannot be one with %" PRIu32 "-byte segments",
-					    cat->archive_dirs[f->archive], f->file,
-					    cat->segsize);
+			int r = pitr_catalog_add_problem(cat,
+							 "archive file \"%s/%s\" is named like a WAL file but "
+							 "cannot be one with %" PRIu32 "-byte segments",
+							 cat->archive_dirs[f->archive], f->file,
+							 cat->segsize);
 
 			free(f->file);
 			if (r != 0) {
@@ -280,17 +286,20 @@ read_history(struct pitr_catalog *cat, const char *dir, const struct pitr_catalo
 		return 0;   /* the same history under a second codec */
 	if ((path = pitr_fsutil_join(dir, f->file)) == NULL)
 		return -1;
-	r = pitr_catalog_read_text(path, f->codec, PITR_TIMELINE_HISTORY_MAX, &text, reason, sizeof(reason));
+	r = pitr_catalog_read_text(path, f->codec, PITR_TIMELINE_HISTORY_MAX, &text, reason,
+				   sizeof(reason));
 	if (r == -2)
 		r = -1;
 	else if (r != 0)
 		r = pitr_catalog_add_problem(cat, "history file \"%s\": %s", path, reason);
 	else if (text == NULL ||
 		 pitr_timeline_parse_history(text, &t->ancestry, &t->nancestry) != 0)
-		r = pitr_catalog_add_problem(cat, "history file \"%s\": not a valid timeline history", path);
+		r = pitr_catalog_add_problem(cat,
+					     "history file \"%s\": not a valid timeline history", path);
 	else if (!pitr_timeline_history_fits(t->tli, t->ancestry, t->nancestry)) {
-		r = pitr_catalog_add_problem(cat, "history file \"%s\": not a valid history of timeline %" PRIu32,
-				path, t->tli);
+		r = pitr_catalog_add_problem(cat,
+					     "history file \"%s\": not a valid history of timeline %" PRIu32,
+					     path, t->tli);
 		free(t->ancestry);
 		t->ancestry = NULL;
 		t->nancestry = 0;
@@ -337,8 +346,9 @@ pitr_catalog_build_timelines(struct pitr_catalog *cat)
 		/* Recovery into or across this timeline needs its history;
 		 * PostgreSQL archives it at promotion. */
 		if (t->tli > 1 && !t->has_history &&
-		    pitr_catalog_add_problem(cat, "timeline %" PRIu32 " has no valid history file in the archive",
-				t->tli) != 0)
+		    pitr_catalog_add_problem(cat,
+					     "timeline %" PRIu32 " has no valid history file in the archive",
+					     t->tli) != 0)
 			return -1;
 	}
 	return 0;

@@ -161,20 +161,25 @@ text_hosts_summary(FILE *out, const struct pitr_catalog *cat, const struct hosts
 	if (b == NULL)
 		pitr_quote_fprintf(out, "Newest backup: none\n");
 	else
-		pitr_quote_fprintf(out, "Newest backup: %s in %s (timeline %" PRIu32 ", stopped %s, "
+		pitr_quote_fprintf(out,
+				   "Newest backup: %s in %s (timeline %" PRIu32 ", stopped %s, "
 				   "LSN %s)\n", b->name, cat->backup_dirs[b->dir], b->timeline,
 				   b->stop_time, pitr_info_fmt_lsn(b->stop_lsn, l, sizeof(l)));
 	if (!h->far.found)
 		pitr_quote_fprintf(out, "Furthest archive: none (no segments)\n");
 	else
-		pitr_quote_fprintf(out, "Furthest archive: %s (timeline %" PRIu32 ", last segment %s, "
+		pitr_quote_fprintf(out,
+				   "Furthest archive: %s (timeline %" PRIu32 ", last segment %s, "
 				   "to LSN %s, %s)\n", cat->archive_dirs[h->far.archive], h->far.tli,
-				   pitr_info_fmt_seg(h->far.tli, h->far.last, h->acats[h->far.archive].segsize, seg),
-				   pitr_info_fmt_lsn(h->far.end_lsn, l, sizeof(l)), pitr_info_fmt_time(h->far.end_epoch, t, sizeof(t)));
+				   pitr_info_fmt_seg(h->far.tli, h->far.last,
+						     h->acats[h->far.archive].segsize, seg),
+				   pitr_info_fmt_lsn(h->far.end_lsn, l,
+						     sizeof(l)), pitr_info_fmt_time(h->far.end_epoch, t, sizeof(t)));
 	if (h->mixed != NULL)
 		pitr_quote_fprintf(out, "Database system: DIFFERENT: %s\n", h->mixed);
 	else if (h->have_sysid)
-		pitr_quote_fprintf(out, "Database system: %" PRIu64 " (every backup and archive that "
+		pitr_quote_fprintf(out,
+				   "Database system: %" PRIu64 " (every backup and archive that "
 				   "tells)\n", h->sysid);
 	else
 		pitr_quote_fprintf(out, "Database system: unknown\n");
@@ -264,7 +269,8 @@ json_hosts_summary(struct pitr_jw *j, const struct pitr_catalog *cat, const stru
 		pitr_jw_open(j, "furthest_archive", '{');
 		pitr_jw_str(j, "archive_dir", cat->archive_dirs[h->far.archive]);
 		pitr_jw_unum(j, "timeline", h->far.tli);
-		pitr_jw_str(j, "last", pitr_info_fmt_seg(h->far.tli, h->far.last, h->acats[h->far.archive].segsize, seg));
+		pitr_jw_str(j, "last", pitr_info_fmt_seg(h->far.tli, h->far.last,
+							 h->acats[h->far.archive].segsize, seg));
 		pitr_info_jw_lsn(j, "end_lsn", h->far.end_lsn);
 		pitr_info_jw_time(j, "end_time", h->far.end_epoch);
 		pitr_jw_num(j, "end_epoch", (long long)h->far.end_epoch);
@@ -289,7 +295,8 @@ json_hosts(FILE *out, const struct pitr_catalog *cat, const struct hosts *h)
 		pitr_jw_null(&j, "segment_size");
 	pitr_jw_open(&j, "backups", '[');
 	for (size_t i = 0; i < cat->nbackups; i++)
-		pitr_info_json_backup(&j, cat, &cat->backups[i], cat->backup_dirs[cat->backups[i].dir]);
+		pitr_info_json_backup(&j, cat, &cat->backups[i],
+				      cat->backup_dirs[cat->backups[i].dir]);
 	pitr_jw_close(&j, ']');
 	json_archives(&j, cat, h);
 	pitr_info_json_timelines(&j, cat);

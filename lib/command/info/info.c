@@ -221,10 +221,10 @@ pitr_cmd_info(const struct pitr_info_opts *opts)
 		rc = pitr_info_report_hosts(out, opts, &cat);
 	else if (opts->json)
 		pitr_info_json_report(out, cat.nbackup_dirs ? cat.backup_dirs[0] : NULL,
-			    cat.narchive_dirs ? cat.archive_dirs[0] : NULL, &cat);
+				      cat.narchive_dirs ? cat.archive_dirs[0] : NULL, &cat);
 	else
 		pitr_info_text_report(out, opts, cat.nbackup_dirs ? cat.backup_dirs[0] : NULL,
-			    cat.narchive_dirs ? cat.archive_dirs[0] : NULL, &cat);
+				      cat.narchive_dirs ? cat.archive_dirs[0] : NULL, &cat);
 	pitr_catalog_free(&cat);
 	if (rc < 0)
 		return -1;

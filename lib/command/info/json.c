@@ -34,8 +34,9 @@ pitr_info_jw_time(struct pitr_jw *j, const char *key, time_t t)
 }
 
 void
-pitr_info_json_backup(struct pitr_jw *j, const struct pitr_catalog *cat, const struct pitr_catalog_backup *b,
-	    const char *dir)
+pitr_info_json_backup(struct pitr_jw *j, const struct pitr_catalog *cat,
+		      const struct pitr_catalog_backup *b,
+		      const char *dir)
 {
 	char sysid[32];
 	struct pitr_info_backup_reach r;
@@ -92,7 +93,8 @@ pitr_info_json_backup(struct pitr_jw *j, const struct pitr_catalog *cat, const s
 }
 
 static void
-json_timeline(struct pitr_jw *j, const struct pitr_catalog *cat, const struct pitr_catalog_timeline *t)
+json_timeline(struct pitr_jw *j, const struct pitr_catalog *cat,
+	      const struct pitr_catalog_timeline *t)
 {
 	char a[PITR_WAL_NAME_MAX];
 	bool parent = t->has_history && t->nancestry > 0;
@@ -107,13 +109,16 @@ json_timeline(struct pitr_jw *j, const struct pitr_catalog *cat, const struct pi
 		pitr_jw_null(j, "parent");
 		pitr_jw_null(j, "switch_lsn");
 	}
-	pitr_jw_str(j, "first", t->nsegments ? pitr_info_fmt_seg(t->tli, t->first, cat->segsize, a) : NULL);
-	pitr_jw_str(j, "last", t->nsegments ? pitr_info_fmt_seg(t->tli, t->last, cat->segsize, a) : NULL);
+	pitr_jw_str(j, "first", t->nsegments ? pitr_info_fmt_seg(t->tli, t->first, cat->segsize,
+								 a) : NULL);
+	pitr_jw_str(j, "last", t->nsegments ? pitr_info_fmt_seg(t->tli, t->last, cat->segsize,
+								a) : NULL);
 	pitr_jw_unum(j, "segments", t->nsegments);
 	pitr_jw_open(j, "gaps", '[');
 	for (size_t g = 0; g < t->ngaps; g++) {
 		pitr_jw_open(j, NULL, '{');
-		pitr_jw_str(j, "first", pitr_info_fmt_seg(t->tli, t->gaps[g].first, cat->segsize, a));
+		pitr_jw_str(j, "first", pitr_info_fmt_seg(t->tli, t->gaps[g].first, cat->segsize,
+							  a));
 		pitr_jw_str(j, "last", pitr_info_fmt_seg(t->tli, t->gaps[g].last, cat->segsize, a));
 		pitr_jw_unum(j, "segments", t->gaps[g].last - t->gaps[g].first + 1);
 		pitr_jw_close(j, '}');
