@@ -1,7 +1,7 @@
 /*
  * pitr-backup-cleanup - retention: remove the backups older than
- * --keep-days (never the newest) and the archived WAL no remaining backup
- * needs.  Parses options and calls pitr_cmd_backup_cleanup().
+ * --keep-days and not among the --keep-count newest (never the newest) and
+ * the archived WAL no remaining backup needs.  Parses options and calls pitr_cmd_backup_cleanup().
  */
 #include "config.h"
 
@@ -24,6 +24,9 @@ static const struct pitr_opt_def bcleanup_options[] = {
 	{ "filename-template", "f", PITR_OPT_STRING, "TEMPLATE",
 	  .dflt = PITR_ORPHAN_DEFAULT_TEMPLATE,
 	  .help = "the backups' file names: which files without meta are orphans" },
+	{ "keep-count", NULL, PITR_OPT_INT, "N", .min = 1, .max = 100000,
+	  .help = "keep the N newest backups whatever their age; with --keep-days, a backup "
+		  "either keeps stays; alone, age does not count" },
 	{ "keep-days", "k", PITR_OPT_INT, "N", .min = 1, .max = 100000, .dflt = "7",
 	  .help = "keep the backups started in the last N days" },
 	PITR_OPTS_LOG,
@@ -59,6 +62,12 @@ main(int argc, char **argv)
 	b.backup_dir = pitr_opts_str(&o, "backup-dir");
 	b.filename_template = pitr_opts_str(&o, "filename-template");
 	b.keep_days = pitr_opts_int(&o, "keep-days");
+	if (pitr_opts_get(&o, "keep-count")->count > 0) {
+		b.keep_count = pitr_opts_int(&o, "keep-count");
+		/* Alone, the count decides; --keep-days' default does not apply. */
+		if (pitr_opts_get(&o, "keep-days")->count == 0)
+			b.keep_days = 0;
+	}
 	b.truncate = (uint64_t)pitr_opts_int(&o, "truncate");
 	b.sleep_ms = pitr_opts_int(&o, "sleep");
 	b.dry_run = pitr_opts_flag(&o, "dry-run");

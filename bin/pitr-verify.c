@@ -17,6 +17,9 @@ static const struct pitr_opt_def verify_options[] = {
 	  .required = "pitr-verify needs at least one" },
 	{ "backup-dir", "b", PITR_OPT_STRING, "[CODEC=]DIR",
 	  .help = "the directory pitr-backup-master wrote backups to" },
+	{ "json", NULL, PITR_OPT_FLAG, NULL,
+	  .help = "one JSON document of every check and problem instead of lines (schema in "
+		  "pitr-verify(1))" },
 	PITR_OPTS_LOG,
 	PITR_OPTS_VERBOSE("log every file as it is checked"),
 	PITR_OPTS_COMMON,
@@ -31,7 +34,7 @@ main(int argc, char **argv)
 	struct pitr_verify_opts v = { 0 };
 	int rc = 1;
 
-	switch (pitr_opts_begin(&o, "pitr-verify", "pitr-verify [--backup-dir DIR] --archive DIR... [OPTION]...",
+	switch (pitr_opts_begin(&o, "pitr-verify", "pitr-verify [--backup-dir DIR] --archive DIR... [--json] [OPTION]...",
 				verify_options, NOPTIONS, argc, argv)) {
 	case 1:
 		rc = 0;
@@ -44,6 +47,7 @@ main(int argc, char **argv)
 	v.backup_dir = pitr_opts_str(&o, "backup-dir");
 	v.archives = pitr_opts_list(&o, "archive", &v.narchives);
 	v.out = stdout;
+	v.json = pitr_opts_flag(&o, "json");
 	rc = pitr_cmd_verify(&v) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

@@ -378,6 +378,59 @@ pitr_tmp_scan(const char *dir, struct pitr_tmp_found **found, size_t *n)
 	return 0;
 }
 
+/* Is `name` in `dfd` a live writer's temporary file or directory (its
+ * lock held by another process)?  1 with *st filled, else 0. */
+static int
+probe_live(int dfd, const char *name, struct stat *st)
+{
+	int fd, live = 0;
+
+	if (strncmp(name, PITR_FSUTIL_TMP_PREFIX, strlen(PITR_FSUTIL_TMP_PREFIX)) != 0)
+		return 0;
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, st) == 0 && (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) &&
+	    flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK)
+		live = 1;
+	/* Closing drops the lock when it was free: a writer that wanted
+	 * this name takes the next one meanwhile, as with any live file. */
+	close(fd);
+	return live;
+}
+
+int
+pitr_tmp_scan_live(const char *dir, struct pitr_tmp_found **found, size_t *n)
+{
+	size_t cap = 0;
+	bool missing;
+	DIR *d = open_dir(dir, &missing);
+	struct dirent *de;
+	int rc = 0;
+
+	*found = NULL;
+	*n = 0;
+	if (d == NULL)
+		return missing ? 0 : -1;
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (probe_live(dirfd(d), de->d_name, &st) == 1)
+			rc = add_found(found, n, &cap, de->d_name, S_ISDIR(st.st_mode) ? 0 : st.st_size,
+				       S_ISDIR(st.st_mode));
+	}
+	closedir(d);
+	if (rc != 0) {
+		pitr_tmp_found_free(*found, *n);
+		*found = NULL;
+		*n = 0;
+		return -1;
+	}
+	if (*n > 1)
+		qsort(*found, *n, sizeof(**found), by_name);
+	return 0;
+}
+
 void
 pitr_tmp_found_free(struct pitr_tmp_found *found, size_t n)
 {

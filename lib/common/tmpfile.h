@@ -60,6 +60,11 @@ struct pitr_tmp_found {
  * by name), or -1 after logging; a missing directory has none. */
 int pitr_tmp_scan(const char *dir, struct pitr_tmp_found **found, size_t *n);
 
+/* The same for the temporary files and directories a live writer holds
+ * (a run still writing them: pitr-info's backups in progress); a
+ * directory's size is 0.  Nothing is removed or kept locked. */
+int pitr_tmp_scan_live(const char *dir, struct pitr_tmp_found **found, size_t *n);
+
 void pitr_tmp_found_free(struct pitr_tmp_found *found, size_t n);
 
 /* A size for a report line: "512 bytes", "16.0 MiB". */

@@ -69,9 +69,14 @@ struct pitr_catalog_backup {
 	char *codecs;        /* the meta's codec line: the destinations' codecs
 			      * at backup time, comma-separated (NULL when it
 			      * has none); `codec` is what reads the files */
+	char *pg_version;    /* the server's major version ("15"); NULL when the
+			      * meta (written before issue 11) does not say */
+	char *source;        /* "primary" or "standby"; NULL likewise */
 	struct pitr_catalog_digest *digests;  /* one per algorithm the meta names */
 	size_t ndigests;
 	size_t dir;          /* its directory: cat->backup_dirs[dir] */
+	uint64_t stored_size;  /* bytes on disk of its files there: meta, data,
+				* xlog and digest files (those present) */
 };
 
 struct pitr_catalog_gap {
@@ -90,6 +95,9 @@ struct pitr_catalog_timeline {
 	size_t nsegments;
 	struct pitr_catalog_gap *gaps;  /* missing segments between first and last */
 	size_t ngaps;
+	uint64_t stored_size;  /* bytes on disk of every archived file of the
+				* timeline (segments under every codec and in
+				* every archive, partial and history files) */
 };
 
 /* One archived file, as found in the archive dir. */
@@ -100,6 +108,17 @@ struct pitr_catalog_file {
 	uint64_t size;       /* bytes on disk */
 	time_t mtime;
 	size_t archive;      /* its directory: cat->archive_dirs[archive] */
+};
+
+/* A backup being written now: its files still at temporary names that a
+ * live run holds locked (common/tmpfile.h), not yet published. */
+struct pitr_catalog_progress {
+	char *name;          /* its file names with the file type replaced by
+			      * "*" and without codec extension */
+	char **files;        /* the temporary files' names in the dir */
+	size_t nfiles;
+	uint64_t bytes;      /* written so far, all its files together */
+	size_t dir;          /* cat->backup_dirs[dir] */
 };
 
 struct pitr_catalog {
@@ -126,6 +145,10 @@ struct pitr_catalog {
 			      * while publishing left; one problem line lists
 			      * them */
 	size_t norphans;
+	size_t *orphan_dirs;  /* orphans[i] is in backup_dirs[orphan_dirs[i]] */
+	struct pitr_catalog_progress *in_progress;  /* pitr_catalog_load_progress()'s;
+						     * none until it is called */
+	size_t nin_progress;
 	char **problems;     /* one line each: unreadable meta files, backups
 			      * missing a file (data, xlog when xlog_size > 0,
 			      * digest), backups that disagree on the segment
@@ -172,6 +195,16 @@ int pitr_catalog_load_many(const char *const *backup_dirs, size_t nbackup_dirs,
  * malformed record).
  */
 int pitr_catalog_archive_sysid(const struct pitr_catalog *cat, size_t archive, uint64_t *sysid);
+
+/*
+ * Add to cat the backups in progress in its backup dirs: their temporary
+ * files that a live run holds locked, grouped by backup (a data, xlog,
+ * meta or digest file's type word replaced by "*", the codec extension
+ * dropped).  Separate from loading, because finding them takes each
+ * temporary file's lock for an instant, which only a report wants.
+ * Returns 0, or -1 after logging.
+ */
+int pitr_catalog_load_progress(struct pitr_catalog *cat);
 
 /* Release everything; accepts a zeroed catalog. */
 void pitr_catalog_free(struct pitr_catalog *cat);

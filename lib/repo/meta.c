@@ -48,13 +48,15 @@ parse_time(const char *s, time_t *out)
 enum meta_key {
 	MK_START_WAL, MK_STOP_WAL, MK_START_LSN, MK_STOP_LSN, MK_START_TIME, MK_STOP_TIME,
 	MK_START_EPOCH, MK_STOP_EPOCH, MK_HOST, MK_LABEL, MK_SYSID, MK_TIMELINE, MK_SEGSIZE,
-	MK_DATA_DIR, MK_DATA_SIZE, MK_XLOG_SIZE, MK_CODEC, MK_DIGESTS, MK_COUNT
+	MK_DATA_DIR, MK_DATA_SIZE, MK_XLOG_SIZE, MK_CODEC, MK_DIGESTS, MK_PG_VERSION, MK_SOURCE,
+	MK_COUNT
 };
 
 static const char *const meta_keys[MK_COUNT] = {
 	"start_wal", "stop_wal", "start_lsn", "stop_lsn", "start_time", "stop_time",
 	"start_epoch", "stop_epoch", "host", "label", "system_identifier", "timeline",
 	"wal_segment_size", "data_dir", "data_size", "xlog_size", "codec", "digests",
+	"pg_version", "source",
 };
 
 /* Without these a backup cannot be placed in the WAL stream or in time. */
@@ -166,6 +168,14 @@ meta_value(enum meta_key key, const char *value, struct pitr_catalog_backup *b, 
 		return set_string(&b->codecs, value) ? -2 : 0;
 	case MK_DIGESTS:
 		return parse_digest_list(value, b);
+	case MK_PG_VERSION:
+	case MK_SOURCE:
+		/* Empty: written by a program that did not know; NULL says so. */
+		if (*value == '\0')
+			return 0;
+		if (key == MK_SOURCE && strcmp(value, "primary") != 0 && strcmp(value, "standby") != 0)
+			return -1;
+		return set_string(key == MK_SOURCE ? &b->source : &b->pg_version, value) ? -2 : 0;
 	case MK_COUNT:
 		break;
 	}
@@ -223,12 +233,15 @@ pitr_meta_clear(struct pitr_catalog_backup *b)
 	free(b->label);
 	free(b->data_dir);
 	free(b->codecs);
+	free(b->pg_version);
+	free(b->source);
 	for (size_t i = 0; i < b->ndigests; i++) {
 		free(b->digests[i].algorithm);
 		free(b->digests[i].file);
 	}
 	free(b->digests);
 	b->start_time = b->stop_time = b->host = b->label = b->data_dir = b->codecs = NULL;
+	b->pg_version = b->source = NULL;
 	b->digests = NULL;
 	b->ndigests = 0;
 }
@@ -368,6 +381,12 @@ write_value(FILE *out, enum meta_key key, const struct pitr_catalog_backup *b)
 		for (size_t i = 0; i < b->ndigests; i++)
 			fprintf(out, "%s%s", i > 0 ? "," : "", b->digests[i].algorithm);
 		return;
+	case MK_PG_VERSION:
+		s = b->pg_version;
+		break;
+	case MK_SOURCE:
+		s = b->source;
+		break;
 	case MK_COUNT:
 		return;
 	}

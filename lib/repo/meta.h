@@ -22,9 +22,13 @@
  *                            tarball, --skip-xlogs)
  *   codec                    the destinations' codecs, comma-separated
  *   digests                  the digest files' algorithms, comma-separated
+ *   pg_version               the server's major version, as its data dir's
+ *                            PG_VERSION file says ("15")
+ *   source                   "primary" (pitr-backup-master) or "standby"
+ *                            (pitr-backup-slave)
  *
- * Metas written before the epochs, wal_segment_size and digests existed
- * are read too.  Unknown keys are ignored, so later versions may add some.
+ * Metas written before the epochs, wal_segment_size, digests, pg_version
+ * and source existed are read too (the last two are then NULL: unknown).  Unknown keys are ignored, so later versions may add some.
  */
 #ifndef PITR_META_H
 #define PITR_META_H
@@ -37,7 +41,7 @@
 #define PITR_META_KEYS                                                             \
 	"start_wal stop_wal start_lsn stop_lsn start_time stop_time start_epoch "  \
 	"stop_epoch host label system_identifier timeline wal_segment_size "       \
-	"data_dir data_size xlog_size codec digests"
+	"data_dir data_size xlog_size codec digests pg_version source"
 
 /* A meta file is a few hundred bytes; a file larger than this is not one
  * (a data tarball whose name happens to contain "meta"), and readers stop
@@ -67,9 +71,9 @@ int pitr_meta_parse(const char *text, const char *what, struct pitr_catalog_back
 /*
  * The meta file text of *b, every key in PITR_META_KEYS order, as
  * pitr_meta_parse reads it back: start_wal, stop_wal, start_time,
- * stop_time, host, label, data_dir, codecs and the digests' algorithms
- * are written as they are (NULL as empty; none may hold a newline), LSNs
- * as PostgreSQL prints them, numbers in decimal.  Returns the text
+ * stop_time, host, label, data_dir, codecs, the digests' algorithms,
+ * pg_version and source are written as they are (NULL as empty; none may
+ * hold a newline), LSNs as PostgreSQL prints them, numbers in decimal.  Returns the text
  * (malloc'd, the caller frees), or NULL after logging an allocation
  * failure.
  */

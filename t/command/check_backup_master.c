@@ -227,6 +227,9 @@ assert_meta(const char *path, int codec, const char *data, const char *codecs,
 	ck_assert_int_ge(b.start_epoch, time(NULL) - 60);
 	ck_assert_str_eq(b.codecs, codecs);
 	ck_assert_ptr_nonnull(strstr(text, h_fmt("\ndigests=%s\n", digests)));
+	/* The data dir's PG_VERSION, and a primary's backup (issue 11). */
+	ck_assert_str_eq(b.pg_version, "15");
+	ck_assert_str_eq(b.source, "primary");
 	ck_assert_ptr_nonnull(realpath(bf_pgdata, real));
 	ck_assert_str_eq(b.data_dir, real);
 	tar = bf_read(data, codec, &len);

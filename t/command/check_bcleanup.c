@@ -520,6 +520,123 @@ START_TEST(test_keep_days)
 }
 END_TEST
 
+/* --keep-count alone: the N newest stay whatever their age, the days do
+ * not count; the WAL from the oldest kept backup's start stays (issue 11). */
+START_TEST(test_keep_count)
+{
+	char *bk, *arch;
+
+	make_standard();
+	opts.keep_count = 3;
+	opts.keep_days = 0;
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	/* b1 (10 days) goes; b2 (8 days), outside any 7-day window, stays. */
+	bk = listing(p_bk);
+	ck_assert(!h_exists(in(p_bk, "bk-meta-b1.tar.gz")));
+	ck_assert_int_eq(h_count_entries(p_bk), 12);
+	ck_assert(h_exists(in(p_bk, "bk-meta-b2.tar")));
+	ck_assert(h_exists(in(p_arch, "000000010000000000000005")));
+	ck_assert(!h_exists(in(p_arch, "000000010000000000000004.gz")));
+	assert_logged("LOG : Keeping the 3 newest backups.\n");
+	assert_logged("LOG : 1 backups to remove.\n");
+	free(bk);
+
+	/* 100 days later, --keep-count 2: the two newest, however old. */
+	h_log_reset();
+	opts.keep_count = 2;
+	opts.now = NOW + 100 * DAY;
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	bk = listing(p_bk);
+	ck_assert_str_eq(bk, "bk-SHA-256-b3.tar\nbk-SHA-256-b4.tar\nbk-data-b3.tar.gz\n"
+			     "bk-data-b4.tar.zst\nbk-meta-b3.tar.gz\nbk-meta-b4.tar.zst\n"
+			     "bk-xlog-b3.tar.gz\nbk-xlog-b4.tar.zst\n");
+	arch = listing(p_arch);
+	ck_assert_str_eq(arch, "000000010000000000000008\n000000010000000000000008.00000028.backup\n"
+			       "000000010000000000000009\n00000001000000000000000A.gz\n"
+			       "00000001000000000000000B\n00000001000000000000000B.00000028.backup\n"
+			       "00000001000000000000000C\n00000001000000000000000D.gz\n"
+			       "00000002.history\n");
+	/* Kept by the count, not "only because it is the newest". */
+	assert_not_logged("newest\n");
+	assert_not_logged("ERROR");
+	free(bk);
+	free(arch);
+}
+END_TEST
+
+/* --keep-count with --keep-days: a backup either rule keeps stays. */
+START_TEST(test_keep_count_and_days)
+{
+	make_standard();
+	/* 2 days keep b4 only, 2 newest keep b3 and b4: b1, b2 go. */
+	opts.keep_days = 2;
+	opts.keep_count = 2;
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	ck_assert_int_eq(h_count_entries(p_bk), 8);
+	ck_assert(h_exists(in(p_bk, "bk-meta-b3.tar.gz")));
+	ck_assert(!h_exists(in(p_bk, "bk-meta-b2.tar")));
+	ck_assert(h_exists(in(p_arch, "000000010000000000000008")));
+	ck_assert(!h_exists(in(p_arch, "000000010000000000000007.gz")));
+	assert_logged("LOG : Keeping the 2 newest backups and those of the --keep-days window.\n");
+
+	/* 9 days keep b2 (8 days), which one newest alone would not. */
+	h_log_reset();
+	opts.keep_days = 9;
+	opts.keep_count = 1;
+	make_backup("b0", PITR_CODEC_NONE, NOW - 20 * DAY, 1, 1, 100);
+	make_backup("b2", PITR_CODEC_NONE, NOW - 8 * DAY, 1, 5, 2000);
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	ck_assert(!h_exists(in(p_bk, "bk-meta-b0.tar")));
+	ck_assert(h_exists(in(p_bk, "bk-meta-b2.tar")));
+	ck_assert(h_exists(in(p_bk, "bk-meta-b3.tar.gz")));
+	ck_assert(h_exists(in(p_bk, "bk-meta-b4.tar.zst")));
+	assert_logged("LOG : 1 backups to remove.\n");
+}
+END_TEST
+
+/* --dry-run with --keep-count lists exactly what the real run removes. */
+START_TEST(test_keep_count_dry_run)
+{
+	char *before, *dry, *real;
+
+	make_standard();
+	before = listing(p_bk);
+	opts.keep_count = 2;
+	opts.keep_days = 0;
+	opts.dry_run = true;
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	dry = removal_lines();
+	real = listing(p_bk);
+	ck_assert_str_eq(real, before);
+	free(real);
+	h_log_reset();
+	opts.dry_run = false;
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	real = removal_lines();
+	ck_assert_str_eq(real, dry);
+	ck_assert_int_eq(h_count_entries(p_bk), 8);
+	free(before);
+	free(dry);
+	free(real);
+}
+END_TEST
+
+/* --keep-count out of range, or neither rule: refused, nothing removed. */
+START_TEST(test_keep_count_refused)
+{
+	make_standard();
+	opts.keep_count = -1;
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), -1);
+	assert_logged("ERROR : invalid value \"-1\" for option \"--keep-count\": expected an "
+		      "integer from 1 to 100000\n");
+	opts.keep_count = 0;
+	opts.keep_days = 0;
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), -1);
+	assert_logged("ERROR : invalid value \"0\" for option \"--keep-days\"");
+	ck_assert_int_eq(h_count_entries(p_bk), 16);
+}
+END_TEST
+
 START_TEST(test_window_edge)
 {
 	uint64_t bytes;
@@ -1050,6 +1167,10 @@ suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_default_window);
 	tcase_add_test(tc, test_keep_days);
+	tcase_add_test(tc, test_keep_count);
+	tcase_add_test(tc, test_keep_count_and_days);
+	tcase_add_test(tc, test_keep_count_dry_run);
+	tcase_add_test(tc, test_keep_count_refused);
 	tcase_add_test(tc, test_window_edge);
 	tcase_add_test(tc, test_newest_never_removed);
 	tcase_add_test(tc, test_timelines);

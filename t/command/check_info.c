@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +65,66 @@ set_mtime(const char *path, time_t t)
 	ck_assert_int_eq(utime(path, &u), 0);
 }
 
+/* Bytes on disk of dir/name. */
+static unsigned long long
+fsize(const char *dir, const char *name)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(h_fmt("%s/%s", dir, name), &st), 0);
+	return (unsigned long long)st.st_size;
+}
+
+/* The sum of the sizes of the archive's files whose names begin with
+ * `prefix` ("" for all), the file named like WAL that is not excepted. */
+static unsigned long long
+arch_size(const char *prefix)
+{
+	static const char *const names[] = {
+		"000000010000000000000001.gz", "000000010000000000000002", "000000010000000000000003.gz",
+		"000000010000000000000004", "000000010000000000000006", "00000002.history",
+		"000000020000000000000004.zst", "000000020000000000000005.zst",
+		"000000020000000000000006.zst", "000000020000000000000007.zst",
+	};
+	unsigned long long sum = 0;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strncmp(names[i], prefix, strlen(prefix)) == 0)
+			sum += fsize(arch, names[i]);
+	return sum;
+}
+
+/* pitr-info's size text: bytes below 1 KiB, else one decimal. */
+static const char *
+size_text(unsigned long long n)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB" };
+	double v = (double)n;
+	int u = -1;
+
+	if (n < 1024)
+		return h_fmt("%llu B", n);
+	while (v >= 1024 && u < 2) {
+		v /= 1024;
+		u++;
+	}
+	return h_fmt("%.1f %s", v, units[u]);
+}
+
+/* Backup 1's files' sizes together, and backup 2's. */
+static unsigned long long
+b1_size(void)
+{
+	return fsize(bk, "db-meta-20240301.tar.gz") + fsize(bk, "db-data-20240301.tar.gz") +
+	       fsize(bk, "db-xlog-20240301.tar.gz") + fsize(bk, "db-SHA-256-20240301.tar");
+}
+
+static unsigned long long
+b2_size(void)
+{
+	return fsize(bk, "db-meta-20240302.tar") + fsize(bk, "db-data-20240302.tar");
+}
+
 /* Segment (tli, segno) archived with `codec`, mtime base + 600 * segno. */
 static void
 put_segment(uint32_t tli, uint64_t segno, enum pitr_codec codec, time_t base)
@@ -97,7 +158,8 @@ make_world(void)
 			 "start_epoch=1709290800\nstop_epoch=1709291100\nhost=db1\n"
 			 "label=nightly \"full\"\tbackup \\ 1\nsystem_identifier=7300000000000000001\n"
 			 "timeline=1\nwal_segment_size=1048576\ndata_dir=/var/lib/postgresql/15/main\n"
-			 "data_size=52428800\nxlog_size=2098176\ncodec=gzip\ndigests=SHA-256\n";
+			 "data_size=52428800\nxlog_size=2098176\ncodec=gzip\ndigests=SHA-256\n"
+			 "pg_version=15\nsource=standby\n";
 	const char *m2 = "start_wal=000000010000000000000005\nstop_wal=000000010000000000000005\n"
 			 "start_lsn=0/500028\nstop_lsn=0/500100\n"
 			 "start_time=2024-03-02 12:00:00 +0100\nstop_time=2024-03-02 12:01:00 +0100\n"
@@ -140,9 +202,18 @@ run_info(const char *b, const char *a, bool json, int want_rc)
 
 START_TEST(test_text)
 {
-	char *text;
+	char *text, z[5][32];
+	unsigned long long b1, b2;
 
 	make_world();
+	/* Stored sizes: what the files of each take on disk. */
+	b1 = b1_size();
+	b2 = b2_size();
+	snprintf(z[0], sizeof(z[0]), "%s", size_text(b1));
+	snprintf(z[1], sizeof(z[1]), "%s", size_text(b2));
+	snprintf(z[2], sizeof(z[2]), "%s", size_text(arch_size("")));
+	snprintf(z[3], sizeof(z[3]), "%s", size_text(arch_size("00000001")));
+	snprintf(z[4], sizeof(z[4]), "%s", size_text(arch_size("00000002")));
 	text = run_info(bk, h_fmt("gzip=%s", arch), false, 0);
 	ck_assert_str_eq(text, h_fmt(
 		"Backups in %s: 2\n"
@@ -155,6 +226,9 @@ START_TEST(test_text)
 		"    start:        2024-03-01 12:00:00 +0100, WAL 000000010000000000000002, LSN 0/200028\n"
 		"    stop:         2024-03-01 12:05:00 +0100, WAL 000000010000000000000003, LSN 0/300100\n"
 		"    size:         50.0 MiB data, 2.0 MiB xlog (before compression), gzip\n"
+		"    stored:       %s (%llu bytes on disk)\n"
+		"    version:      PostgreSQL 15\n"
+		"    source:       standby (pitr-backup-slave)\n"
 		"    files:        db-meta-20240301.tar.gz db-data-20240301.tar.gz db-xlog-20240301.tar.gz\n"
 		"    digests:      SHA-256 (db-SHA-256-20240301.tar)\n"
 		"    recoverable:  to LSN 0/800000, 2024-03-01 14:43:20 +0000 (timeline 2)\n"
@@ -167,19 +241,25 @@ START_TEST(test_text)
 		"    start:        2024-03-02 12:00:00 +0100, WAL 000000010000000000000005, LSN 0/500028\n"
 		"    stop:         2024-03-02 12:01:00 +0100, WAL 000000010000000000000005, LSN 0/500100\n"
 		"    size:         1000 B data, 0 B xlog (before compression), none\n"
+		"    stored:       %s (%llu bytes on disk)\n"
+		"    version:      unknown (not in the meta file)\n"
+		"    source:       unknown (not in the meta file)\n"
 		"    files:        db-meta-20240302.tar db-data-20240302.tar (no xlog file)\n"
 		"    digests:      none\n"
 		"    recoverable:  no (timeline 2)\n"
-		"Archive %s: 10 files, 9 segments of 1048576 bytes\n"
-		"  timeline 1: 000000010000000000000001 to 000000010000000000000006, 5 segments, 1 gap\n"
+		"Backups in progress: 0\n"
+		"Orphaned files: 0\n"
+		"Archive %s: 10 files, 9 segments of 1048576 bytes, %s stored\n"
+		"  timeline 1: 000000010000000000000001 to 000000010000000000000006, 5 segments, 1 gap, "
+		"%s stored\n"
 		"    missing 000000010000000000000005\n"
 		"  timeline 2 (from timeline 1 at 0/480000): 000000020000000000000004 to "
-		"000000020000000000000007, 4 segments, 0 gaps\n"
+		"000000020000000000000007, 4 segments, 0 gaps, %s stored\n"
 		"Recoverable window on timeline 2: from 2024-03-01 11:05:00 +0000 (LSN 0/300100, end of "
 		"backup db-*-20240301.tar.gz) to 2024-03-01 14:43:20 +0000 (LSN 0/800000)\n"
 		"Problems: 1\n"
 		"  archive file \"%s/000000010000000000000004.partial.tmp\" is named like a WAL file but "
-		"is not one\n", bk, arch, arch));
+		"is not one\n", bk, z[0], b1, z[1], b2, arch, z[2], z[3], z[4], arch));
 	free(text);
 	ck_assert_str_eq(h_log(), "");
 }
@@ -189,7 +269,7 @@ END_TEST
  * meta: no backup, one problem line naming them (issue 9). */
 START_TEST(test_orphans)
 {
-	char *text;
+	char *text, z[2][32];
 
 	make_world();
 	put(bk, "db-data-20240303.tar.gz", PITR_CODEC_GZIP, "d", 1);
@@ -201,6 +281,58 @@ START_TEST(test_orphans)
 						 "\"%s\": \"db-data-20240303.tar.gz\", "
 						 "\"db-xlog-20240303.tar.gz\", left by an interrupted "
 						 "backup\n", bk)));
+	/* Listed on their own too, with their sizes. */
+	snprintf(z[0], sizeof(z[0]), "%s", size_text(fsize(bk, "db-data-20240303.tar.gz")));
+	snprintf(z[1], sizeof(z[1]), "%s", size_text(fsize(bk, "db-xlog-20240303.tar.gz")));
+	ck_assert_ptr_nonnull(strstr(text, h_fmt("Orphaned files: 2\n  %s/db-data-20240303.tar.gz (%s)\n"
+						 "  %s/db-xlog-20240303.tar.gz (%s)\n", bk, z[0], bk, z[1])));
+	free(text);
+}
+END_TEST
+
+/* A backup being written: its temporary files held locked (as a live
+ * run's are) are a backup in progress, named and summed; a dead run's
+ * unlocked one is no backup in progress but a problem (issue 11). */
+START_TEST(test_in_progress)
+{
+	const char *data = ".pitr-tmp.db-data-20240304.tar.gz.000000";
+	const char *xlog = ".pitr-tmp.db-xlog-20240304.tar.gz.Ab3dEf";
+	const char *dead = ".pitr-tmp.db-data-20240201.tar.gz.000000";
+	char *text, out[4096];
+	int fd1, fd2;
+	char *argv[] = { "python3", "-c",
+			 "import json,sys\n"
+			 "d=json.load(open(sys.argv[1], encoding='utf-8'))\n"
+			 "p=d['in_progress'][0]\n"
+			 "print(len(d['in_progress']), p['name'], p['backup_dir']==sys.argv[2], p['files'],"
+			 " p['bytes'], d['orphans'])",
+			 (char *)h_path("report"), bk, NULL };
+
+	make_world();
+	put(bk, data, PITR_CODEC_NONE, "0123456789", 10);
+	put(bk, xlog, PITR_CODEC_NONE, "01234", 5);
+	put(bk, dead, PITR_CODEC_NONE, "x", 1);
+	fd1 = open(h_fmt("%s/%s", bk, data), O_RDONLY);
+	fd2 = open(h_fmt("%s/%s", bk, xlog), O_RDONLY);
+	ck_assert_int_ge(fd1, 0);
+	ck_assert_int_ge(fd2, 0);
+	ck_assert_int_eq(flock(fd1, LOCK_EX), 0);
+	ck_assert_int_eq(flock(fd2, LOCK_EX), 0);
+	text = run_info(bk, arch, false, 0);
+	ck_assert_ptr_nonnull(strstr(text, h_fmt("\nBackups in progress: 1\n"
+						 "  db-*-20240304.tar in %s: 2 files at temporary names, "
+						 "15 B written so far\n    %s\n    %s\nOrphaned files: 0\n",
+						 bk, data, xlog)));
+	ck_assert_ptr_nonnull(strstr(text, h_fmt("  temporary file \"%s/%s\": ", bk, dead)));
+	free(text);
+	free(run_info(bk, arch, true, 0));
+	ck_assert_int_eq(pitr_spawn_capture(argv, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, h_fmt("1 db-*-20240304.tar True ['%s', '%s'] 15 []\n", data, xlog));
+	close(fd1);
+	close(fd2);
+	/* The run ended (its locks dropped): no backup in progress. */
+	text = run_info(bk, arch, false, 0);
+	ck_assert_ptr_nonnull(strstr(text, "\nBackups in progress: 0\n"));
 	free(text);
 }
 END_TEST
@@ -208,6 +340,9 @@ END_TEST
 static const char *
 expected_json(void)
 {
+	unsigned long long b1 = b1_size(), b2 = b2_size(), t1 = arch_size("00000001"),
+			   t2 = arch_size("00000002"), all = arch_size("");
+
 	return h_fmt(
 		"{\n"
 		"  \"backup_dir\": \"%s\",\n"
@@ -246,7 +381,10 @@ expected_json(void)
 		"        \"end_lsn\": \"0/800000\",\n"
 		"        \"end_time\": \"2024-03-01 14:43:20 +0000\",\n"
 		"        \"end_epoch\": 1709304200\n"
-		"      }\n"
+		"      },\n"
+		"      \"stored_size\": %llu,\n"
+		"      \"pg_version\": \"15\",\n"
+		"      \"source\": \"standby\"\n"
 		"    },\n"
 		"    {\n"
 		"      \"name\": \"db-*-20240302.tar\",\n"
@@ -275,7 +413,10 @@ expected_json(void)
 		"        \"end_lsn\": null,\n"
 		"        \"end_time\": null,\n"
 		"        \"end_epoch\": null\n"
-		"      }\n"
+		"      },\n"
+		"      \"stored_size\": %llu,\n"
+		"      \"pg_version\": null,\n"
+		"      \"source\": null\n"
 		"    }\n"
 		"  ],\n"
 		"  \"timelines\": [\n"
@@ -293,7 +434,8 @@ expected_json(void)
 		"          \"last\": \"000000010000000000000005\",\n"
 		"          \"segments\": 1\n"
 		"        }\n"
-		"      ]\n"
+		"      ],\n"
+		"      \"stored_size\": %llu\n"
 		"    },\n"
 		"    {\n"
 		"      \"timeline\": 2,\n"
@@ -303,7 +445,8 @@ expected_json(void)
 		"      \"first\": \"000000020000000000000004\",\n"
 		"      \"last\": \"000000020000000000000007\",\n"
 		"      \"segments\": 4,\n"
-		"      \"gaps\": []\n"
+		"      \"gaps\": [],\n"
+		"      \"stored_size\": %llu\n"
 		"    }\n"
 		"  ],\n"
 		"  \"window\": {\n"
@@ -319,8 +462,11 @@ expected_json(void)
 		"  \"problems\": [\n"
 		"    \"archive file \\\"%s/000000010000000000000004.partial.tmp\\\" is named like a WAL "
 		"file but is not one\"\n"
-		"  ]\n"
-		"}\n", bk, arch, arch);
+		"  ],\n"
+		"  \"archive_stored_size\": %llu,\n"
+		"  \"in_progress\": [],\n"
+		"  \"orphans\": []\n"
+		"}\n", bk, arch, b1, b2, t1, t2, arch, all);
 }
 
 START_TEST(test_json)
@@ -356,11 +502,14 @@ START_TEST(test_json_empty)
 				  "  \"backups\": [],\n"
 				  "  \"timelines\": [],\n"
 				  "  \"window\": null,\n"
-				  "  \"problems\": []\n"
+				  "  \"problems\": [],\n"
+				  "  \"archive_stored_size\": null,\n"
+				  "  \"in_progress\": [],\n"
+				  "  \"orphans\": []\n"
 				  "}\n", bk));
 	free(text);
 	text = run_info(NULL, arch, false, 0);
-	ck_assert_str_eq(text, h_fmt("Archive %s: 0 files, 0 segments\n"
+	ck_assert_str_eq(text, h_fmt("Archive %s: 0 files, 0 segments, 0 B stored\n"
 				  "Recoverable window: none (no backup to recover from)\n"
 				  "Problems: 0\n", arch));
 	free(text);
@@ -564,12 +713,12 @@ START_TEST(test_several_hosts_text)
 	text = run_hosts(bk, bk2, arch, arch2, false, 0);
 	assert_has(text, h_fmt("Backups in %s: 1\n  db-*-1.tar\n", bk));
 	assert_has(text, h_fmt("Backups in %s: 1\n  db-*-2.tar\n", bk2));
-	assert_has(text, h_fmt("Archive %s: 6 files, 6 segments of 1048576 bytes\n"
-			       "  timeline 1: 000000010000000000000001 to 000000010000000000000006, "
-			       "6 segments, 0 gaps\n", arch));
-	assert_has(text, h_fmt("Archive %s: 6 files, 5 segments of 1048576 bytes\n"
-			       "  timeline 2 (from timeline 1 at 0/480000): 000000020000000000000004 to "
-			       "000000020000000000000008, 5 segments, 0 gaps\n", arch2));
+	assert_has(text, h_fmt("Archive %s: 6 files, 6 segments of 1048576 bytes, ", arch));
+	assert_has(text, "  timeline 1: 000000010000000000000001 to 000000010000000000000006, "
+		   "6 segments, 0 gaps, ");
+	assert_has(text, h_fmt("Archive %s: 6 files, 5 segments of 1048576 bytes, ", arch2));
+	assert_has(text, "  timeline 2 (from timeline 1 at 0/480000): 000000020000000000000004 to "
+		   "000000020000000000000008, 5 segments, 0 gaps, ");
 	assert_has(text, h_fmt("Newest backup: db-*-2.tar in %s (timeline 2, stopped 2024-03-01 "
 			       "11:01:00 +0000, LSN 0/600100)\n", bk2));
 	assert_has(text, h_fmt("Furthest archive: %s (timeline 2, last segment "
@@ -674,6 +823,7 @@ make_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_text);
 	tcase_add_test(tc, test_orphans);
+	tcase_add_test(tc, test_in_progress);
 	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_json_empty);
 	tcase_add_test(tc, test_window_skips_unrecoverable);

@@ -316,6 +316,71 @@ START_TEST(test_gap)
 }
 END_TEST
 
+/* --json: one document with every check's result and every problem, the
+ * schema man/pitr-verify.1 documents, read back by python3's json module;
+ * the exit code as without it (issue 11). */
+START_TEST(test_json)
+{
+	struct pitr_verify_opts o = { .backup_dir = bk, .narchives = 1, .json = true };
+	const char *a[] = { arch };
+	char *text, out[4096];
+	size_t len;
+	char *argv[] = { "python3", "-c",
+			 "import json,sys\n"
+			 "d=json.load(open(sys.argv[1], encoding='utf-8'))\n"
+			 "assert list(d)==['backup_dir','archives','ok','summary','checks','problems'], list(d)\n"
+			 "assert list(d['summary'])==['backups','segments_checked','problems']\n"
+			 "keys=['id','check','target','method','segments','ok','problems']\n"
+			 "assert all(list(c)==keys for c in d['checks'])\n"
+			 "assert all(list(p)==['check','kind','path','reason','line'] for p in d['problems'])\n"
+			 "assert all(c['id']==i for i,c in enumerate(d['checks']))\n"
+			 "print(d['backup_dir']==sys.argv[2], d['archives']==[sys.argv[3]], d['ok'],"
+			 " d['summary'])\n"
+			 "for c in d['checks']: print(c['check'], c['target'] if c['check']=='backup' else"
+			 " c['target'] in sys.argv[2:], c['method'],"
+			 " c['segments'], c['ok'], c['problems'])\n"
+			 "for p in d['problems']: print(d['checks'][p['check']]['check'], p['kind'],"
+			 " p['path']==sys.argv[3], p['reason'], p['line']==p['kind']+' \"'+p['path']+'\": '+p['reason'])\n",
+			 (char *)out_path, bk, arch, NULL };
+
+	backup("SHA-256");
+	clean_archive(arch);
+	unlink(join(arch, "000000010000000000000005.gz"));
+	o.archives = a;
+	o.out = fopen(out_path, "w");
+	ck_assert_ptr_nonnull(o.out);
+	ck_assert_int_eq(pitr_cmd_verify(&o), 1);
+	ck_assert_int_eq(fclose(o.out), 0);
+	text = h_read_file(out_path, &len);
+	ck_assert_ptr_null(strstr(text, "PROBLEM:"));
+	free(text);
+	ck_assert_int_eq(pitr_spawn_capture(argv, out, sizeof(out)), 0);
+	ck_assert_str_eq(out,
+		"True True False {'backups': 1, 'segments_checked': 5, 'problems': 2}\n"
+		"backup directory True None None True 0\n"
+		"temporary files True None None True 0\n"
+		"backup bk-*.tar.gz digests None True 0\n"
+		"archive directory True None None True 0\n"
+		"temporary files True None None True 0\n"
+		"archive files True None 5 True 0\n"
+		"archive gaps True None None False 2\n"
+		"archive gaps archive True segment 000000010000000000000005 is missing (a gap in "
+		"timeline 1) True\n"
+		"archive gaps archive True first missing segment 000000010000000000000005 needed by "
+		"backup bk-*.tar.gz True\n");
+	/* Nothing wrong: ok, exit 0. */
+	segment(arch, 1, 5, SYSID, PITR_CODEC_GZIP, NULL);
+	o.out = fopen(out_path, "w");
+	ck_assert_ptr_nonnull(o.out);
+	ck_assert_int_eq(pitr_cmd_verify(&o), 0);
+	ck_assert_int_eq(fclose(o.out), 0);
+	text = h_read_file(out_path, &len);
+	ck_assert_ptr_nonnull(strstr(text, "\n  \"ok\": true,\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\n  \"problems\": []\n}\n"));
+	free(text);
+}
+END_TEST
+
 START_TEST(test_other_system)
 {
 	const char *r;
@@ -675,6 +740,7 @@ make_suite(void)
 	tcase_add_test(tc, test_bad_header);
 	tcase_add_test(tc, test_truncated_gzip);
 	tcase_add_test(tc, test_gap);
+	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_other_system);
 	tcase_add_test(tc, test_digest_mismatch);
 	tcase_add_test(tc, test_digest_files);

@@ -63,7 +63,8 @@ like "meta: system_identifier" "$META" \
 like "meta: timeline 1, codec gzip" "$META" $'\ntimeline=1\n.*\ncodec=gzip\n'
 like "meta: start and stop epochs" "$META" $'\nstart_epoch=[0-9]{10}\nstop_epoch=[0-9]{10}\n'
 like "meta: 1 MiB segments" "$META" $'\nwal_segment_size=1048576\n'
-like "meta: no digests, last line" "$META" $'\ndigests=$'
+like "meta: no digests" "$META" $'\ndigests=\n'
+like "meta: PostgreSQL 15, from a primary, last lines" "$META" $'\npg_version=15\nsource=primary$'
 S_EPOCH=$(sed -n 's/^start_epoch=//p' <<<"$META")
 S_TIME=$(sed -n 's/^start_time=//p' <<<"$META")
 is "meta: start_epoch is start_time" "$S_EPOCH" "$(date -d "$S_TIME" +%s)"
@@ -227,7 +228,7 @@ for d in dg-gz dg-zst; do
 	done
 done
 META=$(gzip -dc "$T/dg-gz/dg-meta.tar.gz")
-like "-dg meta: the digests" "$META" $'\ndigests=MD5,SHA-256$'
+like "-dg meta: the digests" "$META" $'\ndigests=MD5,SHA-256\n'
 like "-dg meta: epochs and segment size" "$META" \
 	$'\nstart_epoch=[0-9]+\nstop_epoch=[0-9]+\n.*\nwal_segment_size=1048576\n'
 like "-dg meta: both codecs" "$META" $'\ncodec=gzip,zstd\n'

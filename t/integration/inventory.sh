@@ -89,6 +89,63 @@ for m in "${METAS[@]}"; do
 done
 like "pitr-info (text) shows the last segment" "$IT_OUT" "$last"
 
+# Stored sizes, version and source (issue 11): each backup's stored size is
+# its four files' (data, xlog, meta, digest) bytes on disk, compressed; the
+# timeline's and the archive's are their archived files' bytes.
+got=$(python3 - "$T/info.json" "$BK" "$A" <<'PY'
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+bk, arch = sys.argv[2], sys.argv[3]
+for b in d["backups"]:
+    files = [b["meta_file"], b["data_file"], b["xlog_file"]] + [g["file"] for g in b["digests"]]
+    print(b["stored_size"] == sum(os.path.getsize(os.path.join(bk, f)) for f in files),
+          b["stored_size"] > 0, len(files), b["pg_version"], b["source"])
+wal = sum(os.path.getsize(os.path.join(arch, f)) for f in os.listdir(arch) if f.startswith("00000001"))
+tl = d["timelines"][0]
+print(tl["stored_size"] == wal, d["archive_stored_size"] == wal, wal > 0)
+print(d["in_progress"], d["orphans"])
+PY
+)
+is "pitr-info --json: stored size = the files' sizes, PostgreSQL 15, from a primary" "$got" \
+	"True True 4 15 primary"$'\n'"True True 4 15 primary"$'\n'"True True 4 15 primary"$'\n'"True True True"$'\n'"[] []"
+it_run "$PI" -b "$BK" -a "$A"
+like "pitr-info (text): version and source of each backup" "$IT_OUT" \
+	$'\n    version:      PostgreSQL 15\n    source:       primary \\(pitr-backup-master\\)\n'
+like "pitr-info (text): stored size of each backup" "$IT_OUT" $'\n    stored:       [0-9.]+ [KM]i?B \\([0-9]+ bytes on disk\\)\n'
+like "pitr-info (text): stored size of the timeline" "$IT_OUT" "  timeline 1: .*, 0 gaps, [0-9.]+ [KM]iB stored"
+
+# A backup in progress (a live run's locked temporary file; flock(1) holds
+# it as pitr-backup-master does while pitr-info runs) and an orphan (a
+# data tarball without meta), in a copy of the backup dir.
+BI=$T/bk-inv
+cp -a "$BK" "$BI"
+cp "$BI/${METAS[2]/meta/data}" "$BI/bk-data-20990101-000000.tar.gz"
+tmp=.pitr-tmp.bk-data-20990102-000000.tar.gz.000000
+printf 'partial data' >"$BI/$tmp"
+it_run flock -x "$BI/$tmp" "$PI" -b "$BI" -a "$A" --json
+is "pitr-info --json with a backup in progress: exit 0" "$IT_RC" 0
+printf '%s' "$IT_OUT" >"$T/inv.json"
+got=$(python3 - "$T/inv.json" "$BI" <<'PY'
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+p = d["in_progress"]
+print(len(p), p[0]["name"], p[0]["backup_dir"] == sys.argv[2], p[0]["files"], p[0]["bytes"])
+o = d["orphans"]
+print(len(o), o[0]["file"], o[0]["size"] == os.path.getsize(os.path.join(sys.argv[2], o[0]["file"])))
+print(len(d["backups"]))
+PY
+)
+is "pitr-info --json: the backup in progress and the orphan, with their sizes" "$got" \
+	"1 bk-*-20990102-000000.tar True ['$tmp'] 12"$'\n'"1 bk-data-20990101-000000.tar.gz True"$'\n'"3"
+it_run flock -x "$BI/$tmp" "$PI" -b "$BI"
+like "pitr-info (text): the backup in progress" "$IT_OUT" \
+	$'\nBackups in progress: 1\n  bk-\\*-20990102-000000.tar in '"$BI"$': 1 file at temporary names, 12 B written so far\n'
+like "pitr-info (text): the orphaned file" "$IT_OUT" \
+	$'\nOrphaned files: 1\n  '"$BI"'/bk-data-20990101-000000.tar.gz \('
+it_run "$PI" -b "$BI"
+like "pitr-info (text): no run holds it: no backup in progress, a problem" "$IT_OUT" \
+	$'\nBackups in progress: 0\n.*temporary file "'"$BI/$tmp"'": 12 bytes left by an interrupted run'
+
 # ============================================================================
 # pitr-verify
 # ============================================================================
@@ -132,6 +189,28 @@ is "pitr-verify: five problem lines (the gap is one in the timeline and one on b
 	"$(grep -c '^PROBLEM: ' <<<"$IT_OUT")" 5
 like "pitr-verify closes with its summary" "$IT_OUT" $'\n3 backups, [0-9]+ segments checked, 5 problems$'
 unlike "pitr-verify does not accuse the good tarballs" "$IT_OUT" "${METAS[2]/meta/data}"
+text_lines=$(sed -n 's/^PROBLEM: //p' <<<"$IT_OUT" | sort)
+it_run "$PV" -b "$B2" -a "$A2" --json
+is "pitr-verify --json with four faults: exit 1, as without" "$IT_RC" 1
+printf '%s' "$IT_OUT" >"$T/verify.json"
+got=$(python3 - "$T/verify.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert list(d) == ["backup_dir", "archives", "ok", "summary", "checks", "problems"], list(d)
+assert all(list(c) == ["id", "check", "target", "method", "segments", "ok", "problems"] for c in d["checks"])
+assert all(list(p) == ["check", "kind", "path", "reason", "line"] for p in d["problems"])
+assert all(c["ok"] == (c["problems"] == 0) for c in d["checks"])
+assert sum(c["problems"] for c in d["checks"]) == len(d["problems"])
+print(d["ok"], d["summary"]["backups"], d["summary"]["problems"], len(d["problems"]))
+print(sorted(set(d["checks"][p["check"]]["check"] for p in d["problems"])))
+print(sorted(c["method"] for c in d["checks"] if c["check"] == "backup"))
+PY
+)
+is "pitr-verify --json: the documented keys, 3 backups, 5 problems and the checks that found them" "$got" \
+	"False 3 5 5"$'\n'"['archive files', 'archive gaps', 'backup']"$'\n'"['digests', 'digests', 'digests']"
+is "pitr-verify --json: its problem lines are the text's" \
+	"$(python3 -c 'import json,sys; [print(p["line"]) for p in json.load(open(sys.argv[1]))["problems"]]' "$T/verify.json" | sort)" \
+	"$text_lines"
 
 # ============================================================================
 # pitr-backup-cleanup
@@ -152,6 +231,32 @@ ok "backup 1 made 10 days old" age "${METAS[0]}" 10
 ok "backup 2 made 8 days old" age "${METAS[1]}" 8
 before_files=$(cd "$BK" && ls; cd "$A" && ls)
 keep_start=$(meta "${METAS[2]}" start_wal)
+
+# --keep-count (issue 11), on copies: alone, the 2 newest stay although
+# backup 2 is 8 days old; with -k 9 and a count of 1, backup 2 stays by
+# its age and backup 3 by the count; the dry runs list what the real runs
+# remove.
+for rules in "--keep-count 2" "-k 9 --keep-count 1"; do
+	rm -rf "$T/bkc" "$T/ac"
+	cp -a "$BK" "$T/bkc"
+	cp -a "$A" "$T/ac"
+	# shellcheck disable=SC2086
+	it_run "$PC" -a "gzip=$T/ac" -b "$T/bkc" $rules -d
+	is "cleanup $rules --dry-run: exit 0" "$IT_RC" 0
+	cdry=$(printf '%s\n' "$IT_OUT$IT_ERR" | sed -n 's/.*(dry-run) Removing [a-z]* file: //p' | sort)
+	# shellcheck disable=SC2086
+	it_run "$PC" -a "gzip=$T/ac" -b "$T/bkc" $rules
+	is "cleanup $rules: exit 0" "$IT_RC" 0
+	creal=$(printf '%s\n' "$IT_OUT$IT_ERR" | sed -n 's/.* : Removing [a-z]* file: //p' | sort)
+	is "cleanup $rules removed exactly what its dry run listed" "$creal" "$cdry"
+	is "cleanup $rules: backup 1 is gone, backups 2 and 3 stay" "$(cd "$T/bkc" && ls bk-meta-*)" \
+		"${METAS[1]}"$'\n'"${METAS[2]}"
+	ok "cleanup $rules: backup 2's start segment stays" test -f "$T/ac/$start2.gz"
+	ok "cleanup $rules: the segment before it goes" test ! -e "$T/ac/$(printf '%s%08X' "${start2:0:16}" $((16#${start2:16:8} - 1))).gz"
+done
+it_run "$PC" -a "gzip=$A" -b "$BK" --keep-count 3 -d
+is "cleanup --keep-count 3 --dry-run keeps all three: no backup file listed" \
+	"$(printf '%s\n' "$IT_OUT$IT_ERR" | grep -c 'Removing backup file')" 0
 
 it_run "$PC" -a "gzip=$A" -b "$BK" -k 7 -d -v
 is "cleanup --dry-run: exit 0" "$IT_RC" 0

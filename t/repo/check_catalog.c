@@ -35,6 +35,15 @@ assert_problems(const struct pitr_catalog *cat, const char *const *want)
 	ck_assert_uint_eq(cat->nproblems, n);
 }
 
+static uint64_t
+fsize(const char *dir, const char *name)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(h_fmt("%s/%s", dir, name), &st), 0);
+	return (uint64_t)st.st_size;
+}
+
 /* ---- backup dirs ---- */
 
 START_TEST(test_load_backups)
@@ -384,8 +393,20 @@ START_TEST(test_load_many)
 	want[0] = h_fmt("orphan backup files without meta in \"%s\": \"db-data-01.tar\", left by an "
 			"interrupted backup", b2);
 	assert_problems(&cat, want);
+	/* The orphan is listed with its dir (issue 11). */
+	ck_assert_uint_eq(cat.norphans, 1);
+	ck_assert_str_eq(cat.orphans[0], "db-data-01.tar");
+	ck_assert_uint_eq(cat.orphan_dirs[0], 1);
+	/* Stored sizes: a backup's files in its dir, a timeline's files in
+	 * every archive. */
+	ck_assert_uint_eq(cat.backups[1].stored_size, fsize(b2, "db-meta-02.tar") +
+			  fsize(b2, "db-data-02.tar") + fsize(b2, "db-xlog-02.tar"));
+	ck_assert_uint_gt(cat.backups[1].stored_size, 0);
 	ck_assert_uint_eq(cat.nfiles, 6);
 	ck_assert_uint_eq(cat.ntimelines, 1);
+	ck_assert_uint_eq(cat.timelines[0].stored_size, 3 * (uint64_t)SEG +
+			  fsize(arch, "000000010000000000000002.gz") + fsize(arch, "000000010000000000000004.gz") +
+			  fsize(a2, "000000010000000000000002"));
 	t = &cat.timelines[0];
 	ck_assert_uint_eq(t->first, 1);
 	ck_assert_uint_eq(t->last, 5);

@@ -71,6 +71,9 @@ START_TEST(test_meta_old_form)
 	ck_assert_uint_eq(b.ndigests, 0);
 	ck_assert_ptr_null(b.digests);
 	ck_assert_ptr_null(b.name);
+	/* Written before issue 11: the version and the source are unknown. */
+	ck_assert_ptr_null(b.pg_version);
+	ck_assert_ptr_null(b.source);
 	backup_clear(&b);
 }
 END_TEST
@@ -83,7 +86,8 @@ START_TEST(test_meta_new_form)
 			   "start_epoch=1709290801\nstop_epoch=1709291102\n"
 			   "host=\nlabel=x\nsystem_identifier=1\ntimeline=2\n"
 			   "wal_segment_size=1048576\ndata_dir=/d\ndata_size=1\nxlog_size=0\n"
-			   "codec=zstd\ndigests=SHA-256,MD5\nfuture_key=whatever\n";
+			   "codec=zstd\ndigests=SHA-256,MD5\npg_version=15\nsource=standby\n"
+			   "future_key=whatever\n";
 	struct pitr_catalog_backup b = { 0 };
 	char err[256] = "";
 
@@ -101,6 +105,8 @@ START_TEST(test_meta_new_form)
 	ck_assert_str_eq(b.digests[0].algorithm, "SHA-256");
 	ck_assert_str_eq(b.digests[1].algorithm, "MD5");
 	ck_assert_ptr_null(b.digests[0].file);
+	ck_assert_str_eq(b.pg_version, "15");
+	ck_assert_str_eq(b.source, "standby");
 	backup_clear(&b);
 }
 END_TEST
@@ -147,6 +153,7 @@ START_TEST(test_meta_errors)
 		{ "system_identifier=", "system_identifier=99999999999999999999\n", "F: invalid system_identifier \"99999999999999999999\"" },
 		{ "wal_segment_size=", "wal_segment_size=1000000\n", "F: invalid wal_segment_size \"1000000\"" },
 		{ "digests=", "digests=SHA-256,../x\n", "F: invalid digests \"SHA-256,../x\"" },
+		{ "digests=", "digests=SHA-256\nsource=master\n", "F: invalid source \"master\"" },
 		{ "host=", "host=a\nhost=b\n", "F: key \"host\" appears twice" },
 		{ "host=", "just words\n", "F: line 7 is not key=value" },
 		{ "stop_wal=", "stop_wal=000000010000000000000001\n", "F: the backup stops (000000010000000000000001) before it starts (000000010000000000000002)" },
@@ -199,7 +206,8 @@ static const char *const metas[] = {
 	"start_epoch=1709290800\nstop_epoch=1709290803\nhost=db1\n"
 	"label=pitrkit db1 2024-03-01 12:00:00 +0100\nsystem_identifier=7341234567890123456\n"
 	"timeline=1\nwal_segment_size=16777216\ndata_dir=/var/lib/postgresql/15/main\n"
-	"data_size=23068672\nxlog_size=16778752\ncodec=gzip\ndigests=SHA-256\n",
+	"data_size=23068672\nxlog_size=16778752\ncodec=gzip\ndigests=SHA-256\n"
+	"pg_version=15\nsource=primary\n",
 
 	"start_wal=000000030000001A0000000F\nstop_wal=000000030000001A00000010\n"
 	"start_lsn=1A/3C000060\nstop_lsn=1A/44000000\n"
@@ -208,14 +216,14 @@ static const char *const metas[] = {
 	"label=pitrkit standby-2.example.org 2024-07-15 23:59:58 -0230\n"
 	"system_identifier=7391827364554637281\ntimeline=3\nwal_segment_size=67108864\n"
 	"data_dir=/srv/pg data/15\ndata_size=1073741824\nxlog_size=0\ncodec=zstd,none,lz4\n"
-	"digests=SHA-512,MD5\n",
+	"digests=SHA-512,MD5\npg_version=17\nsource=standby\n",
 
 	"start_wal=0000000C0000000000000FFF\nstop_wal=0000000C0000000100000000\n"
 	"start_lsn=0/FFF00028\nstop_lsn=1/100\n"
 	"start_time=2023-12-31 23:59:59 +0000\nstop_time=2024-01-01 00:00:30 +0000\n"
 	"start_epoch=1704067199\nstop_epoch=1704067230\nhost=metabox\nlabel=nightly\n"
 	"system_identifier=1\ntimeline=12\nwal_segment_size=1048576\ndata_dir=/d\n"
-	"data_size=10240\nxlog_size=2098176\ncodec=none\ndigests=\n",
+	"data_size=10240\nxlog_size=2098176\ncodec=none\ndigests=\npg_version=\nsource=\n",
 };
 
 START_TEST(test_format_round_trip)
@@ -266,7 +274,8 @@ START_TEST(test_format_as_backup_writes)
 	ck_assert_int_ge(asprintf(&want, "start_wal=%s\nstop_wal=%s\nstart_lsn=%s\nstop_lsn=%s\nstart_time=%s\n"
 				  "stop_time=%s\nstart_epoch=%lld\nstop_epoch=%lld\nhost=%s\nlabel=%s\n"
 				  "system_identifier=%s\ntimeline=%" PRIu32 "\nwal_segment_size=%llu\ndata_dir=%s\n"
-				  "data_size=%" PRIu64 "\nxlog_size=%" PRIu64 "\ncodec=%s\ndigests=%s\n",
+				  "data_size=%" PRIu64 "\nxlog_size=%" PRIu64 "\ncodec=%s\ndigests=%s\n"
+				  "pg_version=15\nsource=primary\n",
 				  start_file, stop_file, start_lsn, stop_lsn, tstart, tstop, (long long)start_time,
 				  (long long)stop_time, hostname, label, sysid, tli, segsize,
 				  data_dir, data_size, xlog_size, codecs, digests), 0);
@@ -292,10 +301,14 @@ START_TEST(test_format_as_backup_writes)
 		d[k] = (struct pitr_catalog_digest){ (char *)algorithms[k], NULL };
 	b.digests = d;
 	b.ndigests = 2;
+	b.pg_version = (char *)"15";
+	b.source = (char *)"primary";
 	text = pitr_meta_format(&b);
 	ck_assert_str_eq(text, want);
 	memset(&b, 0, sizeof(b));
 	ck_assert_int_eq(pitr_meta_parse(text, "m", &b, err, sizeof(err)), 0);
+	ck_assert_str_eq(b.pg_version, "15");
+	ck_assert_str_eq(b.source, "primary");
 	backup_clear(&b);
 	free(text);
 	free(want);
@@ -312,7 +325,7 @@ START_TEST(test_format_empty)
 	ck_assert_str_eq(text, "start_wal=\nstop_wal=\nstart_lsn=0/0\nstop_lsn=0/0\nstart_time=\n"
 			       "stop_time=\nstart_epoch=0\nstop_epoch=0\nhost=\nlabel=\n"
 			       "system_identifier=0\ntimeline=0\nwal_segment_size=0\ndata_dir=\n"
-			       "data_size=0\nxlog_size=0\ncodec=\ndigests=\n");
+			       "data_size=0\nxlog_size=0\ncodec=\ndigests=\npg_version=\nsource=\n");
 	ck_assert(pitr_meta_detect(text));
 	ck_assert_int_eq(pitr_meta_parse(text, "F", &b, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "F: invalid start_wal \"\"");

@@ -111,6 +111,22 @@ run_free(struct bk_run *run)
 	free(run->start_lsn);
 }
 
+/* The major version for the meta file; left empty (the meta then says
+ * nothing, as older ones) when PG_VERSION cannot be read: the backup
+ * itself does not need it. */
+static void
+read_pg_version(struct bk_run *run, const char *path)
+{
+	size_t len;
+	char *text = pitr_fsutil_read_small(path, 64, &len);
+
+	if (text == NULL)
+		return;
+	text[strcspn(text, "\r\n")] = '\0';
+	snprintf(run->pg_version, sizeof(run->pg_version), "%s", text);
+	free(text);
+}
+
 static int
 check_dirs(struct bk_run *run, const char *server_data_dir)
 {
@@ -132,6 +148,7 @@ check_dirs(struct bk_run *run, const char *server_data_dir)
 		free(pgv);
 		return -1;
 	}
+	read_pg_version(run, pgv);
 	free(pgv);
 	if (realpath(server_data_dir, real_server) == NULL || strcmp(real_server, run->data_dir) != 0) {
 		pitr_log_error("data directory \"%s\" is not the one of the server connected to (\"%s\")",
@@ -272,6 +289,8 @@ meta_text(struct bk_run *run)
 		.data_size = run->data_size,
 		.xlog_size = run->xlog_size,
 		.codecs = run->codecs,
+		.pg_version = run->pg_version,
+		.source = run->slave ? "standby" : "primary",
 		.digests = digests,
 		.ndigests = run->ndigests,
 	};

@@ -90,6 +90,7 @@ struct bk_run {
 	time_t start_time, stop_time;
 	char tstart[PITR_TIMESTAMP_TEXT_MAX], tstop[PITR_TIMESTAMP_TEXT_MAX];
 	char codecs[128];            /* "gzip,none" */
+	char pg_version[16];         /* PG_VERSION's first line: "15" */
 	uint64_t data_size, xlog_size;
 };
 

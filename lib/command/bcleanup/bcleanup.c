@@ -1,6 +1,7 @@
 /*
- * bcleanup.c - pitr-backup-cleanup: remove the backups older than the
- * window and the archived WAL that no remaining backup needs.
+ * bcleanup.c - pitr-backup-cleanup: remove the backups neither rule keeps
+ * (--keep-days' window, --keep-count's newest; the newest always) and the
+ * archived WAL that no remaining backup needs.
  *
  * Order, chosen so that a run killed at any point leaves nothing that looks
  * usable and is not:
@@ -53,6 +54,7 @@
 
 #define SECONDS_PER_DAY 86400
 #define KEEP_DAYS_MAX 100000
+#define KEEP_COUNT_MAX 100000
 #define SLEEP_MS_MAX 3600000
 
 struct bc_run {
@@ -365,9 +367,15 @@ check_opts(const struct pitr_bcleanup_opts *opts)
 		pitr_log_error("no --backup-dir given: pitr-backup-cleanup needs the backup directory");
 		return -1;
 	}
-	if (opts->keep_days < 1 || opts->keep_days > KEEP_DAYS_MAX) {
+	/* 0 days: the count alone decides (--keep-count without --keep-days). */
+	if (opts->keep_days < (opts->keep_count > 0 ? 0 : 1) || opts->keep_days > KEEP_DAYS_MAX) {
 		pitr_log_error("invalid value \"%ld\" for option \"--keep-days\": expected an integer "
 			       "from 1 to %d", opts->keep_days, KEEP_DAYS_MAX);
+		return -1;
+	}
+	if (opts->keep_count < 0 || opts->keep_count > KEEP_COUNT_MAX) {
+		pitr_log_error("invalid value \"%ld\" for option \"--keep-count\": expected an integer "
+			       "from 1 to %d", opts->keep_count, KEEP_COUNT_MAX);
 		return -1;
 	}
 	if (opts->sleep_ms < 0 || opts->sleep_ms > SLEEP_MS_MAX) {
@@ -376,6 +384,57 @@ check_opts(const struct pitr_bcleanup_opts *opts)
 		return -1;
 	}
 	return 0;
+}
+
+/* Whether backup i of cat (oldest start first) is kept: one of the
+ * keep_count newest, or started since keep_since (with a day rule), or the
+ * newest of all.  A backup is kept when either rule keeps it. */
+static bool
+kept(const struct pitr_bcleanup_opts *opts, const struct pitr_catalog *cat, size_t i,
+     time_t keep_since)
+{
+	if (i + 1 == cat->nbackups)
+		return true;
+	if (opts->keep_count > 0 && i + (size_t)opts->keep_count >= cat->nbackups)
+		return true;
+	return opts->keep_days > 0 && cat->backups[i].start_epoch >= keep_since;
+}
+
+/* A remnant (no backup: a removal killed half way) goes once it is outside
+ * the day window, or, with the count alone, older than every kept backup. */
+static bool
+remnant_goes(const struct pitr_bcleanup_opts *opts, const struct pitr_catalog *cat,
+	     const struct pitr_catalog_backup *r, time_t keep_since)
+{
+	if (opts->keep_days > 0)
+		return r->start_epoch < keep_since;
+	for (size_t i = 0; i < cat->nbackups; i++)
+		if (kept(opts, cat, i, keep_since))
+			return r->start_epoch < cat->backups[i].start_epoch;
+	return false;
+}
+
+/* The plan in the log: how many go, and the newest kept beyond the days. */
+static size_t
+log_plan(const struct pitr_bcleanup_opts *opts, const struct pitr_catalog *cat, time_t keep_since)
+{
+	const struct pitr_catalog_backup *newest = &cat->backups[cat->nbackups - 1];
+	size_t nold = 0;
+
+	for (size_t i = 0; i < cat->nbackups; i++)
+		nold += !kept(opts, cat, i, keep_since);
+	if (opts->keep_count > 0)
+		pitr_log_verbose("Keeping the %ld newest backups%s.", opts->keep_count,
+				 opts->keep_days > 0 ? " and those of the --keep-days window" : "");
+	if (nold == 0)
+		pitr_log_verbose("No backups to remove.");
+	else
+		pitr_log_verbose("%zu backups to remove.", nold);
+	if (opts->keep_count == 0 && newest->start_epoch < keep_since)
+		pitr_log_info("keeping backup \"%s\" although it started more than %ld day%s ago: it "
+			      "is the newest", newest->name, opts->keep_days,
+			      opts->keep_days == 1 ? "" : "s");
+	return nold;
 }
 
 int
@@ -389,7 +448,6 @@ pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 	bool anchored = false;
 	const char *bdir, *adir;
 	time_t now, keep_since;
-	size_t nold = 0;
 	int rc = -1;
 
 	if (check_opts(opts) != 0 ||
@@ -424,24 +482,14 @@ pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 	/* cat.backups is oldest start first, so the newest is the last one,
 	 * which stays whatever its age: a cluster whose backups stopped must
 	 * not be left with none. */
-	for (size_t i = 0; i < cat.nbackups; i++)
-		if (cat.backups[i].start_epoch < keep_since && i + 1 < cat.nbackups)
-			nold++;
-	if (nold == 0)
-		pitr_log_verbose("No backups to remove.");
-	else
-		pitr_log_verbose("%zu backups to remove.", nold);
-	if (cat.backups[cat.nbackups - 1].start_epoch < keep_since)
-		pitr_log_info("keeping backup \"%s\" although it started more than %ld day%s ago: it "
-			      "is the newest", cat.backups[cat.nbackups - 1].name, opts->keep_days,
-			      opts->keep_days == 1 ? "" : "s");
+	(void)log_plan(opts, &cat, keep_since);
 
 	for (size_t i = 0; i < cat.nbackups; i++) {
 		const struct pitr_catalog_backup *b = &cat.backups[i];
 		struct pitr_wal_name start;
 		bool stays = true;
 
-		if (b->start_epoch < keep_since && i + 1 < cat.nbackups)
+		if (!kept(opts, &cat, i, keep_since))
 			stays = remove_backup(&run, bdir, b);
 		if (!stays)
 			continue;
@@ -460,7 +508,7 @@ pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 	 * meta files whose data file is gone) goes once it is outside the
 	 * window too; it is no backup, so it anchors no WAL. */
 	for (size_t i = 0; i < cat.nremnants; i++)
-		if (cat.remnants[i].start_epoch < keep_since)
+		if (remnant_goes(opts, &cat, &cat.remnants[i], keep_since))
 			(void)remove_backup(&run, bdir, &cat.remnants[i]);
 	if (anchored && remove_wal(&run, adir, &cat, &cutoff) != 0)
 		run.failed = true;

@@ -1,7 +1,8 @@
 /*
  * bcleanup.h - pitr-backup-cleanup: retention.  Removes the backups
- * that started more than --keep-days ago, except the newest, and the
- * archived WAL that no remaining backup needs.
+ * that started more than --keep-days ago and are not among the
+ * --keep-count newest, never the newest, and the archived WAL that no
+ * remaining backup needs.
  *
  * Backups are found by their meta files through catalog.h, so the
  * filename template they were written with does not matter.
@@ -23,7 +24,10 @@ struct pitr_bcleanup_opts {
 	const char *archive;      /* -a [CODEC=]DIR (required); the codec does not
 				   * matter: every codec's files are considered */
 	const char *backup_dir;   /* -b [CODEC=]DIR (required); likewise */
-	long keep_days;           /* -k: at least 1 */
+	long keep_days;           /* -k: at least 1; 0 (only with keep_count): no
+				   * day rule, the count alone decides */
+	long keep_count;          /* --keep-count: keep this many newest backups
+				   * whatever their age; 0: no count rule */
 	uint64_t truncate;        /* -t BYTES: shrink larger files by this much at a
 				   * time before unlinking them; 0: unlink at once */
 	long sleep_ms;            /* -s: pause after each truncation step */
@@ -39,8 +43,10 @@ struct pitr_bcleanup_opts {
 };
 
 /*
- * Remove every backup whose start is more than keep_days * 86400 seconds
- * before `now`, except the newest backup, all its files (data, xlog,
+ * Remove every backup neither rule keeps: the day rule keeps those whose
+ * start is at most keep_days * 86400 seconds before `now`, the count rule
+ * the keep_count newest (by start); the newest backup is always kept.
+ * Each removed backup goes with all its files (data, xlog,
  * digests, the meta last); then every archived segment, partial segment
  * and backup history file positioned before the start segment of the
  * oldest backup that remains (timeline ignored, any codec extension), oldest

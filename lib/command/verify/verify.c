@@ -23,6 +23,7 @@
 
 #include "repo/catalog.h"
 #include "repo/walpath.h"
+#include "command/verify/report.h"
 #include "command/verify/verify.h"
 #include "compress/codec.h"
 #include "dest/dest.h"
@@ -47,6 +48,7 @@ struct vf_run {
 	bool have_sysid;         /* the system identifier everything must share */
 	uint64_t sysid;
 	char *sysid_from;        /* whose it is: "backup NAME", "archive file \"PATH\"" */
+	struct pitr_verify_report *json;  /* --json: problems gathered here; NULL: text */
 };
 
 static void problem(struct vf_run *run, const char *kind, const char *path, const char *fmt, ...)
@@ -63,10 +65,32 @@ problem(struct vf_run *run, const char *kind, const char *path, const char *fmt,
 	reason = pitr_xvasprintf(fmt, ap);
 	va_end(ap);
 	/* Names from disk are escaped: one problem, one line. */
-	pitr_quote_fprintf(run->out, "PROBLEM: %s \"%s\": %s\n", kind, path,
-			   reason != NULL ? reason : "(out of memory)");
+	if (run->json != NULL)
+		pitr_verify_report_problem(run->json, kind, path, reason != NULL ? reason : "(out of memory)");
+	else
+		pitr_quote_fprintf(run->out, "PROBLEM: %s \"%s\": %s\n", kind, path,
+				   reason != NULL ? reason : "(out of memory)");
 	free(reason);
 	run->nproblems++;
+}
+
+/* A line of the catalog's problems, "PROBLEM: " and the line. */
+static void
+catalog_problem(struct vf_run *run, const char *line)
+{
+	if (run->json != NULL)
+		pitr_verify_report_problem(run->json, NULL, NULL, line);
+	else
+		pitr_quote_fprintf(run->out, "PROBLEM: %s\n", line);
+	run->nproblems++;
+}
+
+/* --json: the checks that follow are `type`'s of `target`. */
+static void
+begin_check(struct vf_run *run, const char *type, const char *target, const char *method)
+{
+	if (run->json != NULL)
+		pitr_verify_report_check(run->json, type, target, method);
 }
 
 /* What a whole-file read hands its bytes to. */
@@ -483,6 +507,23 @@ check_leftovers(struct vf_run *run, const char *dir, const char *remover)
 	return 0;
 }
 
+/* The --json document, the dirs as read (no codec prefix). */
+static int
+write_json(struct vf_run *run, const char *bdir, const struct pitr_dest_spec *aspecs, size_t n,
+	   size_t nbackups)
+{
+	const char **dirs = pitr_xcalloc(n + 1, sizeof(*dirs));
+	int rc;
+
+	if (dirs == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		dirs[i] = aspecs[i].location;
+	rc = pitr_verify_report_write(run->json, run->out, bdir, dirs, n, nbackups, run->nsegments);
+	free(dirs);
+	return rc;
+}
+
 int
 pitr_cmd_verify(const struct pitr_verify_opts *opts)
 {
@@ -518,10 +559,14 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 		if (pitr_catalog_load(bspec.location, aspecs[nloaded].location, &acats[nloaded]) != 0)
 			goto out;
 
-	for (size_t i = 0; i < bcat.nproblems; i++) {
-		pitr_quote_fprintf(run.out, "PROBLEM: %s\n", bcat.problems[i]);
-		run.nproblems++;
-	}
+	if (opts->json && (run.json = pitr_verify_report_new()) == NULL)
+		goto out;
+	if (bspec.location != NULL)
+		begin_check(&run, "backup directory", bspec.location, NULL);
+	for (size_t i = 0; i < bcat.nproblems; i++)
+		catalog_problem(&run, bcat.problems[i]);
+	if (bspec.location != NULL)
+		begin_check(&run, "temporary files", bspec.location, NULL);
 	if (check_leftovers(&run, bspec.location, "pitr-backup-cleanup") != 0)
 		goto out;
 	for (size_t i = 0; i < bcat.nbackups; i++) {
@@ -529,14 +574,17 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 		const char *dir = bspec.location;
 
 		pitr_log_verbose("checking backup %s", b->name);
+		begin_check(&run, "backup", b->name, b->ndigests > 0 ? "digests" : "decompression");
 		if (check_backup_sysid(&run, dir, b) != 0 ||
 		    (b->ndigests > 0 ? check_digests(&run, dir, b) : check_streams(&run, dir, b)) != 0)
 			goto out;
 	}
 	for (size_t a = 0; a < opts->narchives; a++) {
 		const char *dir = aspecs[a].location;
+		size_t before;
 
 		/* The backup dir's own problems were printed once above. */
+		begin_check(&run, "archive directory", dir, NULL);
 		for (size_t i = 0; i < acats[a].nproblems; i++) {
 			size_t j;
 
@@ -545,16 +593,27 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 					break;
 			if (j < bcat.nproblems)
 				continue;
-			pitr_quote_fprintf(run.out, "PROBLEM: %s\n", acats[a].problems[i]);
-			run.nproblems++;
+			catalog_problem(&run, acats[a].problems[i]);
 		}
-		if (check_leftovers(&run, dir, "pitr-cleanup") != 0 ||
-		    check_archive_files(&run, &acats[a], dir) != 0)
+		begin_check(&run, "temporary files", dir, NULL);
+		if (check_leftovers(&run, dir, "pitr-cleanup") != 0)
 			goto out;
+		begin_check(&run, "archive files", dir, NULL);
+		before = run.nsegments;
+		if (check_archive_files(&run, &acats[a], dir) != 0)
+			goto out;
+		if (run.json != NULL)
+			pitr_verify_report_segments(run.json, run.nsegments - before);
+		begin_check(&run, "archive gaps", dir, NULL);
 		check_gaps(&run, &acats[a], dir);
 	}
-	fprintf(run.out, "%zu backups, %zu segments checked, %zu problems\n", bcat.nbackups,
-		run.nsegments, run.nproblems);
+	if (run.json != NULL) {
+		if (write_json(&run, bspec.location, aspecs, opts->narchives, bcat.nbackups) != 0)
+			goto out;
+	} else {
+		fprintf(run.out, "%zu backups, %zu segments checked, %zu problems\n", bcat.nbackups,
+			run.nsegments, run.nproblems);
+	}
 	pitr_log_verbose("%zu backups, %zu segments checked, %zu problems", bcat.nbackups,
 			 run.nsegments, run.nproblems);
 	rc = run.nproblems > 0 ? 1 : 0;
@@ -576,5 +635,6 @@ out:
 	free(aspecs);
 	free(run.buf);
 	free(run.sysid_from);
+	pitr_verify_report_free(run.json);
 	return rc;
 }

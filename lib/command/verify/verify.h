@@ -24,6 +24,7 @@
 #ifndef PITR_CMD_VERIFY_H
 #define PITR_CMD_VERIFY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -32,6 +33,7 @@ struct pitr_verify_opts {
 	const char **archives;     /* -a [CODEC=]DIR, at least one */
 	size_t narchives;
 	FILE *out;                 /* problem lines and the summary (stdout) */
+	bool json;                 /* --json: one JSON document instead (report.h) */
 };
 
 /*

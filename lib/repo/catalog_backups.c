@@ -1,0 +1,417 @@
+/*
+ * catalog_backups.c - the catalog's backup dir: meta files, the backups
+ * and remnants they describe, orphans (see catalog.h).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "repo/catalog.h"
+#include "repo/catalog_impl.h"
+#include "repo/orphan.h"
+#include "repo/meta.h"
+#include "compress/codec.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "postgres/sysid.h"
+#include "postgres/timeline.h"
+#include "postgres/wal.h"
+#include "postgres/walhdr.h"
+
+/* ---- backups ---- */
+
+/* `name` with the 4 bytes at `at` ("meta") replaced by `word`, and
+ * without the codec extension when `strip_ext` (the digest files of
+ * backups before issue 11). */
+static char *
+sibling_name(const char *name, size_t at, const char *word, bool strip_ext)
+{
+	size_t stem = strlen(name);
+
+	if (strip_ext)
+		pitr_codec_from_filename(name, &stem);
+	if (stem < at + 4)
+		stem = strlen(name);   /* "meta" inside the extension: keep it whole */
+	return pitr_xasprintf("%.*s%s%.*s", (int)at, name, word, (int)(stem - at - 4),
+			      name + at + 4);
+}
+
+/*
+ * The name of the backup's digest file of `algorithm` beside meta file
+ * `name` ("meta" at `at`): with the meta file's codec extension, as
+ * OmniPITR's backups named it and pitrkit's do since issue 11, or, when
+ * only that exists, without it, as pitrkit's did before.  The new name when
+ * neither exists (the one a problem names).  NULL on ENOMEM.
+ */
+static char *
+digest_name(const char *dir, const char *name, size_t at, const char *algorithm)
+{
+	char *file = sibling_name(name, at, algorithm, false);
+	char *old;
+
+	if (file == NULL || pitr_catalog_is_regular(dir, file))
+		return file;
+	if ((old = sibling_name(name, at, algorithm, true)) == NULL) {
+		free(file);
+		return NULL;
+	}
+	if (strcmp(old, file) != 0 && pitr_catalog_is_regular(dir, old)) {
+		free(file);
+		return old;
+	}
+	free(old);
+	return file;
+}
+
+/* The "meta" in `name` whose "data" sibling exists, or -1. */
+static long
+meta_position(const char *dir, const char *name)
+{
+	for (const char *p = strstr(name, "meta"); p != NULL; p = strstr(p + 1, "meta")) {
+		char *data = sibling_name(name, (size_t)(p - name), "data", false);
+		bool found = data != NULL && pitr_catalog_is_regular(dir, data);
+
+		free(data);
+		if (found)
+			return (long)(p - name);
+	}
+	return -1;
+}
+
+void
+pitr_catalog_backup_free(struct pitr_catalog_backup *b)
+{
+	pitr_meta_clear(b);
+	free(b->name);
+	free(b->meta_file);
+	free(b->data_file);
+	free(b->xlog_file);
+}
+
+static int
+cmp_backup(const void *pa, const void *pb)
+{
+	const struct pitr_catalog_backup *a = pa, *b = pb;
+
+	if (a->start_epoch != b->start_epoch)
+		return a->start_epoch < b->start_epoch ? -1 : 1;
+	if (a->start_lsn != b->start_lsn)
+		return a->start_lsn < b->start_lsn ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+/* Bytes on disk of `name` in `dir`; 0 when it is absent (the problem
+ * that says so is listed elsewhere). */
+static uint64_t
+file_size(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (name == NULL || (size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+					     name) >= sizeof(path) ||
+	    stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	return (uint64_t)st.st_size;
+}
+
+static void
+sum_sizes(const char *dir, struct pitr_catalog_backup *b)
+{
+	b->stored_size = file_size(dir, b->meta_file) + file_size(dir, b->data_file) +
+			 file_size(dir, b->xlog_file);
+	for (size_t i = 0; i < b->ndigests; i++)
+		b->stored_size += file_size(dir, b->digests[i].file);
+}
+
+/* Fill the directory-given fields of a parsed backup; problems for the
+ * files it lacks.  Returns 0; 2 for a remnant (no data file: problem
+ * listed, data_file NULL, xlog_file and digest files set only where they
+ * exist); -1 on ENOMEM. */
+static int
+backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const char *path,
+	     struct pitr_catalog_backup *b)
+{
+	long at = meta_position(dir, name);
+	bool remnant = at < 0;
+	size_t stem;
+
+	if (remnant) {
+		for (const char *p = strstr(name, "meta"); p != NULL; p = strstr(p + 1, "meta"))
+			at = (long)(p - name);
+	}
+	b->codec = pitr_codec_from_filename(name, &stem);
+	if ((b->meta_file = pitr_xstrdup(name)) == NULL ||
+	    (b->name = sibling_name(name, (size_t)at, "*", false)) == NULL ||
+	    (b->data_file = sibling_name(name, (size_t)at, "data", false)) == NULL ||
+	    (b->xlog_file = sibling_name(name, (size_t)at, "xlog", false)) == NULL)
+		return -1;
+	if (remnant) {
+		/* What a removal killed half way leaves: its other files, the
+		 * meta last, for pitr-backup-cleanup to finish. */
+		if (pitr_catalog_add_problem(cat,
+					     "meta file \"%s\": its data file \"%s\" is missing", path,
+					     b->data_file) != 0)
+			return -1;
+		free(b->data_file);
+		b->data_file = NULL;
+	}
+	if (!pitr_catalog_is_regular(dir, b->xlog_file)) {
+		/* --skip-xlogs writes no xlog tarball and says so by its size. */
+		if (!remnant && b->xlog_size > 0 &&
+		    pitr_catalog_add_problem(cat,
+					     "meta file \"%s\": its xlog file \"%s\" is missing", path,
+					     b->xlog_file) != 0)
+			return -1;
+		free(b->xlog_file);
+		b->xlog_file = NULL;
+	}
+	for (size_t i = 0; i < b->ndigests; i++) {
+		struct pitr_catalog_digest *d = &b->digests[i];
+
+		if ((d->file = digest_name(dir, name, (size_t)at, d->algorithm)) == NULL)
+			return -1;
+		if (pitr_catalog_is_regular(dir, d->file))
+			continue;
+		if (remnant) {
+			free(d->file);
+			d->file = NULL;
+		} else if (pitr_catalog_add_problem(cat,
+						    "meta file \"%s\": its %s digest file \"%s\" is missing",
+						    path, d->algorithm, d->file) != 0) {
+			return -1;
+		}
+	}
+	sum_sizes(dir, b);
+	return remnant ? 2 : 0;
+}
+
+/* Whether b was read from the backup dir being read now: another host's
+ * dir may hold files of the same names, which say nothing about this one. */
+static bool
+in_current_dir(const struct pitr_catalog *cat, const struct pitr_catalog_backup *b)
+{
+	return cat->nbackup_dirs == 0 || b->dir == cat->nbackup_dirs - 1;
+}
+
+static bool
+is_backup_file(const struct pitr_catalog *cat, const char *name)
+{
+	for (size_t i = 0; i < cat->nbackups + cat->nremnants; i++) {
+		const struct pitr_catalog_backup *b =
+			i < cat->nbackups ? &cat->backups[i] : &cat->remnants[i - cat->nbackups];
+
+		if (!in_current_dir(cat, b))
+			continue;
+		if ((b->data_file && strcmp(name, b->data_file) == 0) ||
+		    (b->xlog_file && strcmp(name, b->xlog_file) == 0))
+			return true;
+		for (size_t d = 0; d < b->ndigests; d++)
+			if (b->digests[d].file && strcmp(name, b->digests[d].file) == 0)
+				return true;
+	}
+	return false;
+}
+
+static int
+append_backup(struct pitr_catalog *cat, bool remnant, const struct pitr_catalog_backup *b)
+{
+	struct pitr_catalog_backup **list = remnant ? &cat->remnants : &cat->backups;
+	size_t *count = remnant ? &cat->nremnants : &cat->nbackups;
+	struct pitr_catalog_backup *grown = pitr_xreallocarray(*list, *count + 1, sizeof(*grown));
+
+	if (grown == NULL)
+		return -1;
+	*list = grown;
+	(*list)[*count] = *b;
+	(*list)[(*count)++].dir = cat->nbackup_dirs > 0 ? cat->nbackup_dirs - 1 : 0;
+	return 0;
+}
+
+/* A file with "meta" in its name: its backup or remnant added, or the
+ * reason its meta text is refused listed.  Returns 0; 1 when it holds no
+ * meta text (judge_other decides once the backups are known); -1 after
+ * logging. */
+static int
+load_meta(struct pitr_catalog *cat, const char *dir, const char *name)
+{
+	struct pitr_catalog_backup b = { 0 };
+	char reason[512], what[4200], err[4600], *path, *text = NULL;
+	size_t stem;
+	int r;
+
+	if ((path = pitr_fsutil_join(dir, name)) == NULL)
+		return -1;
+	r = pitr_catalog_read_text(path, pitr_codec_from_filename(name, &stem), PITR_META_MAX,
+				   &text, reason,
+				   sizeof(reason));
+	if (r != 0 || text == NULL || !pitr_meta_detect(text)) {
+		free(text);
+		free(path);
+		return r == -2 ? -1 : 1;
+	}
+	snprintf(what, sizeof(what), "meta file \"%s\"", path);
+	r = pitr_meta_parse(text, what, &b, err, sizeof(err));
+	free(text);
+	if (r != 0) {
+		free(path);
+		return r == -2 ? -1 : pitr_catalog_add_problem(cat, "%s", err);
+	}
+	r = backup_files(cat, dir, name, path, &b);
+	free(path);
+	if (r >= 0 && append_backup(cat, r == 2, &b) == 0)
+		return 0;
+	pitr_catalog_backup_free(&b);
+	return -1;
+}
+
+/* A file with "meta" in its name but no meta text, not one of a backup's
+ * files.  Unreadable: maybe a damaged meta file.  Readable: a problem
+ * only when it sits where a backup's meta file would (its data file
+ * exists).  Returns 0, or -1 after logging. */
+static int
+judge_other(struct pitr_catalog *cat, const char *dir, const char *name)
+{
+	char reason[512], *path, *text = NULL;
+	size_t stem;
+	int r;
+
+	if (is_backup_file(cat, name))
+		return 0;
+	if ((path = pitr_fsutil_join(dir, name)) == NULL)
+		return -1;
+	r = pitr_catalog_read_text(path, pitr_codec_from_filename(name, &stem), PITR_META_MAX,
+				   &text, reason,
+				   sizeof(reason));
+	free(text);
+	if (r == -2)
+		r = -1;
+	else if (r != 0)
+		r = pitr_catalog_add_problem(cat, "meta file \"%s\": %s", path, reason);
+	else if (meta_position(dir, name) >= 0)
+		r = pitr_catalog_add_problem(cat, "meta file \"%s\": not a pitrkit meta file",
+					     path);
+	free(path);
+	return r;
+}
+
+/* ---- orphans ---- */
+
+static bool
+is_meta_file(const struct pitr_catalog *cat, const char *name)
+{
+	for (size_t i = 0; i < cat->nbackups + cat->nremnants; i++) {
+		const struct pitr_catalog_backup *b =
+			i < cat->nbackups ? &cat->backups[i] : &cat->remnants[i - cat->nbackups];
+
+		if (in_current_dir(cat, b) && strcmp(name, b->meta_file) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A backup's files at their final names without its meta file: what a
+ * run killed while publishing left (the meta is published last), never a
+ * backup.  Listed in cat->orphans and in one problem line. */
+static int
+find_orphans(struct pitr_catalog *cat, const char *dir, char **names, size_t n)
+{
+	char *line = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		char **grown, *more;
+		size_t *dirs;
+
+		if (is_backup_file(cat, names[i]) || is_meta_file(cat, names[i]) ||
+		    !pitr_orphan_loose(dir, names[i]))
+			continue;
+		grown = pitr_xreallocarray(cat->orphans, cat->norphans + 1, sizeof(*grown));
+		if (grown == NULL)
+			goto fail;
+		cat->orphans = grown;
+		dirs = pitr_xreallocarray(cat->orphan_dirs, cat->norphans + 1, sizeof(*dirs));
+		if (dirs == NULL)
+			goto fail;
+		cat->orphan_dirs = dirs;
+		dirs[cat->norphans] = cat->nbackup_dirs > 0 ? cat->nbackup_dirs - 1 : 0;
+		if ((cat->orphans[cat->norphans] = pitr_xstrdup(names[i])) == NULL)
+			goto fail;
+		cat->norphans++;
+		more = pitr_xasprintf("%s%s\"%s\"", line ? line : "", line ? ", " : "", names[i]);
+		free(line);
+		if ((line = more) == NULL)
+			goto fail;
+	}
+	if (line != NULL && pitr_catalog_add_problem(cat,
+						     "orphan backup files without meta in \"%s\": %s, left by "
+						     "an interrupted backup", dir, line) != 0)
+		goto fail;
+	free(line);
+	return 0;
+fail:
+	free(line);
+	return -1;
+}
+
+static bool
+is_orphan_listed(const struct pitr_catalog *cat, const char *name)
+{
+	for (size_t i = 0; i < cat->norphans; i++)
+		if (strcmp(cat->orphans[i], name) == 0)
+			return true;
+	return false;
+}
+
+int
+pitr_catalog_load_backups(struct pitr_catalog *cat, const char *dir)
+{
+	char **names = NULL, **other = NULL;
+	size_t n = 0, nother = 0;
+	int rc = -1;
+
+	if (pitr_catalog_list_dir(dir, "backup dir", &names, &n) != 0)
+		return -1;
+	/* Other files with "meta" in their name (a host called "metabox"
+	 * makes every file of its backups one) are judged once the backups
+	 * are known: their data and xlog files are no problem. */
+	if ((other = pitr_xcalloc(n + 1, sizeof(*other))) == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		int r;
+
+		if (pitr_catalog_ignored_name(names[i]) || strstr(names[i], "meta") == NULL ||
+		    !pitr_catalog_is_regular(dir, names[i]))
+			continue;
+		if ((r = load_meta(cat, dir, names[i])) < 0)
+			goto out;
+		if (r == 1)
+			other[nother++] = names[i];
+	}
+	if (find_orphans(cat, dir, names, n) != 0)
+		goto out;
+	for (size_t i = 0; i < nother; i++)
+		if (!is_orphan_listed(cat, other[i]) && judge_other(cat, dir, other[i]) != 0)
+			goto out;
+	if (cat->nbackups > 1)
+		qsort(cat->backups, cat->nbackups, sizeof(*cat->backups), cmp_backup);
+	if (cat->nremnants > 1)
+		qsort(cat->remnants, cat->nremnants, sizeof(*cat->remnants), cmp_backup);
+	rc = 0;
+out:
+	free(other);
+	pitr_catalog_free_names(names, n);
+	return rc;
+}
+
