@@ -110,11 +110,11 @@ struct pitr_opt_def {
 	  .help = "accepted for OmniPITR; " WORK " is in-process" },             \
 	{ "gzip-path", "gp", PITR_OPT_IGNORED, "PATH",                           \
 	  .help = "accepted for OmniPITR; " WORK " is in-process" },             \
-	{ "lz4-path", NULL, PITR_OPT_IGNORED, "PATH",                            \
+	{ "lz4-path", "ll", PITR_OPT_IGNORED, "PATH",                            \
 	  .help = "accepted for OmniPITR; " WORK " is in-process" },             \
 	{ "lzma-path", "lp", PITR_OPT_IGNORED, "PATH",                           \
 	  .help = "accepted for OmniPITR; " WORK " is in-process" },             \
-	{ "xz-path", NULL, PITR_OPT_IGNORED, "PATH",                             \
+	{ "xz-path", "xz", PITR_OPT_IGNORED, "PATH",                             \
 	  .help = "accepted for OmniPITR; " WORK " is in-process" }
 
 /* The programs that compress lower their priority in-process: OmniPITR's
