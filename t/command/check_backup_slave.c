@@ -114,13 +114,10 @@ START_TEST(test_backup)
 	bf_setup();
 	ck_assert_int_eq(pitr_log_open("check", NULL, true), 0);
 	slave_opts(&o);
-	o.call_master = true;
 	bf_put_segment(bf_arch, 2, PITR_CODEC_GZIP);
 	script_backup(trigger_held_then_archive);
 	ck_assert_int_eq(pitr_cmd_backup_slave(&o), 0);
 	ck_assert_str_eq(h_log(), h_fmt(
-		"LOG : --call-master: PostgreSQL 15 runs the backup on the standby itself; the master "
-		"is not called\n"
 		"LOG : created removal pause trigger \"%s\"\n"
 		"LOG : backup \"%s\" started at " BF_START_LSN "\n"
 		"LOG : removed removal pause trigger \"%s\"\n"

@@ -69,19 +69,25 @@ out:
 }
 
 /* After the standby's pg_backup_stop: switch WAL on the master, so that
- * the stop segment is archived now, and end the session.  Returns 0 or -1
- * (logged). */
+ * the stop segment is archived now, and end the session.  The stop LSN
+ * may lie on a segment boundary that the master has not written past, and
+ * pg_switch_wal() does nothing on a segment with no record in it: a
+ * transaction id, committed in its own statement, writes one first.
+ * Returns 0 or -1 (logged). */
 int
 pitr_backup_master_switch(struct bk_run *run)
 {
-	char *lsn = NULL;
+	char *xid = NULL, *lsn = NULL;
 	int rc;
 
 	if (run->master == NULL)
 		return 0;
-	rc = pitr_pgconn_query_value(run->master, "SELECT pg_switch_wal()", &lsn);
+	rc = pitr_pgconn_query_value(run->master, "SELECT pg_current_xact_id()", &xid);
+	if (rc == 0)
+		rc = pitr_pgconn_query_value(run->master, "SELECT pg_switch_wal()", &lsn);
 	if (rc == 0)
 		pitr_log_verbose("--call-master: WAL switched on the master at %s", lsn);
+	free(xid);
 	free(lsn);
 	pitr_pgconn_close(run->master);
 	run->master = NULL;
