@@ -217,6 +217,19 @@ void pitr_opts_print_help(FILE *fp, const char *progname, const char *usage,
 int pitr_opts_begin(struct pitr_opts *o, const char *progname, const char *usage,
 		    const struct pitr_opt_def *defs, size_t ndefs, int argc, char **argv);
 
+/*
+ * The name a program logs and prints as (the PROGRAM field of its log
+ * lines, --help, --version): `fixed` ("pitr-archive"), unless the last
+ * component of `argv0` starts with "omnipitr-" (the drop-in names `make
+ * install-compat` links to the pitr-* programs): then "omnipitr-" and
+ * what follows "pitr-" in `fixed` ("omnipitr-archive"), whatever else the
+ * link is called, so that OmniPITR's log watchers and pitr-monitor find
+ * the names they expect.  Returns `fixed` or static storage (the same for
+ * every call).  pitr_opts_begin() applies it to its progname, the
+ * signal handlers' line (sigclean.h) and pitr_opts_no_operands().
+ */
+const char *pitr_opts_progname(const char *fixed, const char *argv0);
+
 /* Print "PROGNAME (pitrkit) VERSION". */
 void pitr_opts_print_version(FILE *fp, const char *progname);
 

@@ -554,7 +554,7 @@ pitr_cmd_synch(const struct synch_opts *opts)
 	/* A signal removes the marks check_outputs() puts into the source,
 	 * stops the receivers (they remove what they wrote) and ends the
 	 * session, which aborts the backup and drops the slot. */
-	if (pitr_sigclean_install("pitr-synch", false) != 0)
+	if (pitr_sigclean_install(pitr_opts_progname("pitr-synch", opts->argv0), false) != 0)
 		goto out;
 	if (connect_source(&run) != 0 || resolve(&run) != 0 || check_outputs(&run) != 0 ||
 	    confirm(&run) != 0)
