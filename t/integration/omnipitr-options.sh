@@ -2,10 +2,11 @@
 # omnipitr-options.sh - every option of OmniPITR's nine programs
 # (t/data/omnipitr-options.txt) is a pitrkit option: for each program,
 # each spelling (long name and every short one) is listed by its --help
-# and documented in its man page, and its parser accepts it: the spelling
-# (with a value when --help shows it takes one) followed by an unknown
-# option fails on that unknown option alone, as errors come in argv order.
-# No server; one run of the program per spelling.
+# and documented in its man page, and its parser accepts it: one command
+# line per program holds every spelling (with a value when --help shows it
+# takes one) and then an unknown option, and fails on that unknown option
+# alone: errors come in argv order, so each spelling before it was taken.
+# No server; two runs of each program.
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -44,25 +45,47 @@ value()
 	esac
 }
 
-declare -A HELP MAN SPELL
+# accepts PROG ARGS...: pitr-PROG takes every one of ARGS, the sentinel
+# after them being the only error.
+accepts()
+{
+	local prog=$1
+	shift
+	it_run "$PITR_BUILDDIR/bin/pitr-$prog" "$@" "$SENTINEL"
+	if [ "$IT_RC" -eq 1 ] && [ "$(count_lines "$IT_ERR")" -eq 1 ] &&
+		[[ $IT_ERR == *"unknown option \"$SENTINEL\""* ]]; then
+		it_pass "pitr-$prog accepts all of OmniPITR's spellings: $*"
+	else
+		it_fail "pitr-$prog accepts all of OmniPITR's spellings: $*" "exit $IT_RC" "$IT_ERR"
+	fi
+}
+
+declare -A SPELL MAN
 cd "$T" || it_bail "no $T"
+prev=
+args=()
 while read -r prog long shorts; do
 	case $prog in '#'* | '') continue ;; esac
-	bin=$PITR_BUILDDIR/bin/pitr-$prog
-	if [ -z "${HELP[$prog]+set}" ]; then
-		HELP[$prog]=
+	if [ "$prog" != "$prev" ]; then
+		[ -z "$prev" ] || [ -z "${SPELL[$prev]:-}" ] || accepts "$prev" "${args[@]}"
+		prev=$prog
+		args=()
+		bin=$PITR_BUILDDIR/bin/pitr-$prog
+		ok "pitr-$prog is built (omnipitr-$prog's options)" test -x "$bin"
+		SPELL[$prog]=
 		if [ -x "$bin" ]; then
-			HELP[$prog]=$("$bin" --help 2>/dev/null)
-			SPELL[$prog]=$(spellings "${HELP[$prog]}")
+			SPELL[$prog]=$(spellings "$("$bin" --help 2>/dev/null)")
 			MAN[$prog]=$(sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$PITR_SRCDIR/man/pitr-$prog.1" 2>/dev/null)
 		fi
-		ok "pitr-$prog is built (omnipitr-$prog's options)" test -x "$bin"
 	fi
-	[ -x "$bin" ] || continue
+	[ -n "${SPELL[$prog]}" ] || continue
 	all=$long
 	[ "$shorts" = - ] || all="$all ${shorts//,/ }"
 	for sp in $all; do
-		line=$(printf '%s\n' "${SPELL[$prog]}" | awk -F'\t' -v s="$sp" '$1 == s { print; exit }')
+		line=
+		while IFS= read -r l; do
+			[ "${l%%$'\t'*}" = "$sp" ] && { line=$l; break; }
+		done <<<"${SPELL[$prog]}"
 		if [ -z "$line" ]; then
 			it_fail "pitr-$prog --help lists $sp" "not among: $(printf '%s\n' "${SPELL[$prog]}" | cut -f1 | tr '\n' ' ')"
 			continue
@@ -71,18 +94,12 @@ while read -r prog long shorts; do
 		re=${sp//\?/\\?}
 		like "pitr-$prog man page documents $sp" "${MAN[$prog]}" "(^|[^a-zA-Z0-9-])$re([^a-zA-Z0-9-]|$)"
 		arg=${line#*$'\t'}
-		args=("$sp")
+		args+=("$sp")
 		case $arg in
 		'' | '[=') ;;
 		*) args+=("$(value "$arg")") ;;
 		esac
-		it_run "$bin" "${args[@]}" "$SENTINEL"
-		if [ "$IT_RC" -eq 1 ] && [ "$(count_lines "$IT_ERR")" -eq 1 ] &&
-			[[ $IT_ERR == *"unknown option \"$SENTINEL\""* ]]; then
-			it_pass "pitr-$prog accepts ${args[*]}"
-		else
-			it_fail "pitr-$prog accepts ${args[*]}" "exit $IT_RC" "$IT_ERR"
-		fi
 	done
 done <"$LIST"
+[ -z "$prev" ] || [ -z "${SPELL[$prev]:-}" ] || accepts "$prev" "${args[@]}"
 it_done

@@ -50,6 +50,7 @@ for name in archive restore cleanup backup-master backup-slave backup-cleanup mo
 		real=$PITR_BUILDDIR/bin/.libs/pitr-$name
 		libs=$PITR_BUILDDIR/lib/.libs
 	fi
+	# shellcheck disable=SC2016  # the stand-in's own expansions
 	printf '#!/bin/bash\nexport LD_LIBRARY_PATH=%q${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}\nexec -a "$0" %q "$@"\n' \
 		"$libs" "$real" >"$OB/pitr-$name"
 	chmod 755 "$OB/pitr-$name"
