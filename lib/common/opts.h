@@ -152,7 +152,9 @@ struct pitr_opts {
 /*
  * Parse argv (argv[0] is skipped) against `defs`, config files included.
  * Returns 0, or -1 after logging one error naming the option: unknown
- * option, missing value, bad integer, a value not among the choices, a
+ * option (followed, in the same line, by "; did you mean --NAME?" for the
+ * nearest spelling when one is near: a case slip, or at most two edits and
+ * a third of the typed name), missing value, bad integer, a value not among the choices, a
  * value given to a flag, an unreadable config file or a bad line in it
  * (with file and line number), or, unless --help or --version was given,
  * the first required option of the table missing.
