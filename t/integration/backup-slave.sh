@@ -69,6 +69,12 @@ is "-cm with a standby as master: exit 1" "$IT_RC" 1
 like "-cm with a standby as master: the reason" "$IT_ERR" \
 	'ERROR : the master --call-master connects to is in recovery'
 nok "-cm with a standby as master: no backup file written" test -e "$T/sbk2/s-meta.tar"
+it_run as_pg "$PS" --standby-host 127.0.0.1 --standby-port "$(pg_port "$S")" --standby-username postgres \
+	-cm -h 127.0.0.1 -P 1 -U postgres -s "gzip=$T/arch" -dl "$T/sbk2"
+is "-cm with an unreachable master: exit 1" "$IT_RC" 1
+like "-cm with an unreachable master: one line saying it is the master" "$IT_ERR" \
+	'^[^'$'\n'']* ERROR : --call-master: could not connect to PostgreSQL: [^'$'\n'']*port 1 failed'
+
 ok "the removal pause trigger existed during the backup" test -e "$T/seen"
 like "... holding the backup's pid" "$(cat "$T/seen" 2>/dev/null)" '^[0-9]+$'
 nok "... and is gone after it" test -e "$T/pause"

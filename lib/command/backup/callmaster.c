@@ -35,7 +35,7 @@ pitr_backup_master_connect(struct bk_run *run)
 	struct pitr_pgconn_params params = { opts->master_dbname, opts->master_host,
 					     opts->master_port, opts->master_user };
 	char *recovery = NULL, *sysid = NULL;
-	char want[32];
+	char want[32], why[1024] = "";
 	int rc = -1;
 
 	if (!opts->call_master) {
@@ -46,9 +46,14 @@ pitr_backup_master_connect(struct bk_run *run)
 				      "--standby-port, --standby-username)");
 		return 0;
 	}
+	/* libpq's line alone would not say which server it was about. */
+	pitr_log_hold(why, sizeof(why));
 	run->master = pitr_pgconn_connect(&params);
-	if (run->master == NULL)
+	pitr_log_hold(NULL, 0);
+	if (run->master == NULL) {
+		pitr_log_error("--call-master: %s", why);
 		return -1;
+	}
 	if (pitr_pgconn_query_value(run->master, "SELECT pg_is_in_recovery()", &recovery) != 0 ||
 	    pitr_pgconn_query_value(run->master, "SELECT system_identifier FROM pg_control_system()",
 				    &sysid) != 0)
