@@ -16,20 +16,22 @@ LIST=$PITR_SRCDIR/t/data/omnipitr-options.txt
 [ -r "$LIST" ] || it_bail "no $LIST"
 SENTINEL=--no-such-option-pitr
 
-# spellings HELP: every spelling --help lists, one per line, and after a
-# tab what it takes: "" for none, "=" for a value ("=break|hang" with the
-# choices), "[=" for an optional one.
+# spellings HELP: every spelling --help lists, one per line, then a tab
+# and what it takes: "" for none, "=" for a value ("=break|hang" with the
+# choices), "[=" for an optional one, then a tab and the number of its
+# option's line (the spellings of one option share it).
 spellings()
 {
 	printf '%s\n' "$1" | awk '
 		/^  -/ {
+			row++
 			col = substr($0, 3); sub(/  .*/, "", col)
 			arg = ""
 			if (match(col, /\[=/)) arg = "[="
 			else if (match(col, /=/)) arg = substr(col, RSTART)
 			sub(/\[?=.*/, "", col)
 			n = split(col, parts, /, /)
-			for (i = 1; i <= n; i++) print parts[i] "\t" arg
+			for (i = 1; i <= n; i++) print parts[i] "\t" arg "\t" row
 		}'
 }
 
@@ -81,6 +83,7 @@ while read -r prog long shorts; do
 	[ -n "${SPELL[$prog]}" ] || continue
 	all=$long
 	[ "$shorts" = - ] || all="$all ${shorts//,/ }"
+	longrow=
 	for sp in $all; do
 		line=
 		while IFS= read -r l; do
@@ -91,9 +94,17 @@ while read -r prog long shorts; do
 			continue
 		fi
 		it_pass "pitr-$prog --help lists $sp"
+		# OmniPITR's meaning: every spelling of the row is one option.
+		row=${line##*$'\t'}
+		if [ "$sp" = "$long" ]; then
+			longrow=$row
+		else
+			is "pitr-$prog: $sp is a spelling of $long" "$row" "$longrow"
+		fi
 		re=${sp//\?/\\?}
 		like "pitr-$prog man page documents $sp" "${MAN[$prog]}" "(^|[^a-zA-Z0-9-])$re([^a-zA-Z0-9-]|$)"
 		arg=${line#*$'\t'}
+		arg=${arg%$'\t'*}
 		args+=("$sp")
 		case $arg in
 		'' | '[=') ;;
