@@ -13,8 +13,14 @@
 #include "common/opts.h"
 
 static const struct pitr_opt_def backup_options[] = {
+	{ "database", "d", PITR_OPT_STRING, "DBNAME", .dflt_doc = "libpq's",
+	  .help = "database or full conninfo to connect to" },
+	{ "host", "h", PITR_OPT_STRING, "HOST", .dflt_doc = "libpq's",
+	  .help = "server host or socket dir" },
 	{ "port", "p", PITR_OPT_STRING, "PORT", .dflt_doc = "libpq's",
 	  .help = "server port" },
+	{ "username", "U", PITR_OPT_STRING, "USER", .dflt_doc = "libpq's",
+	  .help = "user to connect as" },
 	{ "psql-path", "pp", PITR_OPT_IGNORED, "PATH",
 	  .help = "accepted for OmniPITR; pitrkit connects with libpq" },
 	{ "skip-xlogs", "sx", PITR_OPT_FLAG, NULL,
@@ -45,6 +51,10 @@ main(int argc, char **argv)
 	if (pitr_opts_no_operands(&o, "pitr-backup-master") != 0)
 		goto out;
 	pitr_backup_opts_shared(&o, &b);
+	b.dbname = pitr_opts_str(&o, "database");
+	b.host = pitr_opts_str(&o, "host");
+	b.port = pitr_opts_str(&o, "port");
+	b.user = pitr_opts_str(&o, "username");
 	b.xlogs = pitr_opts_str(&o, "xlogs");
 	rc = pitr_cmd_backup_master(&b) == 0 ? 0 : 1;
 out:

@@ -13,14 +13,30 @@
 #include "common/log.h"
 #include "common/opts.h"
 
+/* OmniPITR's -d/-h/-P/-U name the master, which only -cm calls; the
+ * standby backed up has long-only options of its own. */
 static const struct pitr_opt_def backup_options[] = {
 	{ "call-master", "cm", PITR_OPT_FLAG, NULL,
-	  .help = "accepted for OmniPITR; PostgreSQL 15 backs up the standby without the master" },
+	  .help = "switch WAL on the master (-d, -h, -P, -U) after the backup stops" },
+	{ "database", "d", PITR_OPT_STRING, "DBNAME", .dflt_doc = "libpq's",
+	  .help = "master's database or full conninfo (with --call-master)" },
+	{ "host", "h", PITR_OPT_STRING, "HOST", .dflt_doc = "libpq's",
+	  .help = "master's host or socket dir (with --call-master)" },
 	{ "port", "P", PITR_OPT_STRING, "PORT", .dflt_doc = "libpq's",
+	  .help = "master's port (with --call-master)" },
+	{ "username", "U", PITR_OPT_STRING, "USER", .dflt_doc = "libpq's",
+	  .help = "master's user (with --call-master)" },
+	{ "standby-database", NULL, PITR_OPT_STRING, "DBNAME", .dflt_doc = "libpq's",
+	  .help = "standby's database or full conninfo" },
+	{ "standby-host", NULL, PITR_OPT_STRING, "HOST", .dflt_doc = "libpq's",
+	  .help = "standby's host or socket dir" },
+	{ "standby-port", NULL, PITR_OPT_STRING, "PORT", .dflt_doc = "libpq's",
 	  .help = "standby's port" },
+	{ "standby-username", NULL, PITR_OPT_STRING, "USER", .dflt_doc = "libpq's",
+	  .help = "standby's user" },
 	{ "pgcontroldata-path", "pp", PITR_OPT_IGNORED, "PATH",
 	  .help = "accepted for OmniPITR; the standby is asked through libpq" },
-	{ "psql-path", NULL, PITR_OPT_IGNORED, "PATH",
+	{ "psql-path", "sp", PITR_OPT_IGNORED, "PATH",
 	  .help = "accepted for OmniPITR; pitrkit connects with libpq" },
 	{ "removal-pause-trigger", "p", PITR_OPT_STRING, "FILE",
 	  .help = "created while the backup needs the archive's WAL (pitr-restore -p)" },
@@ -57,6 +73,14 @@ main(int argc, char **argv)
 	b.source = pitr_opts_str(&o, "source");
 	b.pause_trigger = pitr_opts_str(&o, "removal-pause-trigger");
 	b.call_master = pitr_opts_flag(&o, "call-master");
+	b.dbname = pitr_opts_str(&o, "standby-database");
+	b.host = pitr_opts_str(&o, "standby-host");
+	b.port = pitr_opts_str(&o, "standby-port");
+	b.user = pitr_opts_str(&o, "standby-username");
+	b.master_dbname = pitr_opts_str(&o, "database");
+	b.master_host = pitr_opts_str(&o, "host");
+	b.master_port = pitr_opts_str(&o, "port");
+	b.master_user = pitr_opts_str(&o, "username");
 	rc = pitr_cmd_backup_slave(&b) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

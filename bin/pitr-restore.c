@@ -110,7 +110,7 @@ main(int argc, char **argv)
 	r.wal_path = ops.wal_path;
 	/* pitr_cmd_restore() installs its own handlers (SIGHUP ignored, TERM
 	 * ends a wait); they name the program in their line. */
-	pitr_sigclean_set_name("pitr-restore");
+	pitr_sigclean_set_name(pitr_opts_progname("pitr-restore", argv[0]));
 	rc = pitr_cmd_restore(&r) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

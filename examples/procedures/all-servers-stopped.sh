@@ -272,7 +272,8 @@ step_standby_backup()
 	pid=$!
 	# shellcheck disable=SC2064  # the pid now
 	trap "kill $pid 2>/dev/null" EXIT
-	run "$PITR_BIN/pitr-backup-slave" -D "$DATA_B" -h "$SOCKET_DIR" -P "$PORT_B" -U "$DB_USER" \
+	run "$PITR_BIN/pitr-backup-slave" -D "$DATA_B" --standby-host "$SOCKET_DIR" --standby-port "$PORT_B" \
+		--standby-username "$DB_USER" \
 		-s "gzip=$ARCHIVE_B" -p "$PITR_B/tmp/removal-pause" -t "$PITR_B/tmp/" \
 		-dl "gzip=$BACKUPS_B" -dg SHA-256 \
 		-f "$HOST_B-__FILETYPE__-^Y-^m-^d-^H^M^S.tar__CEXT__" -l "$PITR_B/log/backup.log"

@@ -87,8 +87,18 @@ set -euo pipefail
 # split layout (/etc/postgresql/15/main) use pg_ctlcluster 15 main there.
 # Programs.
 : "${PGBIN:=/usr/lib/postgresql/15/bin}"
+# The names the guide's programs run under: pitr (pitr-archive, ...) or
+# omnipitr, the guide's own (omnipitr-archive, ..., the links of `make
+# install-compat`, which log as omnipitr-*).  pitr-recover, which has no
+# OmniPITR name, stays pitr-recover; with omnipitr it writes omnipitr-restore
+# into restore_command.
+: "${PITR_NAMES:=pitr}"
+case $PITR_NAMES in
+pitr | omnipitr) ;;
+*) echo "PITR_NAMES must be pitr or omnipitr, not \"$PITR_NAMES\"" >&2; exit 1 ;;
+esac
 if [ -z "${PITR_BIN:-}" ]; then
-	PITR_BIN=$(dirname "$(command -v pitr-archive || echo /usr/local/bin/pitr-archive)")
+	PITR_BIN=$(dirname "$(command -v "$PITR_NAMES-archive" || echo "/usr/local/bin/$PITR_NAMES-archive")")
 fi
 # The database user (the guide's msyspg): empty when already running as it.
 : "${RUN_AS:=}"
@@ -188,7 +198,7 @@ archive_command()
 	for url in "$@"; do
 		dr="$dr -dr gzip=$url"
 	done
-	printf '%s' "$PITR_BIN/pitr-archive -l $omni/^a.log -s $omni/state -db $omni/backup$dr -t $tmp/ -v \"%p\""
+	printf '%s' "$PITR_BIN/$PITR_NAMES-archive -l $omni/^a.log -s $omni/state -db $omni/backup$dr -t $tmp/ -v \"%p\""
 }
 
 # backup_master PORT DATA OMNIPITR TMP BACKUPS: the guide's A.1.5 line.  The
@@ -197,7 +207,7 @@ backup_master()
 {
 	local port=$1 data=$2 omni=$3 tmp=$4 backups=$5
 	as_db env PGHOST="$PG_SOCKET_DIR" PGPORT="$port" \
-		"$PITR_BIN/pitr-backup-master" \
+		"$PITR_BIN/$PITR_NAMES-backup-master" \
 		-U "$DB_USER" \
 		-D "$data" \
 		-l "$omni/^a.log" \
@@ -240,6 +250,7 @@ slave_bootstrap()
 	# the guide's PostgreSQL did not have, lets you watch the replay
 	# with read-only queries, and tells when a NOW finish is safe.
 	as_db "$PITR_BIN/pitr-recover" \
+		--pitr-restore "$PITR_BIN/$PITR_NAMES-restore" \
 		-b "$db" --backup latest \
 		-a "gzip=$omni/wal_archive" \
 		-D "$data" \

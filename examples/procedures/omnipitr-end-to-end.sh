@@ -40,9 +40,10 @@
 # - a streaming slave is promoted with pg_ctl promote (trigger_file is gone
 #   in PostgreSQL 16; promote works from 12 on), a warm slave by its
 #   pitr-restore finish trigger, as in OmniPITR;
-# - pitr-backup-slave runs the whole backup on the standby (-cm is not
-#   needed: PostgreSQL 15 backs a standby up by itself), so the standby runs
-#   with hot_standby on.
+# - pitr-backup-slave runs the whole backup on the standby (PostgreSQL 15
+#   backs a standby up by itself; -cm only has the master switch WAL after
+#   it), so the standby runs with hot_standby on; the standby's own
+#   connection is --standby-host/--standby-port/--standby-username.
 # shellcheck disable=SC2317  # step functions are called by name
 set -euo pipefail
 
@@ -362,15 +363,17 @@ step_sr_from_sr() { sr_slave sr-from-sr sr-slave-data.tar.gz; }
 
 # slave_backup STEP NAME PREFIX [-sx]: pitr-backup-slave of slave NAME (its port,
 # its data directory, the archive it restores from, its removal pause file),
-# with the master under load meanwhile; its files named PREFIX-*.
+# with the master under load meanwhile and called (-cm, OmniPITR's -h/-P/-U)
+# to switch WAL once the backup stops; its files named PREFIX-*.
 slave_backup()
 {
 	local step=$1 name=$2 prefix=$3
 	shift 3
 	say "$step: hot backup of $name with pitr-backup-slave${*:+ $*}"
 	traffic_start
-	run "$PITR_BIN/pitr-backup-slave" -D "$(data_of "$name")" -h "$SOCKET_DIR" \
-		-P "$(port_of "$name")" -U "$DB_USER" -s "gzip=$ARCHIVE" -p "$OMNI/pause.$name" \
+	run "$PITR_BIN/pitr-backup-slave" -D "$(data_of "$name")" --standby-host "$SOCKET_DIR" \
+		--standby-port "$(port_of "$name")" --standby-username "$DB_USER" \
+		-cm -h "$SOCKET_DIR" -P "$PORT_MASTER" -U "$DB_USER" -s "gzip=$ARCHIVE" -p "$OMNI/pause.$name" \
 		-t "$OMNI/tmp/backup-slave/" -dl "gzip=$BACKUPS" -dg SHA-256 -f "$prefix-__FILETYPE__.tar__CEXT__" \
 		-l "$OMNI/log/backup-$prefix.log" -v "$@"
 	traffic_stop

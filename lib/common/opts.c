@@ -14,11 +14,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/log.h"
 #include "common/opts.h"
 #include "common/opts_impl.h"
+#include "common/sigclean.h"
 #include "common/xalloc.h"
 
 /* Room for one error message; long values are truncated, which a log line
@@ -111,6 +114,101 @@ find_spelling(const struct pitr_opt_def *defs, size_t ndefs, const char *name, s
 			return (long)def_idx;
 	}
 	return -1;
+}
+
+/* Optimal string alignment distance of a[0..alen) and b[0..blen): edits,
+ * adjacent transpositions counting one, as typing slips come.  Both are at
+ * most HINT_NAME_MAX long. */
+#define HINT_NAME_MAX 64
+static size_t
+typo_distance(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t d[HINT_NAME_MAX + 1][HINT_NAME_MAX + 1];
+
+	for (size_t i = 0; i <= alen; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= blen; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= alen; i++) {
+		for (size_t j = 1; j <= blen; j++) {
+			size_t cost = a[i - 1] != b[j - 1];
+			size_t best = d[i - 1][j - 1] + cost;
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[alen][blen];
+}
+
+/* How far `typed` is from `known`: 0 for a case slip (-pj for -PJ), else
+ * the typo distance, or SIZE_MAX when too far to suggest: more than two
+ * edits, or more than a third of what was typed (so a one-letter -Q is
+ * never "corrected" into -D). */
+static size_t
+hint_score(const char *typed, size_t tlen, const char *known, size_t klen)
+{
+	size_t dist;
+
+	if (tlen == klen && strncasecmp(typed, known, tlen) == 0)
+		return 0;
+	if (tlen > HINT_NAME_MAX || klen > HINT_NAME_MAX)
+		return SIZE_MAX;
+	dist = typo_distance(typed, tlen, known, klen);
+	return dist <= 2 && dist * 3 <= tlen ? dist : SIZE_MAX;
+}
+
+/* Append "; did you mean --NAME?" to err (used bytes *used) for the
+ * spelling nearest to the unknown `typed[0..tlen)`, the first in table
+ * order on a tie, written as --help writes it (one dash for OmniPITR's
+ * short names); nothing when none is near enough. */
+static void
+add_hint(const struct pitr_opt_def *defs, size_t ndefs, const char *typed, size_t tlen,
+	 char *err, size_t errsize, size_t *used)
+{
+	const char *best = NULL;
+	size_t best_len = 0, best_score = SIZE_MAX;
+	bool best_short = false;
+
+	for (size_t def_idx = 0; def_idx < ndefs; def_idx++) {
+		const char *pos = defs[def_idx].aliases;
+		const char *name = defs[def_idx].name;
+		size_t len = strlen(name);
+		bool is_alias = false;
+
+		do {
+			size_t score = hint_score(typed, tlen, name, len);
+
+			if (score < best_score) {
+				best = name;
+				best_len = len;
+				best_score = score;
+				best_short = is_alias && len <= PITR_OPTS_SHORT_ALIAS_MAX;
+			}
+			is_alias = true;
+		} while ((name = pitr_opts_next_alias(&pos, &len)) != NULL);
+	}
+	if (best != NULL)
+		pitr_opts_buf_add(err, errsize, used, "; did you mean %s%.*s?", best_short ? "-" : "--",
+				  (int)best_len, best);
+}
+
+/* The one message for an unknown option: what was typed (`shown`, its
+ * first `shown_len` bytes) and the nearest known spelling, if one is near. */
+static void
+unknown_option(const struct pitr_opts *o, const char *shown, size_t shown_len, const char *name,
+	       size_t namelen, char *err, size_t errsize)
+{
+	size_t used = 0;
+
+	pitr_opts_buf_add(err, errsize, &used, "unknown option \"%.*s\"", (int)shown_len, shown);
+	add_hint(o->defs, o->ndefs, name, namelen, err, errsize, &used);
 }
 
 /*
@@ -383,8 +481,7 @@ next_arg(const struct pitr_opts *o, int argc, char **argv, int *argi, size_t *de
 	namelen = eq != NULL ? (size_t)(eq - name) : strlen(name);
 	found = find_spelling(o->defs, o->ndefs, name, namelen);
 	if (found < 0) {
-		snprintf(err, errsize, "unknown option \"%.*s\"", (int)(name - arg + (long)namelen),
-			 arg);
+		unknown_option(o, arg, (size_t)(name - arg) + namelen, name, namelen, err, errsize);
 		return ARG_ERROR;
 	}
 	*def_idx = (size_t)found;
@@ -449,8 +546,7 @@ config_line(struct pitr_opts *o, char *line, size_t read, char *err, size_t errs
 	}
 	found = find_spelling(o->defs, o->ndefs, name, namelen);
 	if (found < 0) {
-		snprintf(err, errsize, "unknown option \"%.*s\"", (int)(name - typed + (long)namelen),
-			 typed);
+		unknown_option(o, typed, (size_t)(name - typed) + namelen, name, namelen, err, errsize);
 		return -1;
 	}
 	if (o->defs[found].kind == PITR_OPT_CONFIG) {
@@ -708,14 +804,38 @@ pitr_opts_list(const struct pitr_opts *o, const char *name, size_t *n)
 	return val->list;
 }
 
+/* argv[0] of the last pitr_opts_begin(), whose name pitr_opts_no_operands()
+ * follows. */
+static const char *begun_argv0;
+
 int
 pitr_opts_no_operands(const struct pitr_opts *o, const char *progname)
 {
 	if (o->noperands == 0)
 		return 0;
 	pitr_log_error("unexpected argument \"%s\": %s takes only options", o->operands[0],
-		       progname);
+		       begun_argv0 != NULL ? pitr_opts_progname(progname, begun_argv0) : progname);
 	return -1;
+}
+
+#define OMNIPITR_PREFIX "omnipitr-"
+#define PITR_PREFIX "pitr-"
+
+const char *
+pitr_opts_progname(const char *fixed, const char *argv0)
+{
+	static char name[128];
+	const char *base;
+
+	if (argv0 == NULL || strncmp(fixed, PITR_PREFIX, strlen(PITR_PREFIX)) != 0)
+		return fixed;
+	base = strrchr(argv0, '/');
+	base = base != NULL ? base + 1 : argv0;
+	if (strncmp(base, OMNIPITR_PREFIX, strlen(OMNIPITR_PREFIX)) != 0 ||
+	    strlen(OMNIPITR_PREFIX) + strlen(fixed) >= sizeof(name))
+		return fixed;
+	snprintf(name, sizeof(name), OMNIPITR_PREFIX "%s", fixed + strlen(PITR_PREFIX));
+	return name;
 }
 
 /* The last --log value on the command line, ignoring every error: the
@@ -753,6 +873,19 @@ int
 pitr_opts_begin(struct pitr_opts *o, const char *progname, const char *usage,
 		const struct pitr_opt_def *defs, size_t ndefs, int argc, char **argv)
 {
+	/* Run as omnipitr-NAME, the usage names the program so too. */
+	const char *fixed = progname;
+	char renamed[1024];
+
+	begun_argv0 = argv[0];
+	progname = pitr_opts_progname(fixed, argv[0]);
+	if (progname != fixed) {
+		pitr_sigclean_set_name(progname);
+		if (strncmp(usage, fixed, strlen(fixed)) == 0 &&
+		    snprintf(renamed, sizeof(renamed), "%s%s", progname, usage + strlen(fixed)) <
+		    (int)sizeof(renamed))
+			usage = renamed;
+	}
 	if (pitr_log_open(progname, prescan_log(defs, ndefs, argc, argv), false) != 0)
 		return -1;
 	pitr_log_tee_stderr(true);

@@ -110,11 +110,11 @@ struct pitr_opt_def {
 	  .help = "accepted for OmniPITR; " WORK " is in-process" },             \
 	{ "gzip-path", "gp", PITR_OPT_IGNORED, "PATH",                           \
 	  .help = "accepted for OmniPITR; " WORK " is in-process" },             \
-	{ "lz4-path", NULL, PITR_OPT_IGNORED, "PATH",                            \
+	{ "lz4-path", "ll", PITR_OPT_IGNORED, "PATH",                            \
 	  .help = "accepted for OmniPITR; " WORK " is in-process" },             \
 	{ "lzma-path", "lp", PITR_OPT_IGNORED, "PATH",                           \
 	  .help = "accepted for OmniPITR; " WORK " is in-process" },             \
-	{ "xz-path", NULL, PITR_OPT_IGNORED, "PATH",                             \
+	{ "xz-path", "xz", PITR_OPT_IGNORED, "PATH",                             \
 	  .help = "accepted for OmniPITR; " WORK " is in-process" }
 
 /* The programs that compress lower their priority in-process: OmniPITR's
@@ -152,7 +152,9 @@ struct pitr_opts {
 /*
  * Parse argv (argv[0] is skipped) against `defs`, config files included.
  * Returns 0, or -1 after logging one error naming the option: unknown
- * option, missing value, bad integer, a value not among the choices, a
+ * option (followed, in the same line, by "; did you mean --NAME?" for the
+ * nearest spelling when one is near: a case slip, or at most two edits and
+ * a third of the typed name), missing value, bad integer, a value not among the choices, a
  * value given to a flag, an unreadable config file or a bad line in it
  * (with file and line number), or, unless --help or --version was given,
  * the first required option of the table missing.
@@ -216,6 +218,19 @@ void pitr_opts_print_help(FILE *fp, const char *progname, const char *usage,
  */
 int pitr_opts_begin(struct pitr_opts *o, const char *progname, const char *usage,
 		    const struct pitr_opt_def *defs, size_t ndefs, int argc, char **argv);
+
+/*
+ * The name a program logs and prints as (the PROGRAM field of its log
+ * lines, --help, --version): `fixed` ("pitr-archive"), unless the last
+ * component of `argv0` starts with "omnipitr-" (the drop-in names `make
+ * install-compat` links to the pitr-* programs): then "omnipitr-" and
+ * what follows "pitr-" in `fixed` ("omnipitr-archive"), whatever else the
+ * link is called, so that OmniPITR's log watchers and pitr-monitor find
+ * the names they expect.  Returns `fixed` or static storage (the same for
+ * every call).  pitr_opts_begin() applies it to its progname, the
+ * signal handlers' line (sigclean.h) and pitr_opts_no_operands().
+ */
+const char *pitr_opts_progname(const char *fixed, const char *argv0);
 
 /* Print "PROGNAME (pitrkit) VERSION". */
 void pitr_opts_print_version(FILE *fp, const char *progname);

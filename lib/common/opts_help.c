@@ -15,10 +15,6 @@
 #define PITR_VERSION "unknown"
 #endif
 
-/* Aliases of at most this many characters are OmniPITR's short spellings
- * (-dl, -?, -rcp), shown with one dash in --help. */
-#define SHORT_ALIAS_MAX 3
-
 /* --help pads the spellings to this column at most, so that one very long
  * spelling does not push every help text to the right. */
 #define HELP_COLUMN_MAX 40
@@ -32,7 +28,7 @@
  * dashes ("-dl, --dst-local=DIR", "--config-file, --config, --cfg=FILE"),
  * then "=ARG" for options with a value ("[=ARG]" when it is optional; ARG
  * is the choices "a|b" when the table gives no argname).
- * The short ones are the aliases of at most SHORT_ALIAS_MAX characters
+ * The short ones are the aliases of at most PITR_OPTS_SHORT_ALIAS_MAX characters
  * before the first longer one, so a table lists OmniPITR's "dl" first, and
  * long synonyms after a long one (even a short word like "cfg", which
  * OmniPITR documents as --cfg).
@@ -48,7 +44,7 @@ format_spellings(const struct pitr_opt_def *def, char *buf, size_t size)
 	size_t alen, nshort = 0, alias_idx = 0, used = 0;
 
 	buf[0] = '\0';
-	while ((alias = pitr_opts_next_alias(&pos, &alen)) != NULL && alen <= SHORT_ALIAS_MAX) {
+	while ((alias = pitr_opts_next_alias(&pos, &alen)) != NULL && alen <= PITR_OPTS_SHORT_ALIAS_MAX) {
 		pitr_opts_buf_add(buf, size, &used, "-%.*s, ", (int)alen, alias);
 		nshort++;
 	}

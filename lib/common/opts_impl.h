@@ -10,6 +10,11 @@
 
 #include "common/opts.h"
 
+/* Aliases of at most this many characters are OmniPITR's short spellings
+ * (-dl, -?, -rcp), written with one dash by --help and by the hint that
+ * follows an unknown option. */
+#define PITR_OPTS_SHORT_ALIAS_MAX 3
+
 /* Whether options of `kind` take a value (and so the next argument when
  * it is not given with '='). */
 bool pitr_opts_kind_takes_value(enum pitr_opt_kind kind);

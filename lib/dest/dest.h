@@ -124,6 +124,8 @@ struct pitr_dest_env {
 				   * --contimeout of it, --timeout of 2/3 of it);
 				   * 0: the default above */
 	const char *ssh_path;     /* the ssh program for --dst-direct (default "ssh" on PATH) */
+	const char *remote_cat_path; /* the cat program --dst-direct runs on the remote host
+				      * (default "cat" on its PATH) */
 	int pipe_timeout;         /* seconds, see PITR_DEST_PIPE_TIMEOUT_DEFAULT; 0: that;
 				   * < 0: none */
 };

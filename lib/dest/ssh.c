@@ -231,6 +231,13 @@ ssh_program(const struct pitr_dest *d)
 	return d->env->ssh_path != NULL && *d->env->ssh_path != '\0' ? d->env->ssh_path : "ssh";
 }
 
+static const char *
+remote_cat(const struct pitr_dest *d)
+{
+	return d->env->remote_cat_path != NULL && *d->env->remote_cat_path != '\0' ?
+	       d->env->remote_cat_path : "cat";
+}
+
 /* Start ssh running `cmd` on the remote host, stdin from `stdin_fd` (-1:
  * /dev/null), its output in fresh captures.  0, or -1 after logging. */
 static int
@@ -367,20 +374,22 @@ remote_names(struct ssh_priv *sp, const char *name)
  * where flock(1) exists it locks that open file (the lock outlives
  * flock(1), and `cat` inherits it) before a byte is written: a sweep
  * (SWEEP_CMD) that got in between creating and locking removed the name,
- * which the check after the lock notices.  Malloc'd, NULL after logging.
+ * which the check after the lock notices.  `cat` is the remote program
+ * (--remote-cat-path), quoted as every path is.  Malloc'd, NULL after
+ * logging.
  */
 static char *
-upload_command(const char *tmp)
+upload_command(const char *tmp, const char *cat)
 {
-	char *q = pitr_quote_shell(tmp), *cmd;
+	char *q = pitr_quote_shell(tmp), *qcat = pitr_quote_shell(cat), *cmd = NULL;
 
-	if (q == NULL)
-		return NULL;
-	cmd = pitr_xasprintf("umask 077 && set -C && exec 3>%s && echo " MARK_CREATED " && { ! "
-			     "command -v flock >/dev/null 2>&1 || { flock -n 3 && [ -f %s ]; } || { "
-			     "echo \"the temporary file was removed before it could be locked\" >&2; "
-			     "exit 1; }; } && exec cat >&3 3>&-", q, q);
+	if (q != NULL && qcat != NULL)
+		cmd = pitr_xasprintf("umask 077 && set -C && exec 3>%s && echo " MARK_CREATED " && { ! "
+				     "command -v flock >/dev/null 2>&1 || { flock -n 3 && [ -f %s ]; } || { "
+				     "echo \"the temporary file was removed before it could be locked\" >&2; "
+				     "exit 1; }; } && exec %s >&3 3>&-", q, q, qcat);
 	free(q);
+	free(qcat);
 	return cmd;
 }
 
@@ -394,7 +403,7 @@ ssh_open(struct pitr_dest *d, const char *name)
 	if (priv_new(d) != 0)
 		return -1;
 	sp = d->priv;
-	if (remote_names(sp, name) != 0 || (cmd = upload_command(sp->tmp)) == NULL)
+	if (remote_names(sp, name) != 0 || (cmd = upload_command(sp->tmp, remote_cat(d))) == NULL)
 		goto out;
 	/* Close-on-exec from birth: no other child may hold our write end,
 	 * or this ssh would never see the end of its input. */

@@ -310,18 +310,18 @@ START_TEST(test_slave_refusals)
 END_TEST
 
 /* The options both programs share reach struct pitr_backup_opts, each
- * to its field; what is not given keeps the table's default. */
+ * to its field; what is not given keeps the table's default.  The
+ * connection is each program's own (OmniPITR's -d/-h/-P/-U are the
+ * master's on backup-slave). */
 START_TEST(test_opts_shared)
 {
 	static const struct pitr_opt_def defs[] = {
-		{ "port", "p", PITR_OPT_STRING, "PORT", .help = "server port" },
 		{ "skip-xlogs", "sx", PITR_OPT_FLAG, NULL, .help = "no xlog tarball" },
 		PITR_BACKUP_SHARED_OPTS,
 		PITR_OPTS_COMMON,
 	};
 	char *argv[] = {
-		"pitr-backup-master", "-D", "/srv/pg", "-d", "db1", "-h", "/run/pg", "-p", "5433",
-		"-U", "bk", "-dl", "/bk1", "-dl", "gzip=/bk2", "-dr", "rsync://h/m/", "-dp",
+		"pitr-backup-master", "-D", "/srv/pg", "-rcp", "/opt/cat", "-dl", "/bk1", "-dl", "gzip=/bk2", "-dr", "rsync://h/m/", "-dp",
 		"zstd=/bin/store", "-dd", "h:/bk", "-t", "/var/tmp", "-f", "x-__FILETYPE__",
 		"--pid-file", "/run/bk.pid", "-PJ", "3", "-nn", "-rp", "/opt/rsync", "-ssh",
 		"/opt/ssh", "-dg", "MD5", "-sx", "--pipe-timeout", "900", NULL,
@@ -334,10 +334,9 @@ START_TEST(test_opts_shared)
 					 (int)(sizeof(argv) / sizeof(argv[0])) - 1, argv), 0);
 	pitr_backup_opts_shared(&o, &b);
 	ck_assert_str_eq(b.data_dir, "/srv/pg");
-	ck_assert_str_eq(b.dbname, "db1");
-	ck_assert_str_eq(b.host, "/run/pg");
-	ck_assert_str_eq(b.port, "5433");
-	ck_assert_str_eq(b.user, "bk");
+	ck_assert_str_eq(b.remote_cat_path, "/opt/cat");
+	ck_assert_ptr_null(b.dbname);
+	ck_assert_ptr_null(b.port);
 	ck_assert_uint_eq(b.ndst_local, 2);
 	ck_assert_str_eq(b.dst_local[0], "/bk1");
 	ck_assert_str_eq(b.dst_local[1], "gzip=/bk2");
@@ -366,6 +365,7 @@ START_TEST(test_opts_shared)
 	ck_assert_int_eq(pitr_opts_parse(&o, defs, sizeof(defs) / sizeof(defs[0]), 1, argv), 0);
 	pitr_backup_opts_shared(&o, &d);
 	ck_assert_ptr_null(d.data_dir);
+	ck_assert_ptr_null(d.remote_cat_path);
 	ck_assert_uint_eq(d.ndst_local, 0);
 	ck_assert_str_eq(d.filename_template, PITR_BACKUP_DEFAULT_TEMPLATE);
 	ck_assert_int_eq(d.parallel_jobs, 1);

@@ -114,13 +114,16 @@ START_TEST(test_backup)
 	bf_setup();
 	ck_assert_int_eq(pitr_log_open("check", NULL, true), 0);
 	slave_opts(&o);
-	o.call_master = true;
+	/* OmniPITR's -P names the master: without -cm it is not used, and
+	 * the backup says so rather than take it for the standby's. */
+	o.master_port = "5999";
 	bf_put_segment(bf_arch, 2, PITR_CODEC_GZIP);
 	script_backup(trigger_held_then_archive);
 	ck_assert_int_eq(pitr_cmd_backup_slave(&o), 0);
 	ck_assert_str_eq(h_log(), h_fmt(
-		"LOG : --call-master: PostgreSQL 15 runs the backup on the standby itself; the master "
-		"is not called\n"
+		"LOG : WARNING: --database, --host, --port and --username name the master, which "
+		"only --call-master calls: they are not used (the standby's own connection is "
+		"--standby-database, --standby-host, --standby-port, --standby-username)\n"
 		"LOG : created removal pause trigger \"%s\"\n"
 		"LOG : backup \"%s\" started at " BF_START_LSN "\n"
 		"LOG : removed removal pause trigger \"%s\"\n"

@@ -52,10 +52,10 @@ teardown(void)
 	h_teardown();
 }
 
-/* Run pitr_opts_begin() on a NULL-terminated argv, with stdout and stderr
- * sent to files of the scratch dir. */
+/* Run pitr_opts_begin() for program `name` on a NULL-terminated argv,
+ * with stdout and stderr sent to files of the scratch dir. */
 static int
-begin(char **argv)
+begin_as(const char *name, const char *usage, char **argv)
 {
 	int argc = 0, rc, saved_out, saved_err, fd;
 
@@ -71,7 +71,7 @@ begin(char **argv)
 	fd = open(h_path("stderr.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	dup2(fd, STDERR_FILENO);
 	close(fd);
-	rc = pitr_opts_begin(&opts, "prog", "prog [OPTION]...", defs, NDEFS, argc, argv);
+	rc = pitr_opts_begin(&opts, name, usage, defs, NDEFS, argc, argv);
 	fflush(stdout);
 	fflush(stderr);
 	dup2(saved_out, STDOUT_FILENO);
@@ -79,6 +79,12 @@ begin(char **argv)
 	close(saved_out);
 	close(saved_err);
 	return rc;
+}
+
+static int
+begin(char **argv)
+{
+	return begin_as("prog", "prog [OPTION]...", argv);
 }
 
 /* Parse a NULL-terminated argv against the test table. */
@@ -373,12 +379,91 @@ START_TEST(test_parse_unknown)
 	/* No abbreviations. */
 	assert_parse_error(ARGV("--verb"), "unknown option \"--verb\"");
 	assert_parse_error(ARGV("--dst"), "unknown option \"--dst\"");
-	assert_parse_error(ARGV("-DL", "x"), "unknown option \"-DL\"");
-	assert_parse_error(ARGV("---verbose"), "unknown option \"---verbose\"");
+	assert_parse_error(ARGV("-DL", "x"), "unknown option \"-DL\"; did you mean -dl?");
+	assert_parse_error(ARGV("---verbose"), "unknown option \"---verbose\"; did you mean --verbose?");
 	assert_parse_error(ARGV("--=x"), "unknown option \"--\"");
 	assert_parse_error(ARGV("-=x"), "unknown option \"-\"");
 	/* The first error is the one reported. */
 	assert_parse_error(ARGV("-v", "-yy", "-zz"), "unknown option \"-yy\"");
+}
+END_TEST
+
+START_TEST(test_parse_unknown_hint)
+{
+	/* The nearest spelling, in the same one line, as --help writes it. */
+	assert_parse_error(ARGV("--dst-locl", "x"), "unknown option \"--dst-locl\"; did you mean --dst-local?");
+	assert_parse_error(ARGV("-dst-lcoal=x"), "unknown option \"-dst-lcoal\"; did you mean --dst-local?");
+	assert_parse_error(ARGV("--vrebose"), "unknown option \"--vrebose\"; did you mean --verbose?");
+	assert_parse_error(ARGV("--parallel-job", "2"),
+			   "unknown option \"--parallel-job\"; did you mean --parallel-jobs?");
+	/* A case slip of a short name: the short name, with one dash. */
+	assert_parse_error(ARGV("-pj", "2"), "unknown option \"-pj\"; did you mean -PJ?");
+	/* The nearest of two that look alike: database, not data-dir. */
+	assert_parse_error(ARGV("--data-dase"), "unknown option \"--data-dase\"; did you mean --database?");
+	/* Too far, or too short to tell: no guess. */
+	assert_parse_error(ARGV("-Q"), "unknown option \"-Q\"");
+	assert_parse_error(ARGV("-dx"), "unknown option \"-dx\"");
+	assert_parse_error(ARGV("--no-such-option"), "unknown option \"--no-such-option\"");
+	assert_parse_error(ARGV("--verb"), "unknown option \"--verb\"");
+}
+END_TEST
+
+START_TEST(test_config_unknown_hint)
+{
+	const char *path = config("hint.conf", "dst-locl /x\n");
+	char want[8192];
+
+	h_log_reset();
+	ck_assert_int_eq(parse(ARGV("--cfg", (char *)path)), -1);
+	snprintf(want, sizeof(want), "ERROR : invalid line 1 in config file \"%s\": unknown option "
+		 "\"dst-locl\"; did you mean --dst-local?\n", path);
+	ck_assert_str_eq(h_log(), want);
+	pitr_opts_free(&opts);
+}
+END_TEST
+
+START_TEST(test_progname)
+{
+	/* Only a last component starting with "omnipitr-" renames. */
+	ck_assert_str_eq(pitr_opts_progname("pitr-archive", "pitr-archive"), "pitr-archive");
+	ck_assert_str_eq(pitr_opts_progname("pitr-archive", "/usr/bin/pitr-archive"), "pitr-archive");
+	ck_assert_str_eq(pitr_opts_progname("pitr-archive", "/opt/omnipitr-x/bin/pitr-archive"),
+			 "pitr-archive");
+	ck_assert_str_eq(pitr_opts_progname("pitr-archive", "omnipitr-archive"), "omnipitr-archive");
+	ck_assert_str_eq(pitr_opts_progname("pitr-archive", "/usr/local/bin/omnipitr-archive"),
+			 "omnipitr-archive");
+	/* The program's own name follows, whatever the link is called
+	 * (OmniPITR's old omnipitr-master-backup). */
+	ck_assert_str_eq(pitr_opts_progname("pitr-backup-master", "/x/omnipitr-master-backup"),
+			 "omnipitr-backup-master");
+	ck_assert_str_eq(pitr_opts_progname("prog", "omnipitr-prog"), "prog");
+	ck_assert_str_eq(pitr_opts_progname("pitr-archive", NULL), "pitr-archive");
+}
+END_TEST
+
+START_TEST(test_begin_omnipitr_name)
+{
+	char *argv[] = { "/usr/bin/omnipitr-prog", "--version", NULL };
+	char *argv2[] = { "/usr/bin/omnipitr-prog", "-?", NULL };
+	char *argv3[] = { "omnipitr-prog", "--bogus", NULL };
+	char *out;
+
+	ck_assert_int_eq(begin_as("pitr-prog", "pitr-prog [OPTION]...", argv), 1);
+	out = h_read_file(h_path("stdout.txt"), NULL);
+	ck_assert_str_eq(out, "omnipitr-prog (pitrkit) " PITR_VERSION "\n");
+	free(out);
+	pitr_opts_free(&opts);
+	ck_assert_int_eq(begin_as("pitr-prog", "pitr-prog [OPTION]...", argv2), 1);
+	out = h_read_file(h_path("stdout.txt"), NULL);
+	ck_assert_ptr_nonnull(strstr(out, "Usage: omnipitr-prog [OPTION]...\n"));
+	free(out);
+	pitr_opts_free(&opts);
+	/* The log line's PROGRAM field. */
+	ck_assert_int_eq(begin_as("pitr-prog", "pitr-prog", argv3), -1);
+	out = h_read_file(h_path("stderr.txt"), NULL);
+	ck_assert_ptr_nonnull(strstr(out, " : omnipitr-prog : ERROR : unknown option \"--bogus\"\n"));
+	free(out);
+	pitr_opts_free(&opts);
 }
 END_TEST
 
@@ -1346,6 +1431,9 @@ make_suite(void)
 	tcase_add_test(tc, test_parse_int_edges);
 	tcase_add_test(tc, test_parse_help_version);
 	tcase_add_test(tc, test_parse_unknown);
+	tcase_add_test(tc, test_parse_unknown_hint);
+	tcase_add_test(tc, test_config_unknown_hint);
+	tcase_add_test(tc, test_progname);
 	tcase_add_test(tc, test_parse_missing_value);
 	tcase_add_test(tc, test_parse_flag_with_value);
 	tcase_add_test(tc, test_parse_error_frees);
@@ -1421,6 +1509,7 @@ make_suite(void)
 	tc = tcase("pitr_opts_begin");
 	tcase_add_test(tc, test_begin_error_reaches_log);
 	tcase_add_test(tc, test_begin_help_version_normal);
+	tcase_add_test(tc, test_begin_omnipitr_name);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("pitr_opts_print_version");

@@ -22,7 +22,7 @@ it_need_built "$PA" "$PB" "$PS" "$PR" "$PRC"
 it_reap pitr-restore
 
 M=$T/m S=$T/s
-mkdir_pg "$T/arch" "$T/state" "$T/mbk" "$T/sbk" "$T/base" "$T/r"
+mkdir_pg "$T/arch" "$T/state" "$T/mbk" "$T/sbk" "$T/sbk2" "$T/base" "$T/r"
 ok "initdb m (1 MiB segments)" pg_new "$M" --wal-segsize=1
 pg_archiving "$M" -dl "gzip=$T/arch" -db "$T/xlogs" -s "$T/state"
 ok "m starts" pg_start "$M"
@@ -43,26 +43,38 @@ ok "more rows on m, a checkpoint and a switch" pg_sql "$M" \
 wait_for "s replays them from the archive" 60 pg_has_rows "$S" before_sb 5000
 
 # The backup of the standby, with the pause trigger watched while it runs.
-as_pg "$PS" -h 127.0.0.1 -P "$(pg_port "$S")" -U postgres -s "gzip=$T/arch" -p "$T/pause" \
-	-dl "$T/sbk" -f "s-__FILETYPE__.tar__CEXT__" -cm -v >"$T/sb.log" 2>&1 &
+# The standby stops where the last switch left it, on a segment boundary:
+# the backup waits for the segment starting there, which -cm makes the
+# master (OmniPITR's -h/-P/-U) write into and switch away from.
+as_pg "$PS" --standby-host 127.0.0.1 --standby-port "$(pg_port "$S")" --standby-username postgres \
+	-cm -h 127.0.0.1 -P "$(pg_port "$M")" -U postgres -s "gzip=$T/arch" -p "$T/pause" \
+	-dl "$T/sbk" -f "s-__FILETYPE__.tar__CEXT__" -v >"$T/sb.log" 2>&1 &
 job=$!
 rm -f "$T/seen"
-switched=
 while kill -0 "$job" 2>/dev/null; do
 	[ -e "$T/pause" ] && cp "$T/pause" "$T/seen" 2>/dev/null
-	# The standby stops where the switch left it, on a segment boundary:
-	# the backup waits for the segment starting there, which m archives
-	# once it switches again.
-	if [ -z "$switched" ] && grep -q 'waiting for WAL segment' "$T/sb.log"; then
-		pg_sql "$M" "CREATE TABLE during_sb AS SELECT 1 AS id" "SELECT pg_switch_wal()" >/dev/null
-		switched=1
-	fi
 	sleep 0.01
 done
 rc=0
 wait "$job" || rc=$?
 is "pitr-backup-slave: exit 0" "$rc" 0
 [ "$rc" -eq 0 ] || diag "$(cat "$T/sb.log")"
+like "-cm: the master switched WAL after the standby's backup stopped" "$(cat "$T/sb.log")" \
+	'LOG : backup "[^"]*" started at .*LOG : --call-master: WAL switched on the master at [0-9A-F]+/[0-9A-F]+.*LOG : backup "[^"]*" done'
+# -cm's master must be a primary: the standby named as master is refused
+# before anything starts.
+it_run as_pg "$PS" --standby-host 127.0.0.1 --standby-port "$(pg_port "$S")" --standby-username postgres \
+	-cm -h 127.0.0.1 -P "$(pg_port "$S")" -U postgres -s "gzip=$T/arch" -dl "$T/sbk2"
+is "-cm with a standby as master: exit 1" "$IT_RC" 1
+like "-cm with a standby as master: the reason" "$IT_ERR" \
+	'ERROR : the master --call-master connects to is in recovery'
+nok "-cm with a standby as master: no backup file written" test -e "$T/sbk2/s-meta.tar"
+it_run as_pg "$PS" --standby-host 127.0.0.1 --standby-port "$(pg_port "$S")" --standby-username postgres \
+	-cm -h 127.0.0.1 -P 1 -U postgres -s "gzip=$T/arch" -dl "$T/sbk2"
+is "-cm with an unreachable master: exit 1" "$IT_RC" 1
+like "-cm with an unreachable master: one line saying it is the master" "$IT_ERR" \
+	'^[^'$'\n'']* ERROR : --call-master: could not connect to PostgreSQL: [^'$'\n'']*port 1 failed'
+
 ok "the removal pause trigger existed during the backup" test -e "$T/seen"
 like "... holding the backup's pid" "$(cat "$T/seen" 2>/dev/null)" '^[0-9]+$'
 nok "... and is gone after it" test -e "$T/pause"
@@ -146,7 +158,8 @@ ok "the promoted standby accepts writes" pg_sql "$S" "INSERT INTO before_sb VALU
 is "the promoted standby holds the rows" "$(pg_sql "$S" "SELECT count(*) FROM before_sb")" 5001
 
 # Refusals: a primary given to the slave, a standby given to the master.
-it_run as_pg "$PS" -h 127.0.0.1 -P "$(pg_port "$M")" -U postgres -s "gzip=$T/arch" -dl "$T/sbk"
+it_run as_pg "$PS" --standby-host 127.0.0.1 --standby-port "$(pg_port "$M")" --standby-username postgres \
+	-s "gzip=$T/arch" -dl "$T/sbk"
 is "slave on a primary: exit 1" "$IT_RC" 1
 like "slave on a primary: the reason" "$IT_ERR" \
 	'ERROR : the server is not a standby \(not in recovery\): use pitr-backup-master'

@@ -322,11 +322,16 @@ DD_DEAD=$SSHD_DEAD_PORT
 mkdir_pg "$T/dd-remote" "$T/dd-local"
 ok "ssh logs in as postgres with the test key" as_pg "$S/ssh" -o BatchMode=yes 127.0.0.1 true
 
+# -rcp: OmniPITR's remote cat, here one that counts its runs.
+mkdir_pg "$T/rcp"
+printf '#!/bin/sh\necho run >>%q\nexec cat\n' "$T/rcp/runs" >"$T/rcp/cat"
+chmod 755 "$T/rcp/cat"
 it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -ssh "$S/ssh" \
 	-dd "gzip=127.0.0.1:$T/dd-remote" -dl "gzip=$T/dd-local" -dg SHA-256 \
-	-f "dd-__FILETYPE__.tar__CEXT__" -v
+	-f "dd-__FILETYPE__.tar__CEXT__" -rcp "$T/rcp/cat" -v
 is "-dd and -dl: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+is "-rcp: the remote cat wrote each of the four files" "$(count_lines "$(cat "$T/rcp/runs" 2>/dev/null)")" 4
 is "-dd: the backup at the remote path, no temporary file" "$(ls -A "$T/dd-remote" | tr '\n' ' ')" \
 	"dd-SHA-256.tar.gz dd-data.tar.gz dd-meta.tar.gz dd-xlog.tar.gz "
 is "-dl: the same names" "$(ls -A "$T/dd-local" | tr '\n' ' ')" \

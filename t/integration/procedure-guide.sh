@@ -12,6 +12,9 @@
 # new timeline (history file first) to slave 2 and the new data center's
 # slave 3, both rebuilt from its backup, replaying on timeline 2; slave 3
 # failed over to ends on timeline 3 with the whole ancestry in its history.
+# Every step runs the guide's programs by their OmniPITR names
+# (PITR_NAMES=omnipitr): the omnipitr-* links `make install-compat` puts
+# beside the pitr-* programs, which then log as omnipitr-*.
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
 # shellcheck disable=SC2317
@@ -34,10 +37,39 @@ M=$T/master/data
 S1=$T/slave1/data
 S2=$T/slave2/data
 S3=$T/slave3/data
+# The OmniPITR names: `make install-compat` into a scratch bindir, whose
+# pitr-* are stand-ins for installed programs: each runs the build's
+# program with argv[0] kept (the build's libtool wrapper would replace it).
+OB=$T/compat/bin
+mkdir -p "$OB"
+for name in archive restore cleanup backup-master backup-slave backup-cleanup monitor synch \
+	checksum recover; do
+	real=$PITR_BUILDDIR/bin/pitr-$name
+	libs=
+	if [ -f "$PITR_BUILDDIR/bin/.libs/pitr-$name" ]; then
+		real=$PITR_BUILDDIR/bin/.libs/pitr-$name
+		libs=$PITR_BUILDDIR/lib/.libs
+	fi
+	# shellcheck disable=SC2016  # the stand-in's own expansions
+	printf '#!/bin/bash\nexport LD_LIBRARY_PATH=%q${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}\nexec -a "$0" %q "$@"\n' \
+		"$libs" "$real" >"$OB/pitr-$name"
+	chmod 755 "$OB/pitr-$name"
+done
+chmod 755 "$T/compat"
+it_run env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$PITR_BUILDDIR" install-compat \
+	DESTDIR="$T/compat" bindir=/bin
+is "make install-compat DESTDIR=...: exit 0" "$IT_RC" 0
+links=
+for name in archive restore cleanup backup-master backup-slave backup-cleanup monitor synch checksum; do
+	links="$links $(readlink "$OB/omnipitr-$name")"
+done
+is "make install-compat: the nine omnipitr-* names link to their pitr-* programs" "$links" \
+	" pitr-archive pitr-restore pitr-cleanup pitr-backup-master pitr-backup-slave pitr-backup-cleanup pitr-monitor pitr-synch pitr-checksum"
+
 ok "initdb the master (1 MiB segments)" pg_new "$M" --wal-segsize=1
 ok "the master starts" pg_start "$M"
 
-export PGBIN PITR_BIN=$PITR_BUILDDIR/bin RUN_AS=postgres DB_USER=postgres \
+export PGBIN PITR_BIN=$OB PITR_NAMES=omnipitr RUN_AS=postgres DB_USER=postgres \
 	PG_SOCKET_DIR=$T/sock SLAVE2_WINDOW=15 FINISH_WAIT=60
 export MASTER_HOST=127.0.0.1 MASTER_DATA=$M MASTER_PORT MASTER_SERVER_LOG \
 	MASTER_OMNIPITR=$T/master/omnipitr MASTER_TMP=$T/master/tmp MASTER_BACKUPS=$T/master/vartmp \
@@ -95,7 +127,7 @@ SLAVE2_RSYNC=$(rsyncd_url slave2)
 
 step a1-master-archive
 like "A.1.4: the guide's archive_command" "$(pg_sql "$M" "SHOW archive_command")" \
-	"^$PITR_BUILDDIR/bin/pitr-archive -l $T/master/omnipitr/\\^a.log -s $T/master/omnipitr/state -db $T/master/omnipitr/backup -dr gzip=rsync://127.0.0.1:[0-9]+/wal_archive/ -dr gzip=rsync://127.0.0.1:[0-9]+/wal_archive/ -t $T/master/tmp/ -v \"%p\"$"
+	"^$OB/omnipitr-archive -l $T/master/omnipitr/\\^a.log -s $T/master/omnipitr/state -db $T/master/omnipitr/backup -dr gzip=rsync://127.0.0.1:[0-9]+/wal_archive/ -dr gzip=rsync://127.0.0.1:[0-9]+/wal_archive/ -t $T/master/tmp/ -v \"%p\"$"
 is "A.1.4: archive_mode on (after the restart)" "$(pg_sql "$M" "SHOW archive_mode")" on
 is "A.1.4: archive_timeout" "$(pg_sql "$M" "SHOW archive_timeout")" 1min
 seg=$(pg_switch "$M")
@@ -108,6 +140,11 @@ ok "A.1.5: the backup's meta file in the master's /var/tmp" \
 	eval "ls '$T/master/vartmp' | grep -q -- '-meta-'"
 ok "A.1.5: its data tarball, gzip'ed" eval "ls '$T/master/vartmp' | grep -q -- '-data-.*\.tar\.gz$'"
 ok "A.1.5: the -x directory is gone after the backup" test ! -e "$T/master/omnipitr/backup"
+logs=$(cat "$T"/master/omnipitr/*.log)
+like "omnipitr-archive logs as omnipitr-archive" "$logs" ' : [0-9]+ : omnipitr-archive : LOG : '
+like "omnipitr-backup-master logs as omnipitr-backup-master" "$logs" ' : [0-9]+ : omnipitr-backup-master : LOG : '
+unlike "and no line names a pitr-* program" "$logs" ' : [0-9]+ : pitr-'
+
 ok "events 1..10 on the master after the backup" pg_sql "$M" "INSERT INTO events SELECT generate_series(1, 10)"
 seg=$(pg_switch "$M")
 ok "their segment is archived" pg_wait_archived "$M" "$seg" 60
@@ -118,17 +155,20 @@ ok "A.1.6: recovery.signal (warm standby)" test -f "$S1/recovery.signal"
 ok "A.1.6: no recovery.conf (PostgreSQL 15 refuses one)" test ! -e "$S1/recovery.conf"
 # (^ quoted for the shell: old shells read it as a pipe.)
 like "A.1.6: the guide's restore_command" "$(auto "$S1")" \
-	"restore_command = '$PITR_BUILDDIR/bin/pitr-restore -l ''$T/slave1/omnipitr/\\^a.log'' -f $T/slave1/omnipitr/finish.recovery -p $T/slave1/omnipitr/pause.removal -t $T/slave1/tmp/ -ep hang -pp $PGBIN/pg_controldata -r -v -s gzip=$T/slave1/omnipitr/wal_archive %f \"%p\"'"
+	"restore_command = '$OB/omnipitr-restore -l ''$T/slave1/omnipitr/\\^a.log'' -f $T/slave1/omnipitr/finish.recovery -p $T/slave1/omnipitr/pause.removal -t $T/slave1/tmp/ -ep hang -pp $PGBIN/pg_controldata -r -v -s gzip=$T/slave1/omnipitr/wal_archive %f \"%p\"'"
 is "A.1.6: the data dir belongs to the database user" "$(owner "$S1")" postgres
 step a1-slave1-start
 wait_for "A.1.6: slave 1 runs in recovery" 60 pg_in_recovery "$S1"
 wait_for "A.1.6: slave 1 replayed the events from its archive" 60 has_rows "$S1" events 10
+like "omnipitr-restore logs as omnipitr-restore" "$(cat "$T"/slave1/omnipitr/*.log)" \
+	' : [0-9]+ : omnipitr-restore : LOG : '
+
 is "A.1.6: slave 1 runs with its own port" "$(pg_sql "$S1" "SHOW port")" "$SLAVE1_PORT"
 is "A.1.6: recovery_prefetch off" "$(pg_sql "$S1" "SHOW recovery_prefetch")" off
 
 step a1-slave2-bootstrap
 like "A.1.6: slave 2's restore_command has the window" "$(auto "$S2")" \
-	"restore_command = '.*pitr-restore .* -r -v -w 15 -s gzip=$T/slave2/omnipitr/wal_archive %f"
+	"restore_command = '$OB/omnipitr-restore .* -r -v -w 15 -s gzip=$T/slave2/omnipitr/wal_archive %f"
 step a1-slave2-start
 wait_for "A.1.6: slave 2 consistent (after its window) and in recovery" 60 pg_in_recovery "$S2"
 is "slave 2 has the users" "$(count "$S2" users)" 100

@@ -127,7 +127,8 @@ ok "more rows on p, a switch" pg_sql "$P" "CREATE TABLE t2 AS SELECT g FROM gene
 wait_for "s replays them" 60 pg_has_rows "$S" t2 500
 # A streaming standby is ahead of the archive: p switches segments until
 # the backup has its stop segment there.
-as_pg "$PS" -h 127.0.0.1 -P "$(pg_port "$S")" -U postgres -s "gzip=$A" -dl "$T/sbk" \
+as_pg "$PS" --standby-host 127.0.0.1 --standby-port "$(pg_port "$S")" --standby-username postgres \
+	-s "gzip=$A" -dl "$T/sbk" \
 	-f "s-__FILETYPE__.tar__CEXT__" >"$T/sb.log" 2>&1 &
 job=$!
 while kill -0 "$job" 2>/dev/null; do

@@ -100,6 +100,7 @@ run_free(struct bk_run *run)
 	pitr_dest_specs_free(run->specs, run->nspecs);
 	pitr_tarwrite_free(run->tar);
 	pitr_pgconn_close(run->conn);
+	pitr_pgconn_close(run->master);
 	pitr_pgconn_backup_stop_free(&run->stop);
 	pitr_pidfile_release(run->pidfile);
 	pitr_dest_spec_free(&run->source);
@@ -318,6 +319,7 @@ prepare(struct bk_run *run)
 	run->env.pipe_timeout = opts->pipe_timeout > 0 ? opts->pipe_timeout : -1;
 	run->env.rsync_path = opts->rsync_path;
 	run->env.ssh_path = opts->ssh_path;
+	run->env.remote_cat_path = opts->remote_cat_path;
 	if (gethostname(run->hostname, sizeof(run->hostname) - 1) != 0)
 		strcpy(run->hostname, "localhost");
 	if (opts->pid_file != NULL && (run->pidfile = pitr_pidfile_acquire(opts->pid_file)) == NULL)
@@ -387,6 +389,8 @@ connect_server(struct bk_run *run)
 		goto out;
 	}
 	rc = check_dirs(run, server_dd);
+	if (rc == 0 && run->slave)
+		rc = pitr_backup_master_connect(run);
 out:
 	free(server_dd);
 	free(segsize_s);
@@ -412,9 +416,6 @@ begin(struct bk_run *run)
 		return -1;
 	if (pitr_backup_files_remove_stale_temps(run) != 0)
 		return -1;
-	if (run->slave && opts->call_master)
-		pitr_log_verbose("--call-master: PostgreSQL 15 runs the backup on the standby itself; "
-				 "the master is not called");
 	run->label = pitr_xasprintf("pitrkit %s %s", run->hostname, run->tstart);
 	if (run->label == NULL)
 		return -1;
@@ -486,7 +487,8 @@ copy_data(struct bk_run *run)
 	 * one-second look at the archiver; with -sx on a primary the archive
 	 * itself must hold the WAL, so PostgreSQL waits for it. */
 	if (pitr_backup_stopped(run) ||
-	    pitr_pgconn_backup_stop(run->conn, run->opts->skip_xlogs && !run->slave, &run->stop) != 0)
+	    pitr_pgconn_backup_stop(run->conn, run->opts->skip_xlogs && !run->slave, &run->stop) != 0 ||
+	    pitr_backup_master_switch(run) != 0)
 		return -1;
 	if (stamp_now(&run->stop_time, run->tstop) != 0)
 		return -1;
@@ -632,10 +634,6 @@ void
 pitr_backup_opts_shared(const struct pitr_opts *o, struct pitr_backup_opts *b)
 {
 	b->data_dir = pitr_opts_str(o, "data-dir");
-	b->dbname = pitr_opts_str(o, "database");
-	b->host = pitr_opts_str(o, "host");
-	b->port = pitr_opts_str(o, "port");
-	b->user = pitr_opts_str(o, "username");
 	b->dst_local = pitr_opts_list(o, "dst-local", &b->ndst_local);
 	b->dst_remote = pitr_opts_list(o, "dst-remote", &b->ndst_remote);
 	b->dst_pipe = pitr_opts_list(o, "dst-pipe", &b->ndst_pipe);
@@ -648,6 +646,7 @@ pitr_backup_opts_shared(const struct pitr_opts *o, struct pitr_backup_opts *b)
 	b->not_nice = pitr_opts_flag(o, "not-nice");
 	b->rsync_path = pitr_opts_str(o, "rsync-path");
 	b->ssh_path = pitr_opts_str(o, "ssh-path");
+	b->remote_cat_path = pitr_opts_str(o, "remote-cat-path");
 	b->digests = pitr_opts_str(o, "digest");
 	b->skip_xlogs = pitr_opts_flag(o, "skip-xlogs");
 }

@@ -17,9 +17,10 @@
 
 struct pitr_backup_opts {
 	const char *data_dir;          /* -D; NULL: the server's data_directory */
+	/* The server backed up (slave: the standby, --standby-*). */
 	const char *dbname;            /* -d, a name or a full conninfo */
 	const char *host;              /* -h */
-	const char *port;              /* -p (slave: -P) */
+	const char *port;              /* -p */
 	const char *user;              /* -U */
 	const char *xlogs;             /* -x, absolute, must not exist */
 	const char **dst_local;        /* -dl [CODEC=]DIR */
@@ -38,13 +39,18 @@ struct pitr_backup_opts {
 	bool not_nice;                 /* -nn */
 	const char *rsync_path;        /* -rp */
 	const char *ssh_path;          /* -ssh, for -dd; NULL: ssh on PATH */
+	const char *remote_cat_path;   /* -rcp, for -dd; NULL: cat on the remote PATH */
 	int wal_wait;                  /* seconds to wait for the stop segment; 0: 300 */
 	const char *digests;           /* -dg LIST, "MD5,SHA-256"; NULL: none */
 	bool skip_xlogs;               /* -sx: no xlog tarball; restore with the archive */
 	/* pitr-backup-slave only */
 	const char *source;            /* -s [CODEC=]DIR, the archive the standby restores from */
 	const char *pause_trigger;     /* -p FILE, present while the backup needs the archive */
-	bool call_master;              /* -cm, accepted: see pitr-backup-slave(1) */
+	bool call_master;              /* -cm: switch WAL on the master after the stop */
+	const char *master_dbname;     /* -d, -h, -P, -U: the master, with -cm only */
+	const char *master_host;
+	const char *master_port;
+	const char *master_user;
 };
 
 /* Written into the -x dir when it is created: the owning process's pid, so
@@ -59,7 +65,8 @@ struct pitr_backup_opts {
 
 /*
  * The option table entries pitr-backup-master and pitr-backup-slave share
- * (each adds its own: the port's short name, the WAL source, ...), and the
+ * (each adds its own: the connection options, whose OmniPITR meaning differs
+ * between the two, the WAL source, ...), and the
  * fields of struct pitr_backup_opts they fill, read by
  * pitr_backup_opts_shared().
  */
@@ -67,8 +74,6 @@ struct pitr_backup_opts {
 	{ "data-dir", "D", PITR_OPT_STRING, "DIR",                                \
 	  .dflt_doc = "the server's data_directory",                              \
 	  .help = "the cluster's data directory" },                               \
-	{ "database", "d", PITR_OPT_STRING, "DBNAME", .dflt_doc = "libpq's",      \
-	  .help = "database or full conninfo to connect to" },                    \
 	{ "digest", "dg", PITR_OPT_STRING, "LIST",                                \
 	  .help = "digest files of the data and xlog files: "                     \
 		  "MD5,SHA-1,SHA-224,SHA-256,SHA-384,SHA-512" },                  \
@@ -82,8 +87,6 @@ struct pitr_backup_opts {
 	  .help = "rsync://host[:port]/module/path/ or host:/path/ (repeatable)" }, \
 	{ "filename-template", "f", PITR_OPT_STRING, "TEMPLATE",                  \
 	  .dflt = PITR_BACKUP_DEFAULT_TEMPLATE, .help = "file names" },           \
-	{ "host", "h", PITR_OPT_STRING, "HOST", .dflt_doc = "libpq's",            \
-	  .help = "server host or socket dir" },                                  \
 	PITR_OPTS_LOG,                                                            \
 	PITR_OPTS_NICE,                                                           \
 	{ "parallel-jobs", "PJ", PITR_OPT_INT, "N", .min = 1, .max = 64,          \
@@ -99,20 +102,21 @@ struct pitr_backup_opts {
 	{ "temp-dir", "t", PITR_OPT_STRING, "DIR",                                \
 	  .dflt_doc = "$TMPDIR or " PITR_FSUTIL_TMPDIR_DEFAULT,                   \
 	  .help = "staging for remote and pipe copies" },                         \
-	{ "username", "U", PITR_OPT_STRING, "USER", .dflt_doc = "libpq's",        \
-	  .help = "user to connect as" },                                         \
 	PITR_OPTS_VERBOSE("log every delivery and timings"),                      \
 	PITR_OPTS_IGNORED_CODEC_PATHS("compression"),                             \
 	{ "shell-path", "sh", PITR_OPT_IGNORED, "PATH",                           \
 	  .help = "accepted for OmniPITR; no shell is run" },                     \
 	{ "tar-path", "tp", PITR_OPT_IGNORED, "PATH",                             \
 	  .help = "accepted for OmniPITR; tar is written in-process" },           \
-	{ "tee-path", NULL, PITR_OPT_IGNORED, "PATH",                             \
-	  .help = "accepted for OmniPITR; output fans out in-process" }
+	{ "tee-path", "ep", PITR_OPT_IGNORED, "PATH",                             \
+	  .help = "accepted for OmniPITR; output fans out in-process" },          \
+	{ "remote-cat-path", "rcp", PITR_OPT_STRING, "PATH",                      \
+	  .dflt_doc = "cat on the remote PATH",                                   \
+	  .help = "the cat program on --dst-direct hosts" }
 
 /* Fill the options both programs share (connection, destinations, file
  * names, digests, -sx, ...) from `o`, parsed with a table holding
- * PITR_BACKUP_SHARED_OPTS and "port". */
+ * PITR_BACKUP_SHARED_OPTS; the connection is each program's own. */
 void pitr_backup_opts_shared(const struct pitr_opts *o, struct pitr_backup_opts *b);
 
 /*

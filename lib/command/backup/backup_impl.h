@@ -67,6 +67,7 @@ struct bk_run {
 	int *dest_locks;             /* per spec: its dir's lock (catalog.h), -1 */
 	struct bk_file *files;       /* FT_COUNT(run) of them */
 	struct pitr_pgconn *conn;
+	struct pitr_pgconn *master;  /* slave -cm: the master, until its WAL switch */
 	struct pitr_tarwrite *tar;
 	char hostname[256];
 	char *data_dir;              /* realpath */
@@ -97,6 +98,15 @@ struct bk_run {
 /* backup.c: true (after logging once) when SIGTERM or SIGINT asked the
  * run to stop. */
 bool pitr_backup_stopped(struct bk_run *run);
+
+/* callmaster.c */
+
+/* With -cm, connect to the master and check it is the standby's primary
+ * (run->sysid known); without, warn when the master is named anyway. */
+int pitr_backup_master_connect(struct bk_run *run);
+/* With -cm, after the standby's pg_backup_stop: pg_switch_wal() on the
+ * master, whose session then ends. */
+int pitr_backup_master_switch(struct bk_run *run);
 
 /* files.c */
 

@@ -173,6 +173,37 @@ recover_settings_archive(struct recover_run *run)
 	return 0;
 }
 
+/* `path` made absolute by resolving its directory only: a link's own name
+ * is kept, as omnipitr-restore (make install-compat) must stay to log as
+ * omnipitr-restore.  Malloc'd, or NULL with errno set. */
+static char *
+absolute_keeping_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash != NULL ? slash + 1 : path;
+	char *dir, *real, *out;
+
+	if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		return realpath(path, NULL);
+	if (slash == NULL)
+		dir = pitr_xstrdup(".");
+	else
+		dir = slash == path ? pitr_xstrdup("/") : pitr_xstrndup(path, (size_t)(slash - path));
+	if (dir == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	real = realpath(dir, NULL);
+	free(dir);
+	if (real == NULL)
+		return NULL;
+	out = pitr_xasprintf("%s%s%s", real, strcmp(real, "/") == 0 ? "" : "/", base);
+	free(real);
+	if (out == NULL)
+		errno = ENOMEM;
+	return out;
+}
+
 /* `given` made absolute, else `name` beside this program; it must be
  * executable.  Returns it (malloc'd), or NULL after logging. */
 static char *
@@ -181,7 +212,12 @@ find_program(const char *given, const char *name, const char *option)
 	char *prog;
 
 	if (given != NULL) {
+		/* Resolved first only to refuse what does not exist. */
 		prog = realpath(given, NULL);
+		if (prog != NULL) {
+			free(prog);
+			prog = absolute_keeping_name(given);
+		}
 		if (prog == NULL) {
 			pitr_log_error("--%s \"%s\": %s", option, given, strerror(errno));
 			return NULL;

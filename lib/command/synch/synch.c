@@ -417,6 +417,27 @@ confirm(const struct synch_run *run)
 	return 0;
 }
 
+/* The pitr-synch beside `argv0`; run as omnipitr-synch (a link of make
+ * install-compat, maybe in a directory of its own), beside the program
+ * the link leads to.  Malloc'd, or NULL after logging. */
+static char *
+receiver_beside(const char *argv0)
+{
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (strcmp(pitr_opts_progname("pitr-synch", argv0), "pitr-synch") == 0)
+		return pitr_recover_program_beside(argv0, "pitr-synch");
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0) {
+		pitr_log_error("could not find this program's path (/proc/self/exe): %s",
+			       strerror(errno));
+		return NULL;
+	}
+	exe[n] = '\0';
+	return pitr_recover_program_beside(exe, "pitr-synch");
+}
+
 /* The local receiver: --local-synch, else the pitr-synch beside us. */
 static int
 find_receiver(struct synch_run *run, char **prog)
@@ -424,8 +445,7 @@ find_receiver(struct synch_run *run, char **prog)
 	*prog = NULL;
 	for (size_t i = 0; i < run->nt; i++)
 		if (run->t[i].out.kind == SYNCH_OUT_LOCAL && !run->o->rsync) {
-			*prog = pitr_recover_program_beside(run->o->argv0 ? run->o->argv0 : "pitr-synch",
-							    "pitr-synch");
+			*prog = receiver_beside(run->o->argv0 ? run->o->argv0 : "pitr-synch");
 			if (*prog == NULL)
 				return -1;
 			if (access(*prog, X_OK) != 0) {
@@ -554,7 +574,7 @@ pitr_cmd_synch(const struct synch_opts *opts)
 	/* A signal removes the marks check_outputs() puts into the source,
 	 * stops the receivers (they remove what they wrote) and ends the
 	 * session, which aborts the backup and drops the slot. */
-	if (pitr_sigclean_install("pitr-synch", false) != 0)
+	if (pitr_sigclean_install(pitr_opts_progname("pitr-synch", opts->argv0), false) != 0)
 		goto out;
 	if (connect_source(&run) != 0 || resolve(&run) != 0 || check_outputs(&run) != 0 ||
 	    confirm(&run) != 0)
