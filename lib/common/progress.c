@@ -116,6 +116,12 @@ pitr_progress_format(char *out, size_t size, const struct pitr_progress_state *s
 	return snprintf(out, size, "%s: %s%s%s%s", st->what, bytes, files, rate, left);
 }
 
+bool
+pitr_progress_wanted(void)
+{
+	return pitr_log_is_terminal() || pitr_log_is_verbose();
+}
+
 struct pitr_progress *
 pitr_progress_new(const char *what, uint64_t total_bytes, uint64_t total_files)
 {

@@ -15,6 +15,7 @@
 #ifndef PITR_PROGRESS_H
 #define PITR_PROGRESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,10 @@
 #define PITR_PROGRESS_LOG_MS 10000
 
 struct pitr_progress;
+
+/* Whether progress would show anywhere (a terminal, or -v): callers skip
+ * the work of an estimate when it would not. */
+bool pitr_progress_wanted(void);
 
 /* Progress of `what` ("data", "replay": the line's first word, copied);
  * totals 0 when unknown.  Draws nothing yet.  NULL only when out of

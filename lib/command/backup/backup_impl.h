@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "command/backup/backup.h"
+#include "common/progress.h"
 #include "dest/dest.h"
 #include "dest/fanout.h"
 #include "digest/digest.h"
@@ -91,6 +92,7 @@ struct bk_run {
 	char tstart[PITR_TIMESTAMP_TEXT_MAX], tstop[PITR_TIMESTAMP_TEXT_MAX];
 	char codecs[128];            /* "gzip,none" */
 	uint64_t data_size, xlog_size;
+	struct pitr_progress *progress;  /* the data tarball's, while written */
 };
 
 /* backup.c: true (after logging once) when SIGTERM or SIGINT asked the
