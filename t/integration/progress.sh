@@ -68,6 +68,17 @@ nok "without a terminal: no CR nor escape sequence" grep -q $'[\r\033]' "$T/.it/
 like "-v: the periodic progress is LOG lines" "$IT_ERR" " : LOG : data: [0-9.]+ [KMG]iB of "
 ok "the cron backup is complete" test -s "$T/cron/cron-meta.tar.gz"
 
+# --- pitr-verify ---------------------------------------------------------
+# -v on a terminal: the LOG line at each tenth of the bytes comes whatever
+# the speed, each on a line of its own below the status line.
+PV=$PITR_BUILDDIR/bin/pitr-verify
+it_run as_pg script -qfec "$PV -v -b $T/cron -a $T/arch" /dev/null
+is "pitr-verify on a terminal exits 0" "$IT_RC" 0
+TTY=$(printf '%s' "$IT_OUT" | tr '\r' '\n' | sed 's/\x1b\[K//g')
+SHOWN=$(printf '%s\n' "$TTY" | grep -E '^pitr-verify: verify: [0-9.]+ [KMG]iB of [0-9.]+ [KMG]iB \([0-9]+%\), [0-9]+ of [0-9]+ files' | sort -u)
+ok "pitr-verify -v: its progress advances, tenth by tenth" test "$(count_lines "$SHOWN")" -ge 2
+like "pitr-verify: the report still on stdout" "$TTY" '1 backups, [0-9]+ segments checked, 0 problems'
+
 # --- a failure with -l ---------------------------------------------------
 # Nothing listens on port 1: the connection fails.
 it_run as_pg "$PB" -l "$T/log/bk.log" -h 127.0.0.1 -p 1 -U postgres -x "$T/xlogs" \
