@@ -5,7 +5,8 @@
 # runs it (no terminal, stdin from /dev/null, stderr to a file, -v) writes
 # OmniPITR log lines and nothing else; with -l a failure still reaches
 # stderr as one line: the OmniPITR line off a terminal, the short
-# "PROGRAM: ERROR: ..." on one.
+# "PROGRAM: ERROR: ..." on one.  pitr-verify's and pitr-recover's
+# extraction's progress with -v on a terminal: a LOG line each tenth.
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -78,6 +79,18 @@ TTY=$(printf '%s' "$IT_OUT" | tr '\r' '\n' | sed 's/\x1b\[K//g')
 SHOWN=$(printf '%s\n' "$TTY" | grep -E '^pitr-verify: verify: [0-9.]+ [KMG]iB of [0-9.]+ [KMG]iB \([0-9]+%\), [0-9]+ of [0-9]+ files' | sort -u)
 ok "pitr-verify -v: its progress advances, tenth by tenth" test "$(count_lines "$SHOWN")" -ge 2
 like "pitr-verify: the report still on stdout" "$TTY" '1 backups, [0-9]+ segments checked, 0 problems'
+
+# --- pitr-recover's extraction ---------------------------------------------
+PR=$PITR_BUILDDIR/bin/pitr-recover
+mkdir_pg "$T/rec"
+it_run as_pg script -qfec "$PR -v -b $T/cron -a $T/arch -D $T/rec/data" /dev/null
+is "pitr-recover on a terminal exits 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$(it_tail "$IT_OUT")"
+TTY=$(printf '%s' "$IT_OUT" | tr '\r' '\n' | sed 's/\x1b\[K//g')
+SHOWN=$(printf '%s\n' "$TTY" | grep -E '^pitr-recover: extract: [0-9.]+ [KMG]iB of [0-9.]+ [KMG]iB \([0-9]+%\), [0-9]+ files' | sort -u)
+ok "pitr-recover -v: the extraction's progress advances, tenth by tenth" \
+	test "$(count_lines "$SHOWN")" -ge 2
+ok "pitr-recover: the copy is there" test -s "$T/rec/data/global/pg_control"
 
 # --- a failure with -l ---------------------------------------------------
 # Nothing listens on port 1: the connection fails.
