@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -210,6 +211,7 @@ void
 pitr_log_status(const char *text)
 {
 	char buf[sizeof(logger.status) + 8];
+	struct winsize ws;
 	int n;
 
 	if (!pitr_log_is_terminal() || text == NULL || *text == '\0') {
@@ -219,6 +221,11 @@ pitr_log_status(const char *text)
 		return;
 	}
 	snprintf(logger.status, sizeof(logger.status), "%s", text);
+	/* A line longer than the terminal wraps, and "\r" would then redraw
+	 * only its last row: cut it to the width, when the terminal tells. */
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 &&
+	    strlen(logger.status) >= ws.ws_col)
+		logger.status[ws.ws_col - 1] = '\0';
 	n = snprintf(buf, sizeof(buf), ERASE_LINE "%s", logger.status);
 	write_stderr(buf, (size_t)(n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1));
 }

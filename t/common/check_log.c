@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -773,6 +775,45 @@ START_TEST(test_terminal_detected)
 }
 END_TEST
 
+START_TEST(test_status_cut_to_width)
+{
+	struct winsize ws = { .ws_row = 24, .ws_col = 20 };
+	int master = posix_openpt(O_RDWR | O_NOCTTY);
+	struct pollfd pfd;
+	char got[256];
+	size_t have = 0;
+	int slave;
+
+	/* On a 20-column terminal a longer status line is cut to 19, so it
+	 * never wraps. */
+	ck_assert_int_ge(master, 0);
+	ck_assert_int_eq(grantpt(master), 0);
+	ck_assert_int_eq(unlockpt(master), 0);
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+	ck_assert_int_ge(slave, 0);
+	ck_assert_int_eq(ioctl(slave, TIOCSWINSZ, &ws), 0);
+	saved_stderr = dup(STDERR_FILENO);
+	ck_assert_int_eq(dup2(slave, STDERR_FILENO), STDERR_FILENO);
+	pitr_log_status("data: 123456789 123456789 123456789");
+	pitr_log_status(NULL);
+	ck_assert_int_eq(dup2(saved_stderr, STDERR_FILENO), STDERR_FILENO);
+	close(saved_stderr);
+	saved_stderr = -1;
+	close(slave);
+	pfd = (struct pollfd){ .fd = master, .events = POLLIN };
+	while (have < 27 && poll(&pfd, 1, 5000) == 1) {
+		ssize_t n = read(master, got + have, sizeof(got) - 1 - have);
+
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	close(master);
+	got[have] = '\0';
+	ck_assert_str_eq(got, "\r\033[Kdata: 123456789 123\r\033[K");
+}
+END_TEST
+
 static TCase *
 tcase(const char *name)
 {
@@ -843,6 +884,7 @@ make_suite(void)
 	tcase_add_test(tc, test_hint);
 	tcase_add_test(tc, test_status_line);
 	tcase_add_test(tc, test_terminal_detected);
+	tcase_add_test(tc, test_status_cut_to_width);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("pitr_log_format_time");
