@@ -68,13 +68,17 @@ estimate_dir(const char *path, int depth, bool follow, uint64_t *bytes, uint64_t
 		    snprintf(child, sizeof(child), "%s/%s", path, de->d_name) >= (int)sizeof(child) ||
 		    (follow ? stat(child, &st) : lstat(child, &st)) != 0)
 			continue;
-		*bytes += TAR_BLOCK;
+		/* Its header; a tablespace has two: pg_tblspc's link, and its
+		 * tree's root stored apart. */
+		*bytes += follow ? 2 * TAR_BLOCK : TAR_BLOCK;
 		if (S_ISREG(st.st_mode)) {
 			*bytes += ((uint64_t)st.st_size + TAR_BLOCK - 1) / TAR_BLOCK * TAR_BLOCK;
 			(*files)++;
 		} else if (S_ISDIR(st.st_mode) && !pitr_pgdata_excluded_contents(de->d_name, depth)) {
 			estimate_dir(child, depth + 1, depth == 0 && strcmp(de->d_name, "pg_tblspc") == 0,
 				     bytes, files);
+		} else if (depth == 0 && strcmp(de->d_name, PITR_PGDATA_WAL_DIR) == 0) {
+			*bytes += TAR_BLOCK;  /* the empty archive_status kept in it */
 		}
 	}
 	closedir(d);
@@ -86,6 +90,7 @@ pitr_pgdata_estimate(const char *dir, uint64_t *tar_bytes, uint64_t *files)
 	*tar_bytes = TAR_BLOCK;
 	*files = 0;
 	estimate_dir(dir, 0, false, tar_bytes, files);
-	/* The end of the archive: two zero blocks, padded to 10 KiB. */
-	*tar_bytes += 10240;
+	/* The end of the archive: two zero blocks (tarwrite.c pads no
+	 * further). */
+	*tar_bytes += 2 * TAR_BLOCK;
 }

@@ -39,11 +39,13 @@ bool pitr_pgdata_excluded_contents(const char *name, int depth);
 
 /*
  * What a base backup of the data directory `dir` holds, by a walk that
- * reads no file: its regular files, and the bytes of a tar of them (a
- * 512-byte header per entry, contents padded to 512 bytes), the
- * tablespaces that pg_tblspc's links lead to included.  An estimate for a
- * progress display: entries that vanish or cannot be read are skipped,
- * never reported.
+ * reads no file: its regular files, and the bytes of the tar that
+ * tar/tarwrite.c writes of it and of the tablespaces that pg_tblspc's
+ * links lead to (a 512-byte header per entry, contents padded to 512
+ * bytes; exact for names under 100 bytes, which need no pax header).  The
+ * backup_label and tablespace_map added at the end are not counted.  An
+ * estimate for a progress display: entries that vanish or cannot be read
+ * are skipped, never reported.
  */
 void pitr_pgdata_estimate(const char *dir, uint64_t *tar_bytes, uint64_t *files);
 
