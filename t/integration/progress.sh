@@ -103,8 +103,8 @@ ok "-l: the log file has the same line" grep -qxF "$IT_ERR" "$T/log/bk.log"
 it_run as_pg script -qfec "$PB -l $T/log/bk.log -h 127.0.0.1 -p 1 -U postgres -x $T/xlogs -dl $T/cron" /dev/null
 is "-l, terminal: exit 1" "$IT_RC" 1
 TTY=$(printf '%s' "$IT_OUT" | tr -d '\r')
-is "-l, terminal: one line" "$(count_lines "$TTY")" 1
-like "-l, terminal: the short ERROR line" "$TTY" '^pitr-backup-master: ERROR: [^ ]'
+is "-l, terminal: the error in one line, a hint after it" "$(count_lines "$TTY")" 2
+like "-l, terminal: the short ERROR line" "$TTY" '^pitr-backup-master: ERROR: could not connect to PostgreSQL: [^'$'\n'']+'$'\n''HINT: '
 is "-l: the log file holds both failures" "$(grep -c ' : ERROR : ' "$T/log/bk.log")" 2
 
 it_done
