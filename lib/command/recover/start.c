@@ -355,8 +355,8 @@ replay_progress(const struct recover_run *run)
 	return pitr_progress_new("replay", end > run->b->start_lsn ? end - run->b->start_lsn : 0, 0);
 }
 
-/* Once the server takes sessions during recovery (hot standby), its
- * pg_last_wal_replay_lsn() into the progress. */
+/* Once the server takes sessions, in recovery (hot standby) or after it,
+ * its pg_last_wal_replay_lsn() into the progress. */
 static void
 replay_poll(const struct recover_run *run, const struct pm_state *pm, struct replay_watch *rw)
 {
@@ -365,7 +365,8 @@ replay_poll(const struct recover_run *run, const struct pm_state *pm, struct rep
 	char sql[128];
 	PGresult *res;
 
-	if (rw->p == NULL || rw->failed || strcmp(pm->status, "standby") != 0)
+	if (rw->p == NULL || rw->failed ||
+	    (strcmp(pm->status, "standby") != 0 && strcmp(pm->status, "ready") != 0))
 		return;
 	if (rw->conn == NULL && PQstatus(rw->conn = PQconnectdbParams(keys, vals, 0)) != CONNECTION_OK) {
 		rw->failed = true;
