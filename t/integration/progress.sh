@@ -5,8 +5,9 @@
 # runs it (no terminal, stdin from /dev/null, stderr to a file, -v) writes
 # OmniPITR log lines and nothing else; with -l a failure still reaches
 # stderr as one line: the OmniPITR line off a terminal, the short
-# "PROGRAM: ERROR: ..." on one.  pitr-verify's and pitr-recover's
-# extraction's progress with -v on a terminal: a LOG line each tenth.
+# "PROGRAM: ERROR: ..." on one.  pitr-verify's, pitr-synch's and
+# pitr-recover's extraction's progress with -v on a terminal: a LOG line
+# each tenth.
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -38,7 +39,9 @@ PORT=$(pg_port "$P1")
 # --- on a terminal -------------------------------------------------------
 # script runs the command under a new pseudo-terminal; its output (the
 # terminal's, stderr's included) comes out on script's stdout.
-cmd="$PB -h 127.0.0.1 -p $PORT -U postgres -x $T/xlogs -dl gzip=$T/tty -f tty-__FILETYPE__.tar__CEXT__"
+# -v: the LOG line at each tenth makes the advance visible whatever the
+# machine's speed; the status line is drawn between them.
+cmd="$PB -v -h 127.0.0.1 -p $PORT -U postgres -x $T/xlogs -dl gzip=$T/tty -f tty-__FILETYPE__.tar__CEXT__"
 it_run as_pg script -qfec "$cmd" /dev/null
 is "on a terminal: the backup exits 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$(it_tail "$IT_OUT")"
@@ -47,10 +50,15 @@ is "on a terminal: the backup exits 0" "$IT_RC" 0
 TTY=$(printf '%s' "$IT_OUT" | tr '\r' '\n' | sed 's/\x1b\[K//g')
 SHOWN=$(printf '%s\n' "$TTY" | grep -oE 'data: [0-9.]+ [KMG]iB of [0-9.]+ [KMG]iB \([0-9]+%\)' | sort -u)
 diag "status lines seen: $(count_lines "$SHOWN")"
-ok "the status line shows bytes of a total, a share, files, a rate" \
-	grep -qE 'data: [0-9.]+ [KMG]iB of [0-9.]+ [KMG]iB \([0-9]+%\), [0-9]+ of [0-9]+ files, [0-9.]+ [KMG]?i?B/s' \
+ok "the progress shows bytes of a total, a share, files" \
+	grep -qE 'data: [0-9.]+ [KMG]iB of [0-9.]+ [KMG]iB \([0-9]+%\), [0-9]+ of [0-9]+ files' <<<"$TTY"
+# (The rate and the time left join the line after a first second.)
+ok "-v: the end says how much, in how long, at what rate" \
+	grep -qE '^pitr-backup-master: data: [0-9.]+ [KMG]iB, [0-9]+ files in [0-9]+s, [0-9.]+ [KMG]?i?B/s$' \
 	<<<"$TTY"
 ok "the progress advances: two different counts at least" test "$(count_lines "$SHOWN")" -ge 2
+ok "the status line itself is drawn (a line of its own after the erasure)" \
+	grep -qE '^data: [0-9.]+ [KMG]iB of ' <<<"$TTY"
 ok "the status line is erased in place (CR, erase to end of line)" \
 	grep -qF $'\r\033[K' <<<"$IT_OUT"
 like "log lines are short on the terminal" "$TTY" $'(^|\n)pitr-backup-master: backup "pitrkit [^"]*" done: '
@@ -79,6 +87,18 @@ TTY=$(printf '%s' "$IT_OUT" | tr '\r' '\n' | sed 's/\x1b\[K//g')
 SHOWN=$(printf '%s\n' "$TTY" | grep -E '^pitr-verify: verify: [0-9.]+ [KMG]iB of [0-9.]+ [KMG]iB \([0-9]+%\), [0-9]+ of [0-9]+ files' | sort -u)
 ok "pitr-verify -v: its progress advances, tenth by tenth" test "$(count_lines "$SHOWN")" -ge 2
 like "pitr-verify: the report still on stdout" "$TTY" '1 backups, [0-9]+ segments checked, 0 problems'
+
+# --- pitr-synch's stream ------------------------------------------------------
+PS=$PITR_BUILDDIR/bin/pitr-synch
+mkdir_pg "$T/syn"
+it_run as_pg script -qfec "$PS -v -a -h 127.0.0.1 -p $PORT -U postgres -o $T/syn/data" /dev/null
+is "pitr-synch on a terminal exits 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$(it_tail "$IT_OUT")"
+TTY=$(printf '%s' "$IT_OUT" | tr '\r' '\n' | sed 's/\x1b\[K//g')
+SHOWN=$(printf '%s\n' "$TTY" | grep -E '^pitr-synch: data: [0-9.]+ [KMG]iB of [0-9.]+ [KMG]iB \([0-9]+%\), [0-9]+ of [0-9]+ files' | sort -u)
+ok "pitr-synch -v: the stream's progress advances, tenth by tenth" \
+	test "$(count_lines "$SHOWN")" -ge 2
+ok "pitr-synch: the copy is there" test -s "$T/syn/data/global/pg_control"
 
 # --- pitr-recover's extraction ---------------------------------------------
 PR=$PITR_BUILDDIR/bin/pitr-recover
