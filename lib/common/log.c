@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -35,7 +36,13 @@ static struct {
 	size_t capture_size;
 	char *hold;             /* pitr_log_hold(): the first message, not written */
 	size_t hold_size;
-} logger = { .progname = "pitrkit", .fd = -1 };
+	int terminal;           /* pitr_log_force_terminal(); -1: isatty */
+	char status[512];       /* pitr_log_status()'s line while shown, else "" */
+} logger = { .progname = "pitrkit", .fd = -1, .terminal = -1 };
+
+/* Erase the terminal's current line: the cursor to its start, then clear
+ * to its end (ECMA-48 EL), which every terminal emulator in use knows. */
+#define ERASE_LINE "\r\033[K"
 
 static const char *const level_names[] = {
 	[PITR_LOG_LOG] = "LOG",
@@ -145,6 +152,107 @@ pitr_log_format_time(long tv_sec, long tv_usec, char *out, size_t size)
 	snprintf(out, size, "%s.%06ld %s", date, tv_usec, zone);
 }
 
+/* Write all of `buf` to stderr; a failure has nowhere left to go. */
+static void
+write_stderr(const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(STDERR_FILENO, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+bool
+pitr_log_is_terminal(void)
+{
+	return logger.terminal >= 0 ? logger.terminal != 0 : isatty(STDERR_FILENO) == 1;
+}
+
+void
+pitr_log_force_terminal(int terminal)
+{
+	logger.terminal = terminal < 0 ? -1 : terminal != 0;
+}
+
+/*
+ * The log line `line` (`len` bytes, newline included, the message from
+ * `head` on) to stderr: as it is, or on a terminal as "PROGRAM: message",
+ * the level named for a failure, the status line erased before and drawn
+ * again after.
+ */
+static void
+to_stderr(enum pitr_log_level level, const char *line, int len, int head)
+{
+	char shortened[LOG_LINE_MAX + 128];
+	bool failure = level != PITR_LOG_LOG;
+	int n;
+
+	if (!pitr_log_is_terminal()) {
+		write_stderr(line, (size_t)len);
+		return;
+	}
+	n = snprintf(shortened, sizeof(shortened), "%s%s: %s%s%.*s",
+		     logger.status[0] ? ERASE_LINE : "", logger.progname,
+		     failure ? level_names[level] : "", failure ? ": " : "", len - head, line + head);
+	if (n > (int)sizeof(shortened) - 1)
+		n = (int)sizeof(shortened) - 1;
+	write_stderr(shortened, (size_t)n);
+	if (logger.status[0])
+		write_stderr(logger.status, strlen(logger.status));
+}
+
+void
+pitr_log_status(const char *text)
+{
+	char buf[sizeof(logger.status) + 8];
+	struct winsize ws;
+	int n;
+
+	if (!pitr_log_is_terminal() || text == NULL || *text == '\0') {
+		if (logger.status[0] && pitr_log_is_terminal())
+			write_stderr(ERASE_LINE, strlen(ERASE_LINE));
+		logger.status[0] = '\0';
+		return;
+	}
+	snprintf(logger.status, sizeof(logger.status), "%s", text);
+	/* A line longer than the terminal wraps, and "\r" would then redraw
+	 * only its last row: cut it to the width, when the terminal tells. */
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 &&
+	    strlen(logger.status) >= ws.ws_col)
+		logger.status[ws.ws_col - 1] = '\0';
+	n = snprintf(buf, sizeof(buf), ERASE_LINE "%s", logger.status);
+	write_stderr(buf, (size_t)(n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1));
+}
+
+void
+pitr_log_hint(const char *fmt, ...)
+{
+	char line[LOG_LINE_MAX];
+	va_list ap;
+	int saved_errno = errno;
+	int n;
+
+	if (logger.hold != NULL || !pitr_log_is_terminal())
+		return;
+	n = snprintf(line, sizeof(line), "%sHINT: ", logger.status[0] ? ERASE_LINE : "");
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	write_stderr(line, (size_t)n);
+	if (logger.status[0])
+		write_stderr(logger.status, strlen(logger.status));
+	errno = saved_errno;
+}
+
 void
 pitr_log_v(enum pitr_log_level level, const char *fmt, va_list ap)
 {
@@ -196,8 +304,8 @@ pitr_log_v(enum pitr_log_level level, const char *fmt, va_list ap)
 			fd = -1;
 		}
 	}
-	if ((fd < 0 || logger.tee) && write(STDERR_FILENO, line, (size_t)len) < 0)
-		(void)0;  /* nowhere left to report it */
+	if (fd < 0 || logger.tee || level != PITR_LOG_LOG)
+		to_stderr(level, line, len, head);
 	errno = saved_errno;
 }
 

@@ -8,6 +8,14 @@
  * logpath.h), so a long-running process follows a daily or weekly template.
  * Each line is written with a single write(2) on an O_APPEND descriptor, so
  * lines of concurrent processes sharing one file never interleave.
+ *
+ * stderr: without a log file every line goes there, in that same format
+ * unless stderr is a terminal; with one, ERROR and FATAL lines go there
+ * too, so that a failure reaches the operator's terminal, cron's mail or
+ * (from archive_command) PostgreSQL's server log.  On a terminal the line
+ * is shortened to "PROGRAM: message" ("PROGRAM: ERROR: message" for the
+ * two failure levels); anywhere else it is the exact OmniPITR line, so
+ * what captures stderr of archive_command or cron keeps one format.
  */
 #ifndef PITR_LOG_H
 #define PITR_LOG_H
@@ -68,6 +76,27 @@ void pitr_log_hold(char *buf, size_t size);
  * message.  Passing NULL stops capturing.
  */
 void pitr_log_capture(char *buf, size_t size);
+
+/*
+ * Whether stderr is a terminal (isatty), unless a test forced the answer
+ * with pitr_log_force_terminal(): 1 yes, 0 no, -1 ask isatty again.
+ */
+bool pitr_log_is_terminal(void);
+void pitr_log_force_terminal(int terminal);
+
+/* A hint for the operator after an error ("HINT: text" on its own line):
+ * written only when stderr is a terminal, never to the log file, whose
+ * readers expect OmniPITR's lines alone. */
+void pitr_log_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * The status line (common/progress.h): `text` shown on the terminal's last
+ * line, redrawn in place ("\r", erase to end of line), without a newline;
+ * a log line written to stderr meanwhile erases it first and draws it again
+ * after, so the two never mix.  NULL erases it.  Nothing at all unless
+ * stderr is a terminal.
+ */
+void pitr_log_status(const char *text);
 
 /* Format the line prefix for `tv_sec`/`tv_usec` in local time into `out`
  * ("2024-01-31 12:00:00.000123 +0100"); exposed for tests and pitr-monitor. */

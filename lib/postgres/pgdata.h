@@ -13,6 +13,7 @@
 #define PITR_PGDATA_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Directories whose contents are not copied (NULL-terminated); pg_wal is
  * not among them: it is excluded at the top of the data directory only. */
@@ -35,5 +36,17 @@ bool pitr_pgdata_excluded_name(const char *name);
 /* Whether the directory `name`, `depth` levels below the data directory
  * (0: at its top), is copied without its contents. */
 bool pitr_pgdata_excluded_contents(const char *name, int depth);
+
+/*
+ * What a base backup of the data directory `dir` holds, by a walk that
+ * reads no file: its regular files, and the bytes of the tar that
+ * tar/tarwrite.c writes of it and of the tablespaces that pg_tblspc's
+ * links lead to (a 512-byte header per entry, contents padded to 512
+ * bytes; exact for names under 100 bytes, which need no pax header).  The
+ * backup_label and tablespace_map added at the end are not counted.  An
+ * estimate for a progress display: entries that vanish or cannot be read
+ * are skipped, never reported.
+ */
+void pitr_pgdata_estimate(const char *dir, uint64_t *tar_bytes, uint64_t *files);
 
 #endif

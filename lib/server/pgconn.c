@@ -91,6 +91,8 @@ pitr_pgconn_connect(const struct pitr_pgconn_params *params)
 	if (PQstatus(c->conn) != CONNECTION_OK) {
 		pitr_log_error("could not connect to PostgreSQL: %s",
 			       first_line(PQerrorMessage(c->conn), buf, sizeof(buf)));
+		pitr_log_hint("the server is the one the connection options name (--help lists "
+			      "them), else libpq's PGHOST, PGPORT and PGUSER");
 		pitr_pgconn_close(c);
 		return NULL;
 	}

@@ -29,6 +29,7 @@
 #include <archive_entry.h>
 
 #include "common/log.h"
+#include "common/progress.h"
 #include "common/xalloc.h"
 #include "tar/tarread.h"
 
@@ -42,6 +43,15 @@ struct tr_source {
 	bool codec_failed;     /* the codec reader logged already */
 };
 
+/* pitr_tarread_progress(): what the extractions count into. */
+static struct pitr_progress *tr_progress;
+
+void
+pitr_tarread_progress(struct pitr_progress *p)
+{
+	tr_progress = p;
+}
+
 static la_ssize_t
 read_cb(struct archive *a, void *ctx, const void **out)
 {
@@ -54,6 +64,7 @@ read_cb(struct archive *a, void *ctx, const void **out)
 		return -1;
 	}
 	*out = s->buf;
+	pitr_progress_add(tr_progress, (uint64_t)n, 0);
 	return (la_ssize_t)n;
 }
 
@@ -318,6 +329,8 @@ pitr_tarread_extract(const char *path, enum pitr_codec codec, pitr_tarread_map_f
 		free(member);
 		if (r != 0)
 			goto out;
+		if (archive_entry_filetype(e) == AE_IFREG)
+			pitr_progress_add(tr_progress, 0, 1);
 	}
 	if (drain(&s) != 0)
 		goto out;

@@ -46,6 +46,12 @@ typedef char *(*pitr_tarread_map_fn)(void *ctx, const char *member, bool *skip);
 int pitr_tarread_extract(const char *path, enum pitr_codec codec, pitr_tarread_map_fn map,
 			 void *ctx, unsigned flags, uint64_t *bytes);
 
+/* The progress (common/progress.h) later reads count into: tar bytes as
+ * decompressed, and regular files extracted; NULL: none.  One at a time,
+ * as a program runs one extraction at a time. */
+struct pitr_progress;
+void pitr_tarread_progress(struct pitr_progress *p);
+
 /*
  * List the members of a tarball (for pitr-verify: reading every byte
  * proves the compressed stream and the tar are whole).  `fn` is called per

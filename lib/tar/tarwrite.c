@@ -33,6 +33,7 @@ struct pitr_tarwrite {
 	pitr_codec_sink_fn sink;
 	void *ctx;
 	uint64_t bytes;
+	uint64_t files;        /* regular files stored, for a progress display */
 	bool sink_failed;      /* the sink logged already */
 	bool discarding;       /* being freed: libarchive's trailer goes nowhere */
 	unsigned char *buf;
@@ -172,6 +173,7 @@ add_file_fd(struct pitr_tarwrite *t, const char *path, const char *name, bool sk
 		archive_failed(t, name);
 		goto out;
 	}
+	t->files++;
 	rc = 0;
 out:
 	close(fd);
@@ -327,6 +329,12 @@ uint64_t
 pitr_tarwrite_bytes(const struct pitr_tarwrite *t)
 {
 	return t->bytes;
+}
+
+uint64_t
+pitr_tarwrite_files(const struct pitr_tarwrite *t)
+{
+	return t->files;
 }
 
 void

@@ -55,6 +55,9 @@ int pitr_tarwrite_finish(struct pitr_tarwrite *t);
 /* Tar bytes handed to the sink so far. */
 uint64_t pitr_tarwrite_bytes(const struct pitr_tarwrite *t);
 
+/* Regular files from disk stored so far (add_tree, add_file). */
+uint64_t pitr_tarwrite_files(const struct pitr_tarwrite *t);
+
 /* Release; accepts NULL. */
 void pitr_tarwrite_free(struct pitr_tarwrite *t);
 

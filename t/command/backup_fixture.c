@@ -329,3 +329,23 @@ bf_dead_pid(void)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	return (long)pid;
 }
+
+const char *
+bf_log(void)
+{
+	static char out[65536];
+	const char *pos = h_log();
+	size_t n = 0;
+
+	while (*pos != '\0') {
+		size_t len = strcspn(pos, "\n") + (pos[strcspn(pos, "\n")] == '\n');
+
+		if (strncmp(pos, "LOG : data: ", 12) != 0 && n + len < sizeof(out)) {
+			memcpy(out + n, pos, len);
+			n += len;
+		}
+		pos += len;
+	}
+	out[n] = '\0';
+	return out;
+}

@@ -93,4 +93,9 @@ bool bf_has_line(const char *text, const char *line);
  * reaped). */
 long bf_dead_pid(void);
 
+/* h_log() without the data tarball's progress lines ("LOG : data: ..."),
+ * which -v writes at each tenth and at the end (common/progress.h).
+ * Static storage, valid until the next call. */
+const char *bf_log(void);
+
 #endif

@@ -271,7 +271,7 @@ START_TEST(test_backup)
 	/* The data, xlog and meta files, published in that order: the meta,
 	 * which marks a complete backup, last. */
 	label = run_label();
-	ck_assert_str_eq(h_log(), h_fmt(
+	ck_assert_str_eq(bf_log(), h_fmt(
 		"LOG : backup \"%s\" started at " BF_START_LSN "\n"
 		"LOG : delivered \"bk-data.tar\" to %s\n"
 		"LOG : delivered \"bk-xlog.tar\" to %s\n"
@@ -1260,7 +1260,7 @@ START_TEST(test_pipe_destination)
 	o.parallel_jobs = 2;
 	script_backup(BF_STOP_NOWAIT, NULL);
 	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
-	ck_assert_str_eq(h_log(), h_fmt(
+	ck_assert_str_eq(bf_log(), h_fmt(
 		"LOG : backup \"%s\" started at " BF_START_LSN "\n"
 		"LOG : delivered \"bk-data.tar\" to %s\n"
 		"LOG : delivered \"bk-xlog.tar\" to %s\n"
@@ -1346,7 +1346,7 @@ START_TEST(test_xlogs_dir_rename_fails)
 	script_backup(BF_STOP_NOWAIT, NULL);
 	ck_assert_int_eq(pitr_cmd_backup_master(&o), -1);
 	close(fd);
-	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : backup \"%s\" started at " BF_START_LSN
+	ck_assert_ptr_nonnull(strstr(bf_log(), h_fmt("LOG : backup \"%s\" started at " BF_START_LSN
 						    "\nERROR : could not rename \"%s\" to \"%s\": "
 						    "Directory not empty\n", run_label(), bf_xlogs,
 						    done)));

@@ -120,7 +120,7 @@ START_TEST(test_backup)
 	bf_put_segment(bf_arch, 2, PITR_CODEC_GZIP);
 	script_backup(trigger_held_then_archive);
 	ck_assert_int_eq(pitr_cmd_backup_slave(&o), 0);
-	ck_assert_str_eq(h_log(), h_fmt(
+	ck_assert_str_eq(bf_log(), h_fmt(
 		"LOG : WARNING: --database, --host, --port and --username name the master, which "
 		"only --call-master calls: they are not used (the standby's own connection is "
 		"--standby-database, --standby-host, --standby-port, --standby-username)\n"

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -33,6 +35,7 @@ teardown(void)
 		close(saved_stderr);
 		saved_stderr = -1;
 	}
+	pitr_log_force_terminal(-1);
 	h_teardown();
 }
 
@@ -608,6 +611,209 @@ START_TEST(test_format_time)
 }
 END_TEST
 
+/* --- stderr: terminal or not, with a log file or not ------------------- */
+
+START_TEST(test_error_reaches_stderr_with_file)
+{
+	const char *path = h_path("e.log");
+	char *err, *file;
+
+	/* Not a terminal (archive_command, cron): an ERROR or FATAL line
+	 * goes to stderr too, in the exact OmniPITR format; LOG lines only
+	 * to the file. */
+	pitr_log_force_terminal(0);
+	ck_assert_int_eq(pitr_log_open("pitr-x", path, false), 0);
+	stderr_begin();
+	pitr_log_info("quiet");
+	pitr_log_error("it failed");
+	pitr_log(PITR_LOG_FATAL, "the end");
+	err = stderr_end();
+	assert_lines(err, "pitr-x", 2, LEVELS("ERROR", "FATAL"), MSGS("it failed", "the end"));
+	file = h_read_file(path, NULL);
+	assert_lines(file, "pitr-x", 3, LEVELS("LOG", "ERROR", "FATAL"),
+		     MSGS("quiet", "it failed", "the end"));
+	free(err);
+	free(file);
+}
+END_TEST
+
+START_TEST(test_terminal_short_prefix)
+{
+	const char *path = h_path("t.log");
+	char *err, *file;
+
+	/* On a terminal: "PROGRAM: message", the level for failures; the
+	 * file keeps the full line. */
+	pitr_log_force_terminal(1);
+	ck_assert(pitr_log_is_terminal());
+	ck_assert_int_eq(pitr_log_open("/usr/bin/pitr-backup-master", NULL, false), 0);
+	stderr_begin();
+	pitr_log_info("backup started");
+	pitr_log_error("could not connect");
+	pitr_log(PITR_LOG_FATAL, "gone");
+	err = stderr_end();
+	ck_assert_str_eq(err, "pitr-backup-master: backup started\n"
+			 "pitr-backup-master: ERROR: could not connect\n"
+			 "pitr-backup-master: FATAL: gone\n");
+	free(err);
+	ck_assert_int_eq(pitr_log_open("pitr-y", path, false), 0);
+	stderr_begin();
+	pitr_log_info("to the file only");
+	pitr_log_error("both");
+	err = stderr_end();
+	ck_assert_str_eq(err, "pitr-y: ERROR: both\n");
+	file = h_read_file(path, NULL);
+	assert_lines(file, "pitr-y", 2, LEVELS("LOG", "ERROR"), MSGS("to the file only", "both"));
+	free(err);
+	free(file);
+	/* The capture is unchanged by the terminal. */
+	ck_assert_str_eq(h_log(), "LOG : backup started\nERROR : could not connect\nFATAL : gone\n"
+			 "LOG : to the file only\nERROR : both\n");
+}
+END_TEST
+
+START_TEST(test_terminal_tee)
+{
+	char *err;
+
+	/* An option error, teed: shortened on the terminal alone. */
+	pitr_log_force_terminal(1);
+	ck_assert_int_eq(pitr_log_open("prog", h_path("tee.log"), false), 0);
+	pitr_log_tee_stderr(true);
+	stderr_begin();
+	pitr_log_error("unknown option \"--x\"");
+	err = stderr_end();
+	ck_assert_str_eq(err, "prog: ERROR: unknown option \"--x\"\n");
+	free(err);
+	assert_file_line(h_path("tee.log"), "prog", "ERROR", "unknown option \"--x\"");
+}
+END_TEST
+
+START_TEST(test_hint)
+{
+	char *err;
+
+	pitr_log_force_terminal(1);
+	ck_assert_int_eq(pitr_log_open("pitr-h", h_path("h.log"), false), 0);
+	stderr_begin();
+	pitr_log_error("no destination given");
+	pitr_log_hint("use --dst-local %s", "DIR");
+	err = stderr_end();
+	ck_assert_str_eq(err, "pitr-h: ERROR: no destination given\nHINT: use --dst-local DIR\n");
+	free(err);
+	/* Never in the file, and nothing off a terminal. */
+	assert_file_line(h_path("h.log"), "pitr-h", "ERROR", "no destination given");
+	pitr_log_force_terminal(0);
+	stderr_begin();
+	pitr_log_hint("not shown");
+	err = stderr_end();
+	ck_assert_str_eq(err, "");
+	free(err);
+	ck_assert_str_eq(h_log(), "ERROR : no destination given\n");
+}
+END_TEST
+
+START_TEST(test_status_line)
+{
+	char *err;
+
+	pitr_log_force_terminal(1);
+	stderr_begin();
+	pitr_log_status("data: 1 MiB");
+	pitr_log_status("data: 2 MiB");
+	pitr_log_info("between");
+	pitr_log_hint("a hint");
+	pitr_log_status(NULL);
+	pitr_log_status(NULL);
+	pitr_log_info("after");
+	err = stderr_end();
+	ck_assert_str_eq(err, "\r\033[Kdata: 1 MiB\r\033[Kdata: 2 MiB"
+			 "\r\033[Kcheck: between\ndata: 2 MiB"
+			 "\r\033[KHINT: a hint\ndata: 2 MiB"
+			 "\r\033[K"
+			 "check: after\n");
+	free(err);
+	/* Off a terminal: nothing. */
+	pitr_log_force_terminal(0);
+	stderr_begin();
+	pitr_log_status("data: 3 MiB");
+	pitr_log_status(NULL);
+	err = stderr_end();
+	ck_assert_str_eq(err, "");
+	free(err);
+}
+END_TEST
+
+START_TEST(test_terminal_detected)
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY);
+	int slave;
+	char *err;
+
+	/* isatty on the real thing: a pseudo-terminal, then a file. */
+	ck_assert_int_ge(master, 0);
+	ck_assert_int_eq(grantpt(master), 0);
+	ck_assert_int_eq(unlockpt(master), 0);
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+	ck_assert_int_ge(slave, 0);
+	saved_stderr = dup(STDERR_FILENO);
+	ck_assert_int_eq(dup2(slave, STDERR_FILENO), STDERR_FILENO);
+	ck_assert(pitr_log_is_terminal());
+	ck_assert_int_eq(dup2(saved_stderr, STDERR_FILENO), STDERR_FILENO);
+	close(saved_stderr);
+	saved_stderr = -1;
+	close(slave);
+	close(master);
+	stderr_begin();
+	ck_assert(!pitr_log_is_terminal());
+	pitr_log_force_terminal(1);
+	ck_assert(pitr_log_is_terminal());
+	pitr_log_force_terminal(-1);
+	ck_assert(!pitr_log_is_terminal());
+	err = stderr_end();
+	free(err);
+}
+END_TEST
+
+START_TEST(test_status_cut_to_width)
+{
+	struct winsize ws = { .ws_row = 24, .ws_col = 20 };
+	int master = posix_openpt(O_RDWR | O_NOCTTY);
+	struct pollfd pfd;
+	char got[256];
+	size_t have = 0;
+	int slave;
+
+	/* On a 20-column terminal a longer status line is cut to 19, so it
+	 * never wraps. */
+	ck_assert_int_ge(master, 0);
+	ck_assert_int_eq(grantpt(master), 0);
+	ck_assert_int_eq(unlockpt(master), 0);
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+	ck_assert_int_ge(slave, 0);
+	ck_assert_int_eq(ioctl(slave, TIOCSWINSZ, &ws), 0);
+	saved_stderr = dup(STDERR_FILENO);
+	ck_assert_int_eq(dup2(slave, STDERR_FILENO), STDERR_FILENO);
+	pitr_log_status("data: 123456789 123456789 123456789");
+	pitr_log_status(NULL);
+	ck_assert_int_eq(dup2(saved_stderr, STDERR_FILENO), STDERR_FILENO);
+	close(saved_stderr);
+	saved_stderr = -1;
+	close(slave);
+	pfd = (struct pollfd){ .fd = master, .events = POLLIN };
+	while (have < 27 && poll(&pfd, 1, 5000) == 1) {
+		ssize_t n = read(master, got + have, sizeof(got) - 1 - have);
+
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	close(master);
+	got[have] = '\0';
+	ck_assert_str_eq(got, "\r\033[Kdata: 123456789 123\r\033[K");
+}
+END_TEST
+
 static TCase *
 tcase(const char *name)
 {
@@ -669,6 +875,16 @@ make_suite(void)
 	tc = tcase("pitr_log_capture");
 	tcase_add_test(tc, test_capture);
 	tcase_add_test(tc, test_capture_level_after_progname);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("stderr");
+	tcase_add_test(tc, test_error_reaches_stderr_with_file);
+	tcase_add_test(tc, test_terminal_short_prefix);
+	tcase_add_test(tc, test_terminal_tee);
+	tcase_add_test(tc, test_hint);
+	tcase_add_test(tc, test_status_line);
+	tcase_add_test(tc, test_terminal_detected);
+	tcase_add_test(tc, test_status_cut_to_width);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("pitr_log_format_time");

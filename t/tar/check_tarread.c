@@ -22,6 +22,7 @@
 #include "compress/codec.h"
 #include "harness.h"
 #include "common/log.h"
+#include "common/progress.h"
 #include "tar/tarread.h"
 
 #define MTIME 1700000000
@@ -463,6 +464,40 @@ START_TEST(test_list)
 }
 END_TEST
 
+START_TEST(test_progress)
+{
+	const struct member m[] = {
+		{ "d/", AE_IFDIR, 0700, NULL, 0 },
+		{ "d/a", AE_IFREG, 0600, "hello", 0 },
+		{ "d/big", AE_IFREG, 0600, big, sizeof(big) },
+	};
+	struct map_ctx c = { 0 };
+	struct pitr_progress *p;
+	struct stat st;
+
+	/* Tar bytes as decompressed (the tar's own size) and regular files,
+	 * in the final -v line; nothing once the progress is taken away. */
+	h_setup();
+	fill_big();
+	make_tar(h_path("t.tar.gz"), PITR_CODEC_GZIP, m, sizeof(m) / sizeof(m[0]));
+	make_tar(h_path("plain.tar"), PITR_CODEC_NONE, m, sizeof(m) / sizeof(m[0]));
+	ck_assert_int_eq(stat(h_path("plain.tar"), &st), 0);
+	ck_assert_int_eq(pitr_log_open("check", NULL, true), 0);
+	p = pitr_progress_new("extract", 0, 0);
+	pitr_tarread_progress(p);
+	ck_assert_int_eq(pitr_tarread_extract(h_path("t.tar.gz"), PITR_CODEC_GZIP, test_map, &c, 0,
+					      NULL), 0);
+	pitr_tarread_progress(NULL);
+	ck_assert_int_eq(pitr_tarread_list(h_path("t.tar.gz"), PITR_CODEC_GZIP, NULL, NULL), 0);
+	pitr_progress_finish(p);
+	ck_assert_msg(strncmp(h_log(), h_fmt("LOG : extract: %.1f KiB, 2 files in ",
+					     (double)st.st_size / 1024), 30) == 0, "%s", h_log());
+	/* 3 headers, "hello" and 300000 bytes in whole blocks, the end. */
+	ck_assert_uint_eq(st.st_size, 3 * 512 + 512 + 300032 + 1024);
+	h_teardown();
+}
+END_TEST
+
 START_TEST(test_symlinks)
 {
 	const struct member m[] = {
@@ -599,6 +634,7 @@ tarread_suite(void)
 	tcase_add_test(tc, test_through_symlink);
 	tcase_add_test(tc, test_hardlink);
 	tcase_add_test(tc, test_sync);
+	tcase_add_test(tc, test_progress);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -13,6 +13,7 @@
 
 #include "harness.h"
 #include "common/log.h"
+#include "postgres/pgdata.h"
 #include "tar/tarwrite.h"
 
 struct mem {
@@ -80,6 +81,51 @@ put(const char *rel, const char *text)
 	h_write_file(h_path(rel), text, strlen(text));
 	ck_assert_int_eq(chmod(h_path(rel), 0600), 0);
 }
+
+START_TEST(test_estimate_is_the_tar)
+{
+	struct mem m = { .fail_after = -1 };
+	struct pitr_tarwrite *t;
+	uint64_t bytes, files;
+	char big[5000];
+
+	/* A data dir with excluded entries, a file of several blocks and a
+	 * tablespace: the estimate is what the backup's tar holds (the data
+	 * dir, then the tablespace apart, as backup.c adds them). */
+	h_setup();
+	memset(big, 'x', sizeof(big));
+	mk("pg", 0700);
+	put("pg/PG_VERSION", "15\n");
+	put("pg/postmaster.pid", "1\n");
+	mk("pg/pg_wal", 0700);
+	mk("pg/pg_wal/archive_status", 0700);
+	put("pg/pg_wal/000000010000000000000001", "wal");
+	mk("pg/pg_stat_tmp", 0700);
+	put("pg/pg_stat_tmp/global.stat", "s");
+	mk("pg/base", 0700);
+	mk("pg/base/1", 0700);
+	h_write_file(h_path("pg/base/1/123"), big, sizeof(big));
+	put("pg/base/1/empty", "");
+	mk("pg/pg_tblspc", 0700);
+	mk("ts", 0700);
+	mk("ts/PG_15_1", 0700);
+	put("ts/PG_15_1/456", "rel");
+	ck_assert_int_eq(symlink(h_path("ts"), h_path("pg/pg_tblspc/16384")), 0);
+	pitr_pgdata_estimate(h_path("pg"), &bytes, &files);
+	t = pitr_tarwrite_new(mem_sink, &m);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(pitr_tarwrite_add_tree(t, h_path("pg"), "data", PITR_TARWRITE_PGDATA), 0);
+	ck_assert_int_eq(pitr_tarwrite_add_tree(t, h_path("ts"), "tablespaces/ts", PITR_TARWRITE_PGDATA), 0);
+	ck_assert_int_eq(pitr_tarwrite_finish(t), 0);
+	/* PG_VERSION, 123, empty, 456. */
+	ck_assert_uint_eq(pitr_tarwrite_files(t), 4);
+	ck_assert_uint_eq(files, 4);
+	ck_assert_uint_eq(bytes, pitr_tarwrite_bytes(t));
+	pitr_tarwrite_free(t);
+	free(m.buf);
+	h_teardown();
+}
+END_TEST
 
 START_TEST(test_add_tree)
 {
@@ -318,6 +364,7 @@ make_suite(void)
 		const TTest *test;
 	} cases[] = {
 		{ "add_tree", test_add_tree },
+		{ "estimate", test_estimate_is_the_tar },
 		{ "skip_pg_control", test_skip_pg_control },
 		{ "add_tree_missing", test_add_tree_missing },
 		{ "add_file", test_add_file },

@@ -48,6 +48,7 @@
 #include "common/xalloc.h"
 #include "server/pgconn.h"
 #include "tar/tarwrite.h"
+#include "postgres/pgdata.h"
 #include "postgres/timestamp.h"
 #include "postgres/wal.h"
 #include "repo/meta.h"
@@ -98,6 +99,7 @@ run_free(struct bk_run *run)
 			close(run->dest_locks[i]);
 	free(run->dest_locks);
 	pitr_dest_specs_free(run->specs, run->nspecs);
+	pitr_progress_free(run->progress);
 	pitr_tarwrite_free(run->tar);
 	pitr_pgconn_close(run->conn);
 	pitr_pgconn_close(run->master);
@@ -459,6 +461,35 @@ out:
 	return rc;
 }
 
+/* The data tarball's sink: the file's, counting for the progress. */
+static int
+data_sink(void *ctx, const void *buf, size_t len)
+{
+	struct bk_run *run = ((struct bk_file *)ctx)->run;
+
+	if (pitr_backup_files_sink(ctx, buf, len) != 0)
+		return -1;
+	if (run->tar != NULL)
+		pitr_progress_set(run->progress, pitr_tarwrite_bytes(run->tar) + len,
+				  pitr_tarwrite_files(run->tar));
+	return 0;
+}
+
+/* Progress of the data tarball, its total from a walk of the data dir
+ * (stat only, as the tar's own walk will, so it also warms the cache for
+ * it): the size as the tar stores it, before compression.  NULL when no
+ * one would see it. */
+static struct pitr_progress *
+data_progress(const struct bk_run *run)
+{
+	uint64_t bytes, files;
+
+	if (!pitr_progress_wanted())
+		return NULL;
+	pitr_pgdata_estimate(run->data_dir, &bytes, &files);
+	return pitr_progress_new("data", bytes, files);
+}
+
 /* The data tarball, between pg_backup_start and pg_backup_stop, with the
  * backup label and tablespace map the stop returns. */
 static int
@@ -475,7 +506,8 @@ copy_data(struct bk_run *run)
 	if (pitr_backup_stopped(run) || pitr_pgconn_backup_start(run->conn, run->label, &run->start_lsn) != 0)
 		return -1;
 	pitr_log_info("backup \"%s\" started at %s", run->label, run->start_lsn);
-	run->tar = pitr_tarwrite_new(pitr_backup_files_sink, &run->files[FT_DATA]);
+	run->progress = data_progress(run);
+	run->tar = pitr_tarwrite_new(data_sink, &run->files[FT_DATA]);
 	if (run->tar == NULL ||
 	    pitr_tarwrite_add_tree(run->tar, run->data_dir, run->data_base,
 				   PITR_TARWRITE_PGDATA | PITR_TARWRITE_ROOT_0700 |
@@ -505,6 +537,8 @@ copy_data(struct bk_run *run)
 		return -1;
 	if (pitr_tarwrite_finish(run->tar) != 0 || pitr_backup_files_close(run, FT_DATA) != 0)
 		return -1;
+	pitr_progress_finish(run->progress);
+	run->progress = NULL;
 	run->data_size = pitr_tarwrite_bytes(run->tar);
 	pitr_tarwrite_free(run->tar);
 	run->tar = NULL;

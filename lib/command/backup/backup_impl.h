@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "command/backup/backup.h"
+#include "common/progress.h"
 #include "dest/dest.h"
 #include "dest/fanout.h"
 #include "digest/digest.h"
@@ -93,6 +94,7 @@ struct bk_run {
 	char codecs[128];            /* "gzip,none" */
 	char pg_version[16];         /* PG_VERSION's first line: "15" */
 	uint64_t data_size, xlog_size;
+	struct pitr_progress *progress;  /* the data tarball's, while written */
 };
 
 /* backup.c: true (after logging once) when SIGTERM or SIGINT asked the

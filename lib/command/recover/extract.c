@@ -20,6 +20,7 @@
 #include "common/xalloc.h"
 #include "repo/catalog.h"
 #include "tar/tarread.h"
+#include "common/progress.h"
 
 static char *
 join_rest(const char *dir, const char *rest)
@@ -181,12 +182,57 @@ data_base_name(const char *data_dir)
 	return out;
 }
 
+/* Progress of both tarballs in tar bytes, which the meta file gives. */
+static struct pitr_progress *
+extract_progress(const struct pitr_catalog_backup *b)
+{
+	struct pitr_progress *p;
+
+	if (!pitr_progress_wanted() || (p = pitr_progress_new("extract", b->data_size +
+							      b->xlog_size, 0)) == NULL)
+		return NULL;
+	pitr_tarread_progress(p);
+	return p;
+}
+
+/* The extraction proper, both tarballs; *bytes and *wbytes their file
+ * data. */
+static int
+extract_tarballs(struct recover_run *run, uint64_t *bytes, uint64_t *wbytes)
+{
+	const struct pitr_catalog_backup *b = run->b;
+	char *path = pitr_fsutil_join(recover_backup_dir(run), b->data_file);
+	int rc = -1;
+
+	run->tarball = path;
+	if (path == NULL ||
+	    pitr_tarread_extract(path, b->codec, map_data, run, PITR_TARREAD_ALLOW_SYMLINKS, bytes) != 0)
+		goto out;
+	free(path);
+	path = NULL;
+	if (b->xlog_file != NULL) {
+		path = pitr_fsutil_join(recover_backup_dir(run), b->xlog_file);
+		run->tarball = path;
+		if (path == NULL || own_pg_wal(run) != 0 ||
+		    pitr_tarread_extract(path, b->codec, map_xlog, run, 0, wbytes) != 0)
+			goto out;
+	} else if (own_pg_wal(run) != 0) {
+		goto out;
+	}
+	rc = 0;
+out:
+	run->tarball = NULL;
+	free(path);
+	return rc;
+}
+
 int
 recover_extract(struct recover_run *run, char **version)
 {
 	const struct pitr_catalog_backup *b = run->b;
 	char *path = NULL, *v = NULL;
 	uint64_t bytes = 0, wbytes = 0;
+	struct pitr_progress *progress;
 	size_t len;
 	int rc = -1;
 
@@ -199,28 +245,15 @@ recover_extract(struct recover_run *run, char **version)
 		return -1;
 	}
 	run->tmp_created = true;
-	path = pitr_fsutil_join(recover_backup_dir(run), b->data_file);
-	if (path == NULL)
-		goto out;
-	run->tarball = path;
-	if (pitr_tarread_extract(path, b->codec, map_data, run, PITR_TARREAD_ALLOW_SYMLINKS, &bytes) != 0)
-		goto out;
-	free(path);
-	path = NULL;
-	if (b->xlog_file != NULL) {
-		path = pitr_fsutil_join(recover_backup_dir(run), b->xlog_file);
-		if (path == NULL)
-			goto out;
-		run->tarball = path;
-		if (own_pg_wal(run) != 0 ||
-		    pitr_tarread_extract(path, b->codec, map_xlog, run, 0, &wbytes) != 0)
-			goto out;
-		free(path);
-		path = NULL;
-	} else if (own_pg_wal(run) != 0) {
-		goto out;
+	progress = extract_progress(b);
+	rc = extract_tarballs(run, &bytes, &wbytes);
+	pitr_tarread_progress(NULL);
+	if (rc != 0) {
+		pitr_progress_free(progress);
+		return -1;
 	}
-	run->tarball = NULL;
+	rc = -1;
+	pitr_progress_finish(progress);
 	pitr_log_info("extracted %" PRIu64 " bytes of data and %" PRIu64 " bytes of WAL", bytes, wbytes);
 	path = pitr_fsutil_join(run->tmp, "backup_label");
 	if (path == NULL)

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "common/findprog.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/progress.h"
 #include "common/spawn.h"
 #include "common/xalloc.h"
 #include "server/pgconn.h"
@@ -315,12 +317,75 @@ judge_running(struct recover_run *run, const struct watch *w, const struct pm_st
 	return OUT_WAITING;
 }
 
+/* Replay's progress, in WAL bytes from the backup's start, read from a
+ * session of its own; silent: without one the wait goes on as before. */
+struct replay_watch {
+	struct pitr_progress *p;
+	PGconn *conn;
+	bool failed;
+};
+
+/* Where replay ends when that is known: the target LSN, the backup's end
+ * for --target-immediate, else the end of the archive's last segment on
+ * the timeline followed (a time, xid or name target stops at most there);
+ * 0 when unknown. */
+static uint64_t
+replay_end(const struct recover_run *run)
+{
+	if (run->target.kind == PITR_RECOVER_LSN)
+		return run->target.lsn;
+	if (run->target.kind == PITR_RECOVER_IMMEDIATE)
+		return run->b->stop_lsn;
+	for (size_t i = 0; i < run->cat.ntimelines; i++) {
+		const struct pitr_catalog_timeline *tl = &run->cat.timelines[i];
+
+		if (tl->tli == run->tli && tl->nsegments > 0)
+			return (tl->last + 1) * (uint64_t)run->cat.segsize;
+	}
+	return 0;
+}
+
+static struct pitr_progress *
+replay_progress(const struct recover_run *run)
+{
+	uint64_t end = replay_end(run);
+
+	if (!pitr_progress_wanted())
+		return NULL;
+	return pitr_progress_new("replay", end > run->b->start_lsn ? end - run->b->start_lsn : 0, 0);
+}
+
+/* Once the server takes sessions, in recovery (hot standby) or after it,
+ * its pg_last_wal_replay_lsn() into the progress. */
+static void
+replay_poll(const struct recover_run *run, const struct pm_state *pm, struct replay_watch *rw)
+{
+	const char *keys[] = { "host", "port", "dbname", "connect_timeout", NULL };
+	const char *vals[] = { pm->host, pm->port, "postgres", "5", NULL };
+	char sql[128];
+	PGresult *res;
+
+	if (rw->p == NULL || rw->failed ||
+	    (strcmp(pm->status, "standby") != 0 && strcmp(pm->status, "ready") != 0))
+		return;
+	if (rw->conn == NULL && PQstatus(rw->conn = PQconnectdbParams(keys, vals, 0)) != CONNECTION_OK) {
+		rw->failed = true;
+		return;
+	}
+	snprintf(sql, sizeof(sql), "SELECT pg_last_wal_replay_lsn() - '%X/%X'::pg_lsn",
+		 (unsigned)(run->b->start_lsn >> 32), (unsigned)run->b->start_lsn);
+	res = PQexec(rw->conn, sql);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		pitr_progress_set(rw->p, strtoull(PQgetvalue(res, 0, 0), NULL, 10), 0);
+	PQclear(res);
+}
+
 /* Watch the server until it is at the target.  Returns 0 with *out and
  * *pm (its last postmaster.pid) set, or -1 after logging that it stopped
  * short or took too long. */
 static int
-wait_for_target(struct recover_run *run, struct watch *w, struct pm_state *pm, char *replay,
-		size_t size, enum outcome *out)
+wait_loop(struct recover_run *run, struct watch *w, struct pm_state *pm, char *replay,
+	  size_t size, enum outcome *out, struct replay_watch *rw)
 {
 	int limit = run->o->wait > 0 ? run->o->wait : PITR_RECOVER_WAIT_DEFAULT;
 	bool broken = false, seen_pid = false;
@@ -333,6 +398,7 @@ wait_for_target(struct recover_run *run, struct watch *w, struct pm_state *pm, c
 		read_pidfile(run->final, pm);
 		seen_pid |= pm->present;
 		if (pm->present && pm->alive) {
+			replay_poll(run, pm, rw);
 			*out = judge_running(run, w, pm, &broken, replay, size);
 			if (*out != OUT_WAITING)
 				return 0;
@@ -363,6 +429,21 @@ wait_for_target(struct recover_run *run, struct watch *w, struct pm_state *pm, c
 		}
 		(void)pitr_clock_sleep_interruptible_ms(RECOVER_POLL_MS);
 	}
+}
+
+static int
+wait_for_target(struct recover_run *run, struct watch *w, struct pm_state *pm, char *replay,
+		size_t size, enum outcome *out)
+{
+	struct replay_watch rw = { .p = replay_progress(run) };
+	int rc = wait_loop(run, w, pm, replay, size, out, &rw);
+
+	PQfinish(rw.conn);
+	if (rc == 0)
+		pitr_progress_finish(rw.p);
+	else
+		pitr_progress_free(rw.p);
+	return rc;
 }
 
 /* Log where recovery stopped and what the server does now. */

@@ -31,6 +31,7 @@
 #include "common/xalloc.h"
 #include "postgres/lsn.h"
 #include "postgres/wal.h"
+#include "postgres/pgdata.h"
 #include "tar/tarwrite.h"
 
 /* The receiver's words besides its tablespaces. */
@@ -86,6 +87,9 @@ tar_sink(void *ctx, const void *buf, size_t len)
 {
 	struct synch_run *run = ctx;
 
+	if (run->progress != NULL)
+		pitr_progress_set(run->progress, pitr_tarwrite_bytes(run->tar) + len,
+				  pitr_tarwrite_files(run->tar));
 	return pitr_codec_writer_write(run->writer, buf, len);
 }
 
@@ -247,13 +251,12 @@ synch_stream_start(struct synch_run *run)
 	return run->tar != NULL ? 0 : -1;
 }
 
-int
-synch_stream_data(struct synch_run *run)
+/* The data dir and tablespaces into the tar, pg_control last. */
+static int
+stream_tree(struct synch_run *run)
 {
 	char path[PATH_MAX];
 
-	if (run->tar == NULL)
-		return 0;
 	if (pitr_tarwrite_add_tree(run->tar, run->data_dir, SYNCH_MEMBER_DATA,
 				   PITR_TARWRITE_PGDATA | PITR_TARWRITE_ROOT_0700 |
 				   PITR_TARWRITE_SKIP_PGCONTROL) != 0)
@@ -267,6 +270,29 @@ synch_stream_data(struct synch_run *run)
 	}
 	snprintf(path, sizeof(path), "%s/global/pg_control", run->data_dir);
 	return pitr_tarwrite_add_file(run->tar, path, SYNCH_MEMBER_DATA "/global/pg_control");
+}
+
+/* The stream's progress in tar bytes (before compression), the total from
+ * a stat-only walk as pitr-backup-master's. */
+int
+synch_stream_data(struct synch_run *run)
+{
+	uint64_t bytes, files;
+	int rc;
+
+	if (run->tar == NULL)
+		return 0;
+	if (pitr_progress_wanted()) {
+		pitr_pgdata_estimate(run->data_dir, &bytes, &files);
+		run->progress = pitr_progress_new("data", bytes, files);
+	}
+	rc = stream_tree(run);
+	if (rc == 0)
+		pitr_progress_finish(run->progress);
+	else
+		pitr_progress_free(run->progress);
+	run->progress = NULL;
+	return rc;
 }
 
 int

@@ -20,6 +20,7 @@
 #include "command/synch/delta.h"
 #include "command/synch/output.h"
 #include "command/synch/synch.h"
+#include "common/progress.h"
 #include "common/spawn.h"
 #include "common/tmpfile.h"
 #include "compress/codec.h"
@@ -93,6 +94,7 @@ struct synch_run {
 	struct synch_delta_env denv;     /* how rsync runs, for -r and rsync:// outputs */
 	struct pitr_codec_writer *writer;
 	struct pitr_tarwrite *tar;
+	struct pitr_progress *progress;  /* the data's, while streamed */
 	uint64_t sent;
 	struct pitr_tmp rstage;        /* resync.c's staging: pg_control, each output's config */
 };

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "repo/catalog.h"
@@ -30,6 +31,7 @@
 #include "digest/digest.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/progress.h"
 #include "common/quote.h"
 #include "common/tmpfile.h"
 #include "common/xalloc.h"
@@ -49,6 +51,8 @@ struct vf_run {
 	uint64_t sysid;
 	char *sysid_from;        /* whose it is: "backup NAME", "archive file \"PATH\"" */
 	struct pitr_verify_report *json;  /* --json: problems gathered here; NULL: text */
+	struct pitr_progress *progress;  /* stored bytes and files read */
+	uint64_t done_bytes, done_files;
 };
 
 static void problem(struct vf_run *run, const char *kind, const char *path, const char *fmt, ...)
@@ -64,12 +68,16 @@ problem(struct vf_run *run, const char *kind, const char *path, const char *fmt,
 	va_start(ap, fmt);
 	reason = pitr_xvasprintf(fmt, ap);
 	va_end(ap);
-	/* Names from disk are escaped: one problem, one line. */
-	if (run->json != NULL)
+	/* Names from disk are escaped: one problem, one line, not mixed with
+	 * the status line should the report go to the same terminal. */
+	if (run->json != NULL) {
 		pitr_verify_report_problem(run->json, kind, path, reason != NULL ? reason : "(out of memory)");
-	else
+	} else {
+		if (run->progress != NULL)
+			pitr_log_status(NULL);
 		pitr_quote_fprintf(run->out, "PROBLEM: %s \"%s\": %s\n", kind, path,
 				   reason != NULL ? reason : "(out of memory)");
+	}
 	free(reason);
 	run->nproblems++;
 }
@@ -101,6 +109,54 @@ enum vf_read {
 	VF_READ_UNREADABLE,      /* open or read failed (logged) */
 	VF_READ_INCOMPLETE,      /* the compressed stream is damaged or cut (logged) */
 };
+
+/* The progress, in stored bytes: where the codec's reads reached in the
+ * file `fd`; `done`: the file is read. */
+static void
+progress_at(struct vf_run *run, int fd, bool done)
+{
+	off_t pos;
+
+	if (run->progress == NULL || (pos = lseek(fd, 0, SEEK_CUR)) < 0)
+		return;
+	pitr_progress_set(run->progress, run->done_bytes + (uint64_t)pos, run->done_files);
+	if (done) {
+		run->done_bytes += (uint64_t)pos;
+		run->done_files++;
+	}
+}
+
+/* The stored bytes and files the run will read: the backups' data and
+ * xlog files, each archive's files. */
+static struct pitr_progress *
+verify_progress(const struct pitr_catalog *bcat, const char *bdir,
+		const struct pitr_catalog *acats, size_t narchives)
+{
+	uint64_t bytes = 0, files = 0;
+
+	if (!pitr_progress_wanted())
+		return NULL;
+	for (size_t i = 0; i < bcat->nbackups; i++) {
+		const char *names[2] = { bcat->backups[i].data_file, bcat->backups[i].xlog_file };
+
+		for (size_t k = 0; k < 2; k++) {
+			char *path = names[k] != NULL ? pitr_fsutil_join(bdir, names[k]) : NULL;
+			struct stat st;
+
+			if (path != NULL && stat(path, &st) == 0) {
+				bytes += (uint64_t)st.st_size;
+				files++;
+			}
+			free(path);
+		}
+	}
+	for (size_t a = 0; a < narchives; a++)
+		for (size_t i = 0; i < acats[a].nfiles; i++) {
+			bytes += acats[a].files[i].size;
+			files++;
+		}
+	return pitr_progress_new("verify", bytes, files);
+}
 
 /*
  * Read `path` through `codec` to the end of its stream, handing every
@@ -137,7 +193,9 @@ read_whole(struct vf_run *run, const char *path, enum pitr_codec codec, vf_consu
 		if (fn != NULL)
 			fn(ctx, run->buf, (size_t)n);
 		*total += (uint64_t)n;
+		progress_at(run, fd, false);
 	}
+	progress_at(run, fd, true);
 	pitr_codec_reader_free(r);
 	close(fd);
 	return result;
@@ -565,6 +623,7 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 		begin_check(&run, "backup directory", bspec.location, NULL);
 	for (size_t i = 0; i < bcat.nproblems; i++)
 		catalog_problem(&run, bcat.problems[i]);
+	run.progress = verify_progress(&bcat, bspec.location, acats, opts->narchives);
 	if (bspec.location != NULL)
 		begin_check(&run, "temporary files", bspec.location, NULL);
 	if (check_leftovers(&run, bspec.location, "pitr-backup-cleanup") != 0)
@@ -607,6 +666,8 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 		begin_check(&run, "archive gaps", dir, NULL);
 		check_gaps(&run, &acats[a], dir);
 	}
+	pitr_progress_finish(run.progress);
+	run.progress = NULL;
 	if (run.json != NULL) {
 		if (write_json(&run, bspec.location, aspecs, opts->narchives, bcat.nbackups) != 0)
 			goto out;
@@ -633,6 +694,7 @@ out:
 	for (size_t a = 0; a < nspecs && aspecs != NULL; a++)
 		pitr_dest_spec_free(&aspecs[a]);
 	free(aspecs);
+	pitr_progress_free(run.progress);
 	free(run.buf);
 	free(run.sysid_from);
 	pitr_verify_report_free(run.json);
