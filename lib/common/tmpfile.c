@@ -339,50 +339,37 @@ add_found(struct pitr_tmp_found **found, size_t *n, size_t *cap, const char *nam
 	return 0;
 }
 
-int
-pitr_tmp_scan(const char *dir, struct pitr_tmp_found **found, size_t *n)
+/* What a scan keeps of an entry: 1 with its size (a directory's: its
+ * files' total, or 0 where not measured), else 0. */
+typedef int (*scan_take_fn)(int dfd, const char *name, off_t *size, bool *is_dir);
+
+/* A dead run's leftover: its lock is free (probe() holds it until the fd
+ * closes). */
+static int
+take_dead(int dfd, const char *name, off_t *size, bool *is_dir)
 {
-	size_t cap = 0;
-	bool missing;
-	DIR *d = open_dir(dir, &missing);
-	struct dirent *de;
-	int rc = 0;
+	struct stat st;
+	int fd;
 
-	*found = NULL;
-	*n = 0;
-	if (d == NULL)
-		return missing ? 0 : -1;
-	while (rc == 0 && (de = readdir(d)) != NULL) {
-		struct stat st;
-		int fd;
-
-		if (probe(dirfd(d), de->d_name, &fd, &st) != 1)
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			/* dir_size() closes fd, dropping the lock. */
-			rc = add_found(found, n, &cap, de->d_name, dir_size(fd), true);
-		} else {
-			rc = add_found(found, n, &cap, de->d_name, st.st_size, false);
-			close(fd);
-		}
+	if (probe(dfd, name, &fd, &st) != 1)
+		return 0;
+	*is_dir = S_ISDIR(st.st_mode);
+	if (*is_dir) {
+		/* dir_size() closes fd, dropping the lock. */
+		*size = dir_size(fd);
+	} else {
+		*size = st.st_size;
+		close(fd);
 	}
-	closedir(d);
-	if (rc != 0) {
-		pitr_tmp_found_free(*found, *n);
-		*found = NULL;
-		*n = 0;
-		return -1;
-	}
-	if (*n > 1)
-		qsort(*found, *n, sizeof(**found), by_name);
-	return 0;
+	return 1;
 }
 
 /* Is `name` in `dfd` a live writer's temporary file or directory (its
- * lock held by another process)?  1 with *st filled, else 0. */
+ * lock held by another process)? */
 static int
-probe_live(int dfd, const char *name, struct stat *st)
+take_live(int dfd, const char *name, off_t *size, bool *is_dir)
 {
+	struct stat st;
 	int fd, live = 0;
 
 	if (strncmp(name, PITR_FSUTIL_TMP_PREFIX, strlen(PITR_FSUTIL_TMP_PREFIX)) != 0)
@@ -390,17 +377,20 @@ probe_live(int dfd, const char *name, struct stat *st)
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	if (fstat(fd, st) == 0 && (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) &&
-	    flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK)
+	if (fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) &&
+	    flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
 		live = 1;
+		*is_dir = S_ISDIR(st.st_mode);
+		*size = *is_dir ? 0 : st.st_size;
+	}
 	/* Closing drops the lock when it was free: a writer that wanted
 	 * this name takes the next one meanwhile, as with any live file. */
 	close(fd);
 	return live;
 }
 
-int
-pitr_tmp_scan_live(const char *dir, struct pitr_tmp_found **found, size_t *n)
+static int
+scan(const char *dir, scan_take_fn take, struct pitr_tmp_found **found, size_t *n)
 {
 	size_t cap = 0;
 	bool missing;
@@ -413,11 +403,11 @@ pitr_tmp_scan_live(const char *dir, struct pitr_tmp_found **found, size_t *n)
 	if (d == NULL)
 		return missing ? 0 : -1;
 	while (rc == 0 && (de = readdir(d)) != NULL) {
-		struct stat st;
+		off_t size;
+		bool is_dir;
 
-		if (probe_live(dirfd(d), de->d_name, &st) == 1)
-			rc = add_found(found, n, &cap, de->d_name, S_ISDIR(st.st_mode) ? 0 : st.st_size,
-				       S_ISDIR(st.st_mode));
+		if (take(dirfd(d), de->d_name, &size, &is_dir) == 1)
+			rc = add_found(found, n, &cap, de->d_name, size, is_dir);
 	}
 	closedir(d);
 	if (rc != 0) {
@@ -429,6 +419,18 @@ pitr_tmp_scan_live(const char *dir, struct pitr_tmp_found **found, size_t *n)
 	if (*n > 1)
 		qsort(*found, *n, sizeof(**found), by_name);
 	return 0;
+}
+
+int
+pitr_tmp_scan(const char *dir, struct pitr_tmp_found **found, size_t *n)
+{
+	return scan(dir, take_dead, found, n);
+}
+
+int
+pitr_tmp_scan_live(const char *dir, struct pitr_tmp_found **found, size_t *n)
+{
+	return scan(dir, take_live, found, n);
 }
 
 void
