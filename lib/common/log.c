@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,15 +157,34 @@ pitr_log_format_time(long tv_sec, long tv_usec, char *out, size_t size)
 static void
 write_stderr(const char *buf, size_t len)
 {
+	/* A stderr whose reader is gone (a pipe to a closed pager, a dead
+	 * logger) must not kill the run with SIGPIPE before its clean-up and
+	 * exit status: the message then has nowhere to go, and that is all. */
+	static const struct timespec now = { 0, 0 };
+	sigset_t pipe_set, old;
+	bool blocked, broken = false;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	blocked = sigprocmask(SIG_BLOCK, &pipe_set, &old) == 0;
 	while (len > 0) {
 		ssize_t n = write(STDERR_FILENO, buf, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return;
+		if (n <= 0) {
+			broken = n < 0 && errno == EPIPE;
+			break;
+		}
 		buf += n;
 		len -= (size_t)n;
+	}
+	if (blocked) {
+		/* Take the SIGPIPE this write raised, unless one was already
+		 * pending before it (blocked by the caller). */
+		if (broken && !sigismember(&old, SIGPIPE))
+			(void)sigtimedwait(&pipe_set, NULL, &now);
+		(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	}
 }
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,6 +260,31 @@ START_TEST(test_line_to_stderr)
 	err = stderr_end();
 	assert_lines(err, "check", 1, LEVELS("ERROR"), MSGS("on stderr"));
 	free(err);
+}
+END_TEST
+
+/* An ERROR that also goes to stderr (with a log file) into a pipe whose
+ * reader is gone: no SIGPIPE kills the run (Check's forked test would end
+ * by the signal), none is left pending, and the log file has the line. */
+START_TEST(test_stderr_broken_pipe)
+{
+	int fds[2];
+	sigset_t pending;
+	char *file;
+
+	ck_assert_int_eq(pitr_log_open("prog", h_path("t.log"), false), 0);
+	ck_assert_int_eq(pipe(fds), 0);
+	close(fds[0]);
+	saved_stderr = dup(STDERR_FILENO);
+	ck_assert_int_ge(saved_stderr, 0);
+	ck_assert_int_ge(dup2(fds[1], STDERR_FILENO), 0);
+	close(fds[1]);
+	pitr_log(PITR_LOG_ERROR, "reader gone");
+	ck_assert_int_eq(sigpending(&pending), 0);
+	ck_assert(!sigismember(&pending, SIGPIPE));
+	file = h_read_file(h_path("t.log"), NULL);
+	ck_assert_ptr_nonnull(strstr(file, " : ERROR : reader gone\n"));
+	free(file);
 }
 END_TEST
 
@@ -842,6 +868,7 @@ make_suite(void)
 	tcase_add_test(tc, test_line_format);
 	tcase_add_test(tc, test_line_to_stderr);
 	tcase_add_test(tc, test_tee_stderr);
+	tcase_add_test(tc, test_stderr_broken_pipe);
 	tcase_add_test(tc, test_line_truncated);
 	tcase_add_test(tc, test_errno_preserved);
 	tcase_add_test(tc, test_rotation);
