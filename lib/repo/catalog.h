@@ -71,7 +71,7 @@ struct pitr_catalog_backup {
 			      * has none); `codec` is what reads the files */
 	char *pg_version;    /* the server's major version ("15"); NULL when the
 			      * meta (written before issue 11) does not say */
-	char *source;        /* "primary" or "standby"; NULL likewise */
+	char *source;        /* "primary" or "standby" (or a later version's word); NULL likewise */
 	struct pitr_catalog_digest *digests;  /* one per algorithm the meta names */
 	size_t ndigests;
 	size_t dir;          /* its directory: cat->backup_dirs[dir] */

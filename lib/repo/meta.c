@@ -173,8 +173,8 @@ meta_value(enum meta_key key, const char *value, struct pitr_catalog_backup *b, 
 		/* Empty: written by a program that did not know; NULL says so. */
 		if (*value == '\0')
 			return 0;
-		if (key == MK_SOURCE && strcmp(value, "primary") != 0 && strcmp(value, "standby") != 0)
-			return -1;
+		/* A source this version does not know (a later one's) is kept as
+		 * written: the backup stays usable, only its label is new. */
 		return set_string(key == MK_SOURCE ? &b->source : &b->pg_version, value) ? -2 : 0;
 	case MK_COUNT:
 		break;

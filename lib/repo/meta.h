@@ -25,7 +25,8 @@
  *   pg_version               the server's major version, as its data dir's
  *                            PG_VERSION file says ("15")
  *   source                   "primary" (pitr-backup-master) or "standby"
- *                            (pitr-backup-slave)
+ *                            (pitr-backup-slave); another value (a later
+ *                            version's) is read as written
  *
  * Metas written before the epochs, wal_segment_size, digests, pg_version
  * and source existed are read too (the last two are then NULL: unknown).  Unknown keys are ignored, so later versions may add some.

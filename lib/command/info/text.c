@@ -48,7 +48,7 @@ pitr_info_text_backup(FILE *out, const struct pitr_catalog *cat,
 	pitr_quote_fprintf(out, "    source:       %s\n",
 			   b->source == NULL ? "unknown (not in the meta file)" :
 			   strcmp(b->source, "standby") == 0 ? "standby (pitr-backup-slave)" :
-			   "primary (pitr-backup-master)");
+			   strcmp(b->source, "primary") == 0 ? "primary (pitr-backup-master)" : b->source);
 	pitr_quote_fprintf(out, "    files:        %s %s%s%s\n", b->meta_file, b->data_file,
 			   b->xlog_file ? " " : " (no xlog file)", b->xlog_file ? b->xlog_file : "");
 	pitr_quote_fprintf(out, "    digests:     ");
