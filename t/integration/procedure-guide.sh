@@ -65,6 +65,29 @@ for name in archive restore cleanup backup-master backup-slave backup-cleanup mo
 done
 is "make install-compat: the nine omnipitr-* names link to their pitr-* programs" "$links" \
 	" pitr-archive pitr-restore pitr-cleanup pitr-backup-master pitr-backup-slave pitr-backup-cleanup pitr-monitor pitr-synch pitr-checksum"
+# An OmniPITR program already at a name is neither replaced nor deleted:
+# install-compat refuses it, uninstall-compat removes pitrkit's links only.
+compat_make() {
+	it_run env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$PITR_BUILDDIR" "$1" \
+		DESTDIR="$T/compat" bindir=/bin
+}
+rm "$OB/omnipitr-cleanup"
+printf '#!/usr/bin/perl\n# OmniPITR\n' >"$OB/omnipitr-cleanup"
+compat_make install-compat
+is "make install-compat over OmniPITR's own omnipitr-cleanup: refused (exit 2)" "$IT_RC" 2
+like "the refusal names the file" "$IT_ERR" "omnipitr-cleanup exists and is not pitrkit's link"
+compat_make uninstall-compat
+is "make uninstall-compat: exit 0" "$IT_RC" 0
+is "uninstall-compat keeps OmniPITR's omnipitr-cleanup and removes pitrkit's links" \
+	"$(cd "$OB" && echo omnipitr-* && cat omnipitr-cleanup)" "omnipitr-cleanup
+#!/usr/bin/perl
+# OmniPITR"
+rm "$OB/omnipitr-cleanup"
+compat_make install-compat
+is "make install-compat again: exit 0" "$IT_RC" 0
+compat_make install-compat
+is "make install-compat over its own links (idempotent): exit 0" "$IT_RC" 0
+is "the omnipitr-cleanup link is back" "$(readlink "$OB/omnipitr-cleanup")" pitr-cleanup
 
 ok "initdb the master (1 MiB segments)" pg_new "$M" --wal-segsize=1
 ok "the master starts" pg_start "$M"
