@@ -187,8 +187,9 @@ record_wal_name(const char *file, const char *skip)
 	return wal;
 }
 
-/* Reservoir sampling: the k-th record seen replaces a kept one with
- * probability max/k, so every record is as likely to be picked. */
+/* Reservoir sampling over every entry readdir returns (up to the hard
+ * cap): the k-th record seen replaces a kept one with probability max/k,
+ * so every record is as likely to be picked, wherever it sits. */
 int
 pitr_state_list(const char *state_dir, const char *skip, size_t max, char ***names, size_t *n)
 {

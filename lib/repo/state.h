@@ -31,13 +31,16 @@ int pitr_state_clear(struct pitr_state *st);
 
 /*
  * Up to `max` WAL names that have a record in `state_dir`, `skip`'s (may
- * be NULL) left out, picked at random (random(3)) among the directory's
- * first PITR_STATE_SCAN_MAX entries, so that repeated calls reach every
- * record while one call's work stays bounded.  Returns 0 with *names
+ * be NULL) left out, picked uniformly at random (random(3)) among every
+ * record of the directory, so that repeated calls reach every record.
+ * The whole directory is read: it only holds the records of partial
+ * deliveries, so it stays small.  Reading stops after PITR_STATE_SCAN_MAX
+ * entries, a bound no sane state dir comes near; only in a dir that big
+ * are the entries beyond it never picked.  Returns 0 with *names
  * (malloc'd, for pitr_state_names_free(); NULL when *n is 0) and *n set,
  * or -1 after logging.
  */
-#define PITR_STATE_SCAN_MAX 4096
+#define PITR_STATE_SCAN_MAX (1024 * 1024)
 int pitr_state_list(const char *state_dir, const char *skip, size_t max, char ***names,
 		    size_t *n);
 void pitr_state_names_free(char **names, size_t n);

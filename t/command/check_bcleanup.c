@@ -564,6 +564,90 @@ START_TEST(test_keep_count)
 }
 END_TEST
 
+/* One backup run written into the dir under two codecs (-dl gzip=DIR
+ * -dl DIR): a gzip copy, its digest file with the codec's extension, and
+ * a plain one. */
+static void
+make_two_copies(const char *stamp, time_t start, uint64_t segno)
+{
+	char plain[256], gz[256];
+
+	make_backup(stamp, PITR_CODEC_GZIP, start, 1, segno, 300);
+	snprintf(plain, sizeof(plain), "bk-SHA-256-%s.tar", stamp);
+	snprintf(gz, sizeof(gz), "bk-SHA-256-%s.tar.gz", stamp);
+	ck_assert_int_eq(rename(in(p_bk, plain), in(p_bk, gz)), 0);
+	make_backup(stamp, PITR_CODEC_NONE, start, 1, segno, 300);
+}
+
+/* Whether both copies of run STAMP are whole in the dir (true) or both
+ * gone (false); one without the other fails. */
+static bool
+both_copies(const char *stamp)
+{
+	static const char *const types[] = { "data", "xlog", "meta", "SHA-256" };
+	size_t found = 0;
+	char name[256];
+
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "bk-%s-%s.tar", types[i], stamp);
+		found += h_exists(in(p_bk, name));
+		snprintf(name, sizeof(name), "bk-%s-%s.tar.gz", types[i], stamp);
+		found += h_exists(in(p_bk, name));
+	}
+	ck_assert_msg(found == 0 || found == 8, "run %s: %zu of its 8 files", stamp, found);
+	return found == 8;
+}
+
+/* The copies of one run under several codecs are one backup: --keep-count
+ * counts runs, and every copy of a kept run stays, of the newest too. */
+START_TEST(test_copies_of_one_run)
+{
+	char *lines;
+
+	make_two_copies("r1", NOW - 10 * DAY, 2);
+	make_two_copies("r2", NOW - 3 * DAY, 5);
+	make_two_copies("r3", NOW - 1 * DAY, 8);
+	for (uint64_t s = 1; s <= 9; s++)
+		make_segment(1, s, PITR_CODEC_NONE);
+	ck_assert_int_eq(h_count_entries(p_bk), 24);
+	opts.keep_count = 1;
+	opts.keep_days = 0;
+	opts.dry_run = true;
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	lines = removal_lines();
+	ck_assert_ptr_null(strstr(lines, "-r3.tar"));
+	ck_assert_ptr_nonnull(strstr(lines, "/bk-meta-r2.tar\n"));
+	ck_assert_ptr_nonnull(strstr(lines, "/bk-meta-r2.tar.gz\n"));
+	free(lines);
+	opts.dry_run = false;
+	h_log_reset();
+	opts.keep_count = 2;
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	ck_assert(!both_copies("r1"));
+	ck_assert(both_copies("r2"));
+	ck_assert(both_copies("r3"));
+	ck_assert(h_exists(in(p_arch, "000000010000000000000005")));
+	ck_assert(!h_exists(in(p_arch, "000000010000000000000004")));
+
+	/* The day rule alone, every run out of the window: the newest run
+	 * stays whole. */
+	h_log_reset();
+	opts.keep_count = 0;
+	opts.keep_days = 1;
+	opts.now = NOW + 100 * DAY;
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	ck_assert(!both_copies("r2"));
+	ck_assert(both_copies("r3"));
+	ck_assert_int_eq(h_count_entries(p_bk), 8);
+	ck_assert(h_exists(in(p_arch, "000000010000000000000008")));
+	assert_logged("LOG : keeping backup \"bk-*-r3.tar\" although it started more than 1 day "
+		      "ago: it is the newest\n");
+	assert_logged("LOG : keeping backup \"bk-*-r3.tar.gz\" although it started more than 1 "
+		      "day ago: it is the newest\n");
+	assert_not_logged("ERROR");
+}
+END_TEST
+
 /* --keep-count with --keep-days: a backup either rule keeps stays. */
 START_TEST(test_keep_count_and_days)
 {
@@ -1169,6 +1253,7 @@ suite(void)
 	tcase_add_test(tc, test_keep_days);
 	tcase_add_test(tc, test_keep_count);
 	tcase_add_test(tc, test_keep_count_and_days);
+	tcase_add_test(tc, test_copies_of_one_run);
 	tcase_add_test(tc, test_keep_count_dry_run);
 	tcase_add_test(tc, test_keep_count_refused);
 	tcase_add_test(tc, test_window_edge);

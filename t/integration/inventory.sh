@@ -232,14 +232,31 @@ ok "backup 2 made 8 days old" age "${METAS[1]}" 8
 before_files=$(cd "$BK" && ls; cd "$A" && ls)
 keep_start=$(meta "${METAS[2]}" start_wal)
 
-# --keep-count (issue 11), on copies: alone, the 2 newest stay although
-# backup 2 is 8 days old; with -k 9 and a count of 1, backup 2 stays by
-# its age and backup 3 by the count; the dry runs list what the real runs
-# remove.
+# Beside each backup of dir $1, its plain copy, as a run with -dl given
+# twice (gzip=DIR and DIR) writes it: one backup run, two copies.
+plain_copies()
+{
+	local m s
+	for m in "$1"/bk-meta-*.tar.gz; do
+		s=${m##*/bk-meta-}
+		s=${s%.tar.gz}
+		gzip -dc "$m" >"$1/bk-meta-$s.tar" &&
+		gzip -dc "$1/bk-data-$s.tar.gz" >"$1/bk-data-$s.tar" &&
+		gzip -dc "$1/bk-xlog-$s.tar.gz" >"$1/bk-xlog-$s.tar" &&
+		sed 's/\.tar\.gz$/.tar/' "$1/bk-SHA-256-$s.tar.gz" >"$1/bk-SHA-256-$s.tar" || return 1
+	done
+}
+
+# --keep-count (issue 11), on copies of the dirs where every backup run
+# also has a plain copy (the count is of runs, and a run's copies stay or
+# go together): alone, the 2 newest stay although backup 2 is 8 days old;
+# with -k 9 and a count of 1, backup 2 stays by its age and backup 3 by
+# the count; the dry runs list what the real runs remove.
 for rules in "--keep-count 2" "-k 9 --keep-count 1"; do
 	rm -rf "$T/bkc" "$T/ac"
 	cp -a "$BK" "$T/bkc"
 	cp -a "$A" "$T/ac"
+	ok "every backup run also has a plain copy" plain_copies "$T/bkc"
 	# shellcheck disable=SC2086
 	it_run "$PC" -a "gzip=$T/ac" -b "$T/bkc" $rules -d
 	is "cleanup $rules --dry-run: exit 0" "$IT_RC" 0
@@ -249,8 +266,10 @@ for rules in "--keep-count 2" "-k 9 --keep-count 1"; do
 	is "cleanup $rules: exit 0" "$IT_RC" 0
 	creal=$(printf '%s\n' "$IT_OUT$IT_ERR" | sed -n 's/.* : Removing [a-z]* file: //p' | sort)
 	is "cleanup $rules removed exactly what its dry run listed" "$creal" "$cdry"
-	is "cleanup $rules: backup 1 is gone, backups 2 and 3 stay" "$(cd "$T/bkc" && ls bk-meta-*)" \
-		"${METAS[1]}"$'\n'"${METAS[2]}"
+	is "cleanup $rules: backup 1 is gone, backups 2 and 3 stay, both copies" \
+		"$(cd "$T/bkc" && ls bk-*-* | LC_ALL=C sort)" "$(for s in "${METAS[1]}" "${METAS[2]}"; do
+			s=${s#bk-meta-}; for t in SHA-256 data meta xlog; do
+			echo "bk-$t-${s%.gz}"; echo "bk-$t-$s"; done; done | LC_ALL=C sort)"
 	ok "cleanup $rules: backup 2's start segment stays" test -f "$T/ac/$start2.gz"
 	ok "cleanup $rules: the segment before it goes" test ! -e "$T/ac/$(printf '%s%08X' "${start2:0:16}" $((16#${start2:16:8} - 1))).gz"
 done

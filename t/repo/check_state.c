@@ -324,6 +324,37 @@ START_TEST(test_list)
 }
 END_TEST
 
+/* Records beyond the dir's first 4096 entries are picked too: 6000
+ * records, 1000 picked per call, 100 calls.  With a uniform pick a record
+ * stays unpicked with probability (5/6)^100 (1e-8), and the seed makes the
+ * run the same every time; a scan stopping at 4096 entries misses 1904. */
+START_TEST(test_list_reaches_whole_dir)
+{
+	enum { NREC = 6000, PICK = 1000, CALLS = 100 };
+	static bool seen[NREC];
+	size_t reached = 0;
+	char **names;
+	size_t n;
+
+	for (unsigned i = 0; i < NREC; i++)
+		h_write_file(h_path(h_fmt("0000000100000000%08X.pitr-state", i)), "k\n", 2);
+	srandom(11);
+	for (int call = 0; call < CALLS; call++) {
+		ck_assert_int_eq(pitr_state_list(h_dir(), NULL, PICK, &names, &n), 0);
+		ck_assert_uint_eq(n, PICK);
+		for (size_t i = 0; i < n; i++) {
+			unsigned long k = strtoul(names[i] + 16, NULL, 16);
+
+			ck_assert_uint_lt(k, NREC);
+			reached += !seen[k];
+			seen[k] = true;
+		}
+		pitr_state_names_free(names, n);
+	}
+	ck_assert_uint_eq(reached, NREC);
+}
+END_TEST
+
 START_TEST(test_free)
 {
 	struct pitr_state *st = pitr_state_load(h_dir(), WAL);
@@ -379,6 +410,7 @@ make_suite(void)
 
 	tc = tcase("list");
 	tcase_add_test(tc, test_list);
+	tcase_add_test(tc, test_list_reaches_whole_dir);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("free");

@@ -47,7 +47,8 @@ int pitr_cmd_archive(const struct pitr_archive_opts *opts);
 
 /*
  * Look at up to `max` state records in `state_dir` other than `current`'s
- * (picked at random, so repeated calls reach them all) and remove each one
+ * (picked at random among all of them, pitr_state_list(), so repeated
+ * calls reach every one) and remove each one
  * whose file every destination of `specs` holds: the record names the
  * destination, or it is a local directory with a complete copy (read
  * whole, header checked).  A record with a remote or pipe destination it

@@ -386,43 +386,103 @@ check_opts(const struct pitr_bcleanup_opts *opts)
 	return 0;
 }
 
-/* Whether backup i of cat (oldest start first) is kept: one of the
- * keep_count newest, or started since keep_since (with a day rule), or the
- * newest of all.  A backup is kept when either rule keeps it. */
+/* What decides which backups stay, worked out once per run. */
+struct bc_plan {
+	const struct pitr_bcleanup_opts *opts;
+	const struct pitr_catalog *cat;
+	size_t *newer;            /* newer[i]: backup runs newer than backups[i]'s */
+	time_t keep_since;
+};
+
 static bool
-kept(const struct pitr_bcleanup_opts *opts, const struct pitr_catalog *cat, size_t i,
-     time_t keep_since)
+same_str(const char *a, const char *b)
 {
-	if (i + 1 == cat->nbackups)
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Whether a and b are copies of one backup run: a run writing to several
+ * destinations (-dl gzip=DIR -dl DIR) leaves one catalog entry per copy. */
+static bool
+same_run(const struct pitr_catalog_backup *a, const struct pitr_catalog_backup *b)
+{
+	return a->start_epoch == b->start_epoch && a->start_lsn == b->start_lsn &&
+	       same_str(a->start_time, b->start_time) && same_str(a->label, b->label) &&
+	       same_str(a->host, b->host);
+}
+
+/* newer[i] for the plan: how many backup runs are newer than entry i's,
+ * runs ordered by their last entry (cat->backups is oldest start first,
+ * and the copies of a run, with the same start time and LSN, lie in the
+ * span of entries that share both).  0 for every copy of the newest run.
+ * Returns NULL after logging. */
+static size_t *
+count_newer_runs(const struct pitr_catalog *cat)
+{
+	size_t n = cat->nbackups, ends = 0;
+	size_t *end = pitr_xcalloc(n, sizeof(*end));      /* its run's last entry */
+	size_t *after = pitr_xcalloc(n, sizeof(*after));  /* run ends after k */
+
+	if (end == NULL || after == NULL) {
+		free(end);
+		free(after);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct pitr_catalog_backup *b = &cat->backups[i];
+
+		end[i] = i;
+		for (size_t j = i + 1; j < n && cat->backups[j].start_epoch == b->start_epoch &&
+				       cat->backups[j].start_lsn == b->start_lsn; j++)
+			if (same_run(b, &cat->backups[j]))
+				end[i] = j;
+	}
+	for (size_t k = n; k-- > 0;) {
+		after[k] = ends;
+		ends += end[k] == k;
+	}
+	for (size_t i = 0; i < n; i++)
+		end[i] = after[end[i]];
+	free(after);
+	return end;
+}
+
+/* Whether backup i of cat is kept: a copy of one of the keep_count newest
+ * runs, or started since keep_since (with a day rule), or a copy of the
+ * newest run.  A backup is kept when either rule keeps it; the copies of
+ * one run share its start, so they all stay or all go. */
+static bool
+kept(const struct bc_plan *p, size_t i)
+{
+	if (p->newer[i] == 0)
 		return true;
-	if (opts->keep_count > 0 && i + (size_t)opts->keep_count >= cat->nbackups)
+	if (p->opts->keep_count > 0 && p->newer[i] < (size_t)p->opts->keep_count)
 		return true;
-	return opts->keep_days > 0 && cat->backups[i].start_epoch >= keep_since;
+	return p->opts->keep_days > 0 && p->cat->backups[i].start_epoch >= p->keep_since;
 }
 
 /* A remnant (no backup: a removal killed half way) goes once it is outside
  * the day window, or, with the count alone, older than every kept backup. */
 static bool
-remnant_goes(const struct pitr_bcleanup_opts *opts, const struct pitr_catalog *cat,
-	     const struct pitr_catalog_backup *r, time_t keep_since)
+remnant_goes(const struct bc_plan *p, const struct pitr_catalog_backup *r)
 {
-	if (opts->keep_days > 0)
-		return r->start_epoch < keep_since;
-	for (size_t i = 0; i < cat->nbackups; i++)
-		if (kept(opts, cat, i, keep_since))
-			return r->start_epoch < cat->backups[i].start_epoch;
+	if (p->opts->keep_days > 0)
+		return r->start_epoch < p->keep_since;
+	for (size_t i = 0; i < p->cat->nbackups; i++)
+		if (kept(p, i))
+			return r->start_epoch < p->cat->backups[i].start_epoch;
 	return false;
 }
 
 /* The plan in the log: how many go, and the newest kept beyond the days. */
 static size_t
-log_plan(const struct pitr_bcleanup_opts *opts, const struct pitr_catalog *cat, time_t keep_since)
+log_plan(const struct bc_plan *p)
 {
-	const struct pitr_catalog_backup *newest = &cat->backups[cat->nbackups - 1];
+	const struct pitr_bcleanup_opts *opts = p->opts;
+	const struct pitr_catalog *cat = p->cat;
 	size_t nold = 0;
 
 	for (size_t i = 0; i < cat->nbackups; i++)
-		nold += !kept(opts, cat, i, keep_since);
+		nold += !kept(p, i);
 	if (opts->keep_count > 0)
 		pitr_log_verbose("Keeping the %ld newest backups%s.", opts->keep_count,
 				 opts->keep_days > 0 ? " and those of the --keep-days window" : "");
@@ -430,10 +490,12 @@ log_plan(const struct pitr_bcleanup_opts *opts, const struct pitr_catalog *cat, 
 		pitr_log_verbose("No backups to remove.");
 	else
 		pitr_log_verbose("%zu backups to remove.", nold);
-	if (opts->keep_count == 0 && newest->start_epoch < keep_since)
-		pitr_log_info("keeping backup \"%s\" although it started more than %ld day%s ago: it "
-			      "is the newest", newest->name, opts->keep_days,
-			      opts->keep_days == 1 ? "" : "s");
+	for (size_t i = 0; i < cat->nbackups; i++)
+		if (opts->keep_count == 0 && p->newer[i] == 0 &&
+		    cat->backups[i].start_epoch < p->keep_since)
+			pitr_log_info("keeping backup \"%s\" although it started more than %ld day%s "
+				      "ago: it is the newest", cat->backups[i].name, opts->keep_days,
+				      opts->keep_days == 1 ? "" : "s");
 	return nold;
 }
 
@@ -445,9 +507,10 @@ pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 	struct pitr_catalog cat = { 0 };
 	struct bc_run run = { .opts = opts, .prefix = opts->dry_run ? "(dry-run) " : "" };
 	struct pitr_wal_name cutoff = { 0 };
+	struct bc_plan plan = { .opts = opts, .cat = &cat };
 	bool anchored = false;
 	const char *bdir, *adir;
-	time_t now, keep_since;
+	time_t now;
 	int rc = -1;
 
 	if (check_opts(opts) != 0 ||
@@ -474,22 +537,24 @@ pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 	}
 
 	now = opts->now != 0 ? opts->now : time(NULL);
-	keep_since = now - (time_t)opts->keep_days * SECONDS_PER_DAY;
+	plan.keep_since = now - (time_t)opts->keep_days * SECONDS_PER_DAY;
+	if ((plan.newer = count_newer_runs(&cat)) == NULL)
+		goto out;
 	if (remove_leftovers(&run, bdir) != 0 || remove_leftovers(&run, adir) != 0)
 		run.failed = true;
 	remove_orphans(&run, bdir);
 
-	/* cat.backups is oldest start first, so the newest is the last one,
-	 * which stays whatever its age: a cluster whose backups stopped must
-	 * not be left with none. */
-	(void)log_plan(opts, &cat, keep_since);
+	/* The newest run (cat.backups' last entry, with its copies under the
+	 * other codecs) stays whatever its age: a cluster whose backups
+	 * stopped must not be left with none. */
+	(void)log_plan(&plan);
 
 	for (size_t i = 0; i < cat.nbackups; i++) {
 		const struct pitr_catalog_backup *b = &cat.backups[i];
 		struct pitr_wal_name start;
 		bool stays = true;
 
-		if (!kept(opts, &cat, i, keep_since))
+		if (!kept(&plan, i))
 			stays = remove_backup(&run, bdir, b);
 		if (!stays)
 			continue;
@@ -508,7 +573,7 @@ pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 	 * meta files whose data file is gone) goes once it is outside the
 	 * window too; it is no backup, so it anchors no WAL. */
 	for (size_t i = 0; i < cat.nremnants; i++)
-		if (remnant_goes(opts, &cat, &cat.remnants[i], keep_since))
+		if (remnant_goes(&plan, &cat.remnants[i]))
 			(void)remove_backup(&run, bdir, &cat.remnants[i]);
 	if (anchored && remove_wal(&run, adir, &cat, &cutoff) != 0)
 		run.failed = true;
@@ -517,6 +582,7 @@ pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 		      (double)run.bytes / (1024.0 * 1024.0));
 	rc = run.failed ? -1 : 0;
 out:
+	free(plan.newer);
 	pitr_catalog_free(&cat);
 	pitr_pidfile_release(pidfile);
 	pitr_dest_spec_free(&aspec);

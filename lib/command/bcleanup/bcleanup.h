@@ -2,7 +2,9 @@
  * bcleanup.h - pitr-backup-cleanup: retention.  Removes the backups
  * that started more than --keep-days ago and are not among the
  * --keep-count newest, never the newest, and the archived WAL that no
- * remaining backup needs.
+ * remaining backup needs.  A backup here is a backup run: the copies one
+ * run wrote under several codecs (same label, start LSN, start time and
+ * host) are counted once and stay or go together.
  *
  * Backups are found by their meta files through catalog.h, so the
  * filename template they were written with does not matter.
@@ -45,7 +47,8 @@ struct pitr_bcleanup_opts {
 /*
  * Remove every backup neither rule keeps: the day rule keeps those whose
  * start is at most keep_days * 86400 seconds before `now`, the count rule
- * the keep_count newest (by start); the newest backup is always kept.
+ * the keep_count newest runs (by start; a run's copies under several
+ * codecs are one); every copy of the newest run is always kept.
  * Each removed backup goes with all its files (data, xlog,
  * digests, the meta last); then every archived segment, partial segment
  * and backup history file positioned before the start segment of the
