@@ -68,6 +68,8 @@ head_time(int fd, struct tm *wall)
 	ssize_t n = fd < 0 ? -1 : pread(fd, buf, HEAD_MAX, 0);
 	const char *line = buf, *end = buf + (n > 0 ? n : 0);
 
+	/* sscanf measures its input: the buffer ends with a NUL. */
+	buf[end - buf] = '\0';
 	while (line < end) {
 		const char *nl = memchr(line, '\n', (size_t)(end - line));
 		size_t len = (size_t)((nl != NULL ? nl : end) - line);
