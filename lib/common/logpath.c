@@ -15,6 +15,17 @@ char *
 pitr_logpath_expand(const char *template_, time_t when)
 {
 	struct tm tm;
+
+	if (localtime_r(&when, &tm) == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return pitr_logpath_expand_tm(template_, &tm);
+}
+
+char *
+pitr_logpath_expand_tm(const char *template_, const struct tm *tm)
+{
 	char *fmt = NULL;
 	char *out = NULL;
 	size_t tlen, cap, fmt_idx = 0;
@@ -42,11 +53,6 @@ pitr_logpath_expand(const char *template_, time_t when)
 		}
 	}
 	fmt[fmt_idx] = '\0';
-	if (localtime_r(&when, &tm) == NULL) {
-		free(fmt);
-		errno = EINVAL;
-		return NULL;
-	}
 	/* strftime gives 0 both for "too small" and for an empty result; grow
 	 * until a generous bound, then call it empty. */
 	for (cap = tlen * 4 + 64; cap <= tlen * 64 + 4096; cap *= 2) {
@@ -58,7 +64,7 @@ pitr_logpath_expand(const char *template_, time_t when)
 			out_of_memory = true;
 			break;
 		}
-		n = strftime(out, cap, fmt, &tm);
+		n = strftime(out, cap, fmt, tm);
 		if (n > 0) {
 			free(fmt);
 			return out;

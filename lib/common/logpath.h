@@ -14,5 +14,7 @@
  * frees, or NULL (errno set: EINVAL for an empty template or one that
  * expands to nothing, ENOMEM). */
 char *pitr_logpath_expand(const char *template_, time_t when);
+/* The same for a broken-down time (a clock other than the local one). */
+char *pitr_logpath_expand_tm(const char *template_, const struct tm *tm);
 
 #endif

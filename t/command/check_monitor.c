@@ -4,7 +4,11 @@
  * line tells the state, the state file written and read back (and a bad
  * one refused), template globs, and the reader: only new complete lines,
  * a replaced file read again, earlier days' files of a template followed
- * in order, a file whose first line does not give back its name ignored.
+ * in order, a file whose first line does not give back its name ignored;
+ * a file replaced under the same name and grown past the old offset
+ * (rename and create, copytruncate) read from its start, a version 1
+ * state loaded, a wrapper's banner before the first log line, and a
+ * daily file written in another zone than the reader's.
  */
 #include "config.h"
 
@@ -172,6 +176,8 @@ START_TEST(test_state_round_trip)
 	feed(&s, line_at(1700000002, "pitr-restore", "LOG", "segment \"000000010000000000000004\" is not in the archive yet: waiting"));
 	ck_assert_ptr_nonnull(pitr_mon_state_add_file(&s, "/var/log/a b.log", 1700000000.5));
 	s.files[0].offset = 1234;
+	s.files[0].dev = 64769;
+	s.files[0].ino = 9876543210ULL;
 	ck_assert_int_eq(pitr_mon_state_save(&s, h_dir()), 0);
 	ck_assert_int_eq(pitr_mon_state_load(&r, h_dir()), 0);
 	fp = open_memstream(&a, &alen);
@@ -183,6 +189,9 @@ START_TEST(test_state_round_trip)
 	ck_assert_str_eq(a, b);
 	ck_assert_ptr_nonnull(strstr(a, "\tFATAL : tab here\n"));
 	ck_assert_int_eq(r.files[0].offset, 1234);
+	ck_assert_uint_eq(r.files[0].dev, 64769);
+	ck_assert_uint_eq(r.files[0].ino, 9876543210ULL);
+	ck_assert_ptr_nonnull(strstr(a, "\nfile\t1234\t1700000000.500000\t64769\t9876543210\t/var/log/a b.log\n"));
 	free(a);
 	free(b);
 	pitr_mon_state_free(&r);
@@ -281,6 +290,169 @@ START_TEST(test_read_rotated)
 }
 END_TEST
 
+static const char *
+archived(time_t t, int seg)
+{
+	return line_at(t, "pitr-archive", "LOG",
+		       h_fmt("archived \"0000000100000000000000%02d\" (segment) in 2 ms", seg));
+}
+
+START_TEST(test_read_replaced)
+{
+	struct pitr_mon_state s = { 0 };
+	const char *tmpl = h_path("archive.log");
+	const char *const tmpls[] = { tmpl };
+	time_t t = time(NULL) - 100;
+	unsigned long long ino;
+	FILE *fp;
+
+	append(tmpl, archived(t, 1));
+	ck_assert_int_eq(pitr_mon_read_logs(&s, tmpls, 1), 1);
+	/* logrotate's rename and create; by the next call the new file is
+	 * longer than what was read of the old one.  Its first line has the
+	 * old one's time: the inode tells them apart. */
+	ck_assert_int_eq(rename(tmpl, h_path("archive.log.1")), 0);
+	append(tmpl, line_at(t, "pitr-archive", "ERROR", "disk full"));
+	append(tmpl, archived(t + 1, 2));
+	append(tmpl, archived(t + 2, 3));
+	ck_assert_int_eq(pitr_mon_read_logs(&s, tmpls, 1), 3);
+	ck_assert_uint_eq(s.errors_total, 1);
+	ck_assert_str_eq(s.errors[0].line, "ERROR : disk full");
+	ck_assert_str_eq(s.archive_wal, "000000010000000000000003");
+	ino = s.files[0].ino;
+	/* copytruncate: the same inode, emptied and written past the old
+	 * offset; its first line's time tells. */
+	fp = fopen(tmpl, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs(line_at(t + 10, "pitr-archive", "ERROR", "disk full again"), fp);
+	for (int i = 4; i <= 6; i++)
+		fputs(archived(t + 10 + i, i), fp);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_int_eq(pitr_mon_read_logs(&s, tmpls, 1), 4);
+	ck_assert_uint_eq(s.files[0].ino, ino);
+	ck_assert_uint_eq(s.errors_total, 2);
+	ck_assert_str_eq(s.errors[1].line, "ERROR : disk full again");
+	ck_assert_str_eq(s.archive_wal, "000000010000000000000006");
+	/* Through the state file: the same file is not read again. */
+	ck_assert_int_eq(pitr_mon_state_save(&s, h_dir()), 0);
+	pitr_mon_state_free(&s);
+	ck_assert_int_eq(pitr_mon_state_load(&s, h_dir()), 0);
+	ck_assert_int_eq(pitr_mon_read_logs(&s, tmpls, 1), 0);
+	append(tmpl, archived(t + 20, 7));
+	ck_assert_int_eq(pitr_mon_read_logs(&s, tmpls, 1), 1);
+	ck_assert_uint_eq(s.errors_total, 2);
+	pitr_mon_state_free(&s);
+}
+END_TEST
+
+/* A state written before the files' identity was kept. */
+START_TEST(test_state_v1)
+{
+	struct pitr_mon_state s = { 0 };
+	const char *log = h_path("archive.log");
+	const char *const tmpls[] = { log };
+	const char *first = archived(1700000000, 1);
+	const char *text;
+	struct stat st;
+
+	append(log, first);
+	text = h_fmt("pitr-monitor-state\t1\nfile\t%zu\t1700000000.123456\t%s\n"
+		     "archive\t1700000000.123456\t0.000000\t000000010000000000000001\n"
+		     "errors-total\t0\n", strlen(first), log);
+	h_write_file(h_path("pitr-monitor.state"), text, strlen(text));
+	ck_assert_int_eq(pitr_mon_state_load(&s, h_dir()), 0);
+	ck_assert_uint_eq(s.nfiles, 1);
+	ck_assert_int_eq(s.files[0].offset, (long long)strlen(first));
+	ck_assert_uint_eq(s.files[0].ino, 0);
+	/* Its identity unknown, the file is taken as the one read: nothing
+	 * is read twice, and the identity is kept from now on. */
+	ck_assert_int_eq(pitr_mon_read_logs(&s, tmpls, 1), 0);
+	ck_assert_int_eq(stat(log, &st), 0);
+	ck_assert_uint_eq(s.files[0].ino, (unsigned long long)st.st_ino);
+	append(log, line_at(1700000100, "pitr-archive", "ERROR", "new"));
+	ck_assert_int_eq(pitr_mon_read_logs(&s, tmpls, 1), 1);
+	ck_assert_uint_eq(s.errors_total, 1);
+	pitr_mon_state_free(&s);
+}
+END_TEST
+
+START_TEST(test_read_banner)
+{
+	struct pitr_mon_state s = { 0 };
+	const char *exact = h_path("wrapped.log");
+	const char *daily = h_fmt("%s/w-^Y-^m-^d.log", h_dir());
+	const char *banner_only = h_fmt("%s/b-^Y-^m-^d.log", h_dir());
+	const char *const tmpls[] = { exact, daily, banner_only };
+	const char *empty = h_path("empty.log");
+	time_t t = time(NULL);
+	char *p_daily = pitr_logpath_expand(daily, t);
+	char *p_banner = pitr_logpath_expand(banner_only, t);
+
+	ck_assert_int_eq(pitr_log_open("check", NULL, true), 0);
+	/* Named exactly: read whatever its first line. */
+	append(exact, "archive wrapper started\n");
+	append(exact, archived(t, 1));
+	append(exact, line_at(t + 1, "pitr-archive", "ERROR", "could not archive"));
+	/* A daily file: its first log line's time gives back its name. */
+	append(p_daily, "wrapper banner\n");
+	append(p_daily, line_at(t, "pitr-restore", "ERROR", "daily"));
+	/* No log line yet: nothing to match its name against. */
+	append(p_banner, "wrapper banner\n");
+	ck_assert_int_eq(pitr_mon_read_logs(&s, tmpls, 3), 5);
+	ck_assert_uint_eq(s.nfiles, 2);
+	ck_assert_uint_eq(s.errors_total, 2);
+	ck_assert_str_eq(s.archive_wal, "000000010000000000000001");
+	ck_assert(s.archive_fail > 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("skipping log file \"%s\": no pitr log line",
+						    p_banner)));
+	/* Named exactly, even empty: followed from the start. */
+	append(empty, "");
+	ck_assert_int_eq(pitr_mon_read_logs(&s, &empty, 1), 0);
+	ck_assert_ptr_nonnull(pitr_mon_state_file(&s, empty));
+	append(empty, line_at(t + 2, "pitr-archive", "ERROR", "after"));
+	ck_assert_int_eq(pitr_mon_read_logs(&s, &empty, 1), 1);
+	ck_assert_uint_eq(s.errors_total, 3);
+	free(p_daily);
+	free(p_banner);
+	pitr_mon_state_free(&s);
+}
+END_TEST
+
+/* The writer's TZ is UTC, the reader's nine hours ahead: a line late in
+ * the writer's day falls on the next day for the reader. */
+START_TEST(test_read_other_zone)
+{
+	struct pitr_mon_state s = { 0 };
+	const char *tmpl = h_fmt("%s/archive-^Y-^m-^d.log", h_dir());
+	const char *const tmpls[] = { tmpl };
+	const char *old_tz = getenv("TZ");
+	char *saved = old_tz != NULL ? strdup(old_tz) : NULL;
+
+	append(h_path("archive-2026-12-01.log"), "2026-12-01 23:30:00.000000 +0000 : 42 : "
+	       "pitr-archive : ERROR : could not archive \"000000010000000000000002\": disk full\n");
+	/* The line's clock says the 30th: not this file. */
+	append(h_path("archive-2026-12-02.log"), "2026-11-30 23:30:00.000000 +0000 : 42 : "
+	       "pitr-archive : ERROR : impostor\n");
+	/* Behind UTC: the 1st for the writer, the 2nd in UTC. */
+	append(h_path("archive-2026-11-30.log"), "2026-11-30 22:00:00.000000 -0500 : 43 : "
+	       "pitr-archive : ERROR : from New York\n");
+	ck_assert_int_eq(setenv("TZ", "Asia/Tokyo", 1), 0);
+	tzset();
+	ck_assert_int_eq(pitr_mon_read_logs(&s, tmpls, 1), 2);
+	if (saved != NULL)
+		setenv("TZ", saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(saved);
+	ck_assert_uint_eq(s.nfiles, 2);
+	ck_assert_uint_eq(s.errors_total, 2);
+	ck_assert_str_eq(s.errors[0].line, "ERROR : from New York");
+	ck_assert_str_eq(s.errors[1].line, "ERROR : could not archive \"000000010000000000000002\": disk full");
+	pitr_mon_state_free(&s);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -297,6 +469,10 @@ make_suite(void)
 	tcase_add_test(tc, test_template_glob);
 	tcase_add_test(tc, test_read_incremental);
 	tcase_add_test(tc, test_read_rotated);
+	tcase_add_test(tc, test_read_replaced);
+	tcase_add_test(tc, test_state_v1);
+	tcase_add_test(tc, test_read_banner);
+	tcase_add_test(tc, test_read_other_zone);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,8 +4,9 @@
  * text (exact), JSON that python3's json module reads back, the Nagios
  * status line and exit status through OK, WARNING, CRITICAL and UNKNOWN,
  * and whole runs of pitr_cmd_monitor(): the errors check once per error
- * with the state dir, --from, --output replaced atomically, and the option
- * combinations it refuses.
+ * with the state dir, --from, --output replaced atomically, the option
+ * combinations it refuses, and a check with no log file (plain 0, Nagios
+ * UNKNOWN).
  */
 #include "config.h"
 
@@ -279,7 +280,7 @@ START_TEST(test_cmd_refuses)
 	/* OmniPITR's check names: case and '_' do not matter. */
 	o.check = "Dump_State";
 	ck_assert_int_eq(run(&o, &out), 0);
-	ck_assert_ptr_eq(strstr(out, "pitr-monitor-state\t1\n"), out);
+	ck_assert_ptr_eq(strstr(out, "pitr-monitor-state\t2\n"), out);
 	o.check = "last-archive-ages";
 	ck_assert_int_eq(run(&o, &out), 1);
 	ck_assert_ptr_nonnull(strstr(h_log(), "invalid value \"last-archive-ages\" for option \"--check\""));
@@ -311,6 +312,35 @@ START_TEST(test_cmd_refuses)
 }
 END_TEST
 
+/* No log file for the templates: plain answers as OmniPITR (0, or no
+ * error line); a Nagios check cannot vouch for anything: UNKNOWN. */
+START_TEST(test_cmd_no_log)
+{
+	const char *logs[] = { h_path("archive.log") };
+	struct pitr_monitor_opts o = { .logs = logs, .nlogs = 1, .state_dir = h_dir(),
+				       .check = "errors" };
+	const char *out;
+
+	ck_assert_int_eq(run(&o, &out), 0);
+	ck_assert_str_eq(out, "");
+	o.check = "current-archive-time";
+	ck_assert_int_eq(run(&o, &out), 0);
+	ck_assert_str_eq(out, "0\n");
+	o.warning = "0";
+	ck_assert_int_eq(run(&o, &out), PITR_MONITOR_UNKNOWN);
+	ck_assert_str_eq(out, "PITR-MONITOR UNKNOWN - current-archive-time: no log file found for "
+			 "the --log templates\n");
+	o.check = "errors";
+	ck_assert_int_eq(run(&o, &out), PITR_MONITOR_UNKNOWN);
+	ck_assert_str_eq(out, "PITR-MONITOR UNKNOWN - errors: no log file found for the --log "
+			 "templates\n");
+	/* The file there, even empty (logrotate's create): answered. */
+	h_write_file(logs[0], "", 0);
+	ck_assert_int_eq(run(&o, &out), PITR_MONITOR_OK);
+	ck_assert_str_eq(out, "PITR-MONITOR OK - errors 0 | errors=0;0;\n");
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -323,6 +353,7 @@ make_suite(void)
 	tcase_add_test(tc, test_prometheus);
 	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_nagios);
+	tcase_add_test(tc, test_cmd_no_log);
 	tcase_add_test(tc, test_cmd_errors);
 	tcase_add_test(tc, test_cmd_output_file);
 	tcase_add_test(tc, test_cmd_refuses);

@@ -129,6 +129,23 @@ START_TEST(test_time_out_of_range)
 }
 END_TEST
 
+/* A broken-down time of another clock than the local one (a log line's
+ * own zone) expands as given, not converted to TZ. */
+START_TEST(test_expand_tm)
+{
+	struct tm tm = { .tm_year = 123, .tm_mon = 10, .tm_mday = 15, .tm_hour = 7,
+			 .tm_min = 13, .tm_sec = 20, .tm_wday = 3, .tm_yday = 318 };
+	char *got = pitr_logpath_expand_tm("/l/^Y-^m-^d-^a-^H.log", &tm);
+
+	ck_assert_ptr_nonnull(got);
+	ck_assert_str_eq(got, "/l/2023-11-15-Wed-07.log");
+	free(got);
+	errno = 0;
+	ck_assert_ptr_null(pitr_logpath_expand_tm("", &tm));
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -138,6 +155,7 @@ make_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_caret_becomes_percent);
 	tcase_add_test(tc, test_local_time);
+	tcase_add_test(tc, test_expand_tm);
 	tcase_add_test(tc, test_literal_percent);
 	tcase_add_test(tc, test_long_expansion);
 	tcase_add_test(tc, test_empty_template);

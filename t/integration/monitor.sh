@@ -99,9 +99,9 @@ is "archive-queue: 0 while archiving works" "$IT_OUT" 0
 mon -c errors
 is "errors: none yet" "$IT_OUT" ""
 mon -c dump-state
-like "dump-state: the archive log is in the state" "$IT_OUT" "file	[0-9]+	[0-9.]+	$L/archive-"
-like "dump-state: the restore log is in the state" "$IT_OUT" "file	[0-9]+	[0-9.]+	$L/restore-"
-like "dump-state: the backup log is in the state" "$IT_OUT" "file	[0-9]+	[0-9.]+	$L/backup-"
+like "dump-state: the archive log is in the state" "$IT_OUT" "file	[0-9]+	[0-9.]+	[0-9]+	[0-9]+	$L/archive-"
+like "dump-state: the restore log is in the state" "$IT_OUT" "file	[0-9]+	[0-9.]+	[0-9]+	[0-9]+	$L/restore-"
+like "dump-state: the backup log is in the state" "$IT_OUT" "file	[0-9]+	[0-9.]+	[0-9]+	[0-9]+	$L/backup-"
 
 # --- archiving made to fail ----------------------------------------------
 chmod 0500 "$A"

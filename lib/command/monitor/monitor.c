@@ -222,6 +222,13 @@ run_one(struct monitor_run *r)
 		pitr_mon_state_write(&r->state, stdout);
 		return 0;
 	}
+	/* No log to read: a plugin cannot vouch for anything ("OK errors 0"
+	 * would hide a wrong --log).  The plain answer stays OmniPITR's 0. */
+	if (r->nagios && r->check != CK_ARCHIVE_QUEUE && r->state.nfiles == 0) {
+		printf("PITR-MONITOR UNKNOWN - %s: no log file found for the --log templates\n",
+		       check_names[r->check]);
+		return PITR_MONITOR_UNKNOWN;
+	}
 	if (r->check == CK_ERRORS) {
 		if (run_errors(r, r->nagios ? NULL : stdout, &n) != 0)
 			return -1;

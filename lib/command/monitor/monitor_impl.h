@@ -20,7 +20,11 @@
 struct pitr_mon_file {
 	char *path;
 	long long offset;
-	double start;           /* epoch of its first line: the reading order */
+	/* The epoch of its first pitr log line (-1: none yet): the reading
+	 * order, and with the inode what tells a file replaced under the same
+	 * name (logrotate's rename and create, or copytruncate). */
+	double start;
+	unsigned long long dev, ino; /* 0 0: unknown (a version 1 state) */
 };
 
 /* One ERROR or FATAL line, as the errors check prints it. */
@@ -67,6 +71,9 @@ int pitr_mon_parse_line(const char *text, struct pitr_mon_line *l);
 /* The epoch of "YYYY-MM-DD HH:MM:SS.uuuuuu +ZZZZ" at the start of `text`,
  * or -1. */
 double pitr_mon_parse_time(const char *text);
+/* The same, and the line's own wall clock (its fields as written, its
+ * zone's offset) in *wall when not NULL. */
+double pitr_mon_parse_wall(const char *text, struct tm *wall);
 /* Apply what one line says to the state. */
 void pitr_mon_state_feed(struct pitr_mon_state *s, const struct pitr_mon_line *l);
 

@@ -35,11 +35,12 @@ time_shaped(const char *text)
 }
 
 double
-pitr_mon_parse_time(const char *text)
+pitr_mon_parse_wall(const char *text, struct tm *wall)
 {
 	struct tm tm = { 0 };
 	int usec, zh, zm, n = 0;
 	char sign;
+	long offset;
 	time_t t;
 
 	if (!time_shaped(text) ||
@@ -49,13 +50,27 @@ pitr_mon_parse_time(const char *text)
 		return -1;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
+	/* timegm also completes the day of the week and of the year, which a
+	 * template's marks may use. */
 	t = timegm(&tm);
 	if (t == (time_t)-1)
 		return -1;
+	offset = (sign == '-' ? -1 : 1) * (zh * 3600L + zm * 60L);
+	if (wall != NULL) {
+		*wall = tm;
+		wall->tm_isdst = -1;
+		wall->tm_gmtoff = offset;
+		wall->tm_zone = NULL;
+	}
 	/* The numeric zone makes the time exact whatever the reader's TZ and
 	 * across a daylight saving change. */
-	t -= (sign == '-' ? -1 : 1) * (zh * 3600 + zm * 60);
-	return (double)t + usec / 1e6;
+	return (double)(t - offset) + usec / 1e6;
+}
+
+double
+pitr_mon_parse_time(const char *text)
+{
+	return pitr_mon_parse_wall(text, NULL);
 }
 
 /* Copy the field at *p up to " : " into out (size n); advance past it. */

@@ -4,12 +4,15 @@
  * call reads only what was written since the last one (as OmniPITR's
  * monitor did), and the facts read so far.  One record per line, fields
  * separated by tabs, the path or message last:
- *   pitr-monitor-state 1
- *   file OFFSET START PATH
+ *   pitr-monitor-state 2
+ *   file OFFSET START DEVICE INODE PATH
  *   archive LAST FAIL WAL          restore LAST WAIT PID WAL
  *   backup LAST                    errors-total N
  *   error EPOCH PID TIMESTAMP LINE
  * Written whole to a temporary file, fsync'ed and renamed over the old one.
+ * A version 1 state (file records without DEVICE and INODE, from before
+ * the file's identity was kept) still loads: its files' identity is taken
+ * from their next reading.
  */
 #include "config.h"
 
@@ -24,7 +27,8 @@
 #include "common/xalloc.h"
 
 #define STATE_FILE "pitr-monitor.state"
-#define STATE_HEADER "pitr-monitor-state\t1"
+#define STATE_HEADER "pitr-monitor-state\t2"
+#define STATE_HEADER_V1 "pitr-monitor-state\t1"
 
 struct pitr_mon_file *
 pitr_mon_state_file(struct pitr_mon_state *s, const char *path)
@@ -112,8 +116,8 @@ pitr_mon_state_write(const struct pitr_mon_state *s, FILE *out)
 {
 	fprintf(out, "%s\n", STATE_HEADER);
 	for (size_t i = 0; i < s->nfiles; i++)
-		fprintf(out, "file\t%lld\t%.6f\t%s\n", s->files[i].offset, s->files[i].start,
-			s->files[i].path);
+		fprintf(out, "file\t%lld\t%.6f\t%llu\t%llu\t%s\n", s->files[i].offset,
+			s->files[i].start, s->files[i].dev, s->files[i].ino, s->files[i].path);
 	fprintf(out, "archive\t%.6f\t%.6f\t%s\n", s->archive_last, s->archive_fail, s->archive_wal);
 	fprintf(out, "restore\t%.6f\t%.6f\t%ld\t%s\n", s->restore_last, s->restore_wait,
 		s->restore_pid, s->restore_wal);
@@ -149,19 +153,39 @@ copy_name(char *dst, size_t n, const char *src)
 	snprintf(dst, n, "%s", src);
 }
 
+/* A file record: version 1 has no device and inode (the path, last, may
+ * hold tabs). */
+static int
+load_file_record(struct pitr_mon_state *s, char *line, int version)
+{
+	char *f[6];
+	int want = version == 1 ? 4 : 6;
+	struct pitr_mon_file *file;
+
+	if (split(line, f, want) != want)
+		return -1;
+	file = pitr_mon_state_add_file(s, f[want - 1], strtod(f[2], NULL));
+	if (file != NULL) {
+		file->offset = strtoll(f[1], NULL, 10);
+		if (version > 1) {
+			file->dev = strtoull(f[3], NULL, 10);
+			file->ino = strtoull(f[4], NULL, 10);
+		}
+	}
+	return 0;
+}
+
 /* One record.  Returns 0, or -1 for a line that is not one. */
 static int
-load_record(struct pitr_mon_state *s, char *line)
+load_record(struct pitr_mon_state *s, char *line, int version)
 {
 	char *f[5];
-	int n = split(line, f, 5);
+	int n;
 
-	if (strcmp(f[0], "file") == 0 && n == 4) {
-		struct pitr_mon_file *file = pitr_mon_state_add_file(s, f[3], strtod(f[2], NULL));
-
-		if (file != NULL)
-			file->offset = strtoll(f[1], NULL, 10);
-	} else if (strcmp(f[0], "archive") == 0 && n == 4) {
+	if (strncmp(line, "file\t", 5) == 0)
+		return load_file_record(s, line, version);
+	n = split(line, f, 5);
+	if (strcmp(f[0], "archive") == 0 && n == 4) {
 		s->archive_last = strtod(f[1], NULL);
 		s->archive_fail = strtod(f[2], NULL);
 		copy_name(s->archive_wal, sizeof(s->archive_wal), f[3]);
@@ -189,13 +213,16 @@ load_lines(struct pitr_mon_state *s, FILE *fp, const char *path)
 	size_t cap = 0;
 	ssize_t len;
 	long lineno = 0;
-	int rc = 0;
+	int rc = 0, version = 0;
 
 	while ((len = getline(&line, &cap, fp)) > 0) {
 		lineno++;
 		if (line[len - 1] == '\n')
 			line[--len] = '\0';
-		if (lineno == 1 ? strcmp(line, STATE_HEADER) != 0 : load_record(s, line) != 0) {
+		if (lineno == 1)
+			version = strcmp(line, STATE_HEADER) == 0 ? 2 :
+				  strcmp(line, STATE_HEADER_V1) == 0 ? 1 : 0;
+		if (lineno == 1 ? version == 0 : load_record(s, line, version) != 0) {
 			pitr_log_error("state file \"%s\", line %ld: not a pitr-monitor state record; "
 				       "remove the file to start afresh", path, lineno);
 			rc = -1;
