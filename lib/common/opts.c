@@ -17,7 +17,9 @@
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/opts.h"
@@ -566,26 +568,30 @@ config_line(struct pitr_opts *o, char *line, size_t read, char *err, size_t errs
 }
 
 /* Open config file `path`, vetted by the guard if there is one: the
- * stat is of the open file, so a swap after the check changes nothing.
- * NULL after logging. */
+ * stat is of the open file, so a swap after the check changes nothing,
+ * and the open does not wait (a FIFO named to hang us is refused). NULL
+ * after logging. */
 static FILE *
 open_config(const struct pitr_opts *o, const char *path)
 {
-	FILE *fp = fopen(path, "r");
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (o->guard != NULL ? O_NONBLOCK : 0));
 	struct stat st;
+	FILE *fp;
 
-	if (fp == NULL) {
+	if (fd < 0) {
 		pitr_log_error("could not read config file \"%s\": %s", path, strerror(errno));
 		return NULL;
 	}
-	if (o->guard == NULL)
-		return fp;
-	if (fstat(fileno(fp), &st) != 0) {
+	if (o->guard != NULL && fstat(fd, &st) != 0) {
 		pitr_log_error("could not stat config file \"%s\": %s", path, strerror(errno));
-	} else if (o->guard->vet(path, &st, o->guard->arg) == 0) {
+	} else if (o->guard != NULL && o->guard->vet(path, &st, o->guard->arg) != 0) {
+		/* vet() said why. */
+	} else if ((fp = fdopen(fd, "r")) == NULL) {
+		pitr_log_error("could not read config file \"%s\": %s", path, strerror(errno));
+	} else {
 		return fp;
 	}
-	fclose(fp);
+	close(fd);
 	return NULL;
 }
 

@@ -243,6 +243,33 @@ parse_call_with(const char *file, int answer, struct pitr_opts *o)
 				       argv, &guard);
 }
 
+/* pitr_check_vet_config() as pitr-check calls it, data directory unknown. */
+static int
+vet_real(const char *path, const struct stat *st, void *arg)
+{
+	(void)arg;
+	return pitr_check_vet_config(path, st, geteuid(), (uid_t)-1);
+}
+
+/* A FIFO named as the call's config file would block its open until a
+ * writer comes: it is refused at once instead. */
+START_TEST(test_guarded_fifo)
+{
+	const struct pitr_opts_guard guard = { .vet = vet_real };
+	char *argv[] = { "pitr-archive", "--cfg", NULL, "%p", NULL };
+	struct pitr_opts o;
+
+	h_setup();
+	argv[2] = (char *)h_path("fifo");
+	ck_assert_int_eq(mkfifo(argv[2], 0600), 0);
+	ck_assert_int_eq(pitr_opts_parse_guarded(&o, pitr_archive_option_defs,
+						 pitr_archive_noption_defs, 4, argv, &guard), -1);
+	ck_assert_ptr_nonnull(strstr(h_log(), "is not read: it is not a regular file"));
+	pitr_opts_free(&o);
+	h_teardown();
+}
+END_TEST
+
 START_TEST(test_guarded_config)
 {
 	struct pitr_opts o;
@@ -288,6 +315,7 @@ make_suite(void)
 	tc = tcase_create("trust");
 	tcase_add_test(tc, test_vet_config);
 	tcase_add_test(tc, test_guarded_config);
+	tcase_add_test(tc, test_guarded_fifo);
 	suite_add_tcase(s, tc);
 	return s;
 }
