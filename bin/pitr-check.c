@@ -28,6 +28,8 @@ static const struct pitr_opt_def check_options[] = {
 	  .help = "server host or socket dir" },
 	PITR_OPTS_LOG,
 	{ "port", "p", PITR_OPT_STRING, "PORT", .dflt_doc = "libpq's", .help = "server port" },
+	{ "rsync-path", "rp", PITR_OPT_STRING, "PATH", .dflt_doc = "rsync on the PATH",
+	  .help = "the rsync that fetches remote copies (never archive_command's)" },
 	{ "temp-dir", "t", PITR_OPT_STRING, "DIR", .dflt_doc = "$TMPDIR or " PITR_FSUTIL_TMPDIR_DEFAULT,
 	  .help = "where copies from remote destinations are fetched" },
 	{ "timeout", NULL, PITR_OPT_INT, "SECONDS", .min = 1, .max = 86400, .dflt = "60",
@@ -67,6 +69,7 @@ main(int argc, char **argv)
 	c.data_dir = pitr_opts_str(&o, "data-dir");
 	c.archive_command = pitr_opts_str(&o, "archive-command");
 	c.temp_dir = pitr_opts_str(&o, "temp-dir");
+	c.rsync_path = pitr_opts_str(&o, "rsync-path");
 	c.timeout = (int)pitr_opts_int(&o, "timeout");
 	c.out = stdout;
 	c.to_log = pitr_opts_str(&o, "log") != NULL;

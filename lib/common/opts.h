@@ -147,6 +147,7 @@ struct pitr_opts {
 	bool version;                    /* --version was given */
 	char **owned;                    /* strings read from config files */
 	size_t nowned;
+	const struct pitr_opts_guard *guard;  /* pitr_opts_parse_guarded()'s; else NULL */
 };
 
 /*
@@ -162,6 +163,24 @@ struct pitr_opts {
  */
 int pitr_opts_parse(struct pitr_opts *o, const struct pitr_opt_def *defs, size_t ndefs,
 		    int argc, char **argv);
+
+/*
+ * Options named by someone the running user need not trust (pitr-check
+ * reads the server's archive_command): each config file is opened and
+ * handed to vet() with its fstat() (so what is vetted is what is read)
+ * before a line is read; vet() returns 0 to read it, or -1 after logging
+ * one line.  A bad line is reported by file and line number only, never
+ * with the line's text.
+ */
+struct stat;
+struct pitr_opts_guard {
+	int (*vet)(const char *path, const struct stat *st, void *arg);
+	void *arg;
+};
+
+/* pitr_opts_parse() with the config files under `guard` (see above). */
+int pitr_opts_parse_guarded(struct pitr_opts *o, const struct pitr_opt_def *defs, size_t ndefs,
+			    int argc, char **argv, const struct pitr_opts_guard *guard);
 
 /* Release what parse allocated; accepts a zeroed struct. */
 void pitr_opts_free(struct pitr_opts *o);

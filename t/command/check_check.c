@@ -1,13 +1,19 @@
 /*
  * check_check.c - pitr-check's reading of archive_command: shell word
- * splitting and finding the pitr-archive call (lib/command/check/words.c).
+ * splitting and finding the pitr-archive call (lib/command/check/words.c),
+ * and the trust it gives the call's config files (check.c).
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "command/archive/archive.h"
 #include "command/check/check.h"
+#include "common/opts.h"
 #include "harness.h"
 
 static char err[512];
@@ -156,6 +162,144 @@ START_TEST(test_find_call_refused)
 }
 END_TEST
 
+/* A stat of a file with `mode` (type and permissions) owned by `uid`. */
+static struct stat
+fake_stat(mode_t mode, uid_t uid)
+{
+	struct stat st = { .st_mode = mode, .st_uid = uid };
+
+	return st;
+}
+
+START_TEST(test_vet_config)
+{
+	const uid_t me = 1000, dd = 26;
+	struct stat st;
+
+	h_setup();
+	/* Owned by the user running pitr-check, the data directory's owner, root. */
+	st = fake_stat(S_IFREG | 0644, me);
+	ck_assert_int_eq(pitr_check_vet_config("/c", &st, me, dd), 0);
+	st = fake_stat(S_IFREG | 0600, dd);
+	ck_assert_int_eq(pitr_check_vet_config("/c", &st, me, dd), 0);
+	st = fake_stat(S_IFREG | 0444, 0);
+	ck_assert_int_eq(pitr_check_vet_config("/c", &st, me, (uid_t)-1), 0);
+	ck_assert_str_eq(h_log(), "");
+	/* Anyone else's, writable by others, not a regular file: one line each. */
+	st = fake_stat(S_IFREG | 0644, 4242);
+	ck_assert_int_eq(pitr_check_vet_config("/c", &st, me, dd), -1);
+	st = fake_stat(S_IFREG | 0600, dd);
+	ck_assert_int_eq(pitr_check_vet_config("/c", &st, me, (uid_t)-1), -1);
+	st = fake_stat(S_IFREG | 0664, me);
+	ck_assert_int_eq(pitr_check_vet_config("/c", &st, me, dd), -1);
+	st = fake_stat(S_IFREG | 0646, 0);
+	ck_assert_int_eq(pitr_check_vet_config("/c", &st, me, dd), -1);
+	st = fake_stat(S_IFIFO | 0600, me);
+	ck_assert_int_eq(pitr_check_vet_config("/c", &st, me, dd), -1);
+	ck_assert_str_eq(h_log(),
+		"ERROR : config file \"/c\" named by archive_command is not read: its owner is "
+		"neither you, nor the data directory's owner, nor root (pitr-check reads one only if "
+		"it is a regular file owned by you, by the data directory's owner or by root, and "
+		"writable by its owner alone)\n"
+		"ERROR : config file \"/c\" named by archive_command is not read: its owner is "
+		"neither you, nor the data directory's owner, nor root (pitr-check reads one only if "
+		"it is a regular file owned by you, by the data directory's owner or by root, and "
+		"writable by its owner alone)\n"
+		"ERROR : config file \"/c\" named by archive_command is not read: its group or "
+		"others may write it (pitr-check reads one only if it is a regular file owned by "
+		"you, by the data directory's owner or by root, and writable by its owner alone)\n"
+		"ERROR : config file \"/c\" named by archive_command is not read: its group or "
+		"others may write it (pitr-check reads one only if it is a regular file owned by "
+		"you, by the data directory's owner or by root, and writable by its owner alone)\n"
+		"ERROR : config file \"/c\" named by archive_command is not read: it is not a "
+		"regular file (pitr-check reads one only if it is a regular file owned by you, by "
+		"the data directory's owner or by root, and writable by its owner alone)\n");
+	h_teardown();
+}
+END_TEST
+
+/* The guard's vet(): counts its calls, answers *arg. */
+static int vet_calls;
+
+static int
+vet_answer(const char *path, const struct stat *st, void *arg)
+{
+	(void)path;
+	vet_calls++;
+	ck_assert(S_ISREG(st->st_mode));
+	return *(int *)arg;
+}
+
+/* Parse pitr-archive's call `-dl /a --config-file FILE %p` under a guard
+ * answering `answer`. */
+static int
+parse_call_with(const char *file, int answer, struct pitr_opts *o)
+{
+	char *argv[] = { "pitr-archive", "-dl", "/a", "--config-file", (char *)file, "%p", NULL };
+	const struct pitr_opts_guard guard = { .vet = vet_answer, .arg = &answer };
+
+	vet_calls = 0;
+	return pitr_opts_parse_guarded(o, pitr_archive_option_defs, pitr_archive_noption_defs, 6,
+				       argv, &guard);
+}
+
+/* pitr_check_vet_config() as pitr-check calls it, data directory unknown. */
+static int
+vet_real(const char *path, const struct stat *st, void *arg)
+{
+	(void)arg;
+	return pitr_check_vet_config(path, st, geteuid(), (uid_t)-1);
+}
+
+/* A FIFO named as the call's config file would block its open until a
+ * writer comes: it is refused at once instead. */
+START_TEST(test_guarded_fifo)
+{
+	const struct pitr_opts_guard guard = { .vet = vet_real };
+	char *argv[] = { "pitr-archive", "--cfg", NULL, "%p", NULL };
+	struct pitr_opts o;
+
+	h_setup();
+	argv[2] = (char *)h_path("fifo");
+	ck_assert_int_eq(mkfifo(argv[2], 0600), 0);
+	ck_assert_int_eq(pitr_opts_parse_guarded(&o, pitr_archive_option_defs,
+						 pitr_archive_noption_defs, 4, argv, &guard), -1);
+	ck_assert_ptr_nonnull(strstr(h_log(), "is not read: it is not a regular file"));
+	pitr_opts_free(&o);
+	h_teardown();
+}
+END_TEST
+
+START_TEST(test_guarded_config)
+{
+	struct pitr_opts o;
+	const char *secret, *good;
+
+	h_setup();
+	secret = h_path("secret");
+	h_write_file(secret, "root:$6$SECRETHASH$abc:19000\n", 29);
+	good = h_path("good");
+	h_write_file(good, "# ok\ndr host:/w/\n", 17);
+	/* A bad line is named by file and line, its text never shown. */
+	ck_assert_int_eq(parse_call_with(secret, 0, &o), -1);
+	ck_assert_int_eq(vet_calls, 1);
+	ck_assert_str_eq(h_log(), h_fmt("ERROR : invalid line 1 in config file \"%s\"\n", secret));
+	ck_assert_ptr_null(strstr(h_log(), "SECRETHASH"));
+	pitr_opts_free(&o);
+	/* A file the guard refuses is not read at all. */
+	h_log_reset();
+	ck_assert_int_eq(parse_call_with(good, -1, &o), -1);
+	ck_assert_int_eq(vet_calls, 1);
+	ck_assert_uint_eq(o.nowned, 0);
+	pitr_opts_free(&o);
+	/* One it accepts is read as pitr-archive reads it. */
+	ck_assert_int_eq(parse_call_with(good, 0, &o), 0);
+	ck_assert_str_eq(pitr_opts_list(&o, "dst-remote", &(size_t){ 0 })[0], "host:/w/");
+	pitr_opts_free(&o);
+	h_teardown();
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -167,6 +311,11 @@ make_suite(void)
 	tcase_add_test(tc, test_split_refused);
 	tcase_add_test(tc, test_find_call);
 	tcase_add_test(tc, test_find_call_refused);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("trust");
+	tcase_add_test(tc, test_vet_config);
+	tcase_add_test(tc, test_guarded_config);
+	tcase_add_test(tc, test_guarded_fifo);
 	suite_add_tcase(s, tc);
 	return s;
 }

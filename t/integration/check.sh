@@ -4,6 +4,8 @@
 # daemon passes, naming each destination; a destination that cannot be
 # written makes it fail naming that destination within --timeout; an
 # unreadable archive_command and archive_mode off fail with one line.
+# What archive_command names is the database superuser's: pitr-check runs
+# none of its programs and shows no line of its config files.
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -54,6 +56,39 @@ is "pitr-check -l: nothing on stdout" "$IT_OUT" ""
 ok "pitr-check -l: the result is a LOG line of pitr-check" \
 	grep -qE '^[0-9-]{10} [0-9:.]{15} [+-][0-9]{4} : [0-9]+ : pitr-check : LOG : archiving works' \
 	"$T/check.log"
+
+# --- archive_command is not trusted (a database superuser writes it) ------
+# The server's call names a program as --rsync-path: pitr-archive (as
+# postgres) runs it, pitr-check (as root here) must not.
+mkdir_pg "$T/evil.d"
+printf '#!/bin/sh\nid -u >>%s\nexec rsync "$@"\n' "$T/evil.d/ran" >"$T/evil"
+chmod 755 "$T/evil"
+pg_set "$P" "archive_command = '$PA $DESTS -rp $T/evil \"%p\"'"
+pg_sql "$P" "SELECT pg_reload_conf()" >/dev/null
+wait_for "the server reloads the archive_command with -rp" 20 \
+	bash -c "[[ \$(PGCONNECT_TIMEOUT=10 $PGBIN/psql -XAtq -h 127.0.0.1 -p $PORT -U postgres -d postgres -c 'SHOW archive_command') == *evil* ]]"
+it_run "$PC" "${conn[@]}" --timeout 20 -v
+is "the call's -rp: pitr-check passes with its own rsync" "$IT_RC" 0
+like "the call's -rp: said to be ignored (-v)" "$IT_ERR" \
+	"archive_command's --rsync-path \"$T/evil\" is ignored"
+ok "the call's -rp: run by the server's pitr-archive" grep -qx "$(id -u postgres)" "$T/evil.d/ran"
+is "the call's -rp: never run as pitr-check's user" "$(grep -cx "$(id -u)" "$T/evil.d/ran")" 0
+# A file only root may read, named as --config-file: no line of it shown.
+echo 'root:$6$SECRETHASH$abc:19000:0:99999:7:::' >"$T/secret"
+chmod 600 "$T/secret"
+it_run "$PC" "${conn[@]}" --archive-command "$PA --config-file $T/secret -dl $T/plain %p"
+is "a secret as --config-file: exit 1, one line" "$IT_RC:$(count_lines "$IT_ERR")" 1:1
+like "a secret as --config-file: file and line named" "$IT_ERR" \
+	"invalid line 1 in config file \"$T/secret\"\$"
+unlike "a secret as --config-file: its text never shown" "$IT_ERR" 'SECRETHASH'
+# Someone else's config file, or one others may write, is not read.
+install -m 644 -o nobody /dev/null "$T/other.conf"
+install -m 666 /dev/null "$T/open.conf"
+for f in other open; do
+	it_run "$PC" "${conn[@]}" --archive-command "$PA --cfg $T/$f.conf -dl $T/plain %p"
+	like "$f.conf refused: one line" "$IT_RC:$(count_lines "$IT_ERR"):$IT_ERR" \
+		"^1:1:.*config file \"$T/$f.conf\" named by archive_command is not read"
+done
 
 # --- archive_command that cannot be read, or runs no pitr-archive ---------
 it_run "$PC" "${conn[@]}" --archive-command "$PA -dl $T/plain %p | tee /tmp/x"

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "command/archive/archive.h"
 #include "command/check/check.h"
@@ -154,6 +155,53 @@ out:
 	return rc;
 }
 
+int
+pitr_check_vet_config(const char *path, const struct stat *st, uid_t me, uid_t dd_owner)
+{
+	const char *why = NULL;
+
+	if (!S_ISREG(st->st_mode))
+		why = "it is not a regular file";
+	else if (st->st_uid != me && st->st_uid != 0 &&
+		 (dd_owner == (uid_t)-1 || st->st_uid != dd_owner))
+		why = "its owner is neither you, nor the data directory's owner, nor root";
+	else if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		why = "its group or others may write it";
+	if (why == NULL)
+		return 0;
+	pitr_log_error("config file \"%s\" named by archive_command is not read: %s (pitr-check "
+		       "reads one only if it is a regular file owned by you, by the data "
+		       "directory's owner or by root, and writable by its owner alone)", path, why);
+	return -1;
+}
+
+/* The guard's vet(): `arg` is the data directory's owner. */
+static int
+vet_config(const char *path, const struct stat *st, void *arg)
+{
+	return pitr_check_vet_config(path, st, geteuid(), *(const uid_t *)arg);
+}
+
+/* The call's options, its config files under pitr_check_vet_config()'s
+ * guard: archive_command is the database superuser's to write, and
+ * whoever runs pitr-check may be root. */
+static int
+parse_guarded(struct check_run *run, char *why, size_t why_size)
+{
+	struct stat dd;
+	uid_t dd_owner = run->data_dir != NULL && stat(run->data_dir, &dd) == 0 ? dd.st_uid :
+			 (uid_t)-1;
+	const struct pitr_opts_guard guard = { .vet = vet_config, .arg = &dd_owner };
+	int rc;
+
+	pitr_log_hold(why, why_size);
+	rc = pitr_opts_parse_guarded(&run->aopts, pitr_archive_option_defs,
+				     pitr_archive_noption_defs, (int)run->call.argc,
+				     run->call.argv, &guard);
+	pitr_log_hold(NULL, 0);
+	return rc;
+}
+
 /* Parse the call with pitr-archive's table in the data directory, where
  * the archiver runs it, so that a relative --config-file is found. */
 static int
@@ -170,10 +218,7 @@ parse_call(struct check_run *run)
 	if (run->data_dir != NULL && (here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0 &&
 	    chdir(run->data_dir) != 0)
 		pitr_log_verbose("could not enter \"%s\": %s", run->data_dir, strerror(errno));
-	pitr_log_hold(why, sizeof(why));
-	rc = pitr_opts_parse(&run->aopts, pitr_archive_option_defs, pitr_archive_noption_defs,
-			     (int)run->call.argc, run->call.argv);
-	pitr_log_hold(NULL, 0);
+	rc = parse_guarded(run, why, sizeof(why));
 	if (here >= 0) {
 		if (fchdir(here) != 0)
 			pitr_log_error("could not go back to the working directory: %s", strerror(errno));
@@ -184,6 +229,10 @@ parse_call(struct check_run *run)
 		return -1;
 	}
 	pitr_archive_opts_read(&run->aopts, &run->a);
+	if (run->a.rsync_path != NULL)
+		pitr_log_verbose("archive_command's --rsync-path \"%s\" is ignored: pitr-check runs "
+				 "no program archive_command names (its own --rsync-path sets the "
+				 "rsync)", run->a.rsync_path);
 	return 0;
 }
 
@@ -471,8 +520,7 @@ prepare(struct check_run *run)
 	if (pitr_tmp_mkdir(&run->fetch_dir, tmp, "pitr-check") != 0)
 		return -1;
 	run->fetch.dir = run->fetch_dir.path;
-	run->fetch.rsync = run->a.rsync_path != NULL && *run->a.rsync_path != '\0' ?
-			   run->a.rsync_path : "rsync";
+	run->fetch.rsync = run->opts->rsync_path != NULL ? run->opts->rsync_path : "rsync";
 	run->rsync_timeout = run->a.rsync_timeout > 0 ? run->a.rsync_timeout :
 			     PITR_DEST_RSYNC_TIMEOUT_DEFAULT;
 	return 0;

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #include "server/pgconn.h"
 
@@ -19,6 +21,8 @@ struct pitr_check_opts {
 					  * the server's data_directory */
 	const char *archive_command;     /* --archive-command; NULL: SHOW archive_command */
 	const char *temp_dir;            /* -t: where remote copies are fetched */
+	const char *rsync_path;          /* --rsync-path; NULL: rsync on the PATH (never
+					  * archive_command's) */
 	int timeout;                     /* --timeout seconds, >= 1 */
 	FILE *out;                       /* result lines without --log (stdout) */
 	bool to_log;                     /* --log given: result lines are LOG lines */
@@ -27,6 +31,15 @@ struct pitr_check_opts {
 /* Run the check.  Returns 0 when the segment reached every destination
  * that can be read back, intact; -1 after logging what failed. */
 int pitr_cmd_check(const struct pitr_check_opts *opts);
+
+/*
+ * Whether pitr-check may read config file `path` (its fstat `st`), named
+ * by archive_command, which a database superuser writes: a regular file
+ * owned by `me` (the user running pitr-check), by `dd_owner` (the data
+ * directory's owner; (uid_t)-1 when unknown) or by root, and writable by
+ * its owner alone.  0, or -1 with one line logged.
+ */
+int pitr_check_vet_config(const char *path, const struct stat *st, uid_t me, uid_t dd_owner);
 
 /* --- reading archive_command (words.c) ------------------------------- */
 

@@ -12,7 +12,7 @@
 /* Where a probe fetches remote copies and with which rsync. */
 struct check_fetch {
 	const char *dir;          /* this run's temporary directory */
-	const char *rsync;        /* the program (the archive call's -rp, else "rsync") */
+	const char *rsync;        /* the program (pitr-check's --rsync-path, else "rsync") */
 	int rsync_timeout;        /* seconds */
 };
 
