@@ -241,6 +241,11 @@ START_TEST(test_skip_xlogs)
 }
 END_TEST
 
+#define MASTER_UNUSED \
+	"LOG : WARNING: --database, --host, --port and --username name the master, which " \
+	"only --call-master calls: they are not used (the standby's own connection is " \
+	"--standby-database, --standby-host, --standby-port, --standby-username)\n"
+
 START_TEST(test_not_a_standby)
 {
 	struct pitr_backup_opts o;
@@ -254,7 +259,178 @@ START_TEST(test_not_a_standby)
 			 "pitr-backup-master\n");
 	assert_dir(bf_dest, "");
 	assert_dir(h_dir(), SCRATCH_AFTER);
+	h_pq_done();
+	h_log_reset();
+
+	/* An older command line naming the standby by -h/-P/-U, libpq's
+	 * default reaching the primary: the warning comes first, before the
+	 * standby is connected to, and the error says why. */
+	o.master_host = "standby1";
+	o.master_port = "5433";
+	bf_script_connect(bf_pgdata, "f");
+	bf_script_finish();
+	ck_assert_int_eq(pitr_cmd_backup_slave(&o), -1);
+	ck_assert_str_eq(h_log(), MASTER_UNUSED
+			 "ERROR : the server is not a standby (not in recovery): use "
+			 "pitr-backup-master (-d/-h/-P/-U name the master, as in OmniPITR; the "
+			 "standby is --standby-database/--standby-host/--standby-port/"
+			 "--standby-username)\n");
+	assert_dir(bf_dest, "");
 	bf_teardown();
+}
+END_TEST
+
+/* --- --call-master ------------------------------------------------------ */
+
+#define MASTER_CONNINFO "host=master1 port=5999 user=mon fallback_application_name=pitrkit"
+#define MASTER_MAY "SELECT has_function_privilege('pg_switch_wal()', 'EXECUTE')"
+
+static void
+cm_opts(struct pitr_backup_opts *o)
+{
+	slave_opts(o);
+	o->call_master = true;
+	o->master_host = "master1";
+	o->master_port = "5999";
+	o->master_user = "mon";
+}
+
+/* The check before the backup, in a session that ends there: one held
+ * idle through the backup could be gone by its end. */
+static void
+script_master_check(const char *may)
+{
+	h_pq_connect(MASTER_CONNINFO, 1);
+	h_pq_exec("SELECT pg_is_in_recovery()");
+	h_pq_value("f");
+	h_pq_exec("SELECT system_identifier FROM pg_control_system()");
+	h_pq_value(BF_SYSID_TEXT);
+	h_pq_exec(MASTER_MAY);
+	h_pq_value(may);
+	if (strcmp(may, "t") != 0) {
+		h_pq_exec("SELECT quote_ident(current_user)");
+		h_pq_value("mon");
+	}
+	h_pq_finish();
+}
+
+/* The standby's backup with -cm, up to its stop; then `switch_session`
+ * scripts the master's session of the switch, and the standby's ends. */
+static void
+script_cm_backup(void (*switch_session)(void))
+{
+	bf_script_connect(bf_pgdata, "t");
+	script_master_check("t");
+	bf_script_start();
+	bf_script_stop(BF_STOP_NOWAIT, true, NULL);
+	switch_session();
+	bf_script_finish();
+}
+
+static void
+switch_ok(void)
+{
+	h_pq_connect(MASTER_CONNINFO, 1);
+	h_pq_exec("SELECT pg_current_xact_id()");
+	h_pq_value("750");
+	h_pq_exec("SELECT pg_switch_wal()");
+	h_pq_value("0/3000100");
+	h_pq_during(archive_stop_segment, NULL);
+	h_pq_finish();
+}
+
+START_TEST(test_call_master)
+{
+	struct pitr_backup_opts o;
+
+	bf_setup();
+	ck_assert_int_eq(pitr_log_open("check", NULL, true), 0);
+	cm_opts(&o);
+	bf_put_segment(bf_arch, 2, PITR_CODEC_GZIP);
+	script_cm_backup(switch_ok);
+	ck_assert_int_eq(pitr_cmd_backup_slave(&o), 0);
+	ck_assert_ptr_nonnull(strstr(bf_log(), "LOG : --call-master: WAL switched on the master at "
+				     "0/3000100\n"));
+	ck_assert_ptr_null(strstr(bf_log(), "WARNING"));
+	ck_assert_ptr_null(strstr(bf_log(), "ERROR"));
+	assert_dir(bf_dest, "bk-data.tar\nbk-meta.tar\nbk-xlog.tar\n");
+	bf_teardown();
+}
+END_TEST
+
+/* A role without EXECUTE on pg_switch_wal() is refused before the backup
+ * starts, in one line. */
+START_TEST(test_call_master_not_allowed)
+{
+	struct pitr_backup_opts o;
+
+	bf_setup();
+	cm_opts(&o);
+	bf_script_connect(bf_pgdata, "t");
+	script_master_check("f");
+	bf_script_finish();
+	ck_assert_int_eq(pitr_cmd_backup_slave(&o), -1);
+	ck_assert_str_eq(h_log(), "ERROR : --call-master: role mon may not execute pg_switch_wal() "
+			 "on the master: GRANT EXECUTE ON FUNCTION pg_switch_wal() TO mon, or leave "
+			 "out -cm\n");
+	assert_dir(bf_dest, "");
+	assert_dir(h_dir(), SCRATCH_AFTER);
+	bf_teardown();
+}
+END_TEST
+
+/* The master out of reach at the switch: the segment comes anyway (the
+ * master's archive_timeout, its next switch). */
+static void
+switch_no_login(void)
+{
+	h_pq_connect(MASTER_CONNINFO, 1);
+	h_pq_error("connection to server at \"master1\", port 5999 failed: FATAL:  role \"mon\" is "
+		   "not permitted to log in\n");
+	h_pq_during(archive_stop_segment, NULL);
+	h_pq_finish();
+}
+
+/* The session lost before the switch. */
+static void
+switch_session_dies(void)
+{
+	h_pq_connect(MASTER_CONNINFO, 1);
+	h_pq_exec("SELECT pg_current_xact_id()");
+	h_pq_dies("FATAL:  terminating connection due to administrator command\n");
+	h_pq_during(archive_stop_segment, NULL);
+	h_pq_finish();
+}
+
+/* A failed switch leaves the finished backup whole: a WARNING, and the
+ * stop segment waited for as without -cm. */
+START_TEST(test_call_master_switch_fails)
+{
+	static void (*const sessions[])(void) = { switch_no_login, switch_session_dies };
+	static const char *const why[] = {
+		"could not connect to PostgreSQL: connection to server at \"master1\", port 5999 "
+		"failed: FATAL:  role \"mon\" is not permitted to log in",
+		"query \"SELECT pg_current_xact_id()\" failed: FATAL:  terminating connection due to "
+		"administrator command",
+	};
+
+	for (size_t i = 0; i < 2; i++) {
+		struct pitr_backup_opts o;
+
+		bf_setup();
+		cm_opts(&o);
+		bf_put_segment(bf_arch, 2, PITR_CODEC_GZIP);
+		script_cm_backup(sessions[i]);
+		ck_assert_int_eq(pitr_cmd_backup_slave(&o), 0);
+		ck_assert_ptr_nonnull(strstr(h_log(), h_fmt(
+			"LOG : WARNING: --call-master: no WAL switch on the master (%s): the stop "
+			"segment is waited for as without --call-master\n", why[i])));
+		ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+		assert_dir(bf_dest, "bk-data.tar\nbk-meta.tar\nbk-xlog.tar\n");
+		h_pq_done();
+		h_log_reset();
+		bf_teardown();
+	}
 }
 END_TEST
 
@@ -483,6 +659,9 @@ make_suite(void)
 	tcase_add_test(tc, test_stop_on_boundary);
 	tcase_add_test(tc, test_skip_xlogs);
 	tcase_add_test(tc, test_not_a_standby);
+	tcase_add_test(tc, test_call_master);
+	tcase_add_test(tc, test_call_master_not_allowed);
+	tcase_add_test(tc, test_call_master_switch_fails);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("trigger");
 	tcase_add_checked_fixture(tc, h_pq_reset, h_pq_done);

@@ -22,7 +22,7 @@ it_need_built "$PA" "$PB" "$PS" "$PR" "$PRC"
 it_reap pitr-restore
 
 M=$T/m S=$T/s
-mkdir_pg "$T/arch" "$T/state" "$T/mbk" "$T/sbk" "$T/sbk2" "$T/base" "$T/r"
+mkdir_pg "$T/arch" "$T/state" "$T/mbk" "$T/sbk" "$T/sbk2" "$T/sbk3" "$T/base" "$T/r"
 ok "initdb m (1 MiB segments)" pg_new "$M" --wal-segsize=1
 pg_archiving "$M" -dl "gzip=$T/arch" -db "$T/xlogs" -s "$T/state"
 ok "m starts" pg_start "$M"
@@ -74,6 +74,36 @@ it_run as_pg "$PS" --standby-host 127.0.0.1 --standby-port "$(pg_port "$S")" --s
 is "-cm with an unreachable master: exit 1" "$IT_RC" 1
 like "-cm with an unreachable master: one line saying it is the master" "$IT_ERR" \
 	'^[^'$'\n'']* ERROR : --call-master: could not connect to PostgreSQL: [^'$'\n'']*port 1 failed'
+# -cm's role must have EXECUTE on pg_switch_wal(): checked with the
+# master, before the backup starts.
+ok "roles on m: mon (plain), sw (may switch WAL)" pg_sql "$M" "CREATE ROLE mon LOGIN" \
+	"CREATE ROLE sw LOGIN" "GRANT EXECUTE ON FUNCTION pg_switch_wal() TO sw"
+it_run as_pg "$PS" --standby-host 127.0.0.1 --standby-port "$(pg_port "$S")" --standby-username postgres \
+	-cm -h 127.0.0.1 -P "$(pg_port "$M")" -U mon -d postgres -s "gzip=$T/arch" -dl "$T/sbk2"
+is "-cm as a role without EXECUTE on pg_switch_wal(): exit 1" "$IT_RC" 1
+like "... refused in one line, before the backup starts" "$IT_ERR" \
+	'^[^'$'\n'']* ERROR : --call-master: role mon may not execute pg_switch_wal\(\) on the master: GRANT [^'$'\n'']*$'
+# The master's session of the check ends there; the switch, after the
+# standby's backup stopped, has one of its own, and its failure leaves the
+# backup whole.  The standby's checkpointer stopped holds the backup in
+# pg_backup_start (it waits for a restartpoint) while the master changes.
+bsstart() { [ "$(pg_sql "$S" "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_backup_start%'")" = 1 ]; }
+CKPT=$(pg_sql "$S" "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")
+kill -STOP "$CKPT"
+as_pg "$PS" --standby-host 127.0.0.1 --standby-port "$(pg_port "$S")" --standby-username postgres \
+	-cm -h 127.0.0.1 -P "$(pg_port "$M")" -U sw -d postgres -s "gzip=$T/arch" -dl "$T/sbk3" -f "s-__FILETYPE__.tar" >"$T/sb3.log" 2>&1 &
+job=$!
+wait_for "-cm: the backup reaches pg_backup_start" 60 bsstart
+is "... holding no session on the master" "$(pg_sql "$M" "SELECT count(*) FROM pg_stat_activity WHERE usename = 'sw'")" 0
+ok "... whose role may then no longer log in" pg_sql "$M" "ALTER ROLE sw NOLOGIN"
+kill -CONT "$CKPT"
+wait_for "the failed switch is a WARNING" 60 grep -q "WARNING: --call-master: no WAL switch on the master (could not connect" "$T/sb3.log"
+ok "the master switches WAL on its own" pg_sql "$M" "SELECT pg_current_xact_id()" "SELECT pg_switch_wal()"
+rc=0
+wait "$job" || rc=$?
+is "... and the backup still succeeds" "$rc" 0
+[ "$rc" -eq 0 ] || diag "$(cat "$T/sb3.log")"
+is "... its three files" "$(cd "$T/sbk3" && ls | tr '\n' ' ')" "s-data.tar s-meta.tar s-xlog.tar "
 
 ok "the removal pause trigger existed during the backup" test -e "$T/seen"
 like "... holding the backup's pid" "$(cat "$T/seen" 2>/dev/null)" '^[0-9]+$'

@@ -102,7 +102,6 @@ run_free(struct bk_run *run)
 	pitr_progress_free(run->progress);
 	pitr_tarwrite_free(run->tar);
 	pitr_pgconn_close(run->conn);
-	pitr_pgconn_close(run->master);
 	pitr_pgconn_backup_stop_free(&run->stop);
 	pitr_pidfile_release(run->pidfile);
 	pitr_dest_spec_free(&run->source);
@@ -360,6 +359,8 @@ connect_server(struct bk_run *run)
 	char *server_dd = NULL, *segsize_s = NULL, *sysid_s = NULL, *recovery = NULL, *end;
 	int rc = -1;
 
+	if (run->slave)
+		pitr_backup_master_warn(opts);
 	run->conn = pitr_pgconn_connect(&params);
 	if (run->conn == NULL)
 		return -1;
@@ -371,9 +372,14 @@ connect_server(struct bk_run *run)
 	    pitr_pgconn_query_value(run->conn, "SELECT pg_is_in_recovery()", &recovery) != 0)
 		goto out;
 	if (strcmp(recovery, run->slave ? "t" : "f") != 0) {
-		pitr_log_error(run->slave ? "the server is not a standby (not in recovery): use "
-			       "pitr-backup-master" : "the server is a standby (in recovery): use "
-			       "pitr-backup-slave");
+		if (!run->slave)
+			pitr_log_error("the server is a standby (in recovery): use pitr-backup-slave");
+		else
+			pitr_log_error("the server is not a standby (not in recovery): use "
+				       "pitr-backup-master%s", pitr_backup_master_unused(opts) ?
+				       " (-d/-h/-P/-U name the master, as in OmniPITR; the standby is "
+				       "--standby-database/--standby-host/--standby-port/"
+				       "--standby-username)" : "");
 		goto out;
 	}
 	run->segsize = strtoull(segsize_s, NULL, 10);
@@ -519,9 +525,9 @@ copy_data(struct bk_run *run)
 	 * one-second look at the archiver; with -sx on a primary the archive
 	 * itself must hold the WAL, so PostgreSQL waits for it. */
 	if (pitr_backup_stopped(run) ||
-	    pitr_pgconn_backup_stop(run->conn, run->opts->skip_xlogs && !run->slave, &run->stop) != 0 ||
-	    pitr_backup_master_switch(run) != 0)
+	    pitr_pgconn_backup_stop(run->conn, run->opts->skip_xlogs && !run->slave, &run->stop) != 0)
 		return -1;
+	pitr_backup_master_switch(run);
 	if (stamp_now(&run->stop_time, run->tstop) != 0)
 		return -1;
 	snprintf(member, sizeof(member), "%s/backup_label", run->data_base);

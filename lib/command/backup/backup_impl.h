@@ -68,7 +68,6 @@ struct bk_run {
 	int *dest_locks;             /* per spec: its dir's lock (catalog.h), -1 */
 	struct bk_file *files;       /* FT_COUNT(run) of them */
 	struct pitr_pgconn *conn;
-	struct pitr_pgconn *master;  /* slave -cm: the master, until its WAL switch */
 	struct pitr_tarwrite *tar;
 	char hostname[256];
 	char *data_dir;              /* realpath */
@@ -103,12 +102,18 @@ bool pitr_backup_stopped(struct bk_run *run);
 
 /* callmaster.c */
 
+/* True when -d/-h/-P/-U were given without -cm: not used. */
+bool pitr_backup_master_unused(const struct pitr_backup_opts *opts);
+/* Warn when the master is named without -cm (before the standby is
+ * connected to, whose failure that may explain). */
+void pitr_backup_master_warn(const struct pitr_backup_opts *opts);
 /* With -cm, connect to the master and check it is the standby's primary
- * (run->sysid known); without, warn when the master is named anyway. */
+ * (run->sysid known) and the role may switch WAL; the session ends. */
 int pitr_backup_master_connect(struct bk_run *run);
 /* With -cm, after the standby's pg_backup_stop: pg_switch_wal() on the
- * master, whose session then ends. */
-int pitr_backup_master_switch(struct bk_run *run);
+ * master in a new session; a failure is a WARNING, the stop segment then
+ * waited for as without -cm. */
+void pitr_backup_master_switch(struct bk_run *run);
 
 /* files.c */
 
