@@ -377,10 +377,10 @@ find_orphans(struct pitr_catalog *cat, const char *dir, char **names, size_t n)
 						     "an interrupted backup", dir, line) != 0)
 		goto out;
 	if (foreign != NULL && pitr_catalog_add_problem(cat,
-							"backup files without meta in \"%s\": %s, not "
-							"made by a pitrkit run (OmniPITR's?): never "
-							"removed by pitrkit, remove them by hand if "
-							"unwanted", dir, foreign) != 0)
+							"backup files without meta in \"%s\": %s, named "
+							"by no pitrkit run's journal (OmniPITR's? a "
+							"remote run's?): never removed by pitrkit, "
+							"remove them by hand if unwanted", dir, foreign) != 0)
 		goto out;
 	rc = 0;
 out:

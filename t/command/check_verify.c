@@ -227,8 +227,9 @@ START_TEST(test_orphans)
 	ck_assert_int_eq(verify1(&r), 1);
 	/* No journal names them: foreign, still a problem (one line). */
 	snprintf(want, sizeof(want), "PROBLEM: backup files without meta in \"%s\": "
-		 "\"bk-SHA-256.tar.gz\", \"bk-data.tar.gz\", \"bk-xlog.tar.gz\", not made by a pitrkit "
-		 "run (OmniPITR's?): never removed by pitrkit, remove them by hand if unwanted\n"
+		 "\"bk-SHA-256.tar.gz\", \"bk-data.tar.gz\", \"bk-xlog.tar.gz\", named by no pitrkit "
+		 "run's journal (OmniPITR's? a remote run's?): never removed by pitrkit, remove them "
+		 "by hand if unwanted\n"
 		 "0 backups, 6 segments checked, 1 problems\n", bk);
 	ck_assert_str_eq(r, want);
 	/* A dead run's journal names them: its orphans. */
