@@ -1,8 +1,8 @@
 /*
  * orphan.h - a backup's files left at their final names without their
  * meta file (the meta is published last): what a backup run killed while
- * publishing left.  Only names the backup name template (-f) gives count:
- * a file merely containing "data" or "xlog" is someone else's.
+ * publishing left, when that run's journal names them; any other file
+ * without meta (OmniPITR's backups never had one) is someone else's.
  */
 #ifndef PITR_REPO_ORPHAN_H
 #define PITR_REPO_ORPHAN_H
@@ -30,25 +30,13 @@ int pitr_orphan_template_format(const char *tmpl, const char *hostname, const ch
 size_t pitr_orphan_conversion_len(const char *p);
 
 /*
- * Whether `name` is a file `tmpl` gives a backup's data, xlog or digest
- * file (any codec, any digest; hostname NULL: any host) at some time, and
- * the meta file the same template gives at that same time (the same text
- * for every conversion) is not a regular file in `dir`.  A numeric
- * conversion without flags or width (^Y, ^m, ^d, ...) matches only its
- * digits; any other one matches any text.
- */
-bool pitr_orphan_check(const char *tmpl, const char *hostname, const char *dir,
-		       const char *name);
-
-/*
  * Whether `name` in `dir` is an orphan: a regular file whose name holds
  * ".tar" (as every name of the default -f template does) and a non-meta
  * file type word of the template (data, xlog, a digest name) where no
  * file has "meta" in that place (with any codec extension for a digest
  * file).  Other files are no backup's and no orphan.  Loose on purpose,
  * for reporting (pitr-info, pitr-verify know no -f template): nothing is
- * removed on this basis; removal asks pitr_orphan_check(), which knows
- * the template (issue 9).
+ * removed on this basis; removal asks a dead run's journal (below).
  */
 bool pitr_orphan_loose(const char *dir, const char *name);
 
