@@ -239,3 +239,19 @@ h_fmt(const char *fmt, ...)
 	va_end(ap);
 	return out;
 }
+
+void
+h_put_journal(const char *dir, const char *tag, const char *meta, ...)
+{
+	char text[8192];
+	size_t n;
+	va_list ap;
+
+	n = (size_t)snprintf(text, sizeof(text), "pitrkit backup journal 1\nmeta %s\n", meta);
+	va_start(ap, meta);
+	for (const char *f; (f = va_arg(ap, const char *)) != NULL && n < sizeof(text);)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "file %s\n", f);
+	va_end(ap);
+	ck_assert_uint_lt(n, sizeof(text));
+	h_write_file(h_fmt("%s/.pitr-journal.%s", dir, tag), text, n);
+}

@@ -28,6 +28,11 @@ const char *h_path(const char *name);
 /* Write `len` bytes to `path` (created or truncated, parents not made). */
 void h_write_file(const char *path, const void *buf, size_t len);
 
+/* Write in `dir` a dead backup run's journal (repo/orphan.h), named
+ * ".pitr-journal.<tag>", naming `meta` and the files that follow, up to
+ * a NULL: what a run killed before its meta was published left. */
+void h_put_journal(const char *dir, const char *tag, const char *meta, ...);
+
 /* A codec sink (pitr_codec_sink_fn) writing to the fd `ctx` points to. */
 int h_fd_sink(void *ctx, const void *buf, size_t len);
 

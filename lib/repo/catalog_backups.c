@@ -322,47 +322,71 @@ is_meta_file(const struct pitr_catalog *cat, const char *name)
 	return false;
 }
 
-/* A backup's files at their final names without its meta file: what a
- * run killed while publishing left (the meta is published last), never a
- * backup.  Listed in cat->orphans and in one problem line. */
+/* Add `name` to *line ("a", "b", ...).  -1 when out of memory. */
+static int
+line_add(char **line, const char *name)
+{
+	char *more = pitr_xasprintf("%s%s\"%s\"", *line ? *line : "", *line ? ", " : "", name);
+
+	free(*line);
+	*line = more;
+	return more != NULL ? 0 : -1;
+}
+
+static int
+list_orphan(struct pitr_catalog *cat, const char *name)
+{
+	char **grown = pitr_xreallocarray(cat->orphans, cat->norphans + 1, sizeof(*grown));
+	size_t *dirs;
+
+	if (grown == NULL)
+		return -1;
+	cat->orphans = grown;
+	dirs = pitr_xreallocarray(cat->orphan_dirs, cat->norphans + 1, sizeof(*dirs));
+	if (dirs == NULL)
+		return -1;
+	cat->orphan_dirs = dirs;
+	dirs[cat->norphans] = cat->nbackup_dirs > 0 ? cat->nbackup_dirs - 1 : 0;
+	if ((cat->orphans[cat->norphans] = pitr_xstrdup(name)) == NULL)
+		return -1;
+	cat->norphans++;
+	return 0;
+}
+
+/* A backup's files at their final names without its meta file, listed in
+ * cat->orphans.  Those a backup run's journal names (repo/orphan.h) are
+ * what a pitrkit run killed while publishing left (the meta is published
+ * last): one problem line.  The others are foreign (OmniPITR's backups
+ * had no meta file): another line, as they stay until removed by hand. */
 static int
 find_orphans(struct pitr_catalog *cat, const char *dir, char **names, size_t n)
 {
-	char *line = NULL;
+	char *line = NULL, *foreign = NULL;
+	int rc = -1;
 
 	for (size_t i = 0; i < n; i++) {
-		char **grown, *more;
-		size_t *dirs;
-
 		if (is_backup_file(cat, names[i]) || is_meta_file(cat, names[i]) ||
 		    !pitr_orphan_loose(dir, names[i]))
 			continue;
-		grown = pitr_xreallocarray(cat->orphans, cat->norphans + 1, sizeof(*grown));
-		if (grown == NULL)
-			goto fail;
-		cat->orphans = grown;
-		dirs = pitr_xreallocarray(cat->orphan_dirs, cat->norphans + 1, sizeof(*dirs));
-		if (dirs == NULL)
-			goto fail;
-		cat->orphan_dirs = dirs;
-		dirs[cat->norphans] = cat->nbackup_dirs > 0 ? cat->nbackup_dirs - 1 : 0;
-		if ((cat->orphans[cat->norphans] = pitr_xstrdup(names[i])) == NULL)
-			goto fail;
-		cat->norphans++;
-		more = pitr_xasprintf("%s%s\"%s\"", line ? line : "", line ? ", " : "", names[i]);
-		free(line);
-		if ((line = more) == NULL)
-			goto fail;
+		if (list_orphan(cat, names[i]) != 0 ||
+		    line_add(pitr_orphan_journaled(dir, names[i]) ? &line : &foreign, names[i]) != 0)
+			goto out;
 	}
 	if (line != NULL && pitr_catalog_add_problem(cat,
 						     "orphan backup files without meta in \"%s\": %s, left by "
 						     "an interrupted backup", dir, line) != 0)
-		goto fail;
+		goto out;
+	if (foreign != NULL && pitr_catalog_add_problem(cat,
+							"backup files without meta in \"%s\": %s, named "
+							"by no pitrkit run's journal (OmniPITR's? a "
+							"remote run's?): never removed by pitrkit, "
+							"remove them by hand if unwanted", dir, foreign) != 0)
+		goto out;
+	rc = 0;
+out:
 	free(line);
-	return 0;
-fail:
-	free(line);
-	return -1;
+	free(foreign);
+	return rc;
 }
 
 static bool

@@ -1,8 +1,8 @@
 /*
  * orphan.h - a backup's files left at their final names without their
  * meta file (the meta is published last): what a backup run killed while
- * publishing left.  Only names the backup name template (-f) gives count:
- * a file merely containing "data" or "xlog" is someone else's.
+ * publishing left, when that run's journal names them; any other file
+ * without meta (OmniPITR's backups never had one) is someone else's.
  */
 #ifndef PITR_REPO_ORPHAN_H
 #define PITR_REPO_ORPHAN_H
@@ -30,25 +30,13 @@ int pitr_orphan_template_format(const char *tmpl, const char *hostname, const ch
 size_t pitr_orphan_conversion_len(const char *p);
 
 /*
- * Whether `name` is a file `tmpl` gives a backup's data, xlog or digest
- * file (any codec, any digest; hostname NULL: any host) at some time, and
- * the meta file the same template gives at that same time (the same text
- * for every conversion) is not a regular file in `dir`.  A numeric
- * conversion without flags or width (^Y, ^m, ^d, ...) matches only its
- * digits; any other one matches any text.
- */
-bool pitr_orphan_check(const char *tmpl, const char *hostname, const char *dir,
-		       const char *name);
-
-/*
  * Whether `name` in `dir` is an orphan: a regular file whose name holds
  * ".tar" (as every name of the default -f template does) and a non-meta
  * file type word of the template (data, xlog, a digest name) where no
  * file has "meta" in that place (with any codec extension for a digest
  * file).  Other files are no backup's and no orphan.  Loose on purpose,
  * for reporting (pitr-info, pitr-verify know no -f template): nothing is
- * removed on this basis; removal asks pitr_orphan_check(), which knows
- * the template (issue 9).
+ * removed on this basis; removal asks a dead run's journal (below).
  */
 bool pitr_orphan_loose(const char *dir, const char *name);
 
@@ -62,5 +50,49 @@ bool pitr_orphan_loose(const char *dir, const char *name);
  * is refused because another process holds it, -1 after logging.
  */
 int pitr_orphan_lock(const char *dir, bool exclusive);
+
+/* ---- the backup run's journal (orphan_journal.c) ----
+ *
+ * Only files a pitrkit run provably left are ever removed as orphans: a
+ * backup run writes, durably and before any of its files can reach a final
+ * name, one journal per local destination, a hidden file ".pitr-journal.*"
+ * naming the meta file and the other files it will publish there, and
+ * keeps it locked (flock) while it lives.  Files without meta that no
+ * journal names (OmniPITR's backups, which never had a meta file, or an
+ * older pitrkit's leftovers) are foreign: never removed.
+ */
+#define PITR_ORPHAN_JOURNAL_PREFIX ".pitr-journal."
+
+struct pitr_orphan_journal;
+
+/* Write and fsync (file and dir) the journal in `dir` naming `meta` and
+ * the `n` `files`, held locked until pitr_orphan_journal_end().  NULL
+ * after logging. */
+struct pitr_orphan_journal *pitr_orphan_journal_begin(const char *dir, const char *meta,
+						      const char *const *files, size_t n);
+
+/* The run ends: its journal goes when its meta file is in place or none
+ * of its files is (nothing to sweep), else it stays for the next sweep;
+ * the lock is released, `j` freed.  NULL is harmless. */
+void pitr_orphan_journal_end(struct pitr_orphan_journal *j);
+
+/* Called by pitr_orphan_sweep() for each file of a dead run's journal
+ * whose meta file is absent: 0 removed (or gone), 1 kept for now, -1
+ * failed (logged). */
+typedef int (*pitr_orphan_remove_fn)(void *arg, const char *dir, const char *name);
+
+/*
+ * The journals in `dir` whose run is dead (their lock free): when the
+ * meta file they name is absent, `remove` is called for each of their
+ * files present; the journal itself goes (unless `keep_journals`: a dry
+ * run) once its meta is there or every file went.  Returns 0, or -1 when
+ * something failed (logged).
+ */
+int pitr_orphan_sweep(const char *dir, bool keep_journals, pitr_orphan_remove_fn remove,
+		      void *arg);
+
+/* Whether a journal in `dir` (live or dead) names `name` as one of its
+ * run's files: a file without meta is pitrkit's orphan, not foreign. */
+bool pitr_orphan_journaled(const char *dir, const char *name);
 
 #endif

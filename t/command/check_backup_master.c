@@ -284,9 +284,12 @@ START_TEST(test_backup)
 	ck_assert_str_eq(l, "bk-data.tar\nbk-meta.tar\nbk-xlog.tar\n");
 	free(l);
 	/* The session ended with the data file complete but not published,
-	 * before the xlog file was begun. */
-	ck_assert_msg(strncmp(at_finish, ".pitr-tmp.bk-data.tar.", 22) == 0 &&
-		      strchr(at_finish, '\n') == at_finish + strlen(at_finish) - 1,
+	 * before the xlog file was begun, the run's journal beside it (gone
+	 * since: its meta is in place). */
+	ck_assert_msg(strncmp(at_finish, ".pitr-journal.", 14) == 0 &&
+		      strchr(at_finish, '\n') != NULL &&
+		      strncmp(strchr(at_finish, '\n') + 1, ".pitr-tmp.bk-data.tar.", 22) == 0 &&
+		      strchr(strchr(at_finish, '\n') + 1, '\n') == at_finish + strlen(at_finish) - 1,
 		      "at the session's end the destination held: %s", at_finish);
 	assert_data_tar(h_fmt("%s/bk-data.tar", bf_dest), PITR_CODEC_NONE, NULL);
 	assert_xlog_tar(h_fmt("%s/bk-xlog.tar", bf_dest), PITR_CODEC_NONE);
@@ -1085,6 +1088,10 @@ START_TEST(test_orphans_same_dir_two_codecs)
 	h_write_file(h_fmt("%s/bk-data.tar", bf_dest), "killed", 6);
 	h_write_file(h_fmt("%s/bk-xlog.tar.gz", bf_dest), "killed", 6);
 	h_write_file(h_fmt("%s/bk-SHA-256.tar.gz", bf_dest), "killed", 6);
+	h_put_journal(bf_dest, "none", "bk-meta.tar", "bk-data.tar", "bk-xlog.tar", "bk-SHA-256.tar",
+		      NULL);
+	h_put_journal(bf_dest, "gzip", "bk-meta.tar.gz", "bk-data.tar.gz", "bk-xlog.tar.gz",
+		      "bk-SHA-256.tar.gz", NULL);
 	dl[0] = bf_dest;
 	dl[1] = h_fmt("gzip=%s", bf_dest);
 	o.dst_local = dl;
@@ -1120,6 +1127,8 @@ START_TEST(test_orphans_keep_copy_survives)
 	o.filename_template = "bk-__FILETYPE__-^Y-^m-^d.tar__CEXT__";
 	h_write_file(h_fmt("%s/bk-data-2020-01-02.tar", bf_dest), "killed", 6);
 	h_write_file(h_fmt("%s/bk-data-2020-01-02-keep.tar", bf_dest), "operator", 8);
+	h_put_journal(bf_dest, "t", "bk-meta-2020-01-02.tar", "bk-data-2020-01-02.tar",
+		      "bk-xlog-2020-01-02.tar", NULL);
 	dl[0] = bf_dest;
 	o.dst_local = dl;
 	o.ndst_local = 1;
@@ -1130,6 +1139,50 @@ START_TEST(test_orphans_keep_copy_survives)
 	ck_assert(!h_exists(h_fmt("%s/bk-data-2020-01-02.tar", bf_dest)));
 	ck_assert(h_exists(h_fmt("%s/bk-data-2020-01-02-keep.tar", bf_dest)));
 	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+	bf_teardown();
+}
+END_TEST
+
+/* An installation switching from OmniPITR: its backups (data, xlog, MD5
+ * digest, never a meta file) of this host and of another, old and of
+ * yesterday, under the default template, are no run's orphans (no journal
+ * names them): they survive the backup run's sweep, which names none. */
+START_TEST(test_omnipitr_backups_survive)
+{
+	struct pitr_backup_opts o;
+	const char *dl[1], *hosts[2] = { bf_host, "otherhost" };
+	const char *dates[2] = { "2020-01-02", NULL };
+	char yesterday[16], *l;
+	time_t t = time(NULL) - 86400;
+
+	strftime(yesterday, sizeof(yesterday), "%Y-%m-%d", localtime(&t));
+	dates[1] = yesterday;
+	bf_setup();
+	bf_opts(&o);
+	o.filename_template = PITR_ORPHAN_DEFAULT_TEMPLATE;
+	for (size_t h = 0; h < 2; h++)
+		for (size_t d = 0; d < 2; d++) {
+			h_write_file(h_fmt("%s/%s-data-%s.tar.gz", bf_dest, hosts[h], dates[d]), "d", 1);
+			h_write_file(h_fmt("%s/%s-xlog-%s.tar.gz", bf_dest, hosts[h], dates[d]), "x", 1);
+			h_write_file(h_fmt("%s/%s-MD5-%s.tar.gz", bf_dest, hosts[h], dates[d]), "m", 1);
+		}
+	dl[0] = h_fmt("gzip=%s", bf_dest);
+	o.dst_local = dl;
+	o.ndst_local = 1;
+	script_backup(BF_STOP_NOWAIT, NULL);
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	ck_assert_ptr_null(strstr(h_log(), "orphan"));
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+	for (size_t h = 0; h < 2; h++)
+		for (size_t d = 0; d < 2; d++) {
+			ck_assert(h_exists(h_fmt("%s/%s-data-%s.tar.gz", bf_dest, hosts[h], dates[d])));
+			ck_assert(h_exists(h_fmt("%s/%s-xlog-%s.tar.gz", bf_dest, hosts[h], dates[d])));
+			ck_assert(h_exists(h_fmt("%s/%s-MD5-%s.tar.gz", bf_dest, hosts[h], dates[d])));
+		}
+	/* The run's own journal went with its meta file. */
+	l = bf_dir_list(bf_dest);
+	ck_assert_ptr_null(strstr(l, ".pitr-journal."));
+	free(l);
 	bf_teardown();
 }
 END_TEST
@@ -1147,6 +1200,7 @@ START_TEST(test_publish_refused)
 	 * orphan, removed at the start of the next run with the same names
 	 * (issue 9), which then succeeds. */
 	h_write_file(h_path("dest2/bk-xlog.tar"), "a killed backup's", 17);
+	h_put_journal(h_path("dest2"), "t", "bk-meta.tar", "bk-data.tar", "bk-xlog.tar", NULL);
 	dl[0] = bf_dest;
 	dl[1] = h_path("dest2");
 	o.dst_local = dl;
@@ -1408,6 +1462,7 @@ make_suite(void)
 	tcase_add_test(tc, test_publish_refused);
 	tcase_add_test(tc, test_orphans_same_dir_two_codecs);
 	tcase_add_test(tc, test_orphans_keep_copy_survives);
+	tcase_add_test(tc, test_omnipitr_backups_survive);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1099,9 +1099,10 @@ START_TEST(test_recent_remnant_stays)
 }
 END_TEST
 
-/* Files without their meta file (a backup killed while publishing) are
- * orphans: removed, unless a backup run holds the dir's lock, when they
- * may be the files it is publishing (issue 9). */
+/* Files without their meta file that a dead backup run's journal names
+ * (a backup killed while publishing) are orphans: removed with the
+ * journal, unless a backup run holds the dir's lock, when they may be the
+ * files it is publishing (issue 9). */
 START_TEST(test_orphans_removed)
 {
 	int fd;
@@ -1110,6 +1111,8 @@ START_TEST(test_orphans_removed)
 	opts.filename_template = "bk-__FILETYPE__-^a.tar__CEXT__";
 	h_write_file(in(p_bk, "bk-data-x9.tar.gz"), "killed", 6);
 	h_write_file(in(p_bk, "bk-SHA-256-x9.tar"), "killed", 6);
+	h_put_journal(p_bk, "x9", "bk-meta-x9.tar.gz", "bk-data-x9.tar.gz", "bk-xlog-x9.tar.gz",
+		      "bk-SHA-256-x9.tar", NULL);
 	fd = pitr_orphan_lock(p_bk, false);   /* a backup running */
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
@@ -1123,19 +1126,27 @@ START_TEST(test_orphans_removed)
 	assert_logged(removing("orphan", p_bk, "bk-SHA-256-x9.tar"));
 	ck_assert(!h_exists(in(p_bk, "bk-data-x9.tar.gz")));
 	ck_assert(!h_exists(in(p_bk, "bk-SHA-256-x9.tar")));
+	ck_assert(!h_exists(in(p_bk, ".pitr-journal.x9")));
 	assert_not_logged("ERROR");
 }
 END_TEST
 
-/* Only names the -f template (default here) gives a backup's data, xlog
- * or digest file, at a time whose meta file is missing, are orphans:
- * other files with "data" or "xlog" and ".tar" in their name, an
- * operator's kept copy included, are no backup's and stay (issue 9). */
-START_TEST(test_orphans_by_template)
+/* Only files a dead backup run's journal names are orphans: files
+ * without meta that no journal names stay, whatever their names:
+ * OmniPITR's backups (data, xlog, MD5 digest, never a meta file) of this
+ * host and of another, old and new, and any other file with "data" or
+ * "xlog" and ".tar" in its name; a --dry-run names none of them either.
+ * A journal whose meta file is in place (its run finished) only goes. */
+START_TEST(test_orphans_by_journal)
 {
-	static const char *const foreign[] = { "metadata.tar.gz", "customer-data-2026.tar.gz",
-					       "pg_xlog_old.tar", "db1-data-2026-11-01-keep.tar.gz",
-					       "db2-data-2026-11-02.tar" };
+	static const char *const foreign[] = {
+		"metadata.tar.gz", "customer-data-2026.tar.gz", "pg_xlog_old.tar",
+		"db1-data-2026-11-01-keep.tar.gz", "db2-data-2026-11-02.tar",
+		"db1-data-2026-10-01.tar.gz", "db1-xlog-2026-10-01.tar.gz", "db1-MD5-2026-10-01.tar.gz",
+		"db1-data-2026-11-12.tar.gz", "db1-xlog-2026-11-12.tar.gz", "db1-MD5-2026-11-12.tar.gz",
+		"other-data-2026-11-12.tar.gz", "other-xlog-2026-11-12.tar.gz",
+		"other-MD5-2026-11-12.tar.gz",
+	};
 
 	make_standard();
 	for (size_t i = 0; i < N(foreign); i++)
@@ -1143,6 +1154,22 @@ START_TEST(test_orphans_by_template)
 	h_write_file(in(p_bk, "db2-meta-2026-11-02.tar"), "a meta", 6);
 	h_write_file(in(p_bk, "db1-data-2026-11-01.tar.gz"), "killed", 6);
 	h_write_file(in(p_bk, "db1-SHA-256-2026-11-01.tar"), "killed", 6);
+	h_put_journal(p_bk, "dead", "db1-meta-2026-11-01.tar.gz", "db1-data-2026-11-01.tar.gz",
+		      "db1-xlog-2026-11-01.tar.gz", "db1-SHA-256-2026-11-01.tar", NULL);
+	h_put_journal(p_bk, "done", "db2-meta-2026-11-02.tar", "db2-data-2026-11-02.tar", NULL);
+
+	opts.dry_run = true;
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	for (size_t i = 0; i < N(foreign); i++)
+		ck_assert_msg(strstr(h_log(), h_fmt("file: %s\n", in(p_bk, foreign[i]))) == NULL,
+			      "%s named", foreign[i]);
+	assert_logged(h_fmt("LOG : (dry-run) Removing orphan file: %s\n",
+			    in(p_bk, "db1-data-2026-11-01.tar.gz")));
+	ck_assert(h_exists(in(p_bk, "db1-data-2026-11-01.tar.gz")));
+	ck_assert(h_exists(in(p_bk, ".pitr-journal.dead")));
+
+	h_log_reset();
+	opts.dry_run = false;
 	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
 	for (size_t i = 0; i < N(foreign); i++)
 		ck_assert_msg(h_exists(in(p_bk, foreign[i])), "%s removed", foreign[i]);
@@ -1150,6 +1177,33 @@ START_TEST(test_orphans_by_template)
 	assert_logged(removing("orphan", p_bk, "db1-SHA-256-2026-11-01.tar"));
 	ck_assert(!h_exists(in(p_bk, "db1-data-2026-11-01.tar.gz")));
 	ck_assert(!h_exists(in(p_bk, "db1-SHA-256-2026-11-01.tar")));
+	ck_assert(!h_exists(in(p_bk, ".pitr-journal.dead")));
+	ck_assert(!h_exists(in(p_bk, ".pitr-journal.done")));
+	ck_assert(h_exists(in(p_bk, "db2-data-2026-11-02.tar")));
+	assert_not_logged("ERROR");
+}
+END_TEST
+
+/* A live run's journal (its lock held) is left alone with its files,
+ * even where no dir lock tells of the run. */
+START_TEST(test_live_journal_stays)
+{
+	const char *const files[] = { "db1-data-2026-11-01.tar.gz" };
+	struct pitr_orphan_journal *j;
+
+	make_standard();
+	j = pitr_orphan_journal_begin(p_bk, "db1-meta-2026-11-01.tar.gz", files, 1);
+	ck_assert_ptr_nonnull(j);
+	h_write_file(in(p_bk, "db1-data-2026-11-01.tar.gz"), "publishing", 10);
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	ck_assert(h_exists(in(p_bk, "db1-data-2026-11-01.tar.gz")));
+	assert_not_logged("orphan file");
+	/* Ended without its meta: the journal stays for the next sweep. */
+	pitr_orphan_journal_end(j);
+	h_log_reset();
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	assert_logged(removing("orphan", p_bk, "db1-data-2026-11-01.tar.gz"));
+	ck_assert(!h_exists(in(p_bk, "db1-data-2026-11-01.tar.gz")));
 }
 END_TEST
 
@@ -1163,6 +1217,7 @@ START_TEST(test_orphan_finished_meanwhile)
 
 	make_standard();
 	h_write_file(in(p_bk, "db1-data-2026-11-01.tar.gz"), "publishing", 10);
+	h_put_journal(p_bk, "t", "db1-meta-2026-11-01.tar.gz", "db1-data-2026-11-01.tar.gz", NULL);
 	snprintf(meta, sizeof(meta), "%s/db1-meta-2026-11-01.tar.gz", p_bk);
 	meta_on_lock = meta;
 	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
@@ -1181,6 +1236,7 @@ START_TEST(test_young_orphan_stays)
 	make_standard();
 	opts.min_age = 0;  /* the real default */
 	h_write_file(in(p_bk, "db1-data-2026-11-01.tar.gz"), "publishing", 10);
+	h_put_journal(p_bk, "t", "db1-meta-2026-11-01.tar.gz", "db1-data-2026-11-01.tar.gz", NULL);
 	/* Unlocked, as a --dst-direct writer's between upload and publish. */
 	h_write_file(in(p_bk, ".pitr-tmp.db1-data.tar.gz.AAAAAA"), "uploaded", 8);
 	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
@@ -1269,7 +1325,8 @@ suite(void)
 	tcase_add_test(tc, test_recent_remnant_stays);
 	tcase_add_test(tc, test_wal_failure_stops);
 	tcase_add_test(tc, test_orphans_removed);
-	tcase_add_test(tc, test_orphans_by_template);
+	tcase_add_test(tc, test_orphans_by_journal);
+	tcase_add_test(tc, test_live_journal_stays);
 	tcase_add_test(tc, test_orphan_finished_meanwhile);
 	tcase_add_test(tc, test_young_orphan_stays);
 	tcase_add_test(tc, test_pid_file);

@@ -266,7 +266,8 @@ START_TEST(test_text)
 END_TEST
 
 /* A backup killed while publishing left its data and xlog files without
- * meta: no backup, one problem line naming them (issue 9). */
+ * meta, its journal naming them: no backup, one problem line naming them
+ * (issue 9). */
 START_TEST(test_orphans)
 {
 	char *text, z[2][32];
@@ -274,6 +275,8 @@ START_TEST(test_orphans)
 	make_world();
 	put(bk, "db-data-20240303.tar.gz", PITR_CODEC_GZIP, "d", 1);
 	put(bk, "db-xlog-20240303.tar.gz", PITR_CODEC_GZIP, "x", 1);
+	h_put_journal(bk, "t", "db-meta-20240303.tar.gz", "db-data-20240303.tar.gz",
+		      "db-xlog-20240303.tar.gz", NULL);
 	text = run_info(bk, h_fmt("gzip=%s", arch), false, 0);
 	ck_assert_ptr_nonnull(strstr(text, "Backups in "));
 	ck_assert_ptr_nonnull(strstr(text, ": 2\n"));

@@ -225,6 +225,17 @@ START_TEST(test_orphans)
 	clean_archive(arch);
 	ck_assert_int_eq(unlink(join(bk, "bk-meta.tar.gz")), 0);
 	ck_assert_int_eq(verify1(&r), 1);
+	/* No journal names them: foreign, still a problem (one line). */
+	snprintf(want, sizeof(want), "PROBLEM: backup files without meta in \"%s\": "
+		 "\"bk-SHA-256.tar.gz\", \"bk-data.tar.gz\", \"bk-xlog.tar.gz\", named by no pitrkit "
+		 "run's journal (OmniPITR's? a remote run's?): never removed by pitrkit, remove them "
+		 "by hand if unwanted\n"
+		 "0 backups, 6 segments checked, 1 problems\n", bk);
+	ck_assert_str_eq(r, want);
+	/* A dead run's journal names them: its orphans. */
+	h_put_journal(bk, "t", "bk-meta.tar.gz", "bk-data.tar.gz", "bk-xlog.tar.gz",
+		      "bk-SHA-256.tar.gz", NULL);
+	ck_assert_int_eq(verify1(&r), 1);
 	snprintf(want, sizeof(want), "PROBLEM: orphan backup files without meta in \"%s\": "
 		 "\"bk-SHA-256.tar.gz\", \"bk-data.tar.gz\", \"bk-xlog.tar.gz\", left by an interrupted "
 		 "backup\n0 backups, 6 segments checked, 1 problems\n", bk);

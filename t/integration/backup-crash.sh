@@ -6,7 +6,9 @@
 # server, pitr-verify reports the files left without meta as orphans, and
 # the same command line then succeeds, leaving no file without its meta.
 # A -x dir without an owner file (made by hand, or -x naming the WAL
-# archive) is refused and left untouched; a second backup the same day fails at once with the ^H^M hint.  A
+# archive) is refused and left untouched; a second backup the same day fails at once with the ^H^M hint.
+# OmniPITR's backups (no meta file, no journal) survive a backup and a
+# cleanup (issue 11).  A
 # backup of a promoted server (timeline 2) carries 00000002.history: a
 # standby made from it by pitr-recover and promoted writes a
 # 00000003.history that still names timeline 1.
@@ -102,6 +104,45 @@ like "... at once, with the hint" "$IT_ERR" \
 is "... one line" "$(grep -c ' : ' <<<"$IT_ERR")" 1
 unlike "... before pg_backup_start" "$IT_ERR" "started at"
 is "... the backup there is untouched" "$(find "$BK" -mindepth 1 | wc -l)" 4
+
+# --- an installation switching from OmniPITR ----------------------------------
+# OmniPITR's backups (data, xlog, MD5 digest, never a meta file), of this
+# host and of another, old and of yesterday, under the default template:
+# no pitrkit run's journal names them, so neither pitr-backup-master nor
+# pitr-backup-cleanup (nor its --dry-run) touches or names them.
+BO=$T/bko
+mkdir_pg "$BO"
+H=$(hostname)
+OMNI=()
+for d in 2020-01-02 "$(date -d yesterday +%Y-%m-%d)"; do
+	for h in "$H" otherhost; do
+		for t in data xlog MD5; do
+			OMNI+=("$h-$t-$d.tar.gz")
+			echo "$t" | gzip >"$BO/$h-$t-$d.tar.gz"
+		done
+	done
+done
+chown postgres: "$BO"/*
+it_run as_pg "${CMD[@]}" -dl "gzip=$BO"
+is "OmniPITR's backups beside: the backup succeeds" "$IT_RC" 0
+unlike "... and removes none of them" "$IT_ERR" "orphan"
+it_run "$PV" -b "$BO" -a "$A"
+like "pitr-verify: one line names them, named by no pitrkit run's journal" "$IT_OUT" \
+	"backup files without meta in \"$BO\": .*named by no pitrkit run's journal \\(OmniPITR's\\? a remote run's\\?\\)"
+# An archive of its own: p1's WAL stays for what follows.
+mkdir_pg "$T/arch-omni"
+it_run as_pg "$PITR_BUILDDIR/bin/pitr-backup-cleanup" -a "$T/arch-omni" -b "$BO" -d
+is "pitr-backup-cleanup --dry-run: exit 0" "$IT_RC" 0
+unlike "... names none of them" "$IT_ERR$IT_OUT" "orphan"
+it_run as_pg "$PITR_BUILDDIR/bin/pitr-backup-cleanup" -a "$T/arch-omni" -b "$BO"
+is "pitr-backup-cleanup: exit 0" "$IT_RC" 0
+unlike "... removes none of them" "$IT_ERR$IT_OUT" "orphan"
+missing=""
+for f in "${OMNI[@]}"; do
+	[ -e "$BO/$f" ] || missing+=" $f"
+done
+is "OmniPITR's 12 files are all still there" "$missing" ""
+is "... and no journal is left" "$(find "$BO" -name '.pitr-journal.*' | wc -l)" 0
 
 # --- a -x dir without an owner file ------------------------------------------
 mkdir_pg "$T/xlogs"

@@ -120,8 +120,11 @@ for sig in TERM INT KILL; do
 	wait "$job" || rc=$?
 	if [ "$sig" = KILL ]; then
 		nok "SIGKILL: exit status not 0" test "$rc" -eq 0
-		is "SIGKILL: only temporary files in the destination" \
-			"$(find "$K" -mindepth 1 ! -name '.pitr-tmp.k-data.tar.gz.??????' -printf '%f\n')" ""
+		is "SIGKILL: only temporary files and the run's journal in the destination" \
+			"$(find "$K" -mindepth 1 ! -name '.pitr-tmp.k-data.tar.gz.??????' \
+				! -name '.pitr-journal.??????' -printf '%f\n')" ""
+		is "SIGKILL: one journal (naming the run's files: only those are orphans)" \
+			"$(find "$K" -mindepth 1 -name '.pitr-journal.??????' | wc -l)" 1
 		is "SIGKILL: the -x dir names its dead owner" "$(cat "$T/xlogs/.pitr-backup.pid")" "$victim"
 	else
 		is "SIG$sig: exit 1" "$rc" 1

@@ -390,8 +390,10 @@ START_TEST(test_load_many)
 	ck_assert_uint_eq(cat.backups[0].dir, 0);
 	ck_assert_str_eq(cat.backups[1].name, "db-*-02.tar");
 	ck_assert_uint_eq(cat.backups[1].dir, 1);
-	want[0] = h_fmt("orphan backup files without meta in \"%s\": \"db-data-01.tar\", left by an "
-			"interrupted backup", b2);
+	/* No journal names it: not a pitrkit run's (OmniPITR's?), said so. */
+	want[0] = h_fmt("backup files without meta in \"%s\": \"db-data-01.tar\", named by no "
+			"pitrkit run's journal (OmniPITR's? a remote run's?): never removed by "
+			"pitrkit, remove them by hand if unwanted", b2);
 	assert_problems(&cat, want);
 	/* The orphan is listed with its dir (issue 11). */
 	ck_assert_uint_eq(cat.norphans, 1);

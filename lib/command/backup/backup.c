@@ -85,6 +85,8 @@ static void
 run_free(struct bk_run *run)
 {
 	pitr_fanout_free(run->fanout);
+	/* After the fan-out: its unpublished files are gone by now. */
+	pitr_backup_files_journal_end(run);
 	for (size_t ft = 0; run->files != NULL && ft < FT_COUNT(run); ft++) {
 		struct bk_file *bf = &run->files[ft];
 
@@ -418,7 +420,7 @@ begin(struct bk_run *run)
 	/* The names first: a second backup of the day fails before -x
 	 * exists (pitr-archive would start copying into it). */
 	if (stamp_now(&run->start_time, run->tstart) != 0 || pitr_backup_files_claim(run) != 0 ||
-	    pitr_backup_files_check_free(run) != 0)
+	    pitr_backup_files_check_free(run) != 0 || pitr_backup_files_journal(run) != 0)
 		return -1;
 	if (!run->slave && !opts->skip_xlogs && pitr_backup_xlogdir_make(run) != 0)
 		return -1;

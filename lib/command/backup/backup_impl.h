@@ -66,6 +66,7 @@ struct bk_run {
 	size_t ndigests;
 	struct pitr_fanout *fanout;  /* every destination, all or nothing */
 	int *dest_locks;             /* per spec: its dir's lock (catalog.h), -1 */
+	struct pitr_orphan_journal **journals;  /* per spec: its journal (repo/orphan.h) */
 	struct bk_file *files;       /* FT_COUNT(run) of them */
 	struct pitr_pgconn *conn;
 	struct pitr_tarwrite *tar;
@@ -131,6 +132,12 @@ int pitr_backup_files_claim(struct bk_run *run);
 /* Refuse, with a hint, when a final name of this run's files exists at a
  * local destination (a second backup in the template's period). */
 int pitr_backup_files_check_free(struct bk_run *run);
+/* Write each local destination's journal (repo/orphan.h), durably,
+ * before any file can reach a final name there. */
+int pitr_backup_files_journal(struct bk_run *run);
+/* Remove the journals whose backup is complete (or left nothing), keep
+ * the others for the next sweep; release them all. */
+void pitr_backup_files_journal_end(struct bk_run *run);
 /* Open file `ft` of type `filetype` on every destination; `digest`: its
  * groups' stored bytes are digested; `plain`: a digest file, written to
  * each destination with its own text. */

@@ -8,9 +8,7 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,57 +269,24 @@ pitr_backup_files_remove_stale_temps(struct bk_run *run)
 	return 0;
 }
 
-/* The run's files at a final name in `dir` without their meta file: the
- * names this run's -f template gives at any date (its globs, a quick
- * filter), matched exactly by repo/orphan.h, so that an operator's
- * "db1-data-2026-11-01-keep.tar.gz" never goes.  Called with the dir's
- * lock held exclusive: no run is publishing there. */
+/* pitr_orphan_sweep()'s remover: a dead run's file, its journal says so. */
 static int
-remove_orphans(struct bk_run *run, const struct pitr_dest_spec *spec, const char *dir)
+remove_orphan(void *arg, const char *dir, const char *name)
 {
-	/* Digest files by both names: with the codec's extension (as
-	 * OmniPITR named them, and pitrkit since issue 11) and without. */
-	char *pats[2 + 2 * PITR_BACKUP_MAX_DIGESTS] = { NULL };
-	size_t npats = 0;
-	DIR *d = NULL;
-	struct dirent *de;
+	char *p = pitr_fsutil_join(dir, name);
 	int rc = -1;
 
-	for (size_t k = 0; k < 2 + 2 * run->ndigests; k++) {
-		pats[k] = pitr_backup_template_glob(name_template(run), run->hostname,
-						    k == 0 ? "data" : k == 1 ? "xlog" :
-						    run->digests[(k - 2) / 2],
-						    k < 2 || k % 2 == 0 ? pitr_codec_ext(spec->codec) : "");
-		if (pats[k] == NULL)
-			goto out;
-		npats++;
+	(void)arg;
+	if (p != NULL && unlink(p) == 0) {
+		pitr_log_info("removed \"%s\", an orphan without meta file left by an interrupted "
+			      "backup", p);
+		rc = 0;
+	} else if (p != NULL && errno == ENOENT) {
+		rc = 0;
+	} else if (p != NULL) {
+		pitr_log_error("could not remove \"%s\": %s", p, strerror(errno));
 	}
-	if ((d = opendir(dir)) == NULL) {
-		rc = 0;  /* the destination's own open names the problem */
-		goto out;
-	}
-	while ((de = readdir(d)) != NULL) {
-		size_t k;
-		char *p;
-
-		for (k = 0; k < npats && fnmatch(pats[k], de->d_name, 0) != 0; k++)
-			;
-		if (k == npats || !pitr_orphan_check(name_template(run), run->hostname, dir, de->d_name))
-			continue;
-		p = pitr_fsutil_join(dir, de->d_name);
-		if (p != NULL && unlink(p) == 0)
-			pitr_log_info("removed \"%s\", an orphan without meta file left by an interrupted "
-				      "backup", p);
-		else if (p != NULL && errno != ENOENT)
-			pitr_log_error("could not remove \"%s\": %s", p, strerror(errno));
-		free(p);
-	}
-	rc = 0;
-out:
-	if (d != NULL)
-		closedir(d);
-	for (size_t k = 0; k < npats; k++)
-		free(pats[k]);
+	free(p);
 	return rc;
 }
 
@@ -342,11 +307,10 @@ own_dir(const struct bk_run *run, size_t i)
 	return dir;
 }
 
-/* Spec `i`'s dir lock: exclusive if free (then the orphans of this run's
- * names go, for every spec naming that dir), held shared for the rest of
- * the run. */
+/* A local destination dir's lock: exclusive if free (then the files dead runs'
+ * journals name go), held shared for the rest of the run. */
 static int
-claim_dir(struct bk_run *run, size_t i, const char *dir)
+claim_dir(const char *dir)
 {
 	int fd = pitr_orphan_lock(dir, true);
 
@@ -357,15 +321,10 @@ claim_dir(struct bk_run *run, size_t i, const char *dir)
 	}
 	if (fd < 0)
 		return -1;
-	for (size_t k = i; k < run->nspecs; k++) {
-		const char *other = pitr_dest_spec_dir(&run->specs[k]);
-
-		if (other != NULL && strcmp(other, dir) == 0 &&
-		    remove_orphans(run, &run->specs[k], dir) != 0) {
-			close(fd);
-			return -1;
-		}
-	}
+	/* Only what a dead run's journal names goes (repo/orphan.h): files
+	 * without meta and without journal (OmniPITR's backups) stay.  A
+	 * failure is logged and does not stop this run. */
+	(void)pitr_orphan_sweep(dir, false, remove_orphan, NULL);
 	/* A conversion is not atomic: a cleanup may slip in between, which
 	 * is harmless, as nothing of this run is at a final name yet. */
 	if (flock(fd, LOCK_SH) != 0) {
@@ -390,7 +349,7 @@ pitr_backup_files_claim(struct bk_run *run)
 		/* A missing dir: the destination's own open names the problem. */
 		if (dir == NULL || access(dir, F_OK) != 0)
 			continue;
-		if ((run->dest_locks[i] = claim_dir(run, i, dir)) < 0)
+		if ((run->dest_locks[i] = claim_dir(dir)) < 0)
 			return -1;
 	}
 	return 0;
@@ -443,4 +402,65 @@ pitr_backup_files_check_free(struct bk_run *run)
 				return -1;
 	}
 	return 0;
+}
+
+/* The -f names of spec `i`'s files, meta first, into names[] (at least
+ * 3 + PITR_BACKUP_MAX_DIGESTS): the count, or 0 when out of memory. */
+static size_t
+spec_names(const struct bk_run *run, size_t i, char **names)
+{
+	const char *ext = pitr_codec_ext(run->specs[i].codec);
+	const char *types[3 + PITR_BACKUP_MAX_DIGESTS] = { "meta", "data" };
+	size_t nt = 2, n;
+
+	if (!run->opts->skip_xlogs)
+		types[nt++] = "xlog";
+	for (size_t k = 0; k < run->ndigests; k++)
+		types[nt++] = run->digests[k];
+	for (n = 0; n < nt; n++)
+		if ((names[n] = pitr_backup_expand_template(name_template(run), run->hostname,
+							    types[n], ext,
+							    (long)run->start_time)) == NULL)
+			break;
+	return n;
+}
+
+/* A journal (repo/orphan.h) per local destination that exists, naming
+ * the files this run will publish there: what proves them this run's
+ * should it die before their meta file is published.  A destination dir
+ * that does not exist yet gets none: files that reach it without meta are
+ * left alone, the safe side. */
+int
+pitr_backup_files_journal(struct bk_run *run)
+{
+	run->journals = pitr_xcalloc(run->nspecs, sizeof(*run->journals));
+	if (run->journals == NULL)
+		return -1;
+	for (size_t i = 0; i < run->nspecs; i++) {
+		const char *dir = pitr_dest_spec_dir(&run->specs[i]);
+		char *names[3 + PITR_BACKUP_MAX_DIGESTS] = { NULL };
+		size_t n, want = 3 + run->ndigests - (run->opts->skip_xlogs ? 1 : 0);
+
+		if (dir == NULL || access(dir, F_OK) != 0)
+			continue;
+		n = spec_names(run, i, names);
+		if (n == want)
+			run->journals[i] = pitr_orphan_journal_begin(dir, names[0],
+								     (const char *const *)names + 1,
+								     n - 1);
+		for (size_t k = 0; k < n; k++)
+			free(names[k]);
+		if (run->journals[i] == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+void
+pitr_backup_files_journal_end(struct bk_run *run)
+{
+	for (size_t i = 0; run->journals != NULL && i < run->nspecs; i++)
+		pitr_orphan_journal_end(run->journals[i]);
+	free(run->journals);
+	run->journals = NULL;
 }

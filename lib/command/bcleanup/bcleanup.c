@@ -30,7 +30,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,19 +229,23 @@ remove_leftovers(struct bc_run *run, const char *dir)
 	return rc;
 }
 
-/* Remove `name` when it is an orphan (a backup's file without its meta,
- * repo/orphan.h) under the run's -f template, any host, and old enough. */
-static void
-remove_if_orphan(struct bc_run *run, const char *dir, const char *name)
+/* pitr_orphan_sweep()'s remover: a file a dead backup run's journal
+ * names, its meta file absent (repo/orphan.h), once old enough.  Files
+ * without meta that no journal names (OmniPITR's backups) never come
+ * here. */
+static int
+remove_orphan(void *arg, const char *dir, const char *name)
 {
-	const char *tmpl = run->opts->filename_template != NULL ? run->opts->filename_template :
-				PITR_ORPHAN_DEFAULT_TEMPLATE;
+	struct bc_run *run = arg;
 
-	if (name[0] == '.' || !pitr_orphan_check(tmpl, NULL, dir, name) ||
-	    too_young(run, "orphan", dir, name, true))
-		return;
-	if (remove_file(run, "orphan", dir, name) != 0)
+	if (too_young(run, "orphan", dir, name, true))
+		return 1;
+	if (remove_file(run, "orphan", dir, name) != 0) {
 		run->failed = true;
+		return -1;
+	}
+	/* A dry run removes nothing: the journal stays for the real one. */
+	return run->opts->dry_run ? 1 : 0;
 }
 
 /* The orphans once no backup run holds the dir's lock: none is
@@ -253,8 +256,6 @@ remove_if_orphan(struct bc_run *run, const char *dir, const char *name)
 static void
 remove_orphans(struct bc_run *run, const char *dir)
 {
-	DIR *d;
-	struct dirent *de;
 	int fd = pitr_orphan_lock(dir, true);
 
 	if (fd == -2) {
@@ -266,15 +267,8 @@ remove_orphans(struct bc_run *run, const char *dir)
 		run->failed = true;
 		return;
 	}
-	if ((d = opendir(dir)) == NULL) {
-		pitr_log_error("could not open \"%s\": %s", dir, strerror(errno));
+	if (pitr_orphan_sweep(dir, run->opts->dry_run, remove_orphan, run) != 0)
 		run->failed = true;
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL)
-		remove_if_orphan(run, dir, de->d_name);
-	closedir(d);
 	close(fd);
 }
 

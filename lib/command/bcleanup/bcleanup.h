@@ -35,7 +35,8 @@ struct pitr_bcleanup_opts {
 	long sleep_ms;            /* -s: pause after each truncation step */
 	bool dry_run;             /* -d: log what would go, remove nothing */
 	const char *pid_file;     /* --pid-file */
-	const char *filename_template;  /* -f: the names orphans have (backups are
+	const char *filename_template;  /* -f: accepted, unused (orphans are told by
+					 * their run's journal, backups
 					 * found by their meta files); NULL: default */
 	int min_age;              /* seconds an orphan (ctime) or unlocked temporary
 				   * file (mtime) must be unchanged before it goes;
