@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,18 +241,54 @@ h_fmt(const char *fmt, ...)
 	return out;
 }
 
-void
-h_put_journal(const char *dir, const char *tag, const char *meta, ...)
+static void
+put_journal(const char *dir, const char *tag, const char *host, const char *meta, va_list ap)
 {
 	char text[8192];
 	size_t n;
-	va_list ap;
 
-	n = (size_t)snprintf(text, sizeof(text), "pitrkit backup journal 1\nmeta %s\n", meta);
-	va_start(ap, meta);
-	for (const char *f; (f = va_arg(ap, const char *)) != NULL && n < sizeof(text);)
-		n += (size_t)snprintf(text + n, sizeof(text) - n, "file %s\n", f);
-	va_end(ap);
+	n = (size_t)snprintf(text, sizeof(text), "pitrkit backup journal 2\nhost %s\nmeta %s\n",
+			     host, meta);
+	for (const char *f; (f = va_arg(ap, const char *)) != NULL && n < sizeof(text);) {
+		struct stat st;
+
+		/* Recorded as the run records them: by inode, as they are. */
+		if (lstat(h_fmt("%s/%s", dir, f), &st) == 0)
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "file %ju %ju %s\n",
+					      (uintmax_t)st.st_dev, (uintmax_t)st.st_ino, f);
+	}
 	ck_assert_uint_lt(n, sizeof(text));
 	h_write_file(h_fmt("%s/.pitr-journal.%s", dir, tag), text, n);
+}
+
+void
+h_put_journal(const char *dir, const char *tag, const char *meta, ...)
+{
+	char host[256] = "";
+	va_list ap;
+
+	ck_assert_int_eq(gethostname(host, sizeof(host) - 1), 0);
+	va_start(ap, meta);
+	put_journal(dir, tag, host, meta, ap);
+	va_end(ap);
+}
+
+void
+h_put_journal_of(const char *dir, const char *tag, const char *host, const char *meta, ...)
+{
+	va_list ap;
+
+	va_start(ap, meta);
+	put_journal(dir, tag, host, meta, ap);
+	va_end(ap);
+}
+
+void
+h_replace_file(const char *path, const char *text)
+{
+	const char *tmp = h_fmt("%s.replacing", path);
+
+	/* Written while the old file exists: its inode cannot be reused. */
+	h_write_file(tmp, text, strlen(text));
+	ck_assert_int_eq(rename(tmp, path), 0);
 }

@@ -29,9 +29,18 @@ const char *h_path(const char *name);
 void h_write_file(const char *path, const void *buf, size_t len);
 
 /* Write in `dir` a dead backup run's journal (repo/orphan.h), named
- * ".pitr-journal.<tag>", naming `meta` and the files that follow, up to
- * a NULL: what a run killed before its meta was published left. */
+ * ".pitr-journal.<tag>", of this host, naming `meta` and recording the
+ * files that follow, up to a NULL, by their inodes (those absent are not
+ * recorded): what a run killed before its meta was published left. */
 void h_put_journal(const char *dir, const char *tag, const char *meta, ...);
+
+/* The same, of another host `host`: a run whose lock this host may not
+ * see (a backup dir shared over NFS). */
+void h_put_journal_of(const char *dir, const char *tag, const char *host, const char *meta, ...);
+
+/* Replace `path` by a new file (another inode) holding `text`, as
+ * another program writing that name does. */
+void h_replace_file(const char *path, const char *text);
 
 /* A codec sink (pitr_codec_sink_fn) writing to the fd `ctx` points to. */
 int h_fd_sink(void *ctx, const void *buf, size_t len);

@@ -191,6 +191,12 @@ const char *pitr_dest_kind_name(const struct pitr_dest *d);
  * uploaded copy (remote, pipe, direct): see struct pitr_dest_ops. */
 bool pitr_dest_staged(const struct pitr_dest *d);
 
+/* The device and inode of the file a local destination is writing, at
+ * its temporary name until published (which keeps them): what a backup's
+ * journal records (repo/orphan.h).  0; 1 when `d` is of another kind or
+ * writes nothing (a --dst-backup dir gone); -1 after logging. */
+int pitr_dest_local_file_id(const struct pitr_dest *d, dev_t *dev, ino_t *ino);
+
 /* Implementations (local.c, rsync.c, pipe.c, ssh.c). */
 extern const struct pitr_dest_ops pitr_dest_local_ops;
 extern const struct pitr_dest_ops pitr_dest_rsync_ops;

@@ -366,6 +366,15 @@ pitr_fanout_name(const struct pitr_fanout_file *file, size_t dest_idx)
 	return file->deliveries[dest_idx].opened ? file->deliveries[dest_idx].dest->name : NULL;
 }
 
+int
+pitr_fanout_local_file_id(const struct pitr_fanout_file *file, size_t dest_idx, dev_t *dev,
+			  ino_t *ino)
+{
+	if (!live(file, dest_idx))
+		return 1;
+	return pitr_dest_local_file_id(file->deliveries[dest_idx].dest, dev, ino);
+}
+
 /* End the begun deliveries of `batch` (their destination indexes). */
 static void
 end_batch(struct pitr_fanout_file *file, const size_t *batch, size_t nbatch,

@@ -132,6 +132,11 @@ size_t pitr_fanout_groups(const struct pitr_fanout_file *file);
 size_t pitr_fanout_group_of(const struct pitr_fanout_file *file, size_t dest_idx);
 const char *pitr_fanout_name(const struct pitr_fanout_file *file, size_t dest_idx);
 
+/* pitr_dest_local_file_id() of destination `dest_idx`'s copy of `file`:
+ * 1 when it is not a local one or has no copy (failed, not opened). */
+int pitr_fanout_local_file_id(const struct pitr_fanout_file *file, size_t dest_idx, dev_t *dev,
+			      ino_t *ino);
+
 /*
  * Publish every closed file of every destination that has not failed, in
  * the order described above, telling `published` (may be NULL) of each.

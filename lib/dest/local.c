@@ -227,6 +227,25 @@ local_finish_end(struct pitr_dest *d, enum pitr_dest_result *result)
 	return 0;
 }
 
+int
+pitr_dest_local_file_id(const struct pitr_dest *d, dev_t *dev, ino_t *ino)
+{
+	const struct local_priv *lp = d->priv;
+	const char *path;
+	struct stat st;
+
+	if (d->ops != &pitr_dest_local_ops || lp == NULL || lp->pub == NULL)
+		return 1;
+	path = pitr_fsutil_publish_temp_path(lp->pub);
+	if (lstat(path, &st) != 0) {
+		pitr_log_error("could not stat \"%s\": %s", path, strerror(errno));
+		return -1;
+	}
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	return 0;
+}
+
 static void
 local_abort(struct pitr_dest *d)
 {

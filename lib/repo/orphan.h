@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* -f's default (backup.h's PITR_BACKUP_DEFAULT_TEMPLATE). */
 #define PITR_ORPHAN_DEFAULT_TEMPLATE "__HOSTNAME__-__FILETYPE__-^Y-^m-^d.tar__CEXT__"
@@ -56,43 +57,58 @@ int pitr_orphan_lock(const char *dir, bool exclusive);
  * Only files a pitrkit run provably left are ever removed as orphans: a
  * backup run writes, durably and before any of its files can reach a final
  * name, one journal per local destination, a hidden file ".pitr-journal.*"
- * naming the meta file and the other files it will publish there, and
- * keeps it locked (flock) while it lives.  Files without meta that no
- * journal names (OmniPITR's backups, which never had a meta file, or an
- * older pitrkit's leftovers) are foreign: never removed.
+ * naming this host, the meta file and (by device and inode, recorded while
+ * they are still at their temporary names) the other files it publishes
+ * there, and keeps it locked (flock) while it lives.  Files without meta
+ * that no journal records as they are (OmniPITR's backups, which never had
+ * a meta file, even at the same names, or an older pitrkit's leftovers)
+ * are foreign: never removed.
  */
 #define PITR_ORPHAN_JOURNAL_PREFIX ".pitr-journal."
 
 struct pitr_orphan_journal;
 
-/* Write and fsync (file and dir) the journal in `dir` naming `meta` and
- * the `n` `files`, held locked until pitr_orphan_journal_end().  NULL
+/* Write and fsync (file and dir) the journal in `dir` naming this host
+ * and `meta`, held locked until pitr_orphan_journal_end().  NULL after
+ * logging. */
+struct pitr_orphan_journal *pitr_orphan_journal_begin(const char *dir, const char *meta);
+
+/* Record one file the run is about to publish as `name`: its temporary
+ * file's device and inode, which the publishing rename keeps.  Then
+ * pitr_orphan_journal_sync() before the first is published.  0, or -1
  * after logging. */
-struct pitr_orphan_journal *pitr_orphan_journal_begin(const char *dir, const char *meta,
-						      const char *const *files, size_t n);
+int pitr_orphan_journal_add(struct pitr_orphan_journal *j, const char *name, dev_t dev,
+			    ino_t ino);
+int pitr_orphan_journal_sync(struct pitr_orphan_journal *j);
 
 /* The run ends: its journal goes when its meta file is in place or none
- * of its files is (nothing to sweep), else it stays for the next sweep;
- * the lock is released, `j` freed.  NULL is harmless. */
+ * of the files it recorded is (nothing to sweep), else it stays for the
+ * next sweep; the lock is released, `j` freed.  NULL is harmless. */
 void pitr_orphan_journal_end(struct pitr_orphan_journal *j);
 
-/* Called by pitr_orphan_sweep() for each file of a dead run's journal
- * whose meta file is absent: 0 removed (or gone), 1 kept for now, -1
- * failed (logged). */
-typedef int (*pitr_orphan_remove_fn)(void *arg, const char *dir, const char *name);
+/* Called by pitr_orphan_sweep() for each file a dead run's journal
+ * recorded, still that very file, whose meta file is absent;
+ * `other_host`: the journal is another machine's (or names none), whose
+ * lock this one may not see on a shared (NFS) dir, so its run may be
+ * alive and publishing.  0 removed (or gone), 1 kept for now, -1 failed
+ * (logged). */
+typedef int (*pitr_orphan_remove_fn)(void *arg, const char *dir, const char *name,
+				     bool other_host);
 
 /*
  * The journals in `dir` whose run is dead (their lock free): when the
  * meta file they name is absent, `remove` is called for each of their
- * files present; the journal itself goes (unless `keep_journals`: a dry
- * run) once its meta is there or every file went.  Returns 0, or -1 when
- * something failed (logged).
+ * recorded files present; the journal itself goes (unless
+ * `keep_journals`: a dry run) once its meta is there or every file went.
+ * Anything at a journal's name that is not a regular file is passed over.
+ * Returns 0, or -1 when something failed (logged).
  */
 int pitr_orphan_sweep(const char *dir, bool keep_journals, pitr_orphan_remove_fn remove,
 		      void *arg);
 
-/* Whether a journal in `dir` (live or dead) names `name` as one of its
- * run's files: a file without meta is pitrkit's orphan, not foreign. */
+/* Whether a journal in `dir` (live or dead) records the file at `name`
+ * as one of its run's: a file without meta is pitrkit's orphan, not
+ * foreign. */
 bool pitr_orphan_journaled(const char *dir, const char *name);
 
 #endif

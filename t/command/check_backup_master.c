@@ -1187,6 +1187,86 @@ START_TEST(test_omnipitr_backups_survive)
 }
 END_TEST
 
+/* A name is no proof: a dead run's journal recorded its data file, which
+ * OmniPITR (still installed during a switch) then replaced with its own
+ * backup of the same name.  That file is another inode: not the run's
+ * orphan, it stays (review of issue 11). */
+START_TEST(test_orphan_replaced_by_foreign_stays)
+{
+	struct pitr_backup_opts o;
+	const char *dl[1];
+	const char *name = "bk-data-2020-01-02.tar";
+	char *text;
+
+	bf_setup();
+	bf_opts(&o);
+	o.filename_template = "bk-__FILETYPE__-^Y-^m-^d.tar__CEXT__";
+	h_write_file(h_fmt("%s/%s", bf_dest, name), "killed", 6);
+	h_put_journal(bf_dest, "t", "bk-meta-2020-01-02.tar", name, NULL);
+	h_replace_file(h_fmt("%s/%s", bf_dest, name), "OmniPITR's");
+	dl[0] = bf_dest;
+	o.dst_local = dl;
+	o.ndst_local = 1;
+	script_backup(BF_STOP_NOWAIT, NULL);
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	ck_assert_ptr_null(strstr(h_log(), "orphan"));
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+	text = h_read_file(h_fmt("%s/%s", bf_dest, name), NULL);
+	ck_assert_str_eq(text, "OmniPITR's");
+	free(text);
+	/* It recorded nothing still there: the journal went. */
+	ck_assert(!h_exists(h_fmt("%s/.pitr-journal.t", bf_dest)));
+	bf_teardown();
+}
+END_TEST
+
+/* Another host's journal on a shared dir: its lock may be invisible here,
+ * its run alive and about to publish its meta.  Its file published a
+ * moment ago stays, and so does the journal (review of issue 11). */
+START_TEST(test_other_host_young_orphan_stays)
+{
+	struct pitr_backup_opts o;
+	const char *dl[1];
+	const char *name = "hosta-data-2020-01-02.tar";
+
+	bf_setup();
+	bf_opts(&o);
+	h_write_file(h_fmt("%s/%s", bf_dest, name), "hosta's, publishing", 19);
+	h_put_journal_of(bf_dest, "h", "hosta", "hosta-meta-2020-01-02.tar", name, NULL);
+	dl[0] = bf_dest;
+	o.dst_local = dl;
+	o.ndst_local = 1;
+	script_backup(BF_STOP_NOWAIT, NULL);
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	ck_assert_ptr_null(strstr(h_log(), "removed"));
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+	ck_assert(h_exists(h_fmt("%s/%s", bf_dest, name)));
+	ck_assert(h_exists(h_fmt("%s/.pitr-journal.h", bf_dest)));
+	bf_teardown();
+}
+END_TEST
+
+/* A FIFO at a journal's name would block the open of a sweep for ever:
+ * it is passed over, and the run goes on (review of issue 11). */
+START_TEST(test_fifo_journal_passed_over)
+{
+	struct pitr_backup_opts o;
+	const char *dl[1];
+
+	bf_setup();
+	bf_opts(&o);
+	ck_assert_int_eq(mkfifo(h_fmt("%s/.pitr-journal.fifo", bf_dest), 0600), 0);
+	dl[0] = bf_dest;
+	o.dst_local = dl;
+	o.ndst_local = 1;
+	script_backup(BF_STOP_NOWAIT, NULL);
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+	ck_assert(h_exists(h_fmt("%s/bk-meta.tar", bf_dest)));
+	bf_teardown();
+}
+END_TEST
+
 START_TEST(test_publish_refused)
 {
 	struct pitr_backup_opts o;
@@ -1459,6 +1539,9 @@ make_suite(void)
 	tcase_add_test(tc, test_stale_temps);
 	tcase_add_loop_test(tc, test_signal_during_copy, 0, 3);
 	tcase_add_test(tc, test_sigint_waiting_for_wal);
+	tcase_add_test(tc, test_orphan_replaced_by_foreign_stays);
+	tcase_add_test(tc, test_other_host_young_orphan_stays);
+	tcase_add_test(tc, test_fifo_journal_passed_over);
 	tcase_add_test(tc, test_publish_refused);
 	tcase_add_test(tc, test_orphans_same_dir_two_codecs);
 	tcase_add_test(tc, test_orphans_keep_copy_survives);

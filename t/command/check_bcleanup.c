@@ -1184,17 +1184,55 @@ START_TEST(test_orphans_by_journal)
 }
 END_TEST
 
+/* A journal records its files by inode: a file a dead run recorded that
+ * another program then replaced at the same name (OmniPITR's same-day
+ * backup) is not an orphan, for the sweep (dry run or real) nor for the
+ * reports (pitr_orphan_journaled()); a FIFO at a journal's name is passed
+ * over, not waited on (review of issue 11). */
+START_TEST(test_orphan_is_the_recorded_file)
+{
+	make_standard();
+	h_write_file(in(p_bk, "db1-data-2026-11-01.tar.gz"), "killed", 6);
+	h_write_file(in(p_bk, "db1-xlog-2026-11-01.tar.gz"), "killed", 6);
+	h_put_journal(p_bk, "t", "db1-meta-2026-11-01.tar.gz", "db1-data-2026-11-01.tar.gz",
+		      "db1-xlog-2026-11-01.tar.gz", NULL);
+	h_replace_file(in(p_bk, "db1-data-2026-11-01.tar.gz"), "OmniPITR's");
+	ck_assert_int_eq(mkfifo(in(p_bk, ".pitr-journal.fifo"), 0600), 0);
+	ck_assert(!pitr_orphan_journaled(p_bk, "db1-data-2026-11-01.tar.gz"));
+	ck_assert(pitr_orphan_journaled(p_bk, "db1-xlog-2026-11-01.tar.gz"));
+	opts.dry_run = true;
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	assert_logged(": \"db1-data-2026-11-01.tar.gz\", named by no pitrkit run's journal");
+	assert_not_logged(h_fmt("Removing orphan file: %s\n", in(p_bk, "db1-data-2026-11-01.tar.gz")));
+	assert_logged(h_fmt("LOG : (dry-run) Removing orphan file: %s\n",
+			    in(p_bk, "db1-xlog-2026-11-01.tar.gz")));
+	h_log_reset();
+	opts.dry_run = false;
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	assert_logged(removing("orphan", p_bk, "db1-xlog-2026-11-01.tar.gz"));
+	assert_not_logged(h_fmt("Removing orphan file: %s\n", in(p_bk, "db1-data-2026-11-01.tar.gz")));
+	ck_assert(h_exists(in(p_bk, "db1-data-2026-11-01.tar.gz")));
+	ck_assert(!h_exists(in(p_bk, "db1-xlog-2026-11-01.tar.gz")));
+	ck_assert(!h_exists(in(p_bk, ".pitr-journal.t")));
+	assert_not_logged("ERROR");
+}
+END_TEST
+
 /* A live run's journal (its lock held) is left alone with its files,
  * even where no dir lock tells of the run. */
 START_TEST(test_live_journal_stays)
 {
-	const char *const files[] = { "db1-data-2026-11-01.tar.gz" };
 	struct pitr_orphan_journal *j;
+	struct stat st;
 
 	make_standard();
-	j = pitr_orphan_journal_begin(p_bk, "db1-meta-2026-11-01.tar.gz", files, 1);
+	j = pitr_orphan_journal_begin(p_bk, "db1-meta-2026-11-01.tar.gz");
 	ck_assert_ptr_nonnull(j);
 	h_write_file(in(p_bk, "db1-data-2026-11-01.tar.gz"), "publishing", 10);
+	ck_assert_int_eq(lstat(in(p_bk, "db1-data-2026-11-01.tar.gz"), &st), 0);
+	ck_assert_int_eq(pitr_orphan_journal_add(j, "db1-data-2026-11-01.tar.gz", st.st_dev,
+						 st.st_ino), 0);
+	ck_assert_int_eq(pitr_orphan_journal_sync(j), 0);
 	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
 	ck_assert(h_exists(in(p_bk, "db1-data-2026-11-01.tar.gz")));
 	assert_not_logged("orphan file");
@@ -1326,6 +1364,7 @@ suite(void)
 	tcase_add_test(tc, test_wal_failure_stops);
 	tcase_add_test(tc, test_orphans_removed);
 	tcase_add_test(tc, test_orphans_by_journal);
+	tcase_add_test(tc, test_orphan_is_the_recorded_file);
 	tcase_add_test(tc, test_live_journal_stays);
 	tcase_add_test(tc, test_orphan_finished_meanwhile);
 	tcase_add_test(tc, test_young_orphan_stays);

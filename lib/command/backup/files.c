@@ -208,17 +208,6 @@ log_delivery(void *arg, const struct pitr_dest *d, enum pitr_dest_result result)
 	return 0;
 }
 
-/* Locals first, then the staged and direct ones --parallel-jobs at a
- * time, each in data/xlog/digests/meta order; a destination that failed
- * one file gets none of the later ones: a meta file (the mark of a
- * complete backup) never reaches a destination that lacks the data before
- * it. */
-int
-pitr_backup_files_publish(struct bk_run *run)
-{
-	return pitr_fanout_publish(run->fanout, log_delivery, NULL);
-}
-
 int
 pitr_backup_files_check_names(struct bk_run *run)
 {
@@ -269,15 +258,33 @@ pitr_backup_files_remove_stale_temps(struct bk_run *run)
 	return 0;
 }
 
+/* Whether another host's orphan at `path` was published (its rename sets
+ * ctime) less than PITR_DEST_UNLOCKED_MIN_AGE ago: on a dir shared over
+ * NFS that host's lock may be invisible here and its run still alive,
+ * about to publish the meta.  pitr-backup-cleanup waits as long. */
+static bool
+too_young(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0 || time(NULL) - st.st_ctime >= PITR_DEST_UNLOCKED_MIN_AGE)
+		return false;
+	pitr_log_verbose("\"%s\" has no meta file but was published by another host less than "
+			 "%d minutes ago: left for now", path, PITR_DEST_UNLOCKED_MIN_AGE / 60);
+	return true;
+}
+
 /* pitr_orphan_sweep()'s remover: a dead run's file, its journal says so. */
 static int
-remove_orphan(void *arg, const char *dir, const char *name)
+remove_orphan(void *arg, const char *dir, const char *name, bool other_host)
 {
 	char *p = pitr_fsutil_join(dir, name);
 	int rc = -1;
 
 	(void)arg;
-	if (p != NULL && unlink(p) == 0) {
+	if (p != NULL && other_host && too_young(p)) {
+		rc = 1;
+	} else if (p != NULL && unlink(p) == 0) {
 		pitr_log_info("removed \"%s\", an orphan without meta file left by an interrupted "
 			      "backup", p);
 		rc = 0;
@@ -404,32 +411,12 @@ pitr_backup_files_check_free(struct bk_run *run)
 	return 0;
 }
 
-/* The -f names of spec `i`'s files, meta first, into names[] (at least
- * 3 + PITR_BACKUP_MAX_DIGESTS): the count, or 0 when out of memory. */
-static size_t
-spec_names(const struct bk_run *run, size_t i, char **names)
-{
-	const char *ext = pitr_codec_ext(run->specs[i].codec);
-	const char *types[3 + PITR_BACKUP_MAX_DIGESTS] = { "meta", "data" };
-	size_t nt = 2, n;
-
-	if (!run->opts->skip_xlogs)
-		types[nt++] = "xlog";
-	for (size_t k = 0; k < run->ndigests; k++)
-		types[nt++] = run->digests[k];
-	for (n = 0; n < nt; n++)
-		if ((names[n] = pitr_backup_expand_template(name_template(run), run->hostname,
-							    types[n], ext,
-							    (long)run->start_time)) == NULL)
-			break;
-	return n;
-}
-
 /* A journal (repo/orphan.h) per local destination that exists, naming
- * the files this run will publish there: what proves them this run's
- * should it die before their meta file is published.  A destination dir
- * that does not exist yet gets none: files that reach it without meta are
- * left alone, the safe side. */
+ * this run's meta file there; the files it will publish are recorded in
+ * it just before they are (journal_record()): what proves them this
+ * run's should it die before their meta file is published.  A
+ * destination dir that does not exist yet gets none: files that reach it
+ * without meta are left alone, the safe side. */
 int
 pitr_backup_files_journal(struct bk_run *run)
 {
@@ -438,21 +425,52 @@ pitr_backup_files_journal(struct bk_run *run)
 		return -1;
 	for (size_t i = 0; i < run->nspecs; i++) {
 		const char *dir = pitr_dest_spec_dir(&run->specs[i]);
-		char *names[3 + PITR_BACKUP_MAX_DIGESTS] = { NULL };
-		size_t n, want = 3 + run->ndigests - (run->opts->skip_xlogs ? 1 : 0);
+		const char *ext = pitr_codec_ext(run->specs[i].codec);
+		char *meta;
 
 		if (dir == NULL || access(dir, F_OK) != 0)
 			continue;
-		n = spec_names(run, i, names);
-		if (n == want)
-			run->journals[i] = pitr_orphan_journal_begin(dir, names[0],
-								     (const char *const *)names + 1,
-								     n - 1);
-		for (size_t k = 0; k < n; k++)
-			free(names[k]);
+		meta = pitr_backup_expand_template(name_template(run), run->hostname, "meta", ext,
+						   (long)run->start_time);
+		if (meta != NULL)
+			run->journals[i] = pitr_orphan_journal_begin(dir, meta);
+		free(meta);
 		if (run->journals[i] == NULL)
 			return -1;
 	}
+	return 0;
+}
+
+/* Record in spec `i`'s journal each file but the meta by its temporary
+ * file's inode, which its publishing rename keeps, then fsync: a file at
+ * that name with another inode (OmniPITR's same-day backup) is not this
+ * run's. */
+static int
+journal_record_one(struct bk_run *run, size_t i)
+{
+	for (size_t ft = 0; ft < FT_META(run); ft++) {
+		const struct pitr_fanout_file *file = run->files[ft].file;
+		dev_t dev;
+		ino_t ino;
+		int r;
+
+		if (file == NULL)
+			continue;
+		r = pitr_fanout_local_file_id(file, i, &dev, &ino);
+		if (r < 0 || (r == 0 && pitr_orphan_journal_add(run->journals[i],
+								pitr_fanout_name(file, i), dev,
+								ino) != 0))
+			return -1;
+	}
+	return pitr_orphan_journal_sync(run->journals[i]);
+}
+
+static int
+journal_record(struct bk_run *run)
+{
+	for (size_t i = 0; run->journals != NULL && i < run->nspecs; i++)
+		if (run->journals[i] != NULL && journal_record_one(run, i) != 0)
+			return -1;
 	return 0;
 }
 
@@ -463,4 +481,17 @@ pitr_backup_files_journal_end(struct bk_run *run)
 		pitr_orphan_journal_end(run->journals[i]);
 	free(run->journals);
 	run->journals = NULL;
+}
+
+/* Locals first, then the staged and direct ones --parallel-jobs at a
+ * time, each in data/xlog/digests/meta order; a destination that failed
+ * one file gets none of the later ones: a meta file (the mark of a
+ * complete backup) never reaches a destination that lacks the data before
+ * it. */
+int
+pitr_backup_files_publish(struct bk_run *run)
+{
+	if (journal_record(run) != 0)
+		return -1;
+	return pitr_fanout_publish(run->fanout, log_delivery, NULL);
 }

@@ -234,10 +234,11 @@ remove_leftovers(struct bc_run *run, const char *dir)
  * without meta that no journal names (OmniPITR's backups) never come
  * here. */
 static int
-remove_orphan(void *arg, const char *dir, const char *name)
+remove_orphan(void *arg, const char *dir, const char *name, bool other_host)
 {
 	struct bc_run *run = arg;
 
+	(void)other_host;  /* the age guard is for every host's: see too_young() */
 	if (too_young(run, "orphan", dir, name, true))
 		return 1;
 	if (remove_file(run, "orphan", dir, name) != 0) {
