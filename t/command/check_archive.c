@@ -572,6 +572,155 @@ START_TEST(test_archive_prunes_stale_record)
 }
 END_TEST
 
+/* ---- look-ahead (issue 12) ---- */
+
+#define SEG4 "000000010000000000000004"
+
+/* Segments 1 to 4 in pg_wal, a .ready file for those in `ready` (a
+ * string of their numbers), look-ahead on into dir a. */
+static void
+ahead_setup(const char *ready)
+{
+	ck_assert_int_eq(mkdir(h_path("data/pg_wal/archive_status"), 0700), 0);
+	for (unsigned n = 1; n <= 4; n++) {
+		h_write_segment(h_path("data/pg_wal"), SEGSIZE, 1, n, 77);
+		if (strchr(ready, (int)('0' + n)) != NULL)
+			h_write_file(h_path(h_fmt("data/pg_wal/archive_status/0000000100000000%08X.ready", n)),
+				     "", 0);
+	}
+	locals[0] = p_a;
+	opts.ndst_local = 1;
+	opts.state_dir = p_state;
+	opts.look_ahead = 8;
+	opts.jobs = 2;
+}
+
+/* Archive segment `n` as PostgreSQL does: its .ready becomes .done once
+ * the call succeeded. */
+static int
+call_for(unsigned n)
+{
+	char ready[4096];
+	int rc;
+
+	opts.wal_path = h_fmt("pg_wal/0000000100000000%08X", n);
+	rc = pitr_cmd_archive(&opts);
+	snprintf(ready, sizeof(ready), "%s", h_path(h_fmt("data/pg_wal/archive_status/"
+							  "0000000100000000%08X.ready", n)));
+	if (rc == 0 && access(ready, F_OK) == 0)
+		ck_assert_int_eq(rename(ready, h_fmt("%.*s.done", (int)strlen(ready) - 6, ready)), 0);
+	return rc;
+}
+
+static ino_t
+inode_of(const char *path)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+/* A call archives its own segment and those after it that have a .ready
+ * file, never one without (SEG4); each leaves a record that the call
+ * PostgreSQL makes for it later takes, without delivering again. */
+START_TEST(test_look_ahead_delivers_ready_segments)
+{
+	unsigned char *seg3 = h_make_segment(SEGSIZE, 1, 3, 77, 3);
+	ino_t ino;
+
+	ahead_setup("123");
+	ck_assert_int_eq(call_for(1), 0);
+	ck_assert(h_exists(h_path("a/" SEG1)));
+	assert_content(h_path("a/" SEG3), PITR_CODEC_NONE, seg3, SEGSIZE);
+	ck_assert(!h_exists(h_path("a/" SEG4)));
+	ck_assert(h_exists(h_path("state/" SEG2 ".pitr-ahead")));
+	ck_assert(h_exists(h_path("state/" SEG3 ".pitr-ahead")));
+	ck_assert_int_eq(h_count_entries(h_path("state")), 2);
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+
+	ino = inode_of(h_path("a/" SEG2));
+	h_log_reset();
+	ck_assert_int_eq(call_for(2), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), "LOG : archived \"" SEG2 "\" (segment) in "));
+	ck_assert_ptr_null(strstr(h_log(), "same content"));
+	ck_assert_int_eq(inode_of(h_path("a/" SEG2)), ino);
+	ck_assert(!h_exists(h_path("state/" SEG2 ".pitr-ahead")));
+	ck_assert_int_eq(h_count_entries(h_path("tmp")), 0);
+	free(seg3);
+}
+END_TEST
+
+/* A record proves nothing once its file is gone from the destination, or
+ * when the segment is another file now: delivered again. */
+START_TEST(test_look_ahead_record_checked)
+{
+	unsigned char *seg2 = h_make_segment(SEGSIZE, 1, 2, 77, 2);
+
+	ahead_setup("123");
+	ck_assert_int_eq(call_for(1), 0);
+	ck_assert_int_eq(unlink(h_path("a/" SEG2)), 0);
+	ck_assert_int_eq(call_for(2), 0);
+	assert_content(h_path("a/" SEG2), PITR_CODEC_NONE, seg2, SEGSIZE);
+
+	/* SEG3 rewritten in pg_wal (another inode): its record is not its. */
+	h_replace_file(h_path("data/pg_wal/" SEG3), "");
+	h_write_segment(h_path("data/pg_wal"), SEGSIZE, 1, 3, 77);
+	h_log_reset();
+	ck_assert_int_eq(call_for(3), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), "with the same content"));
+	ck_assert_int_eq(h_count_entries(h_path("state")), 0);
+	free(seg2);
+}
+END_TEST
+
+/* A look-ahead failure is not reported when it happens, but by the call
+ * PostgreSQL makes for that segment. */
+START_TEST(test_look_ahead_failure_reported_later)
+{
+	ahead_setup("123");
+	h_write_file(h_path("a/" SEG3), "another file", 12);
+	ck_assert_int_eq(call_for(1), 0);
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+	ck_assert(!h_exists(h_path("state/" SEG3 ".pitr-ahead")));
+	ck_assert_int_eq(call_for(3), -1);
+	assert_error_line(h_fmt("\"%s\" already exists with different content: not overwritten",
+				h_path("a/" SEG3)));
+}
+END_TEST
+
+/* A destination added since the look-ahead gets the file; the one the
+ * record proves is not written again. */
+START_TEST(test_look_ahead_new_destination)
+{
+	ino_t ino;
+
+	ahead_setup("12");
+	ck_assert_int_eq(call_for(1), 0);
+	ino = inode_of(h_path("a/" SEG2));
+	locals[1] = p_b;
+	opts.ndst_local = 2;
+	ck_assert_int_eq(call_for(2), 0);
+	ck_assert_int_eq(inode_of(h_path("a/" SEG2)), ino);
+	ck_assert(h_exists(h_path("b/" SEG2)));
+	ck_assert_msg(h_count_entries(h_path("state")) == 0, "%s", h_log());
+}
+END_TEST
+
+/* Off with --look-ahead 0, and without a state dir to record in. */
+START_TEST(test_look_ahead_off)
+{
+	ahead_setup("123");
+	opts.look_ahead = 0;
+	ck_assert_int_eq(call_for(1), 0);
+	ck_assert(!h_exists(h_path("a/" SEG2)));
+	opts.look_ahead = 8;
+	opts.state_dir = NULL;
+	ck_assert_int_eq(pitr_cmd_archive(&opts), 0);
+	ck_assert(!h_exists(h_path("a/" SEG2)));
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -593,6 +742,11 @@ make_suite(void)
 		{ "all destinations failing", test_all_failed },
 		{ "stale state records", test_stale_state_records },
 		{ "pitr-archive prunes a stale record", test_archive_prunes_stale_record },
+		{ "look-ahead delivers .ready segments", test_look_ahead_delivers_ready_segments },
+		{ "look-ahead record checked", test_look_ahead_record_checked },
+		{ "look-ahead failure reported later", test_look_ahead_failure_reported_later },
+		{ "look-ahead, a new destination", test_look_ahead_new_destination },
+		{ "look-ahead off", test_look_ahead_off },
 	};
 
 	for (size_t case_idx = 0; case_idx < sizeof(cases) / sizeof(cases[0]); case_idx++) {

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "command/archive/ahead.h"
 #include "command/archive/archive.h"
 #include "compress/codec.h"
 #include "dest/dest.h"
@@ -49,7 +50,6 @@
 struct archive_run {
 	const struct pitr_archive_opts *opts;
 	struct pitr_dest_env env;
-	struct pitr_pidfile *pidfile;
 	struct pitr_state *state;
 	struct pitr_dest_spec *specs;   /* every destination given */
 	size_t nspecs;
@@ -63,6 +63,10 @@ struct archive_run {
 	unsigned char *buf;
 	char state_error[1024];         /* why the state dir took no record ("" if it did) */
 	size_t nunrecorded;             /* deliveries the state dir does not know of */
+	bool ahead;                     /* a look-ahead worker's segment (ahead.h) */
+	struct stat src;                /* the file as opened */
+	struct pitr_ahead_dest *held;   /* ahead: the destinations holding it */
+	size_t nheld;
 };
 
 static void
@@ -71,11 +75,11 @@ run_free(struct archive_run *run)
 	pitr_fanout_free(run->fanout);
 	pitr_dest_specs_free(run->specs, run->nspecs);
 	pitr_state_free(run->state);
-	pitr_pidfile_release(run->pidfile);
 	if (run->fd >= 0)
 		close(run->fd);
 	free(run->buf);
 	free(run->wal_path);
+	free(run->held);
 }
 
 static int
@@ -132,10 +136,31 @@ identify_file(struct archive_run *run)
 		run->has_hdr = true;
 	}
 	run->fd = open(run->wal_path, O_RDONLY | O_CLOEXEC);
-	if (run->fd < 0) {
+	if (run->fd < 0 || fstat(run->fd, &run->src) != 0) {
 		pitr_log_error("could not open \"%s\": %s", run->wal_path, strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Which specs a look-ahead record proves hold the file already (ahead.h):
+ * into held[] (nspecs of them, false when there is no record).  When it
+ * proves only some, they go into the state record at once, as earlier
+ * deliveries do, so that a failure of the others does not repeat them.
+ */
+static int
+take_ahead_record(struct archive_run *run, bool *held)
+{
+	size_t n;
+
+	if (run->state == NULL || run->ahead || run->name.kind != PITR_WAL_SEGMENT)
+		return 0;
+	n = pitr_ahead_take(run->opts->state_dir, run->wal_name, &run->src, run->specs,
+			    run->nspecs, held);
+	for (size_t i = 0; n > 0 && n < run->nspecs && i < run->nspecs; i++)
+		if (held[i] && pitr_state_add(run->state, run->specs[i].key) != 0)
+			return -1;
 	return 0;
 }
 
@@ -153,6 +178,7 @@ collect_targets(struct archive_run *run)
 		.backup = opts->dst_backup,
 	};
 	size_t total = pitr_dest_args_count(&args);
+	bool *held;
 
 	if (total == 0) {
 		pitr_log_error("no destination given: use --dst-local, --dst-remote, --dst-pipe or "
@@ -172,19 +198,30 @@ collect_targets(struct archive_run *run)
 			return -1;
 	}
 	run->fanout = pitr_fanout_new(&run->env, PITR_FANOUT_ISOLATE, opts->parallel_jobs);
-	if (run->fanout == NULL)
+	held = pitr_xcalloc(run->nspecs, sizeof(*held));
+	if (run->fanout == NULL || held == NULL || take_ahead_record(run, held) != 0) {
+		free(held);
 		return -1;
+	}
 	for (size_t spec_idx = 0; spec_idx < run->nspecs; spec_idx++) {
 		const struct pitr_dest_spec *spec = &run->specs[spec_idx];
 
+		if (held[spec_idx]) {
+			pitr_log_verbose("\"%s\" already delivered to \"%s\" by look-ahead",
+					 run->wal_name, spec->location);
+			continue;
+		}
 		if (run->state != NULL && pitr_state_has(run->state, spec->key)) {
 			pitr_log_info("\"%s\" already delivered to \"%s\" by an earlier attempt",
 				      run->wal_name, spec->location);
 			continue;
 		}
-		if (pitr_fanout_add(run->fanout, spec) != 0)
+		if (pitr_fanout_add(run->fanout, spec) != 0) {
+			free(held);
 			return -1;
+		}
 	}
+	free(held);
 	return 0;
 }
 
@@ -299,6 +336,32 @@ stream_file(struct archive_run *run)
 	return 0;
 }
 
+/* A look-ahead worker's delivery, for its record: a local file's size
+ * as stored, which the later call checks. */
+static int
+note_held(struct archive_run *run, const struct pitr_dest *d)
+{
+	struct pitr_ahead_dest *more = pitr_xrealloc(run->held, (run->nheld + 1) * sizeof(*more));
+	const char *dir = pitr_dest_spec_dir(&d->spec);
+	struct stat st;
+	char *path;
+
+	if (more == NULL)
+		return -1;
+	run->held = more;
+	more[run->nheld].key = d->spec.key;
+	more[run->nheld].size = -1;
+	if (dir != NULL) {
+		if ((path = pitr_fsutil_join(dir, d->name)) == NULL)
+			return -1;
+		if (lstat(path, &st) == 0)
+			more[run->nheld].size = (int64_t)st.st_size;
+		free(path);
+	}
+	run->nheld++;
+	return 0;
+}
+
 /* Log a delivered file and record it.  A state-dir write failure does not
  * undo the delivery: it is kept for the run's last line (after it, no
  * further write is tried), and only costs a retry a delivery that finds
@@ -314,6 +377,8 @@ record_delivery(void *arg, const struct pitr_dest *d, enum pitr_dest_result resu
 	else if (result != PITR_DEST_GONE)     /* GONE is said at -v by the destination */
 		pitr_log_verbose("delivered \"%s\" to %s destination \"%s\"", d->name,
 				 pitr_dest_kind_name(d), d->spec.location);
+	if (run->ahead && note_held(run, d) != 0)
+		return -1;
 	if (run->state == NULL)
 		return 0;
 	if (run->state_error[0] == '\0') {
@@ -354,61 +419,128 @@ report_state_failure(const struct archive_run *run, size_t ntargets)
 	return -1;
 }
 
-int
-pitr_cmd_archive(const struct pitr_archive_opts *opts)
+/* Read the file into every destination that still needs it and publish
+ * it there; its outcome logged.  0 when every destination holds it, 1
+ * when they do but the state dir could not record it (said: the run ends
+ * there, successful), -1 otherwise. */
+static int
+deliver(struct archive_run *run, double started)
 {
-	struct archive_run run = { .opts = opts, .fd = -1 };
+	size_t ntargets = pitr_fanout_count(run->fanout);
+
+	if (ntargets > 0) {
+		if (stream_file(run) != 0)
+			return -1;
+		pitr_log_verbose("compressed \"%s\" for %zu destinations in %.1f ms", run->wal_name,
+				 ntargets, pitr_clock_ms() - started);
+	}
+	if (pitr_fanout_publish(run->fanout, record_delivery, run) == 0 && run->nunrecorded == 0)
+		return 0;
+	if (run->nunrecorded > 0)
+		return report_state_failure(run, ntargets) == 0 ? 1 : -1;
+	/* One destination's failure is already its own line (ENOSPC,
+	 * EROFS...); a summary would say it twice. */
+	if (ntargets > 1)
+		pitr_log_error("could not archive \"%s\": %zu of %zu destinations failed%s",
+			       run->wal_name, pitr_fanout_nfailed(run->fanout), ntargets,
+			       run->state != NULL && pitr_fanout_nfailed(run->fanout) < ntargets ?
+			       "; the others are recorded in the state dir" : "");
+	return -1;
+}
+
+/* What a run ends with once every destination holds the file: the state
+ * record goes; a look-ahead worker leaves its own record instead. */
+static int
+conclude(struct archive_run *run)
+{
+	if (run->state != NULL && pitr_state_clear(run->state) != 0)
+		return -1;
+	if (run->ahead)
+		return pitr_ahead_record(run->opts->state_dir, run->wal_name, &run->src, run->held,
+					 run->nheld);
+	return 0;
+}
+
+/*
+ * Archive opts->wal_path: the call's own file, or (`ahead`) a look-ahead
+ * worker's segment, which sweeps nothing (the call did), starts no
+ * look-ahead and prunes no state.  The call's own file, when it needs
+ * delivering, starts the look-ahead of the segments after it (ahead.h),
+ * whose workers it joins and waits for before it returns.
+ */
+static int
+archive_run(const struct pitr_archive_opts *opts, bool ahead)
+{
+	struct archive_run run = { .opts = opts, .fd = -1, .ahead = ahead };
+	struct pitr_lookahead *la = NULL;
 	double started = pitr_clock_ms();
-	size_t ntargets;
-	int rc = -1;
+	int rc = -1, r;
 
 	run.env.temp_dir = opts->temp_dir;
 	run.env.rsync_path = opts->rsync_path;
 	run.env.rsync_timeout = opts->rsync_timeout;
 	run.env.pipe_timeout = opts->pipe_timeout;
 
-	if (opts->pid_file != NULL) {
-		run.pidfile = pitr_pidfile_acquire(opts->pid_file);
-		if (run.pidfile == NULL)
-			goto out;
-	}
 	if (check_data_dir(opts) != 0 || identify_file(&run) != 0 || collect_targets(&run) != 0)
 		goto out;
-	sweep_dead_temps(&run);
+	if (!ahead)
+		sweep_dead_temps(&run);
 	if (check_system_identifier(&run) != 0)
 		goto out;
-	ntargets = pitr_fanout_count(run.fanout);
-	if (ntargets > 0) {
-		if (stream_file(&run) != 0)
-			goto out;
-		pitr_log_verbose("compressed \"%s\" for %zu destinations in %.1f ms", run.wal_name,
-				 ntargets, pitr_clock_ms() - started);
-	}
-	if (pitr_fanout_publish(run.fanout, record_delivery, &run) != 0 || run.nunrecorded > 0) {
-		if (run.nunrecorded > 0) {
-			rc = report_state_failure(&run, ntargets);
-			goto out;
-		}
-		/* One destination's failure is already its own line (ENOSPC,
-		 * EROFS...); a summary would say it twice. */
-		if (ntargets > 1)
-			pitr_log_error("could not archive \"%s\": %zu of %zu destinations failed%s",
-				       run.wal_name, pitr_fanout_nfailed(run.fanout), ntargets,
-				       run.state != NULL && pitr_fanout_nfailed(run.fanout) < ntargets ?
-				       "; the others are recorded in the state dir" : "");
+	if (!ahead && pitr_fanout_count(run.fanout) > 0)
+		la = pitr_lookahead_start(opts, run.wal_name);
+	if ((r = deliver(&run, started)) != 0) {
+		rc = r > 0 ? 0 : -1;
 		goto out;
 	}
-	if (run.state != NULL && pitr_state_clear(run.state) != 0)
+	if (conclude(&run) != 0)
 		goto out;
-	pitr_log_info("archived \"%s\" (%s) in %.1f ms", run.wal_name, pitr_wal_kind_name(run.name.kind),
-		      pitr_clock_ms() - started);
+	if (!ahead)
+		pitr_log_info("archived \"%s\" (%s) in %.1f ms", run.wal_name,
+			      pitr_wal_kind_name(run.name.kind), pitr_clock_ms() - started);
 	rc = 0;
 	/* Stale records of other files, a few per successful run: a failing
 	 * run's destinations are likely down, and checking can wait. */
-	if (run.state != NULL)
+	if (!ahead && run.state != NULL)
 		(void)pitr_archive_prune_state(opts->state_dir, run.wal_name, run.specs, run.nspecs,
 					       ARCHIVE_PRUNE_MAX);
 out:
+	pitr_lookahead_finish(la);
 	run_free(&run);
+	return rc;
+}
+
+int
+pitr_archive_ahead_one(const struct pitr_archive_opts *opts, const char *wal_path)
+{
+	struct pitr_archive_opts o = *opts;
+	double started = pitr_clock_ms();
+	char held[1024] = "";
+	int rc;
+
+	o.wal_path = wal_path;
+	/* Reported when PostgreSQL asks for the segment, not now. */
+	pitr_log_hold(held, sizeof(held));
+	rc = archive_run(&o, true);
+	pitr_log_hold(NULL, 0);
+	if (rc == 0)
+		pitr_log_verbose("look-ahead: archived \"%s\" in %.1f ms", wal_path,
+				 pitr_clock_ms() - started);
+	else
+		pitr_log_verbose("look-ahead: \"%s\" not archived now (the call for it will say "
+				 "why): %s", wal_path, held);
+	return rc;
+}
+
+int
+pitr_cmd_archive(const struct pitr_archive_opts *opts)
+{
+	struct pitr_pidfile *pidfile = NULL;
+	int rc;
+
+	if (opts->pid_file != NULL && (pidfile = pitr_pidfile_acquire(opts->pid_file)) == NULL)
+		return -1;
+	rc = archive_run(opts, false);
+	pitr_pidfile_release(pidfile);
 	return rc;
 }

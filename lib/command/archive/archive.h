@@ -25,6 +25,8 @@ struct pitr_archive_opts {
 	const char *state_dir;         /* -s */
 	const char *pid_file;          /* --pid-file */
 	int parallel_jobs;             /* -PJ, >= 1 */
+	int look_ahead;                /* --look-ahead: segments delivered ahead; 0: none */
+	int jobs;                      /* --jobs: processes delivering at once; 0: one a CPU */
 	bool not_nice;                 /* -nn */
 	const char *rsync_path;        /* -rp */
 	int rsync_timeout;             /* seconds; 0: the default */

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "command/archive/ahead.h"
 #include "command/archive/archive.h"
 #include "common/fsutil.h"
 #include "common/opts.h"
@@ -28,6 +29,12 @@ const struct pitr_opt_def pitr_archive_option_defs[] = {
 	  .help = "use --data-dir even if it does not look like a cluster" },
 	PITR_OPTS_LOG,
 	PITR_OPTS_NICE,
+	{ "jobs", "j", PITR_OPT_INT, "N", .min = 0, .max = PITR_ARCHIVE_JOBS_MAX,
+	  .dflt_doc = "one per CPU",
+	  .help = "processes archiving at once with --look-ahead, this call's included" },
+	{ "look-ahead", "la", PITR_OPT_INT, "N", .min = 0, .max = 256,
+	  .dflt = PITR_OPTS_STR(PITR_ARCHIVE_LOOK_AHEAD_DEFAULT),
+	  .help = "with --state-dir, also archive up to N next .ready segments; 0: none" },
 	{ "parallel-jobs", "PJ", PITR_OPT_INT, "N", .min = 1, .max = 64, .dflt = "1",
 	  .help = "remote and pipe deliveries run at once" },
 	PITR_OPTS_PID_FILE,
@@ -64,6 +71,8 @@ pitr_archive_opts_read(const struct pitr_opts *o, struct pitr_archive_opts *a)
 	a->state_dir = pitr_opts_str(o, "state-dir");
 	a->pid_file = pitr_opts_str(o, "pid-file");
 	a->parallel_jobs = (int)pitr_opts_int(o, "parallel-jobs");
+	a->look_ahead = (int)pitr_opts_int(o, "look-ahead");
+	a->jobs = (int)pitr_opts_int(o, "jobs");
 	a->not_nice = pitr_opts_flag(o, "not-nice");
 	a->rsync_path = pitr_opts_str(o, "rsync-path");
 	a->rsync_timeout = (int)pitr_opts_int(o, "rsync-timeout");

@@ -1,0 +1,87 @@
+/*
+ * ahead.h - look-ahead archiving inside pitr-archive (issue 12): while
+ * PostgreSQL's archiver waits for one call, the segments it will ask for
+ * next (those with a .ready file) are delivered by worker processes on the
+ * spare cores, and each one that every destination holds is recorded in
+ * the state dir; the call PostgreSQL later makes for it finds the record,
+ * checks it and the destinations cheaply, and returns at once.
+ *
+ * The contract of a call does not move: it succeeds only when its file is
+ * durable at every destination it is given now.  A look-ahead failure is
+ * not reported (it is logged at -v only): the call for that segment
+ * archives it as if no look-ahead had happened, and reports what fails
+ * then.
+ */
+#ifndef PITR_CMD_ARCHIVE_AHEAD_H
+#define PITR_CMD_ARCHIVE_AHEAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "command/archive/archive.h"
+#include "dest/dest.h"
+
+/* --look-ahead's and --jobs's defaults (see pitr-archive(1)). */
+#define PITR_ARCHIVE_LOOK_AHEAD_DEFAULT 8
+#define PITR_ARCHIVE_JOBS_MAX 16
+
+/* ---- the record (ahead.c) ----
+ *
+ * "<walname>.pitr-ahead" in the state dir, written once by the worker
+ * after every destination holds the segment durably:
+ *   pitrkit look-ahead 1
+ *   source INO SIZE MTIME_SEC MTIME_NSEC     (the segment as it was read)
+ *   dest SIZE KEY                            (SIZE: the stored file's, -1
+ *                                             for a remote or pipe one)
+ * It is published as every state record is (complete at its name, made
+ * durable), after the files it names were made durable.  Losing it would
+ * only cost the later call a delivery that finds the file already there.
+ */
+
+/* One destination that holds the segment. */
+struct pitr_ahead_dest {
+	const char *key;     /* the spec's key (borrowed) */
+	int64_t size;        /* the stored file's size; -1: not a local dir */
+};
+
+/* Write the record of `wal_name` in `state_dir`: `src` is the segment's
+ * fstat as it was read.  0, or -1 after logging. */
+int pitr_ahead_record(const char *state_dir, const char *wal_name, const struct stat *src,
+		      const struct pitr_ahead_dest *dests, size_t n);
+
+/*
+ * Take the record of `wal_name` (the segment now at `src`, lstat'ed by the
+ * caller) if there is one: held[i] is set for each of the `nspecs` specs
+ * the record names whose file is still there (a local dir's at the size
+ * recorded), provided the record is of this very segment (inode, size,
+ * modification time).  The record is removed whatever it proves.  Returns
+ * the number of specs set; what did not hold is said with -v.
+ */
+size_t pitr_ahead_take(const char *state_dir, const char *wal_name, const struct stat *src,
+		       const struct pitr_dest_spec *specs, size_t nspecs, bool *held);
+
+/* ---- the workers (lookahead.c) ---- */
+
+struct pitr_lookahead;
+
+/*
+ * Start delivering, on up to opts->jobs - 1 worker processes, up to
+ * opts->look_ahead segments that follow `wal_name` in the data dir's
+ * pg_wal/archive_status (a .ready file each, no record yet), unless
+ * another call holds the data dir's look-ahead lock.  Returns NULL when
+ * there is nothing to do (logged at -v when something prevented it).
+ */
+struct pitr_lookahead *pitr_lookahead_start(const struct pitr_archive_opts *opts,
+					    const char *wal_name);
+
+/* The caller, its own file done, takes queued segments too, then waits
+ * for every worker.  Releases `la` (NULL is harmless). */
+void pitr_lookahead_finish(struct pitr_lookahead *la);
+
+/* Archive one look-ahead segment at `wal_path` (archive.c): its log lines
+ * held, its record written when every destination holds it.  0 or -1. */
+int pitr_archive_ahead_one(const struct pitr_archive_opts *opts, const char *wal_path);
+
+#endif

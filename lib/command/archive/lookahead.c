@@ -1,0 +1,276 @@
+/*
+ * lookahead.c - the look-ahead workers (ahead.h): the segments that
+ * follow the call's own, taken from pg_wal/archive_status, delivered by
+ * forked workers and by the caller once its own file is done.
+ *
+ * One look-ahead at a time per data directory: the caller holds an
+ * exclusive flock(2) on the archive_status directory, without waiting
+ * (a second pitr-archive run at the same moment, an operator's by hand,
+ * archives its own file alone).  The work is a queue of indexes written
+ * at once into a pipe, read one at a time by every process (reads of a
+ * few bytes from a pipe are atomic), so a fast worker takes more.  The
+ * workers die with the caller (PR_SET_PDEATHSIG): PostgreSQL stopping its
+ * archiver stops them too, and the temporary files they leave are swept
+ * by the next call (tmpfile.h).
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "command/archive/ahead.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "postgres/wal.h"
+
+#define READY_SUFFIX ".ready"
+
+struct pitr_lookahead {
+	const struct pitr_archive_opts *opts;
+	char *status_dir;      /* DATA/pg_wal/archive_status */
+	int lock_fd;           /* the status dir, flock'ed */
+	int queue_fd;          /* read end of the queue */
+	char **names;          /* the segments, oldest first */
+	size_t n;
+	pid_t *pids;
+	size_t npids;
+};
+
+static void
+names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static void
+lookahead_free(struct pitr_lookahead *la)
+{
+	if (la->queue_fd >= 0)
+		close(la->queue_fd);
+	if (la->lock_fd >= 0)
+		close(la->lock_fd);   /* releases the lock */
+	names_free(la->names, la->n);
+	free(la->pids);
+	free(la->status_dir);
+	free(la);
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether `name` (a .ready entry, suffix cut) is a segment to take: one
+ * PostgreSQL will ask for after the call's own (it asks oldest first), none
+ * recorded yet. */
+static bool
+wanted(const struct pitr_lookahead *la, const char *name, const char *own)
+{
+	char *record;
+	bool yes;
+
+	if (strcmp(name, own) <= 0 || pitr_wal_parse(name, NULL) != PITR_WAL_SEGMENT)
+		return false;
+	record = pitr_xasprintf("%s/%s.pitr-ahead", la->opts->state_dir, name);
+	yes = record != NULL && access(record, F_OK) != 0;
+	free(record);
+	return yes;
+}
+
+/* Room for one more name in la->names. */
+static int
+grow(struct pitr_lookahead *la, size_t *cap)
+{
+	char **more;
+
+	if (la->n < *cap)
+		return 0;
+	more = pitr_xrealloc(la->names, (*cap ? *cap * 2 : 64) * sizeof(*more));
+	if (more == NULL)
+		return -1;
+	la->names = more;
+	*cap = *cap ? *cap * 2 : 64;
+	return 0;
+}
+
+/* Every wanted segment with a .ready file into la->names, oldest first,
+ * then cut to --look-ahead.  0, or -1 after logging. */
+static int
+scan_ready(struct pitr_lookahead *la, const char *own)
+{
+	DIR *d = fdopendir(dup(la->lock_fd));
+	struct dirent *de;
+	size_t cap = 0;
+
+	if (d == NULL) {
+		pitr_log_verbose("look-ahead: could not read \"%s\": %s", la->status_dir,
+				 strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name), slen = strlen(READY_SUFFIX);
+		char *name;
+
+		if (len <= slen || strcmp(de->d_name + len - slen, READY_SUFFIX) != 0)
+			continue;
+		if ((name = pitr_xstrndup(de->d_name, len - slen)) == NULL)
+			break;
+		if (!wanted(la, name, own) || grow(la, &cap) != 0) {
+			free(name);
+			continue;
+		}
+		la->names[la->n++] = name;
+	}
+	closedir(d);
+	if (la->n > 1)
+		qsort(la->names, la->n, sizeof(*la->names), by_name);
+	while (la->n > (size_t)la->opts->look_ahead)
+		free(la->names[--la->n]);
+	return 0;
+}
+
+/* The status dir, locked for this call alone.  -1 when it cannot be or
+ * another call holds it (said with -v). */
+static int
+lock_status_dir(struct pitr_lookahead *la)
+{
+	la->status_dir = pitr_xasprintf("%s/pg_wal/archive_status", la->opts->data_dir);
+	if (la->status_dir == NULL)
+		return -1;
+	la->lock_fd = open(la->status_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (la->lock_fd < 0) {
+		pitr_log_verbose("look-ahead: could not open \"%s\": %s", la->status_dir,
+				 strerror(errno));
+		return -1;
+	}
+	if (flock(la->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		pitr_log_verbose("look-ahead: another call is looking ahead in \"%s\"",
+				 la->status_dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* The queue: every index written at once (a few hundred bytes at most,
+ * far below a pipe's capacity), the write end closed so that readers
+ * meet its end. */
+static int
+fill_queue(struct pitr_lookahead *la)
+{
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		pitr_log_verbose("look-ahead: could not make a pipe: %s", strerror(errno));
+		return -1;
+	}
+	la->queue_fd = fds[0];
+	for (uint32_t i = 0; i < la->n; i++)
+		if (write(fds[1], &i, sizeof(i)) != (ssize_t)sizeof(i)) {
+			close(fds[1]);
+			return -1;
+		}
+	close(fds[1]);
+	return 0;
+}
+
+/* Take segments from the queue until it is empty. */
+static void
+work(struct pitr_lookahead *la)
+{
+	uint32_t i;
+
+	while (read(la->queue_fd, &i, sizeof(i)) == (ssize_t)sizeof(i) && i < la->n) {
+		char *ready = pitr_xasprintf("%s/%s%s", la->status_dir, la->names[i], READY_SUFFIX);
+		char *path = pitr_xasprintf("pg_wal/%s", la->names[i]);
+
+		/* Only a segment PostgreSQL says is finished is ever read. */
+		if (ready != NULL && path != NULL && access(ready, F_OK) == 0)
+			(void)pitr_archive_ahead_one(la->opts, path);
+		free(ready);
+		free(path);
+	}
+}
+
+/* A worker process: dies with the caller, works, ends without running
+ * the caller's exit handlers. */
+static void
+worker(struct pitr_lookahead *la, pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+		_exit(0);
+	work(la);
+	_exit(0);
+}
+
+static void
+fork_workers(struct pitr_lookahead *la)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t jobs = la->opts->jobs > 0 ? (size_t)la->opts->jobs :
+		(size_t)(cpus < 1 ? 1 : cpus > PITR_ARCHIVE_JOBS_MAX ? PITR_ARCHIVE_JOBS_MAX : cpus);
+	size_t want = jobs - 1 < la->n ? jobs - 1 : la->n;
+	pid_t parent = getpid();
+
+	if (want == 0 || (la->pids = pitr_xcalloc(want, sizeof(*la->pids))) == NULL)
+		return;
+	fflush(NULL);   /* nothing buffered is written twice */
+	for (size_t k = 0; k < want; k++) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			worker(la, parent);
+		if (pid < 0) {
+			pitr_log_verbose("look-ahead: could not fork: %s", strerror(errno));
+			break;
+		}
+		la->pids[la->npids++] = pid;
+	}
+}
+
+struct pitr_lookahead *
+pitr_lookahead_start(const struct pitr_archive_opts *opts, const char *wal_name)
+{
+	struct pitr_lookahead *la;
+
+	if (opts->look_ahead <= 0 || opts->state_dir == NULL ||
+	    pitr_wal_parse(wal_name, NULL) != PITR_WAL_SEGMENT)
+		return NULL;
+	if ((la = pitr_xcalloc(1, sizeof(*la))) == NULL)
+		return NULL;
+	la->opts = opts;
+	la->lock_fd = la->queue_fd = -1;
+	if (lock_status_dir(la) != 0 || scan_ready(la, wal_name) != 0 || la->n == 0 ||
+	    fill_queue(la) != 0) {
+		lookahead_free(la);
+		return NULL;
+	}
+	pitr_log_verbose("look-ahead: %zu segments from \"%s\"", la->n, la->names[0]);
+	fork_workers(la);
+	return la;
+}
+
+void
+pitr_lookahead_finish(struct pitr_lookahead *la)
+{
+	if (la == NULL)
+		return;
+	work(la);
+	for (size_t k = 0; k < la->npids; k++)
+		while (waitpid(la->pids[k], NULL, 0) < 0 && errno == EINTR)
+			;
+	lookahead_free(la);
+}
