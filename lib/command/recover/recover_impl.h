@@ -184,6 +184,13 @@ int recover_tablespace_chown(struct recover_run *run);
  * logging. */
 int recover_tablespace_sync(struct recover_run *run);
 
+/* ---- ended.c ------------------------------------------------------------- */
+
+/* Remove pitr-restore -pf's directory in `data_dir`'s pg_wal (stopping a
+ * worker still filling it), logging one line naming `when` if there was
+ * one.  Returns 0, or -1 after logging. */
+int recover_remove_prefetch(const char *data_dir, const char *when);
+
 /* ---- start.c ------------------------------------------------------------- */
 
 /*
