@@ -152,7 +152,7 @@ recover r-imm -b "$BK1" -b "$BK2" -a "gzip=$A" -a "gzip=$B" --target-immediate -
 is "--target-immediate: exit 0" "$IT_RC" 0
 like "--target-immediate: restore_command names both archives, in order" \
 	"$(cat "$T/r-imm/postgresql.auto.conf")" \
-	"restore_command = '$(re "$PITR_BUILDDIR")/bin/pitr-restore -sr -s gzip=$(re "$A") -s gzip=$(re "$B") %f \"%p\"'"
+	"restore_command = '$(re "$PITR_BUILDDIR")/bin/pitr-restore -sr -pf 4 -s gzip=$(re "$A") -s gzip=$(re "$B") %f \"%p\"'"
 
 # --- pitr-restore from both ------------------------------------------------------
 FIRST_B=$(cd "$B" && ls 0000000*.gz | sort | head -1)
