@@ -12,6 +12,8 @@
  *                 tablespace_map and pg_tblspc relinked to them
  *   start.c       --start: pg_ctl found, the server started and watched
  *                 until it reaches the target
+ *   ended.c       --recovery-ended (recovery_end_command), and the removal
+ *                 of pitr-restore's prefetch dir at the target
  *   recover.c     the run in order, what the files share, and undoing a
  *                 failed run
  *
