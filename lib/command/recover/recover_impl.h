@@ -182,8 +182,9 @@ int recover_tablespace_relink(struct recover_run *run);
  * directory's owner (as root).  Returns 0, or -1 after logging. */
 int recover_tablespace_chown(struct recover_run *run);
 
-/* Sync each tablespace and its parent directory.  Returns 0, or -1 after
- * logging. */
+/* Sync the data dir (run->tmp) and each tablespace and its parent
+ * directory, all at once (a thread each).  Returns 0, or -1 after
+ * logging (each failure its own line). */
 int recover_tablespace_sync(struct recover_run *run);
 
 /* ---- ended.c ------------------------------------------------------------- */
