@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -269,8 +270,10 @@ START_TEST(test_recovery_ended_prefetch)
 	if (child == 0) {
 		char pid[32];
 
-		/* The harness's handler signals the whole group. */
+		/* The harness's handler signals the whole group; only a
+		 * pitr-restore (by its name) is sent SIGTERM. */
 		signal(SIGTERM, SIG_DFL);
+		prctl(PR_SET_NAME, "pitr-restore");
 		fd = open(h_path("data/pg_wal/.pitr-prefetch/worker.pid"), O_WRONLY | O_CREAT, 0600);
 		if (fd < 0 || flock(fd, LOCK_EX) != 0 ||
 		    write(fd, pid, (size_t)snprintf(pid, sizeof(pid), "%d\n", (int)getpid())) <= 0 ||

@@ -202,6 +202,24 @@ pitr_restore_prefetch_start(struct restore_run *run)
 }
 
 
+/* Whether `pid` runs pitr-restore (or omnipitr-restore, or libtool's
+ * lt-pitr-restore): the lock file's old content may name a dead worker
+ * for a moment after a new one locked it, and that pid may be reused. */
+static bool
+is_restore(pid_t pid)
+{
+	char path[64], *comm;
+	size_t len;
+	bool yes;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+	if ((comm = pitr_fsutil_read_small(path, 64, &len)) == NULL)
+		return false;
+	yes = strstr(comm, "restor") != NULL;
+	free(comm);
+	return yes;
+}
+
 /* Hold `lock_path` (a worker's lock) in *fd, stopping its holder first:
  * the worker ends on SIGTERM without leaving a temporary file, and its
  * lock goes with it.  A lock file that does not exist means no worker
@@ -228,7 +246,7 @@ stop_worker(const char *lock_path, int *fd)
 	if (text != NULL) {
 		long pid = strtol(text, NULL, 10);
 
-		if (pid > 1)
+		if (pid > 1 && is_restore((pid_t)pid))
 			(void)kill((pid_t)pid, SIGTERM);
 		free(text);
 	}
