@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "command/recover/recover.h"
+#include "command/restore/restore.h"
 #include "command/standby/standby.h"
 #include "common/log.h"
 #include "common/opts.h"
@@ -33,6 +34,10 @@ static const struct pitr_opt_def recover_options[] = {
 	{ "pitr-restore", NULL, PITR_OPT_STRING, "PATH",
 	  .dflt_doc = "pitr-restore in the directory of this program",
 	  .help = "restore_command's program" },
+	{ "prefetch", NULL, PITR_OPT_INT, "N", .min = 0, .max = PITR_RESTORE_PREFETCH_MAX,
+	  .dflt = PITR_OPTS_STR(PITR_RECOVER_PREFETCH_DEFAULT),
+	  .help = "restore_command's pitr-restore -pf N: segments decompressed ahead of "
+		  "replay; 0: none" },
 	PITR_STANDBY_OPTS,
 	PITR_STANDBY_OPT_PORT,
 	{ "start", NULL, PITR_OPT_FLAG, NULL,
@@ -182,6 +187,7 @@ main(int argc, char **argv)
 	r.pitr_recover = pitr_opts_str(&o, "pitr-recover");
 	r.pg_ctl = pitr_opts_str(&o, "pg-ctl");
 	r.wait = (int)pitr_opts_int(&o, "wait");
+	r.prefetch = (int)pitr_opts_int(&o, "prefetch");
 	if (pitr_standby_opts_get(&o, &sb) != 0 || conf_targets(&o, &sb, &r) != 0)
 		goto out;
 	r.sb = &sb;

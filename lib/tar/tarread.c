@@ -3,6 +3,9 @@
  * libarchive's tar reader, archive_write_disk writes what the caller's map
  * chooses.
  *
+ * The codec reader runs on a thread of its own (readahead.c), so that
+ * decompressing and writing the files take a core each.
+ *
  * libarchive's own decompression filters are deliberately not enabled:
  * the codec readers are the ones that read archived WAL, so a corrupt or
  * truncated tarball is reported in the same words as a corrupt segment,
@@ -31,15 +34,14 @@
 #include "common/log.h"
 #include "common/progress.h"
 #include "common/xalloc.h"
+#include "tar/readahead.h"
 #include "tar/tarread.h"
-
-#define TARREAD_BUF (256 * 1024)
 
 struct tr_source {
 	const char *path;
 	int fd;
 	struct pitr_codec_reader *reader;
-	unsigned char *buf;
+	struct pitr_readahead *ra;   /* the thread decompressing `reader` */
 	bool codec_failed;     /* the codec reader logged already */
 };
 
@@ -56,14 +58,13 @@ static la_ssize_t
 read_cb(struct archive *a, void *ctx, const void **out)
 {
 	struct tr_source *s = ctx;
-	ssize_t n = pitr_codec_reader_read(s->reader, s->buf, TARREAD_BUF);
+	ssize_t n = pitr_readahead_next(s->ra, out);
 
 	if (n < 0) {
 		s->codec_failed = true;
 		archive_set_error(a, EIO, "decompression failed");
 		return -1;
 	}
-	*out = s->buf;
 	pitr_progress_add(tr_progress, (uint64_t)n, 0);
 	return (la_ssize_t)n;
 }
@@ -71,13 +72,13 @@ read_cb(struct archive *a, void *ctx, const void **out)
 static void
 source_close(struct tr_source *s)
 {
+	pitr_readahead_stop(s->ra);
+	s->ra = NULL;
 	pitr_codec_reader_free(s->reader);
 	s->reader = NULL;
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
-	free(s->buf);
-	s->buf = NULL;
 }
 
 /* Open `path` for reading through `codec` into a new tar reader. */
@@ -92,13 +93,12 @@ source_open(struct tr_source *s, const char *path, enum pitr_codec codec)
 		pitr_log_error("could not open \"%s\": %s", path, strerror(errno));
 		return NULL;
 	}
-	if ((s->buf = pitr_xmalloc(TARREAD_BUF)) == NULL ||
-	    (a = pitr_xcheck(archive_read_new())) == NULL) {
+	if ((a = pitr_xcheck(archive_read_new())) == NULL) {
 		source_close(s);
 		return NULL;
 	}
 	s->reader = pitr_codec_reader_new(codec, s->fd, path);
-	if (s->reader == NULL) {
+	if (s->reader == NULL || (s->ra = pitr_readahead_start(s->reader)) == NULL) {
 		archive_read_free(a);
 		source_close(s);
 		return NULL;
@@ -136,7 +136,8 @@ static int
 drain(struct tr_source *s)
 {
 	for (;;) {
-		ssize_t n = pitr_codec_reader_read(s->reader, s->buf, TARREAD_BUF);
+		const void *block;
+		ssize_t n = pitr_readahead_next(s->ra, &block);
 
 		if (n < 0)
 			return -1;

@@ -7,11 +7,18 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "command/recover/recover.h"
+#include "command/standby/standby.h"
 #include "common/fsutil.h"
 #include "harness.h"
 #include "recover_fixture.h"
@@ -122,6 +129,45 @@ START_TEST(test_conf_text)
 }
 END_TEST
 
+/* --prefetch N: restore_command's pitr-restore gets -pf N, unless
+ * --restore-options gives -pf or --prefetch itself (the user's wins). */
+START_TEST(test_prefetch_text)
+{
+	static const char *const given[] = { "-pf 8 -w 5", "--prefetch=2", "--pf 3" };
+	struct pitr_standby_opts sb;
+	struct pitr_recover_opts o;
+	struct pitr_recover_target t;
+	char *text;
+
+	opts_init(&o);
+	o.prefetch = 4;
+	ck_assert_int_eq(pitr_recover_parse_target(&o, &t), 0);
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", A("/arch"), 1, "/bin/pitr-recover", 15);
+	ck_assert_ptr_nonnull(strstr(text, "\nrestore_command = '/bin/pitr-restore -sr -pf 4 -s /arch %f \"%p\"'\n"));
+	free(text);
+	memset(&sb, 0, sizeof(sb));
+	sb.mode = PITR_STANDBY_WARM;
+	o.sb = &sb;
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", A("/arch"), 1, "/bin/pitr-recover", 15);
+	ck_assert_ptr_nonnull(strstr(text, "\nrestore_command = '/bin/pitr-restore -pf 4 -s /arch %f \"%p\"'\n"));
+	free(text);
+	for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++) {
+		sb.restore_options = given[i];
+		text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", A("/arch"), 1, "/bin/pitr-recover", 15);
+		ck_assert_msg(strstr(text, given[i]) != NULL && strstr(text, "-pf 4") == NULL,
+			      "--restore-options %s: %s", given[i], text);
+		free(text);
+	}
+	/* 0: none. */
+	sb.restore_options = NULL;
+	o.prefetch = 0;
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", A("/arch"), 1, "/bin/pitr-recover", 15);
+	ck_assert_ptr_null(strstr(text, "-pf"));
+	free(text);
+	pitr_recover_target_free(&t);
+}
+END_TEST
+
 START_TEST(test_restore_beside)
 {
 	static const char *const cases[][2] = {
@@ -203,6 +249,56 @@ START_TEST(test_recovery_ended)
 }
 END_TEST
 
+/* The end of recovery removes pg_wal/.pitr-prefetch, and first stops the
+ * worker that holds its lock (here a child holding it as libbsd's
+ * pidfile does: flock, its pid in the file). */
+START_TEST(test_recovery_ended_prefetch)
+{
+	int ready[2], status, fd;
+	pid_t child;
+	char c;
+
+	ck_assert_int_eq(mkdir(h_path("data"), 0700), 0);
+	ck_assert_int_eq(mkdir(h_path("data/pg_wal"), 0700), 0);
+	ck_assert_int_eq(mkdir(h_path("data/pg_wal/.pitr-prefetch"), 0700), 0);
+	h_write_file(h_path("data/PG_VERSION"), "15\n", 3);
+	h_write_file(h_path("data/postgresql.auto.conf"), ENDED_CONF, strlen(ENDED_CONF));
+	h_write_file(h_path("data/pg_wal/.pitr-prefetch/000000010000000000000003"), "x", 1);
+	ck_assert_int_eq(pipe(ready), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		char pid[32];
+
+		/* The harness's handler signals the whole group; only a
+		 * pitr-restore (by its name) is sent SIGTERM. */
+		signal(SIGTERM, SIG_DFL);
+		prctl(PR_SET_NAME, "pitr-restore");
+		fd = open(h_path("data/pg_wal/.pitr-prefetch/worker.pid"), O_WRONLY | O_CREAT, 0600);
+		if (fd < 0 || flock(fd, LOCK_EX) != 0 ||
+		    write(fd, pid, (size_t)snprintf(pid, sizeof(pid), "%d\n", (int)getpid())) <= 0 ||
+		    write(ready[1], "r", 1) != 1)
+			_exit(2);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	h_log_reset();
+	ck_assert_int_eq(pitr_cmd_recover_ended(h_path("data")), 0);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+	ck_assert_int_ne(access(h_path("data/pg_wal/.pitr-prefetch"), F_OK), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), "LOG : recovery ended: pitr-restore's prefetched "
+				     "segments removed"));
+	/* None left: nothing said. */
+	h_log_reset();
+	ck_assert_int_eq(pitr_cmd_recover_ended(h_path("data")), 0);
+	ck_assert_ptr_null(strstr(h_log(), "prefetched"));
+}
+END_TEST
+
 static Suite *
 recover_settings_suite(void)
 {
@@ -215,6 +311,8 @@ recover_settings_suite(void)
 	tcase_add_test(tc, test_restore_beside);
 	tcase_add_test(tc, test_strip_block);
 	tcase_add_test(tc, test_recovery_ended);
+	tcase_add_test(tc, test_recovery_ended_prefetch);
+	tcase_add_test(tc, test_prefetch_text);
 	suite_add_tcase(s, tc);
 	return s;
 }

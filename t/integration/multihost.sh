@@ -125,7 +125,9 @@ like "... the first segment it lacks named, nothing written" "$IT_ERR" \
 is "... one error line" "$(grep -c ' : ERROR : ' <<<"$IT_ERR")" 1
 is "... nothing written" "$(ls -A "$T/r-b-only")" ""
 
-recover r-lsn -b "$BK2" -b "$BK1" -a "gzip=$A" -a "gzip=$B" --target-lsn "$LSN" --target-action promote
+# Without prefetching, each segment's archive is named in the server log.
+recover r-lsn -b "$BK2" -b "$BK1" -a "gzip=$A" -a "gzip=$B" --target-lsn "$LSN" --target-action promote \
+	--prefetch 0
 is "--target-lsn over both archives: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR" "$(it_tail "$(cat "$T/r-lsn/pitr-recover.log" 2>/dev/null)")"
 like "--target-lsn: backup 1 chosen from host 1's dir (the newest that ends before the LSN)" "$IT_ERR" \
@@ -152,7 +154,7 @@ recover r-imm -b "$BK1" -b "$BK2" -a "gzip=$A" -a "gzip=$B" --target-immediate -
 is "--target-immediate: exit 0" "$IT_RC" 0
 like "--target-immediate: restore_command names both archives, in order" \
 	"$(cat "$T/r-imm/postgresql.auto.conf")" \
-	"restore_command = '$(re "$PITR_BUILDDIR")/bin/pitr-restore -sr -s gzip=$(re "$A") -s gzip=$(re "$B") %f \"%p\"'"
+	"restore_command = '$(re "$PITR_BUILDDIR")/bin/pitr-restore -sr -pf 4 -s gzip=$(re "$A") -s gzip=$(re "$B") %f \"%p\"'"
 
 # --- pitr-restore from both ------------------------------------------------------
 FIRST_B=$(cd "$B" && ls 0000000*.gz | sort | head -1)

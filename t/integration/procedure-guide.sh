@@ -178,7 +178,7 @@ ok "A.1.6: recovery.signal (warm standby)" test -f "$S1/recovery.signal"
 ok "A.1.6: no recovery.conf (PostgreSQL 15 refuses one)" test ! -e "$S1/recovery.conf"
 # (^ quoted for the shell: old shells read it as a pipe.)
 like "A.1.6: the guide's restore_command" "$(auto "$S1")" \
-	"restore_command = '$OB/omnipitr-restore -l ''$T/slave1/omnipitr/\\^a.log'' -f $T/slave1/omnipitr/finish.recovery -p $T/slave1/omnipitr/pause.removal -t $T/slave1/tmp/ -ep hang -pp $PGBIN/pg_controldata -r -v -s gzip=$T/slave1/omnipitr/wal_archive %f \"%p\"'"
+	"restore_command = '$OB/omnipitr-restore -l ''$T/slave1/omnipitr/\\^a.log'' -f $T/slave1/omnipitr/finish.recovery -p $T/slave1/omnipitr/pause.removal -t $T/slave1/tmp/ -ep hang -pp $PGBIN/pg_controldata -r -v -pf 4 -s gzip=$T/slave1/omnipitr/wal_archive %f \"%p\"'"
 is "A.1.6: the data dir belongs to the database user" "$(owner "$S1")" postgres
 step a1-slave1-start
 wait_for "A.1.6: slave 1 runs in recovery" 60 pg_in_recovery "$S1"
@@ -191,7 +191,7 @@ is "A.1.6: recovery_prefetch off" "$(pg_sql "$S1" "SHOW recovery_prefetch")" off
 
 step a1-slave2-bootstrap
 like "A.1.6: slave 2's restore_command has the window" "$(auto "$S2")" \
-	"restore_command = '$OB/omnipitr-restore .* -r -v -w 15 -s gzip=$T/slave2/omnipitr/wal_archive %f"
+	"restore_command = '$OB/omnipitr-restore .* -r -v -w 15 -pf 4 -s gzip=$T/slave2/omnipitr/wal_archive %f"
 step a1-slave2-start
 wait_for "A.1.6: slave 2 consistent (after its window) and in recovery" 60 pg_in_recovery "$S2"
 is "slave 2 has the users" "$(count "$S2" users)" 100

@@ -66,7 +66,7 @@ is "--warm-standby: exit 0" "$IT_RC" 0
 ok "--warm-standby: recovery.signal" test -f "$W/recovery.signal"
 ok "--warm-standby: no standby.signal" test ! -e "$W/standby.signal"
 like "--warm-standby: restore_command without -sr, with the options, the archive last" "$(auto "$W")" \
-	"restore_command = '$PITR_BUILDDIR/bin/pitr-restore -f $T/warm.finish -p $T/warm.pause -l $T/warm-restore.log -s gzip=$A %f \"%p\"'"
+	"restore_command = '$PITR_BUILDDIR/bin/pitr-restore -f $T/warm.finish -p $T/warm.pause -l $T/warm-restore.log -pf 4 -s gzip=$A %f \"%p\"'"
 like "--warm-standby: recovery_prefetch off, the reason in a comment" "$(auto "$W")" \
 	"# pitr-recover --warm-standby: the WAL prefetcher .*"$'\n'"recovery_prefetch = 'off'"
 is "--warm-standby: the server runs with recovery_prefetch off" "$(pg_sql "$W" "SHOW recovery_prefetch")" off
@@ -93,7 +93,7 @@ is "--standby --primary-conninfo: exit 0" "$IT_RC" 0
 ok "--standby: standby.signal" test -f "$S/standby.signal"
 like "--standby: primary_conninfo written" "$(auto "$S")" \
 	"primary_conninfo = 'host=127.0.0.1 port=$PORT user=postgres application_name=it_s1'"
-like "--standby: restore_command with -sr" "$(auto "$S")" "pitr-restore -sr -s gzip=$A %f"
+like "--standby: restore_command with -sr" "$(auto "$S")" "pitr-restore -sr -pf 4 -s gzip=$A %f"
 wait_for "--standby: it streams from p1 (pg_stat_wal_receiver)" 60 pg_streaming "$S"
 is "--standby: p1 sees it (pg_stat_replication)" \
 	"$(pg_sql "$P1" "SELECT application_name FROM pg_stat_replication")" it_s1

@@ -147,7 +147,7 @@ like "--target-immediate: where recovery stopped" "$IT_ERR" "recovery stopped: r
 like "--target-immediate: shut down at the target" "$IT_ERR" "the server shut down at the target"
 nok "--target-immediate: no server runs" pg_alive "$T/r-imm/data"
 like "--target-immediate: restore_command is pitr-restore of this build, still there (not promoted)" \
-	"$(cat "$T/r-imm/data/postgresql.auto.conf")" "$(re "restore_command = '$PITR_BUILDDIR/bin/pitr-restore -sr -s gzip=$A %f \"%p\"'")"
+	"$(cat "$T/r-imm/data/postgresql.auto.conf")" "$(re "restore_command = '$PITR_BUILDDIR/bin/pitr-restore -sr -pf 4 -s gzip=$A %f \"%p\"'")"
 # Started again to pause there instead, it shows the rows of backup 2.
 sed -i "s/^recovery_target_action = 'shutdown'/recovery_target_action = 'pause'/" "$T/r-imm/data/postgresql.auto.conf"
 ok "--target-immediate: restarted to pause at the target" pg_start "$T/r-imm/data"

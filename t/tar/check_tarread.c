@@ -2,7 +2,9 @@
  * check_tarread.c - unit tests for lib/tar/tarread.c: tarballs built here with
  * libarchive's writer and compressed with our codec writers are extracted
  * (contents, modes, times, every codec), listed, and refused when damaged
- * or unsafe, each refusal in one line naming the file and the member.
+ * or unsafe, each refusal in one line naming the file and the member;
+ * and the decompression thread's ring (readahead.c) read whole, wrapped
+ * around and stopped while full.
  */
 #include "config.h"
 
@@ -23,6 +25,7 @@
 #include "harness.h"
 #include "common/log.h"
 #include "common/progress.h"
+#include "tar/readahead.h"
 #include "tar/tarread.h"
 
 #define MTIME 1700000000
@@ -614,6 +617,53 @@ START_TEST(test_sync)
 }
 END_TEST
 
+/* A stream three times the ring: every byte comes out in order, then 0;
+ * stopped after one block, the producer ends too (joined, freed). */
+START_TEST(test_readahead)
+{
+	size_t size = 3 * PITR_READAHEAD_SLOTS * PITR_READAHEAD_SLOT + 12345, got = 0;
+	unsigned char *data = malloc(size);
+	struct pitr_codec_reader *r;
+	struct pitr_readahead *ra;
+	const void *block;
+	ssize_t n;
+	int fd;
+
+	h_setup();
+	ck_assert_ptr_nonnull(data);
+	for (size_t i = 0; i < size; i++)
+		data[i] = (unsigned char)(i * 7 + i / 4096);
+	h_write_file(h_path("plain"), (const char *)data, size);
+	for (int pass = 0; pass < 2; pass++) {
+		fd = open(h_path("plain"), O_RDONLY);
+		ck_assert_int_ge(fd, 0);
+		r = pitr_codec_reader_new(PITR_CODEC_NONE, fd, h_path("plain"));
+		ck_assert_ptr_nonnull(r);
+		ra = pitr_readahead_start(r);
+		ck_assert_ptr_nonnull(ra);
+		got = 0;
+		while (pass == 0 && (n = pitr_readahead_next(ra, &block)) > 0) {
+			ck_assert_uint_le(got + (size_t)n, size);
+			ck_assert(memcmp(block, data + got, (size_t)n) == 0);
+			got += (size_t)n;
+		}
+		if (pass == 0) {
+			ck_assert_int_eq(n, 0);
+			ck_assert_uint_eq(got, size);
+			ck_assert_int_eq(pitr_readahead_next(ra, &block), 0);
+		} else {
+			/* One block taken, the producer still filling the ring. */
+			ck_assert_int_gt(pitr_readahead_next(ra, &block), 0);
+		}
+		pitr_readahead_stop(ra);
+		pitr_codec_reader_free(r);
+		close(fd);
+	}
+	free(data);
+	h_teardown();
+}
+END_TEST
+
 static Suite *
 tarread_suite(void)
 {
@@ -635,6 +685,7 @@ tarread_suite(void)
 	tcase_add_test(tc, test_hardlink);
 	tcase_add_test(tc, test_sync);
 	tcase_add_test(tc, test_progress);
+	tcase_add_test(tc, test_readahead);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "command/recover/recover_impl.h"
+#include "command/restore/restore.h"
 #include "command/standby/standby.h"
 #include "common/fsutil.h"
 #include "common/log.h"
@@ -135,6 +136,20 @@ log_archiving(const char *conf)
 }
 
 int
+recover_remove_prefetch(const char *data_dir, const char *when)
+{
+	char *wal = pitr_fsutil_join(data_dir, "pg_wal");
+	bool removed = false;
+	int rc = -1;
+
+	if (wal != NULL && (rc = pitr_restore_prefetch_remove(wal, &removed)) == 0 && removed)
+		pitr_log_info("%s: pitr-restore's prefetched segments removed (\"%s/%s\")", when, wal,
+			      PITR_RESTORE_PREFETCH_DIR);
+	free(wal);
+	return rc;
+}
+
+int
 pitr_cmd_recover_ended(const char *data_dir)
 {
 	char *version = pitr_fsutil_join(data_dir, "PG_VERSION");
@@ -170,7 +185,7 @@ pitr_cmd_recover_ended(const char *data_dir)
 		pitr_log_info("recovery ended: no recovery settings of pitr-recover left in \"%s\"",
 			      path);
 	log_archiving(out);
-	rc = 0;
+	rc = recover_remove_prefetch(data_dir, "recovery ended");
 done:
 	free(version);
 	free(path);

@@ -245,7 +245,7 @@ assemble(struct recover_run *run)
 	}
 	if (run->o->start && recover_start_find_pg_ctl(run, version) != 0)
 		goto out;
-	if (pitr_tarread_sync(run->tmp) != 0 || recover_tablespace_sync(run) != 0)
+	if (recover_tablespace_sync(run) != 0)
 		goto out;
 	if (rename(run->tmp, run->final) != 0) {
 		pitr_log_error("could not rename \"%s\" to \"%s\": %s", run->tmp, run->final,

@@ -53,6 +53,8 @@ struct pitr_recover_opts {
 	const char *pitr_restore;      /* NULL: pitr-restore next to this program */
 	const char *pg_ctl;            /* NULL: pg_ctl on PATH, else by PG_VERSION */
 	int wait;                      /* seconds --start waits; 0: the default */
+	int prefetch;                  /* --prefetch N: restore_command's pitr-restore -pf N
+					* (unless --restore-options gives -pf); 0: none */
 };
 
 /* What --target-action may be, and the defaults pitr_cmd_recover() gives
@@ -61,6 +63,9 @@ struct pitr_recover_opts {
 #define PITR_RECOVER_TARGET_ACTION_DEFAULT "pause"
 #define PITR_RECOVER_TARGET_TIMELINE_DEFAULT "latest"
 #define PITR_RECOVER_WAIT_DEFAULT 600
+/* pitr-restore -pf 4 replayed bench/restore's gzip backlog as fast as cp
+ * from a plain archive; it costs up to 4 segments of room in pg_wal. */
+#define PITR_RECOVER_PREFETCH_DEFAULT 4
 #define PITR_RECOVER_ARCHIVE_MODES "off|preserve"   /* as PITR_STANDBY_ARCHIVE_MODES */
 
 /* The marks around the settings that only serve the recovery; the

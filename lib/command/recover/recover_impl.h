@@ -12,6 +12,8 @@
  *                 tablespace_map and pg_tblspc relinked to them
  *   start.c       --start: pg_ctl found, the server started and watched
  *                 until it reaches the target
+ *   ended.c       --recovery-ended (recovery_end_command), and the removal
+ *                 of pitr-restore's prefetch dir at the target
  *   recover.c     the run in order, what the files share, and undoing a
  *                 failed run
  *
@@ -180,9 +182,17 @@ int recover_tablespace_relink(struct recover_run *run);
  * directory's owner (as root).  Returns 0, or -1 after logging. */
 int recover_tablespace_chown(struct recover_run *run);
 
-/* Sync each tablespace and its parent directory.  Returns 0, or -1 after
- * logging. */
+/* Sync the data dir (run->tmp) and each tablespace and its parent
+ * directory, all at once (a thread each).  Returns 0, or -1 after
+ * logging (each failure its own line). */
 int recover_tablespace_sync(struct recover_run *run);
+
+/* ---- ended.c ------------------------------------------------------------- */
+
+/* Remove pitr-restore -pf's directory in `data_dir`'s pg_wal (stopping a
+ * worker still filling it), logging one line naming `when` if there was
+ * one.  Returns 0, or -1 after logging. */
+int recover_remove_prefetch(const char *data_dir, const char *when);
 
 /* ---- start.c ------------------------------------------------------------- */
 

@@ -92,6 +92,7 @@ auto_conf(const char *old, const struct pitr_recover_opts *o, const struct pitr_
 		.program = "pitr-recover", .header = header, .restore_program = restore_program,
 		.archives = archives, .narchives = narchives, .recovery_ended = recover_program,
 		.pg_major = pg_major, .extra = extra, .targets_by_caller = true,
+		.prefetch = o->prefetch,
 	};
 
 	standby_of(o, &sb);

@@ -512,7 +512,10 @@ recover_start_and_wait(struct recover_run *run)
 	if (wait_for_target(run, &w, &pm, replay, sizeof(replay), &out) != 0)
 		goto out;
 	report(run, &w, &pm, replay, out);
-	rc = 0;
+	/* Paused or shut down at the target, the server runs no
+	 * recovery_end_command: the segments prefetched beyond the target
+	 * would stay in pg_wal (a promotion has removed them already). */
+	rc = out == OUT_STANDBY ? 0 : recover_remove_prefetch(run->final, "at the target");
 out:
 	free(w.log_path);
 	return rc;

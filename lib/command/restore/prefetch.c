@@ -14,7 +14,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -199,3 +201,91 @@ pitr_restore_prefetch_start(struct restore_run *run)
 	_exit(0);
 }
 
+
+/* Whether `pid` runs pitr-restore (or omnipitr-restore, or libtool's
+ * lt-pitr-restore): the lock file's old content may name a dead worker
+ * for a moment after a new one locked it, and that pid may be reused. */
+static bool
+is_restore(pid_t pid)
+{
+	char path[64], *comm;
+	size_t len;
+	bool yes;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+	if ((comm = pitr_fsutil_read_small(path, 64, &len)) == NULL)
+		return false;
+	yes = strstr(comm, "restor") != NULL;
+	free(comm);
+	return yes;
+}
+
+/* Hold `lock_path` (a worker's lock) in *fd, stopping its holder first:
+ * the worker ends on SIGTERM without leaving a temporary file, and its
+ * lock goes with it.  A lock file that does not exist means no worker
+ * (*fd stays -1).  Returns 0, or -1 after logging. */
+static int
+stop_worker(const char *lock_path, int *fd)
+{
+	char *text;
+	size_t len;
+
+	*fd = open(lock_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (*fd < 0 && errno == ENOENT)
+		return 0;
+	if (*fd < 0) {
+		pitr_log_error("could not open \"%s\": %s", lock_path, strerror(errno));
+		return -1;
+	}
+	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	/* Held: the pid is in the file (libbsd writes it once locked; an
+	 * empty file only means the worker just started, and it ends by
+	 * itself after its -pf segments). */
+	text = pitr_fsutil_read_small(lock_path, 64, &len);
+	if (text != NULL) {
+		long pid = strtol(text, NULL, 10);
+
+		if (pid > 1 && is_restore((pid_t)pid))
+			(void)kill((pid_t)pid, SIGTERM);
+		free(text);
+	}
+	while (flock(*fd, LOCK_EX) != 0) {
+		if (errno != EINTR) {
+			pitr_log_error("could not lock \"%s\": %s", lock_path, strerror(errno));
+			close(*fd);
+			*fd = -1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+pitr_restore_prefetch_remove(const char *wal_dir, bool *removed)
+{
+	char *dir = pitr_fsutil_join(wal_dir, PITR_RESTORE_PREFETCH_DIR), *lock_path = NULL;
+	struct stat st;
+	int fd = -1, rc = -1;
+
+	if (removed != NULL)
+		*removed = false;
+	if (dir == NULL)
+		return -1;
+	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		rc = 0;  /* none (a file of that name is not ours to remove) */
+		goto out;
+	}
+	if ((lock_path = pitr_fsutil_join(dir, PREFETCH_LOCK)) == NULL ||
+	    stop_worker(lock_path, &fd) != 0 || pitr_fsutil_remove_tree(dir) != 0)
+		goto out;
+	if (removed != NULL)
+		*removed = true;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(lock_path);
+	free(dir);
+	return rc;
+}

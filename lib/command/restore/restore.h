@@ -54,6 +54,15 @@ struct pitr_restore_opts {
  * pg_wal, so that handing one over is a rename), which PostgreSQL ignores. */
 #define PITR_RESTORE_PREFETCH_DIR ".pitr-prefetch"
 
+/*
+ * Remove `wal_dir`/PITR_RESTORE_PREFETCH_DIR when recovery no longer needs
+ * it (it ended, or stopped at its target): a worker still filling it is
+ * sent SIGTERM and waited for through its lock, so that nothing it was
+ * writing is left.  *removed (may be NULL): whether there was one.
+ * Returns 0 (also when there is none), or -1 after logging.
+ */
+int pitr_restore_prefetch_remove(const char *wal_dir, bool *removed);
+
 /* Parse an -ep value ("break", "hang", "ignore").  Returns 0, or -1
  * without logging (the caller names the option). */
 int pitr_restore_ep_from_name(const char *name, enum pitr_restore_ep *out);

@@ -104,6 +104,8 @@ struct pitr_standby_ctx {
 				       * '\n', or NULL */
 	bool targets_by_caller;       /* recovery.conf's target settings are the
 				       * caller's (it put them in `extra`) */
+	int prefetch;                 /* restore_command's -pf N unless
+				       * --restore-options gives one; 0: none */
 };
 
 /* Read the PITR_STANDBY_OPTS values from `o` into `out` (zeroed first),
@@ -136,8 +138,8 @@ bool pitr_standby_archives(const struct pitr_standby_opts *o);
 const char *pitr_standby_signal(const struct pitr_standby_opts *o);
 
 /*
- * restore_command for `o`: PROGRAM [-sr] [--restore-options words] -s A
- * [-s B ...] %f "%p", each word quoted for the shell with % doubled (a
+ * restore_command for `o`: PROGRAM [-sr] [--restore-options words]
+ * [-pf ctx->prefetch] -s A [-s B ...] %f "%p", each word quoted for the shell with % doubled (a
  * word "%r" stays %r); or --recovery-conf's restore_command.  malloc'd,
  * NULL after logging.
  */

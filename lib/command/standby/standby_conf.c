@@ -135,10 +135,39 @@ swap_program(const char *cmd, const char *old, const char *prog)
 	return out;
 }
 
+/* Whether --restore-options gives pitr-restore's -pf/--prefetch itself
+ * (it then wins over the caller's default). */
+static bool
+gives_prefetch(const char *opts)
+{
+	size_t n = 0;
+	char **w = opts != NULL ? pitr_quote_split(opts, "--restore-options", 0, &n) : NULL;
+	bool found = false;
+
+	for (size_t i = 0; i < n && !found; i++) {
+		const char *name = w[i] + (w[i][0] == '-') + (w[i][0] == '-' && w[i][1] == '-');
+		size_t len = strcspn(name, "=");
+
+		found = name != w[i] && ((len == 2 && strncmp(name, "pf", 2) == 0) ||
+					 (len == 8 && strncmp(name, "prefetch", 8) == 0));
+	}
+	pitr_quote_split_free(w);
+	return found;
+}
+
+/* " -pf N" when the caller wants prefetching and the options do not say. */
+static char *
+prefetch_word(const struct pitr_standby_opts *o, const struct pitr_standby_ctx *ctx)
+{
+	if (ctx->prefetch <= 0 || gives_prefetch(o->restore_options))
+		return pitr_xstrdup("");
+	return pitr_xasprintf("-pf %d ", ctx->prefetch);
+}
+
 char *
 pitr_standby_restore_command(const struct pitr_standby_opts *o, const struct pitr_standby_ctx *ctx)
 {
-	char *prog = NULL, *words = NULL, *src = NULL, *cmd = NULL;
+	char *prog = NULL, *words = NULL, *pf = NULL, *src = NULL, *cmd = NULL;
 
 	if (o->conf_restore_command != NULL)
 		return swap_program(o->conf_restore_command, "omnipitr-restore", ctx->restore_program);
@@ -147,11 +176,13 @@ pitr_standby_restore_command(const struct pitr_standby_opts *o, const struct pit
 	 * A warm standby waits for the segment instead. */
 	if ((prog = pitr_quote_command_word(ctx->restore_program)) != NULL &&
 	    (words = option_words(o->restore_options)) != NULL &&
+	    (pf = prefetch_word(o, ctx)) != NULL &&
 	    (src = pitr_standby_sources(ctx->archives, ctx->narchives)) != NULL)
-		cmd = pitr_xasprintf("%s%s %s%s %%f \"%%p\"", prog,
-				     o->mode == PITR_STANDBY_WARM ? "" : " -sr", words, src);
+		cmd = pitr_xasprintf("%s%s %s%s%s %%f \"%%p\"", prog,
+				     o->mode == PITR_STANDBY_WARM ? "" : " -sr", words, pf, src);
 	free(prog);
 	free(words);
+	free(pf);
 	free(src);
 	return cmd;
 }
