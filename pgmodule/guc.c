@@ -16,6 +16,13 @@
 
 #include "guc.h"
 #include "dest/dest.h"
+/* pitr-archive's --look-ahead and --jobs, where the library has them. */
+#if defined(__has_include)
+#if __has_include("command/archive/ahead.h")
+#include "command/archive/ahead.h"
+#define PKA_LOOK_AHEAD 1
+#endif
+#endif
 
 static char *dst_local;
 static char *dst_remote;
@@ -30,6 +37,10 @@ static int pipe_timeout = PITR_DEST_PIPE_TIMEOUT_DEFAULT;
 static int parallel_jobs = 1;
 static bool not_nice;
 static bool verbose;
+#ifdef PKA_LOOK_AHEAD
+static int look_ahead = PITR_ARCHIVE_LOOK_AHEAD_DEFAULT;
+static int jobs;
+#endif
 
 #define LIST_SEPARATORS ", \t\r\n"
 
@@ -161,6 +172,16 @@ pka_define_gucs(void)
 	DefineCustomBoolVariable("pitrkit_archive.verbose", "Log every delivery and timings "
 				 "(pitr-archive --verbose).", NULL, &verbose, false, PGC_SIGHUP, 0,
 				 NULL, NULL, NULL);
+#ifdef PKA_LOOK_AHEAD
+	DefineCustomIntVariable("pitrkit_archive.look_ahead", "With a state dir, also archive "
+				"up to N next .ready segments; 0: none (pitr-archive --look-ahead).",
+				NULL, &look_ahead, PITR_ARCHIVE_LOOK_AHEAD_DEFAULT, 0, 256, PGC_SIGHUP,
+				0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pitrkit_archive.jobs", "Processes archiving at once with "
+				"look-ahead, the archiver included; 0: one a CPU (pitr-archive --jobs).",
+				NULL, &jobs, 0, 0, PITR_ARCHIVE_JOBS_MAX, PGC_SIGHUP, 0, NULL, NULL,
+				NULL);
+#endif
 	MarkGUCPrefixReserved("pitrkit_archive");
 }
 
@@ -197,6 +218,10 @@ pka_read_opts(struct pitr_archive_opts *opts)
 	opts->pipe_timeout = pipe_timeout;
 	opts->parallel_jobs = parallel_jobs;
 	opts->not_nice = not_nice;
+#ifdef PKA_LOOK_AHEAD
+	opts->look_ahead = look_ahead;
+	opts->jobs = jobs;
+#endif
 }
 
 void

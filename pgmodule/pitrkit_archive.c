@@ -57,6 +57,7 @@ static pthread_mutex_t queue_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct log_entry *queue_head;
 static struct log_entry **queue_tail = &queue_head;
 
+static pid_t archiver_pid;              /* whose queue it is: not a forked worker's */
 static MemoryContext call_cxt;          /* the GUC lists of one file */
 static char *log_template_open;         /* what pitr_log_open() was given last */
 static bool log_verbose_open;
@@ -68,13 +69,20 @@ struct archive_call {
 	int rc;
 };
 
-/* The library's sink (any thread): queue the line for log_flush(). */
+/* The library's sink (any thread): queue the line for log_flush().  A
+ * process the library forked (look-ahead workers) has no server to hand
+ * its lines to, and may have been forked while another thread held the
+ * queue's mutex: its lines are dropped (a look-ahead failure is reported
+ * when PostgreSQL asks for that segment). */
 static void
 log_queue(enum pitr_log_level level, const char *message, void *arg)
 {
 	size_t len = strlen(message);
-	struct log_entry *entry = malloc(offsetof(struct log_entry, message) + len + 1);
+	struct log_entry *entry;
 
+	if (getpid() != archiver_pid)
+		return;
+	entry = malloc(offsetof(struct log_entry, message) + len + 1);
 	if (entry == NULL)
 		return;                 /* no memory to say it with */
 	entry->next = NULL;
@@ -192,6 +200,7 @@ module_setup(void)
 	if (call_cxt == NULL)
 		call_cxt = AllocSetContextCreate(TopMemoryContext, "pitrkit_archive",
 						 ALLOCSET_DEFAULT_SIZES);
+	archiver_pid = getpid();
 	pitr_log_set_sink(log_queue, NULL);
 }
 
