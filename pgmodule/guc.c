@@ -44,6 +44,8 @@ static int jobs;
 
 #define LIST_SEPARATORS ", \t\r\n"
 
+static bool gucs_defined;       /* pka_define_gucs() is done: a reload checks */
+
 /*
  * Split `value` into its items, palloc'd; *n is their number.  Returns
  * NULL (with *n 0) for an empty list.  An unterminated quote (which the
@@ -111,11 +113,17 @@ check_list(char **newval, void **extra, GucSource source)
 {
 	char quote = open_quote(*newval);
 
-	if (quote != '\0') {
-		GUC_check_errdetail("The list has an unterminated %c quote.", quote);
-		return false;
-	}
-	return true;
+	if (quote == '\0')
+		return true;
+	GUC_check_errdetail("The list has an unterminated %c quote.", quote);
+	/* A child's reload logs the refusal at DEBUG2 only (the postmaster,
+	 * which has no such check, would say it): the operator must see that
+	 * the old destinations are kept.  At the module's load, PostgreSQL
+	 * says it itself. */
+	if (gucs_defined)
+		ereport(WARNING, (errmsg("pitrkit_archive: list \"%s\" has an unterminated %c quote; "
+					 "the setting keeps its value", *newval, quote)));
+	return false;
 }
 
 static void
@@ -183,6 +191,7 @@ pka_define_gucs(void)
 				NULL);
 #endif
 	MarkGUCPrefixReserved("pitrkit_archive");
+	gucs_defined = true;
 }
 
 static bool

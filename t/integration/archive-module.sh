@@ -158,6 +158,16 @@ ok "the next segment is archived ($SEG3)" pg_wait_archived "$PG" "$SEG3" 20
 ok "at the new destination only" \
 	bash -c "test -f '$A3/$SEG3.lz4' && test ! -e '$A1/$SEG3' && test ! -e '$A2/$SEG3.lz4'"
 
+# A list with an unterminated quote is refused at the reload, and the
+# destinations that work are kept.
+pg_set "$PG" "pitrkit_archive.dst_local = '''lz4=$A1'"
+pg_sql "$PG" "SELECT pg_reload_conf()" >/dev/null
+ok "a reload with an unterminated quote in a list is refused by the archiver" \
+	poll 20 grep -q "WARNING:  pitrkit_archive: list .* has an unterminated ' quote; the setting keeps its value" "$LOG"
+SEG4=$(pg_switch "$PG")
+ok "the next segment is archived ($SEG4)" pg_wait_archived "$PG" "$SEG4" 20
+ok "at the destination kept" bash -c "test -f '$A3/$SEG4.lz4' && test ! -e '$A1/$SEG4'"
+
 # --- memory: flat over thousands of segments ------------------------------
 # 200 segments warm the archiver up; then its resident size is read, and
 # again after 2000 more: a leak of even 100 bytes a file would show.
