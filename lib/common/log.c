@@ -39,6 +39,8 @@ static struct {
 	size_t hold_size;
 	int terminal;           /* pitr_log_force_terminal(); -1: isatty */
 	char status[512];       /* pitr_log_status()'s line while shown, else "" */
+	pitr_log_sink_fn sink;  /* pitr_log_set_sink(): takes stderr's lines */
+	void *sink_arg;
 } logger = { .progname = "pitrkit", .fd = -1, .terminal = -1 };
 
 /* Erase the terminal's current line: the cursor to its start, then clear
@@ -324,8 +326,14 @@ pitr_log_v(enum pitr_log_level level, const char *fmt, va_list ap)
 			fd = -1;
 		}
 	}
-	if (fd < 0 || logger.tee || level != PITR_LOG_LOG)
-		to_stderr(level, line, len, head);
+	if (fd < 0 || logger.tee || level != PITR_LOG_LOG) {
+		if (logger.sink != NULL) {
+			line[len - 1] = '\0';
+			logger.sink(level, line + head, logger.sink_arg);
+		} else {
+			to_stderr(level, line, len, head);
+		}
+	}
 	errno = saved_errno;
 }
 
@@ -375,6 +383,13 @@ int
 pitr_log_fd(void)
 {
 	return logger.fd;
+}
+
+void
+pitr_log_set_sink(pitr_log_sink_fn fn, void *arg)
+{
+	logger.sink = fn;
+	logger.sink_arg = arg;
 }
 
 void

@@ -98,6 +98,17 @@ void pitr_log_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 void pitr_log_status(const char *text);
 
+/*
+ * A sink takes, in place of stderr, every line that would go there
+ * (every line without a log file; with one, ERROR and FATAL lines only):
+ * `message` is the text after the level, without a newline.  For a host
+ * process that owns its stderr and its log, as PostgreSQL does for the
+ * archive module (pgmodule/), which hands the lines to the server's log.
+ * It may be called from any thread that logs.  NULL restores stderr.
+ */
+typedef void (*pitr_log_sink_fn)(enum pitr_log_level level, const char *message, void *arg);
+void pitr_log_set_sink(pitr_log_sink_fn fn, void *arg);
+
 /* Format the line prefix for `tv_sec`/`tv_usec` in local time into `out`
  * ("2024-01-31 12:00:00.000123 +0100"); exposed for tests and pitr-monitor. */
 void pitr_log_format_time(long tv_sec, long tv_usec, char *out, size_t size);

@@ -849,6 +849,73 @@ tcase(const char *name)
 	return tc;
 }
 
+/* --- pitr_log_set_sink ------------------------------------------------- */
+
+struct sink_seen {
+	int calls;
+	enum pitr_log_level level[4];
+	char msg[4][64];
+};
+
+static void
+sink_record(enum pitr_log_level level, const char *message, void *arg)
+{
+	struct sink_seen *seen = arg;
+
+	if (seen->calls < 4) {
+		seen->level[seen->calls] = level;
+		snprintf(seen->msg[seen->calls], sizeof(seen->msg[0]), "%s", message);
+	}
+	seen->calls++;
+}
+
+START_TEST(test_sink_takes_stderr_lines)
+{
+	const char *path = h_path("s.log");
+	struct sink_seen seen = { 0 };
+	char *err;
+
+	/* Without a log file every line goes to the sink, none to stderr,
+	 * the message alone (no prefix, no newline). */
+	pitr_log_force_terminal(0);
+	ck_assert_int_eq(pitr_log_open("pitr-x", NULL, false), 0);
+	pitr_log_set_sink(sink_record, &seen);
+	stderr_begin();
+	pitr_log_info("one");
+	pitr_log_error("two %d", 2);
+	err = stderr_end();
+	ck_assert_str_eq(err, "");
+	free(err);
+	ck_assert_int_eq(seen.calls, 2);
+	ck_assert_int_eq(seen.level[0], PITR_LOG_LOG);
+	ck_assert_str_eq(seen.msg[0], "one");
+	ck_assert_int_eq(seen.level[1], PITR_LOG_ERROR);
+	ck_assert_str_eq(seen.msg[1], "two 2");
+
+	/* With a log file, LOG lines go to the file only, ERROR lines to the
+	 * file and the sink, as they would to stderr. */
+	seen.calls = 0;
+	ck_assert_int_eq(pitr_log_open("pitr-x", path, false), 0);
+	pitr_log_info("quiet");
+	pitr_log_error("loud");
+	ck_assert_int_eq(seen.calls, 1);
+	ck_assert_str_eq(seen.msg[0], "loud");
+	err = h_read_file(path, NULL);
+	assert_lines(err, "pitr-x", 2, LEVELS("LOG", "ERROR"), MSGS("quiet", "loud"));
+	free(err);
+
+	/* NULL gives stderr back. */
+	pitr_log_set_sink(NULL, NULL);
+	ck_assert_int_eq(pitr_log_open("pitr-x", NULL, false), 0);
+	stderr_begin();
+	pitr_log_info("back");
+	err = stderr_end();
+	assert_lines(err, "pitr-x", 1, LEVELS("LOG"), MSGS("back"));
+	free(err);
+	ck_assert_int_eq(seen.calls, 1);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -893,6 +960,10 @@ make_suite(void)
 	tc = tcase("pitr_log_verbose");
 	tcase_add_test(tc, test_verbose_off);
 	tcase_add_test(tc, test_verbose_on);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("pitr_log_set_sink");
+	tcase_add_test(tc, test_sink_takes_stderr_lines);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("pitr_log_hold");
