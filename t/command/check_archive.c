@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "command/archive/ahead.h"
 #include "command/archive/archive.h"
 #include "compress/codec.h"
 #include "common/log.h"
@@ -707,6 +708,32 @@ START_TEST(test_look_ahead_new_destination)
 }
 END_TEST
 
+/* Detached (pitr-archive's way): the workers go on after the call; a
+ * call for a segment they are delivering waits for its record. */
+START_TEST(test_look_ahead_detached)
+{
+	ino_t ino;
+
+	ahead_setup("1234");
+	opts.ahead_detached = true;
+	ck_assert_int_eq(call_for(1), 0);
+	ck_assert_int_eq(call_for(2), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), "LOG : archived \"" SEG2 "\" (segment) in "));
+	ck_assert(h_exists(h_path("a/" SEG2)));
+	/* No record of this name ever: returns once the look-ahead ended. */
+	pitr_lookahead_wait(&opts, "0000000100000000000000FF");
+	ck_assert(h_exists(h_path("state/" SEG3 ".pitr-ahead")));
+	ck_assert(h_exists(h_path("state/" SEG4 ".pitr-ahead")));
+	ino = inode_of(h_path("a/" SEG4));
+	ck_assert_int_eq(call_for(3), 0);
+	ck_assert_int_eq(call_for(4), 0);
+	ck_assert_int_eq(inode_of(h_path("a/" SEG4)), ino);
+	pitr_lookahead_wait(&opts, "0000000100000000000000FF");
+	ck_assert_int_eq(h_count_entries(h_path("state")), 0);
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+}
+END_TEST
+
 /* Off with --look-ahead 0, and without a state dir to record in. */
 START_TEST(test_look_ahead_off)
 {
@@ -747,6 +774,7 @@ make_suite(void)
 		{ "look-ahead failure reported later", test_look_ahead_failure_reported_later },
 		{ "look-ahead, a new destination", test_look_ahead_new_destination },
 		{ "look-ahead off", test_look_ahead_off },
+		{ "look-ahead, detached workers", test_look_ahead_detached },
 	};
 
 	for (size_t case_idx = 0; case_idx < sizeof(cases) / sizeof(cases[0]); case_idx++) {

@@ -67,11 +67,13 @@ size_t pitr_ahead_take(const char *state_dir, const char *wal_name, const struct
 struct pitr_lookahead;
 
 /*
- * Start delivering, on up to opts->jobs - 1 worker processes, up to
- * opts->look_ahead segments that follow `wal_name` in the data dir's
- * pg_wal/archive_status (a .ready file each, no record yet), unless
- * another call holds the data dir's look-ahead lock.  Returns NULL when
- * there is nothing to do (logged at -v when something prevented it).
+ * Start delivering up to opts->look_ahead segments that follow `wal_name`
+ * in the data dir's pg_wal/archive_status (a .ready file each, no record
+ * yet), unless another look-ahead holds the data dir's lock: on
+ * opts->jobs - 1 workers the caller joins (pitr_lookahead_finish()), or
+ * with opts->ahead_detached on opts->jobs workers that go on after the
+ * call.  Returns what the caller must finish, NULL when nothing (logged
+ * at -v when something prevented it).
  */
 struct pitr_lookahead *pitr_lookahead_start(const struct pitr_archive_opts *opts,
 					    const char *wal_name);
@@ -79,6 +81,11 @@ struct pitr_lookahead *pitr_lookahead_start(const struct pitr_archive_opts *opts
 /* The caller, its own file done, takes queued segments too, then waits
  * for every worker.  Releases `la` (NULL is harmless). */
 void pitr_lookahead_finish(struct pitr_lookahead *la);
+
+/* With opts->ahead_detached: while a look-ahead runs and `wal_name` has no
+ * record, wait (it may be the segment a worker is delivering).  Returns
+ * at once otherwise. */
+void pitr_lookahead_wait(const struct pitr_archive_opts *opts, const char *wal_name);
 
 /* Archive one look-ahead segment at `wal_path` (archive.c): its log lines
  * held, its record written when every destination holds it.  0 or -1. */

@@ -464,9 +464,9 @@ conclude(struct archive_run *run)
 /*
  * Archive opts->wal_path: the call's own file, or (`ahead`) a look-ahead
  * worker's segment, which sweeps nothing (the call did), starts no
- * look-ahead and prunes no state.  The call's own file, when it needs
- * delivering, starts the look-ahead of the segments after it (ahead.h),
- * whose workers it joins and waits for before it returns.
+ * look-ahead and prunes no state.  The call starts the look-ahead of the
+ * segments after its own (ahead.h), whose workers it joins and waits for
+ * before it returns unless they are detached.
  */
 static int
 archive_run(const struct pitr_archive_opts *opts, bool ahead)
@@ -481,13 +481,19 @@ archive_run(const struct pitr_archive_opts *opts, bool ahead)
 	run.env.rsync_timeout = opts->rsync_timeout;
 	run.env.pipe_timeout = opts->pipe_timeout;
 
-	if (check_data_dir(opts) != 0 || identify_file(&run) != 0 || collect_targets(&run) != 0)
+	if (check_data_dir(opts) != 0 || identify_file(&run) != 0)
+		goto out;
+	if (!ahead)
+		pitr_lookahead_wait(opts, run.wal_name);
+	if (collect_targets(&run) != 0)
 		goto out;
 	if (!ahead)
 		sweep_dead_temps(&run);
 	if (check_system_identifier(&run) != 0)
 		goto out;
-	if (!ahead && pitr_fanout_count(run.fanout) > 0)
+	/* Detached workers are started by every call, waited ones only by a
+	 * call that has work of its own to overlap them with. */
+	if (!ahead && (opts->ahead_detached || pitr_fanout_count(run.fanout) > 0))
 		la = pitr_lookahead_start(opts, run.wal_name);
 	if ((r = deliver(&run, started)) != 0) {
 		rc = r > 0 ? 0 : -1;

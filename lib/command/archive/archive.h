@@ -27,6 +27,9 @@ struct pitr_archive_opts {
 	int parallel_jobs;             /* -PJ, >= 1 */
 	int look_ahead;                /* --look-ahead: segments delivered ahead; 0: none */
 	int jobs;                      /* --jobs: processes delivering at once; 0: one a CPU */
+	bool ahead_detached;           /* look-ahead workers outlive the call (pitr-archive);
+					* false: the call waits for them (the archive module,
+					* whose forks must not outlive its call) */
 	bool not_nice;                 /* -nn */
 	const char *rsync_path;        /* -rp */
 	int rsync_timeout;             /* seconds; 0: the default */

@@ -3,15 +3,29 @@
  * follow the call's own, taken from pg_wal/archive_status, delivered by
  * forked workers and by the caller once its own file is done.
  *
- * One look-ahead at a time per data directory: the caller holds an
- * exclusive flock(2) on the archive_status directory, without waiting
- * (a second pitr-archive run at the same moment, an operator's by hand,
- * archives its own file alone).  The work is a queue of indexes written
- * at once into a pipe, read one at a time by every process (reads of a
- * few bytes from a pipe are atomic), so a fast worker takes more.  The
- * workers die with the caller (PR_SET_PDEATHSIG): PostgreSQL stopping its
- * archiver stops them too, and the temporary files they leave are swept
- * by the next call (tmpfile.h).
+ * One look-ahead at a time per data directory: an exclusive flock(2) on
+ * the archive_status directory, taken without waiting, held by the
+ * processes of the look-ahead (a second run at the same moment, an
+ * operator's by hand, archives its own file alone).  The work is a queue
+ * of indexes written at once into a pipe, read one at a time by every
+ * process (reads of a few bytes from a pipe are atomic), so a fast worker
+ * takes more.
+ *
+ * Two ways to run it:
+ *   waited   the workers die with the caller (PR_SET_PDEATHSIG), which
+ *            joins them once its own file is done and waits for them:
+ *            the archive module, whose forks must not outlive its call.
+ *   detached pitr-archive's: the workers (started through an
+ *            intermediate process, so that nobody has to reap them) go on
+ *            after the call returns, so that they compress while
+ *            PostgreSQL's archiver does its own work between calls.  A
+ *            call for a segment they may still be delivering waits for its
+ *            record or for the look-ahead's end (pitr_lookahead_wait()).
+ *            They stay in the archiver's process group: PostgreSQL's
+ *            signals at shutdown reach them.
+ * Either way the temporary files a killed worker leaves are swept by the
+ * next call (tmpfile.h), and one that is told to stop removes its own
+ * (sigclean.h).
  */
 #include "config.h"
 
@@ -29,12 +43,16 @@
 #include <unistd.h>
 
 #include "command/archive/ahead.h"
+#include "common/sigclean.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "postgres/wal.h"
 
 #define READY_SUFFIX ".ready"
+/* How often a call waiting for a running look-ahead looks again: a
+ * fraction of the time a segment takes. */
+#define LOOKAHEAD_POLL_US 1000
 
 struct pitr_lookahead {
 	const struct pitr_archive_opts *opts;
@@ -205,23 +223,60 @@ work(struct pitr_lookahead *la)
 	}
 }
 
-/* A worker process: dies with the caller, works, ends without running
- * the caller's exit handlers. */
+/* A worker process: (waited) dies with the caller; works; ends without
+ * running the caller's exit handlers.  The caller's temporary files and
+ * children are not its to clean up. */
 static void
 worker(struct pitr_lookahead *la, pid_t parent)
 {
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+	pitr_sigclean_forget_all();
+	if (!la->opts->ahead_detached &&
+	    (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent))
 		_exit(0);
 	work(la);
 	_exit(0);
 }
 
+/* --jobs, or one per CPU. */
+static size_t
+job_count(const struct pitr_lookahead *la)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (la->opts->jobs > 0)
+		return (size_t)la->opts->jobs;
+	return (size_t)(cpus < 1 ? 1 : cpus > PITR_ARCHIVE_JOBS_MAX ? PITR_ARCHIVE_JOBS_MAX : cpus);
+}
+
+/* Detached: `jobs` workers forked by an intermediate process that ends at
+ * once, reaped here; they hold the lock (the same open directory) until
+ * the last one ends. */
+static void
+fork_detached(struct pitr_lookahead *la)
+{
+	size_t jobs = job_count(la), want = jobs < la->n ? jobs : la->n;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		for (size_t k = 0; k < want; k++)
+			if (fork() == 0)
+				worker(la, 0);
+		_exit(0);
+	}
+	if (pid < 0)
+		pitr_log_verbose("look-ahead: could not fork: %s", strerror(errno));
+	else
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
+/* Waited: `jobs` - 1 workers, the caller joining them later. */
 static void
 fork_workers(struct pitr_lookahead *la)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t jobs = la->opts->jobs > 0 ? (size_t)la->opts->jobs :
-		(size_t)(cpus < 1 ? 1 : cpus > PITR_ARCHIVE_JOBS_MAX ? PITR_ARCHIVE_JOBS_MAX : cpus);
+	size_t jobs = job_count(la);
 	size_t want = jobs - 1 < la->n ? jobs - 1 : la->n;
 	pid_t parent = getpid();
 
@@ -259,8 +314,44 @@ pitr_lookahead_start(const struct pitr_archive_opts *opts, const char *wal_name)
 		return NULL;
 	}
 	pitr_log_verbose("look-ahead: %zu segments from \"%s\"", la->n, la->names[0]);
+	if (opts->ahead_detached) {
+		fork_detached(la);
+		lookahead_free(la);
+		return NULL;
+	}
 	fork_workers(la);
 	return la;
+}
+
+/* Whether `wal_name` has a look-ahead record. */
+static bool
+recorded(const struct pitr_archive_opts *opts, const char *wal_name)
+{
+	char *record = pitr_xasprintf("%s/%s.pitr-ahead", opts->state_dir, wal_name);
+	bool yes = record != NULL && access(record, F_OK) == 0;
+
+	free(record);
+	return yes;
+}
+
+void
+pitr_lookahead_wait(const struct pitr_archive_opts *opts, const char *wal_name)
+{
+	char *dir;
+	int fd;
+
+	if (opts->look_ahead <= 0 || opts->state_dir == NULL || !opts->ahead_detached ||
+	    pitr_wal_parse(wal_name, NULL) != PITR_WAL_SEGMENT)
+		return;
+	dir = pitr_xasprintf("%s/pg_wal/archive_status", opts->data_dir);
+	fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	/* A shared lock is granted only while no look-ahead holds it. */
+	while (fd >= 0 && !recorded(opts, wal_name) && flock(fd, LOCK_SH | LOCK_NB) != 0 &&
+	       errno == EWOULDBLOCK)
+		(void)usleep(LOOKAHEAD_POLL_US);
+	if (fd >= 0)
+		close(fd);
+	free(dir);
 }
 
 void
