@@ -175,16 +175,36 @@ load_file_record(struct pitr_mon_state *s, char *line, int version)
 	return 0;
 }
 
+/* The fields of a record of kind `line` starts with, its last one taking
+ * the rest of the line (a WAL name or message read from a log may hold a
+ * tab); 0 for no kind known. */
+static int
+field_count(const char *line)
+{
+	static const struct {
+		const char *kind;
+		int n;
+	} kinds[] = { { "archive\t", 4 }, { "restore\t", 5 }, { "backup\t", 2 },
+		      { "errors-total\t", 2 }, { "error\t", 5 } };
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strncmp(line, kinds[i].kind, strlen(kinds[i].kind)) == 0)
+			return kinds[i].n;
+	return 0;
+}
+
 /* One record.  Returns 0, or -1 for a line that is not one. */
 static int
 load_record(struct pitr_mon_state *s, char *line, int version)
 {
 	char *f[5];
-	int n;
+	int n, want = field_count(line);
 
 	if (strncmp(line, "file\t", 5) == 0)
 		return load_file_record(s, line, version);
-	n = split(line, f, 5);
+	if (want == 0)
+		return -1;
+	n = split(line, f, want);
 	if (strcmp(f[0], "archive") == 0 && n == 4) {
 		s->archive_last = strtod(f[1], NULL);
 		s->archive_fail = strtod(f[2], NULL);
