@@ -101,6 +101,8 @@ START_TEST(test_parse_refuses)
 		"2024-01-31 12:00:00.000123 +0100 : x7 : pitr-archive : LOG : bad pid",
 		"2024-01-31 12:00:00.000123 +0100 : 77 : pitr-archive : LOG",
 		"2024-01-31 12:00:00.000123 *0100 : 77 : pitr-archive : LOG : bad zone",
+		"2024-01-31 12:00:00.000123 +0100 : 77 : pitr- : LOG : no program (fuzz_monitor)",
+		"2024-01-31 12:00:00.000123 +0100 : 77 : omnipitr- : LOG : no program",
 	};
 	struct pitr_mon_line l;
 

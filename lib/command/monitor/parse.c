@@ -116,6 +116,9 @@ pitr_mon_parse_line(const char *text, struct pitr_mon_line *l)
 		snprintf(l->program, sizeof(l->program), "%s", prog + 9);
 	else
 		return -1;
+	/* "pitr- :" names no program. */
+	if (l->program[0] == '\0')
+		return -1;
 	l->level_and_message = p;
 	if (take_field(&p, l->level, sizeof(l->level)) != 0)
 		return -1;
