@@ -37,7 +37,7 @@ main(int argc, char **argv)
 	if (pitr_operand_archive(o.operands, o.noperands, &a.wal_path) != 0)
 		goto out;
 	pitr_archive_opts_read(&o, &a);
-	a.ahead_detached = true;
+	a.ahead_mode = PITR_AHEAD_DETACHED;
 	rc = pitr_cmd_archive(&a) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

@@ -5,16 +5,20 @@
  *
  * Each file goes through pitr_cmd_archive(), the very pipeline of
  * pitr-archive, with options read from the pitrkit_archive.* GUCs
- * (guc.c).  It runs in a thread of its own, started per file with every
- * signal blocked, for three reasons that are the archiver's and not the
- * library's:
+ * (guc.c).  It runs in a thread of the module's own, started at the first
+ * file with every signal blocked and kept for the archiver's life, for
+ * reasons that are the archiver's and not the library's:
  *  - the library lowers its priority to compress (pitr-archive's default,
  *    --not-nice to keep it); on Linux that applies to the calling thread
  *    alone, and an unprivileged process can never raise it back, so done
  *    in the archiver's own thread it would slow the archiver for good;
- *  - the threads the library starts (gzip's workers) inherit the blocked
- *    mask, so the archiver's signal handlers (SIGHUP, SIGUSR2, SIGQUIT's
- *    exit...) always run in the archiver's thread, as PostgreSQL expects;
+ *  - the threads and processes the library starts (gzip's workers, the
+ *    look-ahead's) inherit the blocked mask, so the archiver's signal
+ *    handlers (SIGHUP, SIGUSR2, SIGQUIT's exit...) always run in the
+ *    archiver's thread, as PostgreSQL expects;
+ *  - the look-ahead's workers outlive the call (children mode, ahead.h)
+ *    and die with the thread that forked them: a thread per call would
+ *    kill them as it ends;
  *  - the library's log lines, which may come from any of its threads, are
  *    queued and handed to ereport() by the archiver's thread afterwards:
  *    ereport is not thread-safe.
@@ -35,6 +39,7 @@
 #include "postmaster/pgarch.h"
 #endif
 
+#include "command/archive/ahead.h"
 #include "command/archive/archive.h"
 #include "common/log.h"
 #include "guc.h"
@@ -139,20 +144,35 @@ log_settings_apply(void)
 	log_opened = pitr_log_open("pitr-archive", log.template_, log.verbose) == 0;
 }
 
+/* The module's thread and the one call it is given at a time. */
+static pthread_mutex_t call_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t call_cv = PTHREAD_COND_INITIALIZER;
+static struct archive_call *call_pending;   /* given, not yet done */
+static bool thread_started;
+
 static void *
 archive_thread(void *arg)
 {
-	struct archive_call *call = arg;
+	pthread_mutex_lock(&call_mu);
+	for (;;) {
+		struct archive_call *call;
 
-	call->rc = pitr_cmd_archive(&call->opts);
+		while (call_pending == NULL)
+			pthread_cond_wait(&call_cv, &call_mu);
+		call = call_pending;
+		pthread_mutex_unlock(&call_mu);
+		call->rc = pitr_cmd_archive(&call->opts);
+		pthread_mutex_lock(&call_mu);
+		call_pending = NULL;
+		pthread_cond_broadcast(&call_cv);
+	}
 	return NULL;
 }
 
-/* Run the call in its own thread, every signal blocked there (see the top
- * of the file).  Returns 0 when it ran (its result in call->rc), -1 when
- * no thread could be started (logged). */
+/* Start the module's thread, every signal blocked there (see the top of
+ * the file).  0, or -1 (logged). */
 static int
-run_in_thread(struct archive_call *call)
+start_thread(void)
 {
 	sigset_t all, old;
 	pthread_t thread;
@@ -160,14 +180,31 @@ run_in_thread(struct archive_call *call)
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	err = pthread_create(&thread, NULL, archive_thread, call);
+	err = pthread_create(&thread, NULL, archive_thread, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err != 0) {
 		ereport(WARNING, (errmsg("pitrkit_archive: could not start a thread: %s",
 					 strerror(err))));
 		return -1;
 	}
-	pthread_join(thread, NULL);
+	pthread_detach(thread);
+	thread_started = true;
+	return 0;
+}
+
+/* Run the call in the module's thread and wait for it.  Returns 0 when it
+ * ran (its result in call->rc), -1 when it could not (logged). */
+static int
+run_in_thread(struct archive_call *call)
+{
+	if (!thread_started && start_thread() != 0)
+		return -1;
+	pthread_mutex_lock(&call_mu);
+	call_pending = call;
+	pthread_cond_broadcast(&call_cv);
+	while (call_pending != NULL)
+		pthread_cond_wait(&call_cv, &call_mu);
+	pthread_mutex_unlock(&call_mu);
 	return 0;
 }
 
@@ -180,6 +217,7 @@ archive_file(const char *file, const char *path)
 	log_settings_apply();
 	pka_read_opts(&call.opts);
 	call.opts.data_dir = DataDir;
+	call.opts.ahead_mode = PITR_AHEAD_CHILDREN;
 	call.opts.wal_path = path;
 	(void)run_in_thread(&call);
 	log_flush();
@@ -192,6 +230,15 @@ static bool
 check_configured(void)
 {
 	return pka_configured();
+}
+
+/* The archiver stops: the look-ahead's workers finish the segments they
+ * hold and are waited for, so that none is killed half-way (what one
+ * leaves would be swept by the next call, but need not be). */
+static void
+module_shutdown(void)
+{
+	pitr_lookahead_stop();
 }
 
 static void
@@ -224,9 +271,16 @@ archive_file_cb(ArchiveModuleState *state, const char *file, const char *path)
 	return archive_file(file, path);
 }
 
+static void
+shutdown_cb(ArchiveModuleState *state)
+{
+	module_shutdown();
+}
+
 static const ArchiveModuleCallbacks callbacks = {
 	.check_configured_cb = check_configured_cb,
 	.archive_file_cb = archive_file_cb,
+	.shutdown_cb = shutdown_cb,
 };
 
 const ArchiveModuleCallbacks *
@@ -246,6 +300,7 @@ _PG_archive_module_init(ArchiveModuleCallbacks *cb)
 	module_setup();
 	cb->check_configured_cb = check_configured;
 	cb->archive_file_cb = archive_file;
+	cb->shutdown_cb = module_shutdown;
 }
 
 #endif

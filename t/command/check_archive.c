@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -715,7 +717,7 @@ START_TEST(test_look_ahead_detached)
 	ino_t ino;
 
 	ahead_setup("1234");
-	opts.ahead_detached = true;
+	opts.ahead_mode = PITR_AHEAD_DETACHED;
 	ck_assert_int_eq(call_for(1), 0);
 	ck_assert_int_eq(call_for(2), 0);
 	ck_assert_ptr_nonnull(strstr(h_log(), "LOG : archived \"" SEG2 "\" (segment) in "));
@@ -729,6 +731,47 @@ START_TEST(test_look_ahead_detached)
 	ck_assert_int_eq(call_for(4), 0);
 	ck_assert_int_eq(inode_of(h_path("a/" SEG4)), ino);
 	pitr_lookahead_wait(&opts, "0000000100000000000000FF");
+	ck_assert_int_eq(h_count_entries(h_path("state")), 0);
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+}
+END_TEST
+
+/* The temporary files in `dir`. */
+static int
+count_temps(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL)
+		n += strstr(de->d_name, ".pitr-tmp") != NULL;
+	closedir(d);
+	return n;
+}
+
+/* Children (the archive module's way): the workers go on after the
+ * call as this process's children; stopping them leaves each later
+ * segment either recorded and delivered or neither, nothing half-written,
+ * and no child behind. */
+START_TEST(test_look_ahead_children)
+{
+	ahead_setup("1234");
+	opts.ahead_mode = PITR_AHEAD_CHILDREN;
+	ck_assert_int_eq(call_for(1), 0);
+	ck_assert_int_eq(call_for(2), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), "LOG : archived \"" SEG2 "\" (segment) in "));
+	pitr_lookahead_stop();
+	errno = 0;
+	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
+	ck_assert_int_eq(errno, ECHILD);
+	ck_assert(!h_exists(h_path("state/" SEG3 ".pitr-ahead")) || h_exists(h_path("a/" SEG3)));
+	ck_assert(!h_exists(h_path("state/" SEG4 ".pitr-ahead")) || h_exists(h_path("a/" SEG4)));
+	ck_assert_int_eq(count_temps(h_path("a")) + count_temps(h_path("state")), 0);
+	ck_assert_int_eq(call_for(3), 0);
+	ck_assert_int_eq(call_for(4), 0);
+	pitr_lookahead_stop();
 	ck_assert_int_eq(h_count_entries(h_path("state")), 0);
 	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
 }
@@ -775,6 +818,7 @@ make_suite(void)
 		{ "look-ahead, a new destination", test_look_ahead_new_destination },
 		{ "look-ahead off", test_look_ahead_off },
 		{ "look-ahead, detached workers", test_look_ahead_detached },
+		{ "look-ahead, workers as children", test_look_ahead_children },
 	};
 
 	for (size_t case_idx = 0; case_idx < sizeof(cases) / sizeof(cases[0]); case_idx++) {

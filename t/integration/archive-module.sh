@@ -197,5 +197,13 @@ ok "its memory stayed flat: grew by $((rss2 - rss1)) kB over 2000 segments (at m
 n=$(find "$A3" -name '*.lz4' | wc -l)
 ok "all 2200 of them are at the destination ($n files)" test "$n" -ge 2200
 
-pg_stop "$PG" || diag "the server did not stop"
+# --- a stop while the look-ahead's workers run ---------------------------
+# They go on after a call as the archiver's children; when it stops, they
+# finish the segment each holds and are waited for.
+END=$(switches 100)
+ok "the server stops" pg_stop "$PG"
+left=$(find /proc -mindepth 2 -maxdepth 2 -name cwd -lname "$(realpath "$PG")" 2>/dev/null | wc -l)
+ok "no process of the archiver outlives it ($left left)" test "$left" -eq 0
+ok "nothing half-written is left in the archive or the state dir" \
+	test -z "$(find "$A3" "$T/state" -name '.pitr-tmp*')"
 it_done

@@ -69,11 +69,11 @@ struct pitr_lookahead;
 /*
  * Start delivering up to opts->look_ahead segments that follow `wal_name`
  * in the data dir's pg_wal/archive_status (a .ready file each, no record
- * yet), unless another look-ahead holds the data dir's lock: on
- * opts->jobs - 1 workers the caller joins (pitr_lookahead_finish()), or
- * with opts->ahead_detached on opts->jobs workers that go on after the
- * call.  Returns what the caller must finish, NULL when nothing (logged
- * at -v when something prevented it).
+ * yet), unless another look-ahead holds the data dir's lock: waited, on
+ * opts->jobs - 1 workers the caller joins (pitr_lookahead_finish());
+ * detached or children, on opts->jobs workers that go on after the call.
+ * Returns what the caller must finish, NULL when nothing (logged at -v
+ * when something prevented it).
  */
 struct pitr_lookahead *pitr_lookahead_start(const struct pitr_archive_opts *opts,
 					    const char *wal_name);
@@ -82,10 +82,15 @@ struct pitr_lookahead *pitr_lookahead_start(const struct pitr_archive_opts *opts
  * for every worker.  Releases `la` (NULL is harmless). */
 void pitr_lookahead_finish(struct pitr_lookahead *la);
 
-/* With opts->ahead_detached: while a look-ahead runs and `wal_name` has no
- * record, wait (it may be the segment a worker is delivering).  Returns
- * at once otherwise. */
+/* Unless waited: while a look-ahead runs and `wal_name` has no record,
+ * wait (it may be the segment a worker is delivering).  Returns at once
+ * otherwise.  Children that ended are reaped first. */
 void pitr_lookahead_wait(const struct pitr_archive_opts *opts, const char *wal_name);
+
+/* Children mode, when the process that started them stops archiving: no
+ * worker takes another segment, and each one is waited for (at most the
+ * segment it holds). */
+void pitr_lookahead_stop(void);
 
 /* Archive one look-ahead segment at `wal_path` (archive.c): its log lines
  * held, its record written when every destination holds it.  0 or -1. */

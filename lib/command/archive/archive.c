@@ -493,7 +493,7 @@ archive_run(const struct pitr_archive_opts *opts, bool ahead)
 		goto out;
 	/* Detached workers are started by every call, waited ones only by a
 	 * call that has work of its own to overlap them with. */
-	if (!ahead && (opts->ahead_detached || pitr_fanout_count(run.fanout) > 0))
+	if (!ahead && (opts->ahead_mode != PITR_AHEAD_WAITED || pitr_fanout_count(run.fanout) > 0))
 		la = pitr_lookahead_start(opts, run.wal_name);
 	if ((r = deliver(&run, started)) != 0) {
 		rc = r > 0 ? 0 : -1;

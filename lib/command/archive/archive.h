@@ -11,6 +11,15 @@
 #include "common/opts.h"
 #include "dest/dest.h"
 
+/* How look-ahead workers (ahead.h) relate to the call that starts them. */
+enum pitr_ahead_mode {
+	PITR_AHEAD_WAITED,             /* the call joins them and waits for them */
+	PITR_AHEAD_DETACHED,           /* they go on after it, nobody's children
+					* (pitr-archive: the call is a process that ends) */
+	PITR_AHEAD_CHILDREN,           /* they go on after it as its children, die
+					* with it, reaped later (the archive module) */
+};
+
 struct pitr_archive_opts {
 	const char *data_dir;          /* -D, default "." */
 	bool force_data_dir;           /* -f: do not check that data_dir is a cluster */
@@ -27,9 +36,7 @@ struct pitr_archive_opts {
 	int parallel_jobs;             /* -PJ, >= 1 */
 	int look_ahead;                /* --look-ahead: segments delivered ahead; 0: none */
 	int jobs;                      /* --jobs: processes delivering at once; 0: one a CPU */
-	bool ahead_detached;           /* look-ahead workers outlive the call (pitr-archive);
-					* false: the call waits for them (the archive module,
-					* whose forks must not outlive its call) */
+	enum pitr_ahead_mode ahead_mode; /* how look-ahead workers relate to the call */
 	bool not_nice;                 /* -nn */
 	const char *rsync_path;        /* -rp */
 	int rsync_timeout;             /* seconds; 0: the default */

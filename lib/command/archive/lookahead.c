@@ -11,18 +11,23 @@
  * process (reads of a few bytes from a pipe are atomic), so a fast worker
  * takes more.
  *
- * Two ways to run it:
+ * Three ways to run it (enum pitr_ahead_mode):
  *   waited   the workers die with the caller (PR_SET_PDEATHSIG), which
- *            joins them once its own file is done and waits for them:
- *            the archive module, whose forks must not outlive its call.
+ *            joins them once its own file is done and waits for them.
  *   detached pitr-archive's: the workers (started through an
  *            intermediate process, so that nobody has to reap them) go on
  *            after the call returns, so that they compress while
- *            PostgreSQL's archiver does its own work between calls.  A
- *            call for a segment they may still be delivering waits for its
- *            record or for the look-ahead's end (pitr_lookahead_wait()).
+ *            PostgreSQL's archiver does its own work between calls.
  *            They stay in the archiver's process group: PostgreSQL's
  *            signals at shutdown reach them.
+ *   children the archive module's: the workers go on after the call as
+ *            well, but as children of the process that stays (the
+ *            archiver), which reaps them in later calls; they die with
+ *            the thread that forked them (PR_SET_PDEATHSIG), so that no
+ *            copy of the archiver, attached to the server's shared
+ *            memory, outlives it.  pitr_lookahead_stop() ends them.
+ * A call for a segment that workers still running may be delivering waits
+ * for its record or for the look-ahead's end (pitr_lookahead_wait()).
  * Either way the temporary files a killed worker leaves are swept by the
  * next call (tmpfile.h), and one that is told to stop removes its own
  * (sigclean.h).
@@ -223,14 +228,14 @@ work(struct pitr_lookahead *la)
 	}
 }
 
-/* A worker process: (waited) dies with the caller; works; ends without
+/* A worker process: (unless detached) dies with the caller; works; ends without
  * running the caller's exit handlers.  The caller's temporary files and
  * children are not its to clean up. */
 static void
 worker(struct pitr_lookahead *la, pid_t parent)
 {
 	pitr_sigclean_forget_all();
-	if (!la->opts->ahead_detached &&
+	if (la->opts->ahead_mode != PITR_AHEAD_DETACHED &&
 	    (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent))
 		_exit(0);
 	work(la);
@@ -296,6 +301,74 @@ fork_workers(struct pitr_lookahead *la)
 	}
 }
 
+/* Children mode: the workers of the last look-ahead this process
+ * started (one runs at a time: they hold the lock), and a read end of
+ * their queue for pitr_lookahead_stop() to empty. */
+static pid_t children[PITR_ARCHIVE_JOBS_MAX];
+static size_t nchildren;
+static int children_queue = -1;
+
+/* Reap the children that ended (`block`: wait for every one). */
+static void
+reap_children(bool block)
+{
+	size_t kept = 0;
+
+	for (size_t k = 0; k < nchildren; k++) {
+		pid_t r;
+
+		while ((r = waitpid(children[k], NULL, block ? 0 : WNOHANG)) < 0 && errno == EINTR)
+			;
+		if (r == 0)
+			children[kept++] = children[k];
+	}
+	nchildren = kept;
+	if (nchildren == 0 && children_queue >= 0) {
+		close(children_queue);
+		children_queue = -1;
+	}
+}
+
+/* Children: `jobs` workers that go on after the call.  The last
+ * look-ahead's workers released the lock, so they are ending: waiting
+ * for them takes no time. */
+static void
+fork_children(struct pitr_lookahead *la)
+{
+	size_t jobs = job_count(la), want = jobs < la->n ? jobs : la->n;
+	pid_t parent = getpid();
+
+	reap_children(true);
+	if ((children_queue = fcntl(la->queue_fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		pitr_log_verbose("look-ahead: could not keep the queue: %s", strerror(errno));
+		return;
+	}
+	fflush(NULL);   /* nothing buffered is written twice */
+	for (size_t k = 0; k < want && k < PITR_ARCHIVE_JOBS_MAX; k++) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			worker(la, parent);
+		if (pid < 0) {
+			pitr_log_verbose("look-ahead: could not fork: %s", strerror(errno));
+			break;
+		}
+		children[nchildren++] = pid;
+	}
+}
+
+void
+pitr_lookahead_stop(void)
+{
+	uint32_t i;
+
+	/* The writers are gone: reads never block, and an empty queue ends
+	 * each worker after the segment it holds. */
+	while (children_queue >= 0 && read(children_queue, &i, sizeof(i)) == (ssize_t)sizeof(i))
+		;
+	reap_children(true);
+}
+
 struct pitr_lookahead *
 pitr_lookahead_start(const struct pitr_archive_opts *opts, const char *wal_name)
 {
@@ -314,13 +387,16 @@ pitr_lookahead_start(const struct pitr_archive_opts *opts, const char *wal_name)
 		return NULL;
 	}
 	pitr_log_verbose("look-ahead: %zu segments from \"%s\"", la->n, la->names[0]);
-	if (opts->ahead_detached) {
-		fork_detached(la);
-		lookahead_free(la);
-		return NULL;
+	if (opts->ahead_mode == PITR_AHEAD_WAITED) {
+		fork_workers(la);
+		return la;
 	}
-	fork_workers(la);
-	return la;
+	if (opts->ahead_mode == PITR_AHEAD_DETACHED)
+		fork_detached(la);
+	else
+		fork_children(la);
+	lookahead_free(la);
+	return NULL;
 }
 
 /* Whether `wal_name` has a look-ahead record. */
@@ -340,8 +416,10 @@ pitr_lookahead_wait(const struct pitr_archive_opts *opts, const char *wal_name)
 	char *dir;
 	int fd;
 
-	if (opts->look_ahead <= 0 || opts->state_dir == NULL || !opts->ahead_detached ||
-	    pitr_wal_parse(wal_name, NULL) != PITR_WAL_SEGMENT)
+	if (opts->ahead_mode == PITR_AHEAD_CHILDREN)
+		reap_children(false);
+	if (opts->look_ahead <= 0 || opts->state_dir == NULL ||
+	    opts->ahead_mode == PITR_AHEAD_WAITED || pitr_wal_parse(wal_name, NULL) != PITR_WAL_SEGMENT)
 		return;
 	dir = pitr_xasprintf("%s/pg_wal/archive_status", opts->data_dir);
 	fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
