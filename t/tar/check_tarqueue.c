@@ -49,8 +49,10 @@ t_handle(void *ctx, const struct pitr_tarq_msg *m, char *err, size_t errsz)
 	while (s->gate && !s->open)
 		pthread_cond_wait(&s->cv, &s->lock);
 	pthread_mutex_unlock(&s->lock);
-	/* Every byte put but not handled yet is in the queue's buffers. */
-	ck_assert_uint_le(atomic_load(&s->put) - atomic_load(&s->handled), BOUND);
+	/* Every byte put but not handled yet is in the queue's buffers.
+	 * (`handled` moves only here; `put` may lag behind it.) */
+	ck_assert_int_le((long long)atomic_load(&s->put) - (long long)atomic_load(&s->handled),
+			 (long long)BOUND);
 	switch (m->kind) {
 	case PITR_TARQ_ENTRY:
 		snprintf(s->order + at, sizeof(s->order) - at, "E%d ", *(int *)m->entry);
