@@ -385,6 +385,10 @@ writer_for(struct tr_extract *x, unsigned id)
 	return w;
 }
 
+/* The split extraction running, for pitr_tarread_settle() (one at a
+ * time, as with tr_progress). */
+static struct tr_extract *tr_current;
+
 /* Log the first failed writer's error: -2 (a writer failed) becomes -1. */
 static int
 writer_failed(struct tr_extract *x)
@@ -396,6 +400,17 @@ writer_failed(struct tr_extract *x)
 		}
 	pitr_log_error("\"%s\": a writer thread stopped", x->s.path);
 	return -1;
+}
+
+int
+pitr_tarread_settle(void)
+{
+	struct tr_extract *x = tr_current;
+
+	for (size_t i = 0; x != NULL && i < PITR_TARREAD_WRITERS; i++)
+		if (x->w[i].q != NULL && pitr_tarq_flush(x->w[i].q) != 0)
+			return writer_failed(x);
+	return 0;
 }
 
 static char *
@@ -638,7 +653,9 @@ extract(const char *path, enum pitr_codec codec, struct tr_extract *x, uint64_t 
 		return -1;
 	if ((x->out = disk_new(path, x->wflags)) == NULL)
 		goto out;
+	tr_current = x;
 	rc = extract_all(x);
+	tr_current = NULL;
 	if (rc == -2)
 		rc = writer_failed(x);
 	if (rc == 0 && bytes != NULL)

@@ -64,6 +64,12 @@ typedef char *(*pitr_tarread_dest_fn)(void *ctx, const char *member, bool *skip,
 int pitr_tarread_extract_split(const char *path, enum pitr_codec codec, pitr_tarread_dest_fn map,
 			       void *ctx, unsigned flags, uint64_t *bytes);
 
+/* For a split extraction's map, on the thread that called it: wait until
+ * every writer thread has written what it was handed (a new destination
+ * is then judged with every earlier member on disk).  0, or -1 after
+ * logging the failed writer's error; 0 outside a split extraction. */
+int pitr_tarread_settle(void);
+
 /* The progress (common/progress.h) later reads count into: tar bytes as
  * decompressed, and regular files extracted; NULL: none.  One at a time,
  * as a program runs one extraction at a time. */

@@ -604,6 +604,8 @@ START_TEST(test_hardlink)
 }
 END_TEST
 
+static char split_big[5 * 1024 * 1024 + 4321];
+
 /* pitr_tarread_extract_split's map: "d/..." to <scratch>/out (the main
  * destination, 0), "tN/..." to <scratch>/tsN (destination N). */
 static char *
@@ -613,6 +615,14 @@ split_map(void *vctx, const char *member, bool *skip, unsigned *dest)
 
 	(void)vctx;
 	*skip = false;
+	/* A new destination is judged with the earlier ones' files on disk. */
+	if (strcmp(member, "t2/") == 0) {
+		struct stat st;
+
+		ck_assert_int_eq(pitr_tarread_settle(), 0);
+		ck_assert_int_eq(stat(h_path("ts1/PG_15/big"), &st), 0);
+		ck_assert_int_eq(st.st_size, sizeof(split_big));
+	}
 	if (member[0] == 't' && member[1] >= '1' && member[1] <= '9') {
 		*dest = (unsigned)(member[1] - '0');
 		ck_assert_int_ge(asprintf(&out, "%s/ts%c%s", h_dir(), member[1], member + 2), 0);
@@ -620,8 +630,6 @@ split_map(void *vctx, const char *member, bool *skip, unsigned *dest)
 	}
 	return test_map(vctx, member, skip);
 }
-
-static char split_big[5 * 1024 * 1024 + 4321];
 
 static const struct member split_tree[] = {
 	{ "d/", AE_IFDIR, 0750, NULL, 0 },
@@ -660,6 +668,7 @@ START_TEST(test_split)
 	h_setup();
 	fill_split_big();
 	make_tar(h_path("t.tar.lz4"), PITR_CODEC_LZ4, split_tree, sizeof(split_tree) / sizeof(split_tree[0]));
+	ck_assert_int_eq(pitr_tarread_settle(), 0);     /* outside an extraction: nothing to wait for */
 	ck_assert_int_eq(pitr_tarread_extract_split(h_path("t.tar.lz4"), PITR_CODEC_LZ4, split_map, &c,
 						    0, &bytes), 0);
 	ck_assert_str_eq(h_log(), "");

@@ -75,7 +75,12 @@ map_tablespace(struct recover_run *run, const char *member, const char *path, un
 	}
 	if (ts == NULL) {
 		/* pitr-backup-master stores each tablespace's own directory
-		 * first: the first member of a new path is its root. */
+		 * first: the first member of a new path is its root.  Its
+		 * destination is judged (missing or empty) with every earlier
+		 * tablespace's files on disk, as when they were written in
+		 * turn: the writer threads settle first. */
+		if (pitr_tarread_settle() != 0)
+			goto out;
 		ts = recover_tablespace_add(run, p);
 		rest = "";
 		if (ts == NULL)
