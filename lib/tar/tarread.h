@@ -46,6 +46,30 @@ typedef char *(*pitr_tarread_map_fn)(void *ctx, const char *member, bool *skip);
 int pitr_tarread_extract(const char *path, enum pitr_codec codec, pitr_tarread_map_fn map,
 			 void *ctx, unsigned flags, uint64_t *bytes);
 
+/*
+ * The same, with each member's destination named by `map`'s *dest: 0 for
+ * the main one (the data directory), written on the calling thread as
+ * pitr_tarread_extract() does; N > 0 for another (the N-th tablespace),
+ * whose members are handed, with their data, to a writer thread of its
+ * own (tarqueue.h), so that it is written while the tarball is read on.
+ * Up to PITR_TARREAD_WRITERS threads; beyond that destinations share them
+ * (N modulo).  Memory: PITR_TARQ_BUFS * PITR_TARQ_BUF bytes of file data
+ * per writer thread started (4 MiB; 16 MiB at most), besides the
+ * decompression ring.  Ownership, modes, times, refusals, the error line
+ * and the clean-up are those of pitr_tarread_extract(): the first error,
+ * on whichever thread, stops every writer and is the one line logged.
+ */
+#define PITR_TARREAD_WRITERS 4
+typedef char *(*pitr_tarread_dest_fn)(void *ctx, const char *member, bool *skip, unsigned *dest);
+int pitr_tarread_extract_split(const char *path, enum pitr_codec codec, pitr_tarread_dest_fn map,
+			       void *ctx, unsigned flags, uint64_t *bytes);
+
+/* For a split extraction's map, on the thread that called it: wait until
+ * every writer thread has written what it was handed (a new destination
+ * is then judged with every earlier member on disk).  0, or -1 after
+ * logging the failed writer's error; 0 outside a split extraction. */
+int pitr_tarread_settle(void);
+
 /* The progress (common/progress.h) later reads count into: tar bytes as
  * decompressed, and regular files extracted; NULL: none.  One at a time,
  * as a program runs one extraction at a time. */

@@ -4,7 +4,9 @@
  * (contents, modes, times, every codec), listed, and refused when damaged
  * or unsafe, each refusal in one line naming the file and the member;
  * and the decompression thread's ring (readahead.c) read whole, wrapped
- * around and stopped while full.
+ * around and stopped while full; and the split extraction, a writer
+ * thread per destination: the same files, and one line for the first
+ * failure on either side.
  */
 #include "config.h"
 
@@ -602,6 +604,168 @@ START_TEST(test_hardlink)
 }
 END_TEST
 
+static char split_big[5 * 1024 * 1024 + 4321];
+
+/* pitr_tarread_extract_split's map: "d/..." to <scratch>/out (the main
+ * destination, 0), "tN/..." to <scratch>/tsN (destination N). */
+static char *
+split_map(void *vctx, const char *member, bool *skip, unsigned *dest)
+{
+	char *out = NULL;
+
+	(void)vctx;
+	*skip = false;
+	/* A new destination is judged with the earlier ones' files on disk. */
+	if (strcmp(member, "t2/") == 0) {
+		struct stat st;
+
+		ck_assert_int_eq(pitr_tarread_settle(), 0);
+		ck_assert_int_eq(stat(h_path("ts1/PG_15/big"), &st), 0);
+		ck_assert_int_eq(st.st_size, sizeof(split_big));
+	}
+	if (member[0] == 't' && member[1] >= '1' && member[1] <= '9') {
+		*dest = (unsigned)(member[1] - '0');
+		ck_assert_int_ge(asprintf(&out, "%s/ts%c%s", h_dir(), member[1], member + 2), 0);
+		return out;
+	}
+	return test_map(vctx, member, skip);
+}
+
+static const struct member split_tree[] = {
+	{ "d/", AE_IFDIR, 0750, NULL, 0 },
+	{ "d/PG_VERSION", AE_IFREG, 0640, "15\n", 0 },
+	{ "d/big", AE_IFREG, 0600, split_big, sizeof(split_big) },
+	{ "t1/", AE_IFDIR, 0700, NULL, 0 },
+	{ "t1/PG_15", AE_IFDIR, 0710, NULL, 0 },
+	{ "t1/PG_15/big", AE_IFREG, 0600, split_big, sizeof(split_big) },
+	{ "t1/PG_15/small", AE_IFREG, 0640, "small", 0 },
+	{ "t1/PG_15/empty", AE_IFREG, 0600, "", 0 },
+	{ "t2/", AE_IFDIR, 0700, NULL, 0 },
+	{ "t2/a", AE_IFREG, 0604, big, sizeof(big) },
+	{ "t5/", AE_IFDIR, 0750, NULL, 0 },       /* shares t1's writer */
+	{ "t5/b", AE_IFREG, 0600, "b", 0 },
+	{ "d/h", 0, 0640, "t1/PG_15/small", 0 }, /* a link to another writer's file */
+	{ "t2/h", 0, 0640, "d/PG_VERSION", 0 },
+	{ "d/last", AE_IFREG, 0600, "last", 0 },
+};
+
+static void
+fill_split_big(void)
+{
+	fill_big();
+	for (size_t i = 0; i < sizeof(split_big); i++)
+		split_big[i] = big[(i * 7) % sizeof(big)];
+}
+
+/* Each destination written by its own thread: every file, mode, time and
+ * hard link as pitr_tarread_extract writes them, and the byte count. */
+START_TEST(test_split)
+{
+	struct map_ctx c = { 0 };
+	uint64_t bytes = 0;
+	struct stat a, h;
+
+	h_setup();
+	fill_split_big();
+	make_tar(h_path("t.tar.lz4"), PITR_CODEC_LZ4, split_tree, sizeof(split_tree) / sizeof(split_tree[0]));
+	ck_assert_int_eq(pitr_tarread_settle(), 0);     /* outside an extraction: nothing to wait for */
+	ck_assert_int_eq(pitr_tarread_extract_split(h_path("t.tar.lz4"), PITR_CODEC_LZ4, split_map, &c,
+						    0, &bytes), 0);
+	ck_assert_str_eq(h_log(), "");
+	ck_assert_uint_eq(bytes, 3 + 2 * sizeof(split_big) + 5 + sizeof(big) + 1 + 4);
+	assert_dir("out", 0750);
+	assert_file("out/PG_VERSION", "15\n", 3, 0640);
+	assert_file("out/big", split_big, sizeof(split_big), 0600);
+	assert_file("out/last", "last", 4, 0600);
+	assert_dir("ts1", 0700);
+	assert_dir("ts1/PG_15", 0710);
+	assert_file("ts1/PG_15/big", split_big, sizeof(split_big), 0600);
+	assert_file("ts1/PG_15/small", "small", 5, 0640);
+	assert_file("ts1/PG_15/empty", "", 0, 0600);
+	assert_dir("ts2", 0700);
+	assert_file("ts2/a", big, sizeof(big), 0604);
+	assert_dir("ts5", 0750);
+	assert_file("ts5/b", "b", 1, 0600);
+	ck_assert_int_eq(stat(h_path("ts1/PG_15/small"), &a), 0);
+	ck_assert_int_eq(stat(h_path("out/h"), &h), 0);
+	ck_assert_uint_eq(a.st_ino, h.st_ino);
+	ck_assert_int_eq(stat(h_path("out/PG_VERSION"), &a), 0);
+	ck_assert_int_eq(stat(h_path("ts2/h"), &h), 0);
+	ck_assert_uint_eq(a.st_ino, h.st_ino);
+	h_teardown();
+}
+END_TEST
+
+/* A writer thread's failure is the one line logged, and stops the
+ * extraction: a member met twice (the second would replace the first,
+ * queued or written), and a destination that cannot be created. */
+START_TEST(test_split_writer_fails)
+{
+	const struct member twice[] = {
+		{ "t1/", AE_IFDIR, 0700, NULL, 0 },
+		{ "t1/a", AE_IFREG, 0600, "first", 0 },
+		{ "t1/a", AE_IFREG, 0600, "second", 0 },
+		{ "d/", AE_IFDIR, 0700, NULL, 0 },
+		{ "d/big", AE_IFREG, 0600, split_big, sizeof(split_big) },
+		{ "d/late", AE_IFREG, 0600, "late", 0 },
+	};
+	const struct member blocked[] = {
+		{ "t2/x/a", AE_IFREG, 0600, split_big, sizeof(split_big) },
+		{ "t2/x/b", AE_IFREG, 0600, "b", 0 },
+		{ "d/", AE_IFDIR, 0700, NULL, 0 },
+	};
+	struct map_ctx c = { 0 };
+	char want[8192];
+	const char *log;
+
+	h_setup();
+	fill_split_big();
+	make_tar(h_path("t.tar"), PITR_CODEC_NONE, twice, 6);
+	ck_assert_int_eq(pitr_tarread_extract_split(h_path("t.tar"), PITR_CODEC_NONE, split_map, &c,
+						    0, NULL), -1);
+	snprintf(want, sizeof(want), "ERROR : could not create \"%s\" (member \"t1/a\" of \"%s\"): "
+		 "it already exists\n", h_path("ts1/a"), h_path("t.tar"));
+	ck_assert_str_eq(h_log(), want);
+	h_teardown();
+
+	h_setup();
+	make_tar(h_path("t.tar"), PITR_CODEC_NONE, blocked, 3);
+	h_write_file(h_path("ts2"), "a file", 6);
+	ck_assert_int_eq(pitr_tarread_extract_split(h_path("t.tar"), PITR_CODEC_NONE, split_map, &c,
+						    0, NULL), -1);
+	log = h_log();
+	snprintf(want, sizeof(want), "ERROR : could not create \"%s\" (member \"t2/x/a\" of \"%s\"): ",
+		 h_path("ts2/x/a"), h_path("t.tar"));
+	ck_assert_msg(strncmp(log, want, strlen(want)) == 0, "%s", log);
+	ck_assert_ptr_eq(strchr(log, '\n'), log + strlen(log) - 1);
+	ck_assert_int_eq(h_exists(h_path("out")), 0);
+	h_teardown();
+}
+END_TEST
+
+/* The reader fails (a truncated tarball) while a writer has data queued:
+ * the reader's line alone, the writer stopped and joined. */
+START_TEST(test_split_reader_fails)
+{
+	struct map_ctx c = { 0 };
+	char want[8192];
+	struct stat st;
+
+	h_setup();
+	fill_split_big();
+	make_tar(h_path("t.tar"), PITR_CODEC_NONE, split_tree, 6);
+	ck_assert_int_eq(stat(h_path("t.tar"), &st), 0);
+	ck_assert_int_eq(truncate(h_path("t.tar"), st.st_size - 1024 * 1024), 0);
+	ck_assert_int_eq(pitr_tarread_extract_split(h_path("t.tar"), PITR_CODEC_NONE, split_map, &c,
+						    0, NULL), -1);
+	snprintf(want, sizeof(want), "ERROR : \"%s\" is corrupt at member \"t1/PG_15/big\": ",
+		 h_path("t.tar"));
+	ck_assert_msg(strncmp(h_log(), want, strlen(want)) == 0, "%s", h_log());
+	ck_assert_ptr_eq(strchr(h_log(), '\n'), h_log() + strlen(h_log()) - 1);
+	h_teardown();
+}
+END_TEST
+
 START_TEST(test_sync)
 {
 	char want[8192];
@@ -683,6 +847,9 @@ tarread_suite(void)
 	tcase_add_test(tc, test_symlinks);
 	tcase_add_test(tc, test_through_symlink);
 	tcase_add_test(tc, test_hardlink);
+	tcase_add_test(tc, test_split);
+	tcase_add_test(tc, test_split_writer_fails);
+	tcase_add_test(tc, test_split_reader_fails);
 	tcase_add_test(tc, test_sync);
 	tcase_add_test(tc, test_progress);
 	tcase_add_test(tc, test_readahead);

@@ -47,8 +47,9 @@ is_tblspc_link(const char *rest)
 	return *p != '\0' && strspn(p, "0123456789") == strlen(p);
 }
 
+/* *id: the tablespace's number from 1, its writer's (tarread.h). */
 static char *
-map_tablespace(struct recover_run *run, const char *member, const char *path)
+map_tablespace(struct recover_run *run, const char *member, const char *path, unsigned *id)
 {
 	char *p = pitr_xstrdup(path);
 	struct recover_tablespace *ts = NULL;
@@ -68,16 +69,23 @@ map_tablespace(struct recover_run *run, const char *member, const char *path)
 		if (strncmp(p, run->ts[i].old, n) == 0 && (p[n] == '\0' || p[n] == '/')) {
 			ts = &run->ts[i];
 			rest = p + n;
+			*id = (unsigned)i + 1;
 			break;
 		}
 	}
 	if (ts == NULL) {
 		/* pitr-backup-master stores each tablespace's own directory
-		 * first: the first member of a new path is its root. */
+		 * first: the first member of a new path is its root.  Its
+		 * destination is judged (missing or empty) with every earlier
+		 * tablespace's files on disk, as when they were written in
+		 * turn: the writer threads settle first. */
+		if (pitr_tarread_settle() != 0)
+			goto out;
 		ts = recover_tablespace_add(run, p);
 		rest = "";
 		if (ts == NULL)
 			goto out;
+		*id = (unsigned)run->nts;
 	}
 	out = join_rest(ts->real, rest);
 out:
@@ -85,16 +93,19 @@ out:
 	return out;
 }
 
-/* Where a data tarball member goes (pitr_tarread_map_fn): the data dir's
- * under run->tmp, tablespaces' to their destinations, pg_tblspc's links
- * skipped (remade from tablespace_map). */
+/* Where a data tarball member goes (pitr_tarread_dest_fn): the data dir's
+ * under run->tmp, written as it is read; tablespaces' to their
+ * destinations, each by a writer thread of its own (*id, from 1), so that
+ * a tablespace is written while the next one (or the data dir's last
+ * files) is read; pg_tblspc's links skipped (remade from tablespace_map). */
 static char *
-map_data(void *ctx, const char *member, bool *skip)
+map_data(void *ctx, const char *member, bool *skip, unsigned *id)
 {
 	struct recover_run *run = ctx;
 	size_t bl = strlen(run->base);
 
 	*skip = false;
+	*id = 0;
 	if (strncmp(member, run->base, bl) == 0 && (member[bl] == '\0' || member[bl] == '/')) {
 		const char *rest = member + bl;
 
@@ -107,7 +118,7 @@ map_data(void *ctx, const char *member, bool *skip)
 		return join_rest(run->tmp, rest);
 	}
 	if (strncmp(member, "tablespaces/", 12) == 0)
-		return map_tablespace(run, member, member + 11);
+		return map_tablespace(run, member, member + 11, id);
 	pitr_log_error("\"%s\": member \"%s\" is neither under \"%s/\" nor under \"tablespaces/\"",
 		       run->tarball, member, run->base);
 	return NULL;
@@ -206,7 +217,8 @@ extract_tarballs(struct recover_run *run, uint64_t *bytes, uint64_t *wbytes)
 
 	run->tarball = path;
 	if (path == NULL ||
-	    pitr_tarread_extract(path, b->codec, map_data, run, PITR_TARREAD_ALLOW_SYMLINKS, bytes) != 0)
+	    pitr_tarread_extract_split(path, b->codec, map_data, run, PITR_TARREAD_ALLOW_SYMLINKS,
+				       bytes) != 0)
 		goto out;
 	free(path);
 	path = NULL;
