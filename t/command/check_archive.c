@@ -748,6 +748,67 @@ START_TEST(test_look_ahead_off)
 }
 END_TEST
 
+#define MIB ((size_t)1 << 20)
+
+/* The memory bound (issue 12): without --jobs, the call and its workers
+ * fit in the budget, never fewer than the call alone; --jobs is obeyed. */
+START_TEST(test_look_ahead_workers_bounded)
+{
+	/* xz, ~53 MiB a process: the call and one worker on 2 CPUs. */
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 53 * MIB, 2, 0, true), 1);
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 53 * MIB, 2, 0, false), 1);
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 53 * MIB, 16, 0, true), 1);
+	/* Waited, the caller is one of the jobs: 1 CPU, no worker. */
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 5 * MIB, 1, 0, false), 0);
+	/* Small writers: one a CPU, detached ones besides the call. */
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 5 * MIB, 2, 0, true), 2);
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 5 * MIB, 2, 0, false), 1);
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 5 * MIB, 64, 0, true), 16);
+	/* zstd, ~33 MiB: 16 CPUs give 3 workers and the call. */
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 33 * MIB, 16, 0, true), 2);
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 32 * MIB, 16, 0, true), 3);
+	/* More than the budget for the call alone: the call alone. */
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 200 * MIB, 8, 0, true), 0);
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 5 * MIB, 0, 0, true), 1);
+	/* --jobs wins over the budget. */
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 53 * MIB, 2, 4, true), 4);
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 53 * MIB, 2, 4, false), 3);
+	for (long cpus = 1; cpus <= 32; cpus++)
+		for (size_t per = MIB; per <= 160 * MIB; per += 7 * MIB) {
+			size_t workers = pitr_lookahead_workers(128 * MIB, per, cpus, 0, true);
+
+			ck_assert(workers == 0 || (workers + 1) * per <= 128 * MIB);
+		}
+}
+END_TEST
+
+/* A process's estimate: the fixed part and one writer per distinct codec
+ * and level of its destinations. */
+START_TEST(test_archive_mem_estimate)
+{
+	struct pitr_dest_spec specs[4] = {
+		{ .codec = PITR_CODEC_XZ, .level = 6 },
+		{ .codec = PITR_CODEC_XZ, .level = 6 },
+		{ .codec = PITR_CODEC_ZSTD, .level = 3 },
+		{ .codec = PITR_CODEC_NONE, .level = 0 },
+	};
+	size_t xz = pitr_codec_mem_estimate(PITR_CODEC_XZ, 6, 2);
+	size_t zstd = pitr_codec_mem_estimate(PITR_CODEC_ZSTD, 3, 2);
+
+	ck_assert_uint_eq(pitr_archive_mem_estimate(specs, 0, 2), PITR_ARCHIVE_MEM_FIXED);
+	ck_assert_uint_eq(pitr_archive_mem_estimate(specs + 3, 1, 2), PITR_ARCHIVE_MEM_FIXED);
+	ck_assert_uint_eq(pitr_archive_mem_estimate(specs, 2, 2), PITR_ARCHIVE_MEM_FIXED + xz);
+	ck_assert_uint_eq(pitr_archive_mem_estimate(specs, 4, 2),
+			  PITR_ARCHIVE_MEM_FIXED + xz + zstd);
+	/* xz alone allows the call and one worker, not two. */
+	ck_assert_uint_gt(3 * pitr_archive_mem_estimate(specs, 1, 2), PITR_ARCHIVE_MEM_BUDGET);
+	ck_assert_uint_le(2 * pitr_archive_mem_estimate(specs, 1, 2), PITR_ARCHIVE_MEM_BUDGET);
+	/* Another level is another writer. */
+	specs[1].level = 1;
+	ck_assert_uint_gt(pitr_archive_mem_estimate(specs, 2, 2), PITR_ARCHIVE_MEM_FIXED + xz);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -775,6 +836,8 @@ make_suite(void)
 		{ "look-ahead, a new destination", test_look_ahead_new_destination },
 		{ "look-ahead off", test_look_ahead_off },
 		{ "look-ahead, detached workers", test_look_ahead_detached },
+		{ "look-ahead workers bounded by memory", test_look_ahead_workers_bounded },
+		{ "memory estimate of a process", test_archive_mem_estimate },
 	};
 
 	for (size_t case_idx = 0; case_idx < sizeof(cases) / sizeof(cases[0]); case_idx++) {

@@ -27,6 +27,17 @@
 #define PITR_ARCHIVE_LOOK_AHEAD_DEFAULT 8
 #define PITR_ARCHIVE_JOBS_MAX 16
 
+/*
+ * The memory bound of a look-ahead (issue 12): the call and the workers it
+ * starts hold at most this much together, unless --jobs says otherwise.
+ * Each process counts PITR_ARCHIVE_MEM_FIXED (the program, its 1 MiB read
+ * buffer, the libraries: 3.6 MiB resident measured for a call without
+ * compression) plus a writer per distinct codec and level of its
+ * destinations (pitr_codec_mem_estimate()).
+ */
+#define PITR_ARCHIVE_MEM_BUDGET ((size_t)128 << 20)
+#define PITR_ARCHIVE_MEM_FIXED ((size_t)4 << 20)
+
 /* ---- the record (ahead.c) ----
  *
  * "<walname>.pitr-ahead" in the state dir, written once by the worker
@@ -69,14 +80,32 @@ struct pitr_lookahead;
 /*
  * Start delivering up to opts->look_ahead segments that follow `wal_name`
  * in the data dir's pg_wal/archive_status (a .ready file each, no record
- * yet), unless another look-ahead holds the data dir's lock: on
+ * yet) to `specs`, unless another look-ahead holds the data dir's lock: on
  * opts->jobs - 1 workers the caller joins (pitr_lookahead_finish()), or
  * with opts->ahead_detached on opts->jobs workers that go on after the
- * call.  Returns what the caller must finish, NULL when nothing (logged
+ * call; without --jobs, as many as the memory bound allows
+ * (pitr_lookahead_workers()).  Returns what the caller must finish, NULL when nothing (logged
  * at -v when something prevented it).
  */
 struct pitr_lookahead *pitr_lookahead_start(const struct pitr_archive_opts *opts,
-					    const char *wal_name);
+					    const char *wal_name,
+					    const struct pitr_dest_spec *specs, size_t nspecs);
+
+/* The memory one archiving process may hold with `specs` and codec
+ * writers of `threads` threads: PITR_ARCHIVE_MEM_FIXED and a writer per
+ * distinct codec and level. */
+size_t pitr_archive_mem_estimate(const struct pitr_dest_spec *specs, size_t nspecs, int threads);
+
+/*
+ * How many workers a look-ahead starts: `user_jobs` (--jobs) > 0 is
+ * obeyed as given (jobs workers detached, jobs - 1 waited: the caller is
+ * one of them); 0 asks for one per CPU (`cpus`, 1 to
+ * PITR_ARCHIVE_JOBS_MAX), cut so that the caller and its workers, each
+ * taking `per_process` bytes, stay within `budget`.  Never fewer than 0
+ * workers, so never fewer than 1 process: the call itself.
+ */
+size_t pitr_lookahead_workers(size_t budget, size_t per_process, long cpus, int user_jobs,
+			      bool detached);
 
 /* The caller, its own file done, takes queued segments too, then waits
  * for every worker.  Releases `la` (NULL is harmless). */

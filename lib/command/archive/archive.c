@@ -494,7 +494,7 @@ archive_run(const struct pitr_archive_opts *opts, bool ahead)
 	/* Detached workers are started by every call, waited ones only by a
 	 * call that has work of its own to overlap them with. */
 	if (!ahead && (opts->ahead_detached || pitr_fanout_count(run.fanout) > 0))
-		la = pitr_lookahead_start(opts, run.wal_name);
+		la = pitr_lookahead_start(opts, run.wal_name, run.specs, run.nspecs);
 	if ((r = deliver(&run, started)) != 0) {
 		rc = r > 0 ? 0 : -1;
 		goto out;

@@ -47,6 +47,8 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "compress/codec.h"
+#include "dest/fanout.h"
 #include "postgres/wal.h"
 
 #define READY_SUFFIX ".ready"
@@ -63,6 +65,7 @@ struct pitr_lookahead {
 	size_t n;
 	pid_t *pids;
 	size_t npids;
+	size_t per_process;    /* pitr_archive_mem_estimate() */
 };
 
 static void
@@ -237,26 +240,74 @@ worker(struct pitr_lookahead *la, pid_t parent)
 	_exit(0);
 }
 
-/* --jobs, or one per CPU. */
-static size_t
-job_count(const struct pitr_lookahead *la)
+size_t
+pitr_archive_mem_estimate(const struct pitr_dest_spec *specs, size_t nspecs, int threads)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t total = PITR_ARCHIVE_MEM_FIXED;
 
-	if (la->opts->jobs > 0)
-		return (size_t)la->opts->jobs;
-	return (size_t)(cpus < 1 ? 1 : cpus > PITR_ARCHIVE_JOBS_MAX ? PITR_ARCHIVE_JOBS_MAX : cpus);
+	for (size_t i = 0; i < nspecs; i++) {
+		bool seen = false;
+
+		/* The fan-out feeds every destination of a codec and level from
+		 * one writer. */
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = specs[j].codec == specs[i].codec && specs[j].level == specs[i].level;
+		if (!seen)
+			total += pitr_codec_mem_estimate(specs[i].codec, specs[i].level, threads);
+	}
+	return total;
 }
 
-/* Detached: `jobs` workers forked by an intermediate process that ends at
+size_t
+pitr_lookahead_workers(size_t budget, size_t per_process, long cpus, int user_jobs,
+		       bool detached)
+{
+	size_t jobs, want, fit;
+
+	if (user_jobs > 0)
+		jobs = (size_t)user_jobs;
+	else
+		jobs = cpus < 1 ? 1 : cpus > PITR_ARCHIVE_JOBS_MAX ? PITR_ARCHIVE_JOBS_MAX :
+			(size_t)cpus;
+	want = detached ? jobs : jobs - 1;
+	if (user_jobs > 0)
+		return want;
+	/* The call is one of the processes, whatever its share. */
+	fit = per_process == 0 ? want : budget / per_process;
+	fit = fit > 1 ? fit - 1 : 0;
+	return want < fit ? want : fit;
+}
+
+/* The workers this look-ahead starts (pitr_lookahead_workers()), at most
+ * one per segment; said with -v when the memory bound cut them. */
+static size_t
+worker_count(const struct pitr_lookahead *la)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	bool detached = la->opts->ahead_detached;
+	size_t n = pitr_lookahead_workers(PITR_ARCHIVE_MEM_BUDGET, la->per_process, cpus,
+					  la->opts->jobs, detached);
+	size_t uncut = pitr_lookahead_workers(PITR_ARCHIVE_MEM_BUDGET, 0, cpus, la->opts->jobs,
+					      detached);
+
+	if (n < uncut)
+		pitr_log_verbose("look-ahead: %zu workers rather than %zu: %zu MiB a process, "
+				 "%zu MiB in all", n, uncut, la->per_process >> 20,
+				 PITR_ARCHIVE_MEM_BUDGET >> 20);
+	return n < la->n ? n : la->n;
+}
+
+/* Detached: the workers forked by an intermediate process that ends at
  * once, reaped here; they hold the lock (the same open directory) until
  * the last one ends. */
 static void
 fork_detached(struct pitr_lookahead *la)
 {
-	size_t jobs = job_count(la), want = jobs < la->n ? jobs : la->n;
+	size_t want = worker_count(la);
 	pid_t pid;
 
+	if (want == 0)
+		return;
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
@@ -272,12 +323,11 @@ fork_detached(struct pitr_lookahead *la)
 			;
 }
 
-/* Waited: `jobs` - 1 workers, the caller joining them later. */
+/* Waited: the workers, the caller joining them later. */
 static void
 fork_workers(struct pitr_lookahead *la)
 {
-	size_t jobs = job_count(la);
-	size_t want = jobs - 1 < la->n ? jobs - 1 : la->n;
+	size_t want = worker_count(la);
 	pid_t parent = getpid();
 
 	if (want == 0 || (la->pids = pitr_xcalloc(want, sizeof(*la->pids))) == NULL)
@@ -297,7 +347,8 @@ fork_workers(struct pitr_lookahead *la)
 }
 
 struct pitr_lookahead *
-pitr_lookahead_start(const struct pitr_archive_opts *opts, const char *wal_name)
+pitr_lookahead_start(const struct pitr_archive_opts *opts, const char *wal_name,
+		     const struct pitr_dest_spec *specs, size_t nspecs)
 {
 	struct pitr_lookahead *la;
 
@@ -308,6 +359,7 @@ pitr_lookahead_start(const struct pitr_archive_opts *opts, const char *wal_name)
 		return NULL;
 	la->opts = opts;
 	la->lock_fd = la->queue_fd = -1;
+	la->per_process = pitr_archive_mem_estimate(specs, nspecs, pitr_fanout_thread_count());
 	if (lock_status_dir(la) != 0 || scan_ready(la, wal_name) != 0 || la->n == 0 ||
 	    fill_queue(la) != 0) {
 		lookahead_free(la);
