@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "command/archive/ahead.h"
@@ -748,6 +749,73 @@ START_TEST(test_look_ahead_off)
 }
 END_TEST
 
+/* A look-ahead record `age` seconds old for segment `n`. */
+static void
+write_ahead_record(unsigned n, time_t age)
+{
+	char path[4096];
+	struct timespec times[2] = { { .tv_sec = time(NULL) - age }, { .tv_sec = time(NULL) - age } };
+
+	snprintf(path, sizeof(path), "%s", h_path(h_fmt("state/0000000100000000%08X.pitr-ahead", n)));
+	h_write_file(path, "pitrkit look-ahead 1\n", 21);
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, times, 0), 0);
+}
+
+/* A successful call removes the look-ahead records PostgreSQL will never
+ * take (no .ready for their segment, older than the grace), and keeps a
+ * young one, one whose segment is still .ready, and what is not a
+ * segment's record. */
+START_TEST(test_look_ahead_stale_records_pruned)
+{
+	struct timespec old[2] = { { .tv_sec = 1000000000 }, { .tv_sec = 1000000000 } };
+	char other[4096];
+
+	snprintf(other, sizeof(other), "%s", h_path("state/notawal.pitr-ahead"));
+	ahead_setup("13");
+	pitr_log_open("check", NULL, true);
+	write_ahead_record(2, PITR_AHEAD_GRACE_SEC + 60);   /* marked done by hand */
+	write_ahead_record(3, PITR_AHEAD_GRACE_SEC + 60);   /* still .ready */
+	write_ahead_record(4, PITR_AHEAD_GRACE_SEC - 60);   /* young */
+	h_write_file(other, "", 0);
+	ck_assert_int_eq(utimensat(AT_FDCWD, other, old, 0), 0);
+	ck_assert_int_eq(call_for(1), 0);
+	ck_assert(!h_exists(h_path("state/" SEG2 ".pitr-ahead")));
+	ck_assert_ptr_nonnull(strstr(h_log(), "removed look-ahead record of \"" SEG2 "\""));
+	ck_assert(h_exists(h_path("state/" SEG3 ".pitr-ahead")));
+	ck_assert(h_exists(h_path("state/" SEG4 ".pitr-ahead")));
+	ck_assert(h_exists(other));
+	/* Once its .ready is gone (the call for it ran elsewhere), it goes too. */
+	ck_assert_int_eq(unlink(h_path("data/pg_wal/archive_status/" SEG3 ".ready")), 0);
+	ck_assert_uint_eq(pitr_archive_prune_ahead(p_state, opts.data_dir, SEG1, 8), 1);
+	ck_assert(!h_exists(h_path("state/" SEG3 ".pitr-ahead")));
+	ck_assert(h_exists(h_path("state/" SEG4 ".pitr-ahead")));
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+}
+END_TEST
+
+/* Bounded per call; the call's own segment is not touched; without a
+ * status dir nothing is proven stale. */
+START_TEST(test_look_ahead_stale_records_bounded)
+{
+	char name[4096];
+
+	ahead_setup("");
+	for (unsigned n = 16; n < 16 + PITR_AHEAD_PRUNE_MAX + 3; n++)
+		write_ahead_record(n, PITR_AHEAD_GRACE_SEC + 1);
+	write_ahead_record(1, PITR_AHEAD_GRACE_SEC + 1);
+	ck_assert_uint_eq(pitr_archive_prune_ahead(p_state, opts.data_dir, SEG1, 3), 3);
+	ck_assert_int_eq(h_count_entries(h_path("state")), PITR_AHEAD_PRUNE_MAX + 1);
+	ck_assert_uint_eq(pitr_archive_prune_ahead(p_state, opts.data_dir, SEG1, 100),
+			  PITR_AHEAD_PRUNE_MAX);
+	ck_assert(h_exists(h_path("state/" SEG1 ".pitr-ahead")));
+	ck_assert_int_eq(h_count_entries(h_path("state")), 1);
+	snprintf(name, sizeof(name), "%s", h_path("data/pg_wal/archive_status"));
+	ck_assert_int_eq(rmdir(name), 0);
+	ck_assert_uint_eq(pitr_archive_prune_ahead(p_state, opts.data_dir, "x", 100), 0);
+	ck_assert(h_exists(h_path("state/" SEG1 ".pitr-ahead")));
+}
+END_TEST
+
 #define MIB ((size_t)1 << 20)
 
 /* The memory bound (issue 12): without --jobs, the call and its workers
@@ -837,6 +905,8 @@ make_suite(void)
 		{ "look-ahead off", test_look_ahead_off },
 		{ "look-ahead, detached workers", test_look_ahead_detached },
 		{ "look-ahead workers bounded by memory", test_look_ahead_workers_bounded },
+		{ "stale look-ahead records pruned", test_look_ahead_stale_records_pruned },
+		{ "stale look-ahead records, bounded", test_look_ahead_stale_records_bounded },
 		{ "memory estimate of a process", test_archive_mem_estimate },
 	};
 

@@ -51,6 +51,13 @@
  * only cost the later call a delivery that finds the file already there.
  */
 
+#define PITR_AHEAD_SUFFIX ".pitr-ahead"
+
+/* Stale records (pitr_archive_prune_ahead()): how old one must be, and
+ * how many a call removes at most. */
+#define PITR_AHEAD_GRACE_SEC 600
+#define PITR_AHEAD_PRUNE_MAX 8
+
 /* One destination that holds the segment. */
 struct pitr_ahead_dest {
 	const char *key;     /* the spec's key (borrowed) */
@@ -72,6 +79,18 @@ int pitr_ahead_record(const char *state_dir, const char *wal_name, const struct 
  */
 size_t pitr_ahead_take(const char *state_dir, const char *wal_name, const struct stat *src,
 		       const struct pitr_dest_spec *specs, size_t nspecs, bool *held);
+
+/*
+ * Remove records no call will ever take (prune.c): their segment has no
+ * .ready file in `data_dir`'s pg_wal/archive_status any more (the
+ * operator marked it done by hand, archive_command changed, the segment
+ * is gone), so PostgreSQL will not ask for it again; and the record is
+ * older than PITR_AHEAD_GRACE_SEC.  `current` (the call's own) is
+ * skipped.  At most `max` removed; each said with -v, nothing fails the
+ * run.  Returns the number removed.
+ */
+size_t pitr_archive_prune_ahead(const char *state_dir, const char *data_dir, const char *current,
+				size_t max);
 
 /* ---- the workers (lookahead.c) ---- */
 

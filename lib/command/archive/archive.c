@@ -507,9 +507,12 @@ archive_run(const struct pitr_archive_opts *opts, bool ahead)
 	rc = 0;
 	/* Stale records of other files, a few per successful run: a failing
 	 * run's destinations are likely down, and checking can wait. */
-	if (!ahead && run.state != NULL)
+	if (!ahead && run.state != NULL) {
 		(void)pitr_archive_prune_state(opts->state_dir, run.wal_name, run.specs, run.nspecs,
 					       ARCHIVE_PRUNE_MAX);
+		(void)pitr_archive_prune_ahead(opts->state_dir, opts->data_dir, run.wal_name,
+					       PITR_AHEAD_PRUNE_MAX);
+	}
 out:
 	pitr_lookahead_finish(la);
 	run_free(&run);
