@@ -838,6 +838,9 @@ START_TEST(test_look_ahead_workers_bounded)
 	/* More than the budget for the call alone: the call alone. */
 	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 200 * MIB, 8, 0, true), 0);
 	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 5 * MIB, 0, 0, true), 1);
+	/* No estimate: one a CPU. */
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 0, 2, 0, true), 2);
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 0, 2, 0, false), 1);
 	/* --jobs wins over the budget. */
 	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 53 * MIB, 2, 4, true), 4);
 	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 53 * MIB, 2, 4, false), 3);

@@ -120,7 +120,7 @@ size_t pitr_archive_mem_estimate(const struct pitr_dest_spec *specs, size_t nspe
  * obeyed as given (jobs workers detached, jobs - 1 waited: the caller is
  * one of them); 0 asks for one per CPU (`cpus`, 1 to
  * PITR_ARCHIVE_JOBS_MAX), cut so that the caller and its workers, each
- * taking `per_process` bytes, stay within `budget`.  Never fewer than 0
+ * taking `per_process` bytes (0: unknown, not cut), stay within `budget`.  Never fewer than 0
  * workers, so never fewer than 1 process: the call itself.
  */
 size_t pitr_lookahead_workers(size_t budget, size_t per_process, long cpus, int user_jobs,

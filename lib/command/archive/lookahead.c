@@ -270,10 +270,10 @@ pitr_lookahead_workers(size_t budget, size_t per_process, long cpus, int user_jo
 		jobs = cpus < 1 ? 1 : cpus > PITR_ARCHIVE_JOBS_MAX ? PITR_ARCHIVE_JOBS_MAX :
 			(size_t)cpus;
 	want = detached ? jobs : jobs - 1;
-	if (user_jobs > 0)
+	if (user_jobs > 0 || per_process == 0)
 		return want;
 	/* The call is one of the processes, whatever its share. */
-	fit = per_process == 0 ? want : budget / per_process;
+	fit = budget / per_process;
 	fit = fit > 1 ? fit - 1 : 0;
 	return want < fit ? want : fit;
 }
