@@ -228,3 +228,13 @@ codec_bzip2_reader_new(struct pitr_codec_reader *r)
 	br->bz_init = true;
 	return 0;
 }
+
+/* libbzip2's manual: compression takes 400k + (8 x block size), the block
+ * size being the level in 100 kB; plus the writer's output buffer. */
+size_t
+codec_bzip2_mem_estimate(int level, int threads)
+{
+	(void)threads;   /* never threaded */
+	return (size_t)400 * 1000 + (size_t)8 * (size_t)level * 100 * 1000 +
+		sizeof(struct bzip2_writer);
+}

@@ -32,19 +32,26 @@ static const struct codec_info {
 	int max_level;
 	int (*writer_new)(struct pitr_codec_writer *w);
 	int (*reader_new)(struct pitr_codec_reader *r);
+	size_t (*mem_estimate)(int level, int threads);
 } codecs[PITR_CODEC_COUNT] = {
-	[PITR_CODEC_NONE] = { "none", "", 0, 0, 0, none_writer_new, none_reader_new },
+	[PITR_CODEC_NONE] = { "none", "", 0, 0, 0, none_writer_new, none_reader_new, NULL },
 	[PITR_CODEC_GZIP] = { "gzip", ".gz", 6, 1, 9,
-			      codec_gzip_writer_new, codec_gzip_reader_new },
+			      codec_gzip_writer_new, codec_gzip_reader_new,
+			      codec_gzip_mem_estimate },
 	[PITR_CODEC_BZIP2] = { "bzip2", ".bz2", 9, 1, 9,
-			       codec_bzip2_writer_new, codec_bzip2_reader_new },
+			       codec_bzip2_writer_new, codec_bzip2_reader_new,
+			       codec_bzip2_mem_estimate },
 	[PITR_CODEC_LZMA] = { "lzma", ".lzma", 6, 0, 9,
-			      codec_lzma_writer_new, codec_lzma_reader_new },
-	[PITR_CODEC_XZ] = { "xz", ".xz", 6, 0, 9, codec_xz_writer_new, codec_xz_reader_new },
+			      codec_lzma_writer_new, codec_lzma_reader_new,
+			      codec_lzma_mem_estimate },
+	[PITR_CODEC_XZ] = { "xz", ".xz", 6, 0, 9, codec_xz_writer_new, codec_xz_reader_new,
+			    codec_xz_mem_estimate },
 	[PITR_CODEC_LZ4] = { "lz4", ".lz4", 1, 1, 12,
-			     codec_lz4_writer_new, codec_lz4_reader_new },
+			     codec_lz4_writer_new, codec_lz4_reader_new,
+			     codec_lz4_mem_estimate },
 	[PITR_CODEC_ZSTD] = { "zstd", ".zst", 3, 1, 19,
-			      codec_zstd_writer_new, codec_zstd_reader_new },
+			      codec_zstd_writer_new, codec_zstd_reader_new,
+			      codec_zstd_mem_estimate },
 };
 
 /* The row of `codec`; an out-of-range value is a programmer error. */
@@ -123,6 +130,22 @@ int
 pitr_codec_max_level(enum pitr_codec codec)
 {
 	return info(codec)->max_level;
+}
+
+size_t
+pitr_codec_mem_estimate(enum pitr_codec codec, int level, int threads)
+{
+	const struct codec_info *ci = info(codec);
+
+	if (ci->mem_estimate == NULL)
+		return 0;
+	if (level == 0 && ci->min_level > 0)
+		level = ci->default_level;
+	if (level < ci->min_level)
+		level = ci->min_level;
+	if (level > ci->max_level)
+		level = ci->max_level;
+	return ci->mem_estimate(level, threads > 1 ? threads : 1);
 }
 
 int

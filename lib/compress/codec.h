@@ -57,6 +57,16 @@ int pitr_codec_default_level(enum pitr_codec codec);
 int pitr_codec_min_level(enum pitr_codec codec);
 int pitr_codec_max_level(enum pitr_codec codec);
 
+/*
+ * The bytes a writer for `codec` at `level` (0: the default; out of range:
+ * clamped) with `threads` holds at its peak: its library's own figure
+ * where the library gives one (liblzma, libzstd, lz4), the documented one
+ * otherwise (bzip2; libdeflate documents none, so gzip's is measured: see
+ * gzip.c), plus the writer's buffers and threads.  An upper bound meant for
+ * sizing how many writers may run at once, not an exact count; 0 for none.
+ */
+size_t pitr_codec_mem_estimate(enum pitr_codec codec, int level, int threads);
+
 /* Where compressed bytes go: returns 0, or -1 after logging (which stops
  * the writer, whose call then returns -1 without logging again). */
 typedef int (*pitr_codec_sink_fn)(void *ctx, const void *buf, size_t len);

@@ -88,6 +88,15 @@ int codec_lz4_reader_new(struct pitr_codec_reader *r);
 int codec_zstd_writer_new(struct pitr_codec_writer *w);
 int codec_zstd_reader_new(struct pitr_codec_reader *r);
 
+/* What pitr_codec_mem_estimate() returns for each codec (level valid,
+ * threads >= 1). */
+size_t codec_gzip_mem_estimate(int level, int threads);
+size_t codec_bzip2_mem_estimate(int level, int threads);
+size_t codec_lzma_mem_estimate(int level, int threads);
+size_t codec_xz_mem_estimate(int level, int threads);
+size_t codec_lz4_mem_estimate(int level, int threads);
+size_t codec_zstd_mem_estimate(int level, int threads);
+
 /* Hand len bytes (0 allowed: nothing happens) to the sink; 0 or -1 (the
  * sink logged). */
 int codec_emit(struct pitr_codec_writer *w, const void *buf, size_t len);

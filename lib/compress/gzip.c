@@ -479,3 +479,29 @@ codec_gzip_reader_new(struct pitr_codec_reader *r)
 	gr->st.crc_flag = ISAL_GZIP;
 	return 0;
 }
+
+/*
+ * libdeflate (unlike zlib, whose deflate documents (1 << (windowBits + 2))
+ * + (1 << (memLevel + 9)), 256 KiB at the defaults) gives no figure: its
+ * compressor for levels 1 to 9, counted through
+ * libdeflate_set_memory_allocator() on libdeflate 1.14, takes 198 KiB at
+ * level 1 and 653 KiB from level 2 on (check_codec counts it again).
+ * Levels 10 to 12 (9 MiB) are never used: see deflate_levels.
+ */
+#define GZIP_COMPRESSOR_MEM ((size_t)768 * 1024)
+/* A slot's output: libdeflate's bound for a chunk is its size + 1 KiB. */
+#define GZIP_OUT_MEM (GZIP_CHUNK + GZIP_CHUNK / 16)
+
+/* What codec_gzip_writer_new() allocates: a compressor per worker (one
+ * when single-threaded), a chunk and its output per slot. */
+size_t
+codec_gzip_mem_estimate(int level, int threads)
+{
+	int nworkers = threads > GZIP_MAX_WORKERS ? GZIP_MAX_WORKERS : threads;
+	size_t ncompressors = nworkers > 1 ? (size_t)nworkers : 1;
+	size_t nslots = nworkers > 1 ? (size_t)nworkers + 2 : 1;
+
+	(void)level;   /* every level in use has the same compressor size */
+	return ncompressors * GZIP_COMPRESSOR_MEM + nslots * (GZIP_CHUNK + GZIP_OUT_MEM) +
+		sizeof(struct gzip_writer);
+}

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lz4.h>
 #include <lz4frame.h>
+#include <lz4hc.h>
 
 #include "compress/codec_impl.h"
 #include "common/xalloc.h"
@@ -118,6 +120,17 @@ static const struct codec_writer_ops lz4_writer_ops = {
 	.free = lz4_writer_free,
 };
 
+/* The preferences of every writer at `level`. */
+static void
+lz4_prefs(LZ4F_preferences_t *prefs, int level)
+{
+	memset(prefs, 0, sizeof(*prefs));
+	prefs->frameInfo.blockSizeID = LZ4F_max1MB;
+	prefs->frameInfo.blockMode = LZ4F_blockIndependent;
+	prefs->frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
+	prefs->compressionLevel = level;
+}
+
 /*
  * The lz4 tool's frame: independent blocks and a content checksum (no
  * block checksums); blocks of 1 MiB rather than its 4 MiB (see LZ4_STEP).
@@ -132,10 +145,7 @@ codec_lz4_writer_new(struct pitr_codec_writer *w)
 	if ((lw = pitr_xcalloc(1, sizeof(*lw))) == NULL)
 		return -1;
 	w->impl = lw;
-	lw->prefs.frameInfo.blockSizeID = LZ4F_max1MB;
-	lw->prefs.frameInfo.blockMode = LZ4F_blockIndependent;
-	lw->prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
-	lw->prefs.compressionLevel = w->level;
+	lz4_prefs(&lw->prefs, w->level);
 	/* Output accumulates until a step's worst case might not fit: the
 	 * sink sees writes of at least CODEC_BUF_SIZE until the last. */
 	lw->out_cap = LZ4F_compressBound(LZ4_STEP, &lw->prefs) + CODEC_BUF_SIZE;
@@ -219,4 +229,19 @@ codec_lz4_reader_new(struct pitr_codec_reader *r)
 	if (LZ4F_isError(ret))
 		return codec_reader_fail(r, LZ4F_getErrorName(ret));
 	return 0;
+}
+
+/* lz4frame's context: the block compressor's state (LZ4_sizeofState(), or
+ * LZ4_sizeofStateHC() from level LZ4HC_CLEVEL_MIN on) and its copy buffer
+ * of one block; plus the writer's output buffer. */
+size_t
+codec_lz4_mem_estimate(int level, int threads)
+{
+	LZ4F_preferences_t prefs;
+	int state = level >= LZ4HC_CLEVEL_MIN ? LZ4_sizeofStateHC() : LZ4_sizeofState();
+
+	(void)threads;   /* never threaded */
+	lz4_prefs(&prefs, level);
+	return (size_t)state + LZ4_STEP + LZ4F_compressBound(LZ4_STEP, &prefs) + CODEC_BUF_SIZE +
+		sizeof(struct lz4_writer);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define ZSTD_STATIC_LINKING_ONLY   /* ZSTD_estimateCStreamSize() */
 #include <zstd.h>
 #include <zstd_errors.h>
 
@@ -199,4 +200,21 @@ codec_zstd_reader_new(struct pitr_codec_reader *r)
 	if (ZSTD_isError(ret))
 		return codec_reader_fail(r, ZSTD_getErrorName(ret));
 	return 0;
+}
+
+/*
+ * libzstd's figure for a single-threaded stream at `level`
+ * (ZSTD_estimateCStreamSize(); it gives none for a worker), plus what the
+ * one worker the writer asks for adds: its job buffers, the round buffer
+ * and the output, which ZSTD_sizeof_CCtx() puts at 20.8 to 24.4 MiB after
+ * a 16 MiB segment at levels 1 to 14 with 4 MiB jobs (libzstd 1.5): 6.25
+ * jobs covers them; plus the writer's output buffer.
+ */
+#define ZSTD_WORKER_MEM ((size_t)ZSTD_JOB_SIZE * 25 / 4)
+
+size_t
+codec_zstd_mem_estimate(int level, int threads)
+{
+	(void)threads;   /* one worker whatever the count: see the writer */
+	return ZSTD_estimateCStreamSize(level) + ZSTD_WORKER_MEM + sizeof(struct zstd_writer);
 }

@@ -56,8 +56,8 @@ struct pitr_fanout {
 	size_t nfiles;
 };
 
-static int
-thread_count(void)
+int
+pitr_fanout_thread_count(void)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -74,7 +74,7 @@ pitr_fanout_new(const struct pitr_dest_env *env, enum pitr_fanout_policy policy,
 	f->env = env;
 	f->policy = policy;
 	f->jobs = parallel_jobs > 0 ? (size_t)parallel_jobs : 1;
-	f->threads = thread_count();
+	f->threads = pitr_fanout_thread_count();
 	return f;
 }
 

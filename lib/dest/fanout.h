@@ -77,6 +77,10 @@ struct pitr_fanout_file_opts {
 	void *arg;                     /* for name and tap */
 };
 
+/* The threads each codec writer of a fan-out is given: one per CPU, at
+ * most 4 (what a memory estimate must count). */
+int pitr_fanout_thread_count(void);
+
 /*
  * An empty fan-out.  `env` is borrowed and must outlive it; `parallel_jobs`
  * (< 1 counts as 1) staged destinations are published at once.  Returns

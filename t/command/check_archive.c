@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "command/archive/ahead.h"
@@ -579,11 +580,17 @@ END_TEST
 
 #define SEG4 "000000010000000000000004"
 
+/* Whether call_for() waits for the look-ahead a call starts to end, so
+ * that a test sees what it did (the workers go on after the call). */
+static bool ahead_sync;
+
 /* Segments 1 to 4 in pg_wal, a .ready file for those in `ready` (a
- * string of their numbers), look-ahead on into dir a. */
+ * string of their numbers), look-ahead on into dir a, calls waiting for
+ * the look-ahead they start. */
 static void
 ahead_setup(const char *ready)
 {
+	ahead_sync = true;
 	ck_assert_int_eq(mkdir(h_path("data/pg_wal/archive_status"), 0700), 0);
 	for (unsigned n = 1; n <= 4; n++) {
 		h_write_segment(h_path("data/pg_wal"), SEGSIZE, 1, n, 77);
@@ -598,6 +605,18 @@ ahead_setup(const char *ready)
 	opts.jobs = 2;
 }
 
+/* Wait until no look-ahead runs: its workers hold the lock that
+ * pitr_lookahead_wait() waits for, for a segment that never has a record. */
+static void
+ahead_settle(void)
+{
+	struct pitr_archive_opts o = opts;
+
+	o.state_dir = p_state;
+	o.look_ahead = 1;
+	pitr_lookahead_wait(&o, "0000000100000000000000FF");
+}
+
 /* Archive segment `n` as PostgreSQL does: its .ready becomes .done once
  * the call succeeded. */
 static int
@@ -608,6 +627,8 @@ call_for(unsigned n)
 
 	opts.wal_path = h_fmt("pg_wal/0000000100000000%08X", n);
 	rc = pitr_cmd_archive(&opts);
+	if (ahead_sync)
+		ahead_settle();
 	snprintf(ready, sizeof(ready), "%s", h_path(h_fmt("data/pg_wal/archive_status/"
 							  "0000000100000000%08X.ready", n)));
 	if (rc == 0 && access(ready, F_OK) == 0)
@@ -717,6 +738,7 @@ START_TEST(test_look_ahead_detached)
 	ino_t ino;
 
 	ahead_setup("1234");
+	ahead_sync = false;
 	opts.ahead_mode = PITR_AHEAD_DETACHED;
 	ck_assert_int_eq(call_for(1), 0);
 	ck_assert_int_eq(call_for(2), 0);
@@ -758,6 +780,7 @@ count_temps(const char *dir)
 START_TEST(test_look_ahead_children)
 {
 	ahead_setup("1234");
+	ahead_sync = false;
 	opts.ahead_mode = PITR_AHEAD_CHILDREN;
 	ck_assert_int_eq(call_for(1), 0);
 	ck_assert_int_eq(call_for(2), 0);
@@ -787,7 +810,133 @@ START_TEST(test_look_ahead_off)
 	opts.look_ahead = 8;
 	opts.state_dir = NULL;
 	ck_assert_int_eq(pitr_cmd_archive(&opts), 0);
+	ahead_settle();
 	ck_assert(!h_exists(h_path("a/" SEG2)));
+}
+END_TEST
+
+/* A look-ahead record `age` seconds old for segment `n`. */
+static void
+write_ahead_record(unsigned n, time_t age)
+{
+	char path[4096];
+	struct timespec times[2] = { { .tv_sec = time(NULL) - age }, { .tv_sec = time(NULL) - age } };
+
+	snprintf(path, sizeof(path), "%s", h_path(h_fmt("state/0000000100000000%08X.pitr-ahead", n)));
+	h_write_file(path, "pitrkit look-ahead 1\n", 21);
+	ck_assert_int_eq(utimensat(AT_FDCWD, path, times, 0), 0);
+}
+
+/* A successful call removes the look-ahead records PostgreSQL will never
+ * take (no .ready for their segment, older than the grace), and keeps a
+ * young one, one whose segment is still .ready, and what is not a
+ * segment's record. */
+START_TEST(test_look_ahead_stale_records_pruned)
+{
+	struct timespec old[2] = { { .tv_sec = 1000000000 }, { .tv_sec = 1000000000 } };
+	char other[4096];
+
+	snprintf(other, sizeof(other), "%s", h_path("state/notawal.pitr-ahead"));
+	ahead_setup("13");
+	pitr_log_open("check", NULL, true);
+	write_ahead_record(2, PITR_AHEAD_GRACE_SEC + 60);   /* marked done by hand */
+	write_ahead_record(3, PITR_AHEAD_GRACE_SEC + 60);   /* still .ready */
+	write_ahead_record(4, PITR_AHEAD_GRACE_SEC - 60);   /* young */
+	h_write_file(other, "", 0);
+	ck_assert_int_eq(utimensat(AT_FDCWD, other, old, 0), 0);
+	ck_assert_int_eq(call_for(1), 0);
+	ck_assert(!h_exists(h_path("state/" SEG2 ".pitr-ahead")));
+	ck_assert_ptr_nonnull(strstr(h_log(), "removed look-ahead record of \"" SEG2 "\""));
+	ck_assert(h_exists(h_path("state/" SEG3 ".pitr-ahead")));
+	ck_assert(h_exists(h_path("state/" SEG4 ".pitr-ahead")));
+	ck_assert(h_exists(other));
+	/* Once its .ready is gone (the call for it ran elsewhere), it goes too. */
+	ck_assert_int_eq(unlink(h_path("data/pg_wal/archive_status/" SEG3 ".ready")), 0);
+	ck_assert_uint_eq(pitr_archive_prune_ahead(p_state, opts.data_dir, SEG1, 8), 1);
+	ck_assert(!h_exists(h_path("state/" SEG3 ".pitr-ahead")));
+	ck_assert(h_exists(h_path("state/" SEG4 ".pitr-ahead")));
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+}
+END_TEST
+
+/* Bounded per call; the call's own segment is not touched; without a
+ * status dir nothing is proven stale. */
+START_TEST(test_look_ahead_stale_records_bounded)
+{
+	char name[4096];
+
+	ahead_setup("");
+	for (unsigned n = 16; n < 16 + PITR_AHEAD_PRUNE_MAX + 3; n++)
+		write_ahead_record(n, PITR_AHEAD_GRACE_SEC + 1);
+	write_ahead_record(1, PITR_AHEAD_GRACE_SEC + 1);
+	ck_assert_uint_eq(pitr_archive_prune_ahead(p_state, opts.data_dir, SEG1, 3), 3);
+	ck_assert_int_eq(h_count_entries(h_path("state")), PITR_AHEAD_PRUNE_MAX + 1);
+	ck_assert_uint_eq(pitr_archive_prune_ahead(p_state, opts.data_dir, SEG1, 100),
+			  PITR_AHEAD_PRUNE_MAX);
+	ck_assert(h_exists(h_path("state/" SEG1 ".pitr-ahead")));
+	ck_assert_int_eq(h_count_entries(h_path("state")), 1);
+	snprintf(name, sizeof(name), "%s", h_path("data/pg_wal/archive_status"));
+	ck_assert_int_eq(rmdir(name), 0);
+	ck_assert_uint_eq(pitr_archive_prune_ahead(p_state, opts.data_dir, "x", 100), 0);
+	ck_assert(h_exists(h_path("state/" SEG1 ".pitr-ahead")));
+}
+END_TEST
+
+#define MIB ((size_t)1 << 20)
+
+/* The memory bound (issue 12): without --jobs, the call and its workers
+ * fit in the budget, never fewer than the call alone; --jobs is obeyed. */
+START_TEST(test_look_ahead_workers_bounded)
+{
+	/* xz, ~53 MiB a process: the call and one worker on 2 CPUs. */
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 53 * MIB, 2, 0), 1);
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 53 * MIB, 16, 0), 1);
+	/* Small writers: one a CPU, besides the call. */
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 5 * MIB, 2, 0), 2);
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 5 * MIB, 64, 0), 16);
+	/* zstd, ~33 MiB: 16 CPUs give 3 workers and the call. */
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 33 * MIB, 16, 0), 2);
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 32 * MIB, 16, 0), 3);
+	/* More than the budget for the call alone: the call alone. */
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 200 * MIB, 8, 0), 0);
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 5 * MIB, 0, 0), 1);
+	/* No estimate: one a CPU. */
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 0, 2, 0), 2);
+	/* --jobs wins over the budget. */
+	ck_assert_uint_eq(pitr_lookahead_workers(128 * MIB, 53 * MIB, 2, 4), 4);
+	for (long cpus = 1; cpus <= 32; cpus++)
+		for (size_t per = MIB; per <= 160 * MIB; per += 7 * MIB) {
+			size_t workers = pitr_lookahead_workers(128 * MIB, per, cpus, 0);
+
+			ck_assert(workers == 0 || (workers + 1) * per <= 128 * MIB);
+		}
+}
+END_TEST
+
+/* A process's estimate: the fixed part and one writer per distinct codec
+ * and level of its destinations. */
+START_TEST(test_archive_mem_estimate)
+{
+	struct pitr_dest_spec specs[4] = {
+		{ .codec = PITR_CODEC_XZ, .level = 6 },
+		{ .codec = PITR_CODEC_XZ, .level = 6 },
+		{ .codec = PITR_CODEC_ZSTD, .level = 3 },
+		{ .codec = PITR_CODEC_NONE, .level = 0 },
+	};
+	size_t xz = pitr_codec_mem_estimate(PITR_CODEC_XZ, 6, 2);
+	size_t zstd = pitr_codec_mem_estimate(PITR_CODEC_ZSTD, 3, 2);
+
+	ck_assert_uint_eq(pitr_archive_mem_estimate(specs, 0, 2), PITR_ARCHIVE_MEM_FIXED);
+	ck_assert_uint_eq(pitr_archive_mem_estimate(specs + 3, 1, 2), PITR_ARCHIVE_MEM_FIXED);
+	ck_assert_uint_eq(pitr_archive_mem_estimate(specs, 2, 2), PITR_ARCHIVE_MEM_FIXED + xz);
+	ck_assert_uint_eq(pitr_archive_mem_estimate(specs, 4, 2),
+			  PITR_ARCHIVE_MEM_FIXED + xz + zstd);
+	/* xz alone allows the call and one worker, not two. */
+	ck_assert_uint_gt(3 * pitr_archive_mem_estimate(specs, 1, 2), PITR_ARCHIVE_MEM_BUDGET);
+	ck_assert_uint_le(2 * pitr_archive_mem_estimate(specs, 1, 2), PITR_ARCHIVE_MEM_BUDGET);
+	/* Another level is another writer. */
+	specs[1].level = 1;
+	ck_assert_uint_gt(pitr_archive_mem_estimate(specs, 2, 2), PITR_ARCHIVE_MEM_FIXED + xz);
 }
 END_TEST
 
@@ -819,6 +968,10 @@ make_suite(void)
 		{ "look-ahead off", test_look_ahead_off },
 		{ "look-ahead, detached workers", test_look_ahead_detached },
 		{ "look-ahead, workers as children", test_look_ahead_children },
+		{ "look-ahead workers bounded by memory", test_look_ahead_workers_bounded },
+		{ "stale look-ahead records pruned", test_look_ahead_stale_records_pruned },
+		{ "stale look-ahead records, bounded", test_look_ahead_stale_records_bounded },
+		{ "memory estimate of a process", test_archive_mem_estimate },
 	};
 
 	for (size_t case_idx = 0; case_idx < sizeof(cases) / sizeof(cases[0]); case_idx++) {

@@ -18,14 +18,13 @@
 #include "common/xalloc.h"
 
 #define AHEAD_HEADER "pitrkit look-ahead 1\n"
-#define AHEAD_SUFFIX ".pitr-ahead"
 /* A few destinations' lines; anything far bigger is not ours. */
 #define AHEAD_MAX (64 * 1024)
 
 static char *
 record_name(const char *wal_name)
 {
-	return pitr_xasprintf("%s%s", wal_name, AHEAD_SUFFIX);
+	return pitr_xasprintf("%s%s", wal_name, PITR_AHEAD_SUFFIX);
 }
 
 /* The record's "source" line for `st`. */

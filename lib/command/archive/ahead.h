@@ -27,6 +27,17 @@
 #define PITR_ARCHIVE_LOOK_AHEAD_DEFAULT 8
 #define PITR_ARCHIVE_JOBS_MAX 16
 
+/*
+ * The memory bound of a look-ahead (issue 12): the call and the workers it
+ * starts hold at most this much together, unless --jobs says otherwise.
+ * Each process counts PITR_ARCHIVE_MEM_FIXED (the program, its 1 MiB read
+ * buffer, the libraries: 3.6 MiB resident measured for a call without
+ * compression) plus a writer per distinct codec and level of its
+ * destinations (pitr_codec_mem_estimate()).
+ */
+#define PITR_ARCHIVE_MEM_BUDGET ((size_t)128 << 20)
+#define PITR_ARCHIVE_MEM_FIXED ((size_t)4 << 20)
+
 /* ---- the record (ahead.c) ----
  *
  * "<walname>.pitr-ahead" in the state dir, written once by the worker
@@ -39,6 +50,13 @@
  * durable), after the files it names were made durable.  Losing it would
  * only cost the later call a delivery that finds the file already there.
  */
+
+#define PITR_AHEAD_SUFFIX ".pitr-ahead"
+
+/* Stale records (pitr_archive_prune_ahead()): how old one must be, and
+ * how many a call removes at most. */
+#define PITR_AHEAD_GRACE_SEC 600
+#define PITR_AHEAD_PRUNE_MAX 8
 
 /* One destination that holds the segment. */
 struct pitr_ahead_dest {
@@ -62,27 +80,45 @@ int pitr_ahead_record(const char *state_dir, const char *wal_name, const struct 
 size_t pitr_ahead_take(const char *state_dir, const char *wal_name, const struct stat *src,
 		       const struct pitr_dest_spec *specs, size_t nspecs, bool *held);
 
-/* ---- the workers (lookahead.c) ---- */
+/*
+ * Remove records no call will ever take (prune.c): their segment has no
+ * .ready file in `data_dir`'s pg_wal/archive_status any more (the
+ * operator marked it done by hand, archive_command changed, the segment
+ * is gone), so PostgreSQL will not ask for it again; and the record is
+ * older than PITR_AHEAD_GRACE_SEC.  `current` (the call's own) is
+ * skipped.  At most `max` removed; each said with -v, nothing fails the
+ * run.  Returns the number removed.
+ */
+size_t pitr_archive_prune_ahead(const char *state_dir, const char *data_dir, const char *current,
+				size_t max);
 
-struct pitr_lookahead;
+/* ---- the workers (lookahead.c) ---- */
 
 /*
  * Start delivering up to opts->look_ahead segments that follow `wal_name`
  * in the data dir's pg_wal/archive_status (a .ready file each, no record
- * yet), unless another look-ahead holds the data dir's lock: waited, on
- * opts->jobs - 1 workers the caller joins (pitr_lookahead_finish());
- * detached or children, on opts->jobs workers that go on after the call.
- * Returns what the caller must finish, NULL when nothing (logged at -v
- * when something prevented it).
+ * yet) to `specs`, unless another look-ahead holds the data dir's lock, on
+ * workers that go on after the call (opts->ahead_mode says how); how many:
+ * pitr_lookahead_workers().  What prevented it is logged at -v.
  */
-struct pitr_lookahead *pitr_lookahead_start(const struct pitr_archive_opts *opts,
-					    const char *wal_name);
+void pitr_lookahead_start(const struct pitr_archive_opts *opts, const char *wal_name,
+			  const struct pitr_dest_spec *specs, size_t nspecs);
 
-/* The caller, its own file done, takes queued segments too, then waits
- * for every worker.  Releases `la` (NULL is harmless). */
-void pitr_lookahead_finish(struct pitr_lookahead *la);
+/* The memory one archiving process may hold with `specs` and codec
+ * writers of `threads` threads: PITR_ARCHIVE_MEM_FIXED and a writer per
+ * distinct codec and level. */
+size_t pitr_archive_mem_estimate(const struct pitr_dest_spec *specs, size_t nspecs, int threads);
 
-/* Unless waited: while a look-ahead runs and `wal_name` has no record,
+/*
+ * How many workers a look-ahead starts: `user_jobs` (--jobs) > 0 is
+ * obeyed as given; 0 asks for one per CPU (`cpus`, 1 to
+ * PITR_ARCHIVE_JOBS_MAX), cut so that the call and its workers, each
+ * taking `per_process` bytes (0: unknown, not cut), stay within `budget`.
+ * Never fewer than 0 workers, so never fewer than 1 process: the call.
+ */
+size_t pitr_lookahead_workers(size_t budget, size_t per_process, long cpus, int user_jobs);
+
+/* While a look-ahead runs and `wal_name` has no record,
  * wait (it may be the segment a worker is delivering).  Returns at once
  * otherwise.  Children that ended are reaped first. */
 void pitr_lookahead_wait(const struct pitr_archive_opts *opts, const char *wal_name);

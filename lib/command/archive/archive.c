@@ -465,14 +465,12 @@ conclude(struct archive_run *run)
  * Archive opts->wal_path: the call's own file, or (`ahead`) a look-ahead
  * worker's segment, which sweeps nothing (the call did), starts no
  * look-ahead and prunes no state.  The call starts the look-ahead of the
- * segments after its own (ahead.h), whose workers it joins and waits for
- * before it returns unless they are detached.
+ * segments after its own (ahead.h), whose workers go on after it.
  */
 static int
 archive_run(const struct pitr_archive_opts *opts, bool ahead)
 {
 	struct archive_run run = { .opts = opts, .fd = -1, .ahead = ahead };
-	struct pitr_lookahead *la = NULL;
 	double started = pitr_clock_ms();
 	int rc = -1, r;
 
@@ -491,10 +489,8 @@ archive_run(const struct pitr_archive_opts *opts, bool ahead)
 		sweep_dead_temps(&run);
 	if (check_system_identifier(&run) != 0)
 		goto out;
-	/* Detached workers are started by every call, waited ones only by a
-	 * call that has work of its own to overlap them with. */
-	if (!ahead && (opts->ahead_mode != PITR_AHEAD_WAITED || pitr_fanout_count(run.fanout) > 0))
-		la = pitr_lookahead_start(opts, run.wal_name);
+	if (!ahead)
+		pitr_lookahead_start(opts, run.wal_name, run.specs, run.nspecs);
 	if ((r = deliver(&run, started)) != 0) {
 		rc = r > 0 ? 0 : -1;
 		goto out;
@@ -507,11 +503,13 @@ archive_run(const struct pitr_archive_opts *opts, bool ahead)
 	rc = 0;
 	/* Stale records of other files, a few per successful run: a failing
 	 * run's destinations are likely down, and checking can wait. */
-	if (!ahead && run.state != NULL)
+	if (!ahead && run.state != NULL) {
 		(void)pitr_archive_prune_state(opts->state_dir, run.wal_name, run.specs, run.nspecs,
 					       ARCHIVE_PRUNE_MAX);
+		(void)pitr_archive_prune_ahead(opts->state_dir, opts->data_dir, run.wal_name,
+					       PITR_AHEAD_PRUNE_MAX);
+	}
 out:
-	pitr_lookahead_finish(la);
 	run_free(&run);
 	return rc;
 }

@@ -13,11 +13,10 @@
 
 /* How look-ahead workers (ahead.h) relate to the call that starts them. */
 enum pitr_ahead_mode {
-	PITR_AHEAD_WAITED,             /* the call joins them and waits for them */
-	PITR_AHEAD_DETACHED,           /* they go on after it, nobody's children
-					* (pitr-archive: the call is a process that ends) */
-	PITR_AHEAD_CHILDREN,           /* they go on after it as its children, die
-					* with it, reaped later (the archive module) */
+	PITR_AHEAD_CHILDREN,           /* the caller's children, dying with its
+					* thread, reaped later (the archive module) */
+	PITR_AHEAD_DETACHED,           /* nobody's children (pitr-archive: the
+					* call is a process that ends) */
 };
 
 struct pitr_archive_opts {

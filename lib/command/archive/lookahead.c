@@ -11,20 +11,16 @@
  * process (reads of a few bytes from a pipe are atomic), so a fast worker
  * takes more.
  *
- * Three ways to run it (enum pitr_ahead_mode):
- *   waited   the workers die with the caller (PR_SET_PDEATHSIG), which
- *            joins them once its own file is done and waits for them.
- *   detached pitr-archive's: the workers (started through an
- *            intermediate process, so that nobody has to reap them) go on
- *            after the call returns, so that they compress while
- *            PostgreSQL's archiver does its own work between calls.
- *            They stay in the archiver's process group: PostgreSQL's
- *            signals at shutdown reach them.
- *   children the archive module's: the workers go on after the call as
- *            well, but as children of the process that stays (the
- *            archiver), which reaps them in later calls; they die with
- *            the thread that forked them (PR_SET_PDEATHSIG), so that no
- *            copy of the archiver, attached to the server's shared
+ * The workers go on after the call that started them, so that they
+ * compress while PostgreSQL's archiver does its own work between calls.
+ * Two ways to run them (enum pitr_ahead_mode):
+ *   detached pitr-archive's: started through an intermediate process, so
+ *            that nobody has to reap them.  They stay in the archiver's
+ *            process group: PostgreSQL's signals at shutdown reach them.
+ *   children the archive module's: children of the process that stays
+ *            (the archiver), which reaps them in later calls; they die
+ *            with the thread that forked them (PR_SET_PDEATHSIG), so that
+ *            no copy of the archiver, attached to the server's shared
  *            memory, outlives it.  pitr_lookahead_stop() ends them.
  * A call for a segment that workers still running may be delivering waits
  * for its record or for the look-ahead's end (pitr_lookahead_wait()).
@@ -52,6 +48,8 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "compress/codec.h"
+#include "dest/fanout.h"
 #include "postgres/wal.h"
 
 #define READY_SUFFIX ".ready"
@@ -66,8 +64,7 @@ struct pitr_lookahead {
 	int queue_fd;          /* read end of the queue */
 	char **names;          /* the segments, oldest first */
 	size_t n;
-	pid_t *pids;
-	size_t npids;
+	size_t per_process;    /* pitr_archive_mem_estimate() */
 };
 
 static void
@@ -86,7 +83,6 @@ lookahead_free(struct pitr_lookahead *la)
 	if (la->lock_fd >= 0)
 		close(la->lock_fd);   /* releases the lock */
 	names_free(la->names, la->n);
-	free(la->pids);
 	free(la->status_dir);
 	free(la);
 }
@@ -228,8 +224,8 @@ work(struct pitr_lookahead *la)
 	}
 }
 
-/* A worker process: (unless detached) dies with the caller; works; ends without
- * running the caller's exit handlers.  The caller's temporary files and
+/* A worker process: (children) dies with the thread that forked it;
+ * works; ends without running the caller's exit handlers.  The caller's temporary files and
  * children are not its to clean up. */
 static void
 worker(struct pitr_lookahead *la, pid_t parent)
@@ -242,26 +238,70 @@ worker(struct pitr_lookahead *la, pid_t parent)
 	_exit(0);
 }
 
-/* --jobs, or one per CPU. */
-static size_t
-job_count(const struct pitr_lookahead *la)
+size_t
+pitr_archive_mem_estimate(const struct pitr_dest_spec *specs, size_t nspecs, int threads)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t total = PITR_ARCHIVE_MEM_FIXED;
 
-	if (la->opts->jobs > 0)
-		return (size_t)la->opts->jobs;
-	return (size_t)(cpus < 1 ? 1 : cpus > PITR_ARCHIVE_JOBS_MAX ? PITR_ARCHIVE_JOBS_MAX : cpus);
+	for (size_t i = 0; i < nspecs; i++) {
+		bool seen = false;
+
+		/* The fan-out feeds every destination of a codec and level from
+		 * one writer. */
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = specs[j].codec == specs[i].codec && specs[j].level == specs[i].level;
+		if (!seen)
+			total += pitr_codec_mem_estimate(specs[i].codec, specs[i].level, threads);
+	}
+	return total;
 }
 
-/* Detached: `jobs` workers forked by an intermediate process that ends at
+size_t
+pitr_lookahead_workers(size_t budget, size_t per_process, long cpus, int user_jobs)
+{
+	size_t want, fit;
+
+	if (user_jobs > 0)
+		want = (size_t)user_jobs;
+	else
+		want = cpus < 1 ? 1 : cpus > PITR_ARCHIVE_JOBS_MAX ? PITR_ARCHIVE_JOBS_MAX :
+			(size_t)cpus;
+	if (user_jobs > 0 || per_process == 0)
+		return want;
+	/* The call is one of the processes, whatever its share. */
+	fit = budget / per_process;
+	fit = fit > 1 ? fit - 1 : 0;
+	return want < fit ? want : fit;
+}
+
+/* The workers this look-ahead starts (pitr_lookahead_workers()), at most
+ * one per segment; said with -v when the memory bound cut them. */
+static size_t
+worker_count(const struct pitr_lookahead *la)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = pitr_lookahead_workers(PITR_ARCHIVE_MEM_BUDGET, la->per_process, cpus,
+					  la->opts->jobs);
+	size_t uncut = pitr_lookahead_workers(PITR_ARCHIVE_MEM_BUDGET, 0, cpus, la->opts->jobs);
+
+	if (n < uncut)
+		pitr_log_verbose("look-ahead: %zu workers rather than %zu: %zu MiB a process, "
+				 "%zu MiB in all", n, uncut, la->per_process >> 20,
+				 PITR_ARCHIVE_MEM_BUDGET >> 20);
+	return n < la->n ? n : la->n;
+}
+
+/* Detached: the workers forked by an intermediate process that ends at
  * once, reaped here; they hold the lock (the same open directory) until
  * the last one ends. */
 static void
 fork_detached(struct pitr_lookahead *la)
 {
-	size_t jobs = job_count(la), want = jobs < la->n ? jobs : la->n;
+	size_t want = worker_count(la);
 	pid_t pid;
 
+	if (want == 0)
+		return;
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
@@ -275,30 +315,6 @@ fork_detached(struct pitr_lookahead *la)
 	else
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
-}
-
-/* Waited: `jobs` - 1 workers, the caller joining them later. */
-static void
-fork_workers(struct pitr_lookahead *la)
-{
-	size_t jobs = job_count(la);
-	size_t want = jobs - 1 < la->n ? jobs - 1 : la->n;
-	pid_t parent = getpid();
-
-	if (want == 0 || (la->pids = pitr_xcalloc(want, sizeof(*la->pids))) == NULL)
-		return;
-	fflush(NULL);   /* nothing buffered is written twice */
-	for (size_t k = 0; k < want; k++) {
-		pid_t pid = fork();
-
-		if (pid == 0)
-			worker(la, parent);
-		if (pid < 0) {
-			pitr_log_verbose("look-ahead: could not fork: %s", strerror(errno));
-			break;
-		}
-		la->pids[la->npids++] = pid;
-	}
 }
 
 /* Children mode: the workers of the last look-ahead this process
@@ -335,10 +351,12 @@ reap_children(bool block)
 static void
 fork_children(struct pitr_lookahead *la)
 {
-	size_t jobs = job_count(la), want = jobs < la->n ? jobs : la->n;
+	size_t want = worker_count(la);
 	pid_t parent = getpid();
 
 	reap_children(true);
+	if (want == 0)
+		return;
 	if ((children_queue = fcntl(la->queue_fd, F_DUPFD_CLOEXEC, 0)) < 0) {
 		pitr_log_verbose("look-ahead: could not keep the queue: %s", strerror(errno));
 		return;
@@ -369,34 +387,31 @@ pitr_lookahead_stop(void)
 	reap_children(true);
 }
 
-struct pitr_lookahead *
-pitr_lookahead_start(const struct pitr_archive_opts *opts, const char *wal_name)
+void
+pitr_lookahead_start(const struct pitr_archive_opts *opts, const char *wal_name,
+		     const struct pitr_dest_spec *specs, size_t nspecs)
 {
 	struct pitr_lookahead *la;
 
 	if (opts->look_ahead <= 0 || opts->state_dir == NULL ||
 	    pitr_wal_parse(wal_name, NULL) != PITR_WAL_SEGMENT)
-		return NULL;
+		return;
 	if ((la = pitr_xcalloc(1, sizeof(*la))) == NULL)
-		return NULL;
+		return;
 	la->opts = opts;
 	la->lock_fd = la->queue_fd = -1;
+	la->per_process = pitr_archive_mem_estimate(specs, nspecs, pitr_fanout_thread_count());
 	if (lock_status_dir(la) != 0 || scan_ready(la, wal_name) != 0 || la->n == 0 ||
 	    fill_queue(la) != 0) {
 		lookahead_free(la);
-		return NULL;
+		return;
 	}
 	pitr_log_verbose("look-ahead: %zu segments from \"%s\"", la->n, la->names[0]);
-	if (opts->ahead_mode == PITR_AHEAD_WAITED) {
-		fork_workers(la);
-		return la;
-	}
 	if (opts->ahead_mode == PITR_AHEAD_DETACHED)
 		fork_detached(la);
 	else
 		fork_children(la);
 	lookahead_free(la);
-	return NULL;
 }
 
 /* Whether `wal_name` has a look-ahead record. */
@@ -419,7 +434,7 @@ pitr_lookahead_wait(const struct pitr_archive_opts *opts, const char *wal_name)
 	if (opts->ahead_mode == PITR_AHEAD_CHILDREN)
 		reap_children(false);
 	if (opts->look_ahead <= 0 || opts->state_dir == NULL ||
-	    opts->ahead_mode == PITR_AHEAD_WAITED || pitr_wal_parse(wal_name, NULL) != PITR_WAL_SEGMENT)
+	    pitr_wal_parse(wal_name, NULL) != PITR_WAL_SEGMENT)
 		return;
 	dir = pitr_xasprintf("%s/pg_wal/archive_status", opts->data_dir);
 	fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
@@ -430,16 +445,4 @@ pitr_lookahead_wait(const struct pitr_archive_opts *opts, const char *wal_name)
 	if (fd >= 0)
 		close(fd);
 	free(dir);
-}
-
-void
-pitr_lookahead_finish(struct pitr_lookahead *la)
-{
-	if (la == NULL)
-		return;
-	work(la);
-	for (size_t k = 0; k < la->npids; k++)
-		while (waitpid(la->pids[k], NULL, 0) < 0 && errno == EINTR)
-			;
-	lookahead_free(la);
 }

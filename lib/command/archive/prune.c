@@ -1,6 +1,8 @@
 /*
  * prune.c - remove the state records of files that reached every
- * destination by other means (see pitr_archive_prune_state()).
+ * destination by other means (see pitr_archive_prune_state()), and the
+ * look-ahead records no call will take (pitr_archive_prune_ahead(), at
+ * the end).
  *
  * A record names the destinations that already hold its file, so that a
  * retry delivers only to the others.  It is removed when every run for
@@ -15,12 +17,17 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "command/archive/ahead.h"
 #include "command/archive/archive.h"
 #include "common/fsutil.h"
 #include "common/log.h"
@@ -140,5 +147,99 @@ pitr_archive_prune_state(const char *state_dir, const char *current,
 	for (size_t name_idx = 0; name_idx < n; name_idx++)
 		removed += prune_one(state_dir, names[name_idx], specs, nspecs);
 	pitr_state_names_free(names, n);
+	return removed;
+}
+
+/* ---- look-ahead records (ahead.h) ----
+ *
+ * A record is taken by the call PostgreSQL makes for its segment, and
+ * PostgreSQL makes one exactly while the segment's .ready file exists.
+ * Without it, and once the record is older than the grace (a record is
+ * written for a segment whose .ready was seen a moment before, and the
+ * archiver renames .ready to .done only after the call that took it), the
+ * record can only wait forever.  Removing one wrongly costs little: the
+ * call for that segment would deliver it again and find the file already
+ * at each destination with the same content.
+ */
+
+/* The WAL name of directory entry `file` when it is a look-ahead record
+ * of a segment other than `current`, else NULL. */
+static char *
+ahead_wal_name(const char *file, const char *current)
+{
+	size_t len = strlen(file), slen = strlen(PITR_AHEAD_SUFFIX);
+	char *wal;
+
+	if (len <= slen || strcmp(file + len - slen, PITR_AHEAD_SUFFIX) != 0)
+		return NULL;
+	if ((wal = pitr_xstrndup(file, len - slen)) == NULL)
+		return NULL;
+	if (pitr_wal_parse(wal, NULL) != PITR_WAL_SEGMENT || strcmp(wal, current) == 0) {
+		free(wal);
+		return NULL;
+	}
+	return wal;
+}
+
+/* Whether the record `file` of `wal` (in the dir `state_fd`) is stale:
+ * old enough, and no .ready for its segment in `status_fd`. */
+static bool
+ahead_stale(int state_fd, int status_fd, const char *file, const char *wal, time_t now)
+{
+	struct stat st;
+	char *ready = pitr_xasprintf("%s.ready", wal);
+	bool stale;
+
+	if (ready == NULL || fstatat(state_fd, file, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !S_ISREG(st.st_mode) || st.st_mtim.tv_sec > now - PITR_AHEAD_GRACE_SEC) {
+		free(ready);
+		return false;
+	}
+	stale = faccessat(status_fd, ready, F_OK, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT;
+	free(ready);
+	return stale;
+}
+
+/* Remove `file` when stale: 1 when it was, else 0. */
+static size_t
+prune_ahead_one(int state_fd, int status_fd, const char *file, const char *current, time_t now)
+{
+	char *wal = ahead_wal_name(file, current);
+	size_t removed = 0;
+
+	if (wal != NULL && ahead_stale(state_fd, status_fd, file, wal, now)) {
+		if (unlinkat(state_fd, file, 0) == 0) {
+			pitr_log_verbose("removed look-ahead record of \"%s\": PostgreSQL will not "
+					 "ask for it (no .ready file)", wal);
+			removed = 1;
+		} else {
+			pitr_log_verbose("could not remove look-ahead record of \"%s\": %s", wal,
+					 strerror(errno));
+		}
+	}
+	free(wal);
+	return removed;
+}
+
+size_t
+pitr_archive_prune_ahead(const char *state_dir, const char *data_dir, const char *current,
+			 size_t max)
+{
+	char *status = pitr_xasprintf("%s/pg_wal/archive_status", data_dir);
+	/* No status dir to look in: no record can be proven stale. */
+	int status_fd = status ? open(status, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	DIR *d = status_fd >= 0 ? opendir(state_dir) : NULL;
+	struct dirent *de;
+	size_t removed = 0, scanned = 0;
+	time_t now = time(NULL);
+
+	while (d != NULL && removed < max && scanned++ < PITR_STATE_SCAN_MAX &&
+	       (de = readdir(d)) != NULL)
+		removed += prune_ahead_one(dirfd(d), status_fd, de->d_name, current, now);
+	if (d != NULL)
+		closedir(d);
+	if (status_fd >= 0)
+		close(status_fd);
+	free(status);
 	return removed;
 }
