@@ -323,6 +323,25 @@ resolve_local(struct check_run *run, struct pitr_dest_spec *spec)
 	return 0;
 }
 
+/* pitr-archive never creates a --dst-local directory (a missing mount
+ * must fail): one that is not there fails every segment, which polling
+ * would only find out after --timeout.  One stat() cannot answer (no
+ * access) is left to the polling. */
+static int
+local_dir_exists(const struct pitr_dest_spec *spec)
+{
+	const char *dir = pitr_dest_spec_dir(spec);
+	struct stat st;
+
+	if (dir == NULL || spec->backup_copy)
+		return 0;
+	if (stat(dir, &st) == 0 ? S_ISDIR(st.st_mode) : errno != ENOENT && errno != ENOTDIR)
+		return 0;
+	pitr_log_error("local destination \"%s\" is not a directory: the server can archive "
+		       "nothing there (pitr-archive never creates one)", spec->location);
+	return -1;
+}
+
 static int
 collect_targets(struct check_run *run)
 {
@@ -345,7 +364,8 @@ collect_targets(struct check_run *run)
 	if ((run->targets = pitr_xcalloc(run->nspecs, sizeof(*run->targets))) == NULL)
 		return -1;
 	for (size_t spec_idx = 0; spec_idx < run->nspecs; spec_idx++) {
-		if (resolve_local(run, &run->specs[spec_idx]) != 0)
+		if (resolve_local(run, &run->specs[spec_idx]) != 0 ||
+		    local_dir_exists(&run->specs[spec_idx]) != 0)
 			return -1;
 		run->targets[spec_idx].spec = &run->specs[spec_idx];
 	}
