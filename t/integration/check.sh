@@ -142,6 +142,7 @@ if [ -f "$MOD" ] && [ -z "${PITR_SAN_CFLAGS:-}" ]; then
 		"pitrkit_archive.dst_local = '$T/plain, gzip=$T/gz'" \
 		"pitrkit_archive.dst_remote = 'gzip=$URL'" "pitrkit_archive.state_dir = '$T/mstate'"
 	# The module loads this build's libpitrkit.
+	# shellcheck disable=SC2317  # called through ok
 	start_with_module()
 	(
 		export LD_LIBRARY_PATH=$PITR_BUILDDIR/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
