@@ -174,6 +174,14 @@ if [ -f "$MOD" ] && [ -z "${PITR_SAN_CFLAGS:-}" ]; then
 	# A destination directory that does not exist: said at once.
 	pg_set "$P" "pitrkit_archive.dst_local = '$T/plain, $T/missing'"
 	pg_sql "$P" "SELECT pg_reload_conf()" >/dev/null
+	# A new session has the new settings once the postmaster reloaded.
+	# shellcheck disable=SC2317  # called through wait_for
+	shows()
+	{
+		[[ $(pg_sql "$P" "SELECT current_setting('$1', true)") == *"$2"* ]]
+	}
+	wait_for "module: the server reloads the missing destination" 20 \
+		shows pitrkit_archive.dst_local missing
 	it_run "$PC" "${conn[@]}" --timeout 20
 	is "module: a missing destination: exit 1, one line" "$IT_RC:$(count_lines "$IT_ERR")" 1:1
 	like "module: the missing destination is named" "$IT_ERR" \
@@ -181,6 +189,8 @@ if [ -f "$MOD" ] && [ -z "${PITR_SAN_CFLAGS:-}" ]; then
 	# Another archive library is not read.
 	pg_set "$P" "archive_library = 'basic_archive'"
 	pg_sql "$P" "SELECT pg_reload_conf()" >/dev/null
+	wait_for "the server reloads archive_library = 'basic_archive'" 20 \
+		shows archive_library basic_archive
 	it_run "$PC" "${conn[@]}"
 	is "another archive_library: exit 1, one line" "$IT_RC:$(count_lines "$IT_ERR")" 1:1
 	like "another archive_library: said" "$IT_ERR" \
