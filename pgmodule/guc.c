@@ -15,6 +15,7 @@
 #include "utils/guc.h"
 
 #include "guc.h"
+#include "common/itemlist.h"
 #include "dest/dest.h"
 /* pitr-archive's --look-ahead and --jobs, where the library has them. */
 #if defined(__has_include)
@@ -42,68 +43,25 @@ static int look_ahead = PITR_ARCHIVE_LOOK_AHEAD_DEFAULT;
 static int jobs;
 #endif
 
-#define LIST_SEPARATORS ", \t\r\n"
-
 static bool gucs_defined;       /* pka_define_gucs() is done: a reload checks */
 
 /*
- * Split `value` into its items, palloc'd; *n is their number.  Returns
+ * Split `value` into its items, palloc'd (common/itemlist.h, which
+ * pitr-check reads the settings with too); *n is their number.  Returns
  * NULL (with *n 0) for an empty list.  An unterminated quote (which the
  * check hook refuses) runs to the end.
  */
 static const char **
 split_list(const char *value, size_t *n)
 {
-	size_t len = value != NULL ? strlen(value) : 0;
 	const char **items;
-	char *out, *start;
-	char quote = '\0';
-	bool in_item = false;
 
 	*n = 0;
-	if (len == 0)
+	if (value == NULL || *value == '\0')
 		return NULL;
-	/* An item and its separator take two bytes at least. */
-	items = palloc((len / 2 + 2) * sizeof(*items));
-	start = out = palloc(len + 1);
-	for (const char *p = value; *p != '\0'; p++) {
-		if (quote != '\0' && *p != quote) {
-			*out++ = *p;
-		} else if (quote != '\0') {
-			quote = '\0';
-		} else if (*p == '"' || *p == '\'') {
-			quote = *p;
-			in_item = true;
-		} else if (strchr(LIST_SEPARATORS, *p) == NULL) {
-			*out++ = *p;
-			in_item = true;
-		} else if (in_item) {
-			*out++ = '\0';
-			items[(*n)++] = start;
-			start = out;
-			in_item = false;
-		}
-	}
-	*out = '\0';
-	if (in_item)
-		items[(*n)++] = start;
+	items = palloc(pitr_itemlist_max_items(value) * sizeof(*items));
+	*n = pitr_itemlist_split(value, palloc(strlen(value) + 1), items);
 	return *n > 0 ? items : NULL;
-}
-
-/* The quote left open at the end of `value`, or '\0'; split_list()'s
- * reading, without allocating (a check hook runs at every reload). */
-static char
-open_quote(const char *value)
-{
-	char quote = '\0';
-
-	for (const char *p = value; p != NULL && *p != '\0'; p++) {
-		if (quote == '\0' && (*p == '"' || *p == '\''))
-			quote = *p;
-		else if (*p == quote)
-			quote = '\0';
-	}
-	return quote;
 }
 
 /* A list with an unterminated quote is refused when it is set, so that a
@@ -111,7 +69,8 @@ open_quote(const char *value)
 static bool
 check_list(char **newval, void **extra, GucSource source)
 {
-	char quote = open_quote(*newval);
+	/* Read without allocating: a check hook runs at every reload. */
+	char quote = pitr_itemlist_open_quote(*newval);
 
 	if (quote == '\0')
 		return true;
@@ -194,16 +153,11 @@ pka_define_gucs(void)
 	gucs_defined = true;
 }
 
-static bool
-is_set(const char *value)
-{
-	return value != NULL && value[strspn(value, LIST_SEPARATORS)] != '\0';
-}
-
 bool
 pka_configured(void)
 {
-	return is_set(dst_local) || is_set(dst_remote) || is_set(dst_pipe) || is_set(dst_backup);
+	return pitr_itemlist_is_set(dst_local) || pitr_itemlist_is_set(dst_remote) ||
+	       pitr_itemlist_is_set(dst_pipe) || pitr_itemlist_is_set(dst_backup);
 }
 
 /* An empty string is an unset option. */

@@ -1,7 +1,8 @@
 /*
  * check_check.c - pitr-check's reading of archive_command: shell word
  * splitting and finding the pitr-archive call (lib/command/check/words.c),
- * and the trust it gives the call's config files (check.c).
+ * the trust it gives the call's config files (check.c), and the archive
+ * module's settings made into pitr-archive's options (module.c).
  */
 #include "config.h"
 
@@ -13,6 +14,7 @@
 
 #include "command/archive/archive.h"
 #include "command/check/check.h"
+#include "dest/dest.h"
 #include "common/opts.h"
 #include "harness.h"
 
@@ -300,6 +302,202 @@ START_TEST(test_guarded_config)
 }
 END_TEST
 
+/* --- the archive module's settings (module.c) ------------------------ */
+
+/* Fill m's values from NAME=VALUE pairs (name without its prefix). */
+static void
+set_values(struct pitr_check_module *m, const char *const *pairs)
+{
+	memset(m, 0, sizeof(*m));
+	for (; *pairs != NULL; pairs++) {
+		const char *eq = strchr(*pairs, '=');
+		size_t guc;
+
+		ck_assert_ptr_nonnull(eq);
+		for (guc = 0; guc < PITR_CHECK_GUC_COUNT; guc++)
+			if (strncmp(pitr_check_module_gucs[guc] + strlen("pitrkit_archive."), *pairs,
+				    (size_t)(eq - *pairs)) == 0 &&
+			    pitr_check_module_gucs[guc][strlen("pitrkit_archive.") + (size_t)(eq - *pairs)]
+			    == '\0')
+				break;
+		ck_assert_msg(guc < PITR_CHECK_GUC_COUNT, "no setting [%s]", *pairs);
+		m->values[guc] = strdup(eq + 1);
+	}
+}
+
+/* Convert; the error, or "" when it converted. */
+static const char *
+convert(struct pitr_check_module *m, const char *const *pairs)
+{
+	set_values(m, pairs);
+	err[0] = '\0';
+	if (pitr_check_module_opts(m, err, sizeof(err)) != 0)
+		ck_assert_msg(err[0] != '\0', "refused without a reason");
+	return err;
+}
+
+START_TEST(test_module_names)
+{
+	ck_assert(pitr_check_is_module("pitrkit_archive"));
+	ck_assert(pitr_check_is_module("pitrkit_archive.so"));
+	ck_assert(pitr_check_is_module("/usr/lib/postgresql/15/lib/pitrkit_archive.so"));
+	ck_assert(pitr_check_is_module("$libdir/pitrkit_archive"));
+	ck_assert(!pitr_check_is_module("basic_archive"));
+	ck_assert(!pitr_check_is_module("pitrkit_archive2"));
+	ck_assert(!pitr_check_is_module("/x/pitrkit_archive.so/y"));
+	ck_assert(!pitr_check_is_module(".so"));
+	ck_assert(!pitr_check_is_module(""));
+}
+END_TEST
+
+/* Nothing set: the module's defaults, no destination. */
+START_TEST(test_module_defaults)
+{
+	struct pitr_check_module m;
+
+	ck_assert_str_eq(convert(&m, (const char *[]){ "dst_local=", NULL }), "");
+	ck_assert_uint_eq(m.a.ndst_local + m.a.ndst_remote + m.a.ndst_pipe, 0);
+	ck_assert_ptr_null(m.a.dst_local);
+	ck_assert_ptr_null(m.a.dst_backup);
+	ck_assert_ptr_null(m.a.state_dir);
+	ck_assert_ptr_null(m.a.rsync_path);
+	ck_assert_int_eq(m.a.rsync_timeout, PITR_DEST_RSYNC_TIMEOUT_DEFAULT);
+	ck_assert_int_eq(m.a.pipe_timeout, PITR_DEST_PIPE_TIMEOUT_DEFAULT);
+	ck_assert_int_eq(m.a.parallel_jobs, 1);
+	ck_assert_int_eq(m.a.look_ahead, 8);
+	ck_assert_int_eq(m.a.jobs, 0);
+	ck_assert(!m.a.not_nice);
+	pitr_check_module_free(&m);
+}
+END_TEST
+
+/* Every setting, as a placeholder shows it (postgresql.conf's text). */
+START_TEST(test_module_every_setting)
+{
+	struct pitr_check_module m;
+
+	ck_assert_str_eq(convert(&m, (const char *[]){
+		"dst_local=/a, lz4='/b c'", "dst_remote=gzip=rsync://h/m/ host:/w/",
+		"dst_pipe='gzip=cat >/dev/null'", "dst_backup=/bk", "state_dir=/st",
+		"temp_dir=/tmp/x", "rsync_path=/opt/rsync", "rsync_timeout=45",
+		"pipe_timeout=2min", "parallel_jobs=3", "not_nice=on", "look_ahead=0", "jobs=2",
+		NULL }), "");
+	ck_assert_uint_eq(m.a.ndst_local, 2);
+	ck_assert_str_eq(m.a.dst_local[0], "/a");
+	ck_assert_str_eq(m.a.dst_local[1], "lz4=/b c");
+	ck_assert_uint_eq(m.a.ndst_remote, 2);
+	ck_assert_str_eq(m.a.dst_remote[0], "gzip=rsync://h/m/");
+	ck_assert_str_eq(m.a.dst_remote[1], "host:/w/");
+	ck_assert_uint_eq(m.a.ndst_pipe, 1);
+	ck_assert_str_eq(m.a.dst_pipe[0], "gzip=cat >/dev/null");
+	ck_assert_str_eq(m.a.dst_backup, "/bk");
+	ck_assert_str_eq(m.a.state_dir, "/st");
+	ck_assert_str_eq(m.a.temp_dir, "/tmp/x");
+	ck_assert_str_eq(m.a.rsync_path, "/opt/rsync");
+	ck_assert_int_eq(m.a.rsync_timeout, 45);
+	ck_assert_int_eq(m.a.pipe_timeout, 120);
+	ck_assert_int_eq(m.a.parallel_jobs, 3);
+	ck_assert(m.a.not_nice);
+	ck_assert_int_eq(m.a.look_ahead, 0);
+	ck_assert_int_eq(m.a.jobs, 2);
+	pitr_check_module_free(&m);
+}
+END_TEST
+
+/* The module's options and a parsed call's are the same options: the
+ * destinations pitr-check collects do not depend on where they came from. */
+START_TEST(test_module_same_as_call)
+{
+	static const char *call[] = { "pitr-archive", "-dl", "/a", "-dl", "lz4=/b c", "-dr",
+				      "host:/w/", "-s", "/st", "--rsync-timeout", "45", "%p", NULL };
+	struct pitr_check_module m;
+	struct pitr_archive_opts a;
+	struct pitr_opts o;
+
+	h_setup();
+	ck_assert_int_eq(pitr_opts_parse(&o, pitr_archive_option_defs, pitr_archive_noption_defs,
+					 12, (char **)call), 0);
+	pitr_archive_opts_read(&o, &a);
+	ck_assert_str_eq(convert(&m, (const char *[]){ "dst_local=/a 'lz4=/b c'",
+		"dst_remote=host:/w/", "state_dir=/st", "rsync_timeout=45", NULL }), "");
+	ck_assert_uint_eq(m.a.ndst_local, a.ndst_local);
+	for (size_t i = 0; i < a.ndst_local; i++)
+		ck_assert_str_eq(m.a.dst_local[i], a.dst_local[i]);
+	ck_assert_uint_eq(m.a.ndst_remote, a.ndst_remote);
+	ck_assert_str_eq(m.a.dst_remote[0], a.dst_remote[0]);
+	ck_assert_str_eq(m.a.state_dir, a.state_dir);
+	ck_assert_int_eq(m.a.rsync_timeout, a.rsync_timeout);
+	ck_assert_int_eq(m.a.parallel_jobs, a.parallel_jobs);
+	ck_assert_uint_eq(m.a.ndst_pipe, a.ndst_pipe);
+	pitr_check_module_free(&m);
+	pitr_opts_free(&o);
+	h_teardown();
+}
+END_TEST
+
+/* PostgreSQL's own display of a loaded module's setting, and the other
+ * spellings it accepts. */
+START_TEST(test_module_spellings)
+{
+	static const struct { const char *pair; int want; } times[] = {
+		{ "rsync_timeout=1min", 60 }, { "rsync_timeout=1h", 3600 },
+		{ "rsync_timeout=1d", 86400 }, { "rsync_timeout=30s", 30 },
+		{ "rsync_timeout= 30 s ", 30 }, { "rsync_timeout=1500ms", 2 },
+		{ "rsync_timeout=0.5min", 30 }, { "rsync_timeout=7", 7 },
+	};
+	static const struct { const char *pair; bool want; } bools[] = {
+		{ "not_nice=on", true }, { "not_nice=OFF", false }, { "not_nice=t", true },
+		{ "not_nice=yes", true }, { "not_nice=n", false }, { "not_nice=1", true },
+		{ "not_nice=0", false }, { "not_nice=False", false },
+	};
+	struct pitr_check_module m;
+
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		ck_assert_msg(convert(&m, (const char *[]){ times[i].pair, NULL })[0] == '\0',
+			      "[%s]: %s", times[i].pair, err);
+		ck_assert_msg(m.a.rsync_timeout == times[i].want, "[%s]: %d", times[i].pair,
+			      m.a.rsync_timeout);
+		pitr_check_module_free(&m);
+	}
+	for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
+		ck_assert_msg(convert(&m, (const char *[]){ bools[i].pair, NULL })[0] == '\0',
+			      "[%s]: %s", bools[i].pair, err);
+		ck_assert_msg(m.a.not_nice == bools[i].want, "[%s]", bools[i].pair);
+		pitr_check_module_free(&m);
+	}
+}
+END_TEST
+
+/* What the module refuses is said, naming the setting. */
+START_TEST(test_module_refused)
+{
+	static const struct { const char *pair, *reason; } bad[] = {
+		{ "dst_local=/a '/b", "pitrkit_archive.dst_local \"/a '/b\" has an unterminated ' quote" },
+		{ "dst_pipe=\"cat", "unterminated \" quote" },
+		{ "rsync_timeout=0", "pitrkit_archive.rsync_timeout is \"0\": outside 1 .. 86400" },
+		{ "pipe_timeout=2 weeks", "valid units are" },
+		{ "pipe_timeout=90000", "outside 1 .. 86400" },
+		{ "parallel_jobs=2s", "pitrkit_archive.parallel_jobs is \"2s\": it takes no unit" },
+		{ "parallel_jobs=65", "outside 1 .. 64" },
+		{ "look_ahead=x", "not a number" },
+		{ "look_ahead=-1", "outside 0 .. 256" },
+		{ "jobs=17", "outside 0 .. 16" },
+		{ "not_nice=o", "pitrkit_archive.not_nice is \"o\": not a boolean" },
+		{ "not_nice=maybe", "not a boolean" },
+	};
+	struct pitr_check_module m;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *why = convert(&m, (const char *[]){ bad[i].pair, NULL });
+
+		ck_assert_msg(strstr(why, bad[i].reason) != NULL, "[%s]: [%s] lacks [%s]",
+			      bad[i].pair, why, bad[i].reason);
+		ck_assert_msg(strstr(why, "the module refuses it") != NULL, "[%s]", why);
+		pitr_check_module_free(&m);
+	}
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -316,6 +514,14 @@ make_suite(void)
 	tcase_add_test(tc, test_vet_config);
 	tcase_add_test(tc, test_guarded_config);
 	tcase_add_test(tc, test_guarded_fifo);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("module");
+	tcase_add_test(tc, test_module_names);
+	tcase_add_test(tc, test_module_defaults);
+	tcase_add_test(tc, test_module_every_setting);
+	tcase_add_test(tc, test_module_same_as_call);
+	tcase_add_test(tc, test_module_spellings);
+	tcase_add_test(tc, test_module_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -23,8 +23,16 @@ grep -q '^PG_PKGLIBDIR = .' "$PITR_BUILDDIR/Makefile" ||
 # In the sanitizer build the module and libpitrkit need the sanitizer
 # runtimes, which PostgreSQL cannot be started with: preloaded, the
 # server deadlocks before it reads its arguments (postgres --version
-# hangs on a futex).  The module's code is checked there at build time
-# (built with the sanitizers, -Werror); it runs in the normal build.
+# hangs on a futex).  It is glibc's gettext lock (_nl_state_lock), left
+# write-locked with a reader count of -1 in a single thread: the
+# constructors of libraries postgres links (libgpg-error and libp11-kit,
+# through libsystemd, libgnutls and libldap) call gettext before the
+# runtime is initialised.  gcc 12's libasan and clang 14's runtime both
+# hang so, whatever ASAN_OPTIONS (detect_leaks=0,
+# verify_asan_link_order=0) or locale; preloading libasan with one of
+# those libraries hangs pg_controldata too.  The module's code is checked
+# there at build time (built with the sanitizers, -Werror); it runs in
+# the normal build.
 if [ -n "${PITR_SAN_CFLAGS:-}" ]; then
 	ok "the module is built in the sanitizer build" test -f "$MOD"
 	diag "PostgreSQL cannot run with the sanitizer runtimes preloaded: the server test runs in the normal build"

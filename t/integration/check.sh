@@ -4,6 +4,9 @@
 # daemon passes, naming each destination; a destination that cannot be
 # written makes it fail naming that destination within --timeout; an
 # unreadable archive_command and archive_mode off fail with one line.
+# With archive_library = 'pitrkit_archive' the module's settings are read
+# and checked the same way; a missing destination directory fails at once
+# with one line; another archive_library is refused with one line.
 # What archive_command names is the database superuser's: pitr-check runs
 # none of its programs and shows no line of its config files.
 # shellcheck source-path=SCRIPTDIR
@@ -124,6 +127,77 @@ like "it names the destination that lacks the segment" "$IT_ERR" \
 unlike "no other destination is said to lack it" "$IT_ERR" "did not reach [a-z]* destination \"($T/plain|$T/gz|rsync)"
 like "the archiver's failures are named" "$IT_ERR" "archiver failed [0-9]+ times meanwhile"
 like "the destinations that have it are still listed" "$IT_OUT" "local destination \"$T/plain\""
+
+# --- archive_library = 'pitrkit_archive': the module's settings --------
+# The checking session has not loaded the module: what postgresql.conf
+# sets shows as a placeholder, what it leaves out does not exist (the
+# module's default).  Only where the module is built, and not in the
+# sanitizer build, whose runtimes the server cannot start with (see
+# archive-module.sh).
+MOD=$PITR_BUILDDIR/pgmodule/pitrkit_archive.so
+if [ -f "$MOD" ] && [ -z "${PITR_SAN_CFLAGS:-}" ]; then
+	ok "the server stops for the module" pg_stop "$P"
+	mkdir_pg "$T/mstate"
+	pg_set "$P" "archive_command = ''" "archive_library = '$MOD'" \
+		"pitrkit_archive.dst_local = '$T/plain, gzip=$T/gz'" \
+		"pitrkit_archive.dst_remote = 'gzip=$URL'" "pitrkit_archive.state_dir = '$T/mstate'"
+	# The module loads this build's libpitrkit.
+	# shellcheck disable=SC2317  # called through ok
+	start_with_module()
+	(
+		export LD_LIBRARY_PATH=$PITR_BUILDDIR/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+		pg_start "$1"
+	)
+	ok "the server starts with the module" start_with_module "$P"
+	it_run "$PC" "${conn[@]}" --timeout 20
+	is "module: pitr-check passes: exit 0, nothing on stderr" "$IT_RC:$IT_ERR" "0:"
+	like "module: the last line names 3 destinations" "$IT_OUT" \
+		'archiving works: "[0-9A-F]{24}" reached 3 destinations in [0-9.]+ s'
+	seg=$(printf '%s\n' "$IT_OUT" | sed -n 's/^archiving works: "\([0-9A-F]*\)".*/\1/p')
+	like "module: the plain directory's copy checked" "$IT_OUT" \
+		"local destination \"$T/plain\": \"$seg\" arrived in [0-9.]+ s, read back whole"
+	like "module: the gzip directory's .gz copy checked" "$IT_OUT" \
+		"local destination \"$T/gz\": \"$seg.gz\" arrived in"
+	like "module: the rsync daemon's .gz copy checked" "$IT_OUT" \
+		"remote destination \"$URL\": \"$seg.gz\" arrived in"
+	like "module: the module archived it (server log)" "$(cat "$(pg_logfile "$P")")" \
+		"pitrkit_archive: archived \"$seg\""
+	# Every setting the module defines (but its log's two) is one pitr-check reads.
+	defined=$(pg_sql "$P" "LOAD '$MOD'" "SELECT name FROM pg_settings WHERE name LIKE
+		'pitrkit_archive.%' AND name NOT IN ('pitrkit_archive.log', 'pitrkit_archive.verbose')
+		ORDER BY 1")
+	read_by_check=$(grep -o '^	\[PITR_CHECK_GUC_[A-Z_]*\] = MODULE_NAME "\.[a-z_]*"' \
+		"$PITR_SRCDIR/lib/command/check/module.c" | sed 's/.*"\.\(.*\)"/pitrkit_archive.\1/' |
+		LC_ALL=C sort)
+	is "module: pitr-check reads every setting the module defines" "$read_by_check" \
+		"$(printf '%s\n' "$defined" | LC_ALL=C sort)"
+	# A destination directory that does not exist: said at once.
+	pg_set "$P" "pitrkit_archive.dst_local = '$T/plain, $T/missing'"
+	pg_sql "$P" "SELECT pg_reload_conf()" >/dev/null
+	# A new session has the new settings once the postmaster reloaded.
+	# shellcheck disable=SC2317  # called through wait_for
+	shows()
+	{
+		[[ $(pg_sql "$P" "SELECT current_setting('$1', true)") == *"$2"* ]]
+	}
+	wait_for "module: the server reloads the missing destination" 20 \
+		shows pitrkit_archive.dst_local missing
+	it_run "$PC" "${conn[@]}" --timeout 20
+	is "module: a missing destination: exit 1, one line" "$IT_RC:$(count_lines "$IT_ERR")" 1:1
+	like "module: the missing destination is named" "$IT_ERR" \
+		"ERROR : local destination \"$T/missing\" is not a directory: the server can archive nothing there"
+	# Another archive library is not read.
+	pg_set "$P" "archive_library = 'basic_archive'"
+	pg_sql "$P" "SELECT pg_reload_conf()" >/dev/null
+	wait_for "the server reloads archive_library = 'basic_archive'" 20 \
+		shows archive_library basic_archive
+	it_run "$PC" "${conn[@]}"
+	is "another archive_library: exit 1, one line" "$IT_RC:$(count_lines "$IT_ERR")" 1:1
+	like "another archive_library: said" "$IT_ERR" \
+		'archive_library is "basic_archive": the server does not run archive_command'
+else
+	diag "the module's case runs where the module is built, outside the sanitizer build"
+fi
 
 # --- archive_mode off ----------------------------------------------------
 pg_set "$P" "archive_mode = off"

@@ -3,7 +3,9 @@
  *
  * The server's archive_command is read (SHOW, or --archive-command), its
  * pitr-archive call found and parsed with pitr-archive's own option
- * table, so the destinations are exactly those pitr-archive delivers to.
+ * table, so the destinations are exactly those pitr-archive delivers to;
+ * with archive_library = 'pitrkit_archive', the module's settings are
+ * read instead and made into the same options (module.c).
  * A little WAL is written and pg_switch_wal() finishes the segment; every
  * destination is then polled, with a growing interval, until it holds the
  * segment or --timeout runs out.  Each copy is read back whole (fetched
@@ -55,6 +57,8 @@ struct check_run {
 	struct pitr_check_call call;
 	struct pitr_opts aopts;    /* the call's options */
 	struct pitr_archive_opts a;
+	bool module;               /* archive_library is pitrkit_archive */
+	struct pitr_check_module settings;  /* its settings, when it is */
 	struct pitr_dest_spec *specs;
 	size_t nspecs;
 	struct target *targets;
@@ -78,6 +82,7 @@ run_free(struct check_run *run)
 	free(run->targets);
 	pitr_dest_specs_free(run->specs, run->nspecs);
 	pitr_opts_free(&run->aopts);
+	pitr_check_module_free(&run->settings);
 	pitr_check_call_free(&run->call);
 	free(run->command);
 	free(run->data_dir);
@@ -115,11 +120,53 @@ show_quietly(struct pitr_pgconn *conn, const char *setting)
 	return value;
 }
 
-/* archive_mode on, no archive_library, and the command to check. */
+/* archive_library: none (archive_command runs), the archive module
+ * (run->module), or another one, which pitr-check cannot read. */
+static int
+read_library(struct check_run *run)
+{
+	char *library = show_quietly(run->conn, "archive_library");
+	int rc = -1;
+
+	if (library == NULL || *library == '\0')
+		rc = 0;
+	else if (!pitr_check_is_module(library))
+		pitr_log_error("archive_library is \"%s\": the server does not run archive_command",
+			       library);
+	else if (run->opts->archive_command != NULL)
+		pitr_log_error("archive_library is \"%s\": the server archives with the module's "
+			       "settings, not with the --archive-command given", library);
+	else
+		run->module = true;
+	if (run->module)
+		rc = 0;
+	free(library);
+	return rc;
+}
+
+/* The archive_command to check: --archive-command, or the server's. */
+static int
+read_command(struct check_run *run)
+{
+	if (run->opts->archive_command != NULL)
+		run->command = pitr_xstrdup(run->opts->archive_command);
+	else if (pitr_pgconn_show(run->conn, "archive_command", &run->command) != 0)
+		return -1;
+	if (run->command == NULL)
+		return -1;
+	if (run->command[strspn(run->command, " \t\n")] == '\0') {
+		pitr_log_error("archive_command is empty: the server archives nothing");
+		return -1;
+	}
+	return 0;
+}
+
+/* archive_mode on, and the command to check unless the module archives
+ * (its settings are read by read_module()). */
 static int
 read_settings(struct check_run *run)
 {
-	char *mode = NULL, *library = show_quietly(run->conn, "archive_library");
+	char *mode = NULL;
 	int rc = -1;
 
 	if (pitr_pgconn_show(run->conn, "archive_mode", &mode) != 0)
@@ -129,21 +176,8 @@ read_settings(struct check_run *run)
 			       "= on and restart it)");
 		goto out;
 	}
-	if (library != NULL && *library != '\0') {
-		pitr_log_error("archive_library is \"%s\": the server does not run archive_command",
-			       library);
+	if (read_library(run) != 0 || (!run->module && read_command(run) != 0))
 		goto out;
-	}
-	if (run->opts->archive_command != NULL)
-		run->command = pitr_xstrdup(run->opts->archive_command);
-	else if (pitr_pgconn_show(run->conn, "archive_command", &run->command) != 0)
-		goto out;
-	if (run->command == NULL)
-		goto out;
-	if (run->command[strspn(run->command, " \t\n")] == '\0') {
-		pitr_log_error("archive_command is empty: the server archives nothing");
-		goto out;
-	}
 	if (run->opts->data_dir != NULL)
 		run->data_dir = pitr_xstrdup(run->opts->data_dir);
 	else
@@ -151,7 +185,6 @@ read_settings(struct check_run *run)
 	rc = 0;
 out:
 	free(mode);
-	free(library);
 	return rc;
 }
 
@@ -202,6 +235,37 @@ parse_guarded(struct check_run *run, char *why, size_t why_size)
 	return rc;
 }
 
+/* The module's settings, as this session shows them: one set in the
+ * server's config files shows even where the module is not loaded (a
+ * placeholder), one not set does not exist there: missing_ok makes it
+ * "", the module's default. */
+static int
+read_module(struct check_run *run)
+{
+	char why[1024] = "";
+
+	for (size_t guc = 0; guc < PITR_CHECK_GUC_COUNT; guc++) {
+		char *sql = pitr_xasprintf("SELECT coalesce(current_setting('%s', true), '')",
+					   pitr_check_module_gucs[guc]);
+		int rc = sql != NULL ? pitr_pgconn_query_value(run->conn, sql,
+							       &run->settings.values[guc]) : -1;
+
+		free(sql);
+		if (rc != 0)
+			return -1;
+	}
+	if (pitr_check_module_opts(&run->settings, why, sizeof(why)) != 0) {
+		pitr_log_error("cannot check the archive module's settings: %s", why);
+		return -1;
+	}
+	run->a = run->settings.a;
+	if (run->a.rsync_path != NULL)
+		pitr_log_verbose("pitrkit_archive.rsync_path \"%s\" is ignored: pitr-check runs no "
+				 "program the server's settings name (its own --rsync-path sets the "
+				 "rsync)", run->a.rsync_path);
+	return 0;
+}
+
 /* Parse the call with pitr-archive's table in the data directory, where
  * the archiver runs it, so that a relative --config-file is found. */
 static int
@@ -210,6 +274,8 @@ parse_call(struct check_run *run)
 	char why[1024] = "";
 	int here = -1, rc;
 
+	if (run->module)
+		return read_module(run);
 	if (pitr_check_find_call(run->command, &run->call, why, sizeof(why)) != 0) {
 		pitr_log_error("cannot check archive_command \"%s\": %s; name the pitr-archive call "
 			       "with --archive-command", run->command, why);
@@ -257,6 +323,25 @@ resolve_local(struct check_run *run, struct pitr_dest_spec *spec)
 	return 0;
 }
 
+/* pitr-archive never creates a --dst-local directory (a missing mount
+ * must fail): one that is not there fails every segment, which polling
+ * would only find out after --timeout.  One stat() cannot answer (no
+ * access) is left to the polling. */
+static int
+local_dir_exists(const struct pitr_dest_spec *spec)
+{
+	const char *dir = pitr_dest_spec_dir(spec);
+	struct stat st;
+
+	if (dir == NULL || spec->backup_copy)
+		return 0;
+	if (stat(dir, &st) == 0 ? S_ISDIR(st.st_mode) : errno != ENOENT && errno != ENOTDIR)
+		return 0;
+	pitr_log_error("local destination \"%s\" is not a directory: the server can archive "
+		       "nothing there (pitr-archive never creates one)", spec->location);
+	return -1;
+}
+
 static int
 collect_targets(struct check_run *run)
 {
@@ -271,13 +356,16 @@ collect_targets(struct check_run *run)
 	if (pitr_dest_args_parse(&args, &run->specs, &run->nspecs) != 0)
 		return -1;
 	if (run->nspecs == 0) {
-		pitr_log_error("archive_command's pitr-archive call names no destination");
+		pitr_log_error(run->module ? "no pitrkit_archive.dst_* setting names a destination: "
+			       "the archive module archives nothing" :
+			       "archive_command's pitr-archive call names no destination");
 		return -1;
 	}
 	if ((run->targets = pitr_xcalloc(run->nspecs, sizeof(*run->targets))) == NULL)
 		return -1;
 	for (size_t spec_idx = 0; spec_idx < run->nspecs; spec_idx++) {
-		if (resolve_local(run, &run->specs[spec_idx]) != 0)
+		if (resolve_local(run, &run->specs[spec_idx]) != 0 ||
+		    local_dir_exists(&run->specs[spec_idx]) != 0)
 			return -1;
 		run->targets[spec_idx].spec = &run->specs[spec_idx];
 	}

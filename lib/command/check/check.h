@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "command/archive/archive.h"
 #include "server/pgconn.h"
 
 struct pitr_check_opts {
@@ -76,5 +77,51 @@ void pitr_check_words_free(char **words, size_t n);
 int pitr_check_find_call(const char *command, struct pitr_check_call *call, char *err,
 			 size_t err_size);
 void pitr_check_call_free(struct pitr_check_call *call);
+
+/* --- the archive module's settings (module.c) ------------------------- */
+
+/* The pitrkit_archive.* settings that make pitr-archive's options (the
+ * log's two aside), indexes into pitr_check_module_gucs[]. */
+enum pitr_check_guc {
+	PITR_CHECK_GUC_DST_LOCAL,
+	PITR_CHECK_GUC_DST_REMOTE,
+	PITR_CHECK_GUC_DST_PIPE,
+	PITR_CHECK_GUC_DST_BACKUP,
+	PITR_CHECK_GUC_STATE_DIR,
+	PITR_CHECK_GUC_TEMP_DIR,
+	PITR_CHECK_GUC_RSYNC_PATH,
+	PITR_CHECK_GUC_RSYNC_TIMEOUT,
+	PITR_CHECK_GUC_PIPE_TIMEOUT,
+	PITR_CHECK_GUC_PARALLEL_JOBS,
+	PITR_CHECK_GUC_NOT_NICE,
+	PITR_CHECK_GUC_LOOK_AHEAD,
+	PITR_CHECK_GUC_JOBS,
+	PITR_CHECK_GUC_COUNT
+};
+
+/* Their full names ("pitrkit_archive.dst_local", ...). */
+extern const char *const pitr_check_module_gucs[PITR_CHECK_GUC_COUNT];
+
+/* Whether archive_library `library` is the archive module: its name, or
+ * a path to it (PostgreSQL loads either), with or without ".so". */
+bool pitr_check_is_module(const char *library);
+
+/* The module's settings as the server shows them, and the options the
+ * module makes of them. */
+struct pitr_check_module {
+	char *values[PITR_CHECK_GUC_COUNT];  /* malloc'd; NULL or "": not set, the default */
+	char *text[3];                       /* the three lists' items' text */
+	const char **items[3];
+	struct pitr_archive_opts a;          /* data_dir and wal_path aside */
+};
+
+/*
+ * Fill m->a from m->values as the module reads its GUCs (pgmodule/guc.c):
+ * the same defaults, ranges and list splitting (common/itemlist.h).
+ * Returns 0, or -1 with the reason in `err` (nothing logged) for a value
+ * the module refuses: the archiver would keep another one.
+ */
+int pitr_check_module_opts(struct pitr_check_module *m, char *err, size_t err_size);
+void pitr_check_module_free(struct pitr_check_module *m);
 
 #endif
