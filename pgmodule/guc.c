@@ -144,8 +144,9 @@ pka_define_gucs(void)
 				"up to N next .ready segments; 0: none (pitr-archive --look-ahead).",
 				NULL, &look_ahead, PITR_ARCHIVE_LOOK_AHEAD_DEFAULT, 0, 256, PGC_SIGHUP,
 				0, NULL, NULL, NULL);
-	DefineCustomIntVariable("pitrkit_archive.jobs", "Processes archiving at once with "
-				"look-ahead, the archiver included; 0: one a CPU (pitr-archive --jobs).",
+	DefineCustomIntVariable("pitrkit_archive.jobs", "Look-ahead worker processes besides "
+				"the archiver; 0: one a CPU within the memory bound "
+				"(pitr-archive --jobs).",
 				NULL, &jobs, 0, 0, PITR_ARCHIVE_JOBS_MAX, PGC_SIGHUP, 0, NULL, NULL,
 				NULL);
 #endif
