@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "command/archive/ahead.h"
 #include "command/archive/archive.h"
 #include "command/check/check.h"
 #include "dest/dest.h"
@@ -364,7 +365,7 @@ START_TEST(test_module_defaults)
 	ck_assert_int_eq(m.a.rsync_timeout, PITR_DEST_RSYNC_TIMEOUT_DEFAULT);
 	ck_assert_int_eq(m.a.pipe_timeout, PITR_DEST_PIPE_TIMEOUT_DEFAULT);
 	ck_assert_int_eq(m.a.parallel_jobs, 1);
-	ck_assert_int_eq(m.a.look_ahead, 8);
+	ck_assert_int_eq(m.a.look_ahead, PITR_ARCHIVE_LOOK_AHEAD_DEFAULT);
 	ck_assert_int_eq(m.a.jobs, 0);
 	ck_assert(!m.a.not_nice);
 	pitr_check_module_free(&m);
