@@ -5,23 +5,23 @@
  *
  * Each file goes through pitr_cmd_archive(), the very pipeline of
  * pitr-archive, with options read from the pitrkit_archive.* GUCs
- * (guc.c).  It runs in a thread of the module's own, started at the first
- * file with every signal blocked and kept for the archiver's life, for
- * reasons that are the archiver's and not the library's:
+ * (guc.c).  It runs in a thread of its own, started per file with every
+ * signal blocked, for reasons that are the archiver's and not the
+ * library's:
  *  - the library lowers its priority to compress (pitr-archive's default,
  *    --not-nice to keep it); on Linux that applies to the calling thread
  *    alone, and an unprivileged process can never raise it back, so done
  *    in the archiver's own thread it would slow the archiver for good;
- *  - the threads and processes the library starts (gzip's workers, the
- *    look-ahead's) inherit the blocked mask, so the archiver's signal
- *    handlers (SIGHUP, SIGUSR2, SIGQUIT's exit...) always run in the
- *    archiver's thread, as PostgreSQL expects;
- *  - the look-ahead's workers outlive the call (children mode, ahead.h)
- *    and die with the thread that forked them: a thread per call would
- *    kill them as it ends;
+ *  - the threads the library starts (gzip's workers) inherit the blocked
+ *    mask, so the archiver's signal handlers (SIGHUP, SIGUSR2, SIGQUIT's
+ *    exit...) always run in the archiver's thread, as PostgreSQL expects;
  *  - the library's log lines, which may come from any of its threads, are
  *    queued and handed to ereport() by the archiver's thread afterwards:
  *    ereport is not thread-safe.
+ * The look-ahead's workers go on after the call (children mode, ahead.h)
+ * and die with the thread that forked them: the archiver's own thread
+ * forks them, at the call's request, every signal blocked, so that they
+ * live as long as the archiver and never longer.
  * The library allocates with malloc and frees all of it per file; the
  * lists built from the GUCs live in a memory context reset per file.
  */
@@ -144,67 +144,105 @@ log_settings_apply(void)
 	log_opened = pitr_log_open("pitr-archive", log.template_, log.verbose) == 0;
 }
 
-/* The module's thread and the one call it is given at a time. */
+/* One file's call and the worker fork it may ask the archiver's thread
+ * for, under call_mu. */
 static pthread_mutex_t call_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t call_cv = PTHREAD_COND_INITIALIZER;
-static struct archive_call *call_pending;   /* given, not yet done */
-static bool thread_started;
+static bool call_done;
+
+struct fork_request {
+	void (*child)(void *);
+	void *arg;
+	pid_t pid;
+};
+static struct fork_request *fork_pending;   /* asked for, not yet forked */
 
 static void *
 archive_thread(void *arg)
 {
-	pthread_mutex_lock(&call_mu);
-	for (;;) {
-		struct archive_call *call;
+	struct archive_call *call = arg;
 
-		while (call_pending == NULL)
-			pthread_cond_wait(&call_cv, &call_mu);
-		call = call_pending;
-		pthread_mutex_unlock(&call_mu);
-		call->rc = pitr_cmd_archive(&call->opts);
-		pthread_mutex_lock(&call_mu);
-		call_pending = NULL;
-		pthread_cond_broadcast(&call_cv);
-	}
+	call->rc = pitr_cmd_archive(&call->opts);
+	pthread_mutex_lock(&call_mu);
+	call_done = true;
+	pthread_cond_broadcast(&call_cv);
+	pthread_mutex_unlock(&call_mu);
 	return NULL;
 }
 
-/* Start the module's thread, every signal blocked there (see the top of
- * the file).  0, or -1 (logged). */
+/* The look-ahead's forker (ahead.h), in the call's thread: the archiver's
+ * thread forks, so that the worker's PR_SET_PDEATHSIG holds while the
+ * archiver lives. */
+static pid_t
+fork_in_archiver(void (*child)(void *), void *arg)
+{
+	struct fork_request req = { .child = child, .arg = arg, .pid = 0 };
+
+	pthread_mutex_lock(&call_mu);
+	fork_pending = &req;
+	pthread_cond_broadcast(&call_cv);
+	while (fork_pending == &req)
+		pthread_cond_wait(&call_cv, &call_mu);
+	pthread_mutex_unlock(&call_mu);
+	return req.pid;
+}
+
+/* In the archiver's thread: fork for `req` with every signal blocked, so
+ * that none of the server's handlers runs in the worker. */
+static void
+serve_fork(struct fork_request *req)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	req->pid = fork();
+	if (req->pid == 0) {
+		req->child(req->arg);
+		_exit(0);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Wait for the call's thread to end, forking workers as it asks. */
+static void
+wait_for_call(void)
+{
+	pthread_mutex_lock(&call_mu);
+	while (!call_done) {
+		if (fork_pending != NULL) {
+			serve_fork(fork_pending);
+			fork_pending = NULL;
+			pthread_cond_broadcast(&call_cv);
+			continue;
+		}
+		pthread_cond_wait(&call_cv, &call_mu);
+	}
+	pthread_mutex_unlock(&call_mu);
+}
+
+/* Run the call in its own thread, every signal blocked there (see the top
+ * of the file).  Returns 0 when it ran (its result in call->rc), -1 when
+ * no thread could be started (logged). */
 static int
-start_thread(void)
+run_in_thread(struct archive_call *call)
 {
 	sigset_t all, old;
 	pthread_t thread;
 	int err;
 
+	call_done = false;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	err = pthread_create(&thread, NULL, archive_thread, NULL);
+	err = pthread_create(&thread, NULL, archive_thread, call);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err != 0) {
 		ereport(WARNING, (errmsg("pitrkit_archive: could not start a thread: %s",
 					 strerror(err))));
 		return -1;
 	}
-	pthread_detach(thread);
-	thread_started = true;
-	return 0;
-}
-
-/* Run the call in the module's thread and wait for it.  Returns 0 when it
- * ran (its result in call->rc), -1 when it could not (logged). */
-static int
-run_in_thread(struct archive_call *call)
-{
-	if (!thread_started && start_thread() != 0)
-		return -1;
-	pthread_mutex_lock(&call_mu);
-	call_pending = call;
-	pthread_cond_broadcast(&call_cv);
-	while (call_pending != NULL)
-		pthread_cond_wait(&call_cv, &call_mu);
-	pthread_mutex_unlock(&call_mu);
+	wait_for_call();
+	pthread_join(thread, NULL);
 	return 0;
 }
 
@@ -249,6 +287,7 @@ module_setup(void)
 						 ALLOCSET_DEFAULT_SIZES);
 	archiver_pid = getpid();
 	pitr_log_set_sink(log_queue, NULL);
+	pitr_lookahead_set_forker(fork_in_archiver);
 }
 
 void

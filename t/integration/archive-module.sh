@@ -111,6 +111,11 @@ pid=$(archiver_pid)
 # archiver's (see pitrkit_archive(7)): it keeps the postmaster's.
 is "the archiver was never reniced for the compression (nice of $pid)" \
 	"$(ps -o ni= -p "$pid" | tr -d ' ')" "$(ps -o ni= -p "$(head -n 1 "$PG/postmaster.pid")" | tr -d ' ')"
+# ...and no thread of it is left reniced once the call is done: a thread
+# kept from call to call would stay at nice 10 for good.
+is "no thread of the archiver is left reniced (nice of each of its threads)" \
+	"$(ps -L -o ni= -p "$pid" | tr -d ' ' | sort -u)" \
+	"$(ps -o ni= -p "$(head -n 1 "$PG/postmaster.pid")" | tr -d ' ')"
 
 # --- .backup: the stop of a base backup waits for its archiving ----------
 pg_sql "$PG" "SELECT pg_backup_start('it', true)" "SELECT 1 FROM pg_backup_stop(true)" >/dev/null

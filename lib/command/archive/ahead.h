@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include "command/archive/archive.h"
 #include "dest/dest.h"
@@ -121,15 +122,23 @@ size_t pitr_archive_mem_estimate(const struct pitr_dest_spec *specs, size_t nspe
  */
 size_t pitr_lookahead_workers(size_t budget, size_t per_process, long cpus, int user_jobs);
 
-/* While a look-ahead runs and `wal_name` has no record,
- * wait (it may be the segment a worker is delivering).  Returns at once
+/* While a look-ahead runs and `wal_name` has no record, wait (it may be
+ * the segment a worker is delivering), 10 s at most.  Returns at once
  * otherwise.  Children that ended are reaped first. */
 void pitr_lookahead_wait(const struct pitr_archive_opts *opts, const char *wal_name);
 
 /* Children mode, when the process that started them stops archiving: no
- * worker takes another segment, and each one is waited for (at most the
- * segment it holds). */
+ * worker takes another segment, and each one is waited for (the segment
+ * it holds, 30 s at most, then killed). */
 void pitr_lookahead_stop(void);
+
+/* Children mode: who forks a worker.  `child` runs in the new process
+ * (and never returns); the result is fork()'s.  The default forks in the
+ * calling thread; the archive module forks in the archiver's own thread,
+ * which lives as long as the archiver, because a child's
+ * PR_SET_PDEATHSIG fires when the thread that forked it ends. */
+typedef pid_t (*pitr_lookahead_forker_fn)(void (*child)(void *), void *arg);
+void pitr_lookahead_set_forker(pitr_lookahead_forker_fn fn);
 
 /* Archive one look-ahead segment at `wal_path` (archive.c): its log lines
  * held, its record written when every destination holds it.  0 or -1. */

@@ -25,8 +25,8 @@
  * A call for a segment that workers still running may be delivering waits
  * for its record or for the look-ahead's end (pitr_lookahead_wait()).
  * Either way the temporary files a killed worker leaves are swept by the
- * next call (tmpfile.h), and one that is told to stop removes its own
- * (sigclean.h).
+ * next call (tmpfile.h); a detached one that is told to stop removes its
+ * own (sigclean.h), a child blocks every signal, as its parent's thread.
  */
 #include "config.h"
 
@@ -56,6 +56,15 @@
 /* How often a call waiting for a running look-ahead looks again: a
  * fraction of the time a segment takes. */
 #define LOOKAHEAD_POLL_US 1000
+/* How long a call waits for a running look-ahead to record its segment:
+ * a worker takes well under a second per segment, and past this the call
+ * delivers the segment itself (should a worker be delivering it still,
+ * the later of the two finds the same content there).  A retry after a
+ * failure must not wait for a whole look-ahead that is failing too. */
+#define LOOKAHEAD_WAIT_MAX_US (10 * 1000 * 1000)
+/* How long pitr_lookahead_stop() lets the children finish their segments
+ * before it kills them (what they leave is swept by the next call). */
+#define LOOKAHEAD_STOP_MAX_US (30 * 1000 * 1000)
 
 struct pitr_lookahead {
 	const struct pitr_archive_opts *opts;
@@ -345,6 +354,40 @@ reap_children(bool block)
 	}
 }
 
+static pitr_lookahead_forker_fn forker;
+
+void
+pitr_lookahead_set_forker(pitr_lookahead_forker_fn fn)
+{
+	forker = fn;
+}
+
+struct child_arg {
+	struct pitr_lookahead *la;
+	pid_t parent;
+};
+
+static void
+child_main(void *arg)
+{
+	struct child_arg *c = arg;
+
+	worker(c->la, c->parent);
+}
+
+/* The default forker: this thread forks, the child runs `child`. */
+static pid_t
+plain_fork(void (*child)(void *), void *arg)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		child(arg);
+		_exit(0);
+	}
+	return pid;
+}
+
 /* Children: `jobs` workers that go on after the call.  The last
  * look-ahead's workers released the lock, so they are ending: waiting
  * for them takes no time. */
@@ -363,10 +406,9 @@ fork_children(struct pitr_lookahead *la)
 	}
 	fflush(NULL);   /* nothing buffered is written twice */
 	for (size_t k = 0; k < want && k < PITR_ARCHIVE_JOBS_MAX; k++) {
-		pid_t pid = fork();
+		struct child_arg arg = { .la = la, .parent = parent };
+		pid_t pid = forker != NULL ? forker(child_main, &arg) : plain_fork(child_main, &arg);
 
-		if (pid == 0)
-			worker(la, parent);
 		if (pid < 0) {
 			pitr_log_verbose("look-ahead: could not fork: %s", strerror(errno));
 			break;
@@ -384,6 +426,14 @@ pitr_lookahead_stop(void)
 	 * each worker after the segment it holds. */
 	while (children_queue >= 0 && read(children_queue, &i, sizeof(i)) == (ssize_t)sizeof(i))
 		;
+	for (long waited = 0; nchildren > 0 && waited < LOOKAHEAD_STOP_MAX_US;
+	     waited += LOOKAHEAD_POLL_US * 10) {
+		reap_children(false);
+		if (nchildren > 0)
+			(void)usleep(LOOKAHEAD_POLL_US * 10);
+	}
+	for (size_t k = 0; k < nchildren; k++)
+		(void)kill(children[k], SIGKILL);
 	reap_children(true);
 }
 
@@ -439,8 +489,9 @@ pitr_lookahead_wait(const struct pitr_archive_opts *opts, const char *wal_name)
 	dir = pitr_xasprintf("%s/pg_wal/archive_status", opts->data_dir);
 	fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	/* A shared lock is granted only while no look-ahead holds it. */
-	while (fd >= 0 && !recorded(opts, wal_name) && flock(fd, LOCK_SH | LOCK_NB) != 0 &&
-	       errno == EWOULDBLOCK)
+	for (long waited = 0; fd >= 0 && waited < LOOKAHEAD_WAIT_MAX_US &&
+	     !recorded(opts, wal_name) && flock(fd, LOCK_SH | LOCK_NB) != 0 &&
+	     errno == EWOULDBLOCK; waited += LOOKAHEAD_POLL_US)
 		(void)usleep(LOOKAHEAD_POLL_US);
 	if (fd >= 0)
 		close(fd);
