@@ -211,6 +211,11 @@ collect_targets(struct archive_run *run)
 					 run->wal_name, spec->location);
 			continue;
 		}
+		/* A --dst-backup dir gets its segments from the calls, in
+		 * PostgreSQL's order: pitr-backup-master takes the stop segment's
+		 * arrival as the sign that every earlier one is there. */
+		if (run->ahead && spec->backup_copy)
+			continue;
 		if (run->state != NULL && pitr_state_has(run->state, spec->key)) {
 			pitr_log_info("\"%s\" already delivered to \"%s\" by an earlier attempt",
 				      run->wal_name, spec->location);
