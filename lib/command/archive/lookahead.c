@@ -102,21 +102,25 @@ by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Whether `wal_name` has a look-ahead record. */
+static bool
+recorded(const struct pitr_archive_opts *opts, const char *wal_name)
+{
+	char *record = pitr_xasprintf("%s/%s.pitr-ahead", opts->state_dir, wal_name);
+	bool yes = record != NULL && access(record, F_OK) == 0;
+
+	free(record);
+	return yes;
+}
+
 /* Whether `name` (a .ready entry, suffix cut) is a segment to take: one
  * PostgreSQL will ask for after the call's own (it asks oldest first), none
  * recorded yet. */
 static bool
 wanted(const struct pitr_lookahead *la, const char *name, const char *own)
 {
-	char *record;
-	bool yes;
-
-	if (strcmp(name, own) <= 0 || pitr_wal_parse(name, NULL) != PITR_WAL_SEGMENT)
-		return false;
-	record = pitr_xasprintf("%s/%s.pitr-ahead", la->opts->state_dir, name);
-	yes = record != NULL && access(record, F_OK) != 0;
-	free(record);
-	return yes;
+	return strcmp(name, own) > 0 && pitr_wal_parse(name, NULL) == PITR_WAL_SEGMENT &&
+	       !recorded(la->opts, name);
 }
 
 /* Room for one more name in la->names. */
@@ -462,17 +466,6 @@ pitr_lookahead_start(const struct pitr_archive_opts *opts, const char *wal_name,
 	else
 		fork_children(la);
 	lookahead_free(la);
-}
-
-/* Whether `wal_name` has a look-ahead record. */
-static bool
-recorded(const struct pitr_archive_opts *opts, const char *wal_name)
-{
-	char *record = pitr_xasprintf("%s/%s.pitr-ahead", opts->state_dir, wal_name);
-	bool yes = record != NULL && access(record, F_OK) == 0;
-
-	free(record);
-	return yes;
 }
 
 void
