@@ -8,8 +8,8 @@
  * A backup is found by its meta file: any regular file in the backup dir
  * whose name contains "meta" and whose content (decompressed by the codec
  * its extension names, or plain) is a pitrkit meta file.  Its data, xlog
- * and digest files carry the same name with that "meta" replaced by
- * "data", "xlog" or the digest's name (pitr-backup-master's -f template
+ * sig and digest files carry the same name with that "meta" replaced by
+ * "data", "xlog", "sig" or the digest's name (pitr-backup-master's -f template
  * expands __FILETYPE__ to those words).  A digest file is plain text
  * whatever its name's codec extension, as OmniPITR's were; one without
  * that extension (pitrkit's before issue 11) is taken when the one with
@@ -72,11 +72,17 @@ struct pitr_catalog_backup {
 	char *pg_version;    /* the server's major version ("15"); NULL when the
 			      * meta (written before issue 11) does not say */
 	char *source;        /* "primary" or "standby" (or a later version's word); NULL likewise */
+	char *base;          /* an incremental's base label (meta.h); NULL: full */
+	char *chain;         /* its chain's labels, full first, "|"-joined; NULL: full */
+	char *sig_file;      /* its signatures (lib/delta/delta.h), the meta file
+			      * name with "meta" replaced by "sig"; NULL when
+			      * absent (backups before issue 13 have none, and
+			      * cannot be the base of an incremental) */
 	struct pitr_catalog_digest *digests;  /* one per algorithm the meta names */
 	size_t ndigests;
 	size_t dir;          /* its directory: cat->backup_dirs[dir] */
 	uint64_t stored_size;  /* bytes on disk of its files there: meta, data,
-				* xlog and digest files (those present) */
+				* xlog, sig and digest files (those present) */
 };
 
 struct pitr_catalog_gap {

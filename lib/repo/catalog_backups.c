@@ -98,6 +98,7 @@ pitr_catalog_backup_free(struct pitr_catalog_backup *b)
 	free(b->meta_file);
 	free(b->data_file);
 	free(b->xlog_file);
+	free(b->sig_file);
 }
 
 static int
@@ -131,7 +132,7 @@ static void
 sum_sizes(const char *dir, struct pitr_catalog_backup *b)
 {
 	b->stored_size = file_size(dir, b->meta_file) + file_size(dir, b->data_file) +
-			 file_size(dir, b->xlog_file);
+			 file_size(dir, b->xlog_file) + file_size(dir, b->sig_file);
 	for (size_t i = 0; i < b->ndigests; i++)
 		b->stored_size += file_size(dir, b->digests[i].file);
 }
@@ -156,8 +157,15 @@ backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const 
 	if ((b->meta_file = pitr_xstrdup(name)) == NULL ||
 	    (b->name = sibling_name(name, (size_t)at, "*", false)) == NULL ||
 	    (b->data_file = sibling_name(name, (size_t)at, "data", false)) == NULL ||
-	    (b->xlog_file = sibling_name(name, (size_t)at, "xlog", false)) == NULL)
+	    (b->xlog_file = sibling_name(name, (size_t)at, "xlog", false)) == NULL ||
+	    (b->sig_file = sibling_name(name, (size_t)at, "sig", false)) == NULL)
 		return -1;
+	if (!pitr_catalog_is_regular(dir, b->sig_file)) {
+		/* Backups before issue 13 have none; an incremental needs its
+		 * own, which pitr-verify checks. */
+		free(b->sig_file);
+		b->sig_file = NULL;
+	}
 	if (remnant) {
 		/* What a removal killed half way leaves: its other files, the
 		 * meta last, for pitr-backup-cleanup to finish. */
@@ -216,7 +224,8 @@ is_backup_file(const struct pitr_catalog *cat, const char *name)
 		if (!in_current_dir(cat, b))
 			continue;
 		if ((b->data_file && strcmp(name, b->data_file) == 0) ||
-		    (b->xlog_file && strcmp(name, b->xlog_file) == 0))
+		    (b->xlog_file && strcmp(name, b->xlog_file) == 0) ||
+		    (b->sig_file && strcmp(name, b->sig_file) == 0))
 			return true;
 		for (size_t d = 0; d < b->ndigests; d++)
 			if (b->digests[d].file && strcmp(name, b->digests[d].file) == 0)

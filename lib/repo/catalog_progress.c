@@ -19,7 +19,7 @@
 /* The words the -f template's __FILETYPE__ becomes; longer first where
  * one begins another. */
 static const char *const filetypes[] = {
-	"data", "xlog", "meta", "SHA-256", "SHA-384", "SHA-512", "SHA-1", "MD5",
+	"data", "xlog", "sig", "meta", "SHA-256", "SHA-384", "SHA-512", "SHA-1", "MD5",
 };
 
 /* The backup a temporary file ".pitr-tmp.BASE.XXXXXX" belongs to: BASE

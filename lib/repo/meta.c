@@ -49,14 +49,14 @@ enum meta_key {
 	MK_START_WAL, MK_STOP_WAL, MK_START_LSN, MK_STOP_LSN, MK_START_TIME, MK_STOP_TIME,
 	MK_START_EPOCH, MK_STOP_EPOCH, MK_HOST, MK_LABEL, MK_SYSID, MK_TIMELINE, MK_SEGSIZE,
 	MK_DATA_DIR, MK_DATA_SIZE, MK_XLOG_SIZE, MK_CODEC, MK_DIGESTS, MK_PG_VERSION, MK_SOURCE,
-	MK_COUNT
+	MK_BASE, MK_CHAIN, MK_COUNT
 };
 
 static const char *const meta_keys[MK_COUNT] = {
 	"start_wal", "stop_wal", "start_lsn", "stop_lsn", "start_time", "stop_time",
 	"start_epoch", "stop_epoch", "host", "label", "system_identifier", "timeline",
 	"wal_segment_size", "data_dir", "data_size", "xlog_size", "codec", "digests",
-	"pg_version", "source",
+	"pg_version", "source", "base", "chain",
 };
 
 /* Without these a backup cannot be placed in the WAL stream or in time. */
@@ -168,6 +168,12 @@ meta_value(enum meta_key key, const char *value, struct pitr_catalog_backup *b, 
 		return set_string(&b->codecs, value) ? -2 : 0;
 	case MK_DIGESTS:
 		return parse_digest_list(value, b);
+	case MK_BASE:
+	case MK_CHAIN:
+		/* Empty: a full backup. */
+		if (*value == '\0')
+			return 0;
+		return set_string(key == MK_BASE ? &b->base : &b->chain, value) ? -2 : 0;
 	case MK_PG_VERSION:
 	case MK_SOURCE:
 		/* Empty: written by a program that did not know; NULL says so. */
@@ -235,13 +241,15 @@ pitr_meta_clear(struct pitr_catalog_backup *b)
 	free(b->codecs);
 	free(b->pg_version);
 	free(b->source);
+	free(b->base);
+	free(b->chain);
 	for (size_t i = 0; i < b->ndigests; i++) {
 		free(b->digests[i].algorithm);
 		free(b->digests[i].file);
 	}
 	free(b->digests);
 	b->start_time = b->stop_time = b->host = b->label = b->data_dir = b->codecs = NULL;
-	b->pg_version = b->source = NULL;
+	b->pg_version = b->source = b->base = b->chain = NULL;
 	b->digests = NULL;
 	b->ndigests = 0;
 }
@@ -386,6 +394,12 @@ write_value(FILE *out, enum meta_key key, const struct pitr_catalog_backup *b)
 		break;
 	case MK_SOURCE:
 		s = b->source;
+		break;
+	case MK_BASE:
+		s = b->base;
+		break;
+	case MK_CHAIN:
+		s = b->chain;
 		break;
 	case MK_COUNT:
 		return;

@@ -27,6 +27,13 @@
  *   source                   "primary" (pitr-backup-master) or "standby"
  *                            (pitr-backup-slave); another value (a later
  *                            version's) is read as written
+ *   base                     an incremental backup's base: the label of
+ *                            the backup its deltas apply to; empty for a
+ *                            full backup
+ *   chain                    an incremental backup's chain: the labels of
+ *                            every backup recovery applies before it, the
+ *                            full one first, joined by "|"; empty for a
+ *                            full backup
  *
  * Metas written before the epochs, wal_segment_size, digests, pg_version
  * and source existed are read too (the last two are then NULL: unknown).  Unknown keys are ignored, so later versions may add some.
@@ -42,7 +49,7 @@
 #define PITR_META_KEYS                                                             \
 	"start_wal stop_wal start_lsn stop_lsn start_time stop_time start_epoch "  \
 	"stop_epoch host label system_identifier timeline wal_segment_size "       \
-	"data_dir data_size xlog_size codec digests pg_version source"
+	"data_dir data_size xlog_size codec digests pg_version source base chain"
 
 /* A meta file is a few hundred bytes; a file larger than this is not one
  * (a data tarball whose name happens to contain "meta"), and readers stop

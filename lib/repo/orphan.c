@@ -97,7 +97,7 @@ is_regular_in(const char *dir, const char *name, bool follow)
 
 /* The words -f's __FILETYPE__ gives a backup's files other than its meta. */
 static const char *const orphan_words[] = {
-	"data", "xlog", "MD5", "SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512",
+	"data", "xlog", "sig", "MD5", "SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512",
 };
 
 /* Whether the meta file `name`'s occurrence of `word` at `at` stands for

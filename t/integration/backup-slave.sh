@@ -113,7 +113,7 @@ like "-v: the trigger's creation and removal are logged" "$(cat "$T/sb.log")" \
 is "three files" "$(cd "$T/sbk" && ls | tr '\n' ' ')" "s-data.tar s-meta.tar s-xlog.tar "
 META=$(cat "$T/sbk/s-meta.tar")
 like "meta: timeline 1, uncompressed" "$META" $'\ntimeline=1\n.*\ncodec=none\n'
-like "meta: PostgreSQL 15, from a standby" "$META" $'\npg_version=15\nsource=standby$'
+like "meta: PostgreSQL 15, from a standby" "$META" $'\npg_version=15\nsource=standby\nbase=\nchain=$'
 like "meta: the standby's system identifier is the master's" "$META" \
 	$'\nsystem_identifier='"$(pg_sql "$M" 'SELECT system_identifier FROM pg_control_system()')"$'\n'
 is "global/pg_control is the last file copied, before backup_label" \

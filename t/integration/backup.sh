@@ -64,7 +64,7 @@ like "meta: timeline 1, codec gzip" "$META" $'\ntimeline=1\n.*\ncodec=gzip\n'
 like "meta: start and stop epochs" "$META" $'\nstart_epoch=[0-9]{10}\nstop_epoch=[0-9]{10}\n'
 like "meta: 1 MiB segments" "$META" $'\nwal_segment_size=1048576\n'
 like "meta: no digests" "$META" $'\ndigests=\n'
-like "meta: PostgreSQL 15, from a primary, last lines" "$META" $'\npg_version=15\nsource=primary$'
+like "meta: PostgreSQL 15, from a primary, last lines" "$META" $'\npg_version=15\nsource=primary\nbase=\nchain=$'
 S_EPOCH=$(sed -n 's/^start_epoch=//p' <<<"$META")
 S_TIME=$(sed -n 's/^start_time=//p' <<<"$META")
 is "meta: start_epoch is start_time" "$S_EPOCH" "$(date -d "$S_TIME" +%s)"

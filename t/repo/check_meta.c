@@ -225,7 +225,7 @@ static const char *const metas[] = {
 	"label=pitrkit db1 2024-03-01 12:00:00 +0100\nsystem_identifier=7341234567890123456\n"
 	"timeline=1\nwal_segment_size=16777216\ndata_dir=/var/lib/postgresql/15/main\n"
 	"data_size=23068672\nxlog_size=16778752\ncodec=gzip\ndigests=SHA-256\n"
-	"pg_version=15\nsource=primary\n",
+	"pg_version=15\nsource=primary\nbase=\nchain=\n",
 
 	"start_wal=000000030000001A0000000F\nstop_wal=000000030000001A00000010\n"
 	"start_lsn=1A/3C000060\nstop_lsn=1A/44000000\n"
@@ -234,14 +234,17 @@ static const char *const metas[] = {
 	"label=pitrkit standby-2.example.org 2024-07-15 23:59:58 -0230\n"
 	"system_identifier=7391827364554637281\ntimeline=3\nwal_segment_size=67108864\n"
 	"data_dir=/srv/pg data/15\ndata_size=1073741824\nxlog_size=0\ncodec=zstd,none,lz4\n"
-	"digests=SHA-512,MD5\npg_version=17\nsource=standby\n",
+	"digests=SHA-512,MD5\npg_version=17\nsource=standby\n"
+	"base=pitrkit standby-2.example.org 2024-07-14 23:59:58 -0230\n"
+	"chain=pitrkit db1 2024-07-01 00:00:00 -0230|pitrkit standby-2.example.org 2024-07-14 23:59:58 -0230\n",
 
 	"start_wal=0000000C0000000000000FFF\nstop_wal=0000000C0000000100000000\n"
 	"start_lsn=0/FFF00028\nstop_lsn=1/100\n"
 	"start_time=2023-12-31 23:59:59 +0000\nstop_time=2024-01-01 00:00:30 +0000\n"
 	"start_epoch=1704067199\nstop_epoch=1704067230\nhost=metabox\nlabel=nightly\n"
 	"system_identifier=1\ntimeline=12\nwal_segment_size=1048576\ndata_dir=/d\n"
-	"data_size=10240\nxlog_size=2098176\ncodec=none\ndigests=\npg_version=\nsource=\n",
+	"data_size=10240\nxlog_size=2098176\ncodec=none\ndigests=\npg_version=\nsource=\n"
+	"base=\nchain=\n",
 };
 
 START_TEST(test_format_round_trip)
@@ -293,7 +296,7 @@ START_TEST(test_format_as_backup_writes)
 				  "stop_time=%s\nstart_epoch=%lld\nstop_epoch=%lld\nhost=%s\nlabel=%s\n"
 				  "system_identifier=%s\ntimeline=%" PRIu32 "\nwal_segment_size=%llu\ndata_dir=%s\n"
 				  "data_size=%" PRIu64 "\nxlog_size=%" PRIu64 "\ncodec=%s\ndigests=%s\n"
-				  "pg_version=15\nsource=primary\n",
+				  "pg_version=15\nsource=primary\nbase=\nchain=\n",
 				  start_file, stop_file, start_lsn, stop_lsn, tstart, tstop, (long long)start_time,
 				  (long long)stop_time, hostname, label, sysid, tli, segsize,
 				  data_dir, data_size, xlog_size, codecs, digests), 0);
@@ -343,7 +346,8 @@ START_TEST(test_format_empty)
 	ck_assert_str_eq(text, "start_wal=\nstop_wal=\nstart_lsn=0/0\nstop_lsn=0/0\nstart_time=\n"
 			       "stop_time=\nstart_epoch=0\nstop_epoch=0\nhost=\nlabel=\n"
 			       "system_identifier=0\ntimeline=0\nwal_segment_size=0\ndata_dir=\n"
-			       "data_size=0\nxlog_size=0\ncodec=\ndigests=\npg_version=\nsource=\n");
+			       "data_size=0\nxlog_size=0\ncodec=\ndigests=\npg_version=\nsource=\n"
+			       "base=\nchain=\n");
 	ck_assert(pitr_meta_detect(text));
 	ck_assert_int_eq(pitr_meta_parse(text, "F", &b, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "F: invalid start_wal \"\"");

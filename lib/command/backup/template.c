@@ -93,8 +93,8 @@ int
 pitr_backup_check_template(const char *tmpl, const char *hostname, const char *const *cexts,
 			   size_t n, const char *const *digests, size_t ndigests, long when)
 {
-	static const char *const fixed[] = { "data", "xlog", "meta" };
-	size_t nnames = 3 + ndigests;
+	static const char *const fixed[] = { "data", "xlog", "sig", "meta" };
+	size_t nnames = 4 + ndigests;
 	const char **types = NULL;
 	char **names = pitr_xcalloc(nnames, sizeof(*names));
 	int rc = -1;
@@ -103,7 +103,7 @@ pitr_backup_check_template(const char *tmpl, const char *hostname, const char *c
 		goto out;
 	for (size_t c = 0; c < n; c++) {
 		for (size_t i = 0; i < nnames; i++) {
-			types[i] = i < 3 ? fixed[i] : digests[i - 3];
+			types[i] = i < 4 ? fixed[i] : digests[i - 4];
 			free(names[i]);
 			names[i] = pitr_backup_expand_template(tmpl, hostname, types[i],
 							      cexts[c], when);
