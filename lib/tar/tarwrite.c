@@ -183,7 +183,7 @@ add_file_fd(struct pitr_tarwrite *t, const char *path, const char *name, bool sk
 		goto out;
 	}
 	if (t->hooked &&
-	    (what = t->hook.file(t->hook.arg, t, name, fd, (uint64_t)st.st_size)) < 0)
+	    (what = t->hook.file(t->hook.arg, t, path, name, fd, (uint64_t)st.st_size)) < 0)
 		goto out;
 	if (what != PITR_TARWRITE_TAKEN &&
 	    (write_header(t, name, &st, NULL) != 0 ||
@@ -234,7 +234,7 @@ pitr_tarwrite_add_buffer(struct pitr_tarwrite *t, const char *name, const void *
 
 	if (!t->hooked)
 		return add_buffer(t, name, buf, len, mode, false);
-	what = t->hook.file(t->hook.arg, t, name, -1, (uint64_t)len);
+	what = t->hook.file(t->hook.arg, t, NULL, name, -1, (uint64_t)len);
 	if (what < 0)
 		return -1;
 	if (what != PITR_TARWRITE_STORE) {

@@ -55,8 +55,9 @@ int pitr_tarwrite_add_buffer(struct pitr_tarwrite *t, const char *name, const vo
  * that signs what it stores or stores something else instead (an
  * incremental backup's changed chunks).  `file` is called for each
  * regular file before its header: from disk (add_tree, add_file) with
- * `fd` open on it at offset 0 and `size` the size the tar would store
- * (stat's), or for a buffer (add_buffer) with `fd` -1.  It returns
+ * `path` its path, `fd` open on it at offset 0 and `size` the size the
+ * tar would store (stat's), or for a buffer (add_buffer) with `path` NULL
+ * and `fd` -1.  It returns
  * PITR_TARWRITE_STORE: the file is stored whole, `data` sees every buffer
  * of what is stored (exactly those bytes: cut if the file grew, zeros
  * where it shrank) and `end` its end; PITR_TARWRITE_TAKEN (from disk
@@ -69,7 +70,8 @@ int pitr_tarwrite_add_buffer(struct pitr_tarwrite *t, const char *name, const vo
 #define PITR_TARWRITE_TAKEN 1
 
 struct pitr_tarwrite_hook {
-	int (*file)(void *arg, struct pitr_tarwrite *t, const char *name, int fd, uint64_t size);
+	int (*file)(void *arg, struct pitr_tarwrite *t, const char *path, const char *name, int fd,
+		    uint64_t size);
 	int (*data)(void *arg, const void *buf, size_t len);
 	int (*end)(void *arg);
 	void *arg;
