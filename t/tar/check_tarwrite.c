@@ -369,10 +369,12 @@ struct seen {
 };
 
 static int
-hook_file(void *arg, struct pitr_tarwrite *t, const char *name, int fd, uint64_t size)
+hook_file(void *arg, struct pitr_tarwrite *t, const char *path, const char *name, int fd,
+	  uint64_t size)
 {
 	struct seen *s = arg;
 
+	ck_assert((path == NULL) == (fd < 0));
 	s->loglen += (size_t)snprintf(s->log + s->loglen, sizeof(s->log) - s->loglen, "%s %s %llu\n",
 				      name, fd < 0 ? "buffer" : "fd", (unsigned long long)size);
 	if (s->shrink != NULL && strstr(name, "shrinks") != NULL)
