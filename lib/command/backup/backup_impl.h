@@ -16,6 +16,7 @@
  *               signatures, from a --dst-local dir
  *   sigs.c      every stored file signed (lib/delta), an incremental's
  *               changed chunks stored in place of its files, the sig file
+ *   sigthread.c a chunk signed on two cores
  *
  * Every call returns 0, or -1 after logging one line, unless it says
  * otherwise.
@@ -164,6 +165,19 @@ int pitr_backup_sigs_end_data(struct bk_run *run);
 /* The sig file, to every destination. */
 int pitr_backup_sigs_write(struct bk_run *run);
 void pitr_backup_sigs_free(struct bk_run *run);
+
+/* sigthread.c */
+
+struct bk_signer;
+/* A second thread for signing; NULL after logging a failed allocation
+ * (a thread that cannot start leaves one that signs on the caller's). */
+struct bk_signer *pitr_backup_signer_new(void);
+/* pitr_delta_chunk_sig() of `len` bytes (at most a chunk), its second
+ * half on the thread. */
+int pitr_backup_signer_sign(struct bk_signer *s, const void *buf, size_t len,
+			    unsigned char *records);
+/* Stop the thread; accepts NULL. */
+void pitr_backup_signer_free(struct bk_signer *s);
 
 /* files.c */
 

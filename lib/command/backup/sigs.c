@@ -37,6 +37,7 @@ struct bk_sign {
 	size_t nmet, capmet;
 	unsigned char *chunk;      /* PITR_DELTA_CHUNK bytes */
 	unsigned char *records;    /* a chunk's records */
+	struct bk_signer *signer;  /* incremental: a chunk signed on two cores */
 };
 
 char *
@@ -104,7 +105,7 @@ store_chunk(struct bk_sign *s, struct pitr_tarwrite *t, const char *key, uint32_
 	bool whole;
 	int rc = -1;
 
-	if (pitr_delta_chunk_sig(s->chunk, len, s->records) != 0)
+	if (pitr_backup_signer_sign(s->signer, s->chunk, len, s->records) != 0)
 		return -1;
 	if (base_len == len && memcmp(s->records, base_rec, nrec * PITR_DELTA_RECORD) == 0) {
 		s->run->not_stored += len;
@@ -146,7 +147,7 @@ store_changes(struct bk_sign *s, struct pitr_tarwrite *t, const char *key, const
 
 		if (pitr_backup_stopped(run) || read_chunk(s, fd, path, len) != 0)
 			return -1;
-		r = store_chunk(s, t, key, k, len,
+		r = store_chunk(s, t, key, k, len, base_len == 0 ? NULL :
 				base_rec + (size_t)k * PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD,
 				base_len);
 		if (r < 0)
@@ -219,7 +220,8 @@ pitr_backup_sigs_begin(struct bk_run *run)
 		return -1;
 	if (run->chain != NULL &&
 	    ((s->chunk = pitr_xmalloc(PITR_DELTA_CHUNK)) == NULL ||
-	     (s->records = pitr_xmalloc(PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD)) == NULL))
+	     (s->records = pitr_xmalloc(PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD)) == NULL ||
+	     (s->signer = pitr_backup_signer_new()) == NULL))
 		return -1;
 	pitr_tarwrite_set_hook(run->tar, &hook);
 	return 0;
@@ -278,6 +280,7 @@ pitr_backup_sigs_free(struct bk_run *run)
 	for (size_t i = 0; i < s->nmet; i++)
 		free(s->met[i]);
 	free(s->met);
+	pitr_backup_signer_free(s->signer);
 	free(s->chunk);
 	free(s->records);
 	free(s);
