@@ -168,17 +168,25 @@ START_TEST(test_full_sig)
 }
 END_TEST
 
-/* Incremental run `tmpl` on `from`, scripted; its exit. */
+/* Incremental run `tmpl` on `from`; its exit.  The session is the
+ * caller's script. */
 static int
-incremental(const char *tmpl, const char *from)
+run_incremental(const char *tmpl, const char *from)
 {
 	struct pitr_backup_opts o;
 
 	bf_opts(&o);
 	o.filename_template = tmpl;
 	o.incremental_from = from;
-	script_backup();
 	return pitr_cmd_backup_master(&o);
+}
+
+/* The same with a whole backup's session. */
+static int
+incremental(const char *tmpl, const char *from)
+{
+	script_backup();
+	return run_incremental(tmpl, from);
 }
 
 /* Today's REL: chunk 0 and 3 as in the base, one page of chunk 1
@@ -318,10 +326,11 @@ assert_refused(const char *tmpl, const char *from, const char *line)
 {
 	char *before = bf_dir_list(bf_dest), *after;
 
+	next_second();
 	h_log_reset();
 	bf_script_connect(bf_pgdata, "f");
 	bf_script_finish();
-	ck_assert_int_eq(incremental(tmpl, from), -1);
+	ck_assert_int_eq(run_incremental(tmpl, from), -1);
 	ck_assert_str_eq(h_log(), h_fmt("ERROR : %s\n", line));
 	after = bf_dir_list(bf_dest);
 	ck_assert_str_eq(after, before);
