@@ -103,7 +103,7 @@ like "... at once, with the hint" "$IT_ERR" \
 	"ERROR : backup file \"$BK/$(hostname)-data-[0-9-]+\.tar\.gz\" exists already: .*add \^H\^M to -f for more than one a day"
 is "... one line" "$(grep -c ' : ' <<<"$IT_ERR")" 1
 unlike "... before pg_backup_start" "$IT_ERR" "started at"
-is "... the backup there is untouched" "$(find "$BK" -mindepth 1 | wc -l)" 4
+is "... the backup there is untouched" "$(find "$BK" -mindepth 1 | wc -l)" 5
 
 # --- an installation switching from OmniPITR ----------------------------------
 # OmniPITR's backups (data, xlog, MD5 digest, never a meta file), of this

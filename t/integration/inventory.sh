@@ -244,6 +244,7 @@ plain_copies()
 		gzip -dc "$m" >"$1/bk-meta-$s.tar" &&
 		gzip -dc "$1/bk-data-$s.tar.gz" >"$1/bk-data-$s.tar" &&
 		gzip -dc "$1/bk-xlog-$s.tar.gz" >"$1/bk-xlog-$s.tar" &&
+		gzip -dc "$1/bk-sig-$s.tar.gz" >"$1/bk-sig-$s.tar" &&
 		sed 's/\.tar\.gz$/.tar/' "$1/bk-SHA-256-$s.tar.gz" >"$1/bk-SHA-256-$s.tar" || return 1
 	done
 }
