@@ -479,6 +479,25 @@ START_TEST(test_sigfile_damaged)
 	ck_assert_int_eq(pitr_delta_sigs_read(h_path("bad"), PITR_CODEC_NONE, &s), -1);
 	ck_assert_int_eq(lines(h_log()), 1);
 	ck_assert_msg(strstr(h_log(), h_path("bad")) != NULL, "%s", h_log());
+	/* A member that claims more than the file holds: refused at the
+	 * file's end, not by an allocation of its claim. */
+	{
+		char *lie = h_read_file(h_path("good"), &len);
+		unsigned sum = 0;
+
+		ck_assert_str_eq(lie, "sig/data/w");
+		memcpy(lie + 124, "77777777770", 12);   /* 36 * 238609294 */
+		memset(lie + 148, ' ', 8);
+		for (int i = 0; i < 512; i++)
+			sum += (unsigned char)lie[i];
+		snprintf(lie + 148, 8, "%06o", sum);
+		h_write_file(h_path("bad"), lie, len);
+		free(lie);
+		h_log_reset();
+		ck_assert_int_eq(pitr_delta_sigs_read(h_path("bad"), PITR_CODEC_NONE, &s), -1);
+		ck_assert_int_eq(lines(h_log()), 1);
+		ck_assert_msg(strstr(h_log(), "member \"sig/data/w\"") != NULL, "%s", h_log());
+	}
 	/* Compressed and cut: the codec says so, once. */
 	h_write_compressed(h_path("bad.gz"), PITR_CODEC_GZIP, bytes, len);
 	free(bytes);
