@@ -38,6 +38,7 @@ struct bk_sign {
 	unsigned char *chunk;      /* PITR_DELTA_CHUNK bytes */
 	unsigned char *records;    /* a chunk's records */
 	struct bk_signer *signer;  /* incremental: a chunk signed on two cores */
+	struct bk_sigq *q;         /* whole files signed on a thread */
 };
 
 char *
@@ -181,10 +182,11 @@ sign_file(void *arg, struct pitr_tarwrite *t, const char *path, const char *name
 	}
 	if (run->chain != NULL && fd >= 0 && strcmp(key, PG_CONTROL_KEY) != 0 &&
 	    pitr_delta_chain_lookup(run->chain, key, &base_size, &base_rec))
-		rc = store_changes(s, t, key, path, fd, size, base_size, base_rec) == 0 ?
+		rc = pitr_backup_sigq_sync(s->q) == 0 &&
+		     store_changes(s, t, key, path, fd, size, base_size, base_rec) == 0 ?
 		     PITR_TARWRITE_TAKEN : -1;
 	else
-		rc = pitr_delta_sigwriter_whole_begin(run->sigw, key) == 0 ? PITR_TARWRITE_STORE : -1;
+		rc = pitr_backup_sigq_begin(s->q, key) == 0 ? PITR_TARWRITE_STORE : -1;
 	if (run->chain == NULL)
 		free(key);
 	else if (remember(s, key) != 0)
@@ -195,13 +197,13 @@ sign_file(void *arg, struct pitr_tarwrite *t, const char *path, const char *name
 static int
 sign_data(void *arg, const void *buf, size_t len)
 {
-	return pitr_delta_sigwriter_whole_data(((struct bk_sign *)arg)->run->sigw, buf, len);
+	return pitr_backup_sigq_data(((struct bk_sign *)arg)->q, buf, len);
 }
 
 static int
 sign_end(void *arg)
 {
-	return pitr_delta_sigwriter_whole_end(((struct bk_sign *)arg)->run->sigw);
+	return pitr_backup_sigq_end(((struct bk_sign *)arg)->q);
 }
 
 int
@@ -216,7 +218,7 @@ pitr_backup_sigs_begin(struct bk_run *run)
 	s->run = run;
 	run->sigw = pitr_delta_sigwriter_new(pitr_fsutil_tmpdir(run->opts->temp_dir), run->sysid,
 					     run->label, run->base_label);
-	if (run->sigw == NULL)
+	if (run->sigw == NULL || (s->q = pitr_backup_sigq_new(run->sigw)) == NULL)
 		return -1;
 	if (run->chain != NULL &&
 	    ((s->chunk = pitr_xmalloc(PITR_DELTA_CHUNK)) == NULL ||
@@ -250,6 +252,8 @@ pitr_backup_sigs_end_data(struct bk_run *run)
 {
 	struct bk_sign *s = run->sign;
 
+	if (pitr_backup_sigq_sync(s->q) != 0)
+		return -1;
 	if (run->chain == NULL)
 		return 0;
 	if (s->nmet > 0)
@@ -273,6 +277,9 @@ pitr_backup_sigs_free(struct bk_run *run)
 {
 	struct bk_sign *s = run->sign;
 
+	/* The thread first: it may be using the sig writer. */
+	if (s != NULL)
+		pitr_backup_sigq_free(s->q);
 	pitr_delta_sigwriter_free(run->sigw);
 	run->sigw = NULL;
 	if (s == NULL)
