@@ -173,6 +173,11 @@ struct bk_signer;
 /* A second thread for signing; NULL after logging a failed allocation
  * (a thread that cannot start leaves one that signs on the caller's). */
 struct bk_signer *pitr_backup_signer_new(void);
+/* Run `fn(arg)` on the thread: false when there is none (the caller
+ * runs it); else wait for it with pitr_backup_signer_wait() before the
+ * next start. */
+bool pitr_backup_signer_start(struct bk_signer *s, void (*fn)(void *arg), void *arg);
+void pitr_backup_signer_wait(struct bk_signer *s);
 /* pitr_delta_chunk_sig() of `len` bytes (at most a chunk), its second
  * half on the thread. */
 int pitr_backup_signer_sign(struct bk_signer *s, const void *buf, size_t len,

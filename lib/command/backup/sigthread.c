@@ -28,17 +28,16 @@ struct bk_signer {
 	pthread_cond_t cv;
 	bool started;
 	int state;
-	const unsigned char *buf;  /* the half given to the thread */
-	size_t len;
-	unsigned char *records;
-	int rc;
+	void (*fn)(void *arg);     /* the job given to the thread */
+	void *arg;
 };
 
 static void *
 signer_main(void *arg)
 {
 	struct bk_signer *s = arg;
-	int rc;
+	void (*fn)(void *);
+	void *job;
 
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
@@ -46,11 +45,11 @@ signer_main(void *arg)
 			pthread_cond_wait(&s->cv, &s->mu);
 		if (s->state == W_QUIT)
 			break;
+		fn = s->fn;
+		job = s->arg;
 		pthread_mutex_unlock(&s->mu);
-		/* Logs (one line) from this thread only on failure. */
-		rc = pitr_delta_chunk_sig(s->buf, s->len, s->records);
+		fn(job);
 		pthread_mutex_lock(&s->mu);
-		s->rc = rc;
 		s->state = W_DONE;
 		pthread_cond_broadcast(&s->cv);
 	}
@@ -78,32 +77,61 @@ pitr_backup_signer_new(void)
 	return s;
 }
 
-int
-pitr_backup_signer_sign(struct bk_signer *s, const void *buf, size_t len,
-			unsigned char *records)
+bool
+pitr_backup_signer_start(struct bk_signer *s, void (*fn)(void *arg), void *arg)
 {
-	size_t nblocks = PITR_DELTA_NBLOCKS(len), first;
-	int rc;
-
-	if (s == NULL || !s->started || len < SPLIT_MIN)
-		return pitr_delta_chunk_sig(buf, len, records);
-	first = nblocks / 2 * PITR_DELTA_BLOCK;
+	if (s == NULL || !s->started)
+		return false;
 	pthread_mutex_lock(&s->mu);
-	s->buf = (const unsigned char *)buf + first;
-	s->len = len - first;
-	s->records = records + nblocks / 2 * PITR_DELTA_RECORD;
+	s->fn = fn;
+	s->arg = arg;
 	s->state = W_WORK;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
-	rc = pitr_delta_chunk_sig(buf, first, records);
+	return true;
+}
+
+void
+pitr_backup_signer_wait(struct bk_signer *s)
+{
 	pthread_mutex_lock(&s->mu);
 	while (s->state != W_DONE)
 		pthread_cond_wait(&s->cv, &s->mu);
 	s->state = W_IDLE;
-	if (s->rc != 0)
-		rc = -1;
 	pthread_mutex_unlock(&s->mu);
-	return rc;
+}
+
+/* Half a chunk's records. */
+struct half {
+	const unsigned char *buf;
+	size_t len;
+	unsigned char *records;
+	int rc;
+};
+
+static void
+sign_half(void *arg)
+{
+	struct half *h = arg;
+
+	/* Logs (one line) from the thread only on failure. */
+	h->rc = pitr_delta_chunk_sig(h->buf, h->len, h->records);
+}
+
+int
+pitr_backup_signer_sign(struct bk_signer *s, const void *buf, size_t len,
+			unsigned char *records)
+{
+	size_t nblocks = PITR_DELTA_NBLOCKS(len), first = nblocks / 2 * PITR_DELTA_BLOCK;
+	struct half h = { (const unsigned char *)buf + first, len - first,
+			  records + nblocks / 2 * PITR_DELTA_RECORD, 0 };
+	int rc;
+
+	if (len < SPLIT_MIN || !pitr_backup_signer_start(s, sign_half, &h))
+		return pitr_delta_chunk_sig(buf, len, records);
+	rc = pitr_delta_chunk_sig(buf, first, records);
+	pitr_backup_signer_wait(s);
+	return rc == 0 && h.rc == 0 ? 0 : -1;
 }
 
 void
