@@ -353,8 +353,8 @@ take_backup(int n)
 	const char *chain = n == 1 ? "" : n == 2 ? "full" : "full|inc1";
 	struct bkb b;
 	struct gz_file sf;
-	char skel[PATH_MAX], prev[PATH_MAX], bl[128], map[PATH_MAX + 16], tsm[PATH_MAX];
-	char skel_data[PATH_MAX], skel_ts[PATH_MAX], prev_data[PATH_MAX], prev_ts[PATH_MAX];
+	char skel[8300], prev[8300], bl[128], map[PATH_MAX + 16], tsm[PATH_MAX + 16];
+	char skel_data[8310], skel_ts[8310], prev_data[8310], prev_ts[8310];
 
 	/* h_fmt's and h_path's buffers are reused: copies. */
 	snprintf(skel, sizeof(skel), "%s", h_path(h_fmt("skel%d", n)));
@@ -409,7 +409,7 @@ take_backup(int n)
 static void
 make_chain(void)
 {
-	char db[PATH_MAX];
+	char db[PATH_MAX + 32];
 
 	snprintf(db, sizeof(db), "%s/PG_15_202209061/5", ts);
 
@@ -495,7 +495,7 @@ same_tree(const char *a, const char *b, const char *rel, bool both)
 
 	ck_assert_ptr_nonnull(d);
 	while ((de = readdir(d)) != NULL) {
-		char r[PATH_MAX], pa[PATH_MAX], pb[PATH_MAX];
+		char r[PATH_MAX], pa[2 * PATH_MAX + 2], pb[2 * PATH_MAX + 2];
 		struct stat sa, sb;
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -546,7 +546,7 @@ assert_error(const char *want)
 }
 
 static const char *tsmap[1];
-static char tsmap_arg[2 * PATH_MAX], target_arg[PATH_MAX];
+static char tsmap_arg[16384], target_arg[8300];
 
 static void
 chain_opts(struct pitr_recover_opts *o)
