@@ -377,6 +377,10 @@ recover_chain_check(struct recover_run *run)
 	if ((chain = pitr_delta_chain_compose(run->sigs, run->nlinks)) == NULL)
 		return -1;
 	pitr_delta_chain_free(chain);
+	/* The full backup's signatures, the chain's largest part, are not
+	 * needed to apply the incrementals. */
+	pitr_delta_sigs_free(&run->sigs[0]);
+	memset(&run->sigs[0], 0, sizeof(run->sigs[0]));
 	for (size_t i = 1; i < run->nlinks; i++)
 		if (list_link(run, i) != 0)
 			return -1;
@@ -389,7 +393,8 @@ void
 recover_chain_free(struct recover_run *run)
 {
 	for (size_t i = 0; i < run->nsigs; i++)
-		pitr_delta_sigs_free(&run->sigs[i]);
+		if (run->sigs[i].label != NULL)   /* else freed after the check */
+			pitr_delta_sigs_free(&run->sigs[i]);
 	free(run->sigs);
 	free(run->links);
 	run->sigs = NULL;
