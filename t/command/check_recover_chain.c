@@ -677,7 +677,7 @@ START_TEST(test_chain_chunk_mismatch)
 	tamper_key = NULL;
 	chain_opts(&o);
 	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
-	assert_error("backup \"bk-*-2.tar.gz\"");
+	assert_error("chunk 1 of \"data/base/1/100\" does not match the signature backup \"bk-*-2.tar.gz\" recorded for it");
 	assert_nothing_left();
 }
 END_TEST

@@ -65,9 +65,9 @@ ok "changes: b updated, more of a, database db2 dropped" pg_sql "$P1" \
 	"UPDATE b SET v = 'changed 2' WHERE id % 50 = 0" "UPDATE a SET v = 'changed 3' WHERE id < 100" \
 	"DROP DATABASE db2"
 ok "incremental 2" backup --incremental-from latest
-END=$(tables "$P1")
 last=$(pg_switch "$P1")
 ok "the last segment $last is archived" pg_wait_archived "$P1" "$last" 60
+END=$(tables "$P1")
 mapfile -t METAS < <(cd "$BK" && ls bk-meta-*.tar.gz)
 is "three backups" "${#METAS[@]}" 3
 B3=${METAS[2]/meta/*}
@@ -94,6 +94,8 @@ like "... the newest backup, applied over its chain of 2" "$IT_ERR" \
 like "... its chain checked before anything was written" "$IT_ERR" "chain of backup \"$(re "$B3")\" checked: 3 sig files"
 is "... every table's rows as on the primary" "$(tables "$T/r-end/data")" "$END"
 is "... database db2 is gone" "$(pg_sql "$T/r-end/data" "SELECT count(*) FROM pg_database WHERE datname = 'db2'")" 0
+ok "... amcheck finds a's index sound" pg_sql "$T/r-end/data" "CREATE EXTENSION amcheck" \
+	"SELECT bt_index_check('a_pkey', true)"
 pg_stop "$T/r-end/data"
 
 recover r-mid --target-time "$TIME"

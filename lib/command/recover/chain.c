@@ -602,7 +602,7 @@ apply_chunk(const struct recover_apply *ap, const struct pitr_delta_file *f, siz
 		   PITR_DELTA_NBLOCKS(len) * PITR_DELTA_RECORD) != 0) {
 		pitr_log_error("chunk %" PRIu32 " of \"%s\" does not match the signature backup \"%s\" "
 			       "recorded for it (%zu bytes, %zu expected): the backup is damaged or its "
-			       "base is not the one extracted", st->k, path, ap->link->name, len, want);
+			       "base is not the one extracted", st->k, st->key, ap->link->name, len, want);
 		return -1;
 	}
 	if (io_full(true, fd, (unsigned char *)data, len, (off_t)off) != (ssize_t)len) {
