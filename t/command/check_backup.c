@@ -423,6 +423,7 @@ END_TEST
 START_TEST(test_incremental_from)
 {
 	static const struct pitr_opt_def defs[] = {
+		{ "skip-xlogs", "sx", PITR_OPT_FLAG, NULL, .help = "no xlog tarball" },
 		PITR_BACKUP_SHARED_OPTS,
 		PITR_OPTS_COMMON,
 	};

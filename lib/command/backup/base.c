@@ -177,6 +177,17 @@ load_chain(struct bk_run *run, const struct pitr_catalog *cat, const char *dir,
 			       (unsigned long long)base->sysid, (unsigned long long)run->sysid);
 		return -1;
 	}
+	if (base->label == NULL) {
+		pitr_log_error("base backup \"%s\" in \"%s\" has no label in its meta file",
+			       base->name, dir);
+		return -1;
+	}
+	if (strcmp(base->label, run->label) == 0) {
+		/* A chain names its links by label. */
+		pitr_log_error("base backup \"%s\" in \"%s\" has this backup's label (it started in "
+			       "the same second): start this one later", base->label, dir);
+		return -1;
+	}
 	if (base->sig_file == NULL) {
 		pitr_log_error("backup \"%s\" in \"%s\" has no sig file: it cannot be the base of an "
 			       "incremental backup", base->label, dir);
