@@ -26,6 +26,7 @@
 #include "repo/walpath.h"
 #include "command/verify/report.h"
 #include "command/verify/verify.h"
+#include "command/verify/verify_impl.h"
 #include "compress/codec.h"
 #include "dest/dest.h"
 #include "digest/digest.h"
@@ -42,25 +43,9 @@
 #define VF_DIGEST_FILE_MAX (1u << 20)   /* a digest file lists two files */
 #define VF_MAX_DIGESTS 6                 /* one of each digest.h knows */
 
-struct vf_run {
-	FILE *out;
-	unsigned char *buf;
-	size_t nproblems;
-	size_t nsegments;
-	bool have_sysid;         /* the system identifier everything must share */
-	uint64_t sysid;
-	char *sysid_from;        /* whose it is: "backup NAME", "archive file \"PATH\"" */
-	struct pitr_verify_report *json;  /* --json: problems gathered here; NULL: text */
-	struct pitr_progress *progress;  /* stored bytes and files read */
-	uint64_t done_bytes, done_files;
-};
-
-static void problem(struct vf_run *run, const char *kind, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
 /* "PROBLEM: KIND \"PATH\": REASON", the form the catalog's lines have. */
-static void
-problem(struct vf_run *run, const char *kind, const char *path, const char *fmt, ...)
+void
+pitr_verify_problem(struct vf_run *run, const char *kind, const char *path, const char *fmt, ...)
 {
 	va_list ap;
 	char *reason;
@@ -94,8 +79,8 @@ catalog_problem(struct vf_run *run, const char *line)
 }
 
 /* --json: the checks that follow are `type`'s of `target`. */
-static void
-begin_check(struct vf_run *run, const char *type, const char *target, const char *method)
+void
+pitr_verify_begin_check(struct vf_run *run, const char *type, const char *target, const char *method)
 {
 	if (run->json != NULL)
 		pitr_verify_report_check(run->json, type, target, method);
@@ -137,9 +122,12 @@ verify_progress(const struct pitr_catalog *bcat, const char *bdir,
 	if (!pitr_progress_wanted())
 		return NULL;
 	for (size_t i = 0; i < bcat->nbackups; i++) {
-		const char *names[2] = { bcat->backups[i].data_file, bcat->backups[i].xlog_file };
+		const struct pitr_catalog_backup *b = &bcat->backups[i];
+		/* The sig file is read through the digests only. */
+		const char *names[3] = { b->data_file, b->xlog_file,
+					 b->ndigests > 0 ? b->sig_file : NULL };
 
-		for (size_t k = 0; k < 2; k++) {
+		for (size_t k = 0; k < 3; k++) {
 			char *path = names[k] != NULL ? pitr_fsutil_join(bdir, names[k]) : NULL;
 			struct stat st;
 
@@ -207,9 +195,9 @@ read_problem(struct vf_run *run, const char *kind, const char *path, enum pitr_c
 	     enum vf_read rc)
 {
 	if (rc == VF_READ_INCOMPLETE)
-		problem(run, kind, path, "not a complete %s stream", pitr_codec_name(codec));
+		pitr_verify_problem(run, kind, path, "not a complete %s stream", pitr_codec_name(codec));
 	else
-		problem(run, kind, path, "could not be read");
+		pitr_verify_problem(run, kind, path, "could not be read");
 }
 
 /* --- backups ------------------------------------------------------------ */
@@ -257,7 +245,7 @@ digest_file(struct vf_run *run, const char *path, const char *const *algos, size
 		if (ds.d[k] != NULL && pitr_digest_final(ds.d[k], hex[k]) != 0)
 			ds.failed = true;
 	if (ds.failed) {
-		problem(run, "backup file", path, "could not be digested");
+		pitr_verify_problem(run, "backup file", path, "could not be digested");
 		goto out;
 	}
 	ret = 0;
@@ -267,25 +255,30 @@ out:
 	return ret;
 }
 
-/* Compare a backup's stored files with every digest file its meta names. */
+/* Compare a backup's stored files (data, xlog, sig: those it has) with
+ * every digest file its meta names. */
 static int
 check_digests(struct vf_run *run, const char *dir, const struct pitr_catalog_backup *b)
 {
-	const char *files[2] = { b->data_file, b->xlog_file };
-	size_t nfiles = b->xlog_file != NULL ? 2 : 1;
+	const char *files[3] = { b->data_file };
+	size_t nfiles = 1;
 	const char *algos[VF_MAX_DIGESTS] = { 0 };
-	char hex[2][VF_MAX_DIGESTS][PITR_DIGEST_HEX_MAX];
-	int readable[2];
+	char hex[3][VF_MAX_DIGESTS][PITR_DIGEST_HEX_MAX];
+	int readable[3];
 	size_t n = b->ndigests < VF_MAX_DIGESTS ? b->ndigests : VF_MAX_DIGESTS;
 	char *meta_path = pitr_fsutil_join(dir, b->meta_file);
 	int rc = -1;
 
 	if (meta_path == NULL)
 		return -1;
+	if (b->xlog_file != NULL)
+		files[nfiles++] = b->xlog_file;
+	if (b->sig_file != NULL)
+		files[nfiles++] = b->sig_file;
 	for (size_t k = 0; k < n; k++) {
 		algos[k] = pitr_digest_canonical(b->digests[k].algorithm);
 		if (algos[k] == NULL)
-			problem(run, "meta file", meta_path, "names an unknown digest \"%s\"",
+			pitr_verify_problem(run, "meta file", meta_path, "names an unknown digest \"%s\"",
 				b->digests[k].algorithm);
 	}
 	for (size_t i = 0; i < nfiles; i++) {
@@ -311,7 +304,7 @@ check_digests(struct vf_run *run, const char *dir, const struct pitr_catalog_bac
 		if (text == NULL) {
 			/* A missing one is among the catalog's problems already. */
 			if (errno != ENOENT)
-				problem(run, "digest file", dpath, "could not be read");
+				pitr_verify_problem(run, "digest file", dpath, "could not be read");
 			free(dpath);
 			continue;
 		}
@@ -320,12 +313,12 @@ check_digests(struct vf_run *run, const char *dir, const struct pitr_catalog_bac
 			int found = pitr_digest_lookup(text, files[i], listed);
 
 			if (found < 0) {
-				problem(run, "digest file", dpath, "a line is not in %s -c format",
+				pitr_verify_problem(run, "digest file", dpath, "a line is not in %s -c format",
 					pitr_digest_tool(algos[k]));
 				break;
 			}
 			if (found == 1) {
-				problem(run, "digest file", dpath, "does not list \"%s\"", files[i]);
+				pitr_verify_problem(run, "digest file", dpath, "does not list \"%s\"", files[i]);
 				continue;
 			}
 			if (readable[i] == 0 && strcmp(listed, hex[i][k]) != 0) {
@@ -336,7 +329,7 @@ check_digests(struct vf_run *run, const char *dir, const struct pitr_catalog_bac
 					free(dpath);
 					goto out;
 				}
-				problem(run, "backup file", path, "%s is %s, its digest file says %s",
+				pitr_verify_problem(run, "backup file", path, "%s is %s, its digest file says %s",
 					algos[k], hex[i][k], listed);
 				free(path);
 			}
@@ -392,7 +385,7 @@ check_backup_sysid(struct vf_run *run, const char *dir, const struct pitr_catalo
 	path = pitr_fsutil_join(dir, b->meta_file);
 	if (path == NULL)
 		return -1;
-	problem(run, "meta file", path, "system identifier %" PRIu64 ", not the %" PRIu64 " of %s",
+	pitr_verify_problem(run, "meta file", path, "system identifier %" PRIu64 ", not the %" PRIu64 " of %s",
 		b->sysid, run->sysid, run->sysid_from);
 	free(path);
 	return 0;
@@ -435,21 +428,21 @@ check_segment(struct vf_run *run, const struct pitr_catalog *cat, const char *pa
 		return 0;
 	}
 	if (h.have < PITR_WALHDR_SIZE || pitr_walhdr_decode(h.bytes, h.have, &hdr) != 0) {
-		problem(run, "archive file", path, "%" PRIu64 " bytes, too short for a WAL segment",
+		pitr_verify_problem(run, "archive file", path, "%" PRIu64 " bytes, too short for a WAL segment",
 			total);
 		return 0;
 	}
 	if (pitr_walhdr_check(&hdr, &f->name, path) != 0) {
-		problem(run, "archive file", path, "bad WAL header");
+		pitr_verify_problem(run, "archive file", path, "bad WAL header");
 		return 0;
 	}
 	if (f->name.kind == PITR_WAL_SEGMENT && total != hdr.seg_size) {
-		problem(run, "archive file", path, "%" PRIu64 " bytes, not the segment size %" PRIu32,
+		pitr_verify_problem(run, "archive file", path, "%" PRIu64 " bytes, not the segment size %" PRIu32,
 			total, hdr.seg_size);
 		return 0;
 	}
 	if (cat->segsize != 0 && hdr.seg_size != cat->segsize) {
-		problem(run, "archive file", path, "segment size %" PRIu32 " in its header, not the "
+		pitr_verify_problem(run, "archive file", path, "segment size %" PRIu32 " in its header, not the "
 			"archive's %" PRIu32, hdr.seg_size, cat->segsize);
 		return 0;
 	}
@@ -460,7 +453,7 @@ check_segment(struct vf_run *run, const struct pitr_catalog *cat, const char *pa
 		run->sysid = hdr.sysid;
 		run->have_sysid = true;
 	} else if (hdr.sysid != run->sysid) {
-		problem(run, "archive file", path, "system identifier %" PRIu64 ", not the %" PRIu64
+		pitr_verify_problem(run, "archive file", path, "system identifier %" PRIu64 ", not the %" PRIu64
 			" of %s", hdr.sysid, run->sysid, run->sysid_from);
 	}
 	return 0;
@@ -515,10 +508,10 @@ check_gaps(struct vf_run *run, const struct pitr_catalog *acat, const char *dir)
 			pitr_wal_format_segment(first, tl->tli, tl->gaps[g].first, acat->segsize);
 			pitr_wal_format_segment(last, tl->tli, tl->gaps[g].last, acat->segsize);
 			if (tl->gaps[g].first == tl->gaps[g].last)
-				problem(run, "archive", dir, "segment %s is missing (a gap in timeline %"
+				pitr_verify_problem(run, "archive", dir, "segment %s is missing (a gap in timeline %"
 					PRIu32 ")", first, tl->tli);
 			else
-				problem(run, "archive", dir, "segments %s to %s are missing (a gap in "
+				pitr_verify_problem(run, "archive", dir, "segments %s to %s are missing (a gap in "
 					"timeline %" PRIu32 ")", first, last, tl->tli);
 		}
 	}
@@ -528,10 +521,10 @@ check_gaps(struct vf_run *run, const struct pitr_catalog *acat, const char *dir)
 		int rc = pitr_walpath_check(acat, b, 0, 0, missing);
 
 		if (rc == 1)
-			problem(run, "archive", dir, "first missing segment %s needed by backup %s",
+			pitr_verify_problem(run, "archive", dir, "first missing segment %s needed by backup %s",
 				missing, b->name);
 		else if (rc < 0)
-			problem(run, "archive", dir, "the WAL backup %s needs cannot be checked",
+			pitr_verify_problem(run, "archive", dir, "the WAL backup %s needs cannot be checked",
 				b->name);
 	}
 }
@@ -557,7 +550,7 @@ check_leftovers(struct vf_run *run, const char *dir, const char *remover)
 		if (path == NULL)
 			break;
 		pitr_tmp_size_text(found[i].size, size, sizeof(size));
-		problem(run, "temporary file", path, "%s left by an interrupted run; %s removes it",
+		pitr_verify_problem(run, "temporary file", path, "%s left by an interrupted run; %s removes it",
 			size, remover);
 		free(path);
 	}
@@ -620,12 +613,12 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 	if (opts->json && (run.json = pitr_verify_report_new()) == NULL)
 		goto out;
 	if (bspec.location != NULL)
-		begin_check(&run, "backup directory", bspec.location, NULL);
+		pitr_verify_begin_check(&run, "backup directory", bspec.location, NULL);
 	for (size_t i = 0; i < bcat.nproblems; i++)
 		catalog_problem(&run, bcat.problems[i]);
 	run.progress = verify_progress(&bcat, bspec.location, acats, opts->narchives);
 	if (bspec.location != NULL)
-		begin_check(&run, "temporary files", bspec.location, NULL);
+		pitr_verify_begin_check(&run, "temporary files", bspec.location, NULL);
 	if (check_leftovers(&run, bspec.location, "pitr-backup-cleanup") != 0)
 		goto out;
 	for (size_t i = 0; i < bcat.nbackups; i++) {
@@ -633,17 +626,20 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 		const char *dir = bspec.location;
 
 		pitr_log_verbose("checking backup %s", b->name);
-		begin_check(&run, "backup", b->name, b->ndigests > 0 ? "digests" : "decompression");
+		pitr_verify_begin_check(&run, "backup", b->name, b->ndigests > 0 ? "digests" : "decompression");
 		if (check_backup_sysid(&run, dir, b) != 0 ||
-		    (b->ndigests > 0 ? check_digests(&run, dir, b) : check_streams(&run, dir, b)) != 0)
+		    (b->ndigests > 0 ? check_digests(&run, dir, b) : check_streams(&run, dir, b)) != 0 ||
+		    pitr_verify_links(&run, &bcat, dir, b) != 0)
 			goto out;
 	}
+	if (bspec.location != NULL && pitr_verify_chains(&run, &bcat, bspec.location) != 0)
+		goto out;
 	for (size_t a = 0; a < opts->narchives; a++) {
 		const char *dir = aspecs[a].location;
 		size_t before;
 
 		/* The backup dir's own problems were printed once above. */
-		begin_check(&run, "archive directory", dir, NULL);
+		pitr_verify_begin_check(&run, "archive directory", dir, NULL);
 		for (size_t i = 0; i < acats[a].nproblems; i++) {
 			size_t j;
 
@@ -654,16 +650,16 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 				continue;
 			catalog_problem(&run, acats[a].problems[i]);
 		}
-		begin_check(&run, "temporary files", dir, NULL);
+		pitr_verify_begin_check(&run, "temporary files", dir, NULL);
 		if (check_leftovers(&run, dir, "pitr-cleanup") != 0)
 			goto out;
-		begin_check(&run, "archive files", dir, NULL);
+		pitr_verify_begin_check(&run, "archive files", dir, NULL);
 		before = run.nsegments;
 		if (check_archive_files(&run, &acats[a], dir) != 0)
 			goto out;
 		if (run.json != NULL)
 			pitr_verify_report_segments(run.json, run.nsegments - before);
-		begin_check(&run, "archive gaps", dir, NULL);
+		pitr_verify_begin_check(&run, "archive gaps", dir, NULL);
 		check_gaps(&run, &acats[a], dir);
 	}
 	pitr_progress_finish(run.progress);
