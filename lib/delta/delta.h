@@ -135,6 +135,10 @@ struct pitr_delta_sigs {
 	char *base;                /* NULL for a full backup */
 	struct pitr_delta_file *files;  /* in manifest order */
 	size_t nfiles;
+	/* Private: pitr_delta_sigs_find()'s index of keys, made by
+	 * pitr_delta_sigs_read() (NULL in a struct made otherwise: a
+	 * linear search then). */
+	struct pitr_delta_map *index;
 };
 
 /* Read the sig file `path` (compressed with `codec`): every record and the
