@@ -815,6 +815,9 @@ chain_data(const char *label, const char *const *members)
 	gz_close(w, fp);
 }
 
+/* The meta's digests line chain_meta() writes. */
+static const char *chain_digests = "";
+
 /* Meta of backup LABEL taken on day `day` (2: WAL 2, 3: WAL 3...), no
  * digests, no xlog file. */
 static void
@@ -828,9 +831,9 @@ chain_meta(const char *label, int day, const char *base, const char *chain)
 		 "stop_time=2026-01-0%d 00:01:00 +0000\nstart_epoch=%d\nstop_epoch=%d\n"
 		 "host=h\nlabel=%s\nsystem_identifier=%llu\ntimeline=1\n"
 		 "wal_segment_size=%u\ndata_dir=/d\ndata_size=10240\nxlog_size=0\n"
-		 "codec=gzip\ndigests=\nbase=%s\nchain=%s\n", day, day, day, day, day, day,
+		 "codec=gzip\ndigests=%s\nbase=%s\nchain=%s\n", day, day, day, day, day, day,
 		 1767225600 + day * 86400, 1767225660 + day * 86400, label,
-		 (unsigned long long)SYSID, SEGSIZE, base, chain);
+		 (unsigned long long)SYSID, SEGSIZE, chain_digests, base, chain);
 	write_compressed(join(bk, h_fmt("bk-meta-%s.tar.gz", label)), PITR_CODEC_GZIP, meta,
 			 strlen(meta));
 }
@@ -958,7 +961,37 @@ START_TEST(test_chain_other_cluster)
 		"(the error logged above names the link)\n"
 		"3 backups, 6 segments checked, 2 problems\n", bk, (unsigned long long)OTHER_SYSID,
 		(unsigned long long)SYSID, bk));
-	ck_assert_ptr_ne(h_log()[0], '\0');
+	ck_assert_int_ne(h_log()[0], '\0');
+}
+END_TEST
+
+/* The digest files list the sig file, as pitr-backup-master writes
+ * them: checked with the data file; one that does not list it says so. */
+START_TEST(test_chain_sig_digested)
+{
+	char hd[PITR_DIGEST_HEX_MAX], hs[PITR_DIGEST_HEX_MAX], text[512];
+	char *l1, *l2;
+	const char *r;
+
+	make_chain();
+	chain_digests = "SHA-256";
+	chain_meta("F", 2, "", "");
+	chain_digests = "";
+	ck_assert_int_eq(pitr_digest_file("SHA-256", join(bk, "bk-data-F.tar.gz"), hd), 0);
+	ck_assert_int_eq(pitr_digest_file("SHA-256", join(bk, "bk-sig-F.tar.gz"), hs), 0);
+	l1 = pitr_digest_line(hd, "bk-data-F.tar.gz");
+	l2 = pitr_digest_line(hs, "bk-sig-F.tar.gz");
+	snprintf(text, sizeof(text), "%s%s", l1, l2);
+	h_write_file(join(bk, "bk-SHA-256-F.tar.gz"), text, strlen(text));
+	ck_assert_int_eq(verify1(&r), 0);
+	ck_assert_str_eq(r, "3 backups, 6 segments checked, 0 problems\n");
+	h_write_file(join(bk, "bk-SHA-256-F.tar.gz"), l1, strlen(l1));
+	ck_assert_int_eq(verify1(&r), 1);
+	ck_assert_str_eq(r, h_fmt("PROBLEM: digest file \"%s/bk-SHA-256-F.tar.gz\": does not list "
+				  "\"bk-sig-F.tar.gz\"\n3 backups, 6 segments checked, 1 problems\n",
+				  bk));
+	free(l1);
+	free(l2);
 }
 END_TEST
 
@@ -1046,6 +1079,7 @@ make_suite(void)
 	tcase_add_test(tc, test_chain_members);
 	tcase_add_test(tc, test_chain_other_cluster);
 	tcase_add_test(tc, test_chain_inconsistent_meta);
+	tcase_add_test(tc, test_chain_sig_digested);
 	suite_add_tcase(s, tc);
 	return s;
 }
