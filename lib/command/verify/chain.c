@@ -359,13 +359,13 @@ check_chain(struct vf_run *run, const struct pitr_catalog *cat, const char *dir,
 		goto out;
 	pitr_verify_begin_check(run, "chain", tip->name, "signatures");
 	for (size_t k = 0; k <= n; k++) {
-		const struct pitr_catalog_backup *b =
-			k < n ? pitr_catalog_by_label(cat, tip->dir, labels[k], tip->codec) : tip;
+		const struct pitr_catalog_backup *b = tip;
 		bool ok = false;
 
-		if (b != NULL && b != tip && b->label != NULL && tip->label != NULL &&
-		    strcmp(b->label, tip->label) == 0)
-			b = NULL;   /* names itself: pitr_verify_links() said so */
+		/* A chain naming the backup itself: pitr_verify_links() said so. */
+		if (k < n)
+			b = tip->label != NULL && strcmp(labels[k], tip->label) == 0 ? NULL :
+			    pitr_catalog_by_label(cat, tip->dir, labels[k], tip->codec);
 		if (b != NULL && read_link(run, cat, dir, b, k < n, checked, &sigs[k], &ok) != 0)
 			goto out;
 		complete = complete && ok;
