@@ -859,14 +859,30 @@ make_chain(void)
 	clean_archive(arch);
 }
 
+/* A whole chain verifies; in JSON, one "chain" check, from its newest
+ * member. */
 START_TEST(test_chain_clean)
 {
-	const char *r;
+	struct pitr_verify_opts o = { .backup_dir = bk, .narchives = 1, .json = true };
+	const char *r, *a[] = { arch };
+	char out[4096];
+	char *argv[] = { "python3", "-c",
+			 "import json,sys\n"
+			 "d=json.load(open(sys.argv[1], encoding='utf-8'))\n"
+			 "print(d['ok'], [(c['target'], c['method']) for c in d['checks'] if c['check']=='chain'])",
+			 (char *)out_path, NULL };
 
 	make_chain();
 	ck_assert_int_eq(verify1(&r), 0);
 	ck_assert_str_eq(r, "3 backups, 6 segments checked, 0 problems\n");
 	ck_assert_str_eq(h_log(), "");
+	o.archives = a;
+	o.out = fopen(out_path, "w");
+	ck_assert_ptr_nonnull(o.out);
+	ck_assert_int_eq(pitr_cmd_verify(&o), 0);
+	ck_assert_int_eq(fclose(o.out), 0);
+	ck_assert_int_eq(pitr_spawn_capture(argv, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "True [('bk-*-I2.tar.gz', 'signatures')]\n");
 }
 END_TEST
 
