@@ -13,22 +13,27 @@
  *    still recovers, never an incremental without its base.  A backup
  *    stays whole while any kept backup's chain names it (issue 13).
  *  - Within a backup: the data file first, then the xlog tarball, the
- *    sig file, the digest files, and the meta file last.  The catalog stops offering a
- *    backup as soon as its data file is gone (it becomes a listed problem,
- *    so pitr-recover never picks a half-removed backup), while the meta
- *    stays as the one record that names the rest: removing the meta first
- *    would leave the data and xlog tarballs as orphans nothing reports.
+ *    sig file, the digest files, and the meta file last.  The catalog
+ *    stops offering a backup as soon as its data file is gone (it becomes
+ *    a listed problem, so pitr-recover never picks a half-removed backup,
+ *    nor pitr-backup-master --incremental-from latest a base), while the
+ *    meta stays as the one record that names the rest: removing the meta
+ *    first would leave the data and xlog tarballs as orphans nothing
+ *    reports.
  *  - WAL oldest first, stopping at the first file that cannot be removed,
  *    so the archive keeps one contiguous run from that file on and never
  *    gets a hole that pitr-verify would then report as a gap.
  *
  * A backup whose data file could not be removed counts as still present:
- * its WAL is kept as if it were in the window, and so is its chain.
+ * its WAL is kept as if it were in the window, and so is its chain.  A
+ * later failure inside a backup stops that backup (its meta stays, listed
+ * by the catalog as a problem) but not the others.  Any failure makes the
+ * run's result -1.
+ *
  * WAL is kept from the start of the oldest backup that stays, a chain's
  * full backup kept only for its incrementals included: every backup left
- * is recoverable by itself, as pitr-info and pitr-verify expect.  A later failure inside a
- * backup stops that backup (its meta stays, listed by the catalog as a
- * problem) but not the others.  Any failure makes the run's result -1.
+ * is recoverable by itself, to any moment after it, as pitr-info shows
+ * and pitr-verify checks.
  *
  * --dry-run goes through exactly the same decisions; only the unlink (and
  * truncation) is skipped, so it lists what a real run removes.
