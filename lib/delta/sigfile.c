@@ -28,6 +28,10 @@
 /* A manifest is about 50 bytes a file: this is millions of files. */
 #define MANIFEST_MAX ((int64_t)1 << 30)
 #define SIG_PREFIX "sig/"
+/* A member's buffer starts at this, and doubles as its bytes come. */
+#define GROW_FIRST 4096
+/* Larger sizes are not a file's (and would overflow the block counts). */
+#define FILE_SIZE_MAX ((uint64_t)1 << 48)
 
 struct sf_member {
 	char *name;                 /* after "sig/" */
@@ -85,6 +89,33 @@ members_free(struct sf_read *rd)
 	free(rd->tally);
 }
 
+/* `len` bytes of the member into a malloc'd buffer (`extra` bytes more
+ * at its end), grown as they come: a header that claims more than the
+ * file holds fails at the file's end, not at an allocation of its claim. */
+static unsigned char *
+read_grown(struct pitr_tarread_stream *st, size_t len, size_t extra)
+{
+	size_t cap = len < GROW_FIRST ? len : GROW_FIRST, have = 0;
+	unsigned char *b = pitr_xmalloc(cap + extra), *n;
+
+	while (b != NULL && have < len) {
+		if (have == cap) {
+			cap = len - cap < cap ? len : cap * 2;
+			if ((n = pitr_xrealloc(b, cap + extra)) == NULL)
+				break;
+			b = n;
+		}
+		if (pitr_tarread_read(st, b + have, cap - have) != 0)
+			break;
+		have = cap;
+	}
+	if (b != NULL && have < len) {
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
 /* A "sig/..." member kept, its header apart when it has one. */
 static int
 keep_member(struct sf_read *rd, struct pitr_tarread_stream *st, const char *name, int64_t size)
@@ -107,13 +138,11 @@ keep_member(struct sf_read *rd, struct pitr_tarread_stream *st, const char *name
 	}
 	m = &rd->m[rd->n];
 	*m = (struct sf_member){ .has_header = hdr > 0, .len = (size_t)size - hdr, .file = -1 };
-	if ((m->name = pitr_xstrdup(name + strlen(SIG_PREFIX))) == NULL ||
-	    (m->rec = pitr_xmalloc(m->len > 0 ? m->len : 1)) == NULL) {
-		free(m->name);
+	if ((m->name = pitr_xstrdup(name + strlen(SIG_PREFIX))) == NULL)
 		return -1;
-	}
 	rd->n++;
-	if (pitr_tarread_read(st, m->header, hdr) != 0 || pitr_tarread_read(st, m->rec, m->len) != 0)
+	if (pitr_tarread_read(st, m->header, hdr) != 0 ||
+	    (m->rec = read_grown(st, m->len, 1)) == NULL)
 		return -1;
 	return 0;
 }
@@ -121,10 +150,9 @@ keep_member(struct sf_read *rd, struct pitr_tarread_stream *st, const char *name
 static int
 keep_manifest(struct sf_read *rd, struct pitr_tarread_stream *st, int64_t size)
 {
-	if (size > MANIFEST_MAX)
+	if (size < 0 || size > MANIFEST_MAX)
 		return damaged(rd, "its manifest has %" PRId64 " bytes", size);
-	if ((rd->manifest = pitr_xmalloc((size_t)size + 1)) == NULL ||
-	    pitr_tarread_read(st, rd->manifest, (size_t)size) != 0)
+	if ((rd->manifest = (char *)read_grown(st, (size_t)size, 1)) == NULL)
 		return -1;
 	rd->manifest[size] = '\0';
 	rd->mlen = (size_t)size;
@@ -276,7 +304,8 @@ file_line(struct sf_read *rd, const char *line, size_t len, struct pitr_delta_fi
 	if (sp1 != NULL)
 		sp2 = memchr(sp1 + 1, ' ', len - (size_t)(sp1 + 1 - line));
 	if (sp2 == NULL || !parse_kind(line, (size_t)(sp1 - line), &f->kind) ||
-	    !parse_u64(sp1 + 1, (size_t)(sp2 - sp1 - 1), &f->size) || sp2 + 1 == line + len ||
+	    !parse_u64(sp1 + 1, (size_t)(sp2 - sp1 - 1), &f->size) || f->size > FILE_SIZE_MAX ||
+	    sp2 + 1 == line + len ||
 	    (f->kind == PITR_DELTA_REMOVED && f->size != 0) ||
 	    (rd->out->base == NULL && f->kind != PITR_DELTA_WHOLE))
 		return damaged(rd, "manifest line \"%.*s\" is not this format's", (int)len, line);

@@ -446,8 +446,6 @@ START_TEST(test_sigfile_damaged)
 	static const unsigned char good[12] = { 'r', 's', 1, '7', 0, 0, 0x20, 0, 0, 0, 0, 32 };
 	static const unsigned char blk[12] = { 'r', 's', 1, '7', 0, 0, 0x10, 0, 0, 0, 0, 32 };
 	struct pitr_delta_sigs s;
-	size_t len;
-	char *bytes;
 
 	h_setup();
 	/* What the refused ones vary. */
@@ -472,6 +470,20 @@ START_TEST(test_sigfile_damaged)
 		    "same 10 data/w\n", good, "not this format's");
 	refused_sig("format=1\nsystem_identifier=9\nlabel=L\nbase=B\nblock=4096\nchunk=1048576\n\n"
 		    "whole 10 data/w\n", good, "not this format's");
+	h_teardown();
+}
+END_TEST
+
+/* The tar or its compression damaged: refused, once, naming the file. */
+START_TEST(test_sigfile_cut)
+{
+	static const unsigned char good[12] = { 'r', 's', 1, '7', 0, 0, 0x20, 0, 0, 0, 0, 32 };
+	struct pitr_delta_sigs s;
+	size_t len;
+	char *bytes;
+
+	h_setup();
+	sig_tar(h_path("good"), HEAD "whole 10 data/w\n", good);
 	/* Truncated: the tar cut inside the signature member. */
 	bytes = h_read_file(h_path("good"), &len);
 	h_write_file(h_path("bad"), bytes, 530);
@@ -479,6 +491,25 @@ START_TEST(test_sigfile_damaged)
 	ck_assert_int_eq(pitr_delta_sigs_read(h_path("bad"), PITR_CODEC_NONE, &s), -1);
 	ck_assert_int_eq(lines(h_log()), 1);
 	ck_assert_msg(strstr(h_log(), h_path("bad")) != NULL, "%s", h_log());
+	/* A member that claims more than the file holds: refused at the
+	 * file's end, not by an allocation of its claim. */
+	{
+		char *lie = h_read_file(h_path("good"), &len);
+		unsigned sum = 0;
+
+		ck_assert_str_eq(lie, "sig/data/w");
+		memcpy(lie + 124, "77777777770", 12);   /* 36 * 238609294 */
+		memset(lie + 148, ' ', 8);
+		for (int i = 0; i < 512; i++)
+			sum += (unsigned char)lie[i];
+		snprintf(lie + 148, 8, "%06o", sum);
+		h_write_file(h_path("bad"), lie, len);
+		free(lie);
+		h_log_reset();
+		ck_assert_int_eq(pitr_delta_sigs_read(h_path("bad"), PITR_CODEC_NONE, &s), -1);
+		ck_assert_int_eq(lines(h_log()), 1);
+		ck_assert_msg(strstr(h_log(), "member \"sig/data/w\"") != NULL, "%s", h_log());
+	}
 	/* Compressed and cut: the codec says so, once. */
 	h_write_compressed(h_path("bad.gz"), PITR_CODEC_GZIP, bytes, len);
 	free(bytes);
@@ -602,11 +633,43 @@ make_versions(struct version *v)
 	free(b);
 }
 
+/* The chain of links[0..upto) holds each file of backup upto-1 with the
+ * records of its content there, and no other: their count. */
+static int
+check_composed(const struct pitr_delta_sigs *links, int upto, const struct version *v, int nv)
+{
+	struct pitr_delta_chain *c = pitr_delta_chain_compose(links, (size_t)upto);
+	int n = 0, m = 0;
+
+	ck_assert_ptr_nonnull(c);
+	for (int j = 0; j < nv; j++) {
+		uint64_t size;
+		const unsigned char *rec;
+		bool there = pitr_delta_chain_lookup(c, v[j].key, &size, &rec);
+		unsigned char *want;
+
+		ck_assert_msg(there == (v[j].buf[upto - 1] != NULL), "%s in %d", v[j].key, upto);
+		if (!there)
+			continue;
+		n++;
+		ck_assert_uint_eq(size, v[j].len[upto - 1]);
+		want = chunked_records(v[j].buf[upto - 1], v[j].len[upto - 1]);
+		ck_assert_msg(memcmp(rec, want, PITR_DELTA_NBLOCKS(size) * REC) == 0, "%s in %d",
+			      v[j].key, upto);
+		free(want);
+	}
+	ck_assert_int_eq(pitr_delta_chain_each(c, count_key, &m), 0);
+	ck_assert_int_eq(m, n);
+	m = 0;
+	ck_assert_int_eq(pitr_delta_chain_each(c, stop_at_two, &m), 7);
+	pitr_delta_chain_free(c);
+	return n;
+}
+
 START_TEST(test_chain_compose)
 {
 	struct version v[7];
 	struct pitr_delta_sigs links[3];
-	struct pitr_delta_chain *c;
 	int n = 0;
 
 	h_setup();
@@ -622,36 +685,8 @@ START_TEST(test_chain_compose)
 	ck_assert_uint_eq(pitr_delta_sigs_find(&links[2], "data/changed")->nchunks, 1);
 	ck_assert_uint_eq(pitr_delta_sigs_find(&links[1], "data/shrunk")->nchunks, 0);
 	ck_assert_uint_eq(pitr_delta_sigs_find(&links[2], "data/grown")->nchunks, 3);
-	for (int upto = 1; upto <= 3; upto++) {
-		c = pitr_delta_chain_compose(links, (size_t)upto);
-		ck_assert_ptr_nonnull(c);
-		n = 0;
-		for (int j = 0; j < 7; j++) {
-			uint64_t size;
-			const unsigned char *rec;
-			bool there = pitr_delta_chain_lookup(c, v[j].key, &size, &rec);
-			unsigned char *want;
-
-			ck_assert_msg(there == (v[j].buf[upto - 1] != NULL), "%s in %d", v[j].key, upto);
-			if (!there)
-				continue;
-			n++;
-			ck_assert_uint_eq(size, v[j].len[upto - 1]);
-			want = chunked_records(v[j].buf[upto - 1], v[j].len[upto - 1]);
-			ck_assert_msg(memcmp(rec, want, PITR_DELTA_NBLOCKS(size) * REC) == 0, "%s in %d",
-				      v[j].key, upto);
-			free(want);
-		}
-		{
-			int m = 0;
-
-			ck_assert_int_eq(pitr_delta_chain_each(c, count_key, &m), 0);
-			ck_assert_int_eq(m, n);
-			m = 0;
-			ck_assert_int_eq(pitr_delta_chain_each(c, stop_at_two, &m), 7);
-		}
-		pitr_delta_chain_free(c);
-	}
+	for (int upto = 1; upto <= 3; upto++)
+		n = check_composed(links, upto, v, 7);
 	ck_assert_int_eq(n, 6);
 	ck_assert_str_eq(h_log(), "");
 	for (int i = 0; i < 3; i++)
@@ -736,6 +771,7 @@ make_suite(void)
 		{ "sigfile_full", test_sigfile_full },
 		{ "sigwriter_misuse", test_sigwriter_misuse },
 		{ "sigfile_damaged", test_sigfile_damaged },
+		{ "sigfile_cut", test_sigfile_cut },
 		{ "chain_compose", test_chain_compose },
 		{ "chain_refuses", test_chain_refuses },
 	};
