@@ -1011,6 +1011,32 @@ START_TEST(test_chain_sig_digested)
 }
 END_TEST
 
+/* A full backup no incremental needs has its sig file read too: one of
+ * another backup's, then a damaged one. */
+START_TEST(test_full_sig_alone)
+{
+	const char *r;
+	char *text;
+	size_t len;
+
+	make_chain();
+	chain_meta("G", 5, "", "");
+	chain_data("G", NULL);
+	full_sig("X", SYSID);
+	ck_assert_int_eq(rename(join(bk, "bk-sig-X.tar.gz"), join(bk, "bk-sig-G.tar.gz")), 0);
+	ck_assert_int_eq(verify1(&r), 1);
+	ck_assert_str_eq(r, h_fmt("PROBLEM: backup file \"%s/bk-sig-G.tar.gz\": its manifest's label "
+				  "\"X\" is not its meta file's \"G\"\n"
+				  "4 backups, 6 segments checked, 1 problems\n", bk));
+	text = h_read_file(join(bk, "bk-sig-G.tar.gz"), &len);
+	h_write_file(join(bk, "bk-sig-G.tar.gz"), text, len - 10);
+	free(text);
+	ck_assert_int_eq(verify1(&r), 1);
+	ck_assert_str_eq(r, h_fmt("PROBLEM: backup file \"%s/bk-sig-G.tar.gz\": not a readable sig "
+				  "file\n4 backups, 6 segments checked, 1 problems\n", bk));
+}
+END_TEST
+
 /* A meta whose chain does not end with its base, and JSON's chain check. */
 START_TEST(test_chain_inconsistent_meta)
 {
@@ -1096,6 +1122,7 @@ make_suite(void)
 	tcase_add_test(tc, test_chain_other_cluster);
 	tcase_add_test(tc, test_chain_inconsistent_meta);
 	tcase_add_test(tc, test_chain_sig_digested);
+	tcase_add_test(tc, test_full_sig_alone);
 	suite_add_tcase(s, tc);
 	return s;
 }
