@@ -219,6 +219,30 @@ void pitr_catalog_free(struct pitr_catalog *cat);
 const struct pitr_catalog_timeline *pitr_catalog_timeline(const struct pitr_catalog *cat,
 							   uint32_t tli);
 
+/* ---- chains of incremental backups (catalog_chain.c) ---- */
+
+/* Whether b is an incremental backup (its meta names a base). */
+bool pitr_catalog_is_incremental(const struct pitr_catalog_backup *b);
+
+/*
+ * The labels of b's chain, the full backup first (b's own label not
+ * among them), as a malloc'd array of *n malloc'd strings: b->chain split
+ * at "|", or b->base alone when a meta names a base but no chain; none for
+ * a full backup.  Returns 0, or -1 after logging (memory).
+ */
+int pitr_catalog_chain_labels(const struct pitr_catalog_backup *b, char ***labels, size_t *n);
+void pitr_catalog_chain_labels_free(char **labels, size_t n);
+
+/*
+ * The backup of backup dir `dir` (an index into cat->backup_dirs) whose
+ * label is `label`: the copy written with `codec` when a run left several
+ * there, else the first; NULL when the dir has none (links of a chain are
+ * always looked for in the dir of the backup that needs them: recovery
+ * reads them from there).
+ */
+const struct pitr_catalog_backup *pitr_catalog_by_label(const struct pitr_catalog *cat, size_t dir,
+							const char *label, enum pitr_codec codec);
+
 /* The dir a "[CODEC=]DIR" option names (a pointer into `spec`): the
  * prefix is dropped when it is a codec's name. */
 const char *pitr_catalog_dir(const char *spec);

@@ -174,6 +174,9 @@ fmt_lsn(uint64_t lsn, char *out, size_t size)
 	snprintf(out, size, "%" PRIX32 "/%" PRIX32, (uint32_t)(lsn >> 32), (uint32_t)lsn);
 }
 
+/* Meta lines make_backup() adds (an incremental's base and chain). */
+static const char *meta_extra = "";
+
 /*
  * A backup as pitr-backup-master writes it into p_bk with the test
  * template "bk-__FILETYPE__-STAMP.tar__CEXT__": its WAL runs from segment
@@ -213,10 +216,10 @@ make_backup(const char *stamp, enum pitr_codec codec, time_t start, uint32_t tli
 		     "stop_time=%s\nstart_epoch=%jd\nstop_epoch=%jd\nhost=testhost\nlabel=%s\n"
 		     "system_identifier=%" PRIu64 "\ntimeline=%" PRIu32 "\nwal_segment_size=%u\n"
 		     "data_dir=/srv/pg/data\ndata_size=%zu\nxlog_size=18\ncodec=%s\n"
-		     "digests=SHA-256\n",
+		     "digests=SHA-256\n%s",
 		     start_wal, stop_wal, lstart, lstop, tstart, tstop, (intmax_t)start,
 		     (intmax_t)(start + 60), stamp, SYSID, tli, SEGSIZE, data_len,
-		     pitr_codec_name(codec));
+		     pitr_codec_name(codec), meta_extra);
 	ck_assert_int_lt(n, (int)sizeof(text));
 	snprintf(name, sizeof(name), "bk-meta-%s.tar%s", stamp, ext);
 	write_coded(in(p_bk, name), codec, text, (size_t)n);
@@ -1335,6 +1338,183 @@ START_TEST(test_pid_file)
 }
 END_TEST
 
+/* --- chains of incremental backups (issue 13) --------------------------- */
+
+/* An incremental (base "" and chain "": a full backup) made as
+ * make_backup() does, with a sig file "bk-sig-STAMP.tar.gz" (gzip). */
+static void
+make_chain_backup(const char *stamp, time_t start, uint64_t segno, const char *base,
+		  const char *chain)
+{
+	char extra[512], name[256];
+
+	snprintf(extra, sizeof(extra), "base=%s\nchain=%s\n", base, chain);
+	meta_extra = extra;
+	make_backup(stamp, PITR_CODEC_GZIP, start, 1, segno, 100);
+	meta_extra = "";
+	snprintf(name, sizeof(name), "bk-sig-%s.tar.gz", stamp);
+	write_coded(in(p_bk, name), PITR_CODEC_GZIP, "signatures", 10);
+}
+
+/* Backup STAMP's five files (gzip), in the order a removal takes them. */
+static const char *
+chain_file(const char *stamp, int k)
+{
+	static char ring[8][256];
+	static unsigned next;
+	char *buf = ring[next++ % 8];
+	static const char *const fmt[] = { "bk-data-%s.tar.gz", "bk-xlog-%s.tar.gz",
+					   "bk-sig-%s.tar.gz", "bk-SHA-256-%s.tar",
+					   "bk-meta-%s.tar.gz" };
+
+	snprintf(buf, sizeof(ring[0]), fmt[k], stamp);
+	return buf;
+}
+
+static void
+assert_backup_present(const char *stamp, bool present)
+{
+	for (int k = 0; k < 5; k++)
+		ck_assert_msg(h_exists(in(p_bk, chain_file(stamp, k))) == present, "%s: %s",
+			      chain_file(stamp, k), present ? "gone" : "still there");
+}
+
+/* Segments 1 to 16 of timeline 1. */
+static void
+make_wal(void)
+{
+	for (uint64_t s = 1; s <= 16; s++)
+		make_segment(1, s, PITR_CODEC_NONE);
+}
+
+/* An incremental in the window keeps its whole chain, however old: F and
+ * I1 stay for I2; WAL from F's start stays (every backup left in the dir
+ * is recoverable by itself: pitr-verify finds no hole). */
+START_TEST(test_chain_kept_whole)
+{
+	make_chain_backup("F", NOW - 10 * DAY, 2, "", "");
+	make_chain_backup("I1", NOW - 9 * DAY, 5, "F", "F");
+	make_chain_backup("I2", NOW - 3 * DAY, 8, "I1", "F|I1");
+	make_chain_backup("F2", NOW - 1 * DAY, 11, "", "");
+	make_wal();
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	assert_backup_present("F", true);
+	assert_backup_present("I1", true);
+	assert_backup_present("I2", true);
+	assert_backup_present("F2", true);
+	ck_assert(!h_exists(in(p_arch, "000000010000000000000001")));
+	ck_assert(h_exists(in(p_arch, "000000010000000000000002")));
+	assert_logged("LOG : No backups to remove.\n");
+	assert_logged("LOG : keeping backup \"bk-*-F.tar.gz\" although no rule keeps it: the kept "
+		      "incremental backup \"bk-*-I2.tar.gz\" needs it (its chain)\n");
+	assert_logged("LOG : keeping backup \"bk-*-I1.tar.gz\" although no rule keeps it: the kept "
+		      "incremental backup \"bk-*-I2.tar.gz\" needs it (its chain)\n");
+	assert_logged("(the oldest backup kept starts at 000000010000000000000002)");
+	assert_not_logged("ERROR");
+}
+END_TEST
+
+/* A chain whose newest member left the window goes whole, newest member
+ * first, each with its sig file (data first, meta last); the dry run
+ * lists exactly that; WAL goes up to the oldest backup kept. */
+START_TEST(test_chain_goes_whole)
+{
+	char *dry, *real;
+
+	make_chain_backup("F", NOW - 10 * DAY, 2, "", "");
+	make_chain_backup("I1", NOW - 9 * DAY, 5, "F", "F");
+	make_chain_backup("I2", NOW - 8 * DAY, 8, "I1", "F|I1");
+	make_chain_backup("F2", NOW - 3 * DAY, 11, "", "");
+	make_chain_backup("I3", NOW - 1 * DAY, 13, "F2", "F2");
+	make_wal();
+	opts.dry_run = true;
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	assert_backup_present("F", true);
+	assert_backup_present("I2", true);
+	ck_assert_int_eq(h_count_entries(p_arch), 16);
+	dry = removal_lines();
+	h_log_reset();
+	opts.dry_run = false;
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	real = removal_lines();
+	ck_assert_str_eq(real, dry);
+	assert_backup_present("F", false);
+	assert_backup_present("I1", false);
+	assert_backup_present("I2", false);
+	assert_backup_present("F2", true);
+	assert_backup_present("I3", true);
+	assert_logged("LOG : 3 backups to remove.\n");
+	/* Newest member first; within each, data first and meta last. */
+	for (int k = 0; k < 5; k++) {
+		if (k > 0)
+			ck_assert_uint_lt(log_pos(removing("backup", p_bk, chain_file("I2", k - 1))),
+					  log_pos(removing("backup", p_bk, chain_file("I2", k))));
+		ck_assert_uint_lt(log_pos(removing("backup", p_bk, chain_file("I2", 4))),
+				  log_pos(removing("backup", p_bk, chain_file("I1", k))));
+		ck_assert_uint_lt(log_pos(removing("backup", p_bk, chain_file("I1", 4))),
+				  log_pos(removing("backup", p_bk, chain_file("F", k))));
+	}
+	/* WAL before F2's start (segment 11) went. */
+	ck_assert(!h_exists(in(p_arch, "00000001000000000000000A")));
+	ck_assert(h_exists(in(p_arch, "00000001000000000000000B")));
+	ck_assert_int_eq(h_count_entries(p_bk), 10);
+	assert_not_logged("keeping backup");
+	free(dry);
+	free(real);
+}
+END_TEST
+
+/* An incremental whose data file cannot be removed stays whole, and so
+ * does every backup of its chain: nothing it needs is removed, nor the
+ * WAL from its full backup's start on. */
+START_TEST(test_chain_member_that_stays_keeps_its_chain)
+{
+	char *lines;
+
+	make_chain_backup("F", NOW - 10 * DAY, 2, "", "");
+	make_chain_backup("I1", NOW - 9 * DAY, 5, "F", "F");
+	make_chain_backup("I2", NOW - 8 * DAY, 8, "I1", "F|I1");
+	make_chain_backup("F2", NOW - 3 * DAY, 11, "", "");
+	make_wal();
+	fail_unlink = "bk-data-I2.tar.gz";
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), -1);
+	assert_backup_present("F", true);
+	assert_backup_present("I1", true);
+	assert_backup_present("I2", true);
+	lines = removal_lines();
+	ck_assert_str_eq(lines, h_fmt("Removing backup file: %s/bk-data-I2.tar.gz\n"
+				      "Removing xlog file: %s/000000010000000000000001\n", p_bk, p_arch));
+	free(lines);
+	ck_assert(!h_exists(in(p_arch, "000000010000000000000001")));
+	ck_assert(h_exists(in(p_arch, "000000010000000000000002")));
+	assert_logged("the kept incremental backup \"bk-*-I2.tar.gz\" needs it (its chain)\n");
+}
+END_TEST
+
+/* --keep-count counts incrementals as backups and keeps their chains;
+ * a full backup no kept incremental needs goes. */
+START_TEST(test_chain_keep_count)
+{
+	make_chain_backup("F", NOW - 10 * DAY, 2, "", "");
+	make_chain_backup("I1", NOW - 9 * DAY, 5, "F", "F");
+	make_chain_backup("F2", NOW - 3 * DAY, 8, "", "");
+	make_chain_backup("I2", NOW - 2 * DAY, 11, "F2", "F2");
+	make_chain_backup("I3", NOW - 1 * DAY, 13, "I2", "F2|I2");
+	make_wal();
+	opts.keep_days = 0;
+	opts.keep_count = 1;
+	ck_assert_int_eq(pitr_cmd_backup_cleanup(&opts), 0);
+	assert_backup_present("F", false);
+	assert_backup_present("I1", false);
+	assert_backup_present("F2", true);
+	assert_backup_present("I2", true);
+	assert_backup_present("I3", true);
+	ck_assert(!h_exists(in(p_arch, "000000010000000000000007")));
+	ck_assert(h_exists(in(p_arch, "000000010000000000000008")));
+	assert_logged("LOG : 2 backups to remove.\n");
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -1369,6 +1549,10 @@ suite(void)
 	tcase_add_test(tc, test_orphan_finished_meanwhile);
 	tcase_add_test(tc, test_young_orphan_stays);
 	tcase_add_test(tc, test_pid_file);
+	tcase_add_test(tc, test_chain_kept_whole);
+	tcase_add_test(tc, test_chain_goes_whole);
+	tcase_add_test(tc, test_chain_member_that_stays_keeps_its_chain);
+	tcase_add_test(tc, test_chain_keep_count);
 	suite_add_tcase(s, tc);
 	return s;
 }

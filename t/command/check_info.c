@@ -229,6 +229,7 @@ START_TEST(test_text)
 		"    stored:       %s (%llu bytes on disk)\n"
 		"    version:      PostgreSQL 15\n"
 		"    source:       standby (pitr-backup-slave)\n"
+		"    type:         full\n"
 		"    files:        db-meta-20240301.tar.gz db-data-20240301.tar.gz db-xlog-20240301.tar.gz\n"
 		"    digests:      SHA-256 (db-SHA-256-20240301.tar)\n"
 		"    recoverable:  to LSN 0/800000, 2024-03-01 14:43:20 +0000 (timeline 2)\n"
@@ -244,6 +245,7 @@ START_TEST(test_text)
 		"    stored:       %s (%llu bytes on disk)\n"
 		"    version:      unknown (not in the meta file)\n"
 		"    source:       unknown (not in the meta file)\n"
+		"    type:         full\n"
 		"    files:        db-meta-20240302.tar db-data-20240302.tar (no xlog file)\n"
 		"    digests:      none\n"
 		"    recoverable:  no (timeline 2)\n"
@@ -387,7 +389,13 @@ expected_json(void)
 		"      },\n"
 		"      \"stored_size\": %llu,\n"
 		"      \"pg_version\": \"15\",\n"
-		"      \"source\": \"standby\"\n"
+		"      \"source\": \"standby\",\n"
+		"      \"sig_file\": null,\n"
+		"      \"incremental\": false,\n"
+		"      \"base\": null,\n"
+		"      \"chain\": [],\n"
+		"      \"chain_stored_size\": %llu,\n"
+		"      \"chain_missing\": []\n"
 		"    },\n"
 		"    {\n"
 		"      \"name\": \"db-*-20240302.tar\",\n"
@@ -419,7 +427,13 @@ expected_json(void)
 		"      },\n"
 		"      \"stored_size\": %llu,\n"
 		"      \"pg_version\": null,\n"
-		"      \"source\": null\n"
+		"      \"source\": null,\n"
+		"      \"sig_file\": null,\n"
+		"      \"incremental\": false,\n"
+		"      \"base\": null,\n"
+		"      \"chain\": [],\n"
+		"      \"chain_stored_size\": %llu,\n"
+		"      \"chain_missing\": []\n"
 		"    }\n"
 		"  ],\n"
 		"  \"timelines\": [\n"
@@ -469,7 +483,7 @@ expected_json(void)
 		"  \"archive_stored_size\": %llu,\n"
 		"  \"in_progress\": [],\n"
 		"  \"orphans\": []\n"
-		"}\n", bk, arch, b1, b2, t1, t2, arch, all);
+		"}\n", bk, arch, b1, b1, b2, b2, t1, t2, arch, all);
 }
 
 START_TEST(test_json)
@@ -790,6 +804,121 @@ START_TEST(test_several_hosts_other_system)
 }
 END_TEST
 
+/* ---- chains (issue 13) ---- */
+
+/* Backup "db-*-DAY.tar" (plain) labelled `label`, with `base` and `chain`
+ * ("" for a full backup) and a sig file of `sig_len` bytes (0: none). */
+static void
+put_chain_backup(const char *dir, int day, const char *label, const char *base, const char *chain,
+		 size_t sig_len)
+{
+	const char *m = h_fmt("start_wal=00000001000000000000000%d\nstop_wal=00000001000000000000000%d\n"
+			      "start_lsn=0/%d00028\nstop_lsn=0/%d00100\n"
+			      "start_time=2024-03-0%d 12:00:00 +0000\nstop_time=2024-03-0%d 12:01:00 +0000\n"
+			      "host=db1\nlabel=%s\nsystem_identifier=7300000000000000001\ntimeline=1\n"
+			      "wal_segment_size=1048576\ndata_dir=/d\ndata_size=1\nxlog_size=0\n"
+			      "codec=none\ndigests=\nbase=%s\nchain=%s\n", day, day, day, day, day, day,
+			      label, base, chain);
+	size_t data_len = 100 * (size_t)day;
+	char *sig = malloc(sig_len + data_len + 1);
+
+	ck_assert_ptr_nonnull(sig);
+	memset(sig, 's', sig_len + data_len);
+	put(dir, h_fmt("db-meta-%d.tar", day), PITR_CODEC_NONE, m, strlen(m));
+	put(dir, h_fmt("db-data-%d.tar", day), PITR_CODEC_NONE, sig, data_len);
+	if (sig_len > 0)
+		put(dir, h_fmt("db-sig-%d.tar", day), PITR_CODEC_NONE, sig, sig_len);
+	free(sig);
+}
+
+/* Bytes on disk of backup DAY's files in bk. */
+static unsigned long long
+chain_link_size(int day, bool sig)
+{
+	return fsize(bk, h_fmt("db-meta-%d.tar", day)) + fsize(bk, h_fmt("db-data-%d.tar", day)) +
+	       (sig ? fsize(bk, h_fmt("db-sig-%d.tar", day)) : 0);
+}
+
+/* A full backup F (day 1), I1 on it (day 2), I2 on I1 (day 3), and I4
+ * (day 4) whose chain names a backup the dir lacks: each one's type, its
+ * base, and the bytes of its chain; the sig file among its files. */
+START_TEST(test_chain_text)
+{
+	unsigned long long f, i1, i2, i4;
+	char *text;
+
+	put_chain_backup(bk, 1, "F", "", "", 1000);
+	put_chain_backup(bk, 2, "I1", "F", "F", 300);
+	put_chain_backup(bk, 3, "I2", "I1", "F|I1", 200);
+	put_chain_backup(bk, 4, "I4", "I3", "F|I1|I2|I3", 100);
+	f = chain_link_size(1, true);
+	i1 = chain_link_size(2, true);
+	i2 = chain_link_size(3, true);
+	i4 = chain_link_size(4, true);
+	text = run_info(bk, NULL, false, 0);
+	ck_assert_ptr_nonnull(strstr(text, h_fmt("  db-*-1.tar\n    label:        F\n")));
+	assert_has(text, h_fmt("    stored:       %s (%llu bytes on disk)\n    version:      unknown "
+			       "(not in the meta file)\n    source:       unknown (not in the meta "
+			       "file)\n    type:         full\n    files:        db-meta-1.tar "
+			       "db-data-1.tar (no xlog file) db-sig-1.tar\n", size_text(f), f));
+	assert_has(text, h_fmt("    type:         incremental on \"F\", 1 backup before it from full "
+			       "\"F\"\n    chain stored: %s (%llu bytes on disk, this backup and the 1 "
+			       "before it)\n    files:        db-meta-2.tar db-data-2.tar (no xlog file) "
+			       "db-sig-2.tar\n", size_text(f + i1), f + i1));
+	assert_has(text, h_fmt("    type:         incremental on \"I1\", 2 backups before it from full "
+			       "\"F\"\n    chain stored: %s (%llu bytes on disk, this backup and the 2 "
+			       "before it)\n", size_text(f + i1 + i2), f + i1 + i2));
+	assert_has(text, h_fmt("    type:         incremental on \"I3\", 4 backups before it from full "
+			       "\"F\"\n    chain stored: %s (%llu bytes on disk, this backup and the 3 "
+			       "before it here)\n    chain lacks:  \"I3\" (not in %s: it cannot be "
+			       "recovered)\n", size_text(f + i1 + i2 + i4), f + i1 + i2 + i4, bk));
+	free(text);
+	ck_assert_str_eq(h_log(), "");
+}
+END_TEST
+
+START_TEST(test_chain_json)
+{
+	char *text, out[4096];
+	char *argv[] = { "python3", "-c",
+			 "import json,sys\n"
+			 "d=json.load(open(sys.argv[1], encoding='utf-8'))\n"
+			 "for b in d['backups']:\n"
+			 "  print(b['label'], b['incremental'], b['base'], '|'.join(b['chain']),"
+			 " b['chain_stored_size'] - b['stored_size'], b['chain_missing'], b['sig_file'])",
+			 (char *)h_path("report"), NULL };
+
+	put_chain_backup(bk, 1, "F", "", "", 0);
+	put_chain_backup(bk, 2, "I1", "F", "F", 300);
+	put_chain_backup(bk, 3, "I2", "I1", "F|I1", 200);
+	put_chain_backup(bk, 4, "I4", "I3", "F|I1|I2|I3", 100);
+	text = run_info(bk, NULL, true, 0);
+	free(text);
+	ck_assert_int_eq(pitr_spawn_capture(argv, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, h_fmt(
+		"F False None  0 [] None\n"
+		"I1 True F F %llu [] db-sig-2.tar\n"
+		"I2 True I1 F|I1 %llu [] db-sig-3.tar\n"
+		"I4 True I3 F|I1|I2|I3 %llu ['I3'] db-sig-4.tar\n",
+		chain_link_size(1, false), chain_link_size(1, false) + chain_link_size(2, true),
+		chain_link_size(1, false) + chain_link_size(2, true) + chain_link_size(3, true)));
+}
+END_TEST
+
+/* Over several hosts' dirs, a chain's links count only in the backup's
+ * own dir: recovery reads them from there. */
+START_TEST(test_chain_other_dir)
+{
+	char bk2[4096], arch2[4096], *text;
+
+	make_two_hosts(bk2, arch2);
+	put_chain_backup(bk2, 7, "I7", "one", "one", 10);
+	text = run_hosts(bk, bk2, arch, arch2, false, 0);
+	assert_has(text, h_fmt("    chain lacks:  \"one\" (not in %s: it cannot be recovered)\n", bk2));
+	free(text);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
 	struct pitr_info_opts o = { NULL, 0, NULL, 0, false, NULL };
@@ -836,6 +965,9 @@ make_suite(void)
 	tcase_add_test(tc, test_several_hosts_json);
 	tcase_add_test(tc, test_several_hosts_other_system);
 	tcase_add_test(tc, test_text_escapes_names);
+	tcase_add_test(tc, test_chain_text);
+	tcase_add_test(tc, test_chain_json);
+	tcase_add_test(tc, test_chain_other_dir);
 	suite_add_tcase(s, tc);
 	return s;
 }

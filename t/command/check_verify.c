@@ -16,11 +16,13 @@
 
 #include "command/verify/verify.h"
 #include "compress/codec.h"
+#include "delta/delta.h"
 #include "digest/digest.h"
 #include "harness.h"
 #include "common/log.h"
 #include "common/spawn.h"
 #include "postgres/wal.h"
+#include "tar/tarwrite.h"
 
 #define SEGSIZE (1u << 20)
 #define SYSID 7300000000000000001ULL
@@ -699,6 +701,355 @@ START_TEST(test_problem_names_escaped)
 }
 END_TEST
 
+/* ---- chains of incremental backups (issue 13) ---- */
+
+#define KEY_A "data/base/1/100"   /* 2.5 MiB: chunks 0, 1 and a half 2 */
+#define KEY_B "data/base/1/200"   /* 16 KiB, never changed */
+#define SIZE_A (2 * PITR_DELTA_CHUNK + PITR_DELTA_CHUNK / 2)
+#define SIZE_B (2 * PITR_DELTA_BLOCK)
+
+static int
+writer_sink(void *ctx, const void *buf, size_t len)
+{
+	return pitr_codec_writer_write(ctx, buf, len);
+}
+
+/* A gzip writer onto `path`: *fp is the file, closed by gz_close(). */
+static struct pitr_codec_writer *
+gz_open(const char *path, FILE **fp)
+{
+	struct pitr_codec_writer *w;
+
+	*fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(*fp);
+	w = pitr_codec_writer_new(PITR_CODEC_GZIP, 0, 1, file_sink, *fp);
+	ck_assert_ptr_nonnull(w);
+	return w;
+}
+
+static void
+gz_close(struct pitr_codec_writer *w, FILE *fp)
+{
+	ck_assert_int_eq(pitr_codec_writer_finish(w), 0);
+	pitr_codec_writer_free(w);
+	ck_assert_int_eq(fclose(fp), 0);
+}
+
+/* `len` bytes of file content, different for each `seed`. */
+static unsigned char *
+content(size_t len, unsigned seed)
+{
+	unsigned char *buf = malloc(len);
+
+	ck_assert_ptr_nonnull(buf);
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (unsigned char)((i * 31 + seed * 7) ^ (i >> 13));
+	return buf;
+}
+
+/* The sig file of full backup LABEL: A and B whole. */
+static void
+full_sig(const char *label, uint64_t sysid)
+{
+	struct pitr_delta_sigwriter *sw = pitr_delta_sigwriter_new(h_path("tmp"), sysid, label, NULL);
+	unsigned char *a = content(SIZE_A, 1), *b = content(SIZE_B, 2);
+	struct pitr_codec_writer *w;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(sw);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_begin(sw, KEY_A), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_data(sw, a, SIZE_A), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_end(sw), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_begin(sw, KEY_B), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_data(sw, b, SIZE_B), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_end(sw), 0);
+	w = gz_open(join(bk, h_fmt("bk-sig-%s.tar.gz", label)), &fp);
+	ck_assert_int_eq(pitr_delta_sigwriter_finish(sw, writer_sink, w), 0);
+	gz_close(w, fp);
+	pitr_delta_sigwriter_free(sw);
+	free(a);
+	free(b);
+}
+
+/* The sig file of incremental LABEL on BASE: chunk k of A changed (its
+ * content seed `seed`), B the same. */
+static void
+incr_sig(const char *label, const char *base, uint64_t sysid, uint32_t k, unsigned seed)
+{
+	struct pitr_delta_sigwriter *sw = pitr_delta_sigwriter_new(h_path("tmp"), sysid, label, base);
+	unsigned char *chunk = content(PITR_DELTA_CHUNK, seed);
+	unsigned char rec[PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD];
+	struct pitr_codec_writer *w;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(sw);
+	ck_assert_int_eq(pitr_delta_chunk_sig(chunk, PITR_DELTA_CHUNK, rec), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_delta_chunk(sw, KEY_A, k, rec,
+							  PITR_DELTA_CHUNK_BLOCKS), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_delta_end(sw, KEY_A, SIZE_A), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_same(sw, KEY_B, SIZE_B), 0);
+	w = gz_open(join(bk, h_fmt("bk-sig-%s.tar.gz", label)), &fp);
+	ck_assert_int_eq(pitr_delta_sigwriter_finish(sw, writer_sink, w), 0);
+	gz_close(w, fp);
+	pitr_delta_sigwriter_free(sw);
+	free(chunk);
+}
+
+/* Data tarball of backup LABEL holding "backup_label" and the members
+ * named in `members` (NULL-terminated; may be NULL). */
+static void
+chain_data(const char *label, const char *const *members)
+{
+	struct pitr_codec_writer *w;
+	struct pitr_tarwrite *t;
+	FILE *fp;
+
+	w = gz_open(join(bk, h_fmt("bk-data-%s.tar.gz", label)), &fp);
+	t = pitr_tarwrite_new(writer_sink, w);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(pitr_tarwrite_add_buffer(t, "backup_label", "label\n", 6, 0600), 0);
+	for (size_t i = 0; members != NULL && members[i] != NULL; i++)
+		ck_assert_int_eq(pitr_tarwrite_add_buffer(t, members[i], "chunk", 5, 0600), 0);
+	ck_assert_int_eq(pitr_tarwrite_finish(t), 0);
+	pitr_tarwrite_free(t);
+	gz_close(w, fp);
+}
+
+/* The meta's digests line chain_meta() writes. */
+static const char *chain_digests = "";
+
+/* Meta of backup LABEL taken on day `day` (2: WAL 2, 3: WAL 3...), no
+ * digests, no xlog file. */
+static void
+chain_meta(const char *label, int day, const char *base, const char *chain)
+{
+	char meta[2048];
+
+	snprintf(meta, sizeof(meta),
+		 "start_wal=00000001000000000000000%d\nstop_wal=00000001000000000000000%d\n"
+		 "start_lsn=0/%d00028\nstop_lsn=0/%d00100\nstart_time=2026-01-0%d 00:00:00 +0000\n"
+		 "stop_time=2026-01-0%d 00:01:00 +0000\nstart_epoch=%d\nstop_epoch=%d\n"
+		 "host=h\nlabel=%s\nsystem_identifier=%llu\ntimeline=1\n"
+		 "wal_segment_size=%u\ndata_dir=/d\ndata_size=10240\nxlog_size=0\n"
+		 "codec=gzip\ndigests=%s\nbase=%s\nchain=%s\n", day, day, day, day, day, day,
+		 1767225600 + day * 86400, 1767225660 + day * 86400, label,
+		 (unsigned long long)SYSID, SEGSIZE, chain_digests, base, chain);
+	write_compressed(join(bk, h_fmt("bk-meta-%s.tar.gz", label)), PITR_CODEC_GZIP, meta,
+			 strlen(meta));
+}
+
+/* F (full), I1 on F (chunk 1 of A changed), I2 on I1 (chunk 0), each with
+ * its sig file and data tarball; the archive 1..6. */
+static void
+make_chain(void)
+{
+	static const char *const i1[] = { ".pitrkit/" KEY_A "/1.d", NULL };
+	static const char *const i2[] = { ".pitrkit/" KEY_A "/0.w", NULL };
+
+	ck_assert_int_eq(mkdir(h_path("tmp"), 0700), 0);
+	chain_meta("F", 2, "", "");
+	chain_data("F", NULL);
+	full_sig("F", SYSID);
+	chain_meta("I1", 3, "F", "F");
+	chain_data("I1", i1);
+	incr_sig("I1", "F", SYSID, 1, 3);
+	chain_meta("I2", 4, "I1", "F|I1");
+	chain_data("I2", i2);
+	incr_sig("I2", "I1", SYSID, 0, 4);
+	clean_archive(arch);
+}
+
+/* A whole chain verifies; in JSON, one "chain" check, from its newest
+ * member. */
+START_TEST(test_chain_clean)
+{
+	struct pitr_verify_opts o = { .backup_dir = bk, .narchives = 1, .json = true };
+	const char *r, *a[] = { arch };
+	char out[4096];
+	char *argv[] = { "python3", "-c",
+			 "import json,sys\n"
+			 "d=json.load(open(sys.argv[1], encoding='utf-8'))\n"
+			 "print(d['ok'], [(c['target'], c['method']) for c in d['checks'] if c['check']=='chain'])",
+			 (char *)out_path, NULL };
+
+	make_chain();
+	ck_assert_int_eq(verify1(&r), 0);
+	ck_assert_str_eq(r, "3 backups, 6 segments checked, 0 problems\n");
+	ck_assert_str_eq(h_log(), "");
+	o.archives = a;
+	o.out = fopen(out_path, "w");
+	ck_assert_ptr_nonnull(o.out);
+	ck_assert_int_eq(pitr_cmd_verify(&o), 0);
+	ck_assert_int_eq(fclose(o.out), 0);
+	ck_assert_int_eq(pitr_spawn_capture(argv, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "True [('bk-*-I2.tar.gz', 'signatures')]\n");
+}
+END_TEST
+
+/* The chain's full backup gone: both incrementals name it. */
+START_TEST(test_chain_missing_base)
+{
+	const char *r;
+
+	make_chain();
+	ck_assert_int_eq(unlink(join(bk, "bk-meta-F.tar.gz")), 0);
+	ck_assert_int_eq(unlink(join(bk, "bk-data-F.tar.gz")), 0);
+	ck_assert_int_eq(unlink(join(bk, "bk-sig-F.tar.gz")), 0);
+	ck_assert_int_eq(verify1(&r), 1);
+	ck_assert_str_eq(r, h_fmt(
+		"PROBLEM: meta file \"%s/bk-meta-I1.tar.gz\": its chain needs backup \"F\", which is "
+		"not in the backup dir\n"
+		"PROBLEM: meta file \"%s/bk-meta-I2.tar.gz\": its chain needs backup \"F\", which is "
+		"not in the backup dir\n"
+		"2 backups, 6 segments checked, 2 problems\n", bk, bk));
+}
+END_TEST
+
+/* A sig file cut short, and a base without one. */
+START_TEST(test_chain_bad_sigs)
+{
+	const char *r;
+	char *text;
+	size_t len;
+
+	make_chain();
+	text = h_read_file(join(bk, "bk-sig-I1.tar.gz"), &len);
+	h_write_file(join(bk, "bk-sig-I1.tar.gz"), text, len / 2);
+	free(text);
+	ck_assert_int_eq(verify1(&r), 1);
+	ck_assert_str_eq(r, h_fmt("PROBLEM: backup file \"%s/bk-sig-I1.tar.gz\": not a readable sig "
+				  "file\n3 backups, 6 segments checked, 1 problems\n", bk));
+	ck_assert_ptr_nonnull(strstr(h_log(), "bk-sig-I1.tar.gz"));
+	h_log_reset();
+	ck_assert_int_eq(unlink(join(bk, "bk-sig-I1.tar.gz")), 0);
+	ck_assert_int_eq(unlink(join(bk, "bk-sig-F.tar.gz")), 0);
+	ck_assert_int_eq(verify1(&r), 1);
+	ck_assert_str_eq(r, h_fmt(
+		"PROBLEM: meta file \"%s/bk-meta-I1.tar.gz\": an incremental backup without its sig "
+		"file\n"
+		"PROBLEM: meta file \"%s/bk-meta-F.tar.gz\": the base of an incremental backup, but it "
+		"has no sig file\n"
+		"3 backups, 6 segments checked, 2 problems\n", bk, bk));
+}
+END_TEST
+
+/* I1's data tarball lacks the chunk its manifest lists and holds one it
+ * does not; I2's holds a member that is no chunk's. */
+START_TEST(test_chain_members)
+{
+	static const char *const i1[] = { ".pitrkit/" KEY_A "/2.d", ".pitrkit/" KEY_B "/0.w",
+					  NULL };
+	static const char *const i2[] = { ".pitrkit/" KEY_A "/0.w", ".pitrkit/" KEY_A "/0.d",
+					  ".pitrkit/junk", NULL };
+	const char *r;
+
+	make_chain();
+	chain_data("I1", i1);
+	chain_data("I2", i2);
+	ck_assert_int_eq(verify1(&r), 1);
+	ck_assert_str_eq(r, h_fmt(
+		"PROBLEM: backup file \"%s/bk-data-I1.tar.gz\": chunk 2 of \"" KEY_A "\": stored, but "
+		"not among the chunks its manifest lists\n"
+		"PROBLEM: backup file \"%s/bk-data-I1.tar.gz\": chunk 0 of \"" KEY_B "\": stored, but "
+		"its manifest does not list the file as stored in chunks\n"
+		"PROBLEM: backup file \"%s/bk-data-I1.tar.gz\": chunk 1 of \"" KEY_A "\": listed in "
+		"its manifest, but not stored\n"
+		"PROBLEM: backup file \"%s/bk-data-I2.tar.gz\": chunk 0 of \"" KEY_A "\": stored twice\n"
+		"PROBLEM: backup file \"%s/bk-data-I2.tar.gz\": member \".pitrkit/junk\" is not a chunk "
+		"of a changed file\n"
+		"3 backups, 6 segments checked, 5 problems\n", bk, bk, bk, bk, bk));
+}
+END_TEST
+
+/* I1's signatures from another cluster: its manifest disagrees with its
+ * meta, and the chain does not compose. */
+START_TEST(test_chain_other_cluster)
+{
+	const char *r;
+
+	make_chain();
+	incr_sig("I1", "F", OTHER_SYSID, 1, 3);
+	ck_assert_int_eq(verify1(&r), 1);
+	ck_assert_str_eq(r, h_fmt(
+		"PROBLEM: backup file \"%s/bk-sig-I1.tar.gz\": system identifier %llu in its manifest, "
+		"not its meta file's %llu\n"
+		"PROBLEM: meta file \"%s/bk-meta-I2.tar.gz\": its chain of 3 backups does not compose "
+		"(the error logged above names the link)\n"
+		"3 backups, 6 segments checked, 2 problems\n", bk, (unsigned long long)OTHER_SYSID,
+		(unsigned long long)SYSID, bk));
+	ck_assert_int_ne(h_log()[0], '\0');
+}
+END_TEST
+
+/* The digest files list the sig file, as pitr-backup-master writes
+ * them: checked with the data file; one that does not list it says so. */
+START_TEST(test_chain_sig_digested)
+{
+	char hd[PITR_DIGEST_HEX_MAX], hs[PITR_DIGEST_HEX_MAX], text[512];
+	char *l1, *l2;
+	const char *r;
+
+	make_chain();
+	chain_digests = "SHA-256";
+	chain_meta("F", 2, "", "");
+	chain_digests = "";
+	ck_assert_int_eq(pitr_digest_file("SHA-256", join(bk, "bk-data-F.tar.gz"), hd), 0);
+	ck_assert_int_eq(pitr_digest_file("SHA-256", join(bk, "bk-sig-F.tar.gz"), hs), 0);
+	l1 = pitr_digest_line(hd, "bk-data-F.tar.gz");
+	l2 = pitr_digest_line(hs, "bk-sig-F.tar.gz");
+	snprintf(text, sizeof(text), "%s%s", l1, l2);
+	h_write_file(join(bk, "bk-SHA-256-F.tar.gz"), text, strlen(text));
+	ck_assert_int_eq(verify1(&r), 0);
+	ck_assert_str_eq(r, "3 backups, 6 segments checked, 0 problems\n");
+	h_write_file(join(bk, "bk-SHA-256-F.tar.gz"), l1, strlen(l1));
+	ck_assert_int_eq(verify1(&r), 1);
+	ck_assert_str_eq(r, h_fmt("PROBLEM: digest file \"%s/bk-SHA-256-F.tar.gz\": does not list "
+				  "\"bk-sig-F.tar.gz\"\n3 backups, 6 segments checked, 1 problems\n",
+				  bk));
+	free(l1);
+	free(l2);
+}
+END_TEST
+
+/* A full backup no incremental needs has its sig file read too: one of
+ * another backup's, then a damaged one. */
+START_TEST(test_full_sig_alone)
+{
+	const char *r;
+	char *text;
+	size_t len;
+
+	make_chain();
+	chain_meta("G", 5, "", "");
+	chain_data("G", NULL);
+	full_sig("X", SYSID);
+	ck_assert_int_eq(rename(join(bk, "bk-sig-X.tar.gz"), join(bk, "bk-sig-G.tar.gz")), 0);
+	ck_assert_int_eq(verify1(&r), 1);
+	ck_assert_str_eq(r, h_fmt("PROBLEM: backup file \"%s/bk-sig-G.tar.gz\": its manifest's label "
+				  "\"X\" is not its meta file's \"G\"\n"
+				  "4 backups, 6 segments checked, 1 problems\n", bk));
+	text = h_read_file(join(bk, "bk-sig-G.tar.gz"), &len);
+	h_write_file(join(bk, "bk-sig-G.tar.gz"), text, len - 10);
+	free(text);
+	ck_assert_int_eq(verify1(&r), 1);
+	ck_assert_str_eq(r, h_fmt("PROBLEM: backup file \"%s/bk-sig-G.tar.gz\": not a readable sig "
+				  "file\n4 backups, 6 segments checked, 1 problems\n", bk));
+}
+END_TEST
+
+/* A meta whose chain does not end with its base, and JSON's chain check. */
+START_TEST(test_chain_inconsistent_meta)
+{
+	const char *r;
+
+	make_chain();
+	chain_meta("I2", 4, "I1", "F");
+	ck_assert_int_eq(verify1(&r), 1);
+	ck_assert_ptr_nonnull(strstr(r, h_fmt("PROBLEM: meta file \"%s/bk-meta-I2.tar.gz\": its chain "
+					     "ends with \"F\", not with its base \"I1\"\n", bk)));
+}
+END_TEST
+
 /* The program: exit 0 clean, 1 with problems (on stdout), 1 refused. */
 START_TEST(test_program)
 {
@@ -764,6 +1115,14 @@ make_suite(void)
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_program);
 	tcase_add_test(tc, test_problem_names_escaped);
+	tcase_add_test(tc, test_chain_clean);
+	tcase_add_test(tc, test_chain_missing_base);
+	tcase_add_test(tc, test_chain_bad_sigs);
+	tcase_add_test(tc, test_chain_members);
+	tcase_add_test(tc, test_chain_other_cluster);
+	tcase_add_test(tc, test_chain_inconsistent_meta);
+	tcase_add_test(tc, test_chain_sig_digested);
+	tcase_add_test(tc, test_full_sig_alone);
 	suite_add_tcase(s, tc);
 	return s;
 }

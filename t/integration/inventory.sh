@@ -5,7 +5,10 @@
 # verification passes on the real thing and names every injected fault
 # (a gap, a truncated file, a segment whose header lies, a tarball whose
 # digest no longer matches), and retention removes exactly what its dry
-# run listed, never the newest backup, and leaves a backup that recovers.
+# run listed, never the newest backup, and leaves a backup that recovers;
+# then a chain of incremental backups (issue 13): listed with its bases
+# and stored size, verified, kept whole while its newest member is in the
+# window and removed whole, newest first, once it is not.
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
 # shellcheck disable=SC2317
@@ -35,7 +38,7 @@ backup()
 {
 	sleep 1.1  # one name per second
 	as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "gzip=$BK" -dg SHA-256 \
-		-f "bk-__FILETYPE__-^Y^m^d-^H^M^S.tar__CEXT__" -l "$T/log/backup.log"
+		-f "bk-__FILETYPE__-^Y^m^d-^H^M^S.tar__CEXT__" -l "$T/log/backup.log" "$@"
 }
 rows() { pg_sql "$P1" "INSERT INTO t SELECT generate_series($1, $2)"; }
 
@@ -97,8 +100,7 @@ import json, os, sys
 d = json.load(open(sys.argv[1]))
 bk, arch = sys.argv[2], sys.argv[3]
 for b in d["backups"]:
-    files = [b["meta_file"], b["data_file"], b["xlog_file"], b["meta_file"].replace("meta", "sig", 1)] + \
-        [g["file"] for g in b["digests"]]
+    files = [b["meta_file"], b["data_file"], b["xlog_file"], b["sig_file"]] + [g["file"] for g in b["digests"]]
     print(b["stored_size"] == sum(os.path.getsize(os.path.join(bk, f)) for f in files),
           b["stored_size"] > 0, len(files), b["pg_version"], b["source"])
 wal = sum(os.path.getsize(os.path.join(arch, f)) for f in os.listdir(arch) if f.startswith("00000001"))
@@ -316,6 +318,88 @@ it_run "$PC" -a "gzip=$A" -b "$BK" -k 1
 is "cleanup with every backup old: exit 0" "$IT_RC" 0
 ok "the newest backup is never removed" test -f "$BK/${METAS[2]}"
 ok "... nor its data tarball" test -f "$BK/${METAS[2]/meta/data}"
+
+# ============================================================================
+# Chains of incremental backups (issue 13): backup 4 on backup 3, backup 5
+# on 4, then a full backup 6.
+# ============================================================================
+ok "p1 starts again" pg_start "$P1"
+ok "backup 4: incremental on the latest (backup 3)" backup --incremental-from latest
+ok "rows 4001..5000" rows 4001 5000
+ok "backup 5: incremental on the latest (backup 4)" backup --incremental-from latest
+ok "rows 5001..6000" rows 5001 6000
+ok "backup 6: full" backup
+last=$(pg_switch "$P1")
+ok "the last segment $last is archived" pg_wait_archived "$P1" "$last" 60
+ok "p1 stops again" pg_stop "$P1"
+mapfile -t METAS < <(cd "$BK" && ls bk-meta-*.tar.gz)
+is "four meta files: backups 3 to 6" "${#METAS[@]}" 4
+it_run "$PI" -b "$BK" -a "$A" --json
+is "pitr-info --json on the chain: exit 0" "$IT_RC" 0
+printf '%s' "$IT_OUT" >"$T/chain.json"
+got=$(python3 - "$T/chain.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+bs = d["backups"]
+size = {b["label"]: b["stored_size"] for b in bs}
+for b in bs:
+    print(b["incremental"], len(b["chain"]), b["chain_missing"],
+          b["chain_stored_size"] == b["stored_size"] + sum(size[l] for l in b["chain"]))
+print(bs[1]["base"] == bs[0]["label"], bs[2]["base"] == bs[1]["label"],
+      bs[2]["chain"] == [bs[0]["label"], bs[1]["label"]], bs[3]["base"], d["problems"])
+PY
+)
+is "pitr-info --json: 4 and 5 incremental on 3 and 4, each chain's stored size the sum of its links'" "$got" \
+	"False 0 [] True"$'\n'"True 1 [] True"$'\n'"True 2 [] True"$'\n'"False 0 [] True"$'\n'"True True True None []"
+it_run "$PI" -b "$BK" -a "$A"
+like "pitr-info (text): backup 5's type and chain" "$IT_OUT" \
+	$'\n    type:         incremental on "pitrkit [^"]*", 2 backups before it from full "pitrkit [^"]*"\n    chain stored: [0-9.]+ [KM]i?B \\([0-9]+ bytes on disk, this backup and the 2 before it\\)\n'
+it_run "$PV" -b "$BK" -a "$A"
+is "pitr-verify on the real chain (signatures, chunks, composition): exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_OUT" "$IT_ERR"
+B3=$T/bk-nobase
+cp -a "$BK" "$B3"
+stamp3=${METAS[0]#bk-meta-}
+stamp3=${stamp3%.tar.gz}
+rm "$B3"/bk-*-"$stamp3".tar*
+label3=$(meta "${METAS[0]}" label)
+it_run "$PV" -b "$B3" -a "$A"
+is "pitr-verify without the chain's full backup: exit 1" "$IT_RC" 1
+is "pitr-verify names the missing base for backups 4 and 5" \
+	"$(grep -c "its chain needs backup \"$label3\", which is not in the backup dir" <<<"$IT_OUT")" 2
+
+# Backup 3 is 30 days old, but backups 4 and 5 need it: it stays.
+it_run "$PC" -a "gzip=$A" -b "$BK" -k 7
+is "cleanup with the chain in the window: exit 0" "$IT_RC" 0
+like "cleanup says why backup 3 stays" "$IT_OUT$IT_ERR" \
+	"keeping backup \"bk-\\*-$stamp3.tar.gz\" although no rule keeps it: the kept incremental backup"
+is "cleanup removed no backup" "$(cd "$BK" && ls | wc -l)" 20
+# Backups 4 and 5 leave the window: the chain goes whole, newest first,
+# exactly as its dry run said; backup 6 stays and verifies.
+ok "backup 4 made 20 days old" age "${METAS[1]}" 20
+ok "backup 5 made 20 days old" age "${METAS[2]}" 20
+it_run "$PC" -a "gzip=$A" -b "$BK" -k 7 -d
+is "cleanup --dry-run of the chain: exit 0" "$IT_RC" 0
+dry=$(printf '%s\n' "$IT_OUT$IT_ERR" | sed -n 's/.*(dry-run) Removing [a-z]* file: //p')
+it_run "$PC" -a "gzip=$A" -b "$BK" -k 7
+is "cleanup of the chain: exit 0" "$IT_RC" 0
+real=$(printf '%s\n' "$IT_OUT$IT_ERR" | sed -n 's/.* : Removing [a-z]* file: //p')
+is "cleanup removed exactly what its dry run listed, in the same order" "$real" "$dry"
+is "the chain's 15 files went" "$(grep -c "^$BK/" <<<"$real")" 15
+is "backup 5 went first, backup 3 last (each data first, meta last)" \
+	"$(grep "^$BK/" <<<"$real" | sed -n '1p;5p;6p;15p' | sed 's/.*bk-//')" \
+	"$(for m in "data-${METAS[2]#bk-meta-}" "meta-${METAS[2]#bk-meta-}" "data-${METAS[1]#bk-meta-}" \
+		"meta-${METAS[0]#bk-meta-}"; do echo "$m"; done)"
+stamp6=${METAS[3]#bk-meta-}
+stamp6=${stamp6%.tar.gz}
+is "backup 6 alone stays, its five files" "$(cd "$BK" && ls | grep -cF -- "-$stamp6.") $(cd "$BK" && ls | wc -l)" "5 5"
+keep_start=$(meta "${METAS[3]}" start_wal)
+old=$(cd "$A" && ls | grep -E '^[0-9A-F]{24}' | awk -v k="$keep_start" 'substr($0, 9, 16) < substr(k, 9, 16)')
+is "no segment older than backup 6's start ($keep_start) is left" "$old" ""
+ok "backup 6's start segment is still archived" test -f "$A/$keep_start.gz"
+it_run "$PV" -b "$BK" -a "$A"
+is "pitr-verify after the chain went: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_OUT" "$IT_ERR"
 
 # Crafted names and a .gz meta file that is not gzip: each problem is one
 # line, control bytes escaped, nothing besides on stderr.

@@ -471,6 +471,57 @@ START_TEST(test_digest_names)
 }
 END_TEST
 
+/* Chains (issue 13): a meta's chain split into labels (full first), a
+ * base without chain taken as a chain of one, a full backup's none; the
+ * backup of a dir with a label, the copy under the asked codec first. */
+START_TEST(test_chain_labels)
+{
+	struct pitr_catalog cat;
+	const struct pitr_catalog_backup *b;
+	char **labels;
+	size_t n;
+
+	put_backup("h-%s-202403%02d.tar", 1, PITR_CODEC_GZIP, meta_text(1, 1, 2, 3, "h", 1, ""));
+	put_backup("h-%s-202403%02d.tar", 1, PITR_CODEC_NONE, meta_text(1, 1, 2, 3, "h", 1, ""));
+	put_backup("h-%s-202403%02d.tar", 2, PITR_CODEC_GZIP, meta_text(2, 1, 4, 5, "h", 1,
+		   "base=pitrkit h 2024-03-01\nchain=pitrkit h 2024-03-01\n"));
+	put_backup("h-%s-202403%02d.tar", 3, PITR_CODEC_NONE, meta_text(3, 1, 6, 7, "h", 1,
+		   "base=pitrkit h 2024-03-02\nchain=pitrkit h 2024-03-01|pitrkit h 2024-03-02\n"));
+	put_backup("h-%s-202403%02d.tar", 4, PITR_CODEC_NONE, meta_text(4, 1, 8, 9, "h", 1,
+		   "base=X\n"));
+	load(&cat, bk, NULL);
+	ck_assert_uint_eq(cat.nbackups, 5);
+	ck_assert(!pitr_catalog_is_incremental(&cat.backups[0]));
+	ck_assert_int_eq(pitr_catalog_chain_labels(&cat.backups[0], &labels, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(labels);
+	b = &cat.backups[3];
+	ck_assert_str_eq(b->label, "pitrkit h 2024-03-03");
+	ck_assert(pitr_catalog_is_incremental(b));
+	ck_assert_int_eq(pitr_catalog_chain_labels(b, &labels, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(labels[0], "pitrkit h 2024-03-01");
+	ck_assert_str_eq(labels[1], "pitrkit h 2024-03-02");
+	pitr_catalog_chain_labels_free(labels, n);
+	ck_assert_int_eq(pitr_catalog_chain_labels(&cat.backups[4], &labels, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(labels[0], "X");
+	pitr_catalog_chain_labels_free(labels, n);
+	b = pitr_catalog_by_label(&cat, 0, "pitrkit h 2024-03-01", PITR_CODEC_NONE);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_str_eq(b->meta_file, "h-meta-20240301.tar");
+	b = pitr_catalog_by_label(&cat, 0, "pitrkit h 2024-03-01", PITR_CODEC_GZIP);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_str_eq(b->meta_file, "h-meta-20240301.tar.gz");
+	b = pitr_catalog_by_label(&cat, 0, "pitrkit h 2024-03-02", PITR_CODEC_NONE);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_str_eq(b->meta_file, "h-meta-20240302.tar.gz");
+	ck_assert_ptr_null(pitr_catalog_by_label(&cat, 0, "X", PITR_CODEC_NONE));
+	ck_assert_ptr_null(pitr_catalog_by_label(&cat, 1, "pitrkit h 2024-03-01", PITR_CODEC_NONE));
+	pitr_catalog_free(&cat);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -484,6 +535,7 @@ make_suite(void)
 	tcase_add_test(tc, test_load_many);
 	tcase_add_test(tc, test_load_order_and_segsize_conflict);
 	tcase_add_test(tc, test_load_missing_dirs);
+	tcase_add_test(tc, test_chain_labels);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("archive");

@@ -8,20 +8,32 @@
  *  - Backups before WAL.  Killed in between, the archive merely keeps WAL
  *    longer than needed; the other way round, old backups would stand
  *    complete in the catalog without the WAL they need.
+ *  - Backups newest first: a chain of incrementals goes from its newest
+ *    member down, so a run killed on the way leaves a shorter chain that
+ *    still recovers, never an incremental without its base.  A backup
+ *    stays whole while any kept backup's chain names it (issue 13).
  *  - Within a backup: the data file first, then the xlog tarball, the
- *    digest files, and the meta file last.  The catalog stops offering a
- *    backup as soon as its data file is gone (it becomes a listed problem,
- *    so pitr-recover never picks a half-removed backup), while the meta
- *    stays as the one record that names the rest: removing the meta first
- *    would leave the data and xlog tarballs as orphans nothing reports.
+ *    sig file, the digest files, and the meta file last.  The catalog
+ *    stops offering a backup as soon as its data file is gone (it becomes
+ *    a listed problem, so pitr-recover never picks a half-removed backup,
+ *    nor pitr-backup-master --incremental-from latest a base), while the
+ *    meta stays as the one record that names the rest: removing the meta
+ *    first would leave the data and xlog tarballs as orphans nothing
+ *    reports.
  *  - WAL oldest first, stopping at the first file that cannot be removed,
  *    so the archive keeps one contiguous run from that file on and never
  *    gets a hole that pitr-verify would then report as a gap.
  *
  * A backup whose data file could not be removed counts as still present:
- * its WAL is kept as if it were in the window.  A later failure inside a
- * backup stops that backup (its meta stays, listed by the catalog as a
- * problem) but not the others.  Any failure makes the run's result -1.
+ * its WAL is kept as if it were in the window, and so is its chain.  A
+ * later failure inside a backup stops that backup (its meta stays, listed
+ * by the catalog as a problem) but not the others.  Any failure makes the
+ * run's result -1.
+ *
+ * WAL is kept from the start of the oldest backup that stays, a chain's
+ * full backup kept only for its incrementals included: every backup left
+ * is recoverable by itself, to any moment after it, as pitr-info shows
+ * and pitr-verify checks.
  *
  * --dry-run goes through exactly the same decisions; only the unlink (and
  * truncation) is skipped, so it lists what a real run removes.
@@ -388,6 +400,8 @@ struct bc_plan {
 	const struct pitr_bcleanup_opts *opts;
 	const struct pitr_catalog *cat;
 	size_t *newer;            /* newer[i]: backup runs newer than backups[i]'s */
+	bool *keep;               /* keep[i]: backups[i] stays (a rule keeps it, or
+				   * a kept incremental needs it) */
 	time_t keep_since;
 };
 
@@ -465,9 +479,56 @@ remnant_goes(const struct bc_plan *p, const struct pitr_catalog_backup *r)
 	if (p->opts->keep_days > 0)
 		return r->start_epoch < p->keep_since;
 	for (size_t i = 0; i < p->cat->nbackups; i++)
-		if (kept(p, i))
+		if (p->keep[i])
 			return r->start_epoch < p->cat->backups[i].start_epoch;
 	return false;
+}
+
+/* Keep every backup of dir `b`'s dir whose label is in b's chain (every
+ * copy of it: a run may have left several), and say why when no rule
+ * keeps it.  b's chain lists every link down to the full backup, so one
+ * call keeps all that recovering b reads.  Returns 0, or -1 (logged). */
+static int
+keep_chain(struct bc_plan *p, const struct pitr_catalog_backup *b)
+{
+	char **labels;
+	size_t n;
+
+	if (pitr_catalog_chain_labels(b, &labels, &n) != 0)
+		return -1;
+	for (size_t l = 0; l < n; l++)
+		for (size_t j = 0; j < p->cat->nbackups; j++) {
+			const struct pitr_catalog_backup *link = &p->cat->backups[j];
+
+			if (p->keep[j] || link->dir != b->dir || link->label == NULL ||
+			    strcmp(link->label, labels[l]) != 0)
+				continue;
+			p->keep[j] = true;
+			pitr_log_info("keeping backup \"%s\" although no rule keeps it: the kept "
+				      "incremental backup \"%s\" needs it (its chain)", link->name,
+				      b->name);
+		}
+	pitr_catalog_chain_labels_free(labels, n);
+	return 0;
+}
+
+/* plan.keep: what the rules keep, then every link of a kept backup's
+ * chain.  Returns 0, or -1 (logged). */
+static int
+plan_keep(struct bc_plan *p)
+{
+	size_t n = p->cat->nbackups;
+
+	if ((p->keep = pitr_xcalloc(n ? n : 1, sizeof(*p->keep))) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		p->keep[i] = kept(p, i);
+	/* Newest first: a link kept for a newer chain has its own chain
+	 * kept in turn (when a meta's chain is shorter than its base's). */
+	for (size_t i = n; i-- > 0;)
+		if (p->keep[i] && keep_chain(p, &p->cat->backups[i]) != 0)
+			return -1;
+	return 0;
 }
 
 /* The plan in the log: how many go, and the newest kept beyond the days. */
@@ -479,7 +540,7 @@ log_plan(const struct bc_plan *p)
 	size_t nold = 0;
 
 	for (size_t i = 0; i < cat->nbackups; i++)
-		nold += !kept(p, i);
+		nold += !p->keep[i];
 	if (opts->keep_count > 0)
 		pitr_log_verbose("Keeping the %ld newest backups%s.", opts->keep_count,
 				 opts->keep_days > 0 ? " and those of the --keep-days window" : "");
@@ -494,6 +555,24 @@ log_plan(const struct bc_plan *p)
 				      "ago: it is the newest", cat->backups[i].name, opts->keep_days,
 				      opts->keep_days == 1 ? "" : "s");
 	return nold;
+}
+
+/* Remove every backup the plan does not keep, newest first: a chain
+ * goes from its newest member down, so that a run killed on the way
+ * leaves a shorter chain that still recovers, never an incremental
+ * without its base.  A backup whose data file stays is kept after all,
+ * and so is its chain.  Returns 0, or -1 (logged: memory). */
+static int
+remove_backups(struct bc_run *run, struct bc_plan *p, const char *dir)
+{
+	for (size_t i = p->cat->nbackups; i-- > 0;) {
+		if (p->keep[i] || !remove_backup(run, dir, &p->cat->backups[i]))
+			continue;
+		p->keep[i] = true;
+		if (keep_chain(p, &p->cat->backups[i]) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 int
@@ -544,16 +623,17 @@ pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 	/* The newest run (cat.backups' last entry, with its copies under the
 	 * other codecs) stays whatever its age: a cluster whose backups
 	 * stopped must not be left with none. */
+	if (plan_keep(&plan) != 0)
+		goto out;
 	(void)log_plan(&plan);
 
+	if (remove_backups(&run, &plan, bdir) != 0)
+		goto out;
 	for (size_t i = 0; i < cat.nbackups; i++) {
 		const struct pitr_catalog_backup *b = &cat.backups[i];
 		struct pitr_wal_name start;
-		bool stays = true;
 
-		if (!kept(&plan, i))
-			stays = remove_backup(&run, bdir, b);
-		if (!stays)
+		if (!plan.keep[i])
 			continue;
 		if (pitr_wal_parse(b->start_wal, &start) != PITR_WAL_SEGMENT) {
 			pitr_log_error("backup \"%s\" names no start segment (\"%s\"): not removing "
@@ -580,6 +660,7 @@ pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 	rc = run.failed ? -1 : 0;
 out:
 	free(plan.newer);
+	free(plan.keep);
 	pitr_catalog_free(&cat);
 	pitr_pidfile_release(pidfile);
 	pitr_dest_spec_free(&aspec);

@@ -1,8 +1,9 @@
 /*
  * bcleanup.h - pitr-backup-cleanup: retention.  Removes the backups
  * that started more than --keep-days ago and are not among the
- * --keep-count newest, never the newest, and the archived WAL that no
- * remaining backup needs.  A backup here is a backup run: the copies one
+ * --keep-count newest, never the newest, nor any backup a kept
+ * incremental's chain needs, and the archived WAL that no remaining
+ * backup needs.  A backup here is a backup run: the copies one
  * run wrote under several codecs (same label, start LSN, start time and
  * host) are counted once and stay or go together.
  *
@@ -49,8 +50,11 @@ struct pitr_bcleanup_opts {
  * Remove every backup neither rule keeps: the day rule keeps those whose
  * start is at most keep_days * 86400 seconds before `now`, the count rule
  * the keep_count newest runs (by start; a run's copies under several
- * codecs are one); every copy of the newest run is always kept.
- * Each removed backup goes with all its files (data, xlog,
+ * codecs are one); every copy of the newest run is always kept.  Every
+ * backup whose label is in a kept backup's chain is kept too (issue 13),
+ * so a chain goes whole, newest member first, once no rule keeps its
+ * newest member.
+ * Each removed backup goes with all its files (data, xlog, sig,
  * digests, the meta last); then every archived segment, partial segment
  * and backup history file positioned before the start segment of the
  * oldest backup that remains (timeline ignored, any codec extension), oldest

@@ -61,6 +61,40 @@ pitr_info_window(const struct pitr_catalog *cat, struct pitr_info_window *w)
 	}
 }
 
+void
+pitr_info_chain_free(struct pitr_info_chain *c)
+{
+	pitr_catalog_chain_labels_free(c->labels, c->nlinks);
+	free(c->missing);
+	memset(c, 0, sizeof(*c));
+}
+
+int
+pitr_info_chain_of(const struct pitr_catalog *cat, const struct pitr_catalog_backup *b,
+		   struct pitr_info_chain *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->stored = b->stored_size;
+	if (pitr_catalog_chain_labels(b, &c->labels, &c->nlinks) != 0)
+		return -1;
+	if (c->nlinks > 0 && (c->missing = pitr_xcalloc(c->nlinks, sizeof(*c->missing))) == NULL) {
+		pitr_info_chain_free(c);
+		return -1;
+	}
+	for (size_t i = 0; i < c->nlinks; i++) {
+		const struct pitr_catalog_backup *link =
+			pitr_catalog_by_label(cat, b->dir, c->labels[i], b->codec);
+
+		if (link != NULL) {
+			c->stored += link->stored_size;
+		} else {
+			c->missing[i] = true;
+			c->nmissing++;
+		}
+	}
+	return 0;
+}
+
 /* ---- small formatters ---- */
 
 /* The form the meta files use, in the reader's time zone; "@EPOCH" for a

@@ -6,6 +6,8 @@
 #ifndef PITR_CMD_INFO_IMPL_H
 #define PITR_CMD_INFO_IMPL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
@@ -23,6 +25,21 @@ struct pitr_info_backup_reach {
 };
 void pitr_info_reach_of(const struct pitr_catalog *cat, const struct pitr_catalog_backup *b,
 			struct pitr_info_backup_reach *r);
+
+/* A backup's chain as its dir holds it (issue 13): its links' labels,
+ * the full backup first, and the bytes on disk of the backup and of every
+ * link there; `missing` flags the links the dir lacks. */
+struct pitr_info_chain {
+	char **labels;
+	size_t nlinks;
+	bool *missing;
+	size_t nmissing;
+	uint64_t stored;
+};
+/* 0, or -1 after logging (memory): *c is then empty. */
+int pitr_info_chain_of(const struct pitr_catalog *cat, const struct pitr_catalog_backup *b,
+		       struct pitr_info_chain *c);
+void pitr_info_chain_free(struct pitr_info_chain *c);
 
 /* The formatters return buf. */
 const char *pitr_info_fmt_time(time_t t, char *buf, size_t size);

@@ -33,6 +33,35 @@ pitr_info_jw_time(struct pitr_jw *j, const char *key, time_t t)
 	pitr_jw_str(j, key, pitr_info_fmt_time(t, buf, sizeof(buf)));
 }
 
+/* Issue 13's keys: the sig file, full or incremental, the base, the
+ * chain's labels (full first), the bytes on disk of the backup and every
+ * link its dir holds, and the links it lacks. */
+static void
+json_chain(struct pitr_jw *j, const struct pitr_catalog *cat, const struct pitr_catalog_backup *b)
+{
+	struct pitr_info_chain c;
+	bool ok = pitr_info_chain_of(cat, b, &c) == 0;
+
+	pitr_jw_str(j, "sig_file", b->sig_file);
+	pitr_jw_bool(j, "incremental", pitr_catalog_is_incremental(b));
+	pitr_jw_str(j, "base", b->base);
+	pitr_jw_open(j, "chain", '[');
+	for (size_t i = 0; ok && i < c.nlinks; i++)
+		pitr_jw_str(j, NULL, c.labels[i]);
+	pitr_jw_close(j, ']');
+	if (ok)
+		pitr_jw_unum(j, "chain_stored_size", c.stored);
+	else
+		pitr_jw_null(j, "chain_stored_size");
+	pitr_jw_open(j, "chain_missing", '[');
+	for (size_t i = 0; ok && i < c.nlinks; i++)
+		if (c.missing[i])
+			pitr_jw_str(j, NULL, c.labels[i]);
+	pitr_jw_close(j, ']');
+	if (ok)
+		pitr_info_chain_free(&c);
+}
+
 void
 pitr_info_json_backup(struct pitr_jw *j, const struct pitr_catalog *cat,
 		      const struct pitr_catalog_backup *b,
@@ -89,6 +118,7 @@ pitr_info_json_backup(struct pitr_jw *j, const struct pitr_catalog *cat,
 	pitr_jw_unum(j, "stored_size", b->stored_size);
 	pitr_jw_str(j, "pg_version", b->pg_version);
 	pitr_jw_str(j, "source", b->source);
+	json_chain(j, cat, b);
 	pitr_jw_close(j, '}');
 }
 

@@ -18,6 +18,38 @@
 
 /* ---- text ---- */
 
+/* Full or incremental; for an incremental, its base, its chain and what
+ * the chain takes on disk (issue 13). */
+static void
+text_chain(FILE *out, const struct pitr_catalog *cat, const struct pitr_catalog_backup *b)
+{
+	struct pitr_info_chain c;
+	char sz[32];
+
+	if (!pitr_catalog_is_incremental(b)) {
+		pitr_quote_fprintf(out, "    type:         full\n");
+		return;
+	}
+	if (pitr_info_chain_of(cat, b, &c) != 0) {
+		pitr_quote_fprintf(out, "    type:         incremental on \"%s\"\n", b->base);
+		return;
+	}
+	pitr_quote_fprintf(out, "    type:         incremental on \"%s\", %zu backup%s before it from "
+			   "full \"%s\"\n", b->base, c.nlinks, c.nlinks == 1 ? "" : "s", c.labels[0]);
+	pitr_quote_fprintf(out, "    chain stored: %s (%" PRIu64 " bytes on disk, this backup and the "
+			   "%zu before it%s)\n", pitr_info_fmt_size(c.stored, sz, sizeof(sz)), c.stored,
+			   c.nlinks - c.nmissing, c.nmissing > 0 ? " here" : "");
+	if (c.nmissing > 0) {
+		pitr_quote_fprintf(out, "    chain lacks: ");
+		for (size_t i = 0; i < c.nlinks; i++)
+			if (c.missing[i])
+				pitr_quote_fprintf(out, " \"%s\"", c.labels[i]);
+		pitr_quote_fprintf(out, " (not in %s: it cannot be recovered)\n",
+				   cat->backup_dirs[b->dir]);
+	}
+	pitr_info_chain_free(&c);
+}
+
 void
 pitr_info_text_backup(FILE *out, const struct pitr_catalog *cat,
 		      const struct pitr_catalog_backup *b)
@@ -49,8 +81,10 @@ pitr_info_text_backup(FILE *out, const struct pitr_catalog *cat,
 			   b->source == NULL ? "unknown (not in the meta file)" :
 			   strcmp(b->source, "standby") == 0 ? "standby (pitr-backup-slave)" :
 			   strcmp(b->source, "primary") == 0 ? "primary (pitr-backup-master)" : b->source);
-	pitr_quote_fprintf(out, "    files:        %s %s%s%s\n", b->meta_file, b->data_file,
-			   b->xlog_file ? " " : " (no xlog file)", b->xlog_file ? b->xlog_file : "");
+	text_chain(out, cat, b);
+	pitr_quote_fprintf(out, "    files:        %s %s%s%s%s%s\n", b->meta_file, b->data_file,
+			   b->xlog_file ? " " : " (no xlog file)", b->xlog_file ? b->xlog_file : "",
+			   b->sig_file ? " " : "", b->sig_file ? b->sig_file : "");
 	pitr_quote_fprintf(out, "    digests:     ");
 	if (b->ndigests == 0)
 		pitr_quote_fprintf(out, " none");

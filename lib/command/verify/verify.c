@@ -26,6 +26,7 @@
 #include "repo/walpath.h"
 #include "command/verify/report.h"
 #include "command/verify/verify.h"
+#include "command/verify/verify_impl.h"
 #include "compress/codec.h"
 #include "dest/dest.h"
 #include "digest/digest.h"
@@ -39,35 +40,18 @@
 #include "postgres/wal.h"
 
 #define VF_READ_SIZE (1u << 20)
-#define VF_DIGEST_FILE_MAX (1u << 20)   /* a digest file lists two files */
+#define VF_DIGEST_FILE_MAX (1u << 20)   /* a digest file lists three files */
 #define VF_MAX_DIGESTS 6                 /* one of each digest.h knows */
-
-struct vf_run {
-	FILE *out;
-	unsigned char *buf;
-	size_t nproblems;
-	size_t nsegments;
-	bool have_sysid;         /* the system identifier everything must share */
-	uint64_t sysid;
-	char *sysid_from;        /* whose it is: "backup NAME", "archive file \"PATH\"" */
-	struct pitr_verify_report *json;  /* --json: problems gathered here; NULL: text */
-	struct pitr_progress *progress;  /* stored bytes and files read */
-	uint64_t done_bytes, done_files;
-};
 
 static void problem(struct vf_run *run, const char *kind, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 /* "PROBLEM: KIND \"PATH\": REASON", the form the catalog's lines have. */
 static void
-problem(struct vf_run *run, const char *kind, const char *path, const char *fmt, ...)
+vproblem(struct vf_run *run, const char *kind, const char *path, const char *fmt, va_list ap)
 {
-	va_list ap;
-	char *reason;
+	char *reason = pitr_xvasprintf(fmt, ap);
 
-	va_start(ap, fmt);
-	reason = pitr_xvasprintf(fmt, ap);
-	va_end(ap);
 	/* Names from disk are escaped: one problem, one line, not mixed with
 	 * the status line should the report go to the same terminal. */
 	if (run->json != NULL) {
@@ -80,6 +64,26 @@ problem(struct vf_run *run, const char *kind, const char *path, const char *fmt,
 	}
 	free(reason);
 	run->nproblems++;
+}
+
+static void
+problem(struct vf_run *run, const char *kind, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vproblem(run, kind, path, fmt, ap);
+	va_end(ap);
+}
+
+void
+pitr_verify_problem(struct vf_run *run, const char *kind, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vproblem(run, kind, path, fmt, ap);
+	va_end(ap);
 }
 
 /* A line of the catalog's problems, "PROBLEM: " and the line. */
@@ -99,6 +103,13 @@ begin_check(struct vf_run *run, const char *type, const char *target, const char
 {
 	if (run->json != NULL)
 		pitr_verify_report_check(run->json, type, target, method);
+}
+
+void
+pitr_verify_begin_check(struct vf_run *run, const char *type, const char *target,
+			const char *method)
+{
+	begin_check(run, type, target, method);
 }
 
 /* What a whole-file read hands its bytes to. */
@@ -137,9 +148,12 @@ verify_progress(const struct pitr_catalog *bcat, const char *bdir,
 	if (!pitr_progress_wanted())
 		return NULL;
 	for (size_t i = 0; i < bcat->nbackups; i++) {
-		const char *names[2] = { bcat->backups[i].data_file, bcat->backups[i].xlog_file };
+		const struct pitr_catalog_backup *b = &bcat->backups[i];
+		/* The sig file is read through the digests only. */
+		const char *names[3] = { b->data_file, b->xlog_file,
+					 b->ndigests > 0 ? b->sig_file : NULL };
 
-		for (size_t k = 0; k < 2; k++) {
+		for (size_t k = 0; k < 3; k++) {
 			char *path = names[k] != NULL ? pitr_fsutil_join(bdir, names[k]) : NULL;
 			struct stat st;
 
@@ -267,21 +281,26 @@ out:
 	return ret;
 }
 
-/* Compare a backup's stored files with every digest file its meta names. */
+/* Compare a backup's stored files (data, xlog, sig: those it has) with
+ * every digest file its meta names. */
 static int
 check_digests(struct vf_run *run, const char *dir, const struct pitr_catalog_backup *b)
 {
-	const char *files[2] = { b->data_file, b->xlog_file };
-	size_t nfiles = b->xlog_file != NULL ? 2 : 1;
+	const char *files[3] = { b->data_file };
+	size_t nfiles = 1;
 	const char *algos[VF_MAX_DIGESTS] = { 0 };
-	char hex[2][VF_MAX_DIGESTS][PITR_DIGEST_HEX_MAX];
-	int readable[2];
+	char hex[3][VF_MAX_DIGESTS][PITR_DIGEST_HEX_MAX];
+	int readable[3];
 	size_t n = b->ndigests < VF_MAX_DIGESTS ? b->ndigests : VF_MAX_DIGESTS;
 	char *meta_path = pitr_fsutil_join(dir, b->meta_file);
 	int rc = -1;
 
 	if (meta_path == NULL)
 		return -1;
+	if (b->xlog_file != NULL)
+		files[nfiles++] = b->xlog_file;
+	if (b->sig_file != NULL)
+		files[nfiles++] = b->sig_file;
 	for (size_t k = 0; k < n; k++) {
 		algos[k] = pitr_digest_canonical(b->digests[k].algorithm);
 		if (algos[k] == NULL)
@@ -635,9 +654,12 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 		pitr_log_verbose("checking backup %s", b->name);
 		begin_check(&run, "backup", b->name, b->ndigests > 0 ? "digests" : "decompression");
 		if (check_backup_sysid(&run, dir, b) != 0 ||
-		    (b->ndigests > 0 ? check_digests(&run, dir, b) : check_streams(&run, dir, b)) != 0)
+		    (b->ndigests > 0 ? check_digests(&run, dir, b) : check_streams(&run, dir, b)) != 0 ||
+		    pitr_verify_links(&run, &bcat, dir, b) != 0)
 			goto out;
 	}
+	if (bspec.location != NULL && pitr_verify_chains(&run, &bcat, bspec.location) != 0)
+		goto out;
 	for (size_t a = 0; a < opts->narchives; a++) {
 		const char *dir = aspecs[a].location;
 		size_t before;

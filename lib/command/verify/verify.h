@@ -9,7 +9,10 @@
  * header that fits their name (walhdr.h) and the system identifier of the
  * backups and of the rest of the archive; history files parsed; the
  * segments every backup needs, up to the end of its timeline path; gaps
- * inside each timeline.
+ * inside each timeline; every chain of incremental backups (chain.c,
+ * issue 13): each link in the backup dir, each sig file read and agreeing
+ * with its meta, each incremental's chunk members against its manifest,
+ * each chain composed.
  *
  * Each problem is one line on `out`, in the form of catalog.h's problems:
  *     PROBLEM: KIND "PATH": REASON
