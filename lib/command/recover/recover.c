@@ -159,6 +159,7 @@ run_cleanup(struct recover_run *run, bool failed)
 	}
 	free(run->map_old);
 	free(run->map_new);
+	free(run->map_used);
 	recover_chain_free(run);
 	pitr_recover_target_free(&run->target);
 	pitr_catalog_free(&run->cat);

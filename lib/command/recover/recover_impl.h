@@ -63,6 +63,7 @@ struct recover_run {
 	struct recover_tablespace *ts;
 	size_t nts;
 	char **map_old, **map_new; /* --tablespace-map, parsed */
+	bool *map_used;            /* map_old[i] was a tablespace extracted */
 	size_t nmap;
 	char *restore_prog;
 	char *recover_prog;        /* recovery_end_command's program */

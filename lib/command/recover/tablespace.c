@@ -31,7 +31,8 @@ recover_tablespace_parse_map(struct recover_run *run)
 	if (n == 0)
 		return 0;
 	if ((run->map_old = pitr_xcalloc(n, sizeof(char *))) == NULL ||
-	    (run->map_new = pitr_xcalloc(n, sizeof(char *))) == NULL)
+	    (run->map_new = pitr_xcalloc(n, sizeof(char *))) == NULL ||
+	    (run->map_used = pitr_xcalloc(n, sizeof(bool))) == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		const char *arg = run->o->tablespace_map[i];
@@ -98,7 +99,7 @@ recover_tablespace_add(struct recover_run *run, const char *old)
 	for (size_t i = 0; i < run->nmap; i++)
 		if (strcmp(run->map_old[i], old) == 0) {
 			new = run->map_new[i];
-			remapped = true;
+			remapped = run->map_used[i] = true;
 		}
 	switch (recover_dir_state(new)) {
 	case RECOVER_DIR_MISSING:
@@ -211,22 +212,19 @@ free_spcmap(struct ts_line *l, size_t n)
 	free(l);
 }
 
-/* Every --tablespace-map source is a tablespace of the backup, and every
- * tablespace extracted is named by its tablespace_map. */
+/* Every --tablespace-map source was a tablespace extracted (of the
+ * backup, or of a link of its chain: a standby's incremental on its
+ * primary's chain may hold a tablespace at another place than the full
+ * backup), and every tablespace left is named by its tablespace_map. */
 static int
 check_names(const struct recover_run *run, const struct ts_line *lines, size_t nlines)
 {
-	for (size_t i = 0; i < run->nmap; i++) {
-		bool found = false;
-
-		for (size_t t = 0; t < run->nts; t++)
-			found |= strcmp(run->ts[t].old, run->map_old[i]) == 0;
-		if (!found) {
-			pitr_log_error("--tablespace-map \"%s\": backup \"%s\" has no tablespace there",
-				       run->map_old[i], run->b->name);
+	for (size_t i = 0; i < run->nmap; i++)
+		if (!run->map_used[i]) {
+			pitr_log_error("--tablespace-map \"%s\": backup \"%s\"%s has no tablespace there",
+				       run->map_old[i], run->b->name, run->nlinks > 0 ? " (nor its chain)" : "");
 			return -1;
 		}
-	}
 	for (size_t t = 0; t < run->nts; t++) {
 		bool found = false;
 
