@@ -330,7 +330,7 @@ like "... the forged manifest" "$(lz4 -dcq "$T/fbk/$SIG2" | tar -xOf - manifest)
 refused r-foreign "a sig file of another cluster in the chain" "ERROR : .*$(either "$B2" "$L2").*system identifier" -b "$T/fbk"
 ls -A "$T/fbk" >"$T/fbk.before"
 it_run as_pg "$PB" -h 127.0.0.1 -p "$(pg_port "$P")" -U postgres -x "$T/xlogs" -dl "lz4=$T/fbk" \
-	-f "$FMT" --incremental-from latest
+	-f "$FMT" --incremental-from "$(name "$B2")"
 is "--incremental-from a base of another cluster: exit 1" "$IT_RC" 1
 like "... the reason" "$IT_ERR" "ERROR : .*system identifier"
 is "... one error line" "$(grep -c ' : ERROR : ' <<<"$IT_ERR")" 1
