@@ -96,7 +96,8 @@ enum pitr_delta_kind {
 	PITR_DELTA_REMOVED,
 };
 
-/* ---- one chunk (sig.c) ---- */
+/* ---- one chunk (sig.c) ----
+ * These keep no state between calls: threads may call them at once. */
 
 /* The records of `len` bytes (len <= PITR_DELTA_CHUNK) into `records`,
  * PITR_DELTA_NBLOCKS(len) * PITR_DELTA_RECORD bytes. */
@@ -135,6 +136,10 @@ struct pitr_delta_sigs {
 	char *base;                /* NULL for a full backup */
 	struct pitr_delta_file *files;  /* in manifest order */
 	size_t nfiles;
+	/* Private: pitr_delta_sigs_find()'s index of keys, made by
+	 * pitr_delta_sigs_read() (NULL in a struct made otherwise: a
+	 * linear search then). */
+	struct pitr_delta_map *index;
 };
 
 /* Read the sig file `path` (compressed with `codec`): every record and the
@@ -170,7 +175,10 @@ void pitr_delta_chain_free(struct pitr_delta_chain *c);
 
 /* Collects the signatures of one backup in a temporary file under
  * `temp_dir` (nothing at a final name; gone when released), then writes
- * the sig file's tar through `sink`. */
+ * the sig file's tar through `sink`.  Files are given one at a time: a
+ * file's calls (whole_begin, _data, _end; or its delta_chunk calls, then
+ * delta_end) end before the next file's begin.  `temp_dir` NULL or
+ * empty: fsutil.h's pitr_fsutil_tmpdir(). */
 struct pitr_delta_sigwriter;
 
 struct pitr_delta_sigwriter *pitr_delta_sigwriter_new(const char *temp_dir, uint64_t sysid,
@@ -190,7 +198,7 @@ int pitr_delta_sigwriter_delta_end(struct pitr_delta_sigwriter *w, const char *k
 /* Kinds same and removed: a manifest line. */
 int pitr_delta_sigwriter_same(struct pitr_delta_sigwriter *w, const char *key, uint64_t size);
 int pitr_delta_sigwriter_removed(struct pitr_delta_sigwriter *w, const char *key);
-/* The sig file's tar, through `sink` (codec.h's sink). */
+/* The sig file's tar, through `sink` (codec.h's sink); once. */
 int pitr_delta_sigwriter_finish(struct pitr_delta_sigwriter *w, pitr_codec_sink_fn sink,
 				void *ctx);
 void pitr_delta_sigwriter_free(struct pitr_delta_sigwriter *w);

@@ -756,3 +756,78 @@ out:
 	close(fd);
 	return rc;
 }
+
+struct pitr_tarread_stream {
+	struct tr_source s;
+	struct archive *in;
+	char *member;          /* the current member's name */
+};
+
+struct pitr_tarread_stream *
+pitr_tarread_open(const char *path, enum pitr_codec codec)
+{
+	struct pitr_tarread_stream *st = pitr_xcalloc(1, sizeof(*st));
+
+	if (st == NULL)
+		return NULL;
+	st->s.fd = -1;
+	if ((st->s.path = pitr_xstrdup(path)) == NULL ||
+	    (st->in = source_open(&st->s, st->s.path, codec)) == NULL) {
+		free((char *)st->s.path);
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+int
+pitr_tarread_next(struct pitr_tarread_stream *st, const char **name, int64_t *size)
+{
+	struct archive_entry *e;
+	int r = archive_read_next_header(st->in, &e);
+
+	free(st->member);
+	st->member = NULL;
+	if (r == ARCHIVE_EOF)
+		return drain(&st->s) == 0 ? 0 : -1;
+	if (r != ARCHIVE_OK)
+		return read_failed(&st->s, st->in, NULL);
+	st->member = pitr_xstrdup(archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
+	if (st->member == NULL)
+		return -1;
+	*name = st->member;
+	*size = archive_entry_size(e);
+	return 1;
+}
+
+int
+pitr_tarread_read(struct pitr_tarread_stream *st, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		la_ssize_t n = archive_read_data(st->in, (char *)buf + got, len - got);
+
+		if (n < 0)
+			return read_failed(&st->s, st->in, st->member);
+		if (n == 0) {
+			pitr_log_error("\"%s\" is corrupt at member \"%s\": it ends early", st->s.path,
+				       st->member != NULL ? st->member : "");
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+void
+pitr_tarread_close(struct pitr_tarread_stream *st)
+{
+	if (st == NULL)
+		return;
+	archive_read_free(st->in);
+	source_close(&st->s);
+	free(st->member);
+	free((char *)st->s.path);
+	free(st);
+}

@@ -90,4 +90,28 @@ int pitr_tarread_list(const char *path, enum pitr_codec codec,
  * logging. */
 int pitr_tarread_sync(const char *dir);
 
+/*
+ * Read a tarball member by member into memory (a small one: the sig file
+ * of an incremental backup, delta.h), through the same codec reader and
+ * read-ahead as an extraction.  Every failure is logged once, naming the
+ * file (and the member when known).
+ */
+struct pitr_tarread_stream;
+
+/* NULL after logging. */
+struct pitr_tarread_stream *pitr_tarread_open(const char *path, enum pitr_codec codec);
+
+/* The next member: 1 with *name (valid until the next call) and *size;
+ * 0 at the tar's end, once the compressed stream is read and checked to
+ * its end; -1 after logging.  What the caller did not read of the
+ * previous member is skipped (still read through the codec). */
+int pitr_tarread_next(struct pitr_tarread_stream *s, const char **name, int64_t *size);
+
+/* Exactly `len` bytes of the member's data into `buf`: 0, or -1 after
+ * logging (the member ends before, or the tarball is damaged). */
+int pitr_tarread_read(struct pitr_tarread_stream *s, void *buf, size_t len);
+
+/* Release; accepts NULL. */
+void pitr_tarread_close(struct pitr_tarread_stream *s);
+
 #endif

@@ -36,6 +36,8 @@ struct pitr_tarwrite {
 	uint64_t files;        /* regular files stored, for a progress display */
 	bool sink_failed;      /* the sink logged already */
 	bool discarding;       /* being freed: libarchive's trailer goes nowhere */
+	bool hooked;           /* hook set */
+	struct pitr_tarwrite_hook hook;
 	unsigned char *buf;
 };
 
@@ -124,14 +126,47 @@ out:
 	return rc;
 }
 
+/* The content of `fd` (`path`) after its header: `size` bytes, zeros
+ * where it shrank since stat, each buffer shown to the hook's tap. */
+static int
+copy_content(struct pitr_tarwrite *t, int fd, const char *path, const char *name, off_t size,
+	     bool tap)
+{
+	off_t left = size;
+
+	while (left > 0) {
+		size_t want = left < TARWRITE_BUF ? (size_t)left : TARWRITE_BUF;
+		ssize_t n = pitr_io_read(fd, t->buf, want);
+
+		if (n < 0) {
+			pitr_log_error("could not read \"%s\": %s", path, strerror(errno));
+			return -1;
+		}
+		if (n == 0) {
+			/* Shrunk since fstat: the header promised its size. */
+			n = (ssize_t)want;
+			memset(t->buf, 0, want);
+		}
+		if (tap && t->hook.data(t->hook.arg, t->buf, (size_t)n) != 0)
+			return -1;
+		if (archive_write_data(t->a, t->buf, (size_t)n) != n || t->sink_failed)
+			return archive_failed(t, name);
+		left -= n;
+	}
+	if (archive_write_finish_entry(t->a) != ARCHIVE_OK || t->sink_failed)
+		return archive_failed(t, name);
+	return tap ? t->hook.end(t->hook.arg) : 0;
+}
+
 /* Store the file `path` as `name`: the size stat gave, padded with zeros
- * if it shrank.  A file gone before it was opened is skipped (1). */
+ * if it shrank, unless the hook takes it.  A file gone before it was
+ * opened is skipped (1). */
 static int
 add_file_fd(struct pitr_tarwrite *t, const char *path, const char *name, bool skip_vanished)
 {
 	struct stat st;
-	off_t left;
 	int fd;
+	int what = PITR_TARWRITE_STORE;
 	int rc = -1;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -147,32 +182,13 @@ add_file_fd(struct pitr_tarwrite *t, const char *path, const char *name, bool sk
 		pitr_log_error("could not stat \"%s\": %s", path, strerror(errno));
 		goto out;
 	}
-	if (write_header(t, name, &st, NULL) != 0)
+	if (t->hooked &&
+	    (what = t->hook.file(t->hook.arg, t, path, name, fd, (uint64_t)st.st_size)) < 0)
 		goto out;
-	left = st.st_size;
-	while (left > 0) {
-		size_t want = left < TARWRITE_BUF ? (size_t)left : TARWRITE_BUF;
-		ssize_t n = pitr_io_read(fd, t->buf, want);
-
-		if (n < 0) {
-			pitr_log_error("could not read \"%s\": %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0) {
-			/* Shrunk since fstat: the header promised st_size. */
-			n = (ssize_t)want;
-			memset(t->buf, 0, want);
-		}
-		if (archive_write_data(t->a, t->buf, (size_t)n) != n || t->sink_failed) {
-			archive_failed(t, name);
-			goto out;
-		}
-		left -= n;
-	}
-	if (archive_write_finish_entry(t->a) != ARCHIVE_OK || t->sink_failed) {
-		archive_failed(t, name);
+	if (what != PITR_TARWRITE_TAKEN &&
+	    (write_header(t, name, &st, NULL) != 0 ||
+	     copy_content(t, fd, path, name, st.st_size, t->hooked) != 0))
 		goto out;
-	}
 	t->files++;
 	rc = 0;
 out:
@@ -186,9 +202,10 @@ pitr_tarwrite_add_file(struct pitr_tarwrite *t, const char *path, const char *na
 	return add_file_fd(t, path, name, false) < 0 ? -1 : 0;
 }
 
-int
-pitr_tarwrite_add_buffer(struct pitr_tarwrite *t, const char *name, const void *buf, size_t len,
-			 mode_t mode)
+/* A buffer as `name`, shown to the hook's tap when `tap`. */
+static int
+add_buffer(struct pitr_tarwrite *t, const char *name, const void *buf, size_t len, mode_t mode,
+	   bool tap)
 {
 	struct stat st;
 
@@ -200,11 +217,46 @@ pitr_tarwrite_add_buffer(struct pitr_tarwrite *t, const char *name, const void *
 	st.st_gid = getgid();
 	if (write_header(t, name, &st, NULL) != 0)
 		return -1;
+	if (tap && len > 0 && t->hook.data(t->hook.arg, buf, len) != 0)
+		return -1;
 	if ((len > 0 && archive_write_data(t->a, buf, len) != (la_ssize_t)len) || t->sink_failed)
 		return archive_failed(t, name);
 	if (archive_write_finish_entry(t->a) != ARCHIVE_OK || t->sink_failed)
 		return archive_failed(t, name);
-	return 0;
+	return tap ? t->hook.end(t->hook.arg) : 0;
+}
+
+int
+pitr_tarwrite_add_buffer(struct pitr_tarwrite *t, const char *name, const void *buf, size_t len,
+			 mode_t mode)
+{
+	int what;
+
+	if (!t->hooked)
+		return add_buffer(t, name, buf, len, mode, false);
+	what = t->hook.file(t->hook.arg, t, NULL, name, -1, (uint64_t)len);
+	if (what < 0)
+		return -1;
+	if (what != PITR_TARWRITE_STORE) {
+		pitr_log_error("internal error: the tar hook took the in-memory file \"%s\"", name);
+		return -1;
+	}
+	return add_buffer(t, name, buf, len, mode, true);
+}
+
+int
+pitr_tarwrite_add_member(struct pitr_tarwrite *t, const char *name, const void *buf, size_t len,
+			 mode_t mode)
+{
+	return add_buffer(t, name, buf, len, mode, false);
+}
+
+void
+pitr_tarwrite_set_hook(struct pitr_tarwrite *t, const struct pitr_tarwrite_hook *hook)
+{
+	t->hooked = hook != NULL;
+	if (hook != NULL)
+		t->hook = *hook;
 }
 
 /* Recursive walk: `path` on disk is `name` in the tar; `depth` 0 is the

@@ -6,6 +6,7 @@
 #ifndef PITR_TARWRITE_H
 #define PITR_TARWRITE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -49,13 +50,49 @@ int pitr_tarwrite_add_file(struct pitr_tarwrite *t, const char *path, const char
 int pitr_tarwrite_add_buffer(struct pitr_tarwrite *t, const char *name, const void *buf,
 			     size_t len, mode_t mode);
 
+/*
+ * A per-file hook: what becomes of each regular file stored, for a caller
+ * that signs what it stores or stores something else instead (an
+ * incremental backup's changed chunks).  `file` is called for each
+ * regular file before its header: from disk (add_tree, add_file) with
+ * `path` its path, `fd` open on it at offset 0 and `size` the size the
+ * tar would store (stat's), or for a buffer (add_buffer) with `path` NULL
+ * and `fd` -1.  It returns
+ * PITR_TARWRITE_STORE: the file is stored whole, `data` sees every buffer
+ * of what is stored (exactly those bytes: cut if the file grew, zeros
+ * where it shrank) and `end` its end; PITR_TARWRITE_TAKEN (from disk
+ * only): the hook stored what it wanted, nothing or its own members
+ * (pitr_tarwrite_add_member), and the fd is closed after it; or -1 after
+ * logging, which fails the add.  `data` and `end` return 0 or -1 after
+ * logging.
+ */
+#define PITR_TARWRITE_STORE 0
+#define PITR_TARWRITE_TAKEN 1
+
+struct pitr_tarwrite_hook {
+	int (*file)(void *arg, struct pitr_tarwrite *t, const char *path, const char *name, int fd,
+		    uint64_t size);
+	int (*data)(void *arg, const void *buf, size_t len);
+	int (*end)(void *arg);
+	void *arg;
+};
+
+/* Set (NULL: remove) the hook, copied, for the files added from now on. */
+void pitr_tarwrite_set_hook(struct pitr_tarwrite *t, const struct pitr_tarwrite_hook *hook);
+
+/* Add an in-memory file as add_buffer does, without calling the hook: a
+ * hook's own members.  Returns 0 or -1. */
+int pitr_tarwrite_add_member(struct pitr_tarwrite *t, const char *name, const void *buf,
+			     size_t len, mode_t mode);
+
 /* Write the end of the archive.  Returns 0 or -1 (logged). */
 int pitr_tarwrite_finish(struct pitr_tarwrite *t);
 
 /* Tar bytes handed to the sink so far. */
 uint64_t pitr_tarwrite_bytes(const struct pitr_tarwrite *t);
 
-/* Regular files from disk stored so far (add_tree, add_file). */
+/* Regular files from disk stored (or taken by the hook) so far (add_tree,
+ * add_file). */
 uint64_t pitr_tarwrite_files(const struct pitr_tarwrite *t);
 
 /* Release; accepts NULL. */

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "command/backup/backup.h"
+#include "command/backup/backup_impl.h"
 #include "harness.h"
 
 START_TEST(test_expand_template)
@@ -380,6 +381,94 @@ START_TEST(test_opts_shared)
 }
 END_TEST
 
+/* A data tarball member's key (lib/delta/delta.h): "data/<rel>" for the
+ * data dir's, whatever its name; a tablespace's member name as it is;
+ * nothing for another name. */
+START_TEST(test_sig_key)
+{
+	bool oom = true;
+	char *k;
+
+	h_setup();
+	k = pitr_backup_sig_key("main", "main/base/5/1259", &oom);
+	ck_assert_str_eq(k, "data/base/5/1259");
+	ck_assert(!oom);
+	free(k);
+	k = pitr_backup_sig_key("main", "main/backup_label", &oom);
+	ck_assert_str_eq(k, "data/backup_label");
+	free(k);
+	k = pitr_backup_sig_key("15", "15/global/pg_control", &oom);
+	ck_assert_str_eq(k, "data/global/pg_control");
+	free(k);
+	k = pitr_backup_sig_key("main", "tablespaces/srv/ts1/PG_15_202209061/5/16390", &oom);
+	ck_assert_str_eq(k, "tablespaces/srv/ts1/PG_15_202209061/5/16390");
+	free(k);
+	/* A data dir called "tablespaces": its own files first. */
+	k = pitr_backup_sig_key("tablespaces", "tablespaces/PG_VERSION", &oom);
+	ck_assert_str_eq(k, "data/PG_VERSION");
+	free(k);
+	ck_assert_ptr_null(pitr_backup_sig_key("main", "mainx/base/1", &oom));
+	ck_assert(!oom);
+	ck_assert_ptr_null(pitr_backup_sig_key("main", "main", &oom));
+	ck_assert_ptr_null(pitr_backup_sig_key("main", "main/", &oom));
+	ck_assert_ptr_null(pitr_backup_sig_key("main", "tablespaces/", &oom));
+	ck_assert_ptr_null(pitr_backup_sig_key("main", ".pitrkit/data/x/0.w", &oom));
+	ck_assert_str_eq(h_log(), "");
+	h_teardown();
+}
+END_TEST
+
+/* --incremental-from: long only, a string for both programs; refused
+ * without a --dst-local dir, or empty, before any server contact. */
+START_TEST(test_incremental_from)
+{
+	static const struct pitr_opt_def defs[] = {
+		{ "skip-xlogs", "sx", PITR_OPT_FLAG, NULL, .help = "no xlog tarball" },
+		PITR_BACKUP_SHARED_OPTS,
+		PITR_OPTS_COMMON,
+	};
+	char *argv[] = { "pitr-backup-master", "--incremental-from", "latest", NULL };
+	const char *dr[] = { "rsync://h/m/" };
+	const char *dl[1];
+	struct pitr_opts o = { 0 };
+	struct pitr_backup_opts b = { 0 };
+
+	h_setup();
+	ck_assert_int_eq(pitr_opts_parse(&o, defs, sizeof(defs) / sizeof(defs[0]), 3, argv), 0);
+	pitr_backup_opts_shared(&o, &b);
+	ck_assert_str_eq(b.incremental_from, "latest");
+	pitr_opts_free(&o);
+	memset(&o, 0, sizeof(o));
+	ck_assert_int_eq(pitr_opts_parse(&o, defs, sizeof(defs) / sizeof(defs[0]), 1, argv), 0);
+	pitr_backup_opts_shared(&o, &b);
+	ck_assert_ptr_null(b.incremental_from);
+	pitr_opts_free(&o);
+	ck_assert_str_eq(h_log(), "");
+
+	memset(&b, 0, sizeof(b));
+	b.dst_remote = dr;
+	b.ndst_remote = 1;
+	b.skip_xlogs = true;
+	b.incremental_from = "latest";
+	ck_assert_int_eq(pitr_cmd_backup_master(&b), -1);
+	ck_assert_str_eq(h_log(), "ERROR : --incremental-from needs a --dst-local dir: the base "
+			 "backup is looked up there\n");
+	h_log_reset();
+	ck_assert_int_eq(pitr_cmd_backup_slave(&b), -1);
+	ck_assert_str_eq(h_log(), "ERROR : --incremental-from needs a --dst-local dir: the base "
+			 "backup is looked up there\n");
+	h_log_reset();
+	dl[0] = h_path("dest");
+	b.dst_local = dl;
+	b.ndst_local = 1;
+	b.incremental_from = "";
+	ck_assert_int_eq(pitr_cmd_backup_master(&b), -1);
+	ck_assert_str_eq(h_log(), "ERROR : --incremental-from is empty: give a backup's label or "
+			 "name, or \"latest\"\n");
+	h_teardown();
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -398,6 +487,8 @@ make_suite(void)
 	tc = tcase_create("backup_master");
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_slave_refusals);
+	tcase_add_test(tc, test_incremental_from);
+	tcase_add_test(tc, test_sig_key);
 	tcase_add_test(tc, test_opts_shared);
 	suite_add_tcase(s, tc);
 	return s;

@@ -268,20 +268,21 @@ START_TEST(test_backup)
 	script_backup(BF_STOP_NOWAIT, NULL);
 	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
 
-	/* The data, xlog and meta files, published in that order: the meta,
+	/* The data, xlog, sig and meta files, published in that order: the meta,
 	 * which marks a complete backup, last. */
 	label = run_label();
 	ck_assert_str_eq(bf_log(), h_fmt(
 		"LOG : backup \"%s\" started at " BF_START_LSN "\n"
 		"LOG : delivered \"bk-data.tar\" to %s\n"
 		"LOG : delivered \"bk-xlog.tar\" to %s\n"
+		"LOG : delivered \"bk-sig.tar\" to %s\n"
 		"LOG : delivered \"bk-meta.tar\" to %s\n"
 		"LOG : backup \"%s\" done: WAL " BF_START_WAL " to " BF_STOP_WAL ", %lld bytes of "
 		"data, 2099200 bytes of WAL, to 1 destinations\n",
-		label, bf_dest, bf_dest, bf_dest, label, file_size(h_fmt("%s/bk-data.tar", bf_dest))));
+		label, bf_dest, bf_dest, bf_dest, bf_dest, label, file_size(h_fmt("%s/bk-data.tar", bf_dest))));
 	ck_assert_ptr_nonnull(strstr(label, h_fmt("pitrkit %s ", bf_host)));
 	l = bf_dir_list(bf_dest);
-	ck_assert_str_eq(l, "bk-data.tar\nbk-meta.tar\nbk-xlog.tar\n");
+	ck_assert_str_eq(l, "bk-data.tar\nbk-meta.tar\nbk-sig.tar\nbk-xlog.tar\n");
 	free(l);
 	/* The session ended with the data file complete but not published,
 	 * before the xlog file was begun, the run's journal beside it (gone
@@ -316,7 +317,7 @@ START_TEST(test_xlogs_trailing_slash)
 	script_backup(BF_STOP_NOWAIT, NULL);
 	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
 	l = bf_dir_list(bf_dest);
-	ck_assert_str_eq(l, "bk-data.tar\nbk-meta.tar\nbk-xlog.tar\n");
+	ck_assert_str_eq(l, "bk-data.tar\nbk-meta.tar\nbk-sig.tar\nbk-xlog.tar\n");
 	free(l);
 	assert_xlog_tar(h_fmt("%s/bk-xlog.tar", bf_dest), PITR_CODEC_NONE);
 	l = bf_dir_list(h_dir());
@@ -390,18 +391,19 @@ START_TEST(test_skip_xlogs)
 		"data, 0 bytes of WAL (--skip-xlogs: restore with the archive), to 1 destinations\n",
 		run_label(), file_size(h_fmt("%s/bk-data.tar", bf_dest)))));
 	l = bf_dir_list(bf_dest);
-	ck_assert_str_eq(l, "bk-SHA-256.tar\nbk-data.tar\nbk-meta.tar\n");
+	ck_assert_str_eq(l, "bk-SHA-256.tar\nbk-data.tar\nbk-meta.tar\nbk-sig.tar\n");
 	free(l);
 	assert_data_tar(h_fmt("%s/bk-data.tar", bf_dest), PITR_CODEC_NONE, map);
 	assert_meta(h_fmt("%s/bk-meta.tar", bf_dest), PITR_CODEC_NONE, h_fmt("%s/bk-data.tar", bf_dest),
 		    "none", "SHA-256", false);
-	/* The digest file lists the data file alone. */
+	/* The digest file lists the data and sig files. */
 	{
-		char hex[PITR_DIGEST_HEX_MAX], *d;
+		char hex[PITR_DIGEST_HEX_MAX], hs[PITR_DIGEST_HEX_MAX], *d;
 
 		ck_assert_int_eq(pitr_digest_file("SHA-256", h_fmt("%s/bk-data.tar", bf_dest), hex), 0);
+		ck_assert_int_eq(pitr_digest_file("SHA-256", h_fmt("%s/bk-sig.tar", bf_dest), hs), 0);
 		d = h_read_file(h_fmt("%s/bk-SHA-256.tar", bf_dest), NULL);
-		ck_assert_str_eq(d, h_fmt("%s *bk-data.tar\n", hex));
+		ck_assert_str_eq(d, h_fmt("%s *bk-data.tar\n%s *bk-sig.tar\n", hex, hs));
 		free(d);
 	}
 	l = bf_dir_list(h_dir());
@@ -449,14 +451,15 @@ START_TEST(test_template_codecs_digests)
 	snprintf(dd, sizeof(dd), "%.10s", found + strlen(h) + 6);
 	ck_assert_msg(strcmp(dd, day[0]) == 0 || strcmp(dd, day[1]) == 0, "day %s", dd);
 	ck_assert_str_eq(l, h_fmt("%s-MD5-%s.tar\n%s-SHA-256-%s.tar\n%s-data-%s.tar\n"
-				  "%s-meta-%s.tar\n%s-xlog-%s.tar\n", h, dd, h, dd, h, dd, h, dd, h, dd));
+				  "%s-meta-%s.tar\n%s-sig-%s.tar\n%s-xlog-%s.tar\n", h, dd, h, dd, h, dd,
+				  h, dd, h, dd, h, dd));
 	free(l);
 	/* The codec's extension on every file, as OmniPITR named them; the
 	 * digest files are plain text all the same. */
 	l = bf_dir_list(dest2);
 	ck_assert_str_eq(l, h_fmt("%s-MD5-%s.tar.gz\n%s-SHA-256-%s.tar.gz\n%s-data-%s.tar.gz\n"
-				  "%s-meta-%s.tar.gz\n%s-xlog-%s.tar.gz\n", h, dd, h, dd, h, dd, h, dd,
-				  h, dd));
+				  "%s-meta-%s.tar.gz\n%s-sig-%s.tar.gz\n%s-xlog-%s.tar.gz\n", h, dd, h,
+				  dd, h, dd, h, dd, h, dd, h, dd));
 	free(l);
 	/* Each destination's digest files list its own files' digests, as
 	 * stored. */
@@ -465,16 +468,18 @@ START_TEST(test_template_codecs_digests)
 
 		for (int dest = 0; dest < 2; dest++) {
 			const char *dir = dest == 0 ? bf_dest : dest2, *ext = dest == 0 ? "" : ".gz";
-			char hd[PITR_DIGEST_HEX_MAX], hx[PITR_DIGEST_HEX_MAX], *text;
-			char dn[512], xn[512];
+			char hd[PITR_DIGEST_HEX_MAX], hx[PITR_DIGEST_HEX_MAX], hs[PITR_DIGEST_HEX_MAX];
+			char dn[512], xn[512], sn[512], *text;
 
 			snprintf(dn, sizeof(dn), "%s-data-%s.tar%s", h, dd, ext);
 			snprintf(xn, sizeof(xn), "%s-xlog-%s.tar%s", h, dd, ext);
+			snprintf(sn, sizeof(sn), "%s-sig-%s.tar%s", h, dd, ext);
 			ck_assert_int_eq(pitr_digest_file(alg, h_fmt("%s/%s", dir, dn), hd), 0);
 			ck_assert_int_eq(pitr_digest_file(alg, h_fmt("%s/%s", dir, xn), hx), 0);
+			ck_assert_int_eq(pitr_digest_file(alg, h_fmt("%s/%s", dir, sn), hs), 0);
 			text = h_read_file(h_fmt("%s/%s-%s-%s.tar%s", dir, h, alg, dd, ext), NULL);
 			/* OmniPITR's lines: omnipitr-checksum's "%s *%s\n". */
-			ck_assert_str_eq(text, h_fmt("%s *%s\n%s *%s\n", hd, dn, hx, xn));
+			ck_assert_str_eq(text, h_fmt("%s *%s\n%s *%s\n%s *%s\n", hd, dn, hx, xn, hs, sn));
 			free(text);
 		}
 	}
@@ -896,7 +901,7 @@ START_TEST(test_archiving_checked)
 						    "--dst-backup %s, the backup's WAL will not arrive\n",
 						    bf_xlogs, bf_xlogs)));
 	l = bf_dir_list(bf_dest);
-	ck_assert_str_eq(l, "bk-data.tar\nbk-meta.tar\nbk-xlog.tar\n");
+	ck_assert_str_eq(l, "bk-data.tar\nbk-meta.tar\nbk-sig.tar\nbk-xlog.tar\n");
 	free(l);
 	bf_archive_mode = "on";
 	bf_archive_command = NULL;
@@ -983,7 +988,8 @@ START_TEST(test_stale_temps)
 						    "interrupted runs in \"%s\"\n", bf_dest)));
 	l = bf_dir_list(bf_dest);
 	ck_assert_str_eq(l, ".pitr-tmp.000000010000000000000002.Qq1234\n"
-			 "bk-SHA-256.tar\nbk-data.tar\nbk-data.tar.AbC123\nbk-meta.tar\nbk-xlog.tar\n");
+			 "bk-SHA-256.tar\nbk-data.tar\nbk-data.tar.AbC123\nbk-meta.tar\nbk-sig.tar\n"
+			 "bk-xlog.tar\n");
 	free(l);
 	bf_teardown();
 }
@@ -1107,7 +1113,8 @@ START_TEST(test_orphans_same_dir_two_codecs)
 	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
 	l = bf_dir_list(bf_dest);
 	ck_assert_str_eq(l, "bk-SHA-256.tar\nbk-SHA-256.tar.gz\nbk-data.tar\nbk-data.tar.gz\n"
-			 "bk-meta.tar\nbk-meta.tar.gz\nbk-xlog.tar\nbk-xlog.tar.gz\n");
+			 "bk-meta.tar\nbk-meta.tar.gz\nbk-sig.tar\nbk-sig.tar.gz\nbk-xlog.tar\n"
+			 "bk-xlog.tar.gz\n");
 	free(l);
 	bf_teardown();
 }
@@ -1292,7 +1299,7 @@ START_TEST(test_publish_refused)
 						    h_path("dest2"))));
 	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
 	l = bf_dir_list(h_path("dest2"));
-	ck_assert_str_eq(l, "bk-data.tar\nbk-meta.tar\nbk-xlog.tar\n");
+	ck_assert_str_eq(l, "bk-data.tar\nbk-meta.tar\nbk-sig.tar\nbk-xlog.tar\n");
 	free(l);
 	h_pq_done();
 	h_log_reset();
@@ -1398,16 +1405,19 @@ START_TEST(test_pipe_destination)
 		"LOG : backup \"%s\" started at " BF_START_LSN "\n"
 		"LOG : delivered \"bk-data.tar\" to %s\n"
 		"LOG : delivered \"bk-xlog.tar\" to %s\n"
+		"LOG : delivered \"bk-sig.tar\" to %s\n"
 		"LOG : delivered \"bk-meta.tar\" to %s\n"
 		"LOG : delivered \"bk-data.tar.gz\" to %s\n"
 		"LOG : delivered \"bk-xlog.tar.gz\" to %s\n"
+		"LOG : delivered \"bk-sig.tar.gz\" to %s\n"
 		"LOG : delivered \"bk-meta.tar.gz\" to %s\n"
 		"LOG : backup \"%s\" done: WAL " BF_START_WAL " to " BF_STOP_WAL ", %lld bytes of "
 		"data, 2099200 bytes of WAL, to 2 destinations\n",
-		run_label(), bf_dest, bf_dest, bf_dest, h_path("to-piped"), h_path("to-piped"),
-		h_path("to-piped"), run_label(), file_size(h_fmt("%s/bk-data.tar", bf_dest))));
+		run_label(), bf_dest, bf_dest, bf_dest, bf_dest, h_path("to-piped"), h_path("to-piped"),
+		h_path("to-piped"), h_path("to-piped"), run_label(),
+		file_size(h_fmt("%s/bk-data.tar", bf_dest))));
 	l = bf_dir_list(h_path("piped"));
-	ck_assert_str_eq(l, "bk-data.tar.gz\nbk-meta.tar.gz\nbk-xlog.tar.gz\n");
+	ck_assert_str_eq(l, "bk-data.tar.gz\nbk-meta.tar.gz\nbk-sig.tar.gz\nbk-xlog.tar.gz\n");
 	free(l);
 	assert_data_tar(h_fmt("%s/bk-data.tar.gz", h_path("piped")), PITR_CODEC_GZIP, NULL);
 	assert_xlog_tar(h_fmt("%s/bk-xlog.tar.gz", h_path("piped")), PITR_CODEC_GZIP);
@@ -1444,6 +1454,7 @@ START_TEST(test_tablespace_dirs)
 	h_log_reset();
 	ck_assert_int_eq(unlink(h_fmt("%s/bk-data.tar", bf_dest)), 0);
 	ck_assert_int_eq(unlink(h_fmt("%s/bk-xlog.tar", bf_dest)), 0);
+	ck_assert_int_eq(unlink(h_fmt("%s/bk-sig.tar", bf_dest)), 0);
 	ck_assert_int_eq(unlink(h_fmt("%s/bk-meta.tar", bf_dest)), 0);
 
 	ck_assert_int_eq(unlink(h_fmt("%s/pg_tblspc/16390/in-place", bf_pgdata)), 0);

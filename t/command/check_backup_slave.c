@@ -129,12 +129,13 @@ START_TEST(test_backup)
 		"LOG : removed removal pause trigger \"%s\"\n"
 		"LOG : delivered \"bk-data.tar\" to %s\n"
 		"LOG : delivered \"bk-xlog.tar\" to %s\n"
+		"LOG : delivered \"bk-sig.tar\" to %s\n"
 		"LOG : delivered \"bk-meta.tar\" to %s\n"
 		"LOG : backup \"%s\" done: WAL " BF_START_WAL " to " BF_STOP_WAL ", %zu bytes of "
 		"data, 2099200 bytes of WAL, to 1 destinations\n",
-		trigger, run_label(), trigger, bf_dest, bf_dest, bf_dest, run_label(),
+		trigger, run_label(), trigger, bf_dest, bf_dest, bf_dest, bf_dest, run_label(),
 		file_size(h_fmt("%s/bk-data.tar", bf_dest))));
-	assert_dir(bf_dest, "bk-data.tar\nbk-meta.tar\nbk-xlog.tar\n");
+	assert_dir(bf_dest, "bk-data.tar\nbk-meta.tar\nbk-sig.tar\nbk-xlog.tar\n");
 	assert_dir(bf_arch, ARCHIVE_AFTER);
 	assert_dir(h_dir(), SCRATCH_AFTER);
 	/* The standby's label; the archived segments decompressed. */
@@ -223,7 +224,7 @@ START_TEST(test_skip_xlogs)
 	script_backup(trigger_held_then_archive);
 	ck_assert_int_eq(pitr_cmd_backup_slave(&o), 0);
 	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
-	assert_dir(bf_dest, "bk-data.tar\nbk-meta.tar\n");
+	assert_dir(bf_dest, "bk-data.tar\nbk-meta.tar\nbk-sig.tar\n");
 	assert_dir(h_dir(), SCRATCH_AFTER);
 	h_pq_done();
 	h_log_reset();
@@ -232,11 +233,12 @@ START_TEST(test_skip_xlogs)
 	o.source = NULL;
 	o.pause_trigger = NULL;
 	ck_assert_int_eq(unlink(h_fmt("%s/bk-data.tar", bf_dest)), 0);
+	ck_assert_int_eq(unlink(h_fmt("%s/bk-sig.tar", bf_dest)), 0);
 	ck_assert_int_eq(unlink(h_fmt("%s/bk-meta.tar", bf_dest)), 0);
 	script_backup(NULL);
 	ck_assert_int_eq(pitr_cmd_backup_slave(&o), 0);
 	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
-	assert_dir(bf_dest, "bk-data.tar\nbk-meta.tar\n");
+	assert_dir(bf_dest, "bk-data.tar\nbk-meta.tar\nbk-sig.tar\n");
 	bf_teardown();
 }
 END_TEST
@@ -353,7 +355,7 @@ START_TEST(test_call_master)
 				     "0/3000100\n"));
 	ck_assert_ptr_null(strstr(bf_log(), "WARNING"));
 	ck_assert_ptr_null(strstr(bf_log(), "ERROR"));
-	assert_dir(bf_dest, "bk-data.tar\nbk-meta.tar\nbk-xlog.tar\n");
+	assert_dir(bf_dest, "bk-data.tar\nbk-meta.tar\nbk-sig.tar\nbk-xlog.tar\n");
 	bf_teardown();
 }
 END_TEST
@@ -426,7 +428,7 @@ START_TEST(test_call_master_switch_fails)
 			"LOG : WARNING: --call-master: no WAL switch on the master (%s): the stop "
 			"segment is waited for as without --call-master\n", why[i])));
 		ck_assert_ptr_null(strstr(h_log(), "ERROR"));
-		assert_dir(bf_dest, "bk-data.tar\nbk-meta.tar\nbk-xlog.tar\n");
+		assert_dir(bf_dest, "bk-data.tar\nbk-meta.tar\nbk-sig.tar\nbk-xlog.tar\n");
 		h_pq_done();
 		h_log_reset();
 		bf_teardown();
@@ -485,6 +487,7 @@ START_TEST(test_trigger_takeover)
 	ck_assert_int_eq(chdir(h_dir()), 0);
 	ck_assert_int_eq(unlink(h_fmt("%s/bk-data.tar", bf_dest)), 0);
 	ck_assert_int_eq(unlink(h_fmt("%s/bk-xlog.tar", bf_dest)), 0);
+	ck_assert_int_eq(unlink(h_fmt("%s/bk-sig.tar", bf_dest)), 0);
 	ck_assert_int_eq(unlink(h_fmt("%s/bk-meta.tar", bf_dest)), 0);
 	ck_assert_int_eq(unlink(h_fmt("%s/" BF_STOP_WAL ".gz", bf_arch)), 0);
 	h_write_file(trigger, h_fmt("%ld\n", dead), strlen(h_fmt("%ld\n", dead)));
@@ -542,7 +545,7 @@ START_TEST(test_trigger_cannot_be_removed)
 	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("ERROR : could not remove removal pause trigger "
 						    "\"%s\": Is a directory\n", trigger)));
 	ck_assert_ptr_nonnull(strstr(h_log(), "\" done: WAL "));
-	assert_dir(bf_dest, "bk-data.tar\nbk-meta.tar\nbk-xlog.tar\n");
+	assert_dir(bf_dest, "bk-data.tar\nbk-meta.tar\nbk-sig.tar\nbk-xlog.tar\n");
 	bf_teardown();
 }
 END_TEST

@@ -50,8 +50,8 @@ is "backup exits 0 while pgbench runs" "$IT_RC" 0
 unlike "the server's NOTICE does not reach stderr raw (it is logged with -v)" "$IT_ERR" "NOTICE:"
 wait "$BENCH"
 ok "pgbench ran without errors" grep -q 'number of transactions actually processed' "$T/pgbench.log"
-is "three files in the destination" "$(cd "$T/bk" && ls | tr '\n' ' ')" \
-	"bk-data.tar.gz bk-meta.tar.gz bk-xlog.tar.gz "
+is "four files in the destination" "$(cd "$T/bk" && ls | tr '\n' ' ')" \
+	"bk-data.tar.gz bk-meta.tar.gz bk-sig.tar.gz bk-xlog.tar.gz "
 nok "the -x dir is gone" test -e "$T/xlogs"
 ok "no leftover -x dir" bash -c "! ls -d $T/xlogs* 2>/dev/null | grep -q ."
 META=$(gzip -dc "$T/bk/bk-meta.tar.gz")
@@ -152,7 +152,7 @@ like "re-run: takes the dead run's -x dir over" "$IT_ERR" \
 like "re-run: removes the killed runs' temporary files" "$IT_ERR" \
 	"LOG : removed 3 temporary files left by interrupted runs in \"$K\""
 is "re-run: the backup and no temporary file" "$(ls -A "$K" | tr '\n' ' ')" \
-	"k-data.tar.gz k-meta.tar.gz k-xlog.tar.gz "
+	"k-data.tar.gz k-meta.tar.gz k-sig.tar.gz k-xlog.tar.gz "
 ok "re-run: the xlog tarball is whole" tar -tzf "$K/k-xlog.tar.gz"
 nok "re-run: no -x dir left" bash -c "ls -d $T/xlogs* 2>/dev/null | grep -q ."
 
@@ -208,21 +208,22 @@ is "-dg MD5,SHA-256: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
 # Digest files named as OmniPITR named them: the template with the
 # digest's name and the codec's extension (plain text all the same).
-is "-dg: five files in the gzip destination" "$(cd "$T/dg-gz" && ls | tr '\n' ' ')" \
-	"dg-MD5.tar.gz dg-SHA-256.tar.gz dg-data.tar.gz dg-meta.tar.gz dg-xlog.tar.gz "
-is "-dg: five files in the zstd destination" "$(cd "$T/dg-zst" && ls | tr '\n' ' ')" \
-	"dg-MD5.tar.zst dg-SHA-256.tar.zst dg-data.tar.zst dg-meta.tar.zst dg-xlog.tar.zst "
+is "-dg: six files in the gzip destination" "$(cd "$T/dg-gz" && ls | tr '\n' ' ')" \
+	"dg-MD5.tar.gz dg-SHA-256.tar.gz dg-data.tar.gz dg-meta.tar.gz dg-sig.tar.gz dg-xlog.tar.gz "
+is "-dg: six files in the zstd destination" "$(cd "$T/dg-zst" && ls | tr '\n' ' ')" \
+	"dg-MD5.tar.zst dg-SHA-256.tar.zst dg-data.tar.zst dg-meta.tar.zst dg-sig.tar.zst dg-xlog.tar.zst "
 PCS=$PITR_BUILDDIR/bin/pitr-checksum
 for d in dg-gz dg-zst; do
 	ext=${d#dg-}
 	ok "$d: md5sum -c passes" bash -c "cd '$T/$d' && md5sum -c --strict dg-MD5.tar.$ext"
 	ok "$d: sha256sum -c passes" bash -c "cd '$T/$d' && sha256sum -c --strict dg-SHA-256.tar.$ext"
-	is "$d: the MD5 file lists the data and xlog files" \
-		"$(cut -c33- "$T/$d/dg-MD5.tar.$ext" | tr '\n' ' ')" " *dg-data.tar.$ext  *dg-xlog.tar.$ext "
+	is "$d: the MD5 file lists the data, xlog and sig files" \
+		"$(cut -c33- "$T/$d/dg-MD5.tar.$ext" | tr '\n' ' ')" \
+		" *dg-data.tar.$ext  *dg-xlog.tar.$ext  *dg-sig.tar.$ext "
 	# OmniPITR's lines (omnipitr-checksum's "%s *%s\n"): sha256sum -b's.
 	is "$d: the SHA-256 file holds the stored bytes' digests, OmniPITR's lines" \
 		"$(cat "$T/$d/dg-SHA-256.tar.$ext")" \
-		"$(cd "$T/$d" && sha256sum -b "dg-data.tar.$ext" "dg-xlog.tar.$ext")"
+		"$(cd "$T/$d" && sha256sum -b "dg-data.tar.$ext" "dg-xlog.tar.$ext" "dg-sig.tar.$ext")"
 	# pitr-checksum on the data tarball prints the digest file's line.
 	for alg in MD5 SHA-256; do
 		is "$d: pitr-checksum -d $alg of the data tarball is the $alg file's line" \
@@ -278,7 +279,8 @@ mkdir_pg "$T/sx"
 it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -sx -dl "gzip=$T/sx" -f "sx-__FILETYPE__.tar__CEXT__"
 is "-sx: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
-is "-sx: data and meta only" "$(cd "$T/sx" && ls | tr '\n' ' ')" "sx-data.tar.gz sx-meta.tar.gz "
+is "-sx: data, meta and sig only" "$(cd "$T/sx" && ls | tr '\n' ' ')" \
+	"sx-data.tar.gz sx-meta.tar.gz sx-sig.tar.gz "
 nok "-sx: no -x dir made" bash -c "ls -d $T/xlogs* 2>/dev/null | grep -q ."
 like "-sx meta: xlog_size=0" "$(gzip -dc "$T/sx/sx-meta.tar.gz")" $'\nxlog_size=0\n'
 mkdir_pg "$T/rsx"
@@ -291,6 +293,81 @@ is "-sx backup: pitr-recover with the archive exits 0" "$IT_RC" 0
 is "-sx backup: the rows committed before it" "$(pg_sql "$T/rsx/r" "SELECT count(*) FROM sx_rows")" 1234
 is "-sx backup: tablespace rows" "$(pg_sql "$T/rsx/r" "SELECT count(*) FROM in_ts")" 20000
 pg_stop "$T/rsx/r" >/dev/null 2>&1
+
+# Incremental backups (issue 13), with the time in -f: --incremental-from
+# latest in an empty dir warns and takes a full backup; then a table
+# changed, one made and one dropped, and an incremental on it: its meta
+# names the base, its data tarball holds the changed table's chunks only
+# (.pitrkit/ members) and is a fraction of the full one, its sig file's
+# manifest says what it stored, the digest files list the sig file.
+INCF='inc-__FILETYPE__-^H^M^S.tar__CEXT__'
+mkdir_pg "$T/inc"
+pg_sql "$P1" "CREATE TABLE inc_dropped AS SELECT g AS id FROM generate_series(1, 100) g" \
+	"VACUUM" "CHECKPOINT" >/dev/null
+DROPPED=$(pg_sql "$P1" "SELECT pg_relation_filepath('inc_dropped')")
+it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "gzip=$T/inc" \
+	-dg SHA-256 -f "$INCF" --incremental-from latest
+is "incremental from latest, no backup yet: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+like "no backup yet: the warning" "$IT_ERR" \
+	"LOG : WARNING: no backup of this cluster with a sig file in the --dst-local dirs: taking a full backup"
+FULL_META=$(ls "$T/inc"/inc-meta-*.tar.gz)
+FULL_LABEL=$(gzip -dc "$FULL_META" | sed -n 's/^label=//p')
+FULL_START=$(gzip -dc "$FULL_META" | sed -n 's/^start_epoch=//p')
+like "no backup yet: a full backup (no base, no chain)" "$(gzip -dc "$FULL_META")" $'\nbase=\nchain=$'
+FULL_SIG=${FULL_META/-meta-/-sig-}
+ok "full: a sig file" test -s "$FULL_SIG"
+MANIFEST=$(tar -xzOf "$FULL_SIG" manifest)
+like "full: its manifest names it, no base" "$MANIFEST" \
+	$'^format=1\nsystem_identifier=[0-9]+\nlabel='"$FULL_LABEL"$'\nbase=\nblock=8192\nchunk=1048576\n\n'
+like "full: a table's file stored whole" "$MANIFEST" $'\nwhole [0-9]+ data/'"$DROPPED"$'\n'
+like "full: backup_label and pg_control whole" "$MANIFEST" \
+	$'\nwhole [0-9]+ data/global/pg_control\n(.*\n)?whole [0-9]+ data/backup_label'
+nok "full: only whole files" grep -qvE '^(whole [0-9]+ .+|[a-z_]+=.*|)$' <<<"$MANIFEST"
+CHANGED=$(pg_sql "$P1" "SELECT pg_relation_filepath('before_rows')")
+pg_sql "$P1" "UPDATE before_rows SET id = id WHERE id <= 500" "DROP TABLE inc_dropped" \
+	"CREATE TABLE inc_new AS SELECT g AS id FROM generate_series(1, 1000) g" >/dev/null
+NEW=$(pg_sql "$P1" "SELECT pg_relation_filepath('inc_new')")
+# Another second for the incremental's names.
+wait_for "a second after the full backup's start" 5 bash -c "[ \$(date +%s) -gt $FULL_START ]"
+it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "gzip=$T/inc" \
+	-dg SHA-256 -f "$INCF" --incremental-from latest
+is "incremental: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+like "incremental: it names its base" "$IT_ERR" "LOG : incremental backup on \"$FULL_LABEL\" in \"$T/inc\""
+INC_META=$(ls "$T/inc"/inc-meta-*.tar.gz | grep -vxF "$FULL_META")
+like "incremental meta: base and chain are the full backup" "$(gzip -dc "$INC_META")" \
+	$'\nbase='"$FULL_LABEL"$'\nchain='"$FULL_LABEL"'$'
+INC_SIG=${INC_META/-meta-/-sig-}
+INC_DATA=${INC_META/-meta-/-data-}
+ok "incremental: a sig file" test -s "$INC_SIG"
+MANIFEST=$(tar -xzOf "$INC_SIG" manifest)
+like "incremental manifest: the base" "$MANIFEST" $'\nbase='"$FULL_LABEL"$'\n'
+like "incremental manifest: the changed table as chunks" "$MANIFEST" $'\ndelta [0-9]+ data/'"$CHANGED"$'\n'
+like "incremental manifest: the new table whole" "$MANIFEST" $'\nwhole [0-9]+ data/'"$NEW"$'\n'
+like "incremental manifest: the dropped table removed" "$MANIFEST" $'\nremoved 0 data/'"$DROPPED"'(\n|$)'
+like "incremental manifest: pg_control whole" "$MANIFEST" $'\nwhole [0-9]+ data/global/pg_control\n'
+like "incremental manifest: unchanged files same" "$MANIFEST" $'\nsame [0-9]+ data/PG_VERSION\n'
+MEMBERS=$(tar -tzf "$INC_DATA")
+like "incremental data: the changed table's first chunk, as a delta or whole" "$MEMBERS" \
+	$'(^|\n)\\.pitrkit/data/'"$CHANGED"$'/0\\.[dw]\n'
+nok "incremental data: the changed table not whole" grep -qxF "p1/$CHANGED" <<<"$MEMBERS"
+ok "incremental data: the new table whole" grep -qxF "p1/$NEW" <<<"$MEMBERS"
+ok "incremental data: backup_label" grep -qxF "p1/backup_label" <<<"$MEMBERS"
+FULL_SIZE=$(stat -c %s "${FULL_META/-meta-/-data-}")
+INC_SIZE=$(stat -c %s "$INC_DATA")
+ok "incremental data: under a quarter of the full one ($INC_SIZE of $FULL_SIZE bytes)" \
+	test $((INC_SIZE * 4)) -lt "$FULL_SIZE"
+INC_DG=${INC_META/-meta-/-SHA-256-}
+is "incremental: the digest file lists data, xlog and sig" "$(cut -c66- "$INC_DG" | tr '\n' ' ')" \
+	"*$(basename "$INC_DATA") *$(basename "${INC_META/-meta-/-xlog-}") *$(basename "$INC_SIG") "
+ok "incremental: sha256sum -c passes" bash -c "cd '$T/inc' && sha256sum -c --strict '$(basename "$INC_DG")'"
+it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "gzip=$T/inc" \
+	-f "$INCF" --incremental-from "no such backup"
+is "a base not found: exit 1" "$IT_RC" 1
+is "a base not found: one line" "$(grep ' : ERROR : ' <<<"$IT_ERR" | sed 's/.* : ERROR : //')" \
+	'base backup "no such backup" not found in the --dst-local dirs'
+is "a base not found: nothing new" "$(ls "$T/inc" | wc -l)" 10
 
 # The seed's A.1.5 command line (paths aside): no -h/-p (libpq's PG*
 # variables), -D with a trailing slash, a ^a log template, -t, --pid-file.
@@ -310,7 +387,7 @@ A15LOG=$T/a15log/$(date +%a).log
 H=$(hostname)
 D=$(date +%Y-%m-%d)
 is "A.1.5: the default names" "$(cd "$T/a15dst" && ls | tr '\n' ' ')" \
-	"$H-data-$D.tar.gz $H-meta-$D.tar.gz $H-xlog-$D.tar.gz "
+	"$H-data-$D.tar.gz $H-meta-$D.tar.gz $H-sig-$D.tar.gz $H-xlog-$D.tar.gz "
 like "A.1.5: -v logs the deliveries to the ^a log" "$(cat "$A15LOG")" "delivered \"$H-meta-$D.tar.gz\""
 nok "A.1.5: the pid file is gone" test -e "$T/a15/omnipitr-backup-master.pid"
 ok "A.1.5: the data tarball is whole" tar -tzf "$T/a15dst/$H-data-$D.tar.gz"
@@ -334,12 +411,12 @@ it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -ssh "$S/ss
 	-f "dd-__FILETYPE__.tar__CEXT__" -rcp "$T/rcp/cat" -v
 is "-dd and -dl: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
-is "-rcp: the remote cat wrote each of the four files" "$(count_lines "$(cat "$T/rcp/runs" 2>/dev/null)")" 4
+is "-rcp: the remote cat wrote each of the five files" "$(count_lines "$(cat "$T/rcp/runs" 2>/dev/null)")" 5
 is "-dd: the backup at the remote path, no temporary file" "$(ls -A "$T/dd-remote" | tr '\n' ' ')" \
-	"dd-SHA-256.tar.gz dd-data.tar.gz dd-meta.tar.gz dd-xlog.tar.gz "
+	"dd-SHA-256.tar.gz dd-data.tar.gz dd-meta.tar.gz dd-sig.tar.gz dd-xlog.tar.gz "
 is "-dl: the same names" "$(ls -A "$T/dd-local" | tr '\n' ' ')" \
-	"dd-SHA-256.tar.gz dd-data.tar.gz dd-meta.tar.gz dd-xlog.tar.gz "
-for f in dd-SHA-256.tar.gz dd-data.tar.gz dd-meta.tar.gz dd-xlog.tar.gz; do
+	"dd-SHA-256.tar.gz dd-data.tar.gz dd-meta.tar.gz dd-sig.tar.gz dd-xlog.tar.gz "
+for f in dd-SHA-256.tar.gz dd-data.tar.gz dd-meta.tar.gz dd-sig.tar.gz dd-xlog.tar.gz; do
 	ok "-dd: $f identical to the -dl copy" cmp "$T/dd-remote/$f" "$T/dd-local/$f"
 done
 is "-dd: files are postgres's, mode 0600" "$(stat -c '%U %a' "$T/dd-remote"/* | sort -u)" "postgres 600"
@@ -364,7 +441,7 @@ like "-dd onto an existing backup: the reason" "$IT_ERR" \
 	"ERROR : \"dd-data.tar.gz\" already exists at direct destination \"127.0.0.1:$T/dd-remote\" with different content: not overwritten"
 is "-dd onto an existing backup: the remote files untouched, no temporary file" \
 	"$(cd "$T/dd-remote" && ls -A | tr '\n' ' '; sha256sum ./*)" \
-	"dd-SHA-256.tar.gz dd-data.tar.gz dd-meta.tar.gz dd-xlog.tar.gz $BEFORE"
+	"dd-SHA-256.tar.gz dd-data.tar.gz dd-meta.tar.gz dd-sig.tar.gz dd-xlog.tar.gz $BEFORE"
 
 # SIGTERM, SIGQUIT and SIGHUP while the data file streams through ssh (xz:
 # slow enough): exit 1, one line naming the signal, and the remote
@@ -411,7 +488,7 @@ like "-dd sweep: -v names it" "$IT_ERR" \
 	"removed \"$T/dd-sweep/.pitr-tmp.dead.tar.gz.AAAAAAAA\" at 127.0.0.1, left by an interrupted run"
 is "-dd sweep: the dead one gone, the locked and the young ones kept, the backup there" \
 	"$(LC_ALL=C ls -A "$T/dd-sweep" | tr '\n' ' ')" \
-	".pitr-tmp.live.tar.gz.BBBBBBBB .pitr-tmp.young.tar.gz.CCCCCCCC dd-data.tar.gz dd-meta.tar.gz dd-xlog.tar.gz "
+	".pitr-tmp.live.tar.gz.BBBBBBBB .pitr-tmp.young.tar.gz.CCCCCCCC dd-data.tar.gz dd-meta.tar.gz dd-sig.tar.gz dd-xlog.tar.gz "
 kill "$HOLDER"
 wait "$HOLDER" 2>/dev/null || true
 
@@ -441,7 +518,7 @@ is "-dd after SIGKILL: the same command line succeeds" "$IT_RC" 0
 like "-dd after SIGKILL: the killed run's temporary file removed" "$IT_ERR" \
 	"removed \"$TMPF\" at 127.0.0.1, left by an interrupted run"
 is "-dd after SIGKILL: only the backup at the remote path" "$(ls -A "$T/dd-kill" | tr '\n' ' ')" \
-	"dd-data.tar.xz dd-meta.tar.xz dd-xlog.tar.xz "
+	"dd-data.tar.xz dd-meta.tar.xz dd-sig.tar.xz dd-xlog.tar.xz "
 ok "-dd after SIGKILL: the data tarball is whole" xz -t "$T/dd-kill/dd-data.tar.xz"
 
 # An ssh host that does not answer (a closed port).

@@ -355,6 +355,190 @@ START_TEST(test_finish_empty)
 }
 END_TEST
 
+/* The hook's record of what it saw: per file "name fd? size" lines, and
+ * the bytes tapped. */
+struct seen {
+	char log[4096];
+	size_t loglen;
+	unsigned char tapped[300000];
+	size_t ntapped;
+	int ends;
+	const char *shrink;   /* truncate this path when its file is met */
+	const char *grow;     /* append to this path likewise */
+	const char *take;     /* member name the hook takes, storing two members */
+};
+
+static int
+hook_file(void *arg, struct pitr_tarwrite *t, const char *path, const char *name, int fd,
+	  uint64_t size)
+{
+	struct seen *s = arg;
+
+	ck_assert((path == NULL) == (fd < 0));
+	s->loglen += (size_t)snprintf(s->log + s->loglen, sizeof(s->log) - s->loglen, "%s %s %llu\n",
+				      name, fd < 0 ? "buffer" : "fd", (unsigned long long)size);
+	if (s->shrink != NULL && strstr(name, "shrinks") != NULL)
+		ck_assert_int_eq(truncate(s->shrink, 1000), 0);
+	if (s->grow != NULL && strstr(name, "grows") != NULL) {
+		FILE *f = fopen(s->grow, "a");
+
+		ck_assert_ptr_nonnull(f);
+		fputs("more bytes", f);
+		fclose(f);
+	}
+	if (s->take != NULL && strcmp(name, s->take) == 0 && fd < 0)
+		return PITR_TARWRITE_TAKEN;
+	if (s->take != NULL && strcmp(name, s->take) == 0) {
+		char b[4];
+
+		/* The fd is the file's, at offset 0. */
+		ck_assert_int_eq(read(fd, b, 4), 4);
+		ck_assert_int_eq(memcmp(b, "take", 4), 0);
+		ck_assert_int_eq(pitr_tarwrite_add_member(t, ".x/0.w", "chunk", 5, 0600), 0);
+		ck_assert_int_eq(pitr_tarwrite_add_member(t, ".x/1.d", "d", 1, 0600), 0);
+		return PITR_TARWRITE_TAKEN;
+	}
+	return PITR_TARWRITE_STORE;
+}
+
+static int
+hook_data(void *arg, const void *buf, size_t len)
+{
+	struct seen *s = arg;
+
+	ck_assert_uint_le(s->ntapped + len, sizeof(s->tapped));
+	memcpy(s->tapped + s->ntapped, buf, len);
+	s->ntapped += len;
+	return 0;
+}
+
+static int
+hook_end(void *arg)
+{
+	((struct seen *)arg)->ends++;
+	return 0;
+}
+
+/* Every stored member's content, concatenated in tar order. */
+static unsigned char *
+stored_bytes(const struct mem *m, size_t *len)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	unsigned char *out = malloc(300000);
+
+	*len = 0;
+	archive_read_support_format_tar(a);
+	ck_assert_int_eq(archive_read_open_memory(a, m->buf, m->len), ARCHIVE_OK);
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		la_int64_t n = archive_entry_size(e);
+
+		ck_assert_int_eq(archive_read_data(a, out + *len, (size_t)n), n);
+		*len += (size_t)n;
+	}
+	archive_read_free(a);
+	return out;
+}
+
+/* A hook that stores every file: it is told of each file (from disk with
+ * its fd, buffers with -1) and taps exactly the bytes stored, a file that
+ * shrank while read padded with zeros, one that grew cut. */
+START_TEST(test_hook_taps_what_is_stored)
+{
+	struct mem m = { .fail_after = -1 };
+	struct seen *s = calloc(1, sizeof(*s));
+	const struct pitr_tarwrite_hook hook = { hook_file, hook_data, hook_end, s };
+	struct pitr_tarwrite *t;
+	char big[100000];
+	unsigned char *stored;
+	size_t nstored;
+	char *list;
+
+	h_setup();
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)('a' + i % 23);
+	mk("d", 0700);
+	h_write_file(h_path("d/shrinks"), big, sizeof(big));
+	h_write_file(h_path("d/grows"), big, 3000);
+	ck_assert_int_eq(chmod(h_path("d/shrinks"), 0600), 0);
+	ck_assert_int_eq(chmod(h_path("d/grows"), 0600), 0);
+	s->shrink = h_path("d/shrinks");
+	s->grow = h_path("d/grows");
+	t = pitr_tarwrite_new(mem_sink, &m);
+	pitr_tarwrite_set_hook(t, &hook);
+	ck_assert_int_eq(pitr_tarwrite_add_file(t, h_path("d/shrinks"), "d/shrinks"), 0);
+	ck_assert_int_eq(pitr_tarwrite_add_file(t, h_path("d/grows"), "d/grows"), 0);
+	ck_assert_int_eq(pitr_tarwrite_add_buffer(t, "d/backup_label", "label\n", 6, 0600), 0);
+	ck_assert_int_eq(pitr_tarwrite_finish(t), 0);
+	ck_assert_str_eq(s->log, "d/shrinks fd 100000\nd/grows fd 3000\nd/backup_label buffer 6\n");
+	ck_assert_int_eq(s->ends, 3);
+	list = listing(&m, NULL, NULL);
+	ck_assert_str_eq(list, "d/shrinks 100600 100000\nd/grows 100600 3000\n"
+			 "d/backup_label 100600 6\n");
+	stored = stored_bytes(&m, &nstored);
+	ck_assert_uint_eq(s->ntapped, 100000 + 3000 + 6);
+	ck_assert_uint_eq(nstored, s->ntapped);
+	ck_assert_int_eq(memcmp(stored, s->tapped, nstored), 0);
+	/* What was read, then the zeros of the shrunk part. */
+	ck_assert_int_eq(memcmp(s->tapped, big, 1000), 0);
+	for (size_t i = 1000; i < 100000; i++)
+		ck_assert_int_eq(s->tapped[i], 0);
+	ck_assert_uint_eq(pitr_tarwrite_files(t), 2);
+	free(stored);
+	free(list);
+	pitr_tarwrite_free(t);
+	free(m.buf);
+	free(s);
+	h_teardown();
+}
+END_TEST
+
+/* A hook that takes a file stores its own members instead, untapped; the
+ * other files of the tree are stored and tapped as usual; a hook without
+ * effect on another tar. */
+START_TEST(test_hook_takes_a_file)
+{
+	struct mem m = { .fail_after = -1 };
+	struct seen *s = calloc(1, sizeof(*s));
+	const struct pitr_tarwrite_hook hook = { hook_file, hook_data, hook_end, s };
+	struct pitr_tarwrite *t;
+	char *list;
+
+	h_setup();
+	mk("d", 0700);
+	put("d/a", "take me");
+	put("d/b", "keep");
+	s->take = "d/a";
+	t = pitr_tarwrite_new(mem_sink, &m);
+	pitr_tarwrite_set_hook(t, &hook);
+	ck_assert_int_eq(pitr_tarwrite_add_file(t, h_path("d/a"), "d/a"), 0);
+	ck_assert_int_eq(pitr_tarwrite_add_file(t, h_path("d/b"), "d/b"), 0);
+	ck_assert_int_eq(pitr_tarwrite_finish(t), 0);
+	list = listing(&m, NULL, NULL);
+	ck_assert_str_eq(list, ".x/0.w 100600 5\n.x/1.d 100600 1\nd/b 100600 4\n");
+	ck_assert_uint_eq(s->ntapped, 4);
+	ck_assert_int_eq(memcmp(s->tapped, "keep", 4), 0);
+	ck_assert_int_eq(s->ends, 1);
+	ck_assert_uint_eq(pitr_tarwrite_files(t), 2);
+	free(list);
+	pitr_tarwrite_free(t);
+	free(m.buf);
+	/* A buffer cannot be taken: the add fails, saying so. */
+	m = (struct mem){ .fail_after = -1 };
+	s->take = "buf";
+	t = pitr_tarwrite_new(mem_sink, &m);
+	pitr_tarwrite_set_hook(t, &hook);
+	h_log_reset();
+	ck_assert_int_eq(pitr_tarwrite_add_buffer(t, "buf", "take", 4, 0600), -1);
+	ck_assert_str_eq(h_log(), "ERROR : internal error: the tar hook took the in-memory file "
+			 "\"buf\"\n");
+	pitr_tarwrite_free(t);
+	free(m.buf);
+	free(s);
+	h_teardown();
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -371,6 +555,8 @@ make_suite(void)
 		{ "add_buffer", test_add_buffer_sink_failure },
 		{ "finish", test_finish_empty },
 		{ "finish_sink_failure", test_finish_sink_failure },
+		{ "hook_taps", test_hook_taps_what_is_stored },
+		{ "hook_takes", test_hook_takes_a_file },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -105,6 +105,8 @@ run_free(struct bk_run *run)
 	pitr_tarwrite_free(run->tar);
 	pitr_pgconn_close(run->conn);
 	pitr_pgconn_backup_stop_free(&run->stop);
+	pitr_backup_sigs_free(run);
+	pitr_backup_base_free(run);
 	pitr_pidfile_release(run->pidfile);
 	pitr_dest_spec_free(&run->source);
 	free(run->data_dir);
@@ -297,6 +299,8 @@ meta_text(struct bk_run *run)
 		.source = run->slave ? "standby" : "primary",
 		.digests = digests,
 		.ndigests = run->ndigests,
+		.base = run->base_label,
+		.chain = run->chain_labels,
 	};
 
 	snprintf(b.start_wal, sizeof(b.start_wal), "%s", run->start_file);
@@ -327,7 +331,7 @@ prepare(struct bk_run *run)
 		strcpy(run->hostname, "localhost");
 	if (opts->pid_file != NULL && (run->pidfile = pitr_pidfile_acquire(opts->pid_file)) == NULL)
 		return -1;
-	if (pitr_backup_files_collect(run) != 0)
+	if (pitr_backup_files_collect(run) != 0 || pitr_backup_base_check(run) != 0)
 		return -1;
 	nd = pitr_backup_parse_digests(opts->digests, run->digests);
 	if (nd < 0)
@@ -478,8 +482,8 @@ data_sink(void *ctx, const void *buf, size_t len)
 	if (pitr_backup_files_sink(ctx, buf, len) != 0)
 		return -1;
 	if (run->tar != NULL)
-		pitr_progress_set(run->progress, pitr_tarwrite_bytes(run->tar) + len,
-				  pitr_tarwrite_files(run->tar));
+		pitr_progress_set(run->progress, pitr_tarwrite_bytes(run->tar) + len +
+				  run->not_stored, pitr_tarwrite_files(run->tar));
 	return 0;
 }
 
@@ -516,7 +520,7 @@ copy_data(struct bk_run *run)
 	pitr_log_info("backup \"%s\" started at %s", run->label, run->start_lsn);
 	run->progress = data_progress(run);
 	run->tar = pitr_tarwrite_new(data_sink, &run->files[FT_DATA]);
-	if (run->tar == NULL ||
+	if (run->tar == NULL || pitr_backup_sigs_begin(run) != 0 ||
 	    pitr_tarwrite_add_tree(run->tar, run->data_dir, run->data_base,
 				   PITR_TARWRITE_PGDATA | PITR_TARWRITE_ROOT_0700 |
 				   PITR_TARWRITE_SKIP_PGCONTROL) != 0 ||
@@ -543,7 +547,7 @@ copy_data(struct bk_run *run)
 		return -1;
 	if (pitr_backup_segments_history_in_data(run) && pitr_backup_segments_add_history(run) != 0)
 		return -1;
-	if (pitr_tarwrite_finish(run->tar) != 0 || pitr_backup_files_close(run, FT_DATA) != 0)
+	if (pitr_backup_sigs_end_data(run) != 0 || pitr_tarwrite_finish(run->tar) != 0 || pitr_backup_files_close(run, FT_DATA) != 0)
 		return -1;
 	pitr_progress_finish(run->progress);
 	run->progress = NULL;
@@ -648,8 +652,8 @@ backup_run(const struct pitr_backup_opts *opts, bool slave)
 		return -1;
 	}
 	if (prepare(&run) == 0 && connect_server(&run) == 0 && begin(&run) == 0 &&
-	    copy_data(&run) == 0 && copy_xlogs(&run) == 0 &&
-	    pitr_backup_files_write_digests(&run) == 0 && write_meta(&run) == 0 &&
+	    pitr_backup_base_load(&run) == 0 && copy_data(&run) == 0 && copy_xlogs(&run) == 0 &&
+	    pitr_backup_sigs_write(&run) == 0 && pitr_backup_files_write_digests(&run) == 0 && write_meta(&run) == 0 &&
 	    publish(&run) == 0)
 		rc = 0;
 	pitr_backup_xlogdir_remove(&run);
@@ -691,4 +695,5 @@ pitr_backup_opts_shared(const struct pitr_opts *o, struct pitr_backup_opts *b)
 	b->remote_cat_path = pitr_opts_str(o, "remote-cat-path");
 	b->digests = pitr_opts_str(o, "digest");
 	b->skip_xlogs = pitr_opts_flag(o, "skip-xlogs");
+	b->incremental_from = pitr_opts_str(o, "incremental-from");
 }

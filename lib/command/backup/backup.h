@@ -43,6 +43,7 @@ struct pitr_backup_opts {
 	int wal_wait;                  /* seconds to wait for the stop segment; 0: 300 */
 	const char *digests;           /* -dg LIST, "MD5,SHA-256"; NULL: none */
 	bool skip_xlogs;               /* -sx: no xlog tarball; restore with the archive */
+	const char *incremental_from;  /* --incremental-from BACKUP|latest; NULL: full */
 	/* pitr-backup-slave only */
 	const char *source;            /* -s [CODEC=]DIR, the archive the standby restores from */
 	const char *pause_trigger;     /* -p FILE, present while the backup needs the archive */
@@ -87,6 +88,9 @@ struct pitr_backup_opts {
 	  .help = "rsync://host[:port]/module/path/ or host:/path/ (repeatable)" }, \
 	{ "filename-template", "f", PITR_OPT_STRING, "TEMPLATE",                  \
 	  .dflt = PITR_BACKUP_DEFAULT_TEMPLATE, .help = "file names" },           \
+	{ "incremental-from", NULL, PITR_OPT_STRING, "BACKUP|latest",             \
+	  .help = "store only what changed since BACKUP (its label or name in a " \
+		  "--dst-local dir), or since the newest backup there" },         \
 	PITR_OPTS_LOG,                                                            \
 	PITR_OPTS_NICE,                                                           \
 	{ "parallel-jobs", "PJ", PITR_OPT_INT, "N", .min = 1, .max = 64,          \

@@ -12,6 +12,11 @@
  *   xlogdir.c   keeping the backup's WAL while it runs: the -x dir on a
  *               primary, the removal pause trigger on a standby
  *   segments.c  the WAL segments of the xlog tarball
+ *   base.c      --incremental-from: the base backup and its chain's
+ *               signatures, from a --dst-local dir
+ *   sigs.c      every stored file signed (lib/delta), an incremental's
+ *               changed chunks stored in place of its files, the sig file
+ *   sigthread.c a chunk signed on two cores
  *
  * Every call returns 0, or -1 after logging one line, unless it says
  * otherwise.
@@ -34,8 +39,8 @@
 #include "server/pgconn.h"
 #include "tar/tarwrite.h"
 
-/* Files in publication order: data, xlog, one per digest, meta. */
-enum { FT_DATA, FT_XLOG, FT_DIGEST0 };
+/* Files in publication order: data, xlog, sig, one per digest, meta. */
+enum { FT_DATA, FT_XLOG, FT_SIG, FT_DIGEST0 };
 #define FT_META(run) (FT_DIGEST0 + (run)->ndigests)
 #define FT_COUNT(run) (FT_DIGEST0 + (run)->ndigests + 1)
 
@@ -45,10 +50,15 @@ struct bk_sums {
 	char hex[PITR_BACKUP_MAX_DIGESTS][PITR_DIGEST_HEX_MAX];
 };
 
-/* One output file (data, xlog, a digest file or meta) to every destination. */
+struct bk_sign;
+struct pitr_delta_sigs;
+struct pitr_delta_chain;
+struct pitr_delta_sigwriter;
+
+/* One output file (data, xlog, sig, a digest file or meta) to every destination. */
 struct bk_file {
 	struct bk_run *run;
-	const char *filetype;        /* "data", "xlog", a digest name, "meta" */
+	const char *filetype;        /* "data", "xlog", "sig", a digest name, "meta" */
 	struct pitr_fanout_file *file;  /* NULL until opened (xlog: never with -sx) */
 	struct bk_sums *sums;        /* data and xlog with --digest: one per group */
 	size_t ngroups;
@@ -95,6 +105,17 @@ struct bk_run {
 	char pg_version[16];         /* PG_VERSION's first line: "15" */
 	uint64_t data_size, xlog_size;
 	struct pitr_progress *progress;  /* the data tarball's, while written */
+	uint64_t not_stored;         /* file bytes an incremental did not store, for the progress */
+	/* Incremental (base.c): the base's chain, full backup first, and what
+	 * the meta says of it; all NULL for a full backup. */
+	struct pitr_delta_sigs *links;
+	size_t nlinks;
+	struct pitr_delta_chain *chain;
+	char *base_label;
+	char *chain_labels;
+	/* sigs.c */
+	struct pitr_delta_sigwriter *sigw;
+	struct bk_sign *sign;
 };
 
 /* backup.c: true (after logging once) when SIGTERM or SIGINT asked the
@@ -115,6 +136,48 @@ int pitr_backup_master_connect(struct bk_run *run);
  * master in a new session; a failure is a WARNING, the stop segment then
  * waited for as without -cm. */
 void pitr_backup_master_switch(struct bk_run *run);
+
+/* base.c */
+
+/* Refuse --incremental-from without a --dst-local dir (before the server). */
+int pitr_backup_base_check(struct bk_run *run);
+/* With --incremental-from: find the base (run->sysid known), read its
+ * chain's sig files and compose them into run->chain; "latest" without a
+ * base warns and leaves a full backup. */
+int pitr_backup_base_load(struct bk_run *run);
+/* Release the chain. */
+void pitr_backup_base_free(struct bk_run *run);
+
+/* sigs.c */
+
+/* The key (lib/delta/delta.h) of tar member `member` of a data tarball
+ * whose data dir is stored as `data_base`: "data/<rel>" for
+ * "<data_base>/<rel>", a tablespace's member name as it is; NULL for
+ * another name.  Malloc'd; NULL without logging for a foreign name, after
+ * logging when memory runs out (*oom set). */
+char *pitr_backup_sig_key(const char *data_base, const char *member, bool *oom);
+/* The sig writer (run->label, run->base_label known) and the data
+ * tarball's hook, which signs every file it stores and, for an
+ * incremental, stores changed files' chunks. */
+int pitr_backup_sigs_begin(struct bk_run *run);
+/* After the data tarball: every file of the base not met is removed. */
+int pitr_backup_sigs_end_data(struct bk_run *run);
+/* The sig file, to every destination. */
+int pitr_backup_sigs_write(struct bk_run *run);
+void pitr_backup_sigs_free(struct bk_run *run);
+
+/* sigthread.c */
+
+struct bk_signer;
+/* A second thread for signing; NULL after logging a failed allocation
+ * (a thread that cannot start leaves one that signs on the caller's). */
+struct bk_signer *pitr_backup_signer_new(void);
+/* pitr_delta_chunk_sig() of `len` bytes (at most a chunk), its second
+ * half on the thread. */
+int pitr_backup_signer_sign(struct bk_signer *s, const void *buf, size_t len,
+			    unsigned char *records);
+/* Stop the thread; accepts NULL. */
+void pitr_backup_signer_free(struct bk_signer *s);
 
 /* files.c */
 

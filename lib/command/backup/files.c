@@ -158,37 +158,46 @@ digest_line(const struct bk_file *bf, size_t dest_idx, size_t k)
 				pitr_fanout_name(bf->file, dest_idx));
 }
 
+/* Destination `dest_idx`'s lines of digest `k` for the data, xlog and
+ * sig files (those written: no xlog with -sx). */
+static int
+write_digest_lines(struct bk_run *run, size_t k, size_t dest_idx)
+{
+	static const size_t listed[] = { FT_DATA, FT_XLOG, FT_SIG };
+	struct pitr_fanout_file *out = run->files[FT_DIGEST0 + k].file;
+
+	for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++) {
+		const struct bk_file *bf = &run->files[listed[i]];
+		char *line;
+		int rc;
+
+		if (bf->file == NULL)
+			continue;
+		line = digest_line(bf, dest_idx, k);
+		rc = line != NULL ? pitr_fanout_write_one(out, dest_idx, line, strlen(line)) : -1;
+		free(line);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* One digest file per algorithm and destination, named by the template
  * with the digest's name and the destination codec's extension, holding
- * "HEX *NAME" for the data and xlog files of that destination: what
- * OmniPITR's backups wrote (omnipitr-checksum's lines), which
- * `sha256sum -c` reads. */
+ * "HEX *NAME" for the data, xlog and sig files of that destination: what
+ * OmniPITR's backups wrote (omnipitr-checksum's lines; the sig file is
+ * pitrkit's), which `sha256sum -c` reads. */
 int
 pitr_backup_files_write_digests(struct bk_run *run)
 {
-	const struct bk_file *data = &run->files[FT_DATA], *xlog = &run->files[FT_XLOG];
-
 	for (size_t k = 0; k < run->ndigests; k++) {
 		size_t ft = FT_DIGEST0 + k;
 
 		if (pitr_backup_files_open(run, ft, run->digests[k], false, true) != 0)
 			return -1;
-		for (size_t dest_idx = 0; dest_idx < run->nspecs; dest_idx++) {
-			char *l1 = digest_line(data, dest_idx, k);
-			/* -sx: no xlog file to list. */
-			char *l2 = xlog->file != NULL ? digest_line(xlog, dest_idx, k) : NULL;
-			int rc = -1;
-
-			if (l1 != NULL && (l2 != NULL || xlog->file == NULL) &&
-			    pitr_fanout_write_one(run->files[ft].file, dest_idx, l1, strlen(l1)) == 0 &&
-			    (l2 == NULL ||
-			     pitr_fanout_write_one(run->files[ft].file, dest_idx, l2, strlen(l2)) == 0))
-				rc = 0;
-			free(l1);
-			free(l2);
-			if (rc != 0)
+		for (size_t dest_idx = 0; dest_idx < run->nspecs; dest_idx++)
+			if (write_digest_lines(run, k, dest_idx) != 0)
 				return -1;
-		}
 		if (pitr_backup_files_close(run, ft) != 0)
 			return -1;
 	}
@@ -402,7 +411,7 @@ pitr_backup_files_check_free(struct bk_run *run)
 			continue;
 		if (check_free(run, dir, "data", ext) != 0 ||
 		    (!run->opts->skip_xlogs && check_free(run, dir, "xlog", ext) != 0) ||
-		    check_free(run, dir, "meta", ext) != 0)
+		    check_free(run, dir, "sig", ext) != 0 || check_free(run, dir, "meta", ext) != 0)
 			return -1;
 		for (size_t k = 0; k < run->ndigests; k++)
 			if (check_free(run, dir, run->digests[k], ext) != 0)

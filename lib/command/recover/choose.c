@@ -212,10 +212,10 @@ recover_choose_check_wal(struct recover_run *run)
 	return -1;
 }
 
-int
-recover_choose_check_digests(struct recover_run *run)
+/* Verify every digest backup `b` has. */
+static int
+check_digests_of(const struct recover_run *run, const struct pitr_catalog_backup *b)
 {
-	const struct pitr_catalog_backup *b = run->b;
 	const char *files[2] = { b->data_file, b->xlog_file };
 
 	if (b->ndigests == 0) {
@@ -275,5 +275,16 @@ fail:
 		free(dpath);
 		return -1;
 	}
+	return 0;
+}
+
+int
+recover_choose_check_digests(struct recover_run *run)
+{
+	if (run->nlinks == 0)
+		return check_digests_of(run, run->b);
+	for (size_t i = 0; i < run->nlinks; i++)
+		if (check_digests_of(run, run->links[i]) != 0)
+			return -1;
 	return 0;
 }

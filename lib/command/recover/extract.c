@@ -22,8 +22,8 @@
 #include "tar/tarread.h"
 #include "common/progress.h"
 
-static char *
-join_rest(const char *dir, const char *rest)
+char *
+recover_join_rest(const char *dir, const char *rest)
 {
 	char *p;
 
@@ -87,7 +87,7 @@ map_tablespace(struct recover_run *run, const char *member, const char *path, un
 			goto out;
 		*id = (unsigned)run->nts;
 	}
-	out = join_rest(ts->real, rest);
+	out = recover_join_rest(ts->real, rest);
 out:
 	free(p);
 	return out;
@@ -98,8 +98,8 @@ out:
  * destinations, each by a writer thread of its own (*id, from 1), so that
  * a tablespace is written while the next one (or the data dir's last
  * files) is read; pg_tblspc's links skipped (remade from tablespace_map). */
-static char *
-map_data(void *ctx, const char *member, bool *skip, unsigned *id)
+char *
+recover_map_data(void *ctx, const char *member, bool *skip, unsigned *id)
 {
 	struct recover_run *run = ctx;
 	size_t bl = strlen(run->base);
@@ -115,7 +115,7 @@ map_data(void *ctx, const char *member, bool *skip, unsigned *id)
 			*skip = true;
 			return NULL;
 		}
-		return join_rest(run->tmp, rest);
+		return recover_join_rest(run->tmp, rest);
 	}
 	if (strncmp(member, "tablespaces/", 12) == 0)
 		return map_tablespace(run, member, member + 11, id);
@@ -142,7 +142,7 @@ map_xlog(void *ctx, const char *member, bool *skip)
 		if (strncmp(rest, "pg_wal", 6) == 0 &&
 		    (rest[6] == '\0' || (rest[6] == '/' && strchr(rest + 7, '/') == NULL) ||
 		     strcmp(rest + 6, "/") == 0))
-			return join_rest(run->tmp, rest);
+			return recover_join_rest(run->tmp, rest);
 	}
 	pitr_log_error("\"%s\": member \"%s\" is not a WAL file under \"%s/pg_wal/\"", run->tarball,
 		       member, run->base);
@@ -179,8 +179,8 @@ out:
 	return rc;
 }
 
-static char *
-data_base_name(const char *data_dir)
+char *
+recover_data_base_name(const char *data_dir)
 {
 	char *copy = pitr_xstrdup(data_dir), *slash, *out;
 
@@ -193,35 +193,57 @@ data_base_name(const char *data_dir)
 	return out;
 }
 
-/* Progress of both tarballs in tar bytes, which the meta file gives. */
-static struct pitr_progress *
-extract_progress(const struct pitr_catalog_backup *b)
+/* The backup whose data tarball is extracted first: the full one. */
+static const struct pitr_catalog_backup *
+first_link(const struct recover_run *run)
 {
+	return run->nlinks > 0 ? run->links[0] : run->b;
+}
+
+/* Progress of the tarballs in tar bytes, which the meta files give: every
+ * link's data tarball and the last one's xlog tarball. */
+static struct pitr_progress *
+extract_progress(const struct recover_run *run)
+{
+	uint64_t total = run->b->xlog_size;
 	struct pitr_progress *p;
 
-	if (!pitr_progress_wanted() || (p = pitr_progress_new("extract", b->data_size +
-							      b->xlog_size, 0)) == NULL)
+	if (run->nlinks == 0)
+		total += run->b->data_size;
+	for (size_t i = 0; i < run->nlinks; i++)
+		total += run->links[i]->data_size;
+	if (!pitr_progress_wanted() || (p = pitr_progress_new("extract", total, 0)) == NULL)
 		return NULL;
 	pitr_tarread_progress(p);
 	return p;
 }
 
-/* The extraction proper, both tarballs; *bytes and *wbytes their file
- * data. */
+/* The extraction proper: the (full) data tarball, each incremental
+ * applied over it, the last one's xlog tarball; *bytes and *wbytes their
+ * file data.  Only the last link's WAL is extracted: the full backup's
+ * and the middle links' would never be replayed. */
 static int
 extract_tarballs(struct recover_run *run, uint64_t *bytes, uint64_t *wbytes)
 {
-	const struct pitr_catalog_backup *b = run->b;
-	char *path = pitr_fsutil_join(recover_backup_dir(run), b->data_file);
+	const struct pitr_catalog_backup *b = run->b, *full = first_link(run);
+	char *path = pitr_fsutil_join(recover_backup_dir(run), full->data_file);
 	int rc = -1;
 
 	run->tarball = path;
 	if (path == NULL ||
-	    pitr_tarread_extract_split(path, b->codec, map_data, run, PITR_TARREAD_ALLOW_SYMLINKS,
-				       bytes) != 0)
+	    pitr_tarread_extract_split(path, full->codec, recover_map_data, run,
+				       PITR_TARREAD_ALLOW_SYMLINKS, bytes) != 0)
 		goto out;
 	free(path);
 	path = NULL;
+	run->tarball = NULL;
+	for (size_t i = 1; i < run->nlinks; i++) {
+		uint64_t more = 0;
+
+		if (recover_chain_apply(run, i, &more) != 0)
+			goto out;
+		*bytes += more;
+	}
 	if (b->xlog_file != NULL) {
 		path = pitr_fsutil_join(recover_backup_dir(run), b->xlog_file);
 		run->tarball = path;
@@ -249,7 +271,7 @@ recover_extract(struct recover_run *run, char **version)
 	int rc = -1;
 
 	*version = NULL;
-	run->base = data_base_name(b->data_dir);
+	run->base = recover_data_base_name(first_link(run)->data_dir);
 	if (run->base == NULL)
 		return -1;
 	if (mkdir(run->tmp, 0700) != 0) {
@@ -257,7 +279,7 @@ recover_extract(struct recover_run *run, char **version)
 		return -1;
 	}
 	run->tmp_created = true;
-	progress = extract_progress(b);
+	progress = extract_progress(run);
 	rc = extract_tarballs(run, &bytes, &wbytes);
 	pitr_tarread_progress(NULL);
 	if (rc != 0) {

@@ -5,7 +5,7 @@
  * the server and watch it reach the target.
  *
  * Every check that needs no writing runs first (options, target dir,
- * backup choice, WAL path, digests).  Tablespaces are only known from the
+ * backup choice, WAL path, an incremental's chain, digests).  Tablespaces are only known from the
  * data tarball itself (its tablespaces/<path>/ members, then its
  * tablespace_map at the end), so their destinations are judged when their
  * first member arrives, before anything is written there; a refusal then
@@ -159,6 +159,7 @@ run_cleanup(struct recover_run *run, bool failed)
 	}
 	free(run->map_old);
 	free(run->map_new);
+	recover_chain_free(run);
 	pitr_recover_target_free(&run->target);
 	pitr_catalog_free(&run->cat);
 	free(run->parent);
@@ -312,7 +313,8 @@ pitr_cmd_recover(const struct pitr_recover_opts *o)
 	if (o->start && recover_start_find_pg_ctl(&run, NULL) < 0)
 		goto out;
 	if (recover_choose_backup(&run, tli_wanted) != 0 || recover_choose_check_systems(&run) != 0 ||
-	    recover_choose_check_wal(&run) != 0 || recover_choose_check_digests(&run) != 0)
+	    recover_choose_check_wal(&run) != 0 || recover_chain_find(&run) != 0 ||
+	    recover_choose_check_digests(&run) != 0 || recover_chain_check(&run) != 0)
 		goto out;
 	if (assemble(&run) != 0)
 		goto out;

@@ -12,6 +12,9 @@
  *                 tablespace_map and pg_tblspc relinked to them
  *   start.c       --start: pg_ctl found, the server started and watched
  *                 until it reaches the target
+ *   chain.c       an incremental backup's chain: its links found and
+ *                 proven whole before anything is written, then each
+ *                 incremental applied over the full backup's extraction
  *   ended.c       --recovery-ended (recovery_end_command), and the removal
  *                 of pitr-restore's prefetch dir at the target
  *   recover.c     the run in order, what the files share, and undoing a
@@ -41,6 +44,9 @@ struct recover_tablespace {
 	bool remapped;
 };
 
+struct pitr_delta_sigs;      /* delta/delta.h */
+struct recover_apply;        /* chain.c: one incremental being applied */
+
 struct recover_run {
 	const struct pitr_recover_opts *o;
 	struct pitr_recover_target target;
@@ -66,6 +72,13 @@ struct recover_run {
 	char *backup_dirs_text;    /* likewise the backup dirs */
 	char *pg_ctl;
 	bool probed;               /* --start: a session was tried once */
+	/* An incremental backup's chain (chain.c): the full backup first, b
+	 * last; none (nlinks 0) when b is a full backup. */
+	const struct pitr_catalog_backup **links;
+	size_t nlinks;
+	struct pitr_delta_sigs *sigs;  /* each link's sig file, read: nsigs of them */
+	size_t nsigs;
+	struct recover_apply *apply;   /* the incremental being applied, or NULL */
 };
 
 /* ---- recover.c: what the files share ----------------------------------- */
@@ -128,9 +141,33 @@ const char *recover_backup_dir(const struct recover_run *run);
  * NULL after logging ENOMEM. */
 char *recover_dirs_text(const char *const *specs, size_t n, bool strip);
 
-/* Verify every digest the chosen backup has.  Returns 0 (an info line
- * when it has none), or -1 after logging. */
+/* Verify every digest the chosen backup and every link of its chain
+ * have.  Returns 0 (an info line for each that has none), or -1 after
+ * logging. */
 int recover_choose_check_digests(struct recover_run *run);
+
+/* ---- chain.c ------------------------------------------------------------- */
+
+/* When run->b is an incremental backup: find every link of its chain in
+ * its backup dir (data and sig files present) into run->links.  Returns
+ * 0 (at once for a full backup), or -1 after logging. */
+int recover_chain_find(struct recover_run *run);
+
+/* Then read and compose the links' signatures, and read every
+ * incremental link's data tarball through, its chunk members checked
+ * against its manifest.  Writes nothing.  Returns 0, or -1 after
+ * logging. */
+int recover_chain_check(struct recover_run *run);
+
+/* Apply link `i` (> 0) of the chain to run->tmp and the tablespaces: its
+ * data tarball extracted over them (whole files replacing), its chunks
+ * patched and checked against its signatures, its files truncated to
+ * their sizes, removed files and dropped directories removed.  *bytes:
+ * the tarball's file data.  Returns 0, or -1 after logging. */
+int recover_chain_apply(struct recover_run *run, size_t i, uint64_t *bytes);
+
+/* Free what recover_chain_find(), _check() and _apply() keep in run. */
+void recover_chain_free(struct recover_run *run);
 
 /* ---- settings.c ---------------------------------------------------------- */
 
@@ -156,9 +193,23 @@ const char *recover_settings_signal(const struct pitr_recover_opts *o);
 
 /* ---- extract.c ----------------------------------------------------------- */
 
+/* `rest` under `dir` (leading slashes dropped, trailing ones stripped):
+ * malloc'd, NULL after logging ENOMEM. */
+char *recover_join_rest(const char *dir, const char *rest);
+
+/* The last component of a backup's data_dir: its members' prefix in the
+ * data tarball.  malloc'd, NULL after logging ENOMEM. */
+char *recover_data_base_name(const char *data_dir);
+
+/* Where a data tarball member goes (pitr_tarread_dest_fn, ctx the run),
+ * under run->base's naming. */
+char *recover_map_data(void *ctx, const char *member, bool *skip, unsigned *id);
+
 /* Create run->tmp and extract the backup's data and xlog tarballs into it
  * (tablespaces to their destinations, judged as they come), give it its
- * own pg_wal, and check it is a base backup.  Returns 0 with *version set
+ * own pg_wal, and check it is a base backup.  For an incremental, the
+ * full backup's data tarball, each incremental's applied over it in
+ * order, then the last one's xlog tarball.  Returns 0 with *version set
  * to its PG_VERSION (malloc'd), or -1 after logging. */
 int recover_extract(struct recover_run *run, char **version);
 

@@ -1,0 +1,811 @@
+/*
+ * chain.c - pitr-recover's incremental backups (issue 13, delta/delta.h):
+ * the chain of backups an incremental needs, found and proven whole before
+ * anything is written, then each incremental applied in order over the
+ * full backup's extraction.
+ *
+ * An incremental's data tarball holds whole files, directories and links
+ * as a full one does, and the changed chunks of changed files as members
+ * ".pitrkit/<key>/<k>.d" (a librsync delta against the chunk as the base
+ * had it) or ".w" (the chunk whole).  It is extracted by tarread like any
+ * tarball (whole files replace what is there), its chunk members into a
+ * staging directory under the temporary data dir; once it is all on disk,
+ * each staged chunk is applied in place: the chunk of the current file
+ * read, patched, checked against the link's signature for it, written
+ * back.  The full backup's data is thus read and written once, and an
+ * incremental costs what it stores, with one chunk's buffers in memory.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "command/recover/recover_impl.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "delta/delta.h"
+#include "repo/catalog.h"
+#include "tar/tarread.h"
+
+/* A chunk member as tarread wrote it: stage/<its index>. */
+struct staged {
+	char *key;
+	uint32_t k;
+	bool whole;          /* ".w": the chunk itself, not a delta */
+};
+
+struct recover_apply {
+	const struct pitr_catalog_backup *link;
+	const struct pitr_delta_sigs *sigs;
+	char *stage;         /* run->tmp/.pitrkit-apply */
+	struct staged *staged;
+	size_t nstaged, capstaged;
+	char **seen;         /* every destination a member mapped to */
+	size_t nseen, capseen;
+};
+
+/* The most a staged chunk member may hold: a delta of a chunk is at most
+ * a little over the chunk (literal commands' headers); more is damage. */
+#define STAGED_MAX (PITR_DELTA_CHUNK + PITR_DELTA_CHUNK / 8 + 4096)
+
+#define STAGE_NAME ".pitrkit-apply"
+
+/* ------------------------------------------------------------------------
+ * Names
+ * ------------------------------------------------------------------------ */
+
+/* ".pitrkit/<key>/<k>.d" or ".w": *key (malloc'd), *k, *whole.  Returns
+ * 0, 1 when `member` is not such a name, -1 after logging ENOMEM. */
+static int
+parse_chunk_member(const char *member, char **key, uint32_t *k, bool *whole)
+{
+	const char *p = member + strlen(PITR_DELTA_MEMBER_PREFIX), *slash = strrchr(p, '/');
+	size_t digits;
+	unsigned long long v;
+
+	if (strncmp(member, PITR_DELTA_MEMBER_PREFIX, strlen(PITR_DELTA_MEMBER_PREFIX)) != 0 ||
+	    slash == NULL || slash == p)
+		return 1;
+	digits = strspn(slash + 1, "0123456789");
+	if (digits == 0 || digits > 10 || slash[1 + digits] != '.' ||
+	    (strcmp(slash + 2 + digits, "d") != 0 && strcmp(slash + 2 + digits, "w") != 0))
+		return 1;
+	v = strtoull(slash + 1, NULL, 10);
+	if (v > UINT32_MAX)
+		return 1;
+	*k = (uint32_t)v;
+	*whole = slash[2 + digits] == 'w';
+	*key = pitr_xstrndup(p, (size_t)(slash - p));
+	return *key == NULL ? -1 : 0;
+}
+
+/* Whether `key` is a relative path without ".." (it comes from a file
+ * that could be damaged or forged). */
+static bool
+safe_key(const char *key)
+{
+	if (key[0] == '\0' || key[0] == '/')
+		return false;
+	for (const char *p = key; *p != '\0';) {
+		size_t len = strcspn(p, "/");
+
+		if (len == 2 && p[0] == '.' && p[1] == '.')
+			return false;
+		p += len;
+		while (*p == '/')
+			p++;
+	}
+	return true;
+}
+
+/* Where the file of `key` is: "data/<rel>" in run->tmp, a tablespace's
+ * under its destination, as extract.c maps their members.  malloc'd, NULL
+ * after logging. */
+static char *
+key_path(struct recover_run *run, const struct pitr_catalog_backup *link, const char *key)
+{
+	if (!safe_key(key)) {
+		pitr_log_error("backup \"%s\" names file \"%s\", which is not a safe relative path: the "
+			       "backup is damaged", link->name, key);
+		return NULL;
+	}
+	if (strncmp(key, "data/", 5) == 0)
+		return recover_join_rest(run->tmp, key + 5);
+	if (strncmp(key, "tablespaces/", 12) == 0) {
+		const char *p = key + 11;
+
+		for (size_t i = 0; i < run->nts; i++) {
+			size_t n = strlen(run->ts[i].old);
+
+			if (strncmp(p, run->ts[i].old, n) == 0 && (p[n] == '/' || p[n] == '\0'))
+				return recover_join_rest(run->ts[i].real, p + n);
+		}
+	}
+	pitr_log_error("backup \"%s\" names file \"%s\", which is in neither the data directory nor "
+		       "a tablespace of its chain", link->name, key);
+	return NULL;
+}
+
+/* The index of chunk k among f's stored chunks, or -1. */
+static ssize_t
+chunk_index(const struct pitr_delta_file *f, uint32_t k)
+{
+	size_t lo = 0, hi = f->nchunks;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (f->chunks[mid] == k)
+			return (ssize_t)mid;
+		if (f->chunks[mid] < k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------------------
+ * The chain, found and checked (nothing written)
+ * ------------------------------------------------------------------------ */
+
+/* The backup labelled `label` in b's dir that ended before `next` started
+ * (labels may repeat: the latest such), else NULL. */
+static const struct pitr_catalog_backup *
+find_link(const struct pitr_catalog *cat, const struct pitr_catalog_backup *b,
+	  const struct pitr_catalog_backup *next, const char *label)
+{
+	const struct pitr_catalog_backup *found = NULL;
+
+	for (size_t i = 0; i < cat->nbackups; i++) {
+		const struct pitr_catalog_backup *l = &cat->backups[i];
+
+		if (l != b && l->dir == b->dir && l->label != NULL && strcmp(l->label, label) == 0 &&
+		    l->stop_epoch <= next->start_epoch)
+			found = l;
+	}
+	return found;
+}
+
+/* Refuse the missing link `label`, saying what is left of it. */
+static int
+missing_link(const struct recover_run *run, const char *label)
+{
+	const struct pitr_catalog *cat = &run->cat;
+
+	for (size_t i = 0; i < cat->nremnants; i++)
+		if (cat->remnants[i].label != NULL && strcmp(cat->remnants[i].label, label) == 0 &&
+		    cat->remnants[i].dir == run->b->dir) {
+			pitr_log_error("backup \"%s\" is incremental: its chain needs backup \"%s\", whose "
+				       "data file is missing from \"%s\": nothing written", run->b->name,
+				       label, recover_backup_dir(run));
+			return -1;
+		}
+	pitr_log_error("backup \"%s\" is incremental: its chain needs backup \"%s\", which \"%s\" "
+		       "does not hold: nothing written", run->b->name, label, recover_backup_dir(run));
+	return -1;
+}
+
+/* Split b's chain into run->links, each found, newest first. */
+static int
+find_links(struct recover_run *run, char *chain)
+{
+	const struct pitr_catalog_backup *next = run->b;
+	size_t n = 1;
+
+	for (const char *p = chain; *p != '\0'; p++)
+		n += *p == '|';
+	if ((run->links = pitr_xcalloc(n + 1, sizeof(*run->links))) == NULL)
+		return -1;
+	run->links[n] = run->b;
+	for (size_t i = n; i-- > 0;) {
+		char *bar = strrchr(chain, '|');
+		char *label = bar != NULL ? bar + 1 : chain;
+
+		if (i == n - 1 && strcmp(label, run->b->base) != 0) {
+			pitr_log_error("the meta file of backup \"%s\" is damaged: its base \"%s\" is not the "
+				       "last of its chain \"%s\"", run->b->name, run->b->base, run->b->chain);
+			return -1;
+		}
+		if ((run->links[i] = find_link(&run->cat, run->b, next, label)) == NULL)
+			return missing_link(run, label);
+		next = run->links[i];
+		if (bar != NULL)
+			*bar = '\0';
+	}
+	run->nlinks = n + 1;
+	return 0;
+}
+
+int
+recover_chain_find(struct recover_run *run)
+{
+	const struct pitr_catalog_backup *b = run->b;
+	char *chain;
+	int rc;
+
+	if (b->base == NULL)
+		return 0;
+	if (b->chain == NULL || b->chain[0] == '\0') {
+		pitr_log_error("the meta file of backup \"%s\" is damaged: it has a base (\"%s\") but no "
+			       "chain", b->name, b->base);
+		return -1;
+	}
+	if ((chain = pitr_xstrdup(b->chain)) == NULL)
+		return -1;
+	rc = find_links(run, chain);
+	free(chain);
+	if (rc != 0)
+		return -1;
+	for (size_t i = 0; i < run->nlinks; i++)
+		if (run->links[i]->sig_file == NULL) {
+			pitr_log_error("backup \"%s\" (%s of the chain of \"%s\") has no sig file in \"%s\": "
+				       "nothing written", run->links[i]->label, i == 0 ? "the full backup" :
+				       "an incremental", b->name, recover_backup_dir(run));
+			return -1;
+		}
+	pitr_log_info("backup \"%s\" is incremental: applied over a chain of %zu (full backup \"%s\" "
+		      "first)", b->name, run->nlinks - 1, run->links[0]->name);
+	return 0;
+}
+
+/* Each link's signatures read, each the one its catalog entry names. */
+static int
+read_sigs(struct recover_run *run)
+{
+	if ((run->sigs = pitr_xcalloc(run->nlinks, sizeof(*run->sigs))) == NULL)
+		return -1;
+	for (size_t i = 0; i < run->nlinks; i++) {
+		const struct pitr_catalog_backup *l = run->links[i];
+		char *path = pitr_fsutil_join(recover_backup_dir(run), l->sig_file);
+		int r = path == NULL ? -1 : pitr_delta_sigs_read(path, l->codec, &run->sigs[i]);
+
+		if (r == 0)
+			run->nsigs++;
+		if (r == 0 && (run->sigs[i].label == NULL || strcmp(run->sigs[i].label, l->label) != 0)) {
+			pitr_log_error("sig file \"%s\" is of backup \"%s\", not of \"%s\": nothing written",
+				       path, run->sigs[i].label ? run->sigs[i].label : "", l->label);
+			r = -1;
+		}
+		if (r == 0 && i == 0 && run->sigs[i].base != NULL) {
+			pitr_log_error("sig file \"%s\" is an incremental's (base \"%s\"): the chain of \"%s\" "
+				       "must start with a full backup: nothing written", path,
+				       run->sigs[i].base, run->b->name);
+			r = -1;
+		}
+		free(path);
+		if (r != 0)
+			return -1;
+	}
+	if (run->sigs[0].sysid != run->b->sysid) {
+		pitr_log_error("the chain of backup \"%s\" is of system %" PRIu64 ", the backup of %" PRIu64
+			       ": nothing written", run->b->name, run->sigs[0].sysid, run->b->sysid);
+		return -1;
+	}
+	return 0;
+}
+
+struct list_ctx {
+	const struct pitr_delta_sigs *s;
+	char *problem;       /* the first, malloc'd */
+	size_t chunks;
+	bool nomem;
+};
+
+static void
+list_member(void *ctx, const char *member, int64_t size)
+{
+	struct list_ctx *c = ctx;
+	const struct pitr_delta_file *f;
+	char *key = NULL;
+	uint32_t k;
+	bool whole;
+	int r;
+
+	(void)size;
+	if (c->problem != NULL || c->nomem ||
+	    strncmp(member, PITR_DELTA_MEMBER_PREFIX, strlen(PITR_DELTA_MEMBER_PREFIX)) != 0)
+		return;
+	r = parse_chunk_member(member, &key, &k, &whole);
+	if (r < 0) {
+		c->nomem = true;
+		return;
+	}
+	c->chunks++;
+	if (r > 0)
+		c->problem = pitr_xasprintf("member \"%s\" is not a chunk (%sKEY/N.d or .w)", member,
+					    PITR_DELTA_MEMBER_PREFIX);
+	else if ((f = pitr_delta_sigs_find(c->s, key)) == NULL || f->kind != PITR_DELTA_DELTA ||
+		 chunk_index(f, k) < 0)
+		c->problem = pitr_xasprintf("member \"%s\" is a chunk its manifest does not list",
+					    member);
+	else
+		goto out;
+	c->nomem = c->problem == NULL;
+out:
+	free(key);
+}
+
+/* Link i's data tarball read to its end, its chunk members those its
+ * manifest lists, each once. */
+static int
+list_link(struct recover_run *run, size_t i)
+{
+	const struct pitr_catalog_backup *l = run->links[i];
+	struct list_ctx c = { .s = &run->sigs[i] };
+	char *path = pitr_fsutil_join(recover_backup_dir(run), l->data_file);
+	size_t want = 0;
+	int rc = -1;
+
+	if (path == NULL || pitr_tarread_list(path, l->codec, list_member, &c) != 0 || c.nomem)
+		goto out;
+	for (size_t f = 0; f < c.s->nfiles; f++)
+		if (c.s->files[f].kind == PITR_DELTA_DELTA)
+			want += c.s->files[f].nchunks;
+	if (c.problem != NULL)
+		pitr_log_error("\"%s\" (backup \"%s\"): %s: the backup is damaged, nothing written", path,
+			       l->label, c.problem);
+	else if (c.chunks != want)
+		pitr_log_error("\"%s\" (backup \"%s\") holds %zu chunk members, its manifest lists %zu: "
+			       "the backup is damaged, nothing written", path, l->label, c.chunks, want);
+	else
+		rc = 0;
+out:
+	free(c.problem);
+	free(path);
+	return rc;
+}
+
+int
+recover_chain_check(struct recover_run *run)
+{
+	struct pitr_delta_chain *chain;
+
+	if (run->nlinks == 0)
+		return 0;
+	if (read_sigs(run) != 0)
+		return -1;
+	/* Bases and system identifiers agree link to link. */
+	if ((chain = pitr_delta_chain_compose(run->sigs, run->nlinks)) == NULL)
+		return -1;
+	pitr_delta_chain_free(chain);
+	/* The full backup's signatures, the chain's largest part, are not
+	 * needed to apply the incrementals. */
+	pitr_delta_sigs_free(&run->sigs[0]);
+	memset(&run->sigs[0], 0, sizeof(run->sigs[0]));
+	for (size_t i = 1; i < run->nlinks; i++)
+		if (list_link(run, i) != 0)
+			return -1;
+	pitr_log_info("chain of backup \"%s\" checked: %zu sig files, %zu incremental data tarballs "
+		      "read through", run->b->name, run->nlinks, run->nlinks - 1);
+	return 0;
+}
+
+void
+recover_chain_free(struct recover_run *run)
+{
+	for (size_t i = 0; i < run->nsigs; i++)
+		if (run->sigs[i].label != NULL)   /* else freed after the check */
+			pitr_delta_sigs_free(&run->sigs[i]);
+	free(run->sigs);
+	free(run->links);
+	run->sigs = NULL;
+	run->links = NULL;
+	run->nsigs = run->nlinks = 0;
+}
+
+/* ------------------------------------------------------------------------
+ * An incremental applied
+ * ------------------------------------------------------------------------ */
+
+/* Keep `dest` among the destinations seen (for drop_dirs); taken. */
+static int
+remember(struct recover_apply *ap, char *dest)
+{
+	if (ap->nseen == ap->capseen) {
+		size_t cap = ap->capseen ? ap->capseen * 2 : 256;
+		char **grown = pitr_xreallocarray(ap->seen, cap, sizeof(*grown));
+
+		if (grown == NULL) {
+			free(dest);
+			return -1;
+		}
+		ap->seen = grown;
+		ap->capseen = cap;
+	}
+	ap->seen[ap->nseen++] = dest;
+	return 0;
+}
+
+/* A chunk member: staged as stage/<index>, what it is kept. */
+static char *
+stage_member(struct recover_run *run, struct recover_apply *ap, const char *member)
+{
+	struct staged st;
+	int r = parse_chunk_member(member, &st.key, &st.k, &st.whole);
+
+	if (r != 0) {
+		if (r > 0)
+			pitr_log_error("\"%s\": member \"%s\" is not a chunk", run->tarball, member);
+		return NULL;
+	}
+	if (ap->nstaged == ap->capstaged) {
+		size_t cap = ap->capstaged ? ap->capstaged * 2 : 64;
+		struct staged *grown = pitr_xreallocarray(ap->staged, cap, sizeof(*grown));
+
+		if (grown == NULL) {
+			free(st.key);
+			return NULL;
+		}
+		ap->staged = grown;
+		ap->capstaged = cap;
+	}
+	ap->staged[ap->nstaged++] = st;
+	return pitr_xasprintf("%s/%zu", ap->stage, ap->nstaged - 1);
+}
+
+/* Where an incremental's member goes (pitr_tarread_dest_fn): chunk
+ * members to the stage; the rest where a full backup's go, a file there
+ * from an earlier link removed first (tarread overwrites nothing). */
+static char *
+map_incr(void *ctx, const char *member, bool *skip, unsigned *id)
+{
+	struct recover_run *run = ctx;
+	struct recover_apply *ap = run->apply;
+	struct stat st;
+	char *dest, *kept;
+
+	*skip = false;
+	*id = 0;
+	if (strncmp(member, PITR_DELTA_MEMBER_PREFIX, strlen(PITR_DELTA_MEMBER_PREFIX)) == 0)
+		return stage_member(run, ap, member);
+	if ((dest = recover_map_data(ctx, member, skip, id)) == NULL)
+		return NULL;
+	if (lstat(dest, &st) == 0 && !S_ISDIR(st.st_mode) && unlink(dest) != 0) {
+		pitr_log_error("could not remove \"%s\" to replace it (member \"%s\" of \"%s\"): %s", dest,
+			       member, run->tarball, strerror(errno));
+		free(dest);
+		return NULL;
+	}
+	if ((kept = pitr_xstrdup(dest)) == NULL || remember(ap, kept) != 0) {
+		free(dest);
+		return NULL;
+	}
+	return dest;
+}
+
+/* Read all of a staged member into *buf (grown to *cap). */
+static ssize_t
+read_staged(const char *path, unsigned char **buf, size_t *cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	size_t got = 0;
+
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		pitr_log_error("could not read \"%s\": %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if ((size_t)st.st_size > *cap) {
+		unsigned char *grown = pitr_xrealloc(*buf, (size_t)st.st_size);
+
+		if (grown == NULL) {
+			close(fd);
+			return -1;
+		}
+		*buf = grown;
+		*cap = (size_t)st.st_size;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, *buf + got, (size_t)st.st_size - got);
+
+		if (n <= 0) {
+			pitr_log_error("could not read \"%s\": %s", path, n < 0 ? strerror(errno) :
+				       "it got shorter");
+			close(fd);
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	return (ssize_t)got;
+}
+
+/* One chunk's buffers, for every chunk of a link. */
+struct chunk_bufs {
+	unsigned char *basis, *out, *staged;
+	size_t staged_cap;
+	unsigned char records[PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD];
+};
+
+/* pread/pwrite all of it; pread stops early at the file's end. */
+static ssize_t
+io_full(bool write_, int fd, unsigned char *buf, size_t len, off_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write_ ? pwrite(fd, buf + done, len - done, off + (off_t)done) :
+			pread(fd, buf + done, len - done, off + (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+/* The chunk as staged[s] makes it, in *data (*len bytes). */
+static int
+make_chunk(const struct recover_apply *ap, size_t s, int fd, const char *path,
+	   struct chunk_bufs *b, const unsigned char **data, size_t *len)
+{
+	const struct staged *st = &ap->staged[s];
+	char spath[4096], what[4200];
+	ssize_t n, basis;
+
+	snprintf(spath, sizeof(spath), "%s/%zu", ap->stage, s);
+	if ((n = read_staged(spath, &b->staged, &b->staged_cap)) < 0)
+		return -1;
+	if (st->whole) {
+		*data = b->staged;
+		*len = (size_t)n;
+		return 0;
+	}
+	basis = io_full(false, fd, b->basis, PITR_DELTA_CHUNK, (off_t)st->k * PITR_DELTA_CHUNK);
+	if (basis < 0) {
+		pitr_log_error("could not read \"%s\": %s", path, strerror(errno));
+		return -1;
+	}
+	snprintf(what, sizeof(what), "chunk %" PRIu32 " of \"%s\" in backup \"%s\"", st->k, st->key,
+		 ap->link->name);
+	*data = b->out;
+	return pitr_delta_chunk_patch(b->basis, (size_t)basis, b->staged, (size_t)n, b->out, len, what);
+}
+
+/* Staged chunk s patched into the file `fd` (at `path`), checked against
+ * the link's records for it first. */
+static int
+apply_chunk(const struct recover_apply *ap, const struct pitr_delta_file *f, size_t s, int fd,
+	    const char *path, struct chunk_bufs *b)
+{
+	const struct staged *st = &ap->staged[s];
+	uint64_t off = (uint64_t)st->k * PITR_DELTA_CHUNK;
+	ssize_t j = chunk_index(f, st->k);
+	const unsigned char *data;
+	size_t len, want;
+
+	if (j < 0 || off >= f->size) {
+		pitr_log_error("chunk %" PRIu32 " of \"%s\" in backup \"%s\" lies beyond its size %" PRIu64
+			       ": the backup is damaged", st->k, st->key, ap->link->name, f->size);
+		return -1;
+	}
+	want = f->size - off < PITR_DELTA_CHUNK ? (size_t)(f->size - off) : PITR_DELTA_CHUNK;
+	if (make_chunk(ap, s, fd, path, b, &data, &len) != 0)
+		return -1;
+	if (len != want || pitr_delta_chunk_sig(data, len, b->records) != 0 ||
+	    memcmp(b->records, f->records + (size_t)j * PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD,
+		   PITR_DELTA_NBLOCKS(len) * PITR_DELTA_RECORD) != 0) {
+		pitr_log_error("chunk %" PRIu32 " of \"%s\" does not match the signature backup \"%s\" "
+			       "recorded for it (%zu bytes, %zu expected): the backup is damaged or its "
+			       "base is not the one extracted", st->k, st->key, ap->link->name, len, want);
+		return -1;
+	}
+	if (io_full(true, fd, (unsigned char *)data, len, (off_t)off) != (ssize_t)len) {
+		pitr_log_error("could not write \"%s\": %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Staged chunks [from, to), all of one file, applied in place. */
+static int
+patch_file(struct recover_run *run, const struct recover_apply *ap, size_t from, size_t to,
+	   struct chunk_bufs *b)
+{
+	const char *key = ap->staged[from].key;
+	const struct pitr_delta_file *f = pitr_delta_sigs_find(ap->sigs, key);
+	char *path = key_path(run, ap->link, key);
+	int fd = -1, rc = -1;
+
+	if (path == NULL)
+		return -1;
+	if (f == NULL || f->kind != PITR_DELTA_DELTA) {
+		pitr_log_error("backup \"%s\" stores chunks of \"%s\", which its manifest does not list "
+			       "as changed: the backup is damaged", ap->link->name, key);
+		goto out;
+	}
+	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		pitr_log_error("could not open \"%s\", which backup \"%s\" changes: %s", path,
+			       ap->link->name, strerror(errno));
+		goto out;
+	}
+	for (size_t s = from; s < to; s++)
+		if (apply_chunk(ap, f, s, fd, path, b) != 0)
+			goto out;
+	rc = 0;
+out:
+	if (fd >= 0 && close(fd) != 0 && rc == 0) {
+		pitr_log_error("could not write \"%s\": %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(path);
+	return rc;
+}
+
+/* Every staged chunk applied, file by file (a file's chunks come
+ * together, ascending). */
+static int
+apply_staged(struct recover_run *run, const struct recover_apply *ap)
+{
+	struct chunk_bufs *b = pitr_xcalloc(1, sizeof(*b));
+	int rc = -1;
+
+	if (b == NULL || (b->basis = pitr_xmalloc(PITR_DELTA_CHUNK)) == NULL ||
+	    (b->out = pitr_xmalloc(PITR_DELTA_CHUNK)) == NULL)
+		goto out;
+	for (size_t s = 0; s < ap->nstaged;) {
+		size_t e = s + 1;
+
+		while (e < ap->nstaged && strcmp(ap->staged[e].key, ap->staged[s].key) == 0)
+			e++;
+		if (patch_file(run, ap, s, e, b) != 0)
+			goto out;
+		s = e;
+	}
+	rc = 0;
+out:
+	if (b != NULL) {
+		free(b->basis);
+		free(b->out);
+		free(b->staged);
+	}
+	free(b);
+	return rc;
+}
+
+/* Every changed file cut to its size, every removed file unlinked. */
+static int
+settle_files(struct recover_run *run, const struct recover_apply *ap)
+{
+	for (size_t i = 0; i < ap->sigs->nfiles; i++) {
+		const struct pitr_delta_file *f = &ap->sigs->files[i];
+		char *path;
+		int r = 0;
+
+		if (f->kind != PITR_DELTA_DELTA && f->kind != PITR_DELTA_REMOVED)
+			continue;
+		if ((path = key_path(run, ap->link, f->key)) == NULL)
+			return -1;
+		if (f->kind == PITR_DELTA_DELTA && truncate(path, (off_t)f->size) != 0) {
+			pitr_log_error("could not cut \"%s\" to its size in backup \"%s\": %s", path,
+				       ap->link->name, strerror(errno));
+			r = -1;
+		} else if (f->kind == PITR_DELTA_REMOVED && unlink(path) != 0 && errno != ENOENT) {
+			pitr_log_error("could not remove \"%s\", which backup \"%s\" no longer has: %s", path,
+				       ap->link->name, strerror(errno));
+			r = -1;
+		}
+		free(path);
+		if (r != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Remove every directory under `dir` that no member named (a dropped
+ * database's), at any depth. */
+static int
+drop_dirs_under(const struct recover_apply *ap, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int rc = 0;
+
+	if (d == NULL) {
+		pitr_log_error("could not open directory \"%s\": %s", dir, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		struct stat st;
+		char *p;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((p = pitr_fsutil_join(dir, de->d_name)) == NULL) {
+			rc = -1;
+			break;
+		}
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (bsearch(&p, ap->seen, ap->nseen, sizeof(*ap->seen), cmp_str) != NULL)
+				rc = drop_dirs_under(ap, p);
+			else if ((rc = pitr_fsutil_remove_tree(p)) == 0)
+				pitr_log_verbose("removed \"%s\": backup \"%s\" no longer has it", p,
+						 ap->link->name);
+		}
+		free(p);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int
+drop_dirs(struct recover_run *run, struct recover_apply *ap)
+{
+	qsort(ap->seen, ap->nseen, sizeof(*ap->seen), cmp_str);
+	if (drop_dirs_under(ap, run->tmp) != 0)
+		return -1;
+	for (size_t i = 0; i < run->nts; i++) {
+		const char *root = run->ts[i].real;
+
+		if (bsearch(&root, ap->seen, ap->nseen, sizeof(*ap->seen), cmp_str) != NULL &&
+		    drop_dirs_under(ap, root) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+apply_free(struct recover_apply *ap)
+{
+	for (size_t i = 0; i < ap->nstaged; i++)
+		free(ap->staged[i].key);
+	free(ap->staged);
+	for (size_t i = 0; i < ap->nseen; i++)
+		free(ap->seen[i]);
+	free(ap->seen);
+	free(ap->stage);
+}
+
+int
+recover_chain_apply(struct recover_run *run, size_t i, uint64_t *bytes)
+{
+	struct recover_apply ap = { .link = run->links[i], .sigs = &run->sigs[i] };
+	char *path = NULL;
+	int rc = -1;
+
+	free(run->base);
+	if ((run->base = recover_data_base_name(ap.link->data_dir)) == NULL ||
+	    (ap.stage = pitr_fsutil_join(run->tmp, STAGE_NAME)) == NULL ||
+	    (path = pitr_fsutil_join(recover_backup_dir(run), ap.link->data_file)) == NULL)
+		goto out;
+	if (mkdir(ap.stage, 0700) != 0) {
+		pitr_log_error("could not create directory \"%s\": %s", ap.stage, strerror(errno));
+		goto out;
+	}
+	pitr_log_info("applying incremental backup \"%s\" (%zu of %zu)", ap.link->name, i,
+		      run->nlinks - 1);
+	run->apply = &ap;
+	run->tarball = path;
+	rc = pitr_tarread_extract_split(path, ap.link->codec, map_incr, run,
+					PITR_TARREAD_ALLOW_SYMLINKS, bytes);
+	run->tarball = NULL;
+	run->apply = NULL;
+	if (rc == 0 && (apply_staged(run, &ap) != 0 || settle_files(run, &ap) != 0 ||
+			pitr_fsutil_remove_tree(ap.stage) != 0 || drop_dirs(run, &ap) != 0))
+		rc = -1;
+out:
+	apply_free(&ap);
+	free(path);
+	return rc;
+}

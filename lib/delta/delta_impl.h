@@ -1,0 +1,35 @@
+/*
+ * delta_impl.h - what the files of lib/delta share: a map from keys to
+ * indexes (open addressing, linear probing), so that a backup of many
+ * files finds each key in constant time, and librsync's quiet start.
+ */
+#ifndef PITR_DELTA_IMPL_H
+#define PITR_DELTA_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The map does not own its keys: each stays where the caller keeps it
+ * (a file's key in an array) for as long as the map lives. */
+struct pitr_delta_map;
+
+/* NULL after logging a failed allocation. */
+struct pitr_delta_map *delta_map_new(void);
+void delta_map_free(struct pitr_delta_map *m);
+
+/* The index of `key`, or -1. */
+long delta_map_get(const struct pitr_delta_map *m, const char *key);
+
+/* Map `key` to `index`.  Returns 1 when it is new, 0 when the key was
+ * there already (*old gets its index, nothing is changed), -1 after
+ * logging a failed allocation. */
+int delta_map_put(struct pitr_delta_map *m, const char *key, size_t index, size_t *old);
+
+/* Forget `key` (no-op when absent). */
+void delta_map_del(struct pitr_delta_map *m, const char *key);
+
+/* librsync logs its own failures on stderr unless told not to: ours are
+ * the one line.  Called before any librsync job; idempotent. */
+void delta_rs_quiet(void);
+
+#endif
