@@ -89,11 +89,10 @@ manifest() { lz4 -dcq "$BK/${1/meta/sig}" | tar -xOf - manifest; }
 fsize() { stat -c %s "$BK/$1"; }
 # (A backup's files in $BK: "$BK"/bk-*-"${META#bk-meta-}".)
 # name META: the backup's name (pitr-recover --backup), name_re META: as a
-# regex; either LABEL: the backup named in a message by name or label.
+# regex.
 name() { echo "${1/meta/*}"; }
 re() { printf '%s' "$1" | sed 's/[][\.*^$+?(){}|]/\\&/g'; }
 name_re() { re "$(name "$1")"; }
-either() { echo "($(name_re "$1")|$(re "$2"))"; }
 # backup ARGS...: pitr-backup-master into $BK (lz4, SHA-256), its new meta
 # file's name in NEW.
 backup()
@@ -149,7 +148,7 @@ is "incremental 1: a new backup" "$(metas | wc -l)" 2
 is "incremental 1: meta base is the full backup's label" "$(meta "$B1" base)" "$L0"
 is "incremental 1: meta chain is the full backup" "$(meta "$B1" chain)" "$L0"
 M1=$(manifest "$B1")
-like "incremental 1: manifest names its base" "$M1" $'(^|\n)base='"$L0"$'\n'
+like "incremental 1: manifest names its base" "$M1" $'(^|\n)base='"$(re "$L0")"$'\n'
 like "incremental 1: the dropped table's file is removed" "$M1" $'\nremoved 0 '"$DOOMED"$'(\n|$)'
 like "incremental 1: the new table is whole" "$M1" $'\nwhole [0-9]+ '"$FRESH1"$'(\n|$)'
 like "incremental 1: pgbench_accounts is a delta" "$M1" $'\ndelta [0-9]+ '"$ACCOUNTS"$'(\n|$)'
@@ -233,7 +232,8 @@ is "chain to the end: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR" "$(it_tail "$(cat "$T/r-end/data/pitr-recover.log" 2>/dev/null)")"
 diag "recovery of the chain of three to the end took $((SECONDS - t0)) s"
 like "chain to the end: the newest backup chosen" "$IT_ERR" "from backup \"$(name_re "$B2")\""
-like "chain to the end: its chain is applied in order" "$IT_ERR" "$(re "$L0").*$(re "$L1").*$(re "$L2")"
+like "chain to the end: its chain is applied in order" "$IT_ERR" \
+	"chain of 2 \(full backup \"$(name_re "$B0")\" first\).*applying incremental backup \"$(name_re "$B1")\" \(1 of 2\).*applying incremental backup \"$(name_re "$B2")\" \(2 of 2\)"
 like "chain to the end: promoted" "$IT_ERR" "the server is promoted"
 same r-end "$D_END"
 pg_stop "$T/r-end/data"
@@ -278,7 +278,7 @@ redigest()
 D1=${B1/meta/data}
 cp -p "$BK/$D1" "$T/aside/$D1"
 flip_byte "$BK/$D1"
-refused r-bad "a damaged middle link" "ERROR : .*$(re "$D1").*SHA-256" -b "$BK"
+refused r-bad "a damaged middle link" "ERROR : \"$(re "$BK/$D1")\" does not match its SHA-256 digest" -b "$BK"
 cp -p "$T/aside/$D1" "$BK/$D1"
 
 # A delta member damaged inside (its digest made to match): the patched
@@ -295,15 +295,19 @@ with open(sys.argv[1], "r+b") as f:
 lz4 -qf "$T/d1.tar" "$T/dbk/$D1"
 redigest "$T/dbk" "$D1"
 chown -R postgres:postgres "$T/dbk"
-refused r-delta "a damaged delta" "ERROR : .*$(either "$B1" "$L1")" -b "$T/dbk"
+refused r-delta "a damaged delta" \
+	"ERROR : chunk [0-9]+ of \"data/[^\"]+\" does not match the signature backup \"$(name_re "$B1")\" recorded" -b "$T/dbk"
 
 # The base missing: the full backup's files moved away.
 mv "$BK"/bk-*-"${B0#bk-meta-}" "$T/aside/"
-refused r-nobase "a missing base" "ERROR : .*$(either "$B0" "$L0")" -b "$BK"
+refused r-nobase "a missing base" \
+	"ERROR : backup \"$(name_re "$B2")\" is incremental: its chain needs backup \"$(re "$L0")\", which \"$(re "$BK")\" does not hold: nothing written" \
+	-b "$BK"
 ls -A "$BK" >"$T/bk.before"
 it_run as_pg "$PB" -h 127.0.0.1 -p "$(pg_port "$P")" -U postgres -x "$T/xlogs" -dl "lz4=$BK" \
 	-f "$FMT" --incremental-from "$(name "$B0")"
 is "--incremental-from a backup not there: exit 1" "$IT_RC" 1
+like "... the reason" "$IT_ERR" "ERROR : base backup \"$(name_re "$B0")\" not found"
 is "... one error line" "$(grep -c ' : ERROR : ' <<<"$IT_ERR")" 1
 is "... nothing written" "$(ls -A "$BK")" "$(cat "$T/bk.before")"
 mv "$T/aside/"bk-*-"${B0#bk-meta-}" "$BK/"
@@ -327,12 +331,13 @@ lz4 -qf "$T/sig2.tar" "$T/fbk/$SIG2"
 redigest "$T/fbk" "$SIG2"
 chown -R postgres:postgres "$T/fbk"
 like "... the forged manifest" "$(lz4 -dcq "$T/fbk/$SIG2" | tar -xOf - manifest)" $'\nsystem_identifier=1\n'
-refused r-foreign "a sig file of another cluster in the chain" "ERROR : .*$(either "$B2" "$L2").*system identifier" -b "$T/fbk"
+FOREIGN="ERROR : backup \"$(re "$L2")\" of the chain is damaged: its system identifier 1 is not $SYSID, that of \"$(re "$L0")\""
+refused r-foreign "a sig file of another cluster in the chain" "$FOREIGN" -b "$T/fbk"
 ls -A "$T/fbk" >"$T/fbk.before"
 it_run as_pg "$PB" -h 127.0.0.1 -p "$(pg_port "$P")" -U postgres -x "$T/xlogs" -dl "lz4=$T/fbk" \
 	-f "$FMT" --incremental-from "$(name "$B2")"
 is "--incremental-from a base of another cluster: exit 1" "$IT_RC" 1
-like "... the reason" "$IT_ERR" "ERROR : .*system identifier"
+like "... the reason" "$IT_ERR" "$FOREIGN"
 is "... one error line" "$(grep -c ' : ERROR : ' <<<"$IT_ERR")" 1
 is "... nothing written" "$(ls -A "$T/fbk")" "$(cat "$T/fbk.before")"
 
