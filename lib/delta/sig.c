@@ -157,6 +157,9 @@ delta_out(rs_job_t *job, const void *buf, size_t len, unsigned char **out, size_
 		b.avail_out = cap - used;
 		r = rs_job_iter(job, &b);
 		used = cap - b.avail_out;
+		/* Blocked with room left and the input all given: stalled. */
+		if (r == RS_BLOCKED && used < cap)
+			r = RS_INTERNAL_ERROR;
 	} while (r == RS_BLOCKED);
 	if (r != RS_DONE) {
 		pitr_log_error("could not compute a chunk's delta: %s", rs_strerror(r));

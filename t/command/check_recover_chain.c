@@ -145,6 +145,7 @@ struct bkb {
 };
 
 static const char *tamper_key;   /* its chunks are stored with a flipped byte */
+static const char *stale_key;    /* its chunks are stored as they were before */
 static uint64_t sig_sysid = SYSID;
 
 static void
@@ -164,6 +165,14 @@ add_chunk(struct bkb *b, const char *key, uint32_t k, const unsigned char *cur, 
 		ck_assert_int_eq(pitr_delta_chunk_delta(cur, clen, brec, PITR_DELTA_NBLOCKS(plen), &d,
 							&dlen), 0);
 		whole = dlen >= clen;
+	}
+	if (stale_key != NULL && strcmp(key, stale_key) == 0 && plen == clen) {
+		/* A chunk with the records of its change, whose bytes are
+		 * still the base's: each block is as it was. */
+		free(d);
+		d = NULL;
+		cur = prev;
+		whole = true;
 	}
 	stored = whole ? malloc(clen) : d;
 	ck_assert_ptr_nonnull(stored);
@@ -682,6 +691,22 @@ START_TEST(test_chain_chunk_mismatch)
 }
 END_TEST
 
+/* A chunk whose blocks are all as they were, while its records say it
+ * changed: checked by the records alone, still refused. */
+START_TEST(test_chain_chunk_stale)
+{
+	struct pitr_recover_opts o;
+
+	stale_key = "data/base/1/100";
+	make_chain();
+	stale_key = NULL;
+	chain_opts(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error("chunk 1 of \"data/base/1/100\" does not match the signature backup \"bk-*-2.tar.gz\" recorded for it");
+	assert_nothing_left();
+}
+END_TEST
+
 START_TEST(test_chain_other_cluster)
 {
 	struct pitr_recover_opts o;
@@ -711,6 +736,7 @@ suite(void)
 	tcase_add_test(tc, test_chain_missing_sig);
 	tcase_add_test(tc, test_chain_damaged_tarball);
 	tcase_add_test(tc, test_chain_chunk_mismatch);
+	tcase_add_test(tc, test_chain_chunk_stale);
 	tcase_add_test(tc, test_chain_other_cluster);
 	suite_add_tcase(s, tc);
 	return s;

@@ -62,7 +62,7 @@ is "a traced run exits 0" "$IT_RC" 0
 mapfile -t STEPS < <(sed -n -E 's/^[0-9]+ +(rename[a-z0-9]*)\(.*/\1/p' "$T/renames.log" |
 	awk '{ n[$1]++; print $1 ":" n[$1] }')
 N=${#STEPS[@]}
-is "a run makes 6 renames (-x in, -x away, data, xlog, SHA-256, meta)" "$N" 6
+is "a run makes 7 renames (-x in, -x away, data, xlog, sig, SHA-256, meta)" "$N" 7
 diag "renames: $(grep -o -E '"[^"]*", [^"]*"[^"]*"' "$T/renames.log" | sed "s|$T/||g" | tr '\n' ';')"
 
 for ((i = 1; i <= N; i++)); do
@@ -83,9 +83,9 @@ for ((i = 1; i <= N; i++)); do
 	[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
 	[ -n "$left" ] && like "killed before rename $i: the orphans were removed, logged" "$IT_ERR" \
 		"an orphan without meta file left by an interrupted backup"
-	is "killed before rename $i: the four files of one backup, nothing else" \
+	is "killed before rename $i: the five files of one backup, nothing else" \
 		"$(find "$BK" -mindepth 1 -printf '%f\n' | LC_ALL=C sort | sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2}/DAY/' | tr '\n' ' ')" \
-		"$(hostname)-SHA-256-DAY.tar.gz $(hostname)-data-DAY.tar.gz $(hostname)-meta-DAY.tar.gz $(hostname)-xlog-DAY.tar.gz "
+		"$(hostname)-SHA-256-DAY.tar.gz $(hostname)-data-DAY.tar.gz $(hostname)-meta-DAY.tar.gz $(hostname)-sig-DAY.tar.gz $(hostname)-xlog-DAY.tar.gz "
 	is "killed before rename $i: no file without meta" "$(without_meta "$BK")" ""
 	nok "killed before rename $i: no -x dir left" bash -c "ls -d $T/xlogs* 2>/dev/null | grep -q ."
 	it_run "$PV" -b "$BK" -a "$A"
@@ -103,7 +103,7 @@ like "... at once, with the hint" "$IT_ERR" \
 	"ERROR : backup file \"$BK/$(hostname)-data-[0-9-]+\.tar\.gz\" exists already: .*add \^H\^M to -f for more than one a day"
 is "... one line" "$(grep -c ' : ' <<<"$IT_ERR")" 1
 unlike "... before pg_backup_start" "$IT_ERR" "started at"
-is "... the backup there is untouched" "$(find "$BK" -mindepth 1 | wc -l)" 4
+is "... the backup there is untouched" "$(find "$BK" -mindepth 1 | wc -l)" 5
 
 # --- an installation switching from OmniPITR ----------------------------------
 # OmniPITR's backups (data, xlog, MD5 digest, never a meta file), of this

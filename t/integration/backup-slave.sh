@@ -103,14 +103,14 @@ rc=0
 wait "$job" || rc=$?
 is "... and the backup still succeeds" "$rc" 0
 [ "$rc" -eq 0 ] || diag "$(cat "$T/sb3.log")"
-is "... its three files" "$(cd "$T/sbk3" && ls | tr '\n' ' ')" "s-data.tar s-meta.tar s-xlog.tar "
+is "... its four files" "$(cd "$T/sbk3" && ls | tr '\n' ' ')" "s-data.tar s-meta.tar s-sig.tar s-xlog.tar "
 
 ok "the removal pause trigger existed during the backup" test -e "$T/seen"
 like "... holding the backup's pid" "$(cat "$T/seen" 2>/dev/null)" '^[0-9]+$'
 nok "... and is gone after it" test -e "$T/pause"
 like "-v: the trigger's creation and removal are logged" "$(cat "$T/sb.log")" \
 	"created removal pause trigger \"$T/pause\".*removed removal pause trigger \"$T/pause\""
-is "three files" "$(cd "$T/sbk" && ls | tr '\n' ' ')" "s-data.tar s-meta.tar s-xlog.tar "
+is "four files" "$(cd "$T/sbk" && ls | tr '\n' ' ')" "s-data.tar s-meta.tar s-sig.tar s-xlog.tar "
 META=$(cat "$T/sbk/s-meta.tar")
 like "meta: timeline 1, uncompressed" "$META" $'\ntimeline=1\n.*\ncodec=none\n'
 like "meta: PostgreSQL 15, from a standby" "$META" $'\npg_version=15\nsource=standby\nbase=\nchain=$'

@@ -313,13 +313,15 @@ like "no backup yet: the warning" "$IT_ERR" \
 	"LOG : WARNING: no backup of this cluster with a sig file in the --dst-local dirs: taking a full backup"
 FULL_META=$(ls "$T/inc"/inc-meta-*.tar.gz)
 FULL_LABEL=$(gzip -dc "$FULL_META" | sed -n 's/^label=//p')
+# The label as a regular expression: it holds a "+".
+FULL_RE=$(sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"$FULL_LABEL")
 FULL_START=$(gzip -dc "$FULL_META" | sed -n 's/^start_epoch=//p')
 like "no backup yet: a full backup (no base, no chain)" "$(gzip -dc "$FULL_META")" $'\nbase=\nchain=$'
 FULL_SIG=${FULL_META/-meta-/-sig-}
 ok "full: a sig file" test -s "$FULL_SIG"
 MANIFEST=$(tar -xzOf "$FULL_SIG" manifest)
 like "full: its manifest names it, no base" "$MANIFEST" \
-	$'^format=1\nsystem_identifier=[0-9]+\nlabel='"$FULL_LABEL"$'\nbase=\nblock=8192\nchunk=1048576\n\n'
+	$'^format=1\nsystem_identifier=[0-9]+\nlabel='"$FULL_RE"$'\nbase=\nblock=8192\nchunk=1048576\n\n'
 like "full: a table's file stored whole" "$MANIFEST" $'\nwhole [0-9]+ data/'"$DROPPED"$'\n'
 like "full: backup_label and pg_control whole" "$MANIFEST" \
 	$'\nwhole [0-9]+ data/global/pg_control\n(.*\n)?whole [0-9]+ data/backup_label'
@@ -334,18 +336,18 @@ it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "gzip=$
 	-dg SHA-256 -f "$INCF" --incremental-from latest
 is "incremental: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
-like "incremental: it names its base" "$IT_ERR" "LOG : incremental backup on \"$FULL_LABEL\" in \"$T/inc\""
+like "incremental: it names its base" "$IT_ERR" "LOG : incremental backup on \"$FULL_RE\" in \"$T/inc\""
 INC_META=$(ls "$T/inc"/inc-meta-*.tar.gz | grep -vxF "$FULL_META")
 like "incremental meta: base and chain are the full backup" "$(gzip -dc "$INC_META")" \
-	$'\nbase='"$FULL_LABEL"$'\nchain='"$FULL_LABEL"'$'
+	$'\nbase='"$FULL_RE"$'\nchain='"$FULL_RE"'$'
 INC_SIG=${INC_META/-meta-/-sig-}
 INC_DATA=${INC_META/-meta-/-data-}
 ok "incremental: a sig file" test -s "$INC_SIG"
 MANIFEST=$(tar -xzOf "$INC_SIG" manifest)
-like "incremental manifest: the base" "$MANIFEST" $'\nbase='"$FULL_LABEL"$'\n'
+like "incremental manifest: the base" "$MANIFEST" $'\nbase='"$FULL_RE"$'\n'
 like "incremental manifest: the changed table as chunks" "$MANIFEST" $'\ndelta [0-9]+ data/'"$CHANGED"$'\n'
 like "incremental manifest: the new table whole" "$MANIFEST" $'\nwhole [0-9]+ data/'"$NEW"$'\n'
-like "incremental manifest: the dropped table removed" "$MANIFEST" $'\nremoved 0 data/'"$DROPPED"'(\n|$)'
+like "incremental manifest: the dropped table removed" "$MANIFEST" $'\nremoved 0 data/'"$DROPPED"$'(\n|$)'
 like "incremental manifest: pg_control whole" "$MANIFEST" $'\nwhole [0-9]+ data/global/pg_control\n'
 like "incremental manifest: unchanged files same" "$MANIFEST" $'\nsame [0-9]+ data/PG_VERSION\n'
 MEMBERS=$(tar -tzf "$INC_DATA")

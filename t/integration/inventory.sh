@@ -90,14 +90,15 @@ done
 like "pitr-info (text) shows the last segment" "$IT_OUT" "$last"
 
 # Stored sizes, version and source (issue 11): each backup's stored size is
-# its four files' (data, xlog, meta, digest) bytes on disk, compressed; the
+# its five files' (data, xlog, sig, meta, digest) bytes on disk, compressed; the
 # timeline's and the archive's are their archived files' bytes.
 got=$(python3 - "$T/info.json" "$BK" "$A" <<'PY'
 import json, os, sys
 d = json.load(open(sys.argv[1]))
 bk, arch = sys.argv[2], sys.argv[3]
 for b in d["backups"]:
-    files = [b["meta_file"], b["data_file"], b["xlog_file"]] + [g["file"] for g in b["digests"]]
+    files = [b["meta_file"], b["data_file"], b["xlog_file"], b["meta_file"].replace("meta", "sig", 1)] + \
+        [g["file"] for g in b["digests"]]
     print(b["stored_size"] == sum(os.path.getsize(os.path.join(bk, f)) for f in files),
           b["stored_size"] > 0, len(files), b["pg_version"], b["source"])
 wal = sum(os.path.getsize(os.path.join(arch, f)) for f in os.listdir(arch) if f.startswith("00000001"))
@@ -107,7 +108,7 @@ print(d["in_progress"], d["orphans"])
 PY
 )
 is "pitr-info --json: stored size = the files' sizes, PostgreSQL 15, from a primary" "$got" \
-	"True True 4 15 primary"$'\n'"True True 4 15 primary"$'\n'"True True 4 15 primary"$'\n'"True True True"$'\n'"[] []"
+	"True True 5 15 primary"$'\n'"True True 5 15 primary"$'\n'"True True 5 15 primary"$'\n'"True True True"$'\n'"[] []"
 it_run "$PI" -b "$BK" -a "$A"
 like "pitr-info (text): version and source of each backup" "$IT_OUT" \
 	$'\n    version:      PostgreSQL 15\n    source:       primary \\(pitr-backup-master\\)\n'
@@ -243,6 +244,7 @@ plain_copies()
 		gzip -dc "$m" >"$1/bk-meta-$s.tar" &&
 		gzip -dc "$1/bk-data-$s.tar.gz" >"$1/bk-data-$s.tar" &&
 		gzip -dc "$1/bk-xlog-$s.tar.gz" >"$1/bk-xlog-$s.tar" &&
+		gzip -dc "$1/bk-sig-$s.tar.gz" >"$1/bk-sig-$s.tar" &&
 		sed 's/\.tar\.gz$/.tar/' "$1/bk-SHA-256-$s.tar.gz" >"$1/bk-SHA-256-$s.tar" || return 1
 	done
 }
@@ -268,7 +270,7 @@ for rules in "--keep-count 2" "-k 9 --keep-count 1"; do
 	is "cleanup $rules removed exactly what its dry run listed" "$creal" "$cdry"
 	is "cleanup $rules: backup 1 is gone, backups 2 and 3 stay, both copies" \
 		"$(cd "$T/bkc" && ls bk-*-* | LC_ALL=C sort)" "$(for s in "${METAS[1]}" "${METAS[2]}"; do
-			s=${s#bk-meta-}; for t in SHA-256 data meta xlog; do
+			s=${s#bk-meta-}; for t in SHA-256 data meta sig xlog; do
 			echo "bk-$t-${s%.gz}"; echo "bk-$t-$s"; done; done | LC_ALL=C sort)"
 	ok "cleanup $rules: backup 2's start segment stays" test -f "$T/ac/$start2.gz"
 	ok "cleanup $rules: the segment before it goes" test ! -e "$T/ac/$(printf '%s%08X' "${start2:0:16}" $((16#${start2:16:8} - 1))).gz"
@@ -288,9 +290,9 @@ like "cleanup removed files" "$real" .
 is "cleanup removed exactly what its dry run listed" "$real" "$dry"
 stamp3=${METAS[2]#bk-meta-}
 stamp3=${stamp3%.tar.gz}
-is "backups 1 and 2 are gone, backup 3 (data, xlog, meta, digest) stays" "$(cd "$BK" && ls)" \
+is "backups 1 and 2 are gone, backup 3 (data, xlog, sig, meta, digest) stays" "$(cd "$BK" && ls)" \
 	"$(cd "$T/bk2" && ls | grep -F -- "-$stamp3.")"
-is "backup 3 has four files" "$(cd "$BK" && ls | wc -l)" 4
+is "backup 3 has five files" "$(cd "$BK" && ls | wc -l)" 5
 old=$(cd "$A" && ls | grep -E '^[0-9A-F]{24}' | awk -v k="$keep_start" 'substr($0, 9, 16) < substr(k, 9, 16)')
 is "no segment older than backup 3's start ($keep_start) is left" "$old" ""
 ok "backup 3's start segment is still archived" test -f "$A/$keep_start.gz"

@@ -287,6 +287,8 @@ remove_backup(struct bc_run *run, const char *dir, const struct pitr_catalog_bac
 	}
 	if (b->xlog_file != NULL && remove_file(run, "backup", dir, b->xlog_file) != 0)
 		goto fail;
+	if (b->sig_file != NULL && remove_file(run, "backup", dir, b->sig_file) != 0)
+		goto fail;
 	for (size_t i = 0; i < b->ndigests; i++)
 		if (b->digests[i].file != NULL &&
 		    remove_file(run, "backup", dir, b->digests[i].file) != 0)

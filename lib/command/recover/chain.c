@@ -7,13 +7,14 @@
  * An incremental's data tarball holds whole files, directories and links
  * as a full one does, and the changed chunks of changed files as members
  * ".pitrkit/<key>/<k>.d" (a librsync delta against the chunk as the base
- * had it) or ".w" (the chunk whole).  It is extracted by tarread like any
- * tarball (whole files replace what is there), its chunk members into a
- * staging directory under the temporary data dir; once it is all on disk,
- * each staged chunk is applied in place: the chunk of the current file
- * read, patched, checked against the link's signature for it, written
- * back.  The full backup's data is thus read and written once, and an
- * incremental costs what it stores, with one chunk's buffers in memory.
+ * had it) or ".w" (the chunk whole).  It is read twice: extracted by
+ * tarread like any tarball, chunk members left out (whole files replace
+ * what is there), then streamed for its chunk members alone, each applied
+ * in place as it comes: the chunk of the current file read, patched,
+ * checked against the link's records for it, and its changed blocks
+ * written back.  The full backup's data is thus read and written once, an
+ * incremental costs about what it stores, and memory is one chunk's
+ * buffers besides the chain's signatures.
  */
 #include "config.h"
 
@@ -35,8 +36,8 @@
 #include "repo/catalog.h"
 #include "tar/tarread.h"
 
-/* A chunk member as tarread wrote it: stage/<its index>. */
-struct staged {
+/* A chunk member, by its name. */
+struct chunk_name {
 	char *key;
 	uint32_t k;
 	bool whole;          /* ".w": the chunk itself, not a delta */
@@ -45,18 +46,14 @@ struct staged {
 struct recover_apply {
 	const struct pitr_catalog_backup *link;
 	const struct pitr_delta_sigs *sigs;
-	char *stage;         /* run->tmp/.pitrkit-apply */
-	struct staged *staged;
-	size_t nstaged, capstaged;
+	size_t i;            /* its place in run->links */
 	char **seen;         /* every destination a member mapped to */
 	size_t nseen, capseen;
 };
 
-/* The most a staged chunk member may hold: a delta of a chunk is at most
- * a little over the chunk (literal commands' headers); more is damage. */
-#define STAGED_MAX (PITR_DELTA_CHUNK + PITR_DELTA_CHUNK / 8 + 4096)
-
-#define STAGE_NAME ".pitrkit-apply"
+/* The most a chunk member may hold: a delta of a chunk is at most a
+ * little over the chunk (literal commands' headers); more is damage. */
+#define MEMBER_MAX (PITR_DELTA_CHUNK + PITR_DELTA_CHUNK / 8 + 4096)
 
 /* ------------------------------------------------------------------------
  * Names
@@ -377,10 +374,6 @@ recover_chain_check(struct recover_run *run)
 	if ((chain = pitr_delta_chain_compose(run->sigs, run->nlinks)) == NULL)
 		return -1;
 	pitr_delta_chain_free(chain);
-	/* The full backup's signatures, the chain's largest part, are not
-	 * needed to apply the incrementals. */
-	pitr_delta_sigs_free(&run->sigs[0]);
-	memset(&run->sigs[0], 0, sizeof(run->sigs[0]));
 	for (size_t i = 1; i < run->nlinks; i++)
 		if (list_link(run, i) != 0)
 			return -1;
@@ -393,8 +386,7 @@ void
 recover_chain_free(struct recover_run *run)
 {
 	for (size_t i = 0; i < run->nsigs; i++)
-		if (run->sigs[i].label != NULL)   /* else freed after the check */
-			pitr_delta_sigs_free(&run->sigs[i]);
+		pitr_delta_sigs_free(&run->sigs[i]);
 	free(run->sigs);
 	free(run->links);
 	run->sigs = NULL;
@@ -425,36 +417,10 @@ remember(struct recover_apply *ap, char *dest)
 	return 0;
 }
 
-/* A chunk member: staged as stage/<index>, what it is kept. */
-static char *
-stage_member(struct recover_run *run, struct recover_apply *ap, const char *member)
-{
-	struct staged st;
-	int r = parse_chunk_member(member, &st.key, &st.k, &st.whole);
-
-	if (r != 0) {
-		if (r > 0)
-			pitr_log_error("\"%s\": member \"%s\" is not a chunk", run->tarball, member);
-		return NULL;
-	}
-	if (ap->nstaged == ap->capstaged) {
-		size_t cap = ap->capstaged ? ap->capstaged * 2 : 64;
-		struct staged *grown = pitr_xreallocarray(ap->staged, cap, sizeof(*grown));
-
-		if (grown == NULL) {
-			free(st.key);
-			return NULL;
-		}
-		ap->staged = grown;
-		ap->capstaged = cap;
-	}
-	ap->staged[ap->nstaged++] = st;
-	return pitr_xasprintf("%s/%zu", ap->stage, ap->nstaged - 1);
-}
-
 /* Where an incremental's member goes (pitr_tarread_dest_fn): chunk
- * members to the stage; the rest where a full backup's go, a file there
- * from an earlier link removed first (tarread overwrites nothing). */
+ * members nowhere (apply_chunks() streams them); the rest where a full
+ * backup's go, a file there from an earlier link removed first (tarread
+ * overwrites nothing). */
 static char *
 map_incr(void *ctx, const char *member, bool *skip, unsigned *id)
 {
@@ -465,8 +431,10 @@ map_incr(void *ctx, const char *member, bool *skip, unsigned *id)
 
 	*skip = false;
 	*id = 0;
-	if (strncmp(member, PITR_DELTA_MEMBER_PREFIX, strlen(PITR_DELTA_MEMBER_PREFIX)) == 0)
-		return stage_member(run, ap, member);
+	if (strncmp(member, PITR_DELTA_MEMBER_PREFIX, strlen(PITR_DELTA_MEMBER_PREFIX)) == 0) {
+		*skip = true;
+		return NULL;
+	}
 	if ((dest = recover_map_data(ctx, member, skip, id)) == NULL)
 		return NULL;
 	if (lstat(dest, &st) == 0 && !S_ISDIR(st.st_mode) && unlink(dest) != 0) {
@@ -482,50 +450,10 @@ map_incr(void *ctx, const char *member, bool *skip, unsigned *id)
 	return dest;
 }
 
-/* Read all of a staged member into *buf (grown to *cap). */
-static ssize_t
-read_staged(const char *path, unsigned char **buf, size_t *cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	size_t got = 0;
-
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		pitr_log_error("could not read \"%s\": %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if ((size_t)st.st_size > *cap) {
-		unsigned char *grown = pitr_xrealloc(*buf, (size_t)st.st_size);
-
-		if (grown == NULL) {
-			close(fd);
-			return -1;
-		}
-		*buf = grown;
-		*cap = (size_t)st.st_size;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, *buf + got, (size_t)st.st_size - got);
-
-		if (n <= 0) {
-			pitr_log_error("could not read \"%s\": %s", path, n < 0 ? strerror(errno) :
-				       "it got shorter");
-			close(fd);
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	return (ssize_t)got;
-}
-
-/* One chunk's buffers, for every chunk of a link. */
+/* One chunk's buffers, for every chunk of a link: the chunk as it was,
+ * as it becomes, and the member's data. */
 struct chunk_bufs {
-	unsigned char *basis, *out, *staged;
-	size_t staged_cap;
-	unsigned char records[PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD];
+	unsigned char *basis, *out, *data;
 };
 
 /* pread/pwrite all of it; pread stops early at the file's end. */
@@ -549,133 +477,264 @@ io_full(bool write_, int fd, unsigned char *buf, size_t len, off_t off)
 	return (ssize_t)done;
 }
 
-/* The chunk as staged[s] makes it, in *data (*len bytes). */
-static int
-make_chunk(const struct recover_apply *ap, size_t s, int fd, const char *path,
-	   struct chunk_bufs *b, const unsigned char **data, size_t *len)
+/* The records link `i`'s base had for chunk k of `key` (*nrec of them):
+ * those of the newest earlier link that stored the chunk (the file whole,
+ * or that chunk); NULL when the chunk did not exist before (a new file,
+ * or past the file's end then). */
+static const unsigned char *
+base_records(const struct recover_run *run, size_t i, const char *key, uint32_t k, size_t *nrec)
 {
-	const struct staged *st = &ap->staged[s];
-	char spath[4096], what[4200];
-	ssize_t n, basis;
+	uint64_t off = (uint64_t)k * PITR_DELTA_CHUNK;
 
-	snprintf(spath, sizeof(spath), "%s/%zu", ap->stage, s);
-	if ((n = read_staged(spath, &b->staged, &b->staged_cap)) < 0)
-		return -1;
-	if (st->whole) {
-		*data = b->staged;
-		*len = (size_t)n;
-		return 0;
+	for (size_t j = i; j-- > 0;) {
+		const struct pitr_delta_file *f = pitr_delta_sigs_find(&run->sigs[j], key);
+		ssize_t x = 0;
+
+		if (f == NULL || f->kind == PITR_DELTA_REMOVED || off >= f->size)
+			return NULL;
+		*nrec = PITR_DELTA_NBLOCKS(f->size - off < PITR_DELTA_CHUNK ? f->size - off :
+					   PITR_DELTA_CHUNK);
+		if (f->kind == PITR_DELTA_WHOLE)
+			return f->records + (size_t)k * PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD;
+		if (f->kind == PITR_DELTA_DELTA && (x = chunk_index(f, k)) >= 0)
+			return f->records + (size_t)x * PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD;
+		/* same, or this chunk unchanged: as the link before had it */
 	}
-	basis = io_full(false, fd, b->basis, PITR_DELTA_CHUNK, (off_t)st->k * PITR_DELTA_CHUNK);
-	if (basis < 0) {
-		pitr_log_error("could not read \"%s\": %s", path, strerror(errno));
-		return -1;
-	}
-	snprintf(what, sizeof(what), "chunk %" PRIu32 " of \"%s\" in backup \"%s\"", st->k, st->key,
-		 ap->link->name);
-	*data = b->out;
-	return pitr_delta_chunk_patch(b->basis, (size_t)basis, b->staged, (size_t)n, b->out, len, what);
+	return NULL;
 }
 
-/* Staged chunk s patched into the file `fd` (at `path`), checked against
- * the link's records for it first. */
+/* One chunk being applied: the file's chunk as it was (basis) and as it
+ * becomes (out), the link's records for it and the base's. */
+struct chunk_job {
+	const struct recover_apply *ap;
+	const struct chunk_name *st;
+	const unsigned char *basis, *out, *rec, *base_rec;
+	size_t basis_len, len, nbase;
+	int fd;
+	const char *path;
+};
+
+static size_t
+block_len(size_t chunk_len, size_t b)
+{
+	size_t at = b * PITR_DELTA_BLOCK;
+
+	return at >= chunk_len ? 0 : chunk_len - at < PITR_DELTA_BLOCK ? chunk_len - at :
+		PITR_DELTA_BLOCK;
+}
+
+/* Is block b as it was, with records the base's for it? */
+static bool
+block_kept(const struct chunk_job *c, size_t b)
+{
+	size_t n = block_len(c->len, b);
+
+	return c->base_rec != NULL && b < c->nbase && n == block_len(c->basis_len, b) &&
+		memcmp(c->out + b * PITR_DELTA_BLOCK, c->basis + b * PITR_DELTA_BLOCK, n) == 0;
+}
+
 static int
-apply_chunk(const struct recover_apply *ap, const struct pitr_delta_file *f, size_t s, int fd,
+mismatch(const struct chunk_job *c)
+{
+	pitr_log_error("chunk %" PRIu32 " of \"%s\" does not match the signature backup \"%s\" "
+		       "recorded for it: the backup is damaged or its base is not the one extracted",
+		       c->st->k, c->st->key, c->ap->link->name);
+	return -1;
+}
+
+/* Check the new chunk against the link's records, block by block, and
+ * write the blocks that changed.  A block kept as it was is checked by
+ * its record alone: the link's must be the base's, which the bytes had
+ * when extracted or checked before; runs of changed blocks are signed
+ * (the records of a run taken alone are its slice of the chunk's) and
+ * written.  A delta of a few pages thus costs a few pages, not a chunk. */
+static int
+check_and_write(const struct chunk_job *c, off_t off)
+{
+	unsigned char records[PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD];
+	size_t nb = PITR_DELTA_NBLOCKS(c->len);
+
+	for (size_t b = 0; b < nb;) {
+		size_t e = b + 1, from = b * PITR_DELTA_BLOCK, to;
+
+		if (block_kept(c, b)) {
+			if (memcmp(c->rec + b * PITR_DELTA_RECORD, c->base_rec + b * PITR_DELTA_RECORD,
+				   PITR_DELTA_RECORD) != 0)
+				return mismatch(c);
+			b++;
+			continue;
+		}
+		while (e < nb && !block_kept(c, e))
+			e++;
+		to = e * PITR_DELTA_BLOCK < c->len ? e * PITR_DELTA_BLOCK : c->len;
+		if (pitr_delta_chunk_sig(c->out + from, to - from, records) != 0)
+			return -1;
+		if (memcmp(records, c->rec + b * PITR_DELTA_RECORD, (e - b) * PITR_DELTA_RECORD) != 0)
+			return mismatch(c);
+		if (io_full(true, c->fd, (unsigned char *)c->out + from, to - from,
+			    off + (off_t)from) != (ssize_t)(to - from)) {
+			pitr_log_error("could not write \"%s\": %s", c->path, strerror(errno));
+			return -1;
+		}
+		b = e;
+	}
+	return 0;
+}
+
+/* Chunk member `st` (its `n` bytes in b->data) made (patched, or taken
+ * whole) over the file `fd` (at `path`), checked and written; `f` is the
+ * file in the link. */
+static int
+apply_chunk(const struct recover_run *run, const struct recover_apply *ap,
+	    const struct pitr_delta_file *f, const struct chunk_name *st, size_t n, int fd,
 	    const char *path, struct chunk_bufs *b)
 {
-	const struct staged *st = &ap->staged[s];
+	struct chunk_job c = { .ap = ap, .st = st, .basis = b->basis, .fd = fd, .path = path };
 	uint64_t off = (uint64_t)st->k * PITR_DELTA_CHUNK;
-	ssize_t j = chunk_index(f, st->k);
-	const unsigned char *data;
-	size_t len, want;
+	ssize_t j = chunk_index(f, st->k), basis;
+	char what[4200];
 
 	if (j < 0 || off >= f->size) {
 		pitr_log_error("chunk %" PRIu32 " of \"%s\" in backup \"%s\" lies beyond its size %" PRIu64
 			       ": the backup is damaged", st->k, st->key, ap->link->name, f->size);
 		return -1;
 	}
-	want = f->size - off < PITR_DELTA_CHUNK ? (size_t)(f->size - off) : PITR_DELTA_CHUNK;
-	if (make_chunk(ap, s, fd, path, b, &data, &len) != 0)
-		return -1;
-	if (len != want || pitr_delta_chunk_sig(data, len, b->records) != 0 ||
-	    memcmp(b->records, f->records + (size_t)j * PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD,
-		   PITR_DELTA_NBLOCKS(len) * PITR_DELTA_RECORD) != 0) {
-		pitr_log_error("chunk %" PRIu32 " of \"%s\" does not match the signature backup \"%s\" "
-			       "recorded for it (%zu bytes, %zu expected): the backup is damaged or its "
-			       "base is not the one extracted", st->k, st->key, ap->link->name, len, want);
+	c.rec = f->records + (size_t)j * PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD;
+	c.base_rec = base_records(run, ap->i, st->key, st->k, &c.nbase);
+	if ((basis = io_full(false, fd, b->basis, PITR_DELTA_CHUNK, (off_t)off)) < 0) {
+		pitr_log_error("could not read \"%s\": %s", path, strerror(errno));
 		return -1;
 	}
-	if (io_full(true, fd, (unsigned char *)data, len, (off_t)off) != (ssize_t)len) {
-		pitr_log_error("could not write \"%s\": %s", path, strerror(errno));
+	c.basis_len = (size_t)basis;
+	snprintf(what, sizeof(what), "chunk %" PRIu32 " of \"%s\" in backup \"%s\"", st->k, st->key,
+		 ap->link->name);
+	if (st->whole) {
+		c.out = b->data;
+		c.len = n;
+	} else if (pitr_delta_chunk_patch(b->basis, c.basis_len, b->data, n, b->out, &c.len,
+					  what) != 0) {
+		return -1;
+	} else {
+		c.out = b->out;
+	}
+	if (c.len != (f->size - off < PITR_DELTA_CHUNK ? f->size - off : PITR_DELTA_CHUNK))
+		return mismatch(&c);
+	return check_and_write(&c, (off_t)off);
+}
+
+/* The file chunks are applied to: its key, its file in the link, its
+ * path and descriptor. */
+struct target {
+	char *key, *path;
+	const struct pitr_delta_file *f;
+	int fd;
+};
+
+static int
+target_close(struct target *t)
+{
+	int rc = 0;
+
+	if (t->fd >= 0 && close(t->fd) != 0) {
+		pitr_log_error("could not write \"%s\": %s", t->path, strerror(errno));
+		rc = -1;
+	}
+	free(t->key);
+	free(t->path);
+	memset(t, 0, sizeof(*t));
+	t->fd = -1;
+	return rc;
+}
+
+/* Make `key` (taken) the file chunks go to, unless it is already. */
+static int
+target_switch(struct recover_run *run, const struct recover_apply *ap, struct target *t,
+	      char *key)
+{
+	if (t->key != NULL && strcmp(t->key, key) == 0) {
+		free(key);
+		return 0;
+	}
+	if (target_close(t) != 0) {
+		free(key);
+		return -1;
+	}
+	t->key = key;
+	t->f = pitr_delta_sigs_find(ap->sigs, key);
+	if (t->f == NULL || t->f->kind != PITR_DELTA_DELTA) {
+		pitr_log_error("backup \"%s\" stores chunks of \"%s\", which its manifest does not list "
+			       "as changed: the backup is damaged", ap->link->name, key);
+		return -1;
+	}
+	if ((t->path = key_path(run, ap->link, key)) == NULL)
+		return -1;
+	if ((t->fd = open(t->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		pitr_log_error("could not open \"%s\", which backup \"%s\" changes: %s", t->path,
+			       ap->link->name, strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-/* Staged chunks [from, to), all of one file, applied in place. */
+/* The next chunk member of `in` read into b->data and applied; members of
+ * another kind skipped.  1 at the tarball's end, 0, or -1 after logging. */
 static int
-patch_file(struct recover_run *run, const struct recover_apply *ap, size_t from, size_t to,
-	   struct chunk_bufs *b)
+next_chunk(struct recover_run *run, const struct recover_apply *ap,
+	   struct pitr_tarread_stream *in, struct target *t, struct chunk_bufs *b)
 {
-	const char *key = ap->staged[from].key;
-	const struct pitr_delta_file *f = pitr_delta_sigs_find(ap->sigs, key);
-	char *path = key_path(run, ap->link, key);
-	int fd = -1, rc = -1;
+	struct chunk_name st;
+	const char *name;
+	int64_t size;
+	int r = pitr_tarread_next(in, &name, &size);
 
-	if (path == NULL)
+	if (r <= 0)
+		return r < 0 ? -1 : 1;
+	if (strncmp(name, PITR_DELTA_MEMBER_PREFIX, strlen(PITR_DELTA_MEMBER_PREFIX)) != 0)
+		return 0;
+	if ((r = parse_chunk_member(name, &st.key, &st.k, &st.whole)) != 0 || size < 0 ||
+	    size > MEMBER_MAX) {
+		if (r >= 0)
+			pitr_log_error("\"%s\": member \"%s\" is not a chunk: the backup is damaged",
+				       run->tarball, name);
+		if (r == 0)
+			free(st.key);
 		return -1;
-	if (f == NULL || f->kind != PITR_DELTA_DELTA) {
-		pitr_log_error("backup \"%s\" stores chunks of \"%s\", which its manifest does not list "
-			       "as changed: the backup is damaged", ap->link->name, key);
-		goto out;
 	}
-	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-		pitr_log_error("could not open \"%s\", which backup \"%s\" changes: %s", path,
-			       ap->link->name, strerror(errno));
-		goto out;
+	if (pitr_tarread_read(in, b->data, (size_t)size) != 0) {
+		free(st.key);
+		return -1;
 	}
-	for (size_t s = from; s < to; s++)
-		if (apply_chunk(ap, f, s, fd, path, b) != 0)
-			goto out;
-	rc = 0;
-out:
-	if (fd >= 0 && close(fd) != 0 && rc == 0) {
-		pitr_log_error("could not write \"%s\": %s", path, strerror(errno));
-		rc = -1;
-	}
-	free(path);
-	return rc;
+	if (target_switch(run, ap, t, st.key) != 0)
+		return -1;
+	st.key = t->key;
+	return apply_chunk(run, ap, t->f, &st, (size_t)size, t->fd, t->path, b);
 }
 
-/* Every staged chunk applied, file by file (a file's chunks come
- * together, ascending). */
+/* Every chunk member of the link's data tarball `path`, in its order (a
+ * file's chunks come together, ascending), applied. */
 static int
-apply_staged(struct recover_run *run, const struct recover_apply *ap)
+apply_chunks(struct recover_run *run, const struct recover_apply *ap, const char *path)
 {
-	struct chunk_bufs *b = pitr_xcalloc(1, sizeof(*b));
-	int rc = -1;
+	struct chunk_bufs b = { NULL, NULL, NULL };
+	struct target t = { .fd = -1 };
+	struct pitr_tarread_stream *in = NULL;
+	int r = -1;
 
-	if (b == NULL || (b->basis = pitr_xmalloc(PITR_DELTA_CHUNK)) == NULL ||
-	    (b->out = pitr_xmalloc(PITR_DELTA_CHUNK)) == NULL)
+	if ((b.basis = pitr_xmalloc(PITR_DELTA_CHUNK)) == NULL ||
+	    (b.out = pitr_xmalloc(PITR_DELTA_CHUNK)) == NULL ||
+	    (b.data = pitr_xmalloc(MEMBER_MAX)) == NULL ||
+	    (in = pitr_tarread_open(path, ap->link->codec)) == NULL)
 		goto out;
-	for (size_t s = 0; s < ap->nstaged;) {
-		size_t e = s + 1;
-
-		while (e < ap->nstaged && strcmp(ap->staged[e].key, ap->staged[s].key) == 0)
-			e++;
-		if (patch_file(run, ap, s, e, b) != 0)
-			goto out;
-		s = e;
-	}
-	rc = 0;
+	while ((r = next_chunk(run, ap, in, &t, &b)) == 0)
+		;
 out:
-	if (b != NULL) {
-		free(b->basis);
-		free(b->out);
-		free(b->staged);
-	}
-	free(b);
-	return rc;
+	if (target_close(&t) != 0)
+		r = -1;
+	pitr_tarread_close(in);
+	free(b.basis);
+	free(b.out);
+	free(b.data);
+	return r == 1 ? 0 : -1;
 }
 
 /* Every changed file cut to its size, every removed file unlinked. */
@@ -768,42 +827,33 @@ drop_dirs(struct recover_run *run, struct recover_apply *ap)
 static void
 apply_free(struct recover_apply *ap)
 {
-	for (size_t i = 0; i < ap->nstaged; i++)
-		free(ap->staged[i].key);
-	free(ap->staged);
 	for (size_t i = 0; i < ap->nseen; i++)
 		free(ap->seen[i]);
 	free(ap->seen);
-	free(ap->stage);
 }
 
 int
 recover_chain_apply(struct recover_run *run, size_t i, uint64_t *bytes)
 {
-	struct recover_apply ap = { .link = run->links[i], .sigs = &run->sigs[i] };
+	struct recover_apply ap = { .link = run->links[i], .sigs = &run->sigs[i], .i = i };
 	char *path = NULL;
 	int rc = -1;
 
 	free(run->base);
 	if ((run->base = recover_data_base_name(ap.link->data_dir)) == NULL ||
-	    (ap.stage = pitr_fsutil_join(run->tmp, STAGE_NAME)) == NULL ||
 	    (path = pitr_fsutil_join(recover_backup_dir(run), ap.link->data_file)) == NULL)
 		goto out;
-	if (mkdir(ap.stage, 0700) != 0) {
-		pitr_log_error("could not create directory \"%s\": %s", ap.stage, strerror(errno));
-		goto out;
-	}
 	pitr_log_info("applying incremental backup \"%s\" (%zu of %zu)", ap.link->name, i,
 		      run->nlinks - 1);
 	run->apply = &ap;
 	run->tarball = path;
 	rc = pitr_tarread_extract_split(path, ap.link->codec, map_incr, run,
 					PITR_TARREAD_ALLOW_SYMLINKS, bytes);
-	run->tarball = NULL;
 	run->apply = NULL;
-	if (rc == 0 && (apply_staged(run, &ap) != 0 || settle_files(run, &ap) != 0 ||
-			pitr_fsutil_remove_tree(ap.stage) != 0 || drop_dirs(run, &ap) != 0))
+	if (rc == 0 && (apply_chunks(run, &ap, path) != 0 || settle_files(run, &ap) != 0 ||
+			drop_dirs(run, &ap) != 0))
 		rc = -1;
+	run->tarball = NULL;
 out:
 	apply_free(&ap);
 	free(path);
