@@ -38,7 +38,7 @@ A=$T/arch
 BK=$T/bk
 P=$T/p
 FMT='bk-__FILETYPE__-^Y^m^d-^H^M^S.tar__CEXT__'
-mkdir_pg "$A" "$BK" "$T/state" "$T/aside"
+mkdir_pg "$A" "$BK" "$T/state" "$T/aside" "$T/ts"
 ok "initdb p (1 MiB segments)" pg_new "$P" --wal-segsize=1
 # Only p archives (PostgreSQL runs archive_command in the data dir; the
 # recovered copies carry this file).  pgbench -i's WAL is not archived:
@@ -49,7 +49,10 @@ pg_set "$P" "archive_mode = on" "archive_command = 'exit 0'" "autovacuum = off" 
 	"checkpoint_timeout = 1h" "max_wal_size = 1GB" "shared_buffers = 64MB"
 ok "p starts" pg_start "$P"
 ok "pgbench -i -s $SCALE" pg_bench "$P" -i -s "$SCALE" -q -I dtGvp
-ok "amcheck, a table to drop, the check functions" pg_sql "$P" "CREATE EXTENSION amcheck" \
+ok "amcheck, a table in a tablespace, a table to drop, the check functions" pg_sql "$P" \
+	"CREATE EXTENSION amcheck" "CREATE TABLESPACE ts LOCATION '$T/ts'" \
+	"CREATE TABLE in_ts (id int PRIMARY KEY, v text) TABLESPACE ts" \
+	"INSERT INTO in_ts SELECT g, md5(g::text) FROM generate_series(1, 20000) g" \
 	"CREATE TABLE doomed AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 20000) g" \
 	"CREATE INDEX ON doomed (v)" \
 	"CREATE FUNCTION it_digest() RETURNS SETOF text LANGUAGE plpgsql AS \$f\$
@@ -74,7 +77,7 @@ ok "amcheck, a table to drop, the check functions" pg_sql "$P" "CREATE EXTENSION
 		END LOOP;
 		RETURN n;
 	END \$f\$" \
-	"VACUUM ANALYZE doomed" "CHECKPOINT"
+	"VACUUM ANALYZE doomed" "VACUUM ANALYZE in_ts" "CHECKPOINT"
 pg_set "$P" "archive_command = '$ARCHIVE_CMD'"
 ok "p archives from now on" pg_sql "$P" "SELECT pg_reload_conf()"
 diag "set-up took $((SECONDS - started)) s"
@@ -128,12 +131,15 @@ like "full: its manifest has whole lines only" "$(manifest "$B0" | sed '1,/^$/d'
 # --- changes, incremental 1 -----------------------------------------------------
 DOOMED=$(relpath doomed)
 ACCOUNTS=$(relpath pgbench_accounts)
+# A tablespace's file: its key ends as its path under the tablespace dir.
+IN_TS=$(pg_sql "$P" "SELECT regexp_replace(pg_relation_filepath('in_ts'), '^pg_tblspc/[0-9]+/', '')")
 # 1%: 20 runs of SCALE*50 neighbouring rows spread over the table.
 changes1()
 {
 	update 1 $((ROWS / 20)) $((SCALE * 50)) &&
 		pg_sql "$P" "CREATE TABLE fresh1 AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 5000) g" \
-			"CREATE UNIQUE INDEX ON fresh1 (id)" "DROP TABLE doomed" "VACUUM pgbench_accounts"
+			"CREATE UNIQUE INDEX ON fresh1 (id)" "DROP TABLE doomed" "VACUUM pgbench_accounts" \
+			"UPDATE in_ts SET v = 'changed' WHERE id % 1000 = 0"
 }
 ok "~1% of pgbench_accounts updated in 20 runs, a new table, a table dropped, VACUUM" changes1
 FRESH1=$(relpath fresh1)
@@ -152,6 +158,7 @@ like "incremental 1: manifest names its base" "$M1" $'(^|\n)base='"$(re "$L0")"$
 like "incremental 1: the dropped table's file is removed" "$M1" $'\nremoved 0 '"$DOOMED"$'(\n|$)'
 like "incremental 1: the new table is whole" "$M1" $'\nwhole [0-9]+ '"$FRESH1"$'(\n|$)'
 like "incremental 1: pgbench_accounts is a delta" "$M1" $'\ndelta [0-9]+ '"$ACCOUNTS"$'(\n|$)'
+like "incremental 1: in_ts, in the tablespace, is a delta" "$M1" $'\ndelta [0-9]+ tablespaces/[^\n]*/'"$IN_TS"$'(\n|$)'
 like "incremental 1: pgbench_branches is the same" "$M1" $'\nsame [0-9]+ '"$(relpath pgbench_branches)"$'(\n|$)'
 S0=$(fsize "${B0/meta/data}")
 S1=$(fsize "${B1/meta/data}")
@@ -209,19 +216,21 @@ ok "incremental 2: under 10% of the full one" test $(($(fsize "${B2/meta/data}")
 ok "after incremental 2: more rows, fresh1 updated, rows of fresh2 deleted" changes4
 D_END=$(digest "$P")
 like "the primary's digest lists its tables" "$(cut -d' ' -f1 <<<"$D_END" | tr '\n' ' ')" \
-	'^fresh1 fresh2 pgbench_accounts pgbench_branches pgbench_history pgbench_tellers $'
+	'^fresh1 fresh2 in_ts pgbench_accounts pgbench_branches pgbench_history pgbench_tellers $'
 last=$(switch)
 ok "the last segment $last is archived" pg_wait_archived "$P" "$last" 60
 
 # recover NAME ARGS...: pitr-recover as postgres from $BK and $A into
-# $T/NAME/data on a fresh port, server started.
+# $T/NAME/data on a fresh port, the tablespace (at TS_FROM, by default
+# the primary's place) at $T/NAME/ts, server started.
 recover()
 {
 	local name=$1 port
 	shift
 	mkdir_pg "$T/$name"
 	port=$(pg_adopt "$T/$name/data")
-	it_run as_pg "$PR" -b "$BK" -a "lz4=$A" -D "$T/$name/data" --start --port "$port" --wait 120 "$@"
+	it_run as_pg "$PR" -b "$BK" -a "lz4=$A" -D "$T/$name/data" --tablespace-map "${TS_FROM:-$T/ts}=$T/$name/ts" \
+		--start --port "$port" --wait 120 "$@"
 }
 # same NAME DIGEST: the recovered cluster's rows are DIGEST's, and every
 # B-tree index passes bt_index_check.
@@ -230,6 +239,8 @@ same()
 	local dir=$T/$1/data
 	is "$1: every table's rows are the primary's" "$(digest "$dir")" "$2"
 	like "$1: bt_index_check on every B-tree index" "$(pg_sql "$dir" "SELECT it_amcheck()" 2>&1)" '^[0-9]+$'
+	is "$1: the tablespace at its new place" "$(readlink "$dir/pg_tblspc/$(pg_sql "$dir" \
+		"SELECT oid FROM pg_tablespace WHERE spcname = 'ts'")")" "$T/$1/ts"
 }
 
 # --- the chain to the end of the archive ----------------------------------------
@@ -265,7 +276,7 @@ refused()
 	local name=$1 desc=$2 re=$3
 	shift 3
 	mkdir_pg "$T/$name"
-	it_run as_pg "$PR" -a "lz4=$A" -D "$T/$name/data" "$@"
+	it_run as_pg "$PR" -a "lz4=$A" -D "$T/$name/data" --tablespace-map "$T/ts=$T/$name/ts" "$@"
 	is "$desc: exit 1" "$IT_RC" 1
 	like "$desc: the reason" "$IT_ERR" "$re"
 	is "$desc: one error line" "$(grep -c ' : ERROR : ' <<<"$IT_ERR")" 1
@@ -376,10 +387,19 @@ is "standby incremental: its base is the primary's incremental 2" "$(meta "$B3" 
 is "standby incremental: chain of three before it" "$(meta "$B3" chain)" "$L0|$L1|$L2"
 ok "standby incremental: under 10% of the full one" test $(($(fsize "${B3/meta/data}") * 10)) -lt "$S0"
 pg_stop "$S"
-recover r-sb --backup "$(name "$B3")" --target-immediate --target-action promote
+# The standby's tablespace is at $T/s/ts (pitr-recover --standby put it
+# there).  A key names a tablespace's file by the tablespace's place
+# (delta.h), so the standby's incremental stores in_ts whole under its own
+# place and records the primary's files as removed: the chain's recovery
+# maps both places, the primary's one emptied when the last link applies.
+like "standby incremental: in_ts under the standby's tablespace place" "$(manifest "$B3")" \
+	$'\n(whole|delta) [0-9]+ tablespaces'"$(re "$T/s/ts")/$IN_TS"$'(\n|$)'
+TS_FROM=$T/s/ts recover r-sb --tablespace-map "$T/ts=$T/r-sb/ts-primary" --backup "$(name "$B3")" \
+	--target-immediate --target-action promote
 is "the chain of four to the standby's backup: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
 same r-sb "$D_SB"
+is "r-sb: the primary's tablespace place is left empty" "$(ls -A "$T/r-sb/ts-primary" 2>/dev/null)" ""
 pg_stop "$T/r-sb/data"
 
 diag "incremental.sh ran $((SECONDS - started)) s (scale $SCALE)"
