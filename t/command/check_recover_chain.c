@@ -144,6 +144,8 @@ struct bkb {
 	struct pitr_delta_sigwriter *sw;
 };
 
+static bool ts_dropped;          /* take_backup: the tablespace is gone */
+static bool drop_ts;             /* make_chain: dropped before backup 3 */
 static const char *tamper_key;   /* its chunks are stored with a flipped byte */
 static const char *stale_key;    /* its chunks are stored as they were before */
 static uint64_t sig_sysid = SYSID;
@@ -369,7 +371,7 @@ take_backup(int n)
 	snprintf(skel, sizeof(skel), "%s", h_path(h_fmt("skel%d", n)));
 	snprintf(prev, sizeof(prev), "%s", h_path("prev"));
 	snprintf(bl, sizeof(bl), "START WAL LOCATION: backup %d\n", n);
-	snprintf(map, sizeof(map), "16384 %s\n", ts);
+	snprintf(map, sizeof(map), ts_dropped ? "" : "16384 %s\n", ts);
 	snprintf(tsm, sizeof(tsm), "tablespaces%s", ts);
 
 	snprintf(skel_data, sizeof(skel_data), "%s/pgdata", skel);
@@ -386,10 +388,14 @@ take_backup(int n)
 	mk(skel_data);
 	mk(skel_ts);
 	walk(&b, src, n == 1 ? NULL : prev_data, skel_data, "data");
-	walk(&b, ts, n == 1 ? NULL : prev_ts, skel_ts, tsm);
+	if (ts_dropped)
+		removed_under(&b, prev_ts, tsm);
+	else
+		walk(&b, ts, n == 1 ? NULL : prev_ts, skel_ts, tsm);
 	ck_assert_int_eq(pitr_tarwrite_add_tree(b.t, skel_data, "pgdata", PITR_TARWRITE_PGDATA |
 						PITR_TARWRITE_ROOT_0700), 0);
-	ck_assert_int_eq(pitr_tarwrite_add_tree(b.t, skel_ts, tsm, PITR_TARWRITE_PGDATA), 0);
+	if (!ts_dropped)
+		ck_assert_int_eq(pitr_tarwrite_add_tree(b.t, skel_ts, tsm, PITR_TARWRITE_PGDATA), 0);
 	ck_assert_int_eq(pitr_tarwrite_add_buffer(b.t, "pgdata/backup_label", bl, strlen(bl), 0600), 0);
 	ck_assert_int_eq(pitr_tarwrite_add_buffer(b.t, "pgdata/tablespace_map", map, strlen(map),
 						  0600), 0);
@@ -407,7 +413,8 @@ take_backup(int n)
 	ck_assert_int_eq(pitr_fsutil_remove_tree(prev), 0);
 	mk(prev);
 	copy_tree(src, prev_data);
-	copy_tree(ts, prev_ts);
+	if (!ts_dropped)
+		copy_tree(ts, prev_ts);
 }
 
 #define MIB (1024 * 1024)
@@ -473,7 +480,13 @@ make_chain(void)
 	poke(h_fmt("%s/500", db), MIB + 8192, 200, 0x22);
 	mk(h_fmt("%s/base/3", src));
 	text_file(h_fmt("%s/base/3/700", src), "new database");
+	if (drop_ts) {
+		ck_assert_int_eq(pitr_fsutil_remove_tree(ts), 0);
+		ck_assert_int_eq(unlink(h_fmt("%s/pg_tblspc/16384", src)), 0);
+		ts_dropped = true;
+	}
 	take_backup(3);
+	ts_dropped = false;
 	for (uint64_t s = 2; s <= 10; s++)
 		put_segment(1, s);
 	h_log_reset();
@@ -618,6 +631,30 @@ START_TEST(test_chain_to_middle)
 }
 END_TEST
 
+/* The tablespace dropped before the second incremental: what the first
+ * two backups put there is gone again, and it is named nowhere. */
+START_TEST(test_chain_tablespace_dropped)
+{
+	struct pitr_recover_opts o;
+	size_t len;
+	char *map;
+
+	drop_ts = true;
+	make_chain();
+	drop_ts = false;
+	opts_init(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), 0);
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : tablespace \"%s\" is gone in backup "
+						 "\"bk-*-3.tar.gz\": \"%s\" emptied\n", ts, ts)));
+	ck_assert_int_eq(h_exists(ts), 0);
+	same_tree(src, h_path("new"), "", true);
+	map = h_read_file(h_fmt("%s/tablespace_map", h_path("new")), &len);
+	ck_assert_str_eq(map, "");
+	free(map);
+}
+END_TEST
+
 START_TEST(test_chain_missing_link)
 {
 	struct pitr_recover_opts o;
@@ -732,6 +769,7 @@ suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_chain_to_end);
 	tcase_add_test(tc, test_chain_to_middle);
+	tcase_add_test(tc, test_chain_tablespace_dropped);
 	tcase_add_test(tc, test_chain_missing_link);
 	tcase_add_test(tc, test_chain_missing_sig);
 	tcase_add_test(tc, test_chain_damaged_tarball);

@@ -808,18 +808,60 @@ drop_dirs_under(const struct recover_apply *ap, const char *dir)
 	return rc;
 }
 
+/* Tablespace `t`, which the link no longer has (dropped since its base):
+ * what was extracted there removed, and it forgotten, as if never met. */
+static int
+drop_tablespace(struct recover_run *run, const struct recover_apply *ap, size_t t)
+{
+	struct recover_tablespace *ts = &run->ts[t];
+	DIR *d = opendir(ts->real);
+	struct dirent *de;
+	int rc = 0;
+
+	if (d == NULL) {
+		pitr_log_error("could not open directory \"%s\": %s", ts->real, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		char *p;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		p = pitr_fsutil_join(ts->real, de->d_name);
+		rc = p == NULL ? -1 : pitr_fsutil_remove_tree(p);
+		free(p);
+	}
+	closedir(d);
+	if (rc != 0 || (ts->created != NULL && pitr_fsutil_remove_tree(ts->created) != 0))
+		return -1;
+	pitr_log_info("tablespace \"%s\" is gone in backup \"%s\": \"%s\" emptied", ts->old,
+		      ap->link->name, ts->new);
+	free(ts->old);
+	free(ts->new);
+	free(ts->real);
+	free(ts->created);
+	memmove(ts, ts + 1, (run->nts - t - 1) * sizeof(*ts));
+	run->nts--;
+	return 0;
+}
+
 static int
 drop_dirs(struct recover_run *run, struct recover_apply *ap)
 {
 	qsort(ap->seen, ap->nseen, sizeof(*ap->seen), cmp_str);
 	if (drop_dirs_under(ap, run->tmp) != 0)
 		return -1;
-	for (size_t i = 0; i < run->nts; i++) {
+	for (size_t i = 0; i < run->nts;) {
 		const char *root = run->ts[i].real;
 
-		if (bsearch(&root, ap->seen, ap->nseen, sizeof(*ap->seen), cmp_str) != NULL &&
-		    drop_dirs_under(ap, root) != 0)
+		if (bsearch(&root, ap->seen, ap->nseen, sizeof(*ap->seen), cmp_str) == NULL) {
+			if (drop_tablespace(run, ap, i) != 0)
+				return -1;
+			continue;
+		}
+		if (drop_dirs_under(ap, root) != 0)
 			return -1;
+		i++;
 	}
 	return 0;
 }

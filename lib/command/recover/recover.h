@@ -4,7 +4,8 @@
  * transaction, an LSN, a restore point, consistency, or the archive's end.
  *
  * Nothing is written until every check passed (a target the archive
- * reaches without a gap, the backup's digests, a free target directory);
+ * reaches without a gap, an incremental's chain, the backup's digests, a
+ * free target directory);
  * the data directory is assembled under a temporary sibling name and
  * renamed into place only when complete and synced, and everything created
  * is removed again when anything fails.
