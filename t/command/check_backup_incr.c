@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -385,6 +386,46 @@ START_TEST(test_incremental_named)
 }
 END_TEST
 
+/* A second --dst-local dir without the base gets the incremental too,
+ * with a warning that its chain is in the first. */
+START_TEST(test_incremental_other_dir)
+{
+	unsigned char *rel = malloc(REL_SIZE);
+	struct pitr_backup_opts o;
+	const char *dl[2];
+	char *full, *dest2, *l;
+
+	bf_setup();
+	full = full_backup(rel);
+	dest2 = strdup(h_path("dest2"));
+	ck_assert_int_eq(mkdir(dest2, 0700), 0);
+	next_second();
+	h_log_reset();
+	bf_opts(&o);
+	dl[0] = dest2;
+	dl[1] = bf_dest;
+	o.dst_local = dl;
+	o.ndst_local = 2;
+	o.filename_template = "inc-__FILETYPE__.tar__CEXT__";
+	o.incremental_from = "latest";
+	script_backup();
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : incremental backup on \"%s\" in \"%s\"",
+						    full, bf_dest)));
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : WARNING: --dst-local \"%s\" does not hold "
+						    "base backup \"%s\": the incremental backup "
+						    "stored there needs its chain from \"%s\"\n",
+						    dest2, full, bf_dest)));
+	l = bf_dir_list(dest2);
+	ck_assert_str_eq(l, "inc-data.tar\ninc-meta.tar\ninc-sig.tar\ninc-xlog.tar\n");
+	free(l);
+	free(dest2);
+	free(full);
+	free(rel);
+	bf_teardown();
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -395,6 +436,7 @@ make_suite(void)
 	tcase_add_test(tc, test_full_sig);
 	tcase_add_test(tc, test_incremental_latest);
 	tcase_add_test(tc, test_incremental_named);
+	tcase_add_test(tc, test_incremental_other_dir);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -364,6 +364,8 @@ INC_DG=${INC_META/-meta-/-SHA-256-}
 is "incremental: the digest file lists data, xlog and sig" "$(cut -c66- "$INC_DG" | tr '\n' ' ')" \
 	"*$(basename "$INC_DATA") *$(basename "${INC_META/-meta-/-xlog-}") *$(basename "$INC_SIG") "
 ok "incremental: sha256sum -c passes" bash -c "cd '$T/inc' && sha256sum -c --strict '$(basename "$INC_DG")'"
+INC_START=$(gzip -dc "$INC_META" | sed -n 's/^start_epoch=//p')
+wait_for "a second after the incremental's start" 5 bash -c "[ \$(date +%s) -gt $INC_START ]"
 it_run as_pg "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -x "$T/xlogs" -dl "gzip=$T/inc" \
 	-f "$INCF" --incremental-from "no such backup"
 is "a base not found: exit 1" "$IT_RC" 1

@@ -16,7 +16,8 @@
  *               signatures, from a --dst-local dir
  *   sigs.c      every stored file signed (lib/delta), an incremental's
  *               changed chunks stored in place of its files, the sig file
- *   sigthread.c a chunk signed on two cores
+ *   sigthread.c a chunk signed on two cores; whole files signed on a
+ *               thread of their own
  *
  * Every call returns 0, or -1 after logging one line, unless it says
  * otherwise.
@@ -172,12 +173,32 @@ struct bk_signer;
 /* A second thread for signing; NULL after logging a failed allocation
  * (a thread that cannot start leaves one that signs on the caller's). */
 struct bk_signer *pitr_backup_signer_new(void);
+/* Run `fn(arg)` on the thread: false when there is none (the caller
+ * runs it); else wait for it with pitr_backup_signer_wait() before the
+ * next start. */
+bool pitr_backup_signer_start(struct bk_signer *s, void (*fn)(void *arg), void *arg);
+void pitr_backup_signer_wait(struct bk_signer *s);
 /* pitr_delta_chunk_sig() of `len` bytes (at most a chunk), its second
  * half on the thread. */
 int pitr_backup_signer_sign(struct bk_signer *s, const void *buf, size_t len,
 			    unsigned char *records);
 /* Stop the thread; accepts NULL. */
 void pitr_backup_signer_free(struct bk_signer *s);
+
+struct bk_sigq;
+/* A thread that makes `w`'s whole-file calls, in order, from a queue of
+ * copies (8 MiB at most).  NULL after logging. */
+struct bk_sigq *pitr_backup_sigq_new(struct pitr_delta_sigwriter *w);
+/* pitr_delta_sigwriter_whole_begin/_data/_end, queued: -1 when the sig
+ * writer failed on an earlier item (it logged) or memory ran out. */
+int pitr_backup_sigq_begin(struct bk_sigq *q, const char *key);
+int pitr_backup_sigq_data(struct bk_sigq *q, const void *buf, size_t len);
+int pitr_backup_sigq_end(struct bk_sigq *q);
+/* Wait until every queued call was made, before calling the sig writer
+ * directly: -1 when one failed (logged). */
+int pitr_backup_sigq_sync(struct bk_sigq *q);
+/* Drop what is queued and stop the thread; accepts NULL. */
+void pitr_backup_sigq_free(struct bk_sigq *q);
 
 /* files.c */
 

@@ -209,6 +209,28 @@ load_chain(struct bk_run *run, const struct pitr_catalog *cat, const char *dir,
 	return 0;
 }
 
+/* Warn of every other --dst-local dir that lacks the base: the
+ * incremental written there cannot be recovered from it alone. */
+static void
+warn_other_dirs(struct bk_run *run, const char *dir, const char *label)
+{
+	for (size_t i = 0; i < run->opts->ndst_local; i++) {
+		const char *other = pitr_catalog_dir(run->opts->dst_local[i]);
+		struct pitr_catalog cat = { 0 };
+		bool found = false;
+
+		if (strcmp(other, dir) == 0)
+			continue;
+		if (access(other, F_OK) == 0 && pitr_catalog_load(other, NULL, &cat) == 0)
+			found = by_label(&cat, label, strlen(label)) != NULL;
+		pitr_catalog_free(&cat);
+		if (!found)
+			pitr_log_info("WARNING: --dst-local \"%s\" does not hold base backup \"%s\": "
+				      "the incremental backup stored there needs its chain from \"%s\"",
+				      other, label, dir);
+	}
+}
+
 int
 pitr_backup_base_load(struct bk_run *run)
 {
@@ -232,6 +254,8 @@ pitr_backup_base_load(struct bk_run *run)
 	}
 	if (base != NULL)
 		rc = load_chain(run, &cat, dir, base);
+	if (rc == 0 && base != NULL)
+		warn_other_dirs(run, dir, base->label);
 	pitr_catalog_free(&cat);
 	return rc;
 }

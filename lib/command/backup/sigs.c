@@ -31,13 +31,28 @@
 /* Stored whole in every backup: recovery's end point is read from it. */
 #define PG_CONTROL_KEY "data/global/pg_control"
 
+/* One chunk's work, which needs nothing but its own buffers, so that two
+ * chunks are worked on at once, one on each core. */
+struct chunk_work {
+	unsigned char *buf;            /* PITR_DELTA_CHUNK bytes */
+	unsigned char *records;        /* its records */
+	size_t len;
+	const unsigned char *base_rec; /* the base chunk's records; NULL: none */
+	size_t base_len;               /* its length; 0 beyond the base's end */
+	struct bk_signer *split;       /* sign on two threads; NULL: on this one */
+	bool same;                     /* unchanged: not stored */
+	unsigned char *delta;          /* the delta to store; NULL: stored whole */
+	size_t dlen;
+	int rc;
+};
+
 struct bk_sign {
 	struct bk_run *run;
 	char **met;                /* incremental: the keys met, for the removed ones */
 	size_t nmet, capmet;
-	unsigned char *chunk;      /* PITR_DELTA_CHUNK bytes */
-	unsigned char *records;    /* a chunk's records */
-	struct bk_signer *signer;  /* incremental: a chunk signed on two cores */
+	struct chunk_work work[2]; /* incremental: two chunks at once */
+	struct bk_signer *signer;  /* incremental: the second core */
+	struct bk_sigq *q;         /* whole files signed on a thread */
 };
 
 char *
@@ -76,57 +91,123 @@ remember(struct bk_sign *s, char *key)
 	return 0;
 }
 
-/* `len` bytes of `path` into s->chunk; zeros where the file shrank since
+/* `len` bytes of `path` into w->buf; zeros where the file shrank since
  * its size was taken, as a full backup stores it (WAL replay mends it). */
 static int
-read_chunk(struct bk_sign *s, int fd, const char *path, size_t len)
+read_chunk(struct chunk_work *w, int fd, const char *path)
 {
-	ssize_t n = pitr_io_read_full(fd, s->chunk, len);
+	ssize_t n = pitr_io_read_full(fd, w->buf, w->len);
 
 	if (n < 0) {
 		pitr_log_error("could not read \"%s\": %s", path, strerror(errno));
 		return -1;
 	}
-	if ((size_t)n < len)
-		memset(s->chunk + n, 0, len - (size_t)n);
+	if ((size_t)n < w->len)
+		memset(w->buf + n, 0, w->len - (size_t)n);
 	return 0;
 }
 
-/* Chunk `k` of `key`, `len` bytes in s->chunk, against the base chunk of
- * `base_len` bytes (0: beyond the base's end) and records `base_rec`: 0
- * when unchanged (not stored), 1 when stored, -1. */
-static int
-store_chunk(struct bk_sign *s, struct pitr_tarwrite *t, const char *key, uint32_t k, size_t len,
-	    const unsigned char *base_rec, size_t base_len)
+/* Sign the chunk, compare it with the base's, and make its delta when it
+ * changed (kept only when smaller than the chunk). */
+static void
+compute_chunk(void *arg)
 {
-	size_t nrec = PITR_DELTA_NBLOCKS(len), dlen = 0;
-	unsigned char *delta = NULL;
-	char *member = NULL;
-	bool whole;
+	struct chunk_work *w = arg;
+	size_t nrec = PITR_DELTA_NBLOCKS(w->len);
+
+	w->same = false;
+	w->delta = NULL;
+	w->rc = pitr_backup_signer_sign(w->split, w->buf, w->len, w->records);
+	if (w->rc != 0)
+		return;
+	if (w->base_len == w->len && memcmp(w->records, w->base_rec, nrec * PITR_DELTA_RECORD) == 0) {
+		w->same = true;
+		return;
+	}
+	if (w->base_len > 0 &&
+	    pitr_delta_chunk_delta(w->buf, w->len, w->base_rec, PITR_DELTA_NBLOCKS(w->base_len),
+				   &w->delta, &w->dlen) != 0)
+		w->rc = -1;
+	if (w->delta != NULL && w->dlen >= w->len) {
+		free(w->delta);
+		w->delta = NULL;
+	}
+}
+
+/* Chunk `k` of `key`, computed: 0 when unchanged (not stored), 1 when
+ * stored, -1. */
+static int
+store_chunk(struct bk_sign *s, struct pitr_tarwrite *t, const char *key, uint32_t k,
+	    const struct chunk_work *w)
+{
+	bool whole = w->delta == NULL;
+	char *member;
 	int rc = -1;
 
-	if (pitr_backup_signer_sign(s->signer, s->chunk, len, s->records) != 0)
+	if (w->rc != 0)
 		return -1;
-	if (base_len == len && memcmp(s->records, base_rec, nrec * PITR_DELTA_RECORD) == 0) {
-		s->run->not_stored += len;
+	if (w->same) {
+		s->run->not_stored += w->len;
 		return 0;
 	}
-	if (base_len > 0 && pitr_delta_chunk_delta(s->chunk, len, base_rec,
-						   PITR_DELTA_NBLOCKS(base_len), &delta, &dlen) != 0)
-		return -1;
-	whole = delta == NULL || dlen >= len;
 	member = pitr_xasprintf(PITR_DELTA_MEMBER_PREFIX "%s/%u.%s", key, (unsigned)k,
 				whole ? "w" : "d");
 	if (member != NULL &&
-	    pitr_tarwrite_add_member(t, member, whole ? s->chunk : delta, whole ? len : dlen,
-				     0600) == 0 &&
-	    pitr_delta_sigwriter_delta_chunk(s->run->sigw, key, k, s->records, nrec) == 0) {
-		s->run->not_stored += whole ? 0 : len - dlen;
+	    pitr_tarwrite_add_member(t, member, whole ? w->buf : w->delta,
+				     whole ? w->len : w->dlen, 0600) == 0 &&
+	    pitr_delta_sigwriter_delta_chunk(s->run->sigw, key, k, w->records,
+					     PITR_DELTA_NBLOCKS(w->len)) == 0) {
+		s->run->not_stored += whole ? 0 : w->len - w->dlen;
 		rc = 1;
 	}
 	free(member);
-	free(delta);
 	return rc;
+}
+
+/* Chunk `k` of a file of `size` bytes read into `w`, with the base's
+ * (`base_size` bytes, records `base_rec`). */
+static int
+load_chunk(struct chunk_work *w, int fd, const char *path, uint64_t size, uint32_t k,
+	   uint64_t base_size, const unsigned char *base_rec)
+{
+	uint64_t off = (uint64_t)k * PITR_DELTA_CHUNK;
+
+	w->len = size - off < PITR_DELTA_CHUNK ? (size_t)(size - off) : PITR_DELTA_CHUNK;
+	w->base_len = off >= base_size ? 0 : base_size - off < PITR_DELTA_CHUNK ?
+		      (size_t)(base_size - off) : PITR_DELTA_CHUNK;
+	w->base_rec = w->base_len == 0 ? NULL :
+		      base_rec + (size_t)k * PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD;
+	w->delta = NULL;
+	w->rc = -1;
+	return read_chunk(w, fd, path);
+}
+
+/* Chunks `k` and `k + 1` (n of them, 1 or 2) loaded: worked on, one per
+ * core (or a lone one on two), then stored in order.  The count stored,
+ * or -1. */
+static int
+store_pair(struct bk_sign *s, struct pitr_tarwrite *t, const char *key, uint32_t k, int n)
+{
+	struct chunk_work *w = s->work;
+	int stored = 0, r;
+
+	w[0].split = w[1].split = NULL;
+	if (n == 2 && pitr_backup_signer_start(s->signer, compute_chunk, &w[1])) {
+		compute_chunk(&w[0]);
+		pitr_backup_signer_wait(s->signer);
+	} else {
+		for (int i = 0; i < n; i++) {
+			w[i].split = s->signer;
+			compute_chunk(&w[i]);
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		r = stored < 0 ? -1 : store_chunk(s, t, key, k + (uint32_t)i, &w[i]);
+		stored = r < 0 ? -1 : stored + r;
+		free(w[i].delta);
+		w[i].delta = NULL;
+	}
+	return stored;
 }
 
 /* An incremental's file that the base has (`base_size` bytes, records
@@ -137,19 +218,17 @@ store_changes(struct bk_sign *s, struct pitr_tarwrite *t, const char *key, const
 {
 	struct bk_run *run = s->run;
 	size_t nstored = 0;
-	uint32_t k = 0;
+	uint64_t nchunks = (size + PITR_DELTA_CHUNK - 1) / PITR_DELTA_CHUNK;
 
-	for (uint64_t off = 0; off < size; off += PITR_DELTA_CHUNK, k++) {
-		size_t len = size - off < PITR_DELTA_CHUNK ? (size_t)(size - off) : PITR_DELTA_CHUNK;
-		size_t base_len = off >= base_size ? 0 : base_size - off < PITR_DELTA_CHUNK ?
-				  (size_t)(base_size - off) : PITR_DELTA_CHUNK;
-		int r;
+	for (uint32_t k = 0; k < nchunks; k += 2) {
+		int n = nchunks - k >= 2 ? 2 : 1, r;
 
-		if (pitr_backup_stopped(run) || read_chunk(s, fd, path, len) != 0)
-			return -1;
-		r = store_chunk(s, t, key, k, len, base_len == 0 ? NULL :
-				base_rec + (size_t)k * PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD,
-				base_len);
+		for (int i = 0; i < n; i++)
+			if (pitr_backup_stopped(run) ||
+			    load_chunk(&s->work[i], fd, path, size, k + (uint32_t)i, base_size,
+				       base_rec) != 0)
+				return -1;
+		r = store_pair(s, t, key, k, n);
 		if (r < 0)
 			return -1;
 		nstored += (size_t)r;
@@ -181,10 +260,11 @@ sign_file(void *arg, struct pitr_tarwrite *t, const char *path, const char *name
 	}
 	if (run->chain != NULL && fd >= 0 && strcmp(key, PG_CONTROL_KEY) != 0 &&
 	    pitr_delta_chain_lookup(run->chain, key, &base_size, &base_rec))
-		rc = store_changes(s, t, key, path, fd, size, base_size, base_rec) == 0 ?
+		rc = pitr_backup_sigq_sync(s->q) == 0 &&
+		     store_changes(s, t, key, path, fd, size, base_size, base_rec) == 0 ?
 		     PITR_TARWRITE_TAKEN : -1;
 	else
-		rc = pitr_delta_sigwriter_whole_begin(run->sigw, key) == 0 ? PITR_TARWRITE_STORE : -1;
+		rc = pitr_backup_sigq_begin(s->q, key) == 0 ? PITR_TARWRITE_STORE : -1;
 	if (run->chain == NULL)
 		free(key);
 	else if (remember(s, key) != 0)
@@ -195,13 +275,13 @@ sign_file(void *arg, struct pitr_tarwrite *t, const char *path, const char *name
 static int
 sign_data(void *arg, const void *buf, size_t len)
 {
-	return pitr_delta_sigwriter_whole_data(((struct bk_sign *)arg)->run->sigw, buf, len);
+	return pitr_backup_sigq_data(((struct bk_sign *)arg)->q, buf, len);
 }
 
 static int
 sign_end(void *arg)
 {
-	return pitr_delta_sigwriter_whole_end(((struct bk_sign *)arg)->run->sigw);
+	return pitr_backup_sigq_end(((struct bk_sign *)arg)->q);
 }
 
 int
@@ -216,12 +296,14 @@ pitr_backup_sigs_begin(struct bk_run *run)
 	s->run = run;
 	run->sigw = pitr_delta_sigwriter_new(pitr_fsutil_tmpdir(run->opts->temp_dir), run->sysid,
 					     run->label, run->base_label);
-	if (run->sigw == NULL)
+	if (run->sigw == NULL || (s->q = pitr_backup_sigq_new(run->sigw)) == NULL)
 		return -1;
-	if (run->chain != NULL &&
-	    ((s->chunk = pitr_xmalloc(PITR_DELTA_CHUNK)) == NULL ||
-	     (s->records = pitr_xmalloc(PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD)) == NULL ||
-	     (s->signer = pitr_backup_signer_new()) == NULL))
+	for (int i = 0; run->chain != NULL && i < 2; i++)
+		if ((s->work[i].buf = pitr_xmalloc(PITR_DELTA_CHUNK)) == NULL ||
+		    (s->work[i].records = pitr_xmalloc(PITR_DELTA_CHUNK_BLOCKS *
+						       PITR_DELTA_RECORD)) == NULL)
+			return -1;
+	if (run->chain != NULL && (s->signer = pitr_backup_signer_new()) == NULL)
 		return -1;
 	pitr_tarwrite_set_hook(run->tar, &hook);
 	return 0;
@@ -250,6 +332,8 @@ pitr_backup_sigs_end_data(struct bk_run *run)
 {
 	struct bk_sign *s = run->sign;
 
+	if (pitr_backup_sigq_sync(s->q) != 0)
+		return -1;
 	if (run->chain == NULL)
 		return 0;
 	if (s->nmet > 0)
@@ -273,6 +357,9 @@ pitr_backup_sigs_free(struct bk_run *run)
 {
 	struct bk_sign *s = run->sign;
 
+	/* The thread first: it may be using the sig writer. */
+	if (s != NULL)
+		pitr_backup_sigq_free(s->q);
 	pitr_delta_sigwriter_free(run->sigw);
 	run->sigw = NULL;
 	if (s == NULL)
@@ -281,8 +368,10 @@ pitr_backup_sigs_free(struct bk_run *run)
 		free(s->met[i]);
 	free(s->met);
 	pitr_backup_signer_free(s->signer);
-	free(s->chunk);
-	free(s->records);
+	for (int i = 0; i < 2; i++) {
+		free(s->work[i].buf);
+		free(s->work[i].records);
+	}
 	free(s);
 	run->sign = NULL;
 }
