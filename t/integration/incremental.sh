@@ -391,11 +391,15 @@ pg_stop "$S"
 # there).  A key names a tablespace's file by the tablespace's place
 # (delta.h), so the standby's incremental stores in_ts whole under its own
 # place and records the primary's files as removed; the chain's recovery
-# maps the last link's place only, and writes nothing at the primary's.
+# writes nothing at the primary's place.
 like "standby incremental: in_ts under the standby's tablespace place" "$(manifest "$B3")" \
 	$'\n(whole|delta) [0-9]+ tablespaces'"$(re "$T/s/ts")/$IN_TS"$'(\n|$)'
 touch "$T/before-r-sb"
-TS_FROM=$T/s/ts recover r-sb --backup "$(name "$B3")" --target-immediate --target-action promote
+# The chain's full backup holds the tablespace at the primary's place: it
+# is mapped aside too, and emptied when the standby's link, which holds it
+# at the standby's place, is applied (keys follow the place, delta.h).
+TS_FROM=$T/s/ts recover r-sb --backup "$(name "$B3")" --target-immediate --target-action promote \
+	--tablespace-map "$T/ts=$T/r-sb/ts-full"
 is "the chain of four to the standby's backup: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
 same r-sb "$D_SB"
