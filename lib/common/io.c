@@ -50,6 +50,49 @@ pitr_io_read_full(int fd, void *buf, size_t len)
 	return (ssize_t)done;
 }
 
+int
+pitr_io_pwrite_all(int fd, const void *buf, size_t len, off_t off)
+{
+	const char *pos = buf;
+
+	while (len > 0) {
+		ssize_t n = pwrite(fd, pos, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			errno = ENOSPC;
+			return -1;
+		}
+		pos += n;
+		off += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+ssize_t
+pitr_io_pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	char *pos = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(fd, pos + done, len - done, off + (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
 ssize_t
 pitr_io_read(int fd, void *buf, size_t len)
 {

@@ -29,6 +29,11 @@ int pitr_io_write_all(int fd, const void *buf, size_t len);
  * read (less than `len` only at end of file), or -1 with errno set. */
 ssize_t pitr_io_read_full(int fd, void *buf, size_t len);
 
+/* The same at offset `off` (pwrite(2), pread(2)), the descriptor's own
+ * position untouched: for a file patched in place. */
+int pitr_io_pwrite_all(int fd, const void *buf, size_t len, off_t off);
+ssize_t pitr_io_pread_full(int fd, void *buf, size_t len, off_t off);
+
 /* One read(2) of at most `len` bytes, retried on EINTR.  Returns the count
  * read (0 at end of file), or -1 with errno set.  For streams that use
  * whatever has arrived (a pipe's output, a compressor's input). */

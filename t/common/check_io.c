@@ -202,6 +202,30 @@ START_TEST(test_write_all_reader_gone_is_epipe)
 }
 END_TEST
 
+/* --- pitr_io_pwrite_all, pitr_io_pread_full --------------------------- */
+
+START_TEST(test_positional_write_then_read)
+{
+	char buf[16];
+	int fd;
+
+	h_write_file(h_path("f"), "0123456789", 10);
+	fd = open(h_path("f"), O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pitr_io_pwrite_all(fd, "abc", 3, 4), 0);
+	ck_assert_int_eq(pitr_io_pread_full(fd, buf, 6, 2), 6);
+	ck_assert_mem_eq(buf, "23abc7", 6);
+	/* Short only at end of file; the descriptor's position untouched. */
+	ck_assert_int_eq(pitr_io_pread_full(fd, buf, sizeof(buf), 8), 2);
+	ck_assert_mem_eq(buf, "89", 2);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_CUR), 0);
+	errno = 0;
+	ck_assert_int_eq(pitr_io_pwrite_all(-1, "x", 1, 0), -1);
+	ck_assert_int_eq(errno, EBADF);
+	close_fd(fd);
+}
+END_TEST
+
 /* --- pitr_io_read_full ----------------------------------------------- */
 
 START_TEST(test_read_full_stops_at_end_of_file)
@@ -305,6 +329,7 @@ make_suite(void)
 
 	tc = tcase("read_full");
 	tcase_add_test(tc, test_read_full_stops_at_end_of_file);
+	tcase_add_test(tc, test_positional_write_then_read);
 	tcase_add_test(tc, test_read_full_fills_the_buffer);
 	tcase_add_test(tc, test_read_full_error_keeps_errno);
 	suite_add_tcase(s, tc);

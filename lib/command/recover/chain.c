@@ -30,6 +30,7 @@
 
 #include "command/recover/recover_impl.h"
 #include "common/fsutil.h"
+#include "common/io.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "delta/delta.h"
@@ -456,27 +457,6 @@ struct chunk_bufs {
 	unsigned char *basis, *out, *data;
 };
 
-/* pread/pwrite all of it; pread stops early at the file's end. */
-static ssize_t
-io_full(bool write_, int fd, unsigned char *buf, size_t len, off_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = write_ ? pwrite(fd, buf + done, len - done, off + (off_t)done) :
-			pread(fd, buf + done, len - done, off + (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
-}
-
 /* The records link `i`'s base had for chunk k of `key` (*nrec of them):
  * those of the newest earlier link that stored the chunk (the file whole,
  * or that chunk); NULL when the chunk did not exist before (a new file,
@@ -571,8 +551,7 @@ check_and_write(const struct chunk_job *c, off_t off)
 			return -1;
 		if (memcmp(records, c->rec + b * PITR_DELTA_RECORD, (e - b) * PITR_DELTA_RECORD) != 0)
 			return mismatch(c);
-		if (io_full(true, c->fd, (unsigned char *)c->out + from, to - from,
-			    off + (off_t)from) != (ssize_t)(to - from)) {
+		if (pitr_io_pwrite_all(c->fd, c->out + from, to - from, off + (off_t)from) != 0) {
 			pitr_log_error("could not write \"%s\": %s", c->path, strerror(errno));
 			return -1;
 		}
@@ -601,7 +580,7 @@ apply_chunk(const struct recover_run *run, const struct recover_apply *ap,
 	}
 	c.rec = f->records + (size_t)j * PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD;
 	c.base_rec = base_records(run, ap->i, st->key, st->k, &c.nbase);
-	if ((basis = io_full(false, fd, b->basis, PITR_DELTA_CHUNK, (off_t)off)) < 0) {
+	if ((basis = pitr_io_pread_full(fd, b->basis, PITR_DELTA_CHUNK, (off_t)off)) < 0) {
 		pitr_log_error("could not read \"%s\": %s", path, strerror(errno));
 		return -1;
 	}
