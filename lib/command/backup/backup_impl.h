@@ -107,8 +107,9 @@ struct bk_run {
 	uint64_t data_size, xlog_size;
 	struct pitr_progress *progress;  /* the data tarball's, while written */
 	uint64_t not_stored;         /* file bytes an incremental did not store, for the progress */
-	/* Incremental (base.c): the base's chain, full backup first, and what
-	 * the meta says of it; all NULL for a full backup. */
+	/* Incremental (base.c): the base's chain, full backup first (links:
+	 * its sig files, while they are read and composed), and what the meta
+	 * says of it; all NULL for a full backup. */
 	struct pitr_delta_sigs *links;
 	size_t nlinks;
 	struct pitr_delta_chain *chain;

@@ -102,6 +102,16 @@ by_label(const struct pitr_catalog *cat, const char *label, size_t len)
 	return NULL;
 }
 
+static void
+free_links(struct bk_run *run)
+{
+	for (size_t i = 0; i < run->nlinks; i++)
+		pitr_delta_sigs_free(&run->links[i]);
+	free(run->links);
+	run->links = NULL;
+	run->nlinks = 0;
+}
+
 /* Read link `b`'s sig file into run->links[run->nlinks]. */
 static int
 read_link(struct bk_run *run, const char *dir, const struct pitr_catalog_backup *b)
@@ -206,6 +216,9 @@ load_chain(struct bk_run *run, const struct pitr_catalog *cat, const char *dir,
 		return -1;
 	pitr_log_info("incremental backup on \"%s\" in \"%s\" (a chain of %zu)", base->label, dir,
 		      run->nlinks);
+	/* The chain holds copies of the records it needs: the links would
+	 * double them for the whole copy of the data. */
+	free_links(run);
 	return 0;
 }
 
@@ -265,11 +278,7 @@ pitr_backup_base_free(struct bk_run *run)
 {
 	pitr_delta_chain_free(run->chain);
 	run->chain = NULL;
-	for (size_t i = 0; i < run->nlinks; i++)
-		pitr_delta_sigs_free(&run->links[i]);
-	free(run->links);
-	run->links = NULL;
-	run->nlinks = 0;
+	free_links(run);
 	free(run->base_label);
 	free(run->chain_labels);
 	run->base_label = run->chain_labels = NULL;

@@ -78,7 +78,7 @@ remember(struct bk_sign *s, char *key)
 {
 	if (s->nmet == s->capmet) {
 		size_t cap = s->capmet ? s->capmet * 2 : 1024;
-		char **met = pitr_xrealloc(s->met, cap * sizeof(*met));
+		char **met = pitr_xreallocarray(s->met, cap, sizeof(*met));
 
 		if (met == NULL) {
 			free(key);
@@ -294,7 +294,7 @@ pitr_backup_sigs_begin(struct bk_run *run)
 		return -1;
 	run->sign = s;
 	s->run = run;
-	run->sigw = pitr_delta_sigwriter_new(pitr_fsutil_tmpdir(run->opts->temp_dir), run->sysid,
+	run->sigw = pitr_delta_sigwriter_new(run->opts->temp_dir, run->sysid,
 					     run->label, run->base_label);
 	if (run->sigw == NULL || (s->q = pitr_backup_sigq_new(run->sigw)) == NULL)
 		return -1;
