@@ -148,6 +148,9 @@ static bool ts_dropped;          /* take_backup: the tablespace is gone */
 static bool drop_ts;             /* make_chain: dropped before backup 3 */
 static const char *tamper_key;   /* its chunks are stored with a flipped byte */
 static const char *stale_key;    /* its chunks are stored as they were before */
+static const char *dup_key;      /* its chunks are all named as its first one */
+static int64_t dup_first = -1;   /* that first chunk's number, once stored */
+static const void *dup_in;       /* the backup dup_first was met in */
 static uint64_t sig_sysid = SYSID;
 
 static void
@@ -184,6 +187,12 @@ add_chunk(struct bkb *b, const char *key, uint32_t k, const unsigned char *cur, 
 	}
 	if (tamper_key != NULL && strcmp(key, tamper_key) == 0)
 		stored[dlen / 2] ^= 0x55;
+	if (dup_key != NULL && strcmp(key, dup_key) == 0) {
+		if (dup_in != b)
+			dup_first = k;
+		dup_in = b;
+		k = (uint32_t)dup_first;
+	}
 	ck_assert_int_eq(pitr_tarwrite_add_buffer(b->t, h_fmt("%s%s/%u.%c", PITR_DELTA_MEMBER_PREFIX, key,
 							      k, whole ? 'w' : 'd'),
 						  stored, dlen, 0600), 0);
@@ -744,6 +753,24 @@ START_TEST(test_chain_chunk_stale)
 }
 END_TEST
 
+/* As many chunk members as the manifest lists, one of them twice and
+ * another not at all: refused before anything is written. */
+START_TEST(test_chain_chunk_twice)
+{
+	struct pitr_recover_opts o;
+
+	dup_key = "data/base/1/100";
+	make_chain();
+	dup_key = NULL;
+	dup_in = NULL;
+	chain_opts(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error("is stored twice: the backup is damaged, nothing written");
+	ck_assert_ptr_null(strstr(h_log(), "applying"));
+	assert_nothing_left();
+}
+END_TEST
+
 START_TEST(test_chain_other_cluster)
 {
 	struct pitr_recover_opts o;
@@ -775,6 +802,7 @@ suite(void)
 	tcase_add_test(tc, test_chain_damaged_tarball);
 	tcase_add_test(tc, test_chain_chunk_mismatch);
 	tcase_add_test(tc, test_chain_chunk_stale);
+	tcase_add_test(tc, test_chain_chunk_twice);
 	tcase_add_test(tc, test_chain_other_cluster);
 	suite_add_tcase(s, tc);
 	return s;

@@ -293,6 +293,8 @@ read_sigs(struct recover_run *run)
 
 struct list_ctx {
 	const struct pitr_delta_sigs *s;
+	size_t *first;       /* per file: its first chunk's place in `seen` */
+	bool *seen;          /* per chunk the manifest lists: met in the tarball */
 	char *problem;       /* the first, malloc'd */
 	size_t chunks;
 	bool nomem;
@@ -304,6 +306,8 @@ list_member(void *ctx, const char *member, int64_t size)
 	struct list_ctx *c = ctx;
 	const struct pitr_delta_file *f;
 	char *key = NULL;
+	bool *seen = NULL;
+	ssize_t j;
 	uint32_t k;
 	bool whole;
 	int r;
@@ -318,18 +322,24 @@ list_member(void *ctx, const char *member, int64_t size)
 		return;
 	}
 	c->chunks++;
+	f = r > 0 ? NULL : pitr_delta_sigs_find(c->s, key);
+	j = f == NULL || f->kind != PITR_DELTA_DELTA ? -1 : chunk_index(f, k);
+	free(key);
+	if (j >= 0)
+		seen = &c->seen[c->first[f - c->s->files] + (size_t)j];
+	if (seen != NULL && !*seen) {
+		*seen = true;
+		return;
+	}
 	if (r > 0)
 		c->problem = pitr_xasprintf("member \"%s\" is not a chunk (%sKEY/N.d or .w)", member,
 					    PITR_DELTA_MEMBER_PREFIX);
-	else if ((f = pitr_delta_sigs_find(c->s, key)) == NULL || f->kind != PITR_DELTA_DELTA ||
-		 chunk_index(f, k) < 0)
+	else if (seen == NULL)
 		c->problem = pitr_xasprintf("member \"%s\" is a chunk its manifest does not list",
 					    member);
 	else
-		goto out;
+		c->problem = pitr_xasprintf("member \"%s\" is stored twice", member);
 	c->nomem = c->problem == NULL;
-out:
-	free(key);
 }
 
 /* Link i's data tarball read to its end, its chunk members those its
@@ -343,11 +353,16 @@ list_link(struct recover_run *run, size_t i)
 	size_t want = 0;
 	int rc = -1;
 
-	if (path == NULL || pitr_tarread_list(path, l->codec, list_member, &c) != 0 || c.nomem)
+	if (path == NULL || (c.first = pitr_xcalloc(c.s->nfiles + 1, sizeof(*c.first))) == NULL)
 		goto out;
-	for (size_t f = 0; f < c.s->nfiles; f++)
+	for (size_t f = 0; f < c.s->nfiles; f++) {
+		c.first[f] = want;
 		if (c.s->files[f].kind == PITR_DELTA_DELTA)
 			want += c.s->files[f].nchunks;
+	}
+	if ((c.seen = pitr_xcalloc(want + 1, sizeof(*c.seen))) == NULL ||
+	    pitr_tarread_list(path, l->codec, list_member, &c) != 0 || c.nomem)
+		goto out;
 	if (c.problem != NULL)
 		pitr_log_error("\"%s\" (backup \"%s\"): %s: the backup is damaged, nothing written", path,
 			       l->label, c.problem);
@@ -358,6 +373,8 @@ list_link(struct recover_run *run, size_t i)
 		rc = 0;
 out:
 	free(c.problem);
+	free(c.first);
+	free(c.seen);
 	free(path);
 	return rc;
 }
