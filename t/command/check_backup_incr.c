@@ -20,6 +20,7 @@
 
 #include "backup_fixture.h"
 #include "command/backup/backup.h"
+#include "command/backup/backup_impl.h"
 #include "compress/codec.h"
 #include "delta/delta.h"
 #include "harness.h"
@@ -426,6 +427,362 @@ START_TEST(test_incremental_other_dir)
 }
 END_TEST
 
+/* ---- format 2: digests, the pool (issue 13, speed) ---- */
+
+/* The digests of a whole buffer, chunk by chunk. */
+static unsigned char *
+digests_of(const unsigned char *buf, size_t len)
+{
+	unsigned char *d = malloc(PITR_DELTA_NCHUNKS(len) * PITR_DELTA_DIGEST + 1);
+
+	for (size_t off = 0; off < len; off += PITR_DELTA_CHUNK)
+		ck_assert_int_eq(pitr_delta_chunk_digest(buf + off, len - off < PITR_DELTA_CHUNK ?
+							 len - off : PITR_DELTA_CHUNK,
+							 d + off / PITR_DELTA_CHUNK *
+							 PITR_DELTA_DIGEST), 0);
+	return d;
+}
+
+/* A full backup of the files `rel[i]` (`buf[i]`, `len[i]` bytes). */
+static char *
+full_of(size_t n, const char *const *rel, unsigned char *const *buf, const size_t *len)
+{
+	struct pitr_backup_opts o;
+
+	for (size_t i = 0; i < n; i++)
+		h_write_file(h_fmt("%s/%s", bf_pgdata, rel[i]), buf[i], len[i]);
+	bf_opts(&o);
+	script_backup();
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	return last_label();
+}
+
+/* The chain of bk (the full) and inc composed: `key`'s size, records and
+ * digests are those of `now` (`len` bytes). */
+static void
+assert_chain_is(const char *key, const unsigned char *now, size_t len)
+{
+	struct pitr_delta_sigs links[2];
+	struct pitr_delta_chain *c;
+	const unsigned char *rec, *dig;
+	unsigned char *want_rec = records_of(now, len), *want_dig = digests_of(now, len);
+	uint64_t size;
+
+	ck_assert_int_eq(pitr_delta_sigs_read(h_fmt("%s/bk-sig.tar", bf_dest), PITR_CODEC_NONE,
+					      &links[0]), 0);
+	ck_assert_int_eq(pitr_delta_sigs_read(h_fmt("%s/inc-sig.tar", bf_dest), PITR_CODEC_NONE,
+					      &links[1]), 0);
+	ck_assert_int_eq(links[1].format, PITR_DELTA_FORMAT);
+	c = pitr_delta_chain_compose(links, 2);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_msg(pitr_delta_chain_lookup(c, key, &size, &rec, &dig), "%s", key);
+	ck_assert_uint_eq(size, len);
+	ck_assert(memcmp(rec, want_rec, PITR_DELTA_NBLOCKS(len) * PITR_DELTA_RECORD) == 0);
+	ck_assert_ptr_nonnull(dig);
+	ck_assert(memcmp(dig, want_dig, PITR_DELTA_NCHUNKS(len) * PITR_DELTA_DIGEST) == 0);
+	pitr_delta_chain_free(c);
+	pitr_delta_sigs_free(&links[0]);
+	pitr_delta_sigs_free(&links[1]);
+	free(want_rec);
+	free(want_dig);
+}
+
+/* Flip a byte of the first record of `key` in the sig file `path`
+ * (uncompressed): records that no longer match the file. */
+static void
+spoil_first_record(const char *path, const char *key)
+{
+	size_t len, flen;
+	char *member = bf_tar_member(path, PITR_CODEC_NONE, h_fmt("sig/%s", key), &len);
+	char *file = bf_read(path, PITR_CODEC_NONE, &flen), *at;
+	FILE *f;
+
+	ck_assert_uint_gt(len, PITR_DELTA_SIG_HEADER + PITR_DELTA_RECORD);
+	at = memmem(file, flen, member, PITR_DELTA_SIG_HEADER + 4 * PITR_DELTA_RECORD);
+	ck_assert_ptr_nonnull(at);
+	at[PITR_DELTA_SIG_HEADER + 7] ^= 0x5A;
+	f = fopen(path, "r+");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fseek(f, (long)(at - file) + PITR_DELTA_SIG_HEADER + 7, SEEK_SET), 0);
+	ck_assert_int_eq(fputc((unsigned char)at[PITR_DELTA_SIG_HEADER + 7], f),
+			 (unsigned char)at[PITR_DELTA_SIG_HEADER + 7]);
+	ck_assert_int_eq(fclose(f), 0);
+	free(member);
+	free(file);
+}
+
+/* A chunk whose length and digest are the base's is not stored and not
+ * signed: the base's records of chunk 0 were spoiled, and still chunk 0
+ * is left out (records compared would have found it changed); a chunk of
+ * the same length with other bytes (chunk 1, one page) is stored as a
+ * delta that patches the base chunk into today's; the chain's records
+ * and digests are today's, but for the spoiled record, which is the
+ * base's. */
+START_TEST(test_incremental_digest_same)
+{
+	unsigned char *base = malloc(REL_SIZE), *now = malloc(REL_SIZE), *out;
+	const char *rel[1] = { REL };
+	size_t len[1] = { REL_SIZE }, dlen, outlen;
+	char *full, *list, *delta;
+
+	bf_setup();
+	fill(base, REL_SIZE, 1);
+	full = full_of(1, rel, &base, len);
+	spoil_first_record(h_fmt("%s/bk-sig.tar", bf_dest), "data/" REL);
+	memcpy(now, base, REL_SIZE);
+	memset(now + PITR_DELTA_CHUNK + 9 * PITR_DELTA_BLOCK + 5, 0x3C, 100);
+	h_write_file(h_fmt("%s/" REL, bf_pgdata), now, REL_SIZE);
+	next_second();
+	ck_assert_int_eq(incremental("inc-__FILETYPE__.tar__CEXT__", "latest"), 0);
+	list = bf_tar_list(h_fmt("%s/inc-data.tar", bf_dest), PITR_CODEC_NONE);
+	ck_assert_ptr_null(strstr(list, ".pitrkit/data/" REL "/0."));
+	ck_assert_ptr_nonnull(strstr(list, ".pitrkit/data/" REL "/1.d "));
+	ck_assert_ptr_null(strstr(list, ".pitrkit/data/" REL "/2."));
+	ck_assert_ptr_null(strstr(list, ".pitrkit/data/" REL "/3."));
+	delta = bf_tar_member(h_fmt("%s/inc-data.tar", bf_dest), PITR_CODEC_NONE,
+			      ".pitrkit/data/" REL "/1.d", &dlen);
+	ck_assert_uint_lt(dlen, 2 * PITR_DELTA_BLOCK);
+	out = malloc(PITR_DELTA_CHUNK);
+	ck_assert_int_eq(pitr_delta_chunk_patch(base + PITR_DELTA_CHUNK, PITR_DELTA_CHUNK, delta,
+						dlen, PITR_DELTA_FORMAT, out, &outlen, "chunk 1"), 0);
+	ck_assert_uint_eq(outlen, PITR_DELTA_CHUNK);
+	ck_assert(memcmp(out, now + PITR_DELTA_CHUNK, PITR_DELTA_CHUNK) == 0);
+	/* The spoiled record is the base's, kept: put it back to compare. */
+	spoil_first_record(h_fmt("%s/bk-sig.tar", bf_dest), "data/" REL);
+	assert_chain_is("data/" REL, now, REL_SIZE);
+	free(out);
+	free(delta);
+	free(list);
+	free(full);
+	free(base);
+	free(now);
+	bf_teardown();
+}
+END_TEST
+
+#define GROWN_SIZE (4 * PITR_DELTA_CHUNK + 300)
+#define SHRUNK_REL "base/5/1300"
+#define SHRUNK_OLD (2 * PITR_DELTA_CHUNK + 5000)
+#define SHRUNK_NEW (PITR_DELTA_CHUNK + 1000)
+
+/* A file grown (its last chunk longer, one more) and one shrunk (its
+ * last chunk shorter, one fewer): each stored as the chunks whose length
+ * or bytes changed, and the chain's signatures are today's. */
+START_TEST(test_incremental_resized)
+{
+	unsigned char *old[2] = { malloc(REL_SIZE), malloc(SHRUNK_OLD) };
+	unsigned char *grown = malloc(GROWN_SIZE);
+	const char *rel[2] = { REL, SHRUNK_REL };
+	size_t len[2] = { REL_SIZE, SHRUNK_OLD };
+	struct pitr_delta_sigs s;
+	const struct pitr_delta_file *f;
+	char *full, *list;
+
+	bf_setup();
+	fill(old[0], REL_SIZE, 1);
+	fill(old[1], SHRUNK_OLD, 3);
+	full = full_of(2, rel, old, len);
+	memcpy(grown, old[0], REL_SIZE);
+	fill(grown + REL_SIZE, GROWN_SIZE - REL_SIZE, 4);
+	h_write_file(h_fmt("%s/" REL, bf_pgdata), grown, GROWN_SIZE);
+	h_write_file(h_fmt("%s/" SHRUNK_REL, bf_pgdata), old[1], SHRUNK_NEW);
+	next_second();
+	ck_assert_int_eq(incremental("inc-__FILETYPE__.tar__CEXT__", "latest"), 0);
+	list = bf_tar_list(h_fmt("%s/inc-data.tar", bf_dest), PITR_CODEC_NONE);
+	for (int k = 0; k < 3; k++)
+		ck_assert_ptr_null(strstr(list, h_fmt(".pitrkit/data/" REL "/%d.", k)));
+	ck_assert_ptr_nonnull(strstr(list, ".pitrkit/data/" REL "/3."));
+	ck_assert_ptr_nonnull(strstr(list, ".pitrkit/data/" REL "/4.w 300\n"));
+	ck_assert_ptr_null(strstr(list, ".pitrkit/data/" SHRUNK_REL "/0."));
+	ck_assert_ptr_nonnull(strstr(list, ".pitrkit/data/" SHRUNK_REL "/1."));
+	ck_assert_ptr_null(strstr(list, ".pitrkit/data/" SHRUNK_REL "/2."));
+	ck_assert_int_eq(pitr_delta_sigs_read(h_fmt("%s/inc-sig.tar", bf_dest), PITR_CODEC_NONE,
+					      &s), 0);
+	f = file_of(&s, "data/" REL);
+	ck_assert_int_eq(f->kind, PITR_DELTA_DELTA);
+	ck_assert_uint_eq(f->size, GROWN_SIZE);
+	ck_assert_uint_eq(f->nchunks, 2);
+	f = file_of(&s, "data/" SHRUNK_REL);
+	ck_assert_int_eq(f->kind, PITR_DELTA_DELTA);
+	ck_assert_uint_eq(f->size, SHRUNK_NEW);
+	ck_assert_uint_eq(f->nchunks, 1);
+	ck_assert_uint_eq(f->chunks[0], 1);
+	pitr_delta_sigs_free(&s);
+	assert_chain_is("data/" REL, grown, GROWN_SIZE);
+	assert_chain_is("data/" SHRUNK_REL, old[1], SHRUNK_NEW);
+	free(list);
+	free(full);
+	free(grown);
+	free(old[0]);
+	free(old[1]);
+	bf_teardown();
+}
+END_TEST
+
+#define MANY 9
+#define MANY_SIZE (MANY * PITR_DELTA_CHUNK)
+
+/* The chunk member lines of `list` for keys under `prefix`, in order, as
+ * "name\n" lines. */
+static char *
+chunk_lines(const char *list, const char *prefix)
+{
+	char *out = calloc(1, strlen(list) + 1), *o = out;
+
+	for (const char *p = list; *p != '\0'; p = strchr(p, '\n') + 1)
+		if (strncmp(p, prefix, strlen(prefix)) == 0) {
+			size_t n = strcspn(p, " ");
+
+			memcpy(o, p, n);
+			o += n;
+			*o++ = '\n';
+		}
+	return out;
+}
+
+/* Two files of MANY chunks each, every chunk changed (one page of the
+ * even ones, all of the odd ones: deltas and whole chunks worked on at
+ * once, of unequal cost): their members come out file after file, each
+ * file's chunks ascending, and the chain's signatures are today's. */
+START_TEST(test_incremental_in_order)
+{
+	unsigned char *buf[2] = { malloc(MANY_SIZE), malloc(MANY_SIZE) };
+	const char *rel[2] = { "base/5/1400", "base/5/1401" };
+	size_t len[2] = { MANY_SIZE, MANY_SIZE };
+	char *full, *list, *lines, *want[2];
+
+	bf_setup();
+	fill(buf[0], MANY_SIZE, 5);
+	fill(buf[1], MANY_SIZE, 6);
+	full = full_of(2, rel, buf, len);
+	for (int i = 0; i < 2; i++) {
+		want[i] = calloc(1, 4096);
+		for (int k = 0; k < MANY; k++) {
+			unsigned char *chunk = buf[i] + (size_t)k * PITR_DELTA_CHUNK;
+
+			if (k % 2 == 0)
+				memset(chunk + 3 * PITR_DELTA_BLOCK, k + 1, 200);
+			else
+				fill(chunk, PITR_DELTA_CHUNK, 100 + (uint64_t)(i * MANY + k));
+			strcat(want[i], h_fmt(".pitrkit/data/%s/%d.%s\n", rel[i], k, k % 2 ? "w" : "d"));
+		}
+		h_write_file(h_fmt("%s/%s", bf_pgdata, rel[i]), buf[i], MANY_SIZE);
+	}
+	next_second();
+	ck_assert_int_eq(incremental("inc-__FILETYPE__.tar__CEXT__", "latest"), 0);
+	list = bf_tar_list(h_fmt("%s/inc-data.tar", bf_dest), PITR_CODEC_NONE);
+	lines = chunk_lines(list, ".pitrkit/data/base/5/140");
+	/* Whichever file the directory lists first. */
+	ck_assert_msg(strcmp(lines, h_fmt("%s%s", want[0], want[1])) == 0 ||
+		      strcmp(lines, h_fmt("%s%s", want[1], want[0])) == 0, "%s", lines);
+	assert_chain_is("data/base/5/1400", buf[0], MANY_SIZE);
+	assert_chain_is("data/base/5/1401", buf[1], MANY_SIZE);
+	free(lines);
+	free(list);
+	free(want[0]);
+	free(want[1]);
+	free(full);
+	free(buf[0]);
+	free(buf[1]);
+	bf_teardown();
+}
+END_TEST
+
+/* The pool alone: what a test's work and consumer see. */
+struct pool_probe {
+	int fail_at;           /* the k whose work fails; -1: none */
+	int seen[256];
+	size_t nseen;
+};
+
+/* Work of uneven length (later chunks quicker), failing at fail_at. */
+static int
+probe_work(void *ctx, struct bk_chunk *c)
+{
+	struct pool_probe *p = ctx;
+
+	usleep((useconds_t)(((c->k * 7919u) % 5) * 300));
+	if ((int)c->k == p->fail_at) {
+		pitr_log_error("chunk %u could not be signed", (unsigned)c->k);
+		return -1;
+	}
+	c->dlen = c->k * 3u;
+	return 0;
+}
+
+static int
+probe_consume(void *ctx, struct bk_chunk *c)
+{
+	struct pool_probe *p = ctx;
+
+	/* A mark is not worked on; a chunk is, before it is consumed. */
+	ck_assert_uint_eq(c->dlen, c->op == 1 ? c->k * 3u : 0u);
+	p->seen[p->nseen++] = (int)c->k;
+	return 0;
+}
+
+/* Queue chunks 0..n-1 (every third a mark, with a key the pool frees):
+ * the count queued before the pool refused a slot. */
+static int
+probe_queue(struct bk_pool *pool, int n)
+{
+	for (int k = 0; k < n; k++) {
+		struct bk_chunk *c = pitr_backup_pool_slot(pool);
+
+		if (c == NULL)
+			return k;
+		c->k = (uint32_t)k;
+		c->op = k % 3 == 0 ? 0 : 1;
+		c->dlen = 0;
+		c->key = k % 3 == 0 ? strdup("mark") : NULL;
+		pitr_backup_pool_submit(pool, c, c->op == 1);
+	}
+	return n;
+}
+
+/* Results are consumed in the order queued, whatever order the threads
+ * finish in, with more queued than there are slots; a work that fails
+ * makes one line, nothing after it is consumed, and the pool is freed
+ * with its threads joined (and its slots' keys released) at once. */
+START_TEST(test_pool_order_and_error)
+{
+	struct pool_probe p = { .fail_at = -1 };
+	struct bk_pool *pool;
+
+	bf_setup();
+	pool = pitr_backup_pool_new(2, probe_work, probe_consume, &p);
+	ck_assert_ptr_nonnull(pool);
+	ck_assert_int_eq(probe_queue(pool, 200), 200);
+	ck_assert_int_eq(pitr_backup_pool_drain(pool, true), 0);
+	ck_assert_uint_eq(pitr_backup_pool_pending(pool), 0);
+	ck_assert_uint_eq(p.nseen, 200);
+	for (int k = 0; k < 200; k++)
+		ck_assert_int_eq(p.seen[k], k);
+	pitr_backup_pool_free(pool);
+
+	h_log_reset();
+	memset(&p, 0, sizeof(p));
+	p.fail_at = 20;
+	pool = pitr_backup_pool_new(2, probe_work, probe_consume, &p);
+	ck_assert_ptr_nonnull(pool);
+	ck_assert_int_lt(probe_queue(pool, 200), 200);
+	ck_assert_int_eq(pitr_backup_pool_drain(pool, true), -1);
+	ck_assert_str_eq(h_log(), "ERROR : chunk 20 could not be signed\n");
+	ck_assert_uint_eq(p.nseen, 20);
+	for (int k = 0; k < 20; k++)
+		ck_assert_int_eq(p.seen[k], k);
+	pitr_backup_pool_free(pool);
+
+	/* Freed with work queued and not consumed. */
+	memset(&p, 0, sizeof(p));
+	p.fail_at = -1;
+	pool = pitr_backup_pool_new(2, probe_work, probe_consume, &p);
+	ck_assert_int_eq(probe_queue(pool, 5), 5);
+	pitr_backup_pool_free(pool);
+	bf_teardown();
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -437,6 +794,10 @@ make_suite(void)
 	tcase_add_test(tc, test_incremental_latest);
 	tcase_add_test(tc, test_incremental_named);
 	tcase_add_test(tc, test_incremental_other_dir);
+	tcase_add_test(tc, test_incremental_digest_same);
+	tcase_add_test(tc, test_incremental_resized);
+	tcase_add_test(tc, test_incremental_in_order);
+	tcase_add_test(tc, test_pool_order_and_error);
 	suite_add_tcase(s, tc);
 	return s;
 }

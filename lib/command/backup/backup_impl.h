@@ -16,8 +16,8 @@
  *               signatures, from a --dst-local dir
  *   sigs.c      every stored file signed (lib/delta), an incremental's
  *               changed chunks stored in place of its files, the sig file
- *   sigthread.c a chunk signed on two cores; whole files signed on a
- *               thread of their own
+ *   sigthread.c the pool of threads that digest, sign and delta chunks,
+ *               their results taken in order
  *
  * Every call returns 0, or -1 after logging one line, unless it says
  * otherwise.
@@ -32,6 +32,7 @@
 
 #include "command/backup/backup.h"
 #include "common/progress.h"
+#include "delta/delta.h"
 #include "dest/dest.h"
 #include "dest/fanout.h"
 #include "digest/digest.h"
@@ -170,36 +171,50 @@ void pitr_backup_sigs_free(struct bk_run *run);
 
 /* sigthread.c */
 
-struct bk_signer;
-/* A second thread for signing; NULL after logging a failed allocation
- * (a thread that cannot start leaves one that signs on the caller's). */
-struct bk_signer *pitr_backup_signer_new(void);
-/* Run `fn(arg)` on the thread: false when there is none (the caller
- * runs it); else wait for it with pitr_backup_signer_wait() before the
- * next start. */
-bool pitr_backup_signer_start(struct bk_signer *s, void (*fn)(void *arg), void *arg);
-void pitr_backup_signer_wait(struct bk_signer *s);
-/* pitr_delta_chunk_sig() of `len` bytes (at most a chunk), its second
- * half on the thread. */
-int pitr_backup_signer_sign(struct bk_signer *s, const void *buf, size_t len,
-			    unsigned char *records);
-/* Stop the thread; accepts NULL. */
-void pitr_backup_signer_free(struct bk_signer *s);
+/* One slot of the pool: a chunk to work on, or a mark taken in its
+ * order (sigs.c says what each op means). */
+struct bk_chunk {
+	int op;
+	unsigned char *buf;            /* PITR_DELTA_CHUNK bytes (the pool's) */
+	size_t len;
+	unsigned char *records;        /* PITR_DELTA_CHUNK_BLOCKS records (the pool's) */
+	unsigned char digest[PITR_DELTA_DIGEST];
+	char *key;                     /* freed by the pool once consumed */
+	uint32_t k;
+	uint64_t size, base_size;
+	const unsigned char *base_rec; /* the base chunk's records, digest; NULL: none */
+	const unsigned char *base_digest;
+	size_t base_len;               /* the base chunk's length; 0: none */
+	bool same;                     /* unchanged since the base: not stored */
+	unsigned char *delta;          /* freed by the pool once consumed */
+	size_t dlen;
+	int rc;                        /* work's result: nonzero after logging */
+};
 
-struct bk_sigq;
-/* A thread that makes `w`'s whole-file calls, in order, from a queue of
- * copies (8 MiB at most).  NULL after logging. */
-struct bk_sigq *pitr_backup_sigq_new(struct pitr_delta_sigwriter *w);
-/* pitr_delta_sigwriter_whole_begin/_data/_end, queued: -1 when the sig
- * writer failed on an earlier item (it logged) or memory ran out. */
-int pitr_backup_sigq_begin(struct bk_sigq *q, const char *key);
-int pitr_backup_sigq_data(struct bk_sigq *q, const void *buf, size_t len);
-int pitr_backup_sigq_end(struct bk_sigq *q);
-/* Wait until every queued call was made, before calling the sig writer
- * directly: -1 when one failed (logged). */
-int pitr_backup_sigq_sync(struct bk_sigq *q);
-/* Drop what is queued and stop the thread; accepts NULL. */
-void pitr_backup_sigq_free(struct bk_sigq *q);
+/* `work` runs on a pool thread, its result into c->rc; `consume` on the
+ * caller's.  Each returns 0, or nonzero after logging one line. */
+typedef int (*bk_pool_fn)(void *ctx, struct bk_chunk *c);
+
+struct bk_pool;
+/* A pool of `nthreads` threads (0: one a core, capped), 2 slots a thread
+ * and 2 more; NULL after logging.  A thread that cannot start leaves
+ * fewer (none: the work is done on the caller's, at submit). */
+struct bk_pool *pitr_backup_pool_new(size_t nthreads, bk_pool_fn work, bk_pool_fn consume,
+				     void *ctx);
+/* The next slot to fill (len 0, rc 0), after consuming what is done and
+ * waiting for a slot when all are taken; NULL when a work or a consume
+ * failed (logged once).  The caller fills one slot at a time and submits
+ * it before asking for the next. */
+struct bk_chunk *pitr_backup_pool_slot(struct bk_pool *p);
+/* Queue the slot: worked on when `work`, else only consumed in its turn. */
+void pitr_backup_pool_submit(struct bk_pool *p, struct bk_chunk *c, bool work);
+/* Consume what is done, in order; with `wait`, until every slot is
+ * consumed.  -1 when a work or a consume failed (logged once). */
+int pitr_backup_pool_drain(struct bk_pool *p, bool wait);
+/* Slots not consumed yet. */
+size_t pitr_backup_pool_pending(struct bk_pool *p);
+/* Stop and join the threads, drop what is not consumed; accepts NULL. */
+void pitr_backup_pool_free(struct bk_pool *p);
 
 /* files.c */
 

@@ -4,15 +4,25 @@
  * per-file hook; in an incremental backup the same hook stores, in place
  * of a file the base has, only the chunks that changed since it.
  *
- * A full backup's every file is of kind whole.  In an incremental, a
- * regular file from disk that the base has (by key, global/pg_control
- * excepted: it is always stored whole, last, as a full backup stores it)
- * is read in PITR_DELTA_CHUNK pieces; a chunk of the base's length whose
- * every record equals the base's is not stored, a changed one is stored as
- * ".pitrkit/<key>/<k>.d" (its librsync delta against the base chunk's
- * records) or ".w" (whole) whichever is smaller.  Files of the base not
+ * A full backup's every file is of kind whole: the bytes stored are cut
+ * into chunks, each signed and digested on the pool's threads
+ * (sigthread.c) while the tar goes on, and given to the sig writer in
+ * order.  In an incremental, a regular file from disk that the base has
+ * (by key, global/pg_control excepted: it is always stored whole, last,
+ * as a full backup stores it) is read in PITR_DELTA_CHUNK pieces; on the
+ * pool, a chunk of the base's length and digest is unchanged (not stored,
+ * not signed: its records and digest are the base's); a changed one is
+ * signed and stored as ".pitrkit/<key>/<k>.d" (its delta against the base
+ * chunk) or ".w" (whole), whichever is smaller.  Files of the base not
  * met are removed.  Content decides, never size or time alone: every
- * chunk is read and signed.
+ * chunk is read and digested.
+ *
+ * The results are consumed in order on this thread, which alone writes
+ * the tar: an incremental's chunk members while the tar is between
+ * members (in the hook's file call, or at the end), and all of them
+ * before a file stored whole starts, so that the file's data, given in
+ * the hook's data calls, is never cut by a member.  Chunks of consecutive
+ * changed files are thus in flight together.
  */
 #include "config.h"
 
@@ -31,28 +41,23 @@
 /* Stored whole in every backup: recovery's end point is read from it. */
 #define PG_CONTROL_KEY "data/global/pg_control"
 
-/* One chunk's work, which needs nothing but its own buffers, so that two
- * chunks are worked on at once, one on each core. */
-struct chunk_work {
-	unsigned char *buf;            /* PITR_DELTA_CHUNK bytes */
-	unsigned char *records;        /* its records */
-	size_t len;
-	const unsigned char *base_rec; /* the base chunk's records; NULL: none */
-	size_t base_len;               /* its length; 0 beyond the base's end */
-	struct bk_signer *split;       /* sign on two threads; NULL: on this one */
-	bool same;                     /* unchanged: not stored */
-	unsigned char *delta;          /* the delta to store; NULL: stored whole */
-	size_t dlen;
-	int rc;
+/* What a pool slot holds. */
+enum {
+	OP_WBEGIN,   /* a whole file's start (key) */
+	OP_WCHUNK,   /* a chunk of it: signed and digested */
+	OP_WEND,     /* its end */
+	OP_DCHUNK,   /* a chunk of a file the base has: compared, maybe stored */
+	OP_DEND,     /* that file's end (key, size, base_size) */
 };
 
 struct bk_sign {
 	struct bk_run *run;
 	char **met;                /* incremental: the keys met, for the removed ones */
 	size_t nmet, capmet;
-	struct chunk_work work[2]; /* incremental: two chunks at once */
-	struct bk_signer *signer;  /* incremental: the second core */
-	struct bk_sigq *q;         /* whole files signed on a thread */
+	struct bk_pool *pool;
+	struct bk_chunk *cur;      /* the whole file's chunk being filled */
+	bool delta_pending;        /* chunk members may be waiting to be stored */
+	size_t nstored;            /* chunks stored of the file being consumed */
 };
 
 char *
@@ -91,153 +96,180 @@ remember(struct bk_sign *s, char *key)
 	return 0;
 }
 
-/* `len` bytes of `path` into w->buf; zeros where the file shrank since
- * its size was taken, as a full backup stores it (WAL replay mends it). */
+/* Chunk `k` of a file of `size` bytes into c->buf, with the base's
+ * (`base_size` bytes, records `base_rec`, chunk digests `base_dig`); zeros
+ * where the file shrank since its size was taken, as a full backup stores
+ * it (WAL replay mends it). */
 static int
-read_chunk(struct chunk_work *w, int fd, const char *path)
+load_chunk(struct bk_chunk *c, int fd, const char *path, uint64_t size, uint32_t k,
+	   uint64_t base_size, const unsigned char *base_rec, const unsigned char *base_dig)
 {
-	ssize_t n = pitr_io_read_full(fd, w->buf, w->len);
+	uint64_t off = (uint64_t)k * PITR_DELTA_CHUNK;
+	ssize_t n;
 
+	c->op = OP_DCHUNK;
+	c->k = k;
+	c->len = size - off < PITR_DELTA_CHUNK ? (size_t)(size - off) : PITR_DELTA_CHUNK;
+	c->base_len = off >= base_size ? 0 : base_size - off < PITR_DELTA_CHUNK ?
+		      (size_t)(base_size - off) : PITR_DELTA_CHUNK;
+	c->base_rec = c->base_len == 0 ? NULL :
+		      base_rec + (size_t)k * PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD;
+	c->base_digest = c->base_len == 0 || base_dig == NULL ? NULL :
+			 base_dig + (size_t)k * PITR_DELTA_DIGEST;
+	c->same = false;
+	n = pitr_io_read_full(fd, c->buf, c->len);
 	if (n < 0) {
 		pitr_log_error("could not read \"%s\": %s", path, strerror(errno));
 		return -1;
 	}
-	if ((size_t)n < w->len)
-		memset(w->buf + n, 0, w->len - (size_t)n);
+	if ((size_t)n < c->len)
+		memset(c->buf + n, 0, c->len - (size_t)n);
 	return 0;
 }
 
-/* Sign the chunk, compare it with the base's, and make its delta when it
- * changed (kept only when smaller than the chunk). */
-static void
-compute_chunk(void *arg)
+/* On a pool thread: a chunk of a file the base has.  Unchanged when its
+ * length and digest are the base chunk's: nothing more to do.  Else
+ * signed, and its delta made against the base chunk, kept only when
+ * smaller than the chunk. */
+static int
+work_delta(struct bk_chunk *c)
 {
-	struct chunk_work *w = arg;
-	size_t nrec = PITR_DELTA_NBLOCKS(w->len);
-
-	w->same = false;
-	w->delta = NULL;
-	w->rc = pitr_backup_signer_sign(w->split, w->buf, w->len, w->records);
-	if (w->rc != 0)
-		return;
-	if (w->base_len == w->len && memcmp(w->records, w->base_rec, nrec * PITR_DELTA_RECORD) == 0) {
-		w->same = true;
-		return;
+	if (pitr_delta_chunk_digest(c->buf, c->len, c->digest) != 0)
+		return -1;
+	c->same = c->base_digest != NULL && c->base_len == c->len &&
+		  memcmp(c->digest, c->base_digest, PITR_DELTA_DIGEST) == 0;
+	if (c->same)
+		return 0;
+	if (pitr_delta_chunk_sig(c->buf, c->len, c->records) != 0)
+		return -1;
+	if (c->base_len == 0)
+		return 0;
+	if (pitr_delta_chunk_delta(c->buf, c->len, c->records, c->base_rec,
+				   PITR_DELTA_NBLOCKS(c->base_len), &c->delta, &c->dlen) != 0)
+		return -1;
+	if (c->dlen >= c->len) {
+		free(c->delta);
+		c->delta = NULL;
 	}
-	if (w->base_len > 0 &&
-	    pitr_delta_chunk_delta(w->buf, w->len, w->base_rec, PITR_DELTA_NBLOCKS(w->base_len),
-				   &w->delta, &w->dlen) != 0)
-		w->rc = -1;
-	if (w->delta != NULL && w->dlen >= w->len) {
-		free(w->delta);
-		w->delta = NULL;
-	}
+	return 0;
 }
 
-/* Chunk `k` of `key`, computed: 0 when unchanged (not stored), 1 when
- * stored, -1. */
+/* The pool's work. */
 static int
-store_chunk(struct bk_sign *s, struct pitr_tarwrite *t, const char *key, uint32_t k,
-	    const struct chunk_work *w)
+work_chunk(void *ctx, struct bk_chunk *c)
 {
-	bool whole = w->delta == NULL;
-	char *member;
+	(void)ctx;
+	if (c->op == OP_DCHUNK)
+		return work_delta(c);
+	if (c->op != OP_WCHUNK)
+		return 0;
+	return pitr_delta_chunk_sig(c->buf, c->len, c->records) == 0 &&
+	       pitr_delta_chunk_digest(c->buf, c->len, c->digest) == 0 ? 0 : -1;
+}
+
+/* A changed chunk, worked on: its member, its records. */
+static int
+store_chunk(struct bk_sign *s, const struct bk_chunk *c)
+{
+	struct bk_run *run = s->run;
+	bool whole = c->delta == NULL;
+	char *member = pitr_xasprintf(PITR_DELTA_MEMBER_PREFIX "%s/%u.%s", c->key,
+				      (unsigned)c->k, whole ? "w" : "d");
 	int rc = -1;
 
-	if (w->rc != 0)
-		return -1;
-	if (w->same) {
-		s->run->not_stored += w->len;
-		return 0;
-	}
-	member = pitr_xasprintf(PITR_DELTA_MEMBER_PREFIX "%s/%u.%s", key, (unsigned)k,
-				whole ? "w" : "d");
 	if (member != NULL &&
-	    pitr_tarwrite_add_member(t, member, whole ? w->buf : w->delta,
-				     whole ? w->len : w->dlen, 0600) == 0 &&
-	    pitr_delta_sigwriter_delta_chunk(s->run->sigw, key, k, w->records,
-					     PITR_DELTA_NBLOCKS(w->len)) == 0) {
-		s->run->not_stored += whole ? 0 : w->len - w->dlen;
-		rc = 1;
+	    pitr_tarwrite_add_member(run->tar, member, whole ? c->buf : c->delta,
+				     whole ? c->len : c->dlen, 0600) == 0 &&
+	    pitr_delta_sigwriter_delta_chunk(run->sigw, c->key, c->k, c->records,
+					     PITR_DELTA_NBLOCKS(c->len), c->digest) == 0) {
+		run->not_stored += whole ? 0 : c->len - c->dlen;
+		s->nstored++;
+		rc = 0;
 	}
 	free(member);
 	return rc;
 }
 
-/* Chunk `k` of a file of `size` bytes read into `w`, with the base's
- * (`base_size` bytes, records `base_rec`). */
+/* The pool's consumer, in order, on this thread. */
 static int
-load_chunk(struct chunk_work *w, int fd, const char *path, uint64_t size, uint32_t k,
-	   uint64_t base_size, const unsigned char *base_rec)
+consume_chunk(void *ctx, struct bk_chunk *c)
 {
-	uint64_t off = (uint64_t)k * PITR_DELTA_CHUNK;
+	struct bk_sign *s = ctx;
+	struct bk_run *run = s->run;
+	int rc = 0;
 
-	w->len = size - off < PITR_DELTA_CHUNK ? (size_t)(size - off) : PITR_DELTA_CHUNK;
-	w->base_len = off >= base_size ? 0 : base_size - off < PITR_DELTA_CHUNK ?
-		      (size_t)(base_size - off) : PITR_DELTA_CHUNK;
-	w->base_rec = w->base_len == 0 ? NULL :
-		      base_rec + (size_t)k * PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD;
-	w->delta = NULL;
-	w->rc = -1;
-	return read_chunk(w, fd, path);
+	switch (c->op) {
+	case OP_WBEGIN:
+		return pitr_delta_sigwriter_whole_begin(run->sigw, c->key);
+	case OP_WCHUNK:
+		return pitr_delta_sigwriter_whole_chunk(run->sigw, c->len, c->records, c->digest);
+	case OP_WEND:
+		return pitr_delta_sigwriter_whole_end(run->sigw);
+	case OP_DCHUNK:
+		if (c->same)
+			run->not_stored += c->len;
+		else
+			rc = store_chunk(s, c);
+		pitr_progress_set(run->progress, pitr_tarwrite_bytes(run->tar) + run->not_stored,
+				  pitr_tarwrite_files(run->tar));
+		return rc;
+	default:
+		rc = s->nstored == 0 && c->size == c->base_size ?
+		     pitr_delta_sigwriter_same(run->sigw, c->key, c->size) :
+		     pitr_delta_sigwriter_delta_end(run->sigw, c->key, c->size);
+		s->nstored = 0;
+		return rc;
+	}
 }
 
-/* Chunks `k` and `k + 1` (n of them, 1 or 2) loaded: worked on, one per
- * core (or a lone one on two), then stored in order.  The count stored,
- * or -1. */
+/* A slot for a mark of `op` about `key` (copied; NULL: none), queued. */
 static int
-store_pair(struct bk_sign *s, struct pitr_tarwrite *t, const char *key, uint32_t k, int n)
+mark(struct bk_sign *s, int op, const char *key, uint64_t size, uint64_t base_size)
 {
-	struct chunk_work *w = s->work;
-	int stored = 0, r;
+	struct bk_chunk *c = pitr_backup_pool_slot(s->pool);
 
-	w[0].split = w[1].split = NULL;
-	if (n == 2 && pitr_backup_signer_start(s->signer, compute_chunk, &w[1])) {
-		compute_chunk(&w[0]);
-		pitr_backup_signer_wait(s->signer);
-	} else {
-		for (int i = 0; i < n; i++) {
-			w[i].split = s->signer;
-			compute_chunk(&w[i]);
-		}
-	}
-	for (int i = 0; i < n; i++) {
-		r = stored < 0 ? -1 : store_chunk(s, t, key, k + (uint32_t)i, &w[i]);
-		stored = r < 0 ? -1 : stored + r;
-		free(w[i].delta);
-		w[i].delta = NULL;
-	}
-	return stored;
+	if (c == NULL)
+		return -1;
+	c->op = op;
+	c->size = size;
+	c->base_size = base_size;
+	if (key != NULL && (c->key = pitr_xstrdup(key)) == NULL)
+		return -1;
+	pitr_backup_pool_submit(s->pool, c, false);
+	return 0;
 }
 
 /* An incremental's file that the base has (`base_size` bytes, records
- * `base_rec`): its changed chunks, then its manifest line. */
+ * `base_rec`, digests `base_dig`): its chunks queued, then its end. */
 static int
-store_changes(struct bk_sign *s, struct pitr_tarwrite *t, const char *key, const char *path,
-	      int fd, uint64_t size, uint64_t base_size, const unsigned char *base_rec)
+store_changes(struct bk_sign *s, const char *key, const char *path, int fd, uint64_t size,
+	      uint64_t base_size, const unsigned char *base_rec, const unsigned char *base_dig)
 {
-	struct bk_run *run = s->run;
-	size_t nstored = 0;
-	uint64_t nchunks = (size + PITR_DELTA_CHUNK - 1) / PITR_DELTA_CHUNK;
+	uint64_t nchunks = PITR_DELTA_NCHUNKS(size);
 
-	for (uint32_t k = 0; k < nchunks; k += 2) {
-		int n = nchunks - k >= 2 ? 2 : 1, r;
+	s->delta_pending = true;
+	for (uint32_t k = 0; k < nchunks; k++) {
+		struct bk_chunk *c;
 
-		for (int i = 0; i < n; i++)
-			if (pitr_backup_stopped(run) ||
-			    load_chunk(&s->work[i], fd, path, size, k + (uint32_t)i, base_size,
-				       base_rec) != 0)
-				return -1;
-		r = store_pair(s, t, key, k, n);
-		if (r < 0)
+		if (pitr_backup_stopped(s->run) || (c = pitr_backup_pool_slot(s->pool)) == NULL)
 			return -1;
-		nstored += (size_t)r;
-		pitr_progress_set(run->progress, pitr_tarwrite_bytes(t) + run->not_stored,
-				  pitr_tarwrite_files(t));
+		if ((c->key = pitr_xstrdup(key)) == NULL ||
+		    load_chunk(c, fd, path, size, k, base_size, base_rec, base_dig) != 0)
+			return -1;
+		pitr_backup_pool_submit(s->pool, c, true);
 	}
-	if (nstored == 0 && size == base_size)
-		return pitr_delta_sigwriter_same(run->sigw, key, size);
-	return pitr_delta_sigwriter_delta_end(run->sigw, key, size);
+	return mark(s, OP_DEND, key, size, base_size);
+}
+
+/* A file stored whole starts: the chunk members still to store go first
+ * (its data must not be cut by them). */
+static int
+whole_begin(struct bk_sign *s, const char *key)
+{
+	if (s->delta_pending && pitr_backup_pool_drain(s->pool, true) != 0)
+		return -1;
+	s->delta_pending = false;
+	return mark(s, OP_WBEGIN, key, 0, 0);
 }
 
 /* tarwrite's hook: a file about to be stored. */
@@ -247,24 +279,24 @@ sign_file(void *arg, struct pitr_tarwrite *t, const char *path, const char *name
 {
 	struct bk_sign *s = arg;
 	struct bk_run *run = s->run;
-	const unsigned char *base_rec;
+	const unsigned char *base_rec, *base_dig;
 	uint64_t base_size;
 	bool oom;
 	char *key = pitr_backup_sig_key(run->data_base, name, &oom);
 	int rc;
 
+	(void)t;
 	if (key == NULL) {
 		if (!oom)
 			pitr_log_error("internal error: data tarball member \"%s\" has no key", name);
 		return -1;
 	}
 	if (run->chain != NULL && fd >= 0 && strcmp(key, PG_CONTROL_KEY) != 0 &&
-	    pitr_delta_chain_lookup(run->chain, key, &base_size, &base_rec))
-		rc = pitr_backup_sigq_sync(s->q) == 0 &&
-		     store_changes(s, t, key, path, fd, size, base_size, base_rec) == 0 ?
+	    pitr_delta_chain_lookup(run->chain, key, &base_size, &base_rec, &base_dig))
+		rc = store_changes(s, key, path, fd, size, base_size, base_rec, base_dig) == 0 ?
 		     PITR_TARWRITE_TAKEN : -1;
 	else
-		rc = pitr_backup_sigq_begin(s->q, key) == 0 ? PITR_TARWRITE_STORE : -1;
+		rc = whole_begin(s, key) == 0 ? PITR_TARWRITE_STORE : -1;
 	if (run->chain == NULL)
 		free(key);
 	else if (remember(s, key) != 0)
@@ -272,16 +304,45 @@ sign_file(void *arg, struct pitr_tarwrite *t, const char *path, const char *name
 	return rc;
 }
 
+/* tarwrite's hook: the bytes of a file stored whole, into chunks. */
 static int
 sign_data(void *arg, const void *buf, size_t len)
 {
-	return pitr_backup_sigq_data(((struct bk_sign *)arg)->q, buf, len);
+	struct bk_sign *s = arg;
+	const unsigned char *p = buf;
+
+	while (len > 0) {
+		struct bk_chunk *c = s->cur;
+		size_t n;
+
+		if (c == NULL) {
+			if ((c = s->cur = pitr_backup_pool_slot(s->pool)) == NULL)
+				return -1;
+			c->op = OP_WCHUNK;
+		}
+		n = PITR_DELTA_CHUNK - c->len < len ? PITR_DELTA_CHUNK - c->len : len;
+		memcpy(c->buf + c->len, p, n);
+		c->len += n;
+		p += n;
+		len -= n;
+		if (c->len == PITR_DELTA_CHUNK) {
+			s->cur = NULL;
+			pitr_backup_pool_submit(s->pool, c, true);
+		}
+	}
+	return 0;
 }
 
 static int
 sign_end(void *arg)
 {
-	return pitr_backup_sigq_end(((struct bk_sign *)arg)->q);
+	struct bk_sign *s = arg;
+
+	if (s->cur != NULL) {
+		pitr_backup_pool_submit(s->pool, s->cur, true);
+		s->cur = NULL;
+	}
+	return mark(s, OP_WEND, NULL, 0, 0);
 }
 
 int
@@ -296,14 +357,8 @@ pitr_backup_sigs_begin(struct bk_run *run)
 	s->run = run;
 	run->sigw = pitr_delta_sigwriter_new(run->opts->temp_dir, run->sysid,
 					     run->label, run->base_label);
-	if (run->sigw == NULL || (s->q = pitr_backup_sigq_new(run->sigw)) == NULL)
-		return -1;
-	for (int i = 0; run->chain != NULL && i < 2; i++)
-		if ((s->work[i].buf = pitr_xmalloc(PITR_DELTA_CHUNK)) == NULL ||
-		    (s->work[i].records = pitr_xmalloc(PITR_DELTA_CHUNK_BLOCKS *
-						       PITR_DELTA_RECORD)) == NULL)
-			return -1;
-	if (run->chain != NULL && (s->signer = pitr_backup_signer_new()) == NULL)
+	if (run->sigw == NULL ||
+	    (s->pool = pitr_backup_pool_new(0, work_chunk, consume_chunk, s)) == NULL)
 		return -1;
 	pitr_tarwrite_set_hook(run->tar, &hook);
 	return 0;
@@ -332,7 +387,7 @@ pitr_backup_sigs_end_data(struct bk_run *run)
 {
 	struct bk_sign *s = run->sign;
 
-	if (pitr_backup_sigq_sync(s->q) != 0)
+	if (pitr_backup_pool_drain(s->pool, true) != 0)
 		return -1;
 	if (run->chain == NULL)
 		return 0;
@@ -357,9 +412,9 @@ pitr_backup_sigs_free(struct bk_run *run)
 {
 	struct bk_sign *s = run->sign;
 
-	/* The thread first: it may be using the sig writer. */
+	/* The threads first: the slots they use go with them. */
 	if (s != NULL)
-		pitr_backup_sigq_free(s->q);
+		pitr_backup_pool_free(s->pool);
 	pitr_delta_sigwriter_free(run->sigw);
 	run->sigw = NULL;
 	if (s == NULL)
@@ -367,11 +422,6 @@ pitr_backup_sigs_free(struct bk_run *run)
 	for (size_t i = 0; i < s->nmet; i++)
 		free(s->met[i]);
 	free(s->met);
-	pitr_backup_signer_free(s->signer);
-	for (int i = 0; i < 2; i++) {
-		free(s->work[i].buf);
-		free(s->work[i].records);
-	}
 	free(s);
 	run->sign = NULL;
 }

@@ -1,336 +1,266 @@
 /*
- * sigthread.c - signing off the main thread.  A chunk's signature on two
- * cores: signing (librsync's
- * BLAKE2b, some 500 MB/s a core) is what an incremental backup spends its
- * time on, and a block's record depends on that block alone, so a second
- * thread signs the second half of each chunk while the caller signs the
- * first; the records come out as one call over the whole chunk gives them.
+ * sigthread.c - a backup's chunks worked on by a small pool of threads,
+ * their results taken in order on the caller's.
+ *
+ * Signing (librsync's BLAKE2b, some 600 MB/s a core) and digesting
+ * (SHA-256, some 1.7 GB/s) are what a backup spends its CPU on besides
+ * compression, and a chunk's records and digest depend on that chunk
+ * alone: so chunks are worked on by one thread per core, several at once,
+ * while the caller reads the next ones.  What is done with the results
+ * (the sig writer's calls, an incremental's tar members) must happen in
+ * the order of the files and of their chunks, on the caller's thread:
+ * slots are a ring, handed out, queued and taken back in one order, and a
+ * slot is consumed only when it and every one before it are done.  The
+ * ring bounds the chunk buffers in flight (memory stays flat).
  */
 #include "config.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "command/backup/backup_impl.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "delta/delta.h"
 
-/* Below this the thread's hand-over costs more than it saves. */
-#define SPLIT_MIN (128 * 1024)
+/* Threads at most: past a few, the caller's reading and the codec's
+ * compressing are the limit. */
+#define POOL_MAX_THREADS 4
 
-enum { W_IDLE, W_WORK, W_DONE, W_QUIT };
+enum { SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_RUNNING, SLOT_DONE };
 
-struct bk_signer {
-	pthread_t thread;
+struct bk_pool {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool started;
-	int state;
-	void (*fn)(void *arg);     /* the job given to the thread */
-	void *arg;
-};
-
-static void *
-signer_main(void *arg)
-{
-	struct bk_signer *s = arg;
-	void (*fn)(void *);
-	void *job;
-
-	pthread_mutex_lock(&s->mu);
-	for (;;) {
-		while (s->state != W_WORK && s->state != W_QUIT)
-			pthread_cond_wait(&s->cv, &s->mu);
-		if (s->state == W_QUIT)
-			break;
-		fn = s->fn;
-		job = s->arg;
-		pthread_mutex_unlock(&s->mu);
-		fn(job);
-		pthread_mutex_lock(&s->mu);
-		s->state = W_DONE;
-		pthread_cond_broadcast(&s->cv);
-	}
-	pthread_mutex_unlock(&s->mu);
-	return NULL;
-}
-
-struct bk_signer *
-pitr_backup_signer_new(void)
-{
-	struct bk_signer *s = pitr_xcalloc(1, sizeof(*s));
-	int err;
-
-	if (s == NULL)
-		return NULL;
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
-	err = pthread_create(&s->thread, NULL, signer_main, s);
-	if (err != 0) {
-		/* One core then: the work is the same. */
-		pitr_log_verbose("could not start a signing thread: %s", strerror(err));
-		return s;
-	}
-	s->started = true;
-	return s;
-}
-
-bool
-pitr_backup_signer_start(struct bk_signer *s, void (*fn)(void *arg), void *arg)
-{
-	if (s == NULL || !s->started)
-		return false;
-	pthread_mutex_lock(&s->mu);
-	s->fn = fn;
-	s->arg = arg;
-	s->state = W_WORK;
-	pthread_cond_broadcast(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	return true;
-}
-
-void
-pitr_backup_signer_wait(struct bk_signer *s)
-{
-	pthread_mutex_lock(&s->mu);
-	while (s->state != W_DONE)
-		pthread_cond_wait(&s->cv, &s->mu);
-	s->state = W_IDLE;
-	pthread_mutex_unlock(&s->mu);
-}
-
-/* Half a chunk's records. */
-struct half {
-	const unsigned char *buf;
-	size_t len;
-	unsigned char *records;
-	int rc;
-};
-
-static void
-sign_half(void *arg)
-{
-	struct half *h = arg;
-
-	/* Logs (one line) from the thread only on failure. */
-	h->rc = pitr_delta_chunk_sig(h->buf, h->len, h->records);
-}
-
-int
-pitr_backup_signer_sign(struct bk_signer *s, const void *buf, size_t len,
-			unsigned char *records)
-{
-	size_t nblocks = PITR_DELTA_NBLOCKS(len), first = nblocks / 2 * PITR_DELTA_BLOCK;
-	struct half h = { (const unsigned char *)buf + first, len - first,
-			  records + nblocks / 2 * PITR_DELTA_RECORD, 0 };
-	int rc;
-
-	if (len < SPLIT_MIN || !pitr_backup_signer_start(s, sign_half, &h))
-		return pitr_delta_chunk_sig(buf, len, records);
-	rc = pitr_delta_chunk_sig(buf, first, records);
-	pitr_backup_signer_wait(s);
-	return rc == 0 && h.rc == 0 ? 0 : -1;
-}
-
-void
-pitr_backup_signer_free(struct bk_signer *s)
-{
-	if (s == NULL)
-		return;
-	if (s->started) {
-		pthread_mutex_lock(&s->mu);
-		s->state = W_QUIT;
-		pthread_cond_broadcast(&s->cv);
-		pthread_mutex_unlock(&s->mu);
-		pthread_join(s->thread, NULL);
-	}
-	pthread_mutex_destroy(&s->mu);
-	pthread_cond_destroy(&s->cv);
-	free(s);
-}
-
-/*
- * The signatures of files stored whole, on a thread of their own: a full
- * backup's main thread reads and writes the tar while the codec writers
- * compress on theirs, and signing (as costly as the rest together with
- * lz4) would otherwise hold the main thread.  The thread owns the sig
- * writer while it has work: the caller queues copies of what it stores
- * and waits for the queue to drain (pitr_backup_sigq_sync) before calling
- * the sig writer itself.
- */
-
-#define SIGQ_SLOTS 64
-#define SIGQ_BYTES (8u << 20)   /* data queued at most: memory stays flat */
-
-enum { Q_BEGIN, Q_DATA, Q_END };
-
-struct sigq_item {
-	int op;
-	char *key;              /* Q_BEGIN */
-	unsigned char *buf;     /* Q_DATA */
-	size_t len;
-};
-
-struct bk_sigq {
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct pitr_delta_sigwriter *w;
-	struct sigq_item ring[SIGQ_SLOTS];
-	size_t head, count, bytes;
-	bool busy;              /* the thread works on an item */
+	pthread_cond_t cv;         /* any change of a slot's state, or quit */
+	pthread_t threads[POOL_MAX_THREADS];
+	size_t nthreads;
+	struct bk_chunk *slots;
+	int *state;
+	size_t nslots;
+	size_t head;               /* the oldest slot not consumed */
+	size_t used;               /* slots from head on that are not free */
+	size_t queued;             /* slots queued that no thread took */
 	bool quit;
-	bool failed;            /* the sig writer failed (logged): items dropped */
+	bool failed;               /* a slot's work or consumption failed: work skipped */
+	bk_pool_fn work, consume;
+	void *ctx;
 };
 
-/* One item, on the thread, outside the lock. */
-static int
-sigq_run(struct pitr_delta_sigwriter *w, const struct sigq_item *it)
+/* The oldest queued slot; one is (called with the lock held). */
+static size_t
+pool_take(struct bk_pool *p)
 {
-	switch (it->op) {
-	case Q_BEGIN:
-		return pitr_delta_sigwriter_whole_begin(w, it->key);
-	case Q_DATA:
-		return pitr_delta_sigwriter_whole_data(w, it->buf, it->len);
-	default:
-		return pitr_delta_sigwriter_whole_end(w);
-	}
+	size_t i = p->head;
+
+	while (p->state[i] != SLOT_QUEUED)
+		i = (i + 1) % p->nslots;
+	p->state[i] = SLOT_RUNNING;
+	p->queued--;
+	return i;
 }
 
 static void *
-sigq_main(void *arg)
+pool_main(void *arg)
 {
-	struct bk_sigq *q = arg;
-	struct sigq_item it;
-	bool skip;
-	int rc;
+	struct bk_pool *p = arg;
 
-	pthread_mutex_lock(&q->mu);
+	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while (q->count == 0 && !q->quit)
-			pthread_cond_wait(&q->cv, &q->mu);
-		if (q->count == 0)
+		size_t i;
+		bool skip;
+
+		while (p->queued == 0 && !p->quit)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->quit)
 			break;
-		it = q->ring[q->head];
-		q->busy = true;
-		skip = q->failed;
-		pthread_mutex_unlock(&q->mu);
-		rc = skip ? 0 : sigq_run(q->w, &it);
-		free(it.key);
-		free(it.buf);
-		pthread_mutex_lock(&q->mu);
-		q->head = (q->head + 1) % SIGQ_SLOTS;
-		q->count--;
-		q->bytes -= it.len;
-		q->busy = false;
-		q->failed = q->failed || rc != 0;
-		pthread_cond_broadcast(&q->cv);
+		i = pool_take(p);
+		skip = p->failed;
+		pthread_mutex_unlock(&p->mu);
+		/* After a failure nothing more is worked on (or logged). */
+		p->slots[i].rc = skip ? -1 : p->work(p->ctx, &p->slots[i]);
+		pthread_mutex_lock(&p->mu);
+		p->state[i] = SLOT_DONE;
+		p->failed = p->failed || p->slots[i].rc != 0;
+		pthread_cond_broadcast(&p->cv);
 	}
-	pthread_mutex_unlock(&q->mu);
+	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }
 
-struct bk_sigq *
-pitr_backup_sigq_new(struct pitr_delta_sigwriter *w)
+/* One thread a core, at most POOL_MAX_THREADS. */
+static size_t
+pool_threads(void)
 {
-	struct bk_sigq *q = pitr_xcalloc(1, sizeof(*q));
-	int err;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if (q == NULL)
-		return NULL;
-	q->w = w;
-	pthread_mutex_init(&q->mu, NULL);
-	pthread_cond_init(&q->cv, NULL);
-	err = pthread_create(&q->thread, NULL, sigq_main, q);
-	if (err != 0) {
-		pitr_log_error("could not start a signing thread: %s", strerror(err));
-		pthread_mutex_destroy(&q->mu);
-		pthread_cond_destroy(&q->cv);
-		free(q);
-		return NULL;
-	}
-	return q;
+	return n < 1 ? 1 : n > POOL_MAX_THREADS ? POOL_MAX_THREADS : (size_t)n;
 }
 
-/* Queue `it` (taken over), waiting for room. */
 static int
-sigq_put(struct bk_sigq *q, struct sigq_item it)
+pool_alloc(struct bk_pool *p, size_t nslots)
 {
-	pthread_mutex_lock(&q->mu);
-	while (!q->failed && (q->count == SIGQ_SLOTS ||
-			      (q->bytes > 0 && q->bytes + it.len > SIGQ_BYTES)))
-		pthread_cond_wait(&q->cv, &q->mu);
-	if (q->failed) {
-		pthread_mutex_unlock(&q->mu);
-		free(it.key);
-		free(it.buf);
+	p->nslots = nslots;
+	p->slots = pitr_xcalloc(nslots, sizeof(*p->slots));
+	p->state = pitr_xcalloc(nslots, sizeof(*p->state));
+	if (p->slots == NULL || p->state == NULL)
 		return -1;
-	}
-	q->ring[(q->head + q->count) % SIGQ_SLOTS] = it;
-	q->count++;
-	q->bytes += it.len;
-	pthread_cond_broadcast(&q->cv);
-	pthread_mutex_unlock(&q->mu);
+	for (size_t i = 0; i < nslots; i++)
+		if ((p->slots[i].buf = pitr_xmalloc(PITR_DELTA_CHUNK)) == NULL ||
+		    (p->slots[i].records = pitr_xmalloc(PITR_DELTA_CHUNK_BLOCKS *
+							PITR_DELTA_RECORD)) == NULL)
+			return -1;
 	return 0;
 }
 
-int
-pitr_backup_sigq_begin(struct bk_sigq *q, const char *key)
+struct bk_pool *
+pitr_backup_pool_new(size_t nthreads, bk_pool_fn work, bk_pool_fn consume, void *ctx)
 {
-	struct sigq_item it = { .op = Q_BEGIN, .key = pitr_xstrdup(key) };
+	struct bk_pool *p = pitr_xcalloc(1, sizeof(*p));
+	size_t want = nthreads > 0 ? nthreads : pool_threads();
 
-	return it.key != NULL ? sigq_put(q, it) : -1;
+	if (p == NULL)
+		return NULL;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->work = work;
+	p->consume = consume;
+	p->ctx = ctx;
+	if (want > POOL_MAX_THREADS)
+		want = POOL_MAX_THREADS;
+	/* Two chunks a thread: one worked on, one waiting for it. */
+	if (pool_alloc(p, 2 * want + 2) != 0) {
+		pitr_backup_pool_free(p);
+		return NULL;
+	}
+	for (; p->nthreads < want; p->nthreads++) {
+		int err = pthread_create(&p->threads[p->nthreads], NULL, pool_main, p);
+
+		if (err != 0) {
+			/* Fewer threads (none: the caller's) do the same work. */
+			pitr_log_verbose("could not start a signing thread: %s", strerror(err));
+			break;
+		}
+	}
+	return p;
 }
 
-int
-pitr_backup_sigq_data(struct bk_sigq *q, const void *buf, size_t len)
-{
-	struct sigq_item it = { .op = Q_DATA, .buf = pitr_xmalloc(len ? len : 1), .len = len };
+enum { UNTIL_NONE, UNTIL_ROOM, UNTIL_EMPTY };
 
-	if (it.buf == NULL)
-		return -1;
-	memcpy(it.buf, buf, len);
-	return sigq_put(q, it);
+/* Consume the done slots at the head, in order, waiting for them `until`
+ * a slot is free or none is in use.  Called with the lock held; the
+ * caller fills no slot. */
+static int
+pool_consume(struct bk_pool *p, int until)
+{
+	while (p->used > 0 && !p->failed) {
+		struct bk_chunk *c = &p->slots[p->head];
+		int rc;
+
+		if (p->state[p->head] != SLOT_DONE) {
+			if (until == UNTIL_NONE || (until == UNTIL_ROOM && p->used < p->nslots))
+				return 0;
+			pthread_cond_wait(&p->cv, &p->mu);
+			continue;
+		}
+		pthread_mutex_unlock(&p->mu);
+		rc = p->consume(p->ctx, c);
+		free(c->key);
+		free(c->delta);
+		c->key = NULL;
+		c->delta = NULL;
+		pthread_mutex_lock(&p->mu);
+		p->state[p->head] = SLOT_FREE;
+		p->head = (p->head + 1) % p->nslots;
+		p->used--;
+		p->failed = p->failed || rc != 0;
+	}
+	return p->failed ? -1 : 0;
 }
 
-int
-pitr_backup_sigq_end(struct bk_sigq *q)
+struct bk_chunk *
+pitr_backup_pool_slot(struct bk_pool *p)
 {
-	return sigq_put(q, (struct sigq_item){ .op = Q_END });
-}
+	struct bk_chunk *c = NULL;
 
-int
-pitr_backup_sigq_sync(struct bk_sigq *q)
-{
-	bool failed;
+	pthread_mutex_lock(&p->mu);
+	/* What is done is consumed first, then a slot waited for if none is free. */
+	if (pool_consume(p, UNTIL_ROOM) == 0) {
+		size_t i = (p->head + p->used) % p->nslots;
 
-	pthread_mutex_lock(&q->mu);
-	while (q->count > 0 || q->busy)
-		pthread_cond_wait(&q->cv, &q->mu);
-	failed = q->failed;
-	pthread_mutex_unlock(&q->mu);
-	return failed ? -1 : 0;
+		p->state[i] = SLOT_FILLING;
+		p->used++;
+		c = &p->slots[i];
+		c->len = 0;
+		c->rc = 0;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return c;
 }
 
 void
-pitr_backup_sigq_free(struct bk_sigq *q)
+pitr_backup_pool_submit(struct bk_pool *p, struct bk_chunk *c, bool work)
 {
-	if (q == NULL)
-		return;
-	pthread_mutex_lock(&q->mu);
-	/* What is queued is dropped: the run is over. */
-	q->failed = true;
-	q->quit = true;
-	pthread_cond_broadcast(&q->cv);
-	pthread_mutex_unlock(&q->mu);
-	pthread_join(q->thread, NULL);
-	for (; q->count > 0; q->count--, q->head = (q->head + 1) % SIGQ_SLOTS) {
-		free(q->ring[q->head].key);
-		free(q->ring[q->head].buf);
+	size_t i = (size_t)(c - p->slots);
+
+	if (work && p->nthreads == 0)
+		c->rc = p->work(p->ctx, c);
+	pthread_mutex_lock(&p->mu);
+	if (work && p->nthreads > 0) {
+		p->state[i] = SLOT_QUEUED;
+		p->queued++;
+	} else {
+		p->state[i] = SLOT_DONE;
+		p->failed = p->failed || c->rc != 0;
 	}
-	pthread_mutex_destroy(&q->mu);
-	pthread_cond_destroy(&q->cv);
-	free(q);
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+int
+pitr_backup_pool_drain(struct bk_pool *p, bool wait)
+{
+	int rc;
+
+	pthread_mutex_lock(&p->mu);
+	rc = pool_consume(p, wait ? UNTIL_EMPTY : UNTIL_NONE);
+	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
+size_t
+pitr_backup_pool_pending(struct bk_pool *p)
+{
+	size_t n;
+
+	pthread_mutex_lock(&p->mu);
+	n = p->used;
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}
+
+void
+pitr_backup_pool_free(struct bk_pool *p)
+{
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->quit = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	for (size_t i = 0; i < p->nthreads; i++)
+		pthread_join(p->threads[i], NULL);
+	/* What slots not consumed still own is dropped: the run is over. */
+	for (size_t i = 0; p->slots != NULL && i < p->nslots; i++) {
+		free(p->slots[i].key);
+		free(p->slots[i].delta);
+		free(p->slots[i].buf);
+		free(p->slots[i].records);
+	}
+	free(p->slots);
+	free(p->state);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p);
 }
