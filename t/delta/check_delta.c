@@ -98,6 +98,34 @@ chunked_digests(const unsigned char *buf, size_t len)
 
 static const size_t sizes[] = { 0, 1, 8191, 8192, MIB, MIB + 1, 3 * MIB + MIB / 2 };
 
+/* SHA-256's test vectors (FIPS 180-2): "abc", and nothing. */
+START_TEST(test_chunk_digest)
+{
+	static const unsigned char abc[PITR_DELTA_DIGEST] = {
+		0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae,
+		0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61,
+		0xf2, 0x00, 0x15, 0xad,
+	};
+	static const unsigned char empty[PITR_DELTA_DIGEST] = {
+		0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f,
+		0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b,
+		0x78, 0x52, 0xb8, 0x55,
+	};
+	unsigned char d[PITR_DELTA_DIGEST], *big = noisy(MIB + 1, 4);
+
+	h_setup();
+	ck_assert_int_eq(pitr_delta_chunk_digest("abc", 3, d), 0);
+	ck_assert_int_eq(memcmp(d, abc, sizeof(d)), 0);
+	ck_assert_int_eq(pitr_delta_chunk_digest("", 0, d), 0);
+	ck_assert_int_eq(memcmp(d, empty, sizeof(d)), 0);
+	ck_assert_int_eq(pitr_delta_chunk_digest(big, MIB, d), 0);
+	ck_assert_int_eq(pitr_delta_chunk_digest(big, MIB + 1, d), -1);
+	ck_assert_ptr_nonnull(strstr(h_log(), "larger than"));
+	free(big);
+	h_teardown();
+}
+END_TEST
+
 START_TEST(test_chunk_sig_slices)
 {
 	h_setup();
@@ -180,8 +208,21 @@ START_TEST(test_delta_patch)
 	memcpy(nw, base, MIB);
 	nw[500000] ^= 0xff;
 	ck_assert_uint_lt(round_trip(base, MIB, nw, MIB), 8192 + 64);
-	/* All changed: a literal of it all. */
+	/* All changed: a literal of it all, one piece. */
 	ck_assert_uint_ge(round_trip(base, MIB, other, MIB), MIB);
+	ck_assert_uint_lt(round_trip(base, MIB, other, MIB), MIB + 64);
+	/* Every other block changed: 128 pieces, half of them literal. */
+	memcpy(nw, base, MIB);
+	for (size_t b = 1; b < PITR_DELTA_CHUNK_BLOCKS; b += 2)
+		memcpy(nw + b * 8192, other + b * 8192, 8192);
+	ck_assert_uint_lt(round_trip(base, MIB, nw, MIB), MIB / 2 + 128 * 32);
+	/* A page moved within the chunk is still found (a kept run's
+	 * librsync delta searches the base chunk's records). */
+	memcpy(nw, base, MIB);
+	memcpy(nw + 8192, base + 64 * 8192, 8192);
+	ck_assert_uint_lt(round_trip(base, MIB, nw, MIB), 8192 + 64);
+	/* The base beyond the new chunk's pages: a chunk of the base. */
+	ck_assert_uint_lt(round_trip(other, MIB, base, 0), 1);
 	/* Shorter (a file cut), longer (grown), empty either way. */
 	ck_assert_uint_lt(round_trip(base, MIB, base, 500000), 8192 + 64);
 	/* (the base's cut last block matches nothing: from there on, literal) */
@@ -396,7 +437,7 @@ static void
 sigfile_round_trip(enum pitr_codec codec)
 {
 	size_t big = 2 * MIB + MIB / 2;
-	unsigned char *a = noisy(big, 1), *ra = chunked_records(a, big);
+	unsigned char *a = noisy(big, 1), *ra = chunked_records(a, big), *da = chunked_digests(a, big);
 	struct pitr_delta_sigwriter *w;
 	struct pitr_delta_sigs s;
 	const struct pitr_delta_file *f;
@@ -406,6 +447,12 @@ sigfile_round_trip(enum pitr_codec codec)
 	ck_assert_ptr_nonnull(w);
 	put_whole(w, "data/base/5/1259", a, big);
 	put_whole(w, "data/empty", a, 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_begin(w, "data/by_chunk"), 0);
+	for (size_t k = 0; k < 3; k++)
+		ck_assert_int_eq(pitr_delta_sigwriter_whole_chunk(w, k < 2 ? MIB : MIB / 2,
+								  ra + k * 128 * REC,
+								  da + k * PITR_DELTA_DIGEST), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_end(w), 0);
 	put_chunk(w, "tablespaces/srv/ts1/PG_15_202209061/5/16390", a, big, 0);
 	put_chunk(w, "tablespaces/srv/ts1/PG_15_202209061/5/16390", a, big, 2);
 	ck_assert_int_eq(pitr_delta_sigwriter_delta_end(w, "tablespaces/srv/ts1/PG_15_202209061/5/16390",
@@ -422,22 +469,34 @@ sigfile_round_trip(enum pitr_codec codec)
 	ck_assert_uint_eq(s.sysid, 6912345678901234567ull);
 	ck_assert_str_eq(s.label, "L2");
 	ck_assert_str_eq(s.base, "L1");
-	ck_assert_uint_eq(s.nfiles, 6);
+	ck_assert_uint_eq(s.nfiles, 7);
 	f = &s.files[0];
 	ck_assert_str_eq(f->key, "data/base/5/1259");
 	ck_assert_int_eq(f->kind, PITR_DELTA_WHOLE);
 	ck_assert_uint_eq(f->size, big);
 	ck_assert_int_eq(memcmp(f->records, ra, PITR_DELTA_NBLOCKS(big) * REC), 0);
+	ck_assert_int_eq(s.format, 2);
+	ck_assert_int_eq(memcmp(f->digests, da, 3 * PITR_DELTA_DIGEST), 0);
 	ck_assert_int_eq(s.files[1].kind, PITR_DELTA_WHOLE);
 	ck_assert_uint_eq(s.files[1].size, 0);
+	ck_assert_ptr_nonnull(s.files[1].digests);
 	f = pitr_delta_sigs_find(&s, "tablespaces/srv/ts1/PG_15_202209061/5/16390");
-	ck_assert_ptr_eq(f, &s.files[2]);
+	ck_assert_ptr_eq(f, &s.files[3]);
 	ck_assert_int_eq(f->kind, PITR_DELTA_DELTA);
 	ck_assert_uint_eq(f->nchunks, 2);
 	ck_assert_uint_eq(f->chunks[0], 0);
 	ck_assert_uint_eq(f->chunks[1], 2);
 	ck_assert_int_eq(memcmp(f->records, ra, 128 * REC), 0);
 	ck_assert_int_eq(memcmp(f->records + 128 * REC, ra + 256 * REC, 64 * REC), 0);
+	ck_assert_int_eq(memcmp(f->digests, da, PITR_DELTA_DIGEST), 0);
+	ck_assert_int_eq(memcmp(f->digests + PITR_DELTA_DIGEST, da + 2 * PITR_DELTA_DIGEST,
+				PITR_DELTA_DIGEST), 0);
+	/* Fed by chunks (signed by the caller), as fed by bytes. */
+	f = pitr_delta_sigs_find(&s, "data/by_chunk");
+	ck_assert_int_eq(f->kind, PITR_DELTA_WHOLE);
+	ck_assert_uint_eq(f->size, big);
+	ck_assert_int_eq(memcmp(f->records, ra, PITR_DELTA_NBLOCKS(big) * REC), 0);
+	ck_assert_int_eq(memcmp(f->digests, da, 3 * PITR_DELTA_DIGEST), 0);
 	f = pitr_delta_sigs_find(&s, "data/key with spaces");
 	ck_assert_int_eq(f->kind, PITR_DELTA_SAME);
 	ck_assert_uint_eq(f->size, 12345);
@@ -450,6 +509,7 @@ sigfile_round_trip(enum pitr_codec codec)
 	ck_assert_str_eq(h_log(), "");
 	free(a);
 	free(ra);
+	free(da);
 }
 
 START_TEST(test_sigfile_round_trip)
@@ -504,6 +564,23 @@ START_TEST(test_sigwriter_misuse)
 	ck_assert_int_eq(pitr_delta_sigwriter_delta_end(w, "data/d", 3 * MIB + 8193), 0);
 	ck_assert_int_eq(pitr_delta_sigwriter_delta_chunk(w, "data/e", 3, rec, 2, dig), 0);
 	ck_assert_int_eq(pitr_delta_sigwriter_delta_end(w, "data/e", 3 * MIB + 100), -1);
+	/* A whole file fed by bytes and by chunks; a chunk after a short one;
+	 * a chunk without its digest; a chunk of nothing. */
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_chunk(w, 8192, rec, dig), -1);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_begin(w, "data/f"), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_data(w, "x", 1), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_chunk(w, 8192, rec, dig), -1);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_end(w), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_begin(w, "data/g"), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_chunk(w, 8192, rec, dig), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_data(w, "x", 1), -1);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_chunk(w, 8192, rec, dig), -1);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_end(w), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_begin(w, "data/h"), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_chunk(w, 8192, rec, NULL), -1);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_chunk(w, 0, rec, dig), -1);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_chunk(w, MIB + 1, rec, dig), -1);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_end(w), 0);
 	pitr_delta_sigwriter_free(w);
 	h_teardown();
 }
@@ -573,7 +650,16 @@ START_TEST(test_sigfile_damaged)
 	sig_tar(h_path("good"), HEAD "whole 10 data/w\n", good);
 	ck_assert_int_eq(pitr_delta_sigs_read(h_path("good"), PITR_CODEC_NONE, &s), 0);
 	ck_assert_uint_eq(s.nfiles, 1);
+	/* Format 1 (the first pitrkit's): read, without digests. */
+	ck_assert_int_eq(s.format, 1);
+	ck_assert_ptr_nonnull(s.files[0].records);
+	ck_assert_ptr_null(s.files[0].digests);
 	pitr_delta_sigs_free(&s);
+	refused_sig("format=3\nsystem_identifier=9\nlabel=L\nbase=B\nblock=8192\nchunk=1048576\n\n"
+		    "whole 10 data/w\n", good, "is of format \"3\": this pitrkit reads formats 1 to 2");
+	/* Format 2 without the digest after the records. */
+	refused_sig("format=2\nsystem_identifier=9\nlabel=L\nbase=B\nblock=8192\nchunk=1048576\n\n"
+		    "whole 10 data/w\n", good, "has 48 bytes, not 80 (1 records and their digests)");
 	refused_sig(HEAD "whole 10 data/w\nwhole 10 data/w\n", good, "lists \"data/w\" twice");
 	refused_sig(HEAD "wholly 10 data/w\n", good, "not this format's");
 	refused_sig(HEAD "whole x data/w\n", good, "not this format's");
@@ -898,6 +984,7 @@ make_suite(void)
 		const TTest *test;
 	} cases[] = {
 		{ "chunk_sig", test_chunk_sig_slices },
+		{ "chunk_digest", test_chunk_digest },
 		{ "delta_patch", test_delta_patch },
 		{ "patch_refuses", test_patch_refuses },
 		{ "patch_format1", test_patch_format1 },
