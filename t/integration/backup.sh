@@ -321,7 +321,7 @@ FULL_SIG=${FULL_META/-meta-/-sig-}
 ok "full: a sig file" test -s "$FULL_SIG"
 MANIFEST=$(tar -xzOf "$FULL_SIG" manifest)
 like "full: its manifest names it, no base" "$MANIFEST" \
-	$'^format=1\nsystem_identifier=[0-9]+\nlabel='"$FULL_RE"$'\nbase=\nblock=8192\nchunk=1048576\n\n'
+	$'^format=2\nsystem_identifier=[0-9]+\nlabel='"$FULL_RE"$'\nbase=\nblock=8192\nchunk=1048576\n\n'
 like "full: a table's file stored whole" "$MANIFEST" $'\nwhole [0-9]+ data/'"$DROPPED"$'\n'
 like "full: backup_label and pg_control whole" "$MANIFEST" \
 	$'\nwhole [0-9]+ data/global/pg_control\n(.*\n)?whole [0-9]+ data/backup_label'
