@@ -7,10 +7,12 @@
  * files; its signatures composed over the chain are those of the files
  * now, and its deltas patch the base's chunks into today's.  The base is
  * found by "latest", by label and by name; refused: a base without sig
- * file, a chain missing a link, one not found. */
+ * file, a chain missing a link, one not found, one of an older format
+ * (which "latest" passes over for a full backup). */
 #include "config.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,8 @@
 #include "repo/catalog.h"
 #include "repo/meta.h"
 #include "server/pqfake.h"
+#include "tar/tarread.h"
+#include "tar/tarwrite.h"
 
 #define REL "base/5/1259"
 #define REL_SIZE (3 * PITR_DELTA_CHUNK + 100)
@@ -393,6 +397,90 @@ START_TEST(test_incremental_named)
 	free(inc2);
 	free(full);
 	free(inc);
+	free(rel);
+	bf_teardown();
+}
+END_TEST
+
+/* The sig file `path` of a full backup rewritten as an older pitrkit's
+ * (format 1): the digests after each file's records dropped. */
+static void
+sig_to_format1(const char *path)
+{
+	const char *tmp = h_fmt("%s.new", path);
+	struct pitr_delta_sigs s;
+	struct pitr_tarread_stream *in;
+	struct pitr_tarwrite *out;
+	const char *name;
+	int64_t size;
+	int fd, r;
+
+	ck_assert_int_eq(pitr_delta_sigs_read(path, PITR_CODEC_NONE, &s), 0);
+	ck_assert_ptr_nonnull(in = pitr_tarread_open(path, PITR_CODEC_NONE));
+	ck_assert_int_ge(fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600), 0);
+	out = pitr_tarwrite_new(h_fd_sink, &fd);
+	while ((r = pitr_tarread_next(in, &name, &size)) == 1) {
+		char *buf = malloc((size_t)size + 1), *f2;
+		size_t len = (size_t)size;
+
+		ck_assert_int_eq(pitr_tarread_read(in, buf, len), 0);
+		if (strcmp(name, "manifest") == 0) {
+			ck_assert_ptr_nonnull(f2 = strstr(buf, "format=2\n"));
+			f2[7] = '1';
+		} else {
+			const struct pitr_delta_file *f = file_of(&s, name + strlen("sig/"));
+
+			ck_assert_int_eq(f->kind, PITR_DELTA_WHOLE);
+			len = PITR_DELTA_SIG_HEADER + PITR_DELTA_NBLOCKS(f->size) * PITR_DELTA_RECORD;
+			ck_assert_uint_eq(len + PITR_DELTA_NCHUNKS(f->size) * PITR_DELTA_DIGEST,
+					  (size_t)size);
+		}
+		ck_assert_int_eq(pitr_tarwrite_add_buffer(out, name, buf, len, 0600), 0);
+		free(buf);
+	}
+	ck_assert_int_eq(r, 0);
+	ck_assert_int_eq(pitr_tarwrite_finish(out), 0);
+	pitr_tarwrite_free(out);
+	pitr_tarread_close(in);
+	close(fd);
+	pitr_delta_sigs_free(&s);
+	ck_assert_int_eq(rename(tmp, path), 0);
+}
+
+/* A base whose signatures are an older pitrkit's format: "latest" takes a
+ * full backup with a warning, as with no base; a base named is refused. */
+START_TEST(test_incremental_older_base)
+{
+	unsigned char *rel = malloc(REL_SIZE);
+	struct pitr_delta_sigs s;
+	char *full;
+
+	bf_setup();
+	full = full_backup(rel);
+	sig_to_format1(h_fmt("%s/bk-sig.tar", bf_dest));
+	ck_assert_int_eq(pitr_delta_sigs_read(h_fmt("%s/bk-sig.tar", bf_dest), PITR_CODEC_NONE,
+					      &s), 0);
+	ck_assert_int_eq(s.format, 1);
+	pitr_delta_sigs_free(&s);
+	next_second();
+	assert_refused("x-__FILETYPE__.tar__CEXT__", full,
+		       h_fmt("base backup \"%s\" in \"%s\" has signatures of an older pitrkit (sig "
+			     "format 1): take a full backup first", full, bf_dest));
+	next_second();
+	h_log_reset();
+	ck_assert_int_eq(incremental("inc-__FILETYPE__.tar__CEXT__", "latest"), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : WARNING: the latest backup \"%s\" in "
+						    "\"%s\" has signatures of an older pitrkit "
+						    "(sig format 1): taking a full backup\n", full,
+						    bf_dest)));
+	ck_assert_ptr_null(strstr(h_log(), "incremental backup on"));
+	ck_assert_int_eq(pitr_delta_sigs_read(h_fmt("%s/inc-sig.tar", bf_dest), PITR_CODEC_NONE,
+					      &s), 0);
+	ck_assert_ptr_null(s.base);
+	ck_assert_int_eq(s.format, PITR_DELTA_FORMAT);
+	ck_assert_int_eq(file_of(&s, "data/" REL)->kind, PITR_DELTA_WHOLE);
+	pitr_delta_sigs_free(&s);
+	free(full);
 	free(rel);
 	bf_teardown();
 }
@@ -806,6 +894,7 @@ make_suite(void)
 	tcase_add_test(tc, test_incremental_latest);
 	tcase_add_test(tc, test_incremental_named);
 	tcase_add_test(tc, test_incremental_other_dir);
+	tcase_add_test(tc, test_incremental_older_base);
 	tcase_add_test(tc, test_incremental_digest_same);
 	tcase_add_test(tc, test_incremental_resized);
 	tcase_add_test(tc, test_incremental_in_order);

@@ -176,7 +176,8 @@ meta_keys(struct bk_run *run, const struct pitr_catalog_backup *base)
 	return run->base_label != NULL && run->chain_labels != NULL ? 0 : -1;
 }
 
-/* `base` found in `dir`: checked, its chain read and composed. */
+/* `base` found in `dir`: checked, its chain read and composed; 1 (nothing
+ * logged) when its signatures are of an older format. */
 static int
 load_chain(struct bk_run *run, const struct pitr_catalog *cat, const char *dir,
 	   const struct pitr_catalog_backup *base)
@@ -214,13 +215,8 @@ load_chain(struct bk_run *run, const struct pitr_catalog *cat, const char *dir,
 	run->chain = pitr_delta_chain_compose(run->links, run->nlinks);
 	if (run->chain == NULL)
 		return -1;
-	if (pitr_delta_chain_format(run->chain) != PITR_DELTA_FORMAT) {
-		/* Links of one chain share one format (delta.h). */
-		pitr_log_error("base backup \"%s\" in \"%s\" is of an older pitrkit (sig format %d): "
-			       "take a full backup first", base->label, dir,
-			       pitr_delta_chain_format(run->chain));
-		return -1;
-	}
+	if (pitr_delta_chain_format(run->chain) != PITR_DELTA_FORMAT)
+		return 1;  /* links of one chain share one format (delta.h) */
 	pitr_log_info("incremental backup on \"%s\" in \"%s\" (a chain of %zu)", base->label, dir,
 		      run->nlinks);
 	/* The chain holds copies of the records it needs: the links would
@@ -251,6 +247,25 @@ warn_other_dirs(struct bk_run *run, const char *dir, const char *label)
 	}
 }
 
+/* The base's chain is of an older format: "latest" then takes a full
+ * backup, as it does with no base at all; a named base is refused. */
+static int
+older_base(struct bk_run *run, const char *dir, const struct pitr_catalog_backup *base)
+{
+	int format = pitr_delta_chain_format(run->chain);
+
+	pitr_backup_base_free(run);
+	if (strcmp(run->opts->incremental_from, LATEST) == 0) {
+		pitr_log_info("WARNING: the latest backup \"%s\" in \"%s\" has signatures of an "
+			      "older pitrkit (sig format %d): taking a full backup", base->label,
+			      dir, format);
+		return 0;
+	}
+	pitr_log_error("base backup \"%s\" in \"%s\" has signatures of an older pitrkit (sig "
+		       "format %d): take a full backup first", base->label, dir, format);
+	return -1;
+}
+
 int
 pitr_backup_base_load(struct bk_run *run)
 {
@@ -274,6 +289,8 @@ pitr_backup_base_load(struct bk_run *run)
 	}
 	if (base != NULL)
 		rc = load_chain(run, &cat, dir, base);
+	if (rc == 1)
+		rc = older_base(run, dir, base);
 	if (rc == 0 && base != NULL)
 		warn_other_dirs(run, dir, base->label);
 	pitr_catalog_free(&cat);
