@@ -7,12 +7,13 @@
  * An incremental's data tarball holds whole files, directories and links
  * as a full one does, and the changed chunks of changed files as members
  * ".pitrkit/<key>/<k>.d" (a librsync delta against the chunk as the base
- * had it) or ".w" (the chunk whole).  It is read twice: extracted by
- * tarread like any tarball, chunk members left out (whole files replace
- * what is there), then streamed for its chunk members alone, each applied
- * in place as it comes: the chunk of the current file read, patched,
- * checked against the link's records for it, and its changed blocks
- * written back.  The full backup's data is thus read and written once, an
+ * had it) or ".w" (the chunk whole).  Once the pre-check has read it
+ * through, it is read once more, in one pass: extracted by tarread like
+ * any tarball (whole files replace what is there), its chunk members
+ * handed over as they stream by (pitr_tarread_extract_take) and each
+ * applied in place: the chunk of the current file (opened once for all
+ * its chunks) read, patched, checked against the link's records for it,
+ * and its changed blocks written back.  The full backup's data is thus read and written once, an
  * incremental costs about what it stores, and memory is one chunk's
  * buffers besides the chain's signatures.
  */
@@ -44,12 +45,29 @@ struct chunk_name {
 	bool whole;          /* ".w": the chunk itself, not a delta */
 };
 
+/* One chunk's buffers, for every chunk of a link: the chunk as it was,
+ * as it becomes, and the member's data. */
+struct chunk_bufs {
+	unsigned char *basis, *out, *data;
+};
+
+/* The file chunks are applied to: its key, its file in the link, its
+ * path and descriptor (open from its first chunk to its last: a file's
+ * chunks come together). */
+struct target {
+	char *key, *path;
+	const struct pitr_delta_file *f;
+	int fd;
+};
+
 struct recover_apply {
 	const struct pitr_catalog_backup *link;
 	const struct pitr_delta_sigs *sigs;
 	size_t i;            /* its place in run->links */
 	char **seen;         /* every destination a member mapped to */
 	size_t nseen, capseen;
+	struct target t;
+	struct chunk_bufs b;
 };
 
 /* The most a chunk member may hold: a delta of a chunk is at most a
@@ -436,9 +454,9 @@ remember(struct recover_apply *ap, char *dest)
 }
 
 /* Where an incremental's member goes (pitr_tarread_dest_fn): chunk
- * members nowhere (apply_chunks() streams them); the rest where a full
- * backup's go, a file there from an earlier link removed first (tarread
- * overwrites nothing). */
+ * members to take_chunk(), applied as they stream by; the rest where a
+ * full backup's go, a file there from an earlier link removed first
+ * (tarread overwrites nothing). */
 static char *
 map_incr(void *ctx, const char *member, bool *skip, unsigned *id)
 {
@@ -451,6 +469,7 @@ map_incr(void *ctx, const char *member, bool *skip, unsigned *id)
 	*id = 0;
 	if (strncmp(member, PITR_DELTA_MEMBER_PREFIX, strlen(PITR_DELTA_MEMBER_PREFIX)) == 0) {
 		*skip = true;
+		*id = PITR_TARREAD_TAKE;
 		return NULL;
 	}
 	if ((dest = recover_map_data(ctx, member, skip, id)) == NULL)
@@ -467,12 +486,6 @@ map_incr(void *ctx, const char *member, bool *skip, unsigned *id)
 	}
 	return dest;
 }
-
-/* One chunk's buffers, for every chunk of a link: the chunk as it was,
- * as it becomes, and the member's data. */
-struct chunk_bufs {
-	unsigned char *basis, *out, *data;
-};
 
 /* The records link `i`'s base had for chunk k of `key` (*nrec of them):
  * those of the newest earlier link that stored the chunk (the file whole,
@@ -618,14 +631,6 @@ apply_chunk(const struct recover_run *run, const struct recover_apply *ap,
 	return check_and_write(&c, (off_t)off);
 }
 
-/* The file chunks are applied to: its key, its file in the link, its
- * path and descriptor. */
-struct target {
-	char *key, *path;
-	const struct pitr_delta_file *f;
-	int fd;
-};
-
 static int
 target_close(struct target *t)
 {
@@ -672,65 +677,33 @@ target_switch(struct recover_run *run, const struct recover_apply *ap, struct ta
 	return 0;
 }
 
-/* The next chunk member of `in` read into b->data and applied; members of
- * another kind skipped.  1 at the tarball's end, 0, or -1 after logging. */
+/* A chunk member, handed over by the extraction (pitr_tarread_take_fn):
+ * read into b.data and applied over its file. */
 static int
-next_chunk(struct recover_run *run, const struct recover_apply *ap,
-	   struct pitr_tarread_stream *in, struct target *t, struct chunk_bufs *b)
+take_chunk(void *ctx, const char *member, int64_t size, struct pitr_tarread_member *m)
 {
+	struct recover_run *run = ctx;
+	struct recover_apply *ap = run->apply;
 	struct chunk_name st;
-	const char *name;
-	int64_t size;
-	int r = pitr_tarread_next(in, &name, &size);
+	int r;
 
-	if (r <= 0)
-		return r < 0 ? -1 : 1;
-	if (strncmp(name, PITR_DELTA_MEMBER_PREFIX, strlen(PITR_DELTA_MEMBER_PREFIX)) != 0)
-		return 0;
-	if ((r = parse_chunk_member(name, &st.key, &st.k, &st.whole)) != 0 || size < 0 ||
+	if ((r = parse_chunk_member(member, &st.key, &st.k, &st.whole)) != 0 || size < 0 ||
 	    size > MEMBER_MAX) {
 		if (r >= 0)
 			pitr_log_error("\"%s\": member \"%s\" is not a chunk: the backup is damaged",
-				       run->tarball, name);
+				       run->tarball, member);
 		if (r == 0)
 			free(st.key);
 		return -1;
 	}
-	if (pitr_tarread_read(in, b->data, (size_t)size) != 0) {
+	if (pitr_tarread_member_read(m, ap->b.data, (size_t)size) != 0) {
 		free(st.key);
 		return -1;
 	}
-	if (target_switch(run, ap, t, st.key) != 0)
+	if (target_switch(run, ap, &ap->t, st.key) != 0)
 		return -1;
-	st.key = t->key;
-	return apply_chunk(run, ap, t->f, &st, (size_t)size, t->fd, t->path, b);
-}
-
-/* Every chunk member of the link's data tarball `path`, in its order (a
- * file's chunks come together, ascending), applied. */
-static int
-apply_chunks(struct recover_run *run, const struct recover_apply *ap, const char *path)
-{
-	struct chunk_bufs b = { NULL, NULL, NULL };
-	struct target t = { .fd = -1 };
-	struct pitr_tarread_stream *in = NULL;
-	int r = -1;
-
-	if ((b.basis = pitr_xmalloc(PITR_DELTA_CHUNK)) == NULL ||
-	    (b.out = pitr_xmalloc(PITR_DELTA_CHUNK)) == NULL ||
-	    (b.data = pitr_xmalloc(MEMBER_MAX)) == NULL ||
-	    (in = pitr_tarread_open(path, ap->link->codec)) == NULL)
-		goto out;
-	while ((r = next_chunk(run, ap, in, &t, &b)) == 0)
-		;
-out:
-	if (target_close(&t) != 0)
-		r = -1;
-	pitr_tarread_close(in);
-	free(b.basis);
-	free(b.out);
-	free(b.data);
-	return r == 1 ? 0 : -1;
+	st.key = ap->t.key;
+	return apply_chunk(run, ap, ap->t.f, &st, (size_t)size, ap->t.fd, ap->t.path, &ap->b);
 }
 
 /* Every changed file cut to its size, every removed file unlinked. */
@@ -866,18 +839,33 @@ drop_dirs(struct recover_run *run, struct recover_apply *ap)
 	return 0;
 }
 
+static int
+apply_init(struct recover_apply *ap)
+{
+	ap->t.fd = -1;
+	if ((ap->b.basis = pitr_xmalloc(PITR_DELTA_CHUNK)) == NULL ||
+	    (ap->b.out = pitr_xmalloc(PITR_DELTA_CHUNK)) == NULL ||
+	    (ap->b.data = pitr_xmalloc(MEMBER_MAX)) == NULL)
+		return -1;
+	return 0;
+}
+
 static void
 apply_free(struct recover_apply *ap)
 {
 	for (size_t i = 0; i < ap->nseen; i++)
 		free(ap->seen[i]);
 	free(ap->seen);
+	free(ap->b.basis);
+	free(ap->b.out);
+	free(ap->b.data);
 }
 
 int
 recover_chain_apply(struct recover_run *run, size_t i, uint64_t *bytes)
 {
-	struct recover_apply ap = { .link = run->links[i], .sigs = &run->sigs[i], .i = i };
+	struct recover_apply ap = { .link = run->links[i], .sigs = &run->sigs[i], .i = i,
+				    .t = { .fd = -1 } };
 	char *path = NULL;
 	int rc = -1;
 
@@ -887,13 +875,16 @@ recover_chain_apply(struct recover_run *run, size_t i, uint64_t *bytes)
 		goto out;
 	pitr_log_info("applying incremental backup \"%s\" (%zu of %zu)", ap.link->name, i,
 		      run->nlinks - 1);
+	if (apply_init(&ap) != 0)
+		goto out;
 	run->apply = &ap;
 	run->tarball = path;
-	rc = pitr_tarread_extract_split(path, ap.link->codec, map_incr, run,
-					PITR_TARREAD_ALLOW_SYMLINKS, bytes);
+	rc = pitr_tarread_extract_take(path, ap.link->codec, map_incr, take_chunk, run,
+				       PITR_TARREAD_ALLOW_SYMLINKS, bytes);
 	run->apply = NULL;
-	if (rc == 0 && (apply_chunks(run, &ap, path) != 0 || settle_files(run, &ap) != 0 ||
-			drop_dirs(run, &ap) != 0))
+	if (target_close(&ap.t) != 0)
+		rc = -1;
+	if (rc == 0 && (settle_files(run, &ap) != 0 || drop_dirs(run, &ap) != 0))
 		rc = -1;
 	run->tarball = NULL;
 out:
