@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,20 +46,22 @@ struct chunk_name {
 	bool whole;          /* ".w": the chunk itself, not a delta */
 };
 
-/* One chunk's buffers, for every chunk of a link: the chunk as it was,
- * as it becomes, and the member's data. */
+/* The buffers the applying thread patches in: the chunk as it was and
+ * as it becomes. */
 struct chunk_bufs {
 	unsigned char *basis, *out, *data;
 };
 
-/* The file chunks are applied to: its key, its file in the link, its
- * path and descriptor (open from its first chunk to its last: a file's
- * chunks come together). */
+/* The file chunks go to, on the reading thread: its key, its file in the
+ * link and its path, resolved once for all its chunks (a file's chunks
+ * come together). */
 struct target {
 	char *key, *path;
 	const struct pitr_delta_file *f;
-	int fd;
 };
+
+struct chunk_pipe;
+static bool pipe_failed(struct chunk_pipe *p);
 
 struct recover_apply {
 	const struct pitr_catalog_backup *link;
@@ -67,7 +70,7 @@ struct recover_apply {
 	char **seen;         /* every destination a member mapped to */
 	size_t nseen, capseen;
 	struct target t;
-	struct chunk_bufs b;
+	struct chunk_pipe *pipe;
 };
 
 /* The most a chunk member may hold: a delta of a chunk is at most a
@@ -162,6 +165,9 @@ map_incr(void *ctx, const char *member, bool *skip, unsigned *id)
 
 	*skip = false;
 	*id = 0;
+	/* The applying thread's failure, logged there, stops the reading. */
+	if (pipe_failed(ap->pipe))
+		return NULL;
 	if (strncmp(member, PITR_DELTA_MEMBER_PREFIX, strlen(PITR_DELTA_MEMBER_PREFIX)) == 0) {
 		*skip = true;
 		*id = PITR_TARREAD_TAKE;
@@ -326,20 +332,222 @@ apply_chunk(const struct recover_run *run, const struct recover_apply *ap,
 	return check_and_write(&c, (off_t)off);
 }
 
+/* ------------------------------------------------------------------------
+ * The applying thread: chunks are read (decompressed, parsed) on the
+ * extracting thread and handed through a ring of APPLY_SLOTS member
+ * buffers to a thread that patches, checks and writes them, so that the
+ * second core signs or digests while the first reads on.  A failure on
+ * that thread is logged there, once; the reading thread then stops
+ * without a line of its own.
+ * ------------------------------------------------------------------------ */
+
+#define APPLY_SLOTS 3
+
+/* A chunk member handed over: its name, file (path owned) and data. */
+struct chunk_slot {
+	struct chunk_name st;
+	const struct pitr_delta_file *f;
+	char *path;
+	unsigned char *data;
+	size_t n;
+};
+
+struct chunk_pipe {
+	const struct recover_run *run;
+	const struct recover_apply *ap;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct chunk_slot slot[APPLY_SLOTS];
+	size_t head, count;  /* queued or being applied: slot[(head + i) % N], i < count */
+	bool end, stop, failed;
+	/* The applying thread's own: the open file and the chunk buffers. */
+	char *path;
+	int fd;
+	unsigned char *basis, *out;
+};
+
+/* The applying thread's file made `path`'s, unless it is already. */
 static int
+pipe_open(struct chunk_pipe *p, const char *path)
+{
+	if (p->path != NULL && strcmp(p->path, path) == 0)
+		return 0;
+	if (p->fd >= 0 && close(p->fd) != 0) {
+		pitr_log_error("could not write \"%s\": %s", p->path, strerror(errno));
+		p->fd = -1;
+		return -1;
+	}
+	free(p->path);
+	p->fd = -1;
+	if ((p->path = pitr_xstrdup(path)) == NULL)
+		return -1;
+	if ((p->fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		pitr_log_error("could not open \"%s\", which backup \"%s\" changes: %s", path,
+			       p->ap->link->name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+slot_clear(struct chunk_slot *s)
+{
+	free(s->st.key);
+	free(s->path);
+	s->st.key = s->path = NULL;
+}
+
+/* The next queued slot, or NULL at the end (or when told to stop). */
+static struct chunk_slot *
+pipe_wait(struct chunk_pipe *p)
+{
+	struct chunk_slot *s = NULL;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->count == 0 && !p->end && !p->stop)
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (!p->stop && p->count > 0)
+		s = &p->slot[p->head];
+	pthread_mutex_unlock(&p->mu);
+	return s;
+}
+
+static void *
+pipe_main(void *arg)
+{
+	struct chunk_pipe *p = arg;
+	struct chunk_slot *s;
+	int r = 0;
+
+	while (r == 0 && (s = pipe_wait(p)) != NULL) {
+		struct chunk_bufs b = { p->basis, p->out, s->data };
+
+		r = pipe_open(p, s->path);
+		if (r == 0)
+			r = apply_chunk(p->run, p->ap, s->f, &s->st, s->n, p->fd, s->path, &b);
+		slot_clear(s);
+		pthread_mutex_lock(&p->mu);
+		p->head = (p->head + 1) % APPLY_SLOTS;
+		p->count--;
+		p->failed |= r != 0;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+	}
+	if (p->fd >= 0 && close(p->fd) != 0 && r == 0) {
+		pitr_log_error("could not write \"%s\": %s", p->path, strerror(errno));
+		pthread_mutex_lock(&p->mu);
+		p->failed = true;
+		pthread_mutex_unlock(&p->mu);
+	}
+	p->fd = -1;
+	return NULL;
+}
+
+/* Whether the applying thread failed (it logged why). */
+static bool
+pipe_failed(struct chunk_pipe *p)
+{
+	bool f;
+
+	pthread_mutex_lock(&p->mu);
+	f = p->failed;
+	pthread_mutex_unlock(&p->mu);
+	return f;
+}
+
+static struct chunk_pipe *
+pipe_start(const struct recover_run *run, const struct recover_apply *ap)
+{
+	struct chunk_pipe *p = pitr_xcalloc(1, sizeof(*p));
+	bool ok;
+	int e;
+
+	if (p == NULL)
+		return NULL;
+	p->run = run;
+	p->ap = ap;
+	p->fd = -1;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	ok = (p->basis = pitr_xmalloc(PITR_DELTA_CHUNK)) != NULL &&
+		(p->out = pitr_xmalloc(PITR_DELTA_CHUNK)) != NULL;
+	for (size_t i = 0; ok && i < APPLY_SLOTS; i++)
+		ok = (p->slot[i].data = pitr_xmalloc(MEMBER_MAX)) != NULL;
+	if (ok && (e = pthread_create(&p->thread, NULL, pipe_main, p)) != 0) {
+		pitr_log_error("could not start a thread: %s", strerror(e));
+		ok = false;
+	}
+	p->started = ok;
+	return p;
+}
+
+/* Stop the applying thread (at its end: every chunk applied; else at
+ * once, after the chunk it is on) and free it.  0, or -1 when it failed. */
+static int
+pipe_finish(struct chunk_pipe *p, bool end)
+{
+	bool failed;
+
+	if (p == NULL)
+		return -1;
+	pthread_mutex_lock(&p->mu);
+	p->end = true;
+	p->stop = !end;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	if (p->started)
+		pthread_join(p->thread, NULL);
+	failed = p->failed || !p->started;
+	for (size_t i = 0; i < APPLY_SLOTS; i++) {
+		slot_clear(&p->slot[i]);
+		free(p->slot[i].data);
+	}
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p->path);
+	free(p->basis);
+	free(p->out);
+	free(p);
+	return failed ? -1 : 0;
+}
+
+/* A free slot for the reading thread, NULL when the applying thread
+ * failed. */
+static struct chunk_slot *
+pipe_slot(struct chunk_pipe *p)
+{
+	struct chunk_slot *s = NULL;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->count == APPLY_SLOTS && !p->failed)
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (!p->failed)
+		s = &p->slot[(p->head + p->count) % APPLY_SLOTS];
+	pthread_mutex_unlock(&p->mu);
+	return s;
+}
+
+static void
+pipe_push(struct chunk_pipe *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->count++;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* ------------------------------------------------------------------------
+ * Chunk members, on the reading thread
+ * ------------------------------------------------------------------------ */
+
+static void
 target_close(struct target *t)
 {
-	int rc = 0;
-
-	if (t->fd >= 0 && close(t->fd) != 0) {
-		pitr_log_error("could not write \"%s\": %s", t->path, strerror(errno));
-		rc = -1;
-	}
 	free(t->key);
 	free(t->path);
 	memset(t, 0, sizeof(*t));
-	t->fd = -1;
-	return rc;
 }
 
 /* Make `key` (taken) the file chunks go to, unless it is already. */
@@ -351,10 +559,7 @@ target_switch(struct recover_run *run, const struct recover_apply *ap, struct ta
 		free(key);
 		return 0;
 	}
-	if (target_close(t) != 0) {
-		free(key);
-		return -1;
-	}
+	target_close(t);
 	t->key = key;
 	t->f = pitr_delta_sigs_find(ap->sigs, key);
 	if (t->f == NULL || t->f->kind != PITR_DELTA_DELTA) {
@@ -362,23 +567,17 @@ target_switch(struct recover_run *run, const struct recover_apply *ap, struct ta
 			       "as changed: the backup is damaged", ap->link->name, key);
 		return -1;
 	}
-	if ((t->path = key_path(run, ap->link, key)) == NULL)
-		return -1;
-	if ((t->fd = open(t->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-		pitr_log_error("could not open \"%s\", which backup \"%s\" changes: %s", t->path,
-			       ap->link->name, strerror(errno));
-		return -1;
-	}
-	return 0;
+	return (t->path = key_path(run, ap->link, key)) == NULL ? -1 : 0;
 }
 
 /* A chunk member, handed over by the extraction (pitr_tarread_take_fn):
- * read into b.data and applied over its file. */
+ * read into a free slot and queued for the applying thread. */
 static int
 take_chunk(void *ctx, const char *member, int64_t size, struct pitr_tarread_member *m)
 {
 	struct recover_run *run = ctx;
 	struct recover_apply *ap = run->apply;
+	struct chunk_slot *s;
 	struct chunk_name st;
 	int r;
 
@@ -391,14 +590,21 @@ take_chunk(void *ctx, const char *member, int64_t size, struct pitr_tarread_memb
 			free(st.key);
 		return -1;
 	}
-	if (pitr_tarread_member_read(m, ap->b.data, (size_t)size) != 0) {
-		free(st.key);
-		return -1;
-	}
 	if (target_switch(run, ap, &ap->t, st.key) != 0)
 		return -1;
-	st.key = ap->t.key;
-	return apply_chunk(run, ap, ap->t.f, &st, (size_t)size, ap->t.fd, ap->t.path, &ap->b);
+	if ((s = pipe_slot(ap->pipe)) == NULL)
+		return -1;
+	s->st = st;
+	s->f = ap->t.f;
+	s->n = (size_t)size;
+	if ((s->st.key = pitr_xstrdup(ap->t.key)) == NULL ||
+	    (s->path = pitr_xstrdup(ap->t.path)) == NULL ||
+	    pitr_tarread_member_read(m, s->data, s->n) != 0) {
+		slot_clear(s);
+		return -1;
+	}
+	pipe_push(ap->pipe);
+	return 0;
 }
 
 /* Every changed file cut to its size, every removed file unlinked. */
@@ -534,33 +740,19 @@ drop_dirs(struct recover_run *run, struct recover_apply *ap)
 	return 0;
 }
 
-static int
-apply_init(struct recover_apply *ap)
-{
-	ap->t.fd = -1;
-	if ((ap->b.basis = pitr_xmalloc(PITR_DELTA_CHUNK)) == NULL ||
-	    (ap->b.out = pitr_xmalloc(PITR_DELTA_CHUNK)) == NULL ||
-	    (ap->b.data = pitr_xmalloc(MEMBER_MAX)) == NULL)
-		return -1;
-	return 0;
-}
-
 static void
 apply_free(struct recover_apply *ap)
 {
 	for (size_t i = 0; i < ap->nseen; i++)
 		free(ap->seen[i]);
 	free(ap->seen);
-	free(ap->b.basis);
-	free(ap->b.out);
-	free(ap->b.data);
+	target_close(&ap->t);
 }
 
 int
 recover_chain_apply(struct recover_run *run, size_t i, uint64_t *bytes)
 {
-	struct recover_apply ap = { .link = run->links[i], .sigs = &run->sigs[i], .i = i,
-				    .t = { .fd = -1 } };
+	struct recover_apply ap = { .link = run->links[i], .sigs = &run->sigs[i], .i = i };
 	char *path = NULL;
 	int rc = -1;
 
@@ -570,19 +762,22 @@ recover_chain_apply(struct recover_run *run, size_t i, uint64_t *bytes)
 		goto out;
 	pitr_log_info("applying incremental backup \"%s\" (%zu of %zu)", ap.link->name, i,
 		      run->nlinks - 1);
-	if (apply_init(&ap) != 0)
+	if ((ap.pipe = pipe_start(run, &ap)) == NULL || !ap.pipe->started)
 		goto out;
 	run->apply = &ap;
 	run->tarball = path;
 	rc = pitr_tarread_extract_take(path, ap.link->codec, map_incr, take_chunk, run,
 				       PITR_TARREAD_ALLOW_SYMLINKS, bytes);
 	run->apply = NULL;
-	if (target_close(&ap.t) != 0)
+	if (pipe_finish(ap.pipe, rc == 0) != 0)
 		rc = -1;
+	ap.pipe = NULL;
 	if (rc == 0 && (settle_files(run, &ap) != 0 || drop_dirs(run, &ap) != 0))
 		rc = -1;
 	run->tarball = NULL;
 out:
+	if (ap.pipe != NULL)
+		pipe_finish(ap.pipe, false);
 	apply_free(&ap);
 	free(path);
 	return rc;
