@@ -3,8 +3,8 @@
  * the ".d" members of incremental backups, which may have been damaged or
  * crafted, to base chunks through librsync's patch job.  The input's
  * first two bytes give the base chunk's length (little-endian, times 16:
- * up to a whole chunk), whose bytes are a fixed pattern; the rest is the
- * delta.  Whatever it is, the patch makes at most a chunk, reads nothing
+ * up to a whole chunk), whose bytes are a fixed pattern; the third the
+ * delta's format (1 or 2; others are refused); the rest is the delta.  Whatever it is, the patch makes at most a chunk, reads nothing
  * outside the base (ASan guards the buffer's ends), and either succeeds
  * or refuses; a refused delta leaves nothing allocated.
  */
@@ -35,7 +35,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < PITR_DELTA_CHUNK; i++)
 			basis_buf[i] = (unsigned char)(i * 131 + (i >> 13));
 	}
-	if (size < 2)
+	if (size < 3)
 		return 0;
 	blen = ((size_t)data[0] | (size_t)data[1] << 8) * 16;
 	if (blen > PITR_DELTA_CHUNK)
@@ -43,7 +43,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The base at the end of the buffer: a read past it is past the
 	 * allocation. */
 	basis = basis_buf + PITR_DELTA_CHUNK - blen;
-	r = pitr_delta_chunk_patch(basis, blen, data + 2, size - 2, out_buf, &olen, "fuzz");
+	r = pitr_delta_chunk_patch(basis, blen, data + 3, size - 3, data[2], out_buf, &olen, "fuzz");
 	if (r != 0 && r != -1)
 		fuzz_fail("a patch returned something else", "");
 	if (r == 0 && olen > PITR_DELTA_CHUNK)

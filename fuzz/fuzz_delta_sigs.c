@@ -25,6 +25,9 @@ check_file(const struct pitr_delta_sigs *s, const struct pitr_delta_file *f)
 		fuzz_fail("a key is not found again", f->key);
 	if (f->kind == PITR_DELTA_WHOLE && f->records == NULL)
 		fuzz_fail("a whole file has no records", f->key);
+	if ((f->kind == PITR_DELTA_WHOLE || f->kind == PITR_DELTA_DELTA) &&
+	    (f->digests != NULL) != (s->format >= 2))
+		fuzz_fail("a file's digests do not follow its sig file's format", f->key);
 	for (size_t i = 0; i < f->nchunks; i++)
 		if (f->chunks[i] >= nch || (i > 0 && f->chunks[i] <= f->chunks[i - 1]))
 			fuzz_fail("a delta file's chunks are out of order or size", f->key);
@@ -40,11 +43,14 @@ check_chain(const struct pitr_delta_sigs *s)
 		fuzz_fail("a full backup's signatures do not compose", s->label);
 	for (size_t i = 0; i < s->nfiles; i++) {
 		const struct pitr_delta_file *f = &s->files[i];
-		const unsigned char *rec;
+		const unsigned char *rec, *dig;
 		uint64_t size;
 
-		if (!pitr_delta_chain_lookup(c, f->key, &size, &rec) || size != f->size ||
-		    memcmp(rec, f->records, PITR_DELTA_NBLOCKS(size) * PITR_DELTA_RECORD) != 0)
+		if (!pitr_delta_chain_lookup(c, f->key, &size, &rec, &dig) || size != f->size ||
+		    memcmp(rec, f->records, PITR_DELTA_NBLOCKS(size) * PITR_DELTA_RECORD) != 0 ||
+		    (dig != NULL) != (f->digests != NULL) ||
+		    (dig != NULL && memcmp(dig, f->digests, PITR_DELTA_NCHUNKS(size) *
+					   PITR_DELTA_DIGEST) != 0))
 			fuzz_fail("a chain of one differs from its link", f->key);
 	}
 	pitr_delta_chain_free(c);

@@ -1,8 +1,8 @@
 /*
  * chain.c - the signatures of a chain's newest link, composed from the
  * full backup's and each incremental's (delta.h): a map from key to the
- * file's size and records, updated link by link in place, so that what
- * is held is the newest link's files' records and no more.
+ * file's size, records and (format 2) chunk digests, updated link by link
+ * in place, so that what is held is the newest link's files' and no more.
  */
 #include "config.h"
 
@@ -21,12 +21,14 @@ struct chain_file {
 	char *key;                   /* NULL once removed */
 	uint64_t size;
 	unsigned char *records;      /* PITR_DELTA_NBLOCKS(size) records */
+	unsigned char *digests;      /* PITR_DELTA_NCHUNKS(size); NULL in format 1 */
 };
 
 struct pitr_delta_chain {
 	struct chain_file *f;        /* removed ones stay, keyless */
 	size_t n, cap;
 	struct pitr_delta_map *map;  /* key -> index in f */
+	int format;
 };
 
 static int broken(const struct pitr_delta_sigs *link, const char *fmt, ...)
@@ -57,13 +59,12 @@ chunk_len(uint64_t size, uint64_t k)
 }
 
 static unsigned char *
-records_copy(const unsigned char *records, uint64_t size)
+bytes_copy(const unsigned char *p, size_t len)
 {
-	size_t len = PITR_DELTA_NBLOCKS(size) * PITR_DELTA_RECORD;
 	unsigned char *r = pitr_xmalloc(len > 0 ? len : 1);
 
 	if (r != NULL && len > 0)
-		memcpy(r, records, len);
+		memcpy(r, p, len);
 	return r;
 }
 
@@ -72,10 +73,13 @@ static int
 put_whole(struct pitr_delta_chain *c, const struct pitr_delta_file *f)
 {
 	long i = delta_map_get(c->map, f->key);
-	unsigned char *r = records_copy(f->records, f->size);
+	unsigned char *r = bytes_copy(f->records, PITR_DELTA_NBLOCKS(f->size) * PITR_DELTA_RECORD);
+	unsigned char *d = NULL;
 
-	if (r == NULL)
-		return -1;
+	if (r == NULL || (c->format >= 2 &&
+			  (d = bytes_copy(f->digests, PITR_DELTA_NCHUNKS(f->size) *
+					  PITR_DELTA_DIGEST)) == NULL))
+		goto fail;
 	if (i < 0) {
 		if (c->n == c->cap) {
 			size_t cap = c->cap == 0 ? 256 : c->cap * 2;
@@ -96,11 +100,14 @@ put_whole(struct pitr_delta_chain *c, const struct pitr_delta_file *f)
 		i = (long)c->n++;
 	}
 	free(c->f[i].records);
+	free(c->f[i].digests);
 	c->f[i].records = r;
+	c->f[i].digests = d;
 	c->f[i].size = f->size;
 	return 0;
 fail:
 	free(r);
+	free(d);
 	return -1;
 }
 
@@ -114,6 +121,7 @@ drop(struct pitr_delta_chain *c, const char *key)
 	delta_map_del(c->map, key);
 	free(c->f[i].key);
 	free(c->f[i].records);
+	free(c->f[i].digests);
 	c->f[i] = (struct chain_file){ 0 };
 }
 
@@ -138,8 +146,25 @@ delta_fits(const struct pitr_delta_sigs *link, const struct pitr_delta_file *f, 
 	return 0;
 }
 
+/* The earlier digests cut or extended to the new size, the stored
+ * chunks' laid over them. */
+static int
+put_digests(struct chain_file *cf, const struct pitr_delta_file *f)
+{
+	unsigned char *d = pitr_xrealloc(cf->digests, PITR_DELTA_NCHUNKS(f->size) *
+					 PITR_DELTA_DIGEST + 1);
+
+	if (d == NULL)
+		return -1;
+	cf->digests = d;
+	for (size_t j = 0; j < f->nchunks; j++)
+		memcpy(d + (size_t)f->chunks[j] * PITR_DELTA_DIGEST, f->digests + j * PITR_DELTA_DIGEST,
+		       PITR_DELTA_DIGEST);
+	return 0;
+}
+
 /* A delta file: the earlier records cut or extended to the new size, the
- * stored chunks' records laid over them. */
+ * stored chunks' records laid over them (and their digests). */
 static int
 put_delta(struct pitr_delta_chain *c, const struct pitr_delta_sigs *link,
 	  const struct pitr_delta_file *f)
@@ -153,6 +178,8 @@ put_delta(struct pitr_delta_chain *c, const struct pitr_delta_sigs *link,
 		return broken(link, "\"%s\" is a delta of a file no earlier backup has", f->key);
 	cf = &c->f[i];
 	if (delta_fits(link, f, cf->size) != 0)
+		return -1;
+	if (c->format >= 2 && put_digests(cf, f) != 0)
 		return -1;
 	if ((r = pitr_xrealloc(cf->records, len > 0 ? len : 1)) == NULL)
 		return -1;
@@ -193,11 +220,29 @@ apply_file(struct pitr_delta_chain *c, const struct pitr_delta_sigs *link,
 	}
 }
 
-/* Link i's base and system identifier. */
+/* Format 2: every whole and delta file of the link has its digests. */
+static int
+digests_ok(const struct pitr_delta_sigs *l)
+{
+	for (size_t j = 0; l->format >= 2 && j < l->nfiles; j++)
+		if ((l->files[j].kind == PITR_DELTA_WHOLE || l->files[j].kind == PITR_DELTA_DELTA) &&
+		    l->files[j].digests == NULL)
+			return broken(l, "\"%s\" has no chunk digests", l->files[j].key);
+	return 0;
+}
+
+/* Link i's base, system identifier and format. */
 static int
 link_ok(const struct pitr_delta_sigs *links, size_t i)
 {
 	const struct pitr_delta_sigs *l = &links[i];
+
+	if (l->format < 1 || l->format > PITR_DELTA_FORMAT)
+		return broken(l, "its format is %d: this pitrkit reads formats 1 to %d", l->format,
+			      PITR_DELTA_FORMAT);
+	if (l->format != links[0].format)
+		return broken(l, "its format is %d, not %d, that of \"%s\"", l->format,
+			      links[0].format, links[0].label);
 
 	if (i == 0 && l->base != NULL)
 		return broken(l, "the chain does not start with a full backup (its base is \"%s\")",
@@ -208,7 +253,7 @@ link_ok(const struct pitr_delta_sigs *links, size_t i)
 	if (l->sysid != links[0].sysid)
 		return broken(l, "its system identifier %" PRIu64 " is not %" PRIu64 ", that of \"%s\"",
 			      l->sysid, links[0].sysid, links[0].label);
-	return 0;
+	return digests_ok(l);
 }
 
 struct pitr_delta_chain *
@@ -222,6 +267,7 @@ pitr_delta_chain_compose(const struct pitr_delta_sigs *links, size_t n)
 	}
 	if ((c = pitr_xcalloc(1, sizeof(*c))) == NULL || (c->map = delta_map_new()) == NULL)
 		goto fail;
+	c->format = links[0].format;
 	for (size_t i = 0; i < n; i++) {
 		if (link_ok(links, i) != 0)
 			goto fail;
@@ -235,9 +281,15 @@ fail:
 	return NULL;
 }
 
+int
+pitr_delta_chain_format(const struct pitr_delta_chain *c)
+{
+	return c->format;
+}
+
 bool
 pitr_delta_chain_lookup(const struct pitr_delta_chain *c, const char *key, uint64_t *size,
-			const unsigned char **records)
+			const unsigned char **records, const unsigned char **digests)
 {
 	long i = delta_map_get(c->map, key);
 
@@ -245,6 +297,8 @@ pitr_delta_chain_lookup(const struct pitr_delta_chain *c, const char *key, uint6
 		return false;
 	*size = c->f[i].size;
 	*records = c->f[i].records;
+	if (digests != NULL)
+		*digests = c->f[i].digests;
 	return true;
 }
 
@@ -269,6 +323,7 @@ pitr_delta_chain_free(struct pitr_delta_chain *c)
 	for (size_t i = 0; i < c->n; i++) {
 		free(c->f[i].key);
 		free(c->f[i].records);
+		free(c->f[i].digests);
 	}
 	free(c->f);
 	delta_map_free(c->map);

@@ -13,12 +13,35 @@
  * records [k * 128, k * 128 + nblocks) of the file's signature, and the
  * signature of a chunk taken alone equals that slice.
  *
- * A chunk is unchanged when its length and every record equal the base's
- * chunk at the same offset (PostgreSQL pages do not move: positional
- * comparison is exact, and content is compared, never size or mtime
- * alone).  A changed chunk is stored as the librsync delta of its bytes
- * against the base chunk's records, or whole when that delta is not
- * smaller.
+ * Each chunk also has a digest: the SHA-256 of its bytes
+ * (PITR_DELTA_DIGEST bytes, through libcrypto, 3x faster than signing).
+ * A chunk is unchanged when its length and digest equal the base's chunk's
+ * at the same offset (PostgreSQL pages do not move: positional comparison
+ * is exact, and content is compared, never size or mtime alone); only
+ * then are its records taken from the base without signing it.  A changed
+ * chunk is signed, its blocks compared with the base's by position, and
+ * it is stored as its delta against the base chunk, or whole when that
+ * delta is not smaller.
+ *
+ * A chunk's delta (format 2) is a sequence of pieces that make the chunk
+ * in order, each a 4-byte big-endian length L and L bytes of a librsync
+ * delta made by librsync: for each maximal run of blocks whose records
+ * equal the base's at their position, the delta of the run's bytes
+ * against the base chunk's records (it copies from the base chunk); for
+ * each maximal run of the other blocks, the delta of its bytes against no
+ * signature (librsync's literal "slack" delta).  librsync's rolling search
+ * for moved data, which costs some 16 ns a byte of changed data, is thus
+ * spent only where the positional comparison found a match: PostgreSQL's
+ * pages do not move within a file, and a changed page is new content.
+ * The patch applies each piece against the base chunk and appends its
+ * output.  A patched chunk is checked against its digest.
+ *
+ * Format 1 (read, never written: backups of the first pitrkit with
+ * incrementals) has no digests, and a chunk's delta is one librsync delta
+ * of the whole chunk against the base chunk's records; its patched
+ * chunks are checked block by block against their records.  A chain's
+ * links all have one format: an incremental is taken only on a base of
+ * the current format.
  *
  * Keys.  A file is named by its key, independent of the data directory's
  * name and of the host: "data/" + its path relative to the data directory
@@ -38,11 +61,13 @@
  * destination's codec, written with every backup, full or incremental) is
  * a tar holding, in this order:
  *   "sig/<key>"      for a file of kind whole: its complete librsync
- *                    signature (12-byte header, then the records)
+ *                    signature (12-byte header, then the records), then
+ *                    (format 2) the digest of each of its chunks in order
  *   "sig/<key>/<k>"  for a file of kind delta: the records of each chunk k
- *                    stored in this backup (no header), ascending k
+ *                    stored in this backup (no header), then (format 2)
+ *                    the chunk's digest; ascending k
  *   "manifest"       last, text: "key=value" lines
- *                      format=1
+ *                      format=2  (1: read only, see above)
  *                      system_identifier=<decimal>
  *                      label=<this backup's label>
  *                      base=<the base's label; empty for a full backup>
@@ -81,13 +106,16 @@
 #define PITR_DELTA_CHUNK (1024 * 1024)
 #define PITR_DELTA_CHUNK_BLOCKS (PITR_DELTA_CHUNK / PITR_DELTA_BLOCK)
 #define PITR_DELTA_SIG_HEADER 12  /* librsync's: magic, block length, strong length */
-#define PITR_DELTA_FORMAT 1
+#define PITR_DELTA_DIGEST 32      /* SHA-256 of a chunk */
+#define PITR_DELTA_FORMAT 2       /* written; 1 is read too */
 
 /* Member name prefix of the chunks of changed files in a data tarball. */
 #define PITR_DELTA_MEMBER_PREFIX ".pitrkit/"
 
 /* Blocks of a chunk (or file) of `len` bytes. */
 #define PITR_DELTA_NBLOCKS(len) (((len) + PITR_DELTA_BLOCK - 1) / PITR_DELTA_BLOCK)
+/* Chunks of a file of `len` bytes. */
+#define PITR_DELTA_NCHUNKS(len) (((len) + PITR_DELTA_CHUNK - 1) / PITR_DELTA_CHUNK)
 
 enum pitr_delta_kind {
 	PITR_DELTA_WHOLE,
@@ -103,17 +131,26 @@ enum pitr_delta_kind {
  * PITR_DELTA_NBLOCKS(len) * PITR_DELTA_RECORD bytes. */
 int pitr_delta_chunk_sig(const void *buf, size_t len, unsigned char *records);
 
-/* The librsync delta of the chunk `buf` (len bytes) against the base
- * chunk's `nrec` records, into a malloc'd *out of *outlen bytes. */
-int pitr_delta_chunk_delta(const void *buf, size_t len, const unsigned char *records,
-			   size_t nrec, unsigned char **out, size_t *outlen);
+/* The digest of `len` bytes (len <= PITR_DELTA_CHUNK) into `digest`,
+ * PITR_DELTA_DIGEST bytes. */
+int pitr_delta_chunk_digest(const void *buf, size_t len, unsigned char *digest);
 
-/* Apply a chunk delta to the base chunk `basis` (basis_len bytes): the new
- * chunk into `out` (capacity PITR_DELTA_CHUNK), its length into *outlen.
- * A delta that does not parse, reads outside the basis or makes more than
- * PITR_DELTA_CHUNK bytes fails, naming `what`. */
+/* The delta (format 2, pieces) of the chunk `buf` (len bytes, whose
+ * records are `records`, PITR_DELTA_NBLOCKS(len) of them) against the base
+ * chunk's `base_nrec` records `base_records`, into a malloc'd *out of
+ * *outlen bytes. */
+int pitr_delta_chunk_delta(const void *buf, size_t len, const unsigned char *records,
+			   const unsigned char *base_records, size_t base_nrec,
+			   unsigned char **out, size_t *outlen);
+
+/* Apply a chunk delta of `format` (1 or 2) to the base chunk `basis`
+ * (basis_len bytes): the new chunk into `out` (capacity
+ * PITR_DELTA_CHUNK), its length into *outlen.  A delta that does not
+ * parse, reads outside the basis or makes more than PITR_DELTA_CHUNK bytes
+ * fails, naming `what`. */
 int pitr_delta_chunk_patch(const void *basis, size_t basis_len, const void *delta,
-			   size_t delta_len, unsigned char *out, size_t *outlen, const char *what);
+			   size_t delta_len, int format, unsigned char *out, size_t *outlen,
+			   const char *what);
 
 /* ---- a backup's signatures and manifest, read (sigfile.c) ---- */
 
@@ -126,11 +163,16 @@ struct pitr_delta_file {
 	 * listed in `chunks` (nchunks of them, ascending), chunk by chunk;
 	 * none for same and removed. */
 	unsigned char *records;
+	/* Format 2: the digest of each chunk that has records here, in the
+	 * same order (PITR_DELTA_NCHUNKS(size) of them for kind whole,
+	 * nchunks for kind delta); NULL in format 1. */
+	unsigned char *digests;
 	uint32_t *chunks;
 	size_t nchunks;
 };
 
 struct pitr_delta_sigs {
+	int format;                /* 1 or 2 */
 	uint64_t sysid;
 	char *label;
 	char *base;                /* NULL for a full backup */
@@ -159,12 +201,16 @@ struct pitr_delta_chain;
 
 /* Compose `links` (n of them, the full backup first, each the base of the
  * next: link i's base label is link i-1's label, every system identifier
- * the same, else fail naming the link).  Takes ownership of nothing. */
+ * the same, every format the same, else fail naming the link).  Takes
+ * ownership of nothing. */
 struct pitr_delta_chain *pitr_delta_chain_compose(const struct pitr_delta_sigs *links, size_t n);
-/* The size and records (PITR_DELTA_NBLOCKS(size) of them) of `key` in
- * the newest link; false when it has no such file. */
+/* The chain's format (every link's). */
+int pitr_delta_chain_format(const struct pitr_delta_chain *c);
+/* The size, records (PITR_DELTA_NBLOCKS(size) of them) and chunk digests
+ * (PITR_DELTA_NCHUNKS(size); NULL in format 1) of `key` in the newest
+ * link; false when it has no such file.  `digests` may be NULL. */
 bool pitr_delta_chain_lookup(const struct pitr_delta_chain *c, const char *key, uint64_t *size,
-			     const unsigned char **records);
+			     const unsigned char **records, const unsigned char **digests);
 /* Every key of the newest link, for removed-file detection: calls `fn`
  * with each, stopping at its first nonzero return, which it returns. */
 int pitr_delta_chain_each(const struct pitr_delta_chain *c,
@@ -184,15 +230,21 @@ struct pitr_delta_sigwriter;
 struct pitr_delta_sigwriter *pitr_delta_sigwriter_new(const char *temp_dir, uint64_t sysid,
 						      const char *label, const char *base);
 /* A file of kind whole: feed its bytes in order with _whole_data (any
- * pieces), then end it with _whole_end (its size is what was fed). */
+ * pieces; the writer signs them), or its chunks' records and digests in
+ * order with _whole_chunk (signed by the caller, on any thread), never
+ * both for one file; then end it with _whole_end (its size is what was
+ * fed: bytes, or each chunk's `len`). */
 int pitr_delta_sigwriter_whole_begin(struct pitr_delta_sigwriter *w, const char *key);
 int pitr_delta_sigwriter_whole_data(struct pitr_delta_sigwriter *w, const void *buf,
 				    size_t len);
+int pitr_delta_sigwriter_whole_chunk(struct pitr_delta_sigwriter *w, size_t len,
+				     const unsigned char *records, const unsigned char *digest);
 int pitr_delta_sigwriter_whole_end(struct pitr_delta_sigwriter *w);
-/* A file of kind delta: its chunks stored here (records of chunk k), then
- * the end with its new size. */
+/* A file of kind delta: its chunks stored here (records and digest of
+ * chunk k), then the end with its new size. */
 int pitr_delta_sigwriter_delta_chunk(struct pitr_delta_sigwriter *w, const char *key,
-				     uint32_t k, const unsigned char *records, size_t nrec);
+				     uint32_t k, const unsigned char *records, size_t nrec,
+				     const unsigned char *digest);
 int pitr_delta_sigwriter_delta_end(struct pitr_delta_sigwriter *w, const char *key,
 				   uint64_t size);
 /* Kinds same and removed: a manifest line. */

@@ -1,7 +1,8 @@
 /*
  * delta_impl.h - what the files of lib/delta share: a map from keys to
  * indexes (open addressing, linear probing), so that a backup of many
- * files finds each key in constant time, and librsync's quiet start.
+ * files finds each key in constant time, librsync's quiet start and its
+ * signature header.
  */
 #ifndef PITR_DELTA_IMPL_H
 #define PITR_DELTA_IMPL_H
@@ -31,5 +32,9 @@ void delta_map_del(struct pitr_delta_map *m, const char *key);
 /* librsync logs its own failures on stderr unless told not to: ours are
  * the one line.  Called before any librsync job; idempotent. */
 void delta_rs_quiet(void);
+
+/* librsync's 12-byte signature header of our block and sum lengths, into
+ * `h` (PITR_DELTA_SIG_HEADER bytes). */
+void delta_sig_header(unsigned char *h);
 
 #endif

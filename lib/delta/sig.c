@@ -1,16 +1,22 @@
 /*
- * sig.c - one chunk's signature, delta and patch (delta.h), through
- * librsync's job API on memory buffers: librsync does every byte's work
- * (rolling sums, BLAKE2b, matching, copying), we only hand it buffers.
+ * sig.c - one chunk's signature, digest, delta and patch (delta.h),
+ * through librsync's job API on memory buffers: librsync does every
+ * byte's work (rolling sums, BLAKE2b, matching, copying), we only hand it
+ * buffers and cut a changed chunk into runs; libcrypto's SHA-256 makes
+ * the digests.
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <librsync.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
 
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -41,8 +47,8 @@ delta_rs_quiet(void)
 }
 
 /* librsync's 12-byte signature header, big-endian as rs_sig writes it. */
-static void
-put_header(unsigned char *h)
+void
+delta_sig_header(unsigned char *h)
 {
 	const uint32_t v[3] = { RS_BLAKE2_SIG_MAGIC, PITR_DELTA_BLOCK, PITR_DELTA_STRONG };
 
@@ -116,7 +122,7 @@ load_sig(const unsigned char *records, size_t nrec)
 			       PITR_DELTA_CHUNK_BLOCKS);
 		return NULL;
 	}
-	put_header(sig);
+	delta_sig_header(sig);
 	if (nrec > 0)
 		memcpy(sig + PITR_DELTA_SIG_HEADER, records, nrec * PITR_DELTA_RECORD);
 	if ((job = pitr_xcheck(rs_loadsig_begin(&s))) == NULL)
@@ -134,60 +140,145 @@ load_sig(const unsigned char *records, size_t nrec)
 	return s;
 }
 
-/* Run a delta job over `buf` into a buffer grown as needed. */
+/* A growable output buffer for a chunk's pieces. */
+struct dbuf {
+	unsigned char *p;
+	size_t len, cap;
+};
+
 static int
-delta_out(rs_job_t *job, const void *buf, size_t len, unsigned char **out, size_t *outlen)
+dbuf_room(struct dbuf *d, size_t want)
 {
-	rs_buffers_t b = { .next_in = (char *)(uintptr_t)buf, .avail_in = len, .eof_in = 1 };
-	size_t cap = len / 16 + 4096, used = 0;
-	unsigned char *o = NULL;
-	rs_result r;
+	size_t cap = d->cap;
+	unsigned char *n;
 
-	do {
-		if (o == NULL || used == cap) {
-			unsigned char *n = pitr_xrealloc(o, cap = o == NULL ? cap : cap * 2);
-
-			if (n == NULL) {
-				free(o);
-				return -1;
-			}
-			o = n;
-		}
-		b.next_out = (char *)o + used;
-		b.avail_out = cap - used;
-		r = rs_job_iter(job, &b);
-		used = cap - b.avail_out;
-		/* Blocked with room left and the input all given: stalled. */
-		if (r == RS_BLOCKED && used < cap)
-			r = RS_INTERNAL_ERROR;
-	} while (r == RS_BLOCKED);
-	if (r != RS_DONE) {
-		pitr_log_error("could not compute a chunk's delta: %s", rs_strerror(r));
-		free(o);
+	if (d->cap - d->len >= want)
+		return 0;
+	while (cap - d->len < want)
+		cap = cap * 2 + 4096;
+	if ((n = pitr_xrealloc(d->p, cap)) == NULL)
 		return -1;
-	}
-	*out = o;
-	*outlen = used;
+	d->p = n;
+	d->cap = cap;
 	return 0;
 }
 
+/* Run a delta job over `buf` (all of its input) appending to `d`. */
+static int
+delta_out(rs_job_t *job, const void *buf, size_t len, struct dbuf *d)
+{
+	rs_buffers_t b = { .next_in = (char *)(uintptr_t)buf, .avail_in = len, .eof_in = 1 };
+	rs_result r;
+
+	do {
+		if (dbuf_room(d, len / 8 + 64) != 0)
+			return -1;
+		b.next_out = (char *)d->p + d->len;
+		b.avail_out = d->cap - d->len;
+		r = rs_job_iter(job, &b);
+		/* Blocked with room left and the input all given: stalled. */
+		if (r == RS_BLOCKED && b.avail_out > 0)
+			r = RS_INTERNAL_ERROR;
+		d->len = d->cap - b.avail_out;
+	} while (r == RS_BLOCKED);
+	if (r != RS_DONE) {
+		pitr_log_error("could not compute a chunk's delta: %s", rs_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
+/* One piece: its 4-byte length, then the librsync delta of `len` bytes
+ * against `s` (NULL: the literal delta). */
+static int
+put_piece(rs_signature_t *s, const unsigned char *buf, size_t len, struct dbuf *d)
+{
+	size_t at = d->len;
+	uint32_t n;
+	rs_job_t *job;
+	int rc;
+
+	if (dbuf_room(d, 4) != 0)
+		return -1;
+	d->len += 4;
+	if ((job = pitr_xcheck(rs_delta_begin(s))) == NULL)
+		return -1;
+	rc = delta_out(job, buf, len, d);
+	rs_job_free(job);
+	n = (uint32_t)(d->len - at - 4);
+	d->p[at] = (unsigned char)(n >> 24);
+	d->p[at + 1] = (unsigned char)(n >> 16);
+	d->p[at + 2] = (unsigned char)(n >> 8);
+	d->p[at + 3] = (unsigned char)n;
+	return rc;
+}
+
+/* Block i's record equals the base's at the same position. */
+static bool
+kept(const unsigned char *records, const unsigned char *base_records, size_t base_nrec, size_t i)
+{
+	return i < base_nrec && memcmp(records + i * PITR_DELTA_RECORD,
+				       base_records + i * PITR_DELTA_RECORD, PITR_DELTA_RECORD) == 0;
+}
+
+/* The bytes of the changed blocks, to size the output once. */
+static size_t
+changed_bytes(size_t len, const unsigned char *records, const unsigned char *base_records,
+	      size_t base_nrec, bool *any_kept)
+{
+	size_t nblocks = PITR_DELTA_NBLOCKS(len), n = 0;
+
+	*any_kept = false;
+	for (size_t i = 0; i < nblocks; i++) {
+		if (kept(records, base_records, base_nrec, i))
+			*any_kept = true;
+		else
+			n += i + 1 < nblocks ? PITR_DELTA_BLOCK : len - i * PITR_DELTA_BLOCK;
+	}
+	return n;
+}
+
 int
-pitr_delta_chunk_delta(const void *buf, size_t len, const unsigned char *records, size_t nrec,
+pitr_delta_chunk_delta(const void *buf, size_t len, const unsigned char *records,
+		       const unsigned char *base_records, size_t base_nrec,
 		       unsigned char **out, size_t *outlen)
 {
-	rs_signature_t *s;
-	rs_job_t *job;
-	int rc = -1;
+	const unsigned char *p = buf;
+	size_t nblocks = PITR_DELTA_NBLOCKS(len);
+	struct dbuf d = { 0 };
+	rs_signature_t *s = NULL;
+	bool any_kept;
+	int rc = 0;
 
-	delta_rs_quiet();
-	if ((s = load_sig(records, nrec)) == NULL)
+	if (len > PITR_DELTA_CHUNK) {
+		pitr_log_error("a chunk of %zu bytes is larger than %d", len, PITR_DELTA_CHUNK);
 		return -1;
-	if ((job = pitr_xcheck(rs_delta_begin(s))) != NULL) {
-		rc = delta_out(job, buf, len, out, outlen);
-		rs_job_free(job);
 	}
-	rs_free_sumset(s);
-	return rc;
+	delta_rs_quiet();
+	/* The base's records loaded and indexed once for all kept runs. */
+	if (dbuf_room(&d, changed_bytes(len, records, base_records, base_nrec, &any_kept) +
+		      4096) != 0 || (any_kept && (s = load_sig(base_records, base_nrec)) == NULL)) {
+		free(d.p);
+		return -1;
+	}
+	for (size_t i = 0, j; i < nblocks && rc == 0; i = j) {
+		bool k = kept(records, base_records, base_nrec, i);
+		size_t end;
+
+		for (j = i + 1; j < nblocks && kept(records, base_records, base_nrec, j) == k; j++)
+			;
+		end = j * PITR_DELTA_BLOCK < len ? j * PITR_DELTA_BLOCK : len;
+		rc = put_piece(k ? s : NULL, p + i * PITR_DELTA_BLOCK, end - i * PITR_DELTA_BLOCK, &d);
+	}
+	if (s != NULL)
+		rs_free_sumset(s);
+	if (rc != 0) {
+		free(d.p);
+		return -1;
+	}
+	*out = d.p;
+	*outlen = d.len;
+	return 0;
 }
 
 struct basis {
@@ -211,15 +302,16 @@ copy_cb(void *arg, rs_long_t pos, size_t *len, void **buf)
 	return RS_DONE;
 }
 
-/* Run the patch job; when `out` is full, one more step into a spare byte
- * tells a delta that ends there from one that makes more. */
+/* Run the patch job into `out` (`cap` bytes); when it is full, one more
+ * step into a spare byte tells a delta that ends there from one that
+ * makes more.  *used gets the delta's bytes taken. */
 static rs_result
-patch_run(rs_job_t *job, const void *delta, size_t delta_len, unsigned char *out, size_t *outlen,
-	  bool *too_long)
+patch_run(rs_job_t *job, const void *delta, size_t delta_len, unsigned char *out, size_t cap,
+	  size_t *outlen, size_t *used, bool *too_long)
 {
 	rs_buffers_t b = {
 		.next_in = (char *)(uintptr_t)delta, .avail_in = delta_len, .eof_in = 1,
-		.next_out = (char *)out, .avail_out = PITR_DELTA_CHUNK,
+		.next_out = (char *)out, .avail_out = cap,
 	};
 	char spare;
 	rs_result r;
@@ -228,40 +320,117 @@ patch_run(rs_job_t *job, const void *delta, size_t delta_len, unsigned char *out
 	do
 		r = rs_job_iter(job, &b);
 	while (r == RS_BLOCKED && b.avail_out > 0 && b.avail_in > 0);
-	*outlen = PITR_DELTA_CHUNK - b.avail_out;
-	if (r != RS_BLOCKED || b.avail_out > 0)
-		return r;
-	b.next_out = &spare;
-	b.avail_out = 1;
-	do
-		r = rs_job_iter(job, &b);
-	while (r == RS_BLOCKED && b.avail_out > 0 && b.avail_in > 0);
-	*too_long = b.avail_out == 0;
+	*outlen = cap - b.avail_out;
+	if (r == RS_BLOCKED && b.avail_out == 0) {
+		b.next_out = &spare;
+		b.avail_out = 1;
+		do
+			r = rs_job_iter(job, &b);
+		while (r == RS_BLOCKED && b.avail_out > 0 && b.avail_in > 0);
+		*too_long = b.avail_out == 0;
+	}
+	*used = delta_len - b.avail_in;
 	return r;
 }
 
-int
-pitr_delta_chunk_patch(const void *basis, size_t basis_len, const void *delta, size_t delta_len,
-		       unsigned char *out, size_t *outlen, const char *what)
+/* One librsync delta applied to the basis: into `out` (`cap` bytes),
+ * *outlen its bytes; `piece` names it in messages (0: the whole delta). */
+static int
+patch_one(struct basis *b, const void *delta, size_t delta_len, unsigned char *out, size_t cap,
+	  size_t *outlen, size_t piece, const char *what)
 {
-	struct basis b = { .buf = basis, .len = basis_len };
+	char where[64] = "";
+	size_t used;
 	bool too_long;
 	rs_job_t *job;
 	rs_result r;
 
-	delta_rs_quiet();
-	if ((job = pitr_xcheck(rs_patch_begin(copy_cb, &b))) == NULL)
+	if ((job = pitr_xcheck(rs_patch_begin(copy_cb, b))) == NULL)
 		return -1;
-	r = patch_run(job, delta, delta_len, out, outlen, &too_long);
+	r = patch_run(job, delta, delta_len, out, cap, outlen, &used, &too_long);
 	rs_job_free(job);
+	if (piece > 0)
+		snprintf(where, sizeof(where), " (piece %zu)", piece);
 	if (too_long)
-		pitr_log_error("%s is damaged: its delta makes more than %d bytes", what,
+		pitr_log_error("%s is damaged: its delta%s makes more than %d bytes", what, where,
 			       PITR_DELTA_CHUNK);
-	else if (b.outside)
-		pitr_log_error("%s is damaged: its delta reads outside its base chunk", what);
+	else if (b->outside)
+		pitr_log_error("%s is damaged: its delta%s reads outside its base chunk", what, where);
 	else if (r == RS_BLOCKED || r == RS_INPUT_ENDED)
-		pitr_log_error("%s is damaged: its delta ends early", what);
+		pitr_log_error("%s is damaged: its delta%s ends early", what, where);
 	else if (r != RS_DONE)
-		pitr_log_error("%s is damaged: %s", what, rs_strerror(r));
-	return too_long || r != RS_DONE ? -1 : 0;
+		pitr_log_error("%s is damaged: its delta%s: %s", what, where, rs_strerror(r));
+	else if (piece > 0 && used != delta_len)
+		pitr_log_error("%s is damaged: its delta%s has bytes after its end", what, where);
+	else
+		return 0;
+	return -1;
+}
+
+/* Format 2: each piece, bounds-checked, appended to `out`. */
+static int
+patch_pieces(struct basis *b, const unsigned char *d, size_t dlen, unsigned char *out,
+	     size_t *outlen, const char *what)
+{
+	size_t pos = 0, total = 0, piece = 0, n;
+
+	while (pos < dlen) {
+		uint32_t len;
+
+		piece++;
+		if (dlen - pos < 4) {
+			pitr_log_error("%s is damaged: its delta's piece %zu has a cut length", what,
+				       piece);
+			return -1;
+		}
+		len = (uint32_t)d[pos] << 24 | (uint32_t)d[pos + 1] << 16 |
+		      (uint32_t)d[pos + 2] << 8 | d[pos + 3];
+		pos += 4;
+		if (len > dlen - pos) {
+			pitr_log_error("%s is damaged: its delta's piece %zu claims %" PRIu32
+				       " bytes, %zu are left", what, piece, len, dlen - pos);
+			return -1;
+		}
+		if (patch_one(b, d + pos, len, out + total, PITR_DELTA_CHUNK - total, &n, piece,
+			      what) != 0)
+			return -1;
+		total += n;
+		pos += len;
+	}
+	*outlen = total;
+	return 0;
+}
+
+int
+pitr_delta_chunk_patch(const void *basis, size_t basis_len, const void *delta, size_t delta_len,
+		       int format, unsigned char *out, size_t *outlen, const char *what)
+{
+	struct basis b = { .buf = basis, .len = basis_len };
+
+	delta_rs_quiet();
+	if (format == 2)
+		return patch_pieces(&b, delta, delta_len, out, outlen, what);
+	if (format == 1)
+		return patch_one(&b, delta, delta_len, out, PITR_DELTA_CHUNK, outlen, 0, what);
+	pitr_log_error("%s: a delta of format %d, which this pitrkit does not read", what, format);
+	return -1;
+}
+
+int
+pitr_delta_chunk_digest(const void *buf, size_t len, unsigned char *digest)
+{
+	unsigned int n = 0;
+	const char *why;
+
+	if (len > PITR_DELTA_CHUNK) {
+		pitr_log_error("a chunk of %zu bytes is larger than %d", len, PITR_DELTA_CHUNK);
+		return -1;
+	}
+	if (EVP_Digest(buf, len, digest, &n, EVP_sha256(), NULL) != 1 || n != PITR_DELTA_DIGEST) {
+		why = ERR_reason_error_string(ERR_get_error());
+		pitr_log_error("could not compute a chunk's SHA-256: %s",
+			       why != NULL ? why : "unknown error");
+		return -1;
+	}
+	return 0;
 }

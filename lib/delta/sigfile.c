@@ -5,8 +5,9 @@
  * every record is checked against the manifest and handed to its file.
  *
  * A whole file's member holds librsync's 12-byte header and a chunk's
- * member none: since a record is 36 bytes, a member's length modulo 36
- * (12 or 0) tells which it is before the manifest is read.
+ * member none; in format 2 each ends with its chunks' digests.  What a
+ * member is, and so how long it must be, is known once the manifest,
+ * last, is read: members are kept whole until then.
  */
 #include "config.h"
 
@@ -35,9 +36,7 @@
 
 struct sf_member {
 	char *name;                 /* after "sig/" */
-	bool has_header;
-	unsigned char header[PITR_DELTA_SIG_HEADER];
-	unsigned char *rec;
+	unsigned char *rec;         /* its bytes: header, records, digests */
 	size_t len;                 /* bytes at rec */
 	long file;                  /* its file, once known; -1 before */
 	uint32_t k;                 /* its chunk, for a delta file's */
@@ -48,6 +47,7 @@ struct sf_tally {
 	size_t n;                   /* chunk members */
 	uint32_t last;              /* the last one's k */
 	size_t bytes;               /* their records' bytes */
+	size_t dbytes;              /* digests copied so far */
 	size_t done;                /* bytes copied so far */
 };
 
@@ -116,17 +116,12 @@ read_grown(struct pitr_tarread_stream *st, size_t len, size_t extra)
 	return b;
 }
 
-/* A "sig/..." member kept, its header apart when it has one. */
+/* A "sig/..." member kept. */
 static int
 keep_member(struct sf_read *rd, struct pitr_tarread_stream *st, const char *name, int64_t size)
 {
 	struct sf_member *m;
-	size_t hdr = (size_t)size % PITR_DELTA_RECORD == PITR_DELTA_SIG_HEADER ?
-		PITR_DELTA_SIG_HEADER : 0;
 
-	if ((size_t)size % PITR_DELTA_RECORD != hdr)
-		return damaged(rd, "member \"%s\" has %" PRId64 " bytes, not whole records",
-			       name, size);
 	if (rd->n == rd->cap) {
 		size_t cap = rd->cap == 0 ? 64 : rd->cap * 2;
 		struct sf_member *n = pitr_xreallocarray(rd->m, cap, sizeof(*n));
@@ -137,14 +132,11 @@ keep_member(struct sf_read *rd, struct pitr_tarread_stream *st, const char *name
 		rd->cap = cap;
 	}
 	m = &rd->m[rd->n];
-	*m = (struct sf_member){ .has_header = hdr > 0, .len = (size_t)size - hdr, .file = -1 };
+	*m = (struct sf_member){ .len = (size_t)size, .file = -1 };
 	if ((m->name = pitr_xstrdup(name + strlen(SIG_PREFIX))) == NULL)
 		return -1;
 	rd->n++;
-	if (pitr_tarread_read(st, m->header, hdr) != 0 ||
-	    (m->rec = read_grown(st, m->len, 1)) == NULL)
-		return -1;
-	return 0;
+	return (m->rec = read_grown(st, m->len, 1)) != NULL ? 0 : -1;
 }
 
 static int
@@ -221,7 +213,10 @@ header_value(struct pitr_delta_sigs *o, enum sf_key k, const char *v, size_t vle
 
 	switch (k) {
 	case K_FORMAT:
-		return parse_u64(v, vlen, &n) && n == PITR_DELTA_FORMAT;
+		if (!parse_u64(v, vlen, &n) || n < 1 || n > PITR_DELTA_FORMAT)
+			return false;
+		o->format = (int)n;
+		return true;
 	case K_SYSID:
 		return parse_u64(v, vlen, &o->sysid);
 	case K_LABEL:
@@ -251,7 +246,13 @@ header_line(struct sf_read *rd, const char *line, size_t len, bool *seen)
 		if (seen[k])
 			return damaged(rd, "its manifest gives \"%s\" twice", sf_keys[k]);
 		seen[k] = true;
-		if (!header_value(rd->out, (enum sf_key)k, eq + 1, len - klen - 1))
+		if (k == K_FORMAT && !header_value(rd->out, K_FORMAT, eq + 1, len - klen - 1)) {
+			pitr_log_error("sig file \"%s\" is of format \"%.*s\": this pitrkit reads "
+				       "formats 1 to %d", rd->path, (int)(len - klen - 1), eq + 1,
+				       PITR_DELTA_FORMAT);
+			return -1;
+		}
+		if (k != K_FORMAT && !header_value(rd->out, (enum sf_key)k, eq + 1, len - klen - 1))
 			return damaged(rd, "manifest line \"%.*s\" is not this format's", (int)len,
 				       line);
 	}
@@ -378,20 +379,37 @@ header_ok(const unsigned char *h)
 	return true;
 }
 
-/* A whole file's member: its records, once. */
+/* Bytes of the digests of `nchunks` chunks in this sig file's format. */
+static size_t
+digest_bytes(const struct sf_read *rd, uint64_t nchunks)
+{
+	return rd->out->format >= 2 ? (size_t)nchunks * PITR_DELTA_DIGEST : 0;
+}
+
+/* A whole file's member: its records (moved over the header), and its
+ * digests apart, once. */
 static int
 whole_member(struct sf_read *rd, struct sf_member *m, long fi)
 {
 	struct pitr_delta_file *f = &rd->out->files[fi];
+	size_t rlen = PITR_DELTA_NBLOCKS(f->size) * PITR_DELTA_RECORD;
+	size_t dlen = digest_bytes(rd, PITR_DELTA_NCHUNKS(f->size));
 
-	if (!m->has_header || !header_ok(m->header))
+	if (m->len < PITR_DELTA_SIG_HEADER || !header_ok(m->rec))
 		return damaged(rd, "the signature of \"%s\" is not of %d-byte blocks and %d-byte sums",
 			       f->key, PITR_DELTA_BLOCK, PITR_DELTA_STRONG);
 	if (f->records != NULL)
 		return damaged(rd, "it holds the signature of \"%s\" twice", f->key);
-	if (m->len != PITR_DELTA_NBLOCKS(f->size) * PITR_DELTA_RECORD)
-		return damaged(rd, "the signature of \"%s\" has %zu records, not %" PRIu64, f->key,
-			       m->len / PITR_DELTA_RECORD, PITR_DELTA_NBLOCKS(f->size));
+	if (m->len != PITR_DELTA_SIG_HEADER + rlen + dlen)
+		return damaged(rd, "the signature of \"%s\" has %zu bytes, not %zu (%" PRIu64
+			       " records%s)", f->key, m->len, PITR_DELTA_SIG_HEADER + rlen + dlen,
+			       PITR_DELTA_NBLOCKS(f->size), dlen > 0 ? " and their digests" : "");
+	if (rd->out->format >= 2) {
+		if ((f->digests = pitr_xmalloc(dlen + 1)) == NULL)
+			return -1;
+		memcpy(f->digests, m->rec + PITR_DELTA_SIG_HEADER + rlen, dlen);
+	}
+	memmove(m->rec, m->rec + PITR_DELTA_SIG_HEADER, rlen);
 	f->records = m->rec;
 	m->rec = NULL;
 	m->file = fi;
@@ -418,14 +436,13 @@ chunk_member(struct sf_read *rd, struct sf_member *m)
 	if (f == NULL || f->kind != PITR_DELTA_DELTA)
 		return damaged(rd, "member \"sig/%s\" belongs to no file of its manifest", m->name);
 	t = &rd->tally[fi];
-	if (m->has_header || (t->n > 0 && k <= t->last) ||
-	    k >= (f->size + PITR_DELTA_CHUNK - 1) / PITR_DELTA_CHUNK ||
-	    m->len != chunk_records(f->size, (uint32_t)k) * PITR_DELTA_RECORD)
+	if ((t->n > 0 && k <= t->last) || k >= PITR_DELTA_NCHUNKS(f->size) ||
+	    m->len != chunk_records(f->size, (uint32_t)k) * PITR_DELTA_RECORD + digest_bytes(rd, 1))
 		return damaged(rd, "member \"sig/%s\" does not fit \"%s\" of %" PRIu64 " bytes",
 			       m->name, f->key, f->size);
 	t->last = (uint32_t)k;
 	t->n++;
-	t->bytes += m->len;
+	t->bytes += m->len - digest_bytes(rd, 1);
 	m->file = fi;
 	m->k = (uint32_t)k;
 	return 0;
@@ -455,7 +472,9 @@ attach(struct sf_read *rd)
 			return damaged(rd, "it lacks the signature of \"%s\"", f->key);
 		if (f->kind == PITR_DELTA_DELTA &&
 		    ((f->chunks = pitr_xmalloc(rd->tally[i].n * sizeof(*f->chunks) + 1)) == NULL ||
-		     (f->records = pitr_xmalloc(rd->tally[i].bytes + 1)) == NULL))
+		     (f->records = pitr_xmalloc(rd->tally[i].bytes + 1)) == NULL ||
+		     (o->format >= 2 &&
+		      (f->digests = pitr_xmalloc(digest_bytes(rd, rd->tally[i].n) + 1)) == NULL)))
 			return -1;
 	}
 	for (size_t i = 0; i < rd->n; i++) {
@@ -464,8 +483,15 @@ attach(struct sf_read *rd)
 
 		if (f->kind != PITR_DELTA_DELTA)
 			continue;
-		memcpy(f->records + rd->tally[m->file].done, m->rec, m->len);
-		rd->tally[m->file].done += m->len;
+		struct sf_tally *t = &rd->tally[m->file];
+		size_t rlen = m->len - digest_bytes(rd, 1);
+
+		memcpy(f->records + t->done, m->rec, rlen);
+		t->done += rlen;
+		if (f->digests != NULL) {
+			memcpy(f->digests + t->dbytes, m->rec + rlen, PITR_DELTA_DIGEST);
+			t->dbytes += PITR_DELTA_DIGEST;
+		}
 		f->chunks[f->nchunks++] = m->k;
 	}
 	return 0;
@@ -479,6 +505,7 @@ pitr_delta_sigs_free(struct pitr_delta_sigs *s)
 	for (size_t i = 0; i < s->nfiles; i++) {
 		free(s->files[i].key);
 		free(s->files[i].records);
+		free(s->files[i].digests);
 		free(s->files[i].chunks);
 	}
 	free(s->files);

@@ -213,7 +213,7 @@ assert_delta_patches(const char *data, const unsigned char *base, const unsigned
 	/* One page changed: the delta is about that page. */
 	ck_assert_uint_lt(dlen, 2 * PITR_DELTA_BLOCK);
 	ck_assert_int_eq(pitr_delta_chunk_patch(base + PITR_DELTA_CHUNK, PITR_DELTA_CHUNK, delta, dlen,
-						out, &outlen, "chunk 1"), 0);
+						PITR_DELTA_FORMAT, out, &outlen, "chunk 1"), 0);
 	ck_assert_uint_eq(outlen, PITR_DELTA_CHUNK);
 	ck_assert(memcmp(out, now + PITR_DELTA_CHUNK, PITR_DELTA_CHUNK) == 0);
 	free(out);
@@ -254,8 +254,8 @@ assert_incr_sigs(const char *full_label, const unsigned char *now)
 	struct pitr_delta_sigs links[2];
 	const struct pitr_delta_file *f;
 	struct pitr_delta_chain *c;
-	const unsigned char *rec;
-	unsigned char *want;
+	const unsigned char *rec, *dig;
+	unsigned char *want, d[PITR_DELTA_DIGEST];
 	uint64_t size;
 
 	ck_assert_int_eq(pitr_delta_sigs_read(h_fmt("%s/bk-sig.tar", bf_dest), PITR_CODEC_NONE,
@@ -275,11 +275,21 @@ assert_incr_sigs(const char *full_label, const unsigned char *now)
 	ck_assert_int_eq(file_of(&links[1], "data/backup_label")->kind, PITR_DELTA_WHOLE);
 	c = pitr_delta_chain_compose(links, 2);
 	ck_assert_ptr_nonnull(c);
-	ck_assert(pitr_delta_chain_lookup(c, "data/" REL, &size, &rec));
+	ck_assert(pitr_delta_chain_lookup(c, "data/" REL, &size, &rec, &dig));
 	ck_assert_uint_eq(size, REL_SIZE);
 	want = records_of(now, REL_SIZE);
 	ck_assert(memcmp(rec, want, PITR_DELTA_NBLOCKS(REL_SIZE) * PITR_DELTA_RECORD) == 0);
-	ck_assert(!pitr_delta_chain_lookup(c, "data/base/5/2000", &size, &rec));
+	/* Each chunk's digest: the base's kept, the stored ones today's. */
+	ck_assert_int_eq(pitr_delta_chain_format(c), PITR_DELTA_FORMAT);
+	ck_assert_ptr_nonnull(dig);
+	for (size_t k = 0; k < PITR_DELTA_NCHUNKS(REL_SIZE); k++) {
+		size_t off = k * PITR_DELTA_CHUNK;
+
+		ck_assert_int_eq(pitr_delta_chunk_digest(now + off, REL_SIZE - off < PITR_DELTA_CHUNK ?
+							 REL_SIZE - off : PITR_DELTA_CHUNK, d), 0);
+		ck_assert(memcmp(dig + k * PITR_DELTA_DIGEST, d, PITR_DELTA_DIGEST) == 0);
+	}
+	ck_assert(!pitr_delta_chain_lookup(c, "data/base/5/2000", &size, &rec, NULL));
 	free(want);
 	pitr_delta_chain_free(c);
 	pitr_delta_sigs_free(&links[0]);

@@ -159,16 +159,19 @@ add_chunk(struct bkb *b, const char *key, uint32_t k, const unsigned char *cur, 
 {
 	unsigned char rec[PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD];
 	unsigned char brec[PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD];
+	unsigned char dig[PITR_DELTA_DIGEST];
 	unsigned char *d = NULL, *stored;
 	size_t dlen = 0;
 	bool whole = true;
 
 	ck_assert_int_eq(pitr_delta_chunk_sig(cur, clen, rec), 0);
-	ck_assert_int_eq(pitr_delta_sigwriter_delta_chunk(b->sw, key, k, rec, PITR_DELTA_NBLOCKS(clen)), 0);
+	ck_assert_int_eq(pitr_delta_chunk_digest(cur, clen, dig), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_delta_chunk(b->sw, key, k, rec, PITR_DELTA_NBLOCKS(clen),
+							  dig), 0);
 	if (plen > 0) {
 		ck_assert_int_eq(pitr_delta_chunk_sig(prev, plen, brec), 0);
-		ck_assert_int_eq(pitr_delta_chunk_delta(cur, clen, brec, PITR_DELTA_NBLOCKS(plen), &d,
-							&dlen), 0);
+		ck_assert_int_eq(pitr_delta_chunk_delta(cur, clen, rec, brec, PITR_DELTA_NBLOCKS(plen),
+							&d, &dlen), 0);
 		whole = dlen >= clen;
 	}
 	if (stale_key != NULL && strcmp(key, stale_key) == 0 && plen == clen) {

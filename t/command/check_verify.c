@@ -778,14 +778,15 @@ incr_sig(const char *label, const char *base, uint64_t sysid, uint32_t k, unsign
 {
 	struct pitr_delta_sigwriter *sw = pitr_delta_sigwriter_new(h_path("tmp"), sysid, label, base);
 	unsigned char *chunk = content(PITR_DELTA_CHUNK, seed);
-	unsigned char rec[PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD];
+	unsigned char rec[PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD], dig[PITR_DELTA_DIGEST];
 	struct pitr_codec_writer *w;
 	FILE *fp;
 
 	ck_assert_ptr_nonnull(sw);
 	ck_assert_int_eq(pitr_delta_chunk_sig(chunk, PITR_DELTA_CHUNK, rec), 0);
+	ck_assert_int_eq(pitr_delta_chunk_digest(chunk, PITR_DELTA_CHUNK, dig), 0);
 	ck_assert_int_eq(pitr_delta_sigwriter_delta_chunk(sw, KEY_A, k, rec,
-							  PITR_DELTA_CHUNK_BLOCKS), 0);
+							  PITR_DELTA_CHUNK_BLOCKS, dig), 0);
 	ck_assert_int_eq(pitr_delta_sigwriter_delta_end(sw, KEY_A, SIZE_A), 0);
 	ck_assert_int_eq(pitr_delta_sigwriter_same(sw, KEY_B, SIZE_B), 0);
 	w = gz_open(join(bk, h_fmt("bk-sig-%s.tar.gz", label)), &fp);

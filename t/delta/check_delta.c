@@ -81,7 +81,50 @@ chunked_records(const unsigned char *buf, size_t len)
 	return r;
 }
 
+/* Digests of the whole file, chunk by chunk. */
+static unsigned char *
+chunked_digests(const unsigned char *buf, size_t len)
+{
+	unsigned char *d = malloc(PITR_DELTA_NCHUNKS(len) * PITR_DELTA_DIGEST + 1);
+
+	ck_assert_ptr_nonnull(d);
+	for (size_t off = 0; off < len; off += PITR_DELTA_CHUNK)
+		ck_assert_int_eq(pitr_delta_chunk_digest(buf + off, len - off < PITR_DELTA_CHUNK ?
+							 len - off : PITR_DELTA_CHUNK,
+							 d + off / PITR_DELTA_CHUNK * PITR_DELTA_DIGEST),
+				 0);
+	return d;
+}
+
 static const size_t sizes[] = { 0, 1, 8191, 8192, MIB, MIB + 1, 3 * MIB + MIB / 2 };
+
+/* SHA-256's test vectors (FIPS 180-2): "abc", and nothing. */
+START_TEST(test_chunk_digest)
+{
+	static const unsigned char abc[PITR_DELTA_DIGEST] = {
+		0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae,
+		0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61,
+		0xf2, 0x00, 0x15, 0xad,
+	};
+	static const unsigned char empty[PITR_DELTA_DIGEST] = {
+		0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f,
+		0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b,
+		0x78, 0x52, 0xb8, 0x55,
+	};
+	unsigned char d[PITR_DELTA_DIGEST], *big = noisy(MIB + 1, 4);
+
+	h_setup();
+	ck_assert_int_eq(pitr_delta_chunk_digest("abc", 3, d), 0);
+	ck_assert_int_eq(memcmp(d, abc, sizeof(d)), 0);
+	ck_assert_int_eq(pitr_delta_chunk_digest("", 0, d), 0);
+	ck_assert_int_eq(memcmp(d, empty, sizeof(d)), 0);
+	ck_assert_int_eq(pitr_delta_chunk_digest(big, MIB, d), 0);
+	ck_assert_int_eq(pitr_delta_chunk_digest(big, MIB + 1, d), -1);
+	ck_assert_ptr_nonnull(strstr(h_log(), "larger than"));
+	free(big);
+	h_teardown();
+}
+END_TEST
 
 START_TEST(test_chunk_sig_slices)
 {
@@ -103,17 +146,47 @@ START_TEST(test_chunk_sig_slices)
 }
 END_TEST
 
+/* A format-1 delta: one librsync delta of all of `nw` against `base`'s
+ * signature (what the first pitrkit with incrementals stored), made here
+ * through librsync's stdio API since the library writes format 2 only. */
+static unsigned char *
+format1_delta(const unsigned char *base, size_t blen, const unsigned char *nw, size_t nlen,
+	      size_t *dlen)
+{
+	size_t siglen;
+	unsigned char *sig = reference_sig(base, blen, &siglen);
+	FILE *sf = fmemopen(sig, siglen, "rb"), *in = fmemopen((void *)nw, nlen > 0 ? nlen : 1, "rb");
+	char *out = NULL;
+	FILE *df = open_memstream(&out, dlen);
+	rs_signature_t *s = NULL;
+	rs_stats_t st;
+
+	ck_assert_int_eq(rs_loadsig_file(sf, &s, &st), RS_DONE);
+	ck_assert_int_eq(rs_build_hash_table(s), RS_DONE);
+	if (nlen == 0)
+		fgetc(in);
+	ck_assert_int_eq(rs_delta_file(s, in, df, &st), RS_DONE);
+	rs_free_sumset(s);
+	fclose(sf);
+	fclose(in);
+	fclose(df);
+	free(sig);
+	return (unsigned char *)out;
+}
+
 /* Delta of `nw` against `base`'s records, then patched: `nw` again. */
 static size_t
 round_trip(const unsigned char *base, size_t blen, const unsigned char *nw, size_t nlen)
 {
-	unsigned char rec[PITR_DELTA_CHUNK_BLOCKS * REC], *delta, *out = malloc(PITR_DELTA_CHUNK);
+	unsigned char rec[PITR_DELTA_CHUNK_BLOCKS * REC], nrec[PITR_DELTA_CHUNK_BLOCKS * REC];
+	unsigned char *delta, *out = malloc(PITR_DELTA_CHUNK);
 	size_t dlen, olen;
 
 	ck_assert_int_eq(pitr_delta_chunk_sig(base, blen, rec), 0);
-	ck_assert_int_eq(pitr_delta_chunk_delta(nw, nlen, rec, PITR_DELTA_NBLOCKS(blen), &delta,
+	ck_assert_int_eq(pitr_delta_chunk_sig(nw, nlen, nrec), 0);
+	ck_assert_int_eq(pitr_delta_chunk_delta(nw, nlen, nrec, rec, PITR_DELTA_NBLOCKS(blen), &delta,
 						&dlen), 0);
-	ck_assert_int_eq(pitr_delta_chunk_patch(base, blen, delta, dlen, out, &olen, "chunk"), 0);
+	ck_assert_int_eq(pitr_delta_chunk_patch(base, blen, delta, dlen, 2, out, &olen, "chunk"), 0);
 	ck_assert_uint_eq(olen, nlen);
 	ck_assert_int_eq(memcmp(out, nw, nlen), 0);
 	free(delta);
@@ -135,8 +208,21 @@ START_TEST(test_delta_patch)
 	memcpy(nw, base, MIB);
 	nw[500000] ^= 0xff;
 	ck_assert_uint_lt(round_trip(base, MIB, nw, MIB), 8192 + 64);
-	/* All changed: a literal of it all. */
+	/* All changed: a literal of it all, one piece. */
 	ck_assert_uint_ge(round_trip(base, MIB, other, MIB), MIB);
+	ck_assert_uint_lt(round_trip(base, MIB, other, MIB), MIB + 64);
+	/* Every other block changed: 128 pieces, half of them literal. */
+	memcpy(nw, base, MIB);
+	for (size_t b = 1; b < PITR_DELTA_CHUNK_BLOCKS; b += 2)
+		memcpy(nw + b * 8192, other + b * 8192, 8192);
+	ck_assert_uint_lt(round_trip(base, MIB, nw, MIB), MIB / 2 + 128 * 32);
+	/* A page moved within the chunk is still found (a kept run's
+	 * librsync delta searches the base chunk's records). */
+	memcpy(nw, base, MIB);
+	memcpy(nw + 8192, base + 64 * 8192, 8192);
+	ck_assert_uint_lt(round_trip(base, MIB, nw, MIB), 8192 + 64);
+	/* The base beyond the new chunk's pages: a chunk of the base. */
+	ck_assert_uint_lt(round_trip(other, MIB, base, 0), 1);
 	/* Shorter (a file cut), longer (grown), empty either way. */
 	ck_assert_uint_lt(round_trip(base, MIB, base, 500000), 8192 + 64);
 	/* (the base's cut last block matches nothing: from there on, literal) */
@@ -162,51 +248,122 @@ lines(const char *log)
 	return n;
 }
 
-/* Patch `delta` against `basis`: refused with one line naming "chunk 3". */
+/* Patch `delta` of `format` against `basis`: refused with one line
+ * naming "chunk 3". */
 static void
 refused_patch(const unsigned char *basis, size_t blen, const unsigned char *delta, size_t dlen,
-	      const char *why)
+	      int format, const char *why)
 {
 	unsigned char *out = malloc(PITR_DELTA_CHUNK);
 	size_t olen;
 
 	h_log_reset();
-	ck_assert_int_eq(pitr_delta_chunk_patch(basis, blen, delta, dlen, out, &olen, "chunk 3"), -1);
+	ck_assert_int_eq(pitr_delta_chunk_patch(basis, blen, delta, dlen, format, out, &olen,
+						"chunk 3"), -1);
 	ck_assert_int_eq(lines(h_log()), 1);
 	ck_assert_msg(strstr(h_log(), "chunk 3 is damaged") != NULL, "%s", h_log());
 	ck_assert_msg(strstr(h_log(), why) != NULL, "want %s: %s", why, h_log());
 	free(out);
 }
 
+/* The format-2 delta of `nw` (nlen bytes) against `base` (blen). */
+static unsigned char *
+pieces_delta(const unsigned char *base, size_t blen, const unsigned char *nw, size_t nlen,
+	     size_t *dlen)
+{
+	unsigned char rec[PITR_DELTA_CHUNK_BLOCKS * REC], nrec[PITR_DELTA_CHUNK_BLOCKS * REC], *d;
+
+	ck_assert_int_eq(pitr_delta_chunk_sig(base, blen, rec), 0);
+	ck_assert_int_eq(pitr_delta_chunk_sig(nw, nlen, nrec), 0);
+	ck_assert_int_eq(pitr_delta_chunk_delta(nw, nlen, nrec, rec, PITR_DELTA_NBLOCKS(blen), &d,
+						dlen), 0);
+	return d;
+}
+
 START_TEST(test_patch_refuses)
 {
-	unsigned char *base = noisy(2 * MIB, 3), *nw = noisy(MIB, 3), rec[PITR_DELTA_CHUNK_BLOCKS * REC];
-	unsigned char *delta;
+	unsigned char *base = noisy(MIB, 3), *nw = noisy(MIB, 3), *delta, *two;
 	size_t dlen;
+
+	h_setup();
+	noise(nw + 5 * 8192, 100, 5);
+	/* Pieces: blocks 0-4 kept, 5 changed, 6-127 kept. */
+	delta = pieces_delta(base, MIB, nw, MIB, &dlen);
+	/* A piece's length past the delta's end, or cut. */
+	delta[0] ^= 0x40;
+	refused_patch(base, MIB, delta, dlen, 2, "piece 1 claims");
+	delta[0] ^= 0x40;
+	refused_patch(base, MIB, delta, dlen - 1, 2, "piece 3 claims");
+	two = malloc(dlen + 2);
+	memcpy(two, delta, dlen);
+	two[dlen] = two[dlen + 1] = 0;
+	refused_patch(base, MIB, two, dlen + 2, 2, "piece 4 has a cut length");
+	free(two);
+	/* A piece shorter than its librsync delta: it ends early. */
+	delta[3] -= 1;
+	refused_patch(base, MIB, delta, dlen, 2, "(piece 1) ends early");
+	delta[3] += 1;
+	/* A piece with bytes after its librsync delta's end. */
+	delta[3] += 1;
+	refused_patch(base, MIB, delta, dlen, 2, "(piece 1) has bytes after its end");
+	delta[3] -= 1;
+	/* Garbled: a piece's magic number. */
+	delta[4] ^= 0x55;
+	refused_patch(base, MIB, delta, dlen, 2, "(piece 1)");
+	delta[4] ^= 0x55;
+	/* A kept run reading beyond the basis: the base chunk given is shorter. */
+	refused_patch(base, MIB / 2, delta, dlen, 2, "reads outside its base chunk");
+	/* More than a chunk: the pieces of two chunks, one after the other. */
+	two = malloc(2 * dlen);
+	memcpy(two, delta, dlen);
+	memcpy(two + dlen, delta, dlen);
+	refused_patch(base, MIB, two, 2 * dlen, 2, "makes more than 1048576 bytes");
+	free(two);
+	free(delta);
+	/* A format this pitrkit does not know. */
+	h_log_reset();
+	ck_assert_int_eq(pitr_delta_chunk_patch(base, MIB, "", 0, 3, nw, &dlen, "chunk 3"), -1);
+	ck_assert_int_eq(lines(h_log()), 1);
+	ck_assert_ptr_nonnull(strstr(h_log(), "chunk 3: a delta of format 3"));
+	free(base);
+	free(nw);
+	h_teardown();
+}
+END_TEST
+
+/* Format 1 (read only): patched as before, and refused when damaged. */
+START_TEST(test_patch_format1)
+{
+	unsigned char *base = noisy(2 * MIB, 3), *nw = noisy(MIB, 3), *out = malloc(MIB);
+	unsigned char *delta;
+	size_t dlen, olen;
 
 	h_setup();
 	memcpy(base + MIB, base, MIB);
 	noise(nw + 5 * 8192, 100, 5);
-	ck_assert_int_eq(pitr_delta_chunk_sig(base, MIB, rec), 0);
-	ck_assert_int_eq(pitr_delta_chunk_delta(nw, MIB, rec, PITR_DELTA_CHUNK_BLOCKS, &delta, &dlen),
-			 0);
+	delta = format1_delta(base, MIB, nw, MIB, &dlen);
+	ck_assert_uint_lt(dlen, 8192 + 64);
+	ck_assert_int_eq(pitr_delta_chunk_patch(base, MIB, delta, dlen, 1, out, &olen, "c"), 0);
+	ck_assert_uint_eq(olen, MIB);
+	ck_assert_int_eq(memcmp(out, nw, MIB), 0);
+	ck_assert_str_eq(h_log(), "");
 	/* Truncated: cut inside the literal, and just before its end command. */
-	refused_patch(base, MIB, delta, dlen / 2, "ends");
-	refused_patch(base, MIB, delta, dlen - 1, "ends");
+	refused_patch(base, MIB, delta, dlen / 2, 1, "ends");
+	refused_patch(base, MIB, delta, dlen - 1, 1, "ends");
 	/* Garbled: its magic number. */
 	delta[0] ^= 0x55;
-	refused_patch(base, MIB, delta, dlen, "magic");
+	refused_patch(base, MIB, delta, dlen, 1, "magic");
 	delta[0] ^= 0x55;
 	/* Reading beyond the basis: the base chunk given is shorter. */
-	refused_patch(base, MIB / 2, delta, dlen, "outside its base chunk");
+	refused_patch(base, MIB / 2, delta, dlen, 1, "outside its base chunk");
 	free(delta);
 	/* Making more than a chunk: the delta of two chunks' bytes. */
-	ck_assert_int_eq(pitr_delta_chunk_delta(base, 2 * MIB, rec, PITR_DELTA_CHUNK_BLOCKS, &delta,
-						&dlen), 0);
-	refused_patch(base, MIB, delta, dlen, "more than");
+	delta = format1_delta(base, MIB, base, 2 * MIB, &dlen);
+	refused_patch(base, MIB, delta, dlen, 1, "more than");
 	free(delta);
 	/* Nothing at all. */
-	refused_patch(base, MIB, (const unsigned char *)"", 0, "ends");
+	refused_patch(base, MIB, (const unsigned char *)"", 0, 1, "ends");
+	free(out);
 	free(base);
 	free(nw);
 	h_teardown();
@@ -268,15 +425,19 @@ put_chunk(struct pitr_delta_sigwriter *w, const char *key, const unsigned char *
 	size_t off = (size_t)k * PITR_DELTA_CHUNK, n = len - off < PITR_DELTA_CHUNK ? len - off :
 		PITR_DELTA_CHUNK;
 
+	unsigned char dig[PITR_DELTA_DIGEST];
+
 	ck_assert_int_eq(pitr_delta_chunk_sig(buf + off, n, rec), 0);
-	ck_assert_int_eq(pitr_delta_sigwriter_delta_chunk(w, key, k, rec, PITR_DELTA_NBLOCKS(n)), 0);
+	ck_assert_int_eq(pitr_delta_chunk_digest(buf + off, n, dig), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_delta_chunk(w, key, k, rec, PITR_DELTA_NBLOCKS(n), dig),
+			 0);
 }
 
 static void
 sigfile_round_trip(enum pitr_codec codec)
 {
 	size_t big = 2 * MIB + MIB / 2;
-	unsigned char *a = noisy(big, 1), *ra = chunked_records(a, big);
+	unsigned char *a = noisy(big, 1), *ra = chunked_records(a, big), *da = chunked_digests(a, big);
 	struct pitr_delta_sigwriter *w;
 	struct pitr_delta_sigs s;
 	const struct pitr_delta_file *f;
@@ -286,6 +447,12 @@ sigfile_round_trip(enum pitr_codec codec)
 	ck_assert_ptr_nonnull(w);
 	put_whole(w, "data/base/5/1259", a, big);
 	put_whole(w, "data/empty", a, 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_begin(w, "data/by_chunk"), 0);
+	for (size_t k = 0; k < 3; k++)
+		ck_assert_int_eq(pitr_delta_sigwriter_whole_chunk(w, k < 2 ? MIB : MIB / 2,
+								  ra + k * 128 * REC,
+								  da + k * PITR_DELTA_DIGEST), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_end(w), 0);
 	put_chunk(w, "tablespaces/srv/ts1/PG_15_202209061/5/16390", a, big, 0);
 	put_chunk(w, "tablespaces/srv/ts1/PG_15_202209061/5/16390", a, big, 2);
 	ck_assert_int_eq(pitr_delta_sigwriter_delta_end(w, "tablespaces/srv/ts1/PG_15_202209061/5/16390",
@@ -302,22 +469,34 @@ sigfile_round_trip(enum pitr_codec codec)
 	ck_assert_uint_eq(s.sysid, 6912345678901234567ull);
 	ck_assert_str_eq(s.label, "L2");
 	ck_assert_str_eq(s.base, "L1");
-	ck_assert_uint_eq(s.nfiles, 6);
+	ck_assert_uint_eq(s.nfiles, 7);
 	f = &s.files[0];
 	ck_assert_str_eq(f->key, "data/base/5/1259");
 	ck_assert_int_eq(f->kind, PITR_DELTA_WHOLE);
 	ck_assert_uint_eq(f->size, big);
 	ck_assert_int_eq(memcmp(f->records, ra, PITR_DELTA_NBLOCKS(big) * REC), 0);
+	ck_assert_int_eq(s.format, 2);
+	ck_assert_int_eq(memcmp(f->digests, da, 3 * PITR_DELTA_DIGEST), 0);
 	ck_assert_int_eq(s.files[1].kind, PITR_DELTA_WHOLE);
 	ck_assert_uint_eq(s.files[1].size, 0);
+	ck_assert_ptr_nonnull(s.files[1].digests);
 	f = pitr_delta_sigs_find(&s, "tablespaces/srv/ts1/PG_15_202209061/5/16390");
-	ck_assert_ptr_eq(f, &s.files[2]);
+	ck_assert_ptr_eq(f, &s.files[3]);
 	ck_assert_int_eq(f->kind, PITR_DELTA_DELTA);
 	ck_assert_uint_eq(f->nchunks, 2);
 	ck_assert_uint_eq(f->chunks[0], 0);
 	ck_assert_uint_eq(f->chunks[1], 2);
 	ck_assert_int_eq(memcmp(f->records, ra, 128 * REC), 0);
 	ck_assert_int_eq(memcmp(f->records + 128 * REC, ra + 256 * REC, 64 * REC), 0);
+	ck_assert_int_eq(memcmp(f->digests, da, PITR_DELTA_DIGEST), 0);
+	ck_assert_int_eq(memcmp(f->digests + PITR_DELTA_DIGEST, da + 2 * PITR_DELTA_DIGEST,
+				PITR_DELTA_DIGEST), 0);
+	/* Fed by chunks (signed by the caller), as fed by bytes. */
+	f = pitr_delta_sigs_find(&s, "data/by_chunk");
+	ck_assert_int_eq(f->kind, PITR_DELTA_WHOLE);
+	ck_assert_uint_eq(f->size, big);
+	ck_assert_int_eq(memcmp(f->records, ra, PITR_DELTA_NBLOCKS(big) * REC), 0);
+	ck_assert_int_eq(memcmp(f->digests, da, 3 * PITR_DELTA_DIGEST), 0);
 	f = pitr_delta_sigs_find(&s, "data/key with spaces");
 	ck_assert_int_eq(f->kind, PITR_DELTA_SAME);
 	ck_assert_uint_eq(f->size, 12345);
@@ -330,6 +509,7 @@ sigfile_round_trip(enum pitr_codec codec)
 	ck_assert_str_eq(h_log(), "");
 	free(a);
 	free(ra);
+	free(da);
 }
 
 START_TEST(test_sigfile_round_trip)
@@ -366,7 +546,7 @@ END_TEST
 START_TEST(test_sigwriter_misuse)
 {
 	struct pitr_delta_sigwriter *w;
-	unsigned char rec[REC * 2] = { 0 };
+	unsigned char rec[REC * 2] = { 0 }, dig[PITR_DELTA_DIGEST] = { 0 };
 
 	h_setup();
 	ck_assert_ptr_null(pitr_delta_sigwriter_new(h_dir(), 1, "a\nb", NULL));
@@ -376,13 +556,31 @@ START_TEST(test_sigwriter_misuse)
 	ck_assert_int_eq(pitr_delta_sigwriter_whole_begin(w, "data/x"), 0);
 	ck_assert_int_eq(pitr_delta_sigwriter_same(w, "data/y", 1), -1);
 	ck_assert_int_eq(pitr_delta_sigwriter_whole_end(w), 0);
-	ck_assert_int_eq(pitr_delta_sigwriter_delta_chunk(w, "data/d", 3, rec, 2), 0);
-	ck_assert_int_eq(pitr_delta_sigwriter_delta_chunk(w, "data/d", 3, rec, 2), -1);
+	ck_assert_int_eq(pitr_delta_sigwriter_delta_chunk(w, "data/d", 3, rec, 2, NULL), -1);
+	ck_assert_int_eq(pitr_delta_sigwriter_delta_chunk(w, "data/d", 3, rec, 2, dig), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_delta_chunk(w, "data/d", 3, rec, 2, dig), -1);
 	ck_assert_int_eq(pitr_delta_sigwriter_removed(w, "data/z"), -1);
 	/* Chunk 3 of 2 records does not fit a file of 3 MiB + 8193 bytes. */
 	ck_assert_int_eq(pitr_delta_sigwriter_delta_end(w, "data/d", 3 * MIB + 8193), 0);
-	ck_assert_int_eq(pitr_delta_sigwriter_delta_chunk(w, "data/e", 3, rec, 2), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_delta_chunk(w, "data/e", 3, rec, 2, dig), 0);
 	ck_assert_int_eq(pitr_delta_sigwriter_delta_end(w, "data/e", 3 * MIB + 100), -1);
+	/* A whole file fed by bytes and by chunks; a chunk after a short one;
+	 * a chunk without its digest; a chunk of nothing. */
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_chunk(w, 8192, rec, dig), -1);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_begin(w, "data/f"), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_data(w, "x", 1), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_chunk(w, 8192, rec, dig), -1);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_end(w), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_begin(w, "data/g"), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_chunk(w, 8192, rec, dig), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_data(w, "x", 1), -1);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_chunk(w, 8192, rec, dig), -1);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_end(w), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_begin(w, "data/h"), 0);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_chunk(w, 8192, rec, NULL), -1);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_chunk(w, 0, rec, dig), -1);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_chunk(w, MIB + 1, rec, dig), -1);
+	ck_assert_int_eq(pitr_delta_sigwriter_whole_end(w), 0);
 	pitr_delta_sigwriter_free(w);
 	h_teardown();
 }
@@ -452,7 +650,16 @@ START_TEST(test_sigfile_damaged)
 	sig_tar(h_path("good"), HEAD "whole 10 data/w\n", good);
 	ck_assert_int_eq(pitr_delta_sigs_read(h_path("good"), PITR_CODEC_NONE, &s), 0);
 	ck_assert_uint_eq(s.nfiles, 1);
+	/* Format 1 (the first pitrkit's): read, without digests. */
+	ck_assert_int_eq(s.format, 1);
+	ck_assert_ptr_nonnull(s.files[0].records);
+	ck_assert_ptr_null(s.files[0].digests);
 	pitr_delta_sigs_free(&s);
+	refused_sig("format=3\nsystem_identifier=9\nlabel=L\nbase=B\nblock=8192\nchunk=1048576\n\n"
+		    "whole 10 data/w\n", good, "is of format \"3\": this pitrkit reads formats 1 to 2");
+	/* Format 2 without the digest after the records. */
+	refused_sig("format=2\nsystem_identifier=9\nlabel=L\nbase=B\nblock=8192\nchunk=1048576\n\n"
+		    "whole 10 data/w\n", good, "has 48 bytes, not 80 (1 records and their digests)");
 	refused_sig(HEAD "whole 10 data/w\nwhole 10 data/w\n", good, "lists \"data/w\" twice");
 	refused_sig(HEAD "wholly 10 data/w\n", good, "not this format's");
 	refused_sig(HEAD "whole x data/w\n", good, "not this format's");
@@ -460,11 +667,11 @@ START_TEST(test_sigfile_damaged)
 	refused_sig(HEAD "whole 10 data/w", good, "last line is cut");
 	refused_sig(HEAD "whole 10 data/w\nwhole 10 data/v\n", good,
 		    "lacks the signature of \"data/v\"");
-	refused_sig(HEAD "whole 9000 data/w\n", good, "has 1 records, not 2");
+	refused_sig(HEAD "whole 9000 data/w\n", good, "has 48 bytes, not 84 (2 records)");
 	refused_sig(HEAD "whole 10 data/w\n", blk, "not of 8192-byte blocks");
 	refused_sig(HEAD "same 10 data/v\n", good, "belongs to no file");
 	refused_sig(HEAD "delta 10 data/w\n", good, "belongs to no file");
-	refused_sig("format=2\n" HEAD "whole 10 data/w\n", good, "not this format's");
+	refused_sig("format=2\n" HEAD "whole 10 data/w\n", good, "gives \"format\" twice");
 	refused_sig("format=1\nlabel=L\n\nwhole 10 data/w\n", good, "lacks \"system_identifier\"");
 	refused_sig("format=1\nsystem_identifier=9\nlabel=L\nbase=\nblock=8192\nchunk=1048576\n\n"
 		    "same 10 data/w\n", good, "not this format's");
@@ -644,8 +851,8 @@ check_composed(const struct pitr_delta_sigs *links, int upto, const struct versi
 	ck_assert_ptr_nonnull(c);
 	for (int j = 0; j < nv; j++) {
 		uint64_t size;
-		const unsigned char *rec;
-		bool there = pitr_delta_chain_lookup(c, v[j].key, &size, &rec);
+		const unsigned char *rec, *dig;
+		bool there = pitr_delta_chain_lookup(c, v[j].key, &size, &rec, &dig);
 		unsigned char *want;
 
 		ck_assert_msg(there == (v[j].buf[upto - 1] != NULL), "%s in %d", v[j].key, upto);
@@ -656,6 +863,10 @@ check_composed(const struct pitr_delta_sigs *links, int upto, const struct versi
 		want = chunked_records(v[j].buf[upto - 1], v[j].len[upto - 1]);
 		ck_assert_msg(memcmp(rec, want, PITR_DELTA_NBLOCKS(size) * REC) == 0, "%s in %d",
 			      v[j].key, upto);
+		free(want);
+		want = chunked_digests(v[j].buf[upto - 1], v[j].len[upto - 1]);
+		ck_assert_msg(memcmp(dig, want, PITR_DELTA_NCHUNKS(size) * PITR_DELTA_DIGEST) == 0,
+			      "%s in %d", v[j].key, upto);
 		free(want);
 	}
 	ck_assert_int_eq(pitr_delta_chain_each(c, count_key, &m), 0);
@@ -726,8 +937,8 @@ START_TEST(test_chain_refuses)
 	};
 	struct pitr_delta_file same_a[] = { { .key = "data/a", .kind = PITR_DELTA_SAME, .size = 9 } };
 	struct pitr_delta_sigs l[2] = {
-		{ .sysid = 5, .label = "F", .files = full, .nfiles = 1 },
-		{ .sysid = 5, .label = "I", .base = "F", .files = same_b, .nfiles = 1 },
+		{ .format = 1, .sysid = 5, .label = "F", .files = full, .nfiles = 1 },
+		{ .format = 1, .sysid = 5, .label = "I", .base = "F", .files = same_b, .nfiles = 1 },
 	};
 	struct pitr_delta_chain *c;
 
@@ -749,6 +960,14 @@ START_TEST(test_chain_refuses)
 	refused_chain(l, 2, "I", "system identifier 6 is not 5");
 	refused_chain(&l[1], 1, "I", "does not start with a full backup");
 	l[1].sysid = 5;
+	/* Links of one format only; and format 2 carries digests. */
+	l[1].format = 2;
+	refused_chain(l, 2, "I", "its format is 2, not 1, that of \"F\"");
+	l[1].format = 3;
+	refused_chain(l, 2, "I", "its format is 3");
+	l[0].format = l[1].format = 2;
+	refused_chain(l, 2, "F", "\"data/a\" has no chunk digests");
+	l[0].format = l[1].format = 1;
 	c = pitr_delta_chain_compose(l, 2);
 	ck_assert_ptr_nonnull(c);
 	pitr_delta_chain_free(c);
@@ -765,8 +984,10 @@ make_suite(void)
 		const TTest *test;
 	} cases[] = {
 		{ "chunk_sig", test_chunk_sig_slices },
+		{ "chunk_digest", test_chunk_digest },
 		{ "delta_patch", test_delta_patch },
 		{ "patch_refuses", test_patch_refuses },
+		{ "patch_format1", test_patch_format1 },
 		{ "sigfile_round_trip", test_sigfile_round_trip },
 		{ "sigfile_full", test_sigfile_full },
 		{ "sigwriter_misuse", test_sigwriter_misuse },

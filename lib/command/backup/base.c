@@ -214,6 +214,13 @@ load_chain(struct bk_run *run, const struct pitr_catalog *cat, const char *dir,
 	run->chain = pitr_delta_chain_compose(run->links, run->nlinks);
 	if (run->chain == NULL)
 		return -1;
+	if (pitr_delta_chain_format(run->chain) != PITR_DELTA_FORMAT) {
+		/* Links of one chain share one format (delta.h). */
+		pitr_log_error("base backup \"%s\" in \"%s\" is of an older pitrkit (sig format %d): "
+			       "take a full backup first", base->label, dir,
+			       pitr_delta_chain_format(run->chain));
+		return -1;
+	}
 	pitr_log_info("incremental backup on \"%s\" in \"%s\" (a chain of %zu)", base->label, dir,
 		      run->nlinks);
 	/* The chain holds copies of the records it needs: the links would

@@ -36,6 +36,7 @@
 struct chunk_work {
 	unsigned char *buf;            /* PITR_DELTA_CHUNK bytes */
 	unsigned char *records;        /* its records */
+	unsigned char digest[PITR_DELTA_DIGEST];
 	size_t len;
 	const unsigned char *base_rec; /* the base chunk's records; NULL: none */
 	size_t base_len;               /* its length; 0 beyond the base's end */
@@ -124,9 +125,10 @@ compute_chunk(void *arg)
 		w->same = true;
 		return;
 	}
-	if (w->base_len > 0 &&
-	    pitr_delta_chunk_delta(w->buf, w->len, w->base_rec, PITR_DELTA_NBLOCKS(w->base_len),
-				   &w->delta, &w->dlen) != 0)
+	if (pitr_delta_chunk_digest(w->buf, w->len, w->digest) != 0 ||
+	    (w->base_len > 0 &&
+	     pitr_delta_chunk_delta(w->buf, w->len, w->records, w->base_rec,
+				    PITR_DELTA_NBLOCKS(w->base_len), &w->delta, &w->dlen) != 0))
 		w->rc = -1;
 	if (w->delta != NULL && w->dlen >= w->len) {
 		free(w->delta);
@@ -156,7 +158,7 @@ store_chunk(struct bk_sign *s, struct pitr_tarwrite *t, const char *key, uint32_
 	    pitr_tarwrite_add_member(t, member, whole ? w->buf : w->delta,
 				     whole ? w->len : w->dlen, 0600) == 0 &&
 	    pitr_delta_sigwriter_delta_chunk(s->run->sigw, key, k, w->records,
-					     PITR_DELTA_NBLOCKS(w->len)) == 0) {
+					     PITR_DELTA_NBLOCKS(w->len), w->digest) == 0) {
 		s->run->not_stored += whole ? 0 : w->len - w->dlen;
 		rc = 1;
 	}
@@ -259,7 +261,7 @@ sign_file(void *arg, struct pitr_tarwrite *t, const char *path, const char *name
 		return -1;
 	}
 	if (run->chain != NULL && fd >= 0 && strcmp(key, PG_CONTROL_KEY) != 0 &&
-	    pitr_delta_chain_lookup(run->chain, key, &base_size, &base_rec))
+	    pitr_delta_chain_lookup(run->chain, key, &base_size, &base_rec, NULL))
 		rc = pitr_backup_sigq_sync(s->q) == 0 &&
 		     store_changes(s, t, key, path, fd, size, base_size, base_rec) == 0 ?
 		     PITR_TARWRITE_TAKEN : -1;

@@ -221,6 +221,7 @@ struct chunk_job {
 	const struct chunk_name *st;
 	const unsigned char *basis, *out, *rec, *base_rec;
 	size_t basis_len, len, nbase;
+	bool digest_checked;  /* format 2: out is checked whole, by its digest */
 	int fd;
 	const char *path;
 };
@@ -258,7 +259,9 @@ mismatch(const struct chunk_job *c)
  * its record alone: the link's must be the base's, which the bytes had
  * when extracted or checked before; runs of changed blocks are signed
  * (the records of a run taken alone are its slice of the chunk's) and
- * written.  A delta of a few pages thus costs a few pages, not a chunk. */
+ * written.  A delta of a few pages thus costs a few pages, not a chunk.
+ * Format 2: the chunk was checked whole by its digest; the changed
+ * blocks are only written. */
 static int
 check_and_write(const struct chunk_job *c, off_t off)
 {
@@ -269,7 +272,8 @@ check_and_write(const struct chunk_job *c, off_t off)
 		size_t e = b + 1, from = b * PITR_DELTA_BLOCK, to;
 
 		if (block_kept(c, b)) {
-			if (memcmp(c->rec + b * PITR_DELTA_RECORD, c->base_rec + b * PITR_DELTA_RECORD,
+			if (!c->digest_checked &&
+			    memcmp(c->rec + b * PITR_DELTA_RECORD, c->base_rec + b * PITR_DELTA_RECORD,
 				   PITR_DELTA_RECORD) != 0)
 				return mismatch(c);
 			b++;
@@ -278,9 +282,9 @@ check_and_write(const struct chunk_job *c, off_t off)
 		while (e < nb && !block_kept(c, e))
 			e++;
 		to = e * PITR_DELTA_BLOCK < c->len ? e * PITR_DELTA_BLOCK : c->len;
-		if (pitr_delta_chunk_sig(c->out + from, to - from, records) != 0)
-			return -1;
-		if (memcmp(records, c->rec + b * PITR_DELTA_RECORD, (e - b) * PITR_DELTA_RECORD) != 0)
+		if (!c->digest_checked &&
+		    (pitr_delta_chunk_sig(c->out + from, to - from, records) != 0 ||
+		     memcmp(records, c->rec + b * PITR_DELTA_RECORD, (e - b) * PITR_DELTA_RECORD) != 0))
 			return mismatch(c);
 		if (pitr_io_pwrite_all(c->fd, c->out + from, to - from, off + (off_t)from) != 0) {
 			pitr_log_error("could not write \"%s\": %s", c->path, strerror(errno));
@@ -321,14 +325,23 @@ apply_chunk(const struct recover_run *run, const struct recover_apply *ap,
 	if (st->whole) {
 		c.out = b->data;
 		c.len = n;
-	} else if (pitr_delta_chunk_patch(b->basis, c.basis_len, b->data, n, b->out, &c.len,
-					  what) != 0) {
+	} else if (pitr_delta_chunk_patch(b->basis, c.basis_len, b->data, n, ap->sigs->format,
+					  b->out, &c.len, what) != 0) {
 		return -1;
 	} else {
 		c.out = b->out;
 	}
 	if (c.len != (f->size - off < PITR_DELTA_CHUNK ? f->size - off : PITR_DELTA_CHUNK))
 		return mismatch(&c);
+	if (f->digests != NULL) {
+		unsigned char d[PITR_DELTA_DIGEST];
+
+		if (pitr_delta_chunk_digest(c.out, c.len, d) != 0)
+			return -1;
+		if (memcmp(d, f->digests + (size_t)j * PITR_DELTA_DIGEST, PITR_DELTA_DIGEST) != 0)
+			return mismatch(&c);
+		c.digest_checked = true;
+	}
 	return check_and_write(&c, (off_t)off);
 }
 
