@@ -149,6 +149,7 @@ static bool drop_ts;             /* make_chain: dropped before backup 3 */
 static const char *tamper_key;   /* its chunks are stored with a flipped byte */
 static const char *stale_key;    /* its chunks are stored as they were before */
 static const char *dup_key;      /* its chunks are all named as its first one */
+static const char *digest_key;   /* its chunks' digests are recorded wrong */
 static int64_t dup_first = -1;   /* that first chunk's number, once stored */
 static const void *dup_in;       /* the backup dup_first was met in */
 static uint64_t sig_sysid = SYSID;
@@ -166,6 +167,8 @@ add_chunk(struct bkb *b, const char *key, uint32_t k, const unsigned char *cur, 
 
 	ck_assert_int_eq(pitr_delta_chunk_sig(cur, clen, rec), 0);
 	ck_assert_int_eq(pitr_delta_chunk_digest(cur, clen, dig), 0);
+	if (digest_key != NULL && strcmp(key, digest_key) == 0)
+		dig[PITR_DELTA_DIGEST - 1] ^= 0x01;
 	ck_assert_int_eq(pitr_delta_sigwriter_delta_chunk(b->sw, key, k, rec, PITR_DELTA_NBLOCKS(clen),
 							  dig), 0);
 	if (plen > 0) {
@@ -774,6 +777,48 @@ START_TEST(test_chain_chunk_twice)
 }
 END_TEST
 
+/* Format 2: a chunk whose bytes and block records agree, but not its
+ * digest, is refused; met in the last link's pass, once the first link
+ * and some of the last one's files were applied, it is still one line
+ * and nothing left. */
+START_TEST(test_chain_chunk_digest)
+{
+	struct pitr_recover_opts o;
+	char key[PATH_MAX + 64];
+
+	snprintf(key, sizeof(key), "tablespaces%s/PG_15_202209061/5/500", ts);
+	digest_key = key;
+	make_chain();
+	digest_key = NULL;
+	chain_opts(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error(h_fmt("chunk 1 of \"%s\" does not match the signature backup \"bk-*-3.tar.gz\" "
+			   "recorded for it", key));
+	ck_assert_ptr_nonnull(strstr(h_log(), "applying incremental backup \"bk-*-3.tar.gz\" (2 of 2)"));
+	assert_nothing_left();
+}
+END_TEST
+
+/* A damaged chunk of the last link, met in its pass after the first
+ * link was applied: one line, nothing left. */
+START_TEST(test_chain_chunk_damaged_late)
+{
+	struct pitr_recover_opts o;
+	char key[PATH_MAX + 64];
+
+	snprintf(key, sizeof(key), "tablespaces%s/PG_15_202209061/5/500", ts);
+	tamper_key = key;
+	make_chain();
+	tamper_key = NULL;
+	chain_opts(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error(h_fmt("chunk 1 of \"%s\"", key));
+	assert_error("bk-*-3.tar.gz");
+	ck_assert_ptr_nonnull(strstr(h_log(), "applying incremental backup \"bk-*-3.tar.gz\" (2 of 2)"));
+	assert_nothing_left();
+}
+END_TEST
+
 START_TEST(test_chain_other_cluster)
 {
 	struct pitr_recover_opts o;
@@ -806,6 +851,8 @@ suite(void)
 	tcase_add_test(tc, test_chain_chunk_mismatch);
 	tcase_add_test(tc, test_chain_chunk_stale);
 	tcase_add_test(tc, test_chain_chunk_twice);
+	tcase_add_test(tc, test_chain_chunk_digest);
+	tcase_add_test(tc, test_chain_chunk_damaged_late);
 	tcase_add_test(tc, test_chain_other_cluster);
 	suite_add_tcase(s, tc);
 	return s;
