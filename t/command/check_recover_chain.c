@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "compress/codec.h"
 #include "delta/delta.h"
+#include "digest/digest.h"
 #include "harness.h"
 #include "postgres/wal.h"
 #include "recover_fixture.h"
@@ -150,6 +151,7 @@ static const char *tamper_key;   /* its chunks are stored with a flipped byte */
 static const char *stale_key;    /* its chunks are stored as they were before */
 static const char *dup_key;      /* its chunks are all named as its first one */
 static const char *digest_key;   /* its chunks' digests are recorded wrong */
+static bool with_digests;        /* every backup has SHA-256 digests of its files */
 static int64_t dup_first = -1;   /* that first chunk's number, once stored */
 static const void *dup_in;       /* the backup dup_first was met in */
 static uint64_t sig_sysid = SYSID;
@@ -367,6 +369,23 @@ write_xlog_and_meta(int n, const char *base, const char *chain)
 		     "data_size=10000\nxlog_size=2098176\ncodec=gzip\ndigests=\nbase=%s\nchain=%s\n",
 		     2 * n, 2 * n + 1, 2 * n, 2 * n + 1, n + 1, n + 1, labels[n],
 		     (unsigned long long)SYSID, SEG, src, base, chain);
+	if (with_digests) {
+		char *m = strdup(meta), *at, line[1024], hex[PITR_DIGEST_HEX_MAX];
+
+		ck_assert_ptr_nonnull(m);
+		at = strstr(m, "digests=\n");
+		memmove(at + strlen("digests=SHA-256\n"), at + strlen("digests=\n"),
+			strlen(at + strlen("digests=\n")) + 1);
+		memcpy(at, "digests=SHA-256\n", strlen("digests=SHA-256\n"));
+		meta = h_fmt("%s", m);
+		free(m);
+		ck_assert_int_eq(pitr_digest_file("SHA-256", h_fmt("%s/bk-data-%d.tar.gz", bk, n), hex), 0);
+		snprintf(line, sizeof(line), "%s  bk-data-%d.tar.gz\n", hex, n);
+		ck_assert_int_eq(pitr_digest_file("SHA-256", h_fmt("%s/bk-xlog-%d.tar.gz", bk, n), hex), 0);
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s  bk-xlog-%d.tar.gz\n", hex,
+			 n);
+		text_file(h_fmt("%s/bk-SHA-256-%d.tar", bk, n), line);
+	}
 	h_write_compressed(h_fmt("%s/bk-meta-%d.tar.gz", bk, n), PITR_CODEC_GZIP, meta, strlen(meta));
 }
 
@@ -819,6 +838,44 @@ START_TEST(test_chain_chunk_damaged_late)
 }
 END_TEST
 
+/* Links whose digests were checked are not read through before: their
+ * chunk members are tallied in their pass, and a chunk stored twice in
+ * place of another is still refused there, one line, nothing left. */
+START_TEST(test_chain_digests)
+{
+	struct pitr_recover_opts o;
+
+	with_digests = true;
+	make_chain();
+	with_digests = false;
+	chain_opts(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), 0);
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+	ck_assert_ptr_nonnull(strstr(h_log(), "3 sig files, 0 incremental data tarballs read through, "
+				     "2 proven by their digests"));
+	same_tree(src, h_path("new"), "", true);
+	same_tree(ts, h_path("ts-new"), "", true);
+}
+END_TEST
+
+START_TEST(test_chain_digests_twice)
+{
+	struct pitr_recover_opts o;
+
+	with_digests = true;
+	dup_key = "data/base/1/100";
+	make_chain();
+	dup_key = NULL;
+	dup_in = NULL;
+	with_digests = false;
+	chain_opts(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error("is stored twice: the backup is damaged");
+	ck_assert_ptr_nonnull(strstr(h_log(), "applying incremental backup \"bk-*-2.tar.gz\""));
+	assert_nothing_left();
+}
+END_TEST
+
 START_TEST(test_chain_other_cluster)
 {
 	struct pitr_recover_opts o;
@@ -853,6 +910,8 @@ suite(void)
 	tcase_add_test(tc, test_chain_chunk_twice);
 	tcase_add_test(tc, test_chain_chunk_digest);
 	tcase_add_test(tc, test_chain_chunk_damaged_late);
+	tcase_add_test(tc, test_chain_digests);
+	tcase_add_test(tc, test_chain_digests_twice);
 	tcase_add_test(tc, test_chain_other_cluster);
 	suite_add_tcase(s, tc);
 	return s;

@@ -71,6 +71,7 @@ struct recover_apply {
 	size_t nseen, capseen;
 	struct target t;
 	struct chunk_pipe *pipe;
+	struct recover_tally tally;  /* its chunk members, met in this pass */
 };
 
 /* The most a chunk member may hold: a delta of a chunk is at most a
@@ -592,8 +593,18 @@ take_chunk(void *ctx, const char *member, int64_t size, struct pitr_tarread_memb
 	struct recover_apply *ap = run->apply;
 	struct chunk_slot *s;
 	struct chunk_name st;
+	char *problem = NULL;
 	int r;
 
+	/* Checked here too: a link whose digests were checked was not read
+	 * through before (check.c). */
+	if ((r = recover_tally_meet(&ap->tally, member, &problem)) != 0) {
+		if (r > 0)
+			pitr_log_error("\"%s\" (backup \"%s\"): %s: the backup is damaged", run->tarball,
+				       ap->link->label, problem);
+		free(problem);
+		return -1;
+	}
 	if ((r = recover_chunk_parse(member, &st.key, &st.k, &st.whole)) != 0 || size < 0 ||
 	    size > MEMBER_MAX) {
 		if (r >= 0)
@@ -760,6 +771,19 @@ apply_free(struct recover_apply *ap)
 		free(ap->seen[i]);
 	free(ap->seen);
 	target_close(&ap->t);
+	recover_tally_free(&ap->tally);
+}
+
+/* Every chunk the manifest lists met in the pass. */
+static int
+tally_whole(const struct recover_run *run, const struct recover_apply *ap)
+{
+	if (ap->tally.met == ap->tally.want)
+		return 0;
+	pitr_log_error("\"%s\" (backup \"%s\") holds %zu chunk members, its manifest lists %zu: "
+		       "the backup is damaged", run->tarball, ap->link->label, ap->tally.met,
+		       ap->tally.want);
+	return -1;
 }
 
 int
@@ -775,7 +799,8 @@ recover_chain_apply(struct recover_run *run, size_t i, uint64_t *bytes)
 		goto out;
 	pitr_log_info("applying incremental backup \"%s\" (%zu of %zu)", ap.link->name, i,
 		      run->nlinks - 1);
-	if ((ap.pipe = pipe_start(run, &ap)) == NULL || !ap.pipe->started)
+	if (recover_tally_init(&ap.tally, ap.sigs) != 0 ||
+	    (ap.pipe = pipe_start(run, &ap)) == NULL || !ap.pipe->started)
 		goto out;
 	run->apply = &ap;
 	run->tarball = path;
@@ -785,6 +810,8 @@ recover_chain_apply(struct recover_run *run, size_t i, uint64_t *bytes)
 	if (pipe_finish(ap.pipe, rc == 0) != 0)
 		rc = -1;
 	ap.pipe = NULL;
+	if (rc == 0 && tally_whole(run, &ap) != 0)
+		rc = -1;
 	if (rc == 0 && (settle_files(run, &ap) != 0 || drop_dirs(run, &ap) != 0))
 		rc = -1;
 	run->tarball = NULL;

@@ -210,12 +210,67 @@ read_sigs(struct recover_run *run)
 	return 0;
 }
 
+int
+recover_tally_init(struct recover_tally *t, const struct pitr_delta_sigs *s)
+{
+	memset(t, 0, sizeof(*t));
+	t->s = s;
+	if ((t->first = pitr_xcalloc(s->nfiles + 1, sizeof(*t->first))) == NULL)
+		return -1;
+	for (size_t f = 0; f < s->nfiles; f++) {
+		t->first[f] = t->want;
+		if (s->files[f].kind == PITR_DELTA_DELTA)
+			t->want += s->files[f].nchunks;
+	}
+	return (t->seen = pitr_xcalloc(t->want + 1, sizeof(*t->seen))) == NULL ? -1 : 0;
+}
+
+void
+recover_tally_free(struct recover_tally *t)
+{
+	free(t->first);
+	free(t->seen);
+	t->first = NULL;
+	t->seen = NULL;
+}
+
+int
+recover_tally_meet(struct recover_tally *t, const char *member, char **problem)
+{
+	const struct pitr_delta_file *f;
+	char *key = NULL;
+	bool *seen = NULL;
+	ssize_t j;
+	uint32_t k;
+	bool whole;
+	int r = recover_chunk_parse(member, &key, &k, &whole);
+
+	if (r < 0)
+		return -1;
+	t->met++;
+	f = r > 0 ? NULL : pitr_delta_sigs_find(t->s, key);
+	j = f == NULL || f->kind != PITR_DELTA_DELTA ? -1 : recover_chunk_index(f, k);
+	free(key);
+	if (j >= 0)
+		seen = &t->seen[t->first[f - t->s->files] + (size_t)j];
+	if (seen != NULL && !*seen) {
+		*seen = true;
+		return 0;
+	}
+	if (r > 0)
+		*problem = pitr_xasprintf("member \"%s\" is not a chunk (%sKEY/N.d or .w)", member,
+					  PITR_DELTA_MEMBER_PREFIX);
+	else if (seen == NULL)
+		*problem = pitr_xasprintf("member \"%s\" is a chunk its manifest does not list",
+					  member);
+	else
+		*problem = pitr_xasprintf("member \"%s\" is stored twice", member);
+	return *problem == NULL ? -1 : 1;
+}
+
 struct list_ctx {
-	const struct pitr_delta_sigs *s;
-	size_t *first;       /* per file: its first chunk's place in `seen` */
-	bool *seen;          /* per chunk the manifest lists: met in the tarball */
+	struct recover_tally t;
 	char *problem;       /* the first, malloc'd */
-	size_t chunks;
 	bool nomem;
 };
 
@@ -223,42 +278,12 @@ static void
 list_member(void *ctx, const char *member, int64_t size)
 {
 	struct list_ctx *c = ctx;
-	const struct pitr_delta_file *f;
-	char *key = NULL;
-	bool *seen = NULL;
-	ssize_t j;
-	uint32_t k;
-	bool whole;
-	int r;
 
 	(void)size;
 	if (c->problem != NULL || c->nomem ||
 	    strncmp(member, PITR_DELTA_MEMBER_PREFIX, strlen(PITR_DELTA_MEMBER_PREFIX)) != 0)
 		return;
-	r = recover_chunk_parse(member, &key, &k, &whole);
-	if (r < 0) {
-		c->nomem = true;
-		return;
-	}
-	c->chunks++;
-	f = r > 0 ? NULL : pitr_delta_sigs_find(c->s, key);
-	j = f == NULL || f->kind != PITR_DELTA_DELTA ? -1 : recover_chunk_index(f, k);
-	free(key);
-	if (j >= 0)
-		seen = &c->seen[c->first[f - c->s->files] + (size_t)j];
-	if (seen != NULL && !*seen) {
-		*seen = true;
-		return;
-	}
-	if (r > 0)
-		c->problem = pitr_xasprintf("member \"%s\" is not a chunk (%sKEY/N.d or .w)", member,
-					    PITR_DELTA_MEMBER_PREFIX);
-	else if (seen == NULL)
-		c->problem = pitr_xasprintf("member \"%s\" is a chunk its manifest does not list",
-					    member);
-	else
-		c->problem = pitr_xasprintf("member \"%s\" is stored twice", member);
-	c->nomem = c->problem == NULL;
+	c->nomem = recover_tally_meet(&c->t, member, &c->problem) < 0;
 }
 
 /* Link i's data tarball read to its end, its chunk members those its
@@ -267,33 +292,25 @@ static int
 list_link(struct recover_run *run, size_t i)
 {
 	const struct pitr_catalog_backup *l = run->links[i];
-	struct list_ctx c = { .s = &run->sigs[i] };
+	struct list_ctx c = { .problem = NULL };
 	char *path = pitr_fsutil_join(recover_backup_dir(run), l->data_file);
-	size_t want = 0;
 	int rc = -1;
 
-	if (path == NULL || (c.first = pitr_xcalloc(c.s->nfiles + 1, sizeof(*c.first))) == NULL)
-		goto out;
-	for (size_t f = 0; f < c.s->nfiles; f++) {
-		c.first[f] = want;
-		if (c.s->files[f].kind == PITR_DELTA_DELTA)
-			want += c.s->files[f].nchunks;
-	}
-	if ((c.seen = pitr_xcalloc(want + 1, sizeof(*c.seen))) == NULL ||
+	if (path == NULL || recover_tally_init(&c.t, &run->sigs[i]) != 0 ||
 	    pitr_tarread_list(path, l->codec, list_member, &c) != 0 || c.nomem)
 		goto out;
 	if (c.problem != NULL)
 		pitr_log_error("\"%s\" (backup \"%s\"): %s: the backup is damaged, nothing written", path,
 			       l->label, c.problem);
-	else if (c.chunks != want)
+	else if (c.t.met != c.t.want)
 		pitr_log_error("\"%s\" (backup \"%s\") holds %zu chunk members, its manifest lists %zu: "
-			       "the backup is damaged, nothing written", path, l->label, c.chunks, want);
+			       "the backup is damaged, nothing written", path, l->label, c.t.met,
+			       c.t.want);
 	else
 		rc = 0;
 out:
 	free(c.problem);
-	free(c.first);
-	free(c.seen);
+	recover_tally_free(&c.t);
 	free(path);
 	return rc;
 }
@@ -302,6 +319,7 @@ int
 recover_chain_check(struct recover_run *run)
 {
 	struct pitr_delta_chain *chain;
+	size_t read = 0;
 
 	if (run->nlinks == 0)
 		return 0;
@@ -311,11 +329,20 @@ recover_chain_check(struct recover_run *run)
 	if ((chain = pitr_delta_chain_compose(run->sigs, run->nlinks)) == NULL)
 		return -1;
 	pitr_delta_chain_free(chain);
-	for (size_t i = 1; i < run->nlinks; i++)
+	/* A link whose digests were checked (recover_choose_check_digests(),
+	 * before) is proven whole already: reading it through again would
+	 * cost a decompression for nothing, and its chunk members are
+	 * tallied in its pass all the same (apply.c). */
+	for (size_t i = 1; i < run->nlinks; i++) {
+		if (run->links[i]->ndigests > 0)
+			continue;
 		if (list_link(run, i) != 0)
 			return -1;
+		read++;
+	}
 	pitr_log_info("chain of backup \"%s\" checked: %zu sig files, %zu incremental data tarballs "
-		      "read through", run->b->name, run->nlinks, run->nlinks - 1);
+		      "read through, %zu proven by their digests", run->b->name, run->nlinks, read,
+		      run->nlinks - 1 - read);
 	return 0;
 }
 

@@ -160,6 +160,22 @@ int recover_chunk_parse(const char *member, char **key, uint32_t *k, bool *whole
 /* The index of chunk k among f's stored chunks, or -1. */
 ssize_t recover_chunk_index(const struct pitr_delta_file *f, uint32_t k);
 
+/* An incremental's chunk members met in its data tarball, against those
+ * its manifest lists (each once). */
+struct recover_tally {
+	const struct pitr_delta_sigs *s;
+	size_t *first;       /* per file: its first chunk's place in `seen` */
+	bool *seen;          /* per chunk the manifest lists: met */
+	size_t want, met;
+};
+
+int recover_tally_init(struct recover_tally *t, const struct pitr_delta_sigs *s);
+/* Chunk member `member` met: 0; 1 with *problem (malloc'd) when it is no
+ * chunk, one the manifest does not list, or one met before; -1 after
+ * logging ENOMEM. */
+int recover_tally_meet(struct recover_tally *t, const char *member, char **problem);
+void recover_tally_free(struct recover_tally *t);
+
 
 /* When run->b is an incremental backup: find every link of its chain in
  * its backup dir (data and sig files present) into run->links.  Returns
