@@ -223,7 +223,9 @@ struct chunk_job {
 	const unsigned char *basis, *out, *rec, *base_rec;
 	size_t basis_len, len, nbase;
 	bool digest_checked;  /* format 2: out is checked whole, by its digest */
+	const unsigned char *want;  /* format 2: the digest out must have */
 	int fd;
+	off_t off;
 	const char *path;
 };
 
@@ -259,15 +261,17 @@ mismatch(const struct chunk_job *c)
  * write the blocks that changed.  A block kept as it was is checked by
  * its record alone: the link's must be the base's, which the bytes had
  * when extracted or checked before; runs of changed blocks are signed
- * (the records of a run taken alone are its slice of the chunk's) and
- * written.  A delta of a few pages thus costs a few pages, not a chunk.
+ * (the records of a run taken alone are its slice of the chunk's).
  * Format 2: the chunk was checked whole by its digest; the changed
- * blocks are only written. */
+ * blocks are only found.  They are written in one call, from the first
+ * to the last (the kept blocks between hold what is there already): a
+ * page or two changed cost a page or two, and a chunk with a changed page
+ * in every other block one write, not 64. */
 static int
 check_and_write(const struct chunk_job *c, off_t off)
 {
 	unsigned char records[PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD];
-	size_t nb = PITR_DELTA_NBLOCKS(c->len);
+	size_t nb = PITR_DELTA_NBLOCKS(c->len), lo = c->len, hi = 0;
 
 	for (size_t b = 0; b < nb;) {
 		size_t e = b + 1, from = b * PITR_DELTA_BLOCK, to;
@@ -287,75 +291,182 @@ check_and_write(const struct chunk_job *c, off_t off)
 		    (pitr_delta_chunk_sig(c->out + from, to - from, records) != 0 ||
 		     memcmp(records, c->rec + b * PITR_DELTA_RECORD, (e - b) * PITR_DELTA_RECORD) != 0))
 			return mismatch(c);
-		if (pitr_io_pwrite_all(c->fd, c->out + from, to - from, off + (off_t)from) != 0) {
-			pitr_log_error("could not write \"%s\": %s", c->path, strerror(errno));
-			return -1;
-		}
+		lo = from < lo ? from : lo;
+		hi = to;
 		b = e;
+	}
+	if (hi > lo && pitr_io_pwrite_all(c->fd, c->out + lo, hi - lo, off + (off_t)lo) != 0) {
+		pitr_log_error("could not write \"%s\": %s", c->path, strerror(errno));
+		return -1;
 	}
 	return 0;
 }
 
-/* Chunk member `st` (its `n` bytes in b->data) made (patched, or taken
- * whole) over the file `fd` (at `path`), checked and written; `f` is the
- * file in the link. */
+/* Chunk member `st` (its `n` bytes in b->data) made over the file `fd`
+ * (at `path`), patched or taken whole, into *c; `f` is the file in the
+ * link.  chunk_finish() then checks and writes it. */
 static int
-apply_chunk(const struct recover_run *run, const struct recover_apply *ap,
-	    const struct pitr_delta_file *f, const struct chunk_name *st, size_t n, int fd,
-	    const char *path, struct chunk_bufs *b)
+chunk_prepare(const struct recover_run *run, const struct recover_apply *ap,
+	      const struct pitr_delta_file *f, const struct chunk_name *st, size_t n, int fd,
+	      const char *path, const struct chunk_bufs *b, struct chunk_job *c)
 {
-	struct chunk_job c = { .ap = ap, .st = st, .basis = b->basis, .fd = fd, .path = path };
 	uint64_t off = (uint64_t)st->k * PITR_DELTA_CHUNK;
 	ssize_t j = recover_chunk_index(f, st->k), basis;
 	char what[4200];
 
+	*c = (struct chunk_job){ .ap = ap, .st = st, .basis = b->basis, .fd = fd, .path = path,
+				 .off = (off_t)off };
 	if (j < 0 || off >= f->size) {
 		pitr_log_error("chunk %" PRIu32 " of \"%s\" in backup \"%s\" lies beyond its size %" PRIu64
 			       ": the backup is damaged", st->k, st->key, ap->link->name, f->size);
 		return -1;
 	}
-	c.rec = f->records + (size_t)j * PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD;
-	c.base_rec = base_records(run, ap->i, st->key, st->k, &c.nbase);
+	c->rec = f->records + (size_t)j * PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD;
+	c->base_rec = base_records(run, ap->i, st->key, st->k, &c->nbase);
+	c->want = f->digests != NULL ? f->digests + (size_t)j * PITR_DELTA_DIGEST : NULL;
 	if ((basis = pitr_io_pread_full(fd, b->basis, PITR_DELTA_CHUNK, (off_t)off)) < 0) {
 		pitr_log_error("could not read \"%s\": %s", path, strerror(errno));
 		return -1;
 	}
-	c.basis_len = (size_t)basis;
+	c->basis_len = (size_t)basis;
 	snprintf(what, sizeof(what), "chunk %" PRIu32 " of \"%s\" in backup \"%s\"", st->k, st->key,
 		 ap->link->name);
-	if (st->whole) {
-		c.out = b->data;
-		c.len = n;
-	} else if (pitr_delta_chunk_patch(b->basis, c.basis_len, b->data, n, ap->sigs->format,
-					  b->out, &c.len, what) != 0) {
+	c->out = st->whole ? b->data : b->out;
+	c->len = n;
+	if (!st->whole && pitr_delta_chunk_patch(b->basis, c->basis_len, b->data, n,
+						 ap->sigs->format, b->out, &c->len, what) != 0)
 		return -1;
-	} else {
-		c.out = b->out;
-	}
-	if (c.len != (f->size - off < PITR_DELTA_CHUNK ? f->size - off : PITR_DELTA_CHUNK))
-		return mismatch(&c);
-	if (f->digests != NULL) {
-		unsigned char d[PITR_DELTA_DIGEST];
+	if (c->len != (f->size - off < PITR_DELTA_CHUNK ? f->size - off : PITR_DELTA_CHUNK))
+		return mismatch(c);
+	return 0;
+}
 
-		if (pitr_delta_chunk_digest(c.out, c.len, d) != 0)
-			return -1;
-		if (memcmp(d, f->digests + (size_t)j * PITR_DELTA_DIGEST, PITR_DELTA_DIGEST) != 0)
-			return mismatch(&c);
-		c.digest_checked = true;
+/* The prepared chunk `c` checked (format 2: by `digest`, its bytes'
+ * digest) and written. */
+static int
+chunk_finish(struct chunk_job *c, const unsigned char *digest)
+{
+	if (c->want != NULL) {
+		if (memcmp(digest, c->want, PITR_DELTA_DIGEST) != 0)
+			return mismatch(c);
+		c->digest_checked = true;
 	}
-	return check_and_write(&c, (off_t)off);
+	return check_and_write(c, c->off);
+}
+
+/* ------------------------------------------------------------------------
+ * The digest helper: format 2's check of a chunk, a SHA-256 of the whole
+ * of it, computed on a thread of its own while the applying thread
+ * patches the next chunk (the two cores' worth of work in a pass of
+ * many changed chunks).
+ * ------------------------------------------------------------------------ */
+
+enum { DG_IDLE, DG_BUSY, DG_DONE };
+
+struct digester {
+	pthread_t thread;
+	bool started, quit;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	const unsigned char *buf;
+	size_t len;
+	unsigned char d[PITR_DELTA_DIGEST];
+	int state, rc;
+};
+
+static void *
+dg_main(void *arg)
+{
+	struct digester *g = arg;
+
+	pthread_mutex_lock(&g->mu);
+	for (;;) {
+		while (g->state != DG_BUSY && !g->quit)
+			pthread_cond_wait(&g->cv, &g->mu);
+		if (g->quit)
+			break;
+		pthread_mutex_unlock(&g->mu);
+		/* Logs its own failure (libcrypto's), once. */
+		g->rc = pitr_delta_chunk_digest(g->buf, g->len, g->d);
+		pthread_mutex_lock(&g->mu);
+		g->state = DG_DONE;
+		pthread_cond_broadcast(&g->cv);
+	}
+	pthread_mutex_unlock(&g->mu);
+	return NULL;
+}
+
+static void
+dg_give(struct digester *g, const unsigned char *buf, size_t len)
+{
+	pthread_mutex_lock(&g->mu);
+	g->buf = buf;
+	g->len = len;
+	g->state = DG_BUSY;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
+/* The digest given last, into `d` (may be NULL: only wait for it). */
+static int
+dg_take(struct digester *g, unsigned char *d)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&g->mu);
+	while (g->state == DG_BUSY)
+		pthread_cond_wait(&g->cv, &g->mu);
+	if (g->state == DG_DONE) {
+		rc = g->rc;
+		if (d != NULL)
+			memcpy(d, g->d, PITR_DELTA_DIGEST);
+	}
+	g->state = DG_IDLE;
+	pthread_mutex_unlock(&g->mu);
+	return rc;
+}
+
+static int
+dg_start(struct digester *g)
+{
+	int e;
+
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	if ((e = pthread_create(&g->thread, NULL, dg_main, g)) != 0) {
+		pitr_log_error("could not start a thread: %s", strerror(e));
+		return -1;
+	}
+	g->started = true;
+	return 0;
+}
+
+static void
+dg_stop(struct digester *g)
+{
+	if (g->started) {
+		pthread_mutex_lock(&g->mu);
+		g->quit = true;
+		pthread_cond_broadcast(&g->cv);
+		pthread_mutex_unlock(&g->mu);
+		pthread_join(g->thread, NULL);
+	}
+	pthread_mutex_destroy(&g->mu);
+	pthread_cond_destroy(&g->cv);
 }
 
 /* ------------------------------------------------------------------------
  * The applying thread: chunks are read (decompressed, parsed) on the
  * extracting thread and handed through a ring of APPLY_SLOTS member
  * buffers to a thread that patches, checks and writes them, so that the
- * second core signs or digests while the first reads on.  A failure on
- * that thread is logged there, once; the reading thread then stops
- * without a line of its own.
+ * second core signs or digests while the first reads on.  It holds two
+ * chunks at a time (format 2: one patched while the digester digests
+ * the other), each in a set of buffers of its own.  A failure on that
+ * thread is logged there, once; the reading thread then stops without a
+ * line of its own.
  * ------------------------------------------------------------------------ */
 
-#define APPLY_SLOTS 3
+#define APPLY_SLOTS 4
 
 /* A chunk member handed over: its name, file (path owned) and data. */
 struct chunk_slot {
@@ -366,6 +477,14 @@ struct chunk_slot {
 	size_t n;
 };
 
+/* A chunk the applying thread holds: prepared, its digest asked for. */
+struct inflight {
+	struct chunk_slot *s;
+	struct chunk_job c;
+	bool digesting;
+	unsigned char d[PITR_DELTA_DIGEST];
+};
+
 struct chunk_pipe {
 	const struct recover_run *run;
 	const struct recover_apply *ap;
@@ -374,12 +493,15 @@ struct chunk_pipe {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct chunk_slot slot[APPLY_SLOTS];
-	size_t head, count;  /* queued or being applied: slot[(head + i) % N], i < count */
+	/* Queued or held: slot[(head + i) % N], i < count; the applying
+	 * thread holds the first `taken` of them. */
+	size_t head, count, taken;
 	bool end, stop, failed;
-	/* The applying thread's own: the open file and the chunk buffers. */
+	/* The applying thread's own: the open file, the chunk buffers. */
 	char *path;
 	int fd;
-	unsigned char *basis, *out;
+	unsigned char *basis[2], *out[2];
+	struct digester dg;
 };
 
 /* The applying thread's file made `path`'s, unless it is already. */
@@ -413,39 +535,106 @@ slot_clear(struct chunk_slot *s)
 	s->st.key = s->path = NULL;
 }
 
-/* The next queued slot, or NULL at the end (or when told to stop). */
+/* The next queued slot past those held, or NULL at the end (or when told
+ * to stop). */
 static struct chunk_slot *
 pipe_wait(struct chunk_pipe *p)
 {
 	struct chunk_slot *s = NULL;
 
 	pthread_mutex_lock(&p->mu);
-	while (p->count == 0 && !p->end && !p->stop)
+	while (p->count == p->taken && !p->end && !p->stop)
 		pthread_cond_wait(&p->cv, &p->mu);
-	if (!p->stop && p->count > 0)
-		s = &p->slot[p->head];
+	if (!p->stop && p->count > p->taken)
+		s = &p->slot[(p->head + p->taken++) % APPLY_SLOTS];
 	pthread_mutex_unlock(&p->mu);
 	return s;
+}
+
+/* The oldest held slot given back (r: how its chunk went). */
+static void
+pipe_release(struct chunk_pipe *p, struct inflight *h, int r)
+{
+	slot_clear(h->s);
+	h->s = NULL;
+	pthread_mutex_lock(&p->mu);
+	p->head = (p->head + 1) % APPLY_SLOTS;
+	p->count--;
+	p->taken--;
+	p->failed |= r != 0;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Held chunk `h` done: its digest taken, checked, written, released. */
+static int
+inflight_done(struct chunk_pipe *p, struct inflight *h)
+{
+	int r = 0;
+
+	if (h->digesting) {
+		r = dg_take(&p->dg, h->d);
+		h->digesting = false;
+	}
+	if (r == 0)
+		r = chunk_finish(&h->c, h->d);
+	pipe_release(p, h, r);
+	return r;
+}
+
+/* Slot `s` prepared in buffer set `set` as `h`; then the chunk held
+ * before it (`prev`) done while `h` is digested. */
+static int
+inflight_next(struct chunk_pipe *p, struct chunk_slot *s, unsigned set, struct inflight *h,
+	      struct inflight *prev)
+{
+	struct chunk_bufs b = { p->basis[set], p->out[set], s->data };
+	int r = 0;
+
+	/* A chunk of another file: the one before is written first, with
+	 * its file's descriptor. */
+	if (prev->s != NULL && strcmp(prev->s->path, s->path) != 0)
+		r = inflight_done(p, prev);
+	*h = (struct inflight){ .s = s };
+	if (r == 0)
+		r = pipe_open(p, s->path);
+	if (r == 0)
+		r = chunk_prepare(p->run, p->ap, s->f, &s->st, s->n, p->fd, s->path, &b, &h->c);
+	if (prev->s != NULL && prev->digesting) {
+		int d = dg_take(&p->dg, prev->d);
+
+		prev->digesting = false;
+		r = r != 0 ? r : d;
+	}
+	if (r == 0 && h->c.want != NULL) {
+		dg_give(&p->dg, h->c.out, h->c.len);
+		h->digesting = true;
+	}
+	if (r == 0 && prev->s != NULL)
+		r = inflight_done(p, prev);
+	return r;
 }
 
 static void *
 pipe_main(void *arg)
 {
 	struct chunk_pipe *p = arg;
+	struct inflight held[2] = { { .s = NULL }, { .s = NULL } };
 	struct chunk_slot *s;
+	unsigned set = 0;
 	int r = 0;
 
 	while (r == 0 && (s = pipe_wait(p)) != NULL) {
-		struct chunk_bufs b = { p->basis, p->out, s->data };
-
-		r = pipe_open(p, s->path);
-		if (r == 0)
-			r = apply_chunk(p->run, p->ap, s->f, &s->st, s->n, p->fd, s->path, &b);
-		slot_clear(s);
+		r = inflight_next(p, s, set, &held[set], &held[set ^ 1]);
+		set ^= 1;
+	}
+	if (r == 0 && held[set ^ 1].s != NULL)
+		r = inflight_done(p, &held[set ^ 1]);
+	/* A failure: the digester left idle before its buffers go. */
+	(void)dg_take(&p->dg, NULL);
+	if (r != 0) {
 		pthread_mutex_lock(&p->mu);
-		p->head = (p->head + 1) % APPLY_SLOTS;
-		p->count--;
-		p->failed |= r != 0;
+		p->failed = true;
 		pthread_cond_broadcast(&p->cv);
 		pthread_mutex_unlock(&p->mu);
 	}
@@ -485,8 +674,10 @@ pipe_start(const struct recover_run *run, const struct recover_apply *ap)
 	p->fd = -1;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
-	ok = (p->basis = pitr_xmalloc(PITR_DELTA_CHUNK)) != NULL &&
-		(p->out = pitr_xmalloc(PITR_DELTA_CHUNK)) != NULL;
+	ok = dg_start(&p->dg) == 0;
+	for (size_t i = 0; ok && i < 2; i++)
+		ok = (p->basis[i] = pitr_xmalloc(PITR_DELTA_CHUNK)) != NULL &&
+			(p->out[i] = pitr_xmalloc(PITR_DELTA_CHUNK)) != NULL;
 	for (size_t i = 0; ok && i < APPLY_SLOTS; i++)
 		ok = (p->slot[i].data = pitr_xmalloc(MEMBER_MAX)) != NULL;
 	if (ok && (e = pthread_create(&p->thread, NULL, pipe_main, p)) != 0) {
@@ -518,11 +709,14 @@ pipe_finish(struct chunk_pipe *p, bool end)
 		slot_clear(&p->slot[i]);
 		free(p->slot[i].data);
 	}
+	dg_stop(&p->dg);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	free(p->path);
-	free(p->basis);
-	free(p->out);
+	for (size_t i = 0; i < 2; i++) {
+		free(p->basis[i]);
+		free(p->out[i]);
+	}
 	free(p);
 	return failed ? -1 : 0;
 }
