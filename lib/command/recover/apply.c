@@ -1,20 +1,20 @@
 /*
  * apply.c - pitr-recover's incremental backups (issue 13, delta/delta.h):
- * the chain of backups an incremental needs, found and proven whole before
- * anything is written, then each incremental applied in order over the
- * full backup's extraction.
+ * each incremental of a chain (found and proven whole by check.c) applied
+ * in order over the full backup's extraction.
  *
  * An incremental's data tarball holds whole files, directories and links
  * as a full one does, and the changed chunks of changed files as members
  * ".pitrkit/<key>/<k>.d" (a librsync delta against the chunk as the base
- * had it) or ".w" (the chunk whole).  Once the pre-check has read it
- * through, it is read once more, in one pass: extracted by tarread like
- * any tarball (whole files replace what is there), its chunk members
- * handed over as they stream by (pitr_tarread_extract_take) and each
- * applied in place: the chunk of the current file (opened once for all
- * its chunks) read, patched, checked against the link's records for it,
- * and its changed blocks written back.  The full backup's data is thus read and written once, an
- * incremental costs about what it stores, and memory is one chunk's
+ * had it) or ".w" (the chunk whole).  It is read in one pass: extracted
+ * by tarread like any tarball (whole files replace what is there), its
+ * chunk members handed over as they stream by (pitr_tarread_extract_take)
+ * to a thread that applies each in place: the chunk of its file (opened
+ * once for all its chunks) read, patched, checked (format 2: by its
+ * digest, on a third thread while the next chunk is patched; format 1:
+ * block by block against the link's records), and its changed blocks
+ * written back.  The full backup's data is thus read and written once,
+ * an incremental costs about what it stores, and memory is a few chunks'
  * buffers besides the chain's signatures.
  */
 #include "config.h"
