@@ -171,7 +171,8 @@ delta_out(rs_job_t *job, const void *buf, size_t len, struct dbuf *d)
 	rs_result r;
 
 	do {
-		if (dbuf_room(d, len / 8 + 64) != 0)
+		/* Room was made for the literal runs: a full buffer grows. */
+		if (dbuf_room(d, 4096) != 0)
 			return -1;
 		b.next_out = (char *)d->p + d->len;
 		b.avail_out = d->cap - d->len;
