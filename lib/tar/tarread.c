@@ -355,6 +355,7 @@ struct tr_extract {
 	struct archive *in, *out;          /* out: the main destination's */
 	pitr_tarread_map_fn map;           /* one of map and dmap */
 	pitr_tarread_dest_fn dmap;
+	pitr_tarread_take_fn take;         /* members mapped to PITR_TARREAD_TAKE */
 	void *ctx;
 	unsigned flags;
 	int wflags;
@@ -563,6 +564,43 @@ entry_dest(struct tr_extract *x, struct archive_entry *e, const char *member, ch
 	return 0;
 }
 
+struct pitr_tarread_member {
+	struct tr_extract *x;
+	const char *member;
+};
+
+int
+pitr_tarread_member_read(struct pitr_tarread_member *m, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		la_ssize_t n = archive_read_data(m->x->in, (char *)buf + got, len - got);
+
+		if (n < 0)
+			return read_failed(&m->x->s, m->x->in, m->member);
+		if (n == 0) {
+			pitr_log_error("\"%s\" is corrupt at member \"%s\": it ends early", m->x->s.path,
+				       m->member);
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/* The current entry `e`, which the map handed to the caller. */
+static int
+take_entry(struct tr_extract *x, struct archive_entry *e, const char *member)
+{
+	struct pitr_tarread_member m = { x, member };
+
+	if (x->take == NULL || archive_entry_filetype(e) != AE_IFREG ||
+	    archive_entry_hardlink(e) != NULL)
+		return refuse(x->s.path, member, "not a regular file");
+	return x->take(x->ctx, member, archive_entry_size(e), &m);
+}
+
 /* Extract the current entry `e` (name already judged safe).  0, -1
  * (logged) or -2 (a writer failed: not logged yet). */
 static int
@@ -575,8 +613,11 @@ extract_entry(struct tr_extract *x, struct archive_entry *e, const char *member)
 	if (entry_dest(x, e, member, &dest, &link_dest, &id, &link_id) != 0)
 		goto out;
 	rc = 0;
-	if (dest == NULL)
+	if (dest == NULL) {
+		if (id == PITR_TARREAD_TAKE)
+			rc = take_entry(x, e, member);
 		goto out;
+	}
 	if (link_dest != NULL) {
 		archive_entry_set_hardlink(e, link_dest);
 		/* The target must be written before the link to it is made. */
@@ -691,6 +732,15 @@ pitr_tarread_extract_split(const char *path, enum pitr_codec codec, pitr_tarread
 			   void *ctx, unsigned flags, uint64_t *bytes)
 {
 	struct tr_extract x = { .dmap = map, .ctx = ctx, .flags = flags };
+
+	return extract(path, codec, &x, bytes);
+}
+
+int
+pitr_tarread_extract_take(const char *path, enum pitr_codec codec, pitr_tarread_dest_fn map,
+			  pitr_tarread_take_fn take, void *ctx, unsigned flags, uint64_t *bytes)
+{
+	struct tr_extract x = { .dmap = map, .take = take, .ctx = ctx, .flags = flags };
 
 	return extract(path, codec, &x, bytes);
 }

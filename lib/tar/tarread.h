@@ -17,6 +17,7 @@
 #ifndef PITR_TARREAD_H
 #define PITR_TARREAD_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -63,6 +64,28 @@ int pitr_tarread_extract(const char *path, enum pitr_codec codec, pitr_tarread_m
 typedef char *(*pitr_tarread_dest_fn)(void *ctx, const char *member, bool *skip, unsigned *dest);
 int pitr_tarread_extract_split(const char *path, enum pitr_codec codec, pitr_tarread_dest_fn map,
 			       void *ctx, unsigned flags, uint64_t *bytes);
+
+/*
+ * The same, with members handed to the caller instead of written: `map`
+ * returns NULL with *skip true and *dest PITR_TARREAD_TAKE for a member
+ * that `take` gets, on the calling thread, with its size; `take` reads
+ * what it wants of its data with pitr_tarread_member_read() (the rest is
+ * skipped, still read through the codec) and returns 0, or -1 after
+ * logging, which stops the extraction.  Only regular files are handed
+ * over; another kind of member mapped so is refused.  One pass over the
+ * tarball thus both extracts and feeds the caller (an incremental
+ * backup's chunks, delta/delta.h).
+ */
+#define PITR_TARREAD_TAKE UINT_MAX
+struct pitr_tarread_member;
+typedef int (*pitr_tarread_take_fn)(void *ctx, const char *member, int64_t size,
+				    struct pitr_tarread_member *m);
+int pitr_tarread_extract_take(const char *path, enum pitr_codec codec, pitr_tarread_dest_fn map,
+			      pitr_tarread_take_fn take, void *ctx, unsigned flags,
+			      uint64_t *bytes);
+/* Exactly `len` bytes of the handed member's data into `buf`: 0, or -1
+ * after logging (the member ends before, or the tarball is damaged). */
+int pitr_tarread_member_read(struct pitr_tarread_member *m, void *buf, size_t len);
 
 /* For a split extraction's map, on the thread that called it: wait until
  * every writer thread has written what it was handed (a new destination

@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "compress/codec.h"
 #include "delta/delta.h"
+#include "digest/digest.h"
 #include "harness.h"
 #include "postgres/wal.h"
 #include "recover_fixture.h"
@@ -149,6 +150,8 @@ static bool drop_ts;             /* make_chain: dropped before backup 3 */
 static const char *tamper_key;   /* its chunks are stored with a flipped byte */
 static const char *stale_key;    /* its chunks are stored as they were before */
 static const char *dup_key;      /* its chunks are all named as its first one */
+static const char *digest_key;   /* its chunks' digests are recorded wrong */
+static bool with_digests;        /* every backup has SHA-256 digests of its files */
 static int64_t dup_first = -1;   /* that first chunk's number, once stored */
 static const void *dup_in;       /* the backup dup_first was met in */
 static uint64_t sig_sysid = SYSID;
@@ -166,6 +169,8 @@ add_chunk(struct bkb *b, const char *key, uint32_t k, const unsigned char *cur, 
 
 	ck_assert_int_eq(pitr_delta_chunk_sig(cur, clen, rec), 0);
 	ck_assert_int_eq(pitr_delta_chunk_digest(cur, clen, dig), 0);
+	if (digest_key != NULL && strcmp(key, digest_key) == 0)
+		dig[PITR_DELTA_DIGEST - 1] ^= 0x01;
 	ck_assert_int_eq(pitr_delta_sigwriter_delta_chunk(b->sw, key, k, rec, PITR_DELTA_NBLOCKS(clen),
 							  dig), 0);
 	if (plen > 0) {
@@ -361,9 +366,19 @@ write_xlog_and_meta(int n, const char *base, const char *chain)
 		     "start_lsn=0/%d00028\nstop_lsn=0/%d00100\nstart_time=2024-03-01 1%d:00:00 +0000\n"
 		     "stop_time=2024-03-01 1%d:05:00 +0000\nhost=db1\nlabel=%s\n"
 		     "system_identifier=%llu\ntimeline=1\nwal_segment_size=%u\ndata_dir=%s\n"
-		     "data_size=10000\nxlog_size=2098176\ncodec=gzip\ndigests=\nbase=%s\nchain=%s\n",
+		     "data_size=10000\nxlog_size=2098176\ncodec=gzip\ndigests=%s\nbase=%s\nchain=%s\n",
 		     2 * n, 2 * n + 1, 2 * n, 2 * n + 1, n + 1, n + 1, labels[n],
-		     (unsigned long long)SYSID, SEG, src, base, chain);
+		     (unsigned long long)SYSID, SEG, src, with_digests ? "SHA-256" : "", base, chain);
+	if (with_digests) {
+		char line[1024], hex[PITR_DIGEST_HEX_MAX];
+
+		ck_assert_int_eq(pitr_digest_file("SHA-256", h_fmt("%s/bk-data-%d.tar.gz", bk, n), hex), 0);
+		snprintf(line, sizeof(line), "%s  bk-data-%d.tar.gz\n", hex, n);
+		ck_assert_int_eq(pitr_digest_file("SHA-256", h_fmt("%s/bk-xlog-%d.tar.gz", bk, n), hex), 0);
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s  bk-xlog-%d.tar.gz\n", hex,
+			 n);
+		text_file(h_fmt("%s/bk-SHA-256-%d.tar", bk, n), line);
+	}
 	h_write_compressed(h_fmt("%s/bk-meta-%d.tar.gz", bk, n), PITR_CODEC_GZIP, meta, strlen(meta));
 }
 
@@ -774,6 +789,86 @@ START_TEST(test_chain_chunk_twice)
 }
 END_TEST
 
+/* Format 2: a chunk whose bytes and block records agree, but not its
+ * digest, is refused; met in the last link's pass, once the first link
+ * and some of the last one's files were applied, it is still one line
+ * and nothing left. */
+START_TEST(test_chain_chunk_digest)
+{
+	struct pitr_recover_opts o;
+	char key[PATH_MAX + 64];
+
+	snprintf(key, sizeof(key), "tablespaces%s/PG_15_202209061/5/500", ts);
+	digest_key = key;
+	make_chain();
+	digest_key = NULL;
+	chain_opts(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error(h_fmt("chunk 1 of \"%s\" does not match the signature backup \"bk-*-3.tar.gz\" "
+			   "recorded for it", key));
+	ck_assert_ptr_nonnull(strstr(h_log(), "applying incremental backup \"bk-*-3.tar.gz\" (2 of 2)"));
+	assert_nothing_left();
+}
+END_TEST
+
+/* A damaged chunk of the last link, met in its pass after the first
+ * link was applied: one line, nothing left. */
+START_TEST(test_chain_chunk_damaged_late)
+{
+	struct pitr_recover_opts o;
+	char key[PATH_MAX + 64];
+
+	snprintf(key, sizeof(key), "tablespaces%s/PG_15_202209061/5/500", ts);
+	tamper_key = key;
+	make_chain();
+	tamper_key = NULL;
+	chain_opts(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error(h_fmt("chunk 1 of \"%s\"", key));
+	assert_error("bk-*-3.tar.gz");
+	ck_assert_ptr_nonnull(strstr(h_log(), "applying incremental backup \"bk-*-3.tar.gz\" (2 of 2)"));
+	assert_nothing_left();
+}
+END_TEST
+
+/* Links whose digests were checked are not read through before: their
+ * chunk members are tallied in their pass, and a chunk stored twice in
+ * place of another is still refused there, one line, nothing left. */
+START_TEST(test_chain_digests)
+{
+	struct pitr_recover_opts o;
+
+	with_digests = true;
+	make_chain();
+	with_digests = false;
+	chain_opts(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), 0);
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+	ck_assert_ptr_nonnull(strstr(h_log(), "3 sig files, 0 incremental data tarballs read through, "
+				     "2 proven by their digests"));
+	same_tree(src, h_path("new"), "", true);
+	same_tree(ts, h_path("ts-new"), "", true);
+}
+END_TEST
+
+START_TEST(test_chain_digests_twice)
+{
+	struct pitr_recover_opts o;
+
+	with_digests = true;
+	dup_key = "data/base/1/100";
+	make_chain();
+	dup_key = NULL;
+	dup_in = NULL;
+	with_digests = false;
+	chain_opts(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error("is stored twice: the backup is damaged");
+	ck_assert_ptr_nonnull(strstr(h_log(), "applying incremental backup \"bk-*-2.tar.gz\""));
+	assert_nothing_left();
+}
+END_TEST
+
 START_TEST(test_chain_other_cluster)
 {
 	struct pitr_recover_opts o;
@@ -806,6 +901,10 @@ suite(void)
 	tcase_add_test(tc, test_chain_chunk_mismatch);
 	tcase_add_test(tc, test_chain_chunk_stale);
 	tcase_add_test(tc, test_chain_chunk_twice);
+	tcase_add_test(tc, test_chain_chunk_digest);
+	tcase_add_test(tc, test_chain_chunk_damaged_late);
+	tcase_add_test(tc, test_chain_digests);
+	tcase_add_test(tc, test_chain_digests_twice);
 	tcase_add_test(tc, test_chain_other_cluster);
 	suite_add_tcase(s, tc);
 	return s;

@@ -766,6 +766,121 @@ START_TEST(test_split_reader_fails)
 }
 END_TEST
 
+/* pitr_tarread_extract_take: members under "k/" handed to take_fn,
+ * which reads part of "k/big" (the rest is skipped) and all of the
+ * others; `fail` names one it refuses. */
+struct take_ctx {
+	char names[1024];
+	size_t got;
+	const char *fail;
+	bool short_read;       /* read one byte more than the member has */
+};
+
+static char *
+take_map(void *vctx, const char *member, bool *skip, unsigned *dest)
+{
+	static struct map_ctx mc;
+
+	(void)vctx;
+	mc.calls[0] = '\0';
+	*skip = false;
+	*dest = 0;
+	if (strncmp(member, "k/", 2) == 0) {
+		*skip = true;
+		*dest = PITR_TARREAD_TAKE;
+		return NULL;
+	}
+	return test_map(&mc, member, skip);
+}
+
+static int
+take_fn(void *vctx, const char *member, int64_t size, struct pitr_tarread_member *m)
+{
+	struct take_ctx *c = vctx;
+	static char buf[sizeof(big) + 1];
+	size_t want = strcmp(member, "k/big") == 0 ? 1000 : (size_t)size;
+
+	snprintf(c->names + strlen(c->names), sizeof(c->names) - strlen(c->names), "%s %lld\n",
+		 member, (long long)size);
+	if (c->fail != NULL && strcmp(member, c->fail) == 0) {
+		pitr_log_error("member \"%s\" not taken", member);
+		return -1;
+	}
+	if (c->short_read)
+		want = (size_t)size + 1;
+	if (pitr_tarread_member_read(m, buf, want) != 0)
+		return -1;
+	ck_assert_int_eq(memcmp(buf, strcmp(member, "k/big") == 0 ? big : "chunk", want), 0);
+	c->got += want;
+	return 0;
+}
+
+static const struct member take_tree[] = {
+	{ "d/", AE_IFDIR, 0750, NULL, 0 },
+	{ "k/big", AE_IFREG, 0600, big, sizeof(big) },
+	{ "d/PG_VERSION", AE_IFREG, 0640, "15\n", 0 },
+	{ "k/c", AE_IFREG, 0600, "chunk", 0 },
+	{ "d/last", AE_IFREG, 0600, "last", 0 },
+	{ "k/link", AE_IFLNK, 0777, "c", 0 },
+};
+
+/* One pass: files extracted, taken members handed over with their data,
+ * in order; a take failure or a short member stops it with one line; a
+ * member of another kind than a file is refused. */
+START_TEST(test_take)
+{
+	struct take_ctx c = { .got = 0 };
+	uint64_t bytes = 0;
+	char want[8192];
+
+	h_setup();
+	fill_big();
+	make_tar(h_path("t.tar.gz"), PITR_CODEC_GZIP, take_tree, 5);
+	ck_assert_int_eq(pitr_tarread_extract_take(h_path("t.tar.gz"), PITR_CODEC_GZIP, take_map,
+						   take_fn, &c, 0, &bytes), 0);
+	ck_assert_str_eq(h_log(), "");
+	ck_assert_str_eq(c.names, "k/big 300000\nk/c 5\n");
+	ck_assert_uint_eq(c.got, 1000 + 5);
+	ck_assert_uint_eq(bytes, 3 + 4);
+	assert_file("out/PG_VERSION", "15\n", 3, 0640);
+	assert_file("out/last", "last", 4, 0600);
+	ck_assert_int_eq(h_exists(h_path("out/big")), 0);
+	ck_assert_int_eq(h_exists(h_path("other/k")), 0);
+	h_teardown();
+
+	h_setup();
+	memset(&c, 0, sizeof(c));
+	c.fail = "k/c";
+	make_tar(h_path("t.tar"), PITR_CODEC_NONE, take_tree, 5);
+	ck_assert_int_eq(pitr_tarread_extract_take(h_path("t.tar"), PITR_CODEC_NONE, take_map, take_fn,
+						   &c, 0, NULL), -1);
+	ck_assert_str_eq(h_log(), "ERROR : member \"k/c\" not taken\n");
+	ck_assert_int_eq(h_exists(h_path("out/last")), 0);
+	h_teardown();
+
+	h_setup();
+	memset(&c, 0, sizeof(c));
+	c.short_read = true;
+	make_tar(h_path("t.tar"), PITR_CODEC_NONE, take_tree, 2);
+	ck_assert_int_eq(pitr_tarread_extract_take(h_path("t.tar"), PITR_CODEC_NONE, take_map, take_fn,
+						   &c, 0, NULL), -1);
+	snprintf(want, sizeof(want), "ERROR : \"%s\" is corrupt at member \"k/big\": it ends early\n",
+		 h_path("t.tar"));
+	ck_assert_str_eq(h_log(), want);
+	h_teardown();
+
+	h_setup();
+	memset(&c, 0, sizeof(c));
+	make_tar(h_path("t.tar"), PITR_CODEC_NONE, take_tree, 6);
+	ck_assert_int_eq(pitr_tarread_extract_take(h_path("t.tar"), PITR_CODEC_NONE, take_map, take_fn,
+						   &c, PITR_TARREAD_ALLOW_SYMLINKS, NULL), -1);
+	snprintf(want, sizeof(want), "ERROR : \"%s\": member \"k/link\" refused: not a regular file\n",
+		 h_path("t.tar"));
+	ck_assert_str_eq(h_log(), want);
+	h_teardown();
+}
+END_TEST
+
 START_TEST(test_sync)
 {
 	char want[8192];
@@ -850,6 +965,7 @@ tarread_suite(void)
 	tcase_add_test(tc, test_split);
 	tcase_add_test(tc, test_split_writer_fails);
 	tcase_add_test(tc, test_split_reader_fails);
+	tcase_add_test(tc, test_take);
 	tcase_add_test(tc, test_sync);
 	tcase_add_test(tc, test_progress);
 	tcase_add_test(tc, test_readahead);

@@ -201,8 +201,8 @@ first_link(const struct recover_run *run)
 }
 
 /* Progress of the tarballs in tar bytes, which the meta files give: every
- * link's data tarball (an incremental's read twice: its files, then its
- * chunks) and the last one's xlog tarball. */
+ * link's data tarball (an incremental's read once: its files extracted
+ * and its chunks applied in one pass) and the last one's xlog tarball. */
 static struct pitr_progress *
 extract_progress(const struct recover_run *run)
 {
@@ -212,7 +212,7 @@ extract_progress(const struct recover_run *run)
 	if (run->nlinks == 0)
 		total += run->b->data_size;
 	for (size_t i = 0; i < run->nlinks; i++)
-		total += run->links[i]->data_size * (i > 0 ? 2 : 1);
+		total += run->links[i]->data_size;
 	if (!pitr_progress_wanted() || (p = pitr_progress_new("extract", total, 0)) == NULL)
 		return NULL;
 	pitr_tarread_progress(p);

@@ -12,9 +12,10 @@
  *                 tablespace_map and pg_tblspc relinked to them
  *   start.c       --start: pg_ctl found, the server started and watched
  *                 until it reaches the target
- *   chain.c       an incremental backup's chain: its links found and
- *                 proven whole before anything is written, then each
- *                 incremental applied over the full backup's extraction
+ *   check.c       an incremental backup's chain: its links found and
+ *                 proven whole before anything is written
+ *   apply.c       then each incremental applied over the full backup's
+ *                 extraction
  *   ended.c       --recovery-ended (recovery_end_command), and the removal
  *                 of pitr-restore's prefetch dir at the target
  *   recover.c     the run in order, what the files share, and undoing a
@@ -29,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "command/recover/recover.h"
 #include "repo/catalog.h"
@@ -45,7 +47,7 @@ struct recover_tablespace {
 };
 
 struct pitr_delta_sigs;      /* delta/delta.h */
-struct recover_apply;        /* chain.c: one incremental being applied */
+struct recover_apply;        /* apply.c: one incremental being applied */
 
 struct recover_run {
 	const struct pitr_recover_opts *o;
@@ -73,7 +75,7 @@ struct recover_run {
 	char *backup_dirs_text;    /* likewise the backup dirs */
 	char *pg_ctl;
 	bool probed;               /* --start: a session was tried once */
-	/* An incremental backup's chain (chain.c): the full backup first, b
+	/* An incremental backup's chain (check.c): the full backup first, b
 	 * last; none (nlinks 0) when b is a full backup. */
 	const struct pitr_catalog_backup **links;
 	size_t nlinks;
@@ -147,7 +149,33 @@ char *recover_dirs_text(const char *const *specs, size_t n, bool strip);
  * logging. */
 int recover_choose_check_digests(struct recover_run *run);
 
-/* ---- chain.c ------------------------------------------------------------- */
+/* ---- check.c, apply.c: an incremental's chain ----------------------------- */
+
+struct pitr_delta_file;
+
+/* ".pitrkit/<key>/<k>.d" or ".w" (delta.h): *key (malloc'd), *k, *whole.
+ * Returns 0, 1 when `member` is not such a name, -1 after logging ENOMEM. */
+int recover_chunk_parse(const char *member, char **key, uint32_t *k, bool *whole);
+
+/* The index of chunk k among f's stored chunks, or -1. */
+ssize_t recover_chunk_index(const struct pitr_delta_file *f, uint32_t k);
+
+/* An incremental's chunk members met in its data tarball, against those
+ * its manifest lists (each once). */
+struct recover_tally {
+	const struct pitr_delta_sigs *s;
+	size_t *first;       /* per file: its first chunk's place in `seen` */
+	bool *seen;          /* per chunk the manifest lists: met */
+	size_t want, met;
+};
+
+int recover_tally_init(struct recover_tally *t, const struct pitr_delta_sigs *s);
+/* Chunk member `member` met: 0; 1 with *problem (malloc'd) when it is no
+ * chunk, one the manifest does not list, or one met before; -1 after
+ * logging ENOMEM. */
+int recover_tally_meet(struct recover_tally *t, const char *member, char **problem);
+void recover_tally_free(struct recover_tally *t);
+
 
 /* When run->b is an incremental backup: find every link of its chain in
  * its backup dir (data and sig files present) into run->links.  Returns

@@ -1,0 +1,1018 @@
+/*
+ * apply.c - pitr-recover's incremental backups (issue 13, delta/delta.h):
+ * each incremental of a chain (found and proven whole by check.c) applied
+ * in order over the full backup's extraction.
+ *
+ * An incremental's data tarball holds whole files, directories and links
+ * as a full one does, and the changed chunks of changed files as members
+ * ".pitrkit/<key>/<k>.d" (a librsync delta against the chunk as the base
+ * had it) or ".w" (the chunk whole).  It is read in one pass: extracted
+ * by tarread like any tarball (whole files replace what is there), its
+ * chunk members handed over as they stream by (pitr_tarread_extract_take)
+ * to a thread that applies each in place: the chunk of its file (opened
+ * once for all its chunks) read, patched, checked (format 2: by its
+ * digest, on a third thread while the next chunk is patched; format 1:
+ * block by block against the link's records), and its changed blocks
+ * written back.  The full backup's data is thus read and written once,
+ * an incremental costs about what it stores, and memory is a few chunks'
+ * buffers besides the chain's signatures.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "command/recover/recover_impl.h"
+#include "common/fsutil.h"
+#include "common/io.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "delta/delta.h"
+#include "repo/catalog.h"
+#include "tar/tarread.h"
+
+/* A chunk member, by its name. */
+struct chunk_name {
+	char *key;
+	uint32_t k;
+	bool whole;          /* ".w": the chunk itself, not a delta */
+};
+
+/* The buffers the applying thread patches in: the chunk as it was and
+ * as it becomes. */
+struct chunk_bufs {
+	unsigned char *basis, *out, *data;
+};
+
+/* The file chunks go to, on the reading thread: its key, its file in the
+ * link and its path, resolved once for all its chunks (a file's chunks
+ * come together). */
+struct target {
+	char *key, *path;
+	const struct pitr_delta_file *f;
+};
+
+struct chunk_pipe;
+static bool pipe_failed(struct chunk_pipe *p);
+
+struct recover_apply {
+	const struct pitr_catalog_backup *link;
+	const struct pitr_delta_sigs *sigs;
+	size_t i;            /* its place in run->links */
+	char **seen;         /* every destination a member mapped to */
+	size_t nseen, capseen;
+	struct target t;
+	struct chunk_pipe *pipe;
+	struct recover_tally tally;  /* its chunk members, met in this pass */
+};
+
+/* The most a chunk member may hold: a delta of a chunk is at most a
+ * little over the chunk (literal commands' headers); more is damage. */
+#define MEMBER_MAX (PITR_DELTA_CHUNK + PITR_DELTA_CHUNK / 8 + 4096)
+
+/* ------------------------------------------------------------------------
+ * Where a key's file is
+ * ------------------------------------------------------------------------ */
+
+/* Whether `key` is a relative path without ".." (it comes from a file
+ * that could be damaged or forged). */
+static bool
+safe_key(const char *key)
+{
+	if (key[0] == '\0' || key[0] == '/')
+		return false;
+	for (const char *p = key; *p != '\0';) {
+		size_t len = strcspn(p, "/");
+
+		if (len == 2 && p[0] == '.' && p[1] == '.')
+			return false;
+		p += len;
+		while (*p == '/')
+			p++;
+	}
+	return true;
+}
+
+/* Where the file of `key` is: "data/<rel>" in run->tmp, a tablespace's
+ * under its destination, as extract.c maps their members.  malloc'd, NULL
+ * after logging. */
+static char *
+key_path(struct recover_run *run, const struct pitr_catalog_backup *link, const char *key)
+{
+	if (!safe_key(key)) {
+		pitr_log_error("backup \"%s\" names file \"%s\", which is not a safe relative path: the "
+			       "backup is damaged", link->name, key);
+		return NULL;
+	}
+	if (strncmp(key, "data/", 5) == 0)
+		return recover_join_rest(run->tmp, key + 5);
+	if (strncmp(key, "tablespaces/", 12) == 0) {
+		const char *p = key + 11;
+
+		for (size_t i = 0; i < run->nts; i++) {
+			size_t n = strlen(run->ts[i].old);
+
+			if (strncmp(p, run->ts[i].old, n) == 0 && (p[n] == '/' || p[n] == '\0'))
+				return recover_join_rest(run->ts[i].real, p + n);
+		}
+	}
+	pitr_log_error("backup \"%s\" names file \"%s\", which is in neither the data directory nor "
+		       "a tablespace of its chain", link->name, key);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * An incremental applied
+ * ------------------------------------------------------------------------ */
+
+/* Keep `dest` among the destinations seen (for drop_dirs); taken. */
+static int
+remember(struct recover_apply *ap, char *dest)
+{
+	if (ap->nseen == ap->capseen) {
+		size_t cap = ap->capseen ? ap->capseen * 2 : 256;
+		char **grown = pitr_xreallocarray(ap->seen, cap, sizeof(*grown));
+
+		if (grown == NULL) {
+			free(dest);
+			return -1;
+		}
+		ap->seen = grown;
+		ap->capseen = cap;
+	}
+	ap->seen[ap->nseen++] = dest;
+	return 0;
+}
+
+/* Where an incremental's member goes (pitr_tarread_dest_fn): chunk
+ * members to take_chunk(), applied as they stream by; the rest where a
+ * full backup's go, a file there from an earlier link removed first
+ * (tarread overwrites nothing). */
+static char *
+map_incr(void *ctx, const char *member, bool *skip, unsigned *id)
+{
+	struct recover_run *run = ctx;
+	struct recover_apply *ap = run->apply;
+	struct stat st;
+	char *dest, *kept;
+
+	*skip = false;
+	*id = 0;
+	/* The applying thread's failure, logged there, stops the reading. */
+	if (pipe_failed(ap->pipe))
+		return NULL;
+	if (strncmp(member, PITR_DELTA_MEMBER_PREFIX, strlen(PITR_DELTA_MEMBER_PREFIX)) == 0) {
+		*skip = true;
+		*id = PITR_TARREAD_TAKE;
+		return NULL;
+	}
+	if ((dest = recover_map_data(ctx, member, skip, id)) == NULL)
+		return NULL;
+	if (lstat(dest, &st) == 0 && !S_ISDIR(st.st_mode) && unlink(dest) != 0) {
+		pitr_log_error("could not remove \"%s\" to replace it (member \"%s\" of \"%s\"): %s", dest,
+			       member, run->tarball, strerror(errno));
+		free(dest);
+		return NULL;
+	}
+	if ((kept = pitr_xstrdup(dest)) == NULL || remember(ap, kept) != 0) {
+		free(dest);
+		return NULL;
+	}
+	return dest;
+}
+
+/* The records link `i`'s base had for chunk k of `key` (*nrec of them):
+ * those of the newest earlier link that stored the chunk (the file whole,
+ * or that chunk); NULL when the chunk did not exist before (a new file,
+ * or past the file's end then). */
+static const unsigned char *
+base_records(const struct recover_run *run, size_t i, const char *key, uint32_t k, size_t *nrec)
+{
+	uint64_t off = (uint64_t)k * PITR_DELTA_CHUNK;
+
+	for (size_t j = i; j-- > 0;) {
+		const struct pitr_delta_file *f = pitr_delta_sigs_find(&run->sigs[j], key);
+		ssize_t x = 0;
+
+		if (f == NULL || f->kind == PITR_DELTA_REMOVED || off >= f->size)
+			return NULL;
+		*nrec = PITR_DELTA_NBLOCKS(f->size - off < PITR_DELTA_CHUNK ? f->size - off :
+					   PITR_DELTA_CHUNK);
+		if (f->kind == PITR_DELTA_WHOLE)
+			return f->records + (size_t)k * PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD;
+		if (f->kind == PITR_DELTA_DELTA && (x = recover_chunk_index(f, k)) >= 0)
+			return f->records + (size_t)x * PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD;
+		/* same, or this chunk unchanged: as the link before had it */
+	}
+	return NULL;
+}
+
+/* One chunk being applied: the file's chunk as it was (basis) and as it
+ * becomes (out), the link's records for it and the base's. */
+struct chunk_job {
+	const struct recover_apply *ap;
+	const struct chunk_name *st;
+	const unsigned char *basis, *out, *rec, *base_rec;
+	size_t basis_len, len, nbase;
+	bool digest_checked;  /* format 2: out is checked whole, by its digest */
+	const unsigned char *want;  /* format 2: the digest out must have */
+	int fd;
+	off_t off;
+	const char *path;
+};
+
+static size_t
+block_len(size_t chunk_len, size_t b)
+{
+	size_t at = b * PITR_DELTA_BLOCK;
+
+	return at >= chunk_len ? 0 : chunk_len - at < PITR_DELTA_BLOCK ? chunk_len - at :
+		PITR_DELTA_BLOCK;
+}
+
+/* Is block b as it was, with records the base's for it? */
+static bool
+block_kept(const struct chunk_job *c, size_t b)
+{
+	size_t n = block_len(c->len, b);
+
+	return c->base_rec != NULL && b < c->nbase && n == block_len(c->basis_len, b) &&
+		memcmp(c->out + b * PITR_DELTA_BLOCK, c->basis + b * PITR_DELTA_BLOCK, n) == 0;
+}
+
+static int
+mismatch(const struct chunk_job *c)
+{
+	pitr_log_error("chunk %" PRIu32 " of \"%s\" does not match the signature backup \"%s\" "
+		       "recorded for it: the backup is damaged or its base is not the one extracted",
+		       c->st->k, c->st->key, c->ap->link->name);
+	return -1;
+}
+
+/* Check the new chunk against the link's records, block by block, and
+ * write the blocks that changed.  A block kept as it was is checked by
+ * its record alone: the link's must be the base's, which the bytes had
+ * when extracted or checked before; runs of changed blocks are signed
+ * (the records of a run taken alone are its slice of the chunk's).
+ * Format 2: the chunk was checked whole by its digest; the changed
+ * blocks are only found.  They are written in one call, from the first
+ * to the last (the kept blocks between hold what is there already): a
+ * page or two changed cost a page or two, and a chunk with a changed page
+ * in every other block one write, not 64. */
+static int
+check_and_write(const struct chunk_job *c, off_t off)
+{
+	unsigned char records[PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD];
+	size_t nb = PITR_DELTA_NBLOCKS(c->len), lo = c->len, hi = 0;
+
+	for (size_t b = 0; b < nb;) {
+		size_t e = b + 1, from = b * PITR_DELTA_BLOCK, to;
+
+		if (block_kept(c, b)) {
+			if (!c->digest_checked &&
+			    memcmp(c->rec + b * PITR_DELTA_RECORD, c->base_rec + b * PITR_DELTA_RECORD,
+				   PITR_DELTA_RECORD) != 0)
+				return mismatch(c);
+			b++;
+			continue;
+		}
+		while (e < nb && !block_kept(c, e))
+			e++;
+		to = e * PITR_DELTA_BLOCK < c->len ? e * PITR_DELTA_BLOCK : c->len;
+		if (!c->digest_checked &&
+		    (pitr_delta_chunk_sig(c->out + from, to - from, records) != 0 ||
+		     memcmp(records, c->rec + b * PITR_DELTA_RECORD, (e - b) * PITR_DELTA_RECORD) != 0))
+			return mismatch(c);
+		lo = from < lo ? from : lo;
+		hi = to;
+		b = e;
+	}
+	if (hi > lo && pitr_io_pwrite_all(c->fd, c->out + lo, hi - lo, off + (off_t)lo) != 0) {
+		pitr_log_error("could not write \"%s\": %s", c->path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Chunk member `st` (its `n` bytes in b->data) made over the file `fd`
+ * (at `path`), patched or taken whole, into *c; `f` is the file in the
+ * link.  chunk_finish() then checks and writes it. */
+static int
+chunk_prepare(const struct recover_run *run, const struct recover_apply *ap,
+	      const struct pitr_delta_file *f, const struct chunk_name *st, size_t n, int fd,
+	      const char *path, const struct chunk_bufs *b, struct chunk_job *c)
+{
+	uint64_t off = (uint64_t)st->k * PITR_DELTA_CHUNK;
+	ssize_t j = recover_chunk_index(f, st->k), basis;
+	char what[4200];
+
+	*c = (struct chunk_job){ .ap = ap, .st = st, .basis = b->basis, .fd = fd, .path = path,
+				 .off = (off_t)off };
+	if (j < 0 || off >= f->size) {
+		pitr_log_error("chunk %" PRIu32 " of \"%s\" in backup \"%s\" lies beyond its size %" PRIu64
+			       ": the backup is damaged", st->k, st->key, ap->link->name, f->size);
+		return -1;
+	}
+	c->rec = f->records + (size_t)j * PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD;
+	c->base_rec = base_records(run, ap->i, st->key, st->k, &c->nbase);
+	c->want = f->digests != NULL ? f->digests + (size_t)j * PITR_DELTA_DIGEST : NULL;
+	if ((basis = pitr_io_pread_full(fd, b->basis, PITR_DELTA_CHUNK, (off_t)off)) < 0) {
+		pitr_log_error("could not read \"%s\": %s", path, strerror(errno));
+		return -1;
+	}
+	c->basis_len = (size_t)basis;
+	snprintf(what, sizeof(what), "chunk %" PRIu32 " of \"%s\" in backup \"%s\"", st->k, st->key,
+		 ap->link->name);
+	c->out = st->whole ? b->data : b->out;
+	c->len = n;
+	if (!st->whole && pitr_delta_chunk_patch(b->basis, c->basis_len, b->data, n,
+						 ap->sigs->format, b->out, &c->len, what) != 0)
+		return -1;
+	if (c->len != (f->size - off < PITR_DELTA_CHUNK ? f->size - off : PITR_DELTA_CHUNK))
+		return mismatch(c);
+	return 0;
+}
+
+/* The prepared chunk `c` checked (format 2: by `digest`, its bytes'
+ * digest) and written. */
+static int
+chunk_finish(struct chunk_job *c, const unsigned char *digest)
+{
+	if (c->want != NULL) {
+		if (memcmp(digest, c->want, PITR_DELTA_DIGEST) != 0)
+			return mismatch(c);
+		c->digest_checked = true;
+	}
+	return check_and_write(c, c->off);
+}
+
+/* ------------------------------------------------------------------------
+ * The digest helper: format 2's check of a chunk, a SHA-256 of the whole
+ * of it, computed on a thread of its own while the applying thread
+ * patches the next chunk (the two cores' worth of work in a pass of
+ * many changed chunks).
+ * ------------------------------------------------------------------------ */
+
+enum { DG_IDLE, DG_BUSY, DG_DONE };
+
+struct digester {
+	pthread_t thread;
+	bool started, quit;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	const unsigned char *buf;
+	size_t len;
+	unsigned char d[PITR_DELTA_DIGEST];
+	int state, rc;
+};
+
+static void *
+dg_main(void *arg)
+{
+	struct digester *g = arg;
+
+	pthread_mutex_lock(&g->mu);
+	for (;;) {
+		while (g->state != DG_BUSY && !g->quit)
+			pthread_cond_wait(&g->cv, &g->mu);
+		if (g->quit)
+			break;
+		pthread_mutex_unlock(&g->mu);
+		/* Logs its own failure (libcrypto's), once. */
+		g->rc = pitr_delta_chunk_digest(g->buf, g->len, g->d);
+		pthread_mutex_lock(&g->mu);
+		g->state = DG_DONE;
+		pthread_cond_broadcast(&g->cv);
+	}
+	pthread_mutex_unlock(&g->mu);
+	return NULL;
+}
+
+static void
+dg_give(struct digester *g, const unsigned char *buf, size_t len)
+{
+	pthread_mutex_lock(&g->mu);
+	g->buf = buf;
+	g->len = len;
+	g->state = DG_BUSY;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
+/* The digest given last, into `d` (may be NULL: only wait for it). */
+static int
+dg_take(struct digester *g, unsigned char *d)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&g->mu);
+	while (g->state == DG_BUSY)
+		pthread_cond_wait(&g->cv, &g->mu);
+	if (g->state == DG_DONE) {
+		rc = g->rc;
+		if (d != NULL)
+			memcpy(d, g->d, PITR_DELTA_DIGEST);
+	}
+	g->state = DG_IDLE;
+	pthread_mutex_unlock(&g->mu);
+	return rc;
+}
+
+static int
+dg_start(struct digester *g)
+{
+	int e;
+
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	if ((e = pthread_create(&g->thread, NULL, dg_main, g)) != 0) {
+		pitr_log_error("could not start a thread: %s", strerror(e));
+		return -1;
+	}
+	g->started = true;
+	return 0;
+}
+
+static void
+dg_stop(struct digester *g)
+{
+	if (g->started) {
+		pthread_mutex_lock(&g->mu);
+		g->quit = true;
+		pthread_cond_broadcast(&g->cv);
+		pthread_mutex_unlock(&g->mu);
+		pthread_join(g->thread, NULL);
+	}
+	pthread_mutex_destroy(&g->mu);
+	pthread_cond_destroy(&g->cv);
+}
+
+/* ------------------------------------------------------------------------
+ * The applying thread: chunks are read (decompressed, parsed) on the
+ * extracting thread and handed through a ring of APPLY_SLOTS member
+ * buffers to a thread that patches, checks and writes them, so that the
+ * second core signs or digests while the first reads on.  It holds two
+ * chunks at a time (format 2: one patched while the digester digests
+ * the other), each in a set of buffers of its own.  A failure on that
+ * thread is logged there, once; the reading thread then stops without a
+ * line of its own.
+ * ------------------------------------------------------------------------ */
+
+#define APPLY_SLOTS 4
+
+/* A chunk member handed over: its name, file (path owned) and data. */
+struct chunk_slot {
+	struct chunk_name st;
+	const struct pitr_delta_file *f;
+	char *path;
+	unsigned char *data;
+	size_t n;
+};
+
+/* A chunk the applying thread holds: prepared, its digest asked for. */
+struct inflight {
+	struct chunk_slot *s;
+	struct chunk_job c;
+	bool digesting;
+	unsigned char d[PITR_DELTA_DIGEST];
+};
+
+struct chunk_pipe {
+	const struct recover_run *run;
+	const struct recover_apply *ap;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct chunk_slot slot[APPLY_SLOTS];
+	/* Queued or held: slot[(head + i) % N], i < count; the applying
+	 * thread holds the first `taken` of them. */
+	size_t head, count, taken;
+	bool end, stop, failed;
+	/* The applying thread's own: the open file, the chunk buffers. */
+	char *path;
+	int fd;
+	unsigned char *basis[2], *out[2];
+	struct digester dg;
+};
+
+/* The applying thread's file made `path`'s, unless it is already. */
+static int
+pipe_open(struct chunk_pipe *p, const char *path)
+{
+	if (p->path != NULL && strcmp(p->path, path) == 0)
+		return 0;
+	if (p->fd >= 0 && close(p->fd) != 0) {
+		pitr_log_error("could not write \"%s\": %s", p->path, strerror(errno));
+		p->fd = -1;
+		return -1;
+	}
+	free(p->path);
+	p->fd = -1;
+	if ((p->path = pitr_xstrdup(path)) == NULL)
+		return -1;
+	if ((p->fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		pitr_log_error("could not open \"%s\", which backup \"%s\" changes: %s", path,
+			       p->ap->link->name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+slot_clear(struct chunk_slot *s)
+{
+	free(s->st.key);
+	free(s->path);
+	s->st.key = s->path = NULL;
+}
+
+/* The next queued slot past those held, or NULL at the end (or when told
+ * to stop). */
+static struct chunk_slot *
+pipe_wait(struct chunk_pipe *p)
+{
+	struct chunk_slot *s = NULL;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->count == p->taken && !p->end && !p->stop)
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (!p->stop && p->count > p->taken)
+		s = &p->slot[(p->head + p->taken++) % APPLY_SLOTS];
+	pthread_mutex_unlock(&p->mu);
+	return s;
+}
+
+/* The oldest held slot given back (r: how its chunk went). */
+static void
+pipe_release(struct chunk_pipe *p, struct inflight *h, int r)
+{
+	slot_clear(h->s);
+	h->s = NULL;
+	pthread_mutex_lock(&p->mu);
+	p->head = (p->head + 1) % APPLY_SLOTS;
+	p->count--;
+	p->taken--;
+	p->failed |= r != 0;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Held chunk `h` done: its digest taken, checked, written, released. */
+static int
+inflight_done(struct chunk_pipe *p, struct inflight *h)
+{
+	int r = 0;
+
+	if (h->digesting) {
+		r = dg_take(&p->dg, h->d);
+		h->digesting = false;
+	}
+	if (r == 0)
+		r = chunk_finish(&h->c, h->d);
+	pipe_release(p, h, r);
+	return r;
+}
+
+/* Slot `s` prepared in buffer set `set` as `h`; then the chunk held
+ * before it (`prev`) done while `h` is digested. */
+static int
+inflight_next(struct chunk_pipe *p, struct chunk_slot *s, unsigned set, struct inflight *h,
+	      struct inflight *prev)
+{
+	struct chunk_bufs b = { p->basis[set], p->out[set], s->data };
+	int r = 0;
+
+	/* A chunk of another file: the one before is written first, with
+	 * its file's descriptor. */
+	if (prev->s != NULL && strcmp(prev->s->path, s->path) != 0)
+		r = inflight_done(p, prev);
+	*h = (struct inflight){ .s = s };
+	if (r == 0)
+		r = pipe_open(p, s->path);
+	if (r == 0)
+		r = chunk_prepare(p->run, p->ap, s->f, &s->st, s->n, p->fd, s->path, &b, &h->c);
+	if (prev->s != NULL && prev->digesting) {
+		int d = dg_take(&p->dg, prev->d);
+
+		prev->digesting = false;
+		r = r != 0 ? r : d;
+	}
+	if (r == 0 && h->c.want != NULL) {
+		dg_give(&p->dg, h->c.out, h->c.len);
+		h->digesting = true;
+	}
+	if (r == 0 && prev->s != NULL)
+		r = inflight_done(p, prev);
+	return r;
+}
+
+static void *
+pipe_main(void *arg)
+{
+	struct chunk_pipe *p = arg;
+	struct inflight held[2] = { { .s = NULL }, { .s = NULL } };
+	struct chunk_slot *s;
+	unsigned set = 0;
+	int r = 0;
+
+	while (r == 0 && (s = pipe_wait(p)) != NULL) {
+		r = inflight_next(p, s, set, &held[set], &held[set ^ 1]);
+		set ^= 1;
+	}
+	if (r == 0 && held[set ^ 1].s != NULL)
+		r = inflight_done(p, &held[set ^ 1]);
+	/* A failure: the digester left idle before its buffers go. */
+	(void)dg_take(&p->dg, NULL);
+	if (r != 0) {
+		pthread_mutex_lock(&p->mu);
+		p->failed = true;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+	}
+	if (p->fd >= 0 && close(p->fd) != 0 && r == 0) {
+		pitr_log_error("could not write \"%s\": %s", p->path, strerror(errno));
+		pthread_mutex_lock(&p->mu);
+		p->failed = true;
+		pthread_mutex_unlock(&p->mu);
+	}
+	p->fd = -1;
+	return NULL;
+}
+
+/* Whether the applying thread failed (it logged why). */
+static bool
+pipe_failed(struct chunk_pipe *p)
+{
+	bool f;
+
+	pthread_mutex_lock(&p->mu);
+	f = p->failed;
+	pthread_mutex_unlock(&p->mu);
+	return f;
+}
+
+static struct chunk_pipe *
+pipe_start(const struct recover_run *run, const struct recover_apply *ap)
+{
+	struct chunk_pipe *p = pitr_xcalloc(1, sizeof(*p));
+	bool ok;
+	int e;
+
+	if (p == NULL)
+		return NULL;
+	p->run = run;
+	p->ap = ap;
+	p->fd = -1;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	ok = dg_start(&p->dg) == 0;
+	for (size_t i = 0; ok && i < 2; i++)
+		ok = (p->basis[i] = pitr_xmalloc(PITR_DELTA_CHUNK)) != NULL &&
+			(p->out[i] = pitr_xmalloc(PITR_DELTA_CHUNK)) != NULL;
+	for (size_t i = 0; ok && i < APPLY_SLOTS; i++)
+		ok = (p->slot[i].data = pitr_xmalloc(MEMBER_MAX)) != NULL;
+	if (ok && (e = pthread_create(&p->thread, NULL, pipe_main, p)) != 0) {
+		pitr_log_error("could not start a thread: %s", strerror(e));
+		ok = false;
+	}
+	p->started = ok;
+	return p;
+}
+
+/* Stop the applying thread (at its end: every chunk applied; else at
+ * once, after the chunk it is on) and free it.  0, or -1 when it failed. */
+static int
+pipe_finish(struct chunk_pipe *p, bool end)
+{
+	bool failed;
+
+	if (p == NULL)
+		return -1;
+	pthread_mutex_lock(&p->mu);
+	p->end = true;
+	p->stop = !end;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	if (p->started)
+		pthread_join(p->thread, NULL);
+	failed = p->failed || !p->started;
+	for (size_t i = 0; i < APPLY_SLOTS; i++) {
+		slot_clear(&p->slot[i]);
+		free(p->slot[i].data);
+	}
+	dg_stop(&p->dg);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p->path);
+	for (size_t i = 0; i < 2; i++) {
+		free(p->basis[i]);
+		free(p->out[i]);
+	}
+	free(p);
+	return failed ? -1 : 0;
+}
+
+/* A free slot for the reading thread, NULL when the applying thread
+ * failed. */
+static struct chunk_slot *
+pipe_slot(struct chunk_pipe *p)
+{
+	struct chunk_slot *s = NULL;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->count == APPLY_SLOTS && !p->failed)
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (!p->failed)
+		s = &p->slot[(p->head + p->count) % APPLY_SLOTS];
+	pthread_mutex_unlock(&p->mu);
+	return s;
+}
+
+static void
+pipe_push(struct chunk_pipe *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->count++;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* ------------------------------------------------------------------------
+ * Chunk members, on the reading thread
+ * ------------------------------------------------------------------------ */
+
+static void
+target_close(struct target *t)
+{
+	free(t->key);
+	free(t->path);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Make `key` (taken) the file chunks go to, unless it is already. */
+static int
+target_switch(struct recover_run *run, const struct recover_apply *ap, struct target *t,
+	      char *key)
+{
+	if (t->key != NULL && strcmp(t->key, key) == 0) {
+		free(key);
+		return 0;
+	}
+	target_close(t);
+	t->key = key;
+	t->f = pitr_delta_sigs_find(ap->sigs, key);
+	if (t->f == NULL || t->f->kind != PITR_DELTA_DELTA) {
+		pitr_log_error("backup \"%s\" stores chunks of \"%s\", which its manifest does not list "
+			       "as changed: the backup is damaged", ap->link->name, key);
+		return -1;
+	}
+	return (t->path = key_path(run, ap->link, key)) == NULL ? -1 : 0;
+}
+
+/* A chunk member, handed over by the extraction (pitr_tarread_take_fn):
+ * read into a free slot and queued for the applying thread. */
+static int
+take_chunk(void *ctx, const char *member, int64_t size, struct pitr_tarread_member *m)
+{
+	struct recover_run *run = ctx;
+	struct recover_apply *ap = run->apply;
+	struct chunk_slot *s;
+	struct chunk_name st;
+	char *problem = NULL;
+	int r;
+
+	/* Checked here too: a link whose digests were checked was not read
+	 * through before (check.c). */
+	if ((r = recover_tally_meet(&ap->tally, member, &problem)) != 0) {
+		if (r > 0)
+			pitr_log_error("\"%s\" (backup \"%s\"): %s: the backup is damaged", run->tarball,
+				       ap->link->label, problem);
+		free(problem);
+		return -1;
+	}
+	if ((r = recover_chunk_parse(member, &st.key, &st.k, &st.whole)) != 0 || size < 0 ||
+	    size > MEMBER_MAX) {
+		if (r >= 0)
+			pitr_log_error("\"%s\": member \"%s\" is not a chunk: the backup is damaged",
+				       run->tarball, member);
+		if (r == 0)
+			free(st.key);
+		return -1;
+	}
+	if (target_switch(run, ap, &ap->t, st.key) != 0)
+		return -1;
+	if ((s = pipe_slot(ap->pipe)) == NULL)
+		return -1;
+	s->st = st;
+	s->f = ap->t.f;
+	s->n = (size_t)size;
+	if ((s->st.key = pitr_xstrdup(ap->t.key)) == NULL ||
+	    (s->path = pitr_xstrdup(ap->t.path)) == NULL ||
+	    pitr_tarread_member_read(m, s->data, s->n) != 0) {
+		slot_clear(s);
+		return -1;
+	}
+	pipe_push(ap->pipe);
+	return 0;
+}
+
+/* Every changed file cut to its size, every removed file unlinked. */
+static int
+settle_files(struct recover_run *run, const struct recover_apply *ap)
+{
+	for (size_t i = 0; i < ap->sigs->nfiles; i++) {
+		const struct pitr_delta_file *f = &ap->sigs->files[i];
+		char *path;
+		int r = 0;
+
+		if (f->kind != PITR_DELTA_DELTA && f->kind != PITR_DELTA_REMOVED)
+			continue;
+		if ((path = key_path(run, ap->link, f->key)) == NULL)
+			return -1;
+		if (f->kind == PITR_DELTA_DELTA && truncate(path, (off_t)f->size) != 0) {
+			pitr_log_error("could not cut \"%s\" to its size in backup \"%s\": %s", path,
+				       ap->link->name, strerror(errno));
+			r = -1;
+		} else if (f->kind == PITR_DELTA_REMOVED && unlink(path) != 0 && errno != ENOENT) {
+			pitr_log_error("could not remove \"%s\", which backup \"%s\" no longer has: %s", path,
+				       ap->link->name, strerror(errno));
+			r = -1;
+		}
+		free(path);
+		if (r != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Remove every directory under `dir` that no member named (a dropped
+ * database's), at any depth. */
+static int
+drop_dirs_under(const struct recover_apply *ap, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int rc = 0;
+
+	if (d == NULL) {
+		pitr_log_error("could not open directory \"%s\": %s", dir, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		struct stat st;
+		char *p;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		/* Only directories matter: the data files, most entries, need
+		 * no lstat when the file system says what they are. */
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+		if ((p = pitr_fsutil_join(dir, de->d_name)) == NULL) {
+			rc = -1;
+			break;
+		}
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (bsearch(&p, ap->seen, ap->nseen, sizeof(*ap->seen), cmp_str) != NULL)
+				rc = drop_dirs_under(ap, p);
+			else if ((rc = pitr_fsutil_remove_tree(p)) == 0)
+				pitr_log_verbose("removed \"%s\": backup \"%s\" no longer has it", p,
+						 ap->link->name);
+		}
+		free(p);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* Tablespace `t`, which the link no longer has (dropped since its base):
+ * what was extracted there removed, and it forgotten, as if never met. */
+static int
+drop_tablespace(struct recover_run *run, const struct recover_apply *ap, size_t t)
+{
+	struct recover_tablespace *ts = &run->ts[t];
+	DIR *d = opendir(ts->real);
+	struct dirent *de;
+	int rc = 0;
+
+	if (d == NULL) {
+		pitr_log_error("could not open directory \"%s\": %s", ts->real, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		char *p;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		p = pitr_fsutil_join(ts->real, de->d_name);
+		rc = p == NULL ? -1 : pitr_fsutil_remove_tree(p);
+		free(p);
+	}
+	closedir(d);
+	if (rc != 0 || (ts->created != NULL && pitr_fsutil_remove_tree(ts->created) != 0))
+		return -1;
+	pitr_log_info("tablespace \"%s\" is gone in backup \"%s\": \"%s\" emptied", ts->old,
+		      ap->link->name, ts->new);
+	free(ts->old);
+	free(ts->new);
+	free(ts->real);
+	free(ts->created);
+	memmove(ts, ts + 1, (run->nts - t - 1) * sizeof(*ts));
+	run->nts--;
+	return 0;
+}
+
+static int
+drop_dirs(struct recover_run *run, struct recover_apply *ap)
+{
+	qsort(ap->seen, ap->nseen, sizeof(*ap->seen), cmp_str);
+	if (drop_dirs_under(ap, run->tmp) != 0)
+		return -1;
+	for (size_t i = 0; i < run->nts;) {
+		const char *root = run->ts[i].real;
+
+		if (bsearch(&root, ap->seen, ap->nseen, sizeof(*ap->seen), cmp_str) == NULL) {
+			if (drop_tablespace(run, ap, i) != 0)
+				return -1;
+			continue;
+		}
+		if (drop_dirs_under(ap, root) != 0)
+			return -1;
+		i++;
+	}
+	return 0;
+}
+
+static void
+apply_free(struct recover_apply *ap)
+{
+	for (size_t i = 0; i < ap->nseen; i++)
+		free(ap->seen[i]);
+	free(ap->seen);
+	target_close(&ap->t);
+	recover_tally_free(&ap->tally);
+}
+
+/* Every chunk the manifest lists met in the pass. */
+static int
+tally_whole(const struct recover_run *run, const struct recover_apply *ap)
+{
+	if (ap->tally.met == ap->tally.want)
+		return 0;
+	pitr_log_error("\"%s\" (backup \"%s\") holds %zu chunk members, its manifest lists %zu: "
+		       "the backup is damaged", run->tarball, ap->link->label, ap->tally.met,
+		       ap->tally.want);
+	return -1;
+}
+
+int
+recover_chain_apply(struct recover_run *run, size_t i, uint64_t *bytes)
+{
+	struct recover_apply ap = { .link = run->links[i], .sigs = &run->sigs[i], .i = i };
+	char *path = NULL;
+	int rc = -1;
+
+	free(run->base);
+	if ((run->base = recover_data_base_name(ap.link->data_dir)) == NULL ||
+	    (path = pitr_fsutil_join(recover_backup_dir(run), ap.link->data_file)) == NULL)
+		goto out;
+	pitr_log_info("applying incremental backup \"%s\" (%zu of %zu)", ap.link->name, i,
+		      run->nlinks - 1);
+	if (recover_tally_init(&ap.tally, ap.sigs) != 0 ||
+	    (ap.pipe = pipe_start(run, &ap)) == NULL || !ap.pipe->started)
+		goto out;
+	run->apply = &ap;
+	run->tarball = path;
+	rc = pitr_tarread_extract_take(path, ap.link->codec, map_incr, take_chunk, run,
+				       PITR_TARREAD_ALLOW_SYMLINKS, bytes);
+	run->apply = NULL;
+	if (pipe_finish(ap.pipe, rc == 0) != 0)
+		rc = -1;
+	ap.pipe = NULL;
+	if (rc == 0 && tally_whole(run, &ap) != 0)
+		rc = -1;
+	if (rc == 0 && (settle_files(run, &ap) != 0 || drop_dirs(run, &ap) != 0))
+		rc = -1;
+	run->tarball = NULL;
+out:
+	if (ap.pipe != NULL)
+		pipe_finish(ap.pipe, false);
+	apply_free(&ap);
+	free(path);
+	return rc;
+}
