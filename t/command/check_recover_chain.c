@@ -152,6 +152,7 @@ static const char *stale_key;    /* its chunks are stored as they were before */
 static const char *dup_key;      /* its chunks are all named as its first one */
 static const char *digest_key;   /* its chunks' digests are recorded wrong */
 static bool with_digests;        /* every backup has SHA-256 digests of its files */
+static bool incr_digests;        /* the incrementals have them (as pitr-backup-* always writes) */
 static int64_t dup_first = -1;   /* that first chunk's number, once stored */
 static const void *dup_in;       /* the backup dup_first was met in */
 static uint64_t sig_sysid = SYSID;
@@ -346,6 +347,7 @@ write_xlog_and_meta(int n, const char *base, const char *chain)
 	struct gz_file f;
 	struct pitr_tarwrite *t;
 	const char *meta;
+	bool digests = with_digests || (incr_digests && n > 1);
 
 	gz_open(&f, h_fmt("%s/bk-xlog-%d.tar.gz", bk, n));
 	t = pitr_tarwrite_new(gz_sink, &f);
@@ -368,8 +370,8 @@ write_xlog_and_meta(int n, const char *base, const char *chain)
 		     "system_identifier=%llu\ntimeline=1\nwal_segment_size=%u\ndata_dir=%s\n"
 		     "data_size=10000\nxlog_size=2098176\ncodec=gzip\ndigests=%s\nbase=%s\nchain=%s\n",
 		     2 * n, 2 * n + 1, 2 * n, 2 * n + 1, n + 1, n + 1, labels[n],
-		     (unsigned long long)SYSID, SEG, src, with_digests ? "SHA-256" : "", base, chain);
-	if (with_digests) {
+		     (unsigned long long)SYSID, SEG, src, digests ? "SHA-256" : "", base, chain);
+	if (digests) {
 		char line[1024], hex[PITR_DIGEST_HEX_MAX];
 
 		ck_assert_int_eq(pitr_digest_file("SHA-256", h_fmt("%s/bk-data-%d.tar.gz", bk, n), hex), 0);
@@ -851,6 +853,57 @@ START_TEST(test_chain_digests)
 }
 END_TEST
 
+/* The chain pitr-backup-* makes without --digest: a full backup without
+ * digests, incrementals with SHA-256 ones; those links are proven by their
+ * digests, not read through. */
+START_TEST(test_chain_incr_digests)
+{
+	struct pitr_recover_opts o;
+
+	incr_digests = true;
+	make_chain();
+	incr_digests = false;
+	chain_opts(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), 0);
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+	ck_assert_ptr_nonnull(strstr(h_log(), "backup \"bk-*-1.tar.gz\" has no digests"));
+	ck_assert_ptr_nonnull(strstr(h_log(), "SHA-256 digests of backup \"bk-*-3.tar.gz\" match"));
+	ck_assert_ptr_nonnull(strstr(h_log(), "3 sig files, 0 incremental data tarballs read through, "
+				     "2 proven by their digests"));
+	same_tree(src, h_path("new"), "", true);
+	same_tree(ts, h_path("ts-new"), "", true);
+}
+END_TEST
+
+/* An incremental damaged in place (its length kept) fails its SHA-256
+ * digest: refused in one line naming it, before any link is read or
+ * anything written. */
+START_TEST(test_chain_incr_digest_damaged)
+{
+	struct pitr_recover_opts o;
+	char path[8300];
+	size_t len;
+	unsigned char *buf;
+
+	incr_digests = true;
+	make_chain();
+	incr_digests = false;
+	snprintf(path, sizeof(path), "%s/bk-data-2.tar.gz", bk);
+	buf = slurp(path, &len);
+	buf[len / 2] ^= 0xff;
+	h_write_file(path, buf, len);
+	free(buf);
+	chain_opts(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error(h_fmt("\"%s\" does not match its SHA-256 digest in \"%s/bk-SHA-256-2.tar\"",
+			   path, bk));
+	ck_assert_ptr_null(strstr(h_log(), "read through"));
+	ck_assert_ptr_null(strstr(h_log(), "applying"));
+	ck_assert_ptr_null(strstr(h_log(), "extracted"));
+	assert_nothing_left();
+}
+END_TEST
+
 START_TEST(test_chain_digests_twice)
 {
 	struct pitr_recover_opts o;
@@ -904,6 +957,8 @@ suite(void)
 	tcase_add_test(tc, test_chain_chunk_digest);
 	tcase_add_test(tc, test_chain_chunk_damaged_late);
 	tcase_add_test(tc, test_chain_digests);
+	tcase_add_test(tc, test_chain_incr_digests);
+	tcase_add_test(tc, test_chain_incr_digest_damaged);
 	tcase_add_test(tc, test_chain_digests_twice);
 	tcase_add_test(tc, test_chain_other_cluster);
 	suite_add_tcase(s, tc);

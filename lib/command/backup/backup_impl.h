@@ -76,6 +76,7 @@ struct bk_run {
 	size_t nspecs;
 	const char *digests[PITR_BACKUP_MAX_DIGESTS];  /* canonical names */
 	size_t ndigests;
+	bool digest_added;           /* SHA-256, for an incremental (backup.c) */
 	struct pitr_fanout *fanout;  /* every destination, all or nothing */
 	int *dest_locks;             /* per spec: its dir's lock (catalog.h), -1 */
 	struct pitr_orphan_journal **journals;  /* per spec: its journal (repo/orphan.h) */
