@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "compress/codec.h"
 #include "delta/delta.h"
+#include "digest/digest.h"
 #include "harness.h"
 #include "repo/catalog.h"
 #include "repo/meta.h"
@@ -517,10 +518,114 @@ START_TEST(test_incremental_other_dir)
 						    "stored there needs its chain from \"%s\"\n",
 						    dest2, full, bf_dest)));
 	l = bf_dir_list(dest2);
-	ck_assert_str_eq(l, "inc-data.tar\ninc-meta.tar\ninc-sig.tar\ninc-xlog.tar\n");
+	ck_assert_str_eq(l, "inc-SHA-256.tar\ninc-data.tar\ninc-meta.tar\ninc-sig.tar\n"
+			 "inc-xlog.tar\n");
 	free(l);
 	free(dest2);
 	free(full);
+	free(rel);
+	bf_teardown();
+}
+END_TEST
+
+/* The digest algorithms backup `prefix`'s meta names, "A,B". */
+static char *
+meta_digests(const char *prefix)
+{
+	struct pitr_catalog_backup b;
+	char err[256], *text, *out;
+
+	memset(&b, 0, sizeof(b));
+	text = bf_read(h_fmt("%s/%s-meta.tar", bf_dest, prefix), PITR_CODEC_NONE, NULL);
+	ck_assert_msg(pitr_meta_parse(text, "meta", &b, err, sizeof(err)) == 0, "%s", err);
+	out = strdup("");
+	for (size_t i = 0; i < b.ndigests; i++) {
+		char *next = strdup(h_fmt("%s%s%s", out, i > 0 ? "," : "", b.digests[i].algorithm));
+
+		free(out);
+		out = next;
+	}
+	pitr_meta_clear(&b);
+	free(text);
+	return out;
+}
+
+/* Backup `prefix`'s `algo` digest file lists its data tarball with the
+ * tarball's real digest. */
+static void
+assert_digest_line(const char *prefix, const char *algo)
+{
+	char want[PITR_DIGEST_HEX_MAX], got[PITR_DIGEST_HEX_MAX];
+	char *text = bf_read(h_fmt("%s/%s-%s.tar", bf_dest, prefix, algo), PITR_CODEC_NONE, NULL);
+
+	ck_assert_int_eq(pitr_digest_lookup(text, h_fmt("%s-data.tar", prefix), want), 0);
+	ck_assert_int_eq(pitr_digest_file(algo, h_fmt("%s/%s-data.tar", bf_dest, prefix), got), 0);
+	ck_assert_str_eq(want, got);
+	free(text);
+}
+
+/* An incremental always writes a SHA-256 digest file (pitr-recover's
+ * chain pre-check proves the link by it without reading it through):
+ * without --digest, SHA-256 alone; with --digest MD5, both; with --digest
+ * SHA-256, that one only.  A full backup without --digest has none, nor
+ * has "latest" falling back to a full one. */
+START_TEST(test_incremental_sha256_always)
+{
+	unsigned char *rel = malloc(REL_SIZE);
+	struct pitr_backup_opts o;
+	char *l, *d;
+
+	bf_setup();
+	h_write_file(h_fmt("%s/" REL, bf_pgdata), "x", 1);
+	script_backup();
+	ck_assert_int_eq(run_incremental("lat-__FILETYPE__.tar__CEXT__", "latest"), 0);
+	ck_assert_ptr_nonnull(strstr(h_log(), "taking a full backup"));
+	l = bf_dir_list(bf_dest);
+	ck_assert_str_eq(l, "lat-data.tar\nlat-meta.tar\nlat-sig.tar\nlat-xlog.tar\n");
+	free(l);
+	d = meta_digests("lat");
+	ck_assert_str_eq(d, "");
+	free(d);
+	next_second();
+
+	free(full_backup(rel));
+	l = bf_dir_list(bf_dest);
+	ck_assert_str_eq(l, "bk-data.tar\nbk-meta.tar\nbk-sig.tar\nbk-xlog.tar\nlat-data.tar\n"
+			 "lat-meta.tar\nlat-sig.tar\nlat-xlog.tar\n");
+	free(l);
+	next_second();
+	ck_assert_int_eq(incremental("inc-__FILETYPE__.tar__CEXT__", "latest"), 0);
+	ck_assert(h_exists(h_fmt("%s/inc-SHA-256.tar", bf_dest)));
+	assert_digest_line("inc", "SHA-256");
+	d = meta_digests("inc");
+	ck_assert_str_eq(d, "SHA-256");
+	free(d);
+
+	next_second();
+	bf_opts(&o);
+	o.filename_template = "md5-__FILETYPE__.tar__CEXT__";
+	o.incremental_from = "latest";
+	o.digests = "MD5";
+	script_backup();
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	assert_digest_line("md5", "MD5");
+	assert_digest_line("md5", "SHA-256");
+	d = meta_digests("md5");
+	ck_assert_str_eq(d, "MD5,SHA-256");
+	free(d);
+
+	next_second();
+	o.filename_template = "sha-__FILETYPE__.tar__CEXT__";
+	o.digests = "sha256";
+	script_backup();
+	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	assert_digest_line("sha", "SHA-256");
+	d = meta_digests("sha");
+	ck_assert_str_eq(d, "SHA-256");
+	free(d);
+	l = bf_dir_list(bf_dest);
+	ck_assert_ptr_null(strstr(l, "sha-MD5"));
+	free(l);
 	free(rel);
 	bf_teardown();
 }
@@ -895,6 +1000,7 @@ make_suite(void)
 	tcase_add_test(tc, test_incremental_named);
 	tcase_add_test(tc, test_incremental_other_dir);
 	tcase_add_test(tc, test_incremental_older_base);
+	tcase_add_test(tc, test_incremental_sha256_always);
 	tcase_add_test(tc, test_incremental_digest_same);
 	tcase_add_test(tc, test_incremental_resized);
 	tcase_add_test(tc, test_incremental_in_order);
