@@ -15,7 +15,8 @@
 # a sig file of another database system are refused: one error line, exit
 # 1, nothing written.  A hot standby made from the chain (pitr-recover
 # --standby) follows the archive; pitr-backup-slave takes an incremental
-# from it on the primary's chain, and that chain of four (three from the
+# from it on the primary's chain (with -dg MD5: it gets SHA-256 digests
+# too, as every incremental does), and that chain of four (three from the
 # primary, one from the standby) recovers to the standby's rows.
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
@@ -23,7 +24,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 it_init incremental
-it_require python3 lz4 sha256sum
+it_require python3 lz4 sha256sum md5sum
 PA=$PITR_BUILDDIR/bin/pitr-archive
 PB=$PITR_BUILDDIR/bin/pitr-backup-master
 PS=$PITR_BUILDDIR/bin/pitr-backup-slave
@@ -376,7 +377,7 @@ D_SB=$(digest "$P")
 is "the hot standby's rows are the primary's" "$(digest "$S")" "$D_SB"
 poll 5 after_last_stop
 it_run as_pg "$PS" --standby-host 127.0.0.1 --standby-port "$(pg_port "$S")" --standby-username postgres \
-	-cm -h 127.0.0.1 -P "$(pg_port "$P")" -U postgres -s "lz4=$A" -dl "lz4=$BK" -dg SHA-256 -f "$FMT" \
+	-cm -h 127.0.0.1 -P "$(pg_port "$P")" -U postgres -s "lz4=$A" -dl "lz4=$BK" -dg MD5 -f "$FMT" \
 	--incremental-from latest
 is "pitr-backup-slave --incremental-from latest: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
@@ -385,6 +386,10 @@ B3=$(metas | tail -n 1)
 is "standby incremental: meta source standby" "$(meta "$B3" source)" standby
 is "standby incremental: its base is the primary's incremental 2" "$(meta "$B3" base)" "$L2"
 is "standby incremental: chain of three before it" "$(meta "$B3" chain)" "$L0|$L1|$L2"
+is "standby incremental (-dg MD5): its digests MD5 and SHA-256, which an incremental always gets" \
+	"$(meta "$B3" digests)" "MD5,SHA-256"
+ok "standby incremental: both digest files pass" bash -c \
+	"cd '$BK' && md5sum -c '${B3/meta/MD5}' && sha256sum -c '${B3/meta/SHA-256}'"
 ok "standby incremental: under 10% of the full one" test $(($(fsize "${B3/meta/data}") * 10)) -lt "$S0"
 pg_stop "$S"
 # The standby's tablespace is at $T/s/ts (pitr-recover --standby put it

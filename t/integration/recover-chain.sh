@@ -2,10 +2,12 @@
 # recover-chain.sh - pitr-recover applies an incremental backup's chain
 # (issue 13): a real PostgreSQL 15 primary with a tablespace, a full backup
 # and two incrementals by pitr-backup-master --incremental-from latest
+# (no --digest: the incrementals get their SHA-256 digest files anyway)
 # (rows updated, a table added and one dropped, a database dropped, a
 # vacuum); the chain recovered to the archive's end holds every table's
 # rows as the primary has them, and a time inside the chain recovers the
-# first incremental's; a missing link and a damaged incremental are
+# first incremental's, its links proven by their digests without being read
+# through; a missing link and a damaged incremental (by its digest) are
 # refused by name with nothing written.  Short: the one server, small
 # tables, 1 MiB segments.
 # shellcheck source-path=SCRIPTDIR
@@ -91,7 +93,8 @@ is "the chain to the end: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
 like "... the newest backup, applied over its chain of 2" "$IT_ERR" \
 	"backup \"$(re "$B3")\" is incremental: applied over a chain of 2"
-like "... its chain checked before anything was written" "$IT_ERR" "chain of backup \"$(re "$B3")\" checked: 3 sig files"
+like "... its chain checked before anything was written, the incrementals by their SHA-256 digests (written without --digest), not read through" "$IT_ERR" \
+	"chain of backup \"$(re "$B3")\" checked: 3 sig files, 0 incremental data tarballs read through, 2 proven by their digests"
 is "... every table's rows as on the primary" "$(tables "$T/r-end/data")" "$END"
 is "... database db2 is gone" "$(pg_sql "$T/r-end/data" "SELECT count(*) FROM pg_database WHERE datname = 'db2'")" 0
 ok "... amcheck finds a's index sound" pg_sql "$T/r-end/data" "CREATE EXTENSION amcheck" \
@@ -123,7 +126,7 @@ flip_byte "$BK/$data2"
 mkdir_pg "$T/r-bad"
 it_run as_pg "$PR" -b "$BK" -a "gzip=$A" -D "$T/r-bad/data" --tablespace-map "$T/ts=$T/r-bad/ts"
 is "a damaged incremental: exit 1" "$IT_RC" 1
-like "... named" "$IT_ERR" "ERROR : .*$(re "$BK/$data2")"
+like "... named, by its SHA-256 digest" "$IT_ERR" "ERROR : \"$(re "$BK/$data2")\" does not match its SHA-256 digest"
 is "... one error line" "$(grep -c ' : ERROR : ' <<<"$IT_ERR")" 1
 is "... nothing written" "$(ls -A "$T/r-bad")" ""
 cp -p "$T/$data2" "$BK/$data2"
