@@ -807,7 +807,8 @@ END_TEST
 /* ---- chains (issue 13) ---- */
 
 /* Backup "db-*-DAY.tar" (plain) labelled `label`, with `base` and `chain`
- * ("" for a full backup) and a sig file of `sig_len` bytes (0: none). */
+ * ("" for a full backup) and a sig file of `sig_len` bytes (0: none); an
+ * incremental has a SHA-256 digest file, as pitr-backup-* always writes. */
 static void
 put_chain_backup(const char *dir, int day, const char *label, const char *base, const char *chain,
 		 size_t sig_len)
@@ -817,8 +818,8 @@ put_chain_backup(const char *dir, int day, const char *label, const char *base, 
 			      "start_time=2024-03-0%d 12:00:00 +0000\nstop_time=2024-03-0%d 12:01:00 +0000\n"
 			      "host=db1\nlabel=%s\nsystem_identifier=7300000000000000001\ntimeline=1\n"
 			      "wal_segment_size=1048576\ndata_dir=/d\ndata_size=1\nxlog_size=0\n"
-			      "codec=none\ndigests=\nbase=%s\nchain=%s\n", day, day, day, day, day, day,
-			      label, base, chain);
+			      "codec=none\ndigests=%s\nbase=%s\nchain=%s\n", day, day, day, day, day,
+			      day, label, base[0] != '\0' ? "SHA-256" : "", base, chain);
 	size_t data_len = 100 * (size_t)day;
 	char *sig = malloc(sig_len + data_len + 1);
 
@@ -828,6 +829,11 @@ put_chain_backup(const char *dir, int day, const char *label, const char *base, 
 	put(dir, h_fmt("db-data-%d.tar", day), PITR_CODEC_NONE, sig, data_len);
 	if (sig_len > 0)
 		put(dir, h_fmt("db-sig-%d.tar", day), PITR_CODEC_NONE, sig, sig_len);
+	if (base[0] != '\0') {
+		const char *line = h_fmt("0  db-data-%d.tar\n", day);
+
+		put(dir, h_fmt("db-SHA-256-%d.tar", day), PITR_CODEC_NONE, line, strlen(line));
+	}
 	free(sig);
 }
 
@@ -836,7 +842,8 @@ static unsigned long long
 chain_link_size(int day, bool sig)
 {
 	return fsize(bk, h_fmt("db-meta-%d.tar", day)) + fsize(bk, h_fmt("db-data-%d.tar", day)) +
-	       (sig ? fsize(bk, h_fmt("db-sig-%d.tar", day)) : 0);
+	       (sig ? fsize(bk, h_fmt("db-sig-%d.tar", day)) : 0) +
+	       (day > 1 ? fsize(bk, h_fmt("db-SHA-256-%d.tar", day)) : 0);
 }
 
 /* A full backup F (day 1), I1 on it (day 2), I2 on I1 (day 3), and I4
@@ -864,7 +871,8 @@ START_TEST(test_chain_text)
 	assert_has(text, h_fmt("    type:         incremental on \"F\", 1 backup before it from full "
 			       "\"F\"\n    chain stored: %s (%llu bytes on disk, this backup and the 1 "
 			       "before it)\n    files:        db-meta-2.tar db-data-2.tar (no xlog file) "
-			       "db-sig-2.tar\n", size_text(f + i1), f + i1));
+			       "db-sig-2.tar\n    digests:      SHA-256 (db-SHA-256-2.tar)\n",
+			       size_text(f + i1), f + i1));
 	assert_has(text, h_fmt("    type:         incremental on \"I1\", 2 backups before it from full "
 			       "\"F\"\n    chain stored: %s (%llu bytes on disk, this backup and the 2 "
 			       "before it)\n", size_text(f + i1 + i2), f + i1 + i2));
