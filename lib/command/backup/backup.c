@@ -690,7 +690,8 @@ backup_run(const struct pitr_backup_opts *opts, bool slave)
 		return -1;
 	}
 	if (prepare(&run) == 0 && connect_server(&run) == 0 && begin(&run) == 0 &&
-	    pitr_backup_base_load(&run) == 0 && settle_digests(&run) == 0 && copy_data(&run) == 0 && copy_xlogs(&run) == 0 &&
+	    pitr_backup_base_load(&run) == 0 && settle_digests(&run) == 0 && copy_data(&run) == 0 &&
+	    copy_xlogs(&run) == 0 &&
 	    pitr_backup_sigs_write(&run) == 0 && pitr_backup_files_write_digests(&run) == 0 && write_meta(&run) == 0 &&
 	    publish(&run) == 0)
 		rc = 0;

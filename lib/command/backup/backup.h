@@ -77,7 +77,8 @@ struct pitr_backup_opts {
 	  .help = "the cluster's data directory" },                               \
 	{ "digest", "dg", PITR_OPT_STRING, "LIST",                                \
 	  .help = "digest files of the data and xlog files: "                     \
-		  "MD5,SHA-1,SHA-224,SHA-256,SHA-384,SHA-512" },                  \
+		  "MD5,SHA-1,SHA-224,SHA-256,SHA-384,SHA-512 "                    \
+		  "(an incremental always gets SHA-256)" },                       \
 	{ "dst-direct", "dd", PITR_OPT_LIST, "[CODEC=][USER@]HOST:/DIR",          \
 	  .help = "remote directory written through ssh, no local copy (repeatable)" }, \
 	{ "dst-local", "dl", PITR_OPT_LIST, "[CODEC=]DIR",                        \
