@@ -4,11 +4,19 @@
  * The logger (and logpath.c) allocate with plain malloc, not common/xalloc,
  * whose "out of memory" line would come back here: they report a failure
  * by their return value instead.
+ *
+ * Worker threads log too (a backup's signing pool, a recovery's writers):
+ * a line is written under a lock, so that the log file's rotation, the
+ * capture and the "said once" flags are never raced, and a hold is the
+ * holding thread's alone, so that a worker's failure never lands in a
+ * step's hold on the main thread.  The lock is taken around fork() too: a
+ * child (the archive module's look-ahead) must not inherit it taken.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,13 +43,36 @@ static struct {
 	bool file_failed;       /* a file problem was reported once already */
 	char *capture;
 	size_t capture_size;
-	char *hold;             /* pitr_log_hold(): the first message, not written */
-	size_t hold_size;
 	int terminal;           /* pitr_log_force_terminal(); -1: isatty */
 	char status[512];       /* pitr_log_status()'s line while shown, else "" */
 	pitr_log_sink_fn sink;  /* pitr_log_set_sink(): takes stderr's lines */
 	void *sink_arg;
 } logger = { .progname = "pitrkit", .fd = -1, .terminal = -1 };
+
+/* pitr_log_hold(): the first message, not written; this thread's. */
+static _Thread_local char *held;
+static _Thread_local size_t held_size;
+
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void
+log_lock(void)
+{
+	pthread_mutex_lock(&log_mu);
+}
+
+static void
+log_unlock(void)
+{
+	pthread_mutex_unlock(&log_mu);
+}
+
+static void
+register_atfork(void)
+{
+	pthread_atfork(log_lock, log_unlock, log_unlock);
+}
 
 /* Erase the terminal's current line: the cursor to its start, then clear
  * to its end (ECMA-48 EL), which every terminal emulator in use knows. */
@@ -260,7 +291,7 @@ pitr_log_hint(const char *fmt, ...)
 	int saved_errno = errno;
 	int n;
 
-	if (logger.hold != NULL || !pitr_log_is_terminal())
+	if (held != NULL || !pitr_log_is_terminal())
 		return;
 	n = snprintf(line, sizeof(line), "%sHINT: ", logger.status[0] ? ERASE_LINE : "");
 	va_start(ap, fmt);
@@ -275,37 +306,15 @@ pitr_log_hint(const char *fmt, ...)
 	errno = saved_errno;
 }
 
-void
-pitr_log_v(enum pitr_log_level level, const char *fmt, va_list ap)
+/* A formatted line (`len` bytes, LEVEL at `level_at`, the message at
+ * `head`) to the capture, the log file and stderr (or the sink); called
+ * with the lock held. */
+static void
+write_line(enum pitr_log_level level, char *line, int len, int level_at, int head,
+	   time_t now)
 {
-	char line[LOG_LINE_MAX];
-	char stamp[48];
-	struct timeval tv;
-	int saved_errno = errno;
-	int level_at, head, len, msg_len;
-	int fd = -1;
 	ssize_t written;
-
-	gettimeofday(&tv, NULL);
-	pitr_log_format_time(tv.tv_sec, tv.tv_usec, stamp, sizeof(stamp));
-	/* Where LEVEL starts, for the capture: searching for the level name
-	 * would stop early in a program name such as "LOGGER". */
-	level_at = snprintf(line, sizeof(line), "%s : %d : %s : ", stamp, (int)getpid(),
-			    logger.progname);
-	head = level_at + snprintf(line + level_at, sizeof(line) - (size_t)level_at, "%s : ",
-				   level_names[level]);
-	msg_len = vsnprintf(line + head, sizeof(line) - (size_t)head - 1, fmt, ap);
-	if (logger.hold != NULL) {
-		if (logger.hold[0] == '\0')
-			snprintf(logger.hold, logger.hold_size, "%s", line + head);
-		errno = saved_errno;
-		return;
-	}
-	len = head + (msg_len > 0 ? msg_len : 0);
-	if (len > (int)sizeof(line) - 2)
-		len = (int)sizeof(line) - 2;
-	line[len++] = '\n';
-	line[len] = '\0';
+	int fd = -1;
 
 	if (logger.capture != NULL && logger.capture_size > 0) {
 		size_t used = strlen(logger.capture);
@@ -313,7 +322,7 @@ pitr_log_v(enum pitr_log_level level, const char *fmt, va_list ap)
 		snprintf(logger.capture + used, logger.capture_size - used, "%s", line + level_at);
 	}
 	if (logger.template_ != NULL)
-		fd = current_fd(tv.tv_sec);
+		fd = current_fd(now);
 	if (fd >= 0) {
 		written = write(fd, line, (size_t)len);
 		if (written != len) {
@@ -334,6 +343,42 @@ pitr_log_v(enum pitr_log_level level, const char *fmt, va_list ap)
 			to_stderr(level, line, len, head);
 		}
 	}
+}
+
+void
+pitr_log_v(enum pitr_log_level level, const char *fmt, va_list ap)
+{
+	char line[LOG_LINE_MAX];
+	char stamp[48];
+	struct timeval tv;
+	int saved_errno = errno;
+	int level_at, head, len, msg_len;
+
+	gettimeofday(&tv, NULL);
+	pitr_log_format_time(tv.tv_sec, tv.tv_usec, stamp, sizeof(stamp));
+	/* Where LEVEL starts, for the capture: searching for the level name
+	 * would stop early in a program name such as "LOGGER". */
+	level_at = snprintf(line, sizeof(line), "%s : %d : %s : ", stamp, (int)getpid(),
+			    logger.progname);
+	head = level_at + snprintf(line + level_at, sizeof(line) - (size_t)level_at, "%s : ",
+				   level_names[level]);
+	msg_len = vsnprintf(line + head, sizeof(line) - (size_t)head - 1, fmt, ap);
+	if (held != NULL) {
+		if (held[0] == '\0')
+			snprintf(held, held_size, "%s", line + head);
+		errno = saved_errno;
+		return;
+	}
+	len = head + (msg_len > 0 ? msg_len : 0);
+	if (len > (int)sizeof(line) - 2)
+		len = (int)sizeof(line) - 2;
+	line[len++] = '\n';
+	line[len] = '\0';
+
+	pthread_once(&atfork_once, register_atfork);
+	log_lock();
+	write_line(level, line, len, level_at, head, tv.tv_sec);
+	log_unlock();
 	errno = saved_errno;
 }
 
@@ -407,9 +452,9 @@ pitr_log_is_verbose(void)
 void
 pitr_log_hold(char *buf, size_t size)
 {
-	logger.hold = size > 0 ? buf : NULL;
-	logger.hold_size = size;
-	if (logger.hold != NULL)
+	held = size > 0 ? buf : NULL;
+	held_size = size;
+	if (held != NULL)
 		buf[0] = '\0';
 }
 

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -614,6 +615,42 @@ START_TEST(test_hold)
 }
 END_TEST
 
+/* A thread's messages: one held, one written. */
+static void *
+thread_logs(void *arg)
+{
+	char *mine = arg;
+
+	pitr_log_hold(mine, 64);
+	pitr_log_error("the thread's held");
+	pitr_log_hold(NULL, 0);
+	pitr_log_error("the thread's written");
+	return NULL;
+}
+
+/* A hold is the holding thread's alone: a worker's failure never lands
+ * in the main thread's hold, nor the main thread's in the worker's. */
+START_TEST(test_hold_per_thread)
+{
+	char held[64], mine[64];
+	pthread_t t;
+	char *err;
+
+	stderr_begin();
+	pitr_log_hold(held, sizeof(held));
+	ck_assert_int_eq(pthread_create(&t, NULL, thread_logs, mine), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	pitr_log_error("the main's held");
+	pitr_log_hold(NULL, 0);
+	err = stderr_end();
+	ck_assert_str_eq(held, "the main's held");
+	ck_assert_str_eq(mine, "the thread's held");
+	ck_assert_int_eq(count(err, "\n"), 1);
+	ck_assert_ptr_nonnull(strstr(err, "ERROR : the thread's written\n"));
+	free(err);
+}
+END_TEST
+
 /* --- pitr_log_format_time ---------------------------------------------- */
 
 START_TEST(test_format_time)
@@ -968,6 +1005,7 @@ make_suite(void)
 
 	tc = tcase("pitr_log_hold");
 	tcase_add_test(tc, test_hold);
+	tcase_add_test(tc, test_hold_per_thread);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("pitr_log_capture");

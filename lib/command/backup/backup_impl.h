@@ -189,11 +189,14 @@ struct bk_chunk {
 	bool same;                     /* unchanged since the base: not stored */
 	unsigned char *delta;          /* freed by the pool once consumed */
 	size_t dlen;
-	int rc;                        /* work's result: nonzero after logging */
+	int rc;                        /* work's result: nonzero on failure */
+	char why[512];                 /* work's failure, logged when consumed */
 };
 
 /* `work` runs on a pool thread, its result into c->rc; `consume` on the
- * caller's.  Each returns 0, or nonzero after logging one line. */
+ * caller's.  Each returns 0, or nonzero after logging one line (work's
+ * line is held in c->why and logged by the caller's thread when the
+ * failed slot's turn comes: the first failure in order, once). */
 typedef int (*bk_pool_fn)(void *ctx, struct bk_chunk *c);
 
 struct bk_pool;

@@ -291,7 +291,7 @@ pitr_backup_base_load(struct bk_run *run)
 		rc = load_chain(run, &cat, dir, base);
 	if (rc == 1)
 		rc = older_base(run, dir, base);
-	if (rc == 0 && base != NULL)
+	if (rc == 0 && run->chain != NULL)  /* not "latest" fallen back to a full */
 		warn_other_dirs(run, dir, base->label);
 	pitr_catalog_free(&cat);
 	return rc;

@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,7 +44,8 @@ struct bk_pool {
 	size_t used;               /* slots from head on that are not free */
 	size_t queued;             /* slots queued that no thread took */
 	bool quit;
-	bool failed;               /* a slot's work or consumption failed: work skipped */
+	bool stop;                 /* a work failed: no more work is done */
+	bool failed;               /* a failure was met in order and logged */
 	bk_pool_fn work, consume;
 	void *ctx;
 };
@@ -61,6 +63,18 @@ pool_take(struct bk_pool *p)
 	return i;
 }
 
+/* A slot's work, its failure's line held in the slot: every thread may
+ * meet the same failure (no memory, a library's), and the caller's thread
+ * says the first in order, once, when it is the slot's turn. */
+static void
+run_work(struct bk_pool *p, struct bk_chunk *c)
+{
+	c->why[0] = '\0';
+	pitr_log_hold(c->why, sizeof(c->why));
+	c->rc = p->work(p->ctx, c);
+	pitr_log_hold(NULL, 0);
+}
+
 static void *
 pool_main(void *arg)
 {
@@ -76,13 +90,19 @@ pool_main(void *arg)
 		if (p->quit)
 			break;
 		i = pool_take(p);
-		skip = p->failed;
+		skip = p->stop;
 		pthread_mutex_unlock(&p->mu);
-		/* After a failure nothing more is worked on (or logged). */
-		p->slots[i].rc = skip ? -1 : p->work(p->ctx, &p->slots[i]);
+		/* After a failure nothing more is worked on: the slots taken
+		 * since come after the failed one, which is said first. */
+		if (skip) {
+			p->slots[i].rc = -1;
+			p->slots[i].why[0] = '\0';
+		} else {
+			run_work(p, &p->slots[i]);
+		}
 		pthread_mutex_lock(&p->mu);
 		p->state[i] = SLOT_DONE;
-		p->failed = p->failed || p->slots[i].rc != 0;
+		p->stop = p->stop || p->slots[i].rc != 0;
 		pthread_cond_broadcast(&p->cv);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -114,6 +134,21 @@ pool_alloc(struct bk_pool *p, size_t nslots)
 	return 0;
 }
 
+/* pthread_create with every signal blocked in the new thread: the
+ * program's handlers (clean-up on SIGTERM) run on the calling thread. */
+static int
+start_thread(struct bk_pool *p)
+{
+	sigset_t all, old;
+	int err;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&p->threads[p->nthreads], NULL, pool_main, p);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
+}
+
 struct bk_pool *
 pitr_backup_pool_new(size_t nthreads, bk_pool_fn work, bk_pool_fn consume, void *ctx)
 {
@@ -135,7 +170,7 @@ pitr_backup_pool_new(size_t nthreads, bk_pool_fn work, bk_pool_fn consume, void 
 		return NULL;
 	}
 	for (; p->nthreads < want; p->nthreads++) {
-		int err = pthread_create(&p->threads[p->nthreads], NULL, pool_main, p);
+		int err = start_thread(p);
 
 		if (err != 0) {
 			/* Fewer threads (none: the caller's) do the same work. */
@@ -165,7 +200,10 @@ pool_consume(struct bk_pool *p, int until)
 			continue;
 		}
 		pthread_mutex_unlock(&p->mu);
-		rc = p->consume(p->ctx, c);
+		if (c->rc != 0)
+			pitr_log_error("%s", c->why[0] != '\0' ? c->why :
+				       "a chunk's work failed without a message");
+		rc = c->rc != 0 ? -1 : p->consume(p->ctx, c);
 		free(c->key);
 		free(c->delta);
 		c->key = NULL;
@@ -175,6 +213,7 @@ pool_consume(struct bk_pool *p, int until)
 		p->head = (p->head + 1) % p->nslots;
 		p->used--;
 		p->failed = p->failed || rc != 0;
+		p->stop = p->stop || p->failed;
 	}
 	return p->failed ? -1 : 0;
 }
@@ -205,14 +244,14 @@ pitr_backup_pool_submit(struct bk_pool *p, struct bk_chunk *c, bool work)
 	size_t i = (size_t)(c - p->slots);
 
 	if (work && p->nthreads == 0)
-		c->rc = p->work(p->ctx, c);
+		run_work(p, c);
 	pthread_mutex_lock(&p->mu);
 	if (work && p->nthreads > 0) {
 		p->state[i] = SLOT_QUEUED;
 		p->queued++;
 	} else {
 		p->state[i] = SLOT_DONE;
-		p->failed = p->failed || c->rc != 0;
+		p->stop = p->stop || c->rc != 0;
 	}
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
