@@ -4,8 +4,9 @@
  * crafted, to base chunks through librsync's patch job.  The input's
  * first two bytes give the base chunk's length (little-endian, times 16:
  * up to a whole chunk), whose bytes are a fixed pattern; the third the
- * delta's format (1 or 2; others are refused); the rest is the delta.  Whatever it is, the patch makes at most a chunk, reads nothing
- * outside the base (ASan guards the buffer's ends), and either succeeds
+ * delta's format (1 or 2; others are refused); the rest is the delta.
+ * Whatever it is, the patch makes at most a chunk, reads nothing outside
+ * the base (ASan guards the buffer's ends), and either succeeds
  * or refuses; a refused delta leaves nothing allocated.
  */
 #include "config.h"

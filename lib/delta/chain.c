@@ -47,17 +47,6 @@ broken(const struct pitr_delta_sigs *link, const char *fmt, ...)
 	return -1;
 }
 
-/* Bytes of chunk k of a file of `size` bytes (0 past its end). */
-static uint64_t
-chunk_len(uint64_t size, uint64_t k)
-{
-	uint64_t off = k * PITR_DELTA_CHUNK;
-
-	if (off >= size)
-		return 0;
-	return size - off < PITR_DELTA_CHUNK ? size - off : PITR_DELTA_CHUNK;
-}
-
 static unsigned char *
 bytes_copy(const unsigned char *p, size_t len)
 {
@@ -136,7 +125,7 @@ delta_fits(const struct pitr_delta_sigs *link, const struct pitr_delta_file *f, 
 	for (uint64_t k = 0; k < nch; k++) {
 		bool stored = j < f->nchunks && f->chunks[j] == k;
 
-		if (!stored && chunk_len(old, k) != chunk_len(f->size, k))
+		if (!stored && pitr_delta_chunk_len(old, k) != pitr_delta_chunk_len(f->size, k))
 			return broken(link, "chunk %" PRIu64 " of \"%s\" is neither stored nor its base's",
 				      k, f->key);
 		j += stored;
@@ -186,7 +175,7 @@ put_delta(struct pitr_delta_chain *c, const struct pitr_delta_sigs *link,
 	cf->records = r;
 	cf->size = f->size;
 	for (size_t j = 0; j < f->nchunks; j++) {
-		size_t n = PITR_DELTA_NBLOCKS(chunk_len(f->size, f->chunks[j])) * PITR_DELTA_RECORD;
+		size_t n = PITR_DELTA_NBLOCKS(pitr_delta_chunk_len(f->size, f->chunks[j])) * PITR_DELTA_RECORD;
 
 		memcpy(r + (size_t)f->chunks[j] * PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD,
 		       f->records + from, n);

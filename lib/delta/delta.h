@@ -117,6 +117,17 @@
 /* Chunks of a file of `len` bytes. */
 #define PITR_DELTA_NCHUNKS(len) (((len) + PITR_DELTA_CHUNK - 1) / PITR_DELTA_CHUNK)
 
+/* Bytes of chunk k of a file of `size` bytes (0 past its end). */
+static inline size_t
+pitr_delta_chunk_len(uint64_t size, uint64_t k)
+{
+	uint64_t off = k * PITR_DELTA_CHUNK;
+
+	if (off >= size)
+		return 0;
+	return size - off < PITR_DELTA_CHUNK ? (size_t)(size - off) : PITR_DELTA_CHUNK;
+}
+
 enum pitr_delta_kind {
 	PITR_DELTA_WHOLE,
 	PITR_DELTA_DELTA,

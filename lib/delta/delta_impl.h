@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The map does not own its keys: each stays where the caller keeps it
  * (a file's key in an array) for as long as the map lives. */
@@ -28,6 +29,22 @@ int delta_map_put(struct pitr_delta_map *m, const char *key, size_t index, size_
 
 /* Forget `key` (no-op when absent). */
 void delta_map_del(struct pitr_delta_map *m, const char *key);
+
+/* librsync's headers and our pieces' lengths: 32 bits, big-endian. */
+static inline void
+delta_be32_put(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static inline uint32_t
+delta_be32_get(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
 
 /* librsync logs its own failures on stderr unless told not to: ours are
  * the one line.  Called before any librsync job; idempotent. */

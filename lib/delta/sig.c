@@ -46,18 +46,24 @@ delta_rs_quiet(void)
 	pthread_once(&once, quiet_once);
 }
 
+/* A chunk is PITR_DELTA_CHUNK bytes at most; false after logging. */
+static bool
+chunk_len_ok(size_t len)
+{
+	if (len <= PITR_DELTA_CHUNK)
+		return true;
+	pitr_log_error("a chunk of %zu bytes is larger than %d", len, PITR_DELTA_CHUNK);
+	return false;
+}
+
 /* librsync's 12-byte signature header, big-endian as rs_sig writes it. */
 void
 delta_sig_header(unsigned char *h)
 {
 	const uint32_t v[3] = { RS_BLAKE2_SIG_MAGIC, PITR_DELTA_BLOCK, PITR_DELTA_STRONG };
 
-	for (int i = 0; i < 3; i++) {
-		h[4 * i] = (unsigned char)(v[i] >> 24);
-		h[4 * i + 1] = (unsigned char)(v[i] >> 16);
-		h[4 * i + 2] = (unsigned char)(v[i] >> 8);
-		h[4 * i + 3] = (unsigned char)v[i];
-	}
+	for (int i = 0; i < 3; i++)
+		delta_be32_put(h + 4 * i, v[i]);
 }
 
 /* Run `job` over all of `in` (the whole input) into `out` (`cap` bytes);
@@ -87,10 +93,8 @@ pitr_delta_chunk_sig(const void *buf, size_t len, unsigned char *records)
 	rs_job_t *job;
 	rs_result r;
 
-	if (len > PITR_DELTA_CHUNK) {
-		pitr_log_error("a chunk of %zu bytes is larger than %d", len, PITR_DELTA_CHUNK);
+	if (!chunk_len_ok(len))
 		return -1;
-	}
 	delta_rs_quiet();
 	if ((job = pitr_xcheck(rs_sig_begin(PITR_DELTA_BLOCK, PITR_DELTA_STRONG,
 					    RS_BLAKE2_SIG_MAGIC))) == NULL)
@@ -207,10 +211,7 @@ put_piece(rs_signature_t *s, const unsigned char *buf, size_t len, struct dbuf *
 	rc = delta_out(job, buf, len, d);
 	rs_job_free(job);
 	n = (uint32_t)(d->len - at - 4);
-	d->p[at] = (unsigned char)(n >> 24);
-	d->p[at + 1] = (unsigned char)(n >> 16);
-	d->p[at + 2] = (unsigned char)(n >> 8);
-	d->p[at + 3] = (unsigned char)n;
+	delta_be32_put(d->p + at, n);
 	return rc;
 }
 
@@ -251,10 +252,8 @@ pitr_delta_chunk_delta(const void *buf, size_t len, const unsigned char *records
 	bool any_kept;
 	int rc = 0;
 
-	if (len > PITR_DELTA_CHUNK) {
-		pitr_log_error("a chunk of %zu bytes is larger than %d", len, PITR_DELTA_CHUNK);
+	if (!chunk_len_ok(len))
 		return -1;
-	}
 	delta_rs_quiet();
 	/* The base's records loaded and indexed once for all kept runs. */
 	if (dbuf_room(&d, changed_bytes(len, records, base_records, base_nrec, &any_kept) +
@@ -384,8 +383,7 @@ patch_pieces(struct basis *b, const unsigned char *d, size_t dlen, unsigned char
 				       piece);
 			return -1;
 		}
-		len = (uint32_t)d[pos] << 24 | (uint32_t)d[pos + 1] << 16 |
-		      (uint32_t)d[pos + 2] << 8 | d[pos + 3];
+		len = delta_be32_get(d + pos);
 		pos += 4;
 		if (len > dlen - pos) {
 			pitr_log_error("%s is damaged: its delta's piece %zu claims %" PRIu32
@@ -423,10 +421,8 @@ pitr_delta_chunk_digest(const void *buf, size_t len, unsigned char *digest)
 	unsigned int n = 0;
 	const char *why;
 
-	if (len > PITR_DELTA_CHUNK) {
-		pitr_log_error("a chunk of %zu bytes is larger than %d", len, PITR_DELTA_CHUNK);
+	if (!chunk_len_ok(len))
 		return -1;
-	}
 	if (EVP_Digest(buf, len, digest, &n, EVP_sha256(), NULL) != 1 || n != PITR_DELTA_DIGEST) {
 		why = ERR_reason_error_string(ERR_get_error());
 		pitr_log_error("could not compute a chunk's SHA-256: %s",

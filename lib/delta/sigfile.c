@@ -357,24 +357,13 @@ parse_manifest(struct sf_read *rd)
 	return parse_files(rd, pos);
 }
 
-/* The records' count of chunk k of a file of `size` bytes (k is one of
- * its chunks). */
-static size_t
-chunk_records(uint64_t size, uint32_t k)
-{
-	uint64_t left = size - (uint64_t)k * PITR_DELTA_CHUNK;
-
-	return PITR_DELTA_NBLOCKS(left < PITR_DELTA_CHUNK ? left : PITR_DELTA_CHUNK);
-}
-
 static bool
 header_ok(const unsigned char *h)
 {
 	const uint32_t want[3] = { RS_BLAKE2_SIG_MAGIC, PITR_DELTA_BLOCK, PITR_DELTA_STRONG };
 
 	for (int i = 0; i < 3; i++)
-		if (((uint32_t)h[4 * i] << 24 | (uint32_t)h[4 * i + 1] << 16 |
-		     (uint32_t)h[4 * i + 2] << 8 | h[4 * i + 3]) != want[i])
+		if (delta_be32_get(h + 4 * i) != want[i])
 			return false;
 	return true;
 }
@@ -437,7 +426,8 @@ chunk_member(struct sf_read *rd, struct sf_member *m)
 		return damaged(rd, "member \"sig/%s\" belongs to no file of its manifest", m->name);
 	t = &rd->tally[fi];
 	if ((t->n > 0 && k <= t->last) || k >= PITR_DELTA_NCHUNKS(f->size) ||
-	    m->len != chunk_records(f->size, (uint32_t)k) * PITR_DELTA_RECORD + digest_bytes(rd, 1))
+	    m->len != PITR_DELTA_NBLOCKS(pitr_delta_chunk_len(f->size, k)) * PITR_DELTA_RECORD +
+		      digest_bytes(rd, 1))
 		return damaged(rd, "member \"sig/%s\" does not fit \"%s\" of %" PRIu64 " bytes",
 			       m->name, f->key, f->size);
 	t->last = (uint32_t)k;

@@ -451,19 +451,6 @@ pitr_delta_sigwriter_whole_end(struct pitr_delta_sigwriter *w)
 	return rc;
 }
 
-/* The records' count of chunk k of a file of `size` bytes, 0 when the
- * file has no chunk k. */
-static size_t
-chunk_records(uint64_t size, uint32_t k)
-{
-	uint64_t off = (uint64_t)k * PITR_DELTA_CHUNK, left;
-
-	if (off >= size)
-		return 0;
-	left = size - off;
-	return PITR_DELTA_NBLOCKS(left < PITR_DELTA_CHUNK ? left : PITR_DELTA_CHUNK);
-}
-
 int
 pitr_delta_sigwriter_delta_chunk(struct pitr_delta_sigwriter *w, const char *key, uint32_t k,
 				 const unsigned char *records, size_t nrec, const unsigned char *digest)
@@ -502,7 +489,7 @@ pitr_delta_sigwriter_delta_end(struct pitr_delta_sigwriter *w, const char *key, 
 	if (idle(w, key, "delta_end") != 0 || key_ok(key) != 0)
 		return -1;
 	for (size_t i = 0; i < w->nchunks && rc == 0; i++)
-		if (chunk_records(size, w->chunks[i].k) != w->chunks[i].nrec) {
+		if (PITR_DELTA_NBLOCKS(pitr_delta_chunk_len(size, w->chunks[i].k)) != w->chunks[i].nrec) {
 			pitr_log_error("sig file: chunk %" PRIu32 " of \"%s\" does not fit its size %"
 				       PRIu64, w->chunks[i].k, key, size);
 			rc = -1;

@@ -344,14 +344,13 @@ resolve_digests(struct bk_run *run)
 /* After the base is looked up: a full backup writes only --digest's
  * digest files (resolve_digests()).  The added one is the last: nothing
  * is open yet, and the meta file's slot moves down onto it. */
-static int
+static void
 settle_digests(struct bk_run *run)
 {
 	if (run->digest_added && run->chain == NULL) {
 		run->ndigests--;
 		run->digest_added = false;
 	}
-	return 0;
 }
 
 /* Everything checked that needs no server: the options, the destinations,
@@ -585,7 +584,8 @@ copy_data(struct bk_run *run)
 		return -1;
 	if (pitr_backup_segments_history_in_data(run) && pitr_backup_segments_add_history(run) != 0)
 		return -1;
-	if (pitr_backup_sigs_end_data(run) != 0 || pitr_tarwrite_finish(run->tar) != 0 || pitr_backup_files_close(run, FT_DATA) != 0)
+	if (pitr_backup_sigs_end_data(run) != 0 || pitr_tarwrite_finish(run->tar) != 0 ||
+	    pitr_backup_files_close(run, FT_DATA) != 0)
 		return -1;
 	pitr_progress_finish(run->progress);
 	run->progress = NULL;
@@ -690,11 +690,13 @@ backup_run(const struct pitr_backup_opts *opts, bool slave)
 		return -1;
 	}
 	if (prepare(&run) == 0 && connect_server(&run) == 0 && begin(&run) == 0 &&
-	    pitr_backup_base_load(&run) == 0 && settle_digests(&run) == 0 && copy_data(&run) == 0 &&
-	    copy_xlogs(&run) == 0 &&
-	    pitr_backup_sigs_write(&run) == 0 && pitr_backup_files_write_digests(&run) == 0 && write_meta(&run) == 0 &&
-	    publish(&run) == 0)
-		rc = 0;
+	    pitr_backup_base_load(&run) == 0) {
+		settle_digests(&run);
+		if (copy_data(&run) == 0 && copy_xlogs(&run) == 0 && pitr_backup_sigs_write(&run) == 0 &&
+		    pitr_backup_files_write_digests(&run) == 0 && write_meta(&run) == 0 &&
+		    publish(&run) == 0)
+			rc = 0;
+	}
 	pitr_backup_xlogdir_remove(&run);
 	pitr_backup_xlogdir_release_trigger(&run);
 	run_free(&run);

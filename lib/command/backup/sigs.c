@@ -104,14 +104,12 @@ static int
 load_chunk(struct bk_chunk *c, int fd, const char *path, uint64_t size, uint32_t k,
 	   uint64_t base_size, const unsigned char *base_rec, const unsigned char *base_dig)
 {
-	uint64_t off = (uint64_t)k * PITR_DELTA_CHUNK;
 	ssize_t n;
 
 	c->op = OP_DCHUNK;
 	c->k = k;
-	c->len = size - off < PITR_DELTA_CHUNK ? (size_t)(size - off) : PITR_DELTA_CHUNK;
-	c->base_len = off >= base_size ? 0 : base_size - off < PITR_DELTA_CHUNK ?
-		      (size_t)(base_size - off) : PITR_DELTA_CHUNK;
+	c->len = pitr_delta_chunk_len(size, k);
+	c->base_len = pitr_delta_chunk_len(base_size, k);
 	c->base_rec = c->base_len == 0 ? NULL :
 		      base_rec + (size_t)k * PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD;
 	c->base_digest = c->base_len == 0 || base_dig == NULL ? NULL :
