@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "command/recover/recover.h"
+#include "command/recover/recover_impl.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "compress/codec.h"
@@ -937,6 +938,34 @@ START_TEST(test_chain_other_cluster)
 }
 END_TEST
 
+/* check.c, compiled into this test for recover_chunk_parse(), needs
+ * recover.c's (not exported) recover_backup_dir(). */
+const char *
+recover_backup_dir(const struct recover_run *run)
+{
+	(void)run;
+	return "";
+}
+
+/* Names shorter than the chunk members' prefix are no chunks, read no
+ * further than their end (ASan's build proves the latter). */
+START_TEST(test_chunk_parse_short)
+{
+	char *key = NULL;
+	uint32_t k = 0;
+	bool whole = false;
+
+	ck_assert_int_eq(recover_chunk_parse("a", &key, &k, &whole), 1);
+	ck_assert_int_eq(recover_chunk_parse(".pitrkit", &key, &k, &whole), 1);
+	ck_assert_ptr_null(key);
+	ck_assert_int_eq(recover_chunk_parse(".pitrkit/data/x/3.d", &key, &k, &whole), 0);
+	ck_assert_str_eq(key, "data/x");
+	ck_assert_uint_eq(k, 3);
+	ck_assert(!whole);
+	free(key);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -961,6 +990,7 @@ suite(void)
 	tcase_add_test(tc, test_chain_incr_digest_damaged);
 	tcase_add_test(tc, test_chain_digests_twice);
 	tcase_add_test(tc, test_chain_other_cluster);
+	tcase_add_test(tc, test_chunk_parse_short);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -31,12 +31,15 @@
 int
 recover_chunk_parse(const char *member, char **key, uint32_t *k, bool *whole)
 {
-	const char *p = member + strlen(PITR_DELTA_MEMBER_PREFIX), *slash = strrchr(p, '/');
+	const char *p, *slash;
 	size_t digits;
 	unsigned long long v;
 
-	if (strncmp(member, PITR_DELTA_MEMBER_PREFIX, strlen(PITR_DELTA_MEMBER_PREFIX)) != 0 ||
-	    slash == NULL || slash == p)
+	/* The prefix first: past a shorter name's end is not to be read. */
+	if (strncmp(member, PITR_DELTA_MEMBER_PREFIX, strlen(PITR_DELTA_MEMBER_PREFIX)) != 0)
+		return 1;
+	p = member + strlen(PITR_DELTA_MEMBER_PREFIX);
+	if ((slash = strrchr(p, '/')) == NULL || slash == p)
 		return 1;
 	digits = strspn(slash + 1, "0123456789");
 	if (digits == 0 || digits > 10 || slash[1 + digits] != '.' ||
