@@ -2,8 +2,10 @@
  * check.c - pitr-recover's incremental backups (issue 13, delta/delta.h),
  * before anything is written: the chain of backups an incremental needs
  * found, each link's signatures read and composed (bases and system
- * identifiers agree), and each incremental's data tarball read through,
- * its chunk members each one its manifest lists, once.  apply.c then
+ * identifiers agree), and each incremental's data tarball not proven by
+ * its digests read through, its chunk members each one its manifest
+ * lists, once.  The links proven by their digests are not read twice:
+ * their chunk members are counted during their pass, in apply.c, which
  * applies the links in order over the full backup's extraction.
  */
 #include "config.h"

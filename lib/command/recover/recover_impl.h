@@ -182,10 +182,11 @@ void recover_tally_free(struct recover_tally *t);
  * 0 (at once for a full backup), or -1 after logging. */
 int recover_chain_find(struct recover_run *run);
 
-/* Then read and compose the links' signatures, and read every
+/* Then read and compose the links' signatures, and read each
  * incremental link's data tarball through, its chunk members checked
- * against its manifest.  Writes nothing.  Returns 0, or -1 after
- * logging. */
+ * against its manifest, unless its digests proved it whole (those links'
+ * chunk members are counted during their pass, in apply.c, instead).
+ * Writes nothing.  Returns 0, or -1 after logging. */
 int recover_chain_check(struct recover_run *run);
 
 /* Apply link `i` (> 0) of the chain to run->tmp and the tablespaces: its
