@@ -339,7 +339,7 @@ recover_chain_check(struct recover_run *run)
 	 * cost a decompression for nothing, and its chunk members are
 	 * tallied in its pass all the same (apply.c). */
 	for (size_t i = 1; i < run->nlinks; i++) {
-		if (run->links[i]->ndigests > 0)
+		if (run->verified != NULL && run->verified[i])
 			continue;
 		if (list_link(run, i) != 0)
 			return -1;
@@ -358,7 +358,9 @@ recover_chain_free(struct recover_run *run)
 		pitr_delta_sigs_free(&run->sigs[i]);
 	free(run->sigs);
 	free(run->links);
+	free(run->verified);
 	run->sigs = NULL;
 	run->links = NULL;
+	run->verified = NULL;
 	run->nsigs = run->nlinks = 0;
 }

@@ -81,6 +81,9 @@ struct recover_run {
 	size_t nlinks;
 	struct pitr_delta_sigs *sigs;  /* each link's sig file, read: nsigs of them */
 	size_t nsigs;
+	/* Per link: its digests verified (recover_choose_check_digests);
+	 * NULL until then, and no link is taken as proven. */
+	bool *verified;
 	struct recover_apply *apply;   /* the incremental being applied, or NULL */
 };
 
@@ -145,8 +148,8 @@ const char *recover_backup_dir(const struct recover_run *run);
 char *recover_dirs_text(const char *const *specs, size_t n, bool strip);
 
 /* Verify every digest the chosen backup and every link of its chain
- * have.  Returns 0 (an info line for each that has none), or -1 after
- * logging. */
+ * have, run->verified[i] set for each link that had some.  Returns 0 (an
+ * info line for each that has none), or -1 after logging. */
 int recover_choose_check_digests(struct recover_run *run);
 
 /* ---- check.c, apply.c: an incremental's chain ----------------------------- */
