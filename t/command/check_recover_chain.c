@@ -152,6 +152,7 @@ static const char *tamper_key;   /* its chunks are stored with a flipped byte */
 static const char *stale_key;    /* its chunks are stored as they were before */
 static const char *dup_key;      /* its chunks are all named as its first one */
 static const char *digest_key;   /* its chunks' digests are recorded wrong */
+static const char *big_key;      /* its chunks are stored whole, padded past apply.c's MEMBER_MAX */
 static bool with_digests;        /* every backup has SHA-256 digests of its files */
 static bool incr_digests;        /* the incrementals have them (as pitr-backup-* always writes) */
 static int64_t dup_first = -1;   /* that first chunk's number, once stored */
@@ -197,6 +198,19 @@ add_chunk(struct bkb *b, const char *key, uint32_t k, const unsigned char *cur, 
 	}
 	if (tamper_key != NULL && strcmp(key, tamper_key) == 0)
 		stored[dlen / 2] ^= 0x55;
+	if (big_key != NULL && strcmp(key, big_key) == 0) {
+		size_t big = PITR_DELTA_CHUNK + PITR_DELTA_CHUNK / 8 + 4096 + 1;
+
+		if (!whole) {
+			free(d);
+			d = NULL;
+		}
+		stored = whole ? realloc(stored, big) : calloc(1, big);
+		ck_assert_ptr_nonnull(stored);
+		memset(stored + (whole ? dlen : 0), 0, big - (whole ? dlen : 0));
+		dlen = big;
+		whole = true;
+	}
 	if (dup_key != NULL && strcmp(key, dup_key) == 0) {
 		if (dup_in != b)
 			dup_first = k;
@@ -774,6 +788,25 @@ START_TEST(test_chain_chunk_stale)
 }
 END_TEST
 
+/* A chunk member larger than any chunk's delta can be: refused as such
+ * in its pass (the read-through before does not read members' data), one
+ * line, nothing left. */
+START_TEST(test_chain_chunk_too_big)
+{
+	struct pitr_recover_opts o;
+
+	big_key = "data/base/1/100";
+	make_chain();
+	big_key = NULL;
+	chain_opts(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error(h_fmt("chunk member \".pitrkit/data/base/1/100/1.w\" of \"%s/bk-data-2.tar.gz\" "
+			   "holds %d bytes, more than a chunk's delta can: the backup is damaged", bk,
+			   PITR_DELTA_CHUNK + PITR_DELTA_CHUNK / 8 + 4096 + 1));
+	assert_nothing_left();
+}
+END_TEST
+
 /* As many chunk members as the manifest lists, one of them twice and
  * another not at all: refused before anything is written. */
 START_TEST(test_chain_chunk_twice)
@@ -983,6 +1016,7 @@ suite(void)
 	tcase_add_test(tc, test_chain_chunk_mismatch);
 	tcase_add_test(tc, test_chain_chunk_stale);
 	tcase_add_test(tc, test_chain_chunk_twice);
+	tcase_add_test(tc, test_chain_chunk_too_big);
 	tcase_add_test(tc, test_chain_chunk_digest);
 	tcase_add_test(tc, test_chain_chunk_damaged_late);
 	tcase_add_test(tc, test_chain_digests);

@@ -316,7 +316,13 @@ chunk_prepare(const struct recover_run *run, const struct recover_apply *ap,
 
 	*c = (struct chunk_job){ .ap = ap, .st = st, .basis = b->basis, .fd = fd, .path = path,
 				 .off = (off_t)off };
-	if (j < 0 || off >= f->size) {
+	if (j < 0) {
+		/* take_chunk's tally let through only the chunks f lists. */
+		pitr_log_error("internal error: chunk %" PRIu32 " of \"%s\" in backup \"%s\" is not "
+			       "among its manifest's", st->k, st->key, ap->link->name);
+		return -1;
+	}
+	if (off >= f->size) {
 		pitr_log_error("chunk %" PRIu32 " of \"%s\" in backup \"%s\" lies beyond its size %" PRIu64
 			       ": the backup is damaged", st->k, st->key, ap->link->name, f->size);
 		return -1;
@@ -799,13 +805,18 @@ take_chunk(void *ctx, const char *member, int64_t size, struct pitr_tarread_memb
 		free(problem);
 		return -1;
 	}
-	if ((r = recover_chunk_parse(member, &st.key, &st.k, &st.whole)) != 0 || size < 0 ||
-	    size > MEMBER_MAX) {
+	if ((r = recover_chunk_parse(member, &st.key, &st.k, &st.whole)) != 0 || size < 0) {
 		if (r >= 0)
 			pitr_log_error("\"%s\": member \"%s\" is not a chunk: the backup is damaged",
 				       run->tarball, member);
 		if (r == 0)
 			free(st.key);
+		return -1;
+	}
+	if (size > MEMBER_MAX) {
+		pitr_log_error("chunk member \"%s\" of \"%s\" holds %lld bytes, more than a chunk's "
+			       "delta can: the backup is damaged", member, run->tarball, (long long)size);
+		free(st.key);
 		return -1;
 	}
 	if (target_switch(run, ap, &ap->t, st.key) != 0)
