@@ -152,6 +152,7 @@ static const char *tamper_key;   /* its chunks are stored with a flipped byte */
 static const char *stale_key;    /* its chunks are stored as they were before */
 static const char *dup_key;      /* its chunks are all named as its first one */
 static const char *digest_key;   /* its chunks' digests are recorded wrong */
+static const char *skip_key;     /* its chunks are left out of the tarball */
 static const char *big_key;      /* its chunks are stored whole, padded past apply.c's MEMBER_MAX */
 static bool with_digests;        /* every backup has SHA-256 digests of its files */
 static bool incr_digests;        /* the incrementals have them (as pitr-backup-* always writes) */
@@ -217,9 +218,11 @@ add_chunk(struct bkb *b, const char *key, uint32_t k, const unsigned char *cur, 
 		dup_in = b;
 		k = (uint32_t)dup_first;
 	}
-	ck_assert_int_eq(pitr_tarwrite_add_buffer(b->t, h_fmt("%s%s/%u.%c", PITR_DELTA_MEMBER_PREFIX, key,
-							      k, whole ? 'w' : 'd'),
-						  stored, dlen, 0600), 0);
+	if (skip_key == NULL || strcmp(key, skip_key) != 0)
+		ck_assert_int_eq(pitr_tarwrite_add_buffer(b->t, h_fmt("%s%s/%u.%c",
+								      PITR_DELTA_MEMBER_PREFIX, key, k,
+								      whole ? 'w' : 'd'),
+							  stored, dlen, 0600), 0);
 	if (stored != d)
 		free(stored);
 	free(d);
@@ -788,6 +791,45 @@ START_TEST(test_chain_chunk_stale)
 }
 END_TEST
 
+/* The chunks of a changed file left out of the first incremental: read
+ * through, it is refused before anything is written. */
+START_TEST(test_chain_chunk_missing)
+{
+	struct pitr_recover_opts o;
+
+	skip_key = "data/base/1/100";
+	make_chain();
+	skip_key = NULL;
+	chain_opts(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error(h_fmt("\"%s/bk-data-2.tar.gz\" (backup \"inc1\") holds 1 chunk members, its "
+			   "manifest lists 4: the backup is damaged, nothing written", bk));
+	ck_assert_ptr_null(strstr(h_log(), "applying"));
+	assert_nothing_left();
+}
+END_TEST
+
+/* Likewise with digests: the link is not read through before, its chunk
+ * members are counted in its pass, and the missing ones refused at its
+ * end: one line, nothing left. */
+START_TEST(test_chain_digests_chunk_missing)
+{
+	struct pitr_recover_opts o;
+
+	with_digests = true;
+	skip_key = "data/base/1/100";
+	make_chain();
+	skip_key = NULL;
+	with_digests = false;
+	chain_opts(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error(h_fmt("\"%s/bk-data-2.tar.gz\" (backup \"inc1\") holds 1 chunk members, its "
+			   "manifest lists 4: the backup is damaged\n", bk));
+	ck_assert_ptr_nonnull(strstr(h_log(), "applying incremental backup \"bk-*-2.tar.gz\""));
+	assert_nothing_left();
+}
+END_TEST
+
 /* A chunk member larger than any chunk's delta can be: refused as such
  * in its pass (the read-through before does not read members' data), one
  * line, nothing left. */
@@ -1017,6 +1059,8 @@ suite(void)
 	tcase_add_test(tc, test_chain_chunk_stale);
 	tcase_add_test(tc, test_chain_chunk_twice);
 	tcase_add_test(tc, test_chain_chunk_too_big);
+	tcase_add_test(tc, test_chain_chunk_missing);
+	tcase_add_test(tc, test_chain_digests_chunk_missing);
 	tcase_add_test(tc, test_chain_chunk_digest);
 	tcase_add_test(tc, test_chain_chunk_damaged_late);
 	tcase_add_test(tc, test_chain_digests);

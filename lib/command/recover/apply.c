@@ -979,18 +979,6 @@ apply_free(struct recover_apply *ap)
 	recover_tally_free(&ap->tally);
 }
 
-/* Every chunk the manifest lists met in the pass. */
-static int
-tally_whole(const struct recover_run *run, const struct recover_apply *ap)
-{
-	if (ap->tally.met == ap->tally.want)
-		return 0;
-	pitr_log_error("\"%s\" (backup \"%s\") holds %zu chunk members, its manifest lists %zu: "
-		       "the backup is damaged", run->tarball, ap->link->label, ap->tally.met,
-		       ap->tally.want);
-	return -1;
-}
-
 int
 recover_chain_apply(struct recover_run *run, size_t i, uint64_t *bytes)
 {
@@ -1015,7 +1003,8 @@ recover_chain_apply(struct recover_run *run, size_t i, uint64_t *bytes)
 	if (pipe_finish(ap.pipe, rc == 0) != 0)
 		rc = -1;
 	ap.pipe = NULL;
-	if (rc == 0 && tally_whole(run, &ap) != 0)
+	/* Every chunk the manifest lists met in the pass. */
+	if (rc == 0 && recover_tally_end(&ap.tally, path, ap.link->label, false) != 0)
 		rc = -1;
 	if (rc == 0 && (settle_files(run, &ap) != 0 || drop_dirs(run, &ap) != 0))
 		rc = -1;

@@ -273,6 +273,18 @@ recover_tally_meet(struct recover_tally *t, const char *member, char **problem)
 	return *problem == NULL ? -1 : 1;
 }
 
+int
+recover_tally_end(const struct recover_tally *t, const char *tarball, const char *label,
+		  bool nothing_written)
+{
+	if (t->met == t->want)
+		return 0;
+	pitr_log_error("\"%s\" (backup \"%s\") holds %zu chunk members, its manifest lists %zu: "
+		       "the backup is damaged%s", tarball, label, t->met, t->want,
+		       nothing_written ? ", nothing written" : "");
+	return -1;
+}
+
 struct list_ctx {
 	struct recover_tally t;
 	char *problem;       /* the first, malloc'd */
@@ -307,12 +319,8 @@ list_link(struct recover_run *run, size_t i)
 	if (c.problem != NULL)
 		pitr_log_error("\"%s\" (backup \"%s\"): %s: the backup is damaged, nothing written", path,
 			       l->label, c.problem);
-	else if (c.t.met != c.t.want)
-		pitr_log_error("\"%s\" (backup \"%s\") holds %zu chunk members, its manifest lists %zu: "
-			       "the backup is damaged, nothing written", path, l->label, c.t.met,
-			       c.t.want);
 	else
-		rc = 0;
+		rc = recover_tally_end(&c.t, path, l->label, true);
 out:
 	free(c.problem);
 	recover_tally_free(&c.t);

@@ -177,6 +177,10 @@ int recover_tally_init(struct recover_tally *t, const struct pitr_delta_sigs *s)
  * chunk, one the manifest does not list, or one met before; -1 after
  * logging ENOMEM. */
 int recover_tally_meet(struct recover_tally *t, const char *member, char **problem);
+/* Every chunk the manifest lists met: 0; else -1 after logging it (of
+ * `tarball`, backup `label`; "nothing written" said when so). */
+int recover_tally_end(const struct recover_tally *t, const char *tarball, const char *label,
+		      bool nothing_written);
 void recover_tally_free(struct recover_tally *t);
 
 
