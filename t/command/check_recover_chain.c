@@ -6,7 +6,8 @@
  * the chain and compared file by file with the source as it was; and the
  * refusals (a missing link, a missing sig file, a damaged tarball, a chunk
  * that does not match its signature, another cluster's signatures), each
- * leaving nothing behind.
+ * leaving nothing behind; and the same chain rewritten as format 1, whose
+ * chunks are checked by their records, not by digests.
  */
 #include "config.h"
 
@@ -19,7 +20,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <librsync.h>
+
 #include "command/recover/recover.h"
+#include "command/recover/recover_impl.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "compress/codec.h"
@@ -28,6 +32,7 @@
 #include "harness.h"
 #include "postgres/wal.h"
 #include "recover_fixture.h"
+#include "tar/tarread.h"
 #include "tar/tarwrite.h"
 
 /* ---- files ---------------------------------------------------------------- */
@@ -151,11 +156,48 @@ static const char *tamper_key;   /* its chunks are stored with a flipped byte */
 static const char *stale_key;    /* its chunks are stored as they were before */
 static const char *dup_key;      /* its chunks are all named as its first one */
 static const char *digest_key;   /* its chunks' digests are recorded wrong */
+static const char *skip_key;     /* its chunks are left out of the tarball */
+static const char *big_key;      /* its chunks are stored whole, padded past apply.c's MEMBER_MAX */
 static bool with_digests;        /* every backup has SHA-256 digests of its files */
+static bool format1;             /* the chain as the first pitrkit wrote it (delta.h) */
 static bool incr_digests;        /* the incrementals have them (as pitr-backup-* always writes) */
 static int64_t dup_first = -1;   /* that first chunk's number, once stored */
 static const void *dup_in;       /* the backup dup_first was met in */
 static uint64_t sig_sysid = SYSID;
+
+/* A format-1 chunk delta: one librsync delta of the whole of `cur`
+ * against the librsync signature of `prev` (the base chunk's records),
+ * made through librsync's stdio API since lib/delta writes format 2
+ * only. */
+static unsigned char *
+format1_delta(const unsigned char *prev, size_t plen, const unsigned char *cur, size_t clen,
+	      size_t *dlen)
+{
+	FILE *in = fmemopen((void *)prev, plen, "rb"), *sf, *df;
+	char *sig = NULL, *out = NULL;
+	size_t siglen;
+	rs_signature_t *s = NULL;
+	rs_stats_t st;
+
+	ck_assert_ptr_nonnull(in);
+	sf = open_memstream(&sig, &siglen);
+	ck_assert_int_eq(rs_sig_file(in, sf, PITR_DELTA_BLOCK, PITR_DELTA_STRONG, RS_BLAKE2_SIG_MAGIC,
+				     &st), RS_DONE);
+	fclose(in);
+	fclose(sf);
+	sf = fmemopen(sig, siglen, "rb");
+	ck_assert_int_eq(rs_loadsig_file(sf, &s, &st), RS_DONE);
+	ck_assert_int_eq(rs_build_hash_table(s), RS_DONE);
+	in = fmemopen((void *)cur, clen, "rb");
+	df = open_memstream(&out, dlen);
+	ck_assert_int_eq(rs_delta_file(s, in, df, &st), RS_DONE);
+	rs_free_sumset(s);
+	fclose(sf);
+	fclose(in);
+	fclose(df);
+	free(sig);
+	return (unsigned char *)out;
+}
 
 static void
 add_chunk(struct bkb *b, const char *key, uint32_t k, const unsigned char *cur, size_t clen,
@@ -174,7 +216,10 @@ add_chunk(struct bkb *b, const char *key, uint32_t k, const unsigned char *cur, 
 		dig[PITR_DELTA_DIGEST - 1] ^= 0x01;
 	ck_assert_int_eq(pitr_delta_sigwriter_delta_chunk(b->sw, key, k, rec, PITR_DELTA_NBLOCKS(clen),
 							  dig), 0);
-	if (plen > 0) {
+	if (plen > 0 && format1) {
+		d = format1_delta(prev, plen, cur, clen, &dlen);
+		whole = dlen >= clen;
+	} else if (plen > 0) {
 		ck_assert_int_eq(pitr_delta_chunk_sig(prev, plen, brec), 0);
 		ck_assert_int_eq(pitr_delta_chunk_delta(cur, clen, rec, brec, PITR_DELTA_NBLOCKS(plen),
 							&d, &dlen), 0);
@@ -196,15 +241,30 @@ add_chunk(struct bkb *b, const char *key, uint32_t k, const unsigned char *cur, 
 	}
 	if (tamper_key != NULL && strcmp(key, tamper_key) == 0)
 		stored[dlen / 2] ^= 0x55;
+	if (big_key != NULL && strcmp(key, big_key) == 0) {
+		size_t big = PITR_DELTA_CHUNK + PITR_DELTA_CHUNK / 8 + 4096 + 1;
+
+		if (!whole) {
+			free(d);
+			d = NULL;
+		}
+		stored = whole ? realloc(stored, big) : calloc(1, big);
+		ck_assert_ptr_nonnull(stored);
+		memset(stored + (whole ? dlen : 0), 0, big - (whole ? dlen : 0));
+		dlen = big;
+		whole = true;
+	}
 	if (dup_key != NULL && strcmp(key, dup_key) == 0) {
 		if (dup_in != b)
 			dup_first = k;
 		dup_in = b;
 		k = (uint32_t)dup_first;
 	}
-	ck_assert_int_eq(pitr_tarwrite_add_buffer(b->t, h_fmt("%s%s/%u.%c", PITR_DELTA_MEMBER_PREFIX, key,
-							      k, whole ? 'w' : 'd'),
-						  stored, dlen, 0600), 0);
+	if (skip_key == NULL || strcmp(key, skip_key) != 0)
+		ck_assert_int_eq(pitr_tarwrite_add_buffer(b->t, h_fmt("%s%s/%u.%c",
+								      PITR_DELTA_MEMBER_PREFIX, key, k,
+								      whole ? 'w' : 'd'),
+							  stored, dlen, 0600), 0);
 	if (stored != d)
 		free(stored);
 	free(d);
@@ -338,6 +398,76 @@ walk(struct bkb *b, const char *cur, const char *prev, const char *skel, const c
 	closedir(d);
 }
 
+/* What a sig member of `size` bytes keeps in format 1: a whole file's
+ * (librsync's magic first) its header and records, not the digest of
+ * each of its chunks after them; a delta chunk's its records, not the
+ * digest after them. */
+static size_t
+format1_len(const unsigned char *buf, size_t size)
+{
+	static const unsigned char magic[4] = { RS_BLAKE2_SIG_MAGIC >> 24,
+						(RS_BLAKE2_SIG_MAGIC >> 16) & 0xff,
+						(RS_BLAKE2_SIG_MAGIC >> 8) & 0xff,
+						RS_BLAKE2_SIG_MAGIC & 0xff };
+
+	if (size >= PITR_DELTA_SIG_HEADER && memcmp(buf, magic, 4) == 0)
+		for (size_t nb = 0;; nb++) {
+			size_t len = PITR_DELTA_SIG_HEADER + nb * PITR_DELTA_RECORD;
+			size_t all = len + PITR_DELTA_NCHUNKS(nb * PITR_DELTA_BLOCK) * PITR_DELTA_DIGEST;
+
+			if (all == size)
+				return len;
+			ck_assert_uint_lt(all, size);
+		}
+	ck_assert_uint_ge(size, PITR_DELTA_DIGEST + PITR_DELTA_RECORD);
+	ck_assert_uint_eq((size - PITR_DELTA_DIGEST) % PITR_DELTA_RECORD, 0);
+	return size - PITR_DELTA_DIGEST;
+}
+
+/* The sig file `path` rewritten as format 1: every digest cut, the
+ * manifest's "format=2" made "format=1". */
+static void
+sig_to_format1(const char *path)
+{
+	struct pitr_tarread_stream *r = pitr_tarread_open(path, PITR_CODEC_GZIP);
+	char tmp[8320];
+	struct gz_file f;
+	struct pitr_tarwrite *t;
+	const char *name;
+	int64_t size;
+	int rc;
+
+	ck_assert_ptr_nonnull(r);
+	snprintf(tmp, sizeof(tmp), "%s.f1", path);
+	gz_open(&f, tmp);
+	t = pitr_tarwrite_new(gz_sink, &f);
+	ck_assert_ptr_nonnull(t);
+	while ((rc = pitr_tarread_next(r, &name, &size)) == 1) {
+		char *buf = malloc((size_t)size + 1);
+		size_t keep = (size_t)size;
+
+		ck_assert_ptr_nonnull(buf);
+		ck_assert_int_eq(pitr_tarread_read(r, buf, (size_t)size), 0);
+		buf[size] = '\0';
+		if (strcmp(name, "manifest") == 0) {
+			char *fmt = strstr(buf, "format=2\n");
+
+			ck_assert_ptr_nonnull(fmt);
+			fmt[7] = '1';
+		} else {
+			keep = format1_len((unsigned char *)buf, (size_t)size);
+		}
+		ck_assert_int_eq(pitr_tarwrite_add_buffer(t, name, buf, keep, 0600), 0);
+		free(buf);
+	}
+	ck_assert_int_eq(rc, 0);
+	pitr_tarread_close(r);
+	ck_assert_int_eq(pitr_tarwrite_finish(t), 0);
+	pitr_tarwrite_free(t);
+	gz_close(&f);
+	ck_assert_int_eq(rename(tmp, path), 0);
+}
+
 /* The backup files' times, WAL and labels of backup n (1: full). */
 static const char *labels[] = { NULL, "full", "inc1", "inc2" };
 
@@ -436,6 +566,12 @@ take_backup(int n)
 	gz_open(&sf, h_fmt("%s/bk-sig-%d.tar.gz", bk, n));
 	ck_assert_int_eq(pitr_delta_sigwriter_finish(b.sw, gz_sink, &sf), 0);
 	gz_close(&sf);
+	if (format1) {
+		char sig[8300];
+
+		snprintf(sig, sizeof(sig), "%s/bk-sig-%d.tar.gz", bk, n);
+		sig_to_format1(sig);
+	}
 	pitr_delta_sigwriter_free(b.sw);
 	write_xlog_and_meta(n, base, chain);
 	ck_assert_int_eq(pitr_fsutil_remove_tree(skel), 0);
@@ -742,7 +878,8 @@ START_TEST(test_chain_damaged_tarball)
 }
 END_TEST
 
-/* A chunk whose bytes are not what its signature says. */
+/* A chunk whose bytes are not what its digest says (format 2; format
+ * 1's check by the records: test_chain_format1_tamper). */
 START_TEST(test_chain_chunk_mismatch)
 {
 	struct pitr_recover_opts o;
@@ -758,7 +895,8 @@ START_TEST(test_chain_chunk_mismatch)
 END_TEST
 
 /* A chunk whose blocks are all as they were, while its records say it
- * changed: checked by the records alone, still refused. */
+ * changed: in format 2 refused by its digest (format 1's check by the
+ * records: test_chain_format1_stale). */
 START_TEST(test_chain_chunk_stale)
 {
 	struct pitr_recover_opts o;
@@ -769,6 +907,64 @@ START_TEST(test_chain_chunk_stale)
 	chain_opts(&o);
 	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
 	assert_error("chunk 1 of \"data/base/1/100\" does not match the signature backup \"bk-*-2.tar.gz\" recorded for it");
+	assert_nothing_left();
+}
+END_TEST
+
+/* The chunks of a changed file left out of the first incremental: read
+ * through, it is refused before anything is written. */
+START_TEST(test_chain_chunk_missing)
+{
+	struct pitr_recover_opts o;
+
+	skip_key = "data/base/1/100";
+	make_chain();
+	skip_key = NULL;
+	chain_opts(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error(h_fmt("\"%s/bk-data-2.tar.gz\" (backup \"inc1\") holds 1 chunk members, its "
+			   "manifest lists 4: the backup is damaged, nothing written", bk));
+	ck_assert_ptr_null(strstr(h_log(), "applying"));
+	assert_nothing_left();
+}
+END_TEST
+
+/* Likewise with digests: the link is not read through before, its chunk
+ * members are counted in its pass, and the missing ones refused at its
+ * end: one line, nothing left. */
+START_TEST(test_chain_digests_chunk_missing)
+{
+	struct pitr_recover_opts o;
+
+	with_digests = true;
+	skip_key = "data/base/1/100";
+	make_chain();
+	skip_key = NULL;
+	with_digests = false;
+	chain_opts(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error(h_fmt("\"%s/bk-data-2.tar.gz\" (backup \"inc1\") holds 1 chunk members, its "
+			   "manifest lists 4: the backup is damaged\n", bk));
+	ck_assert_ptr_nonnull(strstr(h_log(), "applying incremental backup \"bk-*-2.tar.gz\""));
+	assert_nothing_left();
+}
+END_TEST
+
+/* A chunk member larger than any chunk's delta can be: refused as such
+ * in its pass (the read-through before does not read members' data), one
+ * line, nothing left. */
+START_TEST(test_chain_chunk_too_big)
+{
+	struct pitr_recover_opts o;
+
+	big_key = "data/base/1/100";
+	make_chain();
+	big_key = NULL;
+	chain_opts(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error(h_fmt("chunk member \".pitrkit/data/base/1/100/1.w\" of \"%s/bk-data-2.tar.gz\" "
+			   "holds %d bytes, more than a chunk's delta can: the backup is damaged", bk,
+			   PITR_DELTA_CHUNK + PITR_DELTA_CHUNK / 8 + 4096 + 1));
 	assert_nothing_left();
 }
 END_TEST
@@ -937,6 +1133,98 @@ START_TEST(test_chain_other_cluster)
 }
 END_TEST
 
+/* check.c, compiled into this test for recover_chunk_parse(), needs
+ * recover.c's (not exported) recover_backup_dir(). */
+const char *
+recover_backup_dir(const struct recover_run *run)
+{
+	(void)run;
+	return "";
+}
+
+/* Names shorter than the chunk members' prefix are no chunks, read no
+ * further than their end (ASan's build proves the latter). */
+START_TEST(test_chunk_parse_short)
+{
+	char *key = NULL;
+	uint32_t k = 0;
+	bool whole = false;
+
+	ck_assert_int_eq(recover_chunk_parse("a", &key, &k, &whole), 1);
+	ck_assert_int_eq(recover_chunk_parse(".pitrkit", &key, &k, &whole), 1);
+	ck_assert_ptr_null(key);
+	ck_assert_int_eq(recover_chunk_parse(".pitrkit/data/x/3.d", &key, &k, &whole), 0);
+	ck_assert_str_eq(key, "data/x");
+	ck_assert_uint_eq(k, 3);
+	ck_assert(!whole);
+	free(key);
+}
+END_TEST
+
+/* ---- format 1 ----------------------------------------------------------------- */
+
+/* A chain of format 1 (every sig file without digests, every delta one
+ * librsync delta of the whole chunk), its chunks checked block by block
+ * against their records: recovered byte for byte. */
+START_TEST(test_chain_format1)
+{
+	struct pitr_recover_opts o;
+	struct pitr_delta_sigs sigs;
+
+	format1 = true;
+	make_chain();
+	format1 = false;
+	ck_assert_int_eq(pitr_delta_sigs_read(h_fmt("%s/bk-sig-3.tar.gz", bk), PITR_CODEC_GZIP, &sigs),
+			 0);
+	ck_assert_int_eq(sigs.format, 1);
+	pitr_delta_sigs_free(&sigs);
+	chain_opts(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), 0);
+	ck_assert_ptr_null(strstr(h_log(), "ERROR"));
+	ck_assert_ptr_nonnull(strstr(h_log(), "applying incremental backup \"bk-*-3.tar.gz\" (2 of 2)"));
+	same_tree(src, h_path("new"), "", true);
+	same_tree(ts, h_path("ts-new"), "", true);
+}
+END_TEST
+
+/* Format 1: a damaged delta (a byte of its literal data flipped) makes a
+ * chunk its records refuse: one line, nothing left. */
+START_TEST(test_chain_format1_tamper)
+{
+	struct pitr_recover_opts o;
+
+	format1 = true;
+	tamper_key = "data/base/1/100";
+	make_chain();
+	tamper_key = NULL;
+	format1 = false;
+	chain_opts(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error("chunk 1 of \"data/base/1/100\"");
+	assert_error("bk-*-2.tar.gz");
+	assert_nothing_left();
+}
+END_TEST
+
+/* Format 1: a chunk whose bytes are the base's while its records say it
+ * changed: refused by its records alone. */
+START_TEST(test_chain_format1_stale)
+{
+	struct pitr_recover_opts o;
+
+	format1 = true;
+	stale_key = "data/base/1/100";
+	make_chain();
+	stale_key = NULL;
+	format1 = false;
+	chain_opts(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	assert_error("chunk 1 of \"data/base/1/100\" does not match the signature backup "
+		     "\"bk-*-2.tar.gz\" recorded for it");
+	assert_nothing_left();
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -954,6 +1242,9 @@ suite(void)
 	tcase_add_test(tc, test_chain_chunk_mismatch);
 	tcase_add_test(tc, test_chain_chunk_stale);
 	tcase_add_test(tc, test_chain_chunk_twice);
+	tcase_add_test(tc, test_chain_chunk_too_big);
+	tcase_add_test(tc, test_chain_chunk_missing);
+	tcase_add_test(tc, test_chain_digests_chunk_missing);
 	tcase_add_test(tc, test_chain_chunk_digest);
 	tcase_add_test(tc, test_chain_chunk_damaged_late);
 	tcase_add_test(tc, test_chain_digests);
@@ -961,6 +1252,10 @@ suite(void)
 	tcase_add_test(tc, test_chain_incr_digest_damaged);
 	tcase_add_test(tc, test_chain_digests_twice);
 	tcase_add_test(tc, test_chain_other_cluster);
+	tcase_add_test(tc, test_chunk_parse_short);
+	tcase_add_test(tc, test_chain_format1);
+	tcase_add_test(tc, test_chain_format1_tamper);
+	tcase_add_test(tc, test_chain_format1_stale);
 	suite_add_tcase(s, tc);
 	return s;
 }

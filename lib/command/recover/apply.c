@@ -316,7 +316,13 @@ chunk_prepare(const struct recover_run *run, const struct recover_apply *ap,
 
 	*c = (struct chunk_job){ .ap = ap, .st = st, .basis = b->basis, .fd = fd, .path = path,
 				 .off = (off_t)off };
-	if (j < 0 || off >= f->size) {
+	if (j < 0) {
+		/* take_chunk's tally let through only the chunks f lists. */
+		pitr_log_error("internal error: chunk %" PRIu32 " of \"%s\" in backup \"%s\" is not "
+			       "among its manifest's", st->k, st->key, ap->link->name);
+		return -1;
+	}
+	if (off >= f->size) {
 		pitr_log_error("chunk %" PRIu32 " of \"%s\" in backup \"%s\" lies beyond its size %" PRIu64
 			       ": the backup is damaged", st->k, st->key, ap->link->name, f->size);
 		return -1;
@@ -799,13 +805,18 @@ take_chunk(void *ctx, const char *member, int64_t size, struct pitr_tarread_memb
 		free(problem);
 		return -1;
 	}
-	if ((r = recover_chunk_parse(member, &st.key, &st.k, &st.whole)) != 0 || size < 0 ||
-	    size > MEMBER_MAX) {
+	if ((r = recover_chunk_parse(member, &st.key, &st.k, &st.whole)) != 0 || size < 0) {
 		if (r >= 0)
 			pitr_log_error("\"%s\": member \"%s\" is not a chunk: the backup is damaged",
 				       run->tarball, member);
 		if (r == 0)
 			free(st.key);
+		return -1;
+	}
+	if (size > MEMBER_MAX) {
+		pitr_log_error("chunk member \"%s\" of \"%s\" holds %lld bytes, more than a chunk's "
+			       "delta can: the backup is damaged", member, run->tarball, (long long)size);
+		free(st.key);
 		return -1;
 	}
 	if (target_switch(run, ap, &ap->t, st.key) != 0)
@@ -968,18 +979,6 @@ apply_free(struct recover_apply *ap)
 	recover_tally_free(&ap->tally);
 }
 
-/* Every chunk the manifest lists met in the pass. */
-static int
-tally_whole(const struct recover_run *run, const struct recover_apply *ap)
-{
-	if (ap->tally.met == ap->tally.want)
-		return 0;
-	pitr_log_error("\"%s\" (backup \"%s\") holds %zu chunk members, its manifest lists %zu: "
-		       "the backup is damaged", run->tarball, ap->link->label, ap->tally.met,
-		       ap->tally.want);
-	return -1;
-}
-
 int
 recover_chain_apply(struct recover_run *run, size_t i, uint64_t *bytes)
 {
@@ -1004,7 +1003,8 @@ recover_chain_apply(struct recover_run *run, size_t i, uint64_t *bytes)
 	if (pipe_finish(ap.pipe, rc == 0) != 0)
 		rc = -1;
 	ap.pipe = NULL;
-	if (rc == 0 && tally_whole(run, &ap) != 0)
+	/* Every chunk the manifest lists met in the pass. */
+	if (rc == 0 && recover_tally_end(&ap.tally, path, ap.link->label, false) != 0)
 		rc = -1;
 	if (rc == 0 && (settle_files(run, &ap) != 0 || drop_dirs(run, &ap) != 0))
 		rc = -1;

@@ -2,8 +2,10 @@
  * check.c - pitr-recover's incremental backups (issue 13, delta/delta.h),
  * before anything is written: the chain of backups an incremental needs
  * found, each link's signatures read and composed (bases and system
- * identifiers agree), and each incremental's data tarball read through,
- * its chunk members each one its manifest lists, once.  apply.c then
+ * identifiers agree), and each incremental's data tarball not proven by
+ * its digests read through, its chunk members each one its manifest
+ * lists, once.  The links proven by their digests are not read twice:
+ * their chunk members are counted during their pass, in apply.c, which
  * applies the links in order over the full backup's extraction.
  */
 #include "config.h"
@@ -31,12 +33,15 @@
 int
 recover_chunk_parse(const char *member, char **key, uint32_t *k, bool *whole)
 {
-	const char *p = member + strlen(PITR_DELTA_MEMBER_PREFIX), *slash = strrchr(p, '/');
+	const char *p, *slash;
 	size_t digits;
 	unsigned long long v;
 
-	if (strncmp(member, PITR_DELTA_MEMBER_PREFIX, strlen(PITR_DELTA_MEMBER_PREFIX)) != 0 ||
-	    slash == NULL || slash == p)
+	/* The prefix first: past a shorter name's end is not to be read. */
+	if (strncmp(member, PITR_DELTA_MEMBER_PREFIX, strlen(PITR_DELTA_MEMBER_PREFIX)) != 0)
+		return 1;
+	p = member + strlen(PITR_DELTA_MEMBER_PREFIX);
+	if ((slash = strrchr(p, '/')) == NULL || slash == p)
 		return 1;
 	digits = strspn(slash + 1, "0123456789");
 	if (digits == 0 || digits > 10 || slash[1 + digits] != '.' ||
@@ -268,6 +273,18 @@ recover_tally_meet(struct recover_tally *t, const char *member, char **problem)
 	return *problem == NULL ? -1 : 1;
 }
 
+int
+recover_tally_end(const struct recover_tally *t, const char *tarball, const char *label,
+		  bool nothing_written)
+{
+	if (t->met == t->want)
+		return 0;
+	pitr_log_error("\"%s\" (backup \"%s\") holds %zu chunk members, its manifest lists %zu: "
+		       "the backup is damaged%s", tarball, label, t->met, t->want,
+		       nothing_written ? ", nothing written" : "");
+	return -1;
+}
+
 struct list_ctx {
 	struct recover_tally t;
 	char *problem;       /* the first, malloc'd */
@@ -302,12 +319,8 @@ list_link(struct recover_run *run, size_t i)
 	if (c.problem != NULL)
 		pitr_log_error("\"%s\" (backup \"%s\"): %s: the backup is damaged, nothing written", path,
 			       l->label, c.problem);
-	else if (c.t.met != c.t.want)
-		pitr_log_error("\"%s\" (backup \"%s\") holds %zu chunk members, its manifest lists %zu: "
-			       "the backup is damaged, nothing written", path, l->label, c.t.met,
-			       c.t.want);
 	else
-		rc = 0;
+		rc = recover_tally_end(&c.t, path, l->label, true);
 out:
 	free(c.problem);
 	recover_tally_free(&c.t);
@@ -334,7 +347,7 @@ recover_chain_check(struct recover_run *run)
 	 * cost a decompression for nothing, and its chunk members are
 	 * tallied in its pass all the same (apply.c). */
 	for (size_t i = 1; i < run->nlinks; i++) {
-		if (run->links[i]->ndigests > 0)
+		if (run->verified != NULL && run->verified[i])
 			continue;
 		if (list_link(run, i) != 0)
 			return -1;
@@ -353,7 +366,9 @@ recover_chain_free(struct recover_run *run)
 		pitr_delta_sigs_free(&run->sigs[i]);
 	free(run->sigs);
 	free(run->links);
+	free(run->verified);
 	run->sigs = NULL;
 	run->links = NULL;
+	run->verified = NULL;
 	run->nsigs = run->nlinks = 0;
 }

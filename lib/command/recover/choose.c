@@ -16,6 +16,7 @@
 #include "command/recover/recover_impl.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "digest/digest.h"
 #include "postgres/lsn.h"
 #include "postgres/timeline.h"
@@ -212,7 +213,8 @@ recover_choose_check_wal(struct recover_run *run)
 	return -1;
 }
 
-/* Verify every digest backup `b` has. */
+/* Verify every digest backup `b` has: 1 when it has some (all match), 0
+ * when it has none, -1 after logging. */
 static int
 check_digests_of(const struct recover_run *run, const struct pitr_catalog_backup *b)
 {
@@ -275,16 +277,22 @@ fail:
 		free(dpath);
 		return -1;
 	}
-	return 0;
+	return 1;
 }
 
 int
 recover_choose_check_digests(struct recover_run *run)
 {
 	if (run->nlinks == 0)
-		return check_digests_of(run, run->b);
-	for (size_t i = 0; i < run->nlinks; i++)
-		if (check_digests_of(run, run->links[i]) != 0)
+		return check_digests_of(run, run->b) < 0 ? -1 : 0;
+	if ((run->verified = pitr_xcalloc(run->nlinks, sizeof(*run->verified))) == NULL)
+		return -1;
+	for (size_t i = 0; i < run->nlinks; i++) {
+		int r = check_digests_of(run, run->links[i]);
+
+		if (r < 0)
 			return -1;
+		run->verified[i] = r > 0;
+	}
 	return 0;
 }

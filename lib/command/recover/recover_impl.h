@@ -81,6 +81,9 @@ struct recover_run {
 	size_t nlinks;
 	struct pitr_delta_sigs *sigs;  /* each link's sig file, read: nsigs of them */
 	size_t nsigs;
+	/* Per link: its digests verified (recover_choose_check_digests);
+	 * NULL until then, and no link is taken as proven. */
+	bool *verified;
 	struct recover_apply *apply;   /* the incremental being applied, or NULL */
 };
 
@@ -145,8 +148,8 @@ const char *recover_backup_dir(const struct recover_run *run);
 char *recover_dirs_text(const char *const *specs, size_t n, bool strip);
 
 /* Verify every digest the chosen backup and every link of its chain
- * have.  Returns 0 (an info line for each that has none), or -1 after
- * logging. */
+ * have, run->verified[i] set for each link that had some.  Returns 0 (an
+ * info line for each that has none), or -1 after logging. */
 int recover_choose_check_digests(struct recover_run *run);
 
 /* ---- check.c, apply.c: an incremental's chain ----------------------------- */
@@ -174,6 +177,10 @@ int recover_tally_init(struct recover_tally *t, const struct pitr_delta_sigs *s)
  * chunk, one the manifest does not list, or one met before; -1 after
  * logging ENOMEM. */
 int recover_tally_meet(struct recover_tally *t, const char *member, char **problem);
+/* Every chunk the manifest lists met: 0; else -1 after logging it (of
+ * `tarball`, backup `label`; "nothing written" said when so). */
+int recover_tally_end(const struct recover_tally *t, const char *tarball, const char *label,
+		      bool nothing_written);
 void recover_tally_free(struct recover_tally *t);
 
 
@@ -182,10 +189,11 @@ void recover_tally_free(struct recover_tally *t);
  * 0 (at once for a full backup), or -1 after logging. */
 int recover_chain_find(struct recover_run *run);
 
-/* Then read and compose the links' signatures, and read every
+/* Then read and compose the links' signatures, and read each
  * incremental link's data tarball through, its chunk members checked
- * against its manifest.  Writes nothing.  Returns 0, or -1 after
- * logging. */
+ * against its manifest, unless its digests proved it whole (those links'
+ * chunk members are counted during their pass, in apply.c, instead).
+ * Writes nothing.  Returns 0, or -1 after logging. */
 int recover_chain_check(struct recover_run *run);
 
 /* Apply link `i` (> 0) of the chain to run->tmp and the tablespaces: its
