@@ -15,7 +15,9 @@
  *   check.c       an incremental backup's chain: its links found and
  *                 proven whole before anything is written
  *   apply.c       then each incremental applied over the full backup's
- *                 extraction
+ *                 extraction, its tarball read in one pass
+ *   patch.c       the applying thread: each changed chunk patched,
+ *                 checked and written in place
  *   ended.c       --recovery-ended (recovery_end_command), and the removal
  *                 of pitr-restore's prefetch dir at the target
  *   recover.c     the run in order, what the files share, and undoing a
@@ -33,6 +35,7 @@
 #include <sys/types.h>
 
 #include "command/recover/recover.h"
+#include "delta/delta.h"
 #include "repo/catalog.h"
 
 /* The largest settings, digest or tablespace_map file read whole. */
@@ -47,7 +50,6 @@ struct recover_tablespace {
 };
 
 struct pitr_delta_sigs;      /* delta/delta.h */
-struct recover_apply;        /* apply.c: one incremental being applied */
 
 struct recover_run {
 	const struct pitr_recover_opts *o;
@@ -182,6 +184,69 @@ int recover_tally_meet(struct recover_tally *t, const char *member, char **probl
 int recover_tally_end(const struct recover_tally *t, const char *tarball, const char *label,
 		      bool nothing_written);
 void recover_tally_free(struct recover_tally *t);
+
+/* ---- apply.c, patch.c: an incremental applied ----------------------------- */
+
+struct chunk_pipe;
+
+/* A chunk member, by its name. */
+struct chunk_name {
+	char *key;
+	uint32_t k;
+	bool whole;          /* ".w": the chunk itself, not a delta */
+};
+
+/* The file chunks go to, on the reading thread: its key, its file in the
+ * link and its path, resolved once for all its chunks (a file's chunks
+ * come together). */
+struct recover_target {
+	char *key, *path;
+	const struct pitr_delta_file *f;
+};
+
+/* One incremental being applied (apply.c), which the applying thread
+ * (patch.c) reads. */
+struct recover_apply {
+	const struct pitr_catalog_backup *link;
+	const struct pitr_delta_sigs *sigs;
+	size_t i;            /* its place in run->links */
+	char **seen;         /* every destination a member mapped to */
+	size_t nseen, capseen;
+	struct recover_target t;
+	struct chunk_pipe *pipe;
+	struct recover_tally tally;  /* its chunk members, met in this pass */
+};
+
+/* The most a chunk member may hold: a delta of a chunk is at most a
+ * little over the chunk (literal commands' headers); more is damage. */
+#define MEMBER_MAX (PITR_DELTA_CHUNK + PITR_DELTA_CHUNK / 8 + 4096)
+
+/* A chunk member handed over: its name, file (path owned) and data. */
+struct chunk_slot {
+	struct chunk_name st;
+	const struct pitr_delta_file *f;
+	char *path;
+	unsigned char *data;
+	size_t n;
+};
+
+/* ---- patch.c: the applying thread --------------------------------------- */
+
+/* Start the thread that patches, checks and writes an incremental's
+ * chunks in place, handed over by the reading thread; NULL after logging. */
+struct chunk_pipe *recover_pipe_start(const struct recover_run *run,
+				      const struct recover_apply *ap);
+/* A free slot for the reading thread to fill, NULL when the applying
+ * thread failed (it logged why); recover_pipe_push() hands it over. */
+struct chunk_slot *recover_pipe_slot(struct chunk_pipe *p);
+void recover_pipe_push(struct chunk_pipe *p);
+/* Release what a slot holds (its data buffer stays). */
+void recover_slot_clear(struct chunk_slot *s);
+/* Whether the applying thread failed (it logged why). */
+bool recover_pipe_failed(struct chunk_pipe *p);
+/* Stop the applying thread (at its end: every chunk applied; else at
+ * once, after the chunk it is on) and free it.  0, or -1 when it failed. */
+int recover_pipe_finish(struct chunk_pipe *p, bool end);
 
 
 /* When run->b is an incremental backup: find every link of its chain in
