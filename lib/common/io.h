@@ -29,7 +29,7 @@ int pitr_io_write_all(int fd, const void *buf, size_t len);
  * read (less than `len` only at end of file), or -1 with errno set. */
 ssize_t pitr_io_read_full(int fd, void *buf, size_t len);
 
-/* The same at offset `off` (pwrite(2), pread(2)), the descriptor's own
+/* The same at offset `off` >= 0 (pwrite(2), pread(2)), the descriptor's own
  * position untouched: for a file patched in place. */
 int pitr_io_pwrite_all(int fd, const void *buf, size_t len, off_t off);
 ssize_t pitr_io_pread_full(int fd, void *buf, size_t len, off_t off);
