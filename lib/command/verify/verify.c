@@ -43,9 +43,6 @@
 #define VF_DIGEST_FILE_MAX (1u << 20)   /* a digest file lists three files */
 #define VF_MAX_DIGESTS 6                 /* one of each digest.h knows */
 
-static void problem(struct vf_run *run, const char *kind, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
 /* "PROBLEM: KIND \"PATH\": REASON", the form the catalog's lines have. */
 static void
 vproblem(struct vf_run *run, const char *kind, const char *path, const char *fmt, va_list ap)
@@ -64,16 +61,6 @@ vproblem(struct vf_run *run, const char *kind, const char *path, const char *fmt
 	}
 	free(reason);
 	run->nproblems++;
-}
-
-static void
-problem(struct vf_run *run, const char *kind, const char *path, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vproblem(run, kind, path, fmt, ap);
-	va_end(ap);
 }
 
 void
@@ -98,18 +85,12 @@ catalog_problem(struct vf_run *run, const char *line)
 }
 
 /* --json: the checks that follow are `type`'s of `target`. */
-static void
-begin_check(struct vf_run *run, const char *type, const char *target, const char *method)
-{
-	if (run->json != NULL)
-		pitr_verify_report_check(run->json, type, target, method);
-}
-
 void
 pitr_verify_begin_check(struct vf_run *run, const char *type, const char *target,
 			const char *method)
 {
-	begin_check(run, type, target, method);
+	if (run->json != NULL)
+		pitr_verify_report_check(run->json, type, target, method);
 }
 
 /* What a whole-file read hands its bytes to. */
@@ -221,9 +202,9 @@ read_problem(struct vf_run *run, const char *kind, const char *path, enum pitr_c
 	     enum vf_read rc)
 {
 	if (rc == VF_READ_INCOMPLETE)
-		problem(run, kind, path, "not a complete %s stream", pitr_codec_name(codec));
+		pitr_verify_problem(run, kind, path, "not a complete %s stream", pitr_codec_name(codec));
 	else
-		problem(run, kind, path, "could not be read");
+		pitr_verify_problem(run, kind, path, "could not be read");
 }
 
 /* --- backups ------------------------------------------------------------ */
@@ -271,7 +252,7 @@ digest_file(struct vf_run *run, const char *path, const char *const *algos, size
 		if (ds.d[k] != NULL && pitr_digest_final(ds.d[k], hex[k]) != 0)
 			ds.failed = true;
 	if (ds.failed) {
-		problem(run, "backup file", path, "could not be digested");
+		pitr_verify_problem(run, "backup file", path, "could not be digested");
 		goto out;
 	}
 	ret = 0;
@@ -304,7 +285,7 @@ check_digests(struct vf_run *run, const char *dir, const struct pitr_catalog_bac
 	for (size_t k = 0; k < n; k++) {
 		algos[k] = pitr_digest_canonical(b->digests[k].algorithm);
 		if (algos[k] == NULL)
-			problem(run, "meta file", meta_path, "names an unknown digest \"%s\"",
+			pitr_verify_problem(run, "meta file", meta_path, "names an unknown digest \"%s\"",
 				b->digests[k].algorithm);
 	}
 	for (size_t i = 0; i < nfiles; i++) {
@@ -330,7 +311,7 @@ check_digests(struct vf_run *run, const char *dir, const struct pitr_catalog_bac
 		if (text == NULL) {
 			/* A missing one is among the catalog's problems already. */
 			if (errno != ENOENT)
-				problem(run, "digest file", dpath, "could not be read");
+				pitr_verify_problem(run, "digest file", dpath, "could not be read");
 			free(dpath);
 			continue;
 		}
@@ -339,12 +320,12 @@ check_digests(struct vf_run *run, const char *dir, const struct pitr_catalog_bac
 			int found = pitr_digest_lookup(text, files[i], listed);
 
 			if (found < 0) {
-				problem(run, "digest file", dpath, "a line is not in %s -c format",
+				pitr_verify_problem(run, "digest file", dpath, "a line is not in %s -c format",
 					pitr_digest_tool(algos[k]));
 				break;
 			}
 			if (found == 1) {
-				problem(run, "digest file", dpath, "does not list \"%s\"", files[i]);
+				pitr_verify_problem(run, "digest file", dpath, "does not list \"%s\"", files[i]);
 				continue;
 			}
 			if (readable[i] == 0 && strcmp(listed, hex[i][k]) != 0) {
@@ -355,7 +336,7 @@ check_digests(struct vf_run *run, const char *dir, const struct pitr_catalog_bac
 					free(dpath);
 					goto out;
 				}
-				problem(run, "backup file", path, "%s is %s, its digest file says %s",
+				pitr_verify_problem(run, "backup file", path, "%s is %s, its digest file says %s",
 					algos[k], hex[i][k], listed);
 				free(path);
 			}
@@ -411,8 +392,9 @@ check_backup_sysid(struct vf_run *run, const char *dir, const struct pitr_catalo
 	path = pitr_fsutil_join(dir, b->meta_file);
 	if (path == NULL)
 		return -1;
-	problem(run, "meta file", path, "system identifier %" PRIu64 ", not the %" PRIu64 " of %s",
-		b->sysid, run->sysid, run->sysid_from);
+	pitr_verify_problem(run, "meta file", path,
+			    "system identifier %" PRIu64 ", not the %" PRIu64 " of %s", b->sysid,
+			    run->sysid, run->sysid_from);
 	free(path);
 	return 0;
 }
@@ -454,21 +436,21 @@ check_segment(struct vf_run *run, const struct pitr_catalog *cat, const char *pa
 		return 0;
 	}
 	if (h.have < PITR_WALHDR_SIZE || pitr_walhdr_decode(h.bytes, h.have, &hdr) != 0) {
-		problem(run, "archive file", path, "%" PRIu64 " bytes, too short for a WAL segment",
+		pitr_verify_problem(run, "archive file", path, "%" PRIu64 " bytes, too short for a WAL segment",
 			total);
 		return 0;
 	}
 	if (pitr_walhdr_check(&hdr, &f->name, path) != 0) {
-		problem(run, "archive file", path, "bad WAL header");
+		pitr_verify_problem(run, "archive file", path, "bad WAL header");
 		return 0;
 	}
 	if (f->name.kind == PITR_WAL_SEGMENT && total != hdr.seg_size) {
-		problem(run, "archive file", path, "%" PRIu64 " bytes, not the segment size %" PRIu32,
+		pitr_verify_problem(run, "archive file", path, "%" PRIu64 " bytes, not the segment size %" PRIu32,
 			total, hdr.seg_size);
 		return 0;
 	}
 	if (cat->segsize != 0 && hdr.seg_size != cat->segsize) {
-		problem(run, "archive file", path, "segment size %" PRIu32 " in its header, not the "
+		pitr_verify_problem(run, "archive file", path, "segment size %" PRIu32 " in its header, not the "
 			"archive's %" PRIu32, hdr.seg_size, cat->segsize);
 		return 0;
 	}
@@ -479,7 +461,7 @@ check_segment(struct vf_run *run, const struct pitr_catalog *cat, const char *pa
 		run->sysid = hdr.sysid;
 		run->have_sysid = true;
 	} else if (hdr.sysid != run->sysid) {
-		problem(run, "archive file", path, "system identifier %" PRIu64 ", not the %" PRIu64
+		pitr_verify_problem(run, "archive file", path, "system identifier %" PRIu64 ", not the %" PRIu64
 			" of %s", hdr.sysid, run->sysid, run->sysid_from);
 	}
 	return 0;
@@ -534,10 +516,10 @@ check_gaps(struct vf_run *run, const struct pitr_catalog *acat, const char *dir)
 			pitr_wal_format_segment(first, tl->tli, tl->gaps[g].first, acat->segsize);
 			pitr_wal_format_segment(last, tl->tli, tl->gaps[g].last, acat->segsize);
 			if (tl->gaps[g].first == tl->gaps[g].last)
-				problem(run, "archive", dir, "segment %s is missing (a gap in timeline %"
+				pitr_verify_problem(run, "archive", dir, "segment %s is missing (a gap in timeline %"
 					PRIu32 ")", first, tl->tli);
 			else
-				problem(run, "archive", dir, "segments %s to %s are missing (a gap in "
+				pitr_verify_problem(run, "archive", dir, "segments %s to %s are missing (a gap in "
 					"timeline %" PRIu32 ")", first, last, tl->tli);
 		}
 	}
@@ -547,10 +529,10 @@ check_gaps(struct vf_run *run, const struct pitr_catalog *acat, const char *dir)
 		int rc = pitr_walpath_check(acat, b, 0, 0, missing);
 
 		if (rc == 1)
-			problem(run, "archive", dir, "first missing segment %s needed by backup %s",
+			pitr_verify_problem(run, "archive", dir, "first missing segment %s needed by backup %s",
 				missing, b->name);
 		else if (rc < 0)
-			problem(run, "archive", dir, "the WAL backup %s needs cannot be checked",
+			pitr_verify_problem(run, "archive", dir, "the WAL backup %s needs cannot be checked",
 				b->name);
 	}
 }
@@ -576,7 +558,7 @@ check_leftovers(struct vf_run *run, const char *dir, const char *remover)
 		if (path == NULL)
 			break;
 		pitr_tmp_size_text(found[i].size, size, sizeof(size));
-		problem(run, "temporary file", path, "%s left by an interrupted run; %s removes it",
+		pitr_verify_problem(run, "temporary file", path, "%s left by an interrupted run; %s removes it",
 			size, remover);
 		free(path);
 	}
@@ -639,12 +621,12 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 	if (opts->json && (run.json = pitr_verify_report_new()) == NULL)
 		goto out;
 	if (bspec.location != NULL)
-		begin_check(&run, "backup directory", bspec.location, NULL);
+		pitr_verify_begin_check(&run, "backup directory", bspec.location, NULL);
 	for (size_t i = 0; i < bcat.nproblems; i++)
 		catalog_problem(&run, bcat.problems[i]);
 	run.progress = verify_progress(&bcat, bspec.location, acats, opts->narchives);
 	if (bspec.location != NULL)
-		begin_check(&run, "temporary files", bspec.location, NULL);
+		pitr_verify_begin_check(&run, "temporary files", bspec.location, NULL);
 	if (check_leftovers(&run, bspec.location, "pitr-backup-cleanup") != 0)
 		goto out;
 	for (size_t i = 0; i < bcat.nbackups; i++) {
@@ -652,7 +634,7 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 		const char *dir = bspec.location;
 
 		pitr_log_verbose("checking backup %s", b->name);
-		begin_check(&run, "backup", b->name, b->ndigests > 0 ? "digests" : "decompression");
+		pitr_verify_begin_check(&run, "backup", b->name, b->ndigests > 0 ? "digests" : "decompression");
 		if (check_backup_sysid(&run, dir, b) != 0 ||
 		    (b->ndigests > 0 ? check_digests(&run, dir, b) : check_streams(&run, dir, b)) != 0 ||
 		    pitr_verify_links(&run, &bcat, dir, b) != 0)
@@ -665,7 +647,7 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 		size_t before;
 
 		/* The backup dir's own problems were printed once above. */
-		begin_check(&run, "archive directory", dir, NULL);
+		pitr_verify_begin_check(&run, "archive directory", dir, NULL);
 		for (size_t i = 0; i < acats[a].nproblems; i++) {
 			size_t j;
 
@@ -676,16 +658,16 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 				continue;
 			catalog_problem(&run, acats[a].problems[i]);
 		}
-		begin_check(&run, "temporary files", dir, NULL);
+		pitr_verify_begin_check(&run, "temporary files", dir, NULL);
 		if (check_leftovers(&run, dir, "pitr-cleanup") != 0)
 			goto out;
-		begin_check(&run, "archive files", dir, NULL);
+		pitr_verify_begin_check(&run, "archive files", dir, NULL);
 		before = run.nsegments;
 		if (check_archive_files(&run, &acats[a], dir) != 0)
 			goto out;
 		if (run.json != NULL)
 			pitr_verify_report_segments(run.json, run.nsegments - before);
-		begin_check(&run, "archive gaps", dir, NULL);
+		pitr_verify_begin_check(&run, "archive gaps", dir, NULL);
 		check_gaps(&run, &acats[a], dir);
 	}
 	pitr_progress_finish(run.progress);
