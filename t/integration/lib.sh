@@ -429,6 +429,22 @@ pg_set()
 	printf '%s\n' "$@" >>"$dir/postgresql.conf"
 }
 
+# pg_archiving_primary DIR: a new cluster at DIR (1 MiB segments) whose
+# archive_command is pitr-archive ($PA) into gzip=$A, the -x dir $T/xlogs
+# and the state dir $T/state, started (an "ok" line for each).  Only DIR
+# itself archives: a copy recovered from it carries its postgresql.conf
+# and runs archive_command in its own data dir, so a promoted copy adds no
+# timeline to the archive the next recovery reads.
+pg_archiving_primary()
+{
+	local dir=$1 name
+	name=$(basename "$dir")
+	ok "initdb $name (1 MiB segments)" pg_new "$dir" --wal-segsize=1
+	pg_set "$dir" "archive_mode = on" \
+		"archive_command = 'test \"\$(pwd -P)\" = \"$dir\" || exit 0; exec $PA -dl gzip=$A -db $T/xlogs -s $T/state \"%p\"'"
+	ok "$name starts" pg_start "$dir"
+}
+
 # pg_adopt DIR: the port of the cluster in DIR (a free one, recorded, the
 # first time), and DIR on the list of clusters the cleanup stops: for a
 # cluster that a program under test starts (pitr-recover --start --port).

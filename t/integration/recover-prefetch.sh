@@ -21,11 +21,7 @@ A=$T/arch
 BK=$T/bk
 P1=$T/p1
 mkdir_pg "$A" "$BK" "$T/state"
-ok "initdb p1 (1 MiB segments)" pg_new "$P1" --wal-segsize=1
-# Only p1 archives (the copies carry this postgresql.conf too).
-pg_set "$P1" "archive_mode = on" \
-	"archive_command = 'test \"\$(pwd -P)\" = \"$P1\" || exit 0; exec $PA -dl gzip=$A -db $T/xlogs -s $T/state \"%p\"'"
-ok "p1 starts" pg_start "$P1"
+pg_archiving_primary "$P1"
 PORT=$(pg_port "$P1")
 
 # segments N FROM: N batches of rows from FROM, one segment switch each.
