@@ -878,17 +878,27 @@ START_TEST(test_chain_damaged_tarball)
 }
 END_TEST
 
+/* The chain made with `*knob` set to `key` (and the flags the caller
+ * set), the knob and the flags reset, then recovered: refused. */
+static void
+recover_damaged(const char **knob, const char *key)
+{
+	struct pitr_recover_opts o;
+
+	*knob = key;
+	make_chain();
+	*knob = NULL;
+	dup_in = NULL;
+	with_digests = format1 = false;
+	chain_opts(&o);
+	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+}
+
 /* A chunk whose bytes are not what its digest says (format 2; format
  * 1's check by the records: test_chain_format1_tamper). */
 START_TEST(test_chain_chunk_mismatch)
 {
-	struct pitr_recover_opts o;
-
-	tamper_key = "data/base/1/100";
-	make_chain();
-	tamper_key = NULL;
-	chain_opts(&o);
-	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	recover_damaged(&tamper_key, "data/base/1/100");
 	assert_error("chunk 1 of \"data/base/1/100\" does not match the signature backup \"bk-*-2.tar.gz\" recorded for it");
 	assert_nothing_left();
 }
@@ -899,13 +909,7 @@ END_TEST
  * records: test_chain_format1_stale). */
 START_TEST(test_chain_chunk_stale)
 {
-	struct pitr_recover_opts o;
-
-	stale_key = "data/base/1/100";
-	make_chain();
-	stale_key = NULL;
-	chain_opts(&o);
-	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	recover_damaged(&stale_key, "data/base/1/100");
 	assert_error("chunk 1 of \"data/base/1/100\" does not match the signature backup \"bk-*-2.tar.gz\" recorded for it");
 	assert_nothing_left();
 }
@@ -915,13 +919,7 @@ END_TEST
  * through, it is refused before anything is written. */
 START_TEST(test_chain_chunk_missing)
 {
-	struct pitr_recover_opts o;
-
-	skip_key = "data/base/1/100";
-	make_chain();
-	skip_key = NULL;
-	chain_opts(&o);
-	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	recover_damaged(&skip_key, "data/base/1/100");
 	assert_error(h_fmt("\"%s/bk-data-2.tar.gz\" (backup \"inc1\") holds 1 chunk members, its "
 			   "manifest lists 4: the backup is damaged, nothing written", bk));
 	ck_assert_ptr_null(strstr(h_log(), "applying"));
@@ -934,15 +932,8 @@ END_TEST
  * end: one line, nothing left. */
 START_TEST(test_chain_digests_chunk_missing)
 {
-	struct pitr_recover_opts o;
-
 	with_digests = true;
-	skip_key = "data/base/1/100";
-	make_chain();
-	skip_key = NULL;
-	with_digests = false;
-	chain_opts(&o);
-	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	recover_damaged(&skip_key, "data/base/1/100");
 	assert_error(h_fmt("\"%s/bk-data-2.tar.gz\" (backup \"inc1\") holds 1 chunk members, its "
 			   "manifest lists 4: the backup is damaged\n", bk));
 	ck_assert_ptr_nonnull(strstr(h_log(), "applying incremental backup \"bk-*-2.tar.gz\""));
@@ -955,13 +946,7 @@ END_TEST
  * line, nothing left. */
 START_TEST(test_chain_chunk_too_big)
 {
-	struct pitr_recover_opts o;
-
-	big_key = "data/base/1/100";
-	make_chain();
-	big_key = NULL;
-	chain_opts(&o);
-	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	recover_damaged(&big_key, "data/base/1/100");
 	assert_error(h_fmt("chunk member \".pitrkit/data/base/1/100/1.w\" of \"%s/bk-data-2.tar.gz\" "
 			   "holds %d bytes, more than a chunk's delta can: the backup is damaged", bk,
 			   PITR_DELTA_CHUNK + PITR_DELTA_CHUNK / 8 + 4096 + 1));
@@ -973,14 +958,7 @@ END_TEST
  * another not at all: refused before anything is written. */
 START_TEST(test_chain_chunk_twice)
 {
-	struct pitr_recover_opts o;
-
-	dup_key = "data/base/1/100";
-	make_chain();
-	dup_key = NULL;
-	dup_in = NULL;
-	chain_opts(&o);
-	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	recover_damaged(&dup_key, "data/base/1/100");
 	assert_error("is stored twice: the backup is damaged, nothing written");
 	ck_assert_ptr_null(strstr(h_log(), "applying"));
 	assert_nothing_left();
@@ -993,15 +971,10 @@ END_TEST
  * and nothing left. */
 START_TEST(test_chain_chunk_digest)
 {
-	struct pitr_recover_opts o;
 	char key[PATH_MAX + 64];
 
 	snprintf(key, sizeof(key), "tablespaces%s/PG_15_202209061/5/500", ts);
-	digest_key = key;
-	make_chain();
-	digest_key = NULL;
-	chain_opts(&o);
-	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	recover_damaged(&digest_key, key);
 	assert_error(h_fmt("chunk 1 of \"%s\" does not match the signature backup \"bk-*-3.tar.gz\" "
 			   "recorded for it", key));
 	ck_assert_ptr_nonnull(strstr(h_log(), "applying incremental backup \"bk-*-3.tar.gz\" (2 of 2)"));
@@ -1013,15 +986,10 @@ END_TEST
  * link was applied: one line, nothing left. */
 START_TEST(test_chain_chunk_damaged_late)
 {
-	struct pitr_recover_opts o;
 	char key[PATH_MAX + 64];
 
 	snprintf(key, sizeof(key), "tablespaces%s/PG_15_202209061/5/500", ts);
-	tamper_key = key;
-	make_chain();
-	tamper_key = NULL;
-	chain_opts(&o);
-	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	recover_damaged(&tamper_key, key);
 	assert_error(h_fmt("chunk 1 of \"%s\"", key));
 	assert_error("bk-*-3.tar.gz");
 	ck_assert_ptr_nonnull(strstr(h_log(), "applying incremental backup \"bk-*-3.tar.gz\" (2 of 2)"));
@@ -1102,16 +1070,8 @@ END_TEST
 
 START_TEST(test_chain_digests_twice)
 {
-	struct pitr_recover_opts o;
-
 	with_digests = true;
-	dup_key = "data/base/1/100";
-	make_chain();
-	dup_key = NULL;
-	dup_in = NULL;
-	with_digests = false;
-	chain_opts(&o);
-	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	recover_damaged(&dup_key, "data/base/1/100");
 	assert_error("is stored twice: the backup is damaged");
 	ck_assert_ptr_nonnull(strstr(h_log(), "applying incremental backup \"bk-*-2.tar.gz\""));
 	assert_nothing_left();
@@ -1191,15 +1151,8 @@ END_TEST
  * chunk its records refuse: one line, nothing left. */
 START_TEST(test_chain_format1_tamper)
 {
-	struct pitr_recover_opts o;
-
 	format1 = true;
-	tamper_key = "data/base/1/100";
-	make_chain();
-	tamper_key = NULL;
-	format1 = false;
-	chain_opts(&o);
-	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	recover_damaged(&tamper_key, "data/base/1/100");
 	assert_error("chunk 1 of \"data/base/1/100\"");
 	assert_error("bk-*-2.tar.gz");
 	assert_nothing_left();
@@ -1210,15 +1163,8 @@ END_TEST
  * changed: refused by its records alone. */
 START_TEST(test_chain_format1_stale)
 {
-	struct pitr_recover_opts o;
-
 	format1 = true;
-	stale_key = "data/base/1/100";
-	make_chain();
-	stale_key = NULL;
-	format1 = false;
-	chain_opts(&o);
-	ck_assert_int_eq(pitr_cmd_recover(&o), -1);
+	recover_damaged(&stale_key, "data/base/1/100");
 	assert_error("chunk 1 of \"data/base/1/100\" does not match the signature backup "
 		     "\"bk-*-2.tar.gz\" recorded for it");
 	assert_nothing_left();
