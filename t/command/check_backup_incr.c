@@ -403,6 +403,23 @@ START_TEST(test_incremental_named)
 }
 END_TEST
 
+/* An incremental on "latest" into the --dst-local dirs `first`, then
+ * `second`; its exit. */
+static int
+incremental_two_dirs(const char *first, const char *second)
+{
+	struct pitr_backup_opts o;
+	const char *dl[2] = { first, second };
+
+	bf_opts(&o);
+	o.dst_local = dl;
+	o.ndst_local = 2;
+	o.filename_template = "inc-__FILETYPE__.tar__CEXT__";
+	o.incremental_from = "latest";
+	script_backup();
+	return pitr_cmd_backup_master(&o);
+}
+
 /* The sig file `path` of a full backup rewritten as an older pitrkit's
  * (format 1): the digests after each file's records dropped. */
 static void
@@ -453,9 +470,7 @@ sig_to_format1(const char *path)
 START_TEST(test_incremental_older_base)
 {
 	unsigned char *rel = malloc(REL_SIZE);
-	struct pitr_backup_opts o;
 	struct pitr_delta_sigs s;
-	const char *dl[2];
 	char *full, *dest2;
 
 	bf_setup();
@@ -475,15 +490,7 @@ START_TEST(test_incremental_older_base)
 	 * would need, since the backup is a full one. */
 	dest2 = strdup(h_path("dest2"));
 	ck_assert_int_eq(mkdir(dest2, 0700), 0);
-	bf_opts(&o);
-	dl[0] = bf_dest;
-	dl[1] = dest2;
-	o.dst_local = dl;
-	o.ndst_local = 2;
-	o.filename_template = "inc-__FILETYPE__.tar__CEXT__";
-	o.incremental_from = "latest";
-	script_backup();
-	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	ck_assert_int_eq(incremental_two_dirs(bf_dest, dest2), 0);
 	ck_assert_ptr_null(strstr(h_log(), "does not hold base backup"));
 	free(dest2);
 	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : WARNING: the latest backup \"%s\" in "
@@ -508,8 +515,6 @@ END_TEST
 START_TEST(test_incremental_other_dir)
 {
 	unsigned char *rel = malloc(REL_SIZE);
-	struct pitr_backup_opts o;
-	const char *dl[2];
 	char *full, *dest2, *l;
 
 	bf_setup();
@@ -518,15 +523,7 @@ START_TEST(test_incremental_other_dir)
 	ck_assert_int_eq(mkdir(dest2, 0700), 0);
 	next_second();
 	h_log_reset();
-	bf_opts(&o);
-	dl[0] = dest2;
-	dl[1] = bf_dest;
-	o.dst_local = dl;
-	o.ndst_local = 2;
-	o.filename_template = "inc-__FILETYPE__.tar__CEXT__";
-	o.incremental_from = "latest";
-	script_backup();
-	ck_assert_int_eq(pitr_cmd_backup_master(&o), 0);
+	ck_assert_int_eq(incremental_two_dirs(dest2, bf_dest), 0);
 	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : incremental backup on \"%s\" in \"%s\"",
 						    full, bf_dest)));
 	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("LOG : WARNING: --dst-local \"%s\" does not hold "
