@@ -317,9 +317,10 @@ diff_file(struct bkb *b, const char *cur_path, const char *prev_path, const char
 	free(prev);
 }
 
-/* Every file under prev/rel that cur lacks: removed. */
+/* Every file under `prev` (keys under `key`) removed, but for the
+ * entries `cur` still has (cur NULL: none). */
 static void
-removed_under(struct bkb *b, const char *prev, const char *key)
+removed_under(struct bkb *b, const char *prev, const char *key, const char *cur)
 {
 	DIR *d = opendir(prev);
 	struct dirent *de;
@@ -329,13 +330,14 @@ removed_under(struct bkb *b, const char *prev, const char *key)
 		struct stat st;
 		char p[PATH_MAX], k[PATH_MAX];
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    (cur != NULL && lstat(h_fmt("%s/%s", cur, de->d_name), &st) == 0))
 			continue;
 		snprintf(p, sizeof(p), "%s/%s", prev, de->d_name);
 		snprintf(k, sizeof(k), "%s/%s", key, de->d_name);
 		ck_assert_int_eq(lstat(p, &st), 0);
 		if (S_ISDIR(st.st_mode))
-			removed_under(b, p, k);
+			removed_under(b, p, k, NULL);
 		else if (S_ISREG(st.st_mode))
 			ck_assert_int_eq(pitr_delta_sigwriter_removed(b->sw, k), 0);
 	}
@@ -376,26 +378,8 @@ walk(struct bkb *b, const char *cur, const char *prev, const char *skel, const c
 		}
 	}
 	closedir(d);
-	if (prev == NULL)
-		return;
-	d = opendir(prev);
-	ck_assert_ptr_nonnull(d);
-	while ((de = readdir(d)) != NULL) {
-		struct stat st;
-		char p[PATH_MAX], k[PATH_MAX];
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-		    lstat(h_fmt("%s/%s", cur, de->d_name), &st) == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", prev, de->d_name);
-		snprintf(k, sizeof(k), "%s/%s", key, de->d_name);
-		ck_assert_int_eq(lstat(p, &st), 0);
-		if (S_ISDIR(st.st_mode))
-			removed_under(b, p, k);
-		else if (S_ISREG(st.st_mode))
-			ck_assert_int_eq(pitr_delta_sigwriter_removed(b->sw, k), 0);
-	}
-	closedir(d);
+	if (prev != NULL)
+		removed_under(b, prev, key, cur);
 }
 
 /* What a sig member of `size` bytes keeps in format 1: a whole file's
@@ -548,7 +532,7 @@ take_backup(int n)
 	mk(skel_ts);
 	walk(&b, src, n == 1 ? NULL : prev_data, skel_data, "data");
 	if (ts_dropped)
-		removed_under(&b, prev_ts, tsm);
+		removed_under(&b, prev_ts, tsm, NULL);
 	else
 		walk(&b, ts, n == 1 ? NULL : prev_ts, skel_ts, tsm);
 	ck_assert_int_eq(pitr_tarwrite_add_tree(b.t, skel_data, "pgdata", PITR_TARWRITE_PGDATA |
