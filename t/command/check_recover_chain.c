@@ -28,6 +28,7 @@
 #include "common/log.h"
 #include "compress/codec.h"
 #include "delta/delta.h"
+#include "delta/delta_fixture.h"
 #include "digest/digest.h"
 #include "harness.h"
 #include "postgres/wal.h"
@@ -165,40 +166,6 @@ static int64_t dup_first = -1;   /* that first chunk's number, once stored */
 static const void *dup_in;       /* the backup dup_first was met in */
 static uint64_t sig_sysid = SYSID;
 
-/* A format-1 chunk delta: one librsync delta of the whole of `cur`
- * against the librsync signature of `prev` (the base chunk's records),
- * made through librsync's stdio API since lib/delta writes format 2
- * only. */
-static unsigned char *
-format1_delta(const unsigned char *prev, size_t plen, const unsigned char *cur, size_t clen,
-	      size_t *dlen)
-{
-	FILE *in = fmemopen((void *)prev, plen, "rb"), *sf, *df;
-	char *sig = NULL, *out = NULL;
-	size_t siglen;
-	rs_signature_t *s = NULL;
-	rs_stats_t st;
-
-	ck_assert_ptr_nonnull(in);
-	sf = open_memstream(&sig, &siglen);
-	ck_assert_int_eq(rs_sig_file(in, sf, PITR_DELTA_BLOCK, PITR_DELTA_STRONG, RS_BLAKE2_SIG_MAGIC,
-				     &st), RS_DONE);
-	fclose(in);
-	fclose(sf);
-	sf = fmemopen(sig, siglen, "rb");
-	ck_assert_int_eq(rs_loadsig_file(sf, &s, &st), RS_DONE);
-	ck_assert_int_eq(rs_build_hash_table(s), RS_DONE);
-	in = fmemopen((void *)cur, clen, "rb");
-	df = open_memstream(&out, dlen);
-	ck_assert_int_eq(rs_delta_file(s, in, df, &st), RS_DONE);
-	rs_free_sumset(s);
-	fclose(sf);
-	fclose(in);
-	fclose(df);
-	free(sig);
-	return (unsigned char *)out;
-}
-
 static void
 add_chunk(struct bkb *b, const char *key, uint32_t k, const unsigned char *cur, size_t clen,
 	  const unsigned char *prev, size_t plen)
@@ -217,7 +184,7 @@ add_chunk(struct bkb *b, const char *key, uint32_t k, const unsigned char *cur, 
 	ck_assert_int_eq(pitr_delta_sigwriter_delta_chunk(b->sw, key, k, rec, PITR_DELTA_NBLOCKS(clen),
 							  dig), 0);
 	if (plen > 0 && format1) {
-		d = format1_delta(prev, plen, cur, clen, &dlen);
+		d = df_format1_delta(prev, plen, cur, clen, &dlen);
 		whole = dlen >= clen;
 	} else if (plen > 0) {
 		ck_assert_int_eq(pitr_delta_chunk_sig(prev, plen, brec), 0);

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "compress/codec.h"
 #include "delta/delta.h"
+#include "delta_fixture.h"
 #include "tar/tarwrite.h"
 
 #define MIB (1024 * 1024)
@@ -44,26 +45,6 @@ noisy(size_t len, uint64_t seed)
 	return b;
 }
 
-/* librsync's own signature of `len` bytes, through its stdio API: what
- * the chunk records must slice. */
-static unsigned char *
-reference_sig(const unsigned char *buf, size_t len, size_t *siglen)
-{
-	FILE *in = fmemopen((void *)buf, len > 0 ? len : 1, "rb");
-	char *out = NULL;
-	FILE *sig = open_memstream(&out, siglen);
-	rs_stats_t st;
-
-	ck_assert_ptr_nonnull(in);
-	ck_assert_ptr_nonnull(sig);
-	if (len == 0)
-		fgetc(in);   /* an empty file: at its end before rs_sig_file reads */
-	ck_assert_int_eq(rs_sig_file(in, sig, PITR_DELTA_BLOCK, PITR_DELTA_STRONG,
-				     RS_BLAKE2_SIG_MAGIC, &st), RS_DONE);
-	fclose(in);
-	fclose(sig);
-	return (unsigned char *)out;
-}
 
 /* Records of the whole file, chunk by chunk, through pitr_delta_chunk_sig. */
 static unsigned char *
@@ -132,7 +113,7 @@ START_TEST(test_chunk_sig_slices)
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		size_t len = sizes[i], siglen;
 		unsigned char *buf = noisy(len, i + 1);
-		unsigned char *ref = reference_sig(buf, len, &siglen);
+		unsigned char *ref = df_reference_sig(buf, len, &siglen);
 		unsigned char *rec = chunked_records(buf, len);
 
 		ck_assert_uint_eq(siglen, PITR_DELTA_SIG_HEADER + PITR_DELTA_NBLOCKS(len) * REC);
@@ -146,33 +127,6 @@ START_TEST(test_chunk_sig_slices)
 }
 END_TEST
 
-/* A format-1 delta: one librsync delta of all of `nw` against `base`'s
- * signature (what the first pitrkit with incrementals stored), made here
- * through librsync's stdio API since the library writes format 2 only. */
-static unsigned char *
-format1_delta(const unsigned char *base, size_t blen, const unsigned char *nw, size_t nlen,
-	      size_t *dlen)
-{
-	size_t siglen;
-	unsigned char *sig = reference_sig(base, blen, &siglen);
-	FILE *sf = fmemopen(sig, siglen, "rb"), *in = fmemopen((void *)nw, nlen > 0 ? nlen : 1, "rb");
-	char *out = NULL;
-	FILE *df = open_memstream(&out, dlen);
-	rs_signature_t *s = NULL;
-	rs_stats_t st;
-
-	ck_assert_int_eq(rs_loadsig_file(sf, &s, &st), RS_DONE);
-	ck_assert_int_eq(rs_build_hash_table(s), RS_DONE);
-	if (nlen == 0)
-		fgetc(in);
-	ck_assert_int_eq(rs_delta_file(s, in, df, &st), RS_DONE);
-	rs_free_sumset(s);
-	fclose(sf);
-	fclose(in);
-	fclose(df);
-	free(sig);
-	return (unsigned char *)out;
-}
 
 /* Delta of `nw` against `base`'s records, then patched: `nw` again. */
 static size_t
@@ -341,7 +295,7 @@ START_TEST(test_patch_format1)
 	h_setup();
 	memcpy(base + MIB, base, MIB);
 	noise(nw + 5 * 8192, 100, 5);
-	delta = format1_delta(base, MIB, nw, MIB, &dlen);
+	delta = df_format1_delta(base, MIB, nw, MIB, &dlen);
 	ck_assert_uint_lt(dlen, 8192 + 64);
 	ck_assert_int_eq(pitr_delta_chunk_patch(base, MIB, delta, dlen, 1, out, &olen, "c"), 0);
 	ck_assert_uint_eq(olen, MIB);
@@ -358,7 +312,7 @@ START_TEST(test_patch_format1)
 	refused_patch(base, MIB / 2, delta, dlen, 1, "outside its base chunk");
 	free(delta);
 	/* Making more than a chunk: the delta of two chunks' bytes. */
-	delta = format1_delta(base, MIB, base, 2 * MIB, &dlen);
+	delta = df_format1_delta(base, MIB, base, 2 * MIB, &dlen);
 	refused_patch(base, MIB, delta, dlen, 1, "more than");
 	free(delta);
 	/* Nothing at all. */
