@@ -240,14 +240,11 @@ struct pitr_delta_sigwriter;
 
 struct pitr_delta_sigwriter *pitr_delta_sigwriter_new(const char *temp_dir, uint64_t sysid,
 						      const char *label, const char *base);
-/* A file of kind whole: feed its bytes in order with _whole_data (any
- * pieces; the writer signs them), or its chunks' records and digests in
- * order with _whole_chunk (signed by the caller, on any thread), never
- * both for one file; then end it with _whole_end (its size is what was
- * fed: bytes, or each chunk's `len`). */
+/* A file of kind whole: its chunks' records and digests in order with
+ * _whole_chunk (pitr_delta_chunk_sig and _digest, on any thread), then
+ * its end with _whole_end (its size is the sum of the chunks' `len`; none
+ * for an empty file). */
 int pitr_delta_sigwriter_whole_begin(struct pitr_delta_sigwriter *w, const char *key);
-int pitr_delta_sigwriter_whole_data(struct pitr_delta_sigwriter *w, const void *buf,
-				    size_t len);
 int pitr_delta_sigwriter_whole_chunk(struct pitr_delta_sigwriter *w, size_t len,
 				     const unsigned char *records, const unsigned char *digest);
 int pitr_delta_sigwriter_whole_end(struct pitr_delta_sigwriter *w);

@@ -5,12 +5,11 @@
  * the end the tar is written through tarwrite: every signature member in
  * the order they came, then "manifest".
  *
- * Files are given one at a time: a whole file's bytes (or its chunks'
- * records and digests), or a delta file's chunks, then its end, before
- * the next file's.  A whole file's bytes go through a librsync signature
- * job, which does all of their work, and through SHA-256 chunk by chunk;
- * its digests are kept in memory (32 bytes a MiB) and put after its
- * records at its end.
+ * Files are given one at a time: a whole file's chunks' records and
+ * digests (computed by the caller's threads: sig.c), or a delta file's
+ * chunks, then its end, before the next file's.  A whole file's digests
+ * are kept in memory (32 bytes a MiB) and put after its records at its
+ * end.
  */
 #include "config.h"
 
@@ -23,8 +22,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <librsync.h>
-#include <openssl/evp.h>
 
 #include "common/fsutil.h"
 #include "common/io.h"
@@ -56,14 +53,10 @@ struct pitr_delta_sigwriter {
 	size_t n, cap;
 	char *manifest;
 	size_t mlen, mcap;
-	/* The file being given: a whole one (whole) or a delta one (key
-	 * alone).  A whole one is fed bytes (job) or chunks (by_chunk). */
+	/* The file being given: a whole one (whole), fed chunk by chunk, or
+	 * a delta one (key alone). */
 	bool whole;
-	rs_job_t *job;
-	bool by_chunk;
-	bool short_chunk;            /* by_chunk: the last chunk was short */
-	EVP_MD_CTX *md;              /* the digest of the chunk being fed */
-	size_t in_chunk;             /* its bytes so far */
+	bool short_chunk;            /* the last chunk was short */
 	unsigned char *dig;          /* a whole file's digests so far */
 	size_t ndig, digcap;
 	char *key;
@@ -149,7 +142,6 @@ pitr_delta_sigwriter_new(const char *temp_dir, uint64_t sysid, const char *label
 	w->mcap = 4096;
 	if ((w->buf = pitr_xmalloc(SW_BUF)) == NULL ||
 	    (w->manifest = pitr_xmalloc(w->mcap)) == NULL ||
-	    (w->md = pitr_xcheck(EVP_MD_CTX_new())) == NULL ||
 	    mf_add(w, "format=%d\nsystem_identifier=%" PRIu64 "\nlabel=%s\nbase=%s\n"
 		   "block=%d\nchunk=%d\n\n", PITR_DELTA_FORMAT, sysid, label,
 		   base != NULL ? base : "", PITR_DELTA_BLOCK, PITR_DELTA_CHUNK) != 0 ||
@@ -168,9 +160,6 @@ pitr_delta_sigwriter_free(struct pitr_delta_sigwriter *w)
 		return;
 	if (w->fd >= 0)
 		close(w->fd);
-	if (w->job != NULL)
-		rs_job_free(w->job);
-	EVP_MD_CTX_free(w->md);
 	free(w->dig);
 	for (size_t i = 0; i < w->n; i++)
 		free(w->e[i].name);
@@ -255,17 +244,21 @@ key_ok(const char *key)
 int
 pitr_delta_sigwriter_whole_begin(struct pitr_delta_sigwriter *w, const char *key)
 {
+	unsigned char h[PITR_DELTA_SIG_HEADER];
+
 	if (idle(w, NULL, "whole_begin") != 0 || key_ok(key) != 0)
 		return -1;
 	if ((w->key = pitr_xstrdup(key)) == NULL)
 		return -1;
 	w->whole = true;
-	w->by_chunk = w->short_chunk = false;
-	w->in_chunk = 0;
+	w->short_chunk = false;
 	w->ndig = 0;
 	w->size = 0;
 	w->whole_start = w->flushed + w->blen;
-	return 0;
+	/* librsync's header, then the records chunk by chunk: a signature
+	 * as one librsync job over the file would make it. */
+	delta_sig_header(h);
+	return put(w, h, sizeof(h));
 }
 
 /* A digest kept for the whole file being given. */
@@ -285,113 +278,14 @@ dig_add(struct pitr_delta_sigwriter *w, const unsigned char *digest)
 	return 0;
 }
 
-/* The chunk being fed, its digest taken. */
-static int
-dig_end(struct pitr_delta_sigwriter *w)
-{
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-
-	w->in_chunk = 0;
-	if (EVP_DigestFinal_ex(w->md, d, &n) != 1 || n != PITR_DELTA_DIGEST) {
-		pitr_log_error("could not compute the SHA-256 of a chunk of \"%s\"", w->key);
-		return -1;
-	}
-	return dig_add(w, d);
-}
-
-/* `len` bytes into the chunks' digests. */
-static int
-dig_feed(struct pitr_delta_sigwriter *w, const unsigned char *p, size_t len)
-{
-	while (len > 0) {
-		size_t n = PITR_DELTA_CHUNK - w->in_chunk < len ? PITR_DELTA_CHUNK - w->in_chunk : len;
-
-		if ((w->in_chunk == 0 && EVP_DigestInit_ex(w->md, EVP_sha256(), NULL) != 1) ||
-		    EVP_DigestUpdate(w->md, p, n) != 1) {
-			pitr_log_error("could not compute the SHA-256 of a chunk of \"%s\"", w->key);
-			return -1;
-		}
-		w->in_chunk += n;
-		p += n;
-		len -= n;
-		if (w->in_chunk == PITR_DELTA_CHUNK && dig_end(w) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Run the signature job over `len` bytes (and the end, with `eof`), its
- * output straight into the pending buffer. */
-static int
-feed(struct pitr_delta_sigwriter *w, const void *buf, size_t len, bool eof)
-{
-	rs_buffers_t b = { .next_in = (char *)(uintptr_t)buf, .avail_in = len, .eof_in = eof };
-	rs_result r;
-
-	for (;;) {
-		if (w->blen == SW_BUF && flush(w) != 0)
-			return -1;
-		b.next_out = (char *)w->buf + w->blen;
-		b.avail_out = SW_BUF - w->blen;
-		r = rs_job_iter(w->job, &b);
-		w->blen = SW_BUF - b.avail_out;
-		if (r == RS_DONE && eof)
-			return 0;
-		if (r != RS_BLOCKED && r != RS_RUNNING)
-			break;
-		if (b.avail_out > 0 && b.avail_in == 0) {
-			if (!eof)
-				return 0;
-			r = RS_INPUT_ENDED;
-			break;
-		}
-	}
-	pitr_log_error("could not compute the signature of \"%s\": %s", w->key, rs_strerror(r));
-	return -1;
-}
-
-/* The whole file being given, fed one way: by bytes or by chunks. */
-static int
-whole_mode(struct pitr_delta_sigwriter *w, bool by_chunk, const char *call)
-{
-	if (!w->whole) {
-		pitr_log_error("sig file: %s without whole_begin", call);
-		return -1;
-	}
-	if (w->job != NULL || w->by_chunk) {
-		if (w->by_chunk == by_chunk)
-			return 0;
-		pitr_log_error("sig file: \"%s\" fed both by bytes and by chunks", w->key);
-		return -1;
-	}
-	if (by_chunk) {
-		unsigned char h[PITR_DELTA_SIG_HEADER];
-
-		delta_sig_header(h);
-		w->by_chunk = true;
-		return put(w, h, sizeof(h));
-	}
-	delta_rs_quiet();
-	w->job = pitr_xcheck(rs_sig_begin(PITR_DELTA_BLOCK, PITR_DELTA_STRONG, RS_BLAKE2_SIG_MAGIC));
-	return w->job != NULL ? 0 : -1;
-}
-
-int
-pitr_delta_sigwriter_whole_data(struct pitr_delta_sigwriter *w, const void *buf, size_t len)
-{
-	if (whole_mode(w, false, "whole_data") != 0)
-		return -1;
-	w->size += len;
-	return len > 0 && (dig_feed(w, buf, len) != 0 || feed(w, buf, len, false) != 0) ? -1 : 0;
-}
-
 int
 pitr_delta_sigwriter_whole_chunk(struct pitr_delta_sigwriter *w, size_t len,
 				 const unsigned char *records, const unsigned char *digest)
 {
-	if (whole_mode(w, true, "whole_chunk") != 0)
+	if (!w->whole) {
+		pitr_log_error("sig file: whole_chunk without whole_begin");
 		return -1;
+	}
 	if (len == 0 || len > PITR_DELTA_CHUNK || w->short_chunk || digest == NULL) {
 		pitr_log_error("sig file: a chunk of %zu bytes of \"%s\" out of order or size, or "
 			       "without its digest", len, w->key);
@@ -403,37 +297,18 @@ pitr_delta_sigwriter_whole_chunk(struct pitr_delta_sigwriter *w, size_t len,
 	       dig_add(w, digest) == 0 ? 0 : -1;
 }
 
-/* The end of a whole file fed by bytes (or not fed: an empty file). */
-static int
-whole_sig_end(struct pitr_delta_sigwriter *w)
-{
-	int rc;
-
-	if (!w->by_chunk && w->job == NULL && whole_mode(w, false, "whole_end") != 0)
-		return -1;
-	if (w->by_chunk)
-		return 0;
-	rc = feed(w, NULL, 0, true);
-	rs_job_free(w->job);
-	w->job = NULL;
-	return rc == 0 && w->in_chunk > 0 ? dig_end(w) : rc;
-}
-
 int
 pitr_delta_sigwriter_whole_end(struct pitr_delta_sigwriter *w)
 {
-	uint64_t len;
-	int rc;
+	uint64_t len = w->flushed + w->blen - w->whole_start;
+	int rc = 0;
 
 	if (!w->whole) {
 		pitr_log_error("sig file: whole_end without whole_begin");
 		return -1;
 	}
-	rc = whole_sig_end(w);
-	len = w->flushed + w->blen - w->whole_start;
-	if (rc == 0 && (len != PITR_DELTA_SIG_HEADER +
-			PITR_DELTA_NBLOCKS(w->size) * PITR_DELTA_RECORD ||
-			w->ndig != PITR_DELTA_NCHUNKS(w->size))) {
+	if (len != PITR_DELTA_SIG_HEADER + PITR_DELTA_NBLOCKS(w->size) * PITR_DELTA_RECORD ||
+	    w->ndig != PITR_DELTA_NCHUNKS(w->size)) {
 		pitr_log_error("the signature of \"%s\" has an unexpected length", w->key);
 		rc = -1;
 	}
@@ -447,7 +322,6 @@ pitr_delta_sigwriter_whole_end(struct pitr_delta_sigwriter *w)
 	free(w->key);
 	w->key = NULL;
 	w->whole = false;
-	w->by_chunk = false;
 	return rc;
 }
 

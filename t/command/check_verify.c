@@ -17,6 +17,7 @@
 #include "command/verify/verify.h"
 #include "compress/codec.h"
 #include "delta/delta.h"
+#include "delta/delta_fixture.h"
 #include "digest/digest.h"
 #include "harness.h"
 #include "common/log.h"
@@ -758,10 +759,10 @@ full_sig(const char *label, uint64_t sysid)
 
 	ck_assert_ptr_nonnull(sw);
 	ck_assert_int_eq(pitr_delta_sigwriter_whole_begin(sw, KEY_A), 0);
-	ck_assert_int_eq(pitr_delta_sigwriter_whole_data(sw, a, SIZE_A), 0);
+	df_whole_chunks(sw, a, SIZE_A);
 	ck_assert_int_eq(pitr_delta_sigwriter_whole_end(sw), 0);
 	ck_assert_int_eq(pitr_delta_sigwriter_whole_begin(sw, KEY_B), 0);
-	ck_assert_int_eq(pitr_delta_sigwriter_whole_data(sw, b, SIZE_B), 0);
+	df_whole_chunks(sw, b, SIZE_B);
 	ck_assert_int_eq(pitr_delta_sigwriter_whole_end(sw), 0);
 	w = gz_open(join(bk, h_fmt("bk-sig-%s.tar.gz", label)), &fp);
 	ck_assert_int_eq(pitr_delta_sigwriter_finish(sw, writer_sink, w), 0);

@@ -352,20 +352,12 @@ finish_to(struct pitr_delta_sigwriter *w, const char *path, enum pitr_codec code
 	ck_assert_int_eq(close(fd), 0);
 }
 
-/* A whole file fed in uneven pieces. */
+/* A whole file given chunk by chunk. */
 static void
 put_whole(struct pitr_delta_sigwriter *w, const char *key, const unsigned char *buf, size_t len)
 {
-	static const size_t pieces[] = { 1, 1000, 70000, 8192, 300000, 5 };
-	size_t off = 0;
-
 	ck_assert_int_eq(pitr_delta_sigwriter_whole_begin(w, key), 0);
-	for (size_t i = 0; off < len; i++) {
-		size_t n = pieces[i % 6] < len - off ? pieces[i % 6] : len - off;
-
-		ck_assert_int_eq(pitr_delta_sigwriter_whole_data(w, buf + off, n), 0);
-		off += n;
-	}
+	df_whole_chunks(w, buf, len);
 	ck_assert_int_eq(pitr_delta_sigwriter_whole_end(w), 0);
 }
 
@@ -518,16 +510,11 @@ START_TEST(test_sigwriter_misuse)
 	ck_assert_int_eq(pitr_delta_sigwriter_delta_end(w, "data/d", 3 * MIB + 8193), 0);
 	ck_assert_int_eq(pitr_delta_sigwriter_delta_chunk(w, "data/e", 3, rec, 2, dig), 0);
 	ck_assert_int_eq(pitr_delta_sigwriter_delta_end(w, "data/e", 3 * MIB + 100), -1);
-	/* A whole file fed by bytes and by chunks; a chunk after a short one;
-	 * a chunk without its digest; a chunk of nothing. */
+	/* A chunk without a whole file; a chunk after a short one; a chunk
+	 * without its digest; a chunk of nothing. */
 	ck_assert_int_eq(pitr_delta_sigwriter_whole_chunk(w, 8192, rec, dig), -1);
-	ck_assert_int_eq(pitr_delta_sigwriter_whole_begin(w, "data/f"), 0);
-	ck_assert_int_eq(pitr_delta_sigwriter_whole_data(w, "x", 1), 0);
-	ck_assert_int_eq(pitr_delta_sigwriter_whole_chunk(w, 8192, rec, dig), -1);
-	ck_assert_int_eq(pitr_delta_sigwriter_whole_end(w), 0);
 	ck_assert_int_eq(pitr_delta_sigwriter_whole_begin(w, "data/g"), 0);
 	ck_assert_int_eq(pitr_delta_sigwriter_whole_chunk(w, 8192, rec, dig), 0);
-	ck_assert_int_eq(pitr_delta_sigwriter_whole_data(w, "x", 1), -1);
 	ck_assert_int_eq(pitr_delta_sigwriter_whole_chunk(w, 8192, rec, dig), -1);
 	ck_assert_int_eq(pitr_delta_sigwriter_whole_end(w), 0);
 	ck_assert_int_eq(pitr_delta_sigwriter_whole_begin(w, "data/h"), 0);

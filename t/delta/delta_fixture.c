@@ -60,3 +60,17 @@ df_format1_delta(const unsigned char *base, size_t blen, const unsigned char *nw
 	free(sig);
 	return (unsigned char *)out;
 }
+
+void
+df_whole_chunks(struct pitr_delta_sigwriter *w, const unsigned char *buf, size_t len)
+{
+	unsigned char rec[PITR_DELTA_CHUNK_BLOCKS * PITR_DELTA_RECORD], dig[PITR_DELTA_DIGEST];
+
+	for (size_t off = 0; off < len; off += PITR_DELTA_CHUNK) {
+		size_t n = pitr_delta_chunk_len(len, off / PITR_DELTA_CHUNK);
+
+		ck_assert_int_eq(pitr_delta_chunk_sig(buf + off, n, rec), 0);
+		ck_assert_int_eq(pitr_delta_chunk_digest(buf + off, n, dig), 0);
+		ck_assert_int_eq(pitr_delta_sigwriter_whole_chunk(w, n, rec, dig), 0);
+	}
+}

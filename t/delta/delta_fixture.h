@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+struct pitr_delta_sigwriter;
+
 /* librsync's signature of `len` bytes (RS_BLAKE2_SIG_MAGIC, delta.h's
  * block and strong sum), malloc'd, *siglen bytes. */
 unsigned char *df_reference_sig(const unsigned char *buf, size_t len, size_t *siglen);
@@ -18,5 +20,10 @@ unsigned char *df_reference_sig(const unsigned char *buf, size_t len, size_t *si
  * `base` (blen bytes), malloc'd, *dlen bytes. */
 unsigned char *df_format1_delta(const unsigned char *base, size_t blen, const unsigned char *nw,
 				size_t nlen, size_t *dlen);
+
+/* A whole file's `len` bytes given to the sig writer `w` chunk by chunk
+ * (records and digest of each, as the backup's pool gives them), between
+ * the caller's whole_begin and whole_end. */
+void df_whole_chunks(struct pitr_delta_sigwriter *w, const unsigned char *buf, size_t len);
 
 #endif
