@@ -38,118 +38,9 @@
 #include "common/log.h"
 #include "common/progress.h"
 #include "common/xalloc.h"
-#include "tar/readahead.h"
 #include "tar/tarqueue.h"
 #include "tar/tarread.h"
-
-struct tr_source {
-	const char *path;
-	int fd;
-	struct pitr_codec_reader *reader;
-	struct pitr_readahead *ra;   /* the thread decompressing `reader` */
-	bool codec_failed;     /* the codec reader logged already */
-};
-
-/* pitr_tarread_progress(): what the extractions count into. */
-static struct pitr_progress *tr_progress;
-
-void
-pitr_tarread_progress(struct pitr_progress *p)
-{
-	tr_progress = p;
-}
-
-static la_ssize_t
-read_cb(struct archive *a, void *ctx, const void **out)
-{
-	struct tr_source *s = ctx;
-	ssize_t n = pitr_readahead_next(s->ra, out);
-
-	if (n < 0) {
-		s->codec_failed = true;
-		archive_set_error(a, EIO, "decompression failed");
-		return -1;
-	}
-	pitr_progress_add(tr_progress, (uint64_t)n, 0);
-	return (la_ssize_t)n;
-}
-
-static void
-source_close(struct tr_source *s)
-{
-	pitr_readahead_stop(s->ra);
-	s->ra = NULL;
-	pitr_codec_reader_free(s->reader);
-	s->reader = NULL;
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = -1;
-}
-
-/* Open `path` for reading through `codec` into a new tar reader. */
-static struct archive *
-source_open(struct tr_source *s, const char *path, enum pitr_codec codec)
-{
-	struct archive *a;
-
-	s->path = path;
-	s->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (s->fd < 0) {
-		pitr_log_error("could not open \"%s\": %s", path, strerror(errno));
-		return NULL;
-	}
-	if ((a = pitr_xcheck(archive_read_new())) == NULL) {
-		source_close(s);
-		return NULL;
-	}
-	s->reader = pitr_codec_reader_new(codec, s->fd, path);
-	if (s->reader == NULL || (s->ra = pitr_readahead_start(s->reader)) == NULL) {
-		archive_read_free(a);
-		source_close(s);
-		return NULL;
-	}
-	if (archive_read_support_format_tar(a) != ARCHIVE_OK ||
-	    archive_read_open(a, s, NULL, read_cb, NULL) != ARCHIVE_OK) {
-		if (!s->codec_failed)
-			pitr_log_error("\"%s\" is not a tar archive: %s", path, archive_error_string(a));
-		archive_read_free(a);
-		source_close(s);
-		return NULL;
-	}
-	return a;
-}
-
-/* A tar-level failure on the read side, logged unless the codec said why. */
-static int
-read_failed(struct tr_source *s, struct archive *a, const char *member)
-{
-	if (s->codec_failed)
-		return -1;
-	if (member != NULL)
-		pitr_log_error("\"%s\" is corrupt at member \"%s\": %s", s->path, member,
-			       archive_error_string(a) ? archive_error_string(a) : "unknown error");
-	else
-		pitr_log_error("\"%s\" is corrupt: %s", s->path,
-			       archive_error_string(a) ? archive_error_string(a) : "unknown error");
-	return -1;
-}
-
-/* libarchive stops at the tar's end marker; read the compressed stream to
- * its end too, or the codec's final check (gzip's CRC and length, say)
- * would never run and a damaged tail would pass. */
-static int
-drain(struct tr_source *s)
-{
-	for (;;) {
-		const void *block;
-		ssize_t n = pitr_readahead_next(s->ra, &block);
-
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			return 0;
-	}
-}
+#include "tar/tarsource.h"
 
 /* Why `name` may not be extracted anywhere, or NULL. */
 static const char *
@@ -351,7 +242,7 @@ static const struct pitr_tarq_ops writer_ops = {
  * ------------------------------------------------------------------------ */
 
 struct tr_extract {
-	struct tr_source s;
+	struct tar_source s;
 	struct archive *in, *out;          /* out: the main destination's */
 	pitr_tarread_map_fn map;           /* one of map and dmap */
 	pitr_tarread_dest_fn dmap;
@@ -387,7 +278,7 @@ writer_for(struct tr_extract *x, unsigned id)
 }
 
 /* The split extraction running, for pitr_tarread_settle() (one at a
- * time, as with tr_progress). */
+ * time, as with pitr_tarread_progress()). */
 static struct tr_extract *tr_current;
 
 /* Log the first failed writer's error: -2 (a writer failed) becomes -1. */
@@ -435,7 +326,7 @@ copy_data(struct tr_extract *x, const char *member, const char *dest, struct tr_
 		if (r == ARCHIVE_EOF)
 			return 0;
 		if (r != ARCHIVE_OK)
-			return read_failed(&x->s, x->in, member);
+			return tar_read_failed(&x->s, x->in, member);
 		if (w != NULL) {
 			if (pitr_tarq_data(w->q, buf, len, off) != 0)
 				return -2;
@@ -578,7 +469,7 @@ pitr_tarread_member_read(struct pitr_tarread_member *m, void *buf, size_t len)
 		la_ssize_t n = archive_read_data(m->x->in, (char *)buf + got, len - got);
 
 		if (n < 0)
-			return read_failed(&m->x->s, m->x->in, m->member);
+			return tar_read_failed(&m->x->s, m->x->in, m->member);
 		if (n == 0) {
 			pitr_log_error("\"%s\" is corrupt at member \"%s\": it ends early", m->x->s.path,
 				       m->member);
@@ -652,7 +543,7 @@ extract_all(struct tr_extract *x)
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r != ARCHIVE_OK)
-			return read_failed(&x->s, x->in, NULL);
+			return tar_read_failed(&x->s, x->in, NULL);
 		member = pitr_xstrdup(archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
 		if (member == NULL)
 			return -1;
@@ -665,9 +556,9 @@ extract_all(struct tr_extract *x)
 		if (r != 0)
 			return r;
 		if (archive_entry_filetype(e) == AE_IFREG)
-			pitr_progress_add(tr_progress, 0, 1);
+			pitr_progress_add(tar_progress(), 0, 1);
 	}
-	if (drain(&x->s) != 0 || disk_close(x->out, x->s.path, NULL) != 0)
+	if (tar_drain(&x->s) != 0 || disk_close(x->out, x->s.path, NULL) != 0)
 		return -1;
 	for (size_t i = 0; i < PITR_TARREAD_WRITERS; i++) {
 		if (x->w[i].q == NULL)
@@ -689,7 +580,7 @@ extract(const char *path, enum pitr_codec codec, struct tr_extract *x, uint64_t 
 		ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME;
 	if (geteuid() == 0)
 		x->wflags |= ARCHIVE_EXTRACT_OWNER;
-	x->in = source_open(&x->s, path, codec);
+	x->in = tar_source_open(&x->s, path, codec);
 	if (x->in == NULL)
 		return -1;
 	if ((x->out = disk_new(path, x->wflags)) == NULL)
@@ -714,7 +605,7 @@ out:
 	if (x->out != NULL)
 		archive_write_free(x->out);
 	archive_read_free(x->in);
-	source_close(&x->s);
+	tar_source_close(&x->s);
 	return rc;
 }
 
@@ -746,44 +637,6 @@ pitr_tarread_extract_take(const char *path, enum pitr_codec codec, pitr_tarread_
 }
 
 int
-pitr_tarread_list(const char *path, enum pitr_codec codec,
-		  void (*fn)(void *ctx, const char *member, int64_t size), void *ctx)
-{
-	struct tr_source s = { .fd = -1 };
-	struct archive *in;
-	struct archive_entry *e;
-	int rc = -1;
-
-	in = source_open(&s, path, codec);
-	if (in == NULL)
-		return -1;
-	for (;;) {
-		int r = archive_read_next_header(in, &e);
-
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r != ARCHIVE_OK) {
-			read_failed(&s, in, NULL);
-			goto out;
-		}
-		/* Skipping reads through the codec: every byte is checked. */
-		if (archive_read_data_skip(in) != ARCHIVE_OK) {
-			read_failed(&s, in, archive_entry_pathname(e));
-			goto out;
-		}
-		if (fn != NULL)
-			fn(ctx, archive_entry_pathname(e), archive_entry_size(e));
-	}
-	if (drain(&s) != 0)
-		goto out;
-	rc = 0;
-out:
-	archive_read_free(in);
-	source_close(&s);
-	return rc;
-}
-
-int
 pitr_tarread_sync(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -807,77 +660,3 @@ out:
 	return rc;
 }
 
-struct pitr_tarread_stream {
-	struct tr_source s;
-	struct archive *in;
-	char *member;          /* the current member's name */
-};
-
-struct pitr_tarread_stream *
-pitr_tarread_open(const char *path, enum pitr_codec codec)
-{
-	struct pitr_tarread_stream *st = pitr_xcalloc(1, sizeof(*st));
-
-	if (st == NULL)
-		return NULL;
-	st->s.fd = -1;
-	if ((st->s.path = pitr_xstrdup(path)) == NULL ||
-	    (st->in = source_open(&st->s, st->s.path, codec)) == NULL) {
-		free((char *)st->s.path);
-		free(st);
-		return NULL;
-	}
-	return st;
-}
-
-int
-pitr_tarread_next(struct pitr_tarread_stream *st, const char **name, int64_t *size)
-{
-	struct archive_entry *e;
-	int r = archive_read_next_header(st->in, &e);
-
-	free(st->member);
-	st->member = NULL;
-	if (r == ARCHIVE_EOF)
-		return drain(&st->s) == 0 ? 0 : -1;
-	if (r != ARCHIVE_OK)
-		return read_failed(&st->s, st->in, NULL);
-	st->member = pitr_xstrdup(archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
-	if (st->member == NULL)
-		return -1;
-	*name = st->member;
-	*size = archive_entry_size(e);
-	return 1;
-}
-
-int
-pitr_tarread_read(struct pitr_tarread_stream *st, void *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		la_ssize_t n = archive_read_data(st->in, (char *)buf + got, len - got);
-
-		if (n < 0)
-			return read_failed(&st->s, st->in, st->member);
-		if (n == 0) {
-			pitr_log_error("\"%s\" is corrupt at member \"%s\": it ends early", st->s.path,
-				       st->member != NULL ? st->member : "");
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	return 0;
-}
-
-void
-pitr_tarread_close(struct pitr_tarread_stream *st)
-{
-	if (st == NULL)
-		return;
-	archive_read_free(st->in);
-	source_close(&st->s);
-	free(st->member);
-	free((char *)st->s.path);
-	free(st);
-}
