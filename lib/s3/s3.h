@@ -69,16 +69,20 @@ struct pitr_s3_config {
 	bool no_verify_tls;      /* do not check the server's certificate (tests) */
 	const char *ca_file;     /* CA bundle for the server's certificate; NULL:
 				  * the system's */
-	int connect_timeout;     /* seconds to connect; 0: 10 */
+	int connect_timeout;     /* seconds to connect; 0: PITR_S3_CONNECT_TIMEOUT_DEFAULT */
 	int stall_timeout;       /* seconds without a byte moving before a request
-				  * is given up (and retried); 0: 60 */
-	int retries;             /* further attempts after a retryable failure; 0: 4;
-				  * < 0: none */
+				  * is given up (and retried); 0: PITR_S3_STALL_TIMEOUT_DEFAULT */
+	int retries;             /* further attempts after a retryable failure; 0: none */
 };
 
 #define PITR_S3_CONNECT_TIMEOUT_DEFAULT 10
 #define PITR_S3_STALL_TIMEOUT_DEFAULT 60
 #define PITR_S3_RETRIES_DEFAULT 4
+
+/* The PITR_OPTS_S3 options of `o` into *cfg (strings borrowed from `o`,
+ * which must outlive it). */
+struct pitr_opts;
+void pitr_s3_config_from_opts(const struct pitr_opts *o, struct pitr_s3_config *cfg);
 
 /* Credentials: never from the command line, where ps shows them. */
 struct pitr_s3_creds {
