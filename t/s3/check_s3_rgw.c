@@ -152,10 +152,25 @@ teardown(void)
 	h_teardown();
 }
 
+/* The library is found beside libpitrkit; with S3_EXPECT_NO_LIBRARY set
+ * (the script runs a libpitrkit copied where it has no sibling) each
+ * call that needs it fails with one line naming the file. */
 START_TEST(test_loader)
 {
-	ck_assert_ptr_nonnull(pitr_s3_impl());
-	ck_assert_str_eq(h_log(), "");
+	struct pitr_s3_config cfg = config(need("RGW_HTTP"));
+	struct pitr_s3_creds creds = { .access_key = (char *)"k", .secret_key = (char *)"s" };
+
+	if (getenv("S3_EXPECT_NO_LIBRARY") == NULL) {
+		ck_assert_ptr_nonnull(pitr_s3_impl());
+		ck_assert_str_eq(h_log(), "");
+		return;
+	}
+	ck_assert_ptr_null(pitr_s3_new(&cfg, &creds, "pitr"));
+	ck_assert_ptr_null(pitr_s3_new(&cfg, &creds, "pitr"));
+	ck_assert_int_eq(errors(), 2);
+	ck_assert_msg(strstr(h_log(), "ERROR : could not load the S3 library \"") == h_log(), "%s",
+		      h_log());
+	ck_assert_ptr_nonnull(strstr(h_log(), "/" PITR_S3_IMPL_FILE "\": "));
 }
 END_TEST
 
@@ -189,6 +204,7 @@ START_TEST(test_put_head_get_delete)
 	ck_assert_int_eq(pitr_s3_head(s3, key("empty"), &obj), 0);
 	ck_assert_uint_eq(obj.size, 0);
 	ck_assert_str_eq(obj.etag, "d41d8cd98f00b204e9800998ecf8427e");
+	ck_assert_int_eq(pitr_s3_delete(s3, key("empty")), 0);
 	ck_assert_str_eq(h_log(), "");
 	free(b);
 	pitr_s3_free(s3);
@@ -304,6 +320,7 @@ START_TEST(test_get_resumes)
 	ck_assert_uint_eq(obj.size, BIG);
 	md5_hex(b, BIG, md5);
 	ck_assert_str_eq(obj.etag, md5);
+	ck_assert_int_eq(pitr_s3_delete(s3, key("big")), 0);
 	ck_assert_str_eq(h_log(), "");
 	free(g.data);
 	free(b);
@@ -631,11 +648,14 @@ static Suite *
 make_suite(void)
 {
 	Suite *s = suite_create("s3_rgw");
-	TCase *tc = tcase_create("rgw");
+	TCase *tc = tcase_create("loader");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_loader);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("rgw");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_put_head_get_delete);
 	tcase_add_test(tc, test_odd_keys);
 	tcase_add_test(tc, test_put_if_absent);
