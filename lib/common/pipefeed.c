@@ -29,7 +29,8 @@ struct pitr_pipefeed {
 	void *ctx;
 	pthread_mutex_t mu;      /* guards started, done, rc */
 	pthread_cond_t cv;
-	bool started;            /* the first bytes were passed */
+	bool started;            /* wrote or done: begin may return */
+	bool wrote;              /* the first bytes were passed */
 	bool done;               /* the producer returned rc */
 	int rc;
 	bool reader_gone;        /* a write met a closed pipe (the thread's) */
@@ -45,6 +46,8 @@ announce(struct pitr_pipefeed *f, bool done, int rc)
 	if (done) {
 		f->done = true;
 		f->rc = rc;
+	} else {
+		f->wrote = true;
 	}
 	pthread_cond_signal(&f->cv);
 	pthread_mutex_unlock(&f->mu);
@@ -56,7 +59,7 @@ feed_write(void *wctx, const void *buf, size_t len)
 	struct pitr_pipefeed *f = wctx;
 	const char *p = buf;
 
-	if (!f->started)
+	if (!f->wrote)
 		announce(f, false, 0);
 	while (len > 0) {
 		ssize_t n = write(f->wfd, p, len);
@@ -92,9 +95,10 @@ feed_main(void *arg)
 	pitr_log_hold(f->held, sizeof(f->held));
 	rc = f->fn(f->ctx, feed_write, f);
 	pitr_log_hold(NULL, 0);
-	close(f->wfd);   /* the reader's end of file */
-	f->wfd = -1;
+	/* Done before the reader's end of file: a reader that saw it and
+	 * ends the feed finds the producer's outcome settled. */
 	announce(f, true, rc);
+	close(f->wfd);
 	return NULL;
 }
 
@@ -185,7 +189,9 @@ pitr_pipefeed_begin(pitr_pipefeed_fn fn, void *ctx, struct pitr_pipefeed **feed,
 	while (!f->started)
 		pthread_cond_wait(&f->cv, &f->mu);
 	pthread_mutex_unlock(&f->mu);
-	if (f->done && f->rc != 0) {
+	/* Bytes passed are the reader's even when the producer failed after
+	 * them: it learns of the failure at the end, as it would later. */
+	if (f->done && f->rc != 0 && !f->wrote) {
 		int rc = f->rc;
 
 		feed_join(f);

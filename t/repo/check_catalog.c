@@ -194,6 +194,13 @@ START_TEST(test_load_missing_dirs)
 		 h_path("nope2"));
 	ck_assert_str_eq(h_log(), want);
 	pitr_catalog_free(&cat);
+	/* An object store, from a program without the s3 options to reach
+	 * one: refused in one line, codec prefix dropped, nothing contacted. */
+	h_log_reset();
+	ck_assert_int_eq(pitr_catalog_load(NULL, "gzip=s3://bucket/wal/", NULL, &cat), -1);
+	ck_assert_str_eq(h_log(), "ERROR : cannot read archive dir \"s3://bucket/wal/\": this "
+			 "program does not read object stores\n");
+	pitr_catalog_free(&cat);
 	/* Neither dir: an empty catalog. */
 	load(&cat, NULL, NULL);
 	ck_assert_uint_eq(cat.nbackups + cat.nfiles + cat.ntimelines + cat.nproblems + cat.segsize, 0);
