@@ -223,8 +223,8 @@ int pitr_catalog_load_many(const char *const *backup_dirs, size_t nbackup_dirs,
 int pitr_catalog_archive_sysid(const struct pitr_catalog *cat, size_t archive, uint64_t *sysid);
 
 /*
- * Add to cat the backups in progress in its local backup dirs: their temporary
- * files that a live run holds locked, grouped by backup (a data, xlog,
+ * Add to cat the backups in progress in its local backup dirs: their
+ * temporary files that a live run holds locked, grouped by backup (a data, xlog,
  * meta or digest file's type word replaced by "*", the codec extension
  * dropped).  Separate from loading, because finding them takes each
  * temporary file's lock for an instant, which only a report wants.

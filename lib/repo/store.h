@@ -23,6 +23,7 @@
  * An object store is contacted with one client for listings, lookups and
  * removals, and one per open read (kept for the next read), so that
  * reads and listings can interleave and a run reuses its connections.
+ * A store is used by one thread at a time.
  */
 #ifndef PITR_STORE_H
 #define PITR_STORE_H
@@ -77,8 +78,10 @@ int pitr_store_s3(struct pitr_store *st, struct pitr_s3 **client, const char **p
 /* Every entry except "." and ".." (for an object store: every object
  * right under the prefix, none below a further '/'), sorted by name
  * (strcmp), passed to `cb` (0: go on, -1: stop, logged by cb) once the
- * whole listing was read.  Returns 0, or -1 after logging one line
- * ("cannot read ROLE \"LOCATION\": why"). */
+ * whole listing was read.  Returns 0, or -1 after logging one line: for
+ * a directory "cannot read ROLE \"DIR\": why", for an object store the
+ * request's, naming the location (a missing bucket, refused
+ * credentials). */
 typedef int (*pitr_store_entry_cb)(void *ctx, const struct pitr_store_entry *e);
 int pitr_store_list(struct pitr_store *st, pitr_store_entry_cb cb, void *ctx);
 
