@@ -335,6 +335,8 @@ START_TEST(test_xml_error)
 	ck_assert_int_eq(s3c_xml_error(XML(aws_error), code, 5, msg, sizeof(msg)), -1);
 	ck_assert_int_eq(s3c_xml_error(XML("<Error><Message>m</Message></Error>"), code,
 				       sizeof(code), msg, sizeof(msg)), -1);
+	ck_assert_int_eq(s3c_xml_error(XML("<Error><Code></Code></Error>"), code, sizeof(code), msg,
+				       sizeof(msg)), -1);
 	ck_assert_int_eq(s3c_xml_error(XML(rgw_list), code, sizeof(code), msg, sizeof(msg)), -1);
 	ck_assert_int_eq(s3c_xml_error(XML("<html>502 Bad Gateway"), code, sizeof(code), msg,
 				       sizeof(msg)), -1);
