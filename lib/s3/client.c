@@ -418,13 +418,15 @@ s3c_request(struct pitr_s3 *s3, struct s3c_req *req)
 		rc = attempt(s3, req, url, h, errbuf);
 		if (req->sink_failed)
 			break;   /* the sink logged */
-		if (rc == CURLE_OK && accepted(req)) {
+		if (rc == CURLE_OK && req->status >= 300 && req->reply.len > 0)
+			(void)s3c_xml_error(req->reply.data, req->reply.len, code, sizeof(code), msg,
+					    sizeof(msg));
+		/* A 404 answers "no such object" only while the bucket exists: a
+		 * missing bucket is the operator's error, not an empty archive. */
+		if (rc == CURLE_OK && accepted(req) && strcmp(code, "NoSuchBucket") != 0) {
 			result = req->status;
 			break;
 		}
-		if (rc == CURLE_OK && req->reply.len > 0)
-			(void)s3c_xml_error(req->reply.data, req->reply.len, code, sizeof(code), msg,
-					    sizeof(msg));
 		/* A GET that passed bytes on resumes only from an ETag. */
 		if (!(req->cut || s3c_retryable(rc, req->status, code)) ||
 		    req->attempts > s3->retries || (req->delivered > 0 && req->etag[0] == '\0')) {
