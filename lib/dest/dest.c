@@ -171,6 +171,10 @@ pitr_dest_spec_parse(const char *arg, enum pitr_dest_kind kind, const char *optn
 	/* Objects, not files: --dst-remote's other kind. */
 	if (kind == PITR_DEST_RSYNC && pitr_s3_is_url(loc))
 		kind = PITR_DEST_S3;
+	if (kind == PITR_DEST_LOCAL && pitr_s3_is_url(loc)) {
+		pitr_log_error("%s \"%s\" names an object store: use --dst-remote", optname, arg);
+		return -1;
+	}
 	if (kind == PITR_DEST_RSYNC && !rsync_location_valid(loc)) {
 		pitr_log_error("%s \"%s\" is not an rsync location: expected "
 			       "rsync://[user@]host[:port]/module/path/ or [user@]host:/path/",
