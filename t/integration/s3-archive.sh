@@ -60,7 +60,7 @@ every_object_is_local()
 {
 	local keys names f n=0
 	keys=$(s3_keys "$BUCKET" wal/ | sed 's|^wal/||') || return 1
-	names=$(cd "$L" && LC_ALL=C ls -A | grep -v '^\.pitr-tmp\.')
+	names=$(find "$L" -mindepth 1 -maxdepth 1 ! -name '.pitr-tmp.*' -printf '%f\n' | LC_ALL=C sort)
 	if [ "$keys" != "$names" ]; then
 		diff <(printf '%s\n' "$keys") <(printf '%s\n' "$names")
 		return 1
@@ -79,7 +79,12 @@ ok "pgbench -i" pg_bench "$D" -i -s 1 -q
 SEG=$(pg_switch "$D")
 wait_for "the archiver archives $SEG" 30 pg_is_archived "$D" "$SEG"
 ps_sample
-N=$(cd "$L" && ls | grep -cE '^[0-9A-F]{24}\.gz$')
+# segments LOCALDIR: the names of the archived segments, sorted.
+segments()
+{
+	find "$1" -maxdepth 1 -regextype egrep -regex '.*/[0-9A-F]{24}\.gz' -printf '%f\n' | LC_ALL=C sort
+}
+N=$(segments "$L" | wc -l)
 like "segments archived under load ($N)" "$N" '^([5-9]|[1-9][0-9]+)$'
 ok "every object equals its local copy" every_object_is_local
 is "the system identifier is an object" \
@@ -125,7 +130,7 @@ is "no incomplete multipart upload" "$(s3_pending "$BUCKET")" ""
 # --- an object already there --------------------------------------------------
 
 # A segment archived earlier, as PostgreSQL would pass it again.
-NAME=$(cd "$L" && ls | grep -E '^[0-9A-F]{24}\.gz$' | head -n 3 | tail -n 1)
+NAME=$(segments "$L" | sed -n 3p)
 NAME=${NAME%.gz}
 gzip -dc "$L/$NAME.gz" >"$T/seg/$NAME"
 chown postgres "$T/seg/$NAME"
