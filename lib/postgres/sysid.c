@@ -15,16 +15,9 @@
 #include "common/log.h"
 #include "postgres/sysid.h"
 
-/* 20 digits of UINT64_MAX and a newline, with room to spare for a record
- * that is merely wrong rather than huge. */
-#define SYSID_RECORD_MAX 64
-
-/*
- * Parse "<decimal>\n" (the newline may be missing, for a record written by
- * hand with printf).  Returns 0 with *out set, or -1 if malformed.
- */
-static int
-parse_record(const char *text, size_t len, uint64_t *out)
+/* The newline may be missing, for a record written by hand with printf. */
+int
+pitr_sysid_parse(const char *text, size_t len, uint64_t *out)
 {
 	uint64_t value = 0;
 	size_t pos = 0;
@@ -57,13 +50,13 @@ pitr_sysid_read(const char *dir, uint64_t *out)
 
 	if ((path = pitr_fsutil_join(dir, PITR_SYSID_FILE)) == NULL)
 		goto out;
-	text = pitr_fsutil_read_small(path, SYSID_RECORD_MAX, &len);
+	text = pitr_fsutil_read_small(path, PITR_SYSID_RECORD_MAX, &len);
 	if (text == NULL) {
 		if (errno == ENOENT)
 			rc = 1;
 		goto out;
 	}
-	if (parse_record(text, len, out) != 0) {
+	if (pitr_sysid_parse(text, len, out) != 0) {
 		pitr_log_error("\"%s\" is not a valid system identifier record", path);
 		goto out;
 	}

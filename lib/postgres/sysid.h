@@ -10,9 +10,14 @@
 #ifndef PITR_SYSID_H
 #define PITR_SYSID_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define PITR_SYSID_FILE ".pitrkit-system-identifier"
+
+/* The most bytes a record may hold: 20 digits and a newline, with room to
+ * spare for one that is merely wrong rather than huge. */
+#define PITR_SYSID_RECORD_MAX 64
 
 /*
  * Check `sysid` against the record in `dir`, writing the record durably
@@ -25,5 +30,9 @@ int pitr_sysid_check_or_record(const char *dir, uint64_t sysid);
 /* Read the record: 0 with *out set, 1 when there is none, -1 (logged) on a
  * malformed or unreadable record. */
 int pitr_sysid_read(const char *dir, uint64_t *out);
+
+/* Parse a record's content ("<decimal>\n", `len` bytes, not NUL-terminated):
+ * 0 with *out set, or -1 without logging when it is malformed. */
+int pitr_sysid_parse(const char *text, size_t len, uint64_t *out);
 
 #endif
