@@ -17,9 +17,16 @@
 #include "postgres/sysid.h"
 #include "s3/s3.h"
 
-/* The newline may be missing, for a record written by hand with printf. */
-int
-pitr_sysid_parse(const char *text, size_t len, uint64_t *out)
+/* 20 digits of UINT64_MAX and a newline, with room to spare for a record
+ * that is merely wrong rather than huge. */
+#define SYSID_RECORD_MAX 64
+
+/*
+ * Parse "<decimal>\n" (the newline may be missing, for a record written by
+ * hand with printf).  Returns 0 with *out set, or -1 if malformed.
+ */
+static int
+parse_record(const char *text, size_t len, uint64_t *out)
 {
 	uint64_t value = 0;
 	size_t pos = 0;
@@ -52,13 +59,13 @@ pitr_sysid_read(const char *dir, uint64_t *out)
 
 	if ((path = pitr_fsutil_join(dir, PITR_SYSID_FILE)) == NULL)
 		goto out;
-	text = pitr_fsutil_read_small(path, PITR_SYSID_RECORD_MAX, &len);
+	text = pitr_fsutil_read_small(path, SYSID_RECORD_MAX, &len);
 	if (text == NULL) {
 		if (errno == ENOENT)
 			rc = 1;
 		goto out;
 	}
-	if (pitr_sysid_parse(text, len, out) != 0) {
+	if (parse_record(text, len, out) != 0) {
 		pitr_log_error("\"%s\" is not a valid system identifier record", path);
 		goto out;
 	}
@@ -191,6 +198,23 @@ pitr_sysid_check_or_record_s3(struct pitr_s3 *s3, const char *prefix, uint64_t s
 	}
 	pitr_log_error("\"%s\": appeared and vanished while it was recorded", label);
 out:
+	free(label);
+	free(key);
+	return rc;
+}
+
+int
+pitr_sysid_read_s3(struct pitr_s3 *s3, const char *prefix, uint64_t *out)
+{
+	struct record_sink rs;
+	char *key = pitr_xasprintf("%s%s", prefix, PITR_SYSID_FILE);
+	char *label = key != NULL ? pitr_s3_label(s3, key) : NULL;
+	int rc = -1;
+
+	if (label != NULL) {
+		rs.label = label;
+		rc = read_record_s3(s3, key, &rs, out);
+	}
 	free(label);
 	free(key);
 	return rc;

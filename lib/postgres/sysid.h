@@ -11,14 +11,9 @@
 #ifndef PITR_SYSID_H
 #define PITR_SYSID_H
 
-#include <stddef.h>
 #include <stdint.h>
 
 #define PITR_SYSID_FILE ".pitrkit-system-identifier"
-
-/* The most bytes a record may hold: 20 digits and a newline, with room to
- * spare for one that is merely wrong rather than huge. */
-#define PITR_SYSID_RECORD_MAX 64
 
 /*
  * Check `sysid` against the record in `dir`, writing the record durably
@@ -40,8 +35,8 @@ int pitr_sysid_check_or_record_s3(struct pitr_s3 *s3, const char *prefix, uint64
  * malformed or unreadable record. */
 int pitr_sysid_read(const char *dir, uint64_t *out);
 
-/* Parse a record's content ("<decimal>\n", `len` bytes, not NUL-terminated):
- * 0 with *out set, or -1 without logging when it is malformed. */
-int pitr_sysid_parse(const char *text, size_t len, uint64_t *out);
+/* The same for the record object of the archive at `prefix` (pitr-restore's
+ * s3:// sources). */
+int pitr_sysid_read_s3(struct pitr_s3 *s3, const char *prefix, uint64_t *out);
 
 #endif

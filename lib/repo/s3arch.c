@@ -15,8 +15,13 @@
 #include "repo/s3arch.h"
 #include "common/log.h"
 #include "common/xalloc.h"
-#include "postgres/sysid.h"
 #include "s3/s3.h"
+
+enum pitr_dest_kind
+pitr_s3arch_spec_kind(const char *arg)
+{
+	return pitr_s3_is_url(arg + pitr_codec_prefix_len(arg)) ? PITR_DEST_RSYNC : PITR_DEST_LOCAL;
+}
 
 bool
 pitr_s3arch_match(const char *name, const char *walname, enum pitr_codec *codec)
@@ -190,56 +195,5 @@ out:
 	free(key);
 	free(where);
 	free(entries);
-	return rc;
-}
-
-/* The record's bytes, gathered by pitr_s3_get(). */
-struct record_buf {
-	char text[PITR_SYSID_RECORD_MAX];
-	size_t len;
-	bool too_long;
-};
-
-static int
-record_sink(void *ctx, const void *buf, size_t len)
-{
-	struct record_buf *rb = ctx;
-
-	if (len > sizeof(rb->text) - rb->len) {
-		rb->too_long = true;
-		return -1;   /* quietly: the caller names the record */
-	}
-	memcpy(rb->text + rb->len, buf, len);
-	rb->len += len;
-	return 0;
-}
-
-int
-pitr_s3arch_sysid_read(struct pitr_s3 *s3, const char *prefix, uint64_t *out)
-{
-	struct record_buf rb = { .len = 0 };
-	char *key = pitr_xasprintf("%s%s", prefix, PITR_SYSID_FILE);
-	char *label = NULL;
-	int got;
-	int rc = -1;
-
-	if (key == NULL)
-		return -1;
-	got = pitr_s3_get(s3, key, record_sink, &rb, NULL);
-	if (got == 1) {
-		rc = 1;
-		goto out;
-	}
-	if (got != 0 && !rb.too_long)
-		goto out;
-	if (rb.too_long || pitr_sysid_parse(rb.text, rb.len, out) != 0) {
-		if ((label = pitr_s3_label(s3, key)) != NULL)
-			pitr_log_error("\"%s\" is not a valid system identifier record", label);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(label);
-	free(key);
 	return rc;
 }

@@ -16,10 +16,20 @@
 #include <time.h>
 
 #include "compress/codec.h"
+#include "dest/dest.h"
 #include "postgres/wal.h"
 #include "repo/archdir.h"
 
 struct pitr_s3;
+
+/*
+ * The kind to give pitr_dest_spec_parse() for an archive a program reads
+ * (pitr-restore -s, pitr-cleanup -a: [CODEC=]DIR or [CODEC=]s3://...):
+ * PITR_DEST_RSYNC, which it makes PITR_DEST_S3, for an object store, so
+ * that the location is checked and spelt "s3://BUCKET/PREFIX/"; else
+ * PITR_DEST_LOCAL.
+ */
+enum pitr_dest_kind pitr_s3arch_spec_kind(const char *arg);
 
 /*
  * Whether `name` (a key with the archive's prefix taken off) is the WAL
@@ -69,12 +79,5 @@ int pitr_s3arch_list_older(struct pitr_s3 *s3, const char *prefix,
 int pitr_s3arch_remove_older(struct pitr_s3 *s3, const char *prefix,
 			     const struct pitr_wal_name *cutoff, size_t limit,
 			     pitr_archdir_hook_fn hook, void *ctx, size_t *removed);
-
-/*
- * Read the system identifier record PREFIX.pitrkit-system-identifier:
- * 0 with *out set, 1 when there is none, -1 after logging (a store error,
- * a malformed record).
- */
-int pitr_s3arch_sysid_read(struct pitr_s3 *s3, const char *prefix, uint64_t *out);
 
 #endif

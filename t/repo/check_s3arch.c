@@ -2,8 +2,7 @@
  * check_s3arch.c - unit tests for the pure logic of an archive in an
  * object store: which listed keys are a WAL file's copies (exact name and
  * a codec's extension, never "NAME.partial..."), the entries a listing
- * keeps and their order (shared with archdir.c), and the system
- * identifier record's parsing.  The requests themselves are tested
+ * keeps and their order (shared with archdir.c).  The requests themselves are tested
  * against a real gateway by t/integration/s3-restore.sh.
  */
 #include "config.h"
@@ -105,19 +104,14 @@ START_TEST(test_sort_order)
 }
 END_TEST
 
-START_TEST(test_sysid_parse)
+/* An archive argument is parsed as an object store's only for s3://. */
+START_TEST(test_spec_kind)
 {
-	uint64_t v = 0;
-
-	ck_assert_int_eq(pitr_sysid_parse("7312345678901234567\n", 20, &v), 0);
-	ck_assert(v == 7312345678901234567ULL);
-	ck_assert_int_eq(pitr_sysid_parse("42", 2, &v), 0);
-	ck_assert(v == 42);
-	ck_assert_int_eq(pitr_sysid_parse("", 0, &v), -1);
-	ck_assert_int_eq(pitr_sysid_parse("\n", 1, &v), -1);
-	ck_assert_int_eq(pitr_sysid_parse("12a\n", 4, &v), -1);
-	ck_assert_int_eq(pitr_sysid_parse("18446744073709551616", 20, &v), -1);
-	ck_assert(v == 42);
+	ck_assert_int_eq(pitr_s3arch_spec_kind("s3://wal/arch/"), PITR_DEST_RSYNC);
+	ck_assert_int_eq(pitr_s3arch_spec_kind("gzip=s3://wal"), PITR_DEST_RSYNC);
+	ck_assert_int_eq(pitr_s3arch_spec_kind("/mnt/s3://x"), PITR_DEST_LOCAL);
+	ck_assert_int_eq(pitr_s3arch_spec_kind("gzip=/mnt/arch"), PITR_DEST_LOCAL);
+	ck_assert_int_eq(pitr_s3arch_spec_kind("nocodec=s3://wal"), PITR_DEST_LOCAL);
 }
 END_TEST
 
@@ -131,15 +125,12 @@ make_suite(void)
 	tcase_add_test(tc, test_match_each_codec);
 	tcase_add_test(tc, test_match_refuses_others);
 	tcase_add_test(tc, test_match_history_and_partial);
+	tcase_add_test(tc, test_spec_kind);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("listing");
 	tcase_add_test(tc, test_parse_entry_kinds);
 	tcase_add_test(tc, test_sort_order);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("pitr_sysid_parse");
-	tcase_add_test(tc, test_sysid_parse);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -155,7 +155,8 @@ pitr_cmd_cleanup(const struct pitr_cleanup_opts *opts)
 			       "\"%%r\"", opts->segment != NULL ? opts->segment : "");
 		goto out;
 	}
-	if (pitr_dest_spec_parse(opts->archive, PITR_DEST_LOCAL, "--archive", &archive) != 0)
+	if (pitr_dest_spec_parse(opts->archive, pitr_s3arch_spec_kind(opts->archive), "--archive",
+				 &archive) != 0)
 		goto out;
 	if (opts->pid_file != NULL) {
 		pidfile = pitr_pidfile_acquire(opts->pid_file);
@@ -168,7 +169,7 @@ pitr_cmd_cleanup(const struct pitr_cleanup_opts *opts)
 		rc = 0;
 		goto out;
 	}
-	if (pitr_s3_is_url(archive.location))
+	if (archive.kind == PITR_DEST_S3)
 		rc = clean_s3(opts, archive.location, &cutoff, out);
 	else
 		rc = clean_dir(opts, archive.location, &cutoff, out);

@@ -57,13 +57,13 @@ pitr_restore_source_sysid(struct restore_run *run, size_t i, uint64_t *sysid)
 		return pitr_sysid_read(s->spec.location, sysid);
 	if ((s3 = pitr_restore_source_s3(run, i)) == NULL)
 		return -1;
-	return pitr_s3arch_sysid_read(s3, s->url.prefix, sysid);
+	return pitr_sysid_read_s3(s3, s->url.prefix, sysid);
 }
 
 /* Each source that records its cluster must record run->sysid, the first
  * record met: two hosts' archives of different clusters are never mixed,
  * whichever of them would serve the segment asked for.  An object store
- * keeps its record as an object beside the WAL (s3arch.h). */
+ * keeps its record as an object beside the WAL (sysid.h). */
 static int
 check_record(struct restore_run *run, size_t i)
 {
@@ -125,10 +125,10 @@ open_one(struct restore_run *run, const char *spec)
 {
 	struct restore_source *s = &run->sources[run->nsources];
 
-	if (pitr_dest_spec_parse(spec, PITR_DEST_LOCAL, "--source", &s->spec) != 0)
+	if (pitr_dest_spec_parse(spec, pitr_s3arch_spec_kind(spec), "--source", &s->spec) != 0)
 		return -1;
 	run->nsources++;
-	if ((pitr_s3_is_url(s->spec.location) ? open_s3(run, s) : open_dir(s)) != 0)
+	if ((s->spec.kind == PITR_DEST_S3 ? open_s3(run, s) : open_dir(s)) != 0)
 		return -1;
 	return check_record(run, run->nsources - 1);
 }
