@@ -1,9 +1,9 @@
 #!/bin/bash
 # s3-restore.sh - pitr-restore and pitr-cleanup against an archive in a
 # real object store (a single-node Ceph with its RADOS gateway, from
-# lib.sh): a PostgreSQL 15 primary archives with pitr-archive; its archive
-# is copied into the bucket with signed PUTs (the test's own view of the
-# store, independent of pitr-archive's s3 destination); a warm standby
+# lib.sh): a PostgreSQL 15 primary archives with pitr-archive -dr
+# gzip=s3://wal/arch/ (and -dl, a local copy to compare with), the store
+# then holding what the directory holds; a warm standby
 # whose restore_command is pitr-restore -s gzip=s3://... over HTTPS (the
 # test's CA, credentials in the server's environment) replays it, -pf
 # prefetching from the store, and follows it; a segment restored by hand
@@ -33,7 +33,11 @@ S=$T/s
 mkdir_pg "$A" "$T/state" "$T/one"
 S3=(--s3-endpoint "$RGW_HTTPS" --s3-uri-style path --s3-ca-file "$RGW_CA")
 ok "bucket wal" s3_mb wal
-pg_archiving_primary "$P"
+# The primary archives into the store and into $A, its credentials in the
+# server's environment.
+ok "initdb p (1 MiB segments)" pg_new "$P" --wal-segsize=1
+pg_set "$P" "archive_mode = on" \
+	"archive_command = '$PA -s $T/state -dl gzip=$A -dr gzip=s3://wal/arch/ ${S3[*]} \"%p\"'"
 
 rows() { pg_sql "$P" "INSERT INTO t SELECT generate_series($1, $2)"; }
 count() { pg_sql "$1" "SELECT count(*) FROM t" 2>/dev/null; }
@@ -42,19 +46,6 @@ more()
 {
 	local last
 	rows "$1" "$2" && last=$(pg_switch "$P") && pg_wait_archived "$P" "$last" 60
-}
-# upload: every file of the local archive not copied yet (the record
-# included) into s3://wal/arch/.
-upload()
-{
-	local f name
-	mkdir -p "$T/uploaded"
-	for f in "$A"/* "$A/.pitrkit-system-identifier"; do
-		name=${f##*/}
-		[ -e "$T/uploaded/$name" ] && continue
-		s3_req PUT "/wal/arch/$name" -T "$f" >/dev/null || return 1
-		touch "$T/uploaded/$name"
-	done
 }
 # creds CMD...: CMD with the pitr user's credentials in its environment.
 creds() { AWS_ACCESS_KEY_ID=$RGW_KEY AWS_SECRET_ACCESS_KEY=$RGW_SECRET "$@"; }
@@ -68,12 +59,14 @@ cli()
 	printf '%s\n' "$IT_ERR" >"$T/cli-$name.err"
 }
 
+ok "p starts, credentials in its environment only" creds pg_start "$P"
 ok "table t, rows 1..100" pg_sql "$P" "CREATE TABLE t (id int)" "INSERT INTO t SELECT generate_series(1, 100)"
 ok "a base backup" pg_base_backup "$P" "$T/base"
 for i in 1 2 3; do
 	ok "rows $((i * 100 + 1))..$((i * 100 + 100)), archived" more $((i * 100 + 1)) $((i * 100 + 100))
 done
-ok "the archive is copied into s3://wal/arch/" upload
+is "the store holds what the local archive holds" "$(s3_keys wal arch/)" \
+	"$(cd "$A" && ls -A | grep -v '^\.pitr-tmp' | sed 's|^|arch/|' | LC_ALL=C sort)"
 
 # --- a warm standby restoring from the store ------------------------------------------
 ok "standby set up" pg_standby_new "$T/base" "$S" warm \
@@ -81,7 +74,6 @@ ok "standby set up" pg_standby_new "$T/base" "$S" warm \
 ok "standby launched, credentials in its environment only" creds pg_launch "$S"
 wait_for "the standby replays the store's WAL (400 rows)" 60 eval "[ \"\$(count '$S')\" = 400 ]"
 ok "rows 401..500 on the primary, archived" more 401 500
-ok "the new files are copied into the store" upload
 wait_for "the standby follows the store (500 rows)" 60 eval "[ \"\$(count '$S')\" = 500 ]"
 like "restore.log: segments restored from the store" "$(cat "$T/restore.log")" \
 	'restored "[0-9A-F]{24}" from "s3://wal/arch/[0-9A-F]{24}\.gz"'
