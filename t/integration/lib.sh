@@ -858,3 +858,355 @@ flip_byte()
 with open(sys.argv[1], "r+b") as f:
     f.seek(0, 2); n = f.tell() // 2; f.seek(n); b = f.read(1); f.seek(n); f.write(bytes([b[0] ^ 0xFF]))' "$1"
 }
+
+# --- Ceph: an S3 object store ---------------------------------------------
+
+# ceph_start: a single-node Ceph cluster of this test's own in CEPH_DIR=T/ceph
+# (one monitor, one OSD keeping its objects in memory, the RADOS gateway),
+# everything on 127.0.0.1 and read from CEPH_DIR/ceph.conf, nothing from
+# /etc/ceph.  The gateway serves HTTP on RGW_HTTP and HTTPS on RGW_HTTPS
+# with a certificate for 127.0.0.1 signed by a CA made here (RGW_CA,
+# readable by postgres).  Users "pitr" (RGW_KEY, RGW_SECRET) and "other"
+# (RGW_OTHER_KEY, RGW_OTHER_SECRET).  Call it directly, not in a subshell
+# (`ceph_start || it_bail "no Ceph"`): it sets those variables and starts
+# the daemons as this shell's children.  Skips (it_require) without the
+# Ceph programs.  Stopped at exit (ceph_stop), whatever happened.
+CEPH_DIR=
+RGW_HTTP=
+RGW_HTTPS=
+RGW_CA=
+RGW_KEY=
+RGW_SECRET=
+RGW_OTHER_KEY=
+RGW_OTHER_SECRET=
+ceph_start()
+{
+	local c=$T/ceph fsid osd_uuid mon_port http_port https_port
+	it_require ceph-mon ceph-osd radosgw radosgw-admin ceph-authtool monmaptool \
+		ceph curl openssl
+	CEPH_DIR=$c
+	mkdir -p "$c/log" "$c/run" "$c/crash" "$c/mon" "$c/osd" "$c/rgw" || return 1
+	chmod 755 "$c"
+	it_at_exit ceph_stop
+	fsid=$(cat /proc/sys/kernel/random/uuid)
+	osd_uuid=$(cat /proc/sys/kernel/random/uuid)
+	mon_port=$(free_port) && http_port=$(free_port) && https_port=$(free_port) || return 1
+	RGW_HTTP=http://127.0.0.1:$http_port
+	RGW_HTTPS=https://127.0.0.1:$https_port
+	ceph_tls "$c" && ceph_conf "$c" "$fsid" "$mon_port" "$http_port" "$https_port" &&
+		ceph_mkfs "$c" "$fsid" "$mon_port" "$osd_uuid" || return 1
+	ceph_launch mon ceph-mon -i a || return 1
+	# The OSD's id in the OSD map: the one request that needs a quorum.
+	if ! ceph -c "$c/ceph.conf" --connect-timeout 30 osd new "$osd_uuid" 0 \
+		>"$c/log/osd-new.out" 2>&1; then
+		diag "ceph osd new failed:" "$(it_tail "$(cat "$c/log/osd-new.out")")"
+		return 1
+	fi
+	ceph_launch osd ceph-osd -i 0 && rgw_start || return 1
+	read -r RGW_KEY RGW_SECRET < <(ceph_user pitr) && [ -n "$RGW_SECRET" ] &&
+		read -r RGW_OTHER_KEY RGW_OTHER_SECRET < <(ceph_user other) && [ -n "$RGW_OTHER_SECRET" ]
+}
+
+# ceph_tls DIR: a CA (DIR/ca.crt, RGW_CA) and the gateway's key and
+# certificate for 127.0.0.1 signed by it (DIR/rgw.key, DIR/rgw.crt).
+ceph_tls()
+{
+	local d=$1
+	RGW_CA=$d/ca.crt
+	(
+		umask 077
+		set -e
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-keyout "$d/ca.key" -out "$d/ca.crt" -days 2 -subj '/CN=pitrkit test CA'
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-keyout "$d/rgw.key" -out "$d/rgw.csr" -subj '/CN=127.0.0.1'
+		openssl x509 -req -in "$d/rgw.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
+			-CAcreateserial -days 2 -out "$d/rgw.crt" \
+			-extfile <(printf 'subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\n')
+		chmod 644 "$d/ca.crt" "$d/rgw.crt"
+	) >"$d/log/tls.out" 2>&1 ||
+		{ diag "openssl failed:" "$(it_tail "$(cat "$d/log/tls.out")")"; return 1; }
+}
+
+# ceph_conf DIR FSID MON_PORT HTTP_PORT HTTPS_PORT: DIR/ceph.conf.  Every
+# path under DIR; messenger v2 only, on 127.0.0.1 (the OSD's ports from
+# Ceph's own range, 6800-7300, each daemon taking the next unused one);
+# pools of one replica; paxos quick to propose (with the defaults the
+# gateway takes 13 s to come up).  The OSD's memory store holds at most
+# CEPH_MEMSTORE_BYTES (default 4 GiB, taken only as objects are stored).
+ceph_conf()
+{
+	local d=$1
+	cat >"$d/ceph.conf" <<EOF
+[global]
+fsid = $2
+mon host = v2:127.0.0.1:$3
+public addr = 127.0.0.1
+cluster addr = 127.0.0.1
+ms bind msgr1 = false
+ms bind msgr2 = true
+keyring = $d/keyring
+run dir = $d/run
+admin socket = $d/run/\$name.asok
+log file = $d/log/\$name.log
+crash dir = $d/crash
+mon cluster log file = $d/log/cluster.log
+mon allow pool size one = true
+mon warn on pool no redundancy = false
+osd pool default size = 1
+osd pool default min size = 1
+osd pool default pg num = 8
+osd pool default pgp num = 8
+osd pool default pg autoscale mode = off
+osd crush chooseleaf type = 0
+paxos propose interval = 0.1
+paxos min wait = 0.01
+client mount timeout = 30
+
+[mon]
+mon data = $d/mon
+
+[osd]
+osd data = $d/osd
+osd objectstore = memstore
+memstore device bytes = ${CEPH_MEMSTORE_BYTES:-4294967296}
+
+[client.rgw.gw]
+rgw data = $d/rgw
+rgw frontends = beast endpoint=127.0.0.1:$4 ssl_endpoint=127.0.0.1:$5 ssl_certificate=$d/rgw.crt ssl_private_key=$d/rgw.key
+rgw thread pool size = 32
+rgw exit timeout secs = 5
+EOF
+}
+
+# ceph_mkfs DIR FSID MON_PORT OSD_UUID: the keys, the monitor's and the
+# OSD's stores.  One keyring for all: the monitor's mkfs takes every key
+# in it into its auth database, so no daemon needs registering later.
+ceph_mkfs()
+{
+	local d=$1 k=$1/keyring
+	if ! {
+		ceph-authtool --create-keyring "$k" --gen-key -n mon. --cap mon 'allow *' &&
+			ceph-authtool "$k" --gen-key -n client.admin --cap mon 'allow *' \
+				--cap osd 'allow *' --cap mgr 'allow *' &&
+			ceph-authtool "$k" --gen-key -n osd.0 --cap mon 'allow profile osd' \
+				--cap osd 'allow *' --cap mgr 'allow profile osd' &&
+			ceph-authtool "$k" --gen-key -n client.rgw.gw --cap mon 'allow rw' \
+				--cap osd 'allow rwx' &&
+			monmaptool --create --fsid "$2" --addv a "[v2:127.0.0.1:$3]" "$d/monmap" &&
+			ceph-mon -c "$d/ceph.conf" -i a --mkfs --monmap "$d/monmap" --keyring "$k" &&
+			ceph-osd -c "$d/ceph.conf" -i 0 --mkfs --no-mon-config --osd-uuid "$4"
+	} >"$d/log/mkfs.out" 2>&1; then
+		diag "Ceph set-up failed:" "$(it_tail "$(cat "$d/log/mkfs.out")")"
+		return 1
+	fi
+}
+
+# ceph_user UID: make the gateway user UID and print its access key and
+# secret key, which the gateway generates (so no key is ever on a command
+# line).
+ceph_user()
+{
+	local out err=$CEPH_DIR/log/user-$1.err
+	if ! out=$(radosgw-admin -c "$CEPH_DIR/ceph.conf" user create --uid="$1" \
+		--display-name="$1" 2>"$err"); then
+		diag "radosgw-admin user create --uid=$1 failed:" "$(it_tail "$(cat "$err")")" >&2
+		return 1
+	fi
+	python3 -c 'import json, sys
+k = json.load(sys.stdin)["keys"][0]
+print(k["access_key"], k["secret_key"])' <<<"$out"
+}
+
+# ceph_launch NAME PROGRAM ARGS...: run a Ceph daemon in the foreground as
+# a child of this shell (its pid in T/.it/ceph.NAME.pid), its output in
+# CEPH_DIR/log/NAME.out.
+ceph_launch()
+{
+	local name=$1
+	shift
+	"$@" -c "$CEPH_DIR/ceph.conf" -f >>"$CEPH_DIR/log/$name.out" 2>&1 </dev/null &
+	echo $! >"$T/.it/ceph.$name.pid"
+	disown $!
+}
+
+# pid_gone PID: the process ended (a zombie counts: it may be reaped late).
+pid_gone()
+{
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 0
+	[ -z "$st" ] || [ "${st%% *}" = Z ]
+}
+
+# ceph_kill NAME SIGNAL: send SIGNAL to the daemon NAME (by the pid
+# ceph_launch recorded) and wait until it is gone; SIGKILL after 10 s.
+ceph_kill()
+{
+	local pf=$T/.it/ceph.$1.pid pid
+	[ -s "$pf" ] || return 0
+	pid=$(cat "$pf")
+	kill "-$2" "$pid" 2>/dev/null
+	if ! poll 10 pid_gone "$pid"; then
+		kill -KILL "$pid" 2>/dev/null
+		poll 10 pid_gone "$pid" || return 1
+	fi
+	rm -f "$pf"
+}
+
+# ceph_stop: stop the gateway, then the OSD, then the monitor (the gateway
+# hangs for minutes when the OSD goes first).  Nothing of theirs is kept,
+# so the OSD and the monitor are killed.
+ceph_stop()
+{
+	rgw_stop
+	ceph_kill osd KILL
+	ceph_kill mon KILL
+}
+
+# rgw_ports OPEN|CLOSED: both the gateway's ports accept connections, or
+# neither does.
+rgw_ports()
+{
+	if [ "$1" = OPEN ]; then
+		port_open "${RGW_HTTP##*:}" && port_open "${RGW_HTTPS##*:}"
+	else
+		! port_open "${RGW_HTTP##*:}" && ! port_open "${RGW_HTTPS##*:}"
+	fi
+}
+
+# rgw_stop: stop only the gateway (SIGTERM, as an operator would) and wait
+# until its ports are closed.
+rgw_stop()
+{
+	ceph_kill rgw TERM && poll 10 rgw_ports CLOSED
+}
+
+# rgw_start: start the gateway (again: the same ports) and wait until both
+# ports accept connections.
+rgw_start()
+{
+	ceph_launch rgw radosgw -n client.rgw.gw || return 1
+	if ! poll 60 rgw_ports OPEN; then
+		diag "radosgw not listening on $RGW_HTTP and $RGW_HTTPS:" \
+			"$(it_tail "$(cat "$CEPH_DIR/log/client.rgw.gw.log" 2>/dev/null)" 10)"
+		return 1
+	fi
+}
+
+# s3_req [-u other] METHOD PATH [CURL ARGS...]: one request signed for
+# user pitr (or other) through the curl CLI, path-style (PATH:
+# /BUCKET[/KEY][?QUERY]), over HTTPS checked against RGW_CA; prints the
+# body; fails on an HTTP error (the body, S3's error XML, still printed).
+# A body is given as -T FILE or --data-binary @FILE|STRING: its SHA-256
+# goes in x-amz-content-sha256, without which RGW refuses the signature.
+# curl does not canonicalize the query: write its parameters sorted, each
+# with '=', percent-encoded (s3_uriencode).  The credentials reach curl in
+# a config file, not on its command line.
+s3_req()
+{
+	local key=$RGW_KEY secret=$RGW_SECRET method path a prev='' sha
+	if [ "${1:-}" = -u ]; then
+		[ "$2" = other ] || { echo "s3_req: no user $2" >&2; return 2; }
+		key=$RGW_OTHER_KEY secret=$RGW_OTHER_SECRET
+		shift 2
+	fi
+	method=$1 path=$2
+	shift 2
+	sha=$(sha256sum </dev/null)
+	for a in "$@"; do
+		case $prev in
+		-T | --upload-file) sha=$(sha256sum <"$a") || return 2 ;;
+		--data-binary)
+			if [ "${a:0:1}" = @ ]; then
+				sha=$(sha256sum <"${a:1}") || return 2
+			else
+				sha=$(printf '%s' "$a" | sha256sum)
+			fi
+			;;
+		esac
+		prev=$a
+	done
+	if [ "$method" = HEAD ]; then
+		set -- --head "$@"
+	else
+		set -- -X "$method" "$@"
+	fi
+	curl -sS --fail-with-body --cacert "$RGW_CA" --aws-sigv4 aws:amz:us-east-1:s3 \
+		-K <(printf 'user = "%s:%s"\n' "$key" "$secret") \
+		-H "x-amz-content-sha256: ${sha%% *}" "$@" "$RGW_HTTPS$path"
+}
+
+# s3_mb [-u other] BUCKET: make a bucket (owned by pitr, or other).
+s3_mb()
+{
+	local user=() out
+	if [ "${1:-}" = -u ]; then
+		user=(-u "$2")
+		shift 2
+	fi
+	out=$(s3_req "${user[@]}" PUT "/$1") || { printf '%s\n' "$out" >&2; return 1; }
+}
+
+# s3_uriencode STRING: STRING percent-encoded as SigV4 wants (all but
+# A-Z a-z 0-9 - _ . ~).
+s3_uriencode()
+{
+	local LC_ALL=C s=$1 i c n out=''
+	for ((i = 0; i < ${#s}; i++)); do
+		c=${s:i:1}
+		case $c in
+		[A-Za-z0-9._~-]) out+=$c ;;
+		*)
+			printf -v n '%d' "'$c"
+			printf -v c '%%%02X' $((n & 255))
+			out+=$c
+			;;
+		esac
+	done
+	printf '%s' "$out"
+}
+
+# s3_xml TAG: the texts of the elements TAG in the XML on stdin, one a
+# line, entities decoded (S3's replies nest nothing in those elements).
+s3_xml()
+{
+	grep -o "<$1>[^<]*</$1>" | sed -e "s|^<$1>||" -e "s|</$1>\$||" -e 's/&lt;/</g' \
+		-e 's/&gt;/>/g' -e 's/&quot;/"/g' -e "s/&apos;/'/g" -e 's/&amp;/\&/g'
+}
+
+# s3_list BUCKET QUERY TAG MARKER...: the TAG texts of every page of a
+# listing of BUCKET, sorted; the query of each next page starts with the
+# MARKERs (PARAMETER=ELEMENT: the parameter gets the last reply's
+# element; they sort before QUERY's parameters).
+s3_list()
+{
+	local bucket=$1 query=$2 tag=$3 out all='' q m
+	shift 3
+	q=$query
+	while :; do
+		out=$(s3_req GET "/$bucket?$q") || { printf '%s\n' "$out" >&2; return 1; }
+		all+=$(s3_xml "$tag" <<<"$out")$'\n'
+		[ "$(s3_xml IsTruncated <<<"$out")" = true ] || break
+		q=
+		for m in "$@"; do
+			q+="${m%%=*}=$(s3_uriencode "$(s3_xml "${m#*=}" <<<"$out")")&"
+		done
+		q+=$query
+	done
+	printf '%s' "$all" | sed '/^$/d' | LC_ALL=C sort
+}
+
+# s3_keys BUCKET [PREFIX]: the keys under PREFIX, one a line, sorted.
+s3_keys()
+{
+	s3_list "$1" "list-type=2&prefix=$(s3_uriencode "${2:-}")" Key \
+		continuation-token=NextContinuationToken
+}
+
+# s3_pending BUCKET: the keys of the incomplete multipart uploads in
+# BUCKET, one a line (one per upload), sorted.
+s3_pending()
+{
+	s3_list "$1" "uploads=" Key key-marker=NextKeyMarker \
+		upload-id-marker=NextUploadIdMarker
+}
