@@ -287,6 +287,28 @@ sweep_dead_temps(const struct archive_run *run)
 		sweep_dir(pitr_fsutil_tmpdir(run->opts->temp_dir));
 }
 
+/* The system identifier record of s3 destination `spec`, checked or
+ * made: the run's first request there, and so the one that meets a store
+ * it cannot reach, said in one line naming the file, the destination and
+ * the request. */
+static int
+check_s3_system_identifier(struct archive_run *run, const struct pitr_dest_spec *spec)
+{
+	char held[1024] = "";
+	const char *prefix;
+	struct pitr_s3 *s3;
+	int rc;
+
+	pitr_log_hold(held, sizeof(held));
+	s3 = pitr_dest_s3_client(spec, &run->env, &prefix);
+	rc = s3 != NULL ? pitr_sysid_check_or_record_s3(s3, prefix, run->hdr.sysid) : -1;
+	pitr_log_hold(NULL, 0);
+	if (rc != 0)
+		pitr_log_error("could not archive \"%s\" to s3 destination \"%s\": %s", run->wal_name,
+			       spec->location, held);
+	return rc;
+}
+
 /* Refuse to mix clusters: every local archive, and every s3 one, records
  * the system identifier of the first segment it received. */
 static int
@@ -299,10 +321,7 @@ check_system_identifier(struct archive_run *run)
 		const char *dir = pitr_dest_spec_dir(spec);
 
 		if (spec->kind == PITR_DEST_S3) {
-			const char *prefix;
-			struct pitr_s3 *s3 = pitr_dest_s3_client(spec, &run->env, &prefix);
-
-			if (s3 == NULL || pitr_sysid_check_or_record_s3(s3, prefix, run->hdr.sysid) != 0)
+			if (check_s3_system_identifier(run, spec) != 0)
 				return -1;
 			continue;
 		}
