@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/quote.h"
 #include "common/xalloc.h"
 #include "s3/s3.h"
 
@@ -74,7 +75,10 @@ pitr_s3_url_parse(const char *s, const char *what, struct pitr_s3_url *out)
 
 	memset(out, 0, sizeof(*out));
 	if (!pitr_s3_is_url(s)) {
-		pitr_log_error("%s: \"%s\" is not an s3:// location", what, s == NULL ? "" : s);
+		char *shown = pitr_quote_text(s == NULL ? "" : s);
+
+		pitr_log_error("%s: \"%s\" is not an s3:// location", what, shown ? shown : "");
+		free(shown);
 		return -1;
 	}
 	rest = s + strlen(PITR_S3_SCHEME);
@@ -83,7 +87,10 @@ pitr_s3_url_parse(const char *s, const char *what, struct pitr_s3_url *out)
 	if ((problem = bucket_problem(rest, blen)) == NULL && slash != NULL)
 		problem = prefix_problem(slash + 1);
 	if (problem != NULL) {
-		pitr_log_error("%s: invalid s3:// location \"%s\": %s", what, s, problem);
+		char *shown = pitr_quote_text(s);   /* a control character stays in the line */
+
+		pitr_log_error("%s: invalid s3:// location \"%s\": %s", what, shown ? shown : "", problem);
+		free(shown);
 		return -1;
 	}
 	plen = slash == NULL ? 0 : strlen(slash + 1);
