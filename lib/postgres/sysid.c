@@ -202,3 +202,20 @@ out:
 	free(key);
 	return rc;
 }
+
+int
+pitr_sysid_read_s3(struct pitr_s3 *s3, const char *prefix, uint64_t *out)
+{
+	struct record_sink rs;
+	char *key = pitr_xasprintf("%s%s", prefix, PITR_SYSID_FILE);
+	char *label = key != NULL ? pitr_s3_label(s3, key) : NULL;
+	int rc = -1;
+
+	if (label != NULL) {
+		rs.label = label;
+		rc = read_record_s3(s3, key, &rs, out);
+	}
+	free(label);
+	free(key);
+	return rc;
+}

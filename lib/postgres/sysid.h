@@ -35,4 +35,8 @@ int pitr_sysid_check_or_record_s3(struct pitr_s3 *s3, const char *prefix, uint64
  * malformed or unreadable record. */
 int pitr_sysid_read(const char *dir, uint64_t *out);
 
+/* The same for the record object of the archive at `prefix` (pitr-restore's
+ * s3:// sources). */
+int pitr_sysid_read_s3(struct pitr_s3 *s3, const char *prefix, uint64_t *out);
+
 #endif
