@@ -1,6 +1,7 @@
 /*
  * pitr-verify - prove the backups and the WAL archive restorable: digests,
- * every archived segment decompressed and its header checked, gaps.
+ * every archived segment decompressed and its header checked, gaps; in
+ * directories or object stores.
  * Parses options and calls pitr_cmd_verify().
  */
 #include "config.h"
@@ -10,16 +11,18 @@
 #include "command/verify/verify.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "s3/s3.h"
 
 static const struct pitr_opt_def verify_options[] = {
-	{ "archive", "a", PITR_OPT_LIST, "[CODEC=]DIR",
-	  .help = "a WAL archive directory (repeatable)",
+	{ "archive", "a", PITR_OPT_LIST, "[CODEC=]DIR|s3://BUCKET/PREFIX/",
+	  .help = "a WAL archive directory or object-store prefix (repeatable)",
 	  .required = "pitr-verify needs at least one" },
-	{ "backup-dir", "b", PITR_OPT_STRING, "[CODEC=]DIR",
-	  .help = "the directory pitr-backup-master wrote backups to" },
+	{ "backup-dir", "b", PITR_OPT_STRING, "[CODEC=]DIR|s3://BUCKET/PREFIX/",
+	  .help = "the directory or object-store prefix pitr-backup-master wrote backups to" },
 	{ "json", NULL, PITR_OPT_FLAG, NULL,
 	  .help = "one JSON document of every check and problem instead of lines (schema in "
 		  "pitr-verify(1))" },
+	PITR_OPTS_S3,
 	PITR_OPTS_LOG,
 	PITR_OPTS_VERBOSE("log every file as it is checked"),
 	PITR_OPTS_COMMON,
@@ -32,6 +35,7 @@ main(int argc, char **argv)
 {
 	struct pitr_opts o = { 0 };
 	struct pitr_verify_opts v = { 0 };
+	struct pitr_s3_config s3;
 	int rc = 1;
 
 	switch (pitr_opts_begin(&o, "pitr-verify", "pitr-verify [--backup-dir DIR] --archive DIR... [--json] [OPTION]...",
@@ -48,6 +52,8 @@ main(int argc, char **argv)
 	v.archives = pitr_opts_list(&o, "archive", &v.narchives);
 	v.out = stdout;
 	v.json = pitr_opts_flag(&o, "json");
+	pitr_s3_config_from_opts(&o, &s3);
+	v.s3 = &s3;
 	rc = pitr_cmd_verify(&v) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

@@ -287,6 +287,19 @@ struct pitr_s3 *pitr_dest_s3_client(const struct pitr_dest_spec *spec,
  */
 int pitr_dest_s3_sweep(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env);
 
+/*
+ * What the sweep and pitr-backup-cleanup share (pitr-verify reports them):
+ * the multipart uploads right under `prefix` (none below a further '/':
+ * a pitrkit prefix is flat) begun at least `min_age` seconds ago, each
+ * passed to `fn`, which aborts it (pitr_s3_pending_abort) or only names it
+ * and returns 0 (counted), 1 (passed over) or -1 (stop, logged).  Returns
+ * the number counted, or -1 (logged here or by `fn`).
+ */
+struct pitr_s3_pending;
+typedef int (*pitr_dest_s3_stale_fn)(void *ctx, const struct pitr_s3_pending *p);
+int pitr_dest_s3_stale_uploads(struct pitr_s3 *s3, const char *prefix, long min_age,
+			       pitr_dest_s3_stale_fn fn, void *ctx);
+
 /* Whether the rsync program `rsync` knows --fsync (3.2.4 and later):
  * asked once per process. */
 bool pitr_dest_rsync_has_fsync(const char *rsync);

@@ -404,49 +404,72 @@ s3_finish_end(struct pitr_dest *d, enum pitr_dest_result *result)
 	return 0;
 }
 
-struct sweep {
-	struct pitr_s3 *s3;
+struct stale {
+	size_t plen;                  /* the prefix's length */
 	time_t now;
-	int aborted;
+	long min_age;
+	pitr_dest_s3_stale_fn fn;
+	void *ctx;
+	int count;
 };
 
 static int
+stale_one(void *ctx, const struct pitr_s3_pending *p)
+{
+	struct stale *st = ctx;
+	int r;
+
+	/* A flat store: an upload below a further '/' is not pitrkit's. */
+	if (strchr(p->key + st->plen, '/') != NULL || st->now - p->initiated < st->min_age)
+		return 0;
+	if ((r = st->fn(st->ctx, p)) < 0)
+		return -1;
+	st->count += r == 0;
+	return 0;
+}
+
+int
+pitr_dest_s3_stale_uploads(struct pitr_s3 *s3, const char *prefix, long min_age,
+			   pitr_dest_s3_stale_fn fn, void *ctx)
+{
+	struct stale st = { .plen = strlen(prefix), .now = time(NULL), .min_age = min_age,
+			    .fn = fn, .ctx = ctx };
+
+	return pitr_s3_pending_list(s3, prefix, stale_one, &st) == 0 ? st.count : -1;
+}
+
+/* The sweep's: abort it, silently (one line for all follows). */
+static int
 sweep_one(void *ctx, const struct pitr_s3_pending *p)
 {
-	struct sweep *sw = ctx;
-
-	if (sw->now - p->initiated < PITR_DEST_S3_PENDING_MIN_AGE)
-		return 0;
-	if (pitr_s3_pending_abort(sw->s3, p->key, p->upload_id) != 0)
-		return -1;
-	sw->aborted++;
-	return 0;
+	return pitr_s3_pending_abort(ctx, p->key, p->upload_id) == 0 ? 0 : -1;
 }
 
 int
 pitr_dest_s3_sweep(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env)
 {
-	struct sweep sw = { .now = time(NULL) };
+	struct pitr_s3 *s3;
 	const char *prefix;
 	char held[1024] = "";
-	int rc;
+	int aborted;
 
 	/* Said with -v only: the delivery that follows reports a store it
 	 * cannot reach. */
 	pitr_log_hold(held, sizeof(held));
-	sw.s3 = pitr_dest_s3_client(spec, env, &prefix);
-	rc = sw.s3 != NULL ? pitr_s3_pending_list(sw.s3, prefix, sweep_one, &sw) : -1;
+	s3 = pitr_dest_s3_client(spec, env, &prefix);
+	aborted = s3 != NULL ? pitr_dest_s3_stale_uploads(s3, prefix, PITR_DEST_S3_PENDING_MIN_AGE,
+							  sweep_one, s3) : -1;
 	pitr_log_hold(NULL, 0);
-	if (sw.aborted > 0)
+	if (aborted > 0)
 		pitr_log_info("aborted %d upload%s under \"%s\" begun more than %d hours ago and "
-			      "never completed (killed runs')", sw.aborted, sw.aborted == 1 ? "" : "s",
+			      "never completed (killed runs')", aborted, aborted == 1 ? "" : "s",
 			      spec->location, PITR_DEST_S3_PENDING_MIN_AGE / 3600);
-	if (rc != 0) {
+	if (aborted < 0) {
 		pitr_log_verbose("could not sweep \"%s\" for abandoned uploads: %s", spec->location,
 				 held);
 		return -1;
 	}
-	return sw.aborted;
+	return aborted;
 }
 
 const struct pitr_dest_ops pitr_dest_s3_ops = {

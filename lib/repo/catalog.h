@@ -189,10 +189,10 @@ struct pitr_catalog {
  *
  * What only a local directory holds is looked for there alone: the
  * journals of backup runs that tell a run's orphans from foreign files
- * (so an object store's backup dir lists no orphans: a backup in one is
- * published by its meta object's PUT, which comes last), and the locked
- * temporary files of backups in progress (an object store's are pending
- * multipart uploads, which s3.h lists).
+ * (an object store has none, and no writer but pitrkit's: its orphans,
+ * objects a backup killed before its meta object's PUT left, are all a
+ * run's), and the locked temporary files of backups in progress (an
+ * object store's are pending multipart uploads, which s3.h lists).
  *
  * Returns 0, or -1 after logging (cat is then empty and needs no free,
  * but freeing it is harmless).

@@ -358,40 +358,71 @@ list_orphan(struct pitr_catalog *cat, const char *name)
 	return 0;
 }
 
+/* An object store's listing as pitr_orphan_loose_by() asks it. */
+static bool
+listed_regular(void *list, const char *name)
+{
+	return pitr_catalog_is_regular(list, name);
+}
+
+/* Whether `name` is a backup's file without its meta (repo/orphan.h's
+ * loose rule), in a directory or in an object store's listing. */
+static bool
+is_loose(const struct bdir *bd, const char *name)
+{
+	const char *dir = pitr_store_dir(bd->st);
+
+	if (dir != NULL)
+		return pitr_orphan_loose(dir, name);
+	return pitr_orphan_loose_by(listed_regular, (void *)&bd->list, name);
+}
+
+/* Whether an orphan is pitrkit's: a local one when a backup run's
+ * journal names it.  An object store holds no journal, but neither did
+ * any writer before pitrkit's s3 destination (OmniPITR's reached none):
+ * a backup object without its meta object is what a backup killed
+ * between its data's upload and its meta's PUT left. */
+static bool
+is_pitrkit_orphan(const struct bdir *bd, const char *name)
+{
+	const char *dir = pitr_store_dir(bd->st);
+
+	return dir == NULL || pitr_orphan_journaled(dir, name);
+}
+
 /* A backup's files at their final names without its meta file, listed in
- * cat->orphans.  Those a backup run's journal names (repo/orphan.h) are
- * what a pitrkit run killed while publishing left (the meta is published
- * last): one problem line.  The others are foreign (OmniPITR's backups
- * had no meta file): another line, as they stay until removed by hand.
- * The journals are local files: an object store's dir lists none. */
+ * cat->orphans.  Those a pitrkit run left (is_pitrkit_orphan: a backup
+ * run's journal names them, or in an object store) are what a run killed
+ * while publishing left (the meta is published last): one problem line.
+ * The others are foreign (OmniPITR's backups had no meta file): another
+ * line, as they stay until removed by hand. */
 static int
 find_orphans(struct pitr_catalog *cat, const struct bdir *bd)
 {
-	const char *dir = pitr_store_dir(bd->st);
+	const char *where = pitr_store_location(bd->st);
 	char *line = NULL, *foreign = NULL;
 	int rc = -1;
 
-	if (dir == NULL)
-		return 0;
+	if (pitr_store_dir(bd->st) != NULL)
+		where = pitr_store_dir(bd->st);
 	for (size_t i = 0; i < bd->list.n; i++) {
 		const char *name = bd->list.entries[i].name;
 
-		if (is_backup_file(cat, name) || is_meta_file(cat, name) ||
-		    !pitr_orphan_loose(dir, name))
+		if (is_backup_file(cat, name) || is_meta_file(cat, name) || !is_loose(bd, name))
 			continue;
 		if (list_orphan(cat, name) != 0 ||
-		    line_add(pitr_orphan_journaled(dir, name) ? &line : &foreign, name) != 0)
+		    line_add(is_pitrkit_orphan(bd, name) ? &line : &foreign, name) != 0)
 			goto out;
 	}
 	if (line != NULL && pitr_catalog_add_problem(cat,
 						     "orphan backup files without meta in \"%s\": %s, left by "
-						     "an interrupted backup", dir, line) != 0)
+						     "an interrupted backup", where, line) != 0)
 		goto out;
 	if (foreign != NULL && pitr_catalog_add_problem(cat,
 							"backup files without meta in \"%s\": %s, named "
 							"by no pitrkit run's journal (OmniPITR's? a "
 							"remote run's?): never removed by pitrkit, "
-							"remove them by hand if unwanted", dir, foreign) != 0)
+							"remove them by hand if unwanted", where, foreign) != 0)
 		goto out;
 	rc = 0;
 out:

@@ -104,7 +104,8 @@ static const char *const orphan_words[] = {
  * exists: the same name with "meta" there, with the same extension, or,
  * for a digest file (plain text), with any codec's. */
 static bool
-meta_beside(const char *dir, const char *name, size_t at, size_t wlen, bool digest)
+meta_beside(pitr_orphan_exists_fn exists, void *ctx, const char *name, size_t at, size_t wlen,
+	    bool digest)
 {
 	bool found = false;
 
@@ -112,32 +113,44 @@ meta_beside(const char *dir, const char *name, size_t at, size_t wlen, bool dige
 		char *meta = pitr_xasprintf("%.*smeta%s%s", (int)at, name, name + at + wlen,
 					    digest ? pitr_codec_ext((enum pitr_codec)c) : "");
 
-		found = meta != NULL && is_regular_in(dir, meta, true);
+		found = meta != NULL && exists(ctx, meta);
 		free(meta);
 	}
 	return found;
 }
 
 bool
-pitr_orphan_loose(const char *dir, const char *name)
+pitr_orphan_loose_by(pitr_orphan_exists_fn exists, void *ctx, const char *name)
 {
 	bool named = false;
 
 	/* ".tar" keeps foreign files ("metadata.txt", "notes-data") out:
 	 * what is called an orphan here, pitr-backup-cleanup removes. */
 	if (name[0] == '.' || strstr(name, PITR_FSUTIL_TMP_PREFIX) != NULL ||
-	    strstr(name, ".tar") == NULL || !is_regular_in(dir, name, true))
+	    strstr(name, ".tar") == NULL || !exists(ctx, name))
 		return false;
 	for (size_t w = 0; w < sizeof(orphan_words) / sizeof(orphan_words[0]); w++) {
 		size_t wlen = strlen(orphan_words[w]);
 
 		for (const char *p = strstr(name, orphan_words[w]); p != NULL; p = strstr(p + 1, orphan_words[w])) {
 			named = true;
-			if (meta_beside(dir, name, (size_t)(p - name), wlen, w >= 2))
+			if (meta_beside(exists, ctx, name, (size_t)(p - name), wlen, w >= 2))
 				return false;
 		}
 	}
 	return named;
+}
+
+static bool
+regular_in_dir(void *dir, const char *name)
+{
+	return is_regular_in(dir, name, true);
+}
+
+bool
+pitr_orphan_loose(const char *dir, const char *name)
+{
+	return pitr_orphan_loose_by(regular_in_dir, (void *)dir, name);
 }
 
 int

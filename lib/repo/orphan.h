@@ -41,6 +41,11 @@ size_t pitr_orphan_conversion_len(const char *p);
  */
 bool pitr_orphan_loose(const char *dir, const char *name);
 
+/* The same rule where `exists(ctx, NAME)` tells whether a regular file
+ * (an object) NAME is there: an object store's listing. */
+typedef bool (*pitr_orphan_exists_fn)(void *ctx, const char *name);
+bool pitr_orphan_loose_by(pitr_orphan_exists_fn exists, void *ctx, const char *name);
+
 /*
  * The backup dir's lock, an flock(2) on the directory itself: a backup run
  * holds it shared from before it checks its names until it ends, so a

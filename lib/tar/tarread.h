@@ -108,6 +108,12 @@ void pitr_tarread_progress(struct pitr_progress *p);
 int pitr_tarread_list(const char *path, enum pitr_codec codec,
 		      void (*fn)(void *ctx, const char *member, int64_t size), void *ctx);
 
+/* The same from descriptor `fd` (a file or a pipe, read from where it
+ * stands and left open: a store's, repo/store.h), `label` naming it in
+ * errors. */
+int pitr_tarread_list_fd(int fd, const char *label, enum pitr_codec codec,
+			 void (*fn)(void *ctx, const char *member, int64_t size), void *ctx);
+
 /* Make everything written under `dir` durable: syncfs(2) of its
  * filesystem, then fsync of `dir` itself.  Returns 0, or -1 after
  * logging. */
@@ -123,6 +129,9 @@ struct pitr_tarread_stream;
 
 /* NULL after logging. */
 struct pitr_tarread_stream *pitr_tarread_open(const char *path, enum pitr_codec codec);
+
+/* The same from descriptor `fd`, left open (as pitr_tarread_list_fd()). */
+struct pitr_tarread_stream *pitr_tarread_open_fd(int fd, const char *label, enum pitr_codec codec);
 
 /* The next member: 1 with *name (valid until the next call) and *size;
  * 0 at the tar's end, once the compressed stream is read and checked to

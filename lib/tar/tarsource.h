@@ -21,6 +21,7 @@ struct tar_source {
 	struct pitr_codec_reader *reader;
 	struct pitr_readahead *ra;   /* the thread decompressing `reader` */
 	bool codec_failed;     /* the codec reader logged already */
+	bool borrowed;         /* fd is the caller's: tar_source_close() leaves it */
 };
 
 /* What pitr_tarread_progress() set: the readers count into it. */
@@ -29,6 +30,12 @@ struct pitr_progress *tar_progress(void);
 /* Open `path` for reading through `codec` into a new tar reader; NULL
  * after logging. */
 struct archive *tar_source_open(struct tar_source *s, const char *path, enum pitr_codec codec);
+
+/* The same over the caller's descriptor `fd` (read from where it stands,
+ * a pipe as well as a file; left open by tar_source_close()), `label`
+ * naming it in errors. */
+struct archive *tar_source_open_fd(struct tar_source *s, int fd, const char *label,
+				   enum pitr_codec codec);
 void tar_source_close(struct tar_source *s);
 
 /* A tar-level failure on the read side (at `member`, or NULL), logged

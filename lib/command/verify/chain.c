@@ -20,10 +20,11 @@
 #include <string.h>
 
 #include "command/verify/verify_impl.h"
-#include "common/fsutil.h"
+#include "common/log.h"
 #include "common/xalloc.h"
 #include "delta/delta.h"
 #include "repo/catalog.h"
+#include "repo/store.h"
 #include "tar/tarread.h"
 
 /* Member mismatches printed per backup before one line counts the rest:
@@ -31,7 +32,7 @@
 #define VF_MEMBER_PROBLEMS 10
 
 int
-pitr_verify_links(struct vf_run *run, const struct pitr_catalog *cat, const char *dir,
+pitr_verify_links(struct vf_run *run, const struct pitr_catalog *cat, struct pitr_store *st,
 		  const struct pitr_catalog_backup *b)
 {
 	char **labels, *path;
@@ -39,7 +40,7 @@ pitr_verify_links(struct vf_run *run, const struct pitr_catalog *cat, const char
 
 	if (!pitr_catalog_is_incremental(b))
 		return 0;
-	if ((path = pitr_fsutil_join(dir, b->meta_file)) == NULL)
+	if ((path = pitr_store_path(st, b->meta_file)) == NULL)
 		return -1;
 	if (pitr_catalog_chain_labels(b, &labels, &n) != 0) {
 		free(path);
@@ -224,14 +225,33 @@ unstored_chunks(struct vf_run *run, const struct pitr_delta_sigs *s, struct vf_c
 	}
 }
 
+/* Whether the tarball `name` of `st` (`path`) lists whole, its members
+ * passed to `fn`; the store must say every byte came. */
+static bool
+list_tarball(struct pitr_store *st, const char *name, const char *path, enum pitr_codec codec,
+	     void (*fn)(void *ctx, const char *member, int64_t size), void *ctx)
+{
+	int fd = pitr_store_read_begin(st, name, NULL, 0);
+	int r;
+
+	if (fd < 0) {
+		if (fd == -2)
+			pitr_log_error("could not open \"%s\": it is gone", path);
+		return false;
+	}
+	r = pitr_tarread_list_fd(fd, path, codec, fn, ctx);
+	return pitr_store_read_end(st, fd, r == 0 ? 0 : PITR_STORE_READ_EARLY, NULL, 0) == 0 &&
+	       r == 0;
+}
+
 /* The data tarball of incremental b against its manifest s. */
 static int
-check_members(struct vf_run *run, const char *dir, const struct pitr_catalog_backup *b,
+check_members(struct vf_run *run, struct pitr_store *st, const struct pitr_catalog_backup *b,
 	      const struct pitr_delta_sigs *s)
 {
 	struct vf_members m = { 0 };
 	struct vf_chunks c = { 0 };
-	char *path = pitr_fsutil_join(dir, b->data_file);
+	char *path = pitr_store_path(st, b->data_file);
 	size_t total = 0;
 	int rc = -1;
 
@@ -243,7 +263,7 @@ check_members(struct vf_run *run, const char *dir, const struct pitr_catalog_bac
 	}
 	if ((c.seen = pitr_xcalloc(total + 1, sizeof(*c.seen))) == NULL)
 		goto out;
-	if (pitr_tarread_list(path, b->codec, collect_member, &m) != 0) {
+	if (!list_tarball(st, b->data_file, path, b->codec, collect_member, &m)) {
 		pitr_verify_problem(run, "backup file", path, "not a complete %s tarball",
 				    pitr_codec_name(b->codec));
 		rc = 0;
@@ -270,6 +290,30 @@ out:
 
 /* ---- chains ---- */
 
+/* Read the sig file `name` of `st` (`path`) into *s: whether it read,
+ * every byte of it delivered. */
+static bool
+read_sigs(struct pitr_store *st, const char *name, const char *path, enum pitr_codec codec,
+	  struct pitr_delta_sigs *s)
+{
+	int fd = pitr_store_read_begin(st, name, NULL, 0);
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	if (fd < 0) {
+		if (fd == -2)
+			pitr_log_error("could not open \"%s\": it is gone", path);
+		return false;
+	}
+	r = pitr_delta_sigs_read_fd(fd, path, codec, s);
+	if (pitr_store_read_end(st, fd, r == 0 ? 0 : PITR_STORE_READ_EARLY, NULL, 0) != 0 &&
+	    r == 0) {
+		pitr_delta_sigs_free(s);
+		r = -1;
+	}
+	return r == 0;
+}
+
 /*
  * Read link b's sig file into *s; *ok says whether it read.  The first
  * time b is met (checked[] in cat's order) it is judged too: manifest
@@ -277,7 +321,7 @@ out:
  * without a sig file.  Returns 0, or -1 (memory, logged).
  */
 static int
-read_link(struct vf_run *run, const struct pitr_catalog *cat, const char *dir,
+read_link(struct vf_run *run, const struct pitr_catalog *cat, struct pitr_store *st,
 	  const struct pitr_catalog_backup *b, bool is_base, bool *checked,
 	  struct pitr_delta_sigs *s, bool *ok)
 {
@@ -290,16 +334,16 @@ read_link(struct vf_run *run, const struct pitr_catalog *cat, const char *dir,
 	if (b->sig_file == NULL) {
 		/* An incremental's own lack is pitr_verify_links()'s line. */
 		if (first && is_base && !pitr_catalog_is_incremental(b) &&
-		    (path = pitr_fsutil_join(dir, b->meta_file)) != NULL) {
+		    (path = pitr_store_path(st, b->meta_file)) != NULL) {
 			pitr_verify_problem(run, "meta file", path, "the base of an incremental "
 					    "backup, but it has no sig file");
 			free(path);
 		}
 		return 0;
 	}
-	if ((path = pitr_fsutil_join(dir, b->sig_file)) == NULL)
+	if ((path = pitr_store_path(st, b->sig_file)) == NULL)
 		return -1;
-	if (pitr_delta_sigs_read(path, b->codec, s) != 0) {
+	if (!read_sigs(st, b->sig_file, path, b->codec, s)) {
 		if (first)
 			pitr_verify_problem(run, "backup file", path, "not a readable sig file");
 	} else {
@@ -307,7 +351,7 @@ read_link(struct vf_run *run, const struct pitr_catalog *cat, const char *dir,
 		if (first) {
 			check_manifest(run, path, b, s);
 			if (pitr_catalog_is_incremental(b) && b->data_file != NULL)
-				rc = check_members(run, dir, b, s);
+				rc = check_members(run, st, b, s);
 		}
 	}
 	free(path);
@@ -316,7 +360,7 @@ read_link(struct vf_run *run, const struct pitr_catalog *cat, const char *dir,
 
 /* Compose the links' signatures (all read, full first). */
 static int
-compose(struct vf_run *run, const char *dir, const struct pitr_catalog_backup *tip,
+compose(struct vf_run *run, struct pitr_store *st, const struct pitr_catalog_backup *tip,
 	const struct pitr_delta_sigs *sigs, size_t n)
 {
 	struct pitr_delta_chain *c = pitr_delta_chain_compose(sigs, n);
@@ -326,7 +370,7 @@ compose(struct vf_run *run, const char *dir, const struct pitr_catalog_backup *t
 		pitr_delta_chain_free(c);
 		return 0;
 	}
-	if ((path = pitr_fsutil_join(dir, tip->meta_file)) == NULL)
+	if ((path = pitr_store_path(st, tip->meta_file)) == NULL)
 		return -1;
 	pitr_verify_problem(run, "meta file", path, "its chain of %zu backups does not compose "
 			    "(the error logged above names the link)", n);
@@ -337,7 +381,7 @@ compose(struct vf_run *run, const char *dir, const struct pitr_catalog_backup *t
 /* The chain whose newest member is cat->backups[t]: every link read and
  * judged, then composed when all are there and read. */
 static int
-check_chain(struct vf_run *run, const struct pitr_catalog *cat, const char *dir, size_t t,
+check_chain(struct vf_run *run, const struct pitr_catalog *cat, struct pitr_store *st, size_t t,
 	    bool *checked, bool also_compose)
 {
 	const struct pitr_catalog_backup *tip = &cat->backups[t];
@@ -366,11 +410,11 @@ check_chain(struct vf_run *run, const struct pitr_catalog *cat, const char *dir,
 		if (k < n)
 			b = tip->label != NULL && strcmp(labels[k], tip->label) == 0 ? NULL :
 			    pitr_catalog_by_label(cat, tip->dir, labels[k], tip->codec);
-		if (b != NULL && read_link(run, cat, dir, b, k < n, checked, &sigs[k], &ok) != 0)
+		if (b != NULL && read_link(run, cat, st, b, k < n, checked, &sigs[k], &ok) != 0)
 			goto out;
 		complete = complete && ok;
 	}
-	if (also_compose && n > 0 && complete && compose(run, dir, tip, sigs, n + 1) != 0)
+	if (also_compose && n > 0 && complete && compose(run, st, tip, sigs, n + 1) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -404,7 +448,7 @@ mark_needed(const struct pitr_catalog *cat, bool *needed)
 }
 
 int
-pitr_verify_chains(struct vf_run *run, const struct pitr_catalog *cat, const char *dir)
+pitr_verify_chains(struct vf_run *run, const struct pitr_catalog *cat, struct pitr_store *st)
 {
 	size_t n = cat->nbackups;
 	bool *needed = pitr_xcalloc(n + 1, sizeof(*needed));
@@ -414,12 +458,12 @@ pitr_verify_chains(struct vf_run *run, const struct pitr_catalog *cat, const cha
 	if (needed == NULL || checked == NULL || mark_needed(cat, needed) != 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)
-		if (!needed[i] && check_chain(run, cat, dir, i, checked, true) != 0)
+		if (!needed[i] && check_chain(run, cat, st, i, checked, true) != 0)
 			goto out;
 	/* What no chain reached (a copy of a link under another codec, or
 	 * metas whose chains name each other): its own sig file alone. */
 	for (size_t i = 0; i < n; i++)
-		if (!checked[i] && check_chain(run, cat, dir, i, checked, false) != 0)
+		if (!checked[i] && check_chain(run, cat, st, i, checked, false) != 0)
 			goto out;
 	rc = 0;
 out:

@@ -12,17 +12,17 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "repo/catalog.h"
+#include "repo/s3arch.h"
+#include "repo/store.h"
 #include "repo/walpath.h"
 #include "command/verify/report.h"
 #include "command/verify/verify.h"
@@ -38,6 +38,7 @@
 #include "common/xalloc.h"
 #include "postgres/walhdr.h"
 #include "postgres/wal.h"
+#include "s3/s3.h"
 
 #define VF_READ_SIZE (1u << 20)
 #define VF_DIGEST_FILE_MAX (1u << 20)   /* a digest file lists three files */
@@ -103,14 +104,20 @@ enum vf_read {
 };
 
 /* The progress, in stored bytes: where the codec's reads reached in the
- * file `fd`; `done`: the file is read. */
+ * file `fd`; `done`: the file is read.  An object's descriptor is a pipe
+ * with no position: its `size` (its listing's) counts once it is read. */
 static void
-progress_at(struct vf_run *run, int fd, bool done)
+progress_at(struct vf_run *run, int fd, uint64_t size, bool done)
 {
 	off_t pos;
 
-	if (run->progress == NULL || (pos = lseek(fd, 0, SEEK_CUR)) < 0)
+	if (run->progress == NULL)
 		return;
+	if ((pos = lseek(fd, 0, SEEK_CUR)) < 0) {
+		if (!done)
+			return;
+		pos = (off_t)size;
+	}
 	pitr_progress_set(run->progress, run->done_bytes + (uint64_t)pos, run->done_files);
 	if (done) {
 		run->done_bytes += (uint64_t)pos;
@@ -118,10 +125,19 @@ progress_at(struct vf_run *run, int fd, bool done)
 	}
 }
 
+/* The stored size of `name` in `st` for the progress: 0 without one. */
+static uint64_t
+stored_size(const struct vf_run *run, struct pitr_store *st, const char *name)
+{
+	struct pitr_store_entry e;
+
+	return run->progress != NULL && pitr_store_stat(st, name, &e) == 0 ? e.size : 0;
+}
+
 /* The stored bytes and files the run will read: the backups' data and
  * xlog files, each archive's files. */
 static struct pitr_progress *
-verify_progress(const struct pitr_catalog *bcat, const char *bdir,
+verify_progress(const struct pitr_catalog *bcat, struct pitr_store *bst,
 		const struct pitr_catalog *acats, size_t narchives)
 {
 	uint64_t bytes = 0, files = 0;
@@ -135,14 +151,12 @@ verify_progress(const struct pitr_catalog *bcat, const char *bdir,
 					 b->ndigests > 0 ? b->sig_file : NULL };
 
 		for (size_t k = 0; k < 3; k++) {
-			char *path = names[k] != NULL ? pitr_fsutil_join(bdir, names[k]) : NULL;
-			struct stat st;
+			struct pitr_store_entry e;
 
-			if (path != NULL && stat(path, &st) == 0) {
-				bytes += (uint64_t)st.st_size;
+			if (names[k] != NULL && pitr_store_stat(bst, names[k], &e) == 0) {
+				bytes += e.size;
 				files++;
 			}
-			free(path);
 		}
 	}
 	for (size_t a = 0; a < narchives; a++)
@@ -153,27 +167,40 @@ verify_progress(const struct pitr_catalog *bcat, const char *bdir,
 	return pitr_progress_new("verify", bytes, files);
 }
 
+/* Open `name` of `st` (`path` in messages): its descriptor, or -1 after
+ * logging (a file removed since it was listed, too). */
+static int
+open_entry(struct pitr_store *st, const char *name, const char *path)
+{
+	int fd = pitr_store_read_begin(st, name, NULL, 0);
+
+	if (fd == -2)
+		pitr_log_error("could not open \"%s\": it is gone", path);
+	return fd < 0 ? -1 : fd;
+}
+
 /*
- * Read `path` through `codec` to the end of its stream, handing every
- * decompressed byte to `fn` (may be NULL) and counting them in *total.
+ * Read `name` of `st` (`path` in messages) through `codec` to the end of
+ * its stream, handing every decompressed byte to `fn` (may be NULL) and
+ * counting them in *total.  An object's bytes count only once the store
+ * says they were all delivered (pitr_store_read_end): a GET cut short
+ * is the store's fault, not a damaged stream.
  */
 static enum vf_read
-read_whole(struct vf_run *run, const char *path, enum pitr_codec codec, vf_consume_fn fn, void *ctx,
-	   uint64_t *total)
+read_whole(struct vf_run *run, struct pitr_store *st, const char *name, const char *path,
+	   enum pitr_codec codec, vf_consume_fn fn, void *ctx, uint64_t *total)
 {
 	struct pitr_codec_reader *r;
 	enum vf_read result = VF_READ_OK;
+	uint64_t size = stored_size(run, st, name);
 	int fd;
 
 	*total = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		pitr_log_error("could not open \"%s\": %s", path, strerror(errno));
+	if ((fd = open_entry(st, name, path)) < 0)
 		return VF_READ_UNREADABLE;
-	}
 	r = pitr_codec_reader_new(codec, fd, path);
 	if (r == NULL) {
-		close(fd);
+		(void)pitr_store_read_end(st, fd, PITR_STORE_READ_EARLY, NULL, 0);
 		return VF_READ_UNREADABLE;
 	}
 	for (;;) {
@@ -188,11 +215,15 @@ read_whole(struct vf_run *run, const char *path, enum pitr_codec codec, vf_consu
 		if (fn != NULL)
 			fn(ctx, run->buf, (size_t)n);
 		*total += (uint64_t)n;
-		progress_at(run, fd, false);
+		progress_at(run, fd, size, false);
 	}
-	progress_at(run, fd, true);
+	progress_at(run, fd, size, true);
 	pitr_codec_reader_free(r);
-	close(fd);
+	/* Stopped at a damaged stream on purpose: only the store's own
+	 * failure before it counts (it would be why). */
+	if (pitr_store_read_end(st, fd, result == VF_READ_OK ? 0 : PITR_STORE_READ_EARLY, NULL,
+				0) != 0)
+		result = VF_READ_UNREADABLE;
 	return result;
 }
 
@@ -231,8 +262,8 @@ digests_consume(void *ctx, const unsigned char *buf, size_t len)
  * problem line; -1 after logging when no digest could be started.
  */
 static int
-digest_file(struct vf_run *run, const char *path, const char *const *algos, size_t n,
-	    char (*hex)[PITR_DIGEST_HEX_MAX])
+digest_file(struct vf_run *run, struct pitr_store *st, const char *name, const char *path,
+	    const char *const *algos, size_t n, char (*hex)[PITR_DIGEST_HEX_MAX])
 {
 	struct vf_digests ds = { .n = n };
 	enum vf_read rc;
@@ -243,7 +274,7 @@ digest_file(struct vf_run *run, const char *path, const char *const *algos, size
 		if (algos[k] != NULL && (ds.d[k] = pitr_digest_new(algos[k])) == NULL)
 			goto out;
 	ret = 1;
-	rc = read_whole(run, path, PITR_CODEC_NONE, digests_consume, &ds, &total);
+	rc = read_whole(run, st, name, path, PITR_CODEC_NONE, digests_consume, &ds, &total);
 	if (rc != VF_READ_OK) {
 		read_problem(run, "backup file", path, PITR_CODEC_NONE, rc);
 		goto out;
@@ -262,10 +293,56 @@ out:
 	return ret;
 }
 
+/*
+ * The digest file `name` of `st`, plain text whatever its name's
+ * extension, at most VF_DIGEST_FILE_MAX bytes: 0 with *text (malloc'd),
+ * 1 when there is none, -1 when it cannot be read (logged).
+ */
+static int
+read_digest_text(struct pitr_store *st, const char *name, const char *path, char **text)
+{
+	char *buf = pitr_xmalloc(VF_DIGEST_FILE_MAX + 1);
+	size_t len = 0;
+	ssize_t n = 1;
+	int fd, rc = -1;
+
+	*text = NULL;
+	if (buf == NULL)
+		return -1;
+	if ((fd = pitr_store_read_begin(st, name, NULL, 0)) < 0) {
+		free(buf);
+		return fd == -2 ? 1 : -1;
+	}
+	while (len <= VF_DIGEST_FILE_MAX &&
+	       (n = read(fd, buf + len, VF_DIGEST_FILE_MAX + 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			pitr_log_error("could not read \"%s\": %s", path, strerror(errno));
+			break;
+		}
+		len += (size_t)n;
+	}
+	if (len > VF_DIGEST_FILE_MAX)
+		pitr_log_error("\"%s\" is longer than %u bytes: not a digest file", path,
+			       VF_DIGEST_FILE_MAX);
+	else if (n == 0)
+		rc = 0;
+	if (pitr_store_read_end(st, fd, rc == 0 ? 0 : PITR_STORE_READ_EARLY, NULL, 0) != 0)
+		rc = -1;
+	if (rc == 0) {
+		buf[len] = '\0';
+		*text = buf;
+	} else {
+		free(buf);
+	}
+	return rc;
+}
+
 /* Compare a backup's stored files (data, xlog, sig: those it has) with
  * every digest file its meta names. */
 static int
-check_digests(struct vf_run *run, const char *dir, const struct pitr_catalog_backup *b)
+check_digests(struct vf_run *run, struct pitr_store *st, const struct pitr_catalog_backup *b)
 {
 	const char *files[3] = { b->data_file };
 	size_t nfiles = 1;
@@ -273,7 +350,8 @@ check_digests(struct vf_run *run, const char *dir, const struct pitr_catalog_bac
 	char hex[3][VF_MAX_DIGESTS][PITR_DIGEST_HEX_MAX];
 	int readable[3];
 	size_t n = b->ndigests < VF_MAX_DIGESTS ? b->ndigests : VF_MAX_DIGESTS;
-	char *meta_path = pitr_fsutil_join(dir, b->meta_file);
+	char *meta_path = pitr_store_path(st, b->meta_file);
+	char *paths[3] = { NULL, NULL, NULL };
 	int rc = -1;
 
 	if (meta_path == NULL)
@@ -289,33 +367,25 @@ check_digests(struct vf_run *run, const char *dir, const struct pitr_catalog_bac
 				b->digests[k].algorithm);
 	}
 	for (size_t i = 0; i < nfiles; i++) {
-		char *path = pitr_fsutil_join(dir, files[i]);
-
-		if (path == NULL)
+		if ((paths[i] = pitr_store_path(st, files[i])) == NULL)
 			goto out;
-		readable[i] = digest_file(run, path, algos, n, hex[i]);
-		free(path);
+		readable[i] = digest_file(run, st, files[i], paths[i], algos, n, hex[i]);
 		if (readable[i] < 0)
 			goto out;
 	}
 	for (size_t k = 0; k < n; k++) {
 		char *dpath, *text;
-		size_t len;
+		int r;
 
 		if (algos[k] == NULL)
 			continue;
-		dpath = pitr_fsutil_join(dir, b->digests[k].file);
-		if (dpath == NULL)
+		if ((dpath = pitr_store_path(st, b->digests[k].file)) == NULL)
 			goto out;
-		text = pitr_fsutil_read_small(dpath, VF_DIGEST_FILE_MAX, &len);
-		if (text == NULL) {
-			/* A missing one is among the catalog's problems already. */
-			if (errno != ENOENT)
-				pitr_verify_problem(run, "digest file", dpath, "could not be read");
-			free(dpath);
-			continue;
-		}
-		for (size_t i = 0; i < nfiles; i++) {
+		r = read_digest_text(st, b->digests[k].file, dpath, &text);
+		/* A missing one is among the catalog's problems already. */
+		if (r < 0)
+			pitr_verify_problem(run, "digest file", dpath, "could not be read");
+		for (size_t i = 0; r == 0 && i < nfiles; i++) {
 			char listed[PITR_DIGEST_HEX_MAX];
 			int found = pitr_digest_lookup(text, files[i], listed);
 
@@ -324,35 +394,27 @@ check_digests(struct vf_run *run, const char *dir, const struct pitr_catalog_bac
 					pitr_digest_tool(algos[k]));
 				break;
 			}
-			if (found == 1) {
+			if (found == 1)
 				pitr_verify_problem(run, "digest file", dpath, "does not list \"%s\"", files[i]);
-				continue;
-			}
-			if (readable[i] == 0 && strcmp(listed, hex[i][k]) != 0) {
-				char *path = pitr_fsutil_join(dir, files[i]);
-
-				if (path == NULL) {
-					free(text);
-					free(dpath);
-					goto out;
-				}
-				pitr_verify_problem(run, "backup file", path, "%s is %s, its digest file says %s",
+			else if (readable[i] == 0 && strcmp(listed, hex[i][k]) != 0)
+				pitr_verify_problem(run, "backup file", paths[i], "%s is %s, its digest file says %s",
 					algos[k], hex[i][k], listed);
-				free(path);
-			}
 		}
-		free(text);
+		if (r == 0)
+			free(text);
 		free(dpath);
 	}
 	rc = 0;
 out:
+	for (size_t i = 0; i < 3; i++)
+		free(paths[i]);
 	free(meta_path);
 	return rc;
 }
 
 /* Without digests, at least the compressed streams must be whole. */
 static int
-check_streams(struct vf_run *run, const char *dir, const struct pitr_catalog_backup *b)
+check_streams(struct vf_run *run, struct pitr_store *st, const struct pitr_catalog_backup *b)
 {
 	const char *files[2] = { b->data_file, b->xlog_file };
 
@@ -363,10 +425,9 @@ check_streams(struct vf_run *run, const char *dir, const struct pitr_catalog_bac
 
 		if (files[i] == NULL)
 			continue;
-		path = pitr_fsutil_join(dir, files[i]);
-		if (path == NULL)
+		if ((path = pitr_store_path(st, files[i])) == NULL)
 			return -1;
-		rc = read_whole(run, path, b->codec, NULL, NULL, &total);
+		rc = read_whole(run, st, files[i], path, b->codec, NULL, NULL, &total);
 		if (rc != VF_READ_OK)
 			read_problem(run, "backup file", path, b->codec, rc);
 		free(path);
@@ -376,7 +437,7 @@ check_streams(struct vf_run *run, const char *dir, const struct pitr_catalog_bac
 
 /* The first backup's system identifier is the one everything shares. */
 static int
-check_backup_sysid(struct vf_run *run, const char *dir, const struct pitr_catalog_backup *b)
+check_backup_sysid(struct vf_run *run, struct pitr_store *st, const struct pitr_catalog_backup *b)
 {
 	char *path;
 
@@ -389,8 +450,7 @@ check_backup_sysid(struct vf_run *run, const char *dir, const struct pitr_catalo
 	}
 	if (b->sysid == run->sysid)
 		return 0;
-	path = pitr_fsutil_join(dir, b->meta_file);
-	if (path == NULL)
+	if ((path = pitr_store_path(st, b->meta_file)) == NULL)
 		return -1;
 	pitr_verify_problem(run, "meta file", path,
 			    "system identifier %" PRIu64 ", not the %" PRIu64 " of %s", b->sysid,
@@ -422,13 +482,13 @@ head_consume(void *ctx, const unsigned char *buf, size_t len)
  * padded to that size too, but its tail is not judged), a header that fits
  * its name, the shared system identifier. */
 static int
-check_segment(struct vf_run *run, const struct pitr_catalog *cat, const char *path,
-	      const struct pitr_catalog_file *f)
+check_segment(struct vf_run *run, const struct pitr_catalog *cat, struct pitr_store *st,
+	      const char *path, const struct pitr_catalog_file *f)
 {
 	struct vf_head h = { .have = 0 };
 	struct pitr_walhdr hdr;
 	uint64_t total;
-	enum vf_read rc = read_whole(run, path, f->codec, head_consume, &h, &total);
+	enum vf_read rc = read_whole(run, st, f->file, path, f->codec, head_consume, &h, &total);
 
 	run->nsegments++;
 	if (rc != VF_READ_OK) {
@@ -468,11 +528,11 @@ check_segment(struct vf_run *run, const struct pitr_catalog *cat, const char *pa
 }
 
 static int
-check_archive_files(struct vf_run *run, const struct pitr_catalog *cat, const char *dir)
+check_archive_files(struct vf_run *run, const struct pitr_catalog *cat, struct pitr_store *st)
 {
 	for (size_t i = 0; i < cat->nfiles; i++) {
 		const struct pitr_catalog_file *f = &cat->files[i];
-		char *path = pitr_fsutil_join(dir, f->file);
+		char *path = pitr_store_path(st, f->file);
 		uint64_t total;
 		enum vf_read rc;
 		int ret = 0;
@@ -483,14 +543,14 @@ check_archive_files(struct vf_run *run, const struct pitr_catalog *cat, const ch
 		switch (f->name.kind) {
 		case PITR_WAL_SEGMENT:
 		case PITR_WAL_PARTIAL:
-			ret = check_segment(run, cat, path, f);
+			ret = check_segment(run, cat, st, path, f);
 			break;
 		case PITR_WAL_HISTORY:
 			/* Read and parsed by the catalog, which lists its faults. */
 			break;
 		default:
 			/* Backup history files: only their stream. */
-			rc = read_whole(run, path, f->codec, NULL, NULL, &total);
+			rc = read_whole(run, st, f->file, path, f->codec, NULL, NULL, &total);
 			if (rc != VF_READ_OK)
 				read_problem(run, "archive file", path, f->codec, rc);
 			break;
@@ -538,17 +598,54 @@ check_gaps(struct vf_run *run, const struct pitr_catalog *acat, const char *dir)
 }
 
 
-/* One problem line for each temporary file in `dir` that no live run
- * holds locked (tmpfile.h): a killed run's, which only takes room;
- * `remover` is the program that removes it.  Returns 0 or -1 (logged). */
+struct vf_pending {
+	struct vf_run *run;
+	struct pitr_s3 *s3;
+	const char *remover;
+};
+
+/* pitr_dest_s3_stale_uploads()'s: one problem line. */
 static int
-check_leftovers(struct vf_run *run, const char *dir, const char *remover)
+pending_problem(void *ctx, const struct pitr_s3_pending *p)
 {
+	struct vf_pending *vp = ctx;
+	char *label = pitr_s3_label(vp->s3, p->key), when[32] = "";
+	struct tm tm;
+
+	if (label == NULL)
+		return -1;
+	if (gmtime_r(&p->initiated, &tm) != NULL)
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	pitr_verify_problem(vp->run, "pending upload", label, "begun %s and never completed, left "
+			    "by an interrupted run; %s aborts it", when, vp->remover);
+	free(label);
+	return 0;
+}
+
+/* One problem line for each temporary file in a local store that no live
+ * run holds locked (tmpfile.h), or each multipart upload in an object
+ * store begun longer ago than a live run's upload lasts
+ * (PITR_DEST_S3_PENDING_MIN_AGE): a killed run's, which only takes room;
+ * `remover`, `s3_remover` say what removes one.  Returns 0 or -1
+ * (logged). */
+static int
+check_leftovers(struct vf_run *run, struct pitr_store *st, const char *remover,
+		const char *s3_remover)
+{
+	const char *dir = st != NULL ? pitr_store_dir(st) : NULL;
 	struct pitr_tmp_found *found;
+	struct vf_pending vp = { .run = run, .remover = s3_remover };
+	const char *prefix;
 	size_t n;
 
-	if (dir == NULL)
+	if (st == NULL)
 		return 0;
+	if (dir == NULL) {
+		if (pitr_store_s3(st, &vp.s3, &prefix) != 0)
+			return -1;
+		return pitr_dest_s3_stale_uploads(vp.s3, prefix, PITR_DEST_S3_PENDING_MIN_AGE,
+						  pending_problem, &vp) < 0 ? -1 : 0;
+	}
 	if (pitr_tmp_scan(dir, &found, &n) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
@@ -590,6 +687,7 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 	struct pitr_catalog bcat = { 0 };
 	struct pitr_catalog *acats = NULL;
 	struct pitr_dest_spec bspec = { 0 }, *aspecs = NULL;
+	struct pitr_store *bst = NULL;   /* the backup dir's, as bcat read it */
 	size_t nloaded = 0, nspecs = 0;
 	int rc = -1;
 
@@ -602,22 +700,26 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 	    (aspecs = pitr_xcalloc(opts->narchives, sizeof(*aspecs))) == NULL)
 		goto out;
 	/* "gzip=/a" is the dir /a: files are known by their own extension, the
-	 * prefix is accepted so that other programs' arguments can be pasted. */
+	 * prefix is accepted so that other programs' arguments can be pasted.
+	 * An s3:// location is checked and spelt s3://BUCKET/PREFIX/. */
 	if (opts->backup_dir != NULL &&
-	    pitr_dest_spec_parse(opts->backup_dir, PITR_DEST_LOCAL, "--backup-dir", &bspec) != 0)
+	    pitr_dest_spec_parse(opts->backup_dir, pitr_s3arch_spec_kind(opts->backup_dir),
+				 "--backup-dir", &bspec) != 0)
 		goto out;
 	for (; nspecs < opts->narchives; nspecs++)
-		if (pitr_dest_spec_parse(opts->archives[nspecs], PITR_DEST_LOCAL, "--archive",
+		if (pitr_dest_spec_parse(opts->archives[nspecs],
+					 pitr_s3arch_spec_kind(opts->archives[nspecs]), "--archive",
 					 &aspecs[nspecs]) != 0)
 			goto out;
 	/* The backups alone, then each archive with them: the backups give
 	 * the segment size, and each archive is checked for what they need. */
-	if (pitr_catalog_load(bspec.location, NULL, NULL, &bcat) != 0)
+	if (pitr_catalog_load(bspec.location, NULL, opts->s3, &bcat) != 0)
 		goto out;
 	for (; nloaded < opts->narchives; nloaded++)
-		if (pitr_catalog_load(bspec.location, aspecs[nloaded].location, NULL,
+		if (pitr_catalog_load(bspec.location, aspecs[nloaded].location, opts->s3,
 				      &acats[nloaded]) != 0)
 			goto out;
+	bst = bcat.nbackup_dirs > 0 ? bcat.backup_stores[0] : NULL;
 
 	if (opts->json && (run.json = pitr_verify_report_new()) == NULL)
 		goto out;
@@ -625,26 +727,27 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 		pitr_verify_begin_check(&run, "backup directory", bspec.location, NULL);
 	for (size_t i = 0; i < bcat.nproblems; i++)
 		catalog_problem(&run, bcat.problems[i]);
-	run.progress = verify_progress(&bcat, bspec.location, acats, opts->narchives);
+	if (bst != NULL)
+		run.progress = verify_progress(&bcat, bst, acats, opts->narchives);
 	if (bspec.location != NULL)
 		pitr_verify_begin_check(&run, "temporary files", bspec.location, NULL);
-	if (check_leftovers(&run, bspec.location, "pitr-backup-cleanup") != 0)
+	if (check_leftovers(&run, bst, "pitr-backup-cleanup", "pitr-backup-cleanup") != 0)
 		goto out;
 	for (size_t i = 0; i < bcat.nbackups; i++) {
 		const struct pitr_catalog_backup *b = &bcat.backups[i];
-		const char *dir = bspec.location;
 
 		pitr_log_verbose("checking backup %s", b->name);
 		pitr_verify_begin_check(&run, "backup", b->name, b->ndigests > 0 ? "digests" : "decompression");
-		if (check_backup_sysid(&run, dir, b) != 0 ||
-		    (b->ndigests > 0 ? check_digests(&run, dir, b) : check_streams(&run, dir, b)) != 0 ||
-		    pitr_verify_links(&run, &bcat, dir, b) != 0)
+		if (check_backup_sysid(&run, bst, b) != 0 ||
+		    (b->ndigests > 0 ? check_digests(&run, bst, b) : check_streams(&run, bst, b)) != 0 ||
+		    pitr_verify_links(&run, &bcat, bst, b) != 0)
 			goto out;
 	}
-	if (bspec.location != NULL && pitr_verify_chains(&run, &bcat, bspec.location) != 0)
+	if (bst != NULL && pitr_verify_chains(&run, &bcat, bst) != 0)
 		goto out;
 	for (size_t a = 0; a < opts->narchives; a++) {
 		const char *dir = aspecs[a].location;
+		struct pitr_store *ast = acats[a].archive_stores[0];
 		size_t before;
 
 		/* The backup dir's own problems were printed once above. */
@@ -660,11 +763,11 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 			catalog_problem(&run, acats[a].problems[i]);
 		}
 		pitr_verify_begin_check(&run, "temporary files", dir, NULL);
-		if (check_leftovers(&run, dir, "pitr-cleanup") != 0)
+		if (check_leftovers(&run, ast, "pitr-cleanup", "pitr-archive's next run") != 0)
 			goto out;
 		pitr_verify_begin_check(&run, "archive files", dir, NULL);
 		before = run.nsegments;
-		if (check_archive_files(&run, &acats[a], dir) != 0)
+		if (check_archive_files(&run, &acats[a], ast) != 0)
 			goto out;
 		if (run.json != NULL)
 			pitr_verify_report_segments(run.json, run.nsegments - before);

@@ -31,12 +31,16 @@
 #include <stddef.h>
 #include <stdio.h>
 
+struct pitr_s3_config;
+
 struct pitr_verify_opts {
-	const char *backup_dir;    /* -b; NULL: no backups to check */
-	const char **archives;     /* -a [CODEC=]DIR, at least one */
+	const char *backup_dir;    /* -b [CODEC=]DIR or s3://BUCKET/PREFIX/; NULL:
+				    * no backups to check */
+	const char **archives;     /* -a [CODEC=]DIR or [CODEC=]s3://..., at least one */
 	size_t narchives;
 	FILE *out;                 /* problem lines and the summary (stdout) */
 	bool json;                 /* --json: one JSON document instead (report.h) */
+	const struct pitr_s3_config *s3;  /* PITR_OPTS_S3; NULL: s3:// refused */
 };
 
 /*

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "repo/catalog.h"
+#include "repo/store.h"
 
 struct pitr_verify_report;
 struct pitr_progress;
@@ -38,16 +39,16 @@ void pitr_verify_begin_check(struct vf_run *run, const char *type, const char *t
 			     const char *method);
 
 /*
- * chain.c (issue 13).  pitr_verify_links: backup b (of cat, in `dir`)
- * names a base and a chain that agree, and every link of its chain is a
- * backup of its dir.  pitr_verify_chains: every backup's sig file reads
+ * chain.c (issue 13).  pitr_verify_links: backup b (of cat, whose backup
+ * dir is read through `st`) names a base and a chain that agree, and
+ * every link of its chain is a backup of its dir.  pitr_verify_chains: every backup's sig file reads
  * and agrees with its meta file, every incremental's data tarball holds
  * exactly the chunk members its manifest lists, and every chain whose
  * links are all there composes.  Problems are printed; -1 after logging
  * only when the check could not go on (memory).
  */
-int pitr_verify_links(struct vf_run *run, const struct pitr_catalog *cat, const char *dir,
+int pitr_verify_links(struct vf_run *run, const struct pitr_catalog *cat, struct pitr_store *st,
 		      const struct pitr_catalog_backup *b);
-int pitr_verify_chains(struct vf_run *run, const struct pitr_catalog *cat, const char *dir);
+int pitr_verify_chains(struct vf_run *run, const struct pitr_catalog *cat, struct pitr_store *st);
 
 #endif
