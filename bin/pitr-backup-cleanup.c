@@ -13,11 +13,19 @@
 #include "repo/orphan.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "dest/dest.h"
+#include "s3/s3.h"
+
+/* PITR_DEST_S3_PENDING_MIN_AGE, as the option table's text. */
+#define PENDING_AGE_DEFAULT "172800"
+_Static_assert(PITR_DEST_S3_PENDING_MIN_AGE == 172800, "PENDING_AGE_DEFAULT follows dest.h");
 
 static const struct pitr_opt_def bcleanup_options[] = {
-	{ "archive", "a", PITR_OPT_STRING, "[CODEC=]DIR", .help = "the WAL archive",
+	{ "archive", "a", PITR_OPT_STRING, "[CODEC=]DIR|s3://BUCKET/PREFIX/",
+	  .help = "the WAL archive",
 	  .required = "pitr-backup-cleanup needs the WAL archive" },
-	{ "backup-dir", "b", PITR_OPT_STRING, "[CODEC=]DIR", .help = "the backup directory",
+	{ "backup-dir", "b", PITR_OPT_STRING, "[CODEC=]DIR|s3://BUCKET/PREFIX/",
+	  .help = "the backup directory",
 	  .required = "pitr-backup-cleanup needs the backup directory" },
 	{ "dry-run", "d", PITR_OPT_FLAG, NULL,
 	  .help = "log what would be removed, remove nothing" },
@@ -30,11 +38,17 @@ static const struct pitr_opt_def bcleanup_options[] = {
 	{ "keep-days", "k", PITR_OPT_INT, "N", .min = 1, .max = 100000, .dflt = "7",
 	  .help = "keep the backups started in the last N days" },
 	PITR_OPTS_LOG,
+	{ "pending-age", NULL, PITR_OPT_INT, "SECONDS", .min = 0, .max = INT_MAX,
+	  .dflt = PENDING_AGE_DEFAULT,
+	  .help = "in an object store, abort the multipart uploads begun this long ago and "
+		  "never completed (killed runs')" },
 	PITR_OPTS_PID_FILE,
 	{ "sleep", "s", PITR_OPT_INT, "MS", .min = 0, .max = 3600000, .dflt = "500",
 	  .help = "pause after each --truncate step" },
 	{ "truncate", "t", PITR_OPT_INT, "BYTES", .min = 0, .max = LONG_MAX, .dflt = "0",
-	  .help = "shrink bigger files by BYTES at a time before removing them; 0 removes them at once" },
+	  .help = "shrink bigger local files by BYTES at a time before removing them; 0 removes "
+		  "them at once (objects are deleted whole)" },
+	PITR_OPTS_S3,
 	PITR_OPTS_VERBOSE("log the plan and each truncation step"),
 	PITR_OPTS_COMMON,
 };
@@ -46,6 +60,7 @@ main(int argc, char **argv)
 {
 	struct pitr_opts o = { 0 };
 	struct pitr_bcleanup_opts b = { 0 };
+	struct pitr_s3_config s3;
 	int rc = 1;
 
 	switch (pitr_opts_begin(&o, "pitr-backup-cleanup", "pitr-backup-cleanup [OPTION]...",
@@ -72,6 +87,12 @@ main(int argc, char **argv)
 	b.sleep_ms = pitr_opts_int(&o, "sleep");
 	b.dry_run = pitr_opts_flag(&o, "dry-run");
 	b.pid_file = pitr_opts_str(&o, "pid-file");
+	/* 0 asks for every pending upload: the struct's "none" (< 0). */
+	b.pending_age = pitr_opts_int(&o, "pending-age");
+	if (b.pending_age == 0)
+		b.pending_age = -1;
+	pitr_s3_config_from_opts(&o, &s3);
+	b.s3 = &s3;
 	rc = pitr_cmd_backup_cleanup(&b) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

@@ -53,7 +53,10 @@
 
 #include "repo/catalog.h"
 #include "repo/orphan.h"
+#include "repo/s3arch.h"
+#include "repo/store.h"
 #include "command/bcleanup/bcleanup.h"
+#include "command/bcleanup/bcleanup_impl.h"
 #include "dest/dest.h"
 #include "common/clock.h"
 #include "common/fsutil.h"
@@ -67,14 +70,6 @@
 #define KEEP_DAYS_MAX 100000
 #define KEEP_COUNT_MAX 100000
 #define SLEEP_MS_MAX 3600000
-
-struct bc_run {
-	const struct pitr_bcleanup_opts *opts;
-	const char *prefix;       /* "(dry-run) " or "" */
-	size_t count;             /* files removed (or, dry, that would be) */
-	uint64_t bytes;
-	bool failed;
-};
 
 static bool
 is_trunc_leftover(const char *name)
@@ -147,13 +142,13 @@ out:
 }
 
 /*
- * The one place a file is removed, or, in a dry run, only named.  `kind`
- * is "backup", "xlog", "orphan" or "leftover" (OmniPITR's log words for the first
- * two).  A file already gone (a concurrent run) is not an error and not
- * counted.  Returns 0, or -1 after logging.
+ * The one place a local file is removed, or, in a dry run, only named.
+ * `kind` is "backup", "xlog", "orphan" or "leftover" (OmniPITR's log
+ * words for the first two).  A file already gone (a concurrent run) is
+ * not an error and not counted.  Returns 0, or -1 after logging.
  */
 static int
-remove_file(struct bc_run *run, const char *kind, const char *dir, const char *file)
+remove_local(struct bc_run *run, const char *kind, const char *dir, const char *file)
 {
 	struct stat st;
 	char *path = pitr_fsutil_join(dir, file);
@@ -187,6 +182,18 @@ remove_file(struct bc_run *run, const char *kind, const char *dir, const char *f
 out:
 	free(path);
 	return rc;
+}
+
+/* remove_local() for a local store, an object's removal for an object
+ * store (objects.c): the same lines either way. */
+static int
+remove_file(struct bc_run *run, const char *kind, struct pitr_store *st, const char *file)
+{
+	const char *dir = pitr_store_dir(st);
+
+	if (dir == NULL)
+		return pitr_bcleanup_remove_object(run, kind, st, file);
+	return remove_local(run, kind, dir, file);
 }
 
 /* Whether `name` in `dir` changed (ctime for an orphan: its publishing
@@ -225,17 +232,21 @@ too_young(const struct bc_run *run, const char *kind, const char *dir, const cha
  * age: a --dst-direct writer's file stands unlocked between its upload and
  * its publish; a staging directory is not expected here and stays. */
 static int
-remove_leftovers(struct bc_run *run, const char *dir)
+remove_leftovers(struct bc_run *run, struct pitr_store *st)
 {
+	const char *dir = pitr_store_dir(st);
 	struct pitr_tmp_found *found;
 	size_t n;
 	int rc = 0;
 
+	/* An object store's are the uploads killed runs began. */
+	if (dir == NULL)
+		return pitr_bcleanup_abort_pending(run, st);
 	if (pitr_tmp_scan(dir, &found, &n) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (!found[i].is_dir && !too_young(run, "leftover", dir, found[i].name, false) &&
-		    remove_file(run, "leftover", dir, found[i].name) != 0)
+		    remove_local(run, "leftover", dir, found[i].name) != 0)
 			rc = -1;
 	pitr_tmp_found_free(found, n);
 	return rc;
@@ -253,7 +264,7 @@ remove_orphan(void *arg, const char *dir, const char *name, bool other_host)
 	(void)other_host;  /* the age guard is for every host's: see too_young() */
 	if (too_young(run, "orphan", dir, name, true))
 		return 1;
-	if (remove_file(run, "orphan", dir, name) != 0) {
+	if (remove_local(run, "orphan", dir, name) != 0) {
 		run->failed = true;
 		return -1;
 	}
@@ -265,11 +276,19 @@ remove_orphan(void *arg, const char *dir, const char *name, bool other_host)
  * publishing them.  They are looked for only once the lock is held, not
  * taken from the catalog loaded before: a backup that published its data
  * file then has finished since.  The lock is held only while they go, so
- * a backup starting meanwhile waits that long. */
+ * a backup starting meanwhile waits that long.  An object store has no
+ * lock: the catalog's are each looked at again (objects.c). */
 static void
-remove_orphans(struct bc_run *run, const char *dir)
+remove_orphans(struct bc_run *run, struct pitr_store *st, const struct pitr_catalog *cat)
 {
-	int fd = pitr_orphan_lock(dir, true);
+	const char *dir = pitr_store_dir(st);
+	int fd;
+
+	if (dir == NULL) {
+		pitr_bcleanup_object_orphans(run, st, cat);
+		return;
+	}
+	fd = pitr_orphan_lock(dir, true);
 
 	if (fd == -2) {
 		pitr_log_info("a backup is running into \"%s\": the files without meta there may be "
@@ -289,7 +308,7 @@ remove_orphans(struct bc_run *run, const char *dir)
  * remnant (no data file) has its other files removed the same way.
  * Returns true when the backup is still whole: its data file stayed. */
 static bool
-remove_backup(struct bc_run *run, const char *dir, const struct pitr_catalog_backup *b)
+remove_backup(struct bc_run *run, struct pitr_store *dir, const struct pitr_catalog_backup *b)
 {
 	pitr_log_verbose("- Backup %s (started %s)%s", b->name, b->start_time,
 			 b->data_file == NULL ? ", half removed before: finishing" : "");
@@ -328,7 +347,7 @@ cmp_files(const void *pa, const void *pb)
 /* Remove the segments, partial segments and backup history files before
  * `cutoff`'s position, oldest first, stopping at the first failure. */
 static int
-remove_wal(struct bc_run *run, const char *dir, const struct pitr_catalog *cat,
+remove_wal(struct bc_run *run, struct pitr_store *dir, const struct pitr_catalog *cat,
 	   const struct pitr_wal_name *cutoff)
 {
 	const struct pitr_catalog_file **old;
@@ -563,7 +582,7 @@ log_plan(const struct bc_plan *p)
  * without its base.  A backup whose data file stays is kept after all,
  * and so is its chain.  Returns 0, or -1 (logged: memory). */
 static int
-remove_backups(struct bc_run *run, struct bc_plan *p, const char *dir)
+remove_backups(struct bc_run *run, struct bc_plan *p, struct pitr_store *dir)
 {
 	for (size_t i = p->cat->nbackups; i-- > 0;) {
 		if (p->keep[i] || !remove_backup(run, dir, &p->cat->backups[i]))
@@ -575,6 +594,32 @@ remove_backups(struct bc_run *run, struct bc_plan *p, const char *dir)
 	return 0;
 }
 
+/* --truncate and --sleep spread a local file's removal over time, so
+ * that the disk it frees is not hit at once; an object is deleted whole
+ * on the store's side (objects.c).  Said once, with -v, rather than
+ * refused: one configuration may serve local and s3 locations. */
+static void
+note_truncate(const struct pitr_bcleanup_opts *opts, struct pitr_store *b, struct pitr_store *a)
+{
+	struct pitr_store *st[2] = { b, a };
+
+	for (size_t i = 0; i < 2 && opts->truncate > 0; i++)
+		if (pitr_store_dir(st[i]) == NULL)
+			pitr_log_verbose("--truncate and --sleep apply to local files: objects in "
+					 "\"%s\" are deleted whole", pitr_store_location(st[i]));
+}
+
+/* The summary's tail for pending uploads: "" without any. */
+static const char *
+aborted_text(const struct bc_run *run, char *buf, size_t size)
+{
+	if (run->aborted == 0)
+		return "";
+	snprintf(buf, size, ", %zu pending upload%s aborted", run->aborted,
+		 run->aborted == 1 ? "" : "s");
+	return buf;
+}
+
 int
 pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 {
@@ -584,29 +629,35 @@ pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 	struct bc_run run = { .opts = opts, .prefix = opts->dry_run ? "(dry-run) " : "" };
 	struct pitr_wal_name cutoff = { 0 };
 	struct bc_plan plan = { .opts = opts, .cat = &cat };
+	char aborted[64];
 	bool anchored = false;
-	const char *bdir, *adir;
+	struct pitr_store *bdir, *adir;
 	time_t now;
 	int rc = -1;
 
+	/* An s3:// location is checked and spelt s3://BUCKET/PREFIX/. */
 	if (check_opts(opts) != 0 ||
-	    pitr_dest_spec_parse(opts->backup_dir, PITR_DEST_LOCAL, "--backup-dir", &bspec) != 0 ||
-	    pitr_dest_spec_parse(opts->archive, PITR_DEST_LOCAL, "--archive", &aspec) != 0)
+	    pitr_dest_spec_parse(opts->backup_dir, pitr_s3arch_spec_kind(opts->backup_dir),
+				 "--backup-dir", &bspec) != 0 ||
+	    pitr_dest_spec_parse(opts->archive, pitr_s3arch_spec_kind(opts->archive), "--archive",
+				 &aspec) != 0)
 		goto out;
-	bdir = bspec.location;
-	adir = aspec.location;
 	if (opts->pid_file != NULL) {
 		pidfile = pitr_pidfile_acquire(opts->pid_file);
 		if (pidfile == NULL)
 			goto out;
 	}
-	if (pitr_catalog_load(opts->backup_dir, opts->archive, NULL, &cat) != 0)
+	if (pitr_catalog_load(bspec.location, aspec.location, opts->s3, &cat) != 0)
 		goto out;
+	/* Removals go through the stores the catalog read. */
+	bdir = cat.backup_stores[0];
+	adir = cat.archive_stores[0];
+	note_truncate(opts, bdir, adir);
 	for (size_t i = 0; i < cat.nproblems; i++)
 		pitr_log_verbose("not a backup, left alone: %s", cat.problems[i]);
 	if (cat.nbackups == 0) {
 		pitr_log_error("no backup in \"%s\"%s: refusing to remove anything, because without a "
-			       "backup nothing tells which WAL is no longer needed", bdir,
+			       "backup nothing tells which WAL is no longer needed", bspec.location,
 			       cat.nproblems > 0 ? " (only files the catalog could not use: see "
 						   "pitr-info)" : "");
 		goto out;
@@ -618,7 +669,7 @@ pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 		goto out;
 	if (remove_leftovers(&run, bdir) != 0 || remove_leftovers(&run, adir) != 0)
 		run.failed = true;
-	remove_orphans(&run, bdir);
+	remove_orphans(&run, bdir, &cat);
 
 	/* The newest run (cat.backups' last entry, with its copies under the
 	 * other codecs) stays whatever its age: a cluster whose backups
@@ -655,8 +706,9 @@ pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 	if (anchored && remove_wal(&run, adir, &cat, &cutoff) != 0)
 		run.failed = true;
 
-	pitr_log_info("%sRemoved %zu files, total: %.1fMB", run.prefix, run.count,
-		      (double)run.bytes / (1024.0 * 1024.0));
+	pitr_log_info("%sRemoved %zu files, total: %.1fMB%s", run.prefix, run.count,
+		      (double)run.bytes / (1024.0 * 1024.0), aborted_text(&run, aborted,
+									   sizeof(aborted)));
 	rc = run.failed ? -1 : 0;
 out:
 	free(plan.newer);

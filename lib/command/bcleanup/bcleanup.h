@@ -8,7 +8,10 @@
  * host) are counted once and stay or go together.
  *
  * Backups are found by their meta files through catalog.h, so the
- * filename template they were written with does not matter.
+ * filename template they were written with does not matter.  Either
+ * location may be an object store (s3://BUCKET/PREFIX/): the same rules,
+ * objects deleted, and the multipart uploads killed runs left there
+ * aborted (bcleanup_impl.h).
  */
 #ifndef PITR_CMD_BCLEANUP_H
 #define PITR_CMD_BCLEANUP_H
@@ -23,10 +26,13 @@
  * interrupted run is removed by the next. */
 #define PITR_BCLEANUP_TRUNC_SUFFIX ".bcleanup"
 
+struct pitr_s3_config;
+
 struct pitr_bcleanup_opts {
-	const char *archive;      /* -a [CODEC=]DIR (required); the codec does not
-				   * matter: every codec's files are considered */
-	const char *backup_dir;   /* -b [CODEC=]DIR (required); likewise */
+	const char *archive;      /* -a [CODEC=]DIR or [CODEC=]s3://BUCKET/PREFIX/
+				   * (required); the codec does not matter: every
+				   * codec's files are considered */
+	const char *backup_dir;   /* -b [CODEC=]DIR or s3://... (required); likewise */
 	long keep_days;           /* -k: at least 1; 0 (only with keep_count): no
 				   * day rule, the count alone decides */
 	long keep_count;          /* --keep-count: keep this many newest backups
@@ -44,6 +50,11 @@ struct pitr_bcleanup_opts {
 				   * 0: PITR_DEST_UNLOCKED_MIN_AGE, < 0: none (tests) */
 	time_t now;               /* the time the window is counted from;
 				   * 0: time(NULL) (tests pin it) */
+	long pending_age;         /* --pending-age: seconds a multipart upload in an
+				   * object store must have been begun before it
+				   * is aborted; 0: PITR_DEST_S3_PENDING_MIN_AGE,
+				   * < 0: none (every pending upload) */
+	const struct pitr_s3_config *s3;  /* PITR_OPTS_S3; NULL: s3:// refused */
 };
 
 /*
