@@ -30,6 +30,7 @@ static const struct pitr_opt_def check_options[] = {
 	{ "port", "p", PITR_OPT_STRING, "PORT", .dflt_doc = "libpq's", .help = "server port" },
 	{ "rsync-path", "rp", PITR_OPT_STRING, "PATH", .dflt_doc = "rsync on the PATH",
 	  .help = "the rsync that fetches remote copies (never archive_command's)" },
+	PITR_OPTS_S3,
 	{ "temp-dir", "t", PITR_OPT_STRING, "DIR", .dflt_doc = "$TMPDIR or " PITR_FSUTIL_TMPDIR_DEFAULT,
 	  .help = "where copies from remote destinations are fetched" },
 	{ "timeout", NULL, PITR_OPT_INT, "SECONDS", .min = 1, .max = 86400, .dflt = "60",
@@ -41,6 +42,27 @@ static const struct pitr_opt_def check_options[] = {
 };
 
 #define NOPTIONS (sizeof(check_options) / sizeof(check_options[0]))
+
+/* The value of option `name` when it was given, else NULL: the server's
+ * setting stands. */
+static const char *
+given(const struct pitr_opts *o, const char *name)
+{
+	return pitr_opts_get(o, name)->count > 0 ? pitr_opts_str(o, name) : NULL;
+}
+
+/* pitr-check's --s3-* options: each one given replaces the server's. */
+static void
+read_s3(const struct pitr_opts *o, struct pitr_check_s3 *s3)
+{
+	s3->endpoint = given(o, "s3-endpoint");
+	s3->region = given(o, "s3-region");
+	s3->uri_style = given(o, "s3-uri-style");
+	s3->ca_file = given(o, "s3-ca-file");
+	s3->no_verify_tls = pitr_opts_flag(o, "s3-no-verify-tls");
+	s3->timeout = given(o, "s3-timeout") != NULL ? (int)pitr_opts_int(o, "s3-timeout") : 0;
+	s3->retries = given(o, "s3-retries") != NULL ? (int)pitr_opts_int(o, "s3-retries") : -1;
+}
 
 int
 main(int argc, char **argv)
@@ -71,6 +93,7 @@ main(int argc, char **argv)
 	c.temp_dir = pitr_opts_str(&o, "temp-dir");
 	c.rsync_path = pitr_opts_str(&o, "rsync-path");
 	c.timeout = (int)pitr_opts_int(&o, "timeout");
+	read_s3(&o, &c.s3);
 	c.out = stdout;
 	c.to_log = pitr_opts_str(&o, "log") != NULL;
 	rc = pitr_cmd_check(&c) == 0 ? 0 : 1;
