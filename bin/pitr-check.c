@@ -18,24 +18,24 @@
 
 /* PITR_OPTS_S3 (common/opts.h) with pitr-check's defaults: each one
  * given replaces the server's setting, which stands otherwise. */
-#define SERVERS "the server's setting"
-#define PITR_CHECK_S3_OPTS                                                       \
-	{ "s3-endpoint", NULL, PITR_OPT_STRING, "URL", .dflt_doc = SERVERS,      \
-	  .help = "object store of s3:// destinations: http[s]://HOST[:PORT]" },  \
-	{ "s3-region", NULL, PITR_OPT_STRING, "NAME", .dflt_doc = SERVERS,       \
-	  .help = "region the requests are signed for" },                        \
-	{ "s3-uri-style", NULL, PITR_OPT_STRING, NULL, .dflt_doc = SERVERS,      \
-	  .help = "bucket in the host name (host) or in the path (path)",        \
-	  .choices = "host|path" },                                              \
-	{ "s3-ca-file", NULL, PITR_OPT_STRING, "FILE", .dflt_doc = SERVERS,      \
+#define S3_DFLT_DOC "the server's setting"
+#define CHECK_S3_OPTS                                                           \
+	{ "s3-endpoint", NULL, PITR_OPT_STRING, "URL", .dflt_doc = S3_DFLT_DOC, \
+	  .help = "object store of s3:// destinations: http[s]://HOST[:PORT]" }, \
+	{ "s3-region", NULL, PITR_OPT_STRING, "NAME", .dflt_doc = S3_DFLT_DOC,  \
+	  .help = "region the requests are signed for" },                       \
+	{ "s3-uri-style", NULL, PITR_OPT_STRING, NULL, .dflt_doc = S3_DFLT_DOC, \
+	  .help = "bucket in the host name (host) or in the path (path)",       \
+	  .choices = "host|path" },                                             \
+	{ "s3-ca-file", NULL, PITR_OPT_STRING, "FILE", .dflt_doc = S3_DFLT_DOC, \
 	  .help = "CA certificates the store's certificate is checked against" }, \
-	{ "s3-no-verify-tls", NULL, PITR_OPT_FLAG, NULL,                         \
-	  .help = "do not check the store's TLS certificate" },                  \
-	{ "s3-timeout", NULL, PITR_OPT_INT, "SECONDS", .min = 1, .max = 86400,    \
-	  .dflt_doc = SERVERS,                                                   \
+	{ "s3-no-verify-tls", NULL, PITR_OPT_FLAG, NULL,                        \
+	  .help = "do not check the store's TLS certificate" },                 \
+	{ "s3-timeout", NULL, PITR_OPT_INT, "SECONDS", .min = 1, .max = 86400,  \
+	  .dflt_doc = S3_DFLT_DOC,                                              \
 	  .help = "give up a request that moved no byte for SECONDS (retried)" }, \
-	{ "s3-retries", NULL, PITR_OPT_INT, "N", .min = 0, .max = 100,            \
-	  .dflt_doc = SERVERS,                                                   \
+	{ "s3-retries", NULL, PITR_OPT_INT, "N", .min = 0, .max = 100,          \
+	  .dflt_doc = S3_DFLT_DOC,                                              \
 	  .help = "retry a failed request N times, with backoff, when S3 says it may" }
 
 static const struct pitr_opt_def check_options[] = {
@@ -52,7 +52,7 @@ static const struct pitr_opt_def check_options[] = {
 	{ "port", "p", PITR_OPT_STRING, "PORT", .dflt_doc = "libpq's", .help = "server port" },
 	{ "rsync-path", "rp", PITR_OPT_STRING, "PATH", .dflt_doc = "rsync on the PATH",
 	  .help = "the rsync that fetches remote copies (never archive_command's)" },
-	PITR_CHECK_S3_OPTS,
+	CHECK_S3_OPTS,
 	{ "temp-dir", "t", PITR_OPT_STRING, "DIR", .dflt_doc = "$TMPDIR or " PITR_FSUTIL_TMPDIR_DEFAULT,
 	  .help = "where copies from remote destinations are fetched" },
 	{ "timeout", NULL, PITR_OPT_INT, "SECONDS", .min = 1, .max = 86400, .dflt = "60",

@@ -10,8 +10,8 @@
  * destination is then polled, with a growing interval, until it holds the
  * segment or --timeout runs out.  Each copy is read back whole (fetched
  * with rsync for a remote one, with a GET from an object store),
- * decompressed, its page header checked
- * and its system identifier compared with the server's.
+ * decompressed, its page header checked and its system identifier
+ * compared with the server's.
  */
 #include "config.h"
 
@@ -635,6 +635,7 @@ static int
 prepare(struct check_run *run)
 {
 	const char *tmp = pitr_fsutil_tmpdir(run->opts->temp_dir);
+	int stall;
 
 	if ((run->conn = pitr_pgconn_connect(&run->opts->conn)) == NULL ||
 	    read_settings(run) != 0 || parse_call(run) != 0)
@@ -643,6 +644,9 @@ prepare(struct check_run *run)
 	 * over it; credentials and the s3 library wait for an s3 target. */
 	run->s3 = run->a.s3;
 	pitr_check_s3_apply(&run->opts->s3, &run->s3);
+	/* A hung store must not hold the check long past --timeout. */
+	stall = run->s3.stall_timeout > 0 ? run->s3.stall_timeout : PITR_S3_STALL_TIMEOUT_DEFAULT;
+	run->s3.stall_timeout = stall < run->opts->timeout ? stall : run->opts->timeout;
 	run->fetch.s3_env.s3 = &run->s3;
 	if ((run->fetch.s3_env.s3_session = pitr_dest_s3_session_new()) == NULL ||
 	    collect_targets(run) != 0 || read_identity(run) != 0)

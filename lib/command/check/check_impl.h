@@ -21,10 +21,11 @@ struct check_fetch {
 /*
  * Look for `wal` at `spec` (local or remote), under any codec's
  * extension, the spec's own first.  A remote copy is fetched with rsync
- * (an object with a GET, s3.c) into fetch->dir/INDEX/, under its name.  Returns 1 with *path (malloc'd: the local copy
- * to read) and *codec set; 0 when it is not there (yet), with the reason
- * in `why` when the destination could not be asked ("" otherwise); -1
- * after logging a local error.
+ * (an object with a GET, s3.c) into fetch->dir/INDEX/, under its name.
+ * Returns 1 with *path (malloc'd: the local copy to read) and *codec set;
+ * 0 when it is not there (yet), with the reason in `why` when the
+ * destination could not be asked ("" otherwise); -1 after logging a local
+ * error (for s3, any error).
  */
 int check_probe(const struct pitr_dest_spec *spec, size_t index, const char *wal,
 		const struct check_fetch *fetch, char **path, enum pitr_codec *codec, char *why,
