@@ -219,6 +219,13 @@ else
 	diag "data tarball of $SIZE bytes: one part, multipart not asserted"
 fi
 is "no incomplete multipart upload after the backup" "$(s3_pending "$BUCKET")" ""
+# pitr-monitor knows backup ages from the backup program's log, whatever
+# the destination: a backup to an object store counts.
+mkdir -p "$T/monstate"
+it_run "$PITR_BUILDDIR/bin/pitr-monitor" -l "$T/log/backup.log" -s "$T/monstate" -c last-backup-age
+is "pitr-monitor last-backup-age after the s3 backup: exit 0" "$IT_RC" 0
+ok "... an age in seconds below 300 ($IT_OUT)" awk -v v="$IT_OUT" \
+	'BEGIN { exit !(v ~ /^[0-9]+(\.[0-9]+)?$/ && v + 0 < 300) }'
 
 # A backup to two locations, the second holding the data tarball's name
 # already: it fails as its first part fills, and the upload begun at the
