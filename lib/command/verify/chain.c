@@ -20,7 +20,6 @@
 #include <string.h>
 
 #include "command/verify/verify_impl.h"
-#include "common/log.h"
 #include "common/xalloc.h"
 #include "delta/delta.h"
 #include "repo/catalog.h"
@@ -231,14 +230,11 @@ static bool
 list_tarball(struct pitr_store *st, const char *name, const char *path, enum pitr_codec codec,
 	     void (*fn)(void *ctx, const char *member, int64_t size), void *ctx)
 {
-	int fd = pitr_store_read_begin(st, name, NULL, 0);
+	int fd = pitr_verify_open(st, name, path);
 	int r;
 
-	if (fd < 0) {
-		if (fd == -2)
-			pitr_log_error("could not open \"%s\": it is gone", path);
+	if (fd < 0)
 		return false;
-	}
 	r = pitr_tarread_list_fd(fd, path, codec, fn, ctx);
 	return pitr_store_read_end(st, fd, r == 0 ? 0 : PITR_STORE_READ_EARLY, NULL, 0) == 0 &&
 	       r == 0;
@@ -296,15 +292,12 @@ static bool
 read_sigs(struct pitr_store *st, const char *name, const char *path, enum pitr_codec codec,
 	  struct pitr_delta_sigs *s)
 {
-	int fd = pitr_store_read_begin(st, name, NULL, 0);
+	int fd = pitr_verify_open(st, name, path);
 	int r;
 
 	memset(s, 0, sizeof(*s));
-	if (fd < 0) {
-		if (fd == -2)
-			pitr_log_error("could not open \"%s\": it is gone", path);
+	if (fd < 0)
 		return false;
-	}
 	r = pitr_delta_sigs_read_fd(fd, path, codec, s);
 	if (pitr_store_read_end(st, fd, r == 0 ? 0 : PITR_STORE_READ_EARLY, NULL, 0) != 0 &&
 	    r == 0) {

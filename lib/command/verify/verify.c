@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "repo/catalog.h"
 #include "repo/s3arch.h"
@@ -40,7 +39,6 @@
 #include "postgres/wal.h"
 #include "s3/s3.h"
 
-#define VF_READ_SIZE (1u << 20)
 #define VF_DIGEST_FILE_MAX (1u << 20)   /* a digest file lists three files */
 #define VF_MAX_DIGESTS 6                 /* one of each digest.h knows */
 
@@ -94,46 +92,6 @@ pitr_verify_begin_check(struct vf_run *run, const char *type, const char *target
 		pitr_verify_report_check(run->json, type, target, method);
 }
 
-/* What a whole-file read hands its bytes to. */
-typedef void (*vf_consume_fn)(void *ctx, const unsigned char *buf, size_t len);
-
-enum vf_read {
-	VF_READ_OK,
-	VF_READ_UNREADABLE,      /* open or read failed (logged) */
-	VF_READ_INCOMPLETE,      /* the compressed stream is damaged or cut (logged) */
-};
-
-/* The progress, in stored bytes: where the codec's reads reached in the
- * file `fd`; `done`: the file is read.  An object's descriptor is a pipe
- * with no position: its `size` (its listing's) counts once it is read. */
-static void
-progress_at(struct vf_run *run, int fd, uint64_t size, bool done)
-{
-	off_t pos;
-
-	if (run->progress == NULL)
-		return;
-	if ((pos = lseek(fd, 0, SEEK_CUR)) < 0) {
-		if (!done)
-			return;
-		pos = (off_t)size;
-	}
-	pitr_progress_set(run->progress, run->done_bytes + (uint64_t)pos, run->done_files);
-	if (done) {
-		run->done_bytes += (uint64_t)pos;
-		run->done_files++;
-	}
-}
-
-/* The stored size of `name` in `st` for the progress: 0 without one. */
-static uint64_t
-stored_size(const struct vf_run *run, struct pitr_store *st, const char *name)
-{
-	struct pitr_store_entry e;
-
-	return run->progress != NULL && pitr_store_stat(st, name, &e) == 0 ? e.size : 0;
-}
-
 /* The stored bytes and files the run will read: the backups' data and
  * xlog files, each archive's files. */
 static struct pitr_progress *
@@ -165,77 +123,6 @@ verify_progress(const struct pitr_catalog *bcat, struct pitr_store *bst,
 			files++;
 		}
 	return pitr_progress_new("verify", bytes, files);
-}
-
-/* Open `name` of `st` (`path` in messages): its descriptor, or -1 after
- * logging (a file removed since it was listed, too). */
-static int
-open_entry(struct pitr_store *st, const char *name, const char *path)
-{
-	int fd = pitr_store_read_begin(st, name, NULL, 0);
-
-	if (fd == -2)
-		pitr_log_error("could not open \"%s\": it is gone", path);
-	return fd < 0 ? -1 : fd;
-}
-
-/*
- * Read `name` of `st` (`path` in messages) through `codec` to the end of
- * its stream, handing every decompressed byte to `fn` (may be NULL) and
- * counting them in *total.  An object's bytes count only once the store
- * says they were all delivered (pitr_store_read_end): a GET cut short
- * is the store's fault, not a damaged stream.
- */
-static enum vf_read
-read_whole(struct vf_run *run, struct pitr_store *st, const char *name, const char *path,
-	   enum pitr_codec codec, vf_consume_fn fn, void *ctx, uint64_t *total)
-{
-	struct pitr_codec_reader *r;
-	enum vf_read result = VF_READ_OK;
-	uint64_t size = stored_size(run, st, name);
-	int fd;
-
-	*total = 0;
-	if ((fd = open_entry(st, name, path)) < 0)
-		return VF_READ_UNREADABLE;
-	r = pitr_codec_reader_new(codec, fd, path);
-	if (r == NULL) {
-		(void)pitr_store_read_end(st, fd, PITR_STORE_READ_EARLY, NULL, 0);
-		return VF_READ_UNREADABLE;
-	}
-	for (;;) {
-		ssize_t n = pitr_codec_reader_read(r, run->buf, VF_READ_SIZE);
-
-		if (n < 0) {
-			result = codec == PITR_CODEC_NONE ? VF_READ_UNREADABLE : VF_READ_INCOMPLETE;
-			break;
-		}
-		if (n == 0)
-			break;
-		if (fn != NULL)
-			fn(ctx, run->buf, (size_t)n);
-		*total += (uint64_t)n;
-		progress_at(run, fd, size, false);
-	}
-	progress_at(run, fd, size, true);
-	pitr_codec_reader_free(r);
-	/* Stopped at a damaged stream on purpose: only the store's own
-	 * failure before it counts (it would be why). */
-	if (pitr_store_read_end(st, fd, result == VF_READ_OK ? 0 : PITR_STORE_READ_EARLY, NULL,
-				0) != 0)
-		result = VF_READ_UNREADABLE;
-	return result;
-}
-
-/* The problem line for a failed read_whole(). */
-static void
-read_problem(struct vf_run *run, const char *kind, const char *path, enum pitr_codec codec,
-	     enum vf_read rc)
-{
-	if (rc == VF_READ_INCOMPLETE)
-		pitr_verify_problem(run, kind, path, "not a complete %s stream", pitr_codec_name(codec));
-	else
-		pitr_verify_problem(run, kind, path, "could not be read");
 }
 
 /* --- backups ------------------------------------------------------------ */
@@ -274,9 +161,9 @@ digest_file(struct vf_run *run, struct pitr_store *st, const char *name, const c
 		if (algos[k] != NULL && (ds.d[k] = pitr_digest_new(algos[k])) == NULL)
 			goto out;
 	ret = 1;
-	rc = read_whole(run, st, name, path, PITR_CODEC_NONE, digests_consume, &ds, &total);
+	rc = pitr_verify_read_whole(run, st, name, path, PITR_CODEC_NONE, digests_consume, &ds, &total);
 	if (rc != VF_READ_OK) {
-		read_problem(run, "backup file", path, PITR_CODEC_NONE, rc);
+		pitr_verify_read_problem(run, "backup file", path, PITR_CODEC_NONE, rc);
 		goto out;
 	}
 	for (size_t k = 0; k < n && !ds.failed; k++)
@@ -291,52 +178,6 @@ out:
 	for (size_t k = 0; k < n; k++)
 		pitr_digest_free(ds.d[k]);
 	return ret;
-}
-
-/*
- * The digest file `name` of `st`, plain text whatever its name's
- * extension, at most VF_DIGEST_FILE_MAX bytes: 0 with *text (malloc'd),
- * 1 when there is none, -1 when it cannot be read (logged).
- */
-static int
-read_digest_text(struct pitr_store *st, const char *name, const char *path, char **text)
-{
-	char *buf = pitr_xmalloc(VF_DIGEST_FILE_MAX + 1);
-	size_t len = 0;
-	ssize_t n = 1;
-	int fd, rc = -1;
-
-	*text = NULL;
-	if (buf == NULL)
-		return -1;
-	if ((fd = pitr_store_read_begin(st, name, NULL, 0)) < 0) {
-		free(buf);
-		return fd == -2 ? 1 : -1;
-	}
-	while (len <= VF_DIGEST_FILE_MAX &&
-	       (n = read(fd, buf + len, VF_DIGEST_FILE_MAX + 1 - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			pitr_log_error("could not read \"%s\": %s", path, strerror(errno));
-			break;
-		}
-		len += (size_t)n;
-	}
-	if (len > VF_DIGEST_FILE_MAX)
-		pitr_log_error("\"%s\" is longer than %u bytes: not a digest file", path,
-			       VF_DIGEST_FILE_MAX);
-	else if (n == 0)
-		rc = 0;
-	if (pitr_store_read_end(st, fd, rc == 0 ? 0 : PITR_STORE_READ_EARLY, NULL, 0) != 0)
-		rc = -1;
-	if (rc == 0) {
-		buf[len] = '\0';
-		*text = buf;
-	} else {
-		free(buf);
-	}
-	return rc;
 }
 
 /* Compare a backup's stored files (data, xlog, sig: those it has) with
@@ -381,7 +222,7 @@ check_digests(struct vf_run *run, struct pitr_store *st, const struct pitr_catal
 			continue;
 		if ((dpath = pitr_store_path(st, b->digests[k].file)) == NULL)
 			goto out;
-		r = read_digest_text(st, b->digests[k].file, dpath, &text);
+		r = pitr_verify_read_text(st, b->digests[k].file, dpath, VF_DIGEST_FILE_MAX, &text);
 		/* A missing one is among the catalog's problems already. */
 		if (r < 0)
 			pitr_verify_problem(run, "digest file", dpath, "could not be read");
@@ -427,9 +268,9 @@ check_streams(struct vf_run *run, struct pitr_store *st, const struct pitr_catal
 			continue;
 		if ((path = pitr_store_path(st, files[i])) == NULL)
 			return -1;
-		rc = read_whole(run, st, files[i], path, b->codec, NULL, NULL, &total);
+		rc = pitr_verify_read_whole(run, st, files[i], path, b->codec, NULL, NULL, &total);
 		if (rc != VF_READ_OK)
-			read_problem(run, "backup file", path, b->codec, rc);
+			pitr_verify_read_problem(run, "backup file", path, b->codec, rc);
 		free(path);
 	}
 	return 0;
@@ -488,11 +329,11 @@ check_segment(struct vf_run *run, const struct pitr_catalog *cat, struct pitr_st
 	struct vf_head h = { .have = 0 };
 	struct pitr_walhdr hdr;
 	uint64_t total;
-	enum vf_read rc = read_whole(run, st, f->file, path, f->codec, head_consume, &h, &total);
+	enum vf_read rc = pitr_verify_read_whole(run, st, f->file, path, f->codec, head_consume, &h, &total);
 
 	run->nsegments++;
 	if (rc != VF_READ_OK) {
-		read_problem(run, "archive file", path, f->codec, rc);
+		pitr_verify_read_problem(run, "archive file", path, f->codec, rc);
 		return 0;
 	}
 	if (h.have < PITR_WALHDR_SIZE || pitr_walhdr_decode(h.bytes, h.have, &hdr) != 0) {
@@ -550,9 +391,9 @@ check_archive_files(struct vf_run *run, const struct pitr_catalog *cat, struct p
 			break;
 		default:
 			/* Backup history files: only their stream. */
-			rc = read_whole(run, st, f->file, path, f->codec, NULL, NULL, &total);
+			rc = pitr_verify_read_whole(run, st, f->file, path, f->codec, NULL, NULL, &total);
 			if (rc != VF_READ_OK)
-				read_problem(run, "archive file", path, f->codec, rc);
+				pitr_verify_read_problem(run, "archive file", path, f->codec, rc);
 			break;
 		}
 		free(path);
