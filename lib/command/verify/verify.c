@@ -93,7 +93,7 @@ pitr_verify_begin_check(struct vf_run *run, const char *type, const char *target
 }
 
 /* The stored bytes and files the run will read: the backups' data and
- * xlog files, each archive's files. */
+ * xlog files (in `bst`; NULL: no backup dir), each archive's files. */
 static struct pitr_progress *
 verify_progress(const struct pitr_catalog *bcat, struct pitr_store *bst,
 		const struct pitr_catalog *acats, size_t narchives)
@@ -102,7 +102,7 @@ verify_progress(const struct pitr_catalog *bcat, struct pitr_store *bst,
 
 	if (!pitr_progress_wanted())
 		return NULL;
-	for (size_t i = 0; i < bcat->nbackups; i++) {
+	for (size_t i = 0; bst != NULL && i < bcat->nbackups; i++) {
 		const struct pitr_catalog_backup *b = &bcat->backups[i];
 		/* The sig file is read through the digests only. */
 		const char *names[3] = { b->data_file, b->xlog_file,
@@ -568,8 +568,7 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 		pitr_verify_begin_check(&run, "backup directory", bspec.location, NULL);
 	for (size_t i = 0; i < bcat.nproblems; i++)
 		catalog_problem(&run, bcat.problems[i]);
-	if (bst != NULL)
-		run.progress = verify_progress(&bcat, bst, acats, opts->narchives);
+	run.progress = verify_progress(&bcat, bst, acats, opts->narchives);
 	if (bspec.location != NULL)
 		pitr_verify_begin_check(&run, "temporary files", bspec.location, NULL);
 	if (check_leftovers(&run, bst, "pitr-backup-cleanup", "pitr-backup-cleanup") != 0)
