@@ -110,7 +110,7 @@ s3c_xml_error(const char *buf, size_t len, char *code, size_t code_size, char *m
 
 	if (doc == NULL)
 		return -1;
-	if (!child_copy(root, "Code", code, code_size)) {
+	if (!child_copy(root, "Code", code, code_size) || code[0] == '\0') {
 		xmlFreeDoc(doc);
 		code[0] = '\0';
 		return -1;
