@@ -200,6 +200,10 @@ struct pitr_delta_sigs {
  * records present and of the right length for every whole and delta
  * file).  A damaged file fails naming `path`. */
 int pitr_delta_sigs_read(const char *path, enum pitr_codec codec, struct pitr_delta_sigs *out);
+/* The same from descriptor `fd`, read to its end and left open (tar/tarread.h's
+ * _fd functions), `name` naming it. */
+int pitr_delta_sigs_read_fd(int fd, const char *name, enum pitr_codec codec,
+			    struct pitr_delta_sigs *out);
 void pitr_delta_sigs_free(struct pitr_delta_sigs *s);
 /* The file of `key`, or NULL. */
 const struct pitr_delta_file *pitr_delta_sigs_find(const struct pitr_delta_sigs *s,

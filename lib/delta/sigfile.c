@@ -53,6 +53,7 @@ struct sf_tally {
 
 struct sf_read {
 	const char *path;
+	int fd;                     /* -1: open path */
 	struct sf_tally *tally;     /* per file of the manifest */
 	struct sf_member *m;
 	size_t n, cap;
@@ -155,7 +156,7 @@ keep_manifest(struct sf_read *rd, struct pitr_tarread_stream *st, int64_t size)
 static int
 read_members(struct sf_read *rd, enum pitr_codec codec)
 {
-	struct pitr_tarread_stream *st = pitr_tarread_open(rd->path, codec);
+	struct pitr_tarread_stream *st = pitr_tarread_open_fd(rd->fd, rd->path, codec);
 	const char *name;
 	int64_t size;
 	int r, rc = -1;
@@ -508,7 +509,14 @@ pitr_delta_sigs_free(struct pitr_delta_sigs *s)
 int
 pitr_delta_sigs_read(const char *path, enum pitr_codec codec, struct pitr_delta_sigs *out)
 {
-	struct sf_read rd = { .path = path, .out = out };
+	return pitr_delta_sigs_read_fd(-1, path, codec, out);
+}
+
+int
+pitr_delta_sigs_read_fd(int fd, const char *name, enum pitr_codec codec,
+			struct pitr_delta_sigs *out)
+{
+	struct sf_read rd = { .path = name, .fd = fd, .out = out };
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));

@@ -54,19 +54,20 @@ tar_source_close(struct tar_source *s)
 	s->ra = NULL;
 	pitr_codec_reader_free(s->reader);
 	s->reader = NULL;
-	if (s->fd >= 0)
+	if (s->fd >= 0 && s->own_fd)
 		close(s->fd);
 	s->fd = -1;
 }
 
-/* Open `path` for reading through `codec` into a new tar reader. */
+/* Open `path` (or read `fd`) through `codec` into a new tar reader. */
 struct archive *
-tar_source_open(struct tar_source *s, const char *path, enum pitr_codec codec)
+tar_source_open(struct tar_source *s, const char *path, int fd, enum pitr_codec codec)
 {
 	struct archive *a;
 
 	s->path = path;
-	s->fd = open(path, O_RDONLY | O_CLOEXEC);
+	s->own_fd = fd < 0;
+	s->fd = fd >= 0 ? fd : open(path, O_RDONLY | O_CLOEXEC);
 	if (s->fd < 0) {
 		pitr_log_error("could not open \"%s\": %s", path, strerror(errno));
 		return NULL;

@@ -18,6 +18,7 @@ struct pitr_progress;
 struct tar_source {
 	const char *path;
 	int fd;
+	bool own_fd;           /* fd was opened here (else the caller's) */
 	struct pitr_codec_reader *reader;
 	struct pitr_readahead *ra;   /* the thread decompressing `reader` */
 	bool codec_failed;     /* the codec reader logged already */
@@ -26,9 +27,11 @@ struct tar_source {
 /* What pitr_tarread_progress() set: the readers count into it. */
 struct pitr_progress *tar_progress(void);
 
-/* Open `path` for reading through `codec` into a new tar reader; NULL
- * after logging. */
-struct archive *tar_source_open(struct tar_source *s, const char *path, enum pitr_codec codec);
+/* Open `path` for reading through `codec` into a new tar reader; with
+ * `fd` >= 0, read that descriptor instead (left open: the caller's), which
+ * `path` names in messages.  NULL after logging. */
+struct archive *tar_source_open(struct tar_source *s, const char *path, int fd,
+				enum pitr_codec codec);
 void tar_source_close(struct tar_source *s);
 
 /* A tar-level failure on the read side (at `member`, or NULL), logged

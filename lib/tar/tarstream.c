@@ -19,12 +19,19 @@ int
 pitr_tarread_list(const char *path, enum pitr_codec codec,
 		  void (*fn)(void *ctx, const char *member, int64_t size), void *ctx)
 {
+	return pitr_tarread_list_fd(-1, path, codec, fn, ctx);
+}
+
+int
+pitr_tarread_list_fd(int fd, const char *name, enum pitr_codec codec,
+		     void (*fn)(void *ctx, const char *member, int64_t size), void *ctx)
+{
 	struct tar_source s = { .fd = -1 };
 	struct archive *in;
 	struct archive_entry *e;
 	int rc = -1;
 
-	in = tar_source_open(&s, path, codec);
+	in = tar_source_open(&s, name, fd, codec);
 	if (in == NULL)
 		return -1;
 	for (;;) {
@@ -62,13 +69,19 @@ struct pitr_tarread_stream {
 struct pitr_tarread_stream *
 pitr_tarread_open(const char *path, enum pitr_codec codec)
 {
+	return pitr_tarread_open_fd(-1, path, codec);
+}
+
+struct pitr_tarread_stream *
+pitr_tarread_open_fd(int fd, const char *name, enum pitr_codec codec)
+{
 	struct pitr_tarread_stream *st = pitr_xcalloc(1, sizeof(*st));
 
 	if (st == NULL)
 		return NULL;
 	st->s.fd = -1;
-	if ((st->s.path = pitr_xstrdup(path)) == NULL ||
-	    (st->in = tar_source_open(&st->s, st->s.path, codec)) == NULL) {
+	if ((st->s.path = pitr_xstrdup(name)) == NULL ||
+	    (st->in = tar_source_open(&st->s, st->s.path, fd, codec)) == NULL) {
 		free((char *)st->s.path);
 		free(st);
 		return NULL;
