@@ -50,12 +50,6 @@ parse_record(const char *text, size_t len, uint64_t *out)
 }
 
 int
-pitr_sysid_parse(const char *text, size_t len, uint64_t *out)
-{
-	return parse_record(text, len, out);
-}
-
-int
 pitr_sysid_read(const char *dir, uint64_t *out)
 {
 	char *path = NULL;

@@ -11,14 +11,9 @@
 #ifndef PITR_SYSID_H
 #define PITR_SYSID_H
 
-#include <stddef.h>
 #include <stdint.h>
 
 #define PITR_SYSID_FILE ".pitrkit-system-identifier"
-
-/* The record's text ("<decimal>\n", the newline optional), `len` bytes:
- * 0 with *out set, -1 when malformed (nothing logged). */
-int pitr_sysid_parse(const char *text, size_t len, uint64_t *out);
 
 /*
  * Check `sysid` against the record in `dir`, writing the record durably

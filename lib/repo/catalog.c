@@ -60,8 +60,7 @@ pitr_catalog_dir(const char *spec)
  * longer than `max` or holds NUL bytes: not the text file looked for), -1
  * with `reason` set when the entry cannot be read or decompressed (the
  * codec's or the store's reason, not logged: the caller's problem line is
- * the one report), -3 likewise when there is no such entry (a file
- * removed since it was listed), or -2 after logging a failed allocation.
+ * the one report), or -2 after logging a failed allocation.
  */
 int
 pitr_catalog_read_text(struct pitr_store *st, const char *name, enum pitr_codec codec,
@@ -80,10 +79,8 @@ pitr_catalog_read_text(struct pitr_store *st, const char *name, enum pitr_codec 
 		goto out;
 	}
 	if ((fd = pitr_store_read_begin(st, name, reason, reason_size)) < 0) {
-		if (fd == -2) {
+		if (fd == -2)   /* removed since it was listed */
 			snprintf(reason, reason_size, "cannot open: %s", strerror(ENOENT));
-			rc = -3;
-		}
 		goto out;
 	}
 	/* The reason goes into the one problem line, not into the log too. */
@@ -287,40 +284,25 @@ pitr_catalog_load(const char *backup_dir, const char *archive_dir,
 				      archive_dir != NULL ? 1 : 0, s3, cat);
 }
 
-/* The record of an archive in an object store, read through its store:
- * as pitr_sysid_read() returns. */
+/* The record of archive `st`: as pitr_sysid_read() returns. */
 static int
-store_sysid(struct pitr_store *st, uint64_t *sysid)
+read_sysid(struct pitr_store *st, uint64_t *sysid)
 {
-	char reason[1024], *text = NULL, *path;
-	int r = pitr_catalog_read_text(st, PITR_SYSID_FILE, PITR_CODEC_NONE, 64, &text, reason,
-				       sizeof(reason));
+	const char *dir = pitr_store_dir(st), *prefix;
+	struct pitr_s3 *client;
 
-	if (r == -2)
+	if (dir != NULL)
+		return pitr_sysid_read(dir, sysid);
+	if (pitr_store_s3(st, &client, &prefix) != 0)
 		return -1;
-	if (r == -3)
-		return 1;
-	if ((path = pitr_store_path(st, PITR_SYSID_FILE)) == NULL) {
-		free(text);
-		return -1;
-	}
-	if (r != 0)
-		pitr_log_error("cannot read \"%s\": %s", path, reason);
-	else if (text == NULL || pitr_sysid_parse(text, strlen(text), sysid) != 0)
-		pitr_log_error("\"%s\" is not a valid system identifier record", path);
-	else
-		r = 1;   /* found and parsed */
-	free(path);
-	free(text);
-	return r == 1 ? 0 : -1;
+	return pitr_sysid_read_s3(client, prefix, sysid);
 }
 
 int
 pitr_catalog_archive_sysid(const struct pitr_catalog *cat, size_t archive, uint64_t *sysid)
 {
 	struct pitr_store *st = cat->archive_stores[archive];
-	const char *dir = pitr_store_dir(st);
-	int r = dir != NULL ? pitr_sysid_read(dir, sysid) : store_sysid(st, sysid);
+	int r = read_sysid(st, sysid);
 
 	if (r != 1)
 		return r;

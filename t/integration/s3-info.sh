@@ -13,6 +13,7 @@
 # credentials: one line, exit 1, no secret in it.
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
+# shellcheck disable=SC2317
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 it_init s3-info
