@@ -11,7 +11,9 @@
 # holds exactly the primary's rows up to the time, its index sound; its
 # restore_command reads the store with this run's --s3-* options and no
 # credential.  The local backups with the store's archive (mixed), to a
-# restore point, hold the rows up to it.  A data object overwritten with
+# restore point, hold the rows up to it.  A pitr-synch copy with --archive
+# in the store gets the same restore_command and, started, recovers the
+# rows committed after it from the store.  A data object overwritten with
 # garbage is refused by its digest in one line with nothing written, and so
 # are wrong credentials.  No log, output or process title holds a
 # credential.
@@ -25,7 +27,8 @@ it_reap pitr-restore
 PA=$PITR_BUILDDIR/bin/pitr-archive
 PB=$PITR_BUILDDIR/bin/pitr-backup-master
 PR=$PITR_BUILDDIR/bin/pitr-recover
-it_need_built "$PA" "$PB" "$PR"
+PS=$PITR_BUILDDIR/bin/pitr-synch
+it_need_built "$PA" "$PB" "$PR" "$PS"
 ceph_start || it_bail "no Ceph"
 
 P=$T/p
@@ -142,6 +145,26 @@ like "... the full backup chosen (the oldest, for a name)" "$IT_ERR" "from backu
 like "... promoted" "$IT_ERR" "the server is promoted, on timeline 2"
 is "... rows 1..400, as on the primary" "$(ids "$T/r-name/data")" "$(ids "$P" 400)"
 pg_stop "$T/r-name/data"
+
+# --- pitr-synch: a copy whose restore_command reads the store ------------------------
+mkdir_pg "$T/sy"
+it_run as_pg "$PS" -h 127.0.0.1 -p "$PORT" -U postgres -a -o "$T/sy/data" -m "$T/ts:$T/sy/ts" \
+	--archive "$WAL" "${S3[@]}"
+is "pitr-synch --archive $WAL: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR"
+like "... its restore_command reads the store with the --s3-* options, no credential" \
+	"$(cat "$T/sy/data/postgresql.auto.conf")" \
+	"$(re "restore_command = '$PITR_BUILDDIR/bin/pitr-restore -sr --s3-endpoint=$RGW_HTTPS --s3-uri-style=path --s3-ca-file=$RGW_CA --s3-timeout=5 --s3-retries=1 -s $WAL %f \"%p\"'")"
+ok "rows 501..600 on the primary, after the copy" rows 501 600
+last=$(pg_switch "$P")
+ok "their segment $last is archived" pg_wait_archived "$P" "$last" 60
+AWS_SHARED_CREDENTIALS_FILE=$CREDS ok "the copy starts, the credentials file in its environment" \
+	pg_start "$T/sy/data"
+wait_for "... it recovers from the store to its end and is promoted" 60 pg_promoted "$T/sy/data"
+is "... rows 1..600, as on the primary" "$(ids "$T/sy/data")" "$(ids "$P")"
+like "... its pitr-restore restored them from the store" "$(cat "$(pg_logfile "$T/sy/data")")" \
+	'pitr-restore : LOG : restored "[0-9A-F]{24}" from "s3://pitr/wal/[0-9A-F]{24}\.gz"'
+pg_stop "$T/sy/data"
 
 # --- refusals, nothing written --------------------------------------------------
 DATA1=${METAS[0]/meta/data}
