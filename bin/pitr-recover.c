@@ -14,14 +14,15 @@
 #include "command/standby/standby.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "s3/s3.h"
 
 static const struct pitr_opt_def recover_options[] = {
-	{ "archive", "a", PITR_OPT_LIST, "[CODEC=]DIR",
-	  .help = "a WAL archive (pitr-archive's --dst-local dir); required, repeatable: "
-		  "the first that has a segment serves it" },
+	{ "archive", "a", PITR_OPT_LIST, "[CODEC=]DIR|s3://BUCKET/PREFIX/",
+	  .help = "a WAL archive (pitr-archive's --dst-local dir or -dr s3:// prefix); required, "
+		  "repeatable: the first that has a segment serves it" },
 	{ "backup", NULL, PITR_OPT_STRING, "NAME|latest", .dflt_doc = "chosen by the target",
 	  .help = "the backup to use" },
-	{ "backup-dir", "b", PITR_OPT_LIST, "DIR",
+	{ "backup-dir", "b", PITR_OPT_LIST, "DIR|s3://BUCKET/PREFIX/",
 	  .help = "where pitr-backup-master put the backups; required, repeatable: the backup "
 		  "is chosen among all of them" },
 	PITR_OPTS_LOG,
@@ -38,6 +39,7 @@ static const struct pitr_opt_def recover_options[] = {
 	  .dflt = PITR_OPTS_STR(PITR_RECOVER_PREFETCH_DEFAULT),
 	  .help = "restore_command's pitr-restore -pf N: segments decompressed ahead of "
 		  "replay; 0: none" },
+	PITR_OPTS_S3,
 	PITR_STANDBY_OPTS,
 	PITR_STANDBY_OPT_PORT,
 	{ "start", NULL, PITR_OPT_FLAG, NULL,
@@ -153,6 +155,7 @@ main(int argc, char **argv)
 	struct pitr_opts o = { 0 };
 	struct pitr_recover_opts r = { 0 };
 	struct pitr_standby_opts sb = { 0 };
+	struct pitr_s3_config s3;
 	int rc = 1;
 
 	/* A mode of its own, with its own options: the server's
@@ -188,6 +191,8 @@ main(int argc, char **argv)
 	r.pg_ctl = pitr_opts_str(&o, "pg-ctl");
 	r.wait = (int)pitr_opts_int(&o, "wait");
 	r.prefetch = (int)pitr_opts_int(&o, "prefetch");
+	pitr_s3_config_from_opts(&o, &s3);
+	r.s3 = &s3;
 	if (pitr_standby_opts_get(&o, &sb) != 0 || conf_targets(&o, &sb, &r) != 0)
 		goto out;
 	r.sb = &sb;

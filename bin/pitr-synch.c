@@ -13,10 +13,12 @@
 #include "command/synch/synch.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "s3/s3.h"
 
 static const struct pitr_opt_def synch_options[] = {
-	{ "archive", NULL, PITR_OPT_LIST, "[CODEC=]DIR",
-	  .help = "a WAL archive at the output's host that restore_command reads (repeatable)" },
+	{ "archive", NULL, PITR_OPT_LIST, "[CODEC=]DIR|s3://BUCKET/PREFIX/",
+	  .help = "a WAL archive at the output's host, or an object store's, that "
+		  "restore_command reads (repeatable)" },
 	{ "automatic", "a", PITR_OPT_FLAG, NULL,
 	  .help = "copy without asking for confirmation on the terminal" },
 	{ "bwlimit", NULL, PITR_OPT_INT, "KBPS", .min = 0, .max = 100000000, .dflt = "0",
@@ -63,6 +65,7 @@ static const struct pitr_opt_def synch_options[] = {
 	  .help = "delta re-sync of an existing, stopped data directory with rsync" },
 	{ "rsync-path", "rp", PITR_OPT_STRING, "PATH", .dflt_doc = "rsync on the PATH",
 	  .help = "the rsync program" },
+	PITR_OPTS_S3,
 	PITR_STANDBY_OPTS,
 	{ "shell-path", "sh", PITR_OPT_IGNORED, "PATH",
 	  .help = "accepted for OmniPITR; no shell is run" },
@@ -160,6 +163,7 @@ fill(const struct pitr_opts *o, const char *argv0, struct synch_opts *s)
 	s->force = pitr_opts_flag(o, "force");
 	s->stale_pid_file = pitr_opts_flag(o, "stale-pid-file");
 	s->archives = pitr_opts_list(o, "archive", &s->narchives);
+	pitr_s3_config_from_opts(o, &s->s3);
 	s->pitr_restore = pitr_opts_str(o, "pitr-restore");
 	s->pitr_recover = pitr_opts_str(o, "pitr-recover");
 	s->log = pitr_opts_str(o, "log");

@@ -25,6 +25,9 @@ check_spec(const struct pitr_dest_spec *s, const char *arg)
 		fuzz_fail("a spec parsed without a location or key", arg);
 	if (s->kind == PITR_DEST_RSYNC && s->location[strlen(s->location) - 1] != '/')
 		fuzz_fail("an rsync location without its trailing slash", arg);
+	if (s->kind == PITR_DEST_S3 && (strncmp(s->location, "s3://", 5) != 0 ||
+					s->location[strlen(s->location) - 1] != '/'))
+		fuzz_fail("an s3 location not as s3://BUCKET/PREFIX/", arg);
 	if (s->level != 0 && (s->level < pitr_codec_min_level(s->codec) ||
 			      s->level > pitr_codec_max_level(s->codec)))
 		fuzz_fail("a level outside the codec's range was taken", arg);
@@ -44,7 +47,8 @@ one_by_one(char **args, size_t n)
 			continue;
 		if (pitr_dest_spec_parse(args[i] + 1, kind, "--dst-fuzz", &spec) != 0)
 			continue;
-		if (spec.kind != kind)
+		/* --dst-remote takes s3:// locations as the s3 kind. */
+		if (spec.kind != kind && !(kind == PITR_DEST_RSYNC && spec.kind == PITR_DEST_S3))
 			fuzz_fail("a spec of another kind came out", args[i] + 1);
 		check_spec(&spec, args[i] + 1);
 		if (pitr_dest_spec_copy(&copy, &spec) != 0 || strcmp(copy.key, spec.key) != 0)

@@ -200,9 +200,9 @@ struct pitr_delta_sigs {
  * records present and of the right length for every whole and delta
  * file).  A damaged file fails naming `path`. */
 int pitr_delta_sigs_read(const char *path, enum pitr_codec codec, struct pitr_delta_sigs *out);
-/* The same from descriptor `fd` (a file or a pipe, left open: a store's,
- * repo/store.h), `label` naming it; fd < 0 opens `label`. */
-int pitr_delta_sigs_read_fd(int fd, const char *label, enum pitr_codec codec,
+/* The same from descriptor `fd`, read to its end and left open (tar/tarread.h's
+ * _fd functions), `name` naming it. */
+int pitr_delta_sigs_read_fd(int fd, const char *name, enum pitr_codec codec,
 			    struct pitr_delta_sigs *out);
 void pitr_delta_sigs_free(struct pitr_delta_sigs *s);
 /* The file of `key`, or NULL. */

@@ -53,7 +53,7 @@ struct sf_tally {
 
 struct sf_read {
 	const char *path;
-	int fd;                     /* >= 0: read this, which path names */
+	int fd;                     /* -1: open path */
 	struct sf_tally *tally;     /* per file of the manifest */
 	struct sf_member *m;
 	size_t n, cap;
@@ -156,8 +156,7 @@ keep_manifest(struct sf_read *rd, struct pitr_tarread_stream *st, int64_t size)
 static int
 read_members(struct sf_read *rd, enum pitr_codec codec)
 {
-	struct pitr_tarread_stream *st = rd->fd >= 0 ? pitr_tarread_open_fd(rd->fd, rd->path, codec) :
-					pitr_tarread_open(rd->path, codec);
+	struct pitr_tarread_stream *st = pitr_tarread_open_fd(rd->fd, rd->path, codec);
 	const char *name;
 	int64_t size;
 	int r, rc = -1;
@@ -514,10 +513,10 @@ pitr_delta_sigs_read(const char *path, enum pitr_codec codec, struct pitr_delta_
 }
 
 int
-pitr_delta_sigs_read_fd(int fd, const char *label, enum pitr_codec codec,
+pitr_delta_sigs_read_fd(int fd, const char *name, enum pitr_codec codec,
 			struct pitr_delta_sigs *out)
 {
-	struct sf_read rd = { .path = label, .fd = fd, .out = out };
+	struct sf_read rd = { .path = name, .fd = fd, .out = out };
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));

@@ -178,24 +178,33 @@ pitr_digest_free(struct pitr_digest *d)
 int
 pitr_digest_file(const char *name, const char *path, char *hex)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0) {
+		pitr_log_error("could not open \"%s\": %s", path, strerror(errno));
+		return -1;
+	}
+	rc = pitr_digest_fd(name, fd, path, hex);
+	close(fd);
+	return rc;
+}
+
+int
+pitr_digest_fd(const char *name, int fd, const char *what, char *hex)
+{
 	struct pitr_digest *d = pitr_digest_new(name);
 	unsigned char *buf = NULL;
-	int fd = -1, rc = -1;
+	int rc = -1;
 
 	if (d == NULL)
 		return -1;
 	if ((buf = pitr_xmalloc(DIGEST_READ_SIZE)) == NULL)
 		goto out;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		pitr_log_error("could not open \"%s\": %s", path, strerror(errno));
-		goto out;
-	}
 	for (;;) {
 		ssize_t n = pitr_io_read(fd, buf, DIGEST_READ_SIZE);
 
 		if (n < 0) {
-			pitr_log_error("could not read \"%s\": %s", path, strerror(errno));
+			pitr_log_error("could not read \"%s\": %s", what, strerror(errno));
 			goto out;
 		}
 		if (n == 0)
@@ -205,8 +214,6 @@ pitr_digest_file(const char *name, const char *path, char *hex)
 	}
 	rc = pitr_digest_final(d, hex);
 out:
-	if (fd >= 0)
-		close(fd);
 	free(buf);
 	pitr_digest_free(d);
 	return rc;

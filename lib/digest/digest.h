@@ -45,6 +45,11 @@ void pitr_digest_free(struct pitr_digest *d);
  * error names the file). */
 int pitr_digest_file(const char *name, const char *path, char *hex);
 
+/* The same of what descriptor `fd` gives until its end of file (left
+ * open: an object's pipe is closed by its store, which says whether it
+ * was whole), `what` naming it in messages. */
+int pitr_digest_fd(const char *name, int fd, const char *what, char *hex);
+
 /*
  * Format one line of a digest file, "HEX *FILENAME\n": what OmniPITR's
  * omnipitr-checksum printed and its backups wrote to their digest files,

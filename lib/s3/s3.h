@@ -75,6 +75,7 @@ struct pitr_s3_config {
 	int retries;             /* further attempts after a retryable failure; 0: none */
 };
 
+#define PITR_S3_REGION_DEFAULT "us-east-1"
 #define PITR_S3_CONNECT_TIMEOUT_DEFAULT 10
 #define PITR_S3_STALL_TIMEOUT_DEFAULT 60
 #define PITR_S3_RETRIES_DEFAULT 4
@@ -83,6 +84,17 @@ struct pitr_s3_config {
  * which must outlive it). */
 struct pitr_opts;
 void pitr_s3_config_from_opts(const struct pitr_opts *o, struct pitr_s3_config *cfg);
+
+/*
+ * The PITR_OPTS_S3 words that give another program `cfg` (pitr-restore in
+ * the restore_command pitr-recover and pitr-synch write): "--s3-endpoint=URL"
+ * and the like, one for each setting that is not the default, in the
+ * table's order, into `words` (PITR_S3_CONFIG_WORDS_MAX entries, each
+ * malloc'd).  A CA file is written as `cfg` has it: the caller makes it
+ * absolute.  Returns how many, or -1 after logging ENOMEM.
+ */
+#define PITR_S3_CONFIG_WORDS_MAX 7
+int pitr_s3_config_words(const struct pitr_s3_config *cfg, char **words);
 
 /* Credentials: never from the command line, where ps shows them. */
 struct pitr_s3_creds {

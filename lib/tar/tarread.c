@@ -571,7 +571,7 @@ extract_all(struct tr_extract *x)
 }
 
 static int
-extract(const char *path, enum pitr_codec codec, struct tr_extract *x, uint64_t *bytes)
+extract(const char *path, int fd, enum pitr_codec codec, struct tr_extract *x, uint64_t *bytes)
 {
 	int rc = -1;
 
@@ -580,7 +580,7 @@ extract(const char *path, enum pitr_codec codec, struct tr_extract *x, uint64_t 
 		ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME;
 	if (geteuid() == 0)
 		x->wflags |= ARCHIVE_EXTRACT_OWNER;
-	x->in = tar_source_open(&x->s, path, codec);
+	x->in = tar_source_open(&x->s, path, fd, codec);
 	if (x->in == NULL)
 		return -1;
 	if ((x->out = disk_new(path, x->wflags)) == NULL)
@@ -613,27 +613,49 @@ int
 pitr_tarread_extract(const char *path, enum pitr_codec codec, pitr_tarread_map_fn map, void *ctx,
 		     unsigned flags, uint64_t *bytes)
 {
+	return pitr_tarread_extract_fd(-1, path, codec, map, ctx, flags, bytes);
+}
+
+int
+pitr_tarread_extract_fd(int fd, const char *name, enum pitr_codec codec, pitr_tarread_map_fn map,
+			void *ctx, unsigned flags, uint64_t *bytes)
+{
 	struct tr_extract x = { .map = map, .ctx = ctx, .flags = flags };
 
-	return extract(path, codec, &x, bytes);
+	return extract(name, fd, codec, &x, bytes);
 }
 
 int
 pitr_tarread_extract_split(const char *path, enum pitr_codec codec, pitr_tarread_dest_fn map,
 			   void *ctx, unsigned flags, uint64_t *bytes)
 {
+	return pitr_tarread_extract_split_fd(-1, path, codec, map, ctx, flags, bytes);
+}
+
+int
+pitr_tarread_extract_split_fd(int fd, const char *name, enum pitr_codec codec,
+			      pitr_tarread_dest_fn map, void *ctx, unsigned flags, uint64_t *bytes)
+{
 	struct tr_extract x = { .dmap = map, .ctx = ctx, .flags = flags };
 
-	return extract(path, codec, &x, bytes);
+	return extract(name, fd, codec, &x, bytes);
 }
 
 int
 pitr_tarread_extract_take(const char *path, enum pitr_codec codec, pitr_tarread_dest_fn map,
 			  pitr_tarread_take_fn take, void *ctx, unsigned flags, uint64_t *bytes)
 {
+	return pitr_tarread_extract_take_fd(-1, path, codec, map, take, ctx, flags, bytes);
+}
+
+int
+pitr_tarread_extract_take_fd(int fd, const char *name, enum pitr_codec codec,
+			     pitr_tarread_dest_fn map, pitr_tarread_take_fn take, void *ctx,
+			     unsigned flags, uint64_t *bytes)
+{
 	struct tr_extract x = { .dmap = map, .take = take, .ctx = ctx, .flags = flags };
 
-	return extract(path, codec, &x, bytes);
+	return extract(name, fd, codec, &x, bytes);
 }
 
 int

@@ -13,6 +13,13 @@
  * link.  Files are written with the member's mode, owner when running as
  * root, and mtime.  The compressed stream is read to its end after the
  * tar's end marker, so a damaged gzip trailer (CRC) is not missed.
+ *
+ * Each reading function takes the tarball by its path, or (its _fd
+ * variant) as a descriptor open for reading, `name` what messages call
+ * it: an object's pipe from an object store (repo/store.h).  The
+ * descriptor is read to its end of file but not closed: the caller closes
+ * it, through pitr_store_read_end() for a store's, which says whether
+ * every byte was there; only then does the tarball count as read whole.
  */
 #ifndef PITR_TARREAD_H
 #define PITR_TARREAD_H
@@ -46,6 +53,8 @@ typedef char *(*pitr_tarread_map_fn)(void *ctx, const char *member, bool *skip);
  */
 int pitr_tarread_extract(const char *path, enum pitr_codec codec, pitr_tarread_map_fn map,
 			 void *ctx, unsigned flags, uint64_t *bytes);
+int pitr_tarread_extract_fd(int fd, const char *name, enum pitr_codec codec,
+			    pitr_tarread_map_fn map, void *ctx, unsigned flags, uint64_t *bytes);
 
 /*
  * The same, with each member's destination named by `map`'s *dest: 0 for
@@ -64,6 +73,9 @@ int pitr_tarread_extract(const char *path, enum pitr_codec codec, pitr_tarread_m
 typedef char *(*pitr_tarread_dest_fn)(void *ctx, const char *member, bool *skip, unsigned *dest);
 int pitr_tarread_extract_split(const char *path, enum pitr_codec codec, pitr_tarread_dest_fn map,
 			       void *ctx, unsigned flags, uint64_t *bytes);
+int pitr_tarread_extract_split_fd(int fd, const char *name, enum pitr_codec codec,
+				  pitr_tarread_dest_fn map, void *ctx, unsigned flags,
+				  uint64_t *bytes);
 
 /*
  * The same, with members handed to the caller instead of written: `map`
@@ -83,6 +95,9 @@ typedef int (*pitr_tarread_take_fn)(void *ctx, const char *member, int64_t size,
 int pitr_tarread_extract_take(const char *path, enum pitr_codec codec, pitr_tarread_dest_fn map,
 			      pitr_tarread_take_fn take, void *ctx, unsigned flags,
 			      uint64_t *bytes);
+int pitr_tarread_extract_take_fd(int fd, const char *name, enum pitr_codec codec,
+				 pitr_tarread_dest_fn map, pitr_tarread_take_fn take, void *ctx,
+				 unsigned flags, uint64_t *bytes);
 /* Exactly `len` bytes of the handed member's data into `buf`: 0, or -1
  * after logging (the member ends before, or the tarball is damaged). */
 int pitr_tarread_member_read(struct pitr_tarread_member *m, void *buf, size_t len);
@@ -107,11 +122,7 @@ void pitr_tarread_progress(struct pitr_progress *p);
  */
 int pitr_tarread_list(const char *path, enum pitr_codec codec,
 		      void (*fn)(void *ctx, const char *member, int64_t size), void *ctx);
-
-/* The same from descriptor `fd` (a file or a pipe, read from where it
- * stands and left open: a store's, repo/store.h), `label` naming it in
- * errors. */
-int pitr_tarread_list_fd(int fd, const char *label, enum pitr_codec codec,
+int pitr_tarread_list_fd(int fd, const char *name, enum pitr_codec codec,
 			 void (*fn)(void *ctx, const char *member, int64_t size), void *ctx);
 
 /* Make everything written under `dir` durable: syncfs(2) of its
@@ -129,9 +140,7 @@ struct pitr_tarread_stream;
 
 /* NULL after logging. */
 struct pitr_tarread_stream *pitr_tarread_open(const char *path, enum pitr_codec codec);
-
-/* The same from descriptor `fd`, left open (as pitr_tarread_list_fd()). */
-struct pitr_tarread_stream *pitr_tarread_open_fd(int fd, const char *label, enum pitr_codec codec);
+struct pitr_tarread_stream *pitr_tarread_open_fd(int fd, const char *name, enum pitr_codec codec);
 
 /* The next member: 1 with *name (valid until the next call) and *size;
  * 0 at the tar's end, once the compressed stream is read and checked to

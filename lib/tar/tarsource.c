@@ -54,42 +54,29 @@ tar_source_close(struct tar_source *s)
 	s->ra = NULL;
 	pitr_codec_reader_free(s->reader);
 	s->reader = NULL;
-	if (s->fd >= 0 && !s->borrowed)
+	if (s->fd >= 0 && s->own_fd)
 		close(s->fd);
 	s->fd = -1;
 }
 
-/* Open `path` for reading through `codec` into a new tar reader. */
+/* Open `path` (or read `fd`) through `codec` into a new tar reader. */
 struct archive *
-tar_source_open(struct tar_source *s, const char *path, enum pitr_codec codec)
+tar_source_open(struct tar_source *s, const char *path, int fd, enum pitr_codec codec)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct archive *a;
 
-	if (fd < 0) {
+	s->path = path;
+	s->own_fd = fd < 0;
+	s->fd = fd >= 0 ? fd : open(path, O_RDONLY | O_CLOEXEC);
+	if (s->fd < 0) {
 		pitr_log_error("could not open \"%s\": %s", path, strerror(errno));
 		return NULL;
 	}
-	if ((a = tar_source_open_fd(s, fd, path, codec)) == NULL)
-		close(fd);
-	else
-		s->borrowed = false;   /* ours: tar_source_close() closes it */
-	return a;
-}
-
-struct archive *
-tar_source_open_fd(struct tar_source *s, int fd, const char *label, enum pitr_codec codec)
-{
-	struct archive *a;
-
-	s->path = label;
-	s->fd = fd;
-	s->borrowed = true;
 	if ((a = pitr_xcheck(archive_read_new())) == NULL) {
 		tar_source_close(s);
 		return NULL;
 	}
-	s->reader = pitr_codec_reader_new(codec, s->fd, label);
+	s->reader = pitr_codec_reader_new(codec, s->fd, path);
 	if (s->reader == NULL || (s->ra = pitr_readahead_start(s->reader)) == NULL) {
 		archive_read_free(a);
 		tar_source_close(s);
@@ -98,7 +85,7 @@ tar_source_open_fd(struct tar_source *s, int fd, const char *label, enum pitr_co
 	if (archive_read_support_format_tar(a) != ARCHIVE_OK ||
 	    archive_read_open(a, s, NULL, read_cb, NULL) != ARCHIVE_OK) {
 		if (!s->codec_failed)
-			pitr_log_error("\"%s\" is not a tar archive: %s", label, archive_error_string(a));
+			pitr_log_error("\"%s\" is not a tar archive: %s", path, archive_error_string(a));
 		archive_read_free(a);
 		tar_source_close(s);
 		return NULL;

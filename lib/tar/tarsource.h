@@ -18,24 +18,20 @@ struct pitr_progress;
 struct tar_source {
 	const char *path;
 	int fd;
+	bool own_fd;           /* fd was opened here (else the caller's) */
 	struct pitr_codec_reader *reader;
 	struct pitr_readahead *ra;   /* the thread decompressing `reader` */
 	bool codec_failed;     /* the codec reader logged already */
-	bool borrowed;         /* fd is the caller's: tar_source_close() leaves it */
 };
 
 /* What pitr_tarread_progress() set: the readers count into it. */
 struct pitr_progress *tar_progress(void);
 
-/* Open `path` for reading through `codec` into a new tar reader; NULL
- * after logging. */
-struct archive *tar_source_open(struct tar_source *s, const char *path, enum pitr_codec codec);
-
-/* The same over the caller's descriptor `fd` (read from where it stands,
- * a pipe as well as a file; left open by tar_source_close()), `label`
- * naming it in errors. */
-struct archive *tar_source_open_fd(struct tar_source *s, int fd, const char *label,
-				   enum pitr_codec codec);
+/* Open `path` for reading through `codec` into a new tar reader; with
+ * `fd` >= 0, read that descriptor instead (left open: the caller's), which
+ * `path` names in messages.  NULL after logging. */
+struct archive *tar_source_open(struct tar_source *s, const char *path, int fd,
+				enum pitr_codec codec);
 void tar_source_close(struct tar_source *s);
 
 /* A tar-level failure on the read side (at `member`, or NULL), logged

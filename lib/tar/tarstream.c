@@ -15,13 +15,23 @@
 #include "tar/tarread.h"
 #include "tar/tarsource.h"
 
-static int
-list_members(struct tar_source *s, struct archive *in,
-	     void (*fn)(void *ctx, const char *member, int64_t size), void *ctx)
+int
+pitr_tarread_list(const char *path, enum pitr_codec codec,
+		  void (*fn)(void *ctx, const char *member, int64_t size), void *ctx)
 {
+	return pitr_tarread_list_fd(-1, path, codec, fn, ctx);
+}
+
+int
+pitr_tarread_list_fd(int fd, const char *name, enum pitr_codec codec,
+		     void (*fn)(void *ctx, const char *member, int64_t size), void *ctx)
+{
+	struct tar_source s = { .fd = -1 };
+	struct archive *in;
 	struct archive_entry *e;
 	int rc = -1;
 
+	in = tar_source_open(&s, name, fd, codec);
 	if (in == NULL)
 		return -1;
 	for (;;) {
@@ -30,42 +40,24 @@ list_members(struct tar_source *s, struct archive *in,
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r != ARCHIVE_OK) {
-			tar_read_failed(s, in, NULL);
+			tar_read_failed(&s, in, NULL);
 			goto out;
 		}
 		/* Skipping reads through the codec: every byte is checked. */
 		if (archive_read_data_skip(in) != ARCHIVE_OK) {
-			tar_read_failed(s, in, archive_entry_pathname(e));
+			tar_read_failed(&s, in, archive_entry_pathname(e));
 			goto out;
 		}
 		if (fn != NULL)
 			fn(ctx, archive_entry_pathname(e), archive_entry_size(e));
 	}
-	if (tar_drain(s) != 0)
+	if (tar_drain(&s) != 0)
 		goto out;
 	rc = 0;
 out:
 	archive_read_free(in);
-	tar_source_close(s);
+	tar_source_close(&s);
 	return rc;
-}
-
-int
-pitr_tarread_list(const char *path, enum pitr_codec codec,
-		  void (*fn)(void *ctx, const char *member, int64_t size), void *ctx)
-{
-	struct tar_source s = { .fd = -1 };
-
-	return list_members(&s, tar_source_open(&s, path, codec), fn, ctx);
-}
-
-int
-pitr_tarread_list_fd(int fd, const char *label, enum pitr_codec codec,
-		     void (*fn)(void *ctx, const char *member, int64_t size), void *ctx)
-{
-	struct tar_source s = { .fd = -1 };
-
-	return list_members(&s, tar_source_open_fd(&s, fd, label, codec), fn, ctx);
 }
 
 struct pitr_tarread_stream {
@@ -74,35 +66,27 @@ struct pitr_tarread_stream {
 	char *member;          /* the current member's name */
 };
 
-/* fd < 0: open `path`; else read `fd`, which `path` names. */
-static struct pitr_tarread_stream *
-stream_open(int fd, const char *path, enum pitr_codec codec)
+struct pitr_tarread_stream *
+pitr_tarread_open(const char *path, enum pitr_codec codec)
+{
+	return pitr_tarread_open_fd(-1, path, codec);
+}
+
+struct pitr_tarread_stream *
+pitr_tarread_open_fd(int fd, const char *name, enum pitr_codec codec)
 {
 	struct pitr_tarread_stream *st = pitr_xcalloc(1, sizeof(*st));
 
 	if (st == NULL)
 		return NULL;
 	st->s.fd = -1;
-	if ((st->s.path = pitr_xstrdup(path)) == NULL ||
-	    (st->in = fd < 0 ? tar_source_open(&st->s, st->s.path, codec) :
-		      tar_source_open_fd(&st->s, fd, st->s.path, codec)) == NULL) {
+	if ((st->s.path = pitr_xstrdup(name)) == NULL ||
+	    (st->in = tar_source_open(&st->s, st->s.path, fd, codec)) == NULL) {
 		free((char *)st->s.path);
 		free(st);
 		return NULL;
 	}
 	return st;
-}
-
-struct pitr_tarread_stream *
-pitr_tarread_open(const char *path, enum pitr_codec codec)
-{
-	return stream_open(-1, path, codec);
-}
-
-struct pitr_tarread_stream *
-pitr_tarread_open_fd(int fd, const char *label, enum pitr_codec codec)
-{
-	return stream_open(fd, label, codec);
 }
 
 int

@@ -1045,12 +1045,31 @@ START_TEST(test_chain_other_cluster)
 END_TEST
 
 /* check.c, compiled into this test for recover_chunk_parse(), needs
- * recover.c's (not exported) recover_backup_dir(). */
+ * hosts.c's and files.c's (not exported) recover_backup_dir(),
+ * recover_file_open() and recover_file_close(), which the test does not
+ * reach. */
 const char *
 recover_backup_dir(const struct recover_run *run)
 {
 	(void)run;
 	return "";
+}
+
+int
+recover_file_open(const struct recover_run *run, const struct pitr_catalog_backup *b,
+		  const char *name, const char *what, char **path)
+{
+	(void)run, (void)b, (void)name, (void)what;
+	*path = NULL;
+	return -1;
+}
+
+int
+recover_file_close(const struct recover_run *run, const struct pitr_catalog_backup *b, int fd,
+		   bool read_whole)
+{
+	(void)run, (void)b, (void)fd, (void)read_whole;
+	return -1;
 }
 
 /* Names shorter than the chunk members' prefix are no chunks, read no

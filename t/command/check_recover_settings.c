@@ -22,6 +22,7 @@
 #include "common/fsutil.h"
 #include "harness.h"
 #include "recover_fixture.h"
+#include "s3/s3.h"
 
 /* What every copy gets first: the source's settings voided. */
 /* One archive, as the array pitr_recover_conf_text() takes. */
@@ -163,6 +164,39 @@ START_TEST(test_prefetch_text)
 	o.prefetch = 0;
 	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", A("/arch"), 1, "/bin/pitr-recover", 15);
 	ck_assert_ptr_null(strstr(text, "-pf"));
+	free(text);
+	pitr_recover_target_free(&t);
+}
+END_TEST
+
+/* An s3:// archive: restore_command gives pitr-restore the run's --s3-*
+ * settings, quoted as the other words, before the archives; none for a
+ * local archive alone or without settings. */
+START_TEST(test_s3_text)
+{
+	static const char *const mixed[] = { "/arch", "gzip=s3://pitr/wal/" };
+	struct pitr_s3_config s3 = {
+		.endpoint = "https://127.0.0.1:8443", .path_style = true, .ca_file = "/etc/my ca.pem",
+		.retries = PITR_S3_RETRIES_DEFAULT,
+	};
+	struct pitr_recover_opts o;
+	struct pitr_recover_target t;
+	char *text;
+
+	opts_init(&o);
+	o.s3 = &s3;
+	ck_assert_int_eq(pitr_recover_parse_target(&o, &t), 0);
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", mixed, 2, "/bin/pitr-recover", 15);
+	ck_assert_msg(strstr(text, "\nrestore_command = '/bin/pitr-restore -sr --s3-endpoint=https://127.0.0.1:8443 "
+			     "--s3-uri-style=path ''--s3-ca-file=/etc/my ca.pem'' -s /arch -s gzip=s3://pitr/wal/ "
+			     "%f \"%p\"'\n") != NULL, "%s", text);
+	free(text);
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", A("/arch"), 1, "/bin/pitr-recover", 15);
+	ck_assert_ptr_nonnull(strstr(text, "\nrestore_command = '/bin/pitr-restore -sr -s /arch %f \"%p\"'\n"));
+	free(text);
+	o.s3 = NULL;
+	text = pitr_recover_conf_text(&o, &t, "b", "/bin/pitr-restore", A("s3://pitr/wal/"), 1, "/bin/pitr-recover", 15);
+	ck_assert_ptr_nonnull(strstr(text, "\nrestore_command = '/bin/pitr-restore -sr -s s3://pitr/wal/ %f \"%p\"'\n"));
 	free(text);
 	pitr_recover_target_free(&t);
 }
@@ -313,6 +347,7 @@ recover_settings_suite(void)
 	tcase_add_test(tc, test_recovery_ended);
 	tcase_add_test(tc, test_recovery_ended_prefetch);
 	tcase_add_test(tc, test_prefetch_text);
+	tcase_add_test(tc, test_s3_text);
 	suite_add_tcase(s, tc);
 	return s;
 }

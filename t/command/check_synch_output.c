@@ -398,6 +398,45 @@ START_TEST(test_config_standby)
 }
 END_TEST
 
+/* --archive s3://...: taken as it is (not a path), a malformed one and a
+ * relative CA file (restore_command runs in the copy's data dir)
+ * refused; restore_command gets the --s3-* settings. */
+START_TEST(test_config_s3)
+{
+	static const char *s3_archive[] = { "gzip=s3://pitr/wal/" };
+	static const char *bad_archive[] = { "s3://B_/wal/" };
+	struct synch_opts o = { 0 };
+	struct synch_run run = { .o = &o, .labelfile = (char *)"LABEL\n" };
+	struct synch_target t[1];
+	struct synch_member *m;
+	size_t n;
+
+	memset(t, 0, sizeof(t));
+	run.t = t;
+	run.nt = 1;
+	run.data_dir = (char *)h_dir();
+	o.sb.mode = PITR_STANDBY_WARM;
+	o.archives = bad_archive;
+	o.narchives = 1;
+	ck_assert_int_eq(synch_config_check(&o), -1);
+	ck_assert_ptr_nonnull(strstr(h_log(), "ERROR : --archive"));
+	o.archives = s3_archive;
+	o.s3.endpoint = "https://127.0.0.1:8443";
+	o.s3.retries = PITR_S3_RETRIES_DEFAULT;
+	o.s3.ca_file = "ca.pem";
+	ck_assert_int_eq(synch_config_check(&o), -1);
+	ck_assert_ptr_nonnull(strstr(h_log(), "ERROR : --s3-ca-file \"ca.pem\" must be absolute"));
+	o.s3.ca_file = "/etc/ca.pem";
+	ck_assert_int_eq(synch_config_check(&o), 0);
+	m = synch_config_members(&run, 0, &n);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_msg(strstr(m[1].text, "/pitr-restore --s3-endpoint=https://127.0.0.1:8443 "
+			     "--s3-ca-file=/etc/ca.pem -s gzip=s3://pitr/wal/ %f \"%p\"'\n") != NULL,
+		      "%s", m[1].text);
+	synch_config_free(m, n);
+}
+END_TEST
+
 static Suite *
 synch_output_suite(void)
 {
@@ -414,6 +453,7 @@ synch_output_suite(void)
 	tcase_add_test(tc, test_spcmap_text);
 	tcase_add_test(tc, test_config_members);
 	tcase_add_test(tc, test_config_standby);
+	tcase_add_test(tc, test_config_s3);
 	suite_add_tcase(s, tc);
 	return s;
 }

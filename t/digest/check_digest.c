@@ -6,9 +6,11 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "digest/digest.h"
@@ -103,6 +105,7 @@ END_TEST
 START_TEST(test_known_answers)
 {
 	char hex[PITR_DIGEST_HEX_MAX], path[4096];
+	int fd;
 
 	h_setup();
 	for (size_t i = 0; i < NVECTORS; i++) {
@@ -124,6 +127,12 @@ START_TEST(test_known_answers)
 		ck_assert_int_eq(pitr_digest_file(vectors[i].name, path, hex), 0);
 		ck_assert_str_eq(hex, vectors[i].abc);
 		ck_assert_uint_eq(strlen(hex), strlen(vectors[i].abc));
+		/* From a descriptor: to its end, left open. */
+		ck_assert_int_ge(fd = open(path, O_RDONLY), 0);
+		ck_assert_int_eq(pitr_digest_fd(vectors[i].name, fd, "s3://b/abc", hex), 0);
+		ck_assert_str_eq(hex, vectors[i].abc);
+		ck_assert_int_eq(lseek(fd, 0, SEEK_CUR), 3);
+		ck_assert_int_eq(close(fd), 0);
 	}
 	ck_assert_str_eq(h_log(), "");
 	h_teardown();

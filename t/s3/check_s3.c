@@ -253,6 +253,56 @@ START_TEST(test_config_from_opts)
 }
 END_TEST
 
+/* The words pitr-recover writes into restore_command give pitr-restore
+ * the settings they were made from: none for the defaults, each other
+ * one read back the same. */
+START_TEST(test_config_words)
+{
+	char *argv[] = { "prog", "--s3-endpoint=https://127.0.0.1:9000", "--s3-uri-style", "path",
+			 "--s3-ca-file", "/a dir/ca.pem", "--s3-no-verify-tls", "--s3-timeout=7",
+			 "--s3-retries=0", "--s3-region=eu-west-1", NULL };
+	char *words[PITR_S3_CONFIG_WORDS_MAX + 2] = { "prog" };
+	struct pitr_opts o = { 0 }, back = { 0 };
+	struct pitr_s3_config cfg, cfg2;
+	int n;
+
+	ck_assert_int_eq(pitr_opts_parse(&o, defs, sizeof(defs) / sizeof(defs[0]), 1, argv), 0);
+	pitr_s3_config_from_opts(&o, &cfg);
+	ck_assert_int_eq(pitr_s3_config_words(&cfg, words + 1), 0);
+	pitr_opts_free(&o);
+	memset(&o, 0, sizeof(o));
+	ck_assert_int_eq(pitr_opts_parse(&o, defs, sizeof(defs) / sizeof(defs[0]), 10, argv), 0);
+	pitr_s3_config_from_opts(&o, &cfg);
+	n = pitr_s3_config_words(&cfg, words + 1);
+	ck_assert_int_eq(n, 7);
+	ck_assert_str_eq(words[1], "--s3-endpoint=https://127.0.0.1:9000");
+	ck_assert_str_eq(words[2], "--s3-region=eu-west-1");
+	ck_assert_str_eq(words[3], "--s3-uri-style=path");
+	ck_assert_str_eq(words[4], "--s3-ca-file=/a dir/ca.pem");
+	ck_assert_str_eq(words[5], "--s3-no-verify-tls");
+	ck_assert_str_eq(words[6], "--s3-timeout=7");
+	ck_assert_str_eq(words[7], "--s3-retries=0");
+	ck_assert_int_eq(pitr_opts_parse(&back, defs, sizeof(defs) / sizeof(defs[0]), n + 1, words), 0);
+	pitr_s3_config_from_opts(&back, &cfg2);
+	ck_assert_str_eq(cfg2.endpoint, cfg.endpoint);
+	ck_assert_str_eq(cfg2.region, cfg.region);
+	ck_assert(cfg2.path_style && cfg2.no_verify_tls);
+	ck_assert_str_eq(cfg2.ca_file, cfg.ca_file);
+	ck_assert_int_eq(cfg2.stall_timeout, 7);
+	ck_assert_int_eq(cfg2.retries, 0);
+	pitr_opts_free(&back);
+	for (int i = 1; i <= n; i++)
+		free(words[i]);
+	pitr_opts_free(&o);
+	/* An empty region is the default's; a zeroed config has no retries. */
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.region = "";
+	ck_assert_int_eq(pitr_s3_config_words(&cfg, words + 1), 1);
+	ck_assert_str_eq(words[1], "--s3-retries=0");
+	free(words[1]);
+}
+END_TEST
+
 START_TEST(test_part_size)
 {
 	uint64_t total = 0;
@@ -582,7 +632,7 @@ make_suite(void)
 		{ "url", { test_is_url, test_url_parse, test_url_refused } },
 		{ "creds", { test_creds_env, test_creds_file, test_creds_file_env_path,
 			     test_creds_missing, test_creds_incomplete } },
-		{ "opts", { test_config_from_opts, test_part_size } },
+		{ "opts", { test_config_from_opts, test_config_words, test_part_size } },
 		{ "xml", { test_xml_error, test_xml_list, test_xml_list_malformed, test_xml_initiate,
 			   test_xml_uploads, test_iso8601 } },
 		{ "request", { test_retryable, test_backoff, test_encode, test_client_new } },

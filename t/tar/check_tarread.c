@@ -469,6 +469,51 @@ START_TEST(test_list)
 }
 END_TEST
 
+/* The _fd variants read a descriptor to its end, name it as told in
+ * messages, and leave it open (a store's pipe is closed by its store). */
+START_TEST(test_fd)
+{
+	struct map_ctx c = { 0 };
+	char out[4096] = "";
+	struct pitr_tarread_stream *st;
+	const char *name;
+	int64_t size;
+	uint64_t bytes = 0;
+	struct stat sb;
+	int fd;
+
+	h_setup();
+	fill_big();
+	make_tar(h_path("t.tar.gz"), PITR_CODEC_GZIP, tree, sizeof(tree) / sizeof(tree[0]));
+	ck_assert_int_eq(stat(h_path("t.tar.gz"), &sb), 0);
+	ck_assert_int_ge(fd = open(h_path("t.tar.gz"), O_RDONLY), 0);
+	ck_assert_int_eq(pitr_tarread_list_fd(fd, "s3://b/t.tar.gz", PITR_CODEC_GZIP, list_fn, out), 0);
+	ck_assert_str_eq(out, "d/ 0\nd/PG_VERSION 3\nd/base/ 0\nd/base/big 300000\nd/empty 0\n");
+	ck_assert_int_eq(lseek(fd, 0, SEEK_CUR), sb.st_size);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	ck_assert_int_eq(pitr_tarread_extract_fd(fd, "s3://b/t.tar.gz", PITR_CODEC_GZIP, test_map, &c,
+						 0, &bytes), 0);
+	ck_assert_uint_eq(bytes, 3 + sizeof(big));
+	assert_file("out/base/big", big, sizeof(big), 0600);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_CUR), sb.st_size);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	ck_assert_ptr_nonnull(st = pitr_tarread_open_fd(fd, "s3://b/t.tar.gz", PITR_CODEC_GZIP));
+	ck_assert_int_eq(pitr_tarread_next(st, &name, &size), 1);
+	ck_assert_str_eq(name, "d/");
+	pitr_tarread_close(st);
+	ck_assert_str_eq(h_log(), "");
+	/* Still open: closed by its owner. */
+	ck_assert_int_eq(close(fd), 0);
+	/* A truncated stream is named as told. */
+	h_write_file(h_path("cut.tar.gz"), "\x1f\x8b\x08\x00", 4);
+	ck_assert_int_ge(fd = open(h_path("cut.tar.gz"), O_RDONLY), 0);
+	ck_assert_int_eq(pitr_tarread_list_fd(fd, "s3://b/cut.tar.gz", PITR_CODEC_GZIP, NULL, NULL), -1);
+	ck_assert_ptr_nonnull(strstr(h_log(), "\"s3://b/cut.tar.gz\""));
+	ck_assert_int_eq(close(fd), 0);
+	h_teardown();
+}
+END_TEST
+
 START_TEST(test_progress)
 {
 	const struct member m[] = {
@@ -959,6 +1004,7 @@ tarread_suite(void)
 	tcase_add_test(tc, test_unsafe_names);
 	tcase_add_test(tc, test_skip_and_refuse);
 	tcase_add_test(tc, test_list);
+	tcase_add_test(tc, test_fd);
 	tcase_add_test(tc, test_symlinks);
 	tcase_add_test(tc, test_through_symlink);
 	tcase_add_test(tc, test_hardlink);

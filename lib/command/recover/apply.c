@@ -376,22 +376,25 @@ recover_chain_apply(struct recover_run *run, size_t i, uint64_t *bytes)
 {
 	struct recover_apply ap = { .link = run->links[i], .sigs = &run->sigs[i], .i = i };
 	char *path = NULL;
-	int rc = -1;
+	int fd = -1, rc = -1;
 
 	free(run->base);
-	if ((run->base = recover_data_base_name(ap.link->data_dir)) == NULL ||
-	    (path = pitr_fsutil_join(recover_backup_dir(run), ap.link->data_file)) == NULL)
+	if ((run->base = recover_data_base_name(ap.link->data_dir)) == NULL)
 		goto out;
 	pitr_log_info("applying incremental backup \"%s\" (%zu of %zu)", ap.link->name, i,
 		      run->nlinks - 1);
 	if (recover_tally_init(&ap.tally, ap.sigs) != 0 ||
+	    (fd = recover_file_open(run, ap.link, ap.link->data_file, "data tarball", &path)) < 0 ||
 	    (ap.pipe = recover_pipe_start(run, &ap)) == NULL)
 		goto out;
 	run->apply = &ap;
 	run->tarball = path;
-	rc = pitr_tarread_extract_take(path, ap.link->codec, map_incr, take_chunk, run,
-				       PITR_TARREAD_ALLOW_SYMLINKS, bytes);
+	rc = pitr_tarread_extract_take_fd(fd, path, ap.link->codec, map_incr, take_chunk, run,
+					  PITR_TARREAD_ALLOW_SYMLINKS, bytes);
 	run->apply = NULL;
+	if (recover_file_close(run, ap.link, fd, rc == 0) != 0)
+		rc = -1;
+	fd = -1;
 	if (recover_pipe_finish(ap.pipe, rc == 0) != 0)
 		rc = -1;
 	ap.pipe = NULL;
@@ -402,6 +405,8 @@ recover_chain_apply(struct recover_run *run, size_t i, uint64_t *bytes)
 		rc = -1;
 	run->tarball = NULL;
 out:
+	if (fd >= 0)
+		recover_file_close(run, ap.link, fd, false);
 	if (ap.pipe != NULL)
 		recover_pipe_finish(ap.pipe, false);
 	apply_free(&ap);

@@ -17,7 +17,6 @@
 #include <sys/types.h>
 
 #include "command/recover/recover_impl.h"
-#include "common/fsutil.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "delta/delta.h"
@@ -187,9 +186,16 @@ read_sigs(struct recover_run *run)
 		return -1;
 	for (size_t i = 0; i < run->nlinks; i++) {
 		const struct pitr_catalog_backup *l = run->links[i];
-		char *path = pitr_fsutil_join(recover_backup_dir(run), l->sig_file);
-		int r = path == NULL ? -1 : pitr_delta_sigs_read(path, l->codec, &run->sigs[i]);
+		char *path = NULL;
+		int fd = recover_file_open(run, l, l->sig_file, "sig file", &path), r = -1;
 
+		if (fd >= 0) {
+			r = pitr_delta_sigs_read_fd(fd, path, l->codec, &run->sigs[i]);
+			if (recover_file_close(run, l, fd, r == 0) != 0 && r == 0) {
+				pitr_delta_sigs_free(&run->sigs[i]);
+				r = -1;
+			}
+		}
 		if (r == 0)
 			run->nsigs++;
 		if (r == 0 && (run->sigs[i].label == NULL || strcmp(run->sigs[i].label, l->label) != 0)) {
@@ -310,11 +316,14 @@ list_link(struct recover_run *run, size_t i)
 {
 	const struct pitr_catalog_backup *l = run->links[i];
 	struct list_ctx c = { .problem = NULL };
-	char *path = pitr_fsutil_join(recover_backup_dir(run), l->data_file);
-	int rc = -1;
+	char *path = NULL;
+	int fd = -1, rc = -1, r;
 
-	if (path == NULL || recover_tally_init(&c.t, &run->sigs[i]) != 0 ||
-	    pitr_tarread_list(path, l->codec, list_member, &c) != 0 || c.nomem)
+	if (recover_tally_init(&c.t, &run->sigs[i]) != 0 ||
+	    (fd = recover_file_open(run, l, l->data_file, "data tarball", &path)) < 0)
+		goto out;
+	r = pitr_tarread_list_fd(fd, path, l->codec, list_member, &c);
+	if (recover_file_close(run, l, fd, r == 0) != 0 || r != 0 || c.nomem)
 		goto out;
 	if (c.problem != NULL)
 		pitr_log_error("\"%s\" (backup \"%s\"): %s: the backup is damaged, nothing written", path,

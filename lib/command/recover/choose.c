@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +13,6 @@
 #include <strings.h>
 
 #include "command/recover/recover_impl.h"
-#include "common/fsutil.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "digest/digest.h"
@@ -134,7 +132,7 @@ recover_choose_backup(struct recover_run *run, uint32_t tli_wanted)
 	if ((run->backup_dirs_text = recover_dirs_text(o->backup_dirs, o->nbackup_dirs, true)) == NULL ||
 	    (run->archives_text = recover_dirs_text(o->archives, o->narchives, false)) == NULL ||
 	    pitr_catalog_load_many(o->backup_dirs, o->nbackup_dirs, o->archives, o->narchives,
-				   NULL, &run->cat) != 0)
+				   o->s3, &run->cat) != 0)
 		return -1;
 	for (size_t i = 0; i < run->cat.nproblems; i++)
 		pitr_log_verbose("catalog: %s", run->cat.problems[i]);
@@ -219,6 +217,7 @@ static int
 check_digests_of(const struct recover_run *run, const struct pitr_catalog_backup *b)
 {
 	const char *files[2] = { b->data_file, b->xlog_file };
+	static const char *const whats[2] = { "data tarball", "xlog tarball" };
 
 	if (b->ndigests == 0) {
 		pitr_log_info("backup \"%s\" has no digests: its files are not verified before "
@@ -227,22 +226,14 @@ check_digests_of(const struct recover_run *run, const struct pitr_catalog_backup
 	}
 	for (size_t i = 0; i < b->ndigests; i++) {
 		const struct pitr_catalog_digest *d = &b->digests[i];
-		char *dpath = pitr_fsutil_join(recover_backup_dir(run), d->file);
-		char *text = NULL;
-		size_t len;
+		char *dpath = NULL;
+		char *text = recover_file_read_small(run, b, d->file, "digest file", &dpath);
 
-		if (dpath == NULL)
-			return -1;
-		text = pitr_fsutil_read_small(dpath, RECOVER_CONF_MAX, &len);
-		if (text == NULL) {
-			if (errno == ENOENT)
-				pitr_log_error("digest file \"%s\" of backup \"%s\" is missing", dpath, b->name);
-			free(dpath);
-			return -1;
-		}
+		if (text == NULL)
+			goto fail;
 		for (size_t f = 0; f < 2; f++) {
 			char want[PITR_DIGEST_HEX_MAX], got[PITR_DIGEST_HEX_MAX];
-			char *fpath;
+			char *fpath = NULL;
 			int r;
 
 			if (files[f] == NULL)
@@ -254,10 +245,7 @@ check_digests_of(const struct recover_run *run, const struct pitr_catalog_backup
 					       dpath, files[f]);
 				goto fail;
 			}
-			fpath = pitr_fsutil_join(recover_backup_dir(run), files[f]);
-			if (fpath == NULL)
-				goto fail;
-			r = pitr_digest_file(d->algorithm, fpath, got);
+			r = recover_file_digest(run, b, files[f], whats[f], d->algorithm, got, &fpath);
 			if (r == 0 && strcasecmp(want, got) != 0) {
 				pitr_log_error("\"%s\" does not match its %s digest in \"%s\" (expected %s, "
 					       "got %s): the backup is damaged", fpath, d->algorithm, dpath,

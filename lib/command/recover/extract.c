@@ -219,6 +219,29 @@ extract_progress(const struct recover_run *run)
 	return p;
 }
 
+/* Extract tarball `name` of backup `b` through `map` (a data tarball's
+ * split one, or `xmap` for WAL), read through its dir's store. */
+static int
+extract_one(struct recover_run *run, const struct pitr_catalog_backup *b, const char *name,
+	    const char *what, pitr_tarread_dest_fn map, pitr_tarread_map_fn xmap, uint64_t *bytes)
+{
+	char *path = NULL;
+	int fd = recover_file_open(run, b, name, what, &path), rc = -1;
+
+	run->tarball = path;
+	if (fd >= 0) {
+		rc = map != NULL ?
+			pitr_tarread_extract_split_fd(fd, path, b->codec, map, run,
+						      PITR_TARREAD_ALLOW_SYMLINKS, bytes) :
+			pitr_tarread_extract_fd(fd, path, b->codec, xmap, run, 0, bytes);
+		if (recover_file_close(run, b, fd, rc == 0) != 0)
+			rc = -1;
+	}
+	run->tarball = NULL;
+	free(path);
+	return rc;
+}
+
 /* The extraction proper: the (full) data tarball, each incremental
  * applied over it, the last one's xlog tarball; *bytes and *wbytes their
  * file data.  Only the last link's WAL is extracted: the full backup's
@@ -227,38 +250,23 @@ static int
 extract_tarballs(struct recover_run *run, uint64_t *bytes, uint64_t *wbytes)
 {
 	const struct pitr_catalog_backup *b = run->b, *full = first_link(run);
-	char *path = pitr_fsutil_join(recover_backup_dir(run), full->data_file);
-	int rc = -1;
 
-	run->tarball = path;
-	if (path == NULL ||
-	    pitr_tarread_extract_split(path, full->codec, recover_map_data, run,
-				       PITR_TARREAD_ALLOW_SYMLINKS, bytes) != 0)
-		goto out;
-	free(path);
-	path = NULL;
-	run->tarball = NULL;
+	if (extract_one(run, full, full->data_file, "data tarball", recover_map_data, NULL,
+			bytes) != 0)
+		return -1;
 	for (size_t i = 1; i < run->nlinks; i++) {
 		uint64_t more = 0;
 
 		if (recover_chain_apply(run, i, &more) != 0)
-			goto out;
+			return -1;
 		*bytes += more;
 	}
-	if (b->xlog_file != NULL) {
-		path = pitr_fsutil_join(recover_backup_dir(run), b->xlog_file);
-		run->tarball = path;
-		if (path == NULL || own_pg_wal(run) != 0 ||
-		    pitr_tarread_extract(path, b->codec, map_xlog, run, 0, wbytes) != 0)
-			goto out;
-	} else if (own_pg_wal(run) != 0) {
-		goto out;
-	}
-	rc = 0;
-out:
-	run->tarball = NULL;
-	free(path);
-	return rc;
+	if (own_pg_wal(run) != 0)
+		return -1;
+	if (b->xlog_file != NULL &&
+	    extract_one(run, b, b->xlog_file, "xlog tarball", NULL, map_xlog, wbytes) != 0)
+		return -1;
+	return 0;
 }
 
 int

@@ -172,6 +172,7 @@ run_cleanup(struct recover_run *run, bool failed)
 	for (size_t i = 0; i < run->narchives; i++)
 		free(run->archives[i]);
 	free(run->archives);
+	free(run->s3_ca_file);
 	free(run->archives_text);
 	free(run->backup_dirs_text);
 	free(run->pg_ctl);

@@ -21,6 +21,7 @@
 #include "repo/catalog.h"
 
 struct pitr_standby_opts;    /* command/standby/standby.h */
+struct pitr_s3_config;       /* s3/s3.h */
 
 struct pitr_recover_opts {
 	const char **backup_dirs;      /* -b [CODEC=]DIR, repeatable: the backup is
@@ -56,6 +57,10 @@ struct pitr_recover_opts {
 	int wait;                      /* seconds --start waits; 0: the default */
 	int prefetch;                  /* --prefetch N: restore_command's pitr-restore -pf N
 					* (unless --restore-options gives -pf); 0: none */
+	const struct pitr_s3_config *s3;  /* how s3:// backup dirs and archives are
+					* reached (PITR_OPTS_S3), also written into
+					* restore_command for an s3:// archive; NULL:
+					* such locations are refused */
 };
 
 /* What --target-action may be, and the defaults pitr_cmd_recover() gives

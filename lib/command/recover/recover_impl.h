@@ -5,6 +5,8 @@
  *   target.c      the recovery target and --target-timeline, parsed
  *   choose.c      the backup chosen, and the proof that it and the
  *                 archive reach the target (WAL path, digests)
+ *   files.c       the backup's files read through their dir's store (a
+ *                 directory or an object store)
  *   settings.c    restore_command's parts and the recovery settings
  *                 written into the new data directory
  *   extract.c     the tarballs extracted under the temporary name
@@ -37,6 +39,7 @@
 #include "command/recover/recover.h"
 #include "delta/delta.h"
 #include "repo/catalog.h"
+#include "s3/s3.h"
 
 /* The largest settings, digest or tablespace_map file read whole. */
 #define RECOVER_CONF_MAX (1024 * 1024)
@@ -71,8 +74,11 @@ struct recover_run {
 	size_t nmap;
 	char *restore_prog;
 	char *recover_prog;        /* recovery_end_command's program */
-	char **archives;           /* -a, each [CODEC=]absolute dir */
+	char **archives;           /* -a, each [CODEC=]absolute dir or s3:// location */
 	size_t narchives;
+	struct pitr_s3_config s3;  /* o->s3 with its CA file absolute, for
+				    * restore_command (zeroed without o->s3) */
+	char *s3_ca_file;          /* that CA file (malloc'd), or NULL */
 	char *archives_text;       /* "A", "B": the archives in messages */
 	char *backup_dirs_text;    /* likewise the backup dirs */
 	char *pg_ctl;
@@ -153,6 +159,33 @@ char *recover_dirs_text(const char *const *specs, size_t n, bool strip);
  * have, run->verified[i] set for each link that had some.  Returns 0 (an
  * info line for each that has none), or -1 after logging. */
 int recover_choose_check_digests(struct recover_run *run);
+
+/* ---- files.c ------------------------------------------------------------- */
+
+/* Open file `name` of backup b's dir for reading: its descriptor, to be
+ * closed with recover_file_close(), *path what messages call it (malloc'd,
+ * NULL after ENOMEM; to be freed in either case).  Returns -1 after
+ * logging; a missing file is "`what` "PATH" of backup "B" is
+ * missing". */
+int recover_file_open(const struct recover_run *run, const struct pitr_catalog_backup *b,
+		      const char *name, const char *what, char **path);
+
+/* Close it: `read_whole` when its reader read it to its end and found it
+ * good.  Returns 0 when so and the store delivered every byte, else -1
+ * (what the store had to say logged). */
+int recover_file_close(const struct recover_run *run, const struct pitr_catalog_backup *b, int fd,
+		       bool read_whole);
+
+/* A small text file (at most RECOVER_CONF_MAX bytes) of b's dir, read
+ * whole: malloc'd, NUL-terminated; NULL after logging.  *path as above. */
+char *recover_file_read_small(const struct recover_run *run, const struct pitr_catalog_backup *b,
+			      const char *name, const char *what, char **path);
+
+/* The hex `algorithm` digest of file `name` of b's dir into `hex`
+ * (PITR_DIGEST_HEX_MAX).  Returns 0, or -1 after logging.  *path as above. */
+int recover_file_digest(const struct recover_run *run, const struct pitr_catalog_backup *b,
+			const char *name, const char *what, const char *algorithm, char *hex,
+			char **path);
 
 /* ---- check.c, apply.c: an incremental's chain ----------------------------- */
 
@@ -274,8 +307,9 @@ void recover_chain_free(struct recover_run *run);
 /* ---- settings.c ---------------------------------------------------------- */
 
 /* run->archives: each -a with its directory made absolute
- * (restore_command runs in the data dir).  Returns 0, or -1 after
- * logging. */
+ * (restore_command runs in the data dir), an s3:// one as given; and
+ * run->s3 with its CA file made absolute likewise.  Returns 0, or -1
+ * after logging. */
 int recover_settings_archive(struct recover_run *run);
 
 /* run->restore_prog: --pitr-restore, else pitr-restore beside this

@@ -22,6 +22,7 @@
 #include "common/xalloc.h"
 #include "compress/codec.h"
 #include "command/standby/standby.h"
+#include "s3/s3.h"
 
 /* The standby options of `o`: its --standby... set (o->sb), else the mode
  * o->standby gives; --port and --archive-mode from `o` either way. */
@@ -79,11 +80,14 @@ target_lines(const struct pitr_recover_opts *o, const struct pitr_recover_target
 	return out;
 }
 
-/* postgresql.auto.conf: `old` (NULL: none) with what pitr-recover adds. */
+/* postgresql.auto.conf: `old` (NULL: none) with what pitr-recover adds;
+ * `s3` the settings restore_command gives pitr-restore for an s3://
+ * archive. */
 static char *
-auto_conf(const char *old, const struct pitr_recover_opts *o, const struct pitr_recover_target *t,
-	  const char *backup_name, const char *restore_program, const char *const *archives,
-	  size_t narchives, const char *recover_program, unsigned pg_major)
+auto_conf(const char *old, const struct pitr_recover_opts *o, const struct pitr_s3_config *s3,
+	  const struct pitr_recover_target *t, const char *backup_name,
+	  const char *restore_program, const char *const *archives, size_t narchives,
+	  const char *recover_program, unsigned pg_major)
 {
 	struct pitr_standby_opts sb;
 	char *header = pitr_xasprintf("written by pitr-recover: recovery from backup %s", backup_name);
@@ -92,7 +96,7 @@ auto_conf(const char *old, const struct pitr_recover_opts *o, const struct pitr_
 		.program = "pitr-recover", .header = header, .restore_program = restore_program,
 		.archives = archives, .narchives = narchives, .recovery_ended = recover_program,
 		.pg_major = pg_major, .extra = extra, .targets_by_caller = true,
-		.prefetch = o->prefetch,
+		.prefetch = o->prefetch, .s3 = s3,
 	};
 
 	standby_of(o, &sb);
@@ -113,7 +117,7 @@ pitr_recover_conf_text(const struct pitr_recover_opts *o, const struct pitr_reco
 		       const char *const *archives, size_t narchives,
 		       const char *recover_program, unsigned pg_major)
 {
-	return auto_conf(NULL, o, t, backup_name, restore_program, archives, narchives,
+	return auto_conf(NULL, o, o->s3, t, backup_name, restore_program, archives, narchives,
 			 recover_program, pg_major);
 }
 
@@ -150,7 +154,24 @@ pitr_recover_program_beside(const char *exe, const char *name)
 	return out;
 }
 
-/* restore_command runs in the data dir: the archive must be absolute. */
+/* restore_command runs in the data dir: a CA file as well as a
+ * directory must be absolute there. */
+static int
+absolute_ca_file(struct recover_run *run)
+{
+	if (run->o->s3 == NULL)
+		return 0;
+	run->s3 = *run->o->s3;
+	if (run->s3.ca_file == NULL)
+		return 0;
+	if ((run->s3_ca_file = realpath(run->s3.ca_file, NULL)) == NULL) {
+		pitr_log_error("--s3-ca-file \"%s\": %s", run->s3.ca_file, strerror(errno));
+		return -1;
+	}
+	run->s3.ca_file = run->s3_ca_file;
+	return 0;
+}
+
 int
 recover_settings_archive(struct recover_run *run)
 {
@@ -159,9 +180,14 @@ recover_settings_archive(struct recover_run *run)
 	for (size_t i = 0; i < run->o->narchives; i++) {
 		const char *spec = run->o->archives[i];
 		size_t pre = pitr_codec_prefix_len(spec);
-		char *real = realpath(spec + pre, NULL);
+		char *real;
 
-		if (real == NULL) {
+		if (pitr_s3_is_url(spec + pre)) {
+			if ((run->archives[run->narchives++] = pitr_xstrdup(spec)) == NULL)
+				return -1;
+			continue;
+		}
+		if ((real = realpath(spec + pre, NULL)) == NULL) {
 			pitr_log_error("archive \"%s\": %s", spec + pre, strerror(errno));
 			return -1;
 		}
@@ -171,7 +197,7 @@ recover_settings_archive(struct recover_run *run)
 			return -1;
 		run->narchives++;
 	}
-	return 0;
+	return absolute_ca_file(run);
 }
 
 /* `path` made absolute by resolving its directory only: a link's own name
@@ -271,7 +297,8 @@ write_auto_conf(struct recover_run *run, unsigned pg_major)
 	old = pitr_fsutil_read_small(apath, RECOVER_CONF_MAX, &len);
 	if (old == NULL && errno != ENOENT)
 		goto out;
-	text = auto_conf(old, run->o, &run->target, run->b->name, run->restore_prog,
+	text = auto_conf(old, run->o, run->o->s3 != NULL ? &run->s3 : NULL, &run->target,
+			 run->b->name, run->restore_prog,
 			 (const char *const *)run->archives, run->narchives, run->recover_prog,
 			 pg_major);
 	if (text == NULL || recover_write_file(run, "postgresql.auto.conf", text, true) != 0)

@@ -26,6 +26,8 @@
 
 #include "common/opts.h"
 
+struct pitr_s3_config;   /* s3/s3.h */
+
 enum pitr_standby_mode { PITR_STANDBY_NONE, PITR_STANDBY_STREAMING, PITR_STANDBY_WARM };
 
 /* One setting read from --recovery-conf, in its PostgreSQL 12+ form. */
@@ -106,6 +108,12 @@ struct pitr_standby_ctx {
 				       * caller's (it put them in `extra`) */
 	int prefetch;                 /* restore_command's -pf N unless
 				       * --restore-options gives one; 0: none */
+	const struct pitr_s3_config *s3;  /* how an s3:// archive is reached: its
+				       * settings written as restore_command's
+				       * --s3-* options (s3/s3.h's
+				       * pitr_s3_config_words(), never a
+				       * credential) when an archive is s3://;
+				       * NULL: none written */
 };
 
 /* Read the PITR_STANDBY_OPTS values from `o` into `out` (zeroed first),
@@ -139,9 +147,12 @@ const char *pitr_standby_signal(const struct pitr_standby_opts *o);
 
 /*
  * restore_command for `o`: PROGRAM [-sr] [--restore-options words]
- * [-pf ctx->prefetch] -s A [-s B ...] %f "%p", each word quoted for the shell with % doubled (a
- * word "%r" stays %r); or --recovery-conf's restore_command.  malloc'd,
- * NULL after logging.
+ * [-pf ctx->prefetch] [--s3-... options] -s A [-s B ...] %f "%p", each
+ * word quoted for the shell with % doubled (a word "%r" stays %r); or
+ * --recovery-conf's restore_command.  The server's restore_command finds
+ * an object store's credentials as every pitrkit program does, in its
+ * environment or the shared credentials file of the user it runs as.
+ * malloc'd, NULL after logging.
  */
 char *pitr_standby_restore_command(const struct pitr_standby_opts *o,
 				   const struct pitr_standby_ctx *ctx);

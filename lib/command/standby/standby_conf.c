@@ -17,6 +17,8 @@
 #include "common/log.h"
 #include "common/quote.h"
 #include "common/xalloc.h"
+#include "compress/codec.h"
+#include "s3/s3.h"
 
 /* Append the formatted line and a newline to *text (realloc'd). */
 static int __attribute__((format(printf, 2, 3)))
@@ -155,6 +157,34 @@ gives_prefetch(const char *opts)
 	return found;
 }
 
+/* The --s3-* words of ctx->s3, each quoted and followed by a blank, when
+ * an archive is an object store's; else "". */
+static char *
+s3_words(const struct pitr_standby_ctx *ctx)
+{
+	char *w[PITR_S3_CONFIG_WORDS_MAX], *out = pitr_xstrdup(""), *q, *next;
+	bool any = false;
+	int n;
+
+	for (size_t i = 0; i < ctx->narchives; i++)
+		any = any || pitr_s3_is_url(ctx->archives[i] + pitr_codec_prefix_len(ctx->archives[i]));
+	if (out == NULL || !any || ctx->s3 == NULL)
+		return out;
+	if ((n = pitr_s3_config_words(ctx->s3, w)) < 0) {
+		free(out);
+		return NULL;
+	}
+	for (int i = 0; i < n; i++) {
+		q = out != NULL ? pitr_quote_command_word(w[i]) : NULL;
+		next = q != NULL ? pitr_xasprintf("%s%s ", out, q) : NULL;
+		free(q);
+		free(out);
+		free(w[i]);
+		out = next;
+	}
+	return out;
+}
+
 /* " -pf N" when the caller wants prefetching and the options do not say. */
 static char *
 prefetch_word(const struct pitr_standby_opts *o, const struct pitr_standby_ctx *ctx)
@@ -167,7 +197,7 @@ prefetch_word(const struct pitr_standby_opts *o, const struct pitr_standby_ctx *
 char *
 pitr_standby_restore_command(const struct pitr_standby_opts *o, const struct pitr_standby_ctx *ctx)
 {
-	char *prog = NULL, *words = NULL, *pf = NULL, *src = NULL, *cmd = NULL;
+	char *prog = NULL, *words = NULL, *pf = NULL, *s3 = NULL, *src = NULL, *cmd = NULL;
 
 	if (o->conf_restore_command != NULL)
 		return swap_program(o->conf_restore_command, "omnipitr-restore", ctx->restore_program);
@@ -176,13 +206,14 @@ pitr_standby_restore_command(const struct pitr_standby_opts *o, const struct pit
 	 * A warm standby waits for the segment instead. */
 	if ((prog = pitr_quote_command_word(ctx->restore_program)) != NULL &&
 	    (words = option_words(o->restore_options)) != NULL &&
-	    (pf = prefetch_word(o, ctx)) != NULL &&
+	    (pf = prefetch_word(o, ctx)) != NULL && (s3 = s3_words(ctx)) != NULL &&
 	    (src = pitr_standby_sources(ctx->archives, ctx->narchives)) != NULL)
-		cmd = pitr_xasprintf("%s%s %s%s%s %%f \"%%p\"", prog,
-				     o->mode == PITR_STANDBY_WARM ? "" : " -sr", words, pf, src);
+		cmd = pitr_xasprintf("%s%s %s%s%s%s %%f \"%%p\"", prog,
+				     o->mode == PITR_STANDBY_WARM ? "" : " -sr", words, pf, s3, src);
 	free(prog);
 	free(words);
 	free(pf);
+	free(s3);
 	free(src);
 	return cmd;
 }

@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "compress/codec.h"
+#include "s3/s3.h"
 
 /* postgresql.auto.conf is small; a larger one is not PostgreSQL's. */
 #define SYNCH_AUTO_CONF_MAX (1024 * 1024)
@@ -58,12 +59,28 @@ configured(const struct synch_opts *o)
 int
 synch_config_check(const struct synch_opts *o)
 {
+	bool s3 = false;
+
 	for (size_t i = 0; i < o->narchives; i++) {
-		if (o->archives[i][pitr_codec_prefix_len(o->archives[i])] != '/') {
+		const char *a = o->archives[i] + pitr_codec_prefix_len(o->archives[i]);
+
+		if (pitr_s3_is_url(a)) {
+			struct pitr_s3_url url;
+
+			if (pitr_s3_url_parse(a, "--archive", &url) != 0)
+				return -1;
+			pitr_s3_url_free(&url);
+			s3 = true;
+		} else if (a[0] != '/') {
 			pitr_log_error("--archive \"%s\" must be absolute: restore_command runs in the "
 				       "copy's data directory", o->archives[i]);
 			return -1;
 		}
+	}
+	if (s3 && o->s3.ca_file != NULL && o->s3.ca_file[0] != '/') {
+		pitr_log_error("--s3-ca-file \"%s\" must be absolute: restore_command runs in the "
+			       "copy's data directory, at the output's host", o->s3.ca_file);
+		return -1;
 	}
 	if (o->narchives > 0 || o->sb.conf_restore_command != NULL)
 		return 0;
@@ -122,7 +139,7 @@ standby_conf(const struct synch_run *run, const char *old)
 	char *header = pitr_xasprintf("written by pitr-synch: a copy of %s", run->data_dir);
 	struct pitr_standby_ctx ctx = {
 		.program = "pitr-synch", .header = header, .archives = o->archives,
-		.narchives = o->narchives, .pg_major = pg_major(run),
+		.narchives = o->narchives, .pg_major = pg_major(run), .s3 = &o->s3,
 	};
 	char *restore = program(o->pitr_restore, "pitr-restore");
 	char *recover = program(o->pitr_recover, "pitr-recover");

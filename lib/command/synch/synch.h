@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "command/standby/standby.h"
+#include "s3/s3.h"
 
 struct synch_opts {
 	const char *data_dir;          /* -D; NULL: the server's data_directory */
@@ -42,8 +43,12 @@ struct synch_opts {
 					* postmaster.pid names no running server */
 	struct pitr_standby_opts sb;   /* the standby options, as pitr-recover's; archive_mode
 					* among them */
-	const char **archives;         /* --archive [CODEC=]DIR at the output's host, repeatable */
+	const char **archives;         /* --archive [CODEC=]DIR at the output's host, or
+					* [CODEC=]s3://BUCKET/PREFIX/; repeatable */
 	size_t narchives;
+	struct pitr_s3_config s3;      /* --s3-*: written into restore_command for an
+					* s3:// archive (pitr-synch itself never
+					* contacts the store) */
 	const char *pitr_restore;      /* restore_command's program at the output's host; NULL:
 					* pitr-restore beside this program */
 	const char *pitr_recover;      /* recovery_end_command's; NULL: pitr-recover beside */
