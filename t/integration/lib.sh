@@ -862,7 +862,8 @@ with open(sys.argv[1], "r+b") as f:
 # --- Ceph: an S3 object store ---------------------------------------------
 
 # ceph_start: a single-node Ceph cluster of this test's own in CEPH_DIR=T/ceph
-# (one monitor, one OSD keeping its objects in memory, the RADOS gateway),
+# (one monitor, one OSD keeping its objects in memory, or on disk with
+# CEPH_OSD_STORE=bluestore (see ceph_conf), the RADOS gateway),
 # everything on 127.0.0.1 and read from CEPH_DIR/ceph.conf, nothing from
 # /etc/ceph.  The gateway serves HTTP on RGW_HTTP and HTTPS on RGW_HTTPS
 # with a certificate for 127.0.0.1 signed by a CA made here (RGW_CA,
@@ -934,9 +935,32 @@ ceph_tls()
 # pools of one replica; paxos quick to propose (with the defaults the
 # gateway takes 13 s to come up).  The OSD's memory store holds at most
 # CEPH_MEMSTORE_BYTES (default 4 GiB, taken only as objects are stored).
+# CEPH_OSD_STORE=bluestore (for benchmarks: a memory store holds every
+# object twice in RAM, with the page cache's copy of what was sent) puts
+# the objects on disk instead, in a sparse file of CEPH_BLUESTORE_BYTES
+# (default 64 GiB, taken only as objects are stored), DIR/osd/block.
 ceph_conf()
 {
-	local d=$1
+	local d=$1 store
+	case ${CEPH_OSD_STORE:-memstore} in
+	memstore)
+		store="osd objectstore = memstore
+memstore device bytes = ${CEPH_MEMSTORE_BYTES:-4294967296}"
+		;;
+	bluestore)
+		# Checks of the whole store at mkfs and mount cost seconds and
+		# find nothing in a store made a moment ago.
+		store="osd objectstore = bluestore
+bluestore block create = true
+bluestore block size = ${CEPH_BLUESTORE_BYTES:-68719476736}
+bluestore fsck on mkfs = false
+bluestore fsck on mount = false"
+		;;
+	*)
+		diag "CEPH_OSD_STORE=$CEPH_OSD_STORE: memstore or bluestore"
+		return 1
+		;;
+	esac
 	cat >"$d/ceph.conf" <<EOF
 [global]
 fsid = $2
@@ -968,8 +992,7 @@ mon data = $d/mon
 
 [osd]
 osd data = $d/osd
-osd objectstore = memstore
-memstore device bytes = ${CEPH_MEMSTORE_BYTES:-4294967296}
+$store
 
 [client.rgw.gw]
 rgw data = $d/rgw
