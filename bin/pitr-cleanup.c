@@ -13,9 +13,10 @@
 #include "common/opts.h"
 #include "common/sigclean.h"
 #include "postgres/operand.h"
+#include "s3/s3.h"
 
 static const struct pitr_opt_def cleanup_options[] = {
-	{ "archive", "a", PITR_OPT_STRING, "[CODEC=]DIR",
+	{ "archive", "a", PITR_OPT_STRING, "[CODEC=]DIR|s3://BUCKET/PREFIX/",
 	  .help = "the archive to clean (files of every codec are removed)",
 	  .required = "pitr-cleanup needs the archive to clean" },
 	{ "dry-run", "n", PITR_OPT_FLAG, NULL,
@@ -24,6 +25,7 @@ static const struct pitr_opt_def cleanup_options[] = {
 	PITR_OPTS_PID_FILE,
 	{ "removal-pause-trigger", "p", PITR_OPT_STRING, "FILE",
 	  .help = "remove nothing while FILE exists" },
+	PITR_OPTS_S3,
 	PITR_OPTS_VERBOSE("log each removed file"),
 	PITR_OPTS_COMMON,
 };
@@ -35,6 +37,7 @@ main(int argc, char **argv)
 {
 	struct pitr_opts o = { 0 };
 	struct pitr_cleanup_opts c = { 0 };
+	struct pitr_s3_config s3;
 	int rc = 1;
 
 	/* First of all: a signal at any instant ends the run with exit status
@@ -55,6 +58,8 @@ main(int argc, char **argv)
 	c.pause_trigger = pitr_opts_str(&o, "removal-pause-trigger");
 	c.pid_file = pitr_opts_str(&o, "pid-file");
 	c.dry_run = pitr_opts_flag(&o, "dry-run");
+	pitr_s3_config_from_opts(&o, &s3);
+	c.s3 = &s3;
 	rc = pitr_cmd_cleanup(&c) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

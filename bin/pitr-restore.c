@@ -15,6 +15,7 @@
 #include "common/opts.h"
 #include "common/sigclean.h"
 #include "postgres/operand.h"
+#include "s3/s3.h"
 
 static const struct pitr_opt_def restore_options[] = {
 	{ "data-dir", "D", PITR_OPT_STRING, "DIR", .dflt = ".",
@@ -43,7 +44,8 @@ static const struct pitr_opt_def restore_options[] = {
 	  .help = "with -r: remove before handing the file over, not after" },
 	{ "remove-unneeded", "r", PITR_OPT_OPTIONAL, "SEGMENT",
 	  .help = "remove archived files older than SEGMENT (%r) or the REDO file" },
-	{ "source", "s", PITR_OPT_LIST, "[CODEC=]DIR",
+	PITR_OPTS_S3,
+	{ "source", "s", PITR_OPT_LIST, "[CODEC=]DIR|s3://BUCKET/PREFIX/",
 	  .help = "an archive to restore from; required, repeatable: the first that has the file "
 		  "serves it" },
 	{ "streaming-replication", "sr", PITR_OPT_FLAG, NULL,
@@ -63,6 +65,7 @@ main(int argc, char **argv)
 	struct pitr_opts o = { 0 };
 	struct pitr_restore_opts r = { 0 };
 	struct pitr_operand_restore ops;
+	struct pitr_s3_config s3;
 	int rc = 1;
 
 	/* First of all, until pitr_cmd_restore() installs its own: TERM, INT
@@ -106,6 +109,8 @@ main(int argc, char **argv)
 	r.pid_file = pitr_opts_str(&o, "pid-file");
 	r.pgcontroldata_path = pitr_opts_str(&o, "pgcontroldata-path");
 	r.prefetch = (int)pitr_opts_int(&o, "prefetch");
+	pitr_s3_config_from_opts(&o, &s3);
+	r.s3 = &s3;
 	r.wal_name = ops.wal_name;
 	r.wal_path = ops.wal_path;
 	/* pitr_cmd_restore() installs its own handlers (SIGHUP ignored, TERM

@@ -21,12 +21,14 @@
 #include "common/log.h"
 #include "common/sigclean.h"
 #include "common/xalloc.h"
+#include "s3/s3.h"
 
 static const struct pitr_dest_ops *const ops_by_kind[] = {
 	[PITR_DEST_LOCAL] = &pitr_dest_local_ops,
 	[PITR_DEST_RSYNC] = &pitr_dest_rsync_ops,
 	[PITR_DEST_PIPE] = &pitr_dest_pipe_ops,
 	[PITR_DEST_SSH] = &pitr_dest_ssh_ops,
+	[PITR_DEST_S3] = &pitr_dest_s3_ops,
 };
 
 /* A kind from outside the enum would read past the table. */
@@ -104,6 +106,22 @@ rsync_location_valid(const char *loc)
 	}
 }
 
+/* An s3 location checked and spelt one way, "s3://BUCKET/PREFIX/", so
+ * that its state-dir key does not depend on a trailing '/'.  NULL after
+ * logging. */
+static char *
+s3_location(const char *loc, const char *optname)
+{
+	struct pitr_s3_url url;
+	char *location;
+
+	if (pitr_s3_url_parse(loc, optname, &url) != 0)
+		return NULL;
+	location = pitr_xasprintf("%s%s/%s", PITR_S3_SCHEME, url.bucket, url.prefix);
+	pitr_s3_url_free(&url);
+	return location;
+}
+
 int
 pitr_dest_spec_parse(const char *arg, enum pitr_dest_kind kind, const char *optname,
 		     struct pitr_dest_spec *out)
@@ -150,6 +168,13 @@ pitr_dest_spec_parse(const char *arg, enum pitr_dest_kind kind, const char *optn
 		pitr_log_error("%s \"%s\" names no location", optname, arg);
 		return -1;
 	}
+	/* Objects, not files: --dst-remote's other kind. */
+	if (kind == PITR_DEST_RSYNC && pitr_s3_is_url(loc))
+		kind = PITR_DEST_S3;
+	if (kind == PITR_DEST_LOCAL && pitr_s3_is_url(loc)) {
+		pitr_log_error("%s \"%s\" names an object store: use --dst-remote", optname, arg);
+		return -1;
+	}
 	if (kind == PITR_DEST_RSYNC && !rsync_location_valid(loc)) {
 		pitr_log_error("%s \"%s\" is not an rsync location: expected "
 			       "rsync://[user@]host[:port]/module/path/ or [user@]host:/path/",
@@ -164,14 +189,20 @@ pitr_dest_spec_parse(const char *arg, enum pitr_dest_kind kind, const char *optn
 	out->kind = kind;
 	out->codec = codec;
 	out->level = (int)level;
-	/* rsync needs the trailing slash to treat the target as a directory. */
-	loclen = strlen(loc);
-	out->location = pitr_xmalloc(loclen + 2);
-	if (out->location == NULL)
-		goto fail;
-	memcpy(out->location, loc, loclen + 1);
-	if (kind == PITR_DEST_RSYNC && loc[loclen - 1] != '/')
-		strcat(out->location, "/");
+	if (kind == PITR_DEST_S3) {
+		if ((out->location = s3_location(loc, optname)) == NULL)
+			goto fail;
+	} else {
+		/* rsync needs the trailing slash to treat the target as a
+		 * directory. */
+		loclen = strlen(loc);
+		out->location = pitr_xmalloc(loclen + 2);
+		if (out->location == NULL)
+			goto fail;
+		memcpy(out->location, loc, loclen + 1);
+		if (kind == PITR_DEST_RSYNC && loc[loclen - 1] != '/')
+			strcat(out->location, "/");
+	}
 	out->key = pitr_xasprintf("%s:%s=%s", ops_by_kind[kind]->kind_name, pitr_codec_name(codec),
 				  out->location);
 	if (out->key == NULL)

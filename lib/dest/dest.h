@@ -6,8 +6,9 @@
  * codec.h; without it the file is stored uncompressed.  LOCATION is, by the
  * option that gave it:
  *   --dst-local   a directory;
- *   --dst-remote  rsync://[user@]host[:port]/module/path/ (rsync daemon) or
- *                 [user@]host:/path/ (rsync over the remote shell);
+ *   --dst-remote  rsync://[user@]host[:port]/module/path/ (rsync daemon),
+ *                 [user@]host:/path/ (rsync over the remote shell) or
+ *                 s3://BUCKET/PREFIX/ (an object store, s3.c);
  *   --dst-pipe    a program, run once per file with the file name
  *                 (extension included) as its only argument and the data on
  *                 its standard input;
@@ -38,20 +39,25 @@ enum pitr_dest_kind {
 	PITR_DEST_RSYNC,
 	PITR_DEST_PIPE,
 	PITR_DEST_SSH,      /* --dst-direct */
+	PITR_DEST_S3,       /* --dst-remote s3://BUCKET/PREFIX/ */
 };
 
 struct pitr_dest_spec {
 	enum pitr_dest_kind kind;
 	enum pitr_codec codec;
 	int level;          /* the codec's default when the spec gives none */
-	char *location;     /* directory, rsync target (with trailing '/'), program or host:/dir */
+	char *location;     /* directory, rsync target (with trailing '/'), program, host:/dir
+			     * or s3://BUCKET/PREFIX/ (as pitr_s3_url_parse() reads it:
+			     * "s3://b" becomes "s3://b/", "s3://b/p" "s3://b/p/") */
 	char *key;          /* stable identity for the state dir: "local:gzip=/mnt/a" */
 	bool backup_copy;   /* --dst-backup: a backup's WAL collection, not an archive */
 };
 
 /*
  * Parse `arg` given to the option for `kind`.  Checks the codec name and
- * level and the rsync and ssh locations' syntax (not that anything exists).
+ * level and the rsync, s3 and ssh locations' syntax (not that anything
+ * exists).  --dst-remote's kind, PITR_DEST_RSYNC, becomes PITR_DEST_S3
+ * for an s3:// location (key "s3:CODEC=s3://BUCKET/PREFIX/").
  * `optname` ("--dst-local") is named in the error.  Returns 0, or -1 after
  * logging.  Free with pitr_dest_spec_free().
  */
@@ -116,6 +122,9 @@ void pitr_dest_specs_free(struct pitr_dest_spec *specs, size_t n);
  * (ssh.c) and pitr-backup-cleanup. */
 #define PITR_DEST_UNLOCKED_MIN_AGE 3600
 
+struct pitr_s3_config;
+struct pitr_dest_s3_session;
+
 /* Settings shared by every destination of a run. */
 struct pitr_dest_env {
 	const char *temp_dir;     /* staging for rsync uploads (default $TMPDIR or /tmp) */
@@ -128,6 +137,11 @@ struct pitr_dest_env {
 				      * (default "cat" on its PATH) */
 	int pipe_timeout;         /* seconds, see PITR_DEST_PIPE_TIMEOUT_DEFAULT; 0: that;
 				   * < 0: none */
+	const struct pitr_s3_config *s3; /* s3:// destinations' store (PITR_OPTS_S3);
+					  * NULL: s3.h's defaults */
+	struct pitr_dest_s3_session *s3_session; /* the run's credentials and clients,
+						  * see below; NULL: each s3 file
+						  * loads and connects on its own */
 };
 
 enum pitr_dest_result {
@@ -140,9 +154,10 @@ enum pitr_dest_result {
 struct pitr_dest;
 
 struct pitr_dest_ops {
-	const char *kind_name;    /* "local", "remote", "pipe", "direct" */
-	/* Delivered by a child process (rsync, a pipe program, ssh), which may
-	 * be slow: finished after the local kinds, several at a time. */
+	const char *kind_name;    /* "local", "remote", "pipe", "direct", "s3" */
+	/* Delivered by a child process (rsync, a pipe program, ssh) or over
+	 * the network (s3), which may be slow: finished after the local
+	 * kinds, several at a time. */
 	bool staged;
 	int (*open)(struct pitr_dest *d, const char *name);
 	int (*write)(struct pitr_dest *d, const void *buf, size_t len);
@@ -184,11 +199,11 @@ void pitr_dest_free(struct pitr_dest *d);
 /* The destination's location, for messages: "/mnt/a". */
 const char *pitr_dest_label(const struct pitr_dest *d);
 
-/* Its kind's name, for messages: "local", "remote", "pipe", "direct". */
+/* Its kind's name, for messages: "local", "remote", "pipe", "direct", "s3". */
 const char *pitr_dest_kind_name(const struct pitr_dest *d);
 
-/* True for the kinds delivered by a child process from a staged or
- * uploaded copy (remote, pipe, direct): see struct pitr_dest_ops. */
+/* True for the kinds published after the local ones, --parallel-jobs at a
+ * time (remote, pipe, direct, s3): see struct pitr_dest_ops. */
 bool pitr_dest_staged(const struct pitr_dest *d);
 
 /* The device and inode of the file a local destination is writing, at
@@ -197,7 +212,7 @@ bool pitr_dest_staged(const struct pitr_dest *d);
  * writes nothing (a --dst-backup dir gone); -1 after logging. */
 int pitr_dest_local_file_id(const struct pitr_dest *d, dev_t *dev, ino_t *ino);
 
-/* Implementations (local.c, rsync.c, pipe.c, ssh.c). */
+/* Implementations (local.c, rsync.c, pipe.c, ssh.c; s3.c below). */
 extern const struct pitr_dest_ops pitr_dest_local_ops;
 extern const struct pitr_dest_ops pitr_dest_rsync_ops;
 extern const struct pitr_dest_ops pitr_dest_pipe_ops;
@@ -221,6 +236,56 @@ extern const struct pitr_dest_ops pitr_dest_ssh_ops;
  * number removed, or -1.
  */
 int pitr_dest_ssh_sweep(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env);
+
+/*
+ * Object-store destinations (s3.c), given as --dst-remote
+ * [CODEC=]s3://BUCKET/PREFIX/; the file's object is PREFIX + its name.
+ * open and write gather the file in memory; one that grows past
+ * pitr_s3_part_size(1) (a backup's tarball) becomes a multipart upload
+ * whose parts go up as they fill, begun only when no object has the key
+ * (backup names are unique: one there is an error, never replaced), its
+ * last part sent by end_upload.  finish_begin publishes: a multipart
+ * upload is completed; a smaller file is one PUT, made only when no
+ * object has the key (If-None-Match: *).  An object already there with
+ * the same bytes (size, and ETag or content) counts as delivered
+ * (PITR_DEST_ALREADY), a different one is an error and stays as it is.
+ * abort aborts a multipart upload: nothing of the file is stored.
+ */
+extern const struct pitr_dest_ops pitr_dest_s3_ops;
+
+/*
+ * A run's s3 state: the credentials (pitr_s3_creds_load(), at the first
+ * s3 destination opened, so that a run without one never loads the s3
+ * library) and one client per bucket, which every file of the run reuses
+ * (one connection).  Used from one thread.  _new allocates only;
+ * _free accepts NULL.
+ */
+struct pitr_dest_s3_session *pitr_dest_s3_session_new(void);
+void pitr_dest_s3_session_free(struct pitr_dest_s3_session *session);
+
+/* The run's client for s3 destination `spec`'s bucket (env->s3_session
+ * must be set: the client is the session's), and in *prefix its key
+ * prefix (borrowed from spec).  NULL after logging. */
+struct pitr_s3;
+struct pitr_s3 *pitr_dest_s3_client(const struct pitr_dest_spec *spec,
+				    const struct pitr_dest_env *env, const char **prefix);
+
+/*
+ * Seconds since its beginning after which a multipart upload neither
+ * completed nor aborted is taken for a killed run's.  A store tells only
+ * when an upload began, not when it last moved, and a live backup's data
+ * tarball uploads for as long as the backup reads the cluster: two days.
+ */
+#define PITR_DEST_S3_PENDING_MIN_AGE (2 * 24 * 3600)
+
+/*
+ * Abort, under s3 destination `spec`'s prefix, the multipart uploads
+ * begun more than PITR_DEST_S3_PENDING_MIN_AGE ago: what killed runs
+ * left (an aborted or failed run aborts its own).  One info line per
+ * upload aborted; a failure is logged with -v only (the delivery that
+ * follows reports it).  Returns the number aborted, or -1.
+ */
+int pitr_dest_s3_sweep(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env);
 
 /* Whether the rsync program `rsync` knows --fsync (3.2.4 and later):
  * asked once per process. */

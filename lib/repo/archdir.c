@@ -95,10 +95,15 @@ entry_cmp(const void *a, const void *b)
 	return pos != 0 ? pos : strcmp(ea->file, eb->file);
 }
 
-/* Parse a directory entry into *e if it is a segment or partial segment
- * (with any codec extension).  Returns true if it is one. */
-static bool
-parse_entry(const char *file, struct pitr_archdir_entry *e)
+void
+pitr_archdir_sort(struct pitr_archdir_entry *entries, size_t n)
+{
+	if (n > 1)
+		qsort(entries, n, sizeof(*entries), entry_cmp);
+}
+
+bool
+pitr_archdir_parse_entry(const char *file, struct pitr_archdir_entry *e)
 {
 	char stem[PITR_WAL_NAME_MAX];
 	size_t stem_len = 0;
@@ -158,7 +163,8 @@ pitr_archdir_list_older(const char *dir, const struct pitr_wal_name *cutoff,
 			}
 			break;
 		}
-		if (!parse_entry(de->d_name, &e) || pitr_wal_cmp_position(&e.name, &limit) >= 0)
+		if (!pitr_archdir_parse_entry(de->d_name, &e) ||
+		    pitr_wal_cmp_position(&e.name, &limit) >= 0)
 			continue;
 		if (count == cap) {
 			size_t newcap = cap > 0 ? cap * 2 : 64;
@@ -173,8 +179,7 @@ pitr_archdir_list_older(const char *dir, const struct pitr_wal_name *cutoff,
 		}
 		list[count++] = e;
 	}
-	if (count > 0)
-		qsort(list, count, sizeof(*list), entry_cmp);
+	pitr_archdir_sort(list, count);
 	*entries = count > 0 ? list : NULL;
 	*n = count;
 	if (count > 0)

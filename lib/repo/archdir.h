@@ -29,6 +29,16 @@ struct pitr_archdir_entry {
 	enum pitr_codec codec;             /* the codec its extension names */
 };
 
+/* Parse an archive's file name (no directory) into *e when it is a
+ * segment or a partial segment, with any codec extension: the files
+ * pitr_archdir_list_older() and s3arch.h's listing may remove.  Returns
+ * true when it is one. */
+bool pitr_archdir_parse_entry(const char *file, struct pitr_archdir_entry *e);
+
+/* Sort `n` entries oldest first: by position (timeline ignored), equal
+ * positions by file name. */
+void pitr_archdir_sort(struct pitr_archdir_entry *entries, size_t n);
+
 /*
  * Look for the WAL file `walname` (a bare name, no extension) in `dir`:
  * first with the extension of `preferred`, then with every other codec's

@@ -37,6 +37,7 @@
 #include "common/tmpfile.h"
 #include "common/xalloc.h"
 #include "repo/state.h"
+#include "s3/s3.h"
 #include "postgres/sysid.h"
 #include "postgres/wal.h"
 #include "postgres/walhdr.h"
@@ -73,6 +74,7 @@ static void
 run_free(struct archive_run *run)
 {
 	pitr_fanout_free(run->fanout);
+	pitr_dest_s3_session_free(run->env.s3_session);
 	pitr_dest_specs_free(run->specs, run->nspecs);
 	pitr_state_free(run->state);
 	if (run->fd >= 0)
@@ -261,8 +263,11 @@ sweep_archive_dir(const char *dir)
 
 /* Before writing anything: what killed runs left (a SIGKILL gives no
  * chance to clean up) goes from every local directory this run writes
- * into, the state dir and, for staged destinations, the temp dir.  Files
- * locked by a run still going are left alone (tmpfile.h). */
+ * into, the state dir and, for destinations staged in files, the temp
+ * dir.  Files locked by a run still going are left alone (tmpfile.h).
+ * An s3 destination's abandoned uploads (only a segment larger than a
+ * part makes one) are looked for on one call in ARCHIVE_SWEEP_ODDS: a
+ * request each call would cost more than they do. */
 static void
 sweep_dead_temps(const struct archive_run *run)
 {
@@ -270,16 +275,42 @@ sweep_dead_temps(const struct archive_run *run)
 
 	srandom((unsigned)(getpid() ^ time(NULL)));
 	for (size_t spec_idx = 0; spec_idx < run->nspecs; spec_idx++) {
-		sweep_archive_dir(pitr_dest_spec_dir(&run->specs[spec_idx]));
-		staged |= run->specs[spec_idx].kind != PITR_DEST_LOCAL;
+		const struct pitr_dest_spec *spec = &run->specs[spec_idx];
+
+		sweep_archive_dir(pitr_dest_spec_dir(spec));
+		staged |= spec->kind != PITR_DEST_LOCAL && spec->kind != PITR_DEST_S3;
+		if (spec->kind == PITR_DEST_S3 && random() % ARCHIVE_SWEEP_ODDS == 0)
+			(void)pitr_dest_s3_sweep(spec, &run->env);
 	}
 	sweep_dir(run->opts->state_dir);
 	if (staged)
 		sweep_dir(pitr_fsutil_tmpdir(run->opts->temp_dir));
 }
 
-/* Refuse to mix clusters: every local archive records the system
- * identifier of the first segment it received. */
+/* The system identifier record of s3 destination `spec`, checked or
+ * made: the run's first request there, and so the one that meets a store
+ * it cannot reach, said in one line naming the file, the destination and
+ * the request. */
+static int
+check_s3_system_identifier(struct archive_run *run, const struct pitr_dest_spec *spec)
+{
+	char held[1024] = "";
+	const char *prefix;
+	struct pitr_s3 *s3;
+	int rc;
+
+	pitr_log_hold(held, sizeof(held));
+	s3 = pitr_dest_s3_client(spec, &run->env, &prefix);
+	rc = s3 != NULL ? pitr_sysid_check_or_record_s3(s3, prefix, run->hdr.sysid) : -1;
+	pitr_log_hold(NULL, 0);
+	if (rc != 0)
+		pitr_log_error("could not archive \"%s\" to s3 destination \"%s\": %s", run->wal_name,
+			       spec->location, held);
+	return rc;
+}
+
+/* Refuse to mix clusters: every local archive, and every s3 one, records
+ * the system identifier of the first segment it received. */
 static int
 check_system_identifier(struct archive_run *run)
 {
@@ -289,6 +320,11 @@ check_system_identifier(struct archive_run *run)
 		const struct pitr_dest_spec *spec = pitr_fanout_spec(run->fanout, dest_idx);
 		const char *dir = pitr_dest_spec_dir(spec);
 
+		if (spec->kind == PITR_DEST_S3) {
+			if (check_s3_system_identifier(run, spec) != 0)
+				return -1;
+			continue;
+		}
 		if (dir == NULL || spec->backup_copy)
 			continue;
 		if (pitr_sysid_check_or_record(dir, run->hdr.sysid) != 0)
@@ -483,6 +519,11 @@ archive_run(const struct pitr_archive_opts *opts, bool ahead)
 	run.env.rsync_path = opts->rsync_path;
 	run.env.rsync_timeout = opts->rsync_timeout;
 	run.env.pipe_timeout = opts->pipe_timeout;
+	run.env.s3 = &opts->s3;
+	/* Allocation only: credentials and the s3 library wait for an s3
+	 * destination. */
+	if ((run.env.s3_session = pitr_dest_s3_session_new()) == NULL)
+		return -1;
 
 	if (check_data_dir(opts) != 0 || identify_file(&run) != 0)
 		goto out;

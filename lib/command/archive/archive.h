@@ -10,6 +10,7 @@
 
 #include "common/opts.h"
 #include "dest/dest.h"
+#include "s3/s3.h"
 
 /* How look-ahead workers (ahead.h) relate to the call that starts them. */
 enum pitr_ahead_mode {
@@ -24,7 +25,7 @@ struct pitr_archive_opts {
 	bool force_data_dir;           /* -f: do not check that data_dir is a cluster */
 	const char **dst_local;        /* -dl, [CODEC=]DIR */
 	size_t ndst_local;
-	const char **dst_remote;       /* -dr, [CODEC=]rsync location */
+	const char **dst_remote;       /* -dr, [CODEC=]rsync or s3 location */
 	size_t ndst_remote;
 	const char **dst_pipe;         /* -dp, [CODEC=]PROGRAM */
 	size_t ndst_pipe;
@@ -40,6 +41,7 @@ struct pitr_archive_opts {
 	const char *rsync_path;        /* -rp */
 	int rsync_timeout;             /* seconds; 0: the default */
 	int pipe_timeout;              /* --pipe-timeout seconds; 0: the default */
+	struct pitr_s3_config s3;      /* --s3-*; zeroed: s3.h's defaults */
 	const char *wal_path;          /* the %p operand */
 };
 

@@ -13,6 +13,7 @@
 #include "common/fsutil.h"
 #include "common/opts.h"
 #include "dest/dest.h"
+#include "s3/s3.h"
 
 const struct pitr_opt_def pitr_archive_option_defs[] = {
 	{ "data-dir", "D", PITR_OPT_STRING, "DIR", .dflt = ".",
@@ -24,7 +25,8 @@ const struct pitr_opt_def pitr_archive_option_defs[] = {
 	{ "dst-pipe", "dp", PITR_OPT_LIST, "[CODEC=]PROGRAM",
 	  .help = "program run with the file name, data on stdin (repeatable)" },
 	{ "dst-remote", "dr", PITR_OPT_LIST, "[CODEC=]URL",
-	  .help = "rsync://host[:port]/module/path/ or host:/path/ (repeatable)" },
+	  .help = "rsync://host[:port]/module/path/, host:/path/ or s3://BUCKET/PREFIX/ "
+		  "(repeatable)" },
 	{ "force-data-dir", "f", PITR_OPT_FLAG, NULL,
 	  .help = "use --data-dir even if it does not look like a cluster" },
 	PITR_OPTS_LOG,
@@ -46,6 +48,7 @@ const struct pitr_opt_def pitr_archive_option_defs[] = {
 	{ "rsync-timeout", NULL, PITR_OPT_INT, "SECONDS", .min = 1, .max = 86400,
 	  .dflt = PITR_OPTS_STR(PITR_DEST_RSYNC_TIMEOUT_DEFAULT),
 	  .help = "how long a hung rsync peer is waited for" },
+	PITR_OPTS_S3,
 	{ "state-dir", "s", PITR_OPT_STRING, "DIR",
 	  .help = "remembers partial deliveries; needed with several destinations" },
 	{ "temp-dir", "t", PITR_OPT_STRING, "DIR", .dflt_doc = "$TMPDIR or " PITR_FSUTIL_TMPDIR_DEFAULT,
@@ -77,4 +80,5 @@ pitr_archive_opts_read(const struct pitr_opts *o, struct pitr_archive_opts *a)
 	a->rsync_path = pitr_opts_str(o, "rsync-path");
 	a->rsync_timeout = (int)pitr_opts_int(o, "rsync-timeout");
 	a->pipe_timeout = (int)pitr_opts_int(o, "pipe-timeout");
+	pitr_s3_config_from_opts(o, &a->s3);
 }

@@ -85,6 +85,7 @@ static void
 run_free(struct bk_run *run)
 {
 	pitr_fanout_free(run->fanout);
+	pitr_dest_s3_session_free(run->env.s3_session);
 	/* After the fan-out: its unpublished files are gone by now. */
 	pitr_backup_files_journal_end(run);
 	for (size_t ft = 0; run->files != NULL && ft < FT_COUNT(run); ft++) {
@@ -368,6 +369,11 @@ prepare(struct bk_run *run)
 	run->env.rsync_path = opts->rsync_path;
 	run->env.ssh_path = opts->ssh_path;
 	run->env.remote_cat_path = opts->remote_cat_path;
+	run->env.s3 = &opts->s3;
+	/* Allocation only: credentials and the s3 library wait for an s3
+	 * destination. */
+	if ((run->env.s3_session = pitr_dest_s3_session_new()) == NULL)
+		return -1;
 	if (gethostname(run->hostname, sizeof(run->hostname) - 1) != 0)
 		strcpy(run->hostname, "localhost");
 	if (opts->pid_file != NULL && (run->pidfile = pitr_pidfile_acquire(opts->pid_file)) == NULL)
@@ -737,4 +743,5 @@ pitr_backup_opts_shared(const struct pitr_opts *o, struct pitr_backup_opts *b)
 	b->digests = pitr_opts_str(o, "digest");
 	b->skip_xlogs = pitr_opts_flag(o, "skip-xlogs");
 	b->incremental_from = pitr_opts_str(o, "incremental-from");
+	pitr_s3_config_from_opts(o, &b->s3);
 }

@@ -14,6 +14,7 @@
 #include "common/fsutil.h"
 #include "common/opts.h"
 #include "repo/orphan.h"
+#include "s3/s3.h"
 
 struct pitr_backup_opts {
 	const char *data_dir;          /* -D; NULL: the server's data_directory */
@@ -25,7 +26,7 @@ struct pitr_backup_opts {
 	const char *xlogs;             /* -x, absolute, must not exist */
 	const char **dst_local;        /* -dl [CODEC=]DIR */
 	size_t ndst_local;
-	const char **dst_remote;       /* -dr [CODEC=]rsync location */
+	const char **dst_remote;       /* -dr [CODEC=]rsync or s3 location */
 	size_t ndst_remote;
 	const char **dst_pipe;         /* -dp [CODEC=]PROGRAM */
 	size_t ndst_pipe;
@@ -40,6 +41,7 @@ struct pitr_backup_opts {
 	const char *rsync_path;        /* -rp */
 	const char *ssh_path;          /* -ssh, for -dd; NULL: ssh on PATH */
 	const char *remote_cat_path;   /* -rcp, for -dd; NULL: cat on the remote PATH */
+	struct pitr_s3_config s3;      /* --s3-*, for s3:// destinations */
 	int wal_wait;                  /* seconds to wait for the stop segment; 0: 300 */
 	const char *digests;           /* -dg LIST, "MD5,SHA-256"; NULL: none */
 	bool skip_xlogs;               /* -sx: no xlog tarball; restore with the archive */
@@ -86,7 +88,8 @@ struct pitr_backup_opts {
 	{ "dst-pipe", "dp", PITR_OPT_LIST, "[CODEC=]PROGRAM",                     \
 	  .help = "program run with the file name, data on stdin (repeatable)" }, \
 	{ "dst-remote", "dr", PITR_OPT_LIST, "[CODEC=]URL",                       \
-	  .help = "rsync://host[:port]/module/path/ or host:/path/ (repeatable)" }, \
+	  .help = "rsync://host[:port]/module/path/, host:/path/ or "             \
+		  "s3://BUCKET/PREFIX/ (repeatable)" },                           \
 	{ "filename-template", "f", PITR_OPT_STRING, "TEMPLATE",                  \
 	  .dflt = PITR_BACKUP_DEFAULT_TEMPLATE, .help = "file names" },           \
 	{ "incremental-from", NULL, PITR_OPT_STRING, "BACKUP|latest",             \
@@ -102,6 +105,7 @@ struct pitr_backup_opts {
 	  "this long; 0: never" },                                                \
 	{ "rsync-path", "rp", PITR_OPT_STRING, "PATH", .dflt_doc = "rsync on the PATH", \
 	  .help = "the rsync program" },                                          \
+	PITR_OPTS_S3,                                                             \
 	{ "ssh-path", "ssh", PITR_OPT_STRING, "PATH", .dflt_doc = "ssh on the PATH", \
 	  .help = "the ssh program for --dst-direct" },                           \
 	{ "temp-dir", "t", PITR_OPT_STRING, "DIR",                                \

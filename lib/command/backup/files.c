@@ -251,7 +251,8 @@ ssh_swept(const struct bk_run *run, size_t i)
 /* Every temporary file in a local destination that no live run holds
  * locked was left by a killed one (tmpfile.h): this backup's, another
  * backup's or pitr-archive's, they all go; so do those in a --dst-direct
- * directory on its host (ssh.c).  A directory that cannot be read is the
+ * directory on its host (ssh.c), and an s3 destination's uploads begun
+ * days ago and never completed (s3.c).  A directory that cannot be read is the
  * destination's own open to report. */
 int
 pitr_backup_files_remove_stale_temps(struct bk_run *run)
@@ -263,6 +264,8 @@ pitr_backup_files_remove_stale_temps(struct bk_run *run)
 			(void)pitr_tmp_sweep(dir, false);
 		if (run->specs[i].kind == PITR_DEST_SSH && !ssh_swept(run, i))
 			(void)pitr_dest_ssh_sweep(&run->specs[i], &run->env);
+		if (run->specs[i].kind == PITR_DEST_S3)
+			(void)pitr_dest_s3_sweep(&run->specs[i], &run->env);
 	}
 	return 0;
 }

@@ -382,6 +382,8 @@ kind_label(const struct pitr_dest_spec *spec)
 		return "remote";
 	case PITR_DEST_PIPE:
 		return "pipe";
+	case PITR_DEST_S3:
+		return "s3";
 	default:
 		return "direct";
 	}
@@ -509,6 +511,12 @@ mark_unchecked(struct check_run *run)
 			t->state = TARGET_UNCHECKED;
 			report(run, "%s destination \"%s\": not checked (it cannot be read back)",
 			       kind_label(t->spec), t->spec->location);
+		} else if (t->spec->kind == PITR_DEST_S3) {
+			/* Reading it back needs the server's credentials, which
+			 * are in its environment, not in pitr-check's. */
+			t->state = TARGET_UNCHECKED;
+			report(run, "s3 destination \"%s\": not checked (pitr-check does not read "
+			       "object stores yet)", t->spec->location);
 		} else if (t->spec->backup_copy) {
 			t->state = TARGET_UNCHECKED;
 			report(run, "backup destination \"%s\": not checked (a backup's copy, not "

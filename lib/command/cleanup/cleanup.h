@@ -8,9 +8,14 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+struct pitr_s3_config;
+
 struct pitr_cleanup_opts {
-	const char *archive;        /* -a [CODEC=]DIR; the codec does not matter: every
-				     * codec's files are removed */
+	const char *archive;        /* -a [CODEC=]DIR or [CODEC=]s3://BUCKET/PREFIX/; the
+				     * codec does not matter: every codec's files are
+				     * removed */
+	const struct pitr_s3_config *s3; /* how an s3:// archive is reached; NULL: the
+				     * defaults (s3/s3.h) */
 	const char *pause_trigger;  /* -p FILE: remove nothing while it exists */
 	const char *pid_file;       /* --pid-file */
 	bool dry_run;               /* -n: list, remove nothing */
@@ -19,7 +24,8 @@ struct pitr_cleanup_opts {
 };
 
 /*
- * Remove from opts->archive every segment and partial segment older than
+ * Remove from opts->archive (a directory, or the objects under an object
+ * store's prefix, listed non-recursively) every segment and partial segment older than
  * opts->segment (timeline ignored, any codec extension, never a history
  * file), oldest first, stopping at the first failure.  With dry_run the
  * file names are written to opts->out, one per line, instead.  Returns 0

@@ -3,8 +3,9 @@
  * temporary file beside it (or taken from the -pf prefetch dir), checked
  * (full segment size, a long page header that matches its name, the
  * archive's cluster), fsync'ed and renamed, so PostgreSQL never sees a
- * partial or corrupt segment.  The -pf worker and the -h hook decompress
- * through the same functions.
+ * partial or corrupt segment.  An object in a store is decompressed as it
+ * arrives (fetch.c).  The -pf worker and the -h hook decompress through
+ * the same functions.
  */
 #include "config.h"
 
@@ -26,56 +27,90 @@
 /* No file PostgreSQL asks for is larger than the largest segment. */
 #define MAX_FILE_SIZE ((uint64_t)PITR_WAL_MAX_SEGSIZE)
 
+/* The reader's failure, when it was quiet (an object's: see
+ * pitr_restore_handover_decompress()), said once and only when the GET
+ * itself did not fail: a GET that failed midway ends the stream early,
+ * and its own line says why. */
+static void
+reader_failed(const struct restore_file *src, int got, const char *why)
+{
+	if (got < 0)
+		return;
+	if (got == 1)
+		pitr_log_error("\"%s\" is no longer in the archive", src->path);
+	else
+		pitr_log_error("could not read \"%s\" as %s: %s", src->path,
+			       pitr_codec_name(src->codec), why[0] != '\0' ? why : "unknown error");
+}
+
+/* The first PITR_WALHDR_SIZE bytes gathered into `head`: once whole, the
+ * header is checked against `check` and *seg_size set from it.  Returns 0,
+ * or -1 after logging. */
+static int
+take_head(const struct restore_file *src, const unsigned char *buf, size_t n,
+	  unsigned char *head, size_t *head_len, const struct pitr_wal_name *check,
+	  struct pitr_walhdr *hdr, uint64_t *seg_size)
+{
+	size_t take = PITR_WALHDR_SIZE - *head_len < n ? PITR_WALHDR_SIZE - *head_len : n;
+
+	memcpy(head + *head_len, buf, take);
+	*head_len += take;
+	if (*head_len < PITR_WALHDR_SIZE)
+		return 0;
+	(void)pitr_walhdr_decode(head, *head_len, hdr);
+	if (pitr_walhdr_check(hdr, check, src->path) != 0)
+		return -1;
+	*seg_size = hdr->seg_size;
+	return 0;
+}
+
 int
-pitr_restore_handover_decompress(struct restore_run *run, const char *src, enum pitr_codec codec,
+pitr_restore_handover_decompress(struct restore_run *run, const struct restore_file *src,
 				 int fd, const char *out_path, const struct pitr_wal_name *check,
 				 struct pitr_walhdr *hdr, uint64_t *total)
 {
 	struct pitr_codec_reader *reader = NULL;
+	struct restore_fetch fx = { .fd = -1 };
 	unsigned char head[PITR_WALHDR_SIZE];
+	char why[256] = "";
 	size_t head_len = 0;
 	uint64_t seg_size = MAX_FILE_SIZE;
 	off_t flushed = 0;
-	int in = -1;
-	int rc = -1;
+	bool quiet = src->key != NULL;
+	int rc = -1, got;
 
 	*total = 0;
-	in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0) {
-		pitr_log_error("could not open \"%s\": %s", src, strerror(errno));
-		goto out;
-	}
-	reader = pitr_codec_reader_new(codec, in, src);
+	if (pitr_restore_fetch_open(run, src, &fx) != 0)
+		return -1;
+	/* An object's reader is quiet: its failure may be the GET's. */
+	if (quiet)
+		reader = pitr_codec_reader_new_quiet(src->codec, fx.fd, src->path, why, sizeof(why));
+	else
+		reader = pitr_codec_reader_new(src->codec, fx.fd, src->path);
 	if (reader == NULL)
 		goto out;
 	for (;;) {
 		ssize_t n = pitr_codec_reader_read(reader, run->buf, PITR_RESTORE_BUF_SIZE);
 
-		if (n < 0)
+		if (n < 0) {
+			got = pitr_restore_fetch_close(&fx);
+			if (quiet)
+				reader_failed(src, got, why);
 			goto out;
+		}
 		if (n == 0)
 			break;
-		if (check != NULL && head_len < sizeof(head)) {
-			size_t take = sizeof(head) - head_len < (size_t)n ? sizeof(head) - head_len
-									   : (size_t)n;
-
-			memcpy(head + head_len, run->buf, take);
-			head_len += take;
-			if (head_len == sizeof(head)) {
-				(void)pitr_walhdr_decode(head, head_len, hdr);
-				if (pitr_walhdr_check(hdr, check, src) != 0)
-					goto out;
-				seg_size = hdr->seg_size;
-			}
-		}
+		if (check != NULL && head_len < sizeof(head) &&
+		    take_head(src, run->buf, (size_t)n, head, &head_len, check, hdr, &seg_size) != 0)
+			goto out;
 		*total += (uint64_t)n;
 		if (*total > seg_size) {
 			if (check != NULL)
 				pitr_log_error("\"%s\" holds more than the %llu bytes its header says "
-					       "segments are", src, (unsigned long long)seg_size);
+					       "segments are", src->path, (unsigned long long)seg_size);
 			else
 				pitr_log_error("\"%s\" holds more than %llu bytes: not a file PostgreSQL "
-					       "archived", src, (unsigned long long)seg_size);
+					       "archived", src->path, (unsigned long long)seg_size);
 			goto out;
 		}
 		if (pitr_io_write_all(fd, run->buf, (size_t)n) != 0) {
@@ -84,21 +119,27 @@ pitr_restore_handover_decompress(struct restore_run *run, const char *src, enum 
 		}
 		pitr_fsutil_writeback(fd, &flushed, (off_t)*total);
 	}
+	/* The stream ended: the GET must have passed every byte. */
+	if ((got = pitr_restore_fetch_close(&fx)) != 0) {
+		if (got == 1)
+			pitr_log_error("\"%s\" is no longer in the archive", src->path);
+		goto out;
+	}
 	if (check != NULL && head_len < sizeof(head)) {
-		pitr_log_error("\"%s\" holds %llu bytes: too short to be a WAL segment", src,
+		pitr_log_error("\"%s\" holds %llu bytes: too short to be a WAL segment", src->path,
 			       (unsigned long long)*total);
 		goto out;
 	}
 	if (check != NULL && *total != seg_size) {
 		pitr_log_error("\"%s\" holds %llu bytes of WAL but its header says segments are %llu "
-			       "bytes", src, (unsigned long long)*total, (unsigned long long)seg_size);
+			       "bytes", src->path, (unsigned long long)*total,
+			       (unsigned long long)seg_size);
 		goto out;
 	}
 	rc = 0;
 out:
 	pitr_codec_reader_free(reader);
-	if (in >= 0)
-		close(in);
+	(void)pitr_restore_fetch_close(&fx);
 	return rc;
 }
 
@@ -119,7 +160,7 @@ check_cluster(struct restore_run *run, const char *src, uint64_t sysid)
 }
 
 int
-pitr_restore_handover_to_temp(struct restore_run *run, const char *src, enum pitr_codec codec,
+pitr_restore_handover_to_temp(struct restore_run *run, const struct restore_file *src,
 			      const char *dir, const char *base, const struct pitr_wal_name *check,
 			      struct pitr_walhdr *hdr, struct pitr_tmp *tmp_out)
 {
@@ -129,10 +170,10 @@ pitr_restore_handover_to_temp(struct restore_run *run, const char *src, enum pit
 	 * after a SIGKILL takes only dead calls' files (tmpfile.h). */
 	if (pitr_tmp_create(tmp_out, dir, base) != 0)
 		return -1;
-	if (pitr_restore_handover_decompress(run, src, codec, tmp_out->fd, tmp_out->path, check,
-					     hdr, &total) != 0)
+	if (pitr_restore_handover_decompress(run, src, tmp_out->fd, tmp_out->path, check, hdr,
+					     &total) != 0)
 		goto fail;
-	if (check != NULL && check_cluster(run, src, hdr->sysid) != 0)
+	if (check != NULL && check_cluster(run, src->path, hdr->sysid) != 0)
 		goto fail;
 	if (fsync(tmp_out->fd) != 0) {
 		pitr_log_error("could not fsync \"%s\": %s", tmp_out->path, strerror(errno));
@@ -175,7 +216,7 @@ put_in_place(struct restore_run *run, const char *from, const char *origin, cons
 
 /* Decompress, check, fsync and rename the archive file `src` to %p. */
 static int
-deliver_archived(struct restore_run *run, const char *src, enum pitr_codec codec)
+deliver_archived(struct restore_run *run, const struct restore_file *src)
 {
 	bool is_segment = run->kind == PITR_WAL_SEGMENT || run->kind == PITR_WAL_PARTIAL;
 	double started = pitr_clock_ms();
@@ -183,12 +224,12 @@ deliver_archived(struct restore_run *run, const char *src, enum pitr_codec codec
 	struct pitr_tmp tmp;
 	int rc;
 
-	if (pitr_restore_handover_to_temp(run, src, codec, run->dest_dir, run->dest_base,
+	if (pitr_restore_handover_to_temp(run, src, run->dest_dir, run->dest_base,
 					  is_segment ? &run->name : NULL, &hdr, &tmp) != 0)
 		return -1;
 	if (is_segment)
 		run->seg_size = hdr.seg_size;
-	rc = put_in_place(run, tmp.path, "", src, started);
+	rc = put_in_place(run, tmp.path, "", src->path, started);
 	if (rc != 0)
 		pitr_tmp_discard(&tmp);
 	else
@@ -245,7 +286,7 @@ out:
 
 /* A segment's prefetched copy goes first: the worker did the work. */
 int
-pitr_restore_handover(struct restore_run *run, const char *src, enum pitr_codec codec)
+pitr_restore_handover(struct restore_run *run, const struct restore_file *src)
 {
 	if (run->prefetch_dir != NULL && run->kind == PITR_WAL_SEGMENT) {
 		int took = take_prefetched(run);
@@ -253,5 +294,5 @@ pitr_restore_handover(struct restore_run *run, const char *src, enum pitr_codec 
 		if (took != 0)
 			return took > 0 ? 0 : -1;
 	}
-	return deliver_archived(run, src, codec);
+	return deliver_archived(run, src);
 }

@@ -5,7 +5,7 @@
  * next call hands its segment over by a rename.  The server replays in one
  * process and waits for every restore command, so without this a
  * backlog's decompression adds to its replay time; with it the work moves
- * to another core.
+ * to another core, and from an object store the download too.
  */
 #include "config.h"
 
@@ -83,17 +83,16 @@ prefetch_one(struct restore_run *run, const struct pitr_wal_name *name, const ch
 	     const char *final)
 {
 	double started = pitr_clock_ms();
-	enum pitr_codec codec;
 	struct pitr_walhdr hdr;
 	struct pitr_tmp tmp = { .fd = -1, .slot = -1 };
-	char *src = NULL;
+	struct restore_file src;
 	int found;
 	int rc = -1;
 
-	found = pitr_restore_find(run, walname, &src, &codec, NULL);
+	found = pitr_restore_find(run, walname, &src);
 	if (found <= 0)
 		return found == 0 ? 1 : -1;
-	if (pitr_restore_handover_to_temp(run, src, codec, run->prefetch_dir, walname, name, &hdr,
+	if (pitr_restore_handover_to_temp(run, &src, run->prefetch_dir, walname, name, &hdr,
 					  &tmp) != 0)
 		goto out;
 	if (pitr_restore_got_term)
@@ -104,12 +103,12 @@ prefetch_one(struct restore_run *run, const struct pitr_wal_name *name, const ch
 		goto out;
 	}
 	pitr_tmp_release(&tmp);
-	pitr_log_verbose("prefetched \"%s\" from \"%s\" in %.1f ms", walname, src,
+	pitr_log_verbose("prefetched \"%s\" from \"%s\" in %.1f ms", walname, src.path,
 			 pitr_clock_ms() - started);
 	rc = 0;
 out:
 	pitr_tmp_discard(&tmp);
-	free(src);
+	pitr_restore_file_free(&src);
 	return rc;
 }
 
@@ -177,7 +176,12 @@ prefetch_work(struct restore_run *run)
 void
 pitr_restore_prefetch_start(struct restore_run *run)
 {
-	pid_t pid = fork();
+	pid_t pid;
+
+	/* An object store's connection must not be shared: the parent, which
+	 * returns now, would close it under the worker. */
+	pitr_restore_sources_disconnect(run);
+	pid = fork();
 
 	if (pid < 0) {
 		pitr_log_info("could not start prefetching: %s", strerror(errno));

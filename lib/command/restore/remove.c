@@ -3,7 +3,8 @@
  * may go is decided by -r's SEGMENT (%r) or pg_controldata's REDO WAL
  * file, with -ep saying what a failing pg_controldata means; each pass
  * removes at most -rt files, oldest first, each handed uncompressed to the
- * -h hook first, and none while the -p pause trigger exists.
+ * -h hook first, and none while the -p pause trigger exists.  From an
+ * object store the objects are deleted by the same rules (s3arch.h).
  */
 #include "config.h"
 
@@ -18,7 +19,6 @@
 #include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
-#include "postgres/sysid.h"
 #include "common/quote.h"
 #include "common/sigclean.h"
 #include "common/spawn.h"
@@ -26,6 +26,7 @@
 #include "common/xalloc.h"
 #include "postgres/controldata.h"
 #include "repo/archdir.h"
+#include "repo/s3arch.h"
 
 /* While waiting, removal passes follow each other this closely while
  * there is a backlog, and this far apart once there is none: each pass
@@ -103,19 +104,28 @@ pitr_restore_remove_cutoff(struct restore_run *run, struct pitr_wal_name *cutoff
 	}
 }
 
+/* What the -h hook is called with: the call and the source pruned. */
+struct hook_ctx {
+	struct restore_run *run;
+	size_t source;
+};
+
 /* -h: hand the file to the hook, uncompressed, under its WAL name, before
  * it is removed.  The command runs with execvp, never a shell. */
 static int
 pre_removal_hook(void *ctx, const char *dir, const struct pitr_archdir_entry *entry)
 {
-	struct restore_run *run = ctx;
+	struct hook_ctx *hc = ctx;
+	struct restore_run *run = hc->run;
 	const char *tmpdir = pitr_fsutil_tmpdir(run->opts->temp_dir);
 	char walname[PITR_WAL_NAME_MAX];
-	char *src = NULL, *copy = NULL;
+	struct restore_file src = { .path = NULL };
+	char *copy = NULL;
 	uint64_t total;
 	int fd = -1, slot = -1;
 	int rc = -1;
 
+	(void)dir;
 	if (run->hook_argv == NULL)
 		return 0;
 	if (run->hook_dir == NULL) {
@@ -128,7 +138,7 @@ pre_removal_hook(void *ctx, const char *dir, const struct pitr_archdir_entry *en
 		run->hook_dir = run->hook_tmp.path;
 	}
 	pitr_wal_format(walname, &entry->name);
-	if ((src = pitr_fsutil_join(dir, entry->file)) == NULL ||
+	if (pitr_restore_file_of_entry(run, hc->source, entry, &src) != 0 ||
 	    (copy = pitr_fsutil_join(run->hook_dir, walname)) == NULL)
 		goto out;
 	fd = open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -138,8 +148,7 @@ pre_removal_hook(void *ctx, const char *dir, const struct pitr_archdir_entry *en
 	}
 	/* A fatal signal empties the directory before removing it. */
 	slot = pitr_sigclean_add_path(copy, false);
-	if (pitr_restore_handover_decompress(run, src, entry->codec, fd, copy, NULL, NULL,
-					     &total) != 0)
+	if (pitr_restore_handover_decompress(run, &src, fd, copy, NULL, NULL, &total) != 0)
 		goto out;
 	if (close(fd) != 0) {
 		fd = -1;
@@ -153,18 +162,18 @@ pre_removal_hook(void *ctx, const char *dir, const struct pitr_archdir_entry *en
 		goto out;
 	}
 	run->hook_argv[run->hook_argc] = NULL;
-	pitr_log_verbose("--pre-removal-processing done for \"%s\"", src);
+	pitr_log_verbose("--pre-removal-processing done for \"%s\"", src.path);
 	rc = 0;
 out:
-	if (rc != 0 && src != NULL)
-		pitr_log_info("removal of \"%s\" and newer files postponed", src);
+	if (rc != 0 && src.path != NULL)
+		pitr_log_info("removal of \"%s\" and newer files postponed", src.path);
 	if (fd >= 0)
 		close(fd);
 	if (copy != NULL)
 		unlink(copy);
 	pitr_sigclean_remove(slot);
 	free(copy);
-	free(src);
+	pitr_restore_file_free(&src);
 	return rc;
 }
 
@@ -177,14 +186,33 @@ prunable(struct restore_run *run, size_t i)
 {
 	uint64_t sysid;
 
-	if (run->nsources == 1 || pitr_sysid_read(run->sources[i].location, &sysid) == 0)
+	if (run->nsources == 1 || pitr_restore_source_sysid(run, i, &sysid) == 0)
 		return true;
 	if (!run->unpruned_logged)
 		pitr_log_verbose("source \"%s\" records no system identifier: nothing is removed from "
 				 "it (-r prunes, of several sources, those of this cluster only)",
-				 run->sources[i].location);
+				 run->sources[i].spec.location);
 	run->unpruned_logged = true;
 	return false;
+}
+
+/* Remove at most -rt files older than `cutoff` from source `i`, a
+ * directory or an object store, each through the -h hook first. */
+static size_t
+remove_from(struct restore_run *run, size_t i, const struct pitr_wal_name *cutoff)
+{
+	const struct restore_source *s = &run->sources[i];
+	struct hook_ctx hc = { .run = run, .source = i };
+	struct pitr_s3 *s3;
+	size_t n = 0;
+
+	if (s->url.bucket == NULL)
+		(void)pitr_archdir_remove_older(s->spec.location, cutoff, run->remove_at_a_time,
+						pre_removal_hook, &hc, &n);
+	else if ((s3 = pitr_restore_source_s3(run, i)) != NULL)
+		(void)pitr_s3arch_remove_older(s3, s->url.prefix, cutoff, run->remove_at_a_time,
+					       pre_removal_hook, &hc, &n);
+	return n;
 }
 
 size_t
@@ -205,17 +233,14 @@ pitr_restore_remove_pass(struct restore_run *run, const struct pitr_wal_name *cu
 	 * fed from several hosts' archives keeps none of them growing. */
 	pitr_wal_format(cutname, cutoff);
 	for (size_t i = 0; i < run->nsources; i++) {
-		const char *dir = run->sources[i].location;
-		size_t n = 0;
+		size_t n;
 
 		if (!prunable(run, i))
 			continue;
-
-		(void)pitr_archdir_remove_older(dir, cutoff, run->remove_at_a_time, pre_removal_hook,
-						run, &n);
+		n = remove_from(run, i, cutoff);
 		if (n > 0)
 			pitr_log_info("removed %zu file%s older than \"%s\" from \"%s\"", n,
-				      n == 1 ? "" : "s", cutname, dir);
+				      n == 1 ? "" : "s", cutname, run->sources[i].spec.location);
 		if (n > removed)
 			removed = n;
 	}

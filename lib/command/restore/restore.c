@@ -11,7 +11,7 @@
  * ends archive recovery.  Around the hand-over, -r prunes the archive
  * (remove.c) and -pf starts the worker that decompresses ahead
  * (prefetch.c).  A missing segment is waited for by polling the archive
- * with stat(2).
+ * (stat(2) of a directory, a listing of an object store).
  *
  * Line coverage of this folder's files: t/command/check_restore.c does not
  * provoke allocation, sigaction, fsync, close, rename or write failures, a
@@ -288,7 +288,7 @@ prepare(struct restore_run *run)
 /* Deliver `src`, with -r's removal before (-rb) or after it.  The cutoff
  * is learnt first, so that -ep break fails before anything is delivered. */
 static int
-deliver_and_prune(struct restore_run *run, const char *src, enum pitr_codec codec)
+deliver_and_prune(struct restore_run *run, const struct restore_file *src)
 {
 	const struct pitr_restore_opts *opts = run->opts;
 	struct pitr_wal_name cutoff;
@@ -307,7 +307,7 @@ deliver_and_prune(struct restore_run *run, const char *src, enum pitr_codec code
 	}
 	if (prune && opts->remove_before)
 		pitr_restore_remove_pass(run, &cutoff);
-	if (pitr_restore_handover(run, src, codec) != 0)
+	if (pitr_restore_handover(run, src) != 0)
 		return -1;
 	if (prune && !opts->remove_before)
 		pitr_restore_remove_pass(run, &cutoff);
@@ -323,8 +323,7 @@ deliver_and_prune(struct restore_run *run, const char *src, enum pitr_codec code
 static int
 restore_other(struct restore_run *run)
 {
-	enum pitr_codec codec;
-	char *src = NULL;
+	struct restore_file src;
 	int found, rc;
 
 	/* The server asks for history files when it starts and when recovery
@@ -332,15 +331,15 @@ restore_other(struct restore_run *run)
 	 * would take the prefetched segments, so they go now. */
 	if (run->prefetch_dir != NULL)
 		pitr_restore_prefetch_prune(run, false);
-	found = pitr_restore_find(run, run->opts->wal_name, &src, &codec, NULL);
+	found = pitr_restore_find(run, run->opts->wal_name, &src);
 	if (found < 0)
 		return -1;
 	if (found == 0) {
 		pitr_log_info("\"%s\" is not in the archive", run->opts->wal_name);
 		return -1;
 	}
-	rc = pitr_restore_handover(run, src, codec);
-	free(src);
+	rc = pitr_restore_handover(run, &src);
+	pitr_restore_file_free(&src);
 	return rc;
 }
 
@@ -356,9 +355,7 @@ restore_loop(struct restore_run *run)
 		return restore_other(run);
 	for (;;) {
 		enum finish_mode mode;
-		enum pitr_codec codec;
-		struct stat st;
-		char *src = NULL;
+		struct restore_file src = { .path = NULL };
 		int found, rc;
 
 		if (pitr_restore_got_term) {
@@ -371,26 +368,27 @@ restore_loop(struct restore_run *run)
 				      opts->wal_name);
 			return -1;
 		}
-		found = pitr_restore_find(run, opts->wal_name, &src, &codec, &st);
+		found = pitr_restore_find(run, opts->wal_name, &src);
 		if (found < 0)
 			return -1;
 		if (found == 1 && mode != FINISH_PENDING) {
-			double age_ms = pitr_clock_file_age_ms(&st);
+			double age_ms = pitr_clock_file_age_ms(&src.st);
 
 			if (opts->recovery_delay <= 0 || mode == FINISH_SMART ||
 			    age_ms >= opts->recovery_delay * 1000.0) {
-				rc = deliver_and_prune(run, src, codec);
-				free(src);
+				rc = deliver_and_prune(run, &src);
+				pitr_restore_file_free(&src);
 				if (rc == 0 && run->prefetch_dir != NULL)
 					pitr_restore_prefetch_start(run);
 				return rc;
 			}
 			if (!delay_logged)
 				pitr_log_verbose("\"%s\" is in the archive but younger than the %d s "
-						 "--recovery-delay: waiting", src, opts->recovery_delay);
+						 "--recovery-delay: waiting", src.path,
+						 opts->recovery_delay);
 			delay_logged = true;
 		}
-		free(src);
+		pitr_restore_file_free(&src);
 		if (found == 0 && mode != FINISH_PENDING) {
 			if (opts->streaming_replication) {
 				pitr_log_info("segment \"%s\" is not in the archive: returning to "

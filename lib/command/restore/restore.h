@@ -9,6 +9,8 @@
 #include <stdbool.h>
 
 /* -ep: what to do when pg_controldata fails while -r needs it. */
+struct pitr_s3_config;
+
 enum pitr_restore_ep {
 	PITR_RESTORE_EP_BREAK = 0,  /* fail the call (exit 1): OmniPITR's default */
 	PITR_RESTORE_EP_HANG,       /* wait until it works, a finish trigger or a signal */
@@ -17,10 +19,12 @@ enum pitr_restore_ep {
 
 struct pitr_restore_opts {
 	const char *data_dir;               /* -D, default "."; %p is relative to it */
-	const char **sources;               /* -s [CODEC=]DIR, repeatable (at least one):
-					     * a file is taken from the first that has
-					     * it; -r prunes each */
+	const char **sources;               /* -s [CODEC=]DIR or [CODEC=]s3://BUCKET/PREFIX/,
+					     * repeatable (at least one): a file is taken
+					     * from the first that has it; -r prunes each */
 	size_t nsources;
+	const struct pitr_s3_config *s3;    /* how s3:// sources are reached; NULL: the
+					     * defaults (s3/s3.h) */
 	int recovery_delay;                 /* -w seconds; 0: none */
 	const char *finish_trigger;         /* -f FILE */
 	bool remove_unneeded;               /* -r */

@@ -9,7 +9,10 @@
  *               checked, fsync'ed, renamed
  *   prefetch.c  -pf: the worker that decompresses the next segments ahead
  *   remove.c    -r: what may go, the -h hook, the passes and their pace
- *   sources.c   -s, repeatable: the archives, their cluster, the lookup
+ *   sources.c   -s, repeatable: the archives (directories or object
+ *               stores), their cluster, the lookup
+ *   fetch.c     a found file's compressed bytes: the file, or a pipe a
+ *               thread fills with the object's GET
  *
  * Not installed: the functions below are the library's only so that the
  * files can call each other.
@@ -17,6 +20,7 @@
 #ifndef PITR_CMD_RESTORE_IMPL_H
 #define PITR_CMD_RESTORE_IMPL_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,6 +33,8 @@
 #include "dest/dest.h"
 #include "postgres/wal.h"
 #include "postgres/walhdr.h"
+#include "repo/archdir.h"
+#include "s3/s3.h"
 
 /* The size of run->buf, the decompression buffer. */
 #define PITR_RESTORE_BUF_SIZE (1 << 20)
@@ -61,12 +67,32 @@ enum cutoff_result {
 	CUTOFF_FAIL,       /* give up the call */
 };
 
+/* One -s: a directory, or an archive in an object store. */
+struct restore_source {
+	struct pitr_dest_spec spec;  /* its codec, and its location as given (messages) */
+	struct pitr_s3_url url;      /* an object store's bucket and prefix; bucket NULL
+				      * for a directory */
+	struct pitr_s3 *s3;          /* its client, made at first use
+				      * (pitr_restore_source_s3) */
+};
+
+/* A WAL file found in a source, by pitr_restore_find(). */
+struct restore_file {
+	size_t source;               /* its index in run->sources */
+	char *path;                  /* the file's path, or "s3://BUCKET/KEY" (messages) */
+	char *key;                   /* the object's key; NULL for a file */
+	enum pitr_codec codec;       /* the codec its name's extension names */
+	struct stat st;              /* a file's; an object's size and mtime only */
+};
+
 /* Everything one call holds, released by pitr_restore_run_free(). */
 struct restore_run {
 	const struct pitr_restore_opts *opts;
 	struct pitr_pidfile *pidfile;
-	struct pitr_dest_spec *sources;  /* -s, in the order given */
+	struct restore_source *sources;  /* -s, in the order given */
 	size_t nsources;
+	bool have_creds;             /* creds loaded: a source is an object store */
+	struct pitr_s3_creds creds;
 	bool have_sysid;             /* a source records its cluster (all that do agree) */
 	uint64_t sysid;              /* that record */
 	const char *sysid_dir;       /* the first source with it */
@@ -120,22 +146,22 @@ int pitr_restore_trigger_wait(struct restore_run *run, int ms);
 
 /* --- handover.c ---------------------------------------------------------- */
 
-/* Hand `src` (`codec`, in the archive) over to %p: the prefetched copy of
+/* Hand `src` (found in the archive) over to %p: the prefetched copy of
  * a segment when there is one, else decompressed from the archive; either
  * way checked and fsync'ed before the rename.  Sets run->seg_size for a
  * segment.  Returns 0, or -1 after logging (nothing is left at %p). */
-int pitr_restore_handover(struct restore_run *run, const char *src, enum pitr_codec codec);
+int pitr_restore_handover(struct restore_run *run, const struct restore_file *src);
 
 /*
- * Decompress `src` (`codec`) into `fd` (the file at `out_path`) through
- * run->buf.  With `check` not NULL the result must be one whole WAL
+ * Decompress `src` (read through fetch.c) into `fd` (the file at
+ * `out_path`) through run->buf.  With `check` not NULL the result must be one whole WAL
  * segment named `check`: its long page header matches the name, and its
  * length is the header's segment size; *hdr gets the header.  Never reads
  * more than the largest segment.  Returns 0 with *total set, or -1 after
  * logging one line.
  */
-int pitr_restore_handover_decompress(struct restore_run *run, const char *src,
-				     enum pitr_codec codec, int fd, const char *out_path,
+int pitr_restore_handover_decompress(struct restore_run *run, const struct restore_file *src,
+				     int fd, const char *out_path,
 				     const struct pitr_wal_name *check, struct pitr_walhdr *hdr,
 				     uint64_t *total);
 
@@ -147,8 +173,8 @@ int pitr_restore_handover_decompress(struct restore_run *run, const char *src,
  * the caller to rename and release, or discard; -1 after logging, with
  * nothing left behind.
  */
-int pitr_restore_handover_to_temp(struct restore_run *run, const char *src,
-				  enum pitr_codec codec, const char *dir, const char *base,
+int pitr_restore_handover_to_temp(struct restore_run *run, const struct restore_file *src,
+				  const char *dir, const char *base,
 				  const struct pitr_wal_name *check, struct pitr_walhdr *hdr,
 				  struct pitr_tmp *tmp_out);
 
@@ -171,19 +197,67 @@ void pitr_restore_prefetch_prune(struct restore_run *run, bool keep_window);
 
 /* --- sources.c ----------------------------------------------------------- */
 
-/* Parse every -s into run->sources, check each is a directory, and that
+/* Parse every -s into run->sources, check each is a directory or an
+ * object store's bucket (loading the credentials for the first), and that
  * the ones with a system identifier record agree (run->sysid).  Returns 0,
  * or -1 after logging. */
 int pitr_restore_sources_open(struct restore_run *run);
 
-/* Release run->sources. */
+/* Release run->sources and the credentials. */
 void pitr_restore_sources_free(struct restore_run *run);
 
-/* pitr_archdir_find() over the sources in order: the file from the first
- * that has it.  Returns 1 with *path (malloc'd), *codec and *st (may be
- * NULL) set, 0 when none has it, -1 after logging. */
-int pitr_restore_find(struct restore_run *run, const char *walname, char **path,
-		      enum pitr_codec *codec, struct stat *st);
+/* Close the object stores' clients (connections included): before a
+ * fork, so that parent and child never share a connection; the next use
+ * makes a new one.  */
+void pitr_restore_sources_disconnect(struct restore_run *run);
+
+/* The client of source `i` (an object store), made at its first use.
+ * NULL after logging. */
+struct pitr_s3 *pitr_restore_source_s3(struct restore_run *run, size_t i);
+
+/* The system identifier record of source `i`: 0 with *sysid set, 1 when
+ * it has none, -1 after logging. */
+int pitr_restore_source_sysid(struct restore_run *run, size_t i, uint64_t *sysid);
+
+/* pitr_archdir_find() or pitr_s3arch_find() over the sources in order:
+ * the file from the first that has it.  Returns 1 with *out set (free it
+ * with pitr_restore_file_free()), 0 when none has it, -1 after logging. */
+int pitr_restore_find(struct restore_run *run, const char *walname, struct restore_file *out);
+
+/* The file `entry` of source `i`, as pitr_restore_find() would describe
+ * it (st left zero).  Returns 0, or -1 after logging. */
+int pitr_restore_file_of_entry(struct restore_run *run, size_t i,
+			       const struct pitr_archdir_entry *entry, struct restore_file *out);
+
+/* Release what *f holds; a zeroed one is accepted. */
+void pitr_restore_file_free(struct restore_file *f);
+
+/* --- fetch.c ------------------------------------------------------------- */
+
+/* A found file's compressed bytes, as a descriptor to read. */
+struct restore_fetch {
+	int fd;                      /* read this; -1: closed */
+	int wfd;                     /* the pipe's write end (the thread's), or -1 */
+	bool threaded;               /* a thread GETs the object into the pipe */
+	pthread_t thread;
+	struct pitr_s3 *s3;
+	const char *key;
+	int get_rc;                  /* pitr_s3_get()'s, once the thread ended */
+};
+
+/* Open `src`: the file itself, or a pipe that a thread fills with the
+ * object's bytes as they arrive.  Returns 0, or -1 after logging. */
+int pitr_restore_fetch_open(struct restore_run *run, const struct restore_file *src,
+			    struct restore_fetch *fx);
+
+/*
+ * Stop reading and wait for the GET: 0 when every byte was passed (a file
+ * always), 1 when the object was not there (nothing passed, nothing
+ * logged), -1 when the GET failed (logged, unless the reader stopped
+ * first: closing the pipe makes the GET fail quietly).  Accepts a closed
+ * one (returns 0).
+ */
+int pitr_restore_fetch_close(struct restore_fetch *fx);
 
 /* --- remove.c ------------------------------------------------------------ */
 

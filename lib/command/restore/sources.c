@@ -1,8 +1,9 @@
 /*
  * sources.c - pitr-restore's archives: -s may be given once per host that
  * keeps one (seeds/002: every server stopped, each holding part of the
- * WAL).  A file is taken from the first source that has it, in the order
- * given; they must all be of one cluster.
+ * WAL), and each is a directory or an archive in an object store
+ * (s3://BUCKET/PREFIX/, s3arch.h).  A file is taken from the first source
+ * that has it, in the order given; they must all be of one cluster.
  */
 #include "config.h"
 
@@ -12,32 +13,108 @@
 #include <sys/stat.h>
 
 #include "command/restore/restore_impl.h"
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "postgres/sysid.h"
 #include "repo/archdir.h"
+#include "repo/s3arch.h"
+
+static bool
+is_s3(const struct restore_source *s)
+{
+	return s->url.bucket != NULL;
+}
+
+struct pitr_s3 *
+pitr_restore_source_s3(struct restore_run *run, size_t i)
+{
+	struct restore_source *s = &run->sources[i];
+	struct pitr_s3_config defaults = { .endpoint = NULL };
+
+	if (s->s3 == NULL)
+		s->s3 = pitr_s3_new(run->opts->s3 != NULL ? run->opts->s3 : &defaults, &run->creds,
+				    s->url.bucket);
+	return s->s3;
+}
+
+void
+pitr_restore_sources_disconnect(struct restore_run *run)
+{
+	for (size_t i = 0; i < run->nsources; i++) {
+		pitr_s3_free(run->sources[i].s3);
+		run->sources[i].s3 = NULL;
+	}
+}
+
+int
+pitr_restore_source_sysid(struct restore_run *run, size_t i, uint64_t *sysid)
+{
+	struct restore_source *s = &run->sources[i];
+	struct pitr_s3 *s3;
+
+	if (!is_s3(s))
+		return pitr_sysid_read(s->spec.location, sysid);
+	if ((s3 = pitr_restore_source_s3(run, i)) == NULL)
+		return -1;
+	return pitr_sysid_read_s3(s3, s->url.prefix, sysid);
+}
 
 /* Each source that records its cluster must record run->sysid, the first
  * record met: two hosts' archives of different clusters are never mixed,
- * whichever of them would serve the segment asked for. */
+ * whichever of them would serve the segment asked for.  An object store
+ * keeps its record as an object beside the WAL (sysid.h). */
 static int
-check_record(struct restore_run *run, const char *dir)
+check_record(struct restore_run *run, size_t i)
 {
+	const char *where = run->sources[i].spec.location;
 	uint64_t sysid;
-	int r = pitr_sysid_read(dir, &sysid);
+	int r = pitr_restore_source_sysid(run, i, &sysid);
 
 	if (r != 0)
 		return r < 0 ? -1 : 0;
 	if (!run->have_sysid) {
 		run->have_sysid = true;
 		run->sysid = sysid;
-		run->sysid_dir = dir;
+		run->sysid_dir = where;
 		return 0;
 	}
 	if (sysid != run->sysid) {
 		pitr_log_error("--source \"%s\" holds WAL of database system %llu, --source \"%s\" of "
 			       "system %llu: the archives are of different clusters", run->sysid_dir,
-			       (unsigned long long)run->sysid, dir, (unsigned long long)sysid);
+			       (unsigned long long)run->sysid, where, (unsigned long long)sysid);
+		return -1;
+	}
+	return 0;
+}
+
+/* An object store: its location parsed, the credentials loaded once.
+ * That the bucket exists and answers is learnt from the record's read. */
+static int
+open_s3(struct restore_run *run, struct restore_source *s)
+{
+	if (pitr_s3_url_parse(s->spec.location, "--source", &s->url) != 0)
+		return -1;
+	if (!run->have_creds) {
+		if (pitr_s3_creds_load(&run->creds) != 0)
+			return -1;
+		run->have_creds = true;
+	}
+	return 0;
+}
+
+static int
+open_dir(const struct restore_source *s)
+{
+	struct stat st;
+
+	if (stat(s->spec.location, &st) != 0) {
+		pitr_log_error("could not open --source \"%s\": %s", s->spec.location,
+			       strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		pitr_log_error("--source \"%s\" is not a directory", s->spec.location);
 		return -1;
 	}
 	return 0;
@@ -46,21 +123,14 @@ check_record(struct restore_run *run, const char *dir)
 static int
 open_one(struct restore_run *run, const char *spec)
 {
-	struct pitr_dest_spec *s = &run->sources[run->nsources];
-	struct stat st;
+	struct restore_source *s = &run->sources[run->nsources];
 
-	if (pitr_dest_spec_parse(spec, PITR_DEST_LOCAL, "--source", s) != 0)
+	if (pitr_dest_spec_parse(spec, pitr_s3arch_spec_kind(spec), "--source", &s->spec) != 0)
 		return -1;
 	run->nsources++;
-	if (stat(s->location, &st) != 0) {
-		pitr_log_error("could not open --source \"%s\": %s", s->location, strerror(errno));
+	if ((s->spec.kind == PITR_DEST_S3 ? open_s3(run, s) : open_dir(s)) != 0)
 		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		pitr_log_error("--source \"%s\" is not a directory", s->location);
-		return -1;
-	}
-	return check_record(run, s->location);
+	return check_record(run, run->nsources - 1);
 }
 
 int
@@ -84,23 +154,95 @@ pitr_restore_sources_open(struct restore_run *run)
 void
 pitr_restore_sources_free(struct restore_run *run)
 {
-	for (size_t i = 0; i < run->nsources; i++)
-		pitr_dest_spec_free(&run->sources[i]);
+	for (size_t i = 0; i < run->nsources; i++) {
+		pitr_s3_free(run->sources[i].s3);
+		pitr_s3_url_free(&run->sources[i].url);
+		pitr_dest_spec_free(&run->sources[i].spec);
+	}
 	free(run->sources);
 	run->sources = NULL;
 	run->nsources = 0;
+	if (run->have_creds)
+		pitr_s3_creds_free(&run->creds);
+	run->have_creds = false;
+}
+
+void
+pitr_restore_file_free(struct restore_file *f)
+{
+	free(f->path);
+	free(f->key);
+	f->path = NULL;
+	f->key = NULL;
+}
+
+/* The object's copy of `walname` in source `i`: 1, 0 or -1 as
+ * pitr_restore_find(). */
+static int
+find_object(struct restore_run *run, size_t i, const char *walname, struct restore_file *out)
+{
+	const struct restore_source *s = &run->sources[i];
+	struct pitr_s3arch_found found;
+	struct pitr_s3 *s3 = pitr_restore_source_s3(run, i);
+	int r;
+
+	if (s3 == NULL)
+		return -1;
+	r = pitr_s3arch_find(s3, s->url.prefix, walname, s->spec.codec, &found);
+	if (r != 1)
+		return r;
+	out->key = found.key;
+	out->codec = found.codec;
+	/* What -w and the messages use. */
+	out->st.st_mode = S_IFREG | 0600;
+	out->st.st_size = (off_t)found.size;
+	out->st.st_mtim.tv_sec = found.mtime;
+	if ((out->path = pitr_s3_label(s3, found.key)) == NULL) {
+		pitr_restore_file_free(out);
+		return -1;
+	}
+	return 1;
 }
 
 int
-pitr_restore_find(struct restore_run *run, const char *walname, char **path,
-		  enum pitr_codec *codec, struct stat *st)
+pitr_restore_find(struct restore_run *run, const char *walname, struct restore_file *out)
 {
+	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < run->nsources; i++) {
-		int r = pitr_archdir_find(run->sources[i].location, walname, run->sources[i].codec,
-					  path, codec, st);
+		const struct restore_source *s = &run->sources[i];
+		int r;
 
+		out->source = i;
+		if (is_s3(s))
+			r = find_object(run, i, walname, out);
+		else
+			r = pitr_archdir_find(s->spec.location, walname, s->spec.codec, &out->path,
+					      &out->codec, &out->st);
 		if (r != 0)
 			return r;
+	}
+	return 0;
+}
+
+int
+pitr_restore_file_of_entry(struct restore_run *run, size_t i,
+			   const struct pitr_archdir_entry *entry, struct restore_file *out)
+{
+	const struct restore_source *s = &run->sources[i];
+	struct pitr_s3 *s3;
+
+	memset(out, 0, sizeof(*out));
+	out->source = i;
+	out->codec = entry->codec;
+	if (!is_s3(s)) {
+		out->path = pitr_fsutil_join(s->spec.location, entry->file);
+		return out->path != NULL ? 0 : -1;
+	}
+	if ((s3 = pitr_restore_source_s3(run, i)) == NULL ||
+	    (out->key = pitr_xasprintf("%s%s", s->url.prefix, entry->file)) == NULL ||
+	    (out->path = pitr_s3_label(s3, out->key)) == NULL) {
+		pitr_restore_file_free(out);
+		return -1;
 	}
 	return 0;
 }
