@@ -909,7 +909,9 @@ ceph_start()
 }
 
 # ceph_tls DIR: a CA (DIR/ca.crt, RGW_CA) and the gateway's key and
-# certificate for 127.0.0.1 signed by it (DIR/rgw.key, DIR/rgw.crt).
+# certificate for 127.0.0.1 signed by it (DIR/rgw.key, DIR/rgw.crt).  The
+# address is in the certificate twice: as an IP address (what libcurl
+# checks) and as a DNS name (what pgBackRest 2.45 checks, for bench/s3).
 ceph_tls()
 {
 	local d=$1
@@ -923,7 +925,7 @@ ceph_tls()
 			-keyout "$d/rgw.key" -out "$d/rgw.csr" -subj '/CN=127.0.0.1'
 		openssl x509 -req -in "$d/rgw.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
 			-CAcreateserial -days 2 -out "$d/rgw.crt" \
-			-extfile <(printf 'subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\n')
+			-extfile <(printf 'subjectAltName = IP:127.0.0.1, DNS:127.0.0.1\nbasicConstraints = CA:FALSE\n')
 		chmod 644 "$d/ca.crt" "$d/rgw.crt"
 	) >"$d/log/tls.out" 2>&1 ||
 		{ diag "openssl failed:" "$(it_tail "$(cat "$d/log/tls.out")")"; return 1; }
