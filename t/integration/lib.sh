@@ -941,9 +941,15 @@ ceph_tls()
 # object twice in RAM, with the page cache's copy of what was sent) puts
 # the objects on disk instead, in a sparse file of CEPH_BLUESTORE_BYTES
 # (default 64 GiB, taken only as objects are stored), DIR/osd/block.
+# The gateway sends with TCP_NODELAY (beast's tcp_nodelay=1): without it
+# every reply with a small body (a HEAD, an error, a listing, a small
+# object) waits ~40 ms for the client's delayed ACK (Nagle), which is
+# what the tests and benchmarks would time; CEPH_RGW_TCP_NODELAY=0 keeps
+# beast's default.
 ceph_conf()
 {
-	local d=$1 store
+	local d=$1 store nodelay=' tcp_nodelay=1'
+	[ "${CEPH_RGW_TCP_NODELAY:-1}" = 1 ] || nodelay=
 	case ${CEPH_OSD_STORE:-memstore} in
 	memstore)
 		store="osd objectstore = memstore
@@ -998,7 +1004,7 @@ $store
 
 [client.rgw.gw]
 rgw data = $d/rgw
-rgw frontends = beast endpoint=127.0.0.1:$4 ssl_endpoint=127.0.0.1:$5 ssl_certificate=$d/rgw.crt ssl_private_key=$d/rgw.key
+rgw frontends = beast endpoint=127.0.0.1:$4 ssl_endpoint=127.0.0.1:$5 ssl_certificate=$d/rgw.crt ssl_private_key=$d/rgw.key$nodelay
 rgw thread pool size = 32
 rgw exit timeout secs = 5
 EOF
