@@ -11,16 +11,18 @@
 #include "command/info/info.h"
 #include "common/log.h"
 #include "common/opts.h"
+#include "s3/s3.h"
 
 static const struct pitr_opt_def info_options[] = {
-	{ "archive", "a", PITR_OPT_LIST, "[CODEC=]DIR",
+	{ "archive", "a", PITR_OPT_LIST, "[CODEC=]DIR|s3://BUCKET/PREFIX/",
 	  .help = "a WAL archive (any codec's files are read); repeatable: several hosts' "
 		  "archives, the furthest named" },
-	{ "backup-dir", "b", PITR_OPT_LIST, "[CODEC=]DIR",
+	{ "backup-dir", "b", PITR_OPT_LIST, "DIR|s3://BUCKET/PREFIX/",
 	  .help = "a backup directory of pitr-backup-master; repeatable: several hosts' "
 		  "backups, the newest named" },
 	{ "json", NULL, PITR_OPT_FLAG, NULL,
 	  .help = "one JSON object instead of text (schema in pitr-info(1))" },
+	PITR_OPTS_S3,
 	PITR_OPTS_LOG,
 	PITR_OPTS_VERBOSE("log what was read"),
 	PITR_OPTS_COMMON,
@@ -33,6 +35,7 @@ main(int argc, char **argv)
 {
 	struct pitr_opts o = { 0 };
 	struct pitr_info_opts info = { 0 };
+	struct pitr_s3_config s3;
 	int rc = 1;
 
 	switch (pitr_opts_begin(&o, "pitr-info", "pitr-info [-b DIR]... [-a [CODEC=]DIR]... [--json] [OPTION]...",
@@ -48,6 +51,8 @@ main(int argc, char **argv)
 	info.backup_dirs = pitr_opts_list(&o, "backup-dir", &info.nbackup_dirs);
 	info.archives = pitr_opts_list(&o, "archive", &info.narchives);
 	info.json = pitr_opts_flag(&o, "json");
+	pitr_s3_config_from_opts(&o, &s3);
+	info.s3 = &s3;
 	rc = pitr_cmd_info(&info) == 0 ? 0 : 1;
 out:
 	pitr_opts_free(&o);

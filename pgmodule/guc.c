@@ -9,6 +9,10 @@
  * server's own data directory is used), --pid-file (the archiver is one
  * process already).  Every GUC is PGC_SIGHUP: a reload changes them for
  * the next file, and the archiver reloads between files.
+ * pitr-archive's --s3-* options are pitrkit_archive.s3_*; the store's
+ * credentials are never a setting (SHOW and pg_settings would show them):
+ * they come from the server's environment or the shared credentials file
+ * of the user it runs as, as for pitr-archive.
  */
 #include "postgres.h"
 
@@ -17,6 +21,7 @@
 #include "guc.h"
 #include "common/itemlist.h"
 #include "dest/dest.h"
+#include "s3/s3.h"
 /* pitr-archive's --look-ahead and --jobs, where the library has them. */
 #if defined(__has_include)
 #if __has_include("command/archive/ahead.h")
@@ -38,6 +43,20 @@ static int pipe_timeout = PITR_DEST_PIPE_TIMEOUT_DEFAULT;
 static int parallel_jobs = 1;
 static bool not_nice;
 static bool verbose;
+static char *s3_endpoint;
+static char *s3_region;
+static int s3_uri_style;        /* S3_STYLE_* */
+static char *s3_ca_file;
+static bool s3_no_verify_tls;
+static int s3_timeout = PITR_S3_STALL_TIMEOUT_DEFAULT;
+static int s3_retries = PITR_S3_RETRIES_DEFAULT;
+
+enum { S3_STYLE_HOST, S3_STYLE_PATH };
+static const struct config_enum_entry s3_uri_styles[] = {
+	{ "host", S3_STYLE_HOST, false },
+	{ "path", S3_STYLE_PATH, false },
+	{ NULL, 0, false },
+};
 #ifdef PKA_LOOK_AHEAD
 static int look_ahead = PITR_ARCHIVE_LOOK_AHEAD_DEFAULT;
 static int jobs;
@@ -105,13 +124,41 @@ define_seconds(const char *name, const char *desc, int *var, int dflt)
 				NULL, NULL, NULL);
 }
 
+/* pitr-archive's PITR_OPTS_S3 (common/opts.h), same defaults and ranges. */
+static void
+define_s3_gucs(void)
+{
+	define_string("pitrkit_archive.s3_endpoint", "Object store of s3:// destinations, "
+		      "http[s]://HOST[:PORT]; empty: AWS's for the region "
+		      "(pitr-archive --s3-endpoint).", &s3_endpoint);
+	define_string("pitrkit_archive.s3_region", "Region the requests are signed for; "
+		      "empty: us-east-1 (pitr-archive --s3-region).", &s3_region);
+	DefineCustomEnumVariable("pitrkit_archive.s3_uri_style", "Bucket in the host name (host) "
+				 "or in the path (path) (pitr-archive --s3-uri-style).", NULL,
+				 &s3_uri_style, S3_STYLE_HOST, s3_uri_styles, PGC_SIGHUP, 0, NULL,
+				 NULL, NULL);
+	define_string("pitrkit_archive.s3_ca_file", "CA certificates the store's certificate "
+		      "is checked against; empty: the system's (pitr-archive --s3-ca-file).",
+		      &s3_ca_file);
+	DefineCustomBoolVariable("pitrkit_archive.s3_no_verify_tls", "Do not check the store's "
+				 "TLS certificate (pitr-archive --s3-no-verify-tls).", NULL,
+				 &s3_no_verify_tls, false, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	define_seconds("pitrkit_archive.s3_timeout", "Give up a request that moved no byte for "
+		       "this long, and retry it (pitr-archive --s3-timeout).", &s3_timeout,
+		       PITR_S3_STALL_TIMEOUT_DEFAULT);
+	DefineCustomIntVariable("pitrkit_archive.s3_retries", "Retries of a failed request, with "
+				"backoff, when the store says it may (pitr-archive --s3-retries).",
+				NULL, &s3_retries, PITR_S3_RETRIES_DEFAULT, 0, 100, PGC_SIGHUP, 0,
+				NULL, NULL, NULL);
+}
+
 void
 pka_define_gucs(void)
 {
 	define_list("pitrkit_archive.dst_local", "Local archive directories, [CODEC=]DIR, "
 		    "separated by commas or blanks (pitr-archive --dst-local).", &dst_local);
-	define_list("pitrkit_archive.dst_remote", "rsync destinations, [CODEC=]LOCATION "
-		    "(pitr-archive --dst-remote).", &dst_remote);
+	define_list("pitrkit_archive.dst_remote", "rsync and s3:// destinations, "
+		    "[CODEC=]LOCATION (pitr-archive --dst-remote).", &dst_remote);
 	define_list("pitrkit_archive.dst_pipe", "Programs fed each file on stdin, "
 		    "[CODEC=]PROGRAM (pitr-archive --dst-pipe).", &dst_pipe);
 	define_string("pitrkit_archive.dst_backup", "Absolute directory that gets a plain "
@@ -150,6 +197,7 @@ pka_define_gucs(void)
 				NULL, &jobs, 0, 0, PITR_ARCHIVE_JOBS_MAX, PGC_SIGHUP, 0, NULL, NULL,
 				NULL);
 #endif
+	define_s3_gucs();
 	MarkGUCPrefixReserved("pitrkit_archive");
 	gucs_defined = true;
 }
@@ -182,6 +230,15 @@ pka_read_opts(struct pitr_archive_opts *opts)
 	opts->pipe_timeout = pipe_timeout;
 	opts->parallel_jobs = parallel_jobs;
 	opts->not_nice = not_nice;
+	opts->s3 = (struct pitr_s3_config){
+		.endpoint = opt_string(s3_endpoint),
+		.region = opt_string(s3_region),
+		.path_style = s3_uri_style == S3_STYLE_PATH,
+		.ca_file = opt_string(s3_ca_file),
+		.no_verify_tls = s3_no_verify_tls,
+		.stall_timeout = s3_timeout,
+		.retries = s3_retries,
+	};
 #ifdef PKA_LOOK_AHEAD
 	opts->look_ahead = look_ahead;
 	opts->jobs = jobs;

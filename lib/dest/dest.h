@@ -186,8 +186,8 @@ struct pitr_dest *pitr_dest_new(const struct pitr_dest_spec *spec, const struct 
 int pitr_dest_open(struct pitr_dest *d, const char *name);
 int pitr_dest_write(struct pitr_dest *d, const void *buf, size_t len);
 /* Wait until the file written so far is complete where it goes (not yet
- * published): the ssh kind waits for its upload, the others have nothing
- * to wait for.  A no-op once done; finish_begin does it too.  Ending each
+ * published): the ssh kind waits for its upload, the s3 kind sends a
+ * multipart upload's last part, the others have nothing to wait for.  A no-op once done; finish_begin does it too.  Ending each
  * upload as soon as its file is written means no file is published
  * before every upload of the run is known to be complete. */
 int pitr_dest_end_upload(struct pitr_dest *d);

@@ -9,7 +9,7 @@
  * the file under its own name (the caller's name function, given its
  * codec's extension).  Nothing reaches a final name before
  * pitr_fanout_publish(): the local destinations are published first, one
- * at a time, then the staged ones (remote, pipe, direct: pitr_dest_staged())
+ * at a time, then the staged ones (remote, pipe, direct, s3: pitr_dest_staged())
  * --parallel-jobs at a time; each file, in the order the files were opened,
  * goes to every destination of the phase before the next file does.  A
  * destination that failed a file gets none of the later ones, so the last

@@ -284,6 +284,10 @@ s3_end_upload(struct pitr_dest *d)
 	if (take_part(sp) != 0)
 		return -1;
 	sp->ended = true;
+	/* Every byte is sent: the next file need not share memory with it. */
+	free(sp->buf);
+	sp->buf = NULL;
+	sp->cap = 0;
 	return 0;
 }
 

@@ -6,16 +6,12 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "repo/catalog.h"
 #include "repo/catalog_impl.h"
@@ -59,29 +55,32 @@ pitr_catalog_dir(const char *spec)
 /* ---- reading small files ---- */
 
 /*
- * Decompress at most `max` bytes of `path` into a NUL-terminated buffer.
- * Returns 0 with *text (NULL when the content is longer than `max` or holds
- * NUL bytes: not the text file looked for), -1 with `reason` set when the
- * file cannot be opened or decompressed (the codec's reason included, and
- * not logged: the caller's problem line is the one report), or -2 after
- * logging a failed allocation.
+ * Decompress at most `max` bytes of entry `name` of `st` into a
+ * NUL-terminated buffer.  Returns 0 with *text (NULL when the content is
+ * longer than `max` or holds NUL bytes: not the text file looked for), -1
+ * with `reason` set when the entry cannot be read or decompressed (the
+ * codec's or the store's reason, not logged: the caller's problem line is
+ * the one report), or -2 after logging a failed allocation.
  */
 int
-pitr_catalog_read_text(const char *path, enum pitr_codec codec, size_t max, char **text,
-		       char *reason,
-		       size_t reason_size)
+pitr_catalog_read_text(struct pitr_store *st, const char *name, enum pitr_codec codec,
+		       size_t max, char **text, char *reason, size_t reason_size)
 {
 	struct pitr_codec_reader *r = NULL;
-	char *buf = pitr_xmalloc(max + 1);
+	char *buf = pitr_xmalloc(max + 1), *path = pitr_store_path(st, name);
 	char why[256] = "";
 	size_t len = 0;
+	unsigned flags = PITR_STORE_READ_EARLY;
 	int fd = -1, rc = -1;
 
 	*text = NULL;
-	if (buf == NULL)
-		return -2;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		snprintf(reason, reason_size, "cannot open: %s", strerror(errno));
+	if (buf == NULL || path == NULL) {
+		rc = -2;
+		goto out;
+	}
+	if ((fd = pitr_store_read_begin(st, name, reason, reason_size)) < 0) {
+		if (fd == -2)   /* removed since it was listed */
+			snprintf(reason, reason_size, "cannot open: %s", strerror(ENOENT));
 		goto out;
 	}
 	/* The reason goes into the one problem line, not into the log too. */
@@ -95,8 +94,7 @@ pitr_catalog_read_text(const char *path, enum pitr_codec codec, size_t max, char
 
 		if (n < 0) {
 			snprintf(reason, reason_size, "cannot read it as %s: %s",
-				 pitr_codec_name(codec),
-				 why);
+				 pitr_codec_name(codec), why);
 			goto out;
 		}
 		if (n == 0)
@@ -108,6 +106,7 @@ pitr_catalog_read_text(const char *path, enum pitr_codec codec, size_t max, char
 		}
 	}
 	buf[len] = '\0';
+	flags = 0;   /* read to its end: the store must have delivered it all */
 	rc = 0;
 	if (memchr(buf, '\0', len) == NULL) {
 		*text = buf;
@@ -115,83 +114,79 @@ pitr_catalog_read_text(const char *path, enum pitr_codec codec, size_t max, char
 	}
 out:
 	pitr_codec_reader_free(r);
-	if (fd >= 0)
-		close(fd);
+	/* A store that lost bytes on the way says so here: its reason, not
+	 * the codec's complaint about a short stream, is the one. */
+	if (fd >= 0 && pitr_store_read_end(st, fd, flags, reason, reason_size) != 0) {
+		free(*text);
+		*text = NULL;
+		rc = -1;
+	}
 	free(buf);
+	free(path);
 	return rc;
-}
-
-bool
-pitr_catalog_is_regular(const char *dir, const char *name)
-{
-	char *p = pitr_fsutil_join(dir, name);
-	struct stat st;
-	bool ok = p != NULL && stat(p, &st) == 0 && S_ISREG(st.st_mode);
-
-	free(p);
-	return ok;
 }
 
 /* ---- directory listing ---- */
 
 static int
-cmp_str(const void *a, const void *b)
+listing_add(void *ctx, const struct pitr_store_entry *e)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	struct pitr_catalog_listing *l = ctx;
+	struct pitr_store_entry *grown = pitr_xreallocarray(l->entries, l->n + 1, sizeof(*grown));
+	char *name;
+
+	if (grown == NULL)
+		return -1;
+	l->entries = grown;
+	if ((name = pitr_xstrdup(e->name)) == NULL)
+		return -1;
+	grown[l->n] = *e;
+	grown[l->n++].name = name;
+	return 0;
+}
+
+/* Every entry of `st`, sorted, so that every run and every program sees
+ * backups, files and problems in one order, and so that the catalog's
+ * lookups of a backup's files cost no request each. */
+int
+pitr_catalog_list(struct pitr_store *st, struct pitr_catalog_listing *l)
+{
+	memset(l, 0, sizeof(*l));
+	if (pitr_store_list(st, listing_add, l) == 0)
+		return 0;
+	pitr_catalog_listing_free(l);
+	return -1;
 }
 
 void
-pitr_catalog_free_names(char **names, size_t n)
+pitr_catalog_listing_free(struct pitr_catalog_listing *l)
 {
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	for (size_t i = 0; i < l->n; i++)
+		free((char *)l->entries[i].name);
+	free(l->entries);
+	memset(l, 0, sizeof(*l));
 }
 
-/* Entry names of `dir` except "." and "..", sorted, so that every run and
- * every program sees backups, files and problems in one order. */
-int
-pitr_catalog_list_dir(const char *dir, const char *role, char ***names, size_t *n)
+static int
+cmp_entry_name(const void *key, const void *e)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char **list = NULL;
-	size_t count = 0;
+	return strcmp(key, ((const struct pitr_store_entry *)e)->name);
+}
 
-	*names = NULL;
-	*n = 0;
-	if (d == NULL) {
-		pitr_log_error("cannot read %s \"%s\": %s", role, dir, strerror(errno));
-		return -1;
-	}
-	for (errno = 0; (de = readdir(d)) != NULL; errno = 0) {
-		char **grown;
+const struct pitr_store_entry *
+pitr_catalog_lookup(const struct pitr_catalog_listing *l, const char *name)
+{
+	if (l->n == 0)
+		return NULL;
+	return bsearch(name, l->entries, l->n, sizeof(*l->entries), cmp_entry_name);
+}
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if ((grown = pitr_xreallocarray(list, count + 1, sizeof(*grown))) == NULL ||
-		    (grown[count] = pitr_xstrdup(de->d_name)) == NULL) {
-			if (grown != NULL)
-				list = grown;
-			pitr_catalog_free_names(list, count);
-			closedir(d);
-			return -1;
-		}
-		list = grown;
-		count++;
-	}
-	if (errno != 0) {
-		pitr_log_error("cannot read %s \"%s\": %s", role, dir, strerror(errno));
-		pitr_catalog_free_names(list, count);
-		closedir(d);
-		return -1;
-	}
-	closedir(d);
-	if (count > 0)
-		qsort(list, count, sizeof(*list), cmp_str);
-	*names = list;
-	*n = count;
-	return 0;
+bool
+pitr_catalog_is_regular(const struct pitr_catalog_listing *l, const char *name)
+{
+	const struct pitr_store_entry *e = pitr_catalog_lookup(l, name);
+
+	return e != NULL && e->regular;
 }
 
 /* Temporary files of pitrkit's publish and hidden files are never what
@@ -204,18 +199,34 @@ pitr_catalog_ignored_name(const char *name)
 
 /* ---- loading ---- */
 
-/* Add the dir `spec` names to *dirs.  Returns it, or NULL on ENOMEM. */
-static const char *
-push_dir(char ***dirs, size_t *n, const char *spec)
+/* Add the location `spec` names to *dirs and its store to *stores.
+ * Returns the store, or NULL after logging. */
+static struct pitr_store *
+push_dir(char ***dirs, struct pitr_store ***stores, size_t *n, const char *spec,
+	 const struct pitr_s3_config *s3, const char *role)
 {
+	const char *dir = pitr_catalog_dir(spec);
 	char **grown = pitr_xreallocarray(*dirs, *n + 1, sizeof(*grown));
+	struct pitr_store **more;
 
 	if (grown == NULL)
 		return NULL;
 	*dirs = grown;
-	if ((grown[*n] = pitr_xstrdup(pitr_catalog_dir(spec))) == NULL)
+	if ((more = pitr_xreallocarray(*stores, *n + 1, sizeof(*more))) == NULL)
 		return NULL;
-	return grown[(*n)++];
+	*stores = more;
+	if (s3 == NULL && pitr_s3_is_url(dir)) {
+		pitr_log_error("cannot read %s \"%s\": this program does not read object stores",
+			       role, dir);
+		return NULL;
+	}
+	if ((grown[*n] = pitr_xstrdup(dir)) == NULL)
+		return NULL;
+	if ((more[*n] = pitr_store_new(dir, s3, role)) == NULL) {
+		free(grown[*n]);
+		return NULL;
+	}
+	return more[(*n)++];
 }
 
 /* The problem an archive with segments but no known segment size gets. */
@@ -234,20 +245,23 @@ segsize_problem(struct pitr_catalog *cat)
 int
 pitr_catalog_load_many(const char *const *backup_dirs, size_t nbackup_dirs,
 		       const char *const *archive_dirs, size_t narchive_dirs,
-		       struct pitr_catalog *cat)
+		       const struct pitr_s3_config *s3, struct pitr_catalog *cat)
 {
 	memset(cat, 0, sizeof(*cat));
 	for (size_t i = 0; i < nbackup_dirs; i++) {
-		const char *dir = push_dir(&cat->backup_dirs, &cat->nbackup_dirs, backup_dirs[i]);
+		struct pitr_store *st = push_dir(&cat->backup_dirs, &cat->backup_stores,
+						 &cat->nbackup_dirs, backup_dirs[i], s3,
+						 "backup dir");
 
-		if (dir == NULL || pitr_catalog_load_backups(cat, dir) != 0)
+		if (st == NULL || pitr_catalog_load_backups(cat, st) != 0)
 			goto fail;
 	}
 	for (size_t i = 0; i < narchive_dirs; i++) {
-		const char *dir = push_dir(&cat->archive_dirs, &cat->narchive_dirs,
-					   archive_dirs[i]);
+		struct pitr_store *st = push_dir(&cat->archive_dirs, &cat->archive_stores,
+						 &cat->narchive_dirs, archive_dirs[i], s3,
+						 "archive dir");
 
-		if (dir == NULL || pitr_catalog_load_archive(cat, dir) != 0)
+		if (st == NULL || pitr_catalog_load_archive(cat, st) != 0)
 			goto fail;
 	}
 	if (pitr_catalog_settle_segsize(cat) != 0)
@@ -263,16 +277,32 @@ fail:
 }
 
 int
-pitr_catalog_load(const char *backup_dir, const char *archive_dir, struct pitr_catalog *cat)
+pitr_catalog_load(const char *backup_dir, const char *archive_dir,
+		  const struct pitr_s3_config *s3, struct pitr_catalog *cat)
 {
 	return pitr_catalog_load_many(&backup_dir, backup_dir != NULL ? 1 : 0, &archive_dir,
-				      archive_dir != NULL ? 1 : 0, cat);
+				      archive_dir != NULL ? 1 : 0, s3, cat);
+}
+
+/* The record of archive `st`: as pitr_sysid_read() returns. */
+static int
+read_sysid(struct pitr_store *st, uint64_t *sysid)
+{
+	const char *dir = pitr_store_dir(st), *prefix;
+	struct pitr_s3 *client;
+
+	if (dir != NULL)
+		return pitr_sysid_read(dir, sysid);
+	if (pitr_store_s3(st, &client, &prefix) != 0)
+		return -1;
+	return pitr_sysid_read_s3(client, prefix, sysid);
 }
 
 int
 pitr_catalog_archive_sysid(const struct pitr_catalog *cat, size_t archive, uint64_t *sysid)
 {
-	int r = pitr_sysid_read(cat->archive_dirs[archive], sysid);
+	struct pitr_store *st = cat->archive_stores[archive];
+	int r = read_sysid(st, sysid);
 
 	if (r != 1)
 		return r;
@@ -281,7 +311,7 @@ pitr_catalog_archive_sysid(const struct pitr_catalog *cat, size_t archive, uint6
 		struct pitr_walhdr h;
 
 		if (f->archive == archive && f->name.kind == PITR_WAL_SEGMENT &&
-		    pitr_catalog_read_header(cat->archive_dirs[archive], f, &h)) {
+		    pitr_catalog_read_header(st, f, &h)) {
 			*sysid = h.sysid;
 			return 0;
 		}
@@ -320,12 +350,18 @@ pitr_catalog_free(struct pitr_catalog *cat)
 	for (size_t i = 0; i < cat->nproblems; i++)
 		free(cat->problems[i]);
 	free(cat->problems);
-	for (size_t i = 0; i < cat->nbackup_dirs; i++)
+	for (size_t i = 0; i < cat->nbackup_dirs; i++) {
 		free(cat->backup_dirs[i]);
+		pitr_store_free(cat->backup_stores[i]);
+	}
 	free(cat->backup_dirs);
-	for (size_t i = 0; i < cat->narchive_dirs; i++)
+	free(cat->backup_stores);
+	for (size_t i = 0; i < cat->narchive_dirs; i++) {
 		free(cat->archive_dirs[i]);
+		pitr_store_free(cat->archive_stores[i]);
+	}
 	free(cat->archive_dirs);
+	free(cat->archive_stores);
 	memset(cat, 0, sizeof(*cat));
 }
 

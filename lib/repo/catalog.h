@@ -37,6 +37,8 @@
 #include "compress/codec.h"
 #include "postgres/timeline.h"
 #include "postgres/wal.h"
+#include "repo/store.h"
+#include "s3/s3.h"
 
 struct pitr_catalog_digest {
 	char *algorithm;     /* "MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512" */
@@ -163,23 +165,40 @@ struct pitr_catalog {
 			      * files, timelines after 1 without one */
 	size_t nproblems;
 	char **backup_dirs;  /* the dirs read, in the order given, without a
-			      * codec prefix */
+			      * codec prefix: local directories or s3:// locations */
 	size_t nbackup_dirs;
 	char **archive_dirs; /* likewise; where a segment is in several, the
 			      * first archive's file comes first in `files` and
 			      * is the one pitr_walpath_find_segment() returns */
 	size_t narchive_dirs;
+	struct pitr_store **backup_stores;   /* backup_dirs[i] as the store it was
+					      * read through (repo/store.h): how
+					      * its files are read */
+	struct pitr_store **archive_stores;  /* likewise for archive_dirs */
 };
 
 /*
  * Read `backup_dir` (NULL: no backups) and `archive_dir` (NULL: no
  * archive).  Either may be given with a "CODEC=" prefix, which is ignored:
- * files are recognised by their own extension.  A missing or unreadable
- * directory is an error; everything wrong inside one is a problem listed
- * in cat->problems, not an error.  Returns 0, or -1 after logging (cat is
- * then empty and needs no free, but freeing it is harmless).
+ * files are recognised by their own extension.  Either may be an object
+ * store's s3://BUCKET/PREFIX/, reached with `s3` (a program's
+ * PITR_OPTS_S3); with `s3` NULL (a program without those options) such a
+ * location is refused.  A missing or unreadable directory, bucket or
+ * prefix is an error; everything wrong inside one is a problem listed in
+ * cat->problems, not an error.
+ *
+ * What only a local directory holds is looked for there alone: the
+ * journals of backup runs that tell a run's orphans from foreign files
+ * (so an object store's backup dir lists no orphans: a backup in one is
+ * published by its meta object's PUT, which comes last), and the locked
+ * temporary files of backups in progress (an object store's are pending
+ * multipart uploads, which s3.h lists).
+ *
+ * Returns 0, or -1 after logging (cat is then empty and needs no free,
+ * but freeing it is harmless).
  */
-int pitr_catalog_load(const char *backup_dir, const char *archive_dir, struct pitr_catalog *cat);
+int pitr_catalog_load(const char *backup_dir, const char *archive_dir,
+		      const struct pitr_s3_config *s3, struct pitr_catalog *cat);
 
 /*
  * The same over several hosts' directories: the backups of every
@@ -191,11 +210,12 @@ int pitr_catalog_load(const char *backup_dir, const char *archive_dir, struct pi
  */
 int pitr_catalog_load_many(const char *const *backup_dirs, size_t nbackup_dirs,
 			   const char *const *archive_dirs, size_t narchive_dirs,
-			   struct pitr_catalog *cat);
+			   const struct pitr_s3_config *s3, struct pitr_catalog *cat);
 
 /*
  * The system identifier of archive `archive` of cat: its
- * .pitrkit-system-identifier record (postgres/sysid.h), else the long
+ * .pitrkit-system-identifier record (postgres/sysid.h; an object store's
+ * PREFIX.pitrkit-system-identifier object), else the long
  * header of the first segment it holds whose header fits its name.
  * Returns 0 with *sysid set, 1 when neither tells, -1 after logging (a
  * malformed record).
@@ -203,8 +223,8 @@ int pitr_catalog_load_many(const char *const *backup_dirs, size_t nbackup_dirs,
 int pitr_catalog_archive_sysid(const struct pitr_catalog *cat, size_t archive, uint64_t *sysid);
 
 /*
- * Add to cat the backups in progress in its backup dirs: their temporary
- * files that a live run holds locked, grouped by backup (a data, xlog,
+ * Add to cat the backups in progress in its local backup dirs: their
+ * temporary files that a live run holds locked, grouped by backup (a data, xlog,
  * meta or digest file's type word replaced by "*", the codec extension
  * dropped).  Separate from loading, because finding them takes each
  * temporary file's lock for an instant, which only a report wants.

@@ -5,17 +5,12 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "repo/catalog.h"
 #include "repo/catalog_impl.h"
@@ -31,6 +26,13 @@
 #include "postgres/walhdr.h"
 
 /* ---- backups ---- */
+
+/* The backup dir being read: its store and the listing its files are
+ * looked up in. */
+struct bdir {
+	struct pitr_store *st;
+	struct pitr_catalog_listing list;
+};
 
 /* `name` with the 4 bytes at `at` ("meta") replaced by `word`, and
  * without the codec extension when `strip_ext` (the digest files of
@@ -56,18 +58,18 @@ sibling_name(const char *name, size_t at, const char *word, bool strip_ext)
  * neither exists (the one a problem names).  NULL on ENOMEM.
  */
 static char *
-digest_name(const char *dir, const char *name, size_t at, const char *algorithm)
+digest_name(const struct bdir *bd, const char *name, size_t at, const char *algorithm)
 {
 	char *file = sibling_name(name, at, algorithm, false);
 	char *old;
 
-	if (file == NULL || pitr_catalog_is_regular(dir, file))
+	if (file == NULL || pitr_catalog_is_regular(&bd->list, file))
 		return file;
 	if ((old = sibling_name(name, at, algorithm, true)) == NULL) {
 		free(file);
 		return NULL;
 	}
-	if (strcmp(old, file) != 0 && pitr_catalog_is_regular(dir, old)) {
+	if (strcmp(old, file) != 0 && pitr_catalog_is_regular(&bd->list, old)) {
 		free(file);
 		return old;
 	}
@@ -77,11 +79,11 @@ digest_name(const char *dir, const char *name, size_t at, const char *algorithm)
 
 /* The "meta" in `name` whose "data" sibling exists, or -1. */
 static long
-meta_position(const char *dir, const char *name)
+meta_position(const struct bdir *bd, const char *name)
 {
 	for (const char *p = strstr(name, "meta"); p != NULL; p = strstr(p + 1, "meta")) {
 		char *data = sibling_name(name, (size_t)(p - name), "data", false);
-		bool found = data != NULL && pitr_catalog_is_regular(dir, data);
+		bool found = data != NULL && pitr_catalog_is_regular(&bd->list, data);
 
 		free(data);
 		if (found)
@@ -113,28 +115,24 @@ cmp_backup(const void *pa, const void *pb)
 	return strcmp(a->name, b->name);
 }
 
-/* Bytes on disk of `name` in `dir`; 0 when it is absent (the problem
- * that says so is listed elsewhere). */
+/* Bytes stored of `name`; 0 when it is absent (the problem that says so
+ * is listed elsewhere). */
 static uint64_t
-file_size(const char *dir, const char *name)
+file_size(const struct bdir *bd, const char *name)
 {
-	char path[PATH_MAX];
-	struct stat st;
+	const struct pitr_store_entry *e = name != NULL ? pitr_catalog_lookup(&bd->list, name) :
+					   NULL;
 
-	if (name == NULL || (size_t)snprintf(path, sizeof(path), "%s/%s", dir,
-					     name) >= sizeof(path) ||
-	    stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		return 0;
-	return (uint64_t)st.st_size;
+	return e != NULL && e->regular ? e->size : 0;
 }
 
 static void
-sum_sizes(const char *dir, struct pitr_catalog_backup *b)
+sum_sizes(const struct bdir *bd, struct pitr_catalog_backup *b)
 {
-	b->stored_size = file_size(dir, b->meta_file) + file_size(dir, b->data_file) +
-			 file_size(dir, b->xlog_file) + file_size(dir, b->sig_file);
+	b->stored_size = file_size(bd, b->meta_file) + file_size(bd, b->data_file) +
+			 file_size(bd, b->xlog_file) + file_size(bd, b->sig_file);
 	for (size_t i = 0; i < b->ndigests; i++)
-		b->stored_size += file_size(dir, b->digests[i].file);
+		b->stored_size += file_size(bd, b->digests[i].file);
 }
 
 /* Fill the directory-given fields of a parsed backup; problems for the
@@ -142,10 +140,10 @@ sum_sizes(const char *dir, struct pitr_catalog_backup *b)
  * listed, data_file NULL, xlog_file and digest files set only where they
  * exist); -1 on ENOMEM. */
 static int
-backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const char *path,
+backup_files(struct pitr_catalog *cat, const struct bdir *bd, const char *name, const char *path,
 	     struct pitr_catalog_backup *b)
 {
-	long at = meta_position(dir, name);
+	long at = meta_position(bd, name);
 	bool remnant = at < 0;
 	size_t stem;
 
@@ -160,7 +158,7 @@ backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const 
 	    (b->xlog_file = sibling_name(name, (size_t)at, "xlog", false)) == NULL ||
 	    (b->sig_file = sibling_name(name, (size_t)at, "sig", false)) == NULL)
 		return -1;
-	if (!pitr_catalog_is_regular(dir, b->sig_file)) {
+	if (!pitr_catalog_is_regular(&bd->list, b->sig_file)) {
 		/* Backups before issue 13 have none; an incremental needs its
 		 * own, which pitr-verify checks. */
 		free(b->sig_file);
@@ -176,7 +174,7 @@ backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const 
 		free(b->data_file);
 		b->data_file = NULL;
 	}
-	if (!pitr_catalog_is_regular(dir, b->xlog_file)) {
+	if (!pitr_catalog_is_regular(&bd->list, b->xlog_file)) {
 		/* --skip-xlogs writes no xlog tarball and says so by its size. */
 		if (!remnant && b->xlog_size > 0 &&
 		    pitr_catalog_add_problem(cat,
@@ -189,9 +187,9 @@ backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const 
 	for (size_t i = 0; i < b->ndigests; i++) {
 		struct pitr_catalog_digest *d = &b->digests[i];
 
-		if ((d->file = digest_name(dir, name, (size_t)at, d->algorithm)) == NULL)
+		if ((d->file = digest_name(bd, name, (size_t)at, d->algorithm)) == NULL)
 			return -1;
-		if (pitr_catalog_is_regular(dir, d->file))
+		if (pitr_catalog_is_regular(&bd->list, d->file))
 			continue;
 		if (remnant) {
 			free(d->file);
@@ -202,7 +200,7 @@ backup_files(struct pitr_catalog *cat, const char *dir, const char *name, const 
 			return -1;
 		}
 	}
-	sum_sizes(dir, b);
+	sum_sizes(bd, b);
 	return remnant ? 2 : 0;
 }
 
@@ -254,18 +252,17 @@ append_backup(struct pitr_catalog *cat, bool remnant, const struct pitr_catalog_
  * meta text (judge_other decides once the backups are known); -1 after
  * logging. */
 static int
-load_meta(struct pitr_catalog *cat, const char *dir, const char *name)
+load_meta(struct pitr_catalog *cat, const struct bdir *bd, const char *name)
 {
 	struct pitr_catalog_backup b = { 0 };
 	char reason[512], what[4200], err[4600], *path, *text = NULL;
 	size_t stem;
 	int r;
 
-	if ((path = pitr_fsutil_join(dir, name)) == NULL)
+	if ((path = pitr_store_path(bd->st, name)) == NULL)
 		return -1;
-	r = pitr_catalog_read_text(path, pitr_codec_from_filename(name, &stem), PITR_META_MAX,
-				   &text, reason,
-				   sizeof(reason));
+	r = pitr_catalog_read_text(bd->st, name, pitr_codec_from_filename(name, &stem),
+				   PITR_META_MAX, &text, reason, sizeof(reason));
 	if (r != 0 || text == NULL || !pitr_meta_detect(text)) {
 		free(text);
 		free(path);
@@ -278,7 +275,7 @@ load_meta(struct pitr_catalog *cat, const char *dir, const char *name)
 		free(path);
 		return r == -2 ? -1 : pitr_catalog_add_problem(cat, "%s", err);
 	}
-	r = backup_files(cat, dir, name, path, &b);
+	r = backup_files(cat, bd, name, path, &b);
 	free(path);
 	if (r >= 0 && append_backup(cat, r == 2, &b) == 0)
 		return 0;
@@ -291,7 +288,7 @@ load_meta(struct pitr_catalog *cat, const char *dir, const char *name)
  * only when it sits where a backup's meta file would (its data file
  * exists).  Returns 0, or -1 after logging. */
 static int
-judge_other(struct pitr_catalog *cat, const char *dir, const char *name)
+judge_other(struct pitr_catalog *cat, const struct bdir *bd, const char *name)
 {
 	char reason[512], *path, *text = NULL;
 	size_t stem;
@@ -299,17 +296,16 @@ judge_other(struct pitr_catalog *cat, const char *dir, const char *name)
 
 	if (is_backup_file(cat, name))
 		return 0;
-	if ((path = pitr_fsutil_join(dir, name)) == NULL)
+	if ((path = pitr_store_path(bd->st, name)) == NULL)
 		return -1;
-	r = pitr_catalog_read_text(path, pitr_codec_from_filename(name, &stem), PITR_META_MAX,
-				   &text, reason,
-				   sizeof(reason));
+	r = pitr_catalog_read_text(bd->st, name, pitr_codec_from_filename(name, &stem),
+				   PITR_META_MAX, &text, reason, sizeof(reason));
 	free(text);
 	if (r == -2)
 		r = -1;
 	else if (r != 0)
 		r = pitr_catalog_add_problem(cat, "meta file \"%s\": %s", path, reason);
-	else if (meta_position(dir, name) >= 0)
+	else if (meta_position(bd, name) >= 0)
 		r = pitr_catalog_add_problem(cat, "meta file \"%s\": not a pitrkit meta file",
 					     path);
 	free(path);
@@ -366,19 +362,25 @@ list_orphan(struct pitr_catalog *cat, const char *name)
  * cat->orphans.  Those a backup run's journal names (repo/orphan.h) are
  * what a pitrkit run killed while publishing left (the meta is published
  * last): one problem line.  The others are foreign (OmniPITR's backups
- * had no meta file): another line, as they stay until removed by hand. */
+ * had no meta file): another line, as they stay until removed by hand.
+ * The journals are local files: an object store's dir lists none. */
 static int
-find_orphans(struct pitr_catalog *cat, const char *dir, char **names, size_t n)
+find_orphans(struct pitr_catalog *cat, const struct bdir *bd)
 {
+	const char *dir = pitr_store_dir(bd->st);
 	char *line = NULL, *foreign = NULL;
 	int rc = -1;
 
-	for (size_t i = 0; i < n; i++) {
-		if (is_backup_file(cat, names[i]) || is_meta_file(cat, names[i]) ||
-		    !pitr_orphan_loose(dir, names[i]))
+	if (dir == NULL)
+		return 0;
+	for (size_t i = 0; i < bd->list.n; i++) {
+		const char *name = bd->list.entries[i].name;
+
+		if (is_backup_file(cat, name) || is_meta_file(cat, name) ||
+		    !pitr_orphan_loose(dir, name))
 			continue;
-		if (list_orphan(cat, names[i]) != 0 ||
-		    line_add(pitr_orphan_journaled(dir, names[i]) ? &line : &foreign, names[i]) != 0)
+		if (list_orphan(cat, name) != 0 ||
+		    line_add(pitr_orphan_journaled(dir, name) ? &line : &foreign, name) != 0)
 			goto out;
 	}
 	if (line != NULL && pitr_catalog_add_problem(cat,
@@ -408,34 +410,36 @@ is_orphan_listed(const struct pitr_catalog *cat, const char *name)
 }
 
 int
-pitr_catalog_load_backups(struct pitr_catalog *cat, const char *dir)
+pitr_catalog_load_backups(struct pitr_catalog *cat, struct pitr_store *st)
 {
-	char **names = NULL, **other = NULL;
-	size_t n = 0, nother = 0;
+	struct bdir bd = { .st = st };
+	const char **other = NULL;
+	size_t nother = 0;
 	int rc = -1;
 
-	if (pitr_catalog_list_dir(dir, "backup dir", &names, &n) != 0)
+	if (pitr_catalog_list(st, &bd.list) != 0)
 		return -1;
 	/* Other files with "meta" in their name (a host called "metabox"
 	 * makes every file of its backups one) are judged once the backups
 	 * are known: their data and xlog files are no problem. */
-	if ((other = pitr_xcalloc(n + 1, sizeof(*other))) == NULL)
+	if ((other = pitr_xcalloc(bd.list.n + 1, sizeof(*other))) == NULL)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < bd.list.n; i++) {
+		const struct pitr_store_entry *e = &bd.list.entries[i];
 		int r;
 
-		if (pitr_catalog_ignored_name(names[i]) || strstr(names[i], "meta") == NULL ||
-		    !pitr_catalog_is_regular(dir, names[i]))
+		if (pitr_catalog_ignored_name(e->name) || strstr(e->name, "meta") == NULL ||
+		    !e->regular)
 			continue;
-		if ((r = load_meta(cat, dir, names[i])) < 0)
+		if ((r = load_meta(cat, &bd, e->name)) < 0)
 			goto out;
 		if (r == 1)
-			other[nother++] = names[i];
+			other[nother++] = e->name;
 	}
-	if (find_orphans(cat, dir, names, n) != 0)
+	if (find_orphans(cat, &bd) != 0)
 		goto out;
 	for (size_t i = 0; i < nother; i++)
-		if (!is_orphan_listed(cat, other[i]) && judge_other(cat, dir, other[i]) != 0)
+		if (!is_orphan_listed(cat, other[i]) && judge_other(cat, &bd, other[i]) != 0)
 			goto out;
 	if (cat->nbackups > 1)
 		qsort(cat->backups, cat->nbackups, sizeof(*cat->backups), cmp_backup);
@@ -444,7 +448,6 @@ pitr_catalog_load_backups(struct pitr_catalog *cat, const char *dir)
 	rc = 0;
 out:
 	free(other);
-	pitr_catalog_free_names(names, n);
+	pitr_catalog_listing_free(&bd.list);
 	return rc;
 }
-

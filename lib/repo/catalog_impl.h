@@ -12,19 +12,30 @@
 #include "compress/codec.h"
 #include "postgres/walhdr.h"
 #include "repo/catalog.h"
+#include "repo/store.h"
 
 int pitr_catalog_add_problem(struct pitr_catalog *cat, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int pitr_catalog_read_text(const char *path, enum pitr_codec codec, size_t max, char **text,
-			   char *reason, size_t reason_size);
-bool pitr_catalog_is_regular(const char *dir, const char *name);
-int pitr_catalog_list_dir(const char *dir, const char *role, char ***names, size_t *n);
-void pitr_catalog_free_names(char **names, size_t n);
+int pitr_catalog_read_text(struct pitr_store *st, const char *name, enum pitr_codec codec,
+			   size_t max, char **text, char *reason, size_t reason_size);
+
+/* A store's entries as one listing read them, sorted by name: what the
+ * catalog looks a backup's files up in. */
+struct pitr_catalog_listing {
+	struct pitr_store_entry *entries;   /* names owned */
+	size_t n;
+};
+
+int pitr_catalog_list(struct pitr_store *st, struct pitr_catalog_listing *l);
+void pitr_catalog_listing_free(struct pitr_catalog_listing *l);
+const struct pitr_store_entry *pitr_catalog_lookup(const struct pitr_catalog_listing *l,
+						   const char *name);
+bool pitr_catalog_is_regular(const struct pitr_catalog_listing *l, const char *name);
 bool pitr_catalog_ignored_name(const char *name);
-int pitr_catalog_load_backups(struct pitr_catalog *cat, const char *dir);
+int pitr_catalog_load_backups(struct pitr_catalog *cat, struct pitr_store *st);
 void pitr_catalog_backup_free(struct pitr_catalog_backup *b);
-int pitr_catalog_load_archive(struct pitr_catalog *cat, const char *dir);
-bool pitr_catalog_read_header(const char *dir, const struct pitr_catalog_file *f,
+int pitr_catalog_load_archive(struct pitr_catalog *cat, struct pitr_store *st);
+bool pitr_catalog_read_header(struct pitr_store *st, const struct pitr_catalog_file *f,
 			      struct pitr_walhdr *hp);
 int pitr_catalog_settle_segsize(struct pitr_catalog *cat);
 int pitr_catalog_drop_misfits(struct pitr_catalog *cat);

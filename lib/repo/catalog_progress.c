@@ -95,11 +95,16 @@ int
 pitr_catalog_load_progress(struct pitr_catalog *cat)
 {
 	for (size_t d = 0; d < cat->nbackup_dirs; d++) {
+		const char *dir = pitr_store_dir(cat->backup_stores[d]);
 		struct pitr_tmp_found *found;
 		size_t n;
 		int rc = 0;
 
-		if (pitr_tmp_scan_live(cat->backup_dirs[d], &found, &n) != 0)
+		/* Locks are local: an object store's backup in progress is a
+		 * pending multipart upload, no file. */
+		if (dir == NULL)
+			continue;
+		if (pitr_tmp_scan_live(dir, &found, &n) != 0)
 			return -1;
 		for (size_t i = 0; i < n && rc == 0; i++)
 			if (!found[i].is_dir)

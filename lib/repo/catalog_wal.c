@@ -5,16 +5,12 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "repo/catalog.h"
 #include "repo/catalog_impl.h"
@@ -60,88 +56,105 @@ named_like_wal(const char *name)
 	return true;
 }
 
-int
-pitr_catalog_load_archive(struct pitr_catalog *cat, const char *dir)
+/* Archive entry e, named like WAL as f->name says, added to cat's
+ * files; or the problem that it is no regular file listed.  Returns 0, or
+ * -1 after logging. */
+static int
+add_file(struct pitr_catalog *cat, struct pitr_store *st, const struct pitr_store_entry *e,
+	 struct pitr_catalog_file *f)
 {
-	char **names = NULL;
-	size_t n = 0;
-	int rc = -1;
+	struct pitr_catalog_file *grown;
 
-	if (pitr_catalog_list_dir(dir, "archive dir", &names, &n) != 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		struct pitr_catalog_file f = { 0 };
-		char stem[PITR_WAL_NAME_MAX], *path;
-		size_t stem_len;
-		struct stat st;
-		int r = 0;
+	if (e->error != 0 || !e->regular) {
+		char *path = pitr_store_path(st, e->name);
+		int r = path == NULL ? -1 :
+			e->error != 0 ?
+			pitr_catalog_add_problem(cat, "archive file \"%s\": %s", path,
+						 strerror(e->error)) :
+			pitr_catalog_add_problem(cat, "archive file \"%s\" is not a regular file",
+						 path);
 
-		if (pitr_catalog_ignored_name(names[i]))
-			continue;
-		f.codec = pitr_codec_from_filename(names[i], &stem_len);
-		if (stem_len >= sizeof(stem) ||
-		    (memcpy(stem, names[i], stem_len), stem[stem_len] = '\0',
-		     pitr_wal_parse(stem, &f.name) == PITR_WAL_NONE)) {
-			if (named_like_wal(names[i]) &&
-			    pitr_catalog_add_problem(cat,
-						     "archive file \"%s/%s\" is named like a WAL file but is not one",
-						     dir, names[i]) != 0)
-				goto out;
-			continue;
-		}
-		if ((path = pitr_fsutil_join(dir, names[i])) == NULL)
-			goto out;
-		if (stat(path, &st) != 0)
-			r = pitr_catalog_add_problem(cat, "archive file \"%s\": %s", path,
-						     strerror(errno));
-		else if (!S_ISREG(st.st_mode))
-			r = pitr_catalog_add_problem(cat,
-						     "archive file \"%s\" is not a regular file", path);
 		free(path);
-		if (r != 0)
-			goto out;
-		if (!S_ISREG(st.st_mode))
-			continue;
-		{
-			struct pitr_catalog_file *grown =
-				pitr_xreallocarray(cat->files, cat->nfiles + 1, sizeof(*grown));
-
-			if (grown == NULL)
-				goto out;
-			cat->files = grown;
-		}
-		f.file = names[i];
-		f.archive = cat->narchive_dirs - 1;
-		names[i] = NULL;
-		f.size = (uint64_t)st.st_size;
-		f.mtime = st.st_mtime;
-		cat->files[cat->nfiles++] = f;
+		return r;
 	}
-	if (cat->nfiles > 1)
+	if ((grown = pitr_xreallocarray(cat->files, cat->nfiles + 1, sizeof(*grown))) == NULL)
+		return -1;
+	cat->files = grown;
+	if ((f->file = pitr_xstrdup(e->name)) == NULL)
+		return -1;
+	f->archive = cat->narchive_dirs - 1;
+	f->size = e->size;
+	f->mtime = e->mtime;
+	cat->files[cat->nfiles++] = *f;
+	return 0;
+}
+
+/* One entry of the archive; 0, or -1 after logging. */
+static int
+load_entry(struct pitr_catalog *cat, struct pitr_store *st, const struct pitr_store_entry *e)
+{
+	struct pitr_catalog_file f = { 0 };
+	char stem[PITR_WAL_NAME_MAX];
+	size_t stem_len;
+
+	if (pitr_catalog_ignored_name(e->name))
+		return 0;
+	f.codec = pitr_codec_from_filename(e->name, &stem_len);
+	if (stem_len < sizeof(stem)) {
+		memcpy(stem, e->name, stem_len);
+		stem[stem_len] = '\0';
+		if (pitr_wal_parse(stem, &f.name) != PITR_WAL_NONE)
+			return add_file(cat, st, e, &f);
+	}
+	if (named_like_wal(e->name)) {
+		char *path = pitr_store_path(st, e->name);
+		int r = path == NULL ? -1 :
+			pitr_catalog_add_problem(cat, "archive file \"%s\" is named like a WAL file "
+						 "but is not one", path);
+
+		free(path);
+		return r;
+	}
+	return 0;
+}
+
+int
+pitr_catalog_load_archive(struct pitr_catalog *cat, struct pitr_store *st)
+{
+	struct pitr_catalog_listing l;
+	int rc = 0;
+
+	if (pitr_catalog_list(st, &l) != 0)
+		return -1;
+	for (size_t i = 0; i < l.n && rc == 0; i++)
+		rc = load_entry(cat, st, &l.entries[i]);
+	pitr_catalog_listing_free(&l);
+	if (rc == 0 && cat->nfiles > 1)
 		qsort(cat->files, cat->nfiles, sizeof(*cat->files), cmp_file);
-	rc = 0;
-out:
-	pitr_catalog_free_names(names, n);
 	return rc;
 }
 
 /* Read a segment's first page header into *hp: true when it is one of a
- * segment of that name (its segment size then in h->seg_size). */
+ * segment of that name (its segment size then in h->seg_size).  Only the
+ * header is read: the rest of the segment is left unread. */
 bool
-pitr_catalog_read_header(const char *dir, const struct pitr_catalog_file *f, struct pitr_walhdr *hp)
+pitr_catalog_read_header(struct pitr_store *st, const struct pitr_catalog_file *f,
+			 struct pitr_walhdr *hp)
 {
 	unsigned char buf[PITR_WALHDR_SIZE];
 	struct pitr_codec_reader *r = NULL;
 	struct pitr_walhdr h;
 	size_t len = 0;
 	bool out = false;
-	char *path = pitr_fsutil_join(dir, f->file);
+	char *path = pitr_store_path(st, f->file), why[512];
 	int fd = -1;
 
 	if (path == NULL)
 		return false;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    (r = pitr_codec_reader_new(f->codec, fd, path)) == NULL)
+	/* A failure to read is the problem "no valid WAL page header", not a
+	 * line of its own. */
+	if ((fd = pitr_store_read_begin(st, f->file, why, sizeof(why))) < 0 ||
+	    (r = pitr_codec_reader_new_quiet(f->codec, fd, path, why, sizeof(why))) == NULL)
 		goto out;
 	while (len < sizeof(buf)) {
 		ssize_t n = pitr_codec_reader_read(r, buf + len, sizeof(buf) - len);
@@ -159,10 +172,17 @@ pitr_catalog_read_header(const char *dir, const struct pitr_catalog_file *f, str
 	}
 out:
 	pitr_codec_reader_free(r);
-	if (fd >= 0)
-		close(fd);
+	if (fd >= 0 && pitr_store_read_end(st, fd, PITR_STORE_READ_EARLY, why, sizeof(why)) != 0)
+		out = false;   /* the bytes read may be what the store got wrong */
 	free(path);
 	return out;
+}
+
+/* "DIR/FILE" of f, for problems; NULL after logging. */
+static char *
+file_path(const struct pitr_catalog *cat, const struct pitr_catalog_file *f)
+{
+	return pitr_store_path(cat->archive_stores[f->archive], f->file);
 }
 
 /* The segment size the header of f states; 0 when it states none. */
@@ -171,7 +191,7 @@ header_segsize(const struct pitr_catalog *cat, const struct pitr_catalog_file *f
 {
 	struct pitr_walhdr h;
 
-	return pitr_catalog_read_header(cat->archive_dirs[f->archive], f, &h) ? h.seg_size : 0;
+	return pitr_catalog_read_header(cat->archive_stores[f->archive], f, &h) ? h.seg_size : 0;
 }
 
 int
@@ -197,14 +217,17 @@ pitr_catalog_settle_segsize(struct pitr_catalog *cat)
 	}
 	for (size_t i = 0; cat->segsize == 0 && i < cat->nfiles; i++) {
 		const struct pitr_catalog_file *f = &cat->files[i];
+		char *path;
+		int r;
 
-		if (f->name.kind != PITR_WAL_SEGMENT)
+		if (f->name.kind != PITR_WAL_SEGMENT || (cat->segsize = header_segsize(cat, f)) != 0)
 			continue;
-		cat->segsize = header_segsize(cat, f);
-		if (cat->segsize == 0 &&
-		    pitr_catalog_add_problem(cat,
-					     "archive file \"%s/%s\": no valid WAL page header to learn the "
-					     "segment size from", cat->archive_dirs[f->archive], f->file) != 0)
+		if ((path = file_path(cat, f)) == NULL)
+			return -1;
+		r = pitr_catalog_add_problem(cat, "archive file \"%s\": no valid WAL page header to "
+					     "learn the segment size from", path);
+		free(path);
+		if (r != 0)
 			return -1;
 	}
 	for (size_t i = 0; i < cat->nbackups; i++)
@@ -224,11 +247,13 @@ pitr_catalog_drop_misfits(struct pitr_catalog *cat)
 		struct pitr_catalog_file *f = &cat->files[i];
 
 		if (cat->segsize != 0 && !pitr_wal_name_fits(&f->name, cat->segsize)) {
-			int r = pitr_catalog_add_problem(cat,
-							 "archive file \"%s/%s\" is named like a WAL file but "
-							 "cannot be one with %" PRIu32 "-byte segments",
-							 cat->archive_dirs[f->archive], f->file,
-							 cat->segsize);
+			char *path = file_path(cat, f);
+			int r = path == NULL ? -1 :
+				pitr_catalog_add_problem(cat, "archive file \"%s\" is named like a WAL "
+							 "file but cannot be one with %" PRIu32
+							 "-byte segments", path, cat->segsize);
+
+			free(path);
 
 			free(f->file);
 			if (r != 0) {
@@ -276,7 +301,7 @@ add_gap(struct pitr_catalog_timeline *t, uint64_t first, uint64_t last)
 }
 
 static int
-read_history(struct pitr_catalog *cat, const char *dir, const struct pitr_catalog_file *f,
+read_history(struct pitr_catalog *cat, struct pitr_store *st, const struct pitr_catalog_file *f,
 	     struct pitr_catalog_timeline *t)
 {
 	char reason[512], *path, *text = NULL;
@@ -284,10 +309,10 @@ read_history(struct pitr_catalog *cat, const char *dir, const struct pitr_catalo
 
 	if (t->has_history)
 		return 0;   /* the same history under a second codec */
-	if ((path = pitr_fsutil_join(dir, f->file)) == NULL)
+	if ((path = pitr_store_path(st, f->file)) == NULL)
 		return -1;
-	r = pitr_catalog_read_text(path, f->codec, PITR_TIMELINE_HISTORY_MAX, &text, reason,
-				   sizeof(reason));
+	r = pitr_catalog_read_text(st, f->file, f->codec, PITR_TIMELINE_HISTORY_MAX, &text,
+				   reason, sizeof(reason));
 	if (r == -2)
 		r = -1;
 	else if (r != 0)
@@ -323,7 +348,7 @@ pitr_catalog_build_timelines(struct pitr_catalog *cat)
 			return -1;
 		t->stored_size += f->size;
 		if (f->name.kind == PITR_WAL_HISTORY) {
-			if (read_history(cat, cat->archive_dirs[f->archive], f, t) != 0)
+			if (read_history(cat, cat->archive_stores[f->archive], f, t) != 0)
 				return -1;
 			continue;
 		}

@@ -13,9 +13,17 @@
  *
  * Reading gives a file descriptor whatever the kind, so that the codec
  * readers and libarchive read an object as they read a file: for an
- * object, a pipe that a thread fills from one streamed GET.  Whether the
- * bytes were all there is known only at pitr_store_read_end(), which a
- * reader must call (and check) instead of close().
+ * object, a pipe that a thread fills from one streamed GET
+ * (common/pipefeed.h).  Whether the bytes were all there is known only at
+ * pitr_store_read_end(), which a reader must call (and check) instead of
+ * close(); a reader that has what it needs before the end (a WAL page
+ * header, a file found too long to be what it looks for) says so, and the
+ * GET gives up without that being a failure.
+ *
+ * An object store is contacted with one client for listings, lookups and
+ * removals, and one per open read (kept for the next read), so that
+ * reads and listings can interleave and a run reuses its connections.
+ * A store is used by one thread at a time.
  */
 #ifndef PITR_STORE_H
 #define PITR_STORE_H
@@ -31,15 +39,18 @@ struct pitr_store;
 struct pitr_store_entry {
 	const char *name;   /* relative to the store */
 	uint64_t size;
-	time_t mtime;
+	time_t mtime;       /* a file's mtime; an object's Last-Modified */
 	bool regular;       /* a regular file (always, for an object) */
+	int error;          /* a local entry that could not be stat'ed (a
+			     * dangling link): its errno, regular false; else 0 */
 };
 
 /*
  * A store for `location`: a directory, or s3://BUCKET/PREFIX/ reached
- * with `s3` (NULL: the defaults, credentials as s3.h loads them).  An
- * object store is not contacted until the first call.  `role` ("backup
- * dir", "archive") names it in errors.  Returns NULL after logging.
+ * with `s3` (NULL: the defaults; copied), credentials as s3.h loads them
+ * at the first request.  An object store is not contacted until the first
+ * call.  `role` ("backup dir", "archive dir") names it in errors.  Returns
+ * NULL after logging (a malformed s3:// location).
  */
 struct pitr_store *pitr_store_new(const char *location, const struct pitr_s3_config *s3,
 				  const char *role);
@@ -52,8 +63,25 @@ const char *pitr_store_location(const struct pitr_store *st);
  * callers that must act on local files (locks, journals, fsync). */
 const char *pitr_store_dir(const struct pitr_store *st);
 
-/* Every entry except "." and "..", sorted by name, passed to `cb`
- * (0: go on, -1: stop, logged by cb).  Returns 0, or -1 after logging. */
+/* "DIR/NAME" or "s3://BUCKET/PREFIX/NAME": what messages call an entry.
+ * Malloc'd; NULL after logging. */
+char *pitr_store_path(const struct pitr_store *st, const char *name);
+
+/*
+ * The client and key prefix of an object store, for code that speaks S3
+ * itself over the store's keys (repo/s3arch.h): 0 with both set (the
+ * client stays the store's; not to be used while another call of this
+ * store runs), 1 for a local store, -1 after logging (no credentials).
+ */
+int pitr_store_s3(struct pitr_store *st, struct pitr_s3 **client, const char **prefix);
+
+/* Every entry except "." and ".." (for an object store: every object
+ * right under the prefix, none below a further '/'), sorted by name
+ * (strcmp), passed to `cb` (0: go on, -1: stop, logged by cb) once the
+ * whole listing was read.  Returns 0, or -1 after logging one line: for
+ * a directory "cannot read ROLE \"DIR\": why", for an object store the
+ * request's, naming the location (a missing bucket, refused
+ * credentials). */
 typedef int (*pitr_store_entry_cb)(void *ctx, const struct pitr_store_entry *e);
 int pitr_store_list(struct pitr_store *st, pitr_store_entry_cb cb, void *ctx);
 
@@ -65,17 +93,29 @@ int pitr_store_stat(struct pitr_store *st, const char *name, struct pitr_store_e
  * Open `name` for reading: a descriptor to read() (no seeking) until end
  * of file.  Returns the descriptor, -2 when there is no such entry
  * (nothing logged), or -1 after logging.  With `reason` non-NULL an error
- * is not logged but written there (for a caller whose one problem line
- * says it).
+ * is not logged but written there, without the entry's local path (for a
+ * caller whose one problem line names it): "cannot open: Permission
+ * denied"; an object store's line names the object.  A missing bucket,
+ * refused credentials and other failures of the request are known here,
+ * not at the first read.
  */
 int pitr_store_read_begin(struct pitr_store *st, const char *name, char *reason,
 			  size_t reason_size);
 
-/* Close a descriptor of pitr_store_read_begin().  Returns 0 when every
+/*
+ * Close a descriptor of pitr_store_read_begin().  Returns 0 when every
  * byte of the entry was delivered, -1 after logging (or writing `reason`
  * as above) when the read failed or was cut short: end of file seen on
- * the descriptor is not proof of a whole file until this says so. */
-int pitr_store_read_end(struct pitr_store *st, int fd, char *reason, size_t reason_size);
+ * the descriptor is not proof of a whole file until this says so.
+ * Closing before the end of file cuts the read short, unless `flags`
+ * holds PITR_STORE_READ_EARLY: the reader stopped on purpose (it has
+ * what it needs, or found the content wrong itself), and only a failure
+ * of the store before that counts (it may be why the content looked
+ * wrong).
+ */
+#define PITR_STORE_READ_EARLY 1u
+int pitr_store_read_end(struct pitr_store *st, int fd, unsigned flags, char *reason,
+			size_t reason_size);
 
 /* Remove `name`: 0 (also when it was already gone), -1 after logging. */
 int pitr_store_remove(struct pitr_store *st, const char *name);

@@ -368,6 +368,13 @@ START_TEST(test_module_defaults)
 	ck_assert_int_eq(m.a.look_ahead, PITR_ARCHIVE_LOOK_AHEAD_DEFAULT);
 	ck_assert_int_eq(m.a.jobs, 0);
 	ck_assert(!m.a.not_nice);
+	ck_assert_ptr_null(m.a.s3.endpoint);
+	ck_assert_ptr_null(m.a.s3.region);
+	ck_assert_ptr_null(m.a.s3.ca_file);
+	ck_assert(!m.a.s3.path_style);
+	ck_assert(!m.a.s3.no_verify_tls);
+	ck_assert_int_eq(m.a.s3.stall_timeout, PITR_S3_STALL_TIMEOUT_DEFAULT);
+	ck_assert_int_eq(m.a.s3.retries, PITR_S3_RETRIES_DEFAULT);
 	pitr_check_module_free(&m);
 }
 END_TEST
@@ -382,6 +389,8 @@ START_TEST(test_module_every_setting)
 		"dst_pipe='gzip=cat >/dev/null'", "dst_backup=/bk", "state_dir=/st",
 		"temp_dir=/tmp/x", "rsync_path=/opt/rsync", "rsync_timeout=45",
 		"pipe_timeout=2min", "parallel_jobs=3", "not_nice=on", "look_ahead=0", "jobs=2",
+		"s3_endpoint=https://127.0.0.1:7443", "s3_region=eu-west-3", "s3_uri_style=path",
+		"s3_ca_file=/etc/ca.pem", "s3_no_verify_tls=on", "s3_timeout=2min", "s3_retries=0",
 		NULL }), "");
 	ck_assert_uint_eq(m.a.ndst_local, 2);
 	ck_assert_str_eq(m.a.dst_local[0], "/a");
@@ -401,6 +410,13 @@ START_TEST(test_module_every_setting)
 	ck_assert(m.a.not_nice);
 	ck_assert_int_eq(m.a.look_ahead, 0);
 	ck_assert_int_eq(m.a.jobs, 2);
+	ck_assert_str_eq(m.a.s3.endpoint, "https://127.0.0.1:7443");
+	ck_assert_str_eq(m.a.s3.region, "eu-west-3");
+	ck_assert(m.a.s3.path_style);
+	ck_assert_str_eq(m.a.s3.ca_file, "/etc/ca.pem");
+	ck_assert(m.a.s3.no_verify_tls);
+	ck_assert_int_eq(m.a.s3.stall_timeout, 120);
+	ck_assert_int_eq(m.a.s3.retries, 0);
 	pitr_check_module_free(&m);
 }
 END_TEST
@@ -410,17 +426,22 @@ END_TEST
 START_TEST(test_module_same_as_call)
 {
 	static const char *call[] = { "pitr-archive", "-dl", "/a", "-dl", "lz4=/b c", "-dr",
-				      "host:/w/", "-s", "/st", "--rsync-timeout", "45", "%p", NULL };
+				      "gzip=s3://b/wal/", "-s", "/st", "--rsync-timeout", "45",
+				      "--s3-endpoint", "https://h:7443", "--s3-uri-style", "path",
+				      "--s3-ca-file", "/ca.pem", "--s3-timeout", "5", "--s3-retries",
+				      "1", "%p", NULL };
 	struct pitr_check_module m;
 	struct pitr_archive_opts a;
 	struct pitr_opts o;
 
 	h_setup();
 	ck_assert_int_eq(pitr_opts_parse(&o, pitr_archive_option_defs, pitr_archive_noption_defs,
-					 12, (char **)call), 0);
+					 22, (char **)call), 0);
 	pitr_archive_opts_read(&o, &a);
 	ck_assert_str_eq(convert(&m, (const char *[]){ "dst_local=/a 'lz4=/b c'",
-		"dst_remote=host:/w/", "state_dir=/st", "rsync_timeout=45", NULL }), "");
+		"dst_remote=gzip=s3://b/wal/", "state_dir=/st", "rsync_timeout=45",
+		"s3_endpoint=https://h:7443", "s3_uri_style=path", "s3_ca_file=/ca.pem",
+		"s3_timeout=5", "s3_retries=1", NULL }), "");
 	ck_assert_uint_eq(m.a.ndst_local, a.ndst_local);
 	for (size_t i = 0; i < a.ndst_local; i++)
 		ck_assert_str_eq(m.a.dst_local[i], a.dst_local[i]);
@@ -430,6 +451,16 @@ START_TEST(test_module_same_as_call)
 	ck_assert_int_eq(m.a.rsync_timeout, a.rsync_timeout);
 	ck_assert_int_eq(m.a.parallel_jobs, a.parallel_jobs);
 	ck_assert_uint_eq(m.a.ndst_pipe, a.ndst_pipe);
+	ck_assert_str_eq(m.a.s3.endpoint, a.s3.endpoint);
+	ck_assert_str_eq(m.a.s3.ca_file, a.s3.ca_file);
+	ck_assert(m.a.s3.path_style && a.s3.path_style);
+	ck_assert(!m.a.s3.no_verify_tls && !a.s3.no_verify_tls);
+	ck_assert_int_eq(m.a.s3.stall_timeout, a.s3.stall_timeout);
+	ck_assert_int_eq(m.a.s3.retries, a.s3.retries);
+	/* The region unset: the module's NULL and the option's default are
+	 * the same region (s3.h). */
+	ck_assert_ptr_null(m.a.s3.region);
+	ck_assert_str_eq(a.s3.region, "us-east-1");
 	pitr_check_module_free(&m);
 	pitr_opts_free(&o);
 	h_teardown();
@@ -451,6 +482,10 @@ START_TEST(test_module_spellings)
 		{ "not_nice=yes", true }, { "not_nice=n", false }, { "not_nice=1", true },
 		{ "not_nice=0", false }, { "not_nice=False", false },
 	};
+	static const struct { const char *pair; bool want; } styles[] = {
+		{ "s3_uri_style=path", true }, { "s3_uri_style=PATH", true },
+		{ "s3_uri_style=host", false }, { "s3_uri_style=Host", false },
+	};
 	struct pitr_check_module m;
 
 	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
@@ -466,6 +501,15 @@ START_TEST(test_module_spellings)
 		ck_assert_msg(m.a.not_nice == bools[i].want, "[%s]", bools[i].pair);
 		pitr_check_module_free(&m);
 	}
+	for (size_t i = 0; i < sizeof(styles) / sizeof(styles[0]); i++) {
+		ck_assert_msg(convert(&m, (const char *[]){ styles[i].pair, NULL })[0] == '\0',
+			      "[%s]: %s", styles[i].pair, err);
+		ck_assert_msg(m.a.s3.path_style == styles[i].want, "[%s]", styles[i].pair);
+		pitr_check_module_free(&m);
+	}
+	ck_assert_str_eq(convert(&m, (const char *[]){ "s3_no_verify_tls=yes", NULL }), "");
+	ck_assert(m.a.s3.no_verify_tls);
+	pitr_check_module_free(&m);
 }
 END_TEST
 
@@ -485,6 +529,14 @@ START_TEST(test_module_refused)
 		{ "jobs=17", "outside 0 .. 16" },
 		{ "not_nice=o", "pitrkit_archive.not_nice is \"o\": not a boolean" },
 		{ "not_nice=maybe", "not a boolean" },
+		{ "s3_no_verify_tls=maybe", "pitrkit_archive.s3_no_verify_tls is \"maybe\": not a "
+		  "boolean" },
+		{ "s3_uri_style=virtual", "pitrkit_archive.s3_uri_style is \"virtual\": not "
+		  "\"host\" or \"path\"" },
+		{ "s3_timeout=0", "pitrkit_archive.s3_timeout is \"0\": outside 1 .. 86400" },
+		{ "s3_timeout=5 weeks", "valid units are" },
+		{ "s3_retries=101", "pitrkit_archive.s3_retries is \"101\": outside 0 .. 100" },
+		{ "s3_retries=1s", "it takes no unit" },
 	};
 	struct pitr_check_module m;
 
@@ -496,6 +548,43 @@ START_TEST(test_module_refused)
 		ck_assert_msg(strstr(why, "the module refuses it") != NULL, "[%s]", why);
 		pitr_check_module_free(&m);
 	}
+}
+END_TEST
+
+/* pitr-check's own --s3-* options replace the server's settings one by
+ * one; those not given leave the server's. */
+START_TEST(test_s3_apply)
+{
+	const struct pitr_s3_config server = {
+		.endpoint = "https://rgw:7443", .region = "eu-west-3", .path_style = true,
+		.ca_file = "/srv/ca.pem", .stall_timeout = 5, .retries = 1,
+	};
+	struct pitr_s3_config cfg = server;
+	struct pitr_check_s3 none = { .retries = -1 };
+	struct pitr_check_s3 all = {
+		.endpoint = "http://127.0.0.1:7480", .region = "us-east-1", .uri_style = "host",
+		.ca_file = "/here/ca.pem", .no_verify_tls = true, .timeout = 30, .retries = 0,
+	};
+
+	pitr_check_s3_apply(&none, &cfg);
+	ck_assert_str_eq(cfg.endpoint, server.endpoint);
+	ck_assert_str_eq(cfg.region, server.region);
+	ck_assert(cfg.path_style);
+	ck_assert_str_eq(cfg.ca_file, server.ca_file);
+	ck_assert(!cfg.no_verify_tls);
+	ck_assert_int_eq(cfg.stall_timeout, 5);
+	ck_assert_int_eq(cfg.retries, 1);
+	pitr_check_s3_apply(&all, &cfg);
+	ck_assert_str_eq(cfg.endpoint, all.endpoint);
+	ck_assert_str_eq(cfg.region, all.region);
+	ck_assert(!cfg.path_style);
+	ck_assert_str_eq(cfg.ca_file, all.ca_file);
+	ck_assert(cfg.no_verify_tls);
+	ck_assert_int_eq(cfg.stall_timeout, 30);
+	ck_assert_int_eq(cfg.retries, 0);
+	cfg = (struct pitr_s3_config){ .path_style = false };
+	pitr_check_s3_apply(&(struct pitr_check_s3){ .uri_style = "path", .retries = -1 }, &cfg);
+	ck_assert(cfg.path_style);
 }
 END_TEST
 
@@ -523,6 +612,7 @@ make_suite(void)
 	tcase_add_test(tc, test_module_same_as_call);
 	tcase_add_test(tc, test_module_spellings);
 	tcase_add_test(tc, test_module_refused);
+	tcase_add_test(tc, test_s3_apply);
 	suite_add_tcase(s, tc);
 	return s;
 }

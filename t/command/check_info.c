@@ -186,7 +186,7 @@ make_world(void)
 static char *
 run_info(const char *b, const char *a, bool json, int want_rc)
 {
-	struct pitr_info_opts o = { &b, b != NULL, &a, a != NULL, json, NULL };
+	struct pitr_info_opts o = { &b, b != NULL, &a, a != NULL, json, NULL, NULL };
 	const char *path = h_path("report");
 	char *text;
 	size_t len;
@@ -548,7 +548,7 @@ START_TEST(test_window_skips_unrecoverable)
 	put(bk, "old-meta", PITR_CODEC_NONE, m0, strlen(m0));
 	put(bk, "old-data", PITR_CODEC_NONE, "d", 1);
 	ck_assert_int_eq(unlink(h_fmt("%s/000000010000000000000001.gz", arch)), 0);
-	ck_assert_int_eq(pitr_catalog_load(bk, arch, &cat), 0);
+	ck_assert_int_eq(pitr_catalog_load(bk, arch, NULL, &cat), 0);
 	ck_assert_str_eq(cat.backups[0].name, "old-*");
 	pitr_info_window(&cat, &w);
 	ck_assert_ptr_eq(w.backup, &cat.backups[1]);
@@ -561,7 +561,7 @@ START_TEST(test_window_skips_unrecoverable)
 
 	/* Nothing archived after a backup: its window ends with its own
 	 * stop segment, at its stop time. */
-	ck_assert_int_eq(pitr_catalog_load(bk, NULL, &cat), 0);
+	ck_assert_int_eq(pitr_catalog_load(bk, NULL, NULL, &cat), 0);
 	pitr_info_window(&cat, &w);
 	ck_assert_ptr_eq(w.backup, &cat.backups[1]);
 	ck_assert_uint_eq(w.tli, 1);
@@ -703,7 +703,7 @@ static char *
 run_hosts(const char *b1, const char *b2, const char *a1, const char *a2, bool json, int want_rc)
 {
 	const char *b[2] = { b1, b2 }, *a[2] = { a1, a2 };
-	struct pitr_info_opts o = { b, 2, a, 2, json, NULL };
+	struct pitr_info_opts o = { b, 2, a, 2, json, NULL, NULL };
 	const char *path = h_path("report");
 	char *text;
 	size_t len;
@@ -929,7 +929,7 @@ END_TEST
 
 START_TEST(test_errors)
 {
-	struct pitr_info_opts o = { NULL, 0, NULL, 0, false, NULL };
+	struct pitr_info_opts o = { NULL, 0, NULL, 0, false, NULL, NULL };
 	const char *bdirs[1] = { bk };
 	char *text;
 

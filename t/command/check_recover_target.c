@@ -169,7 +169,7 @@ three_backups(struct pitr_catalog *cat)
 		text_file(h_fmt("%s/bk-data-2024030%d.tar", bk, day), "data");
 		text_file(h_fmt("%s/bk-xlog-2024030%d.tar", bk, day), "xlog");
 	}
-	ck_assert_int_eq(pitr_catalog_load(bk, arch, cat), 0);
+	ck_assert_int_eq(pitr_catalog_load(bk, arch, NULL, cat), 0);
 	ck_assert_uint_eq(cat->nbackups, 3);
 }
 

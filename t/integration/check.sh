@@ -166,8 +166,8 @@ if [ -f "$MOD" ] && [ -z "${PITR_SAN_CFLAGS:-}" ]; then
 	defined=$(pg_sql "$P" "LOAD '$MOD'" "SELECT name FROM pg_settings WHERE name LIKE
 		'pitrkit_archive.%' AND name NOT IN ('pitrkit_archive.log', 'pitrkit_archive.verbose')
 		ORDER BY 1")
-	read_by_check=$(grep -o '^	\[PITR_CHECK_GUC_[A-Z_]*\] = MODULE_NAME "\.[a-z_]*"' \
-		"$PITR_SRCDIR/lib/command/check/module.c" | sed 's/.*"\.\(.*\)"/pitrkit_archive.\1/' |
+	read_by_check=$(grep -o '^	\[PITR_CHECK_GUC_[A-Z0-9_]*\] = MODULE_NAME "\.[a-z0-9_]*"' \
+		"$PITR_SRCDIR/lib/command/check/module.c" | sed 's/.*"\.\([a-z0-9_]*\)"/pitrkit_archive.\1/' |
 		LC_ALL=C sort)
 	is "module: pitr-check reads every setting the module defines" "$read_by_check" \
 		"$(printf '%s\n' "$defined" | LC_ALL=C sort)"

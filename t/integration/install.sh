@@ -3,8 +3,10 @@
 # DESTDIR=...` puts the headers under include/pitrkit/FOLDER/ and a .pc
 # file per library under lib/pkgconfig; a program that includes every
 # installed header and calls into both libraries compiles, links and runs
-# with nothing but `pkg-config --cflags --libs pitrkit-backup`; and each
-# library exports its pitr_ functions only.
+# with nothing but `pkg-config --cflags --libs pitrkit-backup`, and its
+# first S3 call finds the installed libpitrkit-s3 (loaded by dlopen from
+# libpitrkit's directory); and each library exports its pitr_ functions
+# only, libpitrkit-s3 its one table.
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -31,7 +33,7 @@ if [ -f "$PITR_SRCDIR/config.status" ]; then
 else
 	it_run env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL bash -c '
 		cd "$1" && eval "\"\$2/configure\" $3" >/dev/null &&
-			make -j2 lib/libpitrkit.la lib/libpitrkit-backup.la >/dev/null &&
+			make -j2 lib/libpitrkit.la lib/libpitrkit-backup.la lib/libpitrkit-s3.la >/dev/null &&
 			make install-libLTLIBRARIES install-data DESTDIR="$4"' \
 		_ "$B" "$PITR_SRCDIR" "$CONF_ARGS" "$DEST"
 fi
@@ -65,8 +67,9 @@ LIBDIR=
 for f in "${LIBS[@]}"; do
 	[[ $f == -L* ]] && LIBDIR=${f#-L}
 done
-ok "the library dir holds both shared libraries ($LIBDIR)" \
-	test -n "$LIBDIR" -a -f "$LIBDIR/libpitrkit.so" -a -f "$LIBDIR/libpitrkit-backup.so"
+ok "the library dir holds the three shared libraries ($LIBDIR)" \
+	test -n "$LIBDIR" -a -f "$LIBDIR/libpitrkit.so" -a -f "$LIBDIR/libpitrkit-backup.so" \
+	-a -f "$LIBDIR/libpitrkit-s3.so.0"
 is "no internal header (*_impl.h) is installed" "$(find "$INCDIR" -name '*_impl.h')" ""
 # Installed at their paths in lib/, so that the way headers include each
 # other ("FOLDER/x.h") holds in the tree and once installed alike.
@@ -88,7 +91,13 @@ int main(void)
 	struct pitr_wal_name name;
 	char hex[PITR_DIGEST_HEX_MAX];
 	struct pitr_digest *d;
+	struct pitr_s3_config s3cfg = { .endpoint = "http://127.0.0.1:9", .path_style = true };
+	struct pitr_s3_creds creds = { (char *)"key", (char *)"secret", NULL };
+	struct pitr_s3 *s3 = pitr_s3_new(&s3cfg, &creds, "bucket");
 
+	if (s3 == NULL)
+		return 1;
+	pitr_s3_free(s3);
 	if (pitr_wal_parse("00000002000000A1000000FE", &name) != PITR_WAL_SEGMENT)
 		return 1;
 	d = pitr_digest_new("SHA-256");
@@ -105,7 +114,8 @@ it_run "$CC" -std=c11 -Wall -Wextra -Werror "${SAN_FLAGS[@]}" "${CFLAGS[@]}" -o 
 is "it compiles and links with pkg-config's flags alone: exit 0" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$(it_tail "$IT_ERR")"
 it_run env LD_LIBRARY_PATH="$LIBDIR" "$T/prog"
-is "it runs against the installed libraries: exit 0" "$IT_RC" 0
+is "it runs against the installed libraries, libpitrkit-s3 loaded: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$(it_tail "$IT_ERR")"
 is "it prints what both libraries computed" "$IT_OUT" \
 	"2 A1 FE zstd ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 like "it loaded the installed libpitrkit-backup" \
@@ -117,5 +127,7 @@ for lib in libpitrkit libpitrkit-backup; do
 	like "$lib exports pitr_ functions" "$syms" ' T pitr_'
 	is "$lib exports no other symbol" "$(grep -v ' pitr_' <<<"$syms")" ""
 done
+is "libpitrkit-s3 exports its table only" \
+	"$(nm -D --defined-only "$LIBDIR/libpitrkit-s3.so.0" 2>&1 | awk '{ print $3 }')" pitr_s3_impl_v1
 
 it_done

@@ -5,8 +5,12 @@
 # to a local directory and to s3:// under pgbench load, the gateway is
 # stopped and started again meanwhile; an identical and a different object
 # already there; wrong credentials, a missing bucket, another user's
-# bucket; a backup whose data tarball is a multipart upload; and no
-# credential in any log, output or process title.
+# bucket; a backup whose data tarball is a multipart upload; pitr-check
+# reading the segment back from the store (a good archive, a missing
+# bucket, a wrong object, no credentials, its own --s3-endpoint); the
+# archive module pitrkit_archive archiving to the store over HTTPS with
+# its s3_* settings, checked by pitr-check; and no credential in any log,
+# output or process title.
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
 # Helpers here run through ok/wait_for, which shellcheck cannot follow:
@@ -17,7 +21,8 @@ it_init s3-archive
 it_require curl gzip cmp
 PA=$PITR_BUILDDIR/bin/pitr-archive
 PB=$PITR_BUILDDIR/bin/pitr-backup-master
-it_need_built "$PA" "$PB"
+PC=$PITR_BUILDDIR/bin/pitr-check
+it_need_built "$PA" "$PB" "$PC"
 ceph_start || it_bail "could not start Ceph"
 
 BUCKET=pitr-archive
@@ -43,8 +48,10 @@ pg_set "$D" "archive_mode = on" \
 	"archive_command = '$PA -l $ALOG -s $T/state -dl gzip=$L -dr gzip=s3://$BUCKET/wal/ $S3OPTS \"%p\"'"
 # For the server only (bash exports a command's own assignments to its
 # children): its archiver's archive_command inherits it.
-AWS_SHARED_CREDENTIALS_FILE=$CREDS ok "the primary starts, the credentials file named in its environment" \
-	pg_start "$D"
+# LD_LIBRARY_PATH: the archive module, at the end, loads this build's
+# libpitrkit.
+AWS_SHARED_CREDENTIALS_FILE=$CREDS LD_LIBRARY_PATH="$PITR_BUILDDIR/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+	ok "the primary starts, the credentials file named in its environment" pg_start "$D"
 
 # ps_sample: the command lines of every process, kept for the credential
 # grep at the end (process titles included).
@@ -53,21 +60,22 @@ ps_sample()
 	ps -eo args >>"$T/log/ps.txt" 2>&1
 }
 
-# every_object_is_local: the objects under wal/ are exactly the local
-# archive's files (the system-identifier record included), each with the
-# same bytes: nothing lost, nothing partial, nothing extra.
+# every_object_is_local [PREFIX DIR]: the objects under PREFIX (wal/)
+# are exactly the files of the local archive DIR ($L), the
+# system-identifier record included, each with the same bytes: nothing
+# lost, nothing partial, nothing extra.
 every_object_is_local()
 {
-	local keys names f n=0
-	keys=$(s3_keys "$BUCKET" wal/ | sed 's|^wal/||') || return 1
-	names=$(cd "$L" && LC_ALL=C ls -A | grep -v '^\.pitr-tmp\.')
+	local prefix=${1:-wal/} dir=${2:-$L} keys names f n=0
+	keys=$(s3_keys "$BUCKET" "$prefix" | sed "s|^$prefix||") || return 1
+	names=$(find "$dir" -mindepth 1 -maxdepth 1 ! -name '.pitr-tmp.*' -printf '%f\n' | LC_ALL=C sort)
 	if [ "$keys" != "$names" ]; then
 		diff <(printf '%s\n' "$keys") <(printf '%s\n' "$names")
 		return 1
 	fi
 	for f in $names; do
-		s3_req GET "/$BUCKET/wal/$f" -o "$T/seg/object" || return 1
-		cmp "$T/seg/object" "$L/$f" || return 1
+		s3_req GET "/$BUCKET/$prefix$f" -o "$T/seg/object" || return 1
+		cmp "$T/seg/object" "$dir/$f" || return 1
 		n=$((n + 1))
 	done
 	echo "$n objects equal to their local copies"
@@ -79,7 +87,12 @@ ok "pgbench -i" pg_bench "$D" -i -s 1 -q
 SEG=$(pg_switch "$D")
 wait_for "the archiver archives $SEG" 30 pg_is_archived "$D" "$SEG"
 ps_sample
-N=$(cd "$L" && ls | grep -cE '^[0-9A-F]{24}\.gz$')
+# segments LOCALDIR: the names of the archived segments, sorted.
+segments()
+{
+	find "$1" -maxdepth 1 -regextype egrep -regex '.*/[0-9A-F]{24}\.gz' -printf '%f\n' | LC_ALL=C sort
+}
+N=$(segments "$L" | wc -l)
 like "segments archived under load ($N)" "$N" '^([5-9]|[1-9][0-9]+)$'
 ok "every object equals its local copy" every_object_is_local
 is "the system identifier is an object" \
@@ -125,7 +138,7 @@ is "no incomplete multipart upload" "$(s3_pending "$BUCKET")" ""
 # --- an object already there --------------------------------------------------
 
 # A segment archived earlier, as PostgreSQL would pass it again.
-NAME=$(cd "$L" && ls | grep -E '^[0-9A-F]{24}\.gz$' | head -n 3 | tail -n 1)
+NAME=$(segments "$L" | sed -n 3p)
 NAME=${NAME%.gz}
 gzip -dc "$L/$NAME.gz" >"$T/seg/$NAME"
 chown postgres "$T/seg/$NAME"
@@ -206,6 +219,13 @@ else
 	diag "data tarball of $SIZE bytes: one part, multipart not asserted"
 fi
 is "no incomplete multipart upload after the backup" "$(s3_pending "$BUCKET")" ""
+# pitr-monitor knows backup ages from the backup program's log, whatever
+# the destination: a backup to an object store counts.
+mkdir -p "$T/monstate"
+it_run "$PITR_BUILDDIR/bin/pitr-monitor" -l "$T/log/backup.log" -s "$T/monstate" -c last-backup-age
+is "pitr-monitor last-backup-age after the s3 backup: exit 0" "$IT_RC" 0
+ok "... an age in seconds below 300 ($IT_OUT)" awk -v v="$IT_OUT" \
+	'BEGIN { exit !(v ~ /^[0-9]+(\.[0-9]+)?$/ && v + 0 < 300) }'
 
 # A backup to two locations, the second holding the data tarball's name
 # already: it fails as its first part fills, and the upload begun at the
@@ -222,6 +242,131 @@ like "... one line naming the object" "$(grep ' : ERROR : ' "$T/log/backup2.log"
 is "... nothing of the backup stored at the other location" "$(s3_keys "$BUCKET" free/)" ""
 is "... its upload aborted: none pending" "$(s3_pending "$BUCKET")" ""
 is "... the object in the way untouched" "$(s3_req GET "/$BUCKET/taken/$DATA")" "someone else"
+
+# --- pitr-check reads the segment back from the store --------------------------
+
+CONN=(-h 127.0.0.1 -p "$(pg_port "$D")" -U postgres -d postgres)
+# check [ENV...] -- ARGS...: pitr-check (as root, the operator) with
+# ENV, its output kept under T/log for the credential grep.
+check()
+{
+	local envs=()
+	while [ "$1" != -- ]; do
+		envs+=("$1")
+		shift
+	done
+	shift
+	it_run env "${envs[@]}" "$PC" "${CONN[@]}" "$@"
+	printf '%s\n%s\n' "$IT_OUT" "$IT_ERR" >>"$T/log/check.out"
+}
+check AWS_SHARED_CREDENTIALS_FILE="$CREDS" -- --timeout 30
+is "pitr-check, archive_command to a local dir and s3: exit 0" "$IT_RC" 0
+is "... nothing on stderr" "$IT_ERR" ""
+SEG=$(printf '%s\n' "$IT_OUT" | sed -n 's/^archiving works: "\([0-9A-F]*\)".*/\1/p')
+like "... the s3 copy read back, its header and system identifier checked" "$IT_OUT" \
+	"s3 destination \"s3://$BUCKET/wal/\": \"$SEG.gz\" arrived in [0-9.]+ s, read back whole, page header and system identifier [0-9]+ checked"
+like "... both destinations reached" "$IT_OUT" "archiving works: \"$SEG\" reached 2 destinations"
+s3_req GET "/$BUCKET/wal/$SEG.gz" -o "$T/seg/object"
+ok "... the object it read is the local copy" cmp "$T/seg/object" "$L/$SEG.gz"
+
+# The call checked is given: the server keeps archiving to wal/.
+# checked_call DEST...: an archive_command naming DEST as -dr.
+checked_call()
+{
+	local dests=() d
+	for d in "$@"; do
+		dests+=(-dr "$d")
+	done
+	printf '%s %s %s "%%p"' "$PA" "${dests[*]}" "$S3OPTS"
+}
+START=$(date +%s)
+check AWS_SHARED_CREDENTIALS_FILE="$CREDS" -- --timeout 30 \
+	--archive-command "$(checked_call "gzip=s3://no-such-bucket/wal/")"
+is "pitr-check, a missing bucket: exit 1" "$IT_RC" 1
+is "... one line" "$(count_lines "$IT_ERR")" 1
+like "... naming the object, HTTP 404 and NoSuchBucket" "$IT_ERR" \
+	"ERROR : s3://no-such-bucket/wal/[^ ]*: [A-Z]+: HTTP 404 NoSuchBucket"
+ok "... at once, not after --timeout ($(($(date +%s) - START)) s)" test $(($(date +%s) - START)) -lt 15
+
+# A wrong object where the next segment is looked for: an older segment's
+# copy under its name (and under the one after, should a switch come
+# between), as a mixed-up archive would hold.
+NEXT=$(pg_sql "$D" "SELECT pg_walfile_name(pg_current_wal_insert_lsn())")
+OLD=$(segments "$L" | head -n 1)
+for name in "$NEXT" "$(printf '%s%016X' "${NEXT:0:8}" $((16#${NEXT:8:16} + 1)))"; do
+	s3_req PUT "/$BUCKET/wrong/$name.gz" --data-binary "@$L/$OLD" >/dev/null
+done
+check AWS_SHARED_CREDENTIALS_FILE="$CREDS" -- --timeout 30 \
+	--archive-command "$(checked_call "gzip=s3://$BUCKET/wrong/")"
+is "pitr-check, a wrong object: exit 1" "$IT_RC" 1
+is "... one line" "$(count_lines "$IT_ERR")" 1
+like "... naming the object (not the fetched file) and its wrong header" "$IT_ERR" \
+	"ERROR : \"s3://$BUCKET/wrong/[0-9A-F]{24}\\.gz\" has page address [0-9A-F/]+ but its name says"
+
+BEFORE=$(pg_sql "$D" "SELECT pg_walfile_name(pg_current_wal_insert_lsn())")
+check AWS_SHARED_CREDENTIALS_FILE="$T/aws/none" AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY= -- \
+	--timeout 30
+is "pitr-check, no credentials: exit 1" "$IT_RC" 1
+is "... one line" "$(count_lines "$IT_ERR")" 1
+like "... saying where it looked" "$IT_ERR" "$T/aws/none"
+is "... before switching WAL: the server still on the same segment" \
+	"$(pg_sql "$D" "SELECT pg_walfile_name(pg_current_wal_insert_lsn())")" "$BEFORE"
+
+# --- the archive module to the store --------------------------------------------
+
+MOD=$PITR_BUILDDIR/pgmodule/pitrkit_archive.so
+if ! grep -q '^PG_PKGLIBDIR = .' "$PITR_BUILDDIR/Makefile"; then
+	diag "the archive module is not built (no PGXS): its s3 settings are not tested"
+elif [ -n "${PITR_SAN_CFLAGS:-}" ]; then
+	# See archive-module.sh: PostgreSQL cannot load the sanitizer runtimes.
+	diag "sanitizer build: the archive module runs in the normal build"
+else
+	[ -f "$MOD" ] || it_bail "no $MOD: build first"
+	L2=$T/local2
+	mkdir_pg "$L2" "$T/state2"
+	# Reloaded: PostgreSQL restarts its archiver with the library, in
+	# the server's environment (the credentials file it names).
+	pg_set "$D" "archive_library = '$MOD'" \
+		"pitrkit_archive.dst_local = 'gzip=$L2'" \
+		"pitrkit_archive.dst_remote = 'gzip=s3://$BUCKET/module/'" \
+		"pitrkit_archive.state_dir = '$T/state2'" \
+		"pitrkit_archive.log = '$T/log/module.log'" \
+		"pitrkit_archive.s3_endpoint = '$RGW_HTTPS'" \
+		"pitrkit_archive.s3_uri_style = 'path'" \
+		"pitrkit_archive.s3_ca_file = '$RGW_CA'" \
+		"pitrkit_archive.s3_timeout = '5s'" \
+		"pitrkit_archive.s3_retries = 1"
+	pg_sql "$D" "SELECT pg_reload_conf()" >/dev/null
+	# module_archived: a new segment reached the module's local copy.
+	module_archived()
+	{
+		local seg
+		seg=$(pg_switch "$D") && pg_wait_archived "$D" "$seg" 20 >/dev/null && [ -f "$L2/$seg.gz" ]
+	}
+	wait_for "the module archives after the reload" 30 module_archived
+	SEG=$(pg_switch "$D")
+	ok "the module archives $SEG" pg_wait_archived "$D" "$SEG" 20
+	ok "every object under module/ equals the module's local copy, none missing or extra" \
+		every_object_is_local module/ "$L2"
+	like "... $SEG among them" "$(s3_keys "$BUCKET" module/)" "module/$SEG.gz"
+	is "the module's log has no error" "$(grep ' : ERROR : ' "$T/log/module.log")" ""
+	is "the server log has no pitrkit_archive warning" \
+		"$(grep 'WARNING:  pitrkit_archive' "$(pg_logfile "$D")")" ""
+
+	check AWS_SHARED_CREDENTIALS_FILE="$CREDS" -- --timeout 30
+	is "pitr-check, the module's settings: exit 0" "$IT_RC" 0
+	is "... nothing on stderr" "$IT_ERR" ""
+	like "... the s3 copy read back through the module's s3_* settings" "$IT_OUT" \
+		"s3 destination \"s3://$BUCKET/module/\": \"[0-9A-F]{24}\\.gz\" arrived in [0-9.]+ s, read back whole"
+	like "... both destinations reached" "$IT_OUT" "reached 2 destinations"
+	# Its own --s3-endpoint replaces the module's: nothing listens there.
+	check AWS_SHARED_CREDENTIALS_FILE="$CREDS" -- --timeout 30 \
+		--s3-endpoint "http://127.0.0.1:$(free_port)" --s3-retries 0
+	is "pitr-check --s3-endpoint (nothing listening): exit 1" "$IT_RC" 1
+	is "... one line" "$(count_lines "$IT_ERR")" 1
+	like "... naming the object and the connection refused" "$IT_ERR" \
+		"ERROR : s3://$BUCKET/module/[^ ]*: [A-Z]+: .*(connect|Connection refused)"
+fi
 
 # --- no credential anywhere ---------------------------------------------------------
 

@@ -90,5 +90,5 @@ put_backup(const char *stem_fmt, int day, enum pitr_codec codec, const char *met
 void
 load(struct pitr_catalog *cat, const char *b, const char *a)
 {
-	ck_assert_int_eq(pitr_catalog_load(b, a, cat), 0);
+	ck_assert_int_eq(pitr_catalog_load(b, a, NULL, cat), 0);
 }

@@ -182,17 +182,24 @@ START_TEST(test_load_missing_dirs)
 	char want[8192];
 
 	memset(&cat, 0x55, sizeof(cat));
-	ck_assert_int_eq(pitr_catalog_load(h_path("nope"), NULL, &cat), -1);
+	ck_assert_int_eq(pitr_catalog_load(h_path("nope"), NULL, NULL, &cat), -1);
 	ck_assert_ptr_null(cat.backups);
 	ck_assert_uint_eq(cat.nproblems, 0);
 	snprintf(want, sizeof(want), "ERROR : cannot read backup dir \"%s\": No such file or directory\n",
 		 h_path("nope"));
 	ck_assert_str_eq(h_log(), want);
 	h_log_reset();
-	ck_assert_int_eq(pitr_catalog_load(bk, h_path("nope2"), &cat), -1);
+	ck_assert_int_eq(pitr_catalog_load(bk, h_path("nope2"), NULL, &cat), -1);
 	snprintf(want, sizeof(want), "ERROR : cannot read archive dir \"%s\": No such file or directory\n",
 		 h_path("nope2"));
 	ck_assert_str_eq(h_log(), want);
+	pitr_catalog_free(&cat);
+	/* An object store, from a program without the s3 options to reach
+	 * one: refused in one line, codec prefix dropped, nothing contacted. */
+	h_log_reset();
+	ck_assert_int_eq(pitr_catalog_load(NULL, "gzip=s3://bucket/wal/", NULL, &cat), -1);
+	ck_assert_str_eq(h_log(), "ERROR : cannot read archive dir \"s3://bucket/wal/\": this "
+			 "program does not read object stores\n");
 	pitr_catalog_free(&cat);
 	/* Neither dir: an empty catalog. */
 	load(&cat, NULL, NULL);
@@ -380,7 +387,7 @@ START_TEST(test_load_many)
 	bdirs[1] = h_fmt("gzip=%s", b2);
 	adirs[0] = arch;
 	adirs[1] = a2;
-	ck_assert_int_eq(pitr_catalog_load_many(bdirs, 2, adirs, 2, &cat), 0);
+	ck_assert_int_eq(pitr_catalog_load_many(bdirs, 2, adirs, 2, NULL, &cat), 0);
 	ck_assert_uint_eq(cat.nbackup_dirs, 2);
 	ck_assert_str_eq(cat.backup_dirs[1], b2);   /* the codec prefix dropped */
 	ck_assert_uint_eq(cat.narchive_dirs, 2);
@@ -426,7 +433,7 @@ START_TEST(test_load_many)
 	ck_assert_uint_eq(sysid, 42);
 	pitr_catalog_free(&cat);
 	/* An archive with neither does not tell. */
-	ck_assert_int_eq(pitr_catalog_load_many(bdirs, 0, adirs, 1, &cat), 0);
+	ck_assert_int_eq(pitr_catalog_load_many(bdirs, 0, adirs, 1, NULL, &cat), 0);
 	ck_assert_int_eq(unlink(h_fmt("%s/000000010000000000000001", arch)), 0);
 	ck_assert_int_eq(unlink(h_fmt("%s/000000010000000000000002.gz", arch)), 0);
 	ck_assert_int_eq(unlink(h_fmt("%s/000000010000000000000004.gz", arch)), 0);

@@ -527,6 +527,50 @@ START_TEST(test_encode)
 }
 END_TEST
 
+/* The URL base, the signing and the token header a client is made with;
+ * nothing is sent. */
+START_TEST(test_client_new)
+{
+	struct pitr_s3_creds creds = { .access_key = (char *)"AKID", .secret_key = (char *)"SECRET" };
+	struct pitr_s3_config cfg = { .endpoint = "http://127.0.0.1:7480/", .path_style = true };
+	struct pitr_s3 *s3 = s3c_new(&cfg, &creds, "bkt");
+	char *label;
+
+	ck_assert_ptr_nonnull(s3);
+	ck_assert_str_eq(s3->base, "http://127.0.0.1:7480/bkt");
+	ck_assert_str_eq(s3->sigv4, "aws:amz:us-east-1:s3");
+	ck_assert_ptr_null(s3->token_header);
+	ck_assert_int_eq(s3->connect_timeout, PITR_S3_CONNECT_TIMEOUT_DEFAULT);
+	ck_assert_int_eq(s3->stall_timeout, PITR_S3_STALL_TIMEOUT_DEFAULT);
+	ck_assert_int_eq(s3->retries, 0);
+	label = s3c_label(s3, "a/b");
+	ck_assert_str_eq(label, "s3://bkt/a/b");
+	free(label);
+	s3c_free(s3);
+
+	cfg = (struct pitr_s3_config){ .endpoint = "https://s3.eu-west-1.amazonaws.com",
+				       .region = "eu-west-1", .retries = 3, .stall_timeout = 5 };
+	creds.session_token = (char *)"TOKEN";
+	s3 = s3c_new(&cfg, &creds, "bkt");
+	ck_assert_str_eq(s3->base, "https://bkt.s3.eu-west-1.amazonaws.com");
+	ck_assert_str_eq(s3->sigv4, "aws:amz:eu-west-1:s3");
+	ck_assert_str_eq(s3->token_header, "x-amz-security-token: TOKEN");
+	ck_assert_int_eq(s3->retries, 3);
+	ck_assert_int_eq(s3->stall_timeout, 5);
+	s3c_free(s3);
+
+	cfg = (struct pitr_s3_config){ .region = "ap-south-1" };
+	s3 = s3c_new(&cfg, &creds, "bkt");
+	ck_assert_str_eq(s3->base, "https://bkt.s3.ap-south-1.amazonaws.com");
+	s3c_free(s3);
+	ck_assert_str_eq(h_log(), "");
+
+	cfg = (struct pitr_s3_config){ .endpoint = "ftp://host" };
+	ck_assert_ptr_null(s3c_new(&cfg, &creds, "bkt"));
+	ck_assert_str_eq(h_log(), "ERROR : --s3-endpoint: \"ftp://host\" is not an http:// or https:// URL\n");
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -541,7 +585,7 @@ make_suite(void)
 		{ "opts", { test_config_from_opts, test_part_size } },
 		{ "xml", { test_xml_error, test_xml_list, test_xml_list_malformed, test_xml_initiate,
 			   test_xml_uploads, test_iso8601 } },
-		{ "request", { test_retryable, test_backoff, test_encode } },
+		{ "request", { test_retryable, test_backoff, test_encode, test_client_new } },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

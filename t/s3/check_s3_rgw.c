@@ -577,6 +577,30 @@ START_TEST(test_missing_bucket)
 }
 END_TEST
 
+/* A GET's 404 is "no such object" only when the bucket is there. */
+static int
+sink_none(void *ctx, const void *buf, size_t len)
+{
+	(void)ctx;
+	(void)buf;
+	(void)len;
+	return 0;
+}
+
+START_TEST(test_missing_bucket_get)
+{
+	struct pitr_s3_config cfg = config(need("RGW_HTTP"));
+	struct pitr_s3 *s3 = client_as(&cfg, need("RGW_KEY"), need("RGW_SECRET"),
+				       "no-such-bucket-here", NULL);
+
+	ck_assert_int_eq(pitr_s3_get(s3, key("denied"), sink_none, NULL, NULL), -1);
+	ck_assert_int_eq(errors(), 1);
+	ck_assert_ptr_nonnull(strstr(h_log(), h_fmt("s3://no-such-bucket-here/%s: GET: HTTP 404 "
+						    "NoSuchBucket", key("denied"))));
+	pitr_s3_free(s3);
+}
+END_TEST
+
 START_TEST(test_other_users_bucket)
 {
 	struct pitr_s3_config cfg = config(need("RGW_HTTP"));
@@ -672,6 +696,7 @@ make_suite(void)
 	tcase_add_test(tc, test_wrong_secret);
 	tcase_add_test(tc, test_unknown_key);
 	tcase_add_test(tc, test_missing_bucket);
+	tcase_add_test(tc, test_missing_bucket_get);
 	tcase_add_test(tc, test_other_users_bucket);
 	tcase_add_test(tc, test_gateway_down);
 	tcase_add_test(tc, test_https_ca_file);

@@ -7,7 +7,7 @@
  * once, and its output goes to all of them.  Local destinations are
  * published first; remote and pipe destinations, which were fed staged
  * copies, are then delivered by child processes, --parallel-jobs at a
- * time.  A destination that fails is isolated; every success is recorded
+ * time, and s3 ones, gathered in memory, by a request each.  A destination that fails is isolated; every success is recorded
  * in the state dir at once, so a retry after a partial failure (PostgreSQL
  * calls archive_command again for the same file) only delivers to the
  * rest.

@@ -78,7 +78,7 @@ find_base(struct bk_run *run, struct pitr_catalog *cat, const char **dir, int *r
 		/* A dir not made yet holds nothing; its own open reports it. */
 		if (access(*dir, F_OK) != 0)
 			continue;
-		if (pitr_catalog_load(*dir, NULL, cat) != 0) {
+		if (pitr_catalog_load(*dir, NULL, NULL, cat) != 0) {
 			*rc = -1;
 			return NULL;
 		}
@@ -237,7 +237,7 @@ warn_other_dirs(struct bk_run *run, const char *dir, const char *label)
 
 		if (strcmp(other, dir) == 0)
 			continue;
-		if (access(other, F_OK) == 0 && pitr_catalog_load(other, NULL, &cat) == 0)
+		if (access(other, F_OK) == 0 && pitr_catalog_load(other, NULL, NULL, &cat) == 0)
 			found = by_label(&cat, label, strlen(label)) != NULL;
 		pitr_catalog_free(&cat);
 		if (!found)

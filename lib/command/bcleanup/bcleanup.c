@@ -600,7 +600,7 @@ pitr_cmd_backup_cleanup(const struct pitr_bcleanup_opts *opts)
 		if (pidfile == NULL)
 			goto out;
 	}
-	if (pitr_catalog_load(opts->backup_dir, opts->archive, &cat) != 0)
+	if (pitr_catalog_load(opts->backup_dir, opts->archive, NULL, &cat) != 0)
 		goto out;
 	for (size_t i = 0; i < cat.nproblems; i++)
 		pitr_log_verbose("not a backup, left alone: %s", cat.problems[i]);

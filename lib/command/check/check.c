@@ -9,8 +9,9 @@
  * A little WAL is written and pg_switch_wal() finishes the segment; every
  * destination is then polled, with a growing interval, until it holds the
  * segment or --timeout runs out.  Each copy is read back whole (fetched
- * with rsync for a remote one), decompressed, its page header checked
- * and its system identifier compared with the server's.
+ * with rsync for a remote one, with a GET from an object store),
+ * decompressed, its page header checked and its system identifier
+ * compared with the server's.
  */
 #include "config.h"
 
@@ -34,6 +35,7 @@
 #include "common/tmpfile.h"
 #include "common/xalloc.h"
 #include "repo/archdir.h"
+#include "s3/s3.h"
 
 /* The first poll comes this soon after the switch; each later one waits
  * twice as long, up to the cap. */
@@ -64,6 +66,7 @@ struct check_run {
 	struct target *targets;
 	struct pitr_tmp fetch_dir;
 	struct check_fetch fetch;
+	struct pitr_s3_config s3;  /* the store of s3 destinations */
 	uint64_t sysid;
 	long long failed_before;   /* pg_stat_archiver.failed_count before the switch */
 	char wal[PITR_WAL_NAME_MAX];
@@ -79,6 +82,7 @@ run_free(struct check_run *run)
 		(void)pitr_fsutil_remove_tree(run->fetch_dir.path);
 		pitr_tmp_release(&run->fetch_dir);
 	}
+	pitr_dest_s3_session_free(run->fetch.s3_env.s3_session);
 	free(run->targets);
 	pitr_dest_specs_free(run->specs, run->nspecs);
 	pitr_opts_free(&run->aopts);
@@ -365,7 +369,9 @@ collect_targets(struct check_run *run)
 		return -1;
 	for (size_t spec_idx = 0; spec_idx < run->nspecs; spec_idx++) {
 		if (resolve_local(run, &run->specs[spec_idx]) != 0 ||
-		    local_dir_exists(&run->specs[spec_idx]) != 0)
+		    local_dir_exists(&run->specs[spec_idx]) != 0 ||
+		    (run->specs[spec_idx].kind == PITR_DEST_S3 &&
+		     check_s3_open(&run->specs[spec_idx], &run->fetch) != 0))
 			return -1;
 		run->targets[spec_idx].spec = &run->specs[spec_idx];
 	}
@@ -452,6 +458,33 @@ switch_wal(struct check_run *run)
 	return rc;
 }
 
+/* pitr_archdir_check_copy() of `path`, a copy fetched from a remote
+ * target `t` into a directory of its own, under its name: a failure names
+ * the copy where it lies (the destination's location and the file's name),
+ * not the fetched file, which is gone when pitr-check ends. */
+static int
+check_copy_as_remote(const struct target *t, const char *path, enum pitr_codec codec,
+		     const struct pitr_wal_name *name, struct pitr_walhdr *hdr, bool *has_hdr)
+{
+	char why[1024] = "", *shown, *at;
+	int rc;
+
+	if (pitr_dest_spec_dir(t->spec) != NULL)
+		return pitr_archdir_check_copy(path, codec, name, hdr, has_hdr);
+	pitr_log_hold(why, sizeof(why));
+	rc = pitr_archdir_check_copy(path, codec, name, hdr, has_hdr);
+	pitr_log_hold(NULL, 0);
+	if (rc == 0)
+		return 0;
+	shown = pitr_xasprintf("%s%s", t->spec->location, strrchr(path, '/') + 1);
+	if (shown != NULL && (at = strstr(why, path)) != NULL)
+		pitr_log_error("%.*s%s%s", (int)(at - why), why, shown, at + strlen(path));
+	else
+		pitr_log_error("%s", why);
+	free(shown);
+	return -1;
+}
+
 /* Read back the copy at `path` found for target `t`: whole, header
  * checked, the server's system identifier.  0 or -1 (logged). */
 static int
@@ -460,7 +493,7 @@ verify_copy(struct check_run *run, struct target *t, const char *path, enum pitr
 	struct pitr_walhdr hdr;
 	bool has_hdr;
 
-	if (pitr_archdir_check_copy(path, codec, &run->name, &hdr, &has_hdr) != 0)
+	if (check_copy_as_remote(t, path, codec, &run->name, &hdr, &has_hdr) != 0)
 		return -1;
 	if (hdr.sysid != run->sysid) {
 		pitr_log_error("the copy of \"%s\" at %s destination \"%s\" belongs to system "
@@ -511,12 +544,6 @@ mark_unchecked(struct check_run *run)
 			t->state = TARGET_UNCHECKED;
 			report(run, "%s destination \"%s\": not checked (it cannot be read back)",
 			       kind_label(t->spec), t->spec->location);
-		} else if (t->spec->kind == PITR_DEST_S3) {
-			/* Reading it back needs the server's credentials, which
-			 * are in its environment, not in pitr-check's. */
-			t->state = TARGET_UNCHECKED;
-			report(run, "s3 destination \"%s\": not checked (pitr-check does not read "
-			       "object stores yet)", t->spec->location);
 		} else if (t->spec->backup_copy) {
 			t->state = TARGET_UNCHECKED;
 			report(run, "backup destination \"%s\": not checked (a backup's copy, not "
@@ -608,10 +635,21 @@ static int
 prepare(struct check_run *run)
 {
 	const char *tmp = pitr_fsutil_tmpdir(run->opts->temp_dir);
+	int stall;
 
 	if ((run->conn = pitr_pgconn_connect(&run->opts->conn)) == NULL ||
-	    read_settings(run) != 0 || parse_call(run) != 0 || collect_targets(run) != 0 ||
-	    read_identity(run) != 0)
+	    read_settings(run) != 0 || parse_call(run) != 0)
+		return -1;
+	/* The store as the server reaches it, with pitr-check's own options
+	 * over it; credentials and the s3 library wait for an s3 target. */
+	run->s3 = run->a.s3;
+	pitr_check_s3_apply(&run->opts->s3, &run->s3);
+	/* A hung store must not hold the check long past --timeout. */
+	stall = run->s3.stall_timeout > 0 ? run->s3.stall_timeout : PITR_S3_STALL_TIMEOUT_DEFAULT;
+	run->s3.stall_timeout = stall < run->opts->timeout ? stall : run->opts->timeout;
+	run->fetch.s3_env.s3 = &run->s3;
+	if ((run->fetch.s3_env.s3_session = pitr_dest_s3_session_new()) == NULL ||
+	    collect_targets(run) != 0 || read_identity(run) != 0)
 		return -1;
 	if (pitr_tmp_mkdir(&run->fetch_dir, tmp, "pitr-check") != 0)
 		return -1;

@@ -16,6 +16,23 @@
 #include "command/archive/archive.h"
 #include "server/pgconn.h"
 
+/* pitr-check's own --s3-* options: each one given replaces the server's
+ * setting (archive_command's --s3-*, or the module's pitrkit_archive.s3_*),
+ * for a checker that reaches the store otherwise than the server does. */
+struct pitr_check_s3 {
+	const char *endpoint;    /* NULL: the server's */
+	const char *region;      /* NULL: the server's */
+	const char *uri_style;   /* "host" or "path"; NULL: the server's */
+	const char *ca_file;     /* NULL: the server's */
+	bool no_verify_tls;      /* true: not checked, whatever the server's */
+	int timeout;             /* seconds; 0: the server's */
+	int retries;             /* -1: the server's */
+};
+
+/* The store's settings `cfg` (the server's) with `mine` applied. */
+struct pitr_s3_config;
+void pitr_check_s3_apply(const struct pitr_check_s3 *mine, struct pitr_s3_config *cfg);
+
 struct pitr_check_opts {
 	struct pitr_pgconn_params conn;  /* -d/-h/-p/-U; NULL: libpq's environment */
 	const char *data_dir;            /* -D: relative paths of archive_command; NULL:
@@ -25,6 +42,8 @@ struct pitr_check_opts {
 	const char *rsync_path;          /* --rsync-path; NULL: rsync on the PATH (never
 					  * archive_command's) */
 	int timeout;                     /* --timeout seconds, >= 1 */
+	struct pitr_check_s3 s3;         /* --s3-*; credentials: pitr-check's own
+					  * environment or shared credentials file */
 	FILE *out;                       /* result lines without --log (stdout) */
 	bool to_log;                     /* --log given: result lines are LOG lines */
 };
@@ -96,6 +115,13 @@ enum pitr_check_guc {
 	PITR_CHECK_GUC_NOT_NICE,
 	PITR_CHECK_GUC_LOOK_AHEAD,
 	PITR_CHECK_GUC_JOBS,
+	PITR_CHECK_GUC_S3_ENDPOINT,
+	PITR_CHECK_GUC_S3_REGION,
+	PITR_CHECK_GUC_S3_URI_STYLE,
+	PITR_CHECK_GUC_S3_CA_FILE,
+	PITR_CHECK_GUC_S3_NO_VERIFY_TLS,
+	PITR_CHECK_GUC_S3_TIMEOUT,
+	PITR_CHECK_GUC_S3_RETRIES,
 	PITR_CHECK_GUC_COUNT
 };
 

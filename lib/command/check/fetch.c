@@ -1,6 +1,7 @@
 /*
  * fetch.c - find a WAL file at a destination of archive_command and, for
- * a remote one, fetch it with the real rsync program (see check_impl.h).
+ * a remote one, fetch it with the real rsync program (see check_impl.h);
+ * an object store's is s3.c's.
  */
 #include "config.h"
 
@@ -125,6 +126,8 @@ check_probe(const struct pitr_dest_spec *spec, size_t index, const char *wal,
 	const char *dir = pitr_dest_spec_dir(spec);
 
 	why[0] = '\0';
+	if (spec->kind == PITR_DEST_S3)
+		return check_probe_s3(spec, index, wal, fetch, path, codec);
 	if (dir != NULL)
 		return pitr_archdir_find(dir, wal, spec->codec, path, codec, NULL);
 	return probe_remote(spec, index, wal, fetch, path, codec, why, why_size);

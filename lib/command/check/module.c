@@ -20,6 +20,7 @@
 #include "command/check/check.h"
 #include "common/itemlist.h"
 #include "dest/dest.h"
+#include "s3/s3.h"
 
 #define MODULE_NAME "pitrkit_archive"
 
@@ -37,6 +38,13 @@ const char *const pitr_check_module_gucs[PITR_CHECK_GUC_COUNT] = {
 	[PITR_CHECK_GUC_NOT_NICE] = MODULE_NAME ".not_nice",
 	[PITR_CHECK_GUC_LOOK_AHEAD] = MODULE_NAME ".look_ahead",
 	[PITR_CHECK_GUC_JOBS] = MODULE_NAME ".jobs",
+	[PITR_CHECK_GUC_S3_ENDPOINT] = MODULE_NAME ".s3_endpoint",
+	[PITR_CHECK_GUC_S3_REGION] = MODULE_NAME ".s3_region",
+	[PITR_CHECK_GUC_S3_URI_STYLE] = MODULE_NAME ".s3_uri_style",
+	[PITR_CHECK_GUC_S3_CA_FILE] = MODULE_NAME ".s3_ca_file",
+	[PITR_CHECK_GUC_S3_NO_VERIFY_TLS] = MODULE_NAME ".s3_no_verify_tls",
+	[PITR_CHECK_GUC_S3_TIMEOUT] = MODULE_NAME ".s3_timeout",
+	[PITR_CHECK_GUC_S3_RETRIES] = MODULE_NAME ".s3_retries",
 };
 
 /* An integer GUC: its range and default as guc.c defines them. */
@@ -52,6 +60,8 @@ static const struct int_guc int_gucs[] = {
 	{ PITR_CHECK_GUC_PARALLEL_JOBS, 1, 64, 1, false },
 	{ PITR_CHECK_GUC_LOOK_AHEAD, 0, 256, PITR_ARCHIVE_LOOK_AHEAD_DEFAULT, false },
 	{ PITR_CHECK_GUC_JOBS, 0, PITR_ARCHIVE_JOBS_MAX, 0, false },
+	{ PITR_CHECK_GUC_S3_TIMEOUT, 1, 86400, PITR_S3_STALL_TIMEOUT_DEFAULT, true },
+	{ PITR_CHECK_GUC_S3_RETRIES, 0, 100, PITR_S3_RETRIES_DEFAULT, false },
 };
 
 bool
@@ -190,6 +200,8 @@ read_ints(struct pitr_check_module *m, char *err, size_t err_size)
 		[PITR_CHECK_GUC_PARALLEL_JOBS] = &m->a.parallel_jobs,
 		[PITR_CHECK_GUC_LOOK_AHEAD] = &m->a.look_ahead,
 		[PITR_CHECK_GUC_JOBS] = &m->a.jobs,
+		[PITR_CHECK_GUC_S3_TIMEOUT] = &m->a.s3.stall_timeout,
+		[PITR_CHECK_GUC_S3_RETRIES] = &m->a.s3.retries,
 	};
 	char why[128];
 
@@ -207,11 +219,40 @@ read_ints(struct pitr_check_module *m, char *err, size_t err_size)
 	return 0;
 }
 
+/* Boolean setting `guc` into *out (false when not set). */
+static int
+read_bool(const struct pitr_check_module *m, enum pitr_check_guc guc, bool *out, char *err,
+	  size_t err_size)
+{
+	const char *v = value_of(m, guc);
+
+	*out = false;
+	if (v == NULL || parse_bool_value(v, out) == 0)
+		return 0;
+	snprintf(err, err_size, "%s is \"%s\": not a boolean (the module refuses it)",
+		 pitr_check_module_gucs[guc], v);
+	return -1;
+}
+
+/* s3_uri_style, an enum GUC: "host" or "path", any case (PostgreSQL's
+ * config_enum_lookup_by_name()). */
+static int
+read_uri_style(const struct pitr_check_module *m, bool *path_style, char *err, size_t err_size)
+{
+	const char *v = value_of(m, PITR_CHECK_GUC_S3_URI_STYLE);
+
+	*path_style = v != NULL && strcasecmp(v, "path") == 0;
+	if (v == NULL || *path_style || strcasecmp(v, "host") == 0)
+		return 0;
+	snprintf(err, err_size, "%s is \"%s\": not \"host\" or \"path\" (the module refuses it)",
+		 pitr_check_module_gucs[PITR_CHECK_GUC_S3_URI_STYLE], v);
+	return -1;
+}
+
 int
 pitr_check_module_opts(struct pitr_check_module *m, char *err, size_t err_size)
 {
 	struct pitr_archive_opts *a = &m->a;
-	const char *nn = value_of(m, PITR_CHECK_GUC_NOT_NICE);
 
 	memset(a, 0, sizeof(*a));
 	if (read_list(m, 0, PITR_CHECK_GUC_DST_LOCAL, &a->dst_local, &a->ndst_local, err,
@@ -220,13 +261,15 @@ pitr_check_module_opts(struct pitr_check_module *m, char *err, size_t err_size)
 		      err_size) != 0 ||
 	    read_list(m, 2, PITR_CHECK_GUC_DST_PIPE, &a->dst_pipe, &a->ndst_pipe, err,
 		      err_size) != 0 ||
-	    read_ints(m, err, err_size) != 0)
+	    read_ints(m, err, err_size) != 0 ||
+	    read_bool(m, PITR_CHECK_GUC_NOT_NICE, &a->not_nice, err, err_size) != 0 ||
+	    read_bool(m, PITR_CHECK_GUC_S3_NO_VERIFY_TLS, &a->s3.no_verify_tls, err,
+		      err_size) != 0 ||
+	    read_uri_style(m, &a->s3.path_style, err, err_size) != 0)
 		return -1;
-	if (nn != NULL && parse_bool_value(nn, &a->not_nice) != 0) {
-		snprintf(err, err_size, "%s is \"%s\": not a boolean (the module refuses it)",
-			 pitr_check_module_gucs[PITR_CHECK_GUC_NOT_NICE], nn);
-		return -1;
-	}
+	a->s3.endpoint = value_of(m, PITR_CHECK_GUC_S3_ENDPOINT);
+	a->s3.region = value_of(m, PITR_CHECK_GUC_S3_REGION);
+	a->s3.ca_file = value_of(m, PITR_CHECK_GUC_S3_CA_FILE);
 	a->dst_backup = value_of(m, PITR_CHECK_GUC_DST_BACKUP);
 	a->state_dir = value_of(m, PITR_CHECK_GUC_STATE_DIR);
 	a->temp_dir = value_of(m, PITR_CHECK_GUC_TEMP_DIR);

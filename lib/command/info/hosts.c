@@ -145,7 +145,8 @@ hosts_load(struct hosts *h, const struct pitr_info_opts *opts, const struct pitr
 	if (h->acats == NULL)
 		return -1;
 	for (; h->nacats < opts->narchives; h->nacats++)
-		if (pitr_catalog_load(NULL, opts->archives[h->nacats], &h->acats[h->nacats]) != 0)
+		if (pitr_catalog_load(NULL, opts->archives[h->nacats], opts->s3,
+				      &h->acats[h->nacats]) != 0)
 			return -1;
 	h->newest = pitr_info_newest(cat);
 	pitr_info_furthest(h->acats, h->nacats, &h->far);

@@ -218,14 +218,17 @@ add_leftovers(struct pitr_catalog *cat, const char *dir, const char *remover)
 
 /* ---- the command ---- */
 
+/* Temporary files are local: an object store has none (an object appears
+ * whole or not at all). */
 static int
 add_all_leftovers(struct pitr_catalog *cat)
 {
 	for (size_t i = 0; i < cat->nbackup_dirs; i++)
-		if (add_leftovers(cat, cat->backup_dirs[i], "pitr-backup-cleanup") != 0)
+		if (add_leftovers(cat, pitr_store_dir(cat->backup_stores[i]),
+				  "pitr-backup-cleanup") != 0)
 			return -1;
 	for (size_t i = 0; i < cat->narchive_dirs; i++)
-		if (add_leftovers(cat, cat->archive_dirs[i], "pitr-cleanup") != 0)
+		if (add_leftovers(cat, pitr_store_dir(cat->archive_stores[i]), "pitr-cleanup") != 0)
 			return -1;
 	return 0;
 }
@@ -243,7 +246,7 @@ pitr_cmd_info(const struct pitr_info_opts *opts)
 		return -1;
 	}
 	if (pitr_catalog_load_many(opts->backup_dirs, opts->nbackup_dirs, opts->archives,
-				   opts->narchives, &cat) != 0)
+				   opts->narchives, opts->s3, &cat) != 0)
 		return -1;
 	if (pitr_catalog_load_progress(&cat) != 0 || add_all_leftovers(&cat) != 0) {
 		pitr_catalog_free(&cat);

@@ -21,6 +21,8 @@ struct pitr_info_opts {
 	size_t narchives;
 	bool json;                 /* --json */
 	FILE *out;                 /* where the report goes; NULL: stdout */
+	const struct pitr_s3_config *s3;  /* how s3:// dirs are reached
+					   * (PITR_OPTS_S3); NULL: refused */
 };
 
 /*

@@ -134,7 +134,7 @@ recover_choose_backup(struct recover_run *run, uint32_t tli_wanted)
 	if ((run->backup_dirs_text = recover_dirs_text(o->backup_dirs, o->nbackup_dirs, true)) == NULL ||
 	    (run->archives_text = recover_dirs_text(o->archives, o->narchives, false)) == NULL ||
 	    pitr_catalog_load_many(o->backup_dirs, o->nbackup_dirs, o->archives, o->narchives,
-				   &run->cat) != 0)
+				   NULL, &run->cat) != 0)
 		return -1;
 	for (size_t i = 0; i < run->cat.nproblems; i++)
 		pitr_log_verbose("catalog: %s", run->cat.problems[i]);

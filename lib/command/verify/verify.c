@@ -612,10 +612,11 @@ pitr_cmd_verify(const struct pitr_verify_opts *opts)
 			goto out;
 	/* The backups alone, then each archive with them: the backups give
 	 * the segment size, and each archive is checked for what they need. */
-	if (pitr_catalog_load(bspec.location, NULL, &bcat) != 0)
+	if (pitr_catalog_load(bspec.location, NULL, NULL, &bcat) != 0)
 		goto out;
 	for (; nloaded < opts->narchives; nloaded++)
-		if (pitr_catalog_load(bspec.location, aspecs[nloaded].location, &acats[nloaded]) != 0)
+		if (pitr_catalog_load(bspec.location, aspecs[nloaded].location, NULL,
+				      &acats[nloaded]) != 0)
 			goto out;
 
 	if (opts->json && (run.json = pitr_verify_report_new()) == NULL)
