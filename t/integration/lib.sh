@@ -862,7 +862,8 @@ with open(sys.argv[1], "r+b") as f:
 # --- Ceph: an S3 object store ---------------------------------------------
 
 # ceph_start: a single-node Ceph cluster of this test's own in CEPH_DIR=T/ceph
-# (one monitor, one OSD keeping its objects in memory, the RADOS gateway),
+# (one monitor, one OSD keeping its objects in memory, or on disk with
+# CEPH_OSD_STORE=bluestore (see ceph_conf), the RADOS gateway),
 # everything on 127.0.0.1 and read from CEPH_DIR/ceph.conf, nothing from
 # /etc/ceph.  The gateway serves HTTP on RGW_HTTP and HTTPS on RGW_HTTPS
 # with a certificate for 127.0.0.1 signed by a CA made here (RGW_CA,
@@ -908,7 +909,9 @@ ceph_start()
 }
 
 # ceph_tls DIR: a CA (DIR/ca.crt, RGW_CA) and the gateway's key and
-# certificate for 127.0.0.1 signed by it (DIR/rgw.key, DIR/rgw.crt).
+# certificate for 127.0.0.1 signed by it (DIR/rgw.key, DIR/rgw.crt).  The
+# address is in the certificate twice: as an IP address (what libcurl
+# checks) and as a DNS name (what pgBackRest 2.45 checks, for bench/s3).
 ceph_tls()
 {
 	local d=$1
@@ -922,7 +925,7 @@ ceph_tls()
 			-keyout "$d/rgw.key" -out "$d/rgw.csr" -subj '/CN=127.0.0.1'
 		openssl x509 -req -in "$d/rgw.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
 			-CAcreateserial -days 2 -out "$d/rgw.crt" \
-			-extfile <(printf 'subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\n')
+			-extfile <(printf 'subjectAltName = IP:127.0.0.1, DNS:127.0.0.1\nbasicConstraints = CA:FALSE\n')
 		chmod 644 "$d/ca.crt" "$d/rgw.crt"
 	) >"$d/log/tls.out" 2>&1 ||
 		{ diag "openssl failed:" "$(it_tail "$(cat "$d/log/tls.out")")"; return 1; }
@@ -934,9 +937,38 @@ ceph_tls()
 # pools of one replica; paxos quick to propose (with the defaults the
 # gateway takes 13 s to come up).  The OSD's memory store holds at most
 # CEPH_MEMSTORE_BYTES (default 4 GiB, taken only as objects are stored).
+# CEPH_OSD_STORE=bluestore (for benchmarks: a memory store holds every
+# object twice in RAM, with the page cache's copy of what was sent) puts
+# the objects on disk instead, in a sparse file of CEPH_BLUESTORE_BYTES
+# (default 64 GiB, taken only as objects are stored), DIR/osd/block.
+# The gateway sends with TCP_NODELAY (beast's tcp_nodelay=1): without it
+# every reply with a small body (a HEAD, an error, a listing, a small
+# object) waits ~40 ms for the client's delayed ACK (Nagle), which is
+# what the tests and benchmarks would time; CEPH_RGW_TCP_NODELAY=0 keeps
+# beast's default.
 ceph_conf()
 {
-	local d=$1
+	local d=$1 store nodelay=' tcp_nodelay=1'
+	[ "${CEPH_RGW_TCP_NODELAY:-1}" = 1 ] || nodelay=
+	case ${CEPH_OSD_STORE:-memstore} in
+	memstore)
+		store="osd objectstore = memstore
+memstore device bytes = ${CEPH_MEMSTORE_BYTES:-4294967296}"
+		;;
+	bluestore)
+		# Checks of the whole store at mkfs and mount cost seconds and
+		# find nothing in a store made a moment ago.
+		store="osd objectstore = bluestore
+bluestore block create = true
+bluestore block size = ${CEPH_BLUESTORE_BYTES:-68719476736}
+bluestore fsck on mkfs = false
+bluestore fsck on mount = false"
+		;;
+	*)
+		diag "CEPH_OSD_STORE=$CEPH_OSD_STORE: memstore or bluestore"
+		return 1
+		;;
+	esac
 	cat >"$d/ceph.conf" <<EOF
 [global]
 fsid = $2
@@ -968,12 +1000,11 @@ mon data = $d/mon
 
 [osd]
 osd data = $d/osd
-osd objectstore = memstore
-memstore device bytes = ${CEPH_MEMSTORE_BYTES:-4294967296}
+$store
 
 [client.rgw.gw]
 rgw data = $d/rgw
-rgw frontends = beast endpoint=127.0.0.1:$4 ssl_endpoint=127.0.0.1:$5 ssl_certificate=$d/rgw.crt ssl_private_key=$d/rgw.key
+rgw frontends = beast endpoint=127.0.0.1:$4 ssl_endpoint=127.0.0.1:$5 ssl_certificate=$d/rgw.crt ssl_private_key=$d/rgw.key$nodelay
 rgw thread pool size = 32
 rgw exit timeout secs = 5
 EOF
