@@ -451,12 +451,14 @@ START_TEST(test_incremental_from)
 	b.skip_xlogs = true;
 	b.incremental_from = "latest";
 	ck_assert_int_eq(pitr_cmd_backup_master(&b), -1);
-	ck_assert_str_eq(h_log(), "ERROR : --incremental-from needs a --dst-local dir: the base "
-			 "backup is looked up there\n");
+	ck_assert_str_eq(h_log(), "ERROR : --incremental-from needs a --dst-local dir or an s3:// "
+			 "--dst-remote location: the base backup is looked up there (rsync, "
+			 "--dst-direct and --dst-pipe destinations cannot be read back)\n");
 	h_log_reset();
 	ck_assert_int_eq(pitr_cmd_backup_slave(&b), -1);
-	ck_assert_str_eq(h_log(), "ERROR : --incremental-from needs a --dst-local dir: the base "
-			 "backup is looked up there\n");
+	ck_assert_str_eq(h_log(), "ERROR : --incremental-from needs a --dst-local dir or an s3:// "
+			 "--dst-remote location: the base backup is looked up there (rsync, "
+			 "--dst-direct and --dst-pipe destinations cannot be read back)\n");
 	h_log_reset();
 	dl[0] = h_path("dest");
 	b.dst_local = dl;

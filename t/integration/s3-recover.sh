@@ -4,8 +4,8 @@
 # the test's CA, the credentials in a file the programs' environment names,
 # never on a command line: a PostgreSQL 15 primary (a tablespace, 1 MiB
 # segments) archives with pitr-archive -dr gzip=s3://...; pitr-backup-master
-# writes a full backup and an incremental one to gzip=s3://... (and to a
-# local dir, which --incremental-from needs for its base).  Recovered from
+# writes a full backup and an incremental one to gzip=s3://... and to a
+# local dir, where --incremental-from finds its base.  Recovered from
 # the store alone to a time after the incremental, the chain is streamed
 # from the store (sig files, data and xlog tarballs, digests) and the server
 # holds exactly the primary's rows up to the time, its index sound; its
@@ -13,7 +13,12 @@
 # credential.  The local backups with the store's archive (mixed), to a
 # restore point, hold the rows up to it.  A pitr-synch copy with --archive
 # in the store gets the same restore_command and, started, recovers the
-# rows committed after it from the store.  A data object overwritten with
+# rows committed after it from the store.  A chain written to the store
+# alone (a full backup, two incrementals on "latest", their bases found
+# there; the second one also to an empty dir and an empty prefix, each
+# warned of as lacking its base) is recovered from the store alone to the
+# archive's end with the primary's rows; a base name the store lacks is
+# refused in one line, no backup added.  A data object overwritten with
 # garbage is refused by its digest in one line with nothing written, and so
 # are wrong credentials.  No log, output or process title holds a
 # credential.
@@ -165,6 +170,71 @@ is "... rows 1..600, as on the primary" "$(ids "$T/sy/data")" "$(ids "$P")"
 like "... its pitr-restore restored them from the store" "$(cat "$(pg_logfile "$T/sy/data")")" \
 	'pitr-restore : LOG : restored "[0-9A-F]{24}" from "s3://pitr/wal/[0-9A-F]{24}\.gz"'
 pg_stop "$T/sy/data"
+
+# --- a chain in the store alone: its bases looked up there ----------------------------
+ONLY=s3://pitr/only/
+# backup_only ARGS...: to $ONLY alone (no -dl).  Its names and label hold
+# the time: a backup that follows one there sleeps first.
+backup_only()
+{
+	pg_as_creds "$PB" -h 127.0.0.1 -p "$PORT" -U postgres -l "$T/log/only.log" -x "$T/xlogs" \
+		-dr "gzip=$ONLY" "${S3[@]}" -f "only-__FILETYPE__-^Y^m^d-^H^M^S.tar__CEXT__" "$@"
+}
+# only_metas: the meta objects under $ONLY, oldest first.
+only_metas() { s3_keys pitr only/ | sed 's|^only/||' | grep -- -meta-; }
+# label_of META: the label of a backup in the store, from its meta object.
+label_of()
+{
+	s3_req GET "/pitr/only/$1" | gzip -dc | sed -n 's/^label=//p'
+}
+ok "full backup to $ONLY alone" backup_only
+ok "rows 601..700" rows 601 700
+: >"$T/log/only.log"
+sleep 1.1
+ok "incremental --incremental-from latest to $ONLY alone" backup_only --incremental-from latest
+mapfile -t OM < <(only_metas)
+is "... two backups there" "${#OM[@]}" 2
+L1=$(label_of "${OM[0]}")
+like "... on the full backup, found in the store (a chain of 1)" "$(cat "$T/log/only.log")" \
+	"incremental backup on \"$(re "$L1")\" in \"$(re "$ONLY")\" \(a chain of 1\)"
+ok "rows 701..800" rows 701 800
+# A second incremental, also to an empty local dir and an empty prefix:
+# the base is looked up in the local dir first, then in the store, and
+# both that lack it are warned of.
+mkdir_pg "$T/bk-empty"
+: >"$T/log/only.log"
+sleep 1.1
+ok "a second incremental on the latest, also to an empty dir and prefix" \
+	backup_only --incremental-from latest -dl "gzip=$T/bk-empty" -dr "gzip=s3://pitr/empty/"
+mapfile -t OM < <(only_metas)
+is "... three backups in $ONLY" "${#OM[@]}" 3
+L2=$(label_of "${OM[1]}")
+OLOG=$(cat "$T/log/only.log")
+like "... on the first incremental, from the store (a chain of 2)" "$OLOG" \
+	"incremental backup on \"$(re "$L2")\" in \"$(re "$ONLY")\" \(a chain of 2\)"
+like "... the local dir without the base warned of" "$OLOG" \
+	"WARNING: --dst-local \"$(re "$T/bk-empty")\" does not hold base backup \"$(re "$L2")\""
+like "... the prefix without it too" "$OLOG" \
+	"WARNING: --dst-remote \"s3://pitr/empty/\" does not hold base backup \"$(re "$L2")\""
+last=$(pg_switch "$P")
+ok "rows 1..800 archived ($last)" pg_wait_archived "$P" "$last" 60
+recover r-only -b "$ONLY" -a "$WAL"
+is "the chain from $ONLY alone, to the archive's end: exit 0" "$IT_RC" 0
+[ "$IT_RC" -eq 0 ] || diag "$IT_ERR" "$(it_tail "$(server_log r-only)")"
+like "... the second incremental applied over a chain of 2" "$IT_ERR" \
+	"backup \"$(re "${OM[2]/meta/*}")\" is incremental: applied over a chain of 2 \(full backup \"$(re "${OM[0]/meta/*}")\" first\)"
+like "... promoted" "$IT_ERR" "the server is promoted"
+is "... rows 1..800, as on the primary" "$(ids "$T/r-only/data")" "$(ids "$P")"
+ok "... amcheck finds t's index sound" pg_sql "$T/r-only/data" "SELECT bt_index_check('t_pkey', true)"
+pg_stop "$T/r-only/data"
+: >"$T/log/only.log"
+it_run backup_only --incremental-from "pitrkit nosuch"
+is "--incremental-from a name the store lacks: exit 1" "$IT_RC" 1
+IT_ERR=$(cat "$T/log/only.log")
+like "... one line saying where it was looked for" "$IT_ERR" \
+	'ERROR : base backup "pitrkit nosuch" not found in the s3:// --dst-remote locations'
+is "... one error line" "$(grep -c ' : ERROR : ' <<<"$IT_ERR")" 1
+is "... no backup added" "$(only_metas | wc -l)" 3
 
 # --- refusals, nothing written --------------------------------------------------
 DATA1=${METAS[0]/meta/data}

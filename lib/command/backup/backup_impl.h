@@ -13,7 +13,8 @@
  *               primary, the removal pause trigger on a standby
  *   segments.c  the WAL segments of the xlog tarball
  *   base.c      --incremental-from: the base backup and its chain's
- *               signatures, from a --dst-local dir
+ *               signatures, from a --dst-local dir or an s3://
+ *               --dst-remote location
  *   sigs.c      every stored file signed (lib/delta), an incremental's
  *               changed chunks stored in place of its files, the sig file
  *   sigthread.c the pool of threads that digest, sign and delta chunks,
@@ -143,7 +144,9 @@ void pitr_backup_master_switch(struct bk_run *run);
 
 /* base.c */
 
-/* Refuse --incremental-from without a --dst-local dir (before the server). */
+/* Refuse --incremental-from without a destination it can be read back
+ * from: a --dst-local dir or an s3:// location (before the server; after
+ * pitr_backup_files_collect(), which parses run->specs). */
 int pitr_backup_base_check(struct bk_run *run);
 /* With --incremental-from: find the base (run->sysid known), read its
  * chain's sig files and compose them into run->chain; "latest" without a

@@ -2,14 +2,18 @@
  * base.c - --incremental-from: the base backup of an incremental and the
  * signatures of its chain.
  *
- * The base is looked up in the first --dst-local dir that holds it
- * (repo/catalog.h): by label or by name as pitr-info shows it, or, for
- * "latest", the newest backup of this cluster (system identifier) that
- * has a sig file; without one, "latest" takes a full backup, as
- * pgBackRest does when it has no prior backup.  The chain is the base's
- * own (its meta's chain key) then the base; every link is found by label
- * in the same dir and its sig file read, and lib/delta composes them
- * into the base's complete signatures.
+ * The base is looked up in the first location that holds it: the
+ * --dst-local dirs, then the s3:// --dst-remote locations, each through
+ * its catalog (repo/catalog.h), by label or by name as pitr-info shows
+ * it, or, for "latest", the newest backup of this cluster (system
+ * identifier) that has a sig file; without one, "latest" takes a full
+ * backup, as pgBackRest does when it has no prior backup.  rsync, ssh and
+ * pipe destinations cannot be read back, so they are not asked.  The
+ * chain is the base's own (its meta's chain key) then the base; every
+ * link is found by label in the same location and its sig file read
+ * through the location's store (an object's completeness known at its
+ * read's end), and lib/delta composes them into the base's complete
+ * signatures.
  */
 #include "config.h"
 
@@ -19,13 +23,37 @@
 #include <unistd.h>
 
 #include "command/backup/backup_impl.h"
-#include "common/fsutil.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "delta/delta.h"
+#include "dest/dest.h"
 #include "repo/catalog.h"
+#include "repo/store.h"
 
 #define LATEST "latest"
+
+/* Whether the base may be looked up at destination `spec`: one whose
+ * files this run can read back. */
+static bool
+readable(const struct pitr_dest_spec *spec)
+{
+	return (spec->kind == PITR_DEST_LOCAL && !spec->backup_copy) || spec->kind == PITR_DEST_S3;
+}
+
+/* What messages call the locations looked in. */
+static const char *
+where(const struct bk_run *run)
+{
+	bool local = false, s3 = false;
+
+	for (size_t i = 0; i < run->nspecs; i++) {
+		local |= run->specs[i].kind == PITR_DEST_LOCAL;
+		s3 |= run->specs[i].kind == PITR_DEST_S3;
+	}
+	if (local && s3)
+		return "the --dst-local dirs and s3:// --dst-remote locations";
+	return s3 ? "the s3:// --dst-remote locations" : "the --dst-local dirs";
+}
 
 int
 pitr_backup_base_check(struct bk_run *run)
@@ -39,12 +67,27 @@ pitr_backup_base_check(struct bk_run *run)
 			       "\"" LATEST "\"");
 		return -1;
 	}
-	if (run->opts->ndst_local == 0) {
-		pitr_log_error("--incremental-from needs a --dst-local dir: the base backup is "
-			       "looked up there");
-		return -1;
-	}
-	return 0;
+	for (size_t i = 0; i < run->nspecs; i++)
+		if (readable(&run->specs[i]))
+			return 0;
+	pitr_log_error("--incremental-from needs a --dst-local dir or an s3:// --dst-remote "
+		       "location: the base backup is looked up there (rsync, --dst-direct and "
+		       "--dst-pipe destinations cannot be read back)");
+	return -1;
+}
+
+/* The catalog of readable destination `spec` into *cat: 0, 1 for a
+ * local dir not made yet (it holds nothing; its own open reports it),
+ * -1 after logging. */
+static int
+load_catalog(const struct bk_run *run, const struct pitr_dest_spec *spec,
+	     struct pitr_catalog *cat)
+{
+	if (spec->kind == PITR_DEST_S3)
+		return pitr_catalog_load(spec->location, NULL, &run->opts->s3, cat);
+	if (access(spec->location, F_OK) != 0)
+		return 1;
+	return pitr_catalog_load(spec->location, NULL, NULL, cat);
 }
 
 /* The backup of `cat` that `want` names: for "latest", the newest of
@@ -64,21 +107,23 @@ find_in(const struct pitr_catalog *cat, const char *want, uint64_t sysid)
 	return NULL;
 }
 
-/* The first --dst-local dir's catalog holding the base, into *cat, and
- * the base; NULL with *cat empty when none does (-1 in *rc after
- * logging a dir that could not be read). */
+/* The catalog of the first readable destination holding the base, into
+ * *cat, and the base; NULL with *cat empty when none does (-1 in *rc
+ * after logging a location that could not be read). */
 static const struct pitr_catalog_backup *
 find_base(struct bk_run *run, struct pitr_catalog *cat, const char **dir, int *rc)
 {
 	*rc = 0;
-	for (size_t i = 0; i < run->opts->ndst_local; i++) {
+	for (size_t i = 0; i < run->nspecs; i++) {
 		const struct pitr_catalog_backup *b;
+		int r;
 
-		*dir = pitr_catalog_dir(run->opts->dst_local[i]);
-		/* A dir not made yet holds nothing; its own open reports it. */
-		if (access(*dir, F_OK) != 0)
+		if (!readable(&run->specs[i]))
 			continue;
-		if (pitr_catalog_load(*dir, NULL, NULL, cat) != 0) {
+		*dir = run->specs[i].location;
+		if ((r = load_catalog(run, &run->specs[i], cat)) == 1)
+			continue;
+		if (r != 0) {
 			*rc = -1;
 			return NULL;
 		}
@@ -112,27 +157,42 @@ free_links(struct bk_run *run)
 	run->nlinks = 0;
 }
 
-/* Read link `b`'s sig file into run->links[run->nlinks]. */
+/* Read link `b`'s sig file into run->links[run->nlinks], through the
+ * store of `cat`'s location: read only when the store delivered it whole. */
 static int
-read_link(struct bk_run *run, const char *dir, const struct pitr_catalog_backup *b)
+read_link(struct bk_run *run, const struct pitr_catalog *cat, const char *dir,
+	  const struct pitr_catalog_backup *b)
 {
+	struct pitr_store *st = cat->backup_stores[b->dir];
 	char *path;
-	int rc;
+	int fd, rc = -1;
 
 	if (b->sig_file == NULL) {
 		pitr_log_error("backup \"%s\" in \"%s\" has no sig file: it cannot be the base of an "
 			       "incremental backup", b->label, dir);
 		return -1;
 	}
-	path = pitr_fsutil_join(dir, b->sig_file);
-	if (path == NULL)
+	if ((path = pitr_store_path(st, b->sig_file)) == NULL)
 		return -1;
-	rc = pitr_delta_sigs_read(path, b->codec, &run->links[run->nlinks]);
+	fd = pitr_store_read_begin(st, b->sig_file, NULL, 0);
+	if (fd == -2)
+		pitr_log_error("sig file \"%s\" of backup \"%s\" is missing", path, b->label);
+	if (fd >= 0) {
+		struct pitr_delta_sigs *out = &run->links[run->nlinks];
+
+		rc = pitr_delta_sigs_read_fd(fd, path, b->codec, out);
+		/* A reader that failed stopped early: only the store's own
+		 * failure, which may be why, is worth a line then. */
+		if (pitr_store_read_end(st, fd, rc == 0 ? 0 : PITR_STORE_READ_EARLY, NULL, 0) != 0 &&
+		    rc == 0) {
+			pitr_delta_sigs_free(out);
+			rc = -1;
+		}
+	}
 	free(path);
-	if (rc != 0)
-		return -1;
-	run->nlinks++;
-	return 0;
+	if (rc == 0)
+		run->nlinks++;
+	return rc;
 }
 
 /* The links of `base`'s chain, the full backup first, each read. */
@@ -158,11 +218,11 @@ read_chain(struct bk_run *run, const struct pitr_catalog *cat, const char *dir,
 				       base->label, (int)len, p, dir);
 			return -1;
 		}
-		if (read_link(run, dir, b) != 0)
+		if (read_link(run, cat, dir, b) != 0)
 			return -1;
 		p += len + (p[len] == '|');
 	}
-	return read_link(run, dir, base);
+	return read_link(run, cat, dir, base);
 }
 
 /* What the meta says: the base's label, and its chain with it. */
@@ -225,25 +285,26 @@ load_chain(struct bk_run *run, const struct pitr_catalog *cat, const char *dir,
 	return 0;
 }
 
-/* Warn of every other --dst-local dir that lacks the base: the
+/* Warn of every other readable destination that lacks the base: the
  * incremental written there cannot be recovered from it alone. */
 static void
 warn_other_dirs(struct bk_run *run, const char *dir, const char *label)
 {
-	for (size_t i = 0; i < run->opts->ndst_local; i++) {
-		const char *other = pitr_catalog_dir(run->opts->dst_local[i]);
+	for (size_t i = 0; i < run->nspecs; i++) {
+		const struct pitr_dest_spec *spec = &run->specs[i];
 		struct pitr_catalog cat = { 0 };
 		bool found = false;
 
-		if (strcmp(other, dir) == 0)
+		if (!readable(spec) || strcmp(spec->location, dir) == 0)
 			continue;
-		if (access(other, F_OK) == 0 && pitr_catalog_load(other, NULL, NULL, &cat) == 0)
+		if (load_catalog(run, spec, &cat) == 0)
 			found = by_label(&cat, label, strlen(label)) != NULL;
 		pitr_catalog_free(&cat);
 		if (!found)
-			pitr_log_info("WARNING: --dst-local \"%s\" does not hold base backup \"%s\": "
-				      "the incremental backup stored there needs its chain from \"%s\"",
-				      other, label, dir);
+			pitr_log_info("WARNING: %s \"%s\" does not hold base backup \"%s\": the "
+				      "incremental backup stored there needs its chain from \"%s\"",
+				      spec->kind == PITR_DEST_S3 ? "--dst-remote" : "--dst-local",
+				      spec->location, label, dir);
 	}
 }
 
@@ -278,13 +339,13 @@ pitr_backup_base_load(struct bk_run *run)
 		return 0;
 	base = find_base(run, &cat, &dir, &rc);
 	if (base == NULL && rc == 0 && strcmp(run->opts->incremental_from, LATEST) == 0) {
-		pitr_log_info("WARNING: no backup of this cluster with a sig file in the --dst-local "
-			      "dirs: taking a full backup");
+		pitr_log_info("WARNING: no backup of this cluster with a sig file in %s: taking a "
+			      "full backup", where(run));
 		return 0;
 	}
 	if (base == NULL && rc == 0) {
-		pitr_log_error("base backup \"%s\" not found in the --dst-local dirs",
-			       run->opts->incremental_from);
+		pitr_log_error("base backup \"%s\" not found in %s", run->opts->incremental_from,
+			       where(run));
 		rc = -1;
 	}
 	if (base != NULL)
