@@ -52,6 +52,7 @@ static struct {
 /* pitr_log_hold(): the first message, not written; this thread's. */
 static _Thread_local char *held;
 static _Thread_local size_t held_size;
+static _Thread_local bool held_errors_only;   /* pitr_log_hold_errors() */
 
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
@@ -363,7 +364,7 @@ pitr_log_v(enum pitr_log_level level, const char *fmt, va_list ap)
 	head = level_at + snprintf(line + level_at, sizeof(line) - (size_t)level_at, "%s : ",
 				   level_names[level]);
 	msg_len = vsnprintf(line + head, sizeof(line) - (size_t)head - 1, fmt, ap);
-	if (held != NULL) {
+	if (held != NULL && (!held_errors_only || level == PITR_LOG_ERROR)) {
 		if (held[0] == '\0')
 			snprintf(held, held_size, "%s", line + head);
 		errno = saved_errno;
@@ -454,8 +455,22 @@ pitr_log_hold(char *buf, size_t size)
 {
 	held = size > 0 ? buf : NULL;
 	held_size = size;
+	held_errors_only = false;
 	if (held != NULL)
 		buf[0] = '\0';
+}
+
+void
+pitr_log_hold_errors(char *buf, size_t size)
+{
+	pitr_log_hold(buf, size);
+	held_errors_only = held != NULL;
+}
+
+bool
+pitr_log_holding(void)
+{
+	return held != NULL;
 }
 
 void
