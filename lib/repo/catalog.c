@@ -128,63 +128,10 @@ out:
 
 /* ---- directory listing ---- */
 
-static int
-listing_add(void *ctx, const struct pitr_store_entry *e)
-{
-	struct pitr_catalog_listing *l = ctx;
-	struct pitr_store_entry *grown = pitr_xreallocarray(l->entries, l->n + 1, sizeof(*grown));
-	char *name;
-
-	if (grown == NULL)
-		return -1;
-	l->entries = grown;
-	if ((name = pitr_xstrdup(e->name)) == NULL)
-		return -1;
-	grown[l->n] = *e;
-	grown[l->n++].name = name;
-	return 0;
-}
-
-/* Every entry of `st`, sorted, so that every run and every program sees
- * backups, files and problems in one order, and so that the catalog's
- * lookups of a backup's files cost no request each. */
-int
-pitr_catalog_list(struct pitr_store *st, struct pitr_catalog_listing *l)
-{
-	memset(l, 0, sizeof(*l));
-	if (pitr_store_list(st, listing_add, l) == 0)
-		return 0;
-	pitr_catalog_listing_free(l);
-	return -1;
-}
-
-void
-pitr_catalog_listing_free(struct pitr_catalog_listing *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free((char *)l->entries[i].name);
-	free(l->entries);
-	memset(l, 0, sizeof(*l));
-}
-
-static int
-cmp_entry_name(const void *key, const void *e)
-{
-	return strcmp(key, ((const struct pitr_store_entry *)e)->name);
-}
-
-const struct pitr_store_entry *
-pitr_catalog_lookup(const struct pitr_catalog_listing *l, const char *name)
-{
-	if (l->n == 0)
-		return NULL;
-	return bsearch(name, l->entries, l->n, sizeof(*l->entries), cmp_entry_name);
-}
-
 bool
-pitr_catalog_is_regular(const struct pitr_catalog_listing *l, const char *name)
+pitr_catalog_is_regular(const struct pitr_store_listing *l, const char *name)
 {
-	const struct pitr_store_entry *e = pitr_catalog_lookup(l, name);
+	const struct pitr_store_entry *e = pitr_store_listing_find(l, name);
 
 	return e != NULL && e->regular;
 }

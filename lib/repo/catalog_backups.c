@@ -31,7 +31,7 @@
  * looked up in. */
 struct bdir {
 	struct pitr_store *st;
-	struct pitr_catalog_listing list;
+	struct pitr_store_listing list;
 };
 
 /* `name` with the 4 bytes at `at` ("meta") replaced by `word`, and
@@ -120,7 +120,7 @@ cmp_backup(const void *pa, const void *pb)
 static uint64_t
 file_size(const struct bdir *bd, const char *name)
 {
-	const struct pitr_store_entry *e = name != NULL ? pitr_catalog_lookup(&bd->list, name) :
+	const struct pitr_store_entry *e = name != NULL ? pitr_store_listing_find(&bd->list, name) :
 					   NULL;
 
 	return e != NULL && e->regular ? e->size : 0;
@@ -448,7 +448,7 @@ pitr_catalog_load_backups(struct pitr_catalog *cat, struct pitr_store *st)
 	size_t nother = 0;
 	int rc = -1;
 
-	if (pitr_catalog_list(st, &bd.list) != 0)
+	if (pitr_store_listing(st, &bd.list) != 0)
 		return -1;
 	/* Other files with "meta" in their name (a host called "metabox"
 	 * makes every file of its backups one) are judged once the backups
@@ -479,6 +479,6 @@ pitr_catalog_load_backups(struct pitr_catalog *cat, struct pitr_store *st)
 	rc = 0;
 out:
 	free(other);
-	pitr_catalog_listing_free(&bd.list);
+	pitr_store_listing_free(&bd.list);
 	return rc;
 }

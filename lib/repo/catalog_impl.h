@@ -19,18 +19,8 @@ int pitr_catalog_add_problem(struct pitr_catalog *cat, const char *fmt, ...)
 int pitr_catalog_read_text(struct pitr_store *st, const char *name, enum pitr_codec codec,
 			   size_t max, char **text, char *reason, size_t reason_size);
 
-/* A store's entries as one listing read them, sorted by name: what the
- * catalog looks a backup's files up in. */
-struct pitr_catalog_listing {
-	struct pitr_store_entry *entries;   /* names owned */
-	size_t n;
-};
-
-int pitr_catalog_list(struct pitr_store *st, struct pitr_catalog_listing *l);
-void pitr_catalog_listing_free(struct pitr_catalog_listing *l);
-const struct pitr_store_entry *pitr_catalog_lookup(const struct pitr_catalog_listing *l,
-						   const char *name);
-bool pitr_catalog_is_regular(const struct pitr_catalog_listing *l, const char *name);
+/* Whether `name` is in `l` and a regular file. */
+bool pitr_catalog_is_regular(const struct pitr_store_listing *l, const char *name);
 bool pitr_catalog_ignored_name(const char *name);
 int pitr_catalog_load_backups(struct pitr_catalog *cat, struct pitr_store *st);
 void pitr_catalog_backup_free(struct pitr_catalog_backup *b);

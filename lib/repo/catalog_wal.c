@@ -121,14 +121,14 @@ load_entry(struct pitr_catalog *cat, struct pitr_store *st, const struct pitr_st
 int
 pitr_catalog_load_archive(struct pitr_catalog *cat, struct pitr_store *st)
 {
-	struct pitr_catalog_listing l;
+	struct pitr_store_listing l;
 	int rc = 0;
 
-	if (pitr_catalog_list(st, &l) != 0)
+	if (pitr_store_listing(st, &l) != 0)
 		return -1;
 	for (size_t i = 0; i < l.n && rc == 0; i++)
 		rc = load_entry(cat, st, &l.entries[i]);
-	pitr_catalog_listing_free(&l);
+	pitr_store_listing_free(&l);
 	if (rc == 0 && cat->nfiles > 1)
 		qsort(cat->files, cat->nfiles, sizeof(*cat->files), cmp_file);
 	return rc;

@@ -37,12 +37,13 @@ pitr_store_listing_add(struct pitr_store_listing *l, const struct pitr_store_ent
 	return 0;
 }
 
-static void
-listing_free(struct pitr_store_listing *l)
+void
+pitr_store_listing_free(struct pitr_store_listing *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		free((char *)l->entries[i].name);
 	free(l->entries);
+	memset(l, 0, sizeof(*l));
 }
 
 static int
@@ -259,21 +260,46 @@ pitr_store_s3(struct pitr_store *st, struct pitr_s3 **client, const char **prefi
 }
 
 int
+pitr_store_listing(struct pitr_store *st, struct pitr_store_listing *l)
+{
+	memset(l, 0, sizeof(*l));
+	if (st->kind->list(st, l) != 0) {
+		pitr_store_listing_free(l);
+		return -1;
+	}
+	if (l->n > 1)
+		qsort(l->entries, l->n, sizeof(*l->entries), cmp_entry);
+	return 0;
+}
+
+static int
+cmp_name_entry(const void *name, const void *e)
+{
+	return strcmp(name, ((const struct pitr_store_entry *)e)->name);
+}
+
+const struct pitr_store_entry *
+pitr_store_listing_find(const struct pitr_store_listing *l, const char *name)
+{
+	if (l->n == 0)
+		return NULL;
+	return bsearch(name, l->entries, l->n, sizeof(*l->entries), cmp_name_entry);
+}
+
+int
 pitr_store_list(struct pitr_store *st, pitr_store_entry_cb cb, void *ctx)
 {
-	struct pitr_store_listing l = { 0 };
+	struct pitr_store_listing l;
 	int rc = -1;
 
-	if (st->kind->list(st, &l) != 0)
-		goto out;
-	if (l.n > 1)
-		qsort(l.entries, l.n, sizeof(*l.entries), cmp_entry);
+	if (pitr_store_listing(st, &l) != 0)
+		return -1;
 	for (size_t i = 0; i < l.n; i++)
 		if (cb(ctx, &l.entries[i]) != 0)
 			goto out;
 	rc = 0;
 out:
-	listing_free(&l);
+	pitr_store_listing_free(&l);
 	return rc;
 }
 

@@ -88,6 +88,22 @@ int pitr_store_s3(struct pitr_store *st, struct pitr_s3 **client, const char **p
 typedef int (*pitr_store_entry_cb)(void *ctx, const struct pitr_store_entry *e);
 int pitr_store_list(struct pitr_store *st, pitr_store_entry_cb cb, void *ctx);
 
+/* Every entry at once, sorted by name, names owned: for a caller that
+ * looks several names up (a backup's files) at no request each. */
+struct pitr_store_listing {
+	struct pitr_store_entry *entries;
+	size_t n;
+};
+
+/* *l (zeroed first) filled as pitr_store_list() would pass them.  0, or -1
+ * after logging (*l then empty).  Free with pitr_store_listing_free(). */
+int pitr_store_listing(struct pitr_store *st, struct pitr_store_listing *l);
+void pitr_store_listing_free(struct pitr_store_listing *l);
+
+/* The entry called `name` in `l`, or NULL. */
+const struct pitr_store_entry *pitr_store_listing_find(const struct pitr_store_listing *l,
+							const char *name);
+
 /* One entry: 0 with *e filled (e->name is `name`), 1 when absent, -1
  * after logging. */
 int pitr_store_stat(struct pitr_store *st, const char *name, struct pitr_store_entry *e);

@@ -11,13 +11,8 @@
 
 #include "repo/store.h"
 
-/* A listing being gathered: entries with their names owned. */
-struct pitr_store_listing {
-	struct pitr_store_entry *entries;
-	size_t n;
-};
-
-/* Append an entry (its name copied).  0, or -1 after logging. */
+/* Append an entry (its name copied) to a listing being gathered.  0, or
+ * -1 after logging. */
 int pitr_store_listing_add(struct pitr_store_listing *l, const struct pitr_store_entry *e);
 
 /* The calls of store.h, per kind; store.c checks the arguments and
