@@ -10,8 +10,10 @@
 # --keep-count 1 --dry-run lists exactly what the real run then deletes:
 # the two older backups' objects and the WAL before the kept backup's
 # start, plus a multipart upload a killed run left (aborted with
-# --pending-age 0); nothing else goes (a young orphan, an upload below
-# the prefix, the kept backup, newer WAL).  No log holds a credential.
+# --pending-age 0); nothing else goes (a young orphan pitrkit stored, a
+# data-named object another program stored without pitrkit's mark, which
+# is foreign at any age, an upload below the prefix, the kept backup,
+# newer WAL).  No log holds a credential.
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -115,19 +117,26 @@ like "... naming it, the status and S3's code" "$IT_ERR" "s3://nosuch-$B/.*404 N
 # --- what a killed run leaves -------------------------------------------------
 
 # A multipart upload begun and never completed (a backup killed while its
-# data tarball went up), one below the prefix (not the backup dir's), and
-# the data object of a backup whose meta never came (an orphan, too young
-# to go).
+# data tarball went up), one below the prefix (not the backup dir's), the
+# data object of a backup whose meta never came (an orphan: it carries
+# pitrkit's mark, as every object pitrkit stores does; too young to go),
+# and a data-named object another program stored (OmniPITR's uploader
+# through --dst-pipe: no mark, no meta), foreign.
+ORPHAN=bk-data-20000102-000000.tar.gz
+FOREIGN=bk-data-20000103-000000.tar.gz
 s3_req POST "/$B/backups/bk-data-20000101-000000.tar.gz?uploads=" >/dev/null
 s3_req POST "/$B/backups/sub/other.tar.gz?uploads=" >/dev/null
 is "two pending uploads" "$(s3_pending "$B")" \
 	"$(printf 'backups/bk-data-20000101-000000.tar.gz\nbackups/sub/other.tar.gz')"
-ok "an orphan data object" s3_req PUT "/$B/backups/bk-data-20000102-000000.tar.gz" \
-	--data-binary "orphan"
+ok "an orphan data object, marked" s3_req PUT "/$B/backups/$ORPHAN" --data-binary "orphan" \
+	-H "x-amz-meta-pitrkit: 0.1.0"
+ok "a foreign data object, unmarked" s3_req PUT "/$B/backups/$FOREIGN" --data-binary "omnipitr"
 verify -b "s3://$B/backups/" -a "gzip=s3://$B/wal/"
-is "verify: the orphan is a problem (exit 1)" "$IT_RC" 1
-is "... named as a killed backup's" "$(grep '^PROBLEM: ' <<<"$IT_OUT")" \
-	"PROBLEM: orphan backup files without meta in \"s3://$B/backups/\": \"bk-data-20000102-000000.tar.gz\", left by an interrupted backup"
+is "verify: the orphan and the foreign object are problems (exit 1)" "$IT_RC" 1
+is "... the orphan named as a killed backup's, the other as not pitrkit's" \
+	"$(grep '^PROBLEM: ' <<<"$IT_OUT")" \
+	"PROBLEM: orphan backup files without meta in \"s3://$B/backups/\": \"$ORPHAN\", left by an interrupted backup
+PROBLEM: backup files without meta in \"s3://$B/backups/\": \"$FOREIGN\", not stored by pitrkit (no x-amz-meta-pitrkit: OmniPITR's?): never removed by pitrkit, remove them by hand if unwanted"
 unlike "... a young upload is not (a live backup's may be)" "$IT_OUT" 'pending upload'
 
 # --- pitr-backup-cleanup --keep-count 1 ----------------------------------------
@@ -176,7 +185,9 @@ is "--dry-run lists the older backups, the old WAL and the pending upload" \
 is "--dry-run deletes nothing" "$(s3_keys "$B")" "$BEFORE"
 is "--dry-run aborts nothing" "$(count_lines "$(s3_pending "$B")")" 2
 like "the orphan is left: younger than the minimum age" "$(cat "$T/log/dry.log")" \
-	"orphan file left for now: younger than 60 minutes .*: s3://$B/backups/bk-data-20000102-000000.tar.gz"
+	"orphan file left for now: younger than 60 minutes .*: s3://$B/backups/$ORPHAN"
+like "the foreign object is left: not pitrkit's" "$(cat "$T/log/dry.log")" \
+	"backup file without meta left: not stored by pitrkit \(no x-amz-meta-pitrkit\), never removed by pitrkit: s3://$B/backups/$FOREIGN"
 
 cleanup real.log -t 1000 -v
 is "the real run: exit 0" "$IT_RC" 0
@@ -187,15 +198,21 @@ GONE_KEYS=$(LC_ALL=C comm -23 <(printf '%s\n' "$BEFORE") <(printf '%s\n' "$AFTER
 is "exactly those objects deleted (the upload aside)" "$GONE_KEYS" \
 	"$(grep -v 20000101 <<<"$EXPECT")"
 is "nothing new" "$(LC_ALL=C comm -13 <(printf '%s\n' "$BEFORE") <(printf '%s\n' "$AFTER"))" ""
+is "the young orphan and the foreign object are still there" \
+	"$(grep -E '^backups/bk-data-2000010[23]-' <<<"$AFTER")" \
+	"$(printf 'backups/%s\nbackups/%s' "$ORPHAN" "$FOREIGN")"
 is "the upload right under the prefix aborted, the one below it left" "$(s3_pending "$B")" \
 	"backups/sub/other.tar.gz"
 like "--truncate said to be for local files" "$(cat "$T/log/real.log")" \
 	"--truncate and --sleep apply to local files: objects in \"s3://$B/backups/\" are deleted whole"
 like "the summary counts the aborted upload" "$(cat "$T/log/real.log")" \
 	'Removed [0-9]+ files, total: [0-9.]+MB, 1 pending upload aborted'
-s3_req DELETE "/$B/backups/bk-data-20000102-000000.tar.gz"
+like "... the real run too" "$(cat "$T/log/real.log")" \
+	"backup file without meta left: not stored by pitrkit .*: s3://$B/backups/$FOREIGN"
+s3_req DELETE "/$B/backups/$ORPHAN"
+s3_req DELETE "/$B/backups/$FOREIGN"
 verify -b "s3://$B/backups/" -a "gzip=s3://$B/wal/"
-is "what remains verifies (orphan removed by hand): exit 0" "$IT_RC" 0
+is "what remains verifies (orphan and foreign object removed by hand): exit 0" "$IT_RC" 0
 like "... one backup left" "$IT_OUT" '^1 backups, [0-9]+ segments checked, 0 problems$'
 
 # --- no credential anywhere ----------------------------------------------------------
