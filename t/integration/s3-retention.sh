@@ -13,7 +13,9 @@
 # --pending-age 0); nothing else goes (a young orphan pitrkit stored, a
 # data-named object another program stored without pitrkit's mark, which
 # is foreign at any age, an upload below the prefix, the kept backup,
-# newer WAL).  No log holds a credential.
+# newer WAL).  A backup killed while its data tarball goes up in parts
+# leaves a journaled upload, which the next run aborts at its start.  No
+# log holds a credential.
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -214,6 +216,64 @@ s3_req DELETE "/$B/backups/$FOREIGN"
 verify -b "s3://$B/backups/" -a "gzip=s3://$B/wal/"
 is "what remains verifies (orphan and foreign object removed by hand): exit 0" "$IT_RC" 0
 like "... one backup left" "$IT_OUT" '^1 backups, [0-9]+ segments checked, 0 problems$'
+
+# --- a backup killed mid-upload: the next run aborts its upload ----------------
+
+# Uncompressed, the data tarball (the cluster and 10 MiB of rows, over one
+# 16 MiB part) goes up as a multipart upload, journaled in the run's temp
+# dir.  The run is killed (SIGKILL: no handler runs) once the journal
+# names its upload; the next run to the same destination aborts that
+# upload at its start, at once (not two days later), and says so.  (The
+# upload below the prefix made above is no backup's and stays.)
+JT=$T/tmp
+mkdir_pg "$JT" "$T/run"
+ok "10 MiB of rows" pg_sql "$D" \
+	"CREATE TABLE big AS SELECT repeat(md5(g::text), 4) AS v FROM generate_series(1, 60000) g"
+# bk_plain LOG: a backup, uncompressed, into s3://B/backups/ (temp dir JT).
+bk_plain()
+{
+	pg "$PB" -h 127.0.0.1 -p "$(pg_port "$D")" -U postgres -sx -l "$T/log/$1" -t "$JT" \
+		--pid-file "$T/run/bk.pid" -f "bk-__FILETYPE__-^Y^m^d-^H^M^S.tar__CEXT__" \
+		-dr "s3://$B/backups/" "${S3OPTS[@]}"
+}
+# journaled: a journal in JT names an upload id.
+journaled() { grep -qs '^upload ' "$JT"/.pitr-s3upload.*; }
+# pending: the uploads pending under backups/, but the one below it.
+pending() { s3_pending "$B" | grep -vxF backups/sub/other.tar.gz; }
+# journal_poll: wait (60 s at most) for journaled, looking every 20 ms: the
+# upload lasts a second or so.
+journal_poll()
+{
+	local n
+	for ((n = 0; n < 3000; n++)); do
+		journaled && return 0
+		sleep 0.02
+	done
+	return 1
+}
+bk_plain killed.log &
+BG=$!
+if journal_poll; then
+	it_pass "the backup's upload is journaled in its temp dir"
+	kill -KILL "$(cat "$T/run/bk.pid")"
+else
+	it_fail "the backup's upload is journaled in its temp dir" "$(it_tail "$(cat "$T/log/killed.log")")"
+fi
+wait "$BG" 2>/dev/null
+nok "the killed run did not succeed" test "$?" -eq 0
+is "its journal stays" "$(find "$JT" -name '.pitr-s3upload.*' | wc -l)" 1
+KEY=$(sed -n 's/^key //p' "$JT"/.pitr-s3upload.*)
+like "... naming the data tarball ($KEY)" "$KEY" '^backups/bk-data-[0-9]{8}-[0-9]{6}\.tar$'
+is "its upload is pending in the store" "$(pending)" "$KEY"
+it_run bk_plain next.log
+is "the next run succeeds" "$IT_RC" 0
+is "... it aborted the killed run's upload: none is pending" "$(pending)" ""
+is "... and removed its journal (and wrote none left over)" "$(find "$JT" -name '.pitr-s3upload.*')" ""
+is "... said in one info line" \
+	"$(grep -c "LOG : aborted 1 upload under \"s3://$B/backups/\" left by interrupted runs on this host (journaled in \"$JT\")$" "$T/log/next.log")" 1
+NEWDATA=$(s3_keys "$B" backups/ | grep -E '^backups/bk-data-[0-9-]+\.tar$' | grep -vxF "$KEY")
+like "... its own data object is there, uploaded in parts" \
+	"$(s3_req HEAD "/$B/$NEWDATA" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: "[0-9a-f]*\(-[0-9]*\)"$/\1/p')" '^-[2-9]$'
 
 # --- no credential anywhere ----------------------------------------------------------
 
