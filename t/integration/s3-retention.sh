@@ -251,7 +251,7 @@ journal_poll()
 	done
 	return 1
 }
-bk_plain killed.log &
+bk_plain killed.log 2>"$T/log/killed.err" &   # runuser says "Killed" there
 BG=$!
 if journal_poll; then
 	it_pass "the backup's upload is journaled in its temp dir"
@@ -259,7 +259,7 @@ if journal_poll; then
 else
 	it_fail "the backup's upload is journaled in its temp dir" "$(it_tail "$(cat "$T/log/killed.log")")"
 fi
-wait "$BG" 2>/dev/null
+wait "$BG"
 nok "the killed run did not succeed" test "$?" -eq 0
 is "its journal stays" "$(find "$JT" -name '.pitr-s3upload.*' | wc -l)" 1
 KEY=$(sed -n 's/^key //p' "$JT"/.pitr-s3upload.*)
