@@ -261,12 +261,6 @@ headers(struct pitr_s3 *s3, struct s3c_req *req, const char *sha_line)
 	char line[256];
 	struct curl_slist *h = curl_slist_append(NULL, sha_line), *t;
 
-	/* A body is sent at once: waiting for the store's "100 Continue",
-	 * as libcurl does past 1 MiB, costs a round trip per PUT and saves
-	 * nothing when the request is refused (it is then sent in vain, as
-	 * any body under 1 MiB is). */
-	if (h != NULL && req->body != NULL)
-		h = (t = curl_slist_append(h, "Expect:")) == NULL ? NULL : t;
 	if (h != NULL && s3->token_header != NULL)
 		h = (t = curl_slist_append(h, s3->token_header)) == NULL ? NULL : t;
 	if (h != NULL && req->header != NULL)
@@ -338,6 +332,13 @@ attempt(struct pitr_s3 *s3, struct s3c_req *req, const char *url, struct curl_sl
 		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
 		curl_easy_setopt(c, CURLOPT_SEEKDATA, req);
 		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->body_len);
+		/* The body goes at once: waiting for the store's "100 Continue",
+		 * as libcurl does past 1 MiB, costs a round trip per PUT and
+		 * saves nothing when the request is refused (a body under 1 MiB
+		 * is sent in vain then too).  Not by removing the Expect header:
+		 * libcurl before 8.3 signs a removed header (curl issue 11664),
+		 * and the store refuses the signature. */
+		curl_easy_setopt(c, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
 	} else if (strcmp(req->method, "POST") == 0) {
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body != NULL ? req->body : "");
