@@ -151,15 +151,23 @@ claim_fixed(struct pitr_tmp *t)
 	return 0;
 }
 
+/* How create() names and registers what it makes. */
+enum create_kind {
+	CREATE_FILE,     /* DIR/.pitr-tmp.BASE.000000, else .XXXXXX; registered */
+	CREATE_DIR,      /* DIR/.pitr-tmp.BASE.XXXXXX, a directory; registered */
+	CREATE_RECORD,   /* DIR/BASEXXXXXX, a file; not registered */
+};
+
 static int
-create(struct pitr_tmp *t, const char *dir, const char *base, bool is_dir)
+create(struct pitr_tmp *t, const char *dir, const char *base, enum create_kind kind)
 {
+	bool is_dir = kind == CREATE_DIR;
 	int rc = 0;
 
 	memset(t, 0, sizeof(*t));
 	t->fd = t->slot = -1;
 	t->is_dir = is_dir;
-	if (!is_dir) {
+	if (kind == CREATE_FILE) {
 		if ((t->path = pitr_xasprintf("%s/%s%s.000000", dir, PITR_FSUTIL_TMP_PREFIX,
 					      base)) == NULL)
 			return -1;
@@ -167,7 +175,9 @@ create(struct pitr_tmp *t, const char *dir, const char *base, bool is_dir)
 	}
 	for (int tries = 0; rc == 0 && tries < CREATE_TRIES; tries++) {
 		free(t->path);
-		t->path = pitr_xasprintf("%s/%s%s.XXXXXX", dir, PITR_FSUTIL_TMP_PREFIX, base);
+		t->path = kind == CREATE_RECORD ?
+			  pitr_xasprintf("%s/%sXXXXXX", dir, base) :
+			  pitr_xasprintf("%s/%s%s.XXXXXX", dir, PITR_FSUTIL_TMP_PREFIX, base);
 		if (t->path == NULL)
 			return -1;
 		rc = create_once(t, dir);
@@ -187,20 +197,27 @@ create(struct pitr_tmp *t, const char *dir, const char *base, bool is_dir)
 		pitr_tmp_discard(t);
 		return -1;
 	}
-	t->slot = pitr_sigclean_add_path(t->path, is_dir);
+	if (kind != CREATE_RECORD)
+		t->slot = pitr_sigclean_add_path(t->path, is_dir);
 	return 0;
 }
 
 int
 pitr_tmp_create(struct pitr_tmp *t, const char *dir, const char *base)
 {
-	return create(t, dir, base, false);
+	return create(t, dir, base, CREATE_FILE);
 }
 
 int
 pitr_tmp_mkdir(struct pitr_tmp *t, const char *dir, const char *base)
 {
-	return create(t, dir, base, true);
+	return create(t, dir, base, CREATE_DIR);
+}
+
+int
+pitr_tmp_create_record(struct pitr_tmp *t, const char *dir, const char *prefix)
+{
+	return create(t, dir, prefix, CREATE_RECORD);
 }
 
 void
@@ -233,16 +250,17 @@ pitr_tmp_discard(struct pitr_tmp *t)
 /* --- finding dead ones ------------------------------------------------- */
 
 /*
- * Is `name` in `dfd` a dead run's temporary file or directory?  Returns 1
+ * Is `name` in `dfd` a dead run's temporary file or directory (or, with
+ * another `prefix`, record)?  Returns 1
  * with *fd open and locked (the caller closes it after removing, so no
  * writer can take the name meanwhile) and *st filled, 0 if not (live,
  * gone, not ours to judge).
  */
 static int
-probe(int dfd, const char *name, int *fd, struct stat *st)
+probe(int dfd, const char *name, const char *prefix, int *fd, struct stat *st)
 {
 	*fd = -1;
-	if (strncmp(name, PITR_FSUTIL_TMP_PREFIX, strlen(PITR_FSUTIL_TMP_PREFIX)) != 0)
+	if (strncmp(name, prefix, strlen(prefix)) != 0)
 		return 0;
 	*fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (*fd < 0)
@@ -351,7 +369,7 @@ take_dead(int dfd, const char *name, off_t *size, bool *is_dir)
 	struct stat st;
 	int fd;
 
-	if (probe(dfd, name, &fd, &st) != 1)
+	if (probe(dfd, name, PITR_FSUTIL_TMP_PREFIX, &fd, &st) != 1)
 		return 0;
 	*is_dir = S_ISDIR(st.st_mode);
 	if (*is_dir) {
@@ -494,7 +512,7 @@ pitr_tmp_sweep(const char *dir, bool dry_run)
 		struct stat st;
 		int fd;
 
-		if (probe(dirfd(d), de->d_name, &fd, &st) == 1)
+		if (probe(dirfd(d), de->d_name, PITR_FSUTIL_TMP_PREFIX, &fd, &st) == 1)
 			count += sweep_one(dir, d, de->d_name, fd, &st, dry_run);
 	}
 	closedir(d);
@@ -502,4 +520,28 @@ pitr_tmp_sweep(const char *dir, bool dry_run)
 		pitr_log_info("%s %d temporary file%s left by interrupted runs in \"%s\"",
 			      dry_run ? "would remove" : "removed", count, count == 1 ? "" : "s", dir);
 	return count;
+}
+
+int
+pitr_tmp_each_dead(const char *dir, const char *prefix, pitr_tmp_dead_fn fn, void *ctx)
+{
+	bool missing;
+	DIR *d = open_dir(dir, &missing);
+	struct dirent *de;
+	int rc = 0;
+
+	if (d == NULL)
+		return missing ? 0 : -1;
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		struct stat st;
+		int fd;
+
+		if (probe(dirfd(d), de->d_name, prefix, &fd, &st) != 1)
+			continue;
+		if (S_ISREG(st.st_mode))
+			rc = fn(ctx, dir, de->d_name, fd);
+		close(fd);
+	}
+	closedir(d);
+	return rc;
 }

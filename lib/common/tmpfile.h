@@ -39,6 +39,17 @@ int pitr_tmp_create(struct pitr_tmp *t, const char *dir, const char *base);
 /* The same for a directory, mode 0700 (t->fd is the directory's). */
 int pitr_tmp_mkdir(struct pitr_tmp *t, const char *dir, const char *base);
 
+/*
+ * A record: DIR/PREFIXXXXXXX (mkostemp), mode 0600, open read-write and
+ * locked in t->fd as a temporary file is, but neither registered with
+ * sigclean nor ever removed by pitr_tmp_sweep() (its name is not a
+ * temporary file's): what a run keeps for the next one to act on when it
+ * dies, however it dies (dest.h's upload journals).  pitr_tmp_discard()
+ * removes it; pitr_tmp_release() leaves it, unlocked, to the next run's
+ * pitr_tmp_each_dead().  Returns 0, or -1 after logging.
+ */
+int pitr_tmp_create_record(struct pitr_tmp *t, const char *dir, const char *prefix);
+
 /* The file was renamed to its final name (or is someone else's now):
  * forget it, close (dropping the lock) and free.  Accepts a zeroed or
  * released handle. */
@@ -79,5 +90,16 @@ void pitr_tmp_size_text(off_t size, char *buf, size_t len);
  * the directory cannot be read; a missing directory has none.
  */
 int pitr_tmp_sweep(const char *dir, bool dry_run);
+
+/*
+ * Each regular file in `dir` whose name starts with `prefix` and that no
+ * live process holds locked (a dead run's record) is passed to `fn` with
+ * `fd`, open read-only and locked by this call until `fn` returns, so no
+ * writer takes it meanwhile; `fn` may remove it, and returns 0 to go on
+ * or -1 to stop (logged).  Returns 0, or -1 (fn's, or after logging when
+ * the directory cannot be read); a missing directory has none.
+ */
+typedef int (*pitr_tmp_dead_fn)(void *ctx, const char *dir, const char *name, int fd);
+int pitr_tmp_each_dead(const char *dir, const char *prefix, pitr_tmp_dead_fn fn, void *ctx);
 
 #endif

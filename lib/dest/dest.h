@@ -279,11 +279,13 @@ struct pitr_s3 *pitr_dest_s3_client(const struct pitr_dest_spec *spec,
 #define PITR_DEST_S3_PENDING_MIN_AGE (2 * 24 * 3600)
 
 /*
- * Abort, under s3 destination `spec`'s prefix, the multipart uploads
- * begun more than PITR_DEST_S3_PENDING_MIN_AGE ago: what killed runs
- * left (an aborted or failed run aborts its own).  One info line per
- * upload aborted; a failure is logged with -v only (the delivery that
- * follows reports it).  Returns the number aborted, or -1.
+ * Abort, under s3 destination `spec`'s prefix, what killed runs left (an
+ * aborted or failed run aborts its own uploads): the uploads that dead
+ * runs on this host journaled in env->temp_dir (s3journal.h), at once,
+ * and any other begun more than PITR_DEST_S3_PENDING_MIN_AGE ago (another
+ * host's, or one whose journal was lost).  One info line for each kind
+ * aborted; a failure is logged with -v only (the delivery that follows
+ * reports it).  Returns the number aborted, or -1.
  */
 int pitr_dest_s3_sweep(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env);
 

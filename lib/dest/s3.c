@@ -14,6 +14,10 @@
  * delivery the state dir could not record).  A file large enough for
  * parts is not kept whole to compare with, and its name is a backup's,
  * unique: an object at its key is an error before any part is sent.
+ *
+ * A multipart upload is journaled in the run's temp dir from before it
+ * begins until it completes or is aborted (s3journal.h): the next run to
+ * the location aborts what a killed run left, at its sweep.
  */
 #include "config.h"
 
@@ -24,9 +28,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "dest/dest.h"
+#include "dest/s3journal.h"
 #include "s3/s3.h"
 
 /* The first size the gathering buffer gets: a WAL segment compresses to
@@ -56,6 +62,7 @@ struct s3_priv {
 	uint64_t size;                /* bytes written in all */
 	unsigned parts;               /* parts uploaded */
 	struct pitr_s3_upload *up;    /* a multipart upload, begun */
+	struct pitr_tmp journal;      /* its journal, from before it begins */
 	bool ended;                   /* end_upload done */
 	enum pitr_dest_result result;
 };
@@ -159,8 +166,9 @@ s3_abort(struct pitr_dest *d)
 
 	if (sp == NULL)
 		return;
-	/* Nothing of the file stays in the store. */
-	pitr_s3_upload_abort(sp->up);
+	/* Nothing of the file stays in the store; an upload the store would
+	 * not abort stays journaled for the next run. */
+	pitr_s3journal_end(&sp->journal, pitr_s3_upload_abort(sp->up) == 0);
 	free(sp->buf);
 	free(sp->key);
 	free(sp->label);
@@ -210,11 +218,13 @@ reserve(struct s3_priv *sp, size_t need, size_t most)
 	return 0;
 }
 
-/* The file outgrew one part: an upload begins, unless an object has the
- * key already. */
+/* The file outgrew one part: an upload begins, journaled, unless an
+ * object has the key already. */
 static int
-begin_multipart(struct s3_priv *sp)
+begin_multipart(struct pitr_dest *d)
 {
+	struct s3_priv *sp = d->priv;
+	const struct pitr_s3_config *cfg = d->env->s3;
 	int rc = pitr_s3_head(sp->s3, sp->key, NULL);
 
 	if (rc < 0)
@@ -224,20 +234,29 @@ begin_multipart(struct s3_priv *sp)
 			       "never replaces an object)", sp->label);
 		return -1;
 	}
-	sp->up = pitr_s3_upload_begin(sp->s3, sp->key);
-	return sp->up != NULL ? 0 : -1;
+	if (pitr_s3journal_begin(&sp->journal, d->env->temp_dir, cfg != NULL ? cfg->endpoint : NULL,
+				 d->spec.location, sp->key) != 0)
+		return -1;
+	if ((sp->up = pitr_s3_upload_begin(sp->s3, sp->key)) == NULL) {
+		pitr_s3journal_end(&sp->journal, true);
+		return -1;
+	}
+	/* On failure the upload is aborted with the destination. */
+	return pitr_s3journal_upload(&sp->journal, pitr_s3_upload_id(sp->up));
 }
 
 /* Send the buffer as the next part. */
 static int
-take_part(struct s3_priv *sp)
+take_part(struct pitr_dest *d)
 {
+	struct s3_priv *sp = d->priv;
+
 	if (sp->parts == PITR_S3_PARTS_MAX) {
 		pitr_log_error("%s: more than %u parts: too large for one object", sp->label,
 			       PITR_S3_PARTS_MAX);
 		return -1;
 	}
-	if (sp->parts == 0 && begin_multipart(sp) != 0)
+	if (sp->parts == 0 && begin_multipart(d) != 0)
 		return -1;
 	if (pitr_s3_upload_part(sp->up, sp->buf, sp->len) != 0)
 		return -1;
@@ -258,7 +277,7 @@ s3_write(struct pitr_dest *d, const void *buf, size_t len)
 		size_t part = pitr_s3_part_size(sp->parts + 1);
 		size_t n;
 
-		if (sp->len == part && take_part(sp) != 0)
+		if (sp->len == part && take_part(d) != 0)
 			return -1;
 		part = pitr_s3_part_size(sp->parts + 1);
 		n = len < part - sp->len ? len : part - sp->len;
@@ -281,7 +300,7 @@ s3_end_upload(struct pitr_dest *d)
 
 	if (sp->ended || sp->parts == 0)
 		return 0;
-	if (take_part(sp) != 0)
+	if (take_part(d) != 0)
 		return -1;
 	sp->ended = true;
 	/* Every byte is sent: the next file need not share memory with it. */
@@ -386,6 +405,7 @@ s3_finish_begin(struct pitr_dest *d)
 		return -1;
 	pitr_s3_upload_free(sp->up);
 	sp->up = NULL;
+	pitr_s3journal_end(&sp->journal, true);
 	sp->result = PITR_DEST_DELIVERED;
 	return 0;
 }
@@ -445,28 +465,35 @@ sweep_one(void *ctx, const struct pitr_s3_pending *p)
 int
 pitr_dest_s3_sweep(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env)
 {
+	const char *endpoint = env->s3 != NULL ? env->s3->endpoint : NULL;
 	struct pitr_s3 *s3;
 	const char *prefix;
 	char held[1024] = "";
-	int aborted;
+	int journaled = -1, aborted = -1;
 
 	/* Said with -v only: the delivery that follows reports a store it
 	 * cannot reach. */
 	pitr_log_hold(held, sizeof(held));
-	s3 = pitr_dest_s3_client(spec, env, &prefix);
-	aborted = s3 != NULL ? pitr_dest_s3_stale_uploads(s3, prefix, PITR_DEST_S3_PENDING_MIN_AGE,
-							  sweep_one, s3) : -1;
+	if ((s3 = pitr_dest_s3_client(spec, env, &prefix)) != NULL) {
+		journaled = pitr_s3journal_sweep(env->temp_dir, endpoint, spec->location, s3);
+		aborted = pitr_dest_s3_stale_uploads(s3, prefix, PITR_DEST_S3_PENDING_MIN_AGE,
+						     sweep_one, s3);
+	}
 	pitr_log_hold(NULL, 0);
+	if (journaled > 0)
+		pitr_log_info("aborted %d upload%s under \"%s\" left by interrupted runs on this "
+			      "host (journaled in \"%s\")", journaled, journaled == 1 ? "" : "s",
+			      spec->location, pitr_fsutil_tmpdir(env->temp_dir));
 	if (aborted > 0)
 		pitr_log_info("aborted %d upload%s under \"%s\" begun more than %d hours ago and "
 			      "never completed (killed runs')", aborted, aborted == 1 ? "" : "s",
 			      spec->location, PITR_DEST_S3_PENDING_MIN_AGE / 3600);
-	if (aborted < 0) {
+	if (journaled < 0 || aborted < 0) {
 		pitr_log_verbose("could not sweep \"%s\" for abandoned uploads: %s", spec->location,
 				 held);
 		return -1;
 	}
-	return aborted;
+	return journaled + aborted;
 }
 
 const struct pitr_dest_ops pitr_dest_s3_ops = {

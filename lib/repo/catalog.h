@@ -189,9 +189,10 @@ struct pitr_catalog {
  *
  * What only a local directory holds is looked for there alone: the
  * journals of backup runs that tell a run's orphans from foreign files
- * (an object store has none, and no writer but pitrkit's: its orphans,
- * objects a backup killed before its meta object's PUT left, are all a
- * run's), and the locked temporary files of backups in progress (an
+ * (an object store has none: there an object's mark, s3.h, which a HEAD
+ * of each orphan reads, tells what pitrkit stored, an object a backup
+ * killed before its meta object's PUT left, from another program's), and
+ * the locked temporary files of backups in progress (an
  * object store's are pending multipart uploads, which s3.h lists).
  *
  * Returns 0, or -1 after logging (cat is then empty and needs no free,

@@ -378,33 +378,37 @@ is_loose(const struct bdir *bd, const char *name)
 }
 
 /* Whether an orphan is pitrkit's: a local one when a backup run's
- * journal names it.  An object store holds no journal, but neither did
- * any writer before pitrkit's s3 destination (OmniPITR's reached none):
- * a backup object without its meta object is what a backup killed
- * between its data's upload and its meta's PUT left. */
+ * journal names it, an object when it carries pitrkit's mark (s3.h; an
+ * object whose HEAD fails counts as foreign, the failure logged). */
 static bool
 is_pitrkit_orphan(const struct bdir *bd, const char *name)
 {
 	const char *dir = pitr_store_dir(bd->st);
+	struct pitr_store_entry e;
 
-	return dir == NULL || pitr_orphan_journaled(dir, name);
+	if (dir != NULL)
+		return pitr_orphan_journaled(dir, name);
+	return pitr_store_stat(bd->st, name, &e) == 0 && e.marked;
 }
 
 /* A backup's files at their final names without its meta file, listed in
  * cat->orphans.  Those a pitrkit run left (is_pitrkit_orphan: a backup
- * run's journal names them, or in an object store) are what a run killed
- * while publishing left (the meta is published last): one problem line.
- * The others are foreign (OmniPITR's backups had no meta file): another
- * line, as they stay until removed by hand. */
+ * run's journal names them, or an object carries pitrkit's mark) are what
+ * a run killed while publishing left (the meta is published last): one
+ * problem line.  The others are foreign (OmniPITR's backups had no meta
+ * file): another line, as they stay until removed by hand. */
 static int
 find_orphans(struct pitr_catalog *cat, const struct bdir *bd)
 {
 	const char *where = pitr_store_location(bd->st);
+	const char *why = "not stored by pitrkit (no " PITR_S3_MARK_HEADER ": OmniPITR's?)";
 	char *line = NULL, *foreign = NULL;
 	int rc = -1;
 
-	if (pitr_store_dir(bd->st) != NULL)
+	if (pitr_store_dir(bd->st) != NULL) {
 		where = pitr_store_dir(bd->st);
+		why = "named by no pitrkit run's journal (OmniPITR's? a remote run's?)";
+	}
 	for (size_t i = 0; i < bd->list.n; i++) {
 		const char *name = bd->list.entries[i].name;
 
@@ -419,10 +423,9 @@ find_orphans(struct pitr_catalog *cat, const struct bdir *bd)
 						     "an interrupted backup", where, line) != 0)
 		goto out;
 	if (foreign != NULL && pitr_catalog_add_problem(cat,
-							"backup files without meta in \"%s\": %s, named "
-							"by no pitrkit run's journal (OmniPITR's? a "
-							"remote run's?): never removed by pitrkit, "
-							"remove them by hand if unwanted", where, foreign) != 0)
+							"backup files without meta in \"%s\": %s, %s: "
+							"never removed by pitrkit, remove them by hand "
+							"if unwanted", where, foreign, why) != 0)
 		goto out;
 	rc = 0;
 out:

@@ -1,8 +1,9 @@
 /*
  * orphan.c - -f templates as strftime(3) formats (template.c matches and
  * expands names with them), the catalog's loose rule for files without
- * meta, the backup dir's lock (orphan.h).  What is removed as an orphan is
- * decided by the runs' journals (orphan_journal.c), never by a name.
+ * meta, the fate of an object store's orphans, the backup dir's lock
+ * (orphan.h).  What is removed as an orphan is decided by the runs'
+ * journals (orphan_journal.c) or an object's mark, never by a name.
  */
 #include "config.h"
 
@@ -20,6 +21,16 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+
+enum pitr_orphan_fate
+pitr_orphan_object_fate(bool marked, time_t mtime, time_t now, int min_age)
+{
+	if (!marked)
+		return PITR_ORPHAN_FOREIGN;
+	if (min_age >= 0 && now - mtime < min_age)
+		return PITR_ORPHAN_YOUNG;
+	return PITR_ORPHAN_REMOVE;
+}
 
 int
 pitr_orphan_template_format(const char *tmpl, const char *hostname, const char *filetype,

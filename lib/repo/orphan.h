@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* -f's default (backup.h's PITR_BACKUP_DEFAULT_TEMPLATE). */
 #define PITR_ORPHAN_DEFAULT_TEMPLATE "__HOSTNAME__-__FILETYPE__-^Y-^m-^d.tar__CEXT__"
@@ -45,6 +46,23 @@ bool pitr_orphan_loose(const char *dir, const char *name);
  * (an object) NAME is there: an object store's listing. */
 typedef bool (*pitr_orphan_exists_fn)(void *ctx, const char *name);
 bool pitr_orphan_loose_by(pitr_orphan_exists_fn exists, void *ctx, const char *name);
+
+/*
+ * What becomes of an orphan in an object store (a backup object whose
+ * meta object is missing), where no journal and no lock reach: the
+ * object's mark (s3.h) says who stored it.  Without one another program
+ * did (OmniPITR's uploaders through --dst-pipe, whose backups never had a
+ * meta file): foreign, never removed.  One pitrkit stored is a killed
+ * run's once `min_age` seconds have passed since its Last-Modified `mtime`
+ * at `now` (a younger one may be a live backup's, about to put its meta);
+ * a negative `min_age` waits for nothing (tests).
+ */
+enum pitr_orphan_fate {
+	PITR_ORPHAN_REMOVE,    /* a killed pitrkit run's: it goes */
+	PITR_ORPHAN_FOREIGN,   /* not pitrkit's: it stays, reported */
+	PITR_ORPHAN_YOUNG,     /* pitrkit's, too young to tell: it stays for now */
+};
+enum pitr_orphan_fate pitr_orphan_object_fate(bool marked, time_t mtime, time_t now, int min_age);
 
 /*
  * The backup dir's lock, an flock(2) on the directory itself: a backup run

@@ -43,6 +43,9 @@ struct pitr_store_entry {
 	bool regular;       /* a regular file (always, for an object) */
 	int error;          /* a local entry that could not be stat'ed (a
 			     * dangling link): its errno, regular false; else 0 */
+	bool marked;        /* an object pitrkit stored (its mark, s3.h), as
+			     * pitr_store_stat() alone tells: false in
+			     * listings and for local files */
 };
 
 /*

@@ -154,6 +154,7 @@ s3_stat(struct pitr_store *st, const char *name, struct pitr_store_entry *e)
 		e->size = obj.size;
 		e->mtime = obj.mtime;
 		e->regular = true;
+		e->marked = obj.mark[0] != '\0';
 	}
 	return rc;
 }

@@ -137,6 +137,8 @@ on_header(char *line, size_t one, size_t len, void *arg)
 			req->size = strtoull(total + 1, NULL, 10);
 	} else if (header_is(line, len, "Last-Modified", value, sizeof(value)) && first) {
 		req->mtime = curl_getdate(value, NULL);
+	} else if (header_is(line, len, PITR_S3_MARK_HEADER, value, sizeof(value)) && first) {
+		snprintf(req->mark, sizeof(req->mark), "%.*s", (int)sizeof(req->mark) - 1, value);
 	}
 	return len;
 }
@@ -261,6 +263,8 @@ headers(struct pitr_s3 *s3, struct s3c_req *req, const char *sha_line)
 	char line[256];
 	struct curl_slist *h = curl_slist_append(NULL, sha_line), *t;
 
+	if (h != NULL && req->send_mark)
+		h = (t = curl_slist_append(h, PITR_S3_MARK_HEADER ": " PACKAGE_VERSION)) == NULL ? NULL : t;
 	if (h != NULL && s3->token_header != NULL)
 		h = (t = curl_slist_append(h, s3->token_header)) == NULL ? NULL : t;
 	if (h != NULL && req->header != NULL)
@@ -422,6 +426,7 @@ s3c_request(struct pitr_s3 *s3, struct s3c_req *req)
 		req->skip = req->resuming ? UINT64_MAX : 0;
 		if (!req->resuming) {
 			req->etag[0] = '\0';
+			req->mark[0] = '\0';
 			req->size = 0;
 			req->mtime = 0;
 		}

@@ -44,6 +44,7 @@ struct s3c_req {
 	const char *query;         /* sorted, encoded parameters without '?', or NULL */
 	const void *body;          /* PUT and POST */
 	size_t body_len;
+	bool send_mark;            /* send PITR_S3_MARK_HEADER: it stores an object */
 	const char *header;        /* one more header ("If-None-Match: *"), or NULL */
 	const long *accept;        /* statuses beyond 2xx that are answers, 0-ended */
 	pitr_s3_sink sink;         /* GET: the 2xx body goes there */
@@ -53,6 +54,7 @@ struct s3c_req {
 	long status;
 	struct s3c_buf reply;      /* the body when not sunk (also an error's) */
 	char etag[PITR_S3_ETAG_MAX]; /* of the first reply, unquoted */
+	char mark[PITR_S3_MARK_MAX]; /* its PITR_S3_MARK_HEADER, "" without one */
 	uint64_t size;             /* Content-Length, or Content-Range's total */
 	time_t mtime;
 
@@ -125,7 +127,8 @@ int s3c_head(struct pitr_s3 *s3, const char *key, struct pitr_s3_object *obj);
 struct pitr_s3_upload *s3c_upload_begin(struct pitr_s3 *s3, const char *key);
 int s3c_upload_part(struct pitr_s3_upload *up, const void *buf, size_t len);
 int s3c_upload_complete(struct pitr_s3_upload *up);
-void s3c_upload_abort(struct pitr_s3_upload *up);
+const char *s3c_upload_id(const struct pitr_s3_upload *up);
+int s3c_upload_abort(struct pitr_s3_upload *up);
 void s3c_upload_free(struct pitr_s3_upload *up);
 int s3c_pending_list(struct pitr_s3 *s3, const char *prefix, pitr_s3_pending_cb cb, void *ctx);
 int s3c_pending_abort(struct pitr_s3 *s3, const char *key, const char *upload_id);

@@ -22,6 +22,7 @@ fill_object(const struct s3c_req *req, struct pitr_s3_object *obj)
 	obj->size = req->size;
 	obj->mtime = req->mtime;
 	memcpy(obj->etag, req->etag, sizeof(obj->etag));
+	memcpy(obj->mark, req->mark, sizeof(obj->mark));
 }
 
 int
@@ -44,7 +45,7 @@ s3c_put(struct pitr_s3 *s3, const char *key, const void *buf, size_t len, bool i
 {
 	static const long accept_412[] = { 412, 0 };
 	struct s3c_req req = { .what = "PUT", .method = "PUT", .key = key, .body = buf,
-			       .body_len = len };
+			       .body_len = len, .send_mark = true };
 	long status;
 
 	if (if_absent) {
@@ -165,8 +166,8 @@ test_knobs(struct pitr_s3 *s3, const struct pitr_s3_test_knobs *knobs)
 }
 
 /* The one symbol this library exports (s3_impl.h). */
-extern const struct pitr_s3_impl pitr_s3_impl_v1;
-const struct pitr_s3_impl pitr_s3_impl_v1 = {
+extern const struct pitr_s3_impl pitr_s3_impl_v2;
+const struct pitr_s3_impl pitr_s3_impl_v2 = {
 	.new_ = s3c_new,
 	.free_ = s3c_free,
 	.head = s3c_head,
@@ -177,6 +178,7 @@ const struct pitr_s3_impl pitr_s3_impl_v1 = {
 	.upload_begin = s3c_upload_begin,
 	.upload_part = s3c_upload_part,
 	.upload_complete = s3c_upload_complete,
+	.upload_id = s3c_upload_id,
 	.upload_abort = s3c_upload_abort,
 	.upload_free = s3c_upload_free,
 	.pending_list = s3c_pending_list,

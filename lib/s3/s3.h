@@ -17,6 +17,12 @@
  * reach an object store.  The functions below are the same whichever side
  * of that split a caller is on.
  *
+ * Every object pitrkit stores carries a mark: each PUT and each multipart
+ * upload's beginning sends the user-metadata header PITR_S3_MARK_HEADER
+ * with the writer's version, which a HEAD reads back.  A store may hold
+ * objects other programs put there (OmniPITR's --dst-pipe uploaders); an
+ * object without the mark is never taken for a pitrkit run's leftover.
+ *
  * Errors are logged as one line naming the object, the request, the HTTP
  * status and S3's error code and message:
  *   s3://b/p/000000010000000000000003.gz: PUT: HTTP 403 AccessDenied: Access Denied
@@ -124,6 +130,10 @@ struct pitr_s3 *pitr_s3_new(const struct pitr_s3_config *cfg, const struct pitr_
 			    const char *bucket);
 void pitr_s3_free(struct pitr_s3 *s3);
 
+/* The mark's header; its value is the writer's PACKAGE_VERSION ("0.1.0"). */
+#define PITR_S3_MARK_HEADER "x-amz-meta-pitrkit"
+#define PITR_S3_MARK_MAX 32
+
 /* An object as a HEAD or a listing describes it. */
 #define PITR_S3_ETAG_MAX 72
 struct pitr_s3_object {
@@ -133,6 +143,10 @@ struct pitr_s3_object {
 	time_t mtime;            /* Last-Modified */
 	char etag[PITR_S3_ETAG_MAX]; /* without quotes: the body's MD5 in hex for a
 				      * single PUT, "HEX-N" for a multipart one */
+	char mark[PITR_S3_MARK_MAX]; /* PITR_S3_MARK_HEADER's value, the version of
+				      * the pitrkit that stored it; "" when it has
+				      * none (another program's object) and in
+				      * listings, which do not tell (HEAD does) */
 };
 
 /* 0 with *obj filled (obj may be NULL), 1 when there is no such object,
@@ -142,8 +156,8 @@ int pitr_s3_head(struct pitr_s3 *s3, const char *key, struct pitr_s3_object *obj
 /*
  * Store `len` bytes under `key` in one PUT, sent with its SHA-256 (the
  * store refuses a body that does not match it; no Content-MD5, which
- * would check the same bytes again): the object appears whole or not at
- * all.  With `if_absent` the
+ * would check the same bytes again) and the mark: the object appears
+ * whole or not at all.  With `if_absent` the
  * request carries If-None-Match: * and an existing object is left as it
  * is: 1 is returned then.  Returns 0 when stored, 1 (if_absent) when an
  * object was there, -1 after logging.
@@ -196,8 +210,12 @@ size_t pitr_s3_part_size(unsigned n);   /* n from 1 */
 
 struct pitr_s3_upload;
 
-/* Begin an upload of `key`.  NULL after logging. */
+/* Begin an upload of `key` (the object it makes carries the mark).
+ * NULL after logging. */
 struct pitr_s3_upload *pitr_s3_upload_begin(struct pitr_s3 *s3, const char *key);
+
+/* The store's id of the upload: what pitr_s3_pending_abort() takes. */
+const char *pitr_s3_upload_id(const struct pitr_s3_upload *up);
 
 /* Upload the next part.  0, or -1 after logging (abort then). */
 int pitr_s3_upload_part(struct pitr_s3_upload *up, const void *buf, size_t len);
@@ -206,9 +224,10 @@ int pitr_s3_upload_part(struct pitr_s3_upload *up, const void *buf, size_t len);
  * logging (abort then).  A completed upload is only freed. */
 int pitr_s3_upload_complete(struct pitr_s3_upload *up);
 
-/* Abort an upload not completed (best effort: a failure is logged and
- * the next sweep removes it), then free it; NULL is accepted. */
-void pitr_s3_upload_abort(struct pitr_s3_upload *up);
+/* Abort an upload not completed, then free it.  0 when it is gone (or
+ * `up` is NULL), -1 after logging: it may still be pending, for a later
+ * pitr_s3_pending_abort() (dest.h's sweep). */
+int pitr_s3_upload_abort(struct pitr_s3_upload *up);
 
 /* Free a completed upload; NULL is accepted. */
 void pitr_s3_upload_free(struct pitr_s3_upload *up);

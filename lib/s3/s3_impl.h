@@ -14,7 +14,7 @@
 
 /* libpitrkit-s3's soname, the file s3load.c opens. */
 #define PITR_S3_IMPL_FILE "libpitrkit-s3.so.0"
-#define PITR_S3_IMPL_SYMBOL "pitr_s3_impl_v1"
+#define PITR_S3_IMPL_SYMBOL "pitr_s3_impl_v2"
 
 /* Tests only: what a test against a real gateway cannot make happen
  * otherwise.  Zeroed: none. */
@@ -42,7 +42,8 @@ struct pitr_s3_impl {
 	struct pitr_s3_upload *(*upload_begin)(struct pitr_s3 *s3, const char *key);
 	int (*upload_part)(struct pitr_s3_upload *up, const void *buf, size_t len);
 	int (*upload_complete)(struct pitr_s3_upload *up);
-	void (*upload_abort)(struct pitr_s3_upload *up);
+	const char *(*upload_id)(const struct pitr_s3_upload *up);
+	int (*upload_abort)(struct pitr_s3_upload *up);
 	void (*upload_free)(struct pitr_s3_upload *up);
 	int (*pending_list)(struct pitr_s3 *s3, const char *prefix, pitr_s3_pending_cb cb, void *ctx);
 	int (*pending_abort)(struct pitr_s3 *s3, const char *key, const char *upload_id);

@@ -187,11 +187,16 @@ pitr_s3_upload_complete(struct pitr_s3_upload *up)
 	return loaded->upload_complete(up);
 }
 
-void
+const char *
+pitr_s3_upload_id(const struct pitr_s3_upload *up)
+{
+	return loaded->upload_id(up);
+}
+
+int
 pitr_s3_upload_abort(struct pitr_s3_upload *up)
 {
-	if (up != NULL)
-		loaded->upload_abort(up);
+	return up != NULL ? loaded->upload_abort(up) : 0;
 }
 
 void

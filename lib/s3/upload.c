@@ -14,6 +14,7 @@
 struct pitr_s3_upload {
 	struct pitr_s3 *s3;
 	char *key;
+	char *id;                  /* the store's */
 	char *id_query;            /* "uploadId=ENCODED" */
 	unsigned nparts;
 	char (*etags)[PITR_S3_ETAG_MAX];
@@ -26,7 +27,7 @@ struct pitr_s3_upload *
 s3c_upload_begin(struct pitr_s3 *s3, const char *key)
 {
 	struct s3c_req req = { .what = "UPLOAD BEGIN", .method = "POST", .key = key,
-			       .query = "uploads=" };
+			       .query = "uploads=", .send_mark = true };
 	struct pitr_s3_upload *up = NULL;
 	char *id = NULL, *enc = NULL;
 
@@ -40,6 +41,8 @@ s3c_upload_begin(struct pitr_s3 *s3, const char *key)
 		goto out;
 	up->s3 = s3;
 	up->key = pitr_xstrdup(key);
+	up->id = id;
+	id = NULL;
 	up->id_query = pitr_xasprintf("uploadId=%s", enc);
 	if (up->key == NULL || up->id_query == NULL) {
 		s3c_upload_free(up);
@@ -169,13 +172,22 @@ out:
 	return rc;
 }
 
-void
+const char *
+s3c_upload_id(const struct pitr_s3_upload *up)
+{
+	return up->id;
+}
+
+int
 s3c_upload_abort(struct pitr_s3_upload *up)
 {
+	int rc;
+
 	if (up == NULL)
-		return;
-	(void)s3c_pending_abort_query(up->s3, up->key, up->id_query);
+		return 0;
+	rc = s3c_pending_abort_query(up->s3, up->key, up->id_query);
 	s3c_upload_free(up);
+	return rc;
 }
 
 void
@@ -184,6 +196,7 @@ s3c_upload_free(struct pitr_s3_upload *up)
 	if (up == NULL)
 		return;
 	free(up->key);
+	free(up->id);
 	free(up->id_query);
 	free(up->etags);
 	free(up);

@@ -1294,6 +1294,29 @@ START_TEST(test_young_orphan_stays)
 }
 END_TEST
 
+/* An object store's orphan (no journal, no lock reaches it): its mark
+ * and Last-Modified decide.  Without the mark another program stored it:
+ * foreign at any age; with it, a killed run's once PITR_DEST_UNLOCKED_MIN_AGE
+ * old (the gateway cannot back-date an object: s3-retention.sh shows the
+ * young and the foreign staying, this the old one going). */
+START_TEST(test_object_orphan_fate)
+{
+	const time_t now = 1800000000, hour = PITR_DEST_UNLOCKED_MIN_AGE;
+
+	ck_assert_int_eq(pitr_orphan_object_fate(true, now - hour, now, hour), PITR_ORPHAN_REMOVE);
+	ck_assert_int_eq(pitr_orphan_object_fate(true, now - 86400 * 30, now, hour),
+			 PITR_ORPHAN_REMOVE);
+	ck_assert_int_eq(pitr_orphan_object_fate(true, now - hour + 1, now, hour), PITR_ORPHAN_YOUNG);
+	ck_assert_int_eq(pitr_orphan_object_fate(true, now, now, hour), PITR_ORPHAN_YOUNG);
+	ck_assert_int_eq(pitr_orphan_object_fate(false, now - 86400 * 365, now, hour),
+			 PITR_ORPHAN_FOREIGN);
+	ck_assert_int_eq(pitr_orphan_object_fate(false, now, now, hour), PITR_ORPHAN_FOREIGN);
+	/* No minimum age (tests): a marked one goes at once, a foreign one never. */
+	ck_assert_int_eq(pitr_orphan_object_fate(true, now, now, -1), PITR_ORPHAN_REMOVE);
+	ck_assert_int_eq(pitr_orphan_object_fate(false, now, now, -1), PITR_ORPHAN_FOREIGN);
+}
+END_TEST
+
 START_TEST(test_wal_failure_stops)
 {
 	char line[32768];
@@ -1553,6 +1576,7 @@ suite(void)
 	tcase_add_test(tc, test_chain_goes_whole);
 	tcase_add_test(tc, test_chain_member_that_stays_keeps_its_chain);
 	tcase_add_test(tc, test_chain_keep_count);
+	tcase_add_test(tc, test_object_orphan_fate);
 	suite_add_tcase(s, tc);
 	return s;
 }

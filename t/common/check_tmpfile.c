@@ -87,6 +87,58 @@ START_TEST(test_release_keeps_file_unlocked)
 }
 END_TEST
 
+/* A record is locked as a temporary file is, but not registered (a fatal
+ * signal leaves it) and never swept as one; pitr_tmp_each_dead() passes
+ * the dead ones of its prefix, locked, and none else. */
+struct seen {
+	char names[4][64];
+	int n;
+	bool was_locked;
+};
+
+static int
+see(void *ctx, const char *dir, const char *name, int fd)
+{
+	struct seen *s = ctx;
+	char *path = pitr_fsutil_join(dir, name);
+
+	ck_assert_int_lt(s->n, 4);
+	snprintf(s->names[s->n++], sizeof(s->names[0]), "%s", name);
+	s->was_locked = locked(path);   /* held by the call for `fn` */
+	ck_assert_int_ge(fd, 0);
+	free(path);
+	return 0;
+}
+
+START_TEST(test_records)
+{
+	struct pitr_tmp live, dead;
+	struct seen seen = { .n = 0 };
+	char *dead_path;
+
+	ck_assert_int_eq(pitr_tmp_create_record(&live, h_dir(), ".rec."), 0);
+	ck_assert_int_eq(pitr_tmp_create_record(&dead, h_dir(), ".rec."), 0);
+	ck_assert_int_eq(strncmp(live.path, h_path(".rec."), strlen(h_path(".rec."))), 0);
+	ck_assert_uint_eq(strlen(live.path), strlen(h_path(".rec.")) + 6);
+	ck_assert(locked(live.path));
+	ck_assert_int_eq(pitr_sigclean_count(), 0);
+	dead_path = strdup(dead.path);
+	pitr_tmp_release(&dead);
+	h_write_file(h_path(".other.x"), "x", 1);   /* another prefix */
+	ck_assert_int_eq(mkdir(h_path(".rec.dir"), 0700), 0);   /* no regular file */
+	ck_assert_int_eq(pitr_tmp_sweep(h_dir(), false), 0);
+	ck_assert(h_exists(dead_path));
+	ck_assert_int_eq(pitr_tmp_each_dead(h_dir(), ".rec.", see, &seen), 0);
+	ck_assert_int_eq(seen.n, 1);
+	ck_assert_str_eq(seen.names[0], strrchr(dead_path, '/') + 1);
+	ck_assert(seen.was_locked);
+	ck_assert(!locked(dead_path));   /* released after the call */
+	ck_assert_int_eq(pitr_tmp_each_dead(h_path("missing"), ".rec.", see, &seen), 0);
+	pitr_tmp_discard(&live);
+	free(dead_path);
+}
+END_TEST
+
 /* The first name is fixed: a killed run's file there is taken over by
  * the next writer of the same name (truncated, logged); a live writer's
  * sends the next one to a random name; a second name of a published file
@@ -489,6 +541,7 @@ make_suite(void)
 	tcase_add_test(tc, test_release_keeps_file_unlocked);
 	tcase_add_test(tc, test_create_missing_dir);
 	tcase_add_test(tc, test_fixed_name_taken_over);
+	tcase_add_test(tc, test_records);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("sweep");

@@ -2,17 +2,24 @@
  * check_dest_s3.c - unit tests for the s3 destination kind (lib/dest/s3.c):
  * s3:// locations in destination specs, the kind's properties, and its
  * failures with no store to reach (a port nobody listens on) or no
- * credentials.  Deliveries to a real store (Ceph's RADOS gateway) are
- * t/integration/s3-archive.sh's.
+ * credentials, and the journals of multipart uploads (s3journal.h).
+ * Deliveries to a real store (Ceph's RADOS gateway) are
+ * t/integration/s3-archive.sh's; a journal's upload aborted by the next
+ * run, s3-retention.sh's.
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include "common/tmpfile.h"
 #include "dest/dest.h"
+#include "dest/s3journal.h"
 #include "harness.h"
 #include "s3/s3.h"
 
@@ -31,6 +38,7 @@ setup(void)
 	cfg.connect_timeout = 2;
 	cfg.retries = 0;
 	env.s3 = &cfg;
+	env.temp_dir = h_dir();
 	setenv("AWS_ACCESS_KEY_ID", "AKIDUNITTESTKEY", 1);
 	setenv("AWS_SECRET_ACCESS_KEY", "unit-test-secret-never-logged", 1);
 	unsetenv("AWS_SESSION_TOKEN");
@@ -243,6 +251,109 @@ START_TEST(test_no_credentials)
 }
 END_TEST
 
+/* --- journals of multipart uploads ---------------------------------- */
+
+static const char *
+host(void)
+{
+	static char name[256];
+
+	ck_assert_int_eq(gethostname(name, sizeof(name)), 0);
+	return name;
+}
+
+/* A journal's text; it goes when its upload is over, and stays, beyond
+ * any sweep of temporary files, when its upload could not be aborted. */
+START_TEST(test_journal)
+{
+	struct pitr_tmp j = { 0 };
+	char *text, *path;
+	size_t len;
+
+	ck_assert_int_eq(pitr_s3journal_begin(&j, h_dir(), "http://127.0.0.1:1", "s3://bucket/bk/",
+					      "bk/db-data.tar"), 0);
+	ck_assert_int_eq(strncmp(j.path, h_path(PITR_S3JOURNAL_PREFIX),
+				 strlen(h_path(PITR_S3JOURNAL_PREFIX))), 0);
+	ck_assert_int_eq(pitr_s3journal_upload(&j, "2~upload-id"), 0);
+	text = h_read_file(j.path, &len);
+	ck_assert_str_eq(text, h_fmt("pitrkit s3 upload journal 1\nhost %s\n"
+				     "endpoint http://127.0.0.1:1\nlocation s3://bucket/bk/\n"
+				     "key bk/db-data.tar\nupload 2~upload-id\n", host()));
+	free(text);
+	path = strdup(j.path);
+	pitr_s3journal_end(&j, true);
+	ck_assert(!h_exists(path));
+	free(path);
+
+	/* The default endpoint is "-"; an upload not aborted leaves it. */
+	ck_assert_int_eq(pitr_s3journal_begin(&j, h_dir(), NULL, "s3://bucket/bk/", "bk/x"), 0);
+	path = strdup(j.path);
+	pitr_s3journal_end(&j, false);
+	text = h_read_file(path, &len);
+	ck_assert_ptr_nonnull(strstr(text, "\nendpoint -\n"));
+	free(text);
+	ck_assert_int_eq(pitr_tmp_sweep(h_dir(), false), 0);
+	ck_assert(h_exists(path));
+	free(path);
+	ck_assert_str_eq(h_log(), "");
+}
+END_TEST
+
+/* A journal file NAME in the test dir: this host's unless `other_host`,
+ * for s3://bucket/bk/ at cfg's endpoint unless `location` says another,
+ * with `upload` (NULL: none). */
+static const char *
+put_journal(const char *name, bool other_host, const char *location, const char *upload)
+{
+	const char *path = h_path(h_fmt(PITR_S3JOURNAL_PREFIX "%s", name));
+	const char *text = h_fmt("pitrkit s3 upload journal 1\nhost %s\nendpoint %s\n"
+				 "location %s\nkey bk/%s\n%s%s%s", other_host ? "elsewhere" : host(),
+				 cfg.endpoint, location != NULL ? location : "s3://bucket/bk/", name,
+				 upload != NULL ? "upload " : "", upload != NULL ? upload : "",
+				 upload != NULL ? "\n" : "");
+
+	h_write_file(path, text, strlen(text));
+	return path;
+}
+
+/* The next run's sweep acts on dead journals of this host, endpoint and
+ * location only: one without an upload id goes without a request; one
+ * with an id whose abort fails (no store) stays, said in one line; a
+ * live run's (locked), another host's and another location's are not
+ * touched (no request: no other line). */
+START_TEST(test_journal_sweep)
+{
+	struct pitr_s3_creds creds = { .access_key = "AKIDUNITTESTKEY",
+				       .secret_key = "unit-test-secret-never-logged" };
+	struct pitr_s3 *s3 = pitr_s3_new(&cfg, &creds, "bucket");
+	const char *dead = put_journal("dead", false, NULL, "id-dead");
+	const char *early = put_journal("early", false, NULL, NULL);
+	const char *live = put_journal("live", false, NULL, "id-live");
+	const char *other_host = put_journal("host", true, NULL, "id-host");
+	const char *other_loc = put_journal("loc", false, "s3://bucket/elsewhere/", "id-loc");
+	int fd = open(live, O_RDONLY);
+
+	ck_assert_ptr_nonnull(s3);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(flock(fd, LOCK_EX), 0);
+	ck_assert_int_eq(pitr_s3journal_sweep(h_dir(), cfg.endpoint, "s3://bucket/bk/", s3), -1);
+	assert_one_error_with("s3://bucket/bk/dead: UPLOAD ABORT", "127.0.0.1", NULL);
+	ck_assert(h_exists(dead));
+	ck_assert(!h_exists(early));
+	ck_assert(h_exists(live));
+	ck_assert(h_exists(other_host));
+	ck_assert(h_exists(other_loc));
+	/* Another endpoint's: none is this sweep's. */
+	h_log_reset();
+	ck_assert_int_eq(pitr_s3journal_sweep(h_dir(), "http://127.0.0.1:2", "s3://bucket/bk/", s3),
+			 0);
+	ck_assert_str_eq(h_log(), "");
+	ck_assert(h_exists(dead));
+	close(fd);
+	pitr_s3_free(s3);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -257,6 +368,8 @@ make_suite(void)
 		{ "pitr_dest_args_parse: s3 among rsync", test_args_mixed_remote },
 		{ "s3: unreachable store", test_unreachable_store },
 		{ "s3: no credentials", test_no_credentials },
+		{ "s3: an upload's journal", test_journal },
+		{ "s3: the next run's sweep of journals", test_journal_sweep },
 	};
 
 	for (size_t case_idx = 0; case_idx < sizeof(cases) / sizeof(cases[0]); case_idx++) {

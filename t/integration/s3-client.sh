@@ -2,7 +2,9 @@
 # s3-client.sh - the S3 client (lib/s3, libpitrkit-s3) against a real
 # Ceph RADOS gateway: t/s3/check_s3_rgw runs every operation and failure
 # over HTTP and HTTPS, then the objects it left are checked with curl's
-# own client (s3_keys, s3_req, s3_pending); libpitrkit finds
+# own client (s3_keys, s3_req, s3_pending), which sees pitrkit's mark
+# (x-amz-meta-pitrkit) on them, and check_s3_rgw sees none on an object
+# curl stored; libpitrkit finds
 # libpitrkit-s3 beside itself also when both are copied elsewhere and run
 # as the postgres user with an empty environment, and without it says
 # which file it could not load.
@@ -30,16 +32,24 @@ rgw_env()
 		S3_PREFIX="$PREFIX" "$@"
 }
 
+ok "an object stored by another client (curl) for test_mark" \
+	s3_req PUT "/pitr/${PREFIX}foreign" --data-binary foreign
 it_run rgw_env "$CHECK"
 is "check_s3_rgw: every operation and failure against RGW passes" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$(it_tail "$IT_OUT$IT_ERR" 30)"
-like "check_s3_rgw ran its 23 tests" "$IT_OUT" "100%: Checks: 23, Failures: 0, Errors: 0"
+like "check_s3_rgw ran its 24 tests" "$IT_OUT" "100%: Checks: 24, Failures: 0, Errors: 0"
 
 is "curl lists what the client left" "$(s3_keys pitr "${PREFIX}")" \
 	"$(printf '%s\n' "${PREFIX}keep/one" "${PREFIX}keep/three" "${PREFIX}keep/two")"
 is "curl reads the single PUT" "$(s3_req GET "/pitr/${PREFIX}keep/one")" one
 is "curl reads the multipart upload" "$(s3_req GET "/pitr/${PREFIX}keep/three")" three
 is "no multipart upload is left pending" "$(s3_pending pitr)" ""
+VERSION=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$PITR_BUILDDIR/config.h")
+for k in one three; do
+	is "curl sees pitrkit's mark on keep/$k" \
+		"$(s3_req HEAD "/pitr/${PREFIX}keep/$k" | tr -d '\r' | grep -i '^x-amz-meta-pitrkit:')" \
+		"x-amz-meta-pitrkit: $VERSION"
+done
 
 # A copy of both libraries elsewhere, used by the postgres user with an
 # empty environment: the sibling is found without any search path.

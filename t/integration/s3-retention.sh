@@ -10,8 +10,12 @@
 # --keep-count 1 --dry-run lists exactly what the real run then deletes:
 # the two older backups' objects and the WAL before the kept backup's
 # start, plus a multipart upload a killed run left (aborted with
-# --pending-age 0); nothing else goes (a young orphan, an upload below
-# the prefix, the kept backup, newer WAL).  No log holds a credential.
+# --pending-age 0); nothing else goes (a young orphan pitrkit stored, a
+# data-named object another program stored without pitrkit's mark, which
+# is foreign at any age, an upload below the prefix, the kept backup,
+# newer WAL).  A backup killed while its data tarball goes up in parts
+# leaves a journaled upload, which the next run aborts at its start.  No
+# log holds a credential.
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -115,19 +119,26 @@ like "... naming it, the status and S3's code" "$IT_ERR" "s3://nosuch-$B/.*404 N
 # --- what a killed run leaves -------------------------------------------------
 
 # A multipart upload begun and never completed (a backup killed while its
-# data tarball went up), one below the prefix (not the backup dir's), and
-# the data object of a backup whose meta never came (an orphan, too young
-# to go).
+# data tarball went up), one below the prefix (not the backup dir's), the
+# data object of a backup whose meta never came (an orphan: it carries
+# pitrkit's mark, as every object pitrkit stores does; too young to go),
+# and a data-named object another program stored (OmniPITR's uploader
+# through --dst-pipe: no mark, no meta), foreign.
+ORPHAN=bk-data-20000102-000000.tar.gz
+FOREIGN=bk-data-20000103-000000.tar.gz
 s3_req POST "/$B/backups/bk-data-20000101-000000.tar.gz?uploads=" >/dev/null
 s3_req POST "/$B/backups/sub/other.tar.gz?uploads=" >/dev/null
 is "two pending uploads" "$(s3_pending "$B")" \
 	"$(printf 'backups/bk-data-20000101-000000.tar.gz\nbackups/sub/other.tar.gz')"
-ok "an orphan data object" s3_req PUT "/$B/backups/bk-data-20000102-000000.tar.gz" \
-	--data-binary "orphan"
+ok "an orphan data object, marked" s3_req PUT "/$B/backups/$ORPHAN" --data-binary "orphan" \
+	-H "x-amz-meta-pitrkit: 0.1.0"
+ok "a foreign data object, unmarked" s3_req PUT "/$B/backups/$FOREIGN" --data-binary "omnipitr"
 verify -b "s3://$B/backups/" -a "gzip=s3://$B/wal/"
-is "verify: the orphan is a problem (exit 1)" "$IT_RC" 1
-is "... named as a killed backup's" "$(grep '^PROBLEM: ' <<<"$IT_OUT")" \
-	"PROBLEM: orphan backup files without meta in \"s3://$B/backups/\": \"bk-data-20000102-000000.tar.gz\", left by an interrupted backup"
+is "verify: the orphan and the foreign object are problems (exit 1)" "$IT_RC" 1
+is "... the orphan named as a killed backup's, the other as not pitrkit's" \
+	"$(grep '^PROBLEM: ' <<<"$IT_OUT")" \
+	"PROBLEM: orphan backup files without meta in \"s3://$B/backups/\": \"$ORPHAN\", left by an interrupted backup
+PROBLEM: backup files without meta in \"s3://$B/backups/\": \"$FOREIGN\", not stored by pitrkit (no x-amz-meta-pitrkit: OmniPITR's?): never removed by pitrkit, remove them by hand if unwanted"
 unlike "... a young upload is not (a live backup's may be)" "$IT_OUT" 'pending upload'
 
 # --- pitr-backup-cleanup --keep-count 1 ----------------------------------------
@@ -176,7 +187,9 @@ is "--dry-run lists the older backups, the old WAL and the pending upload" \
 is "--dry-run deletes nothing" "$(s3_keys "$B")" "$BEFORE"
 is "--dry-run aborts nothing" "$(count_lines "$(s3_pending "$B")")" 2
 like "the orphan is left: younger than the minimum age" "$(cat "$T/log/dry.log")" \
-	"orphan file left for now: younger than 60 minutes .*: s3://$B/backups/bk-data-20000102-000000.tar.gz"
+	"orphan file left for now: younger than 60 minutes .*: s3://$B/backups/$ORPHAN"
+like "the foreign object is left: not pitrkit's" "$(cat "$T/log/dry.log")" \
+	"backup file without meta left: not stored by pitrkit \(no x-amz-meta-pitrkit\), never removed by pitrkit: s3://$B/backups/$FOREIGN"
 
 cleanup real.log -t 1000 -v
 is "the real run: exit 0" "$IT_RC" 0
@@ -187,16 +200,80 @@ GONE_KEYS=$(LC_ALL=C comm -23 <(printf '%s\n' "$BEFORE") <(printf '%s\n' "$AFTER
 is "exactly those objects deleted (the upload aside)" "$GONE_KEYS" \
 	"$(grep -v 20000101 <<<"$EXPECT")"
 is "nothing new" "$(LC_ALL=C comm -13 <(printf '%s\n' "$BEFORE") <(printf '%s\n' "$AFTER"))" ""
+is "the young orphan and the foreign object are still there" \
+	"$(grep -E '^backups/bk-data-2000010[23]-' <<<"$AFTER")" \
+	"$(printf 'backups/%s\nbackups/%s' "$ORPHAN" "$FOREIGN")"
 is "the upload right under the prefix aborted, the one below it left" "$(s3_pending "$B")" \
 	"backups/sub/other.tar.gz"
 like "--truncate said to be for local files" "$(cat "$T/log/real.log")" \
 	"--truncate and --sleep apply to local files: objects in \"s3://$B/backups/\" are deleted whole"
 like "the summary counts the aborted upload" "$(cat "$T/log/real.log")" \
 	'Removed [0-9]+ files, total: [0-9.]+MB, 1 pending upload aborted'
-s3_req DELETE "/$B/backups/bk-data-20000102-000000.tar.gz"
+like "... the real run too" "$(cat "$T/log/real.log")" \
+	"backup file without meta left: not stored by pitrkit .*: s3://$B/backups/$FOREIGN"
+s3_req DELETE "/$B/backups/$ORPHAN"
+s3_req DELETE "/$B/backups/$FOREIGN"
 verify -b "s3://$B/backups/" -a "gzip=s3://$B/wal/"
-is "what remains verifies (orphan removed by hand): exit 0" "$IT_RC" 0
+is "what remains verifies (orphan and foreign object removed by hand): exit 0" "$IT_RC" 0
 like "... one backup left" "$IT_OUT" '^1 backups, [0-9]+ segments checked, 0 problems$'
+
+# --- a backup killed mid-upload: the next run aborts its upload ----------------
+
+# Uncompressed, the data tarball (the cluster and 10 MiB of rows, over one
+# 16 MiB part) goes up as a multipart upload, journaled in the run's temp
+# dir.  The run is killed (SIGKILL: no handler runs) once the journal
+# names its upload; the next run to the same destination aborts that
+# upload at its start, at once (not two days later), and says so.  (The
+# upload below the prefix made above is no backup's and stays.)
+JT=$T/tmp
+mkdir_pg "$JT" "$T/run"
+ok "10 MiB of rows" pg_sql "$D" \
+	"CREATE TABLE big AS SELECT repeat(md5(g::text), 4) AS v FROM generate_series(1, 60000) g"
+# bk_plain LOG: a backup, uncompressed, into s3://B/backups/ (temp dir JT).
+bk_plain()
+{
+	pg "$PB" -h 127.0.0.1 -p "$(pg_port "$D")" -U postgres -sx -l "$T/log/$1" -t "$JT" \
+		--pid-file "$T/run/bk.pid" -f "bk-__FILETYPE__-^Y^m^d-^H^M^S.tar__CEXT__" \
+		-dr "s3://$B/backups/" "${S3OPTS[@]}"
+}
+# journaled: a journal in JT names an upload id.
+journaled() { grep -qs '^upload ' "$JT"/.pitr-s3upload.*; }
+# pending: the uploads pending under backups/, but the one below it.
+pending() { s3_pending "$B" | grep -vxF backups/sub/other.tar.gz; }
+# journal_poll: wait (60 s at most) for journaled, looking every 20 ms: the
+# upload lasts a second or so.
+journal_poll()
+{
+	local n
+	for ((n = 0; n < 3000; n++)); do
+		journaled && return 0
+		sleep 0.02
+	done
+	return 1
+}
+bk_plain killed.log 2>"$T/log/killed.err" &   # runuser says "Killed" there
+BG=$!
+if journal_poll; then
+	it_pass "the backup's upload is journaled in its temp dir"
+	kill -KILL "$(cat "$T/run/bk.pid")"
+else
+	it_fail "the backup's upload is journaled in its temp dir" "$(it_tail "$(cat "$T/log/killed.log")")"
+fi
+wait "$BG"
+nok "the killed run did not succeed" test "$?" -eq 0
+is "its journal stays" "$(find "$JT" -name '.pitr-s3upload.*' | wc -l)" 1
+KEY=$(sed -n 's/^key //p' "$JT"/.pitr-s3upload.*)
+like "... naming the data tarball ($KEY)" "$KEY" '^backups/bk-data-[0-9]{8}-[0-9]{6}\.tar$'
+is "its upload is pending in the store" "$(pending)" "$KEY"
+it_run bk_plain next.log
+is "the next run succeeds" "$IT_RC" 0
+is "... it aborted the killed run's upload: none is pending" "$(pending)" ""
+is "... and removed its journal (and wrote none left over)" "$(find "$JT" -name '.pitr-s3upload.*')" ""
+is "... said in one info line" \
+	"$(grep -c "LOG : aborted 1 upload under \"s3://$B/backups/\" left by interrupted runs on this host (journaled in \"$JT\")$" "$T/log/next.log")" 1
+NEWDATA=$(s3_keys "$B" backups/ | grep -E '^backups/bk-data-[0-9-]+\.tar$' | grep -vxF "$KEY")
+like "... its own data object is there, uploaded in parts" \
+	"$(s3_req HEAD "/$B/$NEWDATA" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: "[0-9a-f]*\(-[0-9]*\)"$/\1/p')" '^-[2-9]$'
 
 # --- no credential anywhere ----------------------------------------------------------
 

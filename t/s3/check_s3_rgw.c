@@ -190,6 +190,7 @@ START_TEST(test_put_head_get_delete)
 	ck_assert_uint_eq(obj.size, 100000);
 	ck_assert_ptr_null(obj.key);
 	ck_assert_int_le(labs((long)(obj.mtime - now)), 60);
+	ck_assert_str_eq(obj.mark, PACKAGE_VERSION);
 	assert_object(s3, key("obj"), b, 100000);
 	/* Overwritten by a plain PUT. */
 	ck_assert_int_eq(pitr_s3_put(s3, key("obj"), "short", 5, false), 0);
@@ -440,6 +441,7 @@ START_TEST(test_multipart_complete)
 	ck_assert_int_eq(pitr_s3_head(s3, key("mp/whole"), &obj), 0);
 	ck_assert_uint_eq(obj.size, len);
 	ck_assert_str_eq(obj.etag + strlen(obj.etag) - 2, "-2");
+	ck_assert_str_eq(obj.mark, PACKAGE_VERSION);
 	assert_object(s3, key("mp/whole"), b, len);
 	memset(&f, 0, sizeof(f));
 	ck_assert_int_eq(pitr_s3_pending_list(s3, key("mp/"), find_pending, &f), 0);
@@ -515,6 +517,28 @@ START_TEST(test_pending)
 	pitr_s3_upload_free(a);
 	pitr_s3_upload_free(b);
 	pitr_s3_upload_free(c);
+	pitr_s3_free(s3);
+}
+END_TEST
+
+/* An object another program stored (the script, with curl, before this
+ * ran) has no mark; a GET reads the mark as a HEAD does. */
+START_TEST(test_mark)
+{
+	struct pitr_s3 *s3 = client(NULL);
+	struct pitr_s3_object obj;
+	struct got g = { 0 };
+
+	ck_assert_int_eq(pitr_s3_head(s3, key("foreign"), &obj), 0);
+	ck_assert_uint_eq(obj.size, 7);
+	ck_assert_str_eq(obj.mark, "");
+	ck_assert_int_eq(pitr_s3_put(s3, key("marked"), "marked", 6, false), 0);
+	ck_assert_int_eq(pitr_s3_get(s3, key("marked"), gather, &g, &obj), 0);
+	ck_assert_str_eq(obj.mark, PACKAGE_VERSION);
+	ck_assert_int_eq(pitr_s3_delete(s3, key("marked")), 0);
+	ck_assert_int_eq(pitr_s3_delete(s3, key("foreign")), 0);
+	ck_assert_str_eq(h_log(), "");
+	free(g.data);
 	pitr_s3_free(s3);
 }
 END_TEST
@@ -692,6 +716,7 @@ make_suite(void)
 	tcase_add_test(tc, test_multipart_empty);
 	tcase_add_test(tc, test_multipart_abort);
 	tcase_add_test(tc, test_pending);
+	tcase_add_test(tc, test_mark);
 	tcase_add_test(tc, test_keep);
 	tcase_add_test(tc, test_wrong_secret);
 	tcase_add_test(tc, test_unknown_key);

@@ -43,9 +43,11 @@ int pitr_bcleanup_abort_pending(struct bc_run *run, struct pitr_store *st);
 /*
  * The orphans cat found in object store `st` (its backup dir): objects of
  * a backup whose meta object is missing.  No journal or lock reaches a
- * store, so an object store has the remote dirs' guard: each is looked at
- * again (its meta still absent) and removed once its Last-Modified is
- * older than the minimum age (opts->min_age).  Failures set run->failed.
+ * store, so each is looked at again (its meta still absent) and judged by
+ * its mark and age (pitr_orphan_object_fate()): one pitrkit stored goes
+ * once its Last-Modified is older than the minimum age (opts->min_age),
+ * one without the mark (another program's) stays, said in a line.
+ * Failures set run->failed.
  */
 void pitr_bcleanup_object_orphans(struct bc_run *run, struct pitr_store *st,
 				  const struct pitr_catalog *cat);

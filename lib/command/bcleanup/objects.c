@@ -1,7 +1,7 @@
 /*
  * objects.c - pitr-backup-cleanup in an object store (bcleanup_impl.h):
  * objects deleted whole, pending multipart uploads aborted, orphans
- * judged by age.
+ * judged by their mark and age.
  *
  * A DELETE frees an object on the store's side in one request: there is
  * no local file to shrink in steps, so --truncate and --sleep do not
@@ -105,27 +105,37 @@ object_there(void *st, const char *name)
 	return pitr_store_stat(st, name, &e) == 0;
 }
 
-/* Whether orphan `name` must stay: gone, its meta object there by now (a
- * backup finished since the catalog was read), or changed less than the
- * minimum age ago (its backup may be publishing it now). */
-static bool
+/* Whether orphan `name` must stay: its meta object there by now (a
+ * backup finished since the catalog was read), not stored by pitrkit
+ * (foreign: never removed), or changed less than the minimum age ago (its
+ * backup may be publishing it now).  A fresh HEAD decides: 1 stays, 0
+ * goes (also when gone: the removal says so), -1 failed (logged). */
+static int
 orphan_stays(const struct bc_run *run, struct pitr_store *st, const char *name, const char *path)
 {
 	int min_age = run->opts->min_age != 0 ? run->opts->min_age : PITR_DEST_UNLOCKED_MIN_AGE;
 	struct pitr_store_entry e;
+	int r = pitr_store_stat(st, name, &e);
 
-	if (pitr_store_stat(st, name, &e) != 0)
-		return false;   /* gone: the removal says so; a failure too */
+	if (r != 0)
+		return r > 0 ? 0 : -1;
 	if (!pitr_orphan_loose_by(object_there, st, name)) {
 		pitr_log_info("orphan file left: its meta file is there now: %s", path);
-		return true;
+		return 1;
 	}
-	if (min_age >= 0 && time(NULL) - e.mtime < min_age) {
+	switch (pitr_orphan_object_fate(e.marked, e.mtime, time(NULL), min_age)) {
+	case PITR_ORPHAN_FOREIGN:
+		pitr_log_info("backup file without meta left: not stored by pitrkit (no %s), never "
+			      "removed by pitrkit: %s", PITR_S3_MARK_HEADER, path);
+		return 1;
+	case PITR_ORPHAN_YOUNG:
 		pitr_log_info("orphan file left for now: younger than %d minutes (a backup may still "
 			      "be publishing it): %s", min_age / 60, path);
-		return true;
+		return 1;
+	case PITR_ORPHAN_REMOVE:
+		break;
 	}
-	return false;
+	return 0;
 }
 
 void
@@ -135,13 +145,15 @@ pitr_bcleanup_object_orphans(struct bc_run *run, struct pitr_store *st,
 	for (size_t i = 0; i < cat->norphans; i++) {
 		const char *name = cat->orphans[i];
 		char *path = pitr_store_path(st, name);
+		int stays;
 
 		if (path == NULL) {
 			run->failed = true;
 			return;
 		}
-		if (!orphan_stays(run, st, name, path) &&
-		    pitr_bcleanup_remove_object(run, "orphan", st, name) != 0)
+		stays = orphan_stays(run, st, name, path);
+		if (stays < 0 || (stays == 0 &&
+				  pitr_bcleanup_remove_object(run, "orphan", st, name) != 0))
 			run->failed = true;
 		free(path);
 	}
