@@ -132,7 +132,7 @@ define_s3_gucs(void)
 		      "http[s]://HOST[:PORT]; empty: AWS's for the region "
 		      "(pitr-archive --s3-endpoint).", &s3_endpoint);
 	define_string("pitrkit_archive.s3_region", "Region the requests are signed for; "
-		      "empty: us-east-1 (pitr-archive --s3-region).", &s3_region);
+		      "empty: " PITR_S3_REGION_DEFAULT " (pitr-archive --s3-region).", &s3_region);
 	DefineCustomEnumVariable("pitrkit_archive.s3_uri_style", "Bucket in the host name (host) "
 				 "or in the path (path) (pitr-archive --s3-uri-style).", NULL,
 				 &s3_uri_style, S3_STYLE_HOST, s3_uri_styles, PGC_SIGHUP, 0, NULL,

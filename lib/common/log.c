@@ -54,9 +54,11 @@ static struct {
 #define HOLD_DEPTH 8
 static _Thread_local char *held;
 static _Thread_local size_t held_size;
+static _Thread_local bool held_errors_only;   /* pitr_log_hold_errors() */
 static _Thread_local struct {
 	char *buf;
 	size_t size;
+	bool errors_only;
 } outer_holds[HOLD_DEPTH];
 static _Thread_local int nouter;
 
@@ -370,7 +372,7 @@ pitr_log_v(enum pitr_log_level level, const char *fmt, va_list ap)
 	head = level_at + snprintf(line + level_at, sizeof(line) - (size_t)level_at, "%s : ",
 				   level_names[level]);
 	msg_len = vsnprintf(line + head, sizeof(line) - (size_t)head - 1, fmt, ap);
-	if (held != NULL) {
+	if (held != NULL && (!held_errors_only || level == PITR_LOG_ERROR)) {
 		if (held[0] == '\0')
 			snprintf(held, held_size, "%s", line + head);
 		errno = saved_errno;
@@ -463,17 +465,33 @@ pitr_log_hold(char *buf, size_t size)
 		/* The end of a hold brings back the one it was made inside. */
 		held = nouter > 0 ? outer_holds[nouter - 1].buf : NULL;
 		held_size = nouter > 0 ? outer_holds[nouter - 1].size : 0;
+		held_errors_only = nouter > 0 && outer_holds[nouter - 1].errors_only;
 		nouter -= nouter > 0;
 		return;
 	}
 	if (held != NULL && nouter < HOLD_DEPTH) {
 		outer_holds[nouter].buf = held;
 		outer_holds[nouter].size = held_size;
+		outer_holds[nouter].errors_only = held_errors_only;
 		nouter++;
 	}
 	held = buf;
 	held_size = size;
+	held_errors_only = false;
 	buf[0] = '\0';
+}
+
+void
+pitr_log_hold_errors(char *buf, size_t size)
+{
+	pitr_log_hold(buf, size);
+	held_errors_only = held != NULL;
+}
+
+bool
+pitr_log_holding(void)
+{
+	return held != NULL;
 }
 
 void

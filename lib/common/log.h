@@ -74,6 +74,19 @@ bool pitr_log_is_verbose(void);
 void pitr_log_hold(char *buf, size_t size);
 
 /*
+ * The same for ERROR lines alone: LOG lines (progress, what was done) and
+ * FATAL ones are written as ever, the first ERROR line's text is kept and
+ * the later ones dropped.  For a reader whose failure may be another's
+ * consequence, the other's line to be the one logged if so (pipefeed.h).
+ * pitr_log_hold(NULL, 0) ends it.
+ */
+void pitr_log_hold_errors(char *buf, size_t size);
+
+/* Whether this thread holds its lines (either hold): a step that would
+ * hold leaves an outer one be. */
+bool pitr_log_holding(void);
+
+/*
  * Test hook: when `buf` is not NULL, every line's "LEVEL : message" part is
  * also appended to `buf` (NUL-terminated, truncated to `size`), one line per
  * message.  Passing NULL stops capturing.

@@ -127,13 +127,16 @@ struct pitr_opt_def {
 
 /* How the programs that take an s3:// location reach the store
  * (s3/s3.h's struct pitr_s3_config, filled by pitr_s3_config_from_opts()).
- * Credentials are never options: ps would show them. */
+ * Credentials are never options: ps would show them.  The defaults are
+ * s3.h's, which is to be included where this is expanded (a missing one
+ * fails to compile: PITR_S3_REGION_DEFAULT is used bare). */
 #define PITR_OPTS_S3                                                             \
 	{ "s3-endpoint", NULL, PITR_OPT_STRING, "URL",                           \
 	  .help = "object store for s3:// locations: http[s]://HOST[:PORT]",     \
 	  .dflt_doc = "https://s3.REGION.amazonaws.com" },                       \
 	{ "s3-region", NULL, PITR_OPT_STRING, "NAME",                            \
-	  .help = "region the requests are signed for", .dflt = "us-east-1" },   \
+	  .help = "region the requests are signed for",                          \
+	  .dflt = PITR_S3_REGION_DEFAULT },                                      \
 	{ "s3-uri-style", NULL, PITR_OPT_STRING, NULL,                           \
 	  .help = "bucket in the host name (host) or in the path (path)",        \
 	  .dflt = "host", .choices = "host|path" },                              \
@@ -142,12 +145,12 @@ struct pitr_opt_def {
 	  .dflt_doc = "the system's" },                                          \
 	{ "s3-no-verify-tls", NULL, PITR_OPT_FLAG, NULL,                         \
 	  .help = "do not check the store's TLS certificate" },                  \
-	{ "s3-timeout", NULL, PITR_OPT_INT, "SECONDS", .min = 1, .max = 86400,    \
+	{ "s3-timeout", NULL, PITR_OPT_INT, "SECONDS", .min = 1, .max = 86400,   \
 	  .help = "give up a request that moved no byte for SECONDS (retried)",  \
-	  .dflt = "60" },                                                        \
-	{ "s3-retries", NULL, PITR_OPT_INT, "N", .min = 0, .max = 100,            \
+	  .dflt = PITR_OPTS_STR(PITR_S3_STALL_TIMEOUT_DEFAULT) },                \
+	{ "s3-retries", NULL, PITR_OPT_INT, "N", .min = 0, .max = 100,           \
 	  .help = "retry a failed request N times, with backoff, when S3 says it may", \
-	  .dflt = "4" }
+	  .dflt = PITR_OPTS_STR(PITR_S3_RETRIES_DEFAULT) }
 
 struct pitr_opt_value {
 	unsigned count;   /* times given */

@@ -36,6 +36,8 @@ struct pitr_pipefeed {
 	bool reader_gone;        /* a write met a closed pipe (the thread's) */
 	bool done_at_close;      /* done when the reader closed its end */
 	char held[1024];         /* the producer's first log line */
+	bool reader_holds;       /* the reader's errors held in reader_held */
+	char reader_held[1024];  /* the reader's first ERROR line meanwhile */
 };
 
 static void
@@ -200,6 +202,10 @@ pitr_pipefeed_begin(pitr_pipefeed_fn fn, void *ctx, struct pitr_pipefeed **feed,
 		feed_free(f);
 		return rc > 0 ? 1 : -1;
 	}
+	if (!pitr_log_holding()) {
+		pitr_log_hold_errors(f->reader_held, sizeof(f->reader_held));
+		f->reader_holds = true;
+	}
 	*feed = f;
 	return 0;
 }
@@ -219,8 +225,14 @@ pitr_pipefeed_end(struct pitr_pipefeed *feed, bool early, char *reason, size_t r
 	/* Early, what the producer did after the reader left is its own
 	 * business; what it did before may be why the reader left. */
 	failed = feed->rc != 0 && (!early || feed->done_at_close);
+	if (feed->reader_holds)
+		pitr_log_hold(NULL, 0);
+	/* The producer's failure is the cause of whatever the reader made of
+	 * the bytes it missed: its line alone. */
 	if (failed)
 		report(feed, reason, reason_size);
+	else if (feed->reader_holds && feed->reader_held[0] != '\0')
+		pitr_log_error("%s", feed->reader_held);
 	feed_free(feed);
 	return failed ? -1 : 0;
 }

@@ -15,6 +15,14 @@
  * The producer's log lines are held in the thread (log.h's
  * pitr_log_hold) and reported once by whoever ends the feed: logged, or
  * written to a caller's `reason`.
+ *
+ * A reader that logs its own failures (a codec reader, libarchive) would
+ * say "truncated" where the producer failed midway: two lines for one
+ * failure, and the first not the cause.  So from begin to end the
+ * reading thread's ERROR lines are held (log.h's pitr_log_hold_errors,
+ * unless that thread holds already): end drops the reader's line when
+ * the producer failed, whose line is then the one, and logs it when not.
+ * A feed therefore ends on the thread that began it.
  */
 #ifndef PITR_PIPEFEED_H
 #define PITR_PIPEFEED_H

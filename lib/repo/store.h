@@ -18,7 +18,10 @@
  * pitr_store_read_end(), which a reader must call (and check) instead of
  * close(); a reader that has what it needs before the end (a WAL page
  * header, a file found too long to be what it looks for) says so, and the
- * GET gives up without that being a failure.
+ * GET gives up without that being a failure.  A GET that fails midway is
+ * one line, its own (the object, the status, S3's code): what the reader
+ * logged of the bytes it missed meanwhile ("truncated") is dropped
+ * (pipefeed.h), so read_begin and read_end are called on one thread.
  *
  * An object store is contacted with one client for listings, lookups and
  * removals, and one per open read (kept for the next read), so that

@@ -90,7 +90,8 @@ base_url(const struct pitr_s3_config *cfg, const char *region, const char *bucke
 struct pitr_s3 *
 s3c_new(const struct pitr_s3_config *cfg, const struct pitr_s3_creds *creds, const char *bucket)
 {
-	const char *region = cfg->region != NULL && cfg->region[0] != '\0' ? cfg->region : "us-east-1";
+	const char *region = cfg->region != NULL && cfg->region[0] != '\0' ? cfg->region
+								     : PITR_S3_REGION_DEFAULT;
 	struct pitr_s3 *s3;
 
 	pthread_once(&init_once, global_init);

@@ -69,7 +69,7 @@ void pitr_s3_url_free(struct pitr_s3_url *url);
 struct pitr_s3_config {
 	const char *endpoint;    /* "https://host[:port]" or "http://..."; NULL:
 				  * https://s3.REGION.amazonaws.com */
-	const char *region;      /* signing region; NULL: "us-east-1" */
+	const char *region;      /* signing region; NULL: PITR_S3_REGION_DEFAULT */
 	bool path_style;         /* ENDPOINT/BUCKET/KEY (RGW, MinIO) rather than
 				  * BUCKET.ENDPOINT/KEY (AWS's virtual host) */
 	bool no_verify_tls;      /* do not check the server's certificate (tests) */

@@ -272,6 +272,22 @@ arch_has(const char *name)
 
 /* --- pitr_restore_ep_from_name ------------------------------------------- */
 
+/* An object store waited on is looked at after the poll interval, then
+ * twice as late after each further miss, up to the ceiling; a longer
+ * interval than the ceiling (a test's) is held to it too. */
+START_TEST(test_store_poll_ms)
+{
+	static const int want[] = { 200, 200, 400, 800, 1600, 3200, 5000, 5000 };
+
+	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		ck_assert_int_eq(pitr_restore_store_poll_ms(200, i), want[i]);
+	ck_assert_int_eq(pitr_restore_store_poll_ms(200, 1000), PITR_RESTORE_STORE_POLL_MAX_MS);
+	ck_assert_int_eq(pitr_restore_store_poll_ms(20, 3), 80);
+	ck_assert_int_eq(pitr_restore_store_poll_ms(20, 1000), PITR_RESTORE_STORE_POLL_MAX_MS);
+	ck_assert_int_eq(pitr_restore_store_poll_ms(9000, 1), PITR_RESTORE_STORE_POLL_MAX_MS);
+}
+END_TEST
+
 START_TEST(test_ep_from_name)
 {
 	enum pitr_restore_ep ep = PITR_RESTORE_EP_IGNORE;
@@ -1497,6 +1513,7 @@ make_suite(void)
 	tc = tcase_create("pitr_restore_ep_from_name");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_ep_from_name);
+	tcase_add_test(tc, test_store_poll_ms);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("pitr_cmd_restore: hand-over");

@@ -641,6 +641,39 @@ START_TEST(test_hold_nested)
 }
 END_TEST
 
+/* An errors-only hold: LOG and FATAL lines written as they come, the
+ * first ERROR line kept, the later ones dropped. */
+START_TEST(test_hold_errors)
+{
+	char held[64];
+	char *err;
+
+	stderr_begin();
+	ck_assert(!pitr_log_holding());
+	pitr_log_hold_errors(held, sizeof(held));
+	ck_assert(pitr_log_holding());
+	pitr_log_info("on the way");
+	pitr_log_error("the first");
+	pitr_log(PITR_LOG_FATAL, "fatal");
+	pitr_log_error("the second");
+	pitr_log_hold(NULL, 0);
+	ck_assert(!pitr_log_holding());
+	pitr_log_error("after");
+	err = stderr_end();
+	ck_assert_str_eq(held, "the first");
+	ck_assert_int_eq(count(err, "\n"), 3);
+	ck_assert_ptr_nonnull(strstr(err, "LOG : on the way\n"));
+	ck_assert_ptr_nonnull(strstr(err, "FATAL : fatal\n"));
+	ck_assert_ptr_nonnull(strstr(err, "ERROR : after\n"));
+	/* A plain hold after it holds every level again. */
+	pitr_log_hold(held, sizeof(held));
+	pitr_log_info("a LOG line");
+	pitr_log_hold(NULL, 0);
+	ck_assert_str_eq(held, "a LOG line");
+	free(err);
+}
+END_TEST
+
 /* A thread's messages: one held, one written. */
 static void *
 thread_logs(void *arg)
@@ -1032,6 +1065,7 @@ make_suite(void)
 	tc = tcase("pitr_log_hold");
 	tcase_add_test(tc, test_hold);
 	tcase_add_test(tc, test_hold_nested);
+	tcase_add_test(tc, test_hold_errors);
 	tcase_add_test(tc, test_hold_per_thread);
 	suite_add_tcase(s, tc);
 

@@ -8,7 +8,8 @@
 # test's CA, credentials in the server's environment) replays it, -pf
 # prefetching from the store, and follows it; a segment restored by hand
 # is the archived one; a missing segment and a missing history file are
-# the quiet "not found"; a missing bucket and wrong credentials are one
+# the quiet "not found"; a call waiting for a segment lists the store less
+# and less often (the gateway's log counts the listings); a missing bucket and wrong credentials are one
 # line, exit 1; -r prunes at most -rt objects, oldest first; pitr-cleanup
 # -a s3://... --dry-run lists, and a real run removes, exactly the
 # segments and partial segments older than the cutoff (never a history
@@ -100,6 +101,18 @@ cli missing "$PRS" "${S3[@]}" -sr -s "gzip=s3://wal/arch/" 000000010000000000000
 is "a missing segment (-sr): exit 1" "$IT_RC" 1
 unlike "a missing segment: no ERROR line" "$IT_ERR" 'ERROR'
 ok "a missing segment: nothing at %p" test ! -e "$T/one/x"
+# A warm standby's wait: the store is asked less and less often (200 ms,
+# 400 ms, 800 ms, 1.6 s, 3.2 s...), not every 200 ms: over 4 s, 5 listings
+# rather than 20.  The gateway logs each request.
+rgwlog=$CEPH_DIR/log/client.rgw.gw.log
+it_run timeout -s TERM 4 env AWS_ACCESS_KEY_ID="$RGW_KEY" AWS_SECRET_ACCESS_KEY="$RGW_SECRET" \
+	"$PRS" "${S3[@]}" -s "gzip=s3://wal/arch/" 0000000100000000000000F1 "$T/one/w"
+printf '%s\n' "$IT_ERR" >"$T/cli-wait.err"
+like "a waiting call: SIGTERM ends it" "$IT_ERR" 'interrupted by a signal'
+# listings: the gateway's log lines of the listings for that segment.
+listings() { grep -c '"GET /wal[/]*?[^"]*0000000100000000000000F1' "$rgwlog"; }
+wait_for "the gateway logged the waiting call's listings" 10 eval "[ \"\$(listings)\" -ge 2 ]"
+like "4 s of waiting: 2 to 7 listings, not 20" "$(listings)" '^[2-7]$'
 cli history "$PRS" "${S3[@]}" -s "gzip=s3://wal/arch/" 00000005.history "$T/one/h"
 is "a missing history file: exit 1" "$IT_RC" 1
 unlike "a missing history file: no ERROR line" "$IT_ERR" 'ERROR'

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 
 #include "common/log.h"
 #include "common/pipefeed.h"
+#include "compress/codec.h"
 #include "harness.h"
 #include "repo/store.h"
 
@@ -251,6 +253,7 @@ struct producer {
 	int absent;          /* return 1 at once */
 	size_t passed;
 	int write_refused;   /* a write returned -1 */
+	const unsigned char *data;   /* the bytes to pass; NULL: a pattern */
 };
 
 static int
@@ -273,7 +276,8 @@ produce(void *ctx, pitr_pipefeed_write_fn write, void *wctx)
 		if (n > p->fail_after - p->passed)
 			n = p->fail_after - p->passed;
 		for (size_t i = 0; i < n; i++)
-			chunk[i] = (unsigned char)((p->passed + i) % 251);
+			chunk[i] = p->data != NULL ? p->data[p->passed + i] :
+						     (unsigned char)((p->passed + i) % 251);
 		if (write(wctx, chunk, n) != 0) {
 			p->write_refused = 1;
 			return -1;
@@ -389,6 +393,116 @@ START_TEST(test_feed_reader_stops)
 }
 END_TEST
 
+/* Read `fd` through a (logging) gzip reader naming it "s3://b/k", with a
+ * LOG line on the way: 0 at a whole stream's end, -1 when it fails. */
+static int
+read_gzip(int fd)
+{
+	struct pitr_codec_reader *r = pitr_codec_reader_new(PITR_CODEC_GZIP, fd, "s3://b/k");
+	char buf[8192];
+	ssize_t n;
+
+	ck_assert_ptr_nonnull(r);
+	pitr_log_info("reading on");
+	while ((n = pitr_codec_reader_read(r, buf, sizeof(buf))) > 0)
+		;
+	pitr_codec_reader_free(r);
+	return n == 0 ? 0 : -1;
+}
+
+/* A gzip'd stream of `len` bytes that do not compress. */
+static unsigned char *
+gzip_noise(size_t len, size_t *zlen)
+{
+	unsigned char *raw = malloc(len);
+	uint32_t x = 12345;
+	char *z;
+
+	ck_assert_ptr_nonnull(raw);
+	for (size_t i = 0; i < len; i++) {
+		x = x * 1103515245u + 12345u;
+		raw[i] = (unsigned char)(x >> 24);
+	}
+	h_write_compressed(h_path("noise.gz"), PITR_CODEC_GZIP, raw, len);
+	free(raw);
+	z = h_read_file(h_path("noise.gz"), zlen);
+	return (unsigned char *)z;
+}
+
+/* The GET fails midway: the reader finds its stream cut and would say
+ * so, but the GET's line, naming the object and the cause, is the one
+ * ERROR line; the reader's LOG lines are written meanwhile. */
+START_TEST(test_feed_fails_under_a_reader)
+{
+	size_t zlen;
+	unsigned char *z = gzip_noise(300000, &zlen);
+	struct producer p = { .data = z, .total = zlen, .fail_after = zlen / 2 };
+	struct pitr_pipefeed *f;
+	char reason[256] = "";
+
+	ck_assert_uint_gt(zlen, 200000);
+	ck_assert_int_eq(pitr_pipefeed_begin(produce, &p, &f, NULL, 0), 0);
+	ck_assert_int_eq(read_gzip(pitr_pipefeed_fd(f)), -1);
+	ck_assert_int_eq(pitr_pipefeed_end(f, true, NULL, 0), -1);
+	ck_assert_str_eq(h_log(), "LOG : reading on\n"
+				  "ERROR : s3://b/k: GET: HTTP 500 InternalError: boom\n");
+	/* The hold ended with the feed: a later line is written. */
+	pitr_log_error("after");
+	ck_assert_ptr_nonnull(strstr(h_log(), "boom\nERROR : after\n"));
+	/* Into a caller's reason: no line at all then. */
+	h_log_reset();
+	p.passed = 0;
+	ck_assert_int_eq(pitr_pipefeed_begin(produce, &p, &f, NULL, 0), 0);
+	ck_assert_int_eq(read_gzip(pitr_pipefeed_fd(f)), -1);
+	ck_assert_int_eq(pitr_pipefeed_end(f, true, reason, sizeof(reason)), -1);
+	ck_assert_str_eq(reason, "s3://b/k: GET: HTTP 500 InternalError: boom");
+	ck_assert_str_eq(h_log(), "LOG : reading on\n");
+	free(z);
+}
+END_TEST
+
+/* The GET delivers every byte and the reader finds them wrong: the
+ * reader's line is the one, once, at the end. */
+START_TEST(test_feed_whole_but_wrong)
+{
+	size_t zlen;
+	unsigned char *z = gzip_noise(300000, &zlen);
+	struct producer p = { .data = z, .total = zlen, .fail_after = SIZE_MAX };
+	struct pitr_pipefeed *f;
+	const char *log, *head = "LOG : reading on\nERROR : ";
+
+	z[zlen / 2] ^= 0x55;   /* deflate data or its CRC no longer agree */
+	ck_assert_int_eq(pitr_pipefeed_begin(produce, &p, &f, NULL, 0), 0);
+	ck_assert_int_eq(read_gzip(pitr_pipefeed_fd(f)), -1);
+	ck_assert_str_eq(h_log(), "LOG : reading on\n");   /* held until the end */
+	ck_assert_int_eq(pitr_pipefeed_end(f, true, NULL, 0), 0);
+	log = h_log();
+	ck_assert_msg(strncmp(log, head, strlen(head)) == 0, "[%s]", log);
+	ck_assert_ptr_nonnull(strstr(log, "\"s3://b/k\" is corrupt"));
+	ck_assert_ptr_eq(strchr(log + strlen(head), '\n'), log + strlen(log) - 1);   /* one line */
+	free(z);
+}
+END_TEST
+
+/* A thread that holds already keeps its hold: the reader's line lands in
+ * it, and the feed's end does not end it. */
+START_TEST(test_feed_under_an_outer_hold)
+{
+	struct producer p = { .total = 1000, .fail_after = SIZE_MAX };
+	struct pitr_pipefeed *f;
+	char outer[256];
+
+	pitr_log_hold(outer, sizeof(outer));
+	ck_assert_int_eq(pitr_pipefeed_begin(produce, &p, &f, NULL, 0), 0);
+	ck_assert_int_eq(read_gzip(pitr_pipefeed_fd(f)), -1);
+	ck_assert_int_eq(pitr_pipefeed_end(f, true, NULL, 0), 0);
+	ck_assert(pitr_log_holding());
+	pitr_log_hold(NULL, 0);
+	ck_assert_str_eq(outer, "reading on");   /* the outer hold takes every level */
+	ck_assert_str_eq(h_log(), "");
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -411,6 +525,9 @@ make_suite(void)
 	tcase_add_test(tc, test_feed_fails_at_once);
 	tcase_add_test(tc, test_feed_fails_midway);
 	tcase_add_test(tc, test_feed_reader_stops);
+	tcase_add_test(tc, test_feed_fails_under_a_reader);
+	tcase_add_test(tc, test_feed_whole_but_wrong);
+	tcase_add_test(tc, test_feed_under_an_outer_hold);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -11,7 +11,8 @@
  * ends archive recovery.  Around the hand-over, -r prunes the archive
  * (remove.c) and -pf starts the worker that decompresses ahead
  * (prefetch.c).  A missing segment is waited for by polling the archive
- * (stat(2) of a directory, a listing of an object store).
+ * (stat(2) of a directory, a listing of an object store, which is asked
+ * less and less often: sources.c's pitr_restore_poll).
  *
  * Line coverage of this folder's files: t/command/check_restore.c does not
  * provoke allocation, sigaction, fsync, close, rename or write failures, a
@@ -372,79 +373,108 @@ restore_other(struct restore_run *run)
 	return rc;
 }
 
+/* What the wait for a segment has said and seen so far. */
+struct restore_wait {
+	bool waiting_logged;
+	bool delay_logged;
+	bool guess_missed;   /* the object named for the source's codec was
+			      * not there: every look lists */
+	double aged_ms;      /* the file found is old enough for -w then
+			      * (pitr_clock_ms); 0: none found young */
+};
+
+/* One look at the archive for the segment: 1 to go on waiting, else the
+ * call's result (0: delivered). */
+static int
+look(struct restore_run *run, enum finish_mode mode, struct restore_wait *w)
+{
+	const struct pitr_restore_opts *opts = run->opts;
+	struct restore_file src = { .path = NULL };
+	int found, rc;
+
+	/* A smart finish ends the call on this look's answer: a fresh one,
+	 * even from an object store not due for one.  The first look of a
+	 * call without --recovery-delay (which needs the object's age: a
+	 * listing's) may be a GET of the object named for the source's codec;
+	 * once it is not there, every look lists, and finds any codec's. */
+	run->guess = opts->recovery_delay <= 0 && !w->guess_missed;
+	found = mode == FINISH_SMART ? pitr_restore_find(run, opts->wal_name, &src)
+				     : pitr_restore_poll(run, opts->wal_name, &src);
+	run->guess = false;
+	if (found < 0)
+		return -1;
+	if (found == 1 && mode != FINISH_PENDING) {
+		double age_ms = pitr_clock_file_age_ms(&src.st);
+
+		if (opts->recovery_delay <= 0 || mode == FINISH_SMART ||
+		    age_ms >= opts->recovery_delay * 1000.0) {
+			rc = deliver_and_prune(run, &src);
+			pitr_restore_file_free(&src);
+			if (rc == 1) {
+				w->guess_missed = true;   /* not there: list at once */
+				return look(run, mode, w);
+			}
+			if (rc == 0 && run->prefetch_dir != NULL)
+				pitr_restore_prefetch_start(run);
+			return rc;
+		}
+		if (!w->delay_logged)
+			pitr_log_verbose("\"%s\" is in the archive but younger than the %d s "
+					 "--recovery-delay: waiting", src.path, opts->recovery_delay);
+		w->delay_logged = true;
+		w->aged_ms = pitr_clock_ms() + opts->recovery_delay * 1000.0 - age_ms;
+	}
+	pitr_restore_file_free(&src);
+	if (found == 0 && mode != FINISH_PENDING) {
+		if (opts->streaming_replication) {
+			pitr_log_info("segment \"%s\" is not in the archive: returning to "
+				      "streaming replication", opts->wal_name);
+			return -1;
+		}
+		if (mode == FINISH_SMART) {
+			pitr_log_info("ending recovery: segment \"%s\" is not in the archive "
+				      "(smart finish)", opts->wal_name);
+			return -1;
+		}
+		/* At LOG level: pitr-monitor's current-restore-time counts
+		 * from this line. */
+		if (!w->waiting_logged)
+			pitr_log_info("segment \"%s\" is not in the archive yet: waiting",
+				      opts->wal_name);
+		w->waiting_logged = true;
+	}
+	return 1;
+}
+
 /* The main loop for a segment: deliver, wait, or end, as the archive and
- * the finish trigger say. */
+ * the finish trigger say.  The trigger is checked every poll interval;
+ * the archive too, but an object store less often (pitr_restore_poll),
+ * and not at all while the file found waits out -w. */
 static int
 restore_loop(struct restore_run *run)
 {
-	const struct pitr_restore_opts *opts = run->opts;
-	bool waiting_logged = false, delay_logged = false, guess = opts->recovery_delay <= 0;
+	struct restore_wait w = { .aged_ms = 0 };
 
 	if (run->kind != PITR_WAL_SEGMENT)
 		return restore_other(run);
 	for (;;) {
 		enum finish_mode mode;
-		struct restore_file src = { .path = NULL };
-		int found, rc;
+		int rc;
 
 		if (pitr_restore_got_term) {
-			pitr_log_info("interrupted by a signal: \"%s\" not restored", opts->wal_name);
+			pitr_log_info("interrupted by a signal: \"%s\" not restored",
+				      run->opts->wal_name);
 			return -1;
 		}
 		mode = pitr_restore_trigger_check(run);
 		if (mode == FINISH_IMMEDIATE) {
 			pitr_log_info("ending recovery: \"%s\" not restored (immediate finish)",
-				      opts->wal_name);
+				      run->opts->wal_name);
 			return -1;
 		}
-		/* The first look of a call without --recovery-delay (which needs
-		 * the object's age: a listing's) may be a GET of the object
-		 * named for the source's codec; once it is not there, every look
-		 * lists, and finds any codec's copy. */
-		run->guess = guess;
-		found = pitr_restore_find(run, opts->wal_name, &src);
-		run->guess = false;
-		if (found < 0)
-			return -1;
-		if (found == 1 && mode != FINISH_PENDING) {
-			double age_ms = pitr_clock_file_age_ms(&src.st);
-
-			if (opts->recovery_delay <= 0 || mode == FINISH_SMART ||
-			    age_ms >= opts->recovery_delay * 1000.0) {
-				rc = deliver_and_prune(run, &src);
-				pitr_restore_file_free(&src);
-				if (rc == 1) {
-					guess = false;   /* not there: list at once */
-					continue;
-				}
-				if (rc == 0 && run->prefetch_dir != NULL)
-					pitr_restore_prefetch_start(run);
+		if (mode == FINISH_SMART || pitr_clock_ms() >= w.aged_ms) {
+			if ((rc = look(run, mode, &w)) != 1)
 				return rc;
-			}
-			if (!delay_logged)
-				pitr_log_verbose("\"%s\" is in the archive but younger than the %d s "
-						 "--recovery-delay: waiting", src.path,
-						 opts->recovery_delay);
-			delay_logged = true;
-		}
-		pitr_restore_file_free(&src);
-		if (found == 0 && mode != FINISH_PENDING) {
-			if (opts->streaming_replication) {
-				pitr_log_info("segment \"%s\" is not in the archive: returning to "
-					      "streaming replication", opts->wal_name);
-				return -1;
-			}
-			if (mode == FINISH_SMART) {
-				pitr_log_info("ending recovery: segment \"%s\" is not in the archive "
-					      "(smart finish)", opts->wal_name);
-				return -1;
-			}
-			/* At LOG level: pitr-monitor's current-restore-time counts
-			 * from this line. */
-			if (!waiting_logged)
-				pitr_log_info("segment \"%s\" is not in the archive yet: waiting",
-					      opts->wal_name);
-			waiting_logged = true;
 		}
 		if (pitr_restore_remove_while_waiting(run) != 0)
 			return -1;

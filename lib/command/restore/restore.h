@@ -67,6 +67,19 @@ struct pitr_restore_opts {
  */
 int pitr_restore_prefetch_remove(const char *wal_dir, bool *removed);
 
+/*
+ * A warm standby waiting for a segment looks at a directory every poll
+ * interval (200 ms), but at an object store less and less often: each
+ * look is a billed LIST request, five a second for as long as it waits.
+ * After `misses` looks in a row found nothing (1 or more), the next is
+ * this many ms later: `poll_ms` doubled per further miss, at most
+ * PITR_RESTORE_STORE_POLL_MAX_MS (200, 400, 800, 1600, 3200, 5000...).
+ * A segment archived soon after the standby asks for it is still seen
+ * soon; one that takes long is seen at most 5 s late.
+ */
+#define PITR_RESTORE_STORE_POLL_MAX_MS 5000
+int pitr_restore_store_poll_ms(int poll_ms, unsigned misses);
+
 /* Parse an -ep value ("break", "hang", "ignore").  Returns 0, or -1
  * without logging (the caller names the option). */
 int pitr_restore_ep_from_name(const char *name, enum pitr_restore_ep *out);

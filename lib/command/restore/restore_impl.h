@@ -76,6 +76,9 @@ struct restore_source {
 				      * (pitr_restore_source_s3) */
 	bool codec_named;            /* -s CODEC=...: its objects' extension is
 				      * known (run->guess) */
+	unsigned misses;             /* an object store: looks in a row that found
+				      * nothing (pitr_restore_poll) */
+	double next_look_ms;         /* and when it is looked at again (pitr_clock_ms) */
 };
 
 /* A WAL file found in a source, by pitr_restore_find(). */
@@ -242,6 +245,12 @@ int pitr_restore_source_sysid(struct restore_run *run, size_t i, uint64_t *sysid
  * codec (out->guessed), unlisted.  Returns 1 with *out set (free it with
  * pitr_restore_file_free()), 0 when none has it, -1 after logging. */
 int pitr_restore_find(struct restore_run *run, const char *walname, struct restore_file *out);
+
+/* The same for the wait for a segment: an object store whose last look
+ * found nothing is not looked at again before its time
+ * (pitr_restore_store_poll_ms), and counts as not having the file until
+ * then; a directory is looked at every time. */
+int pitr_restore_poll(struct restore_run *run, const char *walname, struct restore_file *out);
 
 /* The file `entry` of source `i`, as pitr_restore_find() would describe
  * it (st left zero).  Returns 0, or -1 after logging. */

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "command/restore/restore_impl.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -234,7 +235,39 @@ find_object(struct restore_run *run, size_t i, const char *walname, struct resto
 }
 
 int
-pitr_restore_find(struct restore_run *run, const char *walname, struct restore_file *out)
+pitr_restore_store_poll_ms(int poll_ms, unsigned misses)
+{
+	long ms = poll_ms;
+
+	for (unsigned i = 1; i < misses && ms < PITR_RESTORE_STORE_POLL_MAX_MS; i++)
+		ms *= 2;
+	return ms < PITR_RESTORE_STORE_POLL_MAX_MS ? (int)ms : PITR_RESTORE_STORE_POLL_MAX_MS;
+}
+
+/* An object store's look: `waiting`, skipped until it is due, and its
+ * next one put off further after each miss. */
+static int
+look_object(struct restore_run *run, size_t i, const char *walname, bool waiting,
+	    struct restore_file *out)
+{
+	struct restore_source *s = &run->sources[i];
+	int r;
+
+	if (waiting && pitr_clock_ms() < s->next_look_ms)
+		return 0;
+	r = find_object(run, i, walname, out);
+	if (r == 0) {
+		s->misses++;
+		s->next_look_ms = pitr_clock_ms() + pitr_restore_store_poll_ms(run->poll_ms, s->misses);
+	} else {
+		s->misses = 0;
+		s->next_look_ms = 0;
+	}
+	return r;
+}
+
+static int
+find_in(struct restore_run *run, const char *walname, bool waiting, struct restore_file *out)
 {
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < run->nsources; i++) {
@@ -243,7 +276,7 @@ pitr_restore_find(struct restore_run *run, const char *walname, struct restore_f
 
 		out->source = i;
 		if (is_s3(s))
-			r = find_object(run, i, walname, out);
+			r = look_object(run, i, walname, waiting, out);
 		else
 			r = pitr_archdir_find(s->spec.location, walname, s->spec.codec, &out->path,
 					      &out->codec, &out->st);
@@ -251,6 +284,18 @@ pitr_restore_find(struct restore_run *run, const char *walname, struct restore_f
 			return r;
 	}
 	return 0;
+}
+
+int
+pitr_restore_find(struct restore_run *run, const char *walname, struct restore_file *out)
+{
+	return find_in(run, walname, false, out);
+}
+
+int
+pitr_restore_poll(struct restore_run *run, const char *walname, struct restore_file *out)
+{
+	return find_in(run, walname, true, out);
 }
 
 int
