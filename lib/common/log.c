@@ -49,10 +49,18 @@ static struct {
 	void *sink_arg;
 } logger = { .progname = "pitrkit", .fd = -1, .terminal = -1 };
 
-/* pitr_log_hold(): the first message, not written; this thread's. */
+/* pitr_log_hold(): the first message, not written; this thread's.  The
+ * holds it ended are kept, innermost last, to come back to. */
+#define HOLD_DEPTH 8
 static _Thread_local char *held;
 static _Thread_local size_t held_size;
 static _Thread_local bool held_errors_only;   /* pitr_log_hold_errors() */
+static _Thread_local struct {
+	char *buf;
+	size_t size;
+	bool errors_only;
+} outer_holds[HOLD_DEPTH];
+static _Thread_local int nouter;
 
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
@@ -453,11 +461,24 @@ pitr_log_is_verbose(void)
 void
 pitr_log_hold(char *buf, size_t size)
 {
-	held = size > 0 ? buf : NULL;
+	if (buf == NULL || size == 0) {
+		/* The end of a hold brings back the one it was made inside. */
+		held = nouter > 0 ? outer_holds[nouter - 1].buf : NULL;
+		held_size = nouter > 0 ? outer_holds[nouter - 1].size : 0;
+		held_errors_only = nouter > 0 && outer_holds[nouter - 1].errors_only;
+		nouter -= nouter > 0;
+		return;
+	}
+	if (held != NULL && nouter < HOLD_DEPTH) {
+		outer_holds[nouter].buf = held;
+		outer_holds[nouter].size = held_size;
+		outer_holds[nouter].errors_only = held_errors_only;
+		nouter++;
+	}
+	held = buf;
 	held_size = size;
 	held_errors_only = false;
-	if (held != NULL)
-		buf[0] = '\0';
+	buf[0] = '\0';
 }
 
 void

@@ -66,7 +66,10 @@ bool pitr_log_is_verbose(void);
 /*
  * While `buf` is not NULL, messages are not written: the first one's text
  * (without time, program and level) is kept in `buf` (`size` bytes), for a
- * caller that folds a step's failure into its own one line.  NULL ends it.
+ * caller that folds a step's failure into its own one line.  NULL ends it,
+ * and brings back the hold it was made inside, if any (a look-ahead
+ * worker's whole run is held, and steps inside it hold too): every hold
+ * must be ended by the caller that made it.
  */
 void pitr_log_hold(char *buf, size_t size);
 

@@ -368,28 +368,25 @@ judge_existing(struct pitr_dest *d, const struct pitr_s3_object *obj)
 	return 0;
 }
 
-/* One PUT that never replaces: an object at the key (there before, or
- * put by a racing writer, which If-None-Match refuses) is judged. */
+/* One PUT that never replaces, sent without asking first (the common
+ * case is a key nobody holds: one request).  An object at the key (there
+ * before, put by a racing writer, or by this PUT's own earlier attempt
+ * whose reply was lost) makes If-None-Match refuse it, and is judged. */
 static int
 put_single(struct pitr_dest *d)
 {
 	struct s3_priv *sp = d->priv;
 	struct pitr_s3_object obj;
-	int rc = pitr_s3_head(sp->s3, sp->key, &obj);
+	int rc = pitr_s3_put(sp->s3, sp->key, sp->buf, sp->len, true);
 
-	if (rc < 0)
+	if (rc <= 0) {
+		sp->result = PITR_DEST_DELIVERED;
+		return rc;
+	}
+	if ((rc = pitr_s3_head(sp->s3, sp->key, &obj)) != 0) {
+		if (rc == 1)
+			pitr_log_error("%s: appeared and vanished while it was stored", sp->label);
 		return -1;
-	if (rc == 1) {
-		rc = pitr_s3_put(sp->s3, sp->key, sp->buf, sp->len, true);
-		if (rc <= 0) {
-			sp->result = PITR_DEST_DELIVERED;
-			return rc;
-		}
-		if ((rc = pitr_s3_head(sp->s3, sp->key, &obj)) != 0) {
-			if (rc == 1)
-				pitr_log_error("%s: appeared and vanished while it was stored", sp->label);
-			return -1;
-		}
 	}
 	return judge_existing(d, &obj);
 }

@@ -209,3 +209,28 @@ out:
 	free(saved);
 	return rc;
 }
+
+int
+pitr_controldata_sysid(const char *data_dir, uint64_t *out)
+{
+	char *path = pitr_fsutil_join(data_dir, "global/pg_control");
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	if (path == NULL)
+		return -1;
+	/* pg_control is 8 kB; PG_CONTROL_FILE_SIZE has never been larger. */
+	if ((buf = pitr_fsutil_read_small(path, 64 * 1024, &len)) == NULL) {
+		if (errno == ENOENT)   /* anything else read_small logged */
+			rc = 1;
+	} else if (len < sizeof(*out)) {
+		pitr_log_error("\"%s\" is too short to be a pg_control file (%zu bytes)", path, len);
+	} else {
+		memcpy(out, buf, sizeof(*out));
+		rc = 0;
+	}
+	free(buf);
+	free(path);
+	return rc;
+}

@@ -47,4 +47,16 @@ char *pitr_controldata_find(const char *path, const char *data_dir);
 int pitr_controldata_read(const char *program, const char *data_dir,
 			  struct pitr_controldata *out);
 
+/*
+ * The system identifier of the cluster whose data directory is
+ * `data_dir`, read from global/pg_control itself: it is the file's first
+ * field (ControlFileData.system_identifier, the host's byte order) in
+ * every PostgreSQL version, never changes after initdb, and lies within
+ * the 512 bytes PostgreSQL writes atomically.  No pg_controldata run (a
+ * process, and a binary of the data dir's major version).  Returns 0 with
+ * *out set, 1 when there is no global/pg_control (nothing logged), or -1
+ * after logging (unreadable, too short).
+ */
+int pitr_controldata_sysid(const char *data_dir, uint64_t *out);
+
 #endif

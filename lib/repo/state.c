@@ -33,6 +33,7 @@ struct pitr_state {
 	char *path;
 	char *text;     /* NUL-terminated; empty or ending in '\n' */
 	size_t len;
+	bool on_disk;   /* the file may exist: read at load, or published */
 };
 
 void
@@ -94,6 +95,7 @@ pitr_state_load(const char *state_dir, const char *wal_name)
 		st->text[st->len++] = '\n';
 		st->text[st->len] = '\0';
 	}
+	st->on_disk = st->len > 0 || access(st->path, F_OK) == 0;
 	ret = st;
 	st = NULL;
 out:
@@ -140,6 +142,7 @@ pitr_state_add(struct pitr_state *st, const char *key)
 	st->len += klen;
 	st->text[st->len++] = '\n';
 	st->text[st->len] = '\0';
+	st->on_disk = true;
 	if (pitr_fsutil_publish_buffer(st->dir, st->name, st->text, st->len, true, NULL) != 0) {
 		/* Memory keeps matching the disk: the key is not recorded. */
 		st->len = old_len;
@@ -152,12 +155,16 @@ pitr_state_add(struct pitr_state *st, const char *key)
 int
 pitr_state_clear(struct pitr_state *st)
 {
+	/* Nothing was ever recorded: no unlink, and no fsync of the dir. */
+	if (!st->on_disk)
+		return 0;
 	if (unlink(st->path) != 0 && errno != ENOENT) {
 		pitr_log_error("could not remove \"%s\": %s", st->path, strerror(errno));
 		return -1;
 	}
 	st->len = 0;
 	st->text[0] = '\0';
+	st->on_disk = false;
 	return pitr_fsutil_fsync_dir(st->dir);
 }
 

@@ -44,7 +44,6 @@ struct s3c_req {
 	const char *query;         /* sorted, encoded parameters without '?', or NULL */
 	const void *body;          /* PUT and POST */
 	size_t body_len;
-	bool content_md5;          /* send Content-MD5 of the body */
 	bool send_mark;            /* send PITR_S3_MARK_HEADER: it stores an object */
 	const char *header;        /* one more header ("If-None-Match: *"), or NULL */
 	const long *accept;        /* statuses beyond 2xx that are answers, 0-ended */

@@ -45,7 +45,7 @@ s3c_put(struct pitr_s3 *s3, const char *key, const void *buf, size_t len, bool i
 {
 	static const long accept_412[] = { 412, 0 };
 	struct s3c_req req = { .what = "PUT", .method = "PUT", .key = key, .body = buf,
-			       .body_len = len, .content_md5 = true, .send_mark = true };
+			       .body_len = len, .send_mark = true };
 	long status;
 
 	if (if_absent) {

@@ -154,8 +154,10 @@ struct pitr_s3_object {
 int pitr_s3_head(struct pitr_s3 *s3, const char *key, struct pitr_s3_object *obj);
 
 /*
- * Store `len` bytes under `key` in one PUT, sent with Content-MD5, its
- * SHA-256 and the mark: the object appears whole or not at all.  With `if_absent` the
+ * Store `len` bytes under `key` in one PUT, sent with its SHA-256 (the
+ * store refuses a body that does not match it; no Content-MD5, which
+ * would check the same bytes again) and the mark: the object appears
+ * whole or not at all.  With `if_absent` the
  * request carries If-None-Match: * and an existing object is left as it
  * is: 1 is returned then.  Returns 0 when stored, 1 (if_absent) when an
  * object was there, -1 after logging.

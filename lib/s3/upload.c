@@ -59,7 +59,7 @@ int
 s3c_upload_part(struct pitr_s3_upload *up, const void *buf, size_t len)
 {
 	struct s3c_req req = { .what = "UPLOAD PART", .method = "PUT", .key = up->key, .body = buf,
-			       .body_len = len, .content_md5 = true };
+			       .body_len = len };
 	char *query;
 	long status;
 

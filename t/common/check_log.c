@@ -615,6 +615,32 @@ START_TEST(test_hold)
 }
 END_TEST
 
+/* A hold inside a hold: its end brings the outer one back, so that a
+ * step's own hold inside a held run (a look-ahead worker's) does not let
+ * the run's later messages out. */
+START_TEST(test_hold_nested)
+{
+	char outer[64], inner[64];
+	char *err;
+
+	stderr_begin();
+	pitr_log_hold(outer, sizeof(outer));
+	pitr_log_hold(inner, sizeof(inner));
+	pitr_log_error("inner cause");
+	pitr_log_hold(NULL, 0);
+	pitr_log_error("outer cause");
+	pitr_log_error("outer consequence");
+	pitr_log_hold(NULL, 0);
+	pitr_log_error("after");
+	err = stderr_end();
+	ck_assert_str_eq(inner, "inner cause");
+	ck_assert_str_eq(outer, "outer cause");
+	ck_assert_int_eq(count(err, "\n"), 1);
+	ck_assert_ptr_nonnull(strstr(err, "ERROR : after\n"));
+	free(err);
+}
+END_TEST
+
 /* An errors-only hold: LOG and FATAL lines written as they come, the
  * first ERROR line kept, the later ones dropped. */
 START_TEST(test_hold_errors)
@@ -1038,6 +1064,7 @@ make_suite(void)
 
 	tc = tcase("pitr_log_hold");
 	tcase_add_test(tc, test_hold);
+	tcase_add_test(tc, test_hold_nested);
 	tcase_add_test(tc, test_hold_errors);
 	tcase_add_test(tc, test_hold_per_thread);
 	suite_add_tcase(s, tc);

@@ -170,6 +170,34 @@ like "... saying why" "$IT_ERR" \
 s3_req GET "/$BUCKET/wal/$NAME.gz" -o "$T/seg/object"
 ok "... the object unchanged" cmp "$T/seg/object" "$L/$NAME.gz"
 
+# --- -s: the state dir's memo of the system identifier record ---------------
+
+# A fresh prefix: the first call checks (writes) the record and leaves a
+# memo; while it is fresh the record is not read (nor written again); an
+# aged memo is checked again, and a record of another system refused.
+SYSID=$(pg_sql "$D" "SELECT system_identifier FROM pg_control_system()")
+mkdir_pg "$T/mstate"
+memo_run() { direct AWS_SHARED_CREDENTIALS_FILE="$CREDS" -- -s "$T/mstate" -dr "gzip=s3://$BUCKET/memo/"; }
+memo_run
+is "-s, a new prefix: exit 0" "$IT_RC" 0
+is "... the record written" "$(s3_req GET "/$BUCKET/memo/.pitrkit-system-identifier")" "$SYSID"
+like "... a memo in the state dir" "$(cat "$T"/mstate/.pitr-sysid-* 2>/dev/null)" \
+	"^$SYSID .* s3://$BUCKET/memo/\$"
+s3_req DELETE "/$BUCKET/memo/.pitrkit-system-identifier" >/dev/null
+s3_req DELETE "/$BUCKET/memo/$NAME.gz" >/dev/null
+memo_run
+is "a fresh memo: exit 0" "$IT_RC" 0
+is "... the record neither read nor written" "$(s3_keys "$BUCKET" memo/)" "memo/$NAME.gz"
+echo 12345 >"$T/other-record"
+s3_req PUT "/$BUCKET/memo/.pitrkit-system-identifier" -T "$T/other-record" >/dev/null
+s3_req DELETE "/$BUCKET/memo/$NAME.gz" >/dev/null
+touch -d '2 hours ago' "$T"/mstate/.pitr-sysid-*
+memo_run
+is "an aged memo, another system's record: exit 1" "$IT_RC" 1
+like "... the record read and refused" "$IT_ERR" \
+	"holds WAL of database system 12345, not $SYSID: refusing to mix clusters"
+is "... nothing stored" "$(s3_keys "$BUCKET" memo/)" "memo/.pitrkit-system-identifier"
+
 # --- refusals: one line each, exit 1 -------------------------------------------
 
 s3_mb -u other other-bucket

@@ -129,6 +129,40 @@ is "wrong credentials: one line" "$(count_lines "$IT_ERR")" 1
 like "wrong credentials: the line names S3's error" "$IT_ERR" 'HTTP 403 SignatureDoesNotMatch'
 ok "nothing at %p after the failures" eval "[ \"\$(ls -A '$T/one')\" = '$seg' ]"
 
+# -s CODEC=: the object of that codec is asked for first; a miss lists,
+# and finds another codec's copy.
+cli guess "$PRS" "${S3[@]}" -sr -s "lz4=s3://wal/arch/" "$seg" "$T/one/g"
+is "-s lz4= over gzip objects: exit 0" "$IT_RC" 0
+ok "... the gzip copy restored" cmp "$T/one/g" <(gzip -dc "$A/$seg.gz")
+rm -f "$T/one/g"
+
+# The system identifier: with the data dir known (-D, or a relative %p)
+# every segment is checked against its pg_control and the store's record
+# is not read; without, the record stands in for it.
+SYSID=$(pg_sql "$P" "SELECT system_identifier FROM pg_control_system()")
+s3_req GET /wal/arch/.pitrkit-system-identifier -o "$T/record" || diag "GET record failed"
+echo 12345 >"$T/other-record"
+s3_req PUT /wal/arch/.pitrkit-system-identifier -T "$T/other-record" >/dev/null
+cli rec1 "$PRS" "${S3[@]}" -sr -s "gzip=s3://wal/arch/" "$seg" "$T/one/r"
+is "another system's record, no data dir: exit 1" "$IT_RC" 1
+like "... the segment refused against the record" "$IT_ERR" \
+	"is WAL of database system $SYSID, but archive \"s3://wal/arch/\" holds system 12345"
+cli rec2 "$PRS" "${S3[@]}" -D "$P" -sr -s "gzip=s3://wal/arch/" "$seg" "$T/one/r"
+is "-D of the cluster: the record not read, exit 0" "$IT_RC" 0
+ok "... the segment restored" cmp "$T/one/r" <(gzip -dc "$A/$seg.gz")
+s3_req PUT /wal/arch/.pitrkit-system-identifier -T "$T/record" >/dev/null
+# A data dir of another cluster: its pg_control starts with 12345.
+mkdir -p "$T/otherdata/global"
+echo 15 >"$T/otherdata/PG_VERSION"
+printf '\x39\x30\0\0\0\0\0\0' >"$T/otherdata/global/pg_control"
+cli rec3 "$PRS" "${S3[@]}" -D "$T/otherdata" -sr -s "gzip=s3://wal/arch/" "$seg" "$T/one/o"
+is "-D of another cluster: exit 1" "$IT_RC" 1
+is "... one line" "$(count_lines "$IT_ERR")" 1
+like "... the segment refused against pg_control" "$IT_ERR" \
+	"is WAL of database system $SYSID, but this cluster's \"$T/otherdata/global/pg_control\" is of system 12345"
+ok "... nothing at %p" test ! -e "$T/one/o"
+rm -f "$T/one/r"
+
 # -r prunes s3://wal/prune/ (copies of the first five segments): at most
 # -rt 2 objects older than the cutoff, oldest first.
 mapfile -t segs < <(wal_in "$A" | sed -n 1,5p)

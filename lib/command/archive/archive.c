@@ -39,6 +39,7 @@
 #include "repo/state.h"
 #include "s3/s3.h"
 #include "postgres/sysid.h"
+#include "repo/sysidmemo.h"
 #include "postgres/wal.h"
 #include "postgres/walhdr.h"
 
@@ -290,15 +291,27 @@ sweep_dead_temps(const struct archive_run *run)
 /* The system identifier record of s3 destination `spec`, checked or
  * made: the run's first request there, and so the one that meets a store
  * it cannot reach, said in one line naming the file, the destination and
- * the request. */
+ * the request.  With a state dir, a memo there of a recent check spares
+ * the GET (sysidmemo.h). */
 static int
 check_s3_system_identifier(struct archive_run *run, const struct pitr_dest_spec *spec)
 {
+	const char *state_dir = run->opts->state_dir;
+	const char *endpoint = run->env.s3 != NULL ? run->env.s3->endpoint : NULL;
 	char held[1024] = "";
+	char *memo = NULL;
 	const char *prefix;
 	struct pitr_s3 *s3;
 	int rc;
 
+	/* The record is the location's, on the store the endpoint names. */
+	if (state_dir != NULL &&
+	    (memo = pitr_xasprintf("%s %s", endpoint != NULL ? endpoint : "-", spec->location)) == NULL)
+		return -1;
+	if (memo != NULL && pitr_sysid_memo_fresh(state_dir, memo, run->hdr.sysid)) {
+		free(memo);
+		return 0;
+	}
 	pitr_log_hold(held, sizeof(held));
 	s3 = pitr_dest_s3_client(spec, &run->env, &prefix);
 	rc = s3 != NULL ? pitr_sysid_check_or_record_s3(s3, prefix, run->hdr.sysid) : -1;
@@ -306,6 +319,9 @@ check_s3_system_identifier(struct archive_run *run, const struct pitr_dest_spec 
 	if (rc != 0)
 		pitr_log_error("could not archive \"%s\" to s3 destination \"%s\": %s", run->wal_name,
 			       spec->location, held);
+	else if (memo != NULL)
+		(void)pitr_sysid_memo_write(state_dir, memo, run->hdr.sysid);
+	free(memo);
 	return rc;
 }
 
@@ -420,7 +436,10 @@ record_delivery(void *arg, const struct pitr_dest *d, enum pitr_dest_result resu
 				 pitr_dest_kind_name(d), d->spec.location);
 	if (run->ahead && note_held(run, d) != 0)
 		return -1;
-	if (run->state == NULL)
+	/* One destination: its record would be removed at once by the run's
+	 * success, and a retry finds the file there anyway (two fsyncs a
+	 * call saved). */
+	if (run->state == NULL || pitr_fanout_count(run->fanout) == 1)
 		return 0;
 	if (run->state_error[0] == '\0') {
 		int r;

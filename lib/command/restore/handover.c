@@ -94,7 +94,9 @@ pitr_restore_handover_decompress(struct restore_run *run, const struct restore_f
 
 		if (n < 0) {
 			got = pitr_restore_fetch_close(&fx);
-			if (quiet)
+			if (got == 1 && src->guessed)
+				rc = 1;   /* no such object: the reader saw no bytes */
+			else if (quiet)
 				reader_failed(src, got, why);
 			goto out;
 		}
@@ -121,7 +123,9 @@ pitr_restore_handover_decompress(struct restore_run *run, const struct restore_f
 	}
 	/* The stream ended: the GET must have passed every byte. */
 	if ((got = pitr_restore_fetch_close(&fx)) != 0) {
-		if (got == 1)
+		if (got == 1 && src->guessed)
+			rc = 1;
+		else if (got == 1)
 			pitr_log_error("\"%s\" is no longer in the archive", src->path);
 		goto out;
 	}
@@ -143,16 +147,19 @@ out:
 	return rc;
 }
 
-/* A segment of another cluster must not be handed over: compare with the
- * archives' record, when pitr-archive made one (every source that has one
- * has the same, pitr_restore_sources_open() saw to it), so a source
- * without a record is held to the others'. */
+/* A segment of another cluster must not be handed over: compare its
+ * header with the cluster's own identifier (its pg_control) when the data
+ * dir is known, else with the archives' record, when pitr-archive made
+ * one (every source that has one has the same, pitr_restore_sources_open()
+ * saw to it), so a source without a record is held to the others'. */
 static int
 check_cluster(struct restore_run *run, const char *src, uint64_t sysid)
 {
 	if (run->have_sysid && run->sysid != sysid) {
-		pitr_log_error("\"%s\" is WAL of database system %llu, but archive \"%s\" holds "
-			       "system %llu", src, (unsigned long long)sysid, run->sysid_dir,
+		pitr_log_error("\"%s\" is WAL of database system %llu, but %s \"%s\" %s system %llu",
+			       src, (unsigned long long)sysid,
+			       run->control_path != NULL ? "this cluster's" : "archive", run->sysid_dir,
+			       run->control_path != NULL ? "is of" : "holds",
 			       (unsigned long long)run->sysid);
 		return -1;
 	}
@@ -165,14 +172,17 @@ pitr_restore_handover_to_temp(struct restore_run *run, const struct restore_file
 			      struct pitr_walhdr *hdr, struct pitr_tmp *tmp_out)
 {
 	uint64_t total = 0;
+	int rc;
 
 	/* Locked until renamed or removed: a sweep of pg_wal by the next call
 	 * after a SIGKILL takes only dead calls' files (tmpfile.h). */
 	if (pitr_tmp_create(tmp_out, dir, base) != 0)
 		return -1;
-	if (pitr_restore_handover_decompress(run, src, tmp_out->fd, tmp_out->path, check, hdr,
-					     &total) != 0)
+	rc = pitr_restore_handover_decompress(run, src, tmp_out->fd, tmp_out->path, check, hdr,
+					      &total);
+	if (rc != 0)
 		goto fail;
+	rc = -1;
 	if (check != NULL && check_cluster(run, src->path, hdr->sysid) != 0)
 		goto fail;
 	if (fsync(tmp_out->fd) != 0) {
@@ -182,7 +192,7 @@ pitr_restore_handover_to_temp(struct restore_run *run, const struct restore_file
 	return 0;
 fail:
 	pitr_tmp_discard(tmp_out);
-	return -1;
+	return rc;
 }
 
 /*
@@ -222,11 +232,11 @@ deliver_archived(struct restore_run *run, const struct restore_file *src)
 	double started = pitr_clock_ms();
 	struct pitr_walhdr hdr;
 	struct pitr_tmp tmp;
-	int rc;
+	int rc = pitr_restore_handover_to_temp(run, src, run->dest_dir, run->dest_base,
+					       is_segment ? &run->name : NULL, &hdr, &tmp);
 
-	if (pitr_restore_handover_to_temp(run, src, run->dest_dir, run->dest_base,
-					  is_segment ? &run->name : NULL, &hdr, &tmp) != 0)
-		return -1;
+	if (rc != 0)
+		return rc;
 	if (is_segment)
 		run->seg_size = hdr.seg_size;
 	rc = put_in_place(run, tmp.path, "", src->path, started);

@@ -38,6 +38,7 @@
 #include "common/sigclean.h"
 #include "common/tmpfile.h"
 #include "common/xalloc.h"
+#include "postgres/controldata.h"
 #include "repo/archdir.h"
 
 #define DEFAULT_POLL_MS 200
@@ -145,6 +146,7 @@ pitr_restore_run_free(struct restore_run *run)
 	pitr_quote_split_free(run->hook_argv);
 	free(run->trigger.content);
 	free(run->controldata_prog);
+	free(run->control_path);
 	free(run->dest_path);
 	free(run->dest_dir);
 	free(run->dest_base);
@@ -229,6 +231,31 @@ check_data_dir(const char *data_dir)
 	return rc;
 }
 
+/*
+ * The cluster's system identifier, from the data dir's pg_control, when
+ * the data dir is known: -D given, or %p relative (PostgreSQL's own call,
+ * from the data dir; pg_rewind's runs from anywhere with an absolute %p).
+ * Every segment handed over is then checked against it, which is what
+ * PostgreSQL would refuse anyway, only later.  No pg_control (not a data
+ * dir): the archives' records stand in for it (sources.c).
+ */
+static int
+cluster_sysid(struct restore_run *run, const char *data_dir)
+{
+	const struct pitr_restore_opts *opts = run->opts;
+	int r;
+
+	if (opts->data_dir == NULL && opts->wal_path[0] == '/')
+		return 0;
+	if ((r = pitr_controldata_sysid(data_dir, &run->sysid)) != 0)
+		return r < 0 ? -1 : 0;
+	if ((run->control_path = pitr_fsutil_join(data_dir, "global/pg_control")) == NULL)
+		return -1;
+	run->have_sysid = true;
+	run->sysid_dir = run->control_path;
+	return 0;
+}
+
 /* Check the options and resolve paths, before anything is touched. */
 static int
 prepare(struct restore_run *run)
@@ -246,7 +273,7 @@ prepare(struct restore_run *run)
 		pitr_log_error("no destination given: restore_command must pass \"%%p\"");
 		return -1;
 	}
-	if (pitr_restore_sources_open(run) != 0)
+	if (cluster_sysid(run, data_dir) != 0 || pitr_restore_sources_open(run) != 0)
 		return -1;
 	if (needs_data_dir(opts) && check_data_dir(data_dir) != 0)
 		return -1;
@@ -287,13 +314,15 @@ prepare(struct restore_run *run)
 }
 
 /* Deliver `src`, with -r's removal before (-rb) or after it.  The cutoff
- * is learnt first, so that -ep break fails before anything is delivered. */
+ * is learnt first, so that -ep break fails before anything is delivered.
+ * Returns 0, 1 when a guessed `src` was not there, or -1 after logging. */
 static int
 deliver_and_prune(struct restore_run *run, const struct restore_file *src)
 {
 	const struct pitr_restore_opts *opts = run->opts;
 	struct pitr_wal_name cutoff;
 	bool prune = false;
+	int rc;
 
 	if (opts->remove_unneeded && !run->removal_done) {
 		switch (pitr_restore_remove_cutoff(run, &cutoff)) {
@@ -308,8 +337,8 @@ deliver_and_prune(struct restore_run *run, const struct restore_file *src)
 	}
 	if (prune && opts->remove_before)
 		pitr_restore_remove_pass(run, &cutoff);
-	if (pitr_restore_handover(run, src) != 0)
-		return -1;
+	if ((rc = pitr_restore_handover(run, src)) != 0)
+		return rc;
 	if (prune && !opts->remove_before)
 		pitr_restore_remove_pass(run, &cutoff);
 	return 0;
@@ -348,6 +377,8 @@ restore_other(struct restore_run *run)
 struct restore_wait {
 	bool waiting_logged;
 	bool delay_logged;
+	bool guess_missed;   /* the object named for the source's codec was
+			      * not there: every look lists */
 	double aged_ms;      /* the file found is old enough for -w then
 			      * (pitr_clock_ms); 0: none found young */
 };
@@ -362,9 +393,14 @@ look(struct restore_run *run, enum finish_mode mode, struct restore_wait *w)
 	int found, rc;
 
 	/* A smart finish ends the call on this look's answer: a fresh one,
-	 * even from an object store not due for one. */
+	 * even from an object store not due for one.  The first look of a
+	 * call without --recovery-delay (which needs the object's age: a
+	 * listing's) may be a GET of the object named for the source's codec;
+	 * once it is not there, every look lists, and finds any codec's. */
+	run->guess = opts->recovery_delay <= 0 && !w->guess_missed;
 	found = mode == FINISH_SMART ? pitr_restore_find(run, opts->wal_name, &src)
 				     : pitr_restore_poll(run, opts->wal_name, &src);
+	run->guess = false;
 	if (found < 0)
 		return -1;
 	if (found == 1 && mode != FINISH_PENDING) {
@@ -374,6 +410,10 @@ look(struct restore_run *run, enum finish_mode mode, struct restore_wait *w)
 		    age_ms >= opts->recovery_delay * 1000.0) {
 			rc = deliver_and_prune(run, &src);
 			pitr_restore_file_free(&src);
+			if (rc == 1) {
+				w->guess_missed = true;   /* not there: list at once */
+				return look(run, mode, w);
+			}
 			if (rc == 0 && run->prefetch_dir != NULL)
 				pitr_restore_prefetch_start(run);
 			return rc;

@@ -74,6 +74,8 @@ struct restore_source {
 				      * for a directory */
 	struct pitr_s3 *s3;          /* its client, made at first use
 				      * (pitr_restore_source_s3) */
+	bool codec_named;            /* -s CODEC=...: its objects' extension is
+				      * known (run->guess) */
 	unsigned misses;             /* an object store: looks in a row that found
 				      * nothing (pitr_restore_poll) */
 	double next_look_ms;         /* and when it is looked at again (pitr_clock_ms) */
@@ -86,6 +88,9 @@ struct restore_file {
 	char *key;                   /* the object's key; NULL for a file */
 	enum pitr_codec codec;       /* the codec its name's extension names */
 	struct stat st;              /* a file's; an object's size and mtime only */
+	bool guessed;                /* an object's key named without a listing
+				      * (run->guess): it may not be there, and
+				      * st is zero */
 };
 
 /* Everything one call holds, released by pitr_restore_run_free(). */
@@ -96,9 +101,18 @@ struct restore_run {
 	size_t nsources;
 	bool have_creds;             /* creds loaded: a source is an object store */
 	struct pitr_s3_creds creds;
-	bool have_sysid;             /* a source records its cluster (all that do agree) */
-	uint64_t sysid;              /* that record */
-	const char *sysid_dir;       /* the first source with it */
+	bool have_sysid;             /* the cluster's, or a source's record (all
+				      * that record one agree) */
+	uint64_t sysid;              /* that identifier */
+	const char *sysid_dir;       /* where it was read: the first source with
+				      * a record, or control_path */
+	char *control_path;          /* the data dir's pg_control, when the
+				      * identifier is the cluster's (each
+				      * segment's header is checked against it,
+				      * and object stores' records are not read) */
+	bool guess;                  /* pitr_restore_find() may name an object
+				      * store's NAME+EXT of the source's codec
+				      * without listing: the GET is the look */
 	bool unpruned_logged;        /* -r: a source without a record was named */
 	struct pitr_wal_name name;
 	enum pitr_wal_kind kind;
@@ -152,7 +166,9 @@ int pitr_restore_trigger_wait(struct restore_run *run, int ms);
 /* Hand `src` (found in the archive) over to %p: the prefetched copy of
  * a segment when there is one, else decompressed from the archive; either
  * way checked and fsync'ed before the rename.  Sets run->seg_size for a
- * segment.  Returns 0, or -1 after logging (nothing is left at %p). */
+ * segment.  Returns 0, 1 when `src` was guessed and is not there (nothing
+ * logged: a listing looks for it next), or -1 after logging (nothing is
+ * left at %p either way). */
 int pitr_restore_handover(struct restore_run *run, const struct restore_file *src);
 
 /*
@@ -160,8 +176,9 @@ int pitr_restore_handover(struct restore_run *run, const struct restore_file *sr
  * `out_path`) through run->buf.  With `check` not NULL the result must be one whole WAL
  * segment named `check`: its long page header matches the name, and its
  * length is the header's segment size; *hdr gets the header.  Never reads
- * more than the largest segment.  Returns 0 with *total set, or -1 after
- * logging one line.
+ * more than the largest segment.  Returns 0 with *total set, 1 when `src`
+ * was guessed and is not there (nothing logged), or -1 after logging one
+ * line.
  */
 int pitr_restore_handover_decompress(struct restore_run *run, const struct restore_file *src,
 				     int fd, const char *out_path,
@@ -173,8 +190,8 @@ int pitr_restore_handover_decompress(struct restore_run *run, const struct resto
  * checked as the segment `check` (whole, its header, the archive's
  * cluster; *hdr gets the header) unless that is NULL, and fsync'ed.
  * Returns 0 with *tmp_out the file, still open and locked (tmpfile.h), for
- * the caller to rename and release, or discard; -1 after logging, with
- * nothing left behind.
+ * the caller to rename and release, or discard; 1 (a guessed `src` is not
+ * there) or -1 after logging, with nothing left behind.
  */
 int pitr_restore_handover_to_temp(struct restore_run *run, const struct restore_file *src,
 				  const char *dir, const char *base,
@@ -223,8 +240,10 @@ struct pitr_s3 *pitr_restore_source_s3(struct restore_run *run, size_t i);
 int pitr_restore_source_sysid(struct restore_run *run, size_t i, uint64_t *sysid);
 
 /* pitr_archdir_find() or pitr_s3arch_find() over the sources in order:
- * the file from the first that has it.  Returns 1 with *out set (free it
- * with pitr_restore_file_free()), 0 when none has it, -1 after logging. */
+ * the file from the first that has it; with run->guess, an object store
+ * reached before a source that has it is taken to hold NAME+EXT of its
+ * codec (out->guessed), unlisted.  Returns 1 with *out set (free it with
+ * pitr_restore_file_free()), 0 when none has it, -1 after logging. */
 int pitr_restore_find(struct restore_run *run, const char *walname, struct restore_file *out);
 
 /* The same for the wait for a segment: an object store whose last look

@@ -61,24 +61,35 @@ pitr_restore_source_sysid(struct restore_run *run, size_t i, uint64_t *sysid)
 	return pitr_sysid_read_s3(s3, s->url.prefix, sysid);
 }
 
-/* Each source that records its cluster must record run->sysid, the first
- * record met: two hosts' archives of different clusters are never mixed,
- * whichever of them would serve the segment asked for.  An object store
- * keeps its record as an object beside the WAL (sysid.h). */
+/* Each source that records its cluster must record run->sysid, the
+ * cluster's own or the first record met: two hosts' archives of different
+ * clusters are never mixed, whichever of them would serve the segment
+ * asked for.  An object store keeps its record as an object beside the
+ * WAL (sysid.h); when the cluster's identifier is known it is not read:
+ * every segment's header is checked against the cluster's (handover.c),
+ * which a GET more per call would add nothing to. */
 static int
 check_record(struct restore_run *run, size_t i)
 {
 	const char *where = run->sources[i].spec.location;
 	uint64_t sysid;
-	int r = pitr_restore_source_sysid(run, i, &sysid);
+	int r;
 
-	if (r != 0)
+	if (run->control_path != NULL && is_s3(&run->sources[i]))
+		return 0;
+	if ((r = pitr_restore_source_sysid(run, i, &sysid)) != 0)
 		return r < 0 ? -1 : 0;
 	if (!run->have_sysid) {
 		run->have_sysid = true;
 		run->sysid = sysid;
 		run->sysid_dir = where;
 		return 0;
+	}
+	if (sysid != run->sysid && run->control_path != NULL) {
+		pitr_log_error("--source \"%s\" holds WAL of database system %llu, but this cluster's "
+			       "\"%s\" is of system %llu", where, (unsigned long long)sysid,
+			       run->control_path, (unsigned long long)run->sysid);
+		return -1;
 	}
 	if (sysid != run->sysid) {
 		pitr_log_error("--source \"%s\" holds WAL of database system %llu, --source \"%s\" of "
@@ -90,7 +101,8 @@ check_record(struct restore_run *run, size_t i)
 }
 
 /* An object store: its location parsed, the credentials loaded once.
- * That the bucket exists and answers is learnt from the record's read. */
+ * That the bucket exists and answers is learnt from the record's read, or
+ * the first look for the file when the record is not read. */
 static int
 open_s3(struct restore_run *run, struct restore_source *s)
 {
@@ -129,6 +141,7 @@ open_one(struct restore_run *run, const char *spec)
 	if (pitr_dest_spec_parse(spec, pitr_s3arch_spec_kind(spec), "--source", &s->spec) != 0)
 		return -1;
 	run->nsources++;
+	s->codec_named = strncmp(spec, PITR_S3_SCHEME, strlen(PITR_S3_SCHEME)) != 0;
 	if ((s->spec.kind == PITR_DEST_S3 ? open_s3(run, s) : open_dir(s)) != 0)
 		return -1;
 	return check_record(run, run->nsources - 1);
@@ -178,7 +191,12 @@ pitr_restore_file_free(struct restore_file *f)
 }
 
 /* The object's copy of `walname` in source `i`: 1, 0 or -1 as
- * pitr_restore_find(). */
+ * pitr_restore_find().  With run->guess, and a codec named in -s
+ * (CODEC=s3://...), NAME+EXT of that codec, which pitr_s3arch_find()
+ * would prefer too, without a request: its GET is the look, and a
+ * listing follows only when it is not there (another codec's copy, or
+ * none).  Without a codec named the listing comes first: an archive
+ * holds the codec pitr-archive was given, rarely "none". */
 static int
 find_object(struct restore_run *run, size_t i, const char *walname, struct restore_file *out)
 {
@@ -189,6 +207,17 @@ find_object(struct restore_run *run, size_t i, const char *walname, struct resto
 
 	if (s3 == NULL)
 		return -1;
+	if (run->guess && s->codec_named) {
+		out->guessed = true;
+		out->codec = s->spec.codec;
+		if ((out->key = pitr_xasprintf("%s%s%s", s->url.prefix, walname,
+					       pitr_codec_ext(s->spec.codec))) == NULL ||
+		    (out->path = pitr_s3_label(s3, out->key)) == NULL) {
+			pitr_restore_file_free(out);
+			return -1;
+		}
+		return 1;
+	}
 	r = pitr_s3arch_find(s3, s->url.prefix, walname, s->spec.codec, &found);
 	if (r != 1)
 		return r;
