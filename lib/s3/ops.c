@@ -25,19 +25,27 @@ fill_object(const struct s3c_req *req, struct pitr_s3_object *obj)
 	memcpy(obj->mark, req->mark, sizeof(obj->mark));
 }
 
-int
-s3c_head(struct pitr_s3 *s3, const char *key, struct pitr_s3_object *obj)
+/* A HEAD or GET of one object: 0 with *obj filled, 1 when absent, -1. */
+static int
+object_request(struct pitr_s3 *s3, struct s3c_req *req, struct pitr_s3_object *obj)
 {
-	struct s3c_req req = { .what = "HEAD", .method = "HEAD", .key = key, .accept = accept_404 };
-	long status = s3c_request(s3, &req);
+	long status = s3c_request(s3, req);
 
-	free(req.reply.data);
+	free(req->reply.data);
 	if (status < 0)
 		return -1;
 	if (status == 404)
 		return 1;
-	fill_object(&req, obj);
+	fill_object(req, obj);
 	return 0;
+}
+
+int
+s3c_head(struct pitr_s3 *s3, const char *key, struct pitr_s3_object *obj)
+{
+	struct s3c_req req = { .what = "HEAD", .method = "HEAD", .key = key, .accept = accept_404 };
+
+	return object_request(s3, &req, obj);
 }
 
 static int
@@ -65,15 +73,8 @@ s3c_get(struct pitr_s3 *s3, const char *key, pitr_s3_sink sink, void *ctx,
 {
 	struct s3c_req req = { .what = "GET", .method = "GET", .key = key, .accept = accept_404,
 			       .sink = sink, .sink_ctx = ctx };
-	long status = s3c_request(s3, &req);
 
-	free(req.reply.data);
-	if (status < 0)
-		return -1;
-	if (status == 404)
-		return 1;
-	fill_object(&req, obj);
-	return 0;
+	return object_request(s3, &req, obj);
 }
 
 static int
