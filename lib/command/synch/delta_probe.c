@@ -19,6 +19,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "postgres/controldata.h"
 
 /* Read dir/name (small); NULL when missing (*missing set) or on an error
  * (logged). */
@@ -37,30 +38,16 @@ read_in(const char *dir, const char *name, size_t max, size_t *len, bool *missin
 	return text;
 }
 
-/*
- * The system identifier is the first field of pg_control in every
- * PostgreSQL version (ControlFileData.system_identifier, in the host's
- * byte order), so it is read there rather than through pg_controldata,
- * which needs a binary of the output's major version.
- */
+/* The system identifier from pg_control itself (controldata.h), which
+ * needs no pg_controldata binary of the output's major version. */
 static int
 probe_control(const char *dir, struct synch_probe *p)
 {
-	size_t len;
-	bool missing;
-	char *buf = read_in(dir, "global/pg_control", 64 * 1024, &len, &missing);
+	int rc = pitr_controldata_sysid(dir, &p->sysid);
 
-	if (buf == NULL)
-		return missing ? 0 : -1;
-	if (len < sizeof(p->sysid)) {
-		pitr_log_error("\"%s/global/pg_control\" is too short to be a pg_control file (%zu bytes)",
-			       dir, len);
-		free(buf);
-		return -1;
-	}
-	memcpy(&p->sysid, buf, sizeof(p->sysid));
+	if (rc != 0)
+		return rc == 1 ? 0 : -1;
 	p->datadir = p->pg_version[0] != '\0';
-	free(buf);
 	return 0;
 }
 
