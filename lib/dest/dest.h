@@ -257,11 +257,26 @@ extern const struct pitr_dest_ops pitr_dest_s3_ops;
  * A run's s3 state: the credentials (pitr_s3_creds_load(), at the first
  * s3 destination opened, so that a run without one never loads the s3
  * library) and one client per bucket, which every file of the run reuses
- * (one connection).  Used from one thread.  _new allocates only;
- * _free accepts NULL.
+ * (one connection).  Used from one thread (besides the warm-up's, which
+ * it waits for).  _new allocates only; _free accepts NULL.
  */
 struct pitr_dest_s3_session *pitr_dest_s3_session_new(void);
 void pitr_dest_s3_session_free(struct pitr_dest_s3_session *session);
+
+/*
+ * Begin, in a thread, what a push of the file `name` to s3 destination
+ * `spec` needs before its PUT, while the caller reads and compresses the
+ * file: the s3 library loaded, the credentials read, the bucket's client
+ * made and connected (TLS handshake included) by a HEAD of the file's key
+ * in one attempt (pitr_s3_probe), whose answer the PUT then uses: an
+ * object found there is compared without a PUT.  The session's next use
+ * waits for the thread.  Silent: the delivery meets any failure again
+ * and says it.  One per session (env->s3_session); the caller forks no
+ * process but by exec until the session is used.  0 when begun, -1 when
+ * not (the delivery then does it all itself).
+ */
+int pitr_dest_s3_warm(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env,
+		      const char *name);
 
 /* The run's client for s3 destination `spec`'s bucket (env->s3_session
  * must be set: the client is the session's), and in *prefix its key

@@ -18,9 +18,13 @@
  * A multipart upload is journaled in the run's temp dir from before it
  * begins until it completes or is aborted (s3journal.h): the next run to
  * the location aborts what a killed run left, at its sweep.
+ *
+ * A destination takes its client when it first sends, not when it opens:
+ * a push's warm-up (pitr_dest_s3_warm) may still be making it.
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -44,16 +48,32 @@ struct session_client {
 	struct pitr_s3 *s3;
 };
 
+/* A push's warm-up: a thread making one bucket's client and probing one
+ * key (pitr_dest_s3_warm). */
+struct warm {
+	pthread_t thread;
+	bool joined;
+	const struct pitr_s3_config *cfg;
+	char *bucket;
+	char *key;
+	int found;                    /* pitr_s3_probe's: 0 there (obj), 1 absent,
+				       * -1 unknown or already used */
+	struct pitr_s3_object obj;
+};
+
 struct pitr_dest_s3_session {
 	struct pitr_s3_creds creds;
 	bool creds_loaded;
 	struct session_client *clients;
 	size_t nclients;
+	struct warm *warm;            /* begun by pitr_dest_s3_warm, or NULL */
 };
 
 struct s3_priv {
 	struct pitr_dest_s3_session *own_session; /* when the env has none */
-	struct pitr_s3 *s3;                       /* the session's */
+	struct pitr_dest_s3_session *session;     /* own_session or the env's */
+	struct pitr_s3 *s3;                       /* the session's, from the first send */
+	char *bucket;
 	char *key;
 	char *label;                  /* s3://BUCKET/KEY, for messages */
 	unsigned char *buf;           /* the file, or its current part */
@@ -75,11 +95,34 @@ pitr_dest_s3_session_new(void)
 	return pitr_xcalloc(1, sizeof(struct pitr_dest_s3_session));
 }
 
+/* The warm-up's thread done, if there is one: before anything else
+ * touches the session. */
+static void
+settle(struct pitr_dest_s3_session *session)
+{
+	if (session->warm != NULL && !session->warm->joined) {
+		(void)pthread_join(session->warm->thread, NULL);
+		session->warm->joined = true;
+	}
+}
+
+static void
+warm_free(struct warm *w)
+{
+	if (w == NULL)
+		return;
+	free(w->bucket);
+	free(w->key);
+	free(w);
+}
+
 void
 pitr_dest_s3_session_free(struct pitr_dest_s3_session *session)
 {
 	if (session == NULL)
 		return;
+	settle(session);
+	warm_free(session->warm);
 	for (size_t i = 0; i < session->nclients; i++) {
 		pitr_s3_free(session->clients[i].s3);
 		free(session->clients[i].bucket);
@@ -91,10 +134,11 @@ pitr_dest_s3_session_free(struct pitr_dest_s3_session *session)
 }
 
 /* The session's client for `bucket`, made (credentials loaded first, at
- * the session's first client) when it has none.  NULL after logging. */
+ * the session's first client) when it has none.  NULL after logging.
+ * The warm-up's thread, or whoever settled it. */
 static struct pitr_s3 *
-session_client(struct pitr_dest_s3_session *session, const struct pitr_s3_config *cfg,
-	       const char *bucket)
+client_for(struct pitr_dest_s3_session *session, const struct pitr_s3_config *cfg,
+	   const char *bucket)
 {
 	struct session_client *more;
 	struct pitr_s3 *s3;
@@ -125,27 +169,102 @@ session_client(struct pitr_dest_s3_session *session, const struct pitr_s3_config
 	return s3;
 }
 
-/* `spec`'s client in `session`, and its prefix: the location is
- * "s3://BUCKET/PREFIX" as pitr_dest_spec_parse() spelt it. */
 static struct pitr_s3 *
-spec_client(struct pitr_dest_s3_session *session, const struct pitr_dest_spec *spec,
-	    const struct pitr_dest_env *env, const char **prefix)
+session_client(struct pitr_dest_s3_session *session, const struct pitr_s3_config *cfg,
+	       const char *bucket)
+{
+	settle(session);
+	return client_for(session, cfg, bucket);
+}
+
+/* `spec`'s bucket (malloc'd) and prefix (borrowed): the location is
+ * "s3://BUCKET/PREFIX" as pitr_dest_spec_parse() spelt it.  The bucket,
+ * or NULL after logging. */
+static char *
+spec_split(const struct pitr_dest_spec *spec, const char **prefix)
 {
 	const char *bucket = spec->location + strlen(PITR_S3_SCHEME);
 	const char *slash = strchr(bucket, '/');
-	struct pitr_s3 *s3;
-	char *name;
 
 	if (spec->kind != PITR_DEST_S3 || slash == NULL) {
 		pitr_log_error("\"%s\" is not an s3 destination", spec->location);
 		return NULL;
 	}
-	if ((name = pitr_xasprintf("%.*s", (int)(slash - bucket), bucket)) == NULL)
+	*prefix = slash + 1;
+	return pitr_xasprintf("%.*s", (int)(slash - bucket), bucket);
+}
+
+/* `spec`'s client in `session`, and its prefix. */
+static struct pitr_s3 *
+spec_client(struct pitr_dest_s3_session *session, const struct pitr_dest_spec *spec,
+	    const struct pitr_dest_env *env, const char **prefix)
+{
+	char *name = spec_split(spec, prefix);
+	struct pitr_s3 *s3;
+
+	if (name == NULL)
 		return NULL;
 	s3 = session_client(session, env->s3, name);
 	free(name);
-	*prefix = slash + 1;
 	return s3;
+}
+
+/* Silent: the delivery meets any failure again, and says it. */
+static void *
+warm_run(void *arg)
+{
+	struct pitr_dest_s3_session *session = arg;
+	struct warm *w = session->warm;
+	char held[1024];
+	struct pitr_s3 *s3;
+
+	pitr_log_hold(held, sizeof(held));
+	s3 = client_for(session, w->cfg, w->bucket);
+	w->found = s3 != NULL ? pitr_s3_probe(s3, w->key, &w->obj) : -1;
+	pitr_log_hold(NULL, 0);
+	return NULL;
+}
+
+int
+pitr_dest_s3_warm(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env,
+		  const char *name)
+{
+	struct pitr_dest_s3_session *session = env->s3_session;
+	struct warm *w;
+	const char *prefix;
+
+	if (session == NULL || session->warm != NULL || (w = pitr_xcalloc(1, sizeof(*w))) == NULL)
+		return -1;
+	w->cfg = env->s3;
+	w->found = -1;
+	if ((w->bucket = spec_split(spec, &prefix)) == NULL ||
+	    (w->key = pitr_xasprintf("%s%s", prefix, name)) == NULL)
+		goto fail;
+	session->warm = w;
+	if (pthread_create(&w->thread, NULL, warm_run, session) == 0)
+		return 0;
+	session->warm = NULL;
+fail:
+	warm_free(w);
+	return -1;
+}
+
+/* What the warm-up's probe found at `bucket`'s `key`, once: 0 an object
+ * (*obj), 1 none, -1 unknown (no probe of it, or it failed). */
+static int
+warm_answer(struct pitr_dest_s3_session *session, const char *bucket, const char *key,
+	    struct pitr_s3_object *obj)
+{
+	struct warm *w = session->warm;
+	int found;
+
+	settle(session);
+	if (w == NULL || strcmp(w->bucket, bucket) != 0 || strcmp(w->key, key) != 0)
+		return -1;
+	found = w->found;
+	*obj = w->obj;
+	w->found = -1;
+	return found;
 }
 
 struct pitr_s3 *
@@ -170,6 +289,7 @@ s3_abort(struct pitr_dest *d)
 	 * not abort stays journaled for the next run. */
 	pitr_s3journal_end(&sp->journal, pitr_s3_upload_abort(sp->up) == 0);
 	free(sp->buf);
+	free(sp->bucket);
 	free(sp->key);
 	free(sp->label);
 	pitr_dest_s3_session_free(sp->own_session);
@@ -189,14 +309,27 @@ s3_open(struct pitr_dest *d, const char *name)
 	d->priv = sp;
 	if (session == NULL && (session = sp->own_session = pitr_dest_s3_session_new()) == NULL)
 		goto fail;
-	if ((sp->s3 = spec_client(session, &d->spec, d->env, &prefix)) == NULL ||
+	sp->session = session;
+	if ((sp->bucket = spec_split(&d->spec, &prefix)) == NULL ||
 	    (sp->key = pitr_xasprintf("%s%s", prefix, name)) == NULL ||
-	    (sp->label = pitr_s3_label(sp->s3, sp->key)) == NULL)
+	    (sp->label = pitr_xasprintf("s3://%s/%s", sp->bucket, sp->key)) == NULL)
 		goto fail;
 	return 0;
 fail:
 	s3_abort(d);
 	return -1;
+}
+
+/* The destination's client, taken at its first send.  NULL after
+ * logging. */
+static struct pitr_s3 *
+client(struct pitr_dest *d)
+{
+	struct s3_priv *sp = d->priv;
+
+	if (sp->s3 == NULL)
+		sp->s3 = session_client(sp->session, d->env->s3, sp->bucket);
+	return sp->s3;
 }
 
 /* Room for `need` bytes in the buffer, which never grows past `most`
@@ -225,7 +358,7 @@ begin_multipart(struct pitr_dest *d)
 {
 	struct s3_priv *sp = d->priv;
 	const struct pitr_s3_config *cfg = d->env->s3;
-	int rc = pitr_s3_head(sp->s3, sp->key, NULL);
+	int rc = client(d) != NULL ? pitr_s3_head(sp->s3, sp->key, NULL) : -1;
 
 	if (rc < 0)
 		return -1;
@@ -371,14 +504,20 @@ judge_existing(struct pitr_dest *d, const struct pitr_s3_object *obj)
 /* One PUT that never replaces, sent without asking first (the common
  * case is a key nobody holds: one request).  An object at the key (there
  * before, put by a racing writer, or by this PUT's own earlier attempt
- * whose reply was lost) makes If-None-Match refuse it, and is judged. */
+ * whose reply was lost) makes If-None-Match refuse it, and is judged;
+ * one the warm-up's probe found is judged without a PUT. */
 static int
 put_single(struct pitr_dest *d)
 {
 	struct s3_priv *sp = d->priv;
 	struct pitr_s3_object obj;
-	int rc = pitr_s3_put(sp->s3, sp->key, sp->buf, sp->len, true);
+	int rc;
 
+	if (client(d) == NULL)
+		return -1;
+	if (warm_answer(sp->session, sp->bucket, sp->key, &obj) == 0)
+		return judge_existing(d, &obj);
+	rc = pitr_s3_put(sp->s3, sp->key, sp->buf, sp->len, true);
 	if (rc <= 0) {
 		sp->result = PITR_DEST_DELIVERED;
 		return rc;

@@ -316,6 +316,8 @@ attempt(struct pitr_s3 *s3, struct s3c_req *req, const char *url, struct curl_sl
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, s3->connect_timeout);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, s3->stall_timeout);
+	if (req->probe)
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, s3->connect_timeout);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, req);
@@ -447,7 +449,7 @@ s3c_request(struct pitr_s3 *s3, struct s3c_req *req)
 		}
 		/* A GET that passed bytes on resumes only from an ETag. */
 		if (!(req->cut || s3c_retryable(rc, req->status, code)) ||
-		    req->attempts > s3->retries || (req->delivered > 0 && req->etag[0] == '\0')) {
+		    req->attempts > s3->retries || req->probe || (req->delivered > 0 && req->etag[0] == '\0')) {
 			one_line(msg);
 			log_failure(s3, req, rc, errbuf, code, msg);
 			break;

@@ -45,6 +45,7 @@ struct s3c_req {
 	const void *body;          /* PUT and POST */
 	size_t body_len;
 	bool send_mark;            /* send PITR_S3_MARK_HEADER: it stores an object */
+	bool probe;                /* one attempt, done within the connect timeout */
 	const char *header;        /* one more header ("If-None-Match: *"), or NULL */
 	const long *accept;        /* statuses beyond 2xx that are answers, 0-ended */
 	pitr_s3_sink sink;         /* GET: the 2xx body goes there */

@@ -48,6 +48,17 @@ s3c_head(struct pitr_s3 *s3, const char *key, struct pitr_s3_object *obj)
 	return object_request(s3, &req, obj);
 }
 
+/* One attempt, bounded by the connect timeout: a guess that must not
+ * hold up the work it runs beside when the store is slow or down. */
+static int
+s3c_probe(struct pitr_s3 *s3, const char *key, struct pitr_s3_object *obj)
+{
+	struct s3c_req req = { .what = "HEAD", .method = "HEAD", .key = key, .accept = accept_404,
+			       .probe = true };
+
+	return object_request(s3, &req, obj);
+}
+
 static int
 s3c_put(struct pitr_s3 *s3, const char *key, const void *buf, size_t len, bool if_absent)
 {
@@ -167,11 +178,12 @@ test_knobs(struct pitr_s3 *s3, const struct pitr_s3_test_knobs *knobs)
 }
 
 /* The one symbol this library exports (s3_impl.h). */
-extern const struct pitr_s3_impl pitr_s3_impl_v2;
-const struct pitr_s3_impl pitr_s3_impl_v2 = {
+extern const struct pitr_s3_impl pitr_s3_impl_v3;
+const struct pitr_s3_impl pitr_s3_impl_v3 = {
 	.new_ = s3c_new,
 	.free_ = s3c_free,
 	.head = s3c_head,
+	.probe = s3c_probe,
 	.put = s3c_put,
 	.get = s3c_get,
 	.delete_ = s3c_delete,

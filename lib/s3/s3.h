@@ -153,6 +153,13 @@ struct pitr_s3_object {
  * or -1 after logging. */
 int pitr_s3_head(struct pitr_s3 *s3, const char *key, struct pitr_s3_object *obj);
 
+/* As pitr_s3_head, in one attempt that ends within the connect timeout
+ * (no retry, however retryable the failure): for a guess made ahead of
+ * time, which a failure leaves to the request that follows.  The failure
+ * is logged all the same; the caller holds the line when it is not to
+ * be said (pitr_log_hold). */
+int pitr_s3_probe(struct pitr_s3 *s3, const char *key, struct pitr_s3_object *obj);
+
 /*
  * Store `len` bytes under `key` in one PUT, sent with its SHA-256 (the
  * store refuses a body that does not match it; no Content-MD5, which

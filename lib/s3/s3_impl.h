@@ -14,7 +14,7 @@
 
 /* libpitrkit-s3's soname, the file s3load.c opens. */
 #define PITR_S3_IMPL_FILE "libpitrkit-s3.so.0"
-#define PITR_S3_IMPL_SYMBOL "pitr_s3_impl_v2"
+#define PITR_S3_IMPL_SYMBOL "pitr_s3_impl_v3"
 
 /* Tests only: what a test against a real gateway cannot make happen
  * otherwise.  Zeroed: none. */
@@ -33,6 +33,7 @@ struct pitr_s3_impl {
 				const char *bucket);
 	void (*free_)(struct pitr_s3 *s3);
 	int (*head)(struct pitr_s3 *s3, const char *key, struct pitr_s3_object *obj);
+	int (*probe)(struct pitr_s3 *s3, const char *key, struct pitr_s3_object *obj);
 	int (*put)(struct pitr_s3 *s3, const char *key, const void *buf, size_t len, bool if_absent);
 	int (*get)(struct pitr_s3 *s3, const char *key, pitr_s3_sink sink, void *ctx,
 		   struct pitr_s3_object *obj);

@@ -145,6 +145,12 @@ pitr_s3_head(struct pitr_s3 *s3, const char *key, struct pitr_s3_object *obj)
 }
 
 int
+pitr_s3_probe(struct pitr_s3 *s3, const char *key, struct pitr_s3_object *obj)
+{
+	return loaded->probe(s3, key, obj);
+}
+
+int
 pitr_s3_put(struct pitr_s3 *s3, const char *key, const void *buf, size_t len, bool if_absent)
 {
 	return loaded->put(s3, key, buf, len, if_absent);

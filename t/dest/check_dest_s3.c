@@ -230,8 +230,8 @@ START_TEST(test_unreachable_store)
 }
 END_TEST
 
-/* Credentials are loaded at the first open: none anywhere is that open's
- * one line, naming where they were looked for. */
+/* Credentials are loaded at the first send (the publish of a segment):
+ * none anywhere is its one line, naming where they were looked for. */
 START_TEST(test_no_credentials)
 {
 	struct pitr_dest_spec spec;
@@ -243,10 +243,60 @@ START_TEST(test_no_credentials)
 	ck_assert_int_eq(pitr_dest_spec_parse("s3://bucket/wal/", PITR_DEST_RSYNC, "--dst-remote",
 					      &spec), 0);
 	d = pitr_dest_new(&spec, &env);
-	ck_assert_int_eq(pitr_dest_open(d, "000000010000000000000001"), -1);
+	ck_assert_int_eq(pitr_dest_open(d, "000000010000000000000001"), 0);
+	ck_assert_str_eq(h_log(), "");
+	ck_assert_int_eq(pitr_dest_write(d, "x", 1), 0);
+	ck_assert_int_eq(pitr_dest_finish_begin(d), -1);
 	assert_one_error_with("no-such-credentials", NULL);
 	pitr_dest_abort(d);
 	pitr_dest_free(d);
+	pitr_dest_spec_free(&spec);
+}
+END_TEST
+
+/* The warm-up says nothing of what fails in it (no credentials, a store
+ * it cannot reach): the delivery meets the failure again and says it, in
+ * one line: the PUT's, never the probe's HEAD. */
+START_TEST(test_warm_up_silent)
+{
+	struct pitr_dest_spec spec;
+	struct pitr_dest *d;
+
+	ck_assert_int_eq(pitr_dest_spec_parse("s3://bucket/wal/", PITR_DEST_RSYNC, "--dst-remote",
+					      &spec), 0);
+	for (int creds = 0; creds < 2; creds++) {
+		if (creds == 0) {
+			unsetenv("AWS_ACCESS_KEY_ID");
+			unsetenv("AWS_SECRET_ACCESS_KEY");
+			setenv("AWS_SHARED_CREDENTIALS_FILE", h_path("no-such-credentials"), 1);
+		} else {
+			setenv("AWS_ACCESS_KEY_ID", "AKIDUNITTESTKEY", 1);
+			setenv("AWS_SECRET_ACCESS_KEY", "unit-test-secret-never-logged", 1);
+		}
+		h_log_reset();
+		env.s3_session = pitr_dest_s3_session_new();
+		ck_assert_int_eq(pitr_dest_s3_warm(&spec, &env, "000000010000000000000001"), 0);
+		/* One warm-up a session. */
+		ck_assert_int_eq(pitr_dest_s3_warm(&spec, &env, "000000010000000000000002"), -1);
+		d = pitr_dest_new(&spec, &env);
+		ck_assert_int_eq(try_deliver(d, "000000010000000000000001", 4096), -1);
+		if (creds == 0)
+			assert_one_error_with("no-such-credentials", NULL);
+		else
+			assert_one_error_with("s3://bucket/wal/000000010000000000000001: PUT: ",
+					      "127.0.0.1", NULL);
+		pitr_dest_abort(d);
+		pitr_dest_free(d);
+		pitr_dest_s3_session_free(env.s3_session);
+		env.s3_session = NULL;
+	}
+	/* A session freed unused waits for its warm-up. */
+	h_log_reset();
+	env.s3_session = pitr_dest_s3_session_new();
+	ck_assert_int_eq(pitr_dest_s3_warm(&spec, &env, "000000010000000000000001"), 0);
+	pitr_dest_s3_session_free(env.s3_session);
+	env.s3_session = NULL;
+	ck_assert_str_eq(h_log(), "");
 	pitr_dest_spec_free(&spec);
 }
 END_TEST
@@ -368,6 +418,7 @@ make_suite(void)
 		{ "pitr_dest_args_parse: s3 among rsync", test_args_mixed_remote },
 		{ "s3: unreachable store", test_unreachable_store },
 		{ "s3: no credentials", test_no_credentials },
+		{ "s3: a warm-up says nothing", test_warm_up_silent },
 		{ "s3: an upload's journal", test_journal },
 		{ "s3: the next run's sweep of journals", test_journal_sweep },
 	};

@@ -157,10 +157,22 @@ direct()
 	# shellcheck disable=SC2086
 	it_run as_pg env "${envs[@]}" "$PA" -D "$D" -l "$T/log/direct.log" $S3OPTS "$@" "$T/seg/$NAME"
 }
+# The gateway's log of requests for the object: pitr-archive's warm-up
+# HEADs the key while it compresses, and a PUT is not sent once that
+# found the object.  A request for a marker key after the call is waited
+# for in the log, so every earlier line is there.
+rgwlog=$CEPH_DIR/log/client.rgw.gw.log
+requests() { grep -c "\"$1 /$BUCKET/wal/$NAME.gz " "$rgwlog" || true; }
+logged_marker() { grep -q "\"HEAD /$BUCKET/marker-$1 " "$rgwlog"; }
+PUTS0=$(requests PUT) HEADS0=$(requests HEAD)
 direct AWS_SHARED_CREDENTIALS_FILE="$CREDS" -- -dr "gzip=s3://$BUCKET/wal/"
 is "an identical object: exit 0" "$IT_RC" 0
 like "... counted as delivered" "$(cat "$T/log/direct.log")" \
 	"\"$NAME.gz\" was already at s3 destination \"s3://$BUCKET/wal/\" with the same content"
+s3_req HEAD "/$BUCKET/marker-1" >/dev/null 2>&1 || true
+wait_for "the gateway logged the call's requests" 10 logged_marker 1
+is "... found by the warm-up's one HEAD" "$(requests HEAD)" $((HEADS0 + 1))
+is "... and no PUT sent" "$(requests PUT)" "$PUTS0"
 printf 'X' | dd of="$T/seg/$NAME" bs=1 seek=100000 conv=notrunc status=none
 direct AWS_SHARED_CREDENTIALS_FILE="$CREDS" -- -dr "gzip=s3://$BUCKET/wal/"
 is "a different object: exit 1" "$IT_RC" 1

@@ -37,7 +37,7 @@ ok "an object stored by another client (curl) for test_mark" \
 it_run rgw_env "$CHECK"
 is "check_s3_rgw: every operation and failure against RGW passes" "$IT_RC" 0
 [ "$IT_RC" -eq 0 ] || diag "$(it_tail "$IT_OUT$IT_ERR" 30)"
-like "check_s3_rgw ran its 24 tests" "$IT_OUT" "100%: Checks: 24, Failures: 0, Errors: 0"
+like "check_s3_rgw ran its 25 tests" "$IT_OUT" "100%: Checks: 25, Failures: 0, Errors: 0"
 
 is "curl lists what the client left" "$(s3_keys pitr "${PREFIX}")" \
 	"$(printf '%s\n' "${PREFIX}keep/one" "${PREFIX}keep/three" "${PREFIX}keep/two")"

@@ -652,6 +652,42 @@ START_TEST(test_gateway_down)
 }
 END_TEST
 
+/* A probe answers as a HEAD does; a store it cannot reach fails it in
+ * one attempt, however many retries the client has. */
+START_TEST(test_probe)
+{
+	struct pitr_s3 *s3 = client(NULL);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t salen = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	const char *k = key("probed");
+	unsigned char *b = bytes(1000, 7);
+	struct pitr_s3_object obj;
+	struct pitr_s3_config cfg;
+
+	ck_assert_int_eq(pitr_s3_probe(s3, k, &obj), 1);
+	ck_assert_int_eq(pitr_s3_put(s3, k, b, 1000, false), 0);
+	ck_assert_int_eq(pitr_s3_probe(s3, k, &obj), 0);
+	ck_assert_uint_eq(obj.size, 1000);
+	ck_assert_str_eq(obj.mark, PACKAGE_VERSION);
+	ck_assert_int_eq(pitr_s3_delete(s3, k), 0);
+	pitr_s3_free(s3);
+	ck_assert_int_eq(errors(), 0);
+
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &salen), 0);
+	close(fd);
+	cfg = config(h_fmt("http://127.0.0.1:%d", ntohs(sa.sin_port)));
+	s3 = client_as(&cfg, need("RGW_KEY"), need("RGW_SECRET"), need("S3_BUCKET"), NULL);
+	ck_assert_int_eq(pitr_s3_probe(s3, k, &obj), -1);
+	ck_assert_int_eq(errors(), 1);
+	ck_assert_ptr_nonnull(strstr(h_log(), ": HEAD: Couldn't connect to server"));
+	ck_assert_ptr_null(strstr(h_log(), "attempts"));
+	pitr_s3_free(s3);
+	free(b);
+}
+END_TEST
+
 START_TEST(test_https_ca_file)
 {
 	struct pitr_s3_config cfg = config(need("RGW_HTTPS"));
@@ -724,6 +760,7 @@ make_suite(void)
 	tcase_add_test(tc, test_missing_bucket_get);
 	tcase_add_test(tc, test_other_users_bucket);
 	tcase_add_test(tc, test_gateway_down);
+	tcase_add_test(tc, test_probe);
 	tcase_add_test(tc, test_https_ca_file);
 	tcase_add_test(tc, test_https_unverified_fails);
 	tcase_add_test(tc, test_https_no_verify);
