@@ -22,6 +22,20 @@
  * MiB (ZSTD_sizeof_CCtx(), libzstd 1.5.4). */
 #define ZSTD_MAX_WORKERS 2
 
+/* A second worker holds a compressor of its own: up to 6.5 MiB at levels
+ * 1 to 8, but 12.5 MiB at 9 and 81 MiB at 19 (ZSTD_estimateCCtxSize()),
+ * where it would double what a call costs.  Past this, one worker. */
+#define ZSTD_MORE_WORKERS_CCTX_MAX ((size_t)8 << 20)
+
+/* The workers a writer at `level` offered `threads` runs. */
+static int
+zstd_workers(int level, int threads)
+{
+	if (threads < 2 || ZSTD_estimateCCtxSize(level) > ZSTD_MORE_WORKERS_CCTX_MAX)
+		return 1;
+	return threads < ZSTD_MAX_WORKERS ? threads : ZSTD_MAX_WORKERS;
+}
+
 struct zstd_writer {
 	ZSTD_CCtx *cctx;
 	size_t out_len;             /* bytes waiting in out */
@@ -89,20 +103,20 @@ static const struct codec_writer_ops zstd_writer_ops = {
 };
 
 /*
- * libzstd's worker threads, `threads` of them up to ZSTD_MAX_WORKERS and
- * at least one, as the zstd tool runs (-T1): compression then overlaps
- * our reading and writing, which takes a fifth off the wall time of a 16
- * MiB segment, and a second worker compresses a second job at once.
- * Worker mode cuts the input into jobs and writes a different (standard)
- * frame than single-threaded mode, never used here, so that the output
- * does not depend on the machine's cores: libzstd's streaming output is
- * the same bytes for any number of workers (its own determinism tests;
- * check_codec's test_write_threads holds it to that).
+ * libzstd's worker threads (zstd_workers()), at least one, as the zstd
+ * tool runs: compression then overlaps our reading and writing, which
+ * takes a fifth off the wall time of a 16 MiB segment, and a second
+ * worker compresses a second job at once.  Worker mode cuts the input
+ * into jobs and writes a different (standard) frame than single-threaded
+ * mode, never used here, so that the output does not depend on the
+ * machine's cores: libzstd's streaming output is the same bytes for any
+ * number of workers (its own determinism tests; check_codec's
+ * test_zstd_write_threads holds it to that).
  */
 int
 codec_zstd_writer_new(struct pitr_codec_writer *w)
 {
-	int nworkers = w->threads < ZSTD_MAX_WORKERS ? w->threads : ZSTD_MAX_WORKERS;
+	int nworkers = zstd_workers(w->level, w->threads);
 	struct zstd_writer *zw;
 	size_t ret;
 
@@ -118,9 +132,9 @@ codec_zstd_writer_new(struct pitr_codec_writer *w)
 		ret = ZSTD_CCtx_setParameter(zw->cctx, ZSTD_c_checksumFlag, 1);
 	if (!ZSTD_isError(ret))
 		ret = ZSTD_CCtx_setParameter(zw->cctx, ZSTD_c_nbWorkers, nworkers);
-	/* The worker's default job (8 MiB at level 3) keeps several
-	 * job-sized buffers: 49 MiB resident on a long stream such as a
-	 * backup.  4 MiB jobs hold that to 27 MiB for 0.02% more output. */
+	/* The default job (8 MiB at level 3) keeps several job-sized
+	 * buffers: 49 MiB resident for one worker on a long stream such as
+	 * a backup.  4 MiB jobs hold that to 27 MiB for 0.02% more output. */
 	if (!ZSTD_isError(ret))
 		ret = ZSTD_CCtx_setParameter(zw->cctx, ZSTD_c_jobSize, ZSTD_JOB_SIZE);
 	if (ZSTD_isError(ret))
@@ -227,7 +241,7 @@ codec_zstd_reader_new(struct pitr_codec_reader *r)
 size_t
 codec_zstd_mem_estimate(int level, int threads)
 {
-	int nworkers = threads < ZSTD_MAX_WORKERS ? threads : ZSTD_MAX_WORKERS;
+	int nworkers = zstd_workers(level, threads);
 	size_t more = (size_t)(nworkers - 1) * (ZSTD_estimateCCtxSize(level) + ZSTD_MORE_WORKER_JOBS_MEM);
 
 	return ZSTD_estimateCStreamSize(level) + ZSTD_WORKER_MEM + more + sizeof(struct zstd_writer);

@@ -255,8 +255,8 @@ extern const struct pitr_dest_ops pitr_dest_s3_ops;
 
 /*
  * A run's s3 state: the credentials (pitr_s3_creds_load(), at the first
- * s3 destination opened, so that a run without one never loads the s3
- * library) and one client per bucket, which every file of the run reuses
+ * s3 destination opened or by a push's warm-up, so that a run without one
+ * never loads the s3 library) and one client per bucket, which every file of the run reuses
  * (one connection).  Used from one thread (besides the warm-up's, which
  * it waits for).  _new allocates only; _free accepts NULL.
  */
@@ -269,8 +269,10 @@ void pitr_dest_s3_session_free(struct pitr_dest_s3_session *session);
  * file: the s3 library loaded, the credentials read, the bucket's client
  * made and connected (TLS handshake included) by a HEAD of the file's key
  * in one attempt (pitr_s3_probe), whose answer the PUT then uses: an
- * object found there is compared without a PUT.  The session's next use
- * waits for the thread.  Silent: the delivery meets any failure again
+ * object found there is compared without a PUT.  A destination of the
+ * session opened meanwhile takes its client at its first send, and the
+ * session's next use waits for the thread, which runs with every signal
+ * blocked.  Silent: the delivery meets any failure again
  * and says it.  One per session (env->s3_session); the caller forks no
  * process but by exec until the session is used.  0 when begun, -1 when
  * not (the delivery then does it all itself).

@@ -19,12 +19,14 @@
  * begins until it completes or is aborted (s3journal.h): the next run to
  * the location aborts what a killed run left, at its sweep.
  *
- * A destination takes its client when it first sends, not when it opens:
- * a push's warm-up (pitr_dest_s3_warm) may still be making it.
+ * A destination takes its client when it opens (a backup learns of
+ * missing credentials before it starts), except while a push's warm-up
+ * (pitr_dest_s3_warm) may still be making it: then at its first send.
  */
 #include "config.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -225,6 +227,23 @@ warm_run(void *arg)
 	return NULL;
 }
 
+/* The thread, with every signal blocked, as the project's other helper
+ * threads: a handler (sigclean.h) runs in the thread that knows the
+ * run's children (spawn.c registers each with signals blocked). */
+static int
+start_blocked(pthread_t *thread, struct pitr_dest_s3_session *session)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	if (pthread_sigmask(SIG_BLOCK, &all, &old) != 0)
+		return -1;
+	rc = pthread_create(thread, NULL, warm_run, session);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc == 0 ? 0 : -1;
+}
+
 int
 pitr_dest_s3_warm(const struct pitr_dest_spec *spec, const struct pitr_dest_env *env,
 		  const char *name)
@@ -233,7 +252,8 @@ pitr_dest_s3_warm(const struct pitr_dest_spec *spec, const struct pitr_dest_env 
 	struct warm *w;
 	const char *prefix;
 
-	if (session == NULL || session->warm != NULL || (w = pitr_xcalloc(1, sizeof(*w))) == NULL)
+	if (session == NULL || session->warm != NULL || spec->kind != PITR_DEST_S3 ||
+	    (w = pitr_xcalloc(1, sizeof(*w))) == NULL)
 		return -1;
 	w->cfg = env->s3;
 	w->found = -1;
@@ -241,7 +261,7 @@ pitr_dest_s3_warm(const struct pitr_dest_spec *spec, const struct pitr_dest_env 
 	    (w->key = pitr_xasprintf("%s%s", prefix, name)) == NULL)
 		goto fail;
 	session->warm = w;
-	if (pthread_create(&w->thread, NULL, warm_run, session) == 0)
+	if (start_blocked(&w->thread, session) == 0)
 		return 0;
 	session->warm = NULL;
 fail:
@@ -297,6 +317,18 @@ s3_abort(struct pitr_dest *d)
 	d->priv = NULL;
 }
 
+/* The destination's client, taken when it opens or, after a warm-up, at
+ * its first send.  NULL after logging. */
+static struct pitr_s3 *
+client(struct pitr_dest *d)
+{
+	struct s3_priv *sp = d->priv;
+
+	if (sp->s3 == NULL)
+		sp->s3 = session_client(sp->session, d->env->s3, sp->bucket);
+	return sp->s3;
+}
+
 static int
 s3_open(struct pitr_dest *d, const char *name)
 {
@@ -314,22 +346,12 @@ s3_open(struct pitr_dest *d, const char *name)
 	    (sp->key = pitr_xasprintf("%s%s", prefix, name)) == NULL ||
 	    (sp->label = pitr_xasprintf("s3://%s/%s", sp->bucket, sp->key)) == NULL)
 		goto fail;
+	if (session->warm == NULL && client(d) == NULL)
+		goto fail;
 	return 0;
 fail:
 	s3_abort(d);
 	return -1;
-}
-
-/* The destination's client, taken at its first send.  NULL after
- * logging. */
-static struct pitr_s3 *
-client(struct pitr_dest *d)
-{
-	struct s3_priv *sp = d->priv;
-
-	if (sp->s3 == NULL)
-		sp->s3 = session_client(sp->session, d->env->s3, sp->bucket);
-	return sp->s3;
 }
 
 /* Room for `need` bytes in the buffer, which never grows past `most`
@@ -466,7 +488,7 @@ compare_chunk(void *ctx, const void *buf, size_t len)
 }
 
 /* Read the object back and compare it with the collected bytes: 1 equal,
- * 0 different, -1 after logging. */
+ * 0 different, 2 gone meanwhile, -1 after logging. */
 static int
 read_back_equal(struct s3_priv *sp)
 {
@@ -476,21 +498,26 @@ read_back_equal(struct s3_priv *sp)
 	if (cs.differs)
 		return 0;
 	if (rc == 1)
-		pitr_log_error("%s: removed while it was compared", sp->label);
+		return 2;
 	if (rc != 0)
 		return -1;
 	return cs.off == cs.len ? 1 : 0;
 }
 
 /* An object found at the key against our file: counted as delivered when
- * identical, else one error line and it stays. */
+ * identical, else one error line and it stays.  1 when it is gone since
+ * and `gone_ok` (the warm-up's probe saw it: the PUT is to be made). */
 static int
-judge_existing(struct pitr_dest *d, const struct pitr_s3_object *obj)
+judge_existing(struct pitr_dest *d, const struct pitr_s3_object *obj, bool gone_ok)
 {
 	struct s3_priv *sp = d->priv;
 	int same = obj->size == sp->size ? read_back_equal(sp) : 0;
 
-	if (same < 0)
+	if (same == 2 && gone_ok)
+		return 1;
+	if (same == 2)
+		pitr_log_error("%s: removed while it was compared", sp->label);
+	if (same < 0 || same == 2)
 		return -1;
 	if (same == 0) {
 		pitr_log_error("\"%s\" already exists with different content: not overwritten",
@@ -502,10 +529,11 @@ judge_existing(struct pitr_dest *d, const struct pitr_s3_object *obj)
 }
 
 /* One PUT that never replaces, sent without asking first (the common
- * case is a key nobody holds: one request).  An object at the key (there
- * before, put by a racing writer, or by this PUT's own earlier attempt
- * whose reply was lost) makes If-None-Match refuse it, and is judged;
- * one the warm-up's probe found is judged without a PUT. */
+ * case is a key nobody holds: the PUT, after the warm-up's HEAD if the
+ * run made one).  An object at the key (there before, put by a racing
+ * writer, or by this PUT's own earlier attempt whose reply was lost)
+ * makes If-None-Match refuse it, and is judged; one the warm-up's probe
+ * found is judged without a PUT, unless it is gone since. */
 static int
 put_single(struct pitr_dest *d)
 {
@@ -515,8 +543,9 @@ put_single(struct pitr_dest *d)
 
 	if (client(d) == NULL)
 		return -1;
-	if (warm_answer(sp->session, sp->bucket, sp->key, &obj) == 0)
-		return judge_existing(d, &obj);
+	if (warm_answer(sp->session, sp->bucket, sp->key, &obj) == 0 &&
+	    (rc = judge_existing(d, &obj, true)) != 1)
+		return rc;
 	rc = pitr_s3_put(sp->s3, sp->key, sp->buf, sp->len, true);
 	if (rc <= 0) {
 		sp->result = PITR_DEST_DELIVERED;
@@ -527,7 +556,7 @@ put_single(struct pitr_dest *d)
 			pitr_log_error("%s: appeared and vanished while it was stored", sp->label);
 		return -1;
 	}
-	return judge_existing(d, &obj);
+	return judge_existing(d, &obj, false);
 }
 
 static int

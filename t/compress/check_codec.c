@@ -1303,6 +1303,14 @@ START_TEST(test_mem_estimate_shape)
 			  pitr_codec_mem_estimate(PITR_CODEC_GZIP, 6, 1));
 	ck_assert_uint_eq(pitr_codec_mem_estimate(PITR_CODEC_GZIP, 6, 64),
 			  pitr_codec_mem_estimate(PITR_CODEC_GZIP, 6, 8));
+	/* zstd's second worker, at the levels where its compressor is small;
+	 * never a third. */
+	ck_assert_uint_gt(pitr_codec_mem_estimate(PITR_CODEC_ZSTD, 3, 2),
+			  pitr_codec_mem_estimate(PITR_CODEC_ZSTD, 3, 1));
+	ck_assert_uint_eq(pitr_codec_mem_estimate(PITR_CODEC_ZSTD, 3, 8),
+			  pitr_codec_mem_estimate(PITR_CODEC_ZSTD, 3, 2));
+	ck_assert_uint_eq(pitr_codec_mem_estimate(PITR_CODEC_ZSTD, 19, 2),
+			  pitr_codec_mem_estimate(PITR_CODEC_ZSTD, 19, 1));
 	/* Out-of-range levels are clamped, not trusted. */
 	ck_assert_uint_eq(pitr_codec_mem_estimate(PITR_CODEC_XZ, 99, 1),
 			  pitr_codec_mem_estimate(PITR_CODEC_XZ, 9, 1));

@@ -283,6 +283,20 @@ is "... nothing of the backup stored at the other location" "$(s3_keys "$BUCKET"
 is "... its upload aborted: none pending" "$(s3_pending "$BUCKET")" ""
 is "... the object in the way untouched" "$(s3_req GET "/$BUCKET/taken/$DATA")" "someone else"
 
+# No credentials anywhere: the backup fails as it opens its destinations,
+# before pg_backup_start, with nothing published at a local copy.
+mkdir_pg "$T/bk3"
+# shellcheck disable=SC2086
+it_run env AWS_SHARED_CREDENTIALS_FILE="$T/no-such-credentials" runuser -u postgres -- "$PB" \
+	-h 127.0.0.1 -p "$(pg_port "$D")" -U postgres -sx -l "$T/log/backup3.log" \
+	-dl "$T/bk3" -dr "s3://$BUCKET/nocreds/" $S3OPTS
+is "a backup without credentials: exit 1" "$IT_RC" 1
+is "... one line" "$(grep -c ' : ERROR : ' "$T/log/backup3.log")" 1
+like "... naming where credentials were looked for" "$(grep ' : ERROR : ' "$T/log/backup3.log")" \
+	'no-such-credentials'
+unlike "... before the backup started" "$(cat "$T/log/backup3.log")" 'started at'
+is "... nothing at the local copy" "$(ls -A "$T/bk3")" ""
+
 # --- pitr-check reads the segment back from the store --------------------------
 
 CONN=(-h 127.0.0.1 -p "$(pg_port "$D")" -U postgres -d postgres)
