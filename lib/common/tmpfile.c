@@ -221,6 +221,14 @@ pitr_tmp_create_record(struct pitr_tmp *t, const char *dir, const char *prefix)
 }
 
 void
+pitr_tmp_lock_host(char *buf, size_t size)
+{
+	if (gethostname(buf, size) != 0 || buf[0] == '\0' || strchr(buf, '\n') != NULL)
+		snprintf(buf, size, "?");
+	buf[size - 1] = '\0';
+}
+
+void
 pitr_tmp_release(struct pitr_tmp *t)
 {
 	/* A zeroed handle (path NULL) owns neither slot 0 nor fd 0. */
@@ -323,17 +331,30 @@ by_name(const void *a, const void *b)
 		      ((const struct pitr_tmp_found *)b)->name);
 }
 
-/* Open `dir` for reading; NULL with *missing when it does not exist,
- * NULL after logging on another error. */
-static DIR *
-open_dir(const char *dir, bool *missing)
+/* What a walk does with one entry of its directory (`dfd`): 0 to go on,
+ * anything else to stop the walk, which returns it. */
+typedef int (*walk_fn)(void *ctx, int dfd, const char *name);
+
+/* Every entry of `dir` to `fn`, until one stops the walk.  Returns what
+ * stopped it, 0 (also for a directory that does not exist), or -1 after
+ * logging when the directory cannot be opened. */
+static int
+walk(const char *dir, walk_fn fn, void *ctx)
 {
 	DIR *d = opendir(dir);
+	struct dirent *de;
+	int rc = 0;
 
-	*missing = d == NULL && errno == ENOENT;
-	if (d == NULL && !*missing)
+	if (d == NULL) {
+		if (errno == ENOENT)
+			return 0;
 		pitr_log_error("could not open directory \"%s\": %s", dir, strerror(errno));
-	return d;
+		return -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL)
+		rc = fn(ctx, dirfd(d), de->d_name);
+	closedir(d);
+	return rc;
 }
 
 /* Append one found entry.  Returns 0 or -1 (logged). */
@@ -407,28 +428,33 @@ take_live(int dfd, const char *name, off_t *size, bool *is_dir)
 	return live;
 }
 
+struct scan {
+	scan_take_fn take;
+	struct pitr_tmp_found **found;
+	size_t *n;
+	size_t cap;
+};
+
+static int
+scan_entry(void *ctx, int dfd, const char *name)
+{
+	struct scan *sc = ctx;
+	off_t size;
+	bool is_dir;
+
+	if (sc->take(dfd, name, &size, &is_dir) != 1)
+		return 0;
+	return add_found(sc->found, sc->n, &sc->cap, name, size, is_dir);
+}
+
 static int
 scan(const char *dir, scan_take_fn take, struct pitr_tmp_found **found, size_t *n)
 {
-	size_t cap = 0;
-	bool missing;
-	DIR *d = open_dir(dir, &missing);
-	struct dirent *de;
-	int rc = 0;
+	struct scan sc = { .take = take, .found = found, .n = n };
 
 	*found = NULL;
 	*n = 0;
-	if (d == NULL)
-		return missing ? 0 : -1;
-	while (rc == 0 && (de = readdir(d)) != NULL) {
-		off_t size;
-		bool is_dir;
-
-		if (take(dirfd(d), de->d_name, &size, &is_dir) == 1)
-			rc = add_found(found, n, &cap, de->d_name, size, is_dir);
-	}
-	closedir(d);
-	if (rc != 0) {
+	if (walk(dir, scan_entry, &sc) != 0) {
 		pitr_tmp_found_free(*found, *n);
 		*found = NULL;
 		*n = 0;
@@ -481,12 +507,12 @@ pitr_tmp_size_text(off_t size, char *buf, size_t len)
 /* Remove one dead entry (locked as `fd`, consumed).  Returns 1 if it was
  * removed (or would be, dry), 0 if it vanished. */
 static int
-sweep_one(const char *dir, DIR *d, const char *name, int fd, const struct stat *st, bool dry)
+sweep_one(const char *dir, int dfd, const char *name, int fd, const struct stat *st, bool dry)
 {
 	int rc = 1;
 
-	if (!dry && (S_ISDIR(st->st_mode) ? remove_dir(dirfd(d), name, fd)
-					  : unlinkat(dirfd(d), name, 0)) != 0) {
+	if (!dry && (S_ISDIR(st->st_mode) ? remove_dir(dfd, name, fd)
+					  : unlinkat(dfd, name, 0)) != 0) {
 		if (errno != ENOENT)
 			pitr_log_error("could not remove \"%s/%s\": %s", dir, name, strerror(errno));
 		rc = 0;
@@ -498,50 +524,65 @@ sweep_one(const char *dir, DIR *d, const char *name, int fd, const struct stat *
 	return rc;
 }
 
+struct sweep {
+	const char *dir;
+	bool dry_run;
+	int count;
+};
+
+static int
+sweep_entry(void *ctx, int dfd, const char *name)
+{
+	struct sweep *sw = ctx;
+	struct stat st;
+	int fd;
+
+	if (probe(dfd, name, PITR_FSUTIL_TMP_PREFIX, &fd, &st) == 1)
+		sw->count += sweep_one(sw->dir, dfd, name, fd, &st, sw->dry_run);
+	return 0;
+}
+
 int
 pitr_tmp_sweep(const char *dir, bool dry_run)
 {
-	bool missing;
-	DIR *d = open_dir(dir, &missing);
-	struct dirent *de;
-	int count = 0;
+	struct sweep sw = { .dir = dir, .dry_run = dry_run };
+	int count;
 
-	if (d == NULL)
-		return missing ? 0 : -1;
-	while ((de = readdir(d)) != NULL) {
-		struct stat st;
-		int fd;
-
-		if (probe(dirfd(d), de->d_name, PITR_FSUTIL_TMP_PREFIX, &fd, &st) == 1)
-			count += sweep_one(dir, d, de->d_name, fd, &st, dry_run);
-	}
-	closedir(d);
+	if (walk(dir, sweep_entry, &sw) != 0)
+		return -1;
+	count = sw.count;
 	if (count > 0)
 		pitr_log_info("%s %d temporary file%s left by interrupted runs in \"%s\"",
 			      dry_run ? "would remove" : "removed", count, count == 1 ? "" : "s", dir);
 	return count;
 }
 
+struct each_dead {
+	const char *dir;
+	const char *prefix;
+	pitr_tmp_dead_fn fn;
+	void *ctx;
+};
+
+static int
+each_dead_entry(void *ctx, int dfd, const char *name)
+{
+	struct each_dead *ed = ctx;
+	struct stat st;
+	int fd, rc = 0;
+
+	if (probe(dfd, name, ed->prefix, &fd, &st) != 1)
+		return 0;
+	if (S_ISREG(st.st_mode))
+		rc = ed->fn(ed->ctx, ed->dir, name, fd);
+	close(fd);
+	return rc;
+}
+
 int
 pitr_tmp_each_dead(const char *dir, const char *prefix, pitr_tmp_dead_fn fn, void *ctx)
 {
-	bool missing;
-	DIR *d = open_dir(dir, &missing);
-	struct dirent *de;
-	int rc = 0;
+	struct each_dead ed = { .dir = dir, .prefix = prefix, .fn = fn, .ctx = ctx };
 
-	if (d == NULL)
-		return missing ? 0 : -1;
-	while (rc == 0 && (de = readdir(d)) != NULL) {
-		struct stat st;
-		int fd;
-
-		if (probe(dirfd(d), de->d_name, prefix, &fd, &st) != 1)
-			continue;
-		if (S_ISREG(st.st_mode))
-			rc = fn(ctx, dir, de->d_name, fd);
-		close(fd);
-	}
-	closedir(d);
-	return rc;
+	return walk(dir, each_dead_entry, &ed);
 }

@@ -50,6 +50,11 @@ int pitr_tmp_mkdir(struct pitr_tmp *t, const char *dir, const char *base);
  */
 int pitr_tmp_create_record(struct pitr_tmp *t, const char *dir, const char *prefix);
 
+/* This machine's name, for a record to say whose lock it holds: a lock
+ * (flock) is seen only by processes of the host that took it, even on a
+ * shared filesystem.  "?" when the host has none fit for a line. */
+void pitr_tmp_lock_host(char *buf, size_t size);
+
 /* The file was renamed to its final name (or is someone else's now):
  * forget it, close (dropping the lock) and free.  Accepts a zeroed or
  * released handle. */

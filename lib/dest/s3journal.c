@@ -27,15 +27,6 @@ struct record {
 	const char *host, *endpoint, *location, *key, *upload;
 };
 
-/* This machine's name: whose locks we see. */
-static void
-this_host(char *buf, size_t size)
-{
-	if (gethostname(buf, size) != 0 || buf[0] == '\0' || strchr(buf, '\n') != NULL)
-		snprintf(buf, size, "?");
-	buf[size - 1] = '\0';
-}
-
 static bool
 one_line(const char *s)
 {
@@ -67,7 +58,7 @@ pitr_s3journal_begin(struct pitr_tmp *j, const char *temp_dir, const char *endpo
 			       "be journaled", key);
 		return -1;
 	}
-	this_host(host, sizeof(host));
+	pitr_tmp_lock_host(host, sizeof(host));
 	text = pitr_xasprintf(JOURNAL_HEADER "\nhost %s\nendpoint %s\nlocation %s\nkey %s\n", host,
 			      endpoint, location, key);
 	if (text == NULL)
@@ -223,7 +214,7 @@ pitr_s3journal_sweep(const char *temp_dir, const char *endpoint, const char *loc
 		return -1;
 	}
 	sw.prefix = slash + 1;
-	this_host(sw.host, sizeof(sw.host));
+	pitr_tmp_lock_host(sw.host, sizeof(sw.host));
 	if (pitr_tmp_each_dead(pitr_fsutil_tmpdir(temp_dir), PITR_S3JOURNAL_PREFIX, sweep_one,
 			       &sw) != 0)
 		return -1;

@@ -32,7 +32,9 @@
 
 #include "repo/orphan.h"
 #include "common/fsutil.h"
+#include "common/io.h"
 #include "common/log.h"
+#include "common/tmpfile.h"
 #include "common/xalloc.h"
 
 #define JOURNAL_HEADER "pitrkit backup journal 2\n"
@@ -91,30 +93,12 @@ is_recorded(const char *dir, const struct entry *e)
 	return yes;
 }
 
-/* This machine's name: whose locks we see. */
-static void
-this_host(char *buf, size_t size)
-{
-	if (gethostname(buf, size) != 0 || buf[0] == '\0' || strchr(buf, '\n') != NULL)
-		snprintf(buf, size, "?");
-	buf[size - 1] = '\0';
-}
-
 static int
 write_all(int fd, const char *path, const char *text)
 {
-	size_t len = strlen(text), done = 0;
-
-	while (done < len) {
-		ssize_t w = write(fd, text + done, len - done);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			pitr_log_error("could not write \"%s\": %s", path, strerror(errno));
-			return -1;
-		}
-		done += (size_t)w;
+	if (pitr_io_write_all(fd, text, strlen(text)) != 0) {
+		pitr_log_error("could not write \"%s\": %s", path, strerror(errno));
+		return -1;
 	}
 	return 0;
 }
@@ -154,7 +138,7 @@ pitr_orphan_journal_begin(const char *dir, const char *meta)
 		journal_free(j);
 		return NULL;
 	}
-	this_host(host, sizeof(host));
+	pitr_tmp_lock_host(host, sizeof(host));
 	j->dir = pitr_xstrdup(dir);
 	j->path = pitr_fsutil_join(dir, PITR_ORPHAN_JOURNAL_PREFIX "XXXXXX");
 	j->text = pitr_xasprintf("%shost %s\nmeta %s\n", JOURNAL_HEADER, host, meta);
@@ -351,7 +335,7 @@ remove_files(const char *dir, const struct parsed *p, pitr_orphan_remove_fn remo
 
 	if (p->meta == NULL || is_regular(dir, p->meta))
 		return 1;
-	this_host(host, sizeof(host));
+	pitr_tmp_lock_host(host, sizeof(host));
 	other_host = p->host == NULL || strcmp(p->host, host) != 0;
 	for (size_t i = 0; i < p->n; i++) {
 		int r;
