@@ -15,6 +15,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,7 +161,7 @@ enum create_kind {
 };
 
 static int
-create(struct pitr_tmp *t, const char *dir, const char *base, enum create_kind kind)
+create_unmasked(struct pitr_tmp *t, const char *dir, const char *base, enum create_kind kind)
 {
 	bool is_dir = kind == CREATE_DIR;
 	int rc = 0;
@@ -200,6 +202,24 @@ create(struct pitr_tmp *t, const char *dir, const char *base, enum create_kind k
 	if (kind != CREATE_RECORD)
 		t->slot = pitr_sigclean_add_path(t->path, is_dir);
 	return 0;
+}
+
+/* A signal between the file's creation and its registration would find
+ * no path to remove and leave the file: in this thread, signals wait
+ * until it is registered, and the handler then removes it.  (A thread
+ * that does not block them, a compressor's worker, can still take one
+ * meanwhile; the next run sweeps what that leaves.) */
+static int
+create(struct pitr_tmp *t, const char *dir, const char *base, enum create_kind kind)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = create_unmasked(t, dir, base, kind);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
 }
 
 int
